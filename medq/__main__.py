@@ -1,0 +1,3 @@
+from medq.cli import main
+
+main()

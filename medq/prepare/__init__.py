@@ -1,0 +1,3 @@
+from medq.prepare.stage import PrepareStage
+
+__all__ = ["PrepareStage"]

@@ -1,0 +1,89 @@
+"""Text normalisation and PII scrubbing for Chinese medical QA."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+_TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)[^<>]{0,300}>")
+_BLOCK_TAGS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "ul", "ol", "table"}
+_INLINE_SPACE = re.compile(r"[ \t\f\v\xa0\u3000\u2002\u2003\u2009\u200b]+")
+_SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+_CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
+
+
+def _width_table(mode: str) -> dict[int, int]:
+    if mode == "none":
+        return {}
+    table = {0x3000: 0x20}
+    for code in range(0xFF01, 0xFF5F):
+        char = chr(code - 0xFEE0)
+        if mode == "all" or char.isalnum():
+            table[code] = code - 0xFEE0
+    return table
+
+
+@dataclass
+class CleaningRules:
+    strip_html: bool = True
+    normalize_whitespace: bool = True
+    # alnum: full-width letters, digits and the ideographic space become half-width; Chinese punctuation
+    # (，。？！) stays as it is. all: every full-width ASCII form. none: leave text alone.
+    full_width: Literal["alnum", "all", "none"] = "alnum"
+    to_simplified: bool = False
+    scrub_pii: bool = True
+
+
+class TextCleaner:
+    def __init__(self, rules: CleaningRules):
+        self.rules = rules
+        self._width = _width_table(rules.full_width)
+        self._converter = None
+        if rules.to_simplified:
+            from opencc import OpenCC
+
+            self._converter = OpenCC("t2s")
+
+    def clean(self, text: str) -> str:
+        if self.rules.strip_html and ("<" in text or "&" in text):
+            text = _TAG.sub(lambda m: "\n" if m.group(2).lower() in _BLOCK_TAGS else "", text)
+            text = html.unescape(text)
+        if self._width:
+            text = text.translate(self._width)
+        if self.rules.normalize_whitespace:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            text = _INLINE_SPACE.sub(" ", text)
+            text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+            text = _MANY_NEWLINES.sub("\n\n", text)
+            text = _SPACE_BETWEEN_CJK.sub("", text)
+            text = text.strip()
+        if self._converter is not None:
+            text = self._converter.convert(text)
+        return text
+
+
+_ID_CARD = re.compile(
+    r"(?<![0-9A-Za-z])(?:[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+    r"|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}-\d{7,8}(?!\d)")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_MAY_HOLD_PII = re.compile(r"[0-9@]")
+PII_PATTERNS = (("id_card", _ID_CARD, "[身份证号]"), ("phone", _MOBILE, "[电话号码]"),
+                ("phone", _LANDLINE, "[电话号码]"), ("email", _EMAIL, "[邮箱]"))
+
+
+def scrub_pii(text: str, counts: Counter) -> str:
+    """Replace mainland ID card numbers, phone numbers and e-mail addresses with placeholders; count them."""
+    if not _MAY_HOLD_PII.search(text):
+        return text
+    for kind, pattern, placeholder in PII_PATTERNS:
+        text, found = pattern.subn(placeholder, text)
+        if found:
+            counts[kind] += found
+    return text

@@ -1,0 +1,193 @@
+"""Runs a recipe's stages in order, with content-addressed caching and resume.
+
+A stage is any object built by `hydra.utils.instantiate` that has `run(ctx) -> {artifact name: relative path}`.
+Optionally it declares
+  inputs: {local name: "stage.artifact"}   artifacts of earlier stages it reads, and
+  external_inputs() -> [Path]               files outside the pipeline it reads (e.g. raw data),
+both of which are hashed, with its resolved config, into its cache key. Outputs live in
+`artifacts_dir/<stage>/<key>/`, published atomically with a manifest, so a rerun skips every stage whose key
+already has a complete manifest: a pipeline that failed at stage k restarts at stage k.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Protocol
+
+import hydra.utils
+
+import medq
+from medq.artifacts import sha256_json, sha256_path, write_json_atomic
+from medq.errors import MedqError
+from medq.tracking import MlflowTracker, StageTracker
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class StageContext:
+    stage: str
+    output_dir: Path
+    inputs: dict[str, Path]
+    tracker: StageTracker
+    seed: int
+
+
+class Stage(Protocol):
+    def run(self, ctx: StageContext) -> Mapping[str, str]: ...
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    output_dir: Path
+    artifacts: dict[str, Path]
+    cached: bool
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def build_stage(config: Mapping[str, Any], name: str) -> Any:
+    return hydra.utils.instantiate(config[name], _convert_="all")
+
+
+def stage_cache_key(stage_config: Mapping[str, Any], seed: int, input_hashes: Mapping[str, str],
+                    external_hashes: Mapping[str, str]) -> str:
+    return sha256_json({"config": stage_config, "seed": seed, "inputs": input_hashes,
+                        "external": external_hashes, "medq": medq.__version__})
+
+
+def read_manifest(output_dir: Path) -> dict[str, Any] | None:
+    path = output_dir / MANIFEST
+    if not path.is_file():
+        return None
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("status") != "complete":
+        return None
+    if not all((output_dir / a["path"]).exists() for a in manifest["artifacts"].values()):
+        return None
+    return manifest
+
+
+class Pipeline:
+    """One pipeline run: the frozen config, its stages in order, one MLflow parent run."""
+
+    def __init__(self, config: Mapping[str, Any], run_dir: Path, tracker: MlflowTracker,
+                 tags: Mapping[str, str] | None = None, frozen_config_path: Path | None = None):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.tracker = tracker
+        self.tags = dict(tags or {})
+        self.frozen_config_path = frozen_config_path
+        self.artifacts_dir = Path(config["paths"]["artifacts_dir"])
+        self.seed = int(config.get("seed", 0))
+        self.force = bool(config.get("force", False))
+
+    def run(self) -> dict[str, StageOutcome]:
+        stages = list(self.config.get("stages") or [])
+        if not stages:
+            raise MedqError("no stages to run: choose a recipe, e.g. `python -m medq +recipe=demo` "
+                            "(`python -m medq --help` lists them).")
+        outcomes: dict[str, StageOutcome] = {}
+        status_path = self.run_dir / "pipeline_status.json"
+        run_name = self.config.get("name") or "pipeline"
+        with self.tracker.pipeline_run(run_name, self.config, self.tags) as parent:
+            if self.frozen_config_path is not None:
+                parent.log_artifact(self.frozen_config_path)
+            for index, name in enumerate(stages, start=1):
+                log.info("[%d/%d] stage %s", index, len(stages), name)
+                outcomes[name] = self._run_stage(name, outcomes)
+                # stage metrics on the parent too, so pipeline runs compare side by side in the MLflow UI
+                parent.log_metrics({f"{name}.{k}": v for k, v in outcomes[name].metrics.items()})
+                write_json_atomic(status_path, {s: {"cached": o.cached, "output_dir": str(o.output_dir)}
+                                                for s, o in outcomes.items()})
+        return outcomes
+
+    def _resolve_inputs(self, name: str, stage: Any, done: Mapping[str, StageOutcome]) -> dict[str, Path]:
+        resolved = {}
+        for local, ref in (getattr(stage, "inputs", None) or {}).items():
+            producer, _, artifact = ref.partition(".")
+            available = sorted(f"{s}.{a}" for s, o in done.items() for a in o.artifacts)
+            if producer not in done or artifact not in done[producer].artifacts:
+                raise MedqError(f"stage '{name}' needs input '{local}' = '{ref}', which no earlier stage produced. "
+                                f"Available: {', '.join(available) or 'none'}.")
+            resolved[local] = done[producer].artifacts[artifact]
+        return resolved
+
+    def _run_stage(self, name: str, done: Mapping[str, StageOutcome]) -> StageOutcome:
+        stage_config = self.config[name]
+        stage = build_stage(self.config, name)
+        inputs = self._resolve_inputs(name, stage, done)
+        external = [Path(p) for p in (stage.external_inputs() if hasattr(stage, "external_inputs") else [])]
+        input_hashes = {k: sha256_path(p) for k, p in inputs.items()}
+        external_hashes = {str(p): sha256_path(p) for p in external}
+        key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes)
+        output_dir = self.artifacts_dir / name / key[:16]
+        manifest = None if self.force else read_manifest(output_dir)
+        tags = {"stage": name, "cache_key": key, **{k: v for k, v in self.tags.items() if k != "mlflow.runName"}}
+        if manifest is not None:
+            log.info("stage %s: cached (%s); pass force=true to rerun", name, output_dir)
+            with self.tracker.stage_run(name, {**tags, "cached": "true",
+                                              "cached_from_run": manifest.get("mlflow_run_id") or ""}) as tracker:
+                tracker.log_metrics(manifest.get("metrics", {}))
+                tracker.log_artifact(output_dir / MANIFEST)
+            return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), True, manifest.get("metrics", {}))
+
+        staging = output_dir.parent / f".{output_dir.name}.{uuid.uuid4().hex[:8]}.tmp"
+        staging.mkdir(parents=True)
+        started = time.time()
+        try:
+            with self.tracker.stage_run(name, {**tags, "cached": "false"}) as tracker:
+                tracker.log_params({"stage_config": stage_config})
+                ctx = StageContext(name, staging, inputs, tracker, self.seed)
+                if getattr(stage, "launcher", None) == "subprocess":
+                    artifacts, metrics = self._run_in_subprocess(name, ctx)
+                else:
+                    artifacts, metrics = dict(stage.run(ctx)), dict(tracker.metrics)
+                manifest = {
+                    "status": "complete", "stage": name, "cache_key": key, "medq_version": medq.__version__,
+                    "inputs": {k: {"path": str(inputs[k]), "sha256": h} for k, h in input_hashes.items()},
+                    "external_inputs": external_hashes,
+                    "artifacts": {a: {"path": rel, "sha256": sha256_path(staging / rel)} for a, rel in artifacts.items()},
+                    "metrics": metrics, "mlflow_run_id": tracker.run_id,
+                    "seconds": round(time.time() - started, 3), "completed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                }
+                write_json_atomic(staging / MANIFEST, manifest)
+                if output_dir.exists():
+                    shutil.rmtree(output_dir)
+                os.replace(staging, output_dir)
+                tracker.log_artifact(output_dir / MANIFEST)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), False, manifest["metrics"])
+
+    def _run_in_subprocess(self, name: str, ctx: StageContext) -> tuple[dict[str, str], dict[str, float]]:
+        """Run the stage in a fresh process from the frozen config: what multi-process launchers build on."""
+        if self.frozen_config_path is None:
+            raise MedqError(f"stage '{name}' runs as a subprocess but the pipeline has no frozen config file.")
+        request = ctx.output_dir / ".worker_request.json"
+        request.write_text(json.dumps({"config": str(self.frozen_config_path), "stage": name,
+                                       "inputs": {k: str(v) for k, v in ctx.inputs.items()},
+                                       "output_dir": str(ctx.output_dir), "seed": ctx.seed}), encoding="utf-8")
+        env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
+        completed = subprocess.run([sys.executable, "-m", "medq.stage_worker", str(request)], env=env)
+        result_path = ctx.output_dir / ".worker_result.json"
+        request.unlink(missing_ok=True)
+        if completed.returncode != 0 or not result_path.is_file():
+            raise MedqError(f"stage '{name}' failed in its worker process (exit code {completed.returncode}).")
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+        result_path.unlink()
+        return result["artifacts"], result["metrics"]
+
+
+def _artifact_paths(output_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Path]:
+    return {name: output_dir / meta["path"] for name, meta in manifest["artifacts"].items()}

@@ -1,0 +1,50 @@
+"""Runs one stage from a frozen (fully resolved) config, outside Hydra.
+
+`python -m medq.stage_worker REQUEST.json` — the runner writes the request; multi-process launchers
+(`torchrun`, `accelerate launch`) start this module in every rank, so Hydra never runs inside a worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from medq.errors import MedqError
+from medq.runner import StageContext, build_stage
+from medq.tracking import StageTracker
+
+
+def run_request(request_path: Path) -> None:
+    request = json.loads(Path(request_path).read_text(encoding="utf-8"))
+    config = OmegaConf.to_container(OmegaConf.load(request["config"]), resolve=True)
+    stage = build_stage(config, request["stage"])
+    client = None
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    if run_id:
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(os.environ.get("MLFLOW_TRACKING_URI"))
+    tracker = StageTracker(client, run_id)
+    output_dir = Path(request["output_dir"])
+    ctx = StageContext(request["stage"], output_dir, {k: Path(v) for k, v in request["inputs"].items()},
+                       tracker, int(request["seed"]))
+    artifacts = dict(stage.run(ctx))
+    if int(os.environ.get("RANK", "0")) == 0:
+        (output_dir / ".worker_result.json").write_text(
+            json.dumps({"artifacts": artifacts, "metrics": tracker.metrics}), encoding="utf-8")
+
+
+def main() -> None:
+    try:
+        run_request(Path(sys.argv[1]))
+    except MedqError as exc:
+        print(f"medq: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

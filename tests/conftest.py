@@ -1,0 +1,39 @@
+import os
+
+# One thread each: NumPy and torch fight over this machine's two cores (measured 9x slower with two).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A fresh directory to run medq from; everything it writes (artifacts, mlruns, outputs) lands here."""
+    monkeypatch.delenv("MEDQ_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run_medq(args, cwd, env=None, timeout=300):
+    """`python -m medq ...` in a real subprocess, the way users run it."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("MEDQ_HOME", None)
+    return subprocess.run([sys.executable, "-m", "medq", *args], cwd=cwd, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def mlflow_runs(root: Path, experiment: str):
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{root}/mlruns/mlflow.db")
+    exp = client.get_experiment_by_name(experiment)
+    assert exp is not None, f"no MLflow experiment {experiment!r} under {root}/mlruns"
+    return client, client.search_runs([exp.experiment_id], max_results=1000)

@@ -1,0 +1,50 @@
+"""Small real stages for runner tests: they write files, count their executions, and can be told to fail."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+class WriteTextStage:
+    def __init__(self, text: str, counter_file: str, fail: bool = False, launcher: str | None = None,
+                 source_file: str | None = None):
+        self.text = text
+        self.counter_file = Path(counter_file)
+        self.fail = fail
+        self.launcher = launcher
+        self.source_file = source_file
+
+    def external_inputs(self):
+        return [Path(self.source_file)] if self.source_file else []
+
+    def run(self, ctx):
+        self.counter_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.counter_file, "a") as handle:
+            handle.write(f"{ctx.stage} pid={os.getpid()}\n")
+        if self.fail:
+            raise RuntimeError("told to fail")
+        extra = Path(self.source_file).read_text() if self.source_file else ""
+        (ctx.output_dir / "out.txt").write_text(self.text + extra)
+        ctx.tracker.log_metrics({"chars": len(self.text + extra)})
+        return {"text": "out.txt"}
+
+
+class UpperCaseStage:
+    """Reads an earlier stage's artifact through `inputs`."""
+
+    def __init__(self, counter_file: str, inputs: dict[str, str] | None = None, fail: bool = False):
+        self.counter_file = Path(counter_file)
+        self.inputs = inputs or {"text": "first.text"}
+        self.fail = fail
+
+    def run(self, ctx):
+        with open(self.counter_file, "a") as handle:
+            handle.write(f"{ctx.stage}\n")
+        if self.fail:
+            raise RuntimeError("told to fail")
+        text = ctx.inputs["text"].read_text()
+        (ctx.output_dir / "upper.json").write_text(json.dumps({"upper": text.upper()}))
+        ctx.tracker.log_metrics({"chars": len(text)})
+        return {"upper": "upper.json"}

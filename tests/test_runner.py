@@ -1,0 +1,125 @@
+"""The runner with real (small) stages and a real MLflow SQLite store: caching, force, resume, inputs, workers."""
+
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from medq.errors import MedqError
+from medq.runner import Pipeline
+from medq.tracking import MlflowTracker
+
+from .conftest import mlflow_runs
+
+
+def make_config(root: Path, **stage_overrides):
+    counter = str(root / "calls.log")
+    config = {
+        "name": "unit",
+        "seed": 1,
+        "force": False,
+        "stages": ["first", "second"],
+        "paths": {"artifacts_dir": str(root / "artifacts")},
+        "tracking": {"_target_": "medq.tracking.MlflowTracker", "tracking_uri": f"sqlite:///{root}/mlruns/mlflow.db",
+                     "experiment": "unit", "artifact_location": str(root / "mlruns" / "artifacts")},
+        "first": {"_target_": "tests.stages.WriteTextStage", "text": "hello", "counter_file": counter},
+        "second": {"_target_": "tests.stages.UpperCaseStage", "counter_file": counter},
+    }
+    for stage, values in stage_overrides.items():
+        config[stage].update(values)
+    return config
+
+
+def run(root: Path, config, tracking=True, frozen=None):
+    tracker = MlflowTracker(config["tracking"]["tracking_uri"], "unit", config["tracking"]["artifact_location"],
+                            enabled=tracking)
+    return Pipeline(config, root / "run", tracker, {"recipe": "unit"}, frozen).run()
+
+
+def calls(root: Path) -> list[str]:
+    path = root / "calls.log"
+    return [line.split()[0] for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_outputs_flow_between_stages_and_second_run_is_cached(tmp_path):
+    config = make_config(tmp_path)
+    outcomes = run(tmp_path, config)
+    assert Path(outcomes["second"].artifacts["upper"]).read_text() == '{"upper": "HELLO"}'
+    assert calls(tmp_path) == ["first", "second"]
+    again = run(tmp_path, config)
+    assert calls(tmp_path) == ["first", "second"], "nothing may run again when configs and inputs are unchanged"
+    assert again["first"].cached and again["second"].cached
+    assert again["second"].metrics == {"chars": 5.0}
+
+
+def test_force_reruns_every_stage(tmp_path):
+    config = make_config(tmp_path)
+    run(tmp_path, config)
+    run(tmp_path, {**config, "force": True})
+    assert calls(tmp_path) == ["first", "second", "first", "second"]
+
+
+def test_changed_config_reruns_that_stage_and_everything_downstream(tmp_path):
+    run(tmp_path, make_config(tmp_path))
+    outcomes = run(tmp_path, make_config(tmp_path, first={"text": "bye"}))
+    assert calls(tmp_path) == ["first", "second", "first", "second"]
+    assert '"BYE"' in Path(outcomes["second"].artifacts["upper"]).read_text()
+
+
+def test_changed_external_input_file_invalidates_the_cache(tmp_path):
+    source = tmp_path / "raw.txt"
+    source.write_text("a")
+    config = make_config(tmp_path, first={"source_file": str(source)})
+    run(tmp_path, config)
+    run(tmp_path, config)
+    source.write_text("b")
+    outcomes = run(tmp_path, config)
+    assert calls(tmp_path) == ["first", "second", "first", "second"]
+    assert Path(outcomes["second"].artifacts["upper"]).read_text() == '{"upper": "HELLOB"}'
+
+
+def test_failed_pipeline_resumes_at_the_failed_stage(tmp_path):
+    with pytest.raises(RuntimeError, match="told to fail"):
+        run(tmp_path, make_config(tmp_path, second={"fail": True}))
+    leftovers = [p.name for p in (tmp_path / "artifacts" / "second").iterdir()]
+    assert leftovers == [], f"a failed stage must leave no partial output, found {leftovers}"
+    run(tmp_path, make_config(tmp_path))
+    assert calls(tmp_path) == ["first", "second", "second"], "stage 1 is reused, stage 2 runs again"
+
+
+def test_missing_upstream_artifact_is_a_clear_error(tmp_path):
+    config = make_config(tmp_path, second={"inputs": {"text": "first.nope"}})
+    with pytest.raises(MedqError, match=r"stage 'second' needs input 'text' = 'first.nope'.*Available: first.text"):
+        run(tmp_path, config, tracking=False)
+
+
+def test_stage_runs_in_a_worker_process_from_the_frozen_config(tmp_path):
+    config = make_config(tmp_path, first={"launcher": "subprocess"})
+    frozen = tmp_path / "resolved_config.yaml"
+    frozen.write_text(OmegaConf.to_yaml(OmegaConf.create(config)))
+    outcomes = run(tmp_path, config, frozen=frozen)
+    pids = [line.split("pid=")[1] for line in (tmp_path / "calls.log").read_text().splitlines() if "pid=" in line]
+    import os
+
+    assert pids and pids[0] != str(os.getpid()), "the stage must have run in another process"
+    assert Path(outcomes["second"].artifacts["upper"]).read_text() == '{"upper": "HELLO"}'
+    assert outcomes["first"].metrics == {"chars": 5.0}
+    client, runs = mlflow_runs(tmp_path, "unit")
+    first = [r for r in runs if r.info.run_name == "first"][0]
+    assert first.data.metrics["chars"] == 5.0, "the worker logs into the stage's nested MLflow run"
+
+
+def test_mlflow_gets_a_parent_run_with_nested_stage_runs(tmp_path):
+    run(tmp_path, make_config(tmp_path))
+    run(tmp_path, make_config(tmp_path))
+    client, runs = mlflow_runs(tmp_path, "unit")
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 2
+    for parent in parents:
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+        assert sorted(c.info.run_name for c in children) == ["first", "second"]
+        assert parent.data.params["first.text"] == "hello"
+        assert parent.data.tags["recipe"] == "unit"
+        assert parent.data.metrics["second.chars"] == 5.0
+    cached = [r for r in runs if r.data.tags.get("cached") == "true"]
+    assert len(cached) == 2 and all(r.data.tags["cached_from_run"] for r in cached)
