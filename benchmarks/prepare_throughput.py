@@ -31,6 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pandas as pd
@@ -165,10 +166,11 @@ def main() -> None:
                   f"{f['peak_rss_increase_mb']:>14.1f}{f['peak_rss_mb']:>13.1f}")
         if hf_export:
             print(f"HF datasets export alone: {hf_export['seconds']:.2f}s")
-        ratios = {f"ratio.{k}_over_pandas": round(results[k]["records_per_s"] / results["pandas"]["records_per_s"], 3)
+        ratios = {f"ratio.{k}_over_pandas": results[k]["records_per_s"] / results["pandas"]["records_per_s"]
                   for k in results if k != "pandas"}
         for key, value in ratios.items():
-            print(f"{key}: {value:.3f}  ({'faster' if value > 1 else 'slower'} than pandas)")
+            verdict = f"{value:.2f}x faster" if value >= 1 else f"{1 / value:.0f}x slower"
+            print(f"{key} (records/s): {value:.4f}  (medq is {verdict} than pandas)")
         print("data card:", json.dumps(card, ensure_ascii=False))
 
         if not args.no_mlflow:
@@ -176,6 +178,7 @@ def main() -> None:
                       "order": ",".join(phases), "hf_dataset": args.hf_dataset, "cpu_count": os.cpu_count(),
                       "cpu_count_physical": psutil.cpu_count(logical=False), "python": platform.python_version(),
                       "platform": platform.platform(), "medq": medq.__version__, "pandas": pd.__version__,
+                      "numpy": version("numpy"), "pyarrow": version("pyarrow"), "mlflow": version("mlflow"), "datasets": version("datasets"),
                       "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "")}
             store = args.tracking_uri.removeprefix("sqlite:///")  # artifacts beside a local SQLite store
             artifacts = str(Path(store).parent / "artifacts") if store != args.tracking_uri else None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Mapping, Protocol
 
 import hydra.utils
+from hydra.errors import InstantiationException
 
 import medq
 from medq.artifacts import sha256_json, sha256_path, write_json_atomic
@@ -57,7 +58,15 @@ class StageOutcome:
 
 
 def build_stage(config: Mapping[str, Any], name: str) -> Any:
-    return hydra.utils.instantiate(config[name], _convert_="all")
+    try:
+        return hydra.utils.instantiate(config[name], _convert_="all")
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        while isinstance(cause, InstantiationException) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, MedqError):  # a bad input file or value: the user needs its own message
+            raise cause from None
+        raise
 
 
 def stage_cache_key(stage_config: Mapping[str, Any], seed: int, input_hashes: Mapping[str, str],

@@ -88,6 +88,8 @@ class NearDuplicateIndex:
 
     def add_batch(self, texts: Sequence[str]) -> list[int | None]:
         """For each text in order: the index of the earlier kept text it duplicates, or None (then it is kept)."""
+        if not texts:
+            return []
         signatures = self.hasher.signatures(texts)
         verdicts: list[int | None] = []
         for signature in signatures:

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Creates ./.venv (Python >= 3.11) and installs medq into it with the pinned stack (constraints.txt).
+#   bash scripts/install.sh          the toolkit
+#   bash scripts/install.sh --dev    plus test and benchmark tools
+# Re-running is cheap: pip skips what is already installed, and its cache keeps the downloads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+[[ "${1:-}" == "--dev" ]] && extras="[dev]"
+
+python_bin="${PYTHON:-}"
+if [[ -z "$python_bin" ]]; then
+  for candidate in python3.11 python3.12 python3.13 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      python_bin="$candidate"; break
+    fi
+  done
+fi
+[[ -n "$python_bin" ]] || { echo "install.sh: need Python >= 3.11 (set PYTHON=/path/to/python)" >&2; exit 1; }
+
+[[ -x .venv/bin/python ]] || "$python_bin" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade "pip>=24"
+.venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
+echo "medq installed in $(pwd)/.venv"

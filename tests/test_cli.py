@@ -1,0 +1,97 @@
+"""`python -m medq` as users run it: real subprocesses, a real MLflow store, from any working directory."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO, mlflow_runs, run_medq
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_runs_from_any_directory_and_tracks_everything(workdir):
+    result = run_medq(["+recipe=demo", "prepare.source.n_questions=120"], cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    [stage_dir] = (workdir / "artifacts" / "prepare").iterdir()
+    assert (stage_dir / "train.jsonl").stat().st_size > 0 and (stage_dir / "manifest.json").is_file()
+    [run_dir] = (workdir / "outputs" / "runs" / "demo").iterdir()
+    frozen = yaml.safe_load((run_dir / "resolved_config.yaml").read_text(encoding="utf-8"))
+    assert frozen["prepare"]["source"]["n_questions"] == 120 and "${" not in str(frozen)
+
+    client, runs = mlflow_runs(workdir, "demo")
+    [parent] = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    [stage] = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert stage.info.run_name == "prepare" and stage.info.status == "FINISHED"
+    tags = parent.data.tags
+    assert tags["recipe"] == "demo" and tags["medq_version"] and tags["git_commit"] and tags["sweep_id"] == "none"
+    assert parent.data.params["prepare.source.n_questions"] == "120"
+    assert parent.data.params["prepare.dedup.threshold"] == "0.8"
+    assert parent.data.metrics["prepare.records_in"] == stage.data.metrics["records_in"] > 120
+    assert stage.data.metrics["records_in"] == stage.data.metrics["records_out"] + stage.data.metrics["rejected_total"]
+    inputs = {i.dataset.name: i for i in client.get_run(stage.info.run_id).inputs.dataset_inputs}
+    assert {"train", "validation", "test", "preference_pairs", "corpus"} <= set(inputs)
+    assert {t.key: t.value for t in inputs["train"].tags}["mlflow.data.context"] == "train"
+    artifacts = {a.path for a in client.list_artifacts(stage.info.run_id)}
+    assert {"data_card.json", "data_card.md", "manifest.json"} <= artifacts
+    assert "resolved_config.yaml" in {a.path for a in client.list_artifacts(parent.info.run_id)}
+
+    again = run_medq(["+recipe=demo", "prepare.source.n_questions=120"], cwd=workdir)
+    assert again.returncode == 0 and "cached" in again.stdout
+    forced = run_medq(["+recipe=demo", "prepare.source.n_questions=120", "force=true"], cwd=workdir)
+    assert forced.returncode == 0 and "prepare    done" in forced.stdout
+
+
+def test_multirun_sweep_gives_one_mlflow_run_per_job_with_the_sweep_id(workdir):
+    result = run_medq(["-m", "+recipe=demo", "prepare.source.n_questions=80", "prepare.limit=30,50",
+                       "prepare.dedup.near=true,false"], cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    _, runs = mlflow_runs(workdir, "demo")
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 4
+    assert len({p.data.tags["sweep_id"] for p in parents}) == 1 and parents[0].data.tags["sweep_id"] != "none"
+    assert sorted(p.data.tags["sweep_job"] for p in parents) == ["0", "1", "2", "3"]
+    combos = sorted((p.data.params["prepare.limit"], p.data.params["prepare.dedup.near"]) for p in parents)
+    assert combos == [("30", "False"), ("30", "True"), ("50", "False"), ("50", "True")]
+    assert sorted(p.data.metrics["prepare.records_in"] for p in parents) == [30, 30, 50, 50]
+
+
+def test_typo_in_a_key_fails_before_any_work(workdir):
+    result = run_medq(["+recipe=demo", "prepare.limt=5"], cwd=workdir)
+    assert result.returncode == 2
+    assert "unknown config key 'prepare.limt'. Did you mean 'prepare.limit'?" in result.stderr
+    assert not (workdir / "outputs").exists() and not (workdir / "mlruns").exists()
+
+
+def test_typo_in_a_group_option_lists_the_valid_options(workdir):
+    result = run_medq(["+recipe=demo", "prepare/source=cmedqa", "prepare.limit=3"], cwd=workdir)
+    assert result.returncode != 0
+    assert "Could not find 'prepare/source/cmedqa'" in result.stderr and "cmedqa2" in result.stderr
+
+
+def test_help_lists_recipes_and_groups(workdir):
+    result = run_medq(["--help"], cwd=workdir)
+    assert result.returncode == 0
+    assert "recipe: demo, prepare_cmedqa2, prepare_dialogue" in result.stdout
+    assert "prepare/source: cmedqa2, csv, dialogue_csv, huatuo_jsonl, jsonl, synthetic" in result.stdout
+
+
+def test_pip_installed_package_finds_its_configs_and_recipes(tmp_path):
+    target = tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                            "--target", str(target), str(REPO)], capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr
+    assert (target / "medq" / "conf" / "config.yaml").is_file() and (target / "medq" / "recipes" / "demo.yaml").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    env.pop("MEDQ_HOME", None)
+    result = subprocess.run([sys.executable, "-m", "medq", "+recipe=demo", "prepare.source.n_questions=30", "tracking=off"],
+                            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert str(target) in subprocess.run([sys.executable, "-c", "import medq; print(medq.__file__)"], env=env,
+                                         cwd=elsewhere, capture_output=True, text=True).stdout
+    assert any((elsewhere / "artifacts" / "prepare").iterdir())
