@@ -177,9 +177,9 @@ def main() -> None:
             params = {"questions": args.questions, "answers": n_answers, "answers_per_question": "1-3",
                       "order": ",".join(phases), "hf_dataset": args.hf_dataset, "cpu_count": os.cpu_count(),
                       "cpu_count_physical": psutil.cpu_count(logical=False), "python": platform.python_version(),
-                      "platform": platform.platform(), "medq": medq.__version__, "pandas": pd.__version__,
-                      "numpy": version("numpy"), "pyarrow": version("pyarrow"), "mlflow": version("mlflow"), "datasets": version("datasets"),
-                      "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "")}
+                      "platform": platform.platform(), "medq": medq.__version__,
+                      "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
+                      **{lib: version(lib) for lib in ("pandas", "numpy", "pyarrow", "datasets", "mlflow")}}
             store = args.tracking_uri.removeprefix("sqlite:///")  # artifacts beside a local SQLite store
             artifacts = str(Path(store).parent / "artifacts") if store != args.tracking_uri else None
             tracker = MlflowTracker(args.tracking_uri, "benchmarks", artifacts)

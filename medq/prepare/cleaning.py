@@ -11,6 +11,7 @@ from typing import Literal
 _TAG = re.compile(r"<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9]*)[^<>]{0,300}>")
 _BLOCK_TAGS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "ul", "ol", "table"}
 _INLINE_SPACE = re.compile(r"[ \t\f\v\xa0\u3000\u2002\u2003\u2009\u200b]+")
+_ODD_SPACE = re.compile(r"[\t\f\v\xa0\u3000\u2002\u2003\u2009\u200b]|  ")
 _SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
@@ -43,6 +44,7 @@ class TextCleaner:
     def __init__(self, rules: CleaningRules):
         self.rules = rules
         self._width = _width_table(rules.full_width)
+        self._has_width = re.compile("[" + "".join(map(chr, self._width)) + "]") if self._width else None
         self._converter = None
         if rules.to_simplified:
             from opencc import OpenCC
@@ -53,14 +55,20 @@ class TextCleaner:
         if self.rules.strip_html and ("<" in text or "&" in text):
             text = _TAG.sub(lambda m: "\n" if m.group(2).lower() in _BLOCK_TAGS else "", text)
             text = html.unescape(text)
-        if self._width:
+        # the guards are C-speed scans that let most Chinese text skip the slower rewrites
+        if self._has_width is not None and self._has_width.search(text):
             text = text.translate(self._width)
         if self.rules.normalize_whitespace:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-            text = _INLINE_SPACE.sub(" ", text)
-            text = _SPACE_AROUND_NEWLINE.sub("\n", text)
-            text = _MANY_NEWLINES.sub("\n\n", text)
-            text = _SPACE_BETWEEN_CJK.sub("", text)
+            if "\r" in text:
+                text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if _ODD_SPACE.search(text):
+                text = _INLINE_SPACE.sub(" ", text)
+            if " \n" in text or "\n " in text:
+                text = _SPACE_AROUND_NEWLINE.sub("\n", text)
+            if "\n\n\n" in text:
+                text = _MANY_NEWLINES.sub("\n\n", text)
+            if " " in text:
+                text = _SPACE_BETWEEN_CJK.sub("", text)
             text = text.strip()
         if self._converter is not None:
             text = self._converter.convert(text)

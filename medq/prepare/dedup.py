@@ -78,13 +78,18 @@ class NearDuplicateIndex:
         self.rules = rules
         self.hasher = MinHasher(rules.num_perm, rules.ngram)
         self.rows = rules.num_perm // rules.bands
+        self._min_agreeing = rules.threshold * rules.num_perm
         self._buckets: dict[int, int] = {}
         self._signatures = np.zeros((1024, rules.num_perm), dtype=np.uint32)
         self._count = 0
 
-    def _band_keys(self, signature: np.ndarray) -> list[int]:
-        folded = signature.reshape(self.rules.bands, self.rows)
-        return [hash((band, folded[band].tobytes())) for band in range(self.rules.bands)]
+    def _band_keys(self, signatures: np.ndarray) -> list[list[int]]:
+        """One 64-bit key per (text, band): the band's rows folded together, salted with the band index."""
+        bands = signatures.reshape(len(signatures), self.rules.bands, self.rows).astype(np.uint64)
+        keys = np.arange(1, self.rules.bands + 1, dtype=np.uint64)[None, :] * _MERSENNE_MULTIPLIER
+        for row in range(self.rows):
+            keys = (keys ^ bands[:, :, row]) * _MERSENNE_MULTIPLIER
+        return keys.tolist()
 
     def add_batch(self, texts: Sequence[str]) -> list[int | None]:
         """For each text in order: the index of the earlier kept text it duplicates, or None (then it is kept)."""
@@ -92,11 +97,10 @@ class NearDuplicateIndex:
             return []
         signatures = self.hasher.signatures(texts)
         verdicts: list[int | None] = []
-        for signature in signatures:
-            keys = self._band_keys(signature)
+        for signature, keys in zip(signatures, self._band_keys(signatures)):
             match = None
             for candidate in {self._buckets[k] for k in keys if k in self._buckets}:
-                if np.mean(self._signatures[candidate] == signature) >= self.rules.threshold:
+                if np.count_nonzero(self._signatures[candidate] == signature) >= self._min_agreeing:
                     match = candidate
                     break
             verdicts.append(match)

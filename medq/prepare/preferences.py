@@ -42,6 +42,7 @@ class PreferencePairBuilder:
             raise ValueError("prepare.preferences.generic_replies is empty: the pair builder needs a template bank")
         self.rules, self.system_prompt, self.seed = rules, system_prompt, seed
         self.generic_pairs = 0
+        self.safety_pairs_written = 0
 
     def generic_pair(self, example_id: str, prompt: str, reference: str) -> dict[str, Any] | None:
         if not self.rules.enabled:
@@ -60,6 +61,7 @@ class PreferencePairBuilder:
         if not self.rules.enabled:
             return
         for index, scenario in enumerate(self.rules.safety_scenarios):
+            self.safety_pairs_written += 1
             yield {"id": f"safety-{index}", "kind": "safety", "prompt": _conversation(self.system_prompt, scenario.prompt),
                    "chosen": [{"role": "assistant", "content": scenario.cautious}],
                    "rejected": [{"role": "assistant", "content": scenario.harmful}]}

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+
 import shutil
 import time
 import typing
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from tqdm.auto import tqdm
 
 from medq.artifacts import sha256_file, write_json_atomic, write_text_atomic
@@ -102,11 +104,11 @@ def read_eval_texts(rules: ContaminationRules) -> list[tuple[str, str]]:
 class _JsonlWriters:
     def __init__(self, directory: Path, names: list[str]):
         self.paths = {n: directory / f"{n}.jsonl" for n in names}
-        self.handles = {n: open(p, "w", encoding="utf-8") for n, p in self.paths.items()}
+        self.handles = {n: open(p, "wb", buffering=1 << 20) for n, p in self.paths.items()}
         self.counts = Counter()
 
     def write(self, name: str, record: dict[str, Any]) -> None:
-        self.handles[name].write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.handles[name].write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
         self.counts[name] += 1
 
     def close(self) -> None:
@@ -279,10 +281,7 @@ class PrepareStage:
 
     def _data_card(self, writers: _JsonlWriters, records_in: int, records_out: int, rejected: Counter,
                    pii: Counter, pairs: PreferencePairBuilder, seconds: float) -> dict[str, Any]:
-        pair_kinds = Counter()
-        with open(writers.paths["preference_pairs"], encoding="utf-8") as handle:
-            for line in handle:
-                pair_kinds[json.loads(line)["kind"]] += 1
+        pair_kinds = {"generic": pairs.generic_pairs, "safety": pairs.safety_pairs_written}
         return {
             "records_in": records_in,
             "records_out": records_out,
