@@ -57,7 +57,6 @@ class StageTracker:
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         if self._client is not None:
-            import mlflow
 
             for key, value in tags.items():
                 self._client.set_tag(self.run_id, key, str(value))

@@ -164,7 +164,7 @@ class CMedQA2Source:
     def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
         questions: dict[str, str] = {}
         duplicate_ids = 0
-        for where, row in self.questions.rows(on_bytes, on_bad_record):
+        for _where, row in self.questions.rows(on_bytes, on_bad_record):
             if isinstance(row, Rejected):
                 yield row
                 continue

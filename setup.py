@@ -1,0 +1,25 @@
+"""conf/ and recipes/ sit at the top level of the checkout; in a wheel they travel inside the package as
+medq/conf and medq/recipes, where medq.config.config_dirs() finds them."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+ROOT = Path(__file__).parent
+
+
+def data_packages(folder: str, package: str) -> dict[str, str]:
+    dirs = [d for d in sorted((ROOT / folder).rglob("*")) if d.is_dir() and "__pycache__" not in d.parts]
+    mapping = {package: folder}
+    for d in dirs:
+        relative = d.relative_to(ROOT / folder)
+        mapping[".".join([package, *relative.parts])] = "/".join([folder, *relative.parts])
+    return mapping
+
+
+data_dirs = {**data_packages("conf", "medq.conf"), **data_packages("recipes", "medq.recipes")}
+setup(
+    packages=find_packages(include=["medq", "medq.*"]) + list(data_dirs),
+    package_dir={"medq": "medq", **data_dirs},
+    package_data={name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
+)
