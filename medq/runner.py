@@ -4,13 +4,14 @@ A stage is any object built by `hydra.utils.instantiate` that has `run(ctx) -> {
 Optionally it declares
   inputs: {local name: "stage.artifact"}   artifacts of earlier stages it reads, and
   external_inputs() -> [Path]               files outside the pipeline it reads (e.g. raw data),
-both of which are hashed, with its resolved config, into its cache key. Outputs live in
+both of which are hashed, with its resolved config and the source of its package, into its cache key. Outputs live in
 `artifacts_dir/<stage>/<key>/`, published atomically with a manifest, so a rerun skips every stage whose key
 already has a complete manifest: a pipeline that failed at stage k restarts at stage k.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -69,10 +70,26 @@ def build_stage(config: Mapping[str, Any], name: str) -> Any:
         raise
 
 
+@functools.lru_cache(maxsize=None)
+def _source_hash(directory: Path) -> str:
+    return sha256_json({p.relative_to(directory).as_posix(): sha256_path(p) for p in sorted(directory.rglob("*.py"))})
+
+
+def stage_code_hash(stage: Any) -> str:
+    """Hash of the Python files of the package that defines the stage, so editing its code invalidates its cache."""
+    module_file = getattr(sys.modules.get(type(stage).__module__), "__file__", None)
+    if module_file is None:
+        return "unknown"
+    directory = Path(module_file).resolve().parent
+    if directory == Path(medq.__file__).resolve().parent:
+        return sha256_path(Path(module_file))
+    return _source_hash(directory)
+
+
 def stage_cache_key(stage_config: Mapping[str, Any], seed: int, input_hashes: Mapping[str, str],
-                    external_hashes: Mapping[str, str]) -> str:
+                    external_hashes: Mapping[str, str], code_hash: str) -> str:
     return sha256_json({"config": stage_config, "seed": seed, "inputs": input_hashes,
-                        "external": external_hashes, "medq": medq.__version__})
+                        "external": external_hashes, "code": code_hash, "medq": medq.__version__})
 
 
 def read_manifest(output_dir: Path) -> dict[str, Any] | None:
@@ -139,7 +156,7 @@ class Pipeline:
         external = [Path(p) for p in (stage.external_inputs() if hasattr(stage, "external_inputs") else [])]
         input_hashes = {k: sha256_path(p) for k, p in inputs.items()}
         external_hashes = {str(p): sha256_path(p) for p in external}
-        key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes)
+        key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, stage_code_hash(stage))
         output_dir = self.artifacts_dir / name / key[:16]
         manifest = None if self.force else read_manifest(output_dir)
         tags = {"stage": name, "cache_key": key, **{k: v for k, v in self.tags.items() if k != "mlflow.runName"}}

@@ -62,6 +62,8 @@ def test_every_record_is_written_or_rejected_with_a_reason(messy_run):
     assert Counter(r["reason"] for r in rejects) == card["rejected"]
     assert {"duplicate", "near_duplicate", "response_too_short"} <= set(card["rejected"])
     assert all(r["where"].startswith("synthetic_dialogue") for r in rejects)
+    near = [r for r in rejects if r["reason"] == "near_duplicate"]
+    assert all(r["detail"].startswith("near duplicate of synthetic_dialogue") for r in near)
 
 
 def test_messy_data_is_cleaned(messy_run):

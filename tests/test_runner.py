@@ -123,3 +123,27 @@ def test_mlflow_gets_a_parent_run_with_nested_stage_runs(tmp_path):
         assert parent.data.metrics["second.chars"] == 5.0
     cached = [r for r in runs if r.data.tags.get("cached") == "true"]
     assert len(cached) == 2 and all(r.data.tags["cached_from_run"] for r in cached)
+
+
+def test_editing_a_stage_source_invalidates_its_cache(tmp_path, monkeypatch):
+    import shutil
+    import sys
+
+    package = tmp_path / "pkg_stage"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(Path(__file__).parent / "stages.py", package / "stages.py")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = make_config(tmp_path, first={"_target_": "pkg_stage.stages.WriteTextStage"})
+    run(tmp_path, config, tracking=False)
+    run(tmp_path, config, tracking=False)
+    assert calls(tmp_path) == ["first", "second"]
+    with open(package / "stages.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    from medq import runner
+
+    runner._source_hash.cache_clear()
+    run(tmp_path, config, tracking=False)
+    # first reruns; its output is byte-identical, so second (keyed on that content) stays cached
+    assert calls(tmp_path) == ["first", "second", "first"]
+    sys.modules.pop("pkg_stage.stages", None)

@@ -161,6 +161,7 @@ class PrepareStage:
         pii: Counter = Counter()
         seen: set[bytes] = set()
         batch: list[tuple[Example, str, str]] = []
+        near_kept_at: list[str] = []  # file:line of each example the near-dup index kept, to explain rejects
         records_in = 0
 
         def reject(reason: str, where: str, detail: str = "", prompt: str = "", response: str = "") -> None:
@@ -180,8 +181,10 @@ class PrepareStage:
             verdicts = near.add_batch([p + "\n" + r for _, p, r in clean_batch]) if near else [None] * len(clean_batch)
             for (example, prompt, response), duplicate_of in zip(clean_batch, verdicts):
                 if duplicate_of is not None:
-                    reject("near_duplicate", example.where, f"similar to kept example #{duplicate_of}", prompt, response)
+                    reject("near_duplicate", example.where, f"near duplicate of {near_kept_at[duplicate_of]}",
+                           prompt, response)
                 else:
+                    near_kept_at.append(example.where)
                     self._write_example(writers, pairs, example, prompt, response, ctx.seed)
             batch.clear()
 
