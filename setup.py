@@ -3,7 +3,7 @@ medq/conf and medq/recipes, where medq.config.config_dirs() finds them."""
 
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, find_packages, setup
 
 ROOT = Path(__file__).parent
 
@@ -19,7 +19,9 @@ def data_packages(folder: str, package: str) -> dict[str, str]:
 
 data_dirs = {**data_packages("conf", "medq.conf"), **data_packages("recipes", "medq.recipes")}
 setup(
-    packages=find_packages(include=["medq", "medq.*"]) + list(data_dirs),
+    # hydra_plugins/ is Hydra's namespace package for plugins (the medq_optuna sweeper)
+    packages=find_packages(include=["medq", "medq.*"]) + find_namespace_packages(include=["hydra_plugins.*"])
+    + list(data_dirs),
     package_dir={"medq": "medq", **data_dirs},
     package_data={name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
 )

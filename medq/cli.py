@@ -48,7 +48,20 @@ def run_tags() -> dict[str, str]:
     }
 
 
-def run_pipeline(cfg: DictConfig) -> None:
+def objective_value(objective: str | None, outcomes: dict) -> float | None:
+    if not objective:
+        return None
+    stage, _, metric = objective.partition(".")
+    if stage not in outcomes:
+        raise MedqError(f"objective '{objective}': no stage '{stage}' ran (stages: {', '.join(outcomes)})")
+    metrics = outcomes[stage].metrics
+    if metric not in metrics:
+        raise MedqError(f"objective '{objective}': stage '{stage}' logged no metric '{metric}' "
+                        f"(it logged: {', '.join(sorted(metrics))})")
+    return metrics[metric]
+
+
+def run_pipeline(cfg: DictConfig) -> float | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         container = validate_pipeline_config(cfg)
@@ -56,6 +69,7 @@ def run_pipeline(cfg: DictConfig) -> None:
         frozen.write_text(OmegaConf.to_yaml(OmegaConf.create(container)), encoding="utf-8")
         tracker = hydra.utils.instantiate(container["tracking"])
         outcomes = Pipeline(container, run_dir, tracker, run_tags(), frozen).run()
+        objective = objective_value(container.get("objective"), outcomes)
     except MedqError as exc:
         print(f"medq: error: {exc}", file=sys.stderr)
         sys.exit(1)
@@ -69,6 +83,9 @@ def run_pipeline(cfg: DictConfig) -> None:
         state = "cached" if outcome.cached else "done"
         print(f"  {name:<10} {state:<7} {outcome.output_dir}")
     print(f"run folder: {run_dir}")
+    if objective is not None:
+        print(f"objective {container['objective']} = {objective:g}")
+    return objective
 
 
 def check_overrides(args: list[str]) -> None:
@@ -113,11 +130,17 @@ def check_overrides(args: list[str]) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def _hydra_main(cfg: DictConfig) -> None:
-    run_pipeline(cfg)
+def _hydra_main(cfg: DictConfig) -> float | None:
+    return run_pipeline(cfg)
 
 
 def main() -> None:
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.medq_optuna.medq_optuna_sweeper import MedqOptunaSweeper
+
+    Plugins.instance().register(MedqOptunaSweeper)  # hydra/sweeper=medq_optuna, also under editable installs
+
     register_recipes()
     if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for a in sys.argv[1:]):
         try:

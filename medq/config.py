@@ -29,7 +29,8 @@ if not OmegaConf.has_resolver("medq.cwd"):
 HYDRA_KEYS = {"_target_", "_partial_", "_convert_", "_recursive_", "_args_"}
 ROOT_KEYS = {"stages": "ordered list of stage names to run", "force": "rerun cached stages",
              "seed": "global seed", "paths": "folders", "tracking": "MLflow settings",
-             "name": "pipeline name (MLflow experiment and run folder)"}
+             "name": "pipeline name (MLflow experiment and run folder)",
+             "objective": "'stage.metric' the run returns (what an Optuna sweep optimises)"}
 
 
 def config_dirs() -> tuple[Path, Path]:

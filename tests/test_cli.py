@@ -94,3 +94,26 @@ def test_pip_installed_package_finds_its_configs_and_recipes(tmp_path):
     assert str(target) in subprocess.run([sys.executable, "-c", "import medq; print(medq.__file__)"], env=env,
                                          cwd=elsewhere, capture_output=True, text=True).stdout
     assert any((elsewhere / "artifacts" / "prepare").iterdir())
+
+
+def test_optuna_sweeper_persists_its_study_and_optimises_the_objective(workdir):
+    import optuna
+
+    args = ["-m", "+recipe=demo", "hydra/sweeper=medq_optuna", "objective=prepare.records_out",
+            "prepare.source.n_questions=60", "prepare.limit=range(10,60,step=10)"]
+    first = run_medq([*args, "hydra.sweeper.n_trials=3"], cwd=workdir)
+    assert first.returncode == 0, first.stderr
+    second = run_medq([*args, "hydra.sweeper.n_trials=2"], cwd=workdir)
+    assert second.returncode == 0, second.stderr
+    study = optuna.load_study(study_name="demo", storage=f"sqlite:///{workdir}/mlruns/optuna.db")
+    assert len(study.trials) == 5, "the second sweep continues the persisted study"
+    for trial in study.trials:
+        assert trial.value <= trial.params["prepare.limit"], "records_out can never exceed the records read"
+    _, runs = mlflow_runs(workdir, "demo")
+    assert len([r for r in runs if "mlflow.parentRunId" not in r.data.tags]) == 5
+
+
+def test_objective_naming_a_missing_metric_is_a_clear_error(workdir):
+    result = run_medq(["+recipe=demo", "prepare.source.n_questions=30", "objective=prepare.rouge_l"], cwd=workdir)
+    assert result.returncode == 1
+    assert "objective 'prepare.rouge_l': stage 'prepare' logged no metric 'rouge_l' (it logged:" in result.stderr
