@@ -43,6 +43,10 @@ class StageContext:
     inputs: dict[str, Path]
     tracker: StageTracker
     seed: int
+    # Survives a failed or killed attempt of the same stage (same cache key) and is deleted after success:
+    # the place for training checkpoints, so a rerun resumes instead of starting over. Not created in
+    # advance: a stage that wants it calls scratch_dir.mkdir(exist_ok=True).
+    scratch_dir: Path | None = None
 
 
 class Stage(Protocol):
@@ -170,11 +174,12 @@ class Pipeline:
 
         staging = output_dir.parent / f".{output_dir.name}.{uuid.uuid4().hex[:8]}.tmp"
         staging.mkdir(parents=True)
+        scratch = output_dir.parent / f".{output_dir.name}.scratch"  # created by the stage if it needs one
         started = time.time()
         try:
             with self.tracker.stage_run(name, {**tags, "cached": "false"}) as tracker:
                 tracker.log_params({"stage_config": stage_config})
-                ctx = StageContext(name, staging, inputs, tracker, self.seed)
+                ctx = StageContext(name, staging, inputs, tracker, self.seed, scratch)
                 if getattr(stage, "launcher", None) == "subprocess":
                     artifacts, metrics = self._run_in_subprocess(name, ctx)
                 else:
@@ -191,6 +196,7 @@ class Pipeline:
                 if output_dir.exists():
                     shutil.rmtree(output_dir)
                 os.replace(staging, output_dir)
+                shutil.rmtree(scratch, ignore_errors=True)
                 tracker.log_artifact(output_dir / MANIFEST)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -203,7 +209,8 @@ class Pipeline:
         request = ctx.output_dir / ".worker_request.json"
         request.write_text(json.dumps({"config": str(self.frozen_config_path), "stage": name,
                                        "inputs": {k: str(v) for k, v in ctx.inputs.items()},
-                                       "output_dir": str(ctx.output_dir), "seed": ctx.seed}), encoding="utf-8")
+                                       "output_dir": str(ctx.output_dir), "scratch_dir": str(ctx.scratch_dir),
+                                       "seed": ctx.seed}), encoding="utf-8")
         env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
         completed = subprocess.run([sys.executable, "-m", "medq.stage_worker", str(request)], env=env)
         result_path = ctx.output_dir / ".worker_result.json"

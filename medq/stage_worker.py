@@ -30,8 +30,9 @@ def run_request(request_path: Path) -> None:
         client = MlflowClient(os.environ.get("MLFLOW_TRACKING_URI"))
     tracker = StageTracker(client, run_id)
     output_dir = Path(request["output_dir"])
+    scratch = request.get("scratch_dir")
     ctx = StageContext(request["stage"], output_dir, {k: Path(v) for k, v in request["inputs"].items()},
-                       tracker, int(request["seed"]))
+                       tracker, int(request["seed"]), Path(scratch) if scratch else None)
     artifacts = dict(stage.run(ctx))
     if int(os.environ.get("RANK", "0")) == 0:
         (output_dir / ".worker_result.json").write_text(

@@ -87,6 +87,23 @@ def test_failed_pipeline_resumes_at_the_failed_stage(tmp_path):
     assert calls(tmp_path) == ["first", "second", "second"], "stage 1 is reused, stage 2 runs again"
 
 
+def test_scratch_dir_survives_failed_attempts_and_is_removed_after_success(tmp_path):
+    switch = tmp_path / "fail-now"
+    switch.touch()
+    config = make_config(tmp_path, first={"fail_while_exists": str(switch)})
+    for _ in range(2):
+        with pytest.raises(RuntimeError):
+            run(tmp_path, config, tracking=False)
+    stage_dir = tmp_path / "artifacts" / "first"
+    assert [p.name for p in stage_dir.iterdir()] == [p.name for p in stage_dir.glob(".*.scratch")], \
+        "a failed attempt leaves only its scratch folder"
+    switch.unlink()
+    outcomes = run(tmp_path, config, tracking=False)
+    attempts = [line.split("attempt=")[1] for line in (tmp_path / "calls.log").read_text().splitlines() if "attempt=" in line]
+    assert attempts == ["1", "2", "3"], "each attempt sees what the previous one left in scratch"
+    assert list(stage_dir.iterdir()) == [outcomes["first"].output_dir], "scratch is removed after success"
+
+
 def test_missing_upstream_artifact_is_a_clear_error(tmp_path):
     config = make_config(tmp_path, second={"inputs": {"text": "first.nope"}})
     with pytest.raises(MedqError, match=r"stage 'second' needs input 'text' = 'first.nope'.*Available: first.text"):
