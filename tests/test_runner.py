@@ -146,12 +146,14 @@ def test_editing_a_stage_source_invalidates_its_cache(tmp_path, monkeypatch):
     import shutil
     import sys
 
+    for name in ("pkg_stage", "pkg_other"):  # the second stage's code must not change under the test
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text("")
+        shutil.copy(Path(__file__).parent / "stages.py", tmp_path / name / "stages.py")
     package = tmp_path / "pkg_stage"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    shutil.copy(Path(__file__).parent / "stages.py", package / "stages.py")
     monkeypatch.syspath_prepend(str(tmp_path))
-    config = make_config(tmp_path, first={"_target_": "pkg_stage.stages.WriteTextStage"})
+    config = make_config(tmp_path, first={"_target_": "pkg_stage.stages.WriteTextStage"},
+                         second={"_target_": "pkg_other.stages.UpperCaseStage"})
     run(tmp_path, config, tracking=False)
     run(tmp_path, config, tracking=False)
     assert calls(tmp_path) == ["first", "second"]
@@ -163,4 +165,5 @@ def test_editing_a_stage_source_invalidates_its_cache(tmp_path, monkeypatch):
     run(tmp_path, config, tracking=False)
     # first reruns; its output is byte-identical, so second (keyed on that content) stays cached
     assert calls(tmp_path) == ["first", "second", "first"]
-    sys.modules.pop("pkg_stage.stages", None)
+    for module in ("pkg_stage", "pkg_stage.stages", "pkg_other", "pkg_other.stages"):
+        sys.modules.pop(module, None)
