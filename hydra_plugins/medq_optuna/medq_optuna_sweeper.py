@@ -11,8 +11,8 @@ storage does not work with SQLAlchemy 2.) Hydra only accepts plugins from the
 `hydra_plugins` namespace; medq.cli also registers it explicitly, since editable installs hide it from Hydra's scan.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Hydra imports plugins while scanning in a way that leaves the module
+# out of sys.modules, and dataclasses then cannot resolve string annotations.
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional
