@@ -1,0 +1,8 @@
+"""Training stages: base_model (model + pinned chat template), sft, dpo, merge."""
+
+from medq.train.dpo import DPOStage
+from medq.train.merge import MergeStage
+from medq.train.models import BaseModelStage
+from medq.train.sft import SFTStage
+
+__all__ = ["BaseModelStage", "DPOStage", "MergeStage", "SFTStage"]
