@@ -1,0 +1,135 @@
+"""What is particular to the embedded store: persistence without re-embedding, its refusals, the protocol."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from haystack import Document
+from haystack.document_stores.errors import DuplicateDocumentError, MissingDocumentError
+from haystack.document_stores.types import DuplicatePolicy
+
+from medq.errors import MedqError
+from medq.rag import CharNgramHashingEmbedder, ChineseBM25Tokenizer, EmbeddedDocumentStore, RetrievePipeline
+
+from .conftest import CORPUS, corpus_documents
+
+
+class CountingEmbedder(CharNgramHashingEmbedder):
+    def __init__(self):
+        super().__init__(dim=32)
+        self.documents_embedded = 0
+
+    def embed_documents(self, texts):
+        self.documents_embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def test_reloads_from_disk_without_re_embedding_or_re_tokenising(tmp_path):
+    embedder = CountingEmbedder()
+    store = EmbeddedDocumentStore(str(tmp_path / "s"))
+    store.prepare(embedder.dim, embedder.fingerprint())
+    store.write_documents(corpus_documents(embedder))
+    store.save()
+    assert embedder.documents_embedded == len(CORPUS)
+    before = RetrievePipeline(store, embedder, top_k=5, candidates=10).retrieve("胃痛反酸").evidence
+
+    reopened = EmbeddedDocumentStore(str(tmp_path / "s"))
+    assert reopened.count_documents() == len(CORPUS) and reopened.embedding_dim == 32
+    assert all(tokens is None for tokens in reopened._tokens), "BM25 comes from the saved bm25s index"
+    after = RetrievePipeline(reopened, embedder, top_k=5, candidates=10).retrieve("胃痛反酸").evidence
+    assert embedder.documents_embedded == len(CORPUS), "reloading must not embed again"
+    assert [(e.doc_id, e.meta["department"]) for e in after] == [(e.doc_id, e.meta["department"]) for e in before]
+    assert reopened.fingerprint() == store.fingerprint() and reopened.embedder_fingerprint == embedder.fingerprint()
+
+
+def test_save_is_atomic_and_replaces_the_previous_version(tmp_path):
+    store = EmbeddedDocumentStore(str(tmp_path / "s"))
+    store.write_documents(corpus_documents())
+    store.save()
+    store.delete_documents(["d-dog"])
+    store.save()
+    assert EmbeddedDocumentStore(str(tmp_path / "s")).count_documents() == len(CORPUS) - 1
+    assert [p.name for p in tmp_path.iterdir()] == ["s"], "no staging folders left behind"
+
+
+def test_duplicate_policies_and_missing_ids():
+    store = EmbeddedDocumentStore()
+    store.write_documents(corpus_documents())
+    assert store.write_documents([Document(id="d-dog", content="x")], policy=DuplicatePolicy.SKIP) == 0
+    with pytest.raises(DuplicateDocumentError):
+        store.write_documents([Document(id="d-dog", content="x")], policy=DuplicatePolicy.FAIL)
+    with pytest.raises(MissingDocumentError):
+        store.delete_documents(["nope"])
+    assert store.filter_documents({"field": "meta.department", "operator": "==", "value": "妇科"})[0].id == "d-hpv"
+
+
+def test_mixed_or_mismatched_embeddings_are_refused():
+    embedder = CharNgramHashingEmbedder(dim=16)
+    store = EmbeddedDocumentStore()
+    store.write_documents(corpus_documents(embedder))
+    with pytest.raises(MedqError, match="dimension 8 differs from the store's 16"):
+        store.write_documents([Document(id="n", content="新", embedding=[0.1] * 8)])
+    with pytest.raises(MedqError, match="has no embedding but the store holds embeddings"):
+        store.write_documents([Document(id="n", content="新")])
+    assert store.count_documents() == len(CORPUS), "a refused write changes nothing"
+
+
+def test_a_different_embedder_clears_the_store_for_re_embedding(tmp_path):
+    store = EmbeddedDocumentStore(str(tmp_path / "s"))
+    store.prepare(16, "a")
+    store.write_documents(corpus_documents(CharNgramHashingEmbedder(dim=16)))
+    store.prepare(16, "a")
+    assert store.count_documents() == len(CORPUS)
+    store.prepare(32, "b")
+    assert store.count_documents() == 0 and store.content_hashes() == {}
+
+
+def test_dense_search_without_embeddings_is_a_clear_error():
+    store = EmbeddedDocumentStore()
+    store.write_documents(corpus_documents())
+    with pytest.raises(MedqError, match="no embeddings"):
+        store.embedding_search(np.ones(4), top_k=3)
+
+
+def test_round_trips_through_haystack_serialisation(tmp_path):
+    store = EmbeddedDocumentStore(str(tmp_path / "s"), k1=1.5)
+    again = EmbeddedDocumentStore.from_dict(store.to_dict())
+    assert again.k1 == 1.5 and again.tokenizer.settings() == store.tokenizer.settings()
+
+
+def test_hnsw_vector_index_finds_the_same_neighbours_and_persists(tmp_path):
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    docs = [Document(id=f"v{i}", content=f"文档{i}", embedding=v.tolist()) for i, v in enumerate(vectors)]
+    exact = EmbeddedDocumentStore()
+    exact.write_documents(docs)
+    hnsw = EmbeddedDocumentStore(str(tmp_path / "h"), vector_index="hnsw", hnsw={"m": 16, "ef_search": 100})
+    hnsw.write_documents(docs[:200])
+    hnsw.embedding_search(vectors[0], top_k=5)  # builds the graph on 200 rows
+    hnsw.write_documents(docs[200:])            # appended rows are added to it
+    queries = rng.standard_normal((20, 16)).astype(np.float32)
+    for q in queries:
+        assert [d.id for d in hnsw.embedding_search(q, top_k=5)] == [d.id for d in exact.embedding_search(q, top_k=5)]
+    hnsw.delete_documents(["v0"])
+    assert "v0" not in [d.id for d in hnsw.embedding_search(vectors[0], top_k=3)], "a delete rebuilds the graph"
+    hnsw.save()
+    assert (tmp_path / "h" / "vectors.hnsw").is_file()
+    reopened = EmbeddedDocumentStore(str(tmp_path / "h"), vector_index="hnsw", hnsw={"m": 16, "ef_search": 100})
+    assert reopened._ann is not None and not reopened._ann_stale, "the graph is loaded, not rebuilt"
+    assert [d.id for d in reopened.embedding_search(queries[0], top_k=5)] == \
+        [d.id for d in hnsw.embedding_search(queries[0], top_k=5)]
+
+
+def test_upsert_after_reload_re_tokenises_only_changed_documents(tmp_path, monkeypatch):
+    store = EmbeddedDocumentStore(str(tmp_path / "s"))
+    store.write_documents(corpus_documents())
+    store.save()
+    reopened = EmbeddedDocumentStore(str(tmp_path / "s"))
+    calls = []
+    original = ChineseBM25Tokenizer.__call__
+    monkeypatch.setattr(ChineseBM25Tokenizer, "__call__", lambda self, text: calls.append(text) or original(self, text))
+    reopened.write_documents([Document(id="d-ct", content="银屑病需要长期规范治疗。")])
+    assert [d.id for d in reopened.bm25_search("银屑病", top_k=2)] == ["d-ct"]
+    assert [d.id for d in reopened.bm25_search("狂犬病疫苗", top_k=1)] == ["d-dog"]
+    assert [c for c in calls if c != "银屑病" and c != "狂犬病疫苗"] == ["银屑病需要长期规范治疗。"]
