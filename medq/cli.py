@@ -79,9 +79,10 @@ def run_pipeline(cfg: DictConfig) -> float | None:
         cause = f"{type(exc).__name__}: {exc}".splitlines()[0]
         print(f"medq: error: {cause} (traceback: {run_dir / 'traceback.txt'})", file=sys.stderr)
         sys.exit(1)
+    width = max(len(name) for name in outcomes)
     for name, outcome in outcomes.items():
         state = "cached" if outcome.cached else "done"
-        print(f"  {name:<10} {state:<7} {outcome.output_dir}")
+        print(f"  {name:<{width}} {state:<7} {outcome.output_dir}")
     print(f"run folder: {run_dir}")
     if objective is not None:
         print(f"objective {container['objective']} = {objective:g}")

@@ -180,8 +180,8 @@ class Pipeline:
             with self.tracker.stage_run(name, {**tags, "cached": "false"}) as tracker:
                 tracker.log_params({"stage_config": stage_config})
                 ctx = StageContext(name, staging, inputs, tracker, self.seed, scratch)
-                if getattr(stage, "launcher", None) == "subprocess":
-                    artifacts, metrics = self._run_in_subprocess(name, ctx)
+                if getattr(stage, "launcher", None) in ("subprocess", "torchrun"):
+                    artifacts, metrics = self._run_in_subprocess(name, stage, ctx)
                 else:
                     artifacts, metrics = dict(stage.run(ctx)), dict(tracker.metrics)
                 manifest = {
@@ -202,8 +202,9 @@ class Pipeline:
             shutil.rmtree(staging, ignore_errors=True)
         return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), False, manifest["metrics"])
 
-    def _run_in_subprocess(self, name: str, ctx: StageContext) -> tuple[dict[str, str], dict[str, float]]:
-        """Run the stage in a fresh process from the frozen config: what multi-process launchers build on."""
+    def _run_in_subprocess(self, name: str, stage: Any, ctx: StageContext) -> tuple[dict[str, str], dict[str, float]]:
+        """Run the stage in fresh processes from the frozen config: one (`launcher: subprocess`) or
+        `stage.num_processes` ranks under torchrun (`launcher: torchrun`); Hydra never runs inside them."""
         if self.frozen_config_path is None:
             raise MedqError(f"stage '{name}' runs as a subprocess but the pipeline has no frozen config file.")
         request = ctx.output_dir / ".worker_request.json"
@@ -212,7 +213,11 @@ class Pipeline:
                                        "output_dir": str(ctx.output_dir), "scratch_dir": str(ctx.scratch_dir),
                                        "seed": ctx.seed}), encoding="utf-8")
         env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
-        completed = subprocess.run([sys.executable, "-m", "medq.stage_worker", str(request)], env=env)
+        command = [sys.executable, "-m", "medq.stage_worker", str(request)]
+        if stage.launcher == "torchrun":
+            command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                       f"--nproc_per_node={int(stage.num_processes)}", *command[1:]]
+        completed = subprocess.run(command, env=env)
         result_path = ctx.output_dir / ".worker_result.json"
         request.unlink(missing_ok=True)
         if completed.returncode != 0 or not result_path.is_file():

@@ -24,17 +24,18 @@ def run_request(request_path: Path) -> None:
     stage = build_stage(config, request["stage"])
     client = None
     run_id = os.environ.get("MLFLOW_RUN_ID")
-    if run_id:
+    rank = int(os.environ.get("RANK", "0"))
+    if run_id and rank == 0:  # one rank logs, or every metric would be recorded once per rank
         from mlflow.tracking import MlflowClient
 
         client = MlflowClient(os.environ.get("MLFLOW_TRACKING_URI"))
-    tracker = StageTracker(client, run_id)
+    tracker = StageTracker(client, run_id if rank == 0 else None)
     output_dir = Path(request["output_dir"])
     scratch = request.get("scratch_dir")
     ctx = StageContext(request["stage"], output_dir, {k: Path(v) for k, v in request["inputs"].items()},
                        tracker, int(request["seed"]), Path(scratch) if scratch else None)
     artifacts = dict(stage.run(ctx))
-    if int(os.environ.get("RANK", "0")) == 0:
+    if rank == 0:
         (output_dir / ".worker_result.json").write_text(
             json.dumps({"artifacts": artifacts, "metrics": tracker.metrics}), encoding="utf-8")
 

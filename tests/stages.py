@@ -9,7 +9,8 @@ from pathlib import Path
 
 class WriteTextStage:
     def __init__(self, text: str, counter_file: str, fail: bool = False, launcher: str | None = None,
-                 source_file: str | None = None, fail_while_exists: str | None = None):
+                 source_file: str | None = None, fail_while_exists: str | None = None, num_processes: int = 1):
+        self.num_processes = num_processes
         self.fail_while_exists = Path(fail_while_exists) if fail_while_exists else None
         self.text = text
         self.counter_file = Path(counter_file)
@@ -26,7 +27,8 @@ class WriteTextStage:
         attempts = ctx.scratch_dir / "attempts"
         attempts.write_text(str(int(attempts.read_text()) + 1 if attempts.exists() else 1))
         with open(self.counter_file, "a") as handle:
-            handle.write(f"{ctx.stage} pid={os.getpid()} attempt={attempts.read_text()}\n")
+            handle.write(f"{ctx.stage} pid={os.getpid()} rank={os.environ.get('RANK', '-')} "
+                         f"attempt={attempts.read_text()}\n")
         if self.fail or (self.fail_while_exists and self.fail_while_exists.exists()):
             raise RuntimeError("told to fail")
         extra = Path(self.source_file).read_text() if self.source_file else ""

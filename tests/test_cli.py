@@ -1,6 +1,7 @@
 """`python -m medq` as users run it: real subprocesses, a real MLflow store, from any working directory."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_runs_from_any_directory_and_tracks_everything(workdir):
-    result = run_medq(["+recipe=demo", "prepare.source.n_questions=120"], cwd=workdir)
+    result = run_medq(["+recipe=demo", "stages=[prepare]", "prepare.source.n_questions=120"], cwd=workdir)
     assert result.returncode == 0, result.stderr
     [stage_dir] = (workdir / "artifacts" / "prepare").iterdir()
     assert (stage_dir / "train.jsonl").stat().st_size > 0 and (stage_dir / "manifest.json").is_file()
@@ -38,14 +39,14 @@ def test_demo_runs_from_any_directory_and_tracks_everything(workdir):
     assert {"data_card.json", "data_card.md", "manifest.json"} <= artifacts
     assert "resolved_config.yaml" in {a.path for a in client.list_artifacts(parent.info.run_id)}
 
-    again = run_medq(["+recipe=demo", "prepare.source.n_questions=120"], cwd=workdir)
+    again = run_medq(["+recipe=demo", "stages=[prepare]", "prepare.source.n_questions=120"], cwd=workdir)
     assert again.returncode == 0 and "cached" in again.stdout
-    forced = run_medq(["+recipe=demo", "prepare.source.n_questions=120", "force=true"], cwd=workdir)
-    assert forced.returncode == 0 and "prepare    done" in forced.stdout
+    forced = run_medq(["+recipe=demo", "stages=[prepare]", "prepare.source.n_questions=120", "force=true"], cwd=workdir)
+    assert forced.returncode == 0 and re.search(r"prepare +done", forced.stdout)
 
 
 def test_multirun_sweep_gives_one_mlflow_run_per_job_with_the_sweep_id(workdir):
-    result = run_medq(["-m", "+recipe=demo", "prepare.source.n_questions=80", "prepare.limit=30,50",
+    result = run_medq(["-m", "+recipe=demo", "stages=[prepare]", "prepare.source.n_questions=80", "prepare.limit=30,50",
                        "prepare.dedup.near=true,false"], cwd=workdir)
     assert result.returncode == 0, result.stderr
     _, runs = mlflow_runs(workdir, "demo")
@@ -91,7 +92,7 @@ def test_pip_installed_package_finds_its_configs_and_recipes(tmp_path):
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(target)}
     env.pop("MEDQ_HOME", None)
-    result = subprocess.run([sys.executable, "-m", "medq", "+recipe=demo", "prepare.source.n_questions=30", "tracking=off"],
+    result = subprocess.run([sys.executable, "-m", "medq", "+recipe=demo", "stages=[prepare]", "prepare.source.n_questions=30", "tracking=off"],
                             cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert str(target) in subprocess.run([sys.executable, "-c", "import medq; print(medq.__file__)"], env=env,
@@ -102,7 +103,7 @@ def test_pip_installed_package_finds_its_configs_and_recipes(tmp_path):
 def test_optuna_sweeper_persists_its_study_and_optimises_the_objective(workdir):
     import optuna
 
-    args = ["-m", "+recipe=demo", "hydra/sweeper=medq_optuna", "objective=prepare.records_out",
+    args = ["-m", "+recipe=demo", "stages=[prepare]", "hydra/sweeper=medq_optuna", "objective=prepare.records_out",
             "prepare.source.n_questions=60", "prepare.limit=range(10,60,step=10)"]
     first = run_medq([*args, "hydra.sweeper.n_trials=3"], cwd=workdir)
     assert first.returncode == 0, first.stderr
@@ -117,6 +118,25 @@ def test_optuna_sweeper_persists_its_study_and_optimises_the_objective(workdir):
 
 
 def test_objective_naming_a_missing_metric_is_a_clear_error(workdir):
-    result = run_medq(["+recipe=demo", "prepare.source.n_questions=30", "objective=prepare.rouge_l"], cwd=workdir)
+    result = run_medq(["+recipe=demo", "stages=[prepare]", "prepare.source.n_questions=30", "objective=prepare.rouge_l"], cwd=workdir)
     assert result.returncode == 1
     assert "objective 'prepare.rouge_l': stage 'prepare' logged no metric 'rouge_l' (it logged:" in result.stderr
+
+
+def test_full_demo_runs_every_stage_and_nests_them_under_one_mlflow_run(workdir):
+    result = run_medq(["+recipe=demo", "prepare.source.n_questions=200"], cwd=workdir, env={"HF_HUB_OFFLINE": "1"},
+                      timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stages = ["prepare", "base_model", "sft", "dpo", "merge", "evaluate", "index", "retrieval_eval"]
+    for stage in stages:
+        assert re.search(rf"^  {stage} +done ", result.stdout, re.M), f"{stage} did not run: {result.stdout}"
+    _, runs = mlflow_runs(workdir, "demo")
+    [parent] = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert sorted(c.info.run_name for c in children) == sorted(stages)
+    assert all(c.info.status == "FINISHED" for c in children)
+    metrics = parent.data.metrics
+    assert metrics["merge.parity_passed"] == 1.0 and metrics["merge.parity_greedy_identical"] == 1.0
+    assert metrics["prepare.records_in"] == metrics["prepare.records_out"] + metrics["prepare.rejected_total"]
+    assert 0.0 < metrics["retrieval_eval.bm25.recall_at_10"] <= 1.0
+    assert 0.0 <= metrics["evaluate.rougeL_f"] <= 1.0 and metrics["sft.train_loss"] > 0

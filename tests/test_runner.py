@@ -167,3 +167,14 @@ def test_editing_a_stage_source_invalidates_its_cache(tmp_path, monkeypatch):
     assert calls(tmp_path) == ["first", "second", "first"]
     for module in ("pkg_stage", "pkg_stage.stages", "pkg_other", "pkg_other.stages"):
         sys.modules.pop(module, None)
+
+
+def test_torchrun_launcher_starts_every_rank_from_the_frozen_config(tmp_path):
+    config = make_config(tmp_path, first={"launcher": "torchrun", "num_processes": 2})
+    frozen = tmp_path / "resolved_config.yaml"
+    frozen.write_text(OmegaConf.to_yaml(OmegaConf.create(config)))
+    outcomes = run(tmp_path, config, tracking=False, frozen=frozen)
+    ranks = sorted(line.split("rank=")[1].split()[0] for line in (tmp_path / "calls.log").read_text().splitlines()
+                   if line.startswith("first"))
+    assert ranks == ["0", "1"], "torchrun started two ranks of the stage worker"
+    assert Path(outcomes["second"].artifacts["upper"]).read_text() == '{"upper": "HELLO"}'
