@@ -178,3 +178,21 @@ def validate_pipeline_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, A
     if "tracking" in container and isinstance(container["tracking"], Mapping) and "_target_" in container["tracking"]:
         validate_target_node("tracking", container["tracking"])
     return container
+
+
+def as_dataclass(cls: type, value: Any) -> Any:
+    """Build a dataclass, and the dataclasses in its list fields, from the plain dict Hydra passes in."""
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, item in dict(value).items():
+        hint = hints.get(key)
+        element = next((a for a in (hint, *typing.get_args(hint)) if typing.get_origin(a) is list), None)
+        element_type = typing.get_args(element)[0] if element is not None else None
+        if isinstance(item, list) and dataclasses.is_dataclass(element_type):
+            item = [as_dataclass(element_type, v) for v in item]
+        kwargs[key] = item
+    return cls(**kwargs)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from medq.errors import ConfigError, InputDataError
 from medq.evaluate.metrics import ANSWER_PREFIX, LETTERS, choose_by_loglikelihood, cmmlu_prompt, read_cmmlu_csv, rouge_l
-from medq.prepare.stage import as_dataclass
+from medq.config import as_dataclass
 from medq.runner import StageContext
 
 log = logging.getLogger(__name__)

@@ -7,14 +7,11 @@ rejected with its reason, and the stage refuses to finish if the counts do not a
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
-
 import shutil
 import time
-import typing
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,7 @@ import orjson
 from tqdm.auto import tqdm
 
 from medq.artifacts import sha256_file, write_json_atomic, write_text_atomic
+from medq.config import as_dataclass
 from medq.errors import ConfigError
 from medq.prepare.cleaning import CleaningRules, TextCleaner, scrub_pii
 from medq.prepare.dedup import (ContaminationChecker, ContaminationRules, DedupRules, NearDuplicateIndex,
@@ -49,24 +47,6 @@ class SplitRatios:
     train: float = 0.9
     validation: float = 0.05
     test: float = 0.05
-
-
-def as_dataclass(cls: type, value: Any) -> Any:
-    """Build a dataclass, and the dataclasses in its list fields, from the plain dict Hydra passes in."""
-    if value is None:
-        return cls()
-    if isinstance(value, cls):
-        return value
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for key, item in dict(value).items():
-        hint = hints.get(key)
-        element = next((a for a in (hint, *typing.get_args(hint)) if typing.get_origin(a) is list), None)
-        element_type = typing.get_args(element)[0] if element is not None else None
-        if isinstance(item, list) and dataclasses.is_dataclass(element_type):
-            item = [as_dataclass(element_type, v) for v in item]
-        kwargs[key] = item
-    return cls(**kwargs)
 
 
 def split_of(group: str, seed: int, ratios: SplitRatios) -> str:

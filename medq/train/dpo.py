@@ -16,7 +16,7 @@ from typing import Literal
 
 from medq.artifacts import sha256_path
 from medq.errors import ConfigError
-from medq.prepare.stage import as_dataclass
+from medq.config import as_dataclass
 from medq.runner import StageContext
 from medq.train.chat_template import ChatTemplate
 from medq.train.checkpoints import CheckpointDir, train_resumably, training_fingerprint

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from medq.errors import ConfigError, MedqError
-from medq.prepare.stage import as_dataclass
+from medq.config import as_dataclass
 from medq.runner import StageContext
 from medq.train.chat_template import ChatTemplate
 from medq.train.models import ADAPTER_FILE, load_model, load_tokenizer, load_with_adapter, save_model, weights_source

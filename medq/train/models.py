@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from medq.artifacts import sha256_json
 from medq.errors import ConfigError, MedqError
-from medq.prepare.stage import as_dataclass
+from medq.config import as_dataclass
 from medq.runner import StageContext
 from medq.train.chat_template import TEMPLATE_FILE, ChatTemplate
 from medq.train.tiny import TinyQwen3, build_model, conversation_texts, pretrain, train_tokenizer
