@@ -1,0 +1,1 @@
+"""The reflective medical agent: patient memory, entity extraction, the contraindication auditor, tools, the turn."""

@@ -1,0 +1,117 @@
+"""What the agent remembers about a patient: typed facts with provenance, and the profile built from them.
+
+Shared by the extractor (which produces facts), the memory store (which persists them), the auditor (which checks
+drafts against the profile) and the case files (whose `profile` keys map onto fact kinds). Facts are merged into
+memory one by one, never rewritten wholesale: a new fact with the same identity replaces the old one's status and
+provenance, everything else stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Iterable, Literal, Mapping
+
+FactKind = Literal["allergy", "condition", "medication", "pregnancy", "lactation", "age", "sex"]
+FactStatus = Literal["active", "stopped", "denied"]
+LIST_KINDS: tuple[str, ...] = ("allergy", "condition", "medication")
+SCALAR_KINDS: tuple[str, ...] = ("pregnancy", "lactation", "age", "sex")
+# case-file profile key -> fact kind
+PROFILE_KEYS: dict[str, str] = {"allergies": "allergy", "conditions": "condition", "medications": "medication",
+                                "pregnant": "pregnancy", "lactating": "lactation", "age": "age", "sex": "sex"}
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One remembered fact.
+
+    value: for allergy/condition/medication the lexicon's canonical name (a drug, a drug class such as 青霉素类, or
+    a condition); for pregnancy/lactation "true"/"false"; for age an integer as text ("34"); for sex "male"/"female".
+    status: active (holds now), stopped (a medication no longer taken), denied (the patient said it does not hold,
+    e.g. 我对青霉素不过敏).
+    """
+
+    kind: FactKind
+    value: str
+    status: FactStatus = "active"
+    source_message_id: str | None = None
+    observed_at: str = field(default_factory=utcnow)
+    evidence: str = ""          # the span of the message it was read from
+    extractor: str = "rules"    # "rules", "llm" or "manual" (a correction through the API)
+    id: str | None = None       # assigned by the memory store
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """Facts with the same identity are one fact at different times: list kinds by value, scalars by kind."""
+        return (self.kind, self.value) if self.kind in LIST_KINDS else (self.kind, "")
+
+
+def merge_facts(existing: Iterable[Fact], new: Iterable[Fact]) -> list[Fact]:
+    """Newer facts replace older ones of the same identity (keeping the stored id); nothing else changes."""
+    merged: dict[tuple[str, str], Fact] = {f.identity: f for f in existing}
+    for fact in new:
+        old = merged.get(fact.identity)
+        merged[fact.identity] = replace(fact, id=old.id) if old is not None and fact.id is None else fact
+    return list(merged.values())
+
+
+@dataclass
+class PatientProfile:
+    """The active facts, as the auditor and the prompts use them; `sources` keeps the fact behind each value."""
+
+    allergies: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
+    medications: list[str] = field(default_factory=list)
+    pregnant: bool | None = None
+    lactating: bool | None = None
+    age: int | None = None
+    sex: str | None = None
+    sources: dict[tuple[str, str], Fact] = field(default_factory=dict)
+
+    @classmethod
+    def from_facts(cls, facts: Iterable[Fact]) -> "PatientProfile":
+        profile = cls()
+        for fact in facts:
+            if fact.kind in LIST_KINDS:
+                if fact.status != "active":
+                    continue
+                target = {"allergy": profile.allergies, "condition": profile.conditions,
+                          "medication": profile.medications}[fact.kind]
+                if fact.value not in target:
+                    target.append(fact.value)
+            elif fact.kind in ("pregnancy", "lactation"):
+                value = fact.value == "true" and fact.status == "active"
+                setattr(profile, "pregnant" if fact.kind == "pregnancy" else "lactating", value)
+            elif fact.kind == "age" and fact.status == "active":
+                profile.age = int(fact.value)
+            elif fact.kind == "sex" and fact.status == "active":
+                profile.sex = fact.value
+            profile.sources[fact.identity] = fact
+        return profile
+
+    @classmethod
+    def from_case(cls, case_profile: Mapping[str, Any], source_message_id: str = "case") -> "PatientProfile":
+        """A case file's `profile` ({"allergies": [...], "pregnant": true, "age": 5, ...}; every key optional)."""
+        return cls.from_facts(facts_from_profile(case_profile, source_message_id))
+
+
+def facts_from_profile(case_profile: Mapping[str, Any], source_message_id: str = "case") -> list[Fact]:
+    unknown = set(case_profile) - set(PROFILE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown profile key(s) {sorted(unknown)}; valid: {sorted(PROFILE_KEYS)}")
+    facts = []
+    for key, value in case_profile.items():
+        kind = PROFILE_KEYS[key]
+        if value is None:
+            continue
+        if kind in LIST_KINDS:
+            facts += [Fact(kind, str(v), source_message_id=source_message_id) for v in value]
+        elif kind in ("pregnancy", "lactation"):
+            facts.append(Fact(kind, "true" if value else "false", source_message_id=source_message_id))
+        else:
+            facts.append(Fact(kind, str(value), source_message_id=source_message_id))
+    return facts
