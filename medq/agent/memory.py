@@ -723,11 +723,10 @@ class MemoryTurn:
     def profile(self) -> PatientProfile:
         return PatientProfile.from_facts(self.facts)
 
-    def add_facts(self, facts: Iterable[Fact], actor: str = "agent") -> None:
+    def add_facts(self, facts: Iterable[Fact]) -> None:
         for fact in facts:
             _check_fact(fact)
             self._new_facts.append(fact)
-        self._actor = actor
 
     def add_findings(self, findings: Iterable[Any]) -> None:
         self._findings += [_finding_fields(f) for f in findings]
@@ -744,12 +743,14 @@ class MemoryTurn:
     def _commit(self) -> None:
         if self._record is None and (self._findings or self._summary):
             raise InvalidMemoryInput("a turn with findings or a summary must record() its messages")
+        if self._record is None and not self._new_facts:
+            return  # nothing to remember: do not even create the patient
         store = self.store
 
         def work(session: Session) -> None:
             patient = store._patient_for_write(session, self.tenant, self.patient_id, create=True)
-            extractor = {f.extractor for f in self._new_facts}
-            actor = getattr(self, "_actor", "agent") + (f":{','.join(sorted(extractor))}" if extractor else "")
+            # the change log's actor for facts a turn read from a message: "agent:rules", "agent:llm", ...
+            actor = "agent:" + ",".join(sorted({f.extractor for f in self._new_facts}))
             self.committed_facts = (store._merge_into(session, patient, self._new_facts, actor, "agent",
                                                       f"message {self.message_id}")
                                     if self._new_facts else store._facts(session, patient.pk))
