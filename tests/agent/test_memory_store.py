@@ -14,6 +14,9 @@ from medq.agent.facts import Fact
 from medq.agent.memory import (VERSION_TABLE, Base, EntityMemoryStore, FactConflict, FactNotFound, InvalidMemoryInput,
                                PatientNotFound, TurnRecord, estimate_tokens, turns_over_budget)
 
+# the PostgreSQL fixtures live in their own module (not a conftest) so other agent test folders merge cleanly
+from tests.agent.postgres_server import memory_url, postgres_server, postgres_url  # noqa: F401,E402
+
 PATIENT_TABLES = ["facts", "fact_changes", "chat_sessions", "turns", "session_summaries", "audit_findings"]
 
 
