@@ -693,6 +693,9 @@ class EntityMemoryStore:
                                   self.recent_turns) if patient else [])
         turn = MemoryTurn(self, tenant, patient_id, session_id, facts, summary, recent,
                           message_id or uuid.uuid4().hex)
+        # only a patient that did not exist when the turn began may be created by it: one erased meanwhile stays
+        # erased (the commit fails with PatientNotFound instead of resurrecting the patient)
+        turn._may_create = patient is None
         yield turn
         turn._commit()
 
@@ -713,6 +716,7 @@ class MemoryTurn:
         self._summary: tuple[str, int] | None = None
         self.seq: int | None = None       # the turn's number in its session, once committed
         self.committed_facts: list[Fact] | None = None
+        self._may_create = True
 
     @property
     def facts(self) -> list[Fact]:
@@ -748,7 +752,7 @@ class MemoryTurn:
         store = self.store
 
         def work(session: Session) -> None:
-            patient = store._patient_for_write(session, self.tenant, self.patient_id, create=True)
+            patient = store._patient_for_write(session, self.tenant, self.patient_id, create=self._may_create)
             # the change log's actor for facts a turn read from a message: "agent:rules", "agent:llm", ...
             actor = "agent:" + ",".join(sorted({f.extractor for f in self._new_facts}))
             self.committed_facts = (store._merge_into(session, patient, self._new_facts, actor, "agent",

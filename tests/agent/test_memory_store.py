@@ -204,6 +204,17 @@ def test_erasure_deletes_every_row_of_the_patient_only(store):
     assert [f.value for f in store.facts("default", "stays")] == ["青霉素"]
 
 
+def test_a_patient_erased_during_a_turn_stays_erased(store):
+    with store.turn("default", "p1", "s1") as turn:
+        turn.record("我对青霉素过敏", "好的")
+    with pytest.raises(PatientNotFound):
+        with store.turn("default", "p1", "s1") as turn:
+            turn.add_facts([allergy("青霉素")])
+            turn.record("还有呢", "...")
+            store.erase_patient("default", "p1")  # e.g. a DELETE /v1/patients/p1 while the model drafts
+    assert not store.has_patient("default", "p1")
+
+
 def test_concurrent_turns_for_one_patient_lose_no_facts(store):
     """Eight threads run turns for the same patient whose snapshots overlap (each sleeps between reading memory
     and committing, as a turn does while the model drafts): a wholesale rewrite would keep only some allergies."""
