@@ -81,3 +81,39 @@ def test_bad_worker_and_batch_settings_are_refused(tmp_path):
         run_prepare(tmp_path / "o", CsvSource(str(path), ["q"], "a"), workers=0)
     with pytest.raises(ConfigError, match="prepare.batch_size must be >= 1"):
         run_prepare(tmp_path / "o", CsvSource(str(path), ["q"], "a"), batch_size=0)
+
+
+class StreamingCMedQA2(CMedQA2Source):
+    """The same reader, without the columnar fast path (which serves CMedQA2Source itself only)."""
+
+
+QUESTIONS = ('question_id,content\n1,头痛三天了怎么办\n2,   \n3,"咳嗽有痰，\r\n夜里更重"\n4,胃痛反酸\n')
+ANSWERS = ('ans_id,question_id,content\n10,1,<p>建议休息</p>\n11,1,\n12,2,多喝水\n'
+           '13,3,"先查血常规，\n必要时拍胸片"\n14, 3 ,查血常规\n15,9,没有这个问题\n16,4,"少食多餐，""忌辛辣"""\n')
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_minimal_columnar_pass_writes_what_the_streaming_reader_writes(tmp_path, encoding):
+    questions = write_csv(tmp_path / "questions.csv", QUESTIONS, encoding)
+    answers = write_csv(tmp_path / "answers.csv", ANSWERS, encoding)
+    runs = {}
+    for name, reader in (("columnar", CMedQA2Source), ("streaming", StreamingCMedQA2)):
+        _, card = run_prepare(tmp_path / name, reader(str(questions), str(answers)), profile="minimal",
+                              save_hf_dataset=False)
+        runs[name] = digests(tmp_path / name, (*SPLITS, "rejects")), card
+    assert runs["columnar"][0] == runs["streaming"][0]
+    columnar, streaming = runs["columnar"][1], runs["streaming"][1]
+    assert columnar["source"]["stats"] == streaming["source"]["stats"]
+    assert columnar["rejected"] == streaming["rejected"] == {"empty_prompt": 1, "empty_response": 1,
+                                                            "unknown_question_id": 1}
+    rejects = read_jsonl(tmp_path / "columnar" / "rejects.jsonl")
+    # line numbers count the quoted newline inside answer 13: answer 15 is on line 8 of answers.csv
+    assert [r["where"] for r in rejects] == ["answers.csv:3", "answers.csv:4", "answers.csv:8"]
+
+
+def test_minimal_falls_back_to_the_streaming_reader_when_lines_would_shift(tmp_path):
+    questions = write_csv(tmp_path / "questions.csv", QUESTIONS)
+    answers = write_csv(tmp_path / "answers.csv", ANSWERS.replace("12,2,多喝水\n", "12,2,多喝水\n\n"))
+    run_prepare(tmp_path / "out", CMedQA2Source(str(questions), str(answers)), profile="minimal", save_hf_dataset=False)
+    rejects = read_jsonl(tmp_path / "out" / "rejects.jsonl")
+    assert [r["where"] for r in rejects] == ["answers.csv:3", "answers.csv:4", "answers.csv:9"]

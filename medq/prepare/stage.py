@@ -25,6 +25,7 @@ from medq.artifacts import sha256_file, write_json_atomic, write_text_atomic
 from medq.config import as_dataclass
 from medq.errors import ConfigError
 from medq.prepare.cleaning import CleaningRules
+from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_minimal
 from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateIndex
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
 from medq.prepare.records import (Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker,
@@ -159,11 +160,19 @@ class PrepareStage:
         with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="prepare", disable=not self.progress,
                   mininterval=0.5) as bar:
             try:
+                joined = None
+                if not full and self.limit is None and source_supports_columnar(self.source):
+                    joined = read_cmedqa2(self.source)  # None: files the streaming reader must explain
+                if joined is not None:
+                    records_in = write_minimal(joined, self.system_prompt, ctx.seed, self.split, writers.write_line,
+                                               reject)
+                    self.source.stats = joined.stats
+                    bar.update(total_bytes)
                 items = self.source.items(bar.update, self.on_bad_record)
                 if self.limit is not None:
                     items = islice(items, self.limit)
                 # the one ordered loop: decisions that depend on earlier records, and every write
-                for chunk in self._chunks(items, rules):
+                for chunk in self._chunks(items, rules) if joined is None else ():
                     pii.update(chunk.pii)
                     for record in chunk.records:
                         records_in += 1
