@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -37,16 +38,18 @@ class JoinedAnswers:
     stats: dict[str, int]
 
 
-def _physical_lines(path: Path) -> int:
-    """Lines as Python's universal-newline reading counts them (\\n, \\r\\n and a lone \\r each end one)."""
-    data = path.read_bytes()
-    lf, crlf = data.count(b"\n"), data.count(b"\r\n")
-    lone_cr = data.count(b"\r") - crlf
-    return lf + lone_cr + (0 if data.endswith((b"\n", b"\r")) else 1)
+def _physical_lines(data: bytes) -> tuple[int, bool]:
+    """Lines as Python's universal-newline reading counts them (\\n, \\r\\n and a lone \\r each end one),
+    and whether any \\r occurs at all."""
+    lf, cr = data.count(b"\n"), data.count(b"\r")
+    lone_cr = cr - data.count(b"\r\n") if cr else 0
+    return lf + lone_cr + (0 if data.endswith((b"\n", b"\r")) else 1), bool(cr)
 
 
-def _newlines_in(column: pa.ChunkedArray) -> pa.Array:
+def _newlines_in(column: pa.ChunkedArray, has_cr: bool) -> pa.Array:
     lf = pc.count_substring(column, "\n")
+    if not has_cr:
+        return lf
     lone_cr = pc.subtract(pc.count_substring(column, "\r"), pc.count_substring(column, "\r\n"))
     return pc.add(lf, lone_cr)
 
@@ -69,15 +72,16 @@ def _read(table: CsvTable) -> tuple[pa.Table, list[int]] | None:
     if any(c not in header for c in table.required):
         return None
     data = data.cast(pa.schema([pa.field(name, pa.string()) for name in header]))
-    extra = pa.array([0] * data.num_rows, pa.int64())
-    for name in header:
-        extra = pc.add(extra, _newlines_in(data[name]))
+    lines, has_cr = _physical_lines(table.path.read_bytes())
+    if lines == 1 + data.num_rows:  # no newline inside any value, no blank line: row i is on line i + 2
+        return data, list(range(2, data.num_rows + 2))
     # each row is one line plus its embedded newlines; like csv.reader's line_num, a row is named by its last line
-    spans = pc.add(extra, 1).to_numpy()
-    ends = (spans.cumsum() + 1).tolist()
-    if 1 + int(spans.sum()) != _physical_lines(table.path):
+    spans = np.ones(data.num_rows, dtype=np.int64)
+    for name in header:
+        spans += _newlines_in(data[name], has_cr).to_numpy(zero_copy_only=False)
+    if 1 + int(spans.sum()) != lines:
         return None  # blank lines (skipped by both readers, counted only by one) would shift line numbers
-    return data, ends
+    return data, (spans.cumsum() + 1).tolist()
 
 
 def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
@@ -104,10 +108,6 @@ def source_supports_columnar(source: Any) -> bool:
     return type(source) is CMedQA2Source and source.mode == "all"
 
 
-def example_id(prompt: str, response: str) -> str:
-    return hashlib.blake2b(f"{prompt}\0{response}".encode(), digest_size=8).hexdigest()
-
-
 def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: Any, write_line: Any,
                   reject: Any) -> int:
     """The minimal job's per-record loop over joined rows; writes what the streaming path writes, byte for byte."""
@@ -115,7 +115,7 @@ def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: 
 
     from medq.prepare.records import split_of
 
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    dumps, newline, blake2b = orjson.dumps, orjson.OPT_APPEND_NEWLINE, hashlib.blake2b
     system = [{"role": "system", "content": system_prompt}] if system_prompt else []
     split_of_question: dict[str, str] = {}
     for answer_id, qid, prompt, response, line in zip(joined.answer_ids, joined.question_ids, joined.prompts,
@@ -134,7 +134,8 @@ def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: 
         if split is None:
             split = split_of_question[qid] = split_of(f"q{qid}", seed, ratios)
         messages = [*system, {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        write_line(split, dumps({"id": example_id(prompt, response), "messages": messages,
+        example_id = blake2b(f"{prompt}\0{response}".encode(), digest_size=8).hexdigest()  # as records.py
+        write_line(split, dumps({"id": example_id, "messages": messages,
                                  "metadata": {"question_id": qid, "answer_id": answer_id, "source": where}},
                                 option=newline))
     return len(joined.answer_ids)
