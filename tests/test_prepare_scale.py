@@ -89,7 +89,8 @@ class StreamingCMedQA2(CMedQA2Source):
 
 QUESTIONS = ('question_id,content\n1,头痛三天了怎么办\n2,   \n3,"咳嗽有痰，\r\n夜里更重"\n4,胃痛反酸\n')
 ANSWERS = ('ans_id,question_id,content\n10,1,<p>建议休息</p>\n11,1,\n12,2,多喝水\n'
-           '13,3,"先查血常规，\n必要时拍胸片"\n14, 3 ,查血常规\n15,9,没有这个问题\n16,4,"少食多餐，""忌辛辣"""\n')
+           '13,3,"先查血常规，\n必要时拍胸片"\n14, 3 ,查血常规\n15,9,没有这个问题\n16,4,"少食多餐，""忌辛辣"""\n'
+           '17,4,\u3000\x1c\n18,4,反斜杠\\和\x01控制字符\t制表\n')
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
@@ -104,11 +105,13 @@ def test_minimal_columnar_pass_writes_what_the_streaming_reader_writes(tmp_path,
     assert runs["columnar"][0] == runs["streaming"][0]
     columnar, streaming = runs["columnar"][1], runs["streaming"][1]
     assert columnar["source"]["stats"] == streaming["source"]["stats"]
-    assert columnar["rejected"] == streaming["rejected"] == {"empty_prompt": 1, "empty_response": 1,
+    assert columnar["rejected"] == streaming["rejected"] == {"empty_prompt": 1, "empty_response": 2,
                                                             "unknown_question_id": 1}
     rejects = read_jsonl(tmp_path / "columnar" / "rejects.jsonl")
     # line numbers count the quoted newline inside answer 13: answer 15 is on line 8 of answers.csv
-    assert [r["where"] for r in rejects] == ["answers.csv:3", "answers.csv:4", "answers.csv:8"]
+    assert [r["where"] for r in rejects] == ["answers.csv:3", "answers.csv:4", "answers.csv:8", "answers.csv:10"]
+    kept = [r["messages"][-1]["content"] for s in SPLITS for r in read_jsonl(tmp_path / "columnar" / f"{s}.jsonl")]
+    assert "反斜杠\\和\x01控制字符\t制表" in kept and '少食多餐，"忌辛辣"' in kept
 
 
 def test_minimal_falls_back_to_the_streaming_reader_when_lines_would_shift(tmp_path):
@@ -116,4 +119,4 @@ def test_minimal_falls_back_to_the_streaming_reader_when_lines_would_shift(tmp_p
     answers = write_csv(tmp_path / "answers.csv", ANSWERS.replace("12,2,多喝水\n", "12,2,多喝水\n\n"))
     run_prepare(tmp_path / "out", CMedQA2Source(str(questions), str(answers)), profile="minimal", save_hf_dataset=False)
     rejects = read_jsonl(tmp_path / "out" / "rejects.jsonl")
-    assert [r["where"] for r in rejects] == ["answers.csv:3", "answers.csv:4", "answers.csv:9"]
+    assert [r["where"] for r in rejects] == ["answers.csv:3", "answers.csv:4", "answers.csv:9", "answers.csv:11"]

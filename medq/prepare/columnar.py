@@ -26,13 +26,13 @@ from medq.prepare.sources import CMedQA2Source, CsvTable
 
 @dataclass
 class JoinedAnswers:
-    """Every answer row in file order, joined with its question (None when the id is unknown)."""
+    """Every answer row in file order, joined with its question (null when the id is unknown)."""
 
-    answer_ids: list[str]
-    question_ids: list[str]
-    prompts: list[str | None]
-    responses: list[str]
-    lines: list[int]             # last line of each row in answers.csv, as the streaming reader reports it
+    answer_ids: pa.ChunkedArray
+    question_ids: pa.ChunkedArray
+    prompts: pa.ChunkedArray
+    responses: pa.ChunkedArray
+    lines: np.ndarray            # last line of each row in answers.csv, as the streaming reader reports it
     answers_file: str
     questions_file: str
     stats: dict[str, int]
@@ -54,7 +54,7 @@ def _newlines_in(column: pa.ChunkedArray, has_cr: bool) -> pa.Array:
     return pc.add(lf, lone_cr)
 
 
-def _read(table: CsvTable) -> tuple[pa.Table, list[int]] | None:
+def _read(table: CsvTable) -> tuple[pa.Table, np.ndarray] | None:
     """The table as strings and the line each row ends on; None when line numbers could not be trusted."""
     try:
         data = pa_csv.read_csv(
@@ -74,14 +74,14 @@ def _read(table: CsvTable) -> tuple[pa.Table, list[int]] | None:
     data = data.cast(pa.schema([pa.field(name, pa.string()) for name in header]))
     lines, has_cr = _physical_lines(table.path.read_bytes())
     if lines == 1 + data.num_rows:  # no newline inside any value, no blank line: row i is on line i + 2
-        return data, list(range(2, data.num_rows + 2))
+        return data, np.arange(2, data.num_rows + 2)
     # each row is one line plus its embedded newlines; like csv.reader's line_num, a row is named by its last line
     spans = np.ones(data.num_rows, dtype=np.int64)
     for name in header:
         spans += _newlines_in(data[name], has_cr).to_numpy(zero_copy_only=False)
     if 1 + int(spans.sum()) != lines:
         return None  # blank lines (skipped by both readers, counted only by one) would shift line numbers
-    return data, (spans.cumsum() + 1).tolist()
+    return data, spans.cumsum() + 1
 
 
 def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
@@ -99,43 +99,78 @@ def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
     prompts = pc.take(q_table["content"], lookup)  # null where the id is unknown
     answered = pc.count_distinct(pc.filter(a_ids, pc.is_valid(lookup))).as_py()
     stats = {"questions": len(q_ids), "questions_without_answers": len(q_ids) - answered, "duplicate_question_ids": 0}
-    return JoinedAnswers(pc.utf8_trim_whitespace(a_table["ans_id"]).to_pylist(), a_ids.to_pylist(),
-                         prompts.to_pylist(), a_table["content"].to_pylist(), lines, source.answers.path.name,
-                         source.questions.path.name, stats)
+    return JoinedAnswers(pc.utf8_trim_whitespace(a_table["ans_id"]), a_ids, prompts, a_table["content"], lines,
+                         source.answers.path.name, source.questions.path.name, stats)
 
 
 def source_supports_columnar(source: Any) -> bool:
     return type(source) is CMedQA2Source and source.mode == "all"
 
 
-def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: Any, write_line: Any,
+# what Python's str.strip() removes (str.isspace()), spelled out for RE2: a text of only these is empty
+_BLANK = r"^[\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+
+
+def _json_bodies(values: list[str]) -> list[bytes]:
+    """Each string JSON-escaped by orjson, without its quotes, from one call. Inside an escaped string every `"`
+    follows a backslash, so `","` occurs only between elements."""
+    import orjson
+
+    return orjson.dumps(values)[2:-2].split(b'","') if values else []
+
+
+def _binary(values: list[bytes]) -> pa.Array:
+    return pa.array(values, pa.binary())
+
+
+def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: Any, write_block: Any,
                   reject: Any) -> int:
-    """The minimal job's per-record loop over joined rows; writes what the streaming path writes, byte for byte."""
+    """The minimal job over joined rows, column by column; writes what the streaming path writes, byte for byte.
+
+    Each ChatML line is the bytes orjson writes for the record dict, assembled by pyarrow from orjson-escaped
+    columns; Python still computes the example id (blake2b) per record and the split once per question.
+    """
     import orjson
 
     from medq.prepare.records import split_of
 
-    dumps, newline, blake2b = orjson.dumps, orjson.OPT_APPEND_NEWLINE, hashlib.blake2b
-    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    split_of_question: dict[str, str] = {}
-    for answer_id, qid, prompt, response, line in zip(joined.answer_ids, joined.question_ids, joined.prompts,
-                                                      joined.responses, joined.lines):
-        where = f"{joined.answers_file}:{line}"
-        if prompt is None:
+    n = len(joined.responses)
+    unknown = pc.is_null(joined.prompts).to_numpy(zero_copy_only=False)
+    blank_prompt = pc.match_substring_regex(pc.fill_null(joined.prompts, ""), _BLANK).to_numpy(zero_copy_only=False)
+    blank_response = pc.match_substring_regex(joined.responses, _BLANK).to_numpy(zero_copy_only=False)
+    bad = unknown | blank_prompt | blank_response
+    for row in np.flatnonzero(bad).tolist():  # few rows: the same rejects, in file order, as the streaming path
+        where = f"{joined.answers_file}:{joined.lines[row]}"
+        qid, prompt, response = (joined.question_ids[row].as_py(), joined.prompts[row].as_py(),
+                                 joined.responses[row].as_py())
+        if unknown[row]:
             reject("unknown_question_id", where, f"question_id {qid!r} is not in {joined.questions_file}", "", response)
-            continue
-        if not prompt.strip():
+        elif blank_prompt[row]:
             reject("empty_prompt", where, "", prompt, response)
-            continue
-        if not response.strip():
+        else:
             reject("empty_response", where, "", prompt, response)
-            continue
-        split = split_of_question.get(qid)
-        if split is None:
-            split = split_of_question[qid] = split_of(f"q{qid}", seed, ratios)
-        messages = [*system, {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        example_id = blake2b(f"{prompt}\0{response}".encode(), digest_size=8).hexdigest()  # as records.py
-        write_line(split, dumps({"id": example_id, "messages": messages,
-                                 "metadata": {"question_id": qid, "answer_id": answer_id, "source": where}},
-                                option=newline))
-    return len(joined.answer_ids)
+    keep = pa.array(~bad)
+    prompts = pc.filter(joined.prompts, keep).to_pylist()
+    responses = pc.filter(joined.responses, keep).to_pylist()
+    question_ids = pc.filter(joined.question_ids, keep).to_pylist()
+    answer_ids = pc.filter(joined.answer_ids, keep).to_pylist()
+    lines = pa.array(joined.lines[~bad]).cast(pa.string())
+    if not prompts:
+        return n
+
+    blake2b = hashlib.blake2b
+    ids = [blake2b(f"{p}\0{r}".encode(), digest_size=8).hexdigest().encode() for p, r in zip(prompts, responses)]
+    split_of_question = {q: split_of(f"q{q}", seed, ratios) for q in dict.fromkeys(question_ids)}
+    splits = pa.array([split_of_question[q] for q in question_ids])
+    system = (orjson.dumps({"role": "system", "content": system_prompt}) + b",") if system_prompt else b""
+    pieces = [b'{"id":"', _binary(ids), b'","messages":[' + system + b'{"role":"user","content":"',
+              _binary(_json_bodies(prompts)), b'"},{"role":"assistant","content":"', _binary(_json_bodies(responses)),
+              b'"}],"metadata":{"question_id":"', _binary(_json_bodies(question_ids)), b'","answer_id":"',
+              _binary(_json_bodies(answer_ids)), b'","source":"' + orjson.dumps(joined.answers_file)[1:-1] + b":",
+              lines.cast(pa.binary()), b'"}}\n']
+    records = pc.binary_join_element_wise(*[pa.scalar(x, pa.binary()) if isinstance(x, bytes) else x
+                                            for x in pieces], pa.scalar(b"", pa.binary()))
+    for split in dict.fromkeys(split_of_question.values()):
+        chosen = pc.filter(records, pc.equal(splits, split))
+        write_block(split, chosen, len(chosen))
+    return n

@@ -89,6 +89,16 @@ class _JsonlWriters:
         self.handles[name].write(line)
         self.counts[name] += 1
 
+    def write_block(self, name: str, lines: Any, count: int) -> None:
+        """`count` lines at once: a pyarrow binary array of whole lines, written as its one values buffer."""
+        if count:
+            import numpy as np
+
+            _, offsets, values = lines.buffers()
+            bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+            self.handles[name].write(memoryview(values)[bounds[0]:bounds[-1]])
+        self.counts[name] += count
+
     def close(self) -> None:
         for handle in self.handles.values():
             handle.close()
@@ -164,7 +174,7 @@ class PrepareStage:
                 if not full and self.limit is None and source_supports_columnar(self.source):
                     joined = read_cmedqa2(self.source)  # None: files the streaming reader must explain
                 if joined is not None:
-                    records_in = write_minimal(joined, self.system_prompt, ctx.seed, self.split, writers.write_line,
+                    records_in = write_minimal(joined, self.system_prompt, ctx.seed, self.split, writers.write_block,
                                                reject)
                     self.source.stats = joined.stats
                     bar.update(total_bytes)
