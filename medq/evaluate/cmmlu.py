@@ -87,9 +87,9 @@ def lm_eval_group(config: CmmluEval) -> Any:
             raise ConfigError(f"evaluate.cmmlu.subjects: '{subject}' is not a CMMLU subject of lm-eval "
                               f"(e.g. {', '.join(sorted(known)[:3])}, without the 'cmmlu_' prefix)")
         task_config = load_yaml(lm_eval_task_dir() / f"{name}.yaml")
-        data_files = {"test": str(config.test_path(subject))}
-        if config.num_fewshot:
-            data_files["dev"] = str(config.dev_path(subject))
+        # lm-eval loads the few-shot split even for 0 shots; then the test file stands in (no row of it is shown)
+        dev = config.dev_path(subject) if config.num_fewshot else config.test_path(subject)
+        data_files = {"test": str(config.test_path(subject)), "dev": str(dev)}
         task_config.update(dataset_path="csv", dataset_name=None, dataset_kwargs={"data_files": data_files})
         task_config.pop("tag", None)
         group.add(ConfigurableTask(config=task_config))

@@ -121,6 +121,18 @@ def test_evaluate_stage_matches_the_lm_eval_cli_question_by_question(tmp_path, b
     assert scores["cmmlu_acc_norm"] == pytest.approx(sum(r["acc_norm"] for r in rows) / len(rows))
 
 
+def test_zero_shot_needs_no_dev_files(tmp_path, base, cmmlu_dir):
+    only_test = tmp_path / "cmmlu"
+    write_csv(only_test / "virology_test.csv", VIROLOGY_TEST)
+    stage = EvaluateStage(rouge={"enabled": False}, device="cpu", inputs={"model": "m", "template": "t"},
+                          cmmlu={"subjects": ["virology"], "data_dir": str(only_test), "num_fewshot": 0,
+                                 "test_file": "{subject}_test.csv"})
+    assert stage.external_inputs() == [only_test / "virology_test.csv"]
+    stage.run(context("evaluate", tmp_path / "out", {"model": base["model"], "template": base["chat_template"]}))
+    rows = [json.loads(line) for line in (tmp_path / "out" / "cmmlu.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["doc_id"] for r in rows] == [0, 1, 2, 3] and all(r["file"] == "virology_test.csv" for r in rows)
+
+
 def test_cmmlu_config_names_what_is_wrong(tmp_path, cmmlu_dir):
     with pytest.raises(MedqError, match="evaluate.cmmlu.data_dir is missing"):
         CmmluEval(subjects=["anatomy"])
