@@ -3,6 +3,8 @@
 Run from the repository root:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/prepare_throughput.py --questions 108000
+    ... --profile minimal --no-hf-dataset      # the seed-equivalent job: join, drop empties, ChatML
+    ... --workers 2 --batch-size 1024          # per-record work in 2 processes (same output bytes)
 
 What it does, in one process:
   0. writes a synthetic cMedQA2 input (questions.csv + answers.csv) with `medq.prepare.synthetic.write_cmedqa2`,
@@ -10,7 +12,9 @@ What it does, in one process:
      the closest the generator gets). Timed on its own; part of neither measurement.
   1. medq: a full `PrepareStage.run` with the settings of conf/prepare/default.yaml (cleaning, PII scrubbing,
      exact + near dedup, splits, preference pairs, corpus, and the HF `datasets` export unless --no-hf-dataset),
-     source swapped for `CMedQA2Source(answers="all")`, no progress bar, no MLflow logging inside the stage.
+     source swapped for `CMedQA2Source(answers="all")`, no progress bar, no MLflow logging inside the stage;
+     --profile / --workers / --batch-size set prepare.profile / workers / batch_size. With workers, "peak RSS"
+     is this process only: each worker's RSS (about one medq import plus its chunks) comes on top.
      The HF export is timed separately by wrapping the stage's `_save_hf_dataset`, so one run gives both the
      figures without the export (up to the moment it starts) and with it.
   2. pandas baseline: `pd.read_csv` of both files + `merge` on question_id. Nothing else.
@@ -94,10 +98,12 @@ def run_pandas(questions: Path, answers: Path) -> tuple[dict[str, float], int]:
     return figures(mem.seconds, rows, mem.before, mem.peak), rows
 
 
-def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int) -> dict[str, dict[str, float]]:
+def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
+             settings: dict[str, object]) -> dict[str, dict[str, float]]:
     config = OmegaConf.to_container(OmegaConf.load(DEFAULT_CONFIG))
     for key in ("defaults", "_target_", "progress", "save_hf_dataset"):
         config.pop(key, None)
+    config.update(settings)
     stage = PrepareStage(source=CMedQA2Source(str(questions), str(answers), answers="all"),
                          progress=False, save_hf_dataset=hf, **config)
     out.mkdir(parents=True, exist_ok=True)
@@ -132,14 +138,21 @@ def main() -> None:
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument("--hf-dataset", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--pandas-first", action="store_true", help="run the pandas baseline before medq")
+    parser.add_argument("--profile", choices=["full", "minimal"], default="full", help="prepare.profile")
+    parser.add_argument("--workers", type=int, default=1, help="prepare.workers")
+    parser.add_argument("--batch-size", type=int, default=256, help="prepare.batch_size")
     args = parser.parse_args()
+    settings = {"profile": args.profile, "workers": args.workers, "batch_size": args.batch_size}
     if args.hf_dataset:
         import datasets  # noqa: F401  (imported up front, like pandas: no library import is measured)
 
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="medq-bench-"))
     try:
         started = time.perf_counter()
-        questions, answers = write_cmedqa2(work / "input", args.questions, seed=0, answers_per_question=(1, 3))
+        inputs = work / f"input-q{args.questions}"  # kept in --work-dir: reruns measure the same files
+        questions, answers = inputs / "questions.csv", inputs / "answers.csv"
+        if not (questions.is_file() and answers.is_file()):
+            questions, answers = write_cmedqa2(inputs, args.questions, seed=0, answers_per_question=(1, 3))
         generate_s = time.perf_counter() - started
         n_answers = sum(len(chunk) for chunk in pd.read_csv(answers, usecols=["ans_id"], chunksize=100_000))
         print(f"input: {args.questions} questions, {n_answers} answers "
@@ -153,11 +166,12 @@ def main() -> None:
                 results["pandas"], joined = run_pandas(questions, answers)
                 assert joined == n_answers, f"pandas joined {joined} rows, expected {n_answers}"
             else:
-                results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers))
+                results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers, settings))
         card = results.pop("card")
         hf_export = results.pop("hf_export", None)
 
-        print(f"order: {' then '.join(phases)} (same process); records = {n_answers} answer rows")
+        print(f"order: {' then '.join(phases)} (same process); records = {n_answers} answer rows; "
+              f"prepare: profile={args.profile} workers={args.workers} batch_size={args.batch_size}")
         print(f"{'':24}{'seconds':>10}{'records/s':>12}{'peak +RSS MB':>14}{'peak RSS MB':>13}")
         labels = {"medq": "medq prepare" + (" (+HF export)" if args.hf_dataset else ""),
                   "medq_no_hf": "medq prepare (no HF)", "pandas": "pandas read+merge"}
@@ -174,7 +188,7 @@ def main() -> None:
         print("data card:", json.dumps(card, ensure_ascii=False))
 
         if not args.no_mlflow:
-            params = {"questions": args.questions, "answers": n_answers, "answers_per_question": "1-3",
+            params = {"questions": args.questions, "answers": n_answers, "answers_per_question": "1-3", **settings,
                       "order": ",".join(phases), "hf_dataset": args.hf_dataset, "cpu_count": os.cpu_count(),
                       "cpu_count_physical": psutil.cpu_count(logical=False), "python": platform.python_version(),
                       "platform": platform.platform(), "medq": medq.__version__,

@@ -1,6 +1,8 @@
-"""The `evaluate` stage (first version): character-level ROUGE-L on the test split, CMMLU-format accuracy.
+"""The `evaluate` stage: character-level ROUGE-L on the test split, CMMLU accuracy.
 
-Both use the pinned chat template, so the model is asked exactly as it was trained and as it will be served.
+ROUGE-L asks the model through the pinned chat template, as it was trained and as it will be served. CMMLU is
+scored by lm-evaluation-harness's own `cmmlu_*` tasks by default (`medq/evaluate/cmmlu.py`), so the figures
+compare with published ones; `cmmlu.protocol=chat_template_zero_shot` asks each question as a chat turn instead.
 """
 
 from __future__ import annotations
@@ -8,11 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from medq.errors import ConfigError, InputDataError
+from medq.evaluate.cmmlu import CmmluEval, run_lm_eval_harness
 from medq.evaluate.metrics import ANSWER_PREFIX, LETTERS, choose_by_loglikelihood, cmmlu_prompt, read_cmmlu_csv, rouge_l
 from medq.config import as_dataclass
 from medq.runner import StageContext
@@ -27,12 +30,6 @@ class RougeEval:
     max_examples: int | None = 50
     max_new_tokens: int = 128
     batch_size: int = 8
-
-
-@dataclass
-class CmmluEval:
-    files: list[str] = field(default_factory=list)   # CSVs with the header ,Question,A,B,C,D,Answer
-    max_questions_per_subject: int | None = None
 
 
 class EvaluateStage:
@@ -52,7 +49,7 @@ class EvaluateStage:
                               "evaluate.rouge.enabled=false.")
 
     def external_inputs(self) -> list[Path]:
-        return [Path(f) for f in self.cmmlu.files]
+        return self.cmmlu.files()
 
     def run(self, ctx: StageContext) -> dict[str, str]:
         from medq.train.chat_template import ChatTemplate
@@ -61,7 +58,6 @@ class EvaluateStage:
 
         template = ChatTemplate.load(ctx.inputs["template"])
         tokenizer = load_tokenizer(ctx.inputs["model"], template)
-        questions = [q for f in self.cmmlu.files for q in self._limit(read_cmmlu_csv(Path(f)))]
         device = resolve_device(self.device)
         model = load_model(ctx.inputs["model"], torch_dtype(self.dtype)).to(device).eval()
         metrics: dict[str, float] = {}
@@ -69,8 +65,14 @@ class EvaluateStage:
         if self.rouge.enabled:
             metrics.update(self._rouge(ctx, model, tokenizer, template))
             artifacts["predictions"] = "predictions.jsonl"
-        if questions:
-            metrics.update(self._cmmlu(ctx, model, tokenizer, template, questions))
+        if self.cmmlu.subjects:
+            if self.cmmlu.protocol == "lm_eval_harness":
+                scores, rows = run_lm_eval_harness(model, tokenizer, self.cmmlu, device)
+            else:
+                scores, rows = self._cmmlu_chat_zero_shot(model, tokenizer, template)
+            metrics.update(scores)
+            with open(ctx.output_dir / "cmmlu.jsonl", "w", encoding="utf-8") as handle:
+                handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
             artifacts["cmmlu"] = "cmmlu.jsonl"
         (ctx.output_dir / "scores.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         artifacts["scores"] = "scores.json"
@@ -116,19 +118,24 @@ class EvaluateStage:
                                          "prediction": prediction, "rougeL_f": score}, ensure_ascii=False) + "\n")
         return {"rougeL_f": sum(scores) / len(scores) if scores else 0.0, "rouge_examples": float(len(scores))}
 
-    def _cmmlu(self, ctx: StageContext, model: Any, tokenizer: Any, template: Any, questions: list) -> dict[str, float]:
+    def _cmmlu_chat_zero_shot(self, model: Any, tokenizer: Any, template: Any,
+                              ) -> tuple[dict[str, float], list[dict[str, Any]]]:
+        """Each question as one user turn in the pinned chat template, then 答案：; the likeliest letter wins."""
         letter_ids = [tokenizer.encode(letter, add_special_tokens=False) for letter in LETTERS]
         correct: dict[str, list[bool]] = defaultdict(list)
-        with open(ctx.output_dir / "cmmlu.jsonl", "w", encoding="utf-8") as handle:
-            for question in questions:
+        rows = []
+        for subject in self.cmmlu.subjects:
+            for question in self._limit(read_cmmlu_csv(self.cmmlu.test_path(subject))):
+                question.subject = subject
                 prompt = template.prompt_ids(tokenizer, [{"role": "user", "content": cmmlu_prompt(question)}])
                 prompt += tokenizer.encode(ANSWER_PREFIX, add_special_tokens=False)
                 scores = choose_by_loglikelihood(model, prompt, letter_ids)
                 choice = LETTERS[max(range(4), key=scores.__getitem__)]
-                correct[question.subject].append(choice == question.answer)
-                handle.write(json.dumps({"where": question.where, "answer": question.answer, "choice": choice,
-                                         "loglik": dict(zip(LETTERS, scores))}, ensure_ascii=False) + "\n")
+                correct[subject].append(choice == question.answer)
+                rows.append({"subject": subject, "where": question.where, "answer": question.answer,
+                             "choice": choice, "loglik": dict(zip(LETTERS, scores))})
+        name = "cmmlu_chat_zero_shot"
         every = [c for subject in correct.values() for c in subject]
-        metrics = {"cmmlu_accuracy": sum(every) / len(every), "cmmlu_questions": float(len(every))}
-        metrics.update({f"cmmlu_{s}_accuracy": sum(c) / len(c) for s, c in correct.items()})
-        return metrics
+        metrics = {f"{name}_acc": sum(every) / len(every) if every else 0.0, f"{name}_questions": float(len(every))}
+        metrics.update({f"{name}_{s}_acc": sum(c) / len(c) for s, c in correct.items()})
+        return metrics, rows

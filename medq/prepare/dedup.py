@@ -83,30 +83,20 @@ class NearDuplicateIndex:
         self._signatures = np.zeros((1024, rules.num_perm), dtype=np.uint32)
         self._count = 0
 
-    def _band_keys(self, signatures: np.ndarray) -> list[list[int]]:
-        """One 64-bit key per (text, band): the band's rows folded together, salted with the band index."""
-        bands = signatures.reshape(len(signatures), self.rules.bands, self.rows).astype(np.uint64)
-        keys = np.arange(1, self.rules.bands + 1, dtype=np.uint64)[None, :] * _MERSENNE_MULTIPLIER
-        for row in range(self.rows):
-            keys = (keys ^ bands[:, :, row]) * _MERSENNE_MULTIPLIER
-        return keys.tolist()
-
     def add_batch(self, texts: Sequence[str]) -> list[int | None]:
         """For each text in order: the index of the earlier kept text it duplicates, or None (then it is kept)."""
         if not texts:
             return []
         signatures = self.hasher.signatures(texts)
-        verdicts: list[int | None] = []
-        for signature, keys in zip(signatures, self._band_keys(signatures)):
-            match = None
-            for candidate in {self._buckets[k] for k in keys if k in self._buckets}:
-                if np.count_nonzero(self._signatures[candidate] == signature) >= self._min_agreeing:
-                    match = candidate
-                    break
-            verdicts.append(match)
-            if match is None:
-                self._keep(signature, keys)
-        return verdicts
+        return [self.add(s, k) for s, k in zip(signatures, band_keys(signatures, self.rules.bands))]
+
+    def add(self, signature: np.ndarray, keys: list[int]) -> int | None:
+        """The index of the earlier kept text this signature duplicates, or None (then it is kept)."""
+        for candidate in {self._buckets[k] for k in keys if k in self._buckets}:
+            if np.count_nonzero(self._signatures[candidate] == signature) >= self._min_agreeing:
+                return candidate
+        self._keep(signature, keys)
+        return None
 
     def _keep(self, signature: np.ndarray, keys: list[int]) -> None:
         if self._count == len(self._signatures):
@@ -115,6 +105,16 @@ class NearDuplicateIndex:
         for key in keys:
             self._buckets.setdefault(key, self._count)
         self._count += 1
+
+
+def band_keys(signatures: np.ndarray, bands: int) -> list[list[int]]:
+    """One 64-bit key per (text, band): the band's rows folded together, salted with the band index."""
+    rows = signatures.shape[1] // bands
+    grouped = signatures.reshape(len(signatures), bands, rows).astype(np.uint64)
+    keys = np.arange(1, bands + 1, dtype=np.uint64)[None, :] * _MERSENNE_MULTIPLIER
+    for row in range(rows):
+        keys = (keys ^ grouped[:, :, row]) * _MERSENNE_MULTIPLIER
+    return keys.tolist()
 
 
 def exact_key(prompt: str, response: str) -> bytes:

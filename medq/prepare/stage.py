@@ -7,7 +7,6 @@ rejected with its reason, and the stage refuses to finish if the counts do not a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -15,7 +14,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from collections import deque
+from itertools import islice
+from typing import Any, Iterator, Literal
 
 import orjson
 from tqdm.auto import tqdm
@@ -23,11 +24,13 @@ from tqdm.auto import tqdm
 from medq.artifacts import sha256_file, write_json_atomic, write_text_atomic
 from medq.config import as_dataclass
 from medq.errors import ConfigError
-from medq.prepare.cleaning import CleaningRules, TextCleaner, scrub_pii
-from medq.prepare.dedup import (ContaminationChecker, ContaminationRules, DedupRules, NearDuplicateIndex,
-                                exact_key)
+from medq.prepare.cleaning import CleaningRules
+from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_minimal
+from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateIndex
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
-from medq.prepare.sources import Example, OnBadRecord, Rejected
+from medq.prepare.records import (Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker,
+                                  split_of)
+from medq.prepare.sources import Item, OnBadRecord, Rejected
 from medq.runner import StageContext
 
 log = logging.getLogger(__name__)
@@ -47,14 +50,6 @@ class SplitRatios:
     train: float = 0.9
     validation: float = 0.05
     test: float = 0.05
-
-
-def split_of(group: str, seed: int, ratios: SplitRatios) -> str:
-    digest = hashlib.blake2b(f"{seed}:{group}".encode(), digest_size=8).digest()
-    u = int.from_bytes(digest, "little") / 2**64
-    if u < ratios.train:
-        return "train"
-    return "validation" if u < ratios.train + ratios.validation else "test"
 
 
 def read_eval_texts(rules: ContaminationRules) -> list[tuple[str, str]]:
@@ -88,8 +83,21 @@ class _JsonlWriters:
         self.counts = Counter()
 
     def write(self, name: str, record: dict[str, Any]) -> None:
-        self.handles[name].write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        self.write_line(name, orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+
+    def write_line(self, name: str, line: bytes) -> None:
+        self.handles[name].write(line)
         self.counts[name] += 1
+
+    def write_block(self, name: str, lines: Any, count: int) -> None:
+        """`count` lines at once: a pyarrow binary array of whole lines, written as its one values buffer."""
+        if count:
+            import numpy as np
+
+            _, offsets, values = lines.buffers()
+            bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+            self.handles[name].write(memoryview(values)[bounds[0]:bounds[-1]])
+        self.counts[name] += count
 
     def close(self) -> None:
         for handle in self.handles.values():
@@ -103,7 +111,7 @@ class PrepareStage:
                  preferences: PreferenceRules | None = None,
                  corpus_content: Literal["response", "question_and_answer"] = "response",
                  limit: int | None = None, on_bad_record: OnBadRecord = "error", save_hf_dataset: bool = True,
-                 batch_size: int = 256, progress: bool = True):
+                 batch_size: int = 256, progress: bool = True, profile: Profile = "full", workers: int = 1):
         self.source = source
         self.system_prompt = system_prompt
         self.cleaning = as_dataclass(CleaningRules, cleaning)
@@ -118,6 +126,12 @@ class PrepareStage:
         self.save_hf_dataset = save_hf_dataset
         self.batch_size = batch_size
         self.progress = progress
+        self.profile = profile
+        self.workers = workers
+        if workers < 1:
+            raise ConfigError(f"prepare.workers must be >= 1 (processes for the per-record work), got {workers}")
+        if batch_size < 1:
+            raise ConfigError(f"prepare.batch_size must be >= 1, got {batch_size}")
         total = self.split.train + self.split.validation + self.split.test
         if abs(total - 1.0) > 1e-6:
             raise ConfigError(f"prepare.split ratios must sum to 1, got {total:g}")
@@ -132,15 +146,18 @@ class PrepareStage:
     def run(self, ctx: StageContext) -> dict[str, str]:
         started = time.time()
         out = ctx.output_dir
-        cleaner = TextCleaner(self.cleaning)
-        contamination = ContaminationChecker(self.contamination.ngram, read_eval_texts(self.contamination))
-        near = NearDuplicateIndex(self.dedup) if self.dedup.near else None
-        pairs = PreferencePairBuilder(self.preferences, self.system_prompt, ctx.seed)
-        writers = _JsonlWriters(out, [*SPLITS, "corpus", "preference_pairs", "rejects"])
+        full = self.profile == "full"
+        rules = RecordRules(self.profile, self.system_prompt, self.cleaning, self.dedup, self.filters, self.split,
+                            ctx.seed, self.corpus_content, self.contamination.ngram,
+                            read_eval_texts(self.contamination) if full else [])
+        near = NearDuplicateIndex(self.dedup) if full and self.dedup.near else None
+        pairs = PreferencePairBuilder(self.preferences if full else PreferenceRules(enabled=False),
+                                      self.system_prompt, ctx.seed)
+        outputs = [*SPLITS, "corpus", "preference_pairs", "rejects"] if full else [*SPLITS, "rejects"]
+        writers = _JsonlWriters(out, outputs)
         rejected: Counter = Counter()
         pii: Counter = Counter()
         seen: set[bytes] = set()
-        batch: list[tuple[Example, str, str]] = []
         near_kept_at: list[str] = []  # file:line of each example the near-dup index kept, to explain rejects
         records_in = 0
 
@@ -149,53 +166,58 @@ class PrepareStage:
             writers.write("rejects", {"reason": reason, "where": where, "detail": detail,
                                       "prompt": prompt, "response": response})
 
-        def flush() -> None:
-            clean_batch = []
-            for example, prompt, response in batch:
-                owner = contamination.find(prompt + "\n" + response)
-                if owner is not None:
-                    reject("contaminated", example.where, f"shares a {contamination.ngram}-gram with eval set '{owner}'",
-                           prompt, response)
-                else:
-                    clean_batch.append((example, prompt, response))
-            verdicts = near.add_batch([p + "\n" + r for _, p, r in clean_batch]) if near else [None] * len(clean_batch)
-            for (example, prompt, response), duplicate_of in zip(clean_batch, verdicts):
-                if duplicate_of is not None:
-                    reject("near_duplicate", example.where, f"near duplicate of {near_kept_at[duplicate_of]}",
-                           prompt, response)
-                else:
-                    near_kept_at.append(example.where)
-                    self._write_example(writers, pairs, example, prompt, response, ctx.seed)
-            batch.clear()
-
         total_bytes = sum(p.stat().st_size for p in self.source.files())
         with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="prepare", disable=not self.progress,
                   mininterval=0.5) as bar:
             try:
-                for item in self.source.items(bar.update, self.on_bad_record):
-                    if self.limit is not None and records_in >= self.limit:
-                        break
-                    records_in += 1
-                    if isinstance(item, Rejected):
-                        reject(item.reason, item.where, item.detail, item.prompt, item.response)
-                        continue
-                    prompt, response = cleaner.clean(item.prompt), cleaner.clean(item.response)
-                    if self.cleaning.scrub_pii:
-                        prompt, response = scrub_pii(prompt, pii), scrub_pii(response, pii)
-                    reason = self._length_problem(prompt, response)
-                    if reason:
-                        reject(reason, item.where, "", prompt, response)
-                        continue
-                    if self.dedup.exact:
-                        key = exact_key(prompt, response)
-                        if key in seen:
-                            reject("duplicate", item.where, "same (prompt, response) as an earlier record", prompt, response)
+                joined = None
+                if not full and self.limit is None and source_supports_columnar(self.source):
+                    joined = read_cmedqa2(self.source)  # None: files the streaming reader must explain
+                if joined is not None:
+                    records_in = write_minimal(joined, self.system_prompt, ctx.seed, self.split, writers.write_block,
+                                               reject)
+                    self.source.stats = joined.stats
+                    bar.update(total_bytes)
+                items = self.source.items(bar.update, self.on_bad_record)
+                if self.limit is not None:
+                    items = islice(items, self.limit)
+                # the one ordered loop: decisions that depend on earlier records, and every write
+                for chunk in self._chunks(items, rules) if joined is None else ():
+                    pii.update(chunk.pii)
+                    for record in chunk.records:
+                        records_in += 1
+                        item = record.item
+                        if isinstance(item, Rejected):
+                            reject(item.reason, item.where, item.detail, item.prompt, item.response)
                             continue
-                        seen.add(key)
-                    batch.append((item, prompt, response))
-                    if len(batch) >= self.batch_size:
-                        flush()
-                flush()
+                        if record.problem:
+                            reject(record.problem, item.where, "", record.prompt, record.response)
+                            continue
+                        if record.exact_key is not None:
+                            if record.exact_key in seen:
+                                reject("duplicate", item.where, "same (prompt, response) as an earlier record",
+                                       record.prompt, record.response)
+                                continue
+                            seen.add(record.exact_key)
+                        if record.contaminated_by is not None:
+                            reject("contaminated", item.where, f"shares a {self.contamination.ngram}-gram with eval "
+                                   f"set '{record.contaminated_by}'", record.prompt, record.response)
+                            continue
+                        if near is not None:
+                            row = record.signature_row
+                            duplicate_of = near.add(chunk.signatures[row], chunk.band_keys[row])
+                            if duplicate_of is not None:
+                                reject("near_duplicate", item.where, f"near duplicate of {near_kept_at[duplicate_of]}",
+                                       record.prompt, record.response)
+                                continue
+                            near_kept_at.append(item.where)
+                        writers.write_line(record.split, record.record_line)
+                        if full:
+                            writers.write_line("corpus", record.corpus_line)
+                            if record.split == "train":
+                                pair = pairs.generic_pair(record.example_id, record.prompt, record.response)
+                                if pair is not None:
+                                    writers.write("preference_pairs", pair)
                 for pair in pairs.safety_pairs():
                     writers.write("preference_pairs", pair)
             finally:
@@ -207,8 +229,7 @@ class PrepareStage:
                                f"rejected {sum(rejected.values())}")
         if records_out == 0:
             log.warning("prepare kept no records: every record was rejected (see rejects.jsonl)")
-        artifacts = {s: f"{s}.jsonl" for s in SPLITS}
-        artifacts.update(corpus="corpus.jsonl", preference_pairs="preference_pairs.jsonl", rejects="rejects.jsonl")
+        artifacts = {name: f"{name}.jsonl" for name in outputs}
         if self.save_hf_dataset and records_out:
             self._save_hf_dataset(out, writers)
             artifacts["hf_dataset"] = "hf_dataset"
@@ -222,34 +243,27 @@ class PrepareStage:
                  sum(rejected.values()), dict(rejected), seconds)
         return artifacts
 
-    def _length_problem(self, prompt: str, response: str) -> str | None:
-        f = self.filters
-        if len(prompt) < f.prompt_min_chars:
-            return "prompt_too_short"
-        if len(prompt) > f.prompt_max_chars:
-            return "prompt_too_long"
-        if len(response) < f.response_min_chars:
-            return "response_too_short"
-        if len(response) > f.response_max_chars:
-            return "response_too_long"
-        return None
+    def _chunks(self, items: Iterator[Item], rules: RecordRules) -> Iterator[Chunk]:
+        """The per-record work on chunks of `batch_size` records, in order: inline, or in `workers` processes.
 
-    def _write_example(self, writers: _JsonlWriters, pairs: PreferencePairBuilder, example: Example,
-                       prompt: str, response: str, seed: int) -> None:
-        example_id = hashlib.blake2b(f"{prompt}\0{response}".encode(), digest_size=8).hexdigest()
-        split = split_of(example.group, seed, self.split)
-        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        if self.system_prompt:
-            messages.insert(0, {"role": "system", "content": self.system_prompt})
-        metadata = {**example.metadata, "source": example.where}
-        writers.write(split, {"id": example_id, "messages": messages, "metadata": metadata})
-        content = response if self.corpus_content == "response" else f"问：{prompt}\n答：{response}"
-        writers.write("corpus", {"id": f"doc-{example_id}", "content": content,
-                                 "metadata": {**metadata, "question": prompt, "split": split, "example_id": example_id}})
-        if split == "train":
-            pair = pairs.generic_pair(example_id, prompt, response)
-            if pair is not None:
-                writers.write("preference_pairs", pair)
+        At most 2 x workers chunks are in flight, so reading never runs ahead of writing by more than that.
+        """
+        batches = iter(lambda: list(islice(items, self.batch_size)), [])
+        if self.workers == 1:
+            processor = RecordProcessor(rules)
+            yield from map(processor, batches)
+            return
+        import multiprocessing
+
+        # spawn, not fork: the parent may hold threads (progress bar, MLflow) that a forked child would inherit
+        with multiprocessing.get_context("spawn").Pool(self.workers, init_worker, (rules,)) as pool:
+            pending: deque = deque()
+            for batch in batches:
+                pending.append(pool.apply_async(process_in_worker, (batch,)))
+                if len(pending) >= 2 * self.workers:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
 
     def _save_hf_dataset(self, out: Path, writers: _JsonlWriters) -> None:
         import datasets
@@ -275,6 +289,8 @@ class PrepareStage:
             "preference_pairs": dict(pair_kinds),
             "corpus_documents": writers.counts["corpus"],
             "limit": self.limit,
+            "profile": self.profile,
+            "workers": self.workers,
             "source": {
                 "type": type(self.source).__name__,
                 "files": {str(p): {"encoding": self.source.encodings().get(str(p)), "bytes": p.stat().st_size,

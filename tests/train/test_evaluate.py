@@ -53,7 +53,9 @@ def test_evaluate_stage_scores_rouge_and_picks_the_most_likely_option(tmp_path, 
 
     csv = tmp_path / "anatomy_dev.csv"
     csv.write_text(CMMLU_CSV, encoding="utf-8")
-    stage = EvaluateStage(rouge={"max_examples": 4, "max_new_tokens": 24}, cmmlu={"files": [str(csv)]}, device="cpu")
+    stage = EvaluateStage(rouge={"max_examples": 4, "max_new_tokens": 24}, device="cpu",
+                          cmmlu={"protocol": "chat_template_zero_shot", "subjects": ["anatomy"],
+                                 "data_dir": str(tmp_path), "test_file": "{subject}_dev.csv"})
     assert stage.external_inputs() == [csv]
     model_dir = dpo_output["sft_merged"]
     stage.run(context("evaluate", tmp_path / "out", {"model": model_dir, "template": base["chat_template"],
@@ -81,5 +83,5 @@ def test_evaluate_stage_scores_rouge_and_picks_the_most_likely_option(tmp_path, 
         assert row["choice"] == choice
         assert [row["loglik"][l] for l in LETTERS] == pytest.approx(logliks, abs=1e-4)
         expected_correct += choice == question.answer
-    assert scores["cmmlu_accuracy"] == pytest.approx(expected_correct / 3)
-    assert scores["cmmlu_anatomy_accuracy"] == scores["cmmlu_accuracy"]
+    assert scores["cmmlu_chat_zero_shot_acc"] == pytest.approx(expected_correct / 3)
+    assert scores["cmmlu_chat_zero_shot_anatomy_acc"] == scores["cmmlu_chat_zero_shot_acc"]

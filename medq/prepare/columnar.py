@@ -1,0 +1,176 @@
+"""`prepare.profile=minimal` on cMedQA2 as one columnar pass: pyarrow reads and joins, Python only serialises.
+
+The streaming reader spends most of its time per row in Python (csv rows to dicts, Example objects, a generator
+per file). For the minimal job (join, drop empties, ChatML) pyarrow's CSV reader and hash join do that part in
+C; what stays per record is the example id, the split and one `orjson.dumps`. The result is the same records,
+rejects and bytes as the streaming path (tests compare them); whenever the files are not plain enough to
+promise that (a row with the wrong number of fields, a blank line that would shift line numbers, an id that
+appears twice in questions.csv), `read_cmedqa2` returns None and the stage uses the streaming reader, which
+names the file and line of the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from medq.prepare.sources import CMedQA2Source, CsvTable
+
+
+@dataclass
+class JoinedAnswers:
+    """Every answer row in file order, joined with its question (null when the id is unknown)."""
+
+    answer_ids: pa.ChunkedArray
+    question_ids: pa.ChunkedArray
+    prompts: pa.ChunkedArray
+    responses: pa.ChunkedArray
+    lines: np.ndarray            # last line of each row in answers.csv, as the streaming reader reports it
+    answers_file: str
+    questions_file: str
+    stats: dict[str, int]
+
+
+def _physical_lines(data: bytes) -> tuple[int, bool]:
+    """Lines as Python's universal-newline reading counts them (\\n, \\r\\n and a lone \\r each end one),
+    and whether any \\r occurs at all."""
+    lf, cr = data.count(b"\n"), data.count(b"\r")
+    lone_cr = cr - data.count(b"\r\n") if cr else 0
+    return lf + lone_cr + (0 if data.endswith((b"\n", b"\r")) else 1), bool(cr)
+
+
+def _newlines_in(column: pa.ChunkedArray, has_cr: bool) -> pa.Array:
+    lf = pc.count_substring(column, "\n")
+    if not has_cr:
+        return lf
+    lone_cr = pc.subtract(pc.count_substring(column, "\r"), pc.count_substring(column, "\r\n"))
+    return pc.add(lf, lone_cr)
+
+
+def _read(table: CsvTable) -> tuple[pa.Table, np.ndarray] | None:
+    """The table as strings and the line each row ends on; None when line numbers could not be trusted."""
+    try:
+        data = pa_csv.read_csv(
+            table.path,
+            read_options=pa_csv.ReadOptions(encoding=table.encoding.replace("utf-8-sig", "utf-8")),
+            parse_options=pa_csv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(column_types={}, strings_can_be_null=False,
+                                                  quoted_strings_can_be_null=False, auto_dict_encode=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None  # wrong field counts and the like: the streaming reader reports them by line
+    header = [name.strip() for name in data.column_names]
+    if any("\n" in name or "\r" in name for name in header) or data.num_rows == 0:
+        return None
+    data = data.rename_columns(header)
+    if any(c not in header for c in table.required):
+        return None
+    data = data.cast(pa.schema([pa.field(name, pa.string()) for name in header]))
+    lines, has_cr = _physical_lines(table.path.read_bytes())
+    if lines == 1 + data.num_rows:  # no newline inside any value, no blank line: row i is on line i + 2
+        return data, np.arange(2, data.num_rows + 2)
+    # each row is one line plus its embedded newlines; like csv.reader's line_num, a row is named by its last line
+    spans = np.ones(data.num_rows, dtype=np.int64)
+    for name in header:
+        spans += _newlines_in(data[name], has_cr).to_numpy(zero_copy_only=False)
+    if 1 + int(spans.sum()) != lines:
+        return None  # blank lines (skipped by both readers, counted only by one) would shift line numbers
+    return data, spans.cumsum() + 1
+
+
+def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
+    questions = _read(source.questions)
+    answers = _read(source.answers)
+    if questions is None or answers is None:
+        return None
+    q_table, _ = questions
+    a_table, lines = answers
+    q_ids = pc.utf8_trim_whitespace(q_table["question_id"])
+    if pc.count_distinct(q_ids).as_py() != len(q_ids):
+        return None  # the streaming reader decides what a repeated question id means
+    a_ids = pc.utf8_trim_whitespace(a_table["question_id"])
+    lookup = pc.index_in(a_ids, value_set=q_ids.combine_chunks())
+    prompts = pc.take(q_table["content"], lookup)  # null where the id is unknown
+    answered = pc.count_distinct(pc.filter(a_ids, pc.is_valid(lookup))).as_py()
+    stats = {"questions": len(q_ids), "questions_without_answers": len(q_ids) - answered, "duplicate_question_ids": 0}
+    return JoinedAnswers(pc.utf8_trim_whitespace(a_table["ans_id"]), a_ids, prompts, a_table["content"], lines,
+                         source.answers.path.name, source.questions.path.name, stats)
+
+
+def source_supports_columnar(source: Any) -> bool:
+    return type(source) is CMedQA2Source and source.mode == "all"
+
+
+# what Python's str.strip() removes (str.isspace()), spelled out for RE2: a text of only these is empty
+_BLANK = r"^[\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]*$"
+
+
+def _json_bodies(values: list[str]) -> list[bytes]:
+    """Each string JSON-escaped by orjson, without its quotes, from one call. Inside an escaped string every `"`
+    follows a backslash, so `","` occurs only between elements."""
+    import orjson
+
+    return orjson.dumps(values)[2:-2].split(b'","') if values else []
+
+
+def _binary(values: list[bytes]) -> pa.Array:
+    return pa.array(values, pa.binary())
+
+
+def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: Any, write_block: Any,
+                  reject: Any) -> int:
+    """The minimal job over joined rows, column by column; writes what the streaming path writes, byte for byte.
+
+    Each ChatML line is the bytes orjson writes for the record dict, assembled by pyarrow from orjson-escaped
+    columns; Python still computes the example id (blake2b) per record and the split once per question.
+    """
+    import orjson
+
+    from medq.prepare.records import split_of
+
+    n = len(joined.responses)
+    unknown = pc.is_null(joined.prompts).to_numpy(zero_copy_only=False)
+    blank_prompt = pc.match_substring_regex(pc.fill_null(joined.prompts, ""), _BLANK).to_numpy(zero_copy_only=False)
+    blank_response = pc.match_substring_regex(joined.responses, _BLANK).to_numpy(zero_copy_only=False)
+    bad = unknown | blank_prompt | blank_response
+    for row in np.flatnonzero(bad).tolist():  # few rows: the same rejects, in file order, as the streaming path
+        where = f"{joined.answers_file}:{joined.lines[row]}"
+        qid, prompt, response = (joined.question_ids[row].as_py(), joined.prompts[row].as_py(),
+                                 joined.responses[row].as_py())
+        if unknown[row]:
+            reject("unknown_question_id", where, f"question_id {qid!r} is not in {joined.questions_file}", "", response)
+        elif blank_prompt[row]:
+            reject("empty_prompt", where, "", prompt, response)
+        else:
+            reject("empty_response", where, "", prompt, response)
+    keep = pa.array(~bad)
+    prompts = pc.filter(joined.prompts, keep).to_pylist()
+    responses = pc.filter(joined.responses, keep).to_pylist()
+    question_ids = pc.filter(joined.question_ids, keep).to_pylist()
+    answer_ids = pc.filter(joined.answer_ids, keep).to_pylist()
+    lines = pa.array(joined.lines[~bad]).cast(pa.string())
+    if not prompts:
+        return n
+
+    blake2b = hashlib.blake2b
+    ids = [blake2b(f"{p}\0{r}".encode(), digest_size=8).hexdigest().encode() for p, r in zip(prompts, responses)]
+    split_of_question = {q: split_of(f"q{q}", seed, ratios) for q in dict.fromkeys(question_ids)}
+    splits = pa.array([split_of_question[q] for q in question_ids])
+    system = (orjson.dumps({"role": "system", "content": system_prompt}) + b",") if system_prompt else b""
+    pieces = [b'{"id":"', _binary(ids), b'","messages":[' + system + b'{"role":"user","content":"',
+              _binary(_json_bodies(prompts)), b'"},{"role":"assistant","content":"', _binary(_json_bodies(responses)),
+              b'"}],"metadata":{"question_id":"', _binary(_json_bodies(question_ids)), b'","answer_id":"',
+              _binary(_json_bodies(answer_ids)), b'","source":"' + orjson.dumps(joined.answers_file)[1:-1] + b":",
+              lines.cast(pa.binary()), b'"}}\n']
+    records = pc.binary_join_element_wise(*[pa.scalar(x, pa.binary()) if isinstance(x, bytes) else x
+                                            for x in pieces], pa.scalar(b"", pa.binary()))
+    for split in dict.fromkeys(split_of_question.values()):
+        chosen = pc.filter(records, pc.equal(splits, split))
+        write_block(split, chosen, len(chosen))
+    return n
