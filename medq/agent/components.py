@@ -24,7 +24,7 @@ class AgentParts:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def build(endpoint: Any, memory: Any, knowledge: Any | None = None, index: str | None = None,
+def build(endpoint: Any, memory: Any, knowledge_dir: str | None = None, index: str | None = None,
           retrieve: Any | None = None, triage_model: str | None = None, store: Any | None = None) -> AgentParts:
     from medq.agent.auditor import ContraindicationAuditor
     from medq.agent.extraction import RuleBasedExtractor
@@ -40,14 +40,16 @@ def build(endpoint: Any, memory: Any, knowledge: Any | None = None, index: str |
         if not memory.get("url"):
             raise MedqError("agent.memory.url must be set (e.g. sqlite:///path/memory.db)")
         store = EntityMemoryStore(**memory)
-    lexicon = load_lexicon(knowledge)
+    from medq.agent.knowledge import DEFAULT_DIR, Lexicon
+
+    lexicon = Lexicon.load(knowledge_dir)
     tools = [bmi_tool(), drug_lookup_tool(lexicon)]
     if triage_model:
         from medq.agent.tools.triage import triage_tool
 
         tools.append(triage_tool(triage_model))
     retriever = None
-    versions = {"lexicon": str(getattr(lexicon, "version", None) or "unknown"), "index": "none"}
+    versions = {"lexicon": _folder_hash(Path(knowledge_dir) if knowledge_dir else DEFAULT_DIR), "index": "none"}
     if index:
         if retrieve is None:
             raise MedqError("agent.index is set but agent.retrieve is not: add the retrieve group (`- /retrieve: "
@@ -58,11 +60,12 @@ def build(endpoint: Any, memory: Any, knowledge: Any | None = None, index: str |
                       retriever, tools, versions)
 
 
-def load_lexicon(knowledge: Any | None) -> Any:
-    """The shipped lexicon, or the copies `knowledge` points at (a hospital's formulary)."""
-    from medq.agent.knowledge import load_lexicon as load
-
-    return load(**dict(knowledge or {})) if isinstance(knowledge, Mapping) or knowledge is None else load(knowledge)
+def _folder_hash(folder: Path) -> str:
+    """The lexicon's version: a hash of its CSV files (the shipped ones or a hospital's formulary)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.csv")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _instantiate_partial(config: Mapping[str, Any], index: str) -> Any:

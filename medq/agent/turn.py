@@ -180,17 +180,17 @@ class MedicalAgent:
         self._agent = self._build_haystack_agent()
 
     @classmethod
-    def from_config(cls, endpoint: Any, memory: Any, knowledge: Any | None = None,
+    def from_config(cls, endpoint: Any, memory: Any, knowledge_dir: str | None = None,
                     turn: TurnSettings | None = None, privacy: PrivacySettings | None = None,
                     tracing: TracingSettings | None = None, index: str | None = None, retrieve: Any | None = None,
                     triage_model: str | None = None) -> "MedicalAgent":
         """Everything from config: `endpoint` (ChatEndpoint keys), `memory` ({url, ...} for EntityMemoryStore),
-        `knowledge` (lexicon paths, null = the shipped CSVs), `index` (an index stage's index.json, or null),
+        `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json, or null),
         `retrieve` (the partial RetrievePipeline.from_index from conf/retrieve), `triage_model` (the triage stage's
         model file, or null: no triage tool)."""
         from medq.agent import components
 
-        built = components.build(endpoint=endpoint, memory=memory, knowledge=knowledge, index=index,
+        built = components.build(endpoint=endpoint, memory=memory, knowledge_dir=knowledge_dir, index=index,
                                  retrieve=retrieve, triage_model=triage_model)
         settings = settings_from(TurnSettings, turn)
         return cls(built.client, built.store, built.extractor, built.auditor, built.red_flags,
