@@ -42,10 +42,10 @@ ALLERGY_QUESTION = re.compile(r"过敏吗|是不是[^，。]{0,8}过敏|会不�
 MED_STOPPED = re.compile(r"停用|停了|停药|停掉|已停|停服|不吃了|不用了|不再(吃|服|用)|没再(吃|服|用)|停止(服用|使用)|"
                          r"换掉|换成了别的")
 MED_DENIED = re.compile(r"没(有)?(吃|服|用)过|从(来)?没(有)?(吃|服|用)|没(有)?在(吃|服|用)|没有服用|不吃|未服用")
-MED_TAKING = re.compile(r"在吃|在服|在用|在打|正在|一直|长期|每天|每日|每晚|每早|目前|现在(吃|用|服)|平时|规律|按时|"
+MED_TAKING = re.compile(r"在吃|在服|在用|在打|正在|一直|长期|每天|每日|每晚|每早|目前|现在(吃|用|服)|平时|平常|经常|规律|按时|"
                         r"吃着|用着|服着|打着|服用|口服|吃了|用了|服了|注射|开了|开的|处方|维持|吃[^，。]{0,3}年|"
                         r"吃[^，。]{0,3}个月|吃上了")
-MED_STRONG = re.compile(r"在吃|在服|在用|在打|正在|一直|长期|每天|每日|目前|平时|规律|吃着|用着|服着|开了")
+MED_STRONG = re.compile(r"在吃|在服|在用|在打|正在|一直|长期|每天|每日|目前|平时|平常|经常|规律|吃着|用着|服着|开了")
 CONDITION_DENIED = re.compile(r"(没有|没|无|否认|不是|并非|并没有|排除了)[^，。]{0,4}$")
 CONDITION_HEALED = re.compile(r"已经好了|治好了|痊愈|已治愈|已经治愈|好了|早就好")
 CONDITION_ASSERT = re.compile(r"有|患|得了|得过|确诊|诊断|查出|病史|多年|老毛病|一直|年了|是[^，。]{0,6}(患者|病人)|"
@@ -148,7 +148,7 @@ class RuleBasedExtractor:
     def _medications(self, text: str, mentions: list[Mention], add) -> None:
         if ALLERGY_CUE.search(text):
             return  # 我对阿莫西林过敏 names a drug the patient does not take
-        drugs = [m for m in mentions if m.kind in ("drug", "product")]
+        drugs = [m for m in mentions if m.kind in ("drug", "product", "class")]
         for index, mention in enumerate(drugs):
             before = text[drugs[index - 1].end if index else 0:mention.start]
             after = text[mention.end:drugs[index + 1].start if index + 1 < len(drugs) else len(text)]
