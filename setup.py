@@ -23,5 +23,7 @@ setup(
     packages=find_packages(include=["medq", "medq.*"]) + find_namespace_packages(include=["hydra_plugins.*"])
     + list(data_dirs),
     package_dir={"medq": "medq", **data_dirs},
-    package_data={name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
+    package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
+                  # the agent's knowledge base and case suites ship with the code that reads them
+                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"]},
 )

@@ -46,6 +46,7 @@ MED_TAKING = re.compile(r"在吃|在服|在用|在打|正在|一直|长期|每�
                         r"吃着|用着|服着|打着|服用|口服|吃了|用了|服了|注射|开了|开的|处方|维持|吃[^，。]{0,3}年|"
                         r"吃[^，。]{0,3}个月|吃上了")
 MED_STRONG = re.compile(r"在吃|在服|在用|在打|正在|一直|长期|每天|每日|目前|平时|平常|经常|规律|吃着|用着|服着|开了")
+LIST_JOIN = re.compile(r"^\s*(和|及|与|跟|、|以及|还有|加|外加)\s*$")
 CONDITION_DENIED = re.compile(r"(没有|没|无|否认|不是|并非|并没有|排除了)[^，。]{0,4}$")
 CONDITION_HEALED = re.compile(r"已经好了|治好了|痊愈|已治愈|已经治愈|好了|早就好")
 CONDITION_ASSERT = re.compile(r"有|患|得了|得过|确诊|诊断|查出|病史|多年|老毛病|一直|年了|是[^，。]{0,6}(患者|病人)|"
@@ -149,10 +150,23 @@ class RuleBasedExtractor:
         if ALLERGY_CUE.search(text):
             return  # 我对阿莫西林过敏 names a drug the patient does not take
         drugs = [m for m in mentions if m.kind in ("drug", "product", "class")]
+        previous: FactStatus | None = None
         for index, mention in enumerate(drugs):
             before = text[drugs[index - 1].end if index else 0:mention.start]
             after = text[mention.end:drugs[index + 1].start if index + 1 < len(drugs) else len(text)]
             around = before + "|" + after
+            if index and LIST_JOIN.match(before):
+                # the second item of a list shares the first one's verb: 在吃呋塞米和螺内酯, 停了A和B
+                tail = text[mention.end:len(text) if index + 1 == len(drugs) else drugs[index + 1].start]
+                status_of_list = "stopped" if MED_STOPPED.search(tail) else previous
+                if status_of_list is not None:
+                    if status_of_list == "stopped":
+                        for earlier in drugs[:index]:
+                            add("medication", earlier.canonical, "stopped", text)
+                    add("medication", mention.canonical, status_of_list, text)
+                    previous = status_of_list
+                    continue
+            previous = None
             if MED_STOPPED.search(around):
                 status: FactStatus = "stopped"
             elif MED_DENIED.search(before):
@@ -161,16 +175,17 @@ class RuleBasedExtractor:
                 status = "active"
             else:
                 continue
+            previous = status
             add("medication", mention.canonical, status, text)
 
     def _conditions(self, text: str, mentions: list[Mention], add) -> None:
         for mention in (m for m in mentions if m.kind == "condition"):
             before = text[:mention.start]
             after = text[mention.end:]
-            if CONDITION_DENIED.search(before):
+            if DOUBT.search(before) or (QUESTION.search(text) and not CONDITION_ASSERT.search(before + after)):
+                continue  # 我是不是得了糖尿病: neither a fact nor a denial
+            elif CONDITION_DENIED.search(before):
                 add("condition", mention.canonical, "denied", text)
-            elif DOUBT.search(before) or (QUESTION.search(text) and not CONDITION_ASSERT.search(before + after)):
-                continue
             elif CONDITION_HEALED.search(after):
                 add("condition", mention.canonical, "stopped", text)
             elif CONDITION_ASSERT.search(before + after) or SELF.search(before) or mention.start == 0:
