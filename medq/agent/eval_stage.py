@@ -154,6 +154,12 @@ class AuditEvalStage:
         self.knowledge_dir = Path(knowledge_dir) if knowledge_dir else DEFAULT_DIR
 
     def external_inputs(self) -> list[Path]:
+        # hashed into the cache key before run(): a missing file must be a clear error here, not a traceback
+        for key, path in (("agent_eval.audit_cases", self.audit_cases), ("agent_eval.memory_cases", self.memory_cases)):
+            if not path.is_file():
+                raise InputDataError(f"{path}: case file not found ({key})")
+        if not self.knowledge_dir.is_dir():
+            raise InputDataError(f"{self.knowledge_dir}: knowledge folder not found (agent_eval.knowledge_dir)")
         return [self.audit_cases, self.memory_cases] + [self.knowledge_dir / name for name in COLUMNS
                                                         if (self.knowledge_dir / name).is_file()]
 

@@ -107,3 +107,11 @@ def test_shipped_suites_meet_the_targets(tmp_path):
                                             tmp_path / "m.jsonl")
     assert audit["intercept_rate"] >= 0.98 and audit["false_alarm_rate"] <= 0.05, audit
     assert memory["f1"] >= 0.9, memory
+
+
+def test_missing_inputs_are_named_before_any_hashing(tmp_path):
+    with pytest.raises(MedqError, match=r"nope.jsonl: case file not found \(agent_eval.audit_cases\)"):
+        AuditEvalStage(audit_cases=str(tmp_path / "nope.jsonl")).external_inputs()
+    with pytest.raises(MedqError, match=r"knowledge folder not found \(agent_eval.knowledge_dir\)"):
+        AuditEvalStage(knowledge_dir=str(tmp_path / "none")).external_inputs()
+    assert len(AuditEvalStage().external_inputs()) == 7   # two suites + five knowledge files

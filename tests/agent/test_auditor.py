@@ -64,6 +64,11 @@ def test_a_warning_in_one_clause_does_not_cover_a_recommendation_in_the_next():
     assert result.blocked and result.recommended == ["阿莫西林"]
 
 
+def test_cue_words_inside_other_words_do_not_hide_a_recommendation():
+    assert audit("早晚分别服用阿莫西林一次。", allergies=["青霉素"]).blocked
+    assert audit("为避免感染加重，可以服用阿莫西林。", allergies=["青霉素"]).blocked
+
+
 def test_patients_without_a_relevant_fact_pass():
     assert not audit("可以口服阿莫西林，每次500mg，每日3次。").blocked
     assert not audit("可以吃阿奇霉素。", allergies=["青霉素"]).blocked
