@@ -35,6 +35,7 @@ from medq.agent.critic import CriticVerdict, LLMCritic
 from medq.agent.facts import Fact, PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.errors import MedqError
+from medq.serve.client import ChatEndpoint
 
 log = logging.getLogger(__name__)
 # Haystack sends usage telemetry unless told not to; medq keeps telemetry off unless a user switches it on
@@ -183,12 +184,14 @@ class MedicalAgent:
         self._agent = self._build_haystack_agent()
 
     @classmethod
-    def from_config(cls, endpoint: Any, memory: Any, knowledge_dir: str | None = None,
-                    turn: TurnSettings | None = None, privacy: PrivacySettings | None = None,
-                    tracing: TracingSettings | None = None, index: str | None = None, retrieve: Any | None = None,
+    def from_config(cls, endpoint: ChatEndpoint | dict[str, Any], memory: dict[str, Any],
+                    knowledge_dir: str | None = None, turn: TurnSettings | None = None,
+                    privacy: PrivacySettings | None = None, tracing: TracingSettings | None = None,
+                    index: str | None = None, retrieve: Any | None = None,
                     triage_model: str | None = None) -> "MedicalAgent":
         """Everything from config: `endpoint` (ChatEndpoint keys), `memory` ({url, ...} for EntityMemoryStore),
-        `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json, or null),
+        `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json,
+        or null),
         `retrieve` (the partial RetrievePipeline.from_index from conf/retrieve), `triage_model` (the triage stage's
         model file, or null: no triage tool)."""
         from medq.agent import components
@@ -261,6 +264,13 @@ class MedicalAgent:
                                       **{f"usage.{k}": v for k, v in result.usage.items()}}, result.answer)
             result.trace_id = getattr(root, "trace_id", None)
         return result
+
+    async def arespond(self, patient_id: str, session_id: str, message: str, tenant: str = "default",
+                       message_id: str | None = None) -> TurnResult:
+        """`respond` off the event loop (the API's handlers are async); the turn's trace context goes with it."""
+        import asyncio
+
+        return await asyncio.to_thread(self.respond, patient_id, session_id, message, tenant, message_id)
 
     def _turn(self, memory: Any, text: str, session_id: str, message_id: str) -> TurnResult:
         with self.tracer.span("red_flags", span_type="GUARDRAIL") as span:

@@ -79,12 +79,14 @@ def make_agent(memory_store, lexicon, retriever):
     from medq.agent.turn import MedicalAgent, TurnSettings, settings_from
     from medq.serve.client import ChatClient, ChatEndpoint
 
-    def make(base_url: str, model: str = "replay", tracer=None, with_retriever: bool = True, **settings):
+    def make(base_url: str, model: str = "replay", tracer=None, with_retriever: bool = True,
+             system_prompt: str | None = None, **settings):
         client = ChatClient(ChatEndpoint(base_url=base_url, model=model, max_retries=0, timeout_s=60))
         return MedicalAgent(client, memory_store, RuleBasedExtractor(lexicon), ContraindicationAuditor(lexicon),
                             detect_red_flags, retriever=retriever if with_retriever else None,
                             tools=[bmi_tool(), drug_lookup_tool(lexicon)],
                             settings=settings_from(TurnSettings, settings),
-                            tracer=tracer or TurnTracer(settings=TracingSettings(enabled=False)))
+                            tracer=tracer or TurnTracer(settings=TracingSettings(enabled=False)),
+                            **({"system_prompt": system_prompt} if system_prompt else {}))
 
     return make
