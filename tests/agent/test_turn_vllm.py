@@ -12,7 +12,7 @@ import functools
 import pytest
 
 from medq.agent.turn import FALLBACK_HEAD
-from tests.agent.turn_helpers import lexicon, make_agent, memory_store, replay_server, retriever  # noqa: F401
+from tests.agent.turn_helpers import lexicon, make_agent, memory_store, scripted_server, retriever  # noqa: F401
 
 pytestmark = pytest.mark.slow
 SHORT_PROMPT = "你是医疗助手，用中文简短回答，每句注明证据编号如[E1]。"
