@@ -57,7 +57,8 @@ def _check_profile(path: Path, line_no: int, profile: Any, field: str) -> None:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise InputDataError(f"{path}:{line_no}: {field}.{key} must be a list of non-empty strings")
         elif not isinstance(value, SCALAR_TYPES[key]) or (key == "age" and isinstance(value, bool)):
-            raise InputDataError(f"{path}:{line_no}: {field}.{key} must be {SCALAR_TYPES[key].__name__}")  # type: ignore[union-attr]
+            expected_type = SCALAR_TYPES[key].__name__  # type: ignore[union-attr]
+            raise InputDataError(f"{path}:{line_no}: {field}.{key} must be {expected_type}")
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:

@@ -693,6 +693,9 @@ class EntityMemoryStore:
                                   self.recent_turns) if patient else [])
         turn = MemoryTurn(self, tenant, patient_id, session_id, facts, summary, recent,
                           message_id or uuid.uuid4().hex)
+        # only a patient that did not exist when the turn began may be created by it: one erased meanwhile stays
+        # erased (the commit fails with PatientNotFound instead of resurrecting the patient)
+        turn._may_create = patient is None
         yield turn
         turn._commit()
 
@@ -713,6 +716,7 @@ class MemoryTurn:
         self._summary: tuple[str, int] | None = None
         self.seq: int | None = None       # the turn's number in its session, once committed
         self.committed_facts: list[Fact] | None = None
+        self._may_create = True
 
     @property
     def facts(self) -> list[Fact]:
@@ -723,11 +727,10 @@ class MemoryTurn:
     def profile(self) -> PatientProfile:
         return PatientProfile.from_facts(self.facts)
 
-    def add_facts(self, facts: Iterable[Fact], actor: str = "agent") -> None:
+    def add_facts(self, facts: Iterable[Fact]) -> None:
         for fact in facts:
             _check_fact(fact)
             self._new_facts.append(fact)
-        self._actor = actor
 
     def add_findings(self, findings: Iterable[Any]) -> None:
         self._findings += [_finding_fields(f) for f in findings]
@@ -744,12 +747,14 @@ class MemoryTurn:
     def _commit(self) -> None:
         if self._record is None and (self._findings or self._summary):
             raise InvalidMemoryInput("a turn with findings or a summary must record() its messages")
+        if self._record is None and not self._new_facts:
+            return  # nothing to remember: do not even create the patient
         store = self.store
 
         def work(session: Session) -> None:
-            patient = store._patient_for_write(session, self.tenant, self.patient_id, create=True)
-            extractor = {f.extractor for f in self._new_facts}
-            actor = getattr(self, "_actor", "agent") + (f":{','.join(sorted(extractor))}" if extractor else "")
+            patient = store._patient_for_write(session, self.tenant, self.patient_id, create=self._may_create)
+            # the change log's actor for facts a turn read from a message: "agent:rules", "agent:llm", ...
+            actor = "agent:" + ",".join(sorted({f.extractor for f in self._new_facts}))
             self.committed_facts = (store._merge_into(session, patient, self._new_facts, actor, "agent",
                                                       f"message {self.message_id}")
                                     if self._new_facts else store._facts(session, patient.pk))

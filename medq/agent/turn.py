@@ -184,12 +184,13 @@ class MedicalAgent:
         self._agent = self._build_haystack_agent()
 
     @classmethod
-    def from_config(cls, endpoint: ChatEndpoint | dict[str, Any], memory: dict[str, Any],
+    def from_config(cls, endpoint: ChatEndpoint | dict[str, Any], memory: Any,
                     knowledge_dir: str | None = None, turn: TurnSettings | None = None,
                     privacy: PrivacySettings | None = None, tracing: TracingSettings | None = None,
                     index: str | None = None, retrieve: Any | None = None,
                     triage_model: str | None = None) -> "MedicalAgent":
-        """Everything from config: `endpoint` (ChatEndpoint keys), `memory` ({url, ...} for EntityMemoryStore),
+        """Everything from config: `endpoint` (ChatEndpoint keys), `memory` (conf/agent/memory, an
+        EntityMemoryStore, or its keys),
         `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json,
         or null),
         `retrieve` (the partial RetrievePipeline.from_index from conf/retrieve), `triage_model` (the triage stage's
@@ -278,7 +279,7 @@ class MedicalAgent:
             span.set_attributes({"flags": [getattr(f, "kind", str(f)) for f in flags]})
         with self.tracer.span("extraction", span_type="PARSER") as span:
             new_facts = list(self.extractor.extract(text, message_id))
-            memory.add_facts(new_facts, actor="agent")
+            memory.add_facts(new_facts)
             span.set_attributes({"facts": [f"{f.kind}:{f.status}" for f in new_facts]})
         base = dict(session_id=session_id, message_id=message_id, versions=dict(self.versions),
                     memory_updates=[as_plain(f) for f in new_facts], red_flags=[as_plain(f) for f in flags])

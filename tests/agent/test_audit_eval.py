@@ -58,8 +58,8 @@ def test_audit_eval_recipe_logs_metrics_and_per_case_verdicts(workdir):
 @pytest.mark.slow
 def test_a_bad_case_line_fails_naming_file_and_line(workdir):
     bad = workdir / "audit.jsonl"
-    bad.write_text(json.dumps(AUDIT[0], ensure_ascii=False) + "\n" + '{"id": "x", "draft": "可以吃", "expected": "maybe"}\n',
-                   encoding="utf-8")
+    broken = '{"id": "x", "draft": "可以吃", "expected": "maybe"}'
+    bad.write_text(json.dumps(AUDIT[0], ensure_ascii=False) + "\n" + broken + "\n", encoding="utf-8")
     result = run_medq(["+recipe=audit_eval", f"agent_eval.audit_cases={bad}"], cwd=workdir)
     assert result.returncode == 1
     assert f'medq: error: {bad}:2: expected must be "block" or "pass"' in result.stderr, result.stderr

@@ -75,6 +75,7 @@ def _edit(path: Path, old: str, new: str) -> None:
     ("products.csv", "伪麻黄碱|氯苯那敏", "伪麻黄素|氯苯那敏", "products.csv: row 2, column components: unknown drug '伪麻黄素'"),
     ("conditions.csv", "心肌梗塞,冠心病", "心肌梗塞,冠状动脉病", "conditions.csv: row 6, column parents: unknown condition"),
     ("classes.csv", "class,aliases", "klass,aliases", "classes.csv: row 1: header must be class,aliases"),
+    ("substances.csv", "芒果,", "芒果,,extra", "substances.csv: row 8: expected 2 columns, got 3"),
     ("classes.csv", "青霉素类,青霉素|盘尼西林|青霉素类抗生素|penicillins,yes",
      "青霉素类,青霉素|盘尼西林|青霉素类抗生素|penicillins,maybe", "classes.csv: row 2, column allergy_group"),
 ])

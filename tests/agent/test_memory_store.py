@@ -14,6 +14,9 @@ from medq.agent.facts import Fact
 from medq.agent.memory import (VERSION_TABLE, Base, EntityMemoryStore, FactConflict, FactNotFound, InvalidMemoryInput,
                                PatientNotFound, TurnRecord, estimate_tokens, turns_over_budget)
 
+# the PostgreSQL fixtures live in their own module (not a conftest) so other agent test folders merge cleanly
+from tests.agent.postgres_server import memory_url, postgres_server, postgres_url  # noqa: F401,E402
+
 PATIENT_TABLES = ["facts", "fact_changes", "chat_sessions", "turns", "session_summaries", "audit_findings"]
 
 
@@ -201,6 +204,17 @@ def test_erasure_deletes_every_row_of_the_patient_only(store):
     assert [f.value for f in store.facts("default", "stays")] == ["青霉素"]
 
 
+def test_a_patient_erased_during_a_turn_stays_erased(store):
+    with store.turn("default", "p1", "s1") as turn:
+        turn.record("我对青霉素过敏", "好的")
+    with pytest.raises(PatientNotFound):
+        with store.turn("default", "p1", "s1") as turn:
+            turn.add_facts([allergy("青霉素")])
+            turn.record("还有呢", "...")
+            store.erase_patient("default", "p1")  # e.g. a DELETE /v1/patients/p1 while the model drafts
+    assert not store.has_patient("default", "p1")
+
+
 def test_concurrent_turns_for_one_patient_lose_no_facts(store):
     """Eight threads run turns for the same patient whose snapshots overlap (each sleeps between reading memory
     and committing, as a turn does while the model drafts): a wholesale rewrite would keep only some allergies."""
@@ -292,3 +306,21 @@ def test_token_budget_picks_the_oldest_turns_to_summarise():
     assert turns_over_budget(turns, 100) == []
     assert [t.seq for t in turns_over_budget(turns, 45)] == [1, 2, 3]
     assert [t.seq for t in turns_over_budget(turns, 5)] == [1, 2, 3, 4]  # the newest turn always stays
+
+
+def test_config_node_builds_the_store_under_root_dir(workdir):
+    import hydra.utils
+    from omegaconf import OmegaConf
+
+    from medq.config import validate_target_node
+    from tests.test_config import composed
+
+    # `agent` becomes a root key when the lead wires the agent group; the node itself validates already
+    node = OmegaConf.to_container(composed("+agent/memory=sqlite").agent.memory, resolve=True)
+    validate_target_node("agent.memory", node)  # the store's signature is the schema of agent.memory
+    assert node["url"] == f"sqlite:///{workdir}/agent/memory.db"
+    store = hydra.utils.instantiate(node)
+    assert isinstance(store, EntityMemoryStore) and (workdir / "agent" / "memory.db").is_file()
+    store.close()
+    pg = OmegaConf.to_container(composed("+agent/memory=postgresql").agent.memory, resolve=True)
+    assert pg["url"].startswith("postgresql+psycopg://") and pg["recent_turns"] == 20
