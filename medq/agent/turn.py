@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, Literal, Mapping, Sequence
 
 from medq.agent.critic import CriticVerdict, LLMCritic
-from medq.agent.facts import Fact, PatientProfile
+from medq.agent.facts import PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.errors import MedqError
 from medq.serve.client import ChatEndpoint
@@ -597,4 +597,4 @@ def settings_from(cls: type, value: Any) -> Any:
 
 
 __all__ = ["MedicalAgent", "Problem", "Review", "ReviewHook", "TurnResult", "TurnSettings", "fallback_reply",
-           "referral_reply", "Fact"]
+           "referral_reply"]
