@@ -196,6 +196,13 @@ class ExternalServer(ModelServer):
         super().__init__(inputs, served_model_name, host, port, startup_timeout_s, block, enable_thinking,
                          lora_modules, api_key_env)
         self.base_url, self.model, self.allow_remote_endpoint = base_url.rstrip("/"), model, allow_remote_endpoint
+        from urllib.parse import urlparse
+
+        from medq.serve.client import is_loopback
+
+        if not allow_remote_endpoint and not is_loopback(urlparse(self.base_url).hostname or ""):
+            raise ConfigError(f"serve.base_url = {base_url!r} is not on this machine and patient text would leave "
+                              "it: set serve.allow_remote_endpoint=true to allow that")
 
     def launch(self, model: Path | None, template: Path | None, adapters: dict[str, Path], run_dir: Path) -> Launch:
         root = self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
