@@ -165,7 +165,9 @@ async def _level(client: ChatClient, prompts: list[list[dict[str, str]]], concur
 
     started = time.perf_counter()
     runs = await asyncio.gather(*(bounded(m) for m in prompts))
-    return time.perf_counter() - started, list(runs)
+    seconds = time.perf_counter() - started
+    await client.aclose()
+    return seconds, list(runs)
 
 
 def bench_http(endpoint: ChatEndpoint, prompts: list[list[dict[str, str]]], concurrency: int,
