@@ -25,9 +25,11 @@ Schema changes are Alembic migrations shipped in `medq/agent/migrations/`, appli
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -340,6 +342,10 @@ class EntityMemoryStore:
             raise MedqError(f"agent.memory.url {self.url.render_as_string(hide_password=True)}: {exc}") from None
         if self.is_sqlite:
             self._configure_sqlite(self.engine)
+        # SQLite has one writer at a time anyway; queueing this process's writers on a lock spares them SQLite's
+        # busy handler, which polls with sleeps of up to 100 ms (benchmarks/memory_store.py, 8 threads: turn p95
+        # 3.0 s -> 0.96 s, max 11.6 s -> 1.8 s, same throughput)
+        self._writer_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         # writes go through an engine view whose connections start with BEGIN IMMEDIATE on SQLite
         self._write_engine = self.engine.execution_options(medq_write=True)
         if migrate:
@@ -397,7 +403,8 @@ class EntityMemoryStore:
         delay = 0.05
         for attempt in range(self.lock_retries + 1):
             try:
-                with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                with self._writer_lock, Session(self._write_engine, expire_on_commit=False) as session, \
+                        session.begin():
                     return work(session)
             except (OperationalError, IntegrityError, DBAPIError) as exc:
                 if attempt == self.lock_retries or not self._is_transient(exc):
