@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Creates ./.venv (Python >= 3.11) and installs medq into it with the pinned stack (constraints.txt).
 #   bash scripts/install.sh          the toolkit
-#   bash scripts/install.sh --dev    plus test and benchmark tools
+#   bash scripts/install.sh --dev    plus test and benchmark tools (and, on Linux x86_64, .venv-vllm as --vllm does)
+#   bash scripts/install.sh --vllm   only .venv-vllm: vLLM's OpenAI server for `serve=vllm` (see docs/serving.md)
 # Re-running is cheap: pip skips what is already installed, and its cache keeps the downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras=""
-[[ "${1:-}" == "--dev" ]] && extras="[dev]"
+extras="" medq=1 vllm=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras="[dev]"; [[ "$(uname -sm)" == "Linux x86_64" ]] && vllm=1 ;;
+    --vllm) vllm=1; medq=0 ;;
+    *) echo "install.sh: unknown option $arg (use --dev and/or --vllm)" >&2; exit 1 ;;
+  esac
+done
+[[ "$*" == *--dev* ]] && medq=1
 
 python_bin="${PYTHON:-}"
 if [[ -z "$python_bin" ]]; then
@@ -19,7 +27,11 @@ if [[ -z "$python_bin" ]]; then
 fi
 [[ -n "$python_bin" ]] || { echo "install.sh: need Python >= 3.11 (set PYTHON=/path/to/python)" >&2; exit 1; }
 
-[[ -x .venv/bin/python ]] || "$python_bin" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade "pip>=24"
-.venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
-echo "medq installed in $(pwd)/.venv"
+if [[ $medq == 1 ]]; then
+  [[ -x .venv/bin/python ]] || "$python_bin" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade "pip>=24"
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
+  echo "medq installed in $(pwd)/.venv"
+fi
+[[ $vllm == 1 ]] && bash scripts/install_vllm.sh "$python_bin"
+exit 0
