@@ -23,5 +23,6 @@ setup(
     packages=find_packages(include=["medq", "medq.*"]) + find_namespace_packages(include=["hydra_plugins.*"])
     + list(data_dirs),
     package_dir={"medq": "medq", **data_dirs},
-    package_data={name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
+    package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
+                  "medq.agent.migrations": ["script.py.mako"]},  # Alembic's template, for new revisions
 )

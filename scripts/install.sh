@@ -31,6 +31,11 @@ if [[ $medq == 1 ]]; then
   [[ -x .venv/bin/python ]] || "$python_bin" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade "pip>=24"
   .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras}"
+  # --dev: the memory-store tests start a real PostgreSQL (Debian's postgresql); install it where we can
+  if [[ -n "$extras" ]] && ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+     && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
   echo "medq installed in $(pwd)/.venv"
 fi
 [[ $vllm == 1 ]] && bash scripts/install_vllm.sh "$python_bin"

@@ -1,0 +1,785 @@
+"""The agent's persisted patient memory: `EntityMemoryStore` over SQLAlchemy (SQLite by default, PostgreSQL by URL).
+
+What it keeps, per tenant and patient: facts with provenance (`medq.agent.facts.Fact`), a log of every change to a
+fact (who, when, before, after), chat sessions, their turns, each session's summary (and which turns it covers) and
+the audit findings of each turn. Every query is scoped by (tenant, patient id); a patient that does not exist in the
+tenant is `PatientNotFound` (the API maps it to 404, also for another tenant's patient, so ids cannot be probed).
+
+A turn is one unit of work:
+
+    with store.turn(tenant, patient_id, session_id) as turn:
+        turn.facts, turn.summary, turn.recent_turns      # read when the turn starts
+        turn.add_facts(extracted)                        # merged (merge_facts), visible in turn.profile at once
+        turn.add_findings(findings)
+        turn.record(user_text, reply)                    # the turn itself
+        turn.set_summary(text, covers_through=seq)       # optional, summary memory
+
+Nothing is written until the block exits normally; then everything is written in ONE short write transaction that
+first locks the patient (PostgreSQL: SELECT ... FOR UPDATE on the patient row; SQLite: BEGIN IMMEDIATE, the
+database-wide write lock) and merges the turn's facts into the facts stored *now*, not into the snapshot read at
+the start. So the model call in the middle of a turn holds no lock, and two concurrent turns for one patient both
+keep their facts. An exception inside the block writes nothing.
+
+Schema changes are Alembic migrations shipped in `medq/agent/migrations/`, applied when a store is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, TypeVar
+
+from sqlalchemy import (ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, create_engine, delete, event,
+                        func, select)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from medq.agent.facts import LIST_KINDS, SCALAR_KINDS, Fact, PatientProfile, merge_facts, utcnow
+from medq.errors import MedqError
+
+log = logging.getLogger(__name__)
+DEFAULT_TENANT = "default"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Alembic's bookkeeping table, named for this store: the same database may hold Chainlit's and MLflow's tables.
+VERSION_TABLE = "medq_memory_alembic_version"
+ActorRole = Literal["patient", "clinician", "agent", "system"]
+T = TypeVar("T")
+
+
+class MemoryStoreError(MedqError):
+    """Base of the memory store's user-facing errors."""
+
+
+class PatientNotFound(MemoryStoreError):
+    """No such patient in this tenant (the API answers 404)."""
+
+
+class FactNotFound(MemoryStoreError):
+    """No such fact for this patient (the API answers 404)."""
+
+
+class FactConflict(MemoryStoreError):
+    """A correction would make two facts with one identity (the API answers 409)."""
+
+
+class InvalidMemoryInput(MemoryStoreError):
+    """A value the store refuses (empty id, unknown status, ...) (the API answers 422)."""
+
+
+# --- schema ---------------------------------------------------------------------------------------------------
+# Timestamps are ISO-8601 UTC strings (as `Fact.observed_at`): they sort as text and round-trip unchanged on
+# SQLite and PostgreSQL alike.
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"})
+
+
+class TenantRow(Base):
+    __tablename__ = "tenants"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
+class PatientRow(Base):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
+class FactRow(Base):
+    __tablename__ = "facts"
+    # one row per fact identity (facts.Fact.identity): list kinds by value, scalar kinds by kind alone
+    __table_args__ = (UniqueConstraint("patient_pk", "kind", "identity_value"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    identity_value: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    source_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    observed_at: Mapped[str] = mapped_column(String(40))
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    extractor: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
+class FactChangeRow(Base):
+    """Every change to a fact: by a turn (actor = the extractor), or a correction by a patient or clinician."""
+
+    __tablename__ = "fact_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
+    fact_id: Mapped[str] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(16))          # create | update | delete
+    actor: Mapped[str] = mapped_column(String(128))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)   # the fact as JSON, None on create
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)    # None on delete
+    changed_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
+class SessionRow(Base):
+    __tablename__ = "chat_sessions"
+    __table_args__ = (UniqueConstraint("patient_pk", "external_id"),)
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("session_pk", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_pk: Mapped[int] = mapped_column(ForeignKey("chat_sessions.pk", ondelete="CASCADE"), index=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)                 # 1, 2, ... within the session
+    message_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_text: Mapped[str] = mapped_column(Text)
+    assistant_text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[str] = mapped_column(Text, default="{}")     # JSON: verdict, citations, versions, ...
+    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
+class SummaryRow(Base):
+    __tablename__ = "session_summaries"
+    session_pk: Mapped[int] = mapped_column(ForeignKey("chat_sessions.pk", ondelete="CASCADE"), primary_key=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    covers_through: Mapped[int] = mapped_column(Integer)      # turns 1..covers_through are summarised
+    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
+
+
+class FindingRow(Base):
+    __tablename__ = "audit_findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
+    drug: Mapped[str] = mapped_column(String(200), default="")
+    rule: Mapped[str] = mapped_column(String(64), default="")
+    fact_value: Mapped[str] = mapped_column(String(200), default="")
+    source_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="{}")   # the whole finding as JSON
+
+
+# --- what the store returns --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TurnRecord:
+    session_id: str
+    seq: int
+    message_id: str
+    user_text: str
+    assistant_text: str
+    created_at: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session_id: str
+    text: str
+    covers_through: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    session_id: str
+    created_at: str
+    updated_at: str
+    turns: int
+
+
+@dataclass(frozen=True)
+class FactChange:
+    fact_id: str
+    action: str
+    actor: str
+    actor_role: str
+    reason: str
+    before: Fact | None
+    after: Fact | None
+    changed_at: str
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    turn_seq: int
+    session_id: str
+    drug: str
+    rule: str
+    fact_value: str
+    source_message_id: str | None
+    detail: dict[str, Any]
+
+
+# --- token budget (summary memory) -------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: Qwen-family tokenizers spend about one token per Chinese character and about
+    one per four other characters. Good enough to decide when to summarise, not to bill."""
+    cjk = len(_CJK.findall(text))
+    return cjk + (len(text) - cjk + 3) // 4
+
+
+def turns_over_budget(turns: Sequence[TurnRecord], budget_tokens: int) -> list[TurnRecord]:
+    """The oldest turns to fold into the summary so that the newest ones fit in `budget_tokens` (at least the
+    last turn is always kept verbatim). Empty when everything fits."""
+    kept, used = 0, 0
+    for turn in reversed(turns):
+        cost = estimate_tokens(turn.user_text) + estimate_tokens(turn.assistant_text)
+        if kept and used + cost > budget_tokens:
+            break
+        kept, used = kept + 1, used + cost
+    return list(turns[: len(turns) - kept])
+
+
+# --- the store ---------------------------------------------------------------------------------------------------
+
+def _fact_from_row(row: FactRow) -> Fact:
+    return Fact(kind=row.kind, value=row.value, status=row.status, source_message_id=row.source_message_id,
+                observed_at=row.observed_at, evidence=row.evidence, extractor=row.extractor, id=row.id)
+
+
+def _fact_json(fact: Fact | None) -> str | None:
+    return None if fact is None else json.dumps(asdict(fact), ensure_ascii=False)
+
+
+def _fact_from_json(text: str | None) -> Fact | None:
+    return None if text is None else Fact(**json.loads(text))
+
+
+def _identity_value(kind: str, value: str) -> str:
+    return value if kind in LIST_KINDS else ""
+
+
+_VALID_KINDS = set(LIST_KINDS) | set(SCALAR_KINDS)
+_VALID_STATUS = {"active", "stopped", "denied"}
+
+
+def _check_fact(fact: Fact) -> None:
+    if fact.kind not in _VALID_KINDS:
+        raise InvalidMemoryInput(f"fact kind {fact.kind!r} is not one of {sorted(_VALID_KINDS)}")
+    if fact.status not in _VALID_STATUS:
+        raise InvalidMemoryInput(f"fact status {fact.status!r} is not one of {sorted(_VALID_STATUS)}")
+    if not str(fact.value).strip():
+        raise InvalidMemoryInput(f"a {fact.kind} fact needs a non-empty value")
+    if len(fact.value) > 200:
+        raise InvalidMemoryInput(f"a {fact.kind} fact value is {len(fact.value)} characters; at most 200")
+
+
+def _check_id(name: str, value: str, limit: int = 128) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidMemoryInput(f"{name} must be a non-empty string of at most {limit} characters, got {value!r}")
+    return value
+
+
+def _finding_fields(finding: Any) -> dict[str, Any]:
+    """Accept the auditor's finding dataclass, a pydantic model or a plain mapping; keep all of it as JSON."""
+    if is_dataclass(finding) and not isinstance(finding, type):
+        data = asdict(finding)
+    elif hasattr(finding, "model_dump"):
+        data = finding.model_dump()
+    elif isinstance(finding, Mapping):
+        data = dict(finding)
+    else:
+        raise InvalidMemoryInput(f"an audit finding must be a dataclass or a mapping, got {type(finding).__name__}")
+    fact = data.get("fact")
+    fact_value = data.get("fact_value") or (fact.get("value") if isinstance(fact, Mapping) else fact) or ""
+    source = data.get("source_message_id") or (fact.get("source_message_id") if isinstance(fact, Mapping) else None)
+    return {"drug": str(data.get("drug") or ""), "rule": str(data.get("rule") or ""), "fact_value": str(fact_value),
+            "source_message_id": source, "detail": json.dumps(data, ensure_ascii=False, default=str)}
+
+
+class EntityMemoryStore:
+    """Persisted per-patient memory. `url`: any SQLAlchemy URL, e.g. `sqlite:///path/memory.db` (WAL mode is
+    switched on) or `postgresql+psycopg://user:pass@host/db`.
+
+    recent_turns: how many of a session's newest turns a turn reads (those after the summary's coverage).
+    lock_retries / busy_timeout_s: how long a write waits for another writer before it fails.
+    """
+
+    def __init__(self, url: str, default_tenant: str = DEFAULT_TENANT, recent_turns: int = 20,
+                 lock_retries: int = 8, busy_timeout_s: float = 30.0, migrate: bool = True):
+        self.url = make_url(url)
+        self.default_tenant = default_tenant
+        self.recent_turns = recent_turns
+        self.lock_retries = lock_retries
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite and self.url.database not in (None, "", ":memory:"):
+            try:
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise MedqError(f"agent.memory.url {url}: cannot create the database folder: {exc}") from None
+        kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": not self.is_sqlite}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": busy_timeout_s, "check_same_thread": False}
+        try:
+            self.engine: Engine = create_engine(self.url, **kwargs)
+        except Exception as exc:  # no such driver, malformed URL
+            raise MedqError(f"agent.memory.url {self.url.render_as_string(hide_password=True)}: {exc}") from None
+        if self.is_sqlite:
+            self._configure_sqlite(self.engine)
+        # writes go through an engine view whose connections start with BEGIN IMMEDIATE on SQLite
+        self._write_engine = self.engine.execution_options(medq_write=True)
+        if migrate:
+            self.migrate()
+        self.ensure_tenant(default_tenant)
+
+    @staticmethod
+    def _configure_sqlite(engine: Engine) -> None:
+        # pysqlite's own transaction handling defers BEGIN and cannot take the write lock up front; SQLAlchemy's
+        # documented recipe: switch it off and emit BEGIN ourselves.
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")   # readers never wait for the writer
+            cursor.execute("PRAGMA foreign_keys=ON")    # the ON DELETE CASCADEs
+            cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; durable at checkpoints
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("medq_write") else "BEGIN")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"EntityMemoryStore({self.url.render_as_string(hide_password=True)!r})"
+
+    # -- migrations ------------------------------------------------------------------------------------------------
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` with the shipped Alembic migrations. Safe when several processes open
+        the same database at once: SQLite serialises on BEGIN IMMEDIATE, PostgreSQL on an advisory lock."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self._write_engine.begin() as conn:
+                if not self.is_sqlite and conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")  # 'medq' memory migrations
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+        except OperationalError as exc:
+            raise MedqError(f"agent.memory.url {self.url.render_as_string(hide_password=True)}: cannot open the "
+                            f"memory database: {exc.orig}") from None
+
+    # -- transactions ----------------------------------------------------------------------------------------------
+
+    def _retrying(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in one write transaction; retry when another writer holds the lock, when PostgreSQL
+        reports a deadlock/serialization failure, or when two transactions created the same patient at once."""
+        delay = 0.05
+        for attempt in range(self.lock_retries + 1):
+            try:
+                with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                    return work(session)
+            except (OperationalError, IntegrityError, DBAPIError) as exc:
+                if attempt == self.lock_retries or not self._is_transient(exc):
+                    raise
+                log.debug("memory write retry %d after %s", attempt + 1, exc.orig)
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _is_transient(exc: Exception) -> bool:
+        text = str(getattr(exc, "orig", exc)).lower()
+        if isinstance(exc, IntegrityError):  # a concurrent create of the same patient/session/tenant
+            return "unique" in text or "duplicate" in text
+        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        return "database is locked" in text or "busy" in text or code in ("40001", "40P01")
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # -- tenants and patients ----------------------------------------------------------------------------------------
+
+    def ensure_tenant(self, tenant: str, name: str = "") -> None:
+        _check_id("tenant", tenant, 64)
+
+        def work(session: Session) -> None:
+            if session.get(TenantRow, tenant) is None:
+                session.add(TenantRow(id=tenant, name=name or tenant))
+                session.flush()
+        self._retrying(work)
+
+    def create_patient(self, tenant: str, patient_id: str) -> None:
+        """Create the patient if it does not exist (idempotent); the tenant must exist."""
+        self._retrying(lambda session: self._patient_for_write(session, tenant, patient_id, create=True))
+
+    def has_patient(self, tenant: str, patient_id: str) -> bool:
+        with self._reading() as session:
+            return self._find_patient(session, tenant, patient_id) is not None
+
+    def patients(self, tenant: str) -> list[str]:
+        with self._reading() as session:
+            return list(session.scalars(select(PatientRow.external_id).where(PatientRow.tenant_id == tenant)
+                                        .order_by(PatientRow.external_id)))
+
+    @staticmethod
+    def _find_patient(session: Session, tenant: str, patient_id: str, lock: bool = False) -> PatientRow | None:
+        query = select(PatientRow).where(PatientRow.tenant_id == tenant, PatientRow.external_id == patient_id)
+        if lock:
+            query = query.with_for_update()  # PostgreSQL row lock; SQLite already holds the database write lock
+        return session.scalars(query).one_or_none()
+
+    def _patient(self, session: Session, tenant: str, patient_id: str) -> PatientRow:
+        row = self._find_patient(session, tenant, patient_id)
+        if row is None:
+            raise PatientNotFound(f"no patient {patient_id!r} in tenant {tenant!r}")
+        return row
+
+    def _patient_for_write(self, session: Session, tenant: str, patient_id: str, create: bool) -> PatientRow:
+        _check_id("patient id", patient_id)
+        row = self._find_patient(session, tenant, patient_id, lock=True)
+        if row is not None:
+            return row
+        if not create:
+            raise PatientNotFound(f"no patient {patient_id!r} in tenant {tenant!r}")
+        if session.get(TenantRow, tenant) is None:
+            raise PatientNotFound(f"no tenant {tenant!r} (create it with ensure_tenant)")
+        row = PatientRow(tenant_id=tenant, external_id=patient_id)
+        session.add(row)
+        session.flush()  # a concurrent create fails here with a unique violation and the whole write retries
+        return self._find_patient(session, tenant, patient_id, lock=True)
+
+    # -- facts -------------------------------------------------------------------------------------------------------
+
+    def facts(self, tenant: str, patient_id: str, include_inactive: bool = True) -> list[Fact]:
+        with self._reading() as session:
+            patient = self._patient(session, tenant, patient_id)
+            return self._facts(session, patient.pk, include_inactive)
+
+    @staticmethod
+    def _facts(session: Session, patient_pk: int, include_inactive: bool = True) -> list[Fact]:
+        query = select(FactRow).where(FactRow.patient_pk == patient_pk)
+        if not include_inactive:
+            query = query.where(FactRow.status == "active")
+        return [_fact_from_row(r) for r in session.scalars(query.order_by(FactRow.kind, FactRow.observed_at,
+                                                                           FactRow.id))]
+
+    def profile(self, tenant: str, patient_id: str) -> PatientProfile:
+        return PatientProfile.from_facts(self.facts(tenant, patient_id))
+
+    def add_facts(self, tenant: str, patient_id: str, facts: Iterable[Fact], actor: str,
+                  actor_role: ActorRole = "system", reason: str = "", create_patient: bool = False) -> list[Fact]:
+        """Merge facts outside a turn (a clinician enters a known allergy). Returns the stored facts."""
+        facts = list(facts)
+        for fact in facts:
+            _check_fact(fact)
+
+        def work(session: Session) -> list[Fact]:
+            patient = self._patient_for_write(session, tenant, patient_id, create=create_patient)
+            return self._merge_into(session, patient, facts, actor, actor_role, reason)
+        return self._retrying(work)
+
+    def _merge_into(self, session: Session, patient: PatientRow, new: Sequence[Fact], actor: str,
+                    actor_role: str, reason: str) -> list[Fact]:
+        """merge_facts against the facts stored now (under the patient lock), then write only what changed."""
+        rows = {(r.kind, r.identity_value): r for r in
+                session.scalars(select(FactRow).where(FactRow.patient_pk == patient.pk))}
+        current = [_fact_from_row(r) for r in rows.values()]
+        merged = merge_facts(current, new)
+        now = utcnow()
+        touched = {f.identity for f in new}
+        for fact in merged:
+            if fact.identity not in touched:
+                continue
+            key = (fact.kind, _identity_value(fact.kind, fact.value))
+            row = rows.get(key)
+            if row is None:
+                fact = replace(fact, id=str(uuid.uuid4()))
+                session.add(FactRow(id=fact.id, patient_pk=patient.pk, kind=fact.kind, identity_value=key[1],
+                                    value=fact.value, status=fact.status, source_message_id=fact.source_message_id,
+                                    observed_at=fact.observed_at, evidence=fact.evidence, extractor=fact.extractor,
+                                    updated_at=now))
+                self._log_change(session, patient.pk, fact.id, "create", actor, actor_role, reason, None, fact, now)
+            else:
+                before = _fact_from_row(row)
+                fact = replace(fact, id=row.id)
+                if before == fact:
+                    continue
+                row.value, row.status, row.source_message_id = fact.value, fact.status, fact.source_message_id
+                row.observed_at, row.evidence, row.extractor, row.updated_at = (fact.observed_at, fact.evidence,
+                                                                                fact.extractor, now)
+                self._log_change(session, patient.pk, row.id, "update", actor, actor_role, reason, before, fact, now)
+        patient.updated_at = now
+        session.flush()
+        return self._facts(session, patient.pk)
+
+    @staticmethod
+    def _log_change(session: Session, patient_pk: int, fact_id: str, action: str, actor: str, role: str,
+                    reason: str, before: Fact | None, after: Fact | None, when: str) -> None:
+        session.add(FactChangeRow(patient_pk=patient_pk, fact_id=fact_id, action=action, actor=actor,
+                                  actor_role=role, reason=reason, before=_fact_json(before),
+                                  after=_fact_json(after), changed_at=when))
+
+    def correct_fact(self, tenant: str, patient_id: str, fact_id: str, *, actor: str, actor_role: ActorRole,
+                     value: str | None = None, status: str | None = None, reason: str = "") -> Fact:
+        """A patient or clinician corrects a remembered fact; recorded with who and when. The corrected fact's
+        provenance becomes the correction (extractor "manual", observed now)."""
+        _check_id("actor", actor)
+
+        def work(session: Session) -> Fact:
+            patient = self._patient_for_write(session, tenant, patient_id, create=False)
+            row = session.scalars(select(FactRow).where(FactRow.patient_pk == patient.pk,
+                                                        FactRow.id == fact_id)).one_or_none()
+            if row is None:
+                raise FactNotFound(f"no fact {fact_id!r} for patient {patient_id!r}")
+            before = _fact_from_row(row)
+            after = replace(before, value=before.value if value is None else value,
+                            status=before.status if status is None else status, extractor="manual",
+                            observed_at=utcnow(), source_message_id=None, evidence=reason)
+            _check_fact(after)
+            identity = _identity_value(after.kind, after.value)
+            clash = session.scalars(select(FactRow.id).where(
+                FactRow.patient_pk == patient.pk, FactRow.kind == after.kind, FactRow.identity_value == identity,
+                FactRow.id != row.id)).first()
+            if clash is not None:
+                raise FactConflict(f"patient {patient_id!r} already has a {after.kind} fact {after.value!r} "
+                                   f"(id {clash}); correct or delete that one")
+            row.value, row.identity_value, row.status = after.value, identity, after.status
+            row.extractor, row.observed_at, row.source_message_id, row.evidence = ("manual", after.observed_at,
+                                                                                   None, reason)
+            row.updated_at = after.observed_at
+            self._log_change(session, patient.pk, row.id, "update", actor, actor_role, reason, before, after,
+                             after.observed_at)
+            return after
+        return self._retrying(work)
+
+    def delete_fact(self, tenant: str, patient_id: str, fact_id: str, *, actor: str, actor_role: ActorRole,
+                    reason: str = "") -> Fact:
+        """Remove a wrongly remembered fact (the change log keeps who deleted what and when)."""
+        _check_id("actor", actor)
+
+        def work(session: Session) -> Fact:
+            patient = self._patient_for_write(session, tenant, patient_id, create=False)
+            row = session.scalars(select(FactRow).where(FactRow.patient_pk == patient.pk,
+                                                        FactRow.id == fact_id)).one_or_none()
+            if row is None:
+                raise FactNotFound(f"no fact {fact_id!r} for patient {patient_id!r}")
+            before = _fact_from_row(row)
+            session.delete(row)
+            self._log_change(session, patient.pk, fact_id, "delete", actor, actor_role, reason, before, None,
+                             utcnow())
+            return before
+        return self._retrying(work)
+
+    def fact_changes(self, tenant: str, patient_id: str, fact_id: str | None = None) -> list[FactChange]:
+        with self._reading() as session:
+            patient = self._patient(session, tenant, patient_id)
+            query = select(FactChangeRow).where(FactChangeRow.patient_pk == patient.pk)
+            if fact_id is not None:
+                query = query.where(FactChangeRow.fact_id == fact_id)
+            return [FactChange(r.fact_id, r.action, r.actor, r.actor_role, r.reason, _fact_from_json(r.before),
+                               _fact_from_json(r.after), r.changed_at)
+                    for r in session.scalars(query.order_by(FactChangeRow.id))]
+
+    # -- sessions, turns, summaries, findings ------------------------------------------------------------------------
+
+    def sessions(self, tenant: str, patient_id: str) -> list[SessionInfo]:
+        with self._reading() as session:
+            patient = self._patient(session, tenant, patient_id)
+            counts = (select(TurnRow.session_pk, func.count().label("n")).group_by(TurnRow.session_pk)
+                      .subquery())
+            rows = session.execute(select(SessionRow, counts.c.n).outerjoin(counts, counts.c.session_pk ==
+                                                                            SessionRow.pk)
+                                   .where(SessionRow.patient_pk == patient.pk).order_by(SessionRow.created_at,
+                                                                                        SessionRow.pk))
+            return [SessionInfo(s.external_id, s.created_at, s.updated_at, n or 0) for s, n in rows]
+
+    def turns(self, tenant: str, patient_id: str, session_id: str, after_seq: int = 0,
+              limit: int | None = None) -> list[TurnRecord]:
+        """A session's turns in order (the newest `limit` of those after `after_seq`)."""
+        with self._reading() as session:
+            patient = self._patient(session, tenant, patient_id)
+            return self._turns(session, patient.pk, session_id, after_seq, limit)
+
+    @staticmethod
+    def _turns(session: Session, patient_pk: int, session_id: str, after_seq: int = 0,
+               limit: int | None = None) -> list[TurnRecord]:
+        query = (select(TurnRow).join(SessionRow, SessionRow.pk == TurnRow.session_pk)
+                 .where(SessionRow.patient_pk == patient_pk, SessionRow.external_id == session_id,
+                        TurnRow.seq > after_seq).order_by(TurnRow.seq.desc()))
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(session.scalars(query))[::-1]
+        return [TurnRecord(session_id, r.seq, r.message_id, r.user_text, r.assistant_text, r.created_at,
+                           json.loads(r.meta or "{}")) for r in rows]
+
+    def summary(self, tenant: str, patient_id: str, session_id: str) -> SessionSummary | None:
+        with self._reading() as session:
+            patient = self._patient(session, tenant, patient_id)
+            return self._summary(session, patient.pk, session_id)
+
+    @staticmethod
+    def _summary(session: Session, patient_pk: int, session_id: str) -> SessionSummary | None:
+        row = session.scalars(select(SummaryRow).join(SessionRow, SessionRow.pk == SummaryRow.session_pk)
+                              .where(SessionRow.patient_pk == patient_pk, SessionRow.external_id == session_id)
+                              ).one_or_none()
+        return None if row is None else SessionSummary(session_id, row.text, row.covers_through, row.updated_at)
+
+    def findings(self, tenant: str, patient_id: str, session_id: str | None = None) -> list[StoredFinding]:
+        with self._reading() as session:
+            patient = self._patient(session, tenant, patient_id)
+            query = (select(FindingRow, TurnRow.seq, SessionRow.external_id)
+                     .join(TurnRow, TurnRow.id == FindingRow.turn_id)
+                     .join(SessionRow, SessionRow.pk == TurnRow.session_pk)
+                     .where(FindingRow.patient_pk == patient.pk))
+            if session_id is not None:
+                query = query.where(SessionRow.external_id == session_id)
+            return [StoredFinding(seq, sid, f.drug, f.rule, f.fact_value, f.source_message_id, json.loads(f.detail))
+                    for f, seq, sid in session.execute(query.order_by(FindingRow.id))]
+
+    def erase_patient(self, tenant: str, patient_id: str) -> dict[str, int]:
+        """Right to erasure: delete every row of the patient (facts, change log, sessions, turns, summaries,
+        findings, the patient). Returns the number of rows deleted per table. Unknown patient: PatientNotFound."""
+
+        def work(session: Session) -> dict[str, int]:
+            patient = self._patient_for_write(session, tenant, patient_id, create=False)
+            counts = {}
+            # children first and explicitly: correct even where the database does not enforce the cascades
+            for model in (FindingRow, SummaryRow, TurnRow, SessionRow, FactChangeRow, FactRow):
+                result = session.execute(delete(model).where(model.patient_pk == patient.pk))
+                counts[model.__tablename__] = result.rowcount
+            session.execute(delete(PatientRow).where(PatientRow.pk == patient.pk))
+            counts["patients"] = 1
+            return counts
+        return self._retrying(work)
+
+    @contextmanager
+    def turn(self, tenant: str, patient_id: str, session_id: str, create_patient: bool = True,
+             message_id: str | None = None) -> Iterator["MemoryTurn"]:
+        """One turn; see the module docstring. `create_patient=False` makes an unknown patient PatientNotFound."""
+        _check_id("patient id", patient_id)
+        _check_id("session id", session_id)
+        with self._reading() as session:
+            if session.get(TenantRow, tenant) is None:
+                raise PatientNotFound(f"no tenant {tenant!r}")
+            patient = self._find_patient(session, tenant, patient_id)
+            if patient is None and not create_patient:
+                raise PatientNotFound(f"no patient {patient_id!r} in tenant {tenant!r}")
+            facts = self._facts(session, patient.pk) if patient else []
+            summary = self._summary(session, patient.pk, session_id) if patient else None
+            recent = (self._turns(session, patient.pk, session_id, summary.covers_through if summary else 0,
+                                  self.recent_turns) if patient else [])
+        turn = MemoryTurn(self, tenant, patient_id, session_id, facts, summary, recent,
+                          message_id or uuid.uuid4().hex)
+        yield turn
+        turn._commit()
+
+
+class MemoryTurn:
+    """The memory side of one agent turn: a snapshot to read, and writes buffered until the turn ends."""
+
+    def __init__(self, store: EntityMemoryStore, tenant: str, patient_id: str, session_id: str, facts: list[Fact],
+                 summary: SessionSummary | None, recent_turns: list[TurnRecord], message_id: str):
+        self.store, self.tenant, self.patient_id, self.session_id = store, tenant, patient_id, session_id
+        self.stored_facts = facts
+        self.summary = summary
+        self.recent_turns = recent_turns
+        self.message_id = message_id     # the user message's id: the source_message_id of facts read from it
+        self._new_facts: list[Fact] = []
+        self._findings: list[dict[str, Any]] = []
+        self._record: tuple[str, str, dict[str, Any]] | None = None
+        self._summary: tuple[str, int] | None = None
+        self.seq: int | None = None       # the turn's number in its session, once committed
+        self.committed_facts: list[Fact] | None = None
+
+    @property
+    def facts(self) -> list[Fact]:
+        """Stored facts merged with this turn's new ones: what the draft and the audit of this turn use."""
+        return merge_facts(self.stored_facts, self._new_facts)
+
+    @property
+    def profile(self) -> PatientProfile:
+        return PatientProfile.from_facts(self.facts)
+
+    def add_facts(self, facts: Iterable[Fact], actor: str = "agent") -> None:
+        for fact in facts:
+            _check_fact(fact)
+            self._new_facts.append(fact)
+        self._actor = actor
+
+    def add_findings(self, findings: Iterable[Any]) -> None:
+        self._findings += [_finding_fields(f) for f in findings]
+
+    def record(self, user_text: str, assistant_text: str, meta: Mapping[str, Any] | None = None) -> None:
+        self._record = (user_text, assistant_text, dict(meta or {}))
+
+    def set_summary(self, text: str, covers_through: int) -> None:
+        """Replace the session summary; `covers_through`: the last turn number it summarises."""
+        if covers_through < 0:
+            raise InvalidMemoryInput(f"covers_through must be >= 0, got {covers_through}")
+        self._summary = (text, covers_through)
+
+    def _commit(self) -> None:
+        if self._record is None and (self._findings or self._summary):
+            raise InvalidMemoryInput("a turn with findings or a summary must record() its messages")
+        store = self.store
+
+        def work(session: Session) -> None:
+            patient = store._patient_for_write(session, self.tenant, self.patient_id, create=True)
+            extractor = {f.extractor for f in self._new_facts}
+            actor = getattr(self, "_actor", "agent") + (f":{','.join(sorted(extractor))}" if extractor else "")
+            self.committed_facts = (store._merge_into(session, patient, self._new_facts, actor, "agent",
+                                                      f"message {self.message_id}")
+                                    if self._new_facts else store._facts(session, patient.pk))
+            if self._record is None:
+                return
+            chat = session.scalars(select(SessionRow).where(SessionRow.patient_pk == patient.pk,
+                                                            SessionRow.external_id == self.session_id)
+                                   ).one_or_none()
+            now = utcnow()
+            if chat is None:
+                chat = SessionRow(patient_pk=patient.pk, external_id=self.session_id, created_at=now)
+                session.add(chat)
+                session.flush()
+            chat.updated_at = now
+            seq = (session.scalar(select(func.max(TurnRow.seq)).where(TurnRow.session_pk == chat.pk)) or 0) + 1
+            user_text, assistant_text, meta = self._record
+            row = TurnRow(session_pk=chat.pk, patient_pk=patient.pk, seq=seq, message_id=self.message_id,
+                          user_text=user_text, assistant_text=assistant_text,
+                          meta=json.dumps(meta, ensure_ascii=False, default=str), created_at=now)
+            session.add(row)
+            session.flush()
+            for finding in self._findings:
+                session.add(FindingRow(turn_id=row.id, patient_pk=patient.pk, **finding))
+            if self._summary is not None:
+                text, covers = self._summary
+                summary = session.get(SummaryRow, chat.pk)
+                if summary is None:
+                    session.add(SummaryRow(session_pk=chat.pk, patient_pk=patient.pk, text=text,
+                                           covers_through=covers, updated_at=now))
+                else:
+                    summary.text, summary.covers_through, summary.updated_at = text, covers, now
+            self.seq = seq
+        store._retrying(work)
