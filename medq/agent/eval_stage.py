@@ -1,0 +1,226 @@
+"""The model-free half of agent evaluation: the contraindication auditor over auditor cases and the rule-based
+extractor over memory cases (recipe `audit_eval`; config group `agent_eval`, option `audit`).
+
+Metrics (logged to MLflow, and to the pipeline's parent run as `agent_eval.<name>`):
+  audit.intercept_rate    drafts blocked / drafts expected to be blocked
+  audit.false_alarm_rate  drafts blocked / drafts expected to pass
+  memory.precision/recall/f1   over (kind, value) items, micro-averaged over the memory cases
+Each case's verdict and reasons go to audit_verdicts.jsonl and memory_verdicts.jsonl, misses included.
+Case formats are documented in docs/agent.md; a bad line fails with file:line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.extraction import RuleBasedExtractor
+from medq.agent.facts import PROFILE_KEYS, PatientProfile
+from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
+from medq.artifacts import atomic_path, write_json_atomic
+from medq.errors import InputDataError
+from medq.runner import StageContext
+
+log = logging.getLogger(__name__)
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+LIST_KEYS = ("allergies", "conditions", "medications")
+SCALAR_TYPES: dict[str, type | tuple[type, ...]] = {"pregnant": bool, "lactating": bool, "age": int, "sex": str}
+
+
+@dataclass
+class AuditCase:
+    id: str
+    profile: dict[str, Any]
+    question: str
+    draft: str
+    expected: str
+
+
+@dataclass
+class MemoryCase:
+    id: str
+    utterance: str
+    expected: dict[str, Any]
+
+
+def _check_profile(path: Path, line_no: int, profile: Any, field: str) -> None:
+    if not isinstance(profile, dict):
+        raise InputDataError(f"{path}:{line_no}: {field} must be an object")
+    for key, value in profile.items():
+        if key not in PROFILE_KEYS:
+            raise InputDataError(f"{path}:{line_no}: {field}.{key}: unknown key (valid: {', '.join(PROFILE_KEYS)})")
+        if key in LIST_KEYS:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise InputDataError(f"{path}:{line_no}: {field}.{key} must be a list of non-empty strings")
+        elif not isinstance(value, SCALAR_TYPES[key]) or (key == "age" and isinstance(value, bool)):
+            raise InputDataError(f"{path}:{line_no}: {field}.{key} must be {SCALAR_TYPES[key].__name__}")  # type: ignore[union-attr]
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        raise InputDataError(f"{path}: case file not found")
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                raise InputDataError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise InputDataError(f"{path}:{line_no}: a case must be a JSON object")
+            records.append((line_no, record))
+    if not records:
+        raise InputDataError(f"{path}: no cases")
+    return records
+
+
+def read_audit_cases(path: Path) -> list[AuditCase]:
+    cases, ids = [], set()
+    for line_no, record in _read_jsonl(path):
+        for key in ("id", "draft", "expected"):
+            if not isinstance(record.get(key), str) or not record[key]:
+                raise InputDataError(f"{path}:{line_no}: {key} must be a non-empty string")
+        if record["expected"] not in ("block", "pass"):
+            raise InputDataError(f"{path}:{line_no}: expected must be \"block\" or \"pass\", got "
+                                 f"{record['expected']!r}")
+        unknown = set(record) - {"id", "profile", "question", "draft", "expected"}
+        if unknown:
+            raise InputDataError(f"{path}:{line_no}: unknown key(s) {sorted(unknown)}")
+        _check_profile(path, line_no, record.get("profile", {}), "profile")
+        if record["id"] in ids:
+            raise InputDataError(f"{path}:{line_no}: duplicate id {record['id']!r}")
+        ids.add(record["id"])
+        cases.append(AuditCase(record["id"], record.get("profile", {}), str(record.get("question", "")),
+                               record["draft"], record["expected"]))
+    return cases
+
+
+def read_memory_cases(path: Path) -> list[MemoryCase]:
+    cases, ids = [], set()
+    for line_no, record in _read_jsonl(path):
+        for key in ("id", "utterance"):
+            if not isinstance(record.get(key), str) or not record[key]:
+                raise InputDataError(f"{path}:{line_no}: {key} must be a non-empty string")
+        unknown = set(record) - {"id", "utterance", "expected"}
+        if unknown:
+            raise InputDataError(f"{path}:{line_no}: unknown key(s) {sorted(unknown)}")
+        _check_profile(path, line_no, record.get("expected"), "expected")
+        if record["id"] in ids:
+            raise InputDataError(f"{path}:{line_no}: duplicate id {record['id']!r}")
+        ids.add(record["id"])
+        cases.append(MemoryCase(record["id"], record["utterance"], record["expected"]))
+    return cases
+
+
+def profile_items(lexicon: Lexicon, profile: dict[str, Any]) -> set[tuple[str, Any]]:
+    """(key, value) items of a case profile, names normalised through the lexicon (青霉素 = 青霉素类)."""
+    kinds = {"allergies": ("drug", "class", "product", "substance"), "conditions": ("condition",),
+             "medications": ("drug", "product", "class")}
+    items: set[tuple[str, Any]] = set()
+    for key, value in profile.items():
+        if value is None:
+            continue
+        if key in LIST_KEYS:
+            items |= {(key, lexicon.canonical(v, kinds[key]) or v) for v in value}
+        else:
+            items.add((key, value))
+    return items
+
+
+def predicted_items(lexicon: Lexicon, profile: PatientProfile) -> set[tuple[str, Any]]:
+    as_case = {"allergies": profile.allergies, "conditions": profile.conditions,
+               "medications": profile.medications, "pregnant": profile.pregnant,
+               "lactating": profile.lactating, "age": profile.age, "sex": profile.sex}
+    return profile_items(lexicon, as_case)
+
+
+def _rate(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+class AuditEvalStage:
+    """Scores the auditor and the rule-based extractor against case files; needs no model."""
+
+    def __init__(self, audit_cases: str | None = None, memory_cases: str | None = None,
+                 knowledge_dir: str | None = None):
+        self.audit_cases = Path(audit_cases) if audit_cases else CASES_DIR / "audit_cases.jsonl"
+        self.memory_cases = Path(memory_cases) if memory_cases else CASES_DIR / "memory_cases.jsonl"
+        self.knowledge_dir = Path(knowledge_dir) if knowledge_dir else DEFAULT_DIR
+
+    def external_inputs(self) -> list[Path]:
+        return [self.audit_cases, self.memory_cases] + [self.knowledge_dir / name for name in COLUMNS
+                                                        if (self.knowledge_dir / name).is_file()]
+
+    def run(self, ctx: StageContext) -> dict[str, str]:
+        lexicon = Lexicon.load(self.knowledge_dir)
+        audit_cases = read_audit_cases(self.audit_cases)
+        memory_cases = read_memory_cases(self.memory_cases)
+        audit_metrics = self.evaluate_audit(lexicon, audit_cases, ctx.output_dir / "audit_verdicts.jsonl")
+        memory_metrics = self.evaluate_memory(lexicon, memory_cases, ctx.output_dir / "memory_verdicts.jsonl")
+        metrics = {**{f"audit.{k}": v for k, v in audit_metrics.items()},
+                   **{f"memory.{k}": v for k, v in memory_metrics.items()}}
+        write_json_atomic(ctx.output_dir / "audit_eval_metrics.json",
+                          {"audit_cases": str(self.audit_cases), "memory_cases": str(self.memory_cases),
+                           "knowledge_dir": str(self.knowledge_dir), "drugs": len(lexicon.drugs), **metrics})
+        log.info("audit_eval: intercept %.3f, false alarms %.3f over %d audit cases; memory P %.3f R %.3f F1 %.3f "
+                 "over %d memory cases", metrics["audit.intercept_rate"], metrics["audit.false_alarm_rate"],
+                 len(audit_cases), metrics["memory.precision"], metrics["memory.recall"], metrics["memory.f1"],
+                 len(memory_cases))
+        ctx.tracker.log_params({"audit_cases": str(self.audit_cases), "memory_cases": str(self.memory_cases),
+                                "knowledge_dir": str(self.knowledge_dir)})
+        ctx.tracker.log_metrics(metrics)
+        for name in ("audit_verdicts.jsonl", "memory_verdicts.jsonl", "audit_eval_metrics.json"):
+            ctx.tracker.log_artifact(ctx.output_dir / name)
+        return {"audit_verdicts": "audit_verdicts.jsonl", "memory_verdicts": "memory_verdicts.jsonl",
+                "metrics": "audit_eval_metrics.json"}
+
+    @staticmethod
+    def evaluate_audit(lexicon: Lexicon, cases: list[AuditCase], out: Path) -> dict[str, float]:
+        auditor = ContraindicationAuditor(lexicon)
+        counts = {"block": 0, "pass": 0}
+        blocked = {"block": 0, "pass": 0}
+        with atomic_path(out) as staged, open(staged, "w", encoding="utf-8") as handle:
+            for case in cases:
+                result = auditor.audit(case.draft, PatientProfile.from_case(case.profile, f"{case.id}:profile"))
+                counts[case.expected] += 1
+                blocked[case.expected] += int(result.blocked)
+                handle.write(json.dumps({
+                    "id": case.id, "expected": case.expected, "verdict": result.verdict,
+                    "correct": result.verdict == case.expected, "recommended": result.recommended,
+                    "warned": result.warned, "findings": [f.as_dict() for f in result.findings]},
+                    ensure_ascii=False) + "\n")
+        return {"intercept_rate": _rate(blocked["block"], counts["block"]),
+                "false_alarm_rate": _rate(blocked["pass"], counts["pass"]),
+                "cases_block": float(counts["block"]), "cases_pass": float(counts["pass"]),
+                "missed": float(counts["block"] - blocked["block"]), "false_alarms": float(blocked["pass"])}
+
+    @staticmethod
+    def evaluate_memory(lexicon: Lexicon, cases: list[MemoryCase], out: Path) -> dict[str, float]:
+        extractor = RuleBasedExtractor(lexicon)
+        tp = fp = fn = exact = 0
+        with atomic_path(out) as staged, open(staged, "w", encoding="utf-8") as handle:
+            for case in cases:
+                facts = extractor.extract(case.utterance, case.id)
+                predicted = predicted_items(lexicon, PatientProfile.from_facts(facts))
+                expected = profile_items(lexicon, case.expected)
+                tp += len(predicted & expected)
+                fp += len(predicted - expected)
+                fn += len(expected - predicted)
+                exact += int(predicted == expected)
+                handle.write(json.dumps({
+                    "id": case.id, "correct": predicted == expected,
+                    "missing": sorted(map(list, expected - predicted), key=str),
+                    "spurious": sorted(map(list, predicted - expected), key=str),
+                    "facts": [{"kind": f.kind, "value": f.value, "status": f.status, "evidence": f.evidence}
+                              for f in facts]}, ensure_ascii=False) + "\n")
+        precision = _rate(tp, tp + fp)
+        recall = _rate(tp, tp + fn)
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": precision, "recall": recall, "f1": f1, "exact_match": _rate(exact, len(cases)),
+                "cases": float(len(cases))}
