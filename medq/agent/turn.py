@@ -1,0 +1,575 @@
+"""One turn of the medical agent, step by step, failing closed.
+
+    message ─ check ─ memory in ─ red flags ─┬─ (flag) referral reply, no model call
+                                             └─ extraction ─ retrieve ─ draft ⇄ audit/refine ─ reply or fallback
+                                                                                             └─ memory out
+
+1. memory in: the patient's facts, the session summary and recent turns (`EntityMemoryStore.turn`, read at start).
+2. red flags: rule based, before anything else; an emergency or self-harm message gets the referral, whatever a
+   model would say (the model is not asked).
+3. extraction: rule-based facts from the message, merged into the turn's memory (never rewritten), so this turn's
+   draft and audit see them; written only when the whole turn succeeds.
+4. retrieve: `RetrievePipeline` (query rewriting as configured) → numbered evidence [E1]….
+5. draft: Haystack's `Agent` with the tools (BMI, drug lookup, triage; OpenAI tool calls), bounded by
+   `max_agent_steps`.
+6. audit, as the Agent's `on_exit` hook: deterministic `ContraindicationAuditor`, the `LLMCritic`'s JSON verdict
+   (unparseable → revise), the `CitationChecker` (unsupported sentences are problems). Problems left and rounds
+   left → the hook appends them as a message and keeps the Agent running (refine). Only a draft the hook approved
+   can become the answer; anything else (rounds spent, steps spent, empty or cut-off reply) is the safe fallback.
+7. memory out: the turn, its facts and findings in one transaction; older turns past the token budget are
+   summarised into the session summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any, Literal, Mapping, Sequence
+
+from medq.agent.critic import CriticVerdict, LLMCritic
+from medq.agent.facts import Fact, PatientProfile
+from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
+from medq.errors import MedqError
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["answered", "refined", "fallback", "referral", "unsupported_language"]
+
+DRAFT_SYSTEM_PROMPT = (
+    "你是谨慎的中文医疗助手。只根据给出的编号证据回答，每一句医学内容后面用 [E1] 这样的编号注明出处；"
+    "证据不足时直说并建议就医。结合患者资料：不要推荐患者过敏、禁忌或与其正在用药相互作用的药物，"
+    "孕妇、哺乳期和儿童要特别注意。需要时可以调用工具（BMI 计算、药品查询、分诊科室）。回答简洁，不超过 200 字。"
+)
+REFINE_PROMPT = "上面的回答没有通过安全审核，问题如下：\n{problems}\n请改写回答，解决所有问题，仍然为每句注明证据编号。"
+SUMMARY_PROMPT = ("把下面的对话（以及已有摘要）压缩成一段不超过 150 字的中文摘要，保留症状、病史、用药、过敏和已给出的建议，"
+                  "只输出摘要。")
+# the wording of the referral appended to every fallback
+REFERRAL = "为了您的安全，请咨询医生或药师后再用药；如果症状严重或持续加重，请及时就医。"
+FALLBACK_HEAD = "抱歉，这次我不能给出刚才准备的建议，因为它没有通过安全审核："
+
+
+# --- settings (conf/agent/default.yaml) ------------------------------------------------------------------------
+
+@dataclass
+class RefineSettings:
+    max_rounds: int = 2          # drafts after the first one; problems left after the last → safe fallback
+
+
+@dataclass
+class BudgetSettings:
+    max_message_chars: int = 1000     # longer messages are refused (a clear error), not silently cut
+    tool_steps: int = 2               # LLM calls that may request tools, on top of the draft and refine calls
+    draft_max_tokens: int = 384
+    summary_tokens: int = 1500        # recent dialogue above this many tokens → older turns into the summary
+    summary_max_tokens: int = 200
+
+
+@dataclass
+class CriticSettings:
+    enabled: bool = True
+    max_tokens: int = 256
+
+
+@dataclass
+class CitationSettings:
+    required: bool = True        # sentences without a supporting citation are problems (false: only reported)
+    min_support: float = 0.3
+
+
+@dataclass
+class TurnSettings:
+    refine: RefineSettings = field(default_factory=RefineSettings)
+    budgets: BudgetSettings = field(default_factory=BudgetSettings)
+    critic: CriticSettings = field(default_factory=CriticSettings)
+    citations: CitationSettings = field(default_factory=CitationSettings)
+    create_patients: bool = False     # false: an unknown patient id is PatientNotFound (the API's 404)
+
+
+# --- what a turn returns ---------------------------------------------------------------------------------------
+
+@dataclass
+class Problem:
+    """Something that keeps a draft from being shown: from the auditor, the critic, the citation check, or the
+    model itself (empty or cut-off reply). `message` is plain Chinese for the refine prompt and the fallback."""
+
+    layer: Literal["auditor", "critic", "citations", "model"]
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Review:
+    round: int
+    problems: list[Problem]
+    critic: CriticVerdict | None = None
+    citation_metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class TurnResult:
+    """One turn, as the API serialises it (`dataclasses.asdict`)."""
+
+    answer: str
+    outcome: Outcome
+    session_id: str
+    message_id: str
+    citations: list[dict[str, Any]] = field(default_factory=list)      # evidence the answer cites
+    evidence: list[dict[str, Any]] = field(default_factory=list)       # everything retrieved, [E1]…
+    findings: list[dict[str, Any]] = field(default_factory=list)       # every problem of every review round
+    memory_updates: list[dict[str, Any]] = field(default_factory=list)  # facts this turn added or changed
+    red_flags: list[dict[str, Any]] = field(default_factory=list)
+    refine_rounds: int = 0
+    critic_verdicts: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)                # prompt/completion tokens, all calls
+    latency_s: float = 0.0
+    versions: dict[str, str] = field(default_factory=dict)
+    trace_id: str | None = None
+
+
+def as_plain(value: Any) -> dict[str, Any]:
+    """A finding / flag / fact from any of the agent's components as a JSON-ready dict."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return json.loads(json.dumps(asdict(value), ensure_ascii=False, default=str))
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if isinstance(value, Mapping):
+        return dict(value)
+    return {"value": str(value)}
+
+
+# --- the agent --------------------------------------------------------------------------------------------------
+
+class MedicalAgent:
+    """Runs turns. The components are built by `from_config` (conf/agent/default.yaml) or passed in (tests, API).
+
+    client: `medq.serve.client.ChatClient`; store: `EntityMemoryStore`; extractor: `.extract(message, message_id)`
+    → facts; auditor: `.audit(draft, profile)` → result with `.findings`; red_flags: `text -> [RedFlag]`;
+    retriever: `RetrievePipeline` or None (then nothing can be cited, and with citations.required every draft
+    falls back); tools: Haystack `Tool`s.
+    """
+
+    def __init__(self, client: Any, store: Any, extractor: Any, auditor: Any, red_flags: Any,
+                 retriever: Any | None = None, tools: Sequence[Any] = (), critic: LLMCritic | None = None,
+                 citation_checker: Any | None = None, settings: TurnSettings | None = None,
+                 tracer: TurnTracer | None = None, versions: Mapping[str, str] | None = None,
+                 system_prompt: str = DRAFT_SYSTEM_PROMPT):
+        from medq.rag.citations import CitationChecker
+
+        self.client, self.store = client, store
+        self.extractor, self.auditor, self.detect_red_flags = extractor, auditor, red_flags
+        self.retriever = retriever
+        self.tools = list(tools)
+        self.settings = settings or TurnSettings()
+        self.critic = critic if critic is not None or not self.settings.critic.enabled else \
+            LLMCritic(client, max_tokens=self.settings.critic.max_tokens)
+        self.citation_checker = citation_checker or CitationChecker(min_support=self.settings.citations.min_support)
+        self.tracer = tracer or TurnTracer()
+        self.system_prompt = system_prompt
+        template_hash = hashlib.sha256("\n".join([system_prompt, REFINE_PROMPT, SUMMARY_PROMPT, FALLBACK_HEAD,
+                                                  REFERRAL]).encode()).hexdigest()[:12]
+        self.versions = {"model": str(getattr(getattr(client, "endpoint", None), "model", "unknown")),
+                         "template": template_hash, **dict(versions or {})}
+        self._agent = self._build_haystack_agent()
+
+    @classmethod
+    def from_config(cls, endpoint: Any, memory: Any, knowledge_dir: str | None = None,
+                    turn: TurnSettings | None = None, privacy: PrivacySettings | None = None,
+                    tracing: TracingSettings | None = None, index: str | None = None, retrieve: Any | None = None,
+                    triage_model: str | None = None) -> "MedicalAgent":
+        """Everything from config: `endpoint` (ChatEndpoint keys), `memory` ({url, ...} for EntityMemoryStore),
+        `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json, or null),
+        `retrieve` (the partial RetrievePipeline.from_index from conf/retrieve), `triage_model` (the triage stage's
+        model file, or null: no triage tool)."""
+        from medq.agent import components
+
+        built = components.build(endpoint=endpoint, memory=memory, knowledge_dir=knowledge_dir, index=index,
+                                 retrieve=retrieve, triage_model=triage_model)
+        settings = settings_from(TurnSettings, turn)
+        return cls(built.client, built.store, built.extractor, built.auditor, built.red_flags,
+                   retriever=built.retriever, tools=built.tools, settings=settings,
+                   tracer=TurnTracer(settings_from(PrivacySettings, privacy), settings_from(TracingSettings, tracing)),
+                   versions=built.versions)
+
+    # -- the Haystack Agent: tools, state, the review loop as an on_exit hook ---------------------------------------
+    def _build_haystack_agent(self) -> Any:
+        from haystack.components.agents import Agent
+
+        return Agent(
+            chat_generator=self.client.haystack_generator(
+                generation_kwargs={"max_tokens": self.settings.budgets.draft_max_tokens}),
+            tools=self.tools or None,
+            state_schema={"refine_rounds": {"type": int}, "approved": {"type": str}},
+            # every LLM call of a turn counts: tool requests, the first draft, each refine round
+            max_agent_steps=self.settings.budgets.tool_steps + 1 + self.settings.refine.max_rounds,
+            hooks={"on_exit": [ReviewHook(self.settings.refine.max_rounds)]},
+            raise_on_tool_invocation_failure=False,  # a tool that raises becomes an error message to the model
+        )
+
+    # -- input checks -----------------------------------------------------------------------------------------------
+    def check_message(self, message: Any) -> str:
+        if not isinstance(message, str):
+            raise MedqError(f"message must be text, got {type(message).__name__}")
+        text = message.strip()
+        if not text:
+            raise MedqError("message is empty: send the patient's question as text")
+        limit = self.settings.budgets.max_message_chars
+        if len(text) > limit:
+            raise MedqError(f"message is {len(text)} characters, over agent.turn.budgets.max_message_chars = {limit}")
+        return text
+
+    # -- the turn ---------------------------------------------------------------------------------------------------
+    def respond(self, patient_id: str, session_id: str, message: str, tenant: str = "default",
+                message_id: str | None = None) -> TurnResult:
+        text = self.check_message(message)
+        message_id = message_id or uuid.uuid4().hex
+        started = time.perf_counter()
+        with self.tracer.turn(tenant, patient_id, session_id, text) as root:
+            with self.tracer.span("memory_in", span_type="RETRIEVER") as span:
+                # read now, written only by a normal exit of this block: a failed turn commits nothing
+                memory_block = self.store.turn(tenant, patient_id, session_id,
+                                               create_patient=self.settings.create_patients, message_id=message_id)
+                memory = memory_block.__enter__()
+                span.set_attributes({"facts": len(memory.stored_facts), "recent_turns": len(memory.recent_turns),
+                                     "has_summary": memory.summary is not None})
+            exited = False
+            try:
+                result = self._turn(memory, text, session_id, message_id)
+                with self.tracer.span("memory_out", span_type="CHAIN") as span:
+                    self._memory_out(memory, text, result)
+                    span.set_attributes({"new_facts": len(result.memory_updates), "findings": len(result.findings)})
+                    exited = True
+                    memory_block.__exit__(None, None, None)   # the one write transaction of the turn
+            except BaseException as exc:
+                if not exited:   # let the store discard the turn's buffered writes
+                    memory_block.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            result.latency_s = round(time.perf_counter() - started, 4)
+            self.tracer.finish(root, {"outcome": result.outcome, "refine_rounds": result.refine_rounds,
+                                      "findings": len(result.findings), "red_flags": len(result.red_flags),
+                                      **{f"usage.{k}": v for k, v in result.usage.items()}}, result.answer)
+            result.trace_id = getattr(root, "trace_id", None)
+        return result
+
+    def _turn(self, memory: Any, text: str, session_id: str, message_id: str) -> TurnResult:
+        with self.tracer.span("red_flags", span_type="GUARDRAIL") as span:
+            flags = list(self.detect_red_flags(text))
+            span.set_attributes({"flags": [getattr(f, "kind", str(f)) for f in flags]})
+        with self.tracer.span("extraction", span_type="PARSER") as span:
+            new_facts = list(self.extractor.extract(text, message_id))
+            memory.add_facts(new_facts, actor="agent")
+            span.set_attributes({"facts": [f"{f.kind}:{f.status}" for f in new_facts]})
+        base = dict(session_id=session_id, message_id=message_id, versions=dict(self.versions),
+                    memory_updates=[as_plain(f) for f in new_facts], red_flags=[as_plain(f) for f in flags])
+        if flags:
+            return TurnResult(answer=referral_reply(flags), outcome="referral", **base)
+        if not _has_chinese(text):
+            # the red-flag rules, the extractor and the lexicon read Chinese: without them the turn is not safe
+            return TurnResult(answer="目前我只能理解中文提问，请用中文描述您的情况。如有紧急情况请立即拨打 120。",
+                              outcome="unsupported_language", **base)
+        profile = memory.profile
+        evidence = self._retrieve(text)
+        return self._draft_and_review(memory, text, profile, evidence, base)
+
+    def _retrieve(self, text: str) -> list[Any]:
+        if self.retriever is None:
+            return []
+        with self.tracer.span("retrieve", span_type="RETRIEVER") as span:
+            result = self.retriever.retrieve(text)
+            span.set_attributes({"evidence": len(result.evidence), "truncated": result.truncated,
+                                 "doc_ids": [e.doc_id for e in result.evidence]})
+            return list(result.evidence)
+
+    def _draft_and_review(self, memory: Any, text: str, profile: PatientProfile, evidence: list[Any],
+                          base: dict[str, Any]) -> TurnResult:
+        from medq.rag.citations import number_evidence
+
+        evidence_block = number_evidence(evidence)
+        profile_block = describe_profile(profile)
+        reviews: list[Review] = []
+
+        def review(draft: str, round_: int, cut_off: bool) -> Review:
+            with self.tracer.span(f"audit.round{round_}", span_type="GUARDRAIL") as span:
+                result = self.review(text, draft, profile, evidence, evidence_block, profile_block, round_, cut_off)
+                span.set_attributes({"problems": [p.layer for p in result.problems],
+                                     "critic": result.critic.verdict if result.critic else None,
+                                     "critic_parsed": result.critic.parsed if result.critic else None})
+            reviews.append(result)
+            return result
+
+        messages = self._messages(memory, text, evidence_block, profile_block)
+        with self.tracer.span("draft", span_type="AGENT") as span:
+            outputs = self._run_agent(messages, review)
+            usage = _int_usage(outputs.get("token_usage") or {})
+            span.set_attributes({"exit_reason": outputs.get("exit_reason"), "steps": outputs.get("step_count"),
+                                 "tool_calls": outputs.get("tool_call_counts"), **{f"tokens.{k}": v for k, v in
+                                                                                   usage.items()}})
+        for r in reviews:
+            if r.critic is not None:
+                for key, value in r.critic.usage.items():
+                    usage[key] = usage.get(key, 0) + value
+        approved = outputs.get("approved")
+        rounds = int(outputs.get("refine_rounds") or 0)
+        findings = [{"round": r.round, "layer": p.layer, "message": p.message, **p.detail}
+                    for r in reviews for p in r.problems]
+        verdicts = [{"round": r.round, "verdict": r.critic.verdict, "parsed": r.critic.parsed,
+                     "problems": r.critic.problems, "error": r.critic.error} for r in reviews if r.critic]
+        common = dict(findings=findings, refine_rounds=rounds, critic_verdicts=verdicts, usage=usage,
+                      evidence=[e.as_dict() for e in evidence], **base)
+        if approved:
+            cited = _cited_ids(approved, self.citation_checker)
+            return TurnResult(answer=approved, outcome="refined" if rounds else "answered",
+                              citations=[e.as_dict() for e in evidence if e.evidence_id in cited], **common)
+        if not reviews:  # the Agent stopped before any reply could be reviewed (steps spent on tools, empty replies)
+            common["findings"] = findings + [{"round": 0, "layer": "model",
+                                              "message": "模型没有给出可审核的回答",
+                                              "exit_reason": outputs.get("exit_reason")}]
+        with self.tracer.span("fallback", span_type="CHAIN") as span:
+            answer = fallback_reply(reviews[-1].problems if reviews else
+                                    [Problem("model", "模型没有给出可审核的回答")])
+            span.set_attributes({"reasons": sorted({p.layer for r in reviews[-1:] for p in r.problems})})
+        return TurnResult(answer=answer, outcome="fallback", **common)
+
+    def _run_agent(self, messages: list[Any], review: Any) -> dict[str, Any]:
+        try:
+            return self._agent.run(messages=messages, refine_rounds=0, hook_context={"review": review})
+        except MedqError:
+            raise
+        except Exception as exc:
+            import openai
+
+            if isinstance(exc, openai.APIError) or "Connection" in type(exc).__name__:
+                from medq.serve.client import ModelServerUnavailable
+
+                raise ModelServerUnavailable(f"model server at {self.client.endpoint.base_url} failed during the "
+                                             f"draft: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                                             ) from None
+            raise
+
+    # -- audit: auditor, critic, citations --------------------------------------------------------------------------
+    def review(self, question: str, draft: str, profile: PatientProfile, evidence: Sequence[Any],
+               evidence_block: str, profile_block: str, round_: int = 0, cut_off: bool = False) -> Review:
+        problems: list[Problem] = []
+        if not draft.strip():
+            return Review(round_, [Problem("model", "模型给出了空回答")])
+        if cut_off:
+            problems.append(Problem("model", "回答被截断，内容不完整"))
+        with self.tracer.span("audit.auditor", span_type="GUARDRAIL") as span:
+            audit = self.auditor.audit(draft, profile)
+            findings = list(getattr(audit, "findings", audit) or [])
+            problems += [Problem("auditor", describe_finding(f), as_plain(f)) for f in findings]
+            span.set_attributes({"findings": [f"{getattr(f, 'drug', '')}:{getattr(f, 'rule', '')}"
+                                              for f in findings]})
+        critic = None
+        if self.critic is not None:
+            with self.tracer.span("audit.critic", span_type="LLM") as span:
+                critic = self.critic.review(question, draft, evidence_block, profile_block)
+                span.set_attributes({"verdict": critic.verdict, "parsed": critic.parsed, "error": critic.error,
+                                     **{f"tokens.{k}": v for k, v in critic.usage.items()}})
+            if not critic.passed:
+                problems += [Problem("critic", p, {"verdict": critic.verdict, "parsed": critic.parsed})
+                             for p in critic.problems]
+        with self.tracer.span("audit.citations", span_type="GUARDRAIL") as span:
+            report = self.citation_checker.check(draft, list(evidence))
+            metrics = report.metrics()
+            span.set_attributes({k: v for k, v in metrics.items()})
+            if self.settings.citations.required:
+                problems += citation_problems(report, self.settings.citations.min_support)
+        return Review(round_, problems, critic, metrics)
+
+    # -- prompts and memory -------------------------------------------------------------------------------------------
+    def _messages(self, memory: Any, text: str, evidence_block: str, profile_block: str) -> list[Any]:
+        from haystack.dataclasses import ChatMessage
+
+        system = self.system_prompt + f"\n\n患者资料：\n{profile_block or '（暂无记录）'}"
+        if memory.summary is not None and memory.summary.text:
+            system += f"\n\n之前对话的摘要：\n{memory.summary.text}"
+        messages = [ChatMessage.from_system(system)]
+        for turn in memory.recent_turns:
+            messages += [ChatMessage.from_user(turn.user_text), ChatMessage.from_assistant(turn.assistant_text)]
+        messages.append(ChatMessage.from_user(f"证据：\n{evidence_block or '（没有检索到证据）'}\n\n问题：{text}"))
+        return messages
+
+    def _memory_out(self, memory: Any, text: str, result: TurnResult) -> None:
+        memory.add_findings([{"drug": f.get("drug", ""), "rule": f.get("rule", f["layer"]),
+                              "fact": f.get("fact", ""), "source_message_id": f.get("source_message_id"), **f}
+                             for f in result.findings])
+        memory.record(text, result.answer, {"outcome": result.outcome, "refine_rounds": result.refine_rounds,
+                                            "citations": [c["evidence_id"] for c in result.citations],
+                                            "versions": result.versions})
+        self._summarise(memory, text, result.answer)
+
+    def _summarise(self, memory: Any, text: str, answer: str) -> None:
+        from medq.agent.memory import TurnRecord, turns_over_budget
+
+        pending = TurnRecord(memory.session_id, 0, "", text, answer, "")
+        old = [t for t in turns_over_budget([*memory.recent_turns, pending], self.settings.budgets.summary_tokens)
+               if t is not pending]
+        if not old:
+            return
+        previous = memory.summary.text if memory.summary is not None else ""
+        dialogue = "\n".join(f"患者：{t.user_text}\n助手：{t.assistant_text}" for t in old)
+        with self.tracer.span("memory_out.summarise", span_type="LLM") as span:
+            try:
+                reply = self.client.chat([{"role": "system", "content": SUMMARY_PROMPT},
+                                          {"role": "user", "content": f"已有摘要：{previous or '（无）'}\n\n{dialogue}"}],
+                                         max_tokens=self.settings.budgets.summary_max_tokens)
+            except MedqError as exc:
+                # the turn itself succeeded; the old turns stay verbatim and the next turn tries again
+                log.warning("session summary not updated: %s", exc)
+                span.set_attributes({"error": str(exc)})
+                return
+            summary = (reply.text or "").strip()
+            span.set_attributes({"turns": len(old), **{f"tokens.{k}": v for k, v in (reply.usage or {}).items()}})
+        if summary:
+            memory.set_summary(summary, covers_through=old[-1].seq)
+
+
+class ReviewHook:
+    """The Agent's `on_exit` hook: review each finished draft; send the Agent round again with the problems while
+    refine rounds are left. Only a draft this hook approved lands in the state's `approved` key."""
+
+    def __init__(self, max_rounds: int):
+        self.max_rounds = max_rounds
+
+    def run(self, state: Any) -> None:
+        from haystack.dataclasses import ChatMessage
+
+        review = state.data["hook_context"]["review"]
+        last = state.data["messages"][-1]
+        draft = last.text or "" if last.is_from("assistant") else ""
+        rounds = int(state.data.get("refine_rounds") or 0)
+        result = review(draft, rounds, state.data.get("exit_reason") in ("length", "content_filter"))
+        if result.ok:
+            state.set("approved", draft)
+            return
+        if rounds < self.max_rounds:
+            problems = "\n".join(f"- {p.message}" for p in result.problems)
+            state.set("messages", [ChatMessage.from_user(REFINE_PROMPT.format(problems=problems))])
+            state.set("refine_rounds", rounds + 1)
+            state.set("continue_run", True)
+
+
+# --- plain-words helpers ----------------------------------------------------------------------------------------
+
+_RULE_WORDS = {"allergy": "过敏", "class_allergy": "同类药物过敏（交叉过敏）", "cross_reactivity": "同类药物过敏（交叉过敏）",
+               "condition": "禁忌的疾病", "contraindicated_condition": "禁忌的疾病", "interaction": "与正在用的药相互作用",
+               "pregnancy": "孕期禁用或慎用", "lactation": "哺乳期禁用或慎用", "age": "年龄不适用",
+               "min_age": "年龄不适用", "paediatric_age": "年龄不适用", "max_daily_dose": "超过每日最大剂量",
+               "dose": "超过每日最大剂量"}
+
+
+def describe_finding(finding: Any) -> str:
+    message = getattr(finding, "message", None) or (finding.get("message") if isinstance(finding, Mapping) else None)
+    if message:
+        return str(message)
+    data = as_plain(finding)
+    drug, rule = data.get("drug", "某药物"), str(data.get("rule", ""))
+    fact = data.get("fact") or data.get("fact_value") or ""
+    if isinstance(fact, Mapping):
+        fact = fact.get("value", "")
+    words = _RULE_WORDS.get(rule, rule or "安全规则")
+    return f"建议中的{drug}不适合您：{words}" + (f"（您的记录：{fact}）" if fact else "")
+
+
+def citation_problems(report: Any, min_support: float) -> list[Problem]:
+    problems = []
+    for index, sentence in enumerate(report.sentences, start=1):
+        if sentence.unknown:
+            problems.append(Problem("citations", f"第{index}句引用了不存在的证据 {', '.join(sentence.unknown)}",
+                                    {"sentence": index, "unknown": sentence.unknown}))
+        elif sentence.support is None or sentence.support < min_support:
+            problems.append(Problem("citations", f"第{index}句没有证据支持：{sentence.sentence}",
+                                    {"sentence": index, "support": sentence.support}))
+    return problems
+
+
+def fallback_reply(problems: Sequence[Problem]) -> str:
+    """What was withheld and why, in plain words, and a referral; never the draft itself."""
+    reasons: list[str] = []
+    for problem in problems:
+        if problem.layer == "auditor":
+            reason = problem.message
+        elif problem.layer == "citations":
+            reason = "部分内容没有找到可靠的资料依据"
+        elif problem.layer == "critic":
+            reason = "审核没有通过（回答可能不准确或不完整）"
+        else:
+            reason = "没有得到完整、可审核的回答"
+        if reason not in reasons:
+            reasons.append(reason)
+    lines = "\n".join(f"- {r}" for r in reasons) or "- 回答没有通过审核"
+    return f"{FALLBACK_HEAD}\n{lines}\n{REFERRAL}"
+
+
+def referral_reply(flags: Sequence[Any]) -> str:
+    advice: list[str] = []
+    for flag in flags:
+        text = getattr(flag, "advice", None) or (flag.get("advice") if isinstance(flag, Mapping) else None)
+        if text and text not in advice:
+            advice.append(str(text))
+    if not advice:
+        advice = ["您描述的情况可能很危急，请立即拨打 120 或前往最近的急诊。"]
+    return "\n".join(advice)
+
+
+def describe_profile(profile: PatientProfile) -> str:
+    parts = []
+    if profile.allergies:
+        parts.append(f"过敏：{'、'.join(profile.allergies)}")
+    if profile.conditions:
+        parts.append(f"疾病：{'、'.join(profile.conditions)}")
+    if profile.medications:
+        parts.append(f"正在用药：{'、'.join(profile.medications)}")
+    if profile.pregnant:
+        parts.append("怀孕中")
+    if profile.lactating:
+        parts.append("哺乳期")
+    if profile.age is not None:
+        parts.append(f"年龄：{profile.age}岁")
+    if profile.sex:
+        parts.append(f"性别：{'男' if profile.sex == 'male' else '女' if profile.sex == 'female' else profile.sex}")
+    return "；".join(parts)
+
+
+def _cited_ids(answer: str, checker: Any) -> set[str]:
+    return {c for s in checker.check(answer, []).sentences for c in s.cited}
+
+
+def _has_chinese(text: str) -> bool:
+    from medq.rag.tokenizer import has_chinese
+
+    return has_chinese(text)
+
+
+def _int_usage(usage: Mapping[str, Any]) -> dict[str, int]:
+    return {k: int(v) for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def settings_from(cls: type, value: Any) -> Any:
+    """A settings dataclass, with its nested settings dataclasses, from the plain mapping Hydra passes in."""
+    import dataclasses
+    import typing
+
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, item in dict(value).items():
+        hint = hints.get(key)
+        kwargs[key] = settings_from(hint, item) if dataclasses.is_dataclass(hint) and isinstance(item, Mapping) \
+            else item
+    return cls(**kwargs)
+
+
+__all__ = ["MedicalAgent", "Problem", "Review", "ReviewHook", "TurnResult", "TurnSettings", "fallback_reply",
+           "referral_reply", "Fact"]
