@@ -16,6 +16,7 @@ log = logging.getLogger("medq.api")
 
 # Litestar/msgspec name the failing location as "... - at `$.messages[0].role`" or in `extra[*].key`.
 _AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]*)`")
 STATUS_CODES = {400: "invalid_request", 401: "invalid_api_key", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
                 422: "invalid_request", 429: "rate_limited", 503: "model_server_unavailable"}
@@ -36,17 +37,27 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return Response({"error": detail}, status_code=status, headers=headers, media_type="application/json")
 
 
+def _field_from_text(text: str) -> str | None:
+    at = _AT_PATH.search(text)
+    missing = _MISSING.search(text)
+    path = at.group(1) if at else ""
+    if missing:
+        return f"{path}.{missing.group(1)}" if path else missing.group(1)
+    return path or None
+
+
 def _field_of(exc: HTTPException) -> str | None:
-    extra = exc.extra
-    if isinstance(extra, list):
-        for item in extra:
-            if isinstance(item, dict) and item.get("key"):
-                return str(item["key"])
-            if isinstance(item, dict) and (m := _AT_PATH.search(str(item.get("message", "")))):
-                return m.group(1) or "body"
-    if m := _AT_PATH.search(str(exc.detail)):
-        return m.group(1) or "body"
-    return None
+    texts = [str(exc.detail)]
+    if isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                texts.insert(0, str(item.get("message", "")))
+                if item.get("key") and item["key"] != "data":
+                    return str(item["key"])
+    for text in texts:
+        if found := _field_from_text(text):
+            return found
+    return "body"
 
 
 def handle_api_error(_: Request, exc: ApiError) -> Response:
@@ -64,6 +75,9 @@ def handle_http_exception(_: Request, exc: HTTPException) -> Response:
         return error_response(422, "invalid_request", message, field)
     code = STATUS_CODES.get(status, "server_error" if status >= 500 else "client_error")
     headers = dict(exc.headers or {})
+    reset = next((v for k, v in headers.items() if k.lower() == "ratelimit-reset"), None)
+    if status == 429 and reset is not None:
+        headers["Retry-After"] = str(reset)   # what OpenAI-style clients read to back off
     return error_response(status, code, str(exc.detail), headers=headers or None)
 
 
