@@ -121,6 +121,9 @@ class Pipeline:
         self.artifacts_dir = Path(config["paths"]["artifacts_dir"])
         self.seed = int(config.get("seed", 0))
         self.force = bool(config.get("force", False))
+        from medq.serve.services import ModelServices
+
+        self.services = ModelServices(config, list(config.get("stages") or []), self.run_dir, self._resolve_inputs)
 
     def run(self) -> dict[str, StageOutcome]:
         stages = list(self.config.get("stages") or [])
@@ -130,22 +133,29 @@ class Pipeline:
         outcomes: dict[str, StageOutcome] = {}
         status_path = self.run_dir / "pipeline_status.json"
         run_name = self.config.get("name") or "pipeline"
-        with self.tracker.pipeline_run(run_name, self.config, self.tags) as parent:
+        # model servers (serve.*) are services around the stages that name them in their inputs, not stages;
+        # leaving the `with` (done or failed) stops them
+        with self.services, self.tracker.pipeline_run(run_name, self.config, self.tags) as parent:
             if self.frozen_config_path is not None:
                 parent.log_artifact(self.frozen_config_path)
             for index, name in enumerate(stages, start=1):
                 log.info("[%d/%d] stage %s", index, len(stages), name)
                 outcomes[name] = self._run_stage(name, outcomes)
+                self.services.stage_done(name)
                 # stage metrics on the parent too, so pipeline runs compare side by side in the MLflow UI
                 parent.log_metrics({f"{name}.{k}": v for k, v in outcomes[name].metrics.items()})
                 write_json_atomic(status_path, {s: {"cached": o.cached, "output_dir": str(o.output_dir)}
                                                 for s, o in outcomes.items()})
+            self.services.finish(outcomes)  # serve.block=true: keep serving until Ctrl-C
         return outcomes
 
     def _resolve_inputs(self, name: str, stage: Any, done: Mapping[str, StageOutcome]) -> dict[str, Path]:
         resolved = {}
         for local, ref in (getattr(stage, "inputs", None) or {}).items():
             producer, _, artifact = ref.partition(".")
+            if self.services.provides(producer):
+                resolved[local] = self.services.endpoint_file(producer, done)
+                continue
             available = sorted(f"{s}.{a}" for s, o in done.items() for a in o.artifacts)
             if producer not in done or artifact not in done[producer].artifacts:
                 raise MedqError(f"stage '{name}' needs input '{local}' = '{ref}', which no earlier stage produced. "
@@ -158,7 +168,7 @@ class Pipeline:
         stage = build_stage(self.config, name)
         inputs = self._resolve_inputs(name, stage, done)
         external = [Path(p) for p in (stage.external_inputs() if hasattr(stage, "external_inputs") else [])]
-        input_hashes = {k: sha256_path(p) for k, p in inputs.items()}
+        input_hashes = {k: self.services.hash_of(p) or sha256_path(p) for k, p in inputs.items()}
         external_hashes = {str(p): sha256_path(p) for p in external}
         key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, stage_code_hash(stage))
         output_dir = self.artifacts_dir / name / key[:16]
@@ -179,6 +189,7 @@ class Pipeline:
         try:
             with self.tracker.stage_run(name, {**tags, "cached": "false"}) as tracker:
                 tracker.log_params({"stage_config": stage_config})
+                self.services.start_for(name, inputs)
                 ctx = StageContext(name, staging, inputs, tracker, self.seed, scratch)
                 if getattr(stage, "launcher", None) in ("subprocess", "torchrun"):
                     artifacts, metrics = self._run_in_subprocess(name, stage, ctx)

@@ -23,7 +23,8 @@ fi
 
 stamp="$venv/.medq-stamp"
 want="$flavour $(sha256sum "$reqs" | cut -c1-16)"
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] && "$venv/bin/python" -c 'import vllm' 2>/dev/null; then
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
+   && "$venv/bin/python" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("vllm") is None)' 2>/dev/null; then
   echo "vLLM already installed in $(pwd)/$venv ($flavour)"; exit 0
 fi
 

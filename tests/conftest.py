@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# real model servers shared by every test package (at most one vLLM start per run): tests/fixtures/servers.py
+pytest_plugins = ["tests.fixtures.servers"]
 
 
 @pytest.fixture

@@ -14,11 +14,8 @@ patient's own words still match.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-import urllib.error
-import urllib.request
+import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -81,53 +78,45 @@ class SynonymQueryRewriter:
 
 
 class ChatQueryRewriter:
-    """Asks an OpenAI-compatible `/v1/chat/completions` endpoint for standard medical terms and appends them.
+    """Asks an OpenAI-compatible chat endpoint (medq's one chat client, medq.serve.client) for standard medical
+    terms and appends them.
 
-    Failures (unreachable, timeout, bad reply) are retried with backoff, then the original query is used and a
-    warning logged: retrieval must not fail because the optional rewriter did.
+    Failures (unreachable, timeout, bad reply) are retried by the client with backoff, then the original query is
+    used and a warning logged: retrieval must not fail because the optional rewriter did. A non-loopback base_url
+    needs allow_remote_endpoint: true (the patient's words would leave the machine).
     """
 
     def __init__(self, base_url: str, model: str, api_key_env: str | None = "OPENAI_API_KEY",
                  prompt: str = "把下面的患者描述改写成规范的医学术语（症状、疾病、检查），只输出术语，用空格分隔。",
-                 timeout_s: float = 10.0, retries: int = 2, max_terms_chars: int = 64):
+                 timeout_s: float = 10.0, retries: int = 2, max_terms_chars: int = 64,
+                 allow_remote_endpoint: bool = False):
+        from medq.serve.client import ChatClient, ChatEndpoint
+
         self.base_url = base_url.rstrip("/")
         self.model, self.api_key_env, self.prompt = model, api_key_env, prompt
         self.timeout_s, self.retries, self.max_terms_chars = timeout_s, retries, max_terms_chars
+        self.allow_remote_endpoint = allow_remote_endpoint
+        # an unset key variable is fine for a local server: the client then sends a placeholder key
+        key_env = api_key_env if api_key_env and os.environ.get(api_key_env) else None
+        self.client = ChatClient(ChatEndpoint(base_url=self.base_url, model=model, api_key_env=key_env,
+                                              timeout_s=timeout_s, max_retries=retries, temperature=0.0,
+                                              max_tokens=64, enable_thinking=False,
+                                              allow_remote_endpoint=allow_remote_endpoint))
 
     def spec(self) -> dict[str, Any]:
         return {"_target_": f"{__name__}.{type(self).__name__}", "base_url": self.base_url, "model": self.model,
                 "api_key_env": self.api_key_env, "prompt": self.prompt, "timeout_s": self.timeout_s,
-                "retries": self.retries, "max_terms_chars": self.max_terms_chars}
-
-    def _request(self, query: str) -> str:
-        import os
-
-        body = json.dumps({"model": self.model, "temperature": 0, "max_tokens": 64,
-                           "messages": [{"role": "system", "content": self.prompt},
-                                        {"role": "user", "content": query}]}).encode()
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.api_key_env) if self.api_key_env else None
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(f"{self.base_url}/chat/completions", data=body, headers=headers)
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-            reply = json.loads(response.read().decode("utf-8"))
-        return str(reply["choices"][0]["message"]["content"]).strip()
+                "retries": self.retries, "max_terms_chars": self.max_terms_chars,
+                "allow_remote_endpoint": self.allow_remote_endpoint}
 
     def rewrite(self, query: str) -> str:
-        delay = 0.5
-        for attempt in range(self.retries + 1):
-            try:
-                terms = " ".join(self._request(query).split())[: self.max_terms_chars]
-                return f"{query} {terms}" if terms else query
-            except (urllib.error.URLError, TimeoutError, KeyError, IndexError, ValueError, OSError) as exc:
-                if attempt == self.retries:
-                    log.warning("query rewriter at %s failed (%s); searching with the original query",
-                                self.base_url, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                    return query
-                time.sleep(delay)
-                delay *= 2
-        return query
+        try:
+            reply = self.client.chat([{"role": "system", "content": self.prompt}, {"role": "user", "content": query}])
+        except MedqError as exc:
+            log.warning("query rewriter at %s failed (%s); searching with the original query", self.base_url, exc)
+            return query
+        terms = " ".join(reply.text.split())[: self.max_terms_chars]
+        return f"{query} {terms}" if terms else query
 
 
 @component

@@ -174,12 +174,16 @@ class ChatClient:
     def stream(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> Iterator[str]:
         """Yields the reply's text as it is generated."""
         sync, _ = self._clients()
+        finished = False
         try:
             for chunk in sync.chat.completions.create(**self.request(messages, None, None, params), stream=True):
+                finished = finished or _finished(chunk)
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except _transport_errors() as exc:
             raise self._error(exc) from None
+        if not finished:
+            raise self._cut_off()
 
     async def achat(self, messages: Sequence[Mapping[str, Any]], *, tools: Sequence[Mapping[str, Any]] | None = None,
                     json_schema: Mapping[str, Any] | None = None, **params: Any) -> ChatReply:
@@ -192,13 +196,23 @@ class ChatClient:
 
     async def astream(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> AsyncIterator[str]:
         _, client = self._clients()
+        finished = False
         try:
             stream = await client.chat.completions.create(**self.request(messages, None, None, params), stream=True)
             async for chunk in stream:
+                finished = finished or _finished(chunk)
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except _transport_errors() as exc:
             raise self._error(exc) from None
+        if not finished:
+            raise self._cut_off()
+
+    def _cut_off(self) -> ModelServerUnavailable:
+        # a server that dies mid-stream may close the connection cleanly: the reply then just stops, with no
+        # finish_reason, which must not pass for a complete answer
+        return ModelServerUnavailable(f"model server at {self.endpoint.base_url} closed the stream before the reply "
+                                      "finished (no finish_reason): the server died or was stopped")
 
     def models(self) -> list[str]:
         """The model names the server serves (base model and LoRA modules)."""
@@ -223,6 +237,10 @@ class ChatClient:
                                    model=self.endpoint.model, api_base_url=self.endpoint.base_url,
                                    generation_kwargs=body, timeout=self.endpoint.timeout_s,
                                    max_retries=self.endpoint.max_retries, **kwargs)
+
+
+def _finished(chunk: Any) -> bool:
+    return bool(chunk.choices) and getattr(chunk.choices[0], "finish_reason", None) is not None
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:
@@ -253,18 +271,22 @@ def _one_line(text: str) -> str:
 
 
 def _reply(response: Any) -> ChatReply:
+    # getattr throughout: OpenAI-compatible servers differ in which optional fields they send
     choice = response.choices[0]
     calls = []
-    for call in choice.message.tool_calls or []:
+    for call in getattr(choice.message, "tool_calls", None) or []:
         raw = call.function.arguments or ""
         try:
             arguments = json.loads(raw) if raw else {}
         except ValueError:
             arguments = {}
         calls.append(ToolCall(call.id, call.function.name, arguments if isinstance(arguments, dict) else {}, raw))
-    usage = response.usage.model_dump() if response.usage is not None else {}
+    usage = getattr(response, "usage", None)
+    usage = usage.model_dump() if usage is not None else {}
     logprobs = None
-    if getattr(choice, "logprobs", None) is not None and choice.logprobs.content is not None:
-        logprobs = [item.model_dump() for item in choice.logprobs.content]
-    return ChatReply(choice.message.content or "", calls, choice.finish_reason,
-                     {k: v for k, v in usage.items() if isinstance(v, int)}, response.model, logprobs)
+    choice_logprobs = getattr(choice, "logprobs", None)
+    if choice_logprobs is not None and getattr(choice_logprobs, "content", None) is not None:
+        logprobs = [item.model_dump() for item in choice_logprobs.content]
+    return ChatReply(getattr(choice.message, "content", None) or "", calls, getattr(choice, "finish_reason", None),
+                     {k: v for k, v in usage.items() if isinstance(v, int)}, str(getattr(response, "model", "") or ""),
+                     logprobs)

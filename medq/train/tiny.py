@@ -23,9 +23,9 @@ class TinyQwen3:
     hidden_size: int = 64
     intermediate_size: int = 128
     num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
-    head_dim: int = 16
+    num_attention_heads: int = 2
+    num_key_value_heads: int = 1
+    head_dim: int = 32        # vLLM's CPU attention supports 32, 64, 80, ... only: the tiny model must be servable
     max_position_embeddings: int = 1024
     tie_word_embeddings: bool = False
     # A random base has nothing for LoRA to adapt: a short full-parameter language-model pass over the corpus text

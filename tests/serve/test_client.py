@@ -1,0 +1,121 @@
+"""The chat client against a real HTTP server: the scripted OpenAI-protocol replay server (tests/fixtures), since
+a tiny random model cannot be made to emit a given tool call or a slow stream. vLLM itself: tests/serve/test_vllm.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from medq.errors import ConfigError
+from medq.serve import ChatClient, ChatEndpoint, ModelServerUnavailable
+from medq.serve.launcher import free_port
+from tests.fixtures.servers import start_replay
+
+REPLIES = [
+    {"text": "头痛可能与睡眠不足有关。"},
+    {"text": "", "tool_calls": [{"name": "lookup_drug", "arguments": {"name": "布洛芬", "dose_mg": 200}}]},
+]
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory):
+    process, url = start_replay(tmp_path_factory.mktemp("replay"), REPLIES)
+    yield url
+    process.stop()
+
+
+def endpoint(url: str, **kw) -> ChatEndpoint:
+    return ChatEndpoint(**{"base_url": url, "model": "replay", "max_retries": 0, "timeout_s": 10, **kw})
+
+
+def test_chat_text_then_tool_call(replay):
+    client = ChatClient(endpoint(replay))
+    tools = [{"type": "function", "function": {"name": "lookup_drug", "parameters": {"type": "object"}}}]
+    first = client.chat([{"role": "user", "content": "头痛"}], tools=tools)
+    assert first.text == "头痛可能与睡眠不足有关。" and first.tool_calls == [] and first.finish_reason == "stop"
+    assert first.model == "replay" and first.usage["prompt_tokens"] == 3
+    second = client.chat([{"role": "user", "content": "布洛芬"}], tools=tools)
+    assert second.finish_reason == "tool_calls"
+    assert [(c.name, c.arguments, c.id) for c in second.tool_calls] == [("lookup_drug", {"name": "布洛芬", "dose_mg": 200}, "call_0")]
+
+
+def test_stream_and_async(replay):
+    client = ChatClient(endpoint(replay))
+    pieces = [p for p in client.stream([{"role": "user", "content": "x"}])]
+    assert len(pieces) > 1 and "".join(pieces) in {r["text"] for r in REPLIES}
+
+    async def both():
+        reply = await client.achat([{"role": "user", "content": "x"}])
+        streamed = [p async for p in client.astream([{"role": "user", "content": "x"}])]
+        return reply, streamed
+
+    reply, streamed = asyncio.run(both())
+    assert isinstance(reply.text, str) and reply.model == "replay"
+    assert all(isinstance(p, str) for p in streamed)
+
+
+def test_request_carries_defaults_schema_and_thinking_switch(replay):
+    client = ChatClient(endpoint(replay, temperature=0.3, max_tokens=7))
+    body = client.request([{"role": "user", "content": "x"}], None, {"title": "Triage", "type": "object"},
+                          {"top_k": 5})
+    assert body["temperature"] == 0.3 and body["max_tokens"] == 7
+    assert body["response_format"]["json_schema"]["name"] == "Triage"
+    assert body["extra_body"] == {"chat_template_kwargs": {"enable_thinking": False}, "top_k": 5}
+
+
+def test_unknown_model_is_one_line_error_naming_url(replay):
+    from medq.errors import MedqError
+
+    with pytest.raises(MedqError, match=r"refused the request \(HTTP 404\).*does not exist") as info:
+        ChatClient(endpoint(replay, model="nope")).chat([{"role": "user", "content": "x"}])
+    assert replay in str(info.value) and "\n" not in str(info.value)
+
+
+def test_server_down_names_url():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(ModelServerUnavailable, match="unreachable") as info:
+        ChatClient(endpoint(url)).chat([{"role": "user", "content": "x"}])
+    assert url in str(info.value)
+
+
+def test_backend_killed_mid_stream(tmp_path):
+    process, url = start_replay(tmp_path, [{"text": "一" * 200}], "--chunk-delay", "0.05")
+    stream = ChatClient(endpoint(url)).stream([{"role": "user", "content": "x"}])
+    try:
+        assert next(stream) == "一"
+        os.killpg(process.pid, signal.SIGKILL)
+        with pytest.raises(ModelServerUnavailable) as info:
+            for _ in stream:
+                pass
+        assert url in str(info.value)
+    finally:
+        process.stop()
+
+
+def test_remote_endpoint_needs_explicit_permission():
+    with pytest.raises(ConfigError, match="allow_remote_endpoint: true"):
+        ChatEndpoint(base_url="https://llm.hospital.example/v1")
+    assert ChatEndpoint(base_url="https://llm.hospital.example/v1", allow_remote_endpoint=True)
+    assert ChatEndpoint(base_url="http://[::1]:8000/v1") and ChatEndpoint(base_url="http://localhost:1/v1")
+
+
+def test_haystack_generator_talks_to_the_same_endpoint(replay):
+    from haystack.dataclasses import ChatMessage
+
+    generator = ChatClient(endpoint(replay)).haystack_generator()
+    replies = generator.run([ChatMessage.from_user("头痛")])["replies"]
+    assert replies and (replies[0].text or replies[0].tool_calls)
+
+
+def test_query_rewriter_uses_the_client(replay, caplog):
+    from medq.rag.query import ChatQueryRewriter
+
+    rewriter = ChatQueryRewriter(base_url=replay, model="replay", retries=0)
+    rewritten = rewriter.rewrite("头疼")
+    assert rewritten.startswith("头疼")
+    down = ChatQueryRewriter(base_url=f"http://127.0.0.1:{free_port()}/v1", model="replay", retries=0)
+    assert down.rewrite("头疼") == "头疼"  # retrieval must not fail because the optional rewriter did
+    assert "searching with the original query" in caplog.text
