@@ -292,3 +292,21 @@ def test_token_budget_picks_the_oldest_turns_to_summarise():
     assert turns_over_budget(turns, 100) == []
     assert [t.seq for t in turns_over_budget(turns, 45)] == [1, 2, 3]
     assert [t.seq for t in turns_over_budget(turns, 5)] == [1, 2, 3, 4]  # the newest turn always stays
+
+
+def test_config_node_builds_the_store_under_root_dir(workdir):
+    import hydra.utils
+    from omegaconf import OmegaConf
+
+    from medq.config import validate_target_node
+    from tests.test_config import composed
+
+    # `agent` becomes a root key when the lead wires the agent group; the node itself validates already
+    node = OmegaConf.to_container(composed("+agent/memory=sqlite").agent.memory, resolve=True)
+    validate_target_node("agent.memory", node)  # the store's signature is the schema of agent.memory
+    assert node["url"] == f"sqlite:///{workdir}/agent/memory.db"
+    store = hydra.utils.instantiate(node)
+    assert isinstance(store, EntityMemoryStore) and (workdir / "agent" / "memory.db").is_file()
+    store.close()
+    pg = OmegaConf.to_container(composed("+agent/memory=postgresql").agent.memory, resolve=True)
+    assert pg["url"].startswith("postgresql+psycopg://") and pg["recent_turns"] == 20
