@@ -37,7 +37,7 @@ BLOCKING = ("avoid", "contraindicated")
 
 CLAUSE = re.compile(r"[^，,。；;！!？?\n]+")
 # A warning cue, then only these filler words (or other drug names) up to the drug: the drug is warned against.
-WARN_BEFORE = re.compile(r"(禁用|禁止|避免|不宜|不要|不能|不可|不应|慎用|不建议|不推荐|不适合|勿|切勿|忌|别|停用|停服|"
+WARN_BEFORE = re.compile(r"(禁用|禁止|避免|不宜|不要|不能|不可|不应|慎用|不建议|不推荐|不适合|勿|切勿|(?<!禁)忌|(?<![特分区级类性告识辨个])别|停用|停服|"
                          r"停掉|停止|而不是|而非|代替|替代|不用|绝对不能|谨慎使用)")
 FILLER = re.compile(r"^(同时|再|继续|自行|擅自|长期|随意|私自|给孩子|给宝宝|口服|服用|使用|用|吃|服|注射|打|选用|选择|"
                     r"联用|合用|与|和|及|以及|或|或者|、|\s|含有|含|任何|这类|此类|类|等|药物|药|的|了|您|你|其他|"

@@ -57,7 +57,8 @@ def _check_profile(path: Path, line_no: int, profile: Any, field: str) -> None:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise InputDataError(f"{path}:{line_no}: {field}.{key} must be a list of non-empty strings")
         elif not isinstance(value, SCALAR_TYPES[key]) or (key == "age" and isinstance(value, bool)):
-            raise InputDataError(f"{path}:{line_no}: {field}.{key} must be {SCALAR_TYPES[key].__name__}")  # type: ignore[union-attr]
+            expected_type = SCALAR_TYPES[key].__name__  # type: ignore[union-attr]
+            raise InputDataError(f"{path}:{line_no}: {field}.{key} must be {expected_type}")
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -154,6 +155,12 @@ class AuditEvalStage:
         self.knowledge_dir = Path(knowledge_dir) if knowledge_dir else DEFAULT_DIR
 
     def external_inputs(self) -> list[Path]:
+        # hashed into the cache key before run(): a missing file must be a clear error here, not a traceback
+        for key, path in (("agent_eval.audit_cases", self.audit_cases), ("agent_eval.memory_cases", self.memory_cases)):
+            if not path.is_file():
+                raise InputDataError(f"{path}: case file not found ({key})")
+        if not self.knowledge_dir.is_dir():
+            raise InputDataError(f"{self.knowledge_dir}: knowledge folder not found (agent_eval.knowledge_dir)")
         return [self.audit_cases, self.memory_cases] + [self.knowledge_dir / name for name in COLUMNS
                                                         if (self.knowledge_dir / name).is_file()]
 

@@ -182,10 +182,10 @@ class RuleBasedExtractor:
         for mention in (m for m in mentions if m.kind == "condition"):
             before = text[:mention.start]
             after = text[mention.end:]
-            if CONDITION_DENIED.search(before):
+            if DOUBT.search(before) or (QUESTION.search(text) and not CONDITION_ASSERT.search(before + after)):
+                continue  # 我是不是得了糖尿病: neither a fact nor a denial
+            elif CONDITION_DENIED.search(before):
                 add("condition", mention.canonical, "denied", text)
-            elif DOUBT.search(before) or (QUESTION.search(text) and not CONDITION_ASSERT.search(before + after)):
-                continue
             elif CONDITION_HEALED.search(after):
                 add("condition", mention.canonical, "stopped", text)
             elif CONDITION_ASSERT.search(before + after) or SELF.search(before) or mention.start == 0:

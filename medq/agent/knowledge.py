@@ -110,8 +110,8 @@ class _Rows:
                 self.rows = []
                 for row_no, row in enumerate(reader, start=2):
                     if None in row or any(v is None for v in row.values()):
-                        raise InputDataError(f"{path}: row {row_no}: expected {len(expected)} columns, got "
-                                             f"{len([v for v in row.values() if v is not None]) + len(row.get(None) or [])}")
+                        found = sum(v is not None for k, v in row.items() if k is not None) + len(row.get(None) or [])
+                        raise InputDataError(f"{path}: row {row_no}: expected {len(expected)} columns, got {found}")
                     self.rows.append((row_no, {k: v.strip() for k, v in row.items()}))
         except FileNotFoundError:
             raise InputDataError(f"{path}: knowledge file missing (agent.knowledge_dir must hold "
