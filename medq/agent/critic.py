@@ -22,7 +22,8 @@ VERDICT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "verdict": {"type": "string", "enum": ["pass", "revise", "block"]},
-        "problems": {"type": "array", "items": {"type": "string"}, "maxItems": 8},
+        # bounded, so a constrained reply always fits in the critic's max_tokens and stays parseable
+        "problems": {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 5},
     },
     "required": ["verdict", "problems"],
     "additionalProperties": False,

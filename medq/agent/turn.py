@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -34,8 +35,11 @@ from medq.agent.critic import CriticVerdict, LLMCritic
 from medq.agent.facts import Fact, PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.errors import MedqError
+from medq.serve.client import ChatEndpoint
 
 log = logging.getLogger(__name__)
+# Haystack sends usage telemetry unless told not to; medq keeps telemetry off unless a user switches it on
+os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
 Outcome = Literal["answered", "refined", "fallback", "referral", "unsupported_language"]
 
@@ -180,12 +184,14 @@ class MedicalAgent:
         self._agent = self._build_haystack_agent()
 
     @classmethod
-    def from_config(cls, endpoint: Any, memory: Any, knowledge_dir: str | None = None,
-                    turn: TurnSettings | None = None, privacy: PrivacySettings | None = None,
-                    tracing: TracingSettings | None = None, index: str | None = None, retrieve: Any | None = None,
+    def from_config(cls, endpoint: ChatEndpoint | dict[str, Any], memory: dict[str, Any],
+                    knowledge_dir: str | None = None, turn: TurnSettings | None = None,
+                    privacy: PrivacySettings | None = None, tracing: TracingSettings | None = None,
+                    index: str | None = None, retrieve: Any | None = None,
                     triage_model: str | None = None) -> "MedicalAgent":
         """Everything from config: `endpoint` (ChatEndpoint keys), `memory` ({url, ...} for EntityMemoryStore),
-        `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json, or null),
+        `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json,
+        or null),
         `retrieve` (the partial RetrievePipeline.from_index from conf/retrieve), `triage_model` (the triage stage's
         model file, or null: no triage tool)."""
         from medq.agent import components
@@ -202,6 +208,7 @@ class MedicalAgent:
     def _build_haystack_agent(self) -> Any:
         from haystack.components.agents import Agent
 
+        _haystack_telemetry_off()
         return Agent(
             chat_generator=self.client.haystack_generator(
                 generation_kwargs={"max_tokens": self.settings.budgets.draft_max_tokens}),
@@ -257,6 +264,13 @@ class MedicalAgent:
                                       **{f"usage.{k}": v for k, v in result.usage.items()}}, result.answer)
             result.trace_id = getattr(root, "trace_id", None)
         return result
+
+    async def arespond(self, patient_id: str, session_id: str, message: str, tenant: str = "default",
+                       message_id: str | None = None) -> TurnResult:
+        """`respond` off the event loop (the API's handlers are async); the turn's trace context goes with it."""
+        import asyncio
+
+        return await asyncio.to_thread(self.respond, patient_id, session_id, message, tenant, message_id)
 
     def _turn(self, memory: Any, text: str, session_id: str, message_id: str) -> TurnResult:
         with self.tracer.span("red_flags", span_type="GUARDRAIL") as span:
@@ -364,7 +378,9 @@ class MedicalAgent:
         with self.tracer.span("audit.auditor", span_type="GUARDRAIL") as span:
             audit = self.auditor.audit(draft, profile)
             findings = list(getattr(audit, "findings", audit) or [])
-            problems += [Problem("auditor", describe_finding(f), as_plain(f)) for f in findings]
+            # "warn" findings (e.g. 慎用 in lactation) are recorded but do not hold a draft back; "block" ones do
+            problems += [Problem("auditor", describe_finding(f), as_plain(f)) for f in findings
+                         if getattr(f, "severity", "block") != "warn"]
             span.set_attributes({"findings": [f"{getattr(f, 'drug', '')}:{getattr(f, 'rule', '')}"
                                               for f in findings]})
         critic = None
@@ -399,8 +415,7 @@ class MedicalAgent:
 
     def _memory_out(self, memory: Any, text: str, result: TurnResult) -> None:
         memory.add_findings([{"drug": f.get("drug", ""), "rule": f.get("rule", f["layer"]),
-                              "fact": f.get("fact", ""), "source_message_id": f.get("source_message_id"), **f}
-                             for f in result.findings])
+                              "fact_value": f.get("patient_fact", ""), **f} for f in result.findings])
         memory.record(text, result.answer, {"outcome": result.outcome, "refine_rounds": result.refine_rounds,
                                             "citations": [c["evidence_id"] for c in result.citations],
                                             "versions": result.versions})
@@ -467,9 +482,10 @@ _RULE_WORDS = {"allergy": "过敏", "class_allergy": "同类药物过敏（交�
 
 
 def describe_finding(finding: Any) -> str:
-    message = getattr(finding, "message", None) or (finding.get("message") if isinstance(finding, Mapping) else None)
-    if message:
-        return str(message)
+    for key in ("reason", "message"):  # the auditor's own plain sentence, when it has one
+        message = getattr(finding, key, None) or (finding.get(key) if isinstance(finding, Mapping) else None)
+        if message:
+            return str(message)
     data = as_plain(finding)
     drug, rule = data.get("drug", "某药物"), str(data.get("rule", ""))
     fact = data.get("fact") or data.get("fact_value") or ""
@@ -541,6 +557,14 @@ def describe_profile(profile: PatientProfile) -> str:
 
 def _cited_ids(answer: str, checker: Any) -> set[str]:
     return {c for s in checker.check(answer, []).sentences for c in s.cited}
+
+
+def _haystack_telemetry_off() -> None:
+    """Haystack decides on telemetry when first imported; if that import came before ours, switch it off now."""
+    if os.environ.get("HAYSTACK_TELEMETRY_ENABLED", "").lower() not in ("true", "1"):
+        import haystack.telemetry._telemetry as telemetry
+
+        telemetry.telemetry = None
 
 
 def _has_chinese(text: str) -> bool:

@@ -1,0 +1,58 @@
+"""conf/agent/default.yaml is the agent's schema: it validates against MedicalAgent.from_config, a misspelt key
+fails naming it, and the partial node builds a working agent (the endpoint given at call time, as agent_eval and
+the API do). The model is the scripted OpenAI-protocol replay server (a real local HTTP server)."""
+
+from __future__ import annotations
+
+import hydra.utils
+import pytest
+from omegaconf import OmegaConf
+
+from medq.config import config_dirs, validate_target_node
+from medq.errors import ConfigError
+from tests.agent.turn_helpers import PASS, SAFE_SORE_THROAT, replay, replay_server  # noqa: F401
+
+
+def agent_node(tmp_path, **overrides):
+    node = OmegaConf.load(config_dirs()[0] / "agent" / "default.yaml")
+    config = OmegaConf.merge({"paths": {"root_dir": str(tmp_path)}}, {"agent": node}, {"agent": overrides})
+    return OmegaConf.to_container(config, resolve=True)["agent"]
+
+
+def test_the_shipped_agent_config_validates_and_builds_a_working_agent(tmp_path, replay):
+    node = agent_node(tmp_path)
+    validate_target_node("agent", node)
+    assert node["memory"]["url"] == f"sqlite:///{tmp_path}/agent/memory.db"
+    assert node["privacy"]["patient_text_in_logs"] is False
+
+    build = hydra.utils.instantiate(node, _convert_="all")
+    agent = build(endpoint={"base_url": replay.base_url, "model": "replay", "max_retries": 0},
+                  tracing={"enabled": False})
+    try:
+        agent.store.create_patient("default", "p1")
+        replay.script("draft", default={"content": SAFE_SORE_THROAT})
+        replay.script("critic", default=PASS)
+        result = agent.respond("p1", "s1", "这两天咽喉肿痛，有点发热，吃什么药好？")
+        # no index configured: nothing can be cited, and with citations.required the draft is withheld
+        assert result.outcome == "fallback" and any(f["layer"] == "citations" for f in result.findings)
+        assert result.refine_rounds == 2 and len(replay.kinds()) == 6   # 3 drafts, 3 critic calls
+        assert set(result.versions) == {"model", "template", "lexicon", "index"} and result.versions["index"] == "none"
+        assert {t.name for t in agent._agent.tools} == {"bmi", "drug_lookup"}   # no triage_model configured
+    finally:
+        agent.store.close()
+
+
+@pytest.mark.parametrize("override, key", [
+    ({"turn": {"refine": {"max_round": 1}}}, "agent.turn.refine.max_round"),
+    ({"endpiont": {}}, "agent.endpiont"),
+    ({"privacy": {"patient_text_in_log": True}}, "agent.privacy.patient_text_in_log"),
+])
+def test_a_misspelt_agent_key_fails_naming_it(tmp_path, override, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate_target_node("agent", agent_node(tmp_path, **override))
+
+
+def test_a_remote_endpoint_needs_the_explicit_switch(tmp_path):
+    build = hydra.utils.instantiate(agent_node(tmp_path), _convert_="all")
+    with pytest.raises(ConfigError, match="allow_remote_endpoint"):
+        build(endpoint={"base_url": "http://10.1.2.3:8000/v1", "model": "x"})
