@@ -6,6 +6,7 @@ whatever it writes, the reply is either an audited pass or the withheld-draft fa
 from __future__ import annotations
 
 import json
+import os
 
 import httpx
 import openai
@@ -16,9 +17,21 @@ from tests.api.conftest import start_api
 
 
 @pytest.fixture(scope="module")
-def real_api(vllm_server, tmp_path_factory):
-    model = vllm_server.models[0]
-    api = start_api(tmp_path_factory.mktemp("real-api"), vllm_server.base_url, f"agent.endpoint.model={model}",
+def model_server_process(request):
+    """vLLM (the shared fixture: one start per run) where .venv-vllm exists or under CI; else `transformers serve`
+    on the same tiny model, so the test still runs against a real model server on a machine without vLLM."""
+    from tests.fixtures.servers import VLLM_PYTHON
+
+    if VLLM_PYTHON.exists() or os.environ.get("CI") == "true":
+        return request.getfixturevalue("vllm_server")
+    return request.getfixturevalue("transformers_server")
+
+
+@pytest.fixture(scope="module")
+def real_api(model_server_process, tmp_path_factory):
+    server = model_server_process
+    model = server.models[0]
+    api = start_api(tmp_path_factory.mktemp("real-api"), server.base_url, f"agent.endpoint.model={model}",
                     "agent.endpoint.max_tokens=16", "agent.turn.budgets.draft_max_tokens=16",
                     "agent.turn.critic.max_tokens=32", "agent.turn.refine.max_rounds=0", tenants=("tenant-a",))
     yield api, model
