@@ -51,6 +51,11 @@ def write_settings(api_node: dict, folder: Path) -> Path:
 
 def uvicorn_command(settings_path: Path, host: str, port: int, workers: int) -> tuple[list[str], dict]:
     env = {**os.environ, "MEDQ_API_CONFIG": str(settings_path)}
+    import medq
+
+    # the workers import this same medq, whatever their working directory
+    source = str(Path(medq.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])
     command = [sys.executable, "-m", "uvicorn", "--factory", "medq.api.app:app_from_env", "--host", host,
                "--port", str(port), "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
     return command, env

@@ -46,6 +46,9 @@ def erase_traces(tracer: Any, tenant: str, patient_id: str) -> int:
     from mlflow import MlflowClient
 
     user = tracer.patient_ref(tenant, patient_id)
+    flush = getattr(mlflow, "flush_trace_async_logging", None)
+    if flush is not None:   # traces of turns that just finished may still be in the export queue
+        flush()
     client = MlflowClient()
     deleted = 0
     try:

@@ -35,7 +35,6 @@ class ApiSettings:
     cors_origins: list[str] = field(default_factory=list)   # empty = CORS off
     access_log: str | None = None         # JSONL file of who read/changed which patient's data; null = log only
     tracking_uri: str | None = None       # MLflow store for the agent's traces (and their erasure); null = MLflow's
-    patient_text_in_logs: bool = False    # the API's own logs; the agent's traces follow agent.privacy
 
 
 def load_settings(path: str | Path) -> ApiSettings:

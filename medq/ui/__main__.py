@@ -25,7 +25,12 @@ def prepare_home(home: Path, database: str) -> dict[str, str]:
     from medq.ui.data_layer import create_chainlit_tables
 
     home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "CHAINLIT_APP_ROOT": str(home)}
+    import medq
+
+    # Chainlit runs from its app root: make it import this same medq, whatever the working directory
+    source = str(Path(medq.__file__).resolve().parent.parent)
+    env = {**os.environ, "CHAINLIT_APP_ROOT": str(home),
+           "PYTHONPATH": os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])}
     config = home / ".chainlit" / "config.toml"
     if not config.is_file():
         subprocess.run([sys.executable, "-c", "import chainlit.config as c; c.init_config()"], env=env, check=True,
