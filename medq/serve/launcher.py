@@ -102,16 +102,16 @@ class ServerProcess:
             except ProcessLookupError:
                 break
             deadline = time.monotonic() + wait_s
-            while time.monotonic() < deadline and _group_alive(pgid):
+            while time.monotonic() < deadline and process_group_alive(pgid):
                 self.process.poll()  # reap the leader so the group can empty
                 time.sleep(0.2)
-            if not _group_alive(pgid):
+            if not process_group_alive(pgid):
                 break
         self.process.wait(timeout=5)
         log.info("stopped %s (process group %d)", self.name, pgid)
 
 
-def _group_alive(pgid: int) -> bool:
+def process_group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
