@@ -14,6 +14,9 @@ from medq.agent.facts import Fact
 from medq.agent.memory import (VERSION_TABLE, Base, EntityMemoryStore, FactConflict, FactNotFound, InvalidMemoryInput,
                                PatientNotFound, TurnRecord, estimate_tokens, turns_over_budget)
 
+# the PostgreSQL fixtures live in their own module (not a conftest) so other agent test folders merge cleanly
+from tests.agent.postgres_server import memory_url, postgres_server, postgres_url  # noqa: F401,E402
+
 PATIENT_TABLES = ["facts", "fact_changes", "chat_sessions", "turns", "session_summaries", "audit_findings"]
 
 
@@ -199,6 +202,17 @@ def test_erasure_deletes_every_row_of_the_patient_only(store):
                                      "(SELECT pk FROM patients)")).scalar() == 0, table
     assert all(n >= 1 for n in rows_of(store, "SELECT pk FROM patients WHERE external_id = 'stays'").values())
     assert [f.value for f in store.facts("default", "stays")] == ["青霉素"]
+
+
+def test_a_patient_erased_during_a_turn_stays_erased(store):
+    with store.turn("default", "p1", "s1") as turn:
+        turn.record("我对青霉素过敏", "好的")
+    with pytest.raises(PatientNotFound):
+        with store.turn("default", "p1", "s1") as turn:
+            turn.add_facts([allergy("青霉素")])
+            turn.record("还有呢", "...")
+            store.erase_patient("default", "p1")  # e.g. a DELETE /v1/patients/p1 while the model drafts
+    assert not store.has_patient("default", "p1")
 
 
 def test_concurrent_turns_for_one_patient_lose_no_facts(store):

@@ -13,7 +13,7 @@ from medq.errors import InputDataError, MedqError
 from medq.prepare.synthetic import generate_questions
 from medq.runner import StageContext
 from medq.tracking import StageTracker
-from tests.conftest import mlflow_runs, run_medq
+from tests.conftest import REPO, mlflow_runs, run_medq
 
 
 def write_split(path: Path, n: int, seed: int, with_department: bool = True) -> Path:
@@ -29,7 +29,7 @@ def write_split(path: Path, n: int, seed: int, with_department: bool = True) -> 
 
 def run_stage(tmp_path: Path, stage: TriageStage, train: Path, test: Path) -> tuple[dict, StageContext]:
     out = tmp_path / "out"
-    out.mkdir()
+    out.mkdir(exist_ok=True)
     ctx = StageContext(stage="triage", output_dir=out, inputs={"train": train, "test": test},
                        tracker=StageTracker(None, None), seed=0)
     return stage.run(ctx), ctx
@@ -103,7 +103,7 @@ def test_triage_recipe_end_to_end_logs_to_mlflow(workdir):
 
     csv = write_dialogue_csv(workdir / "dialogue.csv", n_questions=300, seed=4)
     result = run_medq(["+recipe=triage_dialogue", f"prepare.source.path={csv}", "triage.max_features=20000"],
-                      cwd=workdir, timeout=600)
+                      cwd=workdir, timeout=600, env={"PYTHONPATH": str(REPO)})  # this checkout's medq
     assert result.returncode == 0, result.stderr[-3000:]
     client, runs = mlflow_runs(workdir, "triage_dialogue")
     [stage_run] = [r for r in runs if r.info.run_name == "triage"]

@@ -1,6 +1,7 @@
-"""A real PostgreSQL server for the memory-store tests, started once per test session from Debian's `postgresql`
-package (initdb + pg_ctl on a private data folder, Unix socket only, trust auth). Outside CI a missing pg_ctl skips
-the PostgreSQL half with the reason; under CI=true it fails, so CI never silently tests SQLite alone."""
+"""A real PostgreSQL server for the memory-store tests (test_memory_store.py imports these fixtures), started once
+per test session from Debian's `postgresql` package (initdb + pg_ctl on a private data folder, Unix socket only,
+trust auth). Outside CI a missing pg_ctl skips the PostgreSQL half with the reason; with CI set it fails, so CI
+never silently tests SQLite alone."""
 
 from __future__ import annotations
 
