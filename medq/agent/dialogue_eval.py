@@ -118,7 +118,8 @@ class DialogueEvalStage:
         endpoint, _ = read_endpoint(Path(ctx.inputs["endpoint"]), **self.endpoint_overrides)
         index = str(ctx.inputs["index"]) if "index" in ctx.inputs else None
         memory = {"url": f"sqlite:///{ctx.output_dir / 'eval_memory.db'}"}
-        return self.agent(endpoint=endpoint, memory=memory, index=index, retrieve=self.retrieve)
+        extra = {} if ctx.tracker.run_id else {"tracing": {"enabled": False}}  # tracking=off: no traces either
+        return self.agent(endpoint=endpoint, memory=memory, index=index, retrieve=self.retrieve, **extra)
 
     def run(self, ctx: StageContext) -> dict[str, str]:
         cases = read_dialogue_cases(self.cases_path, self.max_cases)

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from medq.config import config_dirs, validate_target_node
 from medq.errors import ConfigError
-from tests.agent.turn_helpers import PASS, SAFE_SORE_THROAT, replay, replay_server  # noqa: F401
+from tests.agent.turn_helpers import PASS, SAFE_SORE_THROAT, scripted, scripted_server  # noqa: F401
 
 
 def agent_node(tmp_path, **overrides):
@@ -19,23 +19,23 @@ def agent_node(tmp_path, **overrides):
     return OmegaConf.to_container(config, resolve=True)["agent"]
 
 
-def test_the_shipped_agent_config_validates_and_builds_a_working_agent(tmp_path, replay):
+def test_the_shipped_agent_config_validates_and_builds_a_working_agent(tmp_path, scripted):
     node = agent_node(tmp_path)
     validate_target_node("agent", node)
     assert node["memory"]["url"] == f"sqlite:///{tmp_path}/agent/memory.db"
     assert node["privacy"]["patient_text_in_logs"] is False
 
     build = hydra.utils.instantiate(node, _convert_="all")
-    agent = build(endpoint={"base_url": replay.base_url, "model": "replay", "max_retries": 0},
+    agent = build(endpoint={"base_url": scripted.base_url, "model": "scripted", "max_retries": 0},
                   tracing={"enabled": False})
     try:
         agent.store.create_patient("default", "p1")
-        replay.script("draft", default={"content": SAFE_SORE_THROAT})
-        replay.script("critic", default=PASS)
+        scripted.script("draft", default={"content": SAFE_SORE_THROAT})
+        scripted.script("critic", default=PASS)
         result = agent.respond("p1", "s1", "这两天咽喉肿痛，有点发热，吃什么药好？")
         # no index configured: nothing can be cited, and with citations.required the draft is withheld
         assert result.outcome == "fallback" and any(f["layer"] == "citations" for f in result.findings)
-        assert result.refine_rounds == 2 and len(replay.kinds()) == 6   # 3 drafts, 3 critic calls
+        assert result.refine_rounds == 2 and len(scripted.kinds()) == 6   # 3 drafts, 3 critic calls
         assert set(result.versions) == {"model", "template", "lexicon", "index"} and result.versions["index"] == "none"
         assert {t.name for t in agent._agent.tools} == {"bmi", "drug_lookup"}   # no triage_model configured
     finally:

@@ -14,7 +14,7 @@ import pytest
 from medq.agent.dialogue_eval import DEFAULT_CASES, DialogueEvalStage, percentile, read_dialogue_cases, summarise
 from medq.errors import InputDataError
 from tests.agent.turn_helpers import (AMOXICILLIN_DRAFT, PASS, SAFE_SORE_THROAT, lexicon, make_agent,  # noqa: F401
-                                      memory_store, replay, replay_server, retriever)
+                                      memory_store, scripted, scripted_server, retriever)
 
 CASES = [
     # the allergy is said, remembered across sessions, and the amoxicillin drafts never reach the patient
@@ -28,11 +28,11 @@ CASES = [
 ]
 
 
-def test_dialogue_scores_count_what_reached_the_patient(replay, make_agent, memory_store):
+def test_dialogue_scores_count_what_reached_the_patient(scripted, make_agent, memory_store):
     # every draft recommends amoxicillin; the critic passes everything
-    replay.script("draft", default={"content": AMOXICILLIN_DRAFT})
-    replay.script("critic", default=PASS)
-    agent = make_agent(replay.base_url, refine={"max_rounds": 0}, citations={"required": False})
+    scripted.script("draft", default={"content": AMOXICILLIN_DRAFT})
+    scripted.script("critic", default=PASS)
+    agent = make_agent(scripted.base_url, refine={"max_rounds": 0}, citations={"required": False})
     records, memory_rows = DialogueEvalStage(agent=None, inputs={"endpoint": "serve.endpoint"}).evaluate(agent, CASES)
 
     by_case = {(r["case"], r["session"], r["turn"]): r for r in records}

@@ -28,17 +28,17 @@ PASS = {"content": '{"verdict": "pass", "problems": []}'}
 
 
 @pytest.fixture(scope="session")
-def replay_server():
+def scripted_server():
     server = ReplayServer().start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def replay(replay_server):
-    replay_server.reset()
-    yield replay_server
-    replay_server.reset()
+def scripted(scripted_server):
+    scripted_server.reset()
+    yield scripted_server
+    scripted_server.reset()
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +79,7 @@ def make_agent(memory_store, lexicon, retriever):
     from medq.agent.turn import MedicalAgent, TurnSettings, settings_from
     from medq.serve.client import ChatClient, ChatEndpoint
 
-    def make(base_url: str, model: str = "replay", tracer=None, with_retriever: bool = True,
+    def make(base_url: str, model: str = "scripted", tracer=None, with_retriever: bool = True,
              system_prompt: str | None = None, **settings):
         client = ChatClient(ChatEndpoint(base_url=base_url, model=model, max_retries=0, timeout_s=60))
         return MedicalAgent(client, memory_store, RuleBasedExtractor(lexicon), ContraindicationAuditor(lexicon),
