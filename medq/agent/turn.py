@@ -278,7 +278,7 @@ class MedicalAgent:
             span.set_attributes({"flags": [getattr(f, "kind", str(f)) for f in flags]})
         with self.tracer.span("extraction", span_type="PARSER") as span:
             new_facts = list(self.extractor.extract(text, message_id))
-            memory.add_facts(new_facts, actor="agent")
+            memory.add_facts(new_facts)
             span.set_attributes({"facts": [f"{f.kind}:{f.status}" for f in new_facts]})
         base = dict(session_id=session_id, message_id=message_id, versions=dict(self.versions),
                     memory_updates=[as_plain(f) for f in new_facts], red_flags=[as_plain(f) for f in flags])

@@ -219,7 +219,7 @@ class Assistant:
             report("checking_red_flags")
             flags = list(agent.detect_red_flags(text))
             new_facts = list(agent.extractor.extract(text, message_id))
-            memory.add_facts(new_facts, actor="api")
+            memory.add_facts(new_facts)
             base = dict(session_id=turn.session_id, message_id=message_id,
                         versions={"model": turn.model, "template": "passthrough",
                                   **{k: v for k, v in agent.versions.items() if k in ("lexicon",)}},
