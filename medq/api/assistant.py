@@ -123,10 +123,17 @@ class Assistant:
         stamp, names = self._models
         if time.monotonic() - stamp < 30 and names:
             return names
+        from medq.serve.client import ModelServerUnavailable
+
         try:
             names = self.agent.client.models()
-        except MedqError as exc:
+        except ModelServerUnavailable as exc:
             raise ApiError(503, "model_server_unavailable", str(exc)) from None
+        except MedqError as exc:
+            # reachable, but it cannot list its models (`transformers serve` offline answers 500): the configured
+            # model is the one we know it serves
+            log.warning("model server lists no models (%s); using %s", exc, self.agent.client.endpoint.model)
+            names = [self.agent.client.endpoint.model]
         self._models = (time.monotonic(), names)
         return names
 
