@@ -43,9 +43,9 @@ def test_openai_sdk_through_the_api_to_vllm(real_api):
     api, model = real_api
     sdk = openai.OpenAI(base_url=api.base_url + "/v1", api_key=api.keys["tenant-a"], max_retries=0)
     assert model in [m.id for m in sdk.models.list()]
-    for name in (model, "medq-agent"):
+    for session, name in (("real-passthrough", model), ("real-agent", "medq-agent")):
         reply = sdk.chat.completions.create(model=name, user="real-p1", max_tokens=16,
-                                            metadata={"session_id": f"real-{name}"},
+                                            metadata={"session_id": session},
                                             messages=[{"role": "user", "content": "我对青霉素过敏，嗓子疼怎么办？"}])
         ext = reply.model_extra["medq"]
         assert ext["outcome"] in ("answered", "refined", "fallback"), ext
