@@ -39,11 +39,16 @@ def main() -> None:
     parser.add_argument("--model-dtype", default=None)
     parser.add_argument("--no-vllm", action="store_true")
     parser.add_argument("--no-transformers-serve", action="store_true")
+    parser.add_argument("--no-in-process", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--mlflow", default=f"sqlite:///{REPO}/mlruns/mlflow.db")
     args = parser.parse_args()
 
+    import logging
+
     import hydra.utils
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
 
     from medq.runner import StageContext
     from medq.tracking import MlflowTracker
@@ -58,6 +63,8 @@ def main() -> None:
             config["model"][key] = value
     if args.no_vllm:
         config["servers"].pop("vllm")
+    if args.no_in_process:
+        config["in_process"] = False
     if args.no_transformers_serve:
         config["servers"].pop("transformers")
     stage = hydra.utils.instantiate(config, _convert_="all")

@@ -165,7 +165,9 @@ async def _level(client: ChatClient, prompts: list[list[dict[str, str]]], concur
 
     started = time.perf_counter()
     runs = await asyncio.gather(*(bounded(m) for m in prompts))
-    return time.perf_counter() - started, list(runs)
+    seconds = time.perf_counter() - started
+    await client.aclose()
+    return seconds, list(runs)
 
 
 def bench_http(endpoint: ChatEndpoint, prompts: list[list[dict[str, str]]], concurrency: int,
@@ -200,13 +202,19 @@ class ServeBenchStage:
                 if level == 1:
                     results.append(summarise("generate_batch1", 1, *bench_in_process(
                         model_dir, prompts, 1, self.max_new_tokens, self.model.dtype)))
+                    self._log(ctx, results[-1])
                 results.append(summarise("generate_batched", level, *bench_in_process(
                     model_dir, prompts, level, self.max_new_tokens, self.model.dtype)))
                 self._log(ctx, results[-1])
+        failed: dict[str, str] = {}
         for name, server in self.servers.items():
-            results += self._bench_server(name, server, model_dir, out / "servers" / name, ctx, counts)
+            try:
+                results += self._bench_server(name, server, model_dir, out / "servers" / name, ctx, counts)
+            except MedqError as exc:  # a backend that does not start is a result to report, not a lost run
+                log.warning("serve_bench: %s failed: %s", name, exc)
+                failed[name] = str(exc)
         _remove(out / "bench_model")  # 200 MB of random weights: not worth keeping
-        summary = self._summary(results, params)
+        summary = {**self._summary(results, params), "failed_backends": failed}
         (out / "results.json").write_text(json.dumps({"summary": summary, "levels": [asdict(r) for r in results]},
                                                      indent=2) + "\n", encoding="utf-8")
         plot(results, out / "tokens_per_s.png")

@@ -214,6 +214,12 @@ class ChatClient:
         return ModelServerUnavailable(f"model server at {self.endpoint.base_url} closed the stream before the reply "
                                       "finished (no finish_reason): the server died or was stopped")
 
+    async def aclose(self) -> None:
+        """Close the async HTTP pool inside its event loop (before `asyncio.run` ends)."""
+        if self._async is not None:
+            await self._async.close()
+            self._sync, self._async = None, None
+
     def models(self) -> list[str]:
         """The model names the server serves (base model and LoRA modules)."""
         sync, _ = self._clients()

@@ -93,8 +93,8 @@ class ServerProcess:
 
     def stop(self, grace_s: float = 20.0) -> None:
         """SIGTERM to the process group, SIGKILL to what is left after `grace_s`."""
-        if self.process is None:
-            return
+        if self.process is None or self.process.returncode is not None and not process_group_alive(self.process.pid):
+            return  # never started, or already stopped
         pgid = self.process.pid  # start_new_session: the group id is the leader's pid
         for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
             try:

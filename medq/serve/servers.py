@@ -45,7 +45,7 @@ class ModelServer:
     service = True  # the runner runs it around the stages that use it, never as a cached stage
 
     def __init__(self, inputs: dict[str, str] | None = None, served_model_name: str = "medq", host: str = "127.0.0.1",
-                 port: int = 0, startup_timeout_s: float = 300.0, block: bool = False, enable_thinking: bool = False,
+                 port: int = 0, startup_timeout_s: float = 900.0, block: bool = False, enable_thinking: bool = False,
                  lora_modules: list[LoraModule] | None = None, api_key_env: str | None = None):
         self.inputs = dict(inputs or {})
         self.served_model_name, self.host, self.port = served_model_name, host, int(port)
@@ -92,7 +92,7 @@ class VLLMServer(ModelServer):
                  enforce_eager: bool = False, distributed_executor_backend: Literal["mp", "ray"] | None = None,
                  cpu_kvcache_space_gb: float | None = None, extra_args: list[str] | None = None,
                  inputs: dict[str, str] | None = None, served_model_name: str = "medq",
-                 host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = 300.0, block: bool = False,
+                 host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = 900.0, block: bool = False,
                  enable_thinking: bool = False, lora_modules: list[LoraModule] | None = None,
                  api_key_env: str | None = None):
         # the shared keys are spelt out (not **kwargs) because the signature is the config schema
@@ -159,7 +159,7 @@ class TransformersServer(ModelServer):
 
     def __init__(self, device: str = "cpu", dtype: str = "float32", continuous_batching: bool = False,
                  extra_args: list[str] | None = None, inputs: dict[str, str] | None = None, served_model_name: str = "medq",
-                 host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = 300.0, block: bool = False,
+                 host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = 900.0, block: bool = False,
                  enable_thinking: bool = False, lora_modules: list[LoraModule] | None = None,
                  api_key_env: str | None = None):
         super().__init__(inputs, served_model_name, host, port, startup_timeout_s, block, enable_thinking,
@@ -190,12 +190,19 @@ class ExternalServer(ModelServer):
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000/v1", model: str = "medq",
                  allow_remote_endpoint: bool = False, inputs: dict[str, str] | None = None, served_model_name: str = "medq",
-                 host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = 300.0, block: bool = False,
+                 host: str = "127.0.0.1", port: int = 0, startup_timeout_s: float = 900.0, block: bool = False,
                  enable_thinking: bool = False, lora_modules: list[LoraModule] | None = None,
                  api_key_env: str | None = None):
         super().__init__(inputs, served_model_name, host, port, startup_timeout_s, block, enable_thinking,
                          lora_modules, api_key_env)
         self.base_url, self.model, self.allow_remote_endpoint = base_url.rstrip("/"), model, allow_remote_endpoint
+        from urllib.parse import urlparse
+
+        from medq.serve.client import is_loopback
+
+        if not allow_remote_endpoint and not is_loopback(urlparse(self.base_url).hostname or ""):
+            raise ConfigError(f"serve.base_url = {base_url!r} is not on this machine and patient text would leave "
+                              "it: set serve.allow_remote_endpoint=true to allow that")
 
     def launch(self, model: Path | None, template: Path | None, adapters: dict[str, Path], run_dir: Path) -> Launch:
         root = self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url

@@ -26,6 +26,7 @@ from medq.serve.servers import ModelServer
 
 log = logging.getLogger(__name__)
 ENDPOINT_FILE = "endpoint.json"
+VOLATILE_KEYS = {"port", "host", "block", "startup_timeout_s"}
 
 
 def is_service_node(node: Any) -> bool:
@@ -82,7 +83,9 @@ class ModelServices:
             server: ModelServer = hydra.utils.instantiate(self.config[name], _convert_="all")
             inputs = self._resolve_inputs(name, server, done)
             adapters = {m.name: self._adapter_path(name, m.path, done) for m in server.lora_modules}
-            identity = {"service": name, "backend": server.backend, "config": self.config[name],
+            # how the server is reached or kept up does not change what it answers: not part of the cache key
+            served = {k: v for k, v in self.config[name].items() if k not in VOLATILE_KEYS}
+            identity = {"service": name, "backend": server.backend, "config": served,
                         "inputs": {k: str(p) for k, p in inputs.items()},
                         "input_sha256": {k: sha256_path(p) for k, p in inputs.items()},
                         "adapters": {k: str(p) for k, p in adapters.items()},

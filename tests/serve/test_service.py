@@ -90,3 +90,14 @@ def test_port_in_use_is_a_one_line_error(tmp_path):
         with pytest.raises(MedqError, match=f"port {port} on 127.0.0.1 is already in use: set serve.port"):
             go()
     assert asks(tmp_path) == []
+
+
+def test_external_backend_refuses_a_remote_url_unless_allowed(tmp_path):
+    from medq.errors import ConfigError
+    from medq.serve import ExternalServer
+
+    with pytest.raises(ConfigError, match="serve.allow_remote_endpoint=true"):
+        ExternalServer(base_url="https://vllm.hospital.example/v1")
+    server = ExternalServer(base_url="https://vllm.hospital.example/v1", allow_remote_endpoint=True)
+    launch = server.launch(None, None, {}, tmp_path)
+    assert launch.command is None and launch.base_url == "https://vllm.hospital.example/v1"

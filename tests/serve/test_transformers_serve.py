@@ -14,7 +14,8 @@ def test_chat_and_stream(transformers_server):
     client = ChatClient(transformers_server.endpoint())
     reply = client.chat(QUESTION)
     assert reply.text and reply.finish_reason in ("stop", "length")
-    assert "".join(client.stream(QUESTION)) == reply.text
+    # transformers serve streams the blank lines after the (empty) think block that its non-streamed reply strips
+    assert "".join(client.stream(QUESTION)).strip() == reply.text.strip()
 
 
 def test_parity_by_text(transformers_server, tmp_path):
