@@ -24,7 +24,7 @@ setup(
     + list(data_dirs),
     package_dir={"medq": "medq", **data_dirs},
     package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
-                  "medq.agent.migrations": ["script.py.mako"],  # Alembic's template, for new revisions
                   # the agent's knowledge base and case suites ship with the code that reads them
-                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"]},
+                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"],
+                  "medq.agent.migrations": ["script.py.mako"]},  # Alembic's template, for new revisions
 )

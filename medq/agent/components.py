@@ -28,7 +28,6 @@ def build(endpoint: Any, memory: Any, knowledge_dir: str | None = None, index: s
           retrieve: Any | None = None, triage_model: str | None = None, store: Any | None = None) -> AgentParts:
     from medq.agent.auditor import ContraindicationAuditor
     from medq.agent.extraction import RuleBasedExtractor
-    from medq.agent.memory import EntityMemoryStore
     from medq.agent.red_flags import detect_red_flags
     from medq.agent.tools.bmi import bmi_tool
     from medq.agent.tools.drug_lookup import drug_lookup_tool
@@ -36,10 +35,7 @@ def build(endpoint: Any, memory: Any, knowledge_dir: str | None = None, index: s
 
     client = ChatClient(endpoint)
     if store is None:
-        memory = dict(memory or {})
-        if not memory.get("url"):
-            raise MedqError("agent.memory.url must be set (e.g. sqlite:///path/memory.db)")
-        store = EntityMemoryStore(**memory)
+        store = open_store(memory)
     from medq.agent.knowledge import DEFAULT_DIR, Lexicon
 
     lexicon = Lexicon.load(knowledge_dir)
@@ -58,6 +54,23 @@ def build(endpoint: Any, memory: Any, knowledge_dir: str | None = None, index: s
         versions["index"] = _file_hash(Path(index))
     return AgentParts(client, store, RuleBasedExtractor(lexicon), ContraindicationAuditor(lexicon), detect_red_flags,
                       retriever, tools, versions)
+
+
+def open_store(memory: Any) -> Any:
+    """The memory store from `agent.memory`: a store, its config node (conf/agent/memory/*.yaml, with _target_),
+    or plain EntityMemoryStore keys ({url: ...})."""
+    from medq.agent.memory import EntityMemoryStore
+
+    if isinstance(memory, EntityMemoryStore):
+        return memory
+    memory = dict(memory or {})
+    if not memory.get("url"):
+        raise MedqError("agent.memory.url must be set (e.g. sqlite:///path/memory.db)")
+    if "_target_" in memory:
+        import hydra.utils
+
+        return hydra.utils.instantiate(memory, _convert_="all")
+    return EntityMemoryStore(**memory)
 
 
 def _folder_hash(folder: Path) -> str:

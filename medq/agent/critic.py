@@ -23,7 +23,7 @@ VERDICT_SCHEMA: dict[str, Any] = {
     "properties": {
         "verdict": {"type": "string", "enum": ["pass", "revise", "block"]},
         # bounded, so a constrained reply always fits in the critic's max_tokens and stays parseable
-        "problems": {"type": "array", "items": {"type": "string", "maxLength": 120}, "maxItems": 5},
+        "problems": {"type": "array", "items": {"type": "string", "maxLength": 60}, "maxItems": 3},
     },
     "required": ["verdict", "problems"],
     "additionalProperties": False,

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, Literal, Mapping, Sequence
 
 from medq.agent.critic import CriticVerdict, LLMCritic
-from medq.agent.facts import Fact, PatientProfile
+from medq.agent.facts import PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.errors import MedqError
 from medq.serve.client import ChatEndpoint
@@ -184,12 +184,13 @@ class MedicalAgent:
         self._agent = self._build_haystack_agent()
 
     @classmethod
-    def from_config(cls, endpoint: ChatEndpoint | dict[str, Any], memory: dict[str, Any],
+    def from_config(cls, endpoint: ChatEndpoint | dict[str, Any], memory: Any,
                     knowledge_dir: str | None = None, turn: TurnSettings | None = None,
                     privacy: PrivacySettings | None = None, tracing: TracingSettings | None = None,
                     index: str | None = None, retrieve: Any | None = None,
                     triage_model: str | None = None) -> "MedicalAgent":
-        """Everything from config: `endpoint` (ChatEndpoint keys), `memory` ({url, ...} for EntityMemoryStore),
+        """Everything from config: `endpoint` (ChatEndpoint keys), `memory` (conf/agent/memory, an
+        EntityMemoryStore, or its keys),
         `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json,
         or null),
         `retrieve` (the partial RetrievePipeline.from_index from conf/retrieve), `triage_model` (the triage stage's
@@ -596,4 +597,4 @@ def settings_from(cls: type, value: Any) -> Any:
 
 
 __all__ = ["MedicalAgent", "Problem", "Review", "ReviewHook", "TurnResult", "TurnSettings", "fallback_reply",
-           "referral_reply", "Fact"]
+           "referral_reply"]

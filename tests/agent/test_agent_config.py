@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hydra.utils
 import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from medq.config import config_dirs, validate_target_node
@@ -14,15 +16,18 @@ from tests.agent.turn_helpers import PASS, SAFE_SORE_THROAT, scripted, scripted_
 
 
 def agent_node(tmp_path, **overrides):
-    node = OmegaConf.load(config_dirs()[0] / "agent" / "default.yaml")
-    config = OmegaConf.merge({"paths": {"root_dir": str(tmp_path)}}, {"agent": node}, {"agent": overrides})
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(config_dirs()[0]), version_base="1.3"):
+        config = compose("config", overrides=["+agent=default", f"paths.root_dir={tmp_path}"])
+    OmegaConf.set_struct(config, False)  # let the typo tests add keys the schema check must then refuse
+    config = OmegaConf.merge(config, {"agent": overrides})
     return OmegaConf.to_container(config, resolve=True)["agent"]
 
 
 def test_the_shipped_agent_config_validates_and_builds_a_working_agent(tmp_path, scripted):
     node = agent_node(tmp_path)
     validate_target_node("agent", node)
-    assert node["memory"]["url"] == f"sqlite:///{tmp_path}/agent/memory.db"
+    assert node["memory"]["url"] == f"sqlite:///{tmp_path}/agent/memory.db"   # conf/agent/memory/sqlite.yaml
     assert node["privacy"]["patient_text_in_logs"] is False
 
     build = hydra.utils.instantiate(node, _convert_="all")

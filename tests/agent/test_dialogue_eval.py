@@ -82,3 +82,14 @@ def test_percentile_interpolates():
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     assert percentile([5.0], 0.95) == 5.0
     assert percentile(list(map(float, range(101))), 0.95) == 95.0
+
+
+def test_a_failed_model_call_is_counted_and_the_eval_goes_on(scripted, make_agent, memory_store):
+    scripted.script("draft", default={"status": 503})
+    agent = make_agent(scripted.base_url)
+    records, memory_rows = DialogueEvalStage(agent=None, inputs={"endpoint": "serve.endpoint"}).evaluate(
+        agent, [CASES[1], CASES[2]])
+    assert [r["outcome"] for r in records] == ["error", "referral"]
+    assert "model server at" in records[0]["error"]
+    metrics = summarise(records, memory_rows)
+    assert metrics["error_rate"] == 0.5 and metrics["referral_recall"] == 1.0
