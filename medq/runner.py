@@ -172,7 +172,8 @@ class Pipeline:
         external_hashes = {str(p): sha256_path(p) for p in external}
         key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, stage_code_hash(stage))
         output_dir = self.artifacts_dir / name / key[:16]
-        manifest = None if self.force else read_manifest(output_dir)
+        # a stage that runs services (cacheable = False, e.g. the assistant demo) runs every time
+        manifest = None if self.force or not getattr(stage, "cacheable", True) else read_manifest(output_dir)
         tags = {"stage": name, "cache_key": key, **{k: v for k, v in self.tags.items() if k != "mlflow.runName"}}
         if manifest is not None:
             log.info("stage %s: cached (%s); pass force=true to rerun", name, output_dir)

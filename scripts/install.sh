@@ -36,6 +36,11 @@ if [[ $medq == 1 ]]; then
      && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
+  # --dev: the chat-app browser test drives Debian's Chromium (Playwright cannot download its own browser here);
+  # a CJK font so screenshots show the Chinese text
+  if [[ -n "$extras" ]] && ! command -v chromium >/dev/null && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null
+  fi
   echo "medq installed in $(pwd)/.venv"
 fi
 [[ $vllm == 1 ]] && bash scripts/install_vllm.sh "$python_bin"

@@ -1,0 +1,109 @@
+"""`python -m medq.api keys create --tenant NAME` prints a new API key once (only its hash is stored);
+`python -m medq.api serve [key=value ...]` runs the API with uvicorn on the composed config (conf/api, conf/agent).
+
+    python -m medq.api keys create --tenant hospital-a [--database sqlite:///memory.db]
+    python -m medq.api keys list | revoke KEY_ID
+    python -m medq.api serve api.port=8000 api.workers=4 agent.endpoint.base_url=http://gpu-host:8000/v1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from medq.errors import MedqError
+
+
+def compose_api_config(overrides: list[str]) -> dict:
+    """conf/config.yaml with the api and agent groups, validated like any pipeline config."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from medq.config import config_dirs, validate_pipeline_config
+
+    conf_dir, _ = config_dirs()
+    with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
+        base = compose("config")
+        extra = [f"+{g}=default" for g in ("agent", "api") if g not in base]
+        cfg = compose("config", overrides=extra + overrides)
+    container = validate_pipeline_config(cfg)
+    return OmegaConf.to_container(OmegaConf.create(container["api"]))
+
+
+def database_url(args_database: str | None) -> str:
+    if args_database:
+        return args_database
+    return compose_api_config([])["agent"]["memory"]["url"]
+
+
+def write_settings(api_node: dict, folder: Path) -> Path:
+    from omegaconf import OmegaConf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "api.yaml"
+    path.write_text(OmegaConf.to_yaml(OmegaConf.create(api_node)), encoding="utf-8")
+    return path
+
+
+def uvicorn_command(settings_path: Path, host: str, port: int, workers: int) -> tuple[list[str], dict]:
+    env = {**os.environ, "MEDQ_API_CONFIG": str(settings_path)}
+    import medq
+
+    # the workers import this same medq, whatever their working directory
+    source = str(Path(medq.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])
+    command = [sys.executable, "-m", "uvicorn", "--factory", "medq.api.app:app_from_env", "--host", host,
+               "--port", str(port), "--workers", str(workers), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+    return command, env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m medq.api", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    keys = sub.add_parser("keys", help="create, list or revoke API keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create", help="print a new key for a tenant (shown once)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--database", help="SQLAlchemy URL (default: agent.memory.url of the config)")
+    listing = keys_sub.add_parser("list", help="key ids and tenants (never the keys)")
+    listing.add_argument("--database")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    revoke.add_argument("--database")
+    serve = sub.add_parser("serve", help="run the API with uvicorn")
+    serve.add_argument("overrides", nargs="*", help="config overrides, e.g. api.port=8000")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "keys":
+            from medq.api.keys import ApiKeyStore
+
+            store = ApiKeyStore(database_url(args.database))
+            if args.action == "create":
+                key = store.create(args.tenant)
+                print(key)
+                print(f"(tenant {args.tenant}; the key is shown only now — store it safely)", file=sys.stderr)
+            elif args.action == "list":
+                for row in store.list():
+                    print(f"{row['key_id']}\t{row['tenant']}\t{row['created_at']}\t"
+                          f"{'revoked ' + str(row['revoked_at']) if row['revoked_at'] else 'active'}")
+            elif not store.revoke(args.key_id):
+                raise MedqError(f"no active key with id {args.key_id!r}")
+            return 0
+        api = compose_api_config(args.overrides)
+        settings_path = write_settings(api, Path(tempfile.mkdtemp(prefix="medq-api-")))
+        command, env = uvicorn_command(settings_path, api["host"], api["port"], api["workers"])
+        return subprocess.call(command, env=env)
+    except MedqError as exc:
+        print(f"medq: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

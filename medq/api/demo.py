@@ -1,0 +1,155 @@
+"""The `assistant` stage of `+recipe=assistant_demo`: the API and the chat app on 127.0.0.1 in front of the model
+server the runner started for it (`inputs.endpoint: serve.endpoint`), with the demo index for evidence.
+
+It creates a demo API key (printed once) and a chat login with a random password, prints the three URLs, the MLflow
+UI command and how to stop, and keeps everything up until Ctrl-C (or SIGTERM), then stops both process groups (the
+runner stops the model server). It is never cached: each run starts the services anew.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from medq.errors import MedqError
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class AssistantDemo:
+    cacheable = False    # a running service, not an artifact: the runner reruns it every time
+
+    def __init__(self, api: dict[str, Any], home: str, retrieve: dict[str, Any] | None = None, ui_port: int = 8501,
+                 tenant: str = "demo", login: str = "demo", block: bool = True, startup_timeout_s: float = 300,
+                 mlflow_uri: str | None = None, inputs: dict[str, str] | None = None):
+        self.api = api
+        self.home = Path(home)
+        self.retrieve = retrieve
+        self.ui_port = ui_port
+        self.tenant, self.login = tenant, login
+        self.block = block
+        self.startup_timeout_s = startup_timeout_s
+        self.mlflow_uri = mlflow_uri
+        self.inputs = inputs if inputs is not None else {"endpoint": "serve.endpoint", "index": "index.index"}
+        self._processes: list[subprocess.Popen] = []
+
+    def _api_node(self, ctx: Any) -> dict[str, Any]:
+        node = copy.deepcopy(self.api)
+        record = json.loads(Path(ctx.inputs["endpoint"]).read_text(encoding="utf-8"))
+        agent = node["agent"]
+        agent["endpoint"] = {**agent["endpoint"], "base_url": record["base_url"], "model": record["models"][0]}
+        if "index" in ctx.inputs and self.retrieve:
+            agent["index"], agent["retrieve"] = str(ctx.inputs["index"]), self.retrieve
+        if node["port"] in (0, None):
+            node["port"] = free_port()
+        return node
+
+    def _start(self, command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+        with open(log_path, "w") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                       cwd=self.home)
+        self._processes.append(process)
+        return process
+
+    def _wait(self, url: str, process: subprocess.Popen, log_path: Path) -> None:
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-1500:].replace("\n", " | ")
+                raise MedqError(f"{url} exited with {process.returncode} while starting; log {log_path}: {tail}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise MedqError(f"{url} did not answer within {self.startup_timeout_s:.0f} s; log {log_path}")
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self._processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self._processes.clear()
+
+    def run(self, ctx: Any) -> dict[str, str]:
+        from medq.api.__main__ import uvicorn_command, write_settings
+        from medq.api.keys import ApiKeyStore
+        from medq.ui.__main__ import prepare_home
+        from medq.ui.users import add_user
+
+        self.home.mkdir(parents=True, exist_ok=True)
+        node = self._api_node(ctx)
+        database = node["agent"]["memory"]["url"]
+        key = ApiKeyStore(database).create(self.tenant)
+        password = secrets.token_urlsafe(9)
+        users = self.home / "users.json"
+        add_user(users, self.login, password)
+        settings = write_settings(node, self.home / "api")
+        command, env = uvicorn_command(settings, node["host"], node["port"], node["workers"])
+        api_url = f"http://{node['host']}:{node['port']}"
+        api_log = self.home / "api.log"
+        try:
+            api = self._start(command, env, api_log)
+            self._wait(api_url + "/healthz", api, api_log)
+            ui_port = self.ui_port or free_port()
+            ui_env = prepare_home(self.home / "chainlit", database)
+            ui_env.update({"MEDQ_API_URL": api_url, "MEDQ_API_KEY": key, "MEDQ_UI_TENANT": self.tenant,
+                           "MEDQ_UI_USERS": str(users), "MEDQ_UI_MODEL": node["agent_model_name"]})
+            from medq.ui.__main__ import chainlit_command
+
+            ui_url = f"http://127.0.0.1:{ui_port}"
+            ui_log = self.home / "ui.log"
+            ui = self._start(chainlit_command("127.0.0.1", ui_port), ui_env, ui_log)
+            self._wait(ui_url + "/", ui, ui_log)
+            record = json.loads(Path(ctx.inputs["endpoint"]).read_text(encoding="utf-8"))
+            urls = {"model_server": record["base_url"], "api": api_url, "api_docs": api_url + "/schema",
+                    "chat_app": ui_url}
+            mlflow = f"mlflow ui --backend-store-uri {self.mlflow_uri}" if self.mlflow_uri else "mlflow ui"
+            print(f"\nmedq assistant demo is up:\n"
+                  f"  model server  {urls['model_server']}  ({', '.join(record['models'])})\n"
+                  f"  API           {api_url}   (OpenAPI: {urls['api_docs']}; docs/api.md)\n"
+                  f"  chat app      {ui_url}   login: {self.login} / {password}\n"
+                  f"  API key       {key}   (tenant {self.tenant}; shown once)\n"
+                  f"  MLflow UI     {mlflow}\n"
+                  f"  try: curl {api_url}/v1/chat/completions -H 'Authorization: Bearer {key}' "
+                  f"-H 'Content-Type: application/json' -d '{{\"model\": \"medq-agent\", \"user\": \"p1\", "
+                  f"\"messages\": [{{\"role\": \"user\", \"content\": \"我对青霉素过敏，嗓子疼怎么办？\"}}]}}'\n"
+                  f"Ctrl-C stops the chat app, the API and the model server.", file=sys.stderr, flush=True)
+            (ctx.output_dir / "assistant.json").write_text(json.dumps(urls, indent=1), encoding="utf-8")
+            if self.block:
+                self._block()
+        finally:
+            self.stop()
+        return {"urls": "assistant.json"}
+
+    def _block(self) -> None:
+        previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            while all(p.poll() is None for p in self._processes):
+                time.sleep(0.5)
+            raise MedqError(f"a demo service exited by itself; see the logs in {self.home}")
+        except KeyboardInterrupt:
+            print("medq: stopping the chat app and the API", file=sys.stderr, flush=True)
+        finally:
+            signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,89 @@
+"""One JSON error shape for every failure: {"error": {"code", "message", "field"?}} with a stable `code`.
+
+Handlers stay thin: they raise ApiError (or a library exception) and this module maps it to the response.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+log = logging.getLogger("medq.api")
+
+# Litestar/msgspec name the failing location as "... - at `$.messages[0].role`" or in `extra[*].key`.
+_AT_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]*)`")
+STATUS_CODES = {400: "invalid_request", 401: "invalid_api_key", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+                422: "invalid_request", 429: "rate_limited", 503: "model_server_unavailable"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        detail["field"] = field
+    return Response({"error": detail}, status_code=status, headers=headers, media_type="application/json")
+
+
+def _field_from_text(text: str) -> str | None:
+    at = _AT_PATH.search(text)
+    missing = _MISSING.search(text)
+    path = at.group(1) if at else ""
+    if missing:
+        return f"{path}.{missing.group(1)}" if path else missing.group(1)
+    return path or None
+
+
+def _field_of(exc: HTTPException) -> str | None:
+    texts = [str(exc.detail)]
+    if isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                texts.insert(0, str(item.get("message", "")))
+                if item.get("key") and item["key"] != "data":
+                    return str(item["key"])
+    for text in texts:
+        if found := _field_from_text(text):
+            return found
+    return "body"
+
+
+def handle_api_error(_: Request, exc: ApiError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
+
+
+def handle_http_exception(_: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if status == 400 or isinstance(exc, ValidationException):
+        # Schema violations are 422 and name the field (OpenAI-style clients read error.param too).
+        field = _field_of(exc)
+        message = str(exc.detail)
+        if isinstance(exc.extra, list) and exc.extra and isinstance(exc.extra[0], dict):
+            message = f"{message}: {exc.extra[0].get('message', '')}".rstrip(": ")
+        return error_response(422, "invalid_request", message, field)
+    code = STATUS_CODES.get(status, "server_error" if status >= 500 else "client_error")
+    headers = dict(exc.headers or {})
+    reset = next((v for k, v in headers.items() if k.lower() == "ratelimit-reset"), None)
+    if status == 429 and reset is not None:
+        headers["Retry-After"] = str(reset)   # what OpenAI-style clients read to back off
+    return error_response(status, code, str(exc.detail), headers=headers or None)
+
+
+def handle_unexpected(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error: %s", type(exc).__name__)
+    return error_response(500, "internal_error", f"internal error ({type(exc).__name__}); see the server log")
+
+
+EXCEPTION_HANDLERS = {ApiError: handle_api_error, HTTPException: handle_http_exception, Exception: handle_unexpected}

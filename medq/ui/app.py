@@ -1,0 +1,195 @@
+"""The medq chat app (Chainlit): a client of the medq API over HTTP, so the app and the API behave the same.
+
+Run by `python -m medq.ui` (which sets the environment below and starts `chainlit run` on this file):
+  MEDQ_API_URL        the API, e.g. http://127.0.0.1:8000
+  MEDQ_API_KEY        the app's API key (one tenant); MEDQ_UI_TENANT names that tenant in thread metadata
+  MEDQ_UI_USERS       a JSON file {username: "scrypt$salt$hash"} (python -m medq.ui hash-password)
+  DATABASE_URL / CHAINLIT_AUTH_SECRET   the API's database (threads live there too) and the login cookie secret
+
+A logged-in user is a patient: the username is the patient id the API remembers facts for. Each thread is one API
+session (session id = thread id), so resuming a thread continues the session the API stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import chainlit as cl
+import httpx
+from httpx_sse import aconnect_sse
+
+from medq.ui.data_layer import async_url
+from medq.ui.users import check_password, load_users
+
+API_URL = os.environ.get("MEDQ_API_URL", "http://127.0.0.1:8000").rstrip("/")
+API_KEY = os.environ.get("MEDQ_API_KEY", "")
+TENANT = os.environ.get("MEDQ_UI_TENANT", "default")
+MODEL = os.environ.get("MEDQ_UI_MODEL", "medq-agent")
+PROGRESS_WORDS = {"received": "已收到", "reading_memory": "读取病历记忆", "checking_red_flags": "危急情况筛查",
+                  "extracting_facts": "提取病史信息", "retrieving": "检索医学资料", "drafting": "生成回答",
+                  "auditing": "安全审核", "saving": "保存记忆"}
+OUTCOME_WORDS = {"answered": "通过", "refined": "修改后通过", "fallback": "未通过：原回答已撤回",
+                 "referral": "危急情况：建议立即就医", "unsupported_language": "仅支持中文"}
+FACT_WORDS = {"allergy": "过敏", "condition": "疾病", "medication": "用药", "pregnancy": "怀孕", "lactation": "哺乳",
+              "age": "年龄", "sex": "性别"}
+
+
+def api() -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=API_URL, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=120)
+
+
+@cl.data_layer
+def data_layer() -> Any:
+    from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+
+    return SQLAlchemyDataLayer(conninfo=async_url(os.environ["DATABASE_URL"]))
+
+
+@cl.password_auth_callback
+def login(username: str, password: str) -> cl.User | None:
+    users = load_users(os.environ.get("MEDQ_UI_USERS", ""))
+    if username in users and check_password(password, users[username]):
+        return cl.User(identifier=username, metadata={"role": "patient", "provider": "credentials"})
+    return None
+
+
+def patient_id() -> str:
+    user = cl.user_session.get("user")
+    return user.identifier if user else "anonymous"
+
+
+async def remember_thread() -> None:
+    """Tag the thread with tenant, patient and session so the API's erasure finds it (and resume restores them)."""
+    session_id = cl.context.session.thread_id
+    cl.user_session.set("medq_session_id", session_id)
+    cl.user_session.set("medq_tenant", TENANT)
+    cl.user_session.set("medq_patient_id", patient_id())
+    from chainlit.data import get_data_layer
+
+    layer = get_data_layer()
+    if layer is not None:
+        await layer.update_thread(session_id, metadata={"medq_tenant": TENANT, "medq_patient_id": patient_id(),
+                                                        "medq_session_id": session_id})
+
+
+@cl.on_chat_start
+async def start() -> None:
+    await remember_thread()
+
+
+@cl.on_chat_resume
+async def resume(thread: dict) -> None:
+    # the API stored the session's turns: the next message continues them (session id = this thread's id)
+    cl.user_session.set("medq_session_id", thread["id"])
+    cl.user_session.set("medq_patient_id", patient_id())
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    session_id = cl.user_session.get("medq_session_id") or cl.context.session.thread_id
+    body = {"model": MODEL, "user": patient_id(), "stream": True, "metadata": {"session_id": session_id},
+            "messages": [{"role": "user", "content": message.content}]}
+    answer = cl.Message(content="")
+    extension: dict[str, Any] = {}
+    async with cl.Step(name="处理进度", type="run") as progress:
+        progress.output = ""
+        try:
+            async with api() as client, aconnect_sse(client, "POST", "/v1/chat/completions", json=body) as source:
+                if source.response.status_code != 200:
+                    await source.response.aread()
+                    error = source.response.json().get("error", {})
+                    progress.output = f"失败：{error.get('message', source.response.status_code)}"
+                    await cl.Message(content=f"抱歉，服务暂时不可用（{error.get('code', 'error')}）。").send()
+                    return
+                async for event in source.aiter_sse():
+                    if event.data == "[DONE]":
+                        break
+                    chunk = json.loads(event.data)
+                    if "error" in chunk:
+                        await cl.Message(content=f"抱歉，出错了：{chunk['error'].get('message', '')}").send()
+                        return
+                    medq = chunk.get("medq") or {}
+                    if "progress" in medq:
+                        progress.output += PROGRESS_WORDS.get(medq["progress"], medq["progress"]) + " ✓\n"
+                        await progress.update()
+                        continue
+                    delta = (chunk.get("choices") or [{}])[0].get("delta", {}) if chunk.get("choices") else {}
+                    if delta.get("content"):
+                        await answer.stream_token(delta["content"])
+                    if medq:
+                        extension = medq
+        except httpx.HTTPError as exc:
+            progress.output += f"无法连接 API：{type(exc).__name__}"
+            await cl.Message(content="抱歉，无法连接到服务。").send()
+            return
+    await show_evidence(extension, answer)
+    await show_audit(extension)
+    await answer.send()
+    await show_facts()
+
+
+async def show_evidence(extension: dict[str, Any], answer: cl.Message) -> None:
+    """[E1]… as side elements: Chainlit links an element's name where it appears in the message text."""
+    evidence = extension.get("evidence") or []
+    async with cl.Step(name="检索证据", type="retrieval") as step:
+        if not evidence:
+            step.output = "没有检索到资料（未配置检索索引时，回答不引用资料）。"
+            return
+        lines = []
+        for item in evidence:
+            label = str(item.get("id") or item.get("evidence_id") or f"E{len(lines) + 1}").strip("[]")
+            text = str(item.get("text") or item.get("content") or "")
+            lines.append(f"[{label}] {text[:80]}")
+            answer.elements.append(cl.Text(name=label, content=text, display="side"))
+        step.output = "\n".join(lines)
+
+
+async def show_audit(extension: dict[str, Any]) -> None:
+    async with cl.Step(name="安全审核", type="tool") as step:
+        outcome = extension.get("outcome", "unknown")
+        findings = extension.get("findings") or []
+        lines = [f"结论：{OUTCOME_WORDS.get(outcome, outcome)}（修改轮数 {extension.get('refine_rounds', 0)}）"]
+        lines += [f"- {f.get('message') or f.get('reason') or f.get('rule')}" for f in findings]
+        step.output = "\n".join(lines)
+
+
+async def show_facts() -> None:
+    async with api() as client:
+        response = await client.get(f"/v1/patients/{patient_id()}/memory")
+    if response.status_code != 200:
+        return
+    facts = response.json()["facts"]
+    if not facts:
+        return
+    lines, actions = [], []
+    for fact in facts:
+        label = f"{FACT_WORDS.get(fact['kind'], fact['kind'])}：{fact['value']}（{fact['status']}）"
+        lines.append(f"- {label}")
+        actions.append(cl.Action(name="delete_fact", payload={"id": fact["id"]}, label=f"删除 {fact['value']}"))
+        actions.append(cl.Action(name="correct_fact", payload={"id": fact["id"], "value": fact["value"]},
+                                 label=f"更正 {fact['value']}"))
+    await cl.Message(content="我记住的您的信息：\n" + "\n".join(lines), actions=actions, author="记忆").send()
+
+
+@cl.action_callback("delete_fact")
+async def delete_fact(action: cl.Action) -> None:
+    async with api() as client:
+        response = await client.delete(f"/v1/patients/{patient_id()}/facts/{action.payload['id']}",
+                                       params={"changed_by": patient_id(), "role": "patient"})
+    await cl.Message(content="已删除。" if response.status_code == 200 else f"删除失败：{response.text}").send()
+    await show_facts()
+
+
+@cl.action_callback("correct_fact")
+async def correct_fact(action: cl.Action) -> None:
+    reply = await cl.AskUserMessage(content=f"请输入“{action.payload['value']}”的正确内容：", timeout=300).send()
+    if not reply:
+        return
+    async with api() as client:
+        response = await client.patch(f"/v1/patients/{patient_id()}/facts/{action.payload['id']}",
+                                      json={"changed_by": patient_id(), "role": "patient",
+                                            "value": reply["output"].strip()})
+    await cl.Message(content="已更正。" if response.status_code == 200 else f"更正失败：{response.text}").send()
+    await show_facts()

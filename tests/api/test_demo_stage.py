@@ -1,0 +1,42 @@
+"""The `assistant` stage of +recipe=assistant_demo, run by itself with block=false: it starts the real API and
+chat app in front of a model server (the scripted replay server standing in for the demo's vLLM: the recipe's
+pipeline up to `merge` is covered by the training tests), prints URLs, key and login, and stops both on return."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.api.conftest import PASS, SAFE_DRAFT
+
+
+@pytest.mark.slow
+def test_assistant_stage_starts_api_and_chat_app_and_stops_them(model_server, tmp_path, capsys):
+    from medq.api.__main__ import compose_api_config
+    from medq.api.demo import AssistantDemo
+    from medq.runner import StageContext
+
+    model_server.script("draft", default={"content": SAFE_DRAFT})
+    model_server.script("critic", default=PASS)
+    endpoint = tmp_path / "endpoint.json"
+    endpoint.write_text(json.dumps({"base_url": model_server.base_url, "models": ["replay"]}), encoding="utf-8")
+    api = compose_api_config([f"agent.memory.url=sqlite:///{tmp_path / 'memory.db'}", "agent.tracing.enabled=false",
+                              "api.port=0", "api.access_log=null"])
+    stage = AssistantDemo(api=api, home=str(tmp_path / "home"), ui_port=0, block=False,
+                          inputs={"endpoint": "serve.endpoint"})
+    out = tmp_path / "out"
+    out.mkdir()
+    artifacts = stage.run(StageContext("assistant", out, {"endpoint": endpoint}, tracker=None, seed=0))
+    urls = json.loads((out / artifacts["urls"]).read_text())
+    printed = capsys.readouterr().err
+    assert urls["api"] in printed and urls["chat_app"] in printed and "mlflow ui" in printed
+    key = printed.split("API key")[1].split()[0]
+    assert key.startswith("mq-")
+    for url in (urls["api"] + "/healthz", urls["chat_app"]):     # both stopped when the stage returned
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url, timeout=2)
+    from medq.api.keys import ApiKeyStore
+
+    assert ApiKeyStore(f"sqlite:///{tmp_path / 'memory.db'}").lookup(key).tenant == "demo"

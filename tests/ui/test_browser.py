@@ -1,0 +1,118 @@
+"""The chat app in a real browser: Playwright driving Debian's Chromium (Playwright's own browser download is not
+reachable here) against `python -m medq.ui run` → `python -m medq.api serve` → the scripted replay model server.
+
+Logs in, asks, sees the streamed answer, the evidence and auditor steps and the remembered fact, reloads and finds
+the thread in the history. The screenshot is saved under test-artifacts/ui/ (CI keeps it). Outside CI the test
+skips, with the reason, when no Chromium is installed (`apt-get install chromium`, or scripts/install.sh --dev).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import PASS, REPO, SAFE_DRAFT, free_port, start_api
+
+ARTIFACTS = REPO / "test-artifacts" / "ui"
+QUESTION = "我对青霉素过敏，嗓子疼怎么办？"
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: no Chromium found (scripts/install.sh --dev installs Debian's chromium)")
+        pytest.skip("no Chromium on this machine: apt-get install chromium (or scripts/install.sh --dev)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def chat_app(chromium, model_server, tmp_path_factory):
+    from medq.ui.users import add_user
+
+    model_server.script("draft", default={"content": SAFE_DRAFT})
+    model_server.script("critic", default=PASS)
+    model_server.script("summary", default={"content": "患者咨询嗓子疼。"})
+    root = tmp_path_factory.mktemp("ui")
+    api = start_api(root / "api", model_server.base_url, tenants=("clinic",))
+    add_user(root / "users.json", "patient-li", "s3cret-pass")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    log_path = root / "ui.log"
+    with open(log_path, "w") as log:
+        ui = subprocess.Popen([sys.executable, "-m", "medq.ui", "run", "--api-url", api.base_url,
+                               "--api-key", api.keys["clinic"], "--tenant", "clinic", "--database", api.database,
+                               "--users", str(root / "users.json"), "--port", str(port), "--home", str(root / "home")],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assert ui.poll() is None, log_path.read_text()[-3000:]
+        try:
+            if httpx.get(url + "/", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        pytest.fail("chat app did not start in 180 s:\n" + log_path.read_text()[-3000:])
+    yield url, api
+    os.killpg(ui.pid, signal.SIGTERM)
+    ui.wait(timeout=20)
+    api.stop()
+
+
+@pytest.mark.slow
+def test_login_ask_stream_steps_and_resume(chromium, chat_app):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, api = chat_app
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.locator("#email").fill("patient-li")
+        page.locator("#password").fill("wrong")
+        page.locator("button[type=submit]").click()
+        expect(page.locator("#chat-input")).to_have_count(0)          # a wrong password does not get in
+        page.locator("#password").fill("s3cret-pass")
+        page.locator("button[type=submit]").click()
+        page.locator("#chat-input").fill(QUESTION)
+        expect(page.locator("#chat-submit")).to_be_enabled()
+        page.locator("#chat-submit").click()
+        expect(page.get_by_text(SAFE_DRAFT).first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("检索证据").first).to_be_visible()
+        expect(page.get_by_text("安全审核").first).to_be_visible()
+        expect(page.get_by_text("我记住的您的信息").first).to_be_visible()
+        expect(page.get_by_text("过敏：青霉素类").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+        # the API remembered it for this patient, in the app's tenant
+        memory = httpx.get(f"{api.base_url}/v1/patients/patient-li/memory", headers=api.headers("clinic")).json()
+        assert [f["value"] for f in memory["facts"]] == ["青霉素类"]
+        # reload: the thread is in the history (persisted by the data layer), and opening it shows the answer
+        time.sleep(2)
+        page.reload()
+        thread = page.locator("#thread-history").get_by_text(QUESTION[:6]).first
+        expect(thread).to_be_visible(timeout=60_000)
+        thread.click()
+        expect(page.get_by_text(SAFE_DRAFT).first).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "resumed.png"), full_page=True)
+        browser.close()
+    assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
