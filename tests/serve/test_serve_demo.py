@@ -21,6 +21,8 @@ from tests.fixtures.servers import require_vllm
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3000)]
 STAGES = "stages=[prepare,base_model,sft,dpo,merge,serve_parity]"
+# the recipe tunes vLLM for the tiny model; transformers serve has none of those keys
+TRANSFORMERS = ["serve=transformers", "~serve.max_model_len", "~serve.enforce_eager", "~serve.cpu_kvcache_space_gb"]
 
 
 def endpoint_record(root: Path) -> dict:
@@ -44,7 +46,7 @@ def test_serve_demo_vllm_then_transformers_blocking(workdir):
     assert parity_runs and parity_runs[0].data.metrics["merged.mismatches"] == 0
 
     # again with transformers serve, blocking: cached training, parity against the other backend, Ctrl-C
-    process = subprocess.Popen([sys.executable, "-m", "medq", "+recipe=serve_demo", "serve=transformers", STAGES],
+    process = subprocess.Popen([sys.executable, "-m", "medq", "+recipe=serve_demo", *TRANSFORMERS, STAGES],
                                cwd=workdir, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stderr=subprocess.PIPE,
                                text=True)
     lines = []
