@@ -48,7 +48,7 @@ def test_serve_demo_vllm_then_transformers_blocking(workdir):
     # again with transformers serve, blocking: cached training, parity against the other backend, Ctrl-C
     process = subprocess.Popen([sys.executable, "-m", "medq", "+recipe=serve_demo", *TRANSFORMERS, STAGES],
                                cwd=workdir, env={**os.environ, "HF_HUB_OFFLINE": "1"}, stderr=subprocess.PIPE,
-                               text=True)
+                               stdout=open(workdir / "second.out", "w"), text=True)
     lines = []
     deadline = time.monotonic() + 1200
     while time.monotonic() < deadline:
@@ -59,7 +59,9 @@ def test_serve_demo_vllm_then_transformers_blocking(workdir):
     assert any("is serving" in line for line in lines), "".join(lines[-30:])
     record = endpoint_record(workdir)
     assert record["backend"] == "transformers" and process_group_alive(record["pid"]), "still serving"
-    assert sum("cached" in line for line in lines) >= 5, "the trained stages come from the cache"
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=120) == 0
+    summary = (workdir / "second.out").read_text()
+    assert sum(f" {stage} " in summary and "cached" in summary.split(f" {stage} ")[1].split("\n")[0]
+               for stage in ("prepare", "base_model", "sft", "dpo", "merge")) == 5, "trained stages come from the cache"
     assert not process_group_alive(record["pid"]), "Ctrl-C stops the server's whole process group"
