@@ -147,9 +147,10 @@ class QueryEmbedder:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QueryEmbedder:
-        import hydra.utils
+        from medq.safe_instantiate import instantiate_from_file
 
-        data["init_parameters"]["embedder"] = hydra.utils.instantiate(data["init_parameters"]["embedder"])
+        data["init_parameters"]["embedder"] = instantiate_from_file(data["init_parameters"]["embedder"],
+                                                                    "serialised pipeline: query_embedder.embedder")
         return default_from_dict(cls, data)
 
     @component.output_types(embedding=list[float])
