@@ -35,6 +35,7 @@ from haystack.utils.filters import document_matches_filter
 
 from medq.artifacts import atomic_path
 from medq.errors import MedqError
+from medq.jsonl import read_jsonl
 from medq.rag.tokenizer import ChineseBM25Tokenizer
 
 log = logging.getLogger(__name__)
@@ -297,13 +298,11 @@ class EmbeddedDocumentStore:
             reuse_bm25 = False
         else:
             reuse_bm25 = True
-        with open(self.path / "documents.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                self._position[row["id"]] = len(self._docs)
-                self._docs.append(Document(id=row["id"], content=row["content"], meta=row["meta"]))
-                self._hashes.append(row["hash"])
-                self._tokens.append(None)
+        for _, row in read_jsonl(self.path / "documents.jsonl", what="stored documents"):
+            self._position[row["id"]] = len(self._docs)
+            self._docs.append(Document(id=row["id"], content=row["content"], meta=row["meta"]))
+            self._hashes.append(row["hash"])
+            self._tokens.append(None)
         if (self.path / "embeddings.npy").is_file():
             self._vectors = np.load(self.path / "embeddings.npy")
             self._vector_buffer = self._vectors
@@ -379,12 +378,10 @@ class EmbeddedDocumentStore:
     def _ensure_tokens(self) -> None:
         """Tokens of every document: from the saved tokens.jsonl where the content is unchanged, else jieba."""
         if self._token_file is not None and any(t is None for t in self._tokens):
-            with open(self._token_file, encoding="utf-8") as handle:
-                for line in handle:
-                    row = json.loads(line)
-                    index = self._position.get(row["id"])
-                    if index is not None and self._tokens[index] is None and self._hashes[index] == row["hash"]:
-                        self._tokens[index] = row["tokens"]
+            for _, row in read_jsonl(self._token_file, what="stored BM25 tokens"):
+                index = self._position.get(row["id"])
+                if index is not None and self._tokens[index] is None and self._hashes[index] == row["hash"]:
+                    self._tokens[index] = row["tokens"]
             self._token_file = None
         for i, doc in enumerate(self._docs):
             if self._tokens[i] is None:
