@@ -4,6 +4,7 @@
 #   bash scripts/opensearch.sh start    # fetch (first time), install k-NN, start on 127.0.0.1:${MEDQ_OPENSEARCH_PORT:-9200}
 #   bash scripts/opensearch.sh status   # exit 0 when the node answers
 #   bash scripts/opensearch.sh stop
+#   bash scripts/opensearch.sh node-dir # the folder the node's files live in (see below)
 #
 # Everything lives under .opensearch/ (git-ignored): the distribution, its data, its log and its pid file.
 # Run as root, OpenSearch (which refuses root) runs as the service user $MEDQ_OPENSEARCH_USER; when that user cannot
@@ -177,5 +178,6 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   fetch) fetch ;;
-  *) echo "usage: $0 start|stop|status|fetch" >&2; exit 2 ;;
+  node-dir) relocate_if_unreachable; echo "$NODE_BASE" ;;  # where start would put the node's data and logs
+  *) echo "usage: $0 start|stop|status|fetch|node-dir" >&2; exit 2 ;;
 esac
