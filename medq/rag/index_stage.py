@@ -8,7 +8,6 @@ another run is never silently searched.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path

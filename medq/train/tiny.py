@@ -7,7 +7,6 @@ Qwen3-8B/32B, only small.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
