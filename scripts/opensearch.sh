@@ -25,7 +25,7 @@ PID_FILE="$BASE/opensearch.pid"
 LOG_FILE="$BASE/opensearch.log"
 URL="http://127.0.0.1:$PORT"
 RUN_USER="${MEDQ_OPENSEARCH_USER:-medq-opensearch}"
-SERVICE_BASE="${MEDQ_OPENSEARCH_SERVICE_HOME:-/var/lib/medq-opensearch/$(printf %s "$ROOT" | sha256sum | cut -c1-12)}"
+SERVICE_BASE="${MEDQ_OPENSEARCH_SERVICE_HOME:-/var/lib/medq-opensearch/$(printf %s "$BASE" | sha256sum | cut -c1-12)}"
 MVN=(mvn -q -B --strict-checksums)
 LOCAL_REPO="${MEDQ_MAVEN_REPO:-$HOME/.m2/repository}"
 
