@@ -88,15 +88,14 @@ class EvaluateStage:
         import torch
 
         examples = []
-        with open(ctx.inputs["test"], encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                messages = json.loads(line).get("messages")
-                if not messages or messages[-1].get("role") != "assistant":
-                    raise InputDataError(f"{ctx.inputs['test']}: line {number}: needs 'messages' ending with the "
-                                         f"reference assistant answer.")
-                examples.append((messages[:-1], messages[-1]["content"]))
+        from medq.jsonl import read_jsonl, row_error
+
+        for number, record in read_jsonl(ctx.inputs["test"], what="ChatML records"):
+            messages = record.get("messages")
+            if not messages or messages[-1].get("role") != "assistant":
+                raise row_error(ctx.inputs["test"], number, "needs 'messages' ending with the reference assistant "
+                                "answer.")
+            examples.append((messages[:-1], messages[-1]["content"]))
         examples = examples[: self.rouge.max_examples] if self.rouge.max_examples else examples
         stop = template.stop_token_ids(tokenizer)
         predictions = []

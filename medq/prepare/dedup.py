@@ -79,7 +79,9 @@ class NearDuplicateIndex:
         self.hasher = MinHasher(rules.num_perm, rules.ngram)
         self.rows = rules.num_perm // rules.bands
         self._min_agreeing = rules.threshold * rules.num_perm
-        self._buckets: dict[int, int] = {}
+        # Every kept text is listed under each of its band keys: a bucket that kept only its first owner would
+        # hide a later kept text from the near duplicates that collide with it in that band alone.
+        self._buckets: dict[int, list[int]] = {}
         self._signatures = np.zeros((1024, rules.num_perm), dtype=np.uint32)
         self._count = 0
 
@@ -92,7 +94,8 @@ class NearDuplicateIndex:
 
     def add(self, signature: np.ndarray, keys: list[int]) -> int | None:
         """The index of the earlier kept text this signature duplicates, or None (then it is kept)."""
-        for candidate in {self._buckets[k] for k in keys if k in self._buckets}:
+        candidates = sorted({c for k in keys for c in self._buckets.get(k, ())})
+        for candidate in candidates:  # earliest kept text first, so verdicts do not depend on set order
             if np.count_nonzero(self._signatures[candidate] == signature) >= self._min_agreeing:
                 return candidate
         self._keep(signature, keys)
@@ -103,7 +106,7 @@ class NearDuplicateIndex:
             self._signatures = np.concatenate([self._signatures, np.zeros_like(self._signatures)])
         self._signatures[self._count] = signature
         for key in keys:
-            self._buckets.setdefault(key, self._count)
+            self._buckets.setdefault(key, []).append(self._count)
         self._count += 1
 
 
@@ -132,31 +135,47 @@ class EvalSet:
 class ContaminationRules:
     ngram: int = 13
     eval_sets: list[EvalSet] | None = None
+    # Evaluation texts shorter than `ngram` count as leaked when they appear whole in a training text; below
+    # `min_chars` (a lone option letter, "是") containment means nothing and they are not checked.
+    min_chars: int = 4
 
 
 class ContaminationChecker:
-    """Flags text sharing any character n-gram (default 13) with an evaluation set."""
+    """Flags text sharing any character n-gram (default 13) with an evaluation set, or containing a whole
+    evaluation text shorter than that (whitespace ignored)."""
 
-    def __init__(self, ngram: int, named_texts: Iterable[tuple[str, str]]):
+    def __init__(self, ngram: int, named_texts: Iterable[tuple[str, str]], min_chars: int = 4):
         self.ngram = ngram
         self._owner: dict[int, str] = {}
+        # short eval texts by length: a training text is checked with one sliding window per distinct length
+        self._short: dict[int, dict[str, str]] = {}
         self.eval_texts = 0
+        self.too_short = 0
         for name, text in named_texts:
             self.eval_texts += 1
             compact = "".join(text.split())
-            for start in range(max(1, len(compact) - ngram + 1)):
-                self._owner.setdefault(hash(compact[start:start + ngram]), name)
+            if len(compact) >= ngram:
+                for start in range(len(compact) - ngram + 1):
+                    self._owner.setdefault(hash(compact[start:start + ngram]), name)
+            elif len(compact) >= min_chars:
+                self._short.setdefault(len(compact), {}).setdefault(compact, name)
+            else:
+                self.too_short += 1
 
     def find(self, text: str) -> str | None:
-        if not self._owner:
+        if not self._owner and not self._short:
             return None
         compact = "".join(text.split())
         owner = self._owner
         n = self.ngram
-        if len(compact) < n:
-            return owner.get(hash(compact))
-        for start in range(len(compact) - n + 1):
-            name = owner.get(hash(compact[start:start + n]))
-            if name is not None:
-                return name
+        if owner:
+            for start in range(len(compact) - n + 1):
+                name = owner.get(hash(compact[start:start + n]))
+                if name is not None:
+                    return name
+        for length, texts in self._short.items():
+            for start in range(len(compact) - length + 1):
+                name = texts.get(compact[start:start + length])
+                if name is not None:
+                    return name
         return None

@@ -38,6 +38,7 @@ class RecordRules:
     corpus_content: str
     contamination_ngram: int
     eval_texts: list[tuple[str, str]] = field(default_factory=list)
+    contamination_min_chars: int = 4
 
 
 @dataclass
@@ -78,7 +79,8 @@ class RecordProcessor:
         self.rules = rules
         self.full = rules.profile == "full"
         self.cleaner = TextCleaner(rules.cleaning) if self.full else None
-        self.contamination = ContaminationChecker(rules.contamination_ngram, rules.eval_texts) if self.full else None
+        self.contamination = ContaminationChecker(rules.contamination_ngram, rules.eval_texts,
+                                                  rules.contamination_min_chars) if self.full else None
         self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
 
     def __call__(self, items: list[Item]) -> Chunk:

@@ -170,7 +170,11 @@ class CMedQA2Source:
                 continue
             qid = row["question_id"].strip()
             if qid in questions:
+                # The first row of an id is the question its answers join to; a later row is rejected, not
+                # dropped, so the data card shows what it held.
                 duplicate_ids += 1
+                yield Rejected("duplicate_question_id", _where, f"question_id {qid!r} already read; this row's "
+                               f"text is not used", row["content"])
                 continue
             questions[qid] = row["content"]
         answered: set[str] = set()
@@ -191,6 +195,9 @@ class CMedQA2Source:
                           metadata={"question_id": qid, "answer_id": row["ans_id"].strip()})
         self.stats = {"questions": len(questions), "questions_without_answers": len(questions) - len(answered),
                       "duplicate_question_ids": duplicate_ids}
+        # Rows that must each come out as an example or a reject: every answer row, and every question row
+        # except the one row per id that the answers join to (a question without answers is not a record).
+        self.rows_held = self.answers.rows_read + self.questions.rows_read - len(questions)
 
 
 class CsvSource:
@@ -224,6 +231,7 @@ class CsvSource:
             yield Example(prompt, row[self.response_column], group=group, where=where,
                           metadata={c: row[c] for c in self.metadata_columns})
         self.stats = {"blank_lines": self.table.blank_lines}
+        self.rows_held = self.table.rows_read
 
 
 def join_prompt_parts(parts: list[str], separator: str) -> str:
@@ -256,31 +264,29 @@ class JsonlSource:
     def encodings(self) -> dict[str, str]:
         return {str(self.path): self.encoding}
 
-    def _values(self, record: dict[str, Any], name: str, mode: str, where: str) -> list[str]:
+    @staticmethod
+    def _values(record: dict[str, Any], name: str) -> list[str]:
         if name not in record:
             raise KeyError(name)
         value = record[name]
         values = value if isinstance(value, list) else [value]
-        values = [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values if v is not None]
-        return values[:1] if mode == "first" else values
+        return [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values if v is not None]
 
     def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
-        lines_read = blank = 0
+        from medq.jsonl import BadLine, read_jsonl
+
+        lines_read = 0
         with open_text(self.path, self.encoding, on_bytes) as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    blank += 1
-                    continue
+            for line_number, record in read_jsonl(self.path, lenient=True, lines=handle):
                 lines_read += 1
                 where = f"{self.path.name}:{line_number}"
                 try:
-                    record = json.loads(line)
-                    if not isinstance(record, dict):
-                        raise ValueError(f"expected a JSON object, found {type(record).__name__}")
-                    prompts = self._values(record, self.prompt_field, self.paraphrases, where)
-                    responses = self._values(record, self.response_field, self.answers, where)
+                    if isinstance(record, BadLine):
+                        raise ValueError(record.detail)
+                    prompts = self._values(record, self.prompt_field)
+                    responses = self._values(record, self.response_field)
                 except (ValueError, KeyError) as exc:
-                    detail = f"missing field {exc}" if isinstance(exc, KeyError) else f"invalid JSON ({exc})"
+                    detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
                     if on_bad_record == "error":
                         raise InputDataError(f"{self.path}: line {line_number}: {detail} "
                                              f"(set prepare.on_bad_record=skip to reject such rows)") from None
@@ -291,12 +297,25 @@ class JsonlSource:
                     yield Rejected("empty_field", where, "no question or no answer",
                                    prompts[0] if prompts else "", responses[0] if responses else "")
                     continue
+                # `first` keeps one paraphrase / answer; the others are rejected with their reason (as cMedQA2's
+                # `first` rejects extra answers), so every text the file holds is written or accounted for.
+                if self.paraphrases == "first":
+                    for extra in prompts[1:]:
+                        yield Rejected("extra_paraphrase", where, f"paraphrases=first keeps {prompts[0]!r}",
+                                       extra, responses[0])
+                    prompts = prompts[:1]
+                if self.answers == "first":
+                    for extra in responses[1:]:
+                        yield Rejected("extra_answer", where, "answers=first keeps the first answer",
+                                       prompts[0], extra)
+                    responses = responses[:1]
                 for prompt in prompts:
                     for response in responses:
                         yield Example(prompt, response, group=f"line{line_number}", where=where, metadata=dict(metadata))
         if lines_read == 0:
             raise InputDataError(f"{self.path}: no JSON lines (file holds only whitespace)")
-        self.stats = {"lines": lines_read, "blank_lines": blank}
+        self.stats = {"lines": lines_read}
+        self.rows_held = lines_read
 
 
 class SyntheticSource:
@@ -327,3 +346,4 @@ class SyntheticSource:
     def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
         yield from self.csv.items(on_bytes, on_bad_record)
         self.stats = self.csv.stats
+        self.rows_held = self.csv.rows_held

@@ -7,7 +7,6 @@ rejected with its reason, and the stage refuses to finish if the counts do not a
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -24,6 +23,7 @@ from tqdm.auto import tqdm
 from medq.artifacts import sha256_file, write_json_atomic, write_text_atomic
 from medq.config import as_dataclass
 from medq.errors import ConfigError
+from medq.jsonl import read_jsonl
 from medq.prepare.cleaning import CleaningRules
 from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_minimal
 from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateIndex
@@ -64,7 +64,7 @@ def read_eval_texts(rules: ContaminationRules) -> list[tuple[str, str]]:
         encoding = detect_encoding(path)
         with open(path, encoding=encoding, newline="") as handle:
             if path.suffix in (".jsonl", ".json"):
-                rows = [json.loads(line) for line in handle if line.strip()]
+                rows = [row for _, row in read_jsonl(path, lines=handle, what="evaluation records")]
             else:
                 rows = list(csv.DictReader(handle))
         for index, row in enumerate(rows):
@@ -149,7 +149,8 @@ class PrepareStage:
         full = self.profile == "full"
         rules = RecordRules(self.profile, self.system_prompt, self.cleaning, self.dedup, self.filters, self.split,
                             ctx.seed, self.corpus_content, self.contamination.ngram,
-                            read_eval_texts(self.contamination) if full else [])
+                            read_eval_texts(self.contamination) if full else [],
+                            self.contamination.min_chars)
         near = NearDuplicateIndex(self.dedup) if full and self.dedup.near else None
         pairs = PreferencePairBuilder(self.preferences if full else PreferenceRules(enabled=False),
                                       self.system_prompt, ctx.seed)
@@ -160,6 +161,7 @@ class PrepareStage:
         seen: set[bytes] = set()
         near_kept_at: list[str] = []  # file:line of each example the near-dup index kept, to explain rejects
         records_in = 0
+        rows_seen, last_where = 0, None  # distinct file rows the items came from (a row's items are contiguous)
 
         def reject(reason: str, where: str, detail: str = "", prompt: str = "", response: str = "") -> None:
             rejected[reason] += 1
@@ -187,6 +189,8 @@ class PrepareStage:
                     for record in chunk.records:
                         records_in += 1
                         item = record.item
+                        if item.where != last_where:
+                            rows_seen, last_where = rows_seen + 1, item.where
                         if isinstance(item, Rejected):
                             reject(item.reason, item.where, item.detail, item.prompt, item.response)
                             continue
@@ -227,6 +231,12 @@ class PrepareStage:
         if records_in != records_out + sum(rejected.values()):
             raise RuntimeError(f"prepare lost records: read {records_in}, wrote {records_out}, "
                                f"rejected {sum(rejected.values())}")
+        held = getattr(self.source, "rows_held", None)
+        # The source's own reader counts the rows its files hold; every one must have produced an example or a
+        # reject (a reader that skips a row silently fails here, whatever its items add up to).
+        if held is not None and self.limit is None and joined is None and rows_seen != held:
+            raise RuntimeError(f"prepare lost rows: the source files hold {held} data rows, only {rows_seen} "
+                               "produced an example or a reject")
         if records_out == 0:
             log.warning("prepare kept no records: every record was rejected (see rejects.jsonl)")
         artifacts = {name: f"{name}.jsonl" for name in outputs}

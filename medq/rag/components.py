@@ -11,6 +11,8 @@ from typing import Any, Protocol
 
 from haystack import Document, component, default_from_dict, default_to_dict
 
+from medq.safe_instantiate import instantiate_from_file
+
 
 class SearchableStore(Protocol):
     def count_documents(self) -> int: ...
@@ -22,11 +24,10 @@ class SearchableStore(Protocol):
                                      filters: dict | None = None) -> list[Document]: ...
 
 
-def store_from_spec(spec: dict[str, Any]) -> Any:
-    """Rebuild a store from its `spec()` (the `_target_` config that `index.json` also records)."""
-    import hydra.utils
-
-    return hydra.utils.instantiate(spec, _convert_="all")
+def store_from_spec(spec: dict[str, Any], where: str = "serialised pipeline: document_store") -> Any:
+    """Rebuild a store from its `spec()` (the `_target_` config that `index.json` also records); the spec was
+    read from a file, so only allowed targets are instantiated."""
+    return instantiate_from_file(spec, where)
 
 
 class _StoreBacked:

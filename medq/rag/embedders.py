@@ -86,12 +86,17 @@ def _require_local_model(path: str, what: str) -> Path:
     return model_dir
 
 
+# What decides the vectors: weights, config and tokenizer files (README.md and images do not).
+MODEL_FILE_SUFFIXES = {".safetensors", ".bin", ".pt", ".json", ".model", ".txt"}
+
+
 class BGEM3Embedder:
     """Dense BGE-M3 vectors via FlagEmbedding's `BGEM3FlagModel` (CPU by default; fp16 only on GPU)."""
 
     def __init__(self, model_path: str, batch_size: int = 32, max_length: int = 512, device: str = "cpu",
-                 use_fp16: bool = False, query_instruction: str | None = None):
+                 use_fp16: bool = False, query_instruction: str | None = None, hash_cache: str | None = None):
         self.model_path = str(_require_local_model(model_path, "embedder"))
+        self.hash_cache = hash_cache  # where file hashes are remembered (default ~/.cache/medq/file-hashes.json)
         self.batch_size, self.max_length, self.device = batch_size, max_length, device
         self.use_fp16 = use_fp16
         self.query_instruction = query_instruction
@@ -100,16 +105,21 @@ class BGEM3Embedder:
         self.dim = int(config["hidden_size"])
 
     def fingerprint(self) -> str:
-        weights = sorted(Path(self.model_path).glob("*.safetensors")) or sorted(Path(self.model_path).glob("*.bin"))
+        """Names the vectors this model makes: the content hashes of its weights, config and tokenizer files (a
+        fine-tuned checkpoint of the same shape differs), each hashed once per file change (medq/hash_cache.py)."""
+        from medq.hash_cache import file_sha256
+
+        files = sorted(p for p in Path(self.model_path).iterdir()
+                       if p.is_file() and p.suffix in MODEL_FILE_SUFFIXES and not p.name.startswith("."))
         digest = hashlib.sha256()
-        for file in weights:
-            digest.update(f"{file.name}:{file.stat().st_size}".encode())
+        for file in files:
+            digest.update(f"{file.name}:{file_sha256(file, self.hash_cache)}\n".encode())
         return f"bge-m3:{Path(self.model_path).name}:{digest.hexdigest()[:16]}:max_len={self.max_length}"
 
     def spec(self) -> dict[str, Any]:
         return {"_target_": f"{__name__}.{type(self).__name__}", "model_path": self.model_path,
                 "batch_size": self.batch_size, "max_length": self.max_length, "device": self.device,
-                "use_fp16": self.use_fp16, "query_instruction": self.query_instruction}
+                "use_fp16": self.use_fp16, "query_instruction": self.query_instruction, "hash_cache": self.hash_cache}
 
     def _load(self):
         if self._model is None:
@@ -147,9 +157,10 @@ class QueryEmbedder:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QueryEmbedder:
-        import hydra.utils
+        from medq.safe_instantiate import instantiate_from_file
 
-        data["init_parameters"]["embedder"] = hydra.utils.instantiate(data["init_parameters"]["embedder"])
+        data["init_parameters"]["embedder"] = instantiate_from_file(data["init_parameters"]["embedder"],
+                                                                    "serialised pipeline: query_embedder.embedder")
         return default_from_dict(cls, data)
 
     @component.output_types(embedding=list[float])

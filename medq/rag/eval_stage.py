@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hydra.utils
-
 from medq.artifacts import write_json_atomic
 from medq.errors import InputDataError, MedqError
+from medq.jsonl import read_jsonl, row_error
 from medq.rag.pipeline import FusionSettings, Mode, RetrievePipeline
 from medq.rag.query import QueryRules
 from medq.runner import StageContext
+from medq.safe_instantiate import instantiate_from_file
 
 log = logging.getLogger(__name__)
 CUTOFFS = (1, 2, 3, 5, 10, 20, 50)
@@ -35,11 +35,15 @@ class Leg:
     rewrite: bool = False
 
 
-def open_index(index_json: Path) -> tuple[Any, Any, dict[str, Any]]:
-    """Reopen the store (and its embedder) that the index stage described; refuse one that changed since."""
+def open_index(index_json: Path, allowed_targets: list[str] | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    """Reopen the store (and its embedder) that the index stage described; refuse one that changed since.
+
+    `index.json` is a file, so its `_target_`s must be medq classes or in `allowed_targets`."""
     description = json.loads(Path(index_json).read_text(encoding="utf-8"))
-    store = hydra.utils.instantiate(description["store"], _convert_="all")
-    embedder = hydra.utils.instantiate(description["embedder"], _convert_="all") if description["embedder"] else None
+    allowed = allowed_targets or []
+    store = instantiate_from_file(description["store"], f"{index_json}: store", allowed)
+    embedder = (instantiate_from_file(description["embedder"], f"{index_json}: embedder", allowed)
+                if description["embedder"] else None)
     if hasattr(store, "prepare") and description["store"]["_target_"].endswith("OpenSearchStore"):
         store.prepare(description["settings"].get("embedding_dim"))
     found = store.fingerprint()
@@ -52,19 +56,14 @@ def open_index(index_json: Path) -> tuple[Any, Any, dict[str, Any]]:
 
 def read_test_queries(path: Path, limit: int | None) -> list[tuple[str, str]]:
     queries = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                user = next(m["content"] for m in record["messages"] if m["role"] == "user")
-                queries.append((str(record["id"]), user))
-            except (ValueError, KeyError, StopIteration, TypeError):
-                raise InputDataError(f"{path}: line {line_no}: not a ChatML record with an id and a user "
-                                     "turn") from None
-            if limit is not None and len(queries) >= limit:
-                break
+    for line_no, record in read_jsonl(path, what="ChatML records"):
+        try:
+            user = next(m["content"] for m in record["messages"] if m["role"] == "user")
+            queries.append((str(record["id"]), user))
+        except (KeyError, StopIteration, TypeError):
+            raise row_error(path, line_no, "not a ChatML record with an id and a user turn") from None
+        if limit is not None and len(queries) >= limit:
+            break
     if not queries:
         raise InputDataError(f"{path}: the test split is empty, so there is nothing to evaluate "
                              "(raise prepare.split.test or use more data)")
@@ -84,7 +83,7 @@ class RetrievalEvalStage:
     def __init__(self, inputs: dict[str, str] | None = None, modes: list[Mode] | None = None,
                  fusion: FusionSettings | None = None, candidates: int = 50, max_queries: int | None = 1000,
                  ranker: Any | None = None, rewriters: list[Any] | None = None,
-                 query: QueryRules | None = None, plot: bool = True):
+                 query: QueryRules | None = None, plot: bool = True, allowed_targets: list[str] | None = None):
         self.inputs = dict(inputs or {"index": "index.index", "test": "prepare.test"})
         unknown = [m for m in (modes or []) if m not in ("bm25", "dense", "hybrid")]
         if unknown:
@@ -97,6 +96,8 @@ class RetrievalEvalStage:
         self.rewriters = list(rewriters or [])
         self.query = query if isinstance(query, QueryRules) else QueryRules(**(query or {}))
         self.plot = plot
+        # `_target_`s beyond medq's own classes that index.json may name (a custom store or embedder you trust)
+        self.allowed_targets = list(allowed_targets or [])
         if candidates < max(c for c in CUTOFFS if c <= 10):
             raise MedqError(f"retrieval_eval.candidates must be at least 10, got {candidates}")
 
@@ -110,7 +111,7 @@ class RetrievalEvalStage:
         return legs
 
     def run(self, ctx: StageContext) -> dict[str, str]:
-        store, embedder, description = open_index(Path(ctx.inputs["index"]))
+        store, embedder, description = open_index(Path(ctx.inputs["index"]), self.allowed_targets)
         queries = read_test_queries(Path(ctx.inputs["test"]), self.max_queries)
         legs = self.legs(embedder is not None)
         if embedder is None and any(m != "bm25" for m in self.modes):

@@ -8,7 +8,6 @@ another run is never silently searched.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from tqdm import tqdm
 
 from medq.artifacts import write_json_atomic
 from medq.errors import InputDataError, MedqError
+from medq.jsonl import read_jsonl, row_error
 from medq.rag.store import content_hash
 from medq.runner import StageContext
 
@@ -30,21 +30,17 @@ def read_corpus(path: Path) -> list[tuple[str, str, dict[str, Any]]]:
     """(id, content, meta) rows of prepare's corpus.jsonl; a bad line names the file and line."""
     rows = []
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                doc_id, content, meta = str(record["id"]), str(record["content"]), dict(record.get("metadata") or {})
-            except (ValueError, KeyError, TypeError) as exc:
-                detail = str(exc).splitlines()[0] if str(exc) else ""
-                raise InputDataError(f"{path}: line {line_no}: not a corpus record with id and content "
-                                     f"({type(exc).__name__}: {detail})") from None
-            if doc_id in seen:
-                raise InputDataError(f"{path}: line {line_no}: duplicate document id {doc_id}")
-            seen.add(doc_id)
-            rows.append((doc_id, content, meta))
+    for line_no, record in read_jsonl(path, what="corpus records"):
+        try:
+            doc_id, content, meta = str(record["id"]), str(record["content"]), dict(record.get("metadata") or {})
+        except (ValueError, KeyError, TypeError) as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            raise row_error(path, line_no, f"not a corpus record with id and content "
+                            f"({type(exc).__name__}: {detail})") from None
+        if doc_id in seen:
+            raise row_error(path, line_no, f"duplicate document id {doc_id}")
+        seen.add(doc_id)
+        rows.append((doc_id, content, meta))
     if not rows:
         raise InputDataError(f"{path}: the corpus has no documents, so there is nothing to index "
                              "(did prepare reject every record? see its rejects.jsonl)")

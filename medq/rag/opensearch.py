@@ -5,7 +5,12 @@ What medq fixes on top of `OpenSearchDocumentStore` (read from its source, see d
   HNSW `knn_vector` (the Maven build of k-NN has no native faiss/nmslib), and medq's settings in `_meta`;
 - an existing index whose dimension, analyser or engine differs from the config is refused, never mixed;
 - BM25 searches `content` only (opensearch-haystack's default multi_match also hits keyword metadata);
-- an unreachable cluster is retried with backoff, then fails with one line naming the URL.
+- an unreachable cluster is retried with backoff, then fails with one line naming the URL;
+- `write_documents` with the default policy overwrites by id, as the embedded store does (opensearch-haystack's
+  default fails on an existing id).
+Documents come back without their embeddings (opensearch-haystack's `return_embedding=False`): vectors stay in the
+cluster, where dense search uses them. Haystack's conformance suite runs on this store (tests/rag/
+test_store_conformance.py).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from typing import Any, Literal
 
 from haystack import Document
+from haystack.document_stores.types import DuplicatePolicy
 from haystack_integrations.document_stores.opensearch import OpenSearchDocumentStore
 from haystack_integrations.document_stores.opensearch.filters import normalize_filters
 
@@ -141,6 +147,16 @@ class OpenSearchStore(OpenSearchDocumentStore):
                 return True  # same dimension, other embedder: every stored vector must be replaced
         self._prepared = True
         return False
+
+    def write_documents(self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE,
+                        refresh: Literal["wait_for", True, False] = "wait_for") -> int:
+        policy = DuplicatePolicy.OVERWRITE if policy == DuplicatePolicy.NONE else policy
+        return super().write_documents(documents, policy, refresh)
+
+    async def write_documents_async(self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE,
+                                    refresh: Literal["wait_for", True, False] = "wait_for") -> int:
+        policy = DuplicatePolicy.OVERWRITE if policy == DuplicatePolicy.NONE else policy
+        return await super().write_documents_async(documents, policy, refresh)
 
     def set_embedder_fingerprint(self, fingerprint: str | None) -> None:
         self._ensure_initialized()

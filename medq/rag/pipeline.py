@@ -18,6 +18,7 @@ from medq.errors import MedqError
 from medq.rag.components import BM25Retriever, EmbeddingRetriever, Evidence, EvidenceBuilder, WeightedRRFJoiner
 from medq.rag.embedders import QueryEmbedder
 from medq.rag.query import QueryRewriter, QueryRules, check_query
+from medq.safe_instantiate import allow_targets
 
 Mode = Literal["bm25", "dense", "hybrid"]
 
@@ -44,9 +45,12 @@ class RetrievalResult:
                 "evidence": [e.as_dict() for e in self.evidence]}
 
 
-def load_pipeline_yaml(text: str) -> Pipeline:
-    """A Haystack pipeline from `RetrievePipeline.to_yaml()`; Haystack 3 only imports allowed modules."""
-    return Pipeline.loads(text, allowed_modules=["medq.rag"])
+def load_pipeline_yaml(text: str, allowed_targets: list[str] | None = None) -> Pipeline:
+    """A Haystack pipeline from `RetrievePipeline.to_yaml()`. Haystack 3 only imports components from allowed
+    modules; the `_target_`s nested inside them (stores, embedders, rewriters) must be medq classes or listed in
+    `allowed_targets` (see `medq/safe_instantiate.py`)."""
+    with allow_targets(allowed_targets):
+        return Pipeline.loads(text, allowed_modules=["medq.rag"])
 
 
 class RetrievePipeline:
@@ -68,14 +72,15 @@ class RetrievePipeline:
     @classmethod
     def from_index(cls, index: str, mode: Mode = "hybrid", top_k: int = 5, candidates: int = 50,
                    fusion: FusionSettings | None = None, ranker: Any | None = None,
-                   rewriters: list[Any] | None = None, query_rules: QueryRules | None = None) -> RetrievePipeline:
+                   rewriters: list[Any] | None = None, query_rules: QueryRules | None = None,
+                   allowed_targets: list[str] | None = None) -> RetrievePipeline:
         """The pipeline over the store an `index` stage built: `index` is that stage's `index.json`. This is what
         `conf/retrieve/default.yaml` builds (partially) for the layers that consume retrieval."""
         from pathlib import Path
 
         from medq.rag.eval_stage import open_index
 
-        store, embedder, _ = open_index(Path(index))
+        store, embedder, _ = open_index(Path(index), allowed_targets)
         fusion = fusion if isinstance(fusion, FusionSettings) or fusion is None else FusionSettings(**fusion)
         rules = query_rules if isinstance(query_rules, QueryRules) or query_rules is None else QueryRules(**query_rules)
         return cls(store, embedder, mode=mode if embedder is not None else "bm25", top_k=top_k,

@@ -131,10 +131,10 @@ class QueryRewriter:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> QueryRewriter:
-        import hydra.utils
+        from medq.safe_instantiate import instantiate_from_file
 
-        data["init_parameters"]["rewriters"] = [hydra.utils.instantiate(r, _convert_="all")
-                                                for r in data["init_parameters"]["rewriters"]]
+        data["init_parameters"]["rewriters"] = [instantiate_from_file(r, f"serialised pipeline: rewriters[{i}]")
+                                                for i, r in enumerate(data["init_parameters"]["rewriters"])]
         return default_from_dict(cls, data)
 
     @component.output_types(query=str)

@@ -13,6 +13,13 @@ documents: BM25 scores come from bm25s's sparse index, vector scores from one ma
     vectors.hnsw        the faiss HNSW graph (only with vector_index=hnsw)
 
 and reloaded without re-embedding or re-tokenising.
+
+Versions (`versioned=true`, the default): `path` is the store's home and every `save()` publishes an immutable
+version, `path/versions/<address>/` (the files above), addressed by the corpus fingerprint, the embedder
+fingerprint and the settings; `path/latest` names the newest. Opening the home loads the latest version as the
+starting point of an incremental upsert (copy-on-write: it is read, never written), and `spec()` names the exact
+version, so an `index.json` keeps pointing at the store it described while later runs (a sweep's other jobs)
+publish theirs next to it. A version is never changed or deleted by medq.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import shutil
+import tempfile
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,12 +38,13 @@ from typing import Any, Literal
 
 import numpy as np
 from haystack import Document, default_from_dict, default_to_dict
-from haystack.document_stores.errors import DuplicateDocumentError, MissingDocumentError
+from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 from haystack.utils.filters import document_matches_filter
 
-from medq.artifacts import atomic_path
+from medq.artifacts import atomic_path, sha256_json, write_text_atomic
 from medq.errors import MedqError
+from medq.jsonl import read_jsonl
 from medq.rag.tokenizer import ChineseBM25Tokenizer
 
 log = logging.getLogger(__name__)
@@ -74,8 +84,14 @@ class EmbeddedDocumentStore:
                  k1: float = 1.2, b: float = 0.75,
                  bm25_method: Literal["lucene", "robertson", "atire", "bm25l", "bm25+"] = "lucene",
                  vector_index: Literal["exact", "hnsw"] = "exact", hnsw: HnswSettings | None = None,
-                 load: bool = True):
-        self.path = Path(path) if path else None
+                 versioned: bool = True, load: bool = True):
+        # `home`: where versions are published; `path`: the folder of the version loaded or last saved (None for a
+        # store not yet saved). Unversioned, both are the one folder that save() replaces.
+        self.home = Path(path) if path else None
+        self.versioned = versioned
+        self.path = self.home
+        if versioned and self.home is not None and not (self.home / "store.json").is_file():
+            self.path = self._latest_version()  # a home with store.json is a pre-versioning store: start from it
         self.tokenizer = tokenizer or ChineseBM25Tokenizer()
         self.k1, self.b, self.bm25_method = k1, b, bm25_method
         self.vector_index = vector_index
@@ -88,6 +104,9 @@ class EmbeddedDocumentStore:
         self._tokens: list[list[str] | None] = []
         self._vectors: np.ndarray | None = None
         self._vector_buffer: np.ndarray | None = None
+        # Which rows hold a real vector: Haystack lets one store hold documents with and without embeddings;
+        # rows without one are zeros that dense search never returns. Same length as _vectors.
+        self._embedded: np.ndarray | None = None
         self.embedding_dim: int | None = None
         self.embedder_fingerprint: str | None = None
         self._bm25 = None
@@ -100,9 +119,11 @@ class EmbeddedDocumentStore:
     # -- Haystack DocumentStore protocol ---------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        # A serialised store names the version it holds, so reloading a pipeline searches the same documents.
         return default_to_dict(self, path=str(self.path) if self.path else None,
                                tokenizer=self.tokenizer.settings(), k1=self.k1, b=self.b,
-                               bm25_method=self.bm25_method, vector_index=self.vector_index, hnsw=asdict(self.hnsw))
+                               bm25_method=self.bm25_method, vector_index=self.vector_index, hnsw=asdict(self.hnsw),
+                               versioned=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbeddedDocumentStore:
@@ -116,26 +137,29 @@ class EmbeddedDocumentStore:
         return {"_target_": f"{__name__}.{type(self).__name__}", "path": str(self.path) if self.path else None,
                 "tokenizer": {"_target_": "medq.rag.tokenizer.ChineseBM25Tokenizer", **self.tokenizer.settings()},
                 "k1": self.k1, "b": self.b, "bm25_method": self.bm25_method,
-                "vector_index": self.vector_index, "hnsw": asdict(self.hnsw)}
+                "vector_index": self.vector_index, "hnsw": asdict(self.hnsw), "versioned": False}
 
     def count_documents(self) -> int:
         return len(self._docs)
 
     def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
-        if not filters:
-            return list(self._docs)
-        return [self._docs[i] for i in np.flatnonzero(self._filter_mask(filters))]
+        """The matching documents in index order, with their embeddings (float32 precision)."""
+        rows = range(len(self._docs)) if not filters else np.flatnonzero(self._filter_mask(filters))
+        return [self._full(int(i)) for i in rows]
 
     def write_documents(self, documents: list[Document], policy: DuplicatePolicy = DuplicatePolicy.NONE) -> int:
-        """Documents with `embedding` set must all have the store's dimension; the first one fixes it."""
+        """The default policy (NONE) overwrites by id. Documents may come with or without an embedding; all
+        embeddings in a store have one dimension (the first fixes it), and dense search sees only embedded ones."""
+        if not isinstance(documents, list) or not all(isinstance(d, Document) for d in documents):
+            found = type(documents).__name__ if not isinstance(documents, list) else \
+                next(type(d).__name__ for d in documents if not isinstance(d, Document))
+            raise ValueError(f"write_documents expects a list of haystack Documents, got {found}")
         policy = DuplicatePolicy.OVERWRITE if policy == DuplicatePolicy.NONE else policy
         written = 0
         with self._lock:
             self._check_embeddings(documents)
-            pending_vectors: dict[int, np.ndarray] = {}
+            pending_vectors: dict[int, np.ndarray | None] = {}
             for doc in documents:
-                if not isinstance(doc, Document):
-                    raise TypeError(f"write_documents expects haystack Documents, got {type(doc).__name__}")
                 if doc.id in self._position:
                     if policy == DuplicatePolicy.SKIP:
                         continue
@@ -149,33 +173,72 @@ class EmbeddedDocumentStore:
                     self._docs.append(doc)
                     self._hashes.append("")
                     self._tokens.append(None)
-                stored = Document(id=doc.id, content=doc.content or "", meta=dict(doc.meta))
+                stored = Document(id=doc.id, content=doc.content, meta=dict(doc.meta))
                 self._docs[index] = stored
                 self._hashes[index] = stored.meta.get("content_hash") or content_hash(stored.content, stored.meta)
                 self._tokens[index] = None
-                if doc.embedding is not None:
-                    pending_vectors[index] = np.asarray(doc.embedding, dtype=np.float32)
+                pending_vectors[index] = None if doc.embedding is None else np.asarray(doc.embedding, np.float32)
                 written += 1
             self._grow_vectors(pending_vectors)
             self._bm25_stale = True
         return written
 
     def delete_documents(self, document_ids: list[str]) -> None:
+        """Deletes the documents with these ids; ids not in the store are ignored (Haystack's protocol)."""
         with self._lock:
-            missing = [i for i in document_ids if i not in self._position]
-            if missing:
-                raise MissingDocumentError(f"no document with id {missing[0]} in the store")
-            drop = {self._position[i] for i in document_ids}
-            keep = [i for i in range(len(self._docs)) if i not in drop]
-            self._docs = [self._docs[i] for i in keep]
-            self._hashes = [self._hashes[i] for i in keep]
-            self._tokens = [self._tokens[i] for i in keep]
-            if self._vectors is not None:
-                self._vectors = self._vectors[keep]
-                self._vector_buffer = self._vectors
-            self._position = {d.id: i for i, d in enumerate(self._docs)}
-            self._bm25_stale = True
-            self._ann_stale = True
+            drop = {self._position[i] for i in document_ids if i in self._position}
+            if drop:
+                self._keep_rows([i for i in range(len(self._docs)) if i not in drop])
+
+    def delete_all_documents(self, recreate_index: bool = False) -> None:
+        """Empties the store; `recreate_index` also forgets its embedding dimension and embedder, as a new store."""
+        with self._lock:
+            if recreate_index:
+                self.clear()
+            elif self._docs:
+                self._keep_rows([])
+
+    def delete_by_filter(self, filters: dict[str, Any]) -> int:
+        """Deletes the documents matching `filters`; returns how many."""
+        with self._lock:
+            mask = self._filter_mask(filters)
+            if mask.any():
+                self._keep_rows(np.flatnonzero(~mask).tolist())
+            return int(mask.sum())
+
+    def update_by_filter(self, filters: dict[str, Any], meta: dict[str, Any]) -> int:
+        """Merges `meta` into the metadata of the documents matching `filters`; returns how many. Content and
+        vectors are unchanged; the content hash follows the new metadata (an upsert then sees them as changed)."""
+        with self._lock:
+            rows = np.flatnonzero(self._filter_mask(filters)).tolist()
+            for i in rows:
+                doc = self._docs[i]
+                merged = {**doc.meta, **meta}
+                if "content_hash" in merged:  # the index stage's hash of (content, corpus metadata)
+                    merged["content_hash"] = content_hash(doc.content, {k: v for k, v in merged.items()
+                                                                        if k != "content_hash"})
+                self._docs[i] = Document(id=doc.id, content=doc.content, meta=merged)
+                self._hashes[i] = merged.get("content_hash") or content_hash(doc.content, merged)
+            return len(rows)
+
+    def _keep_rows(self, keep: list[int]) -> None:
+        self._docs = [self._docs[i] for i in keep]
+        self._hashes = [self._hashes[i] for i in keep]
+        self._tokens = [self._tokens[i] for i in keep]
+        if self._vectors is not None:
+            self._vectors = self._vectors[keep]
+            self._vector_buffer = self._vectors
+            self._embedded = self._embedded[keep]
+        self._position = {d.id: i for i, d in enumerate(self._docs)}
+        self._bm25_stale = True
+        self._ann_stale = True
+
+    def _full(self, row: int) -> Document:
+        doc = self._docs[row]
+        embedding = None
+        if self._vectors is not None and self._embedded[row]:
+            embedding = self._vectors[row].tolist()
+        return Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=embedding)
 
     # -- medq's searches --------------------------------------------------------------------------------
 
@@ -203,14 +266,19 @@ class EmbeddedDocumentStore:
         if query.shape != (self.embedding_dim,):
             raise MedqError(f"query embedding has dimension {query.shape[-1]}, the store's embeddings have "
                             f"{self.embedding_dim}: the query embedder must be the one the index was built with")
+        unembedded = int(len(self._embedded) - np.count_nonzero(self._embedded))
         if self.vector_index == "hnsw" and not filters:  # filtered searches stay exact: HNSW would miss matches
             ann = self._ann_index()
-            ann.hnsw.efSearch = max(self.hnsw.ef_search, top_k)
-            scores, rows = ann.search(query[None, :], min(top_k, len(self._docs)))
-            return [self._hit(int(r), float(sc)) for r, sc in zip(rows[0], scores[0]) if r >= 0]
+            wanted = min(top_k + unembedded, len(self._docs))  # zero rows of unembedded documents are skipped
+            ann.hnsw.efSearch = max(self.hnsw.ef_search, wanted)
+            scores, rows = ann.search(query[None, :], wanted)
+            return [self._hit(int(r), float(sc)) for r, sc in zip(rows[0], scores[0])
+                    if r >= 0 and self._embedded[r]][:top_k]
         scores = self._vectors @ query
         if filters:
             scores = np.where(self._filter_mask(filters), scores, -np.inf)
+        if unembedded:
+            scores = np.where(self._embedded, scores, -np.inf)
         return self._top(scores, top_k, positive_only=False)
 
     async def bm25_search_async(self, query: str, top_k: int = 10,
@@ -243,45 +311,96 @@ class EmbeddedDocumentStore:
         return False
 
     def describe(self) -> dict[str, Any]:
-        return {"type": "embedded", "path": str(self.path) if self.path else None, "documents": len(self._docs),
+        return {"type": "embedded", "path": str(self.path) if self.path else None,
+                "home": str(self.home) if self.home else None, "documents": len(self._docs),
                 "embedding_dim": self.embedding_dim, "embedder": self.embedder_fingerprint,
                 "tokenizer": self.tokenizer.settings(), "bm25": {"k1": self.k1, "b": self.b,
                                                                  "method": self.bm25_method}}
 
+    def version_address(self) -> str:
+        """What a version is named by: the documents (content hashes), the embedder and every setting that
+        changes what is stored. Two saves with the same address hold the same store."""
+        return sha256_json({"format": FORMAT_VERSION, "fingerprint": self.fingerprint(),
+                            "embedder": self.embedder_fingerprint, "embedding_dim": self.embedding_dim,
+                            "tokenizer": self.tokenizer.settings(), "bm25": [self.k1, self.b, self.bm25_method],
+                            "hnsw": asdict(self.hnsw) if self.vector_index == "hnsw" else None})[:24]
+
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the whole store atomically: a crash leaves the previous version in place."""
+        """Write the whole store atomically: a crash leaves the previous version in place. Versioned (and no
+        explicit `path`), publish a new immutable version under `home` instead and point `latest` at it."""
+        if path is None and self.versioned and self.home is not None:
+            return self._publish_version()
         target = Path(path) if path else self.path
         if target is None:
             raise MedqError("EmbeddedDocumentStore.save needs a path (index.store.path)")
+        with atomic_path(target) as staged:
+            self._write_files(staged)
+        self.path = target
+        return target
+
+    def _publish_version(self) -> Path:
+        assert self.home is not None
+        with self._lock:
+            address = self.version_address()
+            versions = self.home / "versions"
+            target = versions / address
+            if not (target / "store.json").is_file():
+                versions.mkdir(parents=True, exist_ok=True)
+                staging = Path(tempfile.mkdtemp(prefix=f".{address}.", suffix=".tmp", dir=versions))
+                try:
+                    self._write_files(staging / address)
+                    try:
+                        os.rename(staging / address, target)
+                    except OSError:  # another run published the same address first: same content, keep theirs
+                        if not (target / "store.json").is_file():
+                            raise
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)
+            write_text_atomic(self.home / "latest", address + "\n")
+            self.path = target
+            log.info("store %s: version %s", self.home, address)
+            return target
+
+    def _latest_version(self) -> Path | None:
+        assert self.home is not None
+        pointer = self.home / "latest"
+        if not pointer.is_file():
+            return None
+        version = self.home / "versions" / pointer.read_text(encoding="utf-8").strip()
+        if not (version / "store.json").is_file():
+            raise MedqError(f"{pointer} names version {version.name}, which is not in {version.parent}: restore it "
+                            "or delete the pointer to index from scratch")
+        return version
+
+    def _write_files(self, staged: Path) -> None:
         with self._lock:
             bm25 = self._bm25_index() if self._docs else None
             self._ensure_tokens()
-            with atomic_path(target) as staged:
-                staged.mkdir(parents=True)
-                with open(staged / "documents.jsonl", "w", encoding="utf-8") as handle:
-                    handle.writelines(
-                        json.dumps({"id": doc.id, "content": doc.content, "meta": doc.meta, "hash": digest},
-                                   ensure_ascii=False, default=str) + "\n"
-                        for doc, digest in zip(self._docs, self._hashes))
-                with open(staged / "tokens.jsonl", "w", encoding="utf-8") as handle:
-                    handle.writelines(json.dumps({"id": doc.id, "hash": digest, "tokens": tokens}, ensure_ascii=False)
-                                      + "\n" for doc, digest, tokens in zip(self._docs, self._hashes, self._tokens))
-                if self._vectors is not None:
-                    np.save(staged / "embeddings.npy", self._vectors)
-                if bm25 is not None:
-                    bm25.save(str(staged / "bm25"), show_progress=False)
-                if self.vector_index == "hnsw" and self._vectors is not None and len(self._docs):
-                    import faiss
+            staged.mkdir(parents=True)
+            with open(staged / "documents.jsonl", "w", encoding="utf-8") as handle:
+                handle.writelines(
+                    json.dumps({"id": doc.id, "content": doc.content, "meta": doc.meta, "hash": digest},
+                               ensure_ascii=False, default=str) + "\n"
+                    for doc, digest in zip(self._docs, self._hashes))
+            with open(staged / "tokens.jsonl", "w", encoding="utf-8") as handle:
+                handle.writelines(json.dumps({"id": doc.id, "hash": digest, "tokens": tokens}, ensure_ascii=False)
+                                  + "\n" for doc, digest, tokens in zip(self._docs, self._hashes, self._tokens))
+            if self._vectors is not None:
+                np.save(staged / "embeddings.npy", self._vectors)
+                if not self._embedded.all():
+                    np.save(staged / "embedded.npy", self._embedded)
+            if bm25 is not None:
+                bm25.save(str(staged / "bm25"), show_progress=False)
+            if self.vector_index == "hnsw" and self._vectors is not None and len(self._docs):
+                import faiss
 
-                    faiss.write_index(self._ann_index(), str(staged / "vectors.hnsw"))
-                (staged / "store.json").write_text(json.dumps({
-                    "format": FORMAT_VERSION, "documents": len(self._docs), "embedding_dim": self.embedding_dim,
-                    "embedder": self.embedder_fingerprint, "tokenizer": self.tokenizer.settings(),
-                    "bm25": {"k1": self.k1, "b": self.b, "method": self.bm25_method},
-                    "hnsw": asdict(self.hnsw) if self.vector_index == "hnsw" else None,
-                    "fingerprint": self.fingerprint()}, indent=2), encoding="utf-8")
-        self.path = target
-        return target
+                faiss.write_index(self._ann_index(), str(staged / "vectors.hnsw"))
+            (staged / "store.json").write_text(json.dumps({
+                "format": FORMAT_VERSION, "documents": len(self._docs), "embedding_dim": self.embedding_dim,
+                "embedder": self.embedder_fingerprint, "tokenizer": self.tokenizer.settings(),
+                "bm25": {"k1": self.k1, "b": self.b, "method": self.bm25_method},
+                "hnsw": asdict(self.hnsw) if self.vector_index == "hnsw" else None,
+                "fingerprint": self.fingerprint()}, indent=2), encoding="utf-8")
 
     # -- internals ---------------------------------------------------------------------------------------
 
@@ -297,17 +416,17 @@ class EmbeddedDocumentStore:
             reuse_bm25 = False
         else:
             reuse_bm25 = True
-        with open(self.path / "documents.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                row = json.loads(line)
-                self._position[row["id"]] = len(self._docs)
-                self._docs.append(Document(id=row["id"], content=row["content"], meta=row["meta"]))
-                self._hashes.append(row["hash"])
-                self._tokens.append(None)
+        for _, row in read_jsonl(self.path / "documents.jsonl", what="stored documents"):
+            self._position[row["id"]] = len(self._docs)
+            self._docs.append(Document(id=row["id"], content=row["content"], meta=row["meta"]))
+            self._hashes.append(row["hash"])
+            self._tokens.append(None)
         if (self.path / "embeddings.npy").is_file():
             self._vectors = np.load(self.path / "embeddings.npy")
             self._vector_buffer = self._vectors
             self.embedding_dim = int(self._vectors.shape[1])
+            embedded = self.path / "embedded.npy"  # absent: every document has a vector
+            self._embedded = np.load(embedded) if embedded.is_file() else np.ones(len(self._docs), dtype=bool)
         self.embedder_fingerprint = info.get("embedder")
         hnsw_file = self.path / "vectors.hnsw"
         if reuse_bm25 and (self.path / "tokens.jsonl").is_file():
@@ -323,15 +442,18 @@ class EmbeddedDocumentStore:
             self._bm25 = bm25s.BM25.load(str(self.path / "bm25"), show_progress=False, verbosity=0)
             self._bm25_stale = False
 
-    def _grow_vectors(self, pending: dict[int, np.ndarray]) -> None:
-        if not pending:
-            return
-        dims = {v.shape for v in pending.values()}
-        if len(dims) != 1 or len(next(iter(dims))) != 1:
-            raise MedqError(f"embeddings of different shapes in one write: {sorted(dims)}")
-        dim = next(iter(dims))[0]
+    def _grow_vectors(self, pending: dict[int, np.ndarray | None]) -> None:
+        """Set the rows of written documents (None: no vector) and keep the matrix one row per document."""
         n = len(self._docs)
-        current = self._vectors if self._vectors is not None else np.zeros((0, dim), dtype=np.float32)
+        if self._vectors is None:
+            dims = {v.shape[0] for v in pending.values() if v is not None}
+            if not dims:
+                return  # no vector anywhere yet: nothing to keep
+            self._vectors = np.zeros((0, dims.pop()), dtype=np.float32)
+            self._vector_buffer = self._vectors
+            self._embedded = np.zeros(0, dtype=bool)
+        dim = self._vectors.shape[1]
+        current = self._vectors
         buffer = self._vector_buffer if self._vector_buffer is not None else current
         if buffer.shape[0] < n:  # grow geometrically: batches of upserts copy the matrix O(log n) times
             grown = np.zeros((max(n, 2 * buffer.shape[0]), dim), dtype=np.float32)
@@ -339,31 +461,27 @@ class EmbeddedDocumentStore:
             buffer = grown
         self._vector_buffer = buffer
         self._vectors = buffer[:n]
+        embedded = np.zeros(n, dtype=bool)
+        embedded[: len(self._embedded)] = self._embedded
+        self._embedded = embedded
         self.embedding_dim = dim
-        rows = np.fromiter(pending.keys(), dtype=np.int64, count=len(pending))
-        self._vectors[rows] = np.stack(list(pending.values()))
+        for row, vector in pending.items():
+            if vector is None:
+                self._vectors[row] = 0.0
+                self._embedded[row] = False
+            else:
+                self._vectors[row] = vector
+                self._embedded[row] = True
 
     def _check_embeddings(self, documents: list[Document]) -> None:
-        """Refuse a write that would leave some documents with a vector and others without."""
-        with_vector = [d.embedding is not None for d in documents]
-        if any(with_vector) and not all(with_vector):
-            missing = documents[with_vector.index(False)].id
-            raise MedqError(f"document {missing} has no embedding while others in the same write have one")
-        if not documents:
-            return
-        if self._vectors is not None and not all(with_vector):
-            raise MedqError(f"document {documents[0].id} has no embedding but the store holds embeddings: "
-                            "index every document with the same embedder")
-        if all(with_vector):
-            dim = len(documents[0].embedding)
-            if self.embedding_dim is not None and dim != self.embedding_dim:
-                raise MedqError(f"embedding dimension {dim} differs from the store's {self.embedding_dim}: "
-                                "re-index with one embedder (a different embedder needs a new store path)")
-            if self._vectors is None and self._docs:
-                incoming = {d.id for d in documents}
-                if any(d.id not in incoming for d in self._docs):
-                    raise MedqError("the store holds documents without embeddings: re-index them all with the "
-                                    "embedder")
+        """Refuse a write that would give the store embeddings of two dimensions (before changing anything)."""
+        dims = {len(d.embedding) for d in documents if d.embedding is not None}
+        if self.embedding_dim is not None:
+            dims.add(self.embedding_dim)
+        if len(dims) > 1:
+            raise MedqError(f"embeddings of dimensions {sorted(dims)} in one store (it holds "
+                            f"{self.embedding_dim or 'none yet'}): re-index with one embedder (a different embedder "
+                            "needs a new store path)")
 
     def _bm25_index(self):
         with self._lock:
@@ -379,12 +497,10 @@ class EmbeddedDocumentStore:
     def _ensure_tokens(self) -> None:
         """Tokens of every document: from the saved tokens.jsonl where the content is unchanged, else jieba."""
         if self._token_file is not None and any(t is None for t in self._tokens):
-            with open(self._token_file, encoding="utf-8") as handle:
-                for line in handle:
-                    row = json.loads(line)
-                    index = self._position.get(row["id"])
-                    if index is not None and self._tokens[index] is None and self._hashes[index] == row["hash"]:
-                        self._tokens[index] = row["tokens"]
+            for _, row in read_jsonl(self._token_file, what="stored BM25 tokens"):
+                index = self._position.get(row["id"])
+                if index is not None and self._tokens[index] is None and self._hashes[index] == row["hash"]:
+                    self._tokens[index] = row["tokens"]
             self._token_file = None
         for i, doc in enumerate(self._docs):
             if self._tokens[i] is None:
@@ -430,11 +546,13 @@ class EmbeddedDocumentStore:
 
     def clear(self) -> None:
         with self._lock:
-            path = self.path
-            self.__init__(path=None, tokenizer=self.tokenizer, k1=self.k1, b=self.b,
-                          bm25_method=self.bm25_method, vector_index=self.vector_index, hnsw=self.hnsw, load=False)
-            self.path = path
+            home, path = self.home, self.path
+            self.__init__(path=None, tokenizer=self.tokenizer, k1=self.k1, b=self.b, bm25_method=self.bm25_method,
+                          vector_index=self.vector_index, hnsw=self.hnsw, versioned=self.versioned, load=False)
+            self.home, self.path = home, path
 
     def remove_files(self) -> None:
-        if self.path is not None and self.path.exists():
-            shutil.rmtree(self.path)
+        """Delete the store's folder: the home with all its versions when versioned."""
+        folder = self.home if self.versioned else self.path
+        if folder is not None and folder.exists():
+            shutil.rmtree(folder)

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from medq.errors import InputDataError
+from medq.jsonl import read_jsonl
 
 ROLES = {"system", "user", "assistant"}
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputDataError(f"{path}: file not found.")
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((number, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise InputDataError(f"{path}: line {number}: invalid JSON ({exc.msg}).") from None
+    rows = list(read_jsonl(path))
     if not rows:
         raise InputDataError(f"{path}: no records.")
     return rows

@@ -7,7 +7,6 @@ Qwen3-8B/32B, only small.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -37,11 +36,11 @@ class TinyQwen3:
 
 
 def conversation_texts(jsonl: Path) -> Iterator[str]:
-    with open(jsonl, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                for message in json.loads(line).get("messages", []):
-                    yield message.get("content", "")
+    from medq.jsonl import read_jsonl
+
+    for _, record in read_jsonl(jsonl, what="ChatML records"):
+        for message in record.get("messages", []):
+            yield message.get("content", "")
 
 
 def train_tokenizer(texts: Iterator[str], vocab_size: int, template: ChatTemplate) -> Any:

@@ -2,8 +2,8 @@
 
 OpenSearch runs for real: the session fixture starts a single node with `scripts/opensearch.sh start` (which
 fetches it from Maven Central the first time) unless one already answers at MEDQ_OPENSEARCH_URL, and stops it at
-the end if it started it. Where it cannot be started, the OpenSearch cases are skipped with the script's own
-last lines as the reason.
+the end if it started it. Where it cannot be started, the OpenSearch cases fail in CI and, elsewhere, are skipped
+with the script's own last lines as the reason, repeated as a warning in pytest's summary.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import subprocess
 import urllib.request
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,8 @@ def opensearch_url():
         reason = f"scripts/opensearch.sh start failed (exit {started.returncode}): {tail}"
         if os.environ.get("CI"):  # CI must exercise the real node: a start failure is a failure, not a skip
             pytest.fail(reason)
+        # Outside CI a machine without Java/Maven may skip, but never quietly: the reason is a warning in the summary.
+        warnings.warn(f"OpenSearch tests skipped: {reason}", pytest.PytestWarning, stacklevel=1)
         pytest.skip(reason)
     try:
         yield OPENSEARCH_URL

@@ -121,13 +121,36 @@ def test_reindexing_upserts_only_changed_documents_and_deletes_removed_ones(tmp_
     assert metrics["documents"] == len(CORPUS) - 1
 
 
-def test_store_changed_behind_the_index_stage_is_refused(tmp_path):
+def test_a_sweep_over_one_store_never_clobbers_an_earlier_job(tmp_path):
+    """Two jobs index different corpora into the same store home (a sweep); rerunning the first still searches its
+    own corpus, and the second job's index was an incremental upsert from the first one's version."""
     config = make_config(tmp_path, write_rows(tmp_path / "rows.json"))
+    first = run(tmp_path, config)
+    other = tmp_path / "other"
+    other.mkdir()
+    second = run(other, make_config(other, write_rows(other / "rows.json", drop=("d-ct",)),
+                                    store={"_target_": "medq.rag.EmbeddedDocumentStore", "path": str(tmp_path / "store")}))
+    first_index = json.loads(Path(first["index"].artifacts["index"]).read_text(encoding="utf-8"))
+    second_index = json.loads(Path(second["index"].artifacts["index"]).read_text(encoding="utf-8"))
+    assert first_index["store"]["path"] != second_index["store"]["path"]
+    assert {Path(i["store"]["path"]).parent for i in (first_index, second_index)} == {tmp_path / "store" / "versions"}
+    assert (second_index["written"], second_index["deleted"]) == (0, 1), "copy-on-write from the first version"
+    rerun = run(tmp_path, {**config, "retrieval_eval": {**config["retrieval_eval"], "candidates": 20}})
+    assert not rerun["retrieval_eval"].cached and rerun["index"].cached
+    assert rerun["retrieval_eval"].metrics["bm25.recall_at_10"] == first["retrieval_eval"].metrics["bm25.recall_at_10"]
+    # the first version is untouched: same documents, the deleted one still there
+    from medq.rag.eval_stage import open_index
+    store, _, _ = open_index(Path(first["index"].artifacts["index"]))
+    assert store.count_documents() == len(CORPUS)
+
+
+def test_an_unversioned_store_changed_behind_the_index_stage_is_refused(tmp_path):
+    store = {"_target_": "medq.rag.EmbeddedDocumentStore", "path": str(tmp_path / "store"), "versioned": False}
+    config = make_config(tmp_path, write_rows(tmp_path / "rows.json"), store=store)
     run(tmp_path, config)
     other = tmp_path / "other"
     other.mkdir()
-    run(other, make_config(other, write_rows(other / "rows.json", drop=("d-ct",)),
-                           store={"_target_": "medq.rag.EmbeddedDocumentStore", "path": str(tmp_path / "store")}))
+    run(other, make_config(other, write_rows(other / "rows.json", drop=("d-ct",)), store=store))
     with pytest.raises(MedqError, match="changed since the index stage ran"):
         run(tmp_path, {**config, "force": False, "stages": ["prepare", "index", "retrieval_eval"],
                        "retrieval_eval": {**config["retrieval_eval"], "candidates": 20}})

@@ -47,6 +47,18 @@ def test_failing_parity_fails_the_stage(tmp_path, base, dpo_output):
     assert json.loads((tmp_path / "out" / "parity.json").read_text())["passed"] is False
 
 
+def test_a_merge_that_drops_the_adapter_is_caught(tmp_path, base, dpo_output, monkeypatch):
+    # A real merge bug, not a tolerance trick: PEFT's `unload` (remove the LoRA layers WITHOUT merging them) in place
+    # of `merge_and_unload`. The saved model is then the bare base; the default tolerance must catch it.
+    from peft.tuners.lora import LoraModel
+
+    monkeypatch.setattr(LoraModel, "merge_and_unload", lambda self, *args, **kwargs: self.unload())
+    with pytest.raises(MedqError, match=r"merge parity check failed"):
+        MergeStage(registry={"enabled": False}).run(context("merge", tmp_path / "out", merge_inputs(base, dpo_output)))
+    report = json.loads((tmp_path / "out" / "parity.json").read_text())
+    assert report["passed"] is False and report["max_abs_logit_diff"] > report["logits_atol"] == 1e-3
+
+
 def test_quantized_base_is_refused(tmp_path, base, dpo_output):
     import shutil
 

@@ -82,7 +82,11 @@ def test_deepspeed_configs_are_valid_for_deepspeed(name, tmp_path):
     ds = DeepSpeedConfig(filled.config)
     assert ds.zero_optimization_stage == int(name[4])
     assert ds.train_micro_batch_size_per_gpu == 2 and ds.gradient_accumulation_steps == 4
-    assert ds.zero_config.offload_optimizer is not None if name.endswith("offload") else True
+    offload = ds.zero_config.offload_optimizer
+    if name.endswith("offload"):
+        assert offload is not None and offload.device == "cpu", "zero3_offload must put optimizer state in CPU memory"
+    else:
+        assert offload is None or offload.device == "none", f"{name} must keep optimizer state on the GPU"
 
 
 def test_pretrained_source_points_at_a_local_folder_and_pins_the_template(tmp_path, base):
