@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import tempfile
+import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -44,18 +46,72 @@ def sha256_json(value: Any) -> str:
 
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling path; it replaces `target` only if the block succeeds."""
+    """Yield a temporary sibling path; it replaces `target` only if the block succeeds.
+
+    A file replaces the old one with one rename(2). A directory is published with `publish_directory` (versioned
+    folder + symlink swap), so readers see the old or the new folder and never a missing one.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     staged = tmp / target.name
     try:
         yield staged
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(staged, target)
+        if staged.is_dir() and not staged.is_symlink():
+            publish_directory(staged, target)
+        else:
+            os.replace(staged, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Publishing a folder atomically. POSIX cannot rename a directory over a non-empty one, and "delete old, rename
+# new" leaves a moment with no folder at all. So a published folder is a symlink to an immutable version folder:
+#   <target>                 -> <versions dir>/<version>       (relative link, so the tree can be moved)
+# Replacing it writes a new version, makes a new link beside <target> and renames the link over <target>; rename(2)
+# of a symlink over a symlink is atomic, so a reader resolves either the old or the new version. The version just
+# replaced stays (a reader may have resolved the link a moment before the swap and still be walking it); versions
+# older than that are deleted unless pinned (e.g. registered in a model registry that points at their path).
+_PIN_SUFFIX = ".pinned"
+
+
+def default_versions_dir(target: Path) -> Path:
+    return Path(target).parent / f".{Path(target).name}.versions"
+
+
+def publish_directory(staged: Path, target: Path, versions_dir: Path | None = None) -> Path:
+    """Move the folder `staged` into a new version and point `target` at it atomically; returns the version path."""
+    staged, target = Path(staged), Path(target)
+    versions_dir = Path(versions_dir) if versions_dir is not None else default_versions_dir(target)
+    versions_dir.mkdir(parents=True, exist_ok=True)
+    version = versions_dir / f"{target.name}.{time.strftime('%Y%m%dT%H%M%S')}.{uuid.uuid4().hex[:8]}"
+    os.replace(staged, version)
+    previous = target.resolve() if target.is_symlink() else None
+    if target.is_dir() and not target.is_symlink():
+        # a folder published before versioning: adopt it as a version first (the one non-atomic step, once)
+        legacy = versions_dir / f"{target.name}.legacy.{uuid.uuid4().hex[:8]}"
+        os.replace(target, legacy)
+        previous = legacy
+    link = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.link"
+    os.symlink(os.path.relpath(version, target.parent), link, target_is_directory=True)
+    os.replace(link, target)
+    keep = {version, previous}
+    for old in versions_dir.glob(f"{target.name}.*"):
+        if old.is_dir() and old not in keep and not is_pinned(old):
+            shutil.rmtree(old, ignore_errors=True)
+    return version
+
+
+def pin_version(path: Path, reason: str) -> Path:
+    """Keep the version folder behind `path` when it is replaced later (something outside refers to its path)."""
+    version = Path(path).resolve()
+    marker = version.parent / f"{version.name}{_PIN_SUFFIX}"
+    marker.write_text(json.dumps({"reason": reason}, ensure_ascii=False) + "\n", encoding="utf-8")
+    return version
+
+
+def is_pinned(version: Path) -> bool:
+    return (version.parent / f"{version.name}{_PIN_SUFFIX}").is_file()
 
 
 def write_json_atomic(target: Path, value: Any) -> Path:

@@ -4,14 +4,15 @@ A stage is any object built by `hydra.utils.instantiate` that has `run(ctx) -> {
 Optionally it declares
   inputs: {local name: "stage.artifact"}   artifacts of earlier stages it reads, and
   external_inputs() -> [Path]               files outside the pipeline it reads (e.g. raw data),
-both of which are hashed, with its resolved config and the source of its package, into its cache key. Outputs live in
-`artifacts_dir/<stage>/<key>/`, published atomically with a manifest, so a rerun skips every stage whose key
-already has a complete manifest: a pipeline that failed at stage k restarts at stage k.
+  after_publish(ctx, output_dir)            a step that needs the published folder (e.g. a model registry entry),
+both of which are hashed, with its resolved config and the source of the modules it imports (medq/code_hash.py),
+into its cache key. Outputs live in `artifacts_dir/<stage>/<key>/`, a symlink swapped atomically to a version folder
+under `artifacts_dir/.versions/<stage>/` (medq/artifacts.py), with a manifest, so a rerun skips every stage whose
+key already has a complete manifest: a pipeline that failed at stage k restarts at stage k.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -28,7 +29,8 @@ import hydra.utils
 from hydra.errors import InstantiationException
 
 import medq
-from medq.artifacts import sha256_json, sha256_path, write_json_atomic
+from medq.artifacts import is_pinned, publish_directory, sha256_json, sha256_path, write_json_atomic
+from medq.code_hash import stage_code_hashes
 from medq.errors import MedqError
 from medq.tracking import MlflowTracker, StageTracker
 
@@ -72,22 +74,6 @@ def build_stage(config: Mapping[str, Any], name: str) -> Any:
         if isinstance(cause, MedqError):  # a bad input file or value: the user needs its own message
             raise cause from None
         raise
-
-
-@functools.lru_cache(maxsize=None)
-def _source_hash(directory: Path) -> str:
-    return sha256_json({p.relative_to(directory).as_posix(): sha256_path(p) for p in sorted(directory.rglob("*.py"))})
-
-
-def stage_code_hash(stage: Any) -> str:
-    """Hash of the Python files of the package that defines the stage, so editing its code invalidates its cache."""
-    module_file = getattr(sys.modules.get(type(stage).__module__), "__file__", None)
-    if module_file is None:
-        return "unknown"
-    directory = Path(module_file).resolve().parent
-    if directory == Path(medq.__file__).resolve().parent:
-        return sha256_path(Path(module_file))
-    return _source_hash(directory)
 
 
 def stage_cache_key(stage_config: Mapping[str, Any], seed: int, input_hashes: Mapping[str, str],
@@ -160,7 +146,8 @@ class Pipeline:
         external = [Path(p) for p in (stage.external_inputs() if hasattr(stage, "external_inputs") else [])]
         input_hashes = {k: sha256_path(p) for k, p in inputs.items()}
         external_hashes = {str(p): sha256_path(p) for p in external}
-        key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, stage_code_hash(stage))
+        code_hashes = stage_code_hashes(stage, stage_config)
+        key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, sha256_json(code_hashes))
         output_dir = self.artifacts_dir / name / key[:16]
         manifest = None if self.force else read_manifest(output_dir)
         tags = {"stage": name, "cache_key": key, **{k: v for k, v in self.tags.items() if k != "mlflow.runName"}}
@@ -187,20 +174,35 @@ class Pipeline:
                 manifest = {
                     "status": "complete", "stage": name, "cache_key": key, "medq_version": medq.__version__,
                     "inputs": {k: {"path": str(inputs[k]), "sha256": h} for k, h in input_hashes.items()},
-                    "external_inputs": external_hashes,
+                    "external_inputs": external_hashes, "code": code_hashes,
                     "artifacts": {a: {"path": rel, "sha256": sha256_path(staging / rel)} for a, rel in artifacts.items()},
                     "metrics": metrics, "mlflow_run_id": tracker.run_id,
                     "seconds": round(time.time() - started, 3), "completed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 }
                 write_json_atomic(staging / MANIFEST, manifest)
-                if output_dir.exists():
-                    shutil.rmtree(output_dir)
-                os.replace(staging, output_dir)
+                # atomic: output_dir is a symlink swapped to a new version folder (medq/artifacts.py)
+                version = publish_directory(staging, output_dir, self.artifacts_dir / ".versions" / name)
                 shutil.rmtree(scratch, ignore_errors=True)
                 tracker.log_artifact(output_dir / MANIFEST)
+                self._after_publish(stage, StageContext(name, output_dir, inputs, tracker, self.seed), version)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), False, manifest["metrics"])
+
+    @staticmethod
+    def _after_publish(stage: Any, ctx: StageContext, version: Path) -> None:
+        """The stage's optional post-publish step, given the published folder (e.g. to register it in a model
+        registry). If it fails the stage is unpublished, so the next run does the whole stage again."""
+        if not hasattr(stage, "after_publish"):
+            return
+        try:
+            stage.after_publish(ctx, ctx.output_dir)
+        except BaseException:
+            if ctx.output_dir.is_symlink() and ctx.output_dir.resolve() == version.resolve():
+                ctx.output_dir.unlink()
+                if not is_pinned(version):
+                    shutil.rmtree(version, ignore_errors=True)
+            raise
 
     def _run_in_subprocess(self, name: str, stage: Any, ctx: StageContext) -> tuple[dict[str, str], dict[str, float]]:
         """Run the stage in fresh processes from the frozen config: one (`launcher: subprocess`) or
