@@ -154,6 +154,11 @@ def main() -> None:
     Plugins.instance().register(MedqOptunaSweeper)  # hydra/sweeper=medq_optuna, also under editable installs
 
     register_recipes()
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):  # stages, their artifacts and recipes (medq/help.py)
+        from medq.help import render_help
+
+        print(render_help())
+        return
     if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for a in sys.argv[1:]):
         try:
             check_overrides(sys.argv[1:])

@@ -4,6 +4,7 @@ A stage is any object built by `hydra.utils.instantiate` that has `run(ctx) -> {
 Optionally it declares
   inputs: {local name: "stage.artifact"}   artifacts of earlier stages it reads, and
   external_inputs() -> [Path]               files outside the pipeline it reads (e.g. raw data),
+  outputs: (artifact names)                 what run() may return (listed by `medq --help`, checked here),
   after_publish(ctx, output_dir)            a step that needs the published folder (e.g. a model registry entry),
 both of which are hashed, with its resolved config and the source of the modules it imports (medq/code_hash.py),
 into its cache key. Outputs live in `artifacts_dir/<stage>/<key>/`, a symlink swapped atomically to a version folder
@@ -171,6 +172,10 @@ class Pipeline:
                     artifacts, metrics = self._run_in_subprocess(name, stage, ctx)
                 else:
                     artifacts, metrics = dict(stage.run(ctx)), dict(tracker.metrics)
+                undeclared = sorted(set(artifacts) - set(getattr(stage, "outputs", None) or artifacts))
+                if undeclared:  # `outputs` is what `medq --help` shows: it must not drift from what run() returns
+                    raise MedqError(f"stage '{name}' returned artifact(s) {', '.join(undeclared)} that "
+                                    f"{type(stage).__name__}.outputs does not declare.")
                 manifest = {
                     "status": "complete", "stage": name, "cache_key": key, "medq_version": medq.__version__,
                     "inputs": {k: {"path": str(inputs[k]), "sha256": h} for k, h in input_hashes.items()},

@@ -41,6 +41,8 @@ LossType = Literal["sigmoid", "hinge", "ipo", "robust", "bco_pair", "sppo_hard",
 
 
 class DPOStage:
+    outputs = ("adapter", "sft_merged")
+
     def __init__(self, inputs: dict[str, str] | None = None, beta: float = 0.1, loss_type: LossType = "sigmoid",
                  precompute_ref_log_probs: bool = False, training: Training | None = None,
                  peft: Adapter | None = None, distributed: Distributed | None = None, device: Device = "auto",

@@ -45,6 +45,8 @@ class Registry:
 
 
 class MergeStage:
+    outputs = ("model", "parity")
+
     def __init__(self, inputs: dict[str, str] | None = None, dtype: Literal["fp32", "bf16", "fp16"] = "fp32",
                  max_shard_size: str = "2GB", parity: Parity | None = None, registry: Registry | None = None,
                  system_prompt: str | None = None, device: Literal["auto", "cpu", "cuda"] = "auto"):

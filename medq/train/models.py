@@ -102,6 +102,8 @@ def is_quantized(config: Any) -> bool:
 class BaseModelStage:
     """Resolves the base model and pins the chat template for the pipeline."""
 
+    outputs = ("model", "chat_template")
+
     def __init__(self, source: Literal["tiny", "pretrained"], template: Literal["qwen3"] = "qwen3",
                  enable_thinking: bool = False, name_or_path: str | None = None,
                  tiny: TinyQwen3 | None = None, inputs: dict[str, str] | None = None):

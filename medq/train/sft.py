@@ -39,6 +39,8 @@ def check_launch(stage: str, distributed: Distributed, launcher: str) -> str | N
 
 
 class SFTStage:
+    outputs = ("adapter",)
+
     def __init__(self, inputs: dict[str, str] | None = None, training: Training | None = None,
                  peft: Adapter | None = None, distributed: Distributed | None = None, device: Device = "auto",
                  packing: bool = False, padding_free: bool = False, max_train_samples: int | None = None,
