@@ -126,3 +126,16 @@ def test_failed_after_publish_unpublishes_so_the_next_run_redoes_the_stage(tmp_p
     run(tmp_path, config, tracking=False)
     assert calls(tmp_path) == ["first", "first", "second"]
     assert registry.read_text().strip()
+
+
+def test_a_folder_published_before_versioning_is_adopted_then_replaced(tmp_path):
+    target = tmp_path / "stage" / "abc"
+    target.mkdir(parents=True)
+    (target / "old.txt").write_text("old")
+    staged = tmp_path / "new"
+    staged.mkdir()
+    (staged / "new.txt").write_text("new")
+    version = publish_directory(staged, target, tmp_path / ".versions")
+    assert target.is_symlink() and target.resolve() == version and (target / "new.txt").read_text() == "new"
+    [legacy] = [p for p in (tmp_path / ".versions").iterdir() if p != version]
+    assert (legacy / "old.txt").read_text() == "old", "the old folder is kept as the just-replaced version"

@@ -25,7 +25,7 @@ from medq.train.models import ADAPTER_FILE, load_model, load_tokenizer, load_wit
 from medq.train.trl_args import resolve_device, torch_dtype
 
 log = logging.getLogger(__name__)
-DEFAULT_INPUTS = {"model": "dpo.sft_merged", "adapter": "dpo.adapter", "template": "base_model.chat_template"}
+DEFAULT_INPUTS = {"model": "base_model.model", "adapter": "dpo.adapter", "template": "base_model.chat_template"}
 GOLDEN_PROMPTS = ["我最近总是头痛，晚上睡不好，需要做什么检查？", "孩子发烧38.5度，应该怎么处理？",
                   "高血压患者平时饮食要注意什么？"]
 

@@ -55,7 +55,7 @@ def test_evaluate_stage_scores_rouge_and_picks_the_most_likely_option(tmp_path, 
     csv.write_text(CMMLU_CSV, encoding="utf-8")
     stage = EvaluateStage(rouge={"max_examples": 4, "max_new_tokens": 24}, cmmlu={"files": [str(csv)]}, device="cpu")
     assert stage.external_inputs() == [csv]
-    model_dir = dpo_output["sft_merged"]
+    model_dir = base["model"]
     stage.run(context("evaluate", tmp_path / "out", {"model": model_dir, "template": base["chat_template"],
                                                       "test": prepared["test"]}))
     scores = json.loads((tmp_path / "out" / "scores.json").read_text())
