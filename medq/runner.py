@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,6 +84,27 @@ def stage_cache_key(stage_config: Mapping[str, Any], seed: int, input_hashes: Ma
                         "external": external_hashes, "code": code_hash, "medq": medq.__version__})
 
 
+def node_rank() -> int:
+    """This machine's rank in a multi-node run (0: the node that runs the pipeline and logs)."""
+    for var in ("MEDQ_NODE_RANK", "SLURM_NODEID"):
+        if os.environ.get(var, "").strip():
+            return int(os.environ[var])
+    return 0
+
+
+def default_rdzv_endpoint() -> str:
+    """host:port of node 0 when the config names none: MASTER_ADDR/PORT, else SLURM's first node, port 29500."""
+    host = os.environ.get("MASTER_ADDR")
+    if not host and os.environ.get("SLURM_JOB_NODELIST"):
+        first = re.split(r",(?![^\[]*\])", os.environ["SLURM_JOB_NODELIST"])[0]   # "gpu[03-05,09],cpu1" -> "gpu[03-05,09]"
+        prefix, _, ranges = first.partition("[")
+        host = prefix + (re.split(r"[-,\]]", ranges)[0] if ranges else "")
+    if not host:
+        raise MedqError("a multi-node stage needs node 0's address: set distributed.rdzv_endpoint=HOST:PORT "
+                        "(or run under SLURM, or set MASTER_ADDR).")
+    return f"{host}:{os.environ.get('MASTER_PORT', '29500')}"
+
+
 def read_manifest(output_dir: Path) -> dict[str, Any] | None:
     path = output_dir / MANIFEST
     if not path.is_file():
@@ -108,6 +130,12 @@ class Pipeline:
         self.artifacts_dir = Path(config["paths"]["artifacts_dir"])
         self.seed = int(config.get("seed", 0))
         self.force = bool(config.get("force", False))
+        self.node_rank = node_rank()
+        if self.node_rank != 0:  # one MLflow run per pipeline: node 0's; the other nodes only lend their ranks
+            self.tracker = MlflowTracker(tracker.tracking_uri, tracker.experiment, enabled=False)
+            if self.force:  # a waiting node cannot tell a stale published folder from the one being redone
+                raise MedqError("force=true is not supported with several nodes: delete the stage's folder under "
+                                f"{self.artifacts_dir} instead (this is node {self.node_rank}).")
 
     def run(self) -> dict[str, StageOutcome]:
         stages = list(self.config.get("stages") or [])
@@ -152,6 +180,8 @@ class Pipeline:
         output_dir = self.artifacts_dir / name / key[:16]
         manifest = None if self.force else read_manifest(output_dir)
         tags = {"stage": name, "cache_key": key, **{k: v for k, v in self.tags.items() if k != "mlflow.runName"}}
+        if manifest is None and self.node_rank != 0:
+            return self._follow_stage(name, stage, output_dir)
         if manifest is not None:
             log.info("stage %s: cached (%s); pass force=true to rerun", name, output_dir)
             with self.tracker.stage_run(name, {**tags, "cached": "true",
@@ -194,6 +224,28 @@ class Pipeline:
             shutil.rmtree(staging, ignore_errors=True)
         return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), False, manifest["metrics"])
 
+    def _follow_stage(self, name: str, stage: Any, output_dir: Path) -> StageOutcome:
+        """On a node other than 0: join the stage's ranks if it spans nodes, and wait until node 0 publishes it."""
+        timeout = float(os.environ.get("MEDQ_FOLLOW_TIMEOUT_S", 7 * 24 * 3600))
+        spans_nodes = getattr(stage, "launcher", None) == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1
+        pointer = output_dir.parent / f".{output_dir.name}.request.json"
+        joined, started = False, time.time()
+        log.info("stage %s: node %d waits for node 0%s", name, self.node_rank, " to start it" if spans_nodes else "")
+        while (manifest := read_manifest(output_dir)) is None:
+            if spans_nodes and not joined and pointer.is_file():
+                request = Path(json.loads(pointer.read_text(encoding="utf-8"))["request"])
+                completed = subprocess.run(_worker_command(stage, request, self.node_rank))
+                if completed.returncode != 0:
+                    raise MedqError(f"stage '{name}' failed in its ranks on node {self.node_rank} "
+                                    f"(exit code {completed.returncode}).")
+                joined = True
+            if time.time() - started > timeout:
+                raise MedqError(f"stage '{name}': node 0 did not publish {output_dir} within {timeout:.0f} s "
+                                f"(MEDQ_FOLLOW_TIMEOUT_S).")
+            time.sleep(1.0)
+        return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), not joined,
+                            manifest.get("metrics", {}))
+
     @staticmethod
     def _after_publish(stage: Any, ctx: StageContext, version: Path) -> None:
         """The stage's optional post-publish step, given the published folder (e.g. to register it in a model
@@ -220,11 +272,16 @@ class Pipeline:
                                        "output_dir": str(ctx.output_dir), "scratch_dir": str(ctx.scratch_dir),
                                        "seed": ctx.seed}), encoding="utf-8")
         env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
-        command = [sys.executable, "-m", "medq.stage_worker", str(request)]
-        if stage.launcher == "torchrun":
-            command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                       f"--nproc_per_node={int(stage.num_processes)}", *command[1:]]
-        completed = subprocess.run(command, env=env)
+        pointer = None
+        if stage.launcher == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1:
+            # the other nodes wait for this pointer (shared filesystem) and join with the same request
+            pointer = _request_pointer(ctx.output_dir)
+            write_json_atomic(pointer, {"request": str(request)})
+        try:
+            completed = subprocess.run(_worker_command(stage, request, self.node_rank), env=env)
+        finally:
+            if pointer is not None:
+                pointer.unlink(missing_ok=True)
         result_path = ctx.output_dir / ".worker_result.json"
         request.unlink(missing_ok=True)
         if completed.returncode != 0 or not result_path.is_file():
@@ -232,6 +289,26 @@ class Pipeline:
         result = json.loads(result_path.read_text(encoding="utf-8"))
         result_path.unlink()
         return result["artifacts"], result["metrics"]
+
+
+def _worker_command(stage: Any, request: Path, rank_of_node: int) -> list[str]:
+    worker = ["-m", "medq.stage_worker", str(request)]
+    if stage.launcher != "torchrun":
+        return [sys.executable, *worker]
+    nnodes = int(getattr(stage, "nnodes", 1))
+    if nnodes == 1:
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                f"--nproc_per_node={int(stage.num_processes)}", *worker]
+    # static rendezvous: global rank = node rank * ranks per node + local rank, so rank 0 is on node 0 (which logs)
+    host, _, port = (getattr(stage, "rdzv_endpoint", None) or default_rdzv_endpoint()).rpartition(":")
+    return [sys.executable, "-m", "torch.distributed.run", f"--nnodes={nnodes}", f"--node_rank={rank_of_node}",
+            f"--nproc_per_node={int(stage.num_processes)}", f"--master_addr={host}", f"--master_port={port}",
+            *worker]
+
+
+def _request_pointer(staging: Path) -> Path:
+    """artifacts/<stage>/.<key>.request.json for the staging folder artifacts/<stage>/.<key>.<id>.tmp."""
+    return staging.parent / f".{staging.name[1:].split('.')[0]}.request.json"
 
 
 def _artifact_paths(output_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Path]:

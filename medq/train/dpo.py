@@ -72,6 +72,14 @@ class DPOStage:
         """Ranks a multi-process launcher should start (the runner's hook for torchrun)."""
         return self.distributed.num_processes
 
+    @property
+    def nnodes(self) -> int:
+        return self.distributed.nnodes
+
+    @property
+    def rdzv_endpoint(self) -> str | None:
+        return self.distributed.rdzv_endpoint
+
     def build_trainer(self, ctx: StageContext) -> tuple[Any, Any, Any, Any, str]:
         """Everything up to a ready `DPOTrainer`: (trainer, checkpoints, template, tokenizer, reference)."""
         from transformers import set_seed
