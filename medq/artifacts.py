@@ -69,17 +69,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
 # new" leaves a moment with no folder at all. So a published folder is a symlink to an immutable version folder:
 #   <target>                 -> <versions dir>/<version>       (relative link, so the tree can be moved)
 # Replacing it writes a new version, makes a new link beside <target> and renames the link over <target>; rename(2)
-# of a symlink over a symlink is atomic, so a reader resolves either the old or the new version. The version just
-# replaced stays (a reader may have resolved the link a moment before the swap and still be walking it); versions
-# older than that are deleted unless pinned (e.g. registered in a model registry that points at their path).
+# of a symlink over a symlink is atomic, so a reader resolves either the old or the new version. A replaced version
+# is deleted only once it is neither current nor the one just replaced, and was replaced more than `grace_s` ago (a
+# reader may have resolved the link a moment before a swap and still be walking that folder); pinned versions (e.g.
+# registered in a model registry that points at their path) are never deleted.
 _PIN_SUFFIX = ".pinned"
+_REPLACED_SUFFIX = ".replaced"   # its mtime: when the version stopped being current
+REPLACED_GRACE_S = 60.0
 
 
 def default_versions_dir(target: Path) -> Path:
     return Path(target).parent / f".{Path(target).name}.versions"
 
 
-def publish_directory(staged: Path, target: Path, versions_dir: Path | None = None) -> Path:
+def publish_directory(staged: Path, target: Path, versions_dir: Path | None = None,
+                      grace_s: float = REPLACED_GRACE_S) -> Path:
     """Move the folder `staged` into a new version and point `target` at it atomically; returns the version path."""
     staged, target = Path(staged), Path(target)
     versions_dir = Path(versions_dir) if versions_dir is not None else default_versions_dir(target)
@@ -95,10 +99,16 @@ def publish_directory(staged: Path, target: Path, versions_dir: Path | None = No
     link = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.link"
     os.symlink(os.path.relpath(version, target.parent), link, target_is_directory=True)
     os.replace(link, target)
-    keep = {version, previous}
+    if previous is not None and previous.is_dir():
+        (previous.parent / f"{previous.name}{_REPLACED_SUFFIX}").touch()
+    now = time.time()
     for old in versions_dir.glob(f"{target.name}.*"):
-        if old.is_dir() and old not in keep and not is_pinned(old):
+        replaced = old.parent / f"{old.name}{_REPLACED_SUFFIX}"
+        if not old.is_dir() or old in (version, previous) or is_pinned(old) or not replaced.is_file():
+            continue
+        if now - replaced.stat().st_mtime >= grace_s:
             shutil.rmtree(old, ignore_errors=True)
+            replaced.unlink(missing_ok=True)
     return version
 
 
