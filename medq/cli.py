@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 import medq
 from medq.config import config_dirs, config_groups, register_recipes, unknown_key_error, validate_pipeline_config
 from medq.errors import MedqError
+from medq.jobs import JobFailure, record_job, recorded_jobs, summary_table
 from medq.runner import Pipeline
 
 log = logging.getLogger("medq")
@@ -61,8 +62,11 @@ def objective_value(objective: str | None, outcomes: dict) -> float | None:
     return metrics[metric]
 
 
-def run_pipeline(cfg: DictConfig) -> float | None:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+def run_pipeline(cfg: DictConfig) -> float | JobFailure | None:
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
+    job, overrides = str(hydra_cfg.job.num) if in_sweep else "-", " ".join(hydra_cfg.overrides.task)
     try:
         container = validate_pipeline_config(cfg)
         frozen = run_dir / "resolved_config.yaml"
@@ -70,15 +74,19 @@ def run_pipeline(cfg: DictConfig) -> float | None:
         tracker = hydra.utils.instantiate(container["tracking"])
         outcomes = Pipeline(container, run_dir, tracker, run_tags(), frozen).run()
         objective = objective_value(container.get("objective"), outcomes)
-    except MedqError as exc:
-        print(f"medq: error: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except Exception as exc:  # anything unforeseen: one line on the console, the traceback in the run log
-        log.debug("".join(traceback.format_exception(exc)))
-        (run_dir / "traceback.txt").write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-        cause = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        print(f"medq: error: {cause} (traceback: {run_dir / 'traceback.txt'})", file=sys.stderr)
-        sys.exit(1)
+    except Exception as exc:
+        if isinstance(exc, MedqError):
+            cause = str(exc)
+        else:  # anything unforeseen: one line on the console, the traceback in the run log
+            log.debug("".join(traceback.format_exception(exc)))
+            (run_dir / "traceback.txt").write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+            cause = f"{type(exc).__name__}: {exc}".splitlines()[0] + f" (traceback: {run_dir / 'traceback.txt'})"
+        print(f"medq: error: {cause}", file=sys.stderr)
+        if not in_sweep:
+            sys.exit(1)
+        # a sweep goes on: Hydra's job runner would not catch SystemExit, and the other jobs must still run
+        record_job(run_dir, job, overrides, "failed", cause)
+        return JobFailure(cause)
     width = max(len(name) for name in outcomes)
     for name, outcome in outcomes.items():
         state = "cached" if outcome.cached else "done"
@@ -86,6 +94,9 @@ def run_pipeline(cfg: DictConfig) -> float | None:
     print(f"run folder: {run_dir}")
     if objective is not None:
         print(f"objective {container['objective']} = {objective:g}")
+    if in_sweep:
+        record_job(run_dir, job, overrides, "cached" if all(o.cached for o in outcomes.values()) else "ok",
+                   str(run_dir))
     return objective
 
 
@@ -143,6 +154,11 @@ def main() -> None:
     Plugins.instance().register(MedqOptunaSweeper)  # hydra/sweeper=medq_optuna, also under editable installs
 
     register_recipes()
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):  # stages, their artifacts and recipes (medq/help.py)
+        from medq.help import render_help
+
+        print(render_help())
+        return
     if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for a in sys.argv[1:]):
         try:
             check_overrides(sys.argv[1:])
@@ -150,3 +166,8 @@ def main() -> None:
             print(f"medq: error: {exc}", file=sys.stderr)
             sys.exit(2)
     _hydra_main()
+    jobs = recorded_jobs()
+    if jobs:  # a sweep ran in this process
+        print(summary_table(jobs))
+        if any(j.status == "failed" for j in jobs):
+            sys.exit(1)

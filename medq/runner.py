@@ -4,17 +4,20 @@ A stage is any object built by `hydra.utils.instantiate` that has `run(ctx) -> {
 Optionally it declares
   inputs: {local name: "stage.artifact"}   artifacts of earlier stages it reads, and
   external_inputs() -> [Path]               files outside the pipeline it reads (e.g. raw data),
-both of which are hashed, with its resolved config and the source of its package, into its cache key. Outputs live in
-`artifacts_dir/<stage>/<key>/`, published atomically with a manifest, so a rerun skips every stage whose key
-already has a complete manifest: a pipeline that failed at stage k restarts at stage k.
+  outputs: (artifact names)                 what run() may return (listed by `medq --help`, checked here),
+  after_publish(ctx, output_dir)            a step that needs the published folder (e.g. a model registry entry),
+both of which are hashed, with its resolved config and the source of the modules it imports (medq/code_hash.py),
+into its cache key. Outputs live in `artifacts_dir/<stage>/<key>/`, a symlink swapped atomically to a version folder
+under `artifacts_dir/.versions/<stage>/` (medq/artifacts.py), with a manifest, so a rerun skips every stage whose
+key already has a complete manifest: a pipeline that failed at stage k restarts at stage k.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +31,8 @@ import hydra.utils
 from hydra.errors import InstantiationException
 
 import medq
-from medq.artifacts import sha256_json, sha256_path, write_json_atomic
+from medq.artifacts import is_pinned, publish_directory, sha256_json, sha256_path, write_json_atomic
+from medq.code_hash import stage_code_hashes
 from medq.errors import MedqError
 from medq.tracking import MlflowTracker, StageTracker
 
@@ -74,26 +78,31 @@ def build_stage(config: Mapping[str, Any], name: str) -> Any:
         raise
 
 
-@functools.lru_cache(maxsize=None)
-def _source_hash(directory: Path) -> str:
-    return sha256_json({p.relative_to(directory).as_posix(): sha256_path(p) for p in sorted(directory.rglob("*.py"))})
-
-
-def stage_code_hash(stage: Any) -> str:
-    """Hash of the Python files of the package that defines the stage, so editing its code invalidates its cache."""
-    module_file = getattr(sys.modules.get(type(stage).__module__), "__file__", None)
-    if module_file is None:
-        return "unknown"
-    directory = Path(module_file).resolve().parent
-    if directory == Path(medq.__file__).resolve().parent:
-        return sha256_path(Path(module_file))
-    return _source_hash(directory)
-
-
 def stage_cache_key(stage_config: Mapping[str, Any], seed: int, input_hashes: Mapping[str, str],
                     external_hashes: Mapping[str, str], code_hash: str) -> str:
     return sha256_json({"config": stage_config, "seed": seed, "inputs": input_hashes,
                         "external": external_hashes, "code": code_hash, "medq": medq.__version__})
+
+
+def node_rank() -> int:
+    """This machine's rank in a multi-node run (0: the node that runs the pipeline and logs)."""
+    for var in ("MEDQ_NODE_RANK", "SLURM_NODEID"):
+        if os.environ.get(var, "").strip():
+            return int(os.environ[var])
+    return 0
+
+
+def default_rdzv_endpoint() -> str:
+    """host:port of node 0 when the config names none: MASTER_ADDR/PORT, else SLURM's first node, port 29500."""
+    host = os.environ.get("MASTER_ADDR")
+    if not host and os.environ.get("SLURM_JOB_NODELIST"):
+        first = re.split(r",(?![^\[]*\])", os.environ["SLURM_JOB_NODELIST"])[0]   # "gpu[03-05,09],cpu1" -> "gpu[03-05,09]"
+        prefix, _, ranges = first.partition("[")
+        host = prefix + (re.split(r"[-,\]]", ranges)[0] if ranges else "")
+    if not host:
+        raise MedqError("a multi-node stage needs node 0's address: set distributed.rdzv_endpoint=HOST:PORT "
+                        "(or run under SLURM, or set MASTER_ADDR).")
+    return f"{host}:{os.environ.get('MASTER_PORT', '29500')}"
 
 
 def read_manifest(output_dir: Path) -> dict[str, Any] | None:
@@ -121,6 +130,12 @@ class Pipeline:
         self.artifacts_dir = Path(config["paths"]["artifacts_dir"])
         self.seed = int(config.get("seed", 0))
         self.force = bool(config.get("force", False))
+        self.node_rank = node_rank()
+        if self.node_rank != 0:  # one MLflow run per pipeline: node 0's; the other nodes only lend their ranks
+            self.tracker = MlflowTracker(tracker.tracking_uri, tracker.experiment, enabled=False)
+            if self.force:  # a waiting node cannot tell a stale published folder from the one being redone
+                raise MedqError("force=true is not supported with several nodes: delete the stage's folder under "
+                                f"{self.artifacts_dir} instead (this is node {self.node_rank}).")
         from medq.serve.services import ModelServices
 
         self.services = ModelServices(config, list(config.get("stages") or []), self.run_dir, self._resolve_inputs)
@@ -170,11 +185,14 @@ class Pipeline:
         external = [Path(p) for p in (stage.external_inputs() if hasattr(stage, "external_inputs") else [])]
         input_hashes = {k: self.services.hash_of(p) or sha256_path(p) for k, p in inputs.items()}
         external_hashes = {str(p): sha256_path(p) for p in external}
-        key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, stage_code_hash(stage))
+        code_hashes = stage_code_hashes(stage, stage_config)
+        key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, sha256_json(code_hashes))
         output_dir = self.artifacts_dir / name / key[:16]
         # a stage that runs services (cacheable = False, e.g. the assistant demo) runs every time
         manifest = None if self.force or not getattr(stage, "cacheable", True) else read_manifest(output_dir)
         tags = {"stage": name, "cache_key": key, **{k: v for k, v in self.tags.items() if k != "mlflow.runName"}}
+        if manifest is None and self.node_rank != 0:
+            return self._follow_stage(name, stage, output_dir)
         if manifest is not None:
             log.info("stage %s: cached (%s); pass force=true to rerun", name, output_dir)
             with self.tracker.stage_run(name, {**tags, "cached": "true",
@@ -196,23 +214,64 @@ class Pipeline:
                     artifacts, metrics = self._run_in_subprocess(name, stage, ctx)
                 else:
                     artifacts, metrics = dict(stage.run(ctx)), dict(tracker.metrics)
+                undeclared = sorted(set(artifacts) - set(getattr(stage, "outputs", None) or artifacts))
+                if undeclared:  # `outputs` is what `medq --help` shows: it must not drift from what run() returns
+                    raise MedqError(f"stage '{name}' returned artifact(s) {', '.join(undeclared)} that "
+                                    f"{type(stage).__name__}.outputs does not declare.")
                 manifest = {
                     "status": "complete", "stage": name, "cache_key": key, "medq_version": medq.__version__,
                     "inputs": {k: {"path": str(inputs[k]), "sha256": h} for k, h in input_hashes.items()},
-                    "external_inputs": external_hashes,
+                    "external_inputs": external_hashes, "code": code_hashes,
                     "artifacts": {a: {"path": rel, "sha256": sha256_path(staging / rel)} for a, rel in artifacts.items()},
                     "metrics": metrics, "mlflow_run_id": tracker.run_id,
                     "seconds": round(time.time() - started, 3), "completed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 }
                 write_json_atomic(staging / MANIFEST, manifest)
-                if output_dir.exists():
-                    shutil.rmtree(output_dir)
-                os.replace(staging, output_dir)
+                # atomic: output_dir is a symlink swapped to a new version folder (medq/artifacts.py)
+                version = publish_directory(staging, output_dir, self.artifacts_dir / ".versions" / name)
                 shutil.rmtree(scratch, ignore_errors=True)
                 tracker.log_artifact(output_dir / MANIFEST)
+                self._after_publish(stage, StageContext(name, output_dir, inputs, tracker, self.seed), version)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), False, manifest["metrics"])
+
+    def _follow_stage(self, name: str, stage: Any, output_dir: Path) -> StageOutcome:
+        """On a node other than 0: join the stage's ranks if it spans nodes, and wait until node 0 publishes it."""
+        timeout = float(os.environ.get("MEDQ_FOLLOW_TIMEOUT_S", 7 * 24 * 3600))
+        spans_nodes = getattr(stage, "launcher", None) == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1
+        pointer = output_dir.parent / f".{output_dir.name}.request.json"
+        joined, started = False, time.time()
+        log.info("stage %s: node %d waits for node 0%s", name, self.node_rank, " to start it" if spans_nodes else "")
+        while (manifest := read_manifest(output_dir)) is None:
+            if spans_nodes and not joined and pointer.is_file():
+                request = Path(json.loads(pointer.read_text(encoding="utf-8"))["request"])
+                completed = subprocess.run(_worker_command(stage, request, self.node_rank))
+                if completed.returncode != 0:
+                    raise MedqError(f"stage '{name}' failed in its ranks on node {self.node_rank} "
+                                    f"(exit code {completed.returncode}).")
+                joined = True
+            if time.time() - started > timeout:
+                raise MedqError(f"stage '{name}': node 0 did not publish {output_dir} within {timeout:.0f} s "
+                                f"(MEDQ_FOLLOW_TIMEOUT_S).")
+            time.sleep(1.0)
+        return StageOutcome(name, output_dir, _artifact_paths(output_dir, manifest), not joined,
+                            manifest.get("metrics", {}))
+
+    @staticmethod
+    def _after_publish(stage: Any, ctx: StageContext, version: Path) -> None:
+        """The stage's optional post-publish step, given the published folder (e.g. to register it in a model
+        registry). If it fails the stage is unpublished, so the next run does the whole stage again."""
+        if not hasattr(stage, "after_publish"):
+            return
+        try:
+            stage.after_publish(ctx, ctx.output_dir)
+        except BaseException:
+            if ctx.output_dir.is_symlink() and ctx.output_dir.resolve() == version.resolve():
+                ctx.output_dir.unlink()
+                if not is_pinned(version):
+                    shutil.rmtree(version, ignore_errors=True)
+            raise
 
     def _run_in_subprocess(self, name: str, stage: Any, ctx: StageContext) -> tuple[dict[str, str], dict[str, float]]:
         """Run the stage in fresh processes from the frozen config: one (`launcher: subprocess`) or
@@ -225,11 +284,16 @@ class Pipeline:
                                        "output_dir": str(ctx.output_dir), "scratch_dir": str(ctx.scratch_dir),
                                        "seed": ctx.seed}), encoding="utf-8")
         env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
-        command = [sys.executable, "-m", "medq.stage_worker", str(request)]
-        if stage.launcher == "torchrun":
-            command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                       f"--nproc_per_node={int(stage.num_processes)}", *command[1:]]
-        completed = subprocess.run(command, env=env)
+        pointer = None
+        if stage.launcher == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1:
+            # the other nodes wait for this pointer (shared filesystem) and join with the same request
+            pointer = _request_pointer(ctx.output_dir)
+            write_json_atomic(pointer, {"request": str(request)})
+        try:
+            completed = subprocess.run(_worker_command(stage, request, self.node_rank), env=env)
+        finally:
+            if pointer is not None:
+                pointer.unlink(missing_ok=True)
         result_path = ctx.output_dir / ".worker_result.json"
         request.unlink(missing_ok=True)
         if completed.returncode != 0 or not result_path.is_file():
@@ -237,6 +301,26 @@ class Pipeline:
         result = json.loads(result_path.read_text(encoding="utf-8"))
         result_path.unlink()
         return result["artifacts"], result["metrics"]
+
+
+def _worker_command(stage: Any, request: Path, rank_of_node: int) -> list[str]:
+    worker = ["-m", "medq.stage_worker", str(request)]
+    if stage.launcher != "torchrun":
+        return [sys.executable, *worker]
+    nnodes = int(getattr(stage, "nnodes", 1))
+    if nnodes == 1:
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                f"--nproc_per_node={int(stage.num_processes)}", *worker]
+    # static rendezvous: global rank = node rank * ranks per node + local rank, so rank 0 is on node 0 (which logs)
+    host, _, port = (getattr(stage, "rdzv_endpoint", None) or default_rdzv_endpoint()).rpartition(":")
+    return [sys.executable, "-m", "torch.distributed.run", f"--nnodes={nnodes}", f"--node_rank={rank_of_node}",
+            f"--nproc_per_node={int(stage.num_processes)}", f"--master_addr={host}", f"--master_port={port}",
+            *worker]
+
+
+def _request_pointer(staging: Path) -> Path:
+    """artifacts/<stage>/.<key>.request.json for the staging folder artifacts/<stage>/.<key>.<id>.tmp."""
+    return staging.parent / f".{staging.name[1:].split('.')[0]}.request.json"
 
 
 def _artifact_paths(output_dir: Path, manifest: Mapping[str, Any]) -> dict[str, Path]:

@@ -35,6 +35,8 @@ def run_request(request_path: Path) -> None:
     ctx = StageContext(request["stage"], output_dir, {k: Path(v) for k, v in request["inputs"].items()},
                        tracker, int(request["seed"]), Path(scratch) if scratch else None)
     artifacts = dict(stage.run(ctx))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    print(f"medq.stage_worker: {request['stage']} rank {rank}/{world} finished", file=sys.stderr, flush=True)
     if rank == 0:
         (output_dir / ".worker_result.json").write_text(
             json.dumps({"artifacts": artifacts, "metrics": tracker.metrics}), encoding="utf-8")

@@ -88,6 +88,20 @@ class StageTracker:
 
 
 @contextmanager
+def _record_failure(client: Any, run_id: str) -> Iterator[None]:
+    """On an error, tag the run with its one-line cause; `mlflow.start_run` then ends it as FAILED."""
+    try:
+        yield
+    except BaseException as exc:
+        cause = str(exc) if isinstance(exc, MedqError) else f"{type(exc).__name__}: {exc}"
+        try:
+            client.set_tag(run_id, "error", (cause.splitlines() or [type(exc).__name__])[0][:5000])
+        except Exception:  # the tracking store itself may be what failed
+            log.debug("could not record the error on MLflow run %s", run_id)
+        raise
+
+
+@contextmanager
 def _active_run(run_id: str) -> Iterator[None]:
     import mlflow
 
@@ -142,7 +156,8 @@ class MlflowTracker:
             tracker.log_params(params)
             log.info("MLflow run %s in experiment '%s' (%s)", run.info.run_id, self.experiment, self.tracking_uri)
             try:
-                yield tracker
+                with _record_failure(self._client, run.info.run_id):
+                    yield tracker
             finally:
                 self._parent_id = None
 
@@ -154,7 +169,8 @@ class MlflowTracker:
         import mlflow
 
         with mlflow.start_run(run_name=stage, nested=True, tags={k: str(v) for k, v in tags.items()}) as run:
-            yield StageTracker(self._client, run.info.run_id)
+            with _record_failure(self._client, run.info.run_id):
+                yield StageTracker(self._client, run.info.run_id)
 
     def stage_env(self, stage_run_id: str | None) -> dict[str, str]:
         """Environment for a stage launched as a subprocess, so it logs into its own nested run."""

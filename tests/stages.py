@@ -54,3 +54,21 @@ class UpperCaseStage:
         (ctx.output_dir / "upper.json").write_text(json.dumps({"upper": text.upper()}))
         ctx.tracker.log_metrics({"chars": len(text)})
         return {"upper": "upper.json"}
+
+
+class RegisteringStage(WriteTextStage):
+    """Has a post-publish step that records the folder it was given (as a model registry would), or fails."""
+
+    def __init__(self, registry_file: str, fail_after_publish: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.registry_file = Path(registry_file)
+        self.fail_after_publish = fail_after_publish
+
+    def after_publish(self, ctx, output_dir):
+        if self.fail_after_publish:
+            raise RuntimeError("registry unreachable")
+        from medq.artifacts import pin_version
+
+        version = pin_version(output_dir, "registered by the test")
+        with open(self.registry_file, "a") as handle:
+            handle.write(f"{version}\n")

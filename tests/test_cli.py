@@ -82,6 +82,19 @@ def test_help_lists_recipes_and_groups(workdir):
     assert "prepare/source: cmedqa2, csv, dialogue_csv, huatuo_jsonl, jsonl, synthetic" in result.stdout
 
 
+def test_help_lists_every_stage_with_what_it_reads_and_writes_and_each_recipes_stages(workdir):
+    result = run_medq(["--help"], cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    merge = text[text.index("  merge "):].splitlines()
+    assert "medq.train.MergeStage" in merge[0]
+    assert "adapter <- dpo.adapter" in merge[1] and merge[2].split("writes: ")[1] == "model, parity"
+    for stage in ("prepare", "base_model", "sft", "dpo", "merge", "evaluate", "index", "retrieval_eval"):
+        assert re.search(rf"^  {stage} +medq\.", text, re.M), f"stage {stage} missing from --help"
+    assert re.search(r"^  demo_rag +prepare -> index -> retrieval_eval$", text, re.M)
+    assert "learning_rate" not in text, "--help is not a dump of the default config"
+
+
 def test_pip_installed_package_finds_its_configs_and_recipes(tmp_path):
     target = tmp_path / "site"
     build = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",

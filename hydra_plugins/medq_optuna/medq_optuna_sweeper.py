@@ -103,9 +103,13 @@ class MedqOptunaSweeper(Sweeper):
             self.job_idx += 1
             try:
                 value = float(result.return_value)
-            except Exception:
+            except Exception as exc:  # a failed job (or no objective): the trial is FAILED, the study goes on
+                trial.set_user_attr("medq_error", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                raise
+                log.warning("trial %d failed: %s", trial.number, exc)
+                continue
             study.tell(trial, value)
-        log.info("best %s = %s with %s", self.direction, study.best_value, study.best_params)
+        completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if completed:
+            log.info("best %s = %s with %s", self.direction, study.best_value, study.best_params)
         return study

@@ -33,6 +33,8 @@ class RougeEval:
 
 
 class EvaluateStage:
+    outputs = ("predictions", "cmmlu", "scores")
+
     def __init__(self, inputs: dict[str, str] | None = None, rouge: RougeEval | None = None,
                  cmmlu: CmmluEval | None = None, device: Literal["auto", "cpu", "cuda"] = "auto",
                  dtype: Literal["fp32", "bf16", "fp16"] = "fp32"):

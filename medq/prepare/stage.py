@@ -105,6 +105,9 @@ class _JsonlWriters:
 
 
 class PrepareStage:
+    outputs = ("train", "validation", "test", "corpus", "preference_pairs", "rejects", "hf_dataset", "data_card",
+               "data_card_md")  # what run() may return (medq --help; checked by the runner)
+
     def __init__(self, source: Any, system_prompt: str, cleaning: CleaningRules | None = None,
                  filters: LengthFilters | None = None, dedup: DedupRules | None = None,
                  contamination: ContaminationRules | None = None, split: SplitRatios | None = None,

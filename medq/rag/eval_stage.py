@@ -80,6 +80,8 @@ def rank_metrics(ranks: list[int | None], cutoffs=CUTOFFS) -> dict[str, float]:
 
 
 class RetrievalEvalStage:
+    outputs = ("metrics", "recall_plot")
+
     def __init__(self, inputs: dict[str, str] | None = None, modes: list[Mode] | None = None,
                  fusion: FusionSettings | None = None, candidates: int = 50, max_queries: int | None = 1000,
                  ranker: Any | None = None, rewriters: list[Any] | None = None,

@@ -48,6 +48,8 @@ def read_corpus(path: Path) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 class IndexStage:
+    outputs = ("index",)
+
     def __init__(self, store: Any, embedder: Any | None = None, inputs: dict[str, str] | None = None,
                  batch_size: int = 256, progress: bool = True):
         self.store = store

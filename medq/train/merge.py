@@ -4,7 +4,8 @@ setup: template, base (refused if quantized), adapter (refused if trained on ano
 run: golden prompts through base+adapter (unmerged) -> logits and greedy outputs; `merge_and_unload`; save;
 reload the saved folder the way a server would and run the same prompts. The check fails the stage when the
 largest logit difference exceeds `parity.logits_atol` or any greedy output differs.
-save: the merged model with the pinned template, `parity.json`, optionally a Model Registry version with lineage.
+save: the merged model with the pinned template and `parity.json`. after_publish (once the runner has published the
+folder): optionally a Model Registry version with lineage, pointing at the published, pinned version folder.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from medq.artifacts import pin_version
 from medq.errors import ConfigError, MedqError
 from medq.config import as_dataclass
 from medq.runner import StageContext
@@ -23,7 +25,7 @@ from medq.train.models import ADAPTER_FILE, load_model, load_tokenizer, load_wit
 from medq.train.trl_args import resolve_device, torch_dtype
 
 log = logging.getLogger(__name__)
-DEFAULT_INPUTS = {"model": "dpo.sft_merged", "adapter": "dpo.adapter", "template": "base_model.chat_template"}
+DEFAULT_INPUTS = {"model": "base_model.model", "adapter": "dpo.adapter", "template": "base_model.chat_template"}
 GOLDEN_PROMPTS = ["我最近总是头痛，晚上睡不好，需要做什么检查？", "孩子发烧38.5度，应该怎么处理？",
                   "高血压患者平时饮食要注意什么？"]
 
@@ -43,6 +45,8 @@ class Registry:
 
 
 class MergeStage:
+    outputs = ("model", "parity")
+
     def __init__(self, inputs: dict[str, str] | None = None, dtype: Literal["fp32", "bf16", "fp16"] = "fp32",
                  max_shard_size: str = "2GB", parity: Parity | None = None, registry: Registry | None = None,
                  system_prompt: str | None = None, device: Literal["auto", "cpu", "cuda"] = "auto"):
@@ -93,11 +97,13 @@ class MergeStage:
                             f"{self.parity.logits_atol:g}), greedy outputs identical for "
                             f"{sum(same_greedy)}/{len(same_greedy)} prompts; see {ctx.output_dir / 'parity.json'}.")
         log.info("merge: parity passed (max |logit diff| %.3g, greedy identical)", max_diff)
-        lineage = self._lineage(ctx)
-        ctx.tracker.set_tags(lineage)
-        if self.registry.enabled and ctx.tracker.run_id:
-            self._register(ctx, out, lineage)
+        ctx.tracker.set_tags(self._lineage(ctx))
         return {"model": "model", "parity": "parity.json"}
+
+    def after_publish(self, ctx: StageContext, output_dir: Path) -> None:
+        """Register the merged model once the runner has published it: the registry gets the real, immutable path."""
+        if self.registry.enabled and ctx.tracker.run_id:
+            self._register(ctx, Path(output_dir) / "model", self._lineage(ctx))
 
     def _prompt_ids(self, template: ChatTemplate, tokenizer: Any, prompt: str) -> list[int]:
         messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else []) + \
@@ -127,7 +133,10 @@ class MergeStage:
             ctx.tracker.log_artifact(out, "merged_model")
             source = f"{run.info.artifact_uri}/merged_model"
         else:
-            source = published_path(ctx.output_dir, "model").resolve().as_uri()
+            # the version folder behind the published link: pinned, so a later force=true rerun of the stage
+            # publishes a new version beside it instead of deleting what the registry points at
+            version = pin_version(out.parent, f"MLflow registry {self.registry.name}, run {ctx.tracker.run_id}")
+            source = (version / out.name).as_uri()
         try:
             client.get_registered_model(self.registry.name)
         except mlflow.exceptions.MlflowException:
@@ -135,14 +144,6 @@ class MergeStage:
         version = client.create_model_version(self.registry.name, source, run_id=ctx.tracker.run_id, tags=lineage)
         ctx.tracker.set_tags({"registered_model": f"{self.registry.name}/{version.version}"})
         log.info("merge: registered %s version %s", self.registry.name, version.version)
-
-
-def published_path(output_dir: Path, relative: str) -> Path:
-    """Where an artifact will live once the runner renames the staging folder `.<key>.<uuid>.tmp` to `<key>`."""
-    name = output_dir.name
-    if name.startswith(".") and name.endswith(".tmp"):
-        return output_dir.parent / name[1:].split(".")[0] / relative
-    return output_dir / relative
 
 
 def probe(model: Any, prompts: list[list[int]], stop_ids: list[int], max_new_tokens: int) -> dict[str, list]:

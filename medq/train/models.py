@@ -102,6 +102,8 @@ def is_quantized(config: Any) -> bool:
 class BaseModelStage:
     """Resolves the base model and pins the chat template for the pipeline."""
 
+    outputs = ("model", "chat_template")
+
     def __init__(self, source: Literal["tiny", "pretrained"], template: Literal["qwen3"] = "qwen3",
                  enable_thinking: bool = False, name_or_path: str | None = None,
                  tiny: TinyQwen3 | None = None, inputs: dict[str, str] | None = None):
@@ -167,7 +169,8 @@ class BaseModelStage:
         return tokenizer, source
 
 
-def load_with_adapter(base_dir: Path, adapter_dir: Path, template: ChatTemplate, dtype: Any) -> Any:
+def load_with_adapter(base_dir: Path, adapter_dir: Path, template: ChatTemplate, dtype: Any,
+                      trainable: bool = False) -> Any:
     """The full-precision base with the adapter attached (not merged); refuses quantized bases and foreign adapters."""
     from peft import PeftModel
     from transformers import AutoConfig
@@ -179,7 +182,7 @@ def load_with_adapter(base_dir: Path, adapter_dir: Path, template: ChatTemplate,
                         f"checkpoint.")
     check_adapter_matches(adapter_dir, config, base_dir, template)
     base = load_model(base_dir, dtype)
-    return PeftModel.from_pretrained(base, str(adapter_dir))
+    return PeftModel.from_pretrained(base, str(adapter_dir), is_trainable=trainable)
 
 
 def save_model(model: Any, tokenizer: Any, template: ChatTemplate, out: Path, max_shard_size: str = "2GB") -> None:

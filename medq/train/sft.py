@@ -30,15 +30,17 @@ Launcher = Literal["inprocess", "subprocess"]
 
 def check_launch(stage: str, distributed: Distributed, launcher: str) -> str | None:
     """How the runner starts the stage: torchrun ranks for num_processes > 1, else one worker or in-process."""
-    if distributed.num_processes > 1:
+    if distributed.num_processes > 1 or distributed.nnodes > 1:
         if launcher == "inprocess":
-            raise ConfigError(f"{stage}.launcher=inprocess cannot run {distributed.num_processes} processes "
-                              f"({stage}.distributed.num_processes); use {stage}.launcher=subprocess")
+            raise ConfigError(f"{stage}.launcher=inprocess cannot run {distributed.num_processes} processes on "
+                              f"{distributed.nnodes} node(s) ({stage}.distributed); use {stage}.launcher=subprocess")
         return "torchrun"
     return "subprocess" if launcher == "subprocess" else None
 
 
 class SFTStage:
+    outputs = ("adapter",)
+
     def __init__(self, inputs: dict[str, str] | None = None, training: Training | None = None,
                  peft: Adapter | None = None, distributed: Distributed | None = None, device: Device = "auto",
                  packing: bool = False, padding_free: bool = False, max_train_samples: int | None = None,
@@ -65,6 +67,14 @@ class SFTStage:
     def num_processes(self) -> int:
         """Ranks a multi-process launcher should start (the runner's hook for torchrun)."""
         return self.distributed.num_processes
+
+    @property
+    def nnodes(self) -> int:
+        return self.distributed.nnodes
+
+    @property
+    def rdzv_endpoint(self) -> str | None:
+        return self.distributed.rdzv_endpoint
 
     def build_trainer(self, ctx: StageContext) -> tuple[Any, CheckpointDir, ChatTemplate, Any]:
         """Everything up to a ready `SFTTrainer`; what can be wrong is checked before a model is loaded."""

@@ -55,8 +55,13 @@ class Distributed:
     """How training processes are laid out (`conf/distributed/*.yaml`)."""
 
     name: str = "single"
-    num_processes: int = 1
+    num_processes: int = 1                    # ranks per node
     deepspeed: dict[str, Any] | None = None   # a DeepSpeed config; "auto" values are filled from `Training`
+    # Several machines (docs/training.md): every node runs the same medq command on a shared filesystem; node 0
+    # runs the pipeline and logs, the others join each multi-node stage. The node's rank is not config (it would
+    # change the cache key per node): MEDQ_NODE_RANK or SLURM_NODEID.
+    nnodes: int = 1
+    rdzv_endpoint: str | None = None          # host:port of node 0; None: SLURM's first node (or MASTER_ADDR), :29500
 
 
 def resolve_device(device: Device) -> str:

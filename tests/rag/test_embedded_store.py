@@ -49,7 +49,9 @@ def test_save_is_atomic_and_replaces_the_previous_version(tmp_path):
     store.delete_documents(["d-dog"])
     store.save()
     assert EmbeddedDocumentStore(str(tmp_path / "s")).count_documents() == len(CORPUS) - 1
-    assert [p.name for p in tmp_path.iterdir()] == ["s"], "no staging folders left behind"
+    # `s` is a link to its current version in `.s.versions` (medq/artifacts.py: atomic folder replacement)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.versions", "s"], "no staging folders left behind"
+    assert (tmp_path / "s").is_symlink()
 
 
 def test_duplicate_policies_and_missing_ids():

@@ -37,4 +37,4 @@ def dpo_output(tmp_path_factory, prepared, base, sft_adapter):
                      max_train_samples=16, precompute_ref_log_probs=True, launcher="inprocess")
     stage.run(context("dpo", out, {"model": base["model"], "template": base["chat_template"],
                                    "sft_adapter": sft_adapter, "pairs": prepared["preference_pairs"]}))
-    return {"adapter": out / "adapter", "sft_merged": out / "sft_merged"}
+    return {"adapter": out / "adapter"}

@@ -57,7 +57,7 @@ def test_evaluate_stage_scores_rouge_and_picks_the_most_likely_option(tmp_path, 
                           cmmlu={"protocol": "chat_template_zero_shot", "subjects": ["anatomy"],
                                  "data_dir": str(tmp_path), "test_file": "{subject}_dev.csv"})
     assert stage.external_inputs() == [csv]
-    model_dir = dpo_output["sft_merged"]
+    model_dir = base["model"]
     stage.run(context("evaluate", tmp_path / "out", {"model": model_dir, "template": base["chat_template"],
                                                       "test": prepared["test"]}))
     scores = json.loads((tmp_path / "out" / "scores.json").read_text())

@@ -12,14 +12,16 @@ from .helpers import context
 
 
 def merge_inputs(base, dpo_output):
-    return {"model": dpo_output["sft_merged"], "adapter": dpo_output["adapter"], "template": base["chat_template"]}
+    return {"model": base["model"], "adapter": dpo_output["adapter"], "template": base["chat_template"]}
 
 
 def test_merge_passes_parity_saves_shards_with_the_template_and_registers_lineage(tmp_path, base, dpo_output):
     tracker = MlflowTracker(f"sqlite:///{tmp_path}/mlruns/mlflow.db", "merge-test", str(tmp_path / "mlruns" / "art"))
     with tracker.pipeline_run("p", {}, {}), tracker.stage_run("merge", {}) as stage_tracker:
-        MergeStage(max_shard_size="200KB", registry={"name": "medq-test"}).run(
-            context("merge", tmp_path / "out", merge_inputs(base, dpo_output), stage_tracker))
+        stage = MergeStage(max_shard_size="200KB", registry={"name": "medq-test"})
+        ctx = context("merge", tmp_path / "out", merge_inputs(base, dpo_output), stage_tracker)
+        stage.run(ctx)
+        stage.after_publish(ctx, tmp_path / "out")  # what the runner calls once the folder is published
         run_id = stage_tracker.run_id
     report = json.loads((tmp_path / "out" / "parity.json").read_text())
     assert report["passed"] and report["greedy_identical"] and report["max_abs_logit_diff"] < 1e-4
@@ -34,7 +36,7 @@ def test_merge_passes_parity_saves_shards_with_the_template_and_registers_lineag
     assert run.data.metrics["parity_passed"] == 1.0
     version = client.get_model_version("medq-test", "1")
     assert version.run_id == run_id
-    assert version.tags["lineage.reference_model"].startswith("merged SFT model")
+    assert version.tags["lineage.reference_model"].startswith("SFT policy")
     assert version.tags["lineage.train_data_sha256"] and version.tags["lineage.preference_data_sha256"]
     assert version.tags["lineage.base_model"].endswith("model")
 
@@ -63,7 +65,7 @@ def test_quantized_base_is_refused(tmp_path, base, dpo_output):
     import shutil
 
     quantized = tmp_path / "quantized"
-    shutil.copytree(dpo_output["sft_merged"], quantized)
+    shutil.copytree(base["model"], quantized)
     config = json.loads((quantized / "config.json").read_text())
     config["quantization_config"] = {"quant_method": "bitsandbytes", "load_in_4bit": True}
     (quantized / "config.json").write_text(json.dumps(config))
