@@ -99,6 +99,7 @@ def profile_items(profile: PatientProfile) -> set[tuple[str, str]]:
 class DialogueEvalStage:
     """`agent`: the agent's config node (conf/agent/default.yaml, built partially); its endpoint is replaced by
     the served model's (`inputs.endpoint` = serve.endpoint) and its memory by a store in the stage's output."""
+    outputs = ("metrics", "turns")
 
     def __init__(self, agent: Any, inputs: dict[str, str] | None = None, dialogue_cases: str | None = None,
                  max_cases: int | None = None, retrieve: Any | None = None, endpoint_overrides: dict | None = None):

@@ -147,6 +147,7 @@ def _rate(numerator: int, denominator: int) -> float:
 
 class AuditEvalStage:
     """Scores the auditor and the rule-based extractor against case files; needs no model."""
+    outputs = ("audit_verdicts", "memory_verdicts", "metrics")
 
     def __init__(self, audit_cases: str | None = None, memory_cases: str | None = None,
                  knowledge_dir: str | None = None):

@@ -58,6 +58,7 @@ class TriageStage:
     min_class_examples: departments with fewer training records are dropped (reported), since the model cannot
     learn them.
     """
+    outputs = ("model", "metrics")
 
     def __init__(self, inputs: dict[str, str] | None = None, label_field: str = "department",
                  ngram_range: list[int] | None = None, max_features: int = 50_000, C: float = 10.0,

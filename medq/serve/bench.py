@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -178,6 +177,8 @@ def bench_http(endpoint: ChatEndpoint, prompts: list[list[dict[str, str]]], conc
 
 
 class ServeBenchStage:
+    outputs = ("results", "plot")
+
     def __init__(self, inputs: dict[str, str], servers: dict[str, ModelServer] | None = None,
                  in_process: bool = True, levels: list[int] | None = None, max_new_tokens: int = 64,
                  requests_per_level: int = 2, min_requests: int = 8, model: BenchModel | None = None,

@@ -47,6 +47,8 @@ class TokenRun:
 
 
 class ServeParityStage:
+    outputs = ("parity",)
+
     def __init__(self, inputs: dict[str, str], checks: list[ParityCheck], prompts: list[str],
                  system_prompt: str | None = None, max_new_tokens: int = 16, min_margin: float = 1e-3,
                  logprob_tokens: int = 8, logprob_atol: float = 2e-2, dtype: str = "fp32"):

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from medq.errors import ConfigError, MedqError
 from medq.serve.launcher import ServerProcess, check_port_free, free_port
