@@ -49,6 +49,19 @@ def test_save_is_atomic_and_replaces_the_previous_version(tmp_path):
     store.delete_documents(["d-dog"])
     store.save()
     assert EmbeddedDocumentStore(str(tmp_path / "s")).count_documents() == len(CORPUS) - 1
+    # versioned (the default): `s` is the store's home; each save adds an immutable version and moves `latest`
+    assert [p.name for p in tmp_path.iterdir()] == ["s"], "no staging folders left behind"
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["latest", "versions"]
+    assert len(list((tmp_path / "s" / "versions").iterdir())) == 2
+
+
+def test_unversioned_save_swaps_a_link_to_its_current_version(tmp_path):
+    store = EmbeddedDocumentStore(str(tmp_path / "s"), versioned=False)
+    store.write_documents(corpus_documents())
+    store.save()
+    store.delete_documents(["d-dog"])
+    store.save()
+    assert EmbeddedDocumentStore(str(tmp_path / "s"), versioned=False).count_documents() == len(CORPUS) - 1
     # `s` is a link to its current version in `.s.versions` (medq/artifacts.py: atomic folder replacement)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".s.versions", "s"], "no staging folders left behind"
     assert (tmp_path / "s").is_symlink()
