@@ -140,7 +140,7 @@ def test_full_demo_runs_every_stage_and_nests_them_under_one_mlflow_run(workdir)
     result = run_medq(["+recipe=demo", "prepare.source.n_questions=200"], cwd=workdir, env={"HF_HUB_OFFLINE": "1"},
                       timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    stages = ["prepare", "base_model", "sft", "dpo", "merge", "evaluate", "index", "retrieval_eval"]
+    stages = ["prepare", "base_model", "sft", "dpo", "merge", "evaluate", "index", "retrieval_eval", "agent_eval"]
     for stage in stages:
         assert re.search(rf"^  {stage} +done ", result.stdout, re.M), f"{stage} did not run: {result.stdout}"
     _, runs = mlflow_runs(workdir, "demo")
@@ -153,3 +153,4 @@ def test_full_demo_runs_every_stage_and_nests_them_under_one_mlflow_run(workdir)
     assert metrics["prepare.records_in"] == metrics["prepare.records_out"] + metrics["prepare.rejected_total"]
     assert 0.0 < metrics["retrieval_eval.bm25.recall_at_10"] <= 1.0
     assert 0.0 <= metrics["evaluate.rougeL_f"] <= 1.0 and metrics["sft.train_loss"] > 0
+    assert metrics["agent_eval.audit.intercept_rate"] >= 0.98  # the shipped held-out auditor suite, no model
