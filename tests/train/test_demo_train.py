@@ -46,7 +46,7 @@ def test_demo_train_resumes_after_a_kill_tracks_lineage_and_reruns_from_cache(wo
     assert sft.metrics["resumed_from_step"] >= 20 and sft.metrics["global_step"] == 46
     assert sft.metrics["steps_this_run"] == 46 - sft.metrics["resumed_from_step"]
     assert client.get_metric_history(stages["sft"].info.run_id, "loss"), "step losses from the worker process"
-    assert stages["dpo"].data.tags["reference_model"].startswith("merged SFT model")
+    assert stages["dpo"].data.tags["reference_model"].startswith("SFT policy (frozen copy of")
     assert stages["merge"].data.metrics["parity_passed"] == 1.0
     assert stages["evaluate"].data.metrics["rougeL_f"] > 0
     version = client.get_model_version("medq-merged", "1")

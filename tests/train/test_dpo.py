@@ -1,4 +1,4 @@
-"""DPO after SFT: the merged SFT model is base and reference; pairs and adapters are checked before training."""
+"""DPO after SFT: the SFT adapter trains on against its frozen copy; pairs and adapters are checked first."""
 
 import json
 
