@@ -16,7 +16,7 @@ from tests.api.conftest import PASS, SAFE_DRAFT
 def test_assistant_stage_starts_api_and_chat_app_and_stops_them(model_server, tmp_path, capsys):
     from medq.api.__main__ import compose_api_config
     from medq.api.demo import AssistantDemo
-    from medq.runner import StageContext
+    from medq.runner import StageContext, build_stage
 
     model_server.script("draft", default={"content": SAFE_DRAFT})
     model_server.script("critic", default=PASS)
@@ -24,8 +24,11 @@ def test_assistant_stage_starts_api_and_chat_app_and_stops_them(model_server, tm
     endpoint.write_text(json.dumps({"base_url": model_server.base_url, "models": ["replay"]}), encoding="utf-8")
     api = compose_api_config([f"agent.memory.url=sqlite:///{tmp_path / 'memory.db'}", "agent.tracing.enabled=false",
                               "api.port=0", "api.access_log=null"])
-    stage = AssistantDemo(api=api, home=str(tmp_path / "home"), ui_port=0, block=False,
-                          inputs={"endpoint": "serve.endpoint"})
+    # built as the runner builds a stage (hydra instantiate from the config node), so `api` arrives as config
+    stage = build_stage({"assistant": {"_target_": "medq.api.demo.AssistantDemo", "_recursive_": False, "api": api,
+                                       "home": str(tmp_path / "home"), "ui_port": 0, "block": False,
+                                       "inputs": {"endpoint": "serve.endpoint"}}}, "assistant")
+    assert isinstance(stage, AssistantDemo) and isinstance(stage.api, dict)
     out = tmp_path / "out"
     out.mkdir()
     artifacts = stage.run(StageContext("assistant", out, {"endpoint": endpoint}, tracker=None, seed=0))
