@@ -146,6 +146,8 @@ class AssistantDemo:
 
     def _block(self) -> None:
         previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # a shell without job control starts background jobs with SIGINT ignored: Ctrl-C / kill -INT must still stop
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while all(p.poll() is None for p in self._processes):
                 time.sleep(0.5)
@@ -154,3 +156,4 @@ class AssistantDemo:
             print("medq: stopping the chat app and the API", file=sys.stderr, flush=True)
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)

@@ -182,6 +182,8 @@ class ModelServices:
         if running.process is None:
             return
         previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # a shell without job control starts background jobs with SIGINT ignored: Ctrl-C / kill -INT must still stop
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while running.process.alive():
                 time.sleep(0.5)
@@ -190,6 +192,7 @@ class ModelServices:
             print("medq: stopping the server", file=sys.stderr, flush=True)
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
             self._stop(running)
 
     def _stop(self, running: _Running) -> None:
