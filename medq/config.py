@@ -181,7 +181,7 @@ def validate_pipeline_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, A
 
 
 def as_dataclass(cls: type, value: Any) -> Any:
-    """Build a dataclass, and the dataclasses in its list fields, from the plain dict Hydra passes in."""
+    """Build a dataclass, and the dataclasses in its fields and list fields, from the plain dict Hydra passes in."""
     if value is None:
         return cls()
     if isinstance(value, cls):
@@ -194,5 +194,7 @@ def as_dataclass(cls: type, value: Any) -> Any:
         element_type = typing.get_args(element)[0] if element is not None else None
         if isinstance(item, list) and dataclasses.is_dataclass(element_type):
             item = [as_dataclass(element_type, v) for v in item]
+        elif dataclasses.is_dataclass(hint) and isinstance(item, Mapping):
+            item = as_dataclass(hint, item)
         kwargs[key] = item
     return cls(**kwargs)

@@ -34,6 +34,7 @@ from typing import Any, Literal, Mapping, Sequence
 from medq.agent.critic import CriticVerdict, LLMCritic
 from medq.agent.facts import PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
+from medq.config import as_dataclass
 from medq.errors import MedqError
 from medq.serve.client import ChatEndpoint
 
@@ -199,10 +200,10 @@ class MedicalAgent:
 
         built = components.build(endpoint=endpoint, memory=memory, knowledge_dir=knowledge_dir, index=index,
                                  retrieve=retrieve, triage_model=triage_model)
-        settings = settings_from(TurnSettings, turn)
+        settings = as_dataclass(TurnSettings, turn)
         return cls(built.client, built.store, built.extractor, built.auditor, built.red_flags,
                    retriever=built.retriever, tools=built.tools, settings=settings,
-                   tracer=TurnTracer(settings_from(PrivacySettings, privacy), settings_from(TracingSettings, tracing)),
+                   tracer=TurnTracer(as_dataclass(PrivacySettings, privacy), as_dataclass(TracingSettings, tracing)),
                    versions=built.versions)
 
     # -- the Haystack Agent: tools, state, the review loop as an on_exit hook ---------------------------------------
@@ -576,24 +577,6 @@ def _has_chinese(text: str) -> bool:
 
 def _int_usage(usage: Mapping[str, Any]) -> dict[str, int]:
     return {k: int(v) for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-def settings_from(cls: type, value: Any) -> Any:
-    """A settings dataclass, with its nested settings dataclasses, from the plain mapping Hydra passes in."""
-    import dataclasses
-    import typing
-
-    if value is None:
-        return cls()
-    if isinstance(value, cls):
-        return value
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for key, item in dict(value).items():
-        hint = hints.get(key)
-        kwargs[key] = settings_from(hint, item) if dataclasses.is_dataclass(hint) and isinstance(item, Mapping) \
-            else item
-    return cls(**kwargs)
 
 
 __all__ = ["MedicalAgent", "Problem", "Review", "ReviewHook", "TurnResult", "TurnSettings", "fallback_reply",

@@ -45,6 +45,4 @@ def load_settings(path: str | Path) -> ApiSettings:
 
     node = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     node = {k: v for k, v in node.items() if k != "_target_"}
-    settings = as_dataclass(ApiSettings, node)
-    settings.rate_limit = as_dataclass(RateLimit, settings.rate_limit)
-    return settings
+    return as_dataclass(ApiSettings, node)

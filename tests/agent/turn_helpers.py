@@ -76,7 +76,8 @@ def make_agent(memory_store, lexicon, retriever):
     from medq.agent.tools.bmi import bmi_tool
     from medq.agent.tools.drug_lookup import drug_lookup_tool
     from medq.agent.tracing import TracingSettings, TurnTracer
-    from medq.agent.turn import MedicalAgent, TurnSettings, settings_from
+    from medq.agent.turn import MedicalAgent, TurnSettings
+    from medq.config import as_dataclass
     from medq.serve.client import ChatClient, ChatEndpoint
 
     def make(base_url: str, model: str = "scripted", tracer=None, with_retriever: bool = True,
@@ -85,7 +86,7 @@ def make_agent(memory_store, lexicon, retriever):
         return MedicalAgent(client, memory_store, RuleBasedExtractor(lexicon), ContraindicationAuditor(lexicon),
                             detect_red_flags, retriever=retriever if with_retriever else None,
                             tools=[bmi_tool(), drug_lookup_tool(lexicon)],
-                            settings=settings_from(TurnSettings, settings),
+                            settings=as_dataclass(TurnSettings, settings),
                             tracer=tracer or TurnTracer(settings=TracingSettings(enabled=False)),
                             **({"system_prompt": system_prompt} if system_prompt else {}))
 
