@@ -86,6 +86,9 @@ def _check_type(path: str, annotation: Any, value: Any) -> None:
         pydantic.TypeAdapter(annotation).validate_python(value)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
+        if first["type"] == "value_error":  # a medq validator (medq/paths.py): its message says what is wrong
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"config key '{path}' = {value!r}: {message}.") from None
         raise ConfigError(f"config key '{path}' = {value!r} is invalid: {first['msg']} (expected {annotation}).") from None
     except pydantic.PydanticSchemaGenerationError:
         pass
