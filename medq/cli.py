@@ -17,10 +17,12 @@ import medq
 from medq.config import config_dirs, config_groups, register_recipes, unknown_key_error, validate_pipeline_config
 from medq.errors import MedqError
 from medq.jobs import JobFailure, record_job, recorded_jobs, summary_table
+from medq.logs import quiet_console
 from medq.runner import Pipeline
 
 log = logging.getLogger("medq")
 CONF_DIR, _ = config_dirs()
+UI_COMMANDS: set[str] = set()  # the MLflow stores a sweep's jobs logged to
 
 
 def git_commit() -> str:
@@ -67,6 +69,7 @@ def run_pipeline(cfg: DictConfig) -> float | JobFailure | None:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     in_sweep = hydra_cfg.mode == RunMode.MULTIRUN
     job, overrides = str(hydra_cfg.job.num) if in_sweep else "-", " ".join(hydra_cfg.overrides.task)
+    quiet_console()  # library DEBUG lines and warnings: run log only
     try:
         container = validate_pipeline_config(cfg)
         frozen = run_dir / "resolved_config.yaml"
@@ -92,6 +95,11 @@ def run_pipeline(cfg: DictConfig) -> float | JobFailure | None:
         state = "cached" if outcome.cached else "done"
         print(f"  {name:<{width}} {state:<7} {outcome.output_dir}")
     print(f"run folder: {run_dir}")
+    if tracker.enabled:
+        if in_sweep:  # printed once, after the sweep's summary table
+            UI_COMMANDS.add(tracker.ui_command())
+        else:
+            print(f"compare runs: {tracker.ui_command()}")
     if objective is not None:
         print(f"objective {container['objective']} = {objective:g}")
     if in_sweep:
@@ -169,5 +177,7 @@ def main() -> None:
     jobs = recorded_jobs()
     if jobs:  # a sweep ran in this process
         print(summary_table(jobs))
+        for command in sorted(UI_COMMANDS):
+            print(f"compare runs: {command}")
         if any(j.status == "failed" for j in jobs):
             sys.exit(1)

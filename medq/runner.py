@@ -282,7 +282,7 @@ class Pipeline:
         request.write_text(json.dumps({"config": str(self.frozen_config_path), "stage": name,
                                        "inputs": {k: str(v) for k, v in ctx.inputs.items()},
                                        "output_dir": str(ctx.output_dir), "scratch_dir": str(ctx.scratch_dir),
-                                       "seed": ctx.seed}), encoding="utf-8")
+                                       "seed": ctx.seed, "log_dir": str(self.run_dir)}), encoding="utf-8")
         env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
         pointer = None
         if stage.launcher == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1:

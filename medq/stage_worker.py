@@ -14,17 +14,20 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from medq.errors import MedqError
+from medq.logs import quiet_console
 from medq.runner import StageContext, build_stage
 from medq.tracking import StageTracker
 
 
 def run_request(request_path: Path) -> None:
     request = json.loads(Path(request_path).read_text(encoding="utf-8"))
+    rank = int(os.environ.get("RANK", "0"))
+    if request.get("log_dir"):  # warnings and library chatter: <run folder>/<stage>.rank<N>.log, not the console
+        quiet_console(Path(request["log_dir"]) / f"{request['stage']}.rank{rank}.log")
     config = OmegaConf.to_container(OmegaConf.load(request["config"]), resolve=True)
     stage = build_stage(config, request["stage"])
     client = None
     run_id = os.environ.get("MLFLOW_RUN_ID")
-    rank = int(os.environ.get("RANK", "0"))
     if run_id and rank == 0:  # one rank logs, or every metric would be recorded once per rank
         from mlflow.tracking import MlflowClient
 

@@ -125,6 +125,15 @@ class MlflowTracker:
         self._client = None
         self._parent_id: str | None = None
 
+    def ui_command(self) -> str:
+        """The command that opens this store in the MLflow UI, with an absolute path so it works from any folder."""
+        uri = self.tracking_uri
+        if uri.startswith("sqlite:///"):
+            uri = "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).resolve())
+        elif "://" not in uri:
+            uri = str(Path(uri).resolve())
+        return f"mlflow ui --backend-store-uri {uri}"
+
     def _connect(self) -> Any:
         import mlflow
         from mlflow.tracking import MlflowClient

@@ -1,0 +1,39 @@
+"""The console shows medq's progress; library chatter (DEBUG lines, FutureWarnings) goes to the run log only.
+
+Hydra configures the root logger with a console and a file handler (`<run folder>/<job>.log`); stage workers
+(medq/stage_worker.py) get the same pair from `quiet_console(log_file)`. Some libraries set their own loggers to
+DEBUG (bm25s does at import), and Python warnings print straight to stderr: both would reach the console.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] %(message)s"
+
+
+def quiet_console(log_file: Path | None = None) -> Path | None:
+    """Console handlers show INFO and above; warnings (`warnings.warn`) go to the run log instead of stderr.
+    Adds a console and a `log_file` handler when the root logger has none (a worker process). Returns the run log."""
+    root = logging.getLogger()
+    if not root.handlers:
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter(FORMAT, "%H:%M:%S"))
+        root.addHandler(console)
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            file = logging.FileHandler(log_file, encoding="utf-8")
+            file.setFormatter(logging.Formatter(FORMAT))
+            root.addHandler(file)
+        root.setLevel(logging.INFO)
+    files = [h for h in root.handlers if isinstance(h, logging.FileHandler)]
+    for handler in root.handlers:
+        if not isinstance(handler, logging.FileHandler) and handler.level < logging.INFO:
+            handler.setLevel(logging.INFO)  # a library logger at DEBUG (bm25s) must not print to the console
+    logging.captureWarnings(True)
+    warnings_log = logging.getLogger("py.warnings")
+    warnings_log.handlers = list(files) or [logging.NullHandler()]
+    warnings_log.propagate = False
+    return Path(files[0].baseFilename) if files else None
