@@ -30,7 +30,8 @@ HYDRA_KEYS = {"_target_", "_partial_", "_convert_", "_recursive_", "_args_"}
 ROOT_KEYS = {"stages": "ordered list of stage names to run", "force": "rerun cached stages",
              "seed": "global seed", "paths": "folders", "tracking": "MLflow settings",
              "name": "pipeline name (MLflow experiment and run folder)",
-             "objective": "'stage.metric' the run returns (what an Optuna sweep optimises)"}
+             "objective": "'stage.metric' the run returns (what an Optuna sweep optimises)",
+             "final_outputs": "'stage.artifact's that are results of the run although no later stage reads them"}
 
 
 def config_dirs() -> tuple[Path, Path]:
@@ -74,7 +75,7 @@ def unknown_key_error(path: str, key: str, valid: Iterable[str]) -> ConfigError:
 def _type_hints(target: Any) -> dict[str, Any]:
     func = target.__init__ if inspect.isclass(target) else target
     try:
-        return typing.get_type_hints(func)
+        return typing.get_type_hints(func, include_extras=True)  # extras: the path checks of medq/paths.py
     except Exception:  # unresolvable forward references: fall back to key checks only
         return {}
 
@@ -98,7 +99,7 @@ def _validate_dataclass(path: str, cls: type, value: Any) -> None:
     if not isinstance(value, Mapping):
         raise ConfigError(f"config key '{path}' must be a mapping with keys {', '.join(f.name for f in dataclasses.fields(cls))}.")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     for key, item in value.items():
         if key not in fields:
             raise unknown_key_error(path, key, fields)
