@@ -89,7 +89,9 @@ def _check_type(path: str, annotation: Any, value: Any) -> None:
         first = exc.errors()[0]
         if first["type"] == "value_error":  # a medq validator (medq/paths.py): its message says what is wrong
             message = str(first["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"config key '{path}' = {value!r}: {message}.") from None
+            # the item that failed, e.g. prepare.contamination.eval_sets[0].path, not the whole list
+            where = path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+            raise ConfigError(f"config key '{where}' = {first['input']!r}: {message}.") from None
         raise ConfigError(f"config key '{path}' = {value!r} is invalid: {first['msg']} (expected {annotation}).") from None
     except pydantic.PydanticSchemaGenerationError:
         pass
