@@ -255,6 +255,9 @@ def main() -> None:
             cfg = compose_job_config(args)
             if validate_only or _prints_job_config(args):
                 container = validate_run_config(cfg)
+            if validate_only and not container.get("stages"):
+                raise ConfigError("no stages to run: choose a recipe, e.g. `python -m medq +recipe=demo --validate` "
+                                  "(`python -m medq --help` lists them).")
         except MedqError as exc:
             print(f"medq: error: {exc}", file=sys.stderr)
             sys.exit(2)

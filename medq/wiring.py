@@ -95,8 +95,9 @@ def check_wiring(config: Mapping[str, Any]) -> None:
         if producer in services:
             continue
         if producer not in position:
-            raise ConfigError(f"config key '{key}' = '{ref}': no stage '{producer}' runs in this pipeline "
-                              f"(stages: {', '.join(stages)}).{_close(producer, stages)}")
+            known = stages + sorted(services)
+            raise ConfigError(f"config key '{key}' = '{ref}': no stage '{producer}' runs in this pipeline and no model "
+                              f"service has that name (stages: {', '.join(stages)}).{_close(producer, known)}")
         if position[producer] >= index:
             raise ConfigError(f"config key '{key}' = '{ref}': stage '{producer}' runs after the stage that reads it "
                               f"(stages: {', '.join(stages)}); reorder `stages`.")

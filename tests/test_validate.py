@@ -122,7 +122,8 @@ def test_inputs_must_name_an_earlier_stages_declared_artifact(workdir):
         validate_run_config(composed("+recipe=demo_train", "merge.inputs.adapter=dpo.adaptor"))
     with pytest.raises(ConfigError, match=r"'merge.inputs.adapter' = 'dpo.adapter': stage 'dpo' runs after"):
         validate_run_config(composed("+recipe=demo_train", "stages=[prepare,base_model,sft,merge,dpo,evaluate]"))
-    with pytest.raises(ConfigError, match=r"'evaluate.inputs.model' = 'merge.model': no stage 'merge' runs"):
+    with pytest.raises(ConfigError, match=r"'evaluate.inputs.model' = 'merge.model': no stage 'merge' runs in this "
+                                          r"pipeline"):
         validate_run_config(composed("+recipe=demo_train", "stages=[prepare,base_model,sft,dpo,evaluate]"))
     with pytest.raises(ConfigError, match=r"'final_outputs' names 'dpo.adaptor'"):
         validate_run_config(composed("+recipe=demo_train", "final_outputs=[dpo.adaptor]"))
@@ -166,15 +167,17 @@ def test_cli_validate_and_cfg_job_refuse_what_a_run_would_refuse(workdir):
     wired = run_medq(["+recipe=demo_train", TRAIN, "merge.inputs.adapter=sft.adapter", "--validate"], cwd=workdir)
     assert wired.returncode == 2 and "stage 'dpo' writes dpo.adapter" in wired.stderr
     printed = run_medq(["+recipe=demo_train", "--cfg", "job"], cwd=workdir)
-    assert printed.returncode == 0 and "stages:" in printed.stdout and "_target_: medq.train.MergeStage" in printed.stdout
+    assert printed.returncode == 0
+    assert "stages:" in printed.stdout and "_target_: medq.train.MergeStage" in printed.stdout
     assert not any((workdir / d).exists() for d in ("artifacts", "outputs", "mlruns"))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("args, expected", [
     (["+recipe=demo_trian"], "medq: error: unknown recipe 'demo_trian'. Did you mean 'demo_train'? Valid recipes: "),
-    (["+recipe=demo_train", "model=qwen3_7b"], "medq: error: unknown option 'qwen3_7b' for config group 'model'. Did "
-                                               "you mean 'qwen3_8b'? Valid options for 'model': qwen3_32b, qwen3_8b, tiny."),
+    (["+recipe=demo_train", "model=qwen3_7b"],
+     "medq: error: unknown option 'qwen3_7b' for config group 'model'. Did you mean 'qwen3_8b'? Valid options for "
+     "'model': qwen3_32b, qwen3_8b, tiny."),
     (["+recipe=demo", "prepare/sourc=csv"], "medq: error: unknown config group 'prepare/sourc'. Did you mean "
                                             "'prepare/source'? Valid groups: "),
 ])

@@ -149,8 +149,8 @@ class CMedQA2Source:
     answer, `first` keeps the first answer of each question and rejects the rest as `extra_answer`.
     """
 
-    def __init__(self, questions_path: ExistingFile, answers_path: ExistingFile, answers: Literal["all", "first"] = "all",
-                 encoding: str = "auto", delimiter: str = ","):
+    def __init__(self, questions_path: ExistingFile, answers_path: ExistingFile,
+                 answers: Literal["all", "first"] = "all", encoding: str = "auto", delimiter: str = ","):
         self.questions = CsvTable(Path(questions_path), ["question_id", "content"], delimiter, encoding)
         self.answers = CsvTable(Path(answers_path), ["ans_id", "question_id", "content"], delimiter, encoding)
         self.mode = answers
