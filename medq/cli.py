@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import subprocess
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -14,11 +16,13 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import medq
-from medq.config import config_dirs, config_groups, register_recipes, unknown_key_error, validate_pipeline_config
-from medq.errors import MedqError
+from medq.config import (ROOT_KEYS, config_dirs, config_groups, recipe_names, register_recipes, unknown_key_error,
+                         validate_pipeline_config)
+from medq.errors import ConfigError, MedqError
 from medq.jobs import JobFailure, record_job, recorded_jobs, summary_table
 from medq.logs import quiet_console
 from medq.runner import Pipeline
+from medq.wiring import check_wiring
 
 log = logging.getLogger("medq")
 CONF_DIR, _ = config_dirs()
@@ -71,7 +75,7 @@ def run_pipeline(cfg: DictConfig) -> float | JobFailure | None:
     job, overrides = str(hydra_cfg.job.num) if in_sweep else "-", " ".join(hydra_cfg.overrides.task)
     quiet_console()  # library DEBUG lines and warnings: run log only
     try:
-        container = validate_pipeline_config(cfg)
+        container = validate_run_config(cfg)
         frozen = run_dir / "resolved_config.yaml"
         frozen.write_text(OmegaConf.to_yaml(OmegaConf.create(container)), encoding="utf-8")
         tracker = hydra.utils.instantiate(container["tracking"])
@@ -108,24 +112,98 @@ def run_pipeline(cfg: DictConfig) -> float | JobFailure | None:
     return objective
 
 
-def check_overrides(args: list[str]) -> None:
-    """Fail before Hydra runs anything when a `key=value` override names a key the composed config lacks."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+def validate_run_config(cfg: DictConfig) -> dict:
+    """medq's full validation of a composed config: keys, types, outside paths (medq/config.py) and how the stages
+    are wired (medq/wiring.py). Runs before any stage, in a run, with --validate and with --cfg job."""
+    container = validate_pipeline_config(cfg)
+    check_wiring(container)
+    return container
+
+
+def _first_job_overrides(args: list[str]) -> list[tuple[Any, str]]:
+    """(parsed override, text) for each `key=value` argument; a sweep (`a=1,2`, `range(...)`) by its first value,
+    so a `-m` sweep is checked on its first job. Hydra's own keys (hydra.*) do not shape the job's config."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     raw = [a for a in args if "=" in a and not a.startswith("-")]
+    parser = OverridesParser.create()
     try:
-        overrides = OverridesParser.create().parse_overrides(raw)
-    except Exception:
-        return  # Hydra reports syntax errors itself
+        overrides = parser.parse_overrides(raw)
+    except Exception as exc:
+        raise ConfigError(f"cannot parse the overrides: {' '.join(str(exc).split())}") from None
+    result = []
+    for override, text in zip(overrides, raw):
+        if override.key_or_group.startswith("hydra."):
+            continue
+        if override.is_sweep_override():
+            try:
+                text = f"{override.get_key_element()}={next(iter(override.sweep_string_iterator()))}"
+            except Exception:  # interval(...) has no first value: the job's config keeps the default
+                continue
+            override = parser.parse_overrides([text])[0]
+        result.append((override, text))
+    return result
+
+
+def _group_options(group: str) -> list[str]:
+    if group == "recipe":
+        return recipe_names()
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def _choices(word: str, valid: list[str], what: str) -> str:
+    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.5)
+    return (f" Did you mean '{close[0]}'?" if close else "") + f" Valid {what}: {', '.join(valid)}."
+
+
+def check_group_choices(overrides: list[tuple[Any, str]]) -> None:
+    """An unknown group option, recipe or group as one line with the valid choices (Hydra's own message spans many
+    lines and points at HYDRA_FULL_ERROR)."""
+    groups = [g for g in config_groups() if not g.startswith("hydra")]
+    for override, _ in overrides:
+        key = override.key_or_group
+        if override.is_delete() or key.startswith("hydra"):
+            continue
+        if key in groups:
+            value = override.value()
+            if isinstance(value, str) and value not in _group_options(key):
+                what = "recipes" if key == "recipe" else f"options for '{key}'"
+                kind = "recipe" if key == "recipe" else "option"
+                where = "" if key == "recipe" else f" for config group '{key}'"
+                raise ConfigError(f"unknown {kind} '{value}'{where}.{_choices(value, _group_options(key), what)}")
+        elif "/" in key or ("." not in key and key not in ROOT_KEYS
+                            and difflib.get_close_matches(key, groups, n=1, cutoff=0.6)):
+            raise ConfigError(f"unknown config group '{key}'.{_choices(key, groups, 'groups')}")
+
+
+def compose_job_config(args: list[str]) -> DictConfig:
+    """Compose what `python -m medq ARGS` runs (its first job for a sweep), every error as one-line ConfigError."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    overrides = _first_job_overrides(args)
+    check_group_choices(overrides)
+    check_overrides(overrides)
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose("config", overrides=[text for _, text in overrides])
+    except Exception as exc:  # anything Hydra refuses: its message without the HYDRA_FULL_ERROR advice, on one line
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and "HYDRA_FULL_ERROR" not in line]
+        raise ConfigError(" ".join(lines) or type(exc).__name__) from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def check_overrides(overrides: list[tuple[Any, str]]) -> None:
+    """Fail before Hydra runs anything when a `key=value` override names a key the composed config lacks."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
     groups = set(config_groups())
     structural, values = [], []
-    for override, text in zip(overrides, raw):
+    for override, text in overrides:
         key = override.key_or_group
-        if override.is_sweep_override():
-            first = next(iter(override.sweep_string_iterator()))
-            text = f"{override.get_key_element()}={first}"
         if key.startswith("hydra") or key in groups or override.is_add() or override.is_delete() or override.is_force_add():
             structural.append(text)
         else:
@@ -137,7 +215,7 @@ def check_overrides(args: list[str]) -> None:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             cfg = compose("config", overrides=structural)
     except Exception:
-        return  # let Hydra report composition errors (unknown group options list the valid ones)
+        return  # compose_job_config reports composition errors
     finally:
         GlobalHydra.instance().clear()
     for key, _ in values:
@@ -145,8 +223,18 @@ def check_overrides(args: list[str]) -> None:
         parent = OmegaConf.select(cfg, parent_path) if parent_path else cfg
         if parent is None:
             raise unknown_key_error("", key, [k for k in cfg.keys()])
-        if isinstance(parent, DictConfig) and leaf not in parent:
+        if isinstance(parent, DictConfig) and leaf not in parent.keys():  # `in` is False for a `???` value
             raise unknown_key_error(parent_path, leaf, [k for k in parent.keys() if not str(k).startswith("_")])
+
+
+def _prints_job_config(args: list[str]) -> bool:
+    """`--cfg job` / `-c all` / `--cfg=job`: Hydra prints the config; medq validates it first."""
+    for i, arg in enumerate(args):
+        if arg in ("--cfg", "-c") and i + 1 < len(args) and args[i + 1] in ("job", "all"):
+            return True
+        if arg in ("--cfg=job", "--cfg=all"):
+            return True
+    return False
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
@@ -167,12 +255,24 @@ def main() -> None:
 
         print(render_help())
         return
-    if not any(a in ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c") for a in sys.argv[1:]):
+    validate_only = "--validate" in sys.argv[1:]  # medq's flag, not Hydra's: taken out before Hydra parses argv
+    sys.argv = [a for a in sys.argv if a != "--validate"]
+    args = sys.argv[1:]
+    if not any(a in ("--hydra-help", "--info", "-i", "--shell-completion", "-sc") for a in args):
         try:
-            check_overrides(sys.argv[1:])
+            cfg = compose_job_config(args)
+            if validate_only or _prints_job_config(args):
+                container = validate_run_config(cfg)
+            if validate_only and not container.get("stages"):
+                raise ConfigError("no stages to run: choose a recipe, e.g. `python -m medq +recipe=demo --validate` "
+                                  "(`python -m medq --help` lists them).")
         except MedqError as exc:
             print(f"medq: error: {exc}", file=sys.stderr)
             sys.exit(2)
+        if validate_only:
+            stages = container.get("stages") or []
+            print(f"config ok: {len(stages)} stages ({', '.join(stages)})")
+            return
     _hydra_main()
     jobs = recorded_jobs()
     if jobs:  # a sweep ran in this process

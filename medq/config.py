@@ -30,7 +30,8 @@ HYDRA_KEYS = {"_target_", "_partial_", "_convert_", "_recursive_", "_args_"}
 ROOT_KEYS = {"stages": "ordered list of stage names to run", "force": "rerun cached stages",
              "seed": "global seed", "paths": "folders", "tracking": "MLflow settings",
              "name": "pipeline name (MLflow experiment and run folder)",
-             "objective": "'stage.metric' the run returns (what an Optuna sweep optimises)"}
+             "objective": "'stage.metric' the run returns (what an Optuna sweep optimises)",
+             "final_outputs": "'stage.artifact's that are results of the run although no later stage reads them"}
 
 
 def config_dirs() -> tuple[Path, Path]:
@@ -74,7 +75,7 @@ def unknown_key_error(path: str, key: str, valid: Iterable[str]) -> ConfigError:
 def _type_hints(target: Any) -> dict[str, Any]:
     func = target.__init__ if inspect.isclass(target) else target
     try:
-        return typing.get_type_hints(func)
+        return typing.get_type_hints(func, include_extras=True)  # extras: the path checks of medq/paths.py
     except Exception:  # unresolvable forward references: fall back to key checks only
         return {}
 
@@ -88,7 +89,9 @@ def _check_type(path: str, annotation: Any, value: Any) -> None:
         first = exc.errors()[0]
         if first["type"] == "value_error":  # a medq validator (medq/paths.py): its message says what is wrong
             message = str(first["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"config key '{path}' = {value!r}: {message}.") from None
+            # the item that failed, e.g. prepare.contamination.eval_sets[0].path, not the whole list
+            where = path + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+            raise ConfigError(f"config key '{where}' = {first['input']!r}: {message}.") from None
         raise ConfigError(f"config key '{path}' = {value!r} is invalid: {first['msg']} (expected {annotation}).") from None
     except pydantic.PydanticSchemaGenerationError:
         pass
@@ -98,7 +101,7 @@ def _validate_dataclass(path: str, cls: type, value: Any) -> None:
     if not isinstance(value, Mapping):
         raise ConfigError(f"config key '{path}' must be a mapping with keys {', '.join(f.name for f in dataclasses.fields(cls))}.")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     for key, item in value.items():
         if key not in fields:
             raise unknown_key_error(path, key, fields)

@@ -16,7 +16,8 @@ medq — config-first toolkit for Chinese medical LLM assistants.
 Usage:
   python -m medq +recipe=NAME [key=value ...]          run a recipe (recipes/NAME.yaml)
   python -m medq -m +recipe=NAME a=1,2 b=x,y           multirun sweep: one MLflow run per job, a summary at the end
-  python -m medq +recipe=NAME --cfg job                print the composed config and exit
+  python -m medq +recipe=NAME --validate               check config, paths and stage wiring; run nothing
+  python -m medq +recipe=NAME --cfg job                validate, print the composed config, run nothing
   python -m medq +recipe=NAME force=true               rerun stages even when their outputs are cached
   python -m medq --hydra-help                          Hydra's own flags
 """

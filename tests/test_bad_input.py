@@ -77,7 +77,10 @@ def test_cli_bad_input_exits_non_zero_with_one_line_and_writes_nothing(workdir):
     assert not stage_dir.exists() or not any(stage_dir.iterdir()), "nothing may be half-written"
 
 
-def test_cli_missing_file_names_it(workdir):
-    result = run_medq(["+recipe=prepare_cmedqa2"], cwd=workdir)
+def test_cli_missing_file_names_its_config_key(workdir):
+    answers = write_csv(workdir / "answers.csv", "ans_id,question_id,content\n1,1,休息\n")
+    result = run_medq(["+recipe=prepare_cmedqa2", f"prepare.source.questions_path={workdir}/questions.csv",
+                       f"prepare.source.answers_path={answers}"], cwd=workdir)
     assert result.returncode == 1
-    assert f"medq: error: {workdir}/data/cMedQA2/questions.csv: file not found" in result.stderr
+    assert (f"medq: error: config key 'prepare.source.questions_path' = '{workdir}/questions.csv': no such file: "
+            f"{workdir}/questions.csv.") in result.stderr

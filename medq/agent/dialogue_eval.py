@@ -34,6 +34,7 @@ from typing import Any
 from medq.agent.facts import PROFILE_KEYS, PatientProfile, facts_from_profile
 from medq.artifacts import write_json_atomic, write_text_atomic
 from medq.errors import InputDataError, MedqError
+from medq.paths import ExistingFile
 from medq.runner import StageContext
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,9 @@ class DialogueEvalStage:
     """`agent`: the agent's config node (conf/agent/default.yaml, built partially); its endpoint is replaced by
     the served model's (`inputs.endpoint` = serve.endpoint) and its memory by a store in the stage's output."""
     outputs = ("metrics", "turns")
+    final_outputs = outputs  # reports (medq/wiring.py)
 
-    def __init__(self, agent: Any, inputs: dict[str, str] | None = None, dialogue_cases: str | None = None,
+    def __init__(self, agent: Any, inputs: dict[str, str] | None = None, dialogue_cases: ExistingFile | None = None,
                  max_cases: int | None = None, retrieve: Any | None = None, endpoint_overrides: dict | None = None):
         self.agent = agent
         self.inputs = dict(inputs if inputs is not None else {"endpoint": "serve.endpoint", "index": "index.index"})

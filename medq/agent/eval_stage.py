@@ -23,6 +23,7 @@ from medq.agent.facts import PROFILE_KEYS, PatientProfile
 from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
+from medq.paths import ExistingDir, ExistingFile
 from medq.runner import StageContext
 
 log = logging.getLogger(__name__)
@@ -148,9 +149,10 @@ def _rate(numerator: int, denominator: int) -> float:
 class AuditEvalStage:
     """Scores the auditor and the rule-based extractor against case files; needs no model."""
     outputs = ("audit_verdicts", "memory_verdicts", "metrics")
+    final_outputs = outputs  # reports (medq/wiring.py)
 
-    def __init__(self, audit_cases: str | None = None, memory_cases: str | None = None,
-                 knowledge_dir: str | None = None):
+    def __init__(self, audit_cases: ExistingFile | None = None, memory_cases: ExistingFile | None = None,
+                 knowledge_dir: ExistingDir | None = None):
         self.audit_cases = Path(audit_cases) if audit_cases else CASES_DIR / "audit_cases.jsonl"
         self.memory_cases = Path(memory_cases) if memory_cases else CASES_DIR / "memory_cases.jsonl"
         self.knowledge_dir = Path(knowledge_dir) if knowledge_dir else DEFAULT_DIR

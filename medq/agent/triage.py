@@ -59,6 +59,7 @@ class TriageStage:
     learn them.
     """
     outputs = ("model", "metrics")
+    final_outputs = outputs  # the classifier the agent loads (agent.triage_model) and its report
 
     def __init__(self, inputs: dict[str, str] | None = None, label_field: str = "department",
                  ngram_range: list[int] | None = None, max_features: int = 50_000, C: float = 10.0,

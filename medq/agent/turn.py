@@ -35,6 +35,7 @@ from medq.agent.critic import CriticVerdict, LLMCritic
 from medq.agent.facts import PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.config import as_dataclass
+from medq.paths import ExistingDir, ExistingFile
 from medq.errors import MedqError
 from medq.serve.client import ChatEndpoint
 
@@ -186,10 +187,10 @@ class MedicalAgent:
 
     @classmethod
     def from_config(cls, endpoint: ChatEndpoint | dict[str, Any], memory: Any,
-                    knowledge_dir: str | None = None, turn: TurnSettings | None = None,
+                    knowledge_dir: ExistingDir | None = None, turn: TurnSettings | None = None,
                     privacy: PrivacySettings | None = None, tracing: TracingSettings | None = None,
-                    index: str | None = None, retrieve: Any | None = None,
-                    triage_model: str | None = None) -> "MedicalAgent":
+                    index: ExistingFile | None = None, retrieve: Any | None = None,
+                    triage_model: ExistingFile | None = None) -> "MedicalAgent":
         """Everything from config: `endpoint` (ChatEndpoint keys), `memory` (conf/agent/memory, an
         EntityMemoryStore, or its keys),
         `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json,

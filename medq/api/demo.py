@@ -34,6 +34,7 @@ def free_port() -> int:
 
 class AssistantDemo:
     outputs = ("urls",)
+    final_outputs = outputs  # what the user opens (medq/wiring.py)
     cacheable = False    # a running service, not an artifact: the runner reruns it every time
 
     def __init__(self, api: dict[str, Any], home: str, retrieve: dict[str, Any] | None = None, ui_port: int = 8501,

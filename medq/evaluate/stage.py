@@ -34,6 +34,7 @@ class RougeEval:
 
 class EvaluateStage:
     outputs = ("predictions", "cmmlu", "scores")
+    final_outputs = outputs  # reports: no later stage needs to read them (medq/wiring.py)
 
     def __init__(self, inputs: dict[str, str] | None = None, rouge: RougeEval | None = None,
                  cmmlu: CmmluEval | None = None, device: Literal["auto", "cpu", "cuda"] = "auto",

@@ -13,6 +13,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from medq.paths import ExistingFile
+
 _MERSENNE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -127,7 +129,7 @@ def exact_key(prompt: str, response: str) -> bytes:
 @dataclass
 class EvalSet:
     name: str
-    path: str
+    path: ExistingFile
     fields: list[str]
 
 

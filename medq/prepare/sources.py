@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
 from medq.errors import InputDataError
+from medq.paths import ExistingFile
 from medq.prepare.encoding import detect_encoding
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -148,8 +149,8 @@ class CMedQA2Source:
     answer, `first` keeps the first answer of each question and rejects the rest as `extra_answer`.
     """
 
-    def __init__(self, questions_path: str, answers_path: str, answers: Literal["all", "first"] = "all",
-                 encoding: str = "auto", delimiter: str = ","):
+    def __init__(self, questions_path: ExistingFile, answers_path: ExistingFile,
+                 answers: Literal["all", "first"] = "all", encoding: str = "auto", delimiter: str = ","):
         self.questions = CsvTable(Path(questions_path), ["question_id", "content"], delimiter, encoding)
         self.answers = CsvTable(Path(answers_path), ["ans_id", "question_id", "content"], delimiter, encoding)
         self.mode = answers
@@ -203,7 +204,7 @@ class CMedQA2Source:
 class CsvSource:
     """Any CSV with a column mapping, e.g. the Chinese medical dialogue data (department,title,ask,answer)."""
 
-    def __init__(self, path: str, prompt_columns: list[str], response_column: str,
+    def __init__(self, path: ExistingFile, prompt_columns: list[str], response_column: str,
                  metadata_columns: list[str] | None = None, group_column: str | None = None,
                  prompt_separator: str = "\n", encoding: str = "auto", delimiter: str = ","):
         self.prompt_columns = list(prompt_columns)
@@ -248,7 +249,7 @@ def join_prompt_parts(parts: list[str], separator: str) -> str:
 class JsonlSource:
     """JSON Lines with a field map. Huatuo-style files hold lists (`questions`: paraphrases, `answers`)."""
 
-    def __init__(self, path: str, prompt_field: str = "questions", response_field: str = "answers",
+    def __init__(self, path: ExistingFile, prompt_field: str = "questions", response_field: str = "answers",
                  metadata_fields: list[str] | None = None, paraphrases: Literal["first", "all"] = "first",
                  answers: Literal["first", "all"] = "first", encoding: str = "auto"):
         self.path = Path(path)

@@ -107,6 +107,8 @@ class _JsonlWriters:
 class PrepareStage:
     outputs = ("train", "validation", "test", "corpus", "preference_pairs", "rejects", "hf_dataset", "data_card",
                "data_card_md")  # what run() may return (medq --help; checked by the runner)
+    # results in their own right: the wiring check (medq/wiring.py) needs no later stage to read them
+    final_outputs = ("rejects", "hf_dataset", "data_card", "data_card_md")
 
     def __init__(self, source: Any, system_prompt: str, cleaning: CleaningRules | None = None,
                  filters: LengthFilters | None = None, dedup: DedupRules | None = None,

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from medq.paths import ExistingDir
 from medq.rag.components import Evidence
 from medq.rag.tokenizer import ChineseBM25Tokenizer
 
@@ -48,7 +49,7 @@ class NliSupport:
     """Entailment probability from a local NLI cross-encoder: premise = the cited passage, hypothesis = the
     sentence. The model must carry a trained classification head with an entailment label."""
 
-    def __init__(self, model_path: str, entailment_label: str = "entailment", max_length: int = 512,
+    def __init__(self, model_path: ExistingDir, entailment_label: str = "entailment", max_length: int = 512,
                  device: str = "cpu"):
         import json
 

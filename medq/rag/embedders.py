@@ -24,6 +24,7 @@ import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 
 from medq.errors import MedqError
+from medq.paths import ExistingDir
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ MODEL_FILE_SUFFIXES = {".safetensors", ".bin", ".pt", ".json", ".model", ".txt"}
 class BGEM3Embedder:
     """Dense BGE-M3 vectors via FlagEmbedding's `BGEM3FlagModel` (CPU by default; fp16 only on GPU)."""
 
-    def __init__(self, model_path: str, batch_size: int = 32, max_length: int = 512, device: str = "cpu",
+    def __init__(self, model_path: ExistingDir, batch_size: int = 32, max_length: int = 512, device: str = "cpu",
                  use_fp16: bool = False, query_instruction: str | None = None, hash_cache: str | None = None):
         self.model_path = str(_require_local_model(model_path, "embedder"))
         self.hash_cache = hash_cache  # where file hashes are remembered (default ~/.cache/medq/file-hashes.json)
@@ -209,7 +210,7 @@ def check_reranker_model(path: str, what: str = "reranker") -> Path:
 class FlagCrossEncoderRanker:
     """Reorders documents by a cross-encoder's (query, passage) score; keeps the top `top_k`."""
 
-    def __init__(self, model_path: str, top_k: int = 10, batch_size: int = 16, max_length: int = 512,
+    def __init__(self, model_path: ExistingDir, top_k: int = 10, batch_size: int = 16, max_length: int = 512,
                  device: str = "cpu", use_fp16: bool = False):
         self.model_path = str(check_reranker_model(model_path))
         self.top_k, self.batch_size, self.max_length = top_k, batch_size, max_length

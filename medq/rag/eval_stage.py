@@ -81,6 +81,7 @@ def rank_metrics(ranks: list[int | None], cutoffs=CUTOFFS) -> dict[str, float]:
 
 class RetrievalEvalStage:
     outputs = ("metrics", "recall_plot")
+    final_outputs = outputs  # reports (medq/wiring.py)
 
     def __init__(self, inputs: dict[str, str] | None = None, modes: list[Mode] | None = None,
                  fusion: FusionSettings | None = None, candidates: int = 50, max_queries: int | None = 1000,

@@ -49,6 +49,7 @@ def read_corpus(path: Path) -> list[tuple[str, str, dict[str, Any]]]:
 
 class IndexStage:
     outputs = ("index",)
+    final_outputs = outputs  # the index is what the API and agent serve from
 
     def __init__(self, store: Any, embedder: Any | None = None, inputs: dict[str, str] | None = None,
                  batch_size: int = 256, progress: bool = True):

@@ -178,6 +178,7 @@ def bench_http(endpoint: ChatEndpoint, prompts: list[list[dict[str, str]]], conc
 
 class ServeBenchStage:
     outputs = ("results", "plot")
+    final_outputs = outputs  # a report (medq/wiring.py)
 
     def __init__(self, inputs: dict[str, str], servers: dict[str, ModelServer] | None = None,
                  in_process: bool = True, levels: list[int] | None = None, max_new_tokens: int = 64,

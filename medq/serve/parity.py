@@ -48,6 +48,7 @@ class TokenRun:
 
 class ServeParityStage:
     outputs = ("parity",)
+    final_outputs = outputs  # a report (medq/wiring.py)
 
     def __init__(self, inputs: dict[str, str], checks: list[ParityCheck], prompts: list[str],
                  system_prompt: str | None = None, max_new_tokens: int = 16, min_margin: float = 1e-3,

@@ -46,6 +46,7 @@ class Registry:
 
 class MergeStage:
     outputs = ("model", "parity")
+    final_outputs = ("model", "parity")  # the merged model is a result (registered), no later stage needed
 
     def __init__(self, inputs: dict[str, str] | None = None, dtype: Literal["fp32", "bf16", "fp16"] = "fp32",
                  max_shard_size: str = "2GB", parity: Parity | None = None, registry: Registry | None = None,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from medq.artifacts import sha256_json
 from medq.errors import ConfigError, MedqError
+from medq.paths import ModelLocation
 from medq.config import as_dataclass
 from medq.runner import StageContext
 from medq.train.chat_template import TEMPLATE_FILE, ChatTemplate
@@ -105,7 +106,7 @@ class BaseModelStage:
     outputs = ("model", "chat_template")
 
     def __init__(self, source: Literal["tiny", "pretrained"], template: Literal["qwen3"] = "qwen3",
-                 enable_thinking: bool = False, name_or_path: str | None = None,
+                 enable_thinking: bool = False, name_or_path: ModelLocation | None = None,
                  tiny: TinyQwen3 | None = None, inputs: dict[str, str] | None = None):
         self.source = source
         self.template = ChatTemplate.builtin(template, enable_thinking)

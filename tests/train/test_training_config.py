@@ -35,15 +35,23 @@ def test_demo_train_runs_every_training_stage_on_the_tiny_model(workdir):
     assert config["base_model"]["source"] == "tiny"
 
 
-@pytest.mark.parametrize("model,name", [("qwen3_8b", "Qwen/Qwen3-8B"), ("qwen3_32b", "Qwen/Qwen3-32B")])
+@pytest.mark.parametrize("model,name", [("qwen3_8b", "Qwen3-8B"), ("qwen3_32b", "Qwen3-32B")])
 def test_model_group_swaps_the_base(workdir, model, name):
-    config = validate_pipeline_config(composed("+recipe=demo_train", f"model={model}"))
+    from medq.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"config key 'base_model.name_or_path' must be set"):
+        validate_pipeline_config(composed("+recipe=demo_train", f"model={model}"))
+    (workdir / name).mkdir()  # a local model folder (only its existence is checked before the run)
+    config = validate_pipeline_config(composed("+recipe=demo_train", f"model={model}",
+                                               f"base_model.name_or_path={workdir / name}"))
     assert config["base_model"] == {"_target_": "medq.train.BaseModelStage", "source": "pretrained",
-                                    "name_or_path": name, "template": "qwen3", "enable_thinking": False}
+                                    "name_or_path": str(workdir / name), "template": "qwen3", "enable_thinking": False}
 
 
 def test_dpo_qwen32b_uses_zero3_checkpointing_and_precomputed_reference(workdir):
-    config = validate_pipeline_config(composed("+recipe=dpo_qwen32b"))
+    from tests.test_validate import cmedqa2_files, model_folder
+
+    config = validate_pipeline_config(composed("+recipe=dpo_qwen32b", *cmedqa2_files(workdir), *model_folder(workdir)))
     assert config["dpo"]["precompute_ref_log_probs"] is True
     assert config["dpo"]["training"]["gradient_checkpointing"] is True
     assert config["dpo"]["distributed"]["deepspeed"]["zero_optimization"]["stage"] == 3
