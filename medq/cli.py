@@ -137,7 +137,8 @@ def check_overrides(args: list[str]) -> None:
         parent = OmegaConf.select(cfg, parent_path) if parent_path else cfg
         if parent is None:
             raise unknown_key_error("", key, [k for k in cfg.keys()])
-        if isinstance(parent, DictConfig) and leaf not in parent:
+        # keys(), not `in`: a DictConfig says a key whose value is ??? (required, unset) is not in it
+        if isinstance(parent, DictConfig) and leaf not in parent.keys():
             raise unknown_key_error(parent_path, leaf, [k for k in parent.keys() if not str(k).startswith("_")])
 
 

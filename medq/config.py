@@ -74,7 +74,7 @@ def unknown_key_error(path: str, key: str, valid: Iterable[str]) -> ConfigError:
 def _type_hints(target: Any) -> dict[str, Any]:
     func = target.__init__ if inspect.isclass(target) else target
     try:
-        return typing.get_type_hints(func)
+        return typing.get_type_hints(func, include_extras=True)  # keep Annotated path checks (medq/paths.py)
     except Exception:  # unresolvable forward references: fall back to key checks only
         return {}
 
@@ -98,11 +98,14 @@ def _validate_dataclass(path: str, cls: type, value: Any) -> None:
     if not isinstance(value, Mapping):
         raise ConfigError(f"config key '{path}' must be a mapping with keys {', '.join(f.name for f in dataclasses.fields(cls))}.")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     for key, item in value.items():
         if key not in fields:
             raise unknown_key_error(path, key, fields)
         _validate_value(f"{path}.{key}", hints.get(key), item)
+    # a dataclass's own cross-field checks (e.g. evaluate.cmmlu: every listed subject has its CSV) run here too
+    if callable(getattr(cls, "validate", None)):
+        as_dataclass(cls, value).validate()
 
 
 def _dataclass_in(annotation: Any) -> type | None:
