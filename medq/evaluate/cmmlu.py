@@ -10,6 +10,10 @@ already in memory. So a number here is the number `lm_eval --tasks cmmlu_<subjec
 
 The chat-template zero-shot variant (`protocol: chat_template_zero_shot`) asks the model as it is served; its
 numbers are not comparable with published ones and carry that name.
+
+The CSVs are found in `dir` (the release's test/ and dev/, or a flat folder of test CSVs), every subject unless
+`subjects` picks some; `validate()` checks them when the config is validated, so a missing file is named before
+any model is loaded.
 """
 
 from __future__ import annotations
