@@ -129,9 +129,9 @@ class EvaluateStage:
         needs_template = self.rouge.enabled and (self.test or "test" in ctx.inputs) or \
             (self.cmmlu.dir and self.cmmlu.protocol == "chat_template_zero_shot")
         if template is None and needs_template:
-            raise MedqError(f"{self.folder.base}: the tokenizer has no chat template, which ROUGE and the chat-template "
-                            f"CMMLU protocol ask through: set evaluate.template (e.g. qwen3).")
-        ctx.tracker.set_tags({"evaluate.model": str(self.folder.base), "evaluate.model_form": self.folder.form,
+            raise MedqError(f"{self.folder.base}: the tokenizer has no chat template, which ROUGE and the "
+                            f"chat-template CMMLU protocol ask through: set evaluate.template (e.g. qwen3).")
+        ctx.tracker.set_tags({"evaluate.model_folder": str(self.folder.base), "evaluate.model_form": self.folder.form,
                               "evaluate.adapter": str(self.folder.adapter or ""),
                               "evaluate.chat_template": template.name if template else "none",
                               "evaluate.chat_template_sha256": template.sha256 if template else ""})
