@@ -11,7 +11,7 @@ import json
 import pytest
 
 from medq.config import validate_pipeline_config
-from medq.errors import ConfigError, MedqError
+from medq.errors import ConfigError
 from medq.evaluate import EvaluateStage
 from medq.evaluate.cmmlu import CmmluEval
 from medq.evaluate.model_folder import ModelFolder
