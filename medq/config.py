@@ -106,6 +106,9 @@ def _validate_dataclass(path: str, cls: type, value: Any) -> None:
         if key not in fields:
             raise unknown_key_error(path, key, fields)
         _validate_value(f"{path}.{key}", hints.get(key), item)
+    # a dataclass's own cross-field checks (e.g. evaluate.cmmlu: every listed subject has its CSV) run here too
+    if callable(getattr(cls, "validate", None)):
+        as_dataclass(cls, value).validate()
 
 
 def _dataclass_in(annotation: Any) -> type | None:

@@ -47,6 +47,12 @@ def model_folder(root: Path) -> list[str]:
     return [f"base_model.name_or_path={folder}"]
 
 
+def evaluated_folder(root: Path) -> list[str]:
+    folder = root / "merged"
+    folder.mkdir(exist_ok=True)
+    return [f"evaluate.model={folder}"]
+
+
 # Every recipe in recipes/ with the overrides it needs to validate. A new recipe must be added here: the test below
 # fails for a recipe missing from this table, so no recipe ships that nobody has composed.
 REQUIRED: dict[str, list[Callable[[Path], list[str]]]] = {
@@ -58,6 +64,7 @@ REQUIRED: dict[str, list[Callable[[Path], list[str]]]] = {
     "demo_train": [],
     "dialogue_rag": [dialogue_csv],
     "dpo_qwen32b": [cmedqa2_files, model_folder],
+    "evaluate_model": [evaluated_folder],
     "prepare_cmedqa2": [cmedqa2_files],
     "prepare_dialogue": [dialogue_csv],
     "serve_demo": [],

@@ -56,7 +56,7 @@ def subject_of(path: Path) -> str:
 def read_cmmlu_csv(path: Path) -> list[Question]:
     path = Path(path)
     if not path.is_file():
-        raise InputDataError(f"{path}: CMMLU file not found (evaluate.cmmlu.files).")
+        raise InputDataError(f"{path}: CMMLU file not found (evaluate.cmmlu.dir).")
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     if not rows or [c.strip() for c in rows[0]] != CMMLU_HEADER:

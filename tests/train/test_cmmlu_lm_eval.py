@@ -89,13 +89,13 @@ def run_lm_eval_cli(tmp_path, model_dir, cmmlu_dir, subjects, num_fewshot):
 def test_evaluate_stage_matches_the_lm_eval_cli_question_by_question(tmp_path, base, cmmlu_dir):
     subjects = ["anatomy", "virology"]
     stage = EvaluateStage(rouge={"enabled": False}, device="cpu", inputs={"model": "m", "template": "t"},
-                          cmmlu={"subjects": subjects, "data_dir": str(cmmlu_dir), "num_fewshot": 5})
+                          cmmlu={"subjects": subjects, "dir": str(cmmlu_dir), "num_fewshot": 5})
     assert set(stage.external_inputs()) == {cmmlu_dir / split / f"{s}.csv" for split in ("test", "dev") for s in subjects}
     out = tmp_path / "out"
     stage.run(context("evaluate", out, {"model": base["model"], "template": base["chat_template"]}))
     scores = json.loads((out / "scores.json").read_text())
     rows = [json.loads(line) for line in (out / "cmmlu.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == len(ANATOMY_TEST) + len(VIROLOGY_TEST) == scores["cmmlu_questions"]
+    assert len(rows) == len(ANATOMY_TEST) + len(VIROLOGY_TEST) == scores["cmmlu.questions"]
 
     reference = run_lm_eval_cli(tmp_path, base["model"], cmmlu_dir, subjects, num_fewshot=5)
     for subject in subjects:
@@ -107,7 +107,7 @@ def test_evaluate_stage_matches_the_lm_eval_cli_question_by_question(tmp_path, b
             assert row["choice"] == "ABCD"[max(range(4), key=logliks.__getitem__)], (subject, row["doc_id"])
             assert [row["loglik"][l] for l in "ABCD"] == pytest.approx(logliks, abs=1e-4)
             assert (row["acc"], row["acc_norm"]) == (sample["acc"], sample["acc_norm"])
-        assert scores[f"cmmlu_{subject}_acc"] == pytest.approx(sum(s["acc"] for s in theirs) / len(theirs))
+        assert scores[f"cmmlu.{subject}.acc"] == pytest.approx(sum(s["acc"] for s in theirs) / len(theirs))
 
     # the prompt lm-eval built: description, five dev examples with their answers, the question, " A".." D"
     first_option = reference["anatomy"][0]["arguments"]["gen_args_0"]  # lm-eval's sample log: (context, continuation)
@@ -116,17 +116,17 @@ def test_evaluate_stage_matches_the_lm_eval_cli_question_by_question(tmp_path, b
     expected = "以下是关于解剖学的单项选择题，请直接给出正确答案的选项。\n\n" + "".join(
         shot.format(*row[:5]) + " " + row[5] + "\n\n" for row in ANATOMY_DEV) + shot.format(*ANATOMY_TEST[0][:5])
     assert context_text == expected and continuation == " A"
+    assert rows[0]["prompt"] == expected and rows[0]["question"] == ANATOMY_TEST[0][0]
     # group score: lm-eval's size-weighted mean over subjects = pooled accuracy over all questions
-    assert scores["cmmlu_acc"] == pytest.approx(sum(r["acc"] for r in rows) / len(rows))
-    assert scores["cmmlu_acc_norm"] == pytest.approx(sum(r["acc_norm"] for r in rows) / len(rows))
+    assert scores["cmmlu.acc"] == pytest.approx(sum(r["acc"] for r in rows) / len(rows))
+    assert scores["cmmlu.acc_norm"] == pytest.approx(sum(r["acc_norm"] for r in rows) / len(rows))
 
 
 def test_zero_shot_needs_no_dev_files(tmp_path, base, cmmlu_dir):
     only_test = tmp_path / "cmmlu"
     write_csv(only_test / "virology_test.csv", VIROLOGY_TEST)
     stage = EvaluateStage(rouge={"enabled": False}, device="cpu", inputs={"model": "m", "template": "t"},
-                          cmmlu={"subjects": ["virology"], "data_dir": str(only_test), "num_fewshot": 0,
-                                 "test_file": "{subject}_test.csv"})
+                          cmmlu={"subjects": ["virology"], "dir": str(only_test), "num_fewshot": 0})
     assert stage.external_inputs() == [only_test / "virology_test.csv"]
     stage.run(context("evaluate", tmp_path / "out", {"model": base["model"], "template": base["chat_template"]}))
     rows = [json.loads(line) for line in (tmp_path / "out" / "cmmlu.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -134,14 +134,18 @@ def test_zero_shot_needs_no_dev_files(tmp_path, base, cmmlu_dir):
 
 
 def test_cmmlu_config_names_what_is_wrong(tmp_path, cmmlu_dir):
-    with pytest.raises(MedqError, match="evaluate.cmmlu.data_dir is missing"):
+    with pytest.raises(MedqError, match="evaluate.cmmlu.dir is missing"):
         CmmluEval(subjects=["anatomy"])
-    from medq.evaluate.cmmlu import check_files, lm_eval_group
+    from medq.evaluate.cmmlu import check_files
 
-    with pytest.raises(MedqError, match="'anatomyy' is not a CMMLU subject of lm-eval"):
-        lm_eval_group(CmmluEval(subjects=["anatomyy"], data_dir=str(cmmlu_dir)))
+    with pytest.raises(MedqError, match=r"'anatomyy' has no test CSV: .*test/anatomyy.csv does not exist"):
+        CmmluEval(subjects=["anatomyy"], dir=str(cmmlu_dir))
+    misnamed = tmp_path / "misnamed"
+    write_csv(misnamed / "anatomyy.csv", ANATOMY_TEST)
+    with pytest.raises(MedqError, match=r"'anatomyy' \(.*anatomyy.csv\) is not a CMMLU subject of lm-eval"):
+        CmmluEval(dir=str(misnamed), num_fewshot=0)
     broken = tmp_path / "cmmlu"
     write_csv(broken / "test" / "anatomy.csv", ANATOMY_TEST[:2] + [("q", "1", "2", "3", "4", "E")])
     write_csv(broken / "dev" / "anatomy.csv", ANATOMY_DEV)
     with pytest.raises(MedqError, match=r"anatomy.csv: line 4: Answer must be A, B, C or D, got 'E'"):
-        check_files(CmmluEval(subjects=["anatomy"], data_dir=str(broken)))
+        check_files(CmmluEval(subjects=["anatomy"], dir=str(broken)))

@@ -55,7 +55,7 @@ def test_evaluate_stage_scores_rouge_and_picks_the_most_likely_option(tmp_path, 
     csv.write_text(CMMLU_CSV, encoding="utf-8")
     stage = EvaluateStage(rouge={"max_examples": 4, "max_new_tokens": 24}, device="cpu",
                           cmmlu={"protocol": "chat_template_zero_shot", "subjects": ["anatomy"],
-                                 "data_dir": str(tmp_path), "test_file": "{subject}_dev.csv"})
+                                 "dir": str(tmp_path), "num_fewshot": 0})
     assert stage.external_inputs() == [csv]
     model_dir = base["model"]
     stage.run(context("evaluate", tmp_path / "out", {"model": model_dir, "template": base["chat_template"],
@@ -83,5 +83,7 @@ def test_evaluate_stage_scores_rouge_and_picks_the_most_likely_option(tmp_path, 
         assert row["choice"] == choice
         assert [row["loglik"][l] for l in LETTERS] == pytest.approx(logliks, abs=1e-4)
         expected_correct += choice == question.answer
-    assert scores["cmmlu_chat_zero_shot_acc"] == pytest.approx(expected_correct / 3)
-    assert scores["cmmlu_chat_zero_shot_anatomy_acc"] == scores["cmmlu_chat_zero_shot_acc"]
+    assert scores["cmmlu_chat_zero_shot.acc"] == pytest.approx(expected_correct / 3)
+    assert scores["cmmlu_chat_zero_shot.anatomy.acc"] == scores["cmmlu_chat_zero_shot.acc"]
+    assert [r["correct"] for r in rows] == [r["choice"] == r["answer"] for r in rows]
+    assert rows[0]["doc_id"] == 0 and "B. 肺胸膜" in rows[0]["prompt"] and rows[0]["prompt"].endswith(ANSWER_PREFIX)
