@@ -58,6 +58,7 @@ class EvaluateStage:
         from medq.train.models import load_model, load_tokenizer
         from medq.train.trl_args import resolve_device, torch_dtype
 
+        ctx.tracker.set_tags({"consumed": self.inputs["model"]})  # which stage's model is scored, e.g. merge.model
         template = ChatTemplate.load(ctx.inputs["template"])
         tokenizer = load_tokenizer(ctx.inputs["model"], template)
         device = resolve_device(self.device)

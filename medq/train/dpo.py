@@ -147,7 +147,9 @@ class DPOStage:
                                reference_model_sha256=reference_sha, reference_log_probs=reference_log_probs,
                                peft_method=self.peft.method if sft_card is None else sft_card.get("peft_method"),
                                pairs_sha256=sha256_path(ctx.inputs["pairs"]), sft=sft_card)
-            ctx.tracker.log_artifact(adapter, "adapter")
+        # the process that logs (node 0's local rank 0) need not be the one that saved: wait for the save
+        trainer.accelerator.wait_for_everyone()
+        ctx.tracker.log_artifact(adapter, "adapter")
         metrics["train_pairs"] = float(len(trainer.train_dataset))
         ctx.tracker.log_metrics(metrics)
         checkpoints.release(self.keep_checkpoints)

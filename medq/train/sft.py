@@ -120,7 +120,9 @@ class SFTStage:
             write_adapter_card(adapter, ctx.inputs["model"], trainer.model.get_base_model().config, template,
                                stage="sft", mlflow_run_id=ctx.tracker.run_id, peft_method=self.peft.method,
                                train_data_sha256=sha256_path(ctx.inputs["train"]))
-            ctx.tracker.log_artifact(adapter, "adapter")
+        # the process that logs (node 0's local rank 0) need not be the one that saved: wait for the save
+        trainer.accelerator.wait_for_everyone()
+        ctx.tracker.log_artifact(adapter, "adapter")
         ctx.tracker.log_metrics(metrics)
         checkpoints.release(self.keep_checkpoints)
         log.info("sft: %d steps, train loss %.4f, %s", metrics["global_step"], metrics["train_loss"],

@@ -62,6 +62,11 @@ class Distributed:
     # change the cache key per node): MEDQ_NODE_RANK or SLURM_NODEID.
     nnodes: int = 1
     rdzv_endpoint: str | None = None          # host:port of node 0; None: SLURM's first node (or MASTER_ADDR), :29500
+    # static: torchrun --node_rank=<this node's rank>, so global rank 0 is on node 0. c10d (also chosen by setting
+    # rdzv_id): torchrun's elastic rendezvous, which orders nodes by host name and pid, not by node rank, so
+    # global rank 0 may sit on any node; medq then logs from node 0's local rank 0 (medq/stage_worker.py).
+    rdzv_backend: Literal["static", "c10d"] = "static"
+    rdzv_id: str | None = None                # the job's rendezvous id; None: SLURM_JOB_ID, else one per stage run
 
 
 def resolve_device(device: Device) -> str:
