@@ -19,8 +19,8 @@ from medq.train.chat_template import ChatTemplate
 from medq.train.checkpoints import CheckpointDir, train_resumably, training_fingerprint
 from medq.train.data import load_messages
 from medq.train.models import load_model, load_tokenizer, write_adapter_card
-from medq.train.trl_args import (Adapter, Device, Distributed, Training, lora_config, quantization_config,
-                                 resolve_device, resolve_precision, sft_config, torch_dtype)
+from medq.train.trl_args import (Adapter, Device, Distributed, Training, check_visible_gpus, lora_config,
+                                 quantization_config, resolve_device, resolve_precision, sft_config, torch_dtype)
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUTS = {"model": "base_model.model", "template": "base_model.chat_template", "train": "prepare.train",
@@ -89,6 +89,7 @@ class SFTStage:
         validation = load_messages(ctx.inputs["validation"], template.enable_thinking) \
             if "validation" in ctx.inputs else None
         device = resolve_device(self.device)
+        check_visible_gpus("sft", self.distributed, device)
         precision = resolve_precision(self.training.precision, device)
         quantization = quantization_config(self.peft, device, "sft")
         fingerprint = training_fingerprint("sft", self._fingerprint_config, ctx.inputs, ctx.seed)

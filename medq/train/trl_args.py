@@ -79,6 +79,21 @@ def resolve_device(device: Device) -> str:
     return device
 
 
+def check_visible_gpus(stage: str, distributed: Distributed, device: str) -> None:
+    """One rank per GPU: more ranks per node than visible GPUs would fail in every rank with an invalid device
+    ordinal (or share a GPU and run out of memory); say which key to change instead."""
+    import os
+
+    import torch
+
+    visible = torch.cuda.device_count() if device == "cuda" else 0
+    if device == "cuda" and distributed.num_processes > visible:
+        raise ConfigError(f"{stage}: distributed.num_processes = {distributed.num_processes} ranks on this node but "
+                          f"{visible} GPU(s) are visible (CUDA_VISIBLE_DEVICES="
+                          f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); set distributed.num_processes="
+                          f"{visible} (and raise gradient_accumulation_steps to keep the global batch).")
+
+
 def resolve_precision(precision: Precision, device: str) -> str:
     import torch
 

@@ -167,3 +167,18 @@ def test_elastic_rendezvous_uses_c10d_with_one_id_on_every_node(monkeypatch):
     # setting an id chooses the elastic form too
     named = _worker_command(_stage(rdzv_endpoint="gpu03:29400", rdzv_id="job7"), request, 1)
     assert "--rdzv_id=job7" in named and "--rdzv_backend=c10d" in named
+
+
+def test_more_ranks_than_visible_gpus_names_the_key(monkeypatch):
+    """No GPU here: torch's device count stands in for a machine with two visible GPUs."""
+    import torch
+
+    from medq.train.trl_args import check_visible_gpus
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    with pytest.raises(ConfigError, match=r"sft: distributed.num_processes = 8 ranks on this node but 2 GPU\(s\) are "
+                                          r"visible \(CUDA_VISIBLE_DEVICES=0,1\); set distributed.num_processes=2"):
+        check_visible_gpus("sft", Distributed(num_processes=8), "cuda")
+    check_visible_gpus("sft", Distributed(num_processes=2), "cuda")
+    check_visible_gpus("sft", Distributed(num_processes=8), "cpu")  # gloo ranks on CPU: no GPU to count
