@@ -31,7 +31,12 @@ ROOT_KEYS = {"stages": "ordered list of stage names to run", "force": "rerun cac
              "seed": "global seed", "paths": "folders", "tracking": "MLflow settings",
              "name": "pipeline name (MLflow experiment and run folder)",
              "objective": "'stage.metric' the run returns (what an Optuna sweep optimises)",
-             "final_outputs": "'stage.artifact's that are results of the run although no later stage reads them"}
+             "final_outputs": "'stage.artifact's that are results of the run although no later stage reads them",
+             "distributed": "process layout of every training stage (conf/distributed/*.yaml)",
+             "demo": "set by the tiny-model demo recipes: they check the pipeline, they do not train a model",
+             "allow_demo_settings": "true: allow a real model (model=qwen3_*) on a demo recipe"}
+# what a demo recipe run on a real model should be instead
+REAL_MODEL_RECIPES = ("sft_qwen3_8b_cmedqa2", "sft_dpo_qwen3_8b_cmedqa2", "dpo_qwen32b")
 
 
 def config_dirs() -> tuple[Path, Path]:
@@ -172,6 +177,11 @@ def validate_pipeline_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, A
             raise ConfigError(f"config cannot be resolved: {exc}".splitlines()[0]) from None
     else:
         container = dict(cfg)
+    if isinstance(container.get("distributed"), Mapping):  # the root node: its typos named as 'distributed.<key>'
+        from medq.train.trl_args import Distributed
+
+        _validate_dataclass("distributed", Distributed, container["distributed"])
+    inherit_distributed(container)
     stage_keys = {k for k, v in container.items() if k not in ROOT_KEYS and isinstance(v, Mapping) and "_target_" in v}
     for key in container:
         if key not in ROOT_KEYS and key not in stage_keys:
@@ -184,9 +194,38 @@ def validate_pipeline_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, A
             raise ConfigError(f"stage '{name}' in 'stages' has no config with a _target_.{_suggest(name, stage_keys)}")
     for key in sorted(stage_keys):
         validate_target_node(key, container[key])
+    check_demo_settings(container)
     if "tracking" in container and isinstance(container["tracking"], Mapping) and "_target_" in container["tracking"]:
         validate_target_node("tracking", container["tracking"])
     return container
+
+
+def inherit_distributed(container: dict[str, Any]) -> None:
+    """Fill each stage's `distributed` keys left null from the root `distributed` node.
+
+    An OmegaConf interpolation (`sft.distributed: ${distributed}`) cannot do this: an override of one nested key
+    (`sft.distributed.num_processes=2`) replaces the whole interpolated node with that one key, silently dropping
+    the DeepSpeed config. So the stage node lists every key as null (conf/sft/default.yaml) and the root node fills
+    what the stage does not set; the frozen config and the cache key see the merged values."""
+    root = container.get("distributed")
+    root = dict(root) if isinstance(root, Mapping) else {}
+    for key, node in container.items():
+        own = node.get("distributed") if isinstance(node, Mapping) and "_target_" in node else None
+        if isinstance(own, Mapping):
+            container[key] = {**node, "distributed": {**root, **{k: v for k, v in own.items() if v is not None}}}
+
+
+def check_demo_settings(container: Mapping[str, Any]) -> None:
+    """A demo recipe's settings (learning rate for a 0.3M-parameter model, 96 DPO pairs, fp32 merge with the
+    weights copied into MLflow, synthetic data) are wrong for a real model: refuse the swap unless asked for."""
+    base = container.get("base_model")
+    if not container.get("demo") or not isinstance(base, Mapping) or base.get("source", "tiny") == "tiny":
+        return
+    if not container.get("allow_demo_settings"):
+        raise ConfigError(f"recipe '{container.get('name')}' is a demo that checks the pipeline on the tiny model; "
+                          f"its settings do not train a real model (base_model.source = {base.get('source')!r}). "
+                          f"Use +recipe={' or +recipe='.join(REAL_MODEL_RECIPES)}, or set "
+                          f"allow_demo_settings=true to run the demo's settings anyway.")
 
 
 def as_dataclass(cls: type, value: Any) -> Any:

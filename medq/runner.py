@@ -282,7 +282,8 @@ class Pipeline:
         request.write_text(json.dumps({"config": str(self.frozen_config_path), "stage": name,
                                        "inputs": {k: str(v) for k, v in ctx.inputs.items()},
                                        "output_dir": str(ctx.output_dir), "scratch_dir": str(ctx.scratch_dir),
-                                       "seed": ctx.seed, "log_dir": str(self.run_dir)}), encoding="utf-8")
+                                       "seed": ctx.seed, "log_dir": str(self.run_dir),
+                                       "mlflow_run_id": ctx.tracker.run_id}), encoding="utf-8")
         env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
         pointer = None
         if stage.launcher == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1:
@@ -311,8 +312,20 @@ def _worker_command(stage: Any, request: Path, rank_of_node: int) -> list[str]:
     if nnodes == 1:
         return [sys.executable, "-m", "torch.distributed.run", "--standalone",
                 f"--nproc_per_node={int(stage.num_processes)}", *worker]
+    endpoint = getattr(stage, "rdzv_endpoint", None) or default_rdzv_endpoint()
+    layout = getattr(stage, "distributed", None)
+    rdzv_id = getattr(layout, "rdzv_id", None)
+    if rdzv_id or getattr(layout, "rdzv_backend", "static") == "c10d":
+        # torchrun's elastic rendezvous: node 0 hosts the store at the endpoint, every node joins under one id.
+        # Ranks follow torch's sorted node descriptors (host name, pid), not MEDQ_NODE_RANK, so global rank 0 may
+        # be on another node: medq.stage_worker logs from node 0's local rank 0 and every rank knows the run id.
+        # The default id is the same on every node: SLURM's job id, else one derived from the shared request path.
+        rdzv_id = rdzv_id or os.environ.get("SLURM_JOB_ID") or "medq-" + sha256_json(str(request))[:16]
+        return [sys.executable, "-m", "torch.distributed.run", f"--nnodes={nnodes}",
+                f"--nproc_per_node={int(stage.num_processes)}", "--rdzv_backend=c10d",
+                f"--rdzv_endpoint={endpoint}", f"--rdzv_id={rdzv_id}", *worker]
     # static rendezvous: global rank = node rank * ranks per node + local rank, so rank 0 is on node 0 (which logs)
-    host, _, port = (getattr(stage, "rdzv_endpoint", None) or default_rdzv_endpoint()).rpartition(":")
+    host, _, port = endpoint.rpartition(":")
     return [sys.executable, "-m", "torch.distributed.run", f"--nnodes={nnodes}", f"--node_rank={rank_of_node}",
             f"--nproc_per_node={int(stage.num_processes)}", f"--master_addr={host}", f"--master_port={port}",
             *worker]

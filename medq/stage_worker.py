@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 from medq.errors import MedqError
 from medq.logs import quiet_console
-from medq.runner import StageContext, build_stage
+from medq.runner import StageContext, build_stage, node_rank
 from medq.tracking import StageTracker
 
 
@@ -27,12 +27,17 @@ def run_request(request_path: Path) -> None:
     config = OmegaConf.to_container(OmegaConf.load(request["config"]), resolve=True)
     stage = build_stage(config, request["stage"])
     client = None
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if run_id and rank == 0:  # one rank logs, or every metric would be recorded once per rank
+    # every rank knows the stage's run id (adapter cards record it, whichever rank saves them); on other nodes it
+    # comes from the request on the shared filesystem, since only node 0 has the MLflow environment
+    run_id = request.get("mlflow_run_id") or os.environ.get("MLFLOW_RUN_ID")
+    # One process logs, or every metric would be recorded once per rank: local rank 0 of node 0, the node that
+    # holds the pipeline's MLflow run. Not global rank 0: torchrun's c10d rendezvous may put it on another node.
+    logs_here = node_rank() == 0 and int(os.environ.get("LOCAL_RANK", "0")) == 0
+    if run_id and logs_here and os.environ.get("MLFLOW_RUN_ID"):
         from mlflow.tracking import MlflowClient
 
         client = MlflowClient(os.environ.get("MLFLOW_TRACKING_URI"))
-    tracker = StageTracker(client, run_id if rank == 0 else None)
+    tracker = StageTracker(client, run_id)
     output_dir = Path(request["output_dir"])
     scratch = request.get("scratch_dir")
     ctx = StageContext(request["stage"], output_dir, {k: Path(v) for k, v in request["inputs"].items()},
@@ -40,7 +45,7 @@ def run_request(request_path: Path) -> None:
     artifacts = dict(stage.run(ctx))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     print(f"medq.stage_worker: {request['stage']} rank {rank}/{world} finished", file=sys.stderr, flush=True)
-    if rank == 0:
+    if logs_here:  # the metrics this process's tracker kept (every rank sees the same, all-reduced, log lines)
         (output_dir / ".worker_result.json").write_text(
             json.dumps({"artifacts": artifacts, "metrics": tracker.metrics}), encoding="utf-8")
 

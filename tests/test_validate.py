@@ -68,6 +68,7 @@ REQUIRED: dict[str, list[Callable[[Path], list[str]]]] = {
     "prepare_cmedqa2": [cmedqa2_files],
     "prepare_dialogue": [dialogue_csv],
     "serve_demo": [],
+    "sft_dpo_qwen3_8b_cmedqa2": [cmedqa2_files, model_folder],
     "sft_qwen3_8b_cmedqa2": [cmedqa2_files, model_folder],
     "triage_dialogue": [dialogue_csv],
 }

@@ -86,6 +86,8 @@ class EvaluateStage:
     def run(self, ctx: StageContext) -> dict[str, str]:
         from medq.train.trl_args import resolve_device, torch_dtype
 
+        # which stage's model is scored (e.g. merge.model), or the folder given as evaluate.model
+        ctx.tracker.set_tags({"consumed": self.inputs["model"] if self.folder is None else "evaluate.model"})
         device = resolve_device(self.device)
         model, tokenizer, template = self._load(ctx, torch_dtype(self.dtype))
         model = model.to(device).eval()

@@ -96,7 +96,9 @@ def tracking_callback(tracker: StageTracker) -> Any:
 
     class StepMetricsToMlflow(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):
-            if not state.is_world_process_zero or not logs:
+            # every rank gets the same (all-reduced) log line; the tracker knows whether this process logs
+            # (medq/stage_worker.py: node 0's local rank 0, which under c10d need not be global rank 0)
+            if not logs:
                 return
             numeric = {k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
             numeric["peak_memory_mb"] = peak_memory_mb()

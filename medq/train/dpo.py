@@ -27,7 +27,7 @@ from medq.train.checkpoints import CheckpointDir, train_resumably, training_fing
 from medq.train.data import load_preference_pairs
 from medq.train.models import ADAPTER_FILE, load_model, load_tokenizer, load_with_adapter, write_adapter_card
 from medq.train.sft import Launcher, check_launch
-from medq.train.trl_args import (Adapter, Device, Distributed, Training, dpo_config, lora_config,
+from medq.train.trl_args import (Adapter, Device, Distributed, Training, check_visible_gpus, dpo_config, lora_config,
                                  quantization_config, resolve_device, resolve_precision, torch_dtype)
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class DPOStage:
         if self.max_train_samples:
             pairs = pairs.shuffle(seed=ctx.seed).select(range(min(self.max_train_samples, len(pairs))))
         device = resolve_device(self.device)
+        check_visible_gpus("dpo", self.distributed, device)
         precision = resolve_precision(self.training.precision, device)
         if self.peft.method == "qlora":
             quantization_config(self.peft, device, "dpo")  # fails early with the reason on CPU
@@ -147,7 +148,9 @@ class DPOStage:
                                reference_model_sha256=reference_sha, reference_log_probs=reference_log_probs,
                                peft_method=self.peft.method if sft_card is None else sft_card.get("peft_method"),
                                pairs_sha256=sha256_path(ctx.inputs["pairs"]), sft=sft_card)
-            ctx.tracker.log_artifact(adapter, "adapter")
+        # the process that logs (node 0's local rank 0) need not be the one that saved: wait for the save
+        trainer.accelerator.wait_for_everyone()
+        ctx.tracker.log_artifact(adapter, "adapter")
         metrics["train_pairs"] = float(len(trainer.train_dataset))
         ctx.tracker.log_metrics(metrics)
         checkpoints.release(self.keep_checkpoints)

@@ -98,7 +98,9 @@ class MergeStage:
                             f"{self.parity.logits_atol:g}), greedy outputs identical for "
                             f"{sum(same_greedy)}/{len(same_greedy)} prompts; see {ctx.output_dir / 'parity.json'}.")
         log.info("merge: parity passed (max |logit diff| %.3g, greedy identical)", max_diff)
-        ctx.tracker.set_tags(self._lineage(ctx))
+        lineage = self._lineage(ctx)
+        ctx.tracker.set_tags({**lineage, "consumed": self.inputs["adapter"],
+                              "consumed_run_id": lineage.get("lineage.consumed_run_id", "")})
         return {"model": "model", "parity": "parity.json"}
 
     def after_publish(self, ctx: StageContext, output_dir: Path) -> None:
@@ -117,6 +119,8 @@ class MergeStage:
         dpo = card if card.get("stage") == "dpo" else {}
         base = sft.get("base_weights") or card.get("base_weights")
         return {k: str(v) for k, v in {
+            # which training stage's adapter this is (the last one, e.g. dpo.adapter) and that stage's run
+            "lineage.consumed": self.inputs["adapter"], "lineage.consumed_run_id": card.get("mlflow_run_id"),
             "lineage.base_model": base, "lineage.merged_into": weights_source(ctx.inputs["model"]),
             "lineage.sft_run_id": sft.get("mlflow_run_id"), "lineage.dpo_run_id": dpo.get("mlflow_run_id"),
             "lineage.reference_model": dpo.get("reference_model"),

@@ -19,8 +19,8 @@ from medq.train.chat_template import ChatTemplate
 from medq.train.checkpoints import CheckpointDir, train_resumably, training_fingerprint
 from medq.train.data import load_messages
 from medq.train.models import load_model, load_tokenizer, write_adapter_card
-from medq.train.trl_args import (Adapter, Device, Distributed, Training, lora_config, quantization_config,
-                                 resolve_device, resolve_precision, sft_config, torch_dtype)
+from medq.train.trl_args import (Adapter, Device, Distributed, Training, check_visible_gpus, lora_config,
+                                 quantization_config, resolve_device, resolve_precision, sft_config, torch_dtype)
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUTS = {"model": "base_model.model", "template": "base_model.chat_template", "train": "prepare.train",
@@ -89,6 +89,7 @@ class SFTStage:
         validation = load_messages(ctx.inputs["validation"], template.enable_thinking) \
             if "validation" in ctx.inputs else None
         device = resolve_device(self.device)
+        check_visible_gpus("sft", self.distributed, device)
         precision = resolve_precision(self.training.precision, device)
         quantization = quantization_config(self.peft, device, "sft")
         fingerprint = training_fingerprint("sft", self._fingerprint_config, ctx.inputs, ctx.seed)
@@ -120,7 +121,9 @@ class SFTStage:
             write_adapter_card(adapter, ctx.inputs["model"], trainer.model.get_base_model().config, template,
                                stage="sft", mlflow_run_id=ctx.tracker.run_id, peft_method=self.peft.method,
                                train_data_sha256=sha256_path(ctx.inputs["train"]))
-            ctx.tracker.log_artifact(adapter, "adapter")
+        # the process that logs (node 0's local rank 0) need not be the one that saved: wait for the save
+        trainer.accelerator.wait_for_everyone()
+        ctx.tracker.log_artifact(adapter, "adapter")
         ctx.tracker.log_metrics(metrics)
         checkpoints.release(self.keep_checkpoints)
         log.info("sft: %d steps, train loss %.4f, %s", metrics["global_step"], metrics["train_loss"],

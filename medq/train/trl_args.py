@@ -62,6 +62,11 @@ class Distributed:
     # change the cache key per node): MEDQ_NODE_RANK or SLURM_NODEID.
     nnodes: int = 1
     rdzv_endpoint: str | None = None          # host:port of node 0; None: SLURM's first node (or MASTER_ADDR), :29500
+    # static: torchrun --node_rank=<this node's rank>, so global rank 0 is on node 0. c10d (also chosen by setting
+    # rdzv_id): torchrun's elastic rendezvous, which orders nodes by host name and pid, not by node rank, so
+    # global rank 0 may sit on any node; medq then logs from node 0's local rank 0 (medq/stage_worker.py).
+    rdzv_backend: Literal["static", "c10d"] = "static"
+    rdzv_id: str | None = None                # the job's rendezvous id; None: SLURM_JOB_ID, else one per stage run
 
 
 def resolve_device(device: Device) -> str:
@@ -72,6 +77,21 @@ def resolve_device(device: Device) -> str:
     if device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device = 'cuda' but no CUDA GPU is visible; set device=auto or device=cpu.")
     return device
+
+
+def check_visible_gpus(stage: str, distributed: Distributed, device: str) -> None:
+    """One rank per GPU: more ranks per node than visible GPUs would fail in every rank with an invalid device
+    ordinal (or share a GPU and run out of memory); say which key to change instead."""
+    import os
+
+    import torch
+
+    visible = torch.cuda.device_count() if device == "cuda" else 0
+    if device == "cuda" and distributed.num_processes > visible:
+        raise ConfigError(f"{stage}: distributed.num_processes = {distributed.num_processes} ranks on this node but "
+                          f"{visible} GPU(s) are visible (CUDA_VISIBLE_DEVICES="
+                          f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); set distributed.num_processes="
+                          f"{visible} (and raise gradient_accumulation_steps to keep the global batch).")
 
 
 def resolve_precision(precision: Precision, device: str) -> str:

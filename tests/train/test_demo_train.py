@@ -52,6 +52,10 @@ def test_demo_train_resumes_after_a_kill_tracks_lineage_and_reruns_from_cache(wo
     version = client.get_model_version("medq-merged", "1")
     assert version.tags["lineage.sft_run_id"] == stages["sft"].info.run_id
     assert version.tags["lineage.dpo_run_id"] == stages["dpo"].info.run_id
+    # merge and evaluate say which stage they consumed: the last training stage's adapter, then the merged model
+    assert version.tags["lineage.consumed"] == "dpo.adapter" == stages["merge"].data.tags["consumed"]
+    assert version.tags["lineage.consumed_run_id"] == stages["dpo"].info.run_id
+    assert stages["evaluate"].data.tags["consumed"] == "merge.model"
     template = json.loads(next(workdir.glob("artifacts/base_model/*/chat_template.json")).read_text())
     assert version.tags["lineage.chat_template_sha256"] == template["sha256"]
     assert not list(workdir.glob("artifacts/sft/.*.scratch")), "checkpoints are removed once the stage completes"
