@@ -169,6 +169,8 @@ def validate_target_node(path: str, node: Mapping[str, Any]) -> None:
 def validate_pipeline_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     """Resolve and validate the whole config; returns it as a plain container."""
     if isinstance(cfg, (DictConfig, ListConfig)):
+        if isinstance(cfg, DictConfig):  # first: a demo recipe on a real model is the mistake, not its unset path
+            check_demo_settings(OmegaConf.to_container(cfg, resolve=False))
         try:
             container = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
         except MissingMandatoryValue as exc:

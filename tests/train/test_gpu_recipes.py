@@ -99,6 +99,12 @@ def test_demo_recipe_on_a_real_model_is_refused_unless_allowed(workdir, required
     assert validate_pipeline_config(composed("+recipe=demo_train"))["demo"] is True  # the tiny model is fine
 
 
+def test_demo_refusal_comes_before_the_unset_model_path():
+    # the mistake to report is the demo recipe, not the base_model.name_or_path the real model would need
+    with pytest.raises(ConfigError, match=r"recipe 'demo_train' is a demo"):
+        validate_pipeline_config(composed("+recipe=demo_train", "model=qwen3_8b"))
+
+
 @pytest.mark.parametrize("name", ["demo", "demo_train", "serve_demo", "agent_demo", "assistant_demo"])
 def test_demo_recipes_say_first_that_they_check_the_pipeline(name):
     lines = (config_dirs()[1] / f"{name}.yaml").read_text(encoding="utf-8").splitlines()
