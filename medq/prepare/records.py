@@ -63,7 +63,7 @@ class Chunk:
     records: list[Record]
     pii: Counter
     signatures: np.ndarray | None = None
-    band_keys: list[list[int]] | None = None
+    band_keys: np.ndarray | None = None   # rows x bands uint64 LSH keys
 
 
 def split_of(group: str, seed: int, ratios: Any) -> str:

@@ -189,6 +189,8 @@ class PrepareStage:
                 # the one ordered loop: decisions that depend on earlier records, and every write
                 for chunk in self._chunks(items, rules) if joined is None else ():
                     pii.update(chunk.pii)
+                    if near is not None and chunk.signatures is not None:
+                        near.begin_chunk(chunk.signatures, chunk.band_keys)  # candidates found for all rows at once
                     for record in chunk.records:
                         records_in += 1
                         item = record.item
@@ -211,8 +213,7 @@ class PrepareStage:
                                    f"set '{record.contaminated_by}'", record.prompt, record.response)
                             continue
                         if near is not None:
-                            row = record.signature_row
-                            duplicate_of = near.add(chunk.signatures[row], chunk.band_keys[row])
+                            duplicate_of = near.add_row(record.signature_row)
                             if duplicate_of is not None:
                                 reject("near_duplicate", item.where, f"near duplicate of {near_kept_at[duplicate_of]}",
                                        record.prompt, record.response)
