@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 _MERSENNE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_NONE = np.iinfo(np.int64).max  # "no earlier kept text agrees" in NearDuplicateIndex
 
 
 @dataclass
@@ -89,6 +90,8 @@ class _KeyOwners:
     def lookup(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query position, owner) for every owner listed under each query key."""
         positions, owners = [], []
+        by_key = np.argsort(queries)  # sorted queries walk each run once instead of missing the cache per query
+        queries = queries[by_key]
         for keys, run_owners in self.runs:
             low = np.searchsorted(keys, queries, "left")
             counts = np.searchsorted(keys, queries, "right") - low
@@ -96,7 +99,7 @@ class _KeyOwners:
             if not total:
                 continue
             starts = np.cumsum(counts) - counts
-            positions.append(np.repeat(np.arange(len(queries)), counts))
+            positions.append(np.repeat(by_key, counts))
             owners.append(run_owners[np.repeat(low - starts, counts) + np.arange(total)])
         if not positions:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -143,7 +146,7 @@ class NearDuplicateIndex:
         """Candidates of the chunk's rows (`signatures`: rows x num_perm, `keys`: rows x bands), verified."""
         self._flush()
         rows, bands = keys.shape
-        big = np.iinfo(np.int64).max
+        big = _NONE
         # against the texts kept before this chunk: the earliest agreeing one per row
         positions, owners = self._owners.lookup(keys.ravel())
         earliest = np.full(rows, big, dtype=np.int64)
@@ -177,7 +180,7 @@ class NearDuplicateIndex:
     def add_row(self, row: int) -> int | None:
         """Row `row` of the current chunk: the index of the earlier kept text it duplicates, or None (kept)."""
         earliest = int(self._earliest[row])
-        if earliest != np.iinfo(np.int64).max:
+        if earliest != _NONE:
             return earliest
         for earlier_row in self._within.get(row, ()):
             index = self._kept_rows.get(earlier_row)

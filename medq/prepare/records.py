@@ -82,6 +82,7 @@ class RecordProcessor:
         self.contamination = ContaminationChecker(rules.contamination_ngram, rules.eval_texts,
                                                   rules.contamination_min_chars) if self.full else None
         self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
+        self._split_of_group: dict[str, str] = {}
 
     def __call__(self, items: list[Item]) -> Chunk:
         pii: Counter = Counter()
@@ -134,7 +135,12 @@ class RecordProcessor:
         """The output lines, serialised here so the ordered loop only writes bytes."""
         rules, prompt, response = self.rules, record.prompt, record.response
         record.example_id = hashlib.blake2b(f"{prompt}\0{response}".encode(), digest_size=8).hexdigest()
-        record.split = split_of(example.group, rules.seed, rules.split)
+        split = self._split_of_group.get(example.group)
+        if split is None:  # the answers of one question come together: hash each group once
+            if len(self._split_of_group) > 4096:
+                self._split_of_group.clear()
+            split = self._split_of_group[example.group] = split_of(example.group, rules.seed, rules.split)
+        record.split = split
         messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
         if rules.system_prompt:
             messages.insert(0, {"role": "system", "content": rules.system_prompt})
