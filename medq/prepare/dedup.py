@@ -36,9 +36,13 @@ def _codepoints(text: str, min_len: int) -> np.ndarray:
 
 def ngram_hashes(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of every character n-gram of every text, concatenated, and each text's start offset."""
-    arrays = [_codepoints(t, n) for t in texts]
-    lengths = np.array([len(a) for a in arrays])
-    points = np.concatenate(arrays)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    if len(texts) and lengths.min() >= n:  # no padding needed: decode the chunk as one string
+        points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    else:
+        arrays = [_codepoints(t, n) for t in texts]
+        lengths = np.array([len(a) for a in arrays])
+        points = np.concatenate(arrays)
     windows = len(points) - n + 1
     hashes = np.zeros(windows, dtype=np.uint64)
     for k in range(n):
