@@ -76,34 +76,43 @@ class MinHasher:
 
 class _KeyOwners:
     """band key -> the kept texts listed under it, as sorted NumPy runs (a log-structured merge: each run at least
-    4 times the size of the next), so a chunk of keys is looked up with a few `searchsorted` calls and the index
-    costs 12 bytes per (kept text, band) instead of a Python dict entry, int and list (~150 bytes)."""
+    4 times the size of the next). A run holds its distinct keys, sorted, and the owners of each key in one array
+    (CSR offsets), so a chunk of keys is looked up with one `searchsorted` per run, and the index costs about
+    12 bytes per (kept text, band) instead of a Python dict entry, int and list (~150 bytes)."""
 
     def __init__(self) -> None:
-        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (distinct keys, offsets, owners)
+
+    @staticmethod
+    def _run(keys: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        order = np.argsort(keys, kind="stable")
+        keys, owners = keys[order], owners[order]
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        return keys[first], np.append(first, len(keys)), owners
 
     def insert(self, keys: np.ndarray, owners: np.ndarray) -> None:
-        order = np.argsort(keys, kind="stable")
-        self.runs.append((keys[order], owners[order]))
-        while len(self.runs) > 1 and len(self.runs[-2][0]) < 4 * len(self.runs[-1][0]):
-            (k1, o1), (k2, o2) = self.runs.pop(), self.runs.pop()
-            keys, owners = np.concatenate([k2, k1]), np.concatenate([o2, o1])
-            order = np.argsort(keys, kind="stable")
-            self.runs.append((keys[order], owners[order]))
+        self.runs.append(self._run(keys, owners))
+        while len(self.runs) > 1 and len(self.runs[-2][2]) < 4 * len(self.runs[-1][2]):
+            newer, older = self.runs.pop(), self.runs.pop()
+            flat = [(np.repeat(distinct, np.diff(offsets)), run_owners) for distinct, offsets, run_owners in (older, newer)]
+            self.runs.append(self._run(np.concatenate([k for k, _ in flat]), np.concatenate([o for _, o in flat])))
 
     def lookup(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query position, owner) for every owner listed under each query key."""
         positions, owners = [], []
         by_key = np.argsort(queries)  # sorted queries walk each run once instead of missing the cache per query
         queries = queries[by_key]
-        for keys, run_owners in self.runs:
-            low = np.searchsorted(keys, queries, "left")
-            counts = np.searchsorted(keys, queries, "right") - low
-            total = int(counts.sum())
-            if not total:
+        for distinct, offsets, run_owners in self.runs:
+            at = np.searchsorted(distinct, queries)
+            found = at < len(distinct)
+            found[found] = distinct[at[found]] == queries[found]
+            if not found.any():
                 continue
+            at = at[found]
+            low, counts = offsets[at], offsets[at + 1] - offsets[at]
+            total = int(counts.sum())
             starts = np.cumsum(counts) - counts
-            positions.append(np.repeat(by_key, counts))
+            positions.append(np.repeat(by_key[found], counts))
             owners.append(run_owners[np.repeat(low - starts, counts) + np.arange(total)])
         if not positions:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -166,12 +175,12 @@ class NearDuplicateIndex:
         within: dict[int, list[int]] = {}
         if len(repeated):
             pairs: set[tuple[int, int]] = set()
+            # runs of equal keys: each starts at a repeated position whose predecessor is not repeated
             starts = repeated[np.r_[True, repeated[1:] != repeated[:-1] + 1]]
-            for start in starts.tolist():
-                end = start + 1
-                while end < len(sorted_keys) and sorted_keys[end] == sorted_keys[start]:
-                    end += 1
-                members = sorted(set((order[start:end] // bands).tolist()))
+            ends = np.r_[repeated[np.r_[repeated[1:] != repeated[:-1] + 1, True]]] + 2
+            row_of = (order // bands).tolist()
+            for start, end in zip(starts.tolist(), ends.tolist()):
+                members = sorted(set(row_of[start:end]))
                 pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1:])
             if pairs:
                 earlier, later = np.array(sorted(pairs), dtype=np.int64).T
