@@ -14,7 +14,6 @@ from __future__ import annotations
 import binascii
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -144,8 +143,8 @@ def example_ids(prompts: pa.ChunkedArray, responses: pa.ChunkedArray) -> pa.Arra
     joined = pc.binary_join_element_wise(prompts, responses, "\0")
     hexed = binascii.hexlify(_blake2b_digests(joined))
     count = len(hexed) // 16
-    return pa.Array.from_buffers(pa.binary(), count, [None, pa.py_buffer(np.arange(0, 16 * count + 1, 16, dtype=np.int32)),
-                                                      pa.py_buffer(hexed)])
+    offsets = pa.py_buffer(np.arange(0, 16 * count + 1, 16, dtype=np.int32))
+    return pa.Array.from_buffers(pa.binary(), count, [None, offsets, pa.py_buffer(hexed)])
 
 
 def question_splits(question_ids: pa.ChunkedArray, seed: int, ratios: Any) -> np.ndarray:

@@ -94,7 +94,8 @@ class _KeyOwners:
         self.runs.append(self._run(keys, owners))
         while len(self.runs) > 1 and len(self.runs[-2][2]) < 4 * len(self.runs[-1][2]):
             newer, older = self.runs.pop(), self.runs.pop()
-            flat = [(np.repeat(distinct, np.diff(offsets)), run_owners) for distinct, offsets, run_owners in (older, newer)]
+            flat = [(np.repeat(distinct, np.diff(offsets)), run_owners)
+                    for distinct, offsets, run_owners in (older, newer)]
             self.runs.append(self._run(np.concatenate([k for k, _ in flat]), np.concatenate([o for _, o in flat])))
 
     def lookup(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

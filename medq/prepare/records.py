@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from medq.prepare.cleaning import CleaningRules, TextCleaner, scrub_pii
-from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, band_keys, exact_key
+from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, band_keys
 from medq.prepare.sources import Example, Item, Rejected
 
 Profile = Literal["full", "minimal"]
@@ -83,6 +83,7 @@ class RecordProcessor:
                                                   rules.contamination_min_chars) if self.full else None
         self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
         self._split_of_group: dict[str, str] = {}
+        self._system = [{"role": "system", "content": rules.system_prompt}] if rules.system_prompt else []
 
     def __call__(self, items: list[Item]) -> Chunk:
         pii: Counter = Counter()
@@ -112,11 +113,12 @@ class RecordProcessor:
         record = Record(item, prompt, response, problem)
         if problem:
             return record
+        pair = f"{prompt}\0{response}".encode()  # hashed twice: the exact-duplicate key and the example id
         if self.full:
             if rules.dedup.exact:
-                record.exact_key = exact_key(prompt, response)
+                record.exact_key = hashlib.blake2b(pair, digest_size=12).digest()  # = dedup.exact_key(prompt, response)
             record.contaminated_by = self.contamination.find(prompt + "\n" + response)
-        self._render(record, item)
+        self._render(record, item, pair)
         return record
 
     def _length_problem(self, prompt: str, response: str) -> str | None:
@@ -131,19 +133,17 @@ class RecordProcessor:
             return "response_too_long"
         return None
 
-    def _render(self, record: Record, example: Example) -> None:
+    def _render(self, record: Record, example: Example, pair: bytes) -> None:
         """The output lines, serialised here so the ordered loop only writes bytes."""
         rules, prompt, response = self.rules, record.prompt, record.response
-        record.example_id = hashlib.blake2b(f"{prompt}\0{response}".encode(), digest_size=8).hexdigest()
+        record.example_id = hashlib.blake2b(pair, digest_size=8).hexdigest()
         split = self._split_of_group.get(example.group)
         if split is None:  # the answers of one question come together: hash each group once
             if len(self._split_of_group) > 4096:
                 self._split_of_group.clear()
             split = self._split_of_group[example.group] = split_of(example.group, rules.seed, rules.split)
         record.split = split
-        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        if rules.system_prompt:
-            messages.insert(0, {"role": "system", "content": rules.system_prompt})
+        messages = [*self._system, {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
         metadata = {**example.metadata, "source": example.where}
         record.record_line = orjson.dumps({"id": record.example_id, "messages": messages, "metadata": metadata},
                                           option=orjson.OPT_APPEND_NEWLINE)

@@ -28,8 +28,7 @@ from medq.prepare.cleaning import CleaningRules
 from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_minimal
 from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateIndex
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
-from medq.prepare.records import (Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker,
-                                  split_of)
+from medq.prepare.records import Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker
 from medq.prepare.sources import Item, OnBadRecord, Rejected
 from medq.runner import StageContext
 
