@@ -180,7 +180,9 @@ def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: 
 
     n = len(joined.responses)
     unknown = pc.is_null(joined.prompts).to_numpy(zero_copy_only=False)
-    blank_prompt = pc.match_substring_regex(pc.fill_null(joined.prompts, ""), _BLANK).to_numpy(zero_copy_only=False)
+    # unknown rows give null here; filling the boolean result is cheap (filling the string column copied it all)
+    blank_prompt = pc.fill_null(pc.match_substring_regex(joined.prompts, _BLANK), False).to_numpy(
+        zero_copy_only=False)
     blank_response = pc.match_substring_regex(joined.responses, _BLANK).to_numpy(zero_copy_only=False)
     bad = unknown | blank_prompt | blank_response
     for row in np.flatnonzero(bad).tolist():  # few rows: the same rejects, in file order, as the streaming path
