@@ -198,16 +198,18 @@ def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: 
     keep = pa.array(~bad)
     if not keep.true_count:
         return n
-    prompts, responses = pc.filter(joined.prompts, keep), pc.filter(joined.responses, keep)
+    # nothing rejected (the usual case): the columns are used as they are, not copied by a filter
+    kept = (lambda column: pc.filter(column, keep)) if keep.false_count else (lambda column: column)
+    prompts, responses = kept(joined.prompts), kept(joined.responses)
     lines = pa.array(joined.lines[~bad]).cast(pa.string())
     ids = example_ids(prompts, responses)
     question_split = question_splits(joined.question_table_ids, seed, ratios)
-    splits = pa.array(question_split[pc.filter(joined.question_rows, keep).to_numpy(zero_copy_only=False)])
+    splits = pa.array(question_split[kept(joined.question_rows).to_numpy(zero_copy_only=False)])
     system = (orjson.dumps({"role": "system", "content": system_prompt}) + b",") if system_prompt else b""
     pieces = [b'{"id":"', ids, b'","messages":[' + system + b'{"role":"user","content":"',
               _json_body_column(prompts), b'"},{"role":"assistant","content":"', _json_body_column(responses),
-              b'"}],"metadata":{"question_id":"', _json_body_column(pc.filter(joined.question_ids, keep)),
-              b'","answer_id":"', _json_body_column(pc.filter(joined.answer_ids, keep)),
+              b'"}],"metadata":{"question_id":"', _json_body_column(kept(joined.question_ids)),
+              b'","answer_id":"', _json_body_column(kept(joined.answer_ids)),
               b'","source":"' + orjson.dumps(joined.answers_file)[1:-1] + b":",
               lines.cast(pa.binary()), b'"}}\n']
     records = pc.binary_join_element_wise(*[pa.scalar(x, pa.binary()) if isinstance(x, bytes) else x
