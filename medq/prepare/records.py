@@ -84,6 +84,8 @@ class RecordProcessor:
         self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
         self._split_of_group: dict[str, str] = {}
         self._system = [{"role": "system", "content": rules.system_prompt}] if rules.system_prompt else []
+        # '","messages":[' and the system message, as orjson writes them in a record line
+        self._system_json = b'","messages":[' + (orjson.dumps(self._system[0]) + b"," if self._system else b"")
 
     def __call__(self, items: list[Item]) -> Chunk:
         pii: Counter = Counter()
@@ -143,6 +145,10 @@ class RecordProcessor:
                 self._split_of_group.clear()
             split = self._split_of_group[example.group] = split_of(example.group, rules.seed, rules.split)
         record.split = split
+        if _CORPUS_KEYS.isdisjoint(example.metadata):
+            self._render_pieces(record, example)
+            return
+        # metadata that holds a key the stage adds: the dicts decide where it lands, as before
         messages = [*self._system, {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
         metadata = {**example.metadata, "source": example.where}
         record.record_line = orjson.dumps({"id": record.example_id, "messages": messages, "metadata": metadata},
@@ -153,6 +159,34 @@ class RecordProcessor:
                 {"id": f"doc-{record.example_id}", "content": content,
                  "metadata": {**metadata, "question": prompt, "split": record.split, "example_id": record.example_id}},
                 option=orjson.OPT_APPEND_NEWLINE)
+
+    def _render_pieces(self, record: Record, example: Example) -> None:
+        """The bytes `orjson.dumps` writes for the two record dicts, assembled from each text escaped once.
+
+        orjson writes a dict as `{"key":value,...}` in insertion order with no spaces, and escapes a string
+        character by character, so the escaped prompt can be pasted into both lines and `问：{p}\\n答：{r}` is the
+        escaped pieces joined by an escaped newline (tests compare with the dict path).
+        """
+        dumps = orjson.dumps
+        prompt, response = dumps(record.prompt), dumps(record.response)
+        example_id = record.example_id.encode()
+        metadata = dumps({**example.metadata, "source": example.where})
+        record.record_line = b"".join((b'{"id":"', example_id, self._system_json, b'{"role":"user","content":',
+                                       prompt, b'},{"role":"assistant","content":', response, b'}],"metadata":',
+                                       metadata, b"}\n"))
+        if self.full:
+            if self.rules.corpus_content == "response":
+                content = response
+            else:
+                content = b"".join((_ASK, prompt[1:-1], _ANSWER, response[1:-1], b'"'))
+            record.corpus_line = b"".join((b'{"id":"doc-', example_id, b'","content":', content, b',"metadata":',
+                                           metadata[:-1], b',"question":', prompt, b',"split":"',
+                                           record.split.encode(), b'","example_id":"', example_id, b'"}}\n'))
+
+
+# keys the stage adds to an example's metadata; an example that already has one takes the dict path
+_CORPUS_KEYS = frozenset({"source", "question", "split", "example_id"})
+_ASK, _ANSWER = '"问：'.encode(), "\\n答：".encode()  # the corpus content's fixed parts, JSON-escaped
 
 
 # -- worker processes ------------------------------------------------------------------------------------
