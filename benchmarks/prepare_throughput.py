@@ -21,12 +21,17 @@ What it does, in one process:
 medq runs first (use --pandas-first to swap); gc.collect() between phases. Library imports (pandas, datasets)
 happen before either measurement. records = answer rows = joined examples. Memory: a thread samples RSS every
 20 ms; "peak +RSS" is the peak over the RSS just before the phase, "peak RSS" the absolute peak during it.
+"CPU s" is this process's user + system time in the phase and "rec/CPU s" records per CPU second: on a shared
+machine wall-clock rates fall with the load, CPU rates much less (the load average is printed and logged).
+--compare-outputs DIR checks the output bytes against a kept run (e.g. of main: run it with --work-dir, copy
+<work-dir>/prepare/*.jsonl to DIR).
 Figures are printed and logged to MLflow (experiment `benchmarks`, run `prepare_throughput`).
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import gc
 import json
 import os
@@ -69,9 +74,14 @@ class PeakRss:
         while not self._stop.wait(self.interval):
             self.sample()
 
+    def _cpu(self) -> float:
+        times = self.process.cpu_times()
+        return times.user + times.system
+
     def __enter__(self) -> PeakRss:
         gc.collect()
         self.before = self.peak = self.process.memory_info().rss
+        self.cpu_started = self._cpu()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
@@ -80,14 +90,18 @@ class PeakRss:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.started
+        self.cpu_seconds = self._cpu() - self.cpu_started
         self._stop.set()
         self._thread.join()
         self.sample()
 
 
-def figures(seconds: float, records: int, before: int, peak: int) -> dict[str, float]:
-    return {"seconds": round(seconds, 3), "records_per_s": round(records / seconds, 1),
-            "peak_rss_increase_mb": round((peak - before) / MB, 1), "peak_rss_mb": round(peak / MB, 1)}
+def figures(seconds: float, records: int, before: int, peak: int, cpu_seconds: float | None = None) -> dict[str, float]:
+    result = {"seconds": round(seconds, 3), "records_per_s": round(records / seconds, 1),
+              "peak_rss_increase_mb": round((peak - before) / MB, 1), "peak_rss_mb": round(peak / MB, 1)}
+    if cpu_seconds:  # this process's user + system time: what the work costs, whatever else the machine runs
+        result.update(cpu_seconds=round(cpu_seconds, 3), records_per_cpu_s=round(records / cpu_seconds, 1))
+    return result
 
 
 def run_pandas(questions: Path, answers: Path) -> tuple[dict[str, float], int]:
@@ -95,7 +109,7 @@ def run_pandas(questions: Path, answers: Path) -> tuple[dict[str, float], int]:
         merged = pd.read_csv(answers).merge(pd.read_csv(questions), on="question_id", suffixes=("_a", "_q"))
         rows = len(merged)
     del merged
-    return figures(mem.seconds, rows, mem.before, mem.peak), rows
+    return figures(mem.seconds, rows, mem.before, mem.peak, mem.cpu_seconds), rows
 
 
 def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
@@ -120,7 +134,7 @@ def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
     with PeakRss() as mem:
         stage.run(ctx)
     card = json.loads((out / "data_card.json").read_text(encoding="utf-8"))
-    results = {"medq": figures(mem.seconds, records, mem.before, mem.peak)}
+    results = {"medq": figures(mem.seconds, records, mem.before, mem.peak, mem.cpu_seconds)}
     if "start" in mark:
         no_hf_seconds = mem.seconds - mark["seconds"]  # the data card and its hashing happen after the export
         results["medq_no_hf"] = figures(no_hf_seconds, records, mem.before, mark["peak_before"])
@@ -141,12 +155,16 @@ def main() -> None:
     parser.add_argument("--profile", choices=["full", "minimal"], default="full", help="prepare.profile")
     parser.add_argument("--workers", type=int, default=1, help="prepare.workers")
     parser.add_argument("--batch-size", type=int, default=256, help="prepare.batch_size")
+    parser.add_argument("--compare-outputs", type=Path, metavar="DIR",
+                        help="check that every *.jsonl in DIR (e.g. kept from a run of another commit with the same "
+                             "--work-dir input) is byte-identical to this run's output; exit 1 if not")
     args = parser.parse_args()
     settings = {"profile": args.profile, "workers": args.workers, "batch_size": args.batch_size}
     if args.hf_dataset:
         import datasets  # noqa: F401  (imported up front, like pandas: no library import is measured)
 
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="medq-bench-"))
+    identical = None
     try:
         started = time.perf_counter()
         inputs = work / f"input-q{args.questions}"  # kept in --work-dir: reruns measure the same files
@@ -158,6 +176,7 @@ def main() -> None:
         print(f"input: {args.questions} questions, {n_answers} answers "
               f"({(questions.stat().st_size + answers.stat().st_size) / MB:.1f} MB), generated in {generate_s:.1f}s")
 
+        load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())  # the machine may be shared: say how busy it was
         phases = ["pandas", "medq"] if args.pandas_first else ["medq", "pandas"]
         results: dict[str, dict[str, float]] = {}
         for phase in phases:
@@ -172,11 +191,15 @@ def main() -> None:
 
         print(f"order: {' then '.join(phases)} (same process); records = {n_answers} answer rows; "
               f"prepare: profile={args.profile} workers={args.workers} batch_size={args.batch_size}")
-        print(f"{'':24}{'seconds':>10}{'records/s':>12}{'peak +RSS MB':>14}{'peak RSS MB':>13}")
+        load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"load average before: {load_before}; after: {load_after}")
+        print(f"{'':24}{'seconds':>10}{'records/s':>12}{'CPU s':>8}{'rec/CPU s':>11}{'peak +RSS MB':>14}"
+              f"{'peak RSS MB':>13}")
         labels = {"medq": "medq prepare" + (" (+HF export)" if args.hf_dataset else ""),
                   "medq_no_hf": "medq prepare (no HF)", "pandas": "pandas read+merge"}
         for name, f in results.items():
-            print(f"{labels[name]:24}{f['seconds']:>10.2f}{f['records_per_s']:>12,.0f}"
+            cpu = f"{f['cpu_seconds']:>8.2f}{f['records_per_cpu_s']:>11,.0f}" if "cpu_seconds" in f else " " * 19
+            print(f"{labels[name]:24}{f['seconds']:>10.2f}{f['records_per_s']:>12,.0f}{cpu}"
                   f"{f['peak_rss_increase_mb']:>14.1f}{f['peak_rss_mb']:>13.1f}")
         if hf_export:
             print(f"HF datasets export alone: {hf_export['seconds']:.2f}s")
@@ -186,12 +209,18 @@ def main() -> None:
             verdict = f"{value:.2f}x faster" if value >= 1 else f"{1 / value:.0f}x slower"
             print(f"{key} (records/s): {value:.4f}  (medq is {verdict} than pandas)")
         print("data card:", json.dumps(card, ensure_ascii=False))
+        if args.compare_outputs:
+            differ = [p.name for p in sorted(args.compare_outputs.glob("*.jsonl"))
+                      if not filecmp.cmp(p, work / "prepare" / p.name, shallow=False)]
+            identical = not differ and any(args.compare_outputs.glob("*.jsonl"))
+            print(f"outputs vs {args.compare_outputs}: " + ("byte-identical" if identical else f"DIFFER: {differ}"))
 
         if not args.no_mlflow:
             params = {"questions": args.questions, "answers": n_answers, "answers_per_question": "1-3", **settings,
                       "order": ",".join(phases), "hf_dataset": args.hf_dataset, "cpu_count": os.cpu_count(),
                       "cpu_count_physical": psutil.cpu_count(logical=False), "python": platform.python_version(),
                       "platform": platform.platform(), "medq": medq.__version__,
+                      "load_average_before": load_before,
                       "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
                       **{lib: version(lib) for lib in ("pandas", "numpy", "pyarrow", "datasets", "mlflow")}}
             store = args.tracking_uri.removeprefix("sqlite:///")  # artifacts beside a local SQLite store
@@ -202,11 +231,15 @@ def main() -> None:
                 metrics.update(ratios, generate_seconds=generate_s, **{f"card.{k}": v for k, v in card.items()})
                 if hf_export:
                     metrics["hf_export.seconds"] = hf_export["seconds"]
+                if identical is not None:
+                    metrics["outputs_identical"] = float(identical)
                 run.log_metrics(metrics)
                 print(f"logged to MLflow run {run.run_id} ({args.tracking_uri}, experiment 'benchmarks')")
     finally:
         if args.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+    if identical is False:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,18 @@ def test_minimal_columnar_pass_writes_what_the_streaming_reader_writes(tmp_path,
     assert "反斜杠\\和\x01控制字符\t制表" in kept and '少食多餐，"忌辛辣"' in kept
 
 
+def test_minimal_columnar_pass_without_rejects_writes_what_the_streaming_reader_writes(tmp_path):
+    # no row is rejected: the columnar pass takes its no-filter path
+    questions = write_csv(tmp_path / "questions.csv", 'question_id,content\n1,头痛三天了怎么办\n2,"咳嗽，\n夜里更重"\n')
+    answers = write_csv(tmp_path / "answers.csv", 'ans_id,question_id,content\n10,1,建议休息\n11,2,"查血常规，""必要时""拍片"\n'
+                        '12,1,多喝水\n')
+    for name, reader in (("columnar", CMedQA2Source), ("streaming", StreamingCMedQA2)):
+        _, card = run_prepare(tmp_path / name, reader(str(questions), str(answers)), profile="minimal",
+                              save_hf_dataset=False)
+        assert card["records_out"] == 3 and card["rejected_total"] == 0
+    assert digests(tmp_path / "columnar", (*SPLITS, "rejects")) == digests(tmp_path / "streaming", (*SPLITS, "rejects"))
+
+
 def test_minimal_falls_back_to_the_streaming_reader_when_lines_would_shift(tmp_path):
     questions = write_csv(tmp_path / "questions.csv", QUESTIONS)
     answers = write_csv(tmp_path / "answers.csv", ANSWERS.replace("12,2,多喝水\n", "12,2,多喝水\n\n"))

@@ -6,6 +6,7 @@ from collections import Counter
 import datasets
 import pytest
 
+from medq.artifacts import sha256_file
 from medq.prepare.cleaning import CleaningRules, TextCleaner, scrub_pii
 from medq.prepare.dedup import DedupRules, NearDuplicateIndex
 from medq.prepare.sources import CMedQA2Source, CsvSource, SyntheticSource
@@ -155,6 +156,9 @@ def test_data_card_records_encoding_hashes_and_counts(messy_run):
     [(path, meta)] = card["source"]["files"].items()
     assert meta["encoding"] == "gbk" and len(meta["sha256"]) == 64
     assert card["outputs"]["train"]["records"] == card["splits"]["train"]
+    # the writers hash what they write: each output's hash is the hash of the file as it lies on disk
+    for name, output in card["outputs"].items():
+        assert output["sha256"] == sha256_file(out / f"{name}.jsonl"), name
     markdown = (out / "data_card.md").read_text(encoding="utf-8")
     assert f"records in: {card['records_in']}" in markdown and "gbk" in markdown
     assert json.loads((out / "data_card.json").read_text())["records_per_second"] > 0

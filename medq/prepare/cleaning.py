@@ -50,8 +50,19 @@ class TextCleaner:
             from opencc import OpenCC
 
             self._converter = OpenCC("t2s")
+        # Every character or sequence that one of the rewrites below looks for, in one pattern: text with none of
+        # them (and no whitespace at either end) comes back unchanged after one scan instead of six.
+        # (one character class: Python's re scans a class much faster than an alternation)
+        triggers = ("<&" if rules.strip_html else "") + "".join(map(chr, self._width))
+        if rules.normalize_whitespace:
+            triggers += "\r\t\f\v\xa0\u3000\u2002\u2003\u2009\u200b "
+        self._may_change = re.compile("[" + re.escape(triggers) + "]") if triggers else None
 
     def clean(self, text: str) -> str:
+        if self._converter is None and (self._may_change is None or not self._may_change.search(text)) and not (
+                self.rules.normalize_whitespace and text and (
+                    text[0].isspace() or text[-1].isspace() or "\n\n\n" in text)):
+            return text
         if self.rules.strip_html and ("<" in text or "&" in text):
             text = _TAG.sub(lambda m: "\n" if m.group(2).lower() in _BLOCK_TAGS else "", text)
             text = html.unescape(text)
@@ -84,11 +95,14 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za
 _MAY_HOLD_PII = re.compile(r"[0-9@]")
 PII_PATTERNS = (("id_card", _ID_CARD, "[身份证号]"), ("phone", _MOBILE, "[电话号码]"),
                 ("phone", _LANDLINE, "[电话号码]"), ("email", _EMAIL, "[邮箱]"))
+# Every pattern above needs four digits in a row (\d, as the patterns use it) or an "@": medical text is full of
+# short numbers (ages, doses, days), and a text without either cannot change below. One cheap scan instead of four.
+_MAY_MATCH = re.compile(r"\d{4}|@")
 
 
 def scrub_pii(text: str, counts: Counter) -> str:
     """Replace mainland ID card numbers, phone numbers and e-mail addresses with placeholders; count them."""
-    if not _MAY_HOLD_PII.search(text):
+    if not _MAY_HOLD_PII.search(text) or not _MAY_MATCH.search(text):
         return text
     for kind, pattern, placeholder in PII_PATTERNS:
         text, found = pattern.subn(placeholder, text)

@@ -11,9 +11,9 @@ names the file and line of the problem.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,8 @@ class JoinedAnswers:
     prompts: pa.ChunkedArray
     responses: pa.ChunkedArray
     lines: np.ndarray            # last line of each row in answers.csv, as the streaming reader reports it
+    question_rows: pa.ChunkedArray  # row of each answer's question in questions.csv (null when unknown)
+    question_table_ids: pa.ChunkedArray  # question ids of questions.csv, trimmed
     answers_file: str
     questions_file: str
     stats: dict[str, int]
@@ -100,7 +102,7 @@ def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
     answered = pc.count_distinct(pc.filter(a_ids, pc.is_valid(lookup))).as_py()
     stats = {"questions": len(q_ids), "questions_without_answers": len(q_ids) - answered, "duplicate_question_ids": 0}
     return JoinedAnswers(pc.utf8_trim_whitespace(a_table["ans_id"]), a_ids, prompts, a_table["content"], lines,
-                         source.answers.path.name, source.questions.path.name, stats)
+                         lookup, q_ids, source.answers.path.name, source.questions.path.name, stats)
 
 
 def source_supports_columnar(source: Any) -> bool:
@@ -119,8 +121,52 @@ def _json_bodies(values: list[str]) -> list[bytes]:
     return orjson.dumps(values)[2:-2].split(b'","') if values else []
 
 
-def _binary(values: list[bytes]) -> pa.Array:
-    return pa.array(values, pa.binary())
+def _blake2b_digests(column: pa.ChunkedArray | pa.Array) -> bytes:
+    """blake2b (8-byte digest) of each value's UTF-8 bytes, concatenated: hashlib reads the values straight out of
+    the Arrow buffers (no str objects, no encode)."""
+    blake2b = hashlib.blake2b
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    digests: list[bytes] = []
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        _, offsets, values = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1].tolist()
+        data = memoryview(values if values is not None else b"")
+        digests += [blake2b(data[start:end], digest_size=8).digest() for start, end in zip(bounds, bounds[1:])]
+    return b"".join(digests)
+
+
+def example_ids(prompts: pa.ChunkedArray, responses: pa.ChunkedArray) -> pa.Array:
+    """The example id of each (prompt, response), as `RecordProcessor` computes it (blake2b of `prompt\0response`,
+    16 hex digits), as a binary array."""
+    joined = pc.binary_join_element_wise(prompts, responses, "\0")
+    hexed = binascii.hexlify(_blake2b_digests(joined))
+    count = len(hexed) // 16
+    offsets = pa.py_buffer(np.arange(0, 16 * count + 1, 16, dtype=np.int32))
+    return pa.Array.from_buffers(pa.binary(), count, [None, offsets, pa.py_buffer(hexed)])
+
+
+def question_splits(question_ids: pa.ChunkedArray, seed: int, ratios: Any) -> np.ndarray:
+    """`records.split_of(f"q{id}", seed, ratios)` for every question id at once, as indices into SPLIT_NAMES."""
+    keys = pc.binary_join_element_wise(pa.scalar(f"{seed}:q"), question_ids, "")
+    u = np.frombuffer(_blake2b_digests(keys), dtype="<u8").astype(np.float64) / 2**64  # as int / 2**64 rounds
+    return np.where(u < ratios.train, 0, np.where(u < ratios.train + ratios.validation, 1, 2))
+
+
+SPLIT_NAMES = ("train", "validation", "test")
+
+
+def _json_body_column(column: pa.ChunkedArray) -> pa.Array:
+    """The column JSON-escaped as orjson escapes strings (only `"`, `\\` and U+0000-U+001F change; other text,
+    Unicode included, is its own UTF-8), as binary without quotes; only rows that need escaping go through Python."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    needs = pc.match_substring_regex(column, r'[\x00-\x1f"\\]')
+    raw = column.cast(pa.binary())
+    if not pc.any(needs).as_py():
+        return raw
+    escaped = _json_bodies(pc.filter(column, needs).to_pylist())
+    return pc.replace_with_mask(raw, needs, pa.array(escaped, pa.binary()))
 
 
 def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: Any, write_block: Any,
@@ -132,11 +178,11 @@ def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: 
     """
     import orjson
 
-    from medq.prepare.records import split_of
-
     n = len(joined.responses)
     unknown = pc.is_null(joined.prompts).to_numpy(zero_copy_only=False)
-    blank_prompt = pc.match_substring_regex(pc.fill_null(joined.prompts, ""), _BLANK).to_numpy(zero_copy_only=False)
+    # unknown rows give null here; filling the boolean result is cheap (filling the string column copied it all)
+    blank_prompt = pc.fill_null(pc.match_substring_regex(joined.prompts, _BLANK), False).to_numpy(
+        zero_copy_only=False)
     blank_response = pc.match_substring_regex(joined.responses, _BLANK).to_numpy(zero_copy_only=False)
     bad = unknown | blank_prompt | blank_response
     for row in np.flatnonzero(bad).tolist():  # few rows: the same rejects, in file order, as the streaming path
@@ -150,27 +196,25 @@ def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: 
         else:
             reject("empty_response", where, "", prompt, response)
     keep = pa.array(~bad)
-    prompts = pc.filter(joined.prompts, keep).to_pylist()
-    responses = pc.filter(joined.responses, keep).to_pylist()
-    question_ids = pc.filter(joined.question_ids, keep).to_pylist()
-    answer_ids = pc.filter(joined.answer_ids, keep).to_pylist()
-    lines = pa.array(joined.lines[~bad]).cast(pa.string())
-    if not prompts:
+    if not keep.true_count:
         return n
-
-    blake2b = hashlib.blake2b
-    ids = [blake2b(f"{p}\0{r}".encode(), digest_size=8).hexdigest().encode() for p, r in zip(prompts, responses)]
-    split_of_question = {q: split_of(f"q{q}", seed, ratios) for q in dict.fromkeys(question_ids)}
-    splits = pa.array([split_of_question[q] for q in question_ids])
+    # nothing rejected (the usual case): the columns are used as they are, not copied by a filter
+    kept = (lambda column: pc.filter(column, keep)) if keep.false_count else (lambda column: column)
+    prompts, responses = kept(joined.prompts), kept(joined.responses)
+    lines = pa.array(joined.lines[~bad]).cast(pa.string())
+    ids = example_ids(prompts, responses)
+    question_split = question_splits(joined.question_table_ids, seed, ratios)
+    splits = pa.array(question_split[kept(joined.question_rows).to_numpy(zero_copy_only=False)])
     system = (orjson.dumps({"role": "system", "content": system_prompt}) + b",") if system_prompt else b""
-    pieces = [b'{"id":"', _binary(ids), b'","messages":[' + system + b'{"role":"user","content":"',
-              _binary(_json_bodies(prompts)), b'"},{"role":"assistant","content":"', _binary(_json_bodies(responses)),
-              b'"}],"metadata":{"question_id":"', _binary(_json_bodies(question_ids)), b'","answer_id":"',
-              _binary(_json_bodies(answer_ids)), b'","source":"' + orjson.dumps(joined.answers_file)[1:-1] + b":",
+    pieces = [b'{"id":"', ids, b'","messages":[' + system + b'{"role":"user","content":"',
+              _json_body_column(prompts), b'"},{"role":"assistant","content":"', _json_body_column(responses),
+              b'"}],"metadata":{"question_id":"', _json_body_column(kept(joined.question_ids)),
+              b'","answer_id":"', _json_body_column(kept(joined.answer_ids)),
+              b'","source":"' + orjson.dumps(joined.answers_file)[1:-1] + b":",
               lines.cast(pa.binary()), b'"}}\n']
     records = pc.binary_join_element_wise(*[pa.scalar(x, pa.binary()) if isinstance(x, bytes) else x
                                             for x in pieces], pa.scalar(b"", pa.binary()))
-    for split in dict.fromkeys(split_of_question.values()):
-        chosen = pc.filter(records, pc.equal(splits, split))
-        write_block(split, chosen, len(chosen))
+    for index in np.unique(splits.to_numpy()).tolist():
+        chosen = pc.filter(records, pc.equal(splits, index))
+        write_block(SPLIT_NAMES[index], chosen, len(chosen))
     return n

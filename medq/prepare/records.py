@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from medq.prepare.cleaning import CleaningRules, TextCleaner, scrub_pii
-from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, band_keys, exact_key
+from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, band_keys
 from medq.prepare.sources import Example, Item, Rejected
 
 Profile = Literal["full", "minimal"]
@@ -63,7 +63,7 @@ class Chunk:
     records: list[Record]
     pii: Counter
     signatures: np.ndarray | None = None
-    band_keys: list[list[int]] | None = None
+    band_keys: np.ndarray | None = None   # rows x bands uint64 LSH keys
 
 
 def split_of(group: str, seed: int, ratios: Any) -> str:
@@ -82,6 +82,10 @@ class RecordProcessor:
         self.contamination = ContaminationChecker(rules.contamination_ngram, rules.eval_texts,
                                                   rules.contamination_min_chars) if self.full else None
         self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
+        self._split_of_group: dict[str, str] = {}
+        self._system = [{"role": "system", "content": rules.system_prompt}] if rules.system_prompt else []
+        # '","messages":[' and the system message, as orjson writes them in a record line
+        self._system_json = b'","messages":[' + (orjson.dumps(self._system[0]) + b"," if self._system else b"")
 
     def __call__(self, items: list[Item]) -> Chunk:
         pii: Counter = Counter()
@@ -111,11 +115,12 @@ class RecordProcessor:
         record = Record(item, prompt, response, problem)
         if problem:
             return record
+        pair = f"{prompt}\0{response}".encode()  # hashed twice: the exact-duplicate key and the example id
         if self.full:
             if rules.dedup.exact:
-                record.exact_key = exact_key(prompt, response)
+                record.exact_key = hashlib.blake2b(pair, digest_size=12).digest()  # = dedup.exact_key(prompt, response)
             record.contaminated_by = self.contamination.find(prompt + "\n" + response)
-        self._render(record, item)
+        self._render(record, item, pair)
         return record
 
     def _length_problem(self, prompt: str, response: str) -> str | None:
@@ -130,14 +135,21 @@ class RecordProcessor:
             return "response_too_long"
         return None
 
-    def _render(self, record: Record, example: Example) -> None:
+    def _render(self, record: Record, example: Example, pair: bytes) -> None:
         """The output lines, serialised here so the ordered loop only writes bytes."""
         rules, prompt, response = self.rules, record.prompt, record.response
-        record.example_id = hashlib.blake2b(f"{prompt}\0{response}".encode(), digest_size=8).hexdigest()
-        record.split = split_of(example.group, rules.seed, rules.split)
-        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        if rules.system_prompt:
-            messages.insert(0, {"role": "system", "content": rules.system_prompt})
+        record.example_id = hashlib.blake2b(pair, digest_size=8).hexdigest()
+        split = self._split_of_group.get(example.group)
+        if split is None:  # the answers of one question come together: hash each group once
+            if len(self._split_of_group) > 4096:
+                self._split_of_group.clear()
+            split = self._split_of_group[example.group] = split_of(example.group, rules.seed, rules.split)
+        record.split = split
+        if _CORPUS_KEYS.isdisjoint(example.metadata):
+            self._render_pieces(record, example)
+            return
+        # metadata that holds a key the stage adds: the dicts decide where it lands, as before
+        messages = [*self._system, {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
         metadata = {**example.metadata, "source": example.where}
         record.record_line = orjson.dumps({"id": record.example_id, "messages": messages, "metadata": metadata},
                                           option=orjson.OPT_APPEND_NEWLINE)
@@ -147,6 +159,34 @@ class RecordProcessor:
                 {"id": f"doc-{record.example_id}", "content": content,
                  "metadata": {**metadata, "question": prompt, "split": record.split, "example_id": record.example_id}},
                 option=orjson.OPT_APPEND_NEWLINE)
+
+    def _render_pieces(self, record: Record, example: Example) -> None:
+        """The bytes `orjson.dumps` writes for the two record dicts, assembled from each text escaped once.
+
+        orjson writes a dict as `{"key":value,...}` in insertion order with no spaces, and escapes a string
+        character by character, so the escaped prompt can be pasted into both lines and `问：{p}\\n答：{r}` is the
+        escaped pieces joined by an escaped newline (tests compare with the dict path).
+        """
+        dumps = orjson.dumps
+        prompt, response = dumps(record.prompt), dumps(record.response)
+        example_id = record.example_id.encode()
+        metadata = dumps({**example.metadata, "source": example.where})
+        record.record_line = b"".join((b'{"id":"', example_id, self._system_json, b'{"role":"user","content":',
+                                       prompt, b'},{"role":"assistant","content":', response, b'}],"metadata":',
+                                       metadata, b"}\n"))
+        if self.full:
+            if self.rules.corpus_content == "response":
+                content = response
+            else:
+                content = b"".join((_ASK, prompt[1:-1], _ANSWER, response[1:-1], b'"'))
+            record.corpus_line = b"".join((b'{"id":"doc-', example_id, b'","content":', content, b',"metadata":',
+                                           metadata[:-1], b',"question":', prompt, b',"split":"',
+                                           record.split.encode(), b'","example_id":"', example_id, b'"}}\n'))
+
+
+# keys the stage adds to an example's metadata; an example that already has one takes the dict path
+_CORPUS_KEYS = frozenset({"source", "question", "split", "example_id"})
+_ASK, _ANSWER = '"问：'.encode(), "\\n答：".encode()  # the corpus content's fixed parts, JSON-escaped
 
 
 # -- worker processes ------------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ class CsvTable:
                 raise InputDataError(f"{self.path}: no header row (file holds only whitespace)") from None
             self._check_header(header)
             width = len(header)
+            name = self.path.name
             while True:
                 try:
                     row = next(reader)
@@ -108,7 +109,7 @@ class CsvTable:
                     break
                 except csv.Error as exc:
                     raise InputDataError(f"{self.path}: line {reader.line_num}: malformed CSV ({exc})") from None
-                where = f"{self.path.name}:{reader.line_num}"
+                where = f"{name}:{reader.line_num}"
                 if not row or (len(row) == 1 and not row[0].strip()):
                     self.blank_lines += 1
                     continue

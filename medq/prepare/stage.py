@@ -7,6 +7,7 @@ rejected with its reason, and the stage refuses to finish if the counts do not a
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import time
@@ -28,8 +29,7 @@ from medq.prepare.cleaning import CleaningRules
 from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_minimal
 from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateIndex
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
-from medq.prepare.records import (Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker,
-                                  split_of)
+from medq.prepare.records import Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker
 from medq.prepare.sources import Item, OnBadRecord, Rejected
 from medq.runner import StageContext
 
@@ -77,31 +77,62 @@ def read_eval_texts(rules: ContaminationRules) -> list[tuple[str, str]]:
 
 
 class _JsonlWriters:
+    """One JSONL file per output. Lines are gathered in a list and written (and SHA-256-hashed) a block at a time:
+    a list append is cheaper than a buffered write per line, and the data card gets each file's hash without
+    reading the file back."""
+
+    _BLOCK_LINES = 512  # about 0.5 MB of ChatML lines: large writes, little memory held
+
     def __init__(self, directory: Path, names: list[str]):
         self.paths = {n: directory / f"{n}.jsonl" for n in names}
-        self.handles = {n: open(p, "wb", buffering=1 << 20) for n, p in self.paths.items()}
+        self.handles = {n: open(p, "wb", buffering=0) for n, p in self.paths.items()}
+        self.digests = {n: hashlib.sha256() for n in names}
+        self.pending: dict[str, list[bytes]] = {n: [] for n in names}
         self.counts = Counter()
 
     def write(self, name: str, record: dict[str, Any]) -> None:
         self.write_line(name, orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
 
     def write_line(self, name: str, line: bytes) -> None:
-        self.handles[name].write(line)
+        pending = self.pending[name]
+        pending.append(line)
         self.counts[name] += 1
+        if len(pending) >= self._BLOCK_LINES:
+            self._flush(name)
 
     def write_block(self, name: str, lines: Any, count: int) -> None:
         """`count` lines at once: a pyarrow binary array of whole lines, written as its one values buffer."""
         if count:
             import numpy as np
 
+            self._flush(name)
             _, offsets, values = lines.buffers()
             bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
-            self.handles[name].write(memoryview(values)[bounds[0]:bounds[-1]])
+            self._write(name, memoryview(values)[bounds[0]:bounds[-1]])
         self.counts[name] += count
 
+    def _flush(self, name: str) -> None:
+        if self.pending[name]:
+            self._write(name, b"".join(self.pending[name]))
+            self.pending[name].clear()
+
+    def _write(self, name: str, data: bytes | memoryview) -> None:
+        self.digests[name].update(data)
+        view, handle = memoryview(data), self.handles[name]
+        while view:  # an unbuffered write may take only part of the block
+            view = view[handle.write(view):]
+
+    def sha256(self, name: str) -> str:
+        """Hash of everything written to `name` (the file's SHA-256 once closed)."""
+        return self.digests[name].hexdigest()
+
     def close(self) -> None:
-        for handle in self.handles.values():
-            handle.close()
+        try:
+            for name in self.handles:
+                self._flush(name)
+        finally:
+            for handle in self.handles.values():
+                handle.close()
 
 
 class PrepareStage:
@@ -191,6 +222,8 @@ class PrepareStage:
                 # the one ordered loop: decisions that depend on earlier records, and every write
                 for chunk in self._chunks(items, rules) if joined is None else ():
                     pii.update(chunk.pii)
+                    if near is not None and chunk.signatures is not None:
+                        near.begin_chunk(chunk.signatures, chunk.band_keys)  # candidates found for all rows at once
                     for record in chunk.records:
                         records_in += 1
                         item = record.item
@@ -213,8 +246,7 @@ class PrepareStage:
                                    f"set '{record.contaminated_by}'", record.prompt, record.response)
                             continue
                         if near is not None:
-                            row = record.signature_row
-                            duplicate_of = near.add(chunk.signatures[row], chunk.band_keys[row])
+                            duplicate_of = near.add_row(record.signature_row)
                             if duplicate_of is not None:
                                 reject("near_duplicate", item.where, f"near duplicate of {near_kept_at[duplicate_of]}",
                                        record.prompt, record.response)
@@ -312,7 +344,7 @@ class PrepareStage:
                                    "sha256": sha256_file(p)} for p in self.source.files()},
                 "stats": getattr(self.source, "stats", {}),
             },
-            "outputs": {n: {"records": writers.counts[n], "sha256": sha256_file(p)} for n, p in writers.paths.items()},
+            "outputs": {n: {"records": writers.counts[n], "sha256": writers.sha256(n)} for n in writers.paths},
             "seconds": round(seconds, 3),
             "records_per_second": round(records_in / seconds, 1) if seconds else None,
         }

@@ -1,0 +1,86 @@
+"""prepare at scale: the chunked near-duplicate index and the columnar hashing decide exactly what the per-record
+definitions decide (the pipeline's output bytes depend on both)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from medq.prepare.columnar import SPLIT_NAMES, example_ids, question_splits
+from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys
+from medq.prepare.records import split_of
+from medq.prepare.stage import SplitRatios
+
+
+def _variants(base: str, rng: np.random.Generator, count: int) -> list[str]:
+    pool = "的了是在有我他这中大来上个国到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天"
+    texts = []
+    for _ in range(count):
+        chars = list(base)
+        for _ in range(int(rng.integers(0, 5))):
+            chars[int(rng.integers(len(chars)))] = pool[int(rng.integers(len(pool)))]
+        texts.append("".join(chars))
+    return texts
+
+
+def _reference(rules: DedupRules, signatures: np.ndarray, skipped: set[int]) -> list[int | None]:
+    """Banded LSH by its definition, one text at a time: candidates are ALL kept texts sharing a band key, the
+    earliest that agrees in >= threshold x num_perm positions wins; skipped rows (rejected earlier) are not kept."""
+    keys = band_keys(signatures, rules.bands)
+    kept: list[int] = []
+    verdicts: list[int | None] = []
+    for i in range(len(signatures)):
+        if i in skipped:
+            verdicts.append(None)
+            continue
+        match = None
+        for index, j in enumerate(kept):
+            if set(keys[i].tolist()) & set(keys[j].tolist()) and \
+                    np.count_nonzero(signatures[i] == signatures[j]) >= rules.threshold * rules.num_perm:
+                match = index
+                break
+        verdicts.append(match)
+        if match is None:
+            kept.append(i)
+    return verdicts
+
+
+def test_near_duplicates_decided_in_chunks_match_the_one_at_a_time_definition():
+    # two families of near-duplicates interleaved with unrelated texts, so candidates cross chunk boundaries and
+    # also sit inside one chunk; some rows are "rejected earlier" (never offered to the index) as in the stage
+    rng = np.random.default_rng(7)
+    texts = _variants("医生您好，我最近总是头痛，还有点恶心，是不是偏头痛？建议先做头颅CT检查，排除器质性病变。", rng, 120)
+    texts += _variants("孩子发烧三天了，体温三十九度，吃了退烧药还是反复，需要去医院查血常规吗？建议及时就医。", rng, 120)
+    texts += [f"完全不同的问题{i}：胃痛反酸怎么办？第{i}号回答建议做胃镜检查并规律饮食。" for i in range(60)]
+    order = rng.permutation(len(texts))
+    texts = [texts[i] for i in order]
+    rules = DedupRules(threshold=0.8, num_perm=32, bands=8)
+    index = NearDuplicateIndex(rules)
+    signatures = index.hasher.signatures(texts)
+    skipped = set(rng.choice(len(texts), 30, replace=False).tolist())
+    expected = _reference(rules, signatures, skipped)
+
+    verdicts: list[int | None] = []
+    for start in range(0, len(texts), 37):  # chunks as the stage sends them (prepare.batch_size)
+        chunk = signatures[start:start + 37]
+        index.begin_chunk(chunk, band_keys(chunk, rules.bands))
+        verdicts += [None if start + row in skipped else index.add_row(row) for row in range(len(chunk))]
+    assert verdicts == expected
+    duplicates = sum(v is not None for v in expected)
+    assert 50 < duplicates < len(texts) - 60, duplicates  # both decisions are well represented
+
+
+def test_columnar_ids_and_splits_equal_the_per_record_functions():
+    prompts = ["头痛怎么办", "", "含\"引号\"与\\反斜杠\n换行", "emoji 🙂 and ｆｕｌｌ-width", "x" * 5000]
+    responses = ["多休息", "空问题的回答", "", "\u3000全角空格\u3000", "y"]
+    ids = example_ids(pa.chunked_array([prompts[:2], prompts[2:]]), pa.chunked_array([responses[:3], responses[3:]]))
+    import hashlib
+
+    assert [i.decode() for i in ids.to_pylist()] == [
+        hashlib.blake2b(f"{p}\0{r}".encode(), digest_size=8).hexdigest() for p, r in zip(prompts, responses)]
+
+    ratios = SplitRatios(train=0.5, validation=0.25, test=0.25)
+    question_ids = [str(i) for i in range(2000)] + ["Q-7", "问题", ""]
+    splits = question_splits(pa.chunked_array([question_ids[:900], question_ids[900:]]), 3, ratios)
+    assert [SPLIT_NAMES[s] for s in splits] == [split_of(f"q{q}", 3, ratios) for q in question_ids]
+    assert set(splits.tolist()) == {0, 1, 2}
