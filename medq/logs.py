@@ -2,7 +2,8 @@
 
 Hydra configures the root logger with a console and a file handler (`<run folder>/<job>.log`); stage workers
 (medq/stage_worker.py) get the same pair from `quiet_console(log_file)`. Some libraries set their own loggers to
-DEBUG (bm25s does at import), and Python warnings print straight to stderr: both would reach the console.
+DEBUG (bm25s does at import), DeepSpeed adds its own stdout handler, and Python warnings print straight to stderr:
+all would reach the console.
 """
 
 from __future__ import annotations
@@ -32,8 +33,27 @@ def quiet_console(log_file: Path | None = None) -> Path | None:
     for handler in root.handlers:
         if not isinstance(handler, logging.FileHandler) and handler.level < logging.INFO:
             handler.setLevel(logging.INFO)  # a library logger at DEBUG (bm25s) must not print to the console
+    # DeepSpeed gives its logger its own stdout handler when imported (later, inside a stage): a filter on the
+    # logger object outlives that, and sends its records to the run log; only errors still reach the console
+    deepspeed = logging.getLogger("DeepSpeed")
+    deepspeed.filters = [f for f in deepspeed.filters if not isinstance(f, _RunLogOnly)]
+    deepspeed.addFilter(_RunLogOnly(files))
     logging.captureWarnings(True)
     warnings_log = logging.getLogger("py.warnings")
     warnings_log.handlers = list(files) or [logging.NullHandler()]
     warnings_log.propagate = False
     return Path(files[0].baseFilename) if files else None
+
+
+class _RunLogOnly(logging.Filter):
+    """Write a library logger's records to the run log's handlers; let only errors through to its own handlers."""
+
+    def __init__(self, files: list[logging.Handler]):
+        super().__init__()
+        self.files = files
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for handler in self.files:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+        return record.levelno >= logging.ERROR

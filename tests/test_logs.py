@@ -10,12 +10,16 @@ from medq.tracking import MlflowTracker
 def test_debug_lines_and_warnings_go_to_the_run_log_not_the_console(tmp_path):
     log_file = tmp_path / "run.log"
     script = textwrap.dedent(f"""
-        import logging, warnings
+        import logging, sys, warnings
         from pathlib import Path
         from medq.logs import quiet_console
         noisy = logging.getLogger("bm25s"); noisy.setLevel(logging.DEBUG)   # what bm25s does at import
         quiet_console(Path({str(log_file)!r}))
         noisy.debug("Building index from tokens")
+        deepspeed = logging.getLogger("DeepSpeed")   # what deepspeed.utils.logging does when imported inside a stage
+        deepspeed.propagate = False; deepspeed.addHandler(logging.StreamHandler(sys.stdout))
+        deepspeed.warning("Setting accelerator to CPU")
+        deepspeed.error("a DeepSpeed error stays visible")
         warnings.warn("`foo` is deprecated", FutureWarning)
         logging.getLogger("medq.stage").info("stage progress line")
     """)
@@ -23,9 +27,11 @@ def test_debug_lines_and_warnings_go_to_the_run_log_not_the_console(tmp_path):
     assert done.returncode == 0, done.stderr
     console = done.stdout + done.stderr
     assert "stage progress line" in console
-    assert "Building index" not in console and "deprecated" not in console
+    assert "Building index" not in console and "deprecated" not in console and "accelerator" not in console
+    assert "a DeepSpeed error stays visible" in console
     run_log = log_file.read_text(encoding="utf-8")
     assert "Building index from tokens" in run_log and "FutureWarning" in run_log
+    assert "Setting accelerator to CPU" in run_log
 
 
 def test_mlflow_ui_command_is_absolute(tmp_path, monkeypatch):

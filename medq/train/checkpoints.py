@@ -103,6 +103,10 @@ def tracking_callback(tracker: StageTracker) -> Any:
             numeric = {k: float(v) for k, v in logs.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
             numeric["peak_memory_mb"] = peak_memory_mb()
             tracker.log_metrics(numeric, step=state.global_step)
+            if "loss" in numeric and state.is_world_process_zero:  # one console line per logging step
+                log.info("step %d/%d loss %.4f lr %.3g grad norm %.3g", state.global_step, state.max_steps,
+                         numeric["loss"], numeric.get("learning_rate", float("nan")),
+                         numeric.get("grad_norm", float("nan")))
 
     return StepMetricsToMlflow()
 
@@ -118,6 +122,10 @@ def train_resumably(trainer: Any, checkpoints: CheckpointDir, tracker: StageTrac
         log.info("resuming from %s (step %d)", resume, start_step)
         tracker.set_tags({"resumed_from": resume})
     trainer.add_callback(tracking_callback(tracker))
+    # with tqdm off, transformers prints every log dict to stdout; the line above logs it instead (console + run log)
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
     if getattr(trainer, "is_deepspeed_enabled", False):
         plugin = trainer.accelerator.state.deepspeed_plugin
         tracker.set_tags({"deepspeed_zero_stage": plugin.zero_stage})
