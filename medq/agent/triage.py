@@ -13,7 +13,6 @@ Red-flag symptoms are not this model's business: the turn routes them to emergen
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from typing import Literal
 
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError, MedqError
+from medq.jsonl import read_jsonl, row_error
 from medq.runner import StageContext
 
 log = logging.getLogger(__name__)
@@ -31,21 +31,17 @@ MODEL_FILE = "triage_model.skops"
 def read_labelled(path: Path, label_field: str) -> tuple[list[str], list[str], int]:
     """(texts, labels, records without a label) from a prepare split."""
     texts, labels, unlabelled = [], [], 0
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                text = next(m["content"] for m in record["messages"] if m["role"] == "user")
-                label = (record.get("metadata") or {}).get(label_field)
-            except (ValueError, KeyError, StopIteration, TypeError, AttributeError):
-                raise InputDataError(f"{path}: line {line_no}: not a ChatML record with a user turn") from None
-            if label is None or not str(label).strip():
-                unlabelled += 1
-                continue
-            texts.append(text)
-            labels.append(str(label).strip())
+    for line_no, record in read_jsonl(path, what="prepare records"):  # the one JSONL reader (medq/jsonl.py)
+        try:
+            text = next(m["content"] for m in record["messages"] if m["role"] == "user")
+            label = (record.get("metadata") or {}).get(label_field)
+        except (KeyError, StopIteration, TypeError, AttributeError):
+            raise row_error(path, line_no, "not a ChatML record with a user turn") from None
+        if label is None or not str(label).strip():
+            unlabelled += 1
+            continue
+        texts.append(text)
+        labels.append(str(label).strip())
     return texts, labels, unlabelled
 
 
