@@ -50,13 +50,17 @@ def write_csv(path, rows):
     path.write_text(HEADER + "".join(f"{i},{','.join(r)}\n" for i, r in enumerate(rows)), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def cmmlu_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cmmlu")
+def write_release(root):
+    """Two subjects in CMMLU's release layout (dev/ and test/, one CSV per subject); returns root."""
     for subject, dev, test in (("anatomy", ANATOMY_DEV, ANATOMY_TEST), ("virology", VIROLOGY_DEV, VIROLOGY_TEST)):
         write_csv(root / "dev" / f"{subject}.csv", dev)
         write_csv(root / "test" / f"{subject}.csv", test)
     return root
+
+
+@pytest.fixture(scope="module")
+def cmmlu_dir(tmp_path_factory):
+    return write_release(tmp_path_factory.mktemp("cmmlu"))
 
 
 def run_lm_eval_cli(tmp_path, model_dir, cmmlu_dir, subjects, num_fewshot):

@@ -19,16 +19,12 @@ from medq.evaluate.model_folder import ModelFolder
 from ..conftest import mlflow_runs, run_medq
 from ..test_config import composed
 from .helpers import context
-from .test_cmmlu_lm_eval import ANATOMY_DEV, ANATOMY_TEST, VIROLOGY_DEV, VIROLOGY_TEST, write_csv
+from .test_cmmlu_lm_eval import ANATOMY_TEST, VIROLOGY_DEV, VIROLOGY_TEST, write_csv, write_release
 
 
 @pytest.fixture(scope="module")
 def cmmlu_release(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cmmlu_release")
-    for subject, dev, test in (("anatomy", ANATOMY_DEV, ANATOMY_TEST), ("virology", VIROLOGY_DEV, VIROLOGY_TEST)):
-        write_csv(root / "dev" / f"{subject}.csv", dev)
-        write_csv(root / "test" / f"{subject}.csv", test)
-    return root
+    return write_release(tmp_path_factory.mktemp("cmmlu_release"))
 
 
 @pytest.fixture(scope="module")
