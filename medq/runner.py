@@ -239,7 +239,7 @@ class Pipeline:
     def _follow_stage(self, name: str, stage: Any, output_dir: Path) -> StageOutcome:
         """On a node other than 0: join the stage's ranks if it spans nodes, and wait until node 0 publishes it."""
         timeout = float(os.environ.get("MEDQ_FOLLOW_TIMEOUT_S", 7 * 24 * 3600))
-        spans_nodes = getattr(stage, "launcher", None) == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1
+        spans_nodes = getattr(stage, "launcher", None) == "torchrun" and _layout(stage, "nnodes", 1) > 1
         pointer = output_dir.parent / f".{output_dir.name}.request.json"
         joined, started = False, time.time()
         log.info("stage %s: node %d waits for node 0%s", name, self.node_rank, " to start it" if spans_nodes else "")
@@ -275,7 +275,7 @@ class Pipeline:
 
     def _run_in_subprocess(self, name: str, stage: Any, ctx: StageContext) -> tuple[dict[str, str], dict[str, float]]:
         """Run the stage in fresh processes from the frozen config: one (`launcher: subprocess`) or
-        `stage.num_processes` ranks under torchrun (`launcher: torchrun`); Hydra never runs inside them."""
+        `stage.distributed.num_processes` ranks under torchrun (`launcher: torchrun`); Hydra never runs inside them."""
         if self.frozen_config_path is None:
             raise MedqError(f"stage '{name}' runs as a subprocess but the pipeline has no frozen config file.")
         request = ctx.output_dir / ".worker_request.json"
@@ -286,7 +286,7 @@ class Pipeline:
                                        "mlflow_run_id": ctx.tracker.run_id}), encoding="utf-8")
         env = {**os.environ, **self.tracker.stage_env(ctx.tracker.run_id)}
         pointer = None
-        if stage.launcher == "torchrun" and int(getattr(stage, "nnodes", 1)) > 1:
+        if stage.launcher == "torchrun" and _layout(stage, "nnodes", 1) > 1:
             # the other nodes wait for this pointer (shared filesystem) and join with the same request
             pointer = _request_pointer(ctx.output_dir)
             write_json_atomic(pointer, {"request": str(request)})
@@ -304,31 +304,33 @@ class Pipeline:
         return result["artifacts"], result["metrics"]
 
 
+def _layout(stage: Any, key: str, default: Any) -> Any:
+    """One key of the stage's process layout, `stage.distributed` (medq.train.trl_args.Distributed for sft/dpo)."""
+    value = getattr(getattr(stage, "distributed", None), key, None)
+    return default if value is None else (int(value) if isinstance(default, int) else value)
+
+
 def _worker_command(stage: Any, request: Path, rank_of_node: int) -> list[str]:
     worker = ["-m", "medq.stage_worker", str(request)]
     if stage.launcher != "torchrun":
         return [sys.executable, *worker]
-    nnodes = int(getattr(stage, "nnodes", 1))
+    nnodes, ranks = _layout(stage, "nnodes", 1), f"--nproc_per_node={_layout(stage, 'num_processes', 1)}"
     if nnodes == 1:
-        return [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                f"--nproc_per_node={int(stage.num_processes)}", *worker]
-    endpoint = getattr(stage, "rdzv_endpoint", None) or default_rdzv_endpoint()
-    layout = getattr(stage, "distributed", None)
-    rdzv_id = getattr(layout, "rdzv_id", None)
-    if rdzv_id or getattr(layout, "rdzv_backend", "static") == "c10d":
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", ranks, *worker]
+    endpoint = _layout(stage, "rdzv_endpoint", None) or default_rdzv_endpoint()
+    rdzv_id = _layout(stage, "rdzv_id", None)
+    if rdzv_id or _layout(stage, "rdzv_backend", "static") == "c10d":
         # torchrun's elastic rendezvous: node 0 hosts the store at the endpoint, every node joins under one id.
         # Ranks follow torch's sorted node descriptors (host name, pid), not MEDQ_NODE_RANK, so global rank 0 may
         # be on another node: medq.stage_worker logs from node 0's local rank 0 and every rank knows the run id.
         # The default id is the same on every node: SLURM's job id, else one derived from the shared request path.
         rdzv_id = rdzv_id or os.environ.get("SLURM_JOB_ID") or "medq-" + sha256_json(str(request))[:16]
-        return [sys.executable, "-m", "torch.distributed.run", f"--nnodes={nnodes}",
-                f"--nproc_per_node={int(stage.num_processes)}", "--rdzv_backend=c10d",
+        return [sys.executable, "-m", "torch.distributed.run", f"--nnodes={nnodes}", ranks, "--rdzv_backend=c10d",
                 f"--rdzv_endpoint={endpoint}", f"--rdzv_id={rdzv_id}", *worker]
     # static rendezvous: global rank = node rank * ranks per node + local rank, so rank 0 is on node 0 (which logs)
     host, _, port = endpoint.rpartition(":")
     return [sys.executable, "-m", "torch.distributed.run", f"--nnodes={nnodes}", f"--node_rank={rank_of_node}",
-            f"--nproc_per_node={int(stage.num_processes)}", f"--master_addr={host}", f"--master_port={port}",
-            *worker]
+            ranks, f"--master_addr={host}", f"--master_port={port}", *worker]
 
 
 def _request_pointer(staging: Path) -> Path:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 
 class WriteTextStage:
     def __init__(self, text: str, counter_file: str, fail: bool = False, launcher: str | None = None,
                  source_file: str | None = None, fail_while_exists: str | None = None, num_processes: int = 1):
-        self.num_processes = num_processes
+        self.distributed = SimpleNamespace(num_processes=num_processes)  # the runner's torchrun layout
         self.fail_while_exists = Path(fail_while_exists) if fail_while_exists else None
         self.text = text
         self.counter_file = Path(counter_file)

@@ -67,19 +67,6 @@ class DPOStage:
                                     "training": vars(self.training), "peft": vars(self.peft),
                                     "distributed": vars(self.distributed), "max_train_samples": max_train_samples}
 
-    @property
-    def num_processes(self) -> int:
-        """Ranks a multi-process launcher should start (the runner's hook for torchrun)."""
-        return self.distributed.num_processes
-
-    @property
-    def nnodes(self) -> int:
-        return self.distributed.nnodes
-
-    @property
-    def rdzv_endpoint(self) -> str | None:
-        return self.distributed.rdzv_endpoint
-
     def build_trainer(self, ctx: StageContext) -> tuple[Any, Any, Any, Any, str]:
         """Everything up to a ready `DPOTrainer`: (trainer, checkpoints, template, tokenizer, reference)."""
         from transformers import set_seed

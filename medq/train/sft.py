@@ -63,19 +63,6 @@ class SFTStage:
                                     "distributed": vars(self.distributed), "packing": packing,
                                     "padding_free": padding_free, "max_train_samples": max_train_samples}
 
-    @property
-    def num_processes(self) -> int:
-        """Ranks a multi-process launcher should start (the runner's hook for torchrun)."""
-        return self.distributed.num_processes
-
-    @property
-    def nnodes(self) -> int:
-        return self.distributed.nnodes
-
-    @property
-    def rdzv_endpoint(self) -> str | None:
-        return self.distributed.rdzv_endpoint
-
     def build_trainer(self, ctx: StageContext) -> tuple[Any, CheckpointDir, ChatTemplate, Any]:
         """Everything up to a ready `SFTTrainer`; what can be wrong is checked before a model is loaded."""
         from transformers import set_seed

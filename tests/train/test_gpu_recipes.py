@@ -142,9 +142,8 @@ def test_merge_lineage_names_the_stage_it_consumed(tmp_path, base, sft_adapter, 
 
 
 def _stage(**layout):
-    return SimpleNamespace(launcher="torchrun", num_processes=layout.get("num_processes", 4),
-                           nnodes=layout.get("nnodes", 2), rdzv_endpoint=layout.get("rdzv_endpoint"),
-                           distributed=Distributed(**layout))
+    return SimpleNamespace(launcher="torchrun",
+                           distributed=Distributed(**{"num_processes": 4, "nnodes": 2, **layout}))
 
 
 def test_static_rendezvous_puts_rank_zero_on_node_zero(monkeypatch):
