@@ -117,7 +117,7 @@ def test_multi_process_training_goes_to_torchrun_and_in_process_is_refused():
     from medq.train import SFTStage
 
     assert SFTStage(distributed={"name": "zero3", "num_processes": 8}).launcher == "torchrun"
-    assert SFTStage(distributed={"name": "zero3", "num_processes": 8}).num_processes == 8
+    assert SFTStage(distributed={"name": "zero3", "num_processes": 8}).distributed.num_processes == 8
     assert SFTStage().launcher == "subprocess"
     with pytest.raises(MedqError, match=r"sft.launcher=inprocess cannot run 8 processes"):
         SFTStage(distributed={"name": "zero3", "num_processes": 8}, launcher="inprocess")
