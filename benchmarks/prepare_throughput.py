@@ -18,6 +18,9 @@ What it does, in one process:
      The HF export is timed separately by wrapping the stage's `_save_hf_dataset`, so one run gives both the
      figures without the export (up to the moment it starts) and with it.
   2. pandas baseline: `pd.read_csv` of both files + `merge` on question_id. Nothing else.
+  3. with --profile minimal, also the same job written by hand with pandas (`run_pandas_job`: read, merge, drop
+     empty texts, seeded split by question, ChatML JSONL through json.dumps; no ids, rejects, data card or
+     hashes): what the minimal profile replaces, as opposed to the read+merge floor of 2.
 medq runs first (use --pandas-first to swap); gc.collect() between phases. Library imports (pandas, datasets)
 happen before either measurement. records = answer rows = joined examples. Memory: a thread samples RSS every
 20 ms; "peak +RSS" is the peak over the RSS just before the phase, "peak RSS" the absolute peak during it.
@@ -112,6 +115,36 @@ def run_pandas(questions: Path, answers: Path) -> tuple[dict[str, float], int]:
     return figures(mem.seconds, rows, mem.before, mem.peak, mem.cpu_seconds), rows
 
 
+def run_pandas_job(questions: Path, answers: Path, out: Path, system_prompt: str, seed: int) -> dict[str, float]:
+    """The minimal job as one would write it by hand with pandas: read, merge, drop empty texts, split by
+    question (seeded), one ChatML JSONL line per record (json.dumps). No rejects file, ids, data card or hashes."""
+    out.mkdir(parents=True, exist_ok=True)
+    with PeakRss() as mem:
+        merged = pd.read_csv(answers, dtype=str, keep_default_na=False).merge(
+            pd.read_csv(questions, dtype=str, keep_default_na=False), on="question_id", suffixes=("_a", "_q"))
+        merged = merged[(merged.content_q.str.strip() != "") & (merged.content_a.str.strip() != "")]
+        ids = merged.question_id.unique()
+        shuffled = pd.Series(ids).sample(frac=1.0, random_state=seed).tolist()
+        cut = [int(len(ids) * 0.9), int(len(ids) * 0.95)]
+        split_of = dict.fromkeys(shuffled[:cut[0]], "train") | dict.fromkeys(shuffled[cut[0]:cut[1]], "validation") \
+            | dict.fromkeys(shuffled[cut[1]:], "test")
+        system = [{"role": "system", "content": system_prompt}] if system_prompt else []
+        handles = {name: open(out / f"{name}.jsonl", "w", encoding="utf-8") for name in ("train", "validation", "test")}
+        try:
+            for qid, aid, prompt, response in zip(merged.question_id, merged.ans_id, merged.content_q,
+                                                  merged.content_a):
+                record = {"messages": [*system, {"role": "user", "content": prompt},
+                                       {"role": "assistant", "content": response}],
+                          "metadata": {"question_id": qid, "answer_id": aid}}
+                handles[split_of[qid]].write(json.dumps(record, ensure_ascii=False) + "\n")
+        finally:
+            for handle in handles.values():
+                handle.close()
+        rows = len(merged)
+    del merged
+    return figures(mem.seconds, rows, mem.before, mem.peak, mem.cpu_seconds)
+
+
 def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
              settings: dict[str, object]) -> dict[str, dict[str, float]]:
     config = OmegaConf.to_container(OmegaConf.load(DEFAULT_CONFIG))
@@ -184,6 +217,10 @@ def main() -> None:
             if phase == "pandas":
                 results["pandas"], joined = run_pandas(questions, answers)
                 assert joined == n_answers, f"pandas joined {joined} rows, expected {n_answers}"
+                if args.profile == "minimal":
+                    gc.collect()
+                    system_prompt = OmegaConf.load(DEFAULT_CONFIG).get("system_prompt", "")
+                    results["pandas_job"] = run_pandas_job(questions, answers, work / "pandas_job", system_prompt, 0)
             else:
                 results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers, settings))
         card = results.pop("card")
@@ -196,7 +233,8 @@ def main() -> None:
         print(f"{'':24}{'seconds':>10}{'records/s':>12}{'CPU s':>8}{'rec/CPU s':>11}{'peak +RSS MB':>14}"
               f"{'peak RSS MB':>13}")
         labels = {"medq": "medq prepare" + (" (+HF export)" if args.hf_dataset else ""),
-                  "medq_no_hf": "medq prepare (no HF)", "pandas": "pandas read+merge"}
+                  "medq_no_hf": "medq prepare (no HF)", "pandas": "pandas read+merge",
+                  "pandas_job": "pandas same job"}
         for name, f in results.items():
             cpu = f"{f['cpu_seconds']:>8.2f}{f['records_per_cpu_s']:>11,.0f}" if "cpu_seconds" in f else " " * 19
             print(f"{labels[name]:24}{f['seconds']:>10.2f}{f['records_per_s']:>12,.0f}{cpu}"
@@ -204,10 +242,14 @@ def main() -> None:
         if hf_export:
             print(f"HF datasets export alone: {hf_export['seconds']:.2f}s")
         ratios = {f"ratio.{k}_over_pandas": results[k]["records_per_s"] / results["pandas"]["records_per_s"]
-                  for k in results if k != "pandas"}
+                  for k in results if not k.startswith("pandas")}
+        if "pandas_job" in results:
+            ratios["ratio.medq_over_pandas_job"] = (results["medq"]["records_per_s"]
+                                                    / results["pandas_job"]["records_per_s"])
         for key, value in ratios.items():
             verdict = f"{value:.2f}x faster" if value >= 1 else f"{1 / value:.0f}x slower"
-            print(f"{key} (records/s): {value:.4f}  (medq is {verdict} than pandas)")
+            baseline = "the same job in pandas" if key.endswith("pandas_job") else "pandas read+merge"
+            print(f"{key} (records/s): {value:.4f}  (medq is {verdict} than {baseline})")
         print("data card:", json.dumps(card, ensure_ascii=False))
         if args.compare_outputs:
             differ = [p.name for p in sorted(args.compare_outputs.glob("*.jsonl"))

@@ -195,26 +195,32 @@ def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: 
             reject("empty_prompt", where, "", prompt, response)
         else:
             reject("empty_response", where, "", prompt, response)
-    keep = pa.array(~bad)
-    if not keep.true_count:
+    kept_rows = np.flatnonzero(~bad)
+    if not len(kept_rows):
         return n
-    # nothing rejected (the usual case): the columns are used as they are, not copied by a filter
-    kept = (lambda column: pc.filter(column, keep)) if keep.false_count else (lambda column: column)
-    prompts, responses = kept(joined.prompts), kept(joined.responses)
-    lines = pa.array(joined.lines[~bad]).cast(pa.string())
+    # rows grouped by split, in file order within each: one `take` of the inputs (the rejected rows left out at
+    # the same time) makes every split a contiguous slice of the assembled lines, written without a copy
+    splits = question_splits(joined.question_table_ids, seed, ratios)[
+        pc.fill_null(joined.question_rows, 0).to_numpy(zero_copy_only=False)[kept_rows]]
+    order = np.argsort(splits, kind="stable")
+    counts = np.bincount(splits, minlength=len(SPLIT_NAMES))
+    rows = None if len(kept_rows) == n and counts.max() == n else pa.array(kept_rows[order])
+    pick = (lambda column: column) if rows is None else (lambda column: pc.take(column, rows))
+    prompts, responses = pick(joined.prompts), pick(joined.responses)
+    lines = pa.array(joined.lines if rows is None else joined.lines[kept_rows[order]]).cast(pa.string())
     ids = example_ids(prompts, responses)
-    question_split = question_splits(joined.question_table_ids, seed, ratios)
-    splits = pa.array(question_split[kept(joined.question_rows).to_numpy(zero_copy_only=False)])
     system = (orjson.dumps({"role": "system", "content": system_prompt}) + b",") if system_prompt else b""
     pieces = [b'{"id":"', ids, b'","messages":[' + system + b'{"role":"user","content":"',
               _json_body_column(prompts), b'"},{"role":"assistant","content":"', _json_body_column(responses),
-              b'"}],"metadata":{"question_id":"', _json_body_column(kept(joined.question_ids)),
-              b'","answer_id":"', _json_body_column(kept(joined.answer_ids)),
+              b'"}],"metadata":{"question_id":"', _json_body_column(pick(joined.question_ids)),
+              b'","answer_id":"', _json_body_column(pick(joined.answer_ids)),
               b'","source":"' + orjson.dumps(joined.answers_file)[1:-1] + b":",
               lines.cast(pa.binary()), b'"}}\n']
     records = pc.binary_join_element_wise(*[pa.scalar(x, pa.binary()) if isinstance(x, bytes) else x
                                             for x in pieces], pa.scalar(b"", pa.binary()))
-    for index in np.unique(splits.to_numpy()).tolist():
-        chosen = pc.filter(records, pc.equal(splits, index))
-        write_block(SPLIT_NAMES[index], chosen, len(chosen))
+    start = 0
+    for index, count in enumerate(counts.tolist()):
+        if count:
+            write_block(SPLIT_NAMES[index], records.slice(start, count), count)
+        start += count
     return n
