@@ -78,9 +78,18 @@ def build_stage(config: Mapping[str, Any], name: str) -> Any:
         raise
 
 
+# Where the ranks of a multi-node stage meet: plumbing of one launch, not part of what the stage computes. A SLURM
+# job resubmitted on other nodes (another rdzv_endpoint, another rdzv_id) must find the stage it already trained.
+# The world size (num_processes x nnodes) and the DeepSpeed config stay in the key: they change the result.
+RENDEZVOUS_KEYS = ("rdzv_endpoint", "rdzv_backend", "rdzv_id")
+
+
 def stage_cache_key(stage_config: Mapping[str, Any], seed: int, input_hashes: Mapping[str, str],
                     external_hashes: Mapping[str, str], code_hash: str) -> str:
-    return sha256_json({"config": stage_config, "seed": seed, "inputs": input_hashes,
+    config = dict(stage_config)
+    if isinstance(config.get("distributed"), Mapping):
+        config["distributed"] = {k: v for k, v in config["distributed"].items() if k not in RENDEZVOUS_KEYS}
+    return sha256_json({"config": config, "seed": seed, "inputs": input_hashes,
                         "external": external_hashes, "code": code_hash, "medq": medq.__version__})
 
 

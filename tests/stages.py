@@ -10,8 +10,10 @@ from types import SimpleNamespace
 
 class WriteTextStage:
     def __init__(self, text: str, counter_file: str, fail: bool = False, launcher: str | None = None,
-                 source_file: str | None = None, fail_while_exists: str | None = None, num_processes: int = 1):
-        self.distributed = SimpleNamespace(num_processes=num_processes)  # the runner's torchrun layout
+                 source_file: str | None = None, fail_while_exists: str | None = None, num_processes: int = 1,
+                 distributed: dict | None = None):
+        # the runner's torchrun layout
+        self.distributed = SimpleNamespace(**{"num_processes": num_processes, **(distributed or {})})
         self.fail_while_exists = Path(fail_while_exists) if fail_while_exists else None
         self.text = text
         self.counter_file = Path(counter_file)

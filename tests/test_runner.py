@@ -66,6 +66,22 @@ def test_changed_config_reruns_that_stage_and_everything_downstream(tmp_path):
     assert '"BYE"' in Path(outcomes["second"].artifacts["upper"]).read_text()
 
 
+def test_rendezvous_keys_are_not_part_of_the_cache_key_but_the_rest_of_the_layout_is(tmp_path):
+    # a SLURM job resubmitted on other nodes meets at another endpoint under another id: nothing is retrained
+    first = {"distributed": {"rdzv_endpoint": "node-a:29500", "rdzv_id": "1001", "rdzv_backend": "static",
+                             "deepspeed": None}}
+    run(tmp_path, make_config(tmp_path, first=first))
+    moved = {"distributed": {"rdzv_endpoint": "node-b:29400", "rdzv_id": "2002", "rdzv_backend": "c10d",
+                             "deepspeed": None}}
+    assert run(tmp_path, make_config(tmp_path, first=moved))["first"].cached
+    assert calls(tmp_path) == ["first", "second"]
+    # a DeepSpeed config may change what training computes: that stage runs again (the next one too, unless the
+    # output it reads comes out byte-identical, as this toy stage's does)
+    zero = {"distributed": {**moved["distributed"], "deepspeed": {"zero_optimization": {"stage": 2}}}}
+    assert not run(tmp_path, make_config(tmp_path, first=zero))["first"].cached
+    assert calls(tmp_path) == ["first", "second", "first"]
+
+
 def test_changed_external_input_file_invalidates_the_cache(tmp_path):
     source = tmp_path / "raw.txt"
     source.write_text("a")
