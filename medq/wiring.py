@@ -11,7 +11,8 @@ Two rules, both raised as one-line `ConfigError`s naming the stage, the config k
    mistake (e.g. a DPO adapter nobody merges while merge still reads the SFT adapter), not a result.
 
 Inputs come from each node's `inputs` mapping and outputs from the class attributes
-(`hydra.utils.get_object(target).outputs`): nothing is instantiated, no file is touched.
+(`hydra.utils.get_object(target).outputs`), narrowed by the class's `outputs_for(node)` where what it writes depends
+on its config (e.g. `prepare.profile=minimal` writes no corpus): nothing is instantiated, no file is touched.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def _target(node: Any) -> Any:
         return get_object(str(node["_target_"]))
     except Exception:  # validate_pipeline_config reports unimportable targets
         return None
+
+
+def _outputs(target: Any, node: Any) -> tuple[tuple[str, ...] | None, str]:
+    """What the stage writes with this config, and why that is less than its class's `outputs` ("" if it is not)."""
+    outputs = getattr(target, "outputs", None)
+    narrow = getattr(target, "outputs_for", None)
+    if outputs is None or narrow is None or not isinstance(node, Mapping):
+        return outputs, ""
+    return narrow(node)
 
 
 def _declared_inputs(node: Mapping[str, Any], target: Any) -> dict[str, str] | None:
@@ -64,7 +74,8 @@ def check_wiring(config: Mapping[str, Any]) -> None:
     stages = [str(s) for s in (config.get("stages") or [])]
     position = {name: i for i, name in enumerate(stages)}
     targets = {name: _target(config.get(name)) for name in stages}
-    outputs = {name: getattr(t, "outputs", None) for name, t in targets.items()}
+    narrowed = {name: _outputs(t, config.get(name)) for name, t in targets.items()}
+    outputs = {name: written for name, (written, _) in narrowed.items()}
     services = {k: v for k, v in config.items()
                 if k not in position and getattr(_target(v), "service", False) is True}
     # a service starts just before the first stage that names it, so what it reads must exist by then
@@ -103,6 +114,10 @@ def check_wiring(config: Mapping[str, Any]) -> None:
                               f"(stages: {', '.join(stages)}); reorder `stages`.")
         declared = outputs[producer]
         if declared is not None and artifact not in declared:
+            why = narrowed[producer][1]
+            if why and artifact in getattr(targets[producer], "outputs", ()):
+                raise ConfigError(f"config key '{key}' = '{ref}': stage '{producer}' writes no '{artifact}' with this "
+                                  f"config: {why}.")
             raise ConfigError(f"config key '{key}' = '{ref}': stage '{producer}' ({targets[producer].__name__}) writes "
                               f"no '{artifact}'.{_close(artifact, list(declared))} It writes: {', '.join(declared)}.")
 

@@ -137,6 +137,18 @@ def test_inputs_must_name_an_earlier_stages_declared_artifact(workdir):
         validate_run_config(composed("+recipe=demo_train", "final_outputs=[dpo.adaptor]"))
 
 
+def test_a_minimal_prepare_cannot_feed_a_stage_that_reads_its_corpus_or_pairs(workdir):
+    # the run would fail only after prepare had read the whole data set; validation says so before it starts
+    with pytest.raises(ConfigError, match=r"'index.inputs.corpus' = 'prepare.corpus': stage 'prepare' writes no "
+                                          r"'corpus' with this config: prepare.profile=minimal writes only"):
+        validate_run_config(composed("+recipe=demo_rag", "prepare.profile=minimal"))
+    with pytest.raises(ConfigError, match=r"'dpo.inputs.pairs' = 'prepare.preference_pairs': .*prepare.profile=minimal"):
+        validate_run_config(composed("+recipe=demo_train", TRAIN, "prepare.profile=minimal"))
+    # what minimal does write is enough for SFT alone
+    validate_run_config(composed("+recipe=demo_train", TRAIN, "prepare.profile=minimal",
+                                 "stages=[prepare,base_model,sft,merge,evaluate]", "merge.inputs.adapter=sft.adapter"))
+
+
 def test_a_model_service_counts_as_a_reader_of_what_it_serves():
     config = {
         "stages": ["base_model", "sft", "serve_parity"],

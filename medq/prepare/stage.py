@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections import deque
 from itertools import islice
-from typing import Any, Iterator, Literal
+from typing import Any, Iterator, Literal, Mapping
 
 import orjson
 from tqdm.auto import tqdm
@@ -140,6 +140,14 @@ class PrepareStage:
                "data_card_md")  # what run() may return (medq --help; checked by the runner)
     # results in their own right: the wiring check (medq/wiring.py) needs no later stage to read them
     final_outputs = ("rejects", "hf_dataset", "data_card", "data_card_md")
+
+    @classmethod
+    def outputs_for(cls, node: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+        """What a run with this config writes (the wiring check reads it before anything runs), and why it is less."""
+        if node.get("profile", "full") != "minimal":
+            return cls.outputs, ""
+        return (tuple(o for o in cls.outputs if o not in ("corpus", "preference_pairs")),
+                "prepare.profile=minimal writes only the splits, rejects and the data card (use prepare.profile=full)")
 
     def __init__(self, source: Any, system_prompt: str, cleaning: CleaningRules | None = None,
                  filters: LengthFilters | None = None, dedup: DedupRules | None = None,
