@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from omegaconf import OmegaConf
 
 from medq.config import config_dirs
 from medq.prepare import PrepareStage
+from medq.prepare.dedup import DedupRules, band_keys
 from medq.runner import StageContext
 from medq.tracking import StageTracker
 
@@ -42,3 +44,27 @@ def read_jsonl(path: Path) -> list[dict]:
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def near_duplicate_reference(rules: DedupRules, signatures: np.ndarray,
+                             skipped: frozenset[int] | set[int] = frozenset()) -> list[int | None]:
+    """Banded LSH by its definition, one text at a time: candidates are ALL kept texts sharing a band key, the
+    earliest that agrees in >= threshold x num_perm positions wins (its rank among kept texts); skipped rows
+    (rejected earlier) get None and are not kept."""
+    keys = band_keys(signatures, rules.bands)
+    kept: list[int] = []
+    verdicts: list[int | None] = []
+    for i in range(len(signatures)):
+        if i in skipped:
+            verdicts.append(None)
+            continue
+        match = None
+        for rank, j in enumerate(kept):
+            if set(keys[i].tolist()) & set(keys[j].tolist()) and \
+                    np.count_nonzero(signatures[i] == signatures[j]) >= rules.threshold * rules.num_perm:
+                match = rank
+                break
+        verdicts.append(match)
+        if match is None:
+            kept.append(i)
+    return verdicts

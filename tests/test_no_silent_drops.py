@@ -17,7 +17,7 @@ from medq.prepare.dedup import ContaminationChecker, DedupRules, NearDuplicateIn
 from medq.prepare.sources import CMedQA2Source, Example, JsonlSource, Rejected
 
 from .prepare_helpers import read_jsonl as read_rows
-from .prepare_helpers import run_prepare, write_csv
+from .prepare_helpers import near_duplicate_reference, run_prepare, write_csv
 
 
 def _cmedqa2_with_duplicate_id(tmp_path):
@@ -104,33 +104,13 @@ def _variants(base: str, rng: np.random.Generator, edits: int) -> str:
     return "".join(chars)
 
 
-def _reference_verdicts(rules: DedupRules, texts: list[str]) -> list[int | None]:
-    """Banded LSH by its definition: the candidates of a text are ALL kept texts sharing any band with it."""
-    index = NearDuplicateIndex(rules)
-    signatures = index.hasher.signatures(texts)
-    bands = signatures.reshape(len(texts), rules.bands, -1)
-    kept: list[int] = []
-    verdicts: list[int | None] = []
-    for i in range(len(texts)):
-        match = None
-        for rank, j in enumerate(kept):
-            if (bands[i] == bands[j]).all(axis=1).any() and \
-                    np.count_nonzero(signatures[i] == signatures[j]) >= rules.threshold * rules.num_perm:
-                match = rank
-                break
-        verdicts.append(match)
-        if match is None:
-            kept.append(i)
-    return verdicts
-
-
 def test_near_duplicate_buckets_keep_every_owner():
     base = ("医生您好，我最近总是头痛，还有点恶心，是不是偏头痛？需要做什么检查？"
             "建议先做头颅CT检查，排除器质性病变，平时注意休息，避免熬夜和情绪激动。")
     rng = np.random.default_rng(0)
     texts = [_variants(base, rng, int(rng.integers(1, 12))) for _ in range(300)]
     rules = DedupRules(threshold=0.8, num_perm=32, bands=8)
-    expected = _reference_verdicts(rules, texts)
+    expected = near_duplicate_reference(rules, NearDuplicateIndex(rules).hasher.signatures(texts))
     assert NearDuplicateIndex(rules).add_batch(texts) == expected
     # The set is one where a first-owner bucket goes wrong: some duplicates' only shared bands are owned by an
     # earlier kept text that is not similar enough.

@@ -11,6 +11,8 @@ from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys
 from medq.prepare.records import split_of
 from medq.prepare.stage import SplitRatios
 
+from ..prepare_helpers import near_duplicate_reference
+
 
 def _variants(base: str, rng: np.random.Generator, count: int) -> list[str]:
     pool = "的了是在有我他这中大来上个国到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后小么心多天"
@@ -21,28 +23,6 @@ def _variants(base: str, rng: np.random.Generator, count: int) -> list[str]:
             chars[int(rng.integers(len(chars)))] = pool[int(rng.integers(len(pool)))]
         texts.append("".join(chars))
     return texts
-
-
-def _reference(rules: DedupRules, signatures: np.ndarray, skipped: set[int]) -> list[int | None]:
-    """Banded LSH by its definition, one text at a time: candidates are ALL kept texts sharing a band key, the
-    earliest that agrees in >= threshold x num_perm positions wins; skipped rows (rejected earlier) are not kept."""
-    keys = band_keys(signatures, rules.bands)
-    kept: list[int] = []
-    verdicts: list[int | None] = []
-    for i in range(len(signatures)):
-        if i in skipped:
-            verdicts.append(None)
-            continue
-        match = None
-        for index, j in enumerate(kept):
-            if set(keys[i].tolist()) & set(keys[j].tolist()) and \
-                    np.count_nonzero(signatures[i] == signatures[j]) >= rules.threshold * rules.num_perm:
-                match = index
-                break
-        verdicts.append(match)
-        if match is None:
-            kept.append(i)
-    return verdicts
 
 
 def test_near_duplicates_decided_in_chunks_match_the_one_at_a_time_definition():
@@ -58,7 +38,7 @@ def test_near_duplicates_decided_in_chunks_match_the_one_at_a_time_definition():
     index = NearDuplicateIndex(rules)
     signatures = index.hasher.signatures(texts)
     skipped = set(rng.choice(len(texts), 30, replace=False).tolist())
-    expected = _reference(rules, signatures, skipped)
+    expected = near_duplicate_reference(rules, signatures, skipped)
 
     verdicts: list[int | None] = []
     for start in range(0, len(texts), 37):  # chunks as the stage sends them (prepare.batch_size)
