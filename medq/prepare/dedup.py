@@ -8,6 +8,8 @@ agreement estimates Jaccard similarity >= threshold, so the first occurrence is 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -37,27 +39,34 @@ def _codepoints(text: str, min_len: int) -> np.ndarray:
 
 
 def ngram_hashes(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of every character n-gram of every text, concatenated, and each text's start offset."""
+    """Hashes of every character n-gram window of the texts, concatenated (padded to n characters), and the
+    `segments` of the windows that belong to one text (see `codepoint_ngram_hashes`)."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     if len(texts) and lengths.min() >= n:  # no padding needed: decode the chunk as one string
-        points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
     else:
         arrays = [_codepoints(t, n) for t in texts]
         lengths = np.array([len(a) for a in arrays])
         points = np.concatenate(arrays)
+    return codepoint_ngram_hashes(points, lengths, n)
+
+
+def codepoint_ngram_hashes(points: np.ndarray, lengths: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every n-character window of texts given as their code points, concatenated, and each text's
+    length (>= n); and segment bounds for `np.minimum.reduceat`: text i's n-grams are the windows from
+    segments[2i] up to segments[2i + 1], and the windows from there to the next text's start span two texts (the
+    reduction over them is computed and dropped: cheaper than cutting them out)."""
+    points = points.astype(np.uint64)
     windows = len(points) - n + 1
-    hashes = np.zeros(windows, dtype=np.uint64)
-    for k in range(n):
-        hashes = hashes * _MERSENNE_MULTIPLIER + points[k:k + windows]
-    text_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    valid = np.ones(windows, dtype=bool)
-    # windows that start in one text and end in the next are not n-grams of either
-    for offset in range(1, n):
-        ends = np.cumsum(lengths) - offset
-        valid[ends[ends < windows]] = False
-    kept = np.flatnonzero(valid)
-    starts = np.searchsorted(kept, text_starts)
-    return hashes[kept], starts
+    hashes = points[:windows].copy()
+    for k in range(1, n):
+        hashes *= _MERSENNE_MULTIPLIER
+        hashes += points[k:k + windows]
+    ends = np.cumsum(lengths)
+    segments = np.empty(2 * len(lengths) - 1, dtype=np.int64)
+    segments[0::2] = ends - lengths
+    segments[1::2] = (ends - n + 1)[:-1]
+    return hashes, segments
 
 
 class MinHasher:
@@ -69,11 +78,17 @@ class MinHasher:
 
     def signatures(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), num_perm) uint32 MinHash signatures; 32-bit arithmetic halves the memory traffic."""
-        hashes, starts = ngram_hashes(texts, self.ngram)
-        folded = (hashes ^ (hashes >> np.uint64(32))).astype(np.uint32)
-        permuted = self.a * folded[None, :]
+        return self._minima(*ngram_hashes(texts, self.ngram))
+
+    def codepoint_signatures(self, points: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """`signatures` of texts given as concatenated code points and lengths (each >= ngram)."""
+        return self._minima(*codepoint_ngram_hashes(points, lengths, self.ngram))
+
+    def _minima(self, hashes: np.ndarray, segments: np.ndarray) -> np.ndarray:
+        hashes ^= hashes >> np.uint64(32)
+        permuted = self.a * hashes.astype(np.uint32)[None, :]
         permuted += self.b
-        return np.minimum.reduceat(permuted, starts, axis=1).T
+        return np.minimum.reduceat(permuted, segments, axis=1)[:, 0::2].T
 
 
 class _KeyOwners:
@@ -221,6 +236,91 @@ class NearDuplicateIndex:
         self._owners.insert(keys[rows].ravel(), np.repeat(indices, keys.shape[1]))
         self._count += len(rows)
         self._kept_rows = {}
+
+
+def near_duplicates_at_once(signatures: np.ndarray, rules: DedupRules, max_pairs: int = 20_000_000,
+                            batch: int = 1 << 16) -> np.ndarray:
+    """What `NearDuplicateIndex` decides row by row, for all rows at once: for each row the earlier kept row it
+    duplicates, or -1 (kept).
+
+    A pair whose signatures agree in at least ceil(threshold x num_perm) positions differs in at most num_perm -
+    that many, so it has the same key in at least `needed` = bands - that many bands (at the defaults, 8 bands of
+    4 and threshold 0.8: 2). So the pairs worth comparing are found by grouping rows on the keys of every
+    combination of `needed` bands (28 combinations of 2 at the defaults; fewer bands per combination when there
+    would be more than 64): unrelated texts that share one common band key rarely share two, so few pairs are
+    compared. Agreeing pairs are then decided in row order: a row duplicates the earliest kept row it agrees with.
+    When there are more than `max_pairs` candidate pairs (a key shared by thousands of texts), the chunked index
+    does the work instead: it compares a text with kept texts only, so its cost does not grow with the square of
+    such a group.
+    """
+    count = len(signatures)
+    verdicts = np.full(count, -1, dtype=np.int64)
+    if count < 2:
+        return verdicts
+    bands = rules.bands
+    keys = band_keys(signatures, bands)
+    agreeing = math.ceil(rules.threshold * rules.num_perm - 1e-9)
+    needed = max(1, bands - (rules.num_perm - agreeing))
+    width = max([1] + [k for k in range(1, needed + 1) if math.comb(bands, k) <= 64])
+    shift = np.uint64(max(1, (count - 1).bit_length()))
+    rows, mask = np.arange(count, dtype=np.uint64), np.int64((1 << int(shift)) - 1)
+    groups = []  # per combination: the rows of each run of >= 2 equal keys, one run after another, and run sizes
+    pairs_total = 0
+    for combination in itertools.combinations(range(bands), width):
+        combined = keys[:, combination[0]].copy()
+        for band in combination[1:]:
+            combined = (combined ^ keys[:, band]) * _MERSENNE_MULTIPLIER
+        # the row number in the low bits of the key: a plain sort (much faster than argsort) groups equal keys
+        # and says which rows they belong to (keys that differ only in those bits become candidates, and are
+        # compared like any other)
+        packed = np.sort((((combined >> shift) << shift) | rows).view(np.int64))
+        order, combined = packed & mask, packed >> np.int64(shift)
+        starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]])
+        sizes = np.diff(np.r_[starts, count])
+        starts, sizes = starts[sizes > 1], sizes[sizes > 1]
+        pairs_total += int((sizes * (sizes - 1) // 2).sum())
+        if pairs_total > max_pairs:
+            return _near_duplicates_in_chunks(signatures, rules)
+        if len(starts):
+            at = np.repeat(starts, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            groups.append((order[at], sizes))
+    found = [np.zeros(0, dtype=np.int64)]
+    for order, sizes in groups:
+        # each member of a run pairs with every later member, `batch` pairs at a time
+        members = np.arange(len(order))
+        later = np.repeat(np.cumsum(sizes), sizes) - members - 1
+        ends = np.cumsum(later)
+        first = 0
+        while first < len(members):
+            last = max(first + 1, int(np.searchsorted(ends, (ends[first - 1] if first else 0) + batch, "right")))
+            counts = later[first:last]
+            position = np.repeat(members[first:last], counts)
+            other = position + 1 + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+            a, b = order[position], order[other]
+            a, b = np.minimum(a, b), np.maximum(a, b)
+            agree = np.count_nonzero(signatures[a] == signatures[b], axis=1) >= rules.threshold * rules.num_perm
+            found.append(a[agree] * count + b[agree])
+            first = last
+    earlier, latest = np.divmod(np.unique(np.concatenate(found)), count)  # sorted by earlier, then later
+    by_later = np.lexsort((earlier, latest))
+    for a, b in zip(earlier[by_later].tolist(), latest[by_later].tolist()):
+        if verdicts[b] == -1 and verdicts[a] == -1:  # a is kept (decided before b), b not matched yet
+            verdicts[b] = a
+    return verdicts
+
+
+def _near_duplicates_in_chunks(signatures: np.ndarray, rules: DedupRules, chunk: int = 8192) -> np.ndarray:
+    index, kept, verdicts = NearDuplicateIndex(rules), [], np.full(len(signatures), -1, dtype=np.int64)
+    for start in range(0, len(signatures), chunk):
+        part = signatures[start:start + chunk]
+        index.begin_chunk(part, band_keys(part, rules.bands))
+        for row in range(len(part)):
+            duplicate_of = index.add_row(row)
+            if duplicate_of is None:
+                kept.append(start + row)
+            else:
+                verdicts[start + row] = kept[duplicate_of]
+    return verdicts
 
 
 def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:

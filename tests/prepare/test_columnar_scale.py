@@ -4,10 +4,11 @@ definitions decide (the pipeline's output bytes depend on both)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pyarrow as pa
 
 from medq.prepare.columnar import SPLIT_NAMES, example_ids, question_splits
-from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys
+from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys, near_duplicates_at_once
 from medq.prepare.records import split_of
 from medq.prepare.stage import SplitRatios
 
@@ -50,6 +51,27 @@ def test_near_duplicates_decided_in_chunks_match_the_one_at_a_time_definition():
     assert 50 < duplicates < len(texts) - 60, duplicates  # both decisions are well represented
 
 
+@pytest.mark.parametrize("rules, max_pairs", [
+    (DedupRules(threshold=0.8, num_perm=32, bands=8), 20_000_000),   # 28 combinations of 2 bands
+    (DedupRules(threshold=0.5, num_perm=32, bands=8), 20_000_000),   # needs 1 shared band: single bands
+    (DedupRules(threshold=0.8, num_perm=32, bands=16), 20_000_000),  # needs 10 of 16: groups on single bands
+    (DedupRules(threshold=0.8, num_perm=32, bands=8), 0),            # too many pairs: the chunked index
+], ids=["defaults", "loose", "many-bands", "fallback"])
+def test_near_duplicates_decided_at_once_match_the_one_at_a_time_definition(rules, max_pairs):
+    rng = np.random.default_rng(11)
+    texts = _variants("医生您好，我最近总是头痛，还有点恶心，是不是偏头痛？建议先做头颅CT检查，排除器质性病变。", rng, 150)
+    texts += _variants("孩子发烧三天了，体温三十九度，吃了退烧药还是反复，需要去医院查血常规吗？建议及时就医。", rng, 150)
+    texts += [f"完全不同的问题{i}：胃痛反酸怎么办？第{i}号回答建议做胃镜检查并规律饮食。" for i in range(80)]
+    texts = [texts[i] for i in rng.permutation(len(texts))]
+    signatures = NearDuplicateIndex(rules).hasher.signatures(texts)
+    reference = near_duplicate_reference(rules, signatures)
+    kept = [row for row, verdict in enumerate(reference) if verdict is None]
+    expected = [-1 if verdict is None else kept[verdict] for verdict in reference]  # rank -> row
+    verdicts = near_duplicates_at_once(signatures, rules, max_pairs=max_pairs, batch=97)
+    assert verdicts.tolist() == expected
+    assert 50 < sum(v >= 0 for v in expected) < len(texts) - 80
+
+
 def test_columnar_ids_and_splits_equal_the_per_record_functions():
     prompts = ["头痛怎么办", "", "含\"引号\"与\\反斜杠\n换行", "emoji 🙂 and ｆｕｌｌ-width", "x" * 5000]
     responses = ["多休息", "空问题的回答", "", "\u3000全角空格\u3000", "y"]
@@ -64,3 +86,16 @@ def test_columnar_ids_and_splits_equal_the_per_record_functions():
     splits = question_splits(pa.chunked_array([question_ids[:900], question_ids[900:]]), 3, ratios)
     assert [SPLIT_NAMES[s] for s in splits] == [split_of(f"q{q}", 3, ratios) for q in question_ids]
     assert set(splits.tolist()) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("data", [b"", b"a", b"a\n", b"a\r\nb", b"a\rb\r", b"\r\n\r\n", b"x\r\n" * 7 + b"y\r",
+                                  b"\n\r\r\n\n\r" * 5])
+def test_physical_lines_read_in_chunks_count_what_universal_newlines_count(tmp_path, data):
+    from medq.prepare.columnar import _physical_lines
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    # the old whole-file count: line ends (\n, \r\n, a lone \r), plus an unterminated last line (or an empty file)
+    expected = len(data.decode().splitlines()) if data else 1
+    for chunk in (1, 2, 3, 1 << 20):  # a \r\n split between two reads is one line end
+        assert _physical_lines(path, chunk) == (expected, b"\r" in data)
