@@ -153,7 +153,8 @@ def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
     config.update(settings)
     stage = PrepareStage(source=CMedQA2Source(str(questions), str(answers), answers="all"),
                          progress=False, save_hf_dataset=hf, **config)
-    out.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # a run writes into a fresh folder (the runner's staging folder); an
+    out.mkdir(parents=True)                 # earlier run's files would make the stage time their truncation
     ctx = StageContext(stage="prepare", output_dir=out, inputs={}, tracker=StageTracker(None, None), seed=0)
     mark: dict[str, float] = {}
     export = stage._save_hf_dataset

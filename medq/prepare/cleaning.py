@@ -16,6 +16,8 @@ _SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
+# the characters for which Python's str.isspace() is true, as an RE2 character class
+ISSPACE_RE2 = r"[\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
 
 
 def _width_table(mode: str) -> dict[int, int]:
@@ -57,6 +59,18 @@ class TextCleaner:
         if rules.normalize_whitespace:
             triggers += "\r\t\f\v\xa0\u3000\u2002\u2003\u2009\u200b "
         self._may_change = re.compile("[" + re.escape(triggers) + "]") if triggers else None
+        self._triggers = triggers
+
+    def may_change_pattern(self) -> str | None:
+        """The guard of `clean` as an RE2 pattern (pyarrow's regex engine): it matches every text `clean` may
+        change (a superset is enough: the columnar pass sends the matching texts through `clean`). None: every
+        text may change (OpenCC conversion)."""
+        if self._converter is not None:
+            return None
+        parts = ["[" + "".join(f"\\x{{{ord(c):x}}}" for c in self._triggers) + "]"] if self._triggers else []
+        if self.rules.normalize_whitespace:  # leading or trailing whitespace (str.isspace), or three newlines
+            parts += [f"^{ISSPACE_RE2}", f"{ISSPACE_RE2}$", "\n\n\n"]
+        return "|".join(parts) or "$^"
 
     def clean(self, text: str) -> str:
         if self._converter is None and (self._may_change is None or not self._may_change.search(text)) and not (
@@ -98,6 +112,8 @@ PII_PATTERNS = (("id_card", _ID_CARD, "[身份证号]"), ("phone", _MOBILE, "[�
 # Every pattern above needs four digits in a row (\d, as the patterns use it) or an "@": medical text is full of
 # short numbers (ages, doses, days), and a text without either cannot change below. One cheap scan instead of four.
 _MAY_MATCH = re.compile(r"\d{4}|@")
+# the same guard for RE2 (pyarrow): \p{Nd} is what Python's \d matches in str patterns (Unicode decimal digits)
+MAY_MATCH_PII_RE2 = r"\p{Nd}{4}|@"
 
 
 def scrub_pii(text: str, counts: Counter) -> str:

@@ -178,7 +178,7 @@ class RecordProcessor:
             if self.rules.corpus_content == "response":
                 content = response
             else:
-                content = b"".join((_ASK, prompt[1:-1], _ANSWER, response[1:-1], b'"'))
+                content = b"".join((ASK_JSON, prompt[1:-1], ANSWER_JSON, response[1:-1], b'"'))
             record.corpus_line = b"".join((b'{"id":"doc-', example_id, b'","content":', content, b',"metadata":',
                                            metadata[:-1], b',"question":', prompt, b',"split":"',
                                            record.split.encode(), b'","example_id":"', example_id, b'"}}\n'))
@@ -186,7 +186,7 @@ class RecordProcessor:
 
 # keys the stage adds to an example's metadata; an example that already has one takes the dict path
 _CORPUS_KEYS = frozenset({"source", "question", "split", "example_id"})
-_ASK, _ANSWER = '"问：'.encode(), "\\n答：".encode()  # the corpus content's fixed parts, JSON-escaped
+ASK_JSON, ANSWER_JSON = '"问：'.encode(), "\\n答：".encode()  # the corpus content's fixed parts, JSON-escaped
 
 
 # -- worker processes ------------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import shutil
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from medq.config import as_dataclass
 from medq.errors import ConfigError
 from medq.jsonl import read_jsonl
 from medq.prepare.cleaning import CleaningRules
-from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_minimal
+from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_full, write_minimal
 from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateIndex
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
 from medq.prepare.records import Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker
@@ -79,9 +81,11 @@ def read_eval_texts(rules: ContaminationRules) -> list[tuple[str, str]]:
 class _JsonlWriters:
     """One JSONL file per output. Lines are gathered in a list and written (and SHA-256-hashed) a block at a time:
     a list append is cheaper than a buffered write per line, and the data card gets each file's hash without
-    reading the file back."""
+    reading the file back. Blocks are written and hashed by a second thread (both release the GIL) while this one
+    makes the next; a few blocks wait at most, and an error there is raised here at the next write or at close."""
 
     _BLOCK_LINES = 512  # about 0.5 MB of ChatML lines: large writes, little memory held
+    _QUEUED_BLOCKS = 4
 
     def __init__(self, directory: Path, names: list[str]):
         self.paths = {n: directory / f"{n}.jsonl" for n in names}
@@ -89,6 +93,10 @@ class _JsonlWriters:
         self.digests = {n: hashlib.sha256() for n in names}
         self.pending: dict[str, list[bytes]] = {n: [] for n in names}
         self.counts = Counter()
+        self._queue: queue.Queue = queue.Queue(self._QUEUED_BLOCKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="prepare-writer", daemon=True)
+        self._thread.start()
 
     def write(self, name: str, record: dict[str, Any]) -> None:
         self.write_line(name, orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
@@ -108,7 +116,7 @@ class _JsonlWriters:
             self._flush(name)
             _, offsets, values = lines.buffers()
             bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
-            self._write(name, memoryview(values)[bounds[0]:bounds[-1]])
+            self._write(name, memoryview(values)[bounds[0]:bounds[-1]])  # the view keeps the buffer alive
         self.counts[name] += count
 
     def _flush(self, name: str) -> None:
@@ -117,10 +125,21 @@ class _JsonlWriters:
             self.pending[name].clear()
 
     def _write(self, name: str, data: bytes | memoryview) -> None:
-        self.digests[name].update(data)
-        view, handle = memoryview(data), self.handles[name]
-        while view:  # an unbuffered write may take only part of the block
-            view = view[handle.write(view):]
+        if self._error is not None:
+            raise self._error
+        self._queue.put((name, data))
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    name, data = item
+                    self.digests[name].update(data)
+                    view, handle = memoryview(data), self.handles[name]
+                    while view:  # an unbuffered write may take only part of the block
+                        view = view[handle.write(view):]
+                except BaseException as error:  # noqa: BLE001 - raised in the stage's thread
+                    self._error = error
 
     def sha256(self, name: str) -> str:
         """Hash of everything written to `name` (the file's SHA-256 once closed)."""
@@ -131,8 +150,12 @@ class _JsonlWriters:
             for name in self.handles:
                 self._flush(name)
         finally:
+            self._queue.put(None)
+            self._thread.join()
             for handle in self.handles.values():
                 handle.close()
+        if self._error is not None:
+            raise self._error
 
 
 class PrepareStage:
@@ -217,11 +240,14 @@ class PrepareStage:
                   mininterval=0.5) as bar:
             try:
                 joined = None
-                if not full and self.limit is None and source_supports_columnar(self.source):
+                if self.limit is None and source_supports_columnar(self.source):
                     joined = read_cmedqa2(self.source)  # None: files the streaming reader must explain
-                if joined is not None:
+                if joined is not None and full:
+                    records_in = write_full(joined, rules, pairs, writers.write_block, reject, pii)
+                elif joined is not None:
                     records_in = write_minimal(joined, self.system_prompt, ctx.seed, self.split, writers.write_block,
                                                reject)
+                if joined is not None:
                     self.source.stats = joined.stats
                     bar.update(total_bytes)
                 items = self.source.items(bar.update, self.on_bad_record)

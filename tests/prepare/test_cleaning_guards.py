@@ -45,3 +45,25 @@ def test_pii_guard_skips_only_texts_without_a_match():
     for text in _texts(3000, 2):
         assert scrub_pii(text, fast) == reference(text, slow), text
     assert +fast == +slow and set(fast) == {"id_card", "phone", "email"}
+
+
+def test_re2_guards_of_the_columnar_pass_flag_every_text_the_rewrites_change():
+    # the columnar pass sends only the texts these RE2 scans flag through `clean` and `scrub_pii`
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from medq.prepare.cleaning import MAY_MATCH_PII_RE2
+
+    texts = _texts(3000, 3) + ["", " ", "头痛 ", "\u3000头痛", "头\n\n\n痛", "\x1c头痛", "头痛\x85", "٣٤٥٦@"]
+    for rules in (CleaningRules(), CleaningRules(full_width="all"), CleaningRules(full_width="none"),
+                  CleaningRules(strip_html=False), CleaningRules(normalize_whitespace=False)):
+        cleaner = TextCleaner(rules)
+        flagged = pc.match_substring_regex(pa.array(texts), cleaner.may_change_pattern()).to_pylist()
+        changed = [cleaner.clean(t) != t for t in texts]
+        assert all(f for f, c in zip(flagged, changed) if c), rules
+        assert sum(changed) > 100 and sum(flagged) < len(texts)
+    flagged = pc.match_substring_regex(pa.array(texts), MAY_MATCH_PII_RE2).to_pylist()
+    changed = [scrub_pii(t, Counter()) != t for t in texts]
+    assert all(f for f, c in zip(flagged, changed) if c) and sum(changed) > 100
+    assert TextCleaner(CleaningRules(to_simplified=False, strip_html=False, normalize_whitespace=False,
+                                     full_width="none")).may_change_pattern() == "$^"
