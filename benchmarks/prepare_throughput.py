@@ -4,7 +4,8 @@ Run from the repository root:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/prepare_throughput.py --questions 108000
     ... --profile minimal --no-hf-dataset      # the seed-equivalent job: join, drop empties, ChatML
-    ... --workers 2 --batch-size 1024          # per-record work in 2 processes (same output bytes)
+    ... --reader streaming                     # cMedQA2 read row by row: the path of every other source
+    ... --reader streaming --workers 2 --batch-size 1024   # its per-record work in 2 processes (same bytes)
 
 What it does, in one process:
   0. writes a synthetic cMedQA2 input (questions.csv + answers.csv) with `medq.prepare.synthetic.write_cmedqa2`,
@@ -13,7 +14,9 @@ What it does, in one process:
   1. medq: a full `PrepareStage.run` with the settings of conf/prepare/default.yaml (cleaning, PII scrubbing,
      exact + near dedup, splits, preference pairs, corpus, and the HF `datasets` export unless --no-hf-dataset),
      source swapped for `CMedQA2Source(answers="all")`, no progress bar, no MLflow logging inside the stage;
-     --profile / --workers / --batch-size set prepare.profile / workers / batch_size. With workers, "peak RSS"
+     --profile / --workers / --batch-size set prepare.profile / workers / batch_size. cMedQA2 with `answers: all`
+     runs as the stage's columnar pass, which has no workers; --reader streaming measures the row-by-row path
+     that other sources take (a subclass of the reader the columnar pass does not serve). With workers, "peak RSS"
      is this process only: each worker's RSS (about one medq import plus its chunks) comes on top.
      The HF export is timed separately by wrapping the stage's `_save_hf_dataset`, so one run gives both the
      figures without the export (up to the moment it starts) and with it.
@@ -25,7 +28,9 @@ medq runs first (use --pandas-first to swap); gc.collect() between phases. Libra
 happen before either measurement. records = answer rows = joined examples. Memory: a thread samples RSS every
 20 ms; "peak +RSS" is the peak over the RSS just before the phase, "peak RSS" the absolute peak during it.
 "CPU s" is this process's user + system time in the phase and "rec/CPU s" records per CPU second: on a shared
-machine wall-clock rates fall with the load, CPU rates much less (the load average is printed and logged).
+machine wall-clock rates fall with the load, CPU rates much less (the load average is printed and logged). The
+columnar pass decides near duplicates and writes in two more threads, so its CPU s can exceed its seconds.
+Each run writes into an emptied <work-dir>/prepare (an earlier run's files would be truncated inside the timing).
 --compare-outputs DIR checks the output bytes against a kept run (e.g. of main: run it with --work-dir, copy
 <work-dir>/prepare/*.jsonl to DIR).
 Figures are printed and logged to MLflow (experiment `benchmarks`, run `prepare_throughput`).
@@ -145,13 +150,19 @@ def run_pandas_job(questions: Path, answers: Path, out: Path, system_prompt: str
     return figures(mem.seconds, rows, mem.before, mem.peak, mem.cpu_seconds)
 
 
+class StreamingCMedQA2Source(CMedQA2Source):
+    """cMedQA2 read row by row, as the stage reads every other source (and cMedQA2 with a limit or `answers:
+    first`): the columnar pass serves CMedQA2Source itself only."""
+
+
 def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
-             settings: dict[str, object]) -> dict[str, dict[str, float]]:
+             settings: dict[str, object], streaming: bool = False) -> dict[str, dict[str, float]]:
     config = OmegaConf.to_container(OmegaConf.load(DEFAULT_CONFIG))
     for key in ("defaults", "_target_", "progress", "save_hf_dataset"):
         config.pop(key, None)
     config.update(settings)
-    stage = PrepareStage(source=CMedQA2Source(str(questions), str(answers), answers="all"),
+    reader = StreamingCMedQA2Source if streaming else CMedQA2Source
+    stage = PrepareStage(source=reader(str(questions), str(answers), answers="all"),
                          progress=False, save_hf_dataset=hf, **config)
     shutil.rmtree(out, ignore_errors=True)  # a run writes into a fresh folder (the runner's staging folder); an
     out.mkdir(parents=True)                 # earlier run's files would make the stage time their truncation
@@ -189,6 +200,9 @@ def main() -> None:
     parser.add_argument("--profile", choices=["full", "minimal"], default="full", help="prepare.profile")
     parser.add_argument("--workers", type=int, default=1, help="prepare.workers")
     parser.add_argument("--batch-size", type=int, default=256, help="prepare.batch_size")
+    parser.add_argument("--reader", choices=["columnar", "streaming"], default="columnar",
+                        help="streaming: read cMedQA2 row by row, the path of every other source (where --workers "
+                             "applies)")
     parser.add_argument("--compare-outputs", type=Path, metavar="DIR",
                         help="check that every *.jsonl in DIR (e.g. kept from a run of another commit with the same "
                              "--work-dir input) is byte-identical to this run's output; exit 1 if not")
@@ -223,12 +237,14 @@ def main() -> None:
                     system_prompt = OmegaConf.load(DEFAULT_CONFIG).get("system_prompt", "")
                     results["pandas_job"] = run_pandas_job(questions, answers, work / "pandas_job", system_prompt, 0)
             else:
-                results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers, settings))
+                results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers, settings,
+                                        args.reader == "streaming"))
         card = results.pop("card")
         hf_export = results.pop("hf_export", None)
 
         print(f"order: {' then '.join(phases)} (same process); records = {n_answers} answer rows; "
-              f"prepare: profile={args.profile} workers={args.workers} batch_size={args.batch_size}")
+              f"prepare: profile={args.profile} workers={args.workers} batch_size={args.batch_size} "
+              f"reader={args.reader}")
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"load average before: {load_before}; after: {load_after}")
         print(f"{'':24}{'seconds':>10}{'records/s':>12}{'CPU s':>8}{'rec/CPU s':>11}{'peak +RSS MB':>14}"
@@ -260,6 +276,7 @@ def main() -> None:
 
         if not args.no_mlflow:
             params = {"questions": args.questions, "answers": n_answers, "answers_per_question": "1-3", **settings,
+                      "reader": args.reader,
                       "order": ",".join(phases), "hf_dataset": args.hf_dataset, "cpu_count": os.cpu_count(),
                       "cpu_count_physical": psutil.cpu_count(logical=False), "python": platform.python_version(),
                       "platform": platform.platform(), "medq": medq.__version__,

@@ -1,12 +1,13 @@
-"""`prepare.profile=minimal` on cMedQA2 as one columnar pass: pyarrow reads and joins, Python only serialises.
+"""cMedQA2 (every answer) as one columnar pass: pyarrow reads and joins, and both profiles work column by column.
 
 The streaming reader spends most of its time per row in Python (csv rows to dicts, Example objects, a generator
-per file). For the minimal job (join, drop empties, ChatML) pyarrow's CSV reader and hash join do that part in
-C; what stays per record is the example id, the split and one `orjson.dumps`. The result is the same records,
-rejects and bytes as the streaming path (tests compare them); whenever the files are not plain enough to
-promise that (a row with the wrong number of fields, a blank line that would shift line numbers, an id that
-appears twice in questions.csv), `read_cmedqa2` returns None and the stage uses the streaming reader, which
-names the file and line of the problem.
+per file, per-record cleaning, hashing and serialising). Here pyarrow's CSV reader and hash join do the reading,
+RE2 scans pick the few rows that cleaning or PII scrubbing may change, near duplicates are decided for all rows
+at once, and the output lines are assembled by pyarrow from escaped columns (`write_minimal`, `write_full`). The
+result is the same records, rejects and bytes as the streaming path (tests compare them); whenever the files are
+not plain enough to promise that (a row with the wrong number of fields, a blank line that would shift line
+numbers, an id that appears twice in questions.csv), `read_cmedqa2` returns None and the stage uses the
+streaming reader, which names the file and line of the problem.
 """
 
 from __future__ import annotations

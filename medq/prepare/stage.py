@@ -1,8 +1,10 @@
 """The `prepare` stage: raw QA files -> cleaned ChatML splits, preference pairs, a retrieval corpus, a data card.
 
-One streaming pass: read -> clean -> scrub PII -> length filters -> exact dedup -> (in batches) contamination
-and near-duplicate checks -> split by a seeded hash of the question -> write. Every record read is written or
-rejected with its reason, and the stage refuses to finish if the counts do not add up.
+One pass: read -> clean -> scrub PII -> length filters -> exact dedup -> contamination and near-duplicate checks
+-> split by a seeded hash of the question -> write. Most sources stream through it a chunk of records at a time
+(`records.py`, optionally in worker processes); cMedQA2 with every answer goes through it column by column
+(`columnar.py`), with the same output bytes. Every record read is written or rejected with its reason, and the
+stage refuses to finish if the counts do not add up.
 """
 
 from __future__ import annotations
@@ -248,6 +250,9 @@ class PrepareStage:
                     records_in = write_minimal(joined, self.system_prompt, ctx.seed, self.split, writers.write_block,
                                                reject)
                 if joined is not None:
+                    if self.workers > 1:
+                        log.info("prepare.workers=%d is not used: cMedQA2 (answers: all) runs as one columnar pass "
+                                 "(docs/prepare_at_scale.md)", self.workers)
                     self.source.stats = joined.stats
                     bar.update(total_bytes)
                 items = self.source.items(bar.update, self.on_bad_record)

@@ -20,7 +20,7 @@ class StreamingCMedQA2(CMedQA2Source):
     """The same reader, without the columnar pass (which serves CMedQA2Source itself only)."""
 
 
-def messy_cmedqa2(tmp_path, n_questions=400):
+def messy_cmedqa2(tmp_path, n_questions=400, encoding="utf-8"):
     """questions.csv / answers.csv from the project's messy synthetic dialogues (HTML, full-width characters,
     odd whitespace, PII, repeated and near-repeated answers), plus an answer to an unknown question and texts
     that need JSON escaping or trimming."""
@@ -33,19 +33,19 @@ def messy_cmedqa2(tmp_path, n_questions=400):
     answers += [(len(answers) + 1, 99999, "没有这个问题的回答"), (len(answers) + 2, 1, '含"引号"与\\反斜杠\x01'),
                 (len(answers) + 3, 2, "  \u3000前后空白\t"), (len(answers) + 4, 3, "电话13812345678，身份证110101199003071234")]
     questions_path, answers_path = tmp_path / "questions.csv", tmp_path / "answers.csv"
-    with open(questions_path, "w", encoding="utf-8", newline="") as handle:
+    with open(questions_path, "w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(("question_id", "content"))
         writer.writerows((qid, text) for text, qid in question_ids.items())
-    with open(answers_path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+    with open(answers_path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\r\n" if encoding == "gbk" else "\n")
         writer.writerow(("ans_id", "question_id", "content"))
         writer.writerows(answers)
     return questions_path, answers_path
 
 
-def read_csv_rows(path):
-    with open(path, encoding="utf-8", newline="") as handle:
+def read_csv_rows(path, encoding):
+    with open(path, encoding=encoding, newline="") as handle:
         return list(csv.reader(handle))
 
 
@@ -69,16 +69,17 @@ def _both(tmp_path, monkeypatch, questions, answers, **settings):
     return cards
 
 
-@pytest.mark.parametrize("settings", [
-    {},
-    {"corpus_content": "question_and_answer", "preferences": {"max_pairs": 40},
-     "dedup": {"threshold": 0.6, "num_perm": 64, "bands": 16, "ngram": 3}},
-    {"cleaning": {"full_width": "all", "scrub_pii": False}, "dedup": {"exact": False, "ngram": 40},
-     "filters": {"prompt_min_chars": 1, "response_min_chars": 1}},
-], ids=["defaults", "qa-corpus-max-pairs-loose-lsh", "no-pii-no-exact-long-ngrams"])
-def test_columnar_full_pass_writes_what_the_streaming_path_writes(tmp_path, monkeypatch, settings):
-    questions, answers = messy_cmedqa2(tmp_path)
-    leaked = read_csv_rows(answers)[7][2][:30]  # an evaluation question copied from the training data
+@pytest.mark.parametrize("settings, encoding", [
+    ({}, "utf-8"),
+    ({"cleaning": {"to_simplified": True}}, "gbk"),  # every text through OpenCC; GBK files with \r\n line ends
+    ({"corpus_content": "question_and_answer", "preferences": {"max_pairs": 40},
+      "dedup": {"threshold": 0.6, "num_perm": 64, "bands": 16, "ngram": 3}}, "utf-8"),
+    ({"cleaning": {"full_width": "all", "scrub_pii": False}, "dedup": {"exact": False, "ngram": 40},
+      "filters": {"prompt_min_chars": 1, "response_min_chars": 1}}, "utf-8"),
+], ids=["defaults", "opencc-gbk-crlf", "qa-corpus-max-pairs-loose-lsh", "no-pii-no-exact-long-ngrams"])
+def test_columnar_full_pass_writes_what_the_streaming_path_writes(tmp_path, monkeypatch, settings, encoding):
+    questions, answers = messy_cmedqa2(tmp_path, encoding=encoding)
+    leaked = read_csv_rows(answers, encoding)[7][2][:30]  # an evaluation question copied from the training data
     eval_path = write_csv(tmp_path / "eval.csv", f"Question\n{leaked}\n孩子发烧39度，家里有大人吃的退烧药\n头痛\n")
     settings = {**settings, "contamination": {"ngram": 8, "eval_sets": [
         {"name": "e", "path": str(eval_path), "fields": ["Question"]}]}}
