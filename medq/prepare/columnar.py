@@ -15,7 +15,6 @@ from __future__ import annotations
 import binascii
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -46,11 +45,6 @@ class JoinedAnswers:
     answers_file: str
     questions_file: str
     stats: dict[str, int]
-
-    @cached_property
-    def prompts(self) -> pa.ChunkedArray:
-        """Each answer's question text, null where the id is unknown (the full pass cleans questions first)."""
-        return pc.take(self.question_texts, self.question_rows)
 
 
 def _physical_lines(path: Path, chunk: int = 8 << 20) -> tuple[int, bool]:
@@ -161,13 +155,6 @@ def _blake2b_digests(column: pa.ChunkedArray | pa.Array) -> bytes:
     return b"".join(digests)
 
 
-def example_ids(prompts: pa.ChunkedArray, responses: pa.ChunkedArray) -> pa.Array:
-    """The example id of each (prompt, response), as `RecordProcessor` computes it (blake2b of `prompt\0response`,
-    16 hex digits), as a binary array."""
-    joined = pc.binary_join_element_wise(prompts, responses, "\0")
-    return _hex_ids(_blake2b_digests(joined))
-
-
 def _hex_ids(digests: bytes) -> pa.Array:
     """8-byte digests, concatenated, as a binary array of 16 hex digits each."""
     hexed = binascii.hexlify(digests)
@@ -191,7 +178,7 @@ def _system_json(system_prompt: str) -> bytes:
 def chatml_lines(ids: pa.Array, prompts: pa.Array, responses: pa.Array, question_ids: pa.Array,
                  answer_ids: pa.Array, answers_file: str, lines: pa.Array, system_prompt: str) -> pa.Array:
     """The record line of each row, as orjson writes the record dict (`RecordProcessor._render_pieces`), from
-    JSON-escaped columns (`_json_body_column`) and the line numbers as strings."""
+    JSON-escaped columns (`_EscapedColumn`) and the line numbers as strings."""
     import orjson
 
     return _join(b'{"id":"', ids, b'","messages":[' + _system_json(system_prompt) + b'{"role":"user","content":"',
@@ -211,8 +198,10 @@ SPLIT_NAMES = ("train", "validation", "test")
 
 
 class _EscapedColumn:
-    """`_json_body_column` of a column, a block of rows at a time: the rows that need escaping are escaped once,
-    and each block is the raw values with those replaced (no escaped copy of the whole column is held)."""
+    """A string column JSON-escaped as orjson escapes strings (only `"`, `\\` and U+0000-U+001F change; other
+    text, Unicode included, is its own UTF-8), as binary without quotes, taken a block of rows at a time: the rows
+    that need escaping are escaped once by orjson, and each block is the raw values with those replaced (no
+    escaped copy of the whole column is held)."""
 
     def __init__(self, column: pa.Array):
         self.raw = column.cast(pa.binary())
@@ -230,64 +219,41 @@ class _EscapedColumn:
 _NEEDS_ESCAPING = r'[\x00-\x1f"\\]'
 
 
-def _json_body_column(column: pa.ChunkedArray) -> pa.Array:
-    """The column JSON-escaped as orjson escapes strings (only `"`, `\\` and U+0000-U+001F change; other text,
-    Unicode included, is its own UTF-8), as binary without quotes; only rows that need escaping go through Python."""
-    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    needs = pc.match_substring_regex(column, _NEEDS_ESCAPING)
-    raw = column.cast(pa.binary())
-    if not pc.any(needs).as_py():
-        return raw
-    escaped = _json_bodies(pc.filter(column, needs).to_pylist())
-    return pc.replace_with_mask(raw, needs, pa.array(escaped, pa.binary()))
-
-
-def write_minimal(joined: JoinedAnswers, system_prompt: str, seed: int, ratios: Any, write_block: Any,
-                  reject: Any) -> int:
-    """The minimal job over joined rows, column by column; writes what the streaming path writes, byte for byte.
-
-    Each ChatML line is the bytes orjson writes for the record dict, assembled by pyarrow from orjson-escaped
-    columns; Python still computes the example id (blake2b) per record and the split once per question.
-    """
+def write_minimal(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Callable, reject: Callable) -> int:
+    """`prepare.profile=minimal` over joined rows: rows without a known question, or with a blank question or
+    answer (as `str.strip()` sees blanks), are rejected; the rest are written as read, as the streaming path
+    writes them, byte for byte. `rules` is a `records.RecordRules`, `pairs` the stage's (disabled) builder."""
     n = len(joined.responses)
-    unknown = pc.is_null(joined.prompts).to_numpy(zero_copy_only=False)
-    # unknown rows give null here; filling the boolean result is cheap (filling the string column copied it all)
-    blank_prompt = pc.fill_null(pc.match_substring_regex(joined.prompts, _BLANK), False).to_numpy(
-        zero_copy_only=False)
+    known = pc.is_valid(joined.question_rows).to_numpy(zero_copy_only=False)
+    qrow = pc.fill_null(joined.question_rows, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    blank_prompt = pc.match_substring_regex(joined.question_texts, _BLANK).to_numpy(zero_copy_only=False)[qrow] & known
     blank_response = pc.match_substring_regex(joined.responses, _BLANK).to_numpy(zero_copy_only=False)
-    bad = unknown | blank_prompt | blank_response
+    bad = ~known | blank_prompt | blank_response
     for row in np.flatnonzero(bad).tolist():  # few rows: the same rejects, in file order, as the streaming path
         where = f"{joined.answers_file}:{joined.lines[row]}"
-        qid, prompt, response = (joined.question_ids[row].as_py(), joined.prompts[row].as_py(),
-                                 joined.responses[row].as_py())
-        if unknown[row]:
+        response = joined.responses[row].as_py()
+        if not known[row]:
+            qid = joined.question_ids[row].as_py()
             reject("unknown_question_id", where, f"question_id {qid!r} is not in {joined.questions_file}", "", response)
-        elif blank_prompt[row]:
-            reject("empty_prompt", where, "", prompt, response)
         else:
-            reject("empty_response", where, "", prompt, response)
-    kept_rows = np.flatnonzero(~bad)
-    if not len(kept_rows):
-        return n
-    # rows grouped by split, in file order within each: one `take` of the inputs (the rejected rows left out at
-    # the same time) makes every split a contiguous slice of the assembled lines, written without a copy
-    splits = question_splits(joined.question_table_ids, seed, ratios)[
-        pc.fill_null(joined.question_rows, 0).to_numpy(zero_copy_only=False)[kept_rows]]
-    order = np.argsort(splits, kind="stable")
-    counts = np.bincount(splits, minlength=len(SPLIT_NAMES))
-    rows = None if len(kept_rows) == n and counts.max() == n else pa.array(kept_rows[order])
-    pick = (lambda column: column) if rows is None else (lambda column: pc.take(column, rows))
-    prompts, responses = pick(joined.prompts), pick(joined.responses)
-    lines = pa.array(joined.lines if rows is None else joined.lines[kept_rows[order]]).cast(pa.string())
-    records = chatml_lines(example_ids(prompts, responses), _json_body_column(prompts),
-                           _json_body_column(responses), _json_body_column(pick(joined.question_ids)),
-                           _json_body_column(pick(joined.answer_ids)), joined.answers_file, lines, system_prompt)
-    start = 0
-    for index, count in enumerate(counts.tolist()):
-        if count:
-            write_block(SPLIT_NAMES[index], records.slice(start, count), count)
-        start += count
+            prompt = joined.question_texts[int(qrow[row])].as_py()
+            reject("empty_prompt" if blank_prompt[row] else "empty_response", where, "", prompt, response)
+    kept = np.flatnonzero(~bad)
+    digests = _example_digests(joined.question_texts, joined.responses, qrow, kept)
+    _Outputs(joined, rules, pairs, qrow, digests, joined.question_texts, joined.responses, kept).write(
+        kept, write_block)
     return n
+
+
+def _example_digests(questions: pa.Array, responses: pa.Array, qrow: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The example id digests (blake2b of `prompt\\0response`, 8 bytes as little-endian uint64) of `rows`, in a
+    row-indexed array (zero elsewhere)."""
+    digests = np.zeros(len(responses), dtype="<u8")
+    for block in _in_blocks(rows):
+        joined = pc.binary_join_element_wise(questions.take(pa.array(qrow[block])), responses.take(pa.array(block)),
+                                             "\0")
+        digests[block] = np.frombuffer(_blake2b_digests(joined), dtype="<u8")
+    return digests
 
 
 # -- the full profile ---------------------------------------------------------------------------------------------
@@ -385,9 +351,7 @@ def write_full(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Calla
 
     # example ids (blake2b of prompt\0response) of the rows that reach the duplicate checks
     eligible = np.flatnonzero(known & (problem == 0))
-    digests = np.zeros(n, dtype="<u8")
-    for rows in _in_blocks(eligible):
-        digests[rows] = np.frombuffer(_blake2b_digests(texts(rows, "\0")), dtype="<u8")
+    digests = _example_digests(questions, responses, qrow, eligible)
     reason = np.where(known, 0, -1)            # 0: kept, -1: unknown id, 1-4: _PROBLEMS, 5 and up below
     reason[problem > 0] = problem[problem > 0]
     if rules.dedup.exact:  # a later record with the id of an earlier one is a duplicate
@@ -467,7 +431,7 @@ class _Outputs:
         self.reply = np.full(len(qrow), -1, dtype=np.int64)
         if pairs.rules.enabled:
             self.replies = pa.array(pairs.rules.generic_replies, pa.string())
-            self.escaped_replies = _json_body_column(self.replies)
+            self.escaped_replies = _EscapedColumn(self.replies)
             for rows in _in_blocks(candidates[self.split[candidates] == 0]):
                 keys = pc.binary_join_element_wise(pa.scalar(f"{pairs.seed}:".encode(), pa.binary()),
                                                    _hex_ids(digests[rows].tobytes()), b"")
@@ -488,6 +452,8 @@ class _Outputs:
                 write_block(name, chatml_lines(c["id"], c["prompt"], c["response"], c["question_id"],
                                                c["answer_id"], self.joined.answers_file, c["line"],
                                                rules.system_prompt), len(rows))
+        if rules.profile != "full":
+            return
         names = pa.array([name.encode() for name in SPLIT_NAMES], pa.binary())
         for rows in _in_blocks(kept):  # the corpus in file order, every split
             c = self._columns(rows)
@@ -511,5 +477,5 @@ class _Outputs:
                 b'{"id":"pair-', c["id"], b'","kind":"generic","prompt":[' + system + b'{"role":"user","content":"',
                 c["prompt"], b'"}],"chosen":[{"role":"assistant","content":"', c["response"],
                 b'"}],"rejected":[{"role":"assistant","content":"', self.escaped_replies.take(
-                    pa.array(self.reply[block])), b'"}]}\n'), len(block))
+                    self.reply[block]), b'"}]}\n'), len(block))
             pairs.generic_pairs += len(block)

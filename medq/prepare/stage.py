@@ -247,8 +247,7 @@ class PrepareStage:
                 if joined is not None and full:
                     records_in = write_full(joined, rules, pairs, writers.write_block, reject, pii)
                 elif joined is not None:
-                    records_in = write_minimal(joined, self.system_prompt, ctx.seed, self.split, writers.write_block,
-                                               reject)
+                    records_in = write_minimal(joined, rules, pairs, writers.write_block, reject)
                 if joined is not None:
                     if self.workers > 1:
                         log.info("prepare.workers=%d is not used: cMedQA2 (answers: all) runs as one columnar pass "

@@ -3,11 +3,14 @@ definitions decide (the pipeline's output bytes depend on both)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import pyarrow as pa
+import hashlib
 
-from medq.prepare.columnar import SPLIT_NAMES, example_ids, question_splits
+import numpy as np
+import orjson
+import pyarrow as pa
+import pytest
+
+from medq.prepare.columnar import SPLIT_NAMES, _EscapedColumn, _example_digests, question_splits
 from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys, near_duplicates_at_once
 from medq.prepare.records import split_of
 from medq.prepare.stage import SplitRatios
@@ -72,20 +75,23 @@ def test_near_duplicates_decided_at_once_match_the_one_at_a_time_definition(rule
     assert 50 < sum(v >= 0 for v in expected) < len(texts) - 80
 
 
-def test_columnar_ids_and_splits_equal_the_per_record_functions():
+def test_columnar_ids_splits_and_escapes_equal_the_per_record_functions():
     prompts = ["头痛怎么办", "", "含\"引号\"与\\反斜杠\n换行", "emoji 🙂 and ｆｕｌｌ-width", "x" * 5000]
     responses = ["多休息", "空问题的回答", "", "\u3000全角空格\u3000", "y"]
-    ids = example_ids(pa.chunked_array([prompts[:2], prompts[2:]]), pa.chunked_array([responses[:3], responses[3:]]))
-    import hashlib
-
-    assert [i.decode() for i in ids.to_pylist()] == [
-        hashlib.blake2b(f"{p}\0{r}".encode(), digest_size=8).hexdigest() for p, r in zip(prompts, responses)]
+    rows = np.array([0, 2, 3, 4])  # row 1 is left out: its digest stays 0
+    digests = _example_digests(pa.array(prompts), pa.array(responses), np.arange(len(prompts)), rows)
+    expected = [hashlib.blake2b(f"{prompts[r]}\0{responses[r]}".encode(), digest_size=8).hexdigest() for r in rows]
+    assert [digests[r].tobytes().hex() for r in rows] == expected and digests[1] == 0
 
     ratios = SplitRatios(train=0.5, validation=0.25, test=0.25)
     question_ids = [str(i) for i in range(2000)] + ["Q-7", "问题", ""]
     splits = question_splits(pa.chunked_array([question_ids[:900], question_ids[900:]]), 3, ratios)
     assert [SPLIT_NAMES[s] for s in splits] == [split_of(f"q{q}", 3, ratios) for q in question_ids]
     assert set(splits.tolist()) == {0, 1, 2}
+    # JSON escaping a block of rows at a time gives the bytes orjson writes inside the quotes
+    texts = prompts + responses + ["\x1f\u2028\"\\/", "普通文本"]
+    escaped = _EscapedColumn(pa.array(texts)).take(np.array([9, 2, 0, 2, 10]))
+    assert escaped.to_pylist() == [orjson.dumps(texts[i])[1:-1] for i in (9, 2, 0, 2, 10)]
 
 
 @pytest.mark.parametrize("data", [b"", b"a", b"a\n", b"a\r\nb", b"a\rb\r", b"\r\n\r\n", b"x\r\n" * 7 + b"y\r",
