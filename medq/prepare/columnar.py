@@ -99,7 +99,12 @@ def _read(table: CsvTable) -> tuple[pa.Table, np.ndarray] | None:
     return data, spans.cumsum() + 1
 
 
+COLUMNAR_MAX_BYTES = 1 << 30  # larger files stream: memory stays bounded, and Arrow's string offsets stay 32-bit
+
+
 def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
+    if any(table.path.stat().st_size > COLUMNAR_MAX_BYTES for table in (source.questions, source.answers)):
+        return None
     questions = _read(source.questions)
     answers = _read(source.answers)
     if questions is None or answers is None:
@@ -320,7 +325,7 @@ def _signatures(hasher: MinHasher, texts: pa.Array, lengths: np.ndarray) -> np.n
 
 
 def write_full(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Callable, reject: Callable,
-               pii: Counter) -> int:
+               pii: Counter, phase: Callable[[str], None] = lambda name: None) -> int:
     """`prepare.profile=full` over joined cMedQA2 rows, column by column: the records, rejects, corpus, preference
     pairs and PII counts of the streaming path, byte for byte (tests compare them).
 
@@ -329,8 +334,9 @@ def write_full(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Calla
     at a time, and near duplicates are decided for all rows at once (`near_duplicates_at_once`) in a second
     thread (NumPy releases the GIL) while this one prepares the output columns, which pyarrow then assembles into
     lines a block of rows at a time. `rules` is a `records.RecordRules`, `pairs` the stage's
-    `PreferencePairBuilder` (its pair count is updated).
+    `PreferencePairBuilder` (its pair count is updated); `phase(name)` is told each step as it starts.
     """
+    phase("cleaning")
     n = len(joined.responses)
     known = pc.is_valid(joined.question_rows).to_numpy(zero_copy_only=False)
     qrow = pc.fill_null(joined.question_rows, 0).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -350,6 +356,7 @@ def write_full(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Calla
                                            separator)
 
     # example ids (blake2b of prompt\0response) of the rows that reach the duplicate checks
+    phase("duplicates")
     eligible = np.flatnonzero(known & (problem == 0))
     digests = _example_digests(questions, responses, qrow, eligible)
     reason = np.where(known, 0, -1)            # 0: kept, -1: unknown id, 1-4: _PROBLEMS, 5 and up below
@@ -386,6 +393,7 @@ def write_full(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Calla
             verdicts = verdicts.result()
             for row, of in zip(candidates[verdicts >= 0].tolist(), candidates[verdicts[verdicts >= 0]].tolist()):
                 reason[row], detail[row] = 7, f"near duplicate of {where(of)}"
+    phase("writing")
     _write_rejects(joined, reason, detail, questions, responses, qrow, where, reject)
     outputs.write(np.flatnonzero(reason == 0), write_block)
     return n

@@ -243,9 +243,15 @@ class PrepareStage:
             try:
                 joined = None
                 if self.limit is None and source_supports_columnar(self.source):
+                    bar.set_postfix_str("reading (columnar)")
                     joined = read_cmedqa2(self.source)  # None: files the streaming reader must explain
+                    if joined is None:
+                        bar.set_postfix_str("")
+                    else:
+                        bar.update(total_bytes)
                 if joined is not None and full:
-                    records_in = write_full(joined, rules, pairs, writers.write_block, reject, pii)
+                    records_in = write_full(joined, rules, pairs, writers.write_block, reject, pii,
+                                            lambda name: bar.set_postfix_str(name))
                 elif joined is not None:
                     records_in = write_minimal(joined, rules, pairs, writers.write_block, reject)
                 if joined is not None:
@@ -253,7 +259,6 @@ class PrepareStage:
                         log.info("prepare.workers=%d is not used: cMedQA2 (answers: all) runs as one columnar pass "
                                  "(docs/prepare_at_scale.md)", self.workers)
                     self.source.stats = joined.stats
-                    bar.update(total_bytes)
                 items = self.source.items(bar.update, self.on_bad_record)
                 if self.limit is not None:
                     items = islice(items, self.limit)

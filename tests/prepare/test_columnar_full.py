@@ -94,3 +94,17 @@ def test_columnar_full_pass_writes_what_the_streaming_path_writes(tmp_path, monk
     rejects = read_jsonl(tmp_path / "columnar" / "rejects.jsonl")
     lines = [int(r["where"].rsplit(":", 1)[1]) for r in rejects]
     assert lines == sorted(lines)
+
+
+def test_files_over_the_columnar_limit_stream_with_the_same_output(tmp_path, monkeypatch):
+    import medq.prepare.columnar as columnar
+    import medq.prepare.stage as stage
+
+    questions, answers = messy_cmedqa2(tmp_path, n_questions=60)
+    passes = []
+    monkeypatch.setattr(stage, "write_full", lambda *args: passes.append(1) or write_full(*args))
+    run_prepare(tmp_path / "columnar", CMedQA2Source(str(questions), str(answers)), save_hf_dataset=False)
+    monkeypatch.setattr(columnar, "COLUMNAR_MAX_BYTES", answers.stat().st_size - 1)
+    run_prepare(tmp_path / "streamed", CMedQA2Source(str(questions), str(answers)), save_hf_dataset=False)
+    assert passes == [1], "the answers file over the limit was streamed"
+    assert _digests(tmp_path / "columnar") == _digests(tmp_path / "streamed")
