@@ -76,7 +76,9 @@ def _both(tmp_path, monkeypatch, questions, answers, **settings):
       "dedup": {"threshold": 0.6, "num_perm": 64, "bands": 16, "ngram": 3}}, "utf-8"),
     ({"cleaning": {"full_width": "all", "scrub_pii": False}, "dedup": {"exact": False, "ngram": 40},
       "filters": {"prompt_min_chars": 1, "response_min_chars": 1}}, "utf-8"),
-], ids=["defaults", "opencc-gbk-crlf", "qa-corpus-max-pairs-loose-lsh", "no-pii-no-exact-long-ngrams"])
+    ({"system_prompt": "", "preferences": {"enabled": False}, "dedup": {"near": False}}, "utf-8"),
+], ids=["defaults", "opencc-gbk-crlf", "qa-corpus-max-pairs-loose-lsh", "no-pii-no-exact-long-ngrams",
+        "no-system-prompt-no-pairs-no-near-dedup"])
 def test_columnar_full_pass_writes_what_the_streaming_path_writes(tmp_path, monkeypatch, settings, encoding):
     questions, answers = messy_cmedqa2(tmp_path, encoding=encoding)
     leaked = read_csv_rows(answers, encoding)[7][2][:30]  # an evaluation question copied from the training data
@@ -89,7 +91,8 @@ def test_columnar_full_pass_writes_what_the_streaming_path_writes(tmp_path, monk
     card = cards["columnar"]
     assert card["records_out"] > 100 and "unknown_question_id" in card["rejected"]
     if not settings.get("cleaning"):
-        assert {"duplicate", "near_duplicate", "response_too_short", "contaminated"} <= set(card["rejected"])
+        near = {"near_duplicate"} if settings.get("dedup", {}).get("near", True) else set()
+        assert {"duplicate", "response_too_short", "contaminated"} | near <= set(card["rejected"])
         assert card["pii_scrubbed"].get("phone", 0) > 0 and card["pii_scrubbed"].get("id_card", 0) > 0
     rejects = read_jsonl(tmp_path / "columnar" / "rejects.jsonl")
     lines = [int(r["where"].rsplit(":", 1)[1]) for r in rejects]
