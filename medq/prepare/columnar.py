@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -121,7 +121,8 @@ def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
     pa.default_memory_pool().release_unused()  # the CSV reader's parse buffers, freed but still held
     # the texts as one array each (the full pass rewrites them whole); the table's chunks are let go
     return JoinedAnswers(pc.utf8_trim_whitespace(a_table["ans_id"]), a_ids, a_table["content"].combine_chunks(),
-                         lines, lookup, q_ids, q_table["content"].combine_chunks(), source.answers.path.name, source.questions.path.name, stats)
+                         lines, lookup, q_ids, q_table["content"].combine_chunks(), source.answers.path.name,
+                         source.questions.path.name, stats)
 
 
 def source_supports_columnar(source: Any) -> bool:
@@ -181,15 +182,13 @@ def _system_json(system_prompt: str) -> bytes:
 
 
 def chatml_lines(ids: pa.Array, prompts: pa.Array, responses: pa.Array, question_ids: pa.Array,
-                 answer_ids: pa.Array, answers_file: str, lines: pa.Array, system_prompt: str) -> pa.Array:
+                 answer_ids: pa.Array, source: bytes, lines: pa.Array, system: bytes) -> pa.Array:
     """The record line of each row, as orjson writes the record dict (`RecordProcessor._render_pieces`), from
-    JSON-escaped columns (`_EscapedColumn`) and the line numbers as strings."""
-    import orjson
-
-    return _join(b'{"id":"', ids, b'","messages":[' + _system_json(system_prompt) + b'{"role":"user","content":"',
+    JSON-escaped columns (`_EscapedColumn`), the line numbers, the escaped `file:` prefix of the source and the
+    system message (`_system_json`)."""
+    return _join(b'{"id":"', ids, b'","messages":[' + system + b'{"role":"user","content":"',
                  prompts, b'"},{"role":"assistant","content":"', responses, b'"}],"metadata":{"question_id":"',
-                 question_ids, b'","answer_id":"', answer_ids,
-                 b'","source":"' + orjson.dumps(answers_file)[1:-1] + b":", lines.cast(pa.binary()), b'"}}\n')
+                 question_ids, b'","answer_id":"', answer_ids, b'","source":"' + source, lines, b'"}}\n')
 
 
 def question_splits(question_ids: pa.ChunkedArray, seed: int, ratios: Any) -> np.ndarray:
@@ -454,12 +453,12 @@ class _Outputs:
 
     def write(self, kept: np.ndarray, write_block: Callable) -> None:
         rules, split = self.rules, self.split
+        system = _system_json(rules.system_prompt)
         for index, name in enumerate(SPLIT_NAMES):
             for rows in _in_blocks(kept[split[kept] == index]):
                 c = self._columns(rows)
                 write_block(name, chatml_lines(c["id"], c["prompt"], c["response"], c["question_id"],
-                                               c["answer_id"], self.joined.answers_file, c["line"],
-                                               rules.system_prompt), len(rows))
+                                               c["answer_id"], self.source, c["line"], system), len(rows))
         if rules.profile != "full":
             return
         names = pa.array([name.encode() for name in SPLIT_NAMES], pa.binary())

@@ -7,7 +7,6 @@ agreement estimates Jaccard similarity >= threshold, so the first occurrence is 
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import math
 from dataclasses import dataclass
@@ -331,10 +330,6 @@ def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:
     for row in range(rows):
         keys = (keys ^ grouped[:, :, row]) * _MERSENNE_MULTIPLIER
     return keys
-
-
-def exact_key(prompt: str, response: str) -> bytes:
-    return hashlib.blake2b(f"{prompt}\0{response}".encode(), digest_size=12).digest()
 
 
 @dataclass

@@ -115,12 +115,13 @@ class RecordProcessor:
         record = Record(item, prompt, response, problem)
         if problem:
             return record
-        pair = f"{prompt}\0{response}".encode()  # hashed twice: the exact-duplicate key and the example id
+        # one hash of prompt\0response is the example id and the exact-duplicate key (as in the columnar pass)
+        digest = hashlib.blake2b(f"{prompt}\0{response}".encode(), digest_size=8).digest()
         if self.full:
             if rules.dedup.exact:
-                record.exact_key = hashlib.blake2b(pair, digest_size=12).digest()  # = dedup.exact_key(prompt, response)
+                record.exact_key = digest
             record.contaminated_by = self.contamination.find(prompt + "\n" + response)
-        self._render(record, item, pair)
+        self._render(record, item, digest)
         return record
 
     def _length_problem(self, prompt: str, response: str) -> str | None:
@@ -135,10 +136,10 @@ class RecordProcessor:
             return "response_too_long"
         return None
 
-    def _render(self, record: Record, example: Example, pair: bytes) -> None:
+    def _render(self, record: Record, example: Example, digest: bytes) -> None:
         """The output lines, serialised here so the ordered loop only writes bytes."""
         rules, prompt, response = self.rules, record.prompt, record.response
-        record.example_id = hashlib.blake2b(pair, digest_size=8).hexdigest()
+        record.example_id = digest.hex()
         split = self._split_of_group.get(example.group)
         if split is None:  # the answers of one question come together: hash each group once
             if len(self._split_of_group) > 4096:
