@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from medq.agent.auditor import ContraindicationAuditor
 from medq.agent.extraction import RuleBasedExtractor
-from medq.agent.facts import PROFILE_KEYS, PatientProfile
+from medq.agent.facts import PROFILE_KEYS, SCALAR_TYPES, PatientProfile, merge_facts
 from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
@@ -29,7 +29,6 @@ from medq.runner import StageContext
 log = logging.getLogger(__name__)
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 LIST_KEYS = ("allergies", "conditions", "medications")
-SCALAR_TYPES: dict[str, type | tuple[type, ...]] = {"pregnant": bool, "lactating": bool, "age": int, "sex": str}
 
 
 @dataclass
@@ -46,6 +45,7 @@ class MemoryCase:
     id: str
     utterance: str
     expected: dict[str, Any]
+    history: list[str] = field(default_factory=list)   # the same patient's earlier messages, read first
 
 
 def _check_profile(path: Path, line_no: int, profile: Any, field: str) -> None:
@@ -57,8 +57,9 @@ def _check_profile(path: Path, line_no: int, profile: Any, field: str) -> None:
         if key in LIST_KEYS:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise InputDataError(f"{path}:{line_no}: {field}.{key} must be a list of non-empty strings")
-        elif not isinstance(value, SCALAR_TYPES[key]) or (key == "age" and isinstance(value, bool)):
-            expected_type = SCALAR_TYPES[key].__name__  # type: ignore[union-attr]
+        elif not isinstance(value, SCALAR_TYPES[key]) or (SCALAR_TYPES[key] is not bool and isinstance(value, bool)):
+            types = SCALAR_TYPES[key]
+            expected_type = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
             raise InputDataError(f"{path}:{line_no}: {field}.{key} must be {expected_type}")
 
 
@@ -91,7 +92,7 @@ def read_audit_cases(path: Path) -> list[AuditCase]:
         if record["expected"] not in ("block", "pass"):
             raise InputDataError(f"{path}:{line_no}: expected must be \"block\" or \"pass\", got "
                                  f"{record['expected']!r}")
-        unknown = set(record) - {"id", "profile", "question", "draft", "expected"}
+        unknown = set(record) - {"id", "profile", "question", "draft", "expected", "category"}
         if unknown:
             raise InputDataError(f"{path}:{line_no}: unknown key(s) {sorted(unknown)}")
         _check_profile(path, line_no, record.get("profile", {}), "profile")
@@ -109,14 +110,17 @@ def read_memory_cases(path: Path) -> list[MemoryCase]:
         for key in ("id", "utterance"):
             if not isinstance(record.get(key), str) or not record[key]:
                 raise InputDataError(f"{path}:{line_no}: {key} must be a non-empty string")
-        unknown = set(record) - {"id", "utterance", "expected"}
+        unknown = set(record) - {"id", "utterance", "expected", "history", "category"}
         if unknown:
             raise InputDataError(f"{path}:{line_no}: unknown key(s) {sorted(unknown)}")
+        history = record.get("history", [])
+        if not isinstance(history, list) or not all(isinstance(h, str) and h for h in history):
+            raise InputDataError(f"{path}:{line_no}: history must be a list of non-empty strings")
         _check_profile(path, line_no, record.get("expected"), "expected")
         if record["id"] in ids:
             raise InputDataError(f"{path}:{line_no}: duplicate id {record['id']!r}")
         ids.add(record["id"])
-        cases.append(MemoryCase(record["id"], record["utterance"], record["expected"]))
+        cases.append(MemoryCase(record["id"], record["utterance"], record["expected"], history))
     return cases
 
 
@@ -138,7 +142,9 @@ def profile_items(lexicon: Lexicon, profile: dict[str, Any]) -> set[tuple[str, A
 def predicted_items(lexicon: Lexicon, profile: PatientProfile) -> set[tuple[str, Any]]:
     as_case = {"allergies": profile.allergies, "conditions": profile.conditions,
                "medications": profile.medications, "pregnant": profile.pregnant,
-               "lactating": profile.lactating, "age": profile.age, "sex": profile.sex}
+               "lactating": profile.lactating, "age": profile.age, "sex": profile.sex,
+               "weight_kg": profile.weight_kg, "egfr": profile.egfr, "ckd_stage": profile.ckd_stage,
+               "trimester": profile.trimester, "occupation": profile.occupation}
     return profile_items(lexicon, as_case)
 
 
@@ -216,7 +222,9 @@ class AuditEvalStage:
         tp = fp = fn = exact = 0
         with atomic_path(out) as staged, open(staged, "w", encoding="utf-8") as handle:
             for case in cases:
-                facts = extractor.extract(case.utterance, case.id)
+                facts: list = []
+                for turn_no, message in enumerate([*case.history, case.utterance]):
+                    facts = merge_facts(facts, extractor.extract(message, f"{case.id}:{turn_no}"))
                 predicted = predicted_items(lexicon, PatientProfile.from_facts(facts))
                 expected = profile_items(lexicon, case.expected)
                 tp += len(predicted & expected)

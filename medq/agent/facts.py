@@ -12,13 +12,29 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable, Literal, Mapping
 
-FactKind = Literal["allergy", "condition", "medication", "pregnancy", "lactation", "age", "sex"]
-FactStatus = Literal["active", "stopped", "denied"]
+FactKind = Literal["allergy", "condition", "medication", "pregnancy", "lactation", "age", "sex",
+                   "weight", "egfr", "ckd_stage", "trimester", "occupation"]
+# disputed: a safety-critical fact (allergy, contraindicated condition, pregnancy) that a later message revoked
+# without the patient's confirmation; the auditor keeps enforcing it until the patient confirms or a clinician ends it
+FactStatus = Literal["active", "stopped", "denied", "disputed"]
+FACT_STATUSES: tuple[str, ...] = ("active", "stopped", "denied", "disputed")
+ENFORCED_STATUSES: tuple[str, ...] = ("active", "disputed")
 LIST_KINDS: tuple[str, ...] = ("allergy", "condition", "medication")
-SCALAR_KINDS: tuple[str, ...] = ("pregnancy", "lactation", "age", "sex")
+SCALAR_KINDS: tuple[str, ...] = ("pregnancy", "lactation", "age", "sex", "weight", "egfr", "ckd_stage", "trimester",
+                                 "occupation")
 # case-file profile key -> fact kind
 PROFILE_KEYS: dict[str, str] = {"allergies": "allergy", "conditions": "condition", "medications": "medication",
-                                "pregnant": "pregnancy", "lactating": "lactation", "age": "age", "sex": "sex"}
+                                "pregnant": "pregnancy", "lactating": "lactation", "age": "age", "sex": "sex",
+                                "weight_kg": "weight", "egfr": "egfr", "ckd_stage": "ckd_stage",
+                                "trimester": "trimester", "occupation": "occupation"}
+# case-file scalar keys and the JSON types they take (age in whole years; weight in kg; eGFR in ml/min/1.73m²;
+# CKD stage 1-5; pregnancy trimester 1-3; occupation free text such as 司机)
+SCALAR_TYPES: dict[str, type | tuple[type, ...]] = {"pregnant": bool, "lactating": bool, "age": int, "sex": str,
+                                                    "weight_kg": (int, float), "egfr": (int, float),
+                                                    "ckd_stage": int, "trimester": int, "occupation": str}
+_NUMBER_KINDS = {"age": int, "weight": float, "egfr": float, "ckd_stage": int, "trimester": int}
+_PROFILE_ATTR = {"age": "age", "sex": "sex", "weight": "weight_kg", "egfr": "egfr", "ckd_stage": "ckd_stage",
+                 "trimester": "trimester", "occupation": "occupation"}
 
 
 def utcnow() -> str:
@@ -31,7 +47,9 @@ class Fact:
 
     value: for allergy/condition/medication the lexicon's canonical name (a drug, a drug class such as 青霉素类, or
     a condition); for pregnancy/lactation "true"/"false"; for age an integer as text ("34"); for sex "male"/"female".
-    status: active (holds now), stopped (a medication no longer taken), denied (the patient said it does not hold,
+    value for weight (kg), egfr (ml/min/1.73m²), ckd_stage, trimester: a number as text; occupation: free text.
+    status: disputed (a later message revoked a safety-critical fact without confirmation: still enforced),
+    active (holds now), stopped (a medication no longer taken), denied (the patient said it does not hold,
     e.g. 我对青霉素不过敏).
     """
 
@@ -70,6 +88,11 @@ class PatientProfile:
     lactating: bool | None = None
     age: int | None = None
     sex: str | None = None
+    weight_kg: float | None = None
+    egfr: float | None = None
+    ckd_stage: int | None = None
+    trimester: int | None = None
+    occupation: str | None = None
     sources: dict[tuple[str, str], Fact] = field(default_factory=dict)
 
     @classmethod
@@ -77,19 +100,19 @@ class PatientProfile:
         profile = cls()
         for fact in facts:
             if fact.kind in LIST_KINDS:
-                if fact.status != "active":
+                if fact.status not in ENFORCED_STATUSES:
                     continue
                 target = {"allergy": profile.allergies, "condition": profile.conditions,
                           "medication": profile.medications}[fact.kind]
                 if fact.value not in target:
                     target.append(fact.value)
             elif fact.kind in ("pregnancy", "lactation"):
-                value = fact.value == "true" and fact.status == "active"
+                value = fact.value == "true" and fact.status in ENFORCED_STATUSES
                 setattr(profile, "pregnant" if fact.kind == "pregnancy" else "lactating", value)
-            elif fact.kind == "age" and fact.status == "active":
-                profile.age = int(fact.value)
-            elif fact.kind == "sex" and fact.status == "active":
-                profile.sex = fact.value
+            elif fact.kind in _PROFILE_ATTR and fact.status in ENFORCED_STATUSES:
+                convert = _NUMBER_KINDS.get(fact.kind, str)
+                setattr(profile, _PROFILE_ATTR[fact.kind], convert(float(fact.value)) if convert is int
+                        else convert(fact.value))
             profile.sources[fact.identity] = fact
         return profile
 

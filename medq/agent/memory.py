@@ -43,7 +43,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from medq.agent.facts import LIST_KINDS, SCALAR_KINDS, Fact, PatientProfile, merge_facts, utcnow
+from medq.agent.facts import FACT_STATUSES, LIST_KINDS, SCALAR_KINDS, Fact, PatientProfile, merge_facts, utcnow
 from medq.errors import MedqError
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ def _identity_value(kind: str, value: str) -> str:
 
 
 _VALID_KINDS = set(LIST_KINDS) | set(SCALAR_KINDS)
-_VALID_STATUS = {"active", "stopped", "denied"}
+_VALID_STATUS = set(FACT_STATUSES)
 
 
 def _check_fact(fact: Fact) -> None:
