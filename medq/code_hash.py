@@ -5,13 +5,13 @@ class, the modules of every `_target_` in its config, and, transitively, every m
 from the stage's own top-level package, for stages defined outside medq). Imports are read with `ast`, so imports
 inside functions (how training stages defer torch) count too. Left out on purpose:
 
-- the spine (`medq.runner`, `medq.cli`, `medq.config`, `medq.tracking`): it orchestrates, it does not compute a
+- the spine (`medq.runner`, `medq.stage`, `medq.cli`, `medq.config`, `medq.tracking`): it orchestrates, it does not compute a
   stage's outputs, so editing the runner never retrains a model;
 - package `__init__` files reached only as parents (`medq.train.sft` does not depend on `medq/train/__init__.py`,
   which re-exports merge, dpo, ...); a package imported by name (`from medq.rag import X`) does count, with what it
   imports.
 
-Editing `medq/train/merge.py` therefore invalidates `merge` only, and editing `medq/train/chat_template.py`
+Editing `medq/train/merge.py` therefore invalidates `merge` only, and editing `medq/model/chat_template.py`
 invalidates every stage that imports it (sft, dpo, merge, evaluate, ...).
 """
 
@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping
 
 from medq.artifacts import sha256_file
 
-SPINE = frozenset({"medq.runner", "medq.cli", "medq.config", "medq.tracking"})
+SPINE = frozenset({"medq.runner", "medq.stage", "medq.cli", "medq.config", "medq.tracking"})
 
 
 def _package_root(top: str) -> Path | None:

@@ -23,9 +23,8 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Mapping
 
 import hydra.utils
 from hydra.errors import InstantiationException
@@ -34,36 +33,11 @@ import medq
 from medq.artifacts import is_pinned, publish_directory, sha256_json, sha256_path, write_json_atomic
 from medq.code_hash import stage_code_hashes
 from medq.errors import MedqError
-from medq.tracking import MlflowTracker, StageTracker
+from medq.stage import Stage, StageContext, StageOutcome  # noqa: F401  (the contract, re-exported)
+from medq.tracking import MlflowTracker
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
-
-
-@dataclass
-class StageContext:
-    stage: str
-    output_dir: Path
-    inputs: dict[str, Path]
-    tracker: StageTracker
-    seed: int
-    # Survives a failed or killed attempt of the same stage (same cache key) and is deleted after success:
-    # the place for training checkpoints, so a rerun resumes instead of starting over. Not created in
-    # advance: a stage that wants it calls scratch_dir.mkdir(exist_ok=True).
-    scratch_dir: Path | None = None
-
-
-class Stage(Protocol):
-    def run(self, ctx: StageContext) -> Mapping[str, str]: ...
-
-
-@dataclass
-class StageOutcome:
-    stage: str
-    output_dir: Path
-    artifacts: dict[str, Path]
-    cached: bool
-    metrics: dict[str, float] = field(default_factory=dict)
 
 
 def build_stage(config: Mapping[str, Any], name: str) -> Any:
@@ -314,7 +288,7 @@ class Pipeline:
 
 
 def _layout(stage: Any, key: str, default: Any) -> Any:
-    """One key of the stage's process layout, `stage.distributed` (medq.train.trl_args.Distributed for sft/dpo)."""
+    """One key of the stage's process layout, `stage.distributed` (medq.stage.Distributed for sft/dpo)."""
     value = getattr(getattr(stage, "distributed", None), key, None)
     return default if value is None else (int(value) if isinstance(default, int) else value)
 

@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from medq.config import config_dirs
 from medq.prepare import PrepareStage
 from medq.prepare.dedup import DedupRules, band_keys
-from medq.runner import StageContext
+from medq.stage import StageContext
 from medq.tracking import StageTracker
 
 

@@ -35,7 +35,7 @@ from medq.agent.facts import PROFILE_KEYS, PatientProfile, facts_from_profile
 from medq.artifacts import write_json_atomic, write_text_atomic
 from medq.errors import InputDataError, MedqError
 from medq.paths import ExistingFile
-from medq.runner import StageContext
+from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
 DEFAULT_CASES = Path(__file__).with_name("cases") / "dialogue_cases.jsonl"

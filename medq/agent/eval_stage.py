@@ -24,7 +24,7 @@ from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
 from medq.paths import ExistingDir, ExistingFile
-from medq.runner import StageContext
+from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
 CASES_DIR = Path(__file__).resolve().parent / "cases"

@@ -22,7 +22,7 @@ from typing import Literal
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError, MedqError
 from medq.jsonl import read_jsonl, row_error
-from medq.runner import StageContext
+from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "triage_model.skops"

@@ -24,7 +24,7 @@ from medq.evaluate.metrics import ANSWER_PREFIX, LETTERS, choose_by_loglikelihoo
 from medq.evaluate.model_folder import ModelFolder
 from medq.config import as_dataclass
 from medq.paths import ExistingDir, ExistingFile, ModelLocation
-from medq.runner import StageContext
+from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUTS = {"model": "merge.model", "template": "base_model.chat_template", "test": "prepare.test"}
@@ -84,7 +84,7 @@ class EvaluateStage:
         return [*self.cmmlu.files(), *outside, *([Path(self.test)] if self.test else [])]
 
     def run(self, ctx: StageContext) -> dict[str, str]:
-        from medq.train.trl_args import resolve_device, torch_dtype
+        from medq.model.device import resolve_device, torch_dtype
 
         # which stage's model is scored (e.g. merge.model), or the folder given as evaluate.model
         ctx.tracker.set_tags({"consumed": self.inputs["model"] if self.folder is None else "evaluate.model"})
@@ -122,8 +122,8 @@ class EvaluateStage:
 
     def _load(self, ctx: StageContext, dtype: Any) -> tuple[Any, Any, Any]:
         """(model, tokenizer, chat template): the pipeline's artifacts, or the outside folder (its tags in MLflow)."""
-        from medq.train.chat_template import ChatTemplate
-        from medq.train.models import load_model, load_tokenizer
+        from medq.model.chat_template import ChatTemplate
+        from medq.model.loading import load_model, load_tokenizer
 
         if self.folder is None:
             template = ChatTemplate.load(ctx.inputs["template"])

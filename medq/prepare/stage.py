@@ -35,7 +35,7 @@ from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateInde
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
 from medq.prepare.records import Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker
 from medq.prepare.sources import Item, OnBadRecord, Rejected
-from medq.runner import StageContext
+from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "validation", "test")

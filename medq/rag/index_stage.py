@@ -21,7 +21,7 @@ from medq.artifacts import write_json_atomic
 from medq.errors import InputDataError, MedqError
 from medq.jsonl import read_jsonl, row_error
 from medq.rag.store import content_hash
-from medq.runner import StageContext
+from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from medq.agent.tools.triage import DepartmentTriage
 from medq.agent.triage import MODEL_FILE, TriageStage
 from medq.errors import InputDataError, MedqError
 from medq.prepare.synthetic import generate_questions
-from medq.runner import StageContext
+from medq.stage import StageContext
 from medq.tracking import StageTracker
 from tests.conftest import REPO, mlflow_runs, run_medq
 

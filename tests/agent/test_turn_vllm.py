@@ -51,7 +51,7 @@ def test_red_flag_on_the_tiny_model_is_referred_without_a_model_call(tiny_agent)
 def test_agent_eval_stage_runs_on_the_tiny_model(vllm_server, tmp_path):
     from medq.agent.dialogue_eval import DialogueEvalStage
     from medq.agent.turn import MedicalAgent
-    from medq.runner import StageContext
+    from medq.stage import StageContext
     from medq.tracking import StageTracker
 
     agent = functools.partial(MedicalAgent.from_config,

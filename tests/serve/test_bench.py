@@ -22,7 +22,7 @@ def test_summary_counts_only_successful_requests():
 
 
 def test_in_process_stage_writes_rows_plot_and_summary(tiny_model, tmp_path):
-    from medq.runner import StageContext
+    from medq.stage import StageContext
     from medq.tracking import StageTracker
 
     stage = ServeBenchStage(inputs={}, servers={}, levels=[1, 2], max_new_tokens=4, min_requests=2,

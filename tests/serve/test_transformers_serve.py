@@ -19,7 +19,7 @@ def test_chat_and_stream(transformers_server):
 
 
 def test_parity_by_text(transformers_server, tmp_path):
-    from medq.runner import StageContext
+    from medq.stage import StageContext
     from medq.serve.parity import ParityCheck, ServeParityStage
     from medq.tracking import StageTracker
 

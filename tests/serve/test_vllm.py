@@ -12,7 +12,7 @@ import pytest
 from medq.errors import MedqError
 from medq.serve import ChatClient
 from medq.serve.parity import ParityCheck, ServeParityStage
-from medq.runner import StageContext
+from medq.stage import StageContext
 from medq.tracking import StageTracker
 from tests.fixtures.servers import LORA_NAME
 

@@ -9,7 +9,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from medq.prepare.sources import SyntheticSource
-from medq.runner import StageContext
+from medq.stage import StageContext
 from medq.tracking import StageTracker
 
 from ..prepare_helpers import run_prepare
