@@ -180,7 +180,7 @@ def validate_pipeline_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, A
     else:
         container = dict(cfg)
     if isinstance(container.get("distributed"), Mapping):  # the root node: its typos named as 'distributed.<key>'
-        from medq.train.trl_args import Distributed
+        from medq.stage import Distributed
 
         _validate_dataclass("distributed", Distributed, container["distributed"])
     inherit_distributed(container)

@@ -13,7 +13,7 @@ from medq.code_hash import module_closure
 
 from .test_runner import calls, make_config, run
 
-TRAINING = ["medq.train.sft", "medq.train.dpo", "medq.train.models"]  # sft, dpo and base_model stages
+TRAINING = ["medq.train.sft", "medq.train.dpo", "medq.train.base_model"]  # sft, dpo and base_model stages
 
 
 def test_closure_of_the_real_stages_follows_imports_not_folders():
@@ -21,10 +21,13 @@ def test_closure_of_the_real_stages_follows_imports_not_folders():
     for module in TRAINING:
         assert "medq.train.merge" not in closures[module], f"editing merge.py must not retrain ({module})"
     assert "medq.train.merge" in closures["medq.train.merge"]
-    # evaluate imports chat_template, models and trl_args from another folder (some inside functions)
-    assert {"medq.train.chat_template", "medq.train.models", "medq.train.trl_args"} <= set(closures["medq.evaluate.stage"])
+    # evaluate imports the chat template, model loading and device from medq.model (some inside functions), and
+    # nothing of training: editing sft.py must not re-evaluate
+    assert {"medq.model.chat_template", "medq.model.loading", "medq.model.device"} <= set(closures["medq.evaluate.stage"])
+    assert not [m for m in closures["medq.evaluate.stage"] if m.startswith("medq.train")]
     for closure in closures.values():
-        assert not {"medq.runner", "medq.cli", "medq.config", "medq.tracking"} & set(closure), "the spine is not keyed"
+        assert not {"medq.runner", "medq.stage", "medq.cli", "medq.config", "medq.tracking"} & set(closure), \
+            "the spine is not keyed"
 
 
 def _package(root: Path) -> Path:

@@ -9,7 +9,7 @@ Three forms, told apart by what is on disk:
 The tokenizer always comes from the base (a LoRA adapter does not change the vocabulary).
 
 The chat template (for ROUGE and the chat-template CMMLU protocol; lm-eval's CMMLU prompt uses none):
-- `template: qwen3` (a name from medq/train/chat_template.py): medq's pinned template replaces the tokenizer's;
+- `template: qwen3` (a name from medq/model/chat_template.py): medq's pinned template replaces the tokenizer's;
 - `template: null`: the folder's own — medq's `chat_template.json` when the folder has one (what the merge stage
   writes; the tokenizer is checked against it), otherwise the tokenizer's `chat_template`, stopping at its EOS
   token and the generation config's `eos_token_id`s.
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from medq.errors import ConfigError, MedqError
-from medq.train.chat_template import TEMPLATE_FILE, ChatTemplate
+from medq.model.chat_template import TEMPLATE_FILE, ChatTemplate
 
 log = logging.getLogger(__name__)
 ADAPTER_CONFIG = "adapter_config.json"
@@ -77,7 +77,7 @@ class ModelFolder:
         return [p for p in (self.base, self.adapter) if p is not None and p.exists()]
 
     def load(self, dtype: Any) -> Any:
-        from medq.train.models import load_model
+        from medq.model.loading import load_model
 
         model = load_model(self.base, dtype)
         if self.adapter is None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from medq.train.chat_template import SPECIAL_TOKENS, ChatTemplate
+from medq.model.chat_template import SPECIAL_TOKENS, ChatTemplate
 
 
 @dataclass

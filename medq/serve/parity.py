@@ -87,8 +87,8 @@ class ServeParityStage:
     def check(self, check: ParityCheck, inputs: dict[str, Path], endpoint: Any, record: dict[str, Any]) -> dict[str, Any]:
         import torch
 
-        from medq.train.chat_template import ChatTemplate
-        from medq.train.models import load_model, load_tokenizer, load_with_adapter
+        from medq.model.chat_template import ChatTemplate
+        from medq.model.loading import load_model, load_tokenizer, load_with_adapter
 
         template = ChatTemplate.load(inputs["template"])
         dtype = getattr(torch, DTYPES[self.dtype])

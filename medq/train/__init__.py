@@ -2,7 +2,7 @@
 
 from medq.train.dpo import DPOStage
 from medq.train.merge import MergeStage
-from medq.train.models import BaseModelStage
+from medq.train.base_model import BaseModelStage
 from medq.train.sft import SFTStage
 
 __all__ = ["BaseModelStage", "DPOStage", "MergeStage", "SFTStage"]

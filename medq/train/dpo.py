@@ -21,14 +21,15 @@ from typing import Any, Literal
 from medq.artifacts import sha256_path
 from medq.errors import ConfigError, MedqError
 from medq.config import as_dataclass
-from medq.runner import StageContext
-from medq.train.chat_template import ChatTemplate
+from medq.stage import StageContext
+from medq.model.chat_template import ChatTemplate
 from medq.train.checkpoints import CheckpointDir, train_resumably, training_fingerprint
 from medq.train.data import load_preference_pairs
-from medq.train.models import ADAPTER_FILE, load_model, load_tokenizer, load_with_adapter, write_adapter_card
+from medq.model.loading import ADAPTER_FILE, load_model, load_tokenizer, load_with_adapter, write_adapter_card
 from medq.train.sft import Launcher, check_launch
-from medq.train.trl_args import (Adapter, Device, Distributed, Training, check_visible_gpus, dpo_config, lora_config,
-                                 quantization_config, resolve_device, resolve_precision, torch_dtype)
+from medq.model.device import Device, resolve_device, resolve_precision, torch_dtype
+from medq.stage import Distributed
+from medq.train.trl_args import Adapter, Training, check_visible_gpus, dpo_config, lora_config, quantization_config
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUTS = {"model": "base_model.model", "template": "base_model.chat_template", "sft_adapter": "sft.adapter",

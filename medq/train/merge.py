@@ -19,10 +19,10 @@ from typing import Any, Literal
 from medq.artifacts import pin_version
 from medq.errors import ConfigError, MedqError
 from medq.config import as_dataclass
-from medq.runner import StageContext
-from medq.train.chat_template import ChatTemplate
-from medq.train.models import ADAPTER_FILE, load_model, load_tokenizer, load_with_adapter, save_model, weights_source
-from medq.train.trl_args import resolve_device, torch_dtype
+from medq.stage import StageContext
+from medq.model.chat_template import ChatTemplate
+from medq.model.loading import ADAPTER_FILE, load_model, load_tokenizer, load_with_adapter, save_model, weights_source
+from medq.model.device import resolve_device, torch_dtype
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUTS = {"model": "base_model.model", "adapter": "dpo.adapter", "template": "base_model.chat_template"}

@@ -14,13 +14,14 @@ from typing import Any, Literal
 from medq.artifacts import sha256_path
 from medq.errors import ConfigError
 from medq.config import as_dataclass
-from medq.runner import StageContext
-from medq.train.chat_template import ChatTemplate
+from medq.stage import StageContext
+from medq.model.chat_template import ChatTemplate
 from medq.train.checkpoints import CheckpointDir, train_resumably, training_fingerprint
 from medq.train.data import load_messages
-from medq.train.models import load_model, load_tokenizer, write_adapter_card
-from medq.train.trl_args import (Adapter, Device, Distributed, Training, check_visible_gpus, lora_config,
-                                 quantization_config, resolve_device, resolve_precision, sft_config, torch_dtype)
+from medq.model.loading import load_model, load_tokenizer, write_adapter_card
+from medq.model.device import Device, resolve_device, resolve_precision, torch_dtype
+from medq.stage import Distributed
+from medq.train.trl_args import Adapter, Training, check_visible_gpus, lora_config, quantization_config, sft_config
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUTS = {"model": "base_model.model", "template": "base_model.chat_template", "train": "prepare.train",

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from medq.errors import ConfigError
+from medq.model.device import Precision, resolve_precision
+from medq.stage import Distributed
 
-Device = Literal["auto", "cpu", "cuda"]
-Precision = Literal["auto", "bf16", "fp16", "fp32"]
 
 
 @dataclass
@@ -50,35 +50,6 @@ class Adapter:
     target_modules: str | list[str] = "all-linear"
 
 
-@dataclass
-class Distributed:
-    """How training processes are laid out (`conf/distributed/*.yaml`)."""
-
-    name: str = "single"
-    num_processes: int = 1                    # ranks per node
-    deepspeed: dict[str, Any] | None = None   # a DeepSpeed config; "auto" values are filled from `Training`
-    # Several machines (docs/training.md): every node runs the same medq command on a shared filesystem; node 0
-    # runs the pipeline and logs, the others join each multi-node stage. The node's rank is not config (it would
-    # change the cache key per node): MEDQ_NODE_RANK or SLURM_NODEID.
-    nnodes: int = 1
-    rdzv_endpoint: str | None = None          # host:port of node 0; None: SLURM's first node (or MASTER_ADDR), :29500
-    # static: torchrun --node_rank=<this node's rank>, so global rank 0 is on node 0. c10d (also chosen by setting
-    # rdzv_id): torchrun's elastic rendezvous, which orders nodes by host name and pid, not by node rank, so
-    # global rank 0 may sit on any node; medq then logs from node 0's local rank 0 (medq/stage_worker.py).
-    rdzv_backend: Literal["static", "c10d"] = "static"
-    rdzv_id: str | None = None                # the job's rendezvous id; None: SLURM_JOB_ID, else one per stage run
-
-
-def resolve_device(device: Device) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device = 'cuda' but no CUDA GPU is visible; set device=auto or device=cpu.")
-    return device
-
-
 def check_visible_gpus(stage: str, distributed: Distributed, device: str) -> None:
     """One rank per GPU: more ranks per node than visible GPUs would fail in every rank with an invalid device
     ordinal (or share a GPU and run out of memory); say which key to change instead."""
@@ -92,23 +63,6 @@ def check_visible_gpus(stage: str, distributed: Distributed, device: str) -> Non
                           f"{visible} GPU(s) are visible (CUDA_VISIBLE_DEVICES="
                           f"{os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}); set distributed.num_processes="
                           f"{visible} (and raise gradient_accumulation_steps to keep the global batch).")
-
-
-def resolve_precision(precision: Precision, device: str) -> str:
-    import torch
-
-    if precision == "auto":
-        return "bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
-    if device == "cpu" and precision != "fp32":
-        raise ConfigError(f"precision = '{precision}' on CPU: mixed precision needs a GPU here; use precision=fp32 "
-                          f"(or auto).")
-    return precision
-
-
-def torch_dtype(precision: str) -> Any:
-    import torch
-
-    return {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[precision]
 
 
 def _common(training: Training, output_dir: str, device: str, distributed: Distributed, run_name: str,

@@ -5,8 +5,8 @@ import json
 import pytest
 
 from medq.errors import MedqError
-from medq.train.chat_template import ChatTemplate
-from medq.train.models import load_tokenizer
+from medq.model.chat_template import ChatTemplate
+from medq.model.loading import load_tokenizer
 
 CONVERSATION = [{"role": "system", "content": "你是医生助手。"}, {"role": "user", "content": "头痛怎么办？"},
                 {"role": "assistant", "content": "建议休息，必要时就医。"}]

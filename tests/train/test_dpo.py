@@ -7,8 +7,8 @@ import pytest
 from medq.errors import MedqError
 from medq.tracking import MlflowTracker
 from medq.train import DPOStage
-from medq.train.chat_template import ChatTemplate
-from medq.train.models import ADAPTER_FILE, architecture_fingerprint, load_model, load_with_adapter
+from medq.model.chat_template import ChatTemplate
+from medq.model.loading import ADAPTER_FILE, architecture_fingerprint, load_model, load_with_adapter
 
 from .helpers import FAST_TRAINING, build_base, context
 

@@ -48,8 +48,8 @@ def test_cmmlu_reader_checks_the_header_and_answers(tmp_path):
 def test_evaluate_stage_scores_rouge_and_picks_the_most_likely_option(tmp_path, base, prepared, dpo_output):
     import torch
 
-    from medq.train.chat_template import ChatTemplate
-    from medq.train.models import load_model, load_tokenizer
+    from medq.model.chat_template import ChatTemplate
+    from medq.model.loading import load_model, load_tokenizer
 
     csv = tmp_path / "anatomy_dev.csv"
     csv.write_text(CMMLU_CSV, encoding="utf-8")

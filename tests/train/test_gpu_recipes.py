@@ -15,8 +15,8 @@ from medq.config import config_dirs, validate_pipeline_config
 from medq.errors import ConfigError
 from medq.runner import _worker_command
 from medq.train import MergeStage
-from medq.train.models import ADAPTER_FILE
-from medq.train.trl_args import Distributed
+from medq.model.loading import ADAPTER_FILE
+from medq.stage import Distributed
 
 from .helpers import context
 from .test_training_config import composed

@@ -71,7 +71,8 @@ def test_typo_in_a_training_key_names_the_valid_keys(workdir):
 def test_deepspeed_configs_are_valid_for_deepspeed(name, tmp_path):
     from transformers.integrations.deepspeed import HfTrainerDeepSpeedConfig
 
-    from medq.train.trl_args import Distributed, Training, sft_config
+    from medq.stage import Distributed
+    from medq.train.trl_args import Training, sft_config
 
     distributed = Distributed(**yaml.safe_load((CONF / "distributed" / f"{name}.yaml").read_text()))
     if distributed.deepspeed is None:
