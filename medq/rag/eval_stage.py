@@ -7,7 +7,6 @@ hybrid + rerank (when a ranker is configured), and each with query rewriting (wh
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -18,10 +17,9 @@ from typing import Any
 from medq.artifacts import write_json_atomic
 from medq.errors import InputDataError, MedqError
 from medq.jsonl import read_jsonl, row_error
-from medq.rag.pipeline import FusionSettings, Mode, RetrievePipeline
+from medq.rag.pipeline import FusionSettings, Mode, RetrievePipeline, open_index
 from medq.rag.query import QueryRules
-from medq.runner import StageContext
-from medq.safe_instantiate import instantiate_from_file
+from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
 CUTOFFS = (1, 2, 3, 5, 10, 20, 50)
@@ -33,25 +31,6 @@ class Leg:
     mode: str
     rerank: bool = False
     rewrite: bool = False
-
-
-def open_index(index_json: Path, allowed_targets: list[str] | None = None) -> tuple[Any, Any, dict[str, Any]]:
-    """Reopen the store (and its embedder) that the index stage described; refuse one that changed since.
-
-    `index.json` is a file, so its `_target_`s must be medq classes or in `allowed_targets`."""
-    description = json.loads(Path(index_json).read_text(encoding="utf-8"))
-    allowed = allowed_targets or []
-    store = instantiate_from_file(description["store"], f"{index_json}: store", allowed)
-    embedder = (instantiate_from_file(description["embedder"], f"{index_json}: embedder", allowed)
-                if description["embedder"] else None)
-    if hasattr(store, "prepare") and description["store"]["_target_"].endswith("OpenSearchStore"):
-        store.prepare(description["settings"].get("embedding_dim"))
-    found = store.fingerprint()
-    if found != description["fingerprint"]:
-        raise MedqError(f"the store described by {index_json} changed since the index stage ran (another run "
-                        "re-indexed it): rerun the index stage (force=true) or give each corpus its own "
-                        "index.store path/index name")
-    return store, embedder, description
 
 
 def read_test_queries(path: Path, limit: int | None) -> list[tuple[str, str]]:

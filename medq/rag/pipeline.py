@@ -9,7 +9,9 @@ retrieval-eval stage measures BM25 only, dense only, hybrid and hybrid + rerank 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from haystack import Pipeline
@@ -18,9 +20,28 @@ from medq.errors import MedqError
 from medq.rag.components import BM25Retriever, EmbeddingRetriever, Evidence, EvidenceBuilder, WeightedRRFJoiner
 from medq.rag.embedders import QueryEmbedder
 from medq.rag.query import QueryRewriter, QueryRules, check_query
-from medq.safe_instantiate import allow_targets
+from medq.safe_instantiate import allow_targets, instantiate_from_file
 
 Mode = Literal["bm25", "dense", "hybrid"]
+
+
+def open_index(index_json: Path, allowed_targets: list[str] | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    """Reopen the store (and its embedder) that the index stage described; refuse one that changed since.
+
+    `index.json` is a file, so its `_target_`s must be medq classes or in `allowed_targets`."""
+    description = json.loads(Path(index_json).read_text(encoding="utf-8"))
+    allowed = allowed_targets or []
+    store = instantiate_from_file(description["store"], f"{index_json}: store", allowed)
+    embedder = (instantiate_from_file(description["embedder"], f"{index_json}: embedder", allowed)
+                if description["embedder"] else None)
+    if hasattr(store, "prepare") and description["store"]["_target_"].endswith("OpenSearchStore"):
+        store.prepare(description["settings"].get("embedding_dim"))
+    found = store.fingerprint()
+    if found != description["fingerprint"]:
+        raise MedqError(f"the store described by {index_json} changed since the index stage ran (another run "
+                        "re-indexed it): rerun the index stage (force=true) or give each corpus its own "
+                        "index.store path/index name")
+    return store, embedder, description
 
 
 @dataclass
@@ -76,10 +97,6 @@ class RetrievePipeline:
                    allowed_targets: list[str] | None = None) -> RetrievePipeline:
         """The pipeline over the store an `index` stage built: `index` is that stage's `index.json`. This is what
         `conf/retrieve/default.yaml` builds (partially) for the layers that consume retrieval."""
-        from pathlib import Path
-
-        from medq.rag.eval_stage import open_index
-
         store, embedder, _ = open_index(Path(index), allowed_targets)
         fusion = fusion if isinstance(fusion, FusionSettings) or fusion is None else FusionSettings(**fusion)
         rules = query_rules if isinstance(query_rules, QueryRules) or query_rules is None else QueryRules(**query_rules)

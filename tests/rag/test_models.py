@@ -170,7 +170,8 @@ def test_retrieval_eval_measures_the_rerank_leg(models, tmp_path):
     from FlagEmbedding import FlagReranker
 
     from medq.rag import FusionSettings, RetrievePipeline
-    from medq.rag.eval_stage import open_index, rank_metrics
+    from medq.rag.eval_stage import rank_metrics
+    from medq.rag.pipeline import open_index
 
     from .test_stages import QUESTIONS
 

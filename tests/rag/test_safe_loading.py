@@ -16,7 +16,7 @@ import yaml
 
 from medq.errors import MedqError
 from medq.rag import CharNgramHashingEmbedder, EmbeddedDocumentStore, RetrievePipeline, SynonymQueryRewriter
-from medq.rag.eval_stage import open_index
+from medq.rag.pipeline import open_index
 from medq.rag.pipeline import load_pipeline_yaml
 from medq.safe_instantiate import check_target, instantiate_from_file
 from tests.rag.conftest import corpus_documents

@@ -139,7 +139,7 @@ def test_a_sweep_over_one_store_never_clobbers_an_earlier_job(tmp_path):
     assert not rerun["retrieval_eval"].cached and rerun["index"].cached
     assert rerun["retrieval_eval"].metrics["bm25.recall_at_10"] == first["retrieval_eval"].metrics["bm25.recall_at_10"]
     # the first version is untouched: same documents, the deleted one still there
-    from medq.rag.eval_stage import open_index
+    from medq.rag.pipeline import open_index
     store, _, _ = open_index(Path(first["index"].artifacts["index"]))
     assert store.count_documents() == len(CORPUS)
 
