@@ -15,6 +15,9 @@ from httpx_sse import connect_sse
 
 from tests.api.conftest import start_api
 
+# the model server is vLLM, or `transformers serve` where .venv-vllm is missing (picked at run time)
+pytestmark = pytest.mark.vllm
+
 
 @pytest.fixture(scope="module")
 def model_server_process(request):

@@ -15,8 +15,9 @@ from tests.api.conftest import PASS, SAFE_DRAFT
 @pytest.mark.slow
 def test_assistant_stage_starts_api_and_chat_app_and_stops_them(model_server, tmp_path, capsys):
     from medq.api.__main__ import compose_api_config
-    from medq.api.demo import AssistantDemo
-    from medq.runner import StageContext, build_stage
+    from medq.apps.assistant_demo import AssistantDemo
+    from medq.runner import build_stage
+    from medq.stage import StageContext
 
     model_server.script("draft", default={"content": SAFE_DRAFT})
     model_server.script("critic", default=PASS)
@@ -25,7 +26,8 @@ def test_assistant_stage_starts_api_and_chat_app_and_stops_them(model_server, tm
     api = compose_api_config([f"agent.memory.url=sqlite:///{tmp_path / 'memory.db'}", "agent.tracing.enabled=false",
                               "api.port=0", "api.access_log=null"])
     # built as the runner builds a stage (hydra instantiate from the config node), so `api` arrives as config
-    stage = build_stage({"assistant": {"_target_": "medq.api.demo.AssistantDemo", "_recursive_": False, "api": api,
+    stage = build_stage({"assistant": {"_target_": "medq.apps.assistant_demo.AssistantDemo", "_recursive_": False,
+                                       "api": api,
                                        "home": str(tmp_path / "home"), "ui_port": 0, "block": False,
                                        "inputs": {"endpoint": "serve.endpoint"}}}, "assistant")
     assert isinstance(stage, AssistantDemo) and isinstance(stage.api, dict)
