@@ -16,6 +16,19 @@ REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fixtures.servers"]
 
 
+# Markers by what a test needs (README "Tests"): `pytest -m "not vllm"` runs everything but the vLLM tests. A test
+# gets the marker of every fixture it uses, directly or through another fixture; a test that picks its server at
+# run time (request.getfixturevalue) carries the marker in its module (`pytestmark`).
+DEPENDENCY_MARKERS = {"vllm_server": "vllm", "transformers_server": "transformers_serve",
+                      "opensearch_url": "opensearch", "postgres_server": "postgres", "chromium": "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & DEPENDENCY_MARKERS.keys():
+            item.add_marker(DEPENDENCY_MARKERS[fixture])
+
+
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     """A fresh directory to run medq from; everything it writes (artifacts, mlruns, outputs) lands here."""

@@ -30,6 +30,8 @@ def endpoint_record(root: Path) -> dict:
     return json.loads(path.read_text())
 
 
+@pytest.mark.vllm
+@pytest.mark.transformers_serve
 def test_serve_demo_vllm_then_transformers_blocking(workdir):
     require_vllm()
     done = run_medq(["+recipe=serve_demo", "serve.block=false", STAGES], workdir,
