@@ -34,6 +34,7 @@ from typing import Any
 from medq.agent.facts import PROFILE_KEYS, PatientProfile, facts_from_profile
 from medq.artifacts import write_json_atomic, write_text_atomic
 from medq.errors import InputDataError, MedqError
+from medq.jsonl import read_jsonl
 from medq.paths import ExistingFile
 from medq.stage import StageContext
 
@@ -46,33 +47,26 @@ def read_dialogue_cases(path: Path, limit: int | None = None) -> list[dict[str, 
     if not path.is_file():
         raise InputDataError(f"{path}: dialogue case file not found (agent_eval.dialogue_cases)")
     cases: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{line_no}"
-            try:
-                case = json.loads(line)
-            except ValueError as exc:
-                raise InputDataError(f"{where}: not JSON ({exc})") from None
-            if not isinstance(case, dict) or not isinstance(case.get("id"), str):
-                raise InputDataError(f"{where}: a dialogue case needs a string 'id'")
-            profile = case.get("profile", {})
-            if not isinstance(profile, dict) or set(profile) - set(PROFILE_KEYS):
-                raise InputDataError(f"{where}: 'profile' must be a mapping with keys from {sorted(PROFILE_KEYS)}")
-            sessions = case.get("sessions")
-            if not isinstance(sessions, list) or not sessions or not all(isinstance(s, list) and s for s in sessions):
-                raise InputDataError(f"{where}: 'sessions' must be a non-empty list of non-empty lists of turns")
-            for s_no, session in enumerate(sessions, start=1):
-                for t_no, turn in enumerate(session, start=1):
-                    if not isinstance(turn, dict) or not isinstance(turn.get("user"), str) or not turn["user"].strip():
-                        raise InputDataError(f"{where}: sessions[{s_no}][{t_no}] needs a non-empty 'user' text")
-                    if set(turn) - {"user", "red_flag"}:
-                        raise InputDataError(f"{where}: sessions[{s_no}][{t_no}] has unknown key(s) "
-                                             f"{sorted(set(turn) - {'user', 'red_flag'})}; valid: user, red_flag")
-            cases.append(case)
-            if limit is not None and len(cases) >= limit:
-                break
+    for line_no, case in read_jsonl(path, what="dialogue cases"):
+        where = f"{path}:{line_no}"
+        if not isinstance(case.get("id"), str):
+            raise InputDataError(f"{where}: a dialogue case needs a string 'id'")
+        profile = case.get("profile", {})
+        if not isinstance(profile, dict) or set(profile) - set(PROFILE_KEYS):
+            raise InputDataError(f"{where}: 'profile' must be a mapping with keys from {sorted(PROFILE_KEYS)}")
+        sessions = case.get("sessions")
+        if not isinstance(sessions, list) or not sessions or not all(isinstance(s, list) and s for s in sessions):
+            raise InputDataError(f"{where}: 'sessions' must be a non-empty list of non-empty lists of turns")
+        for s_no, session in enumerate(sessions, start=1):
+            for t_no, turn in enumerate(session, start=1):
+                if not isinstance(turn, dict) or not isinstance(turn.get("user"), str) or not turn["user"].strip():
+                    raise InputDataError(f"{where}: sessions[{s_no}][{t_no}] needs a non-empty 'user' text")
+                if set(turn) - {"user", "red_flag"}:
+                    raise InputDataError(f"{where}: sessions[{s_no}][{t_no}] has unknown key(s) "
+                                         f"{sorted(set(turn) - {'user', 'red_flag'})}; valid: user, red_flag")
+        cases.append(case)
+        if limit is not None and len(cases) >= limit:
+            break
     if not cases:
         raise InputDataError(f"{path}: no dialogue cases")
     return cases

@@ -63,7 +63,8 @@ def test_the_shipped_dialogue_cases_are_valid():
 
 
 @pytest.mark.parametrize("line, match", [
-    ("{not json", r"jsonl:2: not JSON"),
+    ("{not json", r"jsonl: line 2: invalid JSON"),
+    ("[1, 2]", r"jsonl: line 2: expected a JSON object"),
     (json.dumps({"id": "x", "sessions": []}), r"jsonl:2: .sessions. must be"),
     (json.dumps({"id": "x", "profile": {"allergy": ["青霉素类"]}, "sessions": [[{"user": "你好"}]]}), "'profile'"),
     (json.dumps({"id": "x", "sessions": [[{"user": "你好", "expect": "pass"}]]}), r"sessions\[1\]\[1\] has unknown"),
