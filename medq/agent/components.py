@@ -4,11 +4,11 @@ agent_eval stage and the API build the same agent from the same keys."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from medq.artifacts import sha256_file, sha256_path
 from medq.errors import MedqError
 
 
@@ -74,11 +74,8 @@ def open_store(memory: Any) -> Any:
 
 
 def _folder_hash(folder: Path) -> str:
-    """The lexicon's version: a hash of its CSV files (the shipped ones or a hospital's formulary)."""
-    digest = hashlib.sha256()
-    for path in sorted(folder.glob("*.csv")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:12]
+    """The knowledge's version: a hash of its folder (the shipped files or a hospital's formulary)."""
+    return sha256_path(folder)[:12]
 
 
 def _instantiate_partial(config: Mapping[str, Any], index: str) -> Any:
@@ -90,4 +87,4 @@ def _instantiate_partial(config: Mapping[str, Any], index: str) -> Any:
 def _file_hash(path: Path) -> str:
     if not path.is_file():
         raise MedqError(f"agent.index = {path}: no such file (the index stage's index.json)")
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return sha256_file(path)[:12]
