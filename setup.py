@@ -26,5 +26,6 @@ setup(
     package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
                   # the agent's knowledge base and case suites ship with the code that reads them
                   "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"],
-                  "medq.agent.migrations": ["script.py.mako"]},  # Alembic's template, for new revisions
+                  "medq.agent.migrations": ["script.py.mako"],   # Alembic's template, for new revisions
+                  "medq.prepare": ["synthetic_vocabulary.json"]},  # the synthetic data's hand-written vocabulary
 )
