@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 # real model servers shared by every test package (at most one vLLM start per run): tests/fixtures/servers.py
-pytest_plugins = ["tests.fixtures.servers"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.training"]
 
 
 # Markers by what a test needs (README "Tests"): `pytest -m "not vllm"` runs everything but the vLLM tests. A test

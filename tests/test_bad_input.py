@@ -6,7 +6,7 @@ from medq.errors import InputDataError
 from medq.prepare.sources import CMedQA2Source, CsvSource, JsonlSource
 
 from .conftest import run_medq
-from .prepare_helpers import read_jsonl, run_prepare, write_csv
+from tests.prepare.helpers import read_jsonl, run_prepare, write_csv
 
 
 def test_missing_file(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from medq.prepare.columnar import write_full
 from medq.prepare.sources import CMedQA2Source, SyntheticSource
 
-from ..prepare_helpers import read_jsonl, run_prepare, write_csv
+from tests.prepare.helpers import read_jsonl, run_prepare, write_csv
 
 OUTPUTS = ("train", "validation", "test", "corpus", "preference_pairs", "rejects")
 

@@ -15,7 +15,7 @@ from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys, near_d
 from medq.prepare.records import split_of
 from medq.prepare.stage import SplitRatios
 
-from ..prepare_helpers import near_duplicate_reference
+from tests.prepare.helpers import near_duplicate_reference
 
 
 def _variants(base: str, rng: np.random.Generator, count: int) -> list[str]:

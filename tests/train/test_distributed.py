@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from medq.config import config_dirs
 from medq.serve.launcher import free_port
 
-from .helpers import FAST_TRAINING
+from tests.fixtures.training import FAST_TRAINING
 
 REPO = Path(__file__).resolve().parents[2]
 

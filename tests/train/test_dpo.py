@@ -10,7 +10,7 @@ from medq.train import DPOStage
 from medq.model.chat_template import ChatTemplate
 from medq.model.loading import ADAPTER_FILE, architecture_fingerprint, load_model, load_with_adapter
 
-from .helpers import FAST_TRAINING, build_base, context
+from tests.fixtures.training import FAST_TRAINING, build_base, context
 
 
 def dpo_stage(**overrides):

@@ -18,7 +18,7 @@ from medq.train import MergeStage
 from medq.model.loading import ADAPTER_FILE
 from medq.stage import Distributed
 
-from .helpers import context
+from tests.fixtures.training import context
 from .test_training_config import composed
 
 REAL_RECIPES = {"sft_qwen3_8b_cmedqa2": "sft", "sft_dpo_qwen3_8b_cmedqa2": "dpo", "dpo_qwen32b": "dpo"}

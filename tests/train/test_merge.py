@@ -8,7 +8,7 @@ from medq.errors import MedqError
 from medq.tracking import MlflowTracker
 from medq.train import MergeStage
 
-from .helpers import context
+from tests.fixtures.training import context
 
 
 def merge_inputs(base, dpo_output):

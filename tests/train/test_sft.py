@@ -15,7 +15,7 @@ from medq.errors import MedqError
 from medq.tracking import MlflowTracker
 from medq.train import SFTStage
 
-from .helpers import FAST_TRAINING, context
+from tests.fixtures.training import FAST_TRAINING, context
 
 REPO = Path(__file__).resolve().parents[2]
 

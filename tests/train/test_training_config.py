@@ -10,7 +10,7 @@ from medq.config import config_dirs, validate_pipeline_config
 from medq.errors import MedqError
 from medq.train import BaseModelStage
 
-from .helpers import context
+from tests.fixtures.training import context
 
 CONF = config_dirs()[0]
 

@@ -11,7 +11,7 @@ from medq.errors import ConfigError
 from medq.prepare.sources import CMedQA2Source, CsvSource, SyntheticSource
 from medq.prepare.synthetic import write_cmedqa2
 
-from .prepare_helpers import read_jsonl, run_prepare, write_csv
+from tests.prepare.helpers import read_jsonl, run_prepare, write_csv
 
 SPLITS = ("train", "validation", "test")
 OUTPUTS = (*SPLITS, "corpus", "preference_pairs", "rejects")

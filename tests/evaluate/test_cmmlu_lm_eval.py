@@ -19,7 +19,7 @@ from medq.errors import MedqError
 from medq.evaluate import EvaluateStage
 from medq.evaluate.cmmlu import CmmluEval, lm_eval_task_dir
 
-from .helpers import context
+from tests.fixtures.training import context
 
 HEADER = ",Question,A,B,C,D,Answer\n"
 ANATOMY_DEV = [("壁胸膜的分部不包括", "肋胸膜", "肺胸膜", "膈胸膜", "胸膜顶", "B"),

@@ -8,7 +8,7 @@ from medq.errors import MedqError
 from medq.evaluate import EvaluateStage
 from medq.evaluate.metrics import ANSWER_PREFIX, LETTERS, cmmlu_prompt, read_cmmlu_csv, rouge_l
 
-from .helpers import context
+from tests.fixtures.training import context
 
 CMMLU_CSV = """,Question,A,B,C,D,Answer
 0,壁胸膜的分部不包括,肋胸膜,肺胸膜,膈胸膜,胸膜顶,B

@@ -13,7 +13,7 @@ from medq.prepare.sources import CMedQA2Source, CsvSource, SyntheticSource
 from medq.prepare.stage import SPLITS
 from medq.prepare.synthetic import mainland_id_check_digit, write_cmedqa2
 
-from .prepare_helpers import read_jsonl, run_prepare, write_csv
+from tests.prepare.helpers import read_jsonl, run_prepare, write_csv
 
 
 def test_cleaning_strips_html_normalises_width_and_whitespace():

@@ -16,8 +16,8 @@ from medq.jsonl import BadLine, read_jsonl
 from medq.prepare.dedup import ContaminationChecker, DedupRules, NearDuplicateIndex
 from medq.prepare.sources import CMedQA2Source, Example, JsonlSource, Rejected
 
-from .prepare_helpers import read_jsonl as read_rows
-from .prepare_helpers import near_duplicate_reference, run_prepare, write_csv
+from tests.prepare.helpers import read_jsonl as read_rows
+from tests.prepare.helpers import near_duplicate_reference, run_prepare, write_csv
 
 
 def _cmedqa2_with_duplicate_id(tmp_path):

@@ -7,7 +7,7 @@ from medq.prepare.encoding import detect_encoding
 from medq.prepare.sources import CMedQA2Source, CsvSource, Example, JsonlSource, Rejected, SyntheticSource
 from medq.prepare.synthetic import write_cmedqa2, write_huatuo_jsonl
 
-from .prepare_helpers import write_csv
+from tests.prepare.helpers import write_csv
 
 DIALOGUE_HEADER = "department,title,ask,answer\n"
 

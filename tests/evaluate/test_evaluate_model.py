@@ -18,7 +18,7 @@ from medq.evaluate.model_folder import ModelFolder
 
 from ..conftest import mlflow_runs, run_medq
 from ..test_config import composed
-from .helpers import context
+from tests.fixtures.training import context
 from .test_cmmlu_lm_eval import ANATOMY_TEST, VIROLOGY_DEV, VIROLOGY_TEST, write_csv, write_release
 
 
