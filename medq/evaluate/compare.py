@@ -65,7 +65,7 @@ class CompareStage:
                  inputs: dict[str, str] | None = None, judge: JudgeConfig | None = None, agent: Any | None = None,
                  retrieve: Any | None = None, max_tokens: int = 128, tokenizer: str | None = None,
                  mc_max_length: int = 2048, endpoint_overrides: dict[str, Any] | None = None,
-                 title: str = "medq comparison"):
+                 title: str = "medq comparison", parallel: int = 1):
         self.variants = [as_dataclass(Variant, v) for v in variants]
         if len(self.variants) < 1:
             raise ConfigError("compare.variants is empty: list at least one {name, model, mode}")
@@ -86,6 +86,7 @@ class CompareStage:
         self.mc_max_length = mc_max_length
         self.endpoint_overrides = dict(endpoint_overrides or {})
         self.title = title
+        self.parallel = parallel
 
     def external_inputs(self) -> list[Path]:
         agreement_file = [Path(str(self.judge.agreement_file))] if self.judge.agreement_file else []
@@ -101,19 +102,30 @@ class CompareStage:
         ctx.tracker.set_tags({"compare.variants": ", ".join(v.name for v in self.variants),
                               "compare.judge": judge.config.endpoint.model if judge else "none",
                               **({f"compare.rubric.{k}": v for k, v in judge.versions().items()} if judge else {})})
-        cells: list[Cell] = []
-        answers = open(ctx.output_dir / "answers.jsonl", "w", encoding="utf-8")
+        answers = _LockedWriter(ctx.output_dir / "answers.jsonl")
         try:
-            for variant in self.variants:
-                with ctx.tracker.child_run(variant.name, {"model": variant.model, "mode": variant.mode,
-                                                          "description": variant.description}) as child:
-                    mine = self._variant(ctx, variant, judge, auditor, answers)
-                    child.log_metrics({c.key: c.value for c in mine if c.status == "measured" and c.value is not None})
-                    child.log_params({f"{c.key}.n": c.n for c in mine})
-                    child.set_tags({f"{c.key}.described": _tag(c) for c in mine})
-                    cells += mine
+            # log-likelihood suites first, one variant at a time: vLLM 0.32's CPU build crashed its engine when a
+            # prompt-logprobs request shared a batch with LoRA generation (einsum shape error in compute_logits)
+            scored = {v.name: self._multiple_choice(ctx, v, answers) for v in self.variants}
+            # then the generation suites: each (variant, group of suites) is a task with its own responder (an
+            # agent variant: its own agent and memory store), run `parallel` at a time so the server batches
+            # them; the table's order is the config's either way
+            from concurrent.futures import ThreadPoolExecutor
+
+            tasks = [(v, group) for v in self.variants for group in self._groups()]
+            with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
+                done = list(pool.map(lambda task: self._generation(ctx, *task, judge, auditor, answers), tasks))
         finally:
             answers.close()
+        cells: list[Cell] = []
+        for variant in self.variants:
+            mine = scored[variant.name] + [c for (v, _), found in zip(tasks, done) if v is variant for c in found]
+            with ctx.tracker.child_run(variant.name, {"model": variant.model, "mode": variant.mode,
+                                                      "description": variant.description}) as child:
+                child.log_metrics({c.key: c.value for c in mine if c.status == "measured" and c.value is not None})
+                child.log_params({f"{c.key}.n": c.n for c in mine})
+                child.set_tags({f"{c.key}.described": _tag(c) for c in mine})
+            cells += mine
         if judge is not None:
             cells_file = Path(str(self.judge.agreement_file)) if self.judge.agreement_file else AGREEMENT_FILE
             check = agreement(judge, cells_file)
@@ -126,59 +138,71 @@ class CompareStage:
                      check["agreement"] or 0.0, check["pairs"], check["unparseable"])
         return self._save(ctx, cells)
 
-    def _variant(self, ctx: StageContext, variant: Variant, judge: Any, auditor: Any, answers: Any) -> list[Cell]:
+    def _groups(self) -> list[tuple[str, ...]]:
+        """Generation suites in groups that can run side by side; the test-split suites share one responder, so
+        ROUGE-L, attribution and the agent's turn latency are measured on the same answers."""
+        s = self.suites
+        groups = [(key,) for key in ("safetybench", "clinical_safety", "cmb_clin") if getattr(s, key).enabled]
+        test_split = tuple(key for key in ("rouge", "attribution", "serving") if getattr(s, key).enabled)
+        return groups + ([test_split] if test_split else [])
+
+    def _generation(self, ctx: StageContext, variant: Variant, group: tuple[str, ...], judge: Any, auditor: Any,
+                    answers: Any) -> list[Cell]:
         endpoint_file = Path(ctx.inputs[variant.endpoint])
         index = ctx.inputs.get("index")
         test = ctx.inputs.get("test")
+        if test is None and set(group) & {"rouge", "attribution", "serving"}:
+            raise ConfigError(f"compare.suites.{group[0]} reads the prepared test split: set compare.inputs.test "
+                              f"(e.g. prepare.test) or compare.suites.{group[0]}.enabled=false")
+        workdir = ctx.output_dir / "work" / f"{variant.name.replace('+', '_')}.{group[0]}"
+        workdir.mkdir(parents=True, exist_ok=True)
         responder = build_responder(variant, endpoint_file, self.max_tokens, Path(index) if index else None,
-                                    self.retrieve, self.agent, ctx.output_dir, self.endpoint_overrides)
-        log.info("compare: %s (%s, %s)", variant.name, variant.model, variant.mode)
+                                    self.retrieve, self.agent, workdir, self.endpoint_overrides)
+        log.info("compare: %s (%s, %s) on %s", variant.name, variant.model, variant.mode, ", ".join(group))
+        s = self.suites
         cells: list[Cell] = []
-
-        def keep(result: tuple[list[Cell], list[dict[str, Any]]], suite: str) -> None:
-            new, rows = result
-            cells.extend(new)
-            answers.writelines(json.dumps({"suite": suite, **row}, ensure_ascii=False, default=str) + "\n"
-                               for row in rows)
-
         try:
-            s = self.suites
-            for key in ("cmmlu", "ceval"):
-                suite: MultipleChoiceSuite = getattr(s, key)
-                if not suite.enabled:
-                    continue
-                if variant.mode != "plain":
-                    owner = next((v.name for v in self.variants if v.model == variant.model and v.mode == "plain"
-                                  and v.endpoint == variant.endpoint), None)
-                    note = (f"a log-likelihood score of the served weights: mode {variant.mode} does not change it"
-                            + (f" (see {owner})" if owner else ""))
-                    for metric in ("acc", "acc_norm"):
-                        cells.append(missing_cell("n/a", note, variant=variant.name, suite=key, metric=metric,
-                                                  benchmark=suite.benchmark or suite.family, split="", scorer="lm-eval"))
-                    continue
-                keep(suite.run(key, self._lm(variant, endpoint_file), variant.name, variant.model,
-                               ctx.output_dir / "lm_eval_data"), key)
-            if s.safetybench.enabled:
-                keep(s.safetybench.run("safetybench", responder, variant.name), "safetybench")
-            if s.clinical_safety.enabled:
-                keep(s.clinical_safety.run("clinical_safety", responder, variant.name, judge, auditor),
-                     "clinical_safety")
-            if s.cmb_clin.enabled:
-                keep(s.cmb_clin.run("cmb_clin", responder, variant.name, judge), "cmb_clin")
-            for key in ("rouge", "attribution", "serving"):
-                if not getattr(s, key).enabled:
-                    continue
-                if test is None:
-                    raise ConfigError(f"compare.suites.{key} reads the prepared test split: set compare.inputs.test "
-                                      f"(e.g. prepare.test) or compare.suites.{key}.enabled=false")
-                if key == "rouge":
-                    keep(s.rouge.run(key, responder, variant.name, Path(test)), key)
+            for key in group:
+                if key == "safetybench":
+                    new, rows = s.safetybench.run(key, responder, variant.name)
+                elif key == "clinical_safety":
+                    new, rows = s.clinical_safety.run(key, responder, variant.name, judge, auditor)
+                elif key == "cmb_clin":
+                    new, rows = s.cmb_clin.run(key, responder, variant.name, judge)
+                elif key == "rouge":
+                    new, rows = s.rouge.run(key, responder, variant.name, Path(test))
                 elif key == "attribution":
-                    keep(s.attribution.run(key, responder, variant.name, variant.mode, Path(test), judge), key)
+                    new, rows = s.attribution.run(key, responder, variant.name, variant.mode, Path(test), judge)
                 else:
-                    keep(s.serving.run(key, responder, variant.name, variant.mode, Path(test)), key)
+                    new, rows = s.serving.run(key, responder, variant.name, variant.mode, Path(test))
+                cells += new
+                answers.writelines(json.dumps({"suite": key, **row}, ensure_ascii=False, default=str) + "\n"
+                                   for row in rows)
         finally:
             responder.close()
+        return cells
+
+    def _multiple_choice(self, ctx: StageContext, variant: Variant, answers: Any) -> list[Cell]:
+        """CMMLU and C-Eval: log-likelihoods of the served weights (plain variants; rag/agent cells say n/a)."""
+        cells: list[Cell] = []
+        for key in ("cmmlu", "ceval"):
+            suite: MultipleChoiceSuite = getattr(self.suites, key)
+            if not suite.enabled:
+                continue
+            if variant.mode != "plain":
+                owner = next((v.name for v in self.variants if v.model == variant.model and v.mode == "plain"
+                              and v.endpoint == variant.endpoint), None)
+                note = (f"a log-likelihood score of the served weights: mode {variant.mode} does not change it"
+                        + (f" (see {owner})" if owner else ""))
+                for metric in ("acc", "acc_norm"):
+                    cells.append(missing_cell("n/a", note, variant=variant.name, suite=key, metric=metric,
+                                              benchmark=suite.benchmark or suite.family, split="", scorer="lm-eval"))
+                continue
+            log.info("compare: %s on %s (lm-eval)", variant.name, key)
+            new, rows = suite.run(key, self._lm(variant, Path(ctx.inputs[variant.endpoint])), variant.name,
+                                  variant.model, ctx.output_dir / "lm_eval_data")
+            cells += new
+            answers.writelines(json.dumps({"suite": key, **row}, ensure_ascii=False) + "\n" for row in rows)
         return cells
 
     def _lm(self, variant: Variant, endpoint_file: Path) -> Any:
@@ -218,6 +242,24 @@ class CompareStage:
         table = (Path(output_dir) / "comparison.md").read_text(encoding="utf-8")
         print(f"\n{table}\nmedq compare: {Path(output_dir) / 'comparison.md'} (also comparison.html, comparison.png, "
               f"cells.jsonl, answers.jsonl); in MLflow: the '{ctx.stage}' run, one child run per variant", flush=True)
+
+
+class _LockedWriter:
+    """answers.jsonl, written by the variants' threads one line batch at a time."""
+
+    def __init__(self, path: Path):
+        import threading
+
+        self._handle = open(path, "w", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def writelines(self, lines: Any) -> None:
+        lines = list(lines)
+        with self._lock:
+            self._handle.writelines(lines)
+
+    def close(self) -> None:
+        self._handle.close()
 
 
 def _tag(cell: Cell) -> str:

@@ -11,6 +11,7 @@ question, so suites that ask the same question (ROUGE and attribution on the tes
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from medq.errors import ConfigError, MedqError
+from medq.serve.client import ModelServerUnavailable
 
 log = logging.getLogger(__name__)
+_BUILD_LOCK = threading.Lock()
 Mode = Literal["plain", "rag", "agent"]
 RAG_SYSTEM_PROMPT = ("你是谨慎的医疗健康助手。请只根据下面编号的证据回答，每句话后用 [E1] 这样的编号标注所依据的证据；"
                      "证据不足时如实说明并建议就医。\n证据：\n{evidence}")
@@ -87,8 +90,10 @@ class Responder:
             reply = self.client.chat(messages, **{"max_tokens": self.max_tokens, **params})
             return Answer(reply.text, evidence, "answered", time.perf_counter() - started,
                           int(reply.usage.get("completion_tokens", 0)))
+        except ModelServerUnavailable:
+            raise   # a server that is gone fails the comparison: a table of errors would pass for results
         except MedqError as exc:
-            # a failed call is an answer nobody saw: counted as an error in every suite, never skipped
+            # a refused call is an answer nobody saw: counted as an error in every suite, never skipped
             log.warning("compare: %s failed on a question: %s", self.variant.name, exc)
             return Answer("", [], "error", time.perf_counter() - started, 0, str(exc))
 
@@ -134,5 +139,6 @@ def build_responder(variant: Variant, endpoint_file: Path, max_tokens: int, inde
             raise ConfigError(f"compare.variants: '{variant.name}' (mode agent) needs compare.agent "
                               f"(add `- /agent: default` to the recipe)")
         memory = {"url": f"sqlite:///{workdir / (variant.name.replace('+', '_') + '_memory.db')}"}
-        built_agent = agent(endpoint=endpoint, memory=memory, index=str(index), retrieve=retrieve)
+        with _BUILD_LOCK:   # the memory store's migrations are not safe to run from two threads at once
+            built_agent = agent(endpoint=endpoint, memory=memory, index=str(index), retrieve=retrieve)
     return Responder(variant, endpoint, max_tokens, retriever, built_agent)
