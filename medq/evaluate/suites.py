@@ -124,7 +124,8 @@ class MultipleChoiceSuite:
                                   bootstrap_iters=0, apply_chat_template=self.apply_chat_template)
         split = LM_EVAL_FAMILIES[self.family][2]
         rows = [{"variant": variant, "task": task, "doc_id": s["doc_id"], "acc": float(s["acc"]),
-                 "acc_norm": float(s["acc_norm"])} for task, samples in results["samples"].items() for s in samples]
+                 "acc_norm": float(s["acc_norm"]), "loglik": [float(r[0]) for r in s["filtered_resps"]]}
+                for task, samples in results["samples"].items() for s in samples]
         scorer = f"lm-eval {self.family} ({self.num_fewshot}-shot, chat_template={self.apply_chat_template})"
         cells = []
         for metric in ("acc", "acc_norm"):

@@ -85,12 +85,20 @@ def test_compare_demo_five_variants_every_suite_with_a_replayed_judge(workdir, v
         assert c["benchmark"] and c["metric"] and c["scorer"]
         if c["status"] == "measured":
             assert c["n"] > 0 and c["value"] is not None
+    # the adapter is what is scored: its option log-likelihoods differ from the base model's
+    rows = [json.loads(line) for line in (out / "answers.jsonl").read_text(encoding="utf-8").splitlines()]
+    loglik = {r["variant"]: r["loglik"] for r in rows if r["suite"] == "cmmlu" and r["doc_id"] == 0
+              and r["task"].endswith("anatomy")}
+    assert loglik["base"] != pytest.approx(loglik["lora"], abs=1e-4), loglik
     cmmlu = next(c for c in cells if c["variant"] == "base" and c["suite"] == "cmmlu" and c["metric"] == "acc_norm")
     assert cmmlu["n"] == 4 and cmmlu["extra"]["num_fewshot"] == 1 and cmmlu["extra"]["chat_template"] is False
-    # the judge: both garbage verdicts counted (base's first two clinical cases), never dropped, never imputed
-    contraindicated = next(c for c in cells if c["variant"] == "base" and c["metric"] == "contraindicated_rate")
-    assert contraindicated["n"] == 3 and contraindicated["extra"]["unparseable"] == 2
-    assert contraindicated["scorer"].startswith("judge:replay@clinical_safety-")
+    # the judge: both garbage verdicts counted (on whichever clinical cases came first: the variants run in
+    # parallel), never dropped, never imputed: they stay in n and are not counted as clean
+    contraindicated = [c for c in cells if c["metric"] == "contraindicated_rate"]
+    assert [c["n"] for c in contraindicated] == [3] * 5
+    assert sum(c["extra"]["unparseable"] for c in contraindicated) == 2
+    assert all(c["scorer"].startswith("judge:replay@clinical_safety-") for c in contraindicated)
+    assert all(c["value"] == 0.0 for c in contraindicated)   # the replayed verdict flags no contraindication
     missed = [c for c in cells if c["metric"] == "missed_referral_rate" and c["variant"] == "lora"]
     assert missed[0]["value"] == 1.0   # the replayed verdict says every emergency was missed
     cmb = next(c for c in cells if c["variant"] == "lora" and c["suite"] == "cmb_clin")
