@@ -115,6 +115,12 @@ class CompareStage:
             tasks = [(v, group) for v in self.variants for group in self._groups()]
             with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
                 done = list(pool.map(lambda task: self._generation(ctx, *task, judge, auditor, answers), tasks))
+            # latency last, one variant at a time on an otherwise idle server: measured beside other variants'
+            # requests, TTFT and inter-token latency would say more about the neighbours than about the variant
+            if self.suites.serving.enabled:
+                for variant in self.variants:
+                    tasks.append((variant, ("serving",)))
+                    done.append(self._generation(ctx, variant, ("serving",), judge, auditor, answers))
         finally:
             answers.close()
         cells: list[Cell] = []
@@ -139,11 +145,11 @@ class CompareStage:
         return self._save(ctx, cells)
 
     def _groups(self) -> list[tuple[str, ...]]:
-        """Generation suites in groups that can run side by side; the test-split suites share one responder, so
-        ROUGE-L, attribution and the agent's turn latency are measured on the same answers."""
+        """Generation suites in groups that can run side by side (serving runs alone, after them); ROUGE-L and
+        attribution share one responder, so they score the same answers."""
         s = self.suites
         groups = [(key,) for key in ("safetybench", "clinical_safety", "cmb_clin") if getattr(s, key).enabled]
-        test_split = tuple(key for key in ("rouge", "attribution", "serving") if getattr(s, key).enabled)
+        test_split = tuple(key for key in ("rouge", "attribution") if getattr(s, key).enabled)
         return groups + ([test_split] if test_split else [])
 
     def _generation(self, ctx: StageContext, variant: Variant, group: tuple[str, ...], judge: Any, auditor: Any,
