@@ -59,7 +59,7 @@ import medq
 from medq.prepare.sources import CMedQA2Source
 from medq.prepare.stage import PrepareStage
 from medq.prepare.synthetic import write_cmedqa2
-from medq.runner import StageContext
+from medq.stage import StageContext
 from medq.tracking import MlflowTracker, StageTracker
 
 MB = 1024 * 1024

@@ -50,7 +50,7 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
 
-    from medq.runner import StageContext
+    from medq.stage import StageContext
     from medq.tracking import MlflowTracker
 
     config = OmegaConf.to_container(OmegaConf.load(REPO / "conf" / "serve_bench" / "default.yaml"))

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 
 def measure(mode: str, root: Path, epochs: float, batch_size: int) -> dict[str, float]:
-    from medq.runner import StageContext
+    from medq.stage import StageContext
     from medq.tracking import StageTracker
     from medq.train import SFTStage
 
@@ -75,7 +75,7 @@ def main() -> None:
         return
 
     from medq.prepare.sources import SyntheticSource
-    from medq.runner import StageContext
+    from medq.stage import StageContext
     from medq.tracking import MlflowTracker, StageTracker
     from medq.train import BaseModelStage
     from tests.prepare_helpers import run_prepare

@@ -26,6 +26,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # The directory medq was started from, usable before Hydra's own `${hydra:runtime.cwd}` exists (sweep dirs).
 if not OmegaConf.has_resolver("medq.cwd"):
     OmegaConf.register_new_resolver("medq.cwd", os.getcwd)
+# A file shipped inside the medq package (e.g. the demo suites: ${medq.package:evaluate/demo_suites}).
+if not OmegaConf.has_resolver("medq.package"):
+    OmegaConf.register_new_resolver("medq.package", lambda relative="": str(_PACKAGE_DIR / relative))
 HYDRA_KEYS = {"_target_", "_partial_", "_convert_", "_recursive_", "_args_"}
 ROOT_KEYS = {"stages": "ordered list of stage names to run", "force": "rerun cached stages",
              "seed": "global seed", "paths": "folders", "tracking": "MLflow settings",

@@ -69,6 +69,22 @@ class StageTracker:
             else:
                 self._client.log_artifact(self.run_id, str(path), artifact_path)
 
+    @contextmanager
+    def child_run(self, name: str, tags: Mapping[str, Any] | None = None) -> Iterator["StageTracker"]:
+        """A run nested under this one (e.g. one per compared variant); ends FAILED if the block raises."""
+        if self._client is None:
+            yield StageTracker(None, None)
+            return
+        experiment = self._client.get_run(self.run_id).info.experiment_id
+        run = self._client.create_run(experiment, run_name=name,
+                                      tags={"mlflow.parentRunId": self.run_id, **{k: str(v) for k, v in (tags or {}).items()}})
+        status = "FAILED"
+        try:
+            yield StageTracker(self._client, run.info.run_id)
+            status = "FINISHED"
+        finally:
+            self._client.set_terminated(run.info.run_id, status)
+
     def log_dataset(self, path: Path, name: str, context: str, digest: str) -> None:
         """`mlflow.log_input` for a dataset split, identified by its content hash."""
         if self._client is None:

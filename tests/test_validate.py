@@ -12,6 +12,7 @@ from hydra.core.global_hydra import GlobalHydra
 from medq.cli import validate_run_config
 from medq.config import config_dirs, recipe_names, register_recipes
 from medq.errors import ConfigError
+from tests.conftest import REPO
 from medq.wiring import check_wiring
 
 from .conftest import run_medq
@@ -47,6 +48,19 @@ def model_folder(root: Path) -> list[str]:
     return [f"base_model.name_or_path={folder}"]
 
 
+def compare_suites(root: Path) -> list[str]:
+    """compare_models' suite files and adapters: the demo suite files stand in for the downloaded ones."""
+    demo = REPO / "medq" / "evaluate" / "demo_suites"
+    adapters = root / "adapters"
+    adapters.mkdir(exist_ok=True)
+    return [f"compare.suites.cmmlu.dir={demo / 'cmmlu'}", "compare.suites.cmmlu.subjects=[anatomy]",
+            f"compare.suites.ceval.dir={demo / 'ceval'}", "compare.suites.ceval.subjects=[basic_medicine]",
+            f"compare.suites.safetybench.test={demo / 'safetybench' / 'test_zh.json'}",
+            f"compare.suites.safetybench.answers={demo / 'safetybench' / 'test_answers_zh.json'}",
+            f"compare.suites.cmb_clin.cases={demo / 'cmb_clin.json'}",
+            f"serve.lora_modules.0.path={adapters}", f"serve.lora_modules.1.path={adapters}"]
+
+
 def evaluated_folder(root: Path) -> list[str]:
     folder = root / "merged"
     folder.mkdir(exist_ok=True)
@@ -59,6 +73,8 @@ REQUIRED: dict[str, list[Callable[[Path], list[str]]]] = {
     "agent_demo": [],
     "assistant_demo": [],
     "audit_eval": [],
+    "compare_demo": [],
+    "compare_models": [cmedqa2_files, model_folder, compare_suites],
     "demo": [],
     "demo_rag": [],
     "demo_train": [],

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medq.artifacts import write_json_atomic
+from medq.artifacts import sha256_path, write_json_atomic
 from medq.errors import InputDataError, MedqError
 from medq.jsonl import read_jsonl, row_error
 from medq.rag.pipeline import FusionSettings, Mode, RetrievePipeline, open_index
@@ -129,7 +129,13 @@ class RetrievalEvalStage:
             if results["hybrid"]["recall_at_10"] < max(singles):
                 log.warning("retrieval_eval: hybrid recall@10 %.3f is below the best single leg %.3f: lower "
                             "the weaker leg's fusion weight", results["hybrid"]["recall_at_10"], max(singles))
-        report = {"queries": len(queries), "index": description["settings"],
+        # which queries: two runs on different splits (or a max_queries cut) must not pass for comparable
+        query_set = {"query_set.source": self.inputs.get("test", "test"),
+                     "query_set.split": str(self.inputs.get("test", "test")).rpartition(".")[2],
+                     "query_set.n": len(queries), "query_set.sha256": sha256_path(Path(ctx.inputs["test"]))[:16],
+                     "query_set.max_queries": self.max_queries if self.max_queries else "all"}
+        ctx.tracker.set_tags(query_set)
+        report = {"queries": len(queries), "query_set": query_set, "index": description["settings"],
                   "fusion": vars(self.fusion), "candidates": self.candidates, "legs": results}
         write_json_atomic(ctx.output_dir / "retrieval_metrics.json", report)
         artifacts = {"metrics": "retrieval_metrics.json"}

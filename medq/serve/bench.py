@@ -145,13 +145,17 @@ def bench_in_process(model_dir: Path, prompts: list[list[dict[str, str]]], batch
 async def _one(client: ChatClient, messages: list[dict[str, str]], params: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     stamps: list[float] = []
+    usage: dict[str, int] = {}
     try:
-        async for _ in client.astream(messages, **params):
+        async for _ in client.astream(messages, usage=usage, **params):
             stamps.append(time.perf_counter())
     except MedqError as exc:
         return {"error": str(exc), "tokens": 0}
-    # chunks, not tokens: a server holds back tokens that end mid-character, so this is a lower bound (docs)
-    return {"tokens": len(stamps), "ttft": stamps[0] - t0 if stamps else None,
+    # tokens: the server's own count (stream_options.include_usage); without it the chunks, a lower bound (a server
+    # holds back tokens that end mid-character). TTFT and gaps are per chunk.
+    counted = usage.get("completion_tokens")
+    return {"tokens": counted if counted is not None else len(stamps), "token_source": "usage" if counted is not None
+            else "chunks", "ttft": stamps[0] - t0 if stamps else None,
             "gaps": [b - a for a, b in zip(stamps, stamps[1:])]}
 
 
@@ -237,7 +241,9 @@ class ServeBenchStage:
                 process.wait_healthy()
             endpoint = ChatEndpoint(base_url=launch.base_url, model=launch.models[0], timeout_s=600, max_retries=0,
                                     max_tokens=self.max_new_tokens, enable_thinking=None)
-            extra = {"ignore_eos": True} if server.backend == "vllm" else {}
+            # the same output length for every backend: vLLM can be told (ignore_eos + min_tokens, like
+            # min_new_tokens in-process); transformers serve cannot, so its early stops show as fewer tokens
+            extra = {"ignore_eos": True, "min_tokens": self.max_new_tokens} if server.backend == "vllm" else {}
             bench_http(endpoint, prompts_from(Path(ctx.inputs["test"]), 2), 1, extra)  # warm-up
             for level in self.levels:
                 prompts = prompts_from(Path(ctx.inputs["test"]), counts[level])
@@ -255,14 +261,35 @@ class ServeBenchStage:
                                  if isinstance(v, (int, float)) and k not in ("concurrency",)})
 
     def _summary(self, results: list[LevelResult], params: int) -> dict[str, Any]:
+        """Speedups from this run only, backend against backend at the same concurrency, and whether every
+        request of both generated exactly max_new_tokens (like for like); otherwise the ratio is flagged."""
         at = {r.backend: r.tokens_per_s for r in results if r.concurrency == self.target_level}
         best_generate = max([r.tokens_per_s for r in results if r.backend.startswith("generate")], default=0.0)
-        summary: dict[str, Any] = {"model_parameters": params, "best_generate_tokens_per_s": best_generate}
+        summary: dict[str, Any] = {"model_parameters": params, "best_generate_tokens_per_s": best_generate,
+                                   "max_new_tokens": self.max_new_tokens}
+        for r in results:
+            summary[f"{r.backend}.c{r.concurrency}.fixed_length"] = float(self.fixed_length(r))
+        by = {(r.backend, r.concurrency): r for r in results}
+        for (backend, level), r in by.items():
+            base = by.get(("generate_batched", level))
+            if backend == "generate_batched" or base is None or not base.tokens_per_s:
+                continue
+            summary[f"speedup.{backend}_vs_generate_batched.c{level}.tokens_per_s"] = round(
+                r.tokens_per_s / base.tokens_per_s, 3)
+            summary[f"speedup.{backend}_vs_generate_batched.c{level}.requests_per_s"] = round(
+                r.requests_per_s / base.requests_per_s, 3) if base.requests_per_s else None
+            summary[f"speedup.{backend}_vs_generate_batched.c{level}.like_for_like"] = float(
+                self.fixed_length(r) and self.fixed_length(base))
         if "vllm" in at and best_generate:
             speedup = at["vllm"] / best_generate
             summary.update({"vllm_speedup_vs_best_generate": round(speedup, 2),
                             "target_met": float(speedup >= self.target_speedup)})
         return summary
+
+    def fixed_length(self, r: LevelResult) -> bool:
+        """Every request of this level generated exactly max_new_tokens (errors excluded)."""
+        ok = r.requests - r.errors
+        return ok > 0 and r.output_tokens == ok * self.max_new_tokens
 
 
 def _remove(path: Path) -> None:

@@ -194,13 +194,20 @@ class ChatClient:
             raise self._error(exc) from None
         return _reply(response)
 
-    async def astream(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> AsyncIterator[str]:
+    async def astream(self, messages: Sequence[Mapping[str, Any]], usage: dict[str, int] | None = None,
+                      **params: Any) -> AsyncIterator[str]:
+        """Yields the reply's text as it is generated. Pass a dict as `usage` to have the server's token counts
+        (prompt/completion tokens, sent after the last chunk: `stream_options.include_usage`) written into it."""
         _, client = self._clients()
         finished = False
+        if usage is not None:
+            params = {**params, "stream_options": {"include_usage": True}}
         try:
             stream = await client.chat.completions.create(**self.request(messages, None, None, params), stream=True)
             async for chunk in stream:
                 finished = finished or _finished(chunk)
+                if usage is not None and getattr(chunk, "usage", None) is not None:
+                    usage.update({k: v for k, v in chunk.usage.model_dump().items() if isinstance(v, int)})
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except _transport_errors() as exc:

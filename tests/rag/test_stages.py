@@ -109,6 +109,10 @@ def test_index_and_eval_stages_log_metrics_and_plot_to_mlflow(tmp_path):
     assert by_name["retrieval_eval"].data.metrics["hybrid.mrr_at_10"] == pytest.approx(metrics["hybrid.mrr_at_10"])
     files = {a.path for a in client.list_artifacts(by_name["retrieval_eval"].info.run_id)}
     assert {"recall_at_k.png", "retrieval_metrics.json"} <= files
+    # the query set is named on the run, so runs on different splits or cuts are not compared by mistake
+    tags = by_name["retrieval_eval"].data.tags
+    assert (tags["query_set.split"], tags["query_set.n"]) == ("test", str(len(QUESTIONS)))
+    assert tags["query_set.source"] == "prepare.test" and len(tags["query_set.sha256"]) == 16
 
 
 def test_reindexing_upserts_only_changed_documents_and_deletes_removed_ones(tmp_path):

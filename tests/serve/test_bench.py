@@ -41,3 +41,30 @@ def test_in_process_stage_writes_rows_plot_and_summary(tiny_model, tmp_path):
         "fixed output length: every request generates max_new_tokens"
     assert results["summary"]["model_parameters"] > 0 and (out / "tokens_per_s.png").stat().st_size > 1000
     assert not (out / "bench_model").exists()
+
+
+def test_speedups_come_from_one_run_at_equal_concurrency_and_flag_unequal_lengths():
+    from medq.serve.bench import LevelResult
+
+    stage = ServeBenchStage(inputs={}, servers={}, levels=[16], max_new_tokens=8)
+
+    def level(backend, tokens, seconds, requests=4):
+        return summarise(backend, 16, seconds, [{"tokens": tokens, "ttft": 0.1, "gaps": []}] * requests)
+
+    summary = stage._summary([level("generate_batched", 8, 2.0), level("vllm", 8, 1.0),
+                              level("transformers", 5, 1.0)], params=1)
+    assert summary["speedup.vllm_vs_generate_batched.c16.tokens_per_s"] == pytest.approx(2.0)
+    assert summary["speedup.vllm_vs_generate_batched.c16.requests_per_s"] == pytest.approx(2.0)
+    assert summary["speedup.vllm_vs_generate_batched.c16.like_for_like"] == 1.0
+    # transformers serve stopped early (5 of 8 tokens): its ratio is reported, but not as like for like
+    assert summary["speedup.transformers_vs_generate_batched.c16.like_for_like"] == 0.0
+    assert summary["transformers.c16.fixed_length"] == 0.0 and summary["vllm.c16.fixed_length"] == 1.0
+    assert isinstance(level("vllm", 8, 1.0), LevelResult)
+
+
+def test_vllm_streams_exactly_the_fixed_length_with_usage_counted(vllm_server):
+    from medq.serve.bench import bench_http
+
+    prompts = [[{"role": "user", "content": "头痛怎么办？"}], [{"role": "user", "content": "发烧了吃什么药"}]]
+    _, runs = bench_http(vllm_server.endpoint(), prompts, 2, {"max_tokens": 12, "ignore_eos": True, "min_tokens": 12})
+    assert [r["tokens"] for r in runs] == [12, 12] and {r["token_source"] for r in runs} == {"usage"}

@@ -15,7 +15,9 @@ from medq.agent.tools.bmi import ToolInputError
 # Loading refuses any other type: a replaced model file cannot smuggle in arbitrary code.
 TRUSTED_TYPES = ("builtins.dict", "builtins.list", "builtins.str", "builtins.tuple", "builtins.float",
                  "builtins.int", "builtins.bool", "numpy.float64", "numpy.int64", "numpy.dtype",
-                 "sklearn.feature_extraction.text.TfidfTransformer")
+                 "sklearn.feature_extraction.text.TfidfTransformer",
+                 # triage.calibration=sigmoid|isotonic: CalibratedClassifierCV's fitted parts
+                 "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration")
 MAX_TEXT_CHARS = 4000
 
 
