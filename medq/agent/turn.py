@@ -100,11 +100,18 @@ class TurnSettings:
 @dataclass
 class Problem:
     """Something that keeps a draft from being shown: from the auditor, the critic, the citation check, or the
-    model itself (empty or cut-off reply). `message` is plain Chinese for the refine prompt and the fallback."""
+    model itself (empty or cut-off reply). `message` is plain Chinese that describes the problem without quoting
+    the draft: it goes to clients (`medq.findings`), the memory store and the fallback. `quote` is the withheld
+    text the problem is about (a draft sentence, the critic's words): only the model (refine prompt) and the trace
+    (as text only under `privacy.patient_text_in_logs`) ever see it."""
 
     layer: Literal["auditor", "critic", "citations", "model"]
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
+    quote: str = ""
+
+    def for_model(self) -> str:
+        return f"{self.message}：{self.quote}" if self.quote else self.message
 
 
 @dataclass
@@ -316,6 +323,7 @@ class MedicalAgent:
             with self.tracer.span(f"audit.round{round_}", span_type="GUARDRAIL") as span:
                 result = self.review(text, draft, profile, evidence, evidence_block, profile_block, round_, cut_off)
                 span.set_attributes({"problems": [p.layer for p in result.problems],
+                                 "withheld": [self.tracer.text(p.quote) for p in result.problems if p.quote],
                                      "critic": result.critic.verdict if result.critic else None,
                                      "critic_parsed": result.critic.parsed if result.critic else None})
             reviews.append(result)
@@ -393,8 +401,10 @@ class MedicalAgent:
                 span.set_attributes({"verdict": critic.verdict, "parsed": critic.parsed, "error": critic.error,
                                      **{f"tokens.{k}": v for k, v in critic.usage.items()}})
             if not critic.passed:
-                problems += [Problem("critic", p, {"verdict": critic.verdict, "parsed": critic.parsed})
-                             for p in critic.problems]
+                # the critic's words may quote the draft: they stay with the model and the trace
+                problems += [Problem("critic", f"审核意见{i}：回答可能不准确、不完整或不安全",
+                                     {"verdict": critic.verdict, "parsed": critic.parsed}, quote=p)
+                             for i, p in enumerate(critic.problems, start=1)]
         with self.tracer.span("audit.citations", span_type="GUARDRAIL") as span:
             report = self.citation_checker.check(draft, list(evidence))
             metrics = report.metrics()
@@ -469,7 +479,7 @@ class ReviewHook:
             state.set("approved", draft)
             return
         if rounds < self.max_rounds:
-            problems = "\n".join(f"- {p.message}" for p in result.problems)
+            problems = "\n".join(f"- {p.for_model()}" for p in result.problems)
             state.set("messages", [ChatMessage.from_user(REFINE_PROMPT.format(problems=problems))])
             state.set("refine_rounds", rounds + 1)
             state.set("continue_run", True)
@@ -505,8 +515,8 @@ def citation_problems(report: Any, min_support: float) -> list[Problem]:
             problems.append(Problem("citations", f"第{index}句引用了不存在的证据 {', '.join(sentence.unknown)}",
                                     {"sentence": index, "unknown": sentence.unknown}))
         elif sentence.support is None or sentence.support < min_support:
-            problems.append(Problem("citations", f"第{index}句没有证据支持：{sentence.sentence}",
-                                    {"sentence": index, "support": sentence.support}))
+            problems.append(Problem("citations", f"第{index}句没有证据支持",
+                                    {"sentence": index, "support": sentence.support}, quote=sentence.sentence))
     return problems
 
 
