@@ -291,8 +291,19 @@ def _check_fact(fact: Fact) -> None:
 
 
 def _check_id(name: str, value: str, limit: int = 128) -> str:
+    """Tenant, patient and session ids: the one id rule (medq/ids.py) the API and the chat app also use."""
+    from medq.ids import InvalidId, check_id
+
+    try:
+        return check_id(name, value, limit)
+    except InvalidId as exc:
+        raise InvalidMemoryInput(str(exc)) from None
+
+
+def _check_actor(value: str, limit: int = 128) -> str:
+    """Who changed a fact: a free-text name (not an id), non-empty and bounded."""
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidMemoryInput(f"{name} must be a non-empty string of at most {limit} characters, got {value!r}")
+        raise InvalidMemoryInput(f"actor must be a non-empty string of at most {limit} characters, got {value!r}")
     return value
 
 
@@ -553,7 +564,7 @@ class EntityMemoryStore:
                      value: str | None = None, status: str | None = None, reason: str = "") -> Fact:
         """A patient or clinician corrects a remembered fact; recorded with who and when. The corrected fact's
         provenance becomes the correction (extractor "manual", observed now)."""
-        _check_id("actor", actor)
+        _check_actor(actor)
 
         def work(session: Session) -> Fact:
             patient = self._patient_for_write(session, tenant, patient_id, create=False)
@@ -585,7 +596,7 @@ class EntityMemoryStore:
     def delete_fact(self, tenant: str, patient_id: str, fact_id: str, *, actor: str, actor_role: ActorRole,
                     reason: str = "") -> Fact:
         """Remove a wrongly remembered fact (the change log keeps who deleted what and when)."""
-        _check_id("actor", actor)
+        _check_actor(actor)
 
         def work(session: Session) -> Fact:
             patient = self._patient_for_write(session, tenant, patient_id, create=False)

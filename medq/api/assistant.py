@@ -159,6 +159,10 @@ class Assistant:
             raise ApiError(422, "invalid_request", "the last user message is missing or empty", "messages")
         if data.messages[-1].role != "user":
             raise ApiError(422, "invalid_request", "the last message must be the user's", "messages")
+        patient_id = checked_id("user", data.user)
+        given_session = data.metadata.session_id if data.metadata else None
+        if given_session is not None:
+            checked_id("metadata.session_id", given_session)
         message = user_messages[-1].content.strip()
         limit = self.agent.settings.budgets.max_message_chars
         if len(message) > limit:
@@ -174,8 +178,8 @@ class Assistant:
         max_tokens = data.max_completion_tokens or data.max_tokens
         if max_tokens is not None:
             params["max_tokens"] = max_tokens
-        session_id = (data.metadata.session_id if data.metadata else None) or "s-" + uuid.uuid4().hex[:16]
-        return TurnRequest(caller, data.user, session_id, data.model, message,
+        session_id = given_session or "s-" + uuid.uuid4().hex[:16]
+        return TurnRequest(caller, patient_id, session_id, data.model, message,
                            [m.content or "" for m in data.messages if m.role in ("system", "developer")], params)
 
     def run_turn(self, turn: TurnRequest, progress: Progress | None) -> TurnOutcome:
@@ -291,6 +295,8 @@ class Assistant:
             raise ApiError(422, "invalid_request", str(exc)) from None
 
     def memory(self, caller: Caller, patient_id: str) -> s.PatientMemory:
+        checked_id("patient_id", patient_id)
+
         def read() -> s.PatientMemory:
             facts = self.store.facts(caller.tenant, patient_id)
             sessions = self.store.sessions(caller.tenant, patient_id)
@@ -298,6 +304,7 @@ class Assistant:
         return self._scoped(read)
 
     def correct_fact(self, caller: Caller, patient_id: str, fact_id: str, patch: s.FactPatch) -> s.FactOut:
+        checked_id("patient_id", patient_id)
         if patch.value is None and patch.status is None:
             raise ApiError(422, "invalid_request", "send `value` and/or `status` to change", "value")
         return fact_out(self._scoped(lambda: self.store.correct_fact(
@@ -305,6 +312,7 @@ class Assistant:
             status=patch.status, reason=patch.reason or "")), fact_id)
 
     def delete_fact(self, caller: Caller, patient_id: str, fact_id: str, changed_by: str, role: str) -> s.FactOut:
+        checked_id("patient_id", patient_id)
         if role not in ("patient", "clinician"):
             raise ApiError(422, "invalid_request", "role must be 'patient' or 'clinician'", "role")
         if not changed_by.strip() or len(changed_by) > 128:
@@ -313,6 +321,7 @@ class Assistant:
             caller.tenant, patient_id, fact_id, actor=changed_by, actor_role=role)), fact_id)
 
     def sessions(self, caller: Caller, patient_id: str) -> list[s.SessionOut]:
+        checked_id("patient_id", patient_id)
         rows = self._scoped(lambda: self.store.sessions(caller.tenant, patient_id))
         return [s.SessionOut(session_id=r.session_id, started_at=r.created_at, turns=r.turns) for r in rows]
 
@@ -320,6 +329,7 @@ class Assistant:
         """Memory and sessions (one transaction), then the chat app's threads and the MLflow traces of the patient."""
         from medq.api.erasure import erase_chat_threads, erase_traces
 
+        checked_id("patient_id", patient_id)
         counts = dict(self._scoped(lambda: self.store.erase_patient(caller.tenant, patient_id)))
         counts["chat_threads"] = erase_chat_threads(self.store.engine, caller.tenant, patient_id)
         counts["traces"] = erase_traces(self.agent.tracer, caller.tenant, patient_id)
@@ -351,6 +361,16 @@ class Assistant:
             except Exception as exc:  # noqa: BLE001
                 checks["retrieval_store"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
         return checks
+
+
+def checked_id(field: str, value: Any) -> str:
+    """The one id rule (medq/ids.py) as the API's 422 naming the field."""
+    from medq.ids import InvalidId, check_id
+
+    try:
+        return check_id(field, value)
+    except InvalidId as exc:
+        raise ApiError(422, "invalid_request", str(exc), field) from None
 
 
 def fact_out(fact: Any, fact_id: str | None = None) -> s.FactOut:

@@ -10,9 +10,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-PatientId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$",
-                                        description="patient id, unique within the tenant")]
-SessionId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+from medq.ids import ID_PATTERN
+
+# The pattern documents the id rule in the OpenAPI schema; `medq.ids.check_id` (a full match: no trailing
+# newline, no control characters) is what the routes and the store enforce.
+PatientId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN, description="patient id, unique within the tenant")]
+SessionId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN, description="session id, unique within the patient")]
 
 
 class ChatMessage(msgspec.Struct, omit_defaults=True):

@@ -74,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "add-user":
         from medq.ui.users import add_user
 
-        add_user(args.users, args.username, args.password or getpass.getpass(f"password for {args.username}: "))
+        from medq.errors import MedqError
+
+        try:
+            add_user(args.users, args.username, args.password or getpass.getpass(f"password for {args.username}: "))
+        except MedqError as exc:
+            print(f"medq: error: {exc}", file=sys.stderr)
+            return 1
         return 0
     if not args.api_key:
         print("medq: error: --api-key (or MEDQ_API_KEY) is required: create one with "
