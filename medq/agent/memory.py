@@ -374,6 +374,7 @@ class EntityMemoryStore:
             cursor.execute("PRAGMA journal_mode=WAL")   # readers never wait for the writer
             cursor.execute("PRAGMA foreign_keys=ON")    # the ON DELETE CASCADEs
             cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; durable at checkpoints
+            cursor.execute("PRAGMA secure_delete=ON")   # deleted rows are overwritten with zeros (erasure)
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -692,6 +693,35 @@ class EntityMemoryStore:
             counts["patients"] = 1
             return counts
         return self._retrying(work)
+
+    def scrub_after_erasure(self, tables: Sequence[str]) -> str:
+        """After an erasure's deletes: leave no copy of the deleted rows in the database's files where the engine
+        allows it. Returns what was done, for the erasure report.
+
+        SQLite: every connection runs with `secure_delete=ON`, so deleted cells and freed pages are zeroed in the
+        pages the delete wrote; those pages sit in the `-wal` file, next to older frames still holding the rows. A
+        `wal_checkpoint(TRUNCATE)` copies the zeroed pages into the main file and truncates the `-wal` to 0 bytes.
+        PostgreSQL: `VACUUM` of the erased tables marks the dead tuples' space free for reuse and prunes their
+        index entries; it does NOT overwrite the bytes, and the write-ahead log, replicas and backups keep them
+        until they are recycled (docs/api.md, "Erasure")."""
+        if self.is_sqlite:
+            with self._writer_lock:
+                for _ in range(50):   # a reader holding an old snapshot makes the checkpoint busy: wait it out
+                    with self.engine.connect() as conn:
+                        busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                    if not busy:
+                        return "sqlite: secure_delete, wal_checkpoint(TRUNCATE)"
+                    time.sleep(0.1)
+            raise MemoryStoreError("erasure: the SQLite WAL could not be checkpointed (a reader kept it busy for 5 s); "
+                                   "the rows are deleted, run the erasure again to truncate the WAL")
+        from sqlalchemy import inspect as sa_inspect
+
+        present = set(sa_inspect(self.engine).get_table_names())
+        vacuumed = [t for t in tables if t in present]
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in vacuumed:   # VACUUM cannot run inside a transaction block
+                conn.exec_driver_sql(f'VACUUM "{table}"')
+        return f"{self.url.get_backend_name()}: VACUUM {', '.join(vacuumed)}"
 
     @contextmanager
     def turn(self, tenant: str, patient_id: str, session_id: str, create_patient: bool = True,

@@ -327,13 +327,15 @@ class Assistant:
 
     def erase(self, caller: Caller, patient_id: str) -> s.ErasureReport:
         """Memory and sessions (one transaction), then the chat app's threads and the MLflow traces of the patient."""
-        from medq.api.erasure import erase_chat_threads, erase_traces
+        from medq.api.erasure import CHAT_TABLES, erase_chat_threads, erase_traces
 
         checked_id("patient_id", patient_id)
         counts = dict(self._scoped(lambda: self.store.erase_patient(caller.tenant, patient_id)))
-        counts["chat_threads"] = erase_chat_threads(self.store.engine, caller.tenant, patient_id)
+        counts["chat_threads"], counts["chat_users"] = erase_chat_threads(self.store.engine, caller.tenant,
+                                                                          patient_id)
         counts["traces"] = erase_traces(self.agent.tracer, caller.tenant, patient_id)
-        return s.ErasureReport(patient_id=patient_id, erased=counts)
+        scrubbed = self.store.scrub_after_erasure([*counts_tables(counts), *CHAT_TABLES])
+        return s.ErasureReport(patient_id=patient_id, erased=counts, storage=scrubbed)
 
     # -- readiness --------------------------------------------------------------------------------------------------
     def readiness(self) -> dict[str, str | None]:
@@ -361,6 +363,11 @@ class Assistant:
             except Exception as exc:  # noqa: BLE001
                 checks["retrieval_store"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
         return checks
+
+
+def counts_tables(counts: dict[str, int]) -> list[str]:
+    """The memory store's tables an erasure deleted from (its counts are keyed by table name)."""
+    return [name for name in counts if name not in ("chat_threads", "chat_users", "traces")]
 
 
 def checked_id(field: str, value: Any) -> str:

@@ -136,6 +136,7 @@ class SessionOut(msgspec.Struct):
 class ErasureReport(msgspec.Struct):
     patient_id: str
     erased: dict[str, int]
+    storage: str = ""     # what was done to the database files after the deletes (docs/api.md, "Erasure")
 
 
 class ErrorDetail(msgspec.Struct, omit_defaults=True):

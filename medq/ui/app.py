@@ -51,7 +51,9 @@ def data_layer() -> Any:
 def login(username: str, password: str) -> cl.User | None:
     users = load_users(os.environ.get("MEDQ_UI_USERS", ""))
     if username in users and check_password(password, users[username]):
-        return cl.User(identifier=username, metadata={"role": "patient", "provider": "credentials"})
+        # the tenant lets the API's erasure find this login (the username is the patient id)
+        return cl.User(identifier=username, metadata={"role": "patient", "provider": "credentials",
+                                                      "medq_tenant": TENANT})
     return None
 
 
