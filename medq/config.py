@@ -197,6 +197,7 @@ def validate_pipeline_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, A
     for key in sorted(stage_keys):
         validate_target_node(key, container[key])
     check_demo_settings(container)
+    check_context_budget(container)
     if "tracking" in container and isinstance(container["tracking"], Mapping) and "_target_" in container["tracking"]:
         validate_target_node("tracking", container["tracking"])
     return container
@@ -228,6 +229,25 @@ def check_demo_settings(container: Mapping[str, Any]) -> None:
                           f"its settings do not train a real model (base_model.source = {base.get('source')!r}). "
                           f"Use +recipe={' or +recipe='.join(REAL_MODEL_RECIPES)}, or set "
                           f"allow_demo_settings=true to run the demo's settings anyway.")
+
+
+def check_context_budget(container: Mapping[str, Any]) -> None:
+    """An agent served by a model with a known context (`serve.max_model_len`) must fit its fixed budgets into it:
+    otherwise a session breaks after a few turns, when the remembered dialogue outgrows the context."""
+    agent, serve = container.get("agent"), container.get("serve")
+    if not isinstance(agent, Mapping) or not isinstance(serve, Mapping) or not serve.get("max_model_len"):
+        return
+    from medq.agent.turn import TurnSettings, context_budget
+
+    parts = context_budget(as_dataclass(TurnSettings, agent.get("turn")))
+    limit = int(serve["max_model_len"])
+    if sum(parts.values()) > limit:
+        shown = " + ".join(f"{v} ({k})" for k, v in parts.items())
+        raise ConfigError(f"agent.turn.budgets.summary_tokens = {parts['agent.turn.budgets.summary_tokens']} and the "
+                          f"other budgets of a turn do not fit serve.max_model_len = {limit}: {shown} = "
+                          f"{sum(parts.values())} tokens before any evidence. Lower agent.turn.budgets.summary_tokens "
+                          f"(or draft_max_tokens, summary_max_tokens, max_message_chars, refine.max_rounds) or raise "
+                          f"serve.max_model_len.")
 
 
 def as_dataclass(cls: type, value: Any) -> Any:

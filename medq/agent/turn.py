@@ -95,6 +95,23 @@ class TurnSettings:
     create_patients: bool = False     # false: an unknown patient id is PatientNotFound (the API's 404)
 
 
+def context_budget(settings: TurnSettings, system_prompt: str = DRAFT_SYSTEM_PROMPT) -> dict[str, int]:
+    """The tokens the largest draft request of a turn may need before evidence and the patient profile: the
+    system prompt, the session summary (`summary_max_tokens`), the verbatim recent dialogue (`summary_tokens`),
+    the longest allowed message (`max_message_chars`, one token per character at worst), and every draft and
+    refine prompt of the review loop (drafts stay in the conversation). Validation compares the total with the
+    served model's `max_model_len`."""
+    from medq.agent.memory import estimate_tokens
+
+    budgets, rounds = settings.budgets, settings.refine.max_rounds
+    return {"system prompt": estimate_tokens(system_prompt),
+            "agent.turn.budgets.summary_max_tokens": budgets.summary_max_tokens,
+            "agent.turn.budgets.summary_tokens": budgets.summary_tokens,
+            "agent.turn.budgets.max_message_chars": budgets.max_message_chars,
+            "agent.turn.budgets.draft_max_tokens × (refine.max_rounds + 1)": budgets.draft_max_tokens * (rounds + 1),
+            "refine prompts": rounds * estimate_tokens(REFINE_PROMPT)}
+
+
 # --- what a turn returns ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -370,6 +387,9 @@ class MedicalAgent:
         except Exception as exc:
             import openai
 
+            if isinstance(exc, openai.APIStatusError) and hasattr(self.client, "error_for"):
+                # a 4xx is about this request (e.g. a prompt over the context), not an outage
+                raise self.client.error_for(exc) from None
             if isinstance(exc, openai.APIError) or "Connection" in type(exc).__name__:
                 from medq.serve.client import ModelServerUnavailable
 
@@ -421,7 +441,7 @@ class MedicalAgent:
         if memory.summary is not None and memory.summary.text:
             system += f"\n\n之前对话的摘要：\n{memory.summary.text}"
         messages = [ChatMessage.from_system(system)]
-        for turn in memory.recent_turns:
+        for turn in dialogue_in_budget(memory.recent_turns, self.settings.budgets.summary_tokens):
             messages += [ChatMessage.from_user(turn.user_text), ChatMessage.from_assistant(turn.assistant_text)]
         messages.append(ChatMessage.from_user(f"证据：\n{evidence_block or '（没有检索到证据）'}\n\n问题：{text}"))
         return messages
@@ -547,6 +567,15 @@ def referral_reply(flags: Sequence[Any]) -> str:
     if not advice:
         advice = ["您描述的情况可能很危急，请立即拨打 120 或前往最近的急诊。"]
     return "\n".join(advice)
+
+
+def dialogue_in_budget(turns: Sequence[Any], budget_tokens: int) -> list[Any]:
+    """The newest turns that fit `budget_tokens` (`agent.turn.budgets.summary_tokens`): what a prompt repeats
+    verbatim. Older ones belong to the session summary; if summarising them failed, they are left out rather than
+    let the prompt outgrow the model's context."""
+    from medq.agent.memory import turns_over_budget
+
+    return list(turns[len(turns_over_budget(turns, budget_tokens)):])
 
 
 def describe_profile(profile: PatientProfile) -> str:

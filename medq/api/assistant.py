@@ -185,7 +185,7 @@ class Assistant:
     def run_turn(self, turn: TurnRequest, progress: Progress | None) -> TurnOutcome:
         """One audited turn. Any failure raises before memory is written (the store's turn commits only on success)."""
         from medq.agent.memory import MemoryStoreError
-        from medq.serve.client import ModelServerUnavailable
+        from medq.serve.client import ContextLengthExceeded, ModelServerUnavailable
 
         token = _progress.set(progress)
         started = time.perf_counter()
@@ -198,6 +198,12 @@ class Assistant:
         except ModelServerUnavailable as exc:
             self.metrics.failed("model_server_unavailable")
             raise ApiError(503, "model_server_unavailable", str(exc)) from None
+        except ContextLengthExceeded as exc:
+            # the request is too big for the model, the server is fine: a client-side (4xx) turn failure
+            self.metrics.failed("context_length")
+            raise ApiError(400, "context_length_exceeded",
+                           f"{exc}. Nothing was saved; shorten the message or start a new session, and check that "
+                           f"agent.turn.budgets fit serve.max_model_len (docs/api.md)", "messages") from None
         except MemoryStoreError as exc:
             self.metrics.failed("memory")
             raise ApiError(422, "invalid_request", str(exc), "user") from None
@@ -220,7 +226,8 @@ class Assistant:
     def _passthrough_turn(self, turn: TurnRequest, progress: Progress | None) -> Any:
         """A served model answers directly (no retrieval, tools or critic), but memory, red flags and the
         deterministic contraindication audit still apply: an answer with findings is withheld."""
-        from medq.agent.turn import Problem, TurnResult, as_plain, describe_finding, fallback_reply, referral_reply
+        from medq.agent.turn import (Problem, TurnResult, as_plain, describe_finding, dialogue_in_budget,
+                                     fallback_reply, referral_reply)
 
         agent, text = self.agent, self.agent.check_message(turn.message)
         message_id = uuid.uuid4().hex
@@ -239,7 +246,7 @@ class Assistant:
                 result = TurnResult(answer=referral_reply(flags), outcome="referral", **base)
             else:
                 messages = [{"role": "system", "content": c} for c in turn.system]
-                for past in memory.recent_turns:
+                for past in dialogue_in_budget(memory.recent_turns, agent.settings.budgets.summary_tokens):
                     messages += [{"role": "user", "content": past.user_text},
                                  {"role": "assistant", "content": past.assistant_text}]
                 messages.append({"role": "user", "content": text})
