@@ -124,6 +124,10 @@ class AssistantDemo:
             ui_log = self.home / "ui.log"
             ui = self._start(chainlit_command("127.0.0.1", ui_port), ui_env, ui_log)
             self._wait(ui_url + "/", ui, ui_log)
+            # a page that loads is not a chat app that lets anyone in: log in for real (and check it was stored)
+            from medq.ui.__main__ import check_chat_login
+
+            check_chat_login(ui_url, self.login, password, ui_log)
             record = json.loads(Path(ctx.inputs["endpoint"]).read_text(encoding="utf-8"))
             urls = {"model_server": record["base_url"], "api": api_url, "api_docs": api_url + "/schema",
                     "chat_app": ui_url}
