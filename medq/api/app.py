@@ -30,7 +30,7 @@ from litestar.stores.memory import MemoryStore
 from medq.api import schemas as s
 from medq.api.access_log import AccessLog
 from medq.api.assistant import Assistant, Caller, TurnRequest
-from medq.api.errors import EXCEPTION_HANDLERS, ApiError
+from medq.api.errors import EXCEPTION_HANDLERS, ApiError, check_json_body
 from medq.api.settings import ApiSettings
 
 EXEMPT = ["/healthz", "/readyz", "/metrics", "/schema"]
@@ -126,8 +126,9 @@ class ChatController(Controller):
                      413: _resp("request body or user message too long"),
                      422: _resp("schema violation: error.field names the field"),
                      404: _resp("unknown model")})
-    async def chat(self, data: s.ChatCompletionRequest, caller: Caller, assistant: Assistant,
+    async def chat(self, request: Request, data: s.ChatCompletionRequest, caller: Caller, assistant: Assistant,
                    access_log: AccessLog) -> Response | ServerSentEvent:
+        await check_json_body(request, s.ChatCompletionRequest)   # strict JSON types, application/json only
         turn = assistant.prepare_turn(caller, data)      # validates model/size; raises ApiError 404/413/422
         access_log.record(caller, "chat", turn.patient_id, session_id=turn.session_id)
         if not data.stream:
@@ -194,12 +195,13 @@ class PatientController(Controller):
         access_log.record(caller, "read_memory", patient_id)
         return result
 
-    @patch("/{patient_id:str}/facts/{fact_id:str}", sync_to_thread=True,
+    @patch("/{patient_id:str}/facts/{fact_id:str}",
            summary="Correct a remembered fact (recorded with who and when)",
            responses={409: _resp("the corrected value duplicates another fact")})
-    def correct_fact(self, patient_id: str, fact_id: str, data: s.FactPatch, caller: Caller,
-                     assistant: Assistant, access_log: AccessLog) -> s.FactOut:
-        fact = assistant.correct_fact(caller, patient_id, fact_id, data)
+    async def correct_fact(self, request: Request, patient_id: str, fact_id: str, data: s.FactPatch,
+                           caller: Caller, assistant: Assistant, access_log: AccessLog) -> s.FactOut:
+        await check_json_body(request, s.FactPatch)
+        fact = await anyio.to_thread.run_sync(assistant.correct_fact, caller, patient_id, fact_id, data)
         access_log.record(caller, "correct_fact", patient_id, fact_id=fact_id, changed_by=data.changed_by)
         return fact
 

@@ -31,7 +31,7 @@ Progress = Callable[[str], None]
 # the progress callback of the turn running in this thread (the agent's tracer reports each step through it)
 _progress: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("medq_api_progress", default=None)
 PROGRESS_NAMES = {"memory_in": "reading_memory", "red_flags": "checking_red_flags", "extraction": "extracting_facts",
-                  "retrieve": "retrieving", "audit": "auditing", "memory_out": "saving"}
+                  "retrieve": "retrieving", "draft": "drafting", "audit": "auditing", "memory_out": "saving"}
 
 
 @dataclass
@@ -56,6 +56,18 @@ class TurnOutcome:
     completion: dict[str, Any]
     extension: s.MedqExtension
     usage: s.Usage
+
+
+def _once_per_stage(progress: Progress) -> Progress:
+    """Each stage is reported once per turn: the audit opens a span per layer and per refine round, and the client
+    shows one line per event (the chat app listed "安全审核 ✓" twelve times)."""
+    seen: set[str] = set()
+
+    def report(stage: str) -> None:
+        if stage not in seen:
+            seen.add(stage)
+            progress(stage)
+    return report
 
 
 def _progress_tracer(tracer: Any) -> Any:
@@ -187,6 +199,7 @@ class Assistant:
         from medq.agent.memory import MemoryStoreError
         from medq.serve.client import ContextLengthExceeded, ModelServerUnavailable
 
+        progress = _once_per_stage(progress) if progress else None
         token = _progress.set(progress)
         started = time.perf_counter()
         try:
@@ -209,7 +222,9 @@ class Assistant:
             raise ApiError(422, "invalid_request", str(exc), "user") from None
         except MedqError as exc:
             self.metrics.failed("bad_request")
-            raise ApiError(422, "invalid_request", str(exc), "messages") from None
+            # a served model refusing a pass-through parameter names it in its message: so does the 422
+            named = [k for k in ("max_tokens", "temperature", "top_p", "seed") if k in str(exc) and k in turn.params]
+            raise ApiError(422, "invalid_request", str(exc), named[0] if named else "messages") from None
         except Exception as exc:
             if _is_connection_error(exc):   # the Haystack generator's own client, not ours
                 self.metrics.failed("model_server_unavailable")

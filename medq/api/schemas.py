@@ -40,7 +40,7 @@ class ChatCompletionRequest(msgspec.Struct, omit_defaults=True):
     top_p: Annotated[float, msgspec.Meta(gt=0, le=1)] | None = None
     max_tokens: Annotated[int, msgspec.Meta(ge=1, le=8192)] | None = None
     max_completion_tokens: Annotated[int, msgspec.Meta(ge=1, le=8192)] | None = None
-    seed: int | None = None
+    seed: Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None = None
 
 
 class FactOut(msgspec.Struct):

@@ -70,7 +70,7 @@ def test_patient_routes_refuse_the_same_ids(api, client, path):
 def test_keys_create_and_add_user_refuse_bad_names(tmp_path):
     database = f"sqlite:///{tmp_path / 'k.db'}"
     out = subprocess.run([sys.executable, "-m", "medq.api", "keys", "create", "--tenant", "clinic a",
-                          "--database", database], capture_output=True, text=True, cwd=REPO, timeout=120)
+                          "--database", database, "--create-database"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 1 and "--tenant 'clinic a'" in out.stderr, out.stderr
     out = subprocess.run([sys.executable, "-m", "medq.ui", "add-user", str(tmp_path / "u.json"), "li\n",
                           "--password", "x"], capture_output=True, text=True, cwd=REPO, timeout=120)
