@@ -26,5 +26,6 @@ setup(
     package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
                   # the agent's knowledge base and case suites ship with the code that reads them
                   "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"],
-                  "medq.agent.migrations": ["script.py.mako"]},  # Alembic's template, for new revisions
+                  "medq.agent.migrations": ["script.py.mako"],   # Alembic's template, for new revisions
+                  "medq.ui": ["assets/*"]},                      # the chat app's disclaimer and login fix
 )

@@ -555,7 +555,8 @@ def fallback_reply(problems: Sequence[Problem]) -> str:
         if reason not in reasons:
             reasons.append(reason)
     lines = "\n".join(f"- {r}" for r in reasons) or "- 回答没有通过审核"
-    return f"{FALLBACK_HEAD}\n{lines}\n{REFERRAL}"
+    # a blank line ends the list: in Markdown the referral would otherwise continue the last bullet
+    return f"{FALLBACK_HEAD}\n{lines}\n\n{REFERRAL}"
 
 
 def referral_reply(flags: Sequence[Any]) -> str:

@@ -39,7 +39,9 @@ def prepare_home(home: Path, database: str) -> dict[str, str]:
                        capture_output=True, cwd=home)
     text = config.read_text(encoding="utf-8")
     # Telemetry off by default (the project's rule); Chainlit's generated config turns it on.
-    config.write_text(text.replace("enable_telemetry = true", "enable_telemetry = false"), encoding="utf-8")
+    text = text.replace("enable_telemetry = true", "enable_telemetry = false")
+    config.write_text(brand_config(text), encoding="utf-8")
+    brand_home(home)
     secret_file = home / "auth_secret"
     if not secret_file.is_file():
         secret_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
@@ -48,6 +50,51 @@ def prepare_home(home: Path, database: str) -> dict[str, str]:
     create_chainlit_tables(engine)
     engine.dispose()
     return {**env, "CHAINLIT_AUTH_SECRET": secret_file.read_text(encoding="utf-8").strip(), "DATABASE_URL": database}
+
+
+PRODUCT = "medq 医疗助手"
+UI_SETTINGS = {"name": f'"{PRODUCT}"', "language": '"zh-CN"', "custom_js": '"/public/medq.js"',
+               "description": '"中文医疗健康助手：仅供参考，不能替代医生诊断；紧急情况请拨打 120"'}
+# the login form asks for a user name (the patient id), not an e-mail; a wrong password gets a Chinese message
+LOGIN_WORDS = {"title": f"登录 {PRODUCT}", "form": {"email": {"label": "用户名", "placeholder": "您的用户名",
+                                                          "required": "请输入用户名"}},
+               "errors": {"credentialssignin": "用户名或密码不正确，请重试。",
+                          "credentialsSignin": "用户名或密码不正确，请重试。"}}
+
+
+def brand_config(text: str) -> str:
+    """Chainlit's [UI] settings medq sets (product name, Chinese UI, the toast fix script), idempotently."""
+    for key, value in UI_SETTINGS.items():
+        line = f"{key} = {value}"
+        pattern = re.compile(rf"^#?\s*{key} = .*$", re.MULTILINE)
+        text, found = pattern.subn(lambda _m: line, text, count=1)
+        if not found:
+            text = text.replace("[UI]\n", f"[UI]\n{line}\n", 1)
+    return text
+
+
+def brand_home(home: Path) -> None:
+    """The login words in every translation Chainlit may pick, the disclaimer (chainlit.md), public/medq.js."""
+    import json
+    import shutil
+
+    def merge(into: dict, words: dict) -> None:
+        for key, value in words.items():
+            if isinstance(value, dict):
+                merge(into.setdefault(key, {}), value)
+            else:
+                into[key] = value
+
+    for path in (home / ".chainlit" / "translations").glob("*.json"):
+        if not path.name.startswith(("zh", "en")):
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        merge(data.setdefault("auth", {}).setdefault("login", {}), LOGIN_WORDS)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    assets = Path(__file__).with_name("assets")
+    (home / "public").mkdir(exist_ok=True)
+    shutil.copyfile(assets / "medq.js", home / "public" / "medq.js")
+    shutil.copyfile(assets / "chainlit.md", home / "chainlit.md")
 
 
 def check_chat_login(url: str, username: str, password: str, log_path: Path | None = None) -> None:
