@@ -155,19 +155,20 @@ async def on_message(message: cl.Message) -> None:
 
 
 async def show_evidence(extension: dict[str, Any], answer: cl.Message) -> None:
-    """[E1]… as side elements: Chainlit links an element's name where it appears in the message text."""
+    """[E1]… in full, each under its own label, inside the collapsed "检索证据" step. (As Chainlit side elements they
+    opened a side panel by themselves, titled with the first name while listing every passage, and it stayed open
+    beside the next answer, an emergency referral included.)"""
     evidence = extension.get("evidence") or []
-    async with cl.Step(name="检索证据", type="retrieval") as step:
+    async with cl.Step(name="检索证据", type="retrieval", default_open=False) as step:
         if not evidence:
             step.output = "没有检索到资料（未配置检索索引时，回答不引用资料）。"
             return
-        lines = []
-        for item in evidence:
-            label = str(item.get("id") or item.get("evidence_id") or f"E{len(lines) + 1}").strip("[]")
+        blocks = []
+        for number, item in enumerate(evidence, start=1):
+            label = str(item.get("id") or item.get("evidence_id") or f"E{number}").strip("[]")
             text = str(item.get("text") or item.get("content") or "")
-            lines.append(f"[{label}] {text[:80]}")
-            answer.elements.append(cl.Text(name=label, content=text, display="side"))
-        step.output = "\n".join(lines)
+            blocks.append(f"**[{label}]** {text}")
+        step.output = "\n\n".join(blocks)
 
 
 async def show_audit(extension: dict[str, Any]) -> None:

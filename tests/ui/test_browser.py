@@ -42,6 +42,24 @@ def chromium():
     return path
 
 
+def _bm25_index(folder: Path) -> Path:
+    """A small saved BM25 store and its index.json, as the index stage writes them, so answers carry evidence."""
+    import json
+
+    from haystack import Document
+
+    from medq.rag import EmbeddedDocumentStore
+    from tests.agent.turn_helpers import CORPUS
+
+    store = EmbeddedDocumentStore()
+    store.write_documents([Document(id=i, content=c, meta={"example_id": i}) for i, c in CORPUS])
+    store.save(folder / "store")
+    index = folder / "index.json"
+    index.write_text(json.dumps({"store": store.spec(), "embedder": None, "settings": {},
+                                 "fingerprint": store.fingerprint()}), encoding="utf-8")
+    return index
+
+
 @pytest.fixture(scope="module")
 def chat_app(chromium, model_server, tmp_path_factory):
     from medq.ui.users import add_user
@@ -50,7 +68,9 @@ def chat_app(chromium, model_server, tmp_path_factory):
     model_server.script("critic", default=PASS)
     model_server.script("summary", default={"content": "患者咨询嗓子疼。"})
     root = tmp_path_factory.mktemp("ui")
-    api = start_api(root / "api", model_server.base_url, tenants=("clinic",))
+    index = _bm25_index(root / "index")
+    retrieve = "+agent.retrieve={_target_:medq.rag.RetrievePipeline.from_index,_partial_:true,mode:bm25,top_k:2}"
+    api = start_api(root / "api", model_server.base_url, f"agent.index={index}", retrieve, tenants=("clinic",))
     add_user(root / "users.json", "patient-li", "s3cret-pass")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -119,6 +139,7 @@ def test_login_ask_stream_steps_and_resume(chromium, chat_app):
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
 
 
+CITED = "咽喉肿痛多为病毒感染引起，注意休息多喝水，可以用淡盐水漱口[E1]。发热超过38.5度可服用对乙酰氨基酚退热[E2]。"
 CONTRAINDICATED = "可以口服阿莫西林胶囊治疗，每次零点五克，每日三次，连服七天即可痊愈。"
 EMERGENCY = "我胸口疼得厉害，还一直出冷汗。"
 
@@ -175,6 +196,18 @@ def test_login_answer_referral_facts_and_withheld_draft(chromium, chat_app, mode
         assert page.get_by_text("安全审核 ✓").count() <= 1
         page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
         page.screenshot(path=str(ARTIFACTS / "facts.png"), full_page=False)
+        model_server.script("draft", {"content": CITED})
+        ask("嗓子疼还发热怎么办？")
+        expect(page.get_by_text("淡盐水漱口").first).to_be_visible(timeout=120_000)
+        page.wait_for_timeout(2000)
+        # the evidence stays in its collapsed step: no side panel opens by itself (it did, titled E1 while listing
+        # the E1 of every answer so far), and each passage carries its own label once asked for
+        assert page.get_by_text("青霉素过敏的患者禁用阿莫西林").count() == 0, "evidence shown without being asked for"
+        labelled = page.get_by_text("[E1] 咽喉肿痛多为病毒感染引起")
+        assert not any(labelled.nth(i).is_visible() for i in range(labelled.count()))
+        page.get_by_text("检索证据").last.click()
+        expect(labelled.last).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "evidence.png"), full_page=False)
         # a withheld draft (阿莫西林 for a penicillin allergy, every round): no piece of it on the page
         model_server.script("draft", *[{"content": CONTRAINDICATED}] * 3)
         ask("嗓子发炎了吃什么药？")
