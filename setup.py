@@ -27,5 +27,6 @@ setup(
                   # the agent's knowledge base and case suites ship with the code that reads them
                   "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"],
                   "medq.agent.migrations": ["script.py.mako"],   # Alembic's template, for new revisions
-                  "medq.prepare": ["synthetic_vocabulary.json"]},  # the synthetic data's hand-written vocabulary
+                  "medq.prepare": ["synthetic_vocabulary.json"],   # the synthetic data's hand-written vocabulary
+                  "medq.ui": ["assets/*"]},                        # the chat app's disclaimer and login fix
 )

@@ -113,10 +113,13 @@ def run_pipeline(cfg: DictConfig) -> float | JobFailure | None:
 
 
 def validate_run_config(cfg: DictConfig) -> dict:
-    """medq's full validation of a composed config: keys, types, outside paths (medq/config.py) and how the stages
-    are wired (medq/wiring.py). Runs before any stage, in a run, with --validate and with --cfg job."""
+    """medq's full validation of a composed config: keys, types, outside paths (medq/config.py), how the stages
+    are wired (medq/wiring.py) and whether the agent's budgets fit the served model (medq/agent/turn.py). Runs before any stage, in a run, with --validate and with --cfg job."""
+    from medq.agent.turn import check_context_budget
+
     container = validate_pipeline_config(cfg)
     check_wiring(container)
+    check_context_budget(container)   # the agent's budgets against the served model's context (serve node)
     return container
 
 

@@ -2,7 +2,8 @@
 # Creates ./.venv (Python >= 3.11) and installs medq into it with the pinned stack (constraints.txt).
 #   bash scripts/install.sh          the toolkit
 #   bash scripts/install.sh --dev    plus test and benchmark tools (and, on Linux x86_64, .venv-vllm as --vllm does)
-#   bash scripts/install.sh --vllm   only .venv-vllm: vLLM's OpenAI server for `serve=vllm` (see docs/serving.md)
+#   bash scripts/install.sh --vllm   .venv-vllm: vLLM's OpenAI server for `serve=vllm` (see docs/serving.md), and
+#                                    .venv (the toolkit) too when it is missing
 # Re-running is cheap: pip skips what is already installed, and its cache keeps the downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ for arg in "$@"; do
   esac
 done
 [[ "$*" == *--dev* ]] && medq=1
+# --vllm on a fresh clone: the assistant demo needs the toolkit as well (`--vllm && .venv/bin/python -m medq ...`)
+[[ $vllm == 1 && ! -x .venv/bin/python ]] && medq=1
 
 python_bin="${PYTHON:-}"
 if [[ -z "$python_bin" ]]; then

@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "medq"
 
 # lowest first; the name is the first part below `medq` (a subpackage or a top-level module)
 LAYERS: list[set[str]] = [
-    {"errors", "paths", "jsonl", "artifacts", "hash_cache", "safe_instantiate", "logs", "tracking", "config", "stage",
-     "code_hash", "jobs", "wiring", "help"},                      # foundation: contracts and mechanisms
+    {"errors", "paths", "ids", "jsonl", "artifacts", "hash_cache", "safe_instantiate", "logs", "tracking", "config",
+     "stage", "code_hash", "jobs", "wiring", "help"},                      # foundation: contracts and mechanisms
     {"model"},                                                    # chat template, loading, device, tiny model
     {"prepare", "serve"},                                         # data; launching and talking to model servers
     {"train", "rag"},                                             # training stages; retrieval (asks serve to rewrite)
@@ -48,7 +48,8 @@ def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                    kept = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(kept + ([base] if base else []))
                 # `from medq.x import y` imports module medq.x.y where y is one
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
             graph[name] |= {t for t in targets if t.split(".")[0] == "medq" and t != name and t in modules}

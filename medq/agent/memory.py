@@ -291,8 +291,19 @@ def _check_fact(fact: Fact) -> None:
 
 
 def _check_id(name: str, value: str, limit: int = 128) -> str:
+    """Tenant, patient and session ids: the one id rule (medq/ids.py) the API and the chat app also use."""
+    from medq.ids import InvalidId, check_id
+
+    try:
+        return check_id(name, value, limit)
+    except InvalidId as exc:
+        raise InvalidMemoryInput(str(exc)) from None
+
+
+def _check_actor(value: str, limit: int = 128) -> str:
+    """Who changed a fact: a free-text name (not an id), non-empty and bounded."""
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidMemoryInput(f"{name} must be a non-empty string of at most {limit} characters, got {value!r}")
+        raise InvalidMemoryInput(f"actor must be a non-empty string of at most {limit} characters, got {value!r}")
     return value
 
 
@@ -363,6 +374,7 @@ class EntityMemoryStore:
             cursor.execute("PRAGMA journal_mode=WAL")   # readers never wait for the writer
             cursor.execute("PRAGMA foreign_keys=ON")    # the ON DELETE CASCADEs
             cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; durable at checkpoints
+            cursor.execute("PRAGMA secure_delete=ON")   # deleted rows are overwritten with zeros (erasure)
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -553,7 +565,7 @@ class EntityMemoryStore:
                      value: str | None = None, status: str | None = None, reason: str = "") -> Fact:
         """A patient or clinician corrects a remembered fact; recorded with who and when. The corrected fact's
         provenance becomes the correction (extractor "manual", observed now)."""
-        _check_id("actor", actor)
+        _check_actor(actor)
 
         def work(session: Session) -> Fact:
             patient = self._patient_for_write(session, tenant, patient_id, create=False)
@@ -585,7 +597,7 @@ class EntityMemoryStore:
     def delete_fact(self, tenant: str, patient_id: str, fact_id: str, *, actor: str, actor_role: ActorRole,
                     reason: str = "") -> Fact:
         """Remove a wrongly remembered fact (the change log keeps who deleted what and when)."""
-        _check_id("actor", actor)
+        _check_actor(actor)
 
         def work(session: Session) -> Fact:
             patient = self._patient_for_write(session, tenant, patient_id, create=False)
@@ -681,6 +693,35 @@ class EntityMemoryStore:
             counts["patients"] = 1
             return counts
         return self._retrying(work)
+
+    def scrub_after_erasure(self, tables: Sequence[str]) -> str:
+        """After an erasure's deletes: leave no copy of the deleted rows in the database's files where the engine
+        allows it. Returns what was done, for the erasure report.
+
+        SQLite: every connection runs with `secure_delete=ON`, so deleted cells and freed pages are zeroed in the
+        pages the delete wrote; those pages sit in the `-wal` file, next to older frames still holding the rows. A
+        `wal_checkpoint(TRUNCATE)` copies the zeroed pages into the main file and truncates the `-wal` to 0 bytes.
+        PostgreSQL: `VACUUM` of the erased tables marks the dead tuples' space free for reuse and prunes their
+        index entries; it does NOT overwrite the bytes, and the write-ahead log, replicas and backups keep them
+        until they are recycled (docs/api.md, "Erasure")."""
+        if self.is_sqlite:
+            with self._writer_lock:
+                for _ in range(50):   # a reader holding an old snapshot makes the checkpoint busy: wait it out
+                    with self.engine.connect() as conn:
+                        busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+                    if not busy:
+                        return "sqlite: secure_delete, wal_checkpoint(TRUNCATE)"
+                    time.sleep(0.1)
+            raise MemoryStoreError("erasure: the SQLite WAL could not be checkpointed (a reader kept it busy for 5 s); "
+                                   "the rows are deleted, run the erasure again to truncate the WAL")
+        from sqlalchemy import inspect as sa_inspect
+
+        present = set(sa_inspect(self.engine).get_table_names())
+        vacuumed = [t for t in tables if t in present]
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in vacuumed:   # VACUUM cannot run inside a transaction block
+                conn.exec_driver_sql(f'VACUUM "{table}"')
+        return f"{self.url.get_backend_name()}: VACUUM {', '.join(vacuumed)}"
 
     @contextmanager
     def turn(self, tenant: str, patient_id: str, session_id: str, create_patient: bool = True,

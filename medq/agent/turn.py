@@ -36,7 +36,7 @@ from medq.agent.facts import PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.config import as_dataclass
 from medq.paths import ExistingDir, ExistingFile
-from medq.errors import MedqError
+from medq.errors import ConfigError, MedqError
 from medq.serve.client import ChatEndpoint
 
 log = logging.getLogger(__name__)
@@ -95,16 +95,57 @@ class TurnSettings:
     create_patients: bool = False     # false: an unknown patient id is PatientNotFound (the API's 404)
 
 
+def context_budget(settings: TurnSettings, system_prompt: str = DRAFT_SYSTEM_PROMPT) -> dict[str, int]:
+    """The tokens the largest draft request of a turn may need before evidence and the patient profile: the
+    system prompt, the session summary (`summary_max_tokens`), the verbatim recent dialogue (`summary_tokens`),
+    the longest allowed message (`max_message_chars`, one token per character at worst), and every draft and
+    refine prompt of the review loop (drafts stay in the conversation). Validation compares the total with the
+    served model's `max_model_len`."""
+    from medq.agent.memory import estimate_tokens
+
+    budgets, rounds = settings.budgets, settings.refine.max_rounds
+    return {"system prompt": estimate_tokens(system_prompt),
+            "agent.turn.budgets.summary_max_tokens": budgets.summary_max_tokens,
+            "agent.turn.budgets.summary_tokens": budgets.summary_tokens,
+            "agent.turn.budgets.max_message_chars": budgets.max_message_chars,
+            "agent.turn.budgets.draft_max_tokens × (refine.max_rounds + 1)": budgets.draft_max_tokens * (rounds + 1),
+            "refine prompts": rounds * estimate_tokens(REFINE_PROMPT)}
+
+
+def check_context_budget(container: Mapping[str, Any]) -> None:
+    """An agent served by a model with a known context (`serve.max_model_len`) must fit its fixed budgets into it:
+    otherwise a session breaks after a few turns, when the remembered dialogue outgrows the context."""
+    agent, serve = container.get("agent"), container.get("serve")
+    if not isinstance(agent, Mapping) or not isinstance(serve, Mapping) or not serve.get("max_model_len"):
+        return
+    parts = context_budget(as_dataclass(TurnSettings, agent.get("turn")))
+    limit = int(serve["max_model_len"])
+    if sum(parts.values()) > limit:
+        shown = " + ".join(f"{v} ({k})" for k, v in parts.items())
+        raise ConfigError(f"agent.turn.budgets.summary_tokens = {parts['agent.turn.budgets.summary_tokens']} and the "
+                          f"other budgets of a turn do not fit serve.max_model_len = {limit}: {shown} = "
+                          f"{sum(parts.values())} tokens before any evidence. Lower agent.turn.budgets.summary_tokens "
+                          f"(or draft_max_tokens, summary_max_tokens, max_message_chars, refine.max_rounds) or raise "
+                          f"serve.max_model_len.")
+
+
 # --- what a turn returns ---------------------------------------------------------------------------------------
 
 @dataclass
 class Problem:
     """Something that keeps a draft from being shown: from the auditor, the critic, the citation check, or the
-    model itself (empty or cut-off reply). `message` is plain Chinese for the refine prompt and the fallback."""
+    model itself (empty or cut-off reply). `message` is plain Chinese that describes the problem without quoting
+    the draft: it goes to clients (`medq.findings`), the memory store and the fallback. `quote` is the withheld
+    text the problem is about (a draft sentence, the critic's words): only the model (refine prompt) and the trace
+    (as text only under `privacy.patient_text_in_logs`) ever see it."""
 
     layer: Literal["auditor", "critic", "citations", "model"]
     message: str
     detail: dict[str, Any] = field(default_factory=dict)
+    quote: str = ""
+
+    def for_model(self) -> str:
+        return f"{self.message}：{self.quote}" if self.quote else self.message
 
 
 @dataclass
@@ -316,6 +357,7 @@ class MedicalAgent:
             with self.tracer.span(f"audit.round{round_}", span_type="GUARDRAIL") as span:
                 result = self.review(text, draft, profile, evidence, evidence_block, profile_block, round_, cut_off)
                 span.set_attributes({"problems": [p.layer for p in result.problems],
+                                 "withheld": [self.tracer.text(p.quote) for p in result.problems if p.quote],
                                      "critic": result.critic.verdict if result.critic else None,
                                      "critic_parsed": result.critic.parsed if result.critic else None})
             reviews.append(result)
@@ -362,6 +404,9 @@ class MedicalAgent:
         except Exception as exc:
             import openai
 
+            if isinstance(exc, openai.APIStatusError) and hasattr(self.client, "error_for"):
+                # a 4xx is about this request (e.g. a prompt over the context), not an outage
+                raise self.client.error_for(exc) from None
             if isinstance(exc, openai.APIError) or "Connection" in type(exc).__name__:
                 from medq.serve.client import ModelServerUnavailable
 
@@ -393,8 +438,10 @@ class MedicalAgent:
                 span.set_attributes({"verdict": critic.verdict, "parsed": critic.parsed, "error": critic.error,
                                      **{f"tokens.{k}": v for k, v in critic.usage.items()}})
             if not critic.passed:
-                problems += [Problem("critic", p, {"verdict": critic.verdict, "parsed": critic.parsed})
-                             for p in critic.problems]
+                # the critic's words may quote the draft: they stay with the model and the trace
+                problems += [Problem("critic", f"审核意见{i}：回答可能不准确、不完整或不安全",
+                                     {"verdict": critic.verdict, "parsed": critic.parsed}, quote=p)
+                             for i, p in enumerate(critic.problems, start=1)]
         with self.tracer.span("audit.citations", span_type="GUARDRAIL") as span:
             report = self.citation_checker.check(draft, list(evidence))
             metrics = report.metrics()
@@ -411,7 +458,7 @@ class MedicalAgent:
         if memory.summary is not None and memory.summary.text:
             system += f"\n\n之前对话的摘要：\n{memory.summary.text}"
         messages = [ChatMessage.from_system(system)]
-        for turn in memory.recent_turns:
+        for turn in dialogue_in_budget(memory.recent_turns, self.settings.budgets.summary_tokens):
             messages += [ChatMessage.from_user(turn.user_text), ChatMessage.from_assistant(turn.assistant_text)]
         messages.append(ChatMessage.from_user(f"证据：\n{evidence_block or '（没有检索到证据）'}\n\n问题：{text}"))
         return messages
@@ -469,7 +516,7 @@ class ReviewHook:
             state.set("approved", draft)
             return
         if rounds < self.max_rounds:
-            problems = "\n".join(f"- {p.message}" for p in result.problems)
+            problems = "\n".join(f"- {p.for_model()}" for p in result.problems)
             state.set("messages", [ChatMessage.from_user(REFINE_PROMPT.format(problems=problems))])
             state.set("refine_rounds", rounds + 1)
             state.set("continue_run", True)
@@ -505,8 +552,8 @@ def citation_problems(report: Any, min_support: float) -> list[Problem]:
             problems.append(Problem("citations", f"第{index}句引用了不存在的证据 {', '.join(sentence.unknown)}",
                                     {"sentence": index, "unknown": sentence.unknown}))
         elif sentence.support is None or sentence.support < min_support:
-            problems.append(Problem("citations", f"第{index}句没有证据支持：{sentence.sentence}",
-                                    {"sentence": index, "support": sentence.support}))
+            problems.append(Problem("citations", f"第{index}句没有证据支持",
+                                    {"sentence": index, "support": sentence.support}, quote=sentence.sentence))
     return problems
 
 
@@ -525,7 +572,8 @@ def fallback_reply(problems: Sequence[Problem]) -> str:
         if reason not in reasons:
             reasons.append(reason)
     lines = "\n".join(f"- {r}" for r in reasons) or "- 回答没有通过审核"
-    return f"{FALLBACK_HEAD}\n{lines}\n{REFERRAL}"
+    # a blank line ends the list: in Markdown the referral would otherwise continue the last bullet
+    return f"{FALLBACK_HEAD}\n{lines}\n\n{REFERRAL}"
 
 
 def referral_reply(flags: Sequence[Any]) -> str:
@@ -537,6 +585,15 @@ def referral_reply(flags: Sequence[Any]) -> str:
     if not advice:
         advice = ["您描述的情况可能很危急，请立即拨打 120 或前往最近的急诊。"]
     return "\n".join(advice)
+
+
+def dialogue_in_budget(turns: Sequence[Any], budget_tokens: int) -> list[Any]:
+    """The newest turns that fit `budget_tokens` (`agent.turn.budgets.summary_tokens`): what a prompt repeats
+    verbatim. Older ones belong to the session summary; if summarising them failed, they are left out rather than
+    let the prompt outgrow the model's context."""
+    from medq.agent.memory import turns_over_budget
+
+    return list(turns[len(turns_over_budget(turns, budget_tokens)):])
 
 
 def describe_profile(profile: PatientProfile) -> str:

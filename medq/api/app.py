@@ -6,9 +6,9 @@ Run it with uvicorn (what `python -m medq.api serve` does):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -30,7 +30,7 @@ from litestar.stores.memory import MemoryStore
 from medq.api import schemas as s
 from medq.api.access_log import AccessLog
 from medq.api.assistant import Assistant, Caller, TurnRequest
-from medq.api.errors import EXCEPTION_HANDLERS, ApiError
+from medq.api.errors import EXCEPTION_HANDLERS, ApiError, check_json_body
 from medq.api.settings import ApiSettings
 
 EXEMPT = ["/healthz", "/readyz", "/metrics", "/schema"]
@@ -51,14 +51,32 @@ def provide_access_log(state: State) -> AccessLog:
     return state.access_log
 
 
-def provide_caller(request: Request, state: State) -> Caller:
-    """The API key from `Authorization: Bearer KEY` (or `X-API-Key`), resolved to its tenant; 401 otherwise."""
-    header = request.headers.get("authorization", "")
-    key = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
-    if not key:
+_BEARER = re.compile(r"\s*bearer\s+(\S+)\s*", re.IGNORECASE)
+_CALLER = "medq_caller"   # request.scope key: the authenticated caller (or None), resolved once per request
+
+
+def api_key_of(request: Request) -> str:
+    """The key of `Authorization: Bearer KEY` (any case, any spacing) or `X-API-Key: KEY`; "" if none."""
+    match = _BEARER.fullmatch(request.headers.get("authorization", ""))
+    if match:
+        return match.group(1)
+    return request.headers.get("x-api-key", "").strip()
+
+
+def caller_of(request: Request) -> Caller | None:
+    """Authenticate once per request: the rate limiter (which runs first) and the handlers share the answer."""
+    if _CALLER not in request.scope:
+        key = api_key_of(request)
+        request.scope[_CALLER] = request.app.state.assistant.authenticate(key) if key else None  # type: ignore
+    return request.scope[_CALLER]  # type: ignore[typeddict-item]
+
+
+def provide_caller(request: Request) -> Caller:
+    """The API key's caller (its key id and tenant); 401 without a valid key."""
+    if not api_key_of(request):
         raise ApiError(401, "missing_api_key", "no API key: send `Authorization: Bearer <key>`",
                        headers={"WWW-Authenticate": "Bearer"})
-    caller = state.assistant.authenticate(key)
+    caller = caller_of(request)
     if caller is None:
         raise ApiError(401, "invalid_api_key", "the API key is not valid (unknown or revoked)",
                        headers={"WWW-Authenticate": "Bearer"})
@@ -66,10 +84,11 @@ def provide_caller(request: Request, state: State) -> Caller:
 
 
 def rate_limit_identity(request: Request) -> str:
-    """Rate limits count per API key (a hash of it; unauthenticated calls count per client address)."""
-    header = request.headers.get("authorization") or request.headers.get("x-api-key")
-    if header:
-        return "key:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    """Rate limits count per authenticated key id, so spelling the same key differently (`bearer KEY`,
+    `Bearer  KEY`, `X-API-Key: KEY`) shares one budget; calls without a valid key count per client address."""
+    caller = caller_of(request)
+    if caller is not None:
+        return "key:" + caller.key_id
     return "addr:" + (request.client.host if request.client else "unknown")
 
 
@@ -107,8 +126,9 @@ class ChatController(Controller):
                      413: _resp("request body or user message too long"),
                      422: _resp("schema violation: error.field names the field"),
                      404: _resp("unknown model")})
-    async def chat(self, data: s.ChatCompletionRequest, caller: Caller, assistant: Assistant,
+    async def chat(self, request: Request, data: s.ChatCompletionRequest, caller: Caller, assistant: Assistant,
                    access_log: AccessLog) -> Response | ServerSentEvent:
+        await check_json_body(request, s.ChatCompletionRequest)   # strict JSON types, application/json only
         turn = assistant.prepare_turn(caller, data)      # validates model/size; raises ApiError 404/413/422
         access_log.record(caller, "chat", turn.patient_id, session_id=turn.session_id)
         if not data.stream:
@@ -175,12 +195,13 @@ class PatientController(Controller):
         access_log.record(caller, "read_memory", patient_id)
         return result
 
-    @patch("/{patient_id:str}/facts/{fact_id:str}", sync_to_thread=True,
+    @patch("/{patient_id:str}/facts/{fact_id:str}",
            summary="Correct a remembered fact (recorded with who and when)",
            responses={409: _resp("the corrected value duplicates another fact")})
-    def correct_fact(self, patient_id: str, fact_id: str, data: s.FactPatch, caller: Caller,
-                     assistant: Assistant, access_log: AccessLog) -> s.FactOut:
-        fact = assistant.correct_fact(caller, patient_id, fact_id, data)
+    async def correct_fact(self, request: Request, patient_id: str, fact_id: str, data: s.FactPatch,
+                           caller: Caller, assistant: Assistant, access_log: AccessLog) -> s.FactOut:
+        await check_json_body(request, s.FactPatch)
+        fact = await anyio.to_thread.run_sync(assistant.correct_fact, caller, patient_id, fact_id, data)
         access_log.record(caller, "correct_fact", patient_id, fact_id=fact_id, changed_by=data.changed_by)
         return fact
 

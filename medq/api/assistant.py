@@ -31,7 +31,7 @@ Progress = Callable[[str], None]
 # the progress callback of the turn running in this thread (the agent's tracer reports each step through it)
 _progress: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("medq_api_progress", default=None)
 PROGRESS_NAMES = {"memory_in": "reading_memory", "red_flags": "checking_red_flags", "extraction": "extracting_facts",
-                  "retrieve": "retrieving", "audit": "auditing", "memory_out": "saving"}
+                  "retrieve": "retrieving", "draft": "drafting", "audit": "auditing", "memory_out": "saving"}
 
 
 @dataclass
@@ -56,6 +56,18 @@ class TurnOutcome:
     completion: dict[str, Any]
     extension: s.MedqExtension
     usage: s.Usage
+
+
+def _once_per_stage(progress: Progress) -> Progress:
+    """Each stage is reported once per turn: the audit opens a span per layer and per refine round, and the client
+    shows one line per event (the chat app listed "安全审核 ✓" twelve times)."""
+    seen: set[str] = set()
+
+    def report(stage: str) -> None:
+        if stage not in seen:
+            seen.add(stage)
+            progress(stage)
+    return report
 
 
 def _progress_tracer(tracer: Any) -> Any:
@@ -159,6 +171,10 @@ class Assistant:
             raise ApiError(422, "invalid_request", "the last user message is missing or empty", "messages")
         if data.messages[-1].role != "user":
             raise ApiError(422, "invalid_request", "the last message must be the user's", "messages")
+        patient_id = checked_id("user", data.user)
+        given_session = data.metadata.session_id if data.metadata else None
+        if given_session is not None:
+            checked_id("metadata.session_id", given_session)
         message = user_messages[-1].content.strip()
         limit = self.agent.settings.budgets.max_message_chars
         if len(message) > limit:
@@ -174,15 +190,16 @@ class Assistant:
         max_tokens = data.max_completion_tokens or data.max_tokens
         if max_tokens is not None:
             params["max_tokens"] = max_tokens
-        session_id = (data.metadata.session_id if data.metadata else None) or "s-" + uuid.uuid4().hex[:16]
-        return TurnRequest(caller, data.user, session_id, data.model, message,
+        session_id = given_session or "s-" + uuid.uuid4().hex[:16]
+        return TurnRequest(caller, patient_id, session_id, data.model, message,
                            [m.content or "" for m in data.messages if m.role in ("system", "developer")], params)
 
     def run_turn(self, turn: TurnRequest, progress: Progress | None) -> TurnOutcome:
         """One audited turn. Any failure raises before memory is written (the store's turn commits only on success)."""
         from medq.agent.memory import MemoryStoreError
-        from medq.serve.client import ModelServerUnavailable
+        from medq.serve.client import ContextLengthExceeded, ModelServerUnavailable
 
+        progress = _once_per_stage(progress) if progress else None
         token = _progress.set(progress)
         started = time.perf_counter()
         try:
@@ -194,12 +211,20 @@ class Assistant:
         except ModelServerUnavailable as exc:
             self.metrics.failed("model_server_unavailable")
             raise ApiError(503, "model_server_unavailable", str(exc)) from None
+        except ContextLengthExceeded as exc:
+            # the request is too big for the model, the server is fine: a client-side (4xx) turn failure
+            self.metrics.failed("context_length")
+            raise ApiError(400, "context_length_exceeded",
+                           f"{exc}. Nothing was saved; shorten the message or start a new session, and check that "
+                           f"agent.turn.budgets fit serve.max_model_len (docs/api.md)", "messages") from None
         except MemoryStoreError as exc:
             self.metrics.failed("memory")
             raise ApiError(422, "invalid_request", str(exc), "user") from None
         except MedqError as exc:
             self.metrics.failed("bad_request")
-            raise ApiError(422, "invalid_request", str(exc), "messages") from None
+            # a served model refusing a pass-through parameter names it in its message: so does the 422
+            named = [k for k in ("max_tokens", "temperature", "top_p", "seed") if k in str(exc) and k in turn.params]
+            raise ApiError(422, "invalid_request", str(exc), named[0] if named else "messages") from None
         except Exception as exc:
             if _is_connection_error(exc):   # the Haystack generator's own client, not ours
                 self.metrics.failed("model_server_unavailable")
@@ -216,7 +241,8 @@ class Assistant:
     def _passthrough_turn(self, turn: TurnRequest, progress: Progress | None) -> Any:
         """A served model answers directly (no retrieval, tools or critic), but memory, red flags and the
         deterministic contraindication audit still apply: an answer with findings is withheld."""
-        from medq.agent.turn import Problem, TurnResult, as_plain, describe_finding, fallback_reply, referral_reply
+        from medq.agent.turn import (Problem, TurnResult, as_plain, describe_finding, dialogue_in_budget,
+                                     fallback_reply, referral_reply)
 
         agent, text = self.agent, self.agent.check_message(turn.message)
         message_id = uuid.uuid4().hex
@@ -235,7 +261,7 @@ class Assistant:
                 result = TurnResult(answer=referral_reply(flags), outcome="referral", **base)
             else:
                 messages = [{"role": "system", "content": c} for c in turn.system]
-                for past in memory.recent_turns:
+                for past in dialogue_in_budget(memory.recent_turns, agent.settings.budgets.summary_tokens):
                     messages += [{"role": "user", "content": past.user_text},
                                  {"role": "assistant", "content": past.assistant_text}]
                 messages.append({"role": "user", "content": text})
@@ -291,6 +317,8 @@ class Assistant:
             raise ApiError(422, "invalid_request", str(exc)) from None
 
     def memory(self, caller: Caller, patient_id: str) -> s.PatientMemory:
+        checked_id("patient_id", patient_id)
+
         def read() -> s.PatientMemory:
             facts = self.store.facts(caller.tenant, patient_id)
             sessions = self.store.sessions(caller.tenant, patient_id)
@@ -298,6 +326,7 @@ class Assistant:
         return self._scoped(read)
 
     def correct_fact(self, caller: Caller, patient_id: str, fact_id: str, patch: s.FactPatch) -> s.FactOut:
+        checked_id("patient_id", patient_id)
         if patch.value is None and patch.status is None:
             raise ApiError(422, "invalid_request", "send `value` and/or `status` to change", "value")
         return fact_out(self._scoped(lambda: self.store.correct_fact(
@@ -305,6 +334,7 @@ class Assistant:
             status=patch.status, reason=patch.reason or "")), fact_id)
 
     def delete_fact(self, caller: Caller, patient_id: str, fact_id: str, changed_by: str, role: str) -> s.FactOut:
+        checked_id("patient_id", patient_id)
         if role not in ("patient", "clinician"):
             raise ApiError(422, "invalid_request", "role must be 'patient' or 'clinician'", "role")
         if not changed_by.strip() or len(changed_by) > 128:
@@ -313,17 +343,21 @@ class Assistant:
             caller.tenant, patient_id, fact_id, actor=changed_by, actor_role=role)), fact_id)
 
     def sessions(self, caller: Caller, patient_id: str) -> list[s.SessionOut]:
+        checked_id("patient_id", patient_id)
         rows = self._scoped(lambda: self.store.sessions(caller.tenant, patient_id))
         return [s.SessionOut(session_id=r.session_id, started_at=r.created_at, turns=r.turns) for r in rows]
 
     def erase(self, caller: Caller, patient_id: str) -> s.ErasureReport:
         """Memory and sessions (one transaction), then the chat app's threads and the MLflow traces of the patient."""
-        from medq.api.erasure import erase_chat_threads, erase_traces
+        from medq.api.erasure import CHAT_TABLES, erase_chat_threads, erase_traces
 
+        checked_id("patient_id", patient_id)
         counts = dict(self._scoped(lambda: self.store.erase_patient(caller.tenant, patient_id)))
-        counts["chat_threads"] = erase_chat_threads(self.store.engine, caller.tenant, patient_id)
+        counts["chat_threads"], counts["chat_users"] = erase_chat_threads(self.store.engine, caller.tenant,
+                                                                          patient_id)
         counts["traces"] = erase_traces(self.agent.tracer, caller.tenant, patient_id)
-        return s.ErasureReport(patient_id=patient_id, erased=counts)
+        scrubbed = self.store.scrub_after_erasure([*counts_tables(counts), *CHAT_TABLES])
+        return s.ErasureReport(patient_id=patient_id, erased=counts, storage=scrubbed)
 
     # -- readiness --------------------------------------------------------------------------------------------------
     def readiness(self) -> dict[str, str | None]:
@@ -351,6 +385,21 @@ class Assistant:
             except Exception as exc:  # noqa: BLE001
                 checks["retrieval_store"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
         return checks
+
+
+def counts_tables(counts: dict[str, int]) -> list[str]:
+    """The memory store's tables an erasure deleted from (its counts are keyed by table name)."""
+    return [name for name in counts if name not in ("chat_threads", "chat_users", "traces")]
+
+
+def checked_id(field: str, value: Any) -> str:
+    """The one id rule (medq/ids.py) as the API's 422 naming the field."""
+    from medq.ids import InvalidId, check_id
+
+    try:
+        return check_id(field, value)
+    except InvalidId as exc:
+        raise ApiError(422, "invalid_request", str(exc), field) from None
 
 
 def fact_out(fact: Any, fact_id: str | None = None) -> s.FactOut:

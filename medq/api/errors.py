@@ -9,6 +9,7 @@ import logging
 import re
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -60,12 +61,54 @@ def _field_of(exc: HTTPException) -> str | None:
     return "body"
 
 
+def body_error(raw: bytes, target: Any) -> ApiError | None:
+    """Decode a JSON body strictly (no "0.5" for a number, no "1" for a bool) against its request model: the 422
+    naming the exact field (`metadata.session_id`, `temperature`), or None when it is valid."""
+    try:
+        msgspec.json.decode(raw or b"null", type=target, strict=True)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        return ApiError(422, "invalid_request", text, _field_from_text(text) or "body")
+    except msgspec.DecodeError as exc:
+        return ApiError(422, "invalid_request", f"the body is not valid JSON: {exc}", "body")
+    return None
+
+
+async def check_json_body(request: Request, target: Any) -> None:
+    """What Litestar's lenient conversion lets through: a body sent as another media type, or values of the wrong
+    JSON type that it would coerce. Called by the handlers that take a JSON body."""
+    media_type = request.content_type[0]
+    if media_type != "application/json":
+        raise ApiError(415, "unsupported_media_type",
+                       f"send the body as Content-Type: application/json (got {media_type or 'none'})", "Content-Type")
+    error = body_error(await request.body(), target)
+    if error is not None:
+        raise error
+
+
+def _strict_body_field(request: Request, exc: HTTPException) -> ApiError | None:
+    """Litestar names a body field by deleting every "data." from its path (`metadata.session_id` came out as
+    `metasession_id`): re-decode the cached body against the handler's `data` model to name it exactly."""
+    if not isinstance(exc.extra, list) or not any(isinstance(i, dict) and i.get("source") == "body" for i in exc.extra):
+        return None
+    try:
+        from litestar.utils.scope.state import ScopeState
+
+        raw = ScopeState.from_scope(request.scope).body
+        target = request.route_handler.parsed_fn_signature.parameters["data"].annotation
+    except Exception:  # noqa: BLE001 - no cached body or no typed data: keep Litestar's own answer
+        return None
+    return body_error(raw, target) if isinstance(raw, bytes) else None
+
+
 def handle_api_error(_: Request, exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
 
 
-def handle_http_exception(_: Request, exc: HTTPException) -> Response:
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
+    if isinstance(exc, ValidationException) and (exact := _strict_body_field(request, exc)) is not None:
+        return handle_api_error(request, exact)
     if status == 400 or isinstance(exc, ValidationException):
         # Schema violations are 422 and name the field (OpenAI-style clients read error.param too).
         field = _field_of(exc)

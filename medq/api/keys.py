@@ -67,9 +67,9 @@ class ApiKeyStore:
 
     def create(self, tenant: str) -> str:
         """A new key for `tenant`; returns the key (the only time it exists in clear)."""
-        tenant = tenant.strip()
-        if not tenant:
-            raise MedqError("--tenant must be a non-empty name")
+        from medq.ids import MAX_TENANT_CHARS, check_id
+
+        check_id("--tenant", tenant, MAX_TENANT_CHARS)   # the memory store would refuse it on the first request
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             conn.execute(api_keys.insert().values(key_hash=hash_key(key), key_id=secrets.token_hex(6), tenant=tenant,

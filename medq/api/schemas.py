@@ -10,9 +10,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-PatientId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$",
-                                        description="patient id, unique within the tenant")]
-SessionId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+from medq.ids import ID_PATTERN
+
+# The pattern documents the id rule in the OpenAPI schema; `medq.ids.check_id` (a full match: no trailing
+# newline, no control characters) is what the routes and the store enforce.
+PatientId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN, description="patient id, unique within the tenant")]
+SessionId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN, description="session id, unique within the patient")]
 
 
 class ChatMessage(msgspec.Struct, omit_defaults=True):
@@ -37,7 +40,7 @@ class ChatCompletionRequest(msgspec.Struct, omit_defaults=True):
     top_p: Annotated[float, msgspec.Meta(gt=0, le=1)] | None = None
     max_tokens: Annotated[int, msgspec.Meta(ge=1, le=8192)] | None = None
     max_completion_tokens: Annotated[int, msgspec.Meta(ge=1, le=8192)] | None = None
-    seed: int | None = None
+    seed: Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)] | None = None
 
 
 class FactOut(msgspec.Struct):
@@ -133,6 +136,7 @@ class SessionOut(msgspec.Struct):
 class ErasureReport(msgspec.Struct):
     patient_id: str
     erased: dict[str, int]
+    storage: str = ""     # what was done to the database files after the deletes (docs/api.md, "Erasure")
 
 
 class ErrorDetail(msgspec.Struct, omit_defaults=True):

@@ -103,7 +103,7 @@ class AssistantDemo:
         self.home.mkdir(parents=True, exist_ok=True)
         node = self._api_node(ctx)
         database = node["agent"]["memory"]["url"]
-        key = ApiKeyStore(database).create(self.tenant)
+        key = self._fresh_key(ApiKeyStore(database))
         password = secrets.token_urlsafe(9)
         users = self.home / "users.json"
         add_user(users, self.login, password)
@@ -124,6 +124,10 @@ class AssistantDemo:
             ui_log = self.home / "ui.log"
             ui = self._start(chainlit_command("127.0.0.1", ui_port), ui_env, ui_log)
             self._wait(ui_url + "/", ui, ui_log)
+            # a page that loads is not a chat app that lets anyone in: log in for real (and check it was stored)
+            from medq.ui.__main__ import check_chat_login
+
+            check_chat_login(ui_url, self.login, password, ui_log)
             record = json.loads(Path(ctx.inputs["endpoint"]).read_text(encoding="utf-8"))
             urls = {"model_server": record["base_url"], "api": api_url, "api_docs": api_url + "/schema",
                     "chat_app": ui_url}
@@ -140,21 +144,50 @@ class AssistantDemo:
                   f"Ctrl-C stops the chat app, the API and the model server.", file=sys.stderr, flush=True)
             (ctx.output_dir / "assistant.json").write_text(json.dumps(urls, indent=1), encoding="utf-8")
             if self.block:
-                self._block()
+                self._block(record["base_url"])
         finally:
             self.stop()
         return {"urls": "assistant.json"}
 
-    def _block(self) -> None:
+    def _fresh_key(self, store: Any) -> str:
+        """A new demo key; the previous demo run's key (its id kept in the demo's home) is revoked, so demo keys
+        do not pile up, each still valid, in the database."""
+        id_file = self.home / "demo_key_id"
+        if id_file.is_file():
+            store.revoke(id_file.read_text(encoding="utf-8").strip())
+        key = store.create(self.tenant)
+        id_file.write_text(store.lookup(key).key_id, encoding="utf-8")
+        return key
+
+    def _block(self, model_url: str, check_every_s: float = 2.0, failures_allowed: int = 3) -> None:
         previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         # a shell without job control starts background jobs with SIGINT ignored: Ctrl-C / kill -INT must still stop
         previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+        failures, next_check = 0, time.monotonic() + check_every_s
         try:
             while all(p.poll() is None for p in self._processes):
                 time.sleep(0.5)
+                if time.monotonic() < next_check:
+                    continue
+                next_check = time.monotonic() + check_every_s
+                # the model server is the runner's service, not ours: watch it over its own protocol
+                cause = _model_server_down(model_url)
+                failures = failures + 1 if cause else 0
+                if failures >= failures_allowed:
+                    raise MedqError(f"the model server at {model_url} stopped answering ({cause}); stopping the "
+                                    f"chat app and the API (the model server's log is in the run folder)")
             raise MedqError(f"a demo service exited by itself; see the logs in {self.home}")
         except KeyboardInterrupt:
             print("medq: stopping the chat app and the API", file=sys.stderr, flush=True)
         finally:
             signal.signal(signal.SIGTERM, previous)
             signal.signal(signal.SIGINT, previous_int)
+
+
+def _model_server_down(base_url: str) -> str | None:
+    """None while the OpenAI-protocol server lists its models, else why not (one line)."""
+    try:
+        response = httpx.get(base_url.rstrip("/") + "/models", timeout=5)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    return None if response.status_code == 200 else f"HTTP {response.status_code}"

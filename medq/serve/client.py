@@ -11,6 +11,8 @@ Haystack's `OpenAIChatGenerator` with the same settings. What it adds is medq's 
 
 from __future__ import annotations
 
+import re
+
 import ipaddress
 import json
 import os
@@ -29,6 +31,17 @@ _OPENAI_PARAMS = {"temperature", "top_p", "max_tokens", "max_completion_tokens",
 
 class ModelServerUnavailable(MedqError):
     """The model server cannot be reached, timed out, or dropped the connection mid-request."""
+
+
+class ContextLengthExceeded(MedqError):
+    """The model server refused a request whose prompt plus completion budget exceeds its context (`max_model_len`):
+    a property of the request (too much dialogue, evidence or budget), not an outage."""
+
+
+# how OpenAI-protocol servers word it: vLLM ("This model's maximum context length is 1024 tokens. However, you
+# requested 1100 tokens …", "… longer than the maximum model length"), OpenAI ("context_length_exceeded")
+_CONTEXT_WORDS = re.compile(r"maximum context length|context[ _]length|maximum model length|max_model_len|"
+                            r"prompt is too long|too many tokens", re.IGNORECASE)
 
 
 @dataclass
@@ -148,6 +161,11 @@ class ChatClient:
             self._sync, self._async = openai.OpenAI(**kwargs), openai.AsyncOpenAI(**kwargs)
         return self._sync, self._async
 
+    def error_for(self, exc: BaseException) -> MedqError:
+        """The medq error for an exception of the openai SDK (also raised by Haystack's generator on this endpoint):
+        ModelServerUnavailable (down, timed out, 502-504), ContextLengthExceeded, or MedqError (refused)."""
+        return self._error(exc)
+
     def _error(self, exc: BaseException) -> MedqError:
         import openai
 
@@ -156,6 +174,9 @@ class ChatClient:
             detail = _one_line(_status_detail(exc))
             if exc.status_code in (502, 503, 504):
                 return ModelServerUnavailable(f"model server at {url} is unavailable (HTTP {exc.status_code}): {detail}")
+            if exc.status_code in (400, 413, 422) and _CONTEXT_WORDS.search(detail):
+                return ContextLengthExceeded(f"model server at {url} refused the request: the prompt does not fit "
+                                             f"the model's context (HTTP {exc.status_code}): {detail}")
             return MedqError(f"model server at {url} refused the request (HTTP {exc.status_code}): {detail}")
         kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "is unreachable or closed the connection"
         cause = exc.__cause__ or exc

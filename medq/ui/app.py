@@ -33,7 +33,19 @@ PROGRESS_WORDS = {"received": "已收到", "reading_memory": "读取病历记忆
 OUTCOME_WORDS = {"answered": "通过", "refined": "修改后通过", "fallback": "未通过：原回答已撤回",
                  "referral": "危急情况：建议立即就医", "unsupported_language": "仅支持中文"}
 FACT_WORDS = {"allergy": "过敏", "condition": "疾病", "medication": "用药", "pregnancy": "怀孕", "lactation": "哺乳",
-              "age": "年龄", "sex": "性别"}
+              "age": "年龄", "sex": "性别", "weight": "体重", "egfr": "肾小球滤过率", "ckd_stage": "慢性肾病分期",
+              "trimester": "孕周期", "occupation": "职业"}
+STATUS_WORDS = {"active": "有效", "stopped": "已停用", "denied": "已否认", "disputed": "待确认，仍按原记录核查"}
+# what deleting a fact of this kind stops the assistant from doing (asked before a delete)
+DELETE_MEANS = {"allergy": "助手将不再据此拦截可能引起过敏的药物",
+                "condition": "助手将不再据此检查对这种疾病禁用或慎用的药物",
+                "medication": "助手将不再据此检查与这种药物的相互作用",
+                "pregnancy": "助手将不再按孕期用药规则检查建议", "lactation": "助手将不再按哺乳期用药规则检查建议",
+                "age": "助手将不再按年龄检查用药"}
+PRODUCT = "medq 医疗助手"
+DISCLAIMER = ("您好，我是 medq 医疗助手。我的建议仅供参考，不能替代医生的诊断和治疗；用药前请咨询医生或药师。"
+              "如有胸痛、呼吸困难、意识不清等紧急情况，请立即拨打 120。")
+REFERRAL_BANNER = "### 紧急情况：请立即就医"
 
 
 def api() -> httpx.AsyncClient:
@@ -51,7 +63,9 @@ def data_layer() -> Any:
 def login(username: str, password: str) -> cl.User | None:
     users = load_users(os.environ.get("MEDQ_UI_USERS", ""))
     if username in users and check_password(password, users[username]):
-        return cl.User(identifier=username, metadata={"role": "patient", "provider": "credentials"})
+        # the tenant lets the API's erasure find this login (the username is the patient id)
+        return cl.User(identifier=username, metadata={"role": "patient", "provider": "credentials",
+                                                      "medq_tenant": TENANT})
     return None
 
 
@@ -77,6 +91,7 @@ async def remember_thread() -> None:
 @cl.on_chat_start
 async def start() -> None:
     await remember_thread()
+    await cl.Message(content=DISCLAIMER, author=PRODUCT).send()
 
 
 @cl.on_chat_resume
@@ -124,6 +139,15 @@ async def on_message(message: cl.Message) -> None:
             progress.output += f"无法连接 API：{type(exc).__name__}"
             await cl.Message(content="抱歉，无法连接到服务。").send()
             return
+    if extension.get("outcome") == "referral":
+        # an emergency must not look like any other answer, and the previous answer's evidence must not stay open
+        await cl.ElementSidebar.set_elements([])
+        answer.author = "紧急提醒"
+        advice = "\n>\n".join(f"> **{line}**" for line in answer.content.splitlines() if line.strip())
+        answer.content = f"{REFERRAL_BANNER}\n\n{advice}"
+        await show_audit(extension)
+        await answer.send()
+        return
     await show_evidence(extension, answer)
     await show_audit(extension)
     await answer.send()
@@ -131,19 +155,20 @@ async def on_message(message: cl.Message) -> None:
 
 
 async def show_evidence(extension: dict[str, Any], answer: cl.Message) -> None:
-    """[E1]… as side elements: Chainlit links an element's name where it appears in the message text."""
+    """[E1]… in full, each under its own label, inside the collapsed "检索证据" step. (As Chainlit side elements they
+    opened a side panel by themselves, titled with the first name while listing every passage, and it stayed open
+    beside the next answer, an emergency referral included.)"""
     evidence = extension.get("evidence") or []
-    async with cl.Step(name="检索证据", type="retrieval") as step:
+    async with cl.Step(name="检索证据", type="retrieval", default_open=False) as step:
         if not evidence:
             step.output = "没有检索到资料（未配置检索索引时，回答不引用资料）。"
             return
-        lines = []
-        for item in evidence:
-            label = str(item.get("id") or item.get("evidence_id") or f"E{len(lines) + 1}").strip("[]")
+        blocks = []
+        for number, item in enumerate(evidence, start=1):
+            label = str(item.get("id") or item.get("evidence_id") or f"E{number}").strip("[]")
             text = str(item.get("text") or item.get("content") or "")
-            lines.append(f"[{label}] {text[:80]}")
-            answer.elements.append(cl.Text(name=label, content=text, display="side"))
-        step.output = "\n".join(lines)
+            blocks.append(f"**[{label}]** {text}")
+        step.output = "\n\n".join(blocks)
 
 
 async def show_audit(extension: dict[str, Any]) -> None:
@@ -165,9 +190,11 @@ async def show_facts() -> None:
         return
     lines, actions = [], []
     for fact in facts:
-        label = f"{FACT_WORDS.get(fact['kind'], fact['kind'])}：{fact['value']}（{fact['status']}）"
+        status = STATUS_WORDS.get(fact["status"], fact["status"])
+        label = f"{FACT_WORDS.get(fact['kind'], fact['kind'])}：{fact['value']}（{status}）"
         lines.append(f"- {label}")
-        actions.append(cl.Action(name="delete_fact", payload={"id": fact["id"]}, label=f"删除 {fact['value']}"))
+        actions.append(cl.Action(name="delete_fact", payload={"id": fact["id"], "kind": fact["kind"],
+                                                              "value": fact["value"]}, label=f"删除 {fact['value']}"))
         actions.append(cl.Action(name="correct_fact", payload={"id": fact["id"], "value": fact["value"]},
                                  label=f"更正 {fact['value']}"))
     await cl.Message(content="我记住的您的信息：\n" + "\n".join(lines), actions=actions, author="记忆").send()
@@ -175,10 +202,22 @@ async def show_facts() -> None:
 
 @cl.action_callback("delete_fact")
 async def delete_fact(action: cl.Action) -> None:
+    """Asks first, saying what the deletion means: a deleted allergy is one the safety check no longer knows."""
+    kind, value = action.payload.get("kind", ""), action.payload.get("value", "")
+    means = DELETE_MEANS.get(kind, "助手将不再记得这条信息")
+    question = (f"确定要删除“{FACT_WORDS.get(kind, kind)}：{value}”吗？删除后{means}。"
+                f"如果只是记录有误，请选择“更正”；如果不确定，请先咨询医生。")
+    choice = await cl.AskActionMessage(content=question, timeout=300, actions=[
+        cl.Action(name="confirm_delete", payload={"confirm": True}, label="确定删除"),
+        cl.Action(name="keep_fact", payload={"confirm": False}, label="保留")]).send()
+    if not choice or not choice.get("payload", {}).get("confirm"):
+        await cl.Message(content=f"已保留“{value}”，没有删除。").send()
+        return
     async with api() as client:
         response = await client.delete(f"/v1/patients/{patient_id()}/facts/{action.payload['id']}",
                                        params={"changed_by": patient_id(), "role": "patient"})
-    await cl.Message(content="已删除。" if response.status_code == 200 else f"删除失败：{response.text}").send()
+    await cl.Message(content=f"已删除“{value}”。" if response.status_code == 200 else
+                     f"删除失败：{response.json().get('error', {}).get('message', response.status_code)}").send()
     await show_facts()
 
 

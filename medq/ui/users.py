@@ -33,6 +33,10 @@ def load_users(path: str) -> dict[str, str]:
 
 
 def add_user(path: str | Path, username: str, password: str) -> None:
+    """The username is the patient id the API remembers facts under, so it follows the one id rule."""
+    from medq.ids import check_id
+
+    check_id("username", username)
     path = Path(path)
     users = load_users(str(path))
     users[username] = hash_password(password)

@@ -9,7 +9,7 @@ Replies are queued per kind of request: `critic` (requests with a JSON-schema `r
 (requests without tools whose system prompt asks for a summary) and `draft` (everything else). A reply is a dict:
     {"content": "..."}                                  an assistant text reply
     {"tool_calls": [{"name": "bmi", "arguments": "{...}"}]}   tool calls (arguments as raw JSON text, may be bad)
-    {"status": 503}                                     an HTTP error
+    {"status": 503}                                     an HTTP error (optional "message": its error text)
     {"finish_reason": "length", "content": "..."}      a cut-off reply
 An exhausted queue answers with its `default` (or HTTP 500, so a test never passes on a missing script).
 """
@@ -95,7 +95,8 @@ class ReplayServer:
             return Response(json.dumps({"error": {"message": f"replay: no scripted {kind} reply left"}}),
                             status=500, content_type="application/json")(environ, start_response)
         if "status" in reply:
-            return Response(json.dumps({"error": {"message": "scripted failure"}}), status=reply["status"],
+            return Response(json.dumps({"error": {"message": reply.get("message", "scripted failure")}}),
+                            status=reply["status"],
                             content_type="application/json")(environ, start_response)
         message: dict[str, Any] = {"role": "assistant", "content": reply.get("content")}
         finish = reply.get("finish_reason", "stop")

@@ -69,14 +69,16 @@ def start_api(root: Path, model_url: str, *overrides: str, tenants=("tenant-a", 
     keys = {}
     for tenant in tenants:
         out = subprocess.run([sys.executable, "-m", "medq.api", "keys", "create", "--tenant", tenant,
-                              "--database", database], capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+                              "--database", database, "--create-database"], capture_output=True, text=True, env=env,
+                             cwd=REPO, timeout=120)
         assert out.returncode == 0, out.stderr
         keys[tenant] = out.stdout.strip()
     port = free_port()
     log_path = root / "api.log"
     args = [sys.executable, "-m", "medq.api", "serve", f"api.port={port}", f"agent.memory.url={database}",
             f"agent.endpoint.base_url={model_url}", "agent.endpoint.model=replay", "agent.endpoint.max_retries=0",
-            "agent.tracing.enabled=false", "agent.turn.citations.required=false", *overrides]
+            "agent.tracing.enabled=false", "agent.turn.citations.required=false",
+            "agent.privacy.id_salt=tests-only-salt", *overrides]
     with open(log_path, "w") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO,
                                    start_new_session=True)

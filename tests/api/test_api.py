@@ -113,6 +113,10 @@ def test_fact_correction_and_deletion_record_who(api, client):
     changes = EntityMemoryStore(api.database).fact_changes("tenant-a", "corr")
     assert [(c.action, c.actor, c.actor_role) for c in changes][-2:] == [("update", "dr-wang", "clinician"),
                                                                         ("delete", "patient-self", "patient")]
+    from datetime import datetime
+
+    assert all(datetime.fromisoformat(c.changed_at) for c in changes[-2:])      # who, and when
+    assert changes[-2].reason == "皮试阴性" and changes[-2].before.status == "active"
     assert client.delete(f"/v1/patients/corr/facts/{facts['糖尿病']['id']}",
                          params={"changed_by": "x"}).status_code == 404
 

@@ -5,6 +5,7 @@ pipeline up to `merge` is covered by the training tests), prints URLs, key and l
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -45,3 +46,62 @@ def test_assistant_stage_starts_api_and_chat_app_and_stops_them(model_server, tm
     from medq.api.keys import ApiKeyStore
 
     assert ApiKeyStore(f"sqlite:///{tmp_path / 'memory.db'}").lookup(key).tenant == "demo"
+
+
+def _demo_stage(tmp_path, model_url: str, block: bool):
+    from medq.api.__main__ import compose_api_config
+    from medq.runner import build_stage
+
+    endpoint = tmp_path / "endpoint.json"
+    endpoint.write_text(json.dumps({"base_url": model_url, "models": ["replay"]}), encoding="utf-8")
+    api = compose_api_config([f"agent.memory.url=sqlite:///{tmp_path / 'memory.db'}", "agent.tracing.enabled=false",
+                              "api.port=0", "api.access_log=null"])
+    stage = build_stage({"assistant": {"_target_": "medq.apps.assistant_demo.AssistantDemo", "_recursive_": False,
+                                       "api": api, "home": str(tmp_path / "home"), "ui_port": 0, "block": block,
+                                       "inputs": {"endpoint": "serve.endpoint"}}}, "assistant")
+    return stage, endpoint
+
+
+@pytest.mark.slow
+def test_demo_revokes_its_previous_key_and_notices_the_model_server_dying(tmp_path, capsys):
+    """Issue 16, finding 8: every demo run added a still-valid "demo" key; a model server that died went unnoticed."""
+    import threading
+
+    from medq.api.keys import ApiKeyStore
+    from medq.errors import MedqError
+    from medq.stage import StageContext
+    from tests.agent.replay import ReplayServer
+
+    server = ReplayServer().start()
+    server.script("draft", default={"content": SAFE_DRAFT})
+    server.script("critic", default=PASS)
+    stage, endpoint = _demo_stage(tmp_path, server.base_url, block=False)
+    keys = []
+    for run in range(2):
+        out = tmp_path / f"out{run}"
+        out.mkdir()
+        stage.run(StageContext("assistant", out, {"endpoint": endpoint}, tracker=None, seed=0))
+        keys.append(capsys.readouterr().err.split("API key")[1].split()[0])
+    store = ApiKeyStore(f"sqlite:///{tmp_path / 'memory.db'}")
+    assert store.lookup(keys[0]) is None and store.lookup(keys[1]).tenant == "demo"
+    # a blocking demo whose model server dies: one line saying so, and the API and chat app are stopped
+    stage, endpoint = _demo_stage(tmp_path, server.base_url, block=True)
+    out = tmp_path / "out-block"
+    out.mkdir()
+
+    def kill_model_server_once_up() -> None:
+        deadline = time.monotonic() + 300
+        while not (out / "assistant.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        server.stop()
+
+    killer = threading.Thread(target=kill_model_server_once_up, daemon=True)
+    killer.start()
+    started = time.monotonic()
+    with pytest.raises(MedqError, match=r"the model server at http://127\.0\.0\.1:\d+/v1 stopped answering") as info:
+        stage.run(StageContext("assistant", out, {"endpoint": endpoint}, tracker=None, seed=0))
+    assert "\n" not in str(info.value) and time.monotonic() - started < 300
+    urls = json.loads((out / "assistant.json").read_text())
+    for url in (urls["api"] + "/healthz", urls["chat_app"]):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url, timeout=2)

@@ -42,6 +42,24 @@ def chromium():
     return path
 
 
+def _bm25_index(folder: Path) -> Path:
+    """A small saved BM25 store and its index.json, as the index stage writes them, so answers carry evidence."""
+    import json
+
+    from haystack import Document
+
+    from medq.rag import EmbeddedDocumentStore
+    from tests.agent.turn_helpers import CORPUS
+
+    store = EmbeddedDocumentStore()
+    store.write_documents([Document(id=i, content=c, meta={"example_id": i}) for i, c in CORPUS])
+    store.save(folder / "store")
+    index = folder / "index.json"
+    index.write_text(json.dumps({"store": store.spec(), "embedder": None, "settings": {},
+                                 "fingerprint": store.fingerprint()}), encoding="utf-8")
+    return index
+
+
 @pytest.fixture(scope="module")
 def chat_app(chromium, model_server, tmp_path_factory):
     from medq.ui.users import add_user
@@ -50,7 +68,9 @@ def chat_app(chromium, model_server, tmp_path_factory):
     model_server.script("critic", default=PASS)
     model_server.script("summary", default={"content": "患者咨询嗓子疼。"})
     root = tmp_path_factory.mktemp("ui")
-    api = start_api(root / "api", model_server.base_url, tenants=("clinic",))
+    index = _bm25_index(root / "index")
+    retrieve = "+agent.retrieve={_target_:medq.rag.RetrievePipeline.from_index,_partial_:true,mode:bm25,top_k:2}"
+    api = start_api(root / "api", model_server.base_url, f"agent.index={index}", retrieve, tenants=("clinic",))
     add_user(root / "users.json", "patient-li", "s3cret-pass")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -94,6 +114,7 @@ def test_login_ask_stream_steps_and_resume(chromium, chat_app):
         expect(page.locator("#chat-input")).to_have_count(0)          # a wrong password does not get in
         page.locator("#password").fill("s3cret-pass")
         page.locator("button[type=submit]").click()
+        expect(page.get_by_text("仅供参考").first).to_be_visible()   # the chat started (its disclaimer is shown)
         page.locator("#chat-input").fill(QUESTION)
         expect(page.locator("#chat-submit")).to_be_enabled()
         page.locator("#chat-submit").click()
@@ -116,3 +137,97 @@ def test_login_ask_stream_steps_and_resume(chromium, chat_app):
         page.screenshot(path=str(ARTIFACTS / "resumed.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "chat.png").stat().st_size > 10_000
+
+
+CITED = "咽喉肿痛多为病毒感染引起，注意休息多喝水，可以用淡盐水漱口[E1]。发热超过38.5度可服用对乙酰氨基酚退热[E2]。"
+CONTRAINDICATED = "可以口服阿莫西林胶囊治疗，每次零点五克，每日三次，连服七天即可痊愈。"
+EMERGENCY = "我胸口疼得厉害，还一直出冷汗。"
+
+
+def _pieces(text: str, size: int = 6) -> set[str]:
+    return {text[i:i + size] for i in range(len(text) - size + 1)}
+
+
+@pytest.mark.slow
+def test_login_answer_referral_facts_and_withheld_draft(chromium, chat_app, model_server):
+    """Issue 16, findings 9, 1 and 2 (the chat app's part), looked at in the browser with screenshots of login, an
+    answer with its steps, a referral and the facts view: a user-name login with a Chinese error, the product name
+    and disclaimer, fact status in Chinese, a withheld draft that never reaches the page and a refusal whose closing
+    sentence stands on its own, a distinct emergency referral, a confirmation before deleting a fact."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from medq.agent.turn import REFERRAL
+
+    url, api = chat_app
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        expect(page.get_by_text("用户名").first).to_be_visible()
+        assert page.get_by_text("电子邮箱").count() == 0 and page.locator("input[placeholder='me@example.com']").count() == 0
+        page.locator("#email").fill("patient-li")
+        page.locator("#password").fill("wrong")
+        page.locator("button[type=submit]").click()
+        expect(page.get_by_text("用户名或密码不正确").first).to_be_visible()
+        page.wait_for_timeout(1000)
+        assert "credentialssignin" not in page.content().lower() and page.get_by_text("无法登录").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "login.png"), full_page=True)
+        page.locator("#password").fill("s3cret-pass")
+        page.locator("button[type=submit]").click()
+        expect(page.get_by_text("仅供参考").first).to_be_visible()                       # the disclaimer
+        assert "medq 医疗助手" in page.title() or page.get_by_text("medq 医疗助手").count() > 0
+
+        def ask(text: str) -> None:
+            page.locator("#chat-input").fill(text)
+            expect(page.locator("#chat-submit")).to_be_enabled()
+            page.locator("#chat-submit").click()
+
+        # an answer with its steps: each progress stage once
+        model_server.script("draft", {"content": SAFE_DRAFT})
+        ask(QUESTION)
+        expect(page.get_by_text(SAFE_DRAFT).first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("过敏：青霉素类（有效）").first).to_be_visible()
+        assert page.get_by_text("(active)").count() == 0 and page.get_by_text("（active）").count() == 0
+        for step in ("处理进度", "安全审核"):
+            page.get_by_text(step).last.click()
+        page.wait_for_timeout(500)
+        assert page.get_by_text("安全审核 ✓").count() <= 1
+        page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / "facts.png"), full_page=False)
+        model_server.script("draft", {"content": CITED})
+        ask("嗓子疼还发热怎么办？")
+        expect(page.get_by_text("淡盐水漱口").first).to_be_visible(timeout=120_000)
+        page.wait_for_timeout(2000)
+        # the evidence stays in its collapsed step: no side panel opens by itself (it did, titled E1 while listing
+        # the E1 of every answer so far), and each passage carries its own label once asked for
+        assert page.get_by_text("青霉素过敏的患者禁用阿莫西林").count() == 0, "evidence shown without being asked for"
+        labelled = page.get_by_text("[E1] 咽喉肿痛多为病毒感染引起")
+        assert not any(labelled.nth(i).is_visible() for i in range(labelled.count()))
+        page.get_by_text("检索证据").last.click()
+        expect(labelled.last).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "evidence.png"), full_page=False)
+        # a withheld draft (阿莫西林 for a penicillin allergy, every round): no piece of it on the page
+        model_server.script("draft", *[{"content": CONTRAINDICATED}] * 3)
+        ask("嗓子发炎了吃什么药？")
+        expect(page.get_by_text(REFERRAL).last).to_be_visible(timeout=120_000)
+        page.wait_for_timeout(1500)
+        text = page.locator("body").inner_text()
+        assert not [piece for piece in _pieces(CONTRAINDICATED) if piece in text]
+        assert page.locator("li", has_text=REFERRAL).count() == 0, "the closing sentence is glued to a bullet"
+        # the emergency referral looks like one
+        ask(EMERGENCY)
+        expect(page.get_by_text("紧急情况：请立即就医").first).to_be_visible(timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "referral.png"), full_page=True)
+        # deleting a safety-critical fact asks first and says what it means; "保留" keeps it
+        page.get_by_role("button", name="删除 青霉素类").last.click()
+        expect(page.get_by_text("不再据此拦截可能引起过敏的药物").first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "facts_delete_confirm.png"), full_page=True)
+        page.get_by_role("button", name="保留").last.click()
+        expect(page.get_by_text("已保留").first).to_be_visible()
+        browser.close()
+    memory = httpx.get(f"{api.base_url}/v1/patients/patient-li/memory", headers=api.headers("clinic")).json()
+    assert [(f["value"], f["status"]) for f in memory["facts"]] == [("青霉素类", "active")]
+    for name in ("login.png", "answer.png", "referral.png", "facts.png"):
+        assert (ARTIFACTS / name).stat().st_size > 10_000
