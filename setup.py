@@ -25,6 +25,6 @@ setup(
     package_dir={"medq": "medq", **data_dirs},
     package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
                   # the agent's knowledge base and case suites ship with the code that reads them
-                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"],
+                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl", "cases/*/*.jsonl", "context.csv"],
                   "medq.agent.migrations": ["script.py.mako"]},  # Alembic's template, for new revisions
 )

@@ -243,7 +243,7 @@ class Assistant:
                 params = {k: v for k, v in turn.params.items() if not k.startswith("_")}
                 reply = self._client_for(turn.model).chat(messages, **params)
                 report("auditing")
-                audit = agent.auditor.audit(reply.text or "", memory.profile)
+                audit = agent.auditor.audit(reply.text or "", memory.profile, question=text)
                 problems = [Problem("auditor", describe_finding(f), as_plain(f)) for f in audit.findings]
                 if not (reply.text or "").strip():
                     problems.append(Problem("model", "empty reply"))

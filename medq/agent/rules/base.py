@@ -1,0 +1,253 @@
+"""What every rule kind shares: the finding with its CDS-Hooks-style card, the audit context a rule reads, and the
+population predicate evaluated against the patient.
+
+A rule kind is a class with `name`, `check(ctx) -> Iterable[Finding]` and, optionally, `expand(ctx)` (run before any
+check, to add what the draft implicitly recommends). The auditor runs the kinds listed in
+conf/agent/auditor/default.yaml (`rules:` by `_target_`), in that order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal
+
+from medq.agent.facts import Fact, PatientProfile
+from medq.agent.knowledge import CKD_BANDS, Ingredient, Lexicon, Mention, Rule, Term
+
+Severity = Literal["block", "warn"]
+Indicator = Literal["info", "warning", "critical"]
+SUMMARY_MAX = 140
+SOURCE_LABELS = {"insert": "药品说明书", "NEML2018": "国家基本药物目录（2018年版）", "ChP-CDG": "中国药典临床用药须知",
+                 "China-PIM-2017": "中国老年人潜在不适当用药判断标准（2017年版）", "Beers2023": "AGS Beers Criteria 2023",
+                 "KDIGO2012": "KDIGO 2012 CKD 指南", "BNFC": "BNF for Children", "WHO-EML": "WHO 基本药物标准清单",
+                 "FDA-label": "FDA 说明书", "Stockley": "Stockley 药物相互作用", "expert": "专家经验（待药师审核）",
+                 "DDInter": "DDInter（非商业许可）", "ATC": "WHO ATC", "OTC-list": "国家非处方药目录"}
+
+
+@dataclass(frozen=True)
+class Card:
+    """A CDS Hooks card: what the UI and the API show as they are (the UI holds no medical vocabulary)."""
+
+    summary: str            # ≤ 140 characters
+    indicator: Indicator
+    detail: str
+    source: dict[str, str]  # {"label": ..., "rule_id": ..., "reviewed_by": ...}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary, "indicator": self.indicator, "detail": self.detail,
+                "source": dict(self.source)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    drug: str               # as recommended: a substance, a product (新康泰克) or a class
+    ingredient: str         # the substance (or class) the rule applies to
+    rule: str               # the rule kind (allergy, contraindicated_condition, interaction, max_daily_dose, ...)
+    patient_fact: str       # "allergy:青霉素类", "condition:胃溃疡", "medication:华法林", "pregnancy:true", "age:8"
+    source_message_id: str | None
+    severity: Severity
+    reason: str             # one plain sentence, for the patient-facing fallback and the eval log
+    card: Card | None = None
+    rule_id: str = ""       # the rules.csv row ("" for rules that read no row, e.g. class allergy)
+    reviewed: bool = False  # the row has a reviewed_by
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"drug": self.drug, "ingredient": self.ingredient, "rule": self.rule,
+                "patient_fact": self.patient_fact, "source_message_id": self.source_message_id,
+                "severity": self.severity, "reason": self.reason, "rule_id": self.rule_id,
+                "reviewed": self.reviewed, "card": self.card.as_dict() if self.card else None}
+
+
+@dataclass
+class Recommended:
+    """One thing the draft recommends: a mention (or a drug from the question the draft endorses)."""
+
+    mention: Mention
+    substances: list[str]                    # ingredients (a class recommended as a whole: the class)
+    dose_text: str = ""
+    origin: Literal["draft", "question"] = "draft"
+
+    @property
+    def name(self) -> str:
+        return self.mention.canonical
+
+
+@dataclass
+class NormalisedProfile:
+    """The profile's names resolved through the knowledge base; what could not be resolved, kept and reported."""
+
+    allergies: list[tuple[str, str]] = field(default_factory=list)       # (as stated, canonical or as stated)
+    conditions: list[tuple[str, str]] = field(default_factory=list)
+    medications: list[tuple[str, str]] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)                  # "condition:…", "medication:…"
+    ckd_stage: int | None = None
+    egfr: float | None = None
+
+
+@dataclass
+class AuditContext:
+    lexicon: Lexicon
+    profile: PatientProfile
+    facts: NormalisedProfile
+    draft: str
+    question: str
+    recommended: list[Recommended]
+    warned: list[Mention]
+    endorsed: set[str]                       # behaviours/foods the draft endorses (饮酒, 驾驶)
+
+    # -- names ------------------------------------------------------------------------------------------------------
+    def names(self, substance: str) -> set[str]:
+        """A substance with all its classes (and their parents)."""
+        return {substance} | self.lexicon.classes_of(substance)
+
+    def medication_substances(self) -> list[tuple[str, str, list[str]]]:
+        """(as stated, canonical, substances) of each current medication."""
+        out = []
+        for stated, canonical in self.facts.medications:
+            found = self.lexicon.lookup(canonical)
+            if found and found[0] == "class":
+                subs = [canonical]
+            else:
+                subs = self.lexicon.ingredients(canonical) or [canonical]
+            out.append((stated, canonical, subs))
+        return out
+
+    def rows(self, substance: str, kinds: Iterable[str]) -> list[Rule]:
+        """Rules whose subject is the substance or one of its classes."""
+        wanted = set(kinds)
+        found = []
+        for name in self.names(substance):
+            found += [r for r in self.lexicon.rules_by_subject.get(name, ()) if r.kind in wanted]
+        return sorted(found, key=lambda r: r.id)
+
+    def source(self, kind: str, value: str = "") -> str | None:
+        fact: Fact | None = self.profile.sources.get((kind, value)) or self.profile.sources.get((kind, ""))
+        return fact.source_message_id if fact else None
+
+    # -- the population predicate -----------------------------------------------------------------------------------
+    def population(self, terms: Iterable[Term]) -> list[tuple[str, str | None]] | None:
+        """(patient fact, source message id) for every term when all hold; None when one does not (or is unknown).
+        An empty population holds for everyone: []."""
+        matched: list[tuple[str, str | None]] = []
+        for term in terms:
+            found = self.term(term)
+            if found is None:
+                return None
+            matched.append(found)
+        return matched
+
+    def term(self, term: Term) -> tuple[str, str | None] | None:
+        p, lex = self.profile, self.lexicon
+        if term.kind == "pregnant":
+            return ("pregnancy:true", self.source("pregnancy")) if p.pregnant else None
+        if term.kind == "lactating":
+            return ("lactation:true", self.source("lactation")) if p.lactating else None
+        if term.kind == "sex":
+            return (f"sex:{p.sex}", self.source("sex")) if p.sex == term.value else None
+        if term.kind == "condition":
+            for stated, canonical in self.facts.conditions:
+                if condition_matches(lex, canonical, term.value):
+                    return f"condition:{stated}", self.source("condition", stated)
+            return None
+        if term.kind == "allergy":
+            for allergy in p.allergies:
+                direct, cross = lex.allergy_closure(allergy)
+                target = lex.resolve_any(term.value) or term.value
+                if target in direct | cross:
+                    return f"allergy:{allergy}", self.source("allergy", allergy)
+            return None
+        if term.kind == "occupation":
+            if p.occupation and occupation_matches(p.occupation, term.value):
+                return f"occupation:{p.occupation}", self.source("occupation")
+            return None
+        limit = float(term.value)
+        if term.kind == "age":
+            return (f"age:{p.age}", self.source("age")) if p.age is not None and _compare(p.age, term.op, limit) \
+                else None
+        if term.kind == "weight":
+            return (f"weight:{p.weight_kg:g}kg", self.source("weight")) if p.weight_kg is not None and \
+                _compare(p.weight_kg, term.op, limit) else None
+        if term.kind == "trimester":
+            if p.trimester is not None and p.pregnant is not False and _compare(p.trimester, term.op, limit):
+                return f"trimester:{p.trimester}", self.source("trimester")
+            return None
+        if term.kind == "egfr":
+            if self.facts.egfr is not None:
+                return (f"egfr:{self.facts.egfr:g}", self.source("egfr")) \
+                    if _compare(self.facts.egfr, term.op, limit) else None
+            if self.facts.ckd_stage in CKD_BANDS:   # only a stage: its band must lie wholly on the term's side
+                low, high = CKD_BANDS[self.facts.ckd_stage]
+                holds = high <= limit if term.op == "<" else high <= limit + 1e-9 if term.op == "<=" else \
+                    low >= limit if term.op in (">=", ">") else False
+                return (f"ckd_stage:{self.facts.ckd_stage}", self.source("ckd_stage")) if holds else None
+            return None
+        if term.kind == "ckd_stage":
+            stage = self.facts.ckd_stage
+            if stage is None and self.facts.egfr is not None:
+                stage = next(s for s, (low, high) in CKD_BANDS.items() if low <= self.facts.egfr < high or s == 5)
+            if stage is not None and _compare(stage, term.op, limit):
+                return f"ckd_stage:{stage}", self.source("ckd_stage") or self.source("egfr")
+            return None
+        return None
+
+
+def _compare(value: float, op: str, limit: float) -> bool:
+    return {"<": value < limit, "<=": value <= limit, ">": value > limit, ">=": value >= limit,
+            "=": value == limit}[op]
+
+
+def condition_matches(lexicon: Lexicon, patient: str, rule: str) -> bool:
+    """A rule for `rule` applies to the patient's condition when the patient's condition is it or below it (胃溃疡 →
+    消化性溃疡), or when the patient states only a broader condition that `rule` refines (青光眼, unspecified, for a
+    rule on 闭角型青光眼: the auditor fails closed). A named sibling (开角型青光眼) does not match."""
+    if rule in lexicon.condition_ancestors(patient):
+        return True
+    return patient != rule and patient in lexicon.condition_ancestors(rule)
+
+
+OCCUPATIONS = {"驾驶": ("司机", "驾驶", "开车", "代驾", "货车", "出租车", "网约车", "公交", "卡车", "飞行员", "机长"),
+               "高空作业": ("高空", "建筑工人", "电工", "架线", "外墙"),
+               "操作机械": ("机械", "车床", "操作工", "机床", "叉车", "吊车")}
+
+
+def occupation_matches(occupation: str, value: str) -> bool:
+    words = OCCUPATIONS.get(value, (value,))
+    return any(word in occupation for word in words)
+
+
+def make_card(summary: str, indicator: Indicator, detail: str, rule: Rule | None) -> Card:
+    if len(summary) > SUMMARY_MAX:
+        summary = summary[:SUMMARY_MAX - 1] + "…"
+    source = {"label": SOURCE_LABELS.get(rule.source, rule.source) if rule else "知识库药物类别",
+              "rule_id": rule.id if rule else "", "reviewed_by": rule.reviewed_by if rule else ""}
+    return Card(summary, indicator, detail, source)
+
+
+def shown(rec: Recommended, ingredient: str) -> str:
+    return rec.name if ingredient == rec.name else f"{rec.name}（含{ingredient}）"
+
+
+def finding(ctx: AuditContext, rec: Recommended, ingredient: str, rule_name: str, fact: str, source: str | None,
+            reason: str, row: Rule | None, block: bool | None = None, indicator: Indicator | None = None) -> Finding:
+    block = row.blocks if block is None else block
+    indicator = indicator or (row.severity if row else "critical")  # type: ignore[assignment]
+    detail_parts = [reason]
+    if row is not None and row.effect:
+        detail_parts.append(f"风险：{row.effect}。")
+    if row is not None and row.management:
+        detail_parts.append(f"处理：{row.management}。")
+    card = make_card(reason, indicator, "".join(detail_parts), row)
+    return Finding(rec.name, ingredient, rule_name, fact, source, "block" if block else "warn", reason, card,
+                   row.id if row else "", bool(row and row.reviewed_by))
+
+
+ACTION_WORDS = {"contraindicated": "禁用", "avoid": "应避免使用", "reduce": "需减量", "caution": "需慎用"}
+
+
+def action_words(row: Rule) -> str:
+    return ACTION_WORDS[row.action]
+
+
+def clean(text: str) -> str:
+    return re.sub(r"\s+", "", text)

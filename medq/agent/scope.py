@@ -1,0 +1,185 @@
+"""Warning scope in the style of ConText/NegEx: which drug mentions a draft names only to warn against them.
+
+The vocabulary is a table, medq/agent/context.csv (phrase, role, direction), not a regex:
+  negation    a trigger: `forward` (its scope runs to the right), `backward` (to the left) or `both` (to the right
+              when a drug or an anaphor follows it in its clause, otherwise to the left: 不要吃布洛芬 / 布洛芬伤胃，不要吃)
+  pseudo      looks like a trigger and is none (不要停用, 不用担心, 不要空腹, 不要超过, 特别): it absorbs the
+              trigger inside it, because the table is matched leftmost-longest
+  terminator  ends a scope (可以, 建议, 改用, 但是 ...)
+  anaphor_one / anaphor_many   它/该药/此药 → the nearest drug named before; 这两种药/以上药物 → the drugs named before
+              (in this and the previous sentence)
+
+Scopes: a forward trigger covers the mentions after it in its clause; when its clause names nothing after it, the
+rest of the sentence. A backward trigger covers the mentions before it in its sentence, across clauses; when its
+sentence names none, the previous sentence (布洛芬对肾脏有损害。所以您最好不要吃). A terminator ends either scope.
+An anaphor in a scope covers its antecedent unless the antecedent's own clause recommends it (可以吃A，它和B不要合用).
+
+The auditor fails closed: a mention that no scope covers is a recommendation.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from medq.agent.text import Matcher, normalise
+from medq.errors import InputDataError
+
+TABLE = Path(__file__).resolve().parent / "context.csv"
+ROLES = ("negation", "pseudo", "terminator", "anaphor_one", "anaphor_many")
+DIRECTIONS = ("forward", "backward", "both", "")
+SENTENCE_END = set("。！？!?\n；;")
+CLAUSE_END = set("，,：:（）()") | SENTENCE_END
+# what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
+# particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
+TAIL_WORDS = ("吃", "用", "服", "服用", "使用", "应用", "合用", "同用", "联用", "并用", "一起", "同时", "一块", "再",
+              "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜", "比较好", "较好", "更好", "的", "这样", "自行",
+              "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服", "外用", "的话",
+              "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万",
+              "最好", "尽量", "绝对", "一定", "不", "要", " ")
+
+
+@dataclass(frozen=True)
+class Cue:
+    phrase: str
+    role: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=4)
+def load_table(path: str | Path = TABLE) -> Matcher[Cue]:
+    path = Path(path)
+    cues: dict[str, Cue] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != ["phrase", "role", "direction", "note"]:
+            raise InputDataError(f"{path}: row 1: header must be phrase,role,direction,note")
+        for row_no, row in enumerate(reader, start=2):
+            phrase = normalise(row["phrase"].strip())
+            if not phrase:
+                raise InputDataError(f"{path}: row {row_no}, column phrase: must not be empty")
+            if row["role"] not in ROLES:
+                raise InputDataError(f"{path}: row {row_no}, column role: {row['role']!r} is not one of "
+                                     f"{'|'.join(ROLES)}")
+            if row["direction"] not in DIRECTIONS or (row["role"] == "negation") != bool(row["direction"]):
+                raise InputDataError(f"{path}: row {row_no}, column direction: negation rows take "
+                                     "forward|backward|both, other rows nothing")
+            if phrase in cues:
+                raise InputDataError(f"{path}: row {row_no}, column phrase: {phrase!r} is listed twice")
+            cues[phrase] = Cue(phrase, row["role"], row["direction"])
+    return Matcher(cues)
+
+
+def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None) -> list[bool]:
+    """For each mention (spans into `text`, sorted by start), whether a warning scope covers it."""
+    table = table or load_table()
+    norm = normalise(text)
+    cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
+            if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
+    sentence_of = _boundaries(norm, SENTENCE_END)
+    clause_of = _boundaries(norm, CLAUSE_END)
+    warned = [False] * len(mentions)
+    terminators = [start for start, _, cue in cues if cue.role == "terminator"]
+    anaphors = [(start, end, cue) for start, end, cue in cues if cue.role.startswith("anaphor")]
+    # an item in a scope: ("m", mention index) or ("a", anaphor index), with its position
+    items = sorted([(m.start, "m", i) for i, m in enumerate(mentions)] +
+                   [(a[0], "a", i) for i, a in enumerate(anaphors)])
+
+    def terminated(low: int, high: int) -> bool:
+        return any(low <= t < high for t in terminators)
+
+    def mark(kind: str, index: int) -> None:
+        if kind == "m":
+            warned[index] = True
+            return
+        start, _, cue = anaphors[index]
+        before = [i for i, m in enumerate(mentions) if m.end <= start and
+                  sentence_of[m.start] >= sentence_of[start] - 1]
+        if not before:
+            return
+        chosen = before[-1:] if cue.role == "anaphor_one" else before
+        if cue.phrase.startswith(("这两", "两")) or cue.phrase in ("二者",):
+            chosen = before[-2:]
+        for i in chosen:
+            clause_start = _clause_start(norm, mentions[i].start)
+            if not terminated(clause_start, mentions[i].start):   # 可以吃A，它…不要: A stays recommended
+                warned[i] = True
+
+    for start, end, cue in cues:
+        if cue.role != "negation":
+            continue
+        sentence, clause = sentence_of[start], clause_of[start]
+        after = [(pos, kind, i) for pos, kind, i in items if pos >= end and sentence_of[pos] == sentence]
+        in_clause = [it for it in after if clause_of[it[0]] == clause and not terminated(end, it[0])]
+        if cue.direction in ("forward", "both") and in_clause:
+            for _, kind, i in in_clause:
+                mark(kind, i)
+            continue
+        if cue.direction == "forward":
+            for pos, kind, i in after:
+                if terminated(end, pos):
+                    break
+                mark(kind, i)
+            continue
+        # backward: only when nothing but tail words follows in the clause; this sentence, else the previous one
+        if not _only_tail(norm[end:_clause_end(norm, end)]):
+            continue
+        before = [(pos, kind, i) for pos, kind, i in items if pos < start and sentence_of[pos] == sentence]
+        if not before and not terminated(_sentence_start(norm, start), start):
+            before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
+        for pos, kind, i in reversed(before):
+            item_end = mentions[i].end if kind == "m" else anaphors[i][1]
+            if terminated(item_end, start):
+                break
+            mark(kind, i)
+    return warned
+
+
+def _boundaries(text: str, ends: set[str]) -> list[int]:
+    """Index of the segment (sentence or clause) each character belongs to."""
+    numbers, segment = [], 0
+    for char in text:
+        numbers.append(segment)
+        if char in ends:
+            segment += 1
+    numbers.append(segment)
+    return numbers
+
+
+def _clause_start(text: str, position: int) -> int:
+    while position > 0 and text[position - 1] not in CLAUSE_END:
+        position -= 1
+    return position
+
+
+def _sentence_start(text: str, position: int) -> int:
+    while position > 0 and text[position - 1] not in SENTENCE_END:
+        position -= 1
+    return position
+
+
+def _clause_end(text: str, position: int) -> int:
+    while position < len(text) and text[position] not in CLAUSE_END:
+        position += 1
+    return position
+
+
+def _only_tail(rest: str) -> bool:
+    i = 0
+    while i < len(rest):
+        for length in (3, 2, 1):
+            if rest[i:i + length] in TAIL_WORDS:
+                i += length
+                break
+        else:
+            return False
+    return True
