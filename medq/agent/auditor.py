@@ -176,15 +176,17 @@ class ContraindicationAuditor:
             expand = getattr(rule, "expand", None)
             if expand is not None:
                 expand(ctx)
-        result = AuditResult(recommended=[r.name for r in ctx.recommended], warned=[m.canonical for m in warned],
+        result = AuditResult(recommended=[r.display for r in ctx.recommended], warned=[m.canonical for m in warned],
                              unresolved=list(facts.unresolved), endorsed=sorted(endorsed))
-        seen: set[tuple[str, str, str, str]] = set()
+        seen: dict[tuple[str, str, str, str], int] = {}
         for rule in self.rules:
             for finding in rule.check(ctx):
                 key = (finding.drug, finding.ingredient, finding.rule, finding.patient_fact)
                 if key not in seen:
-                    seen.add(key)
+                    seen[key] = len(result.findings)
                     result.findings.append(finding)
+                elif finding.severity == "block" and result.findings[seen[key]].severity != "block":
+                    result.findings[seen[key]] = finding     # the stricter of two rows saying the same thing
         return result
 
     # ---- doses (v1 API) ------------------------------------------------------------------------------------

@@ -146,7 +146,7 @@ class FuzzyIndex(Generic[T]):
                 continue
             self.exact.add(name)
             key = pinyin_key(name)
-            self.by_pinyin[key] = value if self.by_pinyin.get(key, value) is value else None
+            self.by_pinyin[key] = value if self.by_pinyin.get(key, value) == value else None
             if len(name) >= min_edit_chars:
                 for variant in _deletions(name) | {name}:
                     self.by_deletion.setdefault(variant, []).append((name, value))
@@ -163,12 +163,12 @@ class FuzzyIndex(Generic[T]):
             return value
         if len(span) < self.min_edit_chars - 1:
             return None
-        found: dict[int, T] = {}
+        found: list[T] = []
         for variant in _deletions(span) | {span}:
             for name, candidate in self.by_deletion.get(variant, ()):
-                if abs(len(name) - len(span)) <= 1 and _one_edit(span, name):
-                    found[id(candidate)] = candidate
-        return next(iter(found.values())) if len(found) == 1 else None
+                if abs(len(name) - len(span)) <= 1 and candidate not in found and _one_edit(span, name):
+                    found.append(candidate)
+        return found[0] if len(found) == 1 else None
 
     def scan(self, norm: str, taken: Iterable[tuple[int, int]]) -> Iterator[Hit[T]]:
         """Typo matches in the stretches of Han text the exact matcher did not cover, leftmost-longest."""

@@ -72,6 +72,13 @@ class Recommended:
     def name(self) -> str:
         return self.mention.canonical
 
+    @property
+    def display(self) -> str:
+        """How the draft named it: a product by the name written (新康泰克, not its full registered name)."""
+        if self.mention.kind == "product" and self.mention.text.strip():
+            return self.mention.text.strip()
+        return self.mention.canonical
+
 
 @dataclass
 class NormalisedProfile:
@@ -119,7 +126,9 @@ class AuditContext:
         found = []
         for name in self.names(substance):
             found += [r for r in self.lexicon.rules_by_subject.get(name, ()) if r.kind in wanted]
-        return sorted(found, key=lambda r: r.id)
+        # blocking rows first, then by severity: when two rows say the same thing, the stricter one is reported
+        rank = {"critical": 0, "warning": 1, "info": 2}
+        return sorted(set(found), key=lambda r: (not r.blocks, rank[r.severity], r.id))
 
     def source(self, kind: str, value: str = "") -> str | None:
         fact: Fact | None = self.profile.sources.get((kind, value)) or self.profile.sources.get((kind, ""))
@@ -225,7 +234,7 @@ def make_card(summary: str, indicator: Indicator, detail: str, rule: Rule | None
 
 
 def shown(rec: Recommended, ingredient: str) -> str:
-    return rec.name if ingredient == rec.name else f"{rec.name}（含{ingredient}）"
+    return rec.display if ingredient == rec.name else f"{rec.display}（含{ingredient}）"
 
 
 def finding(ctx: AuditContext, rec: Recommended, ingredient: str, rule_name: str, fact: str, source: str | None,
@@ -238,7 +247,7 @@ def finding(ctx: AuditContext, rec: Recommended, ingredient: str, rule_name: str
     if row is not None and row.management:
         detail_parts.append(f"处理：{row.management}。")
     card = make_card(reason, indicator, "".join(detail_parts), row)
-    return Finding(rec.name, ingredient, rule_name, fact, source, "block" if block else "warn", reason, card,
+    return Finding(rec.display, ingredient, rule_name, fact, source, "block" if block else "warn", reason, card,
                    row.id if row else "", bool(row and row.reviewed_by))
 
 
