@@ -30,7 +30,8 @@ from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
 from medq.agent.rules.dose import read_dose
-from medq.agent.scope import Span, warned_mentions
+from medq.agent.text import normalise
+from medq.agent.scope import Span, affirmed, load_table, warned_mentions
 
 __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recommendation", "Severity",
            "default_rules"]
@@ -102,13 +103,18 @@ class ContraindicationAuditor:
     # ---- what the draft recommends -------------------------------------------------------------------------
     def recommendations(self, draft: str) -> tuple[list[Recommendation], list[Mention]]:
         """(recommended mentions with their dose text, mentions only warned against)."""
-        recommended, warned, _ = self._read(draft)
+        recommended, warned, _ = self._read(draft, ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
-    def _read(self, draft: str) -> tuple[list[Recommended], list[Mention], set[str]]:
+    def _read(self, draft: str, answered_no: Sequence[str]) -> tuple[list[Recommended], list[Mention], set[str]]:
         lex = self.lexicon
         mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance")]
         flags = warned_mentions(draft, [Span(m.start, m.end) for m in mentions])
+        # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
+        # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
+        warned_names = {m.canonical for m, w in zip(mentions, flags) if w} | set(answered_no)
+        flags = [w or (m.canonical in warned_names and not affirmed(draft, m.start, m.end))
+                 for m, w in zip(mentions, flags)]
         recommended: list[Recommended] = []
         warned: list[Mention] = []
         endorsed: set[str] = set()
@@ -130,6 +136,17 @@ class ContraindicationAuditor:
             stop = min(next_start, end.start() if end else len(draft))
             recommended.append(Recommended(mention, substances, draft[mention.end:stop]))
         return recommended, warned, endorsed
+
+    def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:
+        """Drugs of the question when the draft opens by saying no (不建议，… / 不能吃 / 最好不要): the draft's later
+        mentions of them are read as part of that answer unless their own clause recommends them."""
+        if not question.strip():
+            return ()
+        head = normalise(draft.strip())[:12]
+        opening = [hit for hit in load_table().find(head) if hit.start <= 2]
+        if not any(hit.value.role == "negation" for hit in opening):
+            return ()
+        return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product")))
 
     # ---- the profile -----------------------------------------------------------------------------------------
     def normalise_profile(self, profile: PatientProfile) -> NormalisedProfile:
@@ -169,7 +186,7 @@ class ContraindicationAuditor:
 
     # ---- the audit -----------------------------------------------------------------------------------------
     def audit(self, draft: str, profile: PatientProfile, question: str = "") -> AuditResult:
-        recommended, warned, endorsed = self._read(draft)
+        recommended, warned, endorsed = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
         ctx = AuditContext(self.lexicon, profile, facts, draft, question or "", recommended, warned, endorsed)
         for rule in self.rules:

@@ -134,6 +134,13 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
         if not _only_tail(norm[end:_clause_end(norm, end)]):
             continue
         before = [(pos, kind, i) for pos, kind, i in items if pos < start and sentence_of[pos] == sentence]
+        if not before and cue.direction == "both" and after:
+            # 不建议，布洛芬会伤胃: a bare trigger opening its sentence points at what follows
+            for pos, kind, i in after:
+                if terminated(end, pos):
+                    break
+                mark(kind, i)
+            continue
         if not before and not terminated(_sentence_start(norm, start), start):
             before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
         for pos, kind, i in reversed(before):
@@ -142,6 +149,19 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
                 break
             mark(kind, i)
     return warned
+
+
+def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None) -> bool:
+    """Whether the clause around [start, end) recommends on its own: an affirmative terminator (可以, 建议, 改用 ...)
+    or a dose (a number with a unit) in it."""
+    table = table or load_table()
+    norm = normalise(text)
+    low, high = _clause_start(norm, start), _clause_end(norm, end)
+    clause = norm[low:high]
+    if any(hit.value.role == "terminator" for hit in table.find(clause)):
+        return True
+    return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in
+                                                       ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次"))
 
 
 def _boundaries(text: str, ends: set[str]) -> list[int]:

@@ -19,11 +19,12 @@ class BehaviourRule:
                                                                for i in rec.substances]
         sources += [(None, s, stated) for stated, _, subs in ctx.medication_substances() for s in subs]
         done: set[tuple[str, str]] = set()
+        rank = {"critical": 0, "warning": 1, "info": 2}
         for rec, ingredient, stated in sources:
-            for name in ctx.names(ingredient):
-                for row in lex.rules_by_subject.get(name, ()):
-                    if row.kind != "interaction":
-                        continue
+            rows = sorted((r for name in ctx.names(ingredient) for r in lex.rules_by_subject.get(name, ())
+                           if r.kind == "interaction"), key=lambda r: (not r.blocks, rank[r.severity], r.id))
+            for row in rows:
+                if True:
                     other = lex.resolve_any(row.interactant) or row.interactant
                     substance = lex.substances.get(other)
                     if substance is None or substance.kind not in ("behaviour", "food"):
