@@ -3,6 +3,8 @@
 The vocabulary is a table, medq/agent/context.csv (phrase, role, direction), not a regex:
   negation    a trigger: `forward` (its scope runs to the right), `backward` (to the left) or `both` (to the right
               when a drug or an anaphor follows it in its clause, otherwise to the left: 不要吃布洛芬 / 布洛芬伤胃，不要吃)
+  risk        a risk stated about a drug (会加重, 伤胃, 增加出血风险): its scope covers the drug only where the drug's
+              own clause does not recommend it (可以吃布洛芬，可能会伤胃 stays a recommendation)
   pseudo      looks like a trigger and is none (不要停用, 不用担心, 不要空腹, 不要超过, 特别): it absorbs the
               trigger inside it, because the table is matched leftmost-longest
   terminator  ends a scope (可以, 建议, 改用, 但是 ...)
@@ -29,13 +31,17 @@ from medq.agent.text import Matcher, normalise
 from medq.errors import InputDataError
 
 TABLE = Path(__file__).resolve().parent / "context.csv"
-ROLES = ("negation", "pseudo", "terminator", "anaphor_one", "anaphor_many")
+ROLES = ("negation", "risk", "pseudo", "terminator", "anaphor_one", "anaphor_many")
 DIRECTIONS = ("forward", "backward", "both", "")
 SENTENCE_END = set("。！？!?\n；;")
 CLAUSE_END = set("，,：:（）()") | SENTENCE_END
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
-TAIL_WORDS = ("吃", "用", "服", "服用", "使用", "应用", "合用", "同用", "联用", "并用", "一起", "同时", "一块", "再",
+TAIL_WORDS = ("您", "你", "他", "她", "孩子", "宝宝", "小孩", "老人", "患者", "继续", "长期", "私自", "目前", "现在", "暂时",
+              "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服", "使用它", "用它",
+              "吃它", "为妙", "为佳", "比较", "较", "太", "马上", "立即", "立刻", "尽快", "先", "来", "去", "掉", "它",
+              "这个药", "该药", "此药", "其", "上述", "以上", "这些", "两者", "二者", "合并", "配合", "一同", "搭配",
+              "吃",  "用", "服", "服用", "使用", "应用", "合用", "同用", "联用", "并用", "一起", "同时", "一块", "再",
               "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜", "比较好", "较好", "更好", "的", "这样", "自行",
               "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服", "外用", "的话",
               "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万",
@@ -70,8 +76,8 @@ def load_table(path: str | Path = TABLE) -> Matcher[Cue]:
             if row["role"] not in ROLES:
                 raise InputDataError(f"{path}: row {row_no}, column role: {row['role']!r} is not one of "
                                      f"{'|'.join(ROLES)}")
-            if row["direction"] not in DIRECTIONS or (row["role"] == "negation") != bool(row["direction"]):
-                raise InputDataError(f"{path}: row {row_no}, column direction: negation rows take "
+            if row["direction"] not in DIRECTIONS or (row["role"] in ("negation", "risk")) != bool(row["direction"]):
+                raise InputDataError(f"{path}: row {row_no}, column direction: negation and risk rows take "
                                      "forward|backward|both, other rows nothing")
             if phrase in cues:
                 raise InputDataError(f"{path}: row {row_no}, column phrase: {phrase!r} is listed twice")
@@ -114,8 +120,18 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
             if not terminated(clause_start, mentions[i].start):   # 可以吃A，它…不要: A stays recommended
                 warned[i] = True
 
+    risk_marked: set[int] = set()
     for start, end, cue in cues:
-        if cue.role != "negation":
+        if cue.role not in ("negation", "risk"):
+            continue
+        if cue.role == "risk":
+            before = [(pos, kind, i) for pos, kind, i in items
+                      if pos < start and sentence_of[pos] == sentence_of[start] and kind == "m"]
+            for pos, kind, i in reversed(before):
+                if terminated(mentions[i].end, start):
+                    break
+                if not warned[i] and not affirmed(text, mentions[i].start, mentions[i].end, table):
+                    risk_marked.add(i)
             continue
         sentence, clause = sentence_of[start], clause_of[start]
         after = [(pos, kind, i) for pos, kind, i in items if pos >= end and sentence_of[pos] == sentence]
@@ -148,7 +164,49 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
             if terminated(item_end, start):
                 break
             mark(kind, i)
+    for i in risk_marked:
+        warned[i] = True
+    _list_scopes(norm, cues, mentions, warned)
     return warned
+
+
+LIST_ITEM = ("-", "*", "•", "·", "+", "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩")
+
+
+def _is_item(line: str) -> bool:
+    line = line.lstrip()
+    if line.startswith(LIST_ITEM):
+        return True
+    digits = len(line) - len(line.lstrip("0123456789"))
+    return 0 < digits <= 2 and line[digits:digits + 1] in (".", "、", ")", "）")
+
+
+def _list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[bool]) -> None:
+    """A heading or a line ending in a colon that warns (### 需要避免的药物 / 以下药物不建议使用：) covers the list
+    items under it, up to the next line that is not an item; an item that itself recommends (可以…) is not covered."""
+    lines, position = [], 0
+    for line in norm.split("\n"):
+        lines.append((position, position + len(line), line))
+        position += len(line) + 1
+    for index, (start, end, line) in enumerate(lines):
+        stripped = line.strip()
+        heading = stripped.startswith("#") or stripped.endswith((":", "：")) or \
+            (stripped.startswith("**") and stripped.endswith("**"))
+        if not heading or _is_item(line) and not stripped.endswith((":", "：")):
+            continue
+        roles = [cue.role for s, e, cue in cues if start <= s < end]
+        if "negation" not in roles or "terminator" in roles[roles.index("negation"):]:
+            continue
+        for item_start, item_end, item in lines[index + 1:]:
+            if not item.strip():
+                continue
+            if not _is_item(item):
+                break
+            if any(cue.role == "terminator" for s, e, cue in cues if item_start <= s < item_end):
+                continue
+            for i, m in enumerate(mentions):
+                if item_start <= m.start < item_end:
+                    warned[i] = True
 
 
 def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None) -> bool:
