@@ -160,8 +160,10 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
         if not before and not terminated(_sentence_start(norm, start), start):
             before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
         for pos, kind, i in reversed(before):
-            item_end = mentions[i].end if kind == "m" else anaphors[i][1]
-            if terminated(item_end, start):
+            # a terminator between the item and the trigger, or earlier in the item's own clause (可以吃A，…不要), ends
+            # the scope; the trigger's own clause is searched from its start
+            low = pos if clause_of[pos] == clause else _clause_start(norm, pos)
+            if terminated(low, start):
                 break
             mark(kind, i)
     for i in risk_marked:
