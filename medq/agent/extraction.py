@@ -67,6 +67,9 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{1,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
                             r"关节炎|结肠炎|胰腺炎|溃疡))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
+# a clause that is only a disease name (女，45岁，子宫肌瘤)
+FREE_CONDITION_BARE = re.compile(r"^\s*(?:有|患)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
+                                 r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡))(?:病史|史)?\s*$")
 FREE_CONDITION_STOP = re.compile(r"什么|哪|这|那|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|"
                                  r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
 FREE_ALLERGEN = re.compile(r"对([\u4e00-\u9fffA-Za-z]{1,6}?)(也|都|有点|比较|特别|非常|很)?过敏")
@@ -77,9 +80,9 @@ SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换
 CORRECTION_MARK = re.compile(r"(哦|噢|呃|嗯|啊|额)?[，,\s]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|说反了)")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)\s*$")
-PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
+PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
-PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:{NUM})(?:个)?(?:周|月|天)|"
+PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
                               r"怀(?:二胎|三胎)")
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|喂着奶|还在喂|混合喂养|亲喂|断奶|断了奶")
@@ -97,7 +100,7 @@ WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加�
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾衰竭|肾衰)\s*(?:第)?\s*"
                        r"([1-5一二三四五])\s*(?:a|b)?\s*(?:期)?")
-WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
+WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
 TRIMESTER_WORDS = {"孕早期": 1, "早孕": 1, "孕中期": 2, "孕晚期": 3}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|代驾|司机|驾驶员|飞行员|机长|空乘|高空作业人员|高空作业|塔吊司机|"
@@ -125,6 +128,16 @@ def chinese_number(text: str) -> int | None:
         else:
             return None
     return total + current
+
+
+def _only_names(text: str, found: list["_Found"]) -> bool:
+    """A clause that is nothing but names and list words (阿托伐他汀 / 还有糖尿病 / 以及头孢)."""
+    if not found:
+        return False
+    rest = list(text)
+    for f in found:
+        rest[f.start:f.end] = [" "] * (f.end - f.start)
+    return bool(re.fullmatch(r"[\s和及与跟、/以及还有或者也都等这些几种药片类]*", "".join(rest)))
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -208,7 +221,9 @@ class RuleBasedExtractor:
 
         clauses = self.clauses(text)
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
+        previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
+            first_new = len(facts)
             evidence = message[clause.start:clause.start + len(clause.text)]
             found = self._mentions(clause.text)
             targets = [Target(f.kind, f.start, f.end) for f in found]
@@ -218,7 +233,13 @@ class RuleBasedExtractor:
             classify(clause.text, targets, triggers)
             by_span = {(t.kind, t.start, t.end): t for t in targets}
             if clause.self_subject:
+                continues = previous is not None and previous[0].sentence == clause.sentence and \
+                    _only_names(clause.text, found)
                 for f in found:
+                    if continues and f.kind in previous_status:
+                        # 吃的是氨氯地平和二甲双胍，阿托伐他汀: a clause of names only continues the list before it
+                        add(f.kind, f.value, previous_status[f.kind], evidence)
+                        continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question)
                 self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add)
@@ -229,6 +250,8 @@ class RuleBasedExtractor:
             if previous is not None and previous[0].self_subject and previous[0].sentence == clause.sentence:
                 self._reach_back(clause.text, found, previous, evidence, add)
             previous = (clause, targets, found)
+            previous_status = {f.kind: f.status for f in facts[first_new:] if f.kind in ("medication", "condition",
+                                                                                          "allergy")}
         self._message_scalars(text, clauses, message, add)
         self._corrections(text, message, add)
         self._switches(text, message, add)
@@ -259,8 +282,9 @@ class RuleBasedExtractor:
                         value = self.lexicon.canonical(name, ("condition",)) or name
                         found.append(_Found("condition", value, match.start(), match.end()))
                     covered.append((match.start(), match.end()))
-        for match in FREE_CONDITION.finditer(text):
-            name, start, end = match.group(2), match.start(2), match.end(2)
+        bare = FREE_CONDITION_BARE.match(text)
+        for name, start, end in [(m.group(2), m.start(2), m.end(2)) for m in FREE_CONDITION.finditer(text)] + \
+                ([(bare.group(1), bare.start(1), bare.end(1))] if bare else []):
             if not free(start, end) or FREE_CONDITION_STOP.search(name) or len(name) < 2:
                 continue
             value = self.lexicon.canonical(name, ("condition",))
@@ -412,7 +436,7 @@ class RuleBasedExtractor:
         match = CKD_STAGE.search(norm)
         if match and (match.group(0).rstrip().endswith("期") or match.group(0).startswith("ckd")):
             add("ckd_stage", str(chinese_number(match.group(1))), "active", evidence)
-        match = OCCUPATION.search(text)
+        match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
         if match:
             add("occupation", match.group(1), "active", evidence)
         elif OCCUPATION_FOLK.search(text) and re.search(r"的|我是|平时|工作|职业|为生", text):
@@ -474,6 +498,10 @@ class RuleBasedExtractor:
                 continue
             old = [m for m in meds if m.end <= verb.start() and verb.start() - m.end <= 6
                    and not re.search(r"[。！？?]", text[m.end:verb.start()])]
+            if not old:   # 吃的厄贝沙坦，不过上周医生给换成了氨氯地平: the nearest earlier drug of the same family
+                family = self._family(new.value)
+                old = [m for m in reversed(meds) if m.end <= verb.start() and m.value != new.value
+                       and self._family(m.value) & family][:1]
             ended: set[str] = {m.value for m in old}
             # a class or group named as the old one (降压药换成了缬沙坦) ends its members; nothing named: B's classes
             classes = {m.value for m in old if m.value in self.lexicon.classes} or \
@@ -485,6 +513,11 @@ class RuleBasedExtractor:
                 if m.value != new.value:
                     add("medication", m.value, "stopped", span)
             add("medication", new.value, "active", span, supersedes=ended)
+
+    def _family(self, value: str) -> set[str]:
+        """Classes with their parents, without the organ-system groups (心血管系统用药 joins too much)."""
+        names = {value} | set(self.lexicon.products[value].components if value in self.lexicon.products else ())
+        return {c for name in names for c in self.lexicon.classes_of(name) if not c.endswith("系统用药")}
 
     def _classes(self, value: str) -> set[str]:
         """The direct classes of a drug, of a product's ingredients, or the class itself (not the parents: a
