@@ -86,7 +86,7 @@ TRIGGERS: list[Trigger] = [
     *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|以后|将来|的话|想怀|想生|备孕|要孩子|"
         "怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
     # -- doubt and questions
-    *_t("是不是|会不会|有没有|怀疑|担心|害怕|怕|预防|会得|容易得|检查一下|有没有可能|可能是|疑似|不确定|"
+    *_t("是不是|会不会|有没有|怀疑|担心|害怕|怕|预防|会得|容易得|检查一下|有没有可能|可能是|疑似|不确定|以为|还以为|"
         "遗传|查查|查一下|要不要查|能否|是否", "uncertain", "forward", COND + ALLERGY + PREG + LACT, 10),
     *_t("吗|么|嘛|没有吧", "uncertain", "backward", COND + ALLERGY + PREG + LACT, 3),
     *_t("能吃|能用|能服|可以吃|可以用|能不能吃|能不能用|可不可以吃|可以服用|要不要吃|该不该吃|吃什么|用什么|哪种|换什么|"
@@ -102,7 +102,7 @@ TRIGGERS: list[Trigger] = [
         "饭前|[0-9.]+ ?(mg|毫克|片|粒|支|单位|iu|IU|g|克)|[一二两三半]片|[一二两三]粒|还在吃|还吃着|天天|吃[^，。]{0,3}年|"
         "吃[^，。]{0,3}个月|打了[^，。]{0,3}年|降压药是|降糖药是|药是",
         "taking", "both", MED, 14),
-    *_t("换成了|换成|改成了|改成|改用|换用|改吃|换了|改为", "taking_weak", "forward", MED, 4),   # not in a question
+    *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
     *_t("还没开始|还没吃|还没有吃|没开始吃|还没用|还没有用|还没打|准备吃|打算吃|考虑吃|想吃|要不要吃", "negated", "backward",
         MED, 14, reach_back=True),
@@ -113,6 +113,7 @@ TRIGGERS: list[Trigger] = [
         "心率|转氨酶|肝功|肾功|偏高|很高|有点高|比较高|吃药控制|在治|老是|属于|以前|之前|曾经|过去|早年|年轻时|最近|经常|常常|总是|反复|老|又", "assert",
         "both", COND, 14),
     *_t("过|出过", "assert", "backward", COND, 1),   # 胃出血过, 得过
+    *_t("是|说是|诊断是|确诊是", "assert", "forward", COND, 1),   # 医生说是肾功能不全
 
     # -- terminators end a forward or backward scope
     *_t("但是|但|不过|可是|而是|而且|只是|现在|目前|后来|然后|改|换|就是|其实|同时|另外|以及还有", "terminate", "both",
@@ -187,10 +188,13 @@ def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | No
                 trigger = m.trigger
                 if m.category == "terminate" or kind not in trigger.kinds:
                     continue
-                if m.end <= target.start and m.start >= left and trigger.direction in ("forward", "both"):
-                    distance = _gap(text, same, m.end, target.start)
-                elif m.start >= target.end and m.end <= right and trigger.direction in ("backward", "both"):
-                    distance = _gap(text, same, target.end, m.start)
+                # a trigger may overlap the name it modifies (改打 + the alias 打胰岛素): then it is adjacent
+                if m.start < target.start and m.end <= target.end and m.start >= left and \
+                        trigger.direction in ("forward", "both"):
+                    distance = _gap(text, same, min(m.end, target.start), target.start)
+                elif m.end > target.end and m.start >= target.start and m.end <= right and \
+                        trigger.direction in ("backward", "both"):
+                    distance = _gap(text, same, target.end, max(m.start, target.end))
                 else:
                     continue
                 if distance <= trigger.max_distance:
@@ -243,9 +247,9 @@ RELATIVES = ("妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|老公|丈夫|�
              "小宝|闺女|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|岳父|岳母|丈母娘|老丈人|哥哥|姐姐|弟弟|妹妹|哥|姐|朋友|同事|"
              "邻居|家人|家里人|亲戚|男朋友|女朋友|男友|女友|闺蜜|舅舅|叔叔|阿姨|姑姑|病人家属|老人|家里老人|老伴|室友|同学")
 CHILDREN = re.compile(r"孩子|儿子|女儿|宝宝|小孩|婴儿|娃|大宝|二宝|小宝|闺女|新生儿|宝贝")
-OTHER = re.compile(rf"(我|俺|我们)?(家)?(的)?({RELATIVES})|(他|她)(有|患|得|在|对|一直|今年|怀孕|是|也|说|的|们)|"
+OTHER = re.compile(rf"(我|俺|我们)?(家)?(的)?(?<![宝孕准手胎])({RELATIVES})|(他|她)(有|患|得|在|对|一直|今年|怀孕|是|也|说|的|们)|"
                    r"该患者|此患者|这位患者|这个患者|该病人|该用户|这位病人")
-SELF = re.compile(r"我(?!家|们家|妈|爸|老|儿|女|孩|的孩|宝|姐|哥|弟|妹|爷|奶|外|姥|公|婆|朋|同|媳|丈|妻|爱人|对象)|本人|自己|俺(?!家)")
+SELF = re.compile(r"我(?!家|们家|妈|爸|老|儿|女|孩|的孩|宝|姐|哥|弟|妹|爷|奶|外|姥|公|婆|朋|同|媳|丈|妻|爱人|对象)|本人|自己|俺(?!家)|宝妈|孕妈|准妈妈|新手妈妈|二胎妈妈")
 
 
 def experiencer(clause: str, previous_self: bool) -> tuple[bool, bool]:

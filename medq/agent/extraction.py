@@ -63,23 +63,23 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
 ]
 _COLLOQUIAL = [(re.compile(p), names) for p, names in COLLOQUIAL_CONDITIONS]
 # a condition named after an assertion cue that the lexicon may not know (kept as free text when it does not)
-FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)"
-                            r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{1,10}?"
+FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)(?:点|些|一点)?"
+                            r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{0,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
-                            r"关节炎|结肠炎|胰腺炎|溃疡))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
+                            r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
 # a clause that is only a disease name (女，45岁，子宫肌瘤)
 FREE_CONDITION_BARE = re.compile(r"^\s*(?:有|患)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
                                  r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡))(?:病史|史)?\s*$")
-FREE_CONDITION_STOP = re.compile(r"什么|哪|这|那|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|"
+FREE_CONDITION_STOP = re.compile(r"什么|哪|这|那|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
                                  r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
 FREE_ALLERGEN = re.compile(r"对([\u4e00-\u9fffA-Za-z]{1,6}?)(也|都|有点|比较|特别|非常|很)?过敏")
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
-SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|换了|改了)(了)?")
+SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
 CORRECTION_MARK = re.compile(r"(哦|噢|呃|嗯|啊|额)?[，,\s]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|说反了)")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
-CORRECTED_TAIL = re.compile(r"[，,。！!…\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)\s*$")
+CORRECTED_TAIL = re.compile(r"[，,。！!…\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)\s*")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
 PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
@@ -98,7 +98,7 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
                     r"|([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
-CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾衰竭|肾衰)\s*(?:第)?\s*"
+CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*(?:第)?\s*"
                        r"([1-5一二三四五])\s*(?:a|b)?\s*(?:期)?")
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
 TRIMESTER_WORDS = {"孕早期": 1, "早孕": 1, "孕中期": 2, "孕晚期": 3}
@@ -468,21 +468,21 @@ class RuleBasedExtractor:
         return result
 
     def _corrections(self, text: str, message: str, add) -> None:
-        """不是A，是B / A，哦不是，是B / 是B不是A: A becomes denied (retracted), B takes A's place."""
+        """不是A，是B / A，哦不是，是B / (是)B，不是A: A becomes denied (retracted), B takes A's place."""
         mentions = self._grouped(text)
         for a, b in zip(mentions, mentions[1:]):
             if a.kind != b.kind:
                 continue
-            between = text[a.end:b.start]
+            between = re.sub(r"^(过敏|了)", "", text[a.end:b.start])
             before = text[max(0, a.start - 4):a.start]
-            corrected = None
-            if re.search(r"不是\s*(对)?$", before) and CORRECTED_VALUE.match(re.sub(r"^(过敏|了)", "", between)):
+            mark = CORRECTION_MARK.match(between.lstrip("，,。…! ！"))
+            if re.search(r"不是\s*(对)?$", before) and CORRECTED_VALUE.match(between):
                 corrected, retracted = b, a            # 不是A，是B
-            elif CORRECTION_MARK.match(between.lstrip("，,。…! ！")) and CORRECTED_TAIL.search(between):
+            elif re.fullmatch(r"\s*[，,]?\s*(而|并)?不是\s*(对)?\s*", between):
+                corrected, retracted = a, b            # (是)A，不是B
+            elif mark and CORRECTED_TAIL.fullmatch(between.lstrip("，,。…! ！")[mark.end():]):
                 corrected, retracted = b, a            # A，哦不是，是B
-            elif re.search(r"是\s*$", before) and re.fullmatch(r"\s*(过敏)?[，,]?\s*(而)?不是\s*(对)?\s*", between):
-                corrected, retracted = a, b            # 是A不是B
-            if corrected is None:
+            else:
                 continue
             span = _sentence_around(message, min(a.start, b.start), max(a.end, b.end))
             add(retracted.kind, retracted.value, "denied", span)
@@ -493,7 +493,8 @@ class RuleBasedExtractor:
         group named, 降压药换成了B)."""
         meds = [m for m in self._grouped(text) if m.kind == "medication"]
         for verb in SWITCH_VERB.finditer(text):
-            new = next((m for m in meds if m.start >= verb.end() and m.start - verb.end() <= 4), None)
+            new = next((m for m in meds if m.end > verb.end() and m.start >= verb.start() and
+                        m.start - verb.end() <= 4), None)
             if new is None or re.search(r"(能不能|可不可以|可以|要不要|能否|是否|想|打算|准备|会不会)\s*$", text[:verb.start()]):
                 continue
             old = [m for m in meds if m.end <= verb.start() and verb.start() - m.end <= 6
