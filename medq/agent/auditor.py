@@ -31,7 +31,7 @@ from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
 from medq.agent.rules.dose import read_dose
 from medq.agent.text import normalise
-from medq.agent.scope import Span, affirmed, load_table, warned_mentions
+from medq.agent.scope import Span, load_table, read_scope
 
 __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recommendation", "Severity",
            "default_rules"]
@@ -109,12 +109,11 @@ class ContraindicationAuditor:
     def _read(self, draft: str, answered_no: Sequence[str]) -> tuple[list[Recommended], list[Mention], set[str]]:
         lex = self.lexicon
         mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance")]
-        flags = warned_mentions(draft, [Span(m.start, m.end) for m in mentions])
+        flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions])
         # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
         # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
         warned_names = {m.canonical for m, w in zip(mentions, flags) if w} | set(answered_no)
-        flags = [w or (m.canonical in warned_names and not affirmed(draft, m.start, m.end))
-                 for m, w in zip(mentions, flags)]
+        flags = [w or (m.canonical in warned_names and not a) for m, w, a in zip(mentions, flags, affirmed_flags)]
         recommended: list[Recommended] = []
         warned: list[Mention] = []
         endorsed: set[str] = set()

@@ -28,6 +28,7 @@ Command line:
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import re
 import sys
@@ -180,7 +181,7 @@ class Rule:
     def blocks(self) -> bool:
         return self.action in ("contraindicated", "avoid")
 
-    @property
+    @functools.cached_property
     def topic(self) -> str:
         """Which rule class owns a contraindication/warning row: the most specific term of its population."""
         kinds = {t.kind for t in self.population}
@@ -493,12 +494,19 @@ class Lexicon:
 
     def _index(self) -> None:
         self.rules_by_subject: dict[str, list[Rule]] = {}
-        self.interactions: dict[str, list[Rule]] = {}    # by subject and by interactant's canonical name
+        self.interactant_of: dict[str, str] = {}         # rule id -> the interactant's canonical name
+        self.interaction_pairs: dict[tuple[str, str], list[Rule]] = {}   # (subject, interactant) and reversed
         for rule in self.rules.values():
             self.rules_by_subject.setdefault(rule.subject, []).append(rule)
             if rule.kind == "interaction":
                 other = self.resolve_any(rule.interactant) or rule.interactant
-                self.interactions.setdefault(other, []).append(rule)
+                self.interactant_of[rule.id] = other
+                self.interaction_pairs.setdefault((rule.subject, other), []).append(rule)
+                if other != rule.subject:
+                    self.interaction_pairs.setdefault((other, rule.subject), []).append(rule)
+        self.interaction_partners: dict[str, set[str]] = {}
+        for a, b in self.interaction_pairs:
+            self.interaction_partners.setdefault(a, set()).add(b)
         self._matcher: Matcher[tuple[MentionKind, str]] = Matcher(self.names)
         self._fuzzy: FuzzyIndex[tuple[MentionKind, str]] | None = None
         self._class_ancestors: dict[str, set[str]] = {}
@@ -563,6 +571,11 @@ class Lexicon:
             self._class_ancestors[klass] = result
         return self._class_ancestors[klass]
 
+    @functools.lru_cache(maxsize=8192)
+    def names_of(self, name: str) -> frozenset[str]:
+        """A substance (or class) with all its classes and their parents."""
+        return frozenset({name} | self.classes_of(name))
+
     def classes_of(self, name: str) -> set[str]:
         """Every class of a substance, with their parents (头孢呋辛 → {头孢菌素类, β-内酰胺类, ...})."""
         if name in self.classes:
@@ -624,15 +637,20 @@ class Lexicon:
         longer Latin word). With `fuzzy`, drug and product names of ≥ 3 characters are also found through typos in
         the stretches no exact name covers."""
         wanted = set(kinds) if kinds is not None else None
+        mentions = self._mentions(text, fuzzy and (wanted is None or bool(wanted & {"drug", "product"})))
+        return [m for m in mentions if wanted is None or m.kind in wanted]
+
+    @functools.lru_cache(maxsize=512)
+    def _mentions(self, text: str, fuzzy: bool) -> tuple[Mention, ...]:
         norm = normalise(text)
         hits = self._matcher.find(norm)
         mentions = [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1]) for h in hits]
-        if fuzzy and (wanted is None or wanted & {"drug", "product"}):
+        if fuzzy:
             extra = [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1], fuzzy=True)
                      for h in self.fuzzy.scan(norm, [(h.start, h.end) for h in hits])]
             if extra:
                 mentions = sorted(mentions + extra, key=lambda m: m.start)
-        return [m for m in mentions if wanted is None or m.kind in wanted]
+        return tuple(mentions)
 
     # -- reporting ------------------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

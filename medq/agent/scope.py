@@ -37,6 +37,7 @@ SENTENCE_END = set("。！？!?\n；;")
 CLAUSE_END = set("，,：:（）()") | SENTENCE_END
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
+DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 TAIL_WORDS = ("您", "你", "他", "她", "孩子", "宝宝", "小孩", "老人", "患者", "继续", "长期", "私自", "目前", "现在", "暂时",
               "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服", "使用它", "用它",
               "吃它", "为妙", "为佳", "比较", "较", "太", "马上", "立即", "立刻", "尽快", "先", "来", "去", "掉", "它",
@@ -87,10 +88,27 @@ def load_table(path: str | Path = TABLE) -> Matcher[Cue]:
 
 def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None) -> list[bool]:
     """For each mention (spans into `text`, sorted by start), whether a warning scope covers it."""
+    return read_scope(text, mentions, table)[0]
+
+
+def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None
+               ) -> tuple[list[bool], list[bool]]:
+    """(warned, affirmed) for each mention: whether a warning scope covers it, and whether its own clause recommends
+    (an affirmative terminator such as 可以/建议/改用, or a dose)."""
     table = table or load_table()
     norm = normalise(text)
     cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
             if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
+    terminator_starts = [start for start, _, cue in cues if cue.role == "terminator"]
+
+    def clause_affirmed(start: int, end: int) -> bool:
+        low, high = _clause_start(norm, start), _clause_end(norm, end)
+        if any(low <= t < high for t in terminator_starts):
+            return True
+        clause = norm[low:high]
+        return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
+
+    affirmed_flags = [clause_affirmed(m.start, m.end) for m in mentions]
     sentence_of = _boundaries(norm, SENTENCE_END)
     clause_of = _boundaries(norm, CLAUSE_END)
     warned = [False] * len(mentions)
@@ -130,7 +148,7 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
             for pos, kind, i in reversed(before):
                 if terminated(mentions[i].end, start):
                     break
-                if not warned[i] and not affirmed(text, mentions[i].start, mentions[i].end, table):
+                if not warned[i] and not affirmed_flags[i]:
                     risk_marked.add(i)
             continue
         sentence, clause = sentence_of[start], clause_of[start]
@@ -169,7 +187,7 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
     for i in risk_marked:
         warned[i] = True
     _list_scopes(norm, cues, mentions, warned)
-    return warned
+    return warned, affirmed_flags
 
 
 LIST_ITEM = ("-", "*", "•", "·", "+", "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩")
@@ -220,8 +238,7 @@ def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None)
     clause = norm[low:high]
     if any(hit.value.role == "terminator" for hit in table.find(clause)):
         return True
-    return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in
-                                                       ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次"))
+    return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
 
 
 def _boundaries(text: str, ends: set[str]) -> list[int]:

@@ -51,6 +51,7 @@ def to_simplified(text: str) -> str:
     return text.translate(_t2s_table())
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """The matching form: NFKC, lower case, simplified. Same length as `text` unless NFKC changes it (rare
     ligatures), in which case only lower case and simplification are applied."""
@@ -106,14 +107,21 @@ class Matcher(Generic[T]):
         return hits
 
 
-@functools.lru_cache(maxsize=None)
+_PINYIN: dict[str, str] = {}
+
+
 def char_pinyin(char: str) -> str:
     """Toneless pinyin of one character in its most common reading ('酚' → 'fen'); other characters as they are."""
-    if not _is_han(char):
-        return char
-    from pypinyin import Style, lazy_pinyin
+    found = _PINYIN.get(char)
+    if found is None:
+        if _is_han(char):
+            from pypinyin import Style, lazy_pinyin
 
-    return lazy_pinyin(char, style=Style.NORMAL)[0]
+            found = lazy_pinyin(char, style=Style.NORMAL)[0]
+        else:
+            found = char
+        _PINYIN[char] = found
+    return found
 
 
 def pinyin_key(text: str) -> str:
@@ -141,13 +149,17 @@ class FuzzyIndex(Generic[T]):
         self.by_pinyin: dict[str, T | None] = {}
         self.by_deletion: dict[str, list[tuple[str, T]]] = {}
         self.exact: set[str] = set()
+        self.edges: set[str] = set()    # first and last two characters of the names an edit may reach
+        self.pinyin_starts: set[str] = set()   # the first two syllables of every name (a homophone shares them)
         for name, value in names.items():
             if not (min_chars <= len(name) <= max_chars) or not all(_is_han(c) for c in name):
                 continue
             self.exact.add(name)
             key = pinyin_key(name)
+            self.pinyin_starts.add("|".join(key.split("|")[:2]))
             self.by_pinyin[key] = value if self.by_pinyin.get(key, value) == value else None
             if len(name) >= min_edit_chars:
+                self.edges |= {"<" + name[:2], name[-2:] + ">"}
                 for variant in _deletions(name) | {name}:
                     self.by_deletion.setdefault(variant, []).append((name, value))
 
@@ -157,12 +169,13 @@ class FuzzyIndex(Generic[T]):
             return None
         return self._lookup(span, pinyin_key(span))
 
-    def _lookup(self, span: str, key: str) -> T | None:
-        value = self.by_pinyin.get(key)
+    def _lookup(self, span: str, key: str | None) -> T | None:
+        value = self.by_pinyin.get(key) if key is not None else None
         if value is not None:
             return value
-        if len(span) < self.min_edit_chars - 1:
-            return None
+        if len(span) < self.min_edit_chars - 1 or ("<" + span[:2] not in self.edges and
+                                                    span[-2:] + ">" not in self.edges):
+            return None   # one edit leaves the first or the last two characters of a name of ≥ 5 intact
         found: list[T] = []
         for variant in _deletions(span) | {span}:
             for name, candidate in self.by_deletion.get(variant, ()):
@@ -175,6 +188,7 @@ class FuzzyIndex(Generic[T]):
         covered = bytearray(len(norm))
         for start, end in taken:
             covered[start:end] = b"\x01" * (end - start)
+        syllables = [_PINYIN.get(c) or char_pinyin(c) for c in norm]
         i = 0
         while i < len(norm):
             if covered[i] or not _is_han(norm[i]):
@@ -183,19 +197,21 @@ class FuzzyIndex(Generic[T]):
             j = i
             while j < len(norm) and not covered[j] and _is_han(norm[j]):
                 j += 1
-            yield from self._scan_run(norm, i, j)
+            if j - i >= self.min_chars:
+                yield from self._scan_run(norm, i, j, syllables)
             i = j
 
-    def _scan_run(self, norm: str, start: int, stop: int) -> Iterator[Hit[T]]:
-        syllables = [char_pinyin(c) for c in norm[start:stop]]
+    def _scan_run(self, norm: str, start: int, stop: int, syllables: list[str]) -> Iterator[Hit[T]]:
         i = start
         while i <= stop - self.min_chars:
             hit = None
+            by_sound = "|".join(syllables[i:i + 2]) in self.pinyin_starts
+            by_edit_start = "<" + norm[i:i + 2] in self.edges
             for length in range(min(self.max_chars + 1, stop - i), self.min_chars - 1, -1):
                 span = norm[i:i + length]
-                if span in self.exact:
+                if span in self.exact or not (by_sound or by_edit_start or span[-2:] + ">" in self.edges):
                     continue
-                value = self._lookup(span, "|".join(syllables[i - start:i - start + length]))
+                value = self._lookup(span, "|".join(syllables[i:i + length]) if by_sound else None)
                 if value is not None:
                     hit = Hit(i, i + length, value)
                     break

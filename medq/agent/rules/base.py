@@ -8,6 +8,7 @@ conf/agent/auditor/default.yaml (`rules:` by `_target_`), in that order.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
@@ -104,9 +105,9 @@ class AuditContext:
     endorsed: set[str]                       # behaviours/foods the draft endorses (饮酒, 驾驶)
 
     # -- names ------------------------------------------------------------------------------------------------------
-    def names(self, substance: str) -> set[str]:
+    def names(self, substance: str) -> frozenset[str]:
         """A substance with all its classes (and their parents)."""
-        return {substance} | self.lexicon.classes_of(substance)
+        return self.lexicon.names_of(substance)
 
     def medication_substances(self) -> list[tuple[str, str, list[str]]]:
         """(as stated, canonical, substances) of each current medication."""
@@ -122,13 +123,7 @@ class AuditContext:
 
     def rows(self, substance: str, kinds: Iterable[str]) -> list[Rule]:
         """Rules whose subject is the substance or one of its classes."""
-        wanted = set(kinds)
-        found = []
-        for name in self.names(substance):
-            found += [r for r in self.lexicon.rules_by_subject.get(name, ()) if r.kind in wanted]
-        # blocking rows first, then by severity: when two rows say the same thing, the stricter one is reported
-        rank = {"critical": 0, "warning": 1, "info": 2}
-        return sorted(set(found), key=lambda r: (not r.blocks, rank[r.severity], r.id))
+        return _rows(self.lexicon, substance, tuple(sorted(kinds)))
 
     def source(self, kind: str, value: str = "") -> str | None:
         fact: Fact | None = self.profile.sources.get((kind, value)) or self.profile.sources.get((kind, ""))
@@ -199,6 +194,17 @@ class AuditContext:
                 return f"ckd_stage:{stage}", self.source("ckd_stage") or self.source("egfr")
             return None
         return None
+
+
+RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+@functools.lru_cache(maxsize=16384)
+def _rows(lexicon: Lexicon, substance: str, kinds: tuple[str, ...]) -> list[Rule]:
+    found = {r for name in lexicon.names_of(substance) for r in lexicon.rules_by_subject.get(name, ())
+             if r.kind in kinds}
+    # blocking rows first, then by severity: when two rows say the same thing, the stricter one is reported
+    return sorted(found, key=lambda r: (not r.blocks, RANK[r.severity], r.id))
 
 
 def _compare(value: float, op: str, limit: float) -> bool:

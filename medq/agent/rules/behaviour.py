@@ -25,7 +25,7 @@ class BehaviourRule:
                            if r.kind == "interaction"), key=lambda r: (not r.blocks, rank[r.severity], r.id))
             for row in rows:
                 if True:
-                    other = lex.resolve_any(row.interactant) or row.interactant
+                    other = lex.interactant_of.get(row.id, row.interactant)
                     substance = lex.substances.get(other)
                     if substance is None or substance.kind not in ("behaviour", "food"):
                         continue

@@ -12,14 +12,10 @@ from medq.agent.rules.base import AuditContext, Finding, finding, shown
 def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
     """Interaction rows between two substances (or classes), either one as subject."""
     lex = ctx.lexicon
-    names_a, names_b = ctx.names(ours), ctx.names(theirs)
-    rows = []
-    for a, b in ((names_a, names_b), (names_b, names_a)):
-        for subject in a:
-            for row in lex.rules_by_subject.get(subject, ()):
-                if row.kind == "interaction" and (lex.resolve_any(row.interactant) or row.interactant) in b:
-                    rows.append(row)
-    return sorted(set(rows), key=lambda r: (not r.blocks, r.id))
+    theirs_names = ctx.names(theirs)
+    rows = {row for a in ctx.names(ours) if a in lex.interaction_partners
+            for b in lex.interaction_partners[a] & theirs_names for row in lex.interaction_pairs[(a, b)]}
+    return sorted(rows, key=lambda r: (not r.blocks, r.id)) if rows else []
 
 
 class InteractionRule:
