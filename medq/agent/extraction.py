@@ -87,7 +87,12 @@ PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已
                               r"怀(?:二胎|三胎)")
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|喂着奶|还在喂|混合喂养|亲喂|断奶|断了奶")
 LACTATION_FALSE = re.compile(r"断奶|断了奶")
-AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后|半)")
+AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+# a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
+INFANT_AGE = re.compile(rf"({NUM})\s*(?:个)?(月|天|周)(?:大|了|左右)?|新生儿|刚出生|满月")
+CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
+SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
+ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数)[:：是]?\s*([0-9]{1,3})(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次)")
 AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff])(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3})(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
@@ -213,17 +218,27 @@ class RuleBasedExtractor:
         text = to_simplified(message)
         if len(text) != len(message):   # cannot happen with a one-to-one table; keep the evidence honest anyway
             message = text
-        facts: list[Fact] = []
+        # facts about the writer, about the writer's child, and the writer's lactation read in a clause about the baby
+        mine: list[Fact] = []
+        childs: list[Fact] = []
+        nursing: list[Fact] = []
+        message_level: list[Fact] = []
 
-        def add(kind: str, value: str, status: FactStatus, evidence: str, supersedes: Iterable[str] = ()) -> None:
-            facts.append(Fact(kind, value, status, source_message_id=message_id, evidence=evidence,  # type: ignore
-                              supersedes=tuple(sorted(set(supersedes) - {value}))))
+        def collector(bucket: list[Fact]):
+            def add(kind: str, value: str, status: FactStatus, evidence: str, supersedes: Iterable[str] = ()) -> None:
+                bucket.append(Fact(kind, value, status, source_message_id=message_id, evidence=evidence,  # type: ignore
+                                   supersedes=tuple(sorted(set(supersedes) - {value}))))
+            return add
 
+        add_mine, add_child, add_nursing = collector(mine), collector(childs), collector(nursing)
+        writer_speaks = False
         clauses = self.clauses(text)
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
-            first_new = len(facts)
+            bucket = mine if clause.self_subject else childs
+            add = add_mine if clause.self_subject else add_child
+            first_new = len(bucket)
             evidence = message[clause.start:clause.start + len(clause.text)]
             found = self._mentions(clause.text)
             targets = [Target(f.kind, f.start, f.end) for f in found]
@@ -232,9 +247,9 @@ class RuleBasedExtractor:
             triggers = find_triggers(clause.text)
             classify(clause.text, targets, triggers)
             by_span = {(t.kind, t.start, t.end): t for t in targets}
-            if clause.self_subject:
+            if clause.self_subject or clause.child:
                 continues = previous is not None and previous[0].sentence == clause.sentence and \
-                    _only_names(clause.text, found)
+                    previous[0].self_subject == clause.self_subject and _only_names(clause.text, found)
                 for f in found:
                     if continues and f.kind in previous_status:
                         # 吃的是氨氯地平和二甲双胍，阿托伐他汀: a clause of names only continues the list before it
@@ -242,20 +257,30 @@ class RuleBasedExtractor:
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question)
+                self._scalars(clause.text, evidence, add, child=clause.child)
+            if clause.self_subject:
                 self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add)
-                self._scalars(clause.text, evidence, add)
-            if clause.self_subject or clause.child:
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
+                writer_speaks = writer_speaks or (bool(SELF_PRONOUN.search(clause.text)) and
+                                                  not ASKING_FOR_OTHERS.search(clause.text))
+            elif clause.child:
+                self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add_nursing)
             # a stop or cure in a clause that names nothing of its kind reaches back: …，上个月医生让停了
-            if previous is not None and previous[0].self_subject and previous[0].sentence == clause.sentence:
+            if previous is not None and previous[0].sentence == clause.sentence and \
+                    previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 self._reach_back(clause.text, found, previous, evidence, add)
             previous = (clause, targets, found)
-            previous_status = {f.kind: f.status for f in facts[first_new:] if f.kind in ("medication", "condition",
-                                                                                          "allergy")}
-        self._message_scalars(text, clauses, message, add)
-        self._corrections(text, message, add)
-        self._switches(text, message, add)
-        return merge_facts([], facts)
+            previous_status = {f.kind: f.status for f in bucket[first_new:] if f.kind in ("medication", "condition",
+                                                                                           "allergy")}
+        add_message = collector(message_level)
+        self._message_scalars(text, clauses, message, add_message)
+        self._corrections(text, message, add_message)
+        self._switches(text, message, add_message)
+        # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
+        # → the child's: the writer asks for the child). Then the writer's own lactation is not the child's fact.
+        if childs and not mine and not writer_speaks:
+            return merge_facts([], childs + message_level)
+        return merge_facts([], mine + nursing + message_level)
 
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str) -> list[_Found]:
@@ -410,16 +435,27 @@ class RuleBasedExtractor:
             add("lactation", "false" if weaned != negated else "true", "active", evidence)
             return
 
-    def _scalars(self, text: str, evidence: str, add) -> None:
+    def _scalars(self, text: str, evidence: str, add, child: bool = False) -> None:
         norm = text.lower()
         match = AGE.search(norm) or AGE_BARE.search(norm) or AGE_TALK.search(norm)
         if match:
             age = chinese_number(match.group(1))
             if age is not None and 0 < age < 125 and not re.search(r"多$|几$", match.group(0)[:-1]):
                 add("age", str(age), "active", evidence)
-        sex = SEX.search(text)
-        if sex:
-            add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active", evidence)
+        elif child and INFANT_AGE.search(norm):
+            months = INFANT_AGE.search(norm)
+            number = chinese_number(months.group(1)) if months.group(1) else 0
+            if number is not None:
+                add("age", str(number // 12 if months.group(2) == "月" else 0), "active", evidence)
+        if child:
+            match = CHILD_SEX.search(text)
+            if match:
+                add("sex", "male" if match.group(1) else "female", "active", evidence)
+        else:
+            sex = SEX.search(text)
+            if sex:
+                add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active",
+                    evidence)
         for match in WEIGHT.finditer(norm):
             number, unit = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
             if match.group(1) and unit is None and "体重" not in match.group(0):

@@ -140,11 +140,20 @@ def test_negated_and_hypothetical_facts_are_never_true():
 
 
 def test_the_baby_and_the_patient_keep_their_own_facts():
-    # the baby's allergy and age are not the patient's; the mother's breastfeeding is hers in a clause about the baby
-    assert facts("我家宝宝5个月，纯母乳喂养，宝宝对牛奶过敏") == {("lactation", "true", "active")}
+    # a message about the writer: the baby's facts are not the writer's, the writer's breastfeeding is hers even in
+    # a clause about the baby
+    assert facts("宝宝四个月，纯母乳喂养，我这两天嗓子疼") == {("lactation", "true", "active")}
     assert facts("我的宝宝对头孢过敏，我有哮喘") == {("condition", "哮喘", "active")}
     profile = profile_of("我儿子3岁，体重15公斤，我今年32岁，对青霉素过敏")
     assert profile.age == 32 and profile.weight_kg is None and profile.allergies == ["青霉素类"]
+    # a message only about the writer's child: the profile is the child's (the writer asks for the child;
+    # docs/agent.md, blind CASE_FORMAT.md), ages under one year are 0
+    assert facts("我家孩子5岁，18公斤，对头孢过敏，发烧了") == {("age", "5", "active"), ("weight", "18", "active"),
+                                                   ("allergy", "头孢菌素类", "active")}
+    assert facts("我女儿8个月，有湿疹，能用什么药膏") == {("age", "0", "active"), ("sex", "female", "active"),
+                                               ("condition", "湿疹", "active")}
+    assert facts("我家宝宝3岁，我想问一下能吃布洛芬吗") == {("age", "3", "active")}
+    assert facts("孩子他爸有高血压") == set()                       # an adult, not the child
 
 
 def test_stop_and_cure_in_the_next_clause():
