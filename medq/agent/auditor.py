@@ -37,6 +37,7 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
            "default_rules"]
 
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
 CN_STAGE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|肾病|肾功能不全|ckd|CKD)\s*(?:g|G)?([1-5一二三四五])\s*(?:[abAB])?\s*期?|"
                       r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])")
@@ -133,7 +134,12 @@ class ContraindicationAuditor:
             next_start = drugs[index + 1][0].start if index + 1 < len(drugs) else len(draft)
             end = SENTENCE_END.search(draft, mention.end)
             stop = min(next_start, end.start() if end else len(draft))
-            recommended.append(Recommended(mention, substances, draft[mention.end:stop]))
+            dose_text = draft[mention.end:stop]
+            if end is not None and next_start > end.end() and not DOSE.search(dose_text):
+                # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first
+                following = SENTENCE_END.search(draft, end.end())
+                dose_text += " " + draft[end.end():min(next_start, following.start() if following else len(draft))]
+            recommended.append(Recommended(mention, substances, dose_text))
         return recommended, warned, endorsed
 
     def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:

@@ -117,20 +117,36 @@ def char_pinyin(char: str) -> str:
         if _is_han(char):
             from pypinyin import Style, lazy_pinyin
 
-            found = lazy_pinyin(char, style=Style.NORMAL)[0]
+            found = fuzzy_syllable(lazy_pinyin(char, style=Style.NORMAL)[0])
         else:
             found = char
         _PINYIN[char] = found
     return found
 
 
+def fuzzy_syllable(syllable: str) -> str:
+    """The distinctions input methods and dialects blur: zh/z, ch/c, sh/s, initial n/l, -ng/-n (布诺芬 ~ 布洛芬)."""
+    for a, b in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if syllable.startswith(a):
+            syllable = b + syllable[2:]
+    if syllable.startswith("n"):
+        syllable = "l" + syllable[1:]
+    if syllable.endswith("ng") and len(syllable) > 2:
+        syllable = syllable[:-1]
+    return syllable
+
+
 def pinyin_key(text: str) -> str:
-    """Toneless pinyin, one syllable per character, joined by | (阿莫西琳 and 阿莫西林 → a|mo|xi|lin)."""
+    """Toneless pinyin, one (blurred) syllable per character, joined by | (阿莫西琳, 阿莫西林 → a|mo|xi|lin)."""
     return "|".join(char_pinyin(c) for c in text)
 
 
 def _is_han(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+# characters of grammar that a drug-name typo does not produce
+FUNCTION_CHARS = set("的了是在有和与及或等时会要可能把被就也都还很太更最又才再您你我他她它们这那个些吗呢吧啊哦为以对从向")
 
 
 def _deletions(name: str) -> set[str]:
@@ -140,13 +156,15 @@ def _deletions(name: str) -> set[str]:
 class FuzzyIndex(Generic[T]):
     """Typo tolerance for Chinese names: the same toneless pinyin for names of ≥ 3 characters (the usual input-method
     typo, 阿莫西琳 → 阿莫西林, 对乙酰氨基粉 → 对乙酰氨基酚), and one character substituted, inserted or deleted for names
-    of ≥ 5 characters (a symmetric-deletion index; one edit in a 3- or 4-character name changes too much of it to be
-    told from another word). Only stretches of Han characters the exact matcher left uncovered are tried; a span that
+    of ≥ 5 characters (a symmetric-deletion index); one edit in a 3- or 4-character name changes too much of it to be
+    told from an ordinary word. Syllables are compared blurred (zh/z, ch/c, sh/s, n/l, -ng/-n), but a homophone must
+    keep all characters but one of the name (不洛芬 → 布洛芬; 以为是 is no brand 易维适), and a span holding a grammar
+    character (的, 是, 了 …) is never a typo. Only stretches of Han characters the exact matcher left uncovered are tried; a span that
     would match two different entries is ambiguous and not used."""
 
     def __init__(self, names: dict[str, T], min_chars: int = 3, min_edit_chars: int = 5, max_chars: int = 10):
         self.min_chars, self.min_edit_chars, self.max_chars = min_chars, min_edit_chars, max_chars
-        self.by_pinyin: dict[str, T | None] = {}
+        self.by_pinyin: dict[str, list[tuple[str, T]]] = {}
         self.by_deletion: dict[str, list[tuple[str, T]]] = {}
         self.exact: set[str] = set()
         self.edges: set[str] = set()    # first and last two characters of the names an edit may reach
@@ -157,7 +175,7 @@ class FuzzyIndex(Generic[T]):
             self.exact.add(name)
             key = pinyin_key(name)
             self.pinyin_starts.add("|".join(key.split("|")[:2]))
-            self.by_pinyin[key] = value if self.by_pinyin.get(key, value) == value else None
+            self.by_pinyin.setdefault(key, []).append((name, value))
             if len(name) >= min_edit_chars:
                 self.edges |= {"<" + name[:2], name[-2:] + ">"}
                 for variant in _deletions(name) | {name}:
@@ -170,16 +188,21 @@ class FuzzyIndex(Generic[T]):
         return self._lookup(span, pinyin_key(span))
 
     def _lookup(self, span: str, key: str | None) -> T | None:
-        value = self.by_pinyin.get(key) if key is not None else None
-        if value is not None:
-            return value
+        grammar = {c for c in span if c in FUNCTION_CHARS}   # a typo does not produce 的/是/了 … that the name lacks
+        if key is not None and key in self.by_pinyin:
+            # a homophone typo changes one character (不洛芬): most characters stay the same
+            same = [v for name, v in self.by_pinyin[key] if not grammar - set(name) and
+                    sum(a == b for a, b in zip(span, name)) >= max(len(name) - 1, (len(name) + 1) // 2)]
+            if same and all(v == same[0] for v in same):
+                return same[0]
         if len(span) < self.min_edit_chars - 1 or ("<" + span[:2] not in self.edges and
                                                     span[-2:] + ">" not in self.edges):
             return None   # one edit leaves the first or the last two characters of a name of ≥ 5 intact
         found: list[T] = []
         for variant in _deletions(span) | {span}:
             for name, candidate in self.by_deletion.get(variant, ()):
-                if abs(len(name) - len(span)) <= 1 and candidate not in found and _one_edit(span, name):
+                if abs(len(name) - len(span)) <= 1 and candidate not in found and not grammar - set(name) and \
+                        _one_edit(span, name):
                     found.append(candidate)
         return found[0] if len(found) == 1 else None
 

@@ -16,9 +16,12 @@ from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, s
 NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)"
 UNIT = r"(mg|毫克|g|克|μg|ug|mcg|微克|ml|毫升|片|粒|袋|包|支|颗|丸)"
 RANGE = rf"{NUMBER}(?:\s*[-~～到至]\s*{NUMBER})?"
-PER_KG = re.compile(rf"{RANGE}\s*(mg|毫克)\s*/\s*(?:kg|公斤|千克)(?:\s*[·/]?\s*(d|日|天|day))?")
+PER_KG = re.compile(rf"(?:每公斤体重|每千克体重|每公斤|每千克)?\s*{RANGE}\s*(mg|毫克)\s*(?:/\s*(?:kg|公斤|千克)|每公斤)"
+                    rf"(?:\s*[·/]?\s*(d|日|天|day))?|(?:每公斤体重|每千克体重|每公斤|每千克)\s*{RANGE}\s*(mg|毫克)")
 PER_DOSE = re.compile(rf"(?:每次|一次|单次|每回|每顿)?\s*{RANGE}\s*{UNIT}")
-TIMES_PER_DAY = re.compile(rf"(?:每日|每天|一日|一天|日)\s*{RANGE}\s*次|{NUMBER}\s*次\s*/\s*(?:日|天)")
+TIMES_PER_DAY = re.compile(rf"(?:每日|每天|一日|一天|日|1日|1天)\s*{RANGE}\s*次|{NUMBER}\s*次\s*/\s*(?:日|天)")
+ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h": 3.0, "q6h": 4.0, "q4h": 6.0}
+ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 EVERY_HOURS = re.compile(rf"每\s*{NUMBER}\s*(?:个)?小时")
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日)(?:总量|剂量|最大剂量|最多|不超过|总剂量)?\s*{RANGE}\s*{UNIT}")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -68,7 +71,7 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     dose = Dose()
     kg = PER_KG.search(text)
     if kg:
-        value = _upper(kg, 1)
+        value = _upper(kg, 1) if kg.group(1) else _upper(kg, 5)
         if kg.group(4):
             dose.per_kg_day = value
         else:
@@ -79,8 +82,14 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         count = _upper(times, 1) if times.group(1) else number(times.group(3))
     else:
         hours = EVERY_HOURS.search(text)
+        lowered = text.lower().replace(" ", "")
+        abbreviated = next((n for key, n in ABBREVIATED.items() if key in lowered), None)
         if hours and number(hours.group(1)):
             count = 24 / number(hours.group(1))  # type: ignore[operator]
+        elif abbreviated is not None:
+            count = abbreviated
+        elif ONCE.search(text):
+            count = 1.0
     if dose.per_kg_dose is not None and count:
         dose.per_kg_day = dose.per_kg_dose * count
     total = DAILY_TOTAL.search(text)
