@@ -87,6 +87,18 @@ def review(stored: Sequence[Fact], new: Iterable[Fact], message: str, message_id
     new = list(new)
     seen: set[tuple[str, str]] = set()
     for fact in new:
+        # a switch or correction that would end a safety-critical fact by supersession disputes it instead
+        ended = [current[(fact.kind, v)] for v in fact.supersedes + fact.retracts
+                 if (fact.kind, v) in current and fact.kind in CRITICAL_KINDS
+                 and current[(fact.kind, v)].status == "active"]
+        if ended:
+            fact = replace(fact, supersedes=tuple(v for v in fact.supersedes if (fact.kind, v) not in current),
+                           retracts=tuple(v for v in fact.retracts if (fact.kind, v) not in current))
+            for old in ended:
+                disputed = replace(old, status="disputed", source_message_id=message_id, evidence=fact.evidence,
+                                   observed_at=utcnow(), extractor=fact.extractor, id=None)
+                result.facts.append(disputed)
+                result.disputes.append(Dispute(disputed, fact, role_styled))
         old = current.get(fact.identity)
         if old is None or not revokes(old, fact):
             result.facts.append(fact)

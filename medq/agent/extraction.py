@@ -35,10 +35,10 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol
 
-from medq.agent.assertion import Target, classify, experiencer, find_triggers, reach_back_categories
+from medq.agent.assertion import RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
 from medq.agent.facts import Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
-from medq.agent.text import to_simplified
+from medq.agent.text import normalise, to_simplified
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +46,31 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试过敏|皮试不过|起疹子|起皮疹")
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
+                         r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|过敏性休克|休克过|假阳性")
+# in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
+ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 NUM = r"[0-9]+|[一二三四五六七八九十两百零]+"
 
 # colloquial condition phrases → conditions (names resolved through the lexicon; a name it lacks stays free text)
+_MORE = r"(?:一直|有点|有些|稍微|稍|比较|偏|很|挺|特别|也|都|还|总是|老是|一直都)*"
 COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"三高", ("高血压", "高脂血症", "糖尿病")),
-    (r"血压(一直|有点|有些|稍微|稍|比较|偏|很|挺|特别|也|都|还)*(高|偏高)(?!兴)", ("高血压",)),
-    (r"血糖(一直|有点|有些|稍微|稍|比较|偏|很|挺|特别|也|都|还)*(高|偏高)", ("糖尿病",)),
-    (r"(血脂|胆固醇|甘油三酯)(一直|有点|有些|稍微|稍|比较|偏|很|挺|特别|也|都|还)*(高|偏高)", ("高脂血症",)),
-    (r"肾(脏)?(功能|功)?(一直|有点|有些|比较|很|也|都)*(不好|不太好|不行|差|很差|较差|有问题|不全|受损|减退|下降|异常|衰竭)",
-     ("肾功能不全",)),
-    (r"肝(脏)?(功能|功)(一直|有点|有些|比较|很|也|都)*(不好|不太好|不行|差|很差|有问题|受损|异常)", ("肝功能不全",)),
-    (r"胃(出过血|出血过|大出血)|消化道出过血", ("消化道出血",)),
+    (r"两高|双高", ("高血压", "高脂血症")),
+    # a measurement that is high or low: 血脂有点高 → the lexicon's name for 血脂高 (below: names it lacks)
+    (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|肌酐|转氨酶|血小板|心率|心跳){_MORE}(高|低|慢)(?!兴|了点|一点)",
+     ("{0}{1}",)),
+    (rf"肾(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|较差|有问题|不全|受损|减退|下降|异常|衰竭)", ("肾功能不全",)),
+    (rf"肝(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|有问题|受损|异常)", ("肝功能不全",)),
+    (r"胃(?:出过血|出血过|大出血)|消化道出过血", ("消化道出血",)),
+    (r"小三阳|大三阳|乙肝(?:病毒)?携带", ("乙型肝炎",)),
+    (r"老慢支", ("慢性阻塞性肺疾病",)),
+    (r"洗肾|透析", ("肾衰竭",)),
 ]
+# measurements the lexicon has no name for
+MEASURE_NAMES = {"胆固醇高": "高脂血症", "肌酐高": "肾功能不全", "心跳慢": "心动过缓", "血钾低": "低钾血症",
+                 "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
 _COLLOQUIAL = [(re.compile(p), names) for p, names in COLLOQUIAL_CONDITIONS]
 # a condition named after an assertion cue that the lexicon may not know (kept as free text when it does not)
 FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)(?:点|些|一点)?"
@@ -77,15 +87,21 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
-CORRECTION_MARK = re.compile(r"(哦|噢|呃|嗯|啊|额)?[，,\s]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|说反了)")
+CORRECTION_MARK = re.compile(r"(是|就是)?(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|哦不|噢不|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|"
+                             r"说反了|错了|搞混了|弄混了|更正一下|更正)")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
-CORRECTED_TAIL = re.compile(r"[，,。！!…\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)\s*")
+CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
+OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
+# a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
+UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|弄错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+                                r"[，,。！!：:…\s]*(应该|其实|实际上)?(是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
 PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
                               r"怀(?:二胎|三胎)")
-LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|喂着奶|还在喂|混合喂养|亲喂|断奶|断了奶")
+LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
+                               r"断奶|断了奶")
 LACTATION_FALSE = re.compile(r"断奶|断了奶")
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
@@ -93,18 +109,21 @@ INFANT_AGE = re.compile(rf"({NUM})\s*(?:个)?(月|天|周)(?:大|了|左右)?|�
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
-AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数)[:：是]?\s*([0-9]{1,3})(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次)")
-AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff])(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3})(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/)"
+AGE_BARE = re.compile(rf"(?:今年|年龄|年纪|岁数)[:：是]?\s*(?:已经|都|快|才|刚)?\s*([0-9]{{1,3}}|[一二三四五六七八九十]{{2,4}})"
+                      r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
+AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff])(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
+                        r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
-AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2})了")
+AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 SEX = re.compile(r"(?:我是|本人|患者|性别)?(?<![\u4e00-\u9fff])(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
-WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?"
-                    r"|([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)(?![/每])")
+WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
+                    r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
-CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*(?:第)?\s*"
-                       r"([1-5一二三四五])\s*(?:a|b)?\s*(?:期)?")
+CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
+                       r"[（(]?\s*(?:第)?\s*g?([1-5一二三四五])\s*(?:a|b)?\s*(?:期)?"
+                       r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
 TRIMESTER_WORDS = {"孕早期": 1, "早孕": 1, "孕中期": 2, "孕晚期": 3}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
@@ -188,6 +207,7 @@ class RuleBasedExtractor:
         self.lexicon = lexicon
         self.report_unresolved = report_unresolved or (lambda name, evidence: log.info(
             "condition %r is not in the lexicon: kept as free text (evidence: %s)", name, evidence))
+        self._condition_typos = None   # built on first use (medq.agent.text.FuzzyIndex)
         self._class_members: dict[str, set[str]] = {}   # class (and every parent class) -> its drugs
         for name in lexicon.drugs:
             for klass in lexicon.classes_of(name):
@@ -225,14 +245,17 @@ class RuleBasedExtractor:
         message_level: list[Fact] = []
 
         def collector(bucket: list[Fact]):
-            def add(kind: str, value: str, status: FactStatus, evidence: str, supersedes: Iterable[str] = ()) -> None:
+            def add(kind: str, value: str, status: FactStatus, evidence: str, supersedes: Iterable[str] = (),
+                    retracts: Iterable[str] = ()) -> None:
                 bucket.append(Fact(kind, value, status, source_message_id=message_id, evidence=evidence,  # type: ignore
-                                   supersedes=tuple(sorted(set(supersedes) - {value}))))
+                                   supersedes=tuple(sorted(set(supersedes) - {value})),
+                                   retracts=tuple(sorted(set(retracts) - {value}))))
             return add
 
         add_mine, add_child, add_nursing = collector(mine), collector(childs), collector(nursing)
         writer_speaks = False
         clauses = self.clauses(text)
+        allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
@@ -240,7 +263,7 @@ class RuleBasedExtractor:
             add = add_mine if clause.self_subject else add_child
             first_new = len(bucket)
             evidence = message[clause.start:clause.start + len(clause.text)]
-            found = self._mentions(clause.text)
+            found = self._mentions(clause.text, clause.sentence in allergy_sentences)
             targets = [Target(f.kind, f.start, f.end) for f in found]
             targets += [Target("pregnancy", m.start(), m.end()) for m in PREGNANCY_MENTION.finditer(clause.text)]
             targets += [Target("lactation", m.start(), m.end()) for m in LACTATION_MENTION.finditer(clause.text)]
@@ -283,11 +306,30 @@ class RuleBasedExtractor:
         return merge_facts([], mine + nursing + message_level)
 
     # ---- mentions ------------------------------------------------------------------------------------------
-    def _mentions(self, text: str) -> list[_Found]:
+    def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
         found: list[_Found] = []
-        allergy_clause = bool(ALLERGY_CUE.search(text))
-        mentions = self.lexicon.find_mentions(text)
+        allergy_clause = bool(ALLERGY_CUE.search(text)) or (allergy_sentence and bool(ALLERGY_SOFT.search(text)))
         covered: list[tuple[int, int]] = []
+
+        def free(start: int, end: int) -> bool:
+            return not any(s < end and start < e for s, e in covered)
+
+        # colloquial phrases first: 甘油三酯偏高 is a condition, not the drug 甘油
+        for pattern, names in _COLLOQUIAL:
+            for match in pattern.finditer(text):
+                if not free(match.start(), match.end()):
+                    continue
+                for name in names:
+                    if "{" in name:   # a measurement: 血脂 + 高
+                        name = name.format(*match.groups())
+                        name = self.lexicon.canonical(name, ("condition",)) or MEASURE_NAMES.get(name)
+                        if name is None:
+                            continue
+                    value = self.lexicon.canonical(name, ("condition",)) or name
+                    found.append(_Found("condition", value, match.start(), match.end()))
+                covered.append((match.start(), match.end()))
+        mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"]
+        mentions += self._fuzzy_conditions(text, mentions)
         for m in mentions:
             if m.kind == "condition":
                 found.append(_Found("condition", m.canonical, m.start, m.end, m.kind))
@@ -296,17 +338,6 @@ class RuleBasedExtractor:
             elif m.kind in DRUG_KINDS and not self._names_a_member(text, m, mentions):
                 found.append(_Found("medication", m.canonical, m.start, m.end, m.kind))
             covered.append((m.start, m.end))
-
-        def free(start: int, end: int) -> bool:
-            return not any(s < end and start < e for s, e in covered)
-
-        for pattern, names in _COLLOQUIAL:
-            for match in pattern.finditer(text):
-                if free(match.start(), match.end()) or match.group(0) == "三高":
-                    for name in names:
-                        value = self.lexicon.canonical(name, ("condition",)) or name
-                        found.append(_Found("condition", value, match.start(), match.end()))
-                    covered.append((match.start(), match.end()))
         bare = FREE_CONDITION_BARE.match(text)
         for name, start, end in [(m.group(2), m.start(2), m.end(2)) for m in FREE_CONDITION.finditer(text)] + \
                 ([(bare.group(1), bare.start(1), bare.end(1))] if bare else []):
@@ -328,6 +359,17 @@ class RuleBasedExtractor:
         for f in sorted(found, key=lambda f: f.start):
             unique.setdefault((f.kind, f.value), f)
         return list(unique.values())
+
+    def _fuzzy_conditions(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """Typos of condition names of ≥ 3 characters (高血亚, 糖尿并: the same pinyin) in text no name covers."""
+        if self._condition_typos is None:
+            from medq.agent.text import FuzzyIndex
+
+            self._condition_typos = FuzzyIndex({name: entry for name, entry in self.lexicon.names.items()
+                                                if entry[0] == "condition"})
+        norm = normalise(text)
+        return [Mention(text[h.start:h.end], h.start, h.end, "condition", h.value[1], fuzzy=True)
+                for h in self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])]
 
     @staticmethod
     def _names_a_member(text: str, mention: Mention, mentions: list[Mention]) -> bool:
@@ -367,7 +409,8 @@ class RuleBasedExtractor:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):
                 return
-            elif "assert" in categories or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]):
+            elif "assert" in categories or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]) or \
+                    re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
 
     @staticmethod
@@ -462,7 +505,10 @@ class RuleBasedExtractor:
                 continue   # 重 alone needs a unit
             if WEIGHT_CHANGE.search(norm[:match.start()]) or re.match(r"\s*(/|每)", norm[match.end():]):
                 continue
-            value = float(number) / (2 if unit == "斤" else 1)
+            amount = float(number) if number[0].isdigit() else chinese_number(number)
+            if amount is None:
+                continue
+            value = float(amount) / (2 if unit == "斤" else 1)
             if 2 <= value <= 300:
                 add("weight", _number_text(value), "active", evidence)
                 break
@@ -470,8 +516,8 @@ class RuleBasedExtractor:
         if match and 0 < float(match.group(1)) < 200:
             add("egfr", _number_text(float(match.group(1))), "active", evidence)
         match = CKD_STAGE.search(norm)
-        if match and (match.group(0).rstrip().endswith("期") or match.group(0).startswith("ckd")):
-            add("ckd_stage", str(chinese_number(match.group(1))), "active", evidence)
+        if match and (match.group(2) or match.group(0).rstrip().endswith("期") or match.group(0).startswith("ckd")):
+            add("ckd_stage", str(chinese_number(match.group(1) or match.group(2))), "active", evidence)
         match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
         if match:
             add("occupation", match.group(1), "active", evidence)
@@ -484,7 +530,7 @@ class RuleBasedExtractor:
             owner = next((c for c in clauses if c.start <= match.start() + 1 < c.start + len(c.text) + 1), None)
             if owner is not None and not owner.self_subject:
                 continue
-            number = int(match.group(1) or match.group(2))
+            number = chinese_number(match.group(1) or match.group(2)) or 0
             if 0 < number < 125:
                 add("age", str(number), "active", message[match.start():match.end()].strip("，, "))
             return
@@ -506,6 +552,7 @@ class RuleBasedExtractor:
     def _corrections(self, text: str, message: str, add) -> None:
         """不是A，是B / A，哦不是，是B / (是)B，不是A: A becomes denied (retracted), B takes A's place."""
         mentions = self._grouped(text)
+        handled: set[tuple[str, str]] = set()
         for a, b in zip(mentions, mentions[1:]):
             if a.kind != b.kind:
                 continue
@@ -523,6 +570,22 @@ class RuleBasedExtractor:
             span = _sentence_around(message, min(a.start, b.start), max(a.end, b.end))
             add(retracted.kind, retracted.value, "denied", span)
             add(corrected.kind, corrected.value, "active", span)
+            handled |= {(a.kind, a.value), (b.kind, b.value)}
+        # 氨氯地平是我爸吃的: the drug is someone else's
+        for m in mentions:
+            if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]):
+                add("medication", m.value, "denied", _sentence_around(message, m.start, m.end))
+        # 刚才说错了，是头孢过敏: nothing retracted is named here; what was said before of the same family is
+        for mark in UNNAMED_CORRECTION.finditer(text):
+            sentence_start = max(text.rfind(c, 0, mark.start()) for c in "。！!？?\n") + 1
+            if any(sentence_start <= m.start < mark.start() for m in mentions):
+                continue   # A，说错了，是B: handled above
+            new = next((m for m in mentions if 0 <= m.start - mark.end() <= 10 and m.kind != "condition"), None)
+            if new is None or (new.kind, new.value) in handled or re.search(r"不是\s*(对)?$", text[:new.start]):
+                continue
+            retracts = {name for klass in self._family(new.value) for name in self._family_members(klass)}
+            add(new.kind, new.value, "active", _sentence_around(message, mark.start(), new.end),
+                retracts=retracts)
 
     def _switches(self, text: str, message: str, add) -> None:
         """换成了B: B is taken now; the old drug ends (named: 把A换成B; otherwise any drug of B's classes or of the
@@ -551,10 +614,18 @@ class RuleBasedExtractor:
                     add("medication", m.value, "stopped", span)
             add("medication", new.value, "active", span, supersedes=ended)
 
+    def _family_members(self, klass: str) -> set[str]:
+        """Drugs and classes under a class (its own name included)."""
+        return self._class_members.get(klass, set()) | {c for c in self.lexicon.classes
+                                                         if klass in self.lexicon.class_ancestors(c)}
+
     def _family(self, value: str) -> set[str]:
         """Classes with their parents, without the organ-system groups (心血管系统用药 joins too much)."""
         names = {value} | set(self.lexicon.products[value].components if value in self.lexicon.products else ())
-        return {c for name in names for c in self.lexicon.classes_of(name) if not c.endswith("系统用药")}
+        classes = {c for name in names for c in self.lexicon.classes_of(name)}
+        if value in self.lexicon.classes:
+            classes |= self.lexicon.class_ancestors(value)
+        return {c for c in classes if not c.endswith("系统用药") and c != "抗感染药"}
 
     def _classes(self, value: str) -> set[str]:
         """The direct classes of a drug, of a product's ingredients, or the class itself (not the parents: a

@@ -274,6 +274,7 @@ def _fact_json(fact: Fact | None) -> str | None:
         return None
     data = asdict(fact)
     data.pop("supersedes", None)   # applied when merged, not part of the fact
+    data.pop("retracts", None)
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -527,7 +528,7 @@ class EntityMemoryStore:
         merged = merge_facts(current, new)
         now = utcnow()
         # the new facts, and the remembered ones they ended (a switch's `supersedes`)
-        touched = {f.identity for f in new} | {(f.kind, v) for f in new for v in f.supersedes}
+        touched = {f.identity for f in new} | {(f.kind, v) for f in new for v in f.supersedes + f.retracts}
         for fact in merged:
             if fact.identity not in touched:
                 continue
