@@ -37,6 +37,7 @@ SENTENCE_END = set("。！？!?\n；;")
 CLAUSE_END = set("，,：:（）()") | SENTENCE_END
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
+NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 TAIL_WORDS = ("您", "你", "他", "她", "孩子", "宝宝", "小孩", "老人", "患者", "继续", "长期", "私自", "目前", "现在", "暂时",
               "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服", "使用它", "用它",
@@ -166,6 +167,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             continue
         # backward: only when nothing but tail words follows in the clause; this sentence, else the previous one
         if not _only_tail(norm[end:_clause_end(norm, end)]):
+            if cue.direction == "backward":   # 磺胺过敏者不能用…: the name right before the cue is still covered
+                near = [i for pos, kind, i in items if kind == "m" and clause_of[pos] == clause and
+                        mentions[i].end <= start and start - mentions[i].end <= NEAR]
+                if near:
+                    mark("m", near[-1])
             continue
         before = [(pos, kind, i) for pos, kind, i in items if pos < start and sentence_of[pos] == sentence]
         if not before and cue.direction == "both" and after:
