@@ -66,6 +66,10 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"胃(?:出过血|出血过|大出血)|消化道出过血", ("消化道出血",)),
     (r"小三阳|大三阳|乙肝(?:病毒)?携带", ("乙型肝炎",)),
     (r"老慢支", ("慢性阻塞性肺疾病",)),
+    # Taiwanese usage (after traditional → simplified): 气喘 is asthma, B肝 hepatitis B, 胃食道逆流 GERD
+    (r"(?<=有|患|是)气喘|气喘病", ("哮喘",)),
+    (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
+    (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
     (r"洗肾|透析", ("肾衰竭",)),
 ]
 # measurements the lexicon has no name for
@@ -99,10 +103,11 @@ PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀�
                                r"有喜了|怀上了|二胎|三胎")
 PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
+                              r"刚怀孕|才怀孕|已怀孕|确认怀孕|查出怀孕|测出怀孕|验出怀孕|怀孕早期|怀孕中期|怀孕晚期|"
                               r"怀(?:二胎|三胎)")
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
-                               r"断奶|断了奶")
-LACTATION_FALSE = re.compile(r"断奶|断了奶")
+                               r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
+LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个)?(月|天|周)(?:大|了|左右)?|新生儿|刚出生|满月")
@@ -198,6 +203,7 @@ class _Found:
     start: int
     end: int
     lexicon_kind: str = ""
+    stated: bool = False    # the phrase itself states it (血脂有点高): no further cue needed
 
 
 class RuleBasedExtractor:
@@ -326,7 +332,7 @@ class RuleBasedExtractor:
                         if name is None:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
-                    found.append(_Found("condition", value, match.start(), match.end()))
+                    found.append(_Found("condition", value, match.start(), match.end(), stated=True))
                 covered.append((match.start(), match.end()))
         mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"]
         mentions += self._fuzzy_conditions(text, mentions)
@@ -361,14 +367,15 @@ class RuleBasedExtractor:
         return list(unique.values())
 
     def _fuzzy_conditions(self, text: str, mentions: list[Mention]) -> list[Mention]:
-        """Typos of condition names of ≥ 3 characters (高血亚, 糖尿并: the same pinyin) in text no name covers."""
+        """Typos of condition, class and substance names of ≥ 3 characters (高血亚, 糖尿并, 青梅素: the same pinyin) in
+        text no name covers; the lexicon's own typo index covers drugs and products."""
         if self._condition_typos is None:
             from medq.agent.text import FuzzyIndex
 
             self._condition_typos = FuzzyIndex({name: entry for name, entry in self.lexicon.names.items()
-                                                if entry[0] == "condition"})
+                                                if entry[0] in ("condition", "class", "substance")})
         norm = normalise(text)
-        return [Mention(text[h.start:h.end], h.start, h.end, "condition", h.value[1], fuzzy=True)
+        return [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1], fuzzy=True)
                 for h in self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])]
 
     @staticmethod
@@ -409,7 +416,7 @@ class RuleBasedExtractor:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):
                 return
-            elif "assert" in categories or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]) or \
+            elif "assert" in categories or found.stated or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
 
@@ -470,12 +477,12 @@ class RuleBasedExtractor:
             categories = target.categories
             if "hypothetical" in categories or "uncertain" in categories:
                 continue
-            weaned = bool(LACTATION_FALSE.fullmatch(text[target.start:target.end]))
-            negated = "negated" in categories or bool(re.search(r"(不|没|没有|不再)(喂|哺乳)", text[target.start - 3:
-                                                                                            target.start + 1]))
-            if weaned and re.search(r"(还没|没有|没|还未|未)$", text[:target.start]):
-                weaned, negated = False, False   # 还没断奶: still breastfeeding
-            add("lactation", "false" if weaned != negated else "true", "active", evidence)
+            if LACTATION_FALSE.fullmatch(text[target.start:target.end]):   # 断奶了 / 不喂了; 还没断奶: still feeding
+                nursing = bool(re.search(r"(还没|没有|没|还未|未|不想|不打算)$", text[:target.start]))
+            else:
+                nursing = not ("negated" in categories or re.search(r"(不|没|没有|不再)(喂|哺乳)",
+                                                                    text[max(0, target.start - 3):target.start + 1]))
+            add("lactation", "true" if nursing else "false", "active", evidence)
             return
 
     def _scalars(self, text: str, evidence: str, add, child: bool = False) -> None:

@@ -216,3 +216,34 @@ def test_the_trigger_table_is_well_formed():
     assert [m.category for m in find_triggers("是不是")] == ["uncertain"]
     assert [m.category for m in find_triggers("不吃了")] == ["stopped"]
     assert [m.category for m in find_triggers("不要停")] == []
+
+
+def test_measurements_taiwanese_usage_and_name_typos():
+    assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高脂血症", "高甘油三酯血症"}   # not the drug 甘油
+    assert active("体检说肌酐有点高，心跳有点慢", "condition") == {"肾功能不全", "心动过缓"}
+    assert active("我有氣喘，也有B肝帶原", "condition") == {"哮喘", "乙型肝炎"}
+    assert active("我有高血亚，还有糖尿并", "condition") == {"高血压", "糖尿病"}       # same pinyin
+    assert active("我对青梅素过敏", "allergy") == {"青霉素类"}
+    assert facts("我在餵母奶") == {("lactation", "true", "active")}
+    assert facts("宝宝10个月了，我已经不喂了") == {("lactation", "false", "active")}
+
+
+def test_numbers_in_chinese_and_stage_forms():
+    assert scalars("我体重一百二十斤，今年五十八") == {"weight": "60", "age": "58"}
+    assert scalars("男，六十五") == {"sex": "male", "age": "65"}
+    assert scalars("eGFR 40（CKD G3b）") == {"egfr": "40", "ckd_stage": "3"}
+    assert scalars("3期慢性肾病") == {"ckd_stage": "3"}
+    assert active("3期慢性肾病", "condition") == {"慢性肾脏病"}
+
+
+def test_allergy_sentences_say_which_drug_is_fine():
+    assert facts("我吃阿莫西林起疹子") == {("allergy", "阿莫西林", "active")}
+    assert facts("我对头孢过敏，青霉素没事") == {("allergy", "头孢菌素类", "active"), ("allergy", "青霉素类", "denied")}
+    assert facts("我吃了布洛芬没事") == {("medication", "布洛芬", "active")}     # not an allergy sentence
+
+
+def test_corrections_that_name_only_the_new_value_and_drugs_of_others():
+    assert profile_of("我对青霉素过敏", "刚才说错了，是对头孢过敏").allergies == ["头孢菌素类"]
+    assert profile_of("我在吃阿托伐他汀", "不对，我记错了，我吃的是辛伐他汀").medications == ["辛伐他汀"]
+    assert profile_of("我在吃氨氯地平", "哦不对，我吃的降压药是缬沙坦，氨氯地平是我爸吃的").medications == ["缬沙坦"]
+    assert profile_of("我之前说青霉素过敏是记错了，是头孢过敏").allergies == ["头孢菌素类"]

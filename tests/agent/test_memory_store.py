@@ -404,3 +404,12 @@ def test_a_switch_across_turns_writes_the_ended_drug_with_its_provenance(store):
     assert stored["阿托伐他汀"].status == "stopped" and stored["阿托伐他汀"].source_message_id == turn.message_id
     assert stored["瑞舒伐他汀"].status == "active" and "辛伐他汀" not in stored
     assert store.fact_changes("default", "p1", stored["阿托伐他汀"].id)[-1].after.status == "stopped"
+
+
+def test_a_correction_that_retracts_a_remembered_allergy_only_disputes_it(store):
+    chat_turn(store, "我对青霉素过敏", [Fact("allergy", "青霉素类")])
+    turn, merged = chat_turn(store, "刚才说错了，是对头孢过敏",
+                             [Fact("allergy", "头孢菌素类", retracts=("青霉素类", "阿莫西林"))])
+    assert {(f.value, f.status) for f in merged} == {("青霉素类", "disputed"), ("头孢菌素类", "active")}
+    assert sorted(store.profile("default", "p1").allergies) == ["头孢菌素类", "青霉素类"]
+    assert [d.fact.value for d in turn.disputes] == ["青霉素类"]
