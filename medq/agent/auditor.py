@@ -39,8 +39,9 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
 CN_STAGE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
-CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|肾病|肾功能不全|ckd|CKD)\s*(?:g|G)?([1-5一二三四五])\s*(?:[abAB])?\s*期?|"
-                      r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])")
+CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|肾病|肾功能不全|ckd|CKD)\s*(?:g|G)?([1-5一二三四五])\s*([abAB])?\s*期?|"
+                      r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])([abAB])?")
+SUBSTAGE = {"a": (45.0, 60.0), "b": (30.0, 45.0)}
 EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|CrCl)\s*[:：为是]?\s*(\d+(?:\.\d+)?)")
 
 
@@ -166,7 +167,10 @@ class ContraindicationAuditor:
             canonical = lex.canonical(stated, ("condition",))
             stage = CKD_TEXT.search(stated)
             if stage and out.ckd_stage is None:
-                out.ckd_stage = CN_STAGE[stage.group(1) or stage.group(2)]
+                out.ckd_stage = CN_STAGE[stage.group(1) or stage.group(3)]
+                sub = (stage.group(2) or stage.group(4) or "").lower()
+                if out.ckd_stage == 3 and sub in SUBSTAGE:
+                    out.egfr_band = SUBSTAGE[sub]
                 canonical = canonical or "慢性肾脏病"
             egfr = EGFR_TEXT.search(stated)
             if egfr and out.egfr is None:

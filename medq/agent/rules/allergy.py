@@ -17,9 +17,12 @@ class AllergyRule:
         for rec in ctx.recommended:
             for ingredient in rec.substances:
                 names = ctx.names(ingredient)
+                reported: set[str] = set()
                 for stated, canonical in ctx.facts.allergies:
                     direct, cross = lex.allergy_closure(canonical)
                     source = ctx.source("allergy", stated)
+                    if names & direct or names & cross:
+                        reported.add(f"allergy:{stated}")
                     if names & direct:
                         yield finding(ctx, rec, ingredient, "allergy", f"allergy:{stated}", source,
                                       f"患者对{stated}过敏，{shown(rec, ingredient)}属于过敏药物。", None, block=True)
@@ -32,8 +35,9 @@ class AllergyRule:
                     if row.topic != "allergy":
                         continue
                     matched = ctx.population(row.population)
-                    if matched:
+                    if matched and matched[0][0] not in reported:   # the class closure already said it
                         fact, source = matched[0]
+                        reported.add(fact)
                         yield finding(ctx, rec, ingredient, "allergy_cross_reactivity", fact, source,
                                       f"患者对{fact.partition(':')[2]}过敏，{shown(rec, ingredient)}"
                                       f"{'禁用' if row.blocks else '需慎用'}" +

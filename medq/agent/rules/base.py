@@ -91,6 +91,14 @@ class NormalisedProfile:
     unresolved: list[str] = field(default_factory=list)                  # "condition:…", "medication:…"
     ckd_stage: int | None = None
     egfr: float | None = None
+    egfr_band: tuple[float, float] | None = None    # from a CKD stage (3b → 30-45) when no eGFR is known
+
+    def kidney_band(self) -> tuple[float, float] | None:
+        if self.egfr is not None:
+            return self.egfr, self.egfr
+        if self.egfr_band is not None:
+            return self.egfr_band
+        return CKD_BANDS.get(self.ckd_stage) if self.ckd_stage is not None else None
 
 
 @dataclass
@@ -150,6 +158,14 @@ class AuditContext:
         if term.kind == "sex":
             return (f"sex:{p.sex}", self.source("sex")) if p.sex == term.value else None
         if term.kind == "condition":
+            band = self.facts.kidney_band()
+            if term.value in RENAL_CONDITIONS and band is not None:
+                # graded kidney function decides an ungraded kidney row: 肾功能不全 rows are about eGFR < 30
+                if band[0] < RENAL_CONDITIONS[term.value]:
+                    fact = f"egfr:{self.facts.egfr:g}" if self.facts.egfr is not None else \
+                        f"ckd_stage:{self.facts.ckd_stage}"
+                    return fact, self.source("egfr") or self.source("ckd_stage") or self.source("condition")
+                return None
             for stated, canonical in self.facts.conditions:
                 if condition_matches(lex, canonical, term.value):
                     return f"condition:{stated}", self.source("condition", stated)
@@ -180,11 +196,14 @@ class AuditContext:
             if self.facts.egfr is not None:
                 return (f"egfr:{self.facts.egfr:g}", self.source("egfr")) \
                     if _compare(self.facts.egfr, term.op, limit) else None
-            if self.facts.ckd_stage in CKD_BANDS:   # only a stage: its band must lie wholly on the term's side
-                low, high = CKD_BANDS[self.facts.ckd_stage]
-                holds = high <= limit if term.op == "<" else high <= limit + 1e-9 if term.op == "<=" else \
-                    low >= limit if term.op in (">=", ">") else False
-                return (f"ckd_stage:{self.facts.ckd_stage}", self.source("ckd_stage")) if holds else None
+            band = self.facts.kidney_band()
+            if band is not None:   # only a stage: the term holds when some eGFR of its band meets it (fail closed)
+                low, high = band
+                holds = low < limit if term.op in ("<", "<=") else high > limit if term.op in (">", ">=") else \
+                    low <= limit < high
+                stage = f"{self.facts.ckd_stage}" if self.facts.ckd_stage is not None else f"{low:g}-{high:g}"
+                return (f"ckd_stage:{stage}", self.source("ckd_stage") or self.source("condition")) \
+                    if holds else None
             return None
         if term.kind == "ckd_stage":
             stage = self.facts.ckd_stage
@@ -205,6 +224,10 @@ def _rows(lexicon: Lexicon, substance: str, kinds: tuple[str, ...]) -> list[Rule
              if r.kind in kinds}
     # blocking rows first, then by severity: when two rows say the same thing, the stricter one is reported
     return sorted(found, key=lambda r: (not r.blocks, RANK[r.severity], r.id))
+
+
+# an ungraded kidney condition in a row, read against a graded profile: it holds below this eGFR
+RENAL_CONDITIONS = {"肾功能不全": 30.0, "肾衰竭": 15.0}
 
 
 def _compare(value: float, op: str, limit: float) -> bool:
