@@ -59,7 +59,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"三高", ("高血压", "高脂血症", "糖尿病")),
     (r"两高|双高", ("高血压", "高脂血症")),
     # a measurement that is high or low: 血脂有点高 → the lexicon's name for 血脂高 (below: names it lacks)
-    (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|肌酐|转氨酶|血小板|心率|心跳){_MORE}(高|低|慢)(?!兴|了点|一点)",
+    (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|转氨酶|血小板|心率|心跳){_MORE}(高|低|慢)(?!兴|了点|一点)",
      ("{0}{1}",)),
     (rf"肾(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|较差|有问题|不全|受损|减退|下降|异常|衰竭)", ("肾功能不全",)),
     (rf"肝(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|有问题|受损|异常)", ("肝功能不全",)),
@@ -73,7 +73,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"洗肾|透析", ("肾衰竭",)),
 ]
 # measurements the lexicon has no name for
-MEASURE_NAMES = {"胆固醇高": "高脂血症", "肌酐高": "肾功能不全", "心跳慢": "心动过缓", "血钾低": "低钾血症",
+MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
 _COLLOQUIAL = [(re.compile(p), names) for p, names in COLLOQUIAL_CONDITIONS]
 # a condition named after an assertion cue that the lexicon may not know (kept as free text when it does not)
@@ -132,12 +132,24 @@ CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不�
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
 TRIMESTER_WORDS = {"孕早期": 1, "早孕": 1, "孕中期": 2, "孕晚期": 3}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
-               "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|代驾|司机|驾驶员|飞行员|机长|空乘|高空作业人员|高空作业|塔吊司机|"
-               "电工|焊工|建筑工人|工人|矿工|教师|老师|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|保安|销售|律师|"
-               "工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
-OCCUPATION = re.compile(rf"(?:我是|我是一名|我是一个|我是个|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|干)\s*"
-                        rf"(?:一名|一个|个|名)?({OCCUPATIONS})")
-OCCUPATION_FOLK = re.compile(r"开(出租|网约车|货车|大货车|大货|大车|卡车|公交|大巴|长途|滴滴|出租车|客车|校车|叉车|吊车)|跑(长途|运输|出租|滴滴)")
+               "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|代驾|司机|驾驶员|飞行员|机长|空乘|高空作业人员|"
+               "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
+               "保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
+OCCUPATION = re.compile(rf"(?:我是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
+                        rf"((?:长途|夜班|专职|职业|大)?(?:{OCCUPATIONS}))")
+# how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
+OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
+    (r"开(大)?货车|开大货|开大车|开(大)?卡车|开半挂|跑运输|开车拉货|拉货的", "货车司机"),
+    (r"开出租|跑出租|开的士|开计程车", "出租车司机"),
+    (r"开网约车|跑网约车|开滴滴|跑滴滴", "网约车司机"),
+    (r"开公交", "公交司机"),
+    (r"开大巴|开客车|开长途客车", "客车司机"),
+    (r"开叉车", "叉车司机"),
+    (r"开吊车|开塔吊", "吊车司机"),
+    (r"开挖掘机|开铲车|开挖机", "挖掘机司机"),
+    (r"高空作业|在高空|登高作业|蜘蛛人|外墙清洗|爬电线杆", "高空作业"),
+    (r"开车为生|开车的|靠开车", "司机"),
+)]
 
 
 def chinese_number(text: str) -> int | None:
@@ -203,7 +215,6 @@ class _Found:
     start: int
     end: int
     lexicon_kind: str = ""
-    stated: bool = False    # the phrase itself states it (血脂有点高): no further cue needed
 
 
 class RuleBasedExtractor:
@@ -332,7 +343,7 @@ class RuleBasedExtractor:
                         if name is None:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
-                    found.append(_Found("condition", value, match.start(), match.end(), stated=True))
+                    found.append(_Found("condition", value, match.start(), match.end()))
                 covered.append((match.start(), match.end()))
         mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"]
         mentions += self._fuzzy_conditions(text, mentions)
@@ -416,7 +427,7 @@ class RuleBasedExtractor:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):
                 return
-            elif "assert" in categories or found.stated or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]) or \
+            elif "assert" in categories or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
 
@@ -528,8 +539,11 @@ class RuleBasedExtractor:
         match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
         if match:
             add("occupation", match.group(1), "active", evidence)
-        elif OCCUPATION_FOLK.search(text) and re.search(r"的|我是|平时|工作|职业|为生", text):
-            add("occupation", "司机", "active", evidence)
+        else:
+            for pattern, name in OCCUPATION_FOLK:
+                if pattern.search(text) and re.search(r"的|我是|平时|工作|职业|为生|天天|每天|经常|常年|干", text):
+                    add("occupation", name, "active", evidence)
+                    break
 
     def _message_scalars(self, text: str, clauses: list[_Clause], message: str, add) -> None:
         """A bare age beside the sex (男，58 / 58，女) spans two clauses."""

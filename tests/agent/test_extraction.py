@@ -126,7 +126,9 @@ def test_scalars_weight_egfr_ckd_trimester_occupation_and_bare_age():
     assert scalars("怀孕两个月了") == {"pregnancy": "true", "trimester": "1"}
     assert scalars("我现在孕中期") == {"pregnancy": "true", "trimester": "2"}
     assert scalars("我是货车司机，经常跑长途") == {"occupation": "货车司机"}
-    assert scalars("我是开出租的") == {"occupation": "司机"}
+    assert scalars("我是开出租的") == {"occupation": "出租车司机"}
+    assert scalars("我平时开大货车，跑长途") == {"occupation": "货车司机"}
+    assert scalars("我是做高空作业的") == {"occupation": "高空作业"}
 
 
 def test_negated_and_hypothetical_facts_are_never_true():
@@ -220,7 +222,7 @@ def test_the_trigger_table_is_well_formed():
 
 def test_measurements_taiwanese_usage_and_name_typos():
     assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高脂血症", "高甘油三酯血症"}   # not the drug 甘油
-    assert active("体检说肌酐有点高，心跳有点慢", "condition") == {"肾功能不全", "心动过缓"}
+    assert active("我血钾有点低，心跳有点慢", "condition") == {"低钾血症", "心动过缓"}
     assert active("我有氣喘，也有B肝帶原", "condition") == {"哮喘", "乙型肝炎"}
     assert active("我有高血亚，还有糖尿并", "condition") == {"高血压", "糖尿病"}       # same pinyin
     assert active("我对青梅素过敏", "allergy") == {"青霉素类"}
