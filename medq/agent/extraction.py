@@ -63,6 +63,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
      ("{0}{1}",)),
     (rf"肾(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|较差|有问题|不全|受损|减退|下降|异常|衰竭)", ("肾功能不全",)),
     (rf"肝(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|有问题|受损|异常)", ("肝功能不全",)),
+    (r"中过风|中风过", ("脑卒中",)),
+    (rf"前列腺{_MORE}(?:大|肥大|增生)", ("前列腺增生",)),
     (r"胃(?:出过血|出血过|大出血)|消化道出过血", ("消化道出血",)),
     (r"小三阳|大三阳|乙肝(?:病毒)?携带", ("乙型肝炎",)),
     (r"老慢支", ("慢性阻塞性肺疾病",)),
@@ -127,8 +129,9 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
-                       r"[（(]?\s*(?:第)?\s*g?([1-5一二三四五])\s*(?:a|b)?\s*(?:期)?"
+                       r"[（(]?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
+ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
 TRIMESTER_WORDS = {"孕早期": 1, "早孕": 1, "孕中期": 2, "孕晚期": 3}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
@@ -535,7 +538,9 @@ class RuleBasedExtractor:
             add("egfr", _number_text(float(match.group(1))), "active", evidence)
         match = CKD_STAGE.search(norm)
         if match and (match.group(2) or match.group(0).rstrip().endswith("期") or match.group(0).startswith("ckd")):
-            add("ckd_stage", str(chinese_number(match.group(1) or match.group(2))), "active", evidence)
+            stage = match.group(1) or match.group(2)
+            stage = ROMAN.get(stage, stage)
+            add("ckd_stage", str(chinese_number(stage)), "active", evidence)
         match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
         if match:
             add("occupation", match.group(1), "active", evidence)

@@ -249,3 +249,9 @@ def test_corrections_that_name_only_the_new_value_and_drugs_of_others():
     assert profile_of("我在吃阿托伐他汀", "不对，我记错了，我吃的是辛伐他汀").medications == ["辛伐他汀"]
     assert profile_of("我在吃氨氯地平", "哦不对，我吃的降压药是缬沙坦，氨氯地平是我爸吃的").medications == ["缬沙坦"]
     assert profile_of("我之前说青霉素过敏是记错了，是头孢过敏").allergies == ["头孢菌素类"]
+
+
+def test_roman_numeral_stages_and_more_colloquial_conditions():
+    assert scalars("慢性肾脏病Ⅳ期") == {"ckd_stage": "4"}
+    assert scalars("CKD III期，eGFR 35") == {"ckd_stage": "3", "egfr": "35"}
+    assert active("我肝不好，以前中过风", "condition") == {"肝功能不全", "脑卒中"}
