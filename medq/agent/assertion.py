@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
-Category = Literal["negated", "hypothetical", "uncertain", "stopped", "healed", "taking", "taking_weak", "assert",
-                   "pseudo", "terminate"]
+Category = Literal["negated", "hypothetical", "uncertain", "stopped", "healed", "taking", "taking_weak", "prescribed",
+                   "assert", "pseudo", "terminate"]
 Direction = Literal["forward", "backward", "both"]
 ALL_KINDS = frozenset({"medication", "condition", "allergy", "pregnancy", "lactation"})
 
@@ -98,12 +98,14 @@ TRIGGERS: list[Trigger] = [
         MED, 14, reach_back=True),
     *_t("以前吃|之前吃|以前用|之前用|过去吃|曾经吃|曾吃|以前服|之前服|以前打|之前打|吃过|用过|服用过", "stopped", "forward", MED, 8),
     *_t("在吃|在服|在用|在打|正在|一直|长期|每天|每日|每晚|每早|每周|目前|现在吃|现在用|现在服|平时|平常|经常|规律|按时|吃着|"
-        "用着|服着|打着|服用|口服|吃了|用了|服了|注射|开了|开的|处方|维持|吃上了|吃的是|用的是|吃的|用的|打的|服的|吃药|"
+        "用着|服着|打着|服用|口服|吃了|用了|服了|注射|维持|吃上了|吃的是|用的是|吃的|用的|打的|服的|吃药|"
         "在喷|在吸|喷着|吸着|贴着|打胰岛素|皮下注射|一天[一二两三四1-4]|一日[一二两三四1-4]|每次|早晚|早上|晚上|睡前|饭后|"
         "饭前|[0-9.]+ ?(mg|毫克|片|粒|支|单位|iu|IU|g|克)|[一二两三半]片|[一二两三]粒|还在吃|还吃着|天天|吃[^，。]{0,3}年|"
         "吃[^，。]{0,3}个月|打了[^，。]{0,3}年|降压药是|降糖药是|药是",
         "taking", "both", MED, 14),
     *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
+    # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
+    *_t("开了|开的|处方|开过来|给我开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
     *_t("还没开始|还没吃|还没有吃|没开始吃|还没用|还没有用|还没打|准备吃|打算吃|考虑吃|想吃|要不要吃", "negated", "backward",
         MED, 14, reach_back=True),

@@ -93,8 +93,8 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
-CORRECTION_MARK = re.compile(r"(是|就是)?(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|哦不|噢不|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|"
-                             r"说反了|错了|搞混了|弄混了|更正一下|更正)")
+CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|"
+                             r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
@@ -111,6 +111,7 @@ LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
 LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个)?(月|天|周)(?:大|了|左右)?|新生儿|刚出生|满月")
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
@@ -133,7 +134,7 @@ CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不�
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
-TRIMESTER_WORDS = {"孕早期": 1, "早孕": 1, "孕中期": 2, "孕晚期": 3}
+TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|代驾|司机|驾驶员|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
@@ -276,6 +277,8 @@ class RuleBasedExtractor:
         writer_speaks = False
         clauses = self.clauses(text)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
+        # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
+        asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
@@ -299,7 +302,7 @@ class RuleBasedExtractor:
                         add(f.kind, f.value, previous_status[f.kind], evidence)
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
-                                 clause.question)
+                                 clause.question or clause.sentence in asking_sentences)
                 self._scalars(clause.text, evidence, add, child=clause.child)
             if clause.self_subject:
                 self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add)
@@ -320,8 +323,9 @@ class RuleBasedExtractor:
         self._corrections(text, message, add_message)
         self._switches(text, message, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
-        # → the child's: the writer asks for the child). Then the writer's own lactation is not the child's fact.
-        if childs and not mine and not writer_speaks:
+        # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
+        # 感冒了能吃什么) asks about her own medicines: breastfeeding is what makes them a question.
+        if childs and not mine and not writer_speaks and not nursing:
             return merge_facts([], childs + message_level)
         return merge_facts([], mine + nursing + message_level)
 
@@ -419,7 +423,8 @@ class RuleBasedExtractor:
             elif "taking" in categories and not ("uncertain" in categories and
                                                  categories["uncertain"] <= categories["taking"]):
                 add("medication", found.value, "active", evidence)
-            elif "taking_weak" in categories and "uncertain" not in categories and not question:
+            elif ("taking_weak" in categories or "prescribed" in categories) and "uncertain" not in categories \
+                    and not question:
                 add("medication", found.value, "active", evidence)
         elif kind == "condition":
             if "uncertain" in categories:
@@ -470,15 +475,11 @@ class RuleBasedExtractor:
 
     @staticmethod
     def _trimester(text: str) -> int | None:
-        for word, value in TRIMESTER_WORDS.items():
-            if word in text:
-                return value
+        """From the weeks, months or days stated (孕28周, 怀孕两个月), else the named trimester (孕中期); not 早孕反应."""
         match = WEEKS.search(text)
-        if not match:
-            return None
-        number = chinese_number(match.group(1))
+        number = chinese_number(match.group(1)) if match else None
         if number is None:
-            return None
+            return next((value for word, value in TRIMESTER_WORDS.items() if word in text), None)
         unit = match.group(3)
         if unit == "天":
             return 1
@@ -597,6 +598,15 @@ class RuleBasedExtractor:
             add(retracted.kind, retracted.value, "denied", span)
             add(corrected.kind, corrected.value, "active", span)
             handled |= {(a.kind, a.value), (b.kind, b.value)}
+        # 怀孕20周，哦不对，是30周 / (later message) 说错了，是30周: the corrected gestational age
+        mark = CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)
+        if mark:
+            later = re.match(rf"[，,。！!…\s]*(?:应该|其实)?(?:是)?(?:孕|怀孕)?\s*({NUM})(?:\+[0-9])?\s*(?:周|(?<=孕)(?:个)?月)",
+                             text[mark.end():])
+            if later:
+                trimester = self._trimester("孕" + later.group(0)[later.start(1):])
+                if trimester is not None:
+                    add("trimester", str(trimester), "active", _sentence_around(message, mark.start(), mark.end()))
         # 氨氯地平是我爸吃的: the drug is someone else's
         for m in mentions:
             if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]):

@@ -255,3 +255,13 @@ def test_roman_numeral_stages_and_more_colloquial_conditions():
     assert scalars("慢性肾脏病Ⅳ期") == {"ckd_stage": "4"}
     assert scalars("CKD III期，eGFR 35") == {"ckd_stage": "3", "egfr": "35"}
     assert active("我肝不好，以前中过风", "condition") == {"肝功能不全", "脑卒中"}
+
+
+def test_corrected_gestational_age_and_prescribed_drugs_asked_about():
+    assert profile_of("怀孕20周，哦不对，是30周").trimester == 3
+    assert profile_of("我怀孕20周", "不好意思说错了，是30周了").trimester == 3
+    assert profile_of("不是华法林，是阿司匹林，吃了3个月").trimester is None      # not a pregnancy
+    assert profile_of("我在吃倍他乐克——哦不，是拜新同").medications == ["硝苯地平"]
+    assert facts("我在哺乳期，医生给我开了头孢，能吃吗") == {("lactation", "true", "active")}
+    assert facts("我得了带状疱疹，医生开了伐昔洛韦") == {("medication", "伐昔洛韦", "active")}
+    assert facts("孕中期，早孕反应已经过去了") == {("pregnancy", "true", "active"), ("trimester", "2", "active")}
