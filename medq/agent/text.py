@@ -110,16 +110,33 @@ class Matcher(Generic[T]):
 _PINYIN: dict[str, str] = {}
 
 
+@functools.lru_cache(maxsize=1)
+def _readings() -> dict[int, str]:
+    """pypinyin's own single-character dictionary (pinyin_dict.json: code point → readings with tone marks), read
+    directly: importing pypinyin itself loads its phrase dictionary too (~0.5 s), which one-character readings do
+    not need."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:
+        raise ImportError("pypinyin is required for typo matching (pip install -c constraints.txt pypinyin)")
+    with open(Path(spec.origin).parent / "pinyin_dict.json", encoding="utf-8") as handle:
+        return {int(k): v for k, v in json.load(handle).items()}
+
+
+def _toneless(reading: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c)).replace(
+        "ü", "v")
+
+
 def char_pinyin(char: str) -> str:
-    """Toneless pinyin of one character in its most common reading ('酚' → 'fen'); other characters as they are."""
+    """Toneless pinyin of one character in its first (most common) reading ('酚' → 'fen'), blurred as below; other
+    characters as they are."""
     found = _PINYIN.get(char)
     if found is None:
-        if _is_han(char):
-            from pypinyin import Style, lazy_pinyin
-
-            found = fuzzy_syllable(lazy_pinyin(char, style=Style.NORMAL)[0])
-        else:
-            found = char
+        reading = _readings().get(ord(char)) if _is_han(char) else None
+        found = fuzzy_syllable(_toneless(reading.split(",")[0])) if reading else char
         _PINYIN[char] = found
     return found
 
