@@ -117,12 +117,14 @@ INFANT_AGE = re.compile(rf"({NUM})\s*(?:个)?(月|天|周)(?:大|了|左右)?|�
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
-AGE_BARE = re.compile(rf"(?:今年|年龄|年纪|岁数)[:：是]?\s*(?:已经|都|快|才|刚)?\s*([0-9]{{1,3}}|[一二三四五六七八九十]{{2,4}})"
+AGE_BARE = re.compile(rf"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{{1,3}}|[一二三四五六七八九十]{{2,4}})"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
 AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff])(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
+AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
+ELDER_SEX = re.compile(r"(?:我|本人)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉)|(老太太|老太婆|老奶奶|大妈))")
 SEX = re.compile(r"(?:我是|本人|患者|性别)?(?<![\u4e00-\u9fff])(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
@@ -136,7 +138,7 @@ ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ"
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
-               "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|代驾|司机|驾驶员|飞行员|机长|空乘|高空作业人员|"
+               "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
 OCCUPATION = re.compile(rf"(?:我是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
@@ -153,6 +155,9 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"开挖掘机|开铲车|开挖机", "挖掘机司机"),
     (r"高空作业|在高空|登高作业|蜘蛛人|外墙清洗|爬电线杆", "高空作业"),
     (r"开车为生|开车的|靠开车", "司机"),
+    (r"跑快递|送快递", "快递员"),
+    (r"送外卖|跑外卖", "外卖员"),
+    (r"在工地|工地上", "建筑工人"),
 )]
 
 
@@ -502,7 +507,7 @@ class RuleBasedExtractor:
 
     def _scalars(self, text: str, evidence: str, add, child: bool = False) -> None:
         norm = text.lower()
-        match = AGE.search(norm) or AGE_BARE.search(norm) or AGE_TALK.search(norm)
+        match = AGE.search(norm) or AGE_BARE.search(norm) or AGE_TALK.search(norm) or AGE_ENGLISH.search(norm)
         if match:
             age = chinese_number(match.group(1))
             if age is not None and 0 < age < 125 and not re.search(r"多$|几$", match.group(0)[:-1]):
@@ -518,6 +523,9 @@ class RuleBasedExtractor:
                 add("sex", "male" if match.group(1) else "female", "active", evidence)
         else:
             sex = SEX.search(text)
+            elder = ELDER_SEX.search(text)
+            if elder and not sex:
+                add("sex", "male" if elder.group(1) else "female", "active", evidence)
             if sex:
                 add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active",
                     evidence)
@@ -547,7 +555,8 @@ class RuleBasedExtractor:
             add("occupation", match.group(1), "active", evidence)
         else:
             for pattern, name in OCCUPATION_FOLK:
-                if pattern.search(text) and re.search(r"的|我是|平时|工作|职业|为生|天天|每天|经常|常年|干", text):
+                if pattern.search(text) and re.search(r"的|我是|^我开|^我跑|^我送|^我在|平时|工作|上班|职业|为生|天天|每天|经常|"
+                                                      r"常年|干", text):
                     add("occupation", name, "active", evidence)
                     break
 

@@ -265,3 +265,11 @@ def test_corrected_gestational_age_and_prescribed_drugs_asked_about():
     assert facts("我在哺乳期，医生给我开了头孢，能吃吗") == {("lactation", "true", "active")}
     assert facts("我得了带状疱疹，医生开了伐昔洛韦") == {("medication", "伐昔洛韦", "active")}
     assert facts("孕中期，早孕反应已经过去了") == {("pregnancy", "true", "active"), ("trimester", "2", "active")}
+
+
+def test_as_needed_medicines_elder_self_descriptions_and_work_phrases():
+    assert facts("我有哮喘，发作时用沙丁胺醇") == {("condition", "哮喘", "active"), ("medication", "沙丁胺醇", "active")}
+    assert scalars("我一个老太太，腿疼") == {"sex": "female"}
+    assert scalars("患者62y，男") == {"age": "62", "sex": "male"}
+    assert scalars("我开大车，经常熬夜") == {"occupation": "货车司机"}
+    assert scalars("我在工地上班") == {"occupation": "建筑工人"}
