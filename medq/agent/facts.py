@@ -75,7 +75,8 @@ class Fact:
 def merge_facts(existing: Iterable[Fact], new: Iterable[Fact]) -> list[Fact]:
     """Newer facts replace older ones of the same identity (keeping the stored id). A new fact that `supersedes`
     (a switch) or `retracts` (a correction) values also ends the active facts of its kind with those values: they
-    become `stopped` or `denied`, with the new fact's evidence, source message and time as provenance. Nothing else changes."""
+    become `stopped` or `denied`, with the new fact's evidence, source message and time as provenance. Nothing else
+    changes."""
     merged: dict[tuple[str, str], Fact] = {f.identity: f for f in existing}
     for fact in new:
         for values, status in ((fact.supersedes, "stopped"), (fact.retracts, "denied")):
