@@ -133,3 +133,12 @@ def test_the_audit_is_deterministic():
     profile = {"conditions": ["高血压"], "medications": ["华法林"], "age": 70}
     first = [f.as_dict() for f in audit(draft, **profile).findings]
     assert first and all(first == [f.as_dict() for f in audit(draft, **profile).findings] for _ in range(3))
+
+
+def test_iu_doses_and_stated_caps():
+    blocked = audit("可以吃维生素A，每日25000IU。", pregnant=True)
+    assert blocked.blocked and "孕期" in blocked.findings[0].reason
+    assert not audit("维生素A每天5000国际单位。", pregnant=True).blocked
+    # 每4-6小时 with a stated cap: at most 4 doses a day
+    assert ContraindicationAuditor.daily_dose_mg("每次500mg，每4-6小时一次，24小时内不超过4次", None) == 2000
+    assert ContraindicationAuditor.daily_dose_mg("每次500mg，每4小时一次", None) == 3000

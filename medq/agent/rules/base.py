@@ -280,6 +280,29 @@ def finding(ctx: AuditContext, rec: Recommended, ingredient: str, rule_name: str
                    row.id if row else "", bool(row and row.reviewed_by))
 
 
+def population_words(terms: Iterable[Term]) -> str:
+    """A population in plain words: 孕期, 12岁以下, 体重≤15kg, eGFR<30, 高血压患者 ..."""
+    words = []
+    for t in terms:
+        if t.kind == "pregnant":
+            words.append("孕期")
+        elif t.kind == "lactating":
+            words.append("哺乳期")
+        elif t.kind == "condition":
+            words.append(f"{t.value}患者")
+        elif t.kind == "age":
+            words.append(f"{t.value}岁以下" if t.op in ("<", "<=") else f"{t.value}岁以上")
+        elif t.kind == "weight":
+            words.append(f"体重{t.op.replace('<=', '≤').replace('>=', '≥')}{t.value}kg")
+        elif t.kind == "egfr":
+            words.append(f"eGFR{t.op.replace('<=', '≤').replace('>=', '≥')}{t.value}")
+        elif t.kind == "trimester":
+            words.append(f"孕{t.value}期" if t.op == "=" else f"孕期（第{t.value}期起）")
+        else:
+            words.append(str(t))
+    return "、".join(words)
+
+
 ACTION_WORDS = {"contraindicated": "禁用", "avoid": "应避免使用", "reduce": "需减量", "caution": "需慎用"}
 
 

@@ -11,10 +11,14 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from medq.agent.knowledge import Ingredient, Lexicon
-from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, shown
+from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, population_words, shown
 
 NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)"
-UNIT = r"(mg|毫克|g|克|μg|ug|mcg|微克|ml|毫升|片|粒|袋|包|支|颗|丸)"
+UNIT = r"(mg|毫克|g|克|μg|ug|mcg|微克|ml|毫升|万iu|万IU|万国际单位|万单位|iu|IU|国际单位|片|粒|袋|包|支|颗|丸)"
+# mass of one international unit, for the vitamins dosed in IU (WHO: 1 IU vitamin A = 0.3 μg retinol, vitamin D =
+# 0.025 μg, vitamin E = 0.67 mg RRR-α-tocopherol)
+IU_MG = {"维生素A": 0.0003, "维生素D": 0.000025, "维生素D2": 0.000025, "维生素D3": 0.000025, "维生素AD": 0.0003,
+         "维生素E": 0.67}
 RANGE = rf"{NUMBER}(?:\s*[-~～到至]\s*{NUMBER})?"
 PER_KG = re.compile(rf"(?:每公斤体重|每千克体重|每公斤|每千克)?\s*{RANGE}\s*(mg|毫克)\s*(?:/\s*(?:kg|公斤|千克)|每公斤)"
                     rf"(?:\s*[·/]?\s*(d|日|天|day))?|(?:每公斤体重|每千克体重|每公斤|每千克)\s*{RANGE}\s*(mg|毫克)")
@@ -62,6 +66,11 @@ class Dose:
 def to_mg(amount: float, unit: str, strength: Ingredient | None) -> float | None:
     if unit in MASS:
         return amount * MASS[unit]
+    if "iu" in unit.lower() or "单位" in unit:
+        factor = IU_MG.get(strength.substance) if strength is not None else None
+        if factor is None:
+            return None
+        return amount * factor * (10000 if unit.startswith("万") else 1)
     if strength is None or strength.amount_mg is None:
         return None
     if unit in ("ml", "毫升"):
@@ -113,7 +122,9 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
 
 
 def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) -> Ingredient | None:
-    """The amount of `ingredient` per unit (or per ml) of what was recommended."""
+    """The amount of `ingredient` per unit (or per ml) of what was recommended (for IU doses: the substance)."""
+    if re.search(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)", text):
+        return Ingredient(ingredient, None)
     wants_ml = bool(re.search(r"\d\s*(ml|毫升)", text))
     if rec.mention.kind == "product":
         for item in lexicon.products[rec.name].ingredients:
@@ -159,12 +170,12 @@ class DoseRule:
                              "单次每公斤最大剂量")):
                         if value is None or limit is None or value <= limit * (1 + 1e-9):
                             continue
-                        who = "，".join(str(t) for t in row.population) or "成人"
+                        who = population_words(row.population) or "成人"
                         fact = f"dose:{value:g}{unit}" if rule == "max_daily_dose" else \
                             f"dose:{value:.3g}{unit}"
                         period = "日剂量" if "daily" in rule else "单次剂量"
                         yield finding(ctx, rec, ingredient, rule, fact, ctx.source("weight") if "kg" in unit
                                       else None, f"建议的{shown(rec, ingredient)}{period}约{value:.4g}{unit}，超过"
-                                      f"{'' if who == '成人' else '（' + who + '）'}{'成人' if who == '成人' else ''}"
+                                      f"{who}"
                                       f"{words}{limit:g}{unit}。", row, block=True)
                         break
