@@ -749,22 +749,19 @@ class MemoryTurn:
         return PatientProfile.from_facts(self.facts)
 
     def add_facts(self, facts: Iterable[Fact], message: str | None = None) -> list[Fact]:
-        """Buffer facts for this turn; returns what will be merged.
+        """Buffer facts read from this turn's message; returns what will be merged.
 
-        With `message` (the patient's chat message the facts were read from), the confirmation policy of
-        `medq.agent.confirmation` applies: a revocation of a remembered allergy, condition or pregnancy becomes
-        `disputed` (still enforced; listed in `self.disputes` so the reply can ask the patient to confirm), and only
-        the patient's own confirmation in a later message ends a dispute (logged with actor `patient:<id>`).
-        Without `message` (a trusted caller: a clinician tool, a migration), facts merge as given."""
+        The confirmation policy of `medq.agent.confirmation` always applies here (facts entered by a clinician go
+        through `EntityMemoryStore.add_facts` / `correct_fact` instead): a revocation of a remembered allergy,
+        condition or pregnancy becomes `disputed` (still enforced; listed in `self.disputes` so the reply can ask the
+        patient to confirm), and only the patient's own confirmation in a later message ends a dispute (logged with
+        actor `patient:<id>`). `message` is the patient's text: without it nothing can confirm a dispute."""
         facts = list(facts)
         for fact in facts:
             _check_fact(fact)
-        if message is None:
-            self._new_facts += facts
-            return facts
         from medq.agent import confirmation
 
-        decision = confirmation.review(self.facts, facts, message, self.message_id)
+        decision = confirmation.review(self.facts, facts, message or "", self.message_id)
         self._new_facts += decision.facts
         self._confirmed += decision.confirmed
         self.disputes += decision.disputes

@@ -413,3 +413,14 @@ def test_a_correction_that_retracts_a_remembered_allergy_only_disputes_it(store)
     assert {(f.value, f.status) for f in merged} == {("青霉素类", "disputed"), ("头孢菌素类", "active")}
     assert sorted(store.profile("default", "p1").allergies) == ["头孢菌素类", "青霉素类"]
     assert [d.fact.value for d in turn.disputes] == ["青霉素类"]
+
+
+def test_a_turn_without_the_message_text_still_only_disputes(store):
+    """Any caller of MemoryTurn.add_facts (the API's pass-through turn included) gets the policy: without the
+    message nothing can confirm, so a revocation stays a dispute."""
+    chat_turn(store, "我对青霉素过敏", [Fact("allergy", "青霉素类")])
+    with store.turn("default", "p1", "s1") as turn:
+        merged = turn.add_facts([Fact("allergy", "青霉素类", "denied", source_message_id=turn.message_id)])
+        turn.record("确认，我对青霉素不过敏", "好的")
+    assert [(f.value, f.status) for f in merged] == [("青霉素类", "disputed")]
+    assert store.profile("default", "p1").allergies == ["青霉素类"]
