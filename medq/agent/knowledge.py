@@ -571,6 +571,11 @@ class Lexicon:
             self._class_ancestors[klass] = result
         return self._class_ancestors[klass]
 
+    @functools.lru_cache(maxsize=1024)
+    def members_of(self, klass: str) -> frozenset[str]:
+        """The substances of a class or of any class below it."""
+        return frozenset(n for n in self.substances if klass in self.classes_of(n))
+
     @functools.lru_cache(maxsize=8192)
     def names_of(self, name: str) -> frozenset[str]:
         """A substance (or class) with all its classes and their parents."""

@@ -88,6 +88,9 @@ def test_a_drug_named_only_to_warn_against_it_passes(draft, profile):
     ("吃甲硝唑期间可以少量喝点啤酒，没关系。", {"medications": ["甲硝唑"]}),
     ("可以吃對乙醯胺酚退燒，每次1g，每日4次。", {"conditions": ["肝硬化"]}),
     ("可以吃阿莫西邻。", {"allergies": ["青霉素"]}),        # a typo of the drug's name
+    ("输完头孢可以喝点酒。", {"medications": ["头孢哌酮"]}),   # alcohol endorsed with a disulfiram-like drug
+    ("可以吃布洛芬。", {"conditions": ["阿司匹林哮喘"]}),
+    ("可以吃感冒清片，再吃一片泰诺林。", {}),               # a patent medicine with paracetamol inside
 ])
 def test_recommendations_and_endorsements_are_still_caught(draft, profile):
     assert audit(draft, **profile).blocked

@@ -21,8 +21,11 @@ class BehaviourRule:
         done: set[tuple[str, str]] = set()
         rank = {"critical": 0, "warning": 1, "info": 2}
         for rec, ingredient, stated in sources:
-            rows = sorted((r for name in ctx.names(ingredient) for r in lex.rules_by_subject.get(name, ())
-                           if r.kind == "interaction"), key=lambda r: (not r.blocks, rank[r.severity], r.id))
+            names = set(ctx.names(ingredient))
+            if ingredient in lex.classes:   # a class recommended as a whole (头孢类): any member's row counts
+                names |= lex.members_of(ingredient)
+            rows = sorted({r for name in names for r in lex.rules_by_subject.get(name, ()) if r.kind == "interaction"},
+                          key=lambda r: (not r.blocks, rank[r.severity], r.id))
             for row in rows:
                 if True:
                     other = lex.interactant_of.get(row.id, row.interactant)
