@@ -7,7 +7,9 @@ The vocabulary is a table, medq/agent/context.csv (phrase, role, direction), not
               own clause does not recommend it (可以吃布洛芬，可能会伤胃 stays a recommendation)
   pseudo      looks like a trigger and is none (不要停用, 不用担心, 不要空腹, 不要超过, 特别): it absorbs the
               trigger inside it, because the table is matched leftmost-longest
-  terminator  ends a scope (可以, 建议, 改用, 但是 ...)
+  terminator  ends a scope (可以, 建议, 但是 ...)
+  switch      换成/改用/改为: ends a scope like a terminator and replaces the drug right before it in its clause
+              (把布洛芬换成对乙酰氨基酚: 布洛芬 is warned, 对乙酰氨基酚 recommended)
   anaphor_one / anaphor_many   它/该药/此药 → the nearest drug named before; 这两种药/以上药物 → the drugs named before
               (in this and the previous sentence)
 
@@ -31,7 +33,7 @@ from medq.agent.text import Matcher, normalise
 from medq.errors import InputDataError
 
 TABLE = Path(__file__).resolve().parent / "context.csv"
-ROLES = ("negation", "risk", "pseudo", "terminator", "anaphor_one", "anaphor_many")
+ROLES = ("negation", "risk", "switch", "pseudo", "terminator", "anaphor_one", "anaphor_many")
 DIRECTIONS = ("forward", "backward", "both", "")
 SENTENCE_END = set("。！？!?\n；;")
 CLAUSE_END = set("，,：:（）()") | SENTENCE_END
@@ -39,7 +41,8 @@ CLAUSE_END = set("，,：:（）()") | SENTENCE_END
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
-TAIL_WORDS = ("您", "你", "他", "她", "孩子", "宝宝", "小孩", "老人", "患者", "继续", "长期", "私自", "目前", "现在", "暂时",
+TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情况下", "此时", "这时", "孕妇", "老年人", "儿童", "喔",
+              "的药", "作为", "首选", "长期服用", "同服", "合并使用", "联合使用", "同时使用", "同时服用", "您", "你", "他", "她", "孩子", "宝宝", "小孩", "老人", "患者", "继续", "长期", "私自", "目前", "现在", "暂时",
               "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服", "使用它", "用它",
               "吃它", "为妙", "为佳", "比较", "较", "太", "马上", "立即", "立刻", "尽快", "先", "来", "去", "掉", "它",
               "这个药", "该药", "此药", "其", "上述", "以上", "这些", "两者", "二者", "合并", "配合", "一同", "搭配",
@@ -100,20 +103,25 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     norm = normalise(text)
     cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
             if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
-    terminator_starts = [start for start, _, cue in cues if cue.role == "terminator"]
+    terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
-        if any(low <= t < high for t in terminator_starts):
+        if any(low <= t < high and not (start <= t and t >= end and _switch_after(t)) for t in terminator_starts):
             return True
         clause = norm[low:high]
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
+
+    switch_starts = {start for start, _, cue in cues if cue.role == "switch"}
+
+    def _switch_after(position: int) -> bool:   # 布洛芬换成…: the switch after a name does not affirm it
+        return position in switch_starts
 
     affirmed_flags = [clause_affirmed(m.start, m.end) for m in mentions]
     sentence_of = _boundaries(norm, SENTENCE_END)
     clause_of = _boundaries(norm, CLAUSE_END)
     warned = [False] * len(mentions)
-    terminators = [start for start, _, cue in cues if cue.role == "terminator"]
+    terminators = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     anaphors = [(start, end, cue) for start, end, cue in cues if cue.role.startswith("anaphor")]
     # an item in a scope: ("m", mention index) or ("a", anaphor index), with its position
     items = sorted([(m.start, "m", i) for i, m in enumerate(mentions)] +
@@ -141,6 +149,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
     risk_marked: set[int] = set()
     for start, end, cue in cues:
+        if cue.role == "switch":
+            near = [i for i, m in enumerate(mentions) if clause_of[m.start] == clause_of[start] and m.end <= start
+                    and (start - m.end <= NEAR or any(w in norm[_clause_start(norm, m.start):m.start]
+                                                      for w in ("把", "将", "从")))]
+            if near:
+                risk_marked.add(near[-1])
+            continue
         if cue.role not in ("negation", "risk"):
             continue
         if cue.role == "risk":

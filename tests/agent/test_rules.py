@@ -145,3 +145,10 @@ def test_iu_doses_and_stated_caps():
     # 每4-6小时 with a stated cap: at most 4 doses a day
     assert ContraindicationAuditor.daily_dose_mg("每次500mg，每4-6小时一次，24小时内不超过4次", None) == 2000
     assert ContraindicationAuditor.daily_dose_mg("每次500mg，每4小时一次", None) == 3000
+
+
+@pytest.mark.parametrize("draft", ["建议把布洛芬换成对乙酰氨基酚。", "与其吃布洛芬，不如吃对乙酰氨基酚。",
+                                   "比起布洛芬，更推荐对乙酰氨基酚。", "布洛芬会加重溃疡，所以不推荐用于您。"])
+def test_a_replaced_or_dispreferred_drug_is_not_recommended(draft):
+    result = audit(draft, conditions=["胃溃疡"])
+    assert not result.blocked and "布洛芬" in result.warned, (result.recommended, result.findings)
