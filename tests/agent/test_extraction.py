@@ -273,3 +273,8 @@ def test_as_needed_medicines_elder_self_descriptions_and_work_phrases():
     assert scalars("患者62y，男") == {"age": "62", "sex": "male"}
     assert scalars("我开大车，经常熬夜") == {"occupation": "货车司机"}
     assert scalars("我在工地上班") == {"occupation": "建筑工人"}
+
+
+def test_family_history_and_reported_findings():
+    assert facts("我有糖尿病家族史") == set()
+    assert active("体检发现血压有点高，医生说先观察", "condition") == {"高血压"}
