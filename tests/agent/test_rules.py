@@ -152,3 +152,9 @@ def test_iu_doses_and_stated_caps():
 def test_a_replaced_or_dispreferred_drug_is_not_recommended(draft):
     result = audit(draft, conditions=["胃溃疡"])
     assert not result.blocked and "布洛芬" in result.warned, (result.recommended, result.findings)
+
+
+@pytest.mark.parametrize("text, daily", [("每天吃3次，每次1g", 3000), ("每天吃6片", 3000), ("3次/日，每次2片", 3000),
+                                         ("每次2片，一天最多吃4次", 4000)])
+def test_dose_phrasings_with_a_verb_or_a_cap(text, daily):
+    assert ContraindicationAuditor.daily_dose_mg(text, 500) == daily

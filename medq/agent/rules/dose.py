@@ -23,13 +23,15 @@ RANGE = rf"{NUMBER}(?:\s*[-~～到至]\s*{NUMBER})?"
 PER_KG = re.compile(rf"(?:每公斤体重|每千克体重|每公斤|每千克)?\s*{RANGE}\s*(mg|毫克)\s*(?:/\s*(?:kg|公斤|千克)|每公斤)"
                     rf"(?:\s*[·/]?\s*(d|日|天|day))?|(?:每公斤体重|每千克体重|每公斤|每千克)\s*{RANGE}\s*(mg|毫克)")
 PER_DOSE = re.compile(rf"(?:每次|一次|单次|每回|每顿)?\s*{RANGE}\s*{UNIT}")
-TIMES_PER_DAY = re.compile(rf"(?:每日|每天|一日|一天|日|1日|1天)\s*{RANGE}\s*次|{NUMBER}\s*次\s*/\s*(?:日|天)")
+TIMES_PER_DAY = re.compile(rf"(?:每日|每天|一日|一天|日|1日|1天)\s*(?:吃|服|服用|口服|用)?\s*{RANGE}\s*次|"
+                           rf"{NUMBER}\s*次\s*/\s*(?:日|天)")
 ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h": 3.0, "q6h": 4.0, "q4h": 6.0}
 ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 # a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
 CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*{NUMBER}\s*次")
 EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时")
-DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日)(?:总量|剂量|最大剂量|最多|不超过|总剂量)?\s*{RANGE}\s*{UNIT}")
+DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:总量|剂量|最大剂量|最多|不超过|总剂量|共)?\s*"
+                         rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 MASS = {"mg": 1.0, "毫克": 1.0, "g": 1000.0, "克": 1000.0, "μg": 0.001, "ug": 0.001, "mcg": 0.001, "微克": 0.001}
 
