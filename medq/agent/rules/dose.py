@@ -28,7 +28,7 @@ TIMES_PER_DAY = re.compile(rf"(?:每日|每天|一日|一天|日|1日|1天)\s*(?
 ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h": 3.0, "q6h": 4.0, "q4h": 6.0}
 ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 # a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
-CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*{NUMBER}\s*次")
+CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
 EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时")
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:总量|剂量|最大剂量|最多|不超过|总剂量|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
