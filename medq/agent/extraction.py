@@ -5,21 +5,24 @@ Deterministic and fast, so it runs on every message before any model. Steps:
 1. The text layer: traditional → simplified (`medq.agent.text.to_simplified`, same length, so every span maps back
    to the original message for the evidence).
 2. Clauses (cut at ，。；！？ and line breaks) with their experiencer (`medq.agent.assertion.experiencer`): 我妈有糖尿病
-   is not the patient's; a clause that names no one keeps the previous clause's experiencer; lactation stays the
-   mother's in a clause about the baby, every other fact about a child or another adult is dropped.
+   is not the patient's; a clause that names no one keeps the previous clause's experiencer. Whose profile: the
+   writer's; a message only about the writer's child (我家孩子3岁，对头孢过敏) gives the child's (the writer asks for the
+   child: the case format's rule). In a message about the writer the child's facts stay out, and the writer's
+   breastfeeding stays hers even in a clause about the baby; other adults' facts are always dropped.
 3. Mentions: lexicon names (drugs, products, classes, conditions, substances), colloquial conditions (三高, 血脂有点高,
    肾功能不好, 胃出血), and condition names the lexicon does not know (我患有X综合征), kept as free text and reported
    (`unresolved`, logged), never silently dropped.
 4. ConText (`medq.agent.assertion`): trigger terms with a direction and a scope that terminators end decide whether a
    mention is negated (没有/否认/不过敏/不在哺乳期), hypothetical (如果/备孕), doubted or asked (是不是/…吗), stopped
    (停了/不吃了, also from the next clause: …上个月医生让停了), healed (已经治好了), taken now (在吃/打胰岛素/我吃的降压药是…).
+   A 刚才说错了，是B that does not name what it corrects retracts B's family said before (`Fact.retracts`).
 5. Corrections and switches: 不是华法林，是阿司匹林 and 倍他乐克，哦不是，是拜新同 keep only the corrected value (the
    retracted one becomes `denied`, with the evidence and source message); 换成了瑞舒伐他汀 takes the new drug and ends
    the old one: named (把A换成B), a class or group named (降压药换成了缬沙坦: every antihypertensive) or, across
    messages, any drug of the new one's own classes (换成了瑞舒伐他汀: the other statins), through
    `Fact.supersedes`, which `merge_facts` applies to the facts already remembered.
-6. Scalars: age (35岁, 男，58), sex, weight (kg, 公斤, 斤 → kg), eGFR, CKD stage, trimester (孕28周 → 3, 怀孕两个月 →
-   1), occupation (司机 …).
+6. Scalars: age (35岁, 男，58; a child under one year is 0), sex, weight (kg, 公斤, 斤 → kg), eGFR, CKD stage (CKD3期,
+   Ⅳ期), trimester (孕28周 → 3, 怀孕两个月 → 1), occupation (货车司机; 开大货车的 → 货车司机).
 
 Statuses: active (holds now), stopped (a medicine no longer taken, a condition that is over), denied (the patient
 says it does not hold, or retracted it). Whether a revocation of a remembered safety-critical fact takes effect is
