@@ -50,7 +50,7 @@ SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
 ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
-                         r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|过敏性休克|休克过|假阳性")
+                         r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -340,7 +340,9 @@ class RuleBasedExtractor:
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
         found: list[_Found] = []
-        allergy_clause = bool(ALLERGY_CUE.search(text)) or (allergy_sentence and bool(ALLERGY_SOFT.search(text)))
+        allergy_clause = bool(ALLERGY_CUE.search(text)) or (allergy_sentence and (
+            bool(ALLERGY_SOFT.search(text)) or _only_names(text, [_Found("", "", m.start, m.end)
+                                                                  for m in self.lexicon.find_mentions(text)])))
         covered: list[tuple[int, int]] = []
 
         def free(start: int, end: int) -> bool:
@@ -377,8 +379,11 @@ class RuleBasedExtractor:
                 continue
             value = self.lexicon.canonical(name, ("condition",))
             if value is None:
-                value = name
-                self.report_unresolved(name, text)
+                name = re.sub(r"^(轻度|中度|重度|轻微|轻)", "", name)   # 轻度脂肪肝: the condition, not its degree
+                value = self.lexicon.canonical(name, ("condition",))
+                if value is None:
+                    value = name
+                    self.report_unresolved(name, text)
             found.append(_Found("condition", value, start, end))
             covered.append((start, end))
         if allergy_clause:

@@ -278,3 +278,11 @@ def test_as_needed_medicines_elder_self_descriptions_and_work_phrases():
 def test_family_history_and_reported_findings():
     assert facts("我有糖尿病家族史") == set()
     assert active("体检发现血压有点高，医生说先观察", "condition") == {"高血压"}
+
+
+def test_allergy_lists_reactions_added_drugs_and_degrees():
+    assert active("过敏药物：青霉素，头孢", "allergy") == {"青霉素类", "头孢菌素类"}
+    assert active("我吃布洛芬会喘，医生说是阿司匹林哮喘", "allergy") == {"布洛芬"}
+    assert active("我一直吃氨氯地平，最近医生给加了氢氯噻嗪", "medication") == {"氨氯地平", "氢氯噻嗪"}
+    assert facts("我一吃阿司匹林就胃疼") == set()
+    assert active("我有轻度脂肪肝", "condition") == {"脂肪肝"}
