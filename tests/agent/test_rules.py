@@ -158,3 +158,8 @@ def test_a_replaced_or_dispreferred_drug_is_not_recommended(draft):
                                          ("每次2片，一天最多吃4次", 4000)])
 def test_dose_phrasings_with_a_verb_or_a_cap(text, daily):
     assert ContraindicationAuditor.daily_dose_mg(text, 500) == daily
+
+
+def test_a_duplicate_needs_two_medicines_not_one_named_twice():
+    assert not audit("继续吃布洛芬就行。", medications=["芬必得"]).blocked      # the same medicine, by its generic
+    assert audit("可以吃泰诺林。", medications=["白加黑"]).blocked              # paracetamol in both

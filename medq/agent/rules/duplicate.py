@@ -1,7 +1,8 @@
 """One ingredient from two sources: two products the draft recommends (a cold remedy with paracetamol plus plain
 paracetamol), or a recommended product and a current medicine that share an ingredient. Doses stated for both are
 summed against the daily limit; a duplicate blocks when the ingredient has a daily limit (overdose risk) or when
-the summed dose exceeds it, and warns otherwise. A drug named twice in a row (布洛芬（芬必得）) is one source."""
+the summed dose exceeds it, and warns otherwise. A drug named twice in a row (布洛芬（芬必得）) is one source, and so is
+the patient's single-ingredient medicine that the draft says to continue by its generic (继续吃布洛芬 for 芬必得)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Iterable
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, shown
 from medq.agent.rules.dose import read_dose, strength_of
 
+CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：]*$")
 
 
@@ -34,7 +36,12 @@ class DuplicateRule:
         for stated, canonical, substances in ctx.medication_substances():
             for ingredient in substances:
                 entries = sources.get(ingredient)
-                if entries and all(name != canonical for name, _, _ in entries):
+                # the patient's single-ingredient medicine named again by its generic (芬必得 → 继续吃布洛芬) is the
+                # same medicine continued, not a second source
+                continued = len(substances) == 1 and any(
+                    rec is not None and rec.substances == [ingredient] and _continues(ctx.draft, rec)
+                    for _, rec, _ in entries or ())
+                if entries and not continued and all(name != canonical for name, _, _ in entries):
                     entries.append((canonical, None, stated))
         for ingredient, entries in sources.items():
             if len(entries) < 2 or ingredient in ctx.lexicon.classes or not any(e[1] for e in entries):
@@ -65,3 +72,10 @@ class DuplicateRule:
                           ctx.source("medication", next((s for _, r, s in entries if r is None), "")),
                           f"{names}都含有{ingredient}，同时使用会重复用药{dose_words}。", limit_row, block=block,
                           indicator="critical" if block else "warning")
+
+
+def _continues(draft: str, rec: Recommended) -> bool:
+    """The draft says to go on with it (继续吃布洛芬): the clause around the mention holds a continuation word."""
+    start = max(draft.rfind(p, 0, rec.mention.start) for p in "，,。；;！!？?\n") + 1
+    ends = [i for i in (draft.find(p, rec.mention.end) for p in "，,。；;！!？?\n") if i >= 0]
+    return bool(CONTINUE.search(draft[start:min(ends) if ends else len(draft)]))
