@@ -39,6 +39,8 @@ SENTENCE_END = set("。！？!?\n；;")
 CLAUSE_END = set("，,：:（）()") | SENTENCE_END
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
+CONTRAST = ("但", "但是", "不过", "然而", "可是")
+ABILITY = ("可以", "可", "能")       # after a drug in its clause: what the drug does (布洛芬可以止痛), not advice
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情况下", "此时", "这时", "孕妇", "老年人", "儿童", "喔",
@@ -104,10 +106,12 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
             if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
+    phrase_at = {start: cue.phrase for start, _, cue in cues}
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
-        if any(low <= t < high and not (start <= t and t >= end and _switch_after(t)) for t in terminator_starts):
+        if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY))
+               for t in terminator_starts):
             return True
         clause = norm[low:high]
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
@@ -200,9 +204,15 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
         for pos, kind, i in reversed(before):
             # a terminator between the item and the trigger, or earlier in the item's own clause (可以吃A，…不要), ends
-            # the scope; the trigger's own clause is searched from its start
+            # the scope; the trigger's own clause is searched from its start. Not a stop: a bare 可以/能 after the
+            # item in its own clause (布洛芬可以止痛 describes the drug), and a contrast (但是) the trigger answers
+            # (布洛芬可以止痛，但是您有胃溃疡，最好不要用)
+            item_end = mentions[i].end if kind == "m" else anaphors[i][1]
             low = pos if clause_of[pos] == clause else _clause_start(norm, pos)
-            if terminated(low, start):
+            stops = [t for t in terminators if low <= t < start and not
+                     (phrase_at[t] in CONTRAST or (phrase_at[t] in ABILITY and t >= item_end and
+                                                   clause_of[t] == clause_of[pos]))]
+            if stops:
                 break
             mark(kind, i)
     for i in risk_marked:
@@ -292,6 +302,8 @@ def _clause_end(text: str, position: int) -> int:
 
 
 def _only_tail(rest: str) -> bool:
+    # markdown, quotes and emoji around a trigger (**避免**：) are no words
+    rest = "".join(c for c in rest if c.isalnum() and not c.isascii() or c.isascii() and c.isalnum())
     i = 0
     while i < len(rest):
         for length in (3, 2, 1):

@@ -163,3 +163,12 @@ def test_dose_phrasings_with_a_verb_or_a_cap(text, daily):
 def test_a_duplicate_needs_two_medicines_not_one_named_twice():
     assert not audit("继续吃布洛芬就行。", medications=["芬必得"]).blocked      # the same medicine, by its generic
     assert audit("可以吃泰诺林。", medications=["白加黑"]).blocked              # paracetamol in both
+
+
+@pytest.mark.parametrize("draft, expected", [
+    ("阿司匹林可以止痛，但是您在吃华法林，最好不要用。", "pass"),     # 可以 describes the drug; 但是 … 不要用 answers it
+    ("阿司匹林可以吃，布洛芬别吃。", "block"),                        # 可以吃 after a drug is still advice
+    ("- **避免**：阿司匹林、布洛芬\n- 可以用对乙酰氨基酚", "pass"),   # markdown around a trigger
+])
+def test_contrast_ability_and_markdown(draft, expected):
+    assert audit(draft, medications=["华法林"]).verdict == expected
