@@ -134,11 +134,12 @@ def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) 
                 return item
         return None
     if wants_ml:
-        for product in lexicon.products.values():
-            if len(product.ingredients) == 1 and product.ingredients[0].substance == ingredient and \
-                    product.ingredients[0].per_ml and product.ingredients[0].amount_mg is not None:
-                return product.ingredients[0]
-        return None
+        # a bare name dosed in ml: the lowest concentration among its liquids (布洛芬 每次5ml is the 20mg/ml
+        # suspension, not the 40mg/ml drops) — a stated volume is then never read as more than it can be
+        liquids = [p.ingredients[0] for p in lexicon.products.values() if len(p.ingredients) == 1 and
+                   p.ingredients[0].substance == ingredient and p.ingredients[0].per_ml and
+                   p.ingredients[0].amount_mg is not None]
+        return min(liquids, key=lambda i: i.amount_mg or 0.0) if liquids else None
     return lexicon.unit_strength.get(ingredient)
 
 
