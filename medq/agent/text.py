@@ -176,7 +176,8 @@ class FuzzyIndex(Generic[T]):
     of ≥ 5 characters (a symmetric-deletion index); one edit in a 3- or 4-character name changes too much of it to be
     told from an ordinary word. Syllables are compared blurred (zh/z, ch/c, sh/s, n/l, -ng/-n), but a homophone must
     keep all characters but one of the name (不洛芬 → 布洛芬; 以为是 is no brand 易维适), and a span holding a grammar
-    character (的, 是, 了 …) is never a typo. Only stretches of Han characters the exact matcher left uncovered are tried; a span that
+    character (的, 是, 了 …) is never a typo. Only stretches of Han characters the exact matcher left uncovered are
+    tried; a span that
     would match two different entries is ambiguous and not used."""
 
     def __init__(self, names: dict[str, T], min_chars: int = 3, min_edit_chars: int = 5, max_chars: int = 10):

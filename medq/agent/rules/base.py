@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
 from medq.agent.facts import Fact, PatientProfile
-from medq.agent.knowledge import CKD_BANDS, Ingredient, Lexicon, Mention, Rule, Term
+from medq.agent.knowledge import CKD_BANDS, Lexicon, Mention, Rule, Term
 
 Severity = Literal["block", "warn"]
 Indicator = Literal["info", "warning", "critical"]

@@ -16,4 +16,5 @@ class ConditionRule(PopulationRule):
         if not condition:
             return f"{shown(rec, ingredient)}：{row.effect or '存在用药风险'}。"
         verb = "禁用或不宜用于" if row.blocks else "慎用于"
-        return f"患者有{condition}，{shown(rec, ingredient)}{verb}{target}" + (f"（{row.effect}）" if row.effect else "") + "。"
+        effect = f"（{row.effect}）" if row.effect else ""
+        return f"患者有{condition}，{shown(rec, ingredient)}{verb}{target}{effect}。"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, shown
+from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
 from medq.agent.rules.dose import read_dose, strength_of
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")

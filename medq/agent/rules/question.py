@@ -49,5 +49,3 @@ class QuestionRule:
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         return ()
 
-
-__all__ = ["QuestionRule", "Span"]

@@ -84,7 +84,8 @@ def _interaction(lexicon: Lexicon, first: str, second: str) -> list[str]:
             names_b = {b} | lexicon.classes_of(b)
             for mine, theirs, subject in ((names_a, names_b, a), (names_b, names_a, b)):
                 for row in (r for n in sorted(mine) for r in lexicon.rules_by_subject.get(n, ())):
-                    if row.kind == "interaction" and (lexicon.resolve_any(row.interactant) or row.interactant) in theirs:
+                    other = lexicon.interactant_of.get(row.id, row.interactant)
+                    if row.kind == "interaction" and other in theirs:
                         effect = f"：{row.effect}" if row.effect else ""
                         reasons.append(f"{row.subject}与{row.interactant}相互作用（{subject}，{row.id}）{effect}")
     return sorted(set(reasons))
