@@ -167,7 +167,10 @@ class AuditContext:
                     return fact, self.source("egfr") or self.source("ckd_stage") or self.source("condition")
                 return None
             for stated, canonical in self.facts.conditions:
-                if condition_matches(lex, canonical, term.value):
+                # graded kidney data says how far an unspecified kidney condition goes: it does not meet its
+                # subtypes' rows (肾功能不全 with eGFR 50 is not 无尿)
+                downward = not (band is not None and canonical in (*RENAL_CONDITIONS, "慢性肾脏病"))
+                if condition_matches(lex, canonical, term.value, downward):
                     return f"condition:{stated}", self.source("condition", stated)
             return None
         if term.kind == "allergy":
@@ -235,13 +238,13 @@ def _compare(value: float, op: str, limit: float) -> bool:
             "=": value == limit}[op]
 
 
-def condition_matches(lexicon: Lexicon, patient: str, rule: str) -> bool:
+def condition_matches(lexicon: Lexicon, patient: str, rule: str, downward: bool = True) -> bool:
     """A rule for `rule` applies to the patient's condition when the patient's condition is it or below it (胃溃疡 →
     消化性溃疡), or when the patient states only a broader condition that `rule` refines (青光眼, unspecified, for a
     rule on 闭角型青光眼: the auditor fails closed). A named sibling (开角型青光眼) does not match."""
     if rule in lexicon.condition_ancestors(patient):
         return True
-    return patient != rule and patient in lexicon.condition_ancestors(rule)
+    return downward and patient != rule and patient in lexicon.condition_ancestors(rule)
 
 
 OCCUPATIONS = {"驾驶": ("司机", "驾驶", "开车", "代驾", "货车", "出租车", "网约车", "公交", "卡车", "飞行员", "机长"),
