@@ -25,7 +25,7 @@ setup(
     package_dir={"medq": "medq", **data_dirs},
     package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
                   # the agent's knowledge base and case suites ship with the code that reads them
-                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl"],
+                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl", "cases/*/*.jsonl", "cases/*/*.md", "context.csv"],
                   "medq.agent.migrations": ["script.py.mako"],   # Alembic's template, for new revisions
                   "medq.prepare": ["synthetic_vocabulary.json"],   # the synthetic data's hand-written vocabulary
                   "medq.ui": ["assets/*"]},                        # the chat app's disclaimer and login fix

@@ -25,7 +25,9 @@ class AgentParts:
 
 
 def build(endpoint: Any, memory: Any, knowledge_dir: str | None = None, index: str | None = None,
-          retrieve: Any | None = None, triage_model: str | None = None, store: Any | None = None) -> AgentParts:
+          retrieve: Any | None = None, triage_model: str | None = None, store: Any | None = None,
+          auditor: Any | None = None) -> AgentParts:
+    """`auditor`: conf/agent/auditor ({rules: [{_target_: ...}, ...]}); null: conf/agent/auditor/default.yaml."""
     from medq.agent.auditor import ContraindicationAuditor
     from medq.agent.extraction import RuleBasedExtractor
     from medq.agent.red_flags import detect_red_flags
@@ -45,14 +47,17 @@ def build(endpoint: Any, memory: Any, knowledge_dir: str | None = None, index: s
 
         tools.append(triage_tool(triage_model))
     retriever = None
-    versions = {"lexicon": _folder_hash(Path(knowledge_dir) if knowledge_dir else DEFAULT_DIR), "index": "none"}
+    versions = {"lexicon": _folder_hash(DEFAULT_DIR) + (f"+{_folder_hash(Path(knowledge_dir))}" if knowledge_dir
+                                                        else ""), "index": "none"}
     if index:
         if retrieve is None:
             raise MedqError("agent.index is set but agent.retrieve is not: add the retrieve group (`- /retrieve: "
                             "default`) to the recipe")
         retriever = retrieve(index=index) if callable(retrieve) else _instantiate_partial(retrieve, index)
         versions["index"] = _file_hash(Path(index))
-    return AgentParts(client, store, RuleBasedExtractor(lexicon), ContraindicationAuditor(lexicon), detect_red_flags,
+    rules = list(dict(auditor).get("rules") or []) if auditor else None
+    return AgentParts(client, store, RuleBasedExtractor(lexicon), ContraindicationAuditor(lexicon, rules),
+                      detect_red_flags,
                       retriever, tools, versions)
 
 

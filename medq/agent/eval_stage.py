@@ -4,6 +4,8 @@ extractor over memory cases (recipe `audit_eval`; config group `agent_eval`, opt
 Metrics (logged to MLflow, and to the pipeline's parent run as `agent_eval.<name>`):
   audit.intercept_rate    drafts blocked / drafts expected to be blocked
   audit.false_alarm_rate  drafts blocked / drafts expected to pass
+  audit.<category>.intercept_rate / .false_alarm_rate   per case `category`, when the cases carry one
+  audit.findings_unreviewed   findings that rest on a knowledge row nobody has reviewed (`reviewed_by` empty)
   memory.precision/recall/f1   over (kind, value) items, micro-averaged over the memory cases
 Each case's verdict and reasons go to audit_verdicts.jsonl and memory_verdicts.jsonl, misses included.
 Case formats are documented in docs/agent.md; a bad line fails with file:line.
@@ -21,6 +23,7 @@ from medq.agent.auditor import ContraindicationAuditor
 from medq.agent.extraction import RuleBasedExtractor
 from medq.agent.facts import PROFILE_KEYS, SCALAR_TYPES, PatientProfile, merge_facts
 from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
+from medq.agent.scope import TABLE as CONTEXT_TABLE
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
 from medq.paths import ExistingDir, ExistingFile
@@ -38,6 +41,7 @@ class AuditCase:
     question: str
     draft: str
     expected: str
+    category: str = ""
 
 
 @dataclass
@@ -99,8 +103,10 @@ def read_audit_cases(path: Path) -> list[AuditCase]:
         if record["id"] in ids:
             raise InputDataError(f"{path}:{line_no}: duplicate id {record['id']!r}")
         ids.add(record["id"])
+        if not isinstance(record.get("category", ""), str):
+            raise InputDataError(f"{path}:{line_no}: category must be a string")
         cases.append(AuditCase(record["id"], record.get("profile", {}), str(record.get("question", "")),
-                               record["draft"], record["expected"]))
+                               record["draft"], record["expected"], record.get("category", "")))
     return cases
 
 
@@ -133,10 +139,16 @@ def profile_items(lexicon: Lexicon, profile: dict[str, Any]) -> set[tuple[str, A
         if value is None:
             continue
         if key in LIST_KEYS:
-            items |= {(key, lexicon.canonical(v, kinds[key]) or v) for v in value}
+            items |= {(key, _single(lexicon, lexicon.canonical(v, kinds[key]) or v)) for v in value}
         else:
             items.add((key, value))
     return items
+
+
+def _single(lexicon: Lexicon, name: str) -> str:
+    """A single-ingredient product counts as its substance (硝苯地平控释片 = 硝苯地平) on both sides of the comparison."""
+    product = lexicon.products.get(name)
+    return product.ingredients[0].substance if product is not None and len(product.ingredients) == 1 else name
 
 
 def predicted_items(lexicon: Lexicon, profile: PatientProfile) -> set[tuple[str, Any]]:
@@ -158,10 +170,11 @@ class AuditEvalStage:
     final_outputs = outputs  # reports (medq/wiring.py)
 
     def __init__(self, audit_cases: ExistingFile | None = None, memory_cases: ExistingFile | None = None,
-                 knowledge_dir: ExistingDir | None = None):
+                 knowledge_dir: ExistingDir | None = None, auditor: dict[str, Any] | None = None):
         self.audit_cases = Path(audit_cases) if audit_cases else CASES_DIR / "audit_cases.jsonl"
         self.memory_cases = Path(memory_cases) if memory_cases else CASES_DIR / "memory_cases.jsonl"
         self.knowledge_dir = Path(knowledge_dir) if knowledge_dir else DEFAULT_DIR
+        self.rules = list((auditor or {}).get("rules") or []) or None   # null: conf/agent/auditor/default.yaml
 
     def external_inputs(self) -> list[Path]:
         # hashed into the cache key before run(): a missing file must be a clear error here, not a traceback
@@ -170,20 +183,23 @@ class AuditEvalStage:
                 raise InputDataError(f"{path}: case file not found ({key})")
         if not self.knowledge_dir.is_dir():
             raise InputDataError(f"{self.knowledge_dir}: knowledge folder not found (agent_eval.knowledge_dir)")
-        return [self.audit_cases, self.memory_cases] + [self.knowledge_dir / name for name in COLUMNS
-                                                        if (self.knowledge_dir / name).is_file()]
+        folders = [DEFAULT_DIR] + ([self.knowledge_dir] if self.knowledge_dir.resolve() != DEFAULT_DIR.resolve()
+                                   else [])
+        return [self.audit_cases, self.memory_cases] + [folder / name for folder in folders for name in COLUMNS
+                                                        if (folder / name).is_file()] + [CONTEXT_TABLE]
 
     def run(self, ctx: StageContext) -> dict[str, str]:
         lexicon = Lexicon.load(self.knowledge_dir)
         audit_cases = read_audit_cases(self.audit_cases)
         memory_cases = read_memory_cases(self.memory_cases)
-        audit_metrics = self.evaluate_audit(lexicon, audit_cases, ctx.output_dir / "audit_verdicts.jsonl")
+        audit_metrics = self.evaluate_audit(lexicon, audit_cases, ctx.output_dir / "audit_verdicts.jsonl",
+                                            rules=self.rules)
         memory_metrics = self.evaluate_memory(lexicon, memory_cases, ctx.output_dir / "memory_verdicts.jsonl")
         metrics = {**{f"audit.{k}": v for k, v in audit_metrics.items()},
                    **{f"memory.{k}": v for k, v in memory_metrics.items()}}
         write_json_atomic(ctx.output_dir / "audit_eval_metrics.json",
                           {"audit_cases": str(self.audit_cases), "memory_cases": str(self.memory_cases),
-                           "knowledge_dir": str(self.knowledge_dir), "drugs": len(lexicon.drugs), **metrics})
+                           "knowledge_dir": str(self.knowledge_dir), **lexicon.counts(), **metrics})
         log.info("audit_eval: intercept %.3f, false alarms %.3f over %d audit cases; memory P %.3f R %.3f F1 %.3f "
                  "over %d memory cases", metrics["audit.intercept_rate"], metrics["audit.false_alarm_rate"],
                  len(audit_cases), metrics["memory.precision"], metrics["memory.recall"], metrics["memory.f1"],
@@ -197,24 +213,40 @@ class AuditEvalStage:
                 "metrics": "audit_eval_metrics.json"}
 
     @staticmethod
-    def evaluate_audit(lexicon: Lexicon, cases: list[AuditCase], out: Path) -> dict[str, float]:
-        auditor = ContraindicationAuditor(lexicon)
-        counts = {"block": 0, "pass": 0}
-        blocked = {"block": 0, "pass": 0}
+    def evaluate_audit(lexicon: Lexicon, cases: list[AuditCase], out: Path,
+                       rules: list[Any] | None = None) -> dict[str, float]:
+        auditor = ContraindicationAuditor(lexicon, rules)
+        counts: dict[str, dict[str, int]] = {}
+        blocked: dict[str, dict[str, int]] = {}
+        findings = unreviewed = 0
         with atomic_path(out) as staged, open(staged, "w", encoding="utf-8") as handle:
             for case in cases:
-                result = auditor.audit(case.draft, PatientProfile.from_case(case.profile, f"{case.id}:profile"))
-                counts[case.expected] += 1
-                blocked[case.expected] += int(result.blocked)
+                result = auditor.audit(case.draft, PatientProfile.from_case(case.profile, f"{case.id}:profile"),
+                                       question=case.question)
+                for group in ("", case.category) if case.category else ("",):
+                    counts.setdefault(group, {"block": 0, "pass": 0})[case.expected] += 1
+                    blocked.setdefault(group, {"block": 0, "pass": 0})[case.expected] += int(result.blocked)
+                findings += len(result.findings)
+                unreviewed += sum(1 for f in result.findings if f.rule_id and not f.reviewed)
                 handle.write(json.dumps({
-                    "id": case.id, "expected": case.expected, "verdict": result.verdict,
+                    "id": case.id, "category": case.category, "expected": case.expected, "verdict": result.verdict,
                     "correct": result.verdict == case.expected, "recommended": result.recommended,
-                    "warned": result.warned, "findings": [f.as_dict() for f in result.findings]},
-                    ensure_ascii=False) + "\n")
-        return {"intercept_rate": _rate(blocked["block"], counts["block"]),
-                "false_alarm_rate": _rate(blocked["pass"], counts["pass"]),
-                "cases_block": float(counts["block"]), "cases_pass": float(counts["pass"]),
-                "missed": float(counts["block"] - blocked["block"]), "false_alarms": float(blocked["pass"])}
+                    "warned": result.warned, "unresolved": result.unresolved,
+                    "findings": [f.as_dict() for f in result.findings]}, ensure_ascii=False) + "\n")
+        total, hits = counts.get("", {"block": 0, "pass": 0}), blocked.get("", {"block": 0, "pass": 0})
+        metrics = {"intercept_rate": _rate(hits["block"], total["block"]),
+                   "false_alarm_rate": _rate(hits["pass"], total["pass"]),
+                   "cases_block": float(total["block"]), "cases_pass": float(total["pass"]),
+                   "missed": float(total["block"] - hits["block"]), "false_alarms": float(hits["pass"]),
+                   "findings": float(findings), "findings_unreviewed": float(unreviewed)}
+        for group in sorted(g for g in counts if g):
+            name = "".join(c if c.isalnum() or c in "_-" else "_" for c in group)
+            metrics[f"{name}.cases"] = float(counts[group]["block"] + counts[group]["pass"])
+            if counts[group]["block"]:
+                metrics[f"{name}.intercept_rate"] = _rate(blocked[group]["block"], counts[group]["block"])
+            if counts[group]["pass"]:
+                metrics[f"{name}.false_alarm_rate"] = _rate(blocked[group]["pass"], counts[group]["pass"])
+        return metrics
 
     @staticmethod
     def evaluate_memory(lexicon: Lexicon, cases: list[MemoryCase], out: Path) -> dict[str, float]:

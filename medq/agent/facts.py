@@ -61,6 +61,10 @@ class Fact:
     evidence: str = ""          # the span of the message it was read from
     extractor: str = "rules"    # "rules", "llm" or "manual" (a correction through the API)
     id: str | None = None       # assigned by the memory store
+    # values of the same kind this fact ends when merged, not stored: `supersedes` → stopped (a switch, 换成了瑞舒伐他汀:
+    # the other statins); `retracts` → denied (a correction that names only the new value, 刚才说错了，是头孢)
+    supersedes: tuple[str, ...] = field(default=(), compare=False)
+    retracts: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def identity(self) -> tuple[str, str]:
@@ -69,9 +73,19 @@ class Fact:
 
 
 def merge_facts(existing: Iterable[Fact], new: Iterable[Fact]) -> list[Fact]:
-    """Newer facts replace older ones of the same identity (keeping the stored id); nothing else changes."""
+    """Newer facts replace older ones of the same identity (keeping the stored id). A new fact that `supersedes`
+    (a switch) or `retracts` (a correction) values also ends the active facts of its kind with those values: they
+    become `stopped` or `denied`, with the new fact's evidence, source message and time as provenance. Nothing else
+    changes."""
     merged: dict[tuple[str, str], Fact] = {f.identity: f for f in existing}
     for fact in new:
+        for values, status in ((fact.supersedes, "stopped"), (fact.retracts, "denied")):
+            for value in values:
+                old = merged.get((fact.kind, value))
+                if old is not None and old.status == "active" and value != fact.value:
+                    merged[old.identity] = replace(old, status=status, evidence=fact.evidence,
+                                                   source_message_id=fact.source_message_id,
+                                                   observed_at=fact.observed_at, extractor=fact.extractor)
         old = merged.get(fact.identity)
         merged[fact.identity] = replace(fact, id=old.id) if old is not None and fact.id is None else fact
     return list(merged.values())

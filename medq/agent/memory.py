@@ -9,7 +9,8 @@ A turn is one unit of work:
 
     with store.turn(tenant, patient_id, session_id) as turn:
         turn.facts, turn.summary, turn.recent_turns      # read when the turn starts
-        turn.add_facts(extracted)                        # merged (merge_facts), visible in turn.profile at once
+        turn.add_facts(extracted, message=text)          # merged (merge_facts), visible in turn.profile at once;
+                                                         # revocations of safety-critical facts only disputed
         turn.add_findings(findings)
         turn.record(user_text, reply)                    # the turn itself
         turn.set_summary(text, covers_through=seq)       # optional, summary memory
@@ -19,6 +20,11 @@ first locks the patient (PostgreSQL: SELECT ... FOR UPDATE on the patient row; S
 database-wide write lock) and merges the turn's facts into the facts stored *now*, not into the snapshot read at
 the start. So the model call in the middle of a turn holds no lock, and two concurrent turns for one patient both
 keep their facts. An exception inside the block writes nothing.
+
+Safety-critical facts are hard to lose (`medq.agent.confirmation`): through a turn, a message that revokes a
+remembered allergy, condition or pregnancy marks it `disputed` (still enforced) and `turn.disputes` says what to ask;
+only the patient's confirmation in a later turn (logged as actor `patient:<id>`, role patient) or a clinician's
+`correct_fact` (the API's PATCH; logged with actor, role, reason and time) ends it. `fact_changes` lists every step.
 
 Schema changes are Alembic migrations shipped in `medq/agent/migrations/`, applied when a store is opened.
 """
@@ -264,7 +270,12 @@ def _fact_from_row(row: FactRow) -> Fact:
 
 
 def _fact_json(fact: Fact | None) -> str | None:
-    return None if fact is None else json.dumps(asdict(fact), ensure_ascii=False)
+    if fact is None:
+        return None
+    data = asdict(fact)
+    data.pop("supersedes", None)   # applied when merged, not part of the fact
+    data.pop("retracts", None)
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _fact_from_json(text: str | None) -> Fact | None:
@@ -528,7 +539,8 @@ class EntityMemoryStore:
         current = [_fact_from_row(r) for r in rows.values()]
         merged = merge_facts(current, new)
         now = utcnow()
-        touched = {f.identity for f in new}
+        # the new facts, and the remembered ones they ended (a switch's `supersedes`)
+        touched = {f.identity for f in new} | {(f.kind, v) for f in new for v in f.supersedes + f.retracts}
         for fact in merged:
             if fact.identity not in touched:
                 continue
@@ -759,6 +771,8 @@ class MemoryTurn:
         self.recent_turns = recent_turns
         self.message_id = message_id     # the user message's id: the source_message_id of facts read from it
         self._new_facts: list[Fact] = []
+        self._confirmed: list[Fact] = []          # revocations the patient confirmed (confirmation.review)
+        self.disputes: list[Any] = []              # confirmation.Dispute: revocations waiting for the patient
         self._findings: list[dict[str, Any]] = []
         self._record: tuple[str, str, dict[str, Any]] | None = None
         self._summary: tuple[str, int] | None = None
@@ -769,16 +783,30 @@ class MemoryTurn:
     @property
     def facts(self) -> list[Fact]:
         """Stored facts merged with this turn's new ones: what the draft and the audit of this turn use."""
-        return merge_facts(self.stored_facts, self._new_facts)
+        return merge_facts(self.stored_facts, self._new_facts + self._confirmed)
 
     @property
     def profile(self) -> PatientProfile:
         return PatientProfile.from_facts(self.facts)
 
-    def add_facts(self, facts: Iterable[Fact]) -> None:
+    def add_facts(self, facts: Iterable[Fact], message: str | None = None) -> list[Fact]:
+        """Buffer facts read from this turn's message; returns what will be merged.
+
+        The confirmation policy of `medq.agent.confirmation` always applies here (facts entered by a clinician go
+        through `EntityMemoryStore.add_facts` / `correct_fact` instead): a revocation of a remembered allergy,
+        condition or pregnancy becomes `disputed` (still enforced; listed in `self.disputes` so the reply can ask the
+        patient to confirm), and only the patient's own confirmation in a later message ends a dispute (logged with
+        actor `patient:<id>`). `message` is the patient's text: without it nothing can confirm a dispute."""
+        facts = list(facts)
         for fact in facts:
             _check_fact(fact)
-            self._new_facts.append(fact)
+        from medq.agent import confirmation
+
+        decision = confirmation.review(self.facts, facts, message or "", self.message_id)
+        self._new_facts += decision.facts
+        self._confirmed += decision.confirmed
+        self.disputes += decision.disputes
+        return decision.facts + decision.confirmed
 
     def add_findings(self, findings: Iterable[Any]) -> None:
         self._findings += [_finding_fields(f) for f in findings]
@@ -795,7 +823,7 @@ class MemoryTurn:
     def _commit(self) -> None:
         if self._record is None and (self._findings or self._summary):
             raise InvalidMemoryInput("a turn with findings or a summary must record() its messages")
-        if self._record is None and not self._new_facts:
+        if self._record is None and not self._new_facts and not self._confirmed:
             return  # nothing to remember: do not even create the patient
         store = self.store
 
@@ -803,9 +831,16 @@ class MemoryTurn:
             patient = store._patient_for_write(session, self.tenant, self.patient_id, create=self._may_create)
             # the change log's actor for facts a turn read from a message: "agent:rules", "agent:llm", ...
             actor = "agent:" + ",".join(sorted({f.extractor for f in self._new_facts}))
-            self.committed_facts = (store._merge_into(session, patient, self._new_facts, actor, "agent",
-                                                      f"message {self.message_id}")
-                                    if self._new_facts else store._facts(session, patient.pk))
+            if self._new_facts:
+                store._merge_into(session, patient, self._new_facts, actor, "agent", f"message {self.message_id}")
+            if self._confirmed:
+                # the dispute ends only now, by the patient, in a later message than the one that raised it
+                disputed_in = {f.identity: f.source_message_id for f in self.stored_facts if f.status == "disputed"}
+                for fact in self._confirmed:
+                    store._merge_into(session, patient, [fact], f"patient:{self.patient_id}", "patient",
+                                      f"the patient confirmed in message {self.message_id} the revocation disputed "
+                                      f"in message {disputed_in.get(fact.identity)}")
+            self.committed_facts = store._facts(session, patient.pk)
             if self._record is None:
                 return
             chat = session.scalars(select(SessionRow).where(SessionRow.patient_pk == patient.pk,

@@ -31,6 +31,7 @@ import uuid
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, Literal, Mapping, Sequence
 
+from medq.agent.confirmation import request_text as request_confirmation
 from medq.agent.critic import CriticVerdict, LLMCritic
 from medq.agent.facts import PatientProfile
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
@@ -231,7 +232,8 @@ class MedicalAgent:
                     knowledge_dir: ExistingDir | None = None, turn: TurnSettings | None = None,
                     privacy: PrivacySettings | None = None, tracing: TracingSettings | None = None,
                     index: ExistingFile | None = None, retrieve: Any | None = None,
-                    triage_model: ExistingFile | None = None) -> "MedicalAgent":
+                    triage_model: ExistingFile | None = None, auditor: dict[str, Any] | None = None
+                    ) -> "MedicalAgent":
         """Everything from config: `endpoint` (ChatEndpoint keys), `memory` (conf/agent/memory, an
         EntityMemoryStore, or its keys),
         `knowledge_dir` (a folder of lexicon CSVs, null = the shipped ones), `index` (an index stage's index.json,
@@ -241,7 +243,7 @@ class MedicalAgent:
         from medq.agent import components
 
         built = components.build(endpoint=endpoint, memory=memory, knowledge_dir=knowledge_dir, index=index,
-                                 retrieve=retrieve, triage_model=triage_model)
+                                 retrieve=retrieve, triage_model=triage_model, auditor=auditor)
         settings = as_dataclass(TurnSettings, turn)
         return cls(built.client, built.store, built.extractor, built.auditor, built.red_flags,
                    retriever=built.retriever, tools=built.tools, settings=settings,
@@ -321,8 +323,8 @@ class MedicalAgent:
             flags = list(self.detect_red_flags(text))
             span.set_attributes({"flags": [getattr(f, "kind", str(f)) for f in flags]})
         with self.tracer.span("extraction", span_type="PARSER") as span:
-            new_facts = list(self.extractor.extract(text, message_id))
-            memory.add_facts(new_facts)
+            # revocations of remembered allergies/conditions/pregnancy come back `disputed` (medq.agent.confirmation)
+            new_facts = memory.add_facts(self.extractor.extract(text, message_id), message=text)
             span.set_attributes({"facts": [f"{f.kind}:{f.status}" for f in new_facts]})
         base = dict(session_id=session_id, message_id=message_id, versions=dict(self.versions),
                     memory_updates=[as_plain(f) for f in new_facts], red_flags=[as_plain(f) for f in flags])
@@ -424,7 +426,7 @@ class MedicalAgent:
         if cut_off:
             problems.append(Problem("model", "回答被截断，内容不完整"))
         with self.tracer.span("audit.auditor", span_type="GUARDRAIL") as span:
-            audit = self.auditor.audit(draft, profile)
+            audit = self.auditor.audit(draft, profile, question=question)
             findings = list(getattr(audit, "findings", audit) or [])
             # "warn" findings (e.g. 慎用 in lactation) are recorded but do not hold a draft back; "block" ones do
             problems += [Problem("auditor", describe_finding(f), as_plain(f)) for f in findings
@@ -464,6 +466,8 @@ class MedicalAgent:
         return messages
 
     def _memory_out(self, memory: Any, text: str, result: TurnResult) -> None:
+        if result.outcome != "referral":   # a disputed safety-critical fact: ask the patient to confirm
+            result.answer += request_confirmation(getattr(memory, "disputes", []))
         memory.add_findings([{"drug": f.get("drug", ""), "rule": f.get("rule", f["layer"]),
                               "fact_value": f.get("patient_fact", ""), **f} for f in result.findings])
         memory.record(text, result.answer, {"outcome": result.outcome, "refine_rounds": result.refine_rounds,

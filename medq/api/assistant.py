@@ -241,6 +241,7 @@ class Assistant:
     def _passthrough_turn(self, turn: TurnRequest, progress: Progress | None) -> Any:
         """A served model answers directly (no retrieval, tools or critic), but memory, red flags and the
         deterministic contraindication audit still apply: an answer with findings is withheld."""
+        from medq.agent.confirmation import request_text as request_confirmation
         from medq.agent.turn import (Problem, TurnResult, as_plain, describe_finding, dialogue_in_budget,
                                      fallback_reply, referral_reply)
 
@@ -251,8 +252,8 @@ class Assistant:
                              message_id=message_id) as memory:
             report("checking_red_flags")
             flags = list(agent.detect_red_flags(text))
-            new_facts = list(agent.extractor.extract(text, message_id))
-            memory.add_facts(new_facts)
+            # the message goes along: a revocation disputes a safety-critical fact and only a confirmation ends it
+            new_facts = memory.add_facts(agent.extractor.extract(text, message_id), message=text)
             base = dict(session_id=turn.session_id, message_id=message_id,
                         versions={"model": turn.model, "template": "passthrough",
                                   **{k: v for k, v in agent.versions.items() if k in ("lexicon",)}},
@@ -269,7 +270,7 @@ class Assistant:
                 params = {k: v for k, v in turn.params.items() if not k.startswith("_")}
                 reply = self._client_for(turn.model).chat(messages, **params)
                 report("auditing")
-                audit = agent.auditor.audit(reply.text or "", memory.profile)
+                audit = agent.auditor.audit(reply.text or "", memory.profile, question=text)
                 problems = [Problem("auditor", describe_finding(f), as_plain(f)) for f in audit.findings]
                 if not (reply.text or "").strip():
                     problems.append(Problem("model", "empty reply"))
@@ -281,6 +282,8 @@ class Assistant:
                 else:
                     result = TurnResult(answer=reply.text.strip(), outcome="answered", usage=usage, **base)
                 memory.add_findings(audit.findings)
+            if result.outcome != "referral":   # a disputed safety-critical fact: ask the patient to confirm
+                result.answer += request_confirmation(memory.disputes)
             memory.record(text, result.answer, {"outcome": result.outcome, "model": turn.model})
             report("saving")
         return result

@@ -176,7 +176,12 @@ async def show_audit(extension: dict[str, Any]) -> None:
         outcome = extension.get("outcome", "unknown")
         findings = extension.get("findings") or []
         lines = [f"结论：{OUTCOME_WORDS.get(outcome, outcome)}（修改轮数 {extension.get('refine_rounds', 0)}）"]
-        lines += [f"- {f.get('message') or f.get('reason') or f.get('rule')}" for f in findings]
+        for f in findings:   # the auditor's CDS-Hooks card as it is, else the finding's own sentence
+            card = f.get("card") if isinstance(f.get("card"), dict) else {}
+            text = card.get("summary") or f.get("message") or f.get("reason") or f.get("rule")
+            source = (card.get("source") or {}).get("label")
+            lines.append(f"- [{card['indicator']}] {text}" + (f"（{source}）" if source else "") if card.get("indicator")
+                         else f"- {text}")
         step.output = "\n".join(lines)
 
 

@@ -114,4 +114,4 @@ def test_missing_inputs_are_named_before_any_hashing(tmp_path):
         AuditEvalStage(audit_cases=str(tmp_path / "nope.jsonl")).external_inputs()
     with pytest.raises(MedqError, match=r"knowledge folder not found \(agent_eval.knowledge_dir\)"):
         AuditEvalStage(knowledge_dir=str(tmp_path / "none")).external_inputs()
-    assert len(AuditEvalStage().external_inputs()) == 7   # two suites + five knowledge files
+    assert len(AuditEvalStage().external_inputs()) == 9   # two suites + six knowledge files + the scope table

@@ -20,7 +20,7 @@ def test_pair_lookup_through_tool_invoke_with_model_json_arguments():
     payload = tool.invoke(**arguments)
     assert json.loads(json.dumps(payload, ensure_ascii=False)) == payload   # JSON-safe for the tool message
     assert payload["found"] is True and payload["interaction"] is True
-    assert [d["name"] for d in payload["drugs"]] == ["布洛芬", "华法林"]
+    assert [d["ingredients"] for d in payload["drugs"]] == [["布洛芬"], ["华法林"]]   # 芬必得 is a product of 布洛芬
     assert any("抗凝药" in reason for reason in payload["interaction_reasons"])
 
 

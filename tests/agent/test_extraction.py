@@ -41,7 +41,7 @@ def test_a_drug_only_asked_about_is_not_taken():
 
 def test_scalars_pregnancy_lactation_age_sex():
     assert facts("女，28岁，怀孕12周") == {("sex", "female", "active"), ("age", "28", "active"),
-                                       ("pregnancy", "true", "active")}
+                                       ("pregnancy", "true", "active"), ("trimester", "1", "active")}
     assert facts("我没有怀孕，已经断奶了") == {("pregnancy", "false", "active"), ("lactation", "false", "active")}
     assert facts("如果怀孕了还能吃吗") == set()
     assert facts("我今年七十二岁") == {("age", "72", "active")}
@@ -70,3 +70,219 @@ def test_merging_a_stop_into_memory_keeps_everything_else():
                                           ("abc", None)])
 def test_chinese_numbers(text, value):
     assert chinese_number(text) == value
+
+
+# ---- issue 19: colloquial Chinese, scalars, corrections, switches, ConText -------------------------------------
+
+def scalars(message: str) -> dict[str, str]:
+    return {f.kind: f.value for f in extractor().extract(message, "m1") if f.status == "active"
+            and f.kind not in ("allergy", "condition", "medication")}
+
+
+def active(message: str, kind: str) -> set[str]:
+    return {f.value for f in extractor().extract(message, "m1") if f.kind == kind and f.status == "active"}
+
+
+def profile_of(*messages: str) -> PatientProfile:
+    merged: list = []
+    for number, message in enumerate(messages):
+        merged = merge_facts(merged, extractor().extract(message, f"m{number}"))
+    return PatientProfile.from_facts(merged)
+
+
+@pytest.mark.parametrize("message, conditions", [
+    ("我有三高，平时注意饮食", {"高血压", "高脂血症", "糖尿病"}),
+    ("体检说我血脂有点高", {"高脂血症"}),
+    ("我肾功能不好，医生说要少吃药", {"肾功能不全"}),
+    ("我前年胃出血住过院", {"消化道出血"}),
+    ("我以前胃出过血", {"消化道出血"}),
+    ("我血压一直偏高", {"高血压"}),
+])
+def test_colloquial_conditions(message, conditions):
+    assert active(message, "condition") == conditions
+
+
+@pytest.mark.parametrize("message, medications", [
+    ("我每天打胰岛素", {"胰岛素"}),
+    ("我吃的降压药是拜新同", {"硝苯地平"}),
+    ("降压药吃的是缬沙坦，一天一片", {"缬沙坦"}),
+    ("二甲双胍一天两次，每次一片", {"二甲双胍"}),
+    ("我有青光眼，感冒了能吃新康泰克吗", set()),     # asked about, not taken
+    ("我对氨苄西林过敏，也不能用阿莫西林吗？", set()),
+])
+def test_medication_cues(message, medications):
+    assert active(message, "medication") == medications
+
+
+def test_scalars_weight_egfr_ckd_trimester_occupation_and_bare_age():
+    assert scalars("男，58") == {"sex": "male", "age": "58"}
+    assert scalars("58，女，有高血压") == {"sex": "female", "age": "58"}
+    assert scalars("体重120斤") == {"weight": "60"}
+    assert scalars("我体重72.5kg") == {"weight": "72.5"}
+    assert scalars("最近瘦了5斤") == {}                       # a change, not a weight
+    assert scalars("化验eGFR 45，慢性肾病3期") == {"egfr": "45", "ckd_stage": "3"}
+    assert scalars("我是CKD4期") == {"ckd_stage": "4"}
+    assert scalars("孕28周") == {"pregnancy": "true", "trimester": "3"}
+    assert scalars("怀孕两个月了") == {"pregnancy": "true", "trimester": "1"}
+    assert scalars("我现在孕中期") == {"pregnancy": "true", "trimester": "2"}
+    assert scalars("我是货车司机，经常跑长途") == {"occupation": "货车司机"}
+    assert scalars("我是开出租的") == {"occupation": "出租车司机"}
+    assert scalars("我平时开大货车，跑长途") == {"occupation": "货车司机"}
+    assert scalars("我是做高空作业的") == {"occupation": "高空作业"}
+
+
+def test_negated_and_hypothetical_facts_are_never_true():
+    assert facts("我没有怀孕，也不在哺乳期") == {("pregnancy", "false", "active"), ("lactation", "false", "active")}
+    assert facts("如果我有高血压，能吃布洛芬吗") == set()
+    assert facts("我妈有糖尿病") == set()
+    assert facts("假如怀孕了还能吃吗") == set()
+    assert facts("我没吃过布洛芬，不知道会不会过敏") == {("medication", "布洛芬", "denied")}
+    assert facts("我宝宝还没断奶") == {("lactation", "true", "active")}
+    assert facts("我已经断奶了") == {("lactation", "false", "active")}
+
+
+def test_the_baby_and_the_patient_keep_their_own_facts():
+    # a message about the writer: the baby's facts are not the writer's, the writer's breastfeeding is hers even in
+    # a clause about the baby
+    assert facts("宝宝四个月，纯母乳喂养，我这两天嗓子疼") == {("lactation", "true", "active")}
+    assert facts("我的宝宝对头孢过敏，我有哮喘") == {("condition", "哮喘", "active")}
+    profile = profile_of("我儿子3岁，体重15公斤，我今年32岁，对青霉素过敏")
+    assert profile.age == 32 and profile.weight_kg is None and profile.allergies == ["青霉素类"]
+    # a message only about the writer's child: the profile is the child's (the writer asks for the child;
+    # docs/agent.md, blind CASE_FORMAT.md), ages under one year are 0
+    assert facts("我家孩子5岁，18公斤，对头孢过敏，发烧了") == {("age", "5", "active"), ("weight", "18", "active"),
+                                                   ("allergy", "头孢菌素类", "active")}
+    assert facts("我女儿8个月，有湿疹，能用什么药膏") == {("age", "0", "active"), ("sex", "female", "active"),
+                                               ("condition", "湿疹", "active")}
+    assert facts("我家宝宝3岁，我想问一下能吃布洛芬吗") == {("age", "3", "active")}
+    assert facts("孩子他爸有高血压") == set()                       # an adult, not the child
+
+
+def test_stop_and_cure_in_the_next_clause():
+    assert facts("我以前吃华法林，上个月医生让停了") == {("medication", "华法林", "stopped")}
+    assert facts("我得过胃溃疡，已经治好了") == {("condition", "胃溃疡", "stopped")}
+    assert facts("我血糖高，医生让我吃二甲双胍，我还没开始吃") == {("condition", "糖尿病", "active"),
+                                                        ("medication", "二甲双胍", "denied")}
+    # a pseudo-trigger is not a stop
+    assert facts("我在吃氨氯地平，医生说不能停") == {("medication", "氨氯地平", "active")}
+
+
+def test_corrections_keep_only_the_corrected_value_with_provenance():
+    assert facts("不是华法林，是阿司匹林") == {("medication", "华法林", "denied"), ("medication", "阿司匹林", "active")}
+    assert facts("我吃的是倍他乐克，哦不是，是拜新同") == {("medication", "美托洛尔", "denied"),
+                                                ("medication", "硝苯地平", "active")}
+    # across messages: the earlier fact ends, with the correcting message as its provenance
+    merged = merge_facts(extractor().extract("我在吃华法林", "m1"),
+                         extractor().extract("说错了，不是华法林，是阿司匹林", "m2"))
+    assert PatientProfile.from_facts(merged).medications == ["阿司匹林"]
+    [ended] = [f for f in merged if f.value == "华法林"]
+    assert ended.status == "denied" and ended.source_message_id == "m2" and "不是华法林" in ended.evidence
+
+
+def test_switches_end_the_old_drug_of_the_same_class_also_across_messages():
+    assert facts("我以前吃阿托伐他汀，后来换成了瑞舒伐他汀") == {("medication", "阿托伐他汀", "stopped"),
+                                                    ("medication", "瑞舒伐他汀", "active")}
+    merged = merge_facts(extractor().extract("我在吃阿托伐他汀和氨氯地平", "m1"),
+                         extractor().extract("医生给我换成了瑞舒伐他汀", "m2"))
+    assert sorted(PatientProfile.from_facts(merged).medications) == ["氨氯地平", "瑞舒伐他汀"]
+    [old] = [f for f in merged if f.value == "阿托伐他汀"]
+    assert old.status == "stopped" and old.source_message_id == "m2" and "换成了瑞舒伐他汀" in old.evidence
+    # a group word names what is switched: the other antihypertensive class ends, the statin stays
+    profile = profile_of("我在吃氨氯地平和阿托伐他汀", "降压药换成了缬沙坦")
+    assert sorted(profile.medications) == ["缬沙坦", "阿托伐他汀"]
+    # a question about switching changes nothing
+    assert facts("我在吃阿托伐他汀，可以换成瑞舒伐他汀吗") == {("medication", "阿托伐他汀", "active")}
+
+
+def test_traditional_script_and_typos():
+    assert facts("我對青黴素過敏") == {("allergy", "青霉素类", "active")}
+    assert facts("我沒有高血壓") == {("condition", "高血压", "denied")}
+    assert active("我在吃阿莫西琳", "medication") == {"阿莫西林"}      # same pinyin
+
+
+def test_an_unknown_condition_is_kept_as_free_text_and_reported():
+    reported = []
+    extractor_ = RuleBasedExtractor(Lexicon.load(), report_unresolved=lambda name, text: reported.append(name))
+    found = {(f.kind, f.value, f.status) for f in extractor_.extract("我患有干燥综合征，多年了", "m1")}
+    assert found == {("condition", "干燥综合征", "active")} and reported == ["干燥综合征"]
+    assert [f.value for f in extractor_.unresolved(extractor_.extract("我患有干燥综合征", "m1"))] == ["干燥综合征"]
+
+
+def test_the_trigger_table_is_well_formed():
+    from typing import get_args
+
+    from medq.agent.assertion import TRIGGERS, Category, find_triggers
+
+    assert all(t.category in get_args(Category) and t.direction in ("forward", "backward", "both") for t in TRIGGERS)
+    # leftmost-longest: 是不是 hides 不是, 不吃了 hides 不吃, a pseudo-trigger hides what is inside it
+    assert [m.category for m in find_triggers("是不是")] == ["uncertain"]
+    assert [m.category for m in find_triggers("不吃了")] == ["stopped"]
+    assert [m.category for m in find_triggers("不要停")] == []
+
+
+def test_measurements_taiwanese_usage_and_name_typos():
+    assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高脂血症", "高甘油三酯血症"}   # not the drug 甘油
+    assert active("我血钾有点低，心跳有点慢", "condition") == {"低钾血症", "心动过缓"}
+    assert active("我有氣喘，也有B肝帶原", "condition") == {"哮喘", "乙型肝炎"}
+    assert active("我有高血亚，还有糖尿并", "condition") == {"高血压", "糖尿病"}       # same pinyin
+    assert active("我对青梅素过敏", "allergy") == {"青霉素类"}
+    assert facts("我在餵母奶") == {("lactation", "true", "active")}
+    assert facts("宝宝10个月了，我已经不喂了") == {("lactation", "false", "active")}
+
+
+def test_numbers_in_chinese_and_stage_forms():
+    assert scalars("我体重一百二十斤，今年五十八") == {"weight": "60", "age": "58"}
+    assert scalars("男，六十五") == {"sex": "male", "age": "65"}
+    assert scalars("eGFR 40（CKD G3b）") == {"egfr": "40", "ckd_stage": "3"}
+    assert scalars("3期慢性肾病") == {"ckd_stage": "3"}
+    assert active("3期慢性肾病", "condition") == {"慢性肾脏病"}
+
+
+def test_allergy_sentences_say_which_drug_is_fine():
+    assert facts("我吃阿莫西林起疹子") == {("allergy", "阿莫西林", "active")}
+    assert facts("我对头孢过敏，青霉素没事") == {("allergy", "头孢菌素类", "active"), ("allergy", "青霉素类", "denied")}
+    assert facts("我吃了布洛芬没事") == {("medication", "布洛芬", "active")}     # not an allergy sentence
+
+
+def test_corrections_that_name_only_the_new_value_and_drugs_of_others():
+    assert profile_of("我对青霉素过敏", "刚才说错了，是对头孢过敏").allergies == ["头孢菌素类"]
+    assert profile_of("我在吃阿托伐他汀", "不对，我记错了，我吃的是辛伐他汀").medications == ["辛伐他汀"]
+    assert profile_of("我在吃氨氯地平", "哦不对，我吃的降压药是缬沙坦，氨氯地平是我爸吃的").medications == ["缬沙坦"]
+    assert profile_of("我之前说青霉素过敏是记错了，是头孢过敏").allergies == ["头孢菌素类"]
+
+
+def test_roman_numeral_stages_and_more_colloquial_conditions():
+    assert scalars("慢性肾脏病Ⅳ期") == {"ckd_stage": "4"}
+    assert scalars("CKD III期，eGFR 35") == {"ckd_stage": "3", "egfr": "35"}
+    assert active("我肝不好，以前中过风", "condition") == {"肝功能不全", "脑卒中"}
+
+
+def test_corrected_gestational_age_and_prescribed_drugs_asked_about():
+    assert profile_of("怀孕20周，哦不对，是30周").trimester == 3
+    assert profile_of("我怀孕20周", "不好意思说错了，是30周了").trimester == 3
+    assert profile_of("不是华法林，是阿司匹林，吃了3个月").trimester is None      # not a pregnancy
+    assert profile_of("我在吃倍他乐克——哦不，是拜新同").medications == ["硝苯地平"]
+    assert facts("我在哺乳期，医生给我开了头孢，能吃吗") == {("lactation", "true", "active")}
+    assert facts("我得了带状疱疹，医生开了伐昔洛韦") == {("medication", "伐昔洛韦", "active")}
+    assert facts("孕中期，早孕反应已经过去了") == {("pregnancy", "true", "active"), ("trimester", "2", "active")}
+
+
+def test_as_needed_medicines_elder_self_descriptions_and_work_phrases():
+    assert facts("我有哮喘，发作时用沙丁胺醇") == {("condition", "哮喘", "active"), ("medication", "沙丁胺醇", "active")}
+    assert scalars("我一个老太太，腿疼") == {"sex": "female"}
+    assert scalars("患者62y，男") == {"age": "62", "sex": "male"}
+    assert scalars("我开大车，经常熬夜") == {"occupation": "货车司机"}
+    assert scalars("我在工地上班") == {"occupation": "建筑工人"}
+
+
+def test_family_history_and_reported_findings():
+    assert facts("我有糖尿病家族史") == set()
+    assert active("体检发现血压有点高，医生说先观察", "condition") == {"高血压"}
+
+
+def test_allergy_lists_reactions_added_drugs_and_degrees():
+    assert active("过敏药物：青霉素，头孢", "allergy") == {"青霉素类", "头孢菌素类"}
+    assert active("我吃布洛芬会喘，医生说是阿司匹林哮喘", "allergy") == {"布洛芬"}
+    assert active("我一直吃氨氯地平，最近医生给加了氢氯噻嗪", "medication") == {"氨氯地平", "氢氯噻嗪"}
+    assert facts("我一吃阿司匹林就胃疼") == set()
+    assert active("我有轻度脂肪肝", "condition") == {"脂肪肝"}

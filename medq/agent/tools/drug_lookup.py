@@ -13,7 +13,7 @@ from haystack.tools import Tool, create_tool_from_function
 
 from medq.agent.knowledge import Lexicon
 
-DESCRIPTION = ("查询药物知识库：单个药物的类别、适应证、禁忌证、孕期/哺乳期分级、最小年龄、最大日剂量和相互作用；"
+DESCRIPTION = ("查询药物知识库：单个药物的类别、禁忌证、孕期/哺乳期分级、最小年龄、最大日剂量和相互作用；"
                "给出两个药物时同时返回二者是否存在需避免的相互作用。支持通用名、商品名和复方制剂名（如芬必得、新康泰克）。")
 
 
@@ -21,13 +21,13 @@ class DrugInfo(TypedDict):
     name: str
     ingredients: list[str]
     classes: list[str]
-    indications: list[str]
     contraindicated_conditions: list[str]
     pregnancy: str
     lactation: str
     min_age_years: float | None
     max_daily_mg: float | None
     interacts_with: list[str]
+    rules: list[str]          # the rules.csv rows behind this answer (ids), for the reviewer
 
 
 class DrugLookupResult(TypedDict, total=False):
@@ -39,26 +39,41 @@ class DrugLookupResult(TypedDict, total=False):
     message: str
 
 
+WORST = {"safe": 0, "caution": 1, "avoid": 2, "contraindicated": 3}
+
+
+def _rows(lexicon: Lexicon, substance: str) -> list[Any]:
+    names = {substance} | lexicon.classes_of(substance)
+    return [r for n in sorted(names) for r in lexicon.rules_by_subject.get(n, ())]
+
+
 def _info(lexicon: Lexicon, name: str) -> DrugInfo | None:
     found = lexicon.lookup(name)
     if found is None or found[0] not in ("drug", "product"):
         return None
     ingredients = lexicon.ingredients(name)
-    drugs = [lexicon.drugs[g] for g in ingredients]
-    worst = {"safe": 0, "caution": 1, "avoid": 2, "contraindicated": 3}
-    ages = [d.min_age_years for d in drugs if d.min_age_years is not None]
-    single = drugs[0] if len(drugs) == 1 else None
+    rows = [r for g in ingredients for r in _rows(lexicon, g)]
+    categories = {"pregnant": "safe", "lactating": "safe"}
+    for row in rows:
+        for term in row.population:
+            key = "pregnant" if term.kind in ("pregnant", "trimester") else term.kind
+            if key in categories and WORST[row.action if row.action != "reduce" else "caution"] > \
+                    WORST[categories[key]]:
+                categories[key] = row.action if row.action != "reduce" else "caution"
+    ages = [float(t.value) for r in rows if r.kind == "contraindication" for t in r.population
+            if t.kind == "age" and t.op in ("<", "<=")]
+    daily = [r.max_mg_day for r in rows if r.kind == "dosing" and not r.population and r.max_mg_day is not None]
     return DrugInfo(
         name=found[1], ingredients=ingredients,
-        classes=sorted({c for d in drugs for c in d.classes}),
-        indications=sorted({i for d in drugs for i in d.indications}),
-        contraindicated_conditions=sorted({c for d in drugs for c in d.contraindicated_conditions}),
+        classes=sorted({c for g in ingredients for c in lexicon.classes_of(g)}),
+        contraindicated_conditions=sorted({t.value for r in rows if r.kind == "contraindication" and r.blocks
+                                           for t in r.population if t.kind == "condition"}),
         # a combination product is as restricted as its most restricted ingredient
-        pregnancy=max((d.pregnancy for d in drugs), key=worst.__getitem__),
-        lactation=max((d.lactation for d in drugs), key=worst.__getitem__),
+        pregnancy=categories["pregnant"], lactation=categories["lactating"],
         min_age_years=max(ages) if ages else None,
-        max_daily_mg=single.max_daily_mg if single else None,
-        interacts_with=sorted({t for d in drugs for t in d.interacts_with}))
+        max_daily_mg=min(daily) if daily and len(ingredients) == 1 else None,
+        interacts_with=sorted({r.interactant for r in rows if r.kind == "interaction"}),
+        rules=sorted({r.id for r in rows}))
 
 
 def _interaction(lexicon: Lexicon, first: str, second: str) -> list[str]:
@@ -67,13 +82,13 @@ def _interaction(lexicon: Lexicon, first: str, second: str) -> list[str]:
         for b in lexicon.ingredients(second):
             names_a = {a} | lexicon.classes_of(a)
             names_b = {b} | lexicon.classes_of(b)
-            listed_a = {lexicon.resolve_drug(t) or t for t in lexicon.drugs[a].interacts_with}
-            listed_b = {lexicon.resolve_drug(t) or t for t in lexicon.drugs[b].interacts_with}
-            if listed_a & names_b:
-                reasons.append(f"{a}的相互作用列表包含{'、'.join(sorted(listed_a & names_b))}（{b}）")
-            if listed_b & names_a:
-                reasons.append(f"{b}的相互作用列表包含{'、'.join(sorted(listed_b & names_a))}（{a}）")
-    return reasons
+            for mine, theirs, subject in ((names_a, names_b, a), (names_b, names_a, b)):
+                for row in (r for n in sorted(mine) for r in lexicon.rules_by_subject.get(n, ())):
+                    other = lexicon.interactant_of.get(row.id, row.interactant)
+                    if row.kind == "interaction" and other in theirs:
+                        effect = f"：{row.effect}" if row.effect else ""
+                        reasons.append(f"{row.subject}与{row.interactant}相互作用（{subject}，{row.id}）{effect}")
+    return sorted(set(reasons))
 
 
 def lookup_drug(lexicon: Lexicon, drug: str, other_drug: str | None = None) -> DrugLookupResult:

@@ -1,0 +1,33 @@
+"""Two drugs the draft recommends together that interact with each other (阿司匹林 + 华法林 in one answer)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from medq.agent.rules.base import AuditContext, Finding, finding, shown
+from medq.agent.rules.interaction import interacting_rows
+
+
+class CombinationRule:
+    name = "combination"
+
+    def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        recs = ctx.recommended
+        seen: set[tuple[str, str]] = set()
+        for i, first in enumerate(recs):
+            for second in recs[i + 1:]:
+                if first.name == second.name:
+                    continue
+                for a in first.substances:
+                    for b in second.substances:
+                        if a == b or (a, b) in seen:
+                            continue
+                        rows = interacting_rows(ctx, a, b)
+                        if not rows:
+                            continue
+                        seen.add((a, b))
+                        row = rows[0]
+                        effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
+                        yield finding(ctx, first, a, self.name, f"draft:{second.name}", None,
+                                      f"回答同时推荐了{shown(first, a)}和{shown(second, b)}，二者存在"
+                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}。", row)

@@ -1,0 +1,184 @@
+"""Dose limits (dosingGuideline rows, kind dosing): absolute per dose and per day, and mg/kg per dose and per day
+for a patient with a known weight (children). A dose in the draft is read after the drug, in its clause and the
+rest of its sentence: 每次/一次 N mg|g|μg|ml|片|粒|袋|包|支 (ml through the product's concentration, 片/袋 through
+its amount per unit; a bare substance through its first single-ingredient product), 每日/一天 N 次, 每 N 小时一次,
+a daily total (每日 N mg), or N mg/kg; ranges take the upper bound."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from medq.agent.knowledge import Ingredient, Lexicon
+from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, population_words, shown
+
+NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)"
+UNIT = r"(mg|毫克|g|克|μg|ug|mcg|微克|ml|毫升|万iu|万IU|万国际单位|万单位|iu|IU|国际单位|片|粒|袋|包|支|颗|丸)"
+# mass of one international unit, for the vitamins dosed in IU (WHO: 1 IU vitamin A = 0.3 μg retinol, vitamin D =
+# 0.025 μg, vitamin E = 0.67 mg RRR-α-tocopherol)
+IU_MG = {"维生素A": 0.0003, "维生素D": 0.000025, "维生素D2": 0.000025, "维生素D3": 0.000025, "维生素AD": 0.0003,
+         "维生素E": 0.67}
+RANGE = rf"{NUMBER}(?:\s*[-~～到至]\s*{NUMBER})?"
+PER_KG = re.compile(rf"(?:每公斤体重|每千克体重|每公斤|每千克)?\s*{RANGE}\s*(mg|毫克)\s*(?:/\s*(?:kg|公斤|千克)|每公斤)"
+                    rf"(?:\s*[·/]?\s*(d|日|天|day))?|(?:每公斤体重|每千克体重|每公斤|每千克)\s*{RANGE}\s*(mg|毫克)")
+PER_DOSE = re.compile(rf"(?:每次|一次|单次|每回|每顿)?\s*{RANGE}\s*{UNIT}")
+TIMES_PER_DAY = re.compile(rf"(?:每日|每天|一日|一天|日|1日|1天)\s*(?:吃|服|服用|口服|用)?\s*{RANGE}\s*次|"
+                           rf"{NUMBER}\s*次\s*/\s*(?:日|天)")
+ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h": 3.0, "q6h": 4.0, "q4h": 6.0}
+ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
+# a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
+CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
+EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时")
+DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:总量|剂量|最大剂量|最多|不超过|总剂量|共)?\s*"
+                         rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
+CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+MASS = {"mg": 1.0, "毫克": 1.0, "g": 1000.0, "克": 1000.0, "μg": 0.001, "ug": 0.001, "mcg": 0.001, "微克": 0.001}
+
+
+def number(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text in CN_NUM:
+        return CN_NUM[text]
+    if text.startswith("十") and len(text) == 2 and text[1] in CN_NUM:
+        return 10 + CN_NUM[text[1]]
+    if len(text) == 2 and text[1] == "十" and text[0] in CN_NUM:
+        return CN_NUM[text[0]] * 10
+    return None
+
+
+def _upper(match: re.Match[str], first: int) -> float | None:
+    low, high = number(match.group(first)), number(match.group(first + 1))
+    return high if high is not None else low
+
+
+@dataclass
+class Dose:
+    per_dose_mg: float | None = None
+    per_day_mg: float | None = None
+    per_kg_dose: float | None = None
+    per_kg_day: float | None = None
+
+
+def to_mg(amount: float, unit: str, strength: Ingredient | None) -> float | None:
+    if unit in MASS:
+        return amount * MASS[unit]
+    if "iu" in unit.lower() or "单位" in unit:
+        factor = IU_MG.get(strength.substance) if strength is not None else None
+        if factor is None:
+            return None
+        return amount * factor * (10000 if unit.startswith("万") else 1)
+    if strength is None or strength.amount_mg is None:
+        return None
+    if unit in ("ml", "毫升"):
+        return amount * strength.amount_mg if strength.per_ml else None
+    return None if strength.per_ml else amount * strength.amount_mg
+
+
+def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    dose = Dose()
+    kg = PER_KG.search(text)
+    if kg:
+        value = _upper(kg, 1) if kg.group(1) else _upper(kg, 5)
+        if kg.group(4):
+            dose.per_kg_day = value
+        else:
+            dose.per_kg_dose = value
+    times = TIMES_PER_DAY.search(text)
+    count: float | None = None
+    if times:
+        count = _upper(times, 1) if times.group(1) else number(times.group(3))
+    else:
+        hours = EVERY_HOURS.search(text)
+        lowered = text.lower().replace(" ", "")
+        abbreviated = next((n for key, n in ABBREVIATED.items() if key in lowered), None)
+        if hours and number(hours.group(1)):
+            count = 24 / number(hours.group(1))  # type: ignore[operator]
+        elif abbreviated is not None:
+            count = abbreviated
+        elif ONCE.search(text):
+            count = 1.0
+    cap = CAP.search(text)
+    if cap and number(cap.group(1)):   # the doses the draft allows at most
+        count = min(count, number(cap.group(1))) if count else number(cap.group(1))  # type: ignore[type-var]
+    if dose.per_kg_dose is not None and count:
+        dose.per_kg_day = dose.per_kg_dose * count
+    total = DAILY_TOTAL.search(text)
+    if total:
+        amount = _upper(total, 1)
+        dose.per_day_mg = to_mg(amount, total.group(3), strength) if amount is not None else None
+        return dose
+    text_wo_kg = PER_KG.sub(" ", text)
+    per_dose = PER_DOSE.search(text_wo_kg)
+    if per_dose:
+        amount = _upper(per_dose, 1)
+        dose.per_dose_mg = to_mg(amount, per_dose.group(3), strength) if amount is not None else None
+        if dose.per_dose_mg is not None:
+            dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
+    return dose
+
+
+def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) -> Ingredient | None:
+    """The amount of `ingredient` per unit (or per ml) of what was recommended (for IU doses: the substance)."""
+    if re.search(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)", text):
+        return Ingredient(ingredient, None)
+    wants_ml = bool(re.search(r"\d\s*(ml|毫升)", text))
+    if rec.mention.kind == "product":
+        for item in lexicon.products[rec.name].ingredients:
+            if item.substance == ingredient:
+                return item
+        return None
+    if wants_ml:
+        # a bare name dosed in ml: the lowest concentration among its liquids (布洛芬 每次5ml is the 20mg/ml
+        # suspension, not the 40mg/ml drops) — a stated volume is then never read as more than it can be
+        liquids = [p.ingredients[0] for p in lexicon.products.values() if len(p.ingredients) == 1 and
+                   p.ingredients[0].substance == ingredient and p.ingredients[0].per_ml and
+                   p.ingredients[0].amount_mg is not None]
+        return min(liquids, key=lambda i: i.amount_mg or 0.0) if liquids else None
+    return lexicon.unit_strength.get(ingredient)
+
+
+class DoseRule:
+    name = "max_daily_dose"
+
+    def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        weight = ctx.profile.weight_kg
+        for rec in ctx.recommended:
+            if not rec.dose_text:
+                continue
+            for ingredient in rec.substances:
+                rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
+                if not rows:
+                    continue
+                dose = read_dose(rec.dose_text, strength_of(ctx.lexicon, rec, ingredient, rec.dose_text))
+                per_kg_dose = dose.per_kg_dose if dose.per_kg_dose is not None else \
+                    (dose.per_dose_mg / weight if weight and dose.per_dose_mg is not None else None)
+                per_kg_day = dose.per_kg_day if dose.per_kg_day is not None else \
+                    (dose.per_day_mg / weight if weight and dose.per_day_mg is not None else None)
+                per_day = dose.per_day_mg if dose.per_day_mg is not None else \
+                    (per_kg_day * weight if weight and per_kg_day is not None else None)
+                per_dose = dose.per_dose_mg if dose.per_dose_mg is not None else \
+                    (per_kg_dose * weight if weight and per_kg_dose is not None else None)
+                for row in rows:
+                    for value, limit, rule, unit, words in (
+                            (per_day, row.max_mg_day, "max_daily_dose", "mg", "每日最大剂量"),
+                            (per_dose, row.max_mg_dose, "max_single_dose", "mg", "单次最大剂量"),
+                            (per_kg_day, row.max_mg_per_kg_day, "max_daily_dose_per_kg", "mg/kg", "每日每公斤最大剂量"),
+                            (per_kg_dose, row.max_mg_per_kg_dose, "max_single_dose_per_kg", "mg/kg",
+                             "单次每公斤最大剂量")):
+                        if value is None or limit is None or value <= limit * (1 + 1e-9):
+                            continue
+                        who = population_words(row.population) or "成人"
+                        fact = f"dose:{value:g}{unit}" if rule == "max_daily_dose" else \
+                            f"dose:{value:.3g}{unit}"
+                        period = "日剂量" if "daily" in rule else "单次剂量"
+                        yield finding(ctx, rec, ingredient, rule, fact, ctx.source("weight") if "kg" in unit
+                                      else None, f"建议的{shown(rec, ingredient)}{period}约{value:.4g}{unit}，超过"
+                                      f"{who}"
+                                      f"{words}{limit:g}{unit}。", row, block=True)
+                        break

@@ -1,0 +1,81 @@
+"""One ingredient from two sources: two products the draft recommends (a cold remedy with paracetamol plus plain
+paracetamol), or a recommended product and a current medicine that share an ingredient. Doses stated for both are
+summed against the daily limit; a duplicate blocks when the ingredient has a daily limit (overdose risk) or when
+the summed dose exceeds it, and warns otherwise. A drug named twice in a row (布洛芬（芬必得）) is one source, and so is
+the patient's single-ingredient medicine that the draft says to continue by its generic (继续吃布洛芬 for 芬必得)."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
+from medq.agent.rules.dose import read_dose, strength_of
+
+CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
+SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：]*$")
+
+
+class DuplicateRule:
+    name = "duplicate_ingredient"
+
+    def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        sources: dict[str, list[tuple[str, Recommended | None, str]]] = {}   # ingredient -> (name, rec, stated)
+        previous: Recommended | None = None
+        for rec in ctx.recommended:
+            if previous is not None and rec.origin == "draft" and previous.origin == "draft" and \
+                    SAME_ITEM.match(ctx.draft[previous.mention.end:rec.mention.start]) and \
+                    set(rec.substances) & set(previous.substances):
+                previous = rec
+                continue       # 布洛芬（芬必得）: one recommendation named twice
+            previous = rec
+            for ingredient in rec.substances:
+                entries = sources.setdefault(ingredient, [])
+                if all(name != rec.name for name, _, _ in entries):
+                    entries.append((rec.name, rec, rec.name))
+        for stated, canonical, substances in ctx.medication_substances():
+            for ingredient in substances:
+                entries = sources.get(ingredient)
+                # the patient's single-ingredient medicine named again by its generic (芬必得 → 继续吃布洛芬) is the
+                # same medicine continued, not a second source
+                continued = len(substances) == 1 and any(
+                    rec is not None and rec.substances == [ingredient] and _continues(ctx.draft, rec)
+                    for _, rec, _ in entries or ())
+                if entries and not continued and all(name != canonical for name, _, _ in entries):
+                    entries.append((canonical, None, stated))
+        for ingredient, entries in sources.items():
+            if len(entries) < 2 or ingredient in ctx.lexicon.classes or not any(e[1] for e in entries):
+                continue
+            limits = [r for r in ctx.rows(ingredient, ("dosing",)) if r.max_mg_day is not None and
+                      ctx.population(r.population) is not None]
+            limit_row = min(limits, key=lambda r: r.max_mg_day) if limits else None
+            total = 0.0
+            known = True
+            for _, rec, _ in entries:
+                if rec is None:
+                    known = False
+                    continue
+                dose = read_dose(rec.dose_text, strength_of(ctx.lexicon, rec, ingredient, rec.dose_text))
+                if dose.per_day_mg is None:
+                    known = False
+                else:
+                    total += dose.per_day_mg
+            first = next(rec for _, rec, _ in entries if rec is not None)
+            names = "、".join(stated for _, _, stated in entries)
+            over = limit_row is not None and total > limit_row.max_mg_day  # type: ignore[operator]
+            block = limit_row is not None and (over or not known or True)
+            dose_words = f"，合计约{total:g}mg/日，超过每日最大剂量{limit_row.max_mg_day:g}mg" if over and limit_row \
+                else ""
+            fact = "medication:" + next((s for _, r, s in entries if r is None), "") if any(
+                r is None for _, r, _ in entries) else f"draft:{names}"
+            yield finding(ctx, first, ingredient, self.name, fact,
+                          ctx.source("medication", next((s for _, r, s in entries if r is None), "")),
+                          f"{names}都含有{ingredient}，同时使用会重复用药{dose_words}。", limit_row, block=block,
+                          indicator="critical" if block else "warning")
+
+
+def _continues(draft: str, rec: Recommended) -> bool:
+    """The draft says to go on with it (继续吃布洛芬): the clause around the mention holds a continuation word."""
+    start = max(draft.rfind(p, 0, rec.mention.start) for p in "，,。；;！!？?\n") + 1
+    ends = [i for i in (draft.find(p, rec.mention.end) for p in "，,。；;！!？?\n") if i >= 0]
+    return bool(CONTINUE.search(draft[start:min(ends) if ends else len(draft)]))

@@ -1,0 +1,40 @@
+"""Interactions between a recommended drug and the patient's current medicines, in either direction, by substance
+or class (布洛芬 + 抗凝药 ∋ 华法林). Continuing a medicine the patient already takes is not an interaction."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from medq.agent.knowledge import Rule
+from medq.agent.rules.base import AuditContext, Finding, finding, shown
+
+
+def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
+    """Interaction rows between two substances (or classes), either one as subject."""
+    lex = ctx.lexicon
+    theirs_names = ctx.names(theirs)
+    rows = {row for a in ctx.names(ours) if a in lex.interaction_partners
+            for b in lex.interaction_partners[a] & theirs_names for row in lex.interaction_pairs[(a, b)]}
+    return sorted(rows, key=lambda r: (not r.blocks, r.id)) if rows else []
+
+
+class InteractionRule:
+    name = "interaction"
+
+    def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        for rec in ctx.recommended:
+            for ingredient in rec.substances:
+                for stated, canonical, substances in ctx.medication_substances():
+                    if canonical == rec.name or (len(substances) == 1 and substances[0] == ingredient):
+                        continue   # the same medicine, continued (a duplicate across products: DuplicateRule)
+                    for theirs in substances:
+                        rows = interacting_rows(ctx, ingredient, theirs)
+                        if not rows:
+                            continue
+                        row = rows[0]
+                        effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
+                        yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
+                                      ctx.source("medication", stated),
+                                      f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
+                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}。", row)
+                        break

@@ -1,0 +1,35 @@
+"""The shared shape of the rules that read contraindication/warning rows with a population (condition, pregnancy,
+lactation, age, elderly, renal): for every recommended ingredient, the rows of its substance and classes whose
+topic is this kind's and whose population holds for the patient. Each subclass has its own wording."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from medq.agent.knowledge import Rule
+from medq.agent.rules.base import AuditContext, Finding, Recommended, action_words, finding, shown
+
+
+class PopulationRule:
+    name = "population"
+    topics: tuple[str, ...] = ()
+
+    def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        for rec in ctx.recommended:
+            for ingredient in rec.substances:
+                for row in ctx.rows(ingredient, ("contraindication", "warning")):
+                    if row.topic not in self.topics:
+                        continue
+                    matched = ctx.population(row.population)
+                    if matched is None:
+                        continue
+                    fact, source = matched[0] if matched else ("", None)
+                    yield finding(ctx, rec, ingredient, self.name, fact, source,
+                                  self.wording(ctx, rec, ingredient, row, [m[0] for m in matched]), row)
+
+    def wording(self, ctx: AuditContext, rec: Recommended, ingredient: str, row: Rule, facts: list[str]) -> str:
+        return f"{shown(rec, ingredient)}{action_words(row)}。"
+
+    @staticmethod
+    def value(fact: str) -> str:
+        return fact.partition(":")[2]

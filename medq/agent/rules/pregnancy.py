@@ -1,0 +1,19 @@
+"""Pregnancy, with the trimester when the row names one (NSAIDs from week 20 / the third trimester)."""
+
+from medq.agent.rules.population import PopulationRule
+
+
+class PregnancyRule(PopulationRule):
+    name = "pregnancy"
+    topics = ("pregnant",)
+
+    def wording(self, ctx, rec, ingredient, row, facts):
+        from medq.agent.rules.base import shown
+
+        trimester = next((t for t in row.population if t.kind == "trimester"), None)
+        when = f"孕{'早中晚'[int(float(trimester.value)) - 1]}期" if trimester and trimester.op == "=" and \
+            trimester.value in ("1", "2", "3") else ("孕中晚期" if trimester else "孕期")
+        if row.blocks:
+            words = "禁用" if row.action == "contraindicated" else "应避免使用"
+            return f"患者怀孕，{shown(rec, ingredient)}{when}{words}" + (f"（{row.effect}）" if row.effect else "") + "。"
+        return f"患者怀孕，{shown(rec, ingredient)}{when}需权衡利弊使用。"

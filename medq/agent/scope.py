@@ -1,0 +1,314 @@
+"""Warning scope in the style of ConText/NegEx: which drug mentions a draft names only to warn against them.
+
+The vocabulary is a table, medq/agent/context.csv (phrase, role, direction), not a regex:
+  negation    a trigger: `forward` (its scope runs to the right), `backward` (to the left) or `both` (to the right
+              when a drug or an anaphor follows it in its clause, otherwise to the left: 不要吃布洛芬 / 布洛芬伤胃，不要吃)
+  risk        a risk stated about a drug (会加重, 伤胃, 增加出血风险): its scope covers the drug only where the drug's
+              own clause does not recommend it (可以吃布洛芬，可能会伤胃 stays a recommendation)
+  pseudo      looks like a trigger and is none (不要停用, 不用担心, 不要空腹, 不要超过, 特别): it absorbs the
+              trigger inside it, because the table is matched leftmost-longest
+  terminator  ends a scope (可以, 建议, 但是 ...)
+  switch      换成/改用/改为: ends a scope like a terminator and replaces the drug right before it in its clause
+              (把布洛芬换成对乙酰氨基酚: 布洛芬 is warned, 对乙酰氨基酚 recommended)
+  anaphor_one / anaphor_many   它/该药/此药 → the nearest drug named before; 这两种药/以上药物 → the drugs named before
+              (in this and the previous sentence)
+
+Scopes: a forward trigger covers the mentions after it in its clause; when its clause names nothing after it, the
+rest of the sentence. A backward trigger covers the mentions before it in its sentence, across clauses; when its
+sentence names none, the previous sentence (布洛芬对肾脏有损害。所以您最好不要吃). A terminator ends either scope.
+An anaphor in a scope covers its antecedent unless the antecedent's own clause recommends it (可以吃A，它和B不要合用).
+
+The auditor fails closed: a mention that no scope covers is a recommendation.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from medq.agent.text import Matcher, normalise
+from medq.errors import InputDataError
+
+TABLE = Path(__file__).resolve().parent / "context.csv"
+ROLES = ("negation", "risk", "switch", "pseudo", "terminator", "anaphor_one", "anaphor_many")
+DIRECTIONS = ("forward", "backward", "both", "")
+SENTENCE_END = set("。！？!?\n；;")
+CLAUSE_END = set("，,：:（）()") | SENTENCE_END
+# what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
+# particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
+CONTRAST = ("但", "但是", "不过", "然而", "可是")
+ABILITY = ("可以", "可", "能")       # after a drug in its clause: what the drug does (布洛芬可以止痛), not advice
+NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
+DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
+TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情况下", "此时", "这时", "孕妇", "老年人", "儿童", "喔", "的药", "作为", "首选",
+              "长期服用", "同服", "合并使用", "联合使用", "同时使用", "同时服用", "您", "你", "他", "她", "孩子", "宝宝", "小孩", "老人", "患者", "继续",
+              "长期", "私自", "目前", "现在", "暂时", "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服",
+              "使用它", "用它", "吃它", "为妙", "为佳", "比较", "较", "太", "马上", "立即", "立刻", "尽快", "先", "来", "去", "掉", "它",
+              "这个药", "该药", "此药", "其", "上述", "以上", "这些", "两者", "二者", "合并", "配合", "一同", "搭配", "吃", "用", "服", "服用",
+              "使用", "应用", "合用", "同用", "联用", "并用", "一起", "同时", "一块", "再", "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜",
+              "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服",
+              "外用", "的话", "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万", "最好", "尽量",
+              "绝对", "一定", "不", "要", " ")
+
+
+@dataclass(frozen=True)
+class Cue:
+    phrase: str
+    role: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=4)
+def load_table(path: str | Path = TABLE) -> Matcher[Cue]:
+    path = Path(path)
+    cues: dict[str, Cue] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != ["phrase", "role", "direction", "note"]:
+            raise InputDataError(f"{path}: row 1: header must be phrase,role,direction,note")
+        for row_no, row in enumerate(reader, start=2):
+            phrase = normalise(row["phrase"].strip())
+            if not phrase:
+                raise InputDataError(f"{path}: row {row_no}, column phrase: must not be empty")
+            if row["role"] not in ROLES:
+                raise InputDataError(f"{path}: row {row_no}, column role: {row['role']!r} is not one of "
+                                     f"{'|'.join(ROLES)}")
+            if row["direction"] not in DIRECTIONS or (row["role"] in ("negation", "risk")) != bool(row["direction"]):
+                raise InputDataError(f"{path}: row {row_no}, column direction: negation and risk rows take "
+                                     "forward|backward|both, other rows nothing")
+            if phrase in cues:
+                raise InputDataError(f"{path}: row {row_no}, column phrase: {phrase!r} is listed twice")
+            cues[phrase] = Cue(phrase, row["role"], row["direction"])
+    return Matcher(cues)
+
+
+def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None) -> list[bool]:
+    """For each mention (spans into `text`, sorted by start), whether a warning scope covers it."""
+    return read_scope(text, mentions, table)[0]
+
+
+def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None
+               ) -> tuple[list[bool], list[bool]]:
+    """(warned, affirmed) for each mention: whether a warning scope covers it, and whether its own clause recommends
+    (an affirmative terminator such as 可以/建议/改用, or a dose)."""
+    table = table or load_table()
+    norm = normalise(text)
+    cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
+            if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
+    terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
+    phrase_at = {start: cue.phrase for start, _, cue in cues}
+
+    def clause_affirmed(start: int, end: int) -> bool:
+        low, high = _clause_start(norm, start), _clause_end(norm, end)
+        if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY))
+               for t in terminator_starts):
+            return True
+        clause = norm[low:high]
+        return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
+
+    switch_starts = {start for start, _, cue in cues if cue.role == "switch"}
+
+    def _switch_after(position: int) -> bool:   # 布洛芬换成…: the switch after a name does not affirm it
+        return position in switch_starts
+
+    affirmed_flags = [clause_affirmed(m.start, m.end) for m in mentions]
+    sentence_of = _boundaries(norm, SENTENCE_END)
+    clause_of = _boundaries(norm, CLAUSE_END)
+    warned = [False] * len(mentions)
+    terminators = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
+    anaphors = [(start, end, cue) for start, end, cue in cues if cue.role.startswith("anaphor")]
+    # an item in a scope: ("m", mention index) or ("a", anaphor index), with its position
+    items = sorted([(m.start, "m", i) for i, m in enumerate(mentions)] +
+                   [(a[0], "a", i) for i, a in enumerate(anaphors)])
+
+    def terminated(low: int, high: int) -> bool:
+        return any(low <= t < high for t in terminators)
+
+    def mark(kind: str, index: int) -> None:
+        if kind == "m":
+            warned[index] = True
+            return
+        start, _, cue = anaphors[index]
+        before = [i for i, m in enumerate(mentions) if m.end <= start and
+                  sentence_of[m.start] >= sentence_of[start] - 1]
+        if not before:
+            return
+        chosen = before[-1:] if cue.role == "anaphor_one" else before
+        if cue.phrase.startswith(("这两", "两")) or cue.phrase in ("二者",):
+            chosen = before[-2:]
+        for i in chosen:
+            clause_start = _clause_start(norm, mentions[i].start)
+            if not terminated(clause_start, mentions[i].start):   # 可以吃A，它…不要: A stays recommended
+                warned[i] = True
+
+    risk_marked: set[int] = set()
+    for start, end, cue in cues:
+        if cue.role == "switch":
+            near = [i for i, m in enumerate(mentions) if clause_of[m.start] == clause_of[start] and m.end <= start
+                    and (start - m.end <= NEAR or any(w in norm[_clause_start(norm, m.start):m.start]
+                                                      for w in ("把", "将", "从")))]
+            if near:
+                risk_marked.add(near[-1])
+            continue
+        if cue.role not in ("negation", "risk"):
+            continue
+        if cue.role == "risk":
+            before = [(pos, kind, i) for pos, kind, i in items
+                      if pos < start and sentence_of[pos] == sentence_of[start] and kind == "m"]
+            for pos, kind, i in reversed(before):
+                if terminated(mentions[i].end, start):
+                    break
+                if not warned[i] and not affirmed_flags[i]:
+                    risk_marked.add(i)
+            continue
+        sentence, clause = sentence_of[start], clause_of[start]
+        after = [(pos, kind, i) for pos, kind, i in items if pos >= end and sentence_of[pos] == sentence]
+        in_clause = [it for it in after if clause_of[it[0]] == clause and not terminated(end, it[0])]
+        if cue.direction in ("forward", "both") and in_clause:
+            for _, kind, i in in_clause:
+                mark(kind, i)
+            continue
+        if cue.direction == "forward":
+            for pos, kind, i in after:
+                if terminated(end, pos):
+                    break
+                mark(kind, i)
+            continue
+        # backward: only when nothing but tail words follows in the clause; this sentence, else the previous one
+        if not _only_tail(norm[end:_clause_end(norm, end)]):
+            if cue.direction == "backward":   # 磺胺过敏者不能用…: the name right before the cue is still covered
+                near = [i for pos, kind, i in items if kind == "m" and clause_of[pos] == clause and
+                        mentions[i].end <= start and start - mentions[i].end <= NEAR]
+                if near:
+                    mark("m", near[-1])
+            continue
+        before = [(pos, kind, i) for pos, kind, i in items if pos < start and sentence_of[pos] == sentence]
+        if not before and cue.direction == "both" and after:
+            # 不建议，布洛芬会伤胃: a bare trigger opening its sentence points at what follows
+            for pos, kind, i in after:
+                if terminated(end, pos):
+                    break
+                mark(kind, i)
+            continue
+        if not before and not terminated(_sentence_start(norm, start), start):
+            before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
+        for pos, kind, i in reversed(before):
+            # a terminator between the item and the trigger, or earlier in the item's own clause (可以吃A，…不要), ends
+            # the scope; the trigger's own clause is searched from its start. Not a stop: a bare 可以/能 after the
+            # item in its own clause (布洛芬可以止痛 describes the drug), and a contrast (但是) the trigger answers
+            # (布洛芬可以止痛，但是您有胃溃疡，最好不要用)
+            item_end = mentions[i].end if kind == "m" else anaphors[i][1]
+            low = pos if clause_of[pos] == clause else _clause_start(norm, pos)
+            stops = [t for t in terminators if low <= t < start and not
+                     (phrase_at[t] in CONTRAST or (phrase_at[t] in ABILITY and t >= item_end and
+                                                   clause_of[t] == clause_of[pos]))]
+            if stops:
+                break
+            mark(kind, i)
+    for i in risk_marked:
+        warned[i] = True
+    _list_scopes(norm, cues, mentions, warned)
+    return warned, affirmed_flags
+
+
+LIST_ITEM = ("-", "*", "•", "·", "+", "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩")
+
+
+def _is_item(line: str) -> bool:
+    line = line.lstrip()
+    if line.startswith(LIST_ITEM):
+        return True
+    digits = len(line) - len(line.lstrip("0123456789"))
+    return 0 < digits <= 2 and line[digits:digits + 1] in (".", "、", ")", "）")
+
+
+def _list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[bool]) -> None:
+    """A heading or a line ending in a colon that warns (### 需要避免的药物 / 以下药物不建议使用：) covers the list
+    items under it, up to the next line that is not an item; an item that itself recommends (可以…) is not covered."""
+    lines, position = [], 0
+    for line in norm.split("\n"):
+        lines.append((position, position + len(line), line))
+        position += len(line) + 1
+    for index, (start, end, line) in enumerate(lines):
+        stripped = line.strip()
+        heading = stripped.startswith("#") or stripped.endswith((":", "：")) or \
+            (stripped.startswith("**") and stripped.endswith("**"))
+        if not heading or _is_item(line) and not stripped.endswith((":", "：")):
+            continue
+        roles = [cue.role for s, e, cue in cues if start <= s < end]
+        if "negation" not in roles or "terminator" in roles[roles.index("negation"):]:
+            continue
+        for item_start, item_end, item in lines[index + 1:]:
+            if not item.strip():
+                continue
+            if not _is_item(item):
+                break
+            if any(cue.role == "terminator" for s, e, cue in cues if item_start <= s < item_end):
+                continue
+            for i, m in enumerate(mentions):
+                if item_start <= m.start < item_end:
+                    warned[i] = True
+
+
+def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None) -> bool:
+    """Whether the clause around [start, end) recommends on its own: an affirmative terminator (可以, 建议, 改用 ...)
+    or a dose (a number with a unit) in it."""
+    table = table or load_table()
+    norm = normalise(text)
+    low, high = _clause_start(norm, start), _clause_end(norm, end)
+    clause = norm[low:high]
+    if any(hit.value.role == "terminator" for hit in table.find(clause)):
+        return True
+    return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
+
+
+def _boundaries(text: str, ends: set[str]) -> list[int]:
+    """Index of the segment (sentence or clause) each character belongs to."""
+    numbers, segment = [], 0
+    for char in text:
+        numbers.append(segment)
+        if char in ends:
+            segment += 1
+    numbers.append(segment)
+    return numbers
+
+
+def _clause_start(text: str, position: int) -> int:
+    while position > 0 and text[position - 1] not in CLAUSE_END:
+        position -= 1
+    return position
+
+
+def _sentence_start(text: str, position: int) -> int:
+    while position > 0 and text[position - 1] not in SENTENCE_END:
+        position -= 1
+    return position
+
+
+def _clause_end(text: str, position: int) -> int:
+    while position < len(text) and text[position] not in CLAUSE_END:
+        position += 1
+    return position
+
+
+def _only_tail(rest: str) -> bool:
+    # markdown, quotes and emoji around a trigger (**避免**：) are no words
+    rest = "".join(c for c in rest if c.isalnum() and not c.isascii() or c.isascii() and c.isalnum())
+    i = 0
+    while i < len(rest):
+        for length in (4, 3, 2, 1):
+            if rest[i:i + length] in TAIL_WORDS:
+                i += length
+                break
+        else:
+            return False
+    return True

@@ -1,0 +1,174 @@
+"""The auditor's rule kinds on the shipped knowledge: each kind with its own wording and card, the warning scope
+(ConText table), profile normalisation, doses in ml and mg/kg, duplicates, the question, the registry."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from medq.agent.auditor import ContraindicationAuditor, default_rules
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import Lexicon
+from medq.agent.rules.base import SUMMARY_MAX
+from medq.agent.scope import Span, warned_mentions
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(Lexicon.load())
+
+
+def audit(draft: str, question: str = "", **profile):
+    return auditor().audit(draft, PatientProfile.from_case(profile, "msg-1"), question=question)
+
+
+@pytest.mark.parametrize("draft, profile, rule", [
+    ("可以吃阿莫西林。", {"allergies": ["青霉素"]}, "allergy"),
+    ("可以用头孢克洛。", {"allergies": ["青霉素"]}, "allergy_cross_reactivity"),
+    ("可以用阿托品。", {"conditions": ["闭角型青光眼"]}, "contraindicated_condition"),
+    ("可以吃左氧氟沙星。", {"pregnant": True}, "pregnancy"),
+    ("可以吃可待因。", {"lactating": True}, "lactation"),
+    ("可以吃多西环素。", {"age": 5}, "min_age"),
+    ("睡前吃一片地西泮。", {"age": 78}, "elderly"),
+    ("二甲双胍每次0.5g，每日3次。", {"egfr": 25}, "renal"),
+    ("布洛芬每次800mg，每日4次。", {}, "max_daily_dose"),
+    ("可以吃布洛芬。", {"medications": ["华法林"]}, "interaction"),
+    ("可以同时吃阿司匹林和华法林。", {}, "combination"),
+    ("可以吃扑尔敏止痒。", {"occupation": "货车司机"}, "behaviour"),
+    ("可以吃白加黑，再加一片泰诺林。", {}, "duplicate_ingredient"),
+])
+def test_each_rule_kind_blocks_with_its_own_card(draft, profile, rule):
+    result = audit(draft, **profile)
+    assert result.blocked, result.findings
+    finding = next(f for f in result.findings if f.rule == rule)
+    assert finding.severity == "block" and finding.reason
+    assert finding.card is not None and len(finding.card.summary) <= SUMMARY_MAX
+    assert finding.card.indicator in ("info", "warning", "critical") and finding.card.source["label"]
+    as_dict = finding.as_dict()
+    assert as_dict["card"]["summary"] == finding.card.summary and "rule_id" in as_dict
+
+
+def test_the_rule_kinds_are_the_configured_list():
+    names = [type(rule).__name__ for rule in default_rules()]
+    assert names[0] == "QuestionRule" and "RenalRule" in names and "DuplicateRule" in names
+    only_allergy = ContraindicationAuditor(Lexicon.load(), [{"_target_": "medq.agent.rules.allergy.AllergyRule"}])
+    profile = PatientProfile.from_case({"allergies": ["青霉素"], "pregnant": True})
+    rules = {f.rule for f in only_allergy.audit("可以吃阿莫西林和左氧氟沙星。", profile).findings}
+    assert "allergy" in rules and "pregnancy" not in rules
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("布洛芬伤胃，您最好不要吃。可以用对乙酰氨基酚。", {"conditions": ["胃溃疡"]}),
+    ("千万不要自己吃阿司匹林，有出血风险。", {"medications": ["华法林"]}),
+    ("阿司匹林和华法林这两种药合用有风险，不建议合用。", {"medications": ["华法林"]}),
+    ("华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬。", {"medications": ["华法林"]}),
+    ("布洛芬会增加出血风险。所以您最好不要吃它。", {"medications": ["华法林"]}),
+    ("布洛芬会刺激胃黏膜，容易引起出血，所以不要吃。", {"conditions": ["胃溃疡"]}),
+    ("克拉霉素会升高辛伐他汀的浓度，不要用。", {"medications": ["辛伐他汀"]}),
+    ("## 建议\n- 多休息\n- 避免使用阿司匹林、布洛芬等药物\n- 如需止痛可选对乙酰氨基酚", {"medications": ["华法林"]}),
+    ("以下药物不建议使用：\n- 阿司匹林\n- 布洛芬\n可以用对乙酰氨基酚。", {"medications": ["华法林"]}),
+    ("建议停用阿司匹林，改用对乙酰氨基酚。", {"medications": ["华法林"]}),
+    ("您对青霉素过敏，所以阿莫西林不能用，可以用阿奇霉素。", {"allergies": ["青霉素"]}),
+    ("孕妇不能接种麻疹风疹腮腺炎联合减毒活疫苗，建议产后再接种。", {"pregnant": True}),
+    ("需要注意的是，阿司匹林会增加出血风险。", {"medications": ["华法林"]}),
+    ("服用甲硝唑期间及停药后3天内不要饮酒。", {"medications": ["甲硝唑"]}),
+])
+def test_a_drug_named_only_to_warn_against_it_passes(draft, profile):
+    result = audit(draft, **profile)
+    assert not result.blocked, (result.recommended, result.findings)
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("不用担心，可以吃阿莫西林。", {"allergies": ["青霉素"]}),
+    ("可以吃布洛芬止痛，可能会引起胃部不适。", {"conditions": ["胃溃疡"]}),
+    ("建议服用阿司匹林，注意它有出血风险。", {"medications": ["华法林"]}),
+    ("### 需要避免的药物\n1. 阿司匹林\n### 可以使用\n- 布洛芬", {"medications": ["华法林"]}),
+    ("降压药不要停，布洛芬每次200mg，每日3次。", {"medications": ["华法林"]}),
+    ("吃甲硝唑期间可以少量喝点啤酒，没关系。", {"medications": ["甲硝唑"]}),
+    ("可以吃對乙醯胺酚退燒，每次1g，每日4次。", {"conditions": ["肝硬化"]}),
+    ("可以吃阿莫西邻。", {"allergies": ["青霉素"]}),        # a typo of the drug's name
+    ("输完头孢可以喝点酒。", {"medications": ["头孢哌酮"]}),   # alcohol endorsed with a disulfiram-like drug
+    ("可以吃布洛芬。", {"conditions": ["阿司匹林哮喘"]}),
+    ("可以吃感冒清片，再吃一片泰诺林。", {}),               # a patent medicine with paracetamol inside
+])
+def test_recommendations_and_endorsements_are_still_caught(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+def test_scope_table_directions_and_anaphora():
+    text = "可以吃对乙酰氨基酚，它和布洛芬不建议合用"
+    spans = [Span(3, 9), Span(12, 15)]
+    assert warned_mentions(text, spans) == [False, True]   # the antecedent's own clause recommends it
+    text = "阿司匹林是常用药。它会刺激胃黏膜，所以不要吃。"
+    assert warned_mentions(text, [Span(0, 4)]) == [True]
+
+
+def test_the_question_drug_counts_when_the_draft_says_yes():
+    assert audit("可以的，饭后吃就行。", question="我能吃布洛芬吗？", medications=["华法林"]).blocked
+    assert not audit("不建议，布洛芬会增加出血风险。", question="我能吃布洛芬吗？", medications=["华法林"]).blocked
+    assert not audit("可以的，饭后吃就行。", question="我能吃布洛芬吗？").blocked
+
+
+def test_doses_in_ml_through_concentration_and_per_kg():
+    # 布洛芬混悬液 20mg/ml: 10ml = 200mg per dose = 14.3 mg/kg for 14 kg, four times a day = 57 mg/kg/day
+    high = audit("可以用布洛芬混悬液，每次10ml，每6小时一次。", age=3, weight_kg=14)
+    assert high.blocked and {f.rule for f in high.findings} & {"max_single_dose_per_kg", "max_daily_dose_per_kg"}
+    assert not audit("可以用布洛芬混悬液，每次5ml，每日3次。", age=3, weight_kg=14).blocked
+    assert ContraindicationAuditor.daily_dose_mg("每次2片，每日3次", 500) == 3000
+
+
+def test_profile_names_are_graded_resolved_or_reported():
+    mild = audit("可以吃二甲双胍，每次0.5g，每日2次。", conditions=["慢性肾脏病2期"])
+    assert not mild.blocked                                # CKD stage 2 is not renal failure
+    severe = audit("可以吃二甲双胍，每次0.5g，每日2次。", conditions=["慢性肾脏病4期"])
+    assert severe.blocked and any(f.rule == "renal" for f in severe.findings)
+    assert not audit("可以用阿托品。", conditions=["开角型青光眼"]).blocked
+    assert audit("可以用阿托品。", conditions=["青光眼"]).blocked   # unspecified: fails closed
+    unknown = audit("可以吃布洛芬。", conditions=["某种罕见病"], medications=["某院内制剂"])
+    assert unknown.unresolved == ["condition:某种罕见病", "medication:某院内制剂"]
+    typo = audit("可以吃布洛芬。", medications=["华发林"])  # a typo of a current medicine still interacts
+    assert typo.blocked and not typo.unresolved
+
+
+def test_the_audit_is_deterministic():
+    draft = "可以吃芬必得，每次2粒，每日4次，也可以吃新康泰克，喝点酒也没关系。"
+    profile = {"conditions": ["高血压"], "medications": ["华法林"], "age": 70}
+    first = [f.as_dict() for f in audit(draft, **profile).findings]
+    assert first and all(first == [f.as_dict() for f in audit(draft, **profile).findings] for _ in range(3))
+
+
+def test_iu_doses_and_stated_caps():
+    blocked = audit("可以吃维生素A，每日25000IU。", pregnant=True)
+    assert blocked.blocked and "孕期" in blocked.findings[0].reason
+    assert not audit("维生素A每天5000国际单位。", pregnant=True).blocked
+    # 每4-6小时 with a stated cap: at most 4 doses a day
+    assert ContraindicationAuditor.daily_dose_mg("每次500mg，每4-6小时一次，24小时内不超过4次", None) == 2000
+    assert ContraindicationAuditor.daily_dose_mg("每次500mg，每4小时一次", None) == 3000
+
+
+@pytest.mark.parametrize("draft", ["建议把布洛芬换成对乙酰氨基酚。", "与其吃布洛芬，不如吃对乙酰氨基酚。",
+                                   "比起布洛芬，更推荐对乙酰氨基酚。", "布洛芬会加重溃疡，所以不推荐用于您。"])
+def test_a_replaced_or_dispreferred_drug_is_not_recommended(draft):
+    result = audit(draft, conditions=["胃溃疡"])
+    assert not result.blocked and "布洛芬" in result.warned, (result.recommended, result.findings)
+
+
+@pytest.mark.parametrize("text, daily", [("每天吃3次，每次1g", 3000), ("每天吃6片", 3000), ("3次/日，每次2片", 3000),
+                                         ("每次2片，一天最多吃4次", 4000)])
+def test_dose_phrasings_with_a_verb_or_a_cap(text, daily):
+    assert ContraindicationAuditor.daily_dose_mg(text, 500) == daily
+
+
+def test_a_duplicate_needs_two_medicines_not_one_named_twice():
+    assert not audit("继续吃布洛芬就行。", medications=["芬必得"]).blocked      # the same medicine, by its generic
+    assert audit("可以吃泰诺林。", medications=["白加黑"]).blocked              # paracetamol in both
+
+
+@pytest.mark.parametrize("draft, expected", [
+    ("阿司匹林可以止痛，但是您在吃华法林，最好不要用。", "pass"),     # 可以 describes the drug; 但是 … 不要用 answers it
+    ("阿司匹林可以吃，布洛芬别吃。", "block"),                        # 可以吃 after a drug is still advice
+    ("- **避免**：阿司匹林、布洛芬\n- 可以用对乙酰氨基酚", "pass"),   # markdown around a trigger
+])
+def test_contrast_ability_and_markdown(draft, expected):
+    assert audit(draft, medications=["华法林"]).verdict == expected
