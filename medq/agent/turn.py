@@ -102,15 +102,21 @@ def context_budget(settings: TurnSettings, system_prompt: str = DRAFT_SYSTEM_PRO
     the longest allowed message (`max_message_chars`, one token per character at worst), and every draft and
     refine prompt of the review loop (drafts stay in the conversation). Validation compares the total with the
     served model's `max_model_len`."""
+    from medq.agent.critic import VERDICT_SCHEMA
     from medq.agent.memory import estimate_tokens
 
     budgets, rounds = settings.budgets, settings.refine.max_rounds
+    critic = VERDICT_SCHEMA["properties"]["problems"]
+    # a refine prompt lists the problems: the draft's own sentences at most (quoted), the critic's problems (its
+    # schema bounds them) and a short label per problem
+    refine = (estimate_tokens(REFINE_PROMPT) + budgets.draft_max_tokens
+              + critic["maxItems"] * critic["items"]["maxLength"] + 60)
     return {"system prompt": estimate_tokens(system_prompt),
             "agent.turn.budgets.summary_max_tokens": budgets.summary_max_tokens,
             "agent.turn.budgets.summary_tokens": budgets.summary_tokens,
             "agent.turn.budgets.max_message_chars": budgets.max_message_chars,
             "agent.turn.budgets.draft_max_tokens × (refine.max_rounds + 1)": budgets.draft_max_tokens * (rounds + 1),
-            "refine prompts": rounds * estimate_tokens(REFINE_PROMPT)}
+            "refine prompts × refine.max_rounds": rounds * refine}
 
 
 def check_context_budget(container: Mapping[str, Any]) -> None:

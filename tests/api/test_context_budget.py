@@ -30,8 +30,10 @@ def test_validation_refuses_budgets_over_max_model_len():
     out = validate("agent.turn.budgets.summary_tokens=1500")
     assert out.returncode != 0
     assert "agent.turn.budgets.summary_tokens = 1500" in out.stderr and "serve.max_model_len = 1024" in out.stderr
-    out = validate("agent.turn.budgets.draft_max_tokens=400")
+    out = validate("agent.turn.budgets.draft_max_tokens=800")
     assert out.returncode != 0 and "serve.max_model_len = 1024" in out.stderr, out.stderr
+    out = validate("agent.turn.refine.max_rounds=1")          # a refine round's quoted problems count too
+    assert out.returncode != 0 and "refine prompts" in out.stderr, out.stderr
     assert validate("agent.turn.budgets.summary_tokens=1500", "serve.max_model_len=8192").returncode == 0
 
 
