@@ -114,7 +114,8 @@ def run_pipeline(cfg: DictConfig) -> float | JobFailure | None:
 
 def validate_run_config(cfg: DictConfig) -> dict:
     """medq's full validation of a composed config: keys, types, outside paths (medq/config.py), how the stages
-    are wired (medq/wiring.py) and whether the agent's budgets fit the served model (medq/agent/turn.py). Runs before any stage, in a run, with --validate and with --cfg job."""
+    are wired (medq/wiring.py) and whether the agent's budgets fit the served model (medq/agent/turn.py). Runs
+    before any stage, in a run, with --validate and with --cfg job."""
     from medq.agent.turn import check_context_budget
 
     container = validate_pipeline_config(cfg)
