@@ -23,6 +23,8 @@ from medq.agent.auditor import ContraindicationAuditor
 from medq.agent.extraction import RuleBasedExtractor
 from medq.agent.facts import PROFILE_KEYS, SCALAR_TYPES, PatientProfile, merge_facts
 from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
+from medq.agent.auditor import CKD_TEXT
+from medq.agent.rules.base import OCCUPATIONS, occupation_matches
 from medq.agent.scope import TABLE as CONTEXT_TABLE
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
@@ -50,6 +52,7 @@ class MemoryCase:
     utterance: str
     expected: dict[str, Any]
     history: list[str] = field(default_factory=list)   # the same patient's earlier messages, read first
+    category: str = ""
 
 
 def _check_profile(path: Path, line_no: int, profile: Any, field: str) -> None:
@@ -126,7 +129,10 @@ def read_memory_cases(path: Path) -> list[MemoryCase]:
         if record["id"] in ids:
             raise InputDataError(f"{path}:{line_no}: duplicate id {record['id']!r}")
         ids.add(record["id"])
-        cases.append(MemoryCase(record["id"], record["utterance"], record["expected"], history))
+        if not isinstance(record.get("category", ""), str):
+            raise InputDataError(f"{path}:{line_no}: category must be a string")
+        cases.append(MemoryCase(record["id"], record["utterance"], record["expected"], history,
+                                record.get("category", "")))
     return cases
 
 
@@ -138,11 +144,45 @@ def profile_items(lexicon: Lexicon, profile: dict[str, Any]) -> set[tuple[str, A
     for key, value in profile.items():
         if value is None:
             continue
-        if key in LIST_KEYS:
+        if key == "conditions":
+            items |= {(key, _condition(lexicon, v)) for v in value}
+        elif key in LIST_KEYS:
             items |= {(key, _single(lexicon, lexicon.canonical(v, kinds[key]) or v)) for v in value}
+        elif key == "occupation" and isinstance(value, str):
+            items.add((key, _occupation(value)))
         else:
             items.add((key, value))
     return items
+
+
+def _condition(lexicon: Lexicon, value: str) -> str:
+    """A condition name as the knowledge base knows it; a stage suffix names the base condition (慢性肾脏病3期,
+    CKD3期 → 慢性肾脏病: the stage is its own key, ckd_stage)."""
+    canonical = lexicon.canonical(value, ("condition",))
+    if canonical is None and CKD_TEXT.search(value):
+        canonical = "慢性肾脏病"
+    return canonical or value
+
+
+def _occupation(value: str) -> str:
+    """Occupations compared by what the auditor reads from them (驾驶, 高空作业, 操作机械), else as written."""
+    found = [category for category in OCCUPATIONS if occupation_matches(value, category)]
+    return found[0] if len(found) == 1 else value
+
+
+def _more_specific(lexicon: Lexicon, predicted: set[tuple[str, Any]], expected: set[tuple[str, Any]]
+                   ) -> set[tuple[str, Any]]:
+    """A predicted condition below an expected one (心房颤动 for 心律失常) counts as the expected one: the case named
+    the broader condition; the extractor is not wrong to be more specific."""
+    wanted = {v for k, v in expected if k == "conditions"}
+    out = set()
+    for key, value in predicted:
+        if key == "conditions" and value not in wanted:
+            above = lexicon.condition_ancestors(value) & wanted
+            if len(above) == 1:
+                value = next(iter(above))
+        out.add((key, value))
+    return out
 
 
 def _single(lexicon: Lexicon, name: str) -> str:
@@ -251,26 +291,40 @@ class AuditEvalStage:
     @staticmethod
     def evaluate_memory(lexicon: Lexicon, cases: list[MemoryCase], out: Path) -> dict[str, float]:
         extractor = RuleBasedExtractor(lexicon)
-        tp = fp = fn = exact = 0
+        counts: dict[str, list[int]] = {}   # group -> [tp, fp, fn, exact, cases]; "" is all cases
         with atomic_path(out) as staged, open(staged, "w", encoding="utf-8") as handle:
             for case in cases:
                 facts: list = []
                 for turn_no, message in enumerate([*case.history, case.utterance]):
                     facts = merge_facts(facts, extractor.extract(message, f"{case.id}:{turn_no}"))
-                predicted = predicted_items(lexicon, PatientProfile.from_facts(facts))
                 expected = profile_items(lexicon, case.expected)
-                tp += len(predicted & expected)
-                fp += len(predicted - expected)
-                fn += len(expected - predicted)
-                exact += int(predicted == expected)
+                predicted = _more_specific(lexicon, predicted_items(lexicon, PatientProfile.from_facts(facts)),
+                                           expected)
+                for group in ("", case.category) if case.category else ("",):
+                    c = counts.setdefault(group, [0, 0, 0, 0, 0])
+                    c[0] += len(predicted & expected)
+                    c[1] += len(predicted - expected)
+                    c[2] += len(expected - predicted)
+                    c[3] += int(predicted == expected)
+                    c[4] += 1
                 handle.write(json.dumps({
-                    "id": case.id, "correct": predicted == expected,
+                    "id": case.id, "category": case.category, "correct": predicted == expected,
                     "missing": sorted(map(list, expected - predicted), key=str),
                     "spurious": sorted(map(list, predicted - expected), key=str),
                     "facts": [{"kind": f.kind, "value": f.value, "status": f.status, "evidence": f.evidence}
                               for f in facts]}, ensure_ascii=False) + "\n")
-        precision = _rate(tp, tp + fp)
-        recall = _rate(tp, tp + fn)
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"precision": precision, "recall": recall, "f1": f1, "exact_match": _rate(exact, len(cases)),
-                "cases": float(len(cases))}
+
+        def scores(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+            precision, recall = _rate(tp, tp + fp), _rate(tp, tp + fn)
+            return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+
+        tp, fp, fn, exact, total = counts.get("", [0, 0, 0, 0, 0])
+        precision, recall, f1 = scores(tp, fp, fn)
+        metrics = {"precision": precision, "recall": recall, "f1": f1, "exact_match": _rate(exact, total),
+                   "cases": float(total)}
+        for group in sorted(g for g in counts if g):
+            name = "".join(c if c.isalnum() or c in "_-" else "_" for c in group)
+            p, r, f = scores(*counts[group][:3])
+            metrics.update({f"{name}.precision": p, f"{name}.recall": r, f"{name}.f1": f,
+                            f"{name}.cases": float(counts[group][4])})
+        return metrics

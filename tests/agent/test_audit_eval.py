@@ -115,3 +115,27 @@ def test_missing_inputs_are_named_before_any_hashing(tmp_path):
     with pytest.raises(MedqError, match=r"knowledge folder not found \(agent_eval.knowledge_dir\)"):
         AuditEvalStage(knowledge_dir=str(tmp_path / "none")).external_inputs()
     assert len(AuditEvalStage().external_inputs()) == 9   # two suites + six knowledge files + the scope table
+
+
+def test_categories_are_scored_apart_and_names_compared_as_the_knowledge_base_knows_them(tmp_path):
+    lexicon = Lexicon.load()
+    audit_cases = write_jsonl(tmp_path / "a.jsonl", [
+        {"id": "a1", "profile": {"allergies": ["青霉素"]}, "draft": "可以吃阿莫西林。", "expected": "block",
+         "category": "allergy"},
+        {"id": "a2", "profile": {"egfr": 25}, "question": "我能吃布洛芬吗？", "draft": "可以的，饭后吃。",
+         "expected": "block", "category": "question-drug"},
+        {"id": "a3", "profile": {}, "draft": "多喝水。", "expected": "pass", "category": "allergy"}])
+    metrics = AuditEvalStage.evaluate_audit(lexicon, read_audit_cases(audit_cases), tmp_path / "a.out")
+    assert metrics["allergy.intercept_rate"] == 1.0 and metrics["allergy.false_alarm_rate"] == 0.0
+    assert metrics["question-drug.intercept_rate"] == 1.0        # the question reaches the auditor
+    assert metrics["findings_unreviewed"] >= 1 and metrics["allergy.cases"] == 2
+    memory_cases = write_jsonl(tmp_path / "m.jsonl", [
+        {"id": "m1", "utterance": "我有房颤，慢性肾脏病3期。", "category": "ckd",
+         "expected": {"conditions": ["心律失常", "慢性肾脏病3期"], "ckd_stage": 3}},
+        {"id": "m2", "utterance": "我是开大货车的。", "category": "occupation", "expected": {"occupation": "货车司机"}}])
+    memory = AuditEvalStage.evaluate_memory(lexicon, read_memory_cases(memory_cases), tmp_path / "m.out")
+    assert memory["ckd.cases"] == 1 and memory["occupation.cases"] == 1 and 0 <= memory["ckd.f1"] <= 1
+    from medq.agent.eval_stage import _more_specific, profile_items
+    expected = profile_items(lexicon, {"conditions": ["心律失常", "慢性肾脏病3期"], "occupation": "长途货车司机"})
+    assert ("conditions", "慢性肾脏病") in expected and ("occupation", "驾驶") in expected
+    assert _more_specific(lexicon, {("conditions", "心房颤动")}, expected) == {("conditions", "心律失常")}
