@@ -410,17 +410,12 @@ class MedicalAgent:
         except MedqError:
             raise
         except Exception as exc:
-            import openai
+            from medq.serve.client import is_model_server_error
 
-            if isinstance(exc, openai.APIStatusError) and hasattr(self.client, "error_for"):
-                # a 4xx is about this request (e.g. a prompt over the context), not an outage
+            # the one reading of a model server's failure (serve/client.py): down or timed out -> unavailable; a 4xx
+            # is about this request (e.g. a prompt over the context), not an outage
+            if is_model_server_error(exc) and hasattr(self.client, "error_for"):
                 raise self.client.error_for(exc) from None
-            if isinstance(exc, openai.APIError) or "Connection" in type(exc).__name__:
-                from medq.serve.client import ModelServerUnavailable
-
-                raise ModelServerUnavailable(f"model server at {self.client.endpoint.base_url} failed during the "
-                                             f"draft: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-                                             ) from None
             raise
 
     # -- audit: auditor, critic, citations --------------------------------------------------------------------------

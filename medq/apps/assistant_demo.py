@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,14 +20,8 @@ from typing import Any
 import httpx
 
 from medq.errors import MedqError
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from medq.serve.launcher import ServerProcess, free_port
+from medq.serve.services import read_endpoint
 
 
 class AssistantDemo:
@@ -49,50 +41,31 @@ class AssistantDemo:
         self.startup_timeout_s = startup_timeout_s
         self.mlflow_uri = mlflow_uri
         self.inputs = inputs if inputs is not None else {"endpoint": "serve.endpoint", "index": "index.index"}
-        self._processes: list[subprocess.Popen] = []
+        self._servers: list[ServerProcess] = []
 
     def _api_node(self, ctx: Any) -> dict[str, Any]:
         node = copy.deepcopy(self.api)
-        record = json.loads(Path(ctx.inputs["endpoint"]).read_text(encoding="utf-8"))
+        endpoint, _ = read_endpoint(Path(ctx.inputs["endpoint"]))
         agent = node["agent"]
-        agent["endpoint"] = {**agent["endpoint"], "base_url": record["base_url"], "model": record["models"][0]}
+        agent["endpoint"] = {**agent["endpoint"], "base_url": endpoint.base_url, "model": endpoint.model}
         if "index" in ctx.inputs and self.retrieve:
             agent["index"], agent["retrieve"] = str(ctx.inputs["index"]), self.retrieve
         if node["port"] in (0, None):
             node["port"] = free_port()
         return node
 
-    def _start(self, command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
-        with open(log_path, "w") as log:
-            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                                       cwd=self.home)
-        self._processes.append(process)
-        return process
-
-    def _wait(self, url: str, process: subprocess.Popen, log_path: Path) -> None:
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = log_path.read_text(errors="replace")[-1500:].replace("\n", " | ")
-                raise MedqError(f"{url} exited with {process.returncode} while starting; log {log_path}: {tail}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise MedqError(f"{url} did not answer within {self.startup_timeout_s:.0f} s; log {log_path}")
+    def _start(self, name: str, command: list[str], env: dict[str, str], log_path: Path, health_url: str) -> None:
+        """Start one of the demo's servers in its own process group and wait until it answers (medq's one
+        launcher, as for the model server); a server that exits or never answers is a one-line error."""
+        server = ServerProcess(name, command, env, log_path, health_url, self.startup_timeout_s, cwd=self.home)
+        self._servers.append(server)
+        server.start()
+        server.wait_healthy()
 
     def stop(self) -> None:
-        for process in reversed(self._processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self._processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        self._processes.clear()
+        for server in reversed(self._servers):
+            server.stop()
+        self._servers.clear()
 
     def run(self, ctx: Any) -> dict[str, str]:
         from medq.api.__main__ import uvicorn_command, write_settings
@@ -112,8 +85,7 @@ class AssistantDemo:
         api_url = f"http://{node['host']}:{node['port']}"
         api_log = self.home / "api.log"
         try:
-            api = self._start(command, env, api_log)
-            self._wait(api_url + "/healthz", api, api_log)
+            self._start("the API", command, env, api_log, api_url + "/healthz")
             ui_port = self.ui_port or free_port()
             ui_env = prepare_home(self.home / "chainlit", database)
             ui_env.update({"MEDQ_API_URL": api_url, "MEDQ_API_KEY": key, "MEDQ_UI_TENANT": self.tenant,
@@ -122,13 +94,12 @@ class AssistantDemo:
 
             ui_url = f"http://127.0.0.1:{ui_port}"
             ui_log = self.home / "ui.log"
-            ui = self._start(chainlit_command("127.0.0.1", ui_port), ui_env, ui_log)
-            self._wait(ui_url + "/", ui, ui_log)
+            self._start("the chat app", chainlit_command("127.0.0.1", ui_port), ui_env, ui_log, ui_url + "/")
             # a page that loads is not a chat app that lets anyone in: log in for real (and check it was stored)
             from medq.ui.__main__ import check_chat_login
 
             check_chat_login(ui_url, self.login, password, ui_log)
-            record = json.loads(Path(ctx.inputs["endpoint"]).read_text(encoding="utf-8"))
+            _, record = read_endpoint(Path(ctx.inputs["endpoint"]))
             urls = {"model_server": record["base_url"], "api": api_url, "api_docs": api_url + "/schema",
                     "chat_app": ui_url}
             mlflow = f"mlflow ui --backend-store-uri {self.mlflow_uri}" if self.mlflow_uri else "mlflow ui"
@@ -165,7 +136,7 @@ class AssistantDemo:
         previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         failures, next_check = 0, time.monotonic() + check_every_s
         try:
-            while all(p.poll() is None for p in self._processes):
+            while all(server.alive() for server in self._servers):
                 time.sleep(0.5)
                 if time.monotonic() < next_check:
                     continue

@@ -75,30 +75,29 @@ def summarise(backend: str, level: int, seconds: float, runs: list[dict[str, Any
 
 
 def build_bench_model(tokenizer_dir: Path, size: BenchModel, out: Path, seed: int) -> tuple[Path, int]:
+    """The demo's random-init Qwen3 (medq/model/tiny.py), at the benchmark's size, on the pipeline's tokenizer."""
     import torch
-    from transformers import AutoTokenizer, Qwen3Config, Qwen3ForCausalLM
+    from transformers import AutoTokenizer
 
-    torch.manual_seed(seed)
+    from medq.model.tiny import TinyQwen3, build_model
+
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-    config = Qwen3Config(vocab_size=len(tokenizer), hidden_size=size.hidden_size,
-                         intermediate_size=size.intermediate_size, num_hidden_layers=size.num_hidden_layers,
-                         num_attention_heads=size.num_attention_heads, num_key_value_heads=size.num_key_value_heads,
-                         head_dim=size.head_dim, max_position_embeddings=2048, tie_word_embeddings=False,
-                         bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-                         dtype=size.dtype)
-    model = Qwen3ForCausalLM(config).to(getattr(torch, size.dtype))
+    shape = TinyQwen3(vocab_size=len(tokenizer), hidden_size=size.hidden_size,
+                      intermediate_size=size.intermediate_size, num_hidden_layers=size.num_hidden_layers,
+                      num_attention_heads=size.num_attention_heads, num_key_value_heads=size.num_key_value_heads,
+                      head_dim=size.head_dim, max_position_embeddings=2048, tie_word_embeddings=False)
+    model = build_model(shape, tokenizer, seed).to(getattr(torch, size.dtype))
+    model.config.dtype = size.dtype
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     return out, sum(p.numel() for p in model.parameters())
 
 
 def prompts_from(test_jsonl: Path, count: int) -> list[list[dict[str, str]]]:
-    prompts = []
-    with open(test_jsonl, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                messages = [m for m in json.loads(line)["messages"] if m["role"] != "assistant"]
-                prompts.append(messages)
+    from medq.jsonl import read_jsonl
+
+    prompts = [[m for m in record["messages"] if m["role"] != "assistant"]
+               for _, record in read_jsonl(test_jsonl, what="ChatML records")]
     if not prompts:
         raise MedqError(f"{test_jsonl}: no prompts for serve_bench")
     return [prompts[i % len(prompts)] for i in range(count)]

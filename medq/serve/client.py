@@ -277,11 +277,17 @@ def _finished(chunk: Any) -> bool:
     return bool(chunk.choices) and getattr(chunk.choices[0], "finish_reason", None) is not None
 
 
+def is_model_server_error(exc: BaseException) -> bool:
+    """Whether an exception (of the openai SDK, or of the HTTP stack under it, also when Haystack's generator raised
+    it) came from talking to the model server: `ChatClient.error_for` turns it into medq's error."""
+    return isinstance(exc, _transport_errors())
+
+
 def _transport_errors() -> tuple[type[BaseException], ...]:
     """What a dead or unreachable server raises: the SDK's errors, and the HTTP stack's own when a stream breaks."""
     import openai
 
-    errors: list[type[BaseException]] = [openai.APIError]
+    errors: list[type[BaseException]] = [openai.APIError, ConnectionError]
     for module in ("httpx", "httpx2"):
         try:
             errors.append(__import__(module).TransportError)

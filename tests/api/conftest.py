@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from medq.serve.launcher import free_port
 from tests.agent.replay import ReplayServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,12 +29,6 @@ REPO = Path(__file__).resolve().parents[2]
 # agent (the critic and the contraindication audit still run) and check withholding with a contraindicated draft.
 SAFE_DRAFT = "嗓子疼可以多喝温水，注意休息，用淡盐水漱口；如果发热或持续加重请及时就医。"
 PASS = {"content": '{"verdict": "pass", "problems": []}'}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
