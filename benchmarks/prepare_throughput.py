@@ -4,8 +4,6 @@ Run from the repository root:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/prepare_throughput.py --questions 108000
     ... --profile minimal --no-hf-dataset      # the seed-equivalent job: join, drop empties, ChatML
-    ... --reader streaming                     # cMedQA2 read row by row: the path of every other source
-    ... --reader streaming --workers 2 --batch-size 1024   # its per-record work in 2 processes (same bytes)
 
 What it does, in one process:
   0. writes a synthetic cMedQA2 input (questions.csv + answers.csv) with `medq.prepare.synthetic.write_cmedqa2`,
@@ -14,10 +12,7 @@ What it does, in one process:
   1. medq: a full `PrepareStage.run` with the settings of conf/prepare/default.yaml (cleaning, PII scrubbing,
      exact + near dedup, splits, preference pairs, corpus, and the HF `datasets` export unless --no-hf-dataset),
      source swapped for `CMedQA2Source(answers="all")`, no progress bar, no MLflow logging inside the stage;
-     --profile / --workers / --batch-size set prepare.profile / workers / batch_size. cMedQA2 with `answers: all`
-     runs as the stage's columnar pass, which has no workers; --reader streaming measures the row-by-row path
-     that other sources take (a subclass of the reader the columnar pass does not serve). With workers, "peak RSS"
-     is this process only: each worker's RSS (about one medq import plus its chunks) comes on top.
+     --profile / --batch-size set prepare.profile / batch_size.
      The HF export is timed separately by wrapping the stage's `_save_hf_dataset`, so one run gives both the
      figures without the export (up to the moment it starts) and with it.
   2. pandas baseline: `pd.read_csv` of both files + `merge` on question_id. Nothing else.
@@ -150,19 +145,13 @@ def run_pandas_job(questions: Path, answers: Path, out: Path, system_prompt: str
     return figures(mem.seconds, rows, mem.before, mem.peak, mem.cpu_seconds)
 
 
-class StreamingCMedQA2Source(CMedQA2Source):
-    """cMedQA2 read row by row, as the stage reads every other source (and cMedQA2 with a limit or `answers:
-    first`): the columnar pass serves CMedQA2Source itself only."""
-
-
 def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
-             settings: dict[str, object], streaming: bool = False) -> dict[str, dict[str, float]]:
+             settings: dict[str, object]) -> dict[str, dict[str, float]]:
     config = OmegaConf.to_container(OmegaConf.load(DEFAULT_CONFIG))
     for key in ("defaults", "_target_", "progress", "save_hf_dataset"):
         config.pop(key, None)
     config.update(settings)
-    reader = StreamingCMedQA2Source if streaming else CMedQA2Source
-    stage = PrepareStage(source=reader(str(questions), str(answers), answers="all"),
+    stage = PrepareStage(source=CMedQA2Source(str(questions), str(answers), answers="all"),
                          progress=False, save_hf_dataset=hf, **config)
     shutil.rmtree(out, ignore_errors=True)  # a run writes into a fresh folder (the runner's staging folder); an
     out.mkdir(parents=True)                 # earlier run's files would make the stage time their truncation
@@ -198,16 +187,12 @@ def main() -> None:
     parser.add_argument("--hf-dataset", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--pandas-first", action="store_true", help="run the pandas baseline before medq")
     parser.add_argument("--profile", choices=["full", "minimal"], default="full", help="prepare.profile")
-    parser.add_argument("--workers", type=int, default=1, help="prepare.workers")
-    parser.add_argument("--batch-size", type=int, default=256, help="prepare.batch_size")
-    parser.add_argument("--reader", choices=["columnar", "streaming"], default="columnar",
-                        help="streaming: read cMedQA2 row by row, the path of every other source (where --workers "
-                             "applies)")
+    parser.add_argument("--batch-size", type=int, default=65536, help="prepare.batch_size")
     parser.add_argument("--compare-outputs", type=Path, metavar="DIR",
                         help="check that every *.jsonl in DIR (e.g. kept from a run of another commit with the same "
                              "--work-dir input) is byte-identical to this run's output; exit 1 if not")
     args = parser.parse_args()
-    settings = {"profile": args.profile, "workers": args.workers, "batch_size": args.batch_size}
+    settings = {"profile": args.profile, "batch_size": args.batch_size}
     if args.hf_dataset:
         import datasets  # noqa: F401  (imported up front, like pandas: no library import is measured)
 
@@ -237,14 +222,12 @@ def main() -> None:
                     system_prompt = OmegaConf.load(DEFAULT_CONFIG).get("system_prompt", "")
                     results["pandas_job"] = run_pandas_job(questions, answers, work / "pandas_job", system_prompt, 0)
             else:
-                results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers, settings,
-                                        args.reader == "streaming"))
+                results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers, settings))
         card = results.pop("card")
         hf_export = results.pop("hf_export", None)
 
         print(f"order: {' then '.join(phases)} (same process); records = {n_answers} answer rows; "
-              f"prepare: profile={args.profile} workers={args.workers} batch_size={args.batch_size} "
-              f"reader={args.reader}")
+              f"prepare: profile={args.profile} batch_size={args.batch_size}")
         load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"load average before: {load_before}; after: {load_after}")
         print(f"{'':24}{'seconds':>10}{'records/s':>12}{'CPU s':>8}{'rec/CPU s':>11}{'peak +RSS MB':>14}"
@@ -276,7 +259,6 @@ def main() -> None:
 
         if not args.no_mlflow:
             params = {"questions": args.questions, "answers": n_answers, "answers_per_question": "1-3", **settings,
-                      "reader": args.reader,
                       "order": ",".join(phases), "hf_dataset": args.hf_dataset, "cpu_count": os.cpu_count(),
                       "cpu_count_physical": psutil.cpu_count(logical=False), "python": platform.python_version(),
                       "platform": platform.platform(), "medq": medq.__version__,
