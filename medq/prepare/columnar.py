@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from medq.prepare.batches import META_PREFIX, meta_keys, physical_lines
 from medq.prepare.cleaning import ISSPACE_RE2, MAY_MATCH_PII_RE2, CleaningRules, TextCleaner, scrub_pii
-from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, near_duplicates_at_once
+from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, SpilledNearDuplicates
 
 Profile = Literal["full", "minimal"]
 SPLIT_NAMES = ("train", "validation", "test")
@@ -206,6 +206,20 @@ def _as_array(column: Any) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
+def _later_copies(digests: np.ndarray, eligible: np.ndarray, partitions: int = 8) -> np.ndarray:
+    """The eligible rows whose id an earlier eligible row has, worked out one range of ids at a time (so the
+    sort's memory is a fraction of the ids')."""
+    rows = np.flatnonzero(eligible)
+    top = (digests[rows] >> np.uint64(61)).astype(np.uint8)
+    found = []
+    for part in range(partitions):
+        inside = rows[top == part]
+        first = np.zeros(len(inside), dtype=bool)
+        first[np.unique(digests[inside], return_index=True)[1]] = True
+        found.append(inside[~first])
+    return np.sort(np.concatenate(found))
+
+
 class BatchPipeline:
     """Pass 1 over item batches (`add`), the decisions across rows and pass 2 (`write`); see the module doc.
 
@@ -228,11 +242,12 @@ class BatchPipeline:
         self._lines: list[np.ndarray] = []
         self._file_ids: list[np.ndarray] = []
         self._files: dict[str, int] = {}
-        self._signatures: list[np.ndarray] = []
         self._signature_rows: list[np.ndarray] = []
         self._contaminated_by: dict[int, str] = {}
         self._spill_dir = tempfile.TemporaryDirectory(prefix=".prepare-spill-", dir=spill_dir)
         self._spill_path = Path(self._spill_dir.name) / "items.arrow"
+        self._near = (SpilledNearDuplicates(rules.dedup, Path(self._spill_dir.name) / "near")
+                      if self.hasher is not None else None)
         self._spill: Any = None
         self._spill_closed = False
         self._schema: pa.Schema | None = None
@@ -287,7 +302,7 @@ class BatchPipeline:
                 texts = texts.filter(pa.array(candidates)) if not candidates.all() else texts
                 signatures = [_signatures(self.hasher, texts.slice(s, _BLOCK), lengths[s:s + _BLOCK])
                               for s in range(0, len(lengths), _BLOCK)]
-                self._signatures.append(np.concatenate(signatures))
+                self._near.add(np.concatenate(signatures))
                 self._signature_rows.append(start + eligible[candidates])
         # the texts a row is written or rejected with: cleaned for examples, as read for the reader's rejects
         if self.full and not whole:
@@ -297,7 +312,7 @@ class BatchPipeline:
         elif not self.full:
             prompts, responses = _as_array(batch["prompt"]), _as_array(batch["response"])
         files = _as_array(batch["file"])
-        file_ids = np.zeros(n, dtype=np.int32)
+        file_ids = np.zeros(n, dtype=np.uint16)
         for name in pc.unique(files).to_pylist():
             file_ids[pc.equal(files, name).to_numpy(zero_copy_only=False)] = self._files.setdefault(name, len(self._files))
         self._codes.append(code)
@@ -327,24 +342,19 @@ class BatchPipeline:
             self._spill_closed = True
             phase("duplicates")
             codes = np.concatenate(self._codes)
+            self._codes = []
             digests = np.concatenate(self._digests)
-            self._codes = self._digests = []
-            if self.full and self.rules.dedup.exact:  # a later row with the id of an earlier one is a duplicate
-                eligible = np.flatnonzero((codes == 0) | (codes == _CONTAMINATED))
-                first = np.zeros(len(eligible), dtype=bool)
-                first[np.unique(digests[eligible], return_index=True)[1]] = True
-                codes[eligible[~first]] = _DUPLICATE
-            near_of: dict[int, int] = {}
-            if self._signatures:
+            self._digests = []
+            if self.full and self.rules.dedup.exact:
+                codes[_later_copies(digests, (codes == 0) | (codes == _CONTAMINATED))] = _DUPLICATE
+            near_of = (np.zeros(0, dtype=np.int64),) * 2
+            if self._near is not None and self._signature_rows:
                 rows = np.concatenate(self._signature_rows)
-                candidates = codes[rows] == 0
-                signatures = np.concatenate(self._signatures)[candidates]
-                self._signatures = []
-                rows = rows[candidates]
-                verdicts = near_duplicates_at_once(signatures, self.rules.dedup)
-                duplicate = verdicts >= 0
+                self._signature_rows = []
+                verdicts = self._near.decide(codes[rows] == 0)
+                duplicate = np.flatnonzero(verdicts >= 0)
                 codes[rows[duplicate]] = _NEAR
-                near_of = dict(zip(rows[duplicate].tolist(), rows[verdicts[duplicate]].tolist()))
+                near_of = (rows[duplicate], rows[verdicts[duplicate]])  # sorted by row
             phase("writing")
             self._write(codes, digests, near_of, write_block, reject)
         finally:
@@ -355,15 +365,18 @@ class BatchPipeline:
         if self._spill is not None and not self._spill_closed:
             self._spill.close()
             self._spill_closed = True
+        if self._near is not None:
+            self._near.close()
         self._spill_dir.cleanup()
 
-    def _write(self, codes: np.ndarray, digests: np.ndarray, near_of: dict[int, int], write_block: Callable,
-               reject: Callable) -> None:
+    def _write(self, codes: np.ndarray, digests: np.ndarray, near_of: tuple[np.ndarray, np.ndarray],
+               write_block: Callable, reject: Callable) -> None:
         lines = np.concatenate(self._lines)
         file_ids = np.concatenate(self._file_ids)
         files = list(self._files)
         where = lambda row: f"{files[file_ids[row]]}:{lines[row]}"  # noqa: E731
         ngram = self.rules.contamination_ngram
+        near_rows, near_kept = near_of  # the near duplicates (sorted) and the kept row each duplicates
         start = 0
         with pa.OSFile(str(self._spill_path), "rb") as handle:
             reader = pa.ipc.open_file(handle)
@@ -384,7 +397,8 @@ class BatchPipeline:
                             detail = ("same (prompt, response) as an earlier record" if c == _DUPLICATE else
                                       f"shares a {ngram}-gram with eval set '{self._contaminated_by[at]}'"
                                       if c == _CONTAMINATED else
-                                      f"near duplicate of {where(near_of[at])}" if c == _NEAR else "")
+                                      f"near duplicate of {where(near_kept[np.searchsorted(near_rows, at)])}"
+                                      if c == _NEAR else "")
                         reject(reason, where(at), detail, taken["prompt"][i], taken["response"][i])
                 kept = np.flatnonzero(code == 0)
                 if len(kept):

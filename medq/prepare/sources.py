@@ -430,14 +430,14 @@ class JsonlSource(_BatchSource):
         total_lines, has_cr = physical_lines(self.path)
         if has_cr:
             raise Untrusted
-        texts = pa.list_(pa.string())
+        types = self._sniff_types()
         schema = item_schema([], True)
         name, line = self.path.name, 0
         try:
             reader = pa_json.open_json(self.path, read_options=pa_json.ReadOptions(block_size=8 << 20),
                                        parse_options=pa_json.ParseOptions(
-                                           explicit_schema=pa.schema([(self.prompt_field, texts),
-                                                                      (self.response_field, texts)]),
+                                           explicit_schema=pa.schema([(self.prompt_field, types[0]),
+                                                                      (self.response_field, types[1])]),
                                            unexpected_field_behavior="ignore"))
             for whole in reader:
                 for start in range(0, whole.num_rows, batch_rows):
@@ -451,6 +451,20 @@ class JsonlSource(_BatchSource):
         self.stats = {"lines": line}
         self.rows_held = line
 
+    def _sniff_types(self) -> tuple[pa.DataType, pa.DataType]:
+        """The Arrow types of the two fields as the first line holds them: a list of strings or a string (a line
+        that holds another type makes pyarrow's reader fail, and the careful reader take over)."""
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    break
+        try:
+            first = json.loads(raw)
+            return tuple(pa.string() if isinstance(first[f], str) else pa.list_(pa.string())  # type: ignore
+                         for f in (self.prompt_field, self.response_field))
+        except (ValueError, KeyError, TypeError, UnboundLocalError):
+            raise Untrusted from None
+
     def _expand(self, batch: pa.RecordBatch, first_line: int, name: str, schema: pa.Schema) -> pa.RecordBatch:
         """One item per (paraphrase, answer) the modes keep, and a reject for each one they leave out, in the
         careful reader's order: extra paraphrases, extra answers, then the examples."""
@@ -460,6 +474,8 @@ class JsonlSource(_BatchSource):
             column = batch.column(field_name)
             if column.null_count:
                 raise Untrusted  # a missing field or null: the careful reader says which
+            if column.type == pa.string():  # one text: a list of one
+                column = pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), column)
             values, parents = pc.list_flatten(column), pc.list_parent_indices(column).to_numpy()
             if values.null_count:  # null elements are left out, as the careful reader leaves them
                 valid = pc.is_valid(values)
