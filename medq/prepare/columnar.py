@@ -235,6 +235,7 @@ class BatchPipeline:
                         if self.full and rules.eval_texts else None)
         self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
         self.pii: Counter = Counter()
+        self.rejected: Counter = Counter()
         self.rows = 0            # items read
         self.rows_seen = 0       # data rows of the files they came from
         self._codes: list[np.ndarray] = []
@@ -333,8 +334,9 @@ class BatchPipeline:
 
     # -- decisions and pass 2 ------------------------------------------------------------------------------------
 
-    def write(self, write_block: Callable, reject: Callable, phase: Callable[[str], None] = lambda name: None) -> None:
-        """Decide duplicates for all rows, then write every row's output in file order (see the module doc)."""
+    def write(self, write_block: Callable, phase: Callable[[str], None] = lambda name: None) -> None:
+        """Decide duplicates for all rows, then write every row's output in file order (see the module doc);
+        `rejected` counts the rejects by reason."""
         try:
             if self._spill is None:
                 return
@@ -356,7 +358,7 @@ class BatchPipeline:
                 codes[rows[duplicate]] = _NEAR
                 near_of = (rows[duplicate], rows[verdicts[duplicate]])  # sorted by row
             phase("writing")
-            self._write(codes, digests, near_of, write_block, reject)
+            self._write(codes, digests, near_of, write_block)
         finally:
             self.close()
 
@@ -370,13 +372,20 @@ class BatchPipeline:
         self._spill_dir.cleanup()
 
     def _write(self, codes: np.ndarray, digests: np.ndarray, near_of: tuple[np.ndarray, np.ndarray],
-               write_block: Callable, reject: Callable) -> None:
+               write_block: Callable) -> None:
         lines = np.concatenate(self._lines)
         file_ids = np.concatenate(self._file_ids)
-        files = list(self._files)
-        where = lambda row: f"{files[file_ids[row]]}:{lines[row]}"  # noqa: E731
-        ngram = self.rules.contamination_ngram
+        self._lines = self._file_ids = []
+        sources = pa.array([orjson.dumps(name)[1:-1] + b":" for name in self._files], pa.binary())
+
+        def where(rows: np.ndarray) -> pa.Array:  # "file:line" of rows, JSON-escaped
+            return _join(sources.take(pa.array(file_ids[rows])), pa.array(lines[rows]).cast(pa.string()).cast(
+                pa.binary()))
+
         near_rows, near_kept = near_of  # the near duplicates (sorted) and the kept row each duplicates
+        names = pa.array(["", *(_REASONS.get(c, "") for c in range(1, max(_REASONS) + 1))], pa.string())
+        fixed = pa.array(["" if c != _DUPLICATE else "same (prompt, response) as an earlier record"
+                          for c in range(max(_REASONS) + 1)], pa.string())
         start = 0
         with pa.OSFile(str(self._spill_path), "rb") as handle:
             reader = pa.ipc.open_file(handle)
@@ -384,40 +393,52 @@ class BatchPipeline:
                 batch = reader.get_batch(index)
                 n = batch.num_rows
                 code = codes[start:start + n]
+                out = _Lines(self, batch, where(np.arange(start, start + n)), digests[start:start + n])
                 rejected = np.flatnonzero(code != 0)
                 if len(rejected):
-                    taken = batch.select(["prompt", "response", "reason", "detail"]).take(
-                        pa.array(rejected)).to_pydict()
-                    for i, row in enumerate(rejected.tolist()):
-                        c, at = int(code[row]), start + row
-                        if c == -1:
-                            reason, detail = taken["reason"][i], taken["detail"][i] or ""
-                        else:
-                            reason = _REASONS[c]
-                            detail = ("same (prompt, response) as an earlier record" if c == _DUPLICATE else
-                                      f"shares a {ngram}-gram with eval set '{self._contaminated_by[at]}'"
-                                      if c == _CONTAMINATED else
-                                      f"near duplicate of {where(near_kept[np.searchsorted(near_rows, at)])}"
-                                      if c == _NEAR else "")
-                        reject(reason, where(at), detail, taken["prompt"][i], taken["response"][i])
+                    # reason and detail: the reader's for its rejects, else by code (near: the kept row's place)
+                    codes_of = code[rejected]
+                    theirs = pa.array(codes_of == -1)
+                    at = pa.array(np.maximum(codes_of, 0))
+                    reasons = pc.if_else(theirs, batch["reason"].take(pa.array(rejected)), names.take(at))
+                    details = pc.if_else(theirs, pc.fill_null(batch["detail"].take(pa.array(rejected)), ""),
+                                         fixed.take(at))
+                    special = np.flatnonzero((codes_of == _CONTAMINATED) | (codes_of == _NEAR))
+                    if len(special):
+                        rows = start + rejected[special]
+                        near = codes_of[special] == _NEAR
+                        text = np.empty(len(special), dtype=object)
+                        ngram = self.rules.contamination_ngram
+                        text[~near] = [f"shares a {ngram}-gram with eval set '{self._contaminated_by[row]}'"
+                                       for row in rows[~near].tolist()]
+                        if near.any():
+                            kept_at = where(near_kept[np.searchsorted(near_rows, rows[near])]).to_pylist()
+                            text[near] = ["near duplicate of " + orjson.loads(b'"' + w + b'"') for w in kept_at]
+                        mask = np.zeros(len(rejected), dtype=bool)
+                        mask[special] = True
+                        details = pc.replace_with_mask(details, pa.array(mask), pa.array(text.tolist(), pa.string()))
+                    self.rejected.update(dict(zip(*(x.to_pylist() for x in pc.value_counts(reasons).flatten()))))
+                    write_block("rejects", _join(
+                        b'{"reason":"', _EscapedColumn(reasons).take(np.arange(len(rejected))), b'","where":"',
+                        out.where.take(pa.array(rejected)), b'","detail":"',
+                        _EscapedColumn(details).take(np.arange(len(rejected))), b'","prompt":"',
+                        out.prompts.take(rejected), b'","response":"', out.answers.take(rejected), b'"}\n'),
+                        len(rejected))
                 kept = np.flatnonzero(code == 0)
                 if len(kept):
-                    _Lines(self, batch, files, file_ids[start:start + n], lines[start:start + n],
-                           digests[start:start + n]).write(kept, write_block)
+                    out.write(kept, write_block)
                 start += n
 
 
 class _Lines:
-    """The split, corpus and preference-pair lines of the kept rows of one spilled batch."""
+    """The escaped columns of one spilled batch, and the split, corpus and preference-pair lines of its kept rows."""
 
-    def __init__(self, pipeline: BatchPipeline, batch: pa.RecordBatch, files: list[str], file_ids: np.ndarray,
-                 lines: np.ndarray, digests: np.ndarray):
+    def __init__(self, pipeline: BatchPipeline, batch: pa.RecordBatch, where: pa.Array, digests: np.ndarray):
         self.pipeline, self.rules, self.pairs = pipeline, pipeline.rules, pipeline.pairs
-        self.digests = digests
-        self.prompts, self.answers = _EscapedColumn(batch["prompt"]), _EscapedColumn(batch["response"])
+        self.digests, self.where = digests, where
+        self.prompts = _EscapedColumn(pc.fill_null(batch["prompt"], ""))
+        self.answers = _EscapedColumn(pc.fill_null(batch["response"], ""))
         self.split = batch["split"].to_numpy(zero_copy_only=False)
-        sources = pa.array([orjson.dumps(name)[1:-1] + b":" for name in files], pa.binary())
-        self.where = _join(sources.take(pa.array(file_ids)), pa.array(lines).cast(pa.string()).cast(pa.binary()))
         self.meta = [(key, is_json, batch[META_PREFIX + key]) for key, is_json in meta_keys(batch.schema)]
         self._escaped_meta: dict[str, _EscapedColumn] = {}
 

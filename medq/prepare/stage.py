@@ -217,7 +217,6 @@ class PrepareStage:
         pairs = PreferencePairBuilder(self.preferences if full else PreferenceRules(enabled=False),
                                       self.system_prompt, ctx.seed)
         outputs = [*SPLITS, "corpus", "preference_pairs", "rejects"] if full else [*SPLITS, "rejects"]
-        rejected: Counter = Counter()
 
         total_bytes = sum(p.stat().st_size for p in self.source.files())
         with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="prepare", disable=not self.progress,
@@ -229,20 +228,14 @@ class PrepareStage:
             except BaseException:
                 pipeline.close()
                 raise
-
-            def reject(reason: str, where: str, detail: str = "", prompt: str = "", response: str = "") -> None:
-                rejected[reason] += 1
-                writers.write("rejects", {"reason": reason, "where": where, "detail": detail,
-                                          "prompt": prompt, "response": response})
-
             try:
-                pipeline.write(writers.write_block, reject, bar.set_postfix_str)
+                pipeline.write(writers.write_block, bar.set_postfix_str)
                 for pair in pairs.safety_pairs():
                     writers.write("preference_pairs", pair)
             finally:
                 pipeline.close()
                 writers.close()
-        records_in, pii = pipeline.rows, pipeline.pii
+        records_in, pii, rejected = pipeline.rows, pipeline.pii, pipeline.rejected
 
         records_out = sum(writers.counts[s] for s in SPLITS)
         if records_in != records_out + sum(rejected.values()):
