@@ -152,7 +152,7 @@ class CsvTable:
         try:
             reader = pa_csv.open_csv(
                 self.path, read_options=pa_csv.ReadOptions(encoding=self.encoding.replace("utf-8-sig", "utf-8"),
-                                                           block_size=8 << 20),
+                                                           block_size=8 << 20, use_threads=False),
                 parse_options=pa_csv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
                 convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in raw_header},
                                                       strings_can_be_null=False, quoted_strings_can_be_null=False))
@@ -433,15 +433,17 @@ class JsonlSource(_BatchSource):
         types = self._sniff_types()
         schema = item_schema([], True)
         name, line = self.path.name, 0
+        options = pa_json.ParseOptions(explicit_schema=pa.schema([(self.prompt_field, types[0]),
+                                                                  (self.response_field, types[1])]),
+                                       unexpected_field_behavior="ignore")
         try:
-            reader = pa_json.open_json(self.path, read_options=pa_json.ReadOptions(block_size=8 << 20),
-                                       parse_options=pa_json.ParseOptions(
-                                           explicit_schema=pa.schema([(self.prompt_field, types[0]),
-                                                                      (self.response_field, types[1])]),
-                                           unexpected_field_behavior="ignore"))
-            for whole in reader:
-                for start in range(0, whole.num_rows, batch_rows):
-                    batch = whole.slice(start, batch_rows)
+            # whole lines, 16 MB at a time: pyarrow's own streaming JSON reader reads the whole file ahead
+            for block, lines in _line_blocks(self.path, 16 << 20):
+                whole = pa_json.read_json(pa.BufferReader(block), parse_options=options,
+                                          read_options=pa_json.ReadOptions(use_threads=False, block_size=32 << 20))
+                if whole.num_rows != lines:
+                    raise Untrusted  # blank lines: line numbers would shift
+                for batch in whole.to_batches(batch_rows):
                     yield self._expand(batch, line, name, schema)
                     line += batch.num_rows
         except pa.ArrowInvalid:
@@ -561,6 +563,22 @@ class JsonlSource(_BatchSource):
             raise InputDataError(f"{self.path}: no JSON lines (file holds only whitespace)")
         self.stats = {"lines": lines_read}
         self.rows_held = lines_read
+
+
+def _line_blocks(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
+    """The file in blocks of whole lines (about `size` bytes; a longer line is one block), and the lines in each."""
+    carry = b""
+    with open(path, "rb") as handle:
+        while data := handle.read(size):
+            data = carry + data
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                carry = data
+                continue
+            block, carry = data[:cut], data[cut:]
+            yield block, block.count(b"\n")
+    if carry:
+        yield carry, 1
 
 
 class SyntheticSource(_BatchSource):

@@ -86,3 +86,16 @@ def test_the_fast_readers_serve_plain_files(raw, tmp_path, kind):
             list(source.batches(100))
         return
     assert sum(batch.num_rows for batch in source.batches(100)) >= 200
+
+
+@pytest.mark.parametrize("data", [b"", b"a", b"a\n", b"ab\ncd\n", b"ab\ncd", b"\n\nx\n" * 3, b"long line\n" * 9 + b"z"])
+def test_line_blocks_hold_whole_lines_whatever_the_block_size(tmp_path, data):
+    from medq.prepare.sources import _line_blocks
+
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(data)
+    for size in (1, 2, 3, 7, 1 << 20):
+        blocks = list(_line_blocks(path, size))
+        assert b"".join(block for block, _ in blocks) == data
+        assert all(block.endswith(b"\n") for block, _ in blocks[:-1])
+        assert sum(lines for _, lines in blocks) == len(data.splitlines())
