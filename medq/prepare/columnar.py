@@ -31,7 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from medq.prepare.batches import META_PREFIX, meta_keys, physical_lines
-from medq.prepare.cleaning import ISSPACE_RE2, MAY_MATCH_PII_RE2, CleaningRules, TextCleaner, scrub_pii
+from medq.prepare.cleaning import (ISSPACE_RE2, MAY_MATCH_PII_RE2, PII_PATTERNS, CleaningRules, TextCleaner,
+                                   scrub_pii)
 from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, SpilledNearDuplicates
 
 Profile = Literal["full", "minimal"]
@@ -220,45 +221,31 @@ def _later_copies(digests: np.ndarray, eligible: np.ndarray, partitions: int = 8
     return np.sort(np.concatenate(found))
 
 
-class BatchPipeline:
-    """Pass 1 over item batches (`add`), the decisions across rows and pass 2 (`write`); see the module doc.
+PII_KINDS = tuple(dict.fromkeys(kind for kind, _, _ in PII_PATTERNS))
 
-    `rules` is a `RecordRules`, `pairs` the stage's `PreferencePairBuilder` (its pair count is updated).
-    """
 
-    def __init__(self, rules: RecordRules, pairs: Any, spill_dir: Path):
-        self.rules, self.pairs = rules, pairs
+class BatchWork:
+    """The per-row work of pass 1 on one batch of items, the same in every engine (it depends on the batch and the
+    rules alone): cleaning and PII scrubbing, length checks, ids, splits, contamination, MinHash signatures. It
+    returns the batch with what the rest needs: `code` (0: may be kept; -1: the reader's reject; else a reason
+    code), `digest` (the id), `split`, `contaminated_by`, `signature` (null unless a near-duplicate candidate),
+    the texts to write (cleaned for examples, as read for the reader's rejects) and the PII finds (`pii:KIND`, the
+    batch's count in its first row)."""
+
+    def __init__(self, rules: RecordRules):
+        self.rules = rules
         self.full = rules.profile == "full"
         self.cleaner = TextCleaner(rules.cleaning) if self.full else None
         self.checker = (ContaminationChecker(rules.contamination_ngram, rules.eval_texts,
                                              rules.contamination_min_chars)
                         if self.full and rules.eval_texts else None)
         self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
-        self.pii: Counter = Counter()
-        self.rejected: Counter = Counter()
-        self.rows = 0            # items read
-        self.rows_seen = 0       # data rows of the files they came from
-        self._codes: list[np.ndarray] = []
-        self._digests: list[np.ndarray] = []
-        self._lines: list[np.ndarray] = []
-        self._file_ids: list[np.ndarray] = []
-        self._files: dict[str, int] = {}
-        self._signature_rows: list[np.ndarray] = []
-        self._contaminated_by: dict[int, str] = {}
-        self._spill_dir = tempfile.TemporaryDirectory(prefix=".prepare-spill-", dir=spill_dir)
-        self._spill_path = Path(self._spill_dir.name) / "items.arrow"
-        self._near = (SpilledNearDuplicates(rules.dedup, Path(self._spill_dir.name) / "near")
-                      if self.hasher is not None else None)
-        self._spill: Any = None
-        self._spill_closed = False
-        self._schema: pa.Schema | None = None
 
-    # -- pass 1 -------------------------------------------------------------------------------------------------
-
-    def add(self, batch: pa.RecordBatch) -> None:
-        n, rules, start = batch.num_rows, self.rules, self.rows
-        if not n:
-            return
+    def __call__(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+        if isinstance(batch, pa.Table):
+            batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else pa.RecordBatch.from_pylist(
+                [], schema=batch.schema)
+        n, rules, pii = batch.num_rows, self.rules, Counter()
         is_example = pc.is_null(batch["reason"]).to_numpy(zero_copy_only=False)
         examples = np.flatnonzero(is_example)
         whole = len(examples) == n
@@ -268,8 +255,8 @@ class BatchPipeline:
         code = np.where(is_example, 0, -1).astype(np.int8)
         if self.full:
             scrub = rules.cleaning.scrub_pii
-            prompts = _clean_column(prompts, self.cleaner, scrub, self.pii)
-            responses = _clean_column(responses, self.cleaner, scrub, self.pii)
+            prompts = _clean_column(prompts, self.cleaner, scrub, pii)
+            responses = _clean_column(responses, self.cleaner, scrub, pii)
             prompt_chars = pc.utf8_length(prompts).to_numpy(zero_copy_only=False).astype(np.int64)
             response_chars = pc.utf8_length(responses).to_numpy(zero_copy_only=False).astype(np.int64)
             f = rules.filters
@@ -284,6 +271,8 @@ class BatchPipeline:
         eligible = examples[ok]                       # rows of the batch
         digests = np.zeros(n, dtype="<u8")
         split = np.zeros(n, dtype=np.int8)
+        contaminated_by: list[str | None] = [None] * n
+        signature = pa.nulls(n, pa.list_(pa.uint32(), rules.dedup.num_perm))
         if len(eligible):
             joined = pc.binary_join_element_wise(prompts.filter(pa.array(ok)), responses.filter(pa.array(ok)), "\0")
             digests[eligible] = np.frombuffer(_blake2b_digests(joined), dtype="<u8")
@@ -297,14 +286,18 @@ class BatchPipeline:
                     name = self.checker.find(text)
                     if name is not None:
                         code[eligible[index]], candidates[index] = _CONTAMINATED, False
-                        self._contaminated_by[start + int(eligible[index])] = name
+                        contaminated_by[int(eligible[index])] = name
             if self.hasher is not None and candidates.any():
                 lengths = (prompt_chars + response_chars + 1)[ok][candidates]
                 texts = texts.filter(pa.array(candidates)) if not candidates.all() else texts
-                signatures = [_signatures(self.hasher, texts.slice(s, _BLOCK), lengths[s:s + _BLOCK])
-                              for s in range(0, len(lengths), _BLOCK)]
-                self._near.add(np.concatenate(signatures))
-                self._signature_rows.append(start + eligible[candidates])
+                values = np.concatenate([_signatures(self.hasher, texts.slice(s, _BLOCK), lengths[s:s + _BLOCK])
+                                         for s in range(0, len(lengths), _BLOCK)])
+                rows = eligible[candidates]
+                has = np.zeros(n, dtype=bool)
+                has[rows] = True
+                signature = pa.FixedSizeListArray.from_arrays(
+                    pa.array(_spread(values, rows, n).ravel()), rules.dedup.num_perm,
+                    mask=pa.array(~has))
         # the texts a row is written or rejected with: cleaned for examples, as read for the reader's rejects
         if self.full and not whole:
             mask = pa.array(is_example)
@@ -312,21 +305,90 @@ class BatchPipeline:
             responses = pc.replace_with_mask(_as_array(batch["response"]), mask, responses)
         elif not self.full:
             prompts, responses = _as_array(batch["prompt"]), _as_array(batch["response"])
-        files = _as_array(batch["file"])
+        counts = {f"pii:{kind}": pa.array(np.r_[pii.get(kind, 0), np.zeros(n - 1, dtype=np.int64)])
+                  for kind in PII_KINDS}
+        columns = {"prompt": prompts, "response": responses, "reason": _as_array(batch["reason"]),
+                   "detail": _as_array(batch["detail"]), "split": pa.array(split), "code": pa.array(code),
+                   "digest": pa.array(digests), "file": _as_array(batch["file"]), "line": _as_array(batch["line"]),
+                   "new_row": _as_array(batch["new_row"]), "contaminated_by": pa.array(contaminated_by, pa.string()),
+                   "signature": signature, **counts,
+                   **{name: _as_array(batch[name]) for name in batch.schema.names if name.startswith(META_PREFIX)}}
+        return pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+
+
+def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Signatures of `rows`, as n rows (zeros elsewhere: those rows are masked null)."""
+    spread = np.zeros((n, values.shape[1]), dtype=np.uint32)
+    spread[rows] = values
+    return spread
+
+
+class BatchPipeline:
+    """Pass 1 over item batches (`add`), the decisions across rows and pass 2 (`write`); see the module doc.
+
+    `rules` is a `RecordRules`, `pairs` the stage's `PreferencePairBuilder` (its pair count is updated).
+    """
+
+    def __init__(self, rules: RecordRules, pairs: Any, spill_dir: Path):
+        self.rules, self.pairs = rules, pairs
+        self.full = rules.profile == "full"
+        self.work = BatchWork(rules)
+        self.pii: Counter = Counter()
+        self.rejected: Counter = Counter()
+        self.rows = 0            # items read
+        self.rows_seen = 0       # data rows of the files they came from
+        self._codes: list[np.ndarray] = []
+        self._digests: list[np.ndarray] = []
+        self._lines: list[np.ndarray] = []
+        self._file_ids: list[np.ndarray] = []
+        self._files: dict[str, int] = {}
+        self._signature_rows: list[np.ndarray] = []
+        self._contaminated_by: dict[int, str] = {}
+        self._spill_dir = tempfile.TemporaryDirectory(prefix=".prepare-spill-", dir=spill_dir)
+        self._spill_path = Path(self._spill_dir.name) / "items.arrow"
+        self._near = (SpilledNearDuplicates(rules.dedup, Path(self._spill_dir.name) / "near")
+                      if self.work.hasher is not None else None)
+        self._spill: Any = None
+        self._spill_closed = False
+        self._schema: pa.Schema | None = None
+
+    # -- pass 1 -------------------------------------------------------------------------------------------------
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Pass 1 over one batch of items: the per-row work (`BatchWork`), then what the decisions keep."""
+        if batch.num_rows:
+            self.absorb(self.work(batch))
+
+    def absorb(self, done: pa.RecordBatch) -> None:
+        """Keep what the decisions across rows need from a batch that `BatchWork` did (here or elsewhere), and
+        spill the rest; batches must come in file order."""
+        n, start = done.num_rows, self.rows
+        if not n:
+            return
+        code = done["code"].to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(code == _CONTAMINATED).tolist():
+            self._contaminated_by[start + row] = done["contaminated_by"][row].as_py()
+        signatures = done["signature"]
+        if signatures.null_count < n:
+            rows = np.flatnonzero(pc.is_valid(signatures).to_numpy(zero_copy_only=False))
+            values = pc.drop_null(signatures).values.to_numpy(zero_copy_only=False)
+            self._near.add(values.reshape(len(rows), self.rules.dedup.num_perm))
+            self._signature_rows.append(start + rows)
+        files = done["file"]
         file_ids = np.zeros(n, dtype=np.uint16)
         for name in pc.unique(files).to_pylist():
             file_ids[pc.equal(files, name).to_numpy(zero_copy_only=False)] = self._files.setdefault(name, len(self._files))
         self._codes.append(code)
-        self._digests.append(digests)
-        self._lines.append(_as_array(batch["line"]).to_numpy(zero_copy_only=False))
+        self._digests.append(done["digest"].to_numpy(zero_copy_only=False))
+        self._lines.append(done["line"].to_numpy(zero_copy_only=False))
         self._file_ids.append(file_ids)
         self.rows += n
-        self.rows_seen += int(pc.sum(batch["new_row"]).as_py() or 0)
-        metadata = [batch[name] for name in batch.schema.names if name.startswith(META_PREFIX)]
-        spill = pa.RecordBatch.from_arrays(
-            [prompts, responses, _as_array(batch["reason"]), _as_array(batch["detail"]), pa.array(split), *metadata],
-            names=["prompt", "response", "reason", "detail", "split",
-                   *[name for name in batch.schema.names if name.startswith(META_PREFIX)]])
+        self.rows_seen += int(pc.sum(done["new_row"]).as_py() or 0)
+        for kind in PII_KINDS:
+            self.pii[kind] += int(pc.sum(done[f"pii:{kind}"]).as_py() or 0)
+        self.pii = +self.pii  # kinds never found are not listed
+        spill = done.select(["prompt", "response", "reason", "detail", "split",
+                             *[name for name in done.schema.names if name.startswith(META_PREFIX)]])
         if self._spill is None:
             self._schema = spill.schema
             self._spill = pa.ipc.new_file(str(self._spill_path), spill.schema)

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Iterator, Literal, Mapping
 
 import orjson
 from tqdm.auto import tqdm
@@ -31,6 +31,7 @@ from medq.prepare.batches import Untrusted
 from medq.prepare.columnar import BatchPipeline, Profile, RecordRules
 from medq.prepare.dedup import ContaminationRules, DedupRules
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
+from medq.prepare.ray_engine import RayOptions
 from medq.prepare.sources import OnBadRecord
 from medq.runner import StageContext
 
@@ -177,7 +178,8 @@ class PrepareStage:
                  preferences: PreferenceRules | None = None,
                  corpus_content: Literal["response", "question_and_answer"] = "response",
                  limit: int | None = None, on_bad_record: OnBadRecord = "error", save_hf_dataset: bool = True,
-                 batch_size: int = 65536, progress: bool = True, profile: Profile = "full"):
+                 batch_size: int = 65536, progress: bool = True, profile: Profile = "full",
+                 engine: Literal["local", "ray"] = "local", ray: RayOptions | None = None):
         self.source = source
         self.system_prompt = system_prompt
         self.cleaning = as_dataclass(CleaningRules, cleaning)
@@ -193,6 +195,8 @@ class PrepareStage:
         self.batch_size = batch_size
         self.progress = progress
         self.profile = profile
+        self.engine = engine
+        self.ray = as_dataclass(RayOptions, ray)
         if batch_size < 1:
             raise ConfigError(f"prepare.batch_size must be >= 1, got {batch_size}")
         total = self.split.train + self.split.validation + self.split.test
@@ -270,15 +274,16 @@ class PrepareStage:
         for careful in (False, True):
             pipeline = BatchPipeline(rules, pairs, out)
             try:
-                for batch in self.source.batches(self.batch_size, self.on_bad_record, careful=careful,
-                                                 on_bytes=bar.update):
-                    if self.limit is not None and pipeline.rows + batch.num_rows > self.limit:
-                        batch = batch.slice(0, self.limit - pipeline.rows)
-                    pipeline.add(batch)
-                    if self.limit is not None and pipeline.rows >= self.limit:
-                        # the reader is not asked for more, and its statistics (of whole files) are not reported
-                        self.source.stats = {}
-                        break
+                batches = self._limited(self.source.batches(self.batch_size, self.on_bad_record, careful=careful,
+                                                            on_bytes=bar.update))
+                if self.engine == "ray":
+                    from medq.prepare.ray_engine import processed_batches
+
+                    for done in processed_batches(batches, rules, self.ray):
+                        pipeline.absorb(done)
+                else:
+                    for batch in batches:
+                        pipeline.add(batch)
             except Untrusted:
                 pipeline.close()
                 bar.reset()
@@ -290,6 +295,18 @@ class PrepareStage:
                 raise
             return pipeline
         raise AssertionError("the careful reader does not give up")
+
+    def _limited(self, batches: Iterator[Any]) -> Iterator[Any]:
+        """The source's batches up to `limit` items. At the limit the reader is not asked for more (it never
+        finishes), and its statistics, which are of whole files, are not reported."""
+        taken = 0
+        for batch in batches:
+            if self.limit is not None and taken + batch.num_rows >= self.limit:
+                yield batch.slice(0, self.limit - taken)
+                self.source.stats = {}
+                return
+            taken += batch.num_rows
+            yield batch
 
     def _save_hf_dataset(self, out: Path, writers: _JsonlWriters) -> None:
         import datasets
@@ -316,6 +333,7 @@ class PrepareStage:
             "corpus_documents": writers.counts["corpus"],
             "limit": self.limit,
             "profile": self.profile,
+            "engine": self.engine,
             "source": {
                 "type": type(self.source).__name__,
                 "files": {str(p): {"encoding": self.source.encodings().get(str(p)), "bytes": p.stat().st_size,
