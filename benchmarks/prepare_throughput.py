@@ -15,9 +15,9 @@ What it does:
      dialogue CSV is GBK, as published. Inputs are kept in --work-dir and reused. Not timed.
   1. runs the stage (`PrepareStage.run`, conf/prepare/default.yaml, no HF export, no progress bar) in a fresh
      Python process per run, so each run's memory is its own: "peak +RSS" is the peak RSS (sampled every 20 ms,
-     and the kernel's ru_maxrss) over the RSS after imports; "CPU s" the process's user + system time (for
-     `ray`, the driver's plus, from Ray's per-task metrics being unavailable here, nothing of the workers: the
-     wall clock is the figure to compare).
+     and the kernel's high-water mark VmHWM) over the RSS after imports, before the stage runs; "CPU s" is the
+     process's user + system time (for `ray`, the driver's only: the workers' CPU time is not counted, so
+     compare the wall clock).
   2. prints a table, plots seconds and peak +RSS against N per kind and engine (--plot), and logs every figure,
      the load average before each run and the plot to MLflow (experiment `benchmarks`, run
      `prepare_throughput`). The machine may be shared: the load average is printed beside each run.
@@ -149,8 +149,6 @@ def make_source(spec: dict[str, str]):
 # -- one run, in its own process -------------------------------------------------------------------------------------
 
 def child(spec: dict[str, str], engine: str, out: Path, ray_address: str | None) -> dict[str, float]:
-    import resource
-
     import psutil
     from omegaconf import OmegaConf
 
@@ -185,7 +183,11 @@ def child(spec: dict[str, str], engine: str, out: Path, ray_address: str | None)
     after = process.cpu_times()
     stop.set()
     sampler.join()
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # the kernel's high-water mark of this process's memory (VmHWM; ru_maxrss would also count the parent's
+    # memory at the fork that started this process)
+    status = Path("/proc/self/status").read_text() if Path("/proc/self/status").is_file() else ""
+    hwm = [int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+    maxrss = hwm[0] if hwm else 0
     card = json.loads((out / "data_card.json").read_text(encoding="utf-8"))
     cpu_seconds = (after.user - cpu.user) + (after.system - cpu.system)
     return {"records": card["records_in"], "records_out": card["records_out"], "seconds": round(seconds, 2),
