@@ -243,12 +243,11 @@ class CMedQA2Source(_BatchSource):
         answered = np.zeros(len(question_ids), dtype=bool)
         schema = item_schema(["question_id", "answer_id"], False)
         name, questions_name = self.answers.path.name, self.questions.path.name
+        find = _IdLookup(question_ids)
         for batch, lines in self.answers.arrow_batches(batch_rows):
             n = batch.num_rows
             qids = py_strip(batch["question_id"])
-            lookup = pc.index_in(qids, value_set=question_ids)
-            known = pc.is_valid(lookup).to_numpy(zero_copy_only=False)
-            qrow = pc.fill_null(lookup, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+            known, qrow = find(qids)
             reason = np.where(known, None, "unknown_question_id").astype(object)
             if self.mode == "first":
                 rows = np.flatnonzero(known)
@@ -316,6 +315,40 @@ class CMedQA2Source(_BatchSource):
         # Rows that must each come out as an example or a reject: every answer row, and every question row
         # except the one row per id that the answers join to (a question without answers is not a record).
         self.rows_held = self.answers.rows_read + self.questions.rows_read - len(questions)
+
+
+class _IdLookup:
+    """The row of each id in a table of distinct ids (`known`, `row`), for batch after batch: ids that are all
+    plain integers (as cMedQA2's are) are looked up by a binary search in the sorted integers, built once;
+    others by `pc.index_in`, which builds its hash table per call."""
+
+    def __init__(self, ids: pa.Array):
+        self.ids, self.sorted = ids, None
+        try:
+            numbers = pc.cast(ids, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return
+        if numbers.null_count or not pc.all(pc.equal(pc.cast(numbers, pa.string()), ids)).as_py():
+            return  # "007" or "+7": not the integer's own spelling
+        values = numbers.to_numpy()
+        self.order = np.argsort(values, kind="stable")
+        self.sorted = values[self.order]
+
+    def __call__(self, ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        if self.sorted is not None:
+            try:
+                numbers = pc.cast(ids, pa.int64())
+                plain = pc.fill_null(pc.equal(pc.cast(numbers, pa.string()), ids), False)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                numbers = None
+            if numbers is not None and len(self.sorted):
+                values = pc.fill_null(numbers, 0).to_numpy(zero_copy_only=False)
+                at = np.minimum(np.searchsorted(self.sorted, values), len(self.sorted) - 1)
+                known = (self.sorted[at] == values) & plain.to_numpy(zero_copy_only=False)
+                return known, np.where(known, self.order[at], 0).astype(np.int64)
+        lookup = pc.index_in(ids, value_set=self.ids)
+        return (pc.is_valid(lookup).to_numpy(zero_copy_only=False),
+                pc.fill_null(lookup, 0).to_numpy(zero_copy_only=False).astype(np.int64))
 
 
 class CsvSource(_BatchSource):

@@ -99,3 +99,20 @@ def test_line_blocks_hold_whole_lines_whatever_the_block_size(tmp_path, data):
         assert b"".join(block for block, _ in blocks) == data
         assert all(block.endswith(b"\n") for block, _ in blocks[:-1])
         assert sum(lines for _, lines in blocks) == len(data.splitlines())
+
+
+def test_question_ids_are_found_by_integer_search_or_by_hash():
+    import pyarrow as pa
+
+    from medq.prepare.sources import _IdLookup
+
+    integers = _IdLookup(pa.array(["5", "3", "10", "7"]))
+    assert integers.sorted is not None
+    known, row = integers(pa.array(["3", "9", "10", "07", "7"]))
+    assert known.tolist() == [True, False, True, False, True] and row[known].tolist() == [1, 2, 3]
+    known, row = integers(pa.array(["3", "x", ""]))  # not all integers: the hash look-up
+    assert known.tolist() == [True, False, False] and row[0] == 1
+    names = _IdLookup(pa.array(["a", "3", "007"]))
+    assert names.sorted is None
+    known, row = names(pa.array(["007", "7", "a"]))
+    assert known.tolist() == [True, False, True] and row[known].tolist() == [2, 0]
