@@ -393,6 +393,8 @@ class BatchPipeline:
             self._schema = spill.schema
             self._spill = pa.ipc.new_file(str(self._spill_path), spill.schema)
         self._spill.write_batch(spill)
+        # Arrow's allocator keeps freed pages for reuse, and over many batches that grows with the input
+        pa.default_memory_pool().release_unused()
 
     # -- decisions and pass 2 ------------------------------------------------------------------------------------
 
@@ -490,6 +492,8 @@ class BatchPipeline:
                 if len(kept):
                     out.write(kept, write_block)
                 start += n
+                del out, batch
+                pa.default_memory_pool().release_unused()
 
 
 class _Lines:
