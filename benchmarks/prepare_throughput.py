@@ -1,305 +1,293 @@
-"""Throughput and peak memory of the `prepare` stage on a cMedQA2-scale input, beside a plain pandas baseline.
+"""Throughput and peak memory of the `prepare` stage for each source kind, at N records, per engine.
 
 Run from the repository root:
 
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/prepare_throughput.py --questions 108000
-    ... --profile minimal --no-hf-dataset      # the seed-equivalent job: join, drop empties, ChatML
-    ... --reader streaming                     # cMedQA2 read row by row: the path of every other source
-    ... --reader streaming --workers 2 --batch-size 1024   # its per-record work in 2 processes (same bytes)
+    OMP_NUM_THREADS=1 python benchmarks/prepare_throughput.py --records 1000000 5000000 \
+        --kinds huatuo_jsonl jsonl cmedqa2 cmedqa2_first dialogue_csv --engines local --work-dir /tmp/pbench
 
-What it does, in one process:
-  0. writes a synthetic cMedQA2 input (questions.csv + answers.csv) with `medq.prepare.synthetic.write_cmedqa2`,
-     1-3 answers per question (the real cMedQA2 has ~108k questions / ~203k answers; 1-3 gives ~2 per question,
-     the closest the generator gets). Timed on its own; part of neither measurement.
-  1. medq: a full `PrepareStage.run` with the settings of conf/prepare/default.yaml (cleaning, PII scrubbing,
-     exact + near dedup, splits, preference pairs, corpus, and the HF `datasets` export unless --no-hf-dataset),
-     source swapped for `CMedQA2Source(answers="all")`, no progress bar, no MLflow logging inside the stage;
-     --profile / --workers / --batch-size set prepare.profile / workers / batch_size. cMedQA2 with `answers: all`
-     runs as the stage's columnar pass, which has no workers; --reader streaming measures the row-by-row path
-     that other sources take (a subclass of the reader the columnar pass does not serve). With workers, "peak RSS"
-     is this process only: each worker's RSS (about one medq import plus its chunks) comes on top.
-     The HF export is timed separately by wrapping the stage's `_save_hf_dataset`, so one run gives both the
-     figures without the export (up to the moment it starts) and with it.
-  2. pandas baseline: `pd.read_csv` of both files + `merge` on question_id. Nothing else.
-  3. with --profile minimal, also the same job written by hand with pandas (`run_pandas_job`: read, merge, drop
-     empty texts, seeded split by question, ChatML JSONL through json.dumps; no ids, rejects, data card or
-     hashes): what the minimal profile replaces, as opposed to the read+merge floor of 2.
-medq runs first (use --pandas-first to swap); gc.collect() between phases. Library imports (pandas, datasets)
-happen before either measurement. records = answer rows = joined examples. Memory: a thread samples RSS every
-20 ms; "peak +RSS" is the peak over the RSS just before the phase, "peak RSS" the absolute peak during it.
-"CPU s" is this process's user + system time in the phase and "rec/CPU s" records per CPU second: on a shared
-machine wall-clock rates fall with the load, CPU rates much less (the load average is printed and logged). The
-columnar pass decides near duplicates and writes in two more threads, so its CPU s can exceed its seconds.
-Each run writes into an emptied <work-dir>/prepare (an earlier run's files would be truncated inside the timing).
---compare-outputs DIR checks the output bytes against a kept run (e.g. of main: run it with --work-dir, copy
-<work-dir>/prepare/*.jsonl to DIR).
-Figures are printed and logged to MLflow (experiment `benchmarks`, run `prepare_throughput`).
+What it does:
+  0. writes each kind's input at N records with a Huatuo-shaped generator (`generate`): questions and answers
+     are made of sentence fragments of the project's synthetic medical dialogues (`medq.prepare.synthetic`),
+     drawn at random, so texts rarely repeat by chance; 2% of the rows repeat an earlier one and 4% are near
+     copies of one (the same question, one of the answer's 8 fragments changed). Huatuo JSONL lines hold two paraphrases and one answer
+     (`paraphrases: first` makes each line 2 records: the example and the other paraphrase's reject, as in the
+     issue's measurement); `jsonl` lines one prompt and one response; cMedQA2 two answers per question; the
+     dialogue CSV is GBK, as published. Inputs are kept in --work-dir and reused. Not timed.
+  1. runs the stage (`PrepareStage.run`, conf/prepare/default.yaml, no HF export, no progress bar) in a fresh
+     Python process per run, so each run's memory is its own: "peak +RSS" is the peak RSS (sampled every 20 ms,
+     and the kernel's high-water mark VmHWM) over the RSS after imports, before the stage runs; "CPU s" is the
+     process's user + system time (for `ray`, the driver's only: the workers' CPU time is not counted, so
+     compare the wall clock).
+  2. prints a table, plots seconds and peak +RSS against N per kind and engine (--plot), and logs every figure,
+     the load average before each run and the plot to MLflow (experiment `benchmarks`, run
+     `prepare_throughput`). The machine may be shared: the load average is printed beside each run.
+records = records read by the stage (its data card's records_in).
 """
 
 from __future__ import annotations
 
 import argparse
-import filecmp
-import gc
+import csv
 import json
 import os
 import platform
 import shutil
-import tempfile
+import subprocess
+import sys
 import threading
 import time
-from importlib.metadata import version
 from pathlib import Path
 
-import pandas as pd
-import psutil
-from omegaconf import OmegaConf
-
-import medq
-from medq.prepare.sources import CMedQA2Source
-from medq.prepare.stage import PrepareStage
-from medq.prepare.synthetic import write_cmedqa2
-from medq.stage import StageContext
-from medq.tracking import MlflowTracker, StageTracker
+import numpy as np
 
 MB = 1024 * 1024
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "conf" / "prepare" / "default.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = ("huatuo_jsonl", "jsonl", "cmedqa2", "cmedqa2_first", "dialogue_csv")
+# records read per generated unit: a Huatuo line is 2 records (paraphrases: first), a cMedQA2 question 2 answers
+PER_UNIT = {"huatuo_jsonl": 2, "jsonl": 1, "cmedqa2": 2, "cmedqa2_first": 2, "dialogue_csv": 1}
 
 
-class PeakRss:
-    """Samples this process's RSS every `interval` seconds while the block runs."""
+# -- the generator --------------------------------------------------------------------------------------------------
 
-    def __init__(self, interval: float = 0.02):
-        self.interval, self.process = interval, psutil.Process()
-        self.peak = self.before = 0
+def _fragments(seed: int) -> tuple[list[str], list[str]]:
+    """Sentence fragments (ending in their punctuation) of the synthetic dialogues' questions and answers."""
+    import re
 
-    def sample(self) -> int:
-        rss = self.process.memory_info().rss
-        self.peak = max(self.peak, rss)
-        return rss
+    from medq.prepare.synthetic import generate_questions
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
-
-    def _cpu(self) -> float:
-        times = self.process.cpu_times()
-        return times.user + times.system
-
-    def __enter__(self) -> PeakRss:
-        gc.collect()
-        self.before = self.peak = self.process.memory_info().rss
-        self.cpu_started = self._cpu()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-        self.started = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.started
-        self.cpu_seconds = self._cpu() - self.cpu_started
-        self._stop.set()
-        self._thread.join()
-        self.sample()
+    asks, answers = set(), set()
+    for qa in generate_questions(4000, seed, (1, 2)):
+        asks.update(re.findall(r"[^，。？！]+[，。？！]?", qa.title + qa.ask))
+        for answer in qa.answers:
+            answers.update(re.findall(r"[^，。？！]+[，。？！]?", answer))
+    return sorted(f for f in asks if len(f) > 2), sorted(f for f in answers if len(f) > 2)
 
 
-def figures(seconds: float, records: int, before: int, peak: int, cpu_seconds: float | None = None) -> dict[str, float]:
-    result = {"seconds": round(seconds, 3), "records_per_s": round(records / seconds, 1),
-              "peak_rss_increase_mb": round((peak - before) / MB, 1), "peak_rss_mb": round(peak / MB, 1)}
-    if cpu_seconds:  # this process's user + system time: what the work costs, whatever else the machine runs
-        result.update(cpu_seconds=round(cpu_seconds, 3), records_per_cpu_s=round(records / cpu_seconds, 1))
-    return result
+def generate(units: int, seed: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """`units` (question, paraphrase, answer) triples: 3 question fragments (the paraphrase: the same, shuffled,
+    one replaced) and 8 answer fragments each; 2% repeat an earlier triple, 4% copy an earlier answer with one
+    fragment changed (the question kept)."""
+    asks, answers = _fragments(seed)
+    rng = np.random.default_rng(seed)
+    q = rng.integers(0, len(asks), (units, 3))
+    p = q[:, ::-1].copy()
+    p[:, 0] = rng.integers(0, len(asks), units)
+    a = rng.integers(0, len(answers), (units, 8))
+    earlier = (rng.random(units) * np.arange(units)).astype(np.int64)
+    repeat, near = rng.random(units) < 0.02, rng.random(units) < 0.04
+    q[repeat], p[repeat], a[repeat] = q[earlier[repeat]], p[earlier[repeat]], a[earlier[repeat]]
+    near &= ~repeat
+    q[near], p[near], a[near] = q[earlier[near]], p[earlier[near]], a[earlier[near]]
+    a[near, rng.integers(0, 8, int(near.sum()))] = rng.integers(0, len(answers), int(near.sum()))
+    join = "".join
+    return ([join([asks[i] for i in row]) for row in q.tolist()],
+            [join([asks[i] for i in row]) for row in p.tolist()],
+            [join([answers[i] for i in row]) for row in a.tolist()])
 
 
-def run_pandas(questions: Path, answers: Path) -> tuple[dict[str, float], int]:
-    with PeakRss() as mem:
-        merged = pd.read_csv(answers).merge(pd.read_csv(questions), on="question_id", suffixes=("_a", "_q"))
-        rows = len(merged)
-    del merged
-    return figures(mem.seconds, rows, mem.before, mem.peak, mem.cpu_seconds), rows
+def write_inputs(kind: str, records: int, directory: Path) -> dict[str, str]:
+    """The source config (the `_target_`'s arguments) of `kind` at `records` records, written under `directory`."""
+    import orjson
+
+    directory.mkdir(parents=True, exist_ok=True)
+    units = max(1, records // PER_UNIT[kind])
+    done = directory / f"{kind}-{records}.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    questions, paraphrases, answers = generate(units)
+    if kind == "huatuo_jsonl":
+        path = directory / f"huatuo-{records}.jsonl"
+        with open(path, "wb") as out:
+            for block in range(0, units, 100_000):
+                out.write(b"".join(orjson.dumps({"questions": [q, p], "answers": [a]}) + b"\n" for q, p, a in zip(
+                    questions[block:block + 100_000], paraphrases[block:block + 100_000],
+                    answers[block:block + 100_000])))
+        source = {"kind": "huatuo_jsonl", "path": str(path)}
+    elif kind == "jsonl":
+        path = directory / f"plain-{records}.jsonl"
+        with open(path, "wb") as out:
+            for block in range(0, units, 100_000):
+                out.write(b"".join(orjson.dumps({"prompt": q, "response": a}) + b"\n" for q, a in zip(
+                    questions[block:block + 100_000], answers[block:block + 100_000])))
+        source = {"kind": "jsonl", "path": str(path), "prompt_field": "prompt", "response_field": "response"}
+    elif kind in ("cmedqa2", "cmedqa2_first"):
+        folder = directory / f"cmedqa2-{records}"
+        folder.mkdir(exist_ok=True)
+        with open(folder / "questions.csv", "w", encoding="utf-8", newline="") as qf, \
+                open(folder / "answers.csv", "w", encoding="utf-8", newline="") as af:
+            qw, aw = csv.writer(qf, lineterminator="\n"), csv.writer(af, lineterminator="\n")
+            qw.writerow(("question_id", "content"))
+            aw.writerow(("ans_id", "question_id", "content"))
+            qw.writerows((i, q) for i, q in enumerate(questions))
+            aw.writerows((2 * i + k, i, (a, p)[k]) for i, (p, a) in enumerate(zip(paraphrases, answers)) for k in (0, 1))
+        source = {"kind": "cmedqa2", "questions_path": str(folder / "questions.csv"),
+                  "answers_path": str(folder / "answers.csv"), "answers": "first" if kind == "cmedqa2_first" else "all"}
+    else:
+        path = directory / f"dialogue-{records}.gbk.csv"
+        departments = ["内科", "外科", "儿科", "妇产科", "皮肤科"]
+        with open(path, "w", encoding="gbk", errors="replace", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(("department", "title", "ask", "answer"))
+            writer.writerows((departments[i % 5], q[:8], q, a) for i, (q, a) in enumerate(zip(questions, answers)))
+        source = {"kind": "dialogue_csv", "path": str(path)}
+    done.write_text(json.dumps(source))
+    return source
 
 
-def run_pandas_job(questions: Path, answers: Path, out: Path, system_prompt: str, seed: int) -> dict[str, float]:
-    """The minimal job as one would write it by hand with pandas: read, merge, drop empty texts, split by
-    question (seeded), one ChatML JSONL line per record (json.dumps). No rejects file, ids, data card or hashes."""
-    out.mkdir(parents=True, exist_ok=True)
-    with PeakRss() as mem:
-        merged = pd.read_csv(answers, dtype=str, keep_default_na=False).merge(
-            pd.read_csv(questions, dtype=str, keep_default_na=False), on="question_id", suffixes=("_a", "_q"))
-        merged = merged[(merged.content_q.str.strip() != "") & (merged.content_a.str.strip() != "")]
-        ids = merged.question_id.unique()
-        shuffled = pd.Series(ids).sample(frac=1.0, random_state=seed).tolist()
-        cut = [int(len(ids) * 0.9), int(len(ids) * 0.95)]
-        split_of = dict.fromkeys(shuffled[:cut[0]], "train") | dict.fromkeys(shuffled[cut[0]:cut[1]], "validation") \
-            | dict.fromkeys(shuffled[cut[1]:], "test")
-        system = [{"role": "system", "content": system_prompt}] if system_prompt else []
-        handles = {name: open(out / f"{name}.jsonl", "w", encoding="utf-8") for name in ("train", "validation", "test")}
-        try:
-            for qid, aid, prompt, response in zip(merged.question_id, merged.ans_id, merged.content_q,
-                                                  merged.content_a):
-                record = {"messages": [*system, {"role": "user", "content": prompt},
-                                       {"role": "assistant", "content": response}],
-                          "metadata": {"question_id": qid, "answer_id": aid}}
-                handles[split_of[qid]].write(json.dumps(record, ensure_ascii=False) + "\n")
-        finally:
-            for handle in handles.values():
-                handle.close()
-        rows = len(merged)
-    del merged
-    return figures(mem.seconds, rows, mem.before, mem.peak, mem.cpu_seconds)
+def make_source(spec: dict[str, str]):
+    from medq.prepare.sources import CMedQA2Source, CsvSource, JsonlSource
+
+    if spec["kind"] == "cmedqa2":
+        return CMedQA2Source(spec["questions_path"], spec["answers_path"], answers=spec["answers"])
+    if spec["kind"] == "dialogue_csv":
+        return CsvSource(spec["path"], ["title", "ask"], "answer", ["department"])
+    if spec["kind"] == "jsonl":
+        return JsonlSource(spec["path"], prompt_field=spec["prompt_field"], response_field=spec["response_field"])
+    return JsonlSource(spec["path"])
 
 
-class StreamingCMedQA2Source(CMedQA2Source):
-    """cMedQA2 read row by row, as the stage reads every other source (and cMedQA2 with a limit or `answers:
-    first`): the columnar pass serves CMedQA2Source itself only."""
+# -- one run, in its own process -------------------------------------------------------------------------------------
 
+def child(spec: dict[str, str], engine: str, out: Path, ray_address: str | None) -> dict[str, float]:
+    import psutil
+    from omegaconf import OmegaConf
 
-def run_medq(questions: Path, answers: Path, out: Path, hf: bool, records: int,
-             settings: dict[str, object], streaming: bool = False) -> dict[str, dict[str, float]]:
-    config = OmegaConf.to_container(OmegaConf.load(DEFAULT_CONFIG))
+    from medq.prepare.stage import PrepareStage
+    from medq.stage import StageContext
+    from medq.tracking import StageTracker
+
+    config = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "prepare" / "default.yaml"))
     for key in ("defaults", "_target_", "progress", "save_hf_dataset"):
         config.pop(key, None)
-    config.update(settings)
-    reader = StreamingCMedQA2Source if streaming else CMedQA2Source
-    stage = PrepareStage(source=reader(str(questions), str(answers), answers="all"),
-                         progress=False, save_hf_dataset=hf, **config)
-    shutil.rmtree(out, ignore_errors=True)  # a run writes into a fresh folder (the runner's staging folder); an
-    out.mkdir(parents=True)                 # earlier run's files would make the stage time their truncation
-    ctx = StageContext(stage="prepare", output_dir=out, inputs={}, tracker=StageTracker(None, None), seed=0)
-    mark: dict[str, float] = {}
-    export = stage._save_hf_dataset
+    if engine != "local":
+        config["engine"] = engine
+        config["ray"] = {"address": ray_address}
+    stage = PrepareStage(source=make_source(spec), progress=False, save_hf_dataset=False, **config)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    process = psutil.Process()
+    before = process.memory_info().rss
+    peak = [before]
+    stop = threading.Event()
 
-    def timed_export(*args, **kwargs):  # split the run at the start of the HF export
-        mark["start"], mark["peak_before"] = time.perf_counter(), max(mem.peak, mem.sample())
-        export(*args, **kwargs)
-        mark["seconds"] = time.perf_counter() - mark["start"]
+    def sample() -> None:
+        while not stop.wait(0.02):
+            peak[0] = max(peak[0], process.memory_info().rss)
 
-    stage._save_hf_dataset = timed_export
-    with PeakRss() as mem:
-        stage.run(ctx)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    cpu = process.cpu_times()
+    started = time.perf_counter()
+    stage.run(StageContext("prepare", out, {}, StageTracker(None, None), 0))
+    seconds = time.perf_counter() - started
+    after = process.cpu_times()
+    stop.set()
+    sampler.join()
+    # the kernel's high-water mark of this process's memory (VmHWM; ru_maxrss would also count the parent's
+    # memory at the fork that started this process)
+    status = Path("/proc/self/status").read_text() if Path("/proc/self/status").is_file() else ""
+    hwm = [int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+    maxrss = hwm[0] if hwm else 0
     card = json.loads((out / "data_card.json").read_text(encoding="utf-8"))
-    results = {"medq": figures(mem.seconds, records, mem.before, mem.peak, mem.cpu_seconds)}
-    if "start" in mark:
-        no_hf_seconds = mem.seconds - mark["seconds"]  # the data card and its hashing happen after the export
-        results["medq_no_hf"] = figures(no_hf_seconds, records, mem.before, mark["peak_before"])
-        results["hf_export"] = {"seconds": round(mark["seconds"], 3)}
-    results["card"] = {k: card[k] for k in ("records_in", "records_out", "rejected_total", "corpus_documents")}
-    results["card"].update({f"rejected.{k}": v for k, v in card["rejected"].items()})
-    return results
+    cpu_seconds = (after.user - cpu.user) + (after.system - cpu.system)
+    return {"records": card["records_in"], "records_out": card["records_out"], "seconds": round(seconds, 2),
+            "records_per_s": round(card["records_in"] / seconds), "cpu_seconds": round(cpu_seconds, 2),
+            "peak_rss_increase_mb": round((max(peak[0], maxrss) - before) / MB, 1),
+            "near_duplicates": card["rejected"].get("near_duplicate", 0),
+            "input_mb": round(sum(f["bytes"] for f in card["source"]["files"].values()) / MB, 1)}
+
+
+def run_one(spec: dict[str, str], engine: str, out: Path, ray_address: str | None) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", json.dumps(spec), "--engines", engine, "--work-dir", str(out)]
+    if ray_address:
+        command += ["--ray-address", ray_address]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode:
+        raise SystemExit(f"run failed ({engine}, {spec}):\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for (kind, engine) in sorted({(r["kind"], r["engine"]) for r in results}):
+        rows = sorted((r for r in results if r["kind"] == kind and r["engine"] == engine), key=lambda r: r["records"])
+        n = [r["records"] / 1e6 for r in rows]
+        left.plot(n, [r["seconds"] for r in rows], marker="o", label=f"{kind} ({engine})")
+        right.plot(n, [r["peak_rss_increase_mb"] for r in rows], marker="o", label=f"{kind} ({engine})")
+    left.set(xlabel="records (millions)", ylabel="seconds", title="prepare: wall clock")
+    right.set(xlabel="records (millions)", ylabel="peak RSS growth (MB)", title="prepare: memory")
+    right.axhline(2048, color="grey", linestyle=":", label="2 GB target")
+    left.legend(fontsize=7)
+    right.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--questions", type=int, default=108_000)
-    parser.add_argument("--work-dir", type=Path, help="keep inputs and outputs here (default: a temp dir, removed)")
+    parser.add_argument("--records", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    parser.add_argument("--engines", nargs="+", choices=["local", "ray"], default=["local"])
+    parser.add_argument("--ray-address", help="a running Ray cluster (ray start --head ...) for --engines ray")
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/medq-prepare-bench"))
+    parser.add_argument("--plot", type=Path, help="where to save the plot (default: <work-dir>/prepare_throughput.png)")
     parser.add_argument("--tracking-uri", default=f"sqlite:///{Path.cwd() / 'mlruns' / 'mlflow.db'}")
     parser.add_argument("--no-mlflow", action="store_true")
-    parser.add_argument("--hf-dataset", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--pandas-first", action="store_true", help="run the pandas baseline before medq")
-    parser.add_argument("--profile", choices=["full", "minimal"], default="full", help="prepare.profile")
-    parser.add_argument("--workers", type=int, default=1, help="prepare.workers")
-    parser.add_argument("--batch-size", type=int, default=256, help="prepare.batch_size")
-    parser.add_argument("--reader", choices=["columnar", "streaming"], default="columnar",
-                        help="streaming: read cMedQA2 row by row, the path of every other source (where --workers "
-                             "applies)")
-    parser.add_argument("--compare-outputs", type=Path, metavar="DIR",
-                        help="check that every *.jsonl in DIR (e.g. kept from a run of another commit with the same "
-                             "--work-dir input) is byte-identical to this run's output; exit 1 if not")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    settings = {"profile": args.profile, "workers": args.workers, "batch_size": args.batch_size}
-    if args.hf_dataset:
-        import datasets  # noqa: F401  (imported up front, like pandas: no library import is measured)
+    if args.child:
+        print(json.dumps(child(json.loads(args.child), args.engines[0], args.work_dir, args.ray_address)))
+        return
 
-    work = args.work_dir or Path(tempfile.mkdtemp(prefix="medq-bench-"))
-    identical = None
-    try:
-        started = time.perf_counter()
-        inputs = work / f"input-q{args.questions}"  # kept in --work-dir: reruns measure the same files
-        questions, answers = inputs / "questions.csv", inputs / "answers.csv"
-        if not (questions.is_file() and answers.is_file()):
-            questions, answers = write_cmedqa2(inputs, args.questions, seed=0, answers_per_question=(1, 3))
-        generate_s = time.perf_counter() - started
-        n_answers = sum(len(chunk) for chunk in pd.read_csv(answers, usecols=["ans_id"], chunksize=100_000))
-        print(f"input: {args.questions} questions, {n_answers} answers "
-              f"({(questions.stat().st_size + answers.stat().st_size) / MB:.1f} MB), generated in {generate_s:.1f}s")
+    results = []
+    print(f"{'kind':16}{'engine':>7}{'records':>10}{'MB in':>8}{'seconds':>9}{'records/s':>11}{'CPU s':>8}"
+          f"{'peak +RSS MB':>14}{'near dups':>11}  load average before")
+    for records in args.records:
+        for kind in args.kinds:
+            spec = write_inputs(kind, records, args.work_dir / "inputs")
+            for engine in args.engines:
+                load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+                result = run_one(spec, engine, args.work_dir / "out", args.ray_address)
+                result.update(kind=kind, engine=engine, load_average_before=load, generated_records=records)
+                results.append(result)
+                print(f"{kind:16}{engine:>7}{result['records']:>10}{result['input_mb']:>8.0f}{result['seconds']:>9.1f}"
+                      f"{result['records_per_s']:>11,}{result['cpu_seconds']:>8.1f}"
+                      f"{result['peak_rss_increase_mb']:>14.0f}{result['near_duplicates']:>11}  {load}", flush=True)
+    shutil.rmtree(args.work_dir / "out", ignore_errors=True)
+    figure = args.plot or args.work_dir / "prepare_throughput.png"
+    plot(results, figure)
+    print(f"plot: {figure}")
+    (args.work_dir / "prepare_throughput.json").write_text(json.dumps(results, indent=1))
+    if not args.no_mlflow:
+        from importlib.metadata import version
 
-        load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())  # the machine may be shared: say how busy it was
-        phases = ["pandas", "medq"] if args.pandas_first else ["medq", "pandas"]
-        results: dict[str, dict[str, float]] = {}
-        for phase in phases:
-            gc.collect()
-            if phase == "pandas":
-                results["pandas"], joined = run_pandas(questions, answers)
-                assert joined == n_answers, f"pandas joined {joined} rows, expected {n_answers}"
-                if args.profile == "minimal":
-                    gc.collect()
-                    system_prompt = OmegaConf.load(DEFAULT_CONFIG).get("system_prompt", "")
-                    results["pandas_job"] = run_pandas_job(questions, answers, work / "pandas_job", system_prompt, 0)
-            else:
-                results.update(run_medq(questions, answers, work / "prepare", args.hf_dataset, n_answers, settings,
-                                        args.reader == "streaming"))
-        card = results.pop("card")
-        hf_export = results.pop("hf_export", None)
+        import medq
+        from medq.tracking import MlflowTracker
 
-        print(f"order: {' then '.join(phases)} (same process); records = {n_answers} answer rows; "
-              f"prepare: profile={args.profile} workers={args.workers} batch_size={args.batch_size} "
-              f"reader={args.reader}")
-        load_after = " ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"load average before: {load_before}; after: {load_after}")
-        print(f"{'':24}{'seconds':>10}{'records/s':>12}{'CPU s':>8}{'rec/CPU s':>11}{'peak +RSS MB':>14}"
-              f"{'peak RSS MB':>13}")
-        labels = {"medq": "medq prepare" + (" (+HF export)" if args.hf_dataset else ""),
-                  "medq_no_hf": "medq prepare (no HF)", "pandas": "pandas read+merge",
-                  "pandas_job": "pandas same job"}
-        for name, f in results.items():
-            cpu = f"{f['cpu_seconds']:>8.2f}{f['records_per_cpu_s']:>11,.0f}" if "cpu_seconds" in f else " " * 19
-            print(f"{labels[name]:24}{f['seconds']:>10.2f}{f['records_per_s']:>12,.0f}{cpu}"
-                  f"{f['peak_rss_increase_mb']:>14.1f}{f['peak_rss_mb']:>13.1f}")
-        if hf_export:
-            print(f"HF datasets export alone: {hf_export['seconds']:.2f}s")
-        ratios = {f"ratio.{k}_over_pandas": results[k]["records_per_s"] / results["pandas"]["records_per_s"]
-                  for k in results if not k.startswith("pandas")}
-        if "pandas_job" in results:
-            ratios["ratio.medq_over_pandas_job"] = (results["medq"]["records_per_s"]
-                                                    / results["pandas_job"]["records_per_s"])
-        for key, value in ratios.items():
-            verdict = f"{value:.2f}x faster" if value >= 1 else f"{1 / value:.0f}x slower"
-            baseline = "the same job in pandas" if key.endswith("pandas_job") else "pandas read+merge"
-            print(f"{key} (records/s): {value:.4f}  (medq is {verdict} than {baseline})")
-        print("data card:", json.dumps(card, ensure_ascii=False))
-        if args.compare_outputs:
-            differ = [p.name for p in sorted(args.compare_outputs.glob("*.jsonl"))
-                      if not filecmp.cmp(p, work / "prepare" / p.name, shallow=False)]
-            identical = not differ and any(args.compare_outputs.glob("*.jsonl"))
-            print(f"outputs vs {args.compare_outputs}: " + ("byte-identical" if identical else f"DIFFER: {differ}"))
-
-        if not args.no_mlflow:
-            params = {"questions": args.questions, "answers": n_answers, "answers_per_question": "1-3", **settings,
-                      "reader": args.reader,
-                      "order": ",".join(phases), "hf_dataset": args.hf_dataset, "cpu_count": os.cpu_count(),
-                      "cpu_count_physical": psutil.cpu_count(logical=False), "python": platform.python_version(),
-                      "platform": platform.platform(), "medq": medq.__version__,
-                      "load_average_before": load_before,
-                      "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
-                      **{lib: version(lib) for lib in ("pandas", "numpy", "pyarrow", "datasets", "mlflow")}}
-            store = args.tracking_uri.removeprefix("sqlite:///")  # artifacts beside a local SQLite store
-            artifacts = str(Path(store).parent / "artifacts") if store != args.tracking_uri else None
-            tracker = MlflowTracker(args.tracking_uri, "benchmarks", artifacts)
-            with tracker.pipeline_run("prepare_throughput", params, {"benchmark": "prepare_throughput"}) as run:
-                metrics = {f"{phase}.{k}": v for phase, f in results.items() for k, v in f.items()}
-                metrics.update(ratios, generate_seconds=generate_s, **{f"card.{k}": v for k, v in card.items()})
-                if hf_export:
-                    metrics["hf_export.seconds"] = hf_export["seconds"]
-                if identical is not None:
-                    metrics["outputs_identical"] = float(identical)
-                run.log_metrics(metrics)
-                print(f"logged to MLflow run {run.run_id} ({args.tracking_uri}, experiment 'benchmarks')")
-    finally:
-        if args.work_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
-    if identical is False:
-        raise SystemExit(1)
+        params = {"records": " ".join(map(str, args.records)), "kinds": " ".join(args.kinds),
+                  "engines": " ".join(args.engines), "cpu_count": os.cpu_count(), "python": platform.python_version(),
+                  "platform": platform.platform(), "medq": medq.__version__,
+                  "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
+                  **{lib: version(lib) for lib in ("numpy", "pyarrow", "mlflow")}}
+        store = args.tracking_uri.removeprefix("sqlite:///")
+        artifacts = str(Path(store).parent / "artifacts") if store != args.tracking_uri else None
+        tracker = MlflowTracker(args.tracking_uri, "benchmarks", artifacts)
+        with tracker.pipeline_run("prepare_throughput", params, {"benchmark": "prepare_throughput"}) as run:
+            metrics = {}
+            for r in results:
+                prefix = f"{r['kind']}.{r['engine']}.{r['generated_records']}"
+                metrics.update({f"{prefix}.{k}": float(r[k]) for k in
+                                ("records", "seconds", "records_per_s", "cpu_seconds", "peak_rss_increase_mb")})
+                metrics[f"{prefix}.load_average_1min"] = float(r["load_average_before"].split()[0])
+            run.log_metrics(metrics)
+            run.log_artifact(figure)
+            print(f"logged to MLflow run {run.run_id} ({args.tracking_uri}, experiment 'benchmarks')")
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ def main() -> None:
     from medq.stage import StageContext
     from medq.tracking import MlflowTracker, StageTracker
     from medq.train import BaseModelStage
-    from tests.prepare_helpers import run_prepare
+    from tests.prepare.helpers import run_prepare
 
     with tempfile.TemporaryDirectory(prefix="medq-sft-bench-") as tmp:
         root = Path(tmp)

@@ -1,143 +1,77 @@
-"""cMedQA2 (every answer) as one columnar pass: pyarrow reads and joins, and both profiles work column by column.
+"""The one batch pipeline of `prepare`: every source's item batches (`batches.py`) become the splits, rejects,
+corpus and preference pairs, column by column.
 
-The streaming reader spends most of its time per row in Python (csv rows to dicts, Example objects, a generator
-per file, per-record cleaning, hashing and serialising). Here pyarrow's CSV reader and hash join do the reading,
-RE2 scans pick the few rows that cleaning or PII scrubbing may change, near duplicates are decided for all rows
-at once, and the output lines are assembled by pyarrow from escaped columns (`write_minimal`, `write_full`). The
-result is the same records, rejects and bytes as the streaming path (tests compare them); whenever the files are
-not plain enough to promise that (a row with the wrong number of fields, a blank line that would shift line
-numbers, an id that appears twice in questions.csv), `read_cmedqa2` returns None and the stage uses the
-streaming reader, which names the file and line of the problem.
+Pass 1 (`BatchPipeline.add`), a batch at a time: cleaning and PII scrubbing (RE2 scans pick the rows either may
+change; only those go through the Python `clean` / `scrub_pii`), length checks, the example id (blake2b of
+`prompt\\0response`, hashed straight from the Arrow buffers), the split (blake2b of the group), contamination and
+MinHash signatures. What later decisions need is kept in memory (a reason code, an id and the place of each row,
+the signatures of near-duplicate candidates); the batch itself goes to a spill file (Arrow IPC) on disk.
+
+Then the decisions that depend on other rows, for all rows at once: exact duplicates (a later row with the id of an
+earlier one), near duplicates (`near_duplicates_at_once`: a row duplicates the earliest kept row it agrees with).
+
+Pass 2 (`BatchPipeline.write`) reads the spill back a batch at a time and writes, in file order, each row's reject
+(with the reason and detail) or its ChatML record, corpus document and generic preference pair, assembled by pyarrow
+from JSON-escaped columns. The bytes are those of the per-record definitions (`tests/prepare/reference.py`).
 """
 
 from __future__ import annotations
 
 import binascii
 import hashlib
+import tempfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Literal
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
-from medq.prepare.cleaning import ISSPACE_RE2, MAY_MATCH_PII_RE2, TextCleaner, scrub_pii
-from medq.prepare.dedup import ContaminationChecker, MinHasher, near_duplicates_at_once
-from medq.prepare.records import ANSWER_JSON, ASK_JSON
-from medq.prepare.sources import CMedQA2Source, CsvTable
+from medq.prepare.batches import META_PREFIX, meta_keys, physical_lines
+from medq.prepare.cleaning import (ISSPACE_RE2, MAY_MATCH_PII_RE2, PII_PATTERNS, CleaningRules, TextCleaner,
+                                   scrub_pii)
+from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, SpilledNearDuplicates
+
+Profile = Literal["full", "minimal"]
+SPLIT_NAMES = ("train", "validation", "test")
+_physical_lines = physical_lines  # the name the tests know it by
 
 
 @dataclass
-class JoinedAnswers:
-    """Every answer row in file order, joined with its question (null when the id is unknown)."""
+class RecordRules:
+    """What the per-row work needs."""
 
-    answer_ids: pa.ChunkedArray
-    question_ids: pa.ChunkedArray
-    responses: pa.Array
-    lines: np.ndarray            # last line of each row in answers.csv, as the streaming reader reports it
-    question_rows: pa.ChunkedArray  # row of each answer's question in questions.csv (null when unknown)
-    question_table_ids: pa.ChunkedArray  # question ids of questions.csv, trimmed
-    question_texts: pa.Array             # the content column of questions.csv
-    answers_file: str
-    questions_file: str
-    stats: dict[str, int]
-
-
-def _physical_lines(path: Path, chunk: int = 8 << 20) -> tuple[int, bool]:
-    """Lines as Python's universal-newline reading counts them (\\n, \\r\\n and a lone \\r each end one),
-    and whether any \\r occurs at all; the file is read a chunk at a time."""
-    lf = cr = crlf = 0
-    last = b""
-    with open(path, "rb") as handle:
-        while data := handle.read(chunk):
-            lf, returns = lf + data.count(b"\n"), data.count(b"\r")
-            cr, crlf = cr + returns, crlf + (data.count(b"\r\n") if returns else 0)
-            crlf += last == b"\r" and data[:1] == b"\n"  # a \r\n split between two chunks
-            last = data[-1:]
-    return lf + cr - crlf + (0 if last in (b"\n", b"\r") else 1), bool(cr)
+    profile: Profile
+    system_prompt: str
+    cleaning: CleaningRules
+    dedup: DedupRules
+    filters: Any                     # stage.LengthFilters
+    split: Any                       # stage.SplitRatios
+    seed: int
+    corpus_content: str
+    contamination_ngram: int
+    eval_texts: list[tuple[str, str]] = field(default_factory=list)
+    contamination_min_chars: int = 4
 
 
-def _newlines_in(column: pa.ChunkedArray, has_cr: bool) -> pa.Array:
-    lf = pc.count_substring(column, "\n")
-    if not has_cr:
-        return lf
-    lone_cr = pc.subtract(pc.count_substring(column, "\r"), pc.count_substring(column, "\r\n"))
-    return pc.add(lf, lone_cr)
-
-
-def _read(table: CsvTable) -> tuple[pa.Table, np.ndarray] | None:
-    """The table as strings and the line each row ends on; None when line numbers could not be trusted."""
-    try:
-        data = pa_csv.read_csv(
-            table.path,
-            read_options=pa_csv.ReadOptions(encoding=table.encoding.replace("utf-8-sig", "utf-8")),
-            parse_options=pa_csv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(column_types={}, strings_can_be_null=False,
-                                                  quoted_strings_can_be_null=False, auto_dict_encode=False))
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        return None  # wrong field counts and the like: the streaming reader reports them by line
-    header = [name.strip() for name in data.column_names]
-    if any("\n" in name or "\r" in name for name in header) or data.num_rows == 0:
-        return None
-    data = data.rename_columns(header)
-    if any(c not in header for c in table.required):
-        return None
-    data = data.cast(pa.schema([pa.field(name, pa.string()) for name in header]))
-    lines, has_cr = _physical_lines(table.path)
-    if lines == 1 + data.num_rows:  # no newline inside any value, no blank line: row i is on line i + 2
-        return data, np.arange(2, data.num_rows + 2)
-    # each row is one line plus its embedded newlines; like csv.reader's line_num, a row is named by its last line
-    spans = np.ones(data.num_rows, dtype=np.int64)
-    for name in header:
-        spans += _newlines_in(data[name], has_cr).to_numpy(zero_copy_only=False)
-    if 1 + int(spans.sum()) != lines:
-        return None  # blank lines (skipped by both readers, counted only by one) would shift line numbers
-    return data, spans.cumsum() + 1
-
-
-COLUMNAR_MAX_BYTES = 1 << 30  # larger files stream: memory stays bounded, and Arrow's string offsets stay 32-bit
-
-
-def read_cmedqa2(source: CMedQA2Source) -> JoinedAnswers | None:
-    if any(table.path.stat().st_size > COLUMNAR_MAX_BYTES for table in (source.questions, source.answers)):
-        return None
-    questions = _read(source.questions)
-    answers = _read(source.answers)
-    if questions is None or answers is None:
-        return None
-    q_table, _ = questions
-    a_table, lines = answers
-    q_ids = pc.utf8_trim_whitespace(q_table["question_id"])
-    if pc.count_distinct(q_ids).as_py() != len(q_ids):
-        return None  # the streaming reader decides what a repeated question id means
-    a_ids = pc.utf8_trim_whitespace(a_table["question_id"])
-    lookup = pc.index_in(a_ids, value_set=q_ids.combine_chunks())
-    answered = pc.count_distinct(pc.filter(a_ids, pc.is_valid(lookup))).as_py()
-    stats = {"questions": len(q_ids), "questions_without_answers": len(q_ids) - answered, "duplicate_question_ids": 0}
-    pa.default_memory_pool().release_unused()  # the CSV reader's parse buffers, freed but still held
-    # the texts as one array each (the full pass rewrites them whole); the table's chunks are let go
-    return JoinedAnswers(pc.utf8_trim_whitespace(a_table["ans_id"]), a_ids, a_table["content"].combine_chunks(),
-                         lines, lookup, q_ids, q_table["content"].combine_chunks(), source.answers.path.name,
-                         source.questions.path.name, stats)
-
-
-def source_supports_columnar(source: Any) -> bool:
-    return type(source) is CMedQA2Source and source.mode == "all"
-
-
+# reason codes of a row: 0 kept; -1 the reader's reject (its reason is in the batch)
+_REASONS = {1: "prompt_too_short", 2: "prompt_too_long", 3: "response_too_short", 4: "response_too_long",
+            5: "duplicate", 6: "contaminated", 7: "near_duplicate", 8: "empty_prompt", 9: "empty_response"}
+_DUPLICATE, _CONTAMINATED, _NEAR = 5, 6, 7
+ASK_JSON, ANSWER_JSON = '"问：'.encode(), "\\n答：".encode()  # the corpus content's fixed parts, JSON-escaped
 # what Python's str.strip() removes (str.isspace()), spelled out for RE2: a text of only these is empty
 _BLANK = f"^{ISSPACE_RE2}*$"
+_NEEDS_ESCAPING = r'[\x00-\x1f"\\]'
+_BLOCK = 4096        # rows per block of assembled output lines
+_MINHASH_ROWS = 128  # texts per MinHash call: the (num_perm x n-grams) work array stays in cache
 
 
 def _json_bodies(values: list[str]) -> list[bytes]:
     """Each string JSON-escaped by orjson, without its quotes, from one call. Inside an escaped string every `"`
     follows a backslash, so `","` occurs only between elements."""
-    import orjson
-
     return orjson.dumps(values)[2:-2].split(b'","') if values else []
 
 
@@ -176,40 +110,32 @@ def _join(*pieces: Any) -> pa.Array:
 
 
 def _system_json(system_prompt: str) -> bytes:
-    import orjson
-
     return (orjson.dumps({"role": "system", "content": system_prompt}) + b",") if system_prompt else b""
 
 
-def chatml_lines(ids: pa.Array, prompts: pa.Array, responses: pa.Array, question_ids: pa.Array,
-                 answer_ids: pa.Array, source: bytes, lines: pa.Array, system: bytes) -> pa.Array:
-    """The record line of each row, as orjson writes the record dict (`RecordProcessor._render_pieces`), from
-    JSON-escaped columns (`_EscapedColumn`), the line numbers, the escaped `file:` prefix of the source and the
-    system message (`_system_json`)."""
-    return _join(b'{"id":"', ids, b'","messages":[' + system + b'{"role":"user","content":"',
-                 prompts, b'"},{"role":"assistant","content":"', responses, b'"}],"metadata":{"question_id":"',
-                 question_ids, b'","answer_id":"', answer_ids, b'","source":"' + source, lines, b'"}}\n')
+def group_splits(groups: pa.Array, seed: int, ratios: Any) -> np.ndarray:
+    """The split of each group (blake2b of `{seed}:{group}` as a fraction of 2**64), as indices into SPLIT_NAMES."""
+    keys = pc.binary_join_element_wise(pa.scalar(f"{seed}:"), groups, "")
+    u = np.frombuffer(_blake2b_digests(keys), dtype="<u8").astype(np.float64) / 2**64  # as int / 2**64 rounds
+    return np.where(u < ratios.train, 0, np.where(u < ratios.train + ratios.validation, 1, 2)).astype(np.int8)
 
 
 def question_splits(question_ids: pa.ChunkedArray, seed: int, ratios: Any) -> np.ndarray:
-    """`records.split_of(f"q{id}", seed, ratios)` for every question id at once, as indices into SPLIT_NAMES."""
-    keys = pc.binary_join_element_wise(pa.scalar(f"{seed}:q"), question_ids, "")
-    u = np.frombuffer(_blake2b_digests(keys), dtype="<u8").astype(np.float64) / 2**64  # as int / 2**64 rounds
-    return np.where(u < ratios.train, 0, np.where(u < ratios.train + ratios.validation, 1, 2))
-
-
-SPLIT_NAMES = ("train", "validation", "test")
+    """The split of cMedQA2 question ids (their group is `q{id}`)."""
+    return group_splits(pc.binary_join_element_wise("q", question_ids, ""), seed, ratios)
 
 
 class _EscapedColumn:
     """A string column JSON-escaped as orjson escapes strings (only `"`, `\\` and U+0000-U+001F change; other
     text, Unicode included, is its own UTF-8), as binary without quotes, taken a block of rows at a time: the rows
-    that need escaping are escaped once by orjson, and each block is the raw values with those replaced (no
-    escaped copy of the whole column is held)."""
+    that need escaping are escaped once by orjson, and each block is the raw values with those replaced."""
 
     def __init__(self, column: pa.Array):
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
         self.raw = column.cast(pa.binary())
-        self.needs = pc.match_substring_regex(column, _NEEDS_ESCAPING).to_numpy(zero_copy_only=False)
+        self.needs = pc.fill_null(pc.match_substring_regex(column, _NEEDS_ESCAPING), False).to_numpy(
+            zero_copy_only=False)
         self.escaped = pa.array(_json_bodies(column.filter(pa.array(self.needs)).to_pylist()), pa.binary())
         self.position = np.cumsum(self.needs) - 1
 
@@ -220,38 +146,9 @@ class _EscapedColumn:
         return pc.replace_with_mask(values, pa.array(needs), self.escaped.take(pa.array(self.position[rows[needs]])))
 
 
-_NEEDS_ESCAPING = r'[\x00-\x1f"\\]'
-
-
-def write_minimal(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Callable, reject: Callable) -> int:
-    """`prepare.profile=minimal` over joined rows: rows without a known question, or with a blank question or
-    answer (as `str.strip()` sees blanks), are rejected; the rest are written as read, as the streaming path
-    writes them, byte for byte. `rules` is a `records.RecordRules`, `pairs` the stage's (disabled) builder."""
-    n = len(joined.responses)
-    known = pc.is_valid(joined.question_rows).to_numpy(zero_copy_only=False)
-    qrow = pc.fill_null(joined.question_rows, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    blank_prompt = pc.match_substring_regex(joined.question_texts, _BLANK).to_numpy(zero_copy_only=False)[qrow] & known
-    blank_response = pc.match_substring_regex(joined.responses, _BLANK).to_numpy(zero_copy_only=False)
-    bad = ~known | blank_prompt | blank_response
-    for row in np.flatnonzero(bad).tolist():  # few rows: the same rejects, in file order, as the streaming path
-        where = f"{joined.answers_file}:{joined.lines[row]}"
-        response = joined.responses[row].as_py()
-        if not known[row]:
-            qid = joined.question_ids[row].as_py()
-            reject("unknown_question_id", where, f"question_id {qid!r} is not in {joined.questions_file}", "", response)
-        else:
-            prompt = joined.question_texts[int(qrow[row])].as_py()
-            reject("empty_prompt" if blank_prompt[row] else "empty_response", where, "", prompt, response)
-    kept = np.flatnonzero(~bad)
-    digests = _example_digests(joined.question_texts, joined.responses, qrow, kept)
-    _Outputs(joined, rules, pairs, qrow, digests, joined.question_texts, joined.responses, kept).write(
-        kept, write_block)
-    return n
-
-
 def _example_digests(questions: pa.Array, responses: pa.Array, qrow: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """The example id digests (blake2b of `prompt\\0response`, 8 bytes as little-endian uint64) of `rows`, in a
-    row-indexed array (zero elsewhere)."""
+    """The example id digests (blake2b of `prompt\\0response`, 8 bytes as little-endian uint64) of `rows` (prompt
+    `questions[qrow[row]]`), in a row-indexed array (zero elsewhere)."""
     digests = np.zeros(len(responses), dtype="<u8")
     for block in _in_blocks(rows):
         joined = pc.binary_join_element_wise(questions.take(pa.array(qrow[block])), responses.take(pa.array(block)),
@@ -260,11 +157,8 @@ def _example_digests(questions: pa.Array, responses: pa.Array, qrow: np.ndarray,
     return digests
 
 
-# -- the full profile ---------------------------------------------------------------------------------------------
-
-_PROBLEMS = ("prompt_too_short", "prompt_too_long", "response_too_short", "response_too_long")
-_BLOCK = 4096        # rows per block of assembled output lines: memory stays bounded whatever the input size
-_MINHASH_ROWS = 128  # texts per MinHash call: the (num_perm x n-grams) work array stays in cache
+def _in_blocks(rows: np.ndarray, size: int = _BLOCK) -> Iterator[np.ndarray]:
+    return (rows[start:start + size] for start in range(0, len(rows), size))
 
 
 def _rewrite(column: pa.Array, flagged: np.ndarray, function: Callable[[str], str]) -> pa.Array:
@@ -276,31 +170,17 @@ def _rewrite(column: pa.Array, flagged: np.ndarray, function: Callable[[str], st
     return pc.replace_with_mask(column, pa.array(flagged), pa.array(values, pa.string()))
 
 
-def _clean_column(column: pa.Array, cleaner: TextCleaner, scrub: bool, weights: np.ndarray,
-                  pii: Counter) -> pa.Array:
-    """`cleaner.clean` and then `scrub_pii` of every value, as the per-record path does them; RE2 scans pick the
-    rows either may change, and only those go through Python. A value's PII finds count `weights[row]` times (a
-    question is scrubbed once per answer that joins to it)."""
+def _clean_column(column: pa.Array, cleaner: TextCleaner, scrub: bool, pii: Counter) -> pa.Array:
+    """`cleaner.clean` and then `scrub_pii` of every value, as the per-record definition does them; RE2 scans
+    pick the rows either may change, and only those go through Python."""
     pattern = cleaner.may_change_pattern()
     flagged = (np.ones(len(column), dtype=bool) if pattern is None
                else pc.match_substring_regex(column, pattern).to_numpy(zero_copy_only=False))
     column = _rewrite(column, flagged, cleaner.clean)
     if scrub:
         flagged = pc.match_substring_regex(column, MAY_MATCH_PII_RE2).to_numpy(zero_copy_only=False)
-        rows = iter(np.flatnonzero(flagged).tolist())
-
-        def scrub_counted(text: str) -> str:
-            found: Counter = Counter()
-            text, weight = scrub_pii(text, found), int(weights[next(rows)])
-            pii.update({kind: n * weight for kind, n in found.items() if weight})
-            return text
-
-        column = _rewrite(column, flagged, scrub_counted)
+        column = _rewrite(column, flagged, lambda text: scrub_pii(text, pii))
     return column
-
-
-def _in_blocks(rows: np.ndarray, size: int = _BLOCK) -> Iterator[np.ndarray]:
-    return (rows[start:start + size] for start in range(0, len(rows), size))
 
 
 def _signatures(hasher: MinHasher, texts: pa.Array, lengths: np.ndarray) -> np.ndarray:
@@ -316,173 +196,386 @@ def _signatures(hasher: MinHasher, texts: pa.Array, lengths: np.ndarray) -> np.n
             stop = min(start + _MINHASH_ROWS, len(lengths))
             begin = ends[start - 1] if start else 0
             parts.append(hasher.codepoint_signatures(points[begin:ends[stop - 1]], lengths[start:stop]))
-    else:  # texts shorter than an n-gram are padded, as the per-record path pads them
+    else:  # texts shorter than an n-gram are padded, as the per-record definition pads them
         values = texts.to_pylist()
         parts = [hasher.signatures(values[start:start + _MINHASH_ROWS])
                  for start in range(0, len(values), _MINHASH_ROWS)]
     return np.concatenate(parts)
 
 
-def write_full(joined: JoinedAnswers, rules: Any, pairs: Any, write_block: Callable, reject: Callable,
-               pii: Counter, phase: Callable[[str], None] = lambda name: None) -> int:
-    """`prepare.profile=full` over joined cMedQA2 rows, column by column: the records, rejects, corpus, preference
-    pairs and PII counts of the streaming path, byte for byte (tests compare them).
+def _as_array(column: Any) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
-    Cleaning and PII scrubbing run in Python only for the rows an RE2 scan says they may change; lengths, exact
-    duplicates (same example id), splits and ids are array operations; MinHash reads the code points of a block
-    at a time, and near duplicates are decided for all rows at once (`near_duplicates_at_once`) in a second
-    thread (NumPy releases the GIL) while this one prepares the output columns, which pyarrow then assembles into
-    lines a block of rows at a time. `rules` is a `records.RecordRules`, `pairs` the stage's
-    `PreferencePairBuilder` (its pair count is updated); `phase(name)` is told each step as it starts.
+
+def _later_copies(digests: np.ndarray, eligible: np.ndarray, partitions: int = 8) -> np.ndarray:
+    """The eligible rows whose id an earlier eligible row has, worked out one range of ids at a time (so the
+    sort's memory is a fraction of the ids')."""
+    rows = np.flatnonzero(eligible)
+    top = (digests[rows] >> np.uint64(61)).astype(np.uint8)
+    found = []
+    for part in range(partitions):
+        inside = rows[top == part]
+        first = np.zeros(len(inside), dtype=bool)
+        first[np.unique(digests[inside], return_index=True)[1]] = True
+        found.append(inside[~first])
+    return np.sort(np.concatenate(found))
+
+
+PII_KINDS = tuple(dict.fromkeys(kind for kind, _, _ in PII_PATTERNS))
+
+
+class BatchWork:
+    """The per-row work of pass 1 on one batch of items, the same in every engine (it depends on the batch and the
+    rules alone): cleaning and PII scrubbing, length checks, ids, splits, contamination, MinHash signatures. It
+    returns the batch with what the rest needs: `code` (0: may be kept; -1: the reader's reject; else a reason
+    code), `digest` (the id), `split`, `contaminated_by`, `signature` (null unless a near-duplicate candidate),
+    the texts to write (cleaned for examples, as read for the reader's rejects) and the PII finds (`pii:KIND`, the
+    batch's count in its first row)."""
+
+    def __init__(self, rules: RecordRules):
+        self.rules = rules
+        self.full = rules.profile == "full"
+        self.cleaner = TextCleaner(rules.cleaning) if self.full else None
+        self.checker = (ContaminationChecker(rules.contamination_ngram, rules.eval_texts,
+                                             rules.contamination_min_chars)
+                        if self.full and rules.eval_texts else None)
+        self.hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram) if self.full and rules.dedup.near else None
+
+    def __call__(self, batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch:
+        if isinstance(batch, pa.Table):
+            batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else pa.RecordBatch.from_pylist(
+                [], schema=batch.schema)
+        n, rules, pii = batch.num_rows, self.rules, Counter()
+        is_example = pc.is_null(batch["reason"]).to_numpy(zero_copy_only=False)
+        examples = np.flatnonzero(is_example)
+        whole = len(examples) == n
+        prompts, responses = _as_array(batch["prompt"]), _as_array(batch["response"])
+        if not whole:
+            prompts, responses = prompts.take(pa.array(examples)), responses.take(pa.array(examples))
+        code = np.where(is_example, 0, -1).astype(np.int8)
+        if self.full:
+            scrub = rules.cleaning.scrub_pii
+            prompts = _clean_column(prompts, self.cleaner, scrub, pii)
+            responses = _clean_column(responses, self.cleaner, scrub, pii)
+            prompt_chars = pc.utf8_length(prompts).to_numpy(zero_copy_only=False).astype(np.int64)
+            response_chars = pc.utf8_length(responses).to_numpy(zero_copy_only=False).astype(np.int64)
+            f = rules.filters
+            code[examples] = np.select([prompt_chars < f.prompt_min_chars, prompt_chars > f.prompt_max_chars,
+                                        response_chars < f.response_min_chars,
+                                        response_chars > f.response_max_chars], [1, 2, 3, 4], 0)
+        else:  # minimal: the text as read; only records without a question or an answer are dropped
+            blank_prompt = pc.match_substring_regex(prompts, _BLANK).to_numpy(zero_copy_only=False)
+            blank_response = pc.match_substring_regex(responses, _BLANK).to_numpy(zero_copy_only=False)
+            code[examples] = np.where(blank_prompt, 8, np.where(blank_response, 9, 0))
+        ok = code[examples] == 0                      # over the examples
+        eligible = examples[ok]                       # rows of the batch
+        digests = np.zeros(n, dtype="<u8")
+        split = np.zeros(n, dtype=np.int8)
+        contaminated_by: list[str | None] = [None] * n
+        signature = pa.nulls(n, pa.list_(pa.uint32(), rules.dedup.num_perm))
+        if len(eligible):
+            joined = pc.binary_join_element_wise(prompts.filter(pa.array(ok)), responses.filter(pa.array(ok)), "\0")
+            digests[eligible] = np.frombuffer(_blake2b_digests(joined), dtype="<u8")
+            split[eligible] = group_splits(_as_array(batch["group"]).take(pa.array(eligible)), rules.seed,
+                                           rules.split)
+        if self.full and len(eligible):
+            texts = pc.binary_join_element_wise(prompts.filter(pa.array(ok)), responses.filter(pa.array(ok)), "\n")
+            candidates = np.ones(len(eligible), dtype=bool)
+            if self.checker is not None:
+                for index, text in enumerate(texts.to_pylist()):
+                    name = self.checker.find(text)
+                    if name is not None:
+                        code[eligible[index]], candidates[index] = _CONTAMINATED, False
+                        contaminated_by[int(eligible[index])] = name
+            if self.hasher is not None and candidates.any():
+                lengths = (prompt_chars + response_chars + 1)[ok][candidates]
+                texts = texts.filter(pa.array(candidates)) if not candidates.all() else texts
+                values = np.concatenate([_signatures(self.hasher, texts.slice(s, _BLOCK), lengths[s:s + _BLOCK])
+                                         for s in range(0, len(lengths), _BLOCK)])
+                rows = eligible[candidates]
+                has = np.zeros(n, dtype=bool)
+                has[rows] = True
+                signature = pa.FixedSizeListArray.from_arrays(
+                    pa.array(_spread(values, rows, n).ravel()), rules.dedup.num_perm,
+                    mask=pa.array(~has))
+        # the texts a row is written or rejected with: cleaned for examples, as read for the reader's rejects
+        if self.full and not whole:
+            mask = pa.array(is_example)
+            prompts = pc.replace_with_mask(_as_array(batch["prompt"]), mask, prompts)
+            responses = pc.replace_with_mask(_as_array(batch["response"]), mask, responses)
+        elif not self.full:
+            prompts, responses = _as_array(batch["prompt"]), _as_array(batch["response"])
+        counts = {f"pii:{kind}": pa.array(np.r_[pii.get(kind, 0), np.zeros(n - 1, dtype=np.int64)])
+                  for kind in PII_KINDS}
+        columns = {"prompt": prompts, "response": responses, "reason": _as_array(batch["reason"]),
+                   "detail": _as_array(batch["detail"]), "split": pa.array(split), "code": pa.array(code),
+                   "digest": pa.array(digests), "file": _as_array(batch["file"]), "line": _as_array(batch["line"]),
+                   "new_row": _as_array(batch["new_row"]), "contaminated_by": pa.array(contaminated_by, pa.string()),
+                   "signature": signature, **counts,
+                   **{name: _as_array(batch[name]) for name in batch.schema.names if name.startswith(META_PREFIX)}}
+        return pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+
+
+def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Signatures of `rows`, as n rows (zeros elsewhere: those rows are masked null)."""
+    spread = np.zeros((n, values.shape[1]), dtype=np.uint32)
+    spread[rows] = values
+    return spread
+
+
+class BatchPipeline:
+    """Pass 1 over item batches (`add`), the decisions across rows and pass 2 (`write`); see the module doc.
+
+    `rules` is a `RecordRules`, `pairs` the stage's `PreferencePairBuilder` (its pair count is updated).
     """
-    phase("cleaning")
-    n = len(joined.responses)
-    known = pc.is_valid(joined.question_rows).to_numpy(zero_copy_only=False)
-    qrow = pc.fill_null(joined.question_rows, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    cleaner, scrub = TextCleaner(rules.cleaning), rules.cleaning.scrub_pii
-    answers_per_question = np.bincount(qrow[known], minlength=len(joined.question_texts))
-    questions = _clean_column(joined.question_texts, cleaner, scrub, answers_per_question, pii)
-    responses = _clean_column(joined.responses, cleaner, scrub, known.astype(np.int64), pii)
-    prompt_chars = pc.utf8_length(questions).to_numpy(zero_copy_only=False).astype(np.int64)[qrow]
-    response_chars = pc.utf8_length(responses).to_numpy(zero_copy_only=False).astype(np.int64)
-    f = rules.filters
-    problem = np.select([prompt_chars < f.prompt_min_chars, prompt_chars > f.prompt_max_chars,
-                         response_chars < f.response_min_chars, response_chars > f.response_max_chars],
-                        [1, 2, 3, 4], 0) * known
 
-    def texts(rows: np.ndarray, separator: str) -> pa.Array:
-        return pc.binary_join_element_wise(questions.take(pa.array(qrow[rows])), responses.take(pa.array(rows)),
-                                           separator)
+    def __init__(self, rules: RecordRules, pairs: Any, spill_dir: Path):
+        self.rules, self.pairs = rules, pairs
+        self.full = rules.profile == "full"
+        self.work = BatchWork(rules)
+        self.pii: Counter = Counter()
+        self.rejected: Counter = Counter()
+        self.rows = 0            # items read
+        self.rows_seen = 0       # data rows of the files they came from
+        self._codes: list[np.ndarray] = []
+        self._digests: list[np.ndarray] = []
+        self._lines: list[np.ndarray] = []
+        self._file_ids: list[np.ndarray] = []
+        self._files: dict[str, int] = {}
+        self._signature_rows: list[np.ndarray] = []
+        self._contaminated_by: dict[int, str] = {}
+        self._spill_dir = tempfile.TemporaryDirectory(prefix=".prepare-spill-", dir=spill_dir)
+        self._spill_path = Path(self._spill_dir.name) / "items.arrow"
+        self._near = (SpilledNearDuplicates(rules.dedup, Path(self._spill_dir.name) / "near")
+                      if self.work.hasher is not None else None)
+        self._spill: Any = None
+        self._spill_closed = False
+        self._schema: pa.Schema | None = None
 
-    # example ids (blake2b of prompt\0response) of the rows that reach the duplicate checks
-    phase("duplicates")
-    eligible = np.flatnonzero(known & (problem == 0))
-    digests = _example_digests(questions, responses, qrow, eligible)
-    reason = np.where(known, 0, -1)            # 0: kept, -1: unknown id, 1-4: _PROBLEMS, 5 and up below
-    reason[problem > 0] = problem[problem > 0]
-    if rules.dedup.exact:  # a later record with the id of an earlier one is a duplicate
-        first = np.zeros(len(eligible), dtype=bool)
-        first[np.unique(digests[eligible], return_index=True)[1]] = True
-        reason[eligible[~first]] = 5
-    detail: dict[int, str] = {}
-    candidates = eligible[reason[eligible] == 0]
-    if rules.eval_texts:
-        checker = ContaminationChecker(rules.contamination_ngram, rules.eval_texts, rules.contamination_min_chars)
-        for rows in _in_blocks(candidates):
-            for row, text in zip(rows.tolist(), texts(rows, "\n").to_pylist()):
-                name = checker.find(text)
-                if name is not None:
-                    reason[row], detail[row] = 6, f"shares a {rules.contamination_ngram}-gram with eval set '{name}'"
-        candidates = candidates[reason[candidates] == 0]
+    # -- pass 1 -------------------------------------------------------------------------------------------------
 
-    def near_duplicates() -> np.ndarray:
-        hasher = MinHasher(rules.dedup.num_perm, rules.dedup.ngram)
-        lengths = prompt_chars + response_chars + 1
-        signatures = np.zeros((len(candidates), rules.dedup.num_perm), dtype=np.uint32)
-        for start in range(0, len(candidates), _BLOCK):
-            rows = candidates[start:start + _BLOCK]
-            signatures[start:start + len(rows)] = _signatures(hasher, texts(rows, "\n"), lengths[rows])
-        return near_duplicates_at_once(signatures, rules.dedup)
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Pass 1 over one batch of items: the per-row work (`BatchWork`), then what the decisions keep."""
+        if batch.num_rows:
+            self.absorb(self.work(batch))
 
-    with ThreadPoolExecutor(1, thread_name_prefix="prepare-near-dedup") as pool:
-        verdicts = pool.submit(near_duplicates) if rules.dedup.near else None
-        outputs = _Outputs(joined, rules, pairs, qrow, digests, questions, responses, candidates)
-        where = lambda row: f"{joined.answers_file}:{joined.lines[row]}"  # noqa: E731
-        if verdicts is not None:
-            verdicts = verdicts.result()
-            for row, of in zip(candidates[verdicts >= 0].tolist(), candidates[verdicts[verdicts >= 0]].tolist()):
-                reason[row], detail[row] = 7, f"near duplicate of {where(of)}"
-    phase("writing")
-    _write_rejects(joined, reason, detail, questions, responses, qrow, where, reject)
-    outputs.write(np.flatnonzero(reason == 0), write_block)
-    return n
+    def absorb(self, done: pa.RecordBatch) -> None:
+        """Keep what the decisions across rows need from a batch that `BatchWork` did (here or elsewhere), and
+        spill the rest; batches must come in file order."""
+        n, start = done.num_rows, self.rows
+        if not n:
+            return
+        code = done["code"].to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(code == _CONTAMINATED).tolist():
+            self._contaminated_by[start + row] = done["contaminated_by"][row].as_py()
+        signatures = done["signature"]
+        if signatures.null_count < n:
+            rows = np.flatnonzero(pc.is_valid(signatures).to_numpy(zero_copy_only=False))
+            values = pc.drop_null(signatures).values.to_numpy(zero_copy_only=False)
+            self._near.add(values.reshape(len(rows), self.rules.dedup.num_perm))
+            self._signature_rows.append(start + rows)
+        files = done["file"]
+        file_ids = np.zeros(n, dtype=np.uint16)
+        for name in pc.unique(files).to_pylist():
+            file_ids[pc.equal(files, name).to_numpy(zero_copy_only=False)] = self._files.setdefault(name, len(self._files))
+        self._codes.append(code)
+        self._digests.append(done["digest"].to_numpy(zero_copy_only=False))
+        self._lines.append(done["line"].to_numpy(zero_copy_only=False))
+        self._file_ids.append(file_ids)
+        self.rows += n
+        self.rows_seen += int(pc.sum(done["new_row"]).as_py() or 0)
+        for kind in PII_KINDS:
+            self.pii[kind] += int(pc.sum(done[f"pii:{kind}"]).as_py() or 0)
+        self.pii = +self.pii  # kinds never found are not listed
+        spill = done.select(["prompt", "response", "reason", "detail", "split",
+                             *[name for name in done.schema.names if name.startswith(META_PREFIX)]])
+        if self._spill is None:
+            self._schema = spill.schema
+            self._spill = pa.ipc.new_file(str(self._spill_path), spill.schema)
+        self._spill.write_batch(spill)
+        # Arrow's allocator keeps freed pages for reuse, and over many batches that grows with the input
+        pa.default_memory_pool().release_unused()
+
+    # -- decisions and pass 2 ------------------------------------------------------------------------------------
+
+    def write(self, write_block: Callable, phase: Callable[[str], None] = lambda name: None) -> None:
+        """Decide duplicates for all rows, then write every row's output in file order (see the module doc);
+        `rejected` counts the rejects by reason."""
+        try:
+            if self._spill is None:
+                return
+            self._spill.close()
+            self._spill_closed = True
+            phase("duplicates")
+            codes = np.concatenate(self._codes)
+            self._codes = []
+            digests = np.concatenate(self._digests)
+            self._digests = []
+            if self.full and self.rules.dedup.exact:
+                codes[_later_copies(digests, (codes == 0) | (codes == _CONTAMINATED))] = _DUPLICATE
+            near_of = (np.zeros(0, dtype=np.int64),) * 2
+            if self._near is not None and self._signature_rows:
+                rows = np.concatenate(self._signature_rows)
+                self._signature_rows = []
+                verdicts = self._near.decide(codes[rows] == 0)
+                duplicate = np.flatnonzero(verdicts >= 0)
+                codes[rows[duplicate]] = _NEAR
+                near_of = (rows[duplicate], rows[verdicts[duplicate]])  # sorted by row
+            phase("writing")
+            self._write(codes, digests, near_of, write_block)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Remove the spill file (also when the stage fails before `write`)."""
+        if self._spill is not None and not self._spill_closed:
+            self._spill.close()
+            self._spill_closed = True
+        if self._near is not None:
+            self._near.close()
+        self._spill_dir.cleanup()
+
+    def _write(self, codes: np.ndarray, digests: np.ndarray, near_of: tuple[np.ndarray, np.ndarray],
+               write_block: Callable) -> None:
+        lines = np.concatenate(self._lines)
+        file_ids = np.concatenate(self._file_ids)
+        self._lines = self._file_ids = []
+        sources = pa.array([orjson.dumps(name)[1:-1] + b":" for name in self._files], pa.binary())
+
+        def where(rows: np.ndarray) -> pa.Array:  # "file:line" of rows, JSON-escaped
+            return _join(sources.take(pa.array(file_ids[rows])), pa.array(lines[rows]).cast(pa.string()).cast(
+                pa.binary()))
+
+        near_rows, near_kept = near_of  # the near duplicates (sorted) and the kept row each duplicates
+        names = pa.array(["", *(_REASONS.get(c, "") for c in range(1, max(_REASONS) + 1))], pa.string())
+        fixed = pa.array(["" if c != _DUPLICATE else "same (prompt, response) as an earlier record"
+                          for c in range(max(_REASONS) + 1)], pa.string())
+        start = 0
+        with pa.OSFile(str(self._spill_path), "rb") as handle:
+            reader = pa.ipc.open_file(handle)
+            for index in range(reader.num_record_batches):
+                batch = reader.get_batch(index)
+                n = batch.num_rows
+                code = codes[start:start + n]
+                out = _Lines(self, batch, where(np.arange(start, start + n)), digests[start:start + n])
+                rejected = np.flatnonzero(code != 0)
+                if len(rejected):
+                    # reason and detail: the reader's for its rejects, else by code (near: the kept row's place)
+                    codes_of = code[rejected]
+                    theirs = pa.array(codes_of == -1)
+                    at = pa.array(np.maximum(codes_of, 0))
+                    reasons = pc.if_else(theirs, batch["reason"].take(pa.array(rejected)), names.take(at))
+                    details = pc.if_else(theirs, pc.fill_null(batch["detail"].take(pa.array(rejected)), ""),
+                                         fixed.take(at))
+                    special = np.flatnonzero((codes_of == _CONTAMINATED) | (codes_of == _NEAR))
+                    if len(special):
+                        rows = start + rejected[special]
+                        near = codes_of[special] == _NEAR
+                        text = np.empty(len(special), dtype=object)
+                        ngram = self.rules.contamination_ngram
+                        text[~near] = [f"shares a {ngram}-gram with eval set '{self._contaminated_by[row]}'"
+                                       for row in rows[~near].tolist()]
+                        if near.any():
+                            kept_at = where(near_kept[np.searchsorted(near_rows, rows[near])]).to_pylist()
+                            text[near] = ["near duplicate of " + orjson.loads(b'"' + w + b'"') for w in kept_at]
+                        mask = np.zeros(len(rejected), dtype=bool)
+                        mask[special] = True
+                        details = pc.replace_with_mask(details, pa.array(mask), pa.array(text.tolist(), pa.string()))
+                    self.rejected.update(dict(zip(*(x.to_pylist() for x in pc.value_counts(reasons).flatten()))))
+                    write_block("rejects", _join(
+                        b'{"reason":"', _EscapedColumn(reasons).take(np.arange(len(rejected))), b'","where":"',
+                        out.where.take(pa.array(rejected)), b'","detail":"',
+                        _EscapedColumn(details).take(np.arange(len(rejected))), b'","prompt":"',
+                        out.prompts.take(rejected), b'","response":"', out.answers.take(rejected), b'"}\n'),
+                        len(rejected))
+                kept = np.flatnonzero(code == 0)
+                if len(kept):
+                    out.write(kept, write_block)
+                start += n
+                del out, batch
+                pa.default_memory_pool().release_unused()
 
 
-def _write_rejects(joined: JoinedAnswers, reason: np.ndarray, detail: dict[int, str], questions: pa.Array,
-                   responses: pa.Array, qrow: np.ndarray, where: Callable, reject: Callable) -> None:
-    """Every rejected row, in file order, with the texts and details the streaming path gives it."""
-    rows = np.flatnonzero(reason != 0)
-    prompts = questions.take(pa.array(qrow[rows])).to_pylist()
-    cleaned = responses.take(pa.array(rows)).to_pylist()
-    for row, prompt, response in zip(rows.tolist(), prompts, cleaned):
-        code = int(reason[row])
-        if code == -1:  # the reader's reject: no prompt, the answer as read
-            qid = joined.question_ids[row].as_py()
-            reject("unknown_question_id", where(row), f"question_id {qid!r} is not in {joined.questions_file}", "",
-                   joined.responses[row].as_py())
-        elif code <= 4:
-            reject(_PROBLEMS[code - 1], where(row), "", prompt, response)
-        elif code == 5:
-            reject("duplicate", where(row), "same (prompt, response) as an earlier record", prompt, response)
-        else:
-            reject("contaminated" if code == 6 else "near_duplicate", where(row), detail[row], prompt, response)
+class _Lines:
+    """The escaped columns of one spilled batch, and the split, corpus and preference-pair lines of its kept rows."""
 
+    def __init__(self, pipeline: BatchPipeline, batch: pa.RecordBatch, where: pa.Array, digests: np.ndarray):
+        self.pipeline, self.rules, self.pairs = pipeline, pipeline.rules, pipeline.pairs
+        self.digests, self.where = digests, where
+        self.prompts = _EscapedColumn(pc.fill_null(batch["prompt"], ""))
+        self.answers = _EscapedColumn(pc.fill_null(batch["response"], ""))
+        self.split = batch["split"].to_numpy(zero_copy_only=False)
+        self.meta = [(key, is_json, batch[META_PREFIX + key]) for key, is_json in meta_keys(batch.schema)]
+        self._escaped_meta: dict[str, _EscapedColumn] = {}
 
-class _Outputs:
-    """The splits, the corpus and the generic preference pairs of the kept rows. What does not depend on which
-    rows are kept (escaped texts, splits, the generic reply of each candidate) is computed when it is made,
-    while near duplicates are still being decided; `write` assembles the lines a block of rows at a time."""
+    def _meta_value(self, key: str, is_json: bool, column: pa.Array, rows: np.ndarray) -> list[Any]:
+        if is_json:
+            return [column.take(pa.array(rows))]
+        escaped = self._escaped_meta.get(key)
+        if escaped is None:
+            escaped = self._escaped_meta[key] = _EscapedColumn(column)
+        value = _join(b'"', escaped.take(rows), b'"')
+        if value.null_count:
+            value = pc.fill_null(value, pa.scalar(b"null", pa.binary()))
+        return [value]
 
-    def __init__(self, joined: JoinedAnswers, rules: Any, pairs: Any, qrow: np.ndarray, digests: np.ndarray,
-                 questions: pa.Array, responses: pa.Array, candidates: np.ndarray):
-        import orjson
-
-        self.joined, self.rules, self.pairs, self.qrow, self.digests = joined, rules, pairs, qrow, digests
-        self.prompts, self.answers = _EscapedColumn(questions), _EscapedColumn(responses)
-        self.question_ids = _EscapedColumn(joined.question_ids.combine_chunks())
-        self.answer_ids = _EscapedColumn(joined.answer_ids.combine_chunks())
-        self.line_numbers = pa.array(joined.lines).cast(pa.string()).cast(pa.binary())
-        self.split = question_splits(joined.question_table_ids, rules.seed, rules.split)[qrow]
-        self.source = orjson.dumps(joined.answers_file)[1:-1] + b":"
-        # the generic reply of each training candidate (`preferences._pick`), and whether it differs from the answer
-        self.reply = np.full(len(qrow), -1, dtype=np.int64)
-        if pairs.rules.enabled:
-            self.replies = pa.array(pairs.rules.generic_replies, pa.string())
-            self.escaped_replies = _EscapedColumn(self.replies)
-            for rows in _in_blocks(candidates[self.split[candidates] == 0]):
-                keys = pc.binary_join_element_wise(pa.scalar(f"{pairs.seed}:".encode(), pa.binary()),
-                                                   _hex_ids(digests[rows].tobytes()), b"")
-                pick = np.frombuffer(_blake2b_digests(keys), dtype="<u8") % np.uint64(len(self.replies))
-                same = pc.equal(responses.take(pa.array(rows)), self.replies.take(pa.array(pick)))
-                self.reply[rows] = np.where(same.to_numpy(zero_copy_only=False), -1, pick.astype(np.int64))
-
-    def _columns(self, rows: np.ndarray) -> dict[str, pa.Array]:
-        return {"id": _hex_ids(self.digests[rows].tobytes()), "prompt": self.prompts.take(self.qrow[rows]),
-                "response": self.answers.take(rows), "question_id": self.question_ids.take(rows),
-                "answer_id": self.answer_ids.take(rows), "line": self.line_numbers.take(pa.array(rows))}
+    def _metadata(self, rows: np.ndarray, ids: pa.Array, corpus: bool) -> list[Any]:
+        """The pieces of the metadata object `{**metadata, "source": where}` (corpus: and question, split,
+        example_id), keys in dict order: a metadata key the stage also sets keeps its place and takes its value."""
+        where = [b'"', self.where.take(pa.array(rows)), b'"']
+        values = {key: self._meta_value(key, is_json, column, rows) for key, is_json, column in self.meta}
+        values["source"] = where
+        if corpus:
+            names = pa.array([name.encode() for name in SPLIT_NAMES], pa.binary())
+            values["question"] = [b'"', self.prompts.take(rows), b'"']
+            values["split"] = [b'"', names.take(pa.array(self.split[rows])), b'"']
+            values["example_id"] = [b'"', ids, b'"']
+        pieces: list[Any] = [b"{"]
+        for index, (key, value) in enumerate(values.items()):
+            pieces += [(b"," if index else b"") + orjson.dumps(key) + b":", *value]
+        return pieces + [b"}"]
 
     def write(self, kept: np.ndarray, write_block: Callable) -> None:
         rules, split = self.rules, self.split
         system = _system_json(rules.system_prompt)
         for index, name in enumerate(SPLIT_NAMES):
             for rows in _in_blocks(kept[split[kept] == index]):
-                c = self._columns(rows)
-                write_block(name, chatml_lines(c["id"], c["prompt"], c["response"], c["question_id"],
-                                               c["answer_id"], self.source, c["line"], system), len(rows))
+                ids = _hex_ids(self.digests[rows].tobytes())
+                write_block(name, _join(b'{"id":"', ids, b'","messages":[' + system + b'{"role":"user","content":"',
+                                        self.prompts.take(rows), b'"},{"role":"assistant","content":"',
+                                        self.answers.take(rows), b'"}],"metadata":',
+                                        *self._metadata(rows, ids, False), b"}\n"), len(rows))
         if rules.profile != "full":
             return
-        names = pa.array([name.encode() for name in SPLIT_NAMES], pa.binary())
         for rows in _in_blocks(kept):  # the corpus in file order, every split
-            c = self._columns(rows)
-            content = ([b'"', c["response"], b'"'] if rules.corpus_content == "response" else
-                       [ASK_JSON, c["prompt"], ANSWER_JSON, c["response"], b'"'])
-            write_block("corpus", _join(
-                b'{"id":"doc-', c["id"], b'","content":', *content, b',"metadata":{"question_id":"',
-                c["question_id"], b'","answer_id":"', c["answer_id"], b'","source":"' + self.source, c["line"],
-                b'","question":"', c["prompt"], b'","split":"', names.take(pa.array(split[rows])),
-                b'","example_id":"', c["id"], b'"}}\n'), len(rows))
+            ids = _hex_ids(self.digests[rows].tobytes())
+            content = ([b'"', self.answers.take(rows), b'"'] if rules.corpus_content == "response" else
+                       [ASK_JSON, self.prompts.take(rows), ANSWER_JSON, self.answers.take(rows), b'"'])
+            write_block("corpus", _join(b'{"id":"doc-', ids, b'","content":', *content, b',"metadata":',
+                                        *self._metadata(rows, ids, True), b"}\n"), len(rows))
         pairs = self.pairs
         if not pairs.rules.enabled:
             return
+        replies = pa.array(pairs.rules.generic_replies, pa.string())
+        escaped_replies, reply_bytes = _EscapedColumn(replies), replies.cast(pa.binary())
         system = _system_json(pairs.system_prompt)
-        rows = kept[(split[kept] == 0) & (self.reply[kept] >= 0)]  # one pair per training record, in file order
-        if pairs.rules.max_pairs is not None:
-            rows = rows[:max(0, pairs.rules.max_pairs - pairs.generic_pairs)]
-        for block in _in_blocks(rows):
-            c = self._columns(block)
+        train = kept[split[kept] == 0]
+        for block in _in_blocks(train):  # one pair per training record, in file order, up to max_pairs
+            ids = _hex_ids(self.digests[block].tobytes())
+            keys = pc.binary_join_element_wise(pa.scalar(f"{pairs.seed}:".encode(), pa.binary()), ids, b"")
+            pick = np.frombuffer(_blake2b_digests(keys), dtype="<u8") % np.uint64(len(replies))
+            same = pc.equal(self.answers.raw.take(pa.array(block)),
+                            reply_bytes.take(pa.array(pick))).to_numpy(zero_copy_only=False)
+            rows, pick = block[~same], pick[~same].astype(np.int64)
+            if pairs.rules.max_pairs is not None:
+                room = max(0, pairs.rules.max_pairs - pairs.generic_pairs)
+                rows, pick = rows[:room], pick[:room]
+            if not len(rows):
+                continue
+            ids = _hex_ids(self.digests[rows].tobytes())
             write_block("preference_pairs", _join(
-                b'{"id":"pair-', c["id"], b'","kind":"generic","prompt":[' + system + b'{"role":"user","content":"',
-                c["prompt"], b'"}],"chosen":[{"role":"assistant","content":"', c["response"],
-                b'"}],"rejected":[{"role":"assistant","content":"', self.escaped_replies.take(
-                    self.reply[block]), b'"}]}\n'), len(block))
-            pairs.generic_pairs += len(block)
+                b'{"id":"pair-', ids, b'","kind":"generic","prompt":[' + system + b'{"role":"user","content":"',
+                self.prompts.take(rows), b'"}],"chosen":[{"role":"assistant","content":"', self.answers.take(rows),
+                b'"}],"rejected":[{"role":"assistant","content":"', escaped_replies.take(pick), b'"}]}\n'),
+                len(rows))
+            pairs.generic_pairs += len(rows)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -238,74 +239,17 @@ class NearDuplicateIndex:
 
 
 def near_duplicates_at_once(signatures: np.ndarray, rules: DedupRules, max_pairs: int = 20_000_000,
-                            batch: int = 1 << 16) -> np.ndarray:
+                            batch: int = 1 << 20) -> np.ndarray:
     """What `NearDuplicateIndex` decides row by row, for all rows at once: for each row the earlier kept row it
-    duplicates, or -1 (kept).
+    duplicates, or -1 (kept). The signatures go through `SpilledNearDuplicates` in a temporary folder (its doc
+    says how pairs are found and decided); `batch` bounds the pairs made from runs at a time."""
+    import tempfile
 
-    A pair whose signatures agree in at least ceil(threshold x num_perm) positions differs in at most num_perm -
-    that many, so it has the same key in at least `needed` = bands - that many bands (at the defaults, 8 bands of
-    4 and threshold 0.8: 2). So the pairs worth comparing are found by grouping rows on the keys of every
-    combination of `needed` bands (28 combinations of 2 at the defaults; fewer bands per combination when there
-    would be more than 64): unrelated texts that share one common band key rarely share two, so few pairs are
-    compared. Agreeing pairs are then decided in row order: a row duplicates the earliest kept row it agrees with.
-    When there are more than `max_pairs` candidate pairs (a key shared by thousands of texts), the chunked index
-    does the work instead: it compares a text with kept texts only, so its cost does not grow with the square of
-    such a group.
-    """
-    count = len(signatures)
-    verdicts = np.full(count, -1, dtype=np.int64)
-    if count < 2:
-        return verdicts
-    bands = rules.bands
-    keys = band_keys(signatures, bands)
-    agreeing = math.ceil(rules.threshold * rules.num_perm - 1e-9)
-    needed = max(1, bands - (rules.num_perm - agreeing))
-    width = max([1] + [k for k in range(1, needed + 1) if math.comb(bands, k) <= 64])
-    shift = np.uint64(max(1, (count - 1).bit_length()))
-    rows, mask = np.arange(count, dtype=np.uint64), np.int64((1 << int(shift)) - 1)
-    groups = []  # per combination: the rows of each run of >= 2 equal keys, one run after another, and run sizes
-    pairs_total = 0
-    for combination in itertools.combinations(range(bands), width):
-        combined = keys[:, combination[0]].copy()
-        for band in combination[1:]:
-            combined = (combined ^ keys[:, band]) * _MERSENNE_MULTIPLIER
-        # the row number in the low bits of the key: a plain sort (much faster than argsort) groups equal keys
-        # and says which rows they belong to (keys that differ only in those bits become candidates, and are
-        # compared like any other)
-        packed = np.sort((((combined >> shift) << shift) | rows).view(np.int64))
-        order, combined = packed & mask, packed >> np.int64(shift)
-        starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]])
-        sizes = np.diff(np.r_[starts, count])
-        starts, sizes = starts[sizes > 1], sizes[sizes > 1]
-        pairs_total += int((sizes * (sizes - 1) // 2).sum())
-        if pairs_total > max_pairs:
-            return _near_duplicates_in_chunks(signatures, rules)
-        if len(starts):
-            at = np.repeat(starts, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-            groups.append((order[at], sizes))
-    found = [np.zeros(0, dtype=np.int64)]
-    for order, sizes in groups:
-        # each member of a run pairs with every later member, `batch` pairs at a time
-        members = np.arange(len(order))
-        later = np.repeat(np.cumsum(sizes), sizes) - members - 1
-        ends = np.cumsum(later)
-        first = 0
-        while first < len(members):
-            last = max(first + 1, int(np.searchsorted(ends, (ends[first - 1] if first else 0) + batch, "right")))
-            counts = later[first:last]
-            position = np.repeat(members[first:last], counts)
-            other = position + 1 + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-            a, b = order[position], order[other]
-            a, b = np.minimum(a, b), np.maximum(a, b)
-            agree = np.count_nonzero(signatures[a] == signatures[b], axis=1) >= rules.threshold * rules.num_perm
-            found.append(a[agree] * count + b[agree])
-            first = last
-    earlier, latest = np.divmod(np.unique(np.concatenate(found)), count)  # sorted by earlier, then later
-    by_later = np.lexsort((earlier, latest))
-    for a, b in zip(earlier[by_later].tolist(), latest[by_later].tolist()):
-        if verdicts[b] == -1 and verdicts[a] == -1:  # a is kept (decided before b), b not matched yet
-            verdicts[b] = a
-    return verdicts
+    with tempfile.TemporaryDirectory(prefix="medq-near-") as directory:
+        spilled = SpilledNearDuplicates(rules, Path(directory), partitions=4, max_pairs=max_pairs)
+        spilled.pair_batch = batch
+        spilled.add(signatures)
+        return spilled.decide()
 
 
 def _near_duplicates_in_chunks(signatures: np.ndarray, rules: DedupRules, chunk: int = 8192) -> np.ndarray:
@@ -387,3 +331,173 @@ class ContaminationChecker:
                 if name is not None:
                     return name
         return None
+
+
+class SpilledNearDuplicates:
+    """`near_duplicates_at_once` for more texts than memory holds: the signatures and the band-combination keys go
+    to disk as they come (`add`), and `decide` works one partition of keys at a time.
+
+    Each text's signature is appended to one file (num_perm x 4 bytes). For every combination of `needed` bands
+    (as in `near_duplicates_at_once`: a pair that agrees in >= ceil(threshold x num_perm) positions has the same
+    key in at least that many bands) the text writes one 8-byte entry, the top 32 bits of the combination's key
+    over its index, into one of `partitions` files chosen by the key's top bits; a pair with a common combination
+    key therefore meets in one partition. `decide` sorts each partition on its own, pairs the texts of every run of
+    equal keys, verifies the pairs' signatures in chunks (read from the mapped file, whose pages are let go after
+    each slice, so what stays resident is bounded), and decides in text order: a text duplicates the earliest kept
+    text it agrees with. Keys cut to 32 bits only add candidates, which are compared like any other, so the
+    decisions are those of the definition. Memory: 8 bytes per text and per candidate pair, one partition, one
+    chunk of pairs; disk: (num_perm x 4 + combinations x 8) bytes per text, removed with the folder.
+    """
+
+    _PAIR_CHUNK = 1 << 20     # pairs verified at a time
+    _GATHER = 1 << 15         # signatures read from the mapped file between two releases of its pages
+    pair_batch = 1 << 20      # pairs made from runs at a time
+
+    def __init__(self, rules: DedupRules, directory: Path, partitions: int = 64,
+                 max_pairs: int = 20_000_000):
+        if rules.num_perm % rules.bands:
+            raise ValueError(f"dedup.num_perm ({rules.num_perm}) must be a multiple of dedup.bands ({rules.bands})")
+        self.rules, self.max_pairs = rules, max_pairs
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        agreeing = math.ceil(rules.threshold * rules.num_perm - 1e-9)
+        needed = max(1, rules.bands - (rules.num_perm - agreeing))
+        width = max([1] + [k for k in range(1, needed + 1) if math.comb(rules.bands, k) <= 64])
+        self.combinations = list(itertools.combinations(range(rules.bands), width))
+        self.partition_bits = max(1, (partitions - 1).bit_length())
+        self.partitions = 1 << self.partition_bits
+        self._signatures = open(self.directory / "signatures.u32", "wb")
+        self._parts = [open(self.directory / f"keys-{p:04d}.u64", "wb") for p in range(self.partitions)]
+        self.count = 0
+
+    def add(self, signatures: np.ndarray) -> None:
+        """The next texts' signatures (rows x num_perm uint32), in text order."""
+        n = len(signatures)
+        if not n:
+            return
+        if self.count + n >= 1 << 32:
+            raise ValueError("prepare: more than 2**32 near-duplicate candidates in one run")
+        self._signatures.write(np.ascontiguousarray(signatures, dtype=np.uint32).tobytes())
+        keys = band_keys(signatures, self.rules.bands)
+        index = np.arange(self.count, self.count + n, dtype=np.uint64)
+        entries = np.empty((len(self.combinations), n), dtype=np.uint64)
+        for row, combination in enumerate(self.combinations):
+            combined = keys[:, combination[0]].copy()
+            for band in combination[1:]:
+                combined = (combined ^ keys[:, band]) * _MERSENNE_MULTIPLIER
+            entries[row] = ((combined >> np.uint64(32)) << np.uint64(32)) | index
+        entries = entries.ravel()
+        part = (entries >> np.uint64(64 - self.partition_bits)).astype(np.uint16)
+        order = np.argsort(part, kind="stable")  # a radix sort for small integers
+        bounds = np.searchsorted(part[order], np.arange(self.partitions + 1))
+        entries = entries[order]
+        for p in np.flatnonzero(np.diff(bounds)).tolist():
+            self._parts[p].write(entries[bounds[p]:bounds[p + 1]].tobytes())
+        self.count += n
+
+    def close(self) -> None:
+        for handle in (self._signatures, *self._parts):
+            handle.close()
+
+    def decide(self, active: np.ndarray | None = None) -> np.ndarray:
+        """For each text (of those `active`, a boolean mask; the others are neither kept nor compared): the index of
+        the earlier kept text it duplicates, or -1 (kept; also for texts not active)."""
+        self.close()
+        count = self.count
+        verdicts = np.full(count, -1, dtype=np.int64)
+        if count < 2:
+            return verdicts
+        active = np.ones(count, dtype=bool) if active is None else active
+        mask, pairs, total = np.uint64(0xFFFFFFFF), [], 0
+        for p in range(self.partitions):
+            path = self.directory / f"keys-{p:04d}.u64"
+            entries = np.sort(np.fromfile(path, dtype=np.uint64))
+            path.unlink()
+            texts = (entries & mask).astype(np.int64)
+            keys = entries >> np.uint64(32)
+            del entries
+            keep = active[texts]
+            texts, keys = texts[keep], keys[keep]
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+            sizes = np.diff(np.r_[starts, len(keys)])
+            starts, sizes = starts[sizes > 1], sizes[sizes > 1]
+            total += int((sizes * (sizes - 1) // 2).sum())
+            if total > self.max_pairs:  # a key shared by thousands of texts: the chunked index (in memory)
+                return self._in_chunks(active)
+            if len(starts):
+                pairs.append(_pairs_in_runs(texts, starts, sizes, count, self.pair_batch))
+        if not pairs:
+            return verdicts
+        pairs = np.unique(np.concatenate(pairs))  # a pair may meet under several combinations
+        agreeing = self._verify(pairs)
+        earlier, later = np.divmod(agreeing, np.uint64(count))
+        by_later = np.lexsort((earlier, later))
+        for a, b in zip(earlier[by_later].tolist(), later[by_later].tolist()):
+            if verdicts[b] == -1 and verdicts[a] == -1:  # a is kept (decided before b), b not matched yet
+                verdicts[b] = a
+        return verdicts
+
+    def _mapped(self) -> tuple[Any, np.ndarray]:
+        import mmap
+
+        with open(self.directory / "signatures.u32", "rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return mapped, np.frombuffer(mapped, dtype=np.uint32).reshape(self.count, self.rules.num_perm)
+
+    def _verify(self, pairs: np.ndarray) -> np.ndarray:
+        """The pairs (earlier x count + later, sorted) whose signatures agree in >= threshold x num_perm places."""
+        import mmap
+
+        mapped, signatures = self._mapped()
+        count, agreeing = np.uint64(self.count), []
+        try:
+            for start in range(0, len(pairs), self._PAIR_CHUNK):
+                chunk = pairs[start:start + self._PAIR_CHUNK]
+                a, b = np.divmod(chunk, count)
+                needed = np.unique(np.concatenate([a, b])).astype(np.int64)
+                gathered = np.empty((len(needed), self.rules.num_perm), dtype=np.uint32)
+                for at in range(0, len(needed), self._GATHER):
+                    gathered[at:at + self._GATHER] = signatures[needed[at:at + self._GATHER]]
+                    mapped.madvise(mmap.MADV_DONTNEED)  # the file's pages leave this process (they stay cached)
+                same = np.count_nonzero(gathered[np.searchsorted(needed, a.astype(np.int64))]
+                                        == gathered[np.searchsorted(needed, b.astype(np.int64))], axis=1)
+                agreeing.append(chunk[same >= self.rules.threshold * self.rules.num_perm])
+        finally:
+            del signatures
+            mapped.close()
+        return np.concatenate(agreeing) if agreeing else np.zeros(0, dtype=np.uint64)
+
+    def _in_chunks(self, active: np.ndarray) -> np.ndarray:
+        mapped, signatures = self._mapped()
+        try:
+            rows = np.flatnonzero(active)
+            verdicts = np.full(self.count, -1, dtype=np.int64)
+            found = _near_duplicates_in_chunks(np.array(signatures[rows]), self.rules)
+            duplicate = found >= 0
+            verdicts[rows[duplicate]] = rows[found[duplicate]]
+            return verdicts
+        finally:
+            del signatures
+            mapped.close()
+
+
+def _pairs_in_runs(texts: np.ndarray, starts: np.ndarray, sizes: np.ndarray, count: int,
+                   batch: int = 1 << 20) -> np.ndarray:
+    """Every pair of texts inside each run (texts[start:start + size]), as earlier x count + later (uint64)."""
+    at = np.repeat(starts, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    order = texts[at]
+    members = np.arange(len(order))
+    later = np.repeat(np.cumsum(sizes), sizes) - members - 1
+    ends = np.cumsum(later)
+    found, first = [np.zeros(0, dtype=np.uint64)], 0
+    while first < len(members):
+        last = max(first + 1, int(np.searchsorted(ends, (ends[first - 1] if first else 0) + batch, "right")))
+        counts = later[first:last]
+        position = np.repeat(members[first:last], counts)
+        other = position + 1 + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        a, b = order[position], order[other]
+        a, b = np.minimum(a, b), np.maximum(a, b)
+        distinct = a != b  # one text under two combinations whose keys share their top bits
+        found.append(np.unique(a[distinct].astype(np.uint64) * np.uint64(count) + b[distinct].astype(np.uint64)))
+        first = last
+    return np.unique(np.concatenate(found))

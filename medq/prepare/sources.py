@@ -14,10 +14,17 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, Iterable, Iterator, Literal
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from medq.errors import InputDataError
 from medq.paths import ExistingFile
+from medq.prepare.batches import (META_PREFIX, Untrusted, item_batch, item_schema, items_to_batches, meta_keys,
+                                  newlines_in, physical_lines, py_strip)
 from medq.prepare.encoding import detect_encoding
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -44,6 +51,20 @@ class Rejected:
 
 
 Item = Example | Rejected
+
+
+def batches_to_items(batches: Iterable[pa.RecordBatch]) -> Iterator[Any]:
+    """The `Example`/`Rejected` view of batches (for inspecting a reader; the pipeline reads the batches)."""
+    for batch in batches:
+        keys = meta_keys(batch.schema)
+        for row in batch.to_pylist():
+            where = f"{row['file']}:{row['line']}"
+            if row["reason"] is not None:
+                yield Rejected(row["reason"], where, row["detail"] or "", row["prompt"] or "", row["response"] or "")
+                continue
+            metadata = {key: orjson.loads(row[META_PREFIX + key]) if is_json else row[META_PREFIX + key]
+                        for key, is_json in keys}
+            yield Example(row["prompt"], row["response"], group=row["group"], where=where, metadata=metadata)
 
 
 class _CountingRaw(io.RawIOBase):
@@ -93,6 +114,7 @@ class CsvTable:
 
     def rows(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error",
              ) -> Iterator[tuple[str, dict[str, str] | Rejected]]:
+        self.rows_read = self.blank_lines = 0
         with open_text(self.path, self.encoding, on_bytes) as handle:
             reader = csv.reader(handle, delimiter=self.delimiter)
             try:
@@ -125,6 +147,50 @@ class CsvTable:
         if self.rows_read == 0:
             raise InputDataError(f"{self.path}: header only, no data rows")
 
+    def arrow_batches(self, batch_rows: int) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
+        """The data rows through pyarrow's CSV reader, as string columns named by the stripped header, with the line
+        each row ends on (as `rows` names it). Raises `Untrusted` where `rows` would say something else: a row
+        with the wrong number of fields, a blank line (line numbers would shift), a header it reads otherwise."""
+        import pyarrow.csv as pa_csv
+
+        with open_text(self.path, self.encoding, None) as handle:
+            try:
+                raw_header = next(csv.reader(handle, delimiter=self.delimiter))
+            except (StopIteration, csv.Error):
+                raise Untrusted from None
+        header = [h.strip() for h in raw_header]
+        self._check_header(header)
+        if len(set(raw_header)) != len(raw_header) or len(set(header)) != len(header) or any(
+                "\n" in h or "\r" in h for h in raw_header):
+            raise Untrusted
+        total_lines, has_cr = physical_lines(self.path)
+        try:
+            reader = pa_csv.open_csv(
+                self.path, read_options=pa_csv.ReadOptions(encoding=self.encoding.replace("utf-8-sig", "utf-8"),
+                                                           block_size=8 << 20, use_threads=False),
+                parse_options=pa_csv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
+                convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in raw_header},
+                                                      strings_can_be_null=False, quoted_strings_can_be_null=False))
+            if reader.schema.names != raw_header:
+                raise Untrusted
+            line, rows = 1, 0
+            for batch in reader:
+                if not batch.num_rows:
+                    continue
+                spans = np.ones(batch.num_rows, dtype=np.int64)
+                for column in batch.columns:
+                    spans += newlines_in(column, has_cr)
+                ends = line + np.cumsum(spans)
+                line, rows = int(ends[-1]), rows + batch.num_rows
+                batch = batch.rename_columns(header)
+                for start in range(0, batch.num_rows, batch_rows):
+                    yield batch.slice(start, batch_rows), ends[start:start + batch_rows]
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            raise Untrusted from None
+        if rows == 0 or line != total_lines:
+            raise Untrusted
+        self.rows_read, self.blank_lines = rows, 0
+
     def _check_header(self, header: list[str]) -> None:
         missing = [c for c in self.required if c not in header]
         if not missing:
@@ -143,7 +209,19 @@ class CsvTable:
                              f"{', '.join(header)} (map columns in {self.config_key})")
 
 
-class CMedQA2Source:
+class _BatchSource:
+    """`items()`: the examples and rejects of a source's batches, for inspecting a reader (the stage reads the
+    batches; this view holds them all)."""
+
+    def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
+        try:
+            batches: Any = list(self.batches(4096, on_bad_record, on_bytes=on_bytes))
+        except Untrusted:
+            batches = self.batches(4096, on_bad_record, careful=True, on_bytes=on_bytes)
+        yield from batches_to_items(batches)
+
+
+class CMedQA2Source(_BatchSource):
     """cMedQA2: questions.csv (question_id,content) joined with answers.csv (ans_id,question_id,content).
 
     Questions are held in a dict (ids and text only); answers stream. `answers: all` makes one example per
@@ -163,7 +241,59 @@ class CMedQA2Source:
     def encodings(self) -> dict[str, str]:
         return {str(t.path): t.encoding for t in (self.questions, self.answers)}
 
-    def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
+    def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
+                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
+        """Every answer row joined with its question; careful: also each question row the join cannot use."""
+        if careful:
+            yield from items_to_batches(self._careful_items(on_bytes, on_bad_record), ["question_id", "answer_id"],
+                                        False, batch_rows)
+            return
+        questions = pa.Table.from_batches([b for b, _ in self.questions.arrow_batches(1 << 40)])
+        question_ids = py_strip(questions["question_id"])
+        if pc.count_distinct(question_ids).as_py() != len(question_ids):
+            raise Untrusted  # the careful reader rejects the repeated ids, naming their rows
+        texts = questions["content"].combine_chunks()
+        if on_bytes is not None:
+            on_bytes(self.questions.path.stat().st_size)
+        answered = np.zeros(len(question_ids), dtype=bool)
+        schema = item_schema(["question_id", "answer_id"], False)
+        name, questions_name = self.answers.path.name, self.questions.path.name
+        find = _IdLookup(question_ids)
+        for batch, lines in self.answers.arrow_batches(batch_rows):
+            n = batch.num_rows
+            qids = py_strip(batch["question_id"])
+            known, qrow = find(qids)
+            reason = np.where(known, None, "unknown_question_id").astype(object)
+            if self.mode == "first":
+                rows = np.flatnonzero(known)
+                first = np.zeros(n, dtype=bool)
+                first[rows[np.unique(qrow[rows], return_index=True)[1]]] = True
+                extra = known & ~(first & ~answered[qrow])
+                reason[extra] = "extra_answer"
+                answered[qrow[known & ~extra]] = True
+            else:
+                answered[qrow[known]] = True
+            detail = [None] * n
+            qid_list = None
+            for row in np.flatnonzero(reason != None).tolist():  # noqa: E711 - few rows
+                qid_list = qid_list or qids.to_pylist()
+                detail[row] = (f"question_id {qid_list[row]!r} is not in {questions_name}" if not known[row] else
+                               f"question {qid_list[row]} already has an answer")
+            prompts = texts.take(pa.array(qrow))
+            if not known.all():
+                prompts = pc.if_else(pa.array(known), prompts, "")
+            yield item_batch(schema, n, reason=pa.array(reason, pa.string()), detail=pa.array(detail, pa.string()),
+                             prompt=prompts, response=batch["content"],
+                             group=pc.binary_join_element_wise("q", qids, ""), file=name, line=lines,
+                             **{"meta:question_id": qids, "meta:answer_id": py_strip(batch["ans_id"])})
+        if on_bytes is not None:
+            on_bytes(self.answers.path.stat().st_size)
+        self.stats = {"questions": len(question_ids), "questions_without_answers": int((~answered).sum()),
+                      "duplicate_question_ids": 0}
+        self.rows_held = self.answers.rows_read
+
+    def _careful_items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error",
+                       ) -> Iterator[Item]:
         questions: dict[str, str] = {}
         duplicate_ids = 0
         for _where, row in self.questions.rows(on_bytes, on_bad_record):
@@ -202,7 +332,41 @@ class CMedQA2Source:
         self.rows_held = self.answers.rows_read + self.questions.rows_read - len(questions)
 
 
-class CsvSource:
+class _IdLookup:
+    """The row of each id in a table of distinct ids (`known`, `row`), for batch after batch: ids that are all
+    plain integers (as cMedQA2's are) are looked up by a binary search in the sorted integers, built once;
+    others by `pc.index_in`, which builds its hash table per call."""
+
+    def __init__(self, ids: pa.Array):
+        self.ids, self.sorted = ids, None
+        try:
+            numbers = pc.cast(ids, pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return
+        if numbers.null_count or not pc.all(pc.equal(pc.cast(numbers, pa.string()), ids)).as_py():
+            return  # "007" or "+7": not the integer's own spelling
+        values = numbers.to_numpy()
+        self.order = np.argsort(values, kind="stable")
+        self.sorted = values[self.order]
+
+    def __call__(self, ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        if self.sorted is not None:
+            try:
+                numbers = pc.cast(ids, pa.int64())
+                plain = pc.fill_null(pc.equal(pc.cast(numbers, pa.string()), ids), False)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                numbers = None
+            if numbers is not None and len(self.sorted):
+                values = pc.fill_null(numbers, 0).to_numpy(zero_copy_only=False)
+                at = np.minimum(np.searchsorted(self.sorted, values), len(self.sorted) - 1)
+                known = (self.sorted[at] == values) & plain.to_numpy(zero_copy_only=False)
+                return known, np.where(known, self.order[at], 0).astype(np.int64)
+        lookup = pc.index_in(ids, value_set=self.ids)
+        return (pc.is_valid(lookup).to_numpy(zero_copy_only=False),
+                pc.fill_null(lookup, 0).to_numpy(zero_copy_only=False).astype(np.int64))
+
+
+class CsvSource(_BatchSource):
     """Any CSV with a column mapping, e.g. the Chinese medical dialogue data (department,title,ask,answer)."""
 
     def __init__(self, path: ExistingFile, prompt_columns: list[str], response_column: str,
@@ -223,7 +387,27 @@ class CsvSource:
     def encodings(self) -> dict[str, str]:
         return {str(self.table.path): self.table.encoding}
 
-    def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
+    def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
+                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
+        if careful:
+            yield from items_to_batches(self._careful_items(on_bytes, on_bad_record), self.metadata_columns, False,
+                                        batch_rows)
+            return
+        schema = item_schema(self.metadata_columns, False)
+        name = self.table.path.name
+        for batch, lines in self.table.arrow_batches(batch_rows):
+            parts = [batch[c].to_pylist() for c in self.prompt_columns]
+            prompts = pa.array([join_prompt_parts(list(p), self.prompt_separator) for p in zip(*parts)], pa.string())
+            group = batch[self.group_column] if self.group_column else prompts
+            yield item_batch(schema, batch.num_rows, prompt=prompts, response=batch[self.response_column], group=group,
+                             file=name, line=lines, **{f"meta:{c}": batch[c] for c in dict.fromkeys(self.metadata_columns)})
+        if on_bytes is not None:
+            on_bytes(self.table.path.stat().st_size)
+        self.stats = {"blank_lines": 0}
+        self.rows_held = self.table.rows_read
+
+    def _careful_items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error",
+                       ) -> Iterator[Item]:
         for where, row in self.table.rows(on_bytes, on_bad_record):
             if isinstance(row, Rejected):
                 yield row
@@ -247,7 +431,7 @@ def join_prompt_parts(parts: list[str], separator: str) -> str:
     return separator.join(kept)
 
 
-class JsonlSource:
+class JsonlSource(_BatchSource):
     """JSON Lines with a field map. Huatuo-style files hold lists (`questions`: paraphrases, `answers`)."""
 
     def __init__(self, path: ExistingFile, prompt_field: str = "questions", response_field: str = "answers",
@@ -274,7 +458,116 @@ class JsonlSource:
         values = value if isinstance(value, list) else [value]
         return [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values if v is not None]
 
-    def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
+    def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
+                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
+        if careful:
+            yield from items_to_batches(self._careful_items(on_bytes, on_bad_record), self.metadata_fields, True,
+                                        batch_rows)
+            return
+        yield from self._arrow_batches(batch_rows)
+        if on_bytes is not None:
+            on_bytes(self.path.stat().st_size)
+
+    def _arrow_batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """pyarrow's JSON reader, when every line is an object whose two fields are lists of strings (or the
+        careful reader would say something else: `Untrusted`); metadata fields are read carefully."""
+        import pyarrow.json as pa_json
+
+        if self.metadata_fields or self.encoding != "utf-8" or self.prompt_field == self.response_field:
+            raise Untrusted
+        total_lines, has_cr = physical_lines(self.path)
+        if has_cr:
+            raise Untrusted
+        types = self._sniff_types()
+        schema = item_schema([], True)
+        name, line = self.path.name, 0
+        options = pa_json.ParseOptions(explicit_schema=pa.schema([(self.prompt_field, types[0]),
+                                                                  (self.response_field, types[1])]),
+                                       unexpected_field_behavior="ignore")
+        try:
+            # whole lines, 16 MB at a time: pyarrow's own streaming JSON reader reads the whole file ahead
+            for block, lines in _line_blocks(self.path, 16 << 20):
+                whole = pa_json.read_json(pa.BufferReader(block), parse_options=options,
+                                          read_options=pa_json.ReadOptions(use_threads=False, block_size=32 << 20))
+                if whole.num_rows != lines:
+                    raise Untrusted  # blank lines: line numbers would shift
+                for batch in whole.to_batches(batch_rows):
+                    yield self._expand(batch, line, name, schema)
+                    line += batch.num_rows
+        except pa.ArrowInvalid:
+            raise Untrusted from None
+        if line == 0 or line != total_lines:
+            raise Untrusted  # blank lines: line numbers would shift
+        self.stats = {"lines": line}
+        self.rows_held = line
+
+    def _sniff_types(self) -> tuple[pa.DataType, pa.DataType]:
+        """The Arrow types of the two fields as the first line holds them: a list of strings or a string (a line
+        that holds another type makes pyarrow's reader fail, and the careful reader take over)."""
+        with open(self.path, "rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    break
+        try:
+            first = json.loads(raw)
+            return tuple(pa.string() if isinstance(first[f], str) else pa.list_(pa.string())  # type: ignore
+                         for f in (self.prompt_field, self.response_field))
+        except (ValueError, KeyError, TypeError, UnboundLocalError):
+            raise Untrusted from None
+
+    def _expand(self, batch: pa.RecordBatch, first_line: int, name: str, schema: pa.Schema) -> pa.RecordBatch:
+        """One item per (paraphrase, answer) the modes keep, and a reject for each one they leave out, in the
+        careful reader's order: extra paraphrases, extra answers, then the examples."""
+        n = batch.num_rows
+        flat, count = [], []
+        for field_name in (self.prompt_field, self.response_field):
+            column = batch.column(field_name)
+            if column.null_count:
+                raise Untrusted  # a missing field or null: the careful reader says which
+            if column.type == pa.string():  # one text: a list of one
+                column = pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32)), column)
+            values, parents = pc.list_flatten(column), pc.list_parent_indices(column).to_numpy()
+            if values.null_count:  # null elements are left out, as the careful reader leaves them
+                valid = pc.is_valid(values)
+                values, parents = values.filter(valid), parents[valid.to_numpy(zero_copy_only=False)]
+            flat.append(pa.concat_arrays([values, pa.array([""], pa.string())]))  # the last one: "" for none
+            count.append(np.bincount(parents, minlength=n).astype(np.int64))
+        (prompts, responses), (p, r) = flat, count
+        p_start, r_start = np.cumsum(p) - p, np.cumsum(r) - r
+        empty = (p == 0) | (r == 0)
+        extra_p = np.where(empty, 0, p - 1) if self.paraphrases == "first" else np.zeros(n, dtype=np.int64)
+        extra_r = np.where(empty, 0, r - 1) if self.answers == "first" else np.zeros(n, dtype=np.int64)
+        keep_p = 1 if self.paraphrases == "first" else p
+        keep_r = 1 if self.answers == "first" else r
+        items = np.where(empty, 1, extra_p + extra_r + keep_p * keep_r)
+        line_of = np.repeat(np.arange(n), items)
+        within = np.arange(len(line_of)) - np.repeat(np.cumsum(items) - items, items)
+        xp, xr, kr = extra_p[line_of], extra_r[line_of], (r if self.answers == "all" else np.ones(n, np.int64))[line_of]
+        is_xp, is_xr = within < xp, (within >= xp) & (within < xp + xr)
+        example = within - xp - xr
+        prompt_at = p_start[line_of] + np.where(is_xp, 1 + within, np.where(is_xr, 0, example // np.maximum(kr, 1)))
+        response_at = r_start[line_of] + np.where(is_xp, 0, np.where(is_xr, 1 + within - xp, example % np.maximum(kr, 1)))
+        is_empty = empty[line_of]
+        none_p, none_r = len(prompts) - 1, len(responses) - 1
+        prompt_at = np.where(is_empty & (p[line_of] == 0), none_p, prompt_at)
+        response_at = np.where(is_empty & (r[line_of] == 0), none_r, response_at)
+        reason = np.full(len(line_of), None, dtype=object)
+        reason[is_xp], reason[is_xr], reason[is_empty] = "extra_paraphrase", "extra_answer", "empty_field"
+        detail = np.full(len(line_of), None, dtype=object)
+        detail[is_xr], detail[is_empty] = "answers=first keeps the first answer", "no question or no answer"
+        if is_xp.any():
+            rows = np.flatnonzero(is_xp)
+            kept = prompts.take(pa.array(p_start[line_of[rows]])).to_pylist()
+            detail[rows] = [f"paraphrases=first keeps {text!r}" for text in kept]
+        lines = first_line + 1 + line_of
+        return item_batch(schema, len(line_of), reason=pa.array(reason, pa.string()),
+                          detail=pa.array(detail, pa.string()), prompt=prompts.take(pa.array(prompt_at)),
+                          response=responses.take(pa.array(response_at)),
+                          group=pc.binary_join_element_wise("line", pa.array(lines).cast(pa.string()), ""),
+                          file=name, line=lines, new_row=pa.array(within == 0))
+
+    def _careful_items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error",
+                       ) -> Iterator[Item]:
         from medq.jsonl import BadLine, read_jsonl
 
         lines_read = 0
@@ -320,7 +613,23 @@ class JsonlSource:
         self.rows_held = lines_read
 
 
-class SyntheticSource:
+def _line_blocks(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
+    """The file in blocks of whole lines (about `size` bytes; a longer line is one block), and the lines in each."""
+    carry = b""
+    with open(path, "rb") as handle:
+        while data := handle.read(size):
+            data = carry + data
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                carry = data
+                continue
+            block, carry = data[:cut], data[cut:]
+            yield block, block.count(b"\n")
+    if carry:
+        yield carry, 1
+
+
+class SyntheticSource(_BatchSource):
     """The project's own synthetic Chinese medical dialogue data (GBK CSV with injected dirt), for the demo.
 
     The file is written once per (size, seed) under `cache_dir` and then read like any dialogue CSV, so the
@@ -345,7 +654,8 @@ class SyntheticSource:
     def encodings(self) -> dict[str, str]:
         return self.csv.encodings()
 
-    def items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error") -> Iterator[Item]:
-        yield from self.csv.items(on_bytes, on_bad_record)
+    def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
+                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
+        yield from self.csv.batches(batch_rows, on_bad_record, careful, on_bytes)
         self.stats = self.csv.stats
         self.rows_held = self.csv.rows_held

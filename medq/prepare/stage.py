@@ -1,10 +1,9 @@
 """The `prepare` stage: raw QA files -> cleaned ChatML splits, preference pairs, a retrieval corpus, a data card.
 
-One pass: read -> clean -> scrub PII -> length filters -> exact dedup -> contamination and near-duplicate checks
--> split by a seeded hash of the question -> write. Most sources stream through it a chunk of records at a time
-(`records.py`, optionally in worker processes); cMedQA2 with every answer goes through it column by column
-(`columnar.py`), with the same output bytes. Every record read is written or rejected with its reason, and the
-stage refuses to finish if the counts do not add up.
+read -> clean -> scrub PII -> length filters -> exact dedup -> contamination and near-duplicate checks -> split by
+a seeded hash of the question -> write. Every source yields Arrow record batches (`batches.py`, `sources.py`) and
+one batch pipeline (`columnar.py`) does the rest, column by column. Every record read is written or rejected with
+its reason, and the stage refuses to finish if the counts do not add up.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from collections import deque
-from itertools import islice
 from typing import Any, Iterator, Literal, Mapping
 
 import orjson
@@ -30,11 +27,12 @@ from medq.config import as_dataclass
 from medq.errors import ConfigError
 from medq.jsonl import read_jsonl
 from medq.prepare.cleaning import CleaningRules
-from medq.prepare.columnar import read_cmedqa2, source_supports_columnar, write_full, write_minimal
-from medq.prepare.dedup import ContaminationRules, DedupRules, NearDuplicateIndex
+from medq.prepare.batches import Untrusted
+from medq.prepare.columnar import BatchPipeline, Profile, RecordRules
+from medq.prepare.dedup import ContaminationRules, DedupRules
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
-from medq.prepare.records import Chunk, Profile, RecordProcessor, RecordRules, init_worker, process_in_worker
-from medq.prepare.sources import Item, OnBadRecord, Rejected
+from medq.prepare.ray_engine import RayOptions
+from medq.prepare.sources import OnBadRecord
 from medq.stage import StageContext
 
 log = logging.getLogger(__name__)
@@ -180,7 +178,8 @@ class PrepareStage:
                  preferences: PreferenceRules | None = None,
                  corpus_content: Literal["response", "question_and_answer"] = "response",
                  limit: int | None = None, on_bad_record: OnBadRecord = "error", save_hf_dataset: bool = True,
-                 batch_size: int = 256, progress: bool = True, profile: Profile = "full", workers: int = 1):
+                 batch_size: int = 65536, progress: bool = True, profile: Profile = "full",
+                 engine: Literal["local", "ray"] = "local", ray: RayOptions | None = None):
         self.source = source
         self.system_prompt = system_prompt
         self.cleaning = as_dataclass(CleaningRules, cleaning)
@@ -196,9 +195,8 @@ class PrepareStage:
         self.batch_size = batch_size
         self.progress = progress
         self.profile = profile
-        self.workers = workers
-        if workers < 1:
-            raise ConfigError(f"prepare.workers must be >= 1 (processes for the per-record work), got {workers}")
+        self.engine = engine
+        self.ray = as_dataclass(RayOptions, ray)
         if batch_size < 1:
             raise ConfigError(f"prepare.batch_size must be >= 1, got {batch_size}")
         total = self.split.train + self.split.validation + self.split.test
@@ -220,92 +218,28 @@ class PrepareStage:
                             ctx.seed, self.corpus_content, self.contamination.ngram,
                             read_eval_texts(self.contamination) if full else [],
                             self.contamination.min_chars)
-        near = NearDuplicateIndex(self.dedup) if full and self.dedup.near else None
         pairs = PreferencePairBuilder(self.preferences if full else PreferenceRules(enabled=False),
                                       self.system_prompt, ctx.seed)
         outputs = [*SPLITS, "corpus", "preference_pairs", "rejects"] if full else [*SPLITS, "rejects"]
-        writers = _JsonlWriters(out, outputs)
-        rejected: Counter = Counter()
-        pii: Counter = Counter()
-        seen: set[bytes] = set()
-        near_kept_at: list[str] = []  # file:line of each example the near-dup index kept, to explain rejects
-        records_in = 0
-        rows_seen, last_where = 0, None  # distinct file rows the items came from (a row's items are contiguous)
-
-        def reject(reason: str, where: str, detail: str = "", prompt: str = "", response: str = "") -> None:
-            rejected[reason] += 1
-            writers.write("rejects", {"reason": reason, "where": where, "detail": detail,
-                                      "prompt": prompt, "response": response})
 
         total_bytes = sum(p.stat().st_size for p in self.source.files())
         with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="prepare", disable=not self.progress,
                   mininterval=0.5) as bar:
+            bar.set_postfix_str("reading")
+            pipeline = self._read(rules, pairs, out, bar)
             try:
-                joined = None
-                if self.limit is None and source_supports_columnar(self.source):
-                    bar.set_postfix_str("reading (columnar)")
-                    joined = read_cmedqa2(self.source)  # None: files the streaming reader must explain
-                    if joined is None:
-                        bar.set_postfix_str("")
-                    else:
-                        bar.update(total_bytes)
-                if joined is not None and full:
-                    records_in = write_full(joined, rules, pairs, writers.write_block, reject, pii,
-                                            lambda name: bar.set_postfix_str(name))
-                elif joined is not None:
-                    records_in = write_minimal(joined, rules, pairs, writers.write_block, reject)
-                if joined is not None:
-                    if self.workers > 1:
-                        log.info("prepare.workers=%d is not used: cMedQA2 (answers: all) runs as one columnar pass "
-                                 "(docs/prepare_at_scale.md)", self.workers)
-                    self.source.stats = joined.stats
-                items = self.source.items(bar.update, self.on_bad_record)
-                if self.limit is not None:
-                    items = islice(items, self.limit)
-                # the one ordered loop: decisions that depend on earlier records, and every write
-                for chunk in self._chunks(items, rules) if joined is None else ():
-                    pii.update(chunk.pii)
-                    if near is not None and chunk.signatures is not None:
-                        near.begin_chunk(chunk.signatures, chunk.band_keys)  # candidates found for all rows at once
-                    for record in chunk.records:
-                        records_in += 1
-                        item = record.item
-                        if item.where != last_where:
-                            rows_seen, last_where = rows_seen + 1, item.where
-                        if isinstance(item, Rejected):
-                            reject(item.reason, item.where, item.detail, item.prompt, item.response)
-                            continue
-                        if record.problem:
-                            reject(record.problem, item.where, "", record.prompt, record.response)
-                            continue
-                        if record.exact_key is not None:
-                            if record.exact_key in seen:
-                                reject("duplicate", item.where, "same (prompt, response) as an earlier record",
-                                       record.prompt, record.response)
-                                continue
-                            seen.add(record.exact_key)
-                        if record.contaminated_by is not None:
-                            reject("contaminated", item.where, f"shares a {self.contamination.ngram}-gram with eval "
-                                   f"set '{record.contaminated_by}'", record.prompt, record.response)
-                            continue
-                        if near is not None:
-                            duplicate_of = near.add_row(record.signature_row)
-                            if duplicate_of is not None:
-                                reject("near_duplicate", item.where, f"near duplicate of {near_kept_at[duplicate_of]}",
-                                       record.prompt, record.response)
-                                continue
-                            near_kept_at.append(item.where)
-                        writers.write_line(record.split, record.record_line)
-                        if full:
-                            writers.write_line("corpus", record.corpus_line)
-                            if record.split == "train":
-                                pair = pairs.generic_pair(record.example_id, record.prompt, record.response)
-                                if pair is not None:
-                                    writers.write("preference_pairs", pair)
+                writers = _JsonlWriters(out, outputs)
+            except BaseException:
+                pipeline.close()
+                raise
+            try:
+                pipeline.write(writers.write_block, bar.set_postfix_str)
                 for pair in pairs.safety_pairs():
                     writers.write("preference_pairs", pair)
             finally:
+                pipeline.close()
                 writers.close()
+        records_in, pii, rejected = pipeline.rows, pipeline.pii, pipeline.rejected
 
         records_out = sum(writers.counts[s] for s in SPLITS)
         if records_in != records_out + sum(rejected.values()):
@@ -314,9 +248,9 @@ class PrepareStage:
         held = getattr(self.source, "rows_held", None)
         # The source's own reader counts the rows its files hold; every one must have produced an example or a
         # reject (a reader that skips a row silently fails here, whatever its items add up to).
-        if held is not None and self.limit is None and joined is None and rows_seen != held:
-            raise RuntimeError(f"prepare lost rows: the source files hold {held} data rows, only {rows_seen} "
-                               "produced an example or a reject")
+        if held is not None and self.limit is None and pipeline.rows_seen != held:
+            raise RuntimeError(f"prepare lost rows: the source files hold {held} data rows, only "
+                               f"{pipeline.rows_seen} produced an example or a reject")
         if records_out == 0:
             log.warning("prepare kept no records: every record was rejected (see rejects.jsonl)")
         artifacts = {name: f"{name}.jsonl" for name in outputs}
@@ -333,27 +267,46 @@ class PrepareStage:
                  sum(rejected.values()), dict(rejected), seconds)
         return artifacts
 
-    def _chunks(self, items: Iterator[Item], rules: RecordRules) -> Iterator[Chunk]:
-        """The per-record work on chunks of `batch_size` records, in order: inline, or in `workers` processes.
+    def _read(self, rules: RecordRules, pairs: PreferencePairBuilder, out: Path, bar: Any) -> BatchPipeline:
+        """Pass 1 over the source's batches (up to `limit` items). The fast reader is tried first; where it cannot
+        vouch for the careful reader's rows and line numbers (`Untrusted`), pass 1 starts again with the careful
+        reader, which names the file and line of every problem."""
+        for careful in (False, True):
+            pipeline = BatchPipeline(rules, pairs, out)
+            try:
+                batches = self._limited(self.source.batches(self.batch_size, self.on_bad_record, careful=careful,
+                                                            on_bytes=bar.update))
+                if self.engine == "ray":
+                    from medq.prepare.ray_engine import processed_batches
 
-        At most 2 x workers chunks are in flight, so reading never runs ahead of writing by more than that.
-        """
-        batches = iter(lambda: list(islice(items, self.batch_size)), [])
-        if self.workers == 1:
-            processor = RecordProcessor(rules)
-            yield from map(processor, batches)
-            return
-        import multiprocessing
+                    for done in processed_batches(batches, rules, self.ray):
+                        pipeline.absorb(done)
+                else:
+                    for batch in batches:
+                        pipeline.add(batch)
+            except Untrusted:
+                pipeline.close()
+                bar.reset()
+                log.info("prepare: %s: the fast reader cannot vouch for its rows or line numbers; reading carefully",
+                         ", ".join(p.name for p in self.source.files()))
+                continue
+            except BaseException:
+                pipeline.close()
+                raise
+            return pipeline
+        raise AssertionError("the careful reader does not give up")
 
-        # spawn, not fork: the parent may hold threads (progress bar, MLflow) that a forked child would inherit
-        with multiprocessing.get_context("spawn").Pool(self.workers, init_worker, (rules,)) as pool:
-            pending: deque = deque()
-            for batch in batches:
-                pending.append(pool.apply_async(process_in_worker, (batch,)))
-                if len(pending) >= 2 * self.workers:
-                    yield pending.popleft().get()
-            while pending:
-                yield pending.popleft().get()
+    def _limited(self, batches: Iterator[Any]) -> Iterator[Any]:
+        """The source's batches up to `limit` items. At the limit the reader is not asked for more (it never
+        finishes), and its statistics, which are of whole files, are not reported."""
+        taken = 0
+        for batch in batches:
+            if self.limit is not None and taken + batch.num_rows >= self.limit:
+                yield batch.slice(0, self.limit - taken)
+                self.source.stats = {}
+                return
+            taken += batch.num_rows
+            yield batch
 
     def _save_hf_dataset(self, out: Path, writers: _JsonlWriters) -> None:
         import datasets
@@ -380,7 +333,7 @@ class PrepareStage:
             "corpus_documents": writers.counts["corpus"],
             "limit": self.limit,
             "profile": self.profile,
-            "workers": self.workers,
+            "engine": self.engine,
             "source": {
                 "type": type(self.source).__name__,
                 "files": {str(p): {"encoding": self.source.encodings().get(str(p)), "bytes": p.stat().st_size,

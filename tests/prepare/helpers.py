@@ -23,6 +23,41 @@ def default_prepare_config() -> dict:
     return config
 
 
+def prepare_stage(source, **overrides) -> PrepareStage:
+    config = default_prepare_config()
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            config[key].update(value)
+        else:
+            config[key] = value
+    return PrepareStage(source=source, **config)
+
+
+OUTPUTS = ("train", "validation", "test", "corpus", "preference_pairs", "rejects")
+
+
+def output_digests(out: Path) -> dict[str, str]:
+    import hashlib
+
+    return {n: hashlib.sha256((out / f"{n}.jsonl").read_bytes()).hexdigest() for n in OUTPUTS
+            if (out / f"{n}.jsonl").exists()}
+
+
+def run_against_reference(tmp_path: Path, make_source, seed: int = 0, **overrides) -> dict:
+    """The stage on `make_source()` and the one-record-at-a-time reference (`tests/prepare/reference.py`) on
+    another `make_source()`: every output file and the data card (but its timing) must be the same."""
+    from tests.prepare.reference import run_reference
+
+    overrides.setdefault("save_hf_dataset", False)
+    _, card = run_prepare(tmp_path / "engine", make_source(), seed=seed, **overrides)
+    expected = run_reference(tmp_path / "reference", prepare_stage(make_source(), **overrides), seed=seed)
+    assert output_digests(tmp_path / "engine") == output_digests(tmp_path / "reference")
+    for volatile in ("seconds", "records_per_second"):
+        card.pop(volatile)
+    assert card == expected
+    return card
+
+
 def run_prepare(out_dir: Path, source, seed: int = 0, **overrides) -> tuple[dict, dict]:
     config = default_prepare_config()
     for key, value in overrides.items():

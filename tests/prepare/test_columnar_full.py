@@ -1,5 +1,6 @@
-"""prepare.profile=full on cMedQA2 runs as one columnar pass: it must write what the per-record streaming path
-writes, byte for byte, on messy data where every reject reason, PII kind and cleaning rule occurs."""
+"""prepare.profile=full on cMedQA2 through the batch pipeline: it must write what the per-record definition
+(`tests/prepare/reference.py`, the streaming engine it replaced) writes, byte for byte, on messy data where every
+reject reason, PII kind and cleaning rule occurs."""
 
 from __future__ import annotations
 
@@ -8,16 +9,12 @@ import hashlib
 
 import pytest
 
-from medq.prepare.columnar import write_full
-from medq.prepare.sources import CMedQA2Source, SyntheticSource
+from medq.prepare.batches import Untrusted
+from medq.prepare.sources import CMedQA2Source, CsvTable, SyntheticSource
 
-from tests.prepare.helpers import read_jsonl, run_prepare, write_csv
+from tests.prepare.helpers import read_jsonl, run_against_reference, run_prepare, write_csv
 
 OUTPUTS = ("train", "validation", "test", "corpus", "preference_pairs", "rejects")
-
-
-class StreamingCMedQA2(CMedQA2Source):
-    """The same reader, without the columnar pass (which serves CMedQA2Source itself only)."""
 
 
 def messy_cmedqa2(tmp_path, n_questions=400, encoding="utf-8"):
@@ -53,20 +50,9 @@ def _digests(out):
     return {n: hashlib.sha256((out / f"{n}.jsonl").read_bytes()).hexdigest() for n in OUTPUTS}
 
 
-def _both(tmp_path, monkeypatch, questions, answers, **settings):
-    import medq.prepare.stage as stage
-
-    passes = []
-    monkeypatch.setattr(stage, "write_full", lambda *args: passes.append(1) or write_full(*args))
-    cards = {}
-    for name, reader in (("columnar", CMedQA2Source), ("streaming", StreamingCMedQA2)):
-        _, cards[name] = run_prepare(tmp_path / name, reader(str(questions), str(answers)), seed=5,
-                                     save_hf_dataset=False, **settings)
-    assert passes == [1], "the columnar pass served CMedQA2Source and only it"
-    for card in cards.values():
-        for volatile in ("seconds", "records_per_second", "source"):
-            card.pop(volatile)
-    return cards
+def _both(tmp_path, questions, answers, **settings):
+    card = run_against_reference(tmp_path, lambda: CMedQA2Source(str(questions), str(answers)), seed=5, **settings)
+    return {"columnar": card}
 
 
 @pytest.mark.parametrize("settings, encoding", [
@@ -85,29 +71,25 @@ def test_columnar_full_pass_writes_what_the_streaming_path_writes(tmp_path, monk
     eval_path = write_csv(tmp_path / "eval.csv", f"Question\n{leaked}\n孩子发烧39度，家里有大人吃的退烧药\n头痛\n")
     settings = {**settings, "contamination": {"ngram": 8, "eval_sets": [
         {"name": "e", "path": str(eval_path), "fields": ["Question"]}]}}
-    cards = _both(tmp_path, monkeypatch, questions, answers, **settings)
-    assert _digests(tmp_path / "columnar") == _digests(tmp_path / "streaming")
-    assert cards["columnar"] == cards["streaming"]
-    card = cards["columnar"]
+    card = _both(tmp_path, questions, answers, **settings)["columnar"]
     assert card["records_out"] > 100 and "unknown_question_id" in card["rejected"]
     if not settings.get("cleaning"):
         near = {"near_duplicate"} if settings.get("dedup", {}).get("near", True) else set()
         assert {"duplicate", "response_too_short", "contaminated"} | near <= set(card["rejected"])
         assert card["pii_scrubbed"].get("phone", 0) > 0 and card["pii_scrubbed"].get("id_card", 0) > 0
-    rejects = read_jsonl(tmp_path / "columnar" / "rejects.jsonl")
+    rejects = read_jsonl(tmp_path / "engine" / "rejects.jsonl")
     lines = [int(r["where"].rsplit(":", 1)[1]) for r in rejects]
     assert lines == sorted(lines)
 
 
-def test_files_over_the_columnar_limit_stream_with_the_same_output(tmp_path, monkeypatch):
-    import medq.prepare.columnar as columnar
-    import medq.prepare.stage as stage
-
+def test_the_careful_reader_writes_what_the_fast_reader_writes(tmp_path, monkeypatch):
     questions, answers = messy_cmedqa2(tmp_path, n_questions=60)
-    passes = []
-    monkeypatch.setattr(stage, "write_full", lambda *args: passes.append(1) or write_full(*args))
-    run_prepare(tmp_path / "columnar", CMedQA2Source(str(questions), str(answers)), save_hf_dataset=False)
-    monkeypatch.setattr(columnar, "COLUMNAR_MAX_BYTES", answers.stat().st_size - 1)
-    run_prepare(tmp_path / "streamed", CMedQA2Source(str(questions), str(answers)), save_hf_dataset=False)
-    assert passes == [1], "the answers file over the limit was streamed"
-    assert _digests(tmp_path / "columnar") == _digests(tmp_path / "streamed")
+    run_prepare(tmp_path / "fast", CMedQA2Source(str(questions), str(answers)), save_hf_dataset=False)
+
+    def untrusted(self, batch_rows):
+        raise Untrusted
+        yield
+
+    monkeypatch.setattr(CsvTable, "arrow_batches", untrusted)
+    run_prepare(tmp_path / "careful", CMedQA2Source(str(questions), str(answers)), save_hf_dataset=False)
+    assert _digests(tmp_path / "fast") == _digests(tmp_path / "careful")

@@ -12,10 +12,10 @@ import pytest
 
 from medq.prepare.columnar import SPLIT_NAMES, _EscapedColumn, _example_digests, question_splits
 from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys, near_duplicates_at_once
-from medq.prepare.records import split_of
 from medq.prepare.stage import SplitRatios
 
 from tests.prepare.helpers import near_duplicate_reference
+from tests.prepare.reference import split_of
 
 
 def _variants(base: str, rng: np.random.Generator, count: int) -> list[str]:

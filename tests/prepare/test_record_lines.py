@@ -5,9 +5,11 @@ import pytest
 
 from medq.prepare.cleaning import CleaningRules
 from medq.prepare.dedup import DedupRules
-from medq.prepare.records import RecordProcessor, RecordRules
+from medq.prepare.columnar import RecordRules
 from medq.prepare.sources import Example
 from medq.prepare.stage import LengthFilters, SplitRatios
+
+from tests.prepare.reference import RecordProcessor
 
 TEXTS = ['头痛三天了，"怎么办"？', "反斜杠\\和\x01控制\x1f字符\t制表\r\n换行", "emoji 😷 and \u2028 separators \x7f",
          "</script> & <b>", "问：答：\n"]

@@ -1,4 +1,5 @@
-"""prepare at scale: `workers=N` writes the same bytes as one process; `profile=minimal` is the plain join-and-write."""
+"""prepare at scale: any batch size writes the bytes of the per-record definition; `profile=minimal` is the plain
+join-and-write."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from medq.errors import ConfigError
 from medq.prepare.sources import CMedQA2Source, CsvSource, SyntheticSource
 from medq.prepare.synthetic import write_cmedqa2
 
-from tests.prepare.helpers import read_jsonl, run_prepare, write_csv
+from tests.prepare.helpers import read_jsonl, run_against_reference, run_prepare, write_csv
 
 SPLITS = ("train", "validation", "test")
 OUTPUTS = (*SPLITS, "corpus", "preference_pairs", "rejects")
@@ -21,24 +22,19 @@ def digests(out, names=OUTPUTS):
     return {n: hashlib.sha256((out / f"{n}.jsonl").read_bytes()).hexdigest() for n in names}
 
 
-def test_workers_write_the_same_bytes_as_one_process(tmp_path):
+@pytest.mark.parametrize("batch_size", [37, 65536])
+def test_any_batch_size_writes_the_bytes_of_the_per_record_definition(tmp_path, batch_size):
     # messy synthetic data: every reject reason of the pipeline occurs (duplicates, near duplicates, short answers,
-    # PII), and an eval set makes some rows contaminated; small chunks so many reach the workers out of order
+    # PII), and an eval set makes some rows contaminated; small batches so duplicates cross batch boundaries
     source_dir = tmp_path / "synthetic"
     eval_path = write_csv(tmp_path / "eval.csv", ",Question,A,B,C,D,Answer\n0,孩子发烧39度，家里有大人吃的退烧药,A,B,C,D,A\n")
-    settings = dict(seed=5, save_hf_dataset=False, batch_size=37,
-                    contamination={"ngram": 8, "eval_sets": [{"name": "e", "path": str(eval_path), "fields": ["Question"]}]})
-    runs = {}
-    for workers in (1, 3):
-        source = SyntheticSource(str(source_dir), n_questions=300, seed=4, messy=True)
-        _, card = run_prepare(tmp_path / f"w{workers}", source, workers=workers, **settings)
-        runs[workers] = digests(tmp_path / f"w{workers}"), card
-    (one, card_one), (three, card_three) = runs[1], runs[3]
-    assert one == three
-    assert card_three["workers"] == 3 and card_one["rejected"] == card_three["rejected"]
-    assert card_one["pii_scrubbed"] == card_three["pii_scrubbed"] and sum(card_one["pii_scrubbed"].values()) > 0
-    assert {"duplicate", "near_duplicate"} <= set(card_one["rejected"])
-    rejects = read_jsonl(tmp_path / "w3" / "rejects.jsonl")
+    card = run_against_reference(
+        tmp_path, lambda: SyntheticSource(str(source_dir), n_questions=300, seed=4, messy=True), seed=5,
+        batch_size=batch_size,
+        contamination={"ngram": 8, "eval_sets": [{"name": "e", "path": str(eval_path), "fields": ["Question"]}]})
+    assert sum(card["pii_scrubbed"].values()) > 0
+    assert {"duplicate", "near_duplicate"} <= set(card["rejected"])
+    rejects = read_jsonl(tmp_path / "engine" / "rejects.jsonl")
     lines = [int(r["where"].rsplit(":", 1)[1]) for r in rejects]
     assert lines == sorted(lines), "rejects are written in the order of the file"
 
@@ -75,16 +71,10 @@ def test_minimal_profile_splits_like_the_full_one(tmp_path):
     assert ids["full"] == ids["minimal"] and all(ids["full"][s] for s in SPLITS)
 
 
-def test_bad_worker_and_batch_settings_are_refused(tmp_path):
+def test_bad_batch_settings_are_refused(tmp_path):
     path = write_csv(tmp_path / "d.csv", "q,a\n问题一二三,回答一二三四\n")
-    with pytest.raises(ConfigError, match="prepare.workers must be >= 1"):
-        run_prepare(tmp_path / "o", CsvSource(str(path), ["q"], "a"), workers=0)
     with pytest.raises(ConfigError, match="prepare.batch_size must be >= 1"):
         run_prepare(tmp_path / "o", CsvSource(str(path), ["q"], "a"), batch_size=0)
-
-
-class StreamingCMedQA2(CMedQA2Source):
-    """The same reader, without the columnar fast path (which serves CMedQA2Source itself only)."""
 
 
 QUESTIONS = ('question_id,content\n1,头痛三天了怎么办\n2,   \n3,"咳嗽有痰，\r\n夜里更重"\n4,胃痛反酸\n')
@@ -94,39 +84,27 @@ ANSWERS = ('ans_id,question_id,content\n10,1,<p>建议休息</p>\n11,1,\n12,2,�
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
-def test_minimal_columnar_pass_writes_what_the_streaming_reader_writes(tmp_path, encoding):
+def test_minimal_profile_writes_what_the_per_record_definition_writes(tmp_path, encoding):
     questions = write_csv(tmp_path / "questions.csv", QUESTIONS, encoding)
     answers = write_csv(tmp_path / "answers.csv", ANSWERS, encoding)
-    runs = {}
-    for name, reader in (("columnar", CMedQA2Source), ("streaming", StreamingCMedQA2)):
-        _, card = run_prepare(tmp_path / name, reader(str(questions), str(answers)), profile="minimal",
-                              save_hf_dataset=False)
-        runs[name] = digests(tmp_path / name, (*SPLITS, "rejects")), card
-    assert runs["columnar"][0] == runs["streaming"][0]
-    columnar, streaming = runs["columnar"][1], runs["streaming"][1]
-    assert columnar["source"]["stats"] == streaming["source"]["stats"]
-    assert columnar["rejected"] == streaming["rejected"] == {"empty_prompt": 1, "empty_response": 2,
-                                                            "unknown_question_id": 1}
-    rejects = read_jsonl(tmp_path / "columnar" / "rejects.jsonl")
+    card = run_against_reference(tmp_path, lambda: CMedQA2Source(str(questions), str(answers)), profile="minimal")
+    assert card["rejected"] == {"empty_prompt": 1, "empty_response": 2, "unknown_question_id": 1}
+    rejects = read_jsonl(tmp_path / "engine" / "rejects.jsonl")
     # line numbers count the quoted newline inside answer 13: answer 15 is on line 8 of answers.csv
     assert [r["where"] for r in rejects] == ["answers.csv:3", "answers.csv:4", "answers.csv:8", "answers.csv:10"]
-    kept = [r["messages"][-1]["content"] for s in SPLITS for r in read_jsonl(tmp_path / "columnar" / f"{s}.jsonl")]
+    kept = [r["messages"][-1]["content"] for s in SPLITS for r in read_jsonl(tmp_path / "engine" / f"{s}.jsonl")]
     assert "反斜杠\\和\x01控制字符\t制表" in kept and '少食多餐，"忌辛辣"' in kept
 
 
-def test_minimal_columnar_pass_without_rejects_writes_what_the_streaming_reader_writes(tmp_path):
-    # no row is rejected: the columnar pass takes its no-filter path
+def test_minimal_profile_without_rejects_writes_what_the_per_record_definition_writes(tmp_path):
     questions = write_csv(tmp_path / "questions.csv", 'question_id,content\n1,头痛三天了怎么办\n2,"咳嗽，\n夜里更重"\n')
     answers = write_csv(tmp_path / "answers.csv", 'ans_id,question_id,content\n10,1,建议休息\n11,2,"查血常规，""必要时""拍片"\n'
                         '12,1,多喝水\n')
-    for name, reader in (("columnar", CMedQA2Source), ("streaming", StreamingCMedQA2)):
-        _, card = run_prepare(tmp_path / name, reader(str(questions), str(answers)), profile="minimal",
-                              save_hf_dataset=False)
-        assert card["records_out"] == 3 and card["rejected_total"] == 0
-    assert digests(tmp_path / "columnar", (*SPLITS, "rejects")) == digests(tmp_path / "streaming", (*SPLITS, "rejects"))
+    card = run_against_reference(tmp_path, lambda: CMedQA2Source(str(questions), str(answers)), profile="minimal")
+    assert card["records_out"] == 3 and card["rejected_total"] == 0
 
 
-def test_minimal_falls_back_to_the_streaming_reader_when_lines_would_shift(tmp_path):
+def test_minimal_falls_back_to_the_careful_reader_when_lines_would_shift(tmp_path):
     questions = write_csv(tmp_path / "questions.csv", QUESTIONS)
     answers = write_csv(tmp_path / "answers.csv", ANSWERS.replace("12,2,多喝水\n", "12,2,多喝水\n\n"))
     run_prepare(tmp_path / "out", CMedQA2Source(str(questions), str(answers)), profile="minimal", save_hf_dataset=False)

@@ -1,44 +1,27 @@
-"""The per-record half of `prepare`: everything that depends on one record alone, done a chunk at a time.
-
-Cleaning, PII scrubbing, length checks, the exact-duplicate key, the contamination look-up, MinHash signatures
-and LSH band keys, the split, the example id and the two output lines (ChatML record, corpus document) depend
-only on the record and the config, so they can run in worker processes (`prepare.workers=N`). What depends on
-the records before it (exact and near-duplicate decisions, preference-pair numbering, writing) stays in the
-stage's one ordered loop, which is why N workers write the same bytes as one process.
-"""
+"""The per-record definition of `prepare`, one record at a time: the reference the batch pipeline is tested
+against (byte for byte). It is the streaming engine the stage had before the batch pipeline, kept here, in the
+tests only: the careful readers' items (`source._careful_items`), the per-record work (`RecordProcessor`) and the
+ordered loop (exact duplicates by a set of ids, near duplicates by the chunked index, writes in item order)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
 
-from medq.prepare.cleaning import CleaningRules, TextCleaner, scrub_pii
-from medq.prepare.dedup import ContaminationChecker, DedupRules, MinHasher, band_keys
+from medq.prepare.cleaning import TextCleaner, scrub_pii
+from medq.prepare.columnar import RecordRules
+from medq.prepare.dedup import ContaminationChecker, MinHasher, NearDuplicateIndex, band_keys
+from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
 from medq.prepare.sources import Example, Item, Rejected
-
-Profile = Literal["full", "minimal"]
-
-
-@dataclass
-class RecordRules:
-    """What the per-record work needs; plain data, so it can be sent to worker processes."""
-
-    profile: Profile
-    system_prompt: str
-    cleaning: CleaningRules
-    dedup: DedupRules
-    filters: Any                     # stage.LengthFilters
-    split: Any                       # stage.SplitRatios
-    seed: int
-    corpus_content: str
-    contamination_ngram: int
-    eval_texts: list[tuple[str, str]] = field(default_factory=list)
-    contamination_min_chars: int = 4
+from medq.prepare.stage import SPLITS, PrepareStage, _JsonlWriters, read_eval_texts
 
 
 @dataclass
@@ -190,16 +173,86 @@ _CORPUS_KEYS = frozenset({"source", "question", "split", "example_id"})
 ASK_JSON, ANSWER_JSON = '"问：'.encode(), "\\n答：".encode()  # the corpus content's fixed parts, JSON-escaped
 
 
-# -- worker processes ------------------------------------------------------------------------------------
-
-_PROCESSOR: RecordProcessor | None = None
 
 
-def init_worker(rules: RecordRules) -> None:
-    global _PROCESSOR
-    _PROCESSOR = RecordProcessor(rules)
+def run_reference(out: Path, stage: PrepareStage, seed: int = 0) -> dict[str, Any]:
+    """What the stage writes for `stage`'s config, one record at a time (the old streaming engine): the same files
+    in `out`, and the data card (without its timing)."""
+    full = stage.profile == "full"
+    rules = RecordRules(stage.profile, stage.system_prompt, stage.cleaning, stage.dedup, stage.filters, stage.split,
+                        seed, stage.corpus_content, stage.contamination.ngram,
+                        read_eval_texts(stage.contamination) if full else [], stage.contamination.min_chars)
+    near = NearDuplicateIndex(stage.dedup) if full and stage.dedup.near else None
+    pairs = PreferencePairBuilder(stage.preferences if full else PreferenceRules(enabled=False),
+                                  stage.system_prompt, seed)
+    outputs = [*SPLITS, "corpus", "preference_pairs", "rejects"] if full else [*SPLITS, "rejects"]
+    out.mkdir(parents=True, exist_ok=True)
+    writers = _JsonlWriters(out, outputs)
+    rejected: Counter = Counter()
+    pii: Counter = Counter()
+    seen: set[bytes] = set()
+    near_kept_at: list[str] = []
+    records_in = 0
 
+    def reject(reason: str, where: str, detail: str = "", prompt: str = "", response: str = "") -> None:
+        rejected[reason] += 1
+        writers.write("rejects", {"reason": reason, "where": where, "detail": detail, "prompt": prompt,
+                                  "response": response})
 
-def process_in_worker(items: list[Item]) -> Chunk:
-    assert _PROCESSOR is not None, "init_worker did not run in this process"
-    return _PROCESSOR(items)
+    source = stage.source
+    reader = source if hasattr(source, "_careful_items") else source.csv
+    items = reader._careful_items(None, stage.on_bad_record)
+    if stage.limit is not None:
+        items = islice(items, stage.limit)
+    processor = RecordProcessor(rules)
+    try:
+        for batch in iter(lambda: list(islice(items, stage.batch_size)), []):
+            chunk = processor(batch)
+            pii.update(chunk.pii)
+            if near is not None and chunk.signatures is not None:
+                near.begin_chunk(chunk.signatures, chunk.band_keys)
+            for record in chunk.records:
+                records_in += 1
+                item = record.item
+                if isinstance(item, Rejected):
+                    reject(item.reason, item.where, item.detail, item.prompt, item.response)
+                    continue
+                if record.problem:
+                    reject(record.problem, item.where, "", record.prompt, record.response)
+                    continue
+                if record.exact_key is not None:
+                    if record.exact_key in seen:
+                        reject("duplicate", item.where, "same (prompt, response) as an earlier record",
+                               record.prompt, record.response)
+                        continue
+                    seen.add(record.exact_key)
+                if record.contaminated_by is not None:
+                    reject("contaminated", item.where, f"shares a {stage.contamination.ngram}-gram with eval "
+                           f"set '{record.contaminated_by}'", record.prompt, record.response)
+                    continue
+                if near is not None:
+                    duplicate_of = near.add_row(record.signature_row)
+                    if duplicate_of is not None:
+                        reject("near_duplicate", item.where, f"near duplicate of {near_kept_at[duplicate_of]}",
+                               record.prompt, record.response)
+                        continue
+                    near_kept_at.append(item.where)
+                writers.write_line(record.split, record.record_line)
+                if full:
+                    writers.write_line("corpus", record.corpus_line)
+                    if record.split == "train":
+                        pair = pairs.generic_pair(record.example_id, record.prompt, record.response)
+                        if pair is not None:
+                            writers.write("preference_pairs", pair)
+        for pair in pairs.safety_pairs():
+            writers.write("preference_pairs", pair)
+    finally:
+        writers.close()
+    records_out = sum(writers.counts[s] for s in SPLITS)
+    assert records_in == records_out + sum(rejected.values())
+    if hasattr(source, "csv"):
+        source.stats = source.csv.stats
+    card = stage._data_card(writers, records_in, records_out, rejected, pii, pairs, 1.0)
+    for volatile in ("seconds", "records_per_second"):
+        card.pop(volatile)
+    return json.loads(json.dumps(card))

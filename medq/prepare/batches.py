@@ -1,0 +1,153 @@
+"""What every source yields: Arrow record batches of items, one row per record read (an example or a reject).
+
+A source's `batches(batch_rows, on_bad_record, careful)` yields `pa.RecordBatch`es with the columns of
+`ITEM_FIELDS` plus one `meta:KEY` column per metadata key (`string`: the value as text, written as a JSON string;
+`binary`: the value already serialised as JSON). Rows come in the order of the files, so a reject names the file
+and line it was read from, and `new_row` marks the first item of each data row the files hold (a JSONL line with
+three paraphrases is one row, three items). The batch pipeline (`columnar.py`) takes nothing else from a source.
+
+Readers have two ways to make the batches. The fast one is pyarrow's CSV or JSON reader; it gives up with
+`Untrusted` when it cannot promise what the careful one would say (a row with the wrong number of fields, a blank
+line that would shift line numbers, a value of another JSON type). The careful one reads row by row in Python, as
+the readers always have, and names the file and line of every problem; `items_to_batches` turns its
+`Example`/`Rejected` items into the same batches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ITEM_FIELDS = (
+    pa.field("reason", pa.string()),    # null: an example; else the reader's reject reason
+    pa.field("detail", pa.string()),    # the reject's detail (null for examples)
+    pa.field("prompt", pa.string()),    # as read ("" when there is none)
+    pa.field("response", pa.string()),
+    pa.field("group", pa.string()),     # examples of one group land in one split (null for rejects)
+    pa.field("file", pa.string()),      # file name, for "file:line"
+    pa.field("line", pa.int64()),       # the line the row ends on
+    pa.field("new_row", pa.bool_()),    # the first item of a data row of the files
+)
+META_PREFIX = "meta:"
+
+
+class Untrusted(Exception):
+    """The fast reader cannot vouch for the careful reader's rows, line numbers or rejects: read carefully."""
+
+
+def item_schema(meta_keys: Iterable[str], meta_json: bool) -> pa.Schema:
+    kind = pa.binary() if meta_json else pa.string()
+    return pa.schema(list(ITEM_FIELDS) + [pa.field(META_PREFIX + key, kind) for key in meta_keys])
+
+
+def meta_keys(schema: pa.Schema) -> list[tuple[str, bool]]:
+    """(key, already JSON) of each metadata column, in order."""
+    return [(name[len(META_PREFIX):], schema.field(name).type == pa.binary())
+            for name in schema.names if name.startswith(META_PREFIX)]
+
+
+class ItemBuilder:
+    """Gathers items in Python (the careful readers) and hands them out as record batches of `batch_rows`."""
+
+    def __init__(self, meta: Iterable[str], meta_json: bool, batch_rows: int):
+        self.keys = list(dict.fromkeys(meta))
+        self.meta_json = meta_json
+        self.schema = item_schema(self.keys, meta_json)
+        self.batch_rows = batch_rows
+        self._columns: list[list[Any]] = [[] for _ in self.schema.names]
+        self._last_where: str | None = None
+
+    def add(self, item: Any) -> pa.RecordBatch | None:
+        """An `Example` or `Rejected`; returns a batch when `batch_rows` items are gathered."""
+        file, _, line = item.where.rpartition(":")
+        new_row, self._last_where = item.where != self._last_where, item.where
+        columns = self._columns
+        metadata = getattr(item, "metadata", None)
+        if metadata is None:  # a reject
+            values = [item.reason, item.detail, item.prompt, item.response, None, file, int(line), new_row]
+            values += [None] * len(self.keys)
+        else:
+            values = [None, None, item.prompt, item.response, item.group, file, int(line), new_row]
+            if self.meta_json:
+                values += [orjson.dumps(metadata.get(key)) for key in self.keys]
+            else:
+                values += [metadata.get(key) for key in self.keys]
+        for column, value in zip(columns, values):
+            column.append(value)
+        return self.flush() if len(columns[0]) >= self.batch_rows else None
+
+    def flush(self) -> pa.RecordBatch | None:
+        if not self._columns[0]:
+            return None
+        batch = pa.RecordBatch.from_arrays([pa.array(c, f.type) for c, f in zip(self._columns, self.schema)],
+                                           schema=self.schema)
+        self._columns = [[] for _ in self.schema.names]
+        return batch
+
+
+def items_to_batches(items: Iterable[Any], meta: Iterable[str], meta_json: bool,
+                     batch_rows: int) -> Iterator[pa.RecordBatch]:
+    builder = ItemBuilder(meta, meta_json, batch_rows)
+    for item in items:
+        batch = builder.add(item)
+        if batch is not None:
+            yield batch
+    batch = builder.flush()
+    if batch is not None:
+        yield batch
+
+
+def item_batch(schema: pa.Schema, n: int, **columns: Any) -> pa.RecordBatch:
+    """A batch of `n` items from the given columns; a column not given is all null (`new_row`: all true)."""
+    arrays = []
+    for f in schema:
+        value = columns.get(f.name)
+        if value is None:
+            value = pa.array(np.ones(n, dtype=bool)) if f.name == "new_row" else pa.nulls(n, f.type)
+        elif isinstance(value, (str, int)):
+            value = pa.array([value] * n, f.type) if n else pa.array([], f.type)
+        elif isinstance(value, np.ndarray):
+            value = pa.array(value, f.type)
+        elif isinstance(value, pa.ChunkedArray):
+            value = value.combine_chunks()
+        if value.type != f.type:
+            value = value.cast(f.type)
+        arrays.append(value)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+# -- line accounting -----------------------------------------------------------------------------------------------
+
+def physical_lines(path: Path, chunk: int = 8 << 20) -> tuple[int, bool]:
+    """Lines as Python's universal-newline reading counts them (\\n, \\r\\n and a lone \\r each end one),
+    and whether any \\r occurs at all; the file is read a chunk at a time."""
+    lf = cr = crlf = 0
+    last = b""
+    with open(path, "rb") as handle:
+        while data := handle.read(chunk):
+            lf, returns = lf + data.count(b"\n"), data.count(b"\r")
+            cr, crlf = cr + returns, crlf + (data.count(b"\r\n") if returns else 0)
+            crlf += last == b"\r" and data[:1] == b"\n"  # a \r\n split between two chunks
+            last = data[-1:]
+    return lf + cr - crlf + (0 if last in (b"\n", b"\r") else 1), bool(cr)
+
+
+def newlines_in(column: pa.Array | pa.ChunkedArray, has_cr: bool) -> np.ndarray:
+    """Line ends inside each value (\\n, \\r\\n, a lone \\r), as an int64 array."""
+    lf = pc.count_substring(column, "\n")
+    if has_cr:
+        lone_cr = pc.subtract(pc.count_substring(column, "\r"), pc.count_substring(column, "\r\n"))
+        lf = pc.add(lf, lone_cr)
+    return np.asarray(lf.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def py_strip(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`str.strip()` of every value (what Python calls whitespace, which is more than Unicode's White_Space)."""
+    from medq.prepare.cleaning import ISSPACE_RE2
+
+    return pc.replace_substring_regex(column, f"^{ISSPACE_RE2}+|{ISSPACE_RE2}+$", "")

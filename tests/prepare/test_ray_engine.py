@@ -1,0 +1,46 @@
+"""prepare.engine=ray on a two-node local Ray cluster writes what the local engine writes: the same records, ids,
+splits, rejects and data card."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from medq.prepare.sources import CMedQA2Source, JsonlSource, SyntheticSource
+from medq.prepare.synthetic import write_huatuo_jsonl
+
+from tests.prepare.helpers import output_digests, run_prepare, write_csv
+from .test_columnar_full import messy_cmedqa2
+
+pytestmark = pytest.mark.ray
+
+
+@pytest.mark.parametrize("kind", ["synthetic", "cmedqa2_first", "huatuo_all"])
+def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, kind):
+    import ray
+
+    if kind == "synthetic":
+        make = lambda: SyntheticSource(str(tmp_path / "syn"), n_questions=300, seed=4, messy=True)  # noqa: E731
+    elif kind == "cmedqa2_first":
+        questions, answers = messy_cmedqa2(tmp_path, n_questions=200)
+        make = lambda: CMedQA2Source(str(questions), str(answers), answers="first")  # noqa: E731
+    else:
+        path = write_huatuo_jsonl(tmp_path / "h.jsonl", 300, seed=2)
+        make = lambda: JsonlSource(str(path), paraphrases="all", answers="all")  # noqa: E731
+    eval_path = write_csv(tmp_path / "eval.csv", "Question\n孩子发烧39度，家里有大人吃的退烧药\n")
+    settings = dict(seed=5, save_hf_dataset=False, batch_size=53,
+                    contamination={"ngram": 8, "eval_sets": [{"name": "e", "path": str(eval_path), "fields": ["Question"]}]})
+    _, local = run_prepare(tmp_path / "local", make(), **settings)
+    _, remote = run_prepare(tmp_path / "ray", make(), engine="ray",
+                            ray={"address": ray_cluster, "workers": 2, "window": 3}, **settings)
+    assert output_digests(tmp_path / "ray") == output_digests(tmp_path / "local")
+    for card in (local, remote):
+        for volatile in ("seconds", "records_per_second"):
+            card.pop(volatile)
+    assert (local.pop("engine"), remote.pop("engine")) == ("local", "ray")
+    assert remote == local
+    assert local["records_in"] > 200 and local["records_out"] > 0
+    # the per-row work ran on both nodes' actors, not in this process
+    assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+    assert json.loads((tmp_path / "ray" / "data_card.json").read_text())["engine"] == "ray"
