@@ -31,8 +31,8 @@ QUESTION = "我嗓子疼，可以吃点什么药？"
 
 
 def unique_allergies(n: int) -> list[str]:
-    with open(REPO / "medq" / "agent" / "knowledge" / "drugs.csv", encoding="utf-8") as f:
-        names = [row["generic"] for row in csv.DictReader(f)]
+    with open(REPO / "medq" / "agent" / "knowledge" / "substances.csv", encoding="utf-8") as f:
+        names = [row["name"] for row in csv.DictReader(f) if row["kind"] == "drug"]
     if n > len(names):
         raise SystemExit(f"only {len(names)} distinct drugs in the lexicon; use --patients <= {len(names)}")
     return names[:n]
