@@ -59,13 +59,7 @@ def run_against_reference(tmp_path: Path, make_source, seed: int = 0, **override
 
 
 def run_prepare(out_dir: Path, source, seed: int = 0, **overrides) -> tuple[dict, dict]:
-    config = default_prepare_config()
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(config.get(key), dict):
-            config[key].update(value)
-        else:
-            config[key] = value
-    stage = PrepareStage(source=source, **config)
+    stage = prepare_stage(source, **overrides)
     out_dir.mkdir(parents=True, exist_ok=True)
     artifacts = stage.run(StageContext("prepare", out_dir, {}, StageTracker(None, None), seed))
     card = json.loads((out_dir / "data_card.json").read_text(encoding="utf-8"))
