@@ -99,8 +99,12 @@ def test_compare_demo_five_variants_every_suite_with_a_replayed_judge(workdir, v
     assert sum(c["extra"]["unparseable"] for c in contraindicated) == 2
     assert all(c["scorer"].startswith("judge:replay@clinical_safety-") for c in contraindicated)
     assert all(c["value"] == 0.0 for c in contraindicated)   # the replayed verdict flags no contraindication
-    missed = [c for c in cells if c["metric"] == "missed_referral_rate" and c["variant"] == "lora"]
-    assert missed[0]["value"] == 1.0   # the replayed verdict says every emergency was missed
+    # the replayed verdict says every emergency was missed: every parsed verdict counts, the two garbage ones
+    # (on whichever variant asked first) stay in n uncounted
+    missed = [c for c in cells if c["metric"] == "missed_referral_rate"]
+    assert len(missed) == 5 and all(c["n"] > 0 for c in missed)
+    assert all(c["value"] * c["n"] == pytest.approx(c["n"] - c["extra"]["unparseable"]) for c in missed), missed
+    assert sum(c["value"] == 1.0 for c in missed) >= 3
     cmb = next(c for c in cells if c["variant"] == "lora" and c["suite"] == "cmb_clin")
     assert cmb["value"] == pytest.approx(1.25) and cmb["n"] == 2
     agreement = json.loads((out / "judge_agreement.json").read_text(encoding="utf-8"))
