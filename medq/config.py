@@ -37,7 +37,7 @@ ROOT_KEYS = {"stages": "ordered list of stage names to run", "force": "rerun cac
              "final_outputs": "'stage.artifact's that are results of the run although no later stage reads them",
              "distributed": "process layout of every training stage (conf/distributed/*.yaml)",
              "demo": "set by the tiny-model demo recipes: they check the pipeline, they do not train a model",
-             "allow_demo_settings": "true: allow a real model (model=qwen3_*) on a demo recipe"}
+             "allow_demo_settings": "true: allow a real model (base_model=qwen3_*) on a demo recipe"}
 # what a demo recipe run on a real model should be instead
 REAL_MODEL_RECIPES = ("sft_qwen3_8b_cmedqa2", "sft_dpo_qwen3_8b_cmedqa2", "dpo_qwen32b")
 

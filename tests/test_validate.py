@@ -211,9 +211,9 @@ def test_cli_validate_and_cfg_job_refuse_what_a_run_would_refuse(workdir):
 @pytest.mark.slow
 @pytest.mark.parametrize("args, expected", [
     (["+recipe=demo_trian"], "medq: error: unknown recipe 'demo_trian'. Did you mean 'demo_train'? Valid recipes: "),
-    (["+recipe=demo_train", "model=qwen3_7b"],
-     "medq: error: unknown option 'qwen3_7b' for config group 'model'. Did you mean 'qwen3_8b'? Valid options for "
-     "'model': qwen3_32b, qwen3_8b, tiny."),
+    (["+recipe=demo_train", "base_model=qwen3_7b"],
+     "medq: error: unknown option 'qwen3_7b' for config group 'base_model'. Did you mean 'qwen3_8b'? Valid options for "
+     "'base_model': qwen3_32b, qwen3_8b, tiny."),
     (["+recipe=demo", "prepare/sourc=csv"], "medq: error: unknown config group 'prepare/sourc'. Did you mean "
                                             "'prepare/source'? Valid groups: "),
 ])

@@ -40,7 +40,7 @@ class BaseModelStage:
         self.inputs = inputs or {}
         if source == "pretrained" and not name_or_path:
             raise ConfigError("base_model.name_or_path must be set for source=pretrained (a local folder or hub id, "
-                              "e.g. model=qwen3_8b base_model.name_or_path=/models/Qwen3-8B).")
+                              "e.g. base_model=qwen3_8b base_model.name_or_path=/models/Qwen3-8B).")
         if source == "tiny" and "corpus" not in self.inputs:
             raise ConfigError("base_model.inputs.corpus must name the prepared text the tiny tokenizer is trained on "
                               "(e.g. prepare.train).")

@@ -92,8 +92,8 @@ def test_demo_recipe_on_a_real_model_is_refused_unless_allowed(workdir, required
     model = required[-1]
     with pytest.raises(ConfigError, match=r"recipe 'demo_train' is a demo .* Use \+recipe=sft_qwen3_8b_cmedqa2 .*"
                                           r"allow_demo_settings=true"):
-        validate_pipeline_config(composed("+recipe=demo_train", "model=qwen3_8b", model))
-    allowed = validate_pipeline_config(composed("+recipe=demo_train", "model=qwen3_8b", model,
+        validate_pipeline_config(composed("+recipe=demo_train", "base_model=qwen3_8b", model))
+    allowed = validate_pipeline_config(composed("+recipe=demo_train", "base_model=qwen3_8b", model,
                                                 "allow_demo_settings=true"))
     assert allowed["base_model"]["source"] == "pretrained"
     assert validate_pipeline_config(composed("+recipe=demo_train"))["demo"] is True  # the tiny model is fine
@@ -102,7 +102,7 @@ def test_demo_recipe_on_a_real_model_is_refused_unless_allowed(workdir, required
 def test_demo_refusal_comes_before_the_unset_model_path():
     # the mistake to report is the demo recipe, not the base_model.name_or_path the real model would need
     with pytest.raises(ConfigError, match=r"recipe 'demo_train' is a demo"):
-        validate_pipeline_config(composed("+recipe=demo_train", "model=qwen3_8b"))
+        validate_pipeline_config(composed("+recipe=demo_train", "base_model=qwen3_8b"))
 
 
 @pytest.mark.parametrize("name", ["demo", "demo_train", "serve_demo", "agent_demo", "assistant_demo"])
