@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from medq.agent.facts import Fact
-from medq.agent.memory import EntityMemoryStore
+from medq.agent.memory.store import EntityMemoryStore
 from medq.tracking import MlflowTracker
 
 

@@ -64,7 +64,7 @@ def build(endpoint: Any, memory: Any, knowledge_dir: str | None = None, index: s
 def open_store(memory: Any) -> Any:
     """The memory store from `agent.memory`: a store, its config node (conf/agent/memory/*.yaml, with _target_),
     or plain EntityMemoryStore keys ({url: ...})."""
-    from medq.agent.memory import EntityMemoryStore
+    from medq.agent.memory.store import EntityMemoryStore
 
     if isinstance(memory, EntityMemoryStore):
         return memory

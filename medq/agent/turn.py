@@ -12,35 +12,39 @@
 4. retrieve: `RetrievePipeline` (query rewriting as configured) → numbered evidence [E1]….
 5. draft: Haystack's `Agent` with the tools (BMI, drug lookup, triage; OpenAI tool calls), bounded by
    `max_agent_steps`.
-6. audit, as the Agent's `on_exit` hook: deterministic `ContraindicationAuditor`, the `LLMCritic`'s JSON verdict
-   (unparseable → revise), the `CitationChecker` (unsupported sentences are problems). Problems left and rounds
-   left → the hook appends them as a message and keeps the Agent running (refine). Only a draft the hook approved
-   can become the answer; anything else (rounds spent, steps spent, empty or cut-off reply) is the safe fallback.
+6. audit, as the Agent's `on_exit` hook (`medq.agent.review`): deterministic `ContraindicationAuditor`, the
+   `LLMCritic`'s JSON verdict (unparseable → revise), the `CitationChecker` (unsupported sentences are problems).
+   Problems left and rounds left → the hook appends them as a message and keeps the Agent running (refine). Only a
+   draft the hook approved can become the answer; anything else (rounds spent, steps spent, empty or cut-off reply)
+   is the safe fallback.
 7. memory out: the turn, its facts and findings in one transaction; older turns past the token budget are
-   summarised into the session summary.
+   summarised into the session summary (`medq.agent.summary`).
+
+This module owns the turn's order of steps, its settings (`agent.turn`), the draft prompt and what a turn returns;
+the review of a draft and the fallback live in `medq.agent.review`, summary memory in `medq.agent.summary`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 import os
 import time
 import uuid
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Sequence
 
 from medq.agent.confirmation import request_text as request_confirmation
-from medq.agent.critic import CriticVerdict, LLMCritic
+from medq.agent.critic import LLMCritic
 from medq.agent.facts import PatientProfile
+from medq.agent.review import FALLBACK_HEAD, REFERRAL, REFINE_PROMPT, Problem, Review, Reviewer, ReviewHook, \
+    as_plain, fallback_reply
+from medq.agent.summary import SUMMARY_PROMPT, dialogue_in_budget, estimate_tokens, summarise
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.config import as_dataclass
 from medq.paths import ExistingDir, ExistingFile
 from medq.errors import ConfigError, MedqError
 from medq.serve.client import ChatEndpoint
 
-log = logging.getLogger(__name__)
 # Haystack sends usage telemetry unless told not to; medq keeps telemetry off unless a user switches it on
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
@@ -51,12 +55,6 @@ DRAFT_SYSTEM_PROMPT = (
     "证据不足时直说并建议就医。结合患者资料：不要推荐患者过敏、禁忌或与其正在用药相互作用的药物，"
     "孕妇、哺乳期和儿童要特别注意。需要时可以调用工具（BMI 计算、药品查询、分诊科室）。回答简洁，不超过 200 字。"
 )
-REFINE_PROMPT = "上面的回答没有通过安全审核，问题如下：\n{problems}\n请改写回答，解决所有问题，仍然为每句注明证据编号。"
-SUMMARY_PROMPT = ("把下面的对话（以及已有摘要）压缩成一段不超过 150 字的中文摘要，保留症状、病史、用药、过敏和已给出的建议，"
-                  "只输出摘要。")
-# the wording of the referral appended to every fallback
-REFERRAL = "为了您的安全，请咨询医生或药师后再用药；如果症状严重或持续加重，请及时就医。"
-FALLBACK_HEAD = "抱歉，这次我不能给出刚才准备的建议，因为它没有通过安全审核："
 
 
 # --- settings (conf/agent/default.yaml) ------------------------------------------------------------------------
@@ -103,7 +101,6 @@ def context_budget(settings: TurnSettings, system_prompt: str = DRAFT_SYSTEM_PRO
     refine prompt of the review loop (drafts stay in the conversation). Validation compares the total with the
     served model's `max_model_len`."""
     from medq.agent.critic import VERDICT_SCHEMA
-    from medq.agent.memory import estimate_tokens
 
     budgets, rounds = settings.budgets, settings.refine.max_rounds
     critic = VERDICT_SCHEMA["properties"]["problems"]
@@ -139,35 +136,6 @@ def check_context_budget(container: Mapping[str, Any]) -> None:
 # --- what a turn returns ---------------------------------------------------------------------------------------
 
 @dataclass
-class Problem:
-    """Something that keeps a draft from being shown: from the auditor, the critic, the citation check, or the
-    model itself (empty or cut-off reply). `message` is plain Chinese that describes the problem without quoting
-    the draft: it goes to clients (`medq.findings`), the memory store and the fallback. `quote` is the withheld
-    text the problem is about (a draft sentence, the critic's words): only the model (refine prompt) and the trace
-    (as text only under `privacy.patient_text_in_logs`) ever see it."""
-
-    layer: Literal["auditor", "critic", "citations", "model"]
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-    quote: str = ""
-
-    def for_model(self) -> str:
-        return f"{self.message}：{self.quote}" if self.quote else self.message
-
-
-@dataclass
-class Review:
-    round: int
-    problems: list[Problem]
-    critic: CriticVerdict | None = None
-    citation_metrics: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass
 class TurnResult:
     """One turn, as the API serialises it (`dataclasses.asdict`)."""
 
@@ -186,17 +154,6 @@ class TurnResult:
     latency_s: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)
     trace_id: str | None = None
-
-
-def as_plain(value: Any) -> dict[str, Any]:
-    """A finding / flag / fact from any of the agent's components as a JSON-ready dict."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return json.loads(json.dumps(asdict(value), ensure_ascii=False, default=str))
-    if hasattr(value, "model_dump"):
-        return value.model_dump()
-    if isinstance(value, Mapping):
-        return dict(value)
-    return {"value": str(value)}
 
 
 # --- the agent --------------------------------------------------------------------------------------------------
@@ -226,6 +183,8 @@ class MedicalAgent:
             LLMCritic(client, max_tokens=self.settings.critic.max_tokens)
         self.citation_checker = citation_checker or CitationChecker(min_support=self.settings.citations.min_support)
         self.tracer = tracer or TurnTracer()
+        self.reviewer = Reviewer(self.auditor, self.critic, self.citation_checker, self.tracer,
+                                 self.settings.citations.required, self.settings.citations.min_support)
         self.system_prompt = system_prompt
         template_hash = hashlib.sha256("\n".join([system_prompt, REFINE_PROMPT, SUMMARY_PROMPT, FALLBACK_HEAD,
                                                   REFERRAL]).encode()).hexdigest()[:12]
@@ -363,9 +322,10 @@ class MedicalAgent:
 
         def review(draft: str, round_: int, cut_off: bool) -> Review:
             with self.tracer.span(f"audit.round{round_}", span_type="GUARDRAIL") as span:
-                result = self.review(text, draft, profile, evidence, evidence_block, profile_block, round_, cut_off)
+                result = self.reviewer.review(text, draft, profile, evidence, evidence_block, profile_block, round_,
+                                              cut_off)
                 span.set_attributes({"problems": [p.layer for p in result.problems],
-                                 "withheld": [self.tracer.text(p.quote) for p in result.problems if p.quote],
+                                     "withheld": [self.tracer.text(p.quote) for p in result.problems if p.quote],
                                      "critic": result.critic.verdict if result.critic else None,
                                      "critic_parsed": result.critic.parsed if result.critic else None})
             reviews.append(result)
@@ -418,41 +378,6 @@ class MedicalAgent:
                 raise self.client.error_for(exc) from None
             raise
 
-    # -- audit: auditor, critic, citations --------------------------------------------------------------------------
-    def review(self, question: str, draft: str, profile: PatientProfile, evidence: Sequence[Any],
-               evidence_block: str, profile_block: str, round_: int = 0, cut_off: bool = False) -> Review:
-        problems: list[Problem] = []
-        if not draft.strip():
-            return Review(round_, [Problem("model", "模型给出了空回答")])
-        if cut_off:
-            problems.append(Problem("model", "回答被截断，内容不完整"))
-        with self.tracer.span("audit.auditor", span_type="GUARDRAIL") as span:
-            audit = self.auditor.audit(draft, profile, question=question)
-            findings = list(getattr(audit, "findings", audit) or [])
-            # "warn" findings (e.g. 慎用 in lactation) are recorded but do not hold a draft back; "block" ones do
-            problems += [Problem("auditor", describe_finding(f), as_plain(f)) for f in findings
-                         if getattr(f, "severity", "block") != "warn"]
-            span.set_attributes({"findings": [f"{getattr(f, 'drug', '')}:{getattr(f, 'rule', '')}"
-                                              for f in findings]})
-        critic = None
-        if self.critic is not None:
-            with self.tracer.span("audit.critic", span_type="LLM") as span:
-                critic = self.critic.review(question, draft, evidence_block, profile_block)
-                span.set_attributes({"verdict": critic.verdict, "parsed": critic.parsed, "error": critic.error,
-                                     **{f"tokens.{k}": v for k, v in critic.usage.items()}})
-            if not critic.passed:
-                # the critic's words may quote the draft: they stay with the model and the trace
-                problems += [Problem("critic", f"审核意见{i}：回答可能不准确、不完整或不安全",
-                                     {"verdict": critic.verdict, "parsed": critic.parsed}, quote=p)
-                             for i, p in enumerate(critic.problems, start=1)]
-        with self.tracer.span("audit.citations", span_type="GUARDRAIL") as span:
-            report = self.citation_checker.check(draft, list(evidence))
-            metrics = report.metrics()
-            span.set_attributes({k: v for k, v in metrics.items()})
-            if self.settings.citations.required:
-                problems += citation_problems(report, self.settings.citations.min_support)
-        return Review(round_, problems, critic, metrics)
-
     # -- prompts and memory -------------------------------------------------------------------------------------------
     def _messages(self, memory: Any, text: str, evidence_block: str, profile_block: str) -> list[Any]:
         from haystack.dataclasses import ChatMessage
@@ -474,112 +399,11 @@ class MedicalAgent:
         memory.record(text, result.answer, {"outcome": result.outcome, "refine_rounds": result.refine_rounds,
                                             "citations": [c["evidence_id"] for c in result.citations],
                                             "versions": result.versions})
-        self._summarise(memory, text, result.answer)
-
-    def _summarise(self, memory: Any, text: str, answer: str) -> None:
-        from medq.agent.memory import TurnRecord, turns_over_budget
-
-        pending = TurnRecord(memory.session_id, 0, "", text, answer, "")
-        old = [t for t in turns_over_budget([*memory.recent_turns, pending], self.settings.budgets.summary_tokens)
-               if t is not pending]
-        if not old:
-            return
-        previous = memory.summary.text if memory.summary is not None else ""
-        dialogue = "\n".join(f"患者：{t.user_text}\n助手：{t.assistant_text}" for t in old)
-        with self.tracer.span("memory_out.summarise", span_type="LLM") as span:
-            try:
-                reply = self.client.chat([{"role": "system", "content": SUMMARY_PROMPT},
-                                          {"role": "user", "content": f"已有摘要：{previous or '（无）'}\n\n{dialogue}"}],
-                                         max_tokens=self.settings.budgets.summary_max_tokens)
-            except MedqError as exc:
-                # the turn itself succeeded; the old turns stay verbatim and the next turn tries again
-                log.warning("session summary not updated: %s", exc)
-                span.set_attributes({"error": str(exc)})
-                return
-            summary = (reply.text or "").strip()
-            span.set_attributes({"turns": len(old), **{f"tokens.{k}": v for k, v in (reply.usage or {}).items()}})
-        if summary:
-            memory.set_summary(summary, covers_through=old[-1].seq)
-
-
-class ReviewHook:
-    """The Agent's `on_exit` hook: review each finished draft; send the Agent round again with the problems while
-    refine rounds are left. Only a draft this hook approved lands in the state's `approved` key."""
-
-    def __init__(self, max_rounds: int):
-        self.max_rounds = max_rounds
-
-    def run(self, state: Any) -> None:
-        from haystack.dataclasses import ChatMessage
-
-        review = state.data["hook_context"]["review"]
-        last = state.data["messages"][-1]
-        draft = last.text or "" if last.is_from("assistant") else ""
-        rounds = int(state.data.get("refine_rounds") or 0)
-        result = review(draft, rounds, state.data.get("exit_reason") in ("length", "content_filter"))
-        if result.ok:
-            state.set("approved", draft)
-            return
-        if rounds < self.max_rounds:
-            problems = "\n".join(f"- {p.for_model()}" for p in result.problems)
-            state.set("messages", [ChatMessage.from_user(REFINE_PROMPT.format(problems=problems))])
-            state.set("refine_rounds", rounds + 1)
-            state.set("continue_run", True)
+        summarise(self.client, self.tracer, memory, text, result.answer, self.settings.budgets.summary_tokens,
+                  self.settings.budgets.summary_max_tokens)
 
 
 # --- plain-words helpers ----------------------------------------------------------------------------------------
-
-_RULE_WORDS = {"allergy": "过敏", "class_allergy": "同类药物过敏（交叉过敏）", "cross_reactivity": "同类药物过敏（交叉过敏）",
-               "condition": "禁忌的疾病", "contraindicated_condition": "禁忌的疾病", "interaction": "与正在用的药相互作用",
-               "pregnancy": "孕期禁用或慎用", "lactation": "哺乳期禁用或慎用", "age": "年龄不适用",
-               "min_age": "年龄不适用", "paediatric_age": "年龄不适用", "max_daily_dose": "超过每日最大剂量",
-               "dose": "超过每日最大剂量"}
-
-
-def describe_finding(finding: Any) -> str:
-    for key in ("reason", "message"):  # the auditor's own plain sentence, when it has one
-        message = getattr(finding, key, None) or (finding.get(key) if isinstance(finding, Mapping) else None)
-        if message:
-            return str(message)
-    data = as_plain(finding)
-    drug, rule = data.get("drug", "某药物"), str(data.get("rule", ""))
-    fact = data.get("fact") or data.get("fact_value") or ""
-    if isinstance(fact, Mapping):
-        fact = fact.get("value", "")
-    words = _RULE_WORDS.get(rule, rule or "安全规则")
-    return f"建议中的{drug}不适合您：{words}" + (f"（您的记录：{fact}）" if fact else "")
-
-
-def citation_problems(report: Any, min_support: float) -> list[Problem]:
-    problems = []
-    for index, sentence in enumerate(report.sentences, start=1):
-        if sentence.unknown:
-            problems.append(Problem("citations", f"第{index}句引用了不存在的证据 {', '.join(sentence.unknown)}",
-                                    {"sentence": index, "unknown": sentence.unknown}))
-        elif sentence.support is None or sentence.support < min_support:
-            problems.append(Problem("citations", f"第{index}句没有证据支持",
-                                    {"sentence": index, "support": sentence.support}, quote=sentence.sentence))
-    return problems
-
-
-def fallback_reply(problems: Sequence[Problem]) -> str:
-    """What was withheld and why, in plain words, and a referral; never the draft itself."""
-    reasons: list[str] = []
-    for problem in problems:
-        if problem.layer == "auditor":
-            reason = problem.message
-        elif problem.layer == "citations":
-            reason = "部分内容没有找到可靠的资料依据"
-        elif problem.layer == "critic":
-            reason = "审核没有通过（回答可能不准确或不完整）"
-        else:
-            reason = "没有得到完整、可审核的回答"
-        if reason not in reasons:
-            reasons.append(reason)
-    lines = "\n".join(f"- {r}" for r in reasons) or "- 回答没有通过审核"
-    # a blank line ends the list: in Markdown the referral would otherwise continue the last bullet
-    return f"{FALLBACK_HEAD}\n{lines}\n\n{REFERRAL}"
-
 
 def referral_reply(flags: Sequence[Any]) -> str:
     advice: list[str] = []
@@ -590,15 +414,6 @@ def referral_reply(flags: Sequence[Any]) -> str:
     if not advice:
         advice = ["您描述的情况可能很危急，请立即拨打 120 或前往最近的急诊。"]
     return "\n".join(advice)
-
-
-def dialogue_in_budget(turns: Sequence[Any], budget_tokens: int) -> list[Any]:
-    """The newest turns that fit `budget_tokens` (`agent.turn.budgets.summary_tokens`): what a prompt repeats
-    verbatim. Older ones belong to the session summary; if summarising them failed, they are left out rather than
-    let the prompt outgrow the model's context."""
-    from medq.agent.memory import turns_over_budget
-
-    return list(turns[len(turns_over_budget(turns, budget_tokens)):])
 
 
 def describe_profile(profile: PatientProfile) -> str:
@@ -642,5 +457,4 @@ def _int_usage(usage: Mapping[str, Any]) -> dict[str, int]:
     return {k: int(v) for k, v in usage.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-__all__ = ["MedicalAgent", "Problem", "Review", "ReviewHook", "TurnResult", "TurnSettings", "fallback_reply",
-           "referral_reply"]
+__all__ = ["MedicalAgent", "TurnResult", "TurnSettings", "referral_reply"]

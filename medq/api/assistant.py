@@ -196,7 +196,7 @@ class Assistant:
 
     def run_turn(self, turn: TurnRequest, progress: Progress | None) -> TurnOutcome:
         """One audited turn. Any failure raises before memory is written (the store's turn commits only on success)."""
-        from medq.agent.memory import MemoryStoreError
+        from medq.agent.memory.records import MemoryStoreError
         from medq.serve.client import ContextLengthExceeded, ModelServerUnavailable
 
         progress = _once_per_stage(progress) if progress else None
@@ -242,8 +242,9 @@ class Assistant:
         """A served model answers directly (no retrieval, tools or critic), but memory, red flags and the
         deterministic contraindication audit still apply: an answer with findings is withheld."""
         from medq.agent.confirmation import request_text as request_confirmation
-        from medq.agent.turn import (Problem, TurnResult, as_plain, describe_finding, dialogue_in_budget,
-                                     fallback_reply, referral_reply)
+        from medq.agent.review import Problem, as_plain, describe_finding, fallback_reply
+        from medq.agent.summary import dialogue_in_budget
+        from medq.agent.turn import TurnResult, referral_reply
 
         agent, text = self.agent, self.agent.check_message(turn.message)
         message_id = uuid.uuid4().hex
@@ -307,7 +308,7 @@ class Assistant:
 
     # -- memory -----------------------------------------------------------------------------------------------------
     def _scoped(self, call: Callable[[], Any]) -> Any:
-        from medq.agent.memory import FactConflict, FactNotFound, InvalidMemoryInput, PatientNotFound
+        from medq.agent.memory.records import FactConflict, FactNotFound, InvalidMemoryInput, PatientNotFound
 
         try:
             return call()

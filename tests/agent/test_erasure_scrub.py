@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from medq.agent.facts import Fact
-from medq.agent.memory import EntityMemoryStore
+from medq.agent.memory.store import EntityMemoryStore
 
 from tests.agent.postgres_server import memory_url, postgres_server, postgres_url  # noqa: F401
 

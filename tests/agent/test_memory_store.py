@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from medq.agent.facts import Fact
-from medq.agent.memory import (VERSION_TABLE, Base, EntityMemoryStore, FactConflict, FactNotFound, InvalidMemoryInput,
-                               PatientNotFound, TurnRecord, estimate_tokens, turns_over_budget)
+from medq.agent.memory.records import FactConflict, FactNotFound, InvalidMemoryInput, PatientNotFound
+from medq.agent.memory.schema import VERSION_TABLE, Base
+from medq.agent.memory.store import EntityMemoryStore
 
 # the PostgreSQL fixtures live in their own module (not a conftest) so other agent test folders merge cleanly
 from tests.agent.postgres_server import memory_url, postgres_server, postgres_url  # noqa: F401,E402
@@ -299,14 +300,6 @@ def test_bad_url_is_a_clear_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(MedqError, match="agent.memory.url"):
         EntityMemoryStore(f"sqlite:///{blocker}/memory.db")
-
-
-def test_token_budget_picks_the_oldest_turns_to_summarise():
-    assert estimate_tokens("我对青霉素过敏") == 7 and estimate_tokens("abcdefgh") == 2
-    turns = [TurnRecord("s", i, f"m{i}", "问" * 10, "答" * 10, "") for i in range(1, 6)]  # 20 tokens each
-    assert turns_over_budget(turns, 100) == []
-    assert [t.seq for t in turns_over_budget(turns, 45)] == [1, 2, 3]
-    assert [t.seq for t in turns_over_budget(turns, 5)] == [1, 2, 3, 4]  # the newest turn always stays
 
 
 def test_config_node_builds_the_store_under_root_dir(workdir):

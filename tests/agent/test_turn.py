@@ -149,7 +149,7 @@ def test_bad_messages_are_refused_with_one_line(scripted, make_agent, memory_sto
 
 
 def test_unknown_patient_is_a_clear_error(scripted, make_agent):
-    from medq.agent.memory import PatientNotFound
+    from medq.agent.memory.records import PatientNotFound
 
     with pytest.raises(PatientNotFound, match="nobody"):
         make_agent(scripted.base_url).respond("nobody", "s1", "嗓子疼怎么办？")

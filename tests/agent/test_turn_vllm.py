@@ -11,7 +11,7 @@ import functools
 
 import pytest
 
-from medq.agent.turn import FALLBACK_HEAD
+from medq.agent.review import FALLBACK_HEAD
 from tests.agent.turn_helpers import lexicon, make_agent, memory_store, scripted_server, retriever  # noqa: F401
 
 pytestmark = pytest.mark.slow

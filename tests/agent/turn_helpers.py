@@ -59,7 +59,7 @@ def retriever():
 
 @pytest.fixture
 def memory_store(tmp_path):
-    from medq.agent.memory import EntityMemoryStore
+    from medq.agent.memory.store import EntityMemoryStore
 
     store = EntityMemoryStore(f"sqlite:///{tmp_path / 'memory.db'}")
     store.create_patient("default", "p1")

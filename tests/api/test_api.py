@@ -108,7 +108,7 @@ def test_fact_correction_and_deletion_record_who(api, client):
     assert deleted.status_code == 200 and deleted.json()["value"] == "糖尿病"
     left = client.get("/v1/patients/corr/memory").json()["facts"]
     assert [(f["value"], f["status"]) for f in left] == [("青霉素类", "denied")]
-    from medq.agent.memory import EntityMemoryStore
+    from medq.agent.memory.store import EntityMemoryStore
 
     changes = EntityMemoryStore(api.database).fact_changes("tenant-a", "corr")
     assert [(c.action, c.actor, c.actor_role) for c in changes][-2:] == [("update", "dr-wang", "clinician"),

@@ -28,7 +28,8 @@ def test_the_rule_accepts_ordinary_ids(value):
 
 
 def test_the_store_uses_the_rule(tmp_path):
-    from medq.agent.memory import EntityMemoryStore, InvalidMemoryInput
+    from medq.agent.memory.records import InvalidMemoryInput
+    from medq.agent.memory.store import EntityMemoryStore
 
     store = EntityMemoryStore(f"sqlite:///{tmp_path / 'm.db'}")
     with pytest.raises(InvalidMemoryInput, match="control character"):

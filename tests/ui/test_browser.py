@@ -156,7 +156,7 @@ def test_login_answer_referral_facts_and_withheld_draft(chromium, chat_app, mode
     sentence stands on its own, a distinct emergency referral, a confirmation before deleting a fact."""
     from playwright.sync_api import expect, sync_playwright
 
-    from medq.agent.turn import REFERRAL
+    from medq.agent.review import REFERRAL
 
     url, api = chat_app
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from medq.agent.memory import VERSION_TABLE, Base
+from medq.agent.memory.schema import VERSION_TABLE, Base
 
 config = context.config
 

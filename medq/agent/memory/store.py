@@ -1,30 +1,17 @@
-"""The agent's persisted patient memory: `EntityMemoryStore` over SQLAlchemy (SQLite by default, PostgreSQL by URL).
+"""The patient memory's store: `EntityMemoryStore` over SQLAlchemy (SQLite by default, PostgreSQL by URL), the one
+module of `medq.agent.memory` that talks to the database.
 
-What it keeps, per tenant and patient: facts with provenance (`medq.agent.facts.Fact`), a log of every change to a
-fact (who, when, before, after), chat sessions, their turns, each session's summary (and which turns it covers) and
-the audit findings of each turn. Every query is scoped by (tenant, patient id); a patient that does not exist in the
-tenant is `PatientNotFound` (the API maps it to 404, also for another tenant's patient, so ids cannot be probed).
+What it keeps, per tenant and patient (tables: `medq.agent.memory.schema`): facts with provenance
+(`medq.agent.facts.Fact`), a log of every change to a fact (who, when, before, after), chat sessions, their turns,
+each session's summary (and which turns it covers) and the audit findings of each turn. Every query is scoped by
+(tenant, patient id); a patient that does not exist in the tenant is `PatientNotFound` (the API maps it to 404, also
+for another tenant's patient, so ids cannot be probed).
 
-A turn is one unit of work:
-
-    with store.turn(tenant, patient_id, session_id) as turn:
-        turn.facts, turn.summary, turn.recent_turns      # read when the turn starts
-        turn.add_facts(extracted, message=text)          # merged (merge_facts), visible in turn.profile at once;
-                                                         # revocations of safety-critical facts only disputed
-        turn.add_findings(findings)
-        turn.record(user_text, reply)                    # the turn itself
-        turn.set_summary(text, covers_through=seq)       # optional, summary memory
-
-Nothing is written until the block exits normally; then everything is written in ONE short write transaction that
-first locks the patient (PostgreSQL: SELECT ... FOR UPDATE on the patient row; SQLite: BEGIN IMMEDIATE, the
-database-wide write lock) and merges the turn's facts into the facts stored *now*, not into the snapshot read at
-the start. So the model call in the middle of a turn holds no lock, and two concurrent turns for one patient both
-keep their facts. An exception inside the block writes nothing.
-
-Safety-critical facts are hard to lose (`medq.agent.confirmation`): through a turn, a message that revokes a
-remembered allergy, condition or pregnancy marks it `disputed` (still enforced) and `turn.disputes` says what to ask;
-only the patient's confirmation in a later turn (logged as actor `patient:<id>`, role patient) or a clinician's
-`correct_fact` (the API's PATCH; logged with actor, role, reason and time) ends it. `fact_changes` lists every step.
+A turn is one unit of work (`store.turn(...)`, `medq.agent.memory.unit.MemoryTurn`): read at its start, written by
+`_commit` in one short write transaction when it ends. Facts entered outside a turn (a clinician's known allergy:
+`add_facts`; a correction: `correct_fact`, the API's PATCH; `delete_fact`) are logged with actor, role, reason and
+time; `fact_changes` lists every step. A disputed safety-critical fact (`medq.agent.confirmation`) ends only by the
+patient's confirmation in a later turn or a clinician's `correct_fact`.
 
 Schema changes are Alembic migrations shipped in `medq/agent/migrations/`, applied when a store is opened.
 """
@@ -34,235 +21,36 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence, TypeVar
 
-from sqlalchemy import (ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, create_engine, delete, event,
-                        func, select)
+from sqlalchemy import create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from medq.agent.facts import FACT_STATUSES, LIST_KINDS, SCALAR_KINDS, Fact, PatientProfile, merge_facts, utcnow
+from medq.agent.facts import LIST_KINDS, Fact, PatientProfile, merge_facts, utcnow
+from medq.agent.memory.records import (FactChange, FactConflict, FactNotFound, MemoryStoreError, PatientNotFound,
+                                       SessionInfo, SessionSummary, StoredFinding, TurnRecord, check_actor,
+                                       check_fact, check_id)
+from medq.agent.memory.schema import (FactChangeRow, FactRow, FindingRow, PatientRow, SessionRow, SummaryRow,
+                                      TenantRow, TurnRow)
+from medq.agent.memory.unit import MemoryTurn
 from medq.errors import MedqError
 
 log = logging.getLogger(__name__)
 DEFAULT_TENANT = "default"
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-# Alembic's bookkeeping table, named for this store: the same database may hold Chainlit's and MLflow's tables.
-VERSION_TABLE = "medq_memory_alembic_version"
+MIGRATIONS_DIR = Path(__file__).parent.parent / "migrations"
 ActorRole = Literal["patient", "clinician", "agent", "system"]
 T = TypeVar("T")
 
 
-class MemoryStoreError(MedqError):
-    """Base of the memory store's user-facing errors."""
-
-
-class PatientNotFound(MemoryStoreError):
-    """No such patient in this tenant (the API answers 404)."""
-
-
-class FactNotFound(MemoryStoreError):
-    """No such fact for this patient (the API answers 404)."""
-
-
-class FactConflict(MemoryStoreError):
-    """A correction would make two facts with one identity (the API answers 409)."""
-
-
-class InvalidMemoryInput(MemoryStoreError):
-    """A value the store refuses (empty id, unknown status, ...) (the API answers 422)."""
-
-
-# --- schema ---------------------------------------------------------------------------------------------------
-# Timestamps are ISO-8601 UTC strings (as `Fact.observed_at`): they sort as text and round-trip unchanged on
-# SQLite and PostgreSQL alike.
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"})
-
-
-class TenantRow(Base):
-    __tablename__ = "tenants"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-
-
-class PatientRow(Base):
-    __tablename__ = "patients"
-    __table_args__ = (UniqueConstraint("tenant_id", "external_id"),)
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
-    external_id: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-
-
-class FactRow(Base):
-    __tablename__ = "facts"
-    # one row per fact identity (facts.Fact.identity): list kinds by value, scalar kinds by kind alone
-    __table_args__ = (UniqueConstraint("patient_pk", "kind", "identity_value"),)
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    identity_value: Mapped[str] = mapped_column(String(200))
-    value: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))
-    source_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    observed_at: Mapped[str] = mapped_column(String(40))
-    evidence: Mapped[str] = mapped_column(Text, default="")
-    extractor: Mapped[str] = mapped_column(String(16))
-    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-
-
-class FactChangeRow(Base):
-    """Every change to a fact: by a turn (actor = the extractor), or a correction by a patient or clinician."""
-
-    __tablename__ = "fact_changes"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
-    fact_id: Mapped[str] = mapped_column(String(36), index=True)
-    action: Mapped[str] = mapped_column(String(16))          # create | update | delete
-    actor: Mapped[str] = mapped_column(String(128))
-    actor_role: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    before: Mapped[str | None] = mapped_column(Text, nullable=True)   # the fact as JSON, None on create
-    after: Mapped[str | None] = mapped_column(Text, nullable=True)    # None on delete
-    changed_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-
-
-class SessionRow(Base):
-    __tablename__ = "chat_sessions"
-    __table_args__ = (UniqueConstraint("patient_pk", "external_id"),)
-    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
-    external_id: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-
-
-class TurnRow(Base):
-    __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("session_pk", "seq"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_pk: Mapped[int] = mapped_column(ForeignKey("chat_sessions.pk", ondelete="CASCADE"), index=True)
-    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
-    seq: Mapped[int] = mapped_column(Integer)                 # 1, 2, ... within the session
-    message_id: Mapped[str] = mapped_column(String(64), index=True)
-    user_text: Mapped[str] = mapped_column(Text)
-    assistant_text: Mapped[str] = mapped_column(Text)
-    meta: Mapped[str] = mapped_column(Text, default="{}")     # JSON: verdict, citations, versions, ...
-    created_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-
-
-class SummaryRow(Base):
-    __tablename__ = "session_summaries"
-    session_pk: Mapped[int] = mapped_column(ForeignKey("chat_sessions.pk", ondelete="CASCADE"), primary_key=True)
-    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    covers_through: Mapped[int] = mapped_column(Integer)      # turns 1..covers_through are summarised
-    updated_at: Mapped[str] = mapped_column(String(40), default=utcnow)
-
-
-class FindingRow(Base):
-    __tablename__ = "audit_findings"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), index=True)
-    patient_pk: Mapped[int] = mapped_column(ForeignKey("patients.pk", ondelete="CASCADE"), index=True)
-    drug: Mapped[str] = mapped_column(String(200), default="")
-    rule: Mapped[str] = mapped_column(String(64), default="")
-    fact_value: Mapped[str] = mapped_column(String(200), default="")
-    source_message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    detail: Mapped[str] = mapped_column(Text, default="{}")   # the whole finding as JSON
-
-
-# --- what the store returns --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class TurnRecord:
-    session_id: str
-    seq: int
-    message_id: str
-    user_text: str
-    assistant_text: str
-    created_at: str
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SessionSummary:
-    session_id: str
-    text: str
-    covers_through: int
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    session_id: str
-    created_at: str
-    updated_at: str
-    turns: int
-
-
-@dataclass(frozen=True)
-class FactChange:
-    fact_id: str
-    action: str
-    actor: str
-    actor_role: str
-    reason: str
-    before: Fact | None
-    after: Fact | None
-    changed_at: str
-
-
-@dataclass(frozen=True)
-class StoredFinding:
-    turn_seq: int
-    session_id: str
-    drug: str
-    rule: str
-    fact_value: str
-    source_message_id: str | None
-    detail: dict[str, Any]
-
-
-# --- token budget (summary memory) -------------------------------------------------------------------------------
-
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
-
-
-def estimate_tokens(text: str) -> int:
-    """A tokenizer-free estimate: Qwen-family tokenizers spend about one token per Chinese character and about
-    one per four other characters. Good enough to decide when to summarise, not to bill."""
-    cjk = len(_CJK.findall(text))
-    return cjk + (len(text) - cjk + 3) // 4
-
-
-def turns_over_budget(turns: Sequence[TurnRecord], budget_tokens: int) -> list[TurnRecord]:
-    """The oldest turns to fold into the summary so that the newest ones fit in `budget_tokens` (at least the
-    last turn is always kept verbatim). Empty when everything fits."""
-    kept, used = 0, 0
-    for turn in reversed(turns):
-        cost = estimate_tokens(turn.user_text) + estimate_tokens(turn.assistant_text)
-        if kept and used + cost > budget_tokens:
-            break
-        kept, used = kept + 1, used + cost
-    return list(turns[: len(turns) - kept])
-
-
-# --- the store ---------------------------------------------------------------------------------------------------
+# --- facts as rows and as change-log JSON ------------------------------------------------------------------------
 
 def _fact_from_row(row: FactRow) -> Fact:
     return Fact(kind=row.kind, value=row.value, status=row.status, source_message_id=row.source_message_id,
@@ -284,55 +72,6 @@ def _fact_from_json(text: str | None) -> Fact | None:
 
 def _identity_value(kind: str, value: str) -> str:
     return value if kind in LIST_KINDS else ""
-
-
-_VALID_KINDS = set(LIST_KINDS) | set(SCALAR_KINDS)
-_VALID_STATUS = set(FACT_STATUSES)
-
-
-def _check_fact(fact: Fact) -> None:
-    if fact.kind not in _VALID_KINDS:
-        raise InvalidMemoryInput(f"fact kind {fact.kind!r} is not one of {sorted(_VALID_KINDS)}")
-    if fact.status not in _VALID_STATUS:
-        raise InvalidMemoryInput(f"fact status {fact.status!r} is not one of {sorted(_VALID_STATUS)}")
-    if not str(fact.value).strip():
-        raise InvalidMemoryInput(f"a {fact.kind} fact needs a non-empty value")
-    if len(fact.value) > 200:
-        raise InvalidMemoryInput(f"a {fact.kind} fact value is {len(fact.value)} characters; at most 200")
-
-
-def _check_id(name: str, value: str, limit: int = 128) -> str:
-    """Tenant, patient and session ids: the one id rule (medq/ids.py) the API and the chat app also use."""
-    from medq.ids import InvalidId, check_id
-
-    try:
-        return check_id(name, value, limit)
-    except InvalidId as exc:
-        raise InvalidMemoryInput(str(exc)) from None
-
-
-def _check_actor(value: str, limit: int = 128) -> str:
-    """Who changed a fact: a free-text name (not an id), non-empty and bounded."""
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InvalidMemoryInput(f"actor must be a non-empty string of at most {limit} characters, got {value!r}")
-    return value
-
-
-def _finding_fields(finding: Any) -> dict[str, Any]:
-    """Accept the auditor's finding dataclass, a pydantic model or a plain mapping; keep all of it as JSON."""
-    if is_dataclass(finding) and not isinstance(finding, type):
-        data = asdict(finding)
-    elif hasattr(finding, "model_dump"):
-        data = finding.model_dump()
-    elif isinstance(finding, Mapping):
-        data = dict(finding)
-    else:
-        raise InvalidMemoryInput(f"an audit finding must be a dataclass or a mapping, got {type(finding).__name__}")
-    fact = data.get("fact")
-    fact_value = data.get("fact_value") or (fact.get("value") if isinstance(fact, Mapping) else fact) or ""
-    source = data.get("source_message_id") or (fact.get("source_message_id") if isinstance(fact, Mapping) else None)
-    return {"drug": str(data.get("drug") or ""), "rule": str(data.get("rule") or ""), "fact_value": str(fact_value),
-            "source_message_id": source, "detail": json.dumps(data, ensure_ascii=False, default=str)}
 
 
 class EntityMemoryStore:
@@ -453,7 +192,7 @@ class EntityMemoryStore:
     # -- tenants and patients ----------------------------------------------------------------------------------------
 
     def ensure_tenant(self, tenant: str, name: str = "") -> None:
-        _check_id("tenant", tenant, 64)
+        check_id("tenant", tenant, 64)
 
         def work(session: Session) -> None:
             if session.get(TenantRow, tenant) is None:
@@ -488,7 +227,7 @@ class EntityMemoryStore:
         return row
 
     def _patient_for_write(self, session: Session, tenant: str, patient_id: str, create: bool) -> PatientRow:
-        _check_id("patient id", patient_id)
+        check_id("patient id", patient_id)
         row = self._find_patient(session, tenant, patient_id, lock=True)
         if row is not None:
             return row
@@ -524,7 +263,7 @@ class EntityMemoryStore:
         """Merge facts outside a turn (a clinician enters a known allergy). Returns the stored facts."""
         facts = list(facts)
         for fact in facts:
-            _check_fact(fact)
+            check_fact(fact)
 
         def work(session: Session) -> list[Fact]:
             patient = self._patient_for_write(session, tenant, patient_id, create=create_patient)
@@ -573,23 +312,29 @@ class EntityMemoryStore:
                                   actor_role=role, reason=reason, before=_fact_json(before),
                                   after=_fact_json(after), changed_at=when))
 
+    def _fact_for_write(self, session: Session, tenant: str, patient_id: str,
+                        fact_id: str) -> tuple[PatientRow, FactRow]:
+        """The patient (locked for the write) and its fact `fact_id`; FactNotFound for a fact of anyone else."""
+        patient = self._patient_for_write(session, tenant, patient_id, create=False)
+        row = session.scalars(select(FactRow).where(FactRow.patient_pk == patient.pk,
+                                                    FactRow.id == fact_id)).one_or_none()
+        if row is None:
+            raise FactNotFound(f"no fact {fact_id!r} for patient {patient_id!r}")
+        return patient, row
+
     def correct_fact(self, tenant: str, patient_id: str, fact_id: str, *, actor: str, actor_role: ActorRole,
                      value: str | None = None, status: str | None = None, reason: str = "") -> Fact:
         """A patient or clinician corrects a remembered fact; recorded with who and when. The corrected fact's
         provenance becomes the correction (extractor "manual", observed now)."""
-        _check_actor(actor)
+        check_actor(actor)
 
         def work(session: Session) -> Fact:
-            patient = self._patient_for_write(session, tenant, patient_id, create=False)
-            row = session.scalars(select(FactRow).where(FactRow.patient_pk == patient.pk,
-                                                        FactRow.id == fact_id)).one_or_none()
-            if row is None:
-                raise FactNotFound(f"no fact {fact_id!r} for patient {patient_id!r}")
+            patient, row = self._fact_for_write(session, tenant, patient_id, fact_id)
             before = _fact_from_row(row)
             after = replace(before, value=before.value if value is None else value,
                             status=before.status if status is None else status, extractor="manual",
                             observed_at=utcnow(), source_message_id=None, evidence=reason)
-            _check_fact(after)
+            check_fact(after)
             identity = _identity_value(after.kind, after.value)
             clash = session.scalars(select(FactRow.id).where(
                 FactRow.patient_pk == patient.pk, FactRow.kind == after.kind, FactRow.identity_value == identity,
@@ -609,14 +354,10 @@ class EntityMemoryStore:
     def delete_fact(self, tenant: str, patient_id: str, fact_id: str, *, actor: str, actor_role: ActorRole,
                     reason: str = "") -> Fact:
         """Remove a wrongly remembered fact (the change log keeps who deleted what and when)."""
-        _check_actor(actor)
+        check_actor(actor)
 
         def work(session: Session) -> Fact:
-            patient = self._patient_for_write(session, tenant, patient_id, create=False)
-            row = session.scalars(select(FactRow).where(FactRow.patient_pk == patient.pk,
-                                                        FactRow.id == fact_id)).one_or_none()
-            if row is None:
-                raise FactNotFound(f"no fact {fact_id!r} for patient {patient_id!r}")
+            patient, row = self._fact_for_write(session, tenant, patient_id, fact_id)
             before = _fact_from_row(row)
             session.delete(row)
             self._log_change(session, patient.pk, fact_id, "delete", actor, actor_role, reason, before, None,
@@ -737,10 +478,11 @@ class EntityMemoryStore:
 
     @contextmanager
     def turn(self, tenant: str, patient_id: str, session_id: str, create_patient: bool = True,
-             message_id: str | None = None) -> Iterator["MemoryTurn"]:
-        """One turn; see the module docstring. `create_patient=False` makes an unknown patient PatientNotFound."""
-        _check_id("patient id", patient_id)
-        _check_id("session id", session_id)
+             message_id: str | None = None) -> Iterator[MemoryTurn]:
+        """One turn's unit of work (`medq.agent.memory.unit`): a snapshot now, the turn's writes in one transaction
+        when the block exits normally. `create_patient=False` makes an unknown patient PatientNotFound."""
+        check_id("patient id", patient_id)
+        check_id("session id", session_id)
         with self._reading() as session:
             if session.get(TenantRow, tenant) is None:
                 raise PatientNotFound(f"no tenant {tenant!r}")
@@ -751,123 +493,58 @@ class EntityMemoryStore:
             summary = self._summary(session, patient.pk, session_id) if patient else None
             recent = (self._turns(session, patient.pk, session_id, summary.covers_through if summary else 0,
                                   self.recent_turns) if patient else [])
-        turn = MemoryTurn(self, tenant, patient_id, session_id, facts, summary, recent,
-                          message_id or uuid.uuid4().hex)
-        # only a patient that did not exist when the turn began may be created by it: one erased meanwhile stays
-        # erased (the commit fails with PatientNotFound instead of resurrecting the patient)
-        turn._may_create = patient is None
+        turn = MemoryTurn(tenant, patient_id, session_id, facts, summary, recent, message_id or uuid.uuid4().hex,
+                          may_create=patient is None)
         yield turn
-        turn._commit()
+        self._commit(turn)
 
-
-class MemoryTurn:
-    """The memory side of one agent turn: a snapshot to read, and writes buffered until the turn ends."""
-
-    def __init__(self, store: EntityMemoryStore, tenant: str, patient_id: str, session_id: str, facts: list[Fact],
-                 summary: SessionSummary | None, recent_turns: list[TurnRecord], message_id: str):
-        self.store, self.tenant, self.patient_id, self.session_id = store, tenant, patient_id, session_id
-        self.stored_facts = facts
-        self.summary = summary
-        self.recent_turns = recent_turns
-        self.message_id = message_id     # the user message's id: the source_message_id of facts read from it
-        self._new_facts: list[Fact] = []
-        self._confirmed: list[Fact] = []          # revocations the patient confirmed (confirmation.review)
-        self.disputes: list[Any] = []              # confirmation.Dispute: revocations waiting for the patient
-        self._findings: list[dict[str, Any]] = []
-        self._record: tuple[str, str, dict[str, Any]] | None = None
-        self._summary: tuple[str, int] | None = None
-        self.seq: int | None = None       # the turn's number in its session, once committed
-        self.committed_facts: list[Fact] | None = None
-        self._may_create = True
-
-    @property
-    def facts(self) -> list[Fact]:
-        """Stored facts merged with this turn's new ones: what the draft and the audit of this turn use."""
-        return merge_facts(self.stored_facts, self._new_facts + self._confirmed)
-
-    @property
-    def profile(self) -> PatientProfile:
-        return PatientProfile.from_facts(self.facts)
-
-    def add_facts(self, facts: Iterable[Fact], message: str | None = None) -> list[Fact]:
-        """Buffer facts read from this turn's message; returns what will be merged.
-
-        The confirmation policy of `medq.agent.confirmation` always applies here (facts entered by a clinician go
-        through `EntityMemoryStore.add_facts` / `correct_fact` instead): a revocation of a remembered allergy,
-        condition or pregnancy becomes `disputed` (still enforced; listed in `self.disputes` so the reply can ask the
-        patient to confirm), and only the patient's own confirmation in a later message ends a dispute (logged with
-        actor `patient:<id>`). `message` is the patient's text: without it nothing can confirm a dispute."""
-        facts = list(facts)
-        for fact in facts:
-            _check_fact(fact)
-        from medq.agent import confirmation
-
-        decision = confirmation.review(self.facts, facts, message or "", self.message_id)
-        self._new_facts += decision.facts
-        self._confirmed += decision.confirmed
-        self.disputes += decision.disputes
-        return decision.facts + decision.confirmed
-
-    def add_findings(self, findings: Iterable[Any]) -> None:
-        self._findings += [_finding_fields(f) for f in findings]
-
-    def record(self, user_text: str, assistant_text: str, meta: Mapping[str, Any] | None = None) -> None:
-        self._record = (user_text, assistant_text, dict(meta or {}))
-
-    def set_summary(self, text: str, covers_through: int) -> None:
-        """Replace the session summary; `covers_through`: the last turn number it summarises."""
-        if covers_through < 0:
-            raise InvalidMemoryInput(f"covers_through must be >= 0, got {covers_through}")
-        self._summary = (text, covers_through)
-
-    def _commit(self) -> None:
-        if self._record is None and (self._findings or self._summary):
-            raise InvalidMemoryInput("a turn with findings or a summary must record() its messages")
-        if self._record is None and not self._new_facts and not self._confirmed:
+    def _commit(self, turn: MemoryTurn) -> None:
+        """Write what a turn buffered in one transaction, under the patient lock: its facts merged into those
+        stored now, the turn, its findings and the summary. Sets `turn.seq` and `turn.committed_facts`."""
+        if not turn.has_writes():
             return  # nothing to remember: do not even create the patient
-        store = self.store
 
         def work(session: Session) -> None:
-            patient = store._patient_for_write(session, self.tenant, self.patient_id, create=self._may_create)
+            patient = self._patient_for_write(session, turn.tenant, turn.patient_id, create=turn.may_create)
             # the change log's actor for facts a turn read from a message: "agent:rules", "agent:llm", ...
-            actor = "agent:" + ",".join(sorted({f.extractor for f in self._new_facts}))
-            if self._new_facts:
-                store._merge_into(session, patient, self._new_facts, actor, "agent", f"message {self.message_id}")
-            if self._confirmed:
+            actor = "agent:" + ",".join(sorted({f.extractor for f in turn.new_facts}))
+            if turn.new_facts:
+                self._merge_into(session, patient, turn.new_facts, actor, "agent", f"message {turn.message_id}")
+            if turn.confirmed:
                 # the dispute ends only now, by the patient, in a later message than the one that raised it
-                disputed_in = {f.identity: f.source_message_id for f in self.stored_facts if f.status == "disputed"}
-                for fact in self._confirmed:
-                    store._merge_into(session, patient, [fact], f"patient:{self.patient_id}", "patient",
-                                      f"the patient confirmed in message {self.message_id} the revocation disputed "
-                                      f"in message {disputed_in.get(fact.identity)}")
-            self.committed_facts = store._facts(session, patient.pk)
-            if self._record is None:
+                disputed_in = {f.identity: f.source_message_id for f in turn.stored_facts if f.status == "disputed"}
+                for fact in turn.confirmed:
+                    self._merge_into(session, patient, [fact], f"patient:{turn.patient_id}", "patient",
+                                     f"the patient confirmed in message {turn.message_id} the revocation disputed "
+                                     f"in message {disputed_in.get(fact.identity)}")
+            turn.committed_facts = self._facts(session, patient.pk)
+            if turn.recorded is None:
                 return
             chat = session.scalars(select(SessionRow).where(SessionRow.patient_pk == patient.pk,
-                                                            SessionRow.external_id == self.session_id)
+                                                            SessionRow.external_id == turn.session_id)
                                    ).one_or_none()
             now = utcnow()
             if chat is None:
-                chat = SessionRow(patient_pk=patient.pk, external_id=self.session_id, created_at=now)
+                chat = SessionRow(patient_pk=patient.pk, external_id=turn.session_id, created_at=now)
                 session.add(chat)
                 session.flush()
             chat.updated_at = now
             seq = (session.scalar(select(func.max(TurnRow.seq)).where(TurnRow.session_pk == chat.pk)) or 0) + 1
-            user_text, assistant_text, meta = self._record
-            row = TurnRow(session_pk=chat.pk, patient_pk=patient.pk, seq=seq, message_id=self.message_id,
+            user_text, assistant_text, meta = turn.recorded
+            row = TurnRow(session_pk=chat.pk, patient_pk=patient.pk, seq=seq, message_id=turn.message_id,
                           user_text=user_text, assistant_text=assistant_text,
                           meta=json.dumps(meta, ensure_ascii=False, default=str), created_at=now)
             session.add(row)
             session.flush()
-            for finding in self._findings:
+            for finding in turn.findings:
                 session.add(FindingRow(turn_id=row.id, patient_pk=patient.pk, **finding))
-            if self._summary is not None:
-                text, covers = self._summary
+            if turn.new_summary is not None:
+                text, covers = turn.new_summary
                 summary = session.get(SummaryRow, chat.pk)
                 if summary is None:
                     session.add(SummaryRow(session_pk=chat.pk, patient_pk=patient.pk, text=text,
                                            covers_through=covers, updated_at=now))
                 else:
                     summary.text, summary.covers_through, summary.updated_at = text, covers, now
-            self.seq = seq
-        store._retrying(work)
+            turn.seq = seq
+        self._retrying(work)
