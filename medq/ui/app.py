@@ -61,24 +61,70 @@ def api() -> httpx.AsyncClient:
                              timeout=120)
 
 
+# thread and user ids erased while this process runs: a live session of an erased patient (its open socket, its
+# still valid login cookie) must not write them back (Chainlit upserts the thread when the socket closes)
+ERASED: dict[str, set[str]] = {"threads": set(), "users": set()}
+
+
+def is_login(patient: str | None) -> bool:
+    """The login file is who may use the app; an erased patient's login is gone from it."""
+    return bool(patient) and patient in load_users(SETTINGS.users)
+
+
 @cl.data_layer
 def data_layer() -> Any:
     from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 
-    return SQLAlchemyDataLayer(conninfo=tables.async_url(SETTINGS.database_url))
+    class MedqDataLayer(SQLAlchemyDataLayer):
+        """Chainlit's SQLAlchemy data layer, refusing every write that would bring back an erased patient: the user
+        row of a username that is no login, a thread of an erased thread id, user or untagged-login patient, and the
+        steps, elements and feedback of such threads."""
+
+        async def create_user(self, user: Any) -> Any:
+            if not is_login(user.identifier):
+                return None
+            return await super().create_user(user)
+
+        async def update_thread(self, thread_id: str, name: str | None = None, user_id: str | None = None,
+                                metadata: dict | None = None, tags: list[str] | None = None) -> None:
+            patient = (metadata or {}).get("medq_patient_id")
+            if (thread_id in ERASED["threads"] or user_id in ERASED["users"]
+                    or (patient is not None and not is_login(patient))):
+                ERASED["threads"].add(thread_id)
+                return
+            await super().update_thread(thread_id, name, user_id, metadata, tags)
+
+        async def create_step(self, step_dict: Any) -> None:
+            if step_dict.get("threadId") in ERASED["threads"]:
+                return
+            await super().create_step(step_dict)
+
+        async def create_element(self, element: Any) -> None:
+            if getattr(element, "thread_id", None) in ERASED["threads"]:
+                return
+            await super().create_element(element)
+
+        async def upsert_feedback(self, feedback: Any) -> str:
+            if feedback.threadId in ERASED["threads"]:
+                return feedback.id or ""
+            return await super().upsert_feedback(feedback)
+
+    return MedqDataLayer(conninfo=tables.async_url(SETTINGS.database_url))
 
 
 _engine = None
 
 
 def erase_patient(tenant: str, patient_id: str) -> dict[str, Any]:
-    """This app's part of a patient's erasure: the rows in its database (then the files scrubbed) and the login."""
+    """This app's part of a patient's erasure: the login first (so no new session starts), the rows in its database
+    (then the files scrubbed)."""
     global _engine
     if _engine is None:
         _engine = tables.open_engine(SETTINGS.database_url)
-    counts: dict[str, Any] = tables.erase_patient(_engine, tenant, patient_id)
-    # the login file holds the username (= the patient id) of this app's one tenant
-    counts["logins"] = remove_user(SETTINGS.users, patient_id) if tenant == TENANT else 0
+    # the login file holds the usernames (= patient ids) of this app's one tenant
+    logins = remove_user(SETTINGS.users, patient_id) if tenant == TENANT else 0
+    counts: dict[str, Any] = tables.erase_patient(_engine, tenant, patient_id, record=ERASED)
+    counts["logins"] = logins
     return {"erased": counts, "storage": tables.scrub(_engine)}
 
 
@@ -138,8 +184,14 @@ async def remember_thread() -> None:
                                                         "medq_session_id": session_id})
 
 
+ERASED_WORDS = "您的账户已删除，无法继续对话。"
+
+
 @cl.on_chat_start
 async def start() -> None:
+    if not is_login(patient_id()):   # erased while logged in (the login cookie outlives the login)
+        await cl.Message(content=ERASED_WORDS, author=PRODUCT).send()
+        return
     await remember_thread()
     await cl.Message(content=DISCLAIMER, author=PRODUCT).send()
 
@@ -153,6 +205,9 @@ async def resume(thread: dict) -> None:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    if not is_login(patient_id()):   # an erased patient's open session asks nothing more of the API
+        await cl.Message(content=ERASED_WORDS, author=PRODUCT).send()
+        return
     session_id = cl.user_session.get("medq_session_id") or cl.context.session.thread_id
     body = {"model": MODEL, "user": patient_id(), "stream": True, "metadata": {"session_id": session_id},
             "messages": [{"role": "user", "content": message.content}]}

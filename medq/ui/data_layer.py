@@ -120,12 +120,14 @@ def _meta(value: Any) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
-def erase_patient(engine: Engine, tenant: str, patient_id: str) -> dict[str, int]:
+def erase_patient(engine: Engine, tenant: str, patient_id: str,
+                  record: dict[str, set[str]] | None = None) -> dict[str, int]:
     """Every row of this patient in the app's database, in one transaction: the threads tagged with this tenant and
     patient (`medq_tenant`, `medq_patient_id` in their metadata) or owned by the patient's login, their steps,
     elements and feedback, and the login's user row (the username is the patient id; its metadata's `medq_tenant`
     says whose it is; a login without that key counts if it owns one of the tagged threads). Idempotent: a second
-    call deletes nothing. Returns rows deleted per table."""
+    call deletes nothing. Returns rows deleted per table; `record`, if given, gets the erased thread and user ids
+    added under "threads" and "users" (so the running app can refuse a live session's late writes)."""
     with engine.begin() as conn:
         logins = [(uid, _meta(meta)) for uid, meta in conn.execute(
             select(users.c.id, users.c.metadata).where(users.c.identifier == patient_id))]
@@ -145,6 +147,9 @@ def erase_patient(engine: Engine, tenant: str, patient_id: str) -> dict[str, int
             "threads": conn.execute(delete(threads).where(threads.c.id.in_(ids))).rowcount,
             "users": conn.execute(delete(users).where(users.c.id.in_(user_ids))).rowcount,
         }
+    if record is not None:
+        record.setdefault("threads", set()).update(ids)
+        record.setdefault("users", set()).update(user_ids)
     return counts
 
 
