@@ -23,7 +23,7 @@ from chainlit.server import app as server
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from httpx_sse import aconnect_sse
-from starlette.concurrency import run_in_threadpool
+from fastapi.concurrency import run_in_threadpool
 
 from medq.ui import data_layer as tables
 from medq.ui.settings import load_settings

@@ -15,7 +15,7 @@ def start_chat_app(root: Path, api_url: str, api_key: str, tenant: str, database
                    erasure_key: str | None = None, port: int | None = None) -> tuple[ServerProcess, str]:
     port = port or free_port()
     overrides = [f"ui.api_url={api_url}", f"ui.api_key={api_key}", f"ui.tenant={tenant}",
-                 f"ui.database_url={database_url}", f"ui.users={users}", f"ui.port={port}", f"ui.home={root / 'home'}"]
+                 f"ui.database_url='{database_url}'", f"ui.users={users}", f"ui.port={port}", f"ui.home={root / 'home'}"]
     if erasure_key:
         overrides.append(f"ui.erasure_key={erasure_key}")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
