@@ -28,14 +28,28 @@ def compose_ui_config(overrides: list[str]) -> UiSettings:
     """conf/config.yaml with the ui group, validated like any pipeline config; relative paths made absolute (the
     Chainlit process runs in `ui.home`)."""
     from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
-    from medq.config import as_dataclass, config_dirs, validate_pipeline_config
+    from medq.config import as_dataclass, config_dirs, unknown_key_error, validate_pipeline_config
+    from medq.errors import ConfigError
 
+    fields = [f.name for f in dataclasses.fields(UiSettings)]
+    for override in overrides:   # a misspelt key as one line with the valid ones (Hydra's message spans many lines)
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key.startswith("ui.") and key.split(".")[1] not in fields:
+            raise unknown_key_error("ui", key.split(".", 1)[1], fields)
     conf_dir, _ = config_dirs()
-    with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
-        base = compose("config")
-        extra = [] if "ui" in base else ["+ui=default"]
-        cfg = compose("config", overrides=extra + overrides)
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
+            base = compose("config")
+            extra = [] if "ui" in base else ["+ui=default"]
+            cfg = compose("config", overrides=extra + overrides)
+    except Exception as exc:  # anything else Hydra refuses, on one line
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and "HYDRA_FULL_ERROR" not in line]
+        raise ConfigError(" ".join(lines) or type(exc).__name__) from None
+    finally:
+        GlobalHydra.instance().clear()
     node = validate_pipeline_config(cfg)["ui"]
     return absolute(as_dataclass(UiSettings, {k: v for k, v in node.items() if k != "_target_"}))
 
