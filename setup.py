@@ -27,6 +27,7 @@ setup(
                   # the agent's knowledge base and case suites ship with the code that reads them
                   "medq.agent": ["knowledge/*.csv", "cases/*.jsonl", "cases/*/*.jsonl", "cases/*/*.md", "context.csv"],
                   "medq.agent.migrations": ["script.py.mako"],   # Alembic's template, for new revisions
+                  "medq.ui.migrations": ["script.py.mako"],
                   "medq.prepare": ["synthetic_vocabulary.json"],   # the synthetic data's hand-written vocabulary
                   "medq.ui": ["assets/*"]},                        # the chat app's disclaimer and login fix
 )

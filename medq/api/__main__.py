@@ -71,6 +71,7 @@ def write_settings(api_node: dict, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "api.yaml"
     path.write_text(OmegaConf.to_yaml(OmegaConf.create(api_node)), encoding="utf-8")
+    path.chmod(0o600)   # it may hold secrets (the erasure hooks' keys)
     return path
 
 

@@ -352,16 +352,32 @@ class Assistant:
         return [s.SessionOut(session_id=r.session_id, started_at=r.created_at, turns=r.turns) for r in rows]
 
     def erase(self, caller: Caller, patient_id: str) -> s.ErasureReport:
-        """Memory and sessions (one transaction), then the chat app's threads and the MLflow traces of the patient."""
-        from medq.api.erasure import CHAT_TABLES, erase_chat_threads, erase_traces
+        """Memory and sessions (one transaction), the MLflow traces, the database files scrubbed, then every erasure
+        subscriber (`erasure_hooks`, e.g. the chat app) over HTTP. Safe to repeat: a patient the store no longer
+        knows still goes to the subscribers, so a retry after a failed subscriber finishes the job. 502 naming the
+        subscribers that failed; 404 when nothing of the patient was found anywhere."""
+        from medq.agent.memory.records import PatientNotFound
+        from medq.api.erasure import call_erasure_hooks, erase_traces
 
         checked_id("patient_id", patient_id)
-        counts = dict(self._scoped(lambda: self.store.erase_patient(caller.tenant, patient_id)))
-        counts["chat_threads"], counts["chat_users"] = erase_chat_threads(self.store.engine, caller.tenant,
-                                                                          patient_id)
+        try:
+            counts = dict(self._scoped(lambda: self.store.erase_patient(caller.tenant, patient_id)))
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            counts = {}
+        tables = list(counts)
         counts["traces"] = erase_traces(self.agent.tracer, caller.tenant, patient_id)
-        scrubbed = self.store.scrub_after_erasure([*counts_tables(counts), *CHAT_TABLES])
-        return s.ErasureReport(patient_id=patient_id, erased=counts, storage=scrubbed)
+        scrubbed = self.store.scrub_after_erasure(tables)
+        answers, failed = call_erasure_hooks(self.settings.erasure_hooks, caller.tenant, patient_id)
+        if failed:
+            raise ApiError(502, "erasure_incomplete",
+                           f"patient {patient_id!r}: the API's own data is erased, but erasure subscriber(s) failed: "
+                           f"{'; '.join(failed)}. Repeat DELETE /v1/patients/{patient_id} (safe to repeat) once "
+                           f"they answer")
+        if not any(counts.values()) and not any(any(sub.erased.values()) for sub in answers.values()):
+            raise ApiError(404, "not_found", "no such patient or fact")
+        return s.ErasureReport(patient_id=patient_id, erased=counts, storage=scrubbed, subscribers=answers)
 
     # -- readiness --------------------------------------------------------------------------------------------------
     def readiness(self) -> dict[str, str | None]:
@@ -389,11 +405,6 @@ class Assistant:
             except Exception as exc:  # noqa: BLE001
                 checks["retrieval_store"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
         return checks
-
-
-def counts_tables(counts: dict[str, int]) -> list[str]:
-    """The memory store's tables an erasure deleted from (its counts are keyed by table name)."""
-    return [name for name in counts if name not in ("chat_threads", "chat_users", "traces")]
 
 
 def checked_id(field: str, value: Any) -> str:

@@ -1,59 +1,56 @@
-"""Erasure beyond the memory store: the chat app's threads and login (Chainlit's tables in the same database) and the
-MLflow traces of the patient's turns. Each returns how many it deleted; a missing table or tracking store counts 0.
-The memory store then scrubs the database files (`EntityMemoryStore.scrub_after_erasure`)."""
+"""Erasure beyond the memory store: the MLflow traces of the patient's turns, and the erasure subscribers (other
+stores that hold the patient's data and erase it themselves when called, e.g. the chat app: `api.erasure_hooks`).
+The API holds no subscriber's SQL and imports none of their code: it calls each one over HTTP.
+The memory store scrubs its database files itself (`EntityMemoryStore.scrub_after_erasure`)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+import msgspec
+
+from medq.api.schemas import SubscriberErasure
+from medq.api.settings import ErasureHook
 
 log = logging.getLogger("medq.api")
 
 
-CHAT_TABLES = ("threads", "steps", "elements", "feedbacks", "users")
+def call_erasure_hooks(hooks: list[ErasureHook], tenant: str, patient_id: str
+                       ) -> tuple[dict[str, SubscriberErasure], list[str]]:
+    """`POST hook.url {"tenant", "patient_id"}` with `Authorization: Bearer hook.key` to every subscriber, in order,
+    each whatever the others answered. A subscriber succeeded when it answered 2xx with a JSON object holding
+    `erased` (its counts per table, zeros when nothing was left: the call is idempotent). Returns (the answers of
+    those that succeeded by name, one line per failure naming the subscriber, its URL and the cause)."""
+    import httpx
 
-
-def _meta(value: Any) -> dict[str, Any]:
-    try:
-        meta = json.loads(value) if isinstance(value, str) else (value or {})
-    except json.JSONDecodeError:
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def erase_chat_threads(engine: Engine, tenant: str, patient_id: str) -> tuple[int, int]:
-    """The chat app's data of this patient: threads tagged with this tenant and patient in their metadata (medq.ui
-    writes {"medq_tenant", "medq_patient_id"}) or owned by the patient's login, with their steps, elements and
-    feedback, and the login's user row (the username is the patient id; medq.ui writes `medq_tenant` into the
-    user's metadata). Returns (threads, users) deleted."""
-    if "threads" not in inspect(engine).get_table_names():
-        return 0, 0
-    with engine.begin() as conn:
-        users = [(uid, _meta(meta)) for uid, meta in conn.execute(
-            text('SELECT "id", "metadata" FROM users WHERE "identifier" = :p'), {"p": patient_id})]
-        rows = conn.execute(text('SELECT "id", "metadata", "userId" FROM threads')).all()
-        tagged = {thread_id for thread_id, metadata, _ in rows
-                  if _meta(metadata).get("medq_tenant") == tenant and _meta(metadata).get("medq_patient_id") == patient_id}
-        # the login is this tenant's if its metadata says so, or (rows written before it did) if it owns a thread
-        # tagged with this tenant and patient
-        owners = {user_id for thread_id, _, user_id in rows if thread_id in tagged}
-        user_ids = [uid for uid, meta in users
-                    if meta.get("medq_tenant") == tenant or ("medq_tenant" not in meta and uid in owners)]
-        ids = sorted(tagged | {thread_id for thread_id, _, user_id in rows if user_id in user_ids})
-        for thread_id in ids:
-            params = {"id": thread_id}
-            conn.execute(text('DELETE FROM feedbacks WHERE "forId" IN (SELECT "id" FROM steps WHERE "threadId" = :id)'),
-                         params)
-            conn.execute(text('DELETE FROM elements WHERE "threadId" = :id'), params)
-            conn.execute(text('DELETE FROM steps WHERE "threadId" = :id'), params)
-            conn.execute(text('DELETE FROM threads WHERE "id" = :id'), params)
-        for user_id in user_ids:
-            conn.execute(text('DELETE FROM users WHERE "id" = :id'), {"id": user_id})
-    return len(ids), len(user_ids)
+    done: dict[str, SubscriberErasure] = {}
+    failed: list[str] = []
+    for hook in hooks:
+        headers = {"Authorization": f"Bearer {hook.key}"} if hook.key else {}
+        try:
+            response = httpx.post(hook.url, json={"tenant": tenant, "patient_id": patient_id}, headers=headers,
+                                  timeout=hook.timeout_s)
+        except httpx.HTTPError as exc:
+            failed.append(f"{hook.name} ({hook.url}): {type(exc).__name__} {' '.join(str(exc).split())}".strip())
+            continue
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.is_success:
+            try:
+                done[hook.name] = msgspec.convert(body, SubscriberErasure)
+                continue
+            except msgspec.ValidationError as exc:
+                cause = f"the answer is not {{\"erased\": {{table: count}}, \"storage\": text}} ({exc})"
+        else:
+            error = body.get("error") if isinstance(body, dict) else None
+            cause = error.get("message") if isinstance(error, dict) else " ".join(response.text.split())[:200]
+        failed.append(f"{hook.name} ({hook.url}): HTTP {response.status_code}: {cause}")
+    for line in failed:
+        log.warning("erasure subscriber failed: %s", line)
+    return done, failed
 
 
 def erase_traces(tracer: Any, tenant: str, patient_id: str) -> int:

@@ -133,10 +133,18 @@ class SessionOut(msgspec.Struct):
     turns: int
 
 
+class SubscriberErasure(msgspec.Struct):
+    """What an erasure subscriber (`api.erasure_hooks`, e.g. the chat app) reported it deleted."""
+
+    erased: dict[str, int]
+    storage: str = ""
+
+
 class ErasureReport(msgspec.Struct):
     patient_id: str
     erased: dict[str, int]
     storage: str = ""     # what was done to the database files after the deletes (docs/api.md, "Erasure")
+    subscribers: dict[str, SubscriberErasure] = msgspec.field(default_factory=dict)   # by hook name
 
 
 class ErrorDetail(msgspec.Struct, omit_defaults=True):

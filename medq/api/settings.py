@@ -21,9 +21,21 @@ class RateLimit:
 
 
 @dataclass
+class ErasureHook:
+    """A store outside the API that holds a patient's data and erases it itself (the chat app's threads): after
+    erasing its own data, the API sends `POST url {"tenant", "patient_id"}` with `Authorization: Bearer key`; a 2xx
+    JSON answer with `erased` counts is success, anything else fails the erasure (502 naming `name`)."""
+
+    name: str
+    url: str
+    key: str | None = None
+    timeout_s: float = 30.0
+
+
+@dataclass
 class ApiSettings:
     """`agent` is the agent group's node (conf/agent/default.yaml, interpolated): the API builds the same agent,
-    and its memory store's database also holds the API keys and the chat app's threads."""
+    and its memory store's database also holds the API keys (the chat app keeps its threads in its own database)."""
 
     agent: dict[str, Any]
     host: str = "127.0.0.1"
@@ -35,6 +47,7 @@ class ApiSettings:
     cors_origins: list[str] = field(default_factory=list)   # empty = CORS off
     access_log: str | None = None         # JSONL file of who read/changed which patient's data; null = log only
     tracking_uri: str | None = None       # MLflow store for the agent's traces (and their erasure); null = MLflow's
+    erasure_hooks: list[ErasureHook] = field(default_factory=list)   # called after the API erased a patient
 
 
 def load_settings(path: str | Path) -> ApiSettings:

@@ -1,5 +1,7 @@
 """The `assistant` stage of `+recipe=assistant_demo`: the API and the chat app on 127.0.0.1 in front of the model
-server the runner started for it (`inputs.endpoint: serve.endpoint`), with the demo index for evidence.
+server the runner started for it (`inputs.endpoint: serve.endpoint`), with the demo index for evidence. The chat
+app keeps its threads in its own database (`chat.db` in `home`), and the API's erasure of a patient calls the app's
+erasure endpoint (`api.erasure_hooks`, with a key made for the run).
 
 It creates a demo API key (printed once) and a chat login with a random password, prints the three URLs, the MLflow
 UI command and how to stop, and keeps everything up until Ctrl-C (or SIGTERM), then stops both process groups (the
@@ -70,34 +72,35 @@ class AssistantDemo:
     def run(self, ctx: Any) -> dict[str, str]:
         from medq.api.__main__ import uvicorn_command, write_settings
         from medq.api.keys import ApiKeyStore
-        from medq.ui.__main__ import prepare_home
+        from medq.ui.__main__ import chainlit_command, check_chat_login, prepare_app
+        from medq.ui.settings import UiSettings
         from medq.ui.users import add_user
 
         self.home.mkdir(parents=True, exist_ok=True)
         node = self._api_node(ctx)
-        database = node["agent"]["memory"]["url"]
-        key = self._fresh_key(ApiKeyStore(database))
+        key = self._fresh_key(ApiKeyStore(node["agent"]["memory"]["url"]))
         password = secrets.token_urlsafe(9)
         users = self.home / "users.json"
         add_user(users, self.login, password)
+        api_url = f"http://{node['host']}:{node['port']}"
+        ui_port = self.ui_port or free_port()
+        ui_url = f"http://127.0.0.1:{ui_port}"
+        # the chat app keeps its threads in its own database, in the demo's folder; the API erases them through the
+        # app's erasure endpoint (a fresh shared key per run)
+        ui = UiSettings(api_url=api_url, api_key=key, tenant=self.tenant, model=node["agent_model_name"],
+                        database_url=f"sqlite:///{self.home.resolve() / 'chat.db'}", users=str(users.resolve()),
+                        home=str((self.home / "chainlit").resolve()), port=ui_port,
+                        erasure_key=secrets.token_urlsafe(32))
+        node["erasure_hooks"] = [*node.get("erasure_hooks", []),
+                                 {"name": "chat_app", "url": ui_url + "/medq/erasure", "key": ui.erasure_key}]
         settings = write_settings(node, self.home / "api")
         command, env = uvicorn_command(settings, node["host"], node["port"], node["workers"])
-        api_url = f"http://{node['host']}:{node['port']}"
         api_log = self.home / "api.log"
         try:
             self._start("the API", command, env, api_log, api_url + "/healthz")
-            ui_port = self.ui_port or free_port()
-            ui_env = prepare_home(self.home / "chainlit", database)
-            ui_env.update({"MEDQ_API_URL": api_url, "MEDQ_API_KEY": key, "MEDQ_UI_TENANT": self.tenant,
-                           "MEDQ_UI_USERS": str(users), "MEDQ_UI_MODEL": node["agent_model_name"]})
-            from medq.ui.__main__ import chainlit_command
-
-            ui_url = f"http://127.0.0.1:{ui_port}"
             ui_log = self.home / "ui.log"
-            self._start("the chat app", chainlit_command("127.0.0.1", ui_port), ui_env, ui_log, ui_url + "/")
+            self._start("the chat app", chainlit_command("127.0.0.1", ui_port), prepare_app(ui), ui_log, ui_url + "/")
             # a page that loads is not a chat app that lets anyone in: log in for real (and check it was stored)
-            from medq.ui.__main__ import check_chat_login
-
             check_chat_login(ui_url, self.login, password, ui_log)
             _, record = read_endpoint(Path(ctx.inputs["endpoint"]))
             urls = {"model_server": record["base_url"], "api": api_url, "api_docs": api_url + "/schema",

@@ -1,14 +1,16 @@
-"""`python -m medq.ui run ...` starts the chat app (`chainlit run medq/ui/app.py`) against a running medq API;
+"""`python -m medq.ui run [ui.key=value ...]` starts the chat app (`chainlit run medq/ui/app.py`) against a running
+medq API, configured by `conf/ui/` (composed like `python -m medq.api serve` composes `conf/api/`);
 `python -m medq.ui add-user FILE NAME` adds a login (asks for the password, or takes --password);
 `python -m medq.ui check` starts the chat app on a scratch database and logs in through its auth endpoint.
 
-    python -m medq.ui run --api-url http://127.0.0.1:8000 --api-key mq-... --tenant default \\
-        --database sqlite:///memory.db --users users.json --port 8501 --home ./ui
+    python -m medq.ui run ui.api_url=http://127.0.0.1:8000 ui.api_key=mq-... ui.tenant=default \\
+        ui.database_url=sqlite:///ui/chat.db ui.users=ui/users.json ui.port=8501 ui.home=ui/app
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import os
 import re
@@ -17,15 +19,71 @@ import subprocess
 import sys
 from pathlib import Path
 
+from medq.ui.settings import UiSettings, write_settings
+
 APP = Path(__file__).with_name("app.py")
 
 
-def prepare_home(home: Path, database: str) -> dict[str, str]:
-    """Chainlit's app root (its config, with telemetry off), the auth secret, and the thread tables."""
-    from sqlalchemy import create_engine
+def compose_ui_config(overrides: list[str]) -> UiSettings:
+    """conf/config.yaml with the ui group, validated like any pipeline config; relative paths made absolute (the
+    Chainlit process runs in `ui.home`)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
-    from medq.ui.data_layer import create_chainlit_tables
+    from medq.config import as_dataclass, config_dirs, unknown_key_error, validate_pipeline_config
+    from medq.errors import ConfigError
 
+    fields = [f.name for f in dataclasses.fields(UiSettings)]
+    for override in overrides:   # a misspelt key as one line with the valid ones (Hydra's message spans many lines)
+        key = override.split("=", 1)[0].lstrip("+~")
+        if key.startswith("ui.") and key.split(".")[1] not in fields:
+            raise unknown_key_error("ui", key.split(".", 1)[1], fields)
+    conf_dir, _ = config_dirs()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
+            base = compose("config")
+            extra = [] if "ui" in base else ["+ui=default"]
+            cfg = compose("config", overrides=extra + overrides)
+    except Exception as exc:  # anything else Hydra refuses, on one line
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip() and "HYDRA_FULL_ERROR" not in line]
+        raise ConfigError(" ".join(lines) or type(exc).__name__) from None
+    finally:
+        GlobalHydra.instance().clear()
+    node = validate_pipeline_config(cfg)["ui"]
+    return absolute(as_dataclass(UiSettings, {k: v for k, v in node.items() if k != "_target_"}))
+
+
+def absolute(settings: UiSettings) -> UiSettings:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    return dataclasses.replace(settings, database_url=url.render_as_string(hide_password=False),
+                               users=str(Path(settings.users).resolve()), home=str(Path(settings.home).resolve()))
+
+
+def prepare_app(settings: UiSettings) -> dict[str, str]:
+    """Everything the Chainlit process needs before it starts: the app's own database migrated (its own Alembic
+    history), Chainlit's app root (its config, with telemetry off, branded), the auth secret, and the resolved `ui`
+    node in a file. Returns the process's environment (MEDQ_UI_CONFIG names that file)."""
+    from sqlalchemy.engine import make_url
+
+    from medq.ui.data_layer import migrate
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+    home = Path(settings.home)
+    env = prepare_home(home)
+    env["MEDQ_UI_CONFIG"] = str(write_settings(settings, home / "ui.yaml"))
+    return env
+
+
+def prepare_home(home: Path) -> dict[str, str]:
+    """Chainlit's app root (its config, with telemetry off) and the auth secret."""
     home.mkdir(parents=True, exist_ok=True)
     import medq
 
@@ -33,6 +91,7 @@ def prepare_home(home: Path, database: str) -> dict[str, str]:
     source = str(Path(medq.__file__).resolve().parent.parent)
     env = {**os.environ, "CHAINLIT_APP_ROOT": str(home),
            "PYTHONPATH": os.pathsep.join([source, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env.pop("DATABASE_URL", None)   # Chainlit would build a data layer of its own from it
     config = home / ".chainlit" / "config.toml"
     if not config.is_file():
         subprocess.run([sys.executable, "-c", "import chainlit.config as c; c.init_config()"], env=env, check=True,
@@ -46,10 +105,7 @@ def prepare_home(home: Path, database: str) -> dict[str, str]:
     if not secret_file.is_file():
         secret_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         secret_file.chmod(0o600)
-    engine = create_engine(database)
-    create_chainlit_tables(engine)
-    engine.dispose()
-    return {**env, "CHAINLIT_AUTH_SECRET": secret_file.read_text(encoding="utf-8").strip(), "DATABASE_URL": database}
+    return {**env, "CHAINLIT_AUTH_SECRET": secret_file.read_text(encoding="utf-8").strip()}
 
 
 PRODUCT = "medq 医疗助手"
@@ -138,68 +194,36 @@ def chainlit_command(host: str, port: int) -> list[str]:
 def check_chat_app(home: Path | None = None, timeout_s: float = 180) -> None:
     """Start the chat app (no API needed to log in) on a scratch SQLite database with a random login, run
     `check_chat_login`, stop it. MedqError if it does not come up or the login fails."""
-    import signal
-    import socket
     import tempfile
-    import time
 
-    import httpx
-
-    from medq.errors import MedqError
+    from medq.serve.launcher import ServerProcess, free_port
     from medq.ui.users import add_user
 
-    home = home or Path(tempfile.mkdtemp(prefix="medq-ui-check-"))
+    home = (home or Path(tempfile.mkdtemp(prefix="medq-ui-check-"))).resolve()
     home.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(12)
     add_user(home / "users.json", "check", password)
-    env = prepare_home(home / "app", f"sqlite:///{home / 'check.db'}")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env.update({"MEDQ_API_URL": "http://127.0.0.1:9", "MEDQ_API_KEY": "unused", "MEDQ_UI_TENANT": "check",
-                "MEDQ_UI_USERS": str(home / "users.json")})
-    url, log_path = f"http://127.0.0.1:{port}", home / "ui.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(chainlit_command("127.0.0.1", port), env=env, cwd=env["CHAINLIT_APP_ROOT"],
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    settings = UiSettings(api_url="http://127.0.0.1:9", api_key="unused", tenant="check",
+                          database_url=f"sqlite:///{home / 'check.db'}", users=str(home / "users.json"),
+                          home=str(home / "app"), port=free_port())
+    env = prepare_app(settings)
+    url = f"http://127.0.0.1:{settings.port}"
+    server = ServerProcess("the chat app", chainlit_command(settings.host, settings.port), env, home / "ui.log",
+                           url + "/", timeout_s, cwd=Path(settings.home))
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                raise MedqError(f"chat app exited with {process.returncode} while starting; log {log_path}")
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise MedqError(f"chat app did not answer within {timeout_s:.0f} s; log {log_path}")
-            time.sleep(0.5)
-        check_chat_login(url, "check", password, log_path)
+        server.start()
+        server.wait_healthy()
+        check_chat_login(url, "check", password, server.log_path)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m medq.ui", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the chat app")
-    run.add_argument("--api-url", required=True)
-    run.add_argument("--api-key", default=os.environ.get("MEDQ_API_KEY"), help="default: $MEDQ_API_KEY")
-    run.add_argument("--tenant", default="default", help="the API key's tenant (written into thread metadata)")
-    run.add_argument("--database", required=True, help="SQLAlchemy URL of the API's database (sync driver)")
-    run.add_argument("--users", required=True, help="JSON file of logins (add-user)")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8501)
-    run.add_argument("--home", default="ui", help="folder for Chainlit's config and files")
-    run.add_argument("--model", default="medq-agent", help="API model name: medq-agent or a served model")
+    run = sub.add_parser("run", help="start the chat app (conf/ui/)")
+    run.add_argument("overrides", nargs="*", help="config overrides, e.g. ui.api_url=http://api:8000 ui.port=8501")
     check = sub.add_parser("check", help="start the chat app on a scratch database, log in through its auth "
                                          "endpoint, stop it (what CI runs after the default install)")
     check.add_argument("--home", default=None, help="scratch folder (default: a new temporary one)")
@@ -209,36 +233,27 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--password")
     args = parser.parse_args(argv)
-    if args.command == "add-user":
-        from medq.ui.users import add_user
+    from medq.errors import MedqError
 
-        from medq.errors import MedqError
-
-        try:
-            add_user(args.users, args.username, args.password or getpass.getpass(f"password for {args.username}: "))
-        except MedqError as exc:
-            print(f"medq: error: {exc}", file=sys.stderr)
-            return 1
-        return 0
-    if args.command == "check":
-        from medq.errors import MedqError
-
-        try:
-            check_chat_app(Path(args.home) if args.home else None, args.timeout)
-        except MedqError as exc:
-            print(f"medq: error: {exc}", file=sys.stderr)
-            return 1
-        print("chat app: login ok", file=sys.stderr)
-        return 0
-    if not args.api_key:
-        print("medq: error: --api-key (or MEDQ_API_KEY) is required: create one with "
-              "`python -m medq.api keys create --tenant NAME`", file=sys.stderr)
-        return 1
-    env = prepare_home(Path(args.home).resolve(), args.database)
-    env.update({"MEDQ_API_URL": args.api_url, "MEDQ_API_KEY": args.api_key, "MEDQ_UI_TENANT": args.tenant,
-                "MEDQ_UI_USERS": str(Path(args.users).resolve()), "MEDQ_UI_MODEL": args.model})
     try:
-        return subprocess.call(chainlit_command(args.host, args.port), env=env, cwd=env["CHAINLIT_APP_ROOT"])
+        if args.command == "add-user":
+            from medq.ui.users import add_user
+
+            add_user(args.users, args.username, args.password or getpass.getpass(f"password for {args.username}: "))
+            return 0
+        if args.command == "check":
+            check_chat_app(Path(args.home) if args.home else None, args.timeout)
+            print("chat app: login ok", file=sys.stderr)
+            return 0
+        settings = compose_ui_config(args.overrides)
+        if not settings.api_key:
+            raise MedqError("ui.api_key is not set (or MEDQ_API_KEY): create one with "
+                            "`python -m medq.api keys create --tenant NAME`")
+        env = prepare_app(settings)
+        return subprocess.call(chainlit_command(settings.host, settings.port), env=env, cwd=settings.home)
+    except MedqError as exc:
+        print(f"medq: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

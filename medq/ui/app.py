@@ -1,32 +1,40 @@
 """The medq chat app (Chainlit): a client of the medq API over HTTP, so the app and the API behave the same.
 
-Run by `python -m medq.ui` (which sets the environment below and starts `chainlit run` on this file):
-  MEDQ_API_URL        the API, e.g. http://127.0.0.1:8000
-  MEDQ_API_KEY        the app's API key (one tenant); MEDQ_UI_TENANT names that tenant in thread metadata
-  MEDQ_UI_USERS       a JSON file {username: "scrypt$salt$hash"} (python -m medq.ui hash-password)
-  DATABASE_URL / CHAINLIT_AUTH_SECRET   the API's database (threads live there too) and the login cookie secret
+Run by `python -m medq.ui run` (which composes `conf/ui/`, migrates the app's own database, writes the resolved
+`ui` node to a file and starts `chainlit run` on this file with that file's path in `MEDQ_UI_CONFIG`; Chainlit's
+own `CHAINLIT_APP_ROOT` and `CHAINLIT_AUTH_SECRET` travel beside it). Nothing else is read from the environment.
 
 A logged-in user is a patient: the username is the patient id the API remembers facts for. Each thread is one API
-session (session id = thread id), so resuming a thread continues the session the API stored.
+session (session id = thread id), so resuming a thread continues the session the API stored. Threads live in the
+app's own database (`ui.database_url`), tagged with tenant, patient and session; `POST /medq/erasure` (called by the
+API's erasure, `api.erasure_hooks`) deletes a patient's threads, steps, elements, feedback, user row and login.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 from typing import Any
 
 import chainlit as cl
 import httpx
+from chainlit.server import app as server
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from httpx_sse import aconnect_sse
+from fastapi.concurrency import run_in_threadpool
 
-from medq.ui.data_layer import async_url
-from medq.ui.users import check_password, load_users
+from medq.ui import data_layer as tables
+from medq.ui.settings import load_settings
+from medq.ui.users import check_password, load_users, remove_user
 
-API_URL = os.environ.get("MEDQ_API_URL", "http://127.0.0.1:8000").rstrip("/")
-API_KEY = os.environ.get("MEDQ_API_KEY", "")
-TENANT = os.environ.get("MEDQ_UI_TENANT", "default")
-MODEL = os.environ.get("MEDQ_UI_MODEL", "medq-agent")
+if not os.environ.get("MEDQ_UI_CONFIG"):
+    raise RuntimeError("MEDQ_UI_CONFIG is not set: start the chat app with `python -m medq.ui run` (conf/ui/)")
+SETTINGS = load_settings(os.environ["MEDQ_UI_CONFIG"])
+API_URL = SETTINGS.api_url.rstrip("/")
+TENANT = SETTINGS.tenant
+MODEL = SETTINGS.model
 PROGRESS_WORDS = {"received": "已收到", "reading_memory": "读取病历记忆", "checking_red_flags": "危急情况筛查",
                   "extracting_facts": "提取病史信息", "retrieving": "检索医学资料", "drafting": "生成回答",
                   "auditing": "安全审核", "saving": "保存记忆"}
@@ -49,21 +57,109 @@ REFERRAL_BANNER = "### 紧急情况：请立即就医"
 
 
 def api() -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=API_URL, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=120)
+    return httpx.AsyncClient(base_url=API_URL, headers={"Authorization": f"Bearer {SETTINGS.api_key or ''}"},
+                             timeout=120)
+
+
+# thread and user ids erased while this process runs: a live session of an erased patient (its open socket, its
+# still valid login cookie) must not write them back (Chainlit upserts the thread when the socket closes)
+ERASED: dict[str, set[str]] = {"threads": set(), "users": set()}
+
+
+def is_login(patient: str | None) -> bool:
+    """The login file is who may use the app; an erased patient's login is gone from it."""
+    return bool(patient) and patient in load_users(SETTINGS.users)
 
 
 @cl.data_layer
 def data_layer() -> Any:
     from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 
-    return SQLAlchemyDataLayer(conninfo=async_url(os.environ["DATABASE_URL"]))
+    class MedqDataLayer(SQLAlchemyDataLayer):
+        """Chainlit's SQLAlchemy data layer, refusing every write that would bring back an erased patient: the user
+        row of a username that is no login, a thread of an erased thread id, user or untagged-login patient, and the
+        steps, elements and feedback of such threads."""
+
+        async def create_user(self, user: Any) -> Any:
+            if not is_login(user.identifier):
+                return None
+            return await super().create_user(user)
+
+        async def update_thread(self, thread_id: str, name: str | None = None, user_id: str | None = None,
+                                metadata: dict | None = None, tags: list[str] | None = None) -> None:
+            patient = (metadata or {}).get("medq_patient_id")
+            if (thread_id in ERASED["threads"] or user_id in ERASED["users"]
+                    or (patient is not None and not is_login(patient))):
+                ERASED["threads"].add(thread_id)
+                return
+            await super().update_thread(thread_id, name, user_id, metadata, tags)
+
+        async def create_step(self, step_dict: Any) -> None:
+            if step_dict.get("threadId") in ERASED["threads"]:
+                return
+            await super().create_step(step_dict)
+
+        async def create_element(self, element: Any) -> None:
+            if getattr(element, "thread_id", None) in ERASED["threads"]:
+                return
+            await super().create_element(element)
+
+        async def upsert_feedback(self, feedback: Any) -> str:
+            if feedback.threadId in ERASED["threads"]:
+                return feedback.id or ""
+            return await super().upsert_feedback(feedback)
+
+    return MedqDataLayer(conninfo=tables.async_url(SETTINGS.database_url))
+
+
+_engine = None
+
+
+def erase_patient(tenant: str, patient_id: str) -> dict[str, Any]:
+    """This app's part of a patient's erasure: the login first (so no new session starts), the rows in its database
+    (then the files scrubbed)."""
+    global _engine
+    if _engine is None:
+        _engine = tables.open_engine(SETTINGS.database_url)
+    # the login file holds the usernames (= patient ids) of this app's one tenant
+    logins = remove_user(SETTINGS.users, patient_id) if tenant == TENANT else 0
+    counts: dict[str, Any] = tables.erase_patient(_engine, tenant, patient_id, record=ERASED)
+    counts["logins"] = logins
+    return {"erased": counts, "storage": tables.scrub(_engine)}
+
+
+async def erasure(request: Request) -> JSONResponse:
+    """`POST /medq/erasure {"tenant", "patient_id"}` with `Authorization: Bearer <ui.erasure_key>`: what the API
+    calls after it erased a patient (`api.erasure_hooks`). 200 with the counts (zeros when nothing was left: a
+    retry is safe); 401 for a wrong key, 503 when no key is configured, 422 for a bad body."""
+    from medq.ids import MAX_TENANT_CHARS, InvalidId, check_id
+
+    def error(status: int, code: str, message: str) -> JSONResponse:
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+    if not SETTINGS.erasure_key:
+        return error(503, "erasure_not_configured", "the chat app has no ui.erasure_key: erasure calls are refused")
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), SETTINGS.erasure_key.encode()):
+        return error(401, "unauthorized", "wrong or missing erasure key")
+    try:
+        body = await request.json()
+        tenant = check_id("tenant", body.get("tenant"), MAX_TENANT_CHARS)
+        patient_id = check_id("patient_id", body.get("patient_id"))
+    except (ValueError, AttributeError, InvalidId) as exc:
+        return error(422, "invalid_request", f"body must be {{\"tenant\": ID, \"patient_id\": ID}}: {exc}")
+    return JSONResponse(await run_in_threadpool(erase_patient, tenant, patient_id))
+
+
+# Chainlit's server is a FastAPI app; its catch-all route answers GET only, so this POST route is reached
+server.add_api_route("/medq/erasure", erasure, methods=["POST"], include_in_schema=False)
 
 
 @cl.password_auth_callback
 def login(username: str, password: str) -> cl.User | None:
-    users = load_users(os.environ.get("MEDQ_UI_USERS", ""))
+    users = load_users(SETTINGS.users)
     if username in users and check_password(password, users[username]):
-        # the tenant lets the API's erasure find this login (the username is the patient id)
+        # the tenant lets erasure find this login (the username is the patient id)
         return cl.User(identifier=username, metadata={"role": "patient", "provider": "credentials",
                                                       "medq_tenant": TENANT})
     return None
@@ -75,7 +171,7 @@ def patient_id() -> str:
 
 
 async def remember_thread() -> None:
-    """Tag the thread with tenant, patient and session so the API's erasure finds it (and resume restores them)."""
+    """Tag the thread with tenant, patient and session so erasure finds it (and resume restores them)."""
     session_id = cl.context.session.thread_id
     cl.user_session.set("medq_session_id", session_id)
     cl.user_session.set("medq_tenant", TENANT)
@@ -88,8 +184,14 @@ async def remember_thread() -> None:
                                                         "medq_session_id": session_id})
 
 
+ERASED_WORDS = "您的账户已删除，无法继续对话。"
+
+
 @cl.on_chat_start
 async def start() -> None:
+    if not is_login(patient_id()):   # erased while logged in (the login cookie outlives the login)
+        await cl.Message(content=ERASED_WORDS, author=PRODUCT).send()
+        return
     await remember_thread()
     await cl.Message(content=DISCLAIMER, author=PRODUCT).send()
 
@@ -103,6 +205,9 @@ async def resume(thread: dict) -> None:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    if not is_login(patient_id()):   # an erased patient's open session asks nothing more of the API
+        await cl.Message(content=ERASED_WORDS, author=PRODUCT).send()
+        return
     session_id = cl.user_session.get("medq_session_id") or cl.context.session.thread_id
     body = {"model": MODEL, "user": patient_id(), "stream": True, "metadata": {"session_id": session_id},
             "messages": [{"role": "user", "content": message.content}]}

@@ -40,6 +40,20 @@ def add_user(path: str | Path, username: str, password: str) -> None:
     path = Path(path)
     users = load_users(str(path))
     users[username] = hash_password(password)
+    _write(path, users)
+
+
+def remove_user(path: str | Path, username: str) -> int:
+    """The login of an erased patient (its username is the patient id): 1 if it was there, else 0."""
+    path = Path(path)
+    users = load_users(str(path))
+    if users.pop(username, None) is None:
+        return 0
+    _write(path, users)
+    return 1
+
+
+def _write(path: Path, users: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(users, ensure_ascii=False, indent=1), encoding="utf-8")

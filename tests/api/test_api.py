@@ -142,30 +142,24 @@ def test_oversized_body_is_413(client):
     assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
 
 
-def test_erasure_removes_memory_sessions_and_chat_threads(api, client):
-    from sqlalchemy import create_engine, text
-
-    from medq.ui.data_layer import create_chainlit_tables
-
+def test_erasure_removes_memory_and_sessions_and_is_safe_to_repeat(api, client):
+    """The API's own part (the chat app's threads live in the app's database, erased through `api.erasure_hooks`:
+    tests/api/test_erasure_files.py). A repeat finds nothing anywhere: 404, the same as an unknown patient."""
     chat(client, "erase-me", "我对头孢过敏。", session="e-1")
-    engine = create_engine(api.database)
-    create_chainlit_tables(engine)
-    with engine.begin() as conn:   # a thread as the chat app stores it for this patient, and one of another tenant
-        for thread_id, tenant in (("th-1", "tenant-a"), ("th-2", "tenant-b")):
-            conn.execute(text('INSERT INTO threads ("id", "createdAt", "name", "metadata") VALUES (:i, :c, :n, :m)'),
-                         {"i": thread_id, "c": "2026-01-01", "n": "x",
-                          "m": json.dumps({"medq_tenant": tenant, "medq_patient_id": "erase-me"})})
-            conn.execute(text('INSERT INTO steps ("id", "name", "type", "threadId") VALUES (:s, :n, :t, :i)'),
-                         {"s": f"step-{thread_id}", "n": "user", "t": "user_message", "i": thread_id})
     report = client.delete("/v1/patients/erase-me")
     assert report.status_code == 200, report.text
-    erased = report.json()["erased"]
-    assert erased["facts"] == 1 and erased["chat_sessions"] == 1 and erased["chat_threads"] == 1
+    body = report.json()
+    assert body["erased"]["facts"] == 1 and body["erased"]["chat_sessions"] == 1 and body["erased"]["patients"] == 1
+    assert body["subscribers"] == {}   # this API lists no erasure hooks
     assert client.get("/v1/patients/erase-me/memory").status_code == 404
     assert client.get("/v1/patients/erase-me/sessions").status_code == 404
-    with engine.connect() as conn:
-        assert [r[0] for r in conn.execute(text('SELECT "id" FROM threads'))] == ["th-2"]
-        assert [r[0] for r in conn.execute(text('SELECT "threadId" FROM steps'))] == ["th-2"]
+    again = client.delete("/v1/patients/erase-me")
+    assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(api.database)
+    assert not {"threads", "steps", "users"} & set(inspect(engine).get_table_names())   # no chat-app tables here
+    engine.dispose()
 
 
 def test_health_ready_metrics_and_openapi(api, client):

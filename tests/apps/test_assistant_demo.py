@@ -46,6 +46,23 @@ def test_assistant_stage_starts_api_and_chat_app_and_stops_them(model_server, tm
     from medq.api.keys import ApiKeyStore
 
     assert ApiKeyStore(f"sqlite:///{tmp_path / 'memory.db'}").lookup(key).tenant == "demo"
+    # the chat app got its own database (its own migration history) in the demo's folder, and the API's erasure
+    # calls the app's erasure endpoint with the app's key; the API's database holds no chat-app table
+    from omegaconf import OmegaConf
+    from sqlalchemy import create_engine, inspect
+
+    chat = create_engine(f"sqlite:///{tmp_path / 'home' / 'chat.db'}")
+    memory = create_engine(f"sqlite:///{tmp_path / 'memory.db'}")
+    try:
+        assert {"threads", "steps", "users", "medq_ui_alembic_version"} <= set(inspect(chat).get_table_names())
+        assert not {"threads", "steps", "users", "medq_ui_alembic_version"} & set(inspect(memory).get_table_names())
+    finally:
+        chat.dispose()
+        memory.dispose()
+    hooks = OmegaConf.load(tmp_path / "home" / "api" / "api.yaml")["erasure_hooks"]
+    ui = OmegaConf.load(tmp_path / "home" / "chainlit" / "ui.yaml")
+    assert [(h.name, h.url, h.key) for h in hooks] == [("chat_app", urls["chat_app"] + "/medq/erasure", ui.erasure_key)]
+    assert ui.erasure_key and ui.database_url == f"sqlite:///{tmp_path / 'home' / 'chat.db'}"
 
 
 def _demo_stage(tmp_path, model_url: str, block: bool):

@@ -1,5 +1,7 @@
 """The chat app in a real browser: Playwright driving Debian's Chromium (Playwright's own browser download is not
 reachable here) against `python -m medq.ui run` → `python -m medq.api serve` → the scripted replay model server.
+The chat app keeps its threads in its own database on a real PostgreSQL server (the API keeps SQLite), and the API's
+erasure of a patient empties it through the app's erasure endpoint.
 
 Logs in, asks, sees the streamed answer, the evidence and auditor steps and the remembered fact, reloads and finds
 the thread in the history. The screenshot is saved under test-artifacts/ui/ (CI keeps it). Outside CI the test
@@ -9,20 +11,21 @@ skips, with the reason, when no Chromium is installed (`apt-get install chromium
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.agent.postgres_server import postgres_server  # noqa: F401 - the chat app's database server
 from tests.api.conftest import PASS, REPO, SAFE_DRAFT, free_port, start_api
+from tests.ui.chat_app import start_chat_app
 
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 QUESTION = "我对青霉素过敏，嗓子疼怎么办？"
+LOGINS = {"patient-li": "s3cret-pass", "patient-wang": "wang-pass-2"}
 
 
 def chromium_path() -> str | None:
@@ -61,7 +64,21 @@ def _bm25_index(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def chat_app(chromium, model_server, tmp_path_factory):
+def chat_database(postgres_server):
+    """The chat app's own database: a fresh one on the session's real PostgreSQL (the API keeps SQLite)."""
+    import uuid
+
+    import psycopg
+
+    sock, port = postgres_server
+    name = f"medq_ui_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(host=str(sock), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@/{name}?host={sock}&port={port}"
+
+
+@pytest.fixture(scope="module")
+def chat_app(chromium, model_server, chat_database, tmp_path_factory):
     from medq.ui.users import add_user
 
     model_server.script("draft", default={"content": SAFE_DRAFT})
@@ -70,30 +87,20 @@ def chat_app(chromium, model_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("ui")
     index = _bm25_index(root / "index")
     retrieve = "+agent.retrieve={_target_:medq.rag.RetrievePipeline.from_index,_partial_:true,mode:bm25,top_k:2}"
-    api = start_api(root / "api", model_server.base_url, f"agent.index={index}", retrieve, tenants=("clinic",))
-    add_user(root / "users.json", "patient-li", "s3cret-pass")
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    log_path = root / "ui.log"
-    with open(log_path, "w") as log:
-        ui = subprocess.Popen([sys.executable, "-m", "medq.ui", "run", "--api-url", api.base_url,
-                               "--api-key", api.keys["clinic"], "--tenant", "clinic", "--database", api.database,
-                               "--users", str(root / "users.json"), "--port", str(port), "--home", str(root / "home")],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert ui.poll() is None, log_path.read_text()[-3000:]
-        try:
-            if httpx.get(url + "/", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        pytest.fail("chat app did not start in 180 s:\n" + log_path.read_text()[-3000:])
+    port, key = free_port(), secrets.token_urlsafe(24)
+    erasure_hook = f"api.erasure_hooks=[{{name:chat_app,url:'http://127.0.0.1:{port}/medq/erasure',key:'{key}'}}]"
+    api = start_api(root / "api", model_server.base_url, f"agent.index={index}", retrieve, erasure_hook,
+                    tenants=("clinic",))
+    for login, password in LOGINS.items():
+        add_user(root / "users.json", login, password)
+    try:
+        ui, url = start_chat_app(root, api.base_url, api.keys["clinic"], "clinic", chat_database,
+                                 root / "users.json", erasure_key=key, port=port)
+    except Exception:
+        api.stop()
+        raise
     yield url, api
-    os.killpg(ui.pid, signal.SIGTERM)
-    ui.wait(timeout=20)
+    ui.stop()
     api.stop()
 
 
@@ -231,3 +238,71 @@ def test_login_answer_referral_facts_and_withheld_draft(chromium, chat_app, mode
     assert [(f["value"], f["status"]) for f in memory["facts"]] == [("青霉素类", "active")]
     for name in ("login.png", "answer.png", "referral.png", "facts.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_erasing_a_patient_through_the_api_empties_the_chat_apps_database(chromium, chat_app, chat_database,
+                                                                          model_server):
+    """A patient chats (Chainlit writes the login, the thread and its steps into the app's PostgreSQL database); the
+    API's erasure calls the app, after which no row of the patient is left there and the login no longer works."""
+    from playwright.sync_api import expect, sync_playwright
+    from sqlalchemy import create_engine, text
+
+    url, api = chat_app
+    model_server.script("draft", default={"content": SAFE_DRAFT})
+
+    def rows(engine) -> dict[str, int]:
+        with engine.connect() as conn:
+            threads = [t for t, meta in conn.execute(text('SELECT "id", "metadata" FROM threads'))
+                       if "patient-wang" in (meta or "")]
+            return {"threads": len(threads),
+                    "steps": conn.execute(text('SELECT count(*) FROM steps WHERE "threadId" = ANY(:t)'),
+                                          {"t": threads}).scalar_one(),
+                    "users": conn.execute(text('SELECT count(*) FROM users WHERE "identifier" = :p'),
+                                          {"p": "patient-wang"}).scalar_one(),
+                    "words": conn.execute(text("SELECT count(*) FROM steps WHERE \"output\" LIKE :q"),
+                                          {"q": "%头晕%"}).scalar_one()}
+
+    def log_in(page) -> None:
+        page.goto(url)
+        page.locator("#email").fill("patient-wang")
+        page.locator("#password").fill(LOGINS["patient-wang"])
+        page.locator("button[type=submit]").click()
+
+    engine = create_engine(chat_database)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(60_000)
+            log_in(page)
+            expect(page.get_by_text("仅供参考").first).to_be_visible()
+            page.locator("#chat-input").fill("我最近总是头晕，怎么办？")
+            expect(page.locator("#chat-submit")).to_be_enabled()
+            page.locator("#chat-submit").click()
+            expect(page.get_by_text(SAFE_DRAFT).first).to_be_visible(timeout=120_000)
+            time.sleep(2)   # the data layer writes the steps after the answer shows
+            before = rows(engine)
+            assert before["threads"] >= 1 and before["steps"] >= 2 and before["users"] == 1 and before["words"], before
+            report = httpx.delete(f"{api.base_url}/v1/patients/patient-wang", headers=api.headers("clinic"),
+                                  timeout=60)
+            assert report.status_code == 200, report.text
+            chat = report.json()["subscribers"]["chat_app"]
+            assert chat["erased"]["threads"] == before["threads"] and chat["erased"]["users"] == 1, chat
+            assert chat["erased"]["logins"] == 1 and chat["storage"].startswith("postgresql: VACUUM"), chat
+            # the erased patient's page is still open (its session and cookie outlive the login): it gets no answer,
+            # and nothing of it goes back into the API or the app's database
+            page.locator("#chat-input").fill("我对头孢过敏。")
+            expect(page.locator("#chat-submit")).to_be_enabled()
+            page.locator("#chat-submit").click()
+            expect(page.get_by_text("您的账户已删除").first).to_be_visible()
+            memory = httpx.get(f"{api.base_url}/v1/patients/patient-wang/memory", headers=api.headers("clinic"))
+            assert memory.status_code == 404, memory.text
+            page.close()   # Chainlit writes the session's thread back when its socket closes: refused
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            log_in(page)   # the login went with the patient
+            expect(page.get_by_text("用户名或密码不正确").first).to_be_visible()
+            browser.close()
+        assert rows(engine) == {"threads": 0, "steps": 0, "users": 0, "words": 0}
+    finally:
+        engine.dispose()
