@@ -22,7 +22,7 @@ from httpx_sse import connect_sse
 
 import medq
 
-from tests.agent.replay import ReplayServer
+from tests.fixtures.openai_replay import OpenAIReplay
 from tests.api.conftest import start_api
 
 MIN = 6
@@ -54,7 +54,7 @@ def leaked(drafts: list[str], haystack: str) -> list[str]:
 @pytest.fixture(scope="module")
 def model_server():
     """Its own replay server: these tests reset its scripts, which the shared one's users rely on."""
-    server = ReplayServer().start()
+    server = OpenAIReplay().start()
     yield server
     server.stop()
 
