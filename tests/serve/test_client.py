@@ -53,8 +53,11 @@ def test_chat_text_then_tool_call(replay, replay_server):
 def test_stream_and_async(replay, replay_server):
     replay_server.script("draft", default=TEXT)
     client = ChatClient(endpoint(replay))
-    pieces = [p for p in client.stream([{"role": "user", "content": "x"}])]
+    counted: dict[str, int] = {}
+    pieces = [p for p in client.stream([{"role": "user", "content": "头痛"}], usage=counted)]
     assert len(pieces) > 1 and "".join(pieces) == TEXT["content"]
+    assert counted == {"prompt_tokens": 2, "completion_tokens": len(TEXT["content"]),
+                       "total_tokens": 2 + len(TEXT["content"])}
 
     async def both():
         reply = await client.achat([{"role": "user", "content": "x"}])
@@ -107,6 +110,21 @@ def test_backend_killed_mid_stream(tmp_path):
         assert url in str(info.value)
     finally:
         process.stop()
+
+
+def test_a_stream_that_stops_without_finish_reason_is_not_a_complete_reply(replay, replay_server):
+    """A dying server may close the connection cleanly mid-reply: what came so far must not pass for the answer."""
+    replay_server.script("draft", default={"content": "请立即", "hang_up": True})
+    client = ChatClient(endpoint(replay))
+    with pytest.raises(ModelServerUnavailable, match="closed the stream before the reply finished") as info:
+        list(client.stream([{"role": "user", "content": "胸痛"}]))
+    assert replay in str(info.value)
+
+    async def consume():
+        return [p async for p in client.astream([{"role": "user", "content": "胸痛"}])]
+
+    with pytest.raises(ModelServerUnavailable, match="closed the stream before the reply finished"):
+        asyncio.run(consume())
 
 
 def test_remote_endpoint_needs_explicit_permission():
