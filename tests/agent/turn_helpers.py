@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from haystack import Document
 
-from tests.fixtures.openai_replay import OpenAIReplay
+from tests.fixtures.openai_replay import replay_fixture
 
 CORPUS = [
     ("d-sore-throat", "咽喉肿痛多为病毒感染引起，注意休息多喝水，可以用淡盐水漱口，发热超过38.5度可服用对乙酰氨基酚退热。"),
@@ -27,11 +27,7 @@ AMOXICILLIN_DRAFT = "咽喉肿痛可以服用阿莫西林胶囊，每次0.5克�
 PASS = {"content": '{"verdict": "pass", "problems": []}'}
 
 
-@pytest.fixture(scope="session")
-def scripted_server():
-    server = OpenAIReplay().start()
-    yield server
-    server.stop()
+scripted_server = replay_fixture("session")
 
 
 @pytest.fixture

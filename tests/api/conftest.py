@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from medq.serve.launcher import free_port
-from tests.fixtures.openai_replay import OpenAIReplay
+from tests.fixtures.openai_replay import replay_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 # A cited answer for the shared test corpus below would need retrieval; the API tests run the agent without an index,
@@ -91,11 +91,7 @@ def start_api(root: Path, model_url: str, *overrides: str, tenants=("tenant-a", 
     raise RuntimeError(f"API did not become healthy in 120 s:\n{api.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def model_server():
-    server = OpenAIReplay().start()
-    yield server
-    server.stop()
+model_server = replay_fixture("session")
 
 
 @pytest.fixture(scope="session")

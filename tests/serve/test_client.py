@@ -13,16 +13,13 @@ import pytest
 from medq.errors import ConfigError
 from medq.serve import ChatClient, ChatEndpoint, ModelServerUnavailable
 from medq.serve.launcher import free_port
-from tests.fixtures.openai_replay import OpenAIReplay, spawn
+from tests.fixtures.openai_replay import replay_fixture, spawn
 
 TEXT = {"content": "头痛可能与睡眠不足有关。"}
 TOOL_CALL = {"tool_calls": [{"name": "lookup_drug", "arguments": {"name": "布洛芬", "dose_mg": 200}}]}
 
 
-@pytest.fixture(scope="module")
-def replay_server():
-    with OpenAIReplay() as server:
-        yield server
+replay_server = replay_fixture("module")
 
 
 @pytest.fixture
