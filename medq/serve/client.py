@@ -167,20 +167,7 @@ class ChatClient:
         return self._error(exc)
 
     def _error(self, exc: BaseException) -> MedqError:
-        import openai
-
-        url = self.endpoint.base_url
-        if isinstance(exc, openai.APIStatusError):
-            detail = _one_line(_status_detail(exc))
-            if exc.status_code in (502, 503, 504):
-                return ModelServerUnavailable(f"model server at {url} is unavailable (HTTP {exc.status_code}): {detail}")
-            if exc.status_code in (400, 413, 422) and _CONTEXT_WORDS.search(detail):
-                return ContextLengthExceeded(f"model server at {url} refused the request: the prompt does not fit "
-                                             f"the model's context (HTTP {exc.status_code}): {detail}")
-            return MedqError(f"model server at {url} refused the request (HTTP {exc.status_code}): {detail}")
-        kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "is unreachable or closed the connection"
-        cause = exc.__cause__ or exc
-        return ModelServerUnavailable(f"model server at {url} {kind}: {_one_line(str(cause) or type(cause).__name__)}")
+        return _medq_error(exc, self.endpoint.base_url)
 
     @contextmanager
     def _talking(self) -> Iterator[None]:
@@ -287,6 +274,37 @@ def is_model_server_error(exc: BaseException) -> bool:
     """Whether an exception (of the openai SDK, or of the HTTP stack under it, also when Haystack's generator raised
     it) came from talking to the model server: `ChatClient.error_for` turns it into medq's error."""
     return isinstance(exc, _transport_errors())
+
+
+def model_server_down(exc: BaseException) -> bool:
+    """Whether an exception, or one it was raised from or during, means the model server is down or timed out: what
+    `ChatClient.error_for` makes a ModelServerUnavailable, for code that did not call the model through ChatClient."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if is_model_server_error(current) and isinstance(_medq_error(current, ""), ModelServerUnavailable):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _medq_error(exc: BaseException, url: str) -> MedqError:
+    """The one reading of a model server's failure: down, timed out or 502-504 -> ModelServerUnavailable; a prompt
+    over the context -> ContextLengthExceeded; any other refusal (a 4xx about this request) -> MedqError."""
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        detail = _one_line(_status_detail(exc))
+        if exc.status_code in (502, 503, 504):
+            return ModelServerUnavailable(f"model server at {url} is unavailable (HTTP {exc.status_code}): {detail}")
+        if exc.status_code in (400, 413, 422) and _CONTEXT_WORDS.search(detail):
+            return ContextLengthExceeded(f"model server at {url} refused the request: the prompt does not fit "
+                                         f"the model's context (HTTP {exc.status_code}): {detail}")
+        return MedqError(f"model server at {url} refused the request (HTTP {exc.status_code}): {detail}")
+    kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "is unreachable or closed the connection"
+    cause = exc.__cause__ or exc
+    return ModelServerUnavailable(f"model server at {url} {kind}: {_one_line(str(cause) or type(cause).__name__)}")
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:

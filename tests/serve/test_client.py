@@ -124,6 +124,30 @@ def test_a_stream_that_stops_without_finish_reason_is_not_a_complete_reply(repla
         asyncio.run(consume())
 
 
+def test_model_server_down_reads_what_another_client_raised(replay, replay_server):
+    """The API's fallback for errors raised by Haystack's own OpenAI client: the same reading as ChatClient's."""
+    import openai
+
+    from medq.serve.client import model_server_down
+
+    def raised(base_url: str, model: str = "replay") -> BaseException:
+        sdk = openai.OpenAI(base_url=base_url, api_key="EMPTY", max_retries=0, timeout=5)
+        try:
+            sdk.chat.completions.create(model=model, messages=[{"role": "user", "content": "x"}])
+        except openai.APIError as exc:
+            try:
+                raise RuntimeError("generator failed") from exc   # wrapped, as a framework may
+            except RuntimeError as wrapped:
+                return wrapped
+        raise AssertionError("the call did not fail")
+
+    replay_server.script("draft", {"status": 503})
+    assert model_server_down(raised(f"http://127.0.0.1:{free_port()}/v1")), "nothing listening"
+    assert model_server_down(raised(replay)), "HTTP 503"
+    assert not model_server_down(raised(replay, model="nope")), "a 404 about this request is no outage"
+    assert not model_server_down(ValueError("unrelated"))
+
+
 def test_remote_endpoint_needs_explicit_permission():
     with pytest.raises(ConfigError, match="allow_remote_endpoint: true"):
         ChatEndpoint(base_url="https://llm.hospital.example/v1")
