@@ -120,10 +120,10 @@ def main() -> int:
     stop = []
     if not args.api_url:
         sys.path.insert(0, str(REPO))
-        from tests.agent.replay import ReplayServer
+        from tests.fixtures.openai_replay import OpenAIReplay
         from tests.api.conftest import PASS, SAFE_DRAFT, start_api
 
-        server = ReplayServer().start()
+        server = OpenAIReplay().start()
         server.script("draft", default={"content": SAFE_DRAFT})
         server.script("critic", default=PASS)
         server.script("summary", default={"content": "摘要。"})

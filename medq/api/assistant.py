@@ -197,7 +197,7 @@ class Assistant:
     def run_turn(self, turn: TurnRequest, progress: Progress | None) -> TurnOutcome:
         """One audited turn. Any failure raises before memory is written (the store's turn commits only on success)."""
         from medq.agent.memory.records import MemoryStoreError
-        from medq.serve.client import ContextLengthExceeded, ModelServerUnavailable
+        from medq.serve.client import ContextLengthExceeded, ModelServerUnavailable, model_server_down
 
         progress = _once_per_stage(progress) if progress else None
         token = _progress.set(progress)
@@ -226,7 +226,7 @@ class Assistant:
             named = [k for k in ("max_tokens", "temperature", "top_p", "seed") if k in str(exc) and k in turn.params]
             raise ApiError(422, "invalid_request", str(exc), named[0] if named else "messages") from None
         except Exception as exc:
-            if _is_connection_error(exc):   # the Haystack generator's own client, not ours
+            if model_server_down(exc):   # the Haystack generator's own client, not ours
                 self.metrics.failed("model_server_unavailable")
                 raise ApiError(503, "model_server_unavailable",
                                f"model server at {self.agent.client.endpoint.base_url} is unreachable: "
@@ -421,18 +421,3 @@ def fact_out(fact: Any, fact_id: str | None = None) -> s.FactOut:
     return s.FactOut(id=fact.id or fact_id or "", kind=fact.kind, value=fact.value, status=fact.status,
                      source_message_id=fact.source_message_id, observed_at=fact.observed_at,
                      extractor=fact.extractor, evidence=fact.evidence)
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    import httpx
-    import openai
-
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, (openai.APIConnectionError, httpx.ConnectError, httpx.RemoteProtocolError)):
-            return True
-        if isinstance(exc, openai.APIStatusError) and exc.status_code in (502, 503, 504):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False

@@ -18,13 +18,13 @@ any model is loaded.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from medq.errors import ConfigError
+from medq.evaluate import lm_eval_tasks
 from medq.evaluate.metrics import LETTERS, read_cmmlu_csv, subject_of
 from medq.paths import ExistingDir
 
@@ -67,7 +67,7 @@ class CmmluEval:
                                   f"{self.test_dir() / (subject + '.csv')} does not exist "
                                   f"(found: {', '.join(sorted(tests))}).")
         if self.protocol == "lm_eval_harness":
-            known = lm_eval_subjects()
+            known = lm_eval_tasks.subjects(GROUP)
             for subject in self.chosen_subjects():
                 if known and subject not in known:
                     raise ConfigError(f"evaluate.cmmlu: '{subject}' ({tests[subject]}) is not a CMMLU subject of "
@@ -128,51 +128,14 @@ def _csvs_by_subject(folder: Path) -> dict[str, Path]:
     return found
 
 
-def lm_eval_subjects() -> set[str]:
-    """CMMLU subjects lm-eval ships task files for, read from its task folder without importing lm-eval (seconds)."""
-    spec = importlib.util.find_spec("lm_eval")
-    if spec is None or not spec.submodule_search_locations:
-        return set()
-    folder = Path(next(iter(spec.submodule_search_locations))) / "tasks" / GROUP
-    return {p.stem.removeprefix(f"{GROUP}_") for p in folder.glob(f"{GROUP}_*.yaml")}
-
-
-def lm_eval_task_dir() -> Path:
-    import lm_eval.tasks
-
-    return Path(lm_eval.tasks.__file__).parent / GROUP
-
-
 def lm_eval_group(config: CmmluEval) -> Any:
-    """lm-eval's `cmmlu` group restricted to the configured subjects, each task reading local CSVs.
-
-    Each task is lm-eval's own `cmmlu_<subject>.yaml` (its includes resolved by lm-eval's loader) with only the
-    dataset keys replaced, so prompt, few-shot sampler and metrics are lm-eval's; the group carries lm-eval's
-    size-weighted `acc`/`acc_norm` aggregation from its `_cmmlu.yaml`.
-    """
-    from lm_eval.api.group import Group
-    from lm_eval.api.task import ConfigurableTask
-    from lm_eval.tasks._yaml_loader import load_yaml
-
-    group_yaml = load_yaml(lm_eval_task_dir() / "_cmmlu.yaml", resolve_func=False)
-    known = set(group_yaml["task"])
-    subjects = config.chosen_subjects()
-    group = Group.from_config({"group": GROUP, "task": [f"{GROUP}_{s}" for s in subjects],
-                               "aggregate_metric_list": group_yaml["aggregate_metric_list"],
-                               "metadata": group_yaml.get("metadata")})
-    for subject in subjects:
-        name = f"{GROUP}_{subject}"
-        if name not in known:
-            raise ConfigError(f"evaluate.cmmlu.subjects: '{subject}' is not a CMMLU subject of lm-eval "
-                              f"(e.g. {', '.join(sorted(known)[:3])}, without the 'cmmlu_' prefix)")
-        task_config = load_yaml(lm_eval_task_dir() / f"{name}.yaml")
+    """lm-eval's `cmmlu` group restricted to the configured subjects, each task reading local CSVs."""
+    def data_files(subject: str) -> dict[str, Path]:
         # lm-eval loads the few-shot split even for 0 shots; then the test file stands in (no row of it is shown)
         dev = config.dev_path(subject) if config.num_fewshot else config.test_path(subject)
-        data_files = {"test": str(config.test_path(subject)), "dev": str(dev)}
-        task_config.update(dataset_path="csv", dataset_name=None, dataset_kwargs={"data_files": data_files})
-        task_config.pop("tag", None)
-        group.add(ConfigurableTask(config=task_config))
-    return group
+        return {"test": config.test_path(subject), "dev": dev}
+
+    return lm_eval_tasks.local_group(GROUP, config.chosen_subjects(), data_files, "evaluate.cmmlu.subjects")
 
 
 def check_files(config: CmmluEval) -> None:
@@ -188,17 +151,12 @@ def run_lm_eval_harness(model: Any, tokenizer: Any, config: CmmluEval, device: s
     Metric names: `cmmlu.acc` / `cmmlu.acc_norm` (lm-eval's size-weighted group mean), `cmmlu.<subject>.acc`,
     `cmmlu.<subject>.acc_norm`, `cmmlu.<subject>.questions`, `cmmlu.questions`.
     """
-    from lm_eval import simple_evaluate
     from lm_eval.models.huggingface import HFLM
-    from lm_eval.tasks import TaskManager
 
     check_files(config)
     lm = HFLM(pretrained=model, tokenizer=tokenizer, batch_size=config.batch_size, device=device)
-    # the tasks are built here, so lm-eval need not scan its whole task tree (seconds) to find them
-    manager = TaskManager(include_defaults=False)
-    results = simple_evaluate(model=lm, tasks=[lm_eval_group(config)], num_fewshot=config.num_fewshot,
-                              limit=config.max_questions_per_subject, task_manager=manager, log_samples=True,
-                              bootstrap_iters=0)
+    results = lm_eval_tasks.evaluate(lm, lm_eval_group(config), num_fewshot=config.num_fewshot,
+                                     limit=config.max_questions_per_subject)
     metrics: dict[str, float] = {}
     for name, values in results["results"].items():
         label = GROUP if name == GROUP else f"{GROUP}.{subject_of_task(name)}"

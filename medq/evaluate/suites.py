@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from medq.errors import ConfigError, InputDataError
+from medq.evaluate import lm_eval_tasks
 from medq.evaluate.report import Cell, mean_cell, missing_cell, proportion_cell
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,7 @@ def _required(value: Any, key: str) -> Path:
 
 # -- CMMLU and C-Eval through lm-eval on the served model -----------------------------------------------------------
 
-LM_EVAL_FAMILIES = {  # family: (group yaml, task prefix, eval split, fewshot split)
-    "cmmlu": ("_cmmlu.yaml", "cmmlu_", "test", "dev"),
-    "ceval-valid": ("_ceval-valid.yaml", "ceval-valid_", "val", "dev"),
-}
+LM_EVAL_SPLITS = {"cmmlu": ("test", "dev"), "ceval-valid": ("val", "dev")}  # family: (eval split, few-shot split)
 
 
 @dataclass
@@ -63,10 +61,10 @@ class MultipleChoiceSuite:
     def files(self, key: str) -> list[Path]:
         if not self.enabled:
             return []
-        if self.family not in LM_EVAL_FAMILIES:
-            raise ConfigError(f"compare.suites.{key}.family = {self.family!r} (one of {', '.join(LM_EVAL_FAMILIES)})")
+        if self.family not in LM_EVAL_SPLITS:
+            raise ConfigError(f"compare.suites.{key}.family = {self.family!r} (one of {', '.join(LM_EVAL_SPLITS)})")
         root = _required(self.dir, f"{key}.dir")
-        _, _, split, shots = LM_EVAL_FAMILIES[self.family]
+        split, shots = LM_EVAL_SPLITS[self.family]
         paths = []
         for subject in self.subjects:
             paths.append(self._csv(root, split, subject, f"{key}.subjects"))
@@ -84,45 +82,24 @@ class MultipleChoiceSuite:
         raise ConfigError(f"config key 'compare.suites.{key}': {root / split / (subject + '_' + split + '.csv')} "
                           f"(or {subject}.csv) does not exist")
 
-    def group(self, workdir: Path | None = None) -> Any:
-        import lm_eval.tasks
-        from lm_eval.api.group import Group
-        from lm_eval.api.task import ConfigurableTask
-        from lm_eval.tasks._yaml_loader import load_yaml
-
-        group_file, prefix, split, shots = LM_EVAL_FAMILIES[self.family]
-        folder = Path(lm_eval.tasks.__file__).parent / self.family.split("-")[0]
-        group_yaml = load_yaml(folder / group_file, resolve_func=False)
-        group = Group.from_config({"group": self.family, "task": [prefix + s for s in self.subjects],
-                                   "aggregate_metric_list": group_yaml["aggregate_metric_list"],
-                                   "metadata": group_yaml.get("metadata")})
+    def group(self, workdir: Path | None = None, key: str = "compare.suites") -> Any:
         root = Path(str(self.dir)).expanduser()
-        for subject in self.subjects:
-            task_file = folder / f"{prefix}{subject}.yaml"
-            if not task_file.is_file():
-                raise ConfigError(f"compare.suites: '{subject}' is not a {self.family} subject of lm-eval "
-                                  f"({task_file} does not exist)")
-            config = load_yaml(task_file)
-            evaluated = self._csv(root, split, subject, "subjects")
-            fewshot = self._csv(root, shots, subject, "num_fewshot") if self.num_fewshot else evaluated
+        split, shots = LM_EVAL_SPLITS[self.family]
+
+        def data_files(subject: str) -> dict[str, Path]:
+            evaluated = self._csv(root, split, subject, f"{key}.subjects")
+            fewshot = self._csv(root, shots, subject, f"{key}.num_fewshot") if self.num_fewshot else evaluated
             files = {split: evaluated, shots: fewshot}
-            if workdir is not None:
-                files = _same_columns(files, workdir / self.family / subject)
-            config.update(dataset_path="csv", dataset_name=None,
-                          dataset_kwargs={"data_files": {k: str(v) for k, v in files.items()}})
-            config.pop("tag", None)
-            group.add(ConfigurableTask(config=config))
-        return group
+            return _same_columns(files, workdir / self.family / subject) if workdir is not None else files
+
+        return lm_eval_tasks.local_group(self.family, self.subjects, data_files, f"{key}.subjects")
 
     def run(self, key: str, lm: Any, variant: str, served_model: str, workdir: Path | None = None,
             ) -> tuple[list[Cell], list[dict[str, Any]]]:
-        from lm_eval import simple_evaluate
-        from lm_eval.tasks import TaskManager
-
-        results = simple_evaluate(model=lm, tasks=[self.group(workdir)], num_fewshot=self.num_fewshot, limit=self.limit,
-                                  task_manager=TaskManager(include_defaults=False), log_samples=True,
-                                  bootstrap_iters=0, apply_chat_template=self.apply_chat_template)
-        split = LM_EVAL_FAMILIES[self.family][2]
+        results = lm_eval_tasks.evaluate(lm, self.group(workdir, f"compare.suites.{key}"),
+                                         num_fewshot=self.num_fewshot, limit=self.limit,
+                                         apply_chat_template=self.apply_chat_template)
+        split = LM_EVAL_SPLITS[self.family][0]
         rows = [{"variant": variant, "task": task, "doc_id": s["doc_id"], "acc": float(s["acc"]),
                  "acc_norm": float(s["acc_norm"]), "loglik": [float(r[0]) for r in s["filtered_resps"]]}
                 for task, samples in results["samples"].items() for s in samples]

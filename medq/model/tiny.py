@@ -15,10 +15,9 @@ from medq.model.chat_template import SPECIAL_TOKENS, ChatTemplate
 
 
 @dataclass
-class TinyQwen3:
-    """Size of the random-init Qwen3 (defaults: ~1M parameters with a 2k vocabulary)."""
+class Qwen3Shape:
+    """The architecture of a random-init Qwen3 (its vocabulary is its tokenizer's)."""
 
-    vocab_size: int = 2048
     hidden_size: int = 64
     intermediate_size: int = 128
     num_hidden_layers: int = 2
@@ -27,6 +26,13 @@ class TinyQwen3:
     head_dim: int = 32        # vLLM's CPU attention supports 32, 64, 80, ... only: the tiny model must be servable
     max_position_embeddings: int = 1024
     tie_word_embeddings: bool = False
+
+
+@dataclass
+class TinyQwen3(Qwen3Shape):
+    """The demo's tokenizer and model (defaults: ~1M parameters with a 2k vocabulary)."""
+
+    vocab_size: int = 2048    # the BPE tokenizer trained on the corpus
     # A random base has nothing for LoRA to adapt: a short full-parameter language-model pass over the corpus text
     # (plain text, no chat template: SFT still has to teach the format) stands in for pretraining. 0 disables it.
     pretrain_steps: int = 0
@@ -58,7 +64,7 @@ def train_tokenizer(texts: Iterator[str], vocab_size: int, template: ChatTemplat
     return template.apply_to(wrapped)
 
 
-def build_model(size: TinyQwen3, tokenizer: Any, seed: int) -> Any:
+def build_model(size: Qwen3Shape, tokenizer: Any, seed: int) -> Any:
     import torch
     from transformers import Qwen3Config, Qwen3ForCausalLM
 

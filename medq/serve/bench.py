@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from medq.errors import MedqError
+from medq.model.tiny import Qwen3Shape
 from medq.serve.client import ChatClient, ChatEndpoint
 from medq.serve.servers import ModelServer
 
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class BenchModel:
+class BenchModel(Qwen3Shape):
     """The random-init Qwen3 the benchmark serves (about 50M parameters with the defaults)."""
 
     hidden_size: int = 512
@@ -37,6 +38,7 @@ class BenchModel:
     num_attention_heads: int = 8
     num_key_value_heads: int = 4
     head_dim: int = 64
+    max_position_embeddings: int = 2048
     dtype: str = "float32"
 
 
@@ -79,14 +81,10 @@ def build_bench_model(tokenizer_dir: Path, size: BenchModel, out: Path, seed: in
     import torch
     from transformers import AutoTokenizer
 
-    from medq.model.tiny import TinyQwen3, build_model
+    from medq.model.tiny import build_model
 
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-    shape = TinyQwen3(vocab_size=len(tokenizer), hidden_size=size.hidden_size,
-                      intermediate_size=size.intermediate_size, num_hidden_layers=size.num_hidden_layers,
-                      num_attention_heads=size.num_attention_heads, num_key_value_heads=size.num_key_value_heads,
-                      head_dim=size.head_dim, max_position_embeddings=2048, tie_word_embeddings=False)
-    model = build_model(shape, tokenizer, seed).to(getattr(torch, size.dtype))
+    model = build_model(size, tokenizer, seed).to(getattr(torch, size.dtype))
     model.config.dtype = size.dtype
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)

@@ -11,11 +11,11 @@ Haystack's `OpenAIChatGenerator` with the same settings. What it adds is medq's 
 
 from __future__ import annotations
 
-import re
-
 import ipaddress
 import json
 import os
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 from urllib.parse import urlparse
@@ -167,80 +167,53 @@ class ChatClient:
         return self._error(exc)
 
     def _error(self, exc: BaseException) -> MedqError:
-        import openai
+        return _medq_error(exc, self.endpoint.base_url)
 
-        url = self.endpoint.base_url
-        if isinstance(exc, openai.APIStatusError):
-            detail = _one_line(_status_detail(exc))
-            if exc.status_code in (502, 503, 504):
-                return ModelServerUnavailable(f"model server at {url} is unavailable (HTTP {exc.status_code}): {detail}")
-            if exc.status_code in (400, 413, 422) and _CONTEXT_WORDS.search(detail):
-                return ContextLengthExceeded(f"model server at {url} refused the request: the prompt does not fit "
-                                             f"the model's context (HTTP {exc.status_code}): {detail}")
-            return MedqError(f"model server at {url} refused the request (HTTP {exc.status_code}): {detail}")
-        kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "is unreachable or closed the connection"
-        cause = exc.__cause__ or exc
-        return ModelServerUnavailable(f"model server at {url} {kind}: {_one_line(str(cause) or type(cause).__name__)}")
+    @contextmanager
+    def _talking(self) -> Iterator[None]:
+        """Around every call: the HTTP stack's and the SDK's errors become medq's (`error_for`)."""
+        try:
+            yield
+        except _transport_errors() as exc:
+            raise self._error(exc) from None
 
     # -- calls --------------------------------------------------------------------------------------------------
     def chat(self, messages: Sequence[Mapping[str, Any]], *, tools: Sequence[Mapping[str, Any]] | None = None,
              json_schema: Mapping[str, Any] | None = None, **params: Any) -> ChatReply:
         sync, _ = self._clients()
-        try:
-            response = sync.chat.completions.create(**self.request(messages, tools, json_schema, params))
-        except _transport_errors() as exc:
-            raise self._error(exc) from None
-        return _reply(response)
+        with self._talking():
+            return _reply(sync.chat.completions.create(**self.request(messages, tools, json_schema, params)))
 
-    def stream(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> Iterator[str]:
-        """Yields the reply's text as it is generated."""
+    def stream(self, messages: Sequence[Mapping[str, Any]], usage: dict[str, int] | None = None,
+               **params: Any) -> Iterator[str]:
+        """Yields the reply's text as it is generated; `usage` as for `astream`."""
         sync, _ = self._clients()
-        finished = False
-        try:
-            for chunk in sync.chat.completions.create(**self.request(messages, None, None, params), stream=True):
-                finished = finished or _finished(chunk)
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        except _transport_errors() as exc:
-            raise self._error(exc) from None
-        if not finished:
-            raise self._cut_off()
+        reply = _Streamed(self.endpoint.base_url, usage)
+        with self._talking():
+            for chunk in sync.chat.completions.create(**self.request(messages, None, None, reply.params(params)),
+                                                      stream=True):
+                if text := reply.read(chunk):
+                    yield text
+        reply.check_finished()
 
     async def achat(self, messages: Sequence[Mapping[str, Any]], *, tools: Sequence[Mapping[str, Any]] | None = None,
                     json_schema: Mapping[str, Any] | None = None, **params: Any) -> ChatReply:
         _, client = self._clients()
-        try:
-            response = await client.chat.completions.create(**self.request(messages, tools, json_schema, params))
-        except _transport_errors() as exc:
-            raise self._error(exc) from None
-        return _reply(response)
+        with self._talking():
+            return _reply(await client.chat.completions.create(**self.request(messages, tools, json_schema, params)))
 
     async def astream(self, messages: Sequence[Mapping[str, Any]], usage: dict[str, int] | None = None,
                       **params: Any) -> AsyncIterator[str]:
         """Yields the reply's text as it is generated. Pass a dict as `usage` to have the server's token counts
         (prompt/completion tokens, sent after the last chunk: `stream_options.include_usage`) written into it."""
         _, client = self._clients()
-        finished = False
-        if usage is not None:
-            params = {**params, "stream_options": {"include_usage": True}}
-        try:
-            stream = await client.chat.completions.create(**self.request(messages, None, None, params), stream=True)
-            async for chunk in stream:
-                finished = finished or _finished(chunk)
-                if usage is not None and getattr(chunk, "usage", None) is not None:
-                    usage.update({k: v for k, v in chunk.usage.model_dump().items() if isinstance(v, int)})
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        except _transport_errors() as exc:
-            raise self._error(exc) from None
-        if not finished:
-            raise self._cut_off()
-
-    def _cut_off(self) -> ModelServerUnavailable:
-        # a server that dies mid-stream may close the connection cleanly: the reply then just stops, with no
-        # finish_reason, which must not pass for a complete answer
-        return ModelServerUnavailable(f"model server at {self.endpoint.base_url} closed the stream before the reply "
-                                      "finished (no finish_reason): the server died or was stopped")
+        reply = _Streamed(self.endpoint.base_url, usage)
+        with self._talking():
+            async for chunk in await client.chat.completions.create(
+                    **self.request(messages, None, None, reply.params(params)), stream=True):
+                if text := reply.read(chunk):
+                    yield text
+        reply.check_finished()
 
     async def aclose(self) -> None:
         """Close the async HTTP pool inside its event loop (before `asyncio.run` ends)."""
@@ -251,10 +224,8 @@ class ChatClient:
     def models(self) -> list[str]:
         """The model names the server serves (base model and LoRA modules)."""
         sync, _ = self._clients()
-        try:
+        with self._talking():
             return [m.id for m in sync.models.list()]
-        except _transport_errors() as exc:
-            raise self._error(exc) from None
 
     def haystack_generator(self, **kwargs: Any) -> Any:
         """Haystack `OpenAIChatGenerator` on this endpoint, with its defaults, timeout and retries (for `Agent`).
@@ -273,14 +244,67 @@ class ChatClient:
                                    max_retries=self.endpoint.max_retries, **kwargs)
 
 
-def _finished(chunk: Any) -> bool:
-    return bool(chunk.choices) and getattr(chunk.choices[0], "finish_reason", None) is not None
+class _Streamed:
+    """One streamed reply, read chunk by chunk (sync and async alike): its text, whether the server finished it,
+    and the server's token counts written into `usage` when one is given."""
+
+    def __init__(self, base_url: str, usage: dict[str, int] | None):
+        self.base_url, self.usage, self.finished = base_url, usage, False
+
+    def params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The call's parameters: the token counts are asked for where they are wanted."""
+        return {**params, "stream_options": {"include_usage": True}} if self.usage is not None else dict(params)
+
+    def read(self, chunk: Any) -> str:
+        if chunk.choices and getattr(chunk.choices[0], "finish_reason", None) is not None:
+            self.finished = True
+        if self.usage is not None and getattr(chunk, "usage", None) is not None:
+            self.usage.update({k: v for k, v in chunk.usage.model_dump().items() if isinstance(v, int)})
+        return (chunk.choices[0].delta.content or "") if chunk.choices else ""
+
+    def check_finished(self) -> None:
+        # a server that dies mid-stream may close the connection cleanly: the reply then just stops, with no
+        # finish_reason, which must not pass for a complete answer
+        if not self.finished:
+            raise ModelServerUnavailable(f"model server at {self.base_url} closed the stream before the reply "
+                                         "finished (no finish_reason): the server died or was stopped")
 
 
 def is_model_server_error(exc: BaseException) -> bool:
     """Whether an exception (of the openai SDK, or of the HTTP stack under it, also when Haystack's generator raised
     it) came from talking to the model server: `ChatClient.error_for` turns it into medq's error."""
     return isinstance(exc, _transport_errors())
+
+
+def model_server_down(exc: BaseException) -> bool:
+    """Whether an exception, or one it was raised from or during, means the model server is down or timed out: what
+    `ChatClient.error_for` makes a ModelServerUnavailable, for code that did not call the model through ChatClient."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if is_model_server_error(current) and isinstance(_medq_error(current, ""), ModelServerUnavailable):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _medq_error(exc: BaseException, url: str) -> MedqError:
+    """The one reading of a model server's failure: down, timed out or 502-504 -> ModelServerUnavailable; a prompt
+    over the context -> ContextLengthExceeded; any other refusal (a 4xx about this request) -> MedqError."""
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        detail = _one_line(_status_detail(exc))
+        if exc.status_code in (502, 503, 504):
+            return ModelServerUnavailable(f"model server at {url} is unavailable (HTTP {exc.status_code}): {detail}")
+        if exc.status_code in (400, 413, 422) and _CONTEXT_WORDS.search(detail):
+            return ContextLengthExceeded(f"model server at {url} refused the request: the prompt does not fit "
+                                         f"the model's context (HTTP {exc.status_code}): {detail}")
+        return MedqError(f"model server at {url} refused the request (HTTP {exc.status_code}): {detail}")
+    kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "is unreachable or closed the connection"
+    cause = exc.__cause__ or exc
+    return ModelServerUnavailable(f"model server at {url} {kind}: {_one_line(str(cause) or type(cause).__name__)}")
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:

@@ -31,7 +31,7 @@ def test_the_shipped_agent_config_validates_and_builds_a_working_agent(tmp_path,
     assert node["privacy"]["patient_text_in_logs"] is False
 
     build = hydra.utils.instantiate(node, _convert_="all")
-    agent = build(endpoint={"base_url": scripted.base_url, "model": "scripted", "max_retries": 0},
+    agent = build(endpoint={"base_url": scripted.base_url, "model": "replay", "max_retries": 0},
                   tracing={"enabled": False})
     try:
         agent.store.create_patient("default", "p1")

@@ -1,6 +1,6 @@
 """agent_eval with a model: the dialogue scripts over the whole agent, scored turn by turn.
 
-The model is the scripted OpenAI-protocol replay server (tests/agent/replay.py: a real local HTTP server), so the
+The model is the scripted OpenAI-protocol replay server (tests/fixtures/openai_replay.py: a real local HTTP server), so the
 scores below are known in advance and the test can check the arithmetic and what counts as unsafe; the agent's
 client, tool-call code, memory store, extractor and auditor are the real ones.
 """

@@ -1,6 +1,6 @@
 """The full turn against a real OpenAI-protocol HTTP server replaying scripted replies.
 
-Which server: `tests/agent/replay.py`, a local Werkzeug HTTP server speaking the chat-completions protocol. It
+Which server: `tests/fixtures/openai_replay.py`, a local HTTP server speaking the chat-completions protocol. It
 stands in for a model that writes sensible Chinese (a tiny random model cannot write a draft that recommends 阿莫西林
 to a patient allergic to 青霉素, nor a well-formed critic verdict on cue). Everything else is real: the agent's
 chat client and Haystack's OpenAIChatGenerator over HTTP, tool-call parsing and execution, the memory store on

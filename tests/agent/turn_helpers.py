@@ -1,7 +1,7 @@
 """Fixtures for the turn tests: the real agent parts (memory store on SQLite, the shipped lexicon, extractor,
 auditor, red-flag rules, tools, a real retrieve pipeline over a small embedded corpus) around a chat endpoint.
 
-The endpoint is either the scripted OpenAI-protocol replay server (`tests/agent/replay.py`: a real HTTP server; the
+The endpoint is either the scripted OpenAI-protocol replay server (`tests/fixtures/openai_replay.py`: a real HTTP server; the
 agent's client, Haystack's generator, parsing and tool-call code all run, only the model's words are scripted) or
 the tiny model behind vLLM from the shared server fixture."""
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from haystack import Document
 
-from tests.agent.replay import ReplayServer
+from tests.fixtures.openai_replay import replay_fixture
 
 CORPUS = [
     ("d-sore-throat", "咽喉肿痛多为病毒感染引起，注意休息多喝水，可以用淡盐水漱口，发热超过38.5度可服用对乙酰氨基酚退热。"),
@@ -27,11 +27,7 @@ AMOXICILLIN_DRAFT = "咽喉肿痛可以服用阿莫西林胶囊，每次0.5克�
 PASS = {"content": '{"verdict": "pass", "problems": []}'}
 
 
-@pytest.fixture(scope="session")
-def scripted_server():
-    server = ReplayServer().start()
-    yield server
-    server.stop()
+scripted_server = replay_fixture("session")
 
 
 @pytest.fixture
@@ -80,7 +76,7 @@ def make_agent(memory_store, lexicon, retriever):
     from medq.config import as_dataclass
     from medq.serve.client import ChatClient, ChatEndpoint
 
-    def make(base_url: str, model: str = "scripted", tracer=None, with_retriever: bool = True,
+    def make(base_url: str, model: str = "replay", tracer=None, with_retriever: bool = True,
              system_prompt: str | None = None, **settings):
         client = ChatClient(ChatEndpoint(base_url=base_url, model=model, max_retries=0, timeout_s=60))
         return MedicalAgent(client, memory_store, RuleBasedExtractor(lexicon), ContraindicationAuditor(lexicon),

@@ -1,7 +1,7 @@
 """A real API: `python -m medq.api serve` (uvicorn) in its own process on 127.0.0.1, on a real SQLite database,
 talking over HTTP to a real OpenAI-protocol model server.
 
-The model server here is the scripted replay server (tests/agent/replay.py, a real local HTTP server): a tiny
+The model server here is the scripted replay server (tests/fixtures/openai_replay.py, a real local HTTP server): a tiny
 random-init model cannot write the cited Chinese answers that the agent's audit lets through, and these tests check
 the API's plumbing (auth, tenants, streaming order, memory, errors, erasure), not the model's words. The agent, its
 client, Haystack's generator, the auditor and the memory store all run for real.
@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from medq.serve.launcher import free_port
-from tests.agent.replay import ReplayServer
+from tests.fixtures.openai_replay import replay_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 # A cited answer for the shared test corpus below would need retrieval; the API tests run the agent without an index,
@@ -91,11 +91,7 @@ def start_api(root: Path, model_url: str, *overrides: str, tenants=("tenant-a", 
     raise RuntimeError(f"API did not become healthy in 120 s:\n{api.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def model_server():
-    server = ReplayServer().start()
-    yield server
-    server.stop()
+model_server = replay_fixture("session")
 
 
 @pytest.fixture(scope="session")

@@ -177,9 +177,9 @@ def test_health_ready_metrics_and_openapi(api, client):
 
 def test_stopped_model_server_gives_503_and_writes_nothing(tmp_path):
     """A model server that was running and is stopped; rate limit of 3 per minute on the same server."""
-    from tests.agent.replay import ReplayServer
+    from tests.fixtures.openai_replay import OpenAIReplay
 
-    stopped = ReplayServer().start()
+    stopped = OpenAIReplay().start()
     stopped.stop()
     api = start_api(tmp_path / "api", stopped.base_url, "api.rate_limit.requests=3", tenants=("tenant-a",))
     try:

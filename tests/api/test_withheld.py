@@ -22,7 +22,7 @@ from httpx_sse import connect_sse
 
 import medq
 
-from tests.agent.replay import ReplayServer
+from tests.fixtures.openai_replay import replay_fixture
 from tests.api.conftest import start_api
 
 MIN = 6
@@ -51,12 +51,8 @@ def leaked(drafts: list[str], haystack: str) -> list[str]:
     return sorted(p for d in drafts for p in pieces(d) if p in haystack and p not in OWN_WORDING)
 
 
-@pytest.fixture(scope="module")
-def model_server():
-    """Its own replay server: these tests reset its scripts, which the shared one's users rely on."""
-    server = ReplayServer().start()
-    yield server
-    server.stop()
+# its own replay server: these tests reset its scripts, which the shared one's users rely on
+model_server = replay_fixture("module")
 
 
 @pytest.fixture(scope="module")

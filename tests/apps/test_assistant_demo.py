@@ -87,9 +87,9 @@ def test_demo_revokes_its_previous_key_and_notices_the_model_server_dying(tmp_pa
     from medq.api.keys import ApiKeyStore
     from medq.errors import MedqError
     from medq.stage import StageContext
-    from tests.agent.replay import ReplayServer
+    from tests.fixtures.openai_replay import OpenAIReplay
 
-    server = ReplayServer().start()
+    server = OpenAIReplay().start()
     server.script("draft", default={"content": SAFE_DRAFT})
     server.script("critic", default=PASS)
     stage, endpoint = _demo_stage(tmp_path, server.base_url, block=False)

@@ -17,7 +17,8 @@ import pytest
 
 from medq.errors import MedqError
 from medq.evaluate import EvaluateStage
-from medq.evaluate.cmmlu import CmmluEval, lm_eval_task_dir
+from medq.evaluate.cmmlu import CmmluEval
+from medq.evaluate.lm_eval_tasks import task_folder
 
 from tests.fixtures.training import context
 
@@ -67,9 +68,10 @@ def run_lm_eval_cli(tmp_path, model_dir, cmmlu_dir, subjects, num_fewshot):
     """`lm_eval run` as a user runs it, with one task YAML per subject that only swaps the data source."""
     tasks = tmp_path / "tasks"
     tasks.mkdir()
+    lm_eval_cmmlu = task_folder("cmmlu")
     for subject in subjects:
         (tasks / f"local_cmmlu_{subject}.yaml").write_text(
-            f"include: {lm_eval_task_dir() / f'cmmlu_{subject}.yaml'}\n"
+            f"include: {lm_eval_cmmlu / f'cmmlu_{subject}.yaml'}\n"
             f"task: local_cmmlu_{subject}\n"
             "dataset_path: csv\ndataset_name: null\n"
             f"dataset_kwargs:\n  data_files:\n    test: {cmmlu_dir / 'test' / f'{subject}.csv'}\n"

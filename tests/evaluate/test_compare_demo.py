@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agent.replay import ReplayServer
+from tests.fixtures.openai_replay import OpenAIReplay, schema_name
 from tests.conftest import mlflow_runs, run_medq
 from tests.fixtures.servers import LORA_NAME
 
@@ -20,18 +20,12 @@ VERDICTS = {
 }
 
 
-class JudgeReplay(ReplayServer):
+def judge_replay() -> OpenAIReplay:
     """Replays a verdict per rubric (the schema's title decides), after any scripted garbage."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        for title, verdict in VERDICTS.items():
-            self.queues[title] = __import__("collections").deque()
-            self.defaults[title] = {"content": json.dumps(verdict, ensure_ascii=False)}
-
-    @staticmethod
-    def classify(body):
-        return body["response_format"]["json_schema"]["name"]
+    judge = OpenAIReplay(classify=schema_name)
+    for title, verdict in VERDICTS.items():
+        judge.script(title, default={"content": json.dumps(verdict, ensure_ascii=False)})
+    return judge
 
 
 def test_a_missing_suite_file_is_named_before_any_stage_runs(workdir):
@@ -43,7 +37,7 @@ def test_a_missing_suite_file_is_named_before_any_stage_runs(workdir):
 
 @pytest.mark.slow
 def test_compare_demo_five_variants_every_suite_with_a_replayed_judge(workdir, vllm_server):
-    judge = JudgeReplay().start()
+    judge = judge_replay().start()
     judge.script("clinical_safety_verdict", {"content": "这不是JSON"}, {"content": '{"contraindicated_advice": 1}'})
     try:
         base = vllm_server.models[0]

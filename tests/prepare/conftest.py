@@ -14,13 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from medq.serve.launcher import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +28,7 @@ def ray_cluster():
             pytest.fail("ray is not installed (scripts/install.sh --dev installs the `ray` extra)")
         pytest.skip("ray is not installed (pip install -c constraints.txt 'ray[data]')")
     ray_bin = str(Path(sys.executable).parent / "ray")
-    port = _free_port()
+    port = free_port()
     temp = tempfile.mkdtemp(prefix="medq-ray-", dir="/tmp")  # Ray's socket paths must stay short
     common = ["--block", "--num-cpus=1", "--node-ip-address=127.0.0.1", "--object-store-memory=150000000",
               "--disable-usage-stats"]

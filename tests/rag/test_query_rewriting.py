@@ -1,15 +1,12 @@
-"""Query rewriting: the synonym map, and the chat rewriter against a real local OpenAI-compatible HTTP server."""
+"""Query rewriting: the synonym map, and the chat rewriter against a real local OpenAI-compatible HTTP server (the
+scripted replay server, tests/fixtures/openai_replay.py)."""
 
 from __future__ import annotations
-
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
 
 import pytest
 
 from medq.rag import ChatQueryRewriter, SynonymQueryRewriter
+from tests.fixtures.openai_replay import OpenAIReplay
 
 
 def test_synonyms_append_standard_terms_longest_first():
@@ -19,49 +16,27 @@ def test_synonyms_append_standard_terms_longest_first():
     assert SynonymQueryRewriter({"发烧": "发热"}).rewrite("发烧发热") == "发烧发热", "terms already there are not repeated"
 
 
-class ChatServer(BaseHTTPRequestHandler):
-    replies: ClassVar[list] = []
-    requests: ClassVar[list] = []
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        ChatServer.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-        status, payload = ChatServer.replies.pop(0) if ChatServer.replies else (200, "发热 腹泻")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        if status == 200:
-            self.wfile.write(json.dumps({"choices": [{"message": {"role": "assistant", "content": payload}}]}).encode())
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def chat_server():
-    ChatServer.replies, ChatServer.requests = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ChatServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with OpenAIReplay() as server:
+        server.script("draft", default={"content": "发热 腹泻"})
+        yield server
 
 
 def test_chat_rewriter_appends_the_models_terms(chat_server, monkeypatch):
     monkeypatch.setenv("MEDQ_TEST_KEY", "sk-test")
-    rewriter = ChatQueryRewriter(chat_server, model="tiny", api_key_env="MEDQ_TEST_KEY")
+    rewriter = ChatQueryRewriter(chat_server.base_url, model="replay", api_key_env="MEDQ_TEST_KEY")
     assert rewriter.rewrite("发烧拉肚子") == "发烧拉肚子 发热 腹泻"
-    request = ChatServer.requests[0]
-    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer sk-test"
-    assert request["body"]["model"] == "tiny" and request["body"]["messages"][-1]["content"] == "发烧拉肚子"
+    request = chat_server.requests[0]
+    assert request["path"] == "/v1/chat/completions" and request["headers"]["authorization"] == "Bearer sk-test"
+    assert request["body"]["model"] == "replay" and request["body"]["messages"][-1]["content"] == "发烧拉肚子"
 
 
 def test_chat_rewriter_retries_then_falls_back_to_the_original_query(chat_server):
-    ChatServer.replies = [(500, ""), (200, "腹痛")]
-    rewriter = ChatQueryRewriter(chat_server, model="tiny", retries=2, api_key_env=None)
-    assert rewriter.rewrite("肚子疼") == "肚子疼 腹痛" and len(ChatServer.requests) == 2
-    ChatServer.replies = [(500, "")] * 3
+    chat_server.script("draft", {"status": 500}, {"content": "腹痛"})
+    rewriter = ChatQueryRewriter(chat_server.base_url, model="replay", retries=2, api_key_env=None)
+    assert rewriter.rewrite("肚子疼") == "肚子疼 腹痛" and len(chat_server.requests) == 2
+    chat_server.script("draft", *[{"status": 500}] * 3)
     assert rewriter.rewrite("肚子疼") == "肚子疼"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from medq.errors import MedqError
 from medq.serve import TransformersServer
 from medq.serve.launcher import ServerProcess, free_port, process_group_alive
-from tests.fixtures.servers import REPLAY_SCRIPT, start_replay
+from tests.fixtures.openai_replay import command, spawn, write_script
 
 
 def running(pid: int) -> bool:
@@ -24,7 +23,7 @@ def running(pid: int) -> bool:
 
 
 def test_stop_ends_the_whole_process_group(tmp_path):
-    process, _ = start_replay(tmp_path, [{"text": "x"}], "--spawn-child")
+    process = spawn(tmp_path, {"draft": {"default": {"content": "好的。"}}}, spawn_child=True)
     deadline = time.monotonic() + 30
     while "child pid" not in (tmp_path / "server.log").read_text() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -37,12 +36,10 @@ def test_stop_ends_the_whole_process_group(tmp_path):
 
 
 def test_startup_timeout_names_the_key_and_stops_the_server(tmp_path):
-    script = tmp_path / "replies.json"
-    script.write_text("[]")
     port = free_port()
-    process = ServerProcess("replay server", [sys.executable, str(REPLAY_SCRIPT), "--port", str(port), "--script",
-                                              str(script), "--healthy-after", "600"], dict(os.environ),
-                            tmp_path / "server.log", f"http://127.0.0.1:{port}/health", startup_timeout_s=3)
+    process = ServerProcess("replay server", command(port, write_script(tmp_path, {}), healthy_after_s=600),
+                            dict(os.environ), tmp_path / "server.log", f"http://127.0.0.1:{port}/health",
+                            startup_timeout_s=3)
     process.start()
     with pytest.raises(MedqError, match=r"not healthy .* within 3 s \(startup_timeout_s\)") as info:
         process.wait_healthy()

@@ -1,4 +1,4 @@
-"""The model server as a runner service, with a real launched server process (the scripted replay server as the
+"""The model server as a runner service, with a real launched server process (tests/fixtures/openai_replay.py as the
 backend, with a child process like vLLM's engine core) and the real runner, MLflow store and chat client."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ def config(root: Path, stages: list[str], **overrides) -> dict:
         "paths": {"artifacts_dir": str(root / "artifacts")},
         "tracking": {"_target_": "medq.tracking.MlflowTracker", "tracking_uri": f"sqlite:///{root}/mlruns/mlflow.db",
                      "experiment": "svc", "artifact_location": str(root / "mlruns" / "artifacts")},
-        "serve": {"_target_": "tests.fixtures.servers.ReplayServer", "replies": [{"text": "多休息。"}]},
+        "serve": {"_target_": "tests.fixtures.servers.ReplayModelServer",
+                  "script": {"draft": {"default": {"content": "多休息。"}}}},
         "first": {"_target_": "tests.stages.WriteTextStage", "text": "hello", "counter_file": counter},
         "ask": {"_target_": "tests.serve.stages.AskStage", "inputs": {"endpoint": "serve.endpoint"}, "log_file": log},
         "ask_again": {"_target_": "tests.serve.stages.AskStage", "inputs": {"endpoint": "serve.endpoint"},
