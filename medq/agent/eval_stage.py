@@ -28,6 +28,7 @@ from medq.agent.rules.base import OCCUPATIONS, occupation_matches
 from medq.agent.scope import TABLE as CONTEXT_TABLE
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
+from medq.jsonl import read_jsonl, row_error
 from medq.paths import ExistingDir, ExistingFile
 from medq.stage import StageContext
 
@@ -57,34 +58,21 @@ class MemoryCase:
 
 def _check_profile(path: Path, line_no: int, profile: Any, field: str) -> None:
     if not isinstance(profile, dict):
-        raise InputDataError(f"{path}:{line_no}: {field} must be an object")
+        raise row_error(path, line_no, f"{field} must be an object")
     for key, value in profile.items():
         if key not in PROFILE_KEYS:
-            raise InputDataError(f"{path}:{line_no}: {field}.{key}: unknown key (valid: {', '.join(PROFILE_KEYS)})")
+            raise row_error(path, line_no, f"{field}.{key}: unknown key (valid: {', '.join(PROFILE_KEYS)})")
         if key in LIST_KEYS:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise InputDataError(f"{path}:{line_no}: {field}.{key} must be a list of non-empty strings")
+                raise row_error(path, line_no, f"{field}.{key} must be a list of non-empty strings")
         elif not isinstance(value, SCALAR_TYPES[key]) or (SCALAR_TYPES[key] is not bool and isinstance(value, bool)):
             types = SCALAR_TYPES[key]
             expected_type = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-            raise InputDataError(f"{path}:{line_no}: {field}.{key} must be {expected_type}")
+            raise row_error(path, line_no, f"{field}.{key} must be {expected_type}")
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise InputDataError(f"{path}: case file not found")
-    records = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise InputDataError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise InputDataError(f"{path}:{line_no}: a case must be a JSON object")
-            records.append((line_no, record))
+    records = list(read_jsonl(path, what="cases"))
     if not records:
         raise InputDataError(f"{path}: no cases")
     return records
@@ -95,19 +83,19 @@ def read_audit_cases(path: Path) -> list[AuditCase]:
     for line_no, record in _read_jsonl(path):
         for key in ("id", "draft", "expected"):
             if not isinstance(record.get(key), str) or not record[key]:
-                raise InputDataError(f"{path}:{line_no}: {key} must be a non-empty string")
+                raise row_error(path, line_no, f"{key} must be a non-empty string")
         if record["expected"] not in ("block", "pass"):
-            raise InputDataError(f"{path}:{line_no}: expected must be \"block\" or \"pass\", got "
+            raise row_error(path, line_no, f"expected must be \"block\" or \"pass\", got "
                                  f"{record['expected']!r}")
         unknown = set(record) - {"id", "profile", "question", "draft", "expected", "category"}
         if unknown:
-            raise InputDataError(f"{path}:{line_no}: unknown key(s) {sorted(unknown)}")
+            raise row_error(path, line_no, f"unknown key(s) {sorted(unknown)}")
         _check_profile(path, line_no, record.get("profile", {}), "profile")
         if record["id"] in ids:
-            raise InputDataError(f"{path}:{line_no}: duplicate id {record['id']!r}")
+            raise row_error(path, line_no, f"duplicate id {record['id']!r}")
         ids.add(record["id"])
         if not isinstance(record.get("category", ""), str):
-            raise InputDataError(f"{path}:{line_no}: category must be a string")
+            raise row_error(path, line_no, "category must be a string")
         cases.append(AuditCase(record["id"], record.get("profile", {}), str(record.get("question", "")),
                                record["draft"], record["expected"], record.get("category", "")))
     return cases
@@ -118,19 +106,19 @@ def read_memory_cases(path: Path) -> list[MemoryCase]:
     for line_no, record in _read_jsonl(path):
         for key in ("id", "utterance"):
             if not isinstance(record.get(key), str) or not record[key]:
-                raise InputDataError(f"{path}:{line_no}: {key} must be a non-empty string")
+                raise row_error(path, line_no, f"{key} must be a non-empty string")
         unknown = set(record) - {"id", "utterance", "expected", "history", "category"}
         if unknown:
-            raise InputDataError(f"{path}:{line_no}: unknown key(s) {sorted(unknown)}")
+            raise row_error(path, line_no, f"unknown key(s) {sorted(unknown)}")
         history = record.get("history", [])
         if not isinstance(history, list) or not all(isinstance(h, str) and h for h in history):
-            raise InputDataError(f"{path}:{line_no}: history must be a list of non-empty strings")
+            raise row_error(path, line_no, "history must be a list of non-empty strings")
         _check_profile(path, line_no, record.get("expected"), "expected")
         if record["id"] in ids:
-            raise InputDataError(f"{path}:{line_no}: duplicate id {record['id']!r}")
+            raise row_error(path, line_no, f"duplicate id {record['id']!r}")
         ids.add(record["id"])
         if not isinstance(record.get("category", ""), str):
-            raise InputDataError(f"{path}:{line_no}: category must be a string")
+            raise row_error(path, line_no, "category must be a string")
         cases.append(MemoryCase(record["id"], record["utterance"], record["expected"], history,
                                 record.get("category", "")))
     return cases

@@ -62,23 +62,23 @@ def test_a_bad_case_line_fails_naming_file_and_line(workdir):
     bad.write_text(json.dumps(AUDIT[0], ensure_ascii=False) + "\n" + broken + "\n", encoding="utf-8")
     result = run_medq(["+recipe=audit_eval", f"agent_eval.audit_cases={bad}"], cwd=workdir)
     assert result.returncode == 1
-    assert f'medq: error: {bad}:2: expected must be "block" or "pass"' in result.stderr, result.stderr
+    assert f'medq: error: {bad}: line 2: expected must be "block" or "pass"' in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("line, message", [
-    ("not json", "not valid JSON"),
+    ("not json", "invalid JSON"),
     ('{"id": "a", "draft": "d", "expected": "pass", "profile": {"alergies": []}}', "profile.alergies: unknown key"),
     ('{"id": "a", "draft": "d", "expected": "pass", "profile": {"age": "5"}}', "profile.age must be int"),
 ])
 def test_case_readers_reject_bad_lines(tmp_path, line, message):
     path = tmp_path / "cases.jsonl"
     path.write_text('{"id": "ok", "draft": "d", "expected": "pass"}\n' + line + "\n", encoding="utf-8")
-    with pytest.raises(MedqError, match=f"^{path}:2: .*{message}"):
+    with pytest.raises(MedqError, match=f"^{path}: line 2: .*{message}"):
         read_audit_cases(path)
     memory = tmp_path / "memory.jsonl"
     memory.write_text('{"id": "m", "utterance": "u", "expected": {"pregnant": "yes"}}\n', encoding="utf-8")
-    with pytest.raises(MedqError, match=f"^{memory}:1: expected.pregnant must be bool"):
+    with pytest.raises(MedqError, match=f"^{memory}: line 1: expected.pregnant must be bool"):
         read_memory_cases(memory)
 
 
