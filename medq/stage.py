@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Protocol
 
+from medq.errors import ConfigError
 from medq.tracking import StageTracker
 
 
@@ -27,6 +28,14 @@ class StageContext:
 
 class Stage(Protocol):
     def run(self, ctx: StageContext) -> Mapping[str, str]: ...
+
+
+def require_inputs(stage: str, inputs: Mapping[str, Any], defaults: Mapping[str, str], *keys: str) -> None:
+    """A stage's constructor check: every named input is wired, or a ConfigError naming `STAGE.inputs.KEY` and
+    the usual value."""
+    for key in keys:
+        if key not in inputs:
+            raise ConfigError(f"{stage}.inputs.{key} is missing (e.g. {key}: {defaults[key]}).")
 
 
 @dataclass

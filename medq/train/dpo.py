@@ -21,7 +21,7 @@ from typing import Any, Literal
 from medq.artifacts import sha256_path
 from medq.errors import ConfigError, MedqError
 from medq.config import as_dataclass
-from medq.stage import StageContext
+from medq.stage import StageContext, require_inputs
 from medq.model.chat_template import ChatTemplate
 from medq.train.checkpoints import CheckpointDir, train_resumably, training_fingerprint
 from medq.train.data import load_preference_pairs
@@ -59,9 +59,7 @@ class DPOStage:
         self.checkpoint_dir = checkpoint_dir
         self.keep_checkpoints = keep_checkpoints
         self.launcher = check_launch("dpo", self.distributed, launcher)
-        for key in ("model", "template", "pairs"):
-            if key not in self.inputs:
-                raise ConfigError(f"dpo.inputs.{key} is missing (e.g. {key}: {DEFAULT_INPUTS[key]}).")
+        require_inputs("dpo", self.inputs, DEFAULT_INPUTS, "model", "template", "pairs")
         if beta <= 0:
             raise ConfigError(f"dpo.beta must be > 0, got {beta}.")
         self._fingerprint_config = {"beta": beta, "loss_type": loss_type, "precompute": precompute_ref_log_probs,

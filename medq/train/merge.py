@@ -19,7 +19,7 @@ from typing import Any, Literal
 from medq.artifacts import pin_version
 from medq.errors import ConfigError, MedqError
 from medq.config import as_dataclass
-from medq.stage import StageContext
+from medq.stage import StageContext, require_inputs
 from medq.model.chat_template import ChatTemplate
 from medq.model.loading import ADAPTER_FILE, load_model, load_tokenizer, load_with_adapter, save_model, weights_source
 from medq.model.device import resolve_device, torch_dtype
@@ -58,9 +58,7 @@ class MergeStage:
         self.registry = as_dataclass(Registry, registry)
         self.system_prompt = system_prompt
         self.device = device
-        for key in ("model", "adapter", "template"):
-            if key not in self.inputs:
-                raise ConfigError(f"merge.inputs.{key} is missing (e.g. {key}: {DEFAULT_INPUTS[key]}).")
+        require_inputs("merge", self.inputs, DEFAULT_INPUTS, "model", "adapter", "template")
         if not self.parity.prompts:
             raise ConfigError("merge.parity.prompts must list at least one golden prompt.")
 

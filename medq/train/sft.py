@@ -14,7 +14,7 @@ from typing import Any, Literal
 from medq.artifacts import sha256_path
 from medq.errors import ConfigError
 from medq.config import as_dataclass
-from medq.stage import StageContext
+from medq.stage import StageContext, require_inputs
 from medq.model.chat_template import ChatTemplate
 from medq.train.checkpoints import CheckpointDir, train_resumably, training_fingerprint
 from medq.train.data import load_messages
@@ -57,9 +57,7 @@ class SFTStage:
         self.checkpoint_dir = checkpoint_dir
         self.keep_checkpoints = keep_checkpoints
         self.launcher = check_launch("sft", self.distributed, launcher)
-        for key in ("model", "template", "train"):
-            if key not in self.inputs:
-                raise ConfigError(f"sft.inputs.{key} is missing (e.g. {key}: {DEFAULT_INPUTS[key]}).")
+        require_inputs("sft", self.inputs, DEFAULT_INPUTS, "model", "template", "train")
         self._fingerprint_config = {"training": vars(self.training), "peft": vars(self.peft),
                                     "distributed": vars(self.distributed), "packing": packing,
                                     "padding_free": padding_free, "max_train_samples": max_train_samples}

@@ -40,9 +40,9 @@ def test_model_group_swaps_the_base(workdir, model, name):
     from medq.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"config key 'base_model.name_or_path' must be set"):
-        validate_pipeline_config(composed("+recipe=demo_train", f"model={model}", "allow_demo_settings=true"))
+        validate_pipeline_config(composed("+recipe=demo_train", f"base_model={model}", "allow_demo_settings=true"))
     (workdir / name).mkdir()  # a local model folder (only its existence is checked before the run)
-    config = validate_pipeline_config(composed("+recipe=demo_train", f"model={model}", "allow_demo_settings=true",
+    config = validate_pipeline_config(composed("+recipe=demo_train", f"base_model={model}", "allow_demo_settings=true",
                                                f"base_model.name_or_path={workdir / name}"))
     assert config["base_model"] == {"_target_": "medq.train.BaseModelStage", "source": "pretrained",
                                     "name_or_path": str(workdir / name), "template": "qwen3", "enable_thinking": False}
