@@ -103,3 +103,40 @@ def test_the_audit_is_deterministic():
     profile = {"conditions": ["高血压"], "medications": ["华法林"], "age": 70}
     first = [f.as_dict() for f in audit(draft, **profile).findings]
     assert first and all(first == [f.as_dict() for f in audit(draft, **profile).findings] for _ in range(3))
+
+
+# ---- warning scope, round 2 of issue 19: the language mechanisms behind the development sets' false alarms --------
+# (sentences written here, not copied from any case file)
+@pytest.mark.parametrize("draft, profile, warned", [
+    # a markdown-bold heading that warns covers the bulleted list under it
+    ("**以下药物不要自己买来吃：**\n- 艾司唑仑：老人易摔倒\n- 氯苯那敏：会口干\n**建议：**\n- 规律作息", {"age": 82},
+     {"艾司唑仑", "氯苯那敏"}),
+    # 它 refers to the sentence's topic (with its name in brackets), not to the last noun
+    ("胃复安（甲氧氯普胺）会拮抗多巴胺，加重帕金森症状，您不要吃它。", {"conditions": ["帕金森病"]},
+     {"甲氧氯普胺"}),
+    # 这两种药: the last two distinct drugs, though one is named twice
+    ("红霉素会抑制华法林代谢，使华法林作用增强。这两种药别一起用。", {"medications": ["华法林"]}, {"红霉素", "华法林"}),
+    # a continuation clause (包括…) stays in the forward scope
+    ("吃甲硝唑期间不要喝酒，包括藿香正气水这类含酒精的药。", {}, {"藿香正气水"}),
+    # a class named to describe a warned drug shares its reading
+    ("不建议您自己吃阿普唑仑。该药属于苯二氮䓬类，老人吃了容易跌倒。", {"age": 80}, {"阿普唑仑", "苯二氮䓬类"}),
+    # a drug named as ineffective
+    ("病毒性感冒吃阿莫西林无效，多喝水休息就好。", {"allergies": ["青霉素"]}, {"阿莫西林"}),
+    # a condition the advice sets (前提是您没有在用…) names what must not be taken
+    ("可以吃他达拉非，前提是您没有在用单硝酸异山梨酯。", {}, {"单硝酸异山梨酯"}),
+    # sedation stated about an ingredient is a warning about it
+    ("夜片含有氯苯那敏，会让人犯困，开车前别吃。", {"occupation": "出租车司机"}, {"氯苯那敏"}),
+])
+def test_warnings_in_llm_style_drafts_pass(draft, profile, warned):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+    assert warned <= set(result.warned)
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # a safety claim inside a recommendation (副作用小) is no warning; an allergic-rhinitis name is no allergy warning
+    ("氯沙坦降压平稳，副作用也不大，您可以每天吃50mg。", {"pregnant": True, "trimester": 2}),
+    ("西替利嗪治过敏性鼻炎效果好，建议每次10mg，每天2次。", {"age": 3, "weight_kg": 14}),
+])
+def test_safety_claims_and_condition_names_do_not_hide_a_recommendation(draft, profile):
+    assert audit(draft, **profile).blocked
