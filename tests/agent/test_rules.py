@@ -172,3 +172,56 @@ def test_a_duplicate_needs_two_medicines_not_one_named_twice():
 ])
 def test_contrast_ability_and_markdown(draft, expected):
     assert audit(draft, medications=["华法林"]).verdict == expected
+
+
+# ---- round 2 of issue 19: clinical categories from the references, on the shipped knowledge ----------------------
+@pytest.mark.parametrize("draft, profile, rule", [
+    # live vaccines: immunocompromised conditions, biologics, pregnancy
+    ("可以按计划接种水痘疫苗。", {"age": 6, "conditions": ["急性髓系白血病"]}, "contraindicated_condition"),
+    ("肾移植术后也可以打麻腮风疫苗。", {"conditions": ["肾移植术后"]}, "contraindicated_condition"),
+    ("可以去接种感维。", {"medications": ["英夫利西单抗"]}, "interaction"),
+    ("可以接种风疹疫苗。", {"pregnant": True}, "pregnancy"),
+    # renal dose limits by eGFR band
+    ("普瑞巴林每次150mg，每日2次。", {"egfr": 25}, "max_daily_dose"),
+    ("泛昔洛韦500mg，每日3次。", {"egfr": 35}, "max_daily_dose"),
+    ("可以用格列本脲2.5mg每天一次。", {"egfr": 50}, "renal"),
+    ("二甲双胍每次1000mg，每日2次。", {"egfr": 40}, "max_daily_dose"),
+    # lactation
+    ("偏头痛发作时可以吃麦角胺咖啡因片。", {"lactating": True}, "lactation"),
+    # condition contraindications from inserts
+    ("戒烟可以吃安非他酮缓释片。", {"conditions": ["癫痫"]}, "contraindicated_condition"),
+    # two members of one class: the patient's patent medicine with a sulfonylurea inside, and another one
+    ("可以再加格列齐特80mg。", {"medications": ["消渴丸"]}, "interaction"),
+    # herbs with antiplatelets
+    ("可以长期吃银杏叶片改善循环。", {"medications": ["氯吡格雷"]}, "interaction"),
+])
+def test_round_two_categories_block(draft, profile, rule):
+    result = audit(draft, **profile)
+    assert result.blocked, (result.recommended, result.findings)
+    assert any(f.rule == rule and f.severity == "block" for f in result.findings), result.findings
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # a non-live vaccine for an immunosuppressed patient
+    ("可以接种重组带状疱疹疫苗（欣安立适），两针间隔2个月。", {"medications": ["甲氨蝶呤"], "age": 60}),
+    # doses within the patient's renal band, and mild CKD with a normal dose
+    ("普瑞巴林每次75mg，每日2次。", {"egfr": 25}),
+    ("二甲双胍每次500mg，每日2次。", {"egfr": 40}),
+    ("二甲双胍每次1000mg，每日2次。", {"ckd_stage": 2}),
+    # drugs LactMed finds compatible with breastfeeding
+    ("哺乳期可以吃氯雷他定或西替利嗪，每日10mg。", {"lactating": True}),
+    # folic acid with low-dose methotrexate is standard care
+    ("甲氨蝶呤每周一次10mg，第二天吃叶酸5mg。", {"medications": ["甲氨蝶呤"]}),
+    # a type-2 diabetic and the drugs that are contraindicated only in type 1 or in ketoacidosis
+    ("可以加用达格列净10mg每天一次。", {"conditions": ["2型糖尿病"]}),
+    ("二甲双胍每次500mg，每日3次。", {"conditions": ["糖尿病"]}),
+])
+def test_round_two_safe_drafts_pass(draft, profile):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+
+
+def test_profile_names_of_round_two_resolve():
+    result = audit("多喝水。", conditions=["类风湿性关节炎", "急淋", "正在化疗"], allergies=["青酶素", "头胞"],
+                   medications=["可邁丁"])
+    assert result.unresolved == []

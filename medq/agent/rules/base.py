@@ -244,7 +244,12 @@ def condition_matches(lexicon: Lexicon, patient: str, rule: str, downward: bool 
     rule on 闭角型青光眼: the auditor fails closed). A named sibling (开角型青光眼) does not match."""
     if rule in lexicon.condition_ancestors(patient):
         return True
-    return downward and patient != rule and patient in lexicon.condition_ancestors(rule)
+    return downward and patient != rule and rule not in NOT_IMPLIED and patient in lexicon.condition_ancestors(rule)
+
+
+# subtypes an unspecified broader condition does not stand for: an adult's "糖尿病" is type 2 in about 95 % of Chinese
+# patients, and the type-1 rows (sulfonylureas, SGLT2 inhibitors) would withdraw ordinary diabetes care
+NOT_IMPLIED = frozenset({"1型糖尿病"})
 
 
 OCCUPATIONS = {"驾驶": ("司机", "驾驶", "开车", "代驾", "货车", "出租车", "网约车", "公交", "卡车", "飞行员", "机长"),
