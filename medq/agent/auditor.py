@@ -29,7 +29,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import read_dose
+from medq.agent.rules.dose import number, read_dose, stated_concentration
 from medq.agent.text import normalise
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -37,6 +37,15 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
            "default_rules"]
 
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+# a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
+# relative's (我婆婆吃的…)
+TAKING = re.compile(r"(?:在吃|在用|在服|服用|吃|用|服|输|打)\s*(?:了|的|着|过)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?$")
+TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
+ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
+RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
+MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
+CLAUSE_MARKS = "。；;！!？?\n，,：:"
+IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
 CN_STAGE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|肾病|肾功能不全|ckd|CKD)\s*(?:g|G)?([1-5一二三四五])\s*([abAB])?\s*期?|"
@@ -140,7 +149,16 @@ class ContraindicationAuditor:
                 # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first
                 following = SENTENCE_END.search(draft, end.end())
                 dose_text += " " + draft[end.end():min(next_start, following.start() if following else len(draft))]
-            recommended.append(Recommended(mention, substances, dose_text))
+            # a dose stated before the name in its clause (每天吃5万单位维生素D), when no other drug comes between
+            clause_start = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+            previous_end = drugs[index - 1][0].end if index > 0 else 0
+            before = draft[max(clause_start, previous_end):mention.start]
+            if DOSE.search(before) or IU_DOSE.search(before):
+                dose_text = before + " " + dose_text
+            strength = None
+            if len(substances) == 1 and mention.kind != "class":
+                strength = stated_concentration(draft[mention.end:], substances[0])
+            recommended.append(Recommended(mention, substances, dose_text, strength=strength))
         return recommended, warned, endorsed
 
     def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:
@@ -193,10 +211,32 @@ class ContraindicationAuditor:
             out.medications.append((stated, canonical or stated))
         return out
 
+    def _question_facts(self, question: str, profile: PatientProfile, facts: NormalisedProfile) -> None:
+        """What the patient's own message says about them, for this audit (the turn's memory records it too): a
+        medicine they are taking (吃甲硝唑第三天了 / 昨天输了头孢曲松 / 白天吃的白加黑) joins the current medicines;
+        an infant's age in months (6个月宝宝) refines an age of 0."""
+        if not question.strip():
+            return
+        if profile.age == 0:
+            months = MONTHS.search(question)
+            if months and number(months.group(1)) is not None:
+                facts.age_years = float(number(months.group(1))) / 12.0  # type: ignore[arg-type]
+        known = {canonical for _, canonical in facts.medications}
+        for mention in self.lexicon.find_mentions(question, ("drug", "product")):
+            low = max([question.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+            before, after = question[low:mention.start], question[mention.end:]
+            clause_after = re.split(r"[。；;！!？?，,\n]", after, maxsplit=1)[0]
+            if mention.canonical in known or not TAKING.search(before[-6:]) or RELATIVE.search(before) or \
+                    ASKING.search(before[-4:]) or (clause_after.endswith(("吗", "么", "呢")) and not TAKEN.search(after[:8])):
+                continue
+            known.add(mention.canonical)
+            facts.medications.append((mention.text, mention.canonical))
+
     # ---- the audit -----------------------------------------------------------------------------------------
     def audit(self, draft: str, profile: PatientProfile, question: str = "") -> AuditResult:
         recommended, warned, endorsed = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
+        self._question_facts(question or "", profile, facts)
         ctx = AuditContext(self.lexicon, profile, facts, draft, question or "", recommended, warned, endorsed)
         for rule in self.rules:
             expand = getattr(rule, "expand", None)

@@ -225,3 +225,40 @@ def test_profile_names_of_round_two_resolve():
     result = audit("多喝水。", conditions=["类风湿性关节炎", "急淋", "正在化疗"], allergies=["青酶素", "头胞"],
                    medications=["可邁丁"])
     assert result.unresolved == []
+
+
+# ---- round 2: doses as drafts and questions state them; the question's facts ------------------------------------
+@pytest.mark.parametrize("question, draft, profile", [
+    # the draft doses the question's liquid without naming it, at the concentration the question states
+    ("3岁15公斤，布洛芬混悬滴剂（40mg/ml）怎么喂？", "每次5ml，每6小时一次。", {"age": 3, "weight_kg": 15}),
+    ("孩子4岁16公斤，阿莫西林干混悬剂（250mg/5ml）", "每次20ml，每天3次，连吃7天。", {"age": 4, "weight_kg": 16}),
+    # a dose written before the name, in IU
+    ("想补点维生素", "可以每天吃6万单位维生素D3，坚持3个月。", {}),
+    # hourly dosing until relief
+    ("痛风发作了", "秋水仙碱每小时0.5mg，吃到不痛为止。", {}),
+    # a medicine the question says the patient takes, and a behaviour the draft allows without naming it
+    ("在吃替硝唑，第二天了，晚上同学聚会能喝点红酒吗", "少喝一点问题不大，注意别空腹。", {}),
+    ("中午吃了一包泰诺感冒片，下午头还疼，还能吃点啥", "可以再吃一片对乙酰氨基酚（500mg）。", {}),
+    # a live vaccine the question names and the draft allows as "疫苗"
+    ("在用阿达木单抗，社区让打水痘减毒活疫苗，能打吗", "可以打，接种疫苗能预防带状疱疹。", {}),
+])
+def test_doses_and_facts_from_the_question_block(question, draft, profile):
+    result = audit(draft, question=question, **profile)
+    assert result.blocked, (result.recommended, result.findings)
+
+
+@pytest.mark.parametrize("question, draft, profile", [
+    # a per-day mg/kg stated before the amount, split in two doses
+    ("7岁22公斤，中耳炎", "阿莫西林按每天80-90mg/kg，分2次吃，每次约950mg。", {"age": 7, "weight_kg": 22}),
+    # an infant of 6 months (age 0) with a drug licensed from 3 months
+    ("5个月宝宝7公斤发烧39度，对乙酰氨基酚滴剂（100mg/ml）", "每次0.7ml，间隔4-6小时，每天不超过4次。",
+     {"age": 0, "weight_kg": 7}),
+    # a relative's medicine, and a medicine only asked about, are not the patient's
+    ("我妈在吃华法林，我牙疼能吃布洛芬吗", "可以吃布洛芬缓释胶囊，每次0.3g，每日2次。", {}),
+    ("能吃甲硝唑吗？最近牙龈发炎", "可以吃甲硝唑，每次0.4g，每日3次，服药期间和停药后3天内不要喝酒。", {}),
+    # a behaviour the draft refuses
+    ("在吃头孢克肟，晚上能喝点啤酒吗", "不行，服药期间和停药后一周内都不能喝酒。", {}),
+])
+def test_safe_question_and_dose_readings_pass(question, draft, profile):
+    result = audit(draft, question=question, **profile)
+    assert not result.blocked, result.findings
