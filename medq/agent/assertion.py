@@ -213,7 +213,10 @@ def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | No
 def _gap(text: str, same: list[Target], start: int, end: int) -> int:
     """Characters between a trigger and a mention, not counting the other list items in between."""
     inside = sum(max(0, min(t.end, end) - max(t.start, start)) for t in same)
-    return end - start - inside
+    # the joining words of a list between the items (吃A跟B / A、B和C) are no distance either
+    joins = sum(len(m.group(0)) for t, u in zip(same, same[1:]) if start <= t.end and u.start <= end
+                for m in [LIST_JOIN.match(text[t.end:u.start])] if m)
+    return end - start - inside - joins
 
 
 def _left_edge(text: str, same: list[Target], index: int, terminators: list[TriggerMatch]) -> int:
