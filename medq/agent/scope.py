@@ -248,9 +248,12 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     # a class named to describe a drug (该药属于苯二氮䓬类 / 复方新诺明是磺胺类抗生素) shares that drug's reading
     for index, m in enumerate(mentions):
         low = _clause_start(norm, m.start)
-        if warned[index] or not norm[low:m.start].endswith(DESCRIBES):
+        ingredient_of = norm[max(0, m.start - 4):m.start].endswith(INGREDIENT_OF)
+        if warned[index] or not (norm[low:m.start].endswith(DESCRIBES) or ingredient_of):
             continue
-        previous = [i for i, other in enumerate(mentions) if low <= other.start and other.end <= m.start]
+        # 不要吃新康泰克，里面的伪麻黄碱…: an ingredient named after its product, in the same sentence
+        floor = _sentence_start(norm, m.start) if ingredient_of else low
+        previous = [i for i, other in enumerate(mentions) if floor <= other.start and other.end <= m.start]
         referents = previous[-1:]
         if not referents:
             anaphor = [a for a in anaphors if low <= a[0] < m.start and a[2].role == "anaphor_one"]
@@ -262,6 +265,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
 
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连")
+INGREDIENT_OF = ("里面的", "里的", "其中的", "所含的", "含有的", "中的", "成分")
 DESCRIBES = ("属于", "是一种", "是一类", "是", "属", "也是", "为")
 
 LIST_ITEM = ("-", "*", "•", "·", "+", "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩")

@@ -262,3 +262,18 @@ def test_doses_and_facts_from_the_question_block(question, draft, profile):
 def test_safe_question_and_dose_readings_pass(question, draft, profile):
     result = audit(draft, question=question, **profile)
     assert not result.blocked, result.findings
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # a bare children's liquid dosed in ml: read through its lowest marketed concentration
+    ("氨溴索口服溶液每次10ml，每天3次。", {"age": 3, "weight_kg": 14}),
+    # the mass written beside the volume is the dose, whatever concentration the name suggests
+    ("西替利嗪每次2ml（20mg），每天1次。", {"age": 4, "weight_kg": 16}),
+])
+def test_childrens_liquids_are_dosed(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+def test_an_ingredient_named_after_its_warned_product_is_warned():
+    result = audit("哺乳期最好别吃新康泰克，里面的伪麻黄碱会抑制泌乳。可以用海盐水洗鼻。", lactating=True)
+    assert not result.blocked and "伪麻黄碱" in result.warned

@@ -121,7 +121,15 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         return dose
     text_wo_kg = PER_KG.sub(" ", text)
     # the first amount the strength can read: 每次1ml（10mg） with no known concentration is read as its 10mg
-    for per_dose in PER_DOSE.finditer(CONCENTRATION.sub(" ", text_wo_kg)):
+    plain = CONCENTRATION.sub(" ", text_wo_kg)
+    matches = list(PER_DOSE.finditer(plain))
+    for first, second in zip(matches, matches[1:]):
+        # 每次1ml（10mg） / 每次2片（共1g）: the mass stated beside a volume or a count is the dose
+        if first.group(3) not in MASS and second.group(3) in MASS and \
+                re.fullmatch(r"\s*[（(]\s*(?:共|即|约|相当于)?\s*", plain[first.end():second.start()]):
+            matches.remove(first)
+            break
+    for per_dose in matches:
         amount = _upper(per_dose, 1)
         dose.per_dose_mg = to_mg(amount, per_dose.group(3), strength) if amount is not None else None
         if dose.per_dose_mg is not None:
