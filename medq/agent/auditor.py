@@ -44,6 +44,9 @@ TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五�
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
 MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
+# on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
+TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
+TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
 IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
@@ -158,7 +161,11 @@ class ContraindicationAuditor:
             strength = None
             if len(substances) == 1 and mention.kind != "class":
                 strength = stated_concentration(draft[mention.end:], substances[0])
-            recommended.append(Recommended(mention, substances, dose_text, strength=strength))
+            clause_end = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0]
+                             or [len(draft)])
+            form = lex.products[mention.canonical].form if mention.kind == "product" else ""
+            topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
+            recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical))
         return recommended, warned, endorsed
 
     def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:

@@ -277,3 +277,20 @@ def test_childrens_liquids_are_dosed(draft, profile):
 def test_an_ingredient_named_after_its_warned_product_is_warned():
     result = audit("哺乳期最好别吃新康泰克，里面的伪麻黄碱会抑制泌乳。可以用海盐水洗鼻。", lactating=True)
     assert not result.blocked and "伪麻黄碱" in result.warned
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # on the skin: no systemic interaction, elderly, renal or condition row (oral terbinafine's liver row)
+    ("膝盖疼可以外用双氯芬酸二乙胺乳胶剂，每天3次涂患处。", {"medications": ["华法林"], "age": 80, "egfr": 25}),
+    ("脚气可以涂特比萘芬乳膏，每天2次。", {"conditions": ["肝功能不全"]}),
+    # a risk stated about two drugs together, with words between 有 and 风险
+    ("舍曲林和舒马普坦合用有5-羟色胺综合征风险。偏头痛时可以先吃对乙酰氨基酚0.5g。", {"medications": ["舍曲林"]}),
+])
+def test_skin_route_and_risk_statements_pass(draft, profile):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+
+
+def test_the_skin_route_does_not_hide_an_oral_dose_or_a_childs_potent_steroid():
+    assert audit("可以吃双氯芬酸钠缓释片75mg，每天1次。", medications=["华法林"]).blocked
+    assert audit("可以涂丙酸氯倍他索乳膏。", age=5).blocked

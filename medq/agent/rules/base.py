@@ -69,6 +69,7 @@ class Recommended:
     dose_text: str = ""
     origin: Literal["draft", "question"] = "draft"
     strength: Ingredient | None = None       # a concentration stated with it (西替利嗪滴剂（10mg/ml）)
+    topical: bool = False                    # on the skin (外用双氯芬酸乳胶剂, 涂…软膏): no systemic exposure to speak of
 
     @property
     def name(self) -> str:

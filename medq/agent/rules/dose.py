@@ -175,7 +175,7 @@ class DoseRule:
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         weight = ctx.profile.weight_kg
         for rec in ctx.recommended:
-            if not rec.dose_text:
+            if not rec.dose_text or rec.topical:
                 continue
             for ingredient in rec.substances:
                 rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]

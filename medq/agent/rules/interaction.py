@@ -23,6 +23,8 @@ class InteractionRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
+            if rec.topical:
+                continue     # on the skin: no systemic interaction to speak of
             for ingredient in rec.substances:
                 for stated, canonical, substances in ctx.medication_substances():
                     if canonical == rec.name or (len(substances) == 1 and substances[0] == ingredient):

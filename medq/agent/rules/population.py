@@ -13,9 +13,13 @@ from medq.agent.rules.base import AuditContext, Finding, Recommended, action_wor
 class PopulationRule:
     name = "population"
     topics: tuple[str, ...] = ()
+    systemic = False     # rows about systemic exposure (condition, elderly, renal) do not apply on the skin
+
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
+            if self.systemic and rec.topical:
+                continue
             for ingredient in rec.substances:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):
                     if row.topic not in self.topics:
