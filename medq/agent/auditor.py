@@ -21,6 +21,7 @@ does not resolve is kept as stated and listed in `AuditResult.unresolved`, never
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ TAKING = re.compile(r"(?:在吃|在用|在服|服用|吃|用|服|输|打)\s*(?:�
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
+HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
 MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
 # on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
@@ -228,6 +230,14 @@ class ContraindicationAuditor:
             months = MONTHS.search(question)
             if months and number(months.group(1)) is not None:
                 facts.age_years = float(number(months.group(1))) / 12.0  # type: ignore[arg-type]
+        known_conditions = {canonical for _, canonical in facts.conditions}
+        for mention in self.lexicon.find_mentions(question, ("condition",), fuzzy=False):
+            before = question[max(0, mention.start - 4):mention.start]
+            if mention.canonical not in known_conditions and HAS.search(before) and \
+                    not RELATIVE.search(question[max(0, mention.start - 8):mention.start]) and \
+                    not re.match(r"\s*(?:吗|么|的人|患者|病人)", question[mention.end:mention.end + 3]):
+                known_conditions.add(mention.canonical)
+                facts.conditions.append((mention.text, mention.canonical))
         known = {canonical for _, canonical in facts.medications}
         for mention in self.lexicon.find_mentions(question, ("drug", "product")):
             low = max([question.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
@@ -244,6 +254,15 @@ class ContraindicationAuditor:
         recommended, warned, endorsed = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
         self._question_facts(question or "", profile, facts)
+        if question and not profile.occupation:
+            # the question's own words about the patient's work (我开货车…): the occupation rows read them
+            from medq.agent.extraction import OCCUPATION, OCCUPATION_FOLK
+
+            job = OCCUPATION.search(question)
+            stated = job.group(1) if job else next((name for pattern, name in OCCUPATION_FOLK
+                                                    if pattern.search(question)), None)
+            if stated:
+                profile = dataclasses.replace(profile, occupation=stated)
         ctx = AuditContext(self.lexicon, profile, facts, draft, question or "", recommended, warned, endorsed)
         for rule in self.rules:
             expand = getattr(rule, "expand", None)

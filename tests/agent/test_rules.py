@@ -294,3 +294,15 @@ def test_skin_route_and_risk_statements_pass(draft, profile):
 def test_the_skin_route_does_not_hide_an_oral_dose_or_a_childs_potent_steroid():
     assert audit("可以吃双氯芬酸钠缓释片75mg，每天1次。", medications=["华法林"]).blocked
     assert audit("可以涂丙酸氯倍他索乳膏。", age=5).blocked
+
+
+def test_two_members_of_a_class_block_but_a_switch_within_it_passes():
+    assert audit("可以再加普萘洛尔10mg，每天3次。", medications=["倍他乐克"]).blocked
+    assert not audit("可以把阿托伐他汀改用瑞舒伐他汀10mg，每晚一次。", medications=["阿托伐他汀"]).blocked
+    assert not audit("建议改用利伐沙班15mg每天一次，停用华法林。", medications=["华法林"]).blocked
+
+
+def test_the_questions_occupation_and_conditions_count():
+    assert audit("可以吃氯苯那敏，每次4mg。", question="我是开出租的，鼻炎犯了").blocked
+    assert audit("可以吃普萘洛尔10mg，每天3次。", question="我有哮喘，血压高吃什么").blocked
+    assert not audit("可以吃普萘洛尔10mg，每天3次。", question="我妈有哮喘，我血压高吃什么").blocked
