@@ -131,19 +131,19 @@ SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4})"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
-AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff])(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
+AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?<![\u4e00-\u9fff])(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
-EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
+EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肌酐清除率|crcl|ccr)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
@@ -342,6 +342,12 @@ class RuleBasedExtractor:
         if BIRTH.search(text) and not re.search(r"(?:姐|嫂|妹|朋友|同事|邻居|亲戚|表|堂)[\u4e00-\u9fff]{0,3}(?:生|出生|分娩|产后)", text):
             birth = BIRTH.search(text)
             add_message("pregnancy", "false", "active", _sentence_around(message, birth.start(), birth.end()))
+        # 怀孕了，第10周: the weeks in a clause of their own
+        if any(f.kind == "pregnancy" and f.value == "true" for f in mine) and not any(f.kind == "trimester" for f in mine):
+            weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text)
+            if weeks and chinese_number(weeks.group(1)) is not None:
+                add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
+                            _sentence_around(message, weeks.start(), weeks.end()))
         self._corrections(text, message, add_message)
         self._switches(text, message, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
@@ -468,7 +474,7 @@ class RuleBasedExtractor:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):
                 return
-            elif "assert" in categories or found.lexicon_kind == "asserted" or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]) or \
+            elif "assert" in categories or found.lexicon_kind == "asserted" or found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
 
@@ -694,7 +700,7 @@ class RuleBasedExtractor:
             ended: set[str] = {m.value for m in old}
             # a class or group named as the old one (降压药换成了缬沙坦) ends its members; nothing named: B's classes
             classes = {m.value for m in old if m.value in self.lexicon.classes} or \
-                (set() if old else self._classes(new.value))
+                (set() if old else self._family(new.value))
             for klass in classes:
                 ended |= self._class_members.get(klass, set()) | {klass}
             span = _sentence_around(message, min([new.start, verb.start()] + [m.start for m in old]), new.end)

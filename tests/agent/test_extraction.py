@@ -333,3 +333,13 @@ def test_pregnancy_ends_with_a_birth_and_stays_false_when_not_conceived():
 
 def test_a_question_about_stopping_does_not_stop_the_drug():
     assert profile_of("我一直吃左甲状腺素，要是怀孕了需要停药吗？").medications == ["左甲状腺素"]
+
+
+def test_round_two_scalars_and_switches():
+    assert profile_of("体重60公斤，肌酐清除率35").egfr == 35
+    profile = profile_of("我女，52，有痛风")
+    assert (profile.sex, profile.age) == ("female", 52)
+    assert profile_of("怀孕了，第9周").trimester == 1
+    assert profile_of("我没有糖尿病，就是血压高").conditions == ["高血压"]
+    # a switch that names only the new drug ends the old one of its therapeutic group, across messages
+    assert profile_of("我一直吃硝苯地平", "这个月医生给我换成了厄贝沙坦").medications == ["厄贝沙坦"]
