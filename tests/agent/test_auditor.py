@@ -140,3 +140,16 @@ def test_warnings_in_llm_style_drafts_pass(draft, profile, warned):
 ])
 def test_safety_claims_and_condition_names_do_not_hide_a_recommendation(draft, profile):
     assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("抱歉，我不能直接建议您服用双氯芬酸，请先到医院评估。", {"conditions": ["胃溃疡"]}),
+    ("克拉霉素。这个药和辛伐他汀一起吃会增加横纹肌溶解的风险，请您不要自己吃。", {"medications": ["辛伐他汀"]}),
+    ("麻黄碱？不太合适，会让血压升高。可以用海盐水洗鼻。", {"conditions": ["高血压"]}),
+])
+def test_refusals_and_warnings_with_a_request_pass(draft, profile):
+    assert not audit(draft, **profile).blocked
+
+
+def test_a_safety_claim_is_no_warning():
+    assert audit("布洛芬不伤胃，可以放心吃，每次0.3g。", conditions=["消化性溃疡"]).blocked
