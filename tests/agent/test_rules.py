@@ -306,3 +306,18 @@ def test_the_questions_occupation_and_conditions_count():
     assert audit("可以吃氯苯那敏，每次4mg。", question="我是开出租的，鼻炎犯了").blocked
     assert audit("可以吃普萘洛尔10mg，每天3次。", question="我有哮喘，血压高吃什么").blocked
     assert not audit("可以吃普萘洛尔10mg，每天3次。", question="我妈有哮喘，我血压高吃什么").blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # Beers' immediate-release nifedipine row: not the controlled-release tablet or its brand
+    ("可以吃拜新同30mg，每天一次。", {"age": 76}, False),
+    ("可以吃硝苯地平缓释片20mg，每天2次。", {"age": 76}, False),
+    ("血压高时嚼一片心痛定10mg。", {"age": 76}, True),
+    # digoxin in older people: the dose limit blocks, the drug itself is a caution
+    ("地高辛0.125mg每天一次。", {"age": 82}, False),
+    ("地高辛0.25mg每天一次。", {"age": 82}, True),
+    # an antipsychotic for a person with dementia
+    ("晚上吵闹可以吃喹硫平25mg。", {"age": 84, "conditions": ["阿尔茨海默病"]}, True),
+])
+def test_elderly_rows_by_formulation_dose_and_condition(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
