@@ -321,3 +321,12 @@ def test_the_questions_occupation_and_conditions_count():
 ])
 def test_elderly_rows_by_formulation_dose_and_condition(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("可以吃新速效感冒片，再加一片对乙酰氨基酚500mg。", {}),            # paracetamol in a patent cold remedy, twice
+    ("咳嗽可以吃咳特灵，一次2粒。", {"occupation": "货车司机"}),          # chlorphenamine inside, for a driver
+    ("睡不好可以吃朱砂安神丸。", {"pregnant": True}),                   # mercury (朱砂) in pregnancy
+])
+def test_patent_medicines_with_hidden_ingredients_block(draft, profile):
+    assert audit(draft, **profile).blocked
