@@ -330,3 +330,9 @@ def test_elderly_rows_by_formulation_dose_and_condition(draft, profile, blocked)
 ])
 def test_patent_medicines_with_hidden_ingredients_block(draft, profile):
     assert audit(draft, **profile).blocked
+
+
+def test_a_yes_about_an_alternative_does_not_endorse_the_drug_asked_about():
+    assert not audit("可以先吃对乙酰氨基酚，每次500mg，一天不超过3次。", question="我胃溃疡，头疼能吃布洛芬吗",
+                     conditions=["胃溃疡"]).blocked
+    assert audit("可以的，按说明书吃就行。", question="我胃溃疡，头疼能吃布洛芬吗", conditions=["胃溃疡"]).blocked

@@ -67,6 +67,8 @@ class QuestionRule:
 
         if any(hit.value.role == "negation" for hit in cues.find(normalise(head))):
             return
+        if any(m.canonical != "疫苗" for m in lex.find_mentions(first, ("drug", "product", "class"))):
+            return   # 可以先吃对乙酰氨基酚: the yes is about the drug the answer names, an alternative to the one asked
         from medq.agent.auditor import RELATIVE
 
         def asked(mention) -> bool:   # not a relative's medicine, not one the patient says they already take
