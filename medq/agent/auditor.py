@@ -49,6 +49,9 @@ MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)
 # on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
+# the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
+CURRENT_USE = re.compile(r"(?:您|你)(?:目前|现在|一直|正|长期)?(?:在)?(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$")
+CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
 IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
@@ -119,10 +122,11 @@ class ContraindicationAuditor:
     # ---- what the draft recommends -------------------------------------------------------------------------
     def recommendations(self, draft: str) -> tuple[list[Recommendation], list[Mention]]:
         """(recommended mentions with their dose text, mentions only warned against)."""
-        recommended, warned, _ = self._read(draft, ())
+        recommended, warned, _, _ = self._read(draft, ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
-    def _read(self, draft: str, answered_no: Sequence[str]) -> tuple[list[Recommended], list[Mention], set[str]]:
+    def _read(self, draft: str, answered_no: Sequence[str]
+              ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
         mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance")]
         flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions])
@@ -133,15 +137,21 @@ class ContraindicationAuditor:
         recommended: list[Recommended] = []
         warned: list[Mention] = []
         endorsed: set[str] = set()
+        context: list[Mention] = []
         drugs = [(m, w) for m, w in zip(mentions, flags) if m.kind != "substance" or
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
         for m, w in zip(mentions, flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 endorsed.add(m.canonical)
+        affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
                 continue
+            if CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start]) and not affirmed_of[id(mention)] \
+                    and not CONTINUE.search(draft[mention.end:mention.end + 12]):
+                context.append(mention)
+                continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
             substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)
             if mention.kind == "class" and lex.classes[mention.canonical].allergy_group is False and \
                     not lex.rules_by_subject.get(mention.canonical):
@@ -168,7 +178,7 @@ class ContraindicationAuditor:
             form = lex.products[mention.canonical].form if mention.kind == "product" else ""
             topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical))
-        return recommended, warned, endorsed
+        return recommended, warned, endorsed, context
 
     def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:
         """Drugs of the question when the draft opens by saying no (不建议，… / 不能吃 / 最好不要): the draft's later
@@ -251,8 +261,10 @@ class ContraindicationAuditor:
 
     # ---- the audit -----------------------------------------------------------------------------------------
     def audit(self, draft: str, profile: PatientProfile, question: str = "") -> AuditResult:
-        recommended, warned, endorsed = self._read(draft, self._question_answered_no(draft, question))
+        recommended, warned, endorsed, context = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
+        known = {canonical for _, canonical in facts.medications}
+        facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
         self._question_facts(question or "", profile, facts)
         if question and not profile.occupation:
             # the question's own words about the patient's work (我开货车…): the occupation rows read them

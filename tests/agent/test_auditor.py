@@ -153,3 +153,9 @@ def test_refusals_and_warnings_with_a_request_pass(draft, profile):
 
 def test_a_safety_claim_is_no_warning():
     assert audit("布洛芬不伤胃，可以放心吃，每次0.3g。", conditions=["消化性溃疡"]).blocked
+
+
+def test_the_patients_own_medicine_named_as_context_is_a_current_medicine_not_advice():
+    assert not audit("您正在服用二甲双胍，头痛可以吃对乙酰氨基酚0.5g。", egfr=25).blocked
+    assert audit("您一直吃的二甲双胍继续吃，每次500mg。", egfr=25).blocked
+    assert audit("您正在服用华法林，可以再加阿司匹林100mg每天一次。").blocked
