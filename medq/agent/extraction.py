@@ -76,7 +76,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
     (r"洗肾|透析", ("肾衰竭",)),
-    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭桥", ("冠心病",)),
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
 BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
@@ -159,7 +159,7 @@ OCCUPATION = re.compile(rf"(?:我是|职业是|职业[:：]|工作是|我在做|
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
 OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
     (r"开[\u4e00-\u9fff]{0,3}?(?:货车|大货|大车|卡车|半挂|挂车)|跑运输|开车拉货|拉货的", "货车司机"),
-    (r"(?:开|跑|做)[\u4e00-\u9fff]{0,3}?(?:出租|的士|计程车)", "出租车司机"),
+    (r"(?:开|跑|做)[\u4e00-\u9fff]{0,5}?(?:出租|的士|计程车)", "出租车司机"),
     (r"(?:开|跑|做)[\u4e00-\u9fff]{0,2}?(?:网约车|滴滴)", "网约车司机"),
     (r"开公交", "公交司机"),
     (r"开大巴|开客车|开长途客车", "客车司机"),
@@ -200,7 +200,8 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
     rest = list(text)
     for f in found:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
-    return bool(re.fullmatch(r"[\s和及与跟、/以及还有或者也都等这些几种药片类]*", "".join(rest)))
+    # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
+    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类)*", "".join(rest)))
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -468,8 +469,8 @@ class RuleBasedExtractor:
             habit = SYMPTOM_CONDITIONS.get(found.value)
             if habit is not None and not re.search(habit, text[max(0, found.start - 6):found.end + 6]):
                 return   # 最近失眠 is a symptom; 老失眠 / 长期失眠 the condition
-            if "negated" in categories:
-                add("condition", found.value, "denied", evidence)
+            if "negated" in categories or re.search(r"(?:不|没|从不|从来不|已经不|早就不)$", text[:found.start]):
+                add("condition", found.value, "denied", evidence)   # 不吸烟 / 没贫血
             elif "healed" in categories:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):

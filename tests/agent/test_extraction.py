@@ -343,3 +343,12 @@ def test_round_two_scalars_and_switches():
     assert profile_of("我没有糖尿病，就是血压高").conditions == ["高血压"]
     # a switch that names only the new drug ends the old one of its therapeutic group, across messages
     assert profile_of("我一直吃硝苯地平", "这个月医生给我换成了厄贝沙坦").medications == ["厄贝沙坦"]
+
+
+def test_round_two_insulin_negated_habits_and_prediabetes():
+    assert profile_of("我打胰岛素，血糖控制还行").medications == ["胰岛素"]
+    assert profile_of("我糖尿病，但是没打胰岛素，只吃二甲双胍").medications == ["二甲双胍"]
+    assert profile_of("我不抽烟也不喝酒，有高血压").conditions == ["高血压"]
+    assert profile_of("医生说我是糖尿病前期").conditions == ["糖尿病前期"]
+    assert "冠心病" in profile_of("我前年搭过桥").conditions
+    assert profile_of("我开了十几年出租车了").occupation == "出租车司机"
