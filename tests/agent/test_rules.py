@@ -336,3 +336,10 @@ def test_a_yes_about_an_alternative_does_not_endorse_the_drug_asked_about():
     assert not audit("可以先吃对乙酰氨基酚，每次500mg，一天不超过3次。", question="我胃溃疡，头疼能吃布洛芬吗",
                      conditions=["胃溃疡"]).blocked
     assert audit("可以的，按说明书吃就行。", question="我胃溃疡，头疼能吃布洛芬吗", conditions=["胃溃疡"]).blocked
+
+
+def test_a_renal_dose_band_inside_a_stage_warns_and_a_stated_egfr_decides():
+    stage_only = audit("二甲双胍每次1000mg，每天2次。", ckd_stage=3)
+    assert not stage_only.blocked and any(f.rule == "max_daily_dose" for f in stage_only.findings)
+    assert audit("二甲双胍每次1000mg，每天2次。", egfr=38).blocked
+    assert audit("普瑞巴林每次150mg，每天2次。", ckd_stage=4).blocked     # stage 4 lies wholly below eGFR 30

@@ -169,6 +169,15 @@ def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) 
     return lexicon.unit_strength.get(ingredient)
 
 
+def _straddles(ctx: AuditContext, row) -> bool:
+    """A renal dose band (egfr<45) read against a CKD stage alone whose eGFR range lies on both sides of it (stage 3:
+    30-60): the limit may or may not apply, so exceeding it warns instead of blocking (a stated eGFR decides)."""
+    if ctx.facts.egfr is not None:
+        return False
+    band = ctx.facts.kidney_band()
+    return band is not None and any(t.kind == "egfr" and band[0] < float(t.value) < band[1] for t in row.population)
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -206,5 +215,5 @@ class DoseRule:
                         yield finding(ctx, rec, ingredient, rule, fact, ctx.source("weight") if "kg" in unit
                                       else None, f"建议的{shown(rec, ingredient)}{period}约{value:.4g}{unit}，超过"
                                       f"{who}"
-                                      f"{words}{limit:g}{unit}。", row, block=True)
+                                      f"{words}{limit:g}{unit}。", row, block=not _straddles(ctx, row))
                         break
