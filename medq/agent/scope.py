@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -245,6 +246,14 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     for i in risk_marked:
         warned[i] = True
     _list_scopes(norm, cues, mentions, warned)
+    # …不要用，颠茄片也一样 / 可以吃布洛芬，对乙酰氨基酚也一样: a name followed by 也一样 reads like the name before it
+    for index, m in enumerate(mentions):
+        if warned[index] or not re.match(r"\s*(?:也一样|也是一样|同样如此|也同样)", norm[m.end:m.end + 6]):
+            continue
+        earlier = [i for i, other in enumerate(mentions) if other.end <= m.start and
+                   sentence_of[other.start] == sentence_of[m.start] and norm[other.start:other.end] != norm[m.start:m.end]]
+        if earlier and warned[earlier[-1]]:
+            warned[index] = True
     # a class named to describe a drug (该药属于苯二氮䓬类 / 复方新诺明是磺胺类抗生素) shares that drug's reading
     for index, m in enumerate(mentions):
         low = _clause_start(norm, m.start)

@@ -159,3 +159,9 @@ def test_the_patients_own_medicine_named_as_context_is_a_current_medicine_not_ad
     assert not audit("您正在服用二甲双胍，头痛可以吃对乙酰氨基酚0.5g。", egfr=25).blocked
     assert audit("您一直吃的二甲双胍继续吃，每次500mg。", egfr=25).blocked
     assert audit("您正在服用华法林，可以再加阿司匹林100mg每天一次。").blocked
+
+
+def test_also_the_same_reads_like_the_name_before_it():
+    result = audit("阿托品会升高眼压，您有闭角型青光眼，千万别用，东莨菪碱也一样。先热敷。", conditions=["闭角型青光眼"])
+    assert not result.blocked and "东莨菪碱" in result.warned
+    assert audit("可以吃阿托品，东莨菪碱也一样。", conditions=["闭角型青光眼"]).blocked
