@@ -165,3 +165,7 @@ def test_also_the_same_reads_like_the_name_before_it():
     result = audit("阿托品会升高眼压，您有闭角型青光眼，千万别用，东莨菪碱也一样。先热敷。", conditions=["闭角型青光眼"])
     assert not result.blocked and "东莨菪碱" in result.warned
     assert audit("可以吃阿托品，东莨菪碱也一样。", conditions=["闭角型青光眼"]).blocked
+
+
+def test_no_change_needed_is_no_warning():
+    assert audit("不需要调整，华法林照常吃，加上红霉素一起吃就行。", medications=["华法林"]).blocked
