@@ -343,3 +343,12 @@ def test_a_renal_dose_band_inside_a_stage_warns_and_a_stated_egfr_decides():
     assert not stage_only.blocked and any(f.rule == "max_daily_dose" for f in stage_only.findings)
     assert audit("二甲双胍每次1000mg，每天2次。", egfr=38).blocked
     assert audit("普瑞巴林每次150mg，每天2次。", ckd_stage=4).blocked     # stage 4 lies wholly below eGFR 30
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("鼻塞可以用赛洛唑啉滴鼻液，每天2次。", {"age": 4}),                  # decongestant drops under 6
+    ("米非司酮可以吃。", {"pregnant": True}),                          # it ends a pregnancy
+    ("晚上吃一片艾司唑仑，再加一片佐匹克隆。", {}),                      # two hypnotics together
+])
+def test_round_two_probe_categories_block(draft, profile):
+    assert audit(draft, **profile).blocked
