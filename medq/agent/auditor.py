@@ -50,7 +50,8 @@ MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
-CURRENT_USE = re.compile(r"(?:您|你)(?:目前|现在|一直|正|长期)?(?:在)?(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$")
+CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期)?(?:正在|在)|目前|现在|一直|长期)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
+                         r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
 IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")

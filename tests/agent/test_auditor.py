@@ -169,3 +169,7 @@ def test_also_the_same_reads_like_the_name_before_it():
 
 def test_no_change_needed_is_no_warning():
     assert audit("不需要调整，华法林照常吃，加上红霉素一起吃就行。", medications=["华法林"]).blocked
+
+
+def test_a_bare_you_take_is_advice_not_context():
+    assert audit("您吃布洛芬吧。", conditions=["胃溃疡"]).blocked
