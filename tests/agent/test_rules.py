@@ -352,3 +352,11 @@ def test_a_renal_dose_band_inside_a_stage_warns_and_a_stated_egfr_decides():
 ])
 def test_round_two_probe_categories_block(draft, profile):
     assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("可以每天冲点田七粉喝，活血。", {"medications": ["华法林"]}),
+    ("痛经可以喝点藏红花泡水。", {"pregnant": True}),
+])
+def test_blood_activating_herbs_block(draft, profile):
+    assert audit(draft, **profile).blocked
