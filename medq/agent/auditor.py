@@ -161,8 +161,14 @@ class ContraindicationAuditor:
             end = SENTENCE_END.search(draft, mention.end)
             stop = min(next_start, end.start() if end else len(draft))
             dose_text = draft[mention.end:stop]
-            if end is not None and next_start > end.end() and not DOSE.search(dose_text):
-                # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first
+            sentence_start = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+            own = set(substances)
+            alone = all(other.canonical == mention.canonical or other.kind != "class" and
+                        own & set(lex.ingredients(other.canonical)) for other, _ in drugs
+                        if sentence_start <= other.start and (end is None or other.start < end.start()))
+            if end is not None and next_start > end.end() and not DOSE.search(dose_text) and alone:
+                # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
+                # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear)
                 following = SENTENCE_END.search(draft, end.end())
                 dose_text += " " + draft[end.end():min(next_start, following.start() if following else len(draft))]
             # a dose stated before the name in its clause (每天吃5万单位维生素D), when no other drug comes between

@@ -185,7 +185,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             for pos, kind, i in reversed(before):
                 if terminated(mentions[i].end, start):
                     break
-                if not warned[i] and not affirmed_flags[i]:
+                if not warned[i] and not affirmed_flags[i] and not _dosed_after(norm, mentions, i):
                     risk_marked.add(i)
             continue
         sentence, clause = sentence_of[start], clause_of[start]
@@ -328,6 +328,19 @@ def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None)
     if any(hit.value.role == "terminator" for hit in table.find(clause)):
         return True
     return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
+
+
+DOSE_AFTER = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
+
+
+def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:
+    """A dose for this drug later in its sentence, before the next name (布洛芬伤胃，饭后吃，每次0.2g): a risk stated
+    about a drug the draft then doses is a caveat, not a warning."""
+    end = mentions[index].end
+    following = [m.start for m in mentions if m.start >= end]
+    stop = min([following[0]] if following else [len(norm)])
+    sentence_end = next((k for k in range(end, len(norm)) if norm[k] in SENTENCE_END), len(norm))
+    return bool(DOSE_AFTER.search(norm[end:min(stop, sentence_end)]))
 
 
 def _boundaries(text: str, ends: set[str]) -> list[int]:

@@ -173,3 +173,16 @@ def test_no_change_needed_is_no_warning():
 
 def test_a_bare_you_take_is_advice_not_context():
     assert audit("您吃布洛芬吧。", conditions=["胃溃疡"]).blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # a risk stated about a drug the draft then doses is a caveat, not a warning
+    ("布洛芬有一定胃肠道风险，每次0.2g，每天3次，饭后吃。", {"conditions": ["胃溃疡"]}, True),
+    # the next sentence's dose goes to the drug only when its sentence names no other
+    ("鱼油和缬沙坦之间没有明显的相互作用，可以一起吃。一般每天1-2g。", {"medications": ["缬沙坦"]}, False),
+    ("可以吃芬必得（布洛芬缓释胶囊）。每次0.9g，每天3次。", {}, True),
+    # a count of sachets is no dose of a tablet-only drug named beside the granules
+    ("板蓝根颗粒和氨氯地平没有相互作用，每次1袋，每天3次。", {"medications": ["氨氯地平"]}, False),
+])
+def test_dose_attribution_and_caveats(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked

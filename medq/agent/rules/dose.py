@@ -166,6 +166,14 @@ def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) 
                    p.ingredients[0].substance == ingredient and p.ingredients[0].per_ml and
                    p.ingredients[0].amount_mg is not None]
         return min(liquids, key=lambda i: i.amount_mg or 0.0) if liquids else None
+    unit = re.search(r"\d\s*(片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(片|粒|袋|包|支|丸)", text)
+    found = unit.group(1) or unit.group(2) if unit else None
+    if found in ("袋", "包"):
+        # a count of sachets is no dose of a drug sold only as tablets or capsules (the dose is another drug's)
+        forms = {p.form for p in lexicon.products.values() if len(p.ingredients) == 1 and
+                 p.ingredients[0].substance == ingredient}
+        if forms and forms <= {"tablet", "capsule"}:
+            return None
     return lexicon.unit_strength.get(ingredient)
 
 
