@@ -75,7 +75,7 @@ TRIGGERS: list[Trigger] = [
     *_t("没有|没|无|否认|不是|并非|并没有|未患|未曾|从未|从来没有|从没|排除了|排除|不存在", "negated", "forward", COND, 6),
     *_t("没有|没", "negated", "backward", COND, 1),   # 高血压没有, 糖尿病没
     *_t("没吃过|没有吃过|没用过|没有用过|没服用过|没服过|从没吃|从来没吃|从来没有吃|没在吃|没有在吃|没在用|没有在用|"
-        "没吃|没有吃|没有服用|未服用|没用|没有用|没打过|不吃|不用|没有服|没服|未用过|从未用过|从未服用", "negated", "forward",
+        "没吃|没有吃|没有服用|未服用|没用|没有用|没打过|没打|没有打|没在打|不打|不吃|不用|没有服|没服|未用过|从未用过|从未服用", "negated", "forward",
         MED, 8),
     *_t("不过敏|没有过敏|没过敏|无过敏|并不过敏|不会过敏|没有什么过敏|没什么过敏|也不过敏|从不过敏", "negated", "both", ALLERGY,
         14),
@@ -196,7 +196,9 @@ def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | No
                 if m.category == "terminate" or kind not in trigger.kinds:
                     continue
                 # a trigger may overlap the name it modifies (改打 + the alias 打胰岛素): then it is adjacent
-                if m.start < target.start and m.end <= target.end and m.start >= left and \
+                if (m.start < target.start or m.start == target.start and m.end <= target.end and
+                     m.category.startswith("taking")) and \
+                        m.end <= target.end and m.start >= left and \
                         trigger.direction in ("forward", "both"):
                     distance = _gap(text, same, min(m.end, target.start), target.start)
                 elif m.end > target.end and m.start >= target.start and m.end <= right and \
@@ -213,7 +215,10 @@ def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | No
 def _gap(text: str, same: list[Target], start: int, end: int) -> int:
     """Characters between a trigger and a mention, not counting the other list items in between."""
     inside = sum(max(0, min(t.end, end) - max(t.start, start)) for t in same)
-    return end - start - inside
+    # the joining words of a list between the items (吃A跟B / A、B和C) are no distance either
+    joins = sum(len(m.group(0)) for t, u in zip(same, same[1:]) if start <= t.end and u.start <= end
+                for m in [LIST_JOIN.match(text[t.end:u.start])] if m)
+    return end - start - inside - joins
 
 
 def _left_edge(text: str, same: list[Target], index: int, terminators: list[TriggerMatch]) -> int:

@@ -21,6 +21,7 @@ does not resolve is kept as stated and listed in `AuditResult.unresolved`, never
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import read_dose
+from medq.agent.rules.dose import number, read_dose, stated_concentration
 from medq.agent.text import normalise
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -37,6 +38,23 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
            "default_rules"]
 
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+# a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
+# relative's (我婆婆吃的…)
+TAKING = re.compile(r"(?:在吃|在用|在服|服用|吃|用|服|输|打)\s*(?:了|的|着|过)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?$")
+TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
+ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
+RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
+HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
+MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
+# on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
+TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
+TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
+# the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
+CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期)?(?:正在|在)|目前|现在|一直|长期)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
+                         r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
+CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
+CLAUSE_MARKS = "。；;！!？?\n，,：:"
+IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
 CN_STAGE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
 CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|肾病|肾功能不全|ckd|CKD)\s*(?:g|G)?([1-5一二三四五])\s*([abAB])?\s*期?|"
@@ -105,10 +123,11 @@ class ContraindicationAuditor:
     # ---- what the draft recommends -------------------------------------------------------------------------
     def recommendations(self, draft: str) -> tuple[list[Recommendation], list[Mention]]:
         """(recommended mentions with their dose text, mentions only warned against)."""
-        recommended, warned, _ = self._read(draft, ())
+        recommended, warned, _, _ = self._read(draft, ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
-    def _read(self, draft: str, answered_no: Sequence[str]) -> tuple[list[Recommended], list[Mention], set[str]]:
+    def _read(self, draft: str, answered_no: Sequence[str]
+              ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
         mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance")]
         flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions])
@@ -119,15 +138,21 @@ class ContraindicationAuditor:
         recommended: list[Recommended] = []
         warned: list[Mention] = []
         endorsed: set[str] = set()
+        context: list[Mention] = []
         drugs = [(m, w) for m, w in zip(mentions, flags) if m.kind != "substance" or
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
         for m, w in zip(mentions, flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 endorsed.add(m.canonical)
+        affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
                 continue
+            if CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start]) and not affirmed_of[id(mention)] \
+                    and not CONTINUE.search(draft[mention.end:mention.end + 12]):
+                context.append(mention)
+                continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
             substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)
             if mention.kind == "class" and lex.classes[mention.canonical].allergy_group is False and \
                     not lex.rules_by_subject.get(mention.canonical):
@@ -136,12 +161,31 @@ class ContraindicationAuditor:
             end = SENTENCE_END.search(draft, mention.end)
             stop = min(next_start, end.start() if end else len(draft))
             dose_text = draft[mention.end:stop]
-            if end is not None and next_start > end.end() and not DOSE.search(dose_text):
-                # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first
+            sentence_start = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+            own = set(substances)
+            alone = all(other.canonical == mention.canonical or other.kind != "class" and
+                        own & set(lex.ingredients(other.canonical)) for other, _ in drugs
+                        if sentence_start <= other.start and (end is None or other.start < end.start()))
+            if end is not None and next_start > end.end() and not DOSE.search(dose_text) and alone:
+                # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
+                # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear)
                 following = SENTENCE_END.search(draft, end.end())
                 dose_text += " " + draft[end.end():min(next_start, following.start() if following else len(draft))]
-            recommended.append(Recommended(mention, substances, dose_text))
-        return recommended, warned, endorsed
+            # a dose stated before the name in its clause (每天吃5万单位维生素D), when no other drug comes between
+            clause_start = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+            previous_end = drugs[index - 1][0].end if index > 0 else 0
+            before = draft[max(clause_start, previous_end):mention.start]
+            if DOSE.search(before) or IU_DOSE.search(before):
+                dose_text = before + " " + dose_text
+            strength = None
+            if len(substances) == 1 and mention.kind != "class":
+                strength = stated_concentration(draft[mention.end:], substances[0])
+            clause_end = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0]
+                             or [len(draft)])
+            form = lex.products[mention.canonical].form if mention.kind == "product" else ""
+            topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
+            recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical))
+        return recommended, warned, endorsed, context
 
     def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:
         """Drugs of the question when the draft opens by saying no (不建议，… / 不能吃 / 最好不要): the draft's later
@@ -193,10 +237,51 @@ class ContraindicationAuditor:
             out.medications.append((stated, canonical or stated))
         return out
 
+    def _question_facts(self, question: str, profile: PatientProfile, facts: NormalisedProfile) -> None:
+        """What the patient's own message says about them, for this audit (the turn's memory records it too): a
+        medicine they are taking (吃甲硝唑第三天了 / 昨天输了头孢曲松 / 白天吃的白加黑) joins the current medicines;
+        an infant's age in months (6个月宝宝) refines an age of 0."""
+        if not question.strip():
+            return
+        if profile.age == 0:
+            months = MONTHS.search(question)
+            if months and number(months.group(1)) is not None:
+                facts.age_years = float(number(months.group(1))) / 12.0  # type: ignore[arg-type]
+        known_conditions = {canonical for _, canonical in facts.conditions}
+        for mention in self.lexicon.find_mentions(question, ("condition",), fuzzy=False):
+            before = question[max(0, mention.start - 4):mention.start]
+            if mention.canonical not in known_conditions and HAS.search(before) and \
+                    not RELATIVE.search(question[max(0, mention.start - 8):mention.start]) and \
+                    not re.match(r"\s*(?:吗|么|的人|患者|病人)", question[mention.end:mention.end + 3]):
+                known_conditions.add(mention.canonical)
+                facts.conditions.append((mention.text, mention.canonical))
+        known = {canonical for _, canonical in facts.medications}
+        for mention in self.lexicon.find_mentions(question, ("drug", "product")):
+            low = max([question.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+            before, after = question[low:mention.start], question[mention.end:]
+            clause_after = re.split(r"[。；;！!？?，,\n]", after, maxsplit=1)[0]
+            if mention.canonical in known or not TAKING.search(before[-6:]) or RELATIVE.search(before) or \
+                    ASKING.search(before[-4:]) or (clause_after.endswith(("吗", "么", "呢")) and not TAKEN.search(after[:8])):
+                continue
+            known.add(mention.canonical)
+            facts.medications.append((mention.text, mention.canonical))
+
     # ---- the audit -----------------------------------------------------------------------------------------
     def audit(self, draft: str, profile: PatientProfile, question: str = "") -> AuditResult:
-        recommended, warned, endorsed = self._read(draft, self._question_answered_no(draft, question))
+        recommended, warned, endorsed, context = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
+        known = {canonical for _, canonical in facts.medications}
+        facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
+        self._question_facts(question or "", profile, facts)
+        if question and not profile.occupation:
+            # the question's own words about the patient's work (我开货车…): the occupation rows read them
+            from medq.agent.extraction import OCCUPATION, OCCUPATION_FOLK
+
+            job = OCCUPATION.search(question)
+            stated = job.group(1) if job else next((name for pattern, name in OCCUPATION_FOLK
+                                                    if pattern.search(question)), None)
+            if stated:
+                profile = dataclasses.replace(profile, occupation=stated)
         ctx = AuditContext(self.lexicon, profile, facts, draft, question or "", recommended, warned, endorsed)
         for rule in self.rules:
             expand = getattr(rule, "expand", None)

@@ -76,7 +76,15 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
     (r"洗肾|透析", ("肾衰竭",)),
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
 ]
+# a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
+BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
+NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕)")
+# conditions that are also passing symptoms: a condition only with a word that makes it chronic
+SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难"}
+# kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
+STAGE_FIVE = re.compile(r"尿毒症|透析|洗肾")
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
@@ -116,41 +124,43 @@ LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|�
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
-INFANT_AGE = re.compile(rf"({NUM})\s*(?:个)?(月|天|周)(?:大|了|左右)?|新生儿|刚出生|满月")
+INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*({NUM})\s*(天|周)|"
+                        r"新生儿|刚出生|满月")
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4})"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
-AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff])(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
+AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
-ELDER_SEX = re.compile(r"(?:我|本人)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉)|(老太太|老太婆|老奶奶|大妈))")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?<![\u4e00-\u9fff])(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
+ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
+                       r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$")
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
-EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
+EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肌酐清除率|crcl|ccr)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
-WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?(周|月|天)")
+WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
 OCCUPATION = re.compile(rf"(?:我是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
-                        rf"((?:长途|夜班|专职|职业|大)?(?:{OCCUPATIONS}))")
+                        rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
 OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
-    (r"开(大)?货车|开大货|开大车|开(大)?卡车|开半挂|跑运输|开车拉货|拉货的", "货车司机"),
-    (r"开出租|跑出租|开的士|开计程车", "出租车司机"),
-    (r"开网约车|跑网约车|开滴滴|跑滴滴", "网约车司机"),
+    (r"开[\u4e00-\u9fff]{0,3}?(?:货车|大货|大车|卡车|半挂|挂车)|跑运输|开车拉货|拉货的", "货车司机"),
+    (r"(?:开|跑|做)[\u4e00-\u9fff]{0,5}?(?:出租|的士|计程车)", "出租车司机"),
+    (r"(?:开|跑|做)[\u4e00-\u9fff]{0,2}?(?:网约车|滴滴)", "网约车司机"),
     (r"开公交", "公交司机"),
     (r"开大巴|开客车|开长途客车", "客车司机"),
     (r"开叉车", "叉车司机"),
@@ -190,7 +200,8 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
     rest = list(text)
     for f in found:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
-    return bool(re.fullmatch(r"[\s和及与跟、/以及还有或者也都等这些几种药片类]*", "".join(rest)))
+    # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
+    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类)*", "".join(rest)))
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -320,7 +331,8 @@ class RuleBasedExtractor:
             elif clause.child:
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add_nursing)
             # a stop or cure in a clause that names nothing of its kind reaches back: …，上个月医生让停了
-            if previous is not None and previous[0].sentence == clause.sentence and \
+            if previous is not None and previous[0].sentence == clause.sentence and not clause.question and \
+                    not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 self._reach_back(clause.text, found, previous, evidence, add)
             previous = (clause, targets, found)
@@ -328,6 +340,15 @@ class RuleBasedExtractor:
                                                                                            "allergy")}
         add_message = collector(message_level)
         self._message_scalars(text, clauses, message, add_message)
+        if BIRTH.search(text) and not re.search(r"(?:姐|嫂|妹|朋友|同事|邻居|亲戚|表|堂)[\u4e00-\u9fff]{0,3}(?:生|出生|分娩|产后)", text):
+            birth = BIRTH.search(text)
+            add_message("pregnancy", "false", "active", _sentence_around(message, birth.start(), birth.end()))
+        # 怀孕了，第10周: the weeks in a clause of their own
+        if any(f.kind == "pregnancy" and f.value == "true" for f in mine) and not any(f.kind == "trimester" for f in mine):
+            weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text)
+            if weeks and chinese_number(weeks.group(1)) is not None:
+                add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
+                            _sentence_around(message, weeks.start(), weeks.end()))
         self._corrections(text, message, add_message)
         self._switches(text, message, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
@@ -360,7 +381,9 @@ class RuleBasedExtractor:
                         if name is None:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
-                    found.append(_Found("condition", value, match.start(), match.end()))
+                    # a procedure the patient had (放了支架) asserts the condition by itself
+                    asserted = "asserted" if pattern.pattern.startswith("(?:装|放") else ""
+                    found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
         mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"]
         mentions += self._fuzzy_conditions(text, mentions)
@@ -415,7 +438,8 @@ class RuleBasedExtractor:
         if mention.kind != "class":
             return False
         after = [m for m in mentions if m.start >= mention.end and m.kind in ("drug", "product")]
-        return bool(after) and bool(re.match(r"^\s*(是|叫|就是|用的是|吃的是|主要是|有)", text[mention.end:after[0].start]))
+        return bool(after) and bool(re.match(r"^\s*(是|叫|就是|用的是|吃的是|主要是|有|吃的|用的|打的|吃着|用着|一直吃|在吃)",
+                                             text[mention.end:after[0].start]))
 
     # ---- decisions -----------------------------------------------------------------------------------------
     def _decide(self, found: _Found, categories: dict[str, int], text: str, evidence: str, add,
@@ -442,14 +466,17 @@ class RuleBasedExtractor:
         elif kind == "condition":
             if "uncertain" in categories:
                 return   # 我是不是得了糖尿病 / 我有高血压吗
-            if "negated" in categories:
-                add("condition", found.value, "denied", evidence)
+            habit = SYMPTOM_CONDITIONS.get(found.value)
+            if habit is not None and not re.search(habit, text[max(0, found.start - 6):found.end + 6]):
+                return   # 最近失眠 is a symptom; 老失眠 / 长期失眠 the condition
+            if "negated" in categories or re.search(r"(?:不|没|从不|从来不|已经不|早就不)$", text[:found.start]):
+                add("condition", found.value, "denied", evidence)   # 不吸烟 / 没贫血
             elif "healed" in categories:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):
                 return
-            elif "assert" in categories or found.start == 0 or re.search(r"我|本人|自己", text[:found.start]) or \
-                    re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、]*", text[:found.start] + text[found.end:]):
+            elif "assert" in categories or found.lexicon_kind == "asserted" or found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
 
     @staticmethod
@@ -471,6 +498,12 @@ class RuleBasedExtractor:
                         add(kind, f.value, status, clause.text + "，" + prev_evidence)
 
     def _pregnancy(self, text: str, targets: list[Target], evidence: str, add) -> None:
+        if BIRTH.search(text) and not any("hypothetical" in t.categories for t in targets):
+            add("pregnancy", "false", "active", evidence)
+            return
+        if NOT_PREGNANT.search(text):
+            add("pregnancy", "false", "active", evidence)
+            return
         for target in targets:
             categories = target.categories
             if "hypothetical" in categories or "uncertain" in categories:
@@ -522,9 +555,10 @@ class RuleBasedExtractor:
                 add("age", str(age), "active", evidence)
         elif child and INFANT_AGE.search(norm):
             months = INFANT_AGE.search(norm)
-            number = chinese_number(months.group(1)) if months.group(1) else 0
+            amount = months.group(1) or months.group(4)
+            number = chinese_number(amount) if amount else 0
             if number is not None:
-                add("age", str(number // 12 if months.group(2) == "月" else 0), "active", evidence)
+                add("age", str(number // 12 if months.group(2) else 0), "active", evidence)
         if child:
             match = CHILD_SEX.search(text)
             if match:
@@ -533,7 +567,7 @@ class RuleBasedExtractor:
             sex = SEX.search(text)
             elder = ELDER_SEX.search(text)
             if elder and not sex:
-                add("sex", "male" if elder.group(1) else "female", "active", evidence)
+                add("sex", "male" if elder.group(1) or elder.group(3) else "female", "active", evidence)
             if sex:
                 add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active",
                     evidence)
@@ -558,6 +592,9 @@ class RuleBasedExtractor:
             stage = match.group(1) or match.group(2)
             stage = ROMAN.get(stage, stage)
             add("ckd_stage", str(chinese_number(stage)), "active", evidence)
+        elif STAGE_FIVE.search(norm) and not re.search(r"(不是|没有|没|不用|不需要|避免|以免|防止|预防|会不会|是否)[\u4e00-\u9fff]{0,3}"
+                                                        r"(?:尿毒症|透析|洗肾)", norm):
+            add("ckd_stage", "5", "active", evidence)   # 尿毒症 / 透析: CKD G5(D)
         match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
         if match:
             add("occupation", match.group(1), "active", evidence)
@@ -601,6 +638,7 @@ class RuleBasedExtractor:
             if a.kind != b.kind:
                 continue
             between = re.sub(r"^(过敏|了)", "", text[a.end:b.start])
+            between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
             mark = CORRECTION_MARK.match(between.lstrip("，,。…! ！"))
             if re.search(r"不是\s*(对)?$", before) and CORRECTED_VALUE.match(between):
@@ -624,6 +662,11 @@ class RuleBasedExtractor:
                 trimester = self._trimester("孕" + later.group(0)[later.start(1):])
                 if trimester is not None:
                     add("trimester", str(trimester), "active", _sentence_around(message, mark.start(), mark.end()))
+        if mark and AGE.search(text[:mark.start()]) or mark and AGE_TALK.search(text[:mark.start()]):
+            later_age = re.match(r"[，,。！!…\s]*(?:应该|其实|实际)?(?:是)?\s*([0-9]{1,3})\s*(?:岁|周岁)?(?:[，,。！!\s了]|$)",
+                                 text[mark.end():])
+            if later_age and 0 < int(later_age.group(1)) < 125:
+                add("age", later_age.group(1), "active", _sentence_around(message, mark.start(), mark.end()))
         # 氨氯地平是我爸吃的: the drug is someone else's
         for m in mentions:
             if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]):
@@ -658,7 +701,7 @@ class RuleBasedExtractor:
             ended: set[str] = {m.value for m in old}
             # a class or group named as the old one (降压药换成了缬沙坦) ends its members; nothing named: B's classes
             classes = {m.value for m in old if m.value in self.lexicon.classes} or \
-                (set() if old else self._classes(new.value))
+                (set() if old else self._family(new.value))
             for klass in classes:
                 ended |= self._class_members.get(klass, set()) | {klass}
             span = _sentence_around(message, min([new.start, verb.start()] + [m.start for m in old]), new.end)

@@ -128,6 +128,8 @@ class PatientProfile:
                 setattr(profile, _PROFILE_ATTR[fact.kind], convert(float(fact.value)) if convert is int
                         else convert(fact.value))
             profile.sources[fact.identity] = fact
+        if profile.pregnant is False:
+            profile.trimester = None     # a pregnancy that is over (宝宝出生了) or denied has no trimester
         return profile
 
     @classmethod

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -142,9 +143,26 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                   sentence_of[m.start] >= sentence_of[start] - 1]
         if not before:
             return
-        chosen = before[-1:] if cue.role == "anaphor_one" else before
+        if cue.role == "anaphor_one":
+            # the nearest name, and the topic of its sentence (the first name there, with a name in brackets right
+            # after it): 胃复安（甲氧氯普胺）会阻断多巴胺…，您不要用它 — 它 is 胃复安, not 多巴胺
+            nearest = before[-1]
+            same = [i for i in before if sentence_of[mentions[i].start] == sentence_of[mentions[nearest].start]]
+            chosen = sorted({nearest, same[0]} | {i for i in same[1:] if mentions[i].start - mentions[same[0]].end
+                                                   <= 1 and norm[mentions[same[0]].end:mentions[i].start] in
+                                                   ("（", "(")})
+        else:
+            chosen = before
         if cue.phrase.startswith(("这两", "两")) or cue.phrase in ("二者",):
-            chosen = before[-2:]
+            # the last two distinct names (克拉霉素…使地高辛…地高辛…。这两种药: 克拉霉素 and 地高辛)
+            names: list[str] = []
+            for i in reversed(before):
+                name = norm[mentions[i].start:mentions[i].end]
+                if name not in names:
+                    names.append(name)
+                if len(names) == 2:
+                    break
+            chosen = [i for i in before if norm[mentions[i].start:mentions[i].end] in names]
         for i in chosen:
             clause_start = _clause_start(norm, mentions[i].start)
             if not terminated(clause_start, mentions[i].start):   # 可以吃A，它…不要: A stays recommended
@@ -167,7 +185,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             for pos, kind, i in reversed(before):
                 if terminated(mentions[i].end, start):
                     break
-                if not warned[i] and not affirmed_flags[i]:
+                if not warned[i] and not affirmed_flags[i] and not _dosed_after(norm, mentions, i):
                     risk_marked.add(i)
             continue
         sentence, clause = sentence_of[start], clause_of[start]
@@ -176,6 +194,17 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if cue.direction in ("forward", "both") and in_clause:
             for _, kind, i in in_clause:
                 mark(kind, i)
+            # 不要喝酒，包括含酒精的饮料和藿香正气水: a clause that opens with a continuation word stays in the scope
+            next_clause = clause + 1
+            while True:
+                low = next((pos for pos in range(end, len(norm)) if clause_of[pos] == next_clause), None)
+                if low is None or sentence_of[low] != sentence or \
+                        not norm[low:].lstrip(" *").startswith(CONTINUATION):
+                    break
+                for pos, kind, i in after:
+                    if clause_of[pos] == next_clause and not terminated(low, pos):
+                        mark(kind, i)
+                next_clause += 1
             continue
         if cue.direction == "forward":
             for pos, kind, i in after:
@@ -217,14 +246,44 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     for i in risk_marked:
         warned[i] = True
     _list_scopes(norm, cues, mentions, warned)
+    # …不要用，颠茄片也一样 / 可以吃布洛芬，对乙酰氨基酚也一样: a name followed by 也一样 reads like the name before it
+    for index, m in enumerate(mentions):
+        if warned[index] or not re.match(r"\s*(?:也一样|也是一样|同样如此|也同样)", norm[m.end:m.end + 6]):
+            continue
+        earlier = [i for i, other in enumerate(mentions) if other.end <= m.start and
+                   sentence_of[other.start] == sentence_of[m.start] and norm[other.start:other.end] != norm[m.start:m.end]]
+        if earlier and warned[earlier[-1]]:
+            warned[index] = True
+    # a class named to describe a drug (该药属于苯二氮䓬类 / 复方新诺明是磺胺类抗生素) shares that drug's reading
+    for index, m in enumerate(mentions):
+        low = _clause_start(norm, m.start)
+        ingredient_of = norm[max(0, m.start - 4):m.start].endswith(INGREDIENT_OF)
+        if warned[index] or not (norm[low:m.start].endswith(DESCRIBES) or ingredient_of):
+            continue
+        # 不要吃新康泰克，里面的伪麻黄碱…: an ingredient named after its product, in the same sentence
+        floor = _sentence_start(norm, m.start) if ingredient_of else low
+        previous = [i for i, other in enumerate(mentions) if floor <= other.start and other.end <= m.start]
+        referents = previous[-1:]
+        if not referents:
+            anaphor = [a for a in anaphors if low <= a[0] < m.start and a[2].role == "anaphor_one"]
+            earlier = [i for i, other in enumerate(mentions) if anaphor and other.end <= anaphor[0][0]]
+            referents = earlier[-1:]
+        if referents and warned[referents[0]]:
+            warned[index] = True
     return warned, affirmed_flags
 
+
+CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连")
+INGREDIENT_OF = ("里面的", "里的", "其中的", "所含的", "含有的", "中的", "成分")
+DESCRIBES = ("属于", "是一种", "是一类", "是", "属", "也是", "为")
 
 LIST_ITEM = ("-", "*", "•", "·", "+", "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩")
 
 
 def _is_item(line: str) -> bool:
     line = line.lstrip()
+    if line.startswith("**"):    # markdown bold (**不建议自行服用：**) opens a heading, not an item
+        return False
     if line.startswith(LIST_ITEM):
         return True
     digits = len(line) - len(line.lstrip("0123456789"))
@@ -269,6 +328,19 @@ def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None)
     if any(hit.value.role == "terminator" for hit in table.find(clause)):
         return True
     return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
+
+
+DOSE_AFTER = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
+
+
+def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:
+    """A dose for this drug later in its sentence, before the next name (布洛芬伤胃，饭后吃，每次0.2g): a risk stated
+    about a drug the draft then doses is a caveat, not a warning."""
+    end = mentions[index].end
+    following = [m.start for m in mentions if m.start >= end]
+    stop = min([following[0]] if following else [len(norm)])
+    sentence_end = next((k for k in range(end, len(norm)) if norm[k] in SENTENCE_END), len(norm))
+    return bool(DOSE_AFTER.search(norm[end:min(stop, sentence_end)]))
 
 
 def _boundaries(text: str, ends: set[str]) -> list[int]:

@@ -103,3 +103,86 @@ def test_the_audit_is_deterministic():
     profile = {"conditions": ["高血压"], "medications": ["华法林"], "age": 70}
     first = [f.as_dict() for f in audit(draft, **profile).findings]
     assert first and all(first == [f.as_dict() for f in audit(draft, **profile).findings] for _ in range(3))
+
+
+# ---- warning scope, round 2 of issue 19: the language mechanisms behind the development sets' false alarms --------
+# (sentences written here, not copied from any case file)
+@pytest.mark.parametrize("draft, profile, warned", [
+    # a markdown-bold heading that warns covers the bulleted list under it
+    ("**以下药物不要自己买来吃：**\n- 艾司唑仑：老人易摔倒\n- 氯苯那敏：会口干\n**建议：**\n- 规律作息", {"age": 82},
+     {"艾司唑仑", "氯苯那敏"}),
+    # 它 refers to the sentence's topic (with its name in brackets), not to the last noun
+    ("胃复安（甲氧氯普胺）会拮抗多巴胺，加重帕金森症状，您不要吃它。", {"conditions": ["帕金森病"]},
+     {"甲氧氯普胺"}),
+    # 这两种药: the last two distinct drugs, though one is named twice
+    ("红霉素会抑制华法林代谢，使华法林作用增强。这两种药别一起用。", {"medications": ["华法林"]}, {"红霉素", "华法林"}),
+    # a continuation clause (包括…) stays in the forward scope
+    ("吃甲硝唑期间不要喝酒，包括藿香正气水这类含酒精的药。", {}, {"藿香正气水"}),
+    # a class named to describe a warned drug shares its reading
+    ("不建议您自己吃阿普唑仑。该药属于苯二氮䓬类，老人吃了容易跌倒。", {"age": 80}, {"阿普唑仑", "苯二氮䓬类"}),
+    # a drug named as ineffective
+    ("病毒性感冒吃阿莫西林无效，多喝水休息就好。", {"allergies": ["青霉素"]}, {"阿莫西林"}),
+    # a condition the advice sets (前提是您没有在用…) names what must not be taken
+    ("可以吃他达拉非，前提是您没有在用单硝酸异山梨酯。", {}, {"单硝酸异山梨酯"}),
+    # sedation stated about an ingredient is a warning about it
+    ("夜片含有氯苯那敏，会让人犯困，开车前别吃。", {"occupation": "出租车司机"}, {"氯苯那敏"}),
+])
+def test_warnings_in_llm_style_drafts_pass(draft, profile, warned):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+    assert warned <= set(result.warned)
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # a safety claim inside a recommendation (副作用小) is no warning; an allergic-rhinitis name is no allergy warning
+    ("氯沙坦降压平稳，副作用也不大，您可以每天吃50mg。", {"pregnant": True, "trimester": 2}),
+    ("西替利嗪治过敏性鼻炎效果好，建议每次10mg，每天2次。", {"age": 3, "weight_kg": 14}),
+])
+def test_safety_claims_and_condition_names_do_not_hide_a_recommendation(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("抱歉，我不能直接建议您服用双氯芬酸，请先到医院评估。", {"conditions": ["胃溃疡"]}),
+    ("克拉霉素。这个药和辛伐他汀一起吃会增加横纹肌溶解的风险，请您不要自己吃。", {"medications": ["辛伐他汀"]}),
+    ("麻黄碱？不太合适，会让血压升高。可以用海盐水洗鼻。", {"conditions": ["高血压"]}),
+])
+def test_refusals_and_warnings_with_a_request_pass(draft, profile):
+    assert not audit(draft, **profile).blocked
+
+
+def test_a_safety_claim_is_no_warning():
+    assert audit("布洛芬不伤胃，可以放心吃，每次0.3g。", conditions=["消化性溃疡"]).blocked
+
+
+def test_the_patients_own_medicine_named_as_context_is_a_current_medicine_not_advice():
+    assert not audit("您正在服用二甲双胍，头痛可以吃对乙酰氨基酚0.5g。", egfr=25).blocked
+    assert audit("您一直吃的二甲双胍继续吃，每次500mg。", egfr=25).blocked
+    assert audit("您正在服用华法林，可以再加阿司匹林100mg每天一次。").blocked
+
+
+def test_also_the_same_reads_like_the_name_before_it():
+    result = audit("阿托品会升高眼压，您有闭角型青光眼，千万别用，东莨菪碱也一样。先热敷。", conditions=["闭角型青光眼"])
+    assert not result.blocked and "东莨菪碱" in result.warned
+    assert audit("可以吃阿托品，东莨菪碱也一样。", conditions=["闭角型青光眼"]).blocked
+
+
+def test_no_change_needed_is_no_warning():
+    assert audit("不需要调整，华法林照常吃，加上红霉素一起吃就行。", medications=["华法林"]).blocked
+
+
+def test_a_bare_you_take_is_advice_not_context():
+    assert audit("您吃布洛芬吧。", conditions=["胃溃疡"]).blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # a risk stated about a drug the draft then doses is a caveat, not a warning
+    ("布洛芬有一定胃肠道风险，每次0.2g，每天3次，饭后吃。", {"conditions": ["胃溃疡"]}, True),
+    # the next sentence's dose goes to the drug only when its sentence names no other
+    ("鱼油和缬沙坦之间没有明显的相互作用，可以一起吃。一般每天1-2g。", {"medications": ["缬沙坦"]}, False),
+    ("可以吃芬必得（布洛芬缓释胶囊）。每次0.9g，每天3次。", {}, True),
+    # a count of sachets is no dose of a tablet-only drug named beside the granules
+    ("板蓝根颗粒和氨氯地平没有相互作用，每次1袋，每天3次。", {"medications": ["氨氯地平"]}, False),
+])
+def test_dose_attribution_and_caveats(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked

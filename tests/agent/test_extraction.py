@@ -286,3 +286,69 @@ def test_allergy_lists_reactions_added_drugs_and_degrees():
     assert active("我一直吃氨氯地平，最近医生给加了氢氯噻嗪", "medication") == {"氨氯地平", "氢氯噻嗪"}
     assert facts("我一吃阿司匹林就胃疼") == set()
     assert active("我有轻度脂肪肝", "condition") == {"脂肪肝"}
+
+
+# ---- round 2 of issue 19: the categories the development sets missed (sentences written here) -------------------
+def profile_of(*messages: str) -> PatientProfile:
+    remembered: list = []
+    for number, message in enumerate(messages):
+        remembered = merge_facts(remembered, extractor().extract(message, f"m{number}"))
+    return PatientProfile.from_facts(remembered)
+
+
+def test_list_joined_drugs_share_their_verb():
+    assert set(profile_of("我每天吃拜阿司匹灵跟立普妥").medications) == {"阿司匹林", "阿托伐他汀"}
+
+
+def test_stents_uraemia_and_named_pregnancy_conditions():
+    assert "冠心病" in profile_of("去年放了一个支架，现在吃替格瑞洛").conditions
+    profile = profile_of("我尿毒症好几年了，每周洗肾两次")
+    assert profile.ckd_stage == 5
+    assert profile_of("怀孕31周，医生说我是妊娠糖尿病").conditions == ["妊娠期糖尿病"]
+    assert profile_of("我最近失眠").conditions == [] and profile_of("我长期失眠").conditions == ["失眠"]
+
+
+def test_occupations_with_words_between():
+    assert profile_of("我是一名民航机长").occupation == "民航机长"
+    assert profile_of("我是开冷链大货车的").occupation == "货车司机"
+    assert profile_of("我在跑夜班出租").occupation == "出租车司机"
+
+
+def test_ages_sex_and_corrections():
+    assert profile_of("我今年45，哦说错了，是54").age == 54
+    profile = profile_of("70岁老太太，有糖尿病")
+    assert (profile.age, profile.sex, profile.conditions) == (70, "female", ["糖尿病"])
+    assert profile_of("男 66岁 痛风").conditions == ["痛风"]
+    assert profile_of("我吃的是络活喜，不对不对，是拜新同").medications == ["硝苯地平"]
+    # a child's days of illness are not its age
+    assert profile_of("我家孩子5岁，对头孢过敏，咳嗽三天了").age == 5
+
+
+def test_pregnancy_ends_with_a_birth_and_stays_false_when_not_conceived():
+    profile = profile_of("我怀孕36周", "孩子前天生了，现在母乳喂养")
+    assert profile.pregnant is False and profile.trimester is None and profile.lactating is True
+    assert profile_of("备孕半年了，还没怀上").pregnant is False
+    assert profile_of("怀孕四个多月了").trimester == 2
+
+
+def test_a_question_about_stopping_does_not_stop_the_drug():
+    assert profile_of("我一直吃左甲状腺素，要是怀孕了需要停药吗？").medications == ["左甲状腺素"]
+
+
+def test_round_two_scalars_and_switches():
+    assert profile_of("体重60公斤，肌酐清除率35").egfr == 35
+    profile = profile_of("我女，52，有痛风")
+    assert (profile.sex, profile.age) == ("female", 52)
+    assert profile_of("怀孕了，第9周").trimester == 1
+    assert profile_of("我没有糖尿病，就是血压高").conditions == ["高血压"]
+    # a switch that names only the new drug ends the old one of its therapeutic group, across messages
+    assert profile_of("我一直吃硝苯地平", "这个月医生给我换成了厄贝沙坦").medications == ["厄贝沙坦"]
+
+
+def test_round_two_insulin_negated_habits_and_prediabetes():
+    assert profile_of("我打胰岛素，血糖控制还行").medications == ["胰岛素"]
+    assert profile_of("我糖尿病，但是没打胰岛素，只吃二甲双胍").medications == ["二甲双胍"]
+    assert profile_of("我不抽烟也不喝酒，有高血压").conditions == ["高血压"]
+    assert profile_of("医生说我是糖尿病前期").conditions == ["糖尿病前期"]
+    assert "冠心病" in profile_of("我前年搭过桥").conditions
+    assert profile_of("我开了十几年出租车了").occupation == "出租车司机"

@@ -172,3 +172,191 @@ def test_a_duplicate_needs_two_medicines_not_one_named_twice():
 ])
 def test_contrast_ability_and_markdown(draft, expected):
     assert audit(draft, medications=["华法林"]).verdict == expected
+
+
+# ---- round 2 of issue 19: clinical categories from the references, on the shipped knowledge ----------------------
+@pytest.mark.parametrize("draft, profile, rule", [
+    # live vaccines: immunocompromised conditions, biologics, pregnancy
+    ("可以按计划接种水痘疫苗。", {"age": 6, "conditions": ["急性髓系白血病"]}, "contraindicated_condition"),
+    ("肾移植术后也可以打麻腮风疫苗。", {"conditions": ["肾移植术后"]}, "contraindicated_condition"),
+    ("可以去接种感维。", {"medications": ["英夫利西单抗"]}, "interaction"),
+    ("可以接种风疹疫苗。", {"pregnant": True}, "pregnancy"),
+    # renal dose limits by eGFR band
+    ("普瑞巴林每次150mg，每日2次。", {"egfr": 25}, "max_daily_dose"),
+    ("泛昔洛韦500mg，每日3次。", {"egfr": 35}, "max_daily_dose"),
+    ("可以用格列本脲2.5mg每天一次。", {"egfr": 50}, "renal"),
+    ("二甲双胍每次1000mg，每日2次。", {"egfr": 40}, "max_daily_dose"),
+    # lactation
+    ("偏头痛发作时可以吃麦角胺咖啡因片。", {"lactating": True}, "lactation"),
+    # condition contraindications from inserts
+    ("戒烟可以吃安非他酮缓释片。", {"conditions": ["癫痫"]}, "contraindicated_condition"),
+    # two members of one class: the patient's patent medicine with a sulfonylurea inside, and another one
+    ("可以再加格列齐特80mg。", {"medications": ["消渴丸"]}, "interaction"),
+    # herbs with antiplatelets
+    ("可以长期吃银杏叶片改善循环。", {"medications": ["氯吡格雷"]}, "interaction"),
+])
+def test_round_two_categories_block(draft, profile, rule):
+    result = audit(draft, **profile)
+    assert result.blocked, (result.recommended, result.findings)
+    assert any(f.rule == rule and f.severity == "block" for f in result.findings), result.findings
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # a non-live vaccine for an immunosuppressed patient
+    ("可以接种重组带状疱疹疫苗（欣安立适），两针间隔2个月。", {"medications": ["甲氨蝶呤"], "age": 60}),
+    # doses within the patient's renal band, and mild CKD with a normal dose
+    ("普瑞巴林每次75mg，每日2次。", {"egfr": 25}),
+    ("二甲双胍每次500mg，每日2次。", {"egfr": 40}),
+    ("二甲双胍每次1000mg，每日2次。", {"ckd_stage": 2}),
+    # drugs LactMed finds compatible with breastfeeding
+    ("哺乳期可以吃氯雷他定或西替利嗪，每日10mg。", {"lactating": True}),
+    # folic acid with low-dose methotrexate is standard care
+    ("甲氨蝶呤每周一次10mg，第二天吃叶酸5mg。", {"medications": ["甲氨蝶呤"]}),
+    # a type-2 diabetic and the drugs that are contraindicated only in type 1 or in ketoacidosis
+    ("可以加用达格列净10mg每天一次。", {"conditions": ["2型糖尿病"]}),
+    ("二甲双胍每次500mg，每日3次。", {"conditions": ["糖尿病"]}),
+])
+def test_round_two_safe_drafts_pass(draft, profile):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+
+
+def test_profile_names_of_round_two_resolve():
+    result = audit("多喝水。", conditions=["类风湿性关节炎", "急淋", "正在化疗"], allergies=["青酶素", "头胞"],
+                   medications=["可邁丁"])
+    assert result.unresolved == []
+
+
+# ---- round 2: doses as drafts and questions state them; the question's facts ------------------------------------
+@pytest.mark.parametrize("question, draft, profile", [
+    # the draft doses the question's liquid without naming it, at the concentration the question states
+    ("3岁15公斤，布洛芬混悬滴剂（40mg/ml）怎么喂？", "每次5ml，每6小时一次。", {"age": 3, "weight_kg": 15}),
+    ("孩子4岁16公斤，阿莫西林干混悬剂（250mg/5ml）", "每次20ml，每天3次，连吃7天。", {"age": 4, "weight_kg": 16}),
+    # a dose written before the name, in IU
+    ("想补点维生素", "可以每天吃6万单位维生素D3，坚持3个月。", {}),
+    # hourly dosing until relief
+    ("痛风发作了", "秋水仙碱每小时0.5mg，吃到不痛为止。", {}),
+    # a medicine the question says the patient takes, and a behaviour the draft allows without naming it
+    ("在吃替硝唑，第二天了，晚上同学聚会能喝点红酒吗", "少喝一点问题不大，注意别空腹。", {}),
+    ("中午吃了一包泰诺感冒片，下午头还疼，还能吃点啥", "可以再吃一片对乙酰氨基酚（500mg）。", {}),
+    # a live vaccine the question names and the draft allows as "疫苗"
+    ("在用阿达木单抗，社区让打水痘减毒活疫苗，能打吗", "可以打，接种疫苗能预防带状疱疹。", {}),
+])
+def test_doses_and_facts_from_the_question_block(question, draft, profile):
+    result = audit(draft, question=question, **profile)
+    assert result.blocked, (result.recommended, result.findings)
+
+
+@pytest.mark.parametrize("question, draft, profile", [
+    # a per-day mg/kg stated before the amount, split in two doses
+    ("7岁22公斤，中耳炎", "阿莫西林按每天80-90mg/kg，分2次吃，每次约950mg。", {"age": 7, "weight_kg": 22}),
+    # an infant of 6 months (age 0) with a drug licensed from 3 months
+    ("5个月宝宝7公斤发烧39度，对乙酰氨基酚滴剂（100mg/ml）", "每次0.7ml，间隔4-6小时，每天不超过4次。",
+     {"age": 0, "weight_kg": 7}),
+    # a relative's medicine, and a medicine only asked about, are not the patient's
+    ("我妈在吃华法林，我牙疼能吃布洛芬吗", "可以吃布洛芬缓释胶囊，每次0.3g，每日2次。", {}),
+    ("能吃甲硝唑吗？最近牙龈发炎", "可以吃甲硝唑，每次0.4g，每日3次，服药期间和停药后3天内不要喝酒。", {}),
+    # a behaviour the draft refuses
+    ("在吃头孢克肟，晚上能喝点啤酒吗", "不行，服药期间和停药后一周内都不能喝酒。", {}),
+])
+def test_safe_question_and_dose_readings_pass(question, draft, profile):
+    result = audit(draft, question=question, **profile)
+    assert not result.blocked, result.findings
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # a bare children's liquid dosed in ml: read through its lowest marketed concentration
+    ("氨溴索口服溶液每次10ml，每天3次。", {"age": 3, "weight_kg": 14}),
+    # the mass written beside the volume is the dose, whatever concentration the name suggests
+    ("西替利嗪每次2ml（20mg），每天1次。", {"age": 4, "weight_kg": 16}),
+])
+def test_childrens_liquids_are_dosed(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+def test_an_ingredient_named_after_its_warned_product_is_warned():
+    result = audit("哺乳期最好别吃新康泰克，里面的伪麻黄碱会抑制泌乳。可以用海盐水洗鼻。", lactating=True)
+    assert not result.blocked and "伪麻黄碱" in result.warned
+
+
+@pytest.mark.parametrize("draft, profile", [
+    # on the skin: no systemic interaction, elderly, renal or condition row (oral terbinafine's liver row)
+    ("膝盖疼可以外用双氯芬酸二乙胺乳胶剂，每天3次涂患处。", {"medications": ["华法林"], "age": 80, "egfr": 25}),
+    ("脚气可以涂特比萘芬乳膏，每天2次。", {"conditions": ["肝功能不全"]}),
+    # a risk stated about two drugs together, with words between 有 and 风险
+    ("舍曲林和舒马普坦合用有5-羟色胺综合征风险。偏头痛时可以先吃对乙酰氨基酚0.5g。", {"medications": ["舍曲林"]}),
+])
+def test_skin_route_and_risk_statements_pass(draft, profile):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+
+
+def test_the_skin_route_does_not_hide_an_oral_dose_or_a_childs_potent_steroid():
+    assert audit("可以吃双氯芬酸钠缓释片75mg，每天1次。", medications=["华法林"]).blocked
+    assert audit("可以涂丙酸氯倍他索乳膏。", age=5).blocked
+
+
+def test_two_members_of_a_class_block_but_a_switch_within_it_passes():
+    assert audit("可以再加普萘洛尔10mg，每天3次。", medications=["倍他乐克"]).blocked
+    assert not audit("可以把阿托伐他汀改用瑞舒伐他汀10mg，每晚一次。", medications=["阿托伐他汀"]).blocked
+    assert not audit("建议改用利伐沙班15mg每天一次，停用华法林。", medications=["华法林"]).blocked
+
+
+def test_the_questions_occupation_and_conditions_count():
+    assert audit("可以吃氯苯那敏，每次4mg。", question="我是开出租的，鼻炎犯了").blocked
+    assert audit("可以吃普萘洛尔10mg，每天3次。", question="我有哮喘，血压高吃什么").blocked
+    assert not audit("可以吃普萘洛尔10mg，每天3次。", question="我妈有哮喘，我血压高吃什么").blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # Beers' immediate-release nifedipine row: not the controlled-release tablet or its brand
+    ("可以吃拜新同30mg，每天一次。", {"age": 76}, False),
+    ("可以吃硝苯地平缓释片20mg，每天2次。", {"age": 76}, False),
+    ("血压高时嚼一片心痛定10mg。", {"age": 76}, True),
+    # digoxin in older people: the dose limit blocks, the drug itself is a caution
+    ("地高辛0.125mg每天一次。", {"age": 82}, False),
+    ("地高辛0.25mg每天一次。", {"age": 82}, True),
+    # an antipsychotic for a person with dementia
+    ("晚上吵闹可以吃喹硫平25mg。", {"age": 84, "conditions": ["阿尔茨海默病"]}, True),
+])
+def test_elderly_rows_by_formulation_dose_and_condition(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("可以吃新速效感冒片，再加一片对乙酰氨基酚500mg。", {}),            # paracetamol in a patent cold remedy, twice
+    ("咳嗽可以吃咳特灵，一次2粒。", {"occupation": "货车司机"}),          # chlorphenamine inside, for a driver
+    ("睡不好可以吃朱砂安神丸。", {"pregnant": True}),                   # mercury (朱砂) in pregnancy
+])
+def test_patent_medicines_with_hidden_ingredients_block(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+def test_a_yes_about_an_alternative_does_not_endorse_the_drug_asked_about():
+    assert not audit("可以先吃对乙酰氨基酚，每次500mg，一天不超过3次。", question="我胃溃疡，头疼能吃布洛芬吗",
+                     conditions=["胃溃疡"]).blocked
+    assert audit("可以的，按说明书吃就行。", question="我胃溃疡，头疼能吃布洛芬吗", conditions=["胃溃疡"]).blocked
+
+
+def test_a_renal_dose_band_inside_a_stage_warns_and_a_stated_egfr_decides():
+    stage_only = audit("二甲双胍每次1000mg，每天2次。", ckd_stage=3)
+    assert not stage_only.blocked and any(f.rule == "max_daily_dose" for f in stage_only.findings)
+    assert audit("二甲双胍每次1000mg，每天2次。", egfr=38).blocked
+    assert audit("普瑞巴林每次150mg，每天2次。", ckd_stage=4).blocked     # stage 4 lies wholly below eGFR 30
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("鼻塞可以用赛洛唑啉滴鼻液，每天2次。", {"age": 4}),                  # decongestant drops under 6
+    ("米非司酮可以吃。", {"pregnant": True}),                          # it ends a pregnancy
+    ("晚上吃一片艾司唑仑，再加一片佐匹克隆。", {}),                      # two hypnotics together
+])
+def test_round_two_probe_categories_block(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("可以每天冲点田七粉喝，活血。", {"medications": ["华法林"]}),
+    ("痛经可以喝点藏红花泡水。", {"pregnant": True}),
+])
+def test_blood_activating_herbs_block(draft, profile):
+    assert audit(draft, **profile).blocked

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
 from medq.agent.facts import Fact, PatientProfile
-from medq.agent.knowledge import CKD_BANDS, Lexicon, Mention, Rule, Term
+from medq.agent.knowledge import CKD_BANDS, Ingredient, Lexicon, Mention, Rule, Term
 
 Severity = Literal["block", "warn"]
 Indicator = Literal["info", "warning", "critical"]
@@ -68,6 +68,8 @@ class Recommended:
     substances: list[str]                    # ingredients (a class recommended as a whole: the class)
     dose_text: str = ""
     origin: Literal["draft", "question"] = "draft"
+    strength: Ingredient | None = None       # a concentration stated with it (西替利嗪滴剂（10mg/ml）)
+    topical: bool = False                    # on the skin (外用双氯芬酸乳胶剂, 涂…软膏): no systemic exposure to speak of
 
     @property
     def name(self) -> str:
@@ -92,6 +94,7 @@ class NormalisedProfile:
     ckd_stage: int | None = None
     egfr: float | None = None
     egfr_band: tuple[float, float] | None = None    # from a CKD stage (3b → 30-45) when no eGFR is known
+    age_years: float | None = None                    # an infant's age in months from the question (age 0 → 0.5)
 
     def kidney_band(self) -> tuple[float, float] | None:
         if self.egfr is not None:
@@ -186,7 +189,8 @@ class AuditContext:
             return None
         limit = float(term.value)
         if term.kind == "age":
-            return (f"age:{p.age}", self.source("age")) if p.age is not None and _compare(p.age, term.op, limit) \
+            age = self.facts.age_years if self.facts.age_years is not None else p.age
+            return (f"age:{p.age}", self.source("age")) if age is not None and _compare(age, term.op, limit) \
                 else None
         if term.kind == "weight":
             return (f"weight:{p.weight_kg:g}kg", self.source("weight")) if p.weight_kg is not None and \
@@ -244,7 +248,12 @@ def condition_matches(lexicon: Lexicon, patient: str, rule: str, downward: bool 
     rule on 闭角型青光眼: the auditor fails closed). A named sibling (开角型青光眼) does not match."""
     if rule in lexicon.condition_ancestors(patient):
         return True
-    return downward and patient != rule and patient in lexicon.condition_ancestors(rule)
+    return downward and patient != rule and rule not in NOT_IMPLIED and patient in lexicon.condition_ancestors(rule)
+
+
+# subtypes an unspecified broader condition does not stand for: an adult's "糖尿病" is type 2 in about 95 % of Chinese
+# patients, and the type-1 rows (sulfonylureas, SGLT2 inhibitors) would withdraw ordinary diabetes care
+NOT_IMPLIED = frozenset({"1型糖尿病"})
 
 
 OCCUPATIONS = {"驾驶": ("司机", "驾驶", "开车", "代驾", "货车", "出租车", "网约车", "公交", "卡车", "飞行员", "机长"),

@@ -12,7 +12,7 @@ class CombinationRule:
     name = "combination"
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
-        recs = ctx.recommended
+        recs = [r for r in ctx.recommended if not r.topical]
         seen: set[tuple[str, str]] = set()
         for i, first in enumerate(recs):
             for second in recs[i + 1:]:

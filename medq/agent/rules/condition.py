@@ -7,6 +7,7 @@ from medq.agent.rules.population import PopulationRule
 class ConditionRule(PopulationRule):
     name = "contraindicated_condition"
     topics = ("condition", "general", "sex", "weight")
+    systemic = True
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown

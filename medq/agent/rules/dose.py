@@ -14,7 +14,7 @@ from medq.agent.knowledge import Ingredient, Lexicon
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, population_words, shown
 
 NUMBER = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)"
-UNIT = r"(mg|毫克|g|克|μg|ug|mcg|微克|ml|毫升|万iu|万IU|万国际单位|万单位|iu|IU|国际单位|片|粒|袋|包|支|颗|丸)"
+UNIT = r"(mg|毫克|g|克|μg|ug|mcg|微克|ml|毫升|万iu|万IU|万国际单位|万单位|iu|IU|国际单位|单位|片|粒|袋|包|支|颗|丸)"
 # mass of one international unit, for the vitamins dosed in IU (WHO: 1 IU vitamin A = 0.3 μg retinol, vitamin D =
 # 0.025 μg, vitamin E = 0.67 mg RRR-α-tocopherol)
 IU_MG = {"维生素A": 0.0003, "维生素D": 0.000025, "维生素D2": 0.000025, "维生素D3": 0.000025, "维生素AD": 0.0003,
@@ -29,7 +29,10 @@ ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h"
 ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 # a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
 CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
-EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时")
+EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时|每(小)时")
+# a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
+CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
+PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:总量|剂量|最大剂量|最多|不超过|总剂量|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -85,7 +88,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     kg = PER_KG.search(text)
     if kg:
         value = _upper(kg, 1) if kg.group(1) else _upper(kg, 5)
-        if kg.group(4):
+        # 每天80-90mg/kg, 分2次: the day stated before the amount
+        if kg.group(4) or PER_DAY_BEFORE.search(text[max(0, kg.start() - 8):kg.start()]):
             dose.per_kg_day = value
         else:
             dose.per_kg_dose = value
@@ -97,7 +101,9 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         hours = EVERY_HOURS.search(text)
         lowered = text.lower().replace(" ", "")
         abbreviated = next((n for key, n in ABBREVIATED.items() if key in lowered), None)
-        if hours and number(hours.group(1)):
+        if hours and hours.group(3):       # 每小时 (hourly until relieved)
+            count = 24.0
+        elif hours and number(hours.group(1)):
             count = 24 / number(hours.group(1))  # type: ignore[operator]
         elif abbreviated is not None:
             count = abbreviated
@@ -114,13 +120,31 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         dose.per_day_mg = to_mg(amount, total.group(3), strength) if amount is not None else None
         return dose
     text_wo_kg = PER_KG.sub(" ", text)
-    per_dose = PER_DOSE.search(text_wo_kg)
-    if per_dose:
+    # the first amount the strength can read: 每次1ml（10mg） with no known concentration is read as its 10mg
+    plain = CONCENTRATION.sub(" ", text_wo_kg)
+    matches = list(PER_DOSE.finditer(plain))
+    for first, second in zip(matches, matches[1:]):
+        # 每次1ml（10mg） / 每次2片（共1g）: the mass stated beside a volume or a count is the dose
+        if first.group(3) not in MASS and second.group(3) in MASS and \
+                re.fullmatch(r"\s*[（(]\s*(?:共|即|约|相当于)?\s*", plain[first.end():second.start()]):
+            matches.remove(first)
+            break
+    for per_dose in matches:
         amount = _upper(per_dose, 1)
         dose.per_dose_mg = to_mg(amount, per_dose.group(3), strength) if amount is not None else None
         if dose.per_dose_mg is not None:
             dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
+            break
     return dose
+
+
+def stated_concentration(text: str, substance: str) -> Ingredient | None:
+    """A concentration written right after a liquid's name (（10mg/ml）, 100mg/5ml): mg per ml."""
+    found = CONCENTRATION.search(text[:24])
+    if not found:
+        return None
+    mg = float(found.group(1)) * (1000.0 if found.group(2) in ("g", "克") else 1.0)
+    return Ingredient(substance, mg / float(found.group(3) or 1.0), per_ml=True)
 
 
 def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) -> Ingredient | None:
@@ -128,6 +152,8 @@ def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) 
     if re.search(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)", text):
         return Ingredient(ingredient, None)
     wants_ml = bool(re.search(r"\d\s*(ml|毫升)", text))
+    if wants_ml and rec.strength is not None and rec.strength.substance == ingredient:
+        return rec.strength      # the concentration the draft or the question states
     if rec.mention.kind == "product":
         for item in lexicon.products[rec.name].ingredients:
             if item.substance == ingredient:
@@ -140,7 +166,24 @@ def strength_of(lexicon: Lexicon, rec: Recommended, ingredient: str, text: str) 
                    p.ingredients[0].substance == ingredient and p.ingredients[0].per_ml and
                    p.ingredients[0].amount_mg is not None]
         return min(liquids, key=lambda i: i.amount_mg or 0.0) if liquids else None
+    unit = re.search(r"\d\s*(片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(片|粒|袋|包|支|丸)", text)
+    found = unit.group(1) or unit.group(2) if unit else None
+    if found in ("袋", "包"):
+        # a count of sachets is no dose of a drug sold only as tablets or capsules (the dose is another drug's)
+        forms = {p.form for p in lexicon.products.values() if len(p.ingredients) == 1 and
+                 p.ingredients[0].substance == ingredient}
+        if forms and forms <= {"tablet", "capsule"}:
+            return None
     return lexicon.unit_strength.get(ingredient)
+
+
+def _straddles(ctx: AuditContext, row) -> bool:
+    """A renal dose band (egfr<45) read against a CKD stage alone whose eGFR range lies on both sides of it (stage 3:
+    30-60): the limit may or may not apply, so exceeding it warns instead of blocking (a stated eGFR decides)."""
+    if ctx.facts.egfr is not None:
+        return False
+    band = ctx.facts.kidney_band()
+    return band is not None and any(t.kind == "egfr" and band[0] < float(t.value) < band[1] for t in row.population)
 
 
 class DoseRule:
@@ -149,7 +192,7 @@ class DoseRule:
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         weight = ctx.profile.weight_kg
         for rec in ctx.recommended:
-            if not rec.dose_text:
+            if not rec.dose_text or rec.topical:
                 continue
             for ingredient in rec.substances:
                 rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
@@ -180,5 +223,5 @@ class DoseRule:
                         yield finding(ctx, rec, ingredient, rule, fact, ctx.source("weight") if "kg" in unit
                                       else None, f"建议的{shown(rec, ingredient)}{period}约{value:.4g}{unit}，超过"
                                       f"{who}"
-                                      f"{words}{limit:g}{unit}。", row, block=True)
+                                      f"{words}{limit:g}{unit}。", row, block=not _straddles(ctx, row))
                         break

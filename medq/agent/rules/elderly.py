@@ -7,6 +7,7 @@ from medq.agent.rules.population import PopulationRule
 class ElderlyRule(PopulationRule):
     name = "elderly"
     topics = ("elderly",)
+    systemic = True
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown

@@ -3,10 +3,20 @@ or class (布洛芬 + 抗凝药 ∋ 华法林). Continuing a medicine the patien
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from medq.agent.knowledge import Rule
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
+
+
+# the draft switches the patient to this drug (可以改用…/换成…): the current medicine of its class is replaced
+SWITCH_TO = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|替换成|改吃|换吃)\s*(?:了)?\s*$")
+
+
+def _family(ctx: AuditContext, substance: str) -> set[str]:
+    """A drug's classes without the organ-system groups (心血管系统用药 joins too much)."""
+    return {c for c in ctx.lexicon.classes_of(substance) if not c.endswith("系统用药") and c != "抗感染药"}
 
 
 def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
@@ -23,10 +33,16 @@ class InteractionRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
+            if rec.topical:
+                continue     # on the skin: no systemic interaction to speak of
+            switched = rec.origin == "draft" and bool(SWITCH_TO.search(
+                ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]))
             for ingredient in rec.substances:
                 for stated, canonical, substances in ctx.medication_substances():
                     if canonical == rec.name or (len(substances) == 1 and substances[0] == ingredient):
                         continue   # the same medicine, continued (a duplicate across products: DuplicateRule)
+                    if switched and any(_family(ctx, ingredient) & _family(ctx, s) for s in substances):
+                        continue   # 改用瑞舒伐他汀 for a patient on 阿托伐他汀: the new drug replaces the old one
                     for theirs in substances:
                         rows = interacting_rows(ctx, ingredient, theirs)
                         if not rows:

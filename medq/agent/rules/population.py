@@ -4,22 +4,43 @@ topic is this kind's and whose population holds for the patient. Each subclass h
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from medq.agent.knowledge import Rule
 from medq.agent.rules.base import AuditContext, Finding, Recommended, action_words, finding, shown
 
 
+# a row about the immediate-release form only (its wording says 速释/短效), and how a draft names a modified-release one
+MODIFIED_RELEASE = re.compile(r"缓释|控释|长效|拜新同|伲福达|GITS|XL|CR|SR", re.IGNORECASE)
+
+
+def _immediate_release_only(row: Rule) -> bool:
+    return "速释" in f"{row.effect}{row.management}" or "短效制剂" in f"{row.effect}{row.management}"
+
+
+def _modified_release(ctx: AuditContext, rec: Recommended) -> bool:
+    if rec.origin != "draft":
+        return False
+    return bool(MODIFIED_RELEASE.search(rec.mention.text + ctx.draft[rec.mention.end:rec.mention.end + 6]))
+
+
 class PopulationRule:
     name = "population"
     topics: tuple[str, ...] = ()
+    systemic = False     # rows about systemic exposure (condition, elderly, renal) do not apply on the skin
+
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
+            if self.systemic and rec.topical:
+                continue
             for ingredient in rec.substances:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):
                     if row.topic not in self.topics:
                         continue
+                    if _immediate_release_only(row) and _modified_release(ctx, rec):
+                        continue   # 老年人避免速释片 does not reach 硝苯地平控释片 / 拜新同
                     matched = ctx.population(row.population)
                     if matched is None:
                         continue

@@ -4,12 +4,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, Recommended
+from medq.agent.rules.dose import stated_concentration
 from medq.agent.scope import Span, load_table
 
 YES = ("可以", "能", "没问题", "没有问题", "放心", "不用担心", "不必担心", "适合", "是安全的", "比较安全", "可用", "可服")
+
+
+# a medicine the patient already takes (在吃华法林 / 吃了白加黑): context of the question, not what it asks about
+CURRENT = re.compile(r"(?:在|正在|一直)\s*(?:吃|用|服|服用|打|输)\s*$|(?:吃|用|服|打|输)\s*(?:了|着|的)\s*"
+                     r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次)\s*)?$")
+BEHAVIOUR_YES = ("问题不大", "没关系", "没事", "少喝", "少量", "一点点", "适量")
+DOSE = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|支|丸|万?单位|iu|IU)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
+
+
+def _vaccine(lex, name: str) -> bool:
+    return "疫苗" in name
 
 
 class QuestionRule:
@@ -18,16 +31,31 @@ class QuestionRule:
     def expand(self, ctx: AuditContext) -> None:
         if not ctx.question.strip():
             return
+        self._behaviours(ctx)
         lex = ctx.lexicon
         from medq.agent.scope import warned_mentions
 
         mentions = lex.find_mentions(ctx.question, ("drug", "product", "class", "substance"))
         warned = warned_mentions(ctx.question, [Span(m.start, m.end) for m in mentions])
-        named = [m for m, w in zip(mentions, warned) if not w and m.kind in ("drug", "product")]
+        named = [m for m, w in zip(mentions, warned) if not w and (m.kind in ("drug", "product") or
+                                                                    m.kind == "class" and _vaccine(lex, m.canonical))]
         if not named:
             return
-        in_draft = {m.canonical for m in lex.find_mentions(ctx.draft, ("drug", "product", "class"))}
+        draft_mentions = lex.find_mentions(ctx.draft, ("drug", "product", "class"))
+        # a bare "疫苗" in the draft answers about the question's vaccine: it names no vaccine of its own
+        in_draft = {m.canonical for m in draft_mentions if m.canonical != "疫苗"}
         in_draft |= {s for name in in_draft for s in lex.ingredients(name)}
+        if not in_draft and DOSE.search(ctx.draft):
+            # the draft doses without naming a drug (问：西替利嗪滴剂（10mg/ml）怎么用？ 答：每次1ml，每天2次): the
+            # dose is for the question's drug, at the concentration the question states
+            for mention in named:
+                substances = lex.ingredients(mention.canonical)
+                if substances:
+                    strength = stated_concentration(ctx.question[mention.end:], substances[0]) \
+                        if len(substances) == 1 else None
+                    ctx.recommended.append(Recommended(mention, substances, ctx.draft, origin="question",
+                                                       strength=strength))
+            return
         first = ctx.draft.strip()
         for end_mark in "。！？!?\n":
             first = first.split(end_mark)[0]
@@ -39,12 +67,47 @@ class QuestionRule:
 
         if any(hit.value.role == "negation" for hit in cues.find(normalise(head))):
             return
+        if any(m.canonical != "疫苗" for m in lex.find_mentions(first, ("drug", "product", "class"))):
+            return   # 可以先吃对乙酰氨基酚: the yes is about the drug the answer names, an alternative to the one asked
+        from medq.agent.auditor import RELATIVE
+
+        def asked(mention) -> bool:   # not a relative's medicine, not one the patient says they already take
+            low = max([ctx.question.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n，,"]) + 1
+            before = ctx.question[low:mention.start]
+            return not RELATIVE.search(before) and not CURRENT.search(before[-8:]) or \
+                bool(re.search(r"(?:能|可以|想|要|让|叫|准备|打算|需要|该)\s*(?:吃|用|服|打|输|接种)?\s*$", before))
+
+        if any(m.canonical in in_draft or set(lex.ingredients(m.canonical)) & in_draft for m in named):
+            return   # the draft answers about the question's drug it names; the others are context
         for mention in named:
-            if mention.canonical in in_draft or set(lex.ingredients(mention.canonical)) & in_draft:
+            if not asked(mention):
                 continue
-            substances = lex.ingredients(mention.canonical)
+            substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)
             if substances:
                 ctx.recommended.append(Recommended(mention, substances, ctx.draft, origin="question"))
+
+    @staticmethod
+    def _behaviours(ctx: AuditContext) -> None:
+        """A behaviour or food the question asks about (能喝点啤酒吗 / 能开车吗) that the draft allows without naming it
+        (少量喝一两杯问题不大): the draft endorses it."""
+        from medq.agent.text import normalise
+
+        lex = ctx.lexicon
+        asked = [m.canonical for m in lex.find_mentions(ctx.question, ("substance",))
+                 if lex.substances[m.canonical].kind in ("behaviour", "food")]
+        if not asked:
+            return
+        first = ctx.draft.strip()
+        for end_mark in "。！？!?\n":
+            first = first.split(end_mark)[0]
+        head = normalise(first[:40])
+        # the clause that allows it decides (少喝一点问题不大，注意别空腹: the caveat after it is about something else)
+        clause = next((c for c in re.split(r"[，,：:]", head) if any(w in c for w in YES + BEHAVIOUR_YES)), None)
+        if clause is None or "不行" in head[:4]:
+            return
+        if any(hit.value.role == "negation" for hit in load_table().find(clause)) or "不行" in clause:
+            return
+        ctx.endorsed.update(asked)
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         return ()

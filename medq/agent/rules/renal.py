@@ -8,6 +8,7 @@ from medq.agent.rules.population import PopulationRule
 class RenalRule(PopulationRule):
     name = "renal"
     topics = ("egfr",)
+    systemic = True
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown
