@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from medq.errors import InputDataError
 from medq.paths import ExistingFile
 from medq.prepare.batches import (META_PREFIX, Untrusted, item_batch, item_schema, items_to_batches, meta_keys,
-                                  newlines_in, physical_lines, py_strip)
+                                  join_prompt_columns, newlines_in, physical_lines, py_strip)
 from medq.prepare.encoding import detect_encoding
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -396,8 +396,7 @@ class CsvSource(_BatchSource):
         schema = item_schema(self.metadata_columns, False)
         name = self.table.path.name
         for batch, lines in self.table.arrow_batches(batch_rows):
-            parts = [batch[c].to_pylist() for c in self.prompt_columns]
-            prompts = pa.array([join_prompt_parts(list(p), self.prompt_separator) for p in zip(*parts)], pa.string())
+            prompts = join_prompt_columns([batch[c] for c in self.prompt_columns], self.prompt_separator)
             group = batch[self.group_column] if self.group_column else prompts
             yield item_batch(schema, batch.num_rows, prompt=prompts, response=batch[self.response_column], group=group,
                              file=name, line=lines, **{f"meta:{c}": batch[c] for c in dict.fromkeys(self.metadata_columns)})
