@@ -15,6 +15,7 @@ the readers always have, and names the file and line of every problem; `items_to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -135,6 +136,54 @@ def physical_lines(path: Path, chunk: int = 8 << 20) -> tuple[int, bool]:
             crlf += last == b"\r" and data[:1] == b"\n"  # a \r\n split between two chunks
             last = data[-1:]
     return lf + cr - crlf + (0 if last in (b"\n", b"\r") else 1), bool(cr)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A byte range of a file that starts and ends at a row boundary, for a reader of its own (the Ray engine's):
+    `first_line` lines come before `start`, `last_line` lines before `end` (as `physical_lines` counts them)."""
+
+    index: int
+    start: int
+    end: int
+    first_line: int
+    last_line: int
+
+
+def line_splits(path: Path, size: int, csv_quotes: bool = False, chunk: int = 8 << 20,
+                ) -> tuple[list[Split], int, bool]:
+    """The file cut into byte ranges of about `size` bytes, each ending just after a \\n (for a CSV file, a \\n
+    outside quotes: an even number of `"` before it, which every RFC 4180 file has at a row's end; a reader of a
+    range that was cut inside a quoted value sees the cut as an open quote and counts a line too many, so it
+    cannot go unnoticed), and the file's lines and whether any \\r occurs (`physical_lines`), in one pass."""
+    lf = cr = crlf = quotes = 0
+    last = b""
+    position, target, cuts = 0, size, [(0, 0)]
+    with open(path, "rb") as handle:
+        while data := handle.read(chunk):
+            crlf += last == b"\r" and data[:1] == b"\n"  # a \r\n split between two chunks
+            at = max(0, target - position)
+            while at < len(data) and (cut := data.find(b"\n", at)) >= 0:
+                if csv_quotes and (quotes + data.count(b'"', 0, cut)) % 2:
+                    at = cut + 1  # inside a quoted value
+                    continue
+                head = data[:cut + 1]
+                returns = head.count(b"\r")
+                lines = lf + head.count(b"\n") + cr + returns - crlf - (head.count(b"\r\n") if returns else 0)
+                cuts.append((position + cut + 1, lines))
+                target = position + cut + 1 + size
+                at = max(cut + 1, target - position)
+            lf, returns = lf + data.count(b"\n"), data.count(b"\r")
+            cr, crlf = cr + returns, crlf + (data.count(b"\r\n") if returns else 0)
+            quotes += data.count(b'"') if csv_quotes else 0
+            last = data[-1:]
+            position += len(data)
+    total = lf + cr - crlf + (0 if last in (b"\n", b"\r") else 1)
+    if cuts[-1][0] == position and len(cuts) > 1:
+        cuts.pop()  # the file ends with the last cut
+    bounds = cuts + [(position, total)]
+    return ([Split(i, start, end, first, last_line)
+             for i, ((start, first), (end, last_line)) in enumerate(zip(bounds, bounds[1:]))], total, bool(cr))
 
 
 def _utf8_parts(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -270,30 +270,43 @@ class PrepareStage:
     def _read(self, rules: RecordRules, pairs: PreferencePairBuilder, out: Path, bar: Any) -> BatchPipeline:
         """Pass 1 over the source's batches (up to `limit` items). The fast reader is tried first; where it cannot
         vouch for the careful reader's rows and line numbers (`Untrusted`), pass 1 starts again with the careful
-        reader, which names the file and line of every problem."""
-        for careful in (False, True):
-            pipeline = BatchPipeline(rules, pairs, out)
-            try:
-                batches = self._limited(self.source.batches(self.batch_size, self.on_bad_record, careful=careful,
-                                                            on_bytes=bar.update))
-                if self.engine == "ray":
-                    from medq.prepare.ray_engine import processed_batches
+        reader, which names the file and line of every problem. With `engine=ray` the cluster's actors do pass 1
+        (`ray_engine.RayPass1`): they read a source that can be cut into ranges themselves."""
+        cluster = None
+        if self.engine == "ray":
+            from medq.prepare.ray_engine import RayPass1
 
-                    for done in processed_batches(batches, rules, self.ray):
-                        pipeline.absorb(done)
-                else:
-                    for batch in batches:
-                        pipeline.add(batch)
-            except Untrusted:
-                pipeline.close()
-                bar.reset()
-                log.info("prepare: %s: the fast reader cannot vouch for its rows or line numbers; reading carefully",
-                         ", ".join(p.name for p in self.source.files()))
-                continue
-            except BaseException:
-                pipeline.close()
-                raise
-            return pipeline
+            cluster = RayPass1(rules, self.source, self.batch_size, self.ray)
+        try:
+            for careful in (False, True):
+                pipeline = BatchPipeline(rules, pairs, out)
+                try:
+                    if cluster is not None and not careful and self.limit is None and hasattr(self.source,
+                                                                                              "split_plan"):
+                        for done in cluster.splits(self.source, bar.update):
+                            pipeline.absorb(done)
+                    else:
+                        batches = self._limited(self.source.batches(self.batch_size, self.on_bad_record,
+                                                                    careful=careful, on_bytes=bar.update))
+                        if cluster is not None:
+                            for done in cluster.batches(batches):
+                                pipeline.absorb(done)
+                        else:
+                            for batch in batches:
+                                pipeline.add(batch)
+                except Untrusted:
+                    pipeline.close()
+                    bar.reset()
+                    log.info("prepare: %s: the fast reader cannot vouch for its rows or line numbers; reading "
+                             "carefully", ", ".join(p.name for p in self.source.files()))
+                    continue
+                except BaseException:
+                    pipeline.close()
+                    raise
+                return pipeline
+        finally:
+            if cluster is not None:
+                cluster.close()
         raise AssertionError("the careful reader does not give up")
 
     def _limited(self, batches: Iterator[Any]) -> Iterator[Any]:
