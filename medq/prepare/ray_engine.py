@@ -17,15 +17,16 @@ stage reads the source again carefully, as the local engine does.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
 from medq.prepare.batches import Split, Untrusted
-from medq.prepare.columnar import BatchWork, RecordRules
+from medq.prepare.columnar import (BatchPipeline, BatchWork, RecordRules, Segment, decision_columns, render_segment,
+                                   spill_columns)
 
 
 @dataclass
@@ -36,34 +37,73 @@ class RayOptions:
     split_mb: float = 16         # MB of the source file per range an actor reads
 
 
-class _Pass1:
-    """One actor: the source's fast reader of a byte range and `BatchWork`."""
+def _values(lines: pa.Array) -> memoryview:
+    """The bytes of a binary array of whole lines, as one view of its values buffer."""
+    import numpy as np
 
-    def __init__(self, rules: RecordRules, source: Any, batch_rows: int):
+    _, offsets, values = lines.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+    return memoryview(values)[bounds[0]:bounds[-1]]
+
+
+class _Worker:
+    """One actor: pass 1 of a byte range (the source's fast reader and `BatchWork`) or of a batch, and pass 2 of a
+    spill file (`render_segment`)."""
+
+    def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int):
+        self.rules, self.pairs = rules, pairs
         self.work, self.source, self.batch_rows = BatchWork(rules), source, batch_rows
-
-    def ready(self) -> bool:
-        return True
 
     def work_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         return self.work(batch)
 
-    def read_split(self, split: Split, context: Any) -> tuple[list[pa.RecordBatch], int]:
-        """The processed batches of one range and the data rows it held."""
-        done, batches = [], self.source.split_batches(split, context, self.batch_rows)
-        while True:
-            try:
-                batch = next(batches)
-            except StopIteration as end:
-                return done, end.value
-            if batch.num_rows:
-                done.append(self.work(batch))
+    def read_split(self, split: Split, context: Any, spill_path: str) -> tuple[list[pa.RecordBatch], int]:
+        """Pass 1 of one range: the texts go to `spill_path`, the decision columns come back; and the data
+        rows the range held."""
+        decisions, spill, batches = [], None, self.source.split_batches(split, context, self.batch_rows)
+        try:
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration as end:
+                    return decisions, end.value
+                if not batch.num_rows:
+                    continue
+                done = self.work(batch)
+                texts = spill_columns(done)
+                if spill is None:
+                    spill = pa.ipc.new_file(spill_path, texts.schema)
+                spill.write_batch(texts)
+                decisions.append(decision_columns(done))
+                pa.default_memory_pool().release_unused()
+        finally:
+            if spill is not None:
+                spill.close()
+
+    def render(self, segment: Segment, prefix: str) -> tuple[Counter, list[tuple[str, str, int]]]:
+        """Pass 2 of one spill file: its lines go to a file per output (`prefix.NAME`); returns the rejects by
+        reason and (output, file, lines) of each."""
+        handles: dict[str, Any] = {}
+        counts: Counter = Counter()
+
+        def emit(name: str, lines: pa.Array, count: int) -> None:
+            if name not in handles:
+                handles[name] = open(f"{prefix}.{name}", "wb")
+            handles[name].write(_values(lines))
+            counts[name] += count
+
+        try:
+            rejected = render_segment(self.rules, self.pairs, segment, emit)
+        finally:
+            for handle in handles.values():
+                handle.close()
+        return rejected, [(name, f"{prefix}.{name}", counts[name]) for name in handles]
 
 
-class RayPass1:
+class RayEngine:
     """The actors of one stage run (`close` ends them)."""
 
-    def __init__(self, rules: RecordRules, source: Any, batch_rows: int, options: RayOptions):
+    def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int, options: RayOptions):
         import ray
 
         import medq
@@ -74,9 +114,9 @@ class RayPass1:
             root = str(Path(medq.__file__).resolve().parents[1])
             ray.init(address=options.address, log_to_driver=False, include_dashboard=False,
                      runtime_env={"env_vars": {"PYTHONPATH": root}}, configure_logging=False)
-        actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Pass1)
+        actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Worker)
         # started now, so their processes come up while the driver plans the ranges
-        self.actors = [actor.remote(rules, source, batch_rows) for _ in range(max(1, options.workers))]
+        self.actors = [actor.remote(rules, pairs, source, batch_rows) for _ in range(max(1, options.workers))]
 
     def _ordered(self, calls: Iterator[Any]) -> Iterator[Any]:
         """Results of remote calls (`calls` yields a function of an actor), in order, `window` at a time."""
@@ -90,11 +130,9 @@ class RayPass1:
             while pending:
                 yield self._get(pending.popleft())
         finally:
-            for ref in pending:  # a range that gave up: the others are not needed
-                try:
-                    self.ray.cancel(ref)
-                except Exception:  # noqa: BLE001 - a call that has finished cannot be cancelled
-                    pass
+            if pending:  # a range gave up: the calls under way finish (at most `window`) before the stage
+                # removes the folder they write in (a running actor call cannot be cancelled)
+                self.ray.wait(list(pending), num_returns=len(pending))
 
     def _get(self, ref: Any) -> Any:
         try:
@@ -112,18 +150,41 @@ class RayPass1:
         yield from self._ordered(lambda actor, b=batch: actor.work_batch.remote(b) for batch in batches
                                  if batch.num_rows)
 
-    def splits(self, source: Any, on_bytes: Any = None) -> Iterator[pa.RecordBatch]:
-        """The processed batches of the source's ranges, read by the actors, in file order; the source's
+    def read(self, source: Any, pipeline: BatchPipeline, on_bytes: Any = None) -> None:
+        """Pass 1 of the source's ranges on the actors, absorbed by `pipeline` in file order; the source's
         statistics are set when the last range is in."""
         plan = source.split_plan(max(1, int(self.options.split_mb * (1 << 20))))
         rows = 0
-        for split, (done, held) in zip(plan.splits, self._ordered(
-                lambda actor, s=split: actor.read_split.remote(s, plan.context) for split in plan.splits)):
+        spill = [str(pipeline.spill_dir / f"range-{split.index:06d}.arrow") for split in plan.splits]
+        for split, (decisions, held) in zip(plan.splits, self._ordered(
+                lambda actor, s=split: actor.read_split.remote(s, plan.context, spill[s.index])
+                for split in plan.splits)):
             rows += held
-            yield from done
+            for batch in decisions:
+                pipeline.absorb(batch, spilled=spill[split.index])
             if on_bytes is not None:
                 on_bytes(split.end - split.start)
         source.splits_read(plan, rows)
+
+    def writer(self, pipeline: BatchPipeline, writers: Any) -> Callable[[Iterator[Segment]], Iterator[Counter]]:
+        """Pass 2 on the actors, a spill file each; the driver appends their files to the outputs in order
+        (generic preference pairs up to `max_pairs`)."""
+        pairs = pipeline.pairs
+
+        def render(segments: Iterator[Segment]) -> Iterator[Counter]:
+            calls = (lambda actor, s=segment, i=index: actor.render.remote(s, str(pipeline.spill_dir / f"out-{i:06d}"))
+                     for index, segment in enumerate(segments))
+            for rejected, parts in self._ordered(calls):
+                for name, path, count in parts:
+                    keep = count
+                    if name == "preference_pairs":
+                        if pairs.rules.max_pairs is not None:
+                            keep = min(count, max(0, pairs.rules.max_pairs - pairs.generic_pairs))
+                        pairs.generic_pairs += keep
+                    writers.write_file(name, Path(path), keep)
+                    Path(path).unlink()
+                yield rejected
+        return render
 
     def close(self) -> None:
         for actor in self.actors:

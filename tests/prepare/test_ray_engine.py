@@ -40,6 +40,8 @@ def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, k
         make = lambda: JsonlSource(str(path), paraphrases="all", answers="all")  # noqa: E731
         if kind == "jsonl_limit":
             settings["limit"] = 250
+        else:
+            settings["preferences"] = {"max_pairs": 100}  # the first 100, over the actors' pieces
     eval_path = write_csv(tmp_path / "eval.csv", "Question\n孩子发烧39度，家里有大人吃的退烧药\n")
     settings.update(seed=5, save_hf_dataset=False, batch_size=53,
                     contamination={"ngram": 8, "eval_sets": [{"name": "e", "path": str(eval_path), "fields": ["Question"]}]})
