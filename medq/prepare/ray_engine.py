@@ -181,7 +181,7 @@ class RayEngine:
                         if pairs.rules.max_pairs is not None:
                             keep = min(count, max(0, pairs.rules.max_pairs - pairs.generic_pairs))
                         pairs.generic_pairs += keep
-                    writers.write_file(name, Path(path), keep)
+                    writers.write_file(name, Path(path), keep, count)
                     Path(path).unlink()
                 yield rejected
         return render

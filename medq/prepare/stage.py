@@ -119,21 +119,22 @@ class _JsonlWriters:
             self._write(name, memoryview(values)[bounds[0]:bounds[-1]])  # the view keeps the buffer alive
         self.counts[name] += count
 
-    def write_file(self, name: str, path: Path, lines: int) -> None:
-        """The first `lines` lines of a file of whole lines (a Ray actor's part of this output), read a block at
+    def write_file(self, name: str, path: Path, lines: int, held: int) -> None:
+        """The first `lines` of the `held` lines of a file (a Ray actor's part of this output), read a block at
         a time."""
         self._flush(name)
-        left = lines
+        whole, left = lines == held, lines
         with open(path, "rb") as handle:
-            while left and (data := handle.read(8 << 20)):
-                found = data.count(b"\n")
-                if found > left:  # the cut is in this block
-                    end = -1
-                    for _ in range(left):
-                        end = data.index(b"\n", end + 1)
-                    data, found = data[:end + 1], left
+            while (whole or left) and (data := handle.read(8 << 20)):
+                if not whole:  # find the cut
+                    found = data.count(b"\n")
+                    if found > left:
+                        end = -1
+                        for _ in range(left):
+                            end = data.index(b"\n", end + 1)
+                        data, found = data[:end + 1], left
+                    left -= found
                 self._write(name, data)
-                left -= found
         self.counts[name] += lines
 
     def _flush(self, name: str) -> None:
