@@ -239,9 +239,9 @@ class _RowFile:
 
 
 def _later_copies(digests: _RowFile, codes: np.ndarray, eligible_codes: tuple[int, ...], folder: Path,
-                  chunk: int = 1 << 22) -> np.ndarray:
+                  chunk: int = 1 << 20) -> np.ndarray:
     """The eligible rows (code in `eligible_codes`) whose id an earlier eligible row has. The (id, row) pairs are
-    spilled to partition files by the id's top bits, a chunk of rows at a time, and each partition is sorted on its
+    spilled to partition files by the id's top bits, 1 M rows at a time, and each partition is sorted on its
     own: the memory is one chunk and one partition (16 bytes a row), whatever the input size."""
     eligible = np.isin(codes, eligible_codes)
     total = int(eligible.sum())

@@ -107,7 +107,7 @@ def test_physical_lines_read_in_chunks_count_what_universal_newlines_count(tmp_p
         assert _physical_lines(path, chunk) == (expected, b"\r" in data)
 
 
-@pytest.mark.parametrize("chunk", [7, 1 << 22])
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
 def test_exact_duplicates_found_out_of_core_are_the_later_copies(tmp_path, chunk):
     """`_later_copies` over ids on disk, a chunk of rows at a time and one partition at a time, marks exactly the
     eligible rows whose id an earlier eligible row has (a set of ids seen, row by row)."""
