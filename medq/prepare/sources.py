@@ -442,7 +442,6 @@ class CsvSource(_BatchSource):
         """The item batches of one split; returns its data rows."""
         schema = item_schema(self.metadata_columns, False)
         name = self.table.path.name
-        rows = 0
         parts = self.table.split_batches(split, context, batch_rows)
         while True:
             try:
