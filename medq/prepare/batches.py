@@ -15,6 +15,7 @@ the readers always have, and names the file and line of every problem; `items_to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -137,17 +138,126 @@ def physical_lines(path: Path, chunk: int = 8 << 20) -> tuple[int, bool]:
     return lf + cr - crlf + (0 if last in (b"\n", b"\r") else 1), bool(cr)
 
 
+@dataclass(frozen=True)
+class Split:
+    """A byte range of a file that starts and ends at a row boundary, for a reader of its own (the Ray engine's):
+    `first_line` lines come before `start`, `last_line` lines before `end` (as `physical_lines` counts them)."""
+
+    index: int
+    start: int
+    end: int
+    first_line: int
+    last_line: int
+
+
+def line_splits(path: Path, size: int, csv_quotes: bool = False, chunk: int = 8 << 20,
+                ) -> tuple[list[Split], int, bool]:
+    """The file cut into byte ranges of about `size` bytes, each ending just after a \\n (for a CSV file, a \\n
+    outside quotes: an even number of `"` before it, which every RFC 4180 file has at a row's end; a reader of a
+    range that was cut inside a quoted value sees the cut as an open quote and counts a line too many, so it
+    cannot go unnoticed), and the file's lines and whether any \\r occurs (`physical_lines`), in one pass."""
+    lf = cr = crlf = quotes = 0
+    last = b""
+    position, target, cuts = 0, size, [(0, 0)]
+    with open(path, "rb") as handle:
+        while data := handle.read(chunk):
+            crlf += last == b"\r" and data[:1] == b"\n"  # a \r\n split between two chunks
+            at = max(0, target - position)
+            while at < len(data) and (cut := data.find(b"\n", at)) >= 0:
+                if csv_quotes and (quotes + data.count(b'"', 0, cut)) % 2:
+                    at = cut + 1  # inside a quoted value
+                    continue
+                head = data[:cut + 1]
+                returns = head.count(b"\r")
+                lines = lf + head.count(b"\n") + cr + returns - crlf - (head.count(b"\r\n") if returns else 0)
+                cuts.append((position + cut + 1, lines))
+                target = position + cut + 1 + size
+                at = max(cut + 1, target - position)
+            lf, returns = lf + data.count(b"\n"), data.count(b"\r")
+            cr, crlf = cr + returns, crlf + (data.count(b"\r\n") if returns else 0)
+            quotes += data.count(b'"') if csv_quotes else 0
+            last = data[-1:]
+            position += len(data)
+    total = lf + cr - crlf + (0 if last in (b"\n", b"\r") else 1)
+    if cuts[-1][0] == position and len(cuts) > 1:
+        cuts.pop()  # the file ends with the last cut
+    bounds = cuts + [(position, total)]
+    return ([Split(i, start, end, first, last_line)
+             for i, ((start, first), (end, last_line)) in enumerate(zip(bounds, bounds[1:]))], total, bool(cr))
+
+
+def _utf8_parts(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offsets from 0, the bytes they index) of a string or binary column, or None for other layouts."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if column.type not in (pa.string(), pa.binary()):
+        return None
+    _, offsets, data = column.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)[column.offset:column.offset + len(column) + 1].astype(np.int64)
+    values = np.frombuffer(data, dtype=np.uint8) if data is not None and len(data) else np.zeros(0, np.uint8)
+    return bounds - bounds[0], values[bounds[0]:bounds[-1]]
+
+
 def newlines_in(column: pa.Array | pa.ChunkedArray, has_cr: bool) -> np.ndarray:
-    """Line ends inside each value (\\n, \\r\\n, a lone \\r), as an int64 array."""
-    lf = pc.count_substring(column, "\n")
+    """Line ends inside each value (\\n, \\r\\n, a lone \\r), as an int64 array: the positions of the
+    line-end bytes in the column's one values buffer, counted per value by a binary search in the offsets."""
+    parts = _utf8_parts(column)
+    if parts is None:  # another layout: pyarrow's kernels
+        lf = pc.count_substring(column, "\n")
+        if has_cr:
+            lone_cr = pc.subtract(pc.count_substring(column, "\r"), pc.count_substring(column, "\r\n"))
+            lf = pc.add(lf, lone_cr)
+        return np.asarray(lf.to_numpy(zero_copy_only=False), dtype=np.int64)
+    bounds, data = parts
+    ends = np.flatnonzero(data == 10)
     if has_cr:
-        lone_cr = pc.subtract(pc.count_substring(column, "\r"), pc.count_substring(column, "\r\n"))
-        lf = pc.add(lf, lone_cr)
-    return np.asarray(lf.to_numpy(zero_copy_only=False), dtype=np.int64)
+        returns = np.flatnonzero(data == 13)
+        if len(returns):
+            # a \r is a line end of its own unless a \n of the same value follows it
+            value_end = bounds[np.searchsorted(bounds, returns, side="right")]
+            followed = np.zeros(len(returns), dtype=bool)
+            inside = returns + 1 < value_end
+            followed[inside] = data[returns[inside] + 1] == 10
+            ends = np.sort(np.concatenate([ends, returns[~followed]]))
+    return np.diff(np.searchsorted(ends, bounds)).astype(np.int64)
+
+
+def starts_with_each(texts: pa.Array, prefixes: pa.Array) -> np.ndarray:
+    """Whether each text starts with the prefix of its row (element-wise `str.startswith`: for UTF-8, a prefix of
+    the bytes is a prefix of the text), compared byte by byte in NumPy."""
+    (t_bounds, t_data), (p_bounds, p_data) = _utf8_parts(texts), _utf8_parts(prefixes)
+    t_len, p_len = np.diff(t_bounds), np.diff(p_bounds)
+    fits = p_len <= t_len
+    rows = np.flatnonzero(fits & (p_len > 0))
+    lengths = p_len[rows]
+    row_of = np.repeat(rows, lengths)
+    within = np.arange(len(row_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    differ = t_data[t_bounds[row_of] + within] != p_data[p_bounds[row_of] + within]
+    return fits & (np.bincount(row_of[differ], minlength=len(t_len)) == 0)
+
+
+def join_prompt_columns(columns: list[pa.Array], separator: str) -> pa.Array:
+    """`join_prompt_parts` of each row of the columns (title, question, ...), column by column: each part
+    stripped, a part dropped when the next one starts with it (its end punctuation aside) or it is empty."""
+    stripped = [py_strip(column) for column in columns]
+    kept = []
+    for index, part in enumerate(stripped):
+        trimmed = pc.utf8_rtrim(part, "？?。.!！")
+        keep = pc.greater(pc.binary_length(trimmed), 0).to_numpy(zero_copy_only=False)
+        if index + 1 < len(stripped):  # the last part's following part is "", which only "" starts
+            keep &= ~starts_with_each(stripped[index + 1], trimmed)
+        # each kept part with the separator before it, then the first separator cut off (pyarrow 25's
+        # null_handling="skip" drops the rows whose parts are all null)
+        kept.append(pc.if_else(pa.array(keep), pc.binary_join_element_wise(separator, part, ""), ""))
+    joined = pc.binary_join_element_wise(*kept, "")
+    return pc.utf8_slice_codeunits(joined, len(separator)) if separator else joined
+
+
+# what Python's str.strip() removes (str.isspace()), the characters ISSPACE_RE2 spells out for RE2
+PY_WHITESPACE = "".join(map(chr, [*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                                  0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
 
 
 def py_strip(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """`str.strip()` of every value (what Python calls whitespace, which is more than Unicode's White_Space)."""
-    from medq.prepare.cleaning import ISSPACE_RE2
-
-    return pc.replace_substring_regex(column, f"^{ISSPACE_RE2}+|{ISSPACE_RE2}+$", "")
+    return pc.utf8_trim(column, PY_WHITESPACE)

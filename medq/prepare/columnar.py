@@ -207,18 +207,72 @@ def _as_array(column: Any) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def _later_copies(digests: np.ndarray, eligible: np.ndarray, partitions: int = 8) -> np.ndarray:
-    """The eligible rows whose id an earlier eligible row has, worked out one range of ids at a time (so the
-    sort's memory is a fraction of the ids')."""
-    rows = np.flatnonzero(eligible)
-    top = (digests[rows] >> np.uint64(61)).astype(np.uint8)
+class _RowFile:
+    """A per-row array kept on disk: appended a batch at a time, read back a range of rows at a time (or a few rows
+    through a mapping let go straight after), so the memory it takes does not grow with the input."""
+
+    def __init__(self, path: Path, dtype: Any):
+        self.path, self.dtype = path, np.dtype(dtype)
+        self._handle: Any = open(path, "wb")
+        self.rows = 0
+
+    def append(self, values: np.ndarray) -> None:
+        self._handle.write(np.ascontiguousarray(values, dtype=self.dtype).tobytes())
+        self.rows += len(values)
+
+    def done(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        return np.fromfile(self.path, dtype=self.dtype, count=count, offset=start * self.dtype.itemsize)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        if not len(rows) or not self.rows:
+            return np.zeros(len(rows), dtype=self.dtype)
+        mapped = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.rows,))
+        try:
+            return np.array(mapped[rows])
+        finally:
+            del mapped
+
+
+def _later_copies(digests: _RowFile, codes: np.ndarray, eligible_codes: tuple[int, ...], folder: Path,
+                  chunk: int = 1 << 20) -> np.ndarray:
+    """The eligible rows (code in `eligible_codes`) whose id an earlier eligible row has. The (id, row) pairs are
+    spilled to partition files by the id's top bits, 1 M rows at a time, and each partition is sorted on its
+    own: the memory is one chunk and one partition (16 bytes a row), whatever the input size."""
+    eligible = np.isin(codes, eligible_codes)
+    total = int(eligible.sum())
+    bits = max(3, int(np.ceil(np.log2(max(1, total * 16 / (64 << 20))))))  # partitions of ~64 MB
+    entry = np.dtype([("id", "<u8"), ("row", "<i8")])
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"ids-{part:05d}" for part in range(1 << bits)]
+    handles = [open(path, "wb") for path in paths]
+    try:
+        for start in range(0, len(codes), chunk):
+            rows = start + np.flatnonzero(eligible[start:start + chunk])
+            ids = digests.read(start, min(chunk, len(codes) - start))[rows - start]
+            part = (ids >> np.uint64(64 - bits)).astype(np.int64)
+            order = np.argsort(part, kind="stable")
+            entries = np.empty(len(rows), dtype=entry)
+            entries["id"], entries["row"] = ids[order], rows[order]
+            bounds = np.searchsorted(part[order], np.arange((1 << bits) + 1))
+            for index in np.flatnonzero(np.diff(bounds)).tolist():
+                handles[index].write(entries[bounds[index]:bounds[index + 1]].tobytes())
+    finally:
+        for handle in handles:
+            handle.close()
     found = []
-    for part in range(partitions):
-        inside = rows[top == part]
-        first = np.zeros(len(inside), dtype=bool)
-        first[np.unique(digests[inside], return_index=True)[1]] = True
-        found.append(inside[~first])
-    return np.sort(np.concatenate(found))
+    for path in paths:
+        entries = np.fromfile(path, dtype=entry)
+        path.unlink()
+        if len(entries):  # rows ascend within a partition: the first of each id is its earliest row
+            first = np.zeros(len(entries), dtype=bool)
+            first[np.unique(entries["id"], return_index=True)[1]] = True
+            found.append(entries["row"][~first])
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
 PII_KINDS = tuple(dict.fromkeys(kind for kind, _, _ in PII_PATTERNS))
@@ -323,6 +377,33 @@ def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
     return spread
 
 
+SPILL_ROWS = 1 << 18  # rows per spill file (a segment of pass 2)
+
+
+def spill_columns(done: pa.RecordBatch) -> pa.RecordBatch:
+    """What pass 2 reads back of a batch that `BatchWork` did: the texts, the reader's reasons, split, metadata."""
+    return done.select(["prompt", "response", "reason", "detail", "split",
+                        *[name for name in done.schema.names if name.startswith(META_PREFIX)]])
+
+
+def decision_columns(done: pa.RecordBatch) -> pa.RecordBatch:
+    """What the decisions across rows need of a batch that `BatchWork` did (`BatchPipeline.absorb`)."""
+    return done.select(["code", "digest", "file", "line", "new_row", "contaminated_by", "signature",
+                        *[name for name in done.schema.names if name.startswith("pii:")]])
+
+
+@dataclass
+class Segment:
+    """Pass 2 of one spill file: its rows' decisions (reason codes, ids), their `file:line` (JSON-escaped) and the
+    detail of their contamination and near-duplicate rejects, by row of the file."""
+
+    path: str
+    codes: np.ndarray
+    digests: np.ndarray
+    where: pa.Array
+    details: dict[int, str]
+
+
 class BatchPipeline:
     """Pass 1 over item batches (`add`), the decisions across rows and pass 2 (`write`); see the module doc.
 
@@ -337,20 +418,20 @@ class BatchPipeline:
         self.rejected: Counter = Counter()
         self.rows = 0            # items read
         self.rows_seen = 0       # data rows of the files they came from
-        self._codes: list[np.ndarray] = []
-        self._digests: list[np.ndarray] = []
-        self._lines: list[np.ndarray] = []
-        self._file_ids: list[np.ndarray] = []
+        self._codes = bytearray()  # the one per-row array in memory: a reason code (1 byte) a row
         self._files: dict[str, int] = {}
         self._signature_rows: list[np.ndarray] = []
         self._contaminated_by: dict[int, str] = {}
         self._spill_dir = tempfile.TemporaryDirectory(prefix=".prepare-spill-", dir=spill_dir)
-        self._spill_path = Path(self._spill_dir.name) / "items.arrow"
-        self._near = (SpilledNearDuplicates(rules.dedup, Path(self._spill_dir.name) / "near")
+        self.spill_dir = Path(self._spill_dir.name)
+        # ids, lines and files of every row, on disk
+        self._digests = _RowFile(self.spill_dir / "ids.u64", "<u8")
+        self._lines = _RowFile(self.spill_dir / "lines.i64", "<i8")
+        self._file_ids = _RowFile(self.spill_dir / "files.u16", "<u2")
+        self._near = (SpilledNearDuplicates(rules.dedup, self.spill_dir / "near")
                       if self.work.hasher is not None else None)
+        self._segments: list[list[Any]] = []  # [spill file, rows]
         self._spill: Any = None
-        self._spill_closed = False
-        self._schema: pa.Schema | None = None
 
     # -- pass 1 -------------------------------------------------------------------------------------------------
 
@@ -359,9 +440,10 @@ class BatchPipeline:
         if batch.num_rows:
             self.absorb(self.work(batch))
 
-    def absorb(self, done: pa.RecordBatch) -> None:
+    def absorb(self, done: pa.RecordBatch, spilled: str | None = None) -> None:
         """Keep what the decisions across rows need from a batch that `BatchWork` did (here or elsewhere), and
-        spill the rest; batches must come in file order."""
+        spill the rest; batches must come in file order. `spilled`: the batch holds only its `decision_columns`,
+        and its `spill_columns` are the next rows of that spill file (a Ray actor wrote them)."""
         n, start = done.num_rows, self.rows
         if not n:
             return
@@ -378,7 +460,7 @@ class BatchPipeline:
         file_ids = np.zeros(n, dtype=np.uint16)
         for name in pc.unique(files).to_pylist():
             file_ids[pc.equal(files, name).to_numpy(zero_copy_only=False)] = self._files.setdefault(name, len(self._files))
-        self._codes.append(code)
+        self._codes += code.astype(np.int8).tobytes()
         self._digests.append(done["digest"].to_numpy(zero_copy_only=False))
         self._lines.append(done["line"].to_numpy(zero_copy_only=False))
         self._file_ids.append(file_ids)
@@ -387,32 +469,44 @@ class BatchPipeline:
         for kind in PII_KINDS:
             self.pii[kind] += int(pc.sum(done[f"pii:{kind}"]).as_py() or 0)
         self.pii = +self.pii  # kinds never found are not listed
-        spill = done.select(["prompt", "response", "reason", "detail", "split",
-                             *[name for name in done.schema.names if name.startswith(META_PREFIX)]])
-        if self._spill is None:
-            self._schema = spill.schema
-            self._spill = pa.ipc.new_file(str(self._spill_path), spill.schema)
-        self._spill.write_batch(spill)
+        if spilled is not None:
+            self._close_spill()
+            if not self._segments or self._segments[-1][0] != spilled:
+                self._segments.append([spilled, 0])
+        else:
+            spill = spill_columns(done)
+            if self._spill is None or self._segments[-1][1] >= SPILL_ROWS:
+                self._close_spill()
+                path = str(self.spill_dir / f"items-{len(self._segments):06d}.arrow")
+                self._spill = pa.ipc.new_file(path, spill.schema)
+                self._segments.append([path, 0])
+            self._spill.write_batch(spill)
+        self._segments[-1][1] += n
         # Arrow's allocator keeps freed pages for reuse, and over many batches that grows with the input
         pa.default_memory_pool().release_unused()
 
+    def _close_spill(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+
     # -- decisions and pass 2 ------------------------------------------------------------------------------------
 
-    def write(self, write_block: Callable, phase: Callable[[str], None] = lambda name: None) -> None:
+    def write(self, write_block: Callable, phase: Callable[[str], None] = lambda name: None,
+              render: Callable[[Iterator[Segment]], Iterator[Counter]] | None = None) -> None:
         """Decide duplicates for all rows, then write every row's output in file order (see the module doc);
-        `rejected` counts the rejects by reason."""
+        `rejected` counts the rejects by reason. Each spill file's lines are made by `render_segment` here, or
+        by `render` (the Ray engine's actors, which hand their lines to the writers themselves)."""
         try:
-            if self._spill is None:
+            self._close_spill()
+            if not self._segments:
                 return
-            self._spill.close()
-            self._spill_closed = True
             phase("duplicates")
-            codes = np.concatenate(self._codes)
-            self._codes = []
-            digests = np.concatenate(self._digests)
-            self._digests = []
+            codes = np.frombuffer(self._codes, dtype=np.int8)  # no copy: the bytearray is the array
+            for rows in (self._digests, self._lines, self._file_ids):
+                rows.done()
             if self.full and self.rules.dedup.exact:
-                codes[_later_copies(digests, (codes == 0) | (codes == _CONTAMINATED))] = _DUPLICATE
+                codes[_later_copies(self._digests, codes, (0, _CONTAMINATED), self.spill_dir / "ids")] = _DUPLICATE
             near_of = (np.zeros(0, dtype=np.int64),) * 2
             if self._near is not None and self._signature_rows:
                 rows = np.concatenate(self._signature_rows)
@@ -422,85 +516,120 @@ class BatchPipeline:
                 codes[rows[duplicate]] = _NEAR
                 near_of = (rows[duplicate], rows[verdicts[duplicate]])  # sorted by row
             phase("writing")
-            self._write(codes, digests, near_of, write_block)
+            segments = self._segments_to_write(codes, near_of)
+            if render is None:
+                emit = self.pair_limited(write_block)
+                for segment in segments:
+                    self.rejected.update(render_segment(self.rules, self.pairs, segment, emit))
+            else:
+                for rejected in render(segments):
+                    self.rejected.update(rejected)
         finally:
             self.close()
 
+    def pair_limited(self, write_block: Callable) -> Callable:
+        """`write_block` that keeps generic preference pairs to `max_pairs` (the first ones, in file order)."""
+        pairs = self.pairs
+
+        def emit(name: str, lines: pa.Array, count: int) -> None:
+            if name == "preference_pairs":
+                if pairs.rules.max_pairs is not None:
+                    room = max(0, pairs.rules.max_pairs - pairs.generic_pairs)
+                    if count > room:
+                        lines, count = lines.slice(0, room), room
+                pairs.generic_pairs += count
+            if count:
+                write_block(name, lines, count)
+        return emit
+
     def close(self) -> None:
-        """Remove the spill file (also when the stage fails before `write`)."""
-        if self._spill is not None and not self._spill_closed:
-            self._spill.close()
-            self._spill_closed = True
+        """Remove the spill files (also when the stage fails before `write`)."""
+        self._close_spill()
+        for rows in (self._digests, self._lines, self._file_ids):
+            rows.done()
         if self._near is not None:
             self._near.close()
         self._spill_dir.cleanup()
 
-    def _write(self, codes: np.ndarray, digests: np.ndarray, near_of: tuple[np.ndarray, np.ndarray],
-               write_block: Callable) -> None:
-        lines = np.concatenate(self._lines)
-        file_ids = np.concatenate(self._file_ids)
-        self._lines = self._file_ids = []
+    def _segments_to_write(self, codes: np.ndarray, near_of: tuple[np.ndarray, np.ndarray]) -> Iterator[Segment]:
         sources = pa.array([orjson.dumps(name)[1:-1] + b":" for name in self._files], pa.binary())
 
-        def where(rows: np.ndarray) -> pa.Array:  # "file:line" of rows, JSON-escaped
-            return _join(sources.take(pa.array(file_ids[rows])), pa.array(lines[rows]).cast(pa.string()).cast(
-                pa.binary()))
+        def where(file_ids: np.ndarray, lines: np.ndarray) -> pa.Array:  # "file:line" of rows, JSON-escaped
+            return _join(sources.take(pa.array(file_ids)), pa.array(lines).cast(pa.string()).cast(pa.binary()))
 
         near_rows, near_kept = near_of  # the near duplicates (sorted) and the kept row each duplicates
-        names = pa.array(["", *(_REASONS.get(c, "") for c in range(1, max(_REASONS) + 1))], pa.string())
-        fixed = pa.array(["" if c != _DUPLICATE else "same (prompt, response) as an earlier record"
-                          for c in range(max(_REASONS) + 1)], pa.string())
+        ngram = self.rules.contamination_ngram
         start = 0
-        with pa.OSFile(str(self._spill_path), "rb") as handle:
-            reader = pa.ipc.open_file(handle)
-            for index in range(reader.num_record_batches):
-                batch = reader.get_batch(index)
-                n = batch.num_rows
-                code = codes[start:start + n]
-                out = _Lines(self, batch, where(np.arange(start, start + n)), digests[start:start + n])
-                rejected = np.flatnonzero(code != 0)
-                if len(rejected):
-                    # reason and detail: the reader's for its rejects, else by code (near: the kept row's place)
-                    codes_of = code[rejected]
-                    theirs = pa.array(codes_of == -1)
-                    at = pa.array(np.maximum(codes_of, 0))
-                    reasons = pc.if_else(theirs, batch["reason"].take(pa.array(rejected)), names.take(at))
-                    details = pc.if_else(theirs, pc.fill_null(batch["detail"].take(pa.array(rejected)), ""),
-                                         fixed.take(at))
-                    special = np.flatnonzero((codes_of == _CONTAMINATED) | (codes_of == _NEAR))
-                    if len(special):
-                        rows = start + rejected[special]
-                        near = codes_of[special] == _NEAR
-                        text = np.empty(len(special), dtype=object)
-                        ngram = self.rules.contamination_ngram
-                        text[~near] = [f"shares a {ngram}-gram with eval set '{self._contaminated_by[row]}'"
-                                       for row in rows[~near].tolist()]
-                        if near.any():
-                            kept_at = where(near_kept[np.searchsorted(near_rows, rows[near])]).to_pylist()
-                            text[near] = ["near duplicate of " + orjson.loads(b'"' + w + b'"') for w in kept_at]
-                        mask = np.zeros(len(rejected), dtype=bool)
-                        mask[special] = True
-                        details = pc.replace_with_mask(details, pa.array(mask), pa.array(text.tolist(), pa.string()))
-                    self.rejected.update(dict(zip(*(x.to_pylist() for x in pc.value_counts(reasons).flatten()))))
-                    write_block("rejects", _join(
-                        b'{"reason":"', _EscapedColumn(reasons).take(np.arange(len(rejected))), b'","where":"',
-                        out.where.take(pa.array(rejected)), b'","detail":"',
-                        _EscapedColumn(details).take(np.arange(len(rejected))), b'","prompt":"',
-                        out.prompts.take(rejected), b'","response":"', out.answers.take(rejected), b'"}\n'),
-                        len(rejected))
-                kept = np.flatnonzero(code == 0)
-                if len(kept):
-                    out.write(kept, write_block)
-                start += n
-                del out, batch
-                pa.default_memory_pool().release_unused()
+        for path, n in self._segments:
+            code = codes[start:start + n]
+            details: dict[int, str] = {}
+            special = np.flatnonzero((code == _CONTAMINATED) | (code == _NEAR))
+            if len(special):
+                rows = start + special
+                near = code[special] == _NEAR
+                for row in rows[~near].tolist():
+                    details[row - start] = f"shares a {ngram}-gram with eval set '{self._contaminated_by[row]}'"
+                if near.any():
+                    kept = near_kept[np.searchsorted(near_rows, rows[near])]
+                    kept_at = where(self._file_ids.take(kept), self._lines.take(kept)).to_pylist()
+                    for row, at in zip(rows[near].tolist(), kept_at):
+                        details[row - start] = "near duplicate of " + orjson.loads(b'"' + at + b'"')
+            yield Segment(path, code, self._digests.read(start, n),
+                          where(self._file_ids.read(start, n), self._lines.read(start, n)), details)
+            start += n
+
+
+def render_segment(rules: RecordRules, pairs: Any, segment: Segment, emit: Callable) -> Counter:
+    """The output lines of one spill file's rows, in file order: each row's reject (reason and detail: the
+    reader's for its rejects, else by code) or its split, corpus and preference-pair lines, as
+    `emit(output name, lines, count)`; returns the rejects counted by reason."""
+    names = pa.array(["", *(_REASONS.get(c, "") for c in range(1, max(_REASONS) + 1))], pa.string())
+    fixed = pa.array(["" if c != _DUPLICATE else "same (prompt, response) as an earlier record"
+                      for c in range(max(_REASONS) + 1)], pa.string())
+    counts: Counter = Counter()
+    start = 0
+    with pa.OSFile(segment.path, "rb") as handle:
+        reader = pa.ipc.open_file(handle)
+        for index in range(reader.num_record_batches):
+            batch = reader.get_batch(index)
+            n = batch.num_rows
+            code = segment.codes[start:start + n]
+            out = _Lines(rules, pairs, batch, segment.where.slice(start, n), segment.digests[start:start + n])
+            rejected = np.flatnonzero(code != 0)
+            if len(rejected):
+                codes_of = code[rejected]
+                theirs = pa.array(codes_of == -1)
+                at = pa.array(np.maximum(codes_of, 0))
+                reasons = pc.if_else(theirs, batch["reason"].take(pa.array(rejected)), names.take(at))
+                details = pc.if_else(theirs, pc.fill_null(batch["detail"].take(pa.array(rejected)), ""),
+                                     fixed.take(at))
+                special = np.flatnonzero((codes_of == _CONTAMINATED) | (codes_of == _NEAR))
+                if len(special):
+                    mask = np.zeros(len(rejected), dtype=bool)
+                    mask[special] = True
+                    text = [segment.details[start + row] for row in rejected[special].tolist()]
+                    details = pc.replace_with_mask(details, pa.array(mask), pa.array(text, pa.string()))
+                counts.update(dict(zip(*(x.to_pylist() for x in pc.value_counts(reasons).flatten()))))
+                emit("rejects", _join(
+                    b'{"reason":"', _EscapedColumn(reasons).take(np.arange(len(rejected))), b'","where":"',
+                    out.where.take(pa.array(rejected)), b'","detail":"',
+                    _EscapedColumn(details).take(np.arange(len(rejected))), b'","prompt":"',
+                    out.prompts.take(rejected), b'","response":"', out.answers.take(rejected), b'"}\n'),
+                    len(rejected))
+            kept = np.flatnonzero(code == 0)
+            if len(kept):
+                out.write(kept, emit)
+            start += n
+            del out, batch
+            pa.default_memory_pool().release_unused()
+    return counts
 
 
 class _Lines:
     """The escaped columns of one spilled batch, and the split, corpus and preference-pair lines of its kept rows."""
 
-    def __init__(self, pipeline: BatchPipeline, batch: pa.RecordBatch, where: pa.Array, digests: np.ndarray):
-        self.pipeline, self.rules, self.pairs = pipeline, pipeline.rules, pipeline.pairs
+    def __init__(self, rules: RecordRules, pairs: Any, batch: pa.RecordBatch, where: pa.Array, digests: np.ndarray):
+        self.rules, self.pairs = rules, pairs
         self.digests, self.where = digests, where
         self.prompts = _EscapedColumn(pc.fill_null(batch["prompt"], ""))
         self.answers = _EscapedColumn(pc.fill_null(batch["response"], ""))
@@ -566,10 +695,7 @@ class _Lines:
             pick = np.frombuffer(_blake2b_digests(keys), dtype="<u8") % np.uint64(len(replies))
             same = pc.equal(self.answers.raw.take(pa.array(block)),
                             reply_bytes.take(pa.array(pick))).to_numpy(zero_copy_only=False)
-            rows, pick = block[~same], pick[~same].astype(np.int64)
-            if pairs.rules.max_pairs is not None:
-                room = max(0, pairs.rules.max_pairs - pairs.generic_pairs)
-                rows, pick = rows[:room], pick[:room]
+            rows, pick = block[~same], pick[~same].astype(np.int64)  # `max_pairs` is the writer's (pair_limited)
             if not len(rows):
                 continue
             ids = _hex_ids(self.digests[rows].tobytes())
@@ -578,4 +704,3 @@ class _Lines:
                 self.prompts.take(rows), b'"}],"chosen":[{"role":"assistant","content":"', self.answers.take(rows),
                 b'"}],"rejected":[{"role":"assistant","content":"', escaped_replies.take(pick), b'"}]}\n'),
                 len(rows))
-            pairs.generic_pairs += len(rows)

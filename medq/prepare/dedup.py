@@ -349,7 +349,7 @@ class SpilledNearDuplicates:
     chunk of pairs; disk: (num_perm x 4 + combinations x 8) bytes per text, removed with the folder.
     """
 
-    _PAIR_CHUNK = 1 << 20     # pairs verified at a time
+    _PAIR_CHUNK = 1 << 18     # pairs verified at a time (their signatures, gathered: up to 2 x 128 bytes a pair)
     _GATHER = 1 << 15         # signatures read from the mapped file between two releases of its pages
     pair_batch = 1 << 20      # pairs made from runs at a time
 

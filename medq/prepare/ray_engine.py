@@ -1,69 +1,191 @@
-"""`prepare.engine=ray`: pass 1's per-row work (`BatchWork`) as Ray Data `map_batches` on a Ray cluster.
+"""`prepare.engine=ray`: pass 1 (reading and the per-row work, `BatchWork`) on the actors of a Ray cluster.
 
-The source's batches are read here, in the driver, as the local engine reads them, and put in Ray's object store a
-window at a time; a Ray Data dataset over each window runs `BatchWork` in a pool of actors on the cluster's nodes,
-and the results come back in order (`preserve_order`), into the same `BatchPipeline` as the local engine's. The
-decisions across rows and the writes then run in the driver, as in the local engine, so the records, ids, splits and
-rejects are the same (`tests/prepare/test_ray_engine.py` compares them on a two-node cluster).
+A pool of `prepare.ray.workers` actors (one CPU each, spread over the nodes) is started when the stage starts. A
+source that can be cut into byte ranges of whole rows (`split_plan`: JSONL, CSV, the synthetic dialogue CSV) is read
+by the actors themselves, a range each: the driver only scans the file once for the cuts and the line count before
+each cut (`batches.line_splits`), so every row keeps its `file:line`. Each actor reads its range with the source's
+fast reader, runs `BatchWork` on its batches and returns them; the driver takes the results in range order into the
+same `BatchPipeline` as the local engine, decides the duplicates and writes. A source that cannot be cut (cMedQA2's
+join and `answers: first` need the rows in order; a `limit`; the careful reader) is read by the driver and only
+`BatchWork` runs on the actors. Either way the records, ids, splits, rejects and data card are the local engine's
+(`tests/prepare/test_ray_engine.py` compares them on a two-node cluster).
+
+Every node reads the source's files at the driver's path (a shared volume on a real cluster). At most `window`
+results wait in the object store; an actor that finds it cannot vouch for its range raises `Untrusted`, and the
+stage reads the source again carefully, as the local engine does.
 """
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
-from medq.prepare.columnar import BatchWork, RecordRules
+from medq.prepare.batches import Split, Untrusted
+from medq.prepare.columnar import (BatchPipeline, BatchWork, RecordRules, Segment, decision_columns, render_segment,
+                                   spill_columns)
 
 
 @dataclass
 class RayOptions:
     address: str | None = None  # a running cluster (`ray start --head`), e.g. 127.0.0.1:6379; null: start one here
-    workers: int = 2             # actors running the per-row work (each holds one CPU)
-    window: int = 8              # batches in the object store at a time (memory: window x batch_size rows)
+    workers: int = 2             # actors doing pass 1 (each holds one CPU)
+    window: int = 8              # results waiting in the object store at most (ranges or batches)
+    split_mb: float = 16         # MB of the source file per range an actor reads
 
 
-class _RayWork:
-    """`BatchWork` as a Ray Data callable class: a table in, a table out."""
+def _values(lines: pa.Array) -> memoryview:
+    """The bytes of a binary array of whole lines, as one view of its values buffer."""
+    import numpy as np
 
-    def __init__(self, rules: RecordRules):
-        self.work = BatchWork(rules)
-
-    def __call__(self, table: pa.Table) -> pa.Table:
-        return pa.Table.from_batches([self.work(table)])
+    _, offsets, values = lines.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
+    return memoryview(values)[bounds[0]:bounds[-1]]
 
 
-def processed_batches(batches: Iterator[pa.RecordBatch], rules: RecordRules,
-                      options: RayOptions) -> Iterator[pa.RecordBatch]:
-    """`BatchWork(rules)` of each batch, in order, computed on the cluster."""
-    import ray
+class _Worker:
+    """One actor: pass 1 of a byte range (the source's fast reader and `BatchWork`) or of a batch, and pass 2 of a
+    spill file (`render_segment`)."""
 
-    import medq
+    def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int):
+        self.rules, self.pairs = rules, pairs
+        self.work, self.source, self.batch_rows = BatchWork(rules), source, batch_rows
 
-    if not ray.is_initialized():
-        # the workers import medq from where this process does (a checkout or the installed package)
-        root = str(Path(medq.__file__).resolve().parents[1])
-        ray.init(address=options.address, log_to_driver=False, include_dashboard=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": root}}, configure_logging=False)
-    context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True
-    context.enable_progress_bars = False
-    window: list[Any] = []
+    def work_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        return self.work(batch)
 
-    def run(refs: list[Any]) -> Iterator[pa.RecordBatch]:
-        dataset = ray.data.from_arrow_refs(refs).map_batches(
-            _RayWork, fn_constructor_args=(rules,), batch_size=None, batch_format="pyarrow",
-            concurrency=options.workers, zero_copy_batch=True)
-        for table in dataset.iter_batches(batch_size=None, batch_format="pyarrow"):
-            yield from table.combine_chunks().to_batches()
+    def read_split(self, split: Split, context: Any, spill_path: str) -> tuple[list[pa.RecordBatch], int]:
+        """Pass 1 of one range: the texts go to `spill_path`, the decision columns come back; and the data
+        rows the range held."""
+        decisions, spill, batches = [], None, self.source.split_batches(split, context, self.batch_rows)
+        try:
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration as end:
+                    return decisions, end.value
+                if not batch.num_rows:
+                    continue
+                done = self.work(batch)
+                texts = spill_columns(done)
+                if spill is None:
+                    spill = pa.ipc.new_file(spill_path, texts.schema)
+                spill.write_batch(texts)
+                decisions.append(decision_columns(done))
+                pa.default_memory_pool().release_unused()
+        finally:
+            if spill is not None:
+                spill.close()
 
-    for batch in batches:
-        if batch.num_rows:
-            window.append(ray.put(pa.Table.from_batches([batch])))
-        if len(window) >= options.window:
-            yield from run(window)
-            window = []
-    if window:
-        yield from run(window)
+    def render(self, segment: Segment, prefix: str) -> tuple[Counter, list[tuple[str, str, int]]]:
+        """Pass 2 of one spill file: its lines go to a file per output (`prefix.NAME`); returns the rejects by
+        reason and (output, file, lines) of each."""
+        handles: dict[str, Any] = {}
+        counts: Counter = Counter()
+
+        def emit(name: str, lines: pa.Array, count: int) -> None:
+            if name not in handles:
+                handles[name] = open(f"{prefix}.{name}", "wb")
+            handles[name].write(_values(lines))
+            counts[name] += count
+
+        try:
+            rejected = render_segment(self.rules, self.pairs, segment, emit)
+        finally:
+            for handle in handles.values():
+                handle.close()
+        return rejected, [(name, f"{prefix}.{name}", counts[name]) for name in handles]
+
+
+class RayEngine:
+    """The actors of one stage run (`close` ends them)."""
+
+    def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int, options: RayOptions):
+        import ray
+
+        import medq
+
+        self.ray, self.options = ray, options
+        if not ray.is_initialized():
+            # the workers import medq from where this process does (a checkout or the installed package)
+            root = str(Path(medq.__file__).resolve().parents[1])
+            ray.init(address=options.address, log_to_driver=False, include_dashboard=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": root}}, configure_logging=False)
+        actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Worker)
+        # started now, so their processes come up while the driver plans the ranges
+        self.actors = [actor.remote(rules, pairs, source, batch_rows) for _ in range(max(1, options.workers))]
+
+    def _ordered(self, calls: Iterator[Any]) -> Iterator[Any]:
+        """Results of remote calls (`calls` yields a function of an actor), in order, `window` at a time."""
+        pending: deque = deque()
+        window = max(self.options.window, len(self.actors))
+        try:
+            for index, call in enumerate(calls):
+                pending.append(call(self.actors[index % len(self.actors)]))
+                if len(pending) >= window:
+                    yield self._get(pending.popleft())
+            while pending:
+                yield self._get(pending.popleft())
+        finally:
+            if pending:  # a range gave up: the calls under way finish (at most `window`) before the stage
+                # removes the folder they write in (a running actor call cannot be cancelled)
+                self.ray.wait(list(pending), num_returns=len(pending))
+
+    def _get(self, ref: Any) -> Any:
+        try:
+            return self.ray.get(ref)
+        except self.ray.exceptions.RayTaskError as error:
+            cause = getattr(error, "cause", None)
+            if isinstance(cause, Untrusted):
+                raise Untrusted from None
+            if isinstance(cause, Exception):
+                raise cause from None  # InputDataError and the like, as the local engine raises them
+            raise
+
+    def batches(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """`BatchWork` of each batch read here, in order."""
+        yield from self._ordered(lambda actor, b=batch: actor.work_batch.remote(b) for batch in batches
+                                 if batch.num_rows)
+
+    def read(self, source: Any, pipeline: BatchPipeline, on_bytes: Any = None) -> None:
+        """Pass 1 of the source's ranges on the actors, absorbed by `pipeline` in file order; the source's
+        statistics are set when the last range is in."""
+        plan = source.split_plan(max(1, int(self.options.split_mb * (1 << 20))))
+        rows = 0
+        spill = [str(pipeline.spill_dir / f"range-{split.index:06d}.arrow") for split in plan.splits]
+        for split, (decisions, held) in zip(plan.splits, self._ordered(
+                lambda actor, s=split: actor.read_split.remote(s, plan.context, spill[s.index])
+                for split in plan.splits)):
+            rows += held
+            for batch in decisions:
+                pipeline.absorb(batch, spilled=spill[split.index])
+            if on_bytes is not None:
+                on_bytes(split.end - split.start)
+        source.splits_read(plan, rows)
+
+    def writer(self, pipeline: BatchPipeline, writers: Any) -> Callable[[Iterator[Segment]], Iterator[Counter]]:
+        """Pass 2 on the actors, a spill file each; the driver appends their files to the outputs in order
+        (generic preference pairs up to `max_pairs`)."""
+        pairs = pipeline.pairs
+
+        def render(segments: Iterator[Segment]) -> Iterator[Counter]:
+            calls = (lambda actor, s=segment, i=index: actor.render.remote(s, str(pipeline.spill_dir / f"out-{i:06d}"))
+                     for index, segment in enumerate(segments))
+            for rejected, parts in self._ordered(calls):
+                for name, path, count in parts:
+                    keep = count
+                    if name == "preference_pairs":
+                        if pairs.rules.max_pairs is not None:
+                            keep = min(count, max(0, pairs.rules.max_pairs - pairs.generic_pairs))
+                        pairs.generic_pairs += keep
+                    writers.write_file(name, Path(path), keep, count)
+                    Path(path).unlink()
+                yield rejected
+        return render
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)

@@ -14,7 +14,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal
+from typing import Any, Callable, Generator, Iterable, Iterator, Literal
 
 import numpy as np
 import orjson
@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 
 from medq.errors import InputDataError
 from medq.paths import ExistingFile
-from medq.prepare.batches import (META_PREFIX, Untrusted, item_batch, item_schema, items_to_batches, meta_keys,
-                                  newlines_in, physical_lines, py_strip)
+from medq.prepare.batches import (META_PREFIX, Split, Untrusted, item_batch, item_schema, items_to_batches,
+                                  join_prompt_columns, line_splits, meta_keys, newlines_in, py_strip)
 from medq.prepare.encoding import detect_encoding
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -51,6 +51,15 @@ class Rejected:
 
 
 Item = Example | Rejected
+
+
+@dataclass
+class SplitPlan:
+    """A source's fast reader cut into byte ranges that are read on their own (`source.split_batches(split,
+    context, batch_rows)`, which returns the data rows it read), and what every range's reader needs."""
+
+    splits: list[Split]
+    context: Any
 
 
 def batches_to_items(batches: Iterable[pa.RecordBatch]) -> Iterator[Any]:
@@ -151,8 +160,12 @@ class CsvTable:
         """The data rows through pyarrow's CSV reader, as string columns named by the stripped header, with the line
         each row ends on (as `rows` names it). Raises `Untrusted` where `rows` would say something else: a row
         with the wrong number of fields, a blank line (line numbers would shift), a header it reads otherwise."""
-        import pyarrow.csv as pa_csv
+        plan = self.split_plan(1 << 62)
+        rows = yield from self.split_batches(plan.splits[0], plan.context, batch_rows)
+        self.splits_read(plan, rows)
 
+    def split_plan(self, size: int) -> SplitPlan:
+        """The file in byte ranges of whole rows (a \\n outside quotes ends each) of about `size` bytes."""
         with open_text(self.path, self.encoding, None) as handle:
             try:
                 raw_header = next(csv.reader(handle, delimiter=self.delimiter))
@@ -163,17 +176,33 @@ class CsvTable:
         if len(set(raw_header)) != len(raw_header) or len(set(header)) != len(header) or any(
                 "\n" in h or "\r" in h for h in raw_header):
             raise Untrusted
-        total_lines, has_cr = physical_lines(self.path)
+        splits, _, has_cr = line_splits(self.path, size, csv_quotes=True)
+        return SplitPlan(splits, (raw_header, header, has_cr))
+
+    def split_batches(self, split: Split, context: Any, batch_rows: int,
+                      ) -> Generator[tuple[pa.RecordBatch, np.ndarray], None, int]:
+        """(batch, the line each row ends on) of one split; returns its data rows. The first split holds the
+        header (one line: a header with a line end in it is read carefully)."""
+        import pyarrow.csv as pa_csv
+
+        raw_header, header, has_cr = context
+        first = split.start == 0
+        if first and split.end == self.path.stat().st_size:
+            stream: Any = self.path  # the whole file: pyarrow streams it
+        else:
+            # the buffer keeps the mapping open; its pages are the page cache's
+            stream = pa.BufferReader(pa.memory_map(str(self.path)).read_at(split.end - split.start, split.start))
+        line, rows = (1 if first else split.first_line), 0
         try:
             reader = pa_csv.open_csv(
-                self.path, read_options=pa_csv.ReadOptions(encoding=self.encoding.replace("utf-8-sig", "utf-8"),
-                                                           block_size=8 << 20, use_threads=False),
+                stream, read_options=pa_csv.ReadOptions(encoding=self.encoding.replace("utf-8-sig", "utf-8"),
+                                                        block_size=8 << 20, use_threads=False,
+                                                        column_names=None if first else raw_header),
                 parse_options=pa_csv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True),
                 convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in raw_header},
                                                       strings_can_be_null=False, quoted_strings_can_be_null=False))
             if reader.schema.names != raw_header:
                 raise Untrusted
-            line, rows = 1, 0
             for batch in reader:
                 if not batch.num_rows:
                     continue
@@ -187,7 +216,13 @@ class CsvTable:
                     yield batch.slice(start, batch_rows), ends[start:start + batch_rows]
         except (pa.ArrowInvalid, UnicodeDecodeError):
             raise Untrusted from None
-        if rows == 0 or line != total_lines:
+        if line != split.last_line:
+            raise Untrusted
+        return rows
+
+    def splits_read(self, plan: SplitPlan, rows: int) -> None:
+        """After every split is read: the rows the file held."""
+        if rows == 0:
             raise Untrusted
         self.rows_read, self.blank_lines = rows, 0
 
@@ -393,16 +428,33 @@ class CsvSource(_BatchSource):
             yield from items_to_batches(self._careful_items(on_bytes, on_bad_record), self.metadata_columns, False,
                                         batch_rows)
             return
+        plan = self.split_plan(1 << 62)
+        rows = yield from self.split_batches(plan.splits[0], plan.context, batch_rows)
+        if on_bytes is not None:
+            on_bytes(self.table.path.stat().st_size)
+        self.splits_read(plan, rows)
+
+    def split_plan(self, size: int) -> SplitPlan:
+        """The fast reader's byte ranges (`CsvTable.split_plan`)."""
+        return self.table.split_plan(size)
+
+    def split_batches(self, split: Split, context: Any, batch_rows: int) -> Generator[pa.RecordBatch, None, int]:
+        """The item batches of one split; returns its data rows."""
         schema = item_schema(self.metadata_columns, False)
         name = self.table.path.name
-        for batch, lines in self.table.arrow_batches(batch_rows):
-            parts = [batch[c].to_pylist() for c in self.prompt_columns]
-            prompts = pa.array([join_prompt_parts(list(p), self.prompt_separator) for p in zip(*parts)], pa.string())
+        parts = self.table.split_batches(split, context, batch_rows)
+        while True:
+            try:
+                batch, lines = next(parts)
+            except StopIteration as done:
+                return done.value
+            prompts = join_prompt_columns([batch[c] for c in self.prompt_columns], self.prompt_separator)
             group = batch[self.group_column] if self.group_column else prompts
             yield item_batch(schema, batch.num_rows, prompt=prompts, response=batch[self.response_column], group=group,
                              file=name, line=lines, **{f"meta:{c}": batch[c] for c in dict.fromkeys(self.metadata_columns)})
-        if on_bytes is not None:
-            on_bytes(self.table.path.stat().st_size)
+
+    def splits_read(self, plan: SplitPlan, rows: int) -> None:
+        self.table.splits_read(plan, rows)
         self.stats = {"blank_lines": 0}
         self.rows_held = self.table.rows_read
 
@@ -471,22 +523,32 @@ class JsonlSource(_BatchSource):
     def _arrow_batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
         """pyarrow's JSON reader, when every line is an object whose two fields are lists of strings (or the
         careful reader would say something else: `Untrusted`); metadata fields are read carefully."""
-        import pyarrow.json as pa_json
+        plan = self.split_plan(1 << 62)
+        lines = yield from self.split_batches(plan.splits[0], plan.context, batch_rows)
+        self.splits_read(plan, lines)
 
+    def split_plan(self, size: int) -> SplitPlan:
+        """The file in byte ranges of whole lines of about `size` bytes, each read on its own (`split_batches`),
+        or `Untrusted` where the fast reader cannot vouch for the careful one."""
         if self.metadata_fields or self.encoding != "utf-8" or self.prompt_field == self.response_field:
             raise Untrusted
-        total_lines, has_cr = physical_lines(self.path)
+        splits, _, has_cr = line_splits(self.path, size)
         if has_cr:
             raise Untrusted
-        types = self._sniff_types()
+        return SplitPlan(splits, self._sniff_types())
+
+    def split_batches(self, split: Split, types: Any, batch_rows: int) -> Generator[pa.RecordBatch, None, int]:
+        """The item batches of one split; returns its data rows (lines)."""
+        import pyarrow.json as pa_json
+
         schema = item_schema([], True)
-        name, line = self.path.name, 0
+        name, line = self.path.name, split.first_line
         options = pa_json.ParseOptions(explicit_schema=pa.schema([(self.prompt_field, types[0]),
                                                                   (self.response_field, types[1])]),
                                        unexpected_field_behavior="ignore")
         try:
             # whole lines, 16 MB at a time: pyarrow's own streaming JSON reader reads the whole file ahead
-            for block, lines in _line_blocks(self.path, 16 << 20):
+            for block, lines in _line_blocks(self.path, 16 << 20, split.start, split.end):
                 whole = pa_json.read_json(pa.BufferReader(block), parse_options=options,
                                           read_options=pa_json.ReadOptions(use_threads=False, block_size=32 << 20))
                 if whole.num_rows != lines:
@@ -496,10 +558,16 @@ class JsonlSource(_BatchSource):
                     line += batch.num_rows
         except pa.ArrowInvalid:
             raise Untrusted from None
-        if line == 0 or line != total_lines:
+        if line != split.last_line:
             raise Untrusted  # blank lines: line numbers would shift
-        self.stats = {"lines": line}
-        self.rows_held = line
+        return line - split.first_line
+
+    def splits_read(self, plan: SplitPlan, rows: int) -> None:
+        """After every split is read: the file's statistics."""
+        if rows == 0:
+            raise Untrusted
+        self.stats = {"lines": rows}
+        self.rows_held = rows
 
     def _sniff_types(self) -> tuple[pa.DataType, pa.DataType]:
         """The Arrow types of the two fields as the first line holds them: a list of strings or a string (a line
@@ -613,11 +681,15 @@ class JsonlSource(_BatchSource):
         self.rows_held = lines_read
 
 
-def _line_blocks(path: Path, size: int) -> Iterator[tuple[bytes, int]]:
-    """The file in blocks of whole lines (about `size` bytes; a longer line is one block), and the lines in each."""
+def _line_blocks(path: Path, size: int, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int]]:
+    """The file (bytes `start` to `end`) in blocks of whole lines (about `size` bytes; a longer line is one block),
+    and the lines in each."""
     carry = b""
+    left = (1 << 62) if end is None else end - start
     with open(path, "rb") as handle:
-        while data := handle.read(size):
+        handle.seek(start)
+        while left > 0 and (data := handle.read(min(size, left))):
+            left -= len(data)
             data = carry + data
             cut = data.rfind(b"\n") + 1
             if not cut:
@@ -657,5 +729,16 @@ class SyntheticSource(_BatchSource):
     def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
                 on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
         yield from self.csv.batches(batch_rows, on_bad_record, careful, on_bytes)
+        self.stats = self.csv.stats
+        self.rows_held = self.csv.rows_held
+
+    def split_plan(self, size: int) -> SplitPlan:
+        return self.csv.split_plan(size)
+
+    def split_batches(self, split: Split, context: Any, batch_rows: int) -> Generator[pa.RecordBatch, None, int]:
+        return self.csv.split_batches(split, context, batch_rows)
+
+    def splits_read(self, plan: SplitPlan, rows: int) -> None:
+        self.csv.splits_read(plan, rows)
         self.stats = self.csv.stats
         self.rows_held = self.csv.rows_held

@@ -31,7 +31,7 @@ from medq.prepare.batches import Untrusted
 from medq.prepare.columnar import BatchPipeline, Profile, RecordRules
 from medq.prepare.dedup import ContaminationRules, DedupRules
 from medq.prepare.preferences import PreferencePairBuilder, PreferenceRules
-from medq.prepare.ray_engine import RayOptions
+from medq.prepare.ray_engine import RayOptions  # noqa: F401 - ray itself is imported only for engine=ray
 from medq.prepare.sources import OnBadRecord
 from medq.stage import StageContext
 
@@ -118,6 +118,24 @@ class _JsonlWriters:
             bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
             self._write(name, memoryview(values)[bounds[0]:bounds[-1]])  # the view keeps the buffer alive
         self.counts[name] += count
+
+    def write_file(self, name: str, path: Path, lines: int, held: int) -> None:
+        """The first `lines` of the `held` lines of a file (a Ray actor's part of this output), read a block at
+        a time."""
+        self._flush(name)
+        whole, left = lines == held, lines
+        with open(path, "rb") as handle:
+            while (whole or left) and (data := handle.read(8 << 20)):
+                if not whole:  # find the cut
+                    found = data.count(b"\n")
+                    if found > left:
+                        end = -1
+                        for _ in range(left):
+                            end = data.index(b"\n", end + 1)
+                        data, found = data[:end + 1], left
+                    left -= found
+                self._write(name, data)
+        self.counts[name] += lines
 
     def _flush(self, name: str) -> None:
         if self.pending[name]:
@@ -226,19 +244,29 @@ class PrepareStage:
         with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="prepare", disable=not self.progress,
                   mininterval=0.5) as bar:
             bar.set_postfix_str("reading")
-            pipeline = self._read(rules, pairs, out, bar)
+            cluster = None
+            if self.engine == "ray":
+                from medq.prepare.ray_engine import RayEngine
+
+                cluster = RayEngine(rules, pairs, self.source, self.batch_size, self.ray)
             try:
-                writers = _JsonlWriters(out, outputs)
-            except BaseException:
-                pipeline.close()
-                raise
-            try:
-                pipeline.write(writers.write_block, bar.set_postfix_str)
-                for pair in pairs.safety_pairs():
-                    writers.write("preference_pairs", pair)
+                pipeline = self._read(rules, pairs, out, bar, cluster)
+                try:
+                    writers = _JsonlWriters(out, outputs)
+                except BaseException:
+                    pipeline.close()
+                    raise
+                try:
+                    pipeline.write(writers.write_block, bar.set_postfix_str,
+                                   render=cluster.writer(pipeline, writers) if cluster is not None else None)
+                    for pair in pairs.safety_pairs():
+                        writers.write("preference_pairs", pair)
+                finally:
+                    pipeline.close()
+                    writers.close()
             finally:
-                pipeline.close()
-                writers.close()
+                if cluster is not None:
+                    cluster.close()
         records_in, pii, rejected = pipeline.rows, pipeline.pii, pipeline.rejected
 
         records_out = sum(writers.counts[s] for s in SPLITS)
@@ -267,23 +295,26 @@ class PrepareStage:
                  sum(rejected.values()), dict(rejected), seconds)
         return artifacts
 
-    def _read(self, rules: RecordRules, pairs: PreferencePairBuilder, out: Path, bar: Any) -> BatchPipeline:
+    def _read(self, rules: RecordRules, pairs: PreferencePairBuilder, out: Path, bar: Any,
+              cluster: Any = None) -> BatchPipeline:
         """Pass 1 over the source's batches (up to `limit` items). The fast reader is tried first; where it cannot
         vouch for the careful reader's rows and line numbers (`Untrusted`), pass 1 starts again with the careful
-        reader, which names the file and line of every problem."""
+        reader, which names the file and line of every problem. With `engine=ray` the cluster's actors do pass 1
+        (`ray_engine.RayEngine`): they read a source that can be cut into ranges themselves."""
         for careful in (False, True):
             pipeline = BatchPipeline(rules, pairs, out)
             try:
-                batches = self._limited(self.source.batches(self.batch_size, self.on_bad_record, careful=careful,
-                                                            on_bytes=bar.update))
-                if self.engine == "ray":
-                    from medq.prepare.ray_engine import processed_batches
-
-                    for done in processed_batches(batches, rules, self.ray):
-                        pipeline.absorb(done)
+                if cluster is not None and not careful and self.limit is None and hasattr(self.source, "split_plan"):
+                    cluster.read(self.source, pipeline, bar.update)
                 else:
-                    for batch in batches:
-                        pipeline.add(batch)
+                    batches = self._limited(self.source.batches(self.batch_size, self.on_bad_record,
+                                                                careful=careful, on_bytes=bar.update))
+                    if cluster is not None:
+                        for done in cluster.batches(batches):
+                            pipeline.absorb(done)
+                    else:
+                        for batch in batches:
+                            pipeline.add(batch)
             except Untrusted:
                 pipeline.close()
                 bar.reset()

@@ -66,6 +66,9 @@ def _both(tmp_path, questions, answers, **settings):
 ], ids=["defaults", "opencc-gbk-crlf", "qa-corpus-max-pairs-loose-lsh", "no-pii-no-exact-long-ngrams",
         "no-system-prompt-no-pairs-no-near-dedup"])
 def test_columnar_full_pass_writes_what_the_streaming_path_writes(tmp_path, monkeypatch, settings, encoding):
+    from medq.prepare import columnar
+
+    monkeypatch.setattr(columnar, "SPILL_ROWS", 61)  # pass 2 over several spill files
     questions, answers = messy_cmedqa2(tmp_path, encoding=encoding)
     leaked = read_csv_rows(answers, encoding)[7][2][:30]  # an evaluation question copied from the training data
     eval_path = write_csv(tmp_path / "eval.csv", f"Question\n{leaked}\n孩子发烧39度，家里有大人吃的退烧药\n头痛\n")

@@ -105,3 +105,26 @@ def test_physical_lines_read_in_chunks_count_what_universal_newlines_count(tmp_p
     expected = len(data.decode().splitlines()) if data else 1
     for chunk in (1, 2, 3, 1 << 20):  # a \r\n split between two reads is one line end
         assert _physical_lines(path, chunk) == (expected, b"\r" in data)
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_exact_duplicates_found_out_of_core_are_the_later_copies(tmp_path, chunk):
+    """`_later_copies` over ids on disk, a chunk of rows at a time and one partition at a time, marks exactly the
+    eligible rows whose id an earlier eligible row has (a set of ids seen, row by row)."""
+    from medq.prepare.columnar import _later_copies, _RowFile
+
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 40, 500).astype(np.uint64) * np.uint64(0x0123456789ABCDEF)  # many repeats, all top bits
+    codes = rng.choice(np.array([0, 0, 0, 6, 1, -1], dtype=np.int8), 500)
+    stored = _RowFile(tmp_path / "ids", "<u8")
+    stored.append(ids[:123])
+    stored.append(ids[123:])
+    stored.done()
+    seen, expected = set(), []
+    for row, (value, code) in enumerate(zip(ids.tolist(), codes.tolist())):
+        if code in (0, 6):
+            if value in seen:
+                expected.append(row)
+            seen.add(value)
+    assert _later_copies(stored, codes, (0, 6), tmp_path / "parts", chunk=chunk).tolist() == expected
+    assert expected and stored.take(np.array([5, 0, 499])).tolist() == ids[[5, 0, 499]].tolist()

@@ -116,3 +116,63 @@ def test_question_ids_are_found_by_integer_search_or_by_hash():
     assert names.sorted is None
     known, row = names(pa.array(["007", "7", "a"]))
     assert known.tolist() == [True, False, True] and row[known].tolist() == [2, 0]
+
+
+def _concatenated(batches):
+    import pyarrow as pa
+
+    batches = [b for b in batches if b.num_rows]
+    return pa.Table.from_batches(batches).combine_chunks() if batches else None
+
+
+@pytest.mark.parametrize("kind", ["synthetic", "dialogue_csv", "csv_group_metadata_keys", "csv_bad_rows",
+                                  "huatuo_first_first", "huatuo_all_all", "jsonl_strings", "jsonl_odd_lines_metadata",
+                                  "jsonl_gbk"])
+@pytest.mark.parametrize("size", [1, 97, 4096])
+def test_split_reads_are_the_whole_file_read(raw, tmp_path, kind, size):
+    """The Ray engine's workers read byte ranges of a file (`split_plan`, `split_batches`): in split order they
+    hold the rows, lines and rejects of the whole file read at once, or give up (`Untrusted`) where it does."""
+    def whole():
+        return _concatenated(SOURCES[kind](raw, tmp_path).batches(50))
+
+    def split():
+        source = SOURCES[kind](raw, tmp_path)
+        plan = source.split_plan(size)
+        batches, rows = [], 0
+        for part in plan.splits:
+            reader = source.split_batches(part, plan.context, 50)
+            while True:
+                try:
+                    batches.append(next(reader))
+                except StopIteration as done:
+                    rows += done.value
+                    break
+        source.splits_read(plan, rows)
+        return _concatenated(batches), len(plan.splits), source.rows_held
+
+    try:
+        expected = whole()
+    except Untrusted:
+        with pytest.raises(Untrusted):
+            split()
+        return
+    got, splits, held = split()
+    assert got.equals(expected)
+    assert held > 0
+    if size == 1:
+        assert splits >= 3  # every row boundary is a cut
+
+
+def test_a_cut_inside_a_quoted_value_is_noticed(tmp_path):
+    """A stray quote in an unquoted field makes the quote count lie about where rows end; the range cut inside
+    the quoted value that follows ends in an open quote, counts a line too many and gives up."""
+    path = write_csv(tmp_path / "stray.csv", 'question,answer\n头"痛怎么办,多休息注意睡眠\n"发烧\n了",多喝水多休息\n'
+                                             "咳嗽怎么办,多喝水观察体温\n")
+    source = CsvSource(str(path), ["question"], "answer")
+    plan = source.split_plan(1)
+    assert len(plan.splits) >= 3
+    cut_inside = [s for s in plan.splits if s.end == path.read_bytes().index("\n了".encode()) + 1]
+    assert cut_inside  # the quote count put a cut inside "发烧\n了"
+    with pytest.raises(Untrusted):
+        for part in plan.splits:
+            list(source.split_batches(part, plan.context, 50))

@@ -16,24 +16,38 @@ from .test_columnar_full import messy_cmedqa2
 pytestmark = pytest.mark.ray
 
 
-@pytest.mark.parametrize("kind", ["synthetic", "cmedqa2_first", "huatuo_all"])
+@pytest.mark.parametrize("kind", ["synthetic", "cmedqa2_first", "huatuo_all", "jsonl_odd_lines", "jsonl_limit"])
 def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, kind):
+    """synthetic (a GBK dialogue CSV with quoted line ends) and huatuo_all are read by the actors, in ranges of about
+    2 KB; cMedQA2 and a `limit` by the driver; the odd JSONL's ranges give up and the driver reads it carefully."""
     import ray
 
+    settings: dict = {}
     if kind == "synthetic":
         make = lambda: SyntheticSource(str(tmp_path / "syn"), n_questions=300, seed=4, messy=True)  # noqa: E731
     elif kind == "cmedqa2_first":
         questions, answers = messy_cmedqa2(tmp_path, n_questions=200)
         make = lambda: CMedQA2Source(str(questions), str(answers), answers="first")  # noqa: E731
+    elif kind == "jsonl_odd_lines":
+        path = write_huatuo_jsonl(tmp_path / "h.jsonl", 300, seed=2)
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join(lines[:150] + ['{"questions": ["坏行', "", '{"answers": ["没有问题字段"]}']
+                                  + lines[150:]) + "\n", encoding="utf-8")
+        make = lambda: JsonlSource(str(path), answers="all")  # noqa: E731
+        settings["on_bad_record"] = "skip"
     else:
         path = write_huatuo_jsonl(tmp_path / "h.jsonl", 300, seed=2)
         make = lambda: JsonlSource(str(path), paraphrases="all", answers="all")  # noqa: E731
+        if kind == "jsonl_limit":
+            settings["limit"] = 250
+        else:
+            settings["preferences"] = {"max_pairs": 100}  # the first 100, over the actors' pieces
     eval_path = write_csv(tmp_path / "eval.csv", "Question\n孩子发烧39度，家里有大人吃的退烧药\n")
-    settings = dict(seed=5, save_hf_dataset=False, batch_size=53,
+    settings.update(seed=5, save_hf_dataset=False, batch_size=53,
                     contamination={"ngram": 8, "eval_sets": [{"name": "e", "path": str(eval_path), "fields": ["Question"]}]})
     _, local = run_prepare(tmp_path / "local", make(), **settings)
     _, remote = run_prepare(tmp_path / "ray", make(), engine="ray",
-                            ray={"address": ray_cluster, "workers": 2, "window": 3}, **settings)
+                            ray={"address": ray_cluster, "workers": 2, "window": 3, "split_mb": 0.002}, **settings)
     assert output_digests(tmp_path / "ray") == output_digests(tmp_path / "local")
     for card in (local, remote):
         for volatile in ("seconds", "records_per_second"):

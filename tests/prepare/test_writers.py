@@ -41,3 +41,17 @@ def test_a_failed_write_in_the_writer_thread_is_raised_to_the_stage(tmp_path):
     with pytest.raises(OSError, match="No space left on device"):
         writers.close()
     assert not writers._thread.is_alive()
+
+
+@pytest.mark.parametrize("lines", [0, 1, 2, 5])
+def test_write_file_appends_the_first_lines_of_a_part(tmp_path, lines):
+    from medq.prepare.stage import _JsonlWriters
+
+    part = tmp_path / "part"
+    part.write_bytes(b"a\nbb\nccc\nd\ne\n")
+    writers = _JsonlWriters(tmp_path, ["x"])
+    writers.write_line("x", b"first\n")
+    writers.write_file("x", part, lines, 5)
+    writers.close()
+    assert (tmp_path / "x.jsonl").read_bytes() == b"first\n" + b"".join(b"a\nbb\nccc\nd\ne\n".splitlines(True)[:lines])
+    assert writers.counts["x"] == 1 + lines
