@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SUMMARY_PROMPT = ("把下面的对话（以及已有摘要）压缩成一段不超过 150 字的中文摘要，保留症状、病史、用药、过敏和已给出的建议，"
                   "只输出摘要。")
 
+CUT_MARK = "……"   # ends a text a prompt carries cut to its budget (a long turn here, evidence in medq.agent.turn)
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
@@ -34,8 +35,8 @@ class TokenEstimate:
     """Tokens without a tokenizer: so many per Chinese character, per other character, and per chat message (the
     chat template's role markers around it). The defaults fit Qwen-family tokenizers (about one token per Chinese
     character, one per four other characters, ~5-9 template tokens a message); another tokenizer gets its own
-    figures from `agent.turn.budgets.tokens_per_*` (docs/agent.md "Context budget" says how to measure them). An estimate,
-    not a bill: calibrated so that the prompt's budgets hold, rounded up."""
+    figures from `agent.turn.budgets.tokens_per_*` (docs/agent.md "Context budget" says how to measure them). An
+    estimate, not a bill: calibrated so that the prompt's budgets hold, rounded up."""
 
     cjk_char: float = 1.0
     other_char: float = 0.25
@@ -81,11 +82,36 @@ def turns_over_budget(turns: Sequence[TurnRecord], budget_tokens: int,
     return list(turns[: len(turns) - kept])
 
 
-def dialogue_in_budget(turns: Sequence[Any], budget_tokens: int, estimate: TokenEstimate = TokenEstimate()) -> list[Any]:
+def dialogue_in_budget(turns: Sequence[Any], budget_tokens: int,
+                       estimate: TokenEstimate = TokenEstimate()) -> list[Any]:
     """The newest turns that fit `budget_tokens` (`agent.turn.budgets.summary_tokens`): what a prompt repeats
     verbatim. Older ones belong to the session summary; if summarising them failed, they are left out rather than
-    let the prompt outgrow the model's context."""
-    return list(turns[len(turns_over_budget(turns, budget_tokens, estimate)):])
+    let the prompt outgrow the model's context. The newest turn is never folded away (summary memory keeps it), so
+    when it alone is over the budget the prompt carries it cut to fit (`CUT_MARK`), not whole."""
+    kept = list(turns[len(turns_over_budget(turns, budget_tokens, estimate)):])
+    if len(kept) == 1 and estimate.turn(kept[0]) > budget_tokens:
+        cut = _cut_turn(kept[0], budget_tokens, estimate)
+        return [cut] if cut is not None else []
+    return kept
+
+
+def _cut_turn(turn: Any, budget_tokens: int, estimate: TokenEstimate) -> Any | None:
+    """`turn` with its message and reply cut so that `estimate.turn` fits `budget_tokens` (the message to at most
+    half unless the reply needs less); None when not even the chat template's tokens fit."""
+    from dataclasses import replace
+
+    room = budget_tokens - 2 * estimate.message
+    if room <= 0:
+        return None
+
+    def cut(text: str, tokens: int) -> str:
+        if estimate(text) <= tokens:
+            return text
+        mark = estimate(CUT_MARK)
+        return estimate.prefix(text, tokens - mark) + CUT_MARK if tokens > mark else ""
+
+    user = cut(turn.user_text, max(room // 2, room - estimate(turn.assistant_text)))
+    return replace(turn, user_text=user, assistant_text=cut(turn.assistant_text, room - estimate(user)))
 
 
 def summarise(client: Any, tracer: TurnTracer, memory: MemoryTurn, text: str, answer: str, budget_tokens: int,

@@ -41,7 +41,7 @@ from medq.agent.critic import LLMCritic
 from medq.agent.facts import PatientProfile
 from medq.agent.review import FALLBACK_HEAD, REFERRAL, REFINE_PROMPT, Problem, Review, Reviewer, ReviewHook, \
     as_plain, fallback_reply
-from medq.agent.summary import SUMMARY_PROMPT, TokenEstimate, dialogue_in_budget, summarise
+from medq.agent.summary import CUT_MARK, SUMMARY_PROMPT, TokenEstimate, dialogue_in_budget, summarise
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.config import as_dataclass
 from medq.paths import ExistingDir, ExistingFile
@@ -114,7 +114,6 @@ PROMPT_FRAME = ("\n\n患者资料：\n；" + PROFILE_LEFT_OUT.format(n=999) + "\
                 "证据：\n（没有检索到证据）\n\n问题：")
 # a passage cut to fewer tokens than this is left out instead: a fragment the model cannot cite sensibly
 MIN_EVIDENCE_TOKENS = 24
-CUT_MARK = "……"
 
 
 def context_budget(settings: TurnSettings, system_prompt: str = DRAFT_SYSTEM_PROMPT) -> dict[str, int]:

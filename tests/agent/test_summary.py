@@ -30,5 +30,17 @@ def test_the_prompt_repeats_exactly_the_turns_the_summary_does_not_cover():
     turns = [TurnRecord("s", i, f"m{i}", "问" * 10, "答" * 10, "") for i in range(1, 6)]
     for budget in (5, 45, 100):
         kept = dialogue_in_budget(turns, budget, TEXT_ONLY)
-        assert turns_over_budget(turns, budget, TEXT_ONLY) + kept == turns
+        # the same turns by number (a newest turn over the budget comes cut: the last test)
+        assert [t.seq for t in turns_over_budget(turns, budget, TEXT_ONLY) + kept] == [t.seq for t in turns]
     assert [t.seq for t in dialogue_in_budget(turns, 45, TEXT_ONLY)] == [4, 5]
+
+
+def test_a_newest_turn_over_the_budget_is_cut_to_fit_not_repeated_whole():
+    tiny = TokenEstimate(cjk_char=1.25, other_char=1.0, message=14)
+    long_turn = TurnRecord("s", 7, "m7", "咳" * 120, "答" * 200, "")
+    for budget in (40, 100, 160, 400):
+        kept = dialogue_in_budget([long_turn], budget, tiny)
+        assert len(kept) == 1 and tiny.turn(kept[0]) <= budget and kept[0].seq == 7
+        assert kept[0].user_text.rstrip("……") in long_turn.user_text and kept[0].assistant_text.endswith("……")
+    assert dialogue_in_budget([long_turn], 20, tiny) == []          # not even the template's 28 tokens fit
+    assert turns_over_budget([long_turn], 100, tiny) == []          # summary memory still keeps it
