@@ -35,7 +35,7 @@ class TokenEstimate:
     """Tokens without a tokenizer: so many per Chinese character, per other character, and per chat message (the
     chat template's role markers around it). The defaults fit Qwen-family tokenizers (about one token per Chinese
     character, one per four other characters, ~5-9 template tokens a message); another tokenizer gets its own
-    figures from `agent.turn.budgets.tokens_per_*` (docs/agent.md "Context budget" says how to measure them). An
+    figures from `agent.turn.budgets.tokens_per_*` (`benchmarks/tokens_per_char.py` measures them). An
     estimate, not a bill: calibrated so that the prompt's budgets hold, rounded up."""
 
     cjk_char: float = 1.0
