@@ -184,13 +184,6 @@ def check_context_budget(container: Mapping[str, Any]) -> None:
                           "tokens_per_message 0 or more: they are the served tokenizer's figures (docs/agent.md)")
     parts = context_budget(settings)
     limit = int(serve["max_model_len"])
-    critic = critic_budget(settings)
-    if sum(critic.values()) > limit:
-        shown = " + ".join(f"{v} ({k})" for k, v in critic.items())
-        raise ConfigError(f"agent.turn.critic.max_tokens = {settings.critic.max_tokens} and the budgets of a critic "
-                          f"request do not fit serve.max_model_len = {limit}: {shown} = {sum(critic.values())} tokens. "
-                          f"Lower agent.turn.critic.max_tokens, budgets.evidence_tokens or profile_tokens, or raise "
-                          f"serve.max_model_len.")
     if sum(parts.values()) > limit:
         shown = " + ".join(f"{v} ({k})" for k, v in parts.items())
         named = ", ".join(f"agent.turn.budgets.{k} = {getattr(budgets, k)}"
@@ -200,6 +193,14 @@ def check_context_budget(container: Mapping[str, Any]) -> None:
                           f"agent.turn.budgets.evidence_tokens, summary_tokens, profile_tokens (or draft_max_tokens, "
                           f"summary_max_tokens, max_message_chars, refine.max_rounds) or raise serve.max_model_len; "
                           f"tokens_per_* are the served tokenizer's own figures (docs/agent.md).")
+    critic = critic_budget(settings)
+    if sum(critic.values()) > limit:
+        shown = " + ".join(f"{v} ({k})" for k, v in critic.items())
+        raise ConfigError(f"agent.turn.critic.max_tokens = {settings.critic.max_tokens}, agent.turn.budgets."
+                          f"evidence_tokens = {budgets.evidence_tokens} and the other budgets of a critic request do "
+                          f"not fit serve.max_model_len = {limit}: {shown} = {sum(critic.values())} tokens. "
+                          f"Lower agent.turn.critic.max_tokens, budgets.evidence_tokens or profile_tokens, or raise "
+                          f"serve.max_model_len.")
 
 
 # --- what a turn returns ---------------------------------------------------------------------------------------
