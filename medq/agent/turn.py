@@ -172,7 +172,7 @@ def check_context_budget(container: Mapping[str, Any]) -> None:
     otherwise a turn is refused by the model server (a 400 context_length_exceeded) once the remembered dialogue,
     the evidence or the profile grow to their budgets."""
     agent, serve = container.get("agent"), container.get("serve")
-    if not isinstance(agent, Mapping) or not isinstance(serve, Mapping) or not serve.get("max_model_len"):
+    if not isinstance(agent, Mapping):
         return
     settings = as_dataclass(TurnSettings, agent.get("turn"))
     budgets = settings.budgets
@@ -182,6 +182,8 @@ def check_context_budget(container: Mapping[str, Any]) -> None:
     if min(budgets.tokens_per_cjk_char, budgets.tokens_per_other_char) <= 0 or budgets.tokens_per_message < 0:
         raise ConfigError("agent.turn.budgets.tokens_per_cjk_char and tokens_per_other_char must be above 0 and "
                           "tokens_per_message 0 or more: they are the served tokenizer's figures (docs/agent.md)")
+    if not isinstance(serve, Mapping) or not serve.get("max_model_len"):
+        return
     parts = context_budget(settings)
     limit = int(serve["max_model_len"])
     if sum(parts.values()) > limit:
