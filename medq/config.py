@@ -80,6 +80,26 @@ def unknown_key_error(path: str, key: str, valid: Iterable[str]) -> ConfigError:
     return ConfigError(f"unknown config key '{full}'.{_suggest(key, valid, path)}")
 
 
+def override_error(composed: DictConfig, overrides: Iterable[str], exc: Exception) -> ConfigError:
+    """Hydra's refusal of command-line overrides as one line: an override of a key the composed config (`composed`,
+    without those overrides) does not have is `unknown_key_error`, naming the key, its likely spelling and the valid
+    ones; anything else is Hydra's own message on one line (its message spans several, with a traceback hint)."""
+    for override in overrides:
+        key = override.split("=", 1)[0].strip()
+        if key.startswith("+") or "=" not in override:   # appending a new key is allowed; a bare word is not a key
+            continue
+        node: Any = composed
+        parts = key.lstrip("~").split(".")
+        for depth, part in enumerate(parts):
+            if not isinstance(node, DictConfig):
+                break
+            if part not in node:
+                return unknown_key_error(".".join(parts[:depth]), part, [str(k) for k in node.keys()])
+            node = node._get_node(part)
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip() and "HYDRA_FULL_ERROR" not in line]
+    return ConfigError(" ".join(lines) or type(exc).__name__)
+
+
 def _type_hints(target: Any) -> dict[str, Any]:
     func = target.__init__ if inspect.isclass(target) else target
     try:

@@ -9,7 +9,9 @@
    model would say (the model is not asked).
 3. extraction: rule-based facts from the message, merged into the turn's memory (never rewritten), so this turn's
    draft and audit see them; written only when the whole turn succeeds.
-4. retrieve: `RetrievePipeline` (query rewriting as configured) → numbered evidence [E1]….
+4. retrieve: `RetrievePipeline` (query rewriting as configured) → numbered evidence [E1]…, in rank order while it
+   fits `agent.turn.budgets.evidence_tokens` (the passage that does not fit is cut, the rest left out); what the
+   model saw is what the review checks and the turn returns.
 5. draft: Haystack's `Agent` with the tools (BMI, drug lookup, triage; OpenAI tool calls), bounded by
    `max_agent_steps`.
 6. audit, as the Agent's `on_exit` hook (`medq.agent.review`): deterministic `ContraindicationAuditor`, the
@@ -27,6 +29,7 @@ the review of a draft and the fallback live in `medq.agent.review`, summary memo
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import time
 import uuid
@@ -38,7 +41,7 @@ from medq.agent.critic import LLMCritic
 from medq.agent.facts import PatientProfile
 from medq.agent.review import FALLBACK_HEAD, REFERRAL, REFINE_PROMPT, Problem, Review, Reviewer, ReviewHook, \
     as_plain, fallback_reply
-from medq.agent.summary import SUMMARY_PROMPT, dialogue_in_budget, estimate_tokens, summarise
+from medq.agent.summary import CUT_MARK, SUMMARY_PROMPT, TokenEstimate, dialogue_in_budget, summarise
 from medq.agent.tracing import PrivacySettings, TracingSettings, TurnTracer
 from medq.config import as_dataclass
 from medq.paths import ExistingDir, ExistingFile
@@ -71,6 +74,16 @@ class BudgetSettings:
     draft_max_tokens: int = 384
     summary_tokens: int = 1500        # recent dialogue above this many tokens → older turns into the summary
     summary_max_tokens: int = 200
+    evidence_tokens: int = 1536       # retrieved passages in rank order while they fit; the next one is cut
+    profile_tokens: int = 256         # the patient's remembered facts; past it, the least urgent are left out
+    # the tokenizer-free estimate (medq.agent.summary.TokenEstimate); defaults: Qwen-family tokenizers
+    tokens_per_cjk_char: float = 1.0
+    tokens_per_other_char: float = 0.25
+    tokens_per_message: int = 8       # the chat template's role markers around each message
+
+    @property
+    def estimate(self) -> TokenEstimate:
+        return TokenEstimate(self.tokens_per_cjk_char, self.tokens_per_other_char, self.tokens_per_message)
 
 
 @dataclass
@@ -94,42 +107,101 @@ class TurnSettings:
     create_patients: bool = False     # false: an unknown patient id is PatientNotFound (the API's 404)
 
 
+PROFILE_LEFT_OUT = "（另有{n}项记录未列出）"
+# fixed words the draft prompt puts around its parts (`MedicalAgent._messages`), counted with the system prompt
+# (the profile's note of facts left out at its largest, 999)
+PROMPT_FRAME = ("\n\n患者资料：\n；" + PROFILE_LEFT_OUT.format(n=999) + "\n\n之前对话的摘要：\n",
+                "证据：\n（没有检索到证据）\n\n问题：")
+# a passage cut to fewer tokens than this is left out instead: a fragment the model cannot cite sensibly
+MIN_EVIDENCE_TOKENS = 24
+
+
 def context_budget(settings: TurnSettings, system_prompt: str = DRAFT_SYSTEM_PROMPT) -> dict[str, int]:
-    """The tokens the largest draft request of a turn may need before evidence and the patient profile: the
-    system prompt, the session summary (`summary_max_tokens`), the verbatim recent dialogue (`summary_tokens`),
-    the longest allowed message (`max_message_chars`, one token per character at worst), and every draft and
-    refine prompt of the review loop (drafts stay in the conversation). Validation compares the total with the
-    served model's `max_model_len`."""
+    """The tokens the largest draft request of a turn may need: the system prompt with the prompt's fixed words,
+    the patient's profile (`profile_tokens`), the session summary (`summary_max_tokens`), the verbatim recent
+    dialogue (`summary_tokens`), the evidence (`evidence_tokens`), the longest allowed message
+    (`max_message_chars`, each character at the dearer of the two per-character rates), every draft and refine
+    prompt of the review loop (drafts stay in the conversation), and the chat template's tokens per message. All
+    estimated with `budgets.tokens_per_*`; validation compares the total with the served model's `max_model_len`."""
     from medq.agent.critic import VERDICT_SCHEMA
 
     budgets, rounds = settings.budgets, settings.refine.max_rounds
+    estimate = budgets.estimate
     critic = VERDICT_SCHEMA["properties"]["problems"]
     # a refine prompt lists the problems: the draft's own sentences at most (quoted), the critic's problems (its
     # schema bounds them) and a short label per problem
-    refine = (estimate_tokens(REFINE_PROMPT) + budgets.draft_max_tokens
-              + critic["maxItems"] * critic["items"]["maxLength"] + 60)
-    return {"system prompt": estimate_tokens(system_prompt),
+    refine = (estimate(REFINE_PROMPT) + budgets.draft_max_tokens
+              + estimate("审" * critic["maxItems"] * critic["items"]["maxLength"]) + 60)
+    per_char = max(budgets.tokens_per_cjk_char, budgets.tokens_per_other_char)
+    # system, the question, one draft and one refine prompt per round, and the reply's own opening
+    messages = 2 + 2 * rounds + 1
+    return {"system prompt": estimate(system_prompt + "".join(PROMPT_FRAME)),
+            "agent.turn.budgets.profile_tokens": budgets.profile_tokens,
             "agent.turn.budgets.summary_max_tokens": budgets.summary_max_tokens,
             "agent.turn.budgets.summary_tokens": budgets.summary_tokens,
-            "agent.turn.budgets.max_message_chars": budgets.max_message_chars,
+            "agent.turn.budgets.evidence_tokens": budgets.evidence_tokens,
+            "agent.turn.budgets.max_message_chars": math.ceil(round(budgets.max_message_chars * per_char, 6)),
             "agent.turn.budgets.draft_max_tokens × (refine.max_rounds + 1)": budgets.draft_max_tokens * (rounds + 1),
-            "refine prompts × refine.max_rounds": rounds * refine}
+            "refine prompts × refine.max_rounds": rounds * refine,
+            "agent.turn.budgets.tokens_per_message × messages": budgets.tokens_per_message * messages}
+
+
+def critic_budget(settings: TurnSettings) -> dict[str, int]:
+    """The tokens a critic request may need (`LLMCritic.messages`): its prompt and frame, the profile, the evidence,
+    the longest message, a draft (`draft_max_tokens`), its verdict (`critic.max_tokens`) and three messages' template
+    tokens. Empty when the critic is off."""
+    from medq.agent.critic import LLMCritic
+
+    if not settings.critic.enabled:
+        return {}
+    budgets = settings.budgets
+    estimate = budgets.estimate
+    frame = "".join(m["content"] for m in LLMCritic(None).messages("", "", "", PROFILE_LEFT_OUT.format(n=999)))
+    per_char = max(budgets.tokens_per_cjk_char, budgets.tokens_per_other_char)
+    return {"critic prompt": estimate(frame),
+            "agent.turn.budgets.profile_tokens": budgets.profile_tokens,
+            "agent.turn.budgets.evidence_tokens": budgets.evidence_tokens,
+            "agent.turn.budgets.max_message_chars": math.ceil(round(budgets.max_message_chars * per_char, 6)),
+            "agent.turn.budgets.draft_max_tokens": budgets.draft_max_tokens,
+            "agent.turn.critic.max_tokens": settings.critic.max_tokens,
+            "agent.turn.budgets.tokens_per_message × 3": budgets.tokens_per_message * 3}
 
 
 def check_context_budget(container: Mapping[str, Any]) -> None:
-    """An agent served by a model with a known context (`serve.max_model_len`) must fit its fixed budgets into it:
-    otherwise a session breaks after a few turns, when the remembered dialogue outgrows the context."""
+    """An agent served by a model with a known context (`serve.max_model_len`) must fit its budgets into it:
+    otherwise a turn is refused by the model server (a 400 context_length_exceeded) once the remembered dialogue,
+    the evidence or the profile grow to their budgets."""
     agent, serve = container.get("agent"), container.get("serve")
-    if not isinstance(agent, Mapping) or not isinstance(serve, Mapping) or not serve.get("max_model_len"):
+    if not isinstance(agent, Mapping):
         return
-    parts = context_budget(as_dataclass(TurnSettings, agent.get("turn")))
+    settings = as_dataclass(TurnSettings, agent.get("turn"))
+    budgets = settings.budgets
+    if budgets.evidence_tokens < 0 or budgets.profile_tokens < 0:
+        raise ConfigError(f"agent.turn.budgets.evidence_tokens ({budgets.evidence_tokens}) and profile_tokens "
+                          f"({budgets.profile_tokens}) must be 0 or more")
+    if min(budgets.tokens_per_cjk_char, budgets.tokens_per_other_char) <= 0 or budgets.tokens_per_message < 0:
+        raise ConfigError("agent.turn.budgets.tokens_per_cjk_char and tokens_per_other_char must be above 0 and "
+                          "tokens_per_message 0 or more: they are the served tokenizer's figures (docs/agent.md)")
+    if not isinstance(serve, Mapping) or not serve.get("max_model_len"):
+        return
+    parts = context_budget(settings)
     limit = int(serve["max_model_len"])
     if sum(parts.values()) > limit:
         shown = " + ".join(f"{v} ({k})" for k, v in parts.items())
-        raise ConfigError(f"agent.turn.budgets.summary_tokens = {parts['agent.turn.budgets.summary_tokens']} and the "
-                          f"other budgets of a turn do not fit serve.max_model_len = {limit}: {shown} = "
-                          f"{sum(parts.values())} tokens before any evidence. Lower agent.turn.budgets.summary_tokens "
-                          f"(or draft_max_tokens, summary_max_tokens, max_message_chars, refine.max_rounds) or raise "
+        named = ", ".join(f"agent.turn.budgets.{k} = {getattr(budgets, k)}"
+                          for k in ("summary_tokens", "evidence_tokens", "profile_tokens"))
+        raise ConfigError(f"{named} and the other budgets of a turn do not fit serve.max_model_len = {limit}: "
+                          f"{shown} = {sum(parts.values())} tokens. Lower "
+                          f"agent.turn.budgets.evidence_tokens, summary_tokens, profile_tokens (or draft_max_tokens, "
+                          f"summary_max_tokens, max_message_chars, refine.max_rounds) or raise serve.max_model_len; "
+                          f"tokens_per_* are the served tokenizer's own figures (docs/agent.md).")
+    critic = critic_budget(settings)
+    if sum(critic.values()) > limit:
+        shown = " + ".join(f"{v} ({k})" for k, v in critic.items())
+        raise ConfigError(f"agent.turn.critic.max_tokens = {settings.critic.max_tokens}, agent.turn.budgets."
+                          f"evidence_tokens = {budgets.evidence_tokens} and the other budgets of a critic request do "
+                          f"not fit serve.max_model_len = {limit}: {shown} = {sum(critic.values())} tokens. "
+                          f"Lower agent.turn.critic.max_tokens, budgets.evidence_tokens or profile_tokens, or raise "
                           f"serve.max_model_len.")
 
 
@@ -144,7 +216,7 @@ class TurnResult:
     session_id: str
     message_id: str
     citations: list[dict[str, Any]] = field(default_factory=list)      # evidence the answer cites
-    evidence: list[dict[str, Any]] = field(default_factory=list)       # everything retrieved, [E1]…
+    evidence: list[dict[str, Any]] = field(default_factory=list)       # what the prompt carried, [E1]… (as cut)
     findings: list[dict[str, Any]] = field(default_factory=list)       # every problem of every review round
     memory_updates: list[dict[str, Any]] = field(default_factory=list)  # facts this turn added or changed
     red_flags: list[dict[str, Any]] = field(default_factory=list)
@@ -304,20 +376,27 @@ class MedicalAgent:
         return self._draft_and_review(memory, text, profile, evidence, base)
 
     def _retrieve(self, text: str) -> list[Any]:
+        """The retrieved evidence the prompt has room for (`agent.turn.budgets.evidence_tokens`): the review checks
+        citations against exactly these passages, and the turn returns them."""
         if self.retriever is None:
             return []
         with self.tracer.span("retrieve", span_type="RETRIEVER") as span:
             result = self.retriever.retrieve(text)
+            fitted = evidence_in_budget(result.evidence, self.settings.budgets.evidence_tokens,
+                                        self.settings.budgets.estimate)
             span.set_attributes({"evidence": len(result.evidence), "truncated": result.truncated,
-                                 "doc_ids": [e.doc_id for e in result.evidence]})
-            return list(result.evidence)
+                                 "doc_ids": [e.doc_id for e in result.evidence],
+                                 "in_prompt": [e.evidence_id for e in fitted.evidence],
+                                 "cut": fitted.cut, "left_out": fitted.left_out})
+            return fitted.evidence
 
     def _draft_and_review(self, memory: Any, text: str, profile: PatientProfile, evidence: list[Any],
                           base: dict[str, Any]) -> TurnResult:
         from medq.rag.citations import number_evidence
 
         evidence_block = number_evidence(evidence)
-        profile_block = describe_profile(profile)
+        profile_block, profile_left_out = profile_in_budget(profile, self.settings.budgets.profile_tokens,
+                                                            self.settings.budgets.estimate)
         reviews: list[Review] = []
 
         def review(draft: str, round_: int, cut_off: bool) -> Review:
@@ -336,8 +415,8 @@ class MedicalAgent:
             outputs = self._run_agent(messages, review)
             usage = _int_usage(outputs.get("token_usage") or {})
             span.set_attributes({"exit_reason": outputs.get("exit_reason"), "steps": outputs.get("step_count"),
-                                 "tool_calls": outputs.get("tool_call_counts"), **{f"tokens.{k}": v for k, v in
-                                                                                   usage.items()}})
+                                 "tool_calls": outputs.get("tool_call_counts"), "profile_left_out": profile_left_out,
+                                 **{f"tokens.{k}": v for k, v in usage.items()}})
         for r in reviews:
             if r.critic is not None:
                 for key, value in r.critic.usage.items():
@@ -380,13 +459,16 @@ class MedicalAgent:
 
     # -- prompts and memory -------------------------------------------------------------------------------------------
     def _messages(self, memory: Any, text: str, evidence_block: str, profile_block: str) -> list[Any]:
+        """The draft request: each part within its budget (`context_budget` adds them up; PROMPT_FRAME are the
+        words around them)."""
         from haystack.dataclasses import ChatMessage
 
         system = self.system_prompt + f"\n\n患者资料：\n{profile_block or '（暂无记录）'}"
         if memory.summary is not None and memory.summary.text:
             system += f"\n\n之前对话的摘要：\n{memory.summary.text}"
         messages = [ChatMessage.from_system(system)]
-        for turn in dialogue_in_budget(memory.recent_turns, self.settings.budgets.summary_tokens):
+        budgets = self.settings.budgets
+        for turn in dialogue_in_budget(memory.recent_turns, budgets.summary_tokens, budgets.estimate):
             messages += [ChatMessage.from_user(turn.user_text), ChatMessage.from_assistant(turn.assistant_text)]
         messages.append(ChatMessage.from_user(f"证据：\n{evidence_block or '（没有检索到证据）'}\n\n问题：{text}"))
         return messages
@@ -400,7 +482,7 @@ class MedicalAgent:
                                             "citations": [c["evidence_id"] for c in result.citations],
                                             "versions": result.versions})
         summarise(self.client, self.tracer, memory, text, result.answer, self.settings.budgets.summary_tokens,
-                  self.settings.budgets.summary_max_tokens)
+                  self.settings.budgets.summary_max_tokens, self.settings.budgets.estimate)
 
 
 # --- plain-words helpers ----------------------------------------------------------------------------------------
@@ -416,23 +498,89 @@ def referral_reply(flags: Sequence[Any]) -> str:
     return "\n".join(advice)
 
 
+@dataclass
+class FittedEvidence:
+    evidence: list[Any]                 # what the prompt carries, in rank order; a cut passage with its content as cut
+    cut: dict[str, str] = field(default_factory=dict)   # evidence id -> "chars before -> chars after"
+    left_out: list[str] = field(default_factory=list)   # evidence ids the budget had no room for
+
+
+def evidence_in_budget(evidence: Sequence[Any], budget_tokens: int, estimate: TokenEstimate) -> FittedEvidence:
+    """Evidence passages (`medq.rag.components.Evidence`) in rank order while the numbered block
+    (`number_evidence`) stays within `budget_tokens`: the first passage that does not fit is cut to the room left
+    (at a sentence end where one keeps at least half of it, marked with CUT_MARK), or left out when that room is
+    under MIN_EVIDENCE_TOKENS; every passage after it is left out. Ids stay E1… in order, so nothing is renumbered."""
+    from dataclasses import replace
+
+    from medq.rag.citations import number_evidence
+
+    kept: list[Any] = []
+    fitted = FittedEvidence(kept)
+    for position, item in enumerate(evidence):
+        if estimate(number_evidence([*kept, item])) <= budget_tokens:
+            kept.append(item)
+            continue
+        content = " ".join(item.content.split())
+        frame = estimate(number_evidence([*kept, replace(item, content=CUT_MARK)]))
+        room = budget_tokens - frame
+        part = estimate.prefix(content, room) if room > 0 else ""
+        sentence_end = max(part.rfind(mark) for mark in "。！？；!?;")
+        if sentence_end >= 0 and sentence_end + 1 >= len(part) // 2:
+            part = part[:sentence_end + 1]
+        if part and estimate(part) >= MIN_EVIDENCE_TOKENS:
+            kept.append(replace(item, content=part + CUT_MARK, meta={**item.meta, "cut_from_chars": len(content)}))
+            fitted.cut[item.evidence_id] = f"{len(content)} -> {len(part)} chars"
+            position += 1
+        fitted.left_out = [e.evidence_id for e in evidence[position:]]
+        break
+    return fitted
+
+
+def profile_in_budget(profile: PatientProfile, budget_tokens: int | None = None,
+                      estimate: TokenEstimate = TokenEstimate()) -> tuple[str, int]:
+    """The patient's profile block of the prompt and how many facts it left out: facts in order of urgency (the
+    states that change every drug choice, allergies, current medicines, conditions) while they fit `budget_tokens`
+    (None: all), then PROFILE_LEFT_OUT (counted with the prompt's frame). The auditor always checks the whole
+    profile."""
+    entries = _profile_entries(profile)
+    if budget_tokens is None or estimate(_render_profile(entries)) <= budget_tokens:
+        return _render_profile(entries), 0
+    low, high = 0, len(entries) - 1   # the block grows with the number of facts: bisect on it
+    while low < high:
+        middle = (low + high + 1) // 2
+        if estimate(_render_profile(entries[:middle])) <= budget_tokens:
+            low = middle
+        else:
+            high = middle - 1
+    note = PROFILE_LEFT_OUT.format(n=len(entries) - low)
+    return "；".join(filter(None, [_render_profile(entries[:low]), note])), len(entries) - low
+
+
 def describe_profile(profile: PatientProfile) -> str:
-    parts = []
-    if profile.allergies:
-        parts.append(f"过敏：{'、'.join(profile.allergies)}")
-    if profile.conditions:
-        parts.append(f"疾病：{'、'.join(profile.conditions)}")
-    if profile.medications:
-        parts.append(f"正在用药：{'、'.join(profile.medications)}")
+    return profile_in_budget(profile)[0]
+
+
+def _profile_entries(profile: PatientProfile) -> list[tuple[str, str | None]]:
+    entries: list[tuple[str, str | None]] = []
     if profile.pregnant:
-        parts.append("怀孕中")
+        entries.append(("怀孕中", None))
     if profile.lactating:
-        parts.append("哺乳期")
+        entries.append(("哺乳期", None))
     if profile.age is not None:
-        parts.append(f"年龄：{profile.age}岁")
+        entries.append(("年龄", f"{profile.age}岁"))
     if profile.sex:
-        parts.append(f"性别：{'男' if profile.sex == 'male' else '女' if profile.sex == 'female' else profile.sex}")
-    return "；".join(parts)
+        entries.append(("性别", "男" if profile.sex == "male" else "女" if profile.sex == "female" else profile.sex))
+    entries += [("过敏", a) for a in profile.allergies]
+    entries += [("正在用药", m) for m in profile.medications]
+    entries += [("疾病", c) for c in profile.conditions]
+    return entries
+
+
+def _render_profile(entries: Sequence[tuple[str, str | None]]) -> str:
+    groups: dict[str, list[str]] = {}
+    for label, value in entries:
+        groups.setdefault(label, []).extend([value] if value is not None else [])
+    return "；".join(f"{label}：{'、'.join(values)}" if values else label for label, values in groups.items())
 
 
 def _cited_ids(answer: str, checker: Any) -> set[str]:

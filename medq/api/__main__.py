@@ -23,13 +23,16 @@ def compose_api_config(overrides: list[str]) -> dict:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from medq.config import config_dirs, validate_pipeline_config
+    from medq.config import config_dirs, override_error, validate_pipeline_config
 
     conf_dir, _ = config_dirs()
     with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
         base = compose("config")
         extra = [f"+{g}=default" for g in ("agent", "api") if g not in base]
-        cfg = compose("config", overrides=extra + overrides)
+        try:
+            cfg = compose("config", overrides=extra + overrides)
+        except Exception as exc:   # a misspelt key (api.prot=1) as one line naming it, not Hydra's traceback
+            raise override_error(compose("config", overrides=extra), overrides, exc) from None
     container = validate_pipeline_config(cfg)
     return OmegaConf.to_container(OmegaConf.create(container["api"]))
 

@@ -263,7 +263,8 @@ class Assistant:
                 result = TurnResult(answer=referral_reply(flags), outcome="referral", **base)
             else:
                 messages = [{"role": "system", "content": c} for c in turn.system]
-                for past in dialogue_in_budget(memory.recent_turns, agent.settings.budgets.summary_tokens):
+                for past in dialogue_in_budget(memory.recent_turns, agent.settings.budgets.summary_tokens,
+                                               agent.settings.budgets.estimate):
                     messages += [{"role": "user", "content": past.user_text},
                                  {"role": "assistant", "content": past.assistant_text}]
                 messages.append({"role": "user", "content": text})

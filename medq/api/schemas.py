@@ -64,7 +64,7 @@ class MedqExtension(msgspec.Struct):
     outcome: str            # answered | refined | fallback (draft withheld) | referral (red flag) | unsupported_language
     refine_rounds: int
     citations: list[dict[str, Any]]       # evidence the answer cites ([E1] ...)
-    evidence: list[dict[str, Any]]        # everything retrieved, numbered [E1] ...
+    evidence: list[dict[str, Any]]        # the passages the model saw, numbered [E1] ... (agent.turn.budgets)
     findings: list[dict[str, Any]]        # audit problems of every review round (auditor, critic, citations)
     memory_updates: list[dict[str, Any]]  # facts this turn added or changed (written only if the turn succeeded)
     red_flags: list[dict[str, Any]]

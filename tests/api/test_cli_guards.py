@@ -37,3 +37,12 @@ def test_serve_refuses_the_default_trace_salt(tmp_path):
     out = medq_api("serve", "api.port=1", cwd=tmp_path)
     assert out.returncode == 1, out.stderr
     assert "agent.privacy.id_salt" in out.stderr and "secrets.token_hex" in out.stderr, out.stderr
+
+
+def test_serve_names_a_misspelt_key_in_one_line(tmp_path):
+    out = medq_api("serve", "api.prot=1", cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip().splitlines() == [out.stderr.strip()], out.stderr      # one line
+    assert "unknown config key 'api.prot'" in out.stderr and "'api.port'" in out.stderr, out.stderr
+    out = medq_api("serve", "agent.turn.budgets.evidnce_tokens=5", cwd=tmp_path)
+    assert out.returncode == 1 and "agent.turn.budgets.evidence_tokens" in out.stderr, out.stderr

@@ -35,6 +35,13 @@ def test_validation_refuses_budgets_over_max_model_len():
     out = validate("agent.turn.refine.max_rounds=1")          # a refine round's quoted problems count too
     assert out.returncode != 0 and "refine prompts" in out.stderr, out.stderr
     assert validate("agent.turn.budgets.summary_tokens=1500", "serve.max_model_len=8192").returncode == 0
+    # the evidence and the profile are budgeted too, counted with the served tokenizer's figures
+    out = validate("agent.turn.budgets.evidence_tokens=400")
+    assert out.returncode != 0 and "agent.turn.budgets.evidence_tokens = 400" in out.stderr, out.stderr
+    out = validate("agent.turn.budgets.tokens_per_cjk_char=1.5")   # a dearer tokenizer: the same budgets overflow
+    assert out.returncode != 0 and "serve.max_model_len = 1024" in out.stderr, out.stderr
+    out = validate("agent.turn.critic.max_tokens=320")              # the critic's request is checked as well
+    assert out.returncode != 0 and "agent.turn.critic.max_tokens = 320" in out.stderr, out.stderr
 
 
 @pytest.fixture(scope="module")
