@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from medq.errors import MedqError
+from medq.errors import MedqError, command_status
 
 
 def compose_api_config(overrides: list[str]) -> dict:
@@ -109,32 +109,30 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the API with uvicorn")
     serve.add_argument("overrides", nargs="*", help="config overrides, e.g. api.port=8000")
     args = parser.parse_args(argv)
-    try:
-        if args.command == "keys":
-            from medq.api.keys import ApiKeyStore
+    return command_status(lambda: dispatch(args))
 
-            store = ApiKeyStore(database_url(args.database, getattr(args, "create_database", False)))
-            if args.action == "create":
-                key = store.create(args.tenant)
-                print(key)
-                print(f"(tenant {args.tenant}; the key is shown only now — store it safely)", file=sys.stderr)
-            elif args.action == "list":
-                for row in store.list():
-                    print(f"{row['key_id']}\t{row['tenant']}\t{row['created_at']}\t"
-                          f"{'revoked ' + str(row['revoked_at']) if row['revoked_at'] else 'active'}")
-            elif not store.revoke(args.key_id):
-                raise MedqError(f"no active key with id {args.key_id!r}")
-            return 0
-        api = compose_api_config(args.overrides)
-        check_trace_salt(api)
-        settings_path = write_settings(api, Path(tempfile.mkdtemp(prefix="medq-api-")))
-        command, env = uvicorn_command(settings_path, api["host"], api["port"], api["workers"])
-        return subprocess.call(command, env=env)
-    except MedqError as exc:
-        print(f"medq: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "keys":
+        from medq.api.keys import ApiKeyStore
+
+        store = ApiKeyStore(database_url(args.database, getattr(args, "create_database", False)))
+        if args.action == "create":
+            key = store.create(args.tenant)
+            print(key)
+            print(f"(tenant {args.tenant}; the key is shown only now — store it safely)", file=sys.stderr)
+        elif args.action == "list":
+            for row in store.list():
+                print(f"{row['key_id']}\t{row['tenant']}\t{row['created_at']}\t"
+                      f"{'revoked ' + str(row['revoked_at']) if row['revoked_at'] else 'active'}")
+        elif not store.revoke(args.key_id):
+            raise MedqError(f"no active key with id {args.key_id!r}")
+        return 0
+    api = compose_api_config(args.overrides)
+    check_trace_salt(api)
+    settings_path = write_settings(api, Path(tempfile.mkdtemp(prefix="medq-api-")))
+    command, env = uvicorn_command(settings_path, api["host"], api["port"], api["workers"])
+    return subprocess.call(command, env=env)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from medq.errors import MedqError, command_status
 from medq.ui.settings import UiSettings, write_settings
 
 APP = Path(__file__).with_name("app.py")
@@ -233,29 +234,25 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--password")
     args = parser.parse_args(argv)
-    from medq.errors import MedqError
+    return command_status(lambda: dispatch(args))
 
-    try:
-        if args.command == "add-user":
-            from medq.ui.users import add_user
 
-            add_user(args.users, args.username, args.password or getpass.getpass(f"password for {args.username}: "))
-            return 0
-        if args.command == "check":
-            check_chat_app(Path(args.home) if args.home else None, args.timeout)
-            print("chat app: login ok", file=sys.stderr)
-            return 0
-        settings = compose_ui_config(args.overrides)
-        if not settings.api_key:
-            raise MedqError("ui.api_key is not set (or MEDQ_API_KEY): create one with "
-                            "`python -m medq.api keys create --tenant NAME`")
-        env = prepare_app(settings)
-        return subprocess.call(chainlit_command(settings.host, settings.port), env=env, cwd=settings.home)
-    except MedqError as exc:
-        print(f"medq: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "add-user":
+        from medq.ui.users import add_user
+
+        add_user(args.users, args.username, args.password or getpass.getpass(f"password for {args.username}: "))
+        return 0
+    if args.command == "check":
+        check_chat_app(Path(args.home) if args.home else None, args.timeout)
+        print("chat app: login ok", file=sys.stderr)
+        return 0
+    settings = compose_ui_config(args.overrides)
+    if not settings.api_key:
+        raise MedqError("ui.api_key is not set (or MEDQ_API_KEY): create one with "
+                        "`python -m medq.api keys create --tenant NAME`")
+    env = prepare_app(settings)
+    return subprocess.call(chainlit_command(settings.host, settings.port), env=env, cwd=settings.home)
 
 
 if __name__ == "__main__":
