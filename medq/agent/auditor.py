@@ -50,7 +50,7 @@ MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
-CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期)?(?:正在|在)|目前|现在|一直|长期)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
+CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -149,8 +149,11 @@ class ContraindicationAuditor:
             if is_warned:
                 warned.append(mention)
                 continue
-            if CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start]) and not affirmed_of[id(mention)] \
-                    and not CONTINUE.search(draft[mention.end:mention.end + 12]):
+            # 您吃的依那普利和螺内酯都会…: a name joined to the patient's own medicine by 和/、 is theirs too
+            joined = index > 0 and bool(context) and context[-1] is drugs[index - 1][0] and \
+                draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟")
+            if (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and \
+                    not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
             substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)

@@ -186,3 +186,42 @@ def test_a_bare_you_take_is_advice_not_context():
 ])
 def test_dose_attribution_and_caveats(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+# ---- warning scope, round 3 of issue 19: mechanisms behind b3's false alarms (sentences written here) -------------
+@pytest.mark.parametrize("draft, profile, warned", [
+    # a warning placed after the drugs it is about (…，最好避开 / 所以建议避开)
+    ("雷贝拉唑以外，奥美拉唑会削弱氯吡格雷的效果，最好避开。胃痛可以吃铝碳酸镁。", {"medications": ["氯吡格雷"]}, {"奥美拉唑"}),
+    ("奥美拉唑和氯吡格雷会互相影响，所以建议避开，改用泮托拉唑。", {"medications": ["氯吡格雷"]}, {"奥美拉唑"}),
+    # ruling a class out (…都先不考虑)
+    ("您对头孢呋辛有过敏史，头孢菌素类这次先不考虑，可以用阿奇霉素。", {"allergies": ["头孢呋辛"]}, {"头孢菌素类"}),
+    # 不建议 followed by buying words (不建议自己去买来吃)
+    ("布洛芬会加重肾损伤，不建议自己去买来吃。", {"egfr": 20}, {"布洛芬"}),
+    # a dash ends the clause of 不行 (这个不行——…)
+    ("阿司匹林？这个不行——和华法林一起出血风险大。", {"medications": ["华法林"]}, {"阿司匹林"}),
+    # a topic opened by 至于 is still covered by the warning that closes its sentence
+    ("多喝水休息。至于奶奶提到的尼美舒利，儿童用可能伤肝，所以别给孩子吃。", {"age": 9}, {"尼美舒利"}),
+    # 该药 skips the patient's own medicine (您正在吃…) and the verb 加用 is a tail word
+    ("丹参片会增强抗凝作用。您正在吃华法林，再加上它出血风险更高。该药不建议您自行加用。",
+     {"medications": ["华法林"]}, {"丹参"}),
+])
+def test_round3_warnings_pass(draft, profile, warned):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+    assert warned <= set(result.warned)
+
+
+def test_round3_the_patients_own_medicines_joined_by_and_or_already_taken_are_context():
+    # 您吃的A和B…: both are the patient's; 您已经在吃…: context
+    assert not audit("您吃的贝那普利和螺内酯都会升高血钾，所以不要再补钾。", age=75,
+                     medications=["贝那普利", "螺内酯"]).blocked
+    assert not audit("您已经在吃格列齐特，不要再加别的磺脲类。", age=70, medications=["格列齐特"]).blocked
+    # still advice: a dose or 继续 in the joined name's clause
+    assert audit("您吃的贝那普利和螺内酯每天25mg继续吃。", medications=["贝那普利"]).blocked
+
+
+def test_round3_fail_closed_endorsements_still_block():
+    # a risk sentence inside an endorsement is a caveat (the round-2 case stays closed)
+    assert audit("布洛芬伤胃，饭后吃，每次0.2g。", conditions=["胃溃疡"]).blocked
+    # 至于 before a recommendation does not turn it into a warning
+    assert audit("至于布洛芬，可以吃，每次0.2g，每天3次。", conditions=["胃溃疡"]).blocked
