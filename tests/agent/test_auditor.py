@@ -225,3 +225,22 @@ def test_round3_fail_closed_endorsements_still_block():
     assert audit("布洛芬伤胃，饭后吃，每次0.2g。", conditions=["胃溃疡"]).blocked
     # 至于 before a recommendation does not turn it into a warning
     assert audit("至于布洛芬，可以吃，每次0.2g，每天3次。", conditions=["胃溃疡"]).blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # a class named with one of its members is one drug, not two of that class
+    ("可以在氨氯地平基础上加一个ARB，比如缬沙坦80mg，每天1次。", {"conditions": ["高血压"]}, False),
+    ("这次换一个不影响他汀类代谢的抗生素，比如阿奇霉素。", {"medications": ["阿托伐他汀"]}, False),
+    # two different members still interact
+    ("可以再加辛伐他汀20mg，每晚1次。", {"medications": ["阿托伐他汀"]}, True),
+    # 不要两个一起吃: the last two names
+    ("拜新同和普通硝苯地平片成分相同，不要两个一起吃。", {"age": 72}, False),
+    # levothyroxine with calcium: separate by 4 hours (insert), not avoid
+    ("钙片可以吃，和优甲乐隔开4小时以上，钙片放晚饭后。", {"medications": ["左甲状腺素"]}, False),
+    # ambroxol in a school-age child: the age-band dose (15mg two to three times a day) is within the label; double
+    # that is not
+    ("氨溴索口服液每次15mg，每天3次。", {"age": 7, "weight_kg": 20}, False),
+    ("氨溴索口服液每次30mg，每天3次。", {"age": 7, "weight_kg": 20}, True),
+])
+def test_round3_class_members_anaphors_and_relaxed_rows(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
