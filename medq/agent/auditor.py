@@ -53,6 +53,7 @@ TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
+CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
 IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
@@ -143,6 +144,9 @@ class ContraindicationAuditor:
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
         for m, w in zip(mentions, flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
+                if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
+                        not re.search(r"喝|饮|吃", draft[max(0, m.start - 8):m.start]):   # 可以喝点含酒精的饮料 stays
+                    continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking
                 endorsed.add(m.canonical)
         affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
         for index, (mention, is_warned) in enumerate(drugs):
@@ -163,6 +167,12 @@ class ContraindicationAuditor:
             next_start = drugs[index + 1][0].start if index + 1 < len(drugs) else len(draft)
             end = SENTENCE_END.search(draft, mention.end)
             stop = min(next_start, end.start() if end else len(draft))
+            # 鱼油和缬沙坦没有相互作用，每天1-2g鱼油是可以的: a dose stated before the next name in that name's own
+            # clause is the next name's (read below as its dose before the name), not this one's
+            next_clause = max([draft.rfind(mark, 0, next_start) for mark in CLAUSE_MARKS]) + 1
+            if mention.end < next_clause < stop and \
+                    (DOSE.search(draft[next_clause:next_start]) or IU_DOSE.search(draft[next_clause:next_start])):
+                stop = next_clause
             dose_text = draft[mention.end:stop]
             sentence_start = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
             own = set(substances)

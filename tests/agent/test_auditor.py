@@ -244,3 +244,18 @@ def test_round3_fail_closed_endorsements_still_block():
 ])
 def test_round3_class_members_anaphors_and_relaxed_rows(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # a dose stated right before the next name, in its clause, is that name's (每天2g鱼油), not the previous name's
+    ("缬沙坦和鱼油不冲突，每天2g鱼油就够了。", {"medications": ["缬沙坦"]}, False),
+    ("缬沙坦每天400mg，鱼油也可以吃。", {}, True),
+    # the alcohol-free forms of 藿香正气 are not the tincture; a product's content (含有酒精) is no drinking
+    ("藿香正气水含有酒精，吃甲硝唑期间别喝，换成藿香正气滴丸。", {"medications": ["甲硝唑"]}, False),
+    ("藿香正气口服液可以喝，每次10ml。", {"medications": ["甲硝唑"]}, False),
+    # still blocked: the tincture itself, and drinking something that contains alcohol
+    ("吃甲硝唑期间喝藿香正气水没问题。", {"medications": ["甲硝唑"]}, True),
+    ("吃甲硝唑期间可以喝点含酒精的饮料，少量没关系。", {"medications": ["甲硝唑"]}, True),
+])
+def test_round3_dose_attribution_and_product_forms(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
