@@ -110,8 +110,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
-        if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY))
-               for t in terminator_starts):
+        if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
+               phrase_at[t] not in CONTRAST for t in terminator_starts):   # 但 ends a scope; it recommends nothing
             return True
         clause = norm[low:high]
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
@@ -264,6 +264,25 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                    sentence_of[other.start] == sentence_of[m.start] and norm[other.start:other.end] != norm[m.start:m.end]]
         if earlier and warned[earlier[-1]]:
             warned[index] = True
+    # an example in brackets right after a warned name (不能接种减毒活疫苗（比如鼻喷流感疫苗）) is warned with it
+    for index, m in enumerate(mentions):
+        if warned[index]:
+            continue
+        head = re.search(r"[（(]\s*(?:比如|例如|如|像|包括|即)?\s*$", norm[max(0, m.start - 5):m.start])
+        if not head:
+            continue
+        bracket = max(0, m.start - 5) + head.start()
+        host = [i for i, other in enumerate(mentions) if other.end <= bracket and bracket - other.end <= 1]
+        if host and warned[host[-1]]:
+            warned[index] = True
+    # a product whose ingredient is warned about right after it names it (鼻炎康片…但里面加了氯苯那敏，吃了容易犯困): the
+    # warning is the product's too, unless the product's own clause recommends it (可以吃X，里面含Y…)
+    for index, m in enumerate(mentions):
+        if not warned[index] or not norm[max(0, m.start - 6):m.start].endswith(CONTAINS):
+            continue
+        for i, other in enumerate(mentions):
+            if other.end <= m.start and sentence_of[other.start] == sentence_of[m.start] and not affirmed_flags[i]:
+                warned[i] = True
     # a class named to describe a drug (该药属于苯二氮䓬类 / 复方新诺明是磺胺类抗生素) shares that drug's reading
     for index, m in enumerate(mentions):
         low = _clause_start(norm, m.start)
@@ -289,6 +308,7 @@ TOPIC = ("至于", "另外", "此外", "然后")
 OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"
                           r"(?:[一二两三四五六七八九十几]种)?\s*$")
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连")
+CONTAINS = ("里面加了", "里面含有", "里面含", "里面有", "加了", "含有", "含", "成分是", "成分有")
 INGREDIENT_OF = ("里面的", "里的", "其中的", "所含的", "含有的", "中的", "成分")
 DESCRIBES = ("属于", "是一种", "是一类", "是", "属", "也是", "为")
 

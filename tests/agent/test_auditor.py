@@ -259,3 +259,16 @@ def test_round3_class_members_anaphors_and_relaxed_rows(draft, profile, blocked)
 ])
 def test_round3_dose_attribution_and_product_forms(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # an example in brackets after a warned name is warned with it
+    ("激素用量大时不能接种减毒活疫苗（比如鼻喷流感疫苗），灭活疫苗可以打。", {"age": 40, "medications": ["泼尼松"]}, False),
+    # a product whose ingredient is warned right after 但里面含有…: the product is warned too (但 recommends nothing)
+    ("氨麻美敏片是感冒药，但里面含有氯苯那敏，吃了容易嗜睡，上班开车前不要吃。", {"occupation": "公交车司机"}, False),
+    # its own clause recommending the product keeps it recommended
+    ("可以吃氨麻美敏片，里面含有氯苯那敏，可能有点犯困，每次1片每天3次。", {"occupation": "公交车司机"}, True),
+    ("别的止痛药不合适，但布洛芬，每次0.3g，每天2次。", {"conditions": ["胃溃疡"]}, True),
+])
+def test_round3_brackets_contents_and_contrast(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
