@@ -190,6 +190,12 @@ class ContraindicationAuditor:
             before = draft[max(clause_start, previous_end):mention.start]
             if DOSE.search(before) or IU_DOSE.search(before):
                 dose_text = before + " " + dose_text
+            elif index == 0 or drugs[index - 1][0].end <= sentence_start:
+                # 可以加量到每次400mg，一天2次，塞来昔布对胃比较友好: the first name of its sentence takes a dose stated
+                # in the sentence's earlier clauses
+                earlier = draft[sentence_start:clause_start]
+                if DOSE.search(earlier) or IU_DOSE.search(earlier):
+                    dose_text = earlier + " " + dose_text
             strength = None
             if len(substances) == 1 and mention.kind != "class":
                 strength = stated_concentration(draft[mention.end:], substances[0])

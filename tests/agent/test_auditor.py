@@ -272,3 +272,15 @@ def test_round3_dose_attribution_and_product_forms(draft, profile, blocked):
 ])
 def test_round3_brackets_contents_and_contrast(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # several amounts per time: the largest is what the draft allows (一次一粒不够，可以每次吃3粒)
+    ("美洛昔康一次一片效果差的话，可以每次吃3片（22.5mg），一天1次。", {}, True),
+    ("美洛昔康每次7.5mg，一天1次。", {}, False),
+    # the first name of a sentence takes a dose stated in the sentence's earlier clauses
+    ("可以加到每次800mg，一天4次，布洛芬止痛效果好。", {"age": 40}, True),
+    ("可以每次200mg，一天3次，布洛芬止痛效果好。", {"age": 40}, False),
+])
+def test_round3_dose_reading(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
