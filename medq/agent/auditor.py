@@ -224,6 +224,10 @@ class ContraindicationAuditor:
         for stated in profile.allergies:
             canonical = lex.canonical(stated, ("drug", "class", "product", "substance"))
             if canonical is None:
+                # a note on the reaction beside the name (青霉素（过敏性休克） / 头孢 皮疹): the one name it contains
+                inner = lex.find_mentions(stated, ("drug", "class", "product", "substance"), fuzzy=False)
+                canonical = inner[0].canonical if len({m.canonical for m in inner}) == 1 else None
+            if canonical is None:
                 out.unresolved.append(f"allergy:{stated}")
             out.allergies.append((stated, canonical or stated))
         for stated in profile.conditions:

@@ -284,3 +284,16 @@ def test_round3_brackets_contents_and_contrast(draft, profile, blocked):
 ])
 def test_round3_dose_reading(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # an allergy with a note on the reaction resolves to the one name it contains
+    ("可以吃头孢呋辛，每次0.25g，一天2次。", {"allergies": ["青霉素(严重皮疹)"]}, True),
+    # a common misspelling of 头孢
+    ("可以吃头孢地尼，每次0.1g，一天3次。", {"allergies": ["头泡"]}, True),
+    # drinking endorsed with any cephalosporin (Chinese inserts: no alcohol during and 7 days after)
+    ("吃着头孢呋辛，喝一杯红酒没关系。", {}, True),
+    ("吃着头孢呋辛，这几天别喝酒。", {}, False),
+])
+def test_round3_allergy_notes_typos_and_cephalosporin_alcohol(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
