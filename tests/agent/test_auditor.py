@@ -297,3 +297,23 @@ def test_round3_dose_reading(draft, profile, blocked):
 ])
 def test_round3_allergy_notes_typos_and_cephalosporin_alcohol(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # ciprofloxacin with theophylline/aminophylline: the insert says avoid
+    ("腹泻可以吃环丙沙星，每次0.5g，一天2次。", {"medications": ["氨茶碱"]}, True),
+    # 不用打针 says how a vaccine is given, it warns against nothing
+    ("减毒活疫苗喷鼻就行，不用打针，可以去接种。", {"medications": ["环孢素"]}, True),
+    # the same ingredient added on top of the patient's own product (再加…)
+    ("可以再加硝苯地平片10mg，一天3次，和拜新同一起控制血压。", {"medications": ["拜新同"]}, True),
+    ("拜新同继续每天30mg。", {"medications": ["拜新同"]}, False),
+])
+def test_round3_misses(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+def test_round3_the_question_names_the_medicine_taken_with_shi():
+    # 吃的是…: the question's medicine joins the current ones
+    result = auditor().audit("可以再喝右美沙芬糖浆，每次15ml，一天3次。", PatientProfile.from_case({"age": 30}, "m"),
+                             question="白天吃的是酚麻美敏片，还咳，能加止咳糖浆吗？")
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
