@@ -368,3 +368,11 @@ def test_round3_a_bare_stage_after_kidney_words_is_the_ckd_stage():
     assert ("ckd_stage", "4", "active") in facts("我肾功能已经到第4期了。")
     # a stage of something else is not
     assert not any(k == "ckd_stage" for k, _, _ in facts("我有肾功能不全，另外宫颈癌说是2期。"))
+
+
+def test_round3_condition_names_from_b3_mechanisms():
+    # folk name of epilepsy; diabetic kidney disease is its own condition (a child of CKD and diabetes)
+    assert ("condition", "癫痫", "active") in facts("我有羊角风，好几年没发作了。")
+    assert ("condition", "糖尿病肾病", "active") in facts("我有糖尿病肾病，在打胰岛素。")
+    lexicon = Lexicon.load()
+    assert {"慢性肾脏病", "糖尿病"} <= set(lexicon.conditions["糖尿病肾病"].parents)
