@@ -155,7 +155,8 @@ class ContraindicationAuditor:
                 continue
             # 您吃的依那普利和螺内酯都会…: a name joined to the patient's own medicine by 和/、 is theirs too
             joined = index > 0 and bool(context) and context[-1] is drugs[index - 1][0] and \
-                draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟")
+                draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟") and \
+                bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
             if (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and \
                     not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)

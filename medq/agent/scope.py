@@ -280,6 +280,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     for index, m in enumerate(mentions):
         if not warned[index] or not norm[max(0, m.start - 6):m.start].endswith(CONTAINS):
             continue
+        # only with a real warning after it (…出车前不要吃), not a risk alone (很好用，但里面含有X，会升压，注意监测)
+        if not any(cue.role == "negation" and start >= m.end and sentence_of[start] <= sentence_of[m.start] + 1
+                   for start, _, cue in cues):
+            continue
         for i, other in enumerate(mentions):
             if other.end <= m.start and sentence_of[other.start] == sentence_of[m.start] and not affirmed_flags[i]:
                 warned[i] = True

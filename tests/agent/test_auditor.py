@@ -317,3 +317,12 @@ def test_round3_the_question_names_the_medicine_taken_with_shi():
     result = auditor().audit("可以再喝右美沙芬糖浆，每次15ml，一天3次。", PatientProfile.from_case({"age": 30}, "m"),
                              question="白天吃的是酚麻美敏片，还咳，能加止咳糖浆吗？")
     assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+
+
+def test_round3_fail_closed_probes():
+    # joined to the patient's medicine but advised together: still a recommendation
+    assert audit("您吃的华法林和阿司匹林可以一起吃。", medications=["华法林"]).blocked
+    # a conditional 不行的话 is no warning about the first drug
+    assert audit("先吃对乙酰氨基酚，不行的话再换布洛芬。", conditions=["胃溃疡"]).blocked
+    # a product praised with a risk caveat about its ingredient, and no warning, stays recommended
+    assert audit("新康泰克很好用，但里面含有伪麻黄碱，血压高的人会升高血压，注意监测就行。", conditions=["高血压"]).blocked
