@@ -40,7 +40,7 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
-TAKING = re.compile(r"(?:在吃|在用|在服|服用|吃|用|服|输|打)\s*(?:了|的|着|过)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?$")
+TAKING = re.compile(r"(?:在吃|在用|在服|服用|吃|用|服|输|打)\s*(?:了|的|着|过)?\s*(?:是)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
@@ -50,9 +50,10 @@ MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
-CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期)?(?:正在|在)|目前|现在|一直|长期)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
+CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
+CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
 IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
@@ -143,14 +144,21 @@ class ContraindicationAuditor:
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
         for m, w in zip(mentions, flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
+                if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
+                        not re.search(r"喝|饮|吃", draft[max(0, m.start - 8):m.start]):   # 可以喝点含酒精的饮料 stays
+                    continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking
                 endorsed.add(m.canonical)
         affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
                 continue
-            if CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start]) and not affirmed_of[id(mention)] \
-                    and not CONTINUE.search(draft[mention.end:mention.end + 12]):
+            # 您吃的依那普利和螺内酯都会…: a name joined to the patient's own medicine by 和/、 is theirs too
+            joined = index > 0 and bool(context) and context[-1] is drugs[index - 1][0] and \
+                draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟") and \
+                bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
+            if (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and \
+                    not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
             substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)
@@ -160,6 +168,12 @@ class ContraindicationAuditor:
             next_start = drugs[index + 1][0].start if index + 1 < len(drugs) else len(draft)
             end = SENTENCE_END.search(draft, mention.end)
             stop = min(next_start, end.start() if end else len(draft))
+            # 鱼油和缬沙坦没有相互作用，每天1-2g鱼油是可以的: a dose stated before the next name in that name's own
+            # clause is the next name's (read below as its dose before the name), not this one's
+            next_clause = max([draft.rfind(mark, 0, next_start) for mark in CLAUSE_MARKS]) + 1
+            if mention.end < next_clause < stop and \
+                    (DOSE.search(draft[next_clause:next_start]) or IU_DOSE.search(draft[next_clause:next_start])):
+                stop = next_clause
             dose_text = draft[mention.end:stop]
             sentence_start = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
             own = set(substances)
@@ -177,6 +191,12 @@ class ContraindicationAuditor:
             before = draft[max(clause_start, previous_end):mention.start]
             if DOSE.search(before) or IU_DOSE.search(before):
                 dose_text = before + " " + dose_text
+            elif index == 0 or drugs[index - 1][0].end <= sentence_start:
+                # 可以加量到每次400mg，一天2次，塞来昔布对胃比较友好: the first name of its sentence takes a dose stated
+                # in the sentence's earlier clauses
+                earlier = draft[sentence_start:clause_start]
+                if DOSE.search(earlier) or IU_DOSE.search(earlier):
+                    dose_text = earlier + " " + dose_text
             strength = None
             if len(substances) == 1 and mention.kind != "class":
                 strength = stated_concentration(draft[mention.end:], substances[0])
@@ -204,6 +224,10 @@ class ContraindicationAuditor:
         out = NormalisedProfile(ckd_stage=profile.ckd_stage, egfr=profile.egfr)
         for stated in profile.allergies:
             canonical = lex.canonical(stated, ("drug", "class", "product", "substance"))
+            if canonical is None:
+                # a note on the reaction beside the name (青霉素（过敏性休克） / 头孢 皮疹): the one name it contains
+                inner = lex.find_mentions(stated, ("drug", "class", "product", "substance"), fuzzy=False)
+                canonical = inner[0].canonical if len({m.canonical for m in inner}) == 1 else None
             if canonical is None:
                 out.unresolved.append(f"allergy:{stated}")
             out.allergies.append((stated, canonical or stated))

@@ -145,8 +145,11 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肌酐清除率|crcl|ccr)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
-                       r"[（(]?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
+                       r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
+# a bare stage (说是3b期 / 进展到4期了) and the kidney words that must come before it in the message
+STAGE_ONLY = re.compile(r"(?:^|说是|是|进展到|发展到|到了|到|已经)\s*(?:第)?\s*(?:g)?([1-5一二三四五])\s*[ab]?\s*期(?!间)")
+KIDNEY_BEFORE = re.compile(r"肾病|肾脏病|肾功能|肾衰|egfr|gfr|滤过率|肌酐|ckd")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
@@ -322,7 +325,8 @@ class RuleBasedExtractor:
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question or clause.sentence in asking_sentences)
-                self._scalars(clause.text, evidence, add, child=clause.child)
+                self._scalars(clause.text, evidence, add, child=clause.child,
+                              following=text[clause.start + len(clause.text):], evidence_before=text[:clause.start])
             if clause.self_subject:
                 self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add)
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
@@ -546,11 +550,14 @@ class RuleBasedExtractor:
             add("lactation", "true" if nursing else "false", "active", evidence)
             return
 
-    def _scalars(self, text: str, evidence: str, add, child: bool = False) -> None:
+    def _scalars(self, text: str, evidence: str, add, child: bool = False, following: str = "",
+                 evidence_before: str = "") -> None:
         norm = text.lower()
+        whole = norm + following.lower()   # a correction may come in the clauses after (52，不对，53了)
+        preceding = evidence_before
         match = AGE.search(norm) or AGE_BARE.search(norm) or AGE_TALK.search(norm) or AGE_ENGLISH.search(norm)
         if match:
-            age = chinese_number(match.group(1))
+            age = chinese_number(_corrected(whole, match) or match.group(1))
             if age is not None and 0 < age < 125 and not re.search(r"多$|几$", match.group(0)[:-1]):
                 add("age", str(age), "active", evidence)
         elif child and INFANT_AGE.search(norm):
@@ -586,11 +593,18 @@ class RuleBasedExtractor:
                 break
         match = EGFR.search(norm)
         if match and 0 < float(match.group(1)) < 200:
-            add("egfr", _number_text(float(match.group(1))), "active", evidence)
+            value = _corrected(whole, match) or match.group(1)
+            add("egfr", _number_text(float(value) if value[0].isdigit() else float(chinese_number(value) or 0)),
+                "active", evidence)
         match = CKD_STAGE.search(norm)
         if match and (match.group(2) or match.group(0).rstrip().endswith("期") or match.group(0).startswith("ckd")):
             stage = match.group(1) or match.group(2)
             stage = ROMAN.get(stage, stage)
+            add("ckd_stage", str(chinese_number(stage)), "active", evidence)
+        elif KIDNEY_BEFORE.search(preceding.lower()) and STAGE_ONLY.search(norm) and \
+                not re.search(r"癌|瘤|淋巴|高血压|压疮|褥疮|分期", norm):
+            # 慢性肾病，eGFR是38，医生说是3b期: a bare stage in a message that spoke of the kidneys before it
+            stage = STAGE_ONLY.search(norm).group(1)   # type: ignore[union-attr]
             add("ckd_stage", str(chinese_number(stage)), "active", evidence)
         elif STAGE_FIVE.search(norm) and not re.search(r"(不是|没有|没|不用|不需要|避免|以免|防止|预防|会不会|是否)[\u4e00-\u9fff]{0,3}"
                                                         r"(?:尿毒症|透析|洗肾)", norm):
@@ -742,3 +756,18 @@ class RuleBasedExtractor:
 
 
 __all__ = ["FactExtractor", "RuleBasedExtractor", "chinese_number"]
+
+
+# a value the speaker corrects (我今年52，不对，53了 / 滤过率是35，啊不是，我看错了，是53): the number after the correction
+CORRECTION = re.compile(r"不对|不是|说错|看错|记错|搞错|弄错|更正|纠正")
+CORRECTED_NUMBER = re.compile(r"(?<![0-9.])([0-9]{1,3}(?:\.[0-9]+)?|[一二三四五六七八九十]{2,4})(?![0-9.]|\s*(?:年|月|天|周|次|个|mg|毫克|片))")
+
+
+def _corrected(norm: str, match: "re.Match[str]") -> str | None:
+    """The last number after a correction that follows the value matched, in its sentence; None when none."""
+    end = min([i for i in (norm.find(mark, match.end()) for mark in "。！？!?\n") if i >= 0] or [len(norm)])
+    marker = CORRECTION.search(norm, match.end(), end)
+    if not marker:
+        return None
+    numbers = CORRECTED_NUMBER.findall(norm[marker.end():end])
+    return numbers[-1] if numbers else None

@@ -37,7 +37,7 @@ TABLE = Path(__file__).resolve().parent / "context.csv"
 ROLES = ("negation", "risk", "switch", "pseudo", "terminator", "anaphor_one", "anaphor_many")
 DIRECTIONS = ("forward", "backward", "both", "")
 SENTENCE_END = set("。！？!?\n；;")
-CLAUSE_END = set("，,：:（）()") | SENTENCE_END
+CLAUSE_END = set("，,：:（）()—") | SENTENCE_END   # a dash (这个不行——和…) ends a clause
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
 CONTRAST = ("但", "但是", "不过", "然而", "可是")
@@ -52,7 +52,7 @@ TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情�
               "使用", "应用", "合用", "同用", "联用", "并用", "一起", "同时", "一块", "再", "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜",
               "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服",
               "外用", "的话", "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万", "最好", "尽量",
-              "绝对", "一定", "不", "要", " ")
+              "绝对", "一定", "不", "要", "买", "买来", "去买", "购买", "加用", "加", "添加", "补", "喝", " ")
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
-        if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY))
-               for t in terminator_starts):
+        if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
+               phrase_at[t] not in CONTRAST for t in terminator_starts):   # 但 ends a scope; it recommends nothing
             return True
         clause = norm[low:high]
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
@@ -144,6 +144,15 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if not before:
             return
         if cue.role == "anaphor_one":
+            # the patient's own medicine (您正在吃两种抗血小板药，…。该药不建议您加用) is context, not what 该药 points
+            # at, when the draft named another drug before it
+            own = [i for i in before if OWN_MEDICINE.search(norm[max(0, mentions[i].start - 10):mentions[i].start])]
+            if own and len(own) == len(before):
+                others = [i for i, m in enumerate(mentions) if m.end <= start and i not in own and not
+                          OWN_MEDICINE.search(norm[max(0, m.start - 10):m.start])]
+                before = others or before
+            elif own:
+                before = [i for i in before if i not in own]
             # the nearest name, and the topic of its sentence (the first name there, with a name in brackets right
             # after it): 胃复安（甲氧氯普胺）会阻断多巴胺…，您不要用它 — 它 is 胃复安, not 多巴胺
             nearest = before[-1]
@@ -239,7 +248,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             low = pos if clause_of[pos] == clause else _clause_start(norm, pos)
             stops = [t for t in terminators if low <= t < start and not
                      (phrase_at[t] in CONTRAST or (phrase_at[t] in ABILITY and t >= item_end and
-                                                   clause_of[t] == clause_of[pos]))]
+                                                   clause_of[t] == clause_of[pos]) or
+                      (phrase_at[t] in TOPIC and t < item_end))]
             if stops:
                 break
             mark(kind, i)
@@ -254,6 +264,29 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                    sentence_of[other.start] == sentence_of[m.start] and norm[other.start:other.end] != norm[m.start:m.end]]
         if earlier and warned[earlier[-1]]:
             warned[index] = True
+    # an example in brackets right after a warned name (不能接种减毒活疫苗（比如鼻喷流感疫苗）) is warned with it
+    for index, m in enumerate(mentions):
+        if warned[index]:
+            continue
+        head = re.search(r"[（(]\s*(?:比如|例如|如|像|包括|即)?\s*$", norm[max(0, m.start - 5):m.start])
+        if not head:
+            continue
+        bracket = max(0, m.start - 5) + head.start()
+        host = [i for i, other in enumerate(mentions) if other.end <= bracket and bracket - other.end <= 1]
+        if host and warned[host[-1]]:
+            warned[index] = True
+    # a product whose ingredient is warned about right after it names it (鼻炎康片…但里面加了氯苯那敏，吃了容易犯困): the
+    # warning is the product's too, unless the product's own clause recommends it (可以吃X，里面含Y…)
+    for index, m in enumerate(mentions):
+        if not warned[index] or not norm[max(0, m.start - 6):m.start].endswith(CONTAINS):
+            continue
+        # only with a real warning after it (…出车前不要吃), not a risk alone (很好用，但里面含有X，会升压，注意监测)
+        if not any(cue.role == "negation" and start >= m.end and sentence_of[start] <= sentence_of[m.start] + 1
+                   for start, _, cue in cues):
+            continue
+        for i, other in enumerate(mentions):
+            if other.end <= m.start and sentence_of[other.start] == sentence_of[m.start] and not affirmed_flags[i]:
+                warned[i] = True
     # a class named to describe a drug (该药属于苯二氮䓬类 / 复方新诺明是磺胺类抗生素) shares that drug's reading
     for index, m in enumerate(mentions):
         low = _clause_start(norm, m.start)
@@ -273,7 +306,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     return warned, affirmed_flags
 
 
+# a topic shift (至于奶奶说的阿司匹林，…不要给孩子吃) ends a scope that reaches past it, not one over the item it opens
+TOPIC = ("至于", "另外", "此外", "然后")
+# the patient's own medicine, named as such (您正在吃两种抗血小板药 / 您已经在吃格列美脲)
+OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"
+                          r"(?:[一二两三四五六七八九十几]种)?\s*$")
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连")
+CONTAINS = ("里面加了", "里面含有", "里面含", "里面有", "加了", "含有", "含", "成分是", "成分有")
 INGREDIENT_OF = ("里面的", "里的", "其中的", "所含的", "含有的", "中的", "成分")
 DESCRIBES = ("属于", "是一种", "是一类", "是", "属", "也是", "为")
 

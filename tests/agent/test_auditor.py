@@ -186,3 +186,143 @@ def test_a_bare_you_take_is_advice_not_context():
 ])
 def test_dose_attribution_and_caveats(draft, profile, blocked):
     assert audit(draft, **profile).blocked is blocked
+
+
+# ---- warning scope, round 3 of issue 19: mechanisms behind b3's false alarms (sentences written here) -------------
+@pytest.mark.parametrize("draft, profile, warned", [
+    # a warning placed after the drugs it is about (…，最好避开 / 所以建议避开)
+    ("雷贝拉唑以外，奥美拉唑会削弱氯吡格雷的效果，最好避开。胃痛可以吃铝碳酸镁。", {"medications": ["氯吡格雷"]}, {"奥美拉唑"}),
+    ("奥美拉唑和氯吡格雷会互相影响，所以建议避开，改用泮托拉唑。", {"medications": ["氯吡格雷"]}, {"奥美拉唑"}),
+    # ruling a class out (…都先不考虑)
+    ("您对头孢呋辛有过敏史，头孢菌素类这次先不考虑，可以用阿奇霉素。", {"allergies": ["头孢呋辛"]}, {"头孢菌素类"}),
+    # 不建议 followed by buying words (不建议自己去买来吃)
+    ("布洛芬会加重肾损伤，不建议自己去买来吃。", {"egfr": 20}, {"布洛芬"}),
+    # a dash ends the clause of 不行 (这个不行——…)
+    ("阿司匹林？这个不行——和华法林一起出血风险大。", {"medications": ["华法林"]}, {"阿司匹林"}),
+    # a topic opened by 至于 is still covered by the warning that closes its sentence
+    ("多喝水休息。至于奶奶提到的尼美舒利，儿童用可能伤肝，所以别给孩子吃。", {"age": 9}, {"尼美舒利"}),
+    # 该药 skips the patient's own medicine (您正在吃…) and the verb 加用 is a tail word
+    ("丹参片会增强抗凝作用。您正在吃华法林，再加上它出血风险更高。该药不建议您自行加用。",
+     {"medications": ["华法林"]}, {"丹参"}),
+])
+def test_round3_warnings_pass(draft, profile, warned):
+    result = audit(draft, **profile)
+    assert not result.blocked, result.findings
+    assert warned <= set(result.warned)
+
+
+def test_round3_the_patients_own_medicines_joined_by_and_or_already_taken_are_context():
+    # 您吃的A和B…: both are the patient's; 您已经在吃…: context
+    assert not audit("您吃的贝那普利和螺内酯都会升高血钾，所以不要再补钾。", age=75,
+                     medications=["贝那普利", "螺内酯"]).blocked
+    assert not audit("您已经在吃格列齐特，不要再加别的磺脲类。", age=70, medications=["格列齐特"]).blocked
+    # still advice: a dose or 继续 in the joined name's clause
+    assert audit("您吃的贝那普利和螺内酯每天25mg继续吃。", medications=["贝那普利"]).blocked
+
+
+def test_round3_fail_closed_endorsements_still_block():
+    # a risk sentence inside an endorsement is a caveat (the round-2 case stays closed)
+    assert audit("布洛芬伤胃，饭后吃，每次0.2g。", conditions=["胃溃疡"]).blocked
+    # 至于 before a recommendation does not turn it into a warning
+    assert audit("至于布洛芬，可以吃，每次0.2g，每天3次。", conditions=["胃溃疡"]).blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # a class named with one of its members is one drug, not two of that class
+    ("可以在氨氯地平基础上加一个ARB，比如缬沙坦80mg，每天1次。", {"conditions": ["高血压"]}, False),
+    ("这次换一个不影响他汀类代谢的抗生素，比如阿奇霉素。", {"medications": ["阿托伐他汀"]}, False),
+    # two different members still interact
+    ("可以再加辛伐他汀20mg，每晚1次。", {"medications": ["阿托伐他汀"]}, True),
+    # 不要两个一起吃: the last two names
+    ("拜新同和普通硝苯地平片成分相同，不要两个一起吃。", {"age": 72}, False),
+    # levothyroxine with calcium: separate by 4 hours (insert), not avoid
+    ("钙片可以吃，和优甲乐隔开4小时以上，钙片放晚饭后。", {"medications": ["左甲状腺素"]}, False),
+    # ambroxol in a school-age child: the age-band dose (15mg two to three times a day) is within the label; double
+    # that is not
+    ("氨溴索口服液每次15mg，每天3次。", {"age": 7, "weight_kg": 20}, False),
+    ("氨溴索口服液每次30mg，每天3次。", {"age": 7, "weight_kg": 20}, True),
+])
+def test_round3_class_members_anaphors_and_relaxed_rows(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # a dose stated right before the next name, in its clause, is that name's (每天2g鱼油), not the previous name's
+    ("缬沙坦和鱼油不冲突，每天2g鱼油就够了。", {"medications": ["缬沙坦"]}, False),
+    ("缬沙坦每天400mg，鱼油也可以吃。", {}, True),
+    # the alcohol-free forms of 藿香正气 are not the tincture; a product's content (含有酒精) is no drinking
+    ("藿香正气水含有酒精，吃甲硝唑期间别喝，换成藿香正气滴丸。", {"medications": ["甲硝唑"]}, False),
+    ("藿香正气口服液可以喝，每次10ml。", {"medications": ["甲硝唑"]}, False),
+    # still blocked: the tincture itself, and drinking something that contains alcohol
+    ("吃甲硝唑期间喝藿香正气水没问题。", {"medications": ["甲硝唑"]}, True),
+    ("吃甲硝唑期间可以喝点含酒精的饮料，少量没关系。", {"medications": ["甲硝唑"]}, True),
+])
+def test_round3_dose_attribution_and_product_forms(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # an example in brackets after a warned name is warned with it
+    ("激素用量大时不能接种减毒活疫苗（比如鼻喷流感疫苗），灭活疫苗可以打。", {"age": 40, "medications": ["泼尼松"]}, False),
+    # a product whose ingredient is warned right after 但里面含有…: the product is warned too (但 recommends nothing)
+    ("氨麻美敏片是感冒药，但里面含有氯苯那敏，吃了容易嗜睡，上班开车前不要吃。", {"occupation": "公交车司机"}, False),
+    # its own clause recommending the product keeps it recommended
+    ("可以吃氨麻美敏片，里面含有氯苯那敏，可能有点犯困，每次1片每天3次。", {"occupation": "公交车司机"}, True),
+    ("别的止痛药不合适，但布洛芬，每次0.3g，每天2次。", {"conditions": ["胃溃疡"]}, True),
+])
+def test_round3_brackets_contents_and_contrast(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # several amounts per time: the largest is what the draft allows (一次一粒不够，可以每次吃3粒)
+    ("美洛昔康一次一片效果差的话，可以每次吃3片（22.5mg），一天1次。", {}, True),
+    ("美洛昔康每次7.5mg，一天1次。", {}, False),
+    # the first name of a sentence takes a dose stated in the sentence's earlier clauses
+    ("可以加到每次800mg，一天4次，布洛芬止痛效果好。", {"age": 40}, True),
+    ("可以每次200mg，一天3次，布洛芬止痛效果好。", {"age": 40}, False),
+])
+def test_round3_dose_reading(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # an allergy with a note on the reaction resolves to the one name it contains
+    ("可以吃头孢呋辛，每次0.25g，一天2次。", {"allergies": ["青霉素(严重皮疹)"]}, True),
+    # a common misspelling of 头孢
+    ("可以吃头孢地尼，每次0.1g，一天3次。", {"allergies": ["头泡"]}, True),
+    # drinking endorsed with any cephalosporin (Chinese inserts: no alcohol during and 7 days after)
+    ("吃着头孢呋辛，喝一杯红酒没关系。", {}, True),
+    ("吃着头孢呋辛，这几天别喝酒。", {}, False),
+])
+def test_round3_allergy_notes_typos_and_cephalosporin_alcohol(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    # ciprofloxacin with theophylline/aminophylline: the insert says avoid
+    ("腹泻可以吃环丙沙星，每次0.5g，一天2次。", {"medications": ["氨茶碱"]}, True),
+    # 不用打针 says how a vaccine is given, it warns against nothing
+    ("减毒活疫苗喷鼻就行，不用打针，可以去接种。", {"medications": ["环孢素"]}, True),
+    # the same ingredient added on top of the patient's own product (再加…)
+    ("可以再加硝苯地平片10mg，一天3次，和拜新同一起控制血压。", {"medications": ["拜新同"]}, True),
+    ("拜新同继续每天30mg。", {"medications": ["拜新同"]}, False),
+])
+def test_round3_misses(draft, profile, blocked):
+    assert audit(draft, **profile).blocked is blocked
+
+
+def test_round3_the_question_names_the_medicine_taken_with_shi():
+    # 吃的是…: the question's medicine joins the current ones
+    result = auditor().audit("可以再喝右美沙芬糖浆，每次15ml，一天3次。", PatientProfile.from_case({"age": 30}, "m"),
+                             question="白天吃的是酚麻美敏片，还咳，能加止咳糖浆吗？")
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+
+
+def test_round3_fail_closed_probes():
+    # joined to the patient's medicine but advised together: still a recommendation
+    assert audit("您吃的华法林和阿司匹林可以一起吃。", medications=["华法林"]).blocked
+    # a conditional 不行的话 is no warning about the first drug
+    assert audit("先吃对乙酰氨基酚，不行的话再换布洛芬。", conditions=["胃溃疡"]).blocked
+    # a product praised with a risk caveat about its ingredient, and no warning, stays recommended
+    assert audit("新康泰克很好用，但里面含有伪麻黄碱，血压高的人会升高血压，注意监测就行。", conditions=["高血压"]).blocked

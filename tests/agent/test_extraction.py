@@ -352,3 +352,27 @@ def test_round_two_insulin_negated_habits_and_prediabetes():
     assert profile_of("医生说我是糖尿病前期").conditions == ["糖尿病前期"]
     assert "冠心病" in profile_of("我前年搭过桥").conditions
     assert profile_of("我开了十几年出租车了").occupation == "出租车司机"
+
+
+# ---- round 3 of issue 19 (sentences written here) -----------------------------------------------------------------
+def test_round3_a_corrected_value_is_the_one_after_the_correction():
+    assert ("age", "61", "active") in facts("我60岁，不对，上个月刚过61。")
+    assert ("age", "60", "active") not in facts("我60岁，不对，上个月刚过61。")
+    assert ("egfr", "47", "active") in facts("化验单上肌酐清除率是74，我说错了，是47。")
+    # no correction: the stated value stays, a later number of days is no age
+    assert ("age", "45", "active") in facts("我45岁，不是第一次头疼了，疼了3天。")
+
+
+def test_round3_a_bare_stage_after_kidney_words_is_the_ckd_stage():
+    assert ("ckd_stage", "3", "active") in facts("我有慢性肾病，肌酐偏高，医生说是3a期。")
+    assert ("ckd_stage", "4", "active") in facts("我肾功能已经到第4期了。")
+    # a stage of something else is not
+    assert not any(k == "ckd_stage" for k, _, _ in facts("我有肾功能不全，另外宫颈癌说是2期。"))
+
+
+def test_round3_condition_names_from_b3_mechanisms():
+    # folk name of epilepsy; diabetic kidney disease is its own condition (a child of CKD and diabetes)
+    assert ("condition", "癫痫", "active") in facts("我有羊角风，好几年没发作了。")
+    assert ("condition", "糖尿病肾病", "active") in facts("我有糖尿病肾病，在打胰岛素。")
+    lexicon = Lexicon.load()
+    assert {"慢性肾脏病", "糖尿病"} <= set(lexicon.conditions["糖尿病肾病"].parents)

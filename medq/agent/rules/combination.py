@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.interaction import interacting_rows
+from medq.agent.rules.interaction import interacting_rows, one_drug
 
 
 class CombinationRule:
@@ -20,7 +20,7 @@ class CombinationRule:
                     continue
                 for a in first.substances:
                     for b in second.substances:
-                        if a == b or (a, b) in seen:
+                        if a == b or (a, b) in seen or one_drug(ctx, a, b):   # ARB，比如厄贝沙坦: one drug
                             continue
                         rows = interacting_rows(ctx, a, b)
                         if not rows:

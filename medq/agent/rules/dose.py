@@ -123,18 +123,17 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     # the first amount the strength can read: 每次1ml（10mg） with no known concentration is read as its 10mg
     plain = CONCENTRATION.sub(" ", text_wo_kg)
     matches = list(PER_DOSE.finditer(plain))
-    for first, second in zip(matches, matches[1:]):
+    for first, second in list(zip(matches, matches[1:])):
         # 每次1ml（10mg） / 每次2片（共1g）: the mass stated beside a volume or a count is the dose
         if first.group(3) not in MASS and second.group(3) in MASS and \
                 re.fullmatch(r"\s*[（(]\s*(?:共|即|约|相当于)?\s*", plain[first.end():second.start()]):
             matches.remove(first)
-            break
-    for per_dose in matches:
-        amount = _upper(per_dose, 1)
-        dose.per_dose_mg = to_mg(amount, per_dose.group(3), strength) if amount is not None else None
-        if dose.per_dose_mg is not None:
-            dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
-            break
+    # several amounts per time (一次一片不管用，可以每次吃2片): the largest is what the draft allows — fail closed
+    amounts = [to_mg(_upper(m, 1), m.group(3), strength) for m in matches if _upper(m, 1) is not None]
+    amounts = [a for a in amounts if a is not None]
+    if amounts:
+        dose.per_dose_mg = max(amounts)
+        dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
     return dose
 
 

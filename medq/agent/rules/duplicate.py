@@ -13,6 +13,7 @@ from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
 from medq.agent.rules.dose import read_dose, strength_of
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
+ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：]*$")
 
 
@@ -41,7 +42,11 @@ class DuplicateRule:
                 continued = len(substances) == 1 and any(
                     rec is not None and rec.substances == [ingredient] and _continues(ctx.draft, rec)
                     for _, rec, _ in entries or ())
-                if entries and not continued and all(name != canonical for name, _, _ in entries):
+                # 再加酒石酸美托洛尔片 for a patient on 倍他乐克缓释片: the same ingredient added on top is a second source
+                added = any(rec is not None and rec.origin == "draft" and
+                            ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start])
+                            for _, rec, _ in entries or ())
+                if entries and not continued and (added or all(name != canonical for name, _, _ in entries)):
                     entries.append((canonical, None, stated))
         for ingredient, entries in sources.items():
             if len(entries) < 2 or ingredient in ctx.lexicon.classes or not any(e[1] for e in entries):

@@ -19,6 +19,13 @@ def _family(ctx: AuditContext, substance: str) -> set[str]:
     return {c for c in ctx.lexicon.classes_of(substance) if not c.endswith("系统用药") and c != "抗感染药"}
 
 
+def one_drug(ctx: AuditContext, a: str, b: str) -> bool:
+    """A class and one of its own members (他汀类 and 辛伐他汀, ARB and 厄贝沙坦): one drug named twice, by its class
+    and by its name, not two drugs — a 'two of this class' row does not apply between them."""
+    lex = ctx.lexicon
+    return (a in lex.classes and a in lex.classes_of(b)) or (b in lex.classes and b in lex.classes_of(a))
+
+
 def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
     """Interaction rows between two substances (or classes), either one as subject."""
     lex = ctx.lexicon
@@ -44,6 +51,8 @@ class InteractionRule:
                     if switched and any(_family(ctx, ingredient) & _family(ctx, s) for s in substances):
                         continue   # 改用瑞舒伐他汀 for a patient on 阿托伐他汀: the new drug replaces the old one
                     for theirs in substances:
+                        if one_drug(ctx, ingredient, theirs):
+                            continue   # 不影响他汀代谢 for a patient on 辛伐他汀: their own drug's class, no new drug
                         rows = interacting_rows(ctx, ingredient, theirs)
                         if not rows:
                             continue
