@@ -30,7 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import number, read_dose, stated_concentration
+from medq.agent.rules.dose import number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import normalise
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -52,6 +52,12 @@ TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
+# a screening question in a referral (有胃溃疡或正在吃抗凝药的请先咨询医生 / 接种前告诉医生…正在用免疫抑制剂等情况): the
+# drug named after 正在吃 is a condition to report, not advice — only where the sentence refers to a doctor and nothing
+# between the name and that referral recommends or doses it
+SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
+REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
+SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -149,6 +155,7 @@ class ContraindicationAuditor:
                     continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking
                 endorsed.add(m.canonical)
         affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
+        screened: set[int] = set()
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
@@ -161,6 +168,9 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            if self._screened(draft, mention, drugs[index - 1][0] if index > 0 else None, screened):
+                screened.add(id(mention))
+                continue   # neither advice nor the patient's medicine (the patient's own come from the profile)
             substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)
             if mention.kind == "class" and lex.classes[mention.canonical].allergy_group is False and \
                     not lex.rules_by_subject.get(mention.canonical):
@@ -180,7 +190,7 @@ class ContraindicationAuditor:
             alone = all(other.canonical == mention.canonical or other.kind != "class" and
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
                         if sentence_start <= other.start and (end is None or other.start < end.start()))
-            if end is not None and next_start > end.end() and not DOSE.search(dose_text) and alone:
+            if end is not None and next_start > end.end() and not DOSE.search(unit_strength(dose_text)[0]) and alone:
                 # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
                 # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear)
                 following = SENTENCE_END.search(draft, end.end())
@@ -206,6 +216,23 @@ class ContraindicationAuditor:
             topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical))
         return recommended, warned, endorsed, context
+
+    @staticmethod
+    def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
+        """A name the draft lists among what to report to a doctor (…正在吃抗凝药的请先咨询医生)."""
+        led = SCREEN_LEAD.search(draft[max(0, mention.start - 8):mention.start]) or \
+            (previous is not None and id(previous) in screened and
+             draft[previous.end:mention.start].strip() in SCREEN_JOIN)
+        if not led:
+            return False
+        low = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+        end = SENTENCE_END.search(draft, mention.end)
+        high = end.start() if end else len(draft)
+        referral = REFERRAL.search(draft, low, high)
+        if referral is None:
+            return False
+        between = draft[mention.end:referral.start()] if referral.start() >= mention.end else ""
+        return not (DOSE.search(between) or re.search(r"可以|建议|继续|照常|推荐", between))
 
     def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:
         """Drugs of the question when the draft opens by saying no (不建议，… / 不能吃 / 最好不要): the draft's later

@@ -326,3 +326,24 @@ def test_round3_fail_closed_probes():
     assert audit("先吃对乙酰氨基酚，不行的话再换布洛芬。", conditions=["胃溃疡"]).blocked
     # a product praised with a risk caveat about its ingredient, and no warning, stays recommended
     assert audit("新康泰克很好用，但里面含有伪麻黄碱，血压高的人会升高血压，注意监测就行。", conditions=["高血压"]).blocked
+
+
+# ---- round 4 (b5 as a development set): mechanisms, in our own wording --------------------------------------------
+def test_round4_a_stated_tablet_strength_weighs_the_count_and_is_no_dose_itself():
+    # 每片Nmg is the product's strength; the count in the next sentence is the dose
+    result = audit("这个药（洛索洛芬）每片是60mg。痛得厉害可以一次3片，一天两次。", age=40)
+    assert result.blocked and any(f.rule == "max_daily_dose" for f in result.findings)
+    assert not audit("洛索洛芬每片60mg。每次1片，一天两次，饭后服用。", age=40).blocked
+
+
+def test_round4_a_drug_listed_as_something_to_report_to_a_doctor_is_no_advice():
+    # 正在吃X的请咨询医生: X is a screening question, neither recommended nor the patient's medicine
+    assert not audit("布洛芬每次0.2g，一天两次。肝病患者或者正在服用华法林、氯吡格雷的人，请先咨询药师。", age=40).blocked
+    assert not audit("打疫苗前请告诉医生孩子最近是否在用免疫抑制剂或激素等情况。", age=2).blocked
+
+
+def test_round4_fail_closed_a_screening_word_does_not_hide_advice():
+    # a dose or 可以 between the name and the referral is still advice; so is a name not led by 正在
+    assert audit("正在吃华法林的可以加布洛芬每次0.4g，有问题咨询医生。", age=60, medications=["华法林"]).blocked
+    assert audit("布洛芬伤胃，饭后吃，每次0.2g。", age=50, conditions=["胃溃疡"]).blocked
+    assert audit("布洛芬和华法林一起吃，有不适请咨询医生。", age=60).blocked

@@ -32,6 +32,10 @@ CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(
 EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
+# the amount in one unit, stated as the product's strength (每片10mg / 每粒含0.25g / 60mg/片): no dose, but what a
+# count of units (每次2片) weighs
+UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
+                           r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*[/∕]\s*(片|粒|袋|包|支|颗|丸)")
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:总量|剂量|最大剂量|最多|不超过|总剂量|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
@@ -83,8 +87,21 @@ def to_mg(amount: float, unit: str, strength: Ingredient | None) -> float | None
     return None if strength.per_ml else amount * strength.amount_mg
 
 
+def unit_strength(text: str) -> tuple[str, float | None]:
+    """(text without the strength statements, the mg per unit they state, or None)."""
+    found = UNIT_STRENGTH.search(text)
+    if not found:
+        return text, None
+    amount, unit = (found.group(2), found.group(3)) if found.group(2) else (found.group(4), found.group(5))
+    return UNIT_STRENGTH.sub(" ", text), float(amount) * MASS[unit]
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     dose = Dose()
+    # 每片10mg。每次2片: the stated strength weighs the count (and is no dose itself)
+    text, per_unit = unit_strength(text)
+    if per_unit is not None and (strength is None or not strength.per_ml):
+        strength = Ingredient(strength.substance if strength is not None else "", per_unit)
     kg = PER_KG.search(text)
     if kg:
         value = _upper(kg, 1) if kg.group(1) else _upper(kg, 5)
