@@ -240,7 +240,10 @@ class ContraindicationAuditor:
         if not question.strip():
             return ()
         head = normalise(draft.strip())[:12]
-        opening = [hit for hit in load_table().find(head) if hit.start <= 2]
+        # a cue inside a drug's name (别嘌醇 opens with 别) is no opening no
+        names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
+        opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
+                   not any(m.start < hit.end and hit.start < m.end for m in names)]
         if not any(hit.value.role == "negation" for hit in opening):
             return ()
         return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product")))

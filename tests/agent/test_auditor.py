@@ -347,3 +347,39 @@ def test_round4_fail_closed_a_screening_word_does_not_hide_advice():
     assert audit("正在吃华法林的可以加布洛芬每次0.4g，有问题咨询医生。", age=60, medications=["华法林"]).blocked
     assert audit("布洛芬伤胃，饭后吃，每次0.2g。", age=50, conditions=["胃溃疡"]).blocked
     assert audit("布洛芬和华法林一起吃，有不适请咨询医生。", age=60).blocked
+
+
+def test_round4_a_cue_inside_a_drug_name_opening_the_draft_is_no_no():
+    # 别嘌醇 starts with 别: the draft does not open by saying no, so its recommendation stands
+    profile = PatientProfile.from_case({"age": 70, "egfr": 12, "conditions": ["痛风"]}, "case-msg")
+    assert auditor().audit("别嘌醇降尿酸好，每天300mg。", profile, "医生开了别嘌醇，怎么吃？").blocked
+    assert not auditor().audit("别吃别嘌醇了，先复查肾功能。", profile, "医生开了别嘌醇，怎么吃？").blocked
+
+
+def test_round4_a_risk_said_to_be_small_is_a_reason_for_the_drug():
+    # 副作用较少 recommends; 副作用不少 / 副作用比较大 still warn
+    assert audit("塞来昔布对胃的副作用相对少一些，每次200mg，每天一次。", age=50, allergies=["磺胺"]).blocked
+    assert not audit("布洛芬胃肠道副作用不少，您不要自己吃。", age=50, conditions=["胃溃疡"]).blocked
+    assert "布洛芬" in audit("吃布洛芬副作用比较大。", age=50, conditions=["胃溃疡"]).warned
+
+
+@pytest.mark.parametrize("text, daily", [
+    # a loading dose is taken once: the day is the larger of the loading doses and the upkeep dose times its count
+    ("起始剂量2mg，2小时后再服1mg，以后每次1mg，每日2次", 3.0),
+    ("首次4片，之后每次2片，每日3次", None),         # counts with no strength: nothing read, as before
+    ("首剂500mg，每天3次", 1500.0),                  # a lone loading amount with a count: read as before (fail closed)
+    # a stated total with its cap word (总量不超过) is the day
+    ("全天总量不超过1.2g，每次0.3g", 1200.0),
+    # a unit strength (每粒0.25g) is no dose; it weighs the count
+    ("每粒0.25g，每次2粒，每日3次", 1500.0),
+])
+def test_round4_loading_doses_stated_totals_and_unit_strengths(text, daily):
+    assert ContraindicationAuditor.daily_dose_mg(text, None) == daily
+
+
+def test_round4_could_cause_is_a_risk_not_the_terminator_can():
+    # 合用可导致…，请勿加用: the warning reaches the drug before 可导致
+    result = audit("别嘌醇会抑制硫唑嘌呤代谢，两药合用可导致骨髓抑制，请勿自行加用。", age=50, medications=["硫唑嘌呤"])
+    assert not result.blocked, result.findings
+    # still a recommendation where its own clause recommends
+    assert audit("可以加用别嘌醇，合用可导致骨髓抑制，注意复查血象。", age=50, medications=["硫唑嘌呤"]).blocked
