@@ -193,8 +193,17 @@ class ContraindicationAuditor:
             if end is not None and next_start > end.end() and not DOSE.search(unit_strength(dose_text)[0]) and alone:
                 # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
                 # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear)
-                following = SENTENCE_END.search(draft, end.end())
-                dose_text += " " + draft[end.end():min(next_start, following.start() if following else len(draft))]
+                # past blank lines; a sentence ending in a colon (用法如下：) takes the list under it, up to a blank line
+                low = end.end()
+                while low < len(draft) and draft[low] in " \t\r\n":
+                    low += 1
+                if draft[sentence_start:end.start() + 1].rstrip().endswith(("：", ":")):
+                    block = draft.find("\n\n", low)
+                    high = block if block >= 0 else len(draft)
+                else:
+                    following = SENTENCE_END.search(draft, low)
+                    high = following.start() if following else len(draft)
+                dose_text += " " + draft[low:min(next_start, high)]
             # a dose stated before the name in its clause (每天吃5万单位维生素D), when no other drug comes between
             clause_start = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
             previous_end = drugs[index - 1][0].end if index > 0 else 0

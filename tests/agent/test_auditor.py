@@ -383,3 +383,19 @@ def test_round4_could_cause_is_a_risk_not_the_terminator_can():
     assert not result.blocked, result.findings
     # still a recommendation where its own clause recommends
     assert audit("可以加用别嘌醇，合用可导致骨髓抑制，注意复查血象。", age=50, medications=["硫唑嘌呤"]).blocked
+
+
+def test_round4_a_hold_around_a_procedure_keeps_the_drug_recommended():
+    # 手术前暂停X manages a drug the draft keeps advising (here: raised to a dose a low eGFR forbids)
+    result = audit("二甲双胍可以加到每次0.5g，每天3次。手术前要暂停二甲双胍。", age=70, egfr=20)
+    assert result.blocked
+    # 暂停 alone still warns
+    assert "二甲双胍" in audit("请暂停二甲双胍，先去复查肾功能。", age=70, egfr=20).warned
+
+
+def test_round4_a_dose_in_the_list_under_a_colon_heading_is_the_drugs():
+    # 用法如下： then a blank line and a bulleted list
+    draft = "阿奇霉素干混悬剂的吃法如下：\n\n- 每次400mg，每天1次\n- 连吃3天"
+    result = audit(draft, age=4, weight_kg=16)
+    assert result.blocked and any("kg" in f.rule for f in result.findings)
+    assert not audit("阿奇霉素干混悬剂的吃法如下：\n\n- 每次160mg，每天1次\n- 连吃3天", age=4, weight_kg=16).blocked
