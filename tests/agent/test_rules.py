@@ -360,3 +360,12 @@ def test_round_two_probe_categories_block(draft, profile):
 ])
 def test_blood_activating_herbs_block(draft, profile):
     assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("condition", ["树枝状角膜炎", "疱疹性角膜炎"])
+def test_round4_a_steroid_eye_drop_in_herpetic_keratitis_blocks(condition):
+    # the condition and its synonyms resolve; the steroid-antibiotic drop is contraindicated (label)
+    result = audit("用妥布霉素地塞米松滴眼液，一天滴四次。", conditions=[condition], age=30)
+    assert result.blocked and any(f.rule == "contraindicated_condition" for f in result.findings)
+    assert not result.unresolved
+    assert not audit("用妥布霉素地塞米松滴眼液，一天滴四次。", conditions=["结膜炎"], age=30).blocked
