@@ -58,6 +58,8 @@ CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?
 SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
 REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
+DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$")
+EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -136,12 +138,23 @@ class ContraindicationAuditor:
     def _read(self, draft: str, answered_no: Sequence[str]
               ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
-        mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance")]
+        # a class named for an effect (减弱抗血小板效果 / 降压作用) names no drug: it is neither advice nor an antecedent
+        mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance") and
+                    not (m.kind == "class" and EFFECT.match(draft, m.end))]
         flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions])
         # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
         # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
         warned_names = {m.canonical for m, w in zip(mentions, flags) if w} | set(answered_no)
         flags = [w or (m.canonical in warned_names and not a) for m, w, a in zip(mentions, flags, affirmed_flags)]
+        # an ingredient or a class named to describe the name before it (消渴丸里面含有格列本脲 / 都属于磺脲类) shares its
+        # reading once the question's drugs were answered no (the scope did this for the warnings it found itself)
+        for index, m in enumerate(mentions):
+            if flags[index] or affirmed_flags[index] or not DESCRIBED.search(draft[max(0, m.start - 8):m.start]):
+                continue
+            sentence_start = max([draft.rfind(mark, 0, m.start) for mark in "。；;！!？?\n"]) + 1
+            previous = [i for i, other in enumerate(mentions) if sentence_start <= other.start and other.end <= m.start]
+            if previous and flags[previous[-1]]:
+                flags[index] = True
         recommended: list[Recommended] = []
         warned: list[Mention] = []
         endorsed: set[str] = set()

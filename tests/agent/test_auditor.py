@@ -399,3 +399,19 @@ def test_round4_a_dose_in_the_list_under_a_colon_heading_is_the_drugs():
     result = audit(draft, age=4, weight_kg=16)
     assert result.blocked and any("kg" in f.rule for f in result.findings)
     assert not audit("阿奇霉素干混悬剂的吃法如下：\n\n- 每次160mg，每天1次\n- 连吃3天", age=4, weight_kg=16).blocked
+
+
+def test_round4_an_ingredient_or_class_describing_a_product_answered_no_shares_its_reading():
+    profile = PatientProfile.from_case({"age": 66, "medications": ["格列美脲"]}, "case-msg")
+    draft = "不要加。消渴丸看着是中药，其实里面含有格列本脲，和您吃的格列美脲都属于磺脲类，会叠加低血糖。"
+    assert not auditor().audit(draft, profile, "我吃着格列美脲，想加消渴丸行吗").blocked
+    # fail closed: an ingredient the draft itself doses is advice
+    assert auditor().audit("不要加消渴丸，可以直接吃格列本脲每次5mg。", profile, "想加消渴丸行吗").blocked
+
+
+def test_round4_a_class_named_for_an_effect_is_no_antecedent_of_these_two():
+    # 减弱抗血小板效果 names no drug: 这两种药 still points at the two drugs named before
+    result = audit("兰索拉唑会影响氯吡格雷起效，可能减弱抗血小板效果，最好避免这两种药同时用。", age=60)
+    assert "兰索拉唑" in result.warned
+    # a class advised as a therapy is still advice
+    assert audit("可以加用抗血小板药，每天100mg。", age=60, conditions=["消化性溃疡"]).recommended
