@@ -30,7 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import number, read_dose, stated_concentration, unit_strength
+from medq.agent.rules.dose import NORMAL_KIDNEY, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import normalise
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -217,6 +217,14 @@ class ContraindicationAuditor:
                     following = SENTENCE_END.search(draft, low)
                     high = following.start() if following else len(draft)
                 dose_text += " " + draft[low:min(next_start, high)]
+            # 肾功能正常时1g每天3次；肌酐清除率低时减为…: the sentence after a dose for normal kidneys holds the dose for
+            # the others (the dose rule reads one or the other by the patient's kidneys)
+            tail = draft.rfind(dose_text.split(" ")[-1]) + len(dose_text.split(" ")[-1]) if dose_text.strip() else -1
+            if NORMAL_KIDNEY.search(dose_text) and 0 <= tail < next_start:
+                after = SENTENCE_END.search(draft, tail)
+                if after is not None and after.end() < next_start:
+                    following = SENTENCE_END.search(draft, after.end())
+                    dose_text += "；" + draft[after.end():min(next_start, following.start() if following else len(draft))]
             # a dose stated before the name in its clause (每天吃5万单位维生素D), when no other drug comes between
             clause_start = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
             previous_end = drugs[index - 1][0].end if index > 0 else 0

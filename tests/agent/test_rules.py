@@ -369,3 +369,10 @@ def test_round4_a_steroid_eye_drop_in_herpetic_keratitis_blocks(condition):
     assert result.blocked and any(f.rule == "contraindicated_condition" for f in result.findings)
     assert not result.unresolved
     assert not audit("用妥布霉素地塞米松滴眼液，一天滴四次。", conditions=["结膜炎"], age=30).blocked
+
+
+def test_round4_a_dose_stated_for_normal_kidneys_is_a_reference_for_a_patient_with_low_egfr():
+    draft = "伐昔洛韦在肾功能正常者用1g每日3次；您肌酐清除率偏低，改成1g每日2次就够了。"
+    assert not audit(draft, age=70, egfr=40).blocked
+    # the reduced dose itself is still read, and a too-high one still blocks
+    assert audit("伐昔洛韦在肾功能正常者用1g每日3次；您这个肾功能也照样1g每日3次吃。", age=70, egfr=40).blocked

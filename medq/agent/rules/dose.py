@@ -37,6 +37,8 @@ CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
                            r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*[/∕]\s*(片|粒|袋|包|支|颗|丸)")
 LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负荷剂量|负荷量|起始剂量)\s*(?:剂量)?\s*(?:为|是|吃|服|服用|口服|用)?\s*$")
+NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
+                           r"[^；;。！!？?\n]*")
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*(?:不超过|不得超过|不要超过|不宜超过|最多|为|是)?|"
                          rf"最多|不超过|共)?\s*"
@@ -230,7 +232,13 @@ class DoseRule:
                 rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
-                dose = read_dose(rec.dose_text, strength_of(ctx.lexicon, rec, ingredient, rec.dose_text))
+                text = rec.dose_text
+                band = ctx.facts.kidney_band()
+                if band is not None and band[1] < 90:
+                    # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
+                    # stated for normal kidneys is a reference, not this patient's dose
+                    text = NORMAL_KIDNEY.sub(" ", text)
+                dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
                 per_kg_dose = dose.per_kg_dose if dose.per_kg_dose is not None else \
                     (dose.per_dose_mg / weight if weight and dose.per_dose_mg is not None else None)
                 per_kg_day = dose.per_kg_day if dose.per_kg_day is not None else \
