@@ -198,6 +198,7 @@ class ContraindicationAuditor:
                     (DOSE.search(draft[next_clause:next_start]) or IU_DOSE.search(draft[next_clause:next_start])):
                 stop = next_clause
             dose_text = draft[mention.end:stop]
+            read_to = stop   # where the dose text ends in the draft
             sentence_start = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
             own = set(substances)
             alone = all(other.canonical == mention.canonical or other.kind != "class" and
@@ -216,12 +217,12 @@ class ContraindicationAuditor:
                 else:
                     following = SENTENCE_END.search(draft, low)
                     high = following.start() if following else len(draft)
-                dose_text += " " + draft[low:min(next_start, high)]
+                read_to = min(next_start, high)
+                dose_text += " " + draft[low:read_to]
             # 肾功能正常时1g每天3次；肌酐清除率低时减为…: the sentence after a dose for normal kidneys holds the dose for
             # the others (the dose rule reads one or the other by the patient's kidneys)
-            tail = draft.rfind(dose_text.split(" ")[-1]) + len(dose_text.split(" ")[-1]) if dose_text.strip() else -1
-            if NORMAL_KIDNEY.search(dose_text) and 0 <= tail < next_start:
-                after = SENTENCE_END.search(draft, tail)
+            if NORMAL_KIDNEY.search(dose_text) and read_to < next_start:
+                after = SENTENCE_END.search(draft, read_to)
                 if after is not None and after.end() < next_start:
                     following = SENTENCE_END.search(draft, after.end())
                     dose_text += "；" + draft[after.end():min(next_start, following.start() if following else len(draft))]
