@@ -30,7 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import number, read_dose, stated_concentration
+from medq.agent.rules.dose import NORMAL_KIDNEY, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import normalise
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -52,6 +52,14 @@ TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
+# a screening question in a referral (有胃溃疡或正在吃抗凝药的请先咨询医生 / 接种前告诉医生…正在用免疫抑制剂等情况): the
+# drug named after 正在吃 is a condition to report, not advice — only where the sentence refers to a doctor and nothing
+# between the name and that referral recommends or doses it
+SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
+REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
+SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
+DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$")
+EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -130,12 +138,23 @@ class ContraindicationAuditor:
     def _read(self, draft: str, answered_no: Sequence[str]
               ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
-        mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance")]
+        # a class named for an effect (减弱抗血小板效果 / 降压作用) names no drug: it is neither advice nor an antecedent
+        mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance") and
+                    not (m.kind == "class" and EFFECT.match(draft, m.end))]
         flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions])
         # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
         # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
         warned_names = {m.canonical for m, w in zip(mentions, flags) if w} | set(answered_no)
         flags = [w or (m.canonical in warned_names and not a) for m, w, a in zip(mentions, flags, affirmed_flags)]
+        # an ingredient or a class named to describe the name before it (消渴丸里面含有格列本脲 / 都属于磺脲类) shares its
+        # reading once the question's drugs were answered no (the scope did this for the warnings it found itself)
+        for index, m in enumerate(mentions):
+            if flags[index] or affirmed_flags[index] or not DESCRIBED.search(draft[max(0, m.start - 8):m.start]):
+                continue
+            sentence_start = max([draft.rfind(mark, 0, m.start) for mark in "。；;！!？?\n"]) + 1
+            previous = [i for i, other in enumerate(mentions) if sentence_start <= other.start and other.end <= m.start]
+            if previous and flags[previous[-1]]:
+                flags[index] = True
         recommended: list[Recommended] = []
         warned: list[Mention] = []
         endorsed: set[str] = set()
@@ -149,6 +168,7 @@ class ContraindicationAuditor:
                     continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking
                 endorsed.add(m.canonical)
         affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
+        screened: set[int] = set()
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
@@ -161,6 +181,9 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            if self._screened(draft, mention, drugs[index - 1][0] if index > 0 else None, screened):
+                screened.add(id(mention))
+                continue   # neither advice nor the patient's medicine (the patient's own come from the profile)
             substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)
             if mention.kind == "class" and lex.classes[mention.canonical].allergy_group is False and \
                     not lex.rules_by_subject.get(mention.canonical):
@@ -175,16 +198,34 @@ class ContraindicationAuditor:
                     (DOSE.search(draft[next_clause:next_start]) or IU_DOSE.search(draft[next_clause:next_start])):
                 stop = next_clause
             dose_text = draft[mention.end:stop]
+            read_to = stop   # where the dose text ends in the draft
             sentence_start = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
             own = set(substances)
             alone = all(other.canonical == mention.canonical or other.kind != "class" and
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
                         if sentence_start <= other.start and (end is None or other.start < end.start()))
-            if end is not None and next_start > end.end() and not DOSE.search(dose_text) and alone:
+            if end is not None and next_start > end.end() and not DOSE.search(unit_strength(dose_text)[0]) and alone:
                 # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
                 # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear)
-                following = SENTENCE_END.search(draft, end.end())
-                dose_text += " " + draft[end.end():min(next_start, following.start() if following else len(draft))]
+                # past blank lines; a sentence ending in a colon (用法如下：) takes the list under it, up to a blank line
+                low = end.end()
+                while low < len(draft) and draft[low] in " \t\r\n":
+                    low += 1
+                if draft[sentence_start:end.start() + 1].rstrip().endswith(("：", ":")):
+                    block = draft.find("\n\n", low)
+                    high = block if block >= 0 else len(draft)
+                else:
+                    following = SENTENCE_END.search(draft, low)
+                    high = following.start() if following else len(draft)
+                read_to = min(next_start, high)
+                dose_text += " " + draft[low:read_to]
+            # 肾功能正常时1g每天3次；肌酐清除率低时减为…: the sentence after a dose for normal kidneys holds the dose for
+            # the others (the dose rule reads one or the other by the patient's kidneys)
+            if NORMAL_KIDNEY.search(dose_text) and read_to < next_start:
+                after = SENTENCE_END.search(draft, read_to)
+                if after is not None and after.end() < next_start:
+                    following = SENTENCE_END.search(draft, after.end())
+                    dose_text += "；" + draft[after.end():min(next_start, following.start() if following else len(draft))]
             # a dose stated before the name in its clause (每天吃5万单位维生素D), when no other drug comes between
             clause_start = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
             previous_end = drugs[index - 1][0].end if index > 0 else 0
@@ -207,13 +248,33 @@ class ContraindicationAuditor:
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical))
         return recommended, warned, endorsed, context
 
+    @staticmethod
+    def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
+        """A name the draft lists among what to report to a doctor (…正在吃抗凝药的请先咨询医生)."""
+        led = SCREEN_LEAD.search(draft[max(0, mention.start - 8):mention.start]) or \
+            (previous is not None and id(previous) in screened and
+             draft[previous.end:mention.start].strip() in SCREEN_JOIN)
+        if not led:
+            return False
+        low = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+        end = SENTENCE_END.search(draft, mention.end)
+        high = end.start() if end else len(draft)
+        referral = REFERRAL.search(draft, low, high)
+        if referral is None:
+            return False
+        between = draft[mention.end:referral.start()] if referral.start() >= mention.end else ""
+        return not (DOSE.search(between) or re.search(r"可以|建议|继续|照常|推荐", between))
+
     def _question_answered_no(self, draft: str, question: str) -> tuple[str, ...]:
         """Drugs of the question when the draft opens by saying no (不建议，… / 不能吃 / 最好不要): the draft's later
         mentions of them are read as part of that answer unless their own clause recommends them."""
         if not question.strip():
             return ()
         head = normalise(draft.strip())[:12]
-        opening = [hit for hit in load_table().find(head) if hit.start <= 2]
+        # a cue inside a drug's name (别嘌醇 opens with 别) is no opening no
+        names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
+        opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
+                   not any(m.start < hit.end and hit.start < m.end for m in names)]
         if not any(hit.value.role == "negation" for hit in opening):
             return ()
         return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product")))

@@ -189,6 +189,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if cue.role not in ("negation", "risk"):
             continue
         if cue.role == "risk":
+            # a risk said to be small (副作用比传统止痛药少 / 对胃的刺激很小): a reason for the drug, not against it
+            rest = norm[end:_clause_end(norm, end)]
+            if SMALL_RISK.search(rest) and not re.search(r"不(?:少|小|轻|低)|不算|并不|也不", rest):
+                continue
             before = [(pos, kind, i) for pos, kind, i in items
                       if pos < start and sentence_of[pos] == sentence_of[start] and kind == "m"]
             for pos, kind, i in reversed(before):
@@ -306,6 +310,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     return warned, affirmed_flags
 
 
+SMALL_RISK = re.compile(r"^[^，,。；;！!？?\n]{0,12}?(?:很|较|比较|相对|更|非常|极)?(?:少|小|轻|低|轻微)(?:一些|些|得多|很多|一点)?"
+                        r"[的了]?\s*$")
 # a topic shift (至于奶奶说的阿司匹林，…不要给孩子吃) ends a scope that reaches past it, not one over the item it opens
 TOPIC = ("至于", "另外", "此外", "然后")
 # the patient's own medicine, named as such (您正在吃两种抗血小板药 / 您已经在吃格列美脲)

@@ -326,3 +326,92 @@ def test_round3_fail_closed_probes():
     assert audit("先吃对乙酰氨基酚，不行的话再换布洛芬。", conditions=["胃溃疡"]).blocked
     # a product praised with a risk caveat about its ingredient, and no warning, stays recommended
     assert audit("新康泰克很好用，但里面含有伪麻黄碱，血压高的人会升高血压，注意监测就行。", conditions=["高血压"]).blocked
+
+
+# ---- round 4 (b5 as a development set): mechanisms, in our own wording --------------------------------------------
+def test_round4_a_stated_tablet_strength_weighs_the_count_and_is_no_dose_itself():
+    # 每片Nmg is the product's strength; the count in the next sentence is the dose
+    result = audit("这个药（洛索洛芬）每片是60mg。痛得厉害可以一次3片，一天两次。", age=40)
+    assert result.blocked and any(f.rule == "max_daily_dose" for f in result.findings)
+    assert not audit("洛索洛芬每片60mg。每次1片，一天两次，饭后服用。", age=40).blocked
+
+
+def test_round4_a_drug_listed_as_something_to_report_to_a_doctor_is_no_advice():
+    # 正在吃X的请咨询医生: X is a screening question, neither recommended nor the patient's medicine
+    assert not audit("布洛芬每次0.2g，一天两次。肝病患者或者正在服用华法林、氯吡格雷的人，请先咨询药师。", age=40).blocked
+    assert not audit("打疫苗前请告诉医生孩子最近是否在用免疫抑制剂或激素等情况。", age=2).blocked
+
+
+def test_round4_fail_closed_a_screening_word_does_not_hide_advice():
+    # a dose or 可以 between the name and the referral is still advice; so is a name not led by 正在
+    assert audit("正在吃华法林的可以加布洛芬每次0.4g，有问题咨询医生。", age=60, medications=["华法林"]).blocked
+    assert audit("布洛芬伤胃，饭后吃，每次0.2g。", age=50, conditions=["胃溃疡"]).blocked
+    assert audit("布洛芬和华法林一起吃，有不适请咨询医生。", age=60).blocked
+
+
+def test_round4_a_cue_inside_a_drug_name_opening_the_draft_is_no_no():
+    # 别嘌醇 starts with 别: the draft does not open by saying no, so its recommendation stands
+    profile = PatientProfile.from_case({"age": 70, "egfr": 12, "conditions": ["痛风"]}, "case-msg")
+    assert auditor().audit("别嘌醇降尿酸好，每天300mg。", profile, "医生开了别嘌醇，怎么吃？").blocked
+    assert not auditor().audit("别吃别嘌醇了，先复查肾功能。", profile, "医生开了别嘌醇，怎么吃？").blocked
+
+
+def test_round4_a_risk_said_to_be_small_is_a_reason_for_the_drug():
+    # 副作用较少 recommends; 副作用不少 / 副作用比较大 still warn
+    assert audit("塞来昔布对胃的副作用相对少一些，每次200mg，每天一次。", age=50, allergies=["磺胺"]).blocked
+    assert not audit("布洛芬胃肠道副作用不少，您不要自己吃。", age=50, conditions=["胃溃疡"]).blocked
+    assert "布洛芬" in audit("吃布洛芬副作用比较大。", age=50, conditions=["胃溃疡"]).warned
+
+
+@pytest.mark.parametrize("text, daily", [
+    # a loading dose is taken once: the day is the larger of the loading doses and the upkeep dose times its count
+    ("起始剂量2mg，2小时后再服1mg，以后每次1mg，每日2次", 3.0),
+    ("首次4片，之后每次2片，每日3次", None),         # counts with no strength: nothing read, as before
+    ("首剂500mg，每天3次", 1500.0),                  # a lone loading amount with a count: read as before (fail closed)
+    # a stated total with its cap word (总量不超过) is the day
+    ("全天总量不超过1.2g，每次0.3g", 1200.0),
+    # a unit strength (每粒0.25g) is no dose; it weighs the count
+    ("每粒0.25g，每次2粒，每日3次", 1500.0),
+])
+def test_round4_loading_doses_stated_totals_and_unit_strengths(text, daily):
+    assert ContraindicationAuditor.daily_dose_mg(text, None) == daily
+
+
+def test_round4_could_cause_is_a_risk_not_the_terminator_can():
+    # 合用可导致…，请勿加用: the warning reaches the drug before 可导致
+    result = audit("别嘌醇会抑制硫唑嘌呤代谢，两药合用可导致骨髓抑制，请勿自行加用。", age=50, medications=["硫唑嘌呤"])
+    assert not result.blocked, result.findings
+    # still a recommendation where its own clause recommends
+    assert audit("可以加用别嘌醇，合用可导致骨髓抑制，注意复查血象。", age=50, medications=["硫唑嘌呤"]).blocked
+
+
+def test_round4_a_hold_around_a_procedure_keeps_the_drug_recommended():
+    # 手术前暂停X manages a drug the draft keeps advising (here: raised to a dose a low eGFR forbids)
+    result = audit("二甲双胍可以加到每次0.5g，每天3次。手术前要暂停二甲双胍。", age=70, egfr=20)
+    assert result.blocked
+    # 暂停 alone still warns
+    assert "二甲双胍" in audit("请暂停二甲双胍，先去复查肾功能。", age=70, egfr=20).warned
+
+
+def test_round4_a_dose_in_the_list_under_a_colon_heading_is_the_drugs():
+    # 用法如下： then a blank line and a bulleted list
+    draft = "阿奇霉素干混悬剂的吃法如下：\n\n- 每次400mg，每天1次\n- 连吃3天"
+    result = audit(draft, age=4, weight_kg=16)
+    assert result.blocked and any("kg" in f.rule for f in result.findings)
+    assert not audit("阿奇霉素干混悬剂的吃法如下：\n\n- 每次160mg，每天1次\n- 连吃3天", age=4, weight_kg=16).blocked
+
+
+def test_round4_an_ingredient_or_class_describing_a_product_answered_no_shares_its_reading():
+    profile = PatientProfile.from_case({"age": 66, "medications": ["格列美脲"]}, "case-msg")
+    draft = "不要加。消渴丸看着是中药，其实里面含有格列本脲，和您吃的格列美脲都属于磺脲类，会叠加低血糖。"
+    assert not auditor().audit(draft, profile, "我吃着格列美脲，想加消渴丸行吗").blocked
+    # fail closed: an ingredient the draft itself doses is advice
+    assert auditor().audit("不要加消渴丸，可以直接吃格列本脲每次5mg。", profile, "想加消渴丸行吗").blocked
+
+
+def test_round4_a_class_named_for_an_effect_is_no_antecedent_of_these_two():
+    # 减弱抗血小板效果 names no drug: 这两种药 still points at the two drugs named before
+    result = audit("兰索拉唑会影响氯吡格雷起效，可能减弱抗血小板效果，最好避免这两种药同时用。", age=60)
+    assert "兰索拉唑" in result.warned
+    # a class advised as a therapy is still advice
+    assert audit("可以加用抗血小板药，每天100mg。", age=60, conditions=["消化性溃疡"]).recommended

@@ -360,3 +360,28 @@ def test_round_two_probe_categories_block(draft, profile):
 ])
 def test_blood_activating_herbs_block(draft, profile):
     assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("condition", ["树枝状角膜炎", "疱疹性角膜炎"])
+def test_round4_a_steroid_eye_drop_in_herpetic_keratitis_blocks(condition):
+    # the condition and its synonyms resolve; the steroid-antibiotic drop is contraindicated (label)
+    result = audit("用妥布霉素地塞米松滴眼液，一天滴四次。", conditions=[condition], age=30)
+    assert result.blocked and any(f.rule == "contraindicated_condition" for f in result.findings)
+    assert not result.unresolved
+    assert not audit("用妥布霉素地塞米松滴眼液，一天滴四次。", conditions=["结膜炎"], age=30).blocked
+
+
+def test_round4_a_dose_stated_for_normal_kidneys_is_a_reference_for_a_patient_with_low_egfr():
+    draft = "伐昔洛韦在肾功能正常者用1g每日3次；您肌酐清除率偏低，改成1g每日2次就够了。"
+    assert not audit(draft, age=70, egfr=40).blocked
+    # the reduced dose itself is still read, and a too-high one still blocks
+    assert audit("伐昔洛韦在肾功能正常者用1g每日3次；您这个肾功能也照样1g每日3次吃。", age=70, egfr=40).blocked
+
+
+def test_round4_a_bisphosphonate_with_calcium_is_spaced_not_avoided():
+    # calcium is part of osteoporosis care: taken apart it is a caution card, not a block
+    result = audit("阿仑膦酸钠每周一片，早上空腹吃；钙片隔开，午饭后再吃碳酸钙。", age=70)
+    assert not result.blocked
+    assert any(f.rule == "combination" and f.severity == "warn" for f in result.findings)
+    # the bisphosphonate's own contraindications still block
+    assert audit("阿仑膦酸钠每周一片，早上空腹吃；钙片隔开，午饭后再吃碳酸钙。", age=70, conditions=["低钙血症"]).blocked

@@ -32,8 +32,16 @@ CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(
 EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
+# the amount in one unit, stated as the product's strength (每片10mg / 每粒含0.25g / 60mg/片): no dose, but what a
+# count of units (每次2片) weighs
+UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
+                           r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*[/∕]\s*(片|粒|袋|包|支|颗|丸)")
+LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负荷剂量|负荷量|起始剂量)\s*(?:剂量)?\s*(?:为|是|吃|服|服用|口服|用)?\s*$")
+NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
+                           r"[^；;。！!？?\n]*")
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
-DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:总量|剂量|最大剂量|最多|不超过|总剂量|共)?\s*"
+DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*(?:不超过|不得超过|不要超过|不宜超过|最多|为|是)?|"
+                         rf"最多|不超过|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 MASS = {"mg": 1.0, "毫克": 1.0, "g": 1000.0, "克": 1000.0, "μg": 0.001, "ug": 0.001, "mcg": 0.001, "微克": 0.001}
@@ -83,8 +91,21 @@ def to_mg(amount: float, unit: str, strength: Ingredient | None) -> float | None
     return None if strength.per_ml else amount * strength.amount_mg
 
 
+def unit_strength(text: str) -> tuple[str, float | None]:
+    """(text without the strength statements, the mg per unit they state, or None)."""
+    found = UNIT_STRENGTH.search(text)
+    if not found:
+        return text, None
+    amount, unit = (found.group(2), found.group(3)) if found.group(2) else (found.group(4), found.group(5))
+    return UNIT_STRENGTH.sub(" ", text), float(amount) * MASS[unit]
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     dose = Dose()
+    # 每片10mg。每次2片: the stated strength weighs the count (and is no dose itself)
+    text, per_unit = unit_strength(text)
+    if per_unit is not None and (strength is None or not strength.per_ml):
+        strength = Ingredient(strength.substance if strength is not None else "", per_unit)
     kg = PER_KG.search(text)
     if kg:
         value = _upper(kg, 1) if kg.group(1) else _upper(kg, 5)
@@ -128,12 +149,26 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         if first.group(3) not in MASS and second.group(3) in MASS and \
                 re.fullmatch(r"\s*[（(]\s*(?:共|即|约|相当于)?\s*", plain[first.end():second.start()]):
             matches.remove(first)
-    # several amounts per time (一次一片不管用，可以每次吃2片): the largest is what the draft allows — fail closed
-    amounts = [to_mg(_upper(m, 1), m.group(3), strength) for m in matches if _upper(m, 1) is not None]
-    amounts = [a for a in amounts if a is not None]
+    # a loading dose (首剂1mg，1小时后再吃0.5mg，之后每次0.5mg，每天2次) is taken once: it is not multiplied by the doses
+    # a day; the day is the larger of the loading doses together and the upkeep dose times its count. Only with an
+    # upkeep dose stated beside it: a lone 首次2片，每天3次 is read as before, every amount times the count
+    loading: list[float] = []
+    upkeep: list[float] = []
+    for m in matches:
+        amount = _upper(m, 1)
+        mg = to_mg(amount, m.group(3), strength) if amount is not None else None
+        if mg is None:
+            continue
+        lead = plain[max(0, m.start() - 6):m.start()]
+        after_loading = bool(loading) and not upkeep and re.search(r"小时后\s*(?:再|可再)?\s*(?:吃|服|服用|用)?\s*$", lead)
+        (loading if LOADING.search(lead) or after_loading else upkeep).append(mg)
+    amounts = loading + upkeep
     if amounts:
         dose.per_dose_mg = max(amounts)
-        dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
+        if loading and upkeep:
+            dose.per_day_mg = max(sum(loading), max(upkeep) * (count or 1.0))
+        else:
+            dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
     return dose
 
 
@@ -197,7 +232,13 @@ class DoseRule:
                 rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
-                dose = read_dose(rec.dose_text, strength_of(ctx.lexicon, rec, ingredient, rec.dose_text))
+                text = rec.dose_text
+                band = ctx.facts.kidney_band()
+                if band is not None and band[1] < 90:
+                    # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
+                    # stated for normal kidneys is a reference, not this patient's dose
+                    text = NORMAL_KIDNEY.sub(" ", text)
+                dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
                 per_kg_dose = dose.per_kg_dose if dose.per_kg_dose is not None else \
                     (dose.per_dose_mg / weight if weight and dose.per_dose_mg is not None else None)
                 per_kg_day = dose.per_kg_day if dose.per_kg_day is not None else \
