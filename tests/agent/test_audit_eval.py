@@ -139,3 +139,17 @@ def test_categories_are_scored_apart_and_names_compared_as_the_knowledge_base_kn
     expected = profile_items(lexicon, {"conditions": ["心律失常", "慢性肾脏病3期"], "occupation": "长途货车司机"})
     assert ("conditions", "慢性肾脏病") in expected and ("occupation", "驾驶") in expected
     assert _more_specific(lexicon, {("conditions", "心房颤动")}, expected) == {("conditions", "心律失常")}
+
+
+def test_every_blind_batch_reads_in_the_public_format_with_both_labels():
+    """The blind batches (medq/agent/cases/blind/README.md) are outside authors' files in the public case format:
+    each reads without a rejected row, has an audit and a memory file, and holds both block and pass cases."""
+    blind = CASES_DIR / "blind"
+    batches = sorted(p.name.split("_")[0] for p in blind.glob("b*_audit.jsonl"))
+    assert len(batches) >= 6
+    for batch in batches:
+        audit = read_audit_cases(blind / f"{batch}_audit.jsonl")
+        memory = read_memory_cases(blind / f"{batch}_memory.jsonl")
+        labels = {case.expected for case in audit}
+        assert labels == {"block", "pass"} and len(audit) >= 100 and len(memory) >= 50, batch
+        assert all(case.id.startswith(f"{batch}-") for case in audit), batch
