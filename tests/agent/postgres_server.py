@@ -64,16 +64,21 @@ def postgres_server():
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def postgres_url(postgres_server):
+def create_database(postgres_server, prefix: str = "medq") -> str:
     """A fresh, empty database on the session's server, as a SQLAlchemy URL."""
     import psycopg
 
     sock, port = postgres_server
-    name = f"medq_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(host=str(sock), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"postgresql+psycopg://postgres@/{name}?host={sock}&port={port}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database on the session's server, as a SQLAlchemy URL."""
+    return create_database(postgres_server)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.agent.postgres_server import postgres_server  # noqa: F401 - the chat app's database server
+from tests.agent.postgres_server import create_database, postgres_server  # noqa: F401 - the chat app's database server
 from tests.api.conftest import PASS, REPO, SAFE_DRAFT, free_port, start_api
 from tests.ui.chat_app import start_chat_app
 
@@ -66,15 +66,7 @@ def _bm25_index(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def chat_database(postgres_server):
     """The chat app's own database: a fresh one on the session's real PostgreSQL (the API keeps SQLite)."""
-    import uuid
-
-    import psycopg
-
-    sock, port = postgres_server
-    name = f"medq_ui_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(host=str(sock), port=port, user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@/{name}?host={sock}&port={port}"
+    return create_database(postgres_server, prefix="medq_ui")
 
 
 @pytest.fixture(scope="module")
