@@ -35,11 +35,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
-from medq.agent.assertion import RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
-from medq.agent.facts import Fact, FactStatus, merge_facts
+from medq.agent.assertion import OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
+from medq.agent.facts import ENFORCED_STATUSES, Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.text import normalise, to_simplified
 
@@ -150,6 +150,31 @@ CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不�
 # a bare stage (说是3b期 / 进展到4期了) and the kidney words that must come before it in the message
 STAGE_ONLY = re.compile(r"(?:^|说是|是|进展到|发展到|到了|到|已经)\s*(?:第)?\s*(?:g)?([1-5一二三四五])\s*[ab]?\s*期(?!间)")
 KIDNEY_BEFORE = re.compile(r"肾病|肾脏病|肾功能|肾衰|egfr|gfr|滤过率|肌酐|ckd")
+# -- what a message refers to without naming it, read against the facts remembered before it (`known`)
+CHILD_AGE = 14                     # a remembered patient younger than this is a child: 他/她 in a later message is the child
+KIDNEY_CONDITION = re.compile(r"肾")
+# a new value with a change verb and no name of what changed (掉到41了 / 进展到3期了 / 这次是44)
+CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升到|涨到|升至|回升到|变成|进展到|发展到|到了|变为)了?\s*(?:第)?\s*"
+                       r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫))")
+MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
+# a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了)")
+# what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
+STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
+                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|让|叫|给|帮|都|也|就|早|\s)*")
+# an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
+ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
+ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
+# a clause that only reports who told the patient (问了我妈 / 听我老公说): the relative is no experiencer
+REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
+                       rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
+# a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
+BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|刚好)?(?:满|到)?\s*({NUM})\s*(?:\+[0-9])?\s*"
+                        r"(?:个)?(?:多)?\s*周(?:了)?(?=[，,。；;！!\s]|$)")
+# what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
+MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|母乳|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")
+# a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
+AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
@@ -219,7 +244,33 @@ def _number_text(value: float) -> str:
 
 
 class FactExtractor(Protocol):
-    def extract(self, message: str, message_id: str | None = None) -> list[Fact]: ...
+    def extract(self, message: str, message_id: str | None = None, known: Iterable[Fact] = ()) -> list[Fact]: ...
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the facts remembered before a message say about what it may refer to without naming it: a later message
+    answers or updates an earlier one (进展到3期了, 掉到41了, 不过上周已经停了, 其实不过敏, 他对布洛芬过敏)."""
+
+    pregnant: bool = False              # a pregnancy is remembered: a birth ends it, a bare 18周 dates it
+    child: bool = False                 # the remembered patient is a child: 他/她 is the child
+    kidney: bool = False                # kidney function was spoken of: a bare stage is a CKD stage
+    egfr: bool = False                  # an eGFR is remembered: a bare new value (降到了44) updates it
+    only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
+
+    @classmethod
+    def of(cls, known: Iterable[Fact]) -> "_Context":
+        active = [f for f in known if f.status in ENFORCED_STATUSES]
+        scalar = {f.kind: f.value for f in active}
+        # the one remembered medicine or allergy an unnamed stop or denial can only mean (several: unclear, nothing ends)
+        only = {kind: values[0] for kind in ("medication", "allergy")
+                for values in [sorted({f.value for f in active if f.kind == kind})] if len(values) == 1}
+        age = scalar.get("age")
+        return cls(pregnant=scalar.get("pregnancy") == "true",
+                   child=age is not None and float(age) < CHILD_AGE,
+                   kidney=any(f.kind in ("egfr", "ckd_stage") or f.kind == "condition" and KIDNEY_CONDITION.search(f.value)
+                              for f in active),
+                   egfr="egfr" in scalar, only=only)
 
 
 @dataclass
@@ -257,7 +308,9 @@ class RuleBasedExtractor:
                 self._class_members.setdefault(klass, set()).add(name)
 
     # ---- clauses -------------------------------------------------------------------------------------------
-    def clauses(self, text: str) -> list[_Clause]:
+    def clauses(self, text: str, child_patient: bool = False) -> list[_Clause]:
+        """Clauses with their experiencer. `child_patient`: the remembered patient is a child, so a clause whose only
+        other person is 他/她 is about the child (孩子5岁 … then 他对布洛芬过敏)."""
         result: list[_Clause] = []
         self_subject, child, sentence = True, False, 0
         for match in re.finditer(r"[^，,。；;！!？?\n\r]+|[，,。；;！!？?\n\r]+", text):
@@ -268,7 +321,14 @@ class RuleBasedExtractor:
                 continue
             if not piece.strip():
                 continue
+            if REPORTING.match(piece):
+                continue   # 问了我妈 / 听医生说: who told the patient, not whom the next clause is about
             new_self, names_child = experiencer(piece, self_subject)
+            if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
+                new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
+            if child_patient and not new_self and not names_child and re.search(r"[他她]", piece) and \
+                    not re.search(RELATIVES, piece):
+                names_child = True
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
@@ -277,7 +337,10 @@ class RuleBasedExtractor:
         return result
 
     # ---- the extractor -------------------------------------------------------------------------------------
-    def extract(self, message: str, message_id: str | None = None) -> list[Fact]:
+    def extract(self, message: str, message_id: str | None = None, known: Iterable[Fact] = ()) -> list[Fact]:
+        """The facts a message states. `known`: the facts remembered before it (the memory's), read only to resolve
+        what the message refers to without naming it (see `_Context`)."""
+        context = _Context.of(known)
         text = to_simplified(message)
         if len(text) != len(message):   # cannot happen with a one-to-one table; keep the evidence honest anyway
             message = text
@@ -297,7 +360,7 @@ class RuleBasedExtractor:
 
         add_mine, add_child, add_nursing = collector(mine), collector(childs), collector(nursing)
         writer_speaks = False
-        clauses = self.clauses(text)
+        clauses = self.clauses(text, context.child)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
@@ -326,9 +389,12 @@ class RuleBasedExtractor:
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question or clause.sentence in asking_sentences)
                 self._scalars(clause.text, evidence, add, child=clause.child,
-                              following=text[clause.start + len(clause.text):], evidence_before=text[:clause.start])
+                              following=text[clause.start + len(clause.text):], evidence_before=text[:clause.start],
+                              kidney_known=context.kidney)
             if clause.self_subject:
-                self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add)
+                self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add,
+                                pregnant_before=context.pregnant or any(f.kind == "pregnancy" and f.value == "true"
+                                                                        for f in mine))
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
                 writer_speaks = writer_speaks or (bool(SELF_PRONOUN.search(clause.text)) and
                                                   not ASKING_FOR_OTHERS.search(clause.text))
@@ -344,12 +410,16 @@ class RuleBasedExtractor:
                                                                                            "allergy")}
         add_message = collector(message_level)
         self._message_scalars(text, clauses, message, add_message)
-        if BIRTH.search(text) and not re.search(r"(?:姐|嫂|妹|朋友|同事|邻居|亲戚|表|堂)[\u4e00-\u9fff]{0,3}(?:生|出生|分娩|产后)", text):
+        self._unnamed(text, message, clauses, context, mine, add_message)
+        pregnant_now = context.pregnant or any(f.kind == "pregnancy" and f.value == "true" for f in mine)
+        # a birth ends a pregnancy remembered or stated (宝宝上周出生了); a mother's 产后 alone says nothing of one
+        if pregnant_now and BIRTH.search(text) and not re.search(r"(?:姐|嫂|妹|朋友|同事|邻居|亲戚|表|堂)[\u4e00-\u9fff]{0,3}(?:生|出生|分娩|产后)", text):
             birth = BIRTH.search(text)
             add_message("pregnancy", "false", "active", _sentence_around(message, birth.start(), birth.end()))
-        # 怀孕了，第10周: the weeks in a clause of their own
-        if any(f.kind == "pregnancy" and f.value == "true" for f in mine) and not any(f.kind == "trimester" for f in mine):
-            weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text)
+        # 怀孕了，第10周 / 大概7周 / (a pregnancy remembered) 现在18周: the weeks in a clause of their own
+        if pregnant_now and not any(f.kind == "trimester" for f in mine) and \
+                not any(f.kind == "pregnancy" and f.value == "false" for f in mine + message_level):
+            weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text) or BARE_WEEKS.search(text)
             if weeks and chinese_number(weeks.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
                             _sentence_around(message, weeks.start(), weeks.end()))
@@ -452,7 +522,8 @@ class RuleBasedExtractor:
         if "hypothetical" in categories:
             return
         if kind == "allergy":
-            if "negated" in categories:
+            # 不是磺胺过敏 / 我不是对布洛芬过敏: the allergy is denied (不是A，是B: the correction keeps B)
+            if "negated" in categories or re.search(r"不是\s*(?:对)?\s*$", text[:found.start]):
                 add("allergy", found.value, "denied", evidence)
             elif "uncertain" not in categories:
                 add("allergy", found.value, "active", evidence)
@@ -501,9 +572,10 @@ class RuleBasedExtractor:
                     if f.kind == kind:
                         add(kind, f.value, status, clause.text + "，" + prev_evidence)
 
-    def _pregnancy(self, text: str, targets: list[Target], evidence: str, add) -> None:
+    def _pregnancy(self, text: str, targets: list[Target], evidence: str, add, pregnant_before: bool = False) -> None:
         if BIRTH.search(text) and not any("hypothetical" in t.categories for t in targets):
-            add("pregnancy", "false", "active", evidence)
+            if pregnant_before:   # the birth ends it; without a pregnancy said before, 产后 states no pregnancy fact
+                add("pregnancy", "false", "active", evidence)
             return
         if NOT_PREGNANT.search(text):
             add("pregnancy", "false", "active", evidence)
@@ -551,7 +623,7 @@ class RuleBasedExtractor:
             return
 
     def _scalars(self, text: str, evidence: str, add, child: bool = False, following: str = "",
-                 evidence_before: str = "") -> None:
+                 evidence_before: str = "", kidney_known: bool = False) -> None:
         norm = text.lower()
         whole = norm + following.lower()   # a correction may come in the clauses after (52，不对，53了)
         preceding = evidence_before
@@ -601,7 +673,7 @@ class RuleBasedExtractor:
             stage = match.group(1) or match.group(2)
             stage = ROMAN.get(stage, stage)
             add("ckd_stage", str(chinese_number(stage)), "active", evidence)
-        elif KIDNEY_BEFORE.search(preceding.lower()) and STAGE_ONLY.search(norm) and \
+        elif (kidney_known or KIDNEY_BEFORE.search(preceding.lower())) and STAGE_ONLY.search(norm) and \
                 not re.search(r"癌|瘤|淋巴|高血压|压疮|褥疮|分期", norm):
             # 慢性肾病，eGFR是38，医生说是3b期: a bare stage in a message that spoke of the kidneys before it
             stage = STAGE_ONLY.search(norm).group(1)   # type: ignore[union-attr]
@@ -618,6 +690,47 @@ class RuleBasedExtractor:
                                                       r"常年|干", text):
                     add("occupation", name, "active", evidence)
                     break
+
+    def _unnamed(self, text: str, message: str, clauses: list[_Clause], context: _Context, mine: list[Fact],
+                 add) -> None:
+        """What a message says of something remembered without naming it: a bare age as the whole first clause (67了),
+        a new kidney value or stage with a change verb (掉到41了 / 进展到3期了), a stop (不过上周已经停了) or an allergy
+        denied (其实不过敏) when exactly one such medicine or allergy is remembered and the message names none."""
+        own = [c for c in clauses if c.self_subject]
+        if clauses and clauses[0].self_subject and not any(f.kind == "age" for f in mine):
+            match = AGE_ONLY.match(clauses[0].text)
+            number = chinese_number(match.group(1)) if match else None
+            if number is not None and 0 < number < 125:
+                add("age", str(number), "active", message[clauses[0].start:clauses[0].start + len(clauses[0].text)])
+        for clause in own:
+            match = CHANGE_TO.search(clause.text.lower())
+            if match is None or MEASURE_WORD.search(clause.text) or clause.question:
+                continue
+            evidence = message[clause.start:clause.start + len(clause.text)]
+            value = float(match.group(1))
+            if match.group(3):   # 进展到3期了
+                if (context.kidney or KIDNEY_BEFORE.search(text.lower())) and 1 <= value <= 5 and \
+                        not any(f.kind == "ckd_stage" for f in mine):
+                    add("ckd_stage", _number_text(value), "active", evidence)
+            elif context.egfr and not any(f.kind == "egfr" for f in mine) and 0 < value < 200:
+                add("egfr", _number_text(value), "active", evidence)
+        names = {f.kind for f in mine}
+        for kind, pattern in (("medication", UNNAMED_STOP), ("allergy", ALLERGY_DENIAL)):
+            value = context.only.get(kind)
+            if value is None or kind in names:
+                continue
+            for clause in own:
+                hit = pattern.search(clause.text)
+                if clause.question or hit is None or \
+                        (kind == "medication" and not STOP_PREFIX.fullmatch(clause.text[:hit.start()])) or \
+                        (kind == "allergy" and ALLERGY_DENIAL_SCOPE.search(clause.text)) or \
+                        re.search(r"如果|假如|要是|万一|打算|准备(?:停|不吃)|需不需要|要不要|能不能|可不可以", clause.text):
+                    continue
+                if self.lexicon.find_mentions(clause.text, ALLERGEN_KINDS if kind == "allergy" else DRUG_KINDS):
+                    continue
+                add(kind, value, "stopped" if kind == "medication" else "denied",
+                    message[clause.start:clause.start + len(clause.text)])
+                break
 
     def _message_scalars(self, text: str, clauses: list[_Clause], message: str, add) -> None:
         """A bare age beside the sex (男，58 / 58，女) spans two clauses."""

@@ -86,7 +86,7 @@ def active(message: str, kind: str) -> set[str]:
 def profile_of(*messages: str) -> PatientProfile:
     merged: list = []
     for number, message in enumerate(messages):
-        merged = merge_facts(merged, extractor().extract(message, f"m{number}"))
+        merged = merge_facts(merged, extractor().extract(message, f"m{number}", known=merged))
     return PatientProfile.from_facts(merged)
 
 
@@ -292,7 +292,7 @@ def test_allergy_lists_reactions_added_drugs_and_degrees():
 def profile_of(*messages: str) -> PatientProfile:
     remembered: list = []
     for number, message in enumerate(messages):
-        remembered = merge_facts(remembered, extractor().extract(message, f"m{number}"))
+        remembered = merge_facts(remembered, extractor().extract(message, f"m{number}", known=remembered))
     return PatientProfile.from_facts(remembered)
 
 
@@ -376,3 +376,52 @@ def test_round3_condition_names_from_b3_mechanisms():
     assert ("condition", "糖尿病肾病", "active") in facts("我有糖尿病肾病，在打胰岛素。")
     lexicon = Lexicon.load()
     assert {"慢性肾脏病", "糖尿病"} <= set(lexicon.conditions["糖尿病肾病"].parents)
+
+
+# ---- round 5: a later message refers to what is remembered without naming it (`known`) --------------------------
+def test_a_bare_new_kidney_value_or_stage_updates_the_remembered_one():
+    assert profile_of("我查了eGFR是58", "过了半年降至45了").egfr == 45
+    assert profile_of("我是慢性肾病患者，2期", "今年医生说发展到4期了").ckd_stage == 4
+    # nothing remembered about the kidneys: a bare number is nobody's eGFR
+    assert profile_of("我在吃阿托伐他汀", "过了半年降至45了").egfr is None
+    assert profile_of("我查了eGFR是58", "血糖降到了6.5").egfr == 58
+
+
+def test_an_unnamed_stop_or_allergy_denial_ends_the_one_remembered_fact():
+    assert profile_of("我在吃瑞舒伐他汀", "上个月医生让我停了").medications == []
+    # two remembered: which one stopped is unclear, both stay
+    assert set(profile_of("我在吃瑞舒伐他汀和二甲双胍", "上个月已经停了").medications) == {"瑞舒伐他汀", "二甲双胍"}
+    assert profile_of("我在吃瑞舒伐他汀", "月经停了两个月").medications == ["瑞舒伐他汀"]
+    assert profile_of("我对头孢好像过敏", "后来去做了皮试，其实不过敏").allergies == []
+    assert profile_of("我对头孢过敏", "其他药都不过敏").allergies == ["头孢菌素类"]
+    assert profile_of("我好像对磺胺过敏", "打电话问了我爸，那次其实不是过敏").allergies == []
+
+
+def test_a_remembered_child_is_who_he_or_she_means():
+    profile = profile_of("我家孩子4岁", "她对阿莫西林过敏")
+    assert (profile.age, profile.allergies) == (4, ["阿莫西林"])
+    # an adult patient's 他 is someone else
+    assert profile_of("我今年40岁", "他对阿莫西林过敏").allergies == []
+
+
+def test_a_birth_ends_only_a_pregnancy_said_before_and_weeks_date_a_remembered_one():
+    profile = profile_of("剖腹产后两个月，在喂母乳")
+    assert (profile.pregnant, profile.lactating) == (None, True)
+    assert profile_of("我现在怀孕了", "现在20周").trimester == 2
+    assert profile_of("我在吃二甲双胍", "现在20周").trimester is None
+
+
+def test_a_message_that_is_only_an_age():
+    assert profile_of("想问问老年人吃什么助眠", "76了").age == 76
+    assert profile_of("六十九了，腰疼").age == 69
+    assert profile_of("咳嗽3天了").age is None
+
+
+def test_named_allergy_denied_with_bu_shi():
+    assert profile_of("我记得对四环素过敏", "医生看了说我不是对四环素过敏").allergies == []
+    assert profile_of("我不是青霉素过敏，是头孢过敏").allergies == ["头孢菌素类"]
+
+
+def test_postpartum_words_are_the_mothers_after_a_clause_about_the_baby():
+    profile = profile_of("宝宝一个月，产后一直睡不好，医生开了米氮平")
+    assert profile.medications == ["米氮平"] and profile.age is None
