@@ -75,7 +75,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"(?<=有|患|是)气喘|气喘病", ("哮喘",)),
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
-    (r"洗肾|透析", ("肾衰竭",)),
+    (r"洗肾|透析", ("终末期肾病",)),   # on dialysis: CKD G5D (KDIGO), below both 肾衰竭 and 慢性肾脏病
     (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
@@ -104,13 +104,14 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
-CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|"
+SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
+CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|弄错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
@@ -138,7 +139,7 @@ AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
@@ -171,12 +172,22 @@ REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
 BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|刚好)?(?:满|到)?\s*({NUM})\s*(?:\+[0-9])?\s*"
                         r"(?:个)?(?:多)?\s*周(?:了)?(?=[，,。；;！!\s]|$)")
+NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
+# a switch the clause only foresees (可能把A换成B / 到时候换成B)
+FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为)(?:了)?\s*$")
+WEIGHT_CLOSER = re.compile(r"(?:大概|大约|准确地?说|具体|精确|确切|应该)(?:是|有)?\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?")
+# a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
+ELABORATION = re.compile(r"\s*[，,]?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?[型性])(?:的)?\s*(?=[，,。；;！!？?]|$)")
+# a condition right after a bare sex and age (女 45 甲亢 在吃…)
+SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
+# a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
+PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|母乳|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
 AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
-WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
+WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第|刚满|已满|满|快满|将近|差不多|大概|大约)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
@@ -192,7 +203,8 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"开公交", "公交司机"),
     (r"开大巴|开客车|开长途客车", "客车司机"),
     (r"开叉车", "叉车司机"),
-    (r"开吊车|开塔吊", "吊车司机"),
+    (r"开塔吊", "塔吊司机"),
+    (r"开吊车", "吊车司机"),
     (r"开挖掘机|开铲车|开挖机", "挖掘机司机"),
     (r"高空作业|在高空|登高作业|蜘蛛人|外墙清洗|爬电线杆", "高空作业"),
     (r"开车为生|开车的|靠开车", "司机"),
@@ -229,7 +241,8 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
     for f in found:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
     # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
-    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类)*", "".join(rest)))
+    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
+                             r"另外|再就是)*", "".join(rest)))
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -257,6 +270,7 @@ class _Context:
     kidney: bool = False                # kidney function was spoken of: a bare stage is a CKD stage
     egfr: bool = False                  # an eGFR is remembered: a bare new value (降到了44) updates it
     only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
+    conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
 
     @classmethod
     def of(cls, known: Iterable[Fact]) -> "_Context":
@@ -270,7 +284,8 @@ class _Context:
                    child=age is not None and float(age) < CHILD_AGE,
                    kidney=any(f.kind in ("egfr", "ckd_stage") or f.kind == "condition" and KIDNEY_CONDITION.search(f.value)
                               for f in active),
-                   egfr="egfr" in scalar, only=only)
+                   egfr="egfr" in scalar, only=only,
+                   conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})))
 
 
 @dataclass
@@ -425,12 +440,65 @@ class RuleBasedExtractor:
                             _sentence_around(message, weeks.start(), weeks.end()))
         self._corrections(text, message, add_message)
         self._switches(text, message, add_message)
+        self._elaborations(text, message, mine, add_message)
+        self._condition_corrections(text, message, clauses, context, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
         # 感冒了能吃什么) asks about her own medicines: breastfeeding is what makes them a question.
-        if childs and not mine and not writer_speaks and not nursing:
-            return merge_facts([], childs + message_level)
-        return merge_facts([], mine + nursing + message_level)
+        # 我35岁，有高血压。我儿子7岁，…他感冒了能吃什么药？: the question is asked for the child, so is the profile
+        for_child = any(c.child and c.question for c in clauses) and not any(c.self_subject and c.question
+                                                                            for c in clauses)
+        if childs and (for_child or not mine and not writer_speaks) and not nursing:
+            return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
+                                                          f.kind not in ("age", "sex")]))
+        return self._refine(merge_facts([], mine + nursing + message_level))
+
+    def _elaborations(self, text: str, message: str, mine: list[Fact], add) -> None:
+        """我有青光眼，闭角型的: a type named right after a condition is the subtype the lexicon knows (闭角型青光眼);
+        `_refine` then keeps only the subtype."""
+        stated = {f.value for f in mine if f.kind == "condition" and f.status == "active"}
+        for m in self.lexicon.find_mentions(text, ("condition",), fuzzy=False):
+            match = ELABORATION.match(text, m.end)
+            if m.canonical not in stated or match is None:
+                continue
+            subtype = self.lexicon.canonical(match.group(1) + m.text, ("condition",))
+            if subtype and subtype != m.canonical and m.canonical in self.lexicon.condition_ancestors(subtype):
+                add("condition", subtype, "active", _sentence_around(message, m.start, match.end()))
+
+    def _condition_corrections(self, text: str, message: str, clauses: list[_Clause], context: _Context,
+                               add) -> None:
+        """说错了，…是慢性胃炎，不是溃疡: in a correcting message, 不是X with X the end of a remembered condition's name
+        (胃溃疡) takes that condition back."""
+        if not (CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)):
+            return
+        for clause in clauses:
+            match = re.fullmatch(r"\s*(?:而|也|并|其实)?不是\s*([\u4e00-\u9fff]{2,6}?)(?:了|啊|呢)?\s*", clause.text)
+            if match is None or not clause.self_subject:
+                continue
+            for value in context.conditions:
+                entry = self.lexicon.conditions.get(value)
+                if any(name.endswith(match.group(1)) for name in (value, *(entry.synonyms if entry else ()))):
+                    add("condition", value, "denied", message[clause.start:clause.start + len(clause.text)])
+
+    def _refine(self, facts: list[Fact]) -> list[Fact]:
+        """One condition named twice in one message, broadly and precisely, is the precise one: 血压有点高 and
+        妊娠期高血压 → 妊娠期高血压; 心梗 with 放了支架 (冠心病) → 心肌梗死 (the auditor reads a condition's parents, so
+        nothing is lost). A CKD stage says the kidney condition is CKD (慢性肾脏病, KDIGO), and an ungraded 肾功能不全
+        beside it is the same kidneys (the auditor grades kidney rows by the stage, not by that name)."""
+        active = [f for f in facts if f.kind == "condition" and f.status == "active"]
+        names = {f.value for f in active}
+        broader = {a for name in names for a in self.lexicon.condition_ancestors(name) - {name}} & names
+        stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
+        if stage is not None:
+            ckd = [n for n in names if "慢性肾脏病" in self.lexicon.condition_ancestors(n)]
+            broader |= names & {"肾功能不全", "肾衰竭"}
+            graded = "终末期肾病" if stage.value == "5" else "慢性肾脏病"   # G5 is kidney failure (KDIGO)
+            if not ckd and graded in self.lexicon.conditions:
+                facts = facts + [Fact("condition", graded, "active", source_message_id=stage.source_message_id,
+                                      evidence=stage.evidence)]
+        if not broader:
+            return facts
+        return [f for f in facts if not (f.kind == "condition" and f.status == "active" and f.value in broader)]
 
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
@@ -472,7 +540,8 @@ class RuleBasedExtractor:
         bare = FREE_CONDITION_BARE.match(text)
         for name, start, end in [(m.group(2), m.start(2), m.end(2)) for m in FREE_CONDITION.finditer(text)] + \
                 ([(bare.group(1), bare.start(1), bare.end(1))] if bare else []):
-            if not free(start, end) or FREE_CONDITION_STOP.search(name) or len(name) < 2:
+            if not free(start, end) or FREE_CONDITION_STOP.search(name) or len(name) < 2 or \
+                    re.match(r"不是|不|没|无|非", name):   # 不是溃疡 is no condition
                 continue
             value = self.lexicon.canonical(name, ("condition",))
             if value is None:
@@ -503,8 +572,10 @@ class RuleBasedExtractor:
             self._condition_typos = FuzzyIndex({name: entry for name, entry in self.lexicon.names.items()
                                                 if entry[0] in ("condition", "class", "substance")})
         norm = normalise(text)
+        hits = self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])
+        # 肾功能正常 is one edit from 肾功能异常: a span that says normal is never a typo of a disorder
         return [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1], fuzzy=True)
-                for h in self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])]
+                for h in hits if not NORMAL_WORDS.search(text[h.start:h.end])]
 
     @staticmethod
     def _names_a_member(text: str, mention: Mention, mentions: list[Mention]) -> bool:
@@ -528,6 +599,8 @@ class RuleBasedExtractor:
             elif "uncertain" not in categories:
                 add("allergy", found.value, "active", evidence)
         elif kind == "medication":
+            if FORESEEN_SWITCH.search(text[:found.start]):
+                return   # 可能把A换成B: B is not taken yet
             if "negated" in categories and categories.get("negated", 99) <= categories.get("taking", 99):
                 add("medication", found.value, "denied", evidence)
             elif "stopped" in categories:
@@ -551,6 +624,7 @@ class RuleBasedExtractor:
             elif self._generic_question(text, found):
                 return
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
 
@@ -660,6 +734,11 @@ class RuleBasedExtractor:
             if amount is None:
                 continue
             value = float(amount) / (2 if unit == "斤" else 1)
+            # 13公斤多一点，大概13.5: a closer figure given next in the sentence
+            end = min([i for i in (whole.find(c, match.end()) for c in "。！？!?\n") if i >= 0] or [len(whole)])
+            closer = WEIGHT_CLOSER.search(whole, match.end(), end)
+            if closer and abs(float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1) - value) <= 0.2 * value:
+                value = float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1)
             if 2 <= value <= 300:
                 add("weight", _number_text(value), "active", evidence)
                 break
@@ -767,12 +846,13 @@ class RuleBasedExtractor:
             between = re.sub(r"^(过敏|了)", "", text[a.end:b.start])
             between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
-            mark = CORRECTION_MARK.match(between.lstrip("，,。…! ！"))
+            # 刚才说的地高辛我记错了，我吃的是胺碘酮: the speaker may name themself before the mark
+            mark = CORRECTION_MARK.match(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "", between.lstrip("，,。…! ！")))
             if re.search(r"不是\s*(对)?$", before) and CORRECTED_VALUE.match(between):
                 corrected, retracted = b, a            # 不是A，是B
             elif re.fullmatch(r"\s*[，,]?\s*(而|并)?不是\s*(对)?\s*", between):
                 corrected, retracted = a, b            # (是)A，不是B
-            elif mark and CORRECTED_TAIL.fullmatch(between.lstrip("，,。…! ！")[mark.end():]):
+            elif mark and CORRECTED_TAIL.fullmatch(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "", between.lstrip("，,。…! ！"))[mark.end():]):
                 corrected, retracted = b, a            # A，哦不是，是B
             else:
                 continue
@@ -783,8 +863,11 @@ class RuleBasedExtractor:
         # 怀孕20周，哦不对，是30周 / (later message) 说错了，是30周: the corrected gestational age
         mark = CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)
         if mark:
+            after = text[mark.end():]   # 哦不是，我数错了，是26周: past every further correction phrase
+            while (more := re.match(r"[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了", after)):
+                after = after[more.end():]
             later = re.match(rf"[，,。！!…\s]*(?:应该|其实)?(?:是)?(?:孕|怀孕)?\s*({NUM})(?:\+[0-9])?\s*(?:周|(?<=孕)(?:个)?月)",
-                             text[mark.end():])
+                             after)
             if later:
                 trimester = self._trimester("孕" + later.group(0)[later.start(1):])
                 if trimester is not None:
@@ -819,8 +902,13 @@ class RuleBasedExtractor:
                         m.start - verb.end() <= 4), None)
             if new is None or re.search(r"(能不能|可不可以|可以|要不要|能否|是否|想|打算|准备|会不会)\s*$", text[:verb.start()]):
                 continue
+            # 要是到了孕中期，可能把A换成B: a switch the sentence only foresees changes nothing yet
+            sentence_start = max(text.rfind(c, 0, verb.start()) for c in "。！!？?\n") + 1
+            if re.search(r"如果|假如|要是|万一|可能|到时候|以后|将来|考虑|打算|准备", text[sentence_start:verb.start()]):
+                continue
+            # the old drug right before the verb (把A换成B / A换成了B), with nothing but who and when between
             old = [m for m in meds if m.end <= verb.start() and verb.start() - m.end <= 6
-                   and not re.search(r"[。！？?]", text[m.end:verb.start()])]
+                   and SWITCH_BETWEEN.fullmatch(text[m.end:verb.start()])]
             if not old:   # 吃的厄贝沙坦，不过上周医生给换成了氨氯地平: the nearest earlier drug of the same family
                 family = self._family(new.value)
                 old = [m for m in reversed(meds) if m.end <= verb.start() and m.value != new.value
@@ -831,6 +919,9 @@ class RuleBasedExtractor:
                 (set() if old else self._family(new.value))
             for klass in classes:
                 ended |= self._class_members.get(klass, set()) | {klass}
+            # a product remembered by its own name (诺和灵30R) ends with its ingredients
+            ended |= {name for name, product in self.lexicon.products.items()
+                      if product.components and set(product.components) <= ended}
             span = _sentence_around(message, min([new.start, verb.start()] + [m.start for m in old]), new.end)
             for m in old:
                 if m.value != new.value:

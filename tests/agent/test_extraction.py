@@ -221,7 +221,8 @@ def test_the_trigger_table_is_well_formed():
 
 
 def test_measurements_taiwanese_usage_and_name_typos():
-    assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高脂血症", "高甘油三酯血症"}   # not the drug 甘油
+    # not the drug 甘油; the precise condition stands for the broad one said beside it (round 5: `_refine`)
+    assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高甘油三酯血症"}
     assert active("我血钾有点低，心跳有点慢", "condition") == {"低钾血症", "心动过缓"}
     assert active("我有氣喘，也有B肝帶原", "condition") == {"哮喘", "乙型肝炎"}
     assert active("我有高血亚，还有糖尿并", "condition") == {"高血压", "糖尿病"}       # same pinyin
@@ -425,3 +426,53 @@ def test_named_allergy_denied_with_bu_shi():
 def test_postpartum_words_are_the_mothers_after_a_clause_about_the_baby():
     profile = profile_of("宝宝一个月，产后一直睡不好，医生开了米氮平")
     assert profile.medications == ["米氮平"] and profile.age is None
+
+
+def test_a_precise_condition_stands_for_the_broad_one_said_beside_it():
+    assert profile_of("去年心肌梗塞，做了搭桥").conditions == ["心肌梗死"]
+    assert profile_of("怀孕30周，血压偏高，医生诊断是妊娠期高血压").conditions == ["妊娠期高血压"]
+    assert set(profile_of("我有高血压，也有糖尿病").conditions) == {"高血压", "糖尿病"}
+
+
+def test_a_ckd_stage_makes_the_kidney_condition_ckd():
+    profile = profile_of("我肾功能差，CKD3期")
+    assert (profile.conditions, profile.ckd_stage) == (["慢性肾脏病"], 3)
+    profile = profile_of("尿毒症好几年了，每周血透两次")
+    assert (profile.conditions, profile.ckd_stage) == (["终末期肾病"], 5)
+    # no stage: the patient's words stay
+    assert profile_of("我肾功能不好").conditions == ["肾功能不全"]
+
+
+def test_normal_is_never_a_typo_of_abnormal():
+    assert profile_of("我肾功能正常，肝功能也正常").conditions == []
+
+
+def test_corrections_with_the_speaker_named_and_several_marks():
+    assert profile_of("我吃的是辛伐他汀", "刚才那个辛伐他汀我说错了，我吃的是普伐他汀").medications == ["普伐他汀"]
+    assert profile_of("孕12周，啊不对，我算错了，是16周").trimester == 2
+    assert profile_of("我有十二指肠溃疡", "刚才说错了，检查结果是浅表性胃炎，不是溃疡").conditions == ["胃炎"]
+
+
+def test_switch_reading():
+    # a drug named before an unrelated remark is not the one replaced
+    profile = profile_of("我在吃兰索拉唑", "医生说兰索拉唑和氯吡格雷不太合适，给我换成了雷贝拉唑，氯吡格雷照常吃")
+    assert set(profile.medications) == {"雷贝拉唑", "氯吡格雷"}
+    # a switch only foreseen changes nothing
+    assert profile_of("我在吃华法林", "医生说以后可能把华法林换成利伐沙班").medications == ["华法林"]
+    # a product remembered by its own name ends with its ingredient
+    assert profile_of("每天打诺和灵30R", "医生给改成了门冬胰岛素30").medications == ["门冬胰岛素30"]
+
+
+def test_small_readings_of_round_5():
+    assert profile_of("我男的，今年五十").sex == "male"
+    assert profile_of("在吃二甲双胍，再加上阿卡波糖").medications == ["二甲双胍", "阿卡波糖"]
+    assert profile_of("吃过一阵子氨氯地平，后来血压好了就没吃了").medications == []
+    assert profile_of("一天吃三次硝苯地平").medications == ["硝苯地平"]
+    assert profile_of("男 60 痛风 在吃别嘌醇").conditions == ["痛风"]
+    assert profile_of("我有糖尿病，1型的").conditions == ["1型糖尿病"]
+    assert profile_of("我有青光眼，开角型的").conditions == ["开角型青光眼"]
+    assert profile_of("孩子体重20斤左右，准确说是21斤").weight_kg == 10.5
+    assert profile_of("我怀孕刚满三个月").trimester == 1
+    profile = profile_of("我40岁，有哮喘。我女儿6岁，她发烧了能吃什么药？")
+    assert (profile.age, profile.sex, profile.conditions) == (6, "female", [])
+    assert profile_of("我在工地开塔吊").occupation == "塔吊司机"
