@@ -49,7 +49,7 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
@@ -125,7 +125,7 @@ LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|�
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
-INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*({NUM})\s*(天|周)|"
+INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
@@ -139,12 +139,13 @@ AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
-EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肌酐清除率|crcl|ccr)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
+EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
+                  r"(?:值|是|为|只有|才|大概|大约|约|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
@@ -170,18 +171,21 @@ ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|�
 REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
                        rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
-BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|刚好)?(?:满|到)?\s*({NUM})\s*(?:\+[0-9])?\s*"
-                        r"(?:个)?(?:多)?\s*周(?:了)?(?=[，,。；;！!\s]|$)")
+BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)?"
+                        r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:是|有)?(?:满|到)?\s*"
+                        rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了)?(?=[，,。；;！!\s]|$)")
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
 # a switch the clause only foresees (可能把A换成B / 到时候换成B)
 FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为)(?:了)?\s*$")
 WEIGHT_CLOSER = re.compile(r"(?:大概|大约|准确地?说|具体|精确|确切|应该)(?:是|有)?\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?")
+GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[（(]\s*$")
 # a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
-ELABORATION = re.compile(r"\s*[，,]?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?[型性])(?:的)?\s*(?=[，,。；;！!？?]|$)")
+ELABORATION = re.compile(r"\s*[，,]?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*(?=[，,。；;！!？?]|$)")
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
+ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|母乳|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
@@ -243,6 +247,15 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
     # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
     return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
                              r"另外|再就是)*", "".join(rest)))
+
+
+def _past_aside(tail: str, then: str = "") -> str:
+    """What follows a correction mark after one short aside clause (不对，我看了下盒子，是B / 算错了，末次月经往前推，应该是15周):
+    the rest when the clause after the aside starts with `then` (any text when empty); else `tail` unchanged."""
+    match = re.match(r"[，,\s]*[^，,。！!？?]{1,12}?[，,]\s*", tail)
+    if match is None or re.search(r"不是|不对|错", match.group(0)) or (then and not re.match(then, tail[match.end():])):
+        return tail
+    return "，" + tail[match.end():]
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -339,6 +352,8 @@ class RuleBasedExtractor:
             if REPORTING.match(piece):
                 continue   # 问了我妈 / 听医生说: who told the patient, not whom the next clause is about
             new_self, names_child = experiencer(piece, self_subject)
+            if ASKING_FOR_CHILD.search(piece):
+                new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
                 new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
             if child_patient and not new_self and not names_child and re.search(r"[他她]", piece) and \
@@ -392,6 +407,9 @@ class RuleBasedExtractor:
             targets += [Target("lactation", m.start(), m.end()) for m in LACTATION_MENTION.finditer(clause.text)]
             triggers = find_triggers(clause.text)
             classify(clause.text, targets, triggers)
+            for t in targets:   # 吃安乐普利诺（allopurinol）: a name glossed in brackets takes the verb of the word it glosses
+                if t.kind == "medication" and GLOSSED.search(clause.text[:t.start]):
+                    t.categories.setdefault("taking_weak", 0)
             by_span = {(t.kind, t.start, t.end): t for t in targets}
             if clause.self_subject or clause.child:
                 continues = previous is not None and previous[0].sentence == clause.sentence and \
@@ -403,6 +421,11 @@ class RuleBasedExtractor:
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question or clause.sentence in asking_sentences)
+                # 卡马西平起皮疹就停了: the drug of the reaction is no longer taken either
+                if "stopped" in reach_back_categories(clause.text, "medication", triggers):
+                    for f in found:
+                        if f.kind == "allergy" and f.lexicon_kind in ("drug", "product"):
+                            add("medication", f.value, "stopped", evidence)
                 self._scalars(clause.text, evidence, add, child=clause.child,
                               following=text[clause.start + len(clause.text):], evidence_before=text[:clause.start],
                               kidney_known=context.kidney)
@@ -461,7 +484,9 @@ class RuleBasedExtractor:
             match = ELABORATION.match(text, m.end)
             if m.canonical not in stated or match is None:
                 continue
-            subtype = self.lexicon.canonical(match.group(1) + m.text, ("condition",))
+            kinds = (match.group(2),) if match.group(2) else ("型", "性", "")   # 窄角的那种 → 窄角型青光眼
+            subtype = next((c for kind in kinds for c in [self.lexicon.canonical(match.group(1) + kind + m.text,
+                                                                                 ("condition",))] if c), None)
             if subtype and subtype != m.canonical and m.canonical in self.lexicon.condition_ancestors(subtype):
                 add("condition", subtype, "active", _sentence_around(message, m.start, match.end()))
 
@@ -489,6 +514,8 @@ class RuleBasedExtractor:
         names = {f.value for f in active}
         broader = {a for name in names for a in self.lexicon.condition_ancestors(name) - {name}} & names
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
+        if any(f.kind == "egfr" and f.status == "active" for f in facts):
+            broader |= names & {"肾功能不全", "肾衰竭"}   # eGFR 22，肾不太好: the graded figure is the kidney fact
         if stage is not None:
             ckd = [n for n in names if "慢性肾脏病" in self.lexicon.condition_ancestors(n)]
             broader |= names & {"肾功能不全", "肾衰竭"}
@@ -496,9 +523,16 @@ class RuleBasedExtractor:
             if not ckd and graded in self.lexicon.conditions:
                 facts = facts + [Fact("condition", graded, "active", source_message_id=stage.source_message_id,
                                       evidence=stage.evidence)]
-        if not broader:
+        # 我打胰岛素，早上诺和锐，晚上来得时: a class named beside its own members is those members
+        meds = {f.value for f in facts if f.kind == "medication" and f.status == "active"}
+        classes = {klass for value in meds for name in
+                   ({value} | set(self.lexicon.products[value].components if value in self.lexicon.products else ()))
+                   for klass in self.lexicon.classes_of(name) if klass != value}
+        named_classes = {value for value in meds if value in self.lexicon.classes} & classes
+        if not broader and not named_classes:
             return facts
-        return [f for f in facts if not (f.kind == "condition" and f.status == "active" and f.value in broader)]
+        return [f for f in facts if not (f.status == "active" and (f.kind == "condition" and f.value in broader or
+                                                                   f.kind == "medication" and f.value in named_classes))]
 
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
@@ -529,7 +563,12 @@ class RuleBasedExtractor:
                 covered.append((match.start(), match.end()))
         mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"]
         mentions += self._fuzzy_conditions(text, mentions)
+        reactions = [(c.start(), c.end()) for c in ALLERGY_CUE.finditer(text)]
         for m in mentions:
+            if m.kind == "condition" and any(s < m.end and m.start < e and not (m.start <= s and e <= m.end)
+                                             for s, e in reactions):   # (过敏性鼻炎 holds its cue: a condition)
+                covered.append((m.start, m.end))   # 吃X会起荨麻疹: the reaction of an allergy, not a condition
+                continue
             if m.kind == "condition":
                 found.append(_Found("condition", m.canonical, m.start, m.end, m.kind))
             elif allergy_clause and m.kind in ALLERGEN_KINDS:
@@ -623,7 +662,8 @@ class RuleBasedExtractor:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):
                 return
-            elif "assert" in categories or found.lexicon_kind == "asserted" or found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+            elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
+                    found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
@@ -639,7 +679,8 @@ class RuleBasedExtractor:
         prev_evidence = evidence  # the later clause says why the earlier fact changed
         for kind, category, status in (("medication", "negated", "denied"), ("medication", "stopped", "stopped"),
                                        ("condition", "healed", "stopped")):
-            if any(f.kind == kind for f in found):
+            # 别嘌醇上个月起皮疹就停了: the stop is about the drug named here (read as an allergy), not the list before
+            if any(f.kind == kind or kind == "medication" and f.kind == "allergy" for f in found):
                 continue
             if category in reach_back_categories(text, kind):
                 for f in earlier:
@@ -852,7 +893,8 @@ class RuleBasedExtractor:
                 corrected, retracted = b, a            # 不是A，是B
             elif re.fullmatch(r"\s*[，,]?\s*(而|并)?不是\s*(对)?\s*", between):
                 corrected, retracted = a, b            # (是)A，不是B
-            elif mark and CORRECTED_TAIL.fullmatch(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "", between.lstrip("，,。…! ！"))[mark.end():]):
+            elif mark and CORRECTED_TAIL.fullmatch(_past_aside(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "",
+                                                                      between.lstrip("，,。…! ！"))[mark.end():])):
                 corrected, retracted = b, a            # A，哦不是，是B
             else:
                 continue
@@ -866,8 +908,8 @@ class RuleBasedExtractor:
             after = text[mark.end():]   # 哦不是，我数错了，是26周: past every further correction phrase
             while (more := re.match(r"[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了", after)):
                 after = after[more.end():]
-            later = re.match(rf"[，,。！!…\s]*(?:应该|其实)?(?:是)?(?:孕|怀孕)?\s*({NUM})(?:\+[0-9])?\s*(?:周|(?<=孕)(?:个)?月)",
-                             after)
+            pattern = rf"[，,。！!…\s]*(?:应该|其实)?(?:是)?(?:孕|怀孕)?\s*({NUM})(?:\+[0-9])?\s*(?:周|(?<=孕)(?:个)?月)"
+            later = re.match(pattern, after) or re.match(pattern, _past_aside(after, r"应该|其实|实际|是"))
             if later:
                 trimester = self._trimester("孕" + later.group(0)[later.start(1):])
                 if trimester is not None:

@@ -476,3 +476,49 @@ def test_small_readings_of_round_5():
     profile = profile_of("我40岁，有哮喘。我女儿6岁，她发烧了能吃什么药？")
     assert (profile.age, profile.sex, profile.conditions) == (6, "female", [])
     assert profile_of("我在工地开塔吊").occupation == "塔吊司机"
+
+
+def test_round5_taking_words_and_classes_beside_their_members():
+    assert set(profile_of("现在打甘精胰岛素和二甲双胍").medications) == {"甘精胰岛素", "二甲双胍"}
+    assert set(profile_of("现在打甘精胰岛素，阿卡波糖也吃").medications) == {"甘精胰岛素", "阿卡波糖"}
+    assert profile_of("二甲双胍能吃吗？也吃阿司匹林能行吗").medications == []
+    assert profile_of("我每天还喝三七粉").medications == ["三七"]
+    # the class said first is the members said after it; an unrelated class stays
+    assert profile_of("我在吃他汀，早上阿托伐他汀").medications == ["阿托伐他汀"]
+    assert set(profile_of("我在吃降压药，还有阿司匹林").medications) == {"抗高血压药", "阿司匹林"}
+    # an English name glossed in brackets takes the verb of the word before it
+    assert profile_of("我吃美宁达（metformin）").medications == ["二甲双胍"]
+
+
+def test_round5_corrections_past_an_aside():
+    assert profile_of("在吃依那普利，不对，我翻了下药盒，是贝那普利").medications == ["贝那普利"]
+    assert profile_of("我怀孕20周", "算错了，按B超推算，应该是30周").trimester == 3
+
+
+def test_round5_reactions_stops_and_names():
+    # the stop after a reaction is about the drug named there, not the list before it
+    profile = profile_of("我在吃缬沙坦和卡马西平，卡马西平前几天起皮疹就停了")
+    assert profile.medications == ["缬沙坦"]
+    # the reaction of an allergy is not a condition; a condition holding the word 过敏 is
+    profile = profile_of("我一吃磺胺就起荨麻疹")
+    assert (profile.allergies, profile.conditions) == (["磺胺类"], [])
+    assert profile_of("我有过敏性鼻炎").conditions == ["过敏性鼻炎"]
+    assert profile_of("阿莫西林皮试也是阳性").allergies == ["阿莫西林"]
+    assert profile_of("本人男，有攝護腺肥大").conditions == ["前列腺增生"]
+    assert profile_of("腎絲球過濾率只有35").egfr == 35
+    assert profile_of("化验单上eGFR写的是40").egfr == 40
+    assert profile_of("我换过心脏瓣膜，在吃华法林").conditions == ["心脏瓣膜置换术后"]
+    assert profile_of("我心率慢，医生说是病窦").conditions == ["病态窦房结综合征"]
+    assert profile_of("查了没怀孕，是月经不调").conditions == ["月经不调"]
+
+
+def test_round5_scalars():
+    assert profile_of("是男的，66岁").sex == "male"
+    assert profile_of("我怀孕了", "昨天产检说是24周+5天").trimester == 2
+    assert profile_of("宝宝出生刚满10天，吃奶少").age == 0
+    profile = profile_of("我妈有高血压，我问的是我女儿，5岁，18公斤")
+    assert (profile.age, profile.sex, profile.weight_kg, profile.conditions) == (5, "female", 18, [])
+    assert profile_of("我有青光眼，窄角的那种").conditions == ["闭角型青光眼"]
+    # a graded eGFR is the kidney fact; the colloquial phrase beside it adds no condition
+    profile = profile_of("eGFR只有25，肾不太好")
+    assert (profile.egfr, profile.conditions) == (25, [])
