@@ -157,7 +157,7 @@ CHILD_AGE = 14                     # a remembered patient younger than this is a
 KIDNEY_CONDITION = re.compile(r"肾")
 # a new value with a change verb and no name of what changed (掉到41了 / 进展到3期了 / 这次是44)
 CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升到|涨到|升至|回升到|变成|进展到|发展到|到了|变为)了?\s*(?:第)?\s*"
-                       r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫))")
+                       r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
 MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
 UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了)")
@@ -187,7 +187,7 @@ SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|�
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
-MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|母乳|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")
+MOTHER_ONLY = re.compile(r"产后|哺乳期|喂奶|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")   # (吃母乳: the baby's)
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
 AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
@@ -282,6 +282,7 @@ class _Context:
     child: bool = False                 # the remembered patient is a child: 他/她 is the child
     kidney: bool = False                # kidney function was spoken of: a bare stage is a CKD stage
     egfr: bool = False                  # an eGFR is remembered: a bare new value (降到了44) updates it
+    age: bool = False                   # an age is remembered: a bare number (39) is not read as a new one
     only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
     conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
 
@@ -297,7 +298,7 @@ class _Context:
                    child=age is not None and float(age) < CHILD_AGE,
                    kidney=any(f.kind in ("egfr", "ckd_stage") or f.kind == "condition" and KIDNEY_CONDITION.search(f.value)
                               for f in active),
-                   egfr="egfr" in scalar, only=only,
+                   egfr="egfr" in scalar, age=age is not None, only=only,
                    conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})))
 
 
@@ -356,7 +357,7 @@ class RuleBasedExtractor:
                 new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
                 new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
-            if child_patient and not new_self and not names_child and re.search(r"[他她]", piece) and \
+            if child_patient and not new_self and not names_child and re.search(r"[他她](?!们)", piece) and \
                     not re.search(RELATIVES, piece):
                 names_child = True
             child = names_child if (new_self != self_subject or names_child or new_self) else child
@@ -817,7 +818,8 @@ class RuleBasedExtractor:
         a new kidney value or stage with a change verb (掉到41了 / 进展到3期了), a stop (不过上周已经停了) or an allergy
         denied (其实不过敏) when exactly one such medicine or allergy is remembered and the message names none."""
         own = [c for c in clauses if c.self_subject]
-        if clauses and clauses[0].self_subject and not any(f.kind == "age" for f in mine):
+        # (an age remembered: a bare number is more likely a temperature or a count than a new age)
+        if clauses and clauses[0].self_subject and not context.age and not any(f.kind == "age" for f in mine):
             match = AGE_ONLY.match(clauses[0].text)
             number = chinese_number(match.group(1)) if match else None
             if number is not None and 0 < number < 125:

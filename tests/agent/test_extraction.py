@@ -522,3 +522,15 @@ def test_round5_scalars():
     # a graded eGFR is the kidney fact; the colloquial phrase beside it adds no condition
     profile = profile_of("eGFR只有25，肾不太好")
     assert (profile.egfr, profile.conditions) == (25, [])
+
+
+def test_round5_fail_safe_readings():
+    # a bare number after an age is remembered is not a new age (a fever of 39 must not make a child 39)
+    assert profile_of("孩子5岁，发烧了", "39").age == 5
+    # the baby's milk is the baby's: the clause after it stays the baby's
+    # (the writer nurses, so the profile is hers: the baby's eczema is not her condition)
+    assert profile_of("宝宝两个月，吃母乳，有湿疹").conditions == []
+    # a remembered eGFR is not updated by a score or a count
+    assert profile_of("我查了eGFR是58", "疼痛降到了3分").egfr == 58
+    # 他们 is a group, not the remembered child
+    assert profile_of("我家孩子4岁", "他们班有人得了手足口病").conditions == []
