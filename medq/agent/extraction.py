@@ -49,7 +49,7 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
@@ -176,11 +176,12 @@ BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|
                         rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了)?(?=[，,。；;！!\s]|$)")
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
 # a switch the clause only foresees (可能把A换成B / 到时候换成B)
-FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为)(?:了)?\s*$")
+FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
 WEIGHT_CLOSER = re.compile(r"(?:大概|大约|准确地?说|具体|精确|确切|应该)(?:是|有)?\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?")
 GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[（(]\s*$")
 # a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
-ELABORATION = re.compile(r"\s*[，,]?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*(?=[，,。；;！!？?]|$)")
+ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
+                         r"[）)]?\s*(?=[，,。；;！!？?]|$)")
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
@@ -530,10 +531,17 @@ class RuleBasedExtractor:
                    ({value} | set(self.lexicon.products[value].components if value in self.lexicon.products else ()))
                    for klass in self.lexicon.classes_of(name) if klass != value}
         named_classes = {value for value in meds if value in self.lexicon.classes} & classes
-        if not broader and not named_classes:
+        # 对磺胺类过敏，…吃复方新诺明起过疹子: an allergy to a class covers its members named beside it
+        allergies = {f.value for f in facts if f.kind == "allergy" and f.status == "active"}
+        covered = {value for value in allergies if value not in self.lexicon.classes and
+                   {klass for name in ({value} | set(self.lexicon.products[value].components
+                                                     if value in self.lexicon.products else ()))
+                    for klass in self.lexicon.classes_of(name)} & allergies}
+        if not broader and not named_classes and not covered:
             return facts
         return [f for f in facts if not (f.status == "active" and (f.kind == "condition" and f.value in broader or
-                                                                   f.kind == "medication" and f.value in named_classes))]
+                                                                   f.kind == "medication" and f.value in named_classes or
+                                                                   f.kind == "allergy" and f.value in covered))]
 
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:

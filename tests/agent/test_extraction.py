@@ -534,3 +534,11 @@ def test_round5_fail_safe_readings():
     assert profile_of("我查了eGFR是58", "疼痛降到了3分").egfr == 58
     # 他们 is a group, not the remembered child
     assert profile_of("我家孩子4岁", "他们班有人得了手足口病").conditions == []
+
+
+def test_round5_probe_generalisations():
+    assert profile_of("吃头孢起过荨麻疹").allergies == ["头孢菌素类"]
+    assert profile_of("我在吃二甲双胍", "医生说如果血糖还高，可能会加用西格列汀").medications == ["二甲双胍"]
+    assert profile_of("65岁，男，有青光眼（闭角型）").conditions == ["闭角型青光眼"]
+    # an allergy to a class covers a member named beside it
+    assert profile_of("我对青霉素类过敏，小时候打阿莫西林起过疹子").allergies == ["青霉素类"]
