@@ -24,6 +24,12 @@ Deterministic and fast, so it runs on every message before any model. Steps:
 6. Scalars: age (35岁, 男，58; a child under one year is 0), sex, weight (kg, 公斤, 斤 → kg), eGFR, CKD stage (CKD3期,
    Ⅳ期), trimester (孕28周 → 3, 怀孕两个月 → 1), occupation (货车司机; 开大货车的 → 货车司机).
 
+7. What is remembered (`known`, the facts before this message) resolves what a message refers to without naming it:
+   掉到41了 / 进展到3期了 update the remembered kidney figure, 不过上周已经停了 / 其实不过敏 end the one remembered
+   medicine or allergy, 他/她 is a remembered child, a birth ends only a pregnancy known (`_Context`, `_unnamed`).
+8. One fact named twice in a message is the precise one (`_refine`): 心肌梗死 for 冠心病, a CKD stage for 肾功能不全,
+   诺和锐 for 胰岛素, a class allergy for its member.
+
 Statuses: active (holds now), stopped (a medicine no longer taken, a condition that is over), denied (the patient
 says it does not hold, or retracted it). Whether a revocation of a remembered safety-critical fact takes effect is
 the memory store's decision (`medq.agent.confirmation`), not the extractor's.
