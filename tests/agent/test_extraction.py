@@ -542,3 +542,10 @@ def test_round5_probe_generalisations():
     assert profile_of("65岁，男，有青光眼（闭角型）").conditions == ["闭角型青光眼"]
     # an allergy to a class covers a member named beside it
     assert profile_of("我对青霉素类过敏，小时候打阿莫西林起过疹子").allergies == ["青霉素类"]
+
+
+def test_breathlessness_is_not_asthma():
+    # a symptom on exertion is no diagnosis, however the knowledge names 气喘; 有气喘 is the Taiwanese diagnosis
+    assert profile_of("我一爬楼就气喘").conditions == []
+    assert profile_of("最近走路有点气喘").conditions == []
+    assert profile_of("我有气喘，用舒利迭").conditions == ["哮喘"]
