@@ -267,6 +267,17 @@ def _past_aside(tail: str, then: str = "") -> str:
     return "，" + tail[match.end():]
 
 
+def _telegraphic(text: str, found: list["_Found"]) -> bool:
+    """A clause of bare words only: sex, age and names separated by spaces (女 52 糖尿病 二甲双胍), with a name of a
+    condition among them."""
+    if not any(f.kind == "condition" for f in found) or not any(f.kind == "medication" for f in found):
+        return False
+    rest = list(text)
+    for f in found:
+        rest[f.start:f.end] = [" "] * (f.end - f.start)
+    return bool(re.fullmatch(r"[\s0-9男女岁性/、]*", "".join(rest))) and len(text.split()) >= 3
+
+
 def _sentence_around(message: str, start: int, end: int) -> str:
     """The evidence of a correction or switch: from the clause of its first mention to the end of its last."""
     before = max(message.rfind(c, 0, start) for c in "，,。；;！!？?\n")
@@ -420,6 +431,11 @@ class RuleBasedExtractor:
             for t in targets:   # 吃安乐普利诺（allopurinol）: a name glossed in brackets takes the verb of the word it glosses
                 if t.kind == "medication" and GLOSSED.search(clause.text[:t.start]):
                     t.categories.setdefault("taking_weak", 0)
+            # 女 52 糖尿病 二甲双胍: a telegraphic profile of bare words lists the medicines taken
+            if not clause.question and _telegraphic(clause.text, found):
+                for t in targets:
+                    if t.kind == "medication" and not t.categories:
+                        t.categories["taking_weak"] = 0
             by_span = {(t.kind, t.start, t.end): t for t in targets}
             if clause.self_subject or clause.child:
                 continues = previous is not None and previous[0].sentence == clause.sentence and \

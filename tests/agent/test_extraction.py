@@ -549,3 +549,10 @@ def test_breathlessness_is_not_asthma():
     assert profile_of("我一爬楼就气喘").conditions == []
     assert profile_of("最近走路有点气喘").conditions == []
     assert profile_of("我有气喘，用舒利迭").conditions == ["哮喘"]
+
+
+def test_telegraphic_profiles_and_injection_counts():
+    assert profile_of("男 67 痛风 秋水仙碱").medications == ["秋水仙碱"]
+    # a bare drug name with no profile words around it is no statement of taking
+    assert profile_of("秋水仙碱 副作用").medications == []
+    assert profile_of("每天打两针甘精胰岛素").medications == ["甘精胰岛素"]
