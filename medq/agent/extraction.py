@@ -168,10 +168,12 @@ CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升�
                        r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
 MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
-UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了)")
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下)")
+# …都停了 / 全停了: every remembered medicine, however many
+ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
 STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
-                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|让|叫|给|帮|都|也|就|早|\s)*")
+                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
 ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
@@ -305,6 +307,7 @@ class _Context:
     age: bool = False                   # an age is remembered: a bare number (39) is not read as a new one
     only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
     conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
+    medications: tuple[str, ...] = ()   # the active medicines remembered (…都停了 ends them all)
 
     @classmethod
     def of(cls, known: Iterable[Fact]) -> "_Context":
@@ -313,13 +316,15 @@ class _Context:
         # the one remembered medicine or allergy an unnamed stop or denial can only mean (several: unclear, nothing ends)
         only = {kind: values[0] for kind in ("medication", "allergy")
                 for values in [sorted({f.value for f in active if f.kind == kind})] if len(values) == 1}
+        medications = tuple(sorted({f.value for f in active if f.kind == "medication"}))
         age = scalar.get("age")
         return cls(pregnant=scalar.get("pregnancy") == "true",
                    child=age is not None and float(age) < CHILD_AGE,
                    kidney=any(f.kind in ("egfr", "ckd_stage") or f.kind == "condition" and KIDNEY_CONDITION.search(f.value)
                               for f in active),
                    egfr="egfr" in scalar, age=age is not None, only=only,
-                   conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})))
+                   conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})),
+                   medications=medications)
 
 
 @dataclass
@@ -869,6 +874,15 @@ class RuleBasedExtractor:
             elif context.egfr and not any(f.kind == "egfr" for f in mine) and 0 < value < 200:
                 add("egfr", _number_text(value), "active", evidence)
         names = {f.kind for f in mine}
+        if "medication" not in names and context.medications:
+            for clause in own:
+                hit = ALL_STOPPED.search(clause.text)
+                if hit and not clause.question and STOP_PREFIX.fullmatch(clause.text[:hit.start()]) and \
+                        not self.lexicon.find_mentions(clause.text, DRUG_KINDS):
+                    for value in context.medications:
+                        add("medication", value, "stopped", message[clause.start:clause.start + len(clause.text)])
+                    names.add("medication")
+                    break
         for kind, pattern in (("medication", UNNAMED_STOP), ("allergy", ALLERGY_DENIAL)):
             value = context.only.get(kind)
             if value is None or kind in names:

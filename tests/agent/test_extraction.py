@@ -556,3 +556,9 @@ def test_telegraphic_profiles_and_injection_counts():
     # a bare drug name with no profile words around it is no statement of taking
     assert profile_of("秋水仙碱 副作用").medications == []
     assert profile_of("每天打两针甘精胰岛素").medications == ["甘精胰岛素"]
+
+
+def test_stops_of_every_remembered_medicine_or_a_hold():
+    assert profile_of("我在吃氯沙坦和氢氯噻嗪", "上周医生说都停了").medications == []
+    assert profile_of("我在吃氯沙坦", "医生让我先停一停").medications == []
+    assert set(profile_of("我在吃氯沙坦和氢氯噻嗪", "要不要都停了？").medications) == {"氯沙坦", "氢氯噻嗪"}
