@@ -599,7 +599,11 @@ class RuleBasedExtractor:
                     asserted = "asserted" if pattern.pattern.startswith("(?:装|放") else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
-        mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"]
+        # a condition name inside a colloquial phrase already read is that phrase (有气喘 → 哮喘, whatever else the
+        # knowledge calls 气喘); other condition names may overlap a phrase
+        phrases = [(f.start, f.end) for f in found if f.kind == "condition"]
+        mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"
+                    and not any(s <= m.start and m.end <= e for s, e in phrases)]
         mentions += self._fuzzy_conditions(text, mentions)
         reactions = [(c.start(), c.end()) for c in ALLERGY_CUE.finditer(text)]
         for m in mentions:
