@@ -356,6 +356,7 @@ class RuleBasedExtractor:
         self.report_unresolved = report_unresolved or (lambda name, evidence: log.info(
             "condition %r is not in the lexicon: kept as free text (evidence: %s)", name, evidence))
         self._condition_typos = None   # built on first use (medq.agent.text.FuzzyIndex)
+        self._short_allergens: dict[str, set[tuple[str, str]]] | None = None   # pinyin -> two-character allergens
         self._class_members: dict[str, set[str]] = {}   # class (and every parent class) -> its drugs
         for name in lexicon.drugs:
             for klass in lexicon.classes_of(name):
@@ -637,12 +638,32 @@ class RuleBasedExtractor:
             for match in FREE_ALLERGEN.finditer(text):
                 name, start, end = match.group(1), match.start(1), match.end(1)
                 if free(start, end) and not FREE_ALLERGEN_STOP.search(name):
-                    found.append(_Found("allergy", name, start, end))
+                    # 对磺按过敏: a two-character allergen name with the same pinyin and one character in common
+                    found.append(_Found("allergy", self._short_homophone(name) or name, start, end))
         # a condition inside a free-text span found twice (colloquial + lexicon) is one mention
         unique: dict[tuple[str, str], _Found] = {}
         for f in sorted(found, key=lambda f: f.start):
             unique.setdefault((f.kind, f.value), f)
         return list(unique.values())
+
+    def _short_homophone(self, name: str) -> str | None:
+        """The allergen a two-character name not in the knowledge means when exactly one known two-character allergen
+        name sounds the same and shares a character with it (磺按 → 磺胺); the typo index starts at three."""
+        if len(name) != 2:
+            return None
+        if self._short_allergens is None:
+            from medq.agent.text import pinyin_key
+
+            index: dict[str, set[tuple[str, str]]] = {}
+            for known, (kind, canonical) in self.lexicon.names.items():
+                if len(known) == 2 and kind in ALLERGEN_KINDS:
+                    index.setdefault(pinyin_key(known), set()).add((known, canonical))
+            self._short_allergens = index
+        from medq.agent.text import pinyin_key
+
+        matches = {canonical for known, canonical in self._short_allergens.get(pinyin_key(name), ())
+                   if set(known) & set(name)}
+        return next(iter(matches)) if len(matches) == 1 else None
 
     def _fuzzy_conditions(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """Typos of condition, class and substance names of ≥ 3 characters (高血亚, 糖尿并, 青梅素: the same pinyin) in

@@ -562,3 +562,10 @@ def test_stops_of_every_remembered_medicine_or_a_hold():
     assert profile_of("我在吃氯沙坦和氢氯噻嗪", "上周医生说都停了").medications == []
     assert profile_of("我在吃氯沙坦", "医生让我先停一停").medications == []
     assert set(profile_of("我在吃氯沙坦和氢氯噻嗪", "要不要都停了？").medications) == {"氯沙坦", "氢氯噻嗪"}
+
+
+def test_two_character_allergen_homophones():
+    assert profile_of("我对头包过敏").allergies == ["头孢菌素类"]
+    assert profile_of("我对海先过敏").allergies == ["海鲜"]
+    # an unknown word that sounds like nothing known stays as written (and is reported)
+    assert profile_of("我对柳絮过敏").allergies == ["柳絮"]
