@@ -284,7 +284,8 @@ class AuditEvalStage:
             for case in cases:
                 facts: list = []
                 for turn_no, message in enumerate([*case.history, case.utterance]):
-                    facts = merge_facts(facts, extractor.extract(message, f"{case.id}:{turn_no}"))
+                    # the extractor reads each message with what is remembered so far, as the agent's turn does
+                    facts = merge_facts(facts, extractor.extract(message, f"{case.id}:{turn_no}", known=facts))
                 expected = profile_items(lexicon, case.expected)
                 predicted = _more_specific(lexicon, predicted_items(lexicon, PatientProfile.from_facts(facts)),
                                            expected)

@@ -24,6 +24,12 @@ Deterministic and fast, so it runs on every message before any model. Steps:
 6. Scalars: age (35岁, 男，58; a child under one year is 0), sex, weight (kg, 公斤, 斤 → kg), eGFR, CKD stage (CKD3期,
    Ⅳ期), trimester (孕28周 → 3, 怀孕两个月 → 1), occupation (货车司机; 开大货车的 → 货车司机).
 
+7. What is remembered (`known`, the facts before this message) resolves what a message refers to without naming it:
+   掉到41了 / 进展到3期了 update the remembered kidney figure, 不过上周已经停了 / 其实不过敏 end the one remembered
+   medicine or allergy, 他/她 is a remembered child, a birth ends only a pregnancy known (`_Context`, `_unnamed`).
+8. One fact named twice in a message is the precise one (`_refine`): 心肌梗死 for 冠心病, a CKD stage for 肾功能不全,
+   诺和锐 for 胰岛素, a class allergy for its member.
+
 Statuses: active (holds now), stopped (a medicine no longer taken, a condition that is over), denied (the patient
 says it does not hold, or retracted it). Whether a revocation of a remembered safety-critical fact takes effect is
 the memory store's decision (`medq.agent.confirmation`), not the extractor's.
@@ -35,11 +41,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
-from medq.agent.assertion import RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
-from medq.agent.facts import Fact, FactStatus, merge_facts
+from medq.agent.assertion import OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
+from medq.agent.facts import ENFORCED_STATUSES, Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.text import normalise, to_simplified
 
@@ -49,7 +55,7 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
@@ -75,14 +81,16 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"(?<=有|患|是)气喘|气喘病", ("哮喘",)),
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
-    (r"洗肾|透析", ("肾衰竭",)),
+    (r"洗肾|透析", ("终末期肾病",)),   # on dialysis: CKD G5D (KDIGO), below both 肾衰竭 and 慢性肾脏病
     (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
 BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
 NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕)")
 # conditions that are also passing symptoms: a condition only with a word that makes it chronic
-SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难"}
+SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
+                      # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
+                      "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
 STAGE_FIVE = re.compile(r"尿毒症|透析|洗肾")
 # measurements the lexicon has no name for
@@ -104,13 +112,14 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
-CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|"
+SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
+CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|弄错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
@@ -124,7 +133,7 @@ LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|�
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
-INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*({NUM})\s*(天|周)|"
+INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
@@ -138,20 +147,62 @@ AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士)|"
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
-EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肌酐清除率|crcl|ccr)(?:值|是|为|只有|才|大概|大约|约|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
+EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
+                  r"(?:值|是|为|只有|才|大概|大约|约|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
 # a bare stage (说是3b期 / 进展到4期了) and the kidney words that must come before it in the message
 STAGE_ONLY = re.compile(r"(?:^|说是|是|进展到|发展到|到了|到|已经)\s*(?:第)?\s*(?:g)?([1-5一二三四五])\s*[ab]?\s*期(?!间)")
 KIDNEY_BEFORE = re.compile(r"肾病|肾脏病|肾功能|肾衰|egfr|gfr|滤过率|肌酐|ckd")
+# -- what a message refers to without naming it, read against the facts remembered before it (`known`)
+CHILD_AGE = 14                     # a remembered patient younger than this is a child: 他/她 in a later message is the child
+KIDNEY_CONDITION = re.compile(r"肾")
+# a new value with a change verb and no name of what changed (掉到41了 / 进展到3期了 / 这次是44)
+CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升到|涨到|升至|回升到|变成|进展到|发展到|到了|变为)了?\s*(?:第)?\s*"
+                       r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
+MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
+# a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下)")
+# …都停了 / 全停了: every remembered medicine, however many
+ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
+# what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
+STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
+                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s)*")
+# an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
+ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
+ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
+# a clause that only reports who told the patient (问了我妈 / 听我老公说): the relative is no experiencer
+REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
+                       rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
+# a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
+BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)?"
+                        r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:是|有)?(?:满|到)?\s*"
+                        rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了)?(?=[，,。；;！!\s]|$)")
+NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
+# a switch the clause only foresees (可能把A换成B / 到时候换成B)
+FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
+WEIGHT_CLOSER = re.compile(r"(?:大概|大约|准确地?说|具体|精确|确切|应该)(?:是|有)?\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?")
+GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[（(]\s*$")
+# a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
+ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
+                         r"[）)]?\s*(?=[，,。；;！!？?]|$)")
+# a condition right after a bare sex and age (女 45 甲亢 在吃…)
+SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
+# a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
+PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
+ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)(?:问|咨询)?")
+# what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
+MOTHER_ONLY = re.compile(r"产后|哺乳期|喂奶|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")   # (吃母乳: the baby's)
+# a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
+AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
-WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
+WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第|刚满|已满|满|快满|将近|差不多|大概|大约)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
@@ -167,7 +218,8 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"开公交", "公交司机"),
     (r"开大巴|开客车|开长途客车", "客车司机"),
     (r"开叉车", "叉车司机"),
-    (r"开吊车|开塔吊", "吊车司机"),
+    (r"开塔吊", "塔吊司机"),
+    (r"开吊车", "吊车司机"),
     (r"开挖掘机|开铲车|开挖机", "挖掘机司机"),
     (r"高空作业|在高空|登高作业|蜘蛛人|外墙清洗|爬电线杆", "高空作业"),
     (r"开车为生|开车的|靠开车", "司机"),
@@ -204,7 +256,28 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
     for f in found:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
     # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
-    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类)*", "".join(rest)))
+    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
+                             r"另外|再就是)*", "".join(rest)))
+
+
+def _past_aside(tail: str, then: str = "") -> str:
+    """What follows a correction mark after one short aside clause (不对，我看了下盒子，是B / 算错了，末次月经往前推，应该是15周):
+    the rest when the clause after the aside starts with `then` (any text when empty); else `tail` unchanged."""
+    match = re.match(r"[，,\s]*[^，,。！!？?]{1,12}?[，,]\s*", tail)
+    if match is None or re.search(r"不是|不对|错", match.group(0)) or (then and not re.match(then, tail[match.end():])):
+        return tail
+    return "，" + tail[match.end():]
+
+
+def _telegraphic(text: str, found: list["_Found"]) -> bool:
+    """A clause of bare words only: sex, age and names separated by spaces (女 52 糖尿病 二甲双胍), with a name of a
+    condition among them."""
+    if not any(f.kind == "condition" for f in found) or not any(f.kind == "medication" for f in found):
+        return False
+    rest = list(text)
+    for f in found:
+        rest[f.start:f.end] = [" "] * (f.end - f.start)
+    return bool(re.fullmatch(r"[\s0-9男女岁性/、]*", "".join(rest))) and len(text.split()) >= 3
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -219,7 +292,39 @@ def _number_text(value: float) -> str:
 
 
 class FactExtractor(Protocol):
-    def extract(self, message: str, message_id: str | None = None) -> list[Fact]: ...
+    def extract(self, message: str, message_id: str | None = None, known: Iterable[Fact] = ()) -> list[Fact]: ...
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the facts remembered before a message say about what it may refer to without naming it: a later message
+    answers or updates an earlier one (进展到3期了, 掉到41了, 不过上周已经停了, 其实不过敏, 他对布洛芬过敏)."""
+
+    pregnant: bool = False              # a pregnancy is remembered: a birth ends it, a bare 18周 dates it
+    child: bool = False                 # the remembered patient is a child: 他/她 is the child
+    kidney: bool = False                # kidney function was spoken of: a bare stage is a CKD stage
+    egfr: bool = False                  # an eGFR is remembered: a bare new value (降到了44) updates it
+    age: bool = False                   # an age is remembered: a bare number (39) is not read as a new one
+    only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
+    conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
+    medications: tuple[str, ...] = ()   # the active medicines remembered (…都停了 ends them all)
+
+    @classmethod
+    def of(cls, known: Iterable[Fact]) -> "_Context":
+        active = [f for f in known if f.status in ENFORCED_STATUSES]
+        scalar = {f.kind: f.value for f in active}
+        # the one remembered medicine or allergy an unnamed stop or denial can only mean (several: unclear, nothing ends)
+        only = {kind: values[0] for kind in ("medication", "allergy")
+                for values in [sorted({f.value for f in active if f.kind == kind})] if len(values) == 1}
+        medications = tuple(sorted({f.value for f in active if f.kind == "medication"}))
+        age = scalar.get("age")
+        return cls(pregnant=scalar.get("pregnancy") == "true",
+                   child=age is not None and float(age) < CHILD_AGE,
+                   kidney=any(f.kind in ("egfr", "ckd_stage") or f.kind == "condition" and KIDNEY_CONDITION.search(f.value)
+                              for f in active),
+                   egfr="egfr" in scalar, age=age is not None, only=only,
+                   conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})),
+                   medications=medications)
 
 
 @dataclass
@@ -251,13 +356,16 @@ class RuleBasedExtractor:
         self.report_unresolved = report_unresolved or (lambda name, evidence: log.info(
             "condition %r is not in the lexicon: kept as free text (evidence: %s)", name, evidence))
         self._condition_typos = None   # built on first use (medq.agent.text.FuzzyIndex)
+        self._short_allergens: dict[str, set[tuple[str, str]]] | None = None   # pinyin -> two-character allergens
         self._class_members: dict[str, set[str]] = {}   # class (and every parent class) -> its drugs
         for name in lexicon.drugs:
             for klass in lexicon.classes_of(name):
                 self._class_members.setdefault(klass, set()).add(name)
 
     # ---- clauses -------------------------------------------------------------------------------------------
-    def clauses(self, text: str) -> list[_Clause]:
+    def clauses(self, text: str, child_patient: bool = False) -> list[_Clause]:
+        """Clauses with their experiencer. `child_patient`: the remembered patient is a child, so a clause whose only
+        other person is 他/她 is about the child (孩子5岁 … then 他对布洛芬过敏)."""
         result: list[_Clause] = []
         self_subject, child, sentence = True, False, 0
         for match in re.finditer(r"[^，,。；;！!？?\n\r]+|[，,。；;！!？?\n\r]+", text):
@@ -268,7 +376,16 @@ class RuleBasedExtractor:
                 continue
             if not piece.strip():
                 continue
+            if REPORTING.match(piece):
+                continue   # 问了我妈 / 听医生说: who told the patient, not whom the next clause is about
             new_self, names_child = experiencer(piece, self_subject)
+            if ASKING_FOR_CHILD.search(piece):
+                new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
+            if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
+                new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
+            if child_patient and not new_self and not names_child and re.search(r"[他她](?!们)", piece) and \
+                    not re.search(RELATIVES, piece):
+                names_child = True
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
@@ -277,7 +394,10 @@ class RuleBasedExtractor:
         return result
 
     # ---- the extractor -------------------------------------------------------------------------------------
-    def extract(self, message: str, message_id: str | None = None) -> list[Fact]:
+    def extract(self, message: str, message_id: str | None = None, known: Iterable[Fact] = ()) -> list[Fact]:
+        """The facts a message states. `known`: the facts remembered before it (the memory's), read only to resolve
+        what the message refers to without naming it (see `_Context`)."""
+        context = _Context.of(known)
         text = to_simplified(message)
         if len(text) != len(message):   # cannot happen with a one-to-one table; keep the evidence honest anyway
             message = text
@@ -297,7 +417,7 @@ class RuleBasedExtractor:
 
         add_mine, add_child, add_nursing = collector(mine), collector(childs), collector(nursing)
         writer_speaks = False
-        clauses = self.clauses(text)
+        clauses = self.clauses(text, context.child)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
@@ -314,6 +434,14 @@ class RuleBasedExtractor:
             targets += [Target("lactation", m.start(), m.end()) for m in LACTATION_MENTION.finditer(clause.text)]
             triggers = find_triggers(clause.text)
             classify(clause.text, targets, triggers)
+            for t in targets:   # 吃安乐普利诺（allopurinol）: a name glossed in brackets takes the verb of the word it glosses
+                if t.kind == "medication" and GLOSSED.search(clause.text[:t.start]):
+                    t.categories.setdefault("taking_weak", 0)
+            # 女 52 糖尿病 二甲双胍: a telegraphic profile of bare words lists the medicines taken
+            if not clause.question and _telegraphic(clause.text, found):
+                for t in targets:
+                    if t.kind == "medication" and not t.categories:
+                        t.categories["taking_weak"] = 0
             by_span = {(t.kind, t.start, t.end): t for t in targets}
             if clause.self_subject or clause.child:
                 continues = previous is not None and previous[0].sentence == clause.sentence and \
@@ -325,10 +453,18 @@ class RuleBasedExtractor:
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question or clause.sentence in asking_sentences)
+                # 卡马西平起皮疹就停了: the drug of the reaction is no longer taken either
+                if "stopped" in reach_back_categories(clause.text, "medication", triggers):
+                    for f in found:
+                        if f.kind == "allergy" and f.lexicon_kind in ("drug", "product"):
+                            add("medication", f.value, "stopped", evidence)
                 self._scalars(clause.text, evidence, add, child=clause.child,
-                              following=text[clause.start + len(clause.text):], evidence_before=text[:clause.start])
+                              following=text[clause.start + len(clause.text):], evidence_before=text[:clause.start],
+                              kidney_known=context.kidney)
             if clause.self_subject:
-                self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add)
+                self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add,
+                                pregnant_before=context.pregnant or any(f.kind == "pregnancy" and f.value == "true"
+                                                                        for f in mine))
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
                 writer_speaks = writer_speaks or (bool(SELF_PRONOUN.search(clause.text)) and
                                                   not ASKING_FOR_OTHERS.search(clause.text))
@@ -344,23 +480,98 @@ class RuleBasedExtractor:
                                                                                            "allergy")}
         add_message = collector(message_level)
         self._message_scalars(text, clauses, message, add_message)
-        if BIRTH.search(text) and not re.search(r"(?:姐|嫂|妹|朋友|同事|邻居|亲戚|表|堂)[\u4e00-\u9fff]{0,3}(?:生|出生|分娩|产后)", text):
+        self._unnamed(text, message, clauses, context, mine, add_message)
+        pregnant_now = context.pregnant or any(f.kind == "pregnancy" and f.value == "true" for f in mine)
+        # a birth ends a pregnancy remembered or stated (宝宝上周出生了); a mother's 产后 alone says nothing of one
+        if pregnant_now and BIRTH.search(text) and not re.search(r"(?:姐|嫂|妹|朋友|同事|邻居|亲戚|表|堂)[\u4e00-\u9fff]{0,3}(?:生|出生|分娩|产后)", text):
             birth = BIRTH.search(text)
             add_message("pregnancy", "false", "active", _sentence_around(message, birth.start(), birth.end()))
-        # 怀孕了，第10周: the weeks in a clause of their own
-        if any(f.kind == "pregnancy" and f.value == "true" for f in mine) and not any(f.kind == "trimester" for f in mine):
-            weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text)
+        # 怀孕了，第10周 / 大概7周 / (a pregnancy remembered) 现在18周: the weeks in a clause of their own
+        if pregnant_now and not any(f.kind == "trimester" for f in mine) and \
+                not any(f.kind == "pregnancy" and f.value == "false" for f in mine + message_level):
+            weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text) or BARE_WEEKS.search(text)
             if weeks and chinese_number(weeks.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
                             _sentence_around(message, weeks.start(), weeks.end()))
         self._corrections(text, message, add_message)
         self._switches(text, message, add_message)
+        self._elaborations(text, message, mine, add_message)
+        self._condition_corrections(text, message, clauses, context, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
         # 感冒了能吃什么) asks about her own medicines: breastfeeding is what makes them a question.
-        if childs and not mine and not writer_speaks and not nursing:
-            return merge_facts([], childs + message_level)
-        return merge_facts([], mine + nursing + message_level)
+        # 我35岁，有高血压。我儿子7岁，…他感冒了能吃什么药？: the question is asked for the child, so is the profile
+        for_child = any(c.child and c.question for c in clauses) and not any(c.self_subject and c.question
+                                                                            for c in clauses)
+        if childs and (for_child or not mine and not writer_speaks) and not nursing:
+            return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
+                                                          f.kind not in ("age", "sex")]))
+        return self._refine(merge_facts([], mine + nursing + message_level))
+
+    def _elaborations(self, text: str, message: str, mine: list[Fact], add) -> None:
+        """我有青光眼，闭角型的: a type named right after a condition is the subtype the lexicon knows (闭角型青光眼);
+        `_refine` then keeps only the subtype."""
+        stated = {f.value for f in mine if f.kind == "condition" and f.status == "active"}
+        for m in self.lexicon.find_mentions(text, ("condition",), fuzzy=False):
+            match = ELABORATION.match(text, m.end)
+            if m.canonical not in stated or match is None:
+                continue
+            kinds = (match.group(2),) if match.group(2) else ("型", "性", "")   # 窄角的那种 → 窄角型青光眼
+            subtype = next((c for kind in kinds for c in [self.lexicon.canonical(match.group(1) + kind + m.text,
+                                                                                 ("condition",))] if c), None)
+            if subtype and subtype != m.canonical and m.canonical in self.lexicon.condition_ancestors(subtype):
+                add("condition", subtype, "active", _sentence_around(message, m.start, match.end()))
+
+    def _condition_corrections(self, text: str, message: str, clauses: list[_Clause], context: _Context,
+                               add) -> None:
+        """说错了，…是慢性胃炎，不是溃疡: in a correcting message, 不是X with X the end of a remembered condition's name
+        (胃溃疡) takes that condition back."""
+        if not (CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)):
+            return
+        for clause in clauses:
+            match = re.fullmatch(r"\s*(?:而|也|并|其实)?不是\s*([\u4e00-\u9fff]{2,6}?)(?:了|啊|呢)?\s*", clause.text)
+            if match is None or not clause.self_subject:
+                continue
+            for value in context.conditions:
+                entry = self.lexicon.conditions.get(value)
+                if any(name.endswith(match.group(1)) for name in (value, *(entry.synonyms if entry else ()))):
+                    add("condition", value, "denied", message[clause.start:clause.start + len(clause.text)])
+
+    def _refine(self, facts: list[Fact]) -> list[Fact]:
+        """One condition named twice in one message, broadly and precisely, is the precise one: 血压有点高 and
+        妊娠期高血压 → 妊娠期高血压; 心梗 with 放了支架 (冠心病) → 心肌梗死 (the auditor reads a condition's parents, so
+        nothing is lost). A CKD stage says the kidney condition is CKD (慢性肾脏病, KDIGO), and an ungraded 肾功能不全
+        beside it is the same kidneys (the auditor grades kidney rows by the stage, not by that name)."""
+        active = [f for f in facts if f.kind == "condition" and f.status == "active"]
+        names = {f.value for f in active}
+        broader = {a for name in names for a in self.lexicon.condition_ancestors(name) - {name}} & names
+        stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
+        if any(f.kind == "egfr" and f.status == "active" for f in facts):
+            broader |= names & {"肾功能不全", "肾衰竭"}   # eGFR 22，肾不太好: the graded figure is the kidney fact
+        if stage is not None:
+            ckd = [n for n in names if "慢性肾脏病" in self.lexicon.condition_ancestors(n)]
+            broader |= names & {"肾功能不全", "肾衰竭"}
+            graded = "终末期肾病" if stage.value == "5" else "慢性肾脏病"   # G5 is kidney failure (KDIGO)
+            if not ckd and graded in self.lexicon.conditions:
+                facts = facts + [Fact("condition", graded, "active", source_message_id=stage.source_message_id,
+                                      evidence=stage.evidence)]
+        # 我打胰岛素，早上诺和锐，晚上来得时: a class named beside its own members is those members
+        meds = {f.value for f in facts if f.kind == "medication" and f.status == "active"}
+        classes = {klass for value in meds for name in
+                   ({value} | set(self.lexicon.products[value].components if value in self.lexicon.products else ()))
+                   for klass in self.lexicon.classes_of(name) if klass != value}
+        named_classes = {value for value in meds if value in self.lexicon.classes} & classes
+        # 对磺胺类过敏，…吃复方新诺明起过疹子: an allergy to a class covers its members named beside it
+        allergies = {f.value for f in facts if f.kind == "allergy" and f.status == "active"}
+        covered = {value for value in allergies if value not in self.lexicon.classes and
+                   {klass for name in ({value} | set(self.lexicon.products[value].components
+                                                     if value in self.lexicon.products else ()))
+                    for klass in self.lexicon.classes_of(name)} & allergies}
+        if not broader and not named_classes and not covered:
+            return facts
+        return [f for f in facts if not (f.status == "active" and (f.kind == "condition" and f.value in broader or
+                                                                   f.kind == "medication" and f.value in named_classes or
+                                                                   f.kind == "allergy" and f.value in covered))]
 
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
@@ -389,9 +600,18 @@ class RuleBasedExtractor:
                     asserted = "asserted" if pattern.pattern.startswith("(?:装|放") else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
-        mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"]
+        # a condition name inside a colloquial phrase already read is that phrase (有气喘 → 哮喘, whatever else the
+        # knowledge calls 气喘); other condition names may overlap a phrase
+        phrases = [(f.start, f.end) for f in found if f.kind == "condition"]
+        mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"
+                    and not any(s <= m.start and m.end <= e for s, e in phrases)]
         mentions += self._fuzzy_conditions(text, mentions)
+        reactions = [(c.start(), c.end()) for c in ALLERGY_CUE.finditer(text)]
         for m in mentions:
+            if m.kind == "condition" and any(s < m.end and m.start < e and not (m.start <= s and e <= m.end)
+                                             for s, e in reactions):   # (过敏性鼻炎 holds its cue: a condition)
+                covered.append((m.start, m.end))   # 吃X会起荨麻疹: the reaction of an allergy, not a condition
+                continue
             if m.kind == "condition":
                 found.append(_Found("condition", m.canonical, m.start, m.end, m.kind))
             elif allergy_clause and m.kind in ALLERGEN_KINDS:
@@ -402,7 +622,8 @@ class RuleBasedExtractor:
         bare = FREE_CONDITION_BARE.match(text)
         for name, start, end in [(m.group(2), m.start(2), m.end(2)) for m in FREE_CONDITION.finditer(text)] + \
                 ([(bare.group(1), bare.start(1), bare.end(1))] if bare else []):
-            if not free(start, end) or FREE_CONDITION_STOP.search(name) or len(name) < 2:
+            if not free(start, end) or FREE_CONDITION_STOP.search(name) or len(name) < 2 or \
+                    re.match(r"不是|不|没|无|非", name):   # 不是溃疡 is no condition
                 continue
             value = self.lexicon.canonical(name, ("condition",))
             if value is None:
@@ -417,12 +638,32 @@ class RuleBasedExtractor:
             for match in FREE_ALLERGEN.finditer(text):
                 name, start, end = match.group(1), match.start(1), match.end(1)
                 if free(start, end) and not FREE_ALLERGEN_STOP.search(name):
-                    found.append(_Found("allergy", name, start, end))
+                    # 对磺按过敏: a two-character allergen name with the same pinyin and one character in common
+                    found.append(_Found("allergy", self._short_homophone(name) or name, start, end))
         # a condition inside a free-text span found twice (colloquial + lexicon) is one mention
         unique: dict[tuple[str, str], _Found] = {}
         for f in sorted(found, key=lambda f: f.start):
             unique.setdefault((f.kind, f.value), f)
         return list(unique.values())
+
+    def _short_homophone(self, name: str) -> str | None:
+        """The allergen a two-character name not in the knowledge means when exactly one known two-character allergen
+        name sounds the same and shares a character with it (磺按 → 磺胺); the typo index starts at three."""
+        if len(name) != 2:
+            return None
+        if self._short_allergens is None:
+            from medq.agent.text import pinyin_key
+
+            index: dict[str, set[tuple[str, str]]] = {}
+            for known, (kind, canonical) in self.lexicon.names.items():
+                if len(known) == 2 and kind in ALLERGEN_KINDS:
+                    index.setdefault(pinyin_key(known), set()).add((known, canonical))
+            self._short_allergens = index
+        from medq.agent.text import pinyin_key
+
+        matches = {canonical for known, canonical in self._short_allergens.get(pinyin_key(name), ())
+                   if set(known) & set(name)}
+        return next(iter(matches)) if len(matches) == 1 else None
 
     def _fuzzy_conditions(self, text: str, mentions: list[Mention]) -> list[Mention]:
         """Typos of condition, class and substance names of ≥ 3 characters (高血亚, 糖尿并, 青梅素: the same pinyin) in
@@ -433,8 +674,10 @@ class RuleBasedExtractor:
             self._condition_typos = FuzzyIndex({name: entry for name, entry in self.lexicon.names.items()
                                                 if entry[0] in ("condition", "class", "substance")})
         norm = normalise(text)
+        hits = self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])
+        # 肾功能正常 is one edit from 肾功能异常: a span that says normal is never a typo of a disorder
         return [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1], fuzzy=True)
-                for h in self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])]
+                for h in hits if not NORMAL_WORDS.search(text[h.start:h.end])]
 
     @staticmethod
     def _names_a_member(text: str, mention: Mention, mentions: list[Mention]) -> bool:
@@ -452,11 +695,14 @@ class RuleBasedExtractor:
         if "hypothetical" in categories:
             return
         if kind == "allergy":
-            if "negated" in categories:
+            # 不是磺胺过敏 / 我不是对布洛芬过敏: the allergy is denied (不是A，是B: the correction keeps B)
+            if "negated" in categories or re.search(r"不是\s*(?:对)?\s*$", text[:found.start]):
                 add("allergy", found.value, "denied", evidence)
             elif "uncertain" not in categories:
                 add("allergy", found.value, "active", evidence)
         elif kind == "medication":
+            if FORESEEN_SWITCH.search(text[:found.start]):
+                return   # 可能把A换成B: B is not taken yet
             if "negated" in categories and categories.get("negated", 99) <= categories.get("taking", 99):
                 add("medication", found.value, "denied", evidence)
             elif "stopped" in categories:
@@ -479,7 +725,9 @@ class RuleBasedExtractor:
                 add("condition", found.value, "stopped", evidence)
             elif self._generic_question(text, found):
                 return
-            elif "assert" in categories or found.lexicon_kind == "asserted" or found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+            elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
+                    found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
 
@@ -494,16 +742,18 @@ class RuleBasedExtractor:
         prev_evidence = evidence  # the later clause says why the earlier fact changed
         for kind, category, status in (("medication", "negated", "denied"), ("medication", "stopped", "stopped"),
                                        ("condition", "healed", "stopped")):
-            if any(f.kind == kind for f in found):
+            # 别嘌醇上个月起皮疹就停了: the stop is about the drug named here (read as an allergy), not the list before
+            if any(f.kind == kind or kind == "medication" and f.kind == "allergy" for f in found):
                 continue
             if category in reach_back_categories(text, kind):
                 for f in earlier:
                     if f.kind == kind:
                         add(kind, f.value, status, clause.text + "，" + prev_evidence)
 
-    def _pregnancy(self, text: str, targets: list[Target], evidence: str, add) -> None:
+    def _pregnancy(self, text: str, targets: list[Target], evidence: str, add, pregnant_before: bool = False) -> None:
         if BIRTH.search(text) and not any("hypothetical" in t.categories for t in targets):
-            add("pregnancy", "false", "active", evidence)
+            if pregnant_before:   # the birth ends it; without a pregnancy said before, 产后 states no pregnancy fact
+                add("pregnancy", "false", "active", evidence)
             return
         if NOT_PREGNANT.search(text):
             add("pregnancy", "false", "active", evidence)
@@ -551,7 +801,7 @@ class RuleBasedExtractor:
             return
 
     def _scalars(self, text: str, evidence: str, add, child: bool = False, following: str = "",
-                 evidence_before: str = "") -> None:
+                 evidence_before: str = "", kidney_known: bool = False) -> None:
         norm = text.lower()
         whole = norm + following.lower()   # a correction may come in the clauses after (52，不对，53了)
         preceding = evidence_before
@@ -588,6 +838,11 @@ class RuleBasedExtractor:
             if amount is None:
                 continue
             value = float(amount) / (2 if unit == "斤" else 1)
+            # 13公斤多一点，大概13.5: a closer figure given next in the sentence
+            end = min([i for i in (whole.find(c, match.end()) for c in "。！？!?\n") if i >= 0] or [len(whole)])
+            closer = WEIGHT_CLOSER.search(whole, match.end(), end)
+            if closer and abs(float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1) - value) <= 0.2 * value:
+                value = float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1)
             if 2 <= value <= 300:
                 add("weight", _number_text(value), "active", evidence)
                 break
@@ -601,7 +856,7 @@ class RuleBasedExtractor:
             stage = match.group(1) or match.group(2)
             stage = ROMAN.get(stage, stage)
             add("ckd_stage", str(chinese_number(stage)), "active", evidence)
-        elif KIDNEY_BEFORE.search(preceding.lower()) and STAGE_ONLY.search(norm) and \
+        elif (kidney_known or KIDNEY_BEFORE.search(preceding.lower())) and STAGE_ONLY.search(norm) and \
                 not re.search(r"癌|瘤|淋巴|高血压|压疮|褥疮|分期", norm):
             # 慢性肾病，eGFR是38，医生说是3b期: a bare stage in a message that spoke of the kidneys before it
             stage = STAGE_ONLY.search(norm).group(1)   # type: ignore[union-attr]
@@ -618,6 +873,57 @@ class RuleBasedExtractor:
                                                       r"常年|干", text):
                     add("occupation", name, "active", evidence)
                     break
+
+    def _unnamed(self, text: str, message: str, clauses: list[_Clause], context: _Context, mine: list[Fact],
+                 add) -> None:
+        """What a message says of something remembered without naming it: a bare age as the whole first clause (67了),
+        a new kidney value or stage with a change verb (掉到41了 / 进展到3期了), a stop (不过上周已经停了) or an allergy
+        denied (其实不过敏) when exactly one such medicine or allergy is remembered and the message names none."""
+        own = [c for c in clauses if c.self_subject]
+        # (an age remembered: a bare number is more likely a temperature or a count than a new age)
+        if clauses and clauses[0].self_subject and not context.age and not any(f.kind == "age" for f in mine):
+            match = AGE_ONLY.match(clauses[0].text)
+            number = chinese_number(match.group(1)) if match else None
+            if number is not None and 0 < number < 125:
+                add("age", str(number), "active", message[clauses[0].start:clauses[0].start + len(clauses[0].text)])
+        for clause in own:
+            match = CHANGE_TO.search(clause.text.lower())
+            if match is None or MEASURE_WORD.search(clause.text) or clause.question:
+                continue
+            evidence = message[clause.start:clause.start + len(clause.text)]
+            value = float(match.group(1))
+            if match.group(3):   # 进展到3期了
+                if (context.kidney or KIDNEY_BEFORE.search(text.lower())) and 1 <= value <= 5 and \
+                        not any(f.kind == "ckd_stage" for f in mine):
+                    add("ckd_stage", _number_text(value), "active", evidence)
+            elif context.egfr and not any(f.kind == "egfr" for f in mine) and 0 < value < 200:
+                add("egfr", _number_text(value), "active", evidence)
+        names = {f.kind for f in mine}
+        if "medication" not in names and context.medications:
+            for clause in own:
+                hit = ALL_STOPPED.search(clause.text)
+                if hit and not clause.question and STOP_PREFIX.fullmatch(clause.text[:hit.start()]) and \
+                        not self.lexicon.find_mentions(clause.text, DRUG_KINDS):
+                    for value in context.medications:
+                        add("medication", value, "stopped", message[clause.start:clause.start + len(clause.text)])
+                    names.add("medication")
+                    break
+        for kind, pattern in (("medication", UNNAMED_STOP), ("allergy", ALLERGY_DENIAL)):
+            value = context.only.get(kind)
+            if value is None or kind in names:
+                continue
+            for clause in own:
+                hit = pattern.search(clause.text)
+                if clause.question or hit is None or \
+                        (kind == "medication" and not STOP_PREFIX.fullmatch(clause.text[:hit.start()])) or \
+                        (kind == "allergy" and ALLERGY_DENIAL_SCOPE.search(clause.text)) or \
+                        re.search(r"如果|假如|要是|万一|打算|准备(?:停|不吃)|需不需要|要不要|能不能|可不可以", clause.text):
+                    continue
+                if self.lexicon.find_mentions(clause.text, ALLERGEN_KINDS if kind == "allergy" else DRUG_KINDS):
+                    continue
+                add(kind, value, "stopped" if kind == "medication" else "denied",
+                    message[clause.start:clause.start + len(clause.text)])
+                break
 
     def _message_scalars(self, text: str, clauses: list[_Clause], message: str, add) -> None:
         """A bare age beside the sex (男，58 / 58，女) spans two clauses."""
@@ -654,12 +960,14 @@ class RuleBasedExtractor:
             between = re.sub(r"^(过敏|了)", "", text[a.end:b.start])
             between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
-            mark = CORRECTION_MARK.match(between.lstrip("，,。…! ！"))
+            # 刚才说的地高辛我记错了，我吃的是胺碘酮: the speaker may name themself before the mark
+            mark = CORRECTION_MARK.match(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "", between.lstrip("，,。…! ！")))
             if re.search(r"不是\s*(对)?$", before) and CORRECTED_VALUE.match(between):
                 corrected, retracted = b, a            # 不是A，是B
             elif re.fullmatch(r"\s*[，,]?\s*(而|并)?不是\s*(对)?\s*", between):
                 corrected, retracted = a, b            # (是)A，不是B
-            elif mark and CORRECTED_TAIL.fullmatch(between.lstrip("，,。…! ！")[mark.end():]):
+            elif mark and CORRECTED_TAIL.fullmatch(_past_aside(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "",
+                                                                      between.lstrip("，,。…! ！"))[mark.end():])):
                 corrected, retracted = b, a            # A，哦不是，是B
             else:
                 continue
@@ -670,8 +978,11 @@ class RuleBasedExtractor:
         # 怀孕20周，哦不对，是30周 / (later message) 说错了，是30周: the corrected gestational age
         mark = CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)
         if mark:
-            later = re.match(rf"[，,。！!…\s]*(?:应该|其实)?(?:是)?(?:孕|怀孕)?\s*({NUM})(?:\+[0-9])?\s*(?:周|(?<=孕)(?:个)?月)",
-                             text[mark.end():])
+            after = text[mark.end():]   # 哦不是，我数错了，是26周: past every further correction phrase
+            while (more := re.match(r"[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了", after)):
+                after = after[more.end():]
+            pattern = rf"[，,。！!…\s]*(?:应该|其实)?(?:是)?(?:孕|怀孕)?\s*({NUM})(?:\+[0-9])?\s*(?:周|(?<=孕)(?:个)?月)"
+            later = re.match(pattern, after) or re.match(pattern, _past_aside(after, r"应该|其实|实际|是"))
             if later:
                 trimester = self._trimester("孕" + later.group(0)[later.start(1):])
                 if trimester is not None:
@@ -706,8 +1017,13 @@ class RuleBasedExtractor:
                         m.start - verb.end() <= 4), None)
             if new is None or re.search(r"(能不能|可不可以|可以|要不要|能否|是否|想|打算|准备|会不会)\s*$", text[:verb.start()]):
                 continue
+            # 要是到了孕中期，可能把A换成B: a switch the sentence only foresees changes nothing yet
+            sentence_start = max(text.rfind(c, 0, verb.start()) for c in "。！!？?\n") + 1
+            if re.search(r"如果|假如|要是|万一|可能|到时候|以后|将来|考虑|打算|准备", text[sentence_start:verb.start()]):
+                continue
+            # the old drug right before the verb (把A换成B / A换成了B), with nothing but who and when between
             old = [m for m in meds if m.end <= verb.start() and verb.start() - m.end <= 6
-                   and not re.search(r"[。！？?]", text[m.end:verb.start()])]
+                   and SWITCH_BETWEEN.fullmatch(text[m.end:verb.start()])]
             if not old:   # 吃的厄贝沙坦，不过上周医生给换成了氨氯地平: the nearest earlier drug of the same family
                 family = self._family(new.value)
                 old = [m for m in reversed(meds) if m.end <= verb.start() and m.value != new.value
@@ -718,6 +1034,9 @@ class RuleBasedExtractor:
                 (set() if old else self._family(new.value))
             for klass in classes:
                 ended |= self._class_members.get(klass, set()) | {klass}
+            # a product remembered by its own name (诺和灵30R) ends with its ingredients
+            ended |= {name for name, product in self.lexicon.products.items()
+                      if product.components and set(product.components) <= ended}
             span = _sentence_around(message, min([new.start, verb.start()] + [m.start for m in old]), new.end)
             for m in old:
                 if m.value != new.value:

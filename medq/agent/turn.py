@@ -233,7 +233,7 @@ class TurnResult:
 class MedicalAgent:
     """Runs turns. The components are built by `from_config` (conf/agent/default.yaml) or passed in (tests, API).
 
-    client: `medq.serve.client.ChatClient`; store: `EntityMemoryStore`; extractor: `.extract(message, message_id)`
+    client: `medq.serve.client.ChatClient`; store: `EntityMemoryStore`; extractor: `.extract(message, message_id, known=facts)`
     → facts; auditor: `.audit(draft, profile)` → result with `.findings`; red_flags: `text -> [RedFlag]`;
     retriever: `RetrievePipeline` or None (then nothing can be cited, and with citations.required every draft
     falls back); tools: Haystack `Tool`s.
@@ -361,7 +361,8 @@ class MedicalAgent:
             span.set_attributes({"flags": [getattr(f, "kind", str(f)) for f in flags]})
         with self.tracer.span("extraction", span_type="PARSER") as span:
             # revocations of remembered allergies/conditions/pregnancy come back `disputed` (medq.agent.confirmation)
-            new_facts = memory.add_facts(self.extractor.extract(text, message_id), message=text)
+            # the extractor reads the message with what is remembered (进展到3期了 / 其实不过敏 refer to it)
+            new_facts = memory.add_facts(self.extractor.extract(text, message_id, known=memory.facts), message=text)
             span.set_attributes({"facts": [f"{f.kind}:{f.status}" for f in new_facts]})
         base = dict(session_id=session_id, message_id=message_id, versions=dict(self.versions),
                     memory_updates=[as_plain(f) for f in new_facts], red_flags=[as_plain(f) for f in flags])

@@ -86,7 +86,7 @@ def active(message: str, kind: str) -> set[str]:
 def profile_of(*messages: str) -> PatientProfile:
     merged: list = []
     for number, message in enumerate(messages):
-        merged = merge_facts(merged, extractor().extract(message, f"m{number}"))
+        merged = merge_facts(merged, extractor().extract(message, f"m{number}", known=merged))
     return PatientProfile.from_facts(merged)
 
 
@@ -221,7 +221,8 @@ def test_the_trigger_table_is_well_formed():
 
 
 def test_measurements_taiwanese_usage_and_name_typos():
-    assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高脂血症", "高甘油三酯血症"}   # not the drug 甘油
+    # not the drug 甘油; the precise condition stands for the broad one said beside it (round 5: `_refine`)
+    assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高甘油三酯血症"}
     assert active("我血钾有点低，心跳有点慢", "condition") == {"低钾血症", "心动过缓"}
     assert active("我有氣喘，也有B肝帶原", "condition") == {"哮喘", "乙型肝炎"}
     assert active("我有高血亚，还有糖尿并", "condition") == {"高血压", "糖尿病"}       # same pinyin
@@ -292,7 +293,7 @@ def test_allergy_lists_reactions_added_drugs_and_degrees():
 def profile_of(*messages: str) -> PatientProfile:
     remembered: list = []
     for number, message in enumerate(messages):
-        remembered = merge_facts(remembered, extractor().extract(message, f"m{number}"))
+        remembered = merge_facts(remembered, extractor().extract(message, f"m{number}", known=remembered))
     return PatientProfile.from_facts(remembered)
 
 
@@ -376,3 +377,195 @@ def test_round3_condition_names_from_b3_mechanisms():
     assert ("condition", "糖尿病肾病", "active") in facts("我有糖尿病肾病，在打胰岛素。")
     lexicon = Lexicon.load()
     assert {"慢性肾脏病", "糖尿病"} <= set(lexicon.conditions["糖尿病肾病"].parents)
+
+
+# ---- round 5: a later message refers to what is remembered without naming it (`known`) --------------------------
+def test_a_bare_new_kidney_value_or_stage_updates_the_remembered_one():
+    assert profile_of("我查了eGFR是58", "过了半年降至45了").egfr == 45
+    assert profile_of("我是慢性肾病患者，2期", "今年医生说发展到4期了").ckd_stage == 4
+    # nothing remembered about the kidneys: a bare number is nobody's eGFR
+    assert profile_of("我在吃阿托伐他汀", "过了半年降至45了").egfr is None
+    assert profile_of("我查了eGFR是58", "血糖降到了6.5").egfr == 58
+
+
+def test_an_unnamed_stop_or_allergy_denial_ends_the_one_remembered_fact():
+    assert profile_of("我在吃瑞舒伐他汀", "上个月医生让我停了").medications == []
+    # two remembered: which one stopped is unclear, both stay
+    assert set(profile_of("我在吃瑞舒伐他汀和二甲双胍", "上个月已经停了").medications) == {"瑞舒伐他汀", "二甲双胍"}
+    assert profile_of("我在吃瑞舒伐他汀", "月经停了两个月").medications == ["瑞舒伐他汀"]
+    assert profile_of("我对头孢好像过敏", "后来去做了皮试，其实不过敏").allergies == []
+    assert profile_of("我对头孢过敏", "其他药都不过敏").allergies == ["头孢菌素类"]
+    assert profile_of("我好像对磺胺过敏", "打电话问了我爸，那次其实不是过敏").allergies == []
+
+
+def test_a_remembered_child_is_who_he_or_she_means():
+    profile = profile_of("我家孩子4岁", "她对阿莫西林过敏")
+    assert (profile.age, profile.allergies) == (4, ["阿莫西林"])
+    # an adult patient's 他 is someone else
+    assert profile_of("我今年40岁", "他对阿莫西林过敏").allergies == []
+
+
+def test_a_birth_ends_only_a_pregnancy_said_before_and_weeks_date_a_remembered_one():
+    profile = profile_of("剖腹产后两个月，在喂母乳")
+    assert (profile.pregnant, profile.lactating) == (None, True)
+    assert profile_of("我现在怀孕了", "现在20周").trimester == 2
+    assert profile_of("我在吃二甲双胍", "现在20周").trimester is None
+
+
+def test_a_message_that_is_only_an_age():
+    assert profile_of("想问问老年人吃什么助眠", "76了").age == 76
+    assert profile_of("六十九了，腰疼").age == 69
+    assert profile_of("咳嗽3天了").age is None
+
+
+def test_named_allergy_denied_with_bu_shi():
+    assert profile_of("我记得对四环素过敏", "医生看了说我不是对四环素过敏").allergies == []
+    assert profile_of("我不是青霉素过敏，是头孢过敏").allergies == ["头孢菌素类"]
+
+
+def test_postpartum_words_are_the_mothers_after_a_clause_about_the_baby():
+    profile = profile_of("宝宝一个月，产后一直睡不好，医生开了米氮平")
+    assert profile.medications == ["米氮平"] and profile.age is None
+
+
+def test_a_precise_condition_stands_for_the_broad_one_said_beside_it():
+    assert profile_of("去年心肌梗塞，做了搭桥").conditions == ["心肌梗死"]
+    assert profile_of("怀孕30周，血压偏高，医生诊断是妊娠期高血压").conditions == ["妊娠期高血压"]
+    assert set(profile_of("我有高血压，也有糖尿病").conditions) == {"高血压", "糖尿病"}
+
+
+def test_a_ckd_stage_makes_the_kidney_condition_ckd():
+    profile = profile_of("我肾功能差，CKD3期")
+    assert (profile.conditions, profile.ckd_stage) == (["慢性肾脏病"], 3)
+    profile = profile_of("尿毒症好几年了，每周血透两次")
+    assert (profile.conditions, profile.ckd_stage) == (["终末期肾病"], 5)
+    # no stage: the patient's words stay
+    assert profile_of("我肾功能不好").conditions == ["肾功能不全"]
+
+
+def test_normal_is_never_a_typo_of_abnormal():
+    assert profile_of("我肾功能正常，肝功能也正常").conditions == []
+
+
+def test_corrections_with_the_speaker_named_and_several_marks():
+    assert profile_of("我吃的是辛伐他汀", "刚才那个辛伐他汀我说错了，我吃的是普伐他汀").medications == ["普伐他汀"]
+    assert profile_of("孕12周，啊不对，我算错了，是16周").trimester == 2
+    assert profile_of("我有十二指肠溃疡", "刚才说错了，检查结果是浅表性胃炎，不是溃疡").conditions == ["胃炎"]
+
+
+def test_switch_reading():
+    # a drug named before an unrelated remark is not the one replaced
+    profile = profile_of("我在吃兰索拉唑", "医生说兰索拉唑和氯吡格雷不太合适，给我换成了雷贝拉唑，氯吡格雷照常吃")
+    assert set(profile.medications) == {"雷贝拉唑", "氯吡格雷"}
+    # a switch only foreseen changes nothing
+    assert profile_of("我在吃华法林", "医生说以后可能把华法林换成利伐沙班").medications == ["华法林"]
+    # a product remembered by its own name ends with its ingredient
+    assert profile_of("每天打诺和灵30R", "医生给改成了门冬胰岛素30").medications == ["门冬胰岛素30"]
+
+
+def test_small_readings_of_round_5():
+    assert profile_of("我男的，今年五十").sex == "male"
+    assert profile_of("在吃二甲双胍，再加上阿卡波糖").medications == ["二甲双胍", "阿卡波糖"]
+    assert profile_of("吃过一阵子氨氯地平，后来血压好了就没吃了").medications == []
+    assert profile_of("一天吃三次硝苯地平").medications == ["硝苯地平"]
+    assert profile_of("男 60 痛风 在吃别嘌醇").conditions == ["痛风"]
+    assert profile_of("我有糖尿病，1型的").conditions == ["1型糖尿病"]
+    assert profile_of("我有青光眼，开角型的").conditions == ["开角型青光眼"]
+    assert profile_of("孩子体重20斤左右，准确说是21斤").weight_kg == 10.5
+    assert profile_of("我怀孕刚满三个月").trimester == 1
+    profile = profile_of("我40岁，有哮喘。我女儿6岁，她发烧了能吃什么药？")
+    assert (profile.age, profile.sex, profile.conditions) == (6, "female", [])
+    assert profile_of("我在工地开塔吊").occupation == "塔吊司机"
+
+
+def test_round5_taking_words_and_classes_beside_their_members():
+    assert set(profile_of("现在打甘精胰岛素和二甲双胍").medications) == {"甘精胰岛素", "二甲双胍"}
+    assert set(profile_of("现在打甘精胰岛素，阿卡波糖也吃").medications) == {"甘精胰岛素", "阿卡波糖"}
+    assert profile_of("二甲双胍能吃吗？也吃阿司匹林能行吗").medications == []
+    assert profile_of("我每天还喝三七粉").medications == ["三七"]
+    # the class said first is the members said after it; an unrelated class stays
+    assert profile_of("我在吃他汀，早上阿托伐他汀").medications == ["阿托伐他汀"]
+    assert set(profile_of("我在吃降压药，还有阿司匹林").medications) == {"抗高血压药", "阿司匹林"}
+    # an English name glossed in brackets takes the verb of the word before it
+    assert profile_of("我吃美宁达（metformin）").medications == ["二甲双胍"]
+
+
+def test_round5_corrections_past_an_aside():
+    assert profile_of("在吃依那普利，不对，我翻了下药盒，是贝那普利").medications == ["贝那普利"]
+    assert profile_of("我怀孕20周", "算错了，按B超推算，应该是30周").trimester == 3
+
+
+def test_round5_reactions_stops_and_names():
+    # the stop after a reaction is about the drug named there, not the list before it
+    profile = profile_of("我在吃缬沙坦和卡马西平，卡马西平前几天起皮疹就停了")
+    assert profile.medications == ["缬沙坦"]
+    # the reaction of an allergy is not a condition; a condition holding the word 过敏 is
+    profile = profile_of("我一吃磺胺就起荨麻疹")
+    assert (profile.allergies, profile.conditions) == (["磺胺类"], [])
+    assert profile_of("我有过敏性鼻炎").conditions == ["过敏性鼻炎"]
+    assert profile_of("阿莫西林皮试也是阳性").allergies == ["阿莫西林"]
+    assert profile_of("本人男，有攝護腺肥大").conditions == ["前列腺增生"]
+    assert profile_of("腎絲球過濾率只有35").egfr == 35
+    assert profile_of("化验单上eGFR写的是40").egfr == 40
+    assert profile_of("我换过心脏瓣膜，在吃华法林").conditions == ["心脏瓣膜置换术后"]
+    assert profile_of("我心率慢，医生说是病窦").conditions == ["病态窦房结综合征"]
+    assert profile_of("查了没怀孕，是月经不调").conditions == ["月经不调"]
+
+
+def test_round5_scalars():
+    assert profile_of("是男的，66岁").sex == "male"
+    assert profile_of("我怀孕了", "昨天产检说是24周+5天").trimester == 2
+    assert profile_of("宝宝出生刚满10天，吃奶少").age == 0
+    profile = profile_of("我妈有高血压，我问的是我女儿，5岁，18公斤")
+    assert (profile.age, profile.sex, profile.weight_kg, profile.conditions) == (5, "female", 18, [])
+    assert profile_of("我有青光眼，窄角的那种").conditions == ["闭角型青光眼"]
+    # a graded eGFR is the kidney fact; the colloquial phrase beside it adds no condition
+    profile = profile_of("eGFR只有25，肾不太好")
+    assert (profile.egfr, profile.conditions) == (25, [])
+
+
+def test_round5_fail_safe_readings():
+    # a bare number after an age is remembered is not a new age (a fever of 39 must not make a child 39)
+    assert profile_of("孩子5岁，发烧了", "39").age == 5
+    # the baby's milk is the baby's: the clause after it stays the baby's
+    # (the writer nurses, so the profile is hers: the baby's eczema is not her condition)
+    assert profile_of("宝宝两个月，吃母乳，有湿疹").conditions == []
+    # a remembered eGFR is not updated by a score or a count
+    assert profile_of("我查了eGFR是58", "疼痛降到了3分").egfr == 58
+    # 他们 is a group, not the remembered child
+    assert profile_of("我家孩子4岁", "他们班有人得了手足口病").conditions == []
+
+
+def test_round5_probe_generalisations():
+    assert profile_of("吃头孢起过荨麻疹").allergies == ["头孢菌素类"]
+    assert profile_of("我在吃二甲双胍", "医生说如果血糖还高，可能会加用西格列汀").medications == ["二甲双胍"]
+    assert profile_of("65岁，男，有青光眼（闭角型）").conditions == ["闭角型青光眼"]
+    # an allergy to a class covers a member named beside it
+    assert profile_of("我对青霉素类过敏，小时候打阿莫西林起过疹子").allergies == ["青霉素类"]
+
+
+def test_breathlessness_is_not_asthma():
+    # a symptom on exertion is no diagnosis, however the knowledge names 气喘; 有气喘 is the Taiwanese diagnosis
+    assert profile_of("我一爬楼就气喘").conditions == []
+    assert profile_of("最近走路有点气喘").conditions == []
+    assert profile_of("我有气喘，用舒利迭").conditions == ["哮喘"]
+
+
+def test_telegraphic_profiles_and_injection_counts():
+    assert profile_of("男 67 痛风 秋水仙碱").medications == ["秋水仙碱"]
+    # a bare drug name with no profile words around it is no statement of taking
+    assert profile_of("秋水仙碱 副作用").medications == []
+    assert profile_of("每天打两针甘精胰岛素").medications == ["甘精胰岛素"]
+
+
+def test_stops_of_every_remembered_medicine_or_a_hold():
+    assert profile_of("我在吃氯沙坦和氢氯噻嗪", "上周医生说都停了").medications == []
+    assert profile_of("我在吃氯沙坦", "医生让我先停一停").medications == []
+    assert set(profile_of("我在吃氯沙坦和氢氯噻嗪", "要不要都停了？").medications) == {"氯沙坦", "氢氯噻嗪"}
+
+
+def test_two_character_allergen_homophones():
+    assert profile_of("我对头包过敏").allergies == ["头孢菌素类"]
+    assert profile_of("我对海先过敏").allergies == ["海鲜"]
+    # an unknown word that sounds like nothing known stays as written (and is reported)
+    assert profile_of("我对柳絮过敏").allergies == ["柳絮"]
