@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from medq.prepare.batches import Split, Untrusted
+from medq.prepare.dedup import NearPartitions
 from medq.prepare.columnar import (BatchPipeline, BatchWork, RecordRules, Segment, decision_columns, render_segment,
                                    spill_columns)
 
@@ -39,16 +41,14 @@ class RayOptions:
 
 def _values(lines: pa.Array) -> memoryview:
     """The bytes of a binary array of whole lines, as one view of its values buffer."""
-    import numpy as np
-
     _, offsets, values = lines.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
     return memoryview(values)[bounds[0]:bounds[-1]]
 
 
 class _Worker:
-    """One actor: pass 1 of a byte range (the source's fast reader and `BatchWork`) or of a batch, and pass 2 of a
-    spill file (`render_segment`)."""
+    """One actor: pass 1 of a byte range (the source's fast reader and `BatchWork`) or of a batch, the pairs of a
+    near-duplicate partition (`NearPartitions.pairs`), and pass 2 of a spill file (`render_segment`)."""
 
     def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int):
         self.rules, self.pairs = rules, pairs
@@ -79,6 +79,11 @@ class _Worker:
         finally:
             if spill is not None:
                 spill.close()
+
+    def near_pairs(self, partitions: NearPartitions, partition: int, active: np.ndarray
+                   ) -> tuple[int, np.ndarray | None]:
+        """The verified near-duplicate pairs of one band-key partition (`NearPartitions.pairs`)."""
+        return partitions.pairs(partition, active)
 
     def render(self, segment: Segment, prefix: str) -> tuple[Counter, list[tuple[str, str, int]]]:
         """Pass 2 of one spill file: its lines go to a file per output (`prefix.NAME`); returns the rejects by
@@ -165,6 +170,14 @@ class RayEngine:
             if on_bytes is not None:
                 on_bytes(split.end - split.start)
         source.splits_read(plan, rows)
+
+    def near_pairs(self, partitions: NearPartitions, active: np.ndarray) -> Iterator[tuple[int, np.ndarray | None]]:
+        """The shuffle of near duplicates: each band-key partition goes to an actor, which sorts it, pairs the
+        texts of its runs of equal keys and verifies the pairs against the signatures (`NearPartitions.pairs`);
+        the verified pairs come back, in partition order, for the driver's decision in text order."""
+        shared = self.ray.put(active)  # once, not once per call
+        yield from self._ordered(lambda actor, p=partition: actor.near_pairs.remote(partitions, p, shared)
+                                 for partition in range(partitions.partitions))
 
     def writer(self, pipeline: BatchPipeline, writers: Any) -> Callable[[Iterator[Segment]], Iterator[Counter]]:
         """Pass 2 on the actors, a spill file each; the driver appends their files to the outputs in order
