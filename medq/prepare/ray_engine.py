@@ -17,6 +17,7 @@ stage reads the source again carefully, as the local engine does.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ from medq.prepare.dedup import NearPartitions
 from medq.prepare.columnar import (BatchPipeline, BatchWork, RecordRules, Segment, decision_columns, render_segment,
                                    spill_columns)
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class RayOptions:
@@ -37,6 +40,9 @@ class RayOptions:
     workers: int = 2             # actors doing pass 1 (each holds one CPU)
     window: int = 8              # results waiting in the object store at most (ranges or batches)
     split_mb: float = 16         # MB of the source file per range an actor reads
+    # until the first actor is up (a process that imports pyarrow and medq: seconds), the driver does the calls
+    # itself (ranges, batches) instead of waiting for it
+    work_while_starting: bool = True
 
 
 def _values(lines: pa.Array) -> memoryview:
@@ -53,6 +59,9 @@ class _Worker:
     def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int):
         self.rules, self.pairs = rules, pairs
         self.work, self.source, self.batch_rows = BatchWork(rules), source, batch_rows
+
+    def ready(self) -> bool:
+        return True
 
     def work_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         return self.work(batch)
@@ -105,6 +114,12 @@ class _Worker:
         return rejected, [(name, f"{prefix}.{name}", counts[name]) for name in handles]
 
 
+@dataclass
+class _Done:
+    """The result of a call the driver did itself."""
+    value: Any
+
+
 class RayEngine:
     """The actors of one stage run (`close` ends them)."""
 
@@ -120,26 +135,47 @@ class RayEngine:
             ray.init(address=options.address, log_to_driver=False, include_dashboard=False,
                      runtime_env={"env_vars": {"PYTHONPATH": root}}, configure_logging=False)
         actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Worker)
-        # started now, so their processes come up while the driver plans the ranges
+        # started now, so their processes come up while the driver plans the ranges (and, with
+        # `work_while_starting`, reads the first ones itself)
         self.actors = [actor.remote(rules, pairs, source, batch_rows) for _ in range(max(1, options.workers))]
+        self._starting = [actor.ready.remote() for actor in self.actors] if options.work_while_starting else []
+        self._arguments, self._here = (rules, pairs, source, batch_rows), None  # the driver's own `_Worker`
+        self.calls_here = 0  # calls the driver did itself while the actors started
 
-    def _ordered(self, calls: Iterator[Any]) -> Iterator[Any]:
-        """Results of remote calls (`calls` yields a function of an actor), in order, `window` at a time."""
+    def _started(self) -> bool:
+        """Whether an actor is up (or the driver is not to work while they start)."""
+        if self._starting and self.ray.wait(self._starting, num_returns=1, timeout=0)[0]:
+            self._starting = []
+        return not self._starting
+
+    def _ordered(self, calls: Iterator[tuple[str, tuple]]) -> Iterator[Any]:
+        """Results of the calls (`calls` yields a `_Worker` method's name and its arguments), in order, `window`
+        at a time; on the actors, or here while none has started (`work_while_starting`)."""
         pending: deque = deque()
         window = max(self.options.window, len(self.actors))
         try:
-            for index, call in enumerate(calls):
-                pending.append(call(self.actors[index % len(self.actors)]))
+            for index, (name, args) in enumerate(calls):
+                if self._started():
+                    pending.append(getattr(self.actors[index % len(self.actors)], name).remote(*args))
+                else:
+                    if self._here is None:
+                        self._here = _Worker(*self._arguments)
+                    local = [self.ray.get(a) if isinstance(a, self.ray.ObjectRef) else a for a in args]
+                    pending.append(_Done(getattr(self._here, name)(*local)))
+                    self.calls_here += 1
                 if len(pending) >= window:
                     yield self._get(pending.popleft())
             while pending:
                 yield self._get(pending.popleft())
         finally:
-            if pending:  # a range gave up: the calls under way finish (at most `window`) before the stage
+            refs = [ref for ref in pending if not isinstance(ref, _Done)]
+            if refs:  # a range gave up: the calls under way finish (at most `window`) before the stage
                 # removes the folder they write in (a running actor call cannot be cancelled)
-                self.ray.wait(list(pending), num_returns=len(pending))
+                self.ray.wait(refs, num_returns=len(refs))
 
     def _get(self, ref: Any) -> Any:
+        if isinstance(ref, _Done):
+            return ref.value
         try:
             return self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as error:
@@ -152,8 +188,7 @@ class RayEngine:
 
     def batches(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """`BatchWork` of each batch read here, in order."""
-        yield from self._ordered(lambda actor, b=batch: actor.work_batch.remote(b) for batch in batches
-                                 if batch.num_rows)
+        yield from self._ordered(("work_batch", (batch,)) for batch in batches if batch.num_rows)
 
     def read(self, source: Any, pipeline: BatchPipeline, on_bytes: Any = None) -> None:
         """Pass 1 of the source's ranges on the actors, absorbed by `pipeline` in file order; the source's
@@ -162,8 +197,7 @@ class RayEngine:
         rows = 0
         spill = [str(pipeline.spill_dir / f"range-{split.index:06d}.arrow") for split in plan.splits]
         for split, (decisions, held) in zip(plan.splits, self._ordered(
-                lambda actor, s=split: actor.read_split.remote(s, plan.context, spill[s.index])
-                for split in plan.splits)):
+                ("read_split", (split, plan.context, spill[split.index])) for split in plan.splits)):
             rows += held
             for batch in decisions:
                 pipeline.absorb(batch, spilled=spill[split.index])
@@ -176,7 +210,7 @@ class RayEngine:
         texts of its runs of equal keys and verifies the pairs against the signatures (`NearPartitions.pairs`);
         the verified pairs come back, in partition order, for the driver's decision in text order."""
         shared = self.ray.put(active)  # once, not once per call
-        yield from self._ordered(lambda actor, p=partition: actor.near_pairs.remote(partitions, p, shared)
+        yield from self._ordered(("near_pairs", (partitions, partition, shared))
                                  for partition in range(partitions.partitions))
 
     def writer(self, pipeline: BatchPipeline, writers: Any) -> Callable[[Iterator[Segment]], Iterator[Counter]]:
@@ -185,7 +219,7 @@ class RayEngine:
         pairs = pipeline.pairs
 
         def render(segments: Iterator[Segment]) -> Iterator[Counter]:
-            calls = (lambda actor, s=segment, i=index: actor.render.remote(s, str(pipeline.spill_dir / f"out-{i:06d}"))
+            calls = (("render", (segment, str(pipeline.spill_dir / f"out-{index:06d}")))
                      for index, segment in enumerate(segments))
             for rejected, parts in self._ordered(calls):
                 for name, path, count in parts:
@@ -200,5 +234,6 @@ class RayEngine:
         return render
 
     def close(self) -> None:
+        log.info("prepare: the driver did %d calls itself while the actors started", self.calls_here)
         for actor in self.actors:
             self.ray.kill(actor)
