@@ -17,7 +17,6 @@ stage reads the source again carefully, as the local engine does.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +30,6 @@ from medq.prepare.dedup import NearPartitions
 from medq.prepare.columnar import (BatchPipeline, BatchWork, RecordRules, Segment, decision_columns, render_segment,
                                    spill_columns)
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class RayOptions:
@@ -40,9 +37,30 @@ class RayOptions:
     workers: int = 2             # actors doing pass 1 (each holds one CPU)
     window: int = 8              # results waiting in the object store at most (ranges or batches)
     split_mb: float = 16         # MB of the source file per range an actor reads
-    # until the first actor is up (a process that imports pyarrow and medq: seconds), the driver does the calls
-    # itself (ranges, batches) instead of waiting for it
-    work_while_starting: bool = True
+    # the workers import medq from this process's checkout (PYTHONPATH in the job's runtime environment); null:
+    # only where the interpreter without PYTHONPATH would import medq from elsewhere. Without it Ray can give the
+    # actors its prestarted worker processes (about a second sooner each)
+    ship_pythonpath: bool | None = None
+
+
+def _medq_root() -> str:
+    import medq
+
+    return str(Path(medq.__file__).resolve().parents[1])
+
+
+def _imported_from_elsewhere() -> bool:
+    """Whether this interpreter, started without PYTHONPATH (as Ray starts its workers), would find another medq
+    than the one imported here (a checkout on PYTHONPATH or the working directory, not the installed package)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    found = subprocess.run([sys.executable, "-c", "import importlib.util as u; s = u.find_spec('medq'); "
+                            "print(s.origin if s else '')"], capture_output=True, text=True, env=env, cwd="/")
+    origin = found.stdout.strip()
+    return not origin or str(Path(origin).resolve().parents[1]) != _medq_root()
 
 
 def _values(lines: pa.Array) -> memoryview:
@@ -59,9 +77,6 @@ class _Worker:
     def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int):
         self.rules, self.pairs = rules, pairs
         self.work, self.source, self.batch_rows = BatchWork(rules), source, batch_rows
-
-    def ready(self) -> bool:
-        return True
 
     def work_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         return self.work(batch)
@@ -114,68 +129,40 @@ class _Worker:
         return rejected, [(name, f"{prefix}.{name}", counts[name]) for name in handles]
 
 
-@dataclass
-class _Done:
-    """The result of a call the driver did itself."""
-    value: Any
-
-
 class RayEngine:
     """The actors of one stage run (`close` ends them)."""
 
     def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int, options: RayOptions):
         import ray
 
-        import medq
-
         self.ray, self.options = ray, options
         if not ray.is_initialized():
-            # the workers import medq from where this process does (a checkout or the installed package)
-            root = str(Path(medq.__file__).resolve().parents[1])
+            ship = options.ship_pythonpath if options.ship_pythonpath is not None else _imported_from_elsewhere()
             ray.init(address=options.address, log_to_driver=False, include_dashboard=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": root}}, configure_logging=False)
+                     runtime_env={"env_vars": {"PYTHONPATH": _medq_root()}} if ship else None,
+                     configure_logging=False)
         actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Worker)
-        # started now, so their processes come up while the driver plans the ranges (and, with
-        # `work_while_starting`, reads the first ones itself)
+        # started now, so their processes come up while the driver plans the ranges
         self.actors = [actor.remote(rules, pairs, source, batch_rows) for _ in range(max(1, options.workers))]
-        self._starting = [actor.ready.remote() for actor in self.actors] if options.work_while_starting else []
-        self._arguments, self._here = (rules, pairs, source, batch_rows), None  # the driver's own `_Worker`
-        self.calls_here = 0  # calls the driver did itself while the actors started
-
-    def _started(self) -> bool:
-        """Whether an actor is up (or the driver is not to work while they start)."""
-        if self._starting and self.ray.wait(self._starting, num_returns=1, timeout=0)[0]:
-            self._starting = []
-        return not self._starting
 
     def _ordered(self, calls: Iterator[tuple[str, tuple]]) -> Iterator[Any]:
-        """Results of the calls (`calls` yields a `_Worker` method's name and its arguments), in order, `window`
-        at a time; on the actors, or here while none has started (`work_while_starting`)."""
+        """Results of the actors' calls (`calls` yields a `_Worker` method's name and its arguments), in order,
+        `window` at a time."""
         pending: deque = deque()
         window = max(self.options.window, len(self.actors))
         try:
             for index, (name, args) in enumerate(calls):
-                if self._started():
-                    pending.append(getattr(self.actors[index % len(self.actors)], name).remote(*args))
-                else:
-                    if self._here is None:
-                        self._here = _Worker(*self._arguments)
-                    local = [self.ray.get(a) if isinstance(a, self.ray.ObjectRef) else a for a in args]
-                    pending.append(_Done(getattr(self._here, name)(*local)))
-                    self.calls_here += 1
+                pending.append(getattr(self.actors[index % len(self.actors)], name).remote(*args))
                 if len(pending) >= window:
                     yield self._get(pending.popleft())
             while pending:
                 yield self._get(pending.popleft())
         finally:
-            refs = [ref for ref in pending if not isinstance(ref, _Done)]
-            if refs:  # a range gave up: the calls under way finish (at most `window`) before the stage
+            if pending:  # a range gave up: the calls under way finish (at most `window`) before the stage
                 # removes the folder they write in (a running actor call cannot be cancelled)
-                self.ray.wait(refs, num_returns=len(refs))
+                self.ray.wait(list(pending), num_returns=len(pending))
 
     def _get(self, ref: Any) -> Any:
-        if isinstance(ref, _Done):
-            return ref.value
         try:
             return self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as error:
@@ -234,6 +221,5 @@ class RayEngine:
         return render
 
     def close(self) -> None:
-        log.info("prepare: the driver did %d calls itself while the actors started", self.calls_here)
         for actor in self.actors:
             self.ray.kill(actor)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 
 import pytest
 
@@ -19,13 +18,10 @@ from .test_columnar_full import messy_cmedqa2
 pytestmark = pytest.mark.ray
 
 
-@pytest.mark.parametrize("kind", ["synthetic", "cmedqa2_first", "huatuo_all", "jsonl_odd_lines", "jsonl_limit",
-                                  "huatuo_started_here"])
-def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, caplog, kind):
+@pytest.mark.parametrize("kind", ["synthetic", "cmedqa2_first", "huatuo_all", "jsonl_odd_lines", "jsonl_limit"])
+def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, kind):
     """synthetic (a GBK dialogue CSV with quoted line ends) and huatuo_all are read by the actors, in ranges of about
-    2 KB; cMedQA2 and a `limit` by the driver; the odd JSONL's ranges give up and the driver reads it carefully.
-    huatuo_started_here: the driver does the calls itself until an actor is up (`work_while_starting`), here the
-    first ranges; elsewhere the actors do every call."""
+    2 KB; cMedQA2 and a `limit` by the driver; the odd JSONL's ranges give up and the driver reads it carefully."""
     import ray
 
     settings: dict = {}
@@ -46,19 +42,14 @@ def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, c
         make = lambda: JsonlSource(str(path), paraphrases="all", answers="all")  # noqa: E731
         if kind == "jsonl_limit":
             settings["limit"] = 250
-        elif kind == "huatuo_all":
+        else:
             settings["preferences"] = {"max_pairs": 100}  # the first 100, over the actors' pieces
     eval_path = write_csv(tmp_path / "eval.csv", "Question\n孩子发烧39度，家里有大人吃的退烧药\n")
     settings.update(seed=5, save_hf_dataset=False, batch_size=53,
                     contamination={"ngram": 8, "eval_sets": [{"name": "e", "path": str(eval_path), "fields": ["Question"]}]})
     _, local = run_prepare(tmp_path / "local", make(), **settings)
-    started_here = kind == "huatuo_started_here"
-    with caplog.at_level(logging.INFO, logger="medq.prepare.ray_engine"):
-        _, remote = run_prepare(tmp_path / "ray", make(), engine="ray",
-                                ray={"address": ray_cluster, "workers": 2, "window": 3, "split_mb": 0.002,
-                                     "work_while_starting": started_here}, **settings)
-    done_here = [int(m) for m in re.findall(r"the driver did (\d+) calls itself", caplog.text)]
-    assert (done_here[0] > 0) if started_here else done_here == [0]
+    _, remote = run_prepare(tmp_path / "ray", make(), engine="ray",
+                            ray={"address": ray_cluster, "workers": 2, "window": 3, "split_mb": 0.002}, **settings)
     assert output_digests(tmp_path / "ray") == output_digests(tmp_path / "local")
     for card in (local, remote):
         for volatile in ("seconds", "records_per_second"):
@@ -66,7 +57,7 @@ def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, c
     assert (local.pop("engine"), remote.pop("engine")) == ("local", "ray")
     assert remote == local
     assert local["records_in"] > 200 and local["records_out"] > 0
-    # the actors were spread over both nodes
+    # the per-row work ran on both nodes' actors, not in this process
     assert len([n for n in ray.nodes() if n["Alive"]]) == 2
     assert json.loads((tmp_path / "ray" / "data_card.json").read_text())["engine"] == "ray"
 
@@ -100,8 +91,7 @@ def test_ray_engine_shuffles_near_duplicates_across_ranges_as_the_local_engine_d
                           dedup={"max_candidate_pairs": max_candidate_pairs})
     cards = {}
     for engine in ("local", "ray"):
-        extra = {"ray": {"address": ray_cluster, "workers": 2, "window": 3, "split_mb": 0.002,
-                         "work_while_starting": False}} if engine == "ray" else {}
+        extra = {"ray": {"address": ray_cluster, "workers": 2, "window": 3, "split_mb": 0.002}} if engine == "ray" else {}
         with caplog.at_level(logging.INFO, logger="medq.prepare.dedup"):
             caplog.clear()
             _, cards[engine] = run_prepare(tmp_path / engine, JsonlSource(str(path), answers="all"), engine=engine,
