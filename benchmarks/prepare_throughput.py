@@ -5,6 +5,9 @@ Run from the repository root:
     OMP_NUM_THREADS=1 python benchmarks/prepare_throughput.py --records 1000000 5000000 \
         --kinds huatuo_jsonl jsonl cmedqa2 cmedqa2_first dialogue_csv --engines local --work-dir /tmp/pbench
 
+(`--engines local ray --ray-address HOST:PORT` adds the Ray engine on a running cluster; `--ray-set KEY=VALUE ...`
+sets `prepare.ray` options for it, e.g. `ship_pythonpath=false`.)
+
 What it does:
   0. writes each kind's input at N records with a Huatuo-shaped generator (`generate`): questions and answers
      are made of sentence fragments of the project's synthetic medical dialogues (`medq.prepare.synthetic`),
