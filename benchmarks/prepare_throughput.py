@@ -5,6 +5,9 @@ Run from the repository root:
     OMP_NUM_THREADS=1 python benchmarks/prepare_throughput.py --records 1000000 5000000 \
         --kinds huatuo_jsonl jsonl cmedqa2 cmedqa2_first dialogue_csv --engines local --work-dir /tmp/pbench
 
+(`--engines local ray --ray-address HOST:PORT` adds the Ray engine on a running cluster; `--ray-set KEY=VALUE ...`
+sets `prepare.ray` options for it, e.g. `ship_pythonpath=false`.)
+
 What it does:
   0. writes each kind's input at N records with a Huatuo-shaped generator (`generate`): questions and answers
      are made of sentence fragments of the project's synthetic medical dialogues (`medq.prepare.synthetic`),
@@ -148,7 +151,8 @@ def make_source(spec: dict[str, str]):
 
 # -- one run, in its own process -------------------------------------------------------------------------------------
 
-def child(spec: dict[str, str], engine: str, out: Path, ray_address: str | None) -> dict[str, float]:
+def child(spec: dict[str, str], engine: str, out: Path, ray_address: str | None,
+          ray_settings: list[str] = ()) -> dict[str, float]:
     import psutil
     from omegaconf import OmegaConf
 
@@ -161,7 +165,8 @@ def child(spec: dict[str, str], engine: str, out: Path, ray_address: str | None)
         config.pop(key, None)
     if engine != "local":
         config["engine"] = engine
-        config["ray"] = {"address": ray_address}
+        config["ray"] = {"address": ray_address,
+                         **OmegaConf.to_container(OmegaConf.from_dotlist(list(ray_settings)))}
     stage = PrepareStage(source=make_source(spec), progress=False, save_hf_dataset=False, **config)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -197,10 +202,13 @@ def child(spec: dict[str, str], engine: str, out: Path, ray_address: str | None)
             "input_mb": round(sum(f["bytes"] for f in card["source"]["files"].values()) / MB, 1)}
 
 
-def run_one(spec: dict[str, str], engine: str, out: Path, ray_address: str | None) -> dict[str, float]:
+def run_one(spec: dict[str, str], engine: str, out: Path, ray_address: str | None,
+            ray_settings: list[str] = ()) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", json.dumps(spec), "--engines", engine, "--work-dir", str(out)]
     if ray_address:
         command += ["--ray-address", ray_address]
+    if ray_settings:
+        command += ["--ray-set", *ray_settings]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode:
@@ -235,6 +243,8 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--engines", nargs="+", choices=["local", "ray"], default=["local"])
     parser.add_argument("--ray-address", help="a running Ray cluster (ray start --head ...) for --engines ray")
+    parser.add_argument("--ray-set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="prepare.ray settings for --engines ray, e.g. work_while_starting=false")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/medq-prepare-bench"))
     parser.add_argument("--plot", type=Path, help="where to save the plot (default: <work-dir>/prepare_throughput.png)")
     parser.add_argument("--tracking-uri", default=f"sqlite:///{Path.cwd() / 'mlruns' / 'mlflow.db'}")
@@ -242,7 +252,8 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(json.loads(args.child), args.engines[0], args.work_dir, args.ray_address)))
+        print(json.dumps(child(json.loads(args.child), args.engines[0], args.work_dir, args.ray_address,
+                               args.ray_set)))
         return
 
     results = []
@@ -253,7 +264,7 @@ def main() -> None:
             spec = write_inputs(kind, records, args.work_dir / "inputs")
             for engine in args.engines:
                 load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                result = run_one(spec, engine, args.work_dir / "out", args.ray_address)
+                result = run_one(spec, engine, args.work_dir / "out", args.ray_address, args.ray_set)
                 result.update(kind=kind, engine=engine, load_average_before=load, generated_records=records)
                 results.append(result)
                 print(f"{kind:16}{engine:>7}{result['records']:>10}{result['input_mb']:>8.0f}{result['seconds']:>9.1f}"
@@ -271,7 +282,7 @@ def main() -> None:
         from medq.tracking import MlflowTracker
 
         params = {"records": " ".join(map(str, args.records)), "kinds": " ".join(args.kinds),
-                  "engines": " ".join(args.engines), "cpu_count": os.cpu_count(), "python": platform.python_version(),
+                  "engines": " ".join(args.engines), "ray_set": " ".join(args.ray_set) or "none", "cpu_count": os.cpu_count(), "python": platform.python_version(),
                   "platform": platform.platform(), "medq": medq.__version__,
                   "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
                   **{lib: version(lib) for lib in ("numpy", "pyarrow", "mlflow")}}

@@ -493,10 +493,13 @@ class BatchPipeline:
     # -- decisions and pass 2 ------------------------------------------------------------------------------------
 
     def write(self, write_block: Callable, phase: Callable[[str], None] = lambda name: None,
-              render: Callable[[Iterator[Segment]], Iterator[Counter]] | None = None) -> None:
+              render: Callable[[Iterator[Segment]], Iterator[Counter]] | None = None,
+              near_partitions: Callable | None = None) -> None:
         """Decide duplicates for all rows, then write every row's output in file order (see the module doc);
         `rejected` counts the rejects by reason. Each spill file's lines are made by `render_segment` here, or
-        by `render` (the Ray engine's actors, which hand their lines to the writers themselves)."""
+        by `render` (the Ray engine's actors, which hand their lines to the writers themselves); the near-duplicate
+        partitions' pairs are found and verified here, or by `near_partitions` (`SpilledNearDuplicates.decide`'s
+        `map_partitions`: the Ray engine's actors)."""
         try:
             self._close_spill()
             if not self._segments:
@@ -511,7 +514,7 @@ class BatchPipeline:
             if self._near is not None and self._signature_rows:
                 rows = np.concatenate(self._signature_rows)
                 self._signature_rows = []
-                verdicts = self._near.decide(codes[rows] == 0)
+                verdicts = self._near.decide(codes[rows] == 0, near_partitions)
                 duplicate = np.flatnonzero(verdicts >= 0)
                 codes[rows[duplicate]] = _NEAR
                 near_of = (rows[duplicate], rows[verdicts[duplicate]])  # sorted by row

@@ -8,14 +8,17 @@ agreement estimates Jaccard similarity >= threshold, so the first occurrence is 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from medq.paths import ExistingFile
+
+log = logging.getLogger(__name__)
 
 _MERSENNE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _NONE = np.iinfo(np.int64).max  # "no earlier kept text agrees" in NearDuplicateIndex
@@ -29,6 +32,9 @@ class DedupRules:
     threshold: float = 0.8
     num_perm: int = 32
     bands: int = 8
+    # candidate pairs (texts sharing a band-combination key) above which the near-duplicate decision falls back to
+    # the chunked index in memory (one key shared by thousands of texts)
+    max_candidate_pairs: int = 20_000_000
 
 
 def _codepoints(text: str, min_len: int) -> np.ndarray:
@@ -238,7 +244,7 @@ class NearDuplicateIndex:
         self._kept_rows = {}
 
 
-def near_duplicates_at_once(signatures: np.ndarray, rules: DedupRules, max_pairs: int = 20_000_000,
+def near_duplicates_at_once(signatures: np.ndarray, rules: DedupRules, max_pairs: int | None = None,
                             batch: int = 1 << 20) -> np.ndarray:
     """What `NearDuplicateIndex` decides row by row, for all rows at once: for each row the earlier kept row it
     duplicates, or -1 (kept). The signatures go through `SpilledNearDuplicates` in a temporary folder (its doc
@@ -341,23 +347,26 @@ class SpilledNearDuplicates:
     (as in `near_duplicates_at_once`: a pair that agrees in >= ceil(threshold x num_perm) positions has the same
     key in at least that many bands) the text writes one 8-byte entry, the top 32 bits of the combination's key
     over its index, into one of `partitions` files chosen by the key's top bits; a pair with a common combination
-    key therefore meets in one partition. `decide` sorts each partition on its own, pairs the texts of every run of
-    equal keys, verifies the pairs' signatures in chunks (read from the mapped file, whose pages are let go after
-    each slice, so what stays resident is bounded), and decides in text order: a text duplicates the earliest kept
-    text it agrees with. Keys cut to 32 bits only add candidates, which are compared like any other, so the
-    decisions are those of the definition. Memory: 8 bytes per text and per candidate pair, one partition, one
-    chunk of pairs; disk: (num_perm x 4 + combinations x 8) bytes per text, removed with the folder.
+    key therefore meets in one partition. The partitions are the unit of a shuffle (`NearPartitions`): each is
+    sorted on its own, the texts of every run of equal keys are paired, the distinct pairs verified against the
+    signatures in chunks (read from the mapped file, whose pages are let go after each slice, so what stays
+    resident is bounded), here or on the Ray engine's actors; `decide` then decides in text order: a text
+    duplicates the earliest kept text it agrees with. Keys cut to 32 bits only add candidates, which are compared
+    like any other, so the decisions are those of the definition. Memory: 8 bytes per text and per verified pair,
+    one partition and its candidate pairs, one chunk of gathered signatures; disk: (num_perm x 4 + combinations x
+    8) bytes per text, removed with the folder. More than `max_pairs` candidate pairs (default
+    `dedup.max_candidate_pairs`): the chunked index, in memory (`_near_duplicates_in_chunks`).
     """
 
     _PAIR_CHUNK = 1 << 18     # pairs verified at a time (their signatures, gathered: up to 2 x 128 bytes a pair)
     _GATHER = 1 << 15         # signatures read from the mapped file between two releases of its pages
     pair_batch = 1 << 20      # pairs made from runs at a time
 
-    def __init__(self, rules: DedupRules, directory: Path, partitions: int = 64,
-                 max_pairs: int = 20_000_000):
+    def __init__(self, rules: DedupRules, directory: Path, partitions: int = 64, max_pairs: int | None = None):
         if rules.num_perm % rules.bands:
             raise ValueError(f"dedup.num_perm ({rules.num_perm}) must be a multiple of dedup.bands ({rules.bands})")
-        self.rules, self.max_pairs = rules, max_pairs
+        self.rules = rules
+        self.max_pairs = rules.max_candidate_pairs if max_pairs is None else max_pairs
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         agreeing = math.ceil(rules.threshold * rules.num_perm - 1e-9)
@@ -399,37 +408,88 @@ class SpilledNearDuplicates:
         for handle in (self._signatures, *self._parts):
             handle.close()
 
-    def decide(self, active: np.ndarray | None = None) -> np.ndarray:
-        """For each text (of those `active`, a boolean mask; the others are neither kept nor compared): the index of
-        the earlier kept text it duplicates, or -1 (kept; also for texts not active)."""
+    def finished(self) -> "NearPartitions":
+        """The spilled files, closed: the unit of the shuffle (`NearPartitions.pairs` of each partition can run
+        anywhere that sees the folder)."""
         self.close()
+        return NearPartitions(self.rules, self.directory, self.count, self.partitions, self.max_pairs,
+                              self.pair_batch)
+
+    def decide(self, active: np.ndarray | None = None,
+               map_partitions: Callable[["NearPartitions", np.ndarray], Iterable[tuple[int, Any]]] | None = None
+               ) -> np.ndarray:
+        """For each text (of those `active`, a boolean mask; the others are neither kept nor compared): the index of
+        the earlier kept text it duplicates, or -1 (kept; also for texts not active).
+
+        `map_partitions(partitions, active)` yields `partitions.pairs(p, active)` for every partition, in any
+        order (the Ray engine's actors); by default they run here, one after the other."""
+        partitions = self.finished()
+        return partitions.decide(active, map_partitions)
+
+
+@dataclass(frozen=True)
+class NearPartitions:
+    """The spilled signatures and band-combination keys of `SpilledNearDuplicates`, closed. `pairs(p, active)` is
+    the work of one partition (sort it, pair the texts of each run of equal keys, keep the distinct pairs, verify
+    them against the signatures), a function of the files alone, so any process that sees the folder can do it;
+    `decide` combines the partitions' verified pairs in text order, which stays sequential (whether a text is kept
+    depends on the decisions before it)."""
+
+    rules: DedupRules
+    directory: Path
+    count: int
+    partitions: int
+    max_pairs: int
+    pair_batch: int
+
+    def pairs(self, partition: int, active: np.ndarray) -> tuple[int, np.ndarray | None]:
+        """(candidate pairs of the partition's runs, counted as the fallback counts them; its verified pairs as
+        earlier x count + later, sorted, or None when the candidates alone exceed `max_pairs`). The partition's
+        file is removed."""
+        path = self.directory / f"keys-{partition:04d}.u64"
+        entries = np.sort(np.fromfile(path, dtype=np.uint64))
+        path.unlink()
+        texts = (entries & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        keys = entries >> np.uint64(32)
+        del entries
+        keep = active[texts]
+        texts, keys = texts[keep], keys[keep]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+        sizes = np.diff(np.r_[starts, len(keys)])
+        starts, sizes = starts[sizes > 1], sizes[sizes > 1]
+        candidates = int((sizes * (sizes - 1) // 2).sum())
+        if candidates > self.max_pairs:
+            return candidates, None
+        if not len(starts):
+            return candidates, np.zeros(0, dtype=np.uint64)
+        return candidates, self._verify(_pairs_in_runs(texts, starts, sizes, self.count, self.pair_batch))
+
+    def decide(self, active: np.ndarray | None = None,
+               map_partitions: Callable[["NearPartitions", np.ndarray], Iterable[tuple[int, Any]]] | None = None
+               ) -> np.ndarray:
+        """`SpilledNearDuplicates.decide`: the partitions' verified pairs (from `map_partitions`, or computed here),
+        then the decision in text order: a text duplicates the earliest kept text it agrees with."""
         count = self.count
         verdicts = np.full(count, -1, dtype=np.int64)
         if count < 2:
             return verdicts
         active = np.ones(count, dtype=bool) if active is None else active
-        mask, pairs, total = np.uint64(0xFFFFFFFF), [], 0
-        for p in range(self.partitions):
-            path = self.directory / f"keys-{p:04d}.u64"
-            entries = np.sort(np.fromfile(path, dtype=np.uint64))
-            path.unlink()
-            texts = (entries & mask).astype(np.int64)
-            keys = entries >> np.uint64(32)
-            del entries
-            keep = active[texts]
-            texts, keys = texts[keep], keys[keep]
-            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
-            sizes = np.diff(np.r_[starts, len(keys)])
-            starts, sizes = starts[sizes > 1], sizes[sizes > 1]
-            total += int((sizes * (sizes - 1) // 2).sum())
+        results = (map_partitions or _each_partition)(self, active)
+        found, total = [], 0
+        for candidates, pairs in results:
+            total += candidates
             if total > self.max_pairs:  # a key shared by thousands of texts: the chunked index (in memory)
+                close = getattr(results, "close", None)
+                if close is not None:
+                    close()  # the partitions not yet done are not needed
+                log.info("near duplicates: more than %d candidate pairs (dedup.max_candidate_pairs); deciding with "
+                         "the chunked index in memory", self.max_pairs)
                 return self._in_chunks(active)
-            if len(starts):
-                pairs.append(_pairs_in_runs(texts, starts, sizes, count, self.pair_batch))
-        if not pairs:
+            found.append(pairs)
+        found = [pairs for pairs in found if len(pairs)]
+        if not found:
             return verdicts
-        pairs = np.unique(np.concatenate(pairs))  # a pair may meet under several combinations
-        agreeing = self._verify(pairs)
+        agreeing = np.unique(np.concatenate(found))  # a pair may meet under several combinations
         earlier, later = np.divmod(agreeing, np.uint64(count))
         by_later = np.lexsort((earlier, later))
         for a, b in zip(earlier[by_later].tolist(), later[by_later].tolist()):
@@ -451,13 +511,14 @@ class SpilledNearDuplicates:
         mapped, signatures = self._mapped()
         count, agreeing = np.uint64(self.count), []
         try:
-            for start in range(0, len(pairs), self._PAIR_CHUNK):
-                chunk = pairs[start:start + self._PAIR_CHUNK]
+            for start in range(0, len(pairs), SpilledNearDuplicates._PAIR_CHUNK):
+                chunk = pairs[start:start + SpilledNearDuplicates._PAIR_CHUNK]
                 a, b = np.divmod(chunk, count)
                 needed = np.unique(np.concatenate([a, b])).astype(np.int64)
                 gathered = np.empty((len(needed), self.rules.num_perm), dtype=np.uint32)
-                for at in range(0, len(needed), self._GATHER):
-                    gathered[at:at + self._GATHER] = signatures[needed[at:at + self._GATHER]]
+                step = SpilledNearDuplicates._GATHER
+                for at in range(0, len(needed), step):
+                    gathered[at:at + step] = signatures[needed[at:at + step]]
                     mapped.madvise(mmap.MADV_DONTNEED)  # the file's pages leave this process (they stay cached)
                 same = np.count_nonzero(gathered[np.searchsorted(needed, a.astype(np.int64))]
                                         == gathered[np.searchsorted(needed, b.astype(np.int64))], axis=1)
@@ -479,6 +540,12 @@ class SpilledNearDuplicates:
         finally:
             del signatures
             mapped.close()
+
+
+def _each_partition(partitions: NearPartitions, active: np.ndarray) -> Iterator[tuple[int, np.ndarray | None]]:
+    """`NearPartitions.pairs` of every partition, here, one after the other."""
+    for partition in range(partitions.partitions):
+        yield partitions.pairs(partition, active)
 
 
 def _pairs_in_runs(texts: np.ndarray, starts: np.ndarray, sizes: np.ndarray, count: int,

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from medq.prepare.batches import Split, Untrusted
+from medq.prepare.dedup import NearPartitions
 from medq.prepare.columnar import (BatchPipeline, BatchWork, RecordRules, Segment, decision_columns, render_segment,
                                    spill_columns)
 
@@ -35,20 +37,42 @@ class RayOptions:
     workers: int = 2             # actors doing pass 1 (each holds one CPU)
     window: int = 8              # results waiting in the object store at most (ranges or batches)
     split_mb: float = 16         # MB of the source file per range an actor reads
+    # the workers import medq from this process's checkout (PYTHONPATH in the job's runtime environment); null:
+    # only where the interpreter without PYTHONPATH would import medq from elsewhere. Without it Ray can give the
+    # actors its prestarted worker processes (about a second sooner each)
+    ship_pythonpath: bool | None = None
+
+
+def _medq_root() -> str:
+    import medq
+
+    return str(Path(medq.__file__).resolve().parents[1])
+
+
+def _imported_from_elsewhere() -> bool:
+    """Whether this interpreter, started without PYTHONPATH (as Ray starts its workers), would find another medq
+    than the one imported here (a checkout on PYTHONPATH or the working directory, not the installed package)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    found = subprocess.run([sys.executable, "-c", "import importlib.util as u; s = u.find_spec('medq'); "
+                            "print(s.origin if s else '')"], capture_output=True, text=True, env=env, cwd="/")
+    origin = found.stdout.strip()
+    return not origin or str(Path(origin).resolve().parents[1]) != _medq_root()
 
 
 def _values(lines: pa.Array) -> memoryview:
     """The bytes of a binary array of whole lines, as one view of its values buffer."""
-    import numpy as np
-
     _, offsets, values = lines.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
     return memoryview(values)[bounds[0]:bounds[-1]]
 
 
 class _Worker:
-    """One actor: pass 1 of a byte range (the source's fast reader and `BatchWork`) or of a batch, and pass 2 of a
-    spill file (`render_segment`)."""
+    """One actor: pass 1 of a byte range (the source's fast reader and `BatchWork`) or of a batch, the pairs of a
+    near-duplicate partition (`NearPartitions.pairs`), and pass 2 of a spill file (`render_segment`)."""
 
     def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int):
         self.rules, self.pairs = rules, pairs
@@ -80,6 +104,11 @@ class _Worker:
             if spill is not None:
                 spill.close()
 
+    def near_pairs(self, partitions: NearPartitions, partition: int, active: np.ndarray
+                   ) -> tuple[int, np.ndarray | None]:
+        """The verified near-duplicate pairs of one band-key partition (`NearPartitions.pairs`)."""
+        return partitions.pairs(partition, active)
+
     def render(self, segment: Segment, prefix: str) -> tuple[Counter, list[tuple[str, str, int]]]:
         """Pass 2 of one spill file: its lines go to a file per output (`prefix.NAME`); returns the rejects by
         reason and (output, file, lines) of each."""
@@ -106,25 +135,24 @@ class RayEngine:
     def __init__(self, rules: RecordRules, pairs: Any, source: Any, batch_rows: int, options: RayOptions):
         import ray
 
-        import medq
-
         self.ray, self.options = ray, options
         if not ray.is_initialized():
-            # the workers import medq from where this process does (a checkout or the installed package)
-            root = str(Path(medq.__file__).resolve().parents[1])
+            ship = options.ship_pythonpath if options.ship_pythonpath is not None else _imported_from_elsewhere()
             ray.init(address=options.address, log_to_driver=False, include_dashboard=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": root}}, configure_logging=False)
+                     runtime_env={"env_vars": {"PYTHONPATH": _medq_root()}} if ship else None,
+                     configure_logging=False)
         actor = ray.remote(num_cpus=1, scheduling_strategy="SPREAD")(_Worker)
         # started now, so their processes come up while the driver plans the ranges
         self.actors = [actor.remote(rules, pairs, source, batch_rows) for _ in range(max(1, options.workers))]
 
-    def _ordered(self, calls: Iterator[Any]) -> Iterator[Any]:
-        """Results of remote calls (`calls` yields a function of an actor), in order, `window` at a time."""
+    def _ordered(self, calls: Iterator[tuple[str, tuple]]) -> Iterator[Any]:
+        """Results of the actors' calls (`calls` yields a `_Worker` method's name and its arguments), in order,
+        `window` at a time."""
         pending: deque = deque()
         window = max(self.options.window, len(self.actors))
         try:
-            for index, call in enumerate(calls):
-                pending.append(call(self.actors[index % len(self.actors)]))
+            for index, (name, args) in enumerate(calls):
+                pending.append(getattr(self.actors[index % len(self.actors)], name).remote(*args))
                 if len(pending) >= window:
                     yield self._get(pending.popleft())
             while pending:
@@ -147,8 +175,7 @@ class RayEngine:
 
     def batches(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """`BatchWork` of each batch read here, in order."""
-        yield from self._ordered(lambda actor, b=batch: actor.work_batch.remote(b) for batch in batches
-                                 if batch.num_rows)
+        yield from self._ordered(("work_batch", (batch,)) for batch in batches if batch.num_rows)
 
     def read(self, source: Any, pipeline: BatchPipeline, on_bytes: Any = None) -> None:
         """Pass 1 of the source's ranges on the actors, absorbed by `pipeline` in file order; the source's
@@ -157,8 +184,7 @@ class RayEngine:
         rows = 0
         spill = [str(pipeline.spill_dir / f"range-{split.index:06d}.arrow") for split in plan.splits]
         for split, (decisions, held) in zip(plan.splits, self._ordered(
-                lambda actor, s=split: actor.read_split.remote(s, plan.context, spill[s.index])
-                for split in plan.splits)):
+                ("read_split", (split, plan.context, spill[split.index])) for split in plan.splits)):
             rows += held
             for batch in decisions:
                 pipeline.absorb(batch, spilled=spill[split.index])
@@ -166,13 +192,21 @@ class RayEngine:
                 on_bytes(split.end - split.start)
         source.splits_read(plan, rows)
 
+    def near_pairs(self, partitions: NearPartitions, active: np.ndarray) -> Iterator[tuple[int, np.ndarray | None]]:
+        """The shuffle of near duplicates: each band-key partition goes to an actor, which sorts it, pairs the
+        texts of its runs of equal keys and verifies the pairs against the signatures (`NearPartitions.pairs`);
+        the verified pairs come back, in partition order, for the driver's decision in text order."""
+        shared = self.ray.put(active)  # once, not once per call
+        yield from self._ordered(("near_pairs", (partitions, partition, shared))
+                                 for partition in range(partitions.partitions))
+
     def writer(self, pipeline: BatchPipeline, writers: Any) -> Callable[[Iterator[Segment]], Iterator[Counter]]:
         """Pass 2 on the actors, a spill file each; the driver appends their files to the outputs in order
         (generic preference pairs up to `max_pairs`)."""
         pairs = pipeline.pairs
 
         def render(segments: Iterator[Segment]) -> Iterator[Counter]:
-            calls = (lambda actor, s=segment, i=index: actor.render.remote(s, str(pipeline.spill_dir / f"out-{i:06d}"))
+            calls = (("render", (segment, str(pipeline.spill_dir / f"out-{index:06d}")))
                      for index, segment in enumerate(segments))
             for rejected, parts in self._ordered(calls):
                 for name, path, count in parts:

@@ -258,7 +258,8 @@ class PrepareStage:
                     raise
                 try:
                     pipeline.write(writers.write_block, bar.set_postfix_str,
-                                   render=cluster.writer(pipeline, writers) if cluster is not None else None)
+                                   render=cluster.writer(pipeline, writers) if cluster is not None else None,
+                                   near_partitions=cluster.near_pairs if cluster is not None else None)
                     for pair in pairs.safety_pairs():
                         writers.write("preference_pairs", pair)
                 finally:

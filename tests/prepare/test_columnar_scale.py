@@ -11,7 +11,8 @@ import pyarrow as pa
 import pytest
 
 from medq.prepare.columnar import SPLIT_NAMES, _EscapedColumn, _example_digests, question_splits
-from medq.prepare.dedup import DedupRules, NearDuplicateIndex, band_keys, near_duplicates_at_once
+from medq.prepare.dedup import (DedupRules, NearDuplicateIndex, SpilledNearDuplicates, band_keys,
+                                 near_duplicates_at_once)
 from medq.prepare.stage import SplitRatios
 
 from tests.prepare.helpers import near_duplicate_reference
@@ -73,6 +74,43 @@ def test_near_duplicates_decided_at_once_match_the_one_at_a_time_definition(rule
     verdicts = near_duplicates_at_once(signatures, rules, max_pairs=max_pairs, batch=97)
     assert verdicts.tolist() == expected
     assert 50 < sum(v >= 0 for v in expected) < len(texts) - 80
+
+
+@pytest.mark.parametrize("max_pairs", [20_000_000, 100])
+def test_near_duplicate_partitions_done_in_any_order_decide_the_one_at_a_time_definition(tmp_path, max_pairs):
+    """The shuffle's unit (`NearPartitions.pairs`, as the Ray engine's actors run it) in reverse partition order, with
+    rows rejected earlier left out: the driver's decision in text order is the definition's; over the candidate
+    budget a partition makes no pairs and the decision falls back to the chunked index."""
+    rng = np.random.default_rng(5)
+    texts = _variants("医生您好，我最近总是头痛，还有点恶心，是不是偏头痛？建议先做头颅CT检查，排除器质性病变。", rng, 150)
+    texts += _variants("孩子发烧三天了，体温三十九度，吃了退烧药还是反复，需要去医院查血常规吗？建议及时就医。", rng, 150)
+    texts += [f"完全不同的问题{i}：胃痛反酸怎么办？第{i}号回答建议做胃镜检查并规律饮食。" for i in range(80)]
+    texts = [texts[i] for i in rng.permutation(len(texts))]
+    rules = DedupRules(max_candidate_pairs=max_pairs)
+    signatures = NearDuplicateIndex(rules).hasher.signatures(texts)
+    skipped = set(rng.choice(len(texts), 40, replace=False).tolist())
+    reference = near_duplicate_reference(rules, signatures, skipped)
+    kept = [row for row, verdict in enumerate(reference) if verdict is None and row not in skipped]
+    expected = [-1 if verdict is None else kept[verdict] for verdict in reference]
+    active = np.ones(len(texts), dtype=bool)
+    active[sorted(skipped)] = False
+
+    spilled = SpilledNearDuplicates(rules, tmp_path, partitions=8)
+    for start in range(0, len(texts), 53):
+        spilled.add(signatures[start:start + 53])
+    done = []
+
+    def backwards(partitions, mask):
+        for partition in reversed(range(partitions.partitions)):
+            done.append(partitions.pairs(partition, mask))
+            yield done[-1]
+
+    assert spilled.decide(active, backwards).tolist() == expected
+    assert 50 < sum(v >= 0 for v in expected) < len(texts) - 80
+    if max_pairs == 100:  # one partition alone holds more candidates than that: counted, not paired
+        assert any(pairs is None and candidates > 100 for candidates, pairs in done)
+    else:
+        assert len(done) == 8 and all(pairs is not None for _, pairs in done)
 
 
 def test_columnar_ids_splits_and_escapes_equal_the_per_record_functions():

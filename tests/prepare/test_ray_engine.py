@@ -4,6 +4,8 @@ splits, rejects and data card."""
 from __future__ import annotations
 
 import json
+import logging
+import random
 
 import pytest
 
@@ -58,3 +60,47 @@ def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, k
     # the per-row work ran on both nodes' actors, not in this process
     assert len([n for n in ray.nodes() if n["Alive"]]) == 2
     assert json.loads((tmp_path / "ray" / "data_card.json").read_text())["engine"] == "ray"
+
+
+def _near_copies(path, copies: int, seed: int) -> None:
+    """Append `copies` near copies of the file's lines (one character of the answer changed; some are copies of
+    copies) and shuffle them in, so that most meet the text they duplicate in another range."""
+    rng = random.Random(seed)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    pool = list(lines)
+    for _ in range(copies):
+        record = json.loads(rng.choice(pool))
+        answer = record["answers"][0]
+        at = rng.randrange(len(answer))
+        record["answers"][0] = answer[:at] + rng.choice("的了是在有") + answer[at + 1:]
+        pool.append(json.dumps(record, ensure_ascii=False))
+    rng.shuffle(pool)
+    path.write_text("\n".join(pool) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("max_candidate_pairs", [20_000_000, 40])
+def test_ray_engine_shuffles_near_duplicates_across_ranges_as_the_local_engine_decides(
+        tmp_path, ray_cluster, caplog, max_candidate_pairs):
+    """Many near duplicates, most in another ~2 KB range than the text they duplicate: the actors pair and verify
+    the band-key partitions, the driver decides in text order, and the outputs are the local engine's. With few
+    candidate pairs allowed both engines fall back to the chunked index, and still agree."""
+    path = tmp_path / "h.jsonl"
+    write_huatuo_jsonl(path, 200, seed=7)
+    _near_copies(path, 250, seed=3)
+    settings: dict = dict(seed=5, save_hf_dataset=False, batch_size=41,
+                          dedup={"max_candidate_pairs": max_candidate_pairs})
+    cards = {}
+    for engine in ("local", "ray"):
+        extra = {"ray": {"address": ray_cluster, "workers": 2, "window": 3, "split_mb": 0.002}} if engine == "ray" else {}
+        with caplog.at_level(logging.INFO, logger="medq.prepare.dedup"):
+            caplog.clear()
+            _, cards[engine] = run_prepare(tmp_path / engine, JsonlSource(str(path), answers="all"), engine=engine,
+                                           **extra, **settings)
+        fell_back = "dedup.max_candidate_pairs" in caplog.text
+        assert fell_back == (max_candidate_pairs < 1000), engine
+    assert output_digests(tmp_path / "ray") == output_digests(tmp_path / "local")
+    for card in cards.values():
+        for volatile in ("seconds", "records_per_second", "engine"):
+            card.pop(volatile)
+    assert cards["ray"] == cards["local"]
+    assert cards["local"]["rejected"]["near_duplicate"] > 150
