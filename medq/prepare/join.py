@@ -12,7 +12,7 @@ one chunk of answers, whatever the number of questions and answers.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -83,13 +83,27 @@ class PartitionFiles:
         self._writers.clear()
 
     def read(self, part: int) -> pa.Table:
+        """The whole file (removed once read)."""
+        tables = list(self.pieces(part, 1 << 62))
+        return tables[0] if tables else self.schema.empty_table()
+
+    def pieces(self, part: int, rows: int) -> Iterator[pa.Table]:
+        """The file in pieces of at least `rows` rows (the last may hold fewer), in order; removed once read."""
         path = self.paths[part]
         if not path.exists():
-            return self.schema.empty_table()
+            return
+        held: list[pa.RecordBatch] = []
+        count = 0
         with pa.OSFile(str(path), "rb") as handle:
-            table = pa.ipc.open_stream(handle).read_all()
+            for batch in pa.ipc.open_stream(handle):
+                held.append(batch)
+                count += batch.num_rows
+                if count >= rows:
+                    yield pa.Table.from_batches(held, schema=self.schema)
+                    held, count = [], 0
+        if held:
+            yield pa.Table.from_batches(held, schema=self.schema)
         path.unlink()
-        return table
 
 
 QUESTIONS = pa.schema([("qid", pa.string()), ("text", pa.string())])
@@ -97,30 +111,35 @@ ANSWER_IDS = pa.schema([("row", pa.int64()), ("qid", pa.string())])
 VERDICTS = pa.schema([("row", pa.int64()), ("verdict", pa.uint8()), ("text", pa.string())])
 
 
-def join_partition(questions: pa.Table, answers: pa.Table, first_only: bool, lookup: Callable[[pa.Array], Any],
-                   ) -> tuple[np.ndarray, np.ndarray, pa.Array, int] | None:
-    """One partition's answers (rows in file order) against its questions: each answer's row, verdict and question
-    text ("" for an unknown id), and the questions without an answer; None where a question id repeats (the careful
-    reader rejects the repeated rows, naming them). `lookup(ids)(other_ids)`: (known, row in ids) of each other id."""
+def join_partition(questions: pa.Table, answers: Iterable[pa.Table], first_only: bool,
+                   lookup: Callable[[pa.Array], Any], emit: Callable[[np.ndarray, np.ndarray, pa.Array], None],
+                   ) -> int | None:
+    """One partition's answers (pieces of (row, qid), rows in file order) against its questions, a piece at a time
+    (a question with millions of answers does not make a partition large): `emit(rows, verdicts, question texts)`
+    ("" for an unknown id). Returns the questions without an answer, or None where a question id repeats (the
+    careful reader rejects the repeated rows, naming them). `lookup(ids)(other_ids)`: (known, row in ids)."""
     qids = questions["qid"].combine_chunks() if questions.num_rows else pa.array([], pa.string())
-    if questions.num_rows and pc.count_distinct(qids).as_py() != len(qids):
+    if len(qids) and pc.count_distinct(qids).as_py() != len(qids):
         return None
-    rows = answers["row"].to_numpy()
-    answer_qids = answers["qid"].combine_chunks() if answers.num_rows else pa.array([], pa.string())
-    if not len(qids):
-        return rows, np.full(len(rows), UNKNOWN, np.uint8), pa.array([""] * len(rows), pa.string()), 0
-    known, qrow = lookup(qids)(answer_qids)
-    verdict = np.where(known, JOINED, UNKNOWN).astype(np.uint8)
-    known_rows = np.flatnonzero(known)
-    answered = np.unique(qrow[known_rows], return_index=True)[1]
-    if first_only:
-        first = np.zeros(len(rows), dtype=bool)
-        first[known_rows[answered]] = True
-        verdict[known & ~first] = EXTRA
-    texts = questions["text"].combine_chunks().take(pa.array(qrow))
-    if not known.all():
-        texts = pc.if_else(pa.array(known), texts, "")
-    return rows, verdict, texts, len(qids) - len(answered)
+    find = lookup(qids) if len(qids) else None
+    texts = questions["text"].combine_chunks() if len(qids) else pa.array([], pa.string())
+    answered = np.zeros(len(qids), dtype=bool)
+    for piece in answers:
+        rows = piece["row"].to_numpy()
+        if find is None:
+            emit(rows, np.full(len(rows), UNKNOWN, np.uint8), pa.array([""] * len(rows), pa.string()))
+            continue
+        known, qrow = find(piece["qid"].combine_chunks())
+        verdict = np.where(known, JOINED, UNKNOWN).astype(np.uint8)
+        if first_only:  # the first answer of each question in this piece, unless an earlier piece had one
+            known_rows = np.flatnonzero(known)
+            first = np.zeros(len(rows), dtype=bool)
+            first[known_rows[np.unique(qrow[known_rows], return_index=True)[1]]] = True
+            verdict[known & ~(first & ~answered[qrow])] = EXTRA
+        answered[qrow[known]] = True
+        taken = texts.take(pa.array(qrow))
+        emit(rows, verdict, taken if known.all() else pc.if_else(pa.array(known), taken, ""))
+    return len(qids) - int(answered.sum())
 
 
 class JoinedAnswers:

@@ -358,19 +358,19 @@ class CMedQA2Source(_BatchSource):
             chunks = PartitionFiles(root / "verdicts", max(1, math.ceil(total / chunk_rows)), join.VERDICTS)
             unanswered = 0
             try:
-                for part in range(parts):
-                    joined = join_partition(questions.read(part), answer_ids.read(part), self.mode == "first",
-                                            _IdLookup)
-                    if joined is None:
-                        raise Untrusted  # a repeated question id: the careful reader rejects its rows, naming them
-                    rows, verdict, texts, without = joined
-                    unanswered += without
+                def emit(rows: np.ndarray, verdict: np.ndarray, texts: pa.Array) -> None:
                     bounds = np.searchsorted(rows, np.arange(0, total + chunk_rows, chunk_rows))
                     for chunk in np.flatnonzero(np.diff(bounds)).tolist():
                         at, n = int(bounds[chunk]), int(bounds[chunk + 1] - bounds[chunk])
                         chunks.write(chunk, [pa.array(rows[at:at + n]), pa.array(verdict[at:at + n]),
                                              texts.slice(at, n)])
-                    del joined, texts
+
+                for part in range(parts):
+                    without = join_partition(questions.read(part), answer_ids.pieces(part, chunk_rows),
+                                             self.mode == "first", _IdLookup, emit)
+                    if without is None:
+                        raise Untrusted  # a repeated question id: the careful reader rejects its rows, naming them
+                    unanswered += without
                     pa.default_memory_pool().release_unused()
             finally:
                 chunks.close()

@@ -110,3 +110,23 @@ def test_join_settings_must_be_positive(tmp_path, key, value):
     questions, answers = messy_cmedqa2(tmp_path, n_questions=20)
     with pytest.raises(ConfigError, match=f"prepare.source.{key} must be"):
         CMedQA2Source(str(questions), str(answers), **{key: value})
+
+
+def test_partition_files_come_back_in_order_and_are_removed_once_read(tmp_path):
+    from medq.prepare.join import ANSWER_IDS, PartitionFiles
+
+    files = PartitionFiles(tmp_path / "p", 3, ANSWER_IDS)
+    rows = np.arange(100, dtype=np.int64)
+    ids = pa.array([str(i % 7) for i in rows])
+    for start in range(0, 100, 9):
+        part = rows[start:start + 9] % 3
+        files.scatter(part, [pa.array(rows[start:start + 9]), ids.slice(start, 9)])
+    files.close()
+    pieces = list(files.pieces(1, 10))
+    assert len(pieces) > 1 and all(p.num_rows >= 10 for p in pieces[:-1]) and all(p.num_rows for p in pieces)
+    assert pa.concat_tables(pieces)["row"].to_pylist() == [r for r in range(100) if r % 3 == 1]
+    whole = files.read(2)
+    assert whole["row"].to_pylist() == [r for r in range(100) if r % 3 == 2]
+    assert whole["qid"].to_pylist() == [str(r % 7) for r in range(100) if r % 3 == 2]
+    assert files.read(0).num_rows == 34 and files.read(0).num_rows == 0, "a file read is gone"
+    assert not list((tmp_path / "p").iterdir())
