@@ -52,7 +52,7 @@ def partition_of(ids: pa.Array, parts: int) -> np.ndarray:
 
 
 class PartitionFiles:
-    """One Arrow IPC stream per partition (or chunk), appended a batch at a time, read back whole."""
+    """One Arrow IPC stream per partition (or chunk), appended a batch at a time, read back whole or in pieces."""
 
     def __init__(self, folder: Path, parts: int, schema: pa.Schema):
         folder.mkdir(parents=True, exist_ok=True)
@@ -70,6 +70,9 @@ class PartitionFiles:
 
     def scatter(self, part: np.ndarray, columns: list[pa.Array]) -> None:
         """Each row to the file of its partition (`part`), in order."""
+        if len(part) and (part == part[0]).all():  # one partition (a small input): no copy
+            self.write(int(part[0]), columns)
+            return
         order = np.argsort(part, kind="stable")
         present, starts = np.unique(part[order], return_index=True)
         ends = np.append(starts[1:], len(order))
