@@ -3,16 +3,19 @@ one chunk of answers, whatever the number of questions and answers.
 
 1. The questions go to partition files (Arrow IPC) by a hash of their stripped id; the answer batches are spilled
    as they are read, in file order, and each answer's (row, id) goes to the partition of its id.
-2. One partition at a time: its questions against its answers (`join_partition`), exactly as a join over all the
+2. One partition at a time: its questions against its answers (`PartitionJoin`), exactly as a join over all the
    questions decides (an unknown id; `first`'s extra answers: an answer's partition holds every earlier answer to
    its question, in file order). Each answer's verdict and question text go to chunk files by answer row.
 3. The answer batches are read back in file order with their chunk's verdicts (`JoinedAnswers`).
+
+Questions that fit one partition are simply held (`PartitionJoin`) while the answers stream past them: nothing is
+spilled.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -114,35 +117,39 @@ ANSWER_IDS = pa.schema([("row", pa.int64()), ("qid", pa.string())])
 VERDICTS = pa.schema([("row", pa.int64()), ("verdict", pa.uint8()), ("text", pa.string())])
 
 
-def join_partition(questions: pa.Table, answers: Iterable[pa.Table], first_only: bool,
-                   lookup: Callable[[pa.Array], Any], emit: Callable[[np.ndarray, np.ndarray, pa.Array], None],
-                   ) -> int | None:
-    """One partition's answers (pieces of (row, qid), rows in file order) against its questions, a piece at a time
-    (a question with millions of answers does not make a partition large): `emit(rows, verdicts, question texts)`
-    ("" for an unknown id). Returns the questions without an answer, or None where a question id repeats (the
-    careful reader rejects the repeated rows, naming them). `lookup(ids)(other_ids)`: (known, row in ids)."""
-    qids = questions["qid"].combine_chunks() if questions.num_rows else pa.array([], pa.string())
-    if len(qids) and pc.count_distinct(qids).as_py() != len(qids):
-        return None
-    find = lookup(qids) if len(qids) else None
-    texts = questions["text"].combine_chunks() if len(qids) else pa.array([], pa.string())
-    answered = np.zeros(len(qids), dtype=bool)
-    for piece in answers:
-        rows = piece["row"].to_numpy()
-        if find is None:
-            emit(rows, np.full(len(rows), UNKNOWN, np.uint8), pa.array([""] * len(rows), pa.string()))
-            continue
-        known, qrow = find(piece["qid"].combine_chunks())
+class PartitionJoin:
+    """A partition's questions, held (ids, texts and an id look-up), and its answers streaming past them in file
+    order: `join(answer_ids)` gives each answer's verdict and question text ("" for an unknown id); `first` keeps
+    the first answer of each question (a flag per question carries from call to call). `repeated`: a question id
+    occurs twice (the careful reader rejects the repeated rows, naming them). `lookup(ids)(other_ids)`: (known, row
+    in ids) of each other id."""
+
+    def __init__(self, questions: pa.Table, first_only: bool, lookup: Callable[[pa.Array], Any]):
+        self.ids = questions["qid"].combine_chunks() if questions.num_rows else pa.array([], pa.string())
+        self.repeated = bool(len(self.ids)) and pc.count_distinct(self.ids).as_py() != len(self.ids)
+        self.texts = questions["text"].combine_chunks() if questions.num_rows else pa.array([], pa.string())
+        self.find = lookup(self.ids) if len(self.ids) and not self.repeated else None
+        self.first_only = first_only
+        self.answered = np.zeros(len(self.ids), dtype=bool)
+
+    def __call__(self, answer_ids: pa.Array) -> tuple[np.ndarray, pa.Array]:
+        n = len(answer_ids)
+        if self.find is None:
+            return np.full(n, UNKNOWN, np.uint8), pa.array([""] * n, pa.string())
+        known, qrow = self.find(answer_ids)
         verdict = np.where(known, JOINED, UNKNOWN).astype(np.uint8)
-        if first_only:  # the first answer of each question in this piece, unless an earlier piece had one
+        if self.first_only:  # the first answer of each question in this call, unless an earlier call had one
             known_rows = np.flatnonzero(known)
-            first = np.zeros(len(rows), dtype=bool)
+            first = np.zeros(n, dtype=bool)
             first[known_rows[np.unique(qrow[known_rows], return_index=True)[1]]] = True
-            verdict[known & ~(first & ~answered[qrow])] = EXTRA
-        answered[qrow[known]] = True
-        taken = texts.take(pa.array(qrow))
-        emit(rows, verdict, taken if known.all() else pc.if_else(pa.array(known), taken, ""))
-    return len(qids) - int(answered.sum())
+            verdict[known & ~(first & ~self.answered[qrow])] = EXTRA
+        self.answered[qrow[known]] = True
+        taken = self.texts.take(pa.array(qrow))
+        return verdict, taken if known.all() else pc.if_else(pa.array(known), taken, "")
+
+    @property
+    def unanswered(self) -> int:
+        return len(self.ids) - int(self.answered.sum())
 
 
 class JoinedAnswers:

@@ -29,7 +29,7 @@ from medq.prepare.batches import (META_PREFIX, Split, Untrusted, item_batch, ite
                                   join_prompt_columns, line_splits, meta_keys, newlines_in, py_strip)
 from medq.prepare import join
 from medq.prepare.encoding import detect_encoding
-from medq.prepare.join import EXTRA, JOINED, UNKNOWN, JoinedAnswers, PartitionFiles, join_partition, partition_of
+from medq.prepare.join import EXTRA, JOINED, UNKNOWN, JoinedAnswers, PartitionFiles, PartitionJoin, partition_of
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 OnBadRecord = Literal["error", "skip"]
@@ -264,10 +264,11 @@ class CMedQA2Source(_BatchSource):
     """cMedQA2: questions.csv (question_id,content) joined with answers.csv (ans_id,question_id,content).
 
     `answers: all` makes one example per answer, `first` keeps the first answer of each question and rejects the
-    rest as `extra_answer`. The join is out of core (`medq/prepare/join.py`): questions and answers are spilled to
-    the stage's work folder by question-id partitions of about `join_partition_mb` of questions, joined a partition
-    at a time, and the answers read back in file order, `join_chunk_rows` at a time. The careful reader holds the
-    questions in a dict.
+    rest as `extra_answer`. The join is out of core (`medq/prepare/join.py`): a questions file of up to
+    `join_partition_mb` is held while the answers stream past it; a larger one is spilled with the answers to the
+    stage's work folder by question-id partitions of about `join_partition_mb`, joined a partition at a time, and
+    the answers read back in file order, `join_chunk_rows` at a time. The careful reader holds the questions in a
+    dict.
     """
 
     def __init__(self, questions_path: ExistingFile, answers_path: ExistingFile,
@@ -317,10 +318,31 @@ class CMedQA2Source(_BatchSource):
                           group=pc.binary_join_element_wise("q", qids, ""), file=self.answers.path.name, line=lines,
                           **{"meta:question_id": qids, "meta:answer_id": answer_ids})
 
+    def _joined_in_one_partition(self, batch_rows: int, on_bytes: ByteCallback | None) -> Iterator[pa.RecordBatch]:
+        """Questions that fit one partition: held while the answers stream past them, nothing spilled."""
+        table = pa.Table.from_batches([b for b, _ in self.questions.arrow_batches(1 << 40)])
+        join_all = PartitionJoin(pa.table({"qid": py_strip(table["question_id"]), "text": table["content"]}),
+                                 self.mode == "first", _IdLookup)
+        del table
+        if join_all.repeated:
+            raise Untrusted  # the careful reader rejects the repeated rows, naming them
+        if on_bytes is not None:
+            on_bytes(self.questions.path.stat().st_size)
+        for batch, lines in self.answers.arrow_batches(batch_rows):
+            qids = py_strip(batch["question_id"])
+            yield self._item_batch(batch, lines, qids, py_strip(batch["ans_id"]), *join_all(qids))
+        if on_bytes is not None:
+            on_bytes(self.answers.path.stat().st_size)
+        self.stats = {"questions": len(join_all.ids), "questions_without_answers": join_all.unanswered,
+                      "duplicate_question_ids": 0}
+
     def _joined(self, batch_rows: int, on_bytes: ByteCallback | None, work_dir: Path | None,
                 ) -> Iterator[pa.RecordBatch]:
         """The join of `medq/prepare/join.py`: memory bounded by a partition and a chunk of answers."""
         parts = max(1, math.ceil(self.questions.path.stat().st_size / (self.join_partition_mb * (1 << 20))))
+        if parts == 1:
+            yield from self._joined_in_one_partition(batch_rows, on_bytes)
+            return
         with tempfile.TemporaryDirectory(prefix=".cmedqa2-join-", dir=work_dir, ignore_cleanup_errors=True) as folder:
             root = Path(folder)
             questions = PartitionFiles(root / "questions", parts, join.QUESTIONS)
@@ -366,11 +388,13 @@ class CMedQA2Source(_BatchSource):
                                              texts.slice(at, n)])
 
                 for part in range(parts):
-                    without = join_partition(questions.read(part), answer_ids.pieces(part, chunk_rows),
-                                             self.mode == "first", _IdLookup, emit)
-                    if without is None:
-                        raise Untrusted  # a repeated question id: the careful reader rejects its rows, naming them
-                    unanswered += without
+                    join_part = PartitionJoin(questions.read(part), self.mode == "first", _IdLookup)
+                    if join_part.repeated:
+                        raise Untrusted  # the careful reader rejects the repeated rows, naming them
+                    for piece in answer_ids.pieces(part, chunk_rows):
+                        emit(piece["row"].to_numpy(), *join_part(piece["qid"].combine_chunks()))
+                    unanswered += join_part.unanswered
+                    del join_part
                     pa.default_memory_pool().release_unused()
             finally:
                 chunks.close()

@@ -1,6 +1,7 @@
 """cMedQA2's out-of-core join (`medq/prepare/join.py`): over many small partitions and chunks of a messy input it
-yields the batches of one partition and one chunk, the careful reader's items (a dict of the questions, answers in
-file order), and the stage writes what the per-record definition (`tests/prepare/reference.py`) writes."""
+yields the batches of the join that holds the questions (one partition, nothing spilled) and the careful reader's
+items (a dict of the questions, answers in file order), and the stage writes what the per-record definition
+(`tests/prepare/reference.py`) writes."""
 
 from __future__ import annotations
 
@@ -56,6 +57,16 @@ def test_many_partitions_yield_what_one_partition_and_the_careful_reader_yield(t
     assert (whole.stats, whole.rows_held) == (careful.stats, careful.rows_held)
     work = tmp_path / "work"
     work.mkdir()
+    held = CMedQA2Source(str(questions), str(answers), answers=mode).batches(29, work_dir=work)
+    next(held)
+    assert not list(work.iterdir()), "questions that fit one partition are held, nothing is spilled"
+    held.close()
+    spilling = CMedQA2Source(str(questions), str(answers), answers=mode, **MANY_PARTITIONS).batches(29, work_dir=work)
+    next(spilling)
+    assert len(list(next(work.iterdir()).glob("questions/*.arrow"))) == 0, "partitions are removed once joined"
+    assert (next(work.iterdir()) / "answers.arrow").is_file(), "the answers are spilled and read back"
+    spilling.close()
+    assert not list(work.iterdir()), "a reader stopped early removes its spill folder"
     for settings in (MANY_PARTITIONS, {"join_partition_mb": 0.0001, "join_chunk_rows": 1},
                      {"join_partition_mb": 0.002, "join_chunk_rows": 100}, {"join_chunk_rows": 10_000}):
         source = CMedQA2Source(str(questions), str(answers), answers=mode, **settings)
