@@ -141,7 +141,13 @@ def make_source(spec: dict[str, str]):
     from medq.prepare.sources import CMedQA2Source, CsvSource, JsonlSource
 
     if spec["kind"] == "cmedqa2":
-        return CMedQA2Source(spec["questions_path"], spec["answers_path"], answers=spec["answers"])
+        from omegaconf import OmegaConf
+
+        # the join's settings as conf/prepare/source/cmedqa2.yaml has them, or --cmedqa2-join-partition-mb
+        conf = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "prepare" / "source" / "cmedqa2.yaml"))
+        join = {key: value for key, value in conf.items() if key.startswith("join_")}
+        join.update(spec.get("join", {}))
+        return CMedQA2Source(spec["questions_path"], spec["answers_path"], answers=spec["answers"], **join)
     if spec["kind"] == "dialogue_csv":
         return CsvSource(spec["path"], ["title", "ask"], "answer", ["department"])
     if spec["kind"] == "jsonl":
@@ -249,6 +255,9 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, help="where to save the plot (default: <work-dir>/prepare_throughput.png)")
     parser.add_argument("--tracking-uri", default=f"sqlite:///{Path.cwd() / 'mlruns' / 'mlflow.db'}")
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument("--cmedqa2-join-partition-mb", type=float,
+                        help="prepare.source.join_partition_mb for the cMedQA2 kinds (default: conf's); the kind is "
+                             "then reported as e.g. cmedqa2_part8mb")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -262,12 +271,16 @@ def main() -> None:
     for records in args.records:
         for kind in args.kinds:
             spec = write_inputs(kind, records, args.work_dir / "inputs")
+            label = kind
+            if kind.startswith("cmedqa2") and args.cmedqa2_join_partition_mb is not None:
+                spec = {**spec, "join": {"join_partition_mb": args.cmedqa2_join_partition_mb}}
+                label = f"{kind}_part{args.cmedqa2_join_partition_mb:g}mb"
             for engine in args.engines:
                 load = " ".join(f"{x:.2f}" for x in os.getloadavg())
                 result = run_one(spec, engine, args.work_dir / "out", args.ray_address, args.ray_set)
-                result.update(kind=kind, engine=engine, load_average_before=load, generated_records=records)
+                result.update(kind=label, engine=engine, load_average_before=load, generated_records=records)
                 results.append(result)
-                print(f"{kind:16}{engine:>7}{result['records']:>10}{result['input_mb']:>8.0f}{result['seconds']:>9.1f}"
+                print(f"{label:16}{engine:>7}{result['records']:>10}{result['input_mb']:>8.0f}{result['seconds']:>9.1f}"
                       f"{result['records_per_s']:>11,}{result['cpu_seconds']:>8.1f}"
                       f"{result['peak_rss_increase_mb']:>14.0f}{result['near_duplicates']:>11}  {load}", flush=True)
     shutil.rmtree(args.work_dir / "out", ignore_errors=True)

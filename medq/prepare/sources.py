@@ -11,7 +11,9 @@ import csv
 import difflib
 import io
 import json
+import math
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Generator, Iterable, Iterator, Literal
@@ -21,11 +23,13 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medq.errors import InputDataError
+from medq.errors import ConfigError, InputDataError
 from medq.paths import ExistingFile
 from medq.prepare.batches import (META_PREFIX, Split, Untrusted, item_batch, item_schema, items_to_batches,
                                   join_prompt_columns, line_splits, meta_keys, newlines_in, py_strip)
+from medq.prepare import join
 from medq.prepare.encoding import detect_encoding
+from medq.prepare.join import EXTRA, JOINED, UNKNOWN, JoinedAnswers, PartitionFiles, PartitionJoin, partition_of
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 OnBadRecord = Literal["error", "skip"]
@@ -259,15 +263,25 @@ class _BatchSource:
 class CMedQA2Source(_BatchSource):
     """cMedQA2: questions.csv (question_id,content) joined with answers.csv (ans_id,question_id,content).
 
-    Questions are held in a dict (ids and text only); answers stream. `answers: all` makes one example per
-    answer, `first` keeps the first answer of each question and rejects the rest as `extra_answer`.
+    `answers: all` makes one example per answer, `first` keeps the first answer of each question and rejects the
+    rest as `extra_answer`. The join is out of core (`medq/prepare/join.py`): a questions file of up to
+    `join_partition_mb` is held while the answers stream past it; a larger one is spilled with the answers to the
+    stage's work folder by question-id partitions of about `join_partition_mb`, joined a partition at a time, and
+    the answers read back in file order, `join_chunk_rows` at a time. The careful reader holds the questions in a
+    dict.
     """
 
     def __init__(self, questions_path: ExistingFile, answers_path: ExistingFile,
-                 answers: Literal["all", "first"] = "all", encoding: str = "auto", delimiter: str = ","):
+                 answers: Literal["all", "first"] = "all", encoding: str = "auto", delimiter: str = ",",
+                 join_partition_mb: float = 64, join_chunk_rows: int = 262144):
         self.questions = CsvTable(Path(questions_path), ["question_id", "content"], delimiter, encoding)
         self.answers = CsvTable(Path(answers_path), ["ans_id", "question_id", "content"], delimiter, encoding)
         self.mode = answers
+        if not join_partition_mb > 0:
+            raise ConfigError(f"prepare.source.join_partition_mb must be positive, got {join_partition_mb}")
+        if join_chunk_rows < 1:
+            raise ConfigError(f"prepare.source.join_chunk_rows must be >= 1, got {join_chunk_rows}")
+        self.join_partition_mb, self.join_chunk_rows = join_partition_mb, int(join_chunk_rows)
         self.stats: dict[str, int] = {}
 
     def files(self) -> list[Path]:
@@ -277,55 +291,124 @@ class CMedQA2Source(_BatchSource):
         return {str(t.path): t.encoding for t in (self.questions, self.answers)}
 
     def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
-                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
-        """Every answer row joined with its question; careful: also each question row the join cannot use."""
+                on_bytes: ByteCallback | None = None, work_dir: Path | None = None) -> Iterator[pa.RecordBatch]:
+        """Every answer row joined with its question; careful: also each question row the join cannot use. The
+        join spills to a temporary folder in `work_dir` (the stage's work folder; by default the system's)."""
         if careful:
             yield from items_to_batches(self._careful_items(on_bytes, on_bad_record), ["question_id", "answer_id"],
                                         False, batch_rows)
             return
-        questions = pa.Table.from_batches([b for b, _ in self.questions.arrow_batches(1 << 40)])
-        question_ids = py_strip(questions["question_id"])
-        if pc.count_distinct(question_ids).as_py() != len(question_ids):
-            raise Untrusted  # the careful reader rejects the repeated ids, naming their rows
-        texts = questions["content"].combine_chunks()
+        yield from self._joined(batch_rows, on_bytes, work_dir)
+        self.rows_held = self.answers.rows_read
+
+    def _item_batch(self, batch: pa.RecordBatch, lines: Any, qids: pa.Array, answer_ids: pa.Array,
+                    verdict: np.ndarray, prompts: pa.Array) -> pa.RecordBatch:
+        """One batch of answers as items: each answer's verdict (`join.UNKNOWN`, `JOINED`, `EXTRA`) and question."""
+        n = batch.num_rows
+        reason = np.full(n, None, dtype=object)
+        reason[verdict == UNKNOWN], reason[verdict == EXTRA] = "unknown_question_id", "extra_answer"
+        detail = [None] * n
+        qid_list = None
+        for row in np.flatnonzero(verdict != JOINED).tolist():  # few rows
+            qid_list = qid_list or qids.to_pylist()
+            detail[row] = (f"question_id {qid_list[row]!r} is not in {self.questions.path.name}"
+                           if verdict[row] == UNKNOWN else f"question {qid_list[row]} already has an answer")
+        return item_batch(item_schema(["question_id", "answer_id"], False), n, reason=pa.array(reason, pa.string()),
+                          detail=pa.array(detail, pa.string()), prompt=prompts, response=batch["content"],
+                          group=pc.binary_join_element_wise("q", qids, ""), file=self.answers.path.name, line=lines,
+                          **{"meta:question_id": qids, "meta:answer_id": answer_ids})
+
+    def _joined_in_one_partition(self, batch_rows: int, on_bytes: ByteCallback | None) -> Iterator[pa.RecordBatch]:
+        """Questions that fit one partition: held while the answers stream past them, nothing spilled."""
+        table = pa.Table.from_batches([b for b, _ in self.questions.arrow_batches(1 << 40)])
+        join_all = PartitionJoin(pa.table({"qid": py_strip(table["question_id"]), "text": table["content"]}),
+                                 self.mode == "first", _IdLookup)
+        del table
+        if join_all.repeated:
+            raise Untrusted  # the careful reader rejects the repeated rows, naming them
         if on_bytes is not None:
             on_bytes(self.questions.path.stat().st_size)
-        answered = np.zeros(len(question_ids), dtype=bool)
-        schema = item_schema(["question_id", "answer_id"], False)
-        name, questions_name = self.answers.path.name, self.questions.path.name
-        find = _IdLookup(question_ids)
         for batch, lines in self.answers.arrow_batches(batch_rows):
-            n = batch.num_rows
             qids = py_strip(batch["question_id"])
-            known, qrow = find(qids)
-            reason = np.where(known, None, "unknown_question_id").astype(object)
-            if self.mode == "first":
-                rows = np.flatnonzero(known)
-                first = np.zeros(n, dtype=bool)
-                first[rows[np.unique(qrow[rows], return_index=True)[1]]] = True
-                extra = known & ~(first & ~answered[qrow])
-                reason[extra] = "extra_answer"
-                answered[qrow[known & ~extra]] = True
-            else:
-                answered[qrow[known]] = True
-            detail = [None] * n
-            qid_list = None
-            for row in np.flatnonzero(reason != None).tolist():  # noqa: E711 - few rows
-                qid_list = qid_list or qids.to_pylist()
-                detail[row] = (f"question_id {qid_list[row]!r} is not in {questions_name}" if not known[row] else
-                               f"question {qid_list[row]} already has an answer")
-            prompts = texts.take(pa.array(qrow))
-            if not known.all():
-                prompts = pc.if_else(pa.array(known), prompts, "")
-            yield item_batch(schema, n, reason=pa.array(reason, pa.string()), detail=pa.array(detail, pa.string()),
-                             prompt=prompts, response=batch["content"],
-                             group=pc.binary_join_element_wise("q", qids, ""), file=name, line=lines,
-                             **{"meta:question_id": qids, "meta:answer_id": py_strip(batch["ans_id"])})
+            yield self._item_batch(batch, lines, qids, py_strip(batch["ans_id"]), *join_all(qids))
         if on_bytes is not None:
             on_bytes(self.answers.path.stat().st_size)
-        self.stats = {"questions": len(question_ids), "questions_without_answers": int((~answered).sum()),
+        self.stats = {"questions": len(join_all.ids), "questions_without_answers": join_all.unanswered,
                       "duplicate_question_ids": 0}
-        self.rows_held = self.answers.rows_read
+
+    def _joined(self, batch_rows: int, on_bytes: ByteCallback | None, work_dir: Path | None,
+                ) -> Iterator[pa.RecordBatch]:
+        """The join of `medq/prepare/join.py`: memory bounded by a partition and a chunk of answers."""
+        parts = max(1, math.ceil(self.questions.path.stat().st_size / (self.join_partition_mb * (1 << 20))))
+        if parts == 1:
+            yield from self._joined_in_one_partition(batch_rows, on_bytes)
+            return
+        with tempfile.TemporaryDirectory(prefix=".cmedqa2-join-", dir=work_dir, ignore_cleanup_errors=True) as folder:
+            root = Path(folder)
+            questions = PartitionFiles(root / "questions", parts, join.QUESTIONS)
+            try:
+                count = 0
+                for batch, _ in self.questions.arrow_batches(1 << 16):
+                    qids = py_strip(batch["question_id"])
+                    questions.scatter(partition_of(qids, parts), [qids, batch["content"]])
+                    count += batch.num_rows
+                    pa.default_memory_pool().release_unused()
+            finally:
+                questions.close()
+            if on_bytes is not None:
+                on_bytes(self.questions.path.stat().st_size)
+            answer_ids = PartitionFiles(root / "answers", parts, join.ANSWER_IDS)
+            spilled, total = root / "answers.arrow", 0
+            writer = None
+            try:
+                for batch, lines in self.answers.arrow_batches(batch_rows):
+                    qids = py_strip(batch["question_id"])
+                    answers = pa.record_batch([qids, py_strip(batch["ans_id"]), batch["content"], pa.array(lines)],
+                                              names=["qid", "ans_id", "content", "line"])
+                    if writer is None:
+                        writer = pa.ipc.new_stream(str(spilled), answers.schema)
+                    writer.write_batch(answers)
+                    rows = pa.array(np.arange(total, total + batch.num_rows, dtype=np.int64))
+                    answer_ids.scatter(partition_of(qids, parts), [rows, qids])
+                    total += batch.num_rows
+                    pa.default_memory_pool().release_unused()
+            finally:
+                answer_ids.close()
+                if writer is not None:
+                    writer.close()
+            chunk_rows = self.join_chunk_rows
+            chunks = PartitionFiles(root / "verdicts", max(1, math.ceil(total / chunk_rows)), join.VERDICTS)
+            unanswered = 0
+            try:
+                def emit(rows: np.ndarray, verdict: np.ndarray, texts: pa.Array) -> None:
+                    bounds = np.searchsorted(rows, np.arange(0, total + chunk_rows, chunk_rows))
+                    for chunk in np.flatnonzero(np.diff(bounds)).tolist():
+                        at, n = int(bounds[chunk]), int(bounds[chunk + 1] - bounds[chunk])
+                        chunks.write(chunk, [pa.array(rows[at:at + n]), pa.array(verdict[at:at + n]),
+                                             texts.slice(at, n)])
+
+                for part in range(parts):
+                    join_part = PartitionJoin(questions.read(part), self.mode == "first", _IdLookup)
+                    if join_part.repeated:
+                        raise Untrusted  # the careful reader rejects the repeated rows, naming them
+                    for piece in answer_ids.pieces(part, chunk_rows):
+                        emit(piece["row"].to_numpy(), *join_part(piece["qid"].combine_chunks()))
+                    unanswered += join_part.unanswered
+                    del join_part
+                    pa.default_memory_pool().release_unused()
+            finally:
+                chunks.close()
+            verdicts, start = JoinedAnswers(chunks, chunk_rows, total), 0
+            if total:
+                with pa.OSFile(str(spilled), "rb") as handle:
+                    for answers in pa.ipc.open_stream(handle):
+                        verdict, prompts = verdicts.take(start, answers.num_rows)
+                        start += answers.num_rows
+                        yield self._item_batch(answers, answers["line"], answers["qid"], answers["ans_id"],
+                                               verdict, prompts)
+            if on_bytes is not None:
+                on_bytes(self.answers.path.stat().st_size)
+            self.stats = {"questions": count, "questions_without_answers": unanswered, "duplicate_question_ids": 0}
 
     def _careful_items(self, on_bytes: ByteCallback | None = None, on_bad_record: OnBadRecord = "error",
                        ) -> Iterator[Item]:
@@ -423,7 +506,7 @@ class CsvSource(_BatchSource):
         return {str(self.table.path): self.table.encoding}
 
     def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
-                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
+                on_bytes: ByteCallback | None = None, work_dir: Path | None = None) -> Iterator[pa.RecordBatch]:
         if careful:
             yield from items_to_batches(self._careful_items(on_bytes, on_bad_record), self.metadata_columns, False,
                                         batch_rows)
@@ -511,7 +594,7 @@ class JsonlSource(_BatchSource):
         return [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in values if v is not None]
 
     def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
-                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
+                on_bytes: ByteCallback | None = None, work_dir: Path | None = None) -> Iterator[pa.RecordBatch]:
         if careful:
             yield from items_to_batches(self._careful_items(on_bytes, on_bad_record), self.metadata_fields, True,
                                         batch_rows)
@@ -727,8 +810,8 @@ class SyntheticSource(_BatchSource):
         return self.csv.encodings()
 
     def batches(self, batch_rows: int, on_bad_record: OnBadRecord = "error", careful: bool = False,
-                on_bytes: ByteCallback | None = None) -> Iterator[pa.RecordBatch]:
-        yield from self.csv.batches(batch_rows, on_bad_record, careful, on_bytes)
+                on_bytes: ByteCallback | None = None, work_dir: Path | None = None) -> Iterator[pa.RecordBatch]:
+        yield from self.csv.batches(batch_rows, on_bad_record, careful, on_bytes, work_dir)
         self.stats = self.csv.stats
         self.rows_held = self.csv.rows_held
 

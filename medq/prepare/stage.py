@@ -309,7 +309,8 @@ class PrepareStage:
                     cluster.read(self.source, pipeline, bar.update)
                 else:
                     batches = self._limited(self.source.batches(self.batch_size, self.on_bad_record,
-                                                                careful=careful, on_bytes=bar.update))
+                                                                careful=careful, on_bytes=bar.update,
+                                                                work_dir=pipeline.spill_dir))
                     if cluster is not None:
                         for done in cluster.batches(batches):
                             pipeline.absorb(done)

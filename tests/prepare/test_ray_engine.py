@@ -18,10 +18,12 @@ from .test_columnar_full import messy_cmedqa2
 pytestmark = pytest.mark.ray
 
 
-@pytest.mark.parametrize("kind", ["synthetic", "cmedqa2_first", "huatuo_all", "jsonl_odd_lines", "jsonl_limit"])
+@pytest.mark.parametrize("kind", ["synthetic", "cmedqa2_first", "cmedqa2_partitions", "huatuo_all", "jsonl_odd_lines",
+                                  "jsonl_limit"])
 def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, kind):
     """synthetic (a GBK dialogue CSV with quoted line ends) and huatuo_all are read by the actors, in ranges of about
-    2 KB; cMedQA2 and a `limit` by the driver; the odd JSONL's ranges give up and the driver reads it carefully."""
+    2 KB; cMedQA2 (its join over one partition, or over many small ones and chunks) and a `limit` by the driver; the
+    odd JSONL's ranges give up and the driver reads it carefully."""
     import ray
 
     settings: dict = {}
@@ -30,6 +32,10 @@ def test_ray_engine_writes_what_the_local_engine_writes(tmp_path, ray_cluster, k
     elif kind == "cmedqa2_first":
         questions, answers = messy_cmedqa2(tmp_path, n_questions=200)
         make = lambda: CMedQA2Source(str(questions), str(answers), answers="first")  # noqa: E731
+    elif kind == "cmedqa2_partitions":
+        questions, answers = messy_cmedqa2(tmp_path, n_questions=200)
+        make = lambda: CMedQA2Source(str(questions), str(answers), join_partition_mb=0.001,  # noqa: E731
+                                     join_chunk_rows=50)
     elif kind == "jsonl_odd_lines":
         path = write_huatuo_jsonl(tmp_path / "h.jsonl", 300, seed=2)
         lines = path.read_text(encoding="utf-8").splitlines()
