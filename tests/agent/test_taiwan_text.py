@@ -69,6 +69,10 @@ def test_the_extractor_reads_taiwanese_messages():
     assert facts("我是開計程車的") == {("occupation", "出租车司机", "active")}
     assert facts("我先生有痛風，阿公有失智症") == set()               # relatives' facts, Hokkien kin terms too
     assert ("allergy", "青霉素类", "active") not in facts("我尪對盤尼西林過敏")
+    assert ("medication", "二甲双胍", "active") in facts("我血糖偏高，醫師開庫魯化給我")
+    assert ("sex", "male", "active") in facts("我係男生，今年四十")
+    assert facts("我對磺胺過敏，歹勢講錯，是對阿斯匹靈過敏") == {("allergy", "阿司匹林", "active"),
+                                                        ("allergy", "磺胺类", "denied")}
 
 
 def test_the_roc_year_of_birth_gives_the_age():
