@@ -109,7 +109,7 @@ TRIGGERS: list[Trigger] = [
         "taking", "both", MED, 14),
     *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
-    *_t("开了|开的|处方|开过来|给我开", "prescribed", "both", MED, 14),
+    *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
     *_t("还没开始|还没吃|还没有吃|没开始吃|还没用|还没有用|还没打|准备吃|打算吃|考虑吃|想吃|要不要吃", "negated", "backward",
         MED, 14, reach_back=True),
