@@ -96,7 +96,11 @@ def _regional() -> tuple[re.Pattern[str] | None, dict[str, str]]:
     if after_number:
         words = "|".join(re.escape(k) for k in sorted(after_number, key=len, reverse=True))
         alternatives.append(f"(?<=[{NUMBER_BEFORE}])(?:{words})")
-    pattern = re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
+    # a character class on the first characters lets the scan skip positions no word can start at
+    starts = "".join(sorted({k[0] for k in anywhere} | {k[0] for k in after_number} |
+                            {k[0].upper() for k in (*anywhere, *after_number)}))
+    pattern = re.compile(f"(?=[{re.escape(starts)}])(?:{'|'.join(alternatives)})", re.IGNORECASE) \
+        if alternatives else None
     return pattern, {**{("#" + k): v for k, v in after_number.items()}, **anywhere}
 
 
