@@ -71,6 +71,8 @@ def test_the_extractor_reads_taiwanese_messages():
     assert ("allergy", "青霉素类", "active") not in facts("我尪對盤尼西林過敏")
     assert ("medication", "二甲双胍", "active") in facts("我血糖偏高，醫師開庫魯化給我")
     assert ("sex", "male", "active") in facts("我係男生，今年四十")
+    assert facts("可化凝醫師叫我先不要再吃了") == {("medication", "华法林", "stopped")}
+    assert facts("我本來吃素果，醫生叫我停掉") == {("medication", "辛伐他汀", "stopped")}
     assert facts("我對磺胺過敏，歹勢講錯，是對阿斯匹靈過敏") == {("allergy", "阿司匹林", "active"),
                                                         ("allergy", "磺胺类", "denied")}
 
