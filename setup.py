@@ -25,7 +25,8 @@ setup(
     package_dir={"medq": "medq", **data_dirs},
     package_data={**{name: ["*.yaml", "*.json", "*.jinja"] for name in data_dirs},
                   # the agent's knowledge base and case suites ship with the code that reads them
-                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl", "cases/*/*.jsonl", "cases/*/*.md", "context.csv"],
+                  "medq.agent": ["knowledge/*.csv", "cases/*.jsonl", "cases/*/*.jsonl", "cases/*/*.md", "context.csv",
+                                 "regional.csv"],
                   "medq.agent.migrations": ["script.py.mako"],   # Alembic's template, for new revisions
                   "medq.ui.migrations": ["script.py.mako"],
                   "medq.prepare": ["synthetic_vocabulary.json"],   # the synthetic data's hand-written vocabulary

@@ -98,7 +98,8 @@ TRIGGERS: list[Trigger] = [
         "是否可以|能否服用|能否使用|会不会|有没有|需不需要|推荐|建议|一吃|一用|一打", "uncertain", "forward", MED, 10),
     # -- medicines: stopped and taken
     *_t("停用|停了|停药|停掉|已停|停服|停止服用|停止使用|停吃|不吃了|不用了|不打了|不再吃|不再服|不再用|没再吃|没再服|"
-        "没再用|没有再吃|断了|早就不吃|已经不吃|让停|叫停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段", "stopped", "both",
+        "没再用|没有再吃|断了|早就不吃|已经不吃|让停|叫停|[叫让]我(?:先)?(?:不要|别)(?:再)?吃|"
+        "[叫让]我(?:先)?停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段", "stopped", "both",
         MED, 14, reach_back=True),
     *_t("没吃了|没有吃了|没再吃|没用了|没打了|没服了", "stopped", "both", MED, 14, reach_back=True),   # …就没吃了
     *_t("以前吃|之前吃|以前用|之前用|过去吃|曾经吃|曾吃|以前服|之前服|以前打|之前打|吃过|用过|服用过", "stopped", "forward", MED, 8),
@@ -117,7 +118,7 @@ TRIGGERS: list[Trigger] = [
     *_t("也吃|也用|也服|也打|还吃|还用|都吃|都用|还喝", "taking_weak", "both", MED, 14),   # not in a question
     *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
-    *_t("开了|开的|处方|开过来|给我开", "prescribed", "both", MED, 14),
+    *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
     *_t("还没开始|还没吃|还没有吃|没开始吃|还没用|还没有用|还没打|准备吃|打算吃|考虑吃|想吃|要不要吃", "negated", "backward",
         MED, 14, reach_back=True),

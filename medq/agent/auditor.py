@@ -31,7 +31,7 @@ from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
 from medq.agent.rules.dose import NORMAL_KIDNEY, number, read_dose, stated_concentration, unit_strength
-from medq.agent.text import normalise
+from medq.agent.text import normalise, simplified_fields, to_simplified
 from medq.agent.scope import Span, load_table, read_scope
 
 __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recommendation", "Severity",
@@ -132,7 +132,7 @@ class ContraindicationAuditor:
     # ---- what the draft recommends -------------------------------------------------------------------------
     def recommendations(self, draft: str) -> tuple[list[Recommendation], list[Mention]]:
         """(recommended mentions with their dose text, mentions only warned against)."""
-        recommended, warned, _, _ = self._read(draft, ())
+        recommended, warned, _, _ = self._read(to_simplified(draft), ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
     def _read(self, draft: str, answered_no: Sequence[str]
@@ -353,6 +353,8 @@ class ContraindicationAuditor:
 
     # ---- the audit -----------------------------------------------------------------------------------------
     def audit(self, draft: str, profile: PatientProfile, question: str = "") -> AuditResult:
+        # every matcher reads one form: traditional script and Taiwanese words → simplified (medq.agent.text)
+        draft, question, profile = to_simplified(draft), to_simplified(question or ""), simplified_fields(profile)
         recommended, warned, endorsed, context = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
         known = {canonical for _, canonical in facts.medications}

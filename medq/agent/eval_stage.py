@@ -26,6 +26,7 @@ from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
 from medq.agent.auditor import CKD_TEXT
 from medq.agent.rules.base import OCCUPATIONS, occupation_matches
 from medq.agent.scope import TABLE as CONTEXT_TABLE
+from medq.agent.text import to_simplified
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
 from medq.jsonl import read_jsonl, row_error
@@ -132,6 +133,9 @@ def profile_items(lexicon: Lexicon, profile: dict[str, Any]) -> set[tuple[str, A
     for key, value in profile.items():
         if value is None:
             continue
+        # a case written in traditional script (貨車司機, 慢性腎臟病3期) is compared in the form the agent reads
+        value = to_simplified(value) if isinstance(value, str) else \
+            [to_simplified(v) if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
         if key == "conditions":
             items |= {(key, _condition(lexicon, v)) for v in value}
         elif key in LIST_KEYS:

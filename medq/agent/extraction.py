@@ -42,6 +42,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Callable, Iterable, Protocol
 
 from medq.agent.assertion import OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
@@ -56,14 +57,14 @@ SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
 ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
-                         r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
+                         r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 NUM = r"[0-9]+|[一二三四五六七八九十两百零]+"
 
 # colloquial condition phrases → conditions (names resolved through the lexicon; a name it lacks stays free text)
-_MORE = r"(?:一直|有点|有些|稍微|稍|比较|偏|很|挺|特别|也|都|还|总是|老是|一直都)*"
+_MORE = r"(?:一直|有点|有些|稍微|稍|比较|较|偏|很|挺|特别|也|都|还|总是|老是|一直都)*"
 COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"三高", ("高血压", "高脂血症", "糖尿病")),
     (r"两高|双高", ("高血压", "高脂血症")),
@@ -144,6 +145,8 @@ AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
+# Taiwan's year of birth in the Republic's calendar (民國50年次 / 民国50年出生: 1911 + 50 = 1961)
+ROC_BIRTH = re.compile(r"(?:民国\s*([0-9]{2,3})\s*年\s*(?:次|出生|生)|(?<![0-9])([0-9]{2,3})\s*年次)")
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$")
@@ -212,7 +215,7 @@ OCCUPATION = re.compile(rf"(?:我是|职业是|职业[:：]|工作是|我在做|
                         rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
 OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
-    (r"开[\u4e00-\u9fff]{0,3}?(?:货车|大货|大车|卡车|半挂|挂车)|跑运输|开车拉货|拉货的", "货车司机"),
+    (r"开[\u4e00-\u9fff]{0,3}?(?:货车|大货|大车|卡车|半挂|挂车|联结车|砂石车)|跑运输|开车拉货|拉货的", "货车司机"),
     (r"(?:开|跑|做)[\u4e00-\u9fff]{0,5}?(?:出租|的士|计程车)", "出租车司机"),
     (r"(?:开|跑|做)[\u4e00-\u9fff]{0,2}?(?:网约车|滴滴)", "网约车司机"),
     (r"开公交", "公交司机"),
@@ -221,7 +224,7 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"开塔吊", "塔吊司机"),
     (r"开吊车", "吊车司机"),
     (r"开挖掘机|开铲车|开挖机", "挖掘机司机"),
-    (r"高空作业|在高空|登高作业|蜘蛛人|外墙清洗|爬电线杆", "高空作业"),
+    (r"高空作业|在高空|登高作业|蜘蛛人|外墙清洗|爬电线杆|在高处工作|搭鹰架|做鹰架|鹰架上", "高空作业"),   # 鹰架: Taiwan's scaffold
     (r"开车为生|开车的|靠开车", "司机"),
     (r"跑快递|送快递", "快递员"),
     (r"送外卖|跑外卖", "外卖员"),
@@ -809,6 +812,11 @@ class RuleBasedExtractor:
         if match:
             age = chinese_number(_corrected(whole, match) or match.group(1))
             if age is not None and 0 < age < 125 and not re.search(r"多$|几$", match.group(0)[:-1]):
+                add("age", str(age), "active", evidence)
+        elif ROC_BIRTH.search(norm):
+            roc = ROC_BIRTH.search(norm)
+            age = date.today().year - 1911 - int(roc.group(1) or roc.group(2))   # type: ignore[union-attr]
+            if 0 < age < 125:
                 add("age", str(age), "active", evidence)
         elif child and INFANT_AGE.search(norm):
             months = INFANT_AGE.search(norm)

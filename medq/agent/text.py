@@ -1,11 +1,17 @@
 """The agent's text layer: one normal form for every name and every text the knowledge base is matched against.
 
-`normalise(text)` = NFKC (full-width → half-width) + lower case + traditional → simplified, character by character,
-so the result has exactly the length of the input and a span found in it is the same span in the original text.
-The traditional → simplified table is OpenCC's own character dictionary (TSCharacters, the package
-`opencc-python-reimplemented`), taken one character to one character; OpenCC's phrase conversions, which can change
-the length, are not applied (drug names differ between Taiwan and the mainland by word, not by phrase conversion:
-those words are aliases in aliases.csv, alias_kind taiwan/hongkong).
+`normalise(text)` = NFKC (full-width → half-width) + lower case + traditional → simplified, so the result has
+exactly the length of the input and a span found in it is the same span in the original text.
+Traditional → simplified (`to_simplified`) has two steps, both length-preserving:
+1. characters: OpenCC's own character dictionary (TSCharacters, the package `opencc-python-reimplemented`), one
+   character to one character, plus the Taiwan/Hong Kong standard forms it lacks (MEDICAL_VARIANTS: 痺 → 痹, 睪 → 睾,
+   著 → 着 …);
+2. words: medq/agent/regional.csv, Taiwanese usage that differs from the mainland's by word, not by character
+   (攝護腺 → 前列腺, 心律不整 → 心律失常, 計程車 → 出租车; 著 back to 著 in 顯著/著名), and counts after a number (兩顆 →
+   两粒, 三錠 → 三片, 5cc → 5ml), each row of the same length as its standard (a shorter one is padded with spaces).
+Words of different lengths (drug names, 阿茲海默症) are aliases in aliases.csv (alias_kind taiwan/hongkong).
+Every matcher reads this form: the auditor converts its inputs (draft, question, profile), the extractor the
+patient's messages.
 
 Other modules (the memory extractor) import `to_simplified` and `normalise` from here.
 
@@ -18,15 +24,24 @@ for names of ≥ 4 characters.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Iterable, Iterator, TypeVar
 
-T = TypeVar("T")
+from medq.errors import InputDataError
 
-# 醯 is the traditional/Taiwanese writing of 酰 in drug names (乙醯胺酚, 乙醯半胱氨酸): OpenCC keeps it as is
-MEDICAL_VARIANTS = {"醯": "酰", "痠": "酸", "𬉼": "砜"}
+T = TypeVar("T")
+R = TypeVar("R")
+
+# 醯 is the traditional/Taiwanese writing of 酰 in drug names (乙醯胺酚, 乙醯半胱氨酸): OpenCC keeps it as is. The others
+# are Taiwan/Hong Kong standard forms that OpenCC maps to its own traditional standard first (TWVariantsRev,
+# HKVariantsRev) and TSCharacters does not know: 麻痺, 睪丸/睪固酮, 衞生, 敍述; 著 is 着 (吃著, 睡不著, 著涼) except in
+# the words regional.csv restores (顯著, 著名)
+MEDICAL_VARIANTS = {"醯": "酰", "痠": "酸", "𬉼": "砜", "痺": "痹", "睪": "睾", "衞": "卫", "敍": "叙", "著": "着"}
+REGIONAL_TABLE = Path(__file__).resolve().parent / "regional.csv"
+NUMBER_BEFORE = "0-9０-９一二两兩三四五六七八九十半几幾"
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,9 +61,83 @@ def _t2s_table() -> dict[int, str]:
     return table
 
 
+@functools.lru_cache(maxsize=1)
+def _regional() -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One pattern over regional.csv's words (in simplified characters, longest first) and what each becomes."""
+    import csv
+
+    header = ["phrase", "standard", "where", "source", "note"]
+    anywhere: dict[str, str] = {}
+    after_number: dict[str, str] = {}
+    with open(REGIONAL_TABLE, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    if not rows or rows[0] != header:
+        raise InputDataError(f"{REGIONAL_TABLE}: row 1: header must be {','.join(header)}")
+    for row_no, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputDataError(f"{REGIONAL_TABLE}: row {row_no}: expected {len(header)} columns, got {len(row)}")
+        phrase, standard, where, source = (cell.strip() for cell in row[:4])
+        if not phrase or not standard or not source:
+            raise InputDataError(f"{REGIONAL_TABLE}: row {row_no}: phrase, standard and source must not be empty")
+        if len(standard) > len(phrase):
+            raise InputDataError(f"{REGIONAL_TABLE}: row {row_no}: field standard: '{standard}' is longer than "
+                                 f"'{phrase}' (the text must keep its length)")
+        table = {"anywhere": anywhere, "after_number": after_number}.get(where)
+        if table is None:
+            raise InputDataError(f"{REGIONAL_TABLE}: row {row_no}: field where must be anywhere or after_number, "
+                                 f"got '{where}'")
+        key = phrase.translate(_t2s_table()).lower()
+        table[key] = standard.rjust(len(phrase))
+    alternatives = []
+    if anywhere:
+        alternatives.append("|".join(re.escape(k) for k in sorted(anywhere, key=len, reverse=True)))
+    if after_number:
+        words = "|".join(re.escape(k) for k in sorted(after_number, key=len, reverse=True))
+        alternatives.append(f"(?<=[{NUMBER_BEFORE}])(?:{words})")
+    # a character class on the first characters lets the scan skip positions no word can start at
+    starts = "".join(sorted({k[0] for k in anywhere} | {k[0] for k in after_number} |
+                            {k[0].upper() for k in (*anywhere, *after_number)}))
+    pattern = re.compile(f"(?=[{re.escape(starts)}])(?:{'|'.join(alternatives)})", re.IGNORECASE) \
+        if alternatives else None
+    return pattern, {**{("#" + k): v for k, v in after_number.items()}, **anywhere}
+
+
+def _regional_word(match: re.Match[str]) -> str:
+    words = _regional()[1]
+    word = match.group(0).lower()
+    before = match.string[match.start() - 1] if match.start() > 0 else ""
+    if before and re.match(f"[{NUMBER_BEFORE}]", before) and "#" + word in words:
+        return words["#" + word]
+    return words.get(word, match.group(0))
+
+
 def to_simplified(text: str) -> str:
-    """Traditional → simplified, one character for one character (same length as the input)."""
-    return text.translate(_t2s_table())
+    """Traditional → simplified: characters, then Taiwanese words (see the module docstring); same length as the
+    input."""
+    converted = text.translate(_t2s_table())
+    pattern = _regional()[0]
+    return pattern.sub(_regional_word, converted) if pattern is not None else converted
+
+
+def simplified_fields(record: R) -> R:
+    """A dataclass record (a patient profile) with its text fields, strings, lists of strings and the text in
+    tuple keys of a dict, through `to_simplified`; other fields as they are."""
+    import dataclasses
+
+    changes: dict[str, object] = {}
+    for item in dataclasses.fields(record):  # type: ignore[arg-type]
+        value = getattr(record, item.name)
+        if isinstance(value, str):
+            changes[item.name] = to_simplified(value)
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            changes[item.name] = [to_simplified(v) for v in value]
+        elif isinstance(value, dict) and value and all(isinstance(k, tuple) for k in value):
+            # the profile's sources, keyed by (kind, value): found again by the converted value
+            changes[item.name] = {tuple(to_simplified(k) if isinstance(k, str) else k for k in key): v
+                                  for key, v in value.items()}
+    return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]
 
 
 @functools.lru_cache(maxsize=4096)

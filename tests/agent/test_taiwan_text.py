@@ -1,0 +1,118 @@
+"""Traditional script and Taiwanese usage: one normal form before every matcher (medq.agent.text), so the auditor and
+the extractor read a Taiwanese message the way they read the same message written on the mainland."""
+
+from functools import lru_cache
+
+import pytest
+
+from medq.agent import text
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.extraction import RuleBasedExtractor
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import Lexicon
+from medq.errors import InputDataError
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(lexicon())
+
+
+def facts(message: str) -> set[tuple[str, str, str]]:
+    return {(f.kind, f.value, f.status) for f in RuleBasedExtractor(lexicon()).extract(message, "m1")}
+
+
+@pytest.mark.parametrize("traditional", [
+    "我每天吃著兩顆降壓藥，晚上睡不著", "效果很顯著的著名藥廠", "攝護腺肥大和心律不整，甲狀腺機能亢進",
+    "每次10cc，一天三錠，1公克", "慢性腎臟病第四期，腎絲球過濾率25", "阮阿嬤和我尪"])
+def test_conversion_keeps_the_length(traditional):
+    assert len(text.to_simplified(traditional)) == len(traditional)
+    assert len(text.normalise(traditional)) == len(traditional)
+
+
+def test_zhe_is_the_aspect_particle_except_in_words_of_note():
+    assert text.to_simplified("我一直吃著降壓藥，晚上睡不著") == "我一直吃着降压药，晚上睡不着"
+    assert text.to_simplified("療效顯著，是著名的老藥") == "疗效显著，是著名的老药"
+    assert text.to_simplified("疗效显著") == "疗效显著"          # simplified text is left as it is
+
+
+def test_taiwanese_words_and_counts_become_the_mainland_forms():
+    assert text.to_simplified("攝護腺肥大") == "前列腺肥大"
+    assert text.to_simplified("一天兩顆，每次三錠") == "一天两粒，每次三片"
+    assert text.to_simplified("每次吃5CC") == "每次吃5ml"
+    assert text.to_simplified("顆粒劑") == "颗粒剂"               # 顆 is a count only after a number
+    assert text.to_simplified("腎臟病第三期") == "慢性肾病三期"
+
+
+def test_taiwanese_names_resolve_in_the_lexicon():
+    lex = lexicon()
+    assert lex.lookup("攝護腺肥大") == ("condition", "前列腺增生")
+    assert lex.lookup("蠶豆症") == ("condition", "G6PD缺乏症")
+    assert lex.lookup("心律不整") == ("condition", "心律失常")
+    assert lex.lookup("甲狀腺機能低下") == ("condition", "甲状腺功能减退")
+    assert lex.lookup("第二型糖尿病") == ("condition", "糖尿病")
+    assert lex.lookup("福避痛") == ("drug", "非布司他")
+    assert lex.lookup("非類固醇消炎止痛藥") == ("class", "非甾体抗炎药")
+    assert lex.lookup("抗凝血劑") == ("class", "抗凝药")
+
+
+def test_the_extractor_reads_taiwanese_messages():
+    assert facts("我每天吃著可悅您跟立普妥") == {("medication", "氯沙坦", "active"),
+                                              ("medication", "阿托伐他汀", "active")}
+    assert facts("我有蠶豆症") == {("condition", "G6PD缺乏症", "active")}
+    assert facts("醫師說我是慢性腎臟病第三期") >= {("ckd_stage", "3", "active")}
+    assert facts("我是開計程車的") == {("occupation", "出租车司机", "active")}
+    assert facts("我先生有痛風，阿公有失智症") == set()               # relatives' facts, Hokkien kin terms too
+    assert ("allergy", "青霉素类", "active") not in facts("我尪對盤尼西林過敏")
+    assert ("medication", "二甲双胍", "active") in facts("我血糖偏高，醫師開庫魯化給我")
+    assert ("sex", "male", "active") in facts("我係男生，今年四十")
+    assert facts("可化凝醫師叫我先不要再吃了") == {("medication", "华法林", "stopped")}
+    assert facts("我本來吃素果，醫生叫我停掉") == {("medication", "辛伐他汀", "stopped")}
+    assert facts("我對磺胺過敏，歹勢講錯，是對阿斯匹靈過敏") == {("allergy", "阿司匹林", "active"),
+                                                        ("allergy", "磺胺类", "denied")}
+
+
+def test_the_roc_year_of_birth_gives_the_age():
+    from datetime import date
+
+    expected = date.today().year - 1911 - 70
+    assert ("age", str(expected), "active") in facts("民國70年次，男生")
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("秋水仙鹼可以每兩小時吃1mg，一直吃到不痛為止。", {"conditions": ["痛風"]}),
+    ("普拿疼每次吃三顆，一天四次。", {}),
+    ("撲爾敏4mg一天三次，吃了照常開車沒問題。", {"occupation": "公車司機"}),
+    ("可以吃布洛芬止痛，一次400mg。", {"conditions": ["胃潰瘍"]}),
+    ("可以吃伊普（布洛芬）一次400毫克。", {"egfr": 25, "conditions": ["慢性腎臟病第四期"]}),
+])
+def test_a_traditional_draft_is_audited_like_its_simplified_twin(draft, profile):
+    """The verdict must not depend on the script: each traditional draft blocks, and so does its simplified twin."""
+    twin_profile = {k: (text.to_simplified(v) if isinstance(v, str) else
+                        [text.to_simplified(x) for x in v] if isinstance(v, list) else v) for k, v in profile.items()}
+    traditional = auditor().audit(draft, PatientProfile(**profile))
+    simplified = auditor().audit(text.to_simplified(draft), PatientProfile(**twin_profile))
+    assert traditional.verdict == simplified.verdict == "block"
+    assert {(f.rule, f.ingredient) for f in traditional.findings} == {(f.rule, f.ingredient) for f in
+                                                                        simplified.findings}
+
+
+def test_a_bad_regional_row_names_the_file_row_and_field(tmp_path, monkeypatch):
+    table = tmp_path / "regional.csv"
+    table.write_text("phrase,standard,where,source,note\n洗腎,血液透析,anywhere,expert,\n", encoding="utf-8")
+    monkeypatch.setattr(text, "REGIONAL_TABLE", table)
+    text._regional.cache_clear()
+    try:
+        with pytest.raises(InputDataError, match=r"regional.csv: row 2: field standard"):
+            text.to_simplified("我在洗腎")
+        table.write_text("phrase,standard,where,source,note\n洗腎,透析,somewhere,expert,\n", encoding="utf-8")
+        text._regional.cache_clear()
+        with pytest.raises(InputDataError, match=r"row 2: field where"):
+            text.to_simplified("我在洗腎")
+    finally:
+        text._regional.cache_clear()
