@@ -30,7 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import NORMAL_KIDNEY, number, read_dose, stated_concentration, unit_strength
+from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import normalise
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -49,6 +49,8 @@ MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)
 # on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
+# into the eye: the drug is named as eye drops or an eye ointment (妥布霉素滴眼液, 左氧氟沙星眼药水, 红霉素眼膏)
+OCULAR = re.compile(r"滴眼液|滴眼剂|眼药水|眼药膏|眼膏|眼用凝胶|滴眼睛|点眼")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
@@ -60,6 +62,11 @@ REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|�
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
 DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$")
 EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
+# a medicine named in a supposition about the patient (如果您吃的是其他降压药，例如硝苯地平，就要避免葡萄柚): neither advice
+# nor the patient's medicine; its examples in the next clause (例如/比如…) are read with it
+HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你|患者|孩子|老人)?(?:平时|目前|现在)?(?:吃|用|服用|使用)的(?:是|药是)"
+                          r"[^，,。；;！!？?\n]*$")
+EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -181,6 +188,9 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            if self._hypothetical(draft, mention) and not affirmed_of[id(mention)]:
+                screened.add(id(mention))
+                continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
             if self._screened(draft, mention, drugs[index - 1][0] if index > 0 else None, screened):
                 screened.add(id(mention))
                 continue   # neither advice nor the patient's medicine (the patient's own come from the profile)
@@ -204,9 +214,11 @@ class ContraindicationAuditor:
             alone = all(other.canonical == mention.canonical or other.kind != "class" and
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
                         if sentence_start <= other.start and (end is None or other.start < end.start()))
-            if end is not None and next_start > end.end() and not DOSE.search(unit_strength(dose_text)[0]) and alone:
+            if end is not None and next_start > end.end() and alone and \
+                    not DOSE.search(CONCENTRATION.sub(" ", unit_strength(dose_text)[0])):
                 # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
-                # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear)
+                # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear); a
+                # concentration (浓度是20mg/ml。) or a unit strength is no dose
                 # past blank lines; a sentence ending in a colon (用法如下：) takes the list under it, up to a blank line
                 low = end.end()
                 while low < len(draft) and draft[low] in " \t\r\n":
@@ -245,8 +257,21 @@ class ContraindicationAuditor:
                              or [len(draft)])
             form = lex.products[mention.canonical].form if mention.kind == "product" else ""
             topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
-            recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical))
+            ocular = not topical and bool(OCULAR.search(draft[mention.start:clause_end]))
+            recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
+                                           ocular=ocular))
         return recommended, warned, endorsed, context
+
+    @staticmethod
+    def _hypothetical(draft: str, mention: Mention) -> bool:
+        """A name in a supposition about what the patient takes (如果您吃的是硝苯地平 / …，例如硝苯地平长效片)."""
+        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        if HYPOTHETICAL.search(draft[low:mention.start]):
+            return True
+        if low == 0 or draft[low - 1] not in "，," or not EXAMPLE_LEAD.search(draft[low:mention.start]):
+            return False
+        previous = max([draft.rfind(mark, 0, low - 1) for mark in CLAUSE_MARKS]) + 1
+        return bool(HYPOTHETICAL.search(draft[previous:low - 1]))
 
     @staticmethod
     def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
@@ -358,6 +383,7 @@ class ContraindicationAuditor:
         known = {canonical for _, canonical in facts.medications}
         facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
         self._question_facts(question or "", profile, facts)
+        self._question_concentration(question or "", recommended)
         if question and not profile.occupation:
             # the question's own words about the patient's work (我开货车…): the occupation rows read them
             from medq.agent.extraction import OCCUPATION, OCCUPATION_FOLK
@@ -384,6 +410,21 @@ class ContraindicationAuditor:
                 elif finding.severity == "block" and result.findings[seen[key]].severity != "block":
                     result.findings[seen[key]] = finding     # the stricter of two rows saying the same thing
         return result
+
+    def _question_concentration(self, question: str, recommended: Sequence[Recommended]) -> None:
+        """问：西替利嗪滴剂（10mg/ml）怎么用 答：西替利嗪每次1ml: a liquid the draft doses in ml without a concentration
+        of its own is read at the concentration the question states after the same substance."""
+        if not question.strip() or not CONCENTRATION.search(question):
+            return
+        for rec in recommended:
+            if rec.strength is not None or len(rec.substances) != 1 or not re.search(r"\d\s*(?:ml|毫升)", rec.dose_text):
+                continue
+            for mention in self.lexicon.find_mentions(question, ("drug", "product")):
+                if self.lexicon.ingredients(mention.canonical) == rec.substances:
+                    found = stated_concentration(question[mention.end:], rec.substances[0])
+                    if found is not None:
+                        rec.strength = found
+                        break
 
     # ---- doses (v1 API) ------------------------------------------------------------------------------------
     @staticmethod

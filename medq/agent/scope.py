@@ -105,6 +105,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     norm = normalise(text)
     cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
             if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
+    cues = _negated_stops(norm, cues)
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}
 
@@ -268,14 +269,15 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                    sentence_of[other.start] == sentence_of[m.start] and norm[other.start:other.end] != norm[m.start:m.end]]
         if earlier and warned[earlier[-1]]:
             warned[index] = True
-    # an example in brackets right after a warned name (不能接种减毒活疫苗（比如鼻喷流感疫苗）) is warned with it
+    # examples in brackets right after a warned name (不能接种减毒活疫苗（比如鼻喷流感疫苗、麻腮风）) are warned with it:
+    # every name inside the bracket that opens right after it, up to its closing bracket
     for index, m in enumerate(mentions):
         if warned[index]:
             continue
-        head = re.search(r"[（(]\s*(?:比如|例如|如|像|包括|即)?\s*$", norm[max(0, m.start - 5):m.start])
-        if not head:
+        low = _sentence_start(norm, m.start)
+        bracket = max(norm.rfind("（", low, m.start), norm.rfind("(", low, m.start))
+        if bracket < 0 or re.search(r"[）)]", norm[bracket:m.start]):
             continue
-        bracket = max(0, m.start - 5) + head.start()
         host = [i for i, other in enumerate(mentions) if other.end <= bracket and bracket - other.end <= 1]
         if host and warned[host[-1]]:
             warned[index] = True
@@ -308,6 +310,28 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if referents and warned[referents[0]]:
             warned[index] = True
     return warned, affirmed_flags
+
+
+# a stop that is itself negated (别自己提前停药 / 千万不要随便停 / 不能擅自停用): "keep taking it", no warning; the table
+# lists some as pseudo phrases, this reads any negator and manner words before any stop cue
+STOP_PHRASES = ("停", "暂停")
+NEGATED_STOP = re.compile(r"(?:别|不要|不能|不可|不宜|不得|勿|切勿|千万别|千万不要|不可以)\s*"
+                          r"(?:自己|自行|擅自|私自|随便|随意|提前|突然|过早|马上|轻易|中途|一下子|自作主张)*\s*$")
+
+
+def _negated_stops(norm: str, cues: list) -> list:
+    drop: set[int] = set()
+    for index, (start, end, cue) in enumerate(cues):
+        if cue.role != "negation" or not cue.phrase.startswith(STOP_PHRASES):
+            continue
+        low = _clause_start(norm, start)
+        negator = NEGATED_STOP.search(norm[low:start])
+        if negator is None:
+            continue
+        drop.add(index)
+        drop.update(i for i, (other, _, c) in enumerate(cues)
+                    if low + negator.start() <= other < start and c.role == "negation")
+    return [c for i, c in enumerate(cues) if i not in drop]
 
 
 SMALL_RISK = re.compile(r"^[^，,。；;！!？?\n]{0,12}?(?:很|较|比较|相对|更|非常|极)?(?:少|小|轻|低|轻微)(?:一些|些|得多|很多|一点)?"

@@ -415,3 +415,77 @@ def test_round4_a_class_named_for_an_effect_is_no_antecedent_of_these_two():
     assert "兰索拉唑" in result.warned
     # a class advised as a therapy is still advice
     assert audit("可以加用抗血小板药，每天100mg。", age=60, conditions=["消化性溃疡"]).recommended
+
+
+# ---- round 5: mechanisms found across the dev batches (sentences of our own) --------------------------------------
+@pytest.mark.parametrize("draft, profile", [
+    # a mass written right after a count (1粒200mg) is the dose, not a second amount
+    ("塞来昔布每次1粒200mg，一天两次，饭后吃。", {"age": 50}),
+    # a daily cap in tablets, with a negator the old pattern missed (一天不要超过…片)
+    ("布洛芬缓释胶囊每次1粒，一天两次，一天不要超过2粒。", {"age": 40}),
+    # a daily total in markdown bold, and one stated as 控制在
+    ("对乙酰氨基酚每天总量**不超过2g**，比如每次0.5g、一天三次。", {"age": 35}),
+    ("对乙酰氨基酚每天总量控制在1.5~2g，每次0.5g，一天三到四次。", {"age": 35}),
+])
+def test_round5_daily_totals_caps_and_count_with_mass_are_read_as_stated(draft, profile):
+    assert not audit(draft, **profile).blocked
+
+
+def test_round5_fail_closed_a_daily_total_above_the_limit_still_blocks():
+    assert audit("对乙酰氨基酚每天总量**控制在6g**以内。", age=35).blocked
+    assert audit("塞来昔布每次2粒200mg，一天三次。", age=50).blocked
+
+
+def test_round5_a_concentration_sentence_is_no_dose_and_the_next_sentence_is_read():
+    draft = "这种混悬液浓度是布洛芬20mg/ml。8公斤的孩子每次可以喂8ml，间隔4小时一次。"
+    result = audit(draft, age=1, weight_kg=8)
+    assert result.blocked and any("kg" in f.rule for f in result.findings)
+
+
+def test_round5_a_liquid_dosed_in_ml_takes_the_concentration_the_question_states():
+    profile = PatientProfile.from_case({"age": 3, "weight_kg": 14}, "case-msg")
+    question = "孩子荨麻疹，盐酸西替利嗪口服溶液（10mg/ml）一次喂多少？"
+    assert auditor().audit("西替利嗪每次2ml，一天两次。", profile, question).blocked
+    assert not auditor().audit("西替利嗪每次0.25ml，一天两次。", profile, question).blocked
+
+
+def test_round5_iu_stated_beside_a_capsule_count_is_the_dose():
+    result = audit("每天吃1粒5万IU的维生素A胶囊就行。", age=30, pregnant=True)
+    assert result.blocked and any(f.rule == "max_daily_dose" for f in result.findings)
+
+
+def test_round5_eye_drops_are_exempt_from_systemic_age_rows_but_keep_eye_conditions():
+    # 氨基糖苷类 age<18 is about injections (ear and kidney toxicity)
+    assert not audit("可以点庆大霉素滴眼液，每次1滴，一天3次。", age=4).blocked
+    # the same drug by mouth or injection for a child still meets the row
+    assert audit("可以打庆大霉素，每天一针。", age=4).blocked
+    # steroid eye drops still meet the eye condition
+    assert audit("可以滴妥布霉素地塞米松滴眼液，每天4次。", age=40, conditions=["单纯疱疹性角膜炎"]).blocked
+
+
+def test_round5_names_in_brackets_after_a_warned_name_are_warned_with_it():
+    result = audit("孕期不要接种减毒活疫苗（例如麻腮风疫苗、水痘减毒活疫苗等）。", age=28, pregnant=True)
+    assert not result.blocked
+    # the bracket is closed: a name after it is read on its own
+    assert audit("孕期不要接种减毒活疫苗（例如麻腮风疫苗），可以吃布洛芬。", age=28, pregnant=True).blocked
+
+
+def test_round5_a_negated_stop_is_no_warning():
+    # 别/不要 + manner words + 停药: keep taking it
+    assert audit("头孢氨苄每次0.25g，一天四次，千万别中途停药。", allergies=["头孢菌素"]).blocked
+    assert audit("阿莫西林吃满一周，不要随便停。", allergies=["青霉素"]).blocked
+    # a stop that is not negated still warns
+    assert not audit("阿莫西林会引起过敏，请马上停药。", allergies=["青霉素"]).blocked
+
+
+def test_round5_a_drug_named_in_a_supposition_is_no_advice():
+    draft = "您吃的瑞舒伐他汀和西柚关系不大。如果您吃的是别的他汀，比如辛伐他汀，就别吃西柚了。"
+    assert not audit(draft, age=60, medications=["瑞舒伐他汀"]).blocked
+    # fail closed: a supposition followed by advice in the name's own clause still advises
+    assert audit("如果您吃的是辛伐他汀，可以继续吃辛伐他汀每天20mg，西柚随便吃。", age=60).blocked
+
+
+def test_round5_aminoglycoside_in_the_ear_with_a_perforated_eardrum_blocks():
+    result = audit("可以用新霉素滴耳，每天三次。", age=30, conditions=["耳膜穿孔"])
+    assert result.blocked and any(f.rule_id == "R9724" for f in result.findings)
+    assert not audit("可以用氧氟沙星滴耳液，每天两次。", age=30, conditions=["耳膜穿孔"]).blocked

@@ -70,6 +70,12 @@ class Recommended:
     origin: Literal["draft", "question"] = "draft"
     strength: Ingredient | None = None       # a concentration stated with it (西替利嗪滴剂（10mg/ml）)
     topical: bool = False                    # on the skin (外用双氯芬酸乳胶剂, 涂…软膏): no systemic exposure to speak of
+    ocular: bool = False                     # into the eye (妥布霉素滴眼液): eye conditions count, systemic rows do not
+
+    @property
+    def local(self) -> bool:
+        """On the skin or into the eye: exempt from the rows about systemic exposure (interaction, dose, renal…)."""
+        return self.topical or self.ocular
 
     @property
     def name(self) -> str:

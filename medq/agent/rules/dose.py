@@ -29,7 +29,7 @@ ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h"
 ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 # a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
 CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
-EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时|每(小)时")
+EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?小时|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
 # the amount in one unit, stated as the product's strength (每片10mg / 每粒含0.25g / 60mg/片): no dose, but what a
@@ -40,9 +40,12 @@ LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负
 NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
                            r"[^；;。！!？?\n]*")
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
-DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*(?:不超过|不得超过|不要超过|不宜超过|最多|为|是)?|"
-                         rf"最多|不超过|共)?\s*"
+# a daily total or cap (每天总量不超过1000mg / 每天总量控制在200~700mg / 一天不要超过3片): the day's amount
+DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*"
+                         rf"(?:不超过|不得超过|不要超过|不宜超过|不能超过|控制在|最多|为|是)?|"
+                         rf"最多|不超过|不要超过|不得超过|不能超过|不宜超过|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
+EMPHASIS = re.compile(r"\*\*|__")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 MASS = {"mg": 1.0, "毫克": 1.0, "g": 1000.0, "克": 1000.0, "μg": 0.001, "ug": 0.001, "mcg": 0.001, "微克": 0.001}
 
@@ -100,8 +103,14 @@ def unit_strength(text: str) -> tuple[str, float | None]:
     return UNIT_STRENGTH.sub(" ", text), float(amount) * MASS[unit]
 
 
+def _weighs(unit: str) -> bool:
+    """A mass or an amount in international units (a count or a volume is weighed through the strength)."""
+    return unit in MASS or "iu" in unit.lower() or "单位" in unit
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     dose = Dose()
+    text = EMPHASIS.sub("", text)    # 每天总量**不超过1000mg**: markdown emphasis is no part of the dose
     # 每片10mg。每次2片: the stated strength weighs the count (and is no dose itself)
     text, per_unit = unit_strength(text)
     if per_unit is not None and (strength is None or not strength.per_ml):
@@ -139,15 +148,17 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if total:
         amount = _upper(total, 1)
         dose.per_day_mg = to_mg(amount, total.group(3), strength) if amount is not None else None
-        return dose
+        if dose.per_day_mg is not None:
+            return dose
+        # 每天吃一粒25000IU: a count the strength cannot weigh is read on, with the amount stated beside it
     text_wo_kg = PER_KG.sub(" ", text)
     # the first amount the strength can read: 每次1ml（10mg） with no known concentration is read as its 10mg
     plain = CONCENTRATION.sub(" ", text_wo_kg)
     matches = list(PER_DOSE.finditer(plain))
     for first, second in list(zip(matches, matches[1:])):
-        # 每次1ml（10mg） / 每次2片（共1g）: the mass stated beside a volume or a count is the dose
-        if first.group(3) not in MASS and second.group(3) in MASS and \
-                re.fullmatch(r"\s*[（(]\s*(?:共|即|约|相当于)?\s*", plain[first.end():second.start()]):
+        # 每次1ml（10mg） / 每次2片（共1g） / 每次1片60mg: the mass stated beside a volume or a count is the dose
+        if first.group(3) not in MASS and _weighs(second.group(3)) and not _weighs(first.group(3)) and \
+                re.fullmatch(r"\s*(?:[（(]\s*(?:共|即|约|相当于)?)?\s*", plain[first.end():second.start()]):
             matches.remove(first)
     # a loading dose (首剂1mg，1小时后再吃0.5mg，之后每次0.5mg，每天2次) is taken once: it is not multiplied by the doses
     # a day; the day is the larger of the loading doses together and the upkeep dose times its count. Only with an
@@ -226,7 +237,7 @@ class DoseRule:
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         weight = ctx.profile.weight_kg
         for rec in ctx.recommended:
-            if not rec.dose_text or rec.topical:
+            if not rec.dose_text or rec.local:
                 continue
             for ingredient in rec.substances:
                 rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]

@@ -23,7 +23,7 @@ class DuplicateRule:
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         sources: dict[str, list[tuple[str, Recommended | None, str]]] = {}   # ingredient -> (name, rec, stated)
         previous: Recommended | None = None
-        for rec in [r for r in ctx.recommended if not r.topical]:
+        for rec in [r for r in ctx.recommended if not r.local]:
             if previous is not None and rec.origin == "draft" and previous.origin == "draft" and \
                     SAME_ITEM.match(ctx.draft[previous.mention.end:rec.mention.start]) and \
                     set(rec.substances) & set(previous.substances):

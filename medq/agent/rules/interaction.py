@@ -40,7 +40,7 @@ class InteractionRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
-            if rec.topical:
+            if rec.local:
                 continue     # on the skin: no systemic interaction to speak of
             switched = rec.origin == "draft" and bool(SWITCH_TO.search(
                 ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]))
