@@ -66,6 +66,9 @@ EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 # nor the patient's medicine; its examples in the next clause (例如/比如…) are read with it
 HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你|患者|孩子|老人)?(?:平时|目前|现在)?(?:吃|用|服用|使用)的(?:是|药是)"
                           r"[^，,。；;！!？?\n]*$")
+# a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
+PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
+PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
@@ -188,6 +191,10 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            if PRESCRIBER_BEFORE.search(draft[max(0, mention.start - 4):mention.start]) and \
+                    PRESCRIBER_AFTER.search(draft[mention.end:mention.end + 6]):
+                screened.add(id(mention))
+                continue
             if self._hypothetical(draft, mention) and not affirmed_of[id(mention)]:
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)

@@ -489,3 +489,10 @@ def test_round5_aminoglycoside_in_the_ear_with_a_perforated_eardrum_blocks():
     result = audit("可以用新霉素滴耳，每天三次。", age=30, conditions=["耳膜穿孔"])
     assert result.blocked and any(f.rule_id == "R9724" for f in result.findings)
     assert not audit("可以用氧氟沙星滴耳液，每天两次。", age=30, conditions=["耳膜穿孔"]).blocked
+
+
+def test_round5_a_name_that_only_says_which_doctor_is_no_advice():
+    draft = "氟西汀和利奈唑胺合用有风险，最好不要一起用，请联系给您开利奈唑胺的医生换药。"
+    assert not audit(draft, age=40, medications=["氟西汀"]).blocked
+    # fail closed: the same drug advised in its own clause still counts
+    assert audit("可以吃利奈唑胺，每次600mg，一天两次。", age=40, medications=["氟西汀"]).blocked
