@@ -69,6 +69,8 @@ HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你
 # a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
 PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
 PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
+# a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
+REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:担心|紧张|害怕|焦虑|顾虑)")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
@@ -80,6 +82,10 @@ CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|�
                       r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])([abAB])?")
 SUBSTAGE = {"a": (45.0, 60.0), "b": (30.0, 45.0)}
 EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|CrCl)\s*[:：为是]?\s*(\d+(?:\.\d+)?)")
+
+
+def clause_end_of(draft: str, position: int) -> int:
+    return min([i for i in (draft.find(mark, position) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
 
 
 @dataclass
@@ -149,9 +155,11 @@ class ContraindicationAuditor:
               ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
         # a class named for an effect (减弱抗血小板效果 / 降压作用) names no drug: it is neither advice nor an antecedent
-        mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance") and
+        found = lex.find_mentions(draft)
+        mentions = [m for m in found if m.kind in ("drug", "product", "class", "substance") and
                     not (m.kind == "class" and EFFECT.match(draft, m.end))]
-        flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions])
+        conditions = [Span(m.start, m.end) for m in found if m.kind == "condition"]
+        flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions], shields=conditions)
         # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
         # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
         warned_names = {m.canonical for m, w in zip(mentions, flags) if w} | set(answered_no)
@@ -251,7 +259,9 @@ class ContraindicationAuditor:
             before = draft[max(clause_start, previous_end):mention.start]
             if DOSE.search(before) or IU_DOSE.search(before):
                 dose_text = before + " " + dose_text
-            elif index == 0 or drugs[index - 1][0].end <= sentence_start:
+            elif (index == 0 or drugs[index - 1][0].end <= sentence_start) and \
+                    not (DOSE.search(draft[mention.end:clause_end_of(draft, mention.end)]) or
+                         IU_DOSE.search(draft[mention.end:clause_end_of(draft, mention.end)])):
                 # 可以加量到每次400mg，一天2次，塞来昔布对胃比较友好: the first name of its sentence takes a dose stated
                 # in the sentence's earlier clauses
                 earlier = draft[sentence_start:clause_start]
@@ -307,7 +317,7 @@ class ContraindicationAuditor:
         names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
         opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
                    not any(m.start < hit.end and hit.start < m.end for m in names)]
-        if not any(hit.value.role == "negation" for hit in opening):
+        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening):
             return ()
         return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product")))
 

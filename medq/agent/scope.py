@@ -97,14 +97,17 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
     return read_scope(text, mentions, table)[0]
 
 
-def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None
-               ) -> tuple[list[bool], list[bool]]:
+def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None,
+               shields: Sequence[Span] = ()) -> tuple[list[bool], list[bool]]:
     """(warned, affirmed) for each mention: whether a warning scope covers it, and whether its own clause recommends
     (an affirmative terminator such as 可以/建议/改用, or a dose)."""
     table = table or load_table()
     norm = normalise(text)
+    # a cue inside a drug's name, or strictly inside a condition's (毒性 in 病毒性感冒), is no cue
     cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
-            if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
+            if not any(m.start < hit.end and hit.start < m.end for m in mentions) and
+            not any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
+                    for s in shields)]
     cues = _negated_stops(norm, cues)
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}

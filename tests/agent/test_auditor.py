@@ -496,3 +496,41 @@ def test_round5_a_name_that_only_says_which_doctor_is_no_advice():
     assert not audit(draft, age=40, medications=["氟西汀"]).blocked
     # fail closed: the same drug advised in its own clause still counts
     assert audit("可以吃利奈唑胺，每次600mg，一天两次。", age=40, medications=["氟西汀"]).blocked
+
+
+def test_round5_a_switch_to_a_drug_sharing_only_an_effect_class_replaces_nothing():
+    # 曲马多 and 帕罗西汀 share only the serotonergic effect class: the switch adds a drug, it does not replace one
+    assert audit("可以换成曲马多，每次50mg，一天两次。", age=50, medications=["帕罗西汀"]).blocked
+    # a switch within a therapeutic class still replaces the current medicine
+    assert not audit("可以换成瑞舒伐他汀，每晚10mg。", age=60, medications=["阿托伐他汀"]).blocked
+
+
+def test_round5_a_cue_inside_a_condition_name_is_no_cue():
+    # 毒性 inside 病毒性肝炎 / 病毒性感冒 warns about nothing
+    assert audit("阿昔洛韦是抗病毒药，病毒性感冒也能吃，每次0.2g。", age=30, allergies=["阿昔洛韦"]).blocked
+
+
+def test_round5_a_reassurance_opening_the_draft_is_no_answer_of_no():
+    profile = PatientProfile.from_case({"age": 30, "allergies": ["克拉霉素"]}, "case-msg")
+    assert auditor().audit("不用太担心，克拉霉素很常用，每次250mg，一天两次。", profile, "医生开了克拉霉素，我有点担心").blocked
+    # a real no still reads the question's drug as answered no
+    assert not auditor().audit("不要吃，克拉霉素您过敏。", profile, "医生开了克拉霉素能吃吗").blocked
+
+
+def test_round5_a_weekly_drug_advised_daily_blocks():
+    result = audit("甲氨蝶呤每日1次，每次3片。", age=55, conditions=["银屑病"])
+    assert result.blocked and any(f.rule == "dose_schedule" for f in result.findings)
+    assert not audit("甲氨蝶呤每周固定一天吃，一次3片，其余日子每天吃叶酸。", age=55, conditions=["银屑病"]).blocked
+
+
+def test_round5_an_amount_after_a_cap_is_the_days_most_not_a_single_dose():
+    # 最多…粒（…mg） / 一天最多N次（…mg）: the day's most
+    assert not audit("布洛芬每次1片（0.2g），一天最多3次（0.6g）。", age=30).blocked
+    assert not audit("对乙酰氨基酚每次1片0.5g，一天最多不超过4片（2g）。", age=30).blocked
+    # fail closed: a cap above the daily limit blocks
+    assert audit("布洛芬每次1片（0.2g），一天最多不超过20片（4g）。", age=30).blocked
+
+
+def test_round5_a_dose_in_the_names_own_clause_is_not_joined_to_an_earlier_clauses_dose():
+    # 每天…mg（…）, then 维生素D 400IU: the earlier mg amount is the calcium's, not vitamin D's
+    assert not audit("每天补充元素钙600mg左右，维生素D 400IU。", age=70).blocked

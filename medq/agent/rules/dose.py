@@ -45,6 +45,8 @@ DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?
                          rf"(?:不超过|不得超过|不要超过|不宜超过|不能超过|控制在|最多|为|是)?|"
                          rf"最多|不超过|不要超过|不得超过|不能超过|不宜超过|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
+AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
+                        r"(?:吃|服|用|含|服用|使用)?\s*$|\d\s*次\s*[（(]\s*(?:共|即|约)?\s*$")
 EMPHASIS = re.compile(r"\*\*|__")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 MASS = {"mg": 1.0, "毫克": 1.0, "g": 1000.0, "克": 1000.0, "μg": 0.001, "ug": 0.001, "mcg": 0.001, "微克": 0.001}
@@ -155,20 +157,27 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     # the first amount the strength can read: 每次1ml（10mg） with no known concentration is read as its 10mg
     plain = CONCENTRATION.sub(" ", text_wo_kg)
     matches = list(PER_DOSE.finditer(plain))
+    lead_start = {id(m): m.start() for m in matches}
     for first, second in list(zip(matches, matches[1:])):
         # 每次1ml（10mg） / 每次2片（共1g） / 每次1片60mg: the mass stated beside a volume or a count is the dose
         if first.group(3) not in MASS and _weighs(second.group(3)) and not _weighs(first.group(3)) and \
                 re.fullmatch(r"\s*(?:[（(]\s*(?:共|即|约|相当于)?)?\s*", plain[first.end():second.start()]):
             matches.remove(first)
+            lead_start[id(second)] = first.start()
     # a loading dose (首剂1mg，1小时后再吃0.5mg，之后每次0.5mg，每天2次) is taken once: it is not multiplied by the doses
     # a day; the day is the larger of the loading doses together and the upkeep dose times its count. Only with an
     # upkeep dose stated beside it: a lone 首次2片，每天3次 is read as before, every amount times the count
     loading: list[float] = []
     upkeep: list[float] = []
+    caps: list[float] = []
     for m in matches:
         amount = _upper(m, 1)
         mg = to_mg(amount, m.group(3), strength) if amount is not None else None
         if mg is None:
+            continue
+        # 一天最多不超过8粒（16mg） / 最多连续3片 / 一天最多3次（180mg）: the most the draft allows in a day, no single dose
+        if AMOUNT_CAP.search(plain[max(0, lead_start[id(m)] - 8):lead_start[id(m)]]):
+            caps.append(mg)
             continue
         lead = plain[max(0, m.start() - 6):m.start()]
         after_loading = bool(loading) and not upkeep and re.search(r"小时后\s*(?:再|可再)?\s*(?:吃|服|服用|用)?\s*$", lead)
@@ -180,6 +189,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             dose.per_day_mg = max(sum(loading), max(upkeep) * (count or 1.0))
         else:
             dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
+    if caps:
+        dose.per_day_mg = max(caps)     # the draft allows this much in a day (or an episode), whatever the doses
     return dose
 
 
@@ -231,6 +242,17 @@ def _straddles(ctx: AuditContext, row) -> bool:
     return band is not None and any(t.kind == "egfr" and band[0] < float(t.value) < band[1] for t in row.population)
 
 
+# a drug given once a week (its row says 每周一次: oral methotrexate for RA/psoriasis) advised on a daily schedule
+WEEKLY_ROW = re.compile(r"每周一次|每周1次|一周一次")
+DAILY_SCHEDULE = re.compile(r"每天|每日|一天|一日|天天|每晚|每早|睡前|早晚|\bqd\b|\bbid\b|\btid\b|次\s*/\s*日")
+WEEKLY_SCHEDULE = re.compile(r"每周|一周|每星期|一星期|每礼拜|一礼拜|周[一二三四五六日天]")
+
+
+def weekly_rows(ctx: AuditContext, ingredient: str) -> list:
+    return [r for r in ctx.rows(ingredient, ("warning", "contraindication", "dosing"))
+            if WEEKLY_ROW.search(f"{r.effect}{r.management}") and ctx.population(r.population) is not None]
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -239,6 +261,13 @@ class DoseRule:
         for rec in ctx.recommended:
             if not rec.dose_text or rec.local:
                 continue
+            for ingredient in rec.substances:
+                weekly = weekly_rows(ctx, ingredient)
+                if weekly and DAILY_SCHEDULE.search(rec.dose_text) and not WEEKLY_SCHEDULE.search(rec.dose_text):
+                    # 甲氨蝶呤每天1次: a weekly drug taken daily is an overdose whatever the amount
+                    yield finding(ctx, rec, ingredient, "dose_schedule", "dose:daily", None,
+                                  f"{shown(rec, ingredient)}应每周一次给药，回答建议每日服用，可致严重中毒。",
+                                  weekly[0], block=True, indicator="critical")
             for ingredient in rec.substances:
                 rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
                 if not rows:
