@@ -30,7 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, number, read_dose, stated_concentration, unit_strength
+from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import normalise
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -64,8 +64,23 @@ DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里�
 EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 # a medicine named in a supposition about the patient (如果您吃的是其他降压药，例如硝苯地平，就要避免葡萄柚): neither advice
 # nor the patient's medicine; its examples in the next clause (例如/比如…) are read with it
-HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你|患者|孩子|老人)?(?:平时|目前|现在)?(?:吃|用|服用|使用)的(?:是|药是)"
+HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你|患者|孩子|老人)?(?:平时|目前|现在)?"
+                          r"(?:(?:吃|用|服用|使用)的(?:是|药是)|(?:正在|在|同时在|还在|已经在)(?:吃|用|服用|使用))"
                           r"[^，,。；;！!？?\n]*$")
+# names the draft mentions without advising them, each when its own clause recommends nothing:
+#   an example of a class in an explanation (…的他汀（如辛伐他汀）/ …，比如洛伐他汀 / 洛伐他汀这类…)
+EXAMPLE_IN_BRACKET = re.compile(r"[（(]\s*(?:如|比如|例如|像|譬如)[^）)]*$")
+CONTENT_OF = re.compile(r"^[^，,。；;！!？?\n]{0,8}?(?:含有|含)\s*$")
+EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型)")
+#   a class narrowed by what comes before it (经CYP3A4代谢的他汀): a description, not the class as advice
+DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
+#   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
+PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括)\s*$")
+COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
+# a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
+OTHERS = re.compile(r"(?:其他|其它|别的)[^，,。；;！!？?\n]{0,6}(?:成员|人|家人)|家人|家里人|密切接触者|同住的人|照顾(?:孩子|宝宝|老人)?的人")
+# advice for after the pregnancy (分娩后再补种 / 产后可以接种): the pregnancy rows do not reach it
+AFTER_PREGNANCY = re.compile(r"(?:分娩|生产|生完(?:孩子|宝宝)?|产|孕期结束|出月子|生了)\s*(?:以)?后")
 # a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
 PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
 PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
@@ -179,6 +194,12 @@ class ContraindicationAuditor:
         context: list[Mention] = []
         drugs = [(m, w) for m, w in zip(mentions, flags) if m.kind != "substance" or
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
+        # 美林每5ml含布洛芬100mg。…每次喂15ml: an ingredient named right after its product to state its content is the
+        # product's, neither a second recommendation nor the end of the product's dose text
+        drugs = [(m, w) for index, (m, w) in enumerate(drugs) if not (
+            index > 0 and m.kind in ("drug", "substance") and drugs[index - 1][0].kind == "product" and
+            CONTENT_OF.search(draft[drugs[index - 1][0].end:m.start]) and
+            m.canonical in lex.ingredients(drugs[index - 1][0].canonical))]
         for m, w in zip(mentions, flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
@@ -206,6 +227,12 @@ class ContraindicationAuditor:
             if self._hypothetical(draft, mention) and not affirmed_of[id(mention)]:
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
+            if self._not_advice(draft, mention, mentions, affirmed_of):
+                screened.add(id(mention))
+                continue
+            if mention.kind in ("class", "substance", "drug", "product") and self._for_others(draft, mention):
+                screened.add(id(mention))
+                continue
             if self._screened(draft, mention, drugs[index - 1][0] if index > 0 else None, screened):
                 screened.add(id(mention))
                 continue   # neither advice nor the patient's medicine (the patient's own come from the profile)
@@ -230,7 +257,7 @@ class ContraindicationAuditor:
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
                         if sentence_start <= other.start and (end is None or other.start < end.start()))
             if end is not None and next_start > end.end() and alone and \
-                    not DOSE.search(CONCENTRATION.sub(" ", unit_strength(dose_text)[0])):
+                    not DOSE.search(CONCENTRATION.sub(" ", PER_VOLUME_CONTENT.sub(" ", unit_strength(dose_text)[0]))):
                 # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
                 # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear); a
                 # concentration (浓度是20mg/ml。) or a unit strength is no dose
@@ -276,8 +303,50 @@ class ContraindicationAuditor:
             topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
             ocular = not topical and bool(OCULAR.search(draft[mention.start:clause_end]))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
-                                           ocular=ocular))
+                                           ocular=ocular,
+                                           after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
         return recommended, warned, endorsed, context
+
+    def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
+        """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
+        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        lead = draft[max(0, mention.start - 12):mention.start]
+        if PRIVATIVE.search(lead):
+            return True    # 换成不含克拉霉素的方案: whatever the clause recommends, it is not this
+        if affirmed_of.get(id(mention), False):
+            return False
+        if COMPARED.search(lead):
+            return True
+        if mention.kind == "class" and DESCRIBED_CLASS.search(lead) and mention.start - low > 2:
+            return True
+        if EXAMPLE_OF_KIND.match(draft, mention.end):
+            return True
+        bracket = EXAMPLE_IN_BRACKET.search(draft[max(0, low - 1):mention.start])
+        if bracket:   # （如辛伐他汀、洛伐他汀）: the host before the bracket decides
+            at = max(0, low - 1) + bracket.start()
+            host = [m for m in mentions if m.end <= at and at - m.end <= 1]
+            return bool(host) and not affirmed_of.get(id(host[-1]), False)
+        if EXAMPLE_LEAD.search(draft[low:mention.start]) and low > 0 and draft[low - 1] in "，,":
+            # …影响经CYP3A4代谢的他汀，比如洛伐他汀: the clause before names the kind and recommends nothing
+            previous = max([draft.rfind(mark, 0, low - 1) for mark in CLAUSE_MARKS]) + 1
+            before = draft[previous:low - 1]
+            kinds = [m for m in mentions if previous <= m.start and m.end <= low - 1 and m.kind == "class"]
+            return bool(kinds) and not any(affirmed_of.get(id(m), False) for m in kinds) and \
+                not re.search(r"可以|建议|推荐|首选|选用|改用|换成", before)
+        return False
+
+    def _for_others(self, draft: str, mention: Mention) -> bool:
+        """A vaccine advised for the people around the patient (家里其他成员可以接种…)."""
+        if mention.kind == "product" or not self._is_vaccine(mention.canonical):
+            return False
+        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        return bool(OTHERS.search(draft[low:mention.start]))
+
+    def _is_vaccine(self, name: str) -> bool:
+        lex = self.lexicon
+        if name in lex.substances:
+            return lex.substances[name].kind == "vaccine"
+        return name in lex.classes and "疫苗" in name
 
     @staticmethod
     def _hypothetical(draft: str, mention: Mention) -> bool:

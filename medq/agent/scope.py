@@ -150,7 +150,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if cue.role == "anaphor_one":
             # the patient's own medicine (您正在吃两种抗血小板药，…。该药不建议您加用) is context, not what 该药 points
             # at, when the draft named another drug before it
-            own = [i for i in before if OWN_MEDICINE.search(norm[max(0, mentions[i].start - 10):mentions[i].start])]
+            # the patient's allergen, named as such (您对头孢过敏，这个药就不要吃): a fact, not what 这个药 points at
+            own = [i for i in before if OWN_MEDICINE.search(norm[max(0, mentions[i].start - 10):mentions[i].start]) or
+                   norm[max(0, mentions[i].start - 2):mentions[i].start].endswith("对") and
+                   ALLERGEN_AFTER.match(norm[mentions[i].end:mentions[i].end + 8])]
             if own and len(own) == len(before):
                 others = [i for i, m in enumerate(mentions) if m.end <= start and i not in own and not
                           OWN_MEDICINE.search(norm[max(0, m.start - 10):m.start])]
@@ -344,6 +347,7 @@ TOPIC = ("至于", "另外", "此外", "然后")
 # the patient's own medicine, named as such (您正在吃两种抗血小板药 / 您已经在吃格列美脲)
 OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"
                           r"(?:[一二两三四五六七八九十几]种)?\s*$")
+ALLERGEN_AFTER = re.compile(r"\s*(?:类|类药物|类药|类抗生素|药物|药)?\s*(?:过敏)")
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连")
 CONTAINS = ("里面加了", "里面含有", "里面含", "里面有", "加了", "含有", "含", "成分是", "成分有")
 INGREDIENT_OF = ("里面的", "里的", "其中的", "所含的", "含有的", "中的", "成分")

@@ -534,3 +534,72 @@ def test_round5_an_amount_after_a_cap_is_the_days_most_not_a_single_dose():
 def test_round5_a_dose_in_the_names_own_clause_is_not_joined_to_an_earlier_clauses_dose():
     # 每天…mg（…）, then 维生素D 400IU: the earlier mg amount is the calcium's, not vitamin D's
     assert not audit("每天补充元素钙600mg左右，维生素D 400IU。", age=70).blocked
+
+
+def test_round5_examples_of_a_class_in_an_explanation_are_no_advice():
+    profile = {"age": 58, "medications": ["普伐他汀"]}
+    # bracketed examples after a class the clause does not recommend; a 比如 clause after such a class
+    assert not audit("葡萄柚对经CYP3A4代谢的他汀（如阿托伐他汀、辛伐他汀）影响大，普伐他汀基本不受影响。", **profile).blocked
+    assert not audit("受影响的是经CYP3A4代谢的他汀，比如辛伐他汀；普伐他汀不受影响。", **profile).blocked
+    assert not audit("这种提醒说的是辛伐他汀这类药，普伐他汀不在其中。", **profile).blocked
+    # fail closed: a recommended class keeps its examples as advice
+    assert audit("可以吃他汀（如辛伐他汀），每晚一次。", **profile).blocked
+
+
+def test_round5_what_a_drug_is_not_or_is_compared_with_is_no_advice():
+    assert not audit("可以选用非青霉素类的抗生素，比如阿奇霉素。", allergies=["青霉素"]).blocked
+    assert not audit("请医生换成不含克拉霉素的方案。", age=60, medications=["辛伐他汀"]).blocked
+    assert not audit("可以用雷贝拉唑每日20mg，它对氯吡格雷的影响比奥美拉唑小。", age=66, medications=["氯吡格雷"]).blocked
+
+
+def test_round5_a_supposition_about_current_use_is_no_advice():
+    assert not audit("如果在吃华法林或阿司匹林，先问医生再吃鱼油。", age=50).blocked
+
+
+def test_round5_the_patients_allergen_is_not_what_this_drug_points_at():
+    draft = "头孢呋辛属于头孢类。您对头孢过敏，所以这个药**不能用**。"
+    assert "头孢呋辛" in audit(draft, allergies=["头孢"]).warned
+
+
+def test_round5_a_vaccine_for_the_people_around_the_patient_and_after_the_birth():
+    assert not audit("孩子在化疗，活疫苗不能打；家里其他成员可以接种流感疫苗和水痘减毒活疫苗。", age=7,
+                     conditions=["白血病（化疗中）"]).blocked
+    assert not audit("孕期不能接种水痘疫苗，产后再接种水痘减毒活疫苗。", age=29, pregnant=True).blocked
+    # fail closed: the patient's own vaccination now still counts
+    assert audit("可以接种水痘减毒活疫苗。", age=29, pregnant=True).blocked
+
+
+def test_round5_an_ingredient_describing_its_product_is_no_second_source_and_its_content_is_a_concentration():
+    # 每5ml含…mg then a volume in the next sentence: read at the stated concentration
+    result = audit("美林每5ml含布洛芬100mg。12公斤的孩子每次喂12ml，6小时一次。", age=2, weight_kg=12)
+    assert result.blocked and not any(f.rule == "duplicate_ingredient" for f in result.findings)
+    assert not audit("美林每5ml含布洛芬100mg。12公斤的孩子每次喂5ml，6小时一次。", age=2, weight_kg=12).blocked
+    # ingredients listed after 含有 are the product's
+    assert not any(f.rule == "duplicate_ingredient" for f in
+                   audit("感冒灵里含有对乙酰氨基酚和咖啡因，按说明书吃感冒灵就行。", age=30).findings)
+
+
+def test_round5_two_products_offered_as_alternatives_are_no_duplicate():
+    result = audit("每天吃叶酸片0.4mg，或者换成含叶酸的复合维生素。", age=28, pregnant=True)
+    assert not any(f.rule == "duplicate_ingredient" for f in result.findings)
+    # together, they still duplicate
+    assert any(f.rule == "duplicate_ingredient" for f in audit("白加黑和泰诺林一起吃。", age=30).findings)
+
+
+@pytest.mark.parametrize("draft, profile, row", [
+    ("可以贴麝香壮骨膏，一天一贴。", {"age": 30, "pregnant": True}, "R9725"),
+    ("何首乌片可以吃，每次4片。", {"age": 50, "conditions": ["肝功能异常"]}, "R9726"),
+    ("含西布曲明的胶囊每天1粒。", {"age": 40}, "R9728"),
+    ("可以改用地氯雷他定，每天5mg。", {"age": 30, "allergies": ["氯雷他定"]}, "R9729"),
+    ("可以吃复方新诺明，每次2片。", {"age": 30, "medications": ["氯氮平"]}, "R9733"),
+    ("喝点蜂蜜水润润喉。", {"age": 0}, "R9734"),
+])
+def test_round5_knowledge_rows_block(draft, profile, row):
+    result = audit(draft, **profile)
+    assert result.blocked and any(f.rule_id == row for f in result.findings)
+
+
+def test_round5_folk_and_foreign_names_resolve():
+    assert audit("可以吃阿莫西林。", allergies=["清霉素"]).blocked
+    assert audit("撲菌特一天兩次。", allergies=["磺胺类"]).blocked
+    assert audit("可以吃普萘洛尔，每次10mg。", conditions=["氣喘"]).blocked

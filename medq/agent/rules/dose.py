@@ -32,6 +32,9 @@ CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(
 EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?小时|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
+# the content of a volume (每5ml含布洛芬100mg / 每1ml含对乙酰氨基酚100mg): a concentration, no dose
+PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?:中)?\s*(?:含有|含)[^\d，,。；;！!？?\n]{0,12}"
+                                r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
 # the amount in one unit, stated as the product's strength (每片10mg / 每粒含0.25g / 60mg/片): no dose, but what a
 # count of units (每次2片) weighs
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
@@ -115,6 +118,13 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     text = EMPHASIS.sub("", text)    # 每天总量**不超过1000mg**: markdown emphasis is no part of the dose
     # 每片10mg。每次2片: the stated strength weighs the count (and is no dose itself)
     text, per_unit = unit_strength(text)
+    content = PER_VOLUME_CONTENT.search(text)
+    if content is not None:
+        # 每5ml含布洛芬100mg: the concentration the ml in the text are read at
+        mg = float(content.group(2)) * (1000.0 if content.group(3) in ("g", "克") else 1.0)
+        strength = Ingredient(strength.substance if strength is not None else "", mg / float(content.group(1) or 1.0),
+                              per_ml=True)
+        text = PER_VOLUME_CONTENT.sub(" ", text)
     if per_unit is not None and (strength is None or not strength.per_ml):
         strength = Ingredient(strength.substance if strength is not None else "", per_unit)
     kg = PER_KG.search(text)
