@@ -603,3 +603,16 @@ def test_round5_folk_and_foreign_names_resolve():
     assert audit("可以吃阿莫西林。", allergies=["清霉素"]).blocked
     assert audit("撲菌特一天兩次。", allergies=["磺胺类"]).blocked
     assert audit("可以吃普萘洛尔，每次10mg。", conditions=["氣喘"]).blocked
+
+
+def test_round5_two_brands_of_one_formula_named_as_two_boxes_duplicate():
+    result = audit("快克和感康可以一起吃。", age=30)
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+    # one product named twice (brand and generic in brackets) is one source
+    assert not any(f.rule == "duplicate_ingredient" for f in audit("可以吃快克（复方氨酚烷胺胶囊）。", age=30).findings)
+
+
+def test_round5_a_cited_dose_row_outranks_the_unsourced_v1_row_it_covers():
+    # 对乙酰氨基酚 adult: the insert's 4 g/day (B0488) over the v1 expert row's 2 g/day (R0017)
+    assert not audit("对乙酰氨基酚每次1g，每天3次。", age=35).blocked
+    assert audit("对乙酰氨基酚每次1g，每天6次。", age=35).blocked

@@ -263,6 +263,21 @@ def weekly_rows(ctx: AuditContext, ingredient: str) -> list:
             if WEEKLY_ROW.search(f"{r.effect}{r.management}") and ctx.population(r.population) is not None]
 
 
+LIMITS = ("max_mg_day", "max_mg_dose", "max_mg_per_kg_day", "max_mg_per_kg_dose")
+
+
+def _cited_limits(group: list) -> list:
+    """Dose rows for one population: an unsourced v1 'expert' row gives way to the rows citing a reference (insert,
+    FDA label, BNFC …) when they set every limit it sets — 对乙酰氨基酚 adult: the insert's 4 g/day (its management
+    keeps the OTC 2 g) over the v1 row's 2 g; 丙戊酸钠's v1 3 g/day stays where the cited row gives only mg/kg."""
+    cited = [r for r in group if r.source != "expert"]
+    if not cited:
+        return group
+    covered = {name for r in cited for name in LIMITS if getattr(r, name) is not None}
+    return cited + [r for r in group if r.source == "expert" and
+                    not {name for name in LIMITS if getattr(r, name) is not None} <= covered]
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -282,6 +297,12 @@ class DoseRule:
                 rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
+                # per population: a row citing a reference outranks the unsourced v1 row on the same dose (对乙酰氨基酚
+                # adult: insert 4g/day, with the OTC 2g in its management, over the v1 row's 2g)
+                by_population: dict[str, list] = {}
+                for row in rows:
+                    by_population.setdefault(str(sorted(map(str, row.population))), []).append(row)
+                rows = [r for group in by_population.values() for r in _cited_limits(group)]
                 text = rec.dose_text
                 band = ctx.facts.kidney_band()
                 if band is not None and band[1] < 90:

@@ -43,8 +43,10 @@ class DuplicateRule:
             previous = rec
             for ingredient in rec.substances:
                 entries = sources.setdefault(ingredient, [])
-                if all(name != rec.name for name, _, _ in entries):
-                    entries.append((rec.name, rec, rec.name))
+                # 快克和感康: two brands of one formula, named as two boxes, are two sources
+                if all(name != rec.name or (other is not None and other.mention.kind == rec.mention.kind == "product"
+                                            and other.origin == rec.origin == "draft" and other.display != rec.display) for name, other, _ in entries):
+                    entries.append((rec.name, rec, rec.display if rec.mention.kind == "product" else rec.name))
         for stated, canonical, substances in ctx.medication_substances():
             for ingredient in substances:
                 entries = sources.get(ingredient)
