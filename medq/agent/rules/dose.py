@@ -287,8 +287,9 @@ class DoseRule:
             if not rec.dose_text or rec.local:
                 continue
             for ingredient in rec.substances:
-                weekly = weekly_rows(ctx, ingredient)
-                if weekly and DAILY_SCHEDULE.search(rec.dose_text) and not WEEKLY_SCHEDULE.search(rec.dose_text):
+                weekly = weekly_rows(ctx, ingredient) if DAILY_SCHEDULE.search(rec.dose_text) and \
+                    not WEEKLY_SCHEDULE.search(rec.dose_text) else []
+                if weekly:
                     # 甲氨蝶呤每天1次: a weekly drug taken daily is an overdose whatever the amount
                     yield finding(ctx, rec, ingredient, "dose_schedule", "dose:daily", None,
                                   f"{shown(rec, ingredient)}应每周一次给药，回答建议每日服用，可致严重中毒。",
