@@ -76,6 +76,7 @@ EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括)\s*$")
+WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
 # a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
 OTHERS = re.compile(r"(?:其他|其它|别的)[^，,。；;！!？?\n]{0,6}(?:成员|人|家人)|家人|家里人|密切接触者|同住的人|照顾(?:孩子|宝宝|老人)?的人")
@@ -317,6 +318,12 @@ class ContraindicationAuditor:
             return False
         if COMPARED.search(lead):
             return True
+        # an explanation names no way of taking anything: 吃点常用的青霉素类 / 吃布洛芬这类药就行 / 吃他汀（如辛伐他汀）
+        # are advice however they are phrased
+        sentence_low = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+        clause_high = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
+        if WAY_OF_TAKING.search(draft[sentence_low:clause_high]):
+            return False
         if mention.kind == "class" and DESCRIBED_CLASS.search(lead) and mention.start - low > 2:
             return True
         if EXAMPLE_OF_KIND.match(draft, mention.end):
@@ -340,7 +347,9 @@ class ContraindicationAuditor:
         if mention.kind == "product" or not self._is_vaccine(mention.canonical):
             return False
         low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
-        return bool(OTHERS.search(draft[low:mention.start]))
+        before = draft[low:mention.start]
+        # 孩子和家人都要接种: the patient is among them
+        return bool(OTHERS.search(before)) and not re.search(r"孩子|宝宝|您|你|患者|本人|自己|大家|全家", before)
 
     def _is_vaccine(self, name: str) -> bool:
         lex = self.lexicon

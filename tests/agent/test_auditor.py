@@ -616,3 +616,19 @@ def test_round5_a_cited_dose_row_outranks_the_unsourced_v1_row_it_covers():
     # 对乙酰氨基酚 adult: the insert's 4 g/day (B0488) over the v1 expert row's 2 g/day (R0017)
     assert not audit("对乙酰氨基酚每次1g，每天3次。", age=35).blocked
     assert audit("对乙酰氨基酚每次1g，每天6次。", age=35).blocked
+
+
+def test_round5_fail_closed_examples_and_narrowed_classes_with_a_way_of_taking_stay_advice():
+    assert audit("吃点常用的青霉素类抗生素就好。", allergies=["青霉素"]).blocked
+    assert audit("吃阿莫西林这类药就行。", allergies=["青霉素"]).blocked
+    assert audit("先吃抗生素（如阿莫西林）。", allergies=["青霉素"]).blocked
+
+
+def test_round5_fail_closed_a_vaccine_for_the_patient_and_the_family_is_the_patients():
+    assert audit("建议孩子和家人都接种水痘减毒活疫苗。", age=6, conditions=["白血病（化疗中）"]).blocked
+
+
+def test_round5_a_medicine_the_question_says_was_infused_still_meets_the_drink_the_draft_allows():
+    # guards the question's own facts (a name clash in round 5 briefly broke this without a unit test noticing)
+    profile = PatientProfile.from_case({"age": 40}, "case-msg")
+    assert auditor().audit("已经输完了，少喝一点没关系。", profile, "前天输了头孢哌酮，今晚能喝啤酒吗").blocked
