@@ -479,6 +479,7 @@ class ContraindicationAuditor:
         facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
         self._question_facts(question or "", profile, facts)
         self._question_concentration(question or "", recommended)
+        self._shared_dose(draft, recommended, facts)
         if question and not profile.occupation:
             # the question's own words about the patient's work (我开货车…): the occupation rows read them
             from medq.agent.extraction import OCCUPATION, OCCUPATION_FOLK
@@ -505,6 +506,20 @@ class ContraindicationAuditor:
                 elif finding.severity == "block" and result.findings[seen[key]].severity != "block":
                     result.findings[seen[key]] = finding     # the stricter of two rows saying the same thing
         return result
+
+    @staticmethod
+    def _shared_dose(draft: str, recommended: Sequence[Recommended], facts: NormalisedProfile) -> None:
+        """辅酶Q10和阿托伐他汀可以一起吃，常用每天100-200mg: a dose after two names joined by 和 is not the patient's own
+        medicine's (named second, it is the context of the question) when nothing doses it in its own clause."""
+        current = {canonical for _, canonical in facts.medications}
+        for previous, rec in zip(recommended, recommended[1:]):
+            if rec.name not in current or previous.name in current or rec.origin != "draft" or \
+                    previous.origin != "draft" or draft[previous.mention.end:rec.mention.start].strip() not in \
+                    ("和", "与", "跟", "同", "加"):
+                continue
+            own = re.split(r"[，,。；;！!？?\n]", rec.dose_text, maxsplit=1)[0]
+            if not (DOSE.search(own) or IU_DOSE.search(own)):
+                rec.dose_text = ""
 
     def _question_concentration(self, question: str, recommended: Sequence[Recommended]) -> None:
         """问：西替利嗪滴剂（10mg/ml）怎么用 答：西替利嗪每次1ml: a liquid the draft doses in ml without a concentration

@@ -632,3 +632,10 @@ def test_round5_a_medicine_the_question_says_was_infused_still_meets_the_drink_t
     # guards the question's own facts (a name clash in round 5 briefly broke this without a unit test noticing)
     profile = PatientProfile.from_case({"age": 40}, "case-msg")
     assert auditor().audit("已经输完了，少喝一点没关系。", profile, "前天输了头孢哌酮，今晚能喝啤酒吗").blocked
+
+
+def test_round5_a_dose_after_a_new_drug_and_the_patients_own_is_not_the_patients_own():
+    profile = {"age": 62, "medications": ["瑞舒伐他汀"]}
+    assert not audit("鱼油和瑞舒伐他汀可以同时吃，一般每天1-2g。", **profile).blocked
+    # fail closed: a dose in the patient's medicine's own clause is still read
+    assert audit("鱼油和瑞舒伐他汀每天80mg一起吃。", **profile).blocked
