@@ -71,6 +71,7 @@ HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你
 #   an example of a class in an explanation (…的他汀（如辛伐他汀）/ …，比如洛伐他汀 / 洛伐他汀这类…)
 EXAMPLE_IN_BRACKET = re.compile(r"[（(]\s*(?:如|比如|例如|像|譬如)[^）)]*$")
 CONTENT_OF = re.compile(r"^[^，,。；;！!？?\n]{0,8}?(?:含有|含)\s*$")
+EXAMPLE_HINT = re.compile(r"如|比如|例如|像|譬如")
 EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型)")
 #   a class narrowed by what comes before it (经CYP3A4代谢的他汀): a description, not the class as advice
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
@@ -87,6 +88,7 @@ PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
 PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
 # a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
 REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:担心|紧张|害怕|焦虑|顾虑)")
+IF_WORD = re.compile(r"如果|若|假如|要是|万一")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
@@ -288,8 +290,8 @@ class ContraindicationAuditor:
             if DOSE.search(before) or IU_DOSE.search(before):
                 dose_text = before + " " + dose_text
             elif (index == 0 or drugs[index - 1][0].end <= sentence_start) and \
-                    not (DOSE.search(draft[mention.end:clause_end_of(draft, mention.end)]) or
-                         IU_DOSE.search(draft[mention.end:clause_end_of(draft, mention.end)])):
+                    not (DOSE.search(own_clause := draft[mention.end:clause_end_of(draft, mention.end)]) or
+                         IU_DOSE.search(own_clause)):
                 # 可以加量到每次400mg，一天2次，塞来昔布对胃比较友好: the first name of its sentence takes a dose stated
                 # in the sentence's earlier clauses
                 earlier = draft[sentence_start:clause_start]
@@ -310,7 +312,6 @@ class ContraindicationAuditor:
 
     def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
         """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
-        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
         lead = draft[max(0, mention.start - 12):mention.start]
         if PRIVATIVE.search(lead):
             return True    # 换成不含克拉霉素的方案: whatever the clause recommends, it is not this
@@ -318,6 +319,10 @@ class ContraindicationAuditor:
             return False
         if COMPARED.search(lead):
             return True
+        if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or
+                EXAMPLE_HINT.search(draft, max(0, mention.start - 16), mention.start)):
+            return False   # nothing that could make it an example or a description: the usual case, decided fast
+        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
         # an explanation names no way of taking anything: 吃点常用的青霉素类 / 吃布洛芬这类药就行 / 吃他汀（如辛伐他汀）
         # are advice however they are phrased
         sentence_low = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
@@ -360,6 +365,8 @@ class ContraindicationAuditor:
     @staticmethod
     def _hypothetical(draft: str, mention: Mention) -> bool:
         """A name in a supposition about what the patient takes (如果您吃的是硝苯地平 / …，例如硝苯地平长效片)."""
+        if not IF_WORD.search(draft, max(0, mention.start - 40), mention.start):
+            return False
         low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
         if HYPOTHETICAL.search(draft[low:mention.start]):
             return True

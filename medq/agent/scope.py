@@ -278,7 +278,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     # examples in brackets right after a warned name (不能接种减毒活疫苗（比如鼻喷流感疫苗、麻腮风）) are warned with it:
     # every name inside the bracket that opens right after it, up to its closing bracket
     for index, m in enumerate(mentions):
-        if warned[index]:
+        if warned[index] or not any(warned) or \
+                (norm.rfind("（", max(0, m.start - 60), m.start) < 0 and norm.rfind("(", max(0, m.start - 60), m.start) < 0):
             continue
         low = _sentence_start(norm, m.start)
         bracket = max(norm.rfind("（", low, m.start), norm.rfind("(", low, m.start))

@@ -259,8 +259,25 @@ WEEKLY_SCHEDULE = re.compile(r"每周|一周|每星期|一星期|每礼拜|一�
 
 
 def weekly_rows(ctx: AuditContext, ingredient: str) -> list:
-    return [r for r in ctx.rows(ingredient, ("warning", "contraindication", "dosing"))
-            if WEEKLY_ROW.search(f"{r.effect}{r.management}") and ctx.population(r.population) is not None]
+    # which rows say 每周一次 depends on the knowledge base only: looked up once per lexicon and ingredient
+    cache = ctx.lexicon.__dict__.setdefault("_weekly_rows", {})
+    if ingredient not in cache:
+        cache[ingredient] = [r for r in ctx.rows(ingredient, ("warning", "contraindication", "dosing"))
+                             if WEEKLY_ROW.search(f"{r.effect}{r.management}")]
+    return [r for r in cache[ingredient] if ctx.population(r.population) is not None]
+
+
+def dosing_rows(ctx: AuditContext, ingredient: str) -> list:
+    """The dosing rows of an ingredient (and its classes), per population the cited rows outranking the v1 'expert'
+    rows they cover (对乙酰氨基酚 adult: the insert's 4 g/day, its management keeping the OTC 2 g, over the v1 2 g).
+    Depends on the knowledge base only: computed once per lexicon and ingredient."""
+    cache = ctx.lexicon.__dict__.setdefault("_dosing_rows", {})
+    if ingredient not in cache:
+        by_population: dict[str, list] = {}
+        for row in ctx.rows(ingredient, ("dosing",)):
+            by_population.setdefault(str(sorted(map(str, row.population))), []).append(row)
+        cache[ingredient] = [r for group in by_population.values() for r in _cited_limits(group)]
+    return cache[ingredient]
 
 
 LIMITS = ("max_mg_day", "max_mg_dose", "max_mg_per_kg_day", "max_mg_per_kg_dose")
@@ -270,6 +287,8 @@ def _cited_limits(group: list) -> list:
     """Dose rows for one population: an unsourced v1 'expert' row gives way to the rows citing a reference (insert,
     FDA label, BNFC …) when they set every limit it sets — 对乙酰氨基酚 adult: the insert's 4 g/day (its management
     keeps the OTC 2 g) over the v1 row's 2 g; 丙戊酸钠's v1 3 g/day stays where the cited row gives only mg/kg."""
+    if len(group) < 2:
+        return group
     cited = [r for r in group if r.source != "expert"]
     if not cited:
         return group
@@ -295,15 +314,9 @@ class DoseRule:
                                   f"{shown(rec, ingredient)}应每周一次给药，回答建议每日服用，可致严重中毒。",
                                   weekly[0], block=True, indicator="critical")
             for ingredient in rec.substances:
-                rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
+                rows = [r for r in dosing_rows(ctx, ingredient) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
-                # per population: a row citing a reference outranks the unsourced v1 row on the same dose (对乙酰氨基酚
-                # adult: insert 4g/day, with the OTC 2g in its management, over the v1 row's 2g)
-                by_population: dict[str, list] = {}
-                for row in rows:
-                    by_population.setdefault(str(sorted(map(str, row.population))), []).append(row)
-                rows = [r for group in by_population.values() for r in _cited_limits(group)]
                 text = rec.dose_text
                 band = ctx.facts.kidney_band()
                 if band is not None and band[1] < 90:

@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
-from medq.agent.rules.dose import read_dose, strength_of
+from medq.agent.rules.dose import dosing_rows, read_dose, strength_of
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
@@ -64,7 +64,7 @@ class DuplicateRule:
         for ingredient, entries in sources.items():
             if len(entries) < 2 or ingredient in ctx.lexicon.classes or not any(e[1] for e in entries):
                 continue
-            limits = [r for r in ctx.rows(ingredient, ("dosing",)) if r.max_mg_day is not None and
+            limits = [r for r in dosing_rows(ctx, ingredient) if r.max_mg_day is not None and
                       ctx.population(r.population) is not None]
             limit_row = min(limits, key=lambda r: r.max_mg_day) if limits else None
             total = 0.0
