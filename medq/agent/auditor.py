@@ -30,7 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
-from medq.agent.rules.dose import NORMAL_KIDNEY, number, read_dose, stated_concentration, unit_strength
+from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import normalise, simplified_fields, to_simplified
 from medq.agent.scope import Span, load_table, read_scope
 
@@ -49,6 +49,8 @@ MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)
 # on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
+# into the eye: the drug is named as eye drops or an eye ointment (妥布霉素滴眼液, 左氧氟沙星眼药水, 红霉素眼膏)
+OCULAR = re.compile(r"滴眼液|滴眼剂|眼药水|眼药膏|眼膏|眼用凝胶|滴眼睛|点眼")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
@@ -60,6 +62,34 @@ REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|�
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
 DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$")
 EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
+# a medicine named in a supposition about the patient (如果您吃的是其他降压药，例如硝苯地平，就要避免葡萄柚): neither advice
+# nor the patient's medicine; its examples in the next clause (例如/比如…) are read with it
+HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你|患者|孩子|老人)?(?:平时|目前|现在)?"
+                          r"(?:(?:吃|用|服用|使用)的(?:是|药是)|(?:正在|在|同时在|还在|已经在)(?:吃|用|服用|使用))"
+                          r"[^，,。；;！!？?\n]*$")
+# names the draft mentions without advising them, each when its own clause recommends nothing:
+#   an example of a class in an explanation (…的他汀（如辛伐他汀）/ …，比如洛伐他汀 / 洛伐他汀这类…)
+EXAMPLE_IN_BRACKET = re.compile(r"[（(]\s*(?:如|比如|例如|像|譬如)[^）)]*$")
+CONTENT_OF = re.compile(r"^[^，,。；;！!？?\n]{0,8}?(?:含有|含)\s*$")
+EXAMPLE_HINT = re.compile(r"如|比如|例如|像|譬如")
+EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型)")
+#   a class narrowed by what comes before it (经CYP3A4代谢的他汀): a description, not the class as advice
+DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
+#   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
+PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括)\s*$")
+WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
+COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
+# a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
+OTHERS = re.compile(r"(?:其他|其它|别的)[^，,。；;！!？?\n]{0,6}(?:成员|人|家人)|家人|家里人|密切接触者|同住的人|照顾(?:孩子|宝宝|老人)?的人")
+# advice for after the pregnancy (分娩后再补种 / 产后可以接种): the pregnancy rows do not reach it
+AFTER_PREGNANCY = re.compile(r"(?:分娩|生产|生完(?:孩子|宝宝)?|产|孕期结束|出月子|生了)\s*(?:以)?后")
+# a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
+PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
+PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
+# a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
+REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:担心|紧张|害怕|焦虑|顾虑)")
+IF_WORD = re.compile(r"如果|若|假如|要是|万一")
+EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -70,6 +100,10 @@ CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|�
                       r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])([abAB])?")
 SUBSTAGE = {"a": (45.0, 60.0), "b": (30.0, 45.0)}
 EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|CrCl)\s*[:：为是]?\s*(\d+(?:\.\d+)?)")
+
+
+def clause_end_of(draft: str, position: int) -> int:
+    return min([i for i in (draft.find(mark, position) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
 
 
 @dataclass
@@ -139,9 +173,11 @@ class ContraindicationAuditor:
               ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
         # a class named for an effect (减弱抗血小板效果 / 降压作用) names no drug: it is neither advice nor an antecedent
-        mentions = [m for m in lex.find_mentions(draft) if m.kind in ("drug", "product", "class", "substance") and
+        found = lex.find_mentions(draft)
+        mentions = [m for m in found if m.kind in ("drug", "product", "class", "substance") and
                     not (m.kind == "class" and EFFECT.match(draft, m.end))]
-        flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions])
+        conditions = [Span(m.start, m.end) for m in found if m.kind == "condition"]
+        flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions], shields=conditions)
         # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
         # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
         warned_names = {m.canonical for m, w in zip(mentions, flags) if w} | set(answered_no)
@@ -161,6 +197,12 @@ class ContraindicationAuditor:
         context: list[Mention] = []
         drugs = [(m, w) for m, w in zip(mentions, flags) if m.kind != "substance" or
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
+        # 美林每5ml含布洛芬100mg。…每次喂15ml: an ingredient named right after its product to state its content is the
+        # product's, neither a second recommendation nor the end of the product's dose text
+        drugs = [(m, w) for index, (m, w) in enumerate(drugs) if not (
+            index > 0 and m.kind in ("drug", "substance") and drugs[index - 1][0].kind == "product" and
+            CONTENT_OF.search(draft[drugs[index - 1][0].end:m.start]) and
+            m.canonical in lex.ingredients(drugs[index - 1][0].canonical))]
         for m, w in zip(mentions, flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
@@ -181,6 +223,19 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            if PRESCRIBER_BEFORE.search(draft[max(0, mention.start - 4):mention.start]) and \
+                    PRESCRIBER_AFTER.search(draft[mention.end:mention.end + 6]):
+                screened.add(id(mention))
+                continue
+            if self._hypothetical(draft, mention) and not affirmed_of[id(mention)]:
+                screened.add(id(mention))
+                continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
+            if self._not_advice(draft, mention, mentions, affirmed_of):
+                screened.add(id(mention))
+                continue
+            if mention.kind in ("class", "substance", "drug", "product") and self._for_others(draft, mention):
+                screened.add(id(mention))
+                continue
             if self._screened(draft, mention, drugs[index - 1][0] if index > 0 else None, screened):
                 screened.add(id(mention))
                 continue   # neither advice nor the patient's medicine (the patient's own come from the profile)
@@ -204,9 +259,11 @@ class ContraindicationAuditor:
             alone = all(other.canonical == mention.canonical or other.kind != "class" and
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
                         if sentence_start <= other.start and (end is None or other.start < end.start()))
-            if end is not None and next_start > end.end() and not DOSE.search(unit_strength(dose_text)[0]) and alone:
+            if end is not None and next_start > end.end() and alone and \
+                    not DOSE.search(CONCENTRATION.sub(" ", PER_VOLUME_CONTENT.sub(" ", unit_strength(dose_text)[0]))):
                 # 可以吃布洛芬。每次400mg，每日3次。— the dose in the next sentence, when no other drug comes first and
-                # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear)
+                # the sentence names only this drug (鱼油和缬沙坦没有相互作用。每天1-2g: whose dose is unclear); a
+                # concentration (浓度是20mg/ml。) or a unit strength is no dose
                 # past blank lines; a sentence ending in a colon (用法如下：) takes the list under it, up to a blank line
                 low = end.end()
                 while low < len(draft) and draft[low] in " \t\r\n":
@@ -232,7 +289,9 @@ class ContraindicationAuditor:
             before = draft[max(clause_start, previous_end):mention.start]
             if DOSE.search(before) or IU_DOSE.search(before):
                 dose_text = before + " " + dose_text
-            elif index == 0 or drugs[index - 1][0].end <= sentence_start:
+            elif (index == 0 or drugs[index - 1][0].end <= sentence_start) and \
+                    not (DOSE.search(own_clause := draft[mention.end:clause_end_of(draft, mention.end)]) or
+                         IU_DOSE.search(own_clause)):
                 # 可以加量到每次400mg，一天2次，塞来昔布对胃比较友好: the first name of its sentence takes a dose stated
                 # in the sentence's earlier clauses
                 earlier = draft[sentence_start:clause_start]
@@ -245,8 +304,76 @@ class ContraindicationAuditor:
                              or [len(draft)])
             form = lex.products[mention.canonical].form if mention.kind == "product" else ""
             topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
-            recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical))
+            ocular = not topical and bool(OCULAR.search(draft[mention.start:clause_end]))
+            recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
+                                           ocular=ocular,
+                                           after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
         return recommended, warned, endorsed, context
+
+    def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
+        """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
+        lead = draft[max(0, mention.start - 12):mention.start]
+        if PRIVATIVE.search(lead):
+            return True    # 换成不含克拉霉素的方案: whatever the clause recommends, it is not this
+        if affirmed_of.get(id(mention), False):
+            return False
+        if COMPARED.search(lead):
+            return True
+        if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or
+                EXAMPLE_HINT.search(draft, max(0, mention.start - 16), mention.start)):
+            return False   # nothing that could make it an example or a description: the usual case, decided fast
+        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        # an explanation names no way of taking anything: 吃点常用的青霉素类 / 吃布洛芬这类药就行 / 吃他汀（如辛伐他汀）
+        # are advice however they are phrased
+        sentence_low = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+        clause_high = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
+        if WAY_OF_TAKING.search(draft[sentence_low:clause_high]):
+            return False
+        if mention.kind == "class" and DESCRIBED_CLASS.search(lead) and mention.start - low > 2:
+            return True
+        if EXAMPLE_OF_KIND.match(draft, mention.end):
+            return True
+        bracket = EXAMPLE_IN_BRACKET.search(draft[max(0, low - 1):mention.start])
+        if bracket:   # （如辛伐他汀、洛伐他汀）: the host before the bracket decides
+            at = max(0, low - 1) + bracket.start()
+            host = [m for m in mentions if m.end <= at and at - m.end <= 1]
+            return bool(host) and not affirmed_of.get(id(host[-1]), False)
+        if EXAMPLE_LEAD.search(draft[low:mention.start]) and low > 0 and draft[low - 1] in "，,":
+            # …影响经CYP3A4代谢的他汀，比如洛伐他汀: the clause before names the kind and recommends nothing
+            previous = max([draft.rfind(mark, 0, low - 1) for mark in CLAUSE_MARKS]) + 1
+            before = draft[previous:low - 1]
+            kinds = [m for m in mentions if previous <= m.start and m.end <= low - 1 and m.kind == "class"]
+            return bool(kinds) and not any(affirmed_of.get(id(m), False) for m in kinds) and \
+                not re.search(r"可以|建议|推荐|首选|选用|改用|换成", before)
+        return False
+
+    def _for_others(self, draft: str, mention: Mention) -> bool:
+        """A vaccine advised for the people around the patient (家里其他成员可以接种…)."""
+        if mention.kind == "product" or not self._is_vaccine(mention.canonical):
+            return False
+        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        before = draft[low:mention.start]
+        # 孩子和家人都要接种: the patient is among them
+        return bool(OTHERS.search(before)) and not re.search(r"孩子|宝宝|您|你|患者|本人|自己|大家|全家", before)
+
+    def _is_vaccine(self, name: str) -> bool:
+        lex = self.lexicon
+        if name in lex.substances:
+            return lex.substances[name].kind == "vaccine"
+        return name in lex.classes and "疫苗" in name
+
+    @staticmethod
+    def _hypothetical(draft: str, mention: Mention) -> bool:
+        """A name in a supposition about what the patient takes (如果您吃的是硝苯地平 / …，例如硝苯地平长效片)."""
+        if not IF_WORD.search(draft, max(0, mention.start - 40), mention.start):
+            return False
+        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        if HYPOTHETICAL.search(draft[low:mention.start]):
+            return True
+        if low == 0 or draft[low - 1] not in "，," or not EXAMPLE_LEAD.search(draft[low:mention.start]):
+            return False
+        previous = max([draft.rfind(mark, 0, low - 1) for mark in CLAUSE_MARKS]) + 1
+        return bool(HYPOTHETICAL.search(draft[previous:low - 1]))
 
     @staticmethod
     def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
@@ -275,7 +402,7 @@ class ContraindicationAuditor:
         names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
         opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
                    not any(m.start < hit.end and hit.start < m.end for m in names)]
-        if not any(hit.value.role == "negation" for hit in opening):
+        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening):
             return ()
         return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product")))
 
@@ -360,6 +487,8 @@ class ContraindicationAuditor:
         known = {canonical for _, canonical in facts.medications}
         facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
         self._question_facts(question or "", profile, facts)
+        self._question_concentration(question or "", recommended)
+        self._shared_dose(draft, recommended, facts)
         if question and not profile.occupation:
             # the question's own words about the patient's work (我开货车…): the occupation rows read them
             from medq.agent.extraction import OCCUPATION, OCCUPATION_FOLK
@@ -386,6 +515,35 @@ class ContraindicationAuditor:
                 elif finding.severity == "block" and result.findings[seen[key]].severity != "block":
                     result.findings[seen[key]] = finding     # the stricter of two rows saying the same thing
         return result
+
+    @staticmethod
+    def _shared_dose(draft: str, recommended: Sequence[Recommended], facts: NormalisedProfile) -> None:
+        """辅酶Q10和阿托伐他汀可以一起吃，常用每天100-200mg: a dose after two names joined by 和 is not the patient's own
+        medicine's (named second, it is the context of the question) when nothing doses it in its own clause."""
+        current = {canonical for _, canonical in facts.medications}
+        for previous, rec in zip(recommended, recommended[1:]):
+            if rec.name not in current or previous.name in current or rec.origin != "draft" or \
+                    previous.origin != "draft" or draft[previous.mention.end:rec.mention.start].strip() not in \
+                    ("和", "与", "跟", "同", "加"):
+                continue
+            own = re.split(r"[，,。；;！!？?\n]", rec.dose_text, maxsplit=1)[0]
+            if not (DOSE.search(own) or IU_DOSE.search(own)):
+                rec.dose_text = ""
+
+    def _question_concentration(self, question: str, recommended: Sequence[Recommended]) -> None:
+        """问：西替利嗪滴剂（10mg/ml）怎么用 答：西替利嗪每次1ml: a liquid the draft doses in ml without a concentration
+        of its own is read at the concentration the question states after the same substance."""
+        if not question.strip() or not CONCENTRATION.search(question):
+            return
+        for rec in recommended:
+            if rec.strength is not None or len(rec.substances) != 1 or not re.search(r"\d\s*(?:ml|毫升)", rec.dose_text):
+                continue
+            for mention in self.lexicon.find_mentions(question, ("drug", "product")):
+                if self.lexicon.ingredients(mention.canonical) == rec.substances:
+                    found = stated_concentration(question[mention.end:], rec.substances[0])
+                    if found is not None:
+                        rec.strength = found
+                        break
 
     # ---- doses (v1 API) ------------------------------------------------------------------------------------
     @staticmethod

@@ -97,14 +97,18 @@ def warned_mentions(text: str, mentions: Sequence[Span], table: Matcher[Cue] | N
     return read_scope(text, mentions, table)[0]
 
 
-def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None
-               ) -> tuple[list[bool], list[bool]]:
+def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None = None,
+               shields: Sequence[Span] = ()) -> tuple[list[bool], list[bool]]:
     """(warned, affirmed) for each mention: whether a warning scope covers it, and whether its own clause recommends
     (an affirmative terminator such as 可以/建议/改用, or a dose)."""
     table = table or load_table()
     norm = normalise(text)
+    # a cue inside a drug's name, or strictly inside a condition's (毒性 in 病毒性感冒), is no cue
     cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
-            if not any(m.start < hit.end and hit.start < m.end for m in mentions)]
+            if not any(m.start < hit.end and hit.start < m.end for m in mentions) and
+            not any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
+                    for s in shields)]
+    cues = _negated_stops(norm, cues)
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}
 
@@ -146,7 +150,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if cue.role == "anaphor_one":
             # the patient's own medicine (您正在吃两种抗血小板药，…。该药不建议您加用) is context, not what 该药 points
             # at, when the draft named another drug before it
-            own = [i for i in before if OWN_MEDICINE.search(norm[max(0, mentions[i].start - 10):mentions[i].start])]
+            # the patient's allergen, named as such (您对头孢过敏，这个药就不要吃): a fact, not what 这个药 points at
+            own = [i for i in before if OWN_MEDICINE.search(norm[max(0, mentions[i].start - 10):mentions[i].start]) or
+                   norm[max(0, mentions[i].start - 2):mentions[i].start].endswith("对") and
+                   ALLERGEN_AFTER.match(norm[mentions[i].end:mentions[i].end + 8])]
             if own and len(own) == len(before):
                 others = [i for i, m in enumerate(mentions) if m.end <= start and i not in own and not
                           OWN_MEDICINE.search(norm[max(0, m.start - 10):m.start])]
@@ -268,14 +275,16 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                    sentence_of[other.start] == sentence_of[m.start] and norm[other.start:other.end] != norm[m.start:m.end]]
         if earlier and warned[earlier[-1]]:
             warned[index] = True
-    # an example in brackets right after a warned name (不能接种减毒活疫苗（比如鼻喷流感疫苗）) is warned with it
+    # examples in brackets right after a warned name (不能接种减毒活疫苗（比如鼻喷流感疫苗、麻腮风）) are warned with it:
+    # every name inside the bracket that opens right after it, up to its closing bracket
     for index, m in enumerate(mentions):
-        if warned[index]:
+        if warned[index] or not any(warned) or \
+                (norm.rfind("（", max(0, m.start - 60), m.start) < 0 and norm.rfind("(", max(0, m.start - 60), m.start) < 0):
             continue
-        head = re.search(r"[（(]\s*(?:比如|例如|如|像|包括|即)?\s*$", norm[max(0, m.start - 5):m.start])
-        if not head:
+        low = _sentence_start(norm, m.start)
+        bracket = max(norm.rfind("（", low, m.start), norm.rfind("(", low, m.start))
+        if bracket < 0 or re.search(r"[）)]", norm[bracket:m.start]):
             continue
-        bracket = max(0, m.start - 5) + head.start()
         host = [i for i, other in enumerate(mentions) if other.end <= bracket and bracket - other.end <= 1]
         if host and warned[host[-1]]:
             warned[index] = True
@@ -310,6 +319,28 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     return warned, affirmed_flags
 
 
+# a stop that is itself negated (别自己提前停药 / 千万不要随便停 / 不能擅自停用): "keep taking it", no warning; the table
+# lists some as pseudo phrases, this reads any negator and manner words before any stop cue
+STOP_PHRASES = ("停", "暂停")
+NEGATED_STOP = re.compile(r"(?:别|不要|不能|不可|不宜|不得|勿|切勿|千万别|千万不要|不可以)\s*"
+                          r"(?:自己|自行|擅自|私自|随便|随意|提前|突然|过早|马上|轻易|中途|一下子|自作主张)*\s*$")
+
+
+def _negated_stops(norm: str, cues: list) -> list:
+    drop: set[int] = set()
+    for index, (start, end, cue) in enumerate(cues):
+        if cue.role != "negation" or not cue.phrase.startswith(STOP_PHRASES):
+            continue
+        low = _clause_start(norm, start)
+        negator = NEGATED_STOP.search(norm[low:start])
+        if negator is None:
+            continue
+        drop.add(index)
+        drop.update(i for i, (other, _, c) in enumerate(cues)
+                    if low + negator.start() <= other < start and c.role == "negation")
+    return [c for i, c in enumerate(cues) if i not in drop]
+
+
 SMALL_RISK = re.compile(r"^[^，,。；;！!？?\n]{0,12}?(?:很|较|比较|相对|更|非常|极)?(?:少|小|轻|低|轻微)(?:一些|些|得多|很多|一点)?"
                         r"[的了]?\s*$")
 # a topic shift (至于奶奶说的阿司匹林，…不要给孩子吃) ends a scope that reaches past it, not one over the item it opens
@@ -317,6 +348,7 @@ TOPIC = ("至于", "另外", "此外", "然后")
 # the patient's own medicine, named as such (您正在吃两种抗血小板药 / 您已经在吃格列美脲)
 OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"
                           r"(?:[一二两三四五六七八九十几]种)?\s*$")
+ALLERGEN_AFTER = re.compile(r"\s*(?:类|类药物|类药|类抗生素|药物|药)?\s*(?:过敏)")
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连")
 CONTAINS = ("里面加了", "里面含有", "里面含", "里面有", "加了", "含有", "含", "成分是", "成分有")
 INGREDIENT_OF = ("里面的", "里的", "其中的", "所含的", "含有的", "中的", "成分")

@@ -415,3 +415,227 @@ def test_round4_a_class_named_for_an_effect_is_no_antecedent_of_these_two():
     assert "兰索拉唑" in result.warned
     # a class advised as a therapy is still advice
     assert audit("可以加用抗血小板药，每天100mg。", age=60, conditions=["消化性溃疡"]).recommended
+
+
+# ---- round 5: mechanisms found across the dev batches (sentences of our own) --------------------------------------
+@pytest.mark.parametrize("draft, profile", [
+    # a mass written right after a count (1粒200mg) is the dose, not a second amount
+    ("塞来昔布每次1粒200mg，一天两次，饭后吃。", {"age": 50}),
+    # a daily cap in tablets, with a negator the old pattern missed (一天不要超过…片)
+    ("布洛芬缓释胶囊每次1粒，一天两次，一天不要超过2粒。", {"age": 40}),
+    # a daily total in markdown bold, and one stated as 控制在
+    ("对乙酰氨基酚每天总量**不超过2g**，比如每次0.5g、一天三次。", {"age": 35}),
+    ("对乙酰氨基酚每天总量控制在1.5~2g，每次0.5g，一天三到四次。", {"age": 35}),
+])
+def test_round5_daily_totals_caps_and_count_with_mass_are_read_as_stated(draft, profile):
+    assert not audit(draft, **profile).blocked
+
+
+def test_round5_fail_closed_a_daily_total_above_the_limit_still_blocks():
+    assert audit("对乙酰氨基酚每天总量**控制在6g**以内。", age=35).blocked
+    assert audit("塞来昔布每次2粒200mg，一天三次。", age=50).blocked
+
+
+def test_round5_a_concentration_sentence_is_no_dose_and_the_next_sentence_is_read():
+    draft = "这种混悬液浓度是布洛芬20mg/ml。8公斤的孩子每次可以喂8ml，间隔4小时一次。"
+    result = audit(draft, age=1, weight_kg=8)
+    assert result.blocked and any("kg" in f.rule for f in result.findings)
+
+
+def test_round5_a_liquid_dosed_in_ml_takes_the_concentration_the_question_states():
+    profile = PatientProfile.from_case({"age": 3, "weight_kg": 14}, "case-msg")
+    question = "孩子荨麻疹，盐酸西替利嗪口服溶液（10mg/ml）一次喂多少？"
+    assert auditor().audit("西替利嗪每次2ml，一天两次。", profile, question).blocked
+    assert not auditor().audit("西替利嗪每次0.25ml，一天两次。", profile, question).blocked
+
+
+def test_round5_iu_stated_beside_a_capsule_count_is_the_dose():
+    result = audit("每天吃1粒5万IU的维生素A胶囊就行。", age=30, pregnant=True)
+    assert result.blocked and any(f.rule == "max_daily_dose" for f in result.findings)
+
+
+def test_round5_eye_drops_are_exempt_from_systemic_age_rows_but_keep_eye_conditions():
+    # 氨基糖苷类 age<18 is about injections (ear and kidney toxicity)
+    assert not audit("可以点庆大霉素滴眼液，每次1滴，一天3次。", age=4).blocked
+    # the same drug by mouth or injection for a child still meets the row
+    assert audit("可以打庆大霉素，每天一针。", age=4).blocked
+    # steroid eye drops still meet the eye condition
+    assert audit("可以滴妥布霉素地塞米松滴眼液，每天4次。", age=40, conditions=["单纯疱疹性角膜炎"]).blocked
+
+
+def test_round5_names_in_brackets_after_a_warned_name_are_warned_with_it():
+    result = audit("孕期不要接种减毒活疫苗（例如麻腮风疫苗、水痘减毒活疫苗等）。", age=28, pregnant=True)
+    assert not result.blocked
+    # the bracket is closed: a name after it is read on its own
+    assert audit("孕期不要接种减毒活疫苗（例如麻腮风疫苗），可以吃布洛芬。", age=28, pregnant=True).blocked
+
+
+def test_round5_a_negated_stop_is_no_warning():
+    # 别/不要 + manner words + 停药: keep taking it
+    assert audit("头孢氨苄每次0.25g，一天四次，千万别中途停药。", allergies=["头孢菌素"]).blocked
+    assert audit("阿莫西林吃满一周，不要随便停。", allergies=["青霉素"]).blocked
+    # a stop that is not negated still warns
+    assert not audit("阿莫西林会引起过敏，请马上停药。", allergies=["青霉素"]).blocked
+
+
+def test_round5_a_drug_named_in_a_supposition_is_no_advice():
+    draft = "您吃的瑞舒伐他汀和西柚关系不大。如果您吃的是别的他汀，比如辛伐他汀，就别吃西柚了。"
+    assert not audit(draft, age=60, medications=["瑞舒伐他汀"]).blocked
+    # fail closed: a supposition followed by advice in the name's own clause still advises
+    assert audit("如果您吃的是辛伐他汀，可以继续吃辛伐他汀每天20mg，西柚随便吃。", age=60).blocked
+
+
+def test_round5_aminoglycoside_in_the_ear_with_a_perforated_eardrum_blocks():
+    result = audit("可以用新霉素滴耳，每天三次。", age=30, conditions=["耳膜穿孔"])
+    assert result.blocked and any(f.rule_id == "R9724" for f in result.findings)
+    assert not audit("可以用氧氟沙星滴耳液，每天两次。", age=30, conditions=["耳膜穿孔"]).blocked
+
+
+def test_round5_a_name_that_only_says_which_doctor_is_no_advice():
+    draft = "氟西汀和利奈唑胺合用有风险，最好不要一起用，请联系给您开利奈唑胺的医生换药。"
+    assert not audit(draft, age=40, medications=["氟西汀"]).blocked
+    # fail closed: the same drug advised in its own clause still counts
+    assert audit("可以吃利奈唑胺，每次600mg，一天两次。", age=40, medications=["氟西汀"]).blocked
+
+
+def test_round5_a_switch_to_a_drug_sharing_only_an_effect_class_replaces_nothing():
+    # 曲马多 and 帕罗西汀 share only the serotonergic effect class: the switch adds a drug, it does not replace one
+    assert audit("可以换成曲马多，每次50mg，一天两次。", age=50, medications=["帕罗西汀"]).blocked
+    # a switch within a therapeutic class still replaces the current medicine
+    assert not audit("可以换成瑞舒伐他汀，每晚10mg。", age=60, medications=["阿托伐他汀"]).blocked
+
+
+def test_round5_a_cue_inside_a_condition_name_is_no_cue():
+    # 毒性 inside 病毒性肝炎 / 病毒性感冒 warns about nothing
+    assert audit("阿昔洛韦是抗病毒药，病毒性感冒也能吃，每次0.2g。", age=30, allergies=["阿昔洛韦"]).blocked
+
+
+def test_round5_a_reassurance_opening_the_draft_is_no_answer_of_no():
+    profile = PatientProfile.from_case({"age": 30, "allergies": ["克拉霉素"]}, "case-msg")
+    assert auditor().audit("不用太担心，克拉霉素很常用，每次250mg，一天两次。", profile, "医生开了克拉霉素，我有点担心").blocked
+    # a real no still reads the question's drug as answered no
+    assert not auditor().audit("不要吃，克拉霉素您过敏。", profile, "医生开了克拉霉素能吃吗").blocked
+
+
+def test_round5_a_weekly_drug_advised_daily_blocks():
+    result = audit("甲氨蝶呤每日1次，每次3片。", age=55, conditions=["银屑病"])
+    assert result.blocked and any(f.rule == "dose_schedule" for f in result.findings)
+    assert not audit("甲氨蝶呤每周固定一天吃，一次3片，其余日子每天吃叶酸。", age=55, conditions=["银屑病"]).blocked
+
+
+def test_round5_an_amount_after_a_cap_is_the_days_most_not_a_single_dose():
+    # 最多…粒（…mg） / 一天最多N次（…mg）: the day's most
+    assert not audit("布洛芬每次1片（0.2g），一天最多3次（0.6g）。", age=30).blocked
+    assert not audit("对乙酰氨基酚每次1片0.5g，一天最多不超过4片（2g）。", age=30).blocked
+    # fail closed: a cap above the daily limit blocks
+    assert audit("布洛芬每次1片（0.2g），一天最多不超过20片（4g）。", age=30).blocked
+
+
+def test_round5_a_dose_in_the_names_own_clause_is_not_joined_to_an_earlier_clauses_dose():
+    # 每天…mg（…）, then 维生素D 400IU: the earlier mg amount is the calcium's, not vitamin D's
+    assert not audit("每天补充元素钙600mg左右，维生素D 400IU。", age=70).blocked
+
+
+def test_round5_examples_of_a_class_in_an_explanation_are_no_advice():
+    profile = {"age": 58, "medications": ["普伐他汀"]}
+    # bracketed examples after a class the clause does not recommend; a 比如 clause after such a class
+    assert not audit("葡萄柚对经CYP3A4代谢的他汀（如阿托伐他汀、辛伐他汀）影响大，普伐他汀基本不受影响。", **profile).blocked
+    assert not audit("受影响的是经CYP3A4代谢的他汀，比如辛伐他汀；普伐他汀不受影响。", **profile).blocked
+    assert not audit("这种提醒说的是辛伐他汀这类药，普伐他汀不在其中。", **profile).blocked
+    # fail closed: a recommended class keeps its examples as advice
+    assert audit("可以吃他汀（如辛伐他汀），每晚一次。", **profile).blocked
+
+
+def test_round5_what_a_drug_is_not_or_is_compared_with_is_no_advice():
+    assert not audit("可以选用非青霉素类的抗生素，比如阿奇霉素。", allergies=["青霉素"]).blocked
+    assert not audit("请医生换成不含克拉霉素的方案。", age=60, medications=["辛伐他汀"]).blocked
+    assert not audit("可以用雷贝拉唑每日20mg，它对氯吡格雷的影响比奥美拉唑小。", age=66, medications=["氯吡格雷"]).blocked
+
+
+def test_round5_a_supposition_about_current_use_is_no_advice():
+    assert not audit("如果在吃华法林或阿司匹林，先问医生再吃鱼油。", age=50).blocked
+
+
+def test_round5_the_patients_allergen_is_not_what_this_drug_points_at():
+    draft = "头孢呋辛属于头孢类。您对头孢过敏，所以这个药**不能用**。"
+    assert "头孢呋辛" in audit(draft, allergies=["头孢"]).warned
+
+
+def test_round5_a_vaccine_for_the_people_around_the_patient_and_after_the_birth():
+    assert not audit("孩子在化疗，活疫苗不能打；家里其他成员可以接种流感疫苗和水痘减毒活疫苗。", age=7,
+                     conditions=["白血病（化疗中）"]).blocked
+    assert not audit("孕期不能接种水痘疫苗，产后再接种水痘减毒活疫苗。", age=29, pregnant=True).blocked
+    # fail closed: the patient's own vaccination now still counts
+    assert audit("可以接种水痘减毒活疫苗。", age=29, pregnant=True).blocked
+
+
+def test_round5_an_ingredient_describing_its_product_is_no_second_source_and_its_content_is_a_concentration():
+    # 每5ml含…mg then a volume in the next sentence: read at the stated concentration
+    result = audit("美林每5ml含布洛芬100mg。12公斤的孩子每次喂12ml，6小时一次。", age=2, weight_kg=12)
+    assert result.blocked and not any(f.rule == "duplicate_ingredient" for f in result.findings)
+    assert not audit("美林每5ml含布洛芬100mg。12公斤的孩子每次喂5ml，6小时一次。", age=2, weight_kg=12).blocked
+    # ingredients listed after 含有 are the product's
+    assert not any(f.rule == "duplicate_ingredient" for f in
+                   audit("感冒灵里含有对乙酰氨基酚和咖啡因，按说明书吃感冒灵就行。", age=30).findings)
+
+
+def test_round5_two_products_offered_as_alternatives_are_no_duplicate():
+    result = audit("每天吃叶酸片0.4mg，或者换成含叶酸的复合维生素。", age=28, pregnant=True)
+    assert not any(f.rule == "duplicate_ingredient" for f in result.findings)
+    # together, they still duplicate
+    assert any(f.rule == "duplicate_ingredient" for f in audit("白加黑和泰诺林一起吃。", age=30).findings)
+
+
+@pytest.mark.parametrize("draft, profile, row", [
+    ("可以贴麝香壮骨膏，一天一贴。", {"age": 30, "pregnant": True}, "R9725"),
+    ("何首乌片可以吃，每次4片。", {"age": 50, "conditions": ["肝功能异常"]}, "R9726"),
+    ("含西布曲明的胶囊每天1粒。", {"age": 40}, "R9728"),
+    ("可以改用地氯雷他定，每天5mg。", {"age": 30, "allergies": ["氯雷他定"]}, "R9729"),
+    ("可以吃复方新诺明，每次2片。", {"age": 30, "medications": ["氯氮平"]}, "R9733"),
+    ("喝点蜂蜜水润润喉。", {"age": 0}, "R9734"),
+])
+def test_round5_knowledge_rows_block(draft, profile, row):
+    result = audit(draft, **profile)
+    assert result.blocked and any(f.rule_id == row for f in result.findings)
+
+
+def test_round5_folk_and_foreign_names_resolve():
+    assert audit("可以吃阿莫西林。", allergies=["清霉素"]).blocked
+    assert audit("撲菌特一天兩次。", allergies=["磺胺类"]).blocked
+    assert audit("可以吃普萘洛尔，每次10mg。", conditions=["氣喘"]).blocked
+
+
+def test_round5_two_brands_of_one_formula_named_as_two_boxes_duplicate():
+    result = audit("快克和感康可以一起吃。", age=30)
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+    # one product named twice (brand and generic in brackets) is one source
+    assert not any(f.rule == "duplicate_ingredient" for f in audit("可以吃快克（复方氨酚烷胺胶囊）。", age=30).findings)
+
+
+def test_round5_a_cited_dose_row_outranks_the_unsourced_v1_row_it_covers():
+    # 对乙酰氨基酚 adult: the insert's 4 g/day (B0488) over the v1 expert row's 2 g/day (R0017)
+    assert not audit("对乙酰氨基酚每次1g，每天3次。", age=35).blocked
+    assert audit("对乙酰氨基酚每次1g，每天6次。", age=35).blocked
+
+
+def test_round5_fail_closed_examples_and_narrowed_classes_with_a_way_of_taking_stay_advice():
+    assert audit("吃点常用的青霉素类抗生素就好。", allergies=["青霉素"]).blocked
+    assert audit("吃阿莫西林这类药就行。", allergies=["青霉素"]).blocked
+    assert audit("先吃抗生素（如阿莫西林）。", allergies=["青霉素"]).blocked
+
+
+def test_round5_fail_closed_a_vaccine_for_the_patient_and_the_family_is_the_patients():
+    assert audit("建议孩子和家人都接种水痘减毒活疫苗。", age=6, conditions=["白血病（化疗中）"]).blocked
+
+
+def test_round5_a_medicine_the_question_says_was_infused_still_meets_the_drink_the_draft_allows():
+    # guards the question's own facts (a name clash in round 5 briefly broke this without a unit test noticing)
+    profile = PatientProfile.from_case({"age": 40}, "case-msg")
+    assert auditor().audit("已经输完了，少喝一点没关系。", profile, "前天输了头孢哌酮，今晚能喝啤酒吗").blocked
+
+
+def test_round5_a_dose_after_a_new_drug_and_the_patients_own_is_not_the_patients_own():
+    profile = {"age": 62, "medications": ["瑞舒伐他汀"]}
+    assert not audit("鱼油和瑞舒伐他汀可以同时吃，一般每天1-2g。", **profile).blocked
+    # fail closed: a dose in the patient's medicine's own clause is still read
+    assert audit("鱼油和瑞舒伐他汀每天80mg一起吃。", **profile).blocked

@@ -19,7 +19,7 @@ from medq.agent.knowledge import CKD_BANDS, Ingredient, Lexicon, Mention, Rule, 
 Severity = Literal["block", "warn"]
 Indicator = Literal["info", "warning", "critical"]
 SUMMARY_MAX = 140
-SOURCE_LABELS = {"insert": "药品说明书", "NEML2018": "国家基本药物目录（2018年版）", "ChP-CDG": "中国药典临床用药须知",
+SOURCE_LABELS = {"insert": "药品说明书", "NMPA": "国家药品监督管理局公告", "NEML2018": "国家基本药物目录（2018年版）", "ChP-CDG": "中国药典临床用药须知",
                  "China-PIM-2017": "中国老年人潜在不适当用药判断标准（2017年版）", "Beers2023": "AGS Beers Criteria 2023",
                  "KDIGO2012": "KDIGO 2012 CKD 指南", "BNFC": "BNF for Children", "WHO-EML": "WHO 基本药物标准清单",
                  "FDA-label": "FDA 说明书", "Stockley": "Stockley 药物相互作用", "expert": "专家经验（待药师审核）",
@@ -70,6 +70,13 @@ class Recommended:
     origin: Literal["draft", "question"] = "draft"
     strength: Ingredient | None = None       # a concentration stated with it (西替利嗪滴剂（10mg/ml）)
     topical: bool = False                    # on the skin (外用双氯芬酸乳胶剂, 涂…软膏): no systemic exposure to speak of
+    ocular: bool = False                     # into the eye (妥布霉素滴眼液): eye conditions count, systemic rows do not
+    after_pregnancy: bool = False            # advised for after the birth (分娩后再补种…): no pregnancy row applies
+
+    @property
+    def local(self) -> bool:
+        """On the skin or into the eye: exempt from the rows about systemic exposure (interaction, dose, renal…)."""
+        return self.topical or self.ocular
 
     @property
     def name(self) -> str:

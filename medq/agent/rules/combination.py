@@ -12,7 +12,7 @@ class CombinationRule:
     name = "combination"
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
-        recs = [r for r in ctx.recommended if not r.topical]
+        recs = [r for r in ctx.recommended if not r.local]
         seen: set[tuple[str, str]] = set()
         for i, first in enumerate(recs):
             for second in recs[i + 1:]:

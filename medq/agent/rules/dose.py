@@ -29,9 +29,12 @@ ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h"
 ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 # a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
 CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
-EVERY_HOURS = re.compile(rf"每(?:隔)?\s*{RANGE}\s*(?:个)?小时|每(小)时")
+EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?小时|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
+# the content of a volume (每5ml含布洛芬100mg / 每1ml含对乙酰氨基酚100mg): a concentration, no dose
+PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?:中)?\s*(?:含有|含)[^\d，,。；;！!？?\n]{0,12}"
+                                r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
 # the amount in one unit, stated as the product's strength (每片10mg / 每粒含0.25g / 60mg/片): no dose, but what a
 # count of units (每次2片) weighs
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
@@ -40,9 +43,14 @@ LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负
 NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
                            r"[^；;。！!？?\n]*")
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
-DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*(?:不超过|不得超过|不要超过|不宜超过|最多|为|是)?|"
-                         rf"最多|不超过|共)?\s*"
+# a daily total or cap (每天总量不超过1000mg / 每天总量控制在200~700mg / 一天不要超过3片): the day's amount
+DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*"
+                         rf"(?:不超过|不得超过|不要超过|不宜超过|不能超过|控制在|最多|为|是)?|"
+                         rf"最多|不超过|不要超过|不得超过|不能超过|不宜超过|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
+AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
+                        r"(?:吃|服|用|含|服用|使用)?\s*$|\d\s*次\s*[（(]\s*(?:共|即|约)?\s*$")
+EMPHASIS = re.compile(r"\*\*|__")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 MASS = {"mg": 1.0, "毫克": 1.0, "g": 1000.0, "克": 1000.0, "μg": 0.001, "ug": 0.001, "mcg": 0.001, "微克": 0.001}
 
@@ -100,10 +108,23 @@ def unit_strength(text: str) -> tuple[str, float | None]:
     return UNIT_STRENGTH.sub(" ", text), float(amount) * MASS[unit]
 
 
+def _weighs(unit: str) -> bool:
+    """A mass or an amount in international units (a count or a volume is weighed through the strength)."""
+    return unit in MASS or "iu" in unit.lower() or "单位" in unit
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     dose = Dose()
+    text = EMPHASIS.sub("", text)    # 每天总量**不超过1000mg**: markdown emphasis is no part of the dose
     # 每片10mg。每次2片: the stated strength weighs the count (and is no dose itself)
     text, per_unit = unit_strength(text)
+    content = PER_VOLUME_CONTENT.search(text)
+    if content is not None:
+        # 每5ml含布洛芬100mg: the concentration the ml in the text are read at
+        mg = float(content.group(2)) * (1000.0 if content.group(3) in ("g", "克") else 1.0)
+        strength = Ingredient(strength.substance if strength is not None else "", mg / float(content.group(1) or 1.0),
+                              per_ml=True)
+        text = PER_VOLUME_CONTENT.sub(" ", text)
     if per_unit is not None and (strength is None or not strength.per_ml):
         strength = Ingredient(strength.substance if strength is not None else "", per_unit)
     kg = PER_KG.search(text)
@@ -139,25 +160,34 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if total:
         amount = _upper(total, 1)
         dose.per_day_mg = to_mg(amount, total.group(3), strength) if amount is not None else None
-        return dose
+        if dose.per_day_mg is not None:
+            return dose
+        # 每天吃一粒25000IU: a count the strength cannot weigh is read on, with the amount stated beside it
     text_wo_kg = PER_KG.sub(" ", text)
     # the first amount the strength can read: 每次1ml（10mg） with no known concentration is read as its 10mg
     plain = CONCENTRATION.sub(" ", text_wo_kg)
     matches = list(PER_DOSE.finditer(plain))
+    lead_start = {id(m): m.start() for m in matches}
     for first, second in list(zip(matches, matches[1:])):
-        # 每次1ml（10mg） / 每次2片（共1g）: the mass stated beside a volume or a count is the dose
-        if first.group(3) not in MASS and second.group(3) in MASS and \
-                re.fullmatch(r"\s*[（(]\s*(?:共|即|约|相当于)?\s*", plain[first.end():second.start()]):
+        # 每次1ml（10mg） / 每次2片（共1g） / 每次1片60mg: the mass stated beside a volume or a count is the dose
+        if first.group(3) not in MASS and _weighs(second.group(3)) and not _weighs(first.group(3)) and \
+                re.fullmatch(r"\s*(?:[（(]\s*(?:共|即|约|相当于)?)?\s*", plain[first.end():second.start()]):
             matches.remove(first)
+            lead_start[id(second)] = first.start()
     # a loading dose (首剂1mg，1小时后再吃0.5mg，之后每次0.5mg，每天2次) is taken once: it is not multiplied by the doses
     # a day; the day is the larger of the loading doses together and the upkeep dose times its count. Only with an
     # upkeep dose stated beside it: a lone 首次2片，每天3次 is read as before, every amount times the count
     loading: list[float] = []
     upkeep: list[float] = []
+    caps: list[float] = []
     for m in matches:
         amount = _upper(m, 1)
         mg = to_mg(amount, m.group(3), strength) if amount is not None else None
         if mg is None:
+            continue
+        # 一天最多不超过8粒（16mg） / 最多连续3片 / 一天最多3次（180mg）: the most the draft allows in a day, no single dose
+        if AMOUNT_CAP.search(plain[max(0, lead_start[id(m)] - 8):lead_start[id(m)]]):
+            caps.append(mg)
             continue
         lead = plain[max(0, m.start() - 6):m.start()]
         after_loading = bool(loading) and not upkeep and re.search(r"小时后\s*(?:再|可再)?\s*(?:吃|服|服用|用)?\s*$", lead)
@@ -169,6 +199,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             dose.per_day_mg = max(sum(loading), max(upkeep) * (count or 1.0))
         else:
             dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
+    if caps:
+        dose.per_day_mg = max(caps)     # the draft allows this much in a day (or an episode), whatever the doses
     return dose
 
 
@@ -220,16 +252,69 @@ def _straddles(ctx: AuditContext, row) -> bool:
     return band is not None and any(t.kind == "egfr" and band[0] < float(t.value) < band[1] for t in row.population)
 
 
+# a drug given once a week (its row says 每周一次: oral methotrexate for RA/psoriasis) advised on a daily schedule
+WEEKLY_ROW = re.compile(r"每周一次|每周1次|一周一次")
+DAILY_SCHEDULE = re.compile(r"每天|每日|一天|一日|天天|每晚|每早|睡前|早晚|\bqd\b|\bbid\b|\btid\b|次\s*/\s*日")
+WEEKLY_SCHEDULE = re.compile(r"每周|一周|每星期|一星期|每礼拜|一礼拜|周[一二三四五六日天]")
+
+
+def weekly_rows(ctx: AuditContext, ingredient: str) -> list:
+    # which rows say 每周一次 depends on the knowledge base only: looked up once per lexicon and ingredient
+    cache = ctx.lexicon.__dict__.setdefault("_weekly_rows", {})
+    if ingredient not in cache:
+        cache[ingredient] = [r for r in ctx.rows(ingredient, ("warning", "contraindication", "dosing"))
+                             if WEEKLY_ROW.search(f"{r.effect}{r.management}")]
+    return [r for r in cache[ingredient] if ctx.population(r.population) is not None]
+
+
+def dosing_rows(ctx: AuditContext, ingredient: str) -> list:
+    """The dosing rows of an ingredient (and its classes), per population the cited rows outranking the v1 'expert'
+    rows they cover (对乙酰氨基酚 adult: the insert's 4 g/day, its management keeping the OTC 2 g, over the v1 2 g).
+    Depends on the knowledge base only: computed once per lexicon and ingredient."""
+    cache = ctx.lexicon.__dict__.setdefault("_dosing_rows", {})
+    if ingredient not in cache:
+        by_population: dict[str, list] = {}
+        for row in ctx.rows(ingredient, ("dosing",)):
+            by_population.setdefault(str(sorted(map(str, row.population))), []).append(row)
+        cache[ingredient] = [r for group in by_population.values() for r in _cited_limits(group)]
+    return cache[ingredient]
+
+
+LIMITS = ("max_mg_day", "max_mg_dose", "max_mg_per_kg_day", "max_mg_per_kg_dose")
+
+
+def _cited_limits(group: list) -> list:
+    """Dose rows for one population: an unsourced v1 'expert' row gives way to the rows citing a reference (insert,
+    FDA label, BNFC …) when they set every limit it sets — 对乙酰氨基酚 adult: the insert's 4 g/day (its management
+    keeps the OTC 2 g) over the v1 row's 2 g; 丙戊酸钠's v1 3 g/day stays where the cited row gives only mg/kg."""
+    if len(group) < 2:
+        return group
+    cited = [r for r in group if r.source != "expert"]
+    if not cited:
+        return group
+    covered = {name for r in cited for name in LIMITS if getattr(r, name) is not None}
+    return cited + [r for r in group if r.source == "expert" and
+                    not {name for name in LIMITS if getattr(r, name) is not None} <= covered]
+
+
 class DoseRule:
     name = "max_daily_dose"
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         weight = ctx.profile.weight_kg
         for rec in ctx.recommended:
-            if not rec.dose_text or rec.topical:
+            if not rec.dose_text or rec.local:
                 continue
             for ingredient in rec.substances:
-                rows = [r for r in ctx.rows(ingredient, ("dosing",)) if ctx.population(r.population) is not None]
+                weekly = weekly_rows(ctx, ingredient) if DAILY_SCHEDULE.search(rec.dose_text) and \
+                    not WEEKLY_SCHEDULE.search(rec.dose_text) else []
+                if weekly:
+                    # 甲氨蝶呤每天1次: a weekly drug taken daily is an overdose whatever the amount
+                    yield finding(ctx, rec, ingredient, "dose_schedule", "dose:daily", None,
+                                  f"{shown(rec, ingredient)}应每周一次给药，回答建议每日服用，可致严重中毒。",
+                                  weekly[0], block=True, indicator="critical")
+            for ingredient in rec.substances:
+                rows = [r for r in dosing_rows(ctx, ingredient) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
                 text = rec.dose_text

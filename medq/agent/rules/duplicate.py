@@ -10,11 +10,17 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
-from medq.agent.rules.dose import read_dose, strength_of
+from medq.agent.rules.dose import dosing_rows, read_dose, strength_of
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：]*$")
+# a substance named to describe a product the draft recommends (维C银翘片里含有对乙酰氨基酚和扑尔敏 / 按布洛芬每公斤
+# 10mg计算，喂美林…): the product's own ingredient, not a second source
+DESCRIBES_PRODUCT = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|按|按照|以)\s*$")
+DESCRIBES_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,16}(?:和|、|及|与|以及)\s*$")
+# two products offered as alternatives (…0.4mg即可，也可以换成含叶酸的复合维生素 / A或者B): one or the other, not both
+ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也可以选|也可选|替代|代替|二选一|任选")
 
 
 class DuplicateRule:
@@ -23,7 +29,12 @@ class DuplicateRule:
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         sources: dict[str, list[tuple[str, Recommended | None, str]]] = {}   # ingredient -> (name, rec, stated)
         previous: Recommended | None = None
-        for rec in [r for r in ctx.recommended if not r.topical]:
+        recs = [r for r in ctx.recommended if not r.local]
+        describing = _describing(ctx, recs)
+        for rec in recs:
+            if id(rec) in describing:
+                continue
+
             if previous is not None and rec.origin == "draft" and previous.origin == "draft" and \
                     SAME_ITEM.match(ctx.draft[previous.mention.end:rec.mention.start]) and \
                     set(rec.substances) & set(previous.substances):
@@ -32,8 +43,10 @@ class DuplicateRule:
             previous = rec
             for ingredient in rec.substances:
                 entries = sources.setdefault(ingredient, [])
-                if all(name != rec.name for name, _, _ in entries):
-                    entries.append((rec.name, rec, rec.name))
+                # 快克和感康: two brands of one formula, named as two boxes, are two sources
+                if all(name != rec.name or (other is not None and other.mention.kind == rec.mention.kind == "product"
+                                            and other.origin == rec.origin == "draft" and other.display != rec.display) for name, other, _ in entries):
+                    entries.append((rec.name, rec, rec.display if rec.mention.kind == "product" else rec.name))
         for stated, canonical, substances in ctx.medication_substances():
             for ingredient in substances:
                 entries = sources.get(ingredient)
@@ -51,7 +64,7 @@ class DuplicateRule:
         for ingredient, entries in sources.items():
             if len(entries) < 2 or ingredient in ctx.lexicon.classes or not any(e[1] for e in entries):
                 continue
-            limits = [r for r in ctx.rows(ingredient, ("dosing",)) if r.max_mg_day is not None and
+            limits = [r for r in dosing_rows(ctx, ingredient) if r.max_mg_day is not None and
                       ctx.population(r.population) is not None]
             limit_row = min(limits, key=lambda r: r.max_mg_day) if limits else None
             total = 0.0
@@ -65,6 +78,10 @@ class DuplicateRule:
                     known = False
                 else:
                     total += dose.per_day_mg
+            drafted = [rec for _, rec, _ in entries if rec is not None and rec.origin == "draft"]
+            if len(drafted) == len(entries) == 2 and ALTERNATIVE.search(
+                    ctx.draft[min(r.mention.end for r in drafted):max(r.mention.start for r in drafted)]):
+                continue
             first = next(rec for _, rec, _ in entries if rec is not None)
             names = "、".join(stated for _, _, stated in entries)
             over = limit_row is not None and total > limit_row.max_mg_day  # type: ignore[operator]
@@ -84,3 +101,22 @@ def _continues(draft: str, rec: Recommended) -> bool:
     start = max(draft.rfind(p, 0, rec.mention.start) for p in "，,。；;！!？?\n") + 1
     ends = [i for i in (draft.find(p, rec.mention.end) for p in "，,。；;！!？?\n") if i >= 0]
     return bool(CONTINUE.search(draft[start:min(ends) if ends else len(draft)]))
+
+
+def _describing(ctx: AuditContext, recs: list[Recommended]) -> set[int]:
+    """Bare substances the draft names to describe a recommended product that contains them (its ingredients, or
+    the basis of its dose), in the product's sentence."""
+    draft = ctx.draft
+    products = [r for r in recs if r.origin == "draft" and r.mention.kind == "product"]
+    found: set[int] = set()
+    for rec in recs:
+        if rec.origin != "draft" or rec.mention.kind == "product" or len(rec.substances) != 1:
+            continue
+        lead = draft[max(0, rec.mention.start - 24):rec.mention.start]
+        if not (DESCRIBES_PRODUCT.search(lead) or DESCRIBES_LIST.search(lead)):
+            continue
+        low = max(draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
+        high = min([i for i in (draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0] or [len(draft)])
+        if any(low <= p.mention.start < high and rec.substances[0] in p.substances for p in products):
+            found.add(id(rec))
+    return found

@@ -14,9 +14,15 @@ from medq.agent.rules.base import AuditContext, Finding, finding, shown
 SWITCH_TO = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|替换成|改吃|换吃)\s*(?:了)?\s*$")
 
 
+# classes named for a shared effect or risk, not for a use: two drugs in one of them are not one therapy (换成曲马多
+# for a patient on 舍曲林 adds a serotonergic drug, it replaces nothing)
+EFFECT_CLASSES = ("5-羟色胺能药物", "可致QT间期延长药物", "可致双硫仑样反应药物", "中枢抑制药", "抗胆碱能药物")
+
+
 def _family(ctx: AuditContext, substance: str) -> set[str]:
-    """A drug's classes without the organ-system groups (心血管系统用药 joins too much)."""
-    return {c for c in ctx.lexicon.classes_of(substance) if not c.endswith("系统用药") and c != "抗感染药"}
+    """A drug's classes without the organ-system groups (心血管系统用药 joins too much) and the effect classes."""
+    return {c for c in ctx.lexicon.classes_of(substance) if not c.endswith("系统用药") and c != "抗感染药" and
+            c not in EFFECT_CLASSES}
 
 
 def one_drug(ctx: AuditContext, a: str, b: str) -> bool:
@@ -40,7 +46,7 @@ class InteractionRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
-            if rec.topical:
+            if rec.local:
                 continue     # on the skin: no systemic interaction to speak of
             switched = rec.origin == "draft" and bool(SWITCH_TO.search(
                 ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]))

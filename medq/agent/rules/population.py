@@ -33,12 +33,14 @@ class PopulationRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
-            if self.systemic and rec.topical:
-                continue
+            if self.systemic and (rec.topical or rec.ocular and self.name != "contraindicated_condition"):
+                continue   # on the skin: no systemic row; into the eye: its conditions (青光眼, 角膜炎) still count
             for ingredient in rec.substances:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):
                     if row.topic not in self.topics:
                         continue
+                    if rec.ocular and self.name == "min_age" and row.subject != rec.name:
+                        continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液
                     if _immediate_release_only(row) and _modified_release(ctx, rec):
                         continue   # 老年人避免速释片 does not reach 硝苯地平控释片 / 拜新同
                     matched = ctx.population(row.population)

@@ -7,6 +7,13 @@ class PregnancyRule(PopulationRule):
     name = "pregnancy"
     topics = ("pregnant",)
 
+    def check(self, ctx):
+        # advice for after the birth (分娩后再补种麻腮风) is not advice during the pregnancy
+        for found in super().check(ctx):
+            rec = next((r for r in ctx.recommended if r.display == found.drug or r.name == found.drug), None)
+            if rec is None or not rec.after_pregnancy:
+                yield found
+
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown
 
