@@ -250,7 +250,7 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", choices=["local", "ray"], default=["local"])
     parser.add_argument("--ray-address", help="a running Ray cluster (ray start --head ...) for --engines ray")
     parser.add_argument("--ray-set", nargs="+", default=[], metavar="KEY=VALUE",
-                        help="prepare.ray settings for --engines ray, e.g. work_while_starting=false")
+                        help="prepare.ray settings for --engines ray, e.g. ship_pythonpath=false workers=4")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/medq-prepare-bench"))
     parser.add_argument("--plot", type=Path, help="where to save the plot (default: <work-dir>/prepare_throughput.png)")
     parser.add_argument("--tracking-uri", default=f"sqlite:///{Path.cwd() / 'mlruns' / 'mlflow.db'}")
