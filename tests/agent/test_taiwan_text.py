@@ -140,3 +140,11 @@ def test_the_taiwanese_asthma_word_keeps_the_asthma_rules():
     profile = PatientProfile(conditions=sorted({v for k, v, s in facts("我從小就有氣喘") if k == "condition"}))
     assert profile.conditions == ["气喘"]
     assert auditor().audit("心跳快可以吃普萘洛爾10mg。", profile).verdict == "block"
+
+
+def test_a_hedged_safety_claim_is_no_warning():
+    # 不太傷腎 / 不太會產生依賴性 reassure (the drug stays recommended); 會傷腎 / 會產生依賴性 still warn
+    kidney = PatientProfile(age=75, egfr=20, ckd_stage=4)
+    assert auditor().audit("二甲雙胍本身不太傷腎，照常一天兩次各1000mg。", kidney).verdict == "block"
+    assert auditor().audit("這個軟便劑不太會產生依賴性，氧化鎂每天三次。", kidney).verdict == "block"
+    assert auditor().audit("氧化鎂長期吃會產生依賴性，也會讓血鎂升高，先不要吃。", kidney).verdict == "pass"
