@@ -148,3 +148,10 @@ def test_a_hedged_safety_claim_is_no_warning():
     assert auditor().audit("二甲雙胍本身不太傷腎，照常一天兩次各1000mg。", kidney).verdict == "block"
     assert auditor().audit("這個軟便劑不太會產生依賴性，氧化鎂每天三次。", kidney).verdict == "block"
     assert auditor().audit("氧化鎂長期吃會產生依賴性，也會讓血鎂升高，先不要吃。", kidney).verdict == "pass"
+
+
+def test_round6_taiwanese_names_the_extractor_reads():
+    assert ("medication", "非诺特罗", "active") in facts("喘的時候我會噴備勞喘")
+    assert ("allergy", "碘造影剂", "active") in facts("做電腦斷層打顯影劑會過敏")
+    assert ("medication", "泮托拉唑", "active") in facts("胃藥現在吃保衛康治潰樂")
+    assert ("condition", "子宫肌瘤", "active") in facts("我有子宮肌瘤，在追蹤")
