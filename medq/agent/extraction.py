@@ -119,8 +119,10 @@ CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
+# 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
+FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|(?:说|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
@@ -976,8 +978,8 @@ class RuleBasedExtractor:
                 corrected, retracted = b, a            # 不是A，是B
             elif re.fullmatch(r"\s*[，,]?\s*(而|并)?不是\s*(对)?\s*", between):
                 corrected, retracted = a, b            # (是)A，不是B
-            elif mark and CORRECTED_TAIL.fullmatch(_past_aside(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "",
-                                                                      between.lstrip("，,。…! ！"))[mark.end():])):
+            elif mark and CORRECTED_TAIL.fullmatch(_past_aside(FURTHER_CORRECTION.sub("", re.sub(
+                    r"^(?:我|俺)(?=[^，,]{0,2}错)", "", between.lstrip("，,。…! ！"))[mark.end():]))):
                 corrected, retracted = b, a            # A，哦不是，是B
             else:
                 continue
@@ -986,7 +988,9 @@ class RuleBasedExtractor:
             add(corrected.kind, corrected.value, "active", span)
             handled |= {(a.kind, a.value), (b.kind, b.value)}
         # 怀孕20周，哦不对，是30周 / (later message) 说错了，是30周: the corrected gestational age
-        mark = CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)
+        # the first correction phrase (打错，是18周不是8周: 不是 after the new value is no second mark)
+        mark = min((m for m in (CORRECTION_MARK.search(text), UNNAMED_CORRECTION.search(text)) if m),
+                   key=lambda m: m.start(), default=None)
         if mark:
             after = text[mark.end():]   # 哦不是，我数错了，是26周: past every further correction phrase
             while (more := re.match(r"[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了", after)):

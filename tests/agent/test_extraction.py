@@ -588,3 +588,10 @@ def test_round6_taiwanese_kidney_kin_and_stop_readings():
     assert active("醫生說我有心衰竭", "condition") == {"心力衰竭"}
     assert active("我有胃食道逆流", "condition") == {"胃食管反流病"}
     assert ("pregnancy", "false", "active") in facts("我現在沒懷，只是想先問問")
+
+
+def test_round6_chained_and_unpunctuated_corrections():
+    # 哦不是，我说错了，是B: the second correction phrase does not hide B
+    assert active("我对阿莫西林过敏，哦不是，我记错了，是对红霉素过敏", "allergy") == {"红霉素"}
+    # 打错，是B不是A (no 了): the first correction phrase decides, not the 不是 after the new value
+    assert profile_of("怀孕6周", "刚刚写错，是26周不是6周").trimester == 2
