@@ -155,3 +155,14 @@ def test_round6_taiwanese_names_the_extractor_reads():
     assert ("allergy", "碘造影剂", "active") in facts("做電腦斷層打顯影劑會過敏")
     assert ("medication", "泮托拉唑", "active") in facts("胃藥現在吃保衛康治潰樂")
     assert ("condition", "子宫肌瘤", "active") in facts("我有子宮肌瘤，在追蹤")
+
+
+def test_taiwanese_condition_and_biologic_names_in_a_profile():
+    # 症候群 is the mainland 综合征; 腎臟移植 is an organ transplant; 克隆氏症 is inflammatory bowel disease
+    assert text.to_simplified("長QT症候群") == "长QT综合征"
+    assert auditor().audit("止吐可以吃多潘立酮10mg一天三次。",
+                           PatientProfile(conditions=["長QT症候群"])).verdict == "block"
+    assert auditor().audit("出國前建議先接種麻疹減毒活疫苗。",
+                           PatientProfile(conditions=["腎臟移植"], age=40)).verdict == "block"
+    assert lexicon().canonical(text.normalise("克隆氏症"), ("condition",)) == "炎症性肠病"
+    assert lexicon().canonical(text.normalise("Humira"), ("drug",)) == "阿达木单抗"
