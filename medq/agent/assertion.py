@@ -102,6 +102,9 @@ TRIGGERS: list[Trigger] = [
         "[叫让]我(?:先)?停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段", "stopped", "both",
         MED, 14, reach_back=True),
     *_t("没吃了|没有吃了|没再吃|没用了|没打了|没服了", "stopped", "both", MED, 14, reach_back=True),   # …就没吃了
+    # X现在停了 / 现在已经停了: 现在 before a stop is when it stopped, not a terminator (longer, so matched first)
+    *_t("现在停了|现在已经停了|现在已停|现在停掉了|现在不吃了|现在没吃了|现在没在吃了", "stopped", "both", MED, 14,
+        reach_back=True),
     *_t("以前吃|之前吃|以前用|之前用|过去吃|曾经吃|曾吃|以前服|之前服|以前打|之前打|吃过|用过|服用过", "stopped", "forward", MED, 8),
     *_t("在吃|在服|在用|在打|正在|一直|长期|每天|每日|每晚|每早|每周|目前|现在吃|现在用|现在服|平时|平常|经常|规律|按时|吃着|"
         "用着|服着|打着|服用|口服|吃了|用了|服了|注射|维持|吃上了|吃的是|用的是|吃的|用的|打的|服的|吃药|"

@@ -57,7 +57,7 @@ SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
 ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
-                         r"全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
+                         r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -79,21 +79,21 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"小三阳|大三阳|乙肝(?:病毒)?携带", ("乙型肝炎",)),
     (r"老慢支", ("慢性阻塞性肺疾病",)),
     # Taiwanese usage (after traditional → simplified): 气喘 is asthma, B肝 hepatitis B, 胃食道逆流 GERD
-    (r"(?<=有|患|是)气喘|气喘病", ("哮喘",)),
+    (r"(?<=有|患|是)气喘|气喘病", ("气喘",)),   # the knowledge's 气喘 row, below 哮喘: 哮喘's rules apply
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
-    (r"洗肾|透析", ("终末期肾病",)),   # on dialysis: CKD G5D (KDIGO), below both 肾衰竭 and 慢性肾脏病
+    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:洗肾|透析)", ("终末期肾病",)),   # on dialysis: CKD G5D (KDIGO), below both 肾衰竭 and 慢性肾脏病
     (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
 BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
-NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕)")
+NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕|怀(?=的|[，,。！!]|$))")
 # conditions that are also passing symptoms: a condition only with a word that makes it chronic
 SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
-STAGE_FIVE = re.compile(r"尿毒症|透析|洗肾")
+STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:透析|洗肾)")   # 准备洗肾: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
@@ -114,14 +114,16 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
 SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
-CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
+CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
+# 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
+FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
-                                r"[，,。！!：:…\s]*(应该|其实|实际上)?(是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
+UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|(?:说|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+                                r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
 PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
@@ -149,15 +151,17 @@ AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z
 ROC_BIRTH = re.compile(r"(?:民国\s*([0-9]{2,3})\s*年\s*(?:次|出生|生)|(?<![0-9])([0-9]{2,3})\s*年次)")
 AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
-                       r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$")
+                       r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
+                       # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
+                       r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])")
 SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
-                  r"(?:值|是|为|只有|才|大概|大约|约|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
-CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
+                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
+CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
 # a bare stage (说是3b期 / 进展到4期了) and the kidney words that must come before it in the message
@@ -209,7 +213,7 @@ WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
-               "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
+               "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
 OCCUPATION = re.compile(rf"(?:我是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
                         rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
@@ -832,7 +836,7 @@ class RuleBasedExtractor:
             sex = SEX.search(text)
             elder = ELDER_SEX.search(text)
             if elder and not sex:
-                add("sex", "male" if elder.group(1) or elder.group(3) else "female", "active", evidence)
+                add("sex", "male" if elder.group(1) or elder.group(3) or elder.group(5) else "female", "active", evidence)
             if sex:
                 add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active",
                     evidence)
@@ -974,8 +978,8 @@ class RuleBasedExtractor:
                 corrected, retracted = b, a            # 不是A，是B
             elif re.fullmatch(r"\s*[，,]?\s*(而|并)?不是\s*(对)?\s*", between):
                 corrected, retracted = a, b            # (是)A，不是B
-            elif mark and CORRECTED_TAIL.fullmatch(_past_aside(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "",
-                                                                      between.lstrip("，,。…! ！"))[mark.end():])):
+            elif mark and CORRECTED_TAIL.fullmatch(_past_aside(FURTHER_CORRECTION.sub("", re.sub(
+                    r"^(?:我|俺)(?=[^，,]{0,2}错)", "", between.lstrip("，,。…! ！"))[mark.end():]))):
                 corrected, retracted = b, a            # A，哦不是，是B
             else:
                 continue
@@ -984,7 +988,9 @@ class RuleBasedExtractor:
             add(corrected.kind, corrected.value, "active", span)
             handled |= {(a.kind, a.value), (b.kind, b.value)}
         # 怀孕20周，哦不对，是30周 / (later message) 说错了，是30周: the corrected gestational age
-        mark = CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)
+        # the first correction phrase (打错，是18周不是8周: 不是 after the new value is no second mark)
+        mark = min((m for m in (CORRECTION_MARK.search(text), UNNAMED_CORRECTION.search(text)) if m),
+                   key=lambda m: m.start(), default=None)
         if mark:
             after = text[mark.end():]   # 哦不是，我数错了，是26周: past every further correction phrase
             while (more := re.match(r"[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了", after)):

@@ -224,7 +224,8 @@ def test_measurements_taiwanese_usage_and_name_typos():
     # not the drug 甘油; the precise condition stands for the broad one said beside it (round 5: `_refine`)
     assert active("我血脂有点高，甘油三酯也偏高", "condition") == {"高甘油三酯血症"}
     assert active("我血钾有点低，心跳有点慢", "condition") == {"低钾血症", "心动过缓"}
-    assert active("我有氣喘，也有B肝帶原", "condition") == {"哮喘", "乙型肝炎"}
+    # 氣喘 is the knowledge's own 气喘 row, below 哮喘 (哮喘's rules apply through it; a case written 氣喘 is that row)
+    assert active("我有氣喘，也有B肝帶原", "condition") == {"气喘", "乙型肝炎"}
     assert active("我有高血亚，还有糖尿并", "condition") == {"高血压", "糖尿病"}       # same pinyin
     assert active("我对青梅素过敏", "allergy") == {"青霉素类"}
     assert facts("我在餵母奶") == {("lactation", "true", "active")}
@@ -548,7 +549,7 @@ def test_breathlessness_is_not_asthma():
     # a symptom on exertion is no diagnosis, however the knowledge names 气喘; 有气喘 is the Taiwanese diagnosis
     assert profile_of("我一爬楼就气喘").conditions == []
     assert profile_of("最近走路有点气喘").conditions == []
-    assert profile_of("我有气喘，用舒利迭").conditions == ["哮喘"]
+    assert profile_of("我有气喘，用舒利迭").conditions == ["气喘"]     # the knowledge's 气喘 row, below 哮喘 (round 6)
 
 
 def test_telegraphic_profiles_and_injection_counts():
@@ -569,3 +570,28 @@ def test_two_character_allergen_homophones():
     assert profile_of("我对海先过敏").allergies == ["海鲜"]
     # an unknown word that sounds like nothing known stays as written (and is reported)
     assert profile_of("我对柳絮过敏").allergies == ["柳絮"]
+
+
+def test_round6_taiwanese_kidney_kin_and_stop_readings():
+    # a kidney figure after 只剩 is read; dialysis that is only foreseen is no stage 5 and no end-stage disease
+    assert facts("化驗單上腎絲球過濾率只剩22，醫師說以後可能要洗腎") == {("egfr", "22", "active")}
+    assert ("ckd_stage", "5", "active") in facts("我每週洗腎兩次")
+    assert ("ckd_stage", "3", "active") in facts("醫師講我的腎臟病已經第三期")
+    # the writer named by kin is the writer's sex; a child named by kin is not the writer
+    assert ("sex", "female", "active") in facts("我爸中風住院，我是他女兒，想問我自己能不能吃感冒藥")
+    assert ("sex", "male", "active") in facts("外婆有高血壓，我是外孫，今年30歲")
+    # 現在 before a stop says when it stopped
+    assert facts("華法林現在停了") == {("medication", "华法林", "stopped")}
+    # Taiwanese words: 護理師, 過民 (same pinyin as 過敏), 心衰竭, 胃食道逆流, 沒懷
+    assert ("occupation", "护理师", "active") in facts("我是護理師，要輪三班")
+    assert active("我對布洛芬過民", "allergy") == {"布洛芬"}
+    assert active("醫生說我有心衰竭", "condition") == {"心力衰竭"}
+    assert active("我有胃食道逆流", "condition") == {"胃食管反流病"}
+    assert ("pregnancy", "false", "active") in facts("我現在沒懷，只是想先問問")
+
+
+def test_round6_chained_and_unpunctuated_corrections():
+    # 哦不是，我说错了，是B: the second correction phrase does not hide B
+    assert active("我对阿莫西林过敏，哦不是，我记错了，是对红霉素过敏", "allergy") == {"红霉素"}
+    # 打错，是B不是A (no 了): the first correction phrase decides, not the 不是 after the new value
+    assert profile_of("怀孕6周", "刚刚写错，是26周不是6周").trimester == 2

@@ -116,3 +116,53 @@ def test_a_bad_regional_row_names_the_file_row_and_field(tmp_path, monkeypatch):
             text.to_simplified("我在洗腎")
     finally:
         text._regional.cache_clear()
+
+
+def test_round6_taiwanese_names_and_a_glossed_brand():
+    # a brand in markdown bold glossed by its generic is one medicine; the generic added on top is a second source
+    one = auditor().audit("頭痛時可以吃**普拿疼**（乙醯胺酚）一次一錠500mg。", PatientProfile(age=40))
+    two = auditor().audit("先吃普拿疼，不夠的話再加乙醯胺酚500mg一起吃。", PatientProfile(age=40))
+    assert "duplicate_ingredient" not in {f.rule for f in one.findings}
+    assert "duplicate_ingredient" in {f.rule for f in two.findings if f.severity == "block"}
+    # names the lexicon lacked before round 6, each with its rule
+    kidney = PatientProfile(age=80, egfr=12, ckd_stage=5)
+    assert auditor().audit("便秘的話氧化鎂每天吃兩次就好。", kidney).verdict == "block"
+    assert auditor().audit("便秘的話氧化鎂每天吃兩次就好。", PatientProfile(age=40)).verdict == "pass"
+    assert auditor().audit("尿道灼熱可以先吃 Pyridium 緩解。", PatientProfile(conditions=["蠶豆症"])).verdict == "block"
+    assert auditor().audit("傷口擦紫藥水就可以了。", PatientProfile(conditions=["蠶豆症"], age=5)).verdict == "block"
+    assert auditor().audit("睡前喝一點卡瓦醉椒茶可以放鬆。", PatientProfile(medications=["安定文"])).verdict == "block"
+    assert auditor().audit("吃 Flagyl 這幾天喝點酒沒關係。", PatientProfile(medications=["Flagyl"])).verdict == "block"
+    assert auditor().audit("可以吃小青龍湯。", PatientProfile(conditions=["高血壓"])).verdict == "block"
+
+
+def test_the_taiwanese_asthma_word_keeps_the_asthma_rules():
+    # 氣喘 is read as the knowledge's 气喘 row (below 哮喘): what is contraindicated in asthma stays contraindicated
+    profile = PatientProfile(conditions=sorted({v for k, v, s in facts("我從小就有氣喘") if k == "condition"}))
+    assert profile.conditions == ["气喘"]
+    assert auditor().audit("心跳快可以吃普萘洛爾10mg。", profile).verdict == "block"
+
+
+def test_a_hedged_safety_claim_is_no_warning():
+    # 不太傷腎 / 不太會產生依賴性 reassure (the drug stays recommended); 會傷腎 / 會產生依賴性 still warn
+    kidney = PatientProfile(age=75, egfr=20, ckd_stage=4)
+    assert auditor().audit("二甲雙胍本身不太傷腎，照常一天兩次各1000mg。", kidney).verdict == "block"
+    assert auditor().audit("這個軟便劑不太會產生依賴性，氧化鎂每天三次。", kidney).verdict == "block"
+    assert auditor().audit("氧化鎂長期吃會產生依賴性，也會讓血鎂升高，先不要吃。", kidney).verdict == "pass"
+
+
+def test_round6_taiwanese_names_the_extractor_reads():
+    assert ("medication", "非诺特罗", "active") in facts("喘的時候我會噴備勞喘")
+    assert ("allergy", "碘造影剂", "active") in facts("做電腦斷層打顯影劑會過敏")
+    assert ("medication", "泮托拉唑", "active") in facts("胃藥現在吃保衛康治潰樂")
+    assert ("condition", "子宫肌瘤", "active") in facts("我有子宮肌瘤，在追蹤")
+
+
+def test_taiwanese_condition_and_biologic_names_in_a_profile():
+    # 症候群 is the mainland 综合征; 腎臟移植 is an organ transplant; 克隆氏症 is inflammatory bowel disease
+    assert text.to_simplified("長QT症候群") == "长QT综合征"
+    assert auditor().audit("止吐可以吃多潘立酮10mg一天三次。",
+                           PatientProfile(conditions=["長QT症候群"])).verdict == "block"
+    assert auditor().audit("出國前建議先接種麻疹減毒活疫苗。",
+                           PatientProfile(conditions=["腎臟移植"], age=40)).verdict == "block"
+    assert lexicon().canonical(text.normalise("克隆氏症"), ("condition",)) == "炎症性肠病"
+    assert lexicon().canonical(text.normalise("Humira"), ("drug",)) == "阿达木单抗"

@@ -14,7 +14,8 @@ from medq.agent.rules.dose import dosing_rows, read_dose, strength_of
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
-SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：]*$")
+# markdown emphasis around a name (**普拿疼**（乙醯胺酚）) is no second item either
+SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*$")
 # a substance named to describe a product the draft recommends (维C银翘片里含有对乙酰氨基酚和扑尔敏 / 按布洛芬每公斤
 # 10mg计算，喂美林…): the product's own ingredient, not a second source
 DESCRIBES_PRODUCT = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|按|按照|以)\s*$")
