@@ -45,6 +45,7 @@ TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五�
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
 HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
+VOLUME_FIRST = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|毫升|mL)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
 ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨")
 # 我没有哮喘 / 从没得过胃溃疡: a condition the patient says they do not have
 HAS_NOT = re.compile(r"(?:没|无|不|未|从没|从未)\s*(?:有|患有|患|得过|得)\s*$")
@@ -497,6 +498,8 @@ class ContraindicationAuditor:
     def audit(self, draft: str, profile: PatientProfile, question: str = "") -> AuditResult:
         # every matcher reads one form: traditional script and Taiwanese words → simplified (medq.agent.text)
         draft, question, profile = to_simplified(draft), to_simplified(question or ""), simplified_fields(profile)
+        # 口服溶液（100ml:150mg）: a concentration written volume first reads as 150mg/100ml
+        draft, question = VOLUME_FIRST.sub(r"\3\4/\1\2", draft), VOLUME_FIRST.sub(r"\3\4/\1\2", question)
         recommended, warned, endorsed, context, cautioned = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
         known = {canonical for _, canonical in facts.medications}

@@ -200,6 +200,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             rest = norm[end:_clause_end(norm, end)]
             if SMALL_RISK.search(rest) and not re.search(r"不(?:少|小|轻|低)|不算|并不|也不", rest):
                 continue
+            # 会引起双硫仑样反应（…）的主要是A和B: the risk's subject named after it, in the clause of 的是
+            subject = RISK_SUBJECT.match(norm, end)
+            if subject:
+                for pos, kind, i in items:
+                    if kind == "m" and pos >= subject.end() and clause_of[pos] == clause_of[subject.end()] and \
+                            not affirmed_flags[i]:
+                        risk_marked.add(i)
             before = [(pos, kind, i) for pos, kind, i in items
                       if pos < start and sentence_of[pos] == sentence_of[start] and kind == "m"]
             for pos, kind, i in reversed(before):
@@ -357,6 +364,8 @@ ALLERGEN_AFTER = re.compile(r"\s*(?:类|类药物|类药|类抗生素|药物|药
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连",
                 "比如", "例如", "譬如", "诸如")
 PURPOSE = ("用来", "用于", "拿来")
+RISK_SUBJECT = re.compile(r"[^，,。；;！？!?（(\n]{0,12}(?:[（(][^）)]{0,30}[）)])?\s*的\s*(?:主要|通常|一般|往往|多半|常见)?\s*"
+                          r"(?:就)?\s*是")
 # 每10丸含约2.5mg / 每片含0.3g: what a unit contains, no dose (it recommends nothing)
 CONTENT_STATED = re.compile(r"每\s*\d*(?:\.\d+)?\s*(?:片|粒|丸|袋|包|支|ml|毫升)\s*(?:里|中)?\s*(?:含有|含)\s*(?:约|大约)?\s*"
                             r"\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)")

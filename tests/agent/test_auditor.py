@@ -742,3 +742,25 @@ def test_round6_a_drink_allowed_in_its_own_clause_is_not_warned_by_another_word_
     assert audit("一两瓶啤酒没事，别喝白酒就行。", age=40, medications=["替硝唑"]).blocked
     # fail safe: a draft that warns against both allows nothing
     assert not audit("别喝白酒，啤酒也别喝。", age=40, medications=["替硝唑"]).blocked
+
+
+def test_round6_the_same_ingredient_taken_together_with_the_patients_brand_duplicates():
+    result = audit("硝苯地平缓释片每次10mg，每天2次，和拜新同一起吃效果更好。", age=60, medications=["拜新同"])
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+    # the patient's own medicine continued is one source
+    assert not audit("拜新同继续吃，每天1片。", age=60, medications=["拜新同"]).blocked
+
+
+def test_round6_a_concentration_written_volume_first():
+    profile = PatientProfile.from_case({"age": 4, "weight_kg": 16}, "case-msg")
+    question = "家里有右美沙芬糖浆（100ml:150mg），孩子咳嗽喝多少？"
+    assert auditor().audit("右美沙芬每次20ml，每天4次。", profile, question).blocked
+    assert not auditor().audit("右美沙芬每次5ml，每天3次。", profile, question).blocked
+
+
+def test_round6_the_subject_of_a_risk_named_after_it_is_warned():
+    # 跟酒同服容易引起严重反应的通常是A和B: A and B are what the risk is about, not advice
+    result = audit("跟酒同服容易引起严重反应的通常是甲硝唑和头孢类药物，克拉霉素不在其中。", age=40)
+    assert "甲硝唑" not in result.recommended and "甲硝唑" in result.warned
+    # fail closed: a clause that doses it still recommends it
+    assert "甲硝唑" in audit("能治这种感染的主要是甲硝唑，每次0.4g。", age=40).recommended
