@@ -45,6 +45,10 @@ TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五�
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
 HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
+VOLUME_FIRST = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|毫升|mL)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
+ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨")
+# 我没有哮喘 / 从没得过胃溃疡: a condition the patient says they do not have
+HAS_NOT = re.compile(r"(?:没|无|不|未|从没|从未)\s*(?:有|患有|患|得过|得)\s*$")
 MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
 # on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
@@ -60,7 +64,8 @@ CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?
 SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
 REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
-DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$")
+DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
+                       r"(?:含有|含)\s*(?:约|大约)?\s*\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*$")   # 每10丸含约2.5mg X
 EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 # a medicine named in a supposition about the patient (如果您吃的是其他降压药，例如硝苯地平，就要避免葡萄柚): neither advice
 # nor the patient's medicine; its examples in the next clause (例如/比如…) are read with it
@@ -166,7 +171,7 @@ class ContraindicationAuditor:
     # ---- what the draft recommends -------------------------------------------------------------------------
     def recommendations(self, draft: str) -> tuple[list[Recommendation], list[Mention]]:
         """(recommended mentions with their dose text, mentions only warned against)."""
-        recommended, warned, _, _ = self._read(to_simplified(draft), ())
+        recommended, warned, _, _, _ = self._read(to_simplified(draft), ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
     def _read(self, draft: str, answered_no: Sequence[str]
@@ -181,7 +186,11 @@ class ContraindicationAuditor:
         # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
         # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
         warned_names = {m.canonical for m, w in zip(mentions, flags) if w} | set(answered_no)
-        flags = [w or (m.canonical in warned_names and not a) for m, w, a in zip(mentions, flags, affirmed_flags)]
+        # a drink or food allowed in its own clause (一两杯啤酒没关系，别喝白酒) is not warned by another word for it
+        flags = [w or (m.canonical in warned_names and not a and not (
+                     m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and
+                     ALLOWS.search(draft[m.end:m.end + 12].split("，")[0].split("。")[0])))
+                 for m, w, a in zip(mentions, flags, affirmed_flags)]
         # an ingredient or a class named to describe the name before it (消渴丸里面含有格列本脲 / 都属于磺脲类) shares its
         # reading once the question's drugs were answered no (the scope did this for the warnings it found itself)
         for index, m in enumerate(mentions):
@@ -203,8 +212,15 @@ class ContraindicationAuditor:
             index > 0 and m.kind in ("drug", "substance") and drugs[index - 1][0].kind == "product" and
             CONTENT_OF.search(draft[drugs[index - 1][0].end:m.start]) and
             m.canonical in lex.ingredients(drugs[index - 1][0].canonical))]
-        for m, w in zip(mentions, flags):
+        # 西柚会影响X的代谢…最好不要吃西柚: a behaviour or food the draft warns against once is endorsed elsewhere only
+        # where that clause recommends it (可以喝), as for drugs; naming it in the explanation endorses nothing
+        # (by the word: 少喝点啤酒没事，别喝白酒 warns about spirits only, both being 饮酒)
+        warned_habits = {m.text for m, w in zip(mentions, flags) if w and m.kind == "substance" and
+                         lex.substances[m.canonical].kind in ("behaviour", "food")}
+        for m, w, a in zip(mentions, flags, affirmed_flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
+                if m.text in warned_habits and not a:
+                    continue
                 if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
                         not re.search(r"喝|饮|吃", draft[max(0, m.start - 8):m.start]):   # 可以喝点含酒精的饮料 stays
                     continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking
@@ -308,7 +324,7 @@ class ContraindicationAuditor:
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
                                            ocular=ocular,
                                            after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
-        return recommended, warned, endorsed, context
+        return recommended, warned, endorsed, context, warned_habits
 
     def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
         """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
@@ -462,7 +478,7 @@ class ContraindicationAuditor:
         known_conditions = {canonical for _, canonical in facts.conditions}
         for mention in self.lexicon.find_mentions(question, ("condition",), fuzzy=False):
             before = question[max(0, mention.start - 4):mention.start]
-            if mention.canonical not in known_conditions and HAS.search(before) and \
+            if mention.canonical not in known_conditions and HAS.search(before) and not HAS_NOT.search(before) and \
                     not RELATIVE.search(question[max(0, mention.start - 8):mention.start]) and \
                     not re.match(r"\s*(?:吗|么|的人|患者|病人)", question[mention.end:mention.end + 3]):
                 known_conditions.add(mention.canonical)
@@ -482,7 +498,9 @@ class ContraindicationAuditor:
     def audit(self, draft: str, profile: PatientProfile, question: str = "") -> AuditResult:
         # every matcher reads one form: traditional script and Taiwanese words → simplified (medq.agent.text)
         draft, question, profile = to_simplified(draft), to_simplified(question or ""), simplified_fields(profile)
-        recommended, warned, endorsed, context = self._read(draft, self._question_answered_no(draft, question))
+        # 口服溶液（100ml:150mg）: a concentration written volume first reads as 150mg/100ml
+        draft, question = VOLUME_FIRST.sub(r"\3\4/\1\2", draft), VOLUME_FIRST.sub(r"\3\4/\1\2", question)
+        recommended, warned, endorsed, context, cautioned = self._read(draft, self._question_answered_no(draft, question))
         facts = self.normalise_profile(profile)
         known = {canonical for _, canonical in facts.medications}
         facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
@@ -498,7 +516,8 @@ class ContraindicationAuditor:
                                                     if pattern.search(question)), None)
             if stated:
                 profile = dataclasses.replace(profile, occupation=stated)
-        ctx = AuditContext(self.lexicon, profile, facts, draft, question or "", recommended, warned, endorsed)
+        ctx = AuditContext(self.lexicon, profile, facts, draft, question or "", recommended, warned, endorsed,
+                           cautioned)
         for rule in self.rules:
             expand = getattr(rule, "expand", None)
             if expand is not None:

@@ -117,7 +117,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
                phrase_at[t] not in CONTRAST for t in terminator_starts):   # 但 ends a scope; it recommends nothing
             return True
-        clause = norm[low:high]
+        clause = CONTENT_STATED.sub("", norm[low:high])
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
 
     switch_starts = {start for start, _, cue in cues if cue.role == "switch"}
@@ -200,6 +200,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             rest = norm[end:_clause_end(norm, end)]
             if SMALL_RISK.search(rest) and not re.search(r"不(?:少|小|轻|低)|不算|并不|也不", rest):
                 continue
+            # 会引起双硫仑样反应（…）的主要是A和B: the risk's subject named after it, in the clause of 的是
+            subject = RISK_SUBJECT.match(norm, end)
+            if subject:
+                for pos, kind, i in items:
+                    if kind == "m" and pos >= subject.end() and clause_of[pos] == clause_of[subject.end()] and \
+                            not affirmed_flags[i]:
+                        risk_marked.add(i)
             before = [(pos, kind, i) for pos, kind, i in items
                       if pos < start and sentence_of[pos] == sentence_of[start] and kind == "m"]
             for pos, kind, i in reversed(before):
@@ -211,7 +218,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         sentence, clause = sentence_of[start], clause_of[start]
         after = [(pos, kind, i) for pos, kind, i in items if pos >= end and sentence_of[pos] == sentence]
         in_clause = [it for it in after if clause_of[it[0]] == clause and not terminated(end, it[0])]
-        if cue.direction in ("forward", "both") and in_clause:
+        # 别用含酒精的药水，比如X: a warning on what no name stands for, whose examples follow in the next clause
+        examples = not in_clause and cue.direction in ("forward", "both") and _examples_follow(norm, end)
+        if cue.direction in ("forward", "both") and (in_clause or examples):
             for _, kind, i in in_clause:
                 mark(kind, i)
             # 不要喝酒，包括含酒精的饮料和藿香正气水: a clause that opens with a continuation word stays in the scope
@@ -233,7 +242,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                 mark(kind, i)
             continue
         # backward: only when nothing but tail words follows in the clause; this sentence, else the previous one
-        if not _only_tail(norm[end:_clause_end(norm, end)]):
+        # 不推荐用来助眠: what follows a cue ending in 用来/用于 is the purpose it is refused for, no new object
+        if not _only_tail(norm[end:_clause_end(norm, end)]) and not norm[start:end].endswith(PURPOSE):
             if cue.direction == "backward":   # 磺胺过敏者不能用…: the name right before the cue is still covered
                 near = [i for pos, kind, i in items if kind == "m" and clause_of[pos] == clause and
                         mentions[i].end <= start and start - mentions[i].end <= NEAR]
@@ -263,6 +273,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                       (phrase_at[t] in TOPIC and t < item_end))]
             if stops:
                 break
+            if kind == "m" and affirmed_flags[i] and norm[start:end].endswith(PURPOSE):
+                continue   # 每次4mg，睡前吃，不推荐用来治X: the dosed advice stands; the purpose is another
             mark(kind, i)
     for i in risk_marked:
         warned[i] = True
@@ -349,7 +361,21 @@ TOPIC = ("至于", "另外", "此外", "然后")
 OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"
                           r"(?:[一二两三四五六七八九十几]种)?\s*$")
 ALLERGEN_AFTER = re.compile(r"\s*(?:类|类药物|类药|类抗生素|药物|药)?\s*(?:过敏)")
-CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连")
+CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连",
+                "比如", "例如", "譬如", "诸如")
+PURPOSE = ("用来", "用于", "拿来")
+RISK_SUBJECT = re.compile(r"[^，,。；;！？!?（(\n]{0,12}(?:[（(][^）)]{0,30}[）)])?\s*的\s*(?:主要|通常|一般|往往|多半|常见)?\s*"
+                          r"(?:就)?\s*是")
+# 每10丸含约2.5mg / 每片含0.3g: what a unit contains, no dose (it recommends nothing)
+CONTENT_STATED = re.compile(r"每\s*\d*(?:\.\d+)?\s*(?:片|粒|丸|袋|包|支|ml|毫升)\s*(?:里|中)?\s*(?:含有|含)\s*(?:约|大约)?\s*"
+                            r"\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)")
+EXAMPLE = ("比如", "例如", "譬如", "诸如")
+
+
+def _examples_follow(norm: str, position: int) -> bool:
+    """Whether the clause after the one at `position` opens with an example word (…药水，比如…)."""
+    end = _clause_end(norm, position)
+    return end < len(norm) and norm[end] in "，,；;" and norm[end + 1:].lstrip(" *").startswith(EXAMPLE)
 CONTAINS = ("里面加了", "里面含有", "里面含", "里面有", "加了", "含有", "含", "成分是", "成分有")
 INGREDIENT_OF = ("里面的", "里的", "其中的", "所含的", "含有的", "中的", "成分")
 DESCRIBES = ("属于", "是一种", "是一类", "是", "属", "也是", "为")
@@ -404,6 +430,7 @@ def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None)
     clause = norm[low:high]
     if any(hit.value.role == "terminator" for hit in table.find(clause)):
         return True
+    clause = CONTENT_STATED.sub("", clause)
     return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
 
 

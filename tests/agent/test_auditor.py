@@ -639,3 +639,128 @@ def test_round5_a_dose_after_a_new_drug_and_the_patients_own_is_not_the_patients
     assert not audit("鱼油和瑞舒伐他汀可以同时吃，一般每天1-2g。", **profile).blocked
     # fail closed: a dose in the patient's medicine's own clause is still read
     assert audit("鱼油和瑞舒伐他汀每天80mg一起吃。", **profile).blocked
+
+
+# -- round 6 (issue 19): b9, b10, b12 as development sets; sentences of our own -----------------------------------------
+def ask(draft: str, question: str, **profile):
+    return auditor().audit(draft, PatientProfile.from_case(profile, "case-msg"), question)
+
+
+def test_round6_a_warning_on_an_unnamed_kind_covers_the_examples_after_it():
+    # 别吃含X的药，比如A: the examples of what the warning names are warned with it
+    assert not audit("这几天别用含乙醇的中成药，例如藿香正气水。", medications=["甲硝唑"]).blocked
+    # a continuation by example after a named warning carries on (…，比如A，以及B)
+    result = audit("肾不好的人要避开伤肾的抗菌药，比如庆大霉素，以及万古霉素。可以用阿莫西林。", egfr=25)
+    assert "庆大霉素" in result.warned
+    # fail closed: an example clause after a recommendation is still advice
+    assert audit("可以用中成药，例如藿香正气水，每次1支。", medications=["甲硝唑"]).blocked
+
+
+def test_round6_a_stop_the_draft_asks_for_is_a_warning():
+    assert not audit("肌酐这么高，二甲双胍要停。", age=70, egfr=20).blocked
+    assert not audit("医生说得对，确实得停二甲双胍了。", age=70, egfr=20).blocked
+    # fail closed: a negated stop keeps it advised
+    assert audit("二甲双胍不需要停，每次0.5g，每天2次。", age=70, egfr=20).blocked
+
+
+def test_round6_a_stop_on_a_sign_or_at_the_end_of_a_course_is_how_to_take_it():
+    # 心率低于N次暂停 / 出现X时停药 / 吃到…再停药: the draft gives the drug; its dose is audited
+    assert audit("地高辛每天0.25mg，每天数心跳，少于55次暂停。", age=88).blocked
+    assert audit("秋水仙碱先吃1mg，之后每小时0.5mg，吃到关节不疼再停药。", age=50).blocked
+    assert not audit("秋水仙碱先吃1mg，1小时后再吃0.5mg，出现腹泻时停药。", age=50).blocked
+
+
+def test_round6_a_food_warned_elsewhere_is_not_endorsed_by_the_explanation():
+    profile = {"medications": ["硝苯地平控释片"]}
+    assert not audit("葡萄柚能让这类降压药浓度升高。服药期间不要吃葡萄柚。", **profile).blocked
+    # an opening yes about other fruit is no yes for the one the draft warns against
+    assert not ask("苹果和梨都可以放心吃，要避开的是葡萄柚。", "吃降压药能吃葡萄柚吗", **profile).blocked
+    # fail closed: a clause that recommends it still endorses it
+    assert audit("葡萄柚会升高浓度，不过可以每天喝一杯葡萄柚汁。", **profile).blocked
+    # a yes naming the asked drink still endorses it when the draft warns only against another word for drinking
+    assert ask("少喝一两杯啤酒没关系，别喝白酒。", "在吃甲硝唑，能喝点啤酒吗", age=30).blocked
+
+
+def test_round6_maybe_is_no_yes():
+    # 可能 holds 能: 可能头晕 is no opening yes for the question's drink
+    assert not ask("葡萄柚可能让血压掉得更低、头晕，吃药期间不要吃。", "吃硝苯地平能吃葡萄柚吗",
+                   medications=["硝苯地平"]).blocked
+
+
+def test_round6_a_titration_is_read_step_by_step():
+    # the first day's dose is not multiplied by the third day's count; the last step's day is the day
+    assert audit("加巴喷丁第1天睡前100mg，第2天每次100mg、每天2次，第3天起每次300mg、每天3次。", age=70, egfr=22).blocked
+    assert not audit("加巴喷丁第1天100mg，第2天每次100mg、每天2次，第3天起每次100mg、每天3次。", age=70, egfr=22).blocked
+
+
+def test_round6_cap_words_and_the_gap_between_two_medicines():
+    # 别超过N mg is the day's most, no single dose
+    assert not audit("右美沙芬每次1片（15mg），每天3次，全天别超过120mg。", age=40).blocked
+    # 两药间隔2小时: the gap between two medicines, no dosing interval
+    assert not audit("奥美拉唑早上吃；铝碳酸镁饭后嚼2片，两药间隔2小时。", age=40).blocked
+    # fail closed: a real interval still counts the doses
+    assert audit("布洛芬每次0.6g，间隔2小时吃一次。", age=40).blocked
+
+
+@pytest.mark.parametrize("draft, profile, row", [
+    ("可以做I-131治疗，一次就好。", {"age": 28, "pregnant": True}, "R9735"),
+    ("放射性碘治疗后照常喂奶。", {"age": 28, "lactating": True}, "R9736"),
+    ("酮康唑和西沙必利一起吃。", {"age": 40}, "R9737"),
+    ("可以喝藿香正气水。", {"age": 30, "medications": ["替硝唑"]}, "R9738"),
+    ("关节痛可以吃双氯芬酸钠。", {"age": 60, "conditions": ["肝硬化"]}, "R9739"),
+])
+def test_round6_knowledge_rows_block(draft, profile, row):
+    result = audit(draft, **profile)
+    assert result.blocked and any(f.rule_id == row for f in result.findings)
+
+
+def test_round6_a_childrens_cold_drop_brand_resolves_to_its_ingredients():
+    result = audit("艾畅和小儿右美沙芬糖浆一起喂。", age=3)
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+
+
+def test_round6_a_condition_the_patient_says_they_do_not_have_is_no_condition():
+    assert not ask("可以用，每天滴2次。", "我没有哮喘，噻吗洛尔滴眼液能用吗", age=60).blocked
+    # fail closed: one they say they have still counts
+    assert ask("可以用，每天滴2次。", "我有哮喘，噻吗洛尔滴眼液能用吗", age=60).blocked
+
+
+def test_round6_a_refusal_for_a_purpose_warns_the_drug_before_it():
+    assert not audit("氯苯那敏会让老人口干、便秘，不推荐用来治失眠。先调整作息。", age=80).blocked
+    assert audit("氯苯那敏每次4mg，睡前吃，不推荐用来治感冒以外的病。", age=80).blocked
+
+
+def test_round6_what_a_unit_contains_is_no_dose_and_no_advice():
+    # 每N丸含X mg Y describes a product the draft refuses; Y is the patient's own medicine
+    profile = PatientProfile.from_case({"age": 70, "medications": ["格列本脲"]}, "case-msg")
+    result = auditor().audit("不能加。消渴丸每6丸含约1.25mg格列本脲，和您吃的优降糖重复。", profile, "吃着格列本脲，能加消渴丸吗")
+    assert not result.blocked
+
+
+def test_round6_a_drink_allowed_in_its_own_clause_is_not_warned_by_another_word_for_drinking():
+    # 一两瓶啤酒没事，别喝白酒: the draft allows beer; the warning is about spirits
+    assert audit("一两瓶啤酒没事，别喝白酒就行。", age=40, medications=["替硝唑"]).blocked
+    # fail safe: a draft that warns against both allows nothing
+    assert not audit("别喝白酒，啤酒也别喝。", age=40, medications=["替硝唑"]).blocked
+
+
+def test_round6_the_same_ingredient_taken_together_with_the_patients_brand_duplicates():
+    result = audit("硝苯地平缓释片每次10mg，每天2次，和拜新同一起吃效果更好。", age=60, medications=["拜新同"])
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+    # the patient's own medicine continued is one source
+    assert not audit("拜新同继续吃，每天1片。", age=60, medications=["拜新同"]).blocked
+
+
+def test_round6_a_concentration_written_volume_first():
+    profile = PatientProfile.from_case({"age": 4, "weight_kg": 16}, "case-msg")
+    question = "家里有右美沙芬糖浆（100ml:150mg），孩子咳嗽喝多少？"
+    assert auditor().audit("右美沙芬每次20ml，每天4次。", profile, question).blocked
+    assert not auditor().audit("右美沙芬每次5ml，每天3次。", profile, question).blocked
+
+
+def test_round6_the_subject_of_a_risk_named_after_it_is_warned():
+    # 跟酒同服容易引起严重反应的通常是A和B: A and B are what the risk is about, not advice
+    result = audit("跟酒同服容易引起严重反应的通常是甲硝唑和头孢类药物，克拉霉素不在其中。", age=40)
+    assert "甲硝唑" not in result.recommended and "甲硝唑" in result.warned
+    # fail closed: a clause that doses it still recommends it
+    assert "甲硝唑" in audit("能治这种感染的主要是甲硝唑，每次0.4g。", age=40).recommended

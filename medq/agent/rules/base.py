@@ -121,6 +121,7 @@ class AuditContext:
     recommended: list[Recommended]
     warned: list[Mention]
     endorsed: set[str]                       # behaviours/foods the draft endorses (饮酒, 驾驶)
+    cautioned: set[str] = field(default_factory=set)   # words of behaviours/foods the draft warns against (西柚)
 
     # -- names ------------------------------------------------------------------------------------------------------
     def names(self, substance: str) -> frozenset[str]:

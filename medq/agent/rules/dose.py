@@ -28,7 +28,8 @@ TIMES_PER_DAY = re.compile(rf"(?:每日|每天|一日|一天|日|1日|1天)\s*(?
 ABBREVIATED = {"qd": 1.0, "bid": 2.0, "tid": 3.0, "qid": 4.0, "q12h": 2.0, "q8h": 3.0, "q6h": 4.0, "q4h": 6.0}
 ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 # a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
-CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
+CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
+BETWEEN_TWO = re.compile(r"(?:两者|二者|两药|两种药|两个药|两种|和|与|跟)[^，,。；;]{0,8}$")
 EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?小时|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
@@ -45,10 +46,10 @@ NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
 # a daily total or cap (每天总量不超过1000mg / 每天总量控制在200~700mg / 一天不要超过3片): the day's amount
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*"
-                         rf"(?:不超过|不得超过|不要超过|不宜超过|不能超过|控制在|最多|为|是)?|"
-                         rf"最多|不超过|不要超过|不得超过|不能超过|不宜超过|共)?\s*"
+                         rf"(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|不宜超过|不能超过|控制在|最多|为|是)?|"
+                         rf"最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不能超过|不宜超过|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
-AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
+AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
                         r"(?:吃|服|用|含|服用|使用)?\s*$|\d\s*次\s*[（(]\s*(?:共|即|约)?\s*$")
 EMPHASIS = re.compile(r"\*\*|__")
 CN_NUM = {"半": 0.5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -113,7 +114,23 @@ def _weighs(unit: str) -> bool:
     return unit in MASS or "iu" in unit.lower() or "单位" in unit
 
 
+# 第一天300mg，第二天每次300mg、每天2次，第三天起…: a titration, each step a day of its own
+TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天|日|周)")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    steps = [m.start() for m in TITRATION_STEP.finditer(text)]
+    if len(steps) >= 2:
+        # the most the schedule gives at any step: each step read alone, the rest of the text after the last one
+        parts = [text[low:high] for low, high in zip([0] + steps[1:], steps[1:] + [len(text)])]
+        read = [read_dose(part, strength) for part in parts]
+
+        def most(values: list[float | None]) -> float | None:
+            known = [v for v in values if v is not None]
+            return max(known) if known else None
+
+        return Dose(most([d.per_dose_mg for d in read]), most([d.per_day_mg for d in read]),
+                    most([d.per_kg_dose for d in read]), most([d.per_kg_day for d in read]))
     dose = Dose()
     text = EMPHASIS.sub("", text)    # 每天总量**不超过1000mg**: markdown emphasis is no part of the dose
     # 每片10mg。每次2片: the stated strength weighs the count (and is no dose itself)
@@ -140,7 +157,9 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if times:
         count = _upper(times, 1) if times.group(1) else number(times.group(3))
     else:
-        hours = EVERY_HOURS.search(text)
+        # 两者间隔1-2小时 / 和X间隔2小时: the gap between two medicines, no dosing interval
+        hours = next((h for h in EVERY_HOURS.finditer(text) if not (
+            h.group(0).startswith("间隔") and BETWEEN_TWO.search(text[max(0, h.start() - 8):h.start()]))), None)
         lowered = text.lower().replace(" ", "")
         abbreviated = next((n for key, n in ABBREVIATED.items() if key in lowered), None)
         if hours and hours.group(3):       # 每小时 (hourly until relieved)

@@ -60,7 +60,13 @@ class DuplicateRule:
                 added = any(rec is not None and rec.origin == "draft" and
                             ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start])
                             for _, rec, _ in entries or ())
-                if entries and not continued and (added or all(name != canonical for name, _, _ in entries)):
+                # 硝苯地平缓释片…和拜新同一起吃 for a patient on 拜新同: a product taken together with the patient's
+                # medicine of the same ingredient, named by another word, is a second source
+                together = bool(stated) and bool(re.search(
+                    rf"(?:和|与|跟|加上|配合)\s*(?:您的|你的|原来的|正在吃的)?\s*{re.escape(stated)}\s*(?:一起|同时|合用|联用|同服|搭配)",
+                    ctx.draft)) and any(rec is not None and rec.origin == "draft" and rec.mention.text != stated
+                                        for _, rec, _ in entries or ())
+                if entries and not continued and (added or together or all(name != canonical for name, _, _ in entries)):
                     entries.append((canonical, None, stated))
         for ingredient, entries in sources.items():
             if len(entries) < 2 or ingredient in ctx.lexicon.classes or not any(e[1] for e in entries):

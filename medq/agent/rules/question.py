@@ -12,6 +12,12 @@ from medq.agent.rules.dose import stated_concentration
 from medq.agent.scope import Span, load_table
 
 YES = ("可以", "能", "没问题", "没有问题", "放心", "不用担心", "不必担心", "适合", "是安全的", "比较安全", "可用", "可服")
+# words that hold 能 without saying "can" (可能血压过低 / 肾功能 / 能量): no yes
+NOT_YES = re.compile(r"可能|功能|能力|性能|本能|才能|能量|机能|智能|技能|效能|潜能")
+
+
+def _says_yes(text: str) -> bool:
+    return any(word in NOT_YES.sub("", text) for word in YES)
 
 
 # a medicine the patient already takes (在吃华法林 / 吃了白加黑): context of the question, not what it asks about
@@ -60,7 +66,7 @@ class QuestionRule:
         for end_mark in "。！？!?\n":
             first = first.split(end_mark)[0]
         head = first[:40]
-        if not any(word in head for word in YES):
+        if not _says_yes(head):
             return
         cues = load_table()
         from medq.agent.text import normalise
@@ -93,8 +99,9 @@ class QuestionRule:
         from medq.agent.text import normalise
 
         lex = ctx.lexicon
-        asked = [m.canonical for m in lex.find_mentions(ctx.question, ("substance",))
-                 if lex.substances[m.canonical].kind in ("behaviour", "food")]
+        asked_words = [(m.text, m.canonical) for m in lex.find_mentions(ctx.question, ("substance",))
+                       if lex.substances[m.canonical].kind in ("behaviour", "food")]
+        asked = [canonical for _, canonical in asked_words]
         if not asked:
             return
         first = ctx.draft.strip()
@@ -102,12 +109,16 @@ class QuestionRule:
             first = first.split(end_mark)[0]
         head = normalise(first[:40])
         # the clause that allows it decides (少喝一点问题不大，注意别空腹: the caveat after it is about something else)
-        clause = next((c for c in re.split(r"[，,：:]", head) if any(w in c for w in YES + BEHAVIOUR_YES)), None)
+        clause = next((c for c in re.split(r"[，,：:]", head) if _says_yes(c) or any(w in c for w in BEHAVIOUR_YES)),
+                      None)
         if clause is None or "不行" in head[:4]:
             return
         if any(hit.value.role == "negation" for hit in load_table().find(clause)) or "不行" in clause:
             return
-        ctx.endorsed.update(asked)
+        # one the draft warns against elsewhere (…要避开的是西柚) is not what an opening yes that names something else
+        # allows (橙子可以放心吃); a yes that names it (少喝点啤酒没事) still does
+        ctx.endorsed.update(canonical for word, canonical in asked_words
+                            if word not in ctx.cautioned or word in clause)
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         return ()
