@@ -98,6 +98,7 @@ EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
+SENTENCE_MARKS = "。；;！!？?\n"
 IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
 CN_STAGE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
@@ -109,6 +110,16 @@ EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|Cr
 
 def clause_end_of(draft: str, position: int) -> int:
     return min([i for i in (draft.find(mark, position) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
+
+
+def clause_start_of(text: str, position: int) -> int:
+    """Where the clause holding `position` starts (after the last clause mark before it)."""
+    return max(text.rfind(mark, 0, position) for mark in CLAUSE_MARKS) + 1
+
+
+def sentence_start_of(text: str, position: int) -> int:
+    """Where the sentence holding `position` starts (after the last sentence mark before it)."""
+    return max(text.rfind(mark, 0, position) for mark in SENTENCE_MARKS) + 1
 
 
 @dataclass
@@ -196,7 +207,7 @@ class ContraindicationAuditor:
         for index, m in enumerate(mentions):
             if flags[index] or affirmed_flags[index] or not DESCRIBED.search(draft[max(0, m.start - 8):m.start]):
                 continue
-            sentence_start = max([draft.rfind(mark, 0, m.start) for mark in "。；;！!？?\n"]) + 1
+            sentence_start = sentence_start_of(draft, m.start)
             previous = [i for i, other in enumerate(mentions) if sentence_start <= other.start and other.end <= m.start]
             if previous and flags[previous[-1]]:
                 flags[index] = True
@@ -264,13 +275,13 @@ class ContraindicationAuditor:
             stop = min(next_start, end.start() if end else len(draft))
             # 鱼油和缬沙坦没有相互作用，每天1-2g鱼油是可以的: a dose stated before the next name in that name's own
             # clause is the next name's (read below as its dose before the name), not this one's
-            next_clause = max([draft.rfind(mark, 0, next_start) for mark in CLAUSE_MARKS]) + 1
+            next_clause = clause_start_of(draft, next_start)
             if mention.end < next_clause < stop and \
                     (DOSE.search(draft[next_clause:next_start]) or IU_DOSE.search(draft[next_clause:next_start])):
                 stop = next_clause
             dose_text = draft[mention.end:stop]
             read_to = stop   # where the dose text ends in the draft
-            sentence_start = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+            sentence_start = sentence_start_of(draft, mention.start)
             own = set(substances)
             alone = all(other.canonical == mention.canonical or other.kind != "class" and
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
@@ -300,7 +311,7 @@ class ContraindicationAuditor:
                     following = SENTENCE_END.search(draft, after.end())
                     dose_text += "；" + draft[after.end():min(next_start, following.start() if following else len(draft))]
             # a dose stated before the name in its clause (每天吃5万单位维生素D), when no other drug comes between
-            clause_start = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+            clause_start = clause_start_of(draft, mention.start)
             previous_end = drugs[index - 1][0].end if index > 0 else 0
             before = draft[max(clause_start, previous_end):mention.start]
             if DOSE.search(before) or IU_DOSE.search(before):
@@ -338,10 +349,10 @@ class ContraindicationAuditor:
         if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or
                 EXAMPLE_HINT.search(draft, max(0, mention.start - 16), mention.start)):
             return False   # nothing that could make it an example or a description: the usual case, decided fast
-        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        low = clause_start_of(draft, mention.start)
         # an explanation names no way of taking anything: 吃点常用的青霉素类 / 吃布洛芬这类药就行 / 吃他汀（如辛伐他汀）
         # are advice however they are phrased
-        sentence_low = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+        sentence_low = sentence_start_of(draft, mention.start)
         clause_high = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
         if WAY_OF_TAKING.search(draft[sentence_low:clause_high]):
             return False
@@ -356,7 +367,7 @@ class ContraindicationAuditor:
             return bool(host) and not affirmed_of.get(id(host[-1]), False)
         if EXAMPLE_LEAD.search(draft[low:mention.start]) and low > 0 and draft[low - 1] in "，,":
             # …影响经CYP3A4代谢的他汀，比如洛伐他汀: the clause before names the kind and recommends nothing
-            previous = max([draft.rfind(mark, 0, low - 1) for mark in CLAUSE_MARKS]) + 1
+            previous = clause_start_of(draft, low - 1)
             before = draft[previous:low - 1]
             kinds = [m for m in mentions if previous <= m.start and m.end <= low - 1 and m.kind == "class"]
             return bool(kinds) and not any(affirmed_of.get(id(m), False) for m in kinds) and \
@@ -367,7 +378,7 @@ class ContraindicationAuditor:
         """A vaccine advised for the people around the patient (家里其他成员可以接种…)."""
         if mention.kind == "product" or not self._is_vaccine(mention.canonical):
             return False
-        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        low = clause_start_of(draft, mention.start)
         before = draft[low:mention.start]
         # 孩子和家人都要接种: the patient is among them
         return bool(OTHERS.search(before)) and not re.search(r"孩子|宝宝|您|你|患者|本人|自己|大家|全家", before)
@@ -383,12 +394,12 @@ class ContraindicationAuditor:
         """A name in a supposition about what the patient takes (如果您吃的是硝苯地平 / …，例如硝苯地平长效片)."""
         if not IF_WORD.search(draft, max(0, mention.start - 40), mention.start):
             return False
-        low = max([draft.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+        low = clause_start_of(draft, mention.start)
         if HYPOTHETICAL.search(draft[low:mention.start]):
             return True
         if low == 0 or draft[low - 1] not in "，," or not EXAMPLE_LEAD.search(draft[low:mention.start]):
             return False
-        previous = max([draft.rfind(mark, 0, low - 1) for mark in CLAUSE_MARKS]) + 1
+        previous = clause_start_of(draft, low - 1)
         return bool(HYPOTHETICAL.search(draft[previous:low - 1]))
 
     @staticmethod
@@ -399,7 +410,7 @@ class ContraindicationAuditor:
              draft[previous.end:mention.start].strip() in SCREEN_JOIN)
         if not led:
             return False
-        low = max([draft.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n"]) + 1
+        low = sentence_start_of(draft, mention.start)
         end = SENTENCE_END.search(draft, mention.end)
         high = end.start() if end else len(draft)
         referral = REFERRAL.search(draft, low, high)
@@ -485,7 +496,7 @@ class ContraindicationAuditor:
                 facts.conditions.append((mention.text, mention.canonical))
         known = {canonical for _, canonical in facts.medications}
         for mention in self.lexicon.find_mentions(question, ("drug", "product")):
-            low = max([question.rfind(mark, 0, mention.start) for mark in CLAUSE_MARKS]) + 1
+            low = clause_start_of(question, mention.start)
             before, after = question[low:mention.start], question[mention.end:]
             clause_after = re.split(r"[。；;！!？?，,\n]", after, maxsplit=1)[0]
             if mention.canonical in known or not TAKING.search(before[-6:]) or RELATIVE.search(before) or \
