@@ -114,11 +114,12 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
 SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
-CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
+CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
+OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
 # 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
 FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
@@ -153,7 +154,10 @@ AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
-                       r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])")
+                       r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])|"
+                       # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
+                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])")
+PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈)")
 SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
@@ -194,6 +198,9 @@ BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
 # a switch the clause only foresees (可能把A换成B / 到时候换成B)
 FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
+WEIGHT_FIX = re.compile(r"(?:不对|说错了?|记错了?|搞错了?|弄错了?|看错了?|更正|纠正)[，,。\s]*(?:应该|其实|现在|最近|目前)?"
+                        r"(?:是|有|只有|[\u4e00-\u9fff]{0,5}?(?:瘦到|胖到|降到|掉到|减到|涨到|长到)了?)?\s*([0-9]{1,3}(?:\.[0-9]+)?)\s*"
+                        r"(kg|公斤|千克|斤)?(?![0-9.]|\s*(?:岁|年|月|天|周|次|mg|毫克|片|度|℃))")
 WEIGHT_CLOSER = re.compile(r"(?:大概|大约|准确地?说|具体|精确|确切|应该)(?:是|有)?\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?")
 GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[（(]\s*$")
 # a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
@@ -429,6 +436,7 @@ class RuleBasedExtractor:
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
+        skipped = 0
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
             bucket = mine if clause.self_subject else childs
@@ -474,15 +482,21 @@ class RuleBasedExtractor:
                                                                         for f in mine))
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
                 writer_speaks = writer_speaks or (bool(SELF_PRONOUN.search(clause.text)) and
-                                                  not ASKING_FOR_OTHERS.search(clause.text))
+                                                  not ASKING_FOR_OTHERS.search(clause.text) and
+                                                  not PARENT_KIN.fullmatch(clause.text.strip()))
             elif clause.child:
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add_nursing)
             # a stop or cure in a clause that names nothing of its kind reaches back: …，上个月医生让停了
+            # 原来打胰岛素，现在血糖控制好了，医生让停了: past up to two clauses that name nothing (the reason between)
             if previous is not None and previous[0].sentence == clause.sentence and not clause.question and \
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 self._reach_back(clause.text, found, previous, evidence, add)
-            previous = (clause, targets, found)
+            if found or previous is None or previous[0].sentence != clause.sentence or skipped >= 2 or \
+                    previous[0].self_subject != clause.self_subject or clause.question:
+                previous, skipped = (clause, targets, found), 0
+            else:
+                skipped += 1   # a clause naming nothing keeps the last one that named something
             previous_status = {f.kind: f.status for f in bucket[first_new:] if f.kind in ("medication", "condition",
                                                                                            "allergy")}
         add_message = collector(message_level)
@@ -510,7 +524,9 @@ class RuleBasedExtractor:
         # 我35岁，有高血压。我儿子7岁，…他感冒了能吃什么药？: the question is asked for the child, so is the profile
         for_child = any(c.child and c.question for c in clauses) and not any(c.self_subject and c.question
                                                                             for c in clauses)
-        if childs and (for_child or not mine and not writer_speaks) and not nursing:
+        # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
+        own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
+        if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
                                                           f.kind not in ("age", "sex")]))
         return self._refine(merge_facts([], mine + nursing + message_level))
@@ -836,7 +852,8 @@ class RuleBasedExtractor:
             sex = SEX.search(text)
             elder = ELDER_SEX.search(text)
             if elder and not sex:
-                add("sex", "male" if elder.group(1) or elder.group(3) or elder.group(5) else "female", "active", evidence)
+                add("sex", "male" if elder.group(1) or elder.group(3) or elder.group(5) or elder.group(7) else "female",
+                    "active", evidence)
             if sex:
                 add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active",
                     evidence)
@@ -855,6 +872,10 @@ class RuleBasedExtractor:
             closer = WEIGHT_CLOSER.search(whole, match.end(), end)
             if closer and abs(float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1) - value) <= 0.2 * value:
                 value = float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1)
+            # 60公斤，哦不对，最近瘦到55了: the figure right after a correction mark replaces it
+            fixed = WEIGHT_FIX.search(whole, match.end(), end)
+            if fixed:
+                value = float(fixed.group(1)) / (2 if (fixed.group(2) or unit) == "斤" else 1)
             if 2 <= value <= 300:
                 add("weight", _number_text(value), "active", evidence)
                 break
@@ -1006,16 +1027,25 @@ class RuleBasedExtractor:
                                  text[mark.end():])
             if later_age and 0 < int(later_age.group(1)) < 125:
                 add("age", later_age.group(1), "active", _sentence_around(message, mark.start(), mark.end()))
-        # 氨氯地平是我爸吃的: the drug is someone else's
+        # 氨氯地平是我爸吃的: the drug is someone else's; (a correction) 高血压是我老婆: so is the condition
         for m in mentions:
-            if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]):
-                add("medication", m.value, "denied", _sentence_around(message, m.start, m.end))
+            if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]) or \
+                    m.kind == "condition" and OTHERS_CONDITION.match(text[m.end:m.end + 12]):
+                add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
         # 刚才说错了，是头孢过敏: nothing retracted is named here; what was said before of the same family is
         for mark in UNNAMED_CORRECTION.finditer(text):
             sentence_start = max(text.rfind(c, 0, mark.start()) for c in "。！!？?\n") + 1
             if any(sentence_start <= m.start < mark.start() for m in mentions):
                 continue   # A，说错了，是B: handled above
             new = next((m for m in mentions if 0 <= m.start - mark.end() <= 10 and m.kind != "condition"), None)
+            # 记错了，A没事，是对B过敏: the name cleared first is the one taken back, the next one is the new value
+            if new is not None and re.match(r"\s*(?:其实|倒是|是)?(?:没事|没问题|没关系|不过敏|可以用|能用)", text[new.end:]):
+                cleared = new
+                new = next((m for m in mentions if m.kind == cleared.kind and 0 < m.start - cleared.end <= 12), None)
+                if new is None:
+                    continue
+                add(cleared.kind, cleared.value, "denied", _sentence_around(message, mark.start(), new.end))
+                handled.add((cleared.kind, cleared.value))
             if new is None or (new.kind, new.value) in handled or re.search(r"不是\s*(对)?$", text[:new.start]):
                 continue
             retracts = {name for klass in self._family(new.value) for name in self._family_members(klass)}
@@ -1102,5 +1132,7 @@ def _corrected(norm: str, match: "re.Match[str]") -> str | None:
     marker = CORRECTION.search(norm, match.end(), end)
     if not marker:
         return None
+    if marker.group(0) == "不是" and re.match(rf"\s*(?:{NUM})", norm[marker.end():]):
+        return None   # 我是56岁，不是65: the value said first is the right one, the one after 不是 is denied
     numbers = CORRECTED_NUMBER.findall(norm[marker.end():end])
     return numbers[-1] if numbers else None

@@ -595,3 +595,36 @@ def test_round6_chained_and_unpunctuated_corrections():
     assert active("我对阿莫西林过敏，哦不是，我记错了，是对红霉素过敏", "allergy") == {"红霉素"}
     # 打错，是B不是A (no 了): the first correction phrase decides, not the 不是 after the new value
     assert profile_of("怀孕6周", "刚刚写错，是26周不是6周").trimester == 2
+
+
+def test_round7_a_stop_reaches_back_past_a_clause_that_names_nothing():
+    # the reason between the drug and its stop does not hide the drug
+    assert facts("以前每天吃辛伐他汀，后来肝酶有点高，医生就给停了") == {("medication", "辛伐他汀", "stopped")}
+    assert profile_of("头孢克肟吃了五天，昨天已经吃完了，现在只吃氨氯地平").medications == ["氨氯地平"]
+    assert profile_of("我在吃头孢克肟", "头孢克肟前天吃完了").medications == []
+    # 吃完了饭 is a meal, not the end of a course
+    assert profile_of("我吃二甲双胍，每天吃完了饭再吃").medications == ["二甲双胍"]
+    # 要孩子 / 生孩子 names no one: the drug before it stays the writer's and its stop too
+    assert profile_of("原来吃甲巯咪唑，因为想要孩子，医生让停了，换成丙硫氧嘧啶").medications == ["丙硫氧嘧啶"]
+
+
+def test_round7_corrections_of_values_and_of_whose_fact():
+    # 等下，我看错了 is a correction mark
+    assert profile_of("我对青霉素过敏，等一下，我看错了，是对红霉素过敏").allergies == ["红霉素"]
+    # 记错了，A没事，是对B过敏: A is taken back, B is the allergy
+    assert profile_of("我对头孢过敏", "不对，我记错了，头孢没事，是对磺胺过敏").allergies == ["磺胺类"]
+    # 我是56岁，不是65: the figure after 不是 is the wrong one
+    assert profile_of("我72岁", "刚才说错了，我是27岁，不是72").age == 27
+    assert profile_of("我今年40岁，不对，41").age == 41
+    # a weight corrected in the sentence
+    assert profile_of("体重70公斤，哦不对，这半年瘦到64了").weight_kg == 64
+    assert profile_of("体重70公斤，不对，我记错了，今年61岁").weight_kg == 70
+    # 糖尿病是我爸: the condition belongs to someone else
+    assert profile_of("我有糖尿病", "不对，糖尿病是我爸，我是痛风").conditions == ["痛风"]
+
+
+def test_round7_the_writer_named_as_a_parent():
+    assert profile_of("我女儿对头孢过敏，我是她妈妈，我自己有偏头痛").sex == "female"
+    # a writer named only as the child's parent still asks for the child
+    child = profile_of("我是孩子的爸爸，孩子6岁，对布洛芬过敏")
+    assert child.age == 6 and child.allergies == ["布洛芬"] and child.sex is None
