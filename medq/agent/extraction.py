@@ -56,7 +56,8 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
+                         r"(?<=就)起(?:水)?(?:泡|疱)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
@@ -78,6 +79,9 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"胃(?:出过血|出血过|大出血)|消化道出过血", ("消化道出血",)),
     (r"小三阳|大三阳|乙肝(?:病毒)?携带", ("乙型肝炎",)),
     (r"老慢支", ("慢性阻塞性肺疾病",)),
+    (r"糖前期", ("糖尿病前期",)),
+    (r"(?<!哮)(?<!气)喘病", ("哮喘",)),
+    (r"胃(?:上|里|里面)?(?:有|长了|长)(?:个|一个|点)?溃疡", ("胃溃疡",)),
     # Taiwanese usage (after traditional → simplified): 气喘 is asthma, B肝 hepatitis B, 胃食道逆流 GERD
     (r"(?<=有|患|是)气喘|气喘病", ("气喘",)),   # the knowledge's 气喘 row, below 哮喘: 哮喘's rules apply
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
@@ -104,9 +108,9 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
 # a clause that is only a disease name (女，45岁，子宫肌瘤)
-FREE_CONDITION_BARE = re.compile(r"^\s*(?:有|患)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
+FREE_CONDITION_BARE = re.compile(r"^\s*(?:有|患|治疗|治|因为|由于)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
                                  r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡))(?:病史|史)?\s*$")
-FREE_CONDITION_STOP = re.compile(r"什么|哪|这|那|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
+FREE_CONDITION_STOP = re.compile(r"什么|啥|哪|这|那|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
                                  r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
 FREE_ALLERGEN = re.compile(r"对([\u4e00-\u9fffA-Za-z]{1,6}?)(也|都|有点|比较|特别|非常|很)?过敏")
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
@@ -139,12 +143,12 @@ ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不�
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
-CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
+CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4})"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
-AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
+AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
@@ -179,7 +183,8 @@ CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升�
                        r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
 MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
-UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下)")
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+                          r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # …都停了 / 全停了: every remembered medicine, however many
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
@@ -397,13 +402,18 @@ class RuleBasedExtractor:
                 new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
                 new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
+            # 孩子早断奶了，今年32: an adult's age after a clause about the child, naming no one, is the writer's
+            adult = AGE_BARE.search(piece) or AGE.search(piece)
+            if not new_self and child and not names_child and not OTHER.search(piece) and adult and \
+                    (chinese_number(adult.group(1)) or 0) >= 18:
+                new_self = True
             if child_patient and not new_self and not names_child and re.search(r"[他她](?!们)", piece) and \
                     not re.search(RELATIVES, piece):
                 names_child = True
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
-            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛)\s*$", piece))
+            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
         return result
 
@@ -492,6 +502,11 @@ class RuleBasedExtractor:
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 self._reach_back(clause.text, found, previous, evidence, add)
+                # 我以前吃别嘌醇，起过一次皮疹就停了: a reaction that names nothing is to the one drug just named
+                drugs = {f.value for f in previous[2] if f.kind == "medication"}
+                if len(drugs) == 1 and ALLERGY_CUE.search(clause.text) and not found and \
+                        not re.search(r"不|没|别|无|会|怕|担心|万一|是否|有没有|吗", clause.text):
+                    add("allergy", drugs.pop(), "active", previous[0].text + "，" + evidence)
             if found or previous is None or previous[0].sentence != clause.sentence or skipped >= 2 or \
                     previous[0].self_subject != clause.self_subject or clause.question:
                 previous, skipped = (clause, targets, found), 0
@@ -569,6 +584,8 @@ class RuleBasedExtractor:
         names = {f.value for f in active}
         broader = {a for name in names for a in self.lexicon.condition_ancestors(name) - {name}} & names
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
+        if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
+            broader |= names & {"糖尿病"}
         if any(f.kind == "egfr" and f.status == "active" for f in facts):
             broader |= names & {"肾功能不全", "肾衰竭"}   # eGFR 22，肾不太好: the graded figure is the kidney fact
         if stage is not None:
@@ -750,6 +767,9 @@ class RuleBasedExtractor:
                 return
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    re.search(r"(?:治|治疗|因为|由于|因|针对|控制)(?:我的|我)?$", text[:found.start]) and not \
+                    re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
+                    re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
@@ -899,7 +919,9 @@ class RuleBasedExtractor:
             add("ckd_stage", "5", "active", evidence)   # 尿毒症 / 透析: CKD G5(D)
         match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
         if match:
-            add("occupation", match.group(1), "active", evidence)
+            # 中学老师 / 小学教师: a school teacher is 教师, the case format's name
+            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", match.group(1)),
+                "active", evidence)
         else:
             for pattern, name in OCCUPATION_FOLK:
                 if pattern.search(text) and re.search(r"的|我是|^我开|^我跑|^我送|^我在|平时|工作|上班|职业|为生|天天|每天|经常|"

@@ -628,3 +628,37 @@ def test_round7_the_writer_named_as_a_parent():
     # a writer named only as the child's parent still asks for the child
     child = profile_of("我是孩子的爸爸，孩子6岁，对布洛芬过敏")
     assert child.age == 6 and child.allergies == ["布洛芬"] and child.sex is None
+
+
+def test_round7_reasons_names_and_prediabetes():
+    # a disease named as what a medicine treats, or why it is taken, is the patient's
+    assert active("每天吃羟氯喹，治干燥综合征", "condition") == {"干燥综合征"}
+    assert "系统性红斑狼疮" in active("我一直吃泼尼松，因为红斑狼疮", "condition")
+    # … but not a measurement given as the reason for a stop, nor a disease only prevented
+    assert active("氢氯噻嗪因为尿酸高停了", "condition") == set()
+    assert active("吃阿司匹林是为了预防冠心病", "condition") == set()
+    # the doctor's graded word replaces 血糖高: pre-diabetes is not diabetes
+    assert active("空腹血糖有点高，医生说是糖前期", "condition") == {"糖尿病前期"}
+    assert active("我不是糖尿病，就是血糖偏高，查了是糖耐量异常", "condition") == {"糖尿病前期"}
+    # folk names: 喘病, 胃里有个溃疡
+    assert active("我喘病十几年了", "condition") == {"哮喘"}
+    assert active("胃里有个溃疡", "condition") == {"胃溃疡"}
+    assert active("我自己没啥病", "condition") == set()
+
+
+def test_round7_small_readings_of_who_and_what():
+    # 孙子/孙女 are children; the writer's adult age after a clause about the child is the writer's
+    child = profile_of("孙女10个月，8公斤，咳嗽")
+    assert child.age == 0 and child.weight_kg == 8
+    assert profile_of("我不在哺乳期了，孩子两岁多，今年36").age == 36
+    # 行不 ends a question: a drug only asked about is not taken
+    assert profile_of("我吃布洛芬行不").medications == []
+    # a never-started drug, said in a later message without its name
+    assert profile_of("医生给我开了阿托伐他汀", "我没吃，开了药也没去拿").medications == []
+    assert profile_of("我在吃阿司匹林", "今天早上没吃").medications == ["阿司匹林"]
+    # a reaction right after the drug's clause is an allergy to that drug
+    assert profile_of("以前吃过卡马西平，起过一身红疹，后来就停了").allergies == ["卡马西平"]
+    assert profile_of("我在吃二甲双胍，没有过敏").allergies == []
+    # 男的，58 / 小学老师
+    assert profile_of("我男的，63，有痛风").age == 63
+    assert profile_of("我是小学老师").occupation == "教师"
