@@ -197,7 +197,7 @@ ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|�
 REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
                        rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
-BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)?"
+BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)*"
                         r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:是|有)?(?:满|到)?\s*"
                         rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了)?(?=[，,。；;！!\s]|$)")
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
@@ -526,9 +526,15 @@ class RuleBasedExtractor:
         if pregnant_now and not any(f.kind == "trimester" for f in mine) and \
                 not any(f.kind == "pregnancy" and f.value == "false" for f in mine + message_level):
             weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text) or BARE_WEEKS.search(text)
+            # 怀孕了，第三个月: a month count in a clause of its own
+            months = re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*(?:第)\s*({NUM})\s*个?\s*(?:多)?\s*月"
+                               r"(?:了)?(?=[，,。；;！!\s]|$)", text)
             if weeks and chinese_number(weeks.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
                             _sentence_around(message, weeks.start(), weeks.end()))
+            elif months and chinese_number(months.group(1)) is not None:
+                add_message("trimester", str(self._trimester("孕" + months.group(1) + "个月")), "active",
+                            _sentence_around(message, months.start(), months.end()))
         self._corrections(text, message, add_message)
         self._switches(text, message, add_message)
         self._elaborations(text, message, mine, add_message)
@@ -586,6 +592,13 @@ class RuleBasedExtractor:
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
         if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
             broader |= names & {"糖尿病"}
+        # 怀孕5个月，最近血糖偏高: high glucose found in a pregnancy (not a diabetes named) is gestational diabetes
+        if "糖尿病" in names and "妊娠期糖尿病" in self.lexicon.conditions and \
+                any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
+                not any(f.value == "糖尿病" and re.search(r"糖尿|三高|降糖|胰岛素", f.evidence) for f in active):
+            broader.add("糖尿病")
+            facts = facts + [Fact("condition", "妊娠期糖尿病", "active", source_message_id=f.source_message_id,
+                                  evidence=f.evidence) for f in active if f.value == "糖尿病"][:1]
         if any(f.kind == "egfr" and f.status == "active" for f in facts):
             broader |= names & {"肾功能不全", "肾衰竭"}   # eGFR 22，肾不太好: the graded figure is the kidney fact
         if stage is not None:
@@ -743,23 +756,31 @@ class RuleBasedExtractor:
         elif kind == "medication":
             if FORESEEN_SWITCH.search(text[:found.start]):
                 return   # 可能把A换成B: B is not taken yet
+            if question and re.match(r"[^，,。]{0,2}?(?:是不是要|是不是得|要不要|需不需要|是否需要|是否要|得不得)", text[found.end:]):
+                return   # 二甲双胍是不是要一直吃？: asked about, not said to be taken
             if "negated" in categories and categories.get("negated", 99) <= categories.get("taking", 99):
                 add("medication", found.value, "denied", evidence)
-            elif "stopped" in categories:
+            elif "stopped" in categories and not re.match(r"[^，,。]{0,3}?(?:还在|仍在|仍然在|依然在|一直在|继续|还)(?:吃|用|服|打)",
+                                                            text[found.end:]):
                 add("medication", found.value, "stopped", evidence)
+            elif "stopped" in categories:
+                add("medication", found.value, "active", evidence)   # 之前吃的X还在吃
             elif "taking" in categories and not ("uncertain" in categories and
                                                  categories["uncertain"] <= categories["taking"]):
                 add("medication", found.value, "active", evidence)
             elif ("taking_weak" in categories or "prescribed" in categories) and "uncertain" not in categories \
                     and not question:
                 add("medication", found.value, "active", evidence)
+            elif not categories and not question and \
+                    re.search(r"(?:现在|目前|如今|现在换)(?:是|用的是|吃的是|打的是|改成)$", text[:found.start]):
+                add("medication", found.value, "active", evidence)   # 诺和龙早就不吃了，现在是诺和灵30R
         elif kind == "condition":
             if "uncertain" in categories:
                 return   # 我是不是得了糖尿病 / 我有高血压吗
             habit = SYMPTOM_CONDITIONS.get(found.value)
             if habit is not None and not re.search(habit, text[max(0, found.start - 6):found.end + 6]):
                 return   # 最近失眠 is a symptom; 老失眠 / 长期失眠 the condition
-            if "negated" in categories or re.search(r"(?:不|没|从不|从来不|已经不|早就不)$", text[:found.start]):
+            if "negated" in categories or re.search(r"(?:不|没|从不|从来不|已经不|早就不|不算|算不上|谈不上)$", text[:found.start]):
                 add("condition", found.value, "denied", evidence)   # 不吸烟 / 没贫血
             elif "healed" in categories:
                 add("condition", found.value, "stopped", evidence)
@@ -771,8 +792,15 @@ class RuleBasedExtractor:
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
+                    self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
+
+    def _listed_after_condition(self, before: str) -> bool:
+        """痛风加肾结石 / 高血压和冠心病: a condition joined to a condition that opens the clause shares its reading."""
+        joined = re.fullmatch(r"\s*([\u4e00-\u9fffA-Za-z]{2,10}?)(?:加|和|跟|及|以及|、|合并|伴|伴有)", before)
+        return bool(joined) and any(m.kind == "condition" and m.start == 0 and m.end == len(joined.group(1))
+                                    for m in self.lexicon.find_mentions(joined.group(1)))
 
     @staticmethod
     def _generic_question(text: str, found: _Found) -> bool:
@@ -1044,6 +1072,10 @@ class RuleBasedExtractor:
                 trimester = self._trimester("孕" + later.group(0)[later.start(1):])
                 if trimester is not None:
                     add("trimester", str(trimester), "active", _sentence_around(message, mark.start(), mark.end()))
+                    # 我28周了，哦说错了，是18周: weeks corrected as weeks are a pregnancy's
+                    if re.search(rf"(?:^|我|孕|怀孕|已经|现在)\s*(?:{NUM})\s*周", text[:mark.start()]) and \
+                            not NOT_PREGNANT.search(text) and not re.search(r"宝宝|孩子|婴儿|出生|生下|早产", text):
+                        add("pregnancy", "true", "active", _sentence_around(message, mark.start(), mark.end()))
         if mark and AGE.search(text[:mark.start()]) or mark and AGE_TALK.search(text[:mark.start()]):
             later_age = re.match(r"[，,。！!…\s]*(?:应该|其实|实际)?(?:是)?\s*([0-9]{1,3})\s*(?:岁|周岁)?(?:[，,。！!\s了]|$)",
                                  text[mark.end():])

@@ -662,3 +662,29 @@ def test_round7_small_readings_of_who_and_what():
     # 男的，58 / 小学老师
     assert profile_of("我男的，63，有痛风").age == 63
     assert profile_of("我是小学老师").occupation == "教师"
+
+
+def test_round7_pregnancy_counts_still_taken_and_retractions():
+    # two time words before a bare week count; a month count in a clause of its own
+    assert profile_of("我怀孕了，目前大概三十周").trimester == 3
+    assert profile_of("怀孕了，第五个月").trimester == 2
+    # a corrected week count is a pregnancy's
+    corrected = profile_of("我32周了，不对，是22周")
+    assert corrected.pregnant is True and corrected.trimester == 2
+    # 之前吃的X还在吃: a drug begun before and still taken
+    assert profile_of("之前开的氨氯地平还在吃").medications == ["氨氯地平"]
+    # a drug asked about with a modal verb in a question is not taken
+    assert profile_of("要是血糖高了，阿卡波糖是不是得一直吃？").medications == []
+    # 现在是X: the drug taken now, after the old one was stopped
+    assert profile_of("我吃的是格列美脲", "格列美脲早就不吃了，现在是阿卡波糖").medications == ["阿卡波糖"]
+    # 也不算X: a remembered condition taken back
+    assert profile_of("我有痛风", "其实也不算痛风，就是脚疼过一次").conditions == []
+    # high glucose found in a pregnancy is gestational diabetes, not diabetes
+    assert profile_of("孕六个月了，最近血糖有点高").conditions == ["妊娠期糖尿病"]
+
+
+def test_round7_conditions_listed_and_new_names():
+    assert active("高血压加痛风", "condition") == {"高血压", "痛风"}
+    assert active("我有冠心病和肾结石", "condition") == {"冠心病", "肾结石"}
+    assert active("去医院看了，就是急性支气管炎", "condition") == {"支气管炎"}
+    assert active("每天吃拜阿司匹林和氨糖", "medication") == {"阿司匹林", "氨基葡萄糖"}
