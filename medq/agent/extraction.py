@@ -127,7 +127,7 @@ OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家
 # 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
 FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|(?:说|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|(?:说|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
@@ -162,7 +162,7 @@ ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一�
                        # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
                        r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])")
 PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈)")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
@@ -535,7 +535,7 @@ class RuleBasedExtractor:
             elif months and chinese_number(months.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + months.group(1) + "个月")), "active",
                             _sentence_around(message, months.start(), months.end()))
-        self._corrections(text, message, add_message)
+        self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
         self._elaborations(text, message, mine, add_message)
         self._condition_corrections(text, message, clauses, context, add_message)
@@ -1033,7 +1033,7 @@ class RuleBasedExtractor:
                 result.append(_Found("medication", m.canonical, m.start, m.end, m.kind))
         return result
 
-    def _corrections(self, text: str, message: str, add) -> None:
+    def _corrections(self, text: str, message: str, add, context: "_Context | None" = None) -> None:
         """不是A，是B / A，哦不是，是B / (是)B，不是A: A becomes denied (retracted), B takes A's place."""
         mentions = self._grouped(text)
         handled: set[tuple[str, str]] = set()
@@ -1103,6 +1103,10 @@ class RuleBasedExtractor:
             if new is None or (new.kind, new.value) in handled or re.search(r"不是\s*(对)?$", text[:new.start]):
                 continue
             retracts = {name for klass in self._family(new.value) for name in self._family_members(klass)}
+            # 啊不对，是B (one medicine or allergy remembered, of another family): B takes that one's place
+            remembered = context.only.get(new.kind) if context is not None else None
+            if remembered and remembered not in retracts and mark.start() <= 3:
+                retracts.add(remembered)
             add(new.kind, new.value, "active", _sentence_around(message, mark.start(), new.end),
                 retracts=retracts)
 

@@ -688,3 +688,11 @@ def test_round7_conditions_listed_and_new_names():
     assert active("我有冠心病和肾结石", "condition") == {"冠心病", "肾结石"}
     assert active("去医院看了，就是急性支气管炎", "condition") == {"支气管炎"}
     assert active("每天吃拜阿司匹林和氨糖", "medication") == {"阿司匹林", "氨基葡萄糖"}
+
+
+def test_round7_a_correction_opening_a_later_message():
+    # 啊不对，是B: B replaces the one medicine remembered, even of another family
+    assert profile_of("我在吃比索洛尔", "哦不对，是氨氯地平").medications == ["氨氯地平"]
+    # several remembered: only B's own family is taken back
+    assert sorted(profile_of("我吃缬沙坦和二甲双胍", "不对，是厄贝沙坦").medications) == ["二甲双胍", "厄贝沙坦"]
+    assert profile_of("本人高血压，60岁男的").sex == "male"
