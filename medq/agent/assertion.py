@@ -98,7 +98,7 @@ TRIGGERS: list[Trigger] = [
         "是否可以|能否服用|能否使用|会不会|有没有|需不需要|推荐|建议|一吃|一用|一打", "uncertain", "forward", MED, 10),
     # -- medicines: stopped and taken
     *_t("停用|停了|停药|停掉|已停|停服|停止服用|停止使用|停吃|不吃了|不用了|不打了|不再吃|不再服|不再用|没再吃|没再服|"
-        "没再用|没有再吃|断了|早就不吃|已经不吃|让停|叫停|[叫让]我(?:先)?(?:不要|别)(?:再)?吃|"
+        "没再用|没有再吃|断了|早就不吃|已经不吃|让停|叫停|戒了|戒掉了|已经戒|[叫让]我(?:先)?(?:不要|别)(?:再)?吃|"
         "[叫让]我(?:先)?停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段|吃完了(?![饭再])|已经吃完(?![饭再])|用完了|疗程结束了", "stopped", "both",
         MED, 14, reach_back=True),
     *_t("没吃了|没有吃了|没再吃|没用了|没打了|没服了", "stopped", "both", MED, 14, reach_back=True),   # …就没吃了
@@ -118,7 +118,7 @@ TRIGGERS: list[Trigger] = [
     *_t("继续吃|继续用|继续服|继续打|接着吃|照常吃|照吃", "taking", "both", MED, 14),   # X继续吃
     # 现在打X (在打 inside 现在 would sit in the terminator), 二甲双胍也吃, 还喝三七粉
     *_t("现在打|现在喷|现在吸|现在贴|现在注射|目前打|目前吃|目前用|也在打|在喝|每天喝|长期喝|一直喝", "taking", "both", MED, 14),
-    *_t("也吃|也用|也服|也打|还吃|还用|都吃|都用|还喝", "taking_weak", "both", MED, 14),   # not in a question
+    *_t("也吃|也用|也服|也打|还吃|还用|都吃|都用|还喝|只吃|只用|只打|只服|就吃|就用|就打", "taking_weak", "both", MED, 14),   # not in a question
     *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),

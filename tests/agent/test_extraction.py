@@ -696,3 +696,19 @@ def test_round7_a_correction_opening_a_later_message():
     # several remembered: only B's own family is taken back
     assert sorted(profile_of("我吃缬沙坦和二甲双胍", "不对，是厄贝沙坦").medications) == ["二甲双胍", "厄贝沙坦"]
     assert profile_of("本人高血压，60岁男的").sex == "male"
+
+
+def test_round7_more_readings_and_names():
+    # 只吃/就吃 before a drug (with its purpose between) is taking; 戒了 is a stop
+    assert profile_of("胃药停了，现在只吃降糖的格列齐特").medications == ["格列齐特"]
+    assert profile_of("阿普唑仑吃了两年，上个月已经戒了").medications == []
+    # a severe rash is still a rash; 不好意思 before the correction mark
+    assert profile_of("吃卡马西平起过严重的皮疹").allergies == ["卡马西平"]
+    assert profile_of("我在吃美托洛尔——不好意思记错了，是比索洛尔").medications == ["比索洛尔"]
+    # no disease named: 没病 / 不是X
+    assert active("我身体挺好，肺没病", "condition") == set()
+    # folk and missing names
+    assert active("我经常偏头疼", "condition") == {"偏头痛"}
+    assert active("我有灰指甲", "condition") == {"甲癣"}
+    assert active("确诊强直性脊柱炎三年了", "condition") == {"强直性脊柱炎"}
+    assert profile_of("我现在是小学老师").occupation == "教师"
