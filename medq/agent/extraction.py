@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Iterable, Protocol
 
-from medq.agent.assertion import OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
+from medq.agent.assertion import CHILDREN, OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
 from medq.agent.facts import ENFORCED_STATUSES, Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.text import normalise, to_simplified
@@ -529,7 +529,10 @@ class RuleBasedExtractor:
             weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text) or BARE_WEEKS.search(text)
             # 怀孕了，第三个月: a month count in a clause of its own
             months = re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*(?:第)\s*({NUM})\s*个?\s*(?:多)?\s*月"
-                               r"(?:了)?(?=[，,。；;！!\s]|$)", text)
+                               r"(?:了)?(?=[，,。；;！!\s]|$)", text) or \
+                (None if CHILDREN.search(text) else
+                 re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*({NUM})\s*个\s*(?:多|半)?\s*月(?:了)?"
+                           r"(?=[，,。；;！!\s]|$)", text))   # 我是孕妇，七个月了 (no child named)
             if weeks and chinese_number(weeks.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
                             _sentence_around(message, weeks.start(), weeks.end()))

@@ -712,3 +712,12 @@ def test_round7_more_readings_and_names():
     assert active("我有灰指甲", "condition") == {"甲癣"}
     assert active("确诊强直性脊柱炎三年了", "condition") == {"强直性脊柱炎"}
     assert profile_of("我现在是小学老师").occupation == "教师"
+
+
+def test_round7_not_started_and_month_counts():
+    # prescribed but not fetched, or not yet decided: not taken
+    assert profile_of("医生开了瑞舒伐他汀，我还没去拿药").medications == []
+    assert profile_of("医生让我打胰岛素，我还在犹豫").medications == []
+    # a bare month count beside a pregnancy dates it; beside a child it is the child's age
+    assert profile_of("我是孕妇，五个多月了").trimester == 2
+    assert profile_of("怀孕了，孩子三个月就断奶了").trimester is None
