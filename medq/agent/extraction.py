@@ -210,7 +210,7 @@ WEIGHT_FIX = re.compile(r"(?:不对|说错了?|记错了?|搞错了?|弄错了?|
 WEIGHT_CLOSER = re.compile(r"(?:大概|大约|准确地?说|具体|精确|确切|应该)(?:是|有)?\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?")
 GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[（(]\s*$")
 # a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
-ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
+ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|眼科|检查|复查)?(?:说|讲|看了说|查了说)?(?:是|属于|为))?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
                          r"[）)]?\s*(?=[，,。；;！!？?]|$)")
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
@@ -539,6 +539,13 @@ class RuleBasedExtractor:
             elif months and chinese_number(months.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + months.group(1) + "个月")), "active",
                             _sentence_around(message, months.start(), months.end()))
+        # 血糖偏高一点，医生说是前期: 前期 alone in a message about glucose is pre-diabetes
+        prediabetes = re.search(r"(?:说|是|属于|算)(?:是)?(?:糖尿病)?前期", text)
+        owner = next((c for c in clauses if prediabetes and c.start <= prediabetes.start() < c.start + len(c.text)), None)
+        if prediabetes and owner is not None and owner.self_subject and not owner.question and \
+                re.search(r"血糖|糖耐", text) and not any(f.value == "糖尿病前期" for f in mine):
+            add_message("condition", "糖尿病前期", "active",
+                        _sentence_around(message, prediabetes.start(), prediabetes.end()))
         self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
         self._elaborations(text, message, mine, add_message)

@@ -721,3 +721,11 @@ def test_round7_not_started_and_month_counts():
     # a bare month count beside a pregnancy dates it; beside a child it is the child's age
     assert profile_of("我是孕妇，五个多月了").trimester == 2
     assert profile_of("怀孕了，孩子三个月就断奶了").trimester is None
+
+
+def test_round7_subtype_told_by_the_doctor_and_bare_prediabetes():
+    # the subtype after who said it: 医生说是开角型
+    assert active("我有青光眼，医生说是开角型的", "condition") == {"开角型青光眼"}
+    # 前期 alone in a message about the writer's glucose is pre-diabetes; a relative's is not the writer's
+    assert active("体检血糖偏高，医生说是前期", "condition") == {"糖尿病前期"}
+    assert active("我爸血糖高，医生说是前期", "condition") == set()
