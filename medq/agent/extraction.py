@@ -108,6 +108,12 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{0,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
+# who told the patient, then the patient: 我妈说我… / 医生告诉我…
+REPORTED_SELF = re.compile(rf"^\s*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
+# the patient has what the relative just named: 我爸妈都有高血压，我也有
+SAME_AS_OTHER = re.compile(r"^\s*(?:我|本人|我自己|自己)(?:也|同样|一样)(?:有|是|得了|患有)?(?:这个病|这病|一样的)?\s*$")
+# a drug the clause before said was taken before, said here to go on: 之前吃着X，怀孕后医生让继续吃
+GOES_ON = re.compile(r"继续(?:吃|用|服|打)|接着(?:吃|用|打)|照常(?:吃|用)|一直没停|没有停|没停过?|还在(?:吃|用|打)")
 # a clause that is only a disease name (女，45岁，子宫肌瘤)
 FREE_CONDITION_BARE = re.compile(r"^\s*(?:有|患|治疗|治|因为|由于)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
                                  r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡))(?:病史|史)?\s*$")
@@ -399,6 +405,8 @@ class RuleBasedExtractor:
             if REPORTING.match(piece):
                 continue   # 问了我妈 / 听医生说: who told the patient, not whom the next clause is about
             new_self, names_child = experiencer(piece, self_subject)
+            if REPORTED_SELF.match(piece):
+                new_self, names_child = True, False   # 我妈说我小时候对链霉素过敏: the relative only tells it
             if ASKING_FOR_CHILD.search(piece):
                 new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
@@ -448,6 +456,7 @@ class RuleBasedExtractor:
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         skipped = 0
+        last_other: list[_Found] = []
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
             bucket = mine if clause.self_subject else childs
@@ -503,11 +512,23 @@ class RuleBasedExtractor:
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 self._reach_back(clause.text, found, previous, evidence, add)
+                # 之前吃着X，怀孕后医生让继续吃: a drug read as stopped goes on
+                if not found and GOES_ON.search(clause.text) and \
+                        not re.search(r"能不能|可不可以|要不要|需不需要|是否|还能|可以", clause.text):
+                    for f in previous[2]:
+                        if f.kind == "medication" and any(b.kind == "medication" and b.value == f.value and
+                                                          b.status == "stopped" for b in bucket):
+                            add("medication", f.value, "active", previous[0].text + "，" + evidence)
                 # 我以前吃别嘌醇，起过一次皮疹就停了: a reaction that names nothing is to the one drug just named
                 drugs = {f.value for f in previous[2] if f.kind == "medication"}
                 if len(drugs) == 1 and ALLERGY_CUE.search(clause.text) and not found and \
                         not re.search(r"不|没|别|无|会|怕|担心|万一|是否|有没有|吗", clause.text):
                     add("allergy", drugs.pop(), "active", previous[0].text + "，" + evidence)
+            if clause.self_subject and not found and last_other and SAME_AS_OTHER.match(clause.text):
+                for f in last_other:
+                    if f.kind == "condition":
+                        add("condition", f.value, "active", evidence)
+            last_other = found if not clause.self_subject and not clause.child else []
             if found or previous is None or previous[0].sentence != clause.sentence or skipped >= 2 or \
                     previous[0].self_subject != clause.self_subject or clause.question:
                 previous, skipped = (clause, targets, found), 0

@@ -729,3 +729,15 @@ def test_round7_subtype_told_by_the_doctor_and_bare_prediabetes():
     # 前期 alone in a message about the writer's glucose is pre-diabetes; a relative's is not the writer's
     assert active("体检血糖偏高，医生说是前期", "condition") == {"糖尿病前期"}
     assert active("我爸血糖高，医生说是前期", "condition") == set()
+
+
+def test_round7_told_by_a_relative_same_as_a_relative_and_going_on():
+    # a parent only tells what the patient has; a friend's opinion, or what a parent says of someone else, is not
+    assert profile_of("我爸说我小时候对庆大霉素过敏").allergies == ["庆大霉素"]
+    assert profile_of("我妈说我姐夫有痛风").conditions == []
+    assert profile_of("同事说我有焦虑症").conditions == []
+    # 我也有 after a relative's condition; 我没有 takes nothing
+    assert profile_of("我妈和我姨都有糖尿病，我也有").conditions == ["糖尿病"]
+    assert profile_of("我爸有痛风，我没有").conditions == []
+    # a drug taken before and said to go on is taken
+    assert profile_of("之前一直吃着拉莫三嗪，怀孕后医生说继续吃").medications == ["拉莫三嗪"]
