@@ -108,6 +108,8 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{0,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
+BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:不对|说错了|记错了|打错了|写错了|搞错了|更正一下|更正)[，,。\s]*"
+                      r"(?:应该|其实)?(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
 # who told the patient, then the patient: 我妈说我… / 医生告诉我…
 REPORTED_SELF = re.compile(rf"^\s*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
 # the patient has what the relative just named: 我爸妈都有高血压，我也有
@@ -161,7 +163,7 @@ AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
 # Taiwan's year of birth in the Republic's calendar (民國50年次 / 民国50年出生: 1911 + 50 = 1961)
 ROC_BIRTH = re.compile(r"(?:民国\s*([0-9]{2,3})\s*年\s*(?:次|出生|生)|(?<![0-9])([0-9]{2,3})\s*年次)")
-AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
+AGE_TALK = re.compile(r"我(?:自己|本人)?(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
@@ -334,6 +336,7 @@ class _Context:
     only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
     conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
     medications: tuple[str, ...] = ()   # the active medicines remembered (…都停了 ends them all)
+    figures: tuple[str, ...] = ()       # the numeric scalars remembered (a bare corrected number can only mean one)
 
     @classmethod
     def of(cls, known: Iterable[Fact]) -> "_Context":
@@ -350,7 +353,8 @@ class _Context:
                               for f in active),
                    egfr="egfr" in scalar, age=age is not None, only=only,
                    conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})),
-                   medications=medications)
+                   medications=medications,
+                   figures=tuple(sorted(kind for kind in ("age", "weight", "egfr") if kind in scalar)))
 
 
 @dataclass
@@ -1113,6 +1117,15 @@ class RuleBasedExtractor:
                                  text[mark.end():])
             if later_age and 0 < int(later_age.group(1)) < 125:
                 add("age", later_age.group(1), "active", _sentence_around(message, mark.start(), mark.end()))
+        # (a later message) 不对，是36，打错了: a bare corrected number is the one figure remembered (岁/公斤 say which)
+        fix = BARE_FIX.match(text)
+        if fix and context is not None and not AGE.search(text[:fix.start(1)]) and not WEIGHT.search(text[:fix.start(1)]):
+            unit = fix.group(2)
+            kind = "age" if unit == "岁" else "weight" if unit else \
+                (context.figures[0] if len(context.figures) == 1 and context.figures[0] in ("age", "weight") else None)
+            number = float(fix.group(1)) / (2 if unit == "斤" else 1)
+            if kind == "age" and 0 < number < 125 or kind == "weight" and 2 <= number <= 300:
+                add(kind, _number_text(number), "active", _sentence_around(message, fix.start(), fix.end()))
         # 氨氯地平是我爸吃的: the drug is someone else's; (a correction) 高血压是我老婆: so is the condition
         for m in mentions:
             if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]) or \

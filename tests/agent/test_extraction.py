@@ -741,3 +741,13 @@ def test_round7_told_by_a_relative_same_as_a_relative_and_going_on():
     assert profile_of("我爸有痛风，我没有").conditions == []
     # a drug taken before and said to go on is taken
     assert profile_of("之前一直吃着拉莫三嗪，怀孕后医生说继续吃").medications == ["拉莫三嗪"]
+
+
+def test_round7_a_bare_number_corrected_in_a_later_message():
+    # the one figure remembered is the one corrected; 岁 or 公斤 says which when several are
+    assert profile_of("我今年71", "不对，是17，打错了").age == 17
+    assert profile_of("体重48公斤", "说错了，是58").weight_kg == 58
+    both = profile_of("我50岁，体重80公斤", "不对，是85")
+    assert both.age == 50 and both.weight_kg == 80
+    assert profile_of("我50岁，体重80公斤", "不对，是85公斤").weight_kg == 85
+    assert profile_of("我女儿4岁，我自己41，有偏头痛").age == 41
