@@ -751,3 +751,10 @@ def test_round7_a_bare_number_corrected_in_a_later_message():
     assert both.age == 50 and both.weight_kg == 80
     assert profile_of("我50岁，体重80公斤", "不对，是85公斤").weight_kg == 85
     assert profile_of("我女儿4岁，我自己41，有偏头痛").age == 41
+
+
+def test_round7_free_condition_names_after_the_writer():
+    # a name the lexicon lacks, right after 我, is kept as free text without the 我
+    assert active("我甲状腺结节，没吃药", "condition") == {"甲状腺结节"}
+    assert active("我有白内障，还没做手术", "condition") == {"白内障"}
+    assert active("我妈有白内障", "condition") == set()
