@@ -110,6 +110,7 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|内障|扩张|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
 BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:不对|说错了|记错了|打错了|写错了|搞错了|更正一下|更正)[，,。\s]*"
                       r"(?:应该|其实)?(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
+NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
 # who told the patient, then the patient: 我妈说我… / 医生告诉我…
 REPORTED_SELF = re.compile(rf"^\s*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
 # the patient has what the relative just named: 我爸妈都有高血压，我也有
@@ -492,6 +493,10 @@ class RuleBasedExtractor:
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question or clause.sentence in asking_sentences)
+                # 孩子出生20天，黄疸有点高: a newborn's jaundice
+                if clause.child and not clause.self_subject and re.search(r"黄疸|黄染", clause.text) and \
+                        NEWBORN.search(text) and not re.search(r"没有|没|不|退了|消了|好了|是不是|会不会|吗", clause.text):
+                    add("condition", "新生儿高胆红素血症", "active", evidence)
                 # 卡马西平起皮疹就停了: the drug of the reaction is no longer taken either
                 if "stopped" in reach_back_categories(clause.text, "medication", triggers):
                     for f in found:

@@ -758,3 +758,9 @@ def test_round7_free_condition_names_after_the_writer():
     assert active("我甲状腺结节，没吃药", "condition") == {"甲状腺结节"}
     assert active("我有白内障，还没做手术", "condition") == {"白内障"}
     assert active("我妈有白内障", "condition") == set()
+
+
+def test_round7_a_newborns_jaundice():
+    assert profile_of("宝宝出生12天，还有点黄疸").conditions == ["新生儿高胆红素血症"]
+    assert profile_of("宝宝出生12天，黄疸已经退了").conditions == []
+    assert profile_of("孩子3岁，黄疸").conditions == []
