@@ -118,7 +118,7 @@ TRIGGERS: list[Trigger] = [
     *_t("继续吃|继续用|继续服|继续打|接着吃|照常吃|照吃", "taking", "both", MED, 14),   # X继续吃
     # 现在打X (在打 inside 现在 would sit in the terminator), 二甲双胍也吃, 还喝三七粉
     *_t("现在打|现在喷|现在吸|现在贴|现在注射|目前打|目前吃|目前用|也在打|在喝|每天喝|长期喝|一直喝", "taking", "both", MED, 14),
-    *_t("也吃|也用|也服|也打|还吃|还用|都吃|都用|还喝|只吃|只用|只打|只服|就吃|就用|就打", "taking_weak", "both", MED, 14),   # not in a question
+    *_t("也吃|也用|也服|也打|还吃|还用|都吃|都用|还喝|只吃|只用|只打|只服|就吃|就用|就打|减量了|加量了|减了量|加了量", "taking_weak", "both", MED, 14),   # not in a question
     *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),

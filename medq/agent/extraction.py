@@ -521,6 +521,12 @@ class RuleBasedExtractor:
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 self._reach_back(clause.text, found, previous, evidence, add)
+                # 医生开了X，但我对Y过敏所以没吃: never taken (the allergy named here does not hide the drug before)
+                if not any(f.kind == "medication" for f in found) and \
+                        re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text):
+                    for f in previous[2]:
+                        if f.kind == "medication":
+                            add("medication", f.value, "denied", previous[0].text + "，" + evidence)
                 # 之前吃着X，怀孕后医生让继续吃: a drug read as stopped goes on
                 if not found and GOES_ON.search(clause.text) and \
                         not re.search(r"能不能|可不可以|要不要|需不需要|是否|还能|可以", clause.text):

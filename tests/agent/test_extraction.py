@@ -764,3 +764,12 @@ def test_round7_a_newborns_jaundice():
     assert profile_of("宝宝出生12天，还有点黄疸").conditions == ["新生儿高胆红素血症"]
     assert profile_of("宝宝出生12天，黄疸已经退了").conditions == []
     assert profile_of("孩子3岁，黄疸").conditions == []
+
+
+def test_round7_never_taken_after_a_reason_and_a_dose_change():
+    # 医生开了X，但我对Y过敏所以没吃: X was never taken; the allergy stays
+    never = profile_of("医生开了头孢克洛，但我对头孢过敏所以没吃")
+    assert never.medications == [] and never.allergies == ["头孢菌素类"]
+    assert profile_of("医生给开了塞来昔布，我怕伤胃就没敢吃").medications == []
+    # a dose changed is still taken
+    assert profile_of("美托洛尔加量了，现在早晚各一片").medications == ["美托洛尔"]
