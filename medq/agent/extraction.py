@@ -81,6 +81,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"老慢支", ("慢性阻塞性肺疾病",)),
     (r"糖前期", ("糖尿病前期",)),
     (r"偏头疼", ("偏头痛",)),
+    (r"[gG]6[pP][dD](?:酶)?缺乏(?!症)|[gG]6[pP][dD](?:酶)?缺陷", ("G6PD缺乏症",)),
     (r"(?<!哮)(?<!气)喘病", ("哮喘",)),
     (r"胃(?:上|里|里面)?(?:有|长了|长)(?:个|一个|点)?溃疡", ("胃溃疡",)),
     # Taiwanese usage (after traditional → simplified): 气喘 is asthma, B肝 hepatitis B, 胃食道逆流 GERD

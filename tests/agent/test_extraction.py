@@ -710,6 +710,7 @@ def test_round7_more_readings_and_names():
     # folk and missing names
     assert active("我经常偏头疼", "condition") == {"偏头痛"}
     assert active("我有灰指甲", "condition") == {"甲癣"}
+    assert active("我有G6PD缺乏", "condition") == {"G6PD缺乏症"}
     assert active("确诊强直性脊柱炎三年了", "condition") == {"强直性脊柱炎"}
     assert profile_of("我现在是小学老师").occupation == "教师"
 
