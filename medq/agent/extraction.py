@@ -819,8 +819,13 @@ class RuleBasedExtractor:
             elif ("taking_weak" in categories or "prescribed" in categories) and "uncertain" not in categories \
                     and not question:
                 add("medication", found.value, "active", evidence)
-            elif not categories and not question and \
-                    re.search(r"(?:现在|目前|如今|现在换)(?:是|用的是|吃的是|打的是|改成)$", text[:found.start]):
+            elif not categories and not question and (
+                    re.search(r"(?:现在|目前|如今|现在换)(?:是|用的是|吃的是|打的是|改成)$", text[:found.start]) or
+                    # 降糖的是X / 我的药：1.X 2.Y: a purpose or a heading names what is taken
+                    re.search(r"(?:降压|降糖|降脂|降血压|降血糖|降血脂|降尿酸|抗凝|止痛)(?:药)?(?:的)?(?:是|用的是|吃的是|打的是)$",
+                              text[:found.start]) or
+                    re.search(r"(?:我的药|用药|在用的药|在吃的药|吃的药|长期用药|常用药|用药清单)(?:有|是|包括)?\s*[:：]",
+                              text[:found.start])):
                 add("medication", found.value, "active", evidence)   # 诺和龙早就不吃了，现在是诺和灵30R
         elif kind == "condition":
             if "uncertain" in categories:

@@ -774,3 +774,10 @@ def test_round7_never_taken_after_a_reason_and_a_dose_change():
     assert profile_of("医生给开了塞来昔布，我怕伤胃就没敢吃").medications == []
     # a dose changed is still taken
     assert profile_of("美托洛尔加量了，现在早晚各一片").medications == ["美托洛尔"]
+
+
+def test_round7_a_purpose_or_a_heading_names_what_is_taken():
+    assert sorted(profile_of("降压药是缬沙坦，降脂的是匹伐他汀").medications) == ["匹伐他汀", "缬沙坦"]
+    assert sorted(profile_of("目前用药：1.华法林 2.地高辛").medications) == ["华法林", "地高辛"]
+    # a heading in a question lists nothing taken
+    assert profile_of("用药：华法林可以和布洛芬一起吃吗？").medications == []
