@@ -781,3 +781,11 @@ def test_round7_a_purpose_or_a_heading_names_what_is_taken():
     assert sorted(profile_of("目前用药：1.华法林 2.地高辛").medications) == ["华法林", "地高辛"]
     # a heading in a question lists nothing taken
     assert profile_of("用药：华法林可以和布洛芬一起吃吗？").medications == []
+
+
+def test_round7_approximate_weights_keep_their_unit():
+    # 九十多斤 is about 45 kg, never 90 kg
+    assert profile_of("体重九十多斤").weight_kg == 45
+    assert profile_of("我一百四十多斤").weight_kg == 70
+    assert profile_of("最近瘦了十多斤").weight_kg is None
+    assert profile_of("我刚满20").age == 20
