@@ -179,7 +179,8 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
-                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
+                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*"
+                  r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
@@ -981,7 +982,9 @@ class RuleBasedExtractor:
                 add("weight", _number_text(value), "active", evidence)
                 break
         match = EGFR.search(norm)
-        if match and 0 < float(match.group(1)) < 200:
+        figure = (float(match.group(1)) if match.group(1)[0].isdigit() else float(chinese_number(match.group(1)) or 0)) \
+            if match else 0.0
+        if match and 0 < figure < 200:
             value = _corrected(whole, match) or match.group(1)
             add("egfr", _number_text(float(value) if value[0].isdigit() else float(chinese_number(value) or 0)),
                 "active", evidence)

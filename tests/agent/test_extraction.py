@@ -789,3 +789,8 @@ def test_round7_approximate_weights_keep_their_unit():
     assert profile_of("我一百四十多斤").weight_kg == 70
     assert profile_of("最近瘦了十多斤").weight_kg is None
     assert profile_of("我刚满20").age == 20
+
+
+def test_round7_kidney_figures_in_words_and_with_fillers():
+    assert profile_of("eGFR是三十二").egfr == 32
+    assert profile_of("肾小球滤过率大概在45左右").egfr == 45
