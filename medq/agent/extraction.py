@@ -112,6 +112,7 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
 BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:不对|说错了|记错了|打错了|写错了|搞错了|更正一下|更正)[，,。\s]*"
                       r"(?:应该|其实)?(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
 NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
+CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
 # who told the patient, then the patient: 我妈说我… / 医生告诉我…
 REPORTED_SELF = re.compile(rf"^\s*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
 # the patient has what the relative just named: 我爸妈都有高血压，我也有
@@ -214,7 +215,7 @@ BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|
                         rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了)?(?=[，,。；;！!\s]|$)")
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
 # a switch the clause only foresees (可能把A换成B / 到时候换成B)
-FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
+FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑|可以|建议|能不能|可不可以)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
 WEIGHT_FIX = re.compile(r"(?:不对|说错了?|记错了?|搞错了?|弄错了?|看错了?|更正|纠正)[，,。\s]*(?:应该|其实|现在|最近|目前)?"
                         r"(?:是|有|只有|[\u4e00-\u9fff]{0,5}?(?:瘦到|胖到|降到|掉到|减到|涨到|长到)了?)?\s*([0-9]{1,3}(?:\.[0-9]+)?)\s*"
                         r"(kg|公斤|千克|斤)?(?![0-9.]|\s*(?:岁|年|月|天|周|次|mg|毫克|片|度|℃))")
@@ -340,6 +341,7 @@ class _Context:
     conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
     medications: tuple[str, ...] = ()   # the active medicines remembered (…都停了 ends them all)
     figures: tuple[str, ...] = ()       # the numeric scalars remembered (a bare corrected number can only mean one)
+    last_kind: str = ""                 # the kind of the last allergy, medicine or condition remembered (还有X continues it)
 
     @classmethod
     def of(cls, known: Iterable[Fact]) -> "_Context":
@@ -357,7 +359,8 @@ class _Context:
                    egfr="egfr" in scalar, age=age is not None, only=only,
                    conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})),
                    medications=medications,
-                   figures=tuple(sorted(kind for kind in ("age", "weight", "egfr") if kind in scalar)))
+                   figures=tuple(sorted(kind for kind in ("age", "weight", "egfr") if kind in scalar)),
+                   last_kind=next((f.kind for f in reversed(active) if f.kind in ("allergy", "medication", "condition")), ""))
 
 
 @dataclass
@@ -584,6 +587,7 @@ class RuleBasedExtractor:
                 re.search(r"血糖|糖耐", text) and not any(f.value == "糖尿病前期" for f in mine):
             add_message("condition", "糖尿病前期", "active",
                         _sentence_around(message, prediabetes.start(), prediabetes.end()))
+        self._continuation(text, message, context, mine, add_message)
         self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
         self._elaborations(text, message, mine, add_message)
@@ -600,6 +604,20 @@ class RuleBasedExtractor:
             return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
                                                           f.kind not in ("age", "sex")]))
         return self._refine(merge_facts([], mine + nursing + message_level))
+
+    def _continuation(self, text: str, message: str, context: "_Context", mine: list[Fact], add) -> None:
+        """(after 我对青霉素过敏) 还有磺胺: a later message of names only after 还有 continues the kind remembered last."""
+        match = CONTINUES.match(text)
+        if match is None or not context.last_kind or any(f.kind == context.last_kind for f in mine):
+            return
+        rest = text[match.end():]
+        found = self._mentions(rest, context.last_kind == "allergy")
+        if not found or not _only_names(rest, found):
+            return
+        kinds = {"allergy": ALLERGEN_KINDS, "medication": DRUG_KINDS, "condition": ("condition",)}[context.last_kind]
+        for f in found:
+            if f.lexicon_kind in kinds or f.kind == context.last_kind:
+                add(context.last_kind, f.value, "active", message.strip())
 
     def _elaborations(self, text: str, message: str, mine: list[Fact], add) -> None:
         """我有青光眼，闭角型的: a type named right after a condition is the subtype the lexicon knows (闭角型青光眼);

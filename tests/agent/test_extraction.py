@@ -794,3 +794,13 @@ def test_round7_approximate_weights_keep_their_unit():
 def test_round7_kidney_figures_in_words_and_with_fillers():
     assert profile_of("eGFR是三十二").egfr == 32
     assert profile_of("肾小球滤过率大概在45左右").egfr == 45
+
+
+def test_round7_a_later_还有_continues_the_kind_remembered_last():
+    assert profile_of("我对头孢过敏", "还有红霉素").allergies == ["头孢菌素类", "红霉素"]
+    assert sorted(profile_of("我在吃缬沙坦", "还有二甲双胍").medications) == ["二甲双胍", "缬沙坦"]
+    # a question or someone else's drug after 还有 / 另外 is not continued
+    assert profile_of("我对头孢过敏", "还有一个问题，布洛芬能吃吗").medications == []
+    assert profile_of("我在吃缬沙坦", "另外，我爸吃氯吡格雷").medications == ["缬沙坦"]
+    # a switch only allowed by the doctor has not happened
+    assert profile_of("我吃华法林", "医生说可以换成达比加群，我还没换").medications == ["华法林"]
