@@ -542,7 +542,9 @@ class RuleBasedExtractor:
                 # 我以前吃别嘌醇，起过一次皮疹就停了: a reaction that names nothing is to the one drug just named
                 drugs = {f.value for f in previous[2] if f.kind == "medication"}
                 if len(drugs) == 1 and ALLERGY_CUE.search(clause.text) and not found and \
-                        not re.search(r"不|没|别|无|会|怕|担心|万一|是否|有没有|吗", clause.text):
+                        not re.search(r"不|没|别|无|会|怕|担心|万一|是否|有没有|吗", clause.text) and \
+                        (re.search(r"过|就|后|以后|之后|一次|当时|那次", clause.text) or
+                         re.search(r"吃了|用了|打了|吃完|用完|输了|以前|之前|那次", previous[0].text)):
                     add("allergy", drugs.pop(), "active", previous[0].text + "，" + evidence)
             if clause.self_subject and not found and last_other and SAME_AS_OTHER.match(clause.text):
                 for f in last_other:

@@ -659,6 +659,8 @@ def test_round7_small_readings_of_who_and_what():
     # a reaction right after the drug's clause is an allergy to that drug
     assert profile_of("以前吃过卡马西平，起过一身红疹，后来就停了").allergies == ["卡马西平"]
     assert profile_of("我在吃二甲双胍，没有过敏").allergies == []
+    # a rash now, beside a drug taken now, is not yet said to be caused by it
+    assert profile_of("我在吃阿卡波糖，最近身上起了红疹").allergies == []
     # 男的，58 / 小学老师
     assert profile_of("我男的，63，有痛风").age == 63
     assert profile_of("我是小学老师").occupation == "教师"
