@@ -558,6 +558,19 @@ class RuleBasedExtractor:
                 skipped += 1   # a clause naming nothing keeps the last one that named something
             previous_status = {f.kind: f.status for f in bucket[first_new:] if f.kind in ("medication", "condition",
                                                                                            "allergy")}
+        # 以前吃二甲双胍，血糖控制不好，后来加了格列美脲: a drug added on says the one before goes on
+        added = re.search(r"(?:后来|又|再|医生)(?:给我|给)?(?:加了|加用了?|加上了)", text)
+        if added:
+            for f in list(mine):
+                if f.kind == "medication" and f.status == "stopped" and \
+                        re.search(r"以前吃|之前吃|原来吃|以前用|之前用|原来用", f.evidence) and \
+                        not any(g.value == f.value and re.search(r"停|不吃|不用|没吃|没再|换|改|断", g.evidence)
+                                for g in mine + childs) and \
+                        not re.search(r"停|不吃|不用|换|改", text[text.find(f.evidence) + len(f.evidence):added.start()]) and \
+                        not re.search(r"停|不吃了|不用了|换|改", text[added.end():]) and \
+                        message.find(f.evidence) < added.start():
+                    mine.append(Fact("medication", f.value, "active", source_message_id=message_id,
+                                     evidence=f.evidence + "…" + text[added.start():added.end()]))
         add_message = collector(message_level)
         self._message_scalars(text, clauses, message, add_message)
         self._unnamed(text, message, clauses, context, mine, add_message)

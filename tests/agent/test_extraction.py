@@ -806,3 +806,10 @@ def test_round7_a_later_还有_continues_the_kind_remembered_last():
     assert profile_of("我在吃缬沙坦", "另外，我爸吃氯吡格雷").medications == ["缬沙坦"]
     # a switch only allowed by the doctor has not happened
     assert profile_of("我吃华法林", "医生说可以换成达比加群，我还没换").medications == ["华法林"]
+
+
+def test_round7_a_drug_added_on_keeps_the_one_before():
+    assert sorted(profile_of("以前吃缬沙坦，血压降不下来，后来加了氨氯地平").medications) == ["氨氯地平", "缬沙坦"]
+    # … but not one stopped or replaced before the add-on
+    assert profile_of("以前吃缬沙坦，后来停了，医生又加了氨氯地平").medications == ["氨氯地平"]
+    assert profile_of("以前吃缬沙坦，现在吃氨氯地平").medications == ["氨氯地平"]
