@@ -525,7 +525,8 @@ class RuleBasedExtractor:
             if previous is not None and previous[0].sentence == clause.sentence and not clause.question and \
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
-                self._reach_back(clause.text, found, previous, evidence, add)
+                if not re.search(r"其他|其它|别的|其余|除了|另外的", clause.text):   # 其他药都停了: not the one named
+                    self._reach_back(clause.text, found, previous, evidence, add)
                 # 医生开了X，但我对Y过敏所以没吃: never taken (the allergy named here does not hide the drug before)
                 if not any(f.kind == "medication" for f in found) and \
                         re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text):

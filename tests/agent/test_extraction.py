@@ -602,6 +602,8 @@ def test_round7_a_stop_reaches_back_past_a_clause_that_names_nothing():
     assert facts("以前每天吃辛伐他汀，后来肝酶有点高，医生就给停了") == {("medication", "辛伐他汀", "stopped")}
     assert profile_of("头孢克肟吃了五天，昨天已经吃完了，现在只吃氨氯地平").medications == ["氨氯地平"]
     assert profile_of("我在吃头孢克肟", "头孢克肟前天吃完了").medications == []
+    # 其他药都停了 stops the others, not the drug named
+    assert profile_of("吃着缬沙坦，血压还行，其他药都停了").medications == ["缬沙坦"]
     # 吃完了饭 is a meal, not the end of a course
     assert profile_of("我吃二甲双胍，每天吃完了饭再吃").medications == ["二甲双胍"]
     # 要孩子 / 生孩子 names no one: the drug before it stays the writer's and its stop too
