@@ -93,7 +93,8 @@ TRIGGERS: list[Trigger] = [
     *_t("吗|么|嘛|没有吧", "uncertain", "backward", COND + ALLERGY + PREG + LACT, 3),
     *_t("家族史|家族病史|家族遗传史|遗传史|家族里|家族有", "uncertain", "both", COND + ALLERGY, 3),   # 糖尿病家族史: relatives'
     # a reported finding states the condition (体检发现血脂有点高 → 高脂血症)
-    *_t("体检发现|检查发现|化验发现|体检说|报告显示|化验显示|检查显示|体检报告|化验单", "assert", "forward", COND, 12),
+    *_t("体检发现|检查发现|化验发现|体检说|报告显示|化验显示|检查显示|体检报告|化验单|产检发现|孕检发现|产检说|查出来|查出",
+        "assert", "forward", COND, 12),
     *_t("能吃|能用|能服|可以吃|可以用|能不能吃|能不能用|可不可以吃|可以服用|要不要吃|该不该吃|吃什么|用什么|哪种|换什么|"
         "是否可以|能否服用|能否使用|会不会|有没有|需不需要|推荐|建议|一吃|一用|一打", "uncertain", "forward", MED, 10),
     # -- medicines: stopped and taken

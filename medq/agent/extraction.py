@@ -675,6 +675,17 @@ class RuleBasedExtractor:
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
         if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
             broader |= names & {"糖尿病"}
+        # 孕35周，前两天查出来血压高: blood pressure found high in the second half of a pregnancy is gestational
+        # hypertension (ACOG: new after 20 weeks), not one known before (孕前就有 / 多年 / 一直)
+        late = any(f.kind == "trimester" and f.value in ("2", "3") and f.status == "active" for f in facts)
+        if "高血压" in names and late and "妊娠期高血压" in self.lexicon.conditions and \
+                any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
+                all(re.search(r"查出|发现|最近|这几天|前两天|前几天|产检|孕检", f.evidence) and
+                    not re.search(r"高血压|孕前|怀孕前|以前|之前|多年|一直|长期|老", f.evidence)
+                    for f in active if f.value == "高血压"):
+            broader.add("高血压")
+            facts = facts + [Fact("condition", "妊娠期高血压", "active", source_message_id=f.source_message_id,
+                                  evidence=f.evidence) for f in active if f.value == "高血压"][:1]
         # 怀孕5个月，最近血糖偏高: high glucose found in a pregnancy (not a diabetes named) is gestational diabetes
         if "糖尿病" in names and "妊娠期糖尿病" in self.lexicon.conditions and \
                 any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \

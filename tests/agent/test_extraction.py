@@ -815,3 +815,10 @@ def test_round7_a_drug_added_on_keeps_the_one_before():
     # … but not one stopped or replaced before the add-on
     assert profile_of("以前吃缬沙坦，后来停了，医生又加了氨氯地平").medications == ["氨氯地平"]
     assert profile_of("以前吃缬沙坦，现在吃氨氯地平").medications == ["氨氯地平"]
+
+
+def test_round7_high_blood_pressure_found_late_in_a_pregnancy():
+    assert profile_of("怀孕32周，这几天产检发现血压偏高").conditions == ["妊娠期高血压"]
+    # known before the pregnancy, or in its first weeks: hypertension
+    assert profile_of("怀孕32周，高血压好多年了").conditions == ["高血压"]
+    assert profile_of("孕8周，最近血压有点高").conditions == ["高血压"]
