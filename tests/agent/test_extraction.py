@@ -706,6 +706,7 @@ def test_round7_more_readings_and_names():
     # 只吃/就吃 before a drug (with its purpose between) is taking; 戒了 is a stop
     assert profile_of("胃药停了，现在只吃降糖的格列齐特").medications == ["格列齐特"]
     assert profile_of("阿普唑仑吃了两年，上个月已经戒了").medications == []
+    assert profile_of("医生告诉我不要再吃萘普生了").medications == []
     # a severe rash is still a rash; 不好意思 before the correction mark
     assert profile_of("吃卡马西平起过严重的皮疹").allergies == ["卡马西平"]
     assert profile_of("我在吃美托洛尔——不好意思记错了，是比索洛尔").medications == ["比索洛尔"]
