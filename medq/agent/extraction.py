@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable, Iterable, Protocol
 
-from medq.agent.assertion import OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
+from medq.agent.assertion import CHILDREN, OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
 from medq.agent.facts import ENFORCED_STATUSES, Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.text import normalise, to_simplified
@@ -56,7 +56,8 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
+                         r"(?<=就)起(?:水)?(?:泡|疱)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
@@ -78,6 +79,11 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"胃(?:出过血|出血过|大出血)|消化道出过血", ("消化道出血",)),
     (r"小三阳|大三阳|乙肝(?:病毒)?携带", ("乙型肝炎",)),
     (r"老慢支", ("慢性阻塞性肺疾病",)),
+    (r"糖前期", ("糖尿病前期",)),
+    (r"偏头疼", ("偏头痛",)),
+    (r"[gG]6[pP][dD](?:酶)?缺乏(?!症)|[gG]6[pP][dD](?:酶)?缺陷", ("G6PD缺乏症",)),
+    (r"(?<!哮)(?<!气)喘病", ("哮喘",)),
+    (r"胃(?:上|里|里面)?(?:有|长了|长)(?:个|一个|点)?溃疡", ("胃溃疡",)),
     # Taiwanese usage (after traditional → simplified): 气喘 is asthma, B肝 hepatitis B, 胃食道逆流 GERD
     (r"(?<=有|患|是)气喘|气喘病", ("气喘",)),   # the knowledge's 气喘 row, below 哮喘: 哮喘's rules apply
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
@@ -102,11 +108,21 @@ _COLLOQUIAL = [(re.compile(p), names) for p, names in COLLOQUIAL_CONDITIONS]
 FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)(?:点|些|一点)?"
                             r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{0,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
-                            r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
+                            r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|内障|扩张|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
+BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:不对|说错了|记错了|打错了|写错了|搞错了|更正一下|更正)[，,。\s]*"
+                      r"(?:应该|其实)?(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
+NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
+CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
+# who told the patient, then the patient: 我妈说我… / 医生告诉我…
+REPORTED_SELF = re.compile(rf"^\s*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
+# the patient has what the relative just named: 我爸妈都有高血压，我也有
+SAME_AS_OTHER = re.compile(r"^\s*(?:我|本人|我自己|自己)(?:也|同样|一样)(?:有|是|得了|患有)?(?:这个病|这病|一样的)?\s*$")
+# a drug the clause before said was taken before, said here to go on: 之前吃着X，怀孕后医生让继续吃
+GOES_ON = re.compile(r"继续(?:吃|用|服|打)|接着(?:吃|用|打)|照常(?:吃|用)|一直没停|没有停|没停过?|还在(?:吃|用|打)")
 # a clause that is only a disease name (女，45岁，子宫肌瘤)
-FREE_CONDITION_BARE = re.compile(r"^\s*(?:有|患)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
-                                 r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡))(?:病史|史)?\s*$")
-FREE_CONDITION_STOP = re.compile(r"什么|哪|这|那|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
+FREE_CONDITION_BARE = re.compile(r"^\s*(?:我|本人)?(?:有|患|治疗|治|因为|由于)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
+                                 r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡|结节|扩张|内障))(?:病史|史)?\s*$")
+FREE_CONDITION_STOP = re.compile(r"什么|啥|哪|这|那|没病|不是|没有|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
                                  r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
 FREE_ALLERGEN = re.compile(r"对([\u4e00-\u9fffA-Za-z]{1,6}?)(也|都|有点|比较|特别|非常|很)?过敏")
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
@@ -114,15 +130,16 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
 SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
-CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额)?[，,\s—…-]*(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
+CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
+OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
 # 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
 FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(说错了|记错了|搞错了|写错了|打错了|(?:说|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|(?:说|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
@@ -138,29 +155,33 @@ ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不�
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
-CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子)|(女儿|闺女|女孩|女宝|女娃|丫头)")
+CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4})"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
-AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
+AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
 # Taiwan's year of birth in the Republic's calendar (民國50年次 / 民国50年出生: 1911 + 50 = 1961)
 ROC_BIRTH = re.compile(r"(?:民国\s*([0-9]{2,3})\s*年\s*(?:次|出生|生)|(?<![0-9])([0-9]{2,3})\s*年次)")
-AGE_TALK = re.compile(r"我(?:今年)?(?:都|已经|快)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
+AGE_TALK = re.compile(r"我(?:自己|本人)?(?:今年)?(?:都|已经|快|刚满|刚|才|满)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
-                       r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
+                       r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])|"
+                       # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
+                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])")
+PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈)")
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
-WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(kg|公斤|千克|斤)?"
-                    r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(kg|公斤|千克|斤)(?![/每])")
+WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(?:多|来)?\s*(kg|公斤|千克|斤)?"
+                    r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
-                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*([0-9]+(?:\.[0-9]+)?)")
+                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*"
+                  r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
@@ -175,7 +196,8 @@ CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升�
                        r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
 MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
-UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下)")
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+                          r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # …都停了 / 全停了: every remembered medicine, however many
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
@@ -188,16 +210,19 @@ ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|�
 REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
                        rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
-BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)?"
+BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)*"
                         r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:是|有)?(?:满|到)?\s*"
                         rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了)?(?=[，,。；;！!\s]|$)")
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
 # a switch the clause only foresees (可能把A换成B / 到时候换成B)
-FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
+FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑|可以|建议|能不能|可不可以)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
+WEIGHT_FIX = re.compile(r"(?:不对|说错了?|记错了?|搞错了?|弄错了?|看错了?|更正|纠正)[，,。\s]*(?:应该|其实|现在|最近|目前)?"
+                        r"(?:是|有|只有|[\u4e00-\u9fff]{0,5}?(?:瘦到|胖到|降到|掉到|减到|涨到|长到)了?)?\s*([0-9]{1,3}(?:\.[0-9]+)?)\s*"
+                        r"(kg|公斤|千克|斤)?(?![0-9.]|\s*(?:岁|年|月|天|周|次|mg|毫克|片|度|℃))")
 WEIGHT_CLOSER = re.compile(r"(?:大概|大约|准确地?说|具体|精确|确切|应该)(?:是|有)?\s*([0-9]+(?:\.[0-9]+)?)\s*(kg|公斤|千克|斤)?")
 GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[（(]\s*$")
 # a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
-ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:是|属于|为)?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
+ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|眼科|检查|复查)?(?:说|讲|看了说|查了说)?(?:是|属于|为))?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
                          r"[）)]?\s*(?=[，,。；;！!？?]|$)")
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
@@ -215,7 +240,7 @@ OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
-OCCUPATION = re.compile(rf"(?:我是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
+OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
                         rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
 OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
@@ -315,6 +340,8 @@ class _Context:
     only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
     conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
     medications: tuple[str, ...] = ()   # the active medicines remembered (…都停了 ends them all)
+    figures: tuple[str, ...] = ()       # the numeric scalars remembered (a bare corrected number can only mean one)
+    last_kind: str = ""                 # the kind of the last allergy, medicine or condition remembered (还有X continues it)
 
     @classmethod
     def of(cls, known: Iterable[Fact]) -> "_Context":
@@ -331,7 +358,9 @@ class _Context:
                               for f in active),
                    egfr="egfr" in scalar, age=age is not None, only=only,
                    conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})),
-                   medications=medications)
+                   medications=medications,
+                   figures=tuple(sorted(kind for kind in ("age", "weight", "egfr") if kind in scalar)),
+                   last_kind=next((f.kind for f in reversed(active) if f.kind in ("allergy", "medication", "condition")), ""))
 
 
 @dataclass
@@ -386,17 +415,24 @@ class RuleBasedExtractor:
             if REPORTING.match(piece):
                 continue   # 问了我妈 / 听医生说: who told the patient, not whom the next clause is about
             new_self, names_child = experiencer(piece, self_subject)
+            if REPORTED_SELF.match(piece):
+                new_self, names_child = True, False   # 我妈说我小时候对链霉素过敏: the relative only tells it
             if ASKING_FOR_CHILD.search(piece):
                 new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
                 new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
+            # 孩子早断奶了，今年32: an adult's age after a clause about the child, naming no one, is the writer's
+            adult = AGE_BARE.search(piece) or AGE.search(piece)
+            if not new_self and child and not names_child and not OTHER.search(piece) and adult and \
+                    (chinese_number(adult.group(1)) or 0) >= 18:
+                new_self = True
             if child_patient and not new_self and not names_child and re.search(r"[他她](?!们)", piece) and \
                     not re.search(RELATIVES, piece):
                 names_child = True
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
-            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛)\s*$", piece))
+            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
         return result
 
@@ -429,6 +465,8 @@ class RuleBasedExtractor:
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
+        skipped = 0
+        last_other: list[_Found] = []
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
             bucket = mine if clause.self_subject else childs
@@ -460,6 +498,10 @@ class RuleBasedExtractor:
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
                                  clause.question or clause.sentence in asking_sentences)
+                # 孩子出生20天，黄疸有点高: a newborn's jaundice
+                if clause.child and not clause.self_subject and re.search(r"黄疸|黄染", clause.text) and \
+                        NEWBORN.search(text) and not re.search(r"没有|没|不|退了|消了|好了|是不是|会不会|吗", clause.text):
+                    add("condition", "新生儿高胆红素血症", "active", evidence)
                 # 卡马西平起皮疹就停了: the drug of the reaction is no longer taken either
                 if "stopped" in reach_back_categories(clause.text, "medication", triggers):
                     for f in found:
@@ -474,17 +516,62 @@ class RuleBasedExtractor:
                                                                         for f in mine))
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
                 writer_speaks = writer_speaks or (bool(SELF_PRONOUN.search(clause.text)) and
-                                                  not ASKING_FOR_OTHERS.search(clause.text))
+                                                  not ASKING_FOR_OTHERS.search(clause.text) and
+                                                  not PARENT_KIN.fullmatch(clause.text.strip()))
             elif clause.child:
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add_nursing)
             # a stop or cure in a clause that names nothing of its kind reaches back: …，上个月医生让停了
+            # 原来打胰岛素，现在血糖控制好了，医生让停了: past up to two clauses that name nothing (the reason between)
             if previous is not None and previous[0].sentence == clause.sentence and not clause.question and \
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
-                self._reach_back(clause.text, found, previous, evidence, add)
-            previous = (clause, targets, found)
+                if not re.search(r"其他|其它|别的|其余|除了|另外的", clause.text):   # 其他药都停了: not the one named
+                    self._reach_back(clause.text, found, previous, evidence, add)
+                # 医生开了X，但我对Y过敏所以没吃: never taken (the allergy named here does not hide the drug before)
+                if not any(f.kind == "medication" for f in found) and \
+                        re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text):
+                    for f in previous[2]:
+                        if f.kind == "medication":
+                            add("medication", f.value, "denied", previous[0].text + "，" + evidence)
+                # 之前吃着X，怀孕后医生让继续吃: a drug read as stopped goes on
+                if not found and GOES_ON.search(clause.text) and \
+                        not re.search(r"能不能|可不可以|要不要|需不需要|是否|还能|可以", clause.text):
+                    for f in previous[2]:
+                        if f.kind == "medication" and any(b.kind == "medication" and b.value == f.value and
+                                                          b.status == "stopped" for b in bucket):
+                            add("medication", f.value, "active", previous[0].text + "，" + evidence)
+                # 我以前吃别嘌醇，起过一次皮疹就停了: a reaction that names nothing is to the one drug just named
+                drugs = {f.value for f in previous[2] if f.kind == "medication"}
+                if len(drugs) == 1 and ALLERGY_CUE.search(clause.text) and not found and \
+                        not re.search(r"不|没|别|无|会|怕|担心|万一|是否|有没有|吗", clause.text) and \
+                        (re.search(r"过|就|后|以后|之后|一次|当时|那次", clause.text) or
+                         re.search(r"吃了|用了|打了|吃完|用完|输了|以前|之前|那次", previous[0].text)):
+                    add("allergy", drugs.pop(), "active", previous[0].text + "，" + evidence)
+            if clause.self_subject and not found and last_other and SAME_AS_OTHER.match(clause.text):
+                for f in last_other:
+                    if f.kind == "condition":
+                        add("condition", f.value, "active", evidence)
+            last_other = found if not clause.self_subject and not clause.child else []
+            if found or previous is None or previous[0].sentence != clause.sentence or skipped >= 2 or \
+                    previous[0].self_subject != clause.self_subject or clause.question:
+                previous, skipped = (clause, targets, found), 0
+            else:
+                skipped += 1   # a clause naming nothing keeps the last one that named something
             previous_status = {f.kind: f.status for f in bucket[first_new:] if f.kind in ("medication", "condition",
                                                                                            "allergy")}
+        # 以前吃二甲双胍，血糖控制不好，后来加了格列美脲: a drug added on says the one before goes on
+        added = re.search(r"(?:后来|又|再|医生)(?:给我|给)?(?:加了|加用了?|加上了)", text)
+        if added:
+            for f in list(mine):
+                if f.kind == "medication" and f.status == "stopped" and \
+                        re.search(r"以前吃|之前吃|原来吃|以前用|之前用|原来用", f.evidence) and \
+                        not any(g.value == f.value and re.search(r"停|不吃|不用|没吃|没再|换|改|断", g.evidence)
+                                for g in mine + childs) and \
+                        not re.search(r"停|不吃|不用|换|改", text[text.find(f.evidence) + len(f.evidence):added.start()]) and \
+                        not re.search(r"停|不吃了|不用了|换|改", text[added.end():]) and \
+                        message.find(f.evidence) < added.start():
+                    mine.append(Fact("medication", f.value, "active", source_message_id=message_id,
+                                     evidence=f.evidence + "…" + text[added.start():added.end()]))
         add_message = collector(message_level)
         self._message_scalars(text, clauses, message, add_message)
         self._unnamed(text, message, clauses, context, mine, add_message)
@@ -497,10 +584,27 @@ class RuleBasedExtractor:
         if pregnant_now and not any(f.kind == "trimester" for f in mine) and \
                 not any(f.kind == "pregnancy" and f.value == "false" for f in mine + message_level):
             weeks = re.search(rf"(?:孕|怀孕|妊娠|第)\s*({NUM})\s*(?:\+[0-9])?\s*(周)", text) or BARE_WEEKS.search(text)
+            # 怀孕了，第三个月: a month count in a clause of its own
+            months = re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*(?:第)\s*({NUM})\s*个?\s*(?:多)?\s*月"
+                               r"(?:了)?(?=[，,。；;！!\s]|$)", text) or \
+                (None if CHILDREN.search(text) else
+                 re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*({NUM})\s*个\s*(?:多|半)?\s*月(?:了)?"
+                           r"(?=[，,。；;！!\s]|$)", text))   # 我是孕妇，七个月了 (no child named)
             if weeks and chinese_number(weeks.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
                             _sentence_around(message, weeks.start(), weeks.end()))
-        self._corrections(text, message, add_message)
+            elif months and chinese_number(months.group(1)) is not None:
+                add_message("trimester", str(self._trimester("孕" + months.group(1) + "个月")), "active",
+                            _sentence_around(message, months.start(), months.end()))
+        # 血糖偏高一点，医生说是前期: 前期 alone in a message about glucose is pre-diabetes
+        prediabetes = re.search(r"(?:说|是|属于|算)(?:是)?(?:糖尿病)?前期", text)
+        owner = next((c for c in clauses if prediabetes and c.start <= prediabetes.start() < c.start + len(c.text)), None)
+        if prediabetes and owner is not None and owner.self_subject and not owner.question and \
+                re.search(r"血糖|糖耐", text) and not any(f.value == "糖尿病前期" for f in mine):
+            add_message("condition", "糖尿病前期", "active",
+                        _sentence_around(message, prediabetes.start(), prediabetes.end()))
+        self._continuation(text, message, context, mine, add_message)
+        self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
         self._elaborations(text, message, mine, add_message)
         self._condition_corrections(text, message, clauses, context, add_message)
@@ -510,10 +614,26 @@ class RuleBasedExtractor:
         # 我35岁，有高血压。我儿子7岁，…他感冒了能吃什么药？: the question is asked for the child, so is the profile
         for_child = any(c.child and c.question for c in clauses) and not any(c.self_subject and c.question
                                                                             for c in clauses)
-        if childs and (for_child or not mine and not writer_speaks) and not nursing:
+        # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
+        own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
+        if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
                                                           f.kind not in ("age", "sex")]))
         return self._refine(merge_facts([], mine + nursing + message_level))
+
+    def _continuation(self, text: str, message: str, context: "_Context", mine: list[Fact], add) -> None:
+        """(after 我对青霉素过敏) 还有磺胺: a later message of names only after 还有 continues the kind remembered last."""
+        match = CONTINUES.match(text)
+        if match is None or not context.last_kind or any(f.kind == context.last_kind for f in mine):
+            return
+        rest = text[match.end():]
+        found = self._mentions(rest, context.last_kind == "allergy")
+        if not found or not _only_names(rest, found):
+            return
+        kinds = {"allergy": ALLERGEN_KINDS, "medication": DRUG_KINDS, "condition": ("condition",)}[context.last_kind]
+        for f in found:
+            if f.lexicon_kind in kinds or f.kind == context.last_kind:
+                add(context.last_kind, f.value, "active", message.strip())
 
     def _elaborations(self, text: str, message: str, mine: list[Fact], add) -> None:
         """我有青光眼，闭角型的: a type named right after a condition is the subtype the lexicon knows (闭角型青光眼);
@@ -553,6 +673,26 @@ class RuleBasedExtractor:
         names = {f.value for f in active}
         broader = {a for name in names for a in self.lexicon.condition_ancestors(name) - {name}} & names
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
+        if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
+            broader |= names & {"糖尿病"}
+        # 孕35周，前两天查出来血压高: blood pressure found high in the second half of a pregnancy is gestational
+        # hypertension (ACOG: new after 20 weeks), not one known before (孕前就有 / 多年 / 一直)
+        late = any(f.kind == "trimester" and f.value in ("2", "3") and f.status == "active" for f in facts)
+        if "高血压" in names and late and "妊娠期高血压" in self.lexicon.conditions and \
+                any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
+                all(re.search(r"查出|发现|最近|这几天|前两天|前几天|产检|孕检", f.evidence) and
+                    not re.search(r"高血压|孕前|怀孕前|以前|之前|多年|一直|长期|老", f.evidence)
+                    for f in active if f.value == "高血压"):
+            broader.add("高血压")
+            facts = facts + [Fact("condition", "妊娠期高血压", "active", source_message_id=f.source_message_id,
+                                  evidence=f.evidence) for f in active if f.value == "高血压"][:1]
+        # 怀孕5个月，最近血糖偏高: high glucose found in a pregnancy (not a diabetes named) is gestational diabetes
+        if "糖尿病" in names and "妊娠期糖尿病" in self.lexicon.conditions and \
+                any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
+                not any(f.value == "糖尿病" and re.search(r"糖尿|三高|降糖|胰岛素", f.evidence) for f in active):
+            broader.add("糖尿病")
+            facts = facts + [Fact("condition", "妊娠期糖尿病", "active", source_message_id=f.source_message_id,
+                                  evidence=f.evidence) for f in active if f.value == "糖尿病"][:1]
         if any(f.kind == "egfr" and f.status == "active" for f in facts):
             broader |= names & {"肾功能不全", "肾衰竭"}   # eGFR 22，肾不太好: the graded figure is the kidney fact
         if stage is not None:
@@ -710,23 +850,36 @@ class RuleBasedExtractor:
         elif kind == "medication":
             if FORESEEN_SWITCH.search(text[:found.start]):
                 return   # 可能把A换成B: B is not taken yet
+            if question and re.match(r"[^，,。]{0,2}?(?:是不是要|是不是得|要不要|需不需要|是否需要|是否要|得不得)", text[found.end:]):
+                return   # 二甲双胍是不是要一直吃？: asked about, not said to be taken
             if "negated" in categories and categories.get("negated", 99) <= categories.get("taking", 99):
                 add("medication", found.value, "denied", evidence)
-            elif "stopped" in categories:
+            elif "stopped" in categories and not re.match(r"[^，,。]{0,3}?(?:还在|仍在|仍然在|依然在|一直在|继续|还)(?:吃|用|服|打)",
+                                                            text[found.end:]):
                 add("medication", found.value, "stopped", evidence)
+            elif "stopped" in categories:
+                add("medication", found.value, "active", evidence)   # 之前吃的X还在吃
             elif "taking" in categories and not ("uncertain" in categories and
                                                  categories["uncertain"] <= categories["taking"]):
                 add("medication", found.value, "active", evidence)
             elif ("taking_weak" in categories or "prescribed" in categories) and "uncertain" not in categories \
                     and not question:
                 add("medication", found.value, "active", evidence)
+            elif not categories and not question and (
+                    re.search(r"(?:现在|目前|如今|现在换)(?:是|用的是|吃的是|打的是|改成)$", text[:found.start]) or
+                    # 降糖的是X / 我的药：1.X 2.Y: a purpose or a heading names what is taken
+                    re.search(r"(?:降压|降糖|降脂|降血压|降血糖|降血脂|降尿酸|抗凝|止痛)(?:药)?(?:的)?(?:是|用的是|吃的是|打的是)$",
+                              text[:found.start]) or
+                    re.search(r"(?:我的药|用药|在用的药|在吃的药|吃的药|长期用药|常用药|用药清单)(?:有|是|包括)?\s*[:：]",
+                              text[:found.start])):
+                add("medication", found.value, "active", evidence)   # 诺和龙早就不吃了，现在是诺和灵30R
         elif kind == "condition":
             if "uncertain" in categories:
                 return   # 我是不是得了糖尿病 / 我有高血压吗
             habit = SYMPTOM_CONDITIONS.get(found.value)
             if habit is not None and not re.search(habit, text[max(0, found.start - 6):found.end + 6]):
                 return   # 最近失眠 is a symptom; 老失眠 / 长期失眠 the condition
-            if "negated" in categories or re.search(r"(?:不|没|从不|从来不|已经不|早就不)$", text[:found.start]):
+            if "negated" in categories or re.search(r"(?:不|没|从不|从来不|已经不|早就不|不算|算不上|谈不上)$", text[:found.start]):
                 add("condition", found.value, "denied", evidence)   # 不吸烟 / 没贫血
             elif "healed" in categories:
                 add("condition", found.value, "stopped", evidence)
@@ -734,9 +887,19 @@ class RuleBasedExtractor:
                 return
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    re.search(r"(?:治|治疗|因为|由于|因|针对|控制)(?:我的|我)?$", text[:found.start]) and not \
+                    re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
+                    re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
+                    self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
+
+    def _listed_after_condition(self, before: str) -> bool:
+        """痛风加肾结石 / 高血压和冠心病: a condition joined to a condition that opens the clause shares its reading."""
+        joined = re.fullmatch(r"\s*([\u4e00-\u9fffA-Za-z]{2,10}?)(?:加|和|跟|及|以及|、|合并|伴|伴有)", before)
+        return bool(joined) and any(m.kind == "condition" and m.start == 0 and m.end == len(joined.group(1))
+                                    for m in self.lexicon.find_mentions(joined.group(1)))
 
     @staticmethod
     def _generic_question(text: str, found: _Found) -> bool:
@@ -836,7 +999,8 @@ class RuleBasedExtractor:
             sex = SEX.search(text)
             elder = ELDER_SEX.search(text)
             if elder and not sex:
-                add("sex", "male" if elder.group(1) or elder.group(3) or elder.group(5) else "female", "active", evidence)
+                add("sex", "male" if elder.group(1) or elder.group(3) or elder.group(5) or elder.group(7) else "female",
+                    "active", evidence)
             if sex:
                 add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active",
                     evidence)
@@ -855,11 +1019,17 @@ class RuleBasedExtractor:
             closer = WEIGHT_CLOSER.search(whole, match.end(), end)
             if closer and abs(float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1) - value) <= 0.2 * value:
                 value = float(closer.group(1)) / (2 if (closer.group(2) or unit) == "斤" else 1)
+            # 60公斤，哦不对，最近瘦到55了: the figure right after a correction mark replaces it
+            fixed = WEIGHT_FIX.search(whole, match.end(), end)
+            if fixed:
+                value = float(fixed.group(1)) / (2 if (fixed.group(2) or unit) == "斤" else 1)
             if 2 <= value <= 300:
                 add("weight", _number_text(value), "active", evidence)
                 break
         match = EGFR.search(norm)
-        if match and 0 < float(match.group(1)) < 200:
+        figure = (float(match.group(1)) if match.group(1)[0].isdigit() else float(chinese_number(match.group(1)) or 0)) \
+            if match else 0.0
+        if match and 0 < figure < 200:
             value = _corrected(whole, match) or match.group(1)
             add("egfr", _number_text(float(value) if value[0].isdigit() else float(chinese_number(value) or 0)),
                 "active", evidence)
@@ -878,7 +1048,9 @@ class RuleBasedExtractor:
             add("ckd_stage", "5", "active", evidence)   # 尿毒症 / 透析: CKD G5(D)
         match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
         if match:
-            add("occupation", match.group(1), "active", evidence)
+            # 中学老师 / 小学教师: a school teacher is 教师, the case format's name
+            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", match.group(1)),
+                "active", evidence)
         else:
             for pattern, name in OCCUPATION_FOLK:
                 if pattern.search(text) and re.search(r"的|我是|^我开|^我跑|^我送|^我在|平时|工作|上班|职业|为生|天天|每天|经常|"
@@ -962,7 +1134,7 @@ class RuleBasedExtractor:
                 result.append(_Found("medication", m.canonical, m.start, m.end, m.kind))
         return result
 
-    def _corrections(self, text: str, message: str, add) -> None:
+    def _corrections(self, text: str, message: str, add, context: "_Context | None" = None) -> None:
         """不是A，是B / A，哦不是，是B / (是)B，不是A: A becomes denied (retracted), B takes A's place."""
         mentions = self._grouped(text)
         handled: set[tuple[str, str]] = set()
@@ -1001,24 +1173,50 @@ class RuleBasedExtractor:
                 trimester = self._trimester("孕" + later.group(0)[later.start(1):])
                 if trimester is not None:
                     add("trimester", str(trimester), "active", _sentence_around(message, mark.start(), mark.end()))
+                    # 我28周了，哦说错了，是18周: weeks corrected as weeks are a pregnancy's
+                    if re.search(rf"(?:^|我|孕|怀孕|已经|现在)\s*(?:{NUM})\s*周", text[:mark.start()]) and \
+                            not NOT_PREGNANT.search(text) and not re.search(r"宝宝|孩子|婴儿|出生|生下|早产", text):
+                        add("pregnancy", "true", "active", _sentence_around(message, mark.start(), mark.end()))
         if mark and AGE.search(text[:mark.start()]) or mark and AGE_TALK.search(text[:mark.start()]):
             later_age = re.match(r"[，,。！!…\s]*(?:应该|其实|实际)?(?:是)?\s*([0-9]{1,3})\s*(?:岁|周岁)?(?:[，,。！!\s了]|$)",
                                  text[mark.end():])
             if later_age and 0 < int(later_age.group(1)) < 125:
                 add("age", later_age.group(1), "active", _sentence_around(message, mark.start(), mark.end()))
-        # 氨氯地平是我爸吃的: the drug is someone else's
+        # (a later message) 不对，是36，打错了: a bare corrected number is the one figure remembered (岁/公斤 say which)
+        fix = BARE_FIX.match(text)
+        if fix and context is not None and not AGE.search(text[:fix.start(1)]) and not WEIGHT.search(text[:fix.start(1)]):
+            unit = fix.group(2)
+            kind = "age" if unit == "岁" else "weight" if unit else \
+                (context.figures[0] if len(context.figures) == 1 and context.figures[0] in ("age", "weight") else None)
+            number = float(fix.group(1)) / (2 if unit == "斤" else 1)
+            if kind == "age" and 0 < number < 125 or kind == "weight" and 2 <= number <= 300:
+                add(kind, _number_text(number), "active", _sentence_around(message, fix.start(), fix.end()))
+        # 氨氯地平是我爸吃的: the drug is someone else's; (a correction) 高血压是我老婆: so is the condition
         for m in mentions:
-            if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]):
-                add("medication", m.value, "denied", _sentence_around(message, m.start, m.end))
+            if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]) or \
+                    m.kind == "condition" and OTHERS_CONDITION.match(text[m.end:m.end + 12]):
+                add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
         # 刚才说错了，是头孢过敏: nothing retracted is named here; what was said before of the same family is
         for mark in UNNAMED_CORRECTION.finditer(text):
             sentence_start = max(text.rfind(c, 0, mark.start()) for c in "。！!？?\n") + 1
             if any(sentence_start <= m.start < mark.start() for m in mentions):
                 continue   # A，说错了，是B: handled above
             new = next((m for m in mentions if 0 <= m.start - mark.end() <= 10 and m.kind != "condition"), None)
+            # 记错了，A没事，是对B过敏: the name cleared first is the one taken back, the next one is the new value
+            if new is not None and re.match(r"\s*(?:其实|倒是|是)?(?:没事|没问题|没关系|不过敏|可以用|能用)", text[new.end:]):
+                cleared = new
+                new = next((m for m in mentions if m.kind == cleared.kind and 0 < m.start - cleared.end <= 12), None)
+                if new is None:
+                    continue
+                add(cleared.kind, cleared.value, "denied", _sentence_around(message, mark.start(), new.end))
+                handled.add((cleared.kind, cleared.value))
             if new is None or (new.kind, new.value) in handled or re.search(r"不是\s*(对)?$", text[:new.start]):
                 continue
             retracts = {name for klass in self._family(new.value) for name in self._family_members(klass)}
+            # 啊不对，是B (one medicine or allergy remembered, of another family): B takes that one's place
+            remembered = context.only.get(new.kind) if context is not None else None
+            if remembered and remembered not in retracts and mark.start() <= 3:
+                retracts.add(remembered)
             add(new.kind, new.value, "active", _sentence_around(message, mark.start(), new.end),
                 retracts=retracts)
 
@@ -1102,5 +1300,7 @@ def _corrected(norm: str, match: "re.Match[str]") -> str | None:
     marker = CORRECTION.search(norm, match.end(), end)
     if not marker:
         return None
+    if marker.group(0) == "不是" and re.match(rf"\s*(?:{NUM})", norm[marker.end():]):
+        return None   # 我是56岁，不是65: the value said first is the right one, the one after 不是 is denied
     numbers = CORRECTED_NUMBER.findall(norm[marker.end():end])
     return numbers[-1] if numbers else None

@@ -595,3 +595,231 @@ def test_round6_chained_and_unpunctuated_corrections():
     assert active("我对阿莫西林过敏，哦不是，我记错了，是对红霉素过敏", "allergy") == {"红霉素"}
     # 打错，是B不是A (no 了): the first correction phrase decides, not the 不是 after the new value
     assert profile_of("怀孕6周", "刚刚写错，是26周不是6周").trimester == 2
+
+
+def test_round7_a_stop_reaches_back_past_a_clause_that_names_nothing():
+    # the reason between the drug and its stop does not hide the drug
+    assert facts("以前每天吃辛伐他汀，后来肝酶有点高，医生就给停了") == {("medication", "辛伐他汀", "stopped")}
+    assert profile_of("头孢克肟吃了五天，昨天已经吃完了，现在只吃氨氯地平").medications == ["氨氯地平"]
+    assert profile_of("我在吃头孢克肟", "头孢克肟前天吃完了").medications == []
+    # 其他药都停了 stops the others, not the drug named
+    assert profile_of("吃着缬沙坦，血压还行，其他药都停了").medications == ["缬沙坦"]
+    # 吃完了饭 is a meal, not the end of a course
+    assert profile_of("我吃二甲双胍，每天吃完了饭再吃").medications == ["二甲双胍"]
+    # 要孩子 / 生孩子 names no one: the drug before it stays the writer's and its stop too
+    assert profile_of("原来吃甲巯咪唑，因为想要孩子，医生让停了，换成丙硫氧嘧啶").medications == ["丙硫氧嘧啶"]
+
+
+def test_round7_corrections_of_values_and_of_whose_fact():
+    # 等下，我看错了 is a correction mark
+    assert profile_of("我对青霉素过敏，等一下，我看错了，是对红霉素过敏").allergies == ["红霉素"]
+    # 记错了，A没事，是对B过敏: A is taken back, B is the allergy
+    assert profile_of("我对头孢过敏", "不对，我记错了，头孢没事，是对磺胺过敏").allergies == ["磺胺类"]
+    # 我是56岁，不是65: the figure after 不是 is the wrong one
+    assert profile_of("我72岁", "刚才说错了，我是27岁，不是72").age == 27
+    assert profile_of("我今年40岁，不对，41").age == 41
+    # a weight corrected in the sentence
+    assert profile_of("体重70公斤，哦不对，这半年瘦到64了").weight_kg == 64
+    assert profile_of("体重70公斤，不对，我记错了，今年61岁").weight_kg == 70
+    # 糖尿病是我爸: the condition belongs to someone else
+    assert profile_of("我有糖尿病", "不对，糖尿病是我爸，我是痛风").conditions == ["痛风"]
+
+
+def test_round7_the_writer_named_as_a_parent():
+    assert profile_of("我女儿对头孢过敏，我是她妈妈，我自己有偏头痛").sex == "female"
+    # a writer named only as the child's parent still asks for the child
+    child = profile_of("我是孩子的爸爸，孩子6岁，对布洛芬过敏")
+    assert child.age == 6 and child.allergies == ["布洛芬"] and child.sex is None
+
+
+def test_round7_reasons_names_and_prediabetes():
+    # a disease named as what a medicine treats, or why it is taken, is the patient's
+    assert active("每天吃羟氯喹，治干燥综合征", "condition") == {"干燥综合征"}
+    assert "系统性红斑狼疮" in active("我一直吃泼尼松，因为红斑狼疮", "condition")
+    # … but not a measurement given as the reason for a stop, nor a disease only prevented
+    assert active("氢氯噻嗪因为尿酸高停了", "condition") == set()
+    assert active("吃阿司匹林是为了预防冠心病", "condition") == set()
+    # the doctor's graded word replaces 血糖高: pre-diabetes is not diabetes
+    assert active("空腹血糖有点高，医生说是糖前期", "condition") == {"糖尿病前期"}
+    assert active("我不是糖尿病，就是血糖偏高，查了是糖耐量异常", "condition") == {"糖尿病前期"}
+    # folk names: 喘病, 胃里有个溃疡
+    assert active("我喘病十几年了", "condition") == {"哮喘"}
+    assert active("胃里有个溃疡", "condition") == {"胃溃疡"}
+    assert active("我自己没啥病", "condition") == set()
+
+
+def test_round7_small_readings_of_who_and_what():
+    # 孙子/孙女 are children; the writer's adult age after a clause about the child is the writer's
+    child = profile_of("孙女10个月，8公斤，咳嗽")
+    assert child.age == 0 and child.weight_kg == 8
+    assert profile_of("我不在哺乳期了，孩子两岁多，今年36").age == 36
+    # 行不 ends a question: a drug only asked about is not taken
+    assert profile_of("我吃布洛芬行不").medications == []
+    # a never-started drug, said in a later message without its name
+    assert profile_of("医生给我开了阿托伐他汀", "我没吃，开了药也没去拿").medications == []
+    assert profile_of("我在吃阿司匹林", "今天早上没吃").medications == ["阿司匹林"]
+    # a reaction right after the drug's clause is an allergy to that drug
+    assert profile_of("以前吃过卡马西平，起过一身红疹，后来就停了").allergies == ["卡马西平"]
+    assert profile_of("我在吃二甲双胍，没有过敏").allergies == []
+    # a rash now, beside a drug taken now, is not yet said to be caused by it
+    assert profile_of("我在吃阿卡波糖，最近身上起了红疹").allergies == []
+    # 男的，58 / 小学老师
+    assert profile_of("我男的，63，有痛风").age == 63
+    assert profile_of("我是小学老师").occupation == "教师"
+
+
+def test_round7_pregnancy_counts_still_taken_and_retractions():
+    # two time words before a bare week count; a month count in a clause of its own
+    assert profile_of("我怀孕了，目前大概三十周").trimester == 3
+    assert profile_of("怀孕了，第五个月").trimester == 2
+    # a corrected week count is a pregnancy's
+    corrected = profile_of("我32周了，不对，是22周")
+    assert corrected.pregnant is True and corrected.trimester == 2
+    # 之前吃的X还在吃: a drug begun before and still taken
+    assert profile_of("之前开的氨氯地平还在吃").medications == ["氨氯地平"]
+    # a drug asked about with a modal verb in a question is not taken
+    assert profile_of("要是血糖高了，阿卡波糖是不是得一直吃？").medications == []
+    # 现在是X: the drug taken now, after the old one was stopped
+    assert profile_of("我吃的是格列美脲", "格列美脲早就不吃了，现在是阿卡波糖").medications == ["阿卡波糖"]
+    # 也不算X: a remembered condition taken back
+    assert profile_of("我有痛风", "其实也不算痛风，就是脚疼过一次").conditions == []
+    # high glucose found in a pregnancy is gestational diabetes, not diabetes
+    assert profile_of("孕六个月了，最近血糖有点高").conditions == ["妊娠期糖尿病"]
+
+
+def test_round7_conditions_listed_and_new_names():
+    assert active("高血压加痛风", "condition") == {"高血压", "痛风"}
+    assert active("我有冠心病和肾结石", "condition") == {"冠心病", "肾结石"}
+    assert active("去医院看了，就是急性支气管炎", "condition") == {"支气管炎"}
+    assert active("每天吃拜阿司匹林和氨糖", "medication") == {"阿司匹林", "氨基葡萄糖"}
+
+
+def test_round7_a_correction_opening_a_later_message():
+    # 啊不对，是B: B replaces the one medicine remembered, even of another family
+    assert profile_of("我在吃比索洛尔", "哦不对，是氨氯地平").medications == ["氨氯地平"]
+    # several remembered: only B's own family is taken back
+    assert sorted(profile_of("我吃缬沙坦和二甲双胍", "不对，是厄贝沙坦").medications) == ["二甲双胍", "厄贝沙坦"]
+    assert profile_of("本人高血压，60岁男的").sex == "male"
+
+
+def test_round7_more_readings_and_names():
+    # 只吃/就吃 before a drug (with its purpose between) is taking; 戒了 is a stop
+    assert profile_of("胃药停了，现在只吃降糖的格列齐特").medications == ["格列齐特"]
+    assert profile_of("阿普唑仑吃了两年，上个月已经戒了").medications == []
+    assert profile_of("医生告诉我不要再吃萘普生了").medications == []
+    # a severe rash is still a rash; 不好意思 before the correction mark
+    assert profile_of("吃卡马西平起过严重的皮疹").allergies == ["卡马西平"]
+    assert profile_of("我在吃美托洛尔——不好意思记错了，是比索洛尔").medications == ["比索洛尔"]
+    # no disease named: 没病 / 不是X
+    assert active("我身体挺好，肺没病", "condition") == set()
+    # folk and missing names
+    assert active("我经常偏头疼", "condition") == {"偏头痛"}
+    assert active("我有灰指甲", "condition") == {"甲癣"}
+    assert active("我有G6PD缺乏", "condition") == {"G6PD缺乏症"}
+    assert active("确诊强直性脊柱炎三年了", "condition") == {"强直性脊柱炎"}
+    assert profile_of("我现在是小学老师").occupation == "教师"
+
+
+def test_round7_not_started_and_month_counts():
+    # prescribed but not fetched, or not yet decided: not taken
+    assert profile_of("医生开了瑞舒伐他汀，我还没去拿药").medications == []
+    assert profile_of("医生让我打胰岛素，我还在犹豫").medications == []
+    # a bare month count beside a pregnancy dates it; beside a child it is the child's age
+    assert profile_of("我是孕妇，五个多月了").trimester == 2
+    assert profile_of("怀孕了，孩子三个月就断奶了").trimester is None
+
+
+def test_round7_subtype_told_by_the_doctor_and_bare_prediabetes():
+    # the subtype after who said it: 医生说是开角型
+    assert active("我有青光眼，医生说是开角型的", "condition") == {"开角型青光眼"}
+    # 前期 alone in a message about the writer's glucose is pre-diabetes; a relative's is not the writer's
+    assert active("体检血糖偏高，医生说是前期", "condition") == {"糖尿病前期"}
+    assert active("我爸血糖高，医生说是前期", "condition") == set()
+
+
+def test_round7_told_by_a_relative_same_as_a_relative_and_going_on():
+    # a parent only tells what the patient has; a friend's opinion, or what a parent says of someone else, is not
+    assert profile_of("我爸说我小时候对庆大霉素过敏").allergies == ["庆大霉素"]
+    assert profile_of("我妈说我姐夫有痛风").conditions == []
+    assert profile_of("同事说我有焦虑症").conditions == []
+    # 我也有 after a relative's condition; 我没有 takes nothing
+    assert profile_of("我妈和我姨都有糖尿病，我也有").conditions == ["糖尿病"]
+    assert profile_of("我爸有痛风，我没有").conditions == []
+    # a drug taken before and said to go on is taken
+    assert profile_of("之前一直吃着拉莫三嗪，怀孕后医生说继续吃").medications == ["拉莫三嗪"]
+
+
+def test_round7_a_bare_number_corrected_in_a_later_message():
+    # the one figure remembered is the one corrected; 岁 or 公斤 says which when several are
+    assert profile_of("我今年71", "不对，是17，打错了").age == 17
+    assert profile_of("体重48公斤", "说错了，是58").weight_kg == 58
+    both = profile_of("我50岁，体重80公斤", "不对，是85")
+    assert both.age == 50 and both.weight_kg == 80
+    assert profile_of("我50岁，体重80公斤", "不对，是85公斤").weight_kg == 85
+    assert profile_of("我女儿4岁，我自己41，有偏头痛").age == 41
+
+
+def test_round7_free_condition_names_after_the_writer():
+    # a name the lexicon lacks, right after 我, is kept as free text without the 我
+    assert active("我甲状腺结节，没吃药", "condition") == {"甲状腺结节"}
+    assert active("我有白内障，还没做手术", "condition") == {"白内障"}
+    assert active("我妈有白内障", "condition") == set()
+
+
+def test_round7_a_newborns_jaundice():
+    assert profile_of("宝宝出生12天，还有点黄疸").conditions == ["新生儿高胆红素血症"]
+    assert profile_of("宝宝出生12天，黄疸已经退了").conditions == []
+    assert profile_of("孩子3岁，黄疸").conditions == []
+
+
+def test_round7_never_taken_after_a_reason_and_a_dose_change():
+    # 医生开了X，但我对Y过敏所以没吃: X was never taken; the allergy stays
+    never = profile_of("医生开了头孢克洛，但我对头孢过敏所以没吃")
+    assert never.medications == [] and never.allergies == ["头孢菌素类"]
+    assert profile_of("医生给开了塞来昔布，我怕伤胃就没敢吃").medications == []
+    # a dose changed is still taken
+    assert profile_of("美托洛尔加量了，现在早晚各一片").medications == ["美托洛尔"]
+
+
+def test_round7_a_purpose_or_a_heading_names_what_is_taken():
+    assert sorted(profile_of("降压药是缬沙坦，降脂的是匹伐他汀").medications) == ["匹伐他汀", "缬沙坦"]
+    assert sorted(profile_of("目前用药：1.华法林 2.地高辛").medications) == ["华法林", "地高辛"]
+    # a heading in a question lists nothing taken
+    assert profile_of("用药：华法林可以和布洛芬一起吃吗？").medications == []
+
+
+def test_round7_approximate_weights_keep_their_unit():
+    # 九十多斤 is about 45 kg, never 90 kg
+    assert profile_of("体重九十多斤").weight_kg == 45
+    assert profile_of("我一百四十多斤").weight_kg == 70
+    assert profile_of("最近瘦了十多斤").weight_kg is None
+    assert profile_of("我刚满20").age == 20
+
+
+def test_round7_kidney_figures_in_words_and_with_fillers():
+    assert profile_of("eGFR是三十二").egfr == 32
+    assert profile_of("肾小球滤过率大概在45左右").egfr == 45
+
+
+def test_round7_a_later_还有_continues_the_kind_remembered_last():
+    assert profile_of("我对头孢过敏", "还有红霉素").allergies == ["头孢菌素类", "红霉素"]
+    assert sorted(profile_of("我在吃缬沙坦", "还有二甲双胍").medications) == ["二甲双胍", "缬沙坦"]
+    # a question or someone else's drug after 还有 / 另外 is not continued
+    assert profile_of("我对头孢过敏", "还有一个问题，布洛芬能吃吗").medications == []
+    assert profile_of("我在吃缬沙坦", "另外，我爸吃氯吡格雷").medications == ["缬沙坦"]
+    # a switch only allowed by the doctor has not happened
+    assert profile_of("我吃华法林", "医生说可以换成达比加群，我还没换").medications == ["华法林"]
+
+
+def test_round7_a_drug_added_on_keeps_the_one_before():
+    assert sorted(profile_of("以前吃缬沙坦，血压降不下来，后来加了氨氯地平").medications) == ["氨氯地平", "缬沙坦"]
+    # … but not one stopped or replaced before the add-on
+    assert profile_of("以前吃缬沙坦，后来停了，医生又加了氨氯地平").medications == ["氨氯地平"]
+    assert profile_of("以前吃缬沙坦，现在吃氨氯地平").medications == ["氨氯地平"]
+
+
+def test_round7_high_blood_pressure_found_late_in_a_pregnancy():
+    assert profile_of("怀孕32周，这几天产检发现血压偏高").conditions == ["妊娠期高血压"]
+    # known before the pregnancy, or in its first weeks: hypertension
+    assert profile_of("怀孕32周，高血压好多年了").conditions == ["高血压"]
+    assert profile_of("孕8周，最近血压有点高").conditions == ["高血压"]
