@@ -64,7 +64,8 @@ CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?
 SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
 REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
-DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
+DESCRIBED = re.compile(r"(?:含有|含)(?:较多|大量|少量|不少|很多|一定量)?的?\s*$|"
+                       r"(?:成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
                        r"(?:含有|含)\s*(?:约|大约)?\s*\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*$")   # 每10丸含约2.5mg X
 EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 # a medicine named in a supposition about the patient (如果您吃的是其他降压药，例如硝苯地平，就要避免葡萄柚): neither advice
@@ -77,7 +78,9 @@ HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你
 EXAMPLE_IN_BRACKET = re.compile(r"[（(]\s*(?:如|比如|例如|像|譬如)[^）)]*$")
 CONTENT_OF = re.compile(r"^[^，,。；;！!？?\n]{0,8}?(?:含有|含)\s*$")
 EXAMPLE_HINT = re.compile(r"如|比如|例如|像|譬如")
-EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型)")
+EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型)|"
+                             # 影响辛伐他汀、阿托伐他汀这类药: every name of the list before 这类
+                             r"(?:\s*[、和及与或]\s*[\u4e00-\u9fffA-Za-z0-9]{2,10}?){1,4}\s*(?:这类|这一类|之类|这些)")
 #   a class narrowed by what comes before it (经CYP3A4代谢的他汀): a description, not the class as advice
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
@@ -185,7 +188,7 @@ class ContraindicationAuditor:
         recommended, warned, _, _, _ = self._read(to_simplified(draft), ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
-    def _read(self, draft: str, answered_no: Sequence[str]
+    def _read(self, draft: str, answered_no: Sequence[str], question: str = ""
               ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
         # a class named for an effect (减弱抗血小板效果 / 降压作用) names no drug: it is neither advice nor an antecedent
@@ -209,7 +212,9 @@ class ContraindicationAuditor:
                 continue
             sentence_start = sentence_start_of(draft, m.start)
             previous = [i for i, other in enumerate(mentions) if sentence_start <= other.start and other.end <= m.start]
-            if previous and flags[previous[-1]]:
+            # 代盐里含有氯化钾。…所以不建议用代盐: what a thing the draft warns against contains is warned with it
+            if previous and (flags[previous[-1]] or mentions[previous[-1]].canonical in warned_names and
+                             not affirmed_flags[previous[-1]]):
                 flags[index] = True
         recommended: list[Recommended] = []
         warned: list[Mention] = []
@@ -324,6 +329,11 @@ class ContraindicationAuditor:
                 earlier = draft[sentence_start:clause_start]
                 if DOSE.search(earlier) or IU_DOSE.search(earlier):
                     dose_text = earlier + " " + dose_text
+                elif index == 0 and (mention.text in question or mention.canonical in question) and (DOSE.search(draft[:sentence_start]) or
+                                                  IU_DOSE.search(draft[:sentence_start])):
+                    # 可以加量。建议每次1g，每4小时一次。对乙酰氨基酚对胃刺激小: a draft that doses before it names anything
+                    # doses the question's drug; the first name is that drug
+                    dose_text = draft[:sentence_start] + " " + dose_text
             strength = None
             if len(substances) == 1 and mention.kind != "class":
                 strength = stated_concentration(draft[mention.end:], substances[0])
@@ -511,7 +521,8 @@ class ContraindicationAuditor:
         draft, question, profile = to_simplified(draft), to_simplified(question or ""), simplified_fields(profile)
         # 口服溶液（100ml:150mg）: a concentration written volume first reads as 150mg/100ml
         draft, question = VOLUME_FIRST.sub(r"\3\4/\1\2", draft), VOLUME_FIRST.sub(r"\3\4/\1\2", question)
-        recommended, warned, endorsed, context, cautioned = self._read(draft, self._question_answered_no(draft, question))
+        answered_no = self._question_answered_no(draft, question)
+        recommended, warned, endorsed, context, cautioned = self._read(draft, answered_no, question)
         facts = self.normalise_profile(profile)
         known = {canonical for _, canonical in facts.medications}
         facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
@@ -553,12 +564,25 @@ class ContraindicationAuditor:
         current = {canonical for _, canonical in facts.medications}
         for previous, rec in zip(recommended, recommended[1:]):
             if rec.name not in current or previous.name in current or rec.origin != "draft" or \
-                    previous.origin != "draft" or draft[previous.mention.end:rec.mention.start].strip() not in \
-                    ("和", "与", "跟", "同", "加"):
+                    previous.origin != "draft":
                 continue
-            own = re.split(r"[，,。；;！!？?\n]", rec.dose_text, maxsplit=1)[0]
+            # 鱼油（ω-3脂肪酸）和阿托伐他汀 / 鱼油（每日1-2g）与阿托伐他汀: a bracket after the first name is its own
+            between = re.sub(r"[（(][^（()）]*[）)]", "", draft[previous.mention.end:rec.mention.start]).strip().lstrip("）)").strip()
+            if between not in ("和", "与", "跟", "同", "加"):
+                continue
+            own = re.split(r"[，,。；;！!？?\n]", rec.dose_text.split(" ", 1)[-1] if rec.dose_text.startswith(
+                draft[previous.mention.end:rec.mention.start]) else rec.dose_text, maxsplit=1)[0]
             if not (DOSE.search(own) or IU_DOSE.search(own)):
                 rec.dose_text = ""
+        # 奥司他韦…。它和络活喜没有相互作用，成人每次75mg: the patient's own medicine as the second of a pair whose
+        # first is an anaphor takes no dose the clauses after it state
+        for rec in recommended:
+            if rec.name in current and rec.origin == "draft" and \
+                    re.search(r"(?:它|该药|这个药|此药)\s*(?:和|与|跟|同)\s*$",
+                              draft[max(0, rec.mention.start - 6):rec.mention.start]):
+                own = re.split(r"[，,。；;！!？?\n]", rec.dose_text, maxsplit=1)[0]
+                if not (DOSE.search(own) or IU_DOSE.search(own)):
+                    rec.dose_text = ""
 
     def _question_concentration(self, question: str, recommended: Sequence[Recommended]) -> None:
         """问：西替利嗪滴剂（10mg/ml）怎么用 答：西替利嗪每次1ml: a liquid the draft doses in ml without a concentration

@@ -764,3 +764,112 @@ def test_round6_the_subject_of_a_risk_named_after_it_is_warned():
     assert "甲硝唑" not in result.recommended and "甲硝唑" in result.warned
     # fail closed: a clause that doses it still recommends it
     assert "甲硝唑" in audit("能治这种感染的主要是甲硝唑，每次0.4g。", age=40).recommended
+
+
+# ---- round 7 (r7-audit): mainland drafts for patients on several medicines -----------------------------------------
+def test_round7_a_refusal_after_the_patients_allergen_reaches_back_to_the_drug():
+    # the sentence of the refusal names only the allergen, as a fact about the patient: the refusal is the drug's
+    draft = "罗红霉素对支气管炎有效。可是您对大环内酯类过敏，所以这回不推荐再吃。"
+    result = audit(draft, age=40, allergies=["大环内酯类"])
+    assert "罗红霉素" in result.warned and not result.blocked
+    # fail closed: the allergen named in a sentence that recommends the drug still blocks
+    assert audit("您对大环内酯类过敏也没关系，罗红霉素可以吃，每次150mg。", age=40, allergies=["大环内酯类"]).blocked
+
+
+def test_round7_an_ability_that_describes_the_drug_ends_no_backward_scope():
+    draft = "普萘洛尔片虽然剂量小，仍可进入血液，可能诱发喘息，哮喘患者禁用，请不要使用。"
+    assert not audit(draft, age=50, conditions=["哮喘"]).blocked
+    # 可以 with a dose still recommends: a stop at the end of the course does not warn it
+    assert audit("普萘洛尔对心慌有效，可以每次10mg、每日3次，心慌好了就停药。", age=50, conditions=["哮喘"]).blocked
+
+
+def test_round7_what_a_warned_thing_contains_is_warned_with_it():
+    draft = "代盐里含有较多氯化钾。您同时在用螺内酯，会升高血钾，再吃代盐容易高钾，所以不建议用。"
+    assert not audit(draft, age=70, medications=["螺内酯"]).blocked
+    assert audit("代盐里含有较多氯化钾，可以放心吃代盐。", age=70, medications=["螺内酯"]).blocked
+
+
+def test_round7_a_dose_after_the_patients_own_medicine_named_second_is_not_its_dose():
+    # the dose in the bracket after the first name, and an anaphor for the first name, keep the dose off the second
+    assert not audit("一般剂量的鱼油（每日2g）与辛伐他汀不冲突，可以吃。", age=60, medications=["辛伐他汀"]).blocked
+    assert not audit("鱼油（ω-3脂肪酸）和辛伐他汀不冲突，每天2g就够。", age=60, medications=["辛伐他汀"]).blocked
+    assert not audit("可以吃奥司他韦。它和硝苯地平没有相互作用，每次75mg、每日2次。", age=60,
+                     medications=["硝苯地平"]).blocked
+    # fail closed: a dose in the medicine's own clause is its dose
+    assert audit("鱼油和辛伐他汀可以一起吃，辛伐他汀每天200mg。", age=60, medications=["辛伐他汀"]).blocked
+
+
+def test_round7_the_medicine_a_switch_replaces_is_not_taken_with_the_new_one():
+    draft = "咳嗽多半是依那普利引起的，可以请医生把依那普利换成氯沙坦50mg每天一次。"
+    assert not audit(draft, age=55, medications=["依那普利"]).blocked
+    draft = "缬沙坦氢氯噻嗪里的氢氯噻嗪会升高血糖。别自己停，复诊时让医生换成不含利尿剂的方案，比如单用缬沙坦。"
+    assert not audit(draft, age=55, medications=["缬沙坦氢氯噻嗪"]).blocked
+    # fail closed: added on top, not switched
+    assert audit("可以再加氯沙坦50mg每天一次。", age=55, medications=["依那普利"]).blocked
+    assert audit("可以加用缬沙坦80mg。", age=55, medications=["缬沙坦氢氯噻嗪"]).blocked
+
+
+def test_round7_alternatives_are_not_a_combination():
+    assert not audit("不适合β受体阻滞剂，可以换一类降压药，比如ACEI或者ARB。", age=50).blocked
+    assert audit("可以ACEI和ARB一起吃。", age=50).blocked
+    assert audit("ACEI或ARB都行，两个同时吃效果更好。", age=50).blocked
+
+
+def test_round7_two_medicines_on_the_record_are_not_a_new_interaction():
+    # the draft names one of the record's medicines in an explanation; the other was on the record with it
+    draft = "胃药可以选泮托拉唑，每日40mg，奥美拉唑会减弱氯吡格雷的作用，不建议用。"
+    assert not audit(draft, age=60, medications=["氯吡格雷", "阿司匹林"]).blocked
+    # fail closed: a medicine the question adds is new, and is checked against the record
+    profile = PatientProfile.from_case({"age": 60, "medications": ["辛伐他汀"]}, "case-msg")
+    result = auditor().audit("辛伐他汀照常吃，两者可以同时吃。", profile, "医生让我吃克拉霉素，辛伐他汀要停吗")
+    assert result.blocked
+
+
+def test_round7_every_name_of_a_list_before_a_kind_word_is_an_example():
+    draft = "西柚主要影响洛伐他汀、辛伐他汀这类经CYP3A4代谢的药。瑞舒伐他汀基本不受影响，正常吃点西柚没问题。"
+    assert not audit(draft, age=60, medications=["瑞舒伐他汀"]).blocked
+    # fail closed: the list as advice
+    assert audit("可以吃洛伐他汀、辛伐他汀这类药。", age=60, medications=["瑞舒伐他汀"]).blocked
+
+
+def test_round7_examples_in_a_bracket_after_a_warning_on_an_unnamed_kind_are_warned():
+    draft = "雷贝拉唑每次10mg，每天早饭前吃。期间别吃退烧止痛片（像去痛片、散利痛），别喝酒。"
+    assert not audit(draft, age=50, conditions=["消化性溃疡"]).blocked
+    assert audit("可以吃止痛片（像去痛片）。", age=50, conditions=["消化性溃疡"]).blocked
+
+
+def test_round7_a_driving_risk_the_draft_warns_about_is_answered():
+    assert not audit("唑吡坦可以短期用，每晚5mg，服药后第二天上午不要开车。", age=50, occupation="货车司机").blocked
+    assert audit("唑吡坦可以短期用，每晚5mg。", age=50, occupation="货车司机").blocked
+
+
+def test_round7_dose_alternatives_and_the_dose_given_instead_of_the_usual_one():
+    assert not audit("4岁孩子西替利嗪可以每次2.5mg、每日2次，或每日一次5mg。", age=4, weight_kg=16).blocked
+    assert audit("4岁孩子西替利嗪可以每次5mg、每日2次，或每日一次10mg。", age=4, weight_kg=16).blocked
+    draft = "阿昔洛韦要减量：常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次。"
+    assert not any(f.rule == "dose" or "剂量" in f.reason and "超过" in f.reason
+                   for f in audit(draft, age=70, egfr=15).findings)
+    assert audit("阿昔洛韦800mg每日5次。", age=70, egfr=15).blocked
+    # 每天约1.8g is the day's amount, not one dose
+    draft = "阿莫西林每天80-90mg/kg，分2次，20公斤每天约1.6-1.8g，即每次0.9g左右。"
+    assert not audit(draft, age=6, weight_kg=20).blocked
+
+
+def test_round7_two_products_recommended_with_kean_yi_are_two_sources():
+    # 可以 ends with 以, which is no "basis of the dose" (以…计算) that makes a name describe the product
+    result = audit("可以对乙酰氨基酚片1片和感康1片一起吃。", age=40)
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+
+
+def test_round7_what_a_drug_treats_is_no_allergy_to_it():
+    result = audit("氯苯那敏对过敏症状有效，每次4mg，每日3次，适合老人。", age=84, conditions=["认知障碍"])
+    assert "氯苯那敏" in result.recommended and result.blocked
+    # the allergy itself still warns
+    assert "阿莫西林" in audit("您对阿莫西林过敏，换别的药。", age=40).warned
+
+
+def test_round7_a_draft_that_doses_before_naming_anything_doses_the_question_drug():
+    profile = PatientProfile.from_case({"age": 50, "weight_kg": 60}, "case-msg")
+    question = "对乙酰氨基酚吃了不管用，能加量吗"
+    assert auditor().audit("可以加。每次1.5g，一天4次就行。对乙酰氨基酚比较安全。", profile, question).blocked
+    assert not auditor().audit("可以加。每次0.5g，一天3次就行。对乙酰氨基酚比较安全。", profile, question).blocked

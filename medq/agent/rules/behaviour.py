@@ -19,6 +19,8 @@ class BehaviourRule:
                                                                for i in rec.substances]
         sources += [(None, s, stated) for stated, _, subs in ctx.medication_substances() for s in subs]
         done: set[tuple[str, str]] = set()
+        # 服药后8小时内不要开车: a risk of the patient's work the draft itself warns about is answered
+        answered = {lex.canonical(word, ("substance",)) for word in ctx.cautioned}
         rank = {"critical": 0, "warning": 1, "info": 2}
         for rec, ingredient, stated in sources:
             names = set(ctx.names(ingredient))
@@ -34,7 +36,8 @@ class BehaviourRule:
                         continue
                     endorsed = other in ctx.endorsed
                     by_job = bool(occupation) and occupation_matches(occupation, other)
-                    if not (endorsed or (by_job and rec is not None)) or (ingredient, other) in done:
+                    if not (endorsed or (by_job and rec is not None and other not in answered)) or \
+                            (ingredient, other) in done:
                         continue
                     done.add((ingredient, other))
                     target = rec or Recommended(_fake_mention(stated), [ingredient])

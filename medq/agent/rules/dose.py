@@ -48,7 +48,7 @@ PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总�
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*"
                          rf"(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|不宜超过|不能超过|控制在|最多|为|是)?|"
                          rf"最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不能超过|不宜超过|共)?\s*"
-                         rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
+                         rf"(?:吃|服|服用|口服|用)?\s*(?:约|大约|共约)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
 AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
                         r"(?:吃|服|用|含|服用|使用)?\s*$|\d\s*次\s*[（(]\s*(?:共|即|约)?\s*$")
 EMPHASIS = re.compile(r"\*\*|__")
@@ -118,7 +118,28 @@ def _weighs(unit: str) -> bool:
 TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天|日|周)")
 
 
+# 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
+ALTERNATIVE_DOSE = re.compile(r"[，,；;]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
+# 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
+USUAL = re.compile(r"常规|通常|一般|标准|正常")
+INSTEAD = re.compile(r"(?:改为|改成|减为|减到|减至|减量为|降为|降到|降至|调整为|调为)\s*(?=[^，,。；;]{0,6}\d)")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    instead = INSTEAD.search(text)
+    if instead and USUAL.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
+        return read_dose(text[instead.end():], strength)
+    options = [m.end() for m in ALTERNATIVE_DOSE.finditer(text)]
+    if options and PER_DOSE.search(text[:options[0]]):
+        read = [read_dose(part, strength) for part in
+                [text[low:high] for low, high in zip([0] + options, options + [len(text)])]]
+
+        def larger(values: list[float | None]) -> float | None:
+            known = [v for v in values if v is not None]
+            return max(known) if known else None
+
+        return Dose(larger([d.per_dose_mg for d in read]), larger([d.per_day_mg for d in read]),
+                    larger([d.per_kg_dose for d in read]), larger([d.per_kg_day for d in read]))
     steps = [m.start() for m in TITRATION_STEP.finditer(text)]
     if len(steps) >= 2:
         # the most the schedule gives at any step: each step read alone, the rest of the text after the last one

@@ -14,6 +14,32 @@ from medq.agent.rules.base import AuditContext, Finding, finding, shown
 SWITCH_TO = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|替换成|改吃|换吃)\s*(?:了)?\s*$")
 
 
+# 换成不含利尿剂的方案，比如单用厄贝沙坦: the switch names the kind; the drug is its example, in the next clause
+SWITCH_EXAMPLE = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|替换成|改吃|换吃)[^。；;！!？?\n]{0,16}[，,]\s*"
+                            r"(?:比如|例如|如|像)\s*(?:单用|单独用|用|选|吃)?\s*$")
+# 把卡托普利换成缬沙坦: the medicine named between 把/将 and the switch is the one replaced
+REPLACED = re.compile(r"(?:把|将)([^，,。；;！!？?\n]{1,16}?)(?:\*\*)?\s*(?:改用|换用|换成|改成|改为|换为|替换为|替换成)"
+                      r"(?:\*\*)?\s*$")
+
+
+def switched_to(ctx: AuditContext, rec) -> bool:
+    """Whether the draft switches the patient to this drug (改用X / 换成…方案，比如单用X)."""
+    if rec.origin != "draft":
+        return False
+    before = ctx.draft[max(0, rec.mention.start - 40):rec.mention.start]
+    return bool(SWITCH_TO.search(before[-6:]) or SWITCH_EXAMPLE.search(before))
+
+
+def replaced(ctx: AuditContext, rec) -> set[str]:
+    """The medicines the draft names as replaced by this drug (把卡托普利换成缬沙坦 → 卡托普利), by canonical name."""
+    if rec.origin != "draft":
+        return set()
+    found = REPLACED.search(ctx.draft[max(0, rec.mention.start - 30):rec.mention.start])
+    if not found:
+        return set()
+    return {m.canonical for m in ctx.lexicon.find_mentions(found.group(1), ("drug", "product", "class"))}
+
+
 # classes named for a shared effect or risk, not for a use: two drugs in one of them are not one therapy (换成曲马多
 # for a patient on 舍曲林 adds a serotonergic drug, it replaces nothing)
 EFFECT_CLASSES = ("5-羟色胺能药物", "可致QT间期延长药物", "可致双硫仑样反应药物", "中枢抑制药", "抗胆碱能药物")
@@ -48,12 +74,22 @@ class InteractionRule:
         for rec in ctx.recommended:
             if rec.local:
                 continue     # on the skin: no systemic interaction to speak of
-            switched = rec.origin == "draft" and bool(SWITCH_TO.search(
-                ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]))
+            # 会减弱氯吡格雷的作用 for a patient whose record has it and aspirin: two medicines the record holds already
+            # (a medicine the question or the draft adds is new, and is checked against every one)
+            on_record = set(ctx.profile.medications)
+            held = rec.origin == "draft" and any(stated in on_record and (canonical == rec.name or
+                                                                          substances == rec.substances)
+                                                 for stated, canonical, substances in ctx.medication_substances())
+            switched = switched_to(ctx, rec)
+            gone = replaced(ctx, rec)
             for ingredient in rec.substances:
                 for stated, canonical, substances in ctx.medication_substances():
                     if canonical == rec.name or (len(substances) == 1 and substances[0] == ingredient):
                         continue   # the same medicine, continued (a duplicate across products: DuplicateRule)
+                    if held and stated in on_record:
+                        continue
+                    if canonical in gone:
+                        continue   # 把卡托普利换成缬沙坦: the medicine replaced is not taken with it
                     if switched and any(_family(ctx, ingredient) & _family(ctx, s) for s in substances):
                         continue   # 改用瑞舒伐他汀 for a patient on 阿托伐他汀: the new drug replaces the old one
                     for theirs in substances:
