@@ -873,3 +873,17 @@ def test_round7_a_draft_that_doses_before_naming_anything_doses_the_question_dru
     question = "对乙酰氨基酚吃了不管用，能加量吗"
     assert auditor().audit("可以加。每次1.5g，一天4次就行。对乙酰氨基酚比较安全。", profile, question).blocked
     assert not auditor().audit("可以加。每次0.5g，一天3次就行。对乙酰氨基酚比较安全。", profile, question).blocked
+
+
+def test_round7_an_absorption_interaction_taken_at_once_blocks_and_spaced_passes():
+    together = "可以，钙尔奇D和左甲状腺素钠早上一起吃就行。"
+    spaced = "可以补钙，钙尔奇D和左甲状腺素钠间隔4小时吃。"
+    assert audit(together, age=50, medications=["左甲状腺素钠"]).blocked
+    assert not audit(spaced, age=50, medications=["左甲状腺素钠"]).blocked
+
+
+def test_round7_rows_mefloquine_in_depression_and_oral_ketoconazole():
+    assert audit("甲氟喹每周一次250mg，出发前2周开始吃。", age=30, conditions=["抑郁症"]).blocked
+    assert not audit("甲氟喹每周一次250mg，出发前2周开始吃。", age=30).blocked
+    assert audit("酮康唑片每天200mg，吃两个月。", age=40).blocked
+    assert not audit("酮康唑乳膏外用，每天两次涂患处。", age=40).blocked

@@ -40,6 +40,21 @@ def replaced(ctx: AuditContext, rec) -> set[str]:
     return {m.canonical for m in ctx.lexicon.find_mentions(found.group(1), ("drug", "product", "class"))}
 
 
+# an interaction by absorption (钙片 and 左甲状腺素, 铁剂 and 喹诺酮) is managed by spacing the doses: a draft that has
+# them taken together at once, and says nothing of spacing, gives the harm itself
+TOGETHER_AT_ONCE = re.compile(r"(?:一起|同时|一块|一同|同一时间)\s*(?:吃|服|服用|用|喝)|同服|一起(?:早上|晚上|睡前|饭前|饭后|空腹)")
+SPACED = re.compile(r"间隔|隔开|错开|分开|相隔|前后|之后再|以后再|后再吃|后再服|不同时间|分别在")
+
+
+def taken_together(ctx: AuditContext, rec, row: Rule) -> bool:
+    """A caution row on absorption, for a drug the draft has taken at once with the other (钙片和优甲乐早上一起吃)."""
+    if "吸收" not in (row.effect or "") or rec.origin != "draft" or SPACED.search(ctx.draft):
+        return False
+    low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
+    ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
+    return bool(TOGETHER_AT_ONCE.search(ctx.draft[low:min(ends) if ends else len(ctx.draft)]))
+
+
 # classes named for a shared effect or risk, not for a use: two drugs in one of them are not one therapy (换成曲马多
 # for a patient on 舍曲林 adds a serotonergic drug, it replaces nothing)
 EFFECT_CLASSES = ("5-羟色胺能药物", "可致QT间期延长药物", "可致双硫仑样反应药物", "中枢抑制药", "抗胆碱能药物")
@@ -100,8 +115,12 @@ class InteractionRule:
                             continue
                         row = rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
+                        together = not row.blocks and taken_together(ctx, rec, row)
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
-                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}。", row)
+                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
+                                      f"{'，回答却让二者同时服用' if together else ''}。", row,
+                                      block=True if together else None,
+                                      indicator="critical" if together else None)
                         break
