@@ -887,3 +887,22 @@ def test_round7_rows_mefloquine_in_depression_and_oral_ketoconazole():
     assert not audit("甲氟喹每周一次250mg，出发前2周开始吃。", age=30).blocked
     assert audit("酮康唑片每天200mg，吃两个月。", age=40).blocked
     assert not audit("酮康唑乳膏外用，每天两次涂患处。", age=40).blocked
+
+
+def test_round7_a_loading_pair_is_taken_once():
+    # 第一次 opens the amount's own match (一次1mg); an amount another follows an hour later is a loading dose
+    for draft in ("秋水仙碱第一次1mg，1小时后再吃0.5mg，以后每次0.5mg、一天2次。",
+                  "秋水仙碱起病后赶紧吃1mg，1小时后再吃0.5mg，以后每次0.5mg，一天2次。"):
+        assert not audit(draft, age=45).blocked, draft
+    # fail closed: the upkeep itself over the day's limit
+    assert audit("秋水仙碱第一次1mg，1小时后再吃0.5mg，以后每次1mg、一天3次。", age=45).blocked
+
+
+def test_round7_an_adjunct_is_no_alternative_and_a_split_weekly_dose_is_daily():
+    profile = PatientProfile.from_case({"age": 50, "conditions": ["类风湿关节炎"]}, "case-msg")
+    question = "医生开了甲氨蝶呤，每周吃4片太多，能分成每天吃吗"
+    draft = "可以，把每周的量分开吃就行：每天吃1片，同时每天吃点叶酸。"
+    assert auditor().audit(draft, profile, question).blocked
+    # the weekly schedule kept passes
+    draft = "不用分开，每周固定一天吃4片，同时每天吃点叶酸。"
+    assert not auditor().audit(draft, profile, question).blocked

@@ -41,6 +41,7 @@ PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
                            r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*[/∕]\s*(片|粒|袋|包|支|颗|丸)")
 LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负荷剂量|负荷量|起始剂量)\s*(?:剂量)?\s*(?:为|是|吃|服|服用|口服|用)?\s*$")
+LOADING_PAIR = re.compile(r"\s*[，,]\s*(?:\d+|[一两二三])\s*(?:个)?\s*小时后\s*(?:再|可再)")
 NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
                            r"[^；;。！!？?\n]*")
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
@@ -229,9 +230,12 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         if AMOUNT_CAP.search(plain[max(0, lead_start[id(m)] - 8):lead_start[id(m)]]):
             caps.append(mg)
             continue
-        lead = plain[max(0, m.start() - 6):m.start()]
+        # 第一次1mg: the lead is read up to the number (每次/一次 opens the amount's own match)
+        lead = plain[max(0, m.start(1) - 6):m.start(1)]
         after_loading = bool(loading) and not upkeep and re.search(r"小时后\s*(?:再|可再)?\s*(?:吃|服|服用|用)?\s*$", lead)
-        (loading if LOADING.search(lead) or after_loading else upkeep).append(mg)
+        # 尽早吃1mg，1小时后再吃0.5mg: an amount another follows an hour later is the first of a loading pair
+        followed = not upkeep and LOADING_PAIR.match(plain, m.end())
+        (loading if LOADING.search(lead) or after_loading or followed else upkeep).append(mg)
     amounts = loading + upkeep
     if amounts:
         dose.per_dose_mg = max(amounts)
@@ -295,6 +299,8 @@ def _straddles(ctx: AuditContext, row) -> bool:
 # a drug given once a week (its row says 每周一次: oral methotrexate for RA/psoriasis) advised on a daily schedule
 WEEKLY_ROW = re.compile(r"每周一次|每周1次|一周一次")
 DAILY_SCHEDULE = re.compile(r"每天|每日|一天|一日|天天|每晚|每早|睡前|早晚|\bqd\b|\bbid\b|\btid\b|次\s*/\s*日")
+# 把每周剂量分开吃，每天1片: the week's dose split over the days names the week and gives it daily
+SPLIT_WEEKLY = re.compile(r"(?:每周|一周)的?(?:剂量|量|药量|总量)[^。；;！!？?\n]{0,6}(?:分开|分成|分到|分摊|拆开|平摊)")
 WEEKLY_SCHEDULE = re.compile(r"每周|一周|每星期|一星期|每礼拜|一礼拜|周[一二三四五六日天]")
 
 
@@ -347,7 +353,7 @@ class DoseRule:
                 continue
             for ingredient in rec.substances:
                 weekly = weekly_rows(ctx, ingredient) if DAILY_SCHEDULE.search(rec.dose_text) and \
-                    not WEEKLY_SCHEDULE.search(rec.dose_text) else []
+                    (not WEEKLY_SCHEDULE.search(rec.dose_text) or SPLIT_WEEKLY.search(rec.dose_text)) else []
                 if weekly:
                     # 甲氨蝶呤每天1次: a weekly drug taken daily is an overdose whatever the amount
                     yield finding(ctx, rec, ingredient, "dose_schedule", "dose:daily", None,
