@@ -562,18 +562,33 @@ class ContraindicationAuditor:
         """辅酶Q10和阿托伐他汀可以一起吃，常用每天100-200mg: a dose after two names joined by 和 is not the patient's own
         medicine's (named second, it is the context of the question) when nothing doses it in its own clause."""
         current = {canonical for _, canonical in facts.medications}
-        for previous, rec in zip(recommended, recommended[1:]):
+        # 泰诺林（对乙酰氨基酚）和络活喜（氨氯地平）: a name in a bracket right after another of the same ingredient is
+        # that one named twice; the pair is read between the first names, the dose after the bracket
+        groups: list[list[Recommended]] = []
+        for rec in recommended:
+            last = groups[-1][-1] if groups else None
+            if last is not None and rec.origin == last.origin == "draft" and \
+                    set(rec.substances) & set(groups[-1][0].substances) and \
+                    draft[last.mention.end:rec.mention.start].strip() in ("（", "("):
+                groups[-1].append(rec)
+            else:
+                groups.append([rec])
+        for before, group in zip(groups, groups[1:]):
+            previous, rec = before[0], group[0]
             if rec.name not in current or previous.name in current or rec.origin != "draft" or \
                     previous.origin != "draft":
                 continue
             # 鱼油（ω-3脂肪酸）和阿托伐他汀 / 鱼油（每日1-2g）与阿托伐他汀: a bracket after the first name is its own
-            between = re.sub(r"[（(][^（()）]*[）)]", "", draft[previous.mention.end:rec.mention.start]).strip().lstrip("）)").strip()
+            gap = draft[before[-1].mention.end:rec.mention.start]
+            between = re.sub(r"[（(][^（()）]*[）)]", "", gap).strip().lstrip("）)").strip()
             if between not in ("和", "与", "跟", "同", "加"):
                 continue
-            own = re.split(r"[，,。；;！!？?\n]", rec.dose_text.split(" ", 1)[-1] if rec.dose_text.startswith(
-                draft[previous.mention.end:rec.mention.start]) else rec.dose_text, maxsplit=1)[0]
+            tail = group[-1].dose_text
+            own = re.split(r"[，,。；;！!？?\n]", tail.split(" ", 1)[-1] if len(group) == 1 and tail.startswith(gap)
+                           else tail.lstrip("）) "), maxsplit=1)[0]
             if not (DOSE.search(own) or IU_DOSE.search(own)):
-                rec.dose_text = ""
+                for member in group:
+                    member.dose_text = ""
         # 奥司他韦…。它和络活喜没有相互作用，成人每次75mg: the patient's own medicine as the second of a pair whose
         # first is an anaphor takes no dose the clauses after it state
         for rec in recommended:

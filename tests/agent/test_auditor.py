@@ -906,3 +906,16 @@ def test_round7_an_adjunct_is_no_alternative_and_a_split_weekly_dose_is_daily():
     # the weekly schedule kept passes
     draft = "不用分开，每周固定一天吃4片，同时每天吃点叶酸。"
     assert not auditor().audit(draft, profile, question).blocked
+
+
+def test_round7_a_pair_named_with_brackets_reads_the_dose_after_the_second_bracket_as_no_dose_of_it():
+    draft = "可以。泰诺林（对乙酰氨基酚）和络活喜（氨氯地平）没有明显相互作用，一次500mg，每6小时一次。"
+    assert not audit(draft, age=55, medications=["络活喜"]).blocked
+    draft = "可以。泰诺林（对乙酰氨基酚）和络活喜（氨氯地平）没有明显相互作用，络活喜每天50mg。"
+    assert audit(draft, age=55, medications=["络活喜"]).blocked
+
+
+def test_round7_do_not_stack_is_a_warning():
+    draft = "泰诺林和散利痛的成分都有对乙酰氨基酚，不能叠加吃。"
+    assert not audit(draft, age=33).blocked
+    assert audit("泰诺林和散利痛可以叠加吃。", age=33).blocked
