@@ -84,7 +84,7 @@ EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型
 #   a class narrowed by what comes before it (经CYP3A4代谢的他汀): a description, not the class as advice
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
-PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括)\s*$")
+PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
 WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
 # a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient

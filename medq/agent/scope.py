@@ -310,7 +310,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         bracket = max(norm.rfind("（", low, m.start), norm.rfind("(", low, m.start))
         if bracket < 0 or re.search(r"[）)]", norm[bracket:m.start]):
             continue
-        host = [i for i, other in enumerate(mentions) if other.end <= bracket and bracket - other.end <= 1]
+        # (**避免NSAIDs**（布洛芬、…）: markdown between the host and its bracket)
+        host = [i for i, other in enumerate(mentions) if other.end <= bracket and
+                not norm[other.end:bracket].replace("*", "").replace("_", "").strip()]
         if host and warned[host[-1]]:
             warned[index] = True
     # 别吃止痛片（像去痛片）: examples in a bracket after a warning on a kind no name stands for are warned with it

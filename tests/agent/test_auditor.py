@@ -919,3 +919,11 @@ def test_round7_do_not_stack_is_a_warning():
     draft = "泰诺林和散利痛的成分都有对乙酰氨基酚，不能叠加吃。"
     assert not audit(draft, age=33).blocked
     assert audit("泰诺林和散利痛可以叠加吃。", age=33).blocked
+
+
+def test_round7_what_a_drug_is_not_and_bracketed_examples_after_emphasis():
+    assert not audit("可以用阿奇霉素，每天一次500mg，连续3天，不属于青霉素类，对您比较安全。", age=30,
+                     allergies=["青霉素"]).blocked
+    assert audit("可以用阿莫西林，它属于青霉素类。", age=30, allergies=["青霉素"]).blocked
+    draft = "肾功能不好时，**避免非甾体抗炎药**（布洛芬、塞来昔布、萘普生等），可能让肾功能恶化。"
+    assert not audit(draft, age=70, egfr=25).blocked
