@@ -927,3 +927,9 @@ def test_round7_what_a_drug_is_not_and_bracketed_examples_after_emphasis():
     assert audit("可以用阿莫西林，它属于青霉素类。", age=30, allergies=["青霉素"]).blocked
     draft = "肾功能不好时，**避免非甾体抗炎药**（布洛芬、塞来昔布、萘普生等），可能让肾功能恶化。"
     assert not audit(draft, age=70, egfr=25).blocked
+
+
+def test_round7_a_dose_said_to_be_too_much_then_changed_reads_the_change():
+    draft = "阿莫西林儿童每天不超过90mg/kg，您给的每次750mg一天3次是2250mg，超过了，建议改为每次250mg、每天3次。"
+    assert not audit(draft, age=4, weight_kg=16).blocked
+    assert audit("阿莫西林每次750mg一天3次。", age=4, weight_kg=16).blocked

@@ -122,7 +122,7 @@ TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
 ALTERNATIVE_DOSE = re.compile(r"[，,；;]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
 # 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
-USUAL = re.compile(r"常规|通常|一般|标准|正常")
+USUAL = re.compile(r"常规|通常|一般|标准|正常|超过了|超量了|过量了|偏大|偏多|太大|太多")   # …是750mg，超过了；建议改为…
 INSTEAD = re.compile(r"(?:改为|改成|减为|减到|减至|减量为|降为|降到|降至|调整为|调为)\s*(?=[^，,。；;]{0,6}\d)")
 
 
