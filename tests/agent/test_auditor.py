@@ -933,3 +933,13 @@ def test_round7_a_dose_said_to_be_too_much_then_changed_reads_the_change():
     draft = "阿莫西林儿童每天不超过90mg/kg，您给的每次750mg一天3次是2250mg，超过了，建议改为每次250mg、每天3次。"
     assert not audit(draft, age=4, weight_kg=16).blocked
     assert audit("阿莫西林每次750mg一天3次。", age=4, weight_kg=16).blocked
+
+
+def test_round7_the_dose_for_a_kidney_band_after_the_usual_one_is_read():
+    draft = "伐昔洛韦需要减量：一般肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天两次。"
+    assert not audit(draft, age=74, egfr=35).blocked
+    draft = "伐昔洛韦需要减量：一般肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天三次。"
+    assert audit(draft, age=74, egfr=35).blocked
+    # the band's dose is still weighed against the patient's own band
+    draft = "伐昔洛韦：一般肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天两次。"
+    assert audit(draft, age=74, egfr=15).blocked

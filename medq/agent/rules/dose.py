@@ -126,8 +126,14 @@ USUAL = re.compile(r"常规|通常|一般|标准|正常|超过了|超量了|过�
 INSTEAD = re.compile(r"(?:改为|改成|减为|减到|减至|减量为|降为|降到|降至|调整为|调为)\s*(?=[^，,。；;]{0,6}\d)")
 
 
+# 肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天两次: after the usual dose, a clause for a kidney band gives
+# the dose for the patients in it
+KIDNEY_BAND = re.compile(r"[，,；;]\s*(?:egfr|eGFR|肌酐清除率|crcl|CrCl|肾小球滤过率|肾功能(?:不全|下降|减退|不好|差))"
+                         r"[^，,。；;]{0,14}?(?:时|者|的话|的患者|患者)")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
-    instead = INSTEAD.search(text)
+    instead = INSTEAD.search(text) or KIDNEY_BAND.search(text)
     if instead and USUAL.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
         return read_dose(text[instead.end():], strength)
     options = [m.end() for m in ALTERNATIVE_DOSE.finditer(text)]
