@@ -99,6 +99,7 @@ REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:�
 IF_WORD = re.compile(r"如果|若|假如|要是|万一")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
+HABIT_OF_PEOPLE = re.compile(r"\s*(?:的)?\s*(?:习惯|史|嗜好)\s*(?:的人|者|的患者|患者|人群)|\s*者")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
 SENTENCE_MARKS = "。；;！!？?\n"
@@ -237,6 +238,8 @@ class ContraindicationAuditor:
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 if m.text in warned_habits and not a:
                     continue
+                if HABIT_OF_PEOPLE.match(draft, m.end):
+                    continue   # 有喝酒习惯者一天不超过2000mg: the drinkers the advice is for, not drinking endorsed
                 if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
                         not re.search(r"喝|饮|吃", draft[max(0, m.start - 8):m.start]):   # 可以喝点含酒精的饮料 stays
                     continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking

@@ -943,3 +943,9 @@ def test_round7_the_dose_for_a_kidney_band_after_the_usual_one_is_read():
     # the band's dose is still weighed against the patient's own band
     draft = "伐昔洛韦：一般肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天两次。"
     assert audit(draft, age=74, egfr=15).blocked
+
+
+def test_round7_drinkers_named_as_the_people_a_limit_is_for_are_no_endorsed_drinking():
+    result = audit("对乙酰氨基酚每次0.5g，每天3次；有喝酒习惯者一天不超过2g。", age=40)
+    assert "饮酒" not in result.endorsed
+    assert audit("可以，喝酒的人也能吃。", age=40, medications=["甲硝唑"]).blocked
