@@ -40,7 +40,8 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
-TAKING = re.compile(r"(?:在吃|在用|在服|服用|吃|用|服|输|打)\s*(?:了|的|着|过)?\s*(?:是)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?$")
+# (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too)
+TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")

@@ -949,3 +949,18 @@ def test_round7_drinkers_named_as_the_people_a_limit_is_for_are_no_endorsed_drin
     result = audit("对乙酰氨基酚每次0.5g，每天3次；有喝酒习惯者一天不超过2g。", age=40)
     assert "饮酒" not in result.endorsed
     assert audit("可以，喝酒的人也能吃。", age=40, medications=["甲硝唑"]).blocked
+
+
+def test_round7_advise_not_to_is_a_warning_that_reaches_back():
+    profile = PatientProfile.from_case({"age": 42}, "case-msg")
+    question = "维C银翘片吃了头还是痛，可以加泰诺林吗？"
+    draft = "需要注意，维C银翘片里含有对乙酰氨基酚，再吃泰诺林会重复。建议不要一起吃，头痛严重请就医。"
+    assert not auditor().audit(draft, profile, question).blocked
+    assert "对乙酰氨基酚" in audit("建议不要吃布洛芬，可以吃对乙酰氨基酚0.5g。", age=42).recommended
+
+
+def test_round7_the_ingredient_of_what_the_patient_drinks_is_theirs():
+    profile = PatientProfile.from_case({"age": 36}, "case-msg")
+    question = "咳嗽很厉害，已经在喝含右美沙芬的止咳糖浆，可以再加右美沙芬片吗？"
+    draft = "可以同时吃，糖浆照喝，再加右美沙芬片一天三次，止咳效果更好。"
+    assert auditor().audit(draft, profile, question).blocked
