@@ -964,3 +964,9 @@ def test_round7_the_ingredient_of_what_the_patient_drinks_is_theirs():
     question = "咳嗽很厉害，已经在喝含右美沙芬的止咳糖浆，可以再加右美沙芬片吗？"
     draft = "可以同时吃，糖浆照喝，再加右美沙芬片一天三次，止咳效果更好。"
     assert auditor().audit(draft, profile, question).blocked
+
+
+def test_round7_an_amount_per_day_beside_the_doses_is_the_days():
+    draft = "阿莫西林可以每次500mg，一天三次（1.5g/天，约37.5mg/kg/天，在常规范围内），连续10天。"
+    assert not audit(draft, age=12, weight_kg=40).blocked
+    assert audit("阿莫西林每次500mg，一天三次（共6g/天）。", age=30).blocked

@@ -41,6 +41,7 @@ PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
                            r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*[/∕]\s*(片|粒|袋|包|支|颗|丸)")
 LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负荷剂量|负荷量|起始剂量)\s*(?:剂量)?\s*(?:为|是|吃|服|服用|口服|用)?\s*$")
+PER_DAY_AFTER = re.compile(r"\s*/\s*(?:天|日|d\b|day)")
 LOADING_PAIR = re.compile(r"\s*[，,]\s*(?:\d+|[一两二三])\s*(?:个)?\s*小时后\s*(?:再|可再)")
 NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
                            r"[^；;。！!？?\n]*")
@@ -227,6 +228,7 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     loading: list[float] = []
     upkeep: list[float] = []
     caps: list[float] = []
+    days: list[float] = []
     for m in matches:
         amount = _upper(m, 1)
         mg = to_mg(amount, m.group(3), strength) if amount is not None else None
@@ -235,6 +237,10 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         # 一天最多不超过8粒（16mg） / 最多连续3片 / 一天最多3次（180mg）: the most the draft allows in a day, no single dose
         if AMOUNT_CAP.search(plain[max(0, lead_start[id(m)] - 8):lead_start[id(m)]]):
             caps.append(mg)
+            continue
+        # （1.5g/天，…）: an amount per day stated beside the doses is the day's, no single dose
+        if PER_DAY_AFTER.match(plain, m.end()):
+            days.append(mg)
             continue
         # 第一次1mg: the lead is read up to the number (每次/一次 opens the amount's own match)
         lead = plain[max(0, m.start(1) - 6):m.start(1)]
@@ -249,6 +255,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             dose.per_day_mg = max(sum(loading), max(upkeep) * (count or 1.0))
         else:
             dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
+    if days:
+        dose.per_day_mg = max([max(days)] + ([dose.per_day_mg] if dose.per_day_mg is not None else []))
     if caps:
         dose.per_day_mg = max(caps)     # the draft allows this much in a day (or an episode), whatever the doses
     return dose
