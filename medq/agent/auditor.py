@@ -59,6 +59,7 @@ OCULAR = re.compile(r"滴眼液|滴眼剂|眼药水|眼药膏|眼膏|眼用凝�
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
+ON_BASE = re.compile(r"在\s*(?:您|你)?(?:现在|目前|原来|原有)?(?:的)?\s*([^，,。；;！!？?\n]{1,30}?)\s*(?:的)?\s*基础上")
 # a screening question in a referral (有胃溃疡或正在吃抗凝药的请先咨询医生 / 接种前告诉医生…正在用免疫抑制剂等情况): the
 # drug named after 正在吃 is a condition to report, not advice — only where the sentence refers to a doctor and nothing
 # between the name and that referral recommends or doses it
@@ -255,8 +256,11 @@ class ContraindicationAuditor:
             joined = index > 0 and bool(context) and context[-1] is drugs[index - 1][0] and \
                 draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟") and \
                 bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
-            if (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and \
-                    not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
+            # 在二甲双胍、格列美脲基础上加用…: the names of the base are what the patient takes
+            base = ON_BASE.search(draft, clause_start_of(draft, mention.start))
+            on_base = base is not None and base.start(1) <= mention.start and mention.end <= base.end(1)
+            if (on_base or (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and
+                    not affirmed_of[id(mention)]) and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
             if PRESCRIBER_BEFORE.search(draft[max(0, mention.start - 4):mention.start]) and \

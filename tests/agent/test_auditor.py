@@ -970,3 +970,26 @@ def test_round7_an_amount_per_day_beside_the_doses_is_the_days():
     draft = "阿莫西林可以每次500mg，一天三次（1.5g/天，约37.5mg/kg/天，在常规范围内），连续10天。"
     assert not audit(draft, age=12, weight_kg=40).blocked
     assert audit("阿莫西林每次500mg，一天三次（共6g/天）。", age=30).blocked
+
+
+def test_round7_a_stop_after_the_name_and_a_risk_of_taking_two_together_are_warnings():
+    draft = "螺内酯和补钾药一起容易高钾，氯化钾缓释片先停，下周复查血钾。"
+    assert not audit(draft, age=70, medications=["螺内酯", "氯化钾缓释片"]).blocked
+    # a risk said not to be there recommends the drug: 不容易低血糖
+    assert audit("吡格列酮不容易低血糖，每天15mg。", age=69, conditions=["心力衰竭"]).blocked
+
+
+def test_round7_the_patients_medicine_held_during_the_new_one_is_not_taken_with_it():
+    profile = PatientProfile.from_case({"age": 60, "medications": ["辛伐他汀"]}, "case-msg")
+    question = "医生让我吃克拉霉素7天，辛伐他汀怎么办"
+    held = "克拉霉素会让辛伐他汀浓度升高，吃克拉霉素这7天先暂停辛伐他汀，疗程结束后再恢复。"
+    assert not auditor().audit(held, profile, question).blocked
+    assert auditor().audit("辛伐他汀不要停，和克拉霉素一起吃就行。", profile, question).blocked
+
+
+def test_round7_the_base_the_draft_adds_to_is_what_the_patient_takes():
+    draft = "可以在二甲双胍、格列美脲基础上加用西格列汀100mg每日一次，注意低血糖。"
+    assert not audit(draft, age=65, medications=["二甲双胍", "格列美脲"]).blocked
+    # what is added on the base is advice
+    assert audit("可以在二甲双胍基础上加用格列美脲2mg每日一次。", age=65, medications=["二甲双胍"]).blocked
+    assert audit("在华法林基础上加用阿司匹林就行。", age=65, medications=["华法林"]).blocked

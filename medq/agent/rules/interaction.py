@@ -55,6 +55,25 @@ def taken_together(ctx: AuditContext, rec, row: Rule) -> bool:
     return bool(TOGETHER_AT_ONCE.search(ctx.draft[low:min(ends) if ends else len(ctx.draft)]))
 
 
+# 吃克拉霉素这7天先暂停辛伐他汀: the patient's medicine the draft holds while the new one is taken is not taken with it
+HOLD = re.compile(r"暂停|先停|停用|停掉|停服|停一停|停药|先不吃|先不要吃|先别吃")
+HOLD_NEGATED = re.compile(r"(?:不要|别|不能|不用|不必|无需|不需要|不可)\s*(?:自己|自行|擅自|随便|突然)?\s*(?:暂停|停)")
+
+
+def held_off(ctx: AuditContext, canonical: str) -> bool:
+    """Whether the draft holds the patient's medicine (its name and a stop in one clause, the stop not negated)."""
+    lex = ctx.lexicon
+    for m in ctx.warned:
+        if m.canonical != canonical and not (set(lex.ingredients(m.canonical)) & set(lex.ingredients(canonical))):
+            continue
+        low = max(ctx.draft.rfind(mark, 0, m.start) for mark in "，,。；;！!？?\n") + 1
+        ends = [i for i in (ctx.draft.find(mark, m.end) for mark in "，,。；;！!？?\n") if i >= 0]
+        clause = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+        if HOLD.search(clause) and not HOLD_NEGATED.search(clause):
+            return True
+    return False
+
+
 # classes named for a shared effect or risk, not for a use: two drugs in one of them are not one therapy (换成曲马多
 # for a patient on 舍曲林 adds a serotonergic drug, it replaces nothing)
 EFFECT_CLASSES = ("5-羟色胺能药物", "可致QT间期延长药物", "可致双硫仑样反应药物", "中枢抑制药", "抗胆碱能药物")
@@ -103,7 +122,7 @@ class InteractionRule:
                         continue   # the same medicine, continued (a duplicate across products: DuplicateRule)
                     if held and stated in on_record:
                         continue
-                    if canonical in gone:
+                    if canonical in gone or held_off(ctx, canonical):
                         continue   # 把卡托普利换成缬沙坦: the medicine replaced is not taken with it
                     if switched and any(_family(ctx, ingredient) & _family(ctx, s) for s in substances):
                         continue   # 改用瑞舒伐他汀 for a patient on 阿托伐他汀: the new drug replaces the old one
