@@ -191,7 +191,7 @@ class ContraindicationAuditor:
         recommended, warned, _, _, _ = self._read(to_simplified(draft), ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
-    def _read(self, draft: str, answered_no: Sequence[str], question: str = ""
+    def _read(self, draft: str, answered_no: Sequence[str], question: str = "", record: set[str] | None = None
               ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
         # a class named for an effect (减弱抗血小板效果 / 降压作用) names no drug: it is neither advice nor an antecedent
@@ -258,7 +258,9 @@ class ContraindicationAuditor:
                 bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
             # 在二甲双胍、格列美脲基础上加用…: the names of the base are what the patient takes
             base = ON_BASE.search(draft, clause_start_of(draft, mention.start))
-            on_base = base is not None and base.start(1) <= mention.start and mention.end <= base.end(1)
+            on_base = base is not None and base.start(1) <= mention.start and mention.end <= base.end(1) and \
+                bool(record) and (mention.canonical in record or any(   # only what the record holds (fail closed)
+                    set(lex.ingredients(mention.canonical)) & set(lex.ingredients(name)) for name in record))
             if (on_base or (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and
                     not affirmed_of[id(mention)]) and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
@@ -530,8 +532,9 @@ class ContraindicationAuditor:
         # 口服溶液（100ml:150mg）: a concentration written volume first reads as 150mg/100ml
         draft, question = VOLUME_FIRST.sub(r"\3\4/\1\2", draft), VOLUME_FIRST.sub(r"\3\4/\1\2", question)
         answered_no = self._question_answered_no(draft, question)
-        recommended, warned, endorsed, context, cautioned = self._read(draft, answered_no, question)
         facts = self.normalise_profile(profile)
+        record = {canonical for _, canonical in facts.medications}
+        recommended, warned, endorsed, context, cautioned = self._read(draft, answered_no, question, record)
         known = {canonical for _, canonical in facts.medications}
         facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
         self._question_facts(question or "", profile, facts)

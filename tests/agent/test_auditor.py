@@ -993,3 +993,5 @@ def test_round7_the_base_the_draft_adds_to_is_what_the_patient_takes():
     # what is added on the base is advice
     assert audit("可以在二甲双胍基础上加用格列美脲2mg每日一次。", age=65, medications=["二甲双胍"]).blocked
     assert audit("在华法林基础上加用阿司匹林就行。", age=65, medications=["华法林"]).blocked
+    # a base the record does not hold is advice (fail closed)
+    assert audit("可以在二甲双胍基础上加用西格列汀25mg每日一次。", age=65, egfr=20).blocked
