@@ -995,3 +995,8 @@ def test_round7_the_base_the_draft_adds_to_is_what_the_patient_takes():
     assert audit("在华法林基础上加用阿司匹林就行。", age=65, medications=["华法林"]).blocked
     # a base the record does not hold is advice (fail closed)
     assert audit("可以在二甲双胍基础上加用西格列汀25mg每日一次。", age=65, egfr=20).blocked
+
+
+def test_round7_the_other_transliteration_of_sumatriptan_is_known():
+    result = audit("偏头痛发作可以吃舒马曲坦50mg，和舍曲林一起吃没问题。", age=55, medications=["舍曲林"])
+    assert "舒马普坦" in result.recommended and result.blocked
