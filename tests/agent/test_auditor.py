@@ -1000,3 +1000,10 @@ def test_round7_the_base_the_draft_adds_to_is_what_the_patient_takes():
 def test_round7_the_other_transliteration_of_sumatriptan_is_known():
     result = audit("偏头痛发作可以吃舒马曲坦50mg，和舍曲林一起吃没问题。", age=55, medications=["舍曲林"])
     assert "舒马普坦" in result.recommended and result.blocked
+
+
+def test_round7_two_common_mainland_products_missing_from_the_lexicon():
+    # 复方甲氧那明 (阿斯美) carries chlorphenamine and aminophylline; 雷公藤多苷 is contraindicated in pregnancy
+    assert audit("可以吃复方甲氧那明胶囊，每次2粒，每天3次。", age=70).blocked
+    assert audit("雷公藤多苷片每次20mg，每天3次。", age=30, pregnant=True).blocked
+    assert not audit("阿斯美每次2粒，每天3次。", age=40).blocked
