@@ -1007,3 +1007,10 @@ def test_round7_two_common_mainland_products_missing_from_the_lexicon():
     assert audit("可以吃复方甲氧那明胶囊，每次2粒，每天3次。", age=70).blocked
     assert audit("雷公藤多苷片每次20mg，每天3次。", age=30, pregnant=True).blocked
     assert not audit("阿斯美每次2粒，每天3次。", age=40).blocked
+
+
+def test_round7_going_on_with_a_medicine_of_the_record_is_advice_and_its_interactions_count():
+    # the two on the record are no new interaction only where the draft names one without advising it
+    assert audit("别嘌醇照常吃，每天300mg。", age=59, medications=["别嘌醇", "硫唑嘌呤"]).blocked
+    assert audit("阿司匹林和氯吡格雷是支架术后的双抗，不能自己停。", age=62,
+                 medications=["阿司匹林", "氯吡格雷"]).blocked   # a combination both named: still read (left as is)

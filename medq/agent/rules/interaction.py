@@ -22,6 +22,19 @@ REPLACED = re.compile(r"(?:把|将)([^，,。；;！!？?\n]{1,16}?)(?:\*\*)?\s*
                       r"(?:\*\*)?\s*$")
 
 
+KEEP_ON = re.compile(r"照常|继续|坚持|按原|照旧|不要停|别停|不能停|维持|同时|一起")
+
+
+def _advised(draft: str, rec) -> bool:
+    """Whether the clause of the mention advises it (可以/建议…, a dose, or going on with it: 照常吃 / 继续吃)."""
+    from medq.agent.scope import affirmed
+
+    low = max(draft.rfind(mark, 0, rec.mention.start) for mark in "，,。；;！!？?\n") + 1
+    ends = [i for i in (draft.find(mark, rec.mention.end) for mark in "，,。；;！!？?\n") if i >= 0]
+    clause = draft[low:min(ends) if ends else len(draft)]
+    return bool(KEEP_ON.search(clause)) or affirmed(draft, rec.mention.start, rec.mention.end)
+
+
 def switched_to(ctx: AuditContext, rec) -> bool:
     """Whether the draft switches the patient to this drug (改用X / 换成…方案，比如单用X)."""
     if rec.origin != "draft":
@@ -111,9 +124,12 @@ class InteractionRule:
             # 会减弱氯吡格雷的作用 for a patient whose record has it and aspirin: two medicines the record holds already
             # (a medicine the question or the draft adds is new, and is checked against every one)
             on_record = set(ctx.profile.medications)
+            # only where the draft names it without advising it: 别嘌醇照常吃，每天300mg for a patient on 硫唑嘌呤 is
+            # advice to go on taking the two together
             held = rec.origin == "draft" and any(stated in on_record and (canonical == rec.name or
                                                                           substances == rec.substances)
-                                                 for stated, canonical, substances in ctx.medication_substances())
+                                                 for stated, canonical, substances in ctx.medication_substances()) \
+                and not _advised(ctx.draft, rec)
             switched = switched_to(ctx, rec)
             gone = replaced(ctx, rec)
             for ingredient in rec.substances:
