@@ -1014,3 +1014,10 @@ def test_round7_going_on_with_a_medicine_of_the_record_is_advice_and_its_interac
     assert audit("别嘌醇照常吃，每天300mg。", age=59, medications=["别嘌醇", "硫唑嘌呤"]).blocked
     assert audit("阿司匹林和氯吡格雷是支架术后的双抗，不能自己停。", age=62,
                  medications=["阿司匹林", "氯吡格雷"]).blocked   # a combination both named: still read (left as is)
+
+
+def test_round7_a_usual_dose_gives_way_only_for_reduced_kidneys_or_when_called_too_much():
+    # for normal kidneys the usual dose is the patient's: read with the rest
+    assert audit("伐昔洛韦：一般肾功能正常为2000mg一天四次，eGFR 30-49时建议1000mg一天两次。", age=40, egfr=95).blocked
+    # a change for another group (老年人改为…) does not hide the usual dose from a younger patient
+    assert audit("对乙酰氨基酚一般每次2g，老年人改为0.5g。", age=40).blocked

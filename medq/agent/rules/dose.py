@@ -123,7 +123,10 @@ TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
 ALTERNATIVE_DOSE = re.compile(r"[，,；;]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
 # 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
-USUAL = re.compile(r"常规|通常|一般|标准|正常|超过了|超量了|过量了|偏大|偏多|太大|太多")   # …是750mg，超过了；建议改为…
+# (read so only for a patient whose kidneys are not normal, and for a first dose the draft itself calls too much)
+USUAL = re.compile(r"常规|通常|一般|标准|正常")
+TOO_MUCH = re.compile(r"超过了|超量了|过量了|偏大|偏多|太大|太多")   # …是750mg，超过了；建议改为…
+KIDNEY_WORDS = re.compile(r"肾|肌酐|egfr|eGFR|crcl|CrCl|透析")
 INSTEAD = re.compile(r"(?:改为|改成|减为|减到|减至|减量为|降为|降到|降至|调整为|调为)\s*(?=[^，,。；;]{0,6}\d)")
 
 
@@ -133,10 +136,23 @@ KIDNEY_BAND = re.compile(r"[，,；;]\s*(?:egfr|eGFR|肌酐清除率|crcl|CrCl|�
                          r"[^，,。；;]{0,14}?(?:时|者|的话|的患者|患者)")
 
 
+def kidney_dose_text(text: str) -> str:
+    """For a patient whose kidneys are not normal: the part of a dose text after the usual dose that gives the dose for
+    reduced kidneys (常规是…，肌酐清除率10-25时改为… / 肾功能正常为…，eGFR 30-49时建议…); the whole text otherwise."""
+    band = KIDNEY_BAND.search(text)
+    if band and USUAL.search(text[:band.start()]) and PER_DOSE.search(text[:band.start()]):
+        return text[band.start() + 1:]
+    instead = INSTEAD.search(text)
+    if instead and USUAL.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]) and \
+            KIDNEY_WORDS.search(text[:instead.start()]):
+        return text[instead.end():]
+    return text
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
-    instead = INSTEAD.search(text) or KIDNEY_BAND.search(text)
-    if instead and USUAL.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
-        return read_dose(text[instead.end():], strength)
+    instead = INSTEAD.search(text)
+    if instead and TOO_MUCH.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
+        return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much
     options = [m.end() for m in ALTERNATIVE_DOSE.finditer(text)]
     if options and PER_DOSE.search(text[:options[0]]):
         read = [read_dose(part, strength) for part in
@@ -382,7 +398,7 @@ class DoseRule:
                 if band is not None and band[1] < 90:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
                     # stated for normal kidneys is a reference, not this patient's dose
-                    text = NORMAL_KIDNEY.sub(" ", text)
+                    text = kidney_dose_text(NORMAL_KIDNEY.sub(" ", text))
                 dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
                 per_kg_dose = dose.per_kg_dose if dose.per_kg_dose is not None else \
                     (dose.per_dose_mg / weight if weight and dose.per_dose_mg is not None else None)
