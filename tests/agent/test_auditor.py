@@ -1021,3 +1021,8 @@ def test_round7_a_usual_dose_gives_way_only_for_reduced_kidneys_or_when_called_t
     assert audit("伐昔洛韦：一般肾功能正常为2000mg一天四次，eGFR 30-49时建议1000mg一天两次。", age=40, egfr=95).blocked
     # a change for another group (老年人改为…) does not hide the usual dose from a younger patient
     assert audit("对乙酰氨基酚一般每次2g，老年人改为0.5g。", age=40).blocked
+
+
+def test_round7_advise_not_to_stop_keeps_the_drug():
+    assert audit("布洛芬建议不要自行停药。", age=50, conditions=["胃溃疡"]).blocked
+    assert not audit("布洛芬建议不要吃。", age=50, conditions=["胃溃疡"]).blocked
