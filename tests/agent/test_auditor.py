@@ -1026,3 +1026,7 @@ def test_round7_a_usual_dose_gives_way_only_for_reduced_kidneys_or_when_called_t
 def test_round7_advise_not_to_stop_keeps_the_drug():
     assert audit("布洛芬建议不要自行停药。", age=50, conditions=["胃溃疡"]).blocked
     assert not audit("布洛芬建议不要吃。", age=50, conditions=["胃溃疡"]).blocked
+
+
+def test_round7_a_stop_with_no_return_is_no_hold():
+    assert audit("可以吃布洛芬0.3g每天2次，这几天华法林先停掉。", age=70, medications=["华法林"]).blocked

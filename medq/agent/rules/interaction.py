@@ -70,6 +70,7 @@ def taken_together(ctx: AuditContext, rec, row: Rule) -> bool:
 
 # 吃克拉霉素这7天先暂停辛伐他汀: the patient's medicine the draft holds while the new one is taken is not taken with it
 HOLD = re.compile(r"暂停|先停|停用|停掉|停服|停一停|停药|先不吃|先不要吃|先别吃")
+RESUME = re.compile(r"恢复|再吃|再服|再用|重新(?:吃|服|用|开始)|继续吃|接着吃")
 HOLD_NEGATED = re.compile(r"(?:不要|别|不能|不用|不必|无需|不需要|不可)\s*(?:自己|自行|擅自|随便|突然)?\s*(?:暂停|停)")
 
 
@@ -82,7 +83,9 @@ def held_off(ctx: AuditContext, canonical: str) -> bool:
         low = max(ctx.draft.rfind(mark, 0, m.start) for mark in "，,。；;！!？?\n") + 1
         ends = [i for i in (ctx.draft.find(mark, m.end) for mark in "，,。；;！!？?\n") if i >= 0]
         clause = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
-        if HOLD.search(clause) and not HOLD_NEGATED.search(clause):
+        # a hold for the new drug's course, resumed after it (…疗程结束后再恢复): the management the references give;
+        # a stop with no return (华法林先停几天) is no such hold and the interaction is still read
+        if HOLD.search(clause) and not HOLD_NEGATED.search(clause) and RESUME.search(ctx.draft, m.end):
             return True
     return False
 
