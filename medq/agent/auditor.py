@@ -257,7 +257,7 @@ class ContraindicationAuditor:
                 draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟") and \
                 bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
             # 在二甲双胍、格列美脲基础上加用…: the names of the base are what the patient takes
-            base = ON_BASE.search(draft, clause_start_of(draft, mention.start))
+            base = ON_BASE.search(draft, clause_start_of(draft, mention.start)) if "基础上" in draft else None
             on_base = base is not None and base.start(1) <= mention.start and mention.end <= base.end(1) and \
                 bool(record) and (mention.canonical in record or any(   # only what the record holds (fail closed)
                     set(lex.ingredients(mention.canonical)) & set(lex.ingredients(name)) for name in record))

@@ -76,6 +76,8 @@ HOLD_NEGATED = re.compile(r"(?:不要|别|不能|不用|不必|无需|不需要|
 
 def held_off(ctx: AuditContext, canonical: str) -> bool:
     """Whether the draft holds the patient's medicine (its name and a stop in one clause, the stop not negated)."""
+    if not ctx.warned or not HOLD.search(ctx.draft):
+        return False     # the usual draft: decided without a scan
     lex = ctx.lexicon
     for m in ctx.warned:
         if m.canonical != canonical and not (set(lex.ingredients(m.canonical)) & set(lex.ingredients(canonical))):
