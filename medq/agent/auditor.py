@@ -41,7 +41,8 @@ SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
 # (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too)
-TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?(?:含有|含)?$")
+TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
+                    r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
@@ -339,8 +340,8 @@ class ContraindicationAuditor:
                 earlier = draft[sentence_start:clause_start]
                 if DOSE.search(earlier) or IU_DOSE.search(earlier):
                     dose_text = earlier + " " + dose_text
-                elif index == 0 and (mention.text in question or mention.canonical in question) and (DOSE.search(draft[:sentence_start]) or
-                                                  IU_DOSE.search(draft[:sentence_start])):
+                elif index == 0 and (mention.text in question or mention.canonical in question) and \
+                        (DOSE.search(draft[:sentence_start]) or IU_DOSE.search(draft[:sentence_start])):
                     # 可以加量。建议每次1g，每4小时一次。对乙酰氨基酚对胃刺激小: a draft that doses before it names anything
                     # doses the question's drug; the first name is that drug
                     dose_text = draft[:sentence_start] + " " + dose_text
