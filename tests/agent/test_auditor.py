@@ -1030,3 +1030,17 @@ def test_round7_advise_not_to_stop_keeps_the_drug():
 
 def test_round7_a_stop_with_no_return_is_no_hold():
     assert audit("可以吃布洛芬0.3g每天2次，这几天华法林先停掉。", age=70, medications=["华法林"]).blocked
+
+
+def test_round7_clause_and_sentence_starts_match_the_scan_over_marks():
+    import random
+
+    from medq.agent.auditor import CLAUSE_MARKS, SENTENCE_MARKS, clause_start_of, sentence_start_of
+
+    rng = random.Random(7)
+    alphabet = list("布洛芬可以吃每次") + list(CLAUSE_MARKS)
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        for position in range(len(text) + 1):
+            assert clause_start_of(text, position) == max(text.rfind(m, 0, position) for m in CLAUSE_MARKS) + 1
+            assert sentence_start_of(text, position) == max(text.rfind(m, 0, position) for m in SENTENCE_MARKS) + 1
