@@ -195,7 +195,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             near = [i for i, m in enumerate(mentions) if clause_of[m.start] == clause_of[start] and m.end <= start
                     and (start - m.end <= NEAR or any(w in norm[_clause_start(norm, m.start):m.start]
                                                       for w in ("把", "将", "从")))]
-            if near:
+            # 奥美拉唑可以改为每天2次、每次20mg: a new dose, not a new drug — the drug stays what the clause advises
+            rest = norm[end:_clause_end(norm, end)]
+            new_dose = DOSE_AFTER.search(rest) or re.match(r"\s*(?:每天|每日|一天|一日|每次|一次)", rest)
+            if near and not (new_dose and not any(end <= m.start < _clause_end(norm, end) for m in mentions)):
                 risk_marked.add(near[-1])
             continue
         if cue.role not in ("negation", "risk"):

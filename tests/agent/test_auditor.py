@@ -1044,3 +1044,15 @@ def test_round7_clause_and_sentence_starts_match_the_scan_over_marks():
         for position in range(len(text) + 1):
             assert clause_start_of(text, position) == max(text.rfind(m, 0, position) for m in CLAUSE_MARKS) + 1
             assert sentence_start_of(text, position) == max(text.rfind(m, 0, position) for m in SENTENCE_MARKS) + 1
+
+
+def test_round7_a_change_to_a_new_dose_keeps_the_drug_and_its_dose_is_audited():
+    assert audit("奥美拉唑可以改为每次80mg，每天3次。", age=66, medications=["奥美拉唑"]).blocked
+    assert not audit("奥美拉唑可以改为每天2次、每次20mg，早晚饭前吃。", age=66, medications=["奥美拉唑"]).blocked
+    # a switch to another drug still replaces the one before it
+    assert "布洛芬" in audit("把布洛芬换成对乙酰氨基酚，每次0.5g。", age=66, medications=["布洛芬"]).warned
+
+
+def test_round7_a_duplicate_the_draft_names_as_such_is_a_warning():
+    draft = "氨氯地平和硝苯地平都属于钙通道阻滞剂，同时吃属于重复用药，请复诊调整。"
+    assert not audit(draft, age=72, medications=["氨氯地平", "硝苯地平控释片"]).blocked
