@@ -40,7 +40,9 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
-TAKING = re.compile(r"(?:在吃|在用|在服|服用|吃|用|服|输|打)\s*(?:了|的|着|过)?\s*(?:是)?\s*(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?$")
+# (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too)
+TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
+                    r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
@@ -58,13 +60,15 @@ OCULAR = re.compile(r"滴眼液|滴眼剂|眼药水|眼药膏|眼膏|眼用凝�
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
                          r"(?:您|你)(?:服用|吃|用|使用)的\s*$")
+ON_BASE = re.compile(r"在\s*(?:您|你)?(?:现在|目前|原来|原有)?(?:的)?\s*([^，,。；;！!？?\n]{1,30}?)\s*(?:的)?\s*基础上")
 # a screening question in a referral (有胃溃疡或正在吃抗凝药的请先咨询医生 / 接种前告诉医生…正在用免疫抑制剂等情况): the
 # drug named after 正在吃 is a condition to report, not advice — only where the sentence refers to a doctor and nothing
 # between the name and that referral recommends or doses it
 SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
 REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
-DESCRIBED = re.compile(r"(?:含有|含|成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
+DESCRIBED = re.compile(r"(?:含有|含)(?:较多|大量|少量|不少|很多|一定量)?的?\s*$|"
+                       r"(?:成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
                        r"(?:含有|含)\s*(?:约|大约)?\s*\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*$")   # 每10丸含约2.5mg X
 EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 # a medicine named in a supposition about the patient (如果您吃的是其他降压药，例如硝苯地平，就要避免葡萄柚): neither advice
@@ -77,11 +81,13 @@ HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你
 EXAMPLE_IN_BRACKET = re.compile(r"[（(]\s*(?:如|比如|例如|像|譬如)[^）)]*$")
 CONTENT_OF = re.compile(r"^[^，,。；;！!？?\n]{0,8}?(?:含有|含)\s*$")
 EXAMPLE_HINT = re.compile(r"如|比如|例如|像|譬如")
-EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型)")
+EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型)|"
+                             # 影响辛伐他汀、阿托伐他汀这类药: every name of the list before 这类
+                             r"(?:\s*[、和及与或]\s*[\u4e00-\u9fffA-Za-z0-9]{2,10}?){1,4}\s*(?:这类|这一类|之类|这些)")
 #   a class narrowed by what comes before it (经CYP3A4代谢的他汀): a description, not the class as advice
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
-PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括)\s*$")
+PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
 WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
 # a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
@@ -96,6 +102,7 @@ REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:�
 IF_WORD = re.compile(r"如果|若|假如|要是|万一")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
+HABIT_OF_PEOPLE = re.compile(r"\s*(?:的)?\s*(?:习惯|史|嗜好)\s*(?:的人|者|的患者|患者|人群)|\s*者")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
 SENTENCE_MARKS = "。；;！!？?\n"
@@ -112,14 +119,21 @@ def clause_end_of(draft: str, position: int) -> int:
     return min([i for i in (draft.find(mark, position) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
 
 
+# the last mark before a position: one regex search instead of a scan per mark (called for every name of a draft)
+LAST_CLAUSE_MARK = re.compile(rf"[{re.escape(CLAUSE_MARKS)}](?=[^{re.escape(CLAUSE_MARKS)}]*\Z)")
+LAST_SENTENCE_MARK = re.compile(rf"[{re.escape(SENTENCE_MARKS)}](?=[^{re.escape(SENTENCE_MARKS)}]*\Z)")
+
+
 def clause_start_of(text: str, position: int) -> int:
     """Where the clause holding `position` starts (after the last clause mark before it)."""
-    return max(text.rfind(mark, 0, position) for mark in CLAUSE_MARKS) + 1
+    found = LAST_CLAUSE_MARK.search(text, 0, position)
+    return found.end() if found else 0
 
 
 def sentence_start_of(text: str, position: int) -> int:
     """Where the sentence holding `position` starts (after the last sentence mark before it)."""
-    return max(text.rfind(mark, 0, position) for mark in SENTENCE_MARKS) + 1
+    found = LAST_SENTENCE_MARK.search(text, 0, position)
+    return found.end() if found else 0
 
 
 @dataclass
@@ -185,7 +199,7 @@ class ContraindicationAuditor:
         recommended, warned, _, _, _ = self._read(to_simplified(draft), ())
         return [Recommendation(r.mention, r.dose_text) for r in recommended], warned
 
-    def _read(self, draft: str, answered_no: Sequence[str]
+    def _read(self, draft: str, answered_no: Sequence[str], question: str = "", record: set[str] | None = None
               ) -> tuple[list[Recommended], list[Mention], set[str], list[Mention]]:
         lex = self.lexicon
         # a class named for an effect (减弱抗血小板效果 / 降压作用) names no drug: it is neither advice nor an antecedent
@@ -209,7 +223,9 @@ class ContraindicationAuditor:
                 continue
             sentence_start = sentence_start_of(draft, m.start)
             previous = [i for i, other in enumerate(mentions) if sentence_start <= other.start and other.end <= m.start]
-            if previous and flags[previous[-1]]:
+            # 代盐里含有氯化钾。…所以不建议用代盐: what a thing the draft warns against contains is warned with it
+            if previous and (flags[previous[-1]] or mentions[previous[-1]].canonical in warned_names and
+                             not affirmed_flags[previous[-1]]):
                 flags[index] = True
         recommended: list[Recommended] = []
         warned: list[Mention] = []
@@ -232,6 +248,8 @@ class ContraindicationAuditor:
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 if m.text in warned_habits and not a:
                     continue
+                if HABIT_OF_PEOPLE.match(draft, m.end):
+                    continue   # 有喝酒习惯者一天不超过2000mg: the drinkers the advice is for, not drinking endorsed
                 if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
                         not re.search(r"喝|饮|吃", draft[max(0, m.start - 8):m.start]):   # 可以喝点含酒精的饮料 stays
                     continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking
@@ -246,8 +264,13 @@ class ContraindicationAuditor:
             joined = index > 0 and bool(context) and context[-1] is drugs[index - 1][0] and \
                 draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟") and \
                 bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
-            if (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and \
-                    not affirmed_of[id(mention)] and not CONTINUE.search(draft[mention.end:mention.end + 12]):
+            # 在二甲双胍、格列美脲基础上加用…: the names of the base are what the patient takes
+            base = ON_BASE.search(draft, clause_start_of(draft, mention.start)) if "基础上" in draft else None
+            on_base = base is not None and base.start(1) <= mention.start and mention.end <= base.end(1) and \
+                bool(record) and (mention.canonical in record or any(   # only what the record holds (fail closed)
+                    set(lex.ingredients(mention.canonical)) & set(lex.ingredients(name)) for name in record))
+            if (on_base or (joined or CURRENT_USE.search(draft[max(0, mention.start - 8):mention.start])) and
+                    not affirmed_of[id(mention)]) and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
             if PRESCRIBER_BEFORE.search(draft[max(0, mention.start - 4):mention.start]) and \
@@ -324,6 +347,11 @@ class ContraindicationAuditor:
                 earlier = draft[sentence_start:clause_start]
                 if DOSE.search(earlier) or IU_DOSE.search(earlier):
                     dose_text = earlier + " " + dose_text
+                elif index == 0 and (mention.text in question or mention.canonical in question) and \
+                        (DOSE.search(draft[:sentence_start]) or IU_DOSE.search(draft[:sentence_start])):
+                    # 可以加量。建议每次1g，每4小时一次。对乙酰氨基酚对胃刺激小: a draft that doses before it names anything
+                    # doses the question's drug; the first name is that drug
+                    dose_text = draft[:sentence_start] + " " + dose_text
             strength = None
             if len(substances) == 1 and mention.kind != "class":
                 strength = stated_concentration(draft[mention.end:], substances[0])
@@ -511,8 +539,10 @@ class ContraindicationAuditor:
         draft, question, profile = to_simplified(draft), to_simplified(question or ""), simplified_fields(profile)
         # 口服溶液（100ml:150mg）: a concentration written volume first reads as 150mg/100ml
         draft, question = VOLUME_FIRST.sub(r"\3\4/\1\2", draft), VOLUME_FIRST.sub(r"\3\4/\1\2", question)
-        recommended, warned, endorsed, context, cautioned = self._read(draft, self._question_answered_no(draft, question))
+        answered_no = self._question_answered_no(draft, question)
         facts = self.normalise_profile(profile)
+        record = {canonical for _, canonical in facts.medications}
+        recommended, warned, endorsed, context, cautioned = self._read(draft, answered_no, question, record)
         known = {canonical for _, canonical in facts.medications}
         facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
         self._question_facts(question or "", profile, facts)
@@ -551,14 +581,42 @@ class ContraindicationAuditor:
         """辅酶Q10和阿托伐他汀可以一起吃，常用每天100-200mg: a dose after two names joined by 和 is not the patient's own
         medicine's (named second, it is the context of the question) when nothing doses it in its own clause."""
         current = {canonical for _, canonical in facts.medications}
-        for previous, rec in zip(recommended, recommended[1:]):
+        # 泰诺林（对乙酰氨基酚）和络活喜（氨氯地平）: a name in a bracket right after another of the same ingredient is
+        # that one named twice; the pair is read between the first names, the dose after the bracket
+        groups: list[list[Recommended]] = []
+        for rec in recommended:
+            last = groups[-1][-1] if groups else None
+            if last is not None and rec.origin == last.origin == "draft" and \
+                    set(rec.substances) & set(groups[-1][0].substances) and \
+                    draft[last.mention.end:rec.mention.start].strip() in ("（", "("):
+                groups[-1].append(rec)
+            else:
+                groups.append([rec])
+        for before, group in zip(groups, groups[1:]):
+            previous, rec = before[0], group[0]
             if rec.name not in current or previous.name in current or rec.origin != "draft" or \
-                    previous.origin != "draft" or draft[previous.mention.end:rec.mention.start].strip() not in \
-                    ("和", "与", "跟", "同", "加"):
+                    previous.origin != "draft":
                 continue
-            own = re.split(r"[，,。；;！!？?\n]", rec.dose_text, maxsplit=1)[0]
+            # 鱼油（ω-3脂肪酸）和阿托伐他汀 / 鱼油（每日1-2g）与阿托伐他汀: a bracket after the first name is its own
+            gap = draft[before[-1].mention.end:rec.mention.start]
+            between = re.sub(r"[（(][^（()）]*[）)]", "", gap).strip().lstrip("）)").strip()
+            if between not in ("和", "与", "跟", "同", "加"):
+                continue
+            tail = group[-1].dose_text
+            own = re.split(r"[，,。；;！!？?\n]", tail.split(" ", 1)[-1] if len(group) == 1 and tail.startswith(gap)
+                           else tail.lstrip("）) "), maxsplit=1)[0]
             if not (DOSE.search(own) or IU_DOSE.search(own)):
-                rec.dose_text = ""
+                for member in group:
+                    member.dose_text = ""
+        # 奥司他韦…。它和络活喜没有相互作用，成人每次75mg: the patient's own medicine as the second of a pair whose
+        # first is an anaphor takes no dose the clauses after it state
+        for rec in recommended:
+            if rec.name in current and rec.origin == "draft" and \
+                    re.search(r"(?:它|该药|这个药|此药)\s*(?:和|与|跟|同)\s*$",
+                              draft[max(0, rec.mention.start - 6):rec.mention.start]):
+                own = re.split(r"[，,。；;！!？?\n]", rec.dose_text, maxsplit=1)[0]
+                if not (DOSE.search(own) or IU_DOSE.search(own)):
+                    rec.dose_text = ""
 
     def _question_concentration(self, question: str, recommended: Sequence[Recommended]) -> None:
         """问：西替利嗪滴剂（10mg/ml）怎么用 答：西替利嗪每次1ml: a liquid the draft doses in ml without a concentration

@@ -42,6 +42,10 @@ CLAUSE_END = set("，,：:（）()—") | SENTENCE_END   # a dash (这个不行�
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
 CONTRAST = ("但", "但是", "不过", "然而", "可是")
 ABILITY = ("可以", "可", "能")       # after a drug in its clause: what the drug does (布洛芬可以止痛), not advice
+# what an ability word says when a way of taking follows it (可以吃 / 能用): advice; anything else (仍可进入血液 / 能升高血钾)
+# says what the drug does
+TAKING_AFTER = re.compile(r"\s*(?:以)?\s*(?:吃|用|服|喝|打|涂|搽|擦|滴|喷|含|试|选|换|改|加|考虑|继续|放心|单独|先|适当|短期"
+                          r"|按|在医生|照常|临时|偶尔|少量|减|每|\d|[一二两三四五六七八九十半]|饭|餐|睡|早|晚|空腹|遵|根据|短|长|暂|再|和|与|配合|联合|同时)")
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情况下", "此时", "这时", "孕妇", "老年人", "儿童", "喔", "的药", "作为", "首选",
@@ -49,7 +53,8 @@ TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情�
               "长期", "私自", "目前", "现在", "暂时", "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服",
               "使用它", "用它", "吃它", "为妙", "为佳", "比较", "较", "太", "马上", "立即", "立刻", "尽快", "先", "来", "去", "掉", "它",
               "这个药", "该药", "此药", "其", "上述", "以上", "这些", "两者", "二者", "合并", "配合", "一同", "搭配", "吃", "用", "服", "服用",
-              "使用", "应用", "合用", "同用", "联用", "并用", "一起", "同时", "一块", "再", "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜",
+              "使用", "应用", "合用", "同用", "联用", "并用", "一起", "叠加", "重复", "混着", "混用", "同吃",
+              "同时", "一块", "再", "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜",
               "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服",
               "外用", "的话", "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万", "最好", "尽量",
               "绝对", "一定", "不", "要", "买", "买来", "去买", "购买", "加用", "加", "添加", "补", "喝", " ")
@@ -190,7 +195,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             near = [i for i, m in enumerate(mentions) if clause_of[m.start] == clause_of[start] and m.end <= start
                     and (start - m.end <= NEAR or any(w in norm[_clause_start(norm, m.start):m.start]
                                                       for w in ("把", "将", "从")))]
-            if near:
+            # 奥美拉唑可以改为每天2次、每次20mg: a new dose, not a new drug — the drug stays what the clause advises
+            rest = norm[end:_clause_end(norm, end)]
+            new_dose = DOSE_AFTER.search(rest) or re.match(r"\s*(?:每天|每日|一天|一日|每次|一次)", rest)
+            if near and not (new_dose and not any(end <= m.start < _clause_end(norm, end) for m in mentions)):
                 risk_marked.add(near[-1])
             continue
         if cue.role not in ("negation", "risk"):
@@ -258,7 +266,16 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                     break
                 mark(kind, i)
             continue
-        if not before and not terminated(_sentence_start(norm, start), start):
+        # 您对头孢过敏，所以这次不建议再吃 / 您在用螺内酯，…所以不建议用: the patient's allergen or own medicine, named as
+        # such, is a fact of the reason, not what the refusal is about; with nothing else before it in the sentence, the
+        # refusal reaches back to the previous sentence's drug
+        reason_only = bool(before) and cue.direction == "both" and \
+            all(kind == "m" and _patient_fact(norm, mentions[i]) for _, kind, i in before)
+        if reason_only:
+            before = []
+        # (但您对头孢过敏，所以不建议再吃: the contrast opens the reason; it ends no scope)
+        if not before and not any(_sentence_start(norm, start) <= t < start and
+                                  not (reason_only and phrase_at[t] in CONTRAST) for t in terminators):
             before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
         for pos, kind, i in reversed(before):
             # a terminator between the item and the trigger, or earlier in the item's own clause (可以吃A，…不要), ends
@@ -269,7 +286,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             low = pos if clause_of[pos] == clause else _clause_start(norm, pos)
             stops = [t for t in terminators if low <= t < start and not
                      (phrase_at[t] in CONTRAST or (phrase_at[t] in ABILITY and t >= item_end and
-                                                   clause_of[t] == clause_of[pos]) or
+                                                   (clause_of[t] == clause_of[pos] or
+                                                    not TAKING_AFTER.match(norm, t + len(phrase_at[t])))) or
                       (phrase_at[t] in TOPIC and t < item_end))]
             if stops:
                 break
@@ -297,8 +315,26 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         bracket = max(norm.rfind("（", low, m.start), norm.rfind("(", low, m.start))
         if bracket < 0 or re.search(r"[）)]", norm[bracket:m.start]):
             continue
-        host = [i for i, other in enumerate(mentions) if other.end <= bracket and bracket - other.end <= 1]
+        # (**避免NSAIDs**（布洛芬、…）: markdown between the host and its bracket)
+        host = [i for i, other in enumerate(mentions) if other.end <= bracket and
+                not norm[other.end:bracket].replace("*", "").replace("_", "").strip()]
         if host and warned[host[-1]]:
+            warned[index] = True
+    # 别吃止痛片（像去痛片）: examples in a bracket after a warning on a kind no name stands for are warned with it
+    for index, m in enumerate(mentions):
+        if warned[index]:
+            continue
+        low = _sentence_start(norm, m.start)
+        bracket = max(norm.rfind("（", low, m.start), norm.rfind("(", low, m.start))
+        if bracket < 0 or re.search(r"[）)]", norm[bracket:m.start]) or \
+                not norm[bracket + 1:].lstrip().startswith(("像", "如", "比如", "例如", "譬如", "包括")):
+            continue
+        host_low = _clause_start(norm, bracket)
+        if any(host_low <= other.start < bracket for other in mentions):
+            continue   # a named host decides (the loop above)
+        lead = [(start, cue) for start, _, cue in cues if host_low <= start < bracket]
+        negations = [start for start, cue in lead if cue.role == "negation" and cue.direction in ("forward", "both")]
+        if negations and not any(cue.role in ("terminator", "switch") and start > negations[-1] for start, cue in lead):
             warned[index] = True
     # a product whose ingredient is warned about right after it names it (鼻炎康片…但里面加了氯苯那敏，吃了容易犯困): the
     # warning is the product's too, unless the product's own clause recommends it (可以吃X，里面含Y…)
@@ -338,6 +374,13 @@ NEGATED_STOP = re.compile(r"(?:别|不要|不能|不可|不宜|不得|勿|切勿
                           r"(?:自己|自行|擅自|私自|随便|随意|提前|突然|过早|马上|轻易|中途|一下子|自作主张)*\s*$")
 
 
+def _patient_fact(norm: str, mention: Span) -> bool:
+    """A name the draft gives as a fact about the patient: their allergen (对头孢过敏) or own medicine (您在用螺内酯)."""
+    return bool(OWN_MEDICINE.search(norm[max(0, mention.start - 10):mention.start]) or
+                norm[max(0, mention.start - 2):mention.start].endswith("对") and
+                ALLERGEN_AFTER.match(norm[mention.end:mention.end + 8]))
+
+
 def _negated_stops(norm: str, cues: list) -> list:
     drop: set[int] = set()
     for index, (start, end, cue) in enumerate(cues):
@@ -358,7 +401,7 @@ SMALL_RISK = re.compile(r"^[^，,。；;！!？?\n]{0,12}?(?:很|较|比较|相�
 # a topic shift (至于奶奶说的阿司匹林，…不要给孩子吃) ends a scope that reaches past it, not one over the item it opens
 TOPIC = ("至于", "另外", "此外", "然后")
 # the patient's own medicine, named as such (您正在吃两种抗血小板药 / 您已经在吃格列美脲)
-OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"
+OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来|同时|还)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"
                           r"(?:[一二两三四五六七八九十几]种)?\s*$")
 ALLERGEN_AFTER = re.compile(r"\s*(?:类|类药物|类药|类抗生素|药物|药)?\s*(?:过敏)")
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连",

@@ -764,3 +764,295 @@ def test_round6_the_subject_of_a_risk_named_after_it_is_warned():
     assert "甲硝唑" not in result.recommended and "甲硝唑" in result.warned
     # fail closed: a clause that doses it still recommends it
     assert "甲硝唑" in audit("能治这种感染的主要是甲硝唑，每次0.4g。", age=40).recommended
+
+
+# ---- round 7 (r7-audit): mainland drafts for patients on several medicines -----------------------------------------
+def test_round7_a_refusal_after_the_patients_allergen_reaches_back_to_the_drug():
+    # the sentence of the refusal names only the allergen, as a fact about the patient: the refusal is the drug's
+    draft = "罗红霉素对支气管炎有效。可是您对大环内酯类过敏，所以这回不推荐再吃。"
+    result = audit(draft, age=40, allergies=["大环内酯类"])
+    assert "罗红霉素" in result.warned and not result.blocked
+    # fail closed: the allergen named in a sentence that recommends the drug still blocks
+    assert audit("您对大环内酯类过敏也没关系，罗红霉素可以吃，每次150mg。", age=40, allergies=["大环内酯类"]).blocked
+
+
+def test_round7_an_ability_that_describes_the_drug_ends_no_backward_scope():
+    draft = "普萘洛尔片虽然剂量小，仍可进入血液，可能诱发喘息，哮喘患者禁用，请不要使用。"
+    assert not audit(draft, age=50, conditions=["哮喘"]).blocked
+    # 可以 with a dose still recommends: a stop at the end of the course does not warn it
+    assert audit("普萘洛尔对心慌有效，可以每次10mg、每日3次，心慌好了就停药。", age=50, conditions=["哮喘"]).blocked
+
+
+def test_round7_what_a_warned_thing_contains_is_warned_with_it():
+    draft = "代盐里含有较多氯化钾。您同时在用螺内酯，会升高血钾，再吃代盐容易高钾，所以不建议用。"
+    assert not audit(draft, age=70, medications=["螺内酯"]).blocked
+    assert audit("代盐里含有较多氯化钾，可以放心吃代盐。", age=70, medications=["螺内酯"]).blocked
+
+
+def test_round7_a_dose_after_the_patients_own_medicine_named_second_is_not_its_dose():
+    # the dose in the bracket after the first name, and an anaphor for the first name, keep the dose off the second
+    assert not audit("一般剂量的鱼油（每日2g）与辛伐他汀不冲突，可以吃。", age=60, medications=["辛伐他汀"]).blocked
+    assert not audit("鱼油（ω-3脂肪酸）和辛伐他汀不冲突，每天2g就够。", age=60, medications=["辛伐他汀"]).blocked
+    assert not audit("可以吃奥司他韦。它和硝苯地平没有相互作用，每次75mg、每日2次。", age=60,
+                     medications=["硝苯地平"]).blocked
+    # fail closed: a dose in the medicine's own clause is its dose
+    assert audit("鱼油和辛伐他汀可以一起吃，辛伐他汀每天200mg。", age=60, medications=["辛伐他汀"]).blocked
+
+
+def test_round7_the_medicine_a_switch_replaces_is_not_taken_with_the_new_one():
+    draft = "咳嗽多半是依那普利引起的，可以请医生把依那普利换成氯沙坦50mg每天一次。"
+    assert not audit(draft, age=55, medications=["依那普利"]).blocked
+    draft = "缬沙坦氢氯噻嗪里的氢氯噻嗪会升高血糖。别自己停，复诊时让医生换成不含利尿剂的方案，比如单用缬沙坦。"
+    assert not audit(draft, age=55, medications=["缬沙坦氢氯噻嗪"]).blocked
+    # fail closed: added on top, not switched
+    assert audit("可以再加氯沙坦50mg每天一次。", age=55, medications=["依那普利"]).blocked
+    assert audit("可以加用缬沙坦80mg。", age=55, medications=["缬沙坦氢氯噻嗪"]).blocked
+
+
+def test_round7_alternatives_are_not_a_combination():
+    assert not audit("不适合β受体阻滞剂，可以换一类降压药，比如ACEI或者ARB。", age=50).blocked
+    assert audit("可以ACEI和ARB一起吃。", age=50).blocked
+    assert audit("ACEI或ARB都行，两个同时吃效果更好。", age=50).blocked
+
+
+def test_round7_two_medicines_on_the_record_are_not_a_new_interaction():
+    # the draft names one of the record's medicines in an explanation; the other was on the record with it
+    draft = "胃药可以选泮托拉唑，每日40mg，奥美拉唑会减弱氯吡格雷的作用，不建议用。"
+    assert not audit(draft, age=60, medications=["氯吡格雷", "阿司匹林"]).blocked
+    # fail closed: a medicine the question adds is new, and is checked against the record
+    profile = PatientProfile.from_case({"age": 60, "medications": ["辛伐他汀"]}, "case-msg")
+    result = auditor().audit("辛伐他汀照常吃，两者可以同时吃。", profile, "医生让我吃克拉霉素，辛伐他汀要停吗")
+    assert result.blocked
+
+
+def test_round7_every_name_of_a_list_before_a_kind_word_is_an_example():
+    draft = "西柚主要影响洛伐他汀、辛伐他汀这类经CYP3A4代谢的药。瑞舒伐他汀基本不受影响，正常吃点西柚没问题。"
+    assert not audit(draft, age=60, medications=["瑞舒伐他汀"]).blocked
+    # fail closed: the list as advice
+    assert audit("可以吃洛伐他汀、辛伐他汀这类药。", age=60, medications=["瑞舒伐他汀"]).blocked
+
+
+def test_round7_examples_in_a_bracket_after_a_warning_on_an_unnamed_kind_are_warned():
+    draft = "雷贝拉唑每次10mg，每天早饭前吃。期间别吃退烧止痛片（像去痛片、散利痛），别喝酒。"
+    assert not audit(draft, age=50, conditions=["消化性溃疡"]).blocked
+    assert audit("可以吃止痛片（像去痛片）。", age=50, conditions=["消化性溃疡"]).blocked
+
+
+def test_round7_a_driving_risk_the_draft_warns_about_is_answered():
+    assert not audit("唑吡坦可以短期用，每晚5mg，服药后第二天上午不要开车。", age=50, occupation="货车司机").blocked
+    assert audit("唑吡坦可以短期用，每晚5mg。", age=50, occupation="货车司机").blocked
+
+
+def test_round7_dose_alternatives_and_the_dose_given_instead_of_the_usual_one():
+    assert not audit("4岁孩子西替利嗪可以每次2.5mg、每日2次，或每日一次5mg。", age=4, weight_kg=16).blocked
+    assert audit("4岁孩子西替利嗪可以每次5mg、每日2次，或每日一次10mg。", age=4, weight_kg=16).blocked
+    draft = "阿昔洛韦要减量：常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次。"
+    assert not any(f.rule == "dose" or "剂量" in f.reason and "超过" in f.reason
+                   for f in audit(draft, age=70, egfr=15).findings)
+    assert audit("阿昔洛韦800mg每日5次。", age=70, egfr=15).blocked
+    # 每天约1.8g is the day's amount, not one dose
+    draft = "阿莫西林每天80-90mg/kg，分2次，20公斤每天约1.6-1.8g，即每次0.9g左右。"
+    assert not audit(draft, age=6, weight_kg=20).blocked
+
+
+def test_round7_two_products_recommended_with_kean_yi_are_two_sources():
+    # 可以 ends with 以, which is no "basis of the dose" (以…计算) that makes a name describe the product
+    result = audit("可以对乙酰氨基酚片1片和感康1片一起吃。", age=40)
+    assert result.blocked and any(f.rule == "duplicate_ingredient" for f in result.findings)
+
+
+def test_round7_what_a_drug_treats_is_no_allergy_to_it():
+    result = audit("氯苯那敏对过敏症状有效，每次4mg，每日3次，适合老人。", age=84, conditions=["认知障碍"])
+    assert "氯苯那敏" in result.recommended and result.blocked
+    # the allergy itself still warns
+    assert "阿莫西林" in audit("您对阿莫西林过敏，换别的药。", age=40).warned
+
+
+def test_round7_a_draft_that_doses_before_naming_anything_doses_the_question_drug():
+    profile = PatientProfile.from_case({"age": 50, "weight_kg": 60}, "case-msg")
+    question = "对乙酰氨基酚吃了不管用，能加量吗"
+    assert auditor().audit("可以加。每次1.5g，一天4次就行。对乙酰氨基酚比较安全。", profile, question).blocked
+    assert not auditor().audit("可以加。每次0.5g，一天3次就行。对乙酰氨基酚比较安全。", profile, question).blocked
+
+
+def test_round7_an_absorption_interaction_taken_at_once_blocks_and_spaced_passes():
+    together = "可以，钙尔奇D和左甲状腺素钠早上一起吃就行。"
+    spaced = "可以补钙，钙尔奇D和左甲状腺素钠间隔4小时吃。"
+    assert audit(together, age=50, medications=["左甲状腺素钠"]).blocked
+    assert not audit(spaced, age=50, medications=["左甲状腺素钠"]).blocked
+
+
+def test_round7_rows_mefloquine_in_depression_and_oral_ketoconazole():
+    assert audit("甲氟喹每周一次250mg，出发前2周开始吃。", age=30, conditions=["抑郁症"]).blocked
+    assert not audit("甲氟喹每周一次250mg，出发前2周开始吃。", age=30).blocked
+    assert audit("酮康唑片每天200mg，吃两个月。", age=40).blocked
+    assert not audit("酮康唑乳膏外用，每天两次涂患处。", age=40).blocked
+
+
+def test_round7_a_loading_pair_is_taken_once():
+    # 第一次 opens the amount's own match (一次1mg); an amount another follows an hour later is a loading dose
+    for draft in ("秋水仙碱第一次1mg，1小时后再吃0.5mg，以后每次0.5mg、一天2次。",
+                  "秋水仙碱起病后赶紧吃1mg，1小时后再吃0.5mg，以后每次0.5mg，一天2次。"):
+        assert not audit(draft, age=45).blocked, draft
+    # fail closed: the upkeep itself over the day's limit
+    assert audit("秋水仙碱第一次1mg，1小时后再吃0.5mg，以后每次1mg、一天3次。", age=45).blocked
+
+
+def test_round7_an_adjunct_is_no_alternative_and_a_split_weekly_dose_is_daily():
+    profile = PatientProfile.from_case({"age": 50, "conditions": ["类风湿关节炎"]}, "case-msg")
+    question = "医生开了甲氨蝶呤，每周吃4片太多，能分成每天吃吗"
+    draft = "可以，把每周的量分开吃就行：每天吃1片，同时每天吃点叶酸。"
+    assert auditor().audit(draft, profile, question).blocked
+    # the weekly schedule kept passes
+    draft = "不用分开，每周固定一天吃4片，同时每天吃点叶酸。"
+    assert not auditor().audit(draft, profile, question).blocked
+
+
+def test_round7_a_pair_named_with_brackets_reads_the_dose_after_the_second_bracket_as_no_dose_of_it():
+    draft = "可以。泰诺林（对乙酰氨基酚）和络活喜（氨氯地平）没有明显相互作用，一次500mg，每6小时一次。"
+    assert not audit(draft, age=55, medications=["络活喜"]).blocked
+    draft = "可以。泰诺林（对乙酰氨基酚）和络活喜（氨氯地平）没有明显相互作用，络活喜每天50mg。"
+    assert audit(draft, age=55, medications=["络活喜"]).blocked
+
+
+def test_round7_do_not_stack_is_a_warning():
+    draft = "泰诺林和散利痛的成分都有对乙酰氨基酚，不能叠加吃。"
+    assert not audit(draft, age=33).blocked
+    assert audit("泰诺林和散利痛可以叠加吃。", age=33).blocked
+
+
+def test_round7_what_a_drug_is_not_and_bracketed_examples_after_emphasis():
+    assert not audit("可以用阿奇霉素，每天一次500mg，连续3天，不属于青霉素类，对您比较安全。", age=30,
+                     allergies=["青霉素"]).blocked
+    assert audit("可以用阿莫西林，它属于青霉素类。", age=30, allergies=["青霉素"]).blocked
+    draft = "肾功能不好时，**避免非甾体抗炎药**（布洛芬、塞来昔布、萘普生等），可能让肾功能恶化。"
+    assert not audit(draft, age=70, egfr=25).blocked
+
+
+def test_round7_a_dose_said_to_be_too_much_then_changed_reads_the_change():
+    draft = "阿莫西林儿童每天不超过90mg/kg，您给的每次750mg一天3次是2250mg，超过了，建议改为每次250mg、每天3次。"
+    assert not audit(draft, age=4, weight_kg=16).blocked
+    assert audit("阿莫西林每次750mg一天3次。", age=4, weight_kg=16).blocked
+
+
+def test_round7_the_dose_for_a_kidney_band_after_the_usual_one_is_read():
+    draft = "伐昔洛韦需要减量：一般肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天两次。"
+    assert not audit(draft, age=74, egfr=35).blocked
+    draft = "伐昔洛韦需要减量：一般肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天三次。"
+    assert audit(draft, age=74, egfr=35).blocked
+    # the band's dose is still weighed against the patient's own band
+    draft = "伐昔洛韦：一般肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天两次。"
+    assert audit(draft, age=74, egfr=15).blocked
+
+
+def test_round7_drinkers_named_as_the_people_a_limit_is_for_are_no_endorsed_drinking():
+    result = audit("对乙酰氨基酚每次0.5g，每天3次；有喝酒习惯者一天不超过2g。", age=40)
+    assert "饮酒" not in result.endorsed
+    assert audit("可以，喝酒的人也能吃。", age=40, medications=["甲硝唑"]).blocked
+
+
+def test_round7_advise_not_to_is_a_warning_that_reaches_back():
+    profile = PatientProfile.from_case({"age": 42}, "case-msg")
+    question = "维C银翘片吃了头还是痛，可以加泰诺林吗？"
+    draft = "需要注意，维C银翘片里含有对乙酰氨基酚，再吃泰诺林会重复。建议不要一起吃，头痛严重请就医。"
+    assert not auditor().audit(draft, profile, question).blocked
+    assert "对乙酰氨基酚" in audit("建议不要吃布洛芬，可以吃对乙酰氨基酚0.5g。", age=42).recommended
+
+
+def test_round7_the_ingredient_of_what_the_patient_drinks_is_theirs():
+    profile = PatientProfile.from_case({"age": 36}, "case-msg")
+    question = "咳嗽很厉害，已经在喝含右美沙芬的止咳糖浆，可以再加右美沙芬片吗？"
+    draft = "可以同时吃，糖浆照喝，再加右美沙芬片一天三次，止咳效果更好。"
+    assert auditor().audit(draft, profile, question).blocked
+
+
+def test_round7_an_amount_per_day_beside_the_doses_is_the_days():
+    draft = "阿莫西林可以每次500mg，一天三次（1.5g/天，约37.5mg/kg/天，在常规范围内），连续10天。"
+    assert not audit(draft, age=12, weight_kg=40).blocked
+    assert audit("阿莫西林每次500mg，一天三次（共6g/天）。", age=30).blocked
+
+
+def test_round7_a_stop_after_the_name_and_a_risk_of_taking_two_together_are_warnings():
+    draft = "螺内酯和补钾药一起容易高钾，氯化钾缓释片先停，下周复查血钾。"
+    assert not audit(draft, age=70, medications=["螺内酯", "氯化钾缓释片"]).blocked
+    # a risk said not to be there recommends the drug: 不容易低血糖
+    assert audit("吡格列酮不容易低血糖，每天15mg。", age=69, conditions=["心力衰竭"]).blocked
+
+
+def test_round7_the_patients_medicine_held_during_the_new_one_is_not_taken_with_it():
+    profile = PatientProfile.from_case({"age": 60, "medications": ["辛伐他汀"]}, "case-msg")
+    question = "医生让我吃克拉霉素7天，辛伐他汀怎么办"
+    held = "克拉霉素会让辛伐他汀浓度升高，吃克拉霉素这7天先暂停辛伐他汀，疗程结束后再恢复。"
+    assert not auditor().audit(held, profile, question).blocked
+    assert auditor().audit("辛伐他汀不要停，和克拉霉素一起吃就行。", profile, question).blocked
+
+
+def test_round7_the_base_the_draft_adds_to_is_what_the_patient_takes():
+    draft = "可以在二甲双胍、格列美脲基础上加用西格列汀100mg每日一次，注意低血糖。"
+    assert not audit(draft, age=65, medications=["二甲双胍", "格列美脲"]).blocked
+    # what is added on the base is advice
+    assert audit("可以在二甲双胍基础上加用格列美脲2mg每日一次。", age=65, medications=["二甲双胍"]).blocked
+    assert audit("在华法林基础上加用阿司匹林就行。", age=65, medications=["华法林"]).blocked
+    # a base the record does not hold is advice (fail closed)
+    assert audit("可以在二甲双胍基础上加用西格列汀25mg每日一次。", age=65, egfr=20).blocked
+
+
+def test_round7_the_other_transliteration_of_sumatriptan_is_known():
+    result = audit("偏头痛发作可以吃舒马曲坦50mg，和舍曲林一起吃没问题。", age=55, medications=["舍曲林"])
+    assert "舒马普坦" in result.recommended and result.blocked
+
+
+def test_round7_two_common_mainland_products_missing_from_the_lexicon():
+    # 复方甲氧那明 (阿斯美) carries chlorphenamine and aminophylline; 雷公藤多苷 is contraindicated in pregnancy
+    assert audit("可以吃复方甲氧那明胶囊，每次2粒，每天3次。", age=70).blocked
+    assert audit("雷公藤多苷片每次20mg，每天3次。", age=30, pregnant=True).blocked
+    assert not audit("阿斯美每次2粒，每天3次。", age=40).blocked
+
+
+def test_round7_going_on_with_a_medicine_of_the_record_is_advice_and_its_interactions_count():
+    # the two on the record are no new interaction only where the draft names one without advising it
+    assert audit("别嘌醇照常吃，每天300mg。", age=59, medications=["别嘌醇", "硫唑嘌呤"]).blocked
+    assert audit("阿司匹林和氯吡格雷是支架术后的双抗，不能自己停。", age=62,
+                 medications=["阿司匹林", "氯吡格雷"]).blocked   # a combination both named: still read (left as is)
+
+
+def test_round7_a_usual_dose_gives_way_only_for_reduced_kidneys_or_when_called_too_much():
+    # for normal kidneys the usual dose is the patient's: read with the rest
+    assert audit("伐昔洛韦：一般肾功能正常为2000mg一天四次，eGFR 30-49时建议1000mg一天两次。", age=40, egfr=95).blocked
+    # a change for another group (老年人改为…) does not hide the usual dose from a younger patient
+    assert audit("对乙酰氨基酚一般每次2g，老年人改为0.5g。", age=40).blocked
+
+
+def test_round7_advise_not_to_stop_keeps_the_drug():
+    assert audit("布洛芬建议不要自行停药。", age=50, conditions=["胃溃疡"]).blocked
+    assert not audit("布洛芬建议不要吃。", age=50, conditions=["胃溃疡"]).blocked
+
+
+def test_round7_a_stop_with_no_return_is_no_hold():
+    assert audit("可以吃布洛芬0.3g每天2次，这几天华法林先停掉。", age=70, medications=["华法林"]).blocked
+
+
+def test_round7_clause_and_sentence_starts_match_the_scan_over_marks():
+    import random
+
+    from medq.agent.auditor import CLAUSE_MARKS, SENTENCE_MARKS, clause_start_of, sentence_start_of
+
+    rng = random.Random(7)
+    alphabet = list("布洛芬可以吃每次") + list(CLAUSE_MARKS)
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        for position in range(len(text) + 1):
+            assert clause_start_of(text, position) == max(text.rfind(m, 0, position) for m in CLAUSE_MARKS) + 1
+            assert sentence_start_of(text, position) == max(text.rfind(m, 0, position) for m in SENTENCE_MARKS) + 1
+
+
+def test_round7_a_change_to_a_new_dose_keeps_the_drug_and_its_dose_is_audited():
+    assert audit("奥美拉唑可以改为每次80mg，每天3次。", age=66, medications=["奥美拉唑"]).blocked
+    assert not audit("奥美拉唑可以改为每天2次、每次20mg，早晚饭前吃。", age=66, medications=["奥美拉唑"]).blocked
+    # a switch to another drug still replaces the one before it
+    assert "布洛芬" in audit("把布洛芬换成对乙酰氨基酚，每次0.5g。", age=66, medications=["布洛芬"]).warned
+
+
+def test_round7_a_duplicate_the_draft_names_as_such_is_a_warning():
+    draft = "氨氯地平和硝苯地平都属于钙通道阻滞剂，同时吃属于重复用药，请复诊调整。"
+    assert not audit(draft, age=72, medications=["氨氯地平", "硝苯地平控释片"]).blocked

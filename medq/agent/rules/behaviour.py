@@ -19,7 +19,11 @@ class BehaviourRule:
                                                                for i in rec.substances]
         sources += [(None, s, stated) for stated, _, subs in ctx.medication_substances() for s in subs]
         done: set[tuple[str, str]] = set()
+        # 服药后8小时内不要开车: a risk of the patient's work the draft itself warns about is answered
+        answered = {lex.canonical(word, ("substance",)) for word in ctx.cautioned}
         rank = {"critical": 0, "warning": 1, "info": 2}
+        if not ctx.endorsed and not occupation:
+            sources = []   # nothing endorsed and no work to weigh: no row of this loop can apply (saves ~1 ms/audit)
         for rec, ingredient, stated in sources:
             names = set(ctx.names(ingredient))
             if ingredient in lex.classes:   # a class recommended as a whole (头孢类): any member's row counts
@@ -34,7 +38,8 @@ class BehaviourRule:
                         continue
                     endorsed = other in ctx.endorsed
                     by_job = bool(occupation) and occupation_matches(occupation, other)
-                    if not (endorsed or (by_job and rec is not None)) or (ingredient, other) in done:
+                    if not (endorsed or (by_job and rec is not None and other not in answered)) or \
+                            (ingredient, other) in done:
                         continue
                     done.add((ingredient, other))
                     target = rec or Recommended(_fake_mention(stated), [ingredient])

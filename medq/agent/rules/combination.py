@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.interaction import interacting_rows, one_drug
+from medq.agent.rules.interaction import interacting_rows, one_drug, taken_together
+
+
+# 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑: two drugs offered as alternatives in one clause run, one or the other
+ALTERNATIVES = re.compile(r"^[^。；;！!？?\n和加]{0,20}?(?:或者|或是|或)(?:者)?\s*(?:换成|改用|选用|选|用)?\s*$")
+TOGETHER = re.compile(r"一起|同时|合用|联用|联合|并用|同服|叠加")
 
 
 class CombinationRule:
@@ -18,6 +24,11 @@ class CombinationRule:
             for second in recs[i + 1:]:
                 if first.name == second.name:
                     continue
+                if first.origin == second.origin == "draft" and first.mention.end <= second.mention.start:
+                    between = ctx.draft[first.mention.end:second.mention.start]
+                    after = ctx.draft[second.mention.end:second.mention.end + 8]
+                    if ALTERNATIVES.match(between) and not TOGETHER.search(between + after):
+                        continue
                 for a in first.substances:
                     for b in second.substances:
                         if a == b or (a, b) in seen or one_drug(ctx, a, b):   # ARB，比如厄贝沙坦: one drug
@@ -28,6 +39,10 @@ class CombinationRule:
                         seen.add((a, b))
                         row = rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
+                        together = not row.blocks and taken_together(ctx, first, row)
                         yield finding(ctx, first, a, self.name, f"draft:{second.name}", None,
                                       f"回答同时推荐了{shown(first, a)}和{shown(second, b)}，二者存在"
-                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}。", row)
+                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
+                                      f"{'，且让二者同时服用' if together else ''}。", row,
+                                      block=True if together else None,
+                                      indicator="critical" if together else None)

@@ -41,6 +41,8 @@ PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
                            r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*[/∕]\s*(片|粒|袋|包|支|颗|丸)")
 LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负荷剂量|负荷量|起始剂量)\s*(?:剂量)?\s*(?:为|是|吃|服|服用|口服|用)?\s*$")
+PER_DAY_AFTER = re.compile(r"\s*/\s*(?:天|日|d\b|day)")
+LOADING_PAIR = re.compile(r"\s*[，,]\s*(?:\d+|[一两二三])\s*(?:个)?\s*小时后\s*(?:再|可再)")
 NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
                            r"[^；;。！!？?\n]*")
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
@@ -48,7 +50,7 @@ PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总�
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*"
                          rf"(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|不宜超过|不能超过|控制在|最多|为|是)?|"
                          rf"最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不能超过|不宜超过|共)?\s*"
-                         rf"(?:吃|服|服用|口服|用)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
+                         rf"(?:吃|服|服用|口服|用)?\s*(?:约|大约|共约)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
 AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
                         r"(?:吃|服|用|含|服用|使用)?\s*$|\d\s*次\s*[（(]\s*(?:共|即|约)?\s*$")
 EMPHASIS = re.compile(r"\*\*|__")
@@ -118,7 +120,50 @@ def _weighs(unit: str) -> bool:
 TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天|日|周)")
 
 
+# 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
+ALTERNATIVE_DOSE = re.compile(r"[，,；;]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
+# 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
+# (read so only for a patient whose kidneys are not normal, and for a first dose the draft itself calls too much)
+USUAL = re.compile(r"常规|通常|一般|标准|正常")
+TOO_MUCH = re.compile(r"超过了|超量了|过量了|偏大|偏多|太大|太多")   # …是750mg，超过了；建议改为…
+KIDNEY_WORDS = re.compile(r"肾|肌酐|egfr|eGFR|crcl|CrCl|透析")
+INSTEAD = re.compile(r"(?:改为|改成|减为|减到|减至|减量为|降为|降到|降至|调整为|调为)\s*(?=[^，,。；;]{0,6}\d)")
+
+
+# 肾功能正常为1000mg一天三次，eGFR 30-49时建议1000mg一天两次: after the usual dose, a clause for a kidney band gives
+# the dose for the patients in it
+KIDNEY_BAND = re.compile(r"[，,；;]\s*(?:egfr|eGFR|肌酐清除率|crcl|CrCl|肾小球滤过率|肾功能(?:不全|下降|减退|不好|差))"
+                         r"[^，,。；;]{0,14}?(?:时|者|的话|的患者|患者)")
+
+
+def kidney_dose_text(text: str) -> str:
+    """For a patient whose kidneys are not normal: the part of a dose text after the usual dose that gives the dose for
+    reduced kidneys (常规是…，肌酐清除率10-25时改为… / 肾功能正常为…，eGFR 30-49时建议…); the whole text otherwise."""
+    band = KIDNEY_BAND.search(text)
+    if band and USUAL.search(text[:band.start()]) and PER_DOSE.search(text[:band.start()]):
+        return text[band.start() + 1:]
+    instead = INSTEAD.search(text)
+    if instead and USUAL.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]) and \
+            KIDNEY_WORDS.search(text[:instead.start()]):
+        return text[instead.end():]
+    return text
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    instead = INSTEAD.search(text)
+    if instead and TOO_MUCH.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
+        return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much
+    options = [m.end() for m in ALTERNATIVE_DOSE.finditer(text)]
+    if options and PER_DOSE.search(text[:options[0]]):
+        read = [read_dose(part, strength) for part in
+                [text[low:high] for low, high in zip([0] + options, options + [len(text)])]]
+
+        def larger(values: list[float | None]) -> float | None:
+            known = [v for v in values if v is not None]
+            return max(known) if known else None
+
+        return Dose(larger([d.per_dose_mg for d in read]), larger([d.per_day_mg for d in read]),
+                    larger([d.per_kg_dose for d in read]), larger([d.per_kg_day for d in read]))
     steps = [m.start() for m in TITRATION_STEP.finditer(text)]
     if len(steps) >= 2:
         # the most the schedule gives at any step: each step read alone, the rest of the text after the last one
@@ -199,6 +244,7 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     loading: list[float] = []
     upkeep: list[float] = []
     caps: list[float] = []
+    days: list[float] = []
     for m in matches:
         amount = _upper(m, 1)
         mg = to_mg(amount, m.group(3), strength) if amount is not None else None
@@ -208,9 +254,16 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         if AMOUNT_CAP.search(plain[max(0, lead_start[id(m)] - 8):lead_start[id(m)]]):
             caps.append(mg)
             continue
-        lead = plain[max(0, m.start() - 6):m.start()]
+        # （1.5g/天，…）: an amount per day stated beside the doses is the day's, no single dose
+        if PER_DAY_AFTER.match(plain, m.end()):
+            days.append(mg)
+            continue
+        # 第一次1mg: the lead is read up to the number (每次/一次 opens the amount's own match)
+        lead = plain[max(0, m.start(1) - 6):m.start(1)]
         after_loading = bool(loading) and not upkeep and re.search(r"小时后\s*(?:再|可再)?\s*(?:吃|服|服用|用)?\s*$", lead)
-        (loading if LOADING.search(lead) or after_loading else upkeep).append(mg)
+        # 尽早吃1mg，1小时后再吃0.5mg: an amount another follows an hour later is the first of a loading pair
+        followed = not upkeep and LOADING_PAIR.match(plain, m.end())
+        (loading if LOADING.search(lead) or after_loading or followed else upkeep).append(mg)
     amounts = loading + upkeep
     if amounts:
         dose.per_dose_mg = max(amounts)
@@ -218,6 +271,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             dose.per_day_mg = max(sum(loading), max(upkeep) * (count or 1.0))
         else:
             dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
+    if days:
+        dose.per_day_mg = max([max(days)] + ([dose.per_day_mg] if dose.per_day_mg is not None else []))
     if caps:
         dose.per_day_mg = max(caps)     # the draft allows this much in a day (or an episode), whatever the doses
     return dose
@@ -274,6 +329,8 @@ def _straddles(ctx: AuditContext, row) -> bool:
 # a drug given once a week (its row says 每周一次: oral methotrexate for RA/psoriasis) advised on a daily schedule
 WEEKLY_ROW = re.compile(r"每周一次|每周1次|一周一次")
 DAILY_SCHEDULE = re.compile(r"每天|每日|一天|一日|天天|每晚|每早|睡前|早晚|\bqd\b|\bbid\b|\btid\b|次\s*/\s*日")
+# 把每周剂量分开吃，每天1片: the week's dose split over the days names the week and gives it daily
+SPLIT_WEEKLY = re.compile(r"(?:每周|一周)的?(?:剂量|量|药量|总量)[^。；;！!？?\n]{0,6}(?:分开|分成|分到|分摊|拆开|平摊)")
 WEEKLY_SCHEDULE = re.compile(r"每周|一周|每星期|一星期|每礼拜|一礼拜|周[一二三四五六日天]")
 
 
@@ -326,7 +383,7 @@ class DoseRule:
                 continue
             for ingredient in rec.substances:
                 weekly = weekly_rows(ctx, ingredient) if DAILY_SCHEDULE.search(rec.dose_text) and \
-                    not WEEKLY_SCHEDULE.search(rec.dose_text) else []
+                    (not WEEKLY_SCHEDULE.search(rec.dose_text) or SPLIT_WEEKLY.search(rec.dose_text)) else []
                 if weekly:
                     # 甲氨蝶呤每天1次: a weekly drug taken daily is an overdose whatever the amount
                     yield finding(ctx, rec, ingredient, "dose_schedule", "dose:daily", None,
@@ -341,7 +398,7 @@ class DoseRule:
                 if band is not None and band[1] < 90:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
                     # stated for normal kidneys is a reference, not this patient's dose
-                    text = NORMAL_KIDNEY.sub(" ", text)
+                    text = kidney_dose_text(NORMAL_KIDNEY.sub(" ", text))
                 dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
                 per_kg_dose = dose.per_kg_dose if dose.per_kg_dose is not None else \
                     (dose.per_dose_mg / weight if weight and dose.per_dose_mg is not None else None)

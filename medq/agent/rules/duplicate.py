@@ -11,6 +11,7 @@ from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
 from medq.agent.rules.dose import dosing_rows, read_dose, strength_of
+from medq.agent.rules.interaction import replaced, switched_to
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
@@ -18,7 +19,7 @@ ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*$")
 # a substance named to describe a product the draft recommends (维C银翘片里含有对乙酰氨基酚和扑尔敏 / 按布洛芬每公斤
 # 10mg计算，喂美林…): the product's own ingredient, not a second source
-DESCRIBES_PRODUCT = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|按|按照|以)\s*$")
+DESCRIBES_PRODUCT = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|按|按照|(?<![可所难足予用])以)\s*$")   # not 可以
 DESCRIBES_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,16}(?:和|、|及|与|以及)\s*$")
 # two products offered as alternatives (…0.4mg即可，也可以换成含叶酸的复合维生素 / A或者B): one or the other, not both
 ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也可以选|也可选|替代|代替|二选一|任选")
@@ -66,7 +67,13 @@ class DuplicateRule:
                     rf"(?:和|与|跟|加上|配合)\s*(?:您的|你的|原来的|正在吃的)?\s*{re.escape(stated)}\s*(?:一起|同时|合用|联用|同服|搭配)",
                     ctx.draft)) and any(rec is not None and rec.origin == "draft" and rec.mention.text != stated
                                         for _, rec, _ in entries or ())
-                if entries and not continued and (added or together or all(name != canonical for name, _, _ in entries)):
+                # 安博诺里的氢氯噻嗪会升高尿酸…换成不含利尿剂的方案，比如单用厄贝沙坦 / 把X换成Y: the patient's medicine the
+                # draft replaces (named as replaced, or warned about) is no second source of what replaces it
+                swapped = any(rec is not None and (canonical in replaced(ctx, rec) or switched_to(ctx, rec) and
+                                                   canonical in {m.canonical for m in ctx.warned})
+                              for _, rec, _ in entries or ())
+                if entries and not continued and not swapped and \
+                        (added or together or all(name != canonical for name, _, _ in entries)):
                     entries.append((canonical, None, stated))
         for ingredient, entries in sources.items():
             if len(entries) < 2 or ingredient in ctx.lexicon.classes or not any(e[1] for e in entries):

@@ -14,6 +14,84 @@ from medq.agent.rules.base import AuditContext, Finding, finding, shown
 SWITCH_TO = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|替换成|改吃|换吃)\s*(?:了)?\s*$")
 
 
+# 换成不含利尿剂的方案，比如单用厄贝沙坦: the switch names the kind; the drug is its example, in the next clause
+SWITCH_EXAMPLE = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|替换成|改吃|换吃)[^。；;！!？?\n]{0,16}[，,]\s*"
+                            r"(?:比如|例如|如|像)\s*(?:单用|单独用|用|选|吃)?\s*$")
+# 把卡托普利换成缬沙坦: the medicine named between 把/将 and the switch is the one replaced
+REPLACED = re.compile(r"(?:把|将)([^，,。；;！!？?\n]{1,16}?)(?:\*\*)?\s*(?:改用|换用|换成|改成|改为|换为|替换为|替换成)"
+                      r"(?:\*\*)?\s*$")
+
+
+KEEP_ON = re.compile(r"照常|继续|坚持|按原|照旧|不要停|别停|不能停|维持|同时|一起")
+
+
+def _advised(draft: str, rec) -> bool:
+    """Whether the clause of the mention advises it (可以/建议…, a dose, or going on with it: 照常吃 / 继续吃)."""
+    from medq.agent.scope import affirmed
+
+    low = max(draft.rfind(mark, 0, rec.mention.start) for mark in "，,。；;！!？?\n") + 1
+    ends = [i for i in (draft.find(mark, rec.mention.end) for mark in "，,。；;！!？?\n") if i >= 0]
+    clause = draft[low:min(ends) if ends else len(draft)]
+    return bool(KEEP_ON.search(clause)) or affirmed(draft, rec.mention.start, rec.mention.end)
+
+
+def switched_to(ctx: AuditContext, rec) -> bool:
+    """Whether the draft switches the patient to this drug (改用X / 换成…方案，比如单用X)."""
+    if rec.origin != "draft":
+        return False
+    before = ctx.draft[max(0, rec.mention.start - 40):rec.mention.start]
+    return bool(SWITCH_TO.search(before[-6:]) or SWITCH_EXAMPLE.search(before))
+
+
+def replaced(ctx: AuditContext, rec) -> set[str]:
+    """The medicines the draft names as replaced by this drug (把卡托普利换成缬沙坦 → 卡托普利), by canonical name."""
+    if rec.origin != "draft":
+        return set()
+    found = REPLACED.search(ctx.draft[max(0, rec.mention.start - 30):rec.mention.start])
+    if not found:
+        return set()
+    return {m.canonical for m in ctx.lexicon.find_mentions(found.group(1), ("drug", "product", "class"))}
+
+
+# an interaction by absorption (钙片 and 左甲状腺素, 铁剂 and 喹诺酮) is managed by spacing the doses: a draft that has
+# them taken together at once, and says nothing of spacing, gives the harm itself
+TOGETHER_AT_ONCE = re.compile(r"(?:一起|同时|一块|一同|同一时间)\s*(?:吃|服|服用|用|喝)|同服|一起(?:早上|晚上|睡前|饭前|饭后|空腹)")
+SPACED = re.compile(r"间隔|隔开|错开|分开|相隔|前后|之后再|以后再|后再吃|后再服|不同时间|分别在")
+
+
+def taken_together(ctx: AuditContext, rec, row: Rule) -> bool:
+    """A caution row on absorption, for a drug the draft has taken at once with the other (钙片和优甲乐早上一起吃)."""
+    if "吸收" not in (row.effect or "") or rec.origin != "draft" or SPACED.search(ctx.draft):
+        return False
+    low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
+    ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
+    return bool(TOGETHER_AT_ONCE.search(ctx.draft[low:min(ends) if ends else len(ctx.draft)]))
+
+
+# 吃克拉霉素这7天先暂停辛伐他汀: the patient's medicine the draft holds while the new one is taken is not taken with it
+HOLD = re.compile(r"暂停|先停|停用|停掉|停服|停一停|停药|先不吃|先不要吃|先别吃")
+RESUME = re.compile(r"恢复|再吃|再服|再用|重新(?:吃|服|用|开始)|继续吃|接着吃")
+HOLD_NEGATED = re.compile(r"(?:不要|别|不能|不用|不必|无需|不需要|不可)\s*(?:自己|自行|擅自|随便|突然)?\s*(?:暂停|停)")
+
+
+def held_off(ctx: AuditContext, canonical: str) -> bool:
+    """Whether the draft holds the patient's medicine (its name and a stop in one clause, the stop not negated)."""
+    if not ctx.warned or not HOLD.search(ctx.draft):
+        return False     # the usual draft: decided without a scan
+    lex = ctx.lexicon
+    for m in ctx.warned:
+        if m.canonical != canonical and not (set(lex.ingredients(m.canonical)) & set(lex.ingredients(canonical))):
+            continue
+        low = max(ctx.draft.rfind(mark, 0, m.start) for mark in "，,。；;！!？?\n") + 1
+        ends = [i for i in (ctx.draft.find(mark, m.end) for mark in "，,。；;！!？?\n") if i >= 0]
+        clause = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+        # a hold for the new drug's course, resumed after it (…疗程结束后再恢复): the management the references give;
+        # a stop with no return (华法林先停几天) is no such hold and the interaction is still read
+        if HOLD.search(clause) and not HOLD_NEGATED.search(clause) and RESUME.search(ctx.draft, m.end):
+            return True
+    return False
+
+
 # classes named for a shared effect or risk, not for a use: two drugs in one of them are not one therapy (换成曲马多
 # for a patient on 舍曲林 adds a serotonergic drug, it replaces nothing)
 EFFECT_CLASSES = ("5-羟色胺能药物", "可致QT间期延长药物", "可致双硫仑样反应药物", "中枢抑制药", "抗胆碱能药物")
@@ -48,12 +126,25 @@ class InteractionRule:
         for rec in ctx.recommended:
             if rec.local:
                 continue     # on the skin: no systemic interaction to speak of
-            switched = rec.origin == "draft" and bool(SWITCH_TO.search(
-                ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]))
+            # 会减弱氯吡格雷的作用 for a patient whose record has it and aspirin: two medicines the record holds already
+            # (a medicine the question or the draft adds is new, and is checked against every one)
+            on_record = set(ctx.profile.medications)
+            # only where the draft names it without advising it: 别嘌醇照常吃，每天300mg for a patient on 硫唑嘌呤 is
+            # advice to go on taking the two together
+            held = rec.origin == "draft" and any(stated in on_record and (canonical == rec.name or
+                                                                          substances == rec.substances)
+                                                 for stated, canonical, substances in ctx.medication_substances()) \
+                and not _advised(ctx.draft, rec)
+            switched = switched_to(ctx, rec)
+            gone = replaced(ctx, rec)
             for ingredient in rec.substances:
                 for stated, canonical, substances in ctx.medication_substances():
                     if canonical == rec.name or (len(substances) == 1 and substances[0] == ingredient):
                         continue   # the same medicine, continued (a duplicate across products: DuplicateRule)
+                    if held and stated in on_record:
+                        continue
+                    if canonical in gone or held_off(ctx, canonical):
+                        continue   # 把卡托普利换成缬沙坦: the medicine replaced is not taken with it
                     if switched and any(_family(ctx, ingredient) & _family(ctx, s) for s in substances):
                         continue   # 改用瑞舒伐他汀 for a patient on 阿托伐他汀: the new drug replaces the old one
                     for theirs in substances:
@@ -64,8 +155,12 @@ class InteractionRule:
                             continue
                         row = rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
+                        together = not row.blocks and taken_together(ctx, rec, row)
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
-                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}。", row)
+                                      f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
+                                      f"{'，回答却让二者同时服用' if together else ''}。", row,
+                                      block=True if together else None,
+                                      indicator="critical" if together else None)
                         break

@@ -31,6 +31,9 @@ def _vaccine(lex, name: str) -> bool:
     return "疫苗" in name
 
 
+ADJUNCT = re.compile(r"(?:同时|另外|并且|配合|再加|加上|额外)[^，,：:；;]{0,6}$")
+
+
 class QuestionRule:
     name = "question"
 
@@ -73,7 +76,9 @@ class QuestionRule:
 
         if any(hit.value.role == "negation" for hit in cues.find(normalise(head))):
             return
-        if any(m.canonical != "疫苗" for m in lex.find_mentions(first, ("drug", "product", "class"))):
+        # …，同时每天补充叶酸: a name added on top of the answer (an adjunct) is no alternative to the drug asked about
+        if any(m.canonical != "疫苗" and not ADJUNCT.search(first[max(0, m.start - 8):m.start])
+               for m in lex.find_mentions(first, ("drug", "product", "class"))):
             return   # 可以先吃对乙酰氨基酚: the yes is about the drug the answer names, an alternative to the one asked
         from medq.agent.auditor import RELATIVE
 
