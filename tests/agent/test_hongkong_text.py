@@ -1,0 +1,75 @@
+"""Hong Kong usage and Cantonese wording: the regional table maps Cantonese function words (食緊, 冇, 咗, 唔, 係, 敏感)
+to the mainland forms every matcher already reads, length-preserving, and Hong Kong names are aliases. Sentences are
+the test's own."""
+
+from functools import lru_cache
+
+import pytest
+
+from medq.agent import text
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.extraction import RuleBasedExtractor
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import Lexicon
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(lexicon())
+
+
+def facts(message: str) -> set[tuple[str, str, str]]:
+    return {(f.kind, f.value, f.status) for f in RuleBasedExtractor(lexicon()).extract(message, "m1")}
+
+
+@pytest.mark.parametrize("cantonese", [
+    "我而家食緊降壓藥，琴日冇食", "佢哋話唔好同酒一齊食", "我係女人，有咗BB", "腎功能唔好，驗GFR得40",
+    "我同埋阿媽都對花粉敏感", "食物同飲食都冇問題"])
+def test_cantonese_conversion_keeps_the_length(cantonese):
+    assert len(text.to_simplified(cantonese)) == len(cantonese)
+    assert len(text.normalise(cantonese)) == len(cantonese)
+
+
+def test_cantonese_function_words_become_the_mainland_forms():
+    assert text.to_simplified("我食緊薯片，冇食咗其他") == "我在吃薯片，没吃了其他"
+    assert text.to_simplified("唔係呢個，係嗰個") == "不是这个，是那个"
+    assert text.to_simplified("每日唔好超過3次") == "每日不要超过3次"
+    assert text.to_simplified("佢肝功能唔好") == "他肝功能不好"          # 不好 after a function, 不要 before a verb
+    assert text.to_simplified("對塵蟎敏感") == "对尘螨过敏"
+
+
+def test_food_and_system_words_keep_their_characters():
+    assert text.to_simplified("注意飲食，少食多餐的食物") == "注意饮食，少吃多餐的食物"
+    assert text.to_simplified("系统性疾病和关系不大") == "系统性疾病和关系不大"   # mainland text is left as it is
+    assert text.to_simplified("这种细菌对它很敏感") == "这种细菌对它很敏感"       # a sensitive germ is no allergy
+
+
+def test_hong_kong_names_resolve_in_the_lexicon():
+    lex = lexicon()
+    assert lex.lookup("鼻敏感") == ("condition", "过敏性鼻炎")
+    assert lex.lookup("柏金遜") == ("condition", "帕金森病")
+    assert lex.lookup("脷底丸") == ("drug", "硝酸甘油")
+
+
+def test_the_extractor_reads_cantonese_messages():
+    got = facts("我而家食緊立普妥，每晚一粒。")
+    assert ("medication", "阿托伐他汀", "active") in got
+    assert facts("本人女人，冇懷孕，不過餵緊人奶。") == {
+        ("sex", "female", "active"), ("pregnancy", "false", "active"), ("lactation", "true", "active")}
+    got = facts("我對安莫西林敏感，一食就出風癩。")
+    assert any(k == "allergy" for k, _, _ in got)
+    got = facts("我之前食開冠脂妥，上星期轉咗立普妥。")
+    assert ("medication", "阿托伐他汀", "active") in got
+    assert ("medication", "瑞舒伐他汀", "active") not in got
+
+
+def test_a_cantonese_dose_cap_is_read_as_a_cap():
+    # every 4 hours would be six doses a day (6 g): the cap of four is what keeps it at 4 g
+    draft = "撲熱息痛每次1000mg，每4小時一次，每日唔好超過4次。"
+    assert auditor().audit(draft, PatientProfile(age=40)).verdict == "pass"
+    assert auditor().audit(draft.replace("唔好超過4次", "可以食6次"), PatientProfile(age=40)).verdict == "block"
