@@ -73,3 +73,19 @@ def test_a_cantonese_dose_cap_is_read_as_a_cap():
     draft = "撲熱息痛每次1000mg，每4小時一次，每日唔好超過4次。"
     assert auditor().audit(draft, PatientProfile(age=40)).verdict == "pass"
     assert auditor().audit(draft.replace("唔好超過4次", "可以食6次"), PatientProfile(age=40)).verdict == "block"
+
+
+def test_a_childrens_brand_takes_its_strength_from_the_text():
+    # 必理痛 alone is the adult tablet product; the children's suspension is the substance at the stated strength
+    question = "3歲女發燒，必理痛兒童退燒藥水（每5ml含120mg）飲幾多？"
+    child = PatientProfile(age=3, weight_kg=14)
+    assert auditor().audit("每次飲20ml，每4小時一次。", child, question=question).verdict == "block"
+    assert auditor().audit("每次飲8ml（約190mg），每6小時一次，一日最多4次。", child, question=question).verdict == "pass"
+
+
+def test_taiwanese_words_added_in_round_7():
+    lex = lexicon()
+    assert text.to_simplified("甲狀腺功能低下") == "甲状腺功能减退"
+    assert lex.lookup("蝦子") == ("substance", "海鲜")
+    assert lex.lookup("安達通") == ("drug", "螺内酯")
+    assert lex.lookup("Symbicort") == ("drug", "布地奈德福莫特罗")
