@@ -89,3 +89,15 @@ def test_taiwanese_words_added_in_round_7():
     assert lex.lookup("蝦子") == ("substance", "海鲜")
     assert lex.lookup("安達通") == ("drug", "螺内酯")
     assert lex.lookup("Symbicort") == ("drug", "布地奈德福莫特罗")
+
+
+def test_tung_joins_two_names_like_he():
+    # Cantonese 同 between two names is 和 (assertion.LIST_JOIN): both medicines are taken
+    got = facts("我有高血壓，食緊脈優同立普妥。")
+    assert {("medication", "氨氯地平", "active"), ("medication", "阿托伐他汀", "active")} <= got
+
+
+def test_a_taiwanese_loperamide_brand_gets_the_loperamide_cap():
+    adult = PatientProfile(age=30)
+    assert auditor().audit("樂必寧一次2顆，一天四次。", adult).verdict == "pass"
+    assert auditor().audit("樂必寧一次3顆，一天四次。", adult).verdict == "block"
