@@ -101,3 +101,10 @@ def test_a_taiwanese_loperamide_brand_gets_the_loperamide_cap():
     adult = PatientProfile(age=30)
     assert auditor().audit("樂必寧一次2顆，一天四次。", adult).verdict == "pass"
     assert auditor().audit("樂必寧一次3顆，一天四次。", adult).verdict == "block"
+
+
+def test_cantonese_words_of_body_family_and_pregnancy():
+    assert facts("我大肚四個月，周身痕。") >= {("pregnancy", "true", "active"), ("trimester", "2", "active")}
+    assert text.to_simplified("頭赤，心翳，好攰") == "头痛，胸闷，好累"
+    assert text.to_simplified("佢大肚子，係肥咗") == "他大肚子，是肥了"        # a big belly is no pregnancy
+    assert text.to_simplified("傷口留咗疤痕") == "伤口留了疤痕"               # only 好痕 / 痕癢 are itching
