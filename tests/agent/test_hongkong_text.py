@@ -108,3 +108,7 @@ def test_cantonese_words_of_body_family_and_pregnancy():
     assert text.to_simplified("頭赤，心翳，好攰") == "头痛，胸闷，好累"
     assert text.to_simplified("佢大肚子，係肥咗") == "他大肚子，是肥了"        # a big belly is no pregnancy
     assert text.to_simplified("傷口留咗疤痕") == "伤口留了疤痕"               # only 好痕 / 痕癢 are itching
+
+
+def test_hong_kong_writes_fu_as_fuk_in_some_words():
+    assert text.to_simplified("胃痛反覆發作，下星期覆診") == "胃痛反复发作，下星期复诊"
