@@ -112,3 +112,11 @@ def test_cantonese_words_of_body_family_and_pregnancy():
 
 def test_hong_kong_writes_fu_as_fuk_in_some_words():
     assert text.to_simplified("胃痛反覆發作，下星期覆診") == "胃痛反复发作，下星期复诊"
+
+
+def test_hong_kong_english_brand_names():
+    lex = lexicon()
+    assert lex.lookup("Voltaren") == ("drug", "双氯芬酸")
+    assert lex.lookup("特敏福") == ("drug", "奥司他韦")
+    # a Hong Kong draft that names the brand in English gets the generic's rules
+    assert auditor().audit("可以食Brufen 400mg，每日三次。", PatientProfile(pregnant=True, trimester=3)).verdict == "block"
