@@ -191,7 +191,7 @@ class Target:
     categories: dict[str, int] = field(default_factory=dict)   # category -> distance to the nearest trigger
 
 
-LIST_JOIN = re.compile(r"^\s*(和|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*$")
+LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*$")
 
 
 def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | None = None) -> list[Target]:

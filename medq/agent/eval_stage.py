@@ -26,6 +26,7 @@ from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
 from medq.agent.auditor import CKD_TEXT
 from medq.agent.rules.base import OCCUPATIONS, occupation_matches
 from medq.agent.scope import TABLE as CONTEXT_TABLE
+from medq.agent.text import REGIONAL_TABLE
 from medq.agent.text import to_simplified
 from medq.artifacts import atomic_path, write_json_atomic
 from medq.errors import InputDataError
@@ -218,7 +219,7 @@ class AuditEvalStage:
         folders = [DEFAULT_DIR] + ([self.knowledge_dir] if self.knowledge_dir.resolve() != DEFAULT_DIR.resolve()
                                    else [])
         return [self.audit_cases, self.memory_cases] + [folder / name for folder in folders for name in COLUMNS
-                                                        if (folder / name).is_file()] + [CONTEXT_TABLE]
+                                                        if (folder / name).is_file()] + [CONTEXT_TABLE, REGIONAL_TABLE]
 
     def run(self, ctx: StageContext) -> dict[str, str]:
         lexicon = Lexicon.load(self.knowledge_dir)

@@ -7,8 +7,11 @@ Traditional → simplified (`to_simplified`) has two steps, both length-preservi
    character to one character, plus the Taiwan/Hong Kong standard forms it lacks (MEDICAL_VARIANTS: 痺 → 痹, 睪 → 睾,
    著 → 着 …);
 2. words: medq/agent/regional.csv, Taiwanese usage that differs from the mainland's by word, not by character
-   (攝護腺 → 前列腺, 心律不整 → 心律失常, 計程車 → 出租车; 著 back to 著 in 顯著/著名), and counts after a number (兩顆 →
-   两粒, 三錠 → 三片, 5cc → 5ml), each row of the same length as its standard (a shorter one is padded with spaces).
+   (攝護腺 → 前列腺, 心律不整 → 心律失常, 計程車 → 出租车; 著 back to 著 in 顯著/著名), Cantonese function words and Hong
+   Kong usage (食緊 → 在吃, 冇 → 没, 咗 → 了, 唔 → 不, 係 → 是, 敏感 → 过敏; 食 stays 食 in 食物/飲食/食道, 系 in 系統/關係),
+   and counts after a number (兩顆 → 两粒, 三錠 → 三片, 5cc → 5ml), each row of the same length as its standard (a
+   shorter one is padded with spaces). Leftmost-longest: a longer row wins where two start at the same place, which is
+   how a word keeps its characters (食物 before 食).
 Words of different lengths (drug names, 阿茲海默症) are aliases in aliases.csv (alias_kind taiwan/hongkong).
 Every matcher reads this form: the auditor converts its inputs (draft, question, profile), the extractor the
 patient's messages.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from medq.agent import text
 from medq.agent.eval_stage import CASES_DIR, AuditEvalStage, read_audit_cases, read_memory_cases
 from medq.agent.knowledge import Lexicon
 from medq.errors import MedqError
@@ -114,7 +115,9 @@ def test_missing_inputs_are_named_before_any_hashing(tmp_path):
         AuditEvalStage(audit_cases=str(tmp_path / "nope.jsonl")).external_inputs()
     with pytest.raises(MedqError, match=r"knowledge folder not found \(agent_eval.knowledge_dir\)"):
         AuditEvalStage(knowledge_dir=str(tmp_path / "none")).external_inputs()
-    assert len(AuditEvalStage().external_inputs()) == 9   # two suites + six knowledge files + the scope table
+    # two suites + six knowledge files + the scope table + the regional word table (a changed row reruns the stage)
+    assert len(AuditEvalStage().external_inputs()) == 10
+    assert text.REGIONAL_TABLE in AuditEvalStage().external_inputs()
 
 
 def test_categories_are_scored_apart_and_names_compared_as_the_knowledge_base_knows_them(tmp_path):
