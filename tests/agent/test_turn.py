@@ -220,7 +220,11 @@ def test_every_turn_is_an_mlflow_trace_grouped_by_session_without_patient_text(s
     tracer = TurnTracer(PrivacySettings(patient_text_in_logs=False), TracingSettings(enabled=True))
     result = make_agent(scripted.base_url, tracer=tracer).respond("p1", "s1", ALLERGIC_QUESTION)
 
-    trace = mlflow.get_trace(result.trace_id, flush=True)   # traces are written asynchronously
+    # Traces are written asynchronously, in parts: get_trace(flush=True) flushes only when the trace is not found at
+    # all, so a trace whose spans are stored before its session metadata could be read half-written (a race
+    # seen under load in a CI rehearsal). Flush every pending write first.
+    mlflow.flush_trace_async_logging()
+    trace = mlflow.get_trace(result.trace_id, flush=True)
     names = [s.name for s in trace.data.spans]
     for step in ("agent.turn", "memory_in", "red_flags", "extraction", "retrieve", "draft", "audit.round0",
                  "audit.auditor", "audit.critic", "audit.citations", "audit.round1", "memory_out"):
