@@ -90,6 +90,11 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
     (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:洗肾|透析)", ("终末期肾病",)),   # on dialysis: CKD G5D (KDIGO), below both 肾衰竭 and 慢性肾脏病
     (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
+    # falls told as a count (今年摔了两跤 / 跌倒过几次): a history of falls (Beers, China-PIM: a risk the auditor reads)
+    (r"(?:摔|跌)(?:了|过)(?:[一二两三四五六七八九几\d]|好几)(?:跤|次|回)|(?:摔|跌)倒(?:了|过)(?:[一二两三四五六七八九几\d]|好几)次|"
+     r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
+    # a transplanted organ told as an exchange (换过肾 / 三年前换的肝 / 做过肾移植)
+    (r"换(?:过|了)?(?:的)?(?:肾|肝|心脏|肺)(?!功能|病|的药|瓣|起搏|支架)|(?:肾|肝)移植过", ("器官移植术后",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
 BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
@@ -245,6 +250,10 @@ SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|�
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
+# a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
+INFANT_AGE_ASIDE = re.compile(rf"\s*(?:我家|我的)?(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)(?:现在|才|刚|已经|快|刚满|满)?\s*"
+                              rf"(?:(?:{NUM})\s*(?:个)?\s*(?:多|半)?\s*(?:月|天|周)(?:大|了|多)?|满月了?)\s*")
+INFANT_ONLY = re.compile(r"黄疸|奶粉|吐奶|溢奶|湿疹|尿布|红屁股|囟门|胎便|脐")
 MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")   # (吃母乳: the baby's)
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
 AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
@@ -254,7 +263,7 @@ TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
-               "保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
+               "机师|保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
 OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
                         rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
@@ -304,7 +313,9 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
     # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
     return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
-                             r"另外|再就是)*", "".join(rest)))
+                             r"另外|再就是|"
+                             # when and what for, said beside a listed name (诺和锐三餐前 / 泮托拉唑护胃)
+                             r"早上|晚上|睡前|三餐前|饭前|饭后|白天|中午|早晚|护胃|保护胃|通便|助眠)*", "".join(rest)))
 
 
 def _past_aside(tail: str, then: str = "") -> str:
@@ -419,6 +430,7 @@ class RuleBasedExtractor:
         other person is 他/她 is about the child (孩子5岁 … then 他对布洛芬过敏)."""
         result: list[_Clause] = []
         self_subject, child, sentence = True, False, 0
+        nursing, infant_aside = False, False
         for match in re.finditer(r"[^，,。；;！!？?\n\r]+|[，,。；;！!？?\n\r]+", text):
             piece = match.group(0)
             if CLAUSE_SPLIT.fullmatch(piece):
@@ -444,6 +456,13 @@ class RuleBasedExtractor:
             if child_patient and not new_self and not names_child and re.search(r"[他她](?!们)", piece) and \
                     not re.search(RELATIVES, piece):
                 names_child = True
+            # 在哺乳，宝宝两个月，有癫痫: a nursing writer's baby named only by its age is an aside; the clause after it
+            # that names no one is the writer's again
+            if infant_aside and not new_self and not OTHER.search(piece) and not INFANT_ONLY.search(piece) and \
+                    not re.search(r"[他她]|孩子|宝宝|宝贝|娃|婴儿", piece):
+                new_self, names_child = True, False
+            infant_aside = nursing and not new_self and bool(INFANT_AGE_ASIDE.fullmatch(piece))
+            nursing = nursing or new_self and bool(MOTHER_ONLY.search(piece) or LACTATION_MENTION.search(piece))
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
@@ -759,8 +778,8 @@ class RuleBasedExtractor:
                         if name is None:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
-                    # a procedure the patient had (放了支架) asserts the condition by itself
-                    asserted = "asserted" if pattern.pattern.startswith("(?:装|放") else ""
+                    # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
         # a condition name inside a colloquial phrase already read is that phrase (有气喘 → 哮喘, whatever else the

@@ -897,3 +897,28 @@ def test_round8_new_condition_names():
     assert profile_of("医生说我是轻度认知损害").conditions == ["轻度认知障碍"]
     assert profile_of("我得了慢性肾衰").conditions == ["慢性肾脏病"]
     assert profile_of("我有胃酸倒流").conditions == ["胃食管反流病"]
+
+
+def test_round8_a_nursing_writers_baby_named_by_age_is_an_aside():
+    profile = profile_of("我在喂母乳，孩子三个月，有甲减，吃优甲乐")
+    assert profile.lactating is True and profile.conditions == ["甲状腺功能减退"]
+    assert profile.medications == ["左甲状腺素"]
+    # what only a baby has stays the baby's
+    assert profile_of("我在喂奶，宝宝两个月，有点黄疸").conditions == []
+
+
+def test_round8_falls_counted_and_an_organ_exchanged():
+    assert profile_of("这半年跌倒过三次").conditions == ["跌倒史"]
+    assert profile_of("我爸摔了两跤").conditions == []
+    assert profile_of("医生说这个药容易摔跤").conditions == []
+    assert profile_of("五年前换过肝，现在吃他克莫司").conditions == ["器官移植术后"]
+
+
+def test_round8_list_items_with_their_time_or_purpose():
+    assert sorted(profile_of("我打胰岛素，门冬胰岛素早上，甘精胰岛素睡前").medications) == ["甘精胰岛素", "门冬胰岛素"]
+    assert sorted(profile_of("在吃阿司匹林，还有奥美拉唑护胃").medications) == ["奥美拉唑", "阿司匹林"]
+
+
+def test_round8_hong_kong_work_words():
+    assert profile_of("我係機師").occupation == "机师"
+    assert profile_of("我做外牆，成日要高空作業").occupation == "高空作业"
