@@ -151,6 +151,7 @@ ADVISED_LESS = re.compile(r"(?:少|别|不要|尽量不|尽量少|避免)(?:吃|
 # taken for prevention or prediabetes; 3 cases in 3 batches leave the condition out)
 PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压"}
 PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压)(?!药|的|效果|作用)")
+RELATIVE_ALSO = re.compile(rf"\s*(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:也|同样)(?:是|有|得了|患有|查出)(?:个|了)?\s*")
 # A是以前的，现在是B / A那是以前吃的，现在吃的是B: A is a former medicine, B the current one
 FORMER_THEN_NOW = re.compile(r"\s*(?:那|这)?(?:都)?是?(?:以前|之前|原来|过去|早先)(?:吃|用|打|服)?的(?:药)?[，,；;。\s]*"
                              r"(?:我)?(?:现在|目前|如今|后来)(?:吃的|用的|打的|换成了?|改成了?)?(?:是|换成了?|改成了?|改用了?)?\s*")
@@ -582,6 +583,13 @@ class RuleBasedExtractor:
                         (re.search(r"过|就|后|以后|之后|一次|当时|那次", clause.text) or
                          re.search(r"吃了|用了|打了|吃完|用完|输了|以前|之前|那次", previous[0].text)):
                     add("allergy", drugs.pop(), "active", previous[0].text + "，" + evidence)
+            # 我妈也是房颤: 也 says a relative has it as the writer does (not when another person in the message has it:
+            # 我妈有糖尿病，我爸也有糖尿病)
+            if not clause.self_subject and not clause.question and \
+                    len(re.findall(rf"(?:{RELATIVES})", text)) == len(re.findall(rf"(?:{RELATIVES})", clause.text)):
+                for f in found:
+                    if f.kind == "condition" and RELATIVE_ALSO.fullmatch(clause.text[:f.start]):
+                        add_mine("condition", f.value, "active", evidence)
             if clause.self_subject and not found and last_other and SAME_AS_OTHER.match(clause.text):
                 for f in last_other:
                     if f.kind == "condition":

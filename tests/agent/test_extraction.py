@@ -922,3 +922,10 @@ def test_round8_list_items_with_their_time_or_purpose():
 def test_round8_hong_kong_work_words():
     assert profile_of("我係機師").occupation == "机师"
     assert profile_of("我做外牆，成日要高空作業").occupation == "高空作业"
+
+
+def test_round8_a_relative_who_also_has_it():
+    assert profile_of("我爸也是糖尿病，他打胰岛素，我吃二甲双胍").conditions == ["糖尿病"]
+    # a question, or the same condition of two relatives, says nothing of the writer
+    assert profile_of("我爸也有糖尿病吗？").conditions == []
+    assert profile_of("我妈有糖尿病，我爸也有糖尿病，我自己有痛风").conditions == ["痛风"]
