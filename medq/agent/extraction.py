@@ -144,8 +144,8 @@ OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家
 OTHERS_ALLERGY = re.compile(rf"(?:原来|其实|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:他|她)?(?:对|吃|用)?\s*$")
 # 含 before a drug taken under the tongue when needed (胸闷的时候含硝酸甘油 / 舌下含服), not 含 = contains
 SUBLINGUAL = re.compile(r"(?:舌下|时候|时|就|发作)(?:含|含服|含一粒|含一片|含几粒)\s*$|含服\s*$")
-# 少吃/别吃/尽量不吃 X: advice about a drug (医生让我少吃止痛药), not a drug taken
-ADVISED_LESS = re.compile(r"(?:少|别|不要|尽量不|尽量少|避免)(?:吃|用|服|碰)(?:点|些|一点)?\s*$")
+# 少吃 X: advice to take less of a drug (医生让我少吃止痛药), not a drug taken (别吃/不要吃 X is read as a stop)
+ADVISED_LESS = re.compile(r"(?<!不)(?:少|尽量少)(?:吃|用|服|碰)(?:点|些|一点)?\s*$")
 # a purpose verb right after a drug taken (吃缬沙坦降压) names the condition it treats. Blood pressure only: the case
 # authors read 吃X降压 as hypertension (4 cases in 4 batches) but not 吃X降糖 / 降血脂 (a statin or metformin is also
 # taken for prevention or prediabetes; 3 cases in 3 batches leave the condition out)
@@ -254,7 +254,8 @@ ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:�
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
 INFANT_AGE_ASIDE = re.compile(rf"\s*(?:我家|我的)?(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)(?:现在|才|刚|已经|快|刚满|满)?\s*"
                               rf"(?:(?:{NUM})\s*(?:个)?\s*(?:多|半)?\s*(?:月|天|周)(?:大|了|多)?|满月了?)\s*")
-INFANT_ONLY = re.compile(r"黄疸|奶粉|吐奶|溢奶|湿疹|尿布|红屁股|囟门|胎便|脐")
+INFANT_ONLY = re.compile(r"黄疸|奶粉|吐奶|溢奶|湿疹|尿布|红屁股|囟门|胎便|脐|腹泻|拉肚子|发烧|发热|咳嗽|吐了|呕吐|哭闹|便秘|鹅口疮|"
+                         r"肠绞痛|鼻塞|感冒|疹子")
 MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")   # (吃母乳: the baby's)
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
 AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")

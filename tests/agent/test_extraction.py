@@ -864,6 +864,8 @@ def test_round8_a_drug_taken_to_lower_blood_pressure_names_hypertension():
 
 def test_round8_advice_to_take_less_and_a_tablet_under_the_tongue():
     assert profile_of("医生叫我少吃布洛芬").medications == []
+    # 别吃 / 不要吃 after a remembered drug is still a stop
+    assert profile_of("我在吃氯吡格雷", "医生让我别吃氯吡格雷了").medications == []
     assert profile_of("心绞痛发作时含硝酸甘油").medications == ["硝酸甘油"]
     assert profile_of("这个药里面含对乙酰氨基酚吗").medications == []
 
@@ -905,6 +907,7 @@ def test_round8_a_nursing_writers_baby_named_by_age_is_an_aside():
     assert profile.medications == ["左甲状腺素"]
     # what only a baby has stays the baby's
     assert profile_of("我在喂奶，宝宝两个月，有点黄疸").conditions == []
+    assert profile_of("我在喂奶，孩子一个多月，有点拉肚子，吃了蒙脱石散").medications == []
 
 
 def test_round8_falls_counted_and_an_organ_exchanged():
