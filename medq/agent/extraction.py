@@ -153,8 +153,8 @@ PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制�
 PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压)(?!药|的|效果|作用)")
 RELATIVE_ALSO = re.compile(rf"\s*(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:也|同样)(?:是|有|得了|患有|查出)(?:个|了)?\s*")
 # A是以前的，现在是B / A那是以前吃的，现在吃的是B: A is a former medicine, B the current one
-FORMER_THEN_NOW = re.compile(r"\s*(?:那|这)?(?:都)?是?(?:以前|之前|原来|过去|早先)(?:吃|用|打|服)?的(?:药)?[，,；;。\s]*"
-                             r"(?:我)?(?:现在|目前|如今|后来)(?:吃的|用的|打的|换成了?|改成了?)?(?:是|换成了?|改成了?|改用了?)?\s*")
+FORMER_THEN_NOW = re.compile(r"[，,\s]*(?:那|这)?(?:都)?是?(?:以前|之前|原来|过去|早先)(?:吃|用|打|服)?的(?:药)?[，,；;。\s]*"
+                             r"(?:我)?(?:现在|目前|如今|后来)(?:吃的|用的|打的|换成了?|改成了?|在吃|在用|吃|用|打)?(?:是|换成了?|改成了?|改用了?)?\s*")
 # 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
 FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|讲|看|算|搞|弄|写|打)错了?)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
@@ -1109,8 +1109,9 @@ class RuleBasedExtractor:
             match = None   # 医生，想问问…: the one addressed, not the writer's work
         if match:
             # 中学老师 / 小学教师: a school teacher is 教师, the case format's name
-            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", match.group(1)),
-                "active", evidence)
+            # 我当了三十年医生: the years said before the occupation are not part of it
+            value = re.sub(r"^了?(?:[0-9一二三四五六七八九十几多]+年)?(?:的)?", "", match.group(1)) or match.group(1)
+            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value), "active", evidence)
         else:
             for pattern, name in OCCUPATION_FOLK:
                 if pattern.search(text) and re.search(r"的|我是|^我开|^我跑|^我送|^我在|平时|工作|上班|职业|为生|天天|每天|经常|"

@@ -836,6 +836,7 @@ def test_round8_a_former_medicine_then_the_current_one():
     # A，不对，A是以前的，现在是B: A was taken before, B now
     assert profile_of("我吃的是格列齐特，不对，格列齐特是以前的，现在是阿卡波糖").medications == ["阿卡波糖"]
     assert profile_of("以前吃硝苯地平，那是以前的，现在吃的是氨氯地平").medications == ["氨氯地平"]
+    assert profile_of("我吃的是格列美脲，那是以前的，现在吃西格列汀").medications == ["西格列汀"]
 
 
 def test_round8_an_age_corrected_after_an_aside():
@@ -889,6 +890,8 @@ def test_round8_the_doctor_addressed_is_no_occupation_and_a_driver_still_driving
     # a bare answer that is the whole message stays an occupation
     assert profile_of("医生").occupation == "医生"
     assert profile_of("我都退休了，现在还在跑滴滴").occupation == "网约车司机"
+    # the years said before an occupation are not part of it
+    assert profile_of("我干了二十年电工").occupation == "电工"
 
 
 def test_round8_new_condition_names():
