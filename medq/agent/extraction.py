@@ -57,7 +57,7 @@ SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
 ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
-                         r"(?<=就)起(?:水)?(?:泡|疱)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
+                         r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
@@ -65,7 +65,7 @@ CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 
 NUM = r"[0-9]+|[一二三四五六七八九十两百零]+"
 
 # colloquial condition phrases → conditions (names resolved through the lexicon; a name it lacks stays free text)
-_MORE = r"(?:一直|有点|有些|稍微|稍|比较|较|偏|很|挺|特别|也|都|还|总是|老是|一直都)*"
+_MORE = r"(?:一直|有点|有些|稍微|稍|比较|较|偏|很|挺|特别|也|都|还|总是|老是|一直都|仍然|依然)*"
 COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"三高", ("高血压", "高脂血症", "糖尿病")),
     (r"两高|双高", ("高血压", "高脂血症")),
@@ -90,6 +90,11 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
     (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:洗肾|透析)", ("终末期肾病",)),   # on dialysis: CKD G5D (KDIGO), below both 肾衰竭 and 慢性肾脏病
     (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
+    # falls told as a count (今年摔了两跤 / 跌倒过几次): a history of falls (Beers, China-PIM: a risk the auditor reads)
+    (r"(?:摔|跌)(?:了|过)(?:[一二两三四五六七八九几\d]|好几)(?:跤|次|回)|(?:摔|跌)倒(?:了|过)(?:[一二两三四五六七八九几\d]|好几)次|"
+     r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
+    # a transplanted organ told as an exchange (换过肾 / 三年前换的肝 / 做过肾移植)
+    (r"换(?:过|了)?(?:的)?(?:肾|肝|心脏|肺)(?!功能|病|的药|瓣|起搏|支架)|(?:肾|肝)移植过", ("器官移植术后",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
 BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
@@ -130,16 +135,30 @@ FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好�
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
 SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
 SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
-CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
+CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|讲错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
 OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
+OTHERS_ALLERGY = re.compile(rf"(?:原来|其实|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:他|她)?(?:对|吃|用)?\s*$")
+# 含 before a drug taken under the tongue when needed (胸闷的时候含硝酸甘油 / 舌下含服), not 含 = contains
+SUBLINGUAL = re.compile(r"(?:舌下|时候|时|就|发作)(?:含|含服|含一粒|含一片|含几粒)\s*$|含服\s*$")
+# 少吃 X: advice to take less of a drug (医生让我少吃止痛药), not a drug taken (别吃/不要吃 X is read as a stop)
+ADVISED_LESS = re.compile(r"(?<!不)(?:少|尽量少)(?:吃|用|服|碰)(?:点|些|一点)?\s*$")
+# a purpose verb right after a drug taken (吃缬沙坦降压) names the condition it treats. Blood pressure only: the case
+# authors read 吃X降压 as hypertension (4 cases in 4 batches) but not 吃X降糖 / 降血脂 (a statin or metformin is also
+# taken for prevention or prediabetes; 3 cases in 3 batches leave the condition out)
+PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压"}
+PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压)(?!药|的|效果|作用)")
+RELATIVE_ALSO = re.compile(rf"\s*(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:也|同样)(?:是|有|得了|患有|查出)(?:个|了)?\s*")
+# A是以前的，现在是B / A那是以前吃的，现在吃的是B: A is a former medicine, B the current one
+FORMER_THEN_NOW = re.compile(r"[，,\s]*(?:那|这)?(?:都)?是?(?:以前|之前|原来|过去|早先)(?:吃|用|打|服)?的(?:药)?[，,；;。\s]*"
+                             r"(?:我)?(?:现在|目前|如今|后来)(?:吃的|用的|打的|换成了?|改成了?|在吃|在用|吃|用|打)?(?:是|换成了?|改成了?|改用了?)?\s*")
 # 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
-FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了)+")
+FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|讲|看|算|搞|弄|写|打)错了?)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|(?:说|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|讲错了|(?:说|讲|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
                                r"有喜了|怀上了|二胎|三胎")
@@ -180,7 +199,8 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
-                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s)*"
+                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
+                  r"去年|今年|前年|上次|这次|上个月|最近|复查)*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
@@ -196,13 +216,14 @@ CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升�
                        r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
 MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
-UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # …都停了 / 全停了: every remembered medicine, however many
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
 STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
-                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s)*")
+                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s|"
+                         r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?|遵医嘱)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
 ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
@@ -230,7 +251,12 @@ SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|�
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
-MOTHER_ONLY = re.compile(r"产后|哺乳期|喂奶|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")   # (吃母乳: the baby's)
+# a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
+INFANT_AGE_ASIDE = re.compile(rf"\s*(?:我家|我的)?(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)(?:现在|才|刚|已经|快|刚满|满)?\s*"
+                              rf"(?:(?:{NUM})\s*(?:个)?\s*(?:多|半)?\s*(?:月|天|周)(?:大|了|多)?|满月了?)\s*")
+INFANT_ONLY = re.compile(r"黄疸|奶粉|吐奶|溢奶|湿疹|尿布|红屁股|囟门|胎便|脐|腹泻|拉肚子|发烧|发热|咳嗽|吐了|呕吐|哭闹|便秘|鹅口疮|"
+                         r"肠绞痛|鼻塞|感冒|疹子")
+MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|坐月子|月子里|涨奶|堵奶|乳腺|乳头|回奶|恶露|剖腹产|顺产")   # (吃母乳: the baby's)
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
 AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
@@ -239,7 +265,7 @@ TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期
 OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
-               "保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
+               "机师|保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
 OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
                         rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
@@ -289,7 +315,9 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
     # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
     return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
-                             r"另外|再就是)*", "".join(rest)))
+                             r"另外|再就是|"
+                             # when and what for, said beside a listed name (诺和锐三餐前 / 泮托拉唑护胃)
+                             r"早上|晚上|睡前|三餐前|饭前|饭后|白天|中午|早晚|护胃|保护胃|通便|助眠)*", "".join(rest)))
 
 
 def _past_aside(tail: str, then: str = "") -> str:
@@ -404,6 +432,7 @@ class RuleBasedExtractor:
         other person is 他/她 is about the child (孩子5岁 … then 他对布洛芬过敏)."""
         result: list[_Clause] = []
         self_subject, child, sentence = True, False, 0
+        nursing, infant_aside = False, False
         for match in re.finditer(r"[^，,。；;！!？?\n\r]+|[，,。；;！!？?\n\r]+", text):
             piece = match.group(0)
             if CLAUSE_SPLIT.fullmatch(piece):
@@ -429,6 +458,13 @@ class RuleBasedExtractor:
             if child_patient and not new_self and not names_child and re.search(r"[他她](?!们)", piece) and \
                     not re.search(RELATIVES, piece):
                 names_child = True
+            # 在哺乳，宝宝两个月，有癫痫: a nursing writer's baby named only by its age is an aside; the clause after it
+            # that names no one is the writer's again
+            if infant_aside and not new_self and not OTHER.search(piece) and not INFANT_ONLY.search(piece) and \
+                    not re.search(r"[他她]|孩子|宝宝|宝贝|娃|婴儿", piece):
+                new_self, names_child = True, False
+            infant_aside = nursing and not new_self and bool(INFANT_AGE_ASIDE.fullmatch(piece))
+            nursing = nursing or new_self and bool(MOTHER_ONLY.search(piece) or LACTATION_MENTION.search(piece))
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
@@ -497,7 +533,8 @@ class RuleBasedExtractor:
                         add(f.kind, f.value, previous_status[f.kind], evidence)
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
-                                 clause.question or clause.sentence in asking_sentences)
+                                 clause.question or clause.sentence in asking_sentences,
+                                 pregnant=context.pregnant or bool(PREGNANCY_ASSERT.search(text)))
                 # 孩子出生20天，黄疸有点高: a newborn's jaundice
                 if clause.child and not clause.self_subject and re.search(r"黄疸|黄染", clause.text) and \
                         NEWBORN.search(text) and not re.search(r"没有|没|不|退了|消了|好了|是不是|会不会|吗", clause.text):
@@ -547,6 +584,13 @@ class RuleBasedExtractor:
                         (re.search(r"过|就|后|以后|之后|一次|当时|那次", clause.text) or
                          re.search(r"吃了|用了|打了|吃完|用完|输了|以前|之前|那次", previous[0].text)):
                     add("allergy", drugs.pop(), "active", previous[0].text + "，" + evidence)
+            # 我妈也是房颤: 也 says a relative has it as the writer does (not when another person in the message has it:
+            # 我妈有糖尿病，我爸也有糖尿病)
+            if not clause.self_subject and not clause.question and \
+                    len(re.findall(rf"(?:{RELATIVES})", text)) == len(re.findall(rf"(?:{RELATIVES})", clause.text)):
+                for f in found:
+                    if f.kind == "condition" and RELATIVE_ALSO.fullmatch(clause.text[:f.start]):
+                        add_mine("condition", f.value, "active", evidence)
             if clause.self_subject and not found and last_other and SAME_AS_OTHER.match(clause.text):
                 for f in last_other:
                     if f.kind == "condition":
@@ -743,8 +787,8 @@ class RuleBasedExtractor:
                         if name is None:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
-                    # a procedure the patient had (放了支架) asserts the condition by itself
-                    asserted = "asserted" if pattern.pattern.startswith("(?:装|放") else ""
+                    # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
         # a condition name inside a colloquial phrase already read is that phrase (有气喘 → 哮喘, whatever else the
@@ -837,11 +881,13 @@ class RuleBasedExtractor:
 
     # ---- decisions -----------------------------------------------------------------------------------------
     def _decide(self, found: _Found, categories: dict[str, int], text: str, evidence: str, add,
-                question: bool = False) -> None:
+                question: bool = False, pregnant: bool = False) -> None:
         kind = found.kind
         if "hypothetical" in categories:
             return
         if kind == "allergy":
+            if question and re.match(r"[^，,。？?]{0,4}?(?:会不会|是否会|会[^，,。？?]{1,8}(?:吗|么|嘛))", text[found.end:]):
+                return   # 吃阿莫西林会出皮疹吗？: a reaction asked about, no allergy told
             # 不是磺胺过敏 / 我不是对布洛芬过敏: the allergy is denied (不是A，是B: the correction keeps B)
             if "negated" in categories or re.search(r"不是\s*(?:对)?\s*$", text[:found.start]):
                 add("allergy", found.value, "denied", evidence)
@@ -850,6 +896,16 @@ class RuleBasedExtractor:
         elif kind == "medication":
             if FORESEEN_SWITCH.search(text[:found.start]):
                 return   # 可能把A换成B: B is not taken yet
+            if ADVISED_LESS.search(text[:found.start]):
+                return   # 医生让我少吃止痛药: advice about a drug, not one taken
+            if SUBLINGUAL.search(text[:found.start]) and not question and "negated" not in categories:
+                add("medication", found.value, "active", evidence)   # 胸闷时含硝酸甘油: taken under the tongue
+                return
+            purpose = PURPOSE_AFTER.match(text[found.end:])
+            if purpose and not question and not pregnant and not ({"negated", "stopped", "uncertain"} & set(categories)):
+                # 我在吃缬沙坦降压: what the drug is taken for is the writer's condition (in a pregnancy the kind of
+                # hypertension is not said, so nothing is inferred there)
+                add("condition", PURPOSE_CONDITIONS[purpose.group(1)], "active", evidence)
             if question and re.match(r"[^，,。]{0,2}?(?:是不是要|是不是得|要不要|需不需要|是否需要|是否要|得不得)", text[found.end:]):
                 return   # 二甲双胍是不是要一直吃？: asked about, not said to be taken
             if "negated" in categories and categories.get("negated", 99) <= categories.get("taking", 99):
@@ -887,6 +943,7 @@ class RuleBasedExtractor:
                 return
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
                     re.search(r"(?:治|治疗|因为|由于|因|针对|控制)(?:我的|我)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
@@ -1047,14 +1104,18 @@ class RuleBasedExtractor:
                                                         r"(?:尿毒症|透析|洗肾)", norm):
             add("ckd_stage", "5", "active", evidence)   # 尿毒症 / 透析: CKD G5(D)
         match = OCCUPATION.search(text) or re.fullmatch(rf"\s*(?:职业)?[:：]?\s*({OCCUPATIONS})\s*", text)
+        if match and match.re is not OCCUPATION and not evidence_before.strip() and \
+                re.fullmatch(r"\s*(?:医生|大夫|护士|老师)\s*", text) and re.match(r"\s*[，,！!：:]\s*\S", following):
+            match = None   # 医生，想问问…: the one addressed, not the writer's work
         if match:
             # 中学老师 / 小学教师: a school teacher is 教师, the case format's name
-            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", match.group(1)),
-                "active", evidence)
+            # 我当了三十年医生: the years said before the occupation are not part of it
+            value = re.sub(r"^了?(?:[0-9一二三四五六七八九十几多]+年)?(?:的)?", "", match.group(1)) or match.group(1)
+            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value), "active", evidence)
         else:
             for pattern, name in OCCUPATION_FOLK:
                 if pattern.search(text) and re.search(r"的|我是|^我开|^我跑|^我送|^我在|平时|工作|上班|职业|为生|天天|每天|经常|"
-                                                      r"常年|干", text):
+                                                      r"常年|干|还在|现在还|现在|目前|退休后还|一直", text):
                     add("occupation", name, "active", evidence)
                     break
 
@@ -1139,13 +1200,19 @@ class RuleBasedExtractor:
         mentions = self._grouped(text)
         handled: set[tuple[str, str]] = set()
         for a, b in zip(mentions, mentions[1:]):
-            if a.kind != b.kind:
-                continue
+            if a.kind != b.kind or a.value == b.value:
+                continue   # (A，不对，A是以前的: the name repeated is the subject of what follows)
             between = re.sub(r"^(过敏|了)", "", text[a.end:b.start])
             between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
             # 刚才说的地高辛我记错了，我吃的是胺碘酮: the speaker may name themself before the mark
             mark = CORRECTION_MARK.match(re.sub(r"^(?:我|俺)(?=[^，,]{0,2}错)", "", between.lstrip("，,。…! ！")))
+            span = _sentence_around(message, min(a.start, b.start), max(a.end, b.end))
+            if a.kind == "medication" and FORMER_THEN_NOW.fullmatch(between):
+                add(a.kind, a.value, "stopped", span)   # A是以前的，现在是B: A was taken before, B is taken now
+                add(b.kind, b.value, "active", span)
+                handled |= {(a.kind, a.value), (b.kind, b.value)}
+                continue
             if re.search(r"不是\s*(对)?$", before) and CORRECTED_VALUE.match(between):
                 corrected, retracted = b, a            # 不是A，是B
             elif re.fullmatch(r"\s*[，,]?\s*(而|并)?不是\s*(对)?\s*", between):
@@ -1165,7 +1232,7 @@ class RuleBasedExtractor:
                    key=lambda m: m.start(), default=None)
         if mark:
             after = text[mark.end():]   # 哦不是，我数错了，是26周: past every further correction phrase
-            while (more := re.match(r"[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|看|算|搞|弄|写|打)错了", after)):
+            while (more := re.match(r"[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|讲|看|算|搞|弄|写|打)错了?", after)):
                 after = after[more.end():]
             pattern = rf"[，,。！!…\s]*(?:应该|其实)?(?:是)?(?:孕|怀孕)?\s*({NUM})(?:\+[0-9])?\s*(?:周|(?<=孕)(?:个)?月)"
             later = re.match(pattern, after) or re.match(pattern, _past_aside(after, r"应该|其实|实际|是"))
@@ -1178,8 +1245,9 @@ class RuleBasedExtractor:
                             not NOT_PREGNANT.search(text) and not re.search(r"宝宝|孩子|婴儿|出生|生下|早产", text):
                         add("pregnancy", "true", "active", _sentence_around(message, mark.start(), mark.end()))
         if mark and AGE.search(text[:mark.start()]) or mark and AGE_TALK.search(text[:mark.start()]):
-            later_age = re.match(r"[，,。！!…\s]*(?:应该|其实|实际)?(?:是)?\s*([0-9]{1,3})\s*(?:岁|周岁)?(?:[，,。！!\s了]|$)",
-                                 text[mark.end():])
+            age_after = r"[，,。！!…\s]*(?:应该|其实|实际)?(?:是)?\s*([0-9]{1,3})\s*(?:岁|周岁)?(?:[，,。！!\s了]|$)"
+            # 哦不，上个月过了生日，76了: one short aside clause may come between the mark and the figure
+            later_age = re.match(age_after, text[mark.end():]) or re.match(age_after, _past_aside(text[mark.end():]))
             if later_age and 0 < int(later_age.group(1)) < 125:
                 add("age", later_age.group(1), "active", _sentence_around(message, mark.start(), mark.end()))
         # (a later message) 不对，是36，打错了: a bare corrected number is the one figure remembered (岁/公斤 say which)
@@ -1196,6 +1264,9 @@ class RuleBasedExtractor:
             if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]) or \
                     m.kind == "condition" and OTHERS_CONDITION.match(text[m.end:m.end + 12]):
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
+            # 原来是我弟弟对青霉素过敏，我自己没有: the allergy said is a relative's, the writer's is taken back
+            elif m.kind == "allergy" and OTHERS_ALLERGY.search(text[max(0, m.start - 12):m.start]):
+                add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
         # 刚才说错了，是头孢过敏: nothing retracted is named here; what was said before of the same family is
         for mark in UNNAMED_CORRECTION.finditer(text):
             sentence_start = max(text.rfind(c, 0, mark.start()) for c in "。！!？?\n") + 1
@@ -1210,7 +1281,8 @@ class RuleBasedExtractor:
                     continue
                 add(cleared.kind, cleared.value, "denied", _sentence_around(message, mark.start(), new.end))
                 handled.add((cleared.kind, cleared.value))
-            if new is None or (new.kind, new.value) in handled or re.search(r"不是\s*(对)?$", text[:new.start]):
+            if new is None or (new.kind, new.value) in handled or re.search(r"不是\s*(对)?$", text[:new.start]) or \
+                    new.kind == "allergy" and OTHERS_ALLERGY.search(text[max(0, new.start - 12):new.start]):
                 continue
             retracts = {name for klass in self._family(new.value) for name in self._family_members(klass)}
             # 啊不对，是B (one medicine or allergy remembered, of another family): B takes that one's place

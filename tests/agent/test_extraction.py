@@ -823,3 +823,115 @@ def test_round7_high_blood_pressure_found_late_in_a_pregnancy():
     # known before the pregnancy, or in its first weeks: hypertension
     assert profile_of("怀孕32周，高血压好多年了").conditions == ["高血压"]
     assert profile_of("孕8周，最近血压有点高").conditions == ["高血压"]
+
+
+# ---- round 8 (r8-memory): sentences of our own for the mechanisms behind b19-b22's memory failures -------------
+
+def test_round8_a_correction_said_with_讲错_or_记错_without_了():
+    assert profile_of("我在吃氯沙坦，不是不是，我讲错，是厄贝沙坦").medications == ["厄贝沙坦"]
+    assert profile_of("我对红霉素过敏，不是，我记错，是对阿奇霉素过敏").allergies == ["阿奇霉素"]
+
+
+def test_round8_a_former_medicine_then_the_current_one():
+    # A，不对，A是以前的，现在是B: A was taken before, B now
+    assert profile_of("我吃的是格列齐特，不对，格列齐特是以前的，现在是阿卡波糖").medications == ["阿卡波糖"]
+    assert profile_of("以前吃硝苯地平，那是以前的，现在吃的是氨氯地平").medications == ["氨氯地平"]
+    assert profile_of("我吃的是格列美脲，那是以前的，现在吃西格列汀").medications == ["西格列汀"]
+
+
+def test_round8_an_age_corrected_after_an_aside():
+    assert profile_of("我69岁，哦不，前几天刚过完生日，70了").age == 70
+    # an aside with no figure after it changes nothing
+    assert profile_of("我69岁，哦不，前几天刚过完生日").age == 69
+
+
+def test_round8_the_doctor_said_it_is_only_x():
+    assert profile_of("医生说只是空腹血糖受损，还不是糖尿病").conditions == ["糖尿病前期"]
+
+
+def test_round8_an_allergy_that_turns_out_to_be_a_relatives():
+    assert profile_of("我好像对头孢过敏", "问了我爸，原来是我姐姐对头孢过敏，我没有").allergies == []
+    # a relative's allergy said beside the writer's own leaves the writer's
+    assert profile_of("我对青霉素过敏，我姐姐对头孢过敏").allergies == ["青霉素类"]
+
+
+def test_round8_a_drug_taken_to_lower_blood_pressure_names_hypertension():
+    assert profile_of("我每天吃替米沙坦降压").conditions == ["高血压"]
+    # asked about, in a pregnancy, or a drug only described: nothing inferred
+    assert profile_of("替米沙坦降压效果怎么样？").conditions == []
+    assert profile_of("我怀孕28周", "在吃硝苯地平降压").conditions == []
+    assert profile_of("我吃降压的替米沙坦").conditions == []
+
+
+def test_round8_advice_to_take_less_and_a_tablet_under_the_tongue():
+    assert profile_of("医生叫我少吃布洛芬").medications == []
+    # 别吃 / 不要吃 after a remembered drug is still a stop
+    assert profile_of("我在吃氯吡格雷", "医生让我别吃氯吡格雷了").medications == []
+    assert profile_of("心绞痛发作时含硝酸甘油").medications == ["硝酸甘油"]
+    assert profile_of("这个药里面含对乙酰氨基酚吗").medications == []
+
+
+def test_round8_a_reaction_that_a_drug_brings_on_is_an_allergy():
+    assert profile_of("我用青霉素会起风团").allergies == ["青霉素类"]
+    assert profile_of("吃阿莫西林会出皮疹吗？").allergies == []
+
+
+def test_round8_an_unnamed_stop_as_the_doctor_said_and_a_taper():
+    assert profile_of("我在吃劳拉西泮", "前几天按医生的意思减停了").medications == []
+    assert profile_of("劳拉西泮已经减停了").medications == []
+
+
+def test_round8_a_kidney_figure_with_a_time_word_then_a_drop():
+    assert profile_of("我肾小球滤过率上次52", "这回掉到44了").egfr == 44
+
+
+def test_round8_the_doctor_addressed_is_no_occupation_and_a_driver_still_driving():
+    assert profile_of("大夫，我想问一下降压药").occupation is None
+    # a bare answer that is the whole message stays an occupation
+    assert profile_of("医生").occupation == "医生"
+    assert profile_of("我都退休了，现在还在跑滴滴").occupation == "网约车司机"
+    # the years said before an occupation are not part of it
+    assert profile_of("我干了二十年电工").occupation == "电工"
+
+
+def test_round8_new_condition_names():
+    assert profile_of("我有颈椎病").conditions == ["颈椎病"]
+    assert profile_of("查出来纤维肌痛综合征").conditions == ["纤维肌痛"]
+    assert profile_of("我是肾病综合症，在吃激素").conditions == ["肾病综合征"]
+    assert profile_of("我有室性期前收缩").conditions == ["室性早搏"]
+    assert profile_of("医生说我是轻度认知损害").conditions == ["轻度认知障碍"]
+    assert profile_of("我得了慢性肾衰").conditions == ["慢性肾脏病"]
+    assert profile_of("我有胃酸倒流").conditions == ["胃食管反流病"]
+
+
+def test_round8_a_nursing_writers_baby_named_by_age_is_an_aside():
+    profile = profile_of("我在喂母乳，孩子三个月，有甲减，吃优甲乐")
+    assert profile.lactating is True and profile.conditions == ["甲状腺功能减退"]
+    assert profile.medications == ["左甲状腺素"]
+    # what only a baby has stays the baby's
+    assert profile_of("我在喂奶，宝宝两个月，有点黄疸").conditions == []
+    assert profile_of("我在喂奶，孩子一个多月，有点拉肚子，吃了蒙脱石散").medications == []
+
+
+def test_round8_falls_counted_and_an_organ_exchanged():
+    assert profile_of("这半年跌倒过三次").conditions == ["跌倒史"]
+    assert profile_of("我爸摔了两跤").conditions == []
+    assert profile_of("医生说这个药容易摔跤").conditions == []
+    assert profile_of("五年前换过肝，现在吃他克莫司").conditions == ["器官移植术后"]
+
+
+def test_round8_list_items_with_their_time_or_purpose():
+    assert sorted(profile_of("我打胰岛素，门冬胰岛素早上，甘精胰岛素睡前").medications) == ["甘精胰岛素", "门冬胰岛素"]
+    assert sorted(profile_of("在吃阿司匹林，还有奥美拉唑护胃").medications) == ["奥美拉唑", "阿司匹林"]
+
+
+def test_round8_hong_kong_work_words():
+    assert profile_of("我係機師").occupation == "机师"
+    assert profile_of("我做外牆，成日要高空作業").occupation == "高空作业"
+
+
+def test_round8_a_relative_who_also_has_it():
+    assert profile_of("我爸也是糖尿病，他打胰岛素，我吃二甲双胍").conditions == ["糖尿病"]
+    # a question, or the same condition of two relatives, says nothing of the writer
+    assert profile_of("我爸也有糖尿病吗？").conditions == []
+    assert profile_of("我妈有糖尿病，我爸也有糖尿病，我自己有痛风").conditions == ["痛风"]
