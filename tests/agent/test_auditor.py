@@ -1086,3 +1086,11 @@ def test_round8_rows_the_knowledge_lacked_block(draft, profile, rule_id):
     result = audit(draft, **profile)
     assert result.blocked
     assert any(f.rule_id == rule_id and f.severity == "block" for f in result.findings), result.findings
+
+
+def test_round8_a_class_named_beside_its_member_is_one_current_medicine():
+    result = audit("可以每天喝丹参茶。", medications=["抗凝药（华法林）"], age=70)
+    assert "medication:抗凝药（华法林）" not in result.unresolved
+    assert result.blocked and any(f.patient_fact.startswith("medication:") for f in result.findings)
+    # two medicines of different kinds stay unresolved rather than guessed
+    assert "medication:华法林（阿司匹林）" in audit("多喝水。", medications=["华法林（阿司匹林）"]).unresolved
