@@ -1094,3 +1094,16 @@ def test_round8_a_class_named_beside_its_member_is_one_current_medicine():
     assert result.blocked and any(f.patient_fact.startswith("medication:") for f in result.findings)
     # two medicines of different kinds stay unresolved rather than guessed
     assert "medication:华法林（阿司匹林）" in audit("多喝水。", medications=["华法林（阿司匹林）"]).unresolved
+
+
+@pytest.mark.parametrize("draft, profile, rule_id", [
+    ("新冠阳性可以吃Paxlovid，一天两次，连吃五天。", {"medications": ["他克莫司"], "age": 55}, "R9811"),
+    ("甲亢药照吃，氯氮平按原剂量。", {"medications": ["甲巯咪唑"], "age": 40}, "R9813"),
+])
+def test_round8_calcineurin_and_agranulocytosis_rows(draft, profile, rule_id):
+    result = audit(draft, **profile)
+    assert any(f.rule_id == rule_id and f.severity == "block" for f in result.findings), result.findings
+
+
+def test_round8_hong_kong_water_pill_is_a_diuretic():
+    assert auditor().lexicon.canonical("去水丸", ("class",)) == "利尿剂"
