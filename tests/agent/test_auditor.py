@@ -1107,3 +1107,10 @@ def test_round8_calcineurin_and_agranulocytosis_rows(draft, profile, rule_id):
 
 def test_round8_hong_kong_water_pill_is_a_diuretic():
     assert auditor().lexicon.canonical("去水丸", ("class",)) == "利尿剂"
+
+
+def test_round8_inhaled_steroid_is_no_bar_to_a_live_vaccine_but_oral_prednisone_is_checked():
+    inhaled = audit("可以按时接种水痘减毒活疫苗。", medications=["布地奈德吸入剂"], age=30)
+    assert not any(f.rule_id == "B0341" for f in inhaled.findings)
+    oral = audit("可以按时接种水痘减毒活疫苗。", medications=["泼尼松"], age=30)
+    assert oral.blocked
