@@ -497,8 +497,10 @@ class ContraindicationAuditor:
         for stated in profile.medications:
             canonical = lex.canonical(stated, ("drug", "product", "class"))
             if canonical is None:
-                inner = lex.find_mentions(stated, ("drug", "product", "class"))
-                canonical = inner[0].canonical if len(inner) == 1 else None
+                inner = {m.canonical for m in lex.find_mentions(stated, ("drug", "product", "class"))}
+                # 薄血丸（华法林）: a class named beside a member of it is that member, not two medicines
+                inner = {n for n in inner if not any(n in lex.classes_of(other) for other in inner - {n})}
+                canonical = inner.pop() if len(inner) == 1 else None
             if canonical is None:
                 out.unresolved.append(f"medication:{stated}")
             out.medications.append((stated, canonical or stated))

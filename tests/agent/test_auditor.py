@@ -1056,3 +1056,61 @@ def test_round7_a_change_to_a_new_dose_keeps_the_drug_and_its_dose_is_audited():
 def test_round7_a_duplicate_the_draft_names_as_such_is_a_warning():
     draft = "氨氯地平和硝苯地平都属于钙通道阻滞剂，同时吃属于重复用药，请复诊调整。"
     assert not audit(draft, age=72, medications=["氨氯地平", "硝苯地平控释片"]).blocked
+
+
+# Round 8 (r8-knowledge): rows whose action follows the cited source, and rows the knowledge base lacked.
+@pytest.mark.parametrize("draft, profile", [
+    ("骨松的药照常每周一片阿仑膦酸钠，早上空腹用一大杯水送下。", {"conditions": ["胃食管反流病"]}),
+    ("晚上睡前加一粒坦索罗辛0.2mg。", {"conditions": ["低血压"], "age": 70}),
+    ("继续每天一片地高辛0.125mg。", {"medications": ["呋塞米"], "age": 60}),
+    ("血脂高可以加普伐他汀，每天10mg。", {"medications": ["环孢素"], "age": 50}),
+    ("加普伐他汀20mg每晚一次。", {"medications": ["胺碘酮"], "age": 60}),
+    ("放一个左炔诺孕酮宫内缓释系统避孕比较可靠。", {"medications": ["卡马西平"], "age": 28, "sex": "female"}),
+    ("钙片可以吃，和多西环素间隔两小时。", {"age": 30}),
+])
+def test_round8_cautions_in_the_source_warn_and_do_not_block(draft, profile):
+    assert not audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("draft, profile, rule_id", [
+    ("依诺肝素每次1mg/kg，即50mg，每12小时皮下注射一次。", {"egfr": 25, "weight_kg": 50, "age": 70}, "R9801"),
+    ("口服特比萘芬每天250mg，连服12周。", {"egfr": 35, "age": 66}, "R9802"),
+    ("便秘可以喝辉灵，一次45ml。", {"egfr": 20, "age": 75}, "R9803"),
+    ("莫西沙星0.4g每日一次，连用5天。", {"medications": ["齐拉西酮"], "age": 40}, "R9806"),
+    ("克拉霉素0.25g每天两次。", {"medications": ["他克莫司"], "age": 50}, "R9807"),
+    ("发烧吃一片安乃近。", {"medications": ["氯氮平"], "age": 35}, "R9808"),
+    ("左炔诺孕酮片是口服避孕药，可以吃。", {"medications": ["卡马西平"], "age": 28, "sex": "female"}, "A0699"),
+    ("拿普生250mg一日两次。", {"medications": ["碳酸锂"], "age": 45}, "R0093"),
+])
+def test_round8_rows_the_knowledge_lacked_block(draft, profile, rule_id):
+    result = audit(draft, **profile)
+    assert result.blocked
+    assert any(f.rule_id == rule_id and f.severity == "block" for f in result.findings), result.findings
+
+
+def test_round8_a_class_named_beside_its_member_is_one_current_medicine():
+    result = audit("可以每天喝丹参茶。", medications=["抗凝药（华法林）"], age=70)
+    assert "medication:抗凝药（华法林）" not in result.unresolved
+    assert result.blocked and any(f.patient_fact.startswith("medication:") for f in result.findings)
+    # two medicines of different kinds stay unresolved rather than guessed
+    assert "medication:华法林（阿司匹林）" in audit("多喝水。", medications=["华法林（阿司匹林）"]).unresolved
+
+
+@pytest.mark.parametrize("draft, profile, rule_id", [
+    ("新冠阳性可以吃Paxlovid，一天两次，连吃五天。", {"medications": ["他克莫司"], "age": 55}, "R9811"),
+    ("甲亢药照吃，氯氮平按原剂量。", {"medications": ["甲巯咪唑"], "age": 40}, "R9813"),
+])
+def test_round8_calcineurin_and_agranulocytosis_rows(draft, profile, rule_id):
+    result = audit(draft, **profile)
+    assert any(f.rule_id == rule_id and f.severity == "block" for f in result.findings), result.findings
+
+
+def test_round8_hong_kong_water_pill_is_a_diuretic():
+    assert auditor().lexicon.canonical("去水丸", ("class",)) == "利尿剂"
+
+
+def test_round8_inhaled_steroid_is_no_bar_to_a_live_vaccine_but_oral_prednisone_is_checked():
+    inhaled = audit("可以按时接种水痘减毒活疫苗。", medications=["布地奈德吸入剂"], age=30)
+    assert not any(f.rule_id == "B0341" for f in inhaled.findings)
+    oral = audit("可以按时接种水痘减毒活疫苗。", medications=["泼尼松"], age=30)
+    assert oral.blocked
