@@ -6,7 +6,7 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.interaction import interacting_rows, one_drug, taken_together
+from medq.agent.rules.interaction import held_off, interacting_rows, one_drug, taken_together
 
 
 # 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑: two drugs offered as alternatives in one clause run, one or the other
@@ -23,6 +23,9 @@ class CombinationRule:
         for i, first in enumerate(recs):
             for second in recs[i + 1:]:
                 if first.name == second.name:
+                    continue
+                # 服用克拉霉素期间暂停辛伐他汀，疗程结束后再恢复: the one held for the other's course is not taken with it
+                if held_off(ctx, first.name) or held_off(ctx, second.name):
                     continue
                 if first.origin == second.origin == "draft" and first.mention.end <= second.mention.start:
                     between = ctx.draft[first.mention.end:second.mention.start]

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
 from medq.agent.rules.dose import dosing_rows, read_dose, strength_of
-from medq.agent.rules.interaction import replaced, switched_to
+from medq.agent.rules.interaction import replaced, stopped, switched_to
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
@@ -45,9 +45,12 @@ class DuplicateRule:
             previous = rec
             for ingredient in rec.substances:
                 entries = sources.setdefault(ingredient, [])
-                # 快克和感康: two brands of one formula, named as two boxes, are two sources
+                # 快克和感康: two brands of one formula, named as two boxes, are two sources; a product named again
+                # by a shorter form of its name (999感冒灵颗粒 … 感冒灵) is the same box
                 if all(name != rec.name or (other is not None and other.mention.kind == rec.mention.kind == "product"
-                                            and other.origin == rec.origin == "draft" and other.display != rec.display) for name, other, _ in entries):
+                                            and other.origin == rec.origin == "draft" and other.display != rec.display
+                                            and other.display not in rec.display and rec.display not in other.display)
+                       for name, other, _ in entries):
                     entries.append((rec.name, rec, rec.display if rec.mention.kind == "product" else rec.name))
         for stated, canonical, substances in ctx.medication_substances():
             for ingredient in substances:
@@ -72,7 +75,8 @@ class DuplicateRule:
                 swapped = any(rec is not None and (canonical in replaced(ctx, rec) or switched_to(ctx, rec) and
                                                    canonical in {m.canonical for m in ctx.warned})
                               for _, rec, _ in entries or ())
-                if entries and not continued and not swapped and \
+                # 停掉维C银翘片，单独吃对乙酰氨基酚: the product the draft stops is no second source
+                if entries and not continued and not swapped and not stopped(ctx, canonical) and \
                         (added or together or all(name != canonical for name, _, _ in entries)):
                     entries.append((canonical, None, stated))
         for ingredient, entries in sources.items():
