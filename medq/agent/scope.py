@@ -51,6 +51,7 @@ TAKING_AFTER = re.compile(r"\s*(?:以)?\s*(?:吃|用|服|喝|打|涂|搽|擦|滴
 # the people)
 WITH_PARTNER = re.compile(r"\s*(?:和|与|同|跟)[^，,。；;！!？?\n]{1,16}?(?:一起|一齐|一同|合用|同用|同服|同时|联用|并用|共用)")
 FOR_PEOPLE = re.compile(r"[^，,。；;！!？?\n]{1,20}?(?:的人|的人群|的患者|的病人|者|人群)\s*$")
+REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?")
 CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|加重|升高|减弱|抑制)")
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
@@ -120,6 +121,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             not any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
                     for s in shields)]
     cues = _negated_stops(norm, cues)
+    # a refused switch (不要换成X / 千万别改用X): the switch right after a negation ends no scope; X is what is refused
+    negation_ends = {end for _, end, cue in cues if cue.role == "negation"}
+    cues = [(start, end, cue) for start, end, cue in cues
+            if not (cue.role == "switch" and any(start - e <= 2 and start >= e and
+                                                 REFUSED_SWITCH_GAP.fullmatch(norm[e:start]) for e in negation_ends))]
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}
 
