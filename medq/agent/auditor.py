@@ -100,6 +100,8 @@ OTHERS = re.compile(r"(?:其他|其它|别的)[^，,。；;！!？?\n]{0,6}(?:�
 # advice for after the pregnancy (分娩后再补种 / 产后可以接种): the pregnancy rows do not reach it
 AFTER_PREGNANCY = re.compile(r"(?:分娩|生产|生完(?:孩子|宝宝)?|产|孕期结束|出月子|生了)\s*(?:以)?后")
 # a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
+KEPT_APART_BEFORE = re.compile(r"(?:与|和|同|跟)[^，,。；;！!？?\n]{0,8}$")
+KEPT_APART_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,4}?(?:隔开|间隔|错开|分开)")
 CAUSE_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,4}?(?:有关|有关系|相关|引起的|导致的|所致|造成的|的副作用|的不良反应)")
 OCCASION_AFTER = re.compile(r"\s*(?:前后|之前|以前|前|期间|当天)")
 HOLD_WORDS = re.compile(r"停用|停药|暂停|停掉|先停|停服")
@@ -309,6 +311,12 @@ class ContraindicationAuditor:
                                                         set(lex.ingredients(name)) for name in record)):
                 context.append(mention)
                 continue
+            # 和牛奶或钙片隔开两小时吃: what the drug is to be kept apart from is named, not advised
+            if not affirmed_of[id(mention)] and KEPT_APART_BEFORE.search(draft, clause_start_of(draft, mention.start),
+                                                                        mention.start) and \
+                    KEPT_APART_AFTER.match(draft, mention.end):
+                screened.add(id(mention))
+                continue
             # 打造影剂前后要停用二甲双胍: the time around another procedure or drug, when the clause stops something
             if not affirmed_of[id(mention)] and OCCASION_AFTER.match(draft, mention.end) and \
                     HOLD_WORDS.search(draft[mention.end:clause_end_of(draft, mention.end)]):
@@ -365,6 +373,10 @@ class ContraindicationAuditor:
                 else:
                     following = SENTENCE_END.search(draft, low)
                     high = following.start() if following else len(draft)
+                    # 甲氨蝶呤是…基础用药。\n**用法：**\n- 每天3片: a heading ending in a colon takes the list under it
+                    if draft[low:high].rstrip(" *").endswith(("：", ":")):
+                        block = draft.find("\n\n", high)
+                        high = block if block >= 0 else len(draft)
                 read_to = min(next_start, high)
                 # 不建议一次吃超大剂量（如50万IU）: a sentence that warns gives the amount not to take, no dose of it
                 if not WARNING_OPENS.match(draft, low):

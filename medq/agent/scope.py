@@ -131,6 +131,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
+        # 1. 加巴喷丁：从300mg每日1次起…: a name as the label of its item is advised by what follows the colon
+        if high < len(norm) and norm[high] in "：:" and not norm[low:start].strip(" *#-0123456789.、"):
+            high = _clause_end(norm, high + 1)
         if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
                phrase_at[t] not in CONTRAST and not _causes(t) for t in terminator_starts):   # 但 ends a scope; it recommends nothing
             return True

@@ -1167,3 +1167,20 @@ def test_round8_a_class_with_its_warned_members_in_brackets_reads_as_they_do():
     profile = PatientProfile.from_case({"age": 60, "medications": ["缬沙坦", "螺内酯"]}, "case-msg")
     result = auditor().audit(draft, profile, question="缬沙坦今天能换成沙库巴曲缬沙坦吗？")
     assert "ARB" in result.warned and "ARB" not in result.recommended
+
+
+def test_round8_a_name_labelling_its_item_is_advised_by_the_dose_after_the_colon():
+    # a closing tip that warns about the drug does not unsay the item that doses it (fail closed)
+    draft = "## 推荐\n1. 普瑞巴林：每次300mg，每日3次；\n2. 多休息。\n需要注意的是，普瑞巴林可能让人头晕嗜睡。"
+    assert audit(draft, age=72, egfr=20, ckd_stage=4).blocked
+
+
+def test_round8_a_heading_ending_in_a_colon_gives_its_list_as_the_dose():
+    draft = "甲氨蝶呤是常用药。\n**怎么吃：**\n- 每天2片（5mg），早饭后吃；\n- 多喝水。"
+    assert audit(draft, age=50).blocked
+
+
+def test_round8_what_a_drug_is_kept_apart_from_is_not_advised():
+    draft = "米诺环素每天100mg可以吃，和牛奶或钙片隔开两小时吃。"
+    result = audit(draft, age=20)
+    assert not result.blocked and "补钙剂" not in result.recommended
