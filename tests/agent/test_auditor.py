@@ -1184,3 +1184,10 @@ def test_round8_what_a_drug_is_kept_apart_from_is_not_advised():
     draft = "米诺环素每天100mg可以吃，和牛奶或钙片隔开两小时吃。"
     result = audit(draft, age=20)
     assert not result.blocked and "补钙剂" not in result.recommended
+
+
+def test_round8_two_names_of_one_drug_each_with_its_own_amount_are_two_sources():
+    draft = "- 泰诺林0.5g，每天2次；\n- 必理通0.5g，每天2次，两样一起吃退烧更快。"
+    assert audit(draft, age=40).blocked
+    # named again to explain it, with one amount: one medicine
+    assert not audit("泰诺林就是对乙酰氨基酚，每次0.5g，每天2次。", age=40).blocked

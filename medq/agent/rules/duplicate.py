@@ -49,7 +49,8 @@ class DuplicateRule:
                 # by a shorter form of its name (999感冒灵颗粒 … 感冒灵) is the same box
                 if all(name != rec.name or (other is not None and other.mention.kind == rec.mention.kind == "product"
                                             and other.origin == rec.origin == "draft" and other.display != rec.display
-                                            and other.display not in rec.display and rec.display not in other.display)
+                                            and other.display not in rec.display and rec.display not in other.display
+                                            or _two_brands(ctx.draft, other, rec))
                        for name, other, _ in entries):
                     entries.append((rec.name, rec, rec.display if rec.mention.kind == "product" else rec.name))
         for stated, canonical, substances in ctx.medication_substances():
@@ -112,6 +113,27 @@ class DuplicateRule:
                           ctx.source("medication", next((s for _, r, s in entries if r is None), "")),
                           f"{names}都含有{ingredient}，同时使用会重复用药{dose_words}。", limit_row, block=block,
                           indicator="critical" if block else "warning")
+
+
+# an amount of its own (扶他林片25mg，每日3次 / 戴芬75mg，每日1次)
+OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)")
+
+
+BRACKETED = re.compile(r"^\s*[（(][^）)]{0,30}[）)]")
+
+
+def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool:
+    """Two names of one drug written as two medicines, each with its own amount (扶他林片25mg… / 戴芬（…）75mg…): two
+    boxes, two sources (the drug named again in brackets is one: SAME_ITEM)."""
+    if other is None or not (other.mention.kind == rec.mention.kind == "drug" and other.origin == rec.origin == "draft"):
+        return False
+    a, b = other.mention.text.strip(), rec.mention.text.strip()
+    return a != b and a not in b and b not in a and _own_amount(draft, other) and _own_amount(draft, rec)
+
+
+def _own_amount(draft: str, rec: Recommended) -> bool:
+    after = draft[rec.mention.end:rec.mention.end + 60]
+    return bool(OWN_AMOUNT.match(BRACKETED.sub("", after, count=1)))
 
 
 def _continues(draft: str, rec: Recommended) -> bool:
