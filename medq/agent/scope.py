@@ -531,16 +531,23 @@ def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:
     return bool(DOSE_AFTER.search(norm[end:min(stop, sentence_end)]))
 
 
+@functools.lru_cache(maxsize=4)
+def _mark_then_break(ends: frozenset[str]) -> re.Pattern[str]:
+    """A line break right after another end mark of the set (…。\n / …：\n)."""
+    return re.compile("([" + re.escape("".join(sorted(ends - {"\n"}))) + "])\n")
+
+
 def _boundaries(text: str, ends: set[str]) -> list[int]:
     """Index of the segment (sentence or clause) each character belongs to."""
-    numbers, segment, previous = [], 0, ""
+    numbers, segment = [], 0
+    # a line break right after a sentence mark (…抗炎药。\n但…) ends no second, empty sentence: the next line's
+    # 这两个 / 所以不要吃 reaches the sentence before it; a blank line still parts two sentences (same length)
+    if "\n" in ends and "\n" in text:
+        text = _mark_then_break(frozenset(ends)).sub(r"\1 ", text)
     for char in text:
         numbers.append(segment)
-        # a line break right after a sentence mark (…抗炎药。\n但…) ends no second, empty sentence: the next line's
-        # 这两个 / 所以不要吃 reaches the sentence before it; a blank line still parts two sentences
-        if char in ends and not (char == "\n" and previous in ends and previous != "\n"):
+        if char in ends:
             segment += 1
-        previous = char
     numbers.append(segment)
     return numbers
 

@@ -1191,3 +1191,29 @@ def test_round8_two_names_of_one_drug_each_with_its_own_amount_are_two_sources()
     assert audit(draft, age=40).blocked
     # named again to explain it, with one amount: one medicine
     assert not audit("泰诺林就是对乙酰氨基酚，每次0.5g，每天2次。", age=40).blocked
+
+
+def test_round8_segment_boundaries_match_the_character_scan():
+    import random
+
+    from medq.agent.scope import CLAUSE_END, SENTENCE_END, _boundaries
+
+    def scan(text, ends):   # a line break right after another end mark starts no new segment
+        numbers, segment, previous = [], 0, ""
+        for char in text:
+            numbers.append(segment)
+            if char in ends and not (char == "\n" and previous in ends and previous != "\n"):
+                segment += 1
+            previous = char
+        return numbers + [segment]
+
+    rng = random.Random(8)
+    alphabet = list("布洛芬不要吃") + list("。\n，：;（）—")
+    for _ in range(1000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        for ends in (SENTENCE_END, CLAUSE_END):
+            assert _boundaries(text, ends) == scan(text, ends)
+
+
+def test_round8_a_brand_in_brackets_with_one_amount_is_one_medicine():
+    assert not audit("可以吃对乙酰氨基酚（比如泰诺林）0.5g，一天不超过2g。", age=30).blocked

@@ -156,7 +156,8 @@ REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别
 
 
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
-    text = REFUSED_RAISE.sub(" ", text)
+    if "到" in text or "至" in text:
+        text = REFUSED_RAISE.sub(" ", text)
     instead = INSTEAD.search(text)
     if instead and TOO_MUCH.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
         return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much

@@ -128,7 +128,10 @@ def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool
     if other is None or not (other.mention.kind == rec.mention.kind == "drug" and other.origin == rec.origin == "draft"):
         return False
     a, b = other.mention.text.strip(), rec.mention.text.strip()
-    return a != b and a not in b and b not in a and _own_amount(draft, other) and _own_amount(draft, rec)
+    # in two sentences or list items (A（比如B）0.5g / A（B）18mg: one medicine named twice in one place)
+    low, high = sorted((other.mention, rec.mention), key=lambda m: m.start)
+    return a != b and a not in b and b not in a and any(mark in draft[low.end:high.start] for mark in "。；;\n") and \
+        _own_amount(draft, other) and _own_amount(draft, rec)
 
 
 def _own_amount(draft: str, rec: Recommended) -> bool:
