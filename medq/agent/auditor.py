@@ -312,9 +312,8 @@ class ContraindicationAuditor:
                 context.append(mention)
                 continue
             # 和牛奶或钙片隔开两小时吃: what the drug is to be kept apart from is named, not advised
-            if not affirmed_of[id(mention)] and KEPT_APART_BEFORE.search(draft, clause_start_of(draft, mention.start),
-                                                                        mention.start) and \
-                    KEPT_APART_AFTER.match(draft, mention.end):
+            if not affirmed_of[id(mention)] and KEPT_APART_AFTER.match(draft, mention.end) and \
+                    KEPT_APART_BEFORE.search(draft, clause_start_of(draft, mention.start), mention.start):
                 screened.add(id(mention))
                 continue
             # 打造影剂前后要停用二甲双胍: the time around another procedure or drug, when the clause stops something

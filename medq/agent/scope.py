@@ -122,10 +122,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                     for s in shields)]
     cues = _negated_stops(norm, cues)
     # a refused switch (不要换成X / 千万别改用X): the switch right after a negation ends no scope; X is what is refused
-    negation_ends = {end for _, end, cue in cues if cue.role == "negation"}
-    cues = [(start, end, cue) for start, end, cue in cues
-            if not (cue.role == "switch" and any(start - e <= 2 and start >= e and
-                                                 REFUSED_SWITCH_GAP.fullmatch(norm[e:start]) for e in negation_ends))]
+    if any(cue.role == "switch" for _, _, cue in cues):
+        negation_ends = {end for _, end, cue in cues if cue.role == "negation"}
+        cues = [(start, end, cue) for start, end, cue in cues
+                if not (cue.role == "switch" and any(start - e <= 2 and start >= e and
+                                                     REFUSED_SWITCH_GAP.fullmatch(norm[e:start]) for e in negation_ends))]
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}
 

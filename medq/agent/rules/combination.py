@@ -24,9 +24,6 @@ class CombinationRule:
             for second in recs[i + 1:]:
                 if first.name == second.name:
                     continue
-                # 服用克拉霉素期间暂停辛伐他汀，疗程结束后再恢复: the one held for the other's course is not taken with it
-                if held_off(ctx, first.name) or held_off(ctx, second.name):
-                    continue
                 if first.origin == second.origin == "draft" and first.mention.end <= second.mention.start:
                     between = ctx.draft[first.mention.end:second.mention.start]
                     after = ctx.draft[second.mention.end:second.mention.end + 8]
@@ -38,6 +35,10 @@ class CombinationRule:
                             continue
                         rows = interacting_rows(ctx, a, b)
                         if not rows:
+                            continue
+                        # 服用克拉霉素期间暂停辛伐他汀，疗程结束后再恢复: the one held for the other's course is not
+                        # taken with it
+                        if held_off(ctx, first.name) or held_off(ctx, second.name):
                             continue
                         seen.add((a, b))
                         row = rows[0]
