@@ -56,6 +56,9 @@ MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
 # into the eye: the drug is named as eye drops or an eye ointment (妥布霉素滴眼液, 左氧氟沙星眼药水, 红霉素眼膏)
+# into the uterus: a levonorgestrel intrauterine system (左炔诺孕酮宫内缓释系统) right after the name acts locally — an
+# enzyme inducer that makes the pill fail does not make it fail; its condition, age and pregnancy rows still count
+INTRAUTERINE = re.compile(r"\s*(?:宫内(?:节育)?(?:缓释)?(?:系统|节育器|节育环|避孕系统)|节育环|曼月乐)")
 OCULAR = re.compile(r"滴眼液|滴眼剂|眼药水|眼药膏|眼膏|眼用凝胶|滴眼睛|点眼")
 # the draft naming what the patient already takes, as context (您正在服用华法林，… / 您目前吃的二甲双胍…)
 CURRENT_USE = re.compile(r"(?:您|你)(?:(?:目前|现在|一直|长期|已经)?(?:正在|在)|目前|现在|一直|长期|已经)(?:服用|吃|用|使用|打)(?:着)?(?:的)?\s*$|"
@@ -90,11 +93,18 @@ DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
 WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
+#   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
+METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量|少量|较多|更多|过量)?(?:的)?\s*$")
 # a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
 OTHERS = re.compile(r"(?:其他|其它|别的)[^，,。；;！!？?\n]{0,6}(?:成员|人|家人)|家人|家里人|密切接触者|同住的人|照顾(?:孩子|宝宝|老人)?的人")
 # advice for after the pregnancy (分娩后再补种 / 产后可以接种): the pregnancy rows do not reach it
 AFTER_PREGNANCY = re.compile(r"(?:分娩|生产|生完(?:孩子|宝宝)?|产|孕期结束|出月子|生了)\s*(?:以)?后")
 # a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
+KEPT_APART_BEFORE = re.compile(r"(?:与|和|同|跟)[^，,。；;！!？?\n]{0,8}$")
+KEPT_APART_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,4}?(?:隔开|间隔|错开|分开)")
+CAUSE_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,4}?(?:有关|有关系|相关|引起的|导致的|所致|造成的|的副作用|的不良反应)")
+OCCASION_AFTER = re.compile(r"\s*(?:前后|之前|以前|前|期间|当天)")
+HOLD_WORDS = re.compile(r"停用|停药|暂停|停掉|先停|停服")
 PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
 PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
 # a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
@@ -122,6 +132,18 @@ def clause_end_of(draft: str, position: int) -> int:
 # the last mark before a position: one regex search instead of a scan per mark (called for every name of a draft)
 LAST_CLAUSE_MARK = re.compile(rf"[{re.escape(CLAUSE_MARKS)}](?=[^{re.escape(CLAUSE_MARKS)}]*\Z)")
 LAST_SENTENCE_MARK = re.compile(rf"[{re.escape(SENTENCE_MARKS)}](?=[^{re.escape(SENTENCE_MARKS)}]*\Z)")
+
+
+# a dose before a name that belongs to the name before it: in that name's brackets (A（每天180mg）或B), or followed
+# by a join to this name (补钙500mg和维生素D 800IU: the 500mg is the calcium's)
+DOSE_THEN_JOIN = re.compile(r"(?:\d|[一二两三四五六七八九十半])\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸|"
+                            r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*(?:[，,]\s*)?(?:或者|或|和|及|以及|与|、|/)\s*$")
+WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不建议|不推荐|不要|不可|不能|不宜|别|切勿|勿|禁止|避免|千万不要)")
+
+
+def _dose_of_previous(before: str) -> bool:
+    """Whether the dose written before a name belongs to the name before it (see DOSE_THEN_JOIN)."""
+    return before.lstrip(" *").startswith(("（", "(")) or bool(DOSE_THEN_JOIN.search(before))
 
 
 def clause_start_of(text: str, position: int) -> int:
@@ -227,6 +249,15 @@ class ContraindicationAuditor:
             if previous and (flags[previous[-1]] or mentions[previous[-1]].canonical in warned_names and
                              not affirmed_flags[previous[-1]]):
                 flags[index] = True
+        # a class whose members the draft names in brackets right after it (ACEI（培哚普利/雅施达）停药后…) reads as they do
+        for index, m in enumerate(mentions):
+            if flags[index] or affirmed_flags[index] or m.kind != "class" or \
+                    not draft.startswith(("（", "("), m.end) or index + 1 >= len(mentions):
+                continue
+            close = min([i for i in (draft.find("）", m.end), draft.find(")", m.end)) if i >= 0] or [len(draft)])
+            inside = [i for i in range(index + 1, len(mentions)) if mentions[i].end <= close]
+            if inside and all(flags[i] or mentions[i].canonical in warned_names for i in inside):
+                flags[index] = True
         recommended: list[Recommended] = []
         warned: list[Mention] = []
         endorsed: set[str] = set()
@@ -273,6 +304,23 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)]) and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            # 低钾和吃氢氯噻嗪有关: the patient's own medicine named as the cause of a finding is context, not advice
+            # (only what the record holds: fail closed)
+            if not affirmed_of[id(mention)] and CAUSE_AFTER.match(draft, mention.end) and bool(record) and \
+                    (mention.canonical in record or any(set(lex.ingredients(mention.canonical)) &
+                                                        set(lex.ingredients(name)) for name in record)):
+                context.append(mention)
+                continue
+            # 和牛奶或钙片隔开两小时吃: what the drug is to be kept apart from is named, not advised
+            if not affirmed_of[id(mention)] and KEPT_APART_AFTER.match(draft, mention.end) and \
+                    KEPT_APART_BEFORE.search(draft, clause_start_of(draft, mention.start), mention.start):
+                screened.add(id(mention))
+                continue
+            # 打造影剂前后要停用二甲双胍: the time around another procedure or drug, when the clause stops something
+            if not affirmed_of[id(mention)] and OCCASION_AFTER.match(draft, mention.end) and \
+                    HOLD_WORDS.search(draft[mention.end:clause_end_of(draft, mention.end)]):
+                screened.add(id(mention))
+                continue
             if PRESCRIBER_BEFORE.search(draft[max(0, mention.start - 4):mention.start]) and \
                     PRESCRIBER_AFTER.search(draft[mention.end:mention.end + 6]):
                 screened.add(id(mention))
@@ -324,8 +372,14 @@ class ContraindicationAuditor:
                 else:
                     following = SENTENCE_END.search(draft, low)
                     high = following.start() if following else len(draft)
+                    # 甲氨蝶呤是…基础用药。\n**用法：**\n- 每天3片: a heading ending in a colon takes the list under it
+                    if draft[low:high].rstrip(" *").endswith(("：", ":")):
+                        block = draft.find("\n\n", high)
+                        high = block if block >= 0 else len(draft)
                 read_to = min(next_start, high)
-                dose_text += " " + draft[low:read_to]
+                # 不建议一次吃超大剂量（如50万IU）: a sentence that warns gives the amount not to take, no dose of it
+                if not WARNING_OPENS.match(draft, low):
+                    dose_text += " " + draft[low:read_to]
             # 肾功能正常时1g每天3次；肌酐清除率低时减为…: the sentence after a dose for normal kidneys holds the dose for
             # the others (the dose rule reads one or the other by the patient's kidneys)
             if NORMAL_KIDNEY.search(dose_text) and read_to < next_start:
@@ -337,7 +391,7 @@ class ContraindicationAuditor:
             clause_start = clause_start_of(draft, mention.start)
             previous_end = drugs[index - 1][0].end if index > 0 else 0
             before = draft[max(clause_start, previous_end):mention.start]
-            if DOSE.search(before) or IU_DOSE.search(before):
+            if (DOSE.search(before) or IU_DOSE.search(before)) and not _dose_of_previous(before):
                 dose_text = before + " " + dose_text
             elif (index == 0 or drugs[index - 1][0].end <= sentence_start) and \
                     not (DOSE.search(own_clause := draft[mention.end:clause_end_of(draft, mention.end)]) or
@@ -361,7 +415,7 @@ class ContraindicationAuditor:
             topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
             ocular = not topical and bool(OCULAR.search(draft[mention.start:clause_end]))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
-                                           ocular=ocular,
+                                           ocular=ocular, intrauterine=bool(INTRAUTERINE.match(draft, mention.end)),
                                            after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
         return recommended, warned, endorsed, context, warned_habits
 
@@ -372,7 +426,7 @@ class ContraindicationAuditor:
             return True    # 换成不含克拉霉素的方案: whatever the clause recommends, it is not this
         if affirmed_of.get(id(mention), False):
             return False
-        if COMPARED.search(lead):
+        if COMPARED.search(lead) or METABOLITE.search(lead):
             return True
         if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or
                 EXAMPLE_HINT.search(draft, max(0, mention.start - 16), mention.start)):

@@ -46,6 +46,13 @@ ABILITY = ("可以", "可", "能")       # after a drug in its clause: what the 
 # says what the drug does
 TAKING_AFTER = re.compile(r"\s*(?:以)?\s*(?:吃|用|服|喝|打|涂|搽|擦|滴|喷|含|试|选|换|改|加|考虑|继续|放心|单独|先|适当|短期"
                           r"|按|在医生|照常|临时|偶尔|少量|减|每|\d|[一二两三四五六七八九十半]|饭|餐|睡|早|晚|空腹|遵|根据|短|长|暂|再|和|与|配合|联合|同时)")
+# what follows a forward trigger and makes the name before it its subject too: the partner of a combination (A避免与B
+#一起用 / A不要同B同服: both are warned) and the people a drug does not suit (A不适合正在用B的人: A is warned, B describes
+# the people)
+WITH_PARTNER = re.compile(r"\s*(?:和|与|同|跟)[^，,。；;！!？?\n]{1,16}?(?:一起|一齐|一同|合用|同用|同服|同时|联用|并用|共用)")
+FOR_PEOPLE = re.compile(r"[^，,。；;！!？?\n]{1,20}?(?:的人|的人群|的患者|的病人|者|人群)\s*$")
+REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?")
+CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|加重|升高|减弱|抑制)")
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情况下", "此时", "这时", "孕妇", "老年人", "儿童", "喔", "的药", "作为", "首选",
@@ -53,7 +60,7 @@ TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情�
               "长期", "私自", "目前", "现在", "暂时", "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服",
               "使用它", "用它", "吃它", "为妙", "为佳", "比较", "较", "太", "马上", "立即", "立刻", "尽快", "先", "来", "去", "掉", "它",
               "这个药", "该药", "此药", "其", "上述", "以上", "这些", "两者", "二者", "合并", "配合", "一同", "搭配", "吃", "用", "服", "服用",
-              "使用", "应用", "合用", "同用", "联用", "并用", "一起", "叠加", "重复", "混着", "混用", "同吃",
+              "使用", "应用", "合用", "同用", "联用", "并用", "一起", "一齐", "叠加", "重复", "混着", "混用", "同吃",
               "同时", "一块", "再", "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜",
               "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服",
               "外用", "的话", "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万", "最好", "尽量",
@@ -114,18 +121,30 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             not any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
                     for s in shields)]
     cues = _negated_stops(norm, cues)
+    # a refused switch (不要换成X / 千万别改用X): the switch right after a negation ends no scope; X is what is refused
+    if any(cue.role == "switch" for _, _, cue in cues):
+        negation_ends = {end for _, end, cue in cues if cue.role == "negation"}
+        cues = [(start, end, cue) for start, end, cue in cues
+                if not (cue.role == "switch" and any(start - e <= 2 and start >= e and
+                                                     REFUSED_SWITCH_GAP.fullmatch(norm[e:start]) for e in negation_ends))]
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
+        # 1. 加巴喷丁：从300mg每日1次起…: a name as the label of its item is advised by what follows the colon
+        if high < len(norm) and norm[high] in "：:" and not norm[low:start].strip(" *#-0123456789.、"):
+            high = _clause_end(norm, high + 1)
         if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
-               phrase_at[t] not in CONTRAST for t in terminator_starts):   # 但 ends a scope; it recommends nothing
+               phrase_at[t] not in CONTRAST and not _causes(t) for t in terminator_starts):   # 但 ends a scope; it recommends nothing
             return True
         clause = CONTENT_STATED.sub("", norm[low:high])
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
 
     switch_starts = {start for start, _, cue in cues if cue.role == "switch"}
+
+    def _causes(position: int) -> bool:   # 可以令/能使…浓度升高: what a drug does to another, not advice
+        return phrase_at[position] in ABILITY and bool(CAUSATIVE.match(norm, position + len(phrase_at[position])))
 
     def _switch_after(position: int) -> bool:   # 布洛芬换成…: the switch after a name does not affirm it
         return position in switch_starts
@@ -177,8 +196,20 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if cue.phrase.startswith(("这两", "两")) or cue.phrase in ("二者",):
             # the last two distinct names (克拉霉素…使地高辛…地高辛…。这两种药: 克拉霉素 and 地高辛)
             names: list[str] = []
+            # the patient's own medicine (您在吃氯吡格雷，奥美拉唑、埃索美拉唑会抑制氯吡格雷…，不要选这两个) is the reason,
+            # not one of the two, when two others were named
+            own_names = {norm[m.start:m.end] for m in mentions
+                         if OWN_MEDICINE.search(norm[max(0, m.start - 10):m.start])}
+            if len({norm[mentions[i].start:mentions[i].end] for i in before} - own_names) >= 2:
+                before = [i for i in before if norm[mentions[i].start:mentions[i].end] not in own_names]
             for i in reversed(before):
                 name = norm[mentions[i].start:mentions[i].end]
+                # 洛索洛芬（乐松）和美洛昔康都是非甾体抗炎药: the name in brackets is the one before it, the class after
+                # 是/属于 describes them; neither is a third drug
+                if i > 0 and i - 1 in before and norm[mentions[i - 1].end:mentions[i].start] in ("（", "(") or \
+                        norm[max(0, mentions[i].start - 2):mentions[i].start].endswith(DESCRIBES) and \
+                        any(sentence_of[mentions[j].start] == sentence_of[mentions[i].start] for j in before if j < i):
+                    continue
                 if name not in names:
                     names.append(name)
                 if len(names) == 2:
@@ -231,6 +262,12 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if cue.direction in ("forward", "both") and (in_clause or examples):
             for _, kind, i in in_clause:
                 mark(kind, i)
+            if in_clause and (WITH_PARTNER.match(norm, end) or
+                              FOR_PEOPLE.match(norm[end:_clause_end(norm, end)])):
+                for pos, kind, i in items:
+                    if kind == "m" and clause_of[pos] == clause and mentions[i].end <= start and \
+                            not terminated(mentions[i].end, start):
+                        mark(kind, i)
             # 不要喝酒，包括含酒精的饮料和藿香正气水: a clause that opens with a continuation word stays in the scope
             next_clause = clause + 1
             while True:
@@ -251,7 +288,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             continue
         # backward: only when nothing but tail words follows in the clause; this sentence, else the previous one
         # 不推荐用来助眠: what follows a cue ending in 用来/用于 is the purpose it is refused for, no new object
-        if not _only_tail(norm[end:_clause_end(norm, end)]) and not norm[start:end].endswith(PURPOSE):
+        # 不适合正在用免疫抑制剂的人: the people it does not suit follow; the drug before the cue is what is refused
+        if not _only_tail(norm[end:_clause_end(norm, end)]) and not norm[start:end].endswith(PURPOSE) and \
+                not FOR_PEOPLE.match(norm[end:_clause_end(norm, end)]):
             if cue.direction == "backward":   # 磺胺过敏者不能用…: the name right before the cue is still covered
                 near = [i for pos, kind, i in items if kind == "m" and clause_of[pos] == clause and
                         mentions[i].end <= start and start - mentions[i].end <= NEAR]
@@ -285,7 +324,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             item_end = mentions[i].end if kind == "m" else anaphors[i][1]
             low = pos if clause_of[pos] == clause else _clause_start(norm, pos)
             stops = [t for t in terminators if low <= t < start and not
-                     (phrase_at[t] in CONTRAST or (phrase_at[t] in ABILITY and t >= item_end and
+                     (phrase_at[t] in CONTRAST or _causes(t) or (phrase_at[t] in ABILITY and t >= item_end and
                                                    (clause_of[t] == clause_of[pos] or
                                                     not TAKING_AFTER.match(norm, t + len(phrase_at[t])))) or
                       (phrase_at[t] in TOPIC and t < item_end))]
@@ -330,8 +369,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                 not norm[bracket + 1:].lstrip().startswith(("像", "如", "比如", "例如", "譬如", "包括")):
             continue
         host_low = _clause_start(norm, bracket)
-        if any(host_low <= other.start < bracket for other in mentions):
-            continue   # a named host decides (the loop above)
+        # a named host right before the bracket decides (the loop above); a name inside the kind's description
+        # (不要用含酒精的药品（如…）: 酒精 describes the kind) does not
+        if any(host_low <= other.start < bracket and not norm[other.end:bracket].replace("*", "").replace("_", "").strip()
+               for other in mentions):
+            continue
         lead = [(start, cue) for start, _, cue in cues if host_low <= start < bracket]
         negations = [start for start, cue in lead if cue.role == "negation" and cue.direction in ("forward", "both")]
         if negations and not any(cue.role in ("terminator", "switch") and start > negations[-1] for start, cue in lead):
@@ -490,9 +532,19 @@ def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:
     return bool(DOSE_AFTER.search(norm[end:min(stop, sentence_end)]))
 
 
+@functools.lru_cache(maxsize=4)
+def _mark_then_break(ends: frozenset[str]) -> re.Pattern[str]:
+    """A line break right after another end mark of the set (…。\n / …：\n)."""
+    return re.compile("([" + re.escape("".join(sorted(ends - {"\n"}))) + "])\n")
+
+
 def _boundaries(text: str, ends: set[str]) -> list[int]:
     """Index of the segment (sentence or clause) each character belongs to."""
     numbers, segment = [], 0
+    # a line break right after a sentence mark (…抗炎药。\n但…) ends no second, empty sentence: the next line's
+    # 这两个 / 所以不要吃 reaches the sentence before it; a blank line still parts two sentences (same length)
+    if "\n" in ends and "\n" in text:
+        text = _mark_then_break(frozenset(ends)).sub(r"\1 ", text)
     for char in text:
         numbers.append(segment)
         if char in ends:

@@ -1114,3 +1114,164 @@ def test_round8_inhaled_steroid_is_no_bar_to_a_live_vaccine_but_oral_prednisone_
     assert not any(f.rule_id == "B0341" for f in inhaled.findings)
     oral = audit("可以按时接种水痘减毒活疫苗。", medications=["泼尼松"], age=30)
     assert oral.blocked
+
+
+# ---- round 8 (r8-audit): mechanisms of reading, each with a fail-closed twin where one exists ---------------------
+
+def test_round8_a_refused_switch_warns_the_drug_switched_to():
+    assert not audit("继续吃甲基多巴就好，千万不要换成缬沙坦，怀孕时不能用。", pregnant=True, trimester=2).blocked
+    assert audit("甲基多巴效果一般，可以换成缬沙坦。", pregnant=True, trimester=2).blocked
+
+
+def test_round8_a_partner_or_the_people_after_a_trigger_make_the_name_before_it_the_subject():
+    # A避免和B一起用: both are warned
+    result = audit("头孢哌酮最好避免和华法林一起用。", age=60, medications=["华法林"])
+    assert not result.blocked and "头孢哌酮" in result.warned
+    # A不适合正在用B的人: A is refused; B describes the people
+    result = audit("麻腮风疫苗不适合正在用免疫抑制剂的人。", age=30, medications=["他克莫司"])
+    assert not result.blocked and "麻腮风联合减毒活疫苗" in result.warned
+    # fail closed: the same drug advised in its clause stays advised
+    assert audit("可以打麻腮风疫苗。", age=30, medications=["他克莫司"]).blocked
+
+
+def test_round8_what_a_drug_does_to_another_is_no_advice():
+    draft = "伊曲康唑和您在吃的洛伐他汀一起吃，可以使他汀浓度大增，所以不可以一起用。"
+    result = audit(draft, age=60, medications=["洛伐他汀"])
+    assert not result.blocked and "伊曲康唑" in result.warned
+
+
+def test_round8_a_line_break_after_a_sentence_mark_lets_a_refusal_reach_the_line_before():
+    draft = "萘普生（适洛特）和双氯芬酸都是非甾体抗炎药。\n您肾功能很差，所以两个都不要吃。"
+    result = audit(draft, age=80, egfr=20, ckd_stage=4)
+    assert not result.blocked and {"萘普生", "双氯芬酸"} <= set(result.warned)
+    # a blank line still parts them (the refusal has nothing to point at; the names stay advice)
+    assert audit("萘普生和双氯芬酸都可以止痛。\n\n所以两个都不要吃。", age=80, egfr=20, ckd_stage=4).blocked
+
+
+def test_round8_these_two_skips_the_patients_own_medicine():
+    draft = "您在吃氯吡格雷，奥美拉唑、埃索美拉唑会抑制氯吡格雷转成活性形式，建议不要选这两个。可以用雷贝拉唑。"
+    result = audit(draft, age=70, medications=["氯吡格雷"])
+    assert not result.blocked and "奥美拉唑" in result.warned
+
+
+def test_round8_examples_of_a_kind_described_with_a_name_are_warned():
+    draft = "服药期间不要喝酒，也不要用含酒精的药品或食物（如藿香正气水），以免面红心慌。"
+    assert not audit(draft, age=30, medications=["替硝唑"]).blocked
+
+
+def test_round8_a_metabolite_is_no_advice():
+    assert not audit("不要吃可待因止咳，它会在体内转化成吗啡进入乳汁。", lactating=True).blocked
+
+
+def test_round8_an_intrauterine_system_is_local_for_interactions():
+    result = audit("可以考虑放左炔诺孕酮宫内缓释系统避孕。", age=28, sex="female", medications=["苯妥英钠"])
+    assert not result.blocked
+    # the pill is systemic: the enzyme inducer still meets it
+    assert audit("可以吃左炔诺孕酮片避孕。", age=28, sex="female", medications=["苯妥英钠"]).blocked
+
+
+def test_round8_a_dose_before_a_name_that_belongs_to_the_name_before_it():
+    # A（每天180mg）或B: the 180mg is A's
+    assert not audit("可以选非索非那定（每天120mg）或西替利嗪，都不太犯困。", age=40).blocked
+    # 钙500mg和维生素D 400IU: the 500mg is the calcium's
+    assert not audit("每天补钙元素500mg和维生素D 400IU。", age=70).blocked
+    # fail closed: a dose right before the name, joined to nothing, is the name's
+    assert audit("每天吃5000mg维生素C也不够，每天吃600mg维生素D。", age=70).blocked
+
+
+def test_round8_a_warning_sentence_gives_no_dose():
+    draft = "维生素D缺乏的老人，医生会先补足再维持。不要自己一次吃50万IU这样的大剂量。"
+    assert not audit(draft, age=70).blocked
+    assert audit("维生素D每天吃60万单位。", age=70).blocked
+
+
+def test_round8_a_refused_raise_is_no_dose():
+    assert not audit("艾司西酞普兰10mg每天一次已经够了，不建议自行加到30mg。", age=40).blocked
+    assert audit("艾司西酞普兰每天吃30mg。", age=40).blocked
+
+
+def test_round8_a_usual_dose_in_other_words_gives_way_for_reduced_kidneys():
+    draft = "伐昔洛韦普通人是1g每日三次，您肌酐清除率低，需要调整为1g每12小时一次。"
+    assert not audit(draft, age=75, egfr=40).blocked
+    assert audit("伐昔洛韦1g每日三次。", age=75, egfr=40).blocked
+
+
+def test_round8_alternatives_in_brackets_are_read_one_by_one():
+    draft = "西替利嗪滴剂（10mg/ml）每次2.5mg，每日2次（或每日一次5mg）。"
+    assert not audit(draft, age=3, weight_kg=14).blocked
+
+
+def test_round8_a_product_named_again_by_a_shorter_name_is_one_box():
+    assert not audit("可以喝999感冒灵颗粒，按说明书喝感冒灵即可。", age=30).blocked
+
+
+def test_round8_a_drug_held_for_the_others_course_is_no_combination():
+    draft = "1. 克拉霉素会升高洛伐他汀的浓度；\n2. 吃克拉霉素期间**暂停洛伐他汀**，疗程结束后再恢复。"
+    assert not audit(draft, age=60, medications=["洛伐他汀"]).blocked
+
+
+def test_round8_a_stopped_product_is_no_second_source():
+    draft = "复方氨酚烷胺片里也有对乙酰氨基酚。\n- 先停掉复方氨酚烷胺片\n- 发热时吃对乙酰氨基酚0.5g，每天不超过2g"
+    assert not audit(draft, age=60, medications=["复方氨酚烷胺片"]).blocked
+
+
+def test_round8_the_patients_medicine_named_as_a_cause_is_context():
+    draft = "您血钾偏低，和吃呋塞米有关，可以多吃香蕉。"
+    assert not audit(draft, age=70, conditions=["低钾血症"], medications=["呋塞米"]).blocked
+
+
+def test_round8_a_class_with_its_warned_members_in_brackets_reads_as_they_do():
+    draft = "不能今天就换。ARB（缬沙坦）停药后再等一天才能开始新药。"
+    profile = PatientProfile.from_case({"age": 60, "medications": ["缬沙坦", "螺内酯"]}, "case-msg")
+    result = auditor().audit(draft, profile, question="缬沙坦今天能换成沙库巴曲缬沙坦吗？")
+    assert "ARB" in result.warned and "ARB" not in result.recommended
+
+
+def test_round8_a_name_labelling_its_item_is_advised_by_the_dose_after_the_colon():
+    # a closing tip that warns about the drug does not unsay the item that doses it (fail closed)
+    draft = "## 推荐\n1. 普瑞巴林：每次300mg，每日3次；\n2. 多休息。\n需要注意的是，普瑞巴林可能让人头晕嗜睡。"
+    assert audit(draft, age=72, egfr=20, ckd_stage=4).blocked
+
+
+def test_round8_a_heading_ending_in_a_colon_gives_its_list_as_the_dose():
+    draft = "甲氨蝶呤是常用药。\n**怎么吃：**\n- 每天2片（5mg），早饭后吃；\n- 多喝水。"
+    assert audit(draft, age=50).blocked
+
+
+def test_round8_what_a_drug_is_kept_apart_from_is_not_advised():
+    draft = "米诺环素每天100mg可以吃，和牛奶或钙片隔开两小时吃。"
+    result = audit(draft, age=20)
+    assert not result.blocked and "补钙剂" not in result.recommended
+
+
+def test_round8_two_names_of_one_drug_each_with_its_own_amount_are_two_sources():
+    draft = "- 泰诺林0.5g，每天2次；\n- 必理通0.5g，每天2次，两样一起吃退烧更快。"
+    assert audit(draft, age=40).blocked
+    # named again to explain it, with one amount: one medicine
+    assert not audit("泰诺林就是对乙酰氨基酚，每次0.5g，每天2次。", age=40).blocked
+
+
+def test_round8_segment_boundaries_match_the_character_scan():
+    import random
+
+    from medq.agent.scope import CLAUSE_END, SENTENCE_END, _boundaries
+
+    def scan(text, ends):   # a line break right after another end mark starts no new segment
+        numbers, segment, previous = [], 0, ""
+        for char in text:
+            numbers.append(segment)
+            if char in ends and not (char == "\n" and previous in ends and previous != "\n"):
+                segment += 1
+            previous = char
+        return numbers + [segment]
+
+    rng = random.Random(8)
+    alphabet = list("布洛芬不要吃") + list("。\n，：;（）—")
+    for _ in range(1000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        for ends in (SENTENCE_END, CLAUSE_END):
+            assert _boundaries(text, ends) == scan(text, ends)
+
+
+def test_round8_a_brand_in_brackets_with_one_amount_is_one_medicine():
+    assert not audit("可以吃对乙酰氨基酚（比如泰诺林）0.5g，一天不超过2g。", age=30).blocked

@@ -71,12 +71,14 @@ class Recommended:
     strength: Ingredient | None = None       # a concentration stated with it (西替利嗪滴剂（10mg/ml）)
     topical: bool = False                    # on the skin (外用双氯芬酸乳胶剂, 涂…软膏): no systemic exposure to speak of
     ocular: bool = False                     # into the eye (妥布霉素滴眼液): eye conditions count, systemic rows do not
+    intrauterine: bool = False               # a levonorgestrel intrauterine system: local, no systemic interaction
     after_pregnancy: bool = False            # advised for after the birth (分娩后再补种…): no pregnancy row applies
 
     @property
     def local(self) -> bool:
-        """On the skin or into the eye: exempt from the rows about systemic exposure (interaction, dose, renal…)."""
-        return self.topical or self.ocular
+        """On the skin, into the eye or the uterus: exempt from the rows about systemic exposure (interaction, dose…);
+        the population rules (condition, elderly, renal) exempt only the skin and the eye (see PopulationRule)."""
+        return self.topical or self.ocular or self.intrauterine
 
     @property
     def name(self) -> str:

@@ -6,7 +6,7 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.interaction import interacting_rows, one_drug, taken_together
+from medq.agent.rules.interaction import held_off, interacting_rows, one_drug, taken_together
 
 
 # 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑: two drugs offered as alternatives in one clause run, one or the other
@@ -35,6 +35,10 @@ class CombinationRule:
                             continue
                         rows = interacting_rows(ctx, a, b)
                         if not rows:
+                            continue
+                        # 服用克拉霉素期间暂停辛伐他汀，疗程结束后再恢复: the one held for the other's course is not
+                        # taken with it
+                        if held_off(ctx, first.name) or held_off(ctx, second.name):
                             continue
                         seen.add((a, b))
                         row = rows[0]

@@ -121,10 +121,10 @@ TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天
 
 
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
-ALTERNATIVE_DOSE = re.compile(r"[，,；;]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
+ALTERNATIVE_DOSE = re.compile(r"[，,；;（(]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
 # 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
 # (read so only for a patient whose kidneys are not normal, and for a first dose the draft itself calls too much)
-USUAL = re.compile(r"常规|通常|一般|标准|正常")
+USUAL = re.compile(r"常规|通常|一般|标准|正常|普通人|普通成人|说明书")
 TOO_MUCH = re.compile(r"超过了|超量了|过量了|偏大|偏多|太大|太多")   # …是750mg，超过了；建议改为…
 KIDNEY_WORDS = re.compile(r"肾|肌酐|egfr|eGFR|crcl|CrCl|透析")
 INSTEAD = re.compile(r"(?:改为|改成|减为|减到|减至|减量为|降为|降到|降至|调整为|调为)\s*(?=[^，,。；;]{0,6}\d)")
@@ -149,7 +149,15 @@ def kidney_dose_text(text: str) -> str:
     return text
 
 
+# 不需要加到20mg / 不建议自行加到20mg: the amount the draft refuses to raise to is no dose it gives
+REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别|不建议|不能|不可|不宜|不应)\s*(?:再|自行|自己|擅自|随意)?\s*"
+                           r"(?:加到|加量到|增加到|增量到|增至|加至|提高到|升到|加大到|吃到|用到)\s*"
+                           r"[\d.～~\-一二两三四五六七八九十]+\s*(?:mg|g|μg|ug|毫克|克|微克|片|粒)?")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    if "到" in text or "至" in text:
+        text = REFUSED_RAISE.sub(" ", text)
     instead = INSTEAD.search(text)
     if instead and TOO_MUCH.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
         return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much

@@ -11,7 +11,7 @@ from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
 from medq.agent.rules.dose import dosing_rows, read_dose, strength_of
-from medq.agent.rules.interaction import replaced, switched_to
+from medq.agent.rules.interaction import replaced, stopped, switched_to
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
@@ -45,9 +45,13 @@ class DuplicateRule:
             previous = rec
             for ingredient in rec.substances:
                 entries = sources.setdefault(ingredient, [])
-                # 快克和感康: two brands of one formula, named as two boxes, are two sources
+                # 快克和感康: two brands of one formula, named as two boxes, are two sources; a product named again
+                # by a shorter form of its name (999感冒灵颗粒 … 感冒灵) is the same box
                 if all(name != rec.name or (other is not None and other.mention.kind == rec.mention.kind == "product"
-                                            and other.origin == rec.origin == "draft" and other.display != rec.display) for name, other, _ in entries):
+                                            and other.origin == rec.origin == "draft" and other.display != rec.display
+                                            and other.display not in rec.display and rec.display not in other.display
+                                            or _two_brands(ctx.draft, other, rec))
+                       for name, other, _ in entries):
                     entries.append((rec.name, rec, rec.display if rec.mention.kind == "product" else rec.name))
         for stated, canonical, substances in ctx.medication_substances():
             for ingredient in substances:
@@ -72,7 +76,8 @@ class DuplicateRule:
                 swapped = any(rec is not None and (canonical in replaced(ctx, rec) or switched_to(ctx, rec) and
                                                    canonical in {m.canonical for m in ctx.warned})
                               for _, rec, _ in entries or ())
-                if entries and not continued and not swapped and \
+                # 停掉维C银翘片，单独吃对乙酰氨基酚: the product the draft stops is no second source
+                if entries and not continued and not swapped and not stopped(ctx, canonical) and \
                         (added or together or all(name != canonical for name, _, _ in entries)):
                     entries.append((canonical, None, stated))
         for ingredient, entries in sources.items():
@@ -108,6 +113,30 @@ class DuplicateRule:
                           ctx.source("medication", next((s for _, r, s in entries if r is None), "")),
                           f"{names}都含有{ingredient}，同时使用会重复用药{dose_words}。", limit_row, block=block,
                           indicator="critical" if block else "warning")
+
+
+# an amount of its own (扶他林片25mg，每日3次 / 戴芬75mg，每日1次)
+OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)")
+
+
+BRACKETED = re.compile(r"^\s*[（(][^）)]{0,30}[）)]")
+
+
+def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool:
+    """Two names of one drug written as two medicines, each with its own amount (扶他林片25mg… / 戴芬（…）75mg…): two
+    boxes, two sources (the drug named again in brackets is one: SAME_ITEM)."""
+    if other is None or not (other.mention.kind == rec.mention.kind == "drug" and other.origin == rec.origin == "draft"):
+        return False
+    a, b = other.mention.text.strip(), rec.mention.text.strip()
+    # in two sentences or list items (A（比如B）0.5g / A（B）18mg: one medicine named twice in one place)
+    low, high = sorted((other.mention, rec.mention), key=lambda m: m.start)
+    return a != b and a not in b and b not in a and any(mark in draft[low.end:high.start] for mark in "。；;\n") and \
+        _own_amount(draft, other) and _own_amount(draft, rec)
+
+
+def _own_amount(draft: str, rec: Recommended) -> bool:
+    after = draft[rec.mention.end:rec.mention.end + 60]
+    return bool(OWN_AMOUNT.match(BRACKETED.sub("", after, count=1)))
 
 
 def _continues(draft: str, rec: Recommended) -> bool:

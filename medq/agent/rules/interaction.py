@@ -92,6 +92,22 @@ def held_off(ctx: AuditContext, canonical: str) -> bool:
     return False
 
 
+def stopped(ctx: AuditContext, canonical: str) -> bool:
+    """Whether the draft tells the patient to stop this medicine (停掉维C银翘片 / X先停用): its name, warned, in a clause
+    with a stop that is not negated. For the duplicate rule only: an interaction can outlast a stop (华法林先停掉)."""
+    if not ctx.warned or not HOLD.search(ctx.draft):
+        return False
+    for m in ctx.warned:
+        if m.canonical != canonical:
+            continue
+        low = max(ctx.draft.rfind(mark, 0, m.start) for mark in "，,。；;！!？?\n") + 1
+        ends = [i for i in (ctx.draft.find(mark, m.end) for mark in "，,。；;！!？?\n") if i >= 0]
+        clause = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+        if HOLD.search(clause) and not HOLD_NEGATED.search(clause):
+            return True
+    return False
+
+
 # classes named for a shared effect or risk, not for a use: two drugs in one of them are not one therapy (换成曲马多
 # for a patient on 舍曲林 adds a serotonergic drug, it replaces nothing)
 EFFECT_CLASSES = ("5-羟色胺能药物", "可致QT间期延长药物", "可致双硫仑样反应药物", "中枢抑制药", "抗胆碱能药物")
