@@ -385,3 +385,34 @@ def test_round4_a_bisphosphonate_with_calcium_is_spaced_not_avoided():
     assert any(f.rule == "combination" and f.severity == "warn" for f in result.findings)
     # the bisphosphonate's own contraindications still block
     assert audit("阿仑膦酸钠每周一片，早上空腹吃；钙片隔开，午饭后再吃碳酸钙。", age=70, conditions=["低钙血症"]).blocked
+
+
+# round 9: renal dose caps from the labels' renal tables, the dose reader's days apart / later daily totals / loading
+# dose, women's-health and herb rows (sentences of our own)
+@pytest.mark.parametrize("draft, profile", [
+    ("替诺福韦每次300mg，每天吃一次就行。", {"egfr": 35}),                     # CrCl 30-49: every 48 h
+    ("巴氯芬每次10mg，一日三次。", {"ckd_stage": 5}),                          # kidney failure: about 5 mg a day
+    ("卡格列净每天早上300mg。", {"egfr": 50}),                                 # eGFR 30-<60: 100 mg
+    ("缬更昔洛韦每次900mg，每日两次。", {"egfr": 45}),
+    ("先吃瑞舒伐他汀每天5mg，两周后可以加到每天20mg。", {"egfr": 20}),         # the later daily total counts
+    ("恩替卡韦是抗乙肝病毒药：每天1mg。", {"egfr": 20}),                       # the class it is said to be
+    ("痛风又有肾结石的话，苯溴马隆每天50mg。", {"conditions": ["肾结石"]}),
+    ("更年期潮热可以用结合雌激素，每天0.625mg。", {"sex": "female", "age": 55, "conditions": ["乳腺癌"]}),
+    ("替勃龙每天2.5mg，改善潮热。", {"sex": "female", "age": 56, "conditions": ["脑梗死"]}),
+    ("喂奶期间发烧可以吃尼美舒利，每次50mg。", {"sex": "female", "lactating": True}),
+    ("黄连煮水喝两天就好。", {"age": 0, "conditions": ["G6PD缺乏症"]}),
+    ("青木香可以理气止痛，煎水喝。", {"age": 50}),
+])
+def test_round9_renal_caps_and_womens_health_rows_block(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("替诺福韦每次300mg，每72小时一次。", {"egfr": 25}),
+    ("恩替卡韦每7天服用0.5mg，透析后服。", {"ckd_stage": 5, "egfr": 8}),     # 0.07 mg a day on average
+    ("左氧氟沙星第一次吃500mg，之后每48小时吃250mg。", {"egfr": 15}),        # the first dose is not reduced
+    ("卡格列净每天100mg就够了。", {"egfr": 50}),
+])
+def test_round9_reduced_renal_doses_pass(draft, profile):
+    result = audit(draft, **profile)
+    assert not any(f.rule == "max_daily_dose" for f in result.findings), result.reasons
