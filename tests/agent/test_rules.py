@@ -416,3 +416,9 @@ def test_round9_renal_caps_and_womens_health_rows_block(draft, profile):
 def test_round9_reduced_renal_doses_pass(draft, profile):
     result = audit(draft, **profile)
     assert not any(f.rule == "max_daily_dose" for f in result.findings), result.reasons
+
+
+def test_round9_a_drug_described_as_one_to_avoid_is_warned():
+    # …属于老年人应避免的药物: the trigger's tail (的药物) is no other topic, so it points back at the drug
+    assert not audit("地西泮作用时间长，是老年人应该避免的药物，可以先调整作息。", age=82).blocked
+    assert audit("地西泮作用时间长，可以睡前吃一片。", age=82).blocked
