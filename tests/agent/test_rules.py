@@ -422,3 +422,18 @@ def test_round9_a_drug_described_as_one_to_avoid_is_warned():
     # …属于老年人应避免的药物: the trigger's tail (的药物) is no other topic, so it points back at the drug
     assert not audit("地西泮作用时间长，是老年人应该避免的药物，可以先调整作息。", age=82).blocked
     assert audit("地西泮作用时间长，可以睡前吃一片。", age=82).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("帕利哌酮缓释片每天6mg。", {"egfr": 40}),                                  # CrCl 10-49: 3 mg at most
+    ("头孢克肟每次200mg，每日2次。", {"egfr": 40}),                              # CrCl 21-59: 260 mg a day
+    ("依普利酮每天50mg控制血压。", {"egfr": 25}),
+    ("氯氮平可以继续吃，喂奶没关系。", {"sex": "female", "lactating": True}),
+    ("来曲唑每天2.5mg，照常喂奶。", {"sex": "female", "lactating": True}),
+])
+def test_round9_label_rows_for_the_next_author_block(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+def test_round9_cefixime_at_the_reduced_daily_dose_passes():
+    assert not audit("头孢克肟每日200mg。", egfr=40).blocked
