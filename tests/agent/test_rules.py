@@ -437,3 +437,9 @@ def test_round9_label_rows_for_the_next_author_block(draft, profile):
 
 def test_round9_cefixime_at_the_reduced_daily_dose_passes():
     assert not audit("头孢克肟每日200mg。", egfr=40).blocked
+
+
+def test_round9_an_amount_named_as_calcium_is_not_the_vitamin_d_of_the_product():
+    result = audit("骨量偏低的话，碳酸钙D3片每天补600mg元素钙就行。", age=62, sex="female")
+    assert not any(f.rule == "max_daily_dose" for f in result.findings), result.reasons
+    assert audit("维生素D3每天2mg。", age=62, sex="female").blocked     # vitamin D named alone is still read

@@ -158,6 +158,17 @@ REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别
                            r"[\d.～~\-一二两三四五六七八九十]+\s*(?:mg|g|μg|ug|毫克|克|微克|片|粒)?")
 
 
+# 碳酸钙D3片每天600mg钙: an amount named as calcium is the calcium's, not the vitamin D's of the same product
+CALCIUM_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克)\s*(?:的)?\s*(?:元素)?钙(?!尔奇|片)")
+
+
+def own_dose_text(text: str, rec: Recommended, ingredient: str) -> str:
+    """The dose text as it doses one ingredient of a product: amounts named as calcium left out for its others."""
+    if len(rec.substances) > 1 and "钙" not in ingredient:
+        return CALCIUM_AMOUNT.sub(" ", text)
+    return text
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
@@ -407,7 +418,7 @@ class DoseRule:
                 rows = [r for r in dosing_rows(ctx, ingredient) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
-                text = rec.dose_text
+                text = own_dose_text(rec.dose_text, rec, ingredient)
                 band = ctx.facts.kidney_band()
                 if band is not None and band[1] < 90:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
