@@ -347,8 +347,8 @@ class ContraindicationAuditor:
             # it is still the drug's
             following = index + 1
             while following < len(drugs) and drugs[following][0].kind == "class" and substances and \
-                    all(drugs[following][0].canonical in lex.classes_of(s) for s in substances) and \
-                    DESCRIBED_AS.match(draft[drugs[following - 1][0].end:drugs[following][0].start]):
+                    DESCRIBED_AS.match(draft[drugs[following - 1][0].end:drugs[following][0].start]) and \
+                    all(drugs[following][0].canonical in lex.classes_of(s) for s in substances):
                 following += 1
             next_start = drugs[following][0].start if following < len(drugs) else len(draft)
             end = SENTENCE_END.search(draft, mention.end)
