@@ -38,6 +38,8 @@ __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recomme
            "default_rules"]
 
 SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+# between a drug and a class it is said to be (恩替卡韦是一线抗乙肝病毒药 / 瑞舒伐他汀（他汀类）属于…): a description
+DESCRIBED_AS = re.compile(r"\s*(?:[（(][^（()）]*[）)])?\s*(?:是|为|属于|属|作为)[^，,。；;！!？?\n]{0,8}$")
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
 # (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too)
@@ -341,7 +343,14 @@ class ContraindicationAuditor:
             if mention.kind == "class" and lex.classes[mention.canonical].allergy_group is False and \
                     not lex.rules_by_subject.get(mention.canonical):
                 pass
-            next_start = drugs[index + 1][0].start if index + 1 < len(drugs) else len(draft)
+            # 恩替卡韦是一线抗乙肝病毒药：每天0.5mg: a class the drug is said to belong to describes it, and the dose after
+            # it is still the drug's
+            following = index + 1
+            while following < len(drugs) and drugs[following][0].kind == "class" and substances and \
+                    DESCRIBED_AS.match(draft[drugs[following - 1][0].end:drugs[following][0].start]) and \
+                    all(drugs[following][0].canonical in lex.classes_of(s) for s in substances):
+                following += 1
+            next_start = drugs[following][0].start if following < len(drugs) else len(draft)
             end = SENTENCE_END.search(draft, mention.end)
             stop = min(next_start, end.start() if end else len(draft))
             # 鱼油和缬沙坦没有相互作用，每天1-2g鱼油是可以的: a dose stated before the next name in that name's own

@@ -385,3 +385,61 @@ def test_round4_a_bisphosphonate_with_calcium_is_spaced_not_avoided():
     assert any(f.rule == "combination" and f.severity == "warn" for f in result.findings)
     # the bisphosphonate's own contraindications still block
     assert audit("阿仑膦酸钠每周一片，早上空腹吃；钙片隔开，午饭后再吃碳酸钙。", age=70, conditions=["低钙血症"]).blocked
+
+
+# round 9: renal dose caps from the labels' renal tables, the dose reader's days apart / later daily totals / loading
+# dose, women's-health and herb rows (sentences of our own)
+@pytest.mark.parametrize("draft, profile", [
+    ("替诺福韦每次300mg，每天吃一次就行。", {"egfr": 35}),                     # CrCl 30-49: every 48 h
+    ("巴氯芬每次10mg，一日三次。", {"ckd_stage": 5}),                          # kidney failure: about 5 mg a day
+    ("卡格列净每天早上300mg。", {"egfr": 50}),                                 # eGFR 30-<60: 100 mg
+    ("缬更昔洛韦每次900mg，每日两次。", {"egfr": 45}),
+    ("先吃瑞舒伐他汀每天5mg，两周后可以加到每天20mg。", {"egfr": 20}),         # the later daily total counts
+    ("恩替卡韦是抗乙肝病毒药：每天1mg。", {"egfr": 20}),                       # the class it is said to be
+    ("痛风又有肾结石的话，苯溴马隆每天50mg。", {"conditions": ["肾结石"]}),
+    ("更年期潮热可以用结合雌激素，每天0.625mg。", {"sex": "female", "age": 55, "conditions": ["乳腺癌"]}),
+    ("替勃龙每天2.5mg，改善潮热。", {"sex": "female", "age": 56, "conditions": ["脑梗死"]}),
+    ("喂奶期间发烧可以吃尼美舒利，每次50mg。", {"sex": "female", "lactating": True}),
+    ("黄连煮水喝两天就好。", {"age": 0, "conditions": ["G6PD缺乏症"]}),
+    ("青木香可以理气止痛，煎水喝。", {"age": 50}),
+])
+def test_round9_renal_caps_and_womens_health_rows_block(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("替诺福韦每次300mg，每72小时一次。", {"egfr": 25}),
+    ("恩替卡韦每7天服用0.5mg，透析后服。", {"ckd_stage": 5, "egfr": 8}),     # 0.07 mg a day on average
+    ("左氧氟沙星第一次吃500mg，之后每48小时吃250mg。", {"egfr": 15}),        # the first dose is not reduced
+    ("卡格列净每天100mg就够了。", {"egfr": 50}),
+])
+def test_round9_reduced_renal_doses_pass(draft, profile):
+    result = audit(draft, **profile)
+    assert not any(f.rule == "max_daily_dose" for f in result.findings), result.reasons
+
+
+def test_round9_a_drug_described_as_one_to_avoid_is_warned():
+    # …属于老年人应避免的药物: the trigger's tail (的药物) is no other topic, so it points back at the drug
+    assert not audit("地西泮作用时间长，是老年人应该避免的药物，可以先调整作息。", age=82).blocked
+    assert audit("地西泮作用时间长，可以睡前吃一片。", age=82).blocked
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("帕利哌酮缓释片每天6mg。", {"egfr": 40}),                                  # CrCl 10-49: 3 mg at most
+    ("头孢克肟每次200mg，每日2次。", {"egfr": 40}),                              # CrCl 21-59: 260 mg a day
+    ("依普利酮每天50mg控制血压。", {"egfr": 25}),
+    ("氯氮平可以继续吃，喂奶没关系。", {"sex": "female", "lactating": True}),
+    ("来曲唑每天2.5mg，照常喂奶。", {"sex": "female", "lactating": True}),
+])
+def test_round9_label_rows_for_the_next_author_block(draft, profile):
+    assert audit(draft, **profile).blocked
+
+
+def test_round9_cefixime_at_the_reduced_daily_dose_passes():
+    assert not audit("头孢克肟每日200mg。", egfr=40).blocked
+
+
+def test_round9_an_amount_named_as_calcium_is_not_the_vitamin_d_of_the_product():
+    result = audit("骨量偏低的话，碳酸钙D3片每天补600mg元素钙就行。", age=62, sex="female")
+    assert not any(f.rule == "max_daily_dose" for f in result.findings), result.reasons
+    assert audit("维生素D3每天2mg。", age=62, sex="female").blocked     # vitamin D named alone is still read

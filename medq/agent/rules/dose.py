@@ -30,6 +30,8 @@ ONCE = re.compile(r"每晚|睡前|每早|早上一次|晨起")
 # a stated cap on the number of doses (24小时内不超过4次 / 每日最多3次 / 一天不超过4次)
 CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(?:内)?\s*(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|最多|至多|不宜超过)\s*(?:吃|服|服用|用)?\s*{NUMBER}\s*次")
 BETWEEN_TWO = re.compile(r"(?:两者|二者|两药|两种药|两个药|两种|和|与|跟)[^，,。；;]{0,8}$")
+# 每7天服用0.5mg / 每隔2天一次 / 每3日1次: a dose every few days (a week is left to the weekly rows)
+EVERY_DAYS = re.compile(r"每(?:隔)?\s*(\d+|[二两三四五六七八九十])\s*(?:天|日)\s*(?=一次|1次|服|吃|口服|用|给药|\d)")
 EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?小时|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
@@ -85,6 +87,7 @@ class Dose:
     per_day_mg: float | None = None
     per_kg_dose: float | None = None
     per_kg_day: float | None = None
+    upkeep_day_mg: float | None = None   # the day's upkeep dose, a loading dose left out (None: no loading dose)
 
 
 def to_mg(amount: float, unit: str, strength: Ingredient | None) -> float | None:
@@ -155,6 +158,17 @@ REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别
                            r"[\d.～~\-一二两三四五六七八九十]+\s*(?:mg|g|μg|ug|毫克|克|微克|片|粒)?")
 
 
+# 碳酸钙D3片每天600mg钙: an amount named as calcium is the calcium's, not the vitamin D's of the same product
+CALCIUM_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克)\s*(?:的)?\s*(?:元素)?钙(?!尔奇|片)")
+
+
+def own_dose_text(text: str, rec: Recommended, ingredient: str) -> str:
+    """The dose text as it doses one ingredient of a product: amounts named as calcium left out for its others."""
+    if len(rec.substances) > 1 and "钙" not in ingredient:
+        return CALCIUM_AMOUNT.sub(" ", text)
+    return text
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
@@ -219,6 +233,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             count = 24.0
         elif hours and number(hours.group(1)):
             count = 24 / number(hours.group(1))  # type: ignore[operator]
+        elif days_apart := EVERY_DAYS.search(text):
+            count = 1 / number(days_apart.group(1))  # type: ignore[operator]
         elif abbreviated is not None:
             count = abbreviated
         elif ONCE.search(text):
@@ -228,12 +244,12 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         count = min(count, number(cap.group(1))) if count else number(cap.group(1))  # type: ignore[type-var]
     if dose.per_kg_dose is not None and count:
         dose.per_kg_day = dose.per_kg_dose * count
-    total = DAILY_TOTAL.search(text)
-    if total:
-        amount = _upper(total, 1)
-        dose.per_day_mg = to_mg(amount, total.group(3), strength) if amount is not None else None
-        if dose.per_day_mg is not None:
-            return dose
+    # 每天10mg开始，…加到每天20mg: every daily total the draft states counts, the largest is the most it gives
+    totals = [to_mg(amount, total.group(3), strength) for total in DAILY_TOTAL.finditer(text)
+              if (amount := _upper(total, 1)) is not None]
+    if any(t is not None for t in totals):
+        dose.per_day_mg = max(t for t in totals if t is not None)
+        return dose
         # 每天吃一粒25000IU: a count the strength cannot weigh is read on, with the amount stated beside it
     text_wo_kg = PER_KG.sub(" ", text)
     # the first amount the strength can read: 每次1ml（10mg） with no known concentration is read as its 10mg
@@ -277,6 +293,7 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         dose.per_dose_mg = max(amounts)
         if loading and upkeep:
             dose.per_day_mg = max(sum(loading), max(upkeep) * (count or 1.0))
+            dose.upkeep_day_mg = max(upkeep) * (count or 1.0)
         else:
             dose.per_day_mg = dose.per_dose_mg * (count or 1.0)
     if days:
@@ -401,7 +418,7 @@ class DoseRule:
                 rows = [r for r in dosing_rows(ctx, ingredient) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
-                text = rec.dose_text
+                text = own_dose_text(rec.dose_text, rec, ingredient)
                 band = ctx.facts.kidney_band()
                 if band is not None and band[1] < 90:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
@@ -417,8 +434,13 @@ class DoseRule:
                 per_dose = dose.per_dose_mg if dose.per_dose_mg is not None else \
                     (per_kg_dose * weight if weight and per_kg_dose is not None else None)
                 for row in rows:
+                    # 首剂500mg，之后每48小时250mg: a renal band limits the upkeep dose, the labels give the first dose
+                    # unchanged
+                    kidney_row = any(t.kind in ("egfr", "ckd_stage") for t in row.population)
+                    day = dose.upkeep_day_mg if kidney_row and dose.upkeep_day_mg is not None \
+                        else per_day
                     for value, limit, rule, unit, words in (
-                            (per_day, row.max_mg_day, "max_daily_dose", "mg", "每日最大剂量"),
+                            (day, row.max_mg_day, "max_daily_dose", "mg", "每日最大剂量"),
                             (per_dose, row.max_mg_dose, "max_single_dose", "mg", "单次最大剂量"),
                             (per_kg_day, row.max_mg_per_kg_day, "max_daily_dose_per_kg", "mg/kg", "每日每公斤最大剂量"),
                             (per_kg_dose, row.max_mg_per_kg_dose, "max_single_dose_per_kg", "mg/kg",

@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
-from medq.agent.rules.dose import dosing_rows, read_dose, strength_of
+from medq.agent.rules.dose import dosing_rows, own_dose_text, read_dose, strength_of
 from medq.agent.rules.interaction import replaced, stopped, switched_to
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
@@ -92,7 +92,8 @@ class DuplicateRule:
                 if rec is None:
                     known = False
                     continue
-                dose = read_dose(rec.dose_text, strength_of(ctx.lexicon, rec, ingredient, rec.dose_text))
+                text = own_dose_text(rec.dose_text, rec, ingredient)
+                dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
                 if dose.per_day_mg is None:
                     known = False
                 else:
