@@ -392,6 +392,47 @@ class FuzzyIndex(Generic[T]):
             i = hit.end
 
 
+class LatinTypos(Generic[T]):
+    """Typo tolerance for Latin-letter drug names (brands and INNs in Chinese text: Nurofin, Augmentine, Zylorick):
+    one substitution, insertion, deletion or swap of neighbours in a one-word name of ≥ 7 letters (one edit in a
+    shorter one reaches ordinary English words: concur → Concor), the first letter kept (a symmetric-deletion index,
+    as `FuzzyIndex`). Only whole Latin words the exact matcher left
+    uncovered are tried, and a word that would match two different entries is not used."""
+
+    def __init__(self, names: dict[str, T], min_chars: int = 7):
+        self.min_chars = min_chars
+        self.by_deletion: dict[str, list[tuple[str, T]]] = {}
+        for name, value in names.items():
+            if len(name) < min_chars or not (name.isascii() and name.isalpha()):
+                continue   # one-word names of letters only: the words scan() tries
+            for variant in _deletions(name) | {name}:
+                self.by_deletion.setdefault(variant, []).append((name, value))
+
+    def lookup(self, word: str) -> T | None:
+        if len(word) < self.min_chars or not word.isascii():
+            return None
+        from rapidfuzz.distance import OSA
+
+        found: list[T] = []
+        for variant in _deletions(word) | {word}:
+            for name, value in self.by_deletion.get(variant, ()):
+                if name[0] == word[0] and name != word and value not in found and \
+                        OSA.distance(word, name, score_cutoff=1) <= 1:
+                    found.append(value)
+        return found[0] if len(found) == 1 else None
+
+    def scan(self, norm: str, taken: Iterable[tuple[int, int]]) -> Iterator[Hit[T]]:
+        """Typo matches among the Latin words of a normalised text that no exact match touches."""
+        spans = list(taken)
+        for match in re.finditer(r"(?<![a-z0-9])[a-z]+(?![a-z])", norm):
+            start, end = match.span()
+            if end - start < self.min_chars or any(s < end and start < e for s, e in spans):
+                continue
+            value = self.lookup(match.group(0))
+            if value is not None:
+                yield Hit(start, end, value)
+
+
 def _one_edit(a: str, b: str) -> bool:
     from rapidfuzz.distance import Levenshtein
 

@@ -82,3 +82,22 @@ def test_auditor_blocks_a_draft_naming_a_latin_brand(draft, profile):
 def test_extractor_records_a_latin_brand_the_patient_takes():
     facts = {(f.kind, f.value) for f in RuleBasedExtractor(lexicon()).extract("我每天早上吃Eltroxin 50mcg", "m1")}
     assert ("medication", "左甲状腺素") in facts
+
+
+@pytest.mark.parametrize("text, canonical", [
+    ("昨晚吃了两粒Nurofin", "布洛芬"),            # one letter substituted
+    ("Zylorickk", None),                        # two edits: no match
+    ("医生开了Seroquell 50mg", "喹硫平"),          # one letter inserted, strength after it
+    ("Zolofft", None),                          # Zoloft has six letters: too short for a typo
+    ("Lexarpo 每天一粒", "艾司西酞普兰"),          # neighbours swapped
+    ("I concur with that", None),               # six letters: an English word is never a typo of Concor
+    ("Xurofen", None),                          # the first letter is kept
+])
+def test_latin_brand_typos(text, canonical):
+    typos = [m.canonical for m in lexicon().find_mentions(text) if m.fuzzy]
+    assert typos == ([canonical] if canonical else [])
+
+
+def test_profile_medication_written_with_a_latin_typo_resolves():
+    assert lexicon().canonical("Cymbalat", ("drug", "product")) == "度洛西汀"
+    assert lexicon().canonical("Cymbalta", ("drug", "product")) == "度洛西汀"
