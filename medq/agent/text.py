@@ -183,7 +183,7 @@ def latin_variants(name: str) -> set[str]:
     and nothing between them (slow-k → slow k, slowk). Names without Latin words joined so have none; a joined
     spelling shorter than 5 characters is left out (too likely an ordinary abbreviation), and so are names without a
     Latin letter (654-2 is no 6542)."""
-    if not _LATIN_JOIN.search(name) or not re.search("[a-z]", name):
+    if (" " not in name and "-" not in name) or not _LATIN_JOIN.search(name) or not re.search("[a-z]", name):
         return set()
     variants = {_LATIN_JOIN.sub(join, name) for join in ("-", " ", "")}
     variants.discard(name)
