@@ -101,3 +101,14 @@ def test_latin_brand_typos(text, canonical):
 def test_profile_medication_written_with_a_latin_typo_resolves():
     assert lexicon().canonical("Cymbalat", ("drug", "product")) == "度洛西汀"
     assert lexicon().canonical("Cymbalta", ("drug", "product")) == "度洛西汀"
+
+
+@pytest.mark.parametrize("brand, ingredients", [
+    ("Yasmin", {"屈螺酮", "炔雌醇"}),          # a combined pill keeps its oestrogen
+    ("Microgynon", {"左炔诺孕酮", "炔雌醇"}),
+    ("Clarinase", {"氯雷他定", "伪麻黄碱"}),
+    ("Panadol Extra", {"对乙酰氨基酚", "咖啡因"}),
+    ("Mirena", {"左炔诺孕酮宫内缓释系统"}),     # the IUS, not the oral pill
+])
+def test_combination_brands_keep_every_ingredient(brand, ingredients):
+    assert set(lexicon().ingredients(brand)) == ingredients
