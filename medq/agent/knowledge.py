@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
-from medq.agent.text import FuzzyIndex, LatinTypos, Matcher, normalise
+from medq.agent.text import FuzzyIndex, LatinTypos, Matcher, latin_variants, normalise
 from medq.errors import InputDataError
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "knowledge"
@@ -538,6 +538,8 @@ class Lexicon:
         """(kind, canonical name) of any name or alias; a typo of a drug or product name is found too."""
         key = normalise(name.strip())
         found = self.names.get(key)
+        if found is None:   # Slow K, Zyrtec D: the join of a Latin name written another way, as the matcher finds it
+            found = next((self.names[v] for v in sorted(latin_variants(key)) if v in self.names), None)
         if found is None and len(key) >= 3:
             found = self.fuzzy.lookup(key) or self.latin_typos.lookup(key)
         return found

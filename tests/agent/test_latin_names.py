@@ -109,6 +109,9 @@ def test_profile_medication_written_with_a_latin_typo_resolves():
     ("Clarinase", {"氯雷他定", "伪麻黄碱"}),
     ("Panadol Extra", {"对乙酰氨基酚", "咖啡因"}),
     ("Mirena", {"左炔诺孕酮宫内缓释系统"}),     # the IUS, not the oral pill
+    ("Claritin-D", {"氯雷他定", "伪麻黄碱"}),    # -D is the decongestant, not a join to drop
+    ("Zyrtec D", {"西替利嗪", "伪麻黄碱"}),
+    ("Nurofen Plus", {"布洛芬", "可待因"}),
 ])
 def test_combination_brands_keep_every_ingredient(brand, ingredients):
     assert set(lexicon().ingredients(brand)) == ingredients
