@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
-from medq.agent.text import FuzzyIndex, Matcher, normalise
+from medq.agent.text import FuzzyIndex, LatinTypos, Matcher, latin_variants, normalise
 from medq.errors import InputDataError
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "knowledge"
@@ -509,6 +509,7 @@ class Lexicon:
             self.interaction_partners.setdefault(a, set()).add(b)
         self._matcher: Matcher[tuple[MentionKind, str]] = Matcher(self.names)
         self._fuzzy: FuzzyIndex[tuple[MentionKind, str]] | None = None
+        self._latin_typos: LatinTypos[tuple[MentionKind, str]] | None = None
         self._class_ancestors: dict[str, set[str]] = {}
         self.drugs = {n: s for n, s in self.substances.items() if s.kind in DRUG_KINDS}
         # the strength a bare substance name is dosed in (布洛芬 每次2片): the first single-ingredient product
@@ -525,13 +526,22 @@ class Lexicon:
                                       if entry[0] in ("drug", "product")})
         return self._fuzzy
 
+    @property
+    def latin_typos(self) -> LatinTypos[tuple[MentionKind, str]]:
+        if self._latin_typos is None:
+            self._latin_typos = LatinTypos({name: entry for name, entry in self.names.items()
+                                            if entry[0] in ("drug", "product")})
+        return self._latin_typos
+
     # -- names --------------------------------------------------------------------------------------------------
     def lookup(self, name: str) -> tuple[MentionKind, str] | None:
         """(kind, canonical name) of any name or alias; a typo of a drug or product name is found too."""
         key = normalise(name.strip())
         found = self.names.get(key)
+        if found is None:   # Slow K, Zyrtec D: the join of a Latin name written another way, as the matcher finds it
+            found = next((self.names[v] for v in sorted(latin_variants(key)) if v in self.names), None)
         if found is None and len(key) >= 3:
-            found = self.fuzzy.lookup(key)
+            found = self.fuzzy.lookup(key) or self.latin_typos.lookup(key)
         return found
 
     def canonical(self, name: str, kinds: Iterable[str]) -> str | None:
@@ -651,8 +661,9 @@ class Lexicon:
         hits = self._matcher.find(norm)
         mentions = [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1]) for h in hits]
         if fuzzy:
+            taken = [(h.start, h.end) for h in hits]
             extra = [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1], fuzzy=True)
-                     for h in self.fuzzy.scan(norm, [(h.start, h.end) for h in hits])]
+                     for typos in (self.fuzzy, self.latin_typos) for h in typos.scan(norm, taken)]
             if extra:
                 mentions = sorted(mentions + extra, key=lambda m: m.start)
         return tuple(mentions)

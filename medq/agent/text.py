@@ -19,7 +19,9 @@ patient's messages.
 Other modules (the memory extractor) import `to_simplified` and `normalise` from here.
 
 `Matcher`: one Aho–Corasick automaton (pyahocorasick) over every normalised surface name, leftmost-longest,
-non-overlapping; Latin names must not sit inside a longer Latin word. `FuzzyIndex`: names of ≥ 3 characters found
+non-overlapping; Latin names must not sit inside a longer Latin word, but a strength written straight after one
+ends it (panadol500mg is Panadol), and a name whose Latin words are joined by a hyphen or a space is found with
+either join or none (Slow-K, Slow K, SlowK). `FuzzyIndex`: names of ≥ 3 characters found
 again through typos — the same toneless pinyin (对乙酰氨基粉 → 对乙酰氨基酚) or one edit (rapidfuzz's Levenshtein)
 for names of ≥ 4 characters.
 """
@@ -143,10 +145,16 @@ def simplified_fields(record: R) -> R:
     return dataclasses.replace(record, **changes) if changes else record  # type: ignore[type-var]
 
 
+# trade marks after a brand (Panadol®, Nurofen™) read as a space: NFKC would turn ™ into two letters and change the
+# text's length
+_MARKS = {ord("®"): " ", ord("™"): " ", ord("©"): " "}
+
+
 @functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
-    """The matching form: NFKC, lower case, simplified. Same length as `text` unless NFKC changes it (rare
+    """The matching form: trade marks (® ™) as spaces, NFKC, lower case, simplified. Same length as `text` unless NFKC changes it (rare
     ligatures), in which case only lower case and simplification are applied."""
+    text = text.translate(_MARKS)
     folded = unicodedata.normalize("NFKC", text).lower()
     if len(folded) != len(text):
         folded = text.lower()
@@ -155,6 +163,31 @@ def normalise(text: str) -> str:
 
 def _latin(char: str) -> bool:
     return char.isascii() and char.isalnum()
+
+
+def _latin_continues(last: str, following: str) -> bool:
+    """Whether `following` continues the Latin word a name ends with: a letter always does, a digit only after a
+    digit. A strength written straight after a brand (panadol500mg, nurofen200) ends the name; vitamin b1 stays out
+    of vitamin b12."""
+    if not (following.isascii() and following.isalnum()):
+        return False
+    return following.isalpha() or not last.isalpha()
+
+
+# the joins a Latin brand is written with (Slow-K, Slow K, SlowK; Postinor-2, Postinor 2)
+_LATIN_JOIN = re.compile(r"(?<=[a-z0-9])[ \-](?=[a-z0-9])")
+
+
+def latin_variants(name: str) -> set[str]:
+    """The other spellings of a normalised Latin name whose words are joined by a hyphen or a space: hyphen, space
+    and nothing between them (slow-k → slow k, slowk). Names without Latin words joined so have none; a joined
+    spelling shorter than 5 characters is left out (too likely an ordinary abbreviation), and so are names without a
+    Latin letter (654-2 is no 6542)."""
+    if (" " not in name and "-" not in name) or not _LATIN_JOIN.search(name) or not re.search("[a-z]", name):
+        return set()
+    variants = {_LATIN_JOIN.sub(join, name) for join in ("-", " ", "")}
+    variants.discard(name)
+    return {v for v in variants if len(v) >= 5}
 
 
 @dataclass(frozen=True)
@@ -174,6 +207,10 @@ class Matcher(Generic[T]):
         for name, value in names.items():
             if name:
                 self.automaton.add_word(name, (len(name), value))
+        for name, value in names.items():
+            for variant in latin_variants(name):
+                if variant not in names and not self.automaton.exists(variant):
+                    self.automaton.add_word(variant, (len(variant), value))
         self.empty = not names
         if not self.empty:
             self.automaton.make_automaton()
@@ -186,7 +223,7 @@ class Matcher(Generic[T]):
         for end_index, (length, value) in self.automaton.iter(norm):
             start, end = end_index - length + 1, end_index + 1
             if _latin(norm[start]) and ((start > 0 and _latin(norm[start - 1])) or
-                                         (end < len(norm) and _latin(norm[end]))):
+                                         (end < len(norm) and _latin_continues(norm[end - 1], norm[end]))):
                 continue
             candidates.append((start, end, value))
         candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
@@ -353,6 +390,47 @@ class FuzzyIndex(Generic[T]):
                 continue
             yield hit
             i = hit.end
+
+
+class LatinTypos(Generic[T]):
+    """Typo tolerance for Latin-letter drug names (brands and INNs in Chinese text: Nurofin, Augmentine, Zylorick):
+    one substitution, insertion, deletion or swap of neighbours in a one-word name of ≥ 7 letters (one edit in a
+    shorter one reaches ordinary English words: concur → Concor), the first letter kept (a symmetric-deletion index,
+    as `FuzzyIndex`). Only whole Latin words the exact matcher left
+    uncovered are tried, and a word that would match two different entries is not used."""
+
+    def __init__(self, names: dict[str, T], min_chars: int = 7):
+        self.min_chars = min_chars
+        self.by_deletion: dict[str, list[tuple[str, T]]] = {}
+        for name, value in names.items():
+            if len(name) < min_chars or not (name.isascii() and name.isalpha()):
+                continue   # one-word names of letters only: the words scan() tries
+            for variant in _deletions(name) | {name}:
+                self.by_deletion.setdefault(variant, []).append((name, value))
+
+    def lookup(self, word: str) -> T | None:
+        if len(word) < self.min_chars or not word.isascii():
+            return None
+        from rapidfuzz.distance import OSA
+
+        found: list[T] = []
+        for variant in _deletions(word) | {word}:
+            for name, value in self.by_deletion.get(variant, ()):
+                if name[0] == word[0] and name != word and value not in found and \
+                        OSA.distance(word, name, score_cutoff=1) <= 1:
+                    found.append(value)
+        return found[0] if len(found) == 1 else None
+
+    def scan(self, norm: str, taken: Iterable[tuple[int, int]]) -> Iterator[Hit[T]]:
+        """Typo matches among the Latin words of a normalised text that no exact match touches."""
+        spans = list(taken)
+        for match in re.finditer(r"(?<![a-z0-9])[a-z]+(?![a-z])", norm):
+            start, end = match.span()
+            if end - start < self.min_chars or any(s < end and start < e for s, e in spans):
+                continue
+            value = self.lookup(match.group(0))
+            if value is not None:
+                yield Hit(start, end, value)
 
 
 def _one_edit(a: str, b: str) -> bool:
