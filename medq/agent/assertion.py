@@ -87,6 +87,7 @@ TRIGGERS: list[Trigger] = [
     *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|以后|将来|的话|想怀|想生|备孕|要孩子|"
         "怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
     *_t("可能把|可能会把|可能要把|可能换|可能会换|可能要换|到时候", "hypothetical", "both", MED, 20),   # 可能把A换成B: not yet
+    *_t("想开始|想要开始|想吃|想用|想试试|想试一下", "hypothetical", "forward", MED, 10),   # 想开始吃降尿酸药: not yet taken
     # -- doubt and questions
     *_t("是不是|会不会|有没有|怀疑|担心|害怕|怕|预防|会得|容易得|检查一下|有没有可能|可能是|疑似|不确定|以为|还以为|"
         "遗传|查查|查一下|要不要查|能否|是否", "uncertain", "forward", COND + ALLERGY + PREG + LACT, 10),

@@ -805,7 +805,9 @@ class RuleBasedExtractor:
         found: list[_Found] = []
         allergy_clause = bool(ALLERGY_CUE.search(text)) or (allergy_sentence and (
             bool(ALLERGY_SOFT.search(text)) or _only_names(text, [_Found("", "", m.start, m.end)
-                                                                  for m in self.lexicon.find_mentions(text)])))
+                                                                  for m in self.lexicon.find_mentions(text)
+                                                                  # 打胰岛素 (a name told with its use verb) is taken
+                                                                  if not re.match(r"[吃打用服吸喷贴]", m.text)])))
         covered: list[tuple[int, int]] = []
 
         def free(start: int, end: int) -> bool:

@@ -974,3 +974,13 @@ def test_round9_a_drug_asked_about_hypothetically_then_said_to_be_taken_now():
     assert profile_of("万一怀孕了，氯沙坦要停吗？现在吃着呢。").medications == ["氯沙坦"]
     assert profile_of("如果血压高，能吃氯沙坦吗？我没吃过").medications == []
     assert profile_of("如果以后怀孕，氯沙坦要停吗？我妈在吃").medications == []
+
+
+def test_round9_a_drug_told_with_its_use_verb_is_no_allergen_in_an_allergy_sentence():
+    child = profile_of("我儿子7岁，打胰岛素，对头孢过敏。")
+    assert child.medications == ["胰岛素"] and child.allergies == ["头孢菌素类"]
+
+
+def test_round9_a_drug_the_writer_wants_to_start_is_not_taken():
+    assert profile_of("已经不喂奶了，想开始吃降压药").medications == []
+    assert profile_of("我在吃二甲双胍，想问能不能吃布洛芬").medications == ["二甲双胍"]
