@@ -136,6 +136,7 @@ TRIGGERS: list[Trigger] = [
         "both", COND, 14),
     *_t("过|出过", "assert", "backward", COND, 1),   # 胃出血过, 得过
     *_t("是|说是|诊断是|确诊是", "assert", "forward", COND, 1),   # 医生说是肾功能不全
+    *_t("变成了|变成|转成了|转成|发展成了|发展成", "assert", "forward", COND, 1),   # 甲亢治疗后现在变成甲减了
 
     # -- terminators end a forward or backward scope
     *_t("但是|但|不过|可是|而是|而且|只是|现在|目前|后来|然后|改|换|就是|其实|同时|另外|以及还有", "terminate", "both",

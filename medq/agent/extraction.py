@@ -40,6 +40,7 @@ An optional model-based extractor can add facts through the same `FactExtractor`
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -209,7 +210,7 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
                   r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
-                  r"去年|今年|前年|上次|这次|上个月|最近|复查)*"
+                  r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只)*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
@@ -674,6 +675,7 @@ class RuleBasedExtractor:
         self._switches(text, message, add_message)
         self._elaborations(text, message, mine, add_message)
         self._use_now_tail(text, message, mine, add_message)
+        self._became(text, mine)
         self._condition_corrections(text, message, clauses, context, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
@@ -687,6 +689,21 @@ class RuleBasedExtractor:
             return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
                                                           f.kind not in ("age", "sex")]))
         return self._refine(merge_facts([], mine + nursing + message_level))
+
+    def _became(self, text: str, mine: list[Fact]) -> None:
+        """甲亢做过碘131，现在变成甲减了 / 糖尿病前期，现在变成糖尿病了: a condition said to have become a sibling of
+        itself (the two names share their stem) is no longer the patient's; one that merely came as well stays."""
+        turn = re.search(r"(?:变成|转成|发展成)了?", text)
+        if not turn:
+            return
+        mentions = [m for m in self.lexicon.find_mentions(text, ("condition",))]
+        after = [m for m in mentions if m.start >= turn.end() and not text[turn.end():m.start].strip()]
+        if len(after) != 1:
+            return
+        new = after[0].canonical
+        before = {m.canonical for m in mentions if m.end <= turn.start()}
+        gone = {name for name in before if name != new and len(os.path.commonprefix([name, new])) >= 2}
+        mine[:] = [f for f in mine if not (f.kind == "condition" and f.value in gone and f.status == "active")]
 
     def _use_now_tail(self, text: str, message: str, mine: list[Fact], add) -> None:
         """如果以后怀孕了，阿司匹林要停吗？我现在每天吃: a sentence that says only that the writer takes it now makes

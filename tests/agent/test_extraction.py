@@ -984,3 +984,16 @@ def test_round9_a_drug_told_with_its_use_verb_is_no_allergen_in_an_allergy_sente
 def test_round9_a_drug_the_writer_wants_to_start_is_not_taken():
     assert profile_of("已经不喂奶了，想开始吃降压药").medications == []
     assert profile_of("我在吃二甲双胍，想问能不能吃布洛芬").medications == ["二甲双胍"]
+
+
+def test_round9_a_condition_that_became_its_sibling_is_replaced():
+    assert profile_of("我以前甲亢，做过碘131，现在变成甲减了").conditions == ["甲状腺功能减退"]
+    assert profile_of("糖尿病前期，去年变成糖尿病了").conditions == ["糖尿病"]
+    # a different disease that came as well leaves the first one
+    assert sorted(profile_of("高血压好多年，现在又变成糖尿病了").conditions) == ["糖尿病", "高血压"]
+    assert profile_of("会不会变成糖尿病").conditions == []
+
+
+def test_round9_egfr_told_with_now():
+    assert profile_of("医生说我的肾小球滤过率现在是31").egfr == 31
+    assert profile_of("eGFR目前只有35").egfr == 35
