@@ -247,6 +247,8 @@ BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|
 # 我现在每天吃 / 现在吃着呢 / 一直在吃的: a sentence that only says a drug is taken now (the drug named before it)
 USE_NOW_TAIL = re.compile(r"\s*(?:但是?|不过|可是|而且)?[，,\s]*(?:我|俺)?(?:现在|目前|最近|平时)?(?:每天|天天|一直|还|都|正)*(?:在)?"
                           r"(?:吃|用|服|打)(?:着)?(?:的|呢|着呢|哦|啊|呀)?[。！!…\s]*")
+ASKED_OBJECT = re.compile(r"(?:能|可以|可不可以|能不能|可否)(?:吃|用|服|喝|打)([^，,。；;]*)")
+TAKE_VERB_BEFORE = re.compile(r"(?:^|在|正在|一直|长期|每天|还)(?:吃|用|服|打)(?:着)?\s*$")
 HYPOTHETICAL_LEAD = re.compile(r"如果|假如|要是|万一|假设|以后|将来|打算|准备|备孕")
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
 # a switch the clause only foresees (可能把A换成B / 到时候换成B)
@@ -514,6 +516,11 @@ class RuleBasedExtractor:
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
+        # 吃他克莫司，听说不能吃西柚？: the question names its own object, so a clause before it that takes a drug is
+        # told, not asked (吃布洛芬，可以吗？ names none: the drug is what is asked)
+        asked_apart = {c.sentence for c in clauses if c.question and ASKED_OBJECT.search(c.text) and
+                       not re.fullmatch(r"(?:吗|么|嘛|呢|吧|啊|这个|这药|这个药|那个药|它|了|不)*[？?]?\s*",
+                                        ASKED_OBJECT.search(c.text).group(1))}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         skipped = 0
         last_other: list[_Found] = []
@@ -547,7 +554,8 @@ class RuleBasedExtractor:
                         add(f.kind, f.value, previous_status[f.kind], evidence)
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
-                                 clause.question or clause.sentence in asking_sentences,
+                                 clause.question or clause.sentence in asking_sentences and not (
+                                     clause.sentence in asked_apart and TAKE_VERB_BEFORE.search(clause.text[:f.start])),
                                  pregnant=context.pregnant or bool(PREGNANCY_ASSERT.search(text)))
                 # 孩子出生20天，黄疸有点高: a newborn's jaundice
                 if clause.child and not clause.self_subject and re.search(r"黄疸|黄染", clause.text) and \

@@ -997,3 +997,11 @@ def test_round9_a_condition_that_became_its_sibling_is_replaced():
 def test_round9_egfr_told_with_now():
     assert profile_of("医生说我的肾小球滤过率现在是31").egfr == 31
     assert profile_of("eGFR目前只有35").egfr == 35
+
+
+def test_round9_a_question_with_its_own_object_leaves_the_drug_taken_before_it():
+    assert profile_of("吃华法林，能吃布洛芬吗？").medications == ["华法林"]
+    assert profile_of("长期吃他克莫司，听说不能喝西柚汁？").medications == ["他克莫司"]
+    # the drug itself asked about
+    assert profile_of("吃布洛芬，能吃吗？").medications == []
+    assert profile_of("想吃布洛芬，能吃吗？").medications == []
