@@ -1005,3 +1005,9 @@ def test_round9_a_question_with_its_own_object_leaves_the_drug_taken_before_it()
     # the drug itself asked about
     assert profile_of("吃布洛芬，能吃吗？").medications == []
     assert profile_of("想吃布洛芬，能吃吗？").medications == []
+
+
+def test_round9_bus_drivers_in_southern_usage():
+    assert profile_of("我是开巴士的，想拿点感冒药").occupation == "巴士司机"
+    assert profile_of("我揸小巴").occupation == "小巴司机"
+    assert profile_of("坐巴士去医院").occupation is None
