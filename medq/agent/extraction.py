@@ -1267,7 +1267,9 @@ class RuleBasedExtractor:
         for a, b in zip(mentions, mentions[1:]):
             if a.kind != b.kind or a.value == b.value:
                 continue   # (A，不对，A是以前的: the name repeated is the subject of what follows)
-            between = re.sub(r"^(过敏|了)", "", text[a.end:b.start])
+            # 优思明避孕，哦不对，是妈富隆: what the drug is for, said before the mark, is no part of it
+            between = re.sub(r"^(过敏|了|(?:来|用来|用于)?(?:避孕|降压|降血压|降糖|降血糖|降脂|降血脂|止痛|护胃|助眠|"
+                             r"控制血压|控制血糖)(?:的|用的)?)", "", text[a.end:b.start])
             between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
             # 刚才说的地高辛我记错了，我吃的是胺碘酮: the speaker may name themself before the mark

@@ -1011,3 +1011,8 @@ def test_round9_bus_drivers_in_southern_usage():
     assert profile_of("我是开巴士的，想拿点感冒药").occupation == "巴士司机"
     assert profile_of("我揸小巴").occupation == "小巴司机"
     assert profile_of("坐巴士去医院").occupation is None
+
+
+def test_round9_a_purpose_said_before_the_correction_mark():
+    corrected = profile_of("我在吃氨氯地平降压，哦不对，是硝苯地平")
+    assert corrected.medications == ["硝苯地平"] and corrected.conditions == ["高血压"]
