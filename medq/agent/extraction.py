@@ -247,6 +247,9 @@ BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|
 # 我现在每天吃 / 现在吃着呢 / 一直在吃的: a sentence that only says a drug is taken now (the drug named before it)
 USE_NOW_TAIL = re.compile(r"\s*(?:但是?|不过|可是|而且)?[，,\s]*(?:我|俺)?(?:现在|目前|最近|平时)?(?:每天|天天|一直|还|都|正)*(?:在)?"
                           r"(?:吃|用|服|打)(?:着)?(?:的|呢|着呢|哦|啊|呀)?[。！!…\s]*")
+PREGNANCY_CONDITIONS = frozenset({"妊娠期糖尿病", "子痫前期", "妊娠期高血压"})
+PAST_PREGNANCY = re.compile(r"以前|之前|上一胎|上胎|头胎|那一胎|那次|那时|当时|怀.{0,6}(?:时|的时候)|得过|有过|生完|产后|生了|"
+                            r"(?:去|前)年|[0-9一二两三四五六七八九十几]+年前|史")
 ASKED_OBJECT = re.compile(r"(?:能|可以|可不可以|能不能|可否)(?:吃|用|服|喝|打)([^，,。；;]*)")
 TAKE_VERB_BEFORE = re.compile(r"(?:^|在|正在|一直|长期|每天|还)(?:吃|用|服|打)(?:着)?\s*$")
 HYPOTHETICAL_LEAD = re.compile(r"如果|假如|要是|万一|假设|以后|将来|打算|准备|备孕")
@@ -779,6 +782,13 @@ class RuleBasedExtractor:
         active = [f for f in facts if f.kind == "condition" and f.status == "active"]
         names = {f.value for f in active}
         broader = {a for name in names for a in self.lexicon.condition_ancestors(name) - {name}} & names
+        # 妊娠糖尿病，医生让我打胰岛素: a condition of pregnancy told as current says the writer is pregnant (not one
+        # told as past: 上一胎得过妊娠糖尿病)
+        of_pregnancy = next((f for f in active if f.value in PREGNANCY_CONDITIONS and
+                             not PAST_PREGNANCY.search(f.evidence)), None)
+        if of_pregnancy is not None and not any(f.kind == "pregnancy" for f in facts):
+            facts = facts + [Fact("pregnancy", "true", "active", source_message_id=of_pregnancy.source_message_id,
+                                  evidence=of_pregnancy.evidence)]
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
         if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
             broader |= names & {"糖尿病"}

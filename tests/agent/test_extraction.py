@@ -1016,3 +1016,9 @@ def test_round9_bus_drivers_in_southern_usage():
 def test_round9_a_purpose_said_before_the_correction_mark():
     corrected = profile_of("我在吃氨氯地平降压，哦不对，是硝苯地平")
     assert corrected.medications == ["硝苯地平"] and corrected.conditions == ["高血压"]
+
+
+def test_round9_a_current_condition_of_pregnancy_says_pregnant():
+    assert profile_of("我有妊娠期高血压，在吃拉贝洛尔").pregnant is True
+    assert profile_of("上一胎得过妊娠糖尿病，现在备孕").pregnant is None
+    assert profile_of("以前怀孕时有过子痫前期").pregnant is None
