@@ -87,6 +87,7 @@ TRIGGERS: list[Trigger] = [
     *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|以后|将来|的话|想怀|想生|备孕|要孩子|"
         "怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
     *_t("可能把|可能会把|可能要把|可能换|可能会换|可能要换|到时候", "hypothetical", "both", MED, 20),   # 可能把A换成B: not yet
+    *_t("想开始|想要开始|想吃|想用|想试试|想试一下", "hypothetical", "forward", MED, 10),   # 想开始吃降尿酸药: not yet taken
     # -- doubt and questions
     *_t("是不是|会不会|有没有|怀疑|担心|害怕|怕|预防|会得|容易得|检查一下|有没有可能|可能是|疑似|不确定|以为|还以为|"
         "遗传|查查|查一下|要不要查|能否|是否", "uncertain", "forward", COND + ALLERGY + PREG + LACT, 10),
@@ -135,6 +136,7 @@ TRIGGERS: list[Trigger] = [
         "both", COND, 14),
     *_t("过|出过", "assert", "backward", COND, 1),   # 胃出血过, 得过
     *_t("是|说是|诊断是|确诊是", "assert", "forward", COND, 1),   # 医生说是肾功能不全
+    *_t("变成了|变成|转成了|转成|发展成了|发展成", "assert", "forward", COND, 1),   # 甲亢治疗后现在变成甲减了
 
     # -- terminators end a forward or backward scope
     *_t("但是|但|不过|可是|而是|而且|只是|现在|目前|后来|然后|改|换|就是|其实|同时|另外|以及还有", "terminate", "both",

@@ -40,6 +40,7 @@ An optional model-based extractor can add facts through the same `FactExtractor`
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,7 +89,16 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"(?<=有|患|是)气喘|气喘病", ("气喘",)),   # the knowledge's 气喘 row, below 哮喘: 哮喘's rules apply
     (r"[bB]肝|乙肝带原", ("乙型肝炎",)),
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
-    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:洗肾|透析)", ("终末期肾病",)),   # on dialysis: CKD G5D (KDIGO), below both 肾衰竭 and 慢性肾脏病
+    # on dialysis: CKD G5D (KDIGO); the knowledge's dialysis rows sit below 终末期肾病, so its rules apply. A bare
+    # 透析 / 洗肾 is haemodialysis (the usual kind); 腹透 / 腹膜透析 is named as such
+    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:腹透|腹膜透析)", ("腹膜透析",)),
+    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!腹膜)(?:洗肾|透析|血透)", ("血液透析",)),
+    # 乳腺查出个结节 / 甲状腺上发现了个结节: the organ named before the finding names the condition
+    (r"(乳腺|乳房|甲状腺|肺|肝|肾)(?:上|里|里面|部)?(?:查出|查到|发现|长)(?:了|来|出)?(?:个|一个|了个|有)?(?:小|几个)?(结节|囊肿|息肉)",
+     ("{0}{1}",)),
+    # the menopause told by its complaint (更年期潮热). Period pain is not remembered: across batches it is the
+    # question of the moment (想问问痛经吃什么药), not a standing condition
+    (r"更年期(?:的)?(?:潮热|烘热|出汗|盗汗|症状|反应)", ("更年期综合征",)),
     (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
     # falls told as a count (今年摔了两跤 / 跌倒过几次): a history of falls (Beers, China-PIM: a risk the auditor reads)
     (r"(?:摔|跌)(?:了|过)(?:[一二两三四五六七八九几\d]|好几)(?:跤|次|回)|(?:摔|跌)倒(?:了|过)(?:[一二两三四五六七八九几\d]|好几)次|"
@@ -104,13 +114,13 @@ SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
-STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:透析|洗肾)")   # 准备洗肾: not yet
+STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:透析|洗肾|腹透|血透)")   # 准备洗肾: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
 _COLLOQUIAL = [(re.compile(p), names) for p, names in COLLOQUIAL_CONDITIONS]
 # a condition named after an assertion cue that the lexicon may not know (kept as free text when it does not)
-FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)(?:点|些|一点)?"
+FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)(?:点|些|一点|一个|个)?"
                             r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{0,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|内障|扩张|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
@@ -164,7 +174,7 @@ PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀�
                                r"有喜了|怀上了|二胎|三胎")
 PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
-                              r"刚怀孕|才怀孕|已怀孕|确认怀孕|查出怀孕|测出怀孕|验出怀孕|怀孕早期|怀孕中期|怀孕晚期|"
+                              r"刚怀孕|才怀孕|已怀孕|确认怀孕|(?:查|测|验|检查)(?:出|到)(?:来|了)?(?:是|已经)?怀孕|怀孕早期|怀孕中期|怀孕晚期|"
                               r"怀(?:二胎|三胎)")
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
@@ -200,7 +210,7 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
                   r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
-                  r"去年|今年|前年|上次|这次|上个月|最近|复查)*"
+                  r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只)*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
@@ -233,7 +243,16 @@ REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
 BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)*"
                         r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:是|有)?(?:满|到)?\s*"
-                        rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了)?(?=[，,。；;！!\s]|$)")
+                        rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了|吧|了吧|左右|上下|的样子)?(?=[，,。；;！!\s]|$)")
+# 我现在每天吃 / 现在吃着呢 / 一直在吃的: a sentence that only says a drug is taken now (the drug named before it)
+USE_NOW_TAIL = re.compile(r"\s*(?:但是?|不过|可是|而且)?[，,\s]*(?:我|俺)?(?:现在|目前|最近|平时)?(?:每天|天天|一直|还|都|正)*(?:在)?"
+                          r"(?:吃|用|服|打)(?:着)?(?:的|呢|着呢|哦|啊|呀)?[。！!…\s]*")
+PREGNANCY_CONDITIONS = frozenset({"妊娠期糖尿病", "子痫前期", "妊娠期高血压"})
+PAST_PREGNANCY = re.compile(r"以前|之前|上一胎|上胎|头胎|那一胎|那次|那时|当时|怀.{0,6}(?:时|的时候)|得过|有过|生完|产后|生了|"
+                            r"(?:去|前)年|[0-9一二两三四五六七八九十几]+年前|史")
+ASKED_OBJECT = re.compile(r"(?:能|可以|可不可以|能不能|可否)(?:吃|用|服|喝|打)([^，,。；;]*)")
+TAKE_VERB_BEFORE = re.compile(r"(?:^|在|正在|一直|长期|每天|还)(?:吃|用|服|打)(?:着)?\s*$")
+HYPOTHETICAL_LEAD = re.compile(r"如果|假如|要是|万一|假设|以后|将来|打算|准备|备孕")
 NORMAL_WORDS = re.compile(r"正常|良好|稳定|不错|没事|没问题")
 # a switch the clause only foresees (可能把A换成B / 到时候换成B)
 FORESEEN_SWITCH = re.compile(r"(?:可能|到时候|如果|要是|假如|打算|准备|考虑|可以|建议|能不能|可不可以)[^，,。；;！!？?]*?(?:换成|改成|改用|换用|换为|改为|加用|加上|加)(?:了)?\s*$")
@@ -262,7 +281,7 @@ AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
 WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第|刚满|已满|满|快满|将近|差不多|大概|大约)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
-OCCUPATIONS = ("出租车司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
+OCCUPATIONS = ("出租车司机|巴士司机|小巴司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "机师|保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
@@ -275,6 +294,8 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"(?:开|跑|做)[\u4e00-\u9fff]{0,2}?(?:网约车|滴滴)", "网约车司机"),
     (r"开公交", "公交司机"),
     (r"开大巴|开客车|开长途客车", "客车司机"),
+    (r"(?:开|揸|渣)(?:巴士|bus)", "巴士司机"),   # Hong Kong, Singapore and Malaysia: 巴士 is the bus
+    (r"(?:开|揸|渣)小巴", "小巴司机"),
     (r"开叉车", "叉车司机"),
     (r"开塔吊", "塔吊司机"),
     (r"开吊车", "吊车司机"),
@@ -500,6 +521,11 @@ class RuleBasedExtractor:
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
+        # 吃他克莫司，听说不能吃西柚？: the question names its own object, so a clause before it that takes a drug is
+        # told, not asked (吃布洛芬，可以吗？ names none: the drug is what is asked)
+        asked_apart = {c.sentence for c in clauses if c.question and ASKED_OBJECT.search(c.text) and
+                       not re.fullmatch(r"(?:吗|么|嘛|呢|吧|啊|这个|这药|这个药|那个药|它|了|不)*[？?]?\s*",
+                                        ASKED_OBJECT.search(c.text).group(1))}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         skipped = 0
         last_other: list[_Found] = []
@@ -533,7 +559,8 @@ class RuleBasedExtractor:
                         add(f.kind, f.value, previous_status[f.kind], evidence)
                         continue
                     self._decide(f, by_span[(f.kind, f.start, f.end)].categories, clause.text, evidence, add,
-                                 clause.question or clause.sentence in asking_sentences,
+                                 clause.question or clause.sentence in asking_sentences and not (
+                                     clause.sentence in asked_apart and TAKE_VERB_BEFORE.search(clause.text[:f.start])),
                                  pregnant=context.pregnant or bool(PREGNANCY_ASSERT.search(text)))
                 # 孩子出生20天，黄疸有点高: a newborn's jaundice
                 if clause.child and not clause.self_subject and re.search(r"黄疸|黄染", clause.text) and \
@@ -624,6 +651,15 @@ class RuleBasedExtractor:
         if pregnant_now and BIRTH.search(text) and not re.search(r"(?:姐|嫂|妹|朋友|同事|邻居|亲戚|表|堂)[\u4e00-\u9fff]{0,3}(?:生|出生|分娩|产后)", text):
             birth = BIRTH.search(text)
             add_message("pregnancy", "false", "active", _sentence_around(message, birth.start(), birth.end()))
+        # 孕早期吃的X，现在16周: the weeks counted now outrank a trimester word that dates an earlier event
+        counted_now = re.search(rf"(?:现在|目前|如今)(?:已经|是|都|快)?\s*(?:孕|怀孕)?\s*({NUM})\s*(周|个月)", text)
+        if counted_now and chinese_number(counted_now.group(1)) is not None and \
+                any(word in text[:counted_now.start()] for word in TRIMESTER_WORDS):
+            now = str(self._trimester("孕" + counted_now.group(1) + counted_now.group(2)))
+            mine[:] = [f for f in mine if f.kind != "trimester" or f.value == now]
+            if not any(f.kind == "trimester" for f in mine):
+                mine.append(Fact("trimester", now, "active", source_message_id=message_id,
+                                 evidence=_sentence_around(message, counted_now.start(), counted_now.end())))
         # 怀孕了，第10周 / 大概7周 / (a pregnancy remembered) 现在18周: the weeks in a clause of their own
         if pregnant_now and not any(f.kind == "trimester" for f in mine) and \
                 not any(f.kind == "pregnancy" and f.value == "false" for f in mine + message_level):
@@ -651,6 +687,8 @@ class RuleBasedExtractor:
         self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
         self._elaborations(text, message, mine, add_message)
+        self._use_now_tail(text, message, mine, add_message)
+        self._became(text, mine)
         self._condition_corrections(text, message, clauses, context, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
@@ -664,6 +702,34 @@ class RuleBasedExtractor:
             return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
                                                           f.kind not in ("age", "sex")]))
         return self._refine(merge_facts([], mine + nursing + message_level))
+
+    def _became(self, text: str, mine: list[Fact]) -> None:
+        """甲亢做过碘131，现在变成甲减了 / 糖尿病前期，现在变成糖尿病了: a condition said to have become a sibling of
+        itself (the two names share their stem) is no longer the patient's; one that merely came as well stays."""
+        turn = re.search(r"(?:变成|转成|发展成)了?", text)
+        if not turn:
+            return
+        mentions = [m for m in self.lexicon.find_mentions(text, ("condition",))]
+        after = [m for m in mentions if m.start >= turn.end() and not text[turn.end():m.start].strip()]
+        if len(after) != 1:
+            return
+        new = after[0].canonical
+        before = {m.canonical for m in mentions if m.end <= turn.start()}
+        gone = {name for name in before if name != new and len(os.path.commonprefix([name, new])) >= 2}
+        mine[:] = [f for f in mine if not (f.kind == "condition" and f.value in gone and f.status == "active")]
+
+    def _use_now_tail(self, text: str, message: str, mine: list[Fact], add) -> None:
+        """如果以后怀孕了，阿司匹林要停吗？我现在每天吃: a sentence that says only that the writer takes it now makes
+        the drug asked about in a hypothetical sentence before it a current medicine."""
+        sentences = [m for m in re.finditer(r"[^。！!？?\n\r]+[。！!？?\n\r]*", text)]
+        for before, after in zip(sentences, sentences[1:]):
+            if not USE_NOW_TAIL.fullmatch(after.group(0)) or not HYPOTHETICAL_LEAD.search(before.group(0)):
+                continue
+            drugs = [m for m in self.lexicon.find_mentions(before.group(0)) if m.kind in ("drug", "product")]
+            if len(drugs) != 1 or any(f.kind == "medication" and f.value == drugs[0].canonical for f in mine):
+                continue
+            add("medication", drugs[0].canonical, "active",
+                _sentence_around(message, before.start(), after.end()))
 
     def _continuation(self, text: str, message: str, context: "_Context", mine: list[Fact], add) -> None:
         """(after 我对青霉素过敏) 还有磺胺: a later message of names only after 还有 continues the kind remembered last."""
@@ -716,6 +782,13 @@ class RuleBasedExtractor:
         active = [f for f in facts if f.kind == "condition" and f.status == "active"]
         names = {f.value for f in active}
         broader = {a for name in names for a in self.lexicon.condition_ancestors(name) - {name}} & names
+        # 妊娠糖尿病，医生让我打胰岛素: a condition of pregnancy told as current says the writer is pregnant (not one
+        # told as past: 上一胎得过妊娠糖尿病)
+        of_pregnancy = next((f for f in active if f.value in PREGNANCY_CONDITIONS and
+                             not PAST_PREGNANCY.search(f.evidence)), None)
+        if of_pregnancy is not None and not any(f.kind == "pregnancy" for f in facts):
+            facts = facts + [Fact("pregnancy", "true", "active", source_message_id=of_pregnancy.source_message_id,
+                                  evidence=of_pregnancy.evidence)]
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
         if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
             broader |= names & {"糖尿病"}
@@ -769,7 +842,9 @@ class RuleBasedExtractor:
         found: list[_Found] = []
         allergy_clause = bool(ALLERGY_CUE.search(text)) or (allergy_sentence and (
             bool(ALLERGY_SOFT.search(text)) or _only_names(text, [_Found("", "", m.start, m.end)
-                                                                  for m in self.lexicon.find_mentions(text)])))
+                                                                  for m in self.lexicon.find_mentions(text)
+                                                                  # 打胰岛素 (a name told with its use verb) is taken
+                                                                  if not re.match(r"[吃打用服吸喷贴]", m.text)])))
         covered: list[tuple[int, int]] = []
 
         def free(start: int, end: int) -> bool:
@@ -788,7 +863,7 @@ class RuleBasedExtractor:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
                     # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
-                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过")) else ""
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过", "(乳腺|乳房")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
         # a condition name inside a colloquial phrase already read is that phrase (有气喘 → 哮喘, whatever else the
@@ -1202,7 +1277,9 @@ class RuleBasedExtractor:
         for a, b in zip(mentions, mentions[1:]):
             if a.kind != b.kind or a.value == b.value:
                 continue   # (A，不对，A是以前的: the name repeated is the subject of what follows)
-            between = re.sub(r"^(过敏|了)", "", text[a.end:b.start])
+            # 优思明避孕，哦不对，是妈富隆: what the drug is for, said before the mark, is no part of it
+            between = re.sub(r"^(过敏|了|(?:来|用来|用于)?(?:避孕|降压|降血压|降糖|降血糖|降脂|降血脂|止痛|护胃|助眠|"
+                             r"控制血压|控制血糖)(?:的|用的)?)", "", text[a.end:b.start])
             between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
             # 刚才说的地高辛我记错了，我吃的是胺碘酮: the speaker may name themself before the mark

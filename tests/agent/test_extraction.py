@@ -935,3 +935,90 @@ def test_round8_a_relative_who_also_has_it():
     # a question, or the same condition of two relatives, says nothing of the writer
     assert profile_of("我爸也有糖尿病吗？").conditions == []
     assert profile_of("我妈有糖尿病，我爸也有糖尿病，我自己有痛风").conditions == ["痛风"]
+
+
+def test_round9_dialysis_is_named_and_stays_stage_five():
+    # the kind of dialysis is remembered; it sits below 终末期肾病, so the auditor's kidney rules still apply
+    on_pd = profile_of("我做腹透快一年了，每天在家换液")
+    assert on_pd.conditions == ["腹膜透析"] and on_pd.ckd_stage == 5
+    on_hd = profile_of("一直在透析，每周三次")
+    assert on_hd.conditions == ["血液透析"] and on_hd.ckd_stage == 5
+    assert "终末期肾病" in Lexicon.load().condition_ancestors("血液透析")
+    assert profile_of("下周准备开始透析").conditions == []
+
+
+def test_round9_womens_health_conditions():
+    assert profile_of("反复泌尿系感染").conditions == ["尿路感染"]
+    assert profile_of("更年期出汗很厉害，睡不好").conditions == ["更年期综合征"]
+    assert profile_of("以前腿上长过下肢静脉血栓").conditions == ["下肢深静脉血栓"]
+    assert profile_of("后来乳腺查出个结节").conditions == ["乳腺结节"]
+    # period pain is the question of the moment, not a remembered condition
+    assert profile_of("我没怀孕，就是想问问来月经肚子疼吃什么").conditions == []
+
+
+def test_round9_pregnancy_found_by_a_test_with_weeks_after_it():
+    found = profile_of("上周测到怀孕了，7周左右")
+    assert found.pregnant is True and found.trimester == 1
+    assert profile_of("刚验出来怀孕，差不多6周吧").trimester == 1
+    assert profile_of("没测出怀孕").pregnant is False
+    assert profile_of("我吃这个药两周了吧").pregnant is None
+
+
+def test_round9_weeks_now_outrank_a_trimester_word_that_dates_the_past():
+    assert profile_of("孕早期吃的拉贝洛尔，现在20周医生让继续吃").trimester == 2
+    assert profile_of("孕早期吐得厉害，现在10周了").trimester == 1
+
+
+def test_round9_a_drug_asked_about_hypothetically_then_said_to_be_taken_now():
+    assert profile_of("要是以后备孕的话，阿司匹林需要停吗？我现在每天吃").medications == ["阿司匹林"]
+    assert profile_of("万一怀孕了，氯沙坦要停吗？现在吃着呢。").medications == ["氯沙坦"]
+    assert profile_of("如果血压高，能吃氯沙坦吗？我没吃过").medications == []
+    assert profile_of("如果以后怀孕，氯沙坦要停吗？我妈在吃").medications == []
+
+
+def test_round9_a_drug_told_with_its_use_verb_is_no_allergen_in_an_allergy_sentence():
+    child = profile_of("我儿子7岁，打胰岛素，对头孢过敏。")
+    assert child.medications == ["胰岛素"] and child.allergies == ["头孢菌素类"]
+
+
+def test_round9_a_drug_the_writer_wants_to_start_is_not_taken():
+    assert profile_of("已经不喂奶了，想开始吃降压药").medications == []
+    assert profile_of("我在吃二甲双胍，想问能不能吃布洛芬").medications == ["二甲双胍"]
+
+
+def test_round9_a_condition_that_became_its_sibling_is_replaced():
+    assert profile_of("我以前甲亢，做过碘131，现在变成甲减了").conditions == ["甲状腺功能减退"]
+    assert profile_of("糖尿病前期，去年变成糖尿病了").conditions == ["糖尿病"]
+    # a different disease that came as well leaves the first one
+    assert sorted(profile_of("高血压好多年，现在又变成糖尿病了").conditions) == ["糖尿病", "高血压"]
+    assert profile_of("会不会变成糖尿病").conditions == []
+
+
+def test_round9_egfr_told_with_now():
+    assert profile_of("医生说我的肾小球滤过率现在是31").egfr == 31
+    assert profile_of("eGFR目前只有35").egfr == 35
+
+
+def test_round9_a_question_with_its_own_object_leaves_the_drug_taken_before_it():
+    assert profile_of("吃华法林，能吃布洛芬吗？").medications == ["华法林"]
+    assert profile_of("长期吃他克莫司，听说不能喝西柚汁？").medications == ["他克莫司"]
+    # the drug itself asked about
+    assert profile_of("吃布洛芬，能吃吗？").medications == []
+    assert profile_of("想吃布洛芬，能吃吗？").medications == []
+
+
+def test_round9_bus_drivers_in_southern_usage():
+    assert profile_of("我是开巴士的，想拿点感冒药").occupation == "巴士司机"
+    assert profile_of("我揸小巴").occupation == "小巴司机"
+    assert profile_of("坐巴士去医院").occupation is None
+
+
+def test_round9_a_purpose_said_before_the_correction_mark():
+    corrected = profile_of("我在吃氨氯地平降压，哦不对，是硝苯地平")
+    assert corrected.medications == ["硝苯地平"] and corrected.conditions == ["高血压"]
+
+
+def test_round9_a_current_condition_of_pregnancy_says_pregnant():
+    assert profile_of("我有妊娠期高血压，在吃拉贝洛尔").pregnant is True
+    assert profile_of("上一胎得过妊娠糖尿病，现在备孕").pregnant is None
+    assert profile_of("以前怀孕时有过子痫前期").pregnant is None
