@@ -2,29 +2,13 @@
 to the mainland forms every matcher already reads, length-preserving, and Hong Kong names are aliases. Sentences are
 the test's own."""
 
-from functools import lru_cache
-
 import pytest
 
 from medq.agent import text
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.extraction import RuleBasedExtractor
 from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import Lexicon
+from tests.agent.test_taiwan_text import auditor, facts, lexicon   # the same cached lexicon, auditor and reader
 
 
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    return Lexicon.load()
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(lexicon())
-
-
-def facts(message: str) -> set[tuple[str, str, str]]:
-    return {(f.kind, f.value, f.status) for f in RuleBasedExtractor(lexicon()).extract(message, "m1")}
 
 
 @pytest.mark.parametrize("cantonese", [
