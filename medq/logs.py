@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] %(message)s"
+RUN_LOG_ONLY = ("DeepSpeed", "httpx")   # library loggers whose INFO and WARNING lines belong in the run log only
 
 
 def quiet_console(log_file: Path | None = None) -> Path | None:
@@ -33,11 +34,14 @@ def quiet_console(log_file: Path | None = None) -> Path | None:
     for handler in root.handlers:
         if not isinstance(handler, logging.FileHandler) and handler.level < logging.INFO:
             handler.setLevel(logging.INFO)  # a library logger at DEBUG (bm25s) must not print to the console
-    # DeepSpeed gives its logger its own stdout handler when imported (later, inside a stage): a filter on the
-    # logger object outlives that, and sends its records to the run log; only errors still reach the console
-    deepspeed = logging.getLogger("DeepSpeed")
-    deepspeed.filters = [f for f in deepspeed.filters if not isinstance(f, _RunLogOnly)]
-    deepspeed.addFilter(_RunLogOnly(files))
+    # DeepSpeed gives its logger its own stdout handler when imported (later, inside a stage), and httpx logs one
+    # INFO line per request (the assistant demo's model-server watch asks every 2 s, which buried the demo's URLs):
+    # a filter on the logger object outlives both, and sends their records to the run log; only errors still reach
+    # the console
+    for name in RUN_LOG_ONLY:
+        logger = logging.getLogger(name)
+        logger.filters = [f for f in logger.filters if not isinstance(f, _RunLogOnly)]
+        logger.addFilter(_RunLogOnly(files, logger))
     logging.captureWarnings(True)
     warnings_log = logging.getLogger("py.warnings")
     warnings_log.handlers = list(files) or [logging.NullHandler()]
@@ -46,14 +50,18 @@ def quiet_console(log_file: Path | None = None) -> Path | None:
 
 
 class _RunLogOnly(logging.Filter):
-    """Write a library logger's records to the run log's handlers; let only errors through to its own handlers."""
+    """Write a library logger's records to the run log's handlers; let only errors through to its own handlers
+    (and, for a logger that propagates, to the root's console and run log, which then writes them once)."""
 
-    def __init__(self, files: list[logging.Handler]):
+    def __init__(self, files: list[logging.Handler], logger: logging.Logger):
         super().__init__()
         self.files = files
+        self.logger = logger
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for handler in self.files:
-            if record.levelno >= handler.level:
-                handler.handle(record)
-        return record.levelno >= logging.ERROR
+        passes = record.levelno >= logging.ERROR
+        if not (passes and self.logger.propagate):
+            for handler in self.files:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+        return passes
