@@ -1,6 +1,6 @@
 """Round 10 knowledge rows and forms, on sentences written for these tests: menopause hormone therapy, gels and
 patches that act systemically, North American combination products, 美多芭, 拜新同 named in the question,
-cetirizine in kidney disease, contrast procedures, roxadustat in pregnancy."""
+cetirizine in kidney disease, roxadustat in pregnancy."""
 
 from functools import lru_cache
 
@@ -73,12 +73,6 @@ def test_controlled_release_nifedipine_named_in_the_question_is_not_the_immediat
 def test_cetirizine_halved_in_ckd4_passes_but_not_in_end_stage():
     assert not audit("肾功能差，西替利嗪每天5mg就够。", conditions=["慢性肾脏病4期"], egfr=22).blocked
     assert "R0374" in rule_ids(audit("西替利嗪每天5mg。", conditions=["慢性肾病"], egfr=8))
-
-
-def test_a_contrast_procedure_named_with_metformin_at_low_egfr():
-    result = audit("二甲双胍照常吃，增强CT那天也不用停。", egfr=35, medications=["二甲双胍"])
-    assert result.blocked
-    assert not audit("二甲双胍照常吃。", egfr=35, medications=["二甲双胍"]).blocked
 
 
 def test_roxadustat_in_pregnancy():
