@@ -77,3 +77,16 @@ def test_cetirizine_halved_in_ckd4_passes_but_not_in_end_stage():
 
 def test_roxadustat_in_pregnancy():
     assert "T0011" in rule_ids(audit("爱瑞卓按原量继续吃。", pregnant=True, conditions=["肾性贫血"]))
+
+
+@pytest.mark.parametrize("draft, profile, blocked", [
+    ("结合雌激素每日0.3mg长期吃就行。", {"sex": "female", "age": 56}, True),
+    ("雌二醇凝胶每天涂一泵，不用再加孕激素。", {"sex": "female", "age": 49}, True),
+    ("结合雌激素每日0.3mg，每月加用地屈孕酮12天。", {"sex": "female", "age": 56}, False),
+    ("结合雌激素每日0.3mg长期吃就行。", {"sex": "female", "age": 56, "conditions": ["全子宫切除术后"]}, False),
+    ("结合雌激素每日0.3mg长期吃就行。", {"sex": "female", "age": 56, "medications": ["曼月乐"]}, False),
+    ("雌三醇软膏放入阴道，每周两次。", {"sex": "female", "age": 66}, False),
+])
+def test_unopposed_oestrogen(draft, profile, blocked):
+    result = audit(draft, **profile)
+    assert ("T0014" in rule_ids(result)) is blocked, [f.reason for f in result.findings]
