@@ -90,3 +90,15 @@ def test_roxadustat_in_pregnancy():
 def test_unopposed_oestrogen(draft, profile, blocked):
     result = audit(draft, **profile)
     assert ("T0014" in rule_ids(result)) is blocked, [f.reason for f in result.findings]
+
+
+def test_pm_products_carry_their_sedating_antihistamine():
+    lex = Lexicon.load()
+    for name, ingredient in [("Tylenol PM", "苯海拉明"), ("Advil PM", "布洛芬"), ("Mucinex D", "伪麻黄碱")]:
+        mention = next(m for m in lex.find_mentions(f"睡前吃{name}") if m.kind == "product")
+        assert ingredient in lex.ingredients(mention.canonical)
+
+
+def test_single_gram_azithromycin_is_within_the_label_but_three_grams_is_not():
+    assert not audit("衣原体感染可阿奇霉素1g单次顿服。", age=30).blocked
+    assert audit("阿奇霉素每次1.5g，每日2次。", age=30).blocked
