@@ -28,7 +28,10 @@ class UnopposedOestrogenRule:
     name = "unopposed_oestrogen"
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
-        if ctx.profile.sex == "male" or self._no_uterus(ctx) or self._opposed(ctx):
+        if ctx.profile.sex == "male" or \
+                not any(OESTROGENS in ctx.names(s) for rec in ctx.recommended for s in rec.substances):
+            return     # the common case, decided first: no oestrogen recommended
+        if self._no_uterus(ctx) or self._opposed(ctx):
             return
         for rec in ctx.recommended:
             if rec.ocular or (rec.topical and not self._systemic_on_skin(ctx, rec)):
