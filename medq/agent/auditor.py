@@ -30,6 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
+from medq.agent.rules.renal import apply_kidney_failure
 from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import normalise, simplified_fields, to_simplified
 from medq.agent.scope import Span, load_table, read_scope
@@ -567,6 +568,7 @@ class ContraindicationAuditor:
             if canonical is None:
                 out.unresolved.append(f"medication:{stated}")
             out.medications.append((stated, canonical or stated))
+        apply_kidney_failure(lex, out)   # dialysis / end-stage kidney disease → CKD G5 (rules/renal.py)
         return out
 
     def _question_facts(self, question: str, profile: PatientProfile, facts: NormalisedProfile) -> None:

@@ -20,9 +20,18 @@ def _immediate_release_only(row: Rule) -> bool:
 
 
 def _modified_release(ctx: AuditContext, rec: Recommended) -> bool:
-    if rec.origin != "draft":
-        return False
-    return bool(MODIFIED_RELEASE.search(rec.mention.text + ctx.draft[rec.mention.end:rec.mention.end + 6]))
+    # a drug the draft endorses from the question (拜新同能继续吃吗 → 可以): the question's own words name the form
+    text = ctx.draft if rec.origin == "draft" else ctx.question
+    return bool(MODIFIED_RELEASE.search(rec.mention.text + text[rec.mention.end:rec.mention.end + 6]))
+
+
+# a gel or patch that acts through the blood (雌二醇凝胶, 芬太尼贴剂) or is swallowed (氢氧化铝凝胶): its substance is in
+# this class (classes.csv), and the population rows about systemic exposure still apply
+TRANSDERMAL_SYSTEMIC = "凝胶贴剂全身作用药"
+
+
+def _transdermal(ctx: AuditContext, rec: Recommended) -> bool:
+    return any(TRANSDERMAL_SYSTEMIC in ctx.names(s) for s in rec.substances)
 
 
 class PopulationRule:
@@ -33,7 +42,8 @@ class PopulationRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
-            if self.systemic and (rec.topical or rec.ocular and self.name != "contraindicated_condition"):
+            if self.systemic and (rec.topical and not _transdermal(ctx, rec) or
+                                  rec.ocular and self.name != "contraindicated_condition"):
                 continue   # on the skin: no systemic row; into the eye: its conditions (青光眼, 角膜炎) still count
             for ingredient in rec.substances:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):

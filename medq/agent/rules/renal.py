@@ -2,6 +2,8 @@
 A stage alone counts for an eGFR term only when its whole band lies on the term's side (stage 4 → egfr<30 holds;
 stage 3 → egfr<45 does not, stage 2 never meets egfr<30): CKD is not merged into renal failure."""
 
+import re
+
 from medq.agent.rules.population import PopulationRule
 
 
@@ -20,3 +22,32 @@ class RenalRule(PopulationRule):
         verb = {"contraindicated": "禁用", "avoid": "应避免使用", "reduce": "需减量", "caution": "需慎用"}[row.action]
         return f"患者肾功能下降（{kidney}），{shown(rec, ingredient)}在{band}时{verb}" + \
             (f"（{row.effect}）" if row.effect else "") + "。"
+
+
+# ---- kidney failure without a number: dialysis and end-stage kidney disease are CKD G5 / G5D -----------------------
+# KDIGO 2012 CKD guideline (Kidney Int Suppl 2013;3:1-150), ch. 1.2: GFR category G5 is GFR < 15 ml/min/1.73m² or
+# "kidney failure"; a patient treated by dialysis is G5D (haemodialysis or peritoneal dialysis), whatever the
+# measured eGFR. Every renal row (egfr<N, ckd_stage>=N, an ungraded 肾功能不全/肾衰竭 row) and every renal dose cap
+# reads the kidney band, so the stage is set once, where the profile is normalised, and no row needs a dialysis copy.
+# 肾衰竭 on its own is not mapped: Chinese usage (慢性肾衰竭 代偿期/失代偿期) also covers eGFR well above 15.
+KIDNEY_FAILURE_CONDITIONS = frozenset({"终末期肾病", "血液透析", "腹膜透析"})
+KIDNEY_FAILURE_TEXT = re.compile(r"透析|洗肾|尿毒症|终末期肾|末期肾|肾脏替代治疗|ESRD|ESKD|CKD\s*5D|G5D", re.IGNORECASE)
+KIDNEY_FAILURE_STAGE = 5
+
+
+def on_kidney_failure(lexicon, stated: str, canonical: str | None) -> bool:
+    """A stated condition that means dialysis or end-stage kidney disease (维持性血液透析, 尿毒症, 末期腎病, 洗腎, ESRD)."""
+    if canonical and KIDNEY_FAILURE_CONDITIONS & lexicon.condition_ancestors(canonical):
+        return True
+    from medq.agent.text import to_simplified
+
+    return bool(KIDNEY_FAILURE_TEXT.search(to_simplified(stated)))
+
+
+def apply_kidney_failure(lexicon, facts) -> None:
+    """Set CKD stage 5 on a normalised profile whose conditions say dialysis / end-stage kidney disease: a lower stated
+    stage yields to it (a dialysed patient is G5D); a measured eGFR is kept (the rules read the number first)."""
+    if any(on_kidney_failure(lexicon, stated, canonical) for stated, canonical in facts.conditions):
+        if facts.ckd_stage is None or facts.ckd_stage < KIDNEY_FAILURE_STAGE:
+            facts.ckd_stage = KIDNEY_FAILURE_STAGE
+            facts.egfr_band = None
