@@ -138,8 +138,14 @@ LAST_SENTENCE_MARK = re.compile(rf"[{re.escape(SENTENCE_MARKS)}](?=[^{re.escape(
 
 # a dose before a name that belongs to the name before it: in that name's brackets (A（每天180mg）或B), or followed
 # by a join to this name (补钙500mg和维生素D 800IU: the 500mg is the calcium's)
+# (氯沙坦50mg联合氨氯地平 / 拉贝洛尔100mg每日2次或硝苯地平: the schedule of the first dose and a word that joins a
+# second medicine to it leave the dose with the first)
+DOSE_SCHEDULE = r"(?:(?:每日|每天|一日|一天|日)\s*(?:\d+|[一二两三四])\s*次|每\s*\d+\s*(?:个)?小时\s*(?:一次|1次)?|" \
+                r"(?:qd|bid|tid|qid|QD|BID|TID|QID)|单次|顿服|一次性|睡前|每晚|口服|(?:连用|连服|共)\s*\d+\s*天)"
 DOSE_THEN_JOIN = re.compile(r"(?:\d|[一二两三四五六七八九十半])\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸|"
-                            r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*(?:[，,]\s*)?(?:或者|或|和|及|以及|与|、|/)\s*$")
+                            r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*"
+                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}(?:[，,]\s*)?"
+                            r"(?:或者|或是|或|和|及|以及|与|、|/|联合|联用|合用|加用|加上|加|配合|搭配|再加|并用)\s*$")
 WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不建议|不推荐|不要|不可|不能|不宜|别|切勿|勿|禁止|避免|千万不要)")
 
 
@@ -522,7 +528,10 @@ class ContraindicationAuditor:
                    not any(m.start < hit.end and hit.start < m.end for m in names)]
         if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening):
             return ()
-        return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product")))
+        # 能喝西柚汁吗 → 不建议。西柚汁会…: a drink, food or habit the question asks about is answered no with the drugs
+        habits = [m.canonical for m in self.lexicon.find_mentions(question, ("substance",))
+                  if self.lexicon.substances[m.canonical].kind in ("behaviour", "food")]
+        return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product"))) + tuple(habits)
 
     # ---- the profile -----------------------------------------------------------------------------------------
     def normalise_profile(self, profile: PatientProfile) -> NormalisedProfile:

@@ -398,6 +398,30 @@ def _cited_limits(group: list) -> list:
                     not {name for name in LIMITS if getattr(r, name) is not None} <= covered]
 
 
+# a one-off regimen (阿奇霉素1g单次口服 / 替硝唑2g顿服): one dose, no daily schedule
+ONE_OFF = re.compile(r"单次|顿服|一次性|单剂|一剂")
+REPEATED = re.compile(r"每日|每天|一日|一天|每晚|每早|每次|每\s*\d+\s*(?:个)?小时|连用|连服|连续|疗程|共\s*\d+\s*天|"
+                      r"\d+\s*天|\d+\s*次|[二两三四五六七八九十]\s*次|\b(?:bid|tid|qid|qd)\b", re.IGNORECASE)
+# the one-off amount a row's own wording allows (衣原体感染1g单次顿服 / 驱虫400mg顿服 / 紧急避孕1.5mg单次)
+ROW_ONE_OFF = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|g|毫克|克)(?!\s*/)\s*(?:单次|顿服|一次顿服|单剂|一次性)|"
+                         r"(?:单次|顿服|单剂)\s*(?:口服)?\s*(\d+(?:\.\d+)?)\s*(mg|g|毫克|克)(?!\s*/)")
+
+
+def one_off_allowance(rows: list) -> float | None:
+    """The largest one-off amount (mg) the rows' own wording gives for a single-dose regimen, or None."""
+    amounts = []
+    for row in rows:
+        for m in ROW_ONE_OFF.finditer(f"{row.effect}；{row.management}"):
+            amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            amounts.append(float(amount) * MASS[unit])
+    return max(amounts) if amounts else None
+
+
+def one_off(text: str) -> bool:
+    """Whether a dose text gives a single one-off dose (单次/顿服, nothing that repeats it)."""
+    return bool(ONE_OFF.search(text)) and not REPEATED.search(ONE_OFF.sub(" ", text))
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -433,6 +457,10 @@ class DoseRule:
                     (per_kg_day * weight if weight and per_kg_day is not None else None)
                 per_dose = dose.per_dose_mg if dose.per_dose_mg is not None else \
                     (per_kg_dose * weight if weight and per_kg_dose is not None else None)
+                # 阿奇霉素1g单次口服: a one-off dose within the single-dose regimen a row states is read against no daily
+                # cap (the day is that one dose); the per-dose and per-kg limits still hold
+                allowance = one_off_allowance(rows) if per_day is not None and one_off(text) else None
+                single = allowance is not None and per_day <= allowance * (1 + 1e-9)   # type: ignore[operator]
                 for row in rows:
                     # 首剂500mg，之后每48小时250mg: a renal band limits the upkeep dose, the labels give the first dose
                     # unchanged
@@ -446,6 +474,8 @@ class DoseRule:
                             (per_kg_dose, row.max_mg_per_kg_dose, "max_single_dose_per_kg", "mg/kg",
                              "单次每公斤最大剂量")):
                         if value is None or limit is None or value <= limit * (1 + 1e-9):
+                            continue
+                        if single and rule == "max_daily_dose":
                             continue
                         who = population_words(row.population) or "成人"
                         fact = f"dose:{value:g}{unit}" if rule == "max_daily_dose" else \

@@ -1,0 +1,136 @@
+"""Round 10: how the auditor reads a draft, by mechanism (our own sentences, not any case's): a dose written after one
+drug stays with it when a second drug is joined after it; a one-off regimen a label allows; an opening no that answers
+a question about a drink; a refusal that points back (尽量不要选 / 不要换成这两种); a breastfeeding pause the label gives;
+a second contraceptive method the label gives for an inducer. Each with the unsafe twin the mechanism must not pass."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import Lexicon
+from medq.agent.rules.lactation import draft_pause_hours, label_pause_hours
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(Lexicon.load())
+
+
+def audit(draft: str, question: str = "", **profile):
+    return auditor().audit(draft, PatientProfile.from_case(profile, "msg-1"), question=question)
+
+
+def blocking(result, rule: str | None = None) -> list:
+    return [f for f in result.findings if f.severity == "block" and (rule is None or f.rule == rule)]
+
+
+# ---- a dose stays with the drug it is written after ------------------------------------------------------------
+@pytest.mark.parametrize("draft", [
+    "可以用厄贝沙坦150mg联合苯磺酸氨氯地平片5mg，每天一次。",
+    "美托洛尔缓释片47.5mg每日1次加用氨氯地平5mg也可以。",
+    "选美托洛尔缓释片47.5mg每天一次或氨氯地平5mg每天一次。",
+    "缬沙坦80mg 配合 氨氯地平 5mg 一起吃。",
+])
+def test_a_dose_before_a_joined_drug_is_the_first_drugs(draft):
+    result = audit(draft, age=55)
+    assert not blocking(result, "max_daily_dose"), result.findings
+
+
+def test_the_joined_drug_keeps_its_own_overdose():
+    # the join leaves the first dose behind; the second drug's own dose is still read
+    result = audit("可以用厄贝沙坦150mg联合氨氯地平50mg，每天一次。", age=55)
+    assert any(f.ingredient == "氨氯地平" for f in blocking(result, "max_daily_dose"))
+
+
+def test_a_dose_after_a_join_word_without_a_first_dose_still_counts():
+    # 联合 with no dose of its own before it: the amount before the name is the name's
+    result = audit("建议联合 50mg 氨氯地平每天一次。", age=55)
+    assert any(f.ingredient == "氨氯地平" for f in blocking(result, "max_daily_dose"))
+
+
+# ---- a one-off regimen the label allows ----------------------------------------------------------------------
+def test_a_one_off_dose_within_the_labels_single_dose_regimen_passes():
+    result = audit("宫颈衣原体感染可以口服阿奇霉素1g，顿服一次即可。", age=30, sex="female")
+    assert not blocking(result), result.findings
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("阿奇霉素每天1g，连服3天。", {"age": 30}),        # repeated: the daily cap holds
+    ("阿奇霉素3g单次口服。", {"age": 30}),             # above the one-off amount the label gives
+    ("阿奇霉素1g单次口服。", {"age": 9}),              # the adult regimen does not reach a child
+    ("阿奇霉素1g单次口服。", {}),                      # nor a patient of unknown age
+])
+def test_a_one_off_dose_is_still_checked_outside_that_regimen(draft, profile):
+    assert blocking(audit(draft, **profile)), draft
+
+
+# ---- an opening no answers the question's drink ----------------------------------------------------------------
+def test_an_opening_no_warns_the_drink_the_question_asks_about():
+    result = audit("最好别这样。西柚汁会让非洛地平在体内蓄积，血压可能掉得太低。换成白开水更稳妥。",
+                   question="我吃非洛地平，早上能配西柚汁吗", medications=["非洛地平"])
+    assert not blocking(result), result.findings
+
+
+def test_an_opening_yes_still_endorses_the_drink():
+    result = audit("可以，西柚汁和非洛地平一起喝没关系。", question="我吃非洛地平，早上能配西柚汁吗",
+                   medications=["非洛地平"])
+    assert blocking(result)
+
+
+# ---- a refusal that points back --------------------------------------------------------------------------------
+def test_a_refusal_after_the_risk_clause_warns_the_drug_it_names():
+    result = audit("胃药可以用雷贝拉唑20mg每天一次。要提醒的是奥美拉唑会削弱氯吡格雷的疗效，尽量不要选。",
+                   medications=["氯吡格雷"], age=60)
+    assert not blocking(result, "interaction"), result.findings
+
+
+def test_these_two_are_the_subjects_not_the_medicine_they_act_on():
+    result = audit("克拉霉素、伏立康唑会明显升高他克莫司的血药浓度，千万不要换成这两种。",
+                   medications=["他克莫司"])
+    assert not blocking(result), result.findings
+
+
+def test_a_drug_recommended_beside_the_refusal_is_still_read():
+    result = audit("可以吃克拉霉素，每次0.5g，每天2次。", medications=["他克莫司"])
+    assert blocking(result, "interaction")
+
+
+# ---- a breastfeeding pause the label gives ---------------------------------------------------------------------
+@pytest.mark.parametrize("text, hours", [("停药3天后再哺乳", 72.0), ("用药期间及停药后24-48小时内暂停哺乳", 48.0),
+                                         ("哺乳期禁用", None)])
+def test_the_labels_pause(text, hours):
+    assert label_pause_hours(text) == hours
+
+
+@pytest.mark.parametrize("text, hours", [("吃药后先停喂奶，4天后再恢复哺乳", 96.0), ("不需要暂停哺乳", None),
+                                         ("暂停哺乳", None), ("服药后12小时后再喂奶", 12.0)])
+def test_the_drafts_pause(text, hours):
+    assert draft_pause_hours(text) == hours
+
+
+def test_a_pause_as_long_as_the_labels_makes_the_finding_a_warning():
+    result = audit("替硝唑2g一次吃完，之后暂停哺乳4天，奶水挤出来倒掉。", lactating=True, sex="female")
+    assert not blocking(result, "lactation")
+    assert any(f.rule == "lactation" for f in result.findings)
+
+
+@pytest.mark.parametrize("draft", ["替硝唑2g一次吃完，之后暂停哺乳1天。", "替硝唑2g一次吃完，不需要暂停哺乳。",
+                                   "替硝唑2g一次吃完。"])
+def test_a_shorter_or_no_pause_still_blocks(draft):
+    assert blocking(audit(draft, lactating=True, sex="female"), "lactation")
+
+
+# ---- a second method the label gives for an inducer -------------------------------------------------------------
+def test_a_backup_method_and_not_relying_on_the_pill_manage_the_inducer():
+    result = audit("利福平会让避孕药失效。治疗期间请加用避孕套，别只靠优思明。", medications=["优思明"], sex="female", age=30)
+    assert not blocking(result, "interaction"), result.findings
+    assert any(f.rule == "interaction" for f in result.findings)
+
+
+def test_the_inducer_with_no_backup_still_blocks():
+    result = audit("可以吃利福平，每天600mg，优思明照常吃。", medications=["优思明"], sex="female", age=30)
+    assert blocking(result, "interaction")
