@@ -94,7 +94,8 @@ DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
 WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
-COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
+# (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
+COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
 METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量|少量|较多|更多|过量)?(?:的)?\s*$")
 # a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
@@ -521,7 +522,8 @@ class ContraindicationAuditor:
         mentions of them are read as part of that answer unless their own clause recommends them."""
         if not question.strip():
             return ()
-        head = normalise(draft.strip())[:12]
+        # **绝对不可以**。/ ## 不建议: markdown before the opening word is no word
+        head = normalise(draft.strip().lstrip("*#>-_ \t\n"))[:12]
         # a cue inside a drug's name (别嘌醇 opens with 别) is no opening no
         names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
         opening = [hit for hit in load_table().find(head) if hit.start <= 2 and

@@ -134,3 +134,40 @@ def test_a_backup_method_and_not_relying_on_the_pill_manage_the_inducer():
 def test_the_inducer_with_no_backup_still_blocks():
     result = audit("可以吃利福平，每天600mg，优思明照常吃。", medications=["优思明"], sex="female", age=30)
     assert blocking(result, "interaction")
+
+
+# ---- an interval given as a range, and hours in colloquial words -------------------------------------------------
+@pytest.mark.parametrize("text, per_kg_day", [
+    ("每次12mg/kg，每隔4-6小时一次", 48.0),                       # the range at its longer end
+    ("每次12mg/kg，每隔4-6小时一次，一天不超过5次", 60.0),          # a stated cap decides, against the shorter end
+    ("每次12mg/kg，每4小时一次", 72.0),                            # a single interval as it is
+])
+def test_an_interval_range_is_read_with_the_labels_count(text, per_kg_day):
+    from medq.agent.rules.dose import read_dose
+
+    assert read_dose(text, None).per_kg_day == per_kg_day
+
+
+def test_hours_in_colloquial_words_set_the_count():
+    from medq.agent.rules.dose import read_dose
+
+    assert read_dose("每三个钟头吃0.5mg", None).per_day_mg == 4.0
+    assert read_dose("每两个钟食1mg", None).per_day_mg == 12.0
+    assert read_dose("每次2mg，每10分钟测一次血压", None).per_day_mg == 2.0
+
+
+# ---- what the draft compares the advised drug with, and a refusal of a way of taking it -----------------------------
+def test_a_drug_the_advised_one_is_said_not_to_be_like_is_not_advised():
+    result = audit("索利那新副作用较轻，不像奥昔布宁那样容易口干和糊涂。每天5mg。", age=76)
+    assert not any(f.ingredient == "奥昔布宁" and f.severity == "block" for f in result.findings), result.findings
+
+
+def test_a_drug_said_to_be_like_the_advised_one_is_still_read():
+    result = audit("可以吃奥昔布宁，每次5mg，每天2次。", age=76)
+    assert any(f.ingredient == "奥昔布宁" and f.severity == "block" for f in result.findings)
+
+
+def test_an_opening_no_in_markdown_answers_the_questions_drug():
+    result = audit("**千万不要**。他达拉非和单硝酸异山梨酯同用会让血压骤降。", question="在吃单硝酸异山梨酯，能吃他达拉非吗",
+                   medications=["单硝酸异山梨酯"], age=60, sex="male")
+    assert not blocking(result), result.findings

@@ -32,7 +32,8 @@ CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(
 BETWEEN_TWO = re.compile(r"(?:两者|二者|两药|两种药|两个药|两种|和|与|跟)[^，,。；;]{0,8}$")
 # 每7天服用0.5mg / 每隔2天一次 / 每3日1次: a dose every few days (a week is left to the weekly rows)
 EVERY_DAYS = re.compile(r"每(?:隔)?\s*(\d+|[二两三四五六七八九十])\s*(?:天|日)\s*(?=一次|1次|服|吃|口服|用|给药|\d)")
-EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?小时|每(小)时")
+# (每两个钟 / 每两个钟头: Cantonese and colloquial words for an hour)
+EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?(?:小时|钟头|钟(?!点))|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
 # the content of a volume (每5ml含布洛芬100mg / 每1ml含对乙酰氨基酚100mg): a concentration, no dose
@@ -232,7 +233,15 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         if hours and hours.group(3):       # 每小时 (hourly until relieved)
             count = 24.0
         elif hours and number(hours.group(1)):
-            count = 24 / number(hours.group(1))  # type: ignore[operator]
+            # 间隔4-6小时: the interval the labels themselves give beside their daily count (对乙酰氨基酚 每4-6小时，
+            # 每日不超过4次) — a range of hours is read at its longer end, a single interval as it is
+            # 每日不超过4次) — a range of hours is read at its longer end, a single interval as it is; a stated cap on
+            # the doses then decides (间隔4-6小时，24小时不超过5次 allows 5), read against the shorter end
+            low_hours, high_hours = number(hours.group(1)), number(hours.group(2))
+            count = 24 / (high_hours or low_hours)  # type: ignore[operator]
+            capped = CAP.search(text)
+            if high_hours and capped and number(capped.group(1)):
+                count = min(24 / low_hours, number(capped.group(1)))  # type: ignore[operator,type-var]
         elif days_apart := EVERY_DAYS.search(text):
             count = 1 / number(days_apart.group(1))  # type: ignore[operator]
         elif abbreviated is not None:
