@@ -171,3 +171,14 @@ def test_an_opening_no_in_markdown_answers_the_questions_drug():
     result = audit("**千万不要**。他达拉非和单硝酸异山梨酯同用会让血压骤降。", question="在吃单硝酸异山梨酯，能吃他达拉非吗",
                    medications=["单硝酸异山梨酯"], age=60, sex="male")
     assert not blocking(result), result.findings
+
+
+# ---- an allergy the drug works on is its indication --------------------------------------------------------------
+def test_a_drug_said_to_work_on_allergy_is_still_advised():
+    result = audit("氯苯那敏对过敏很有效，每次4mg，每天3次。开车也没关系。", occupation="出租车司机")
+    assert blocking(result), result.findings
+
+
+def test_an_allergy_to_the_drug_is_still_a_warning():
+    result = audit("您对青霉素过敏，阿莫西林不能吃。", allergies=["青霉素"])
+    assert not blocking(result), result.findings
