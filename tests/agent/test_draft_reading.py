@@ -182,3 +182,20 @@ def test_a_drug_said_to_work_on_allergy_is_still_advised():
 def test_an_allergy_to_the_drug_is_still_a_warning():
     result = audit("您对青霉素过敏，阿莫西林不能吃。", allergies=["青霉素"])
     assert not blocking(result), result.findings
+
+
+# ---- the same drug added on top, by another name ---------------------------------------------------------------
+def test_a_brand_added_on_top_of_the_patients_generic_is_a_duplicate():
+    result = audit("络活喜是原研药。可以在原来氨氯地平5mg的基础上加用络活喜5mg，每天早上吃。",
+                   medications=["氨氯地平"], age=60)
+    assert blocking(result, "duplicate_ingredient"), result.findings
+
+
+def test_a_second_brand_added_with_a_count_is_a_second_source():
+    result = audit("头痛先吃一片 Advil，再加两片 Nurofen，好得更快。", age=40)
+    assert any(f.rule == "duplicate_ingredient" for f in result.findings), result.findings
+
+
+def test_the_same_drug_named_twice_without_an_addition_is_one_source():
+    result = audit("络活喜（氨氯地平）每天5mg，早上吃。", medications=["氨氯地平"], age=60)
+    assert not any(f.rule == "duplicate_ingredient" for f in result.findings), result.findings
