@@ -199,3 +199,15 @@ def test_a_second_brand_added_with_a_count_is_a_second_source():
 def test_the_same_drug_named_twice_without_an_addition_is_one_source():
     result = audit("络活喜（氨氯地平）每天5mg，早上吃。", medications=["氨氯地平"], age=60)
     assert not any(f.rule == "duplicate_ingredient" for f in result.findings), result.findings
+
+
+# ---- an alternative that names something else to take ------------------------------------------------------------
+@pytest.mark.parametrize("text, per_day", [
+    ("每次5mg，或者改用某某宁20mg每天一次", 5.0),          # another name (one the knowledge may lack): its dose, not ours
+    ("每次5mg，或者改用缓释片20mg每天一次", 20.0),         # a form of this drug: still this drug's dose
+    ("每次5mg，或者用同样的药20mg", 20.0),
+])
+def test_an_alternative_naming_another_medicine_doses_that_one(text, per_day):
+    from medq.agent.rules.dose import read_dose
+
+    assert read_dose(text, None).per_day_mg == per_day

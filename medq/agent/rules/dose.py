@@ -170,6 +170,17 @@ def own_dose_text(text: str, rec: Recommended, ingredient: str) -> str:
     return text
 
 
+# 用XX 30mg: a verb of taking, a word of two to six letters that is no form, route, amount or schedule, then the dose
+OTHER_NAMED = re.compile(r"(?:用|吃|服|服用|口服|改用|换用|换成|选用|选)\s*([\u4e00-\u9fff]{2,6}|[A-Za-z][A-Za-z\-]{2,})\s*\d")
+NOT_A_NAME = re.compile(r"片|粒|丸|胶囊|颗粒|冲剂|溶液|糖浆|混悬|滴剂|针|注射|静脉|静滴|肌注|口服|外用|栓|贴|乳膏|剂|药|量|次|每|"
+                        r"一|两|二|三|半|早|晚|睡前|饭|餐|天|日|周|小时|首|剂量|原来|同样|相同|这个|该|此|它")
+
+
+def _names_another(part: str) -> bool:
+    found = OTHER_NAMED.search(part)
+    return bool(found) and not NOT_A_NAME.search(found.group(1))
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
@@ -178,8 +189,11 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much
     options = [m.end() for m in ALTERNATIVE_DOSE.finditer(text)]
     if options and PER_DOSE.search(text[:options[0]]):
-        read = [read_dose(part, strength) for part in
-                [text[low:high] for low, high in zip([0] + options, options + [len(text)])]]
+        parts = [text[low:high] for low, high in zip([0] + options, options + [len(text)])]
+        # …，或者120小时内用另一种药30mg: an alternative that names something else to take (a name the knowledge lacks,
+        # so the dose text ran on past it) doses that, not this drug
+        parts = parts[:1] + [part for part in parts[1:] if not _names_another(part)]
+        read = [read_dose(part, strength) for part in parts]
 
         def larger(values: list[float | None]) -> float | None:
             known = [v for v in values if v is not None]
