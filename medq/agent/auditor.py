@@ -258,6 +258,26 @@ class ContraindicationAuditor:
             if previous and (flags[previous[-1]] or mentions[previous[-1]].canonical in warned_names and
                              not affirmed_flags[previous[-1]]):
                 flags[index] = True
+        # 消渴丸其实含有格列本脲。…格列本脲和格列美脲一起吃容易低血糖，所以不建议加: a product the draft introduces only to
+        # say what it contains, whose ingredient a later sentence warns against, is warned with it (a dose or an
+        # affirmation in the product's own sentence keeps it advice)
+        warned_later = {(m.canonical, m.start) for m, w in zip(mentions, flags) if w}
+        for index, m in enumerate(mentions):
+            if flags[index] or affirmed_flags[index] or m.kind != "product":
+                continue
+            low = sentence_start_of(draft, m.start)
+            end = SENTENCE_END.search(draft, m.end)
+            high = end.start() if end else len(draft)
+            sentence = draft[low:high]
+            if DOSE.search(sentence) or IU_DOSE.search(sentence) or \
+                    any(affirmed_flags[i] for i, other in enumerate(mentions) if low <= other.start < high):
+                continue
+            contents = {other.canonical for other in mentions if m.end <= other.start < high and
+                        other.canonical in lex.ingredients(m.canonical) and
+                        re.search(r"(?:含有|含|成分是|成分为|里面有)[^，,。；;！!？?\n]{0,4}$",
+                                  draft[max(m.end, other.start - 8):other.start])}
+            if any(name in contents and start >= high for name, start in warned_later):   # a later sentence
+                flags[index] = True
         # a class whose members the draft names in brackets right after it (ACEI（培哚普利/雅施达）停药后…) reads as they do
         for index, m in enumerate(mentions):
             if flags[index] or affirmed_flags[index] or m.kind != "class" or \

@@ -211,3 +211,17 @@ def test_an_alternative_naming_another_medicine_doses_that_one(text, per_day):
     from medq.agent.rules.dose import read_dose
 
     assert read_dose(text, None).per_day_mg == per_day
+
+
+# ---- a product named only for what it contains, its ingredient warned later ------------------------------------------
+def test_a_product_whose_contained_drug_a_later_sentence_refuses_is_warned():
+    result = audit("珍菊降压片其实含有氢氯噻嗪。您在吃的吲达帕胺和氢氯噻嗪作用相近，一起吃容易低钾，所以不建议加。",
+                   medications=["吲达帕胺"], age=58)
+    assert "珍菊降压片" not in result.recommended, result.recommended
+
+
+@pytest.mark.parametrize("draft", ["珍菊降压片含有氢氯噻嗪，每次1片，每日3次。氢氯噻嗪片不要再另外吃。",
+                                   "可以吃珍菊降压片，它含有氢氯噻嗪。不要再加氢氯噻嗪片。",
+                                   "珍菊降压片含有氢氯噻嗪，降压效果好。"])
+def test_a_product_dosed_or_advised_in_its_own_sentence_stays_advice(draft):
+    assert "珍菊降压片" in audit(draft, age=58).recommended
