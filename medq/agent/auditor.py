@@ -95,7 +95,8 @@ DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
 WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
-COMPARED = re.compile(r"(?:比|比起|相比|相较于|较)\s*$")
+# (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
+COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
 METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量|少量|较多|更多|过量)?(?:的)?\s*$")
 # a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
@@ -139,8 +140,14 @@ LAST_SENTENCE_MARK = re.compile(rf"[{re.escape(SENTENCE_MARKS)}](?=[^{re.escape(
 
 # a dose before a name that belongs to the name before it: in that name's brackets (A（每天180mg）或B), or followed
 # by a join to this name (补钙500mg和维生素D 800IU: the 500mg is the calcium's)
+# (氯沙坦50mg联合氨氯地平 / 拉贝洛尔100mg每日2次或硝苯地平: the schedule of the first dose and a word that joins a
+# second medicine to it leave the dose with the first)
+DOSE_SCHEDULE = r"(?:(?:每日|每天|一日|一天|日)\s*(?:\d+|[一二两三四])\s*次|每\s*\d+\s*(?:个)?小时\s*(?:一次|1次)?|" \
+                r"(?:qd|bid|tid|qid|QD|BID|TID|QID)|单次|顿服|一次性|睡前|每晚|口服|(?:连用|连服|共)\s*\d+\s*天)"
 DOSE_THEN_JOIN = re.compile(r"(?:\d|[一二两三四五六七八九十半])\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸|"
-                            r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*(?:[，,]\s*)?(?:或者|或|和|及|以及|与|、|/)\s*$")
+                            r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*"
+                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}(?:[，,]\s*)?"
+                            r"(?:或者|或是|或|和|及|以及|与|、|/|联合|联用|合用|加用|加上|加|配合|搭配|再加|并用)\s*$")
 WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不建议|不推荐|不要|不可|不能|不宜|别|切勿|勿|禁止|避免|千万不要)")
 
 
@@ -251,6 +258,26 @@ class ContraindicationAuditor:
             # 代盐里含有氯化钾。…所以不建议用代盐: what a thing the draft warns against contains is warned with it
             if previous and (flags[previous[-1]] or mentions[previous[-1]].canonical in warned_names and
                              not affirmed_flags[previous[-1]]):
+                flags[index] = True
+        # 消渴丸其实含有格列本脲。…格列本脲和格列美脲一起吃容易低血糖，所以不建议加: a product the draft introduces only to
+        # say what it contains, whose ingredient a later sentence warns against, is warned with it (a dose or an
+        # affirmation in the product's own sentence keeps it advice)
+        warned_later = {(m.canonical, m.start) for m, w in zip(mentions, flags) if w}
+        for index, m in enumerate(mentions):
+            if flags[index] or affirmed_flags[index] or m.kind != "product":
+                continue
+            low = sentence_start_of(draft, m.start)
+            end = SENTENCE_END.search(draft, m.end)
+            high = end.start() if end else len(draft)
+            sentence = draft[low:high]
+            if DOSE.search(sentence) or IU_DOSE.search(sentence) or \
+                    any(affirmed_flags[i] for i, other in enumerate(mentions) if low <= other.start < high):
+                continue
+            contents = {other.canonical for other in mentions if m.end <= other.start < high and
+                        other.canonical in lex.ingredients(m.canonical) and
+                        re.search(r"(?:含有|含|成分是|成分为|里面有)[^，,。；;！!？?\n]{0,4}$",
+                                  draft[max(m.end, other.start - 8):other.start])}
+            if any(name in contents and start >= high for name, start in warned_later):   # a later sentence
                 flags[index] = True
         # a class whose members the draft names in brackets right after it (ACEI（培哚普利/雅施达）停药后…) reads as they do
         for index, m in enumerate(mentions):
@@ -516,14 +543,18 @@ class ContraindicationAuditor:
         mentions of them are read as part of that answer unless their own clause recommends them."""
         if not question.strip():
             return ()
-        head = normalise(draft.strip())[:12]
+        # **绝对不可以**。/ ## 不建议: markdown before the opening word is no word
+        head = normalise(draft.strip().lstrip("*#>-_ \t\n"))[:12]
         # a cue inside a drug's name (别嘌醇 opens with 别) is no opening no
         names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
         opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
                    not any(m.start < hit.end and hit.start < m.end for m in names)]
         if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening):
             return ()
-        return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product")))
+        # 能喝西柚汁吗 → 不建议。西柚汁会…: a drink, food or habit the question asks about is answered no with the drugs
+        habits = [m.canonical for m in self.lexicon.find_mentions(question, ("substance",))
+                  if self.lexicon.substances[m.canonical].kind in ("behaviour", "food")]
+        return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product"))) + tuple(habits)
 
     # ---- the profile -----------------------------------------------------------------------------------------
     def normalise_profile(self, profile: PatientProfile) -> NormalisedProfile:

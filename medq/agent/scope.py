@@ -53,6 +53,7 @@ WITH_PARTNER = re.compile(r"\s*(?:和|与|同|跟)[^，,。；;！!？?\n]{1,16}
 FOR_PEOPLE = re.compile(r"[^，,。；;！!？?\n]{1,20}?(?:的人|的人群|的患者|的病人|者|人群)\s*$")
 REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?")
 CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|加重|升高|减弱|抑制)")
+ACTED_ON = re.compile(r"(?:升高|降低|减弱|增强|抑制|影响|增加|减少|提高|诱导|拮抗|干扰)\s*(?:了)?\s*$")
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情况下", "此时", "这时", "孕妇", "老年人", "儿童", "喔", "的药", "的药物", "的药品", "药品", "作为", "首选",
@@ -64,7 +65,8 @@ TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情�
               "同时", "一块", "再", "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜",
               "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服",
               "外用", "的话", "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万", "最好", "尽量",
-              "绝对", "一定", "不", "要", "买", "买来", "去买", "购买", "加用", "加", "添加", "补", "喝", " ")
+              "绝对", "一定", "不", "要", "买", "买来", "去买", "购买", "加用", "加", "添加", "补", "喝", " ",
+              "选", "选用", "选择", "试", "尝试", "碰", "舌下", "舌下含")     # 尽量不要选: the choice refused is the name before it
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                          if OWN_MEDICINE.search(norm[max(0, m.start - 10):m.start])}
             if len({norm[mentions[i].start:mentions[i].end] for i in before} - own_names) >= 2:
                 before = [i for i in before if norm[mentions[i].start:mentions[i].end] not in own_names]
+            # 克拉霉素、红霉素会升高他克莫司浓度，不要换成这两种: the medicine a verb acts on (升高/抑制/减弱…X) is
+            # what the two act on, not one of the two, when two others were named
+            acted_on = {norm[m.start:m.end] for m in mentions if ACTED_ON.search(norm[max(0, m.start - 6):m.start])}
+            if len({norm[mentions[i].start:mentions[i].end] for i in before} - acted_on - own_names) >= 2:
+                before = [i for i in before if norm[mentions[i].start:mentions[i].end] not in acted_on]
             for i in reversed(before):
                 name = norm[mentions[i].start:mentions[i].end]
                 # 洛索洛芬（乐松）和美洛昔康都是非甾体抗炎药: the name in brackets is the one before it, the class after

@@ -32,7 +32,8 @@ CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(
 BETWEEN_TWO = re.compile(r"(?:两者|二者|两药|两种药|两个药|两种|和|与|跟)[^，,。；;]{0,8}$")
 # 每7天服用0.5mg / 每隔2天一次 / 每3日1次: a dose every few days (a week is left to the weekly rows)
 EVERY_DAYS = re.compile(r"每(?:隔)?\s*(\d+|[二两三四五六七八九十])\s*(?:天|日)\s*(?=一次|1次|服|吃|口服|用|给药|\d)")
-EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?小时|每(小)时")
+# (每两个钟 / 每两个钟头: Cantonese and colloquial words for an hour)
+EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?(?:小时|钟头|钟(?!点))|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
 CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)")
 # the content of a volume (每5ml含布洛芬100mg / 每1ml含对乙酰氨基酚100mg): a concentration, no dose
@@ -169,6 +170,17 @@ def own_dose_text(text: str, rec: Recommended, ingredient: str) -> str:
     return text
 
 
+# 用XX 30mg: a verb of taking, a word of two to six letters that is no form, route, amount or schedule, then the dose
+OTHER_NAMED = re.compile(r"(?:用|吃|服|服用|口服|改用|换用|换成|选用|选)\s*([\u4e00-\u9fff]{2,6}|[A-Za-z][A-Za-z\-]{2,})\s*\d")
+NOT_A_NAME = re.compile(r"片|粒|丸|胶囊|颗粒|冲剂|溶液|糖浆|混悬|滴剂|针|注射|静脉|静滴|肌注|口服|外用|栓|贴|乳膏|剂|药|量|次|每|"
+                        r"一|两|二|三|半|早|晚|睡前|饭|餐|天|日|周|小时|首|剂量|原来|同样|相同|这个|该|此|它")
+
+
+def _names_another(part: str) -> bool:
+    found = OTHER_NAMED.search(part)
+    return bool(found) and not NOT_A_NAME.search(found.group(1))
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
@@ -177,8 +189,11 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much
     options = [m.end() for m in ALTERNATIVE_DOSE.finditer(text)]
     if options and PER_DOSE.search(text[:options[0]]):
-        read = [read_dose(part, strength) for part in
-                [text[low:high] for low, high in zip([0] + options, options + [len(text)])]]
+        parts = [text[low:high] for low, high in zip([0] + options, options + [len(text)])]
+        # …，或者120小时内用另一种药30mg: an alternative that names something else to take (a name the knowledge lacks,
+        # so the dose text ran on past it) doses that, not this drug
+        parts = parts[:1] + [part for part in parts[1:] if not _names_another(part)]
+        read = [read_dose(part, strength) for part in parts]
 
         def larger(values: list[float | None]) -> float | None:
             known = [v for v in values if v is not None]
@@ -232,7 +247,15 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         if hours and hours.group(3):       # 每小时 (hourly until relieved)
             count = 24.0
         elif hours and number(hours.group(1)):
-            count = 24 / number(hours.group(1))  # type: ignore[operator]
+            # 间隔4-6小时: the interval the labels themselves give beside their daily count (对乙酰氨基酚 每4-6小时，
+            # 每日不超过4次) — a range of hours is read at its longer end, a single interval as it is
+            # 每日不超过4次) — a range of hours is read at its longer end, a single interval as it is; a stated cap on
+            # the doses then decides (间隔4-6小时，24小时不超过5次 allows 5), read against the shorter end
+            low_hours, high_hours = number(hours.group(1)), number(hours.group(2))
+            count = 24 / (high_hours or low_hours)  # type: ignore[operator]
+            capped = CAP.search(text)
+            if high_hours and capped and number(capped.group(1)):
+                count = min(24 / low_hours, number(capped.group(1)))  # type: ignore[operator,type-var]
         elif days_apart := EVERY_DAYS.search(text):
             count = 1 / number(days_apart.group(1))  # type: ignore[operator]
         elif abbreviated is not None:
@@ -398,6 +421,30 @@ def _cited_limits(group: list) -> list:
                     not {name for name in LIMITS if getattr(r, name) is not None} <= covered]
 
 
+# a one-off regimen (阿奇霉素1g单次口服 / 替硝唑2g顿服): one dose, no daily schedule
+ONE_OFF = re.compile(r"单次|顿服|一次性|单剂|一剂")
+REPEATED = re.compile(r"每日|每天|一日|一天|每晚|每早|每次|每\s*\d+\s*(?:个)?小时|连用|连服|连续|疗程|共\s*\d+\s*天|"
+                      r"\d+\s*天|\d+\s*次|[二两三四五六七八九十]\s*次|\b(?:bid|tid|qid|qd)\b", re.IGNORECASE)
+# the one-off amount a row's own wording allows (衣原体感染1g单次顿服 / 驱虫400mg顿服 / 紧急避孕1.5mg单次)
+ROW_ONE_OFF = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|g|毫克|克)(?!\s*/)\s*(?:单次|顿服|一次顿服|单剂|一次性)|"
+                         r"(?:单次|顿服|单剂)\s*(?:口服)?\s*(\d+(?:\.\d+)?)\s*(mg|g|毫克|克)(?!\s*/)")
+
+
+def one_off_allowance(rows: list) -> float | None:
+    """The largest one-off amount (mg) the rows' own wording gives for a single-dose regimen, or None."""
+    amounts = []
+    for row in rows:
+        for m in ROW_ONE_OFF.finditer(f"{row.effect}；{row.management}"):
+            amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            amounts.append(float(amount) * MASS[unit])
+    return max(amounts) if amounts else None
+
+
+def one_off(text: str) -> bool:
+    """Whether a dose text gives a single one-off dose (单次/顿服, nothing that repeats it)."""
+    return bool(ONE_OFF.search(text)) and not REPEATED.search(ONE_OFF.sub(" ", text))
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -433,6 +480,10 @@ class DoseRule:
                     (per_kg_day * weight if weight and per_kg_day is not None else None)
                 per_dose = dose.per_dose_mg if dose.per_dose_mg is not None else \
                     (per_kg_dose * weight if weight and per_kg_dose is not None else None)
+                # 阿奇霉素1g单次口服: a one-off dose within the single-dose regimen a row states is read against no daily
+                # cap (the day is that one dose); the per-dose and per-kg limits still hold
+                allowance = one_off_allowance(rows) if per_day is not None and one_off(text) else None
+                single = allowance is not None and per_day <= allowance * (1 + 1e-9)   # type: ignore[operator]
                 for row in rows:
                     # 首剂500mg，之后每48小时250mg: a renal band limits the upkeep dose, the labels give the first dose
                     # unchanged
@@ -446,6 +497,8 @@ class DoseRule:
                             (per_kg_dose, row.max_mg_per_kg_dose, "max_single_dose_per_kg", "mg/kg",
                              "单次每公斤最大剂量")):
                         if value is None or limit is None or value <= limit * (1 + 1e-9):
+                            continue
+                        if single and rule == "max_daily_dose":
                             continue
                         who = population_words(row.population) or "成人"
                         fact = f"dose:{value:g}{unit}" if rule == "max_daily_dose" else \

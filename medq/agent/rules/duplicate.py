@@ -14,7 +14,8 @@ from medq.agent.rules.dose import dosing_rows, own_dose_text, read_dose, strengt
 from medq.agent.rules.interaction import replaced, stopped, switched_to
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
-ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*(?:一个|一种|点)?\s*$")
+ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*"
+                   r"(?:一个|一种|点|(?:\d+|[一两二三四半])\s*(?:粒|片|包|袋|支|颗|丸))?\s*$")
 # markdown emphasis around a name (**普拿疼**（乙醯胺酚）) is no second item either
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*$")
 # a substance named to describe a product the draft recommends (维C银翘片里含有对乙酰氨基酚和扑尔敏 / 按布洛芬每公斤
@@ -50,7 +51,7 @@ class DuplicateRule:
                 if all(name != rec.name or (other is not None and other.mention.kind == rec.mention.kind == "product"
                                             and other.origin == rec.origin == "draft" and other.display != rec.display
                                             and other.display not in rec.display and rec.display not in other.display
-                                            or _two_brands(ctx.draft, other, rec))
+                                            or _two_brands(ctx.draft, other, rec) or _added_brand(ctx.draft, other, rec))
                        for name, other, _ in entries):
                     entries.append((rec.name, rec, rec.display if rec.mention.kind == "product" else rec.name))
         for stated, canonical, substances in ctx.medication_substances():
@@ -62,9 +63,11 @@ class DuplicateRule:
                     rec is not None and rec.substances == [ingredient] and _continues(ctx.draft, rec)
                     for _, rec, _ in entries or ())
                 # 再加酒石酸美托洛尔片 for a patient on 倍他乐克缓释片: the same ingredient added on top is a second source
-                added = any(rec is not None and rec.origin == "draft" and
-                            ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start])
-                            for _, rec, _ in entries or ())
+                # (every mention of the ingredient counts: 亚莫利是原研药…在格列美脲基础上加用亚莫利 adds the brand named
+                # first, whose entry stands for both)
+                added = bool(entries) and any(
+                    rec.origin == "draft" and ingredient in rec.substances and
+                    ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]) for rec in recs)
                 # 硝苯地平缓释片…和拜新同一起吃 for a patient on 拜新同: a product taken together with the patient's
                 # medicine of the same ingredient, named by another word, is a second source
                 together = bool(stated) and bool(re.search(
@@ -133,6 +136,15 @@ def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool
     low, high = sorted((other.mention, rec.mention), key=lambda m: m.start)
     return a != b and a not in b and b not in a and any(mark in draft[low.end:high.start] for mark in "。；;\n") and \
         _own_amount(draft, other) and _own_amount(draft, rec)
+
+
+def _added_brand(draft: str, other: Recommended | None, rec: Recommended) -> bool:
+    """A second name of the same drug added on top of the first (喝Benadryl咳嗽水，再加一粒Nytol): two boxes."""
+    if other is None or not (other.origin == rec.origin == "draft") or other.mention.start >= rec.mention.start:
+        return False
+    a, b = other.mention.text.strip(), rec.mention.text.strip()
+    return a != b and a not in b and b not in a and \
+        bool(ADDED.search(draft[max(0, rec.mention.start - 8):rec.mention.start]))
 
 
 def _own_amount(draft: str, rec: Recommended) -> bool:

@@ -92,6 +92,25 @@ def held_off(ctx: AuditContext, canonical: str) -> bool:
     return False
 
 
+# 不要只依赖优思明 / 别单靠避孕药: the patient's medicine kept, but not relied on alone
+NOT_ONLY = re.compile(r"(?:不要|别|不能|不可|不宜|切勿|千万别)\s*(?:只|单|仅|光)\s*(?:依赖|依靠|靠|用|吃)\s*(?:\*\*)?\s*$")
+# the label manages the interaction by a second method or a change of method (加用屏障避孕或换方法)
+BACKUP_ROW = re.compile(r"加用|换方法|换用|改用|额外|屏障")
+# the draft gives that method: 改用铜IUD / 额外避孕 / 同时用避孕套 / 加用屏障避孕
+BACKUP_DRAFT = re.compile(r"(?:改用|换用|换成|加用|同时用|同时使用|额外|另外加用|配合)[^。；;！!？?\n]{0,16}?"
+                          r"(?:避孕|IUD|iud|宫内节育器|节育环|避孕套|安全套|屏障)")
+
+
+def backed_up(ctx: AuditContext, canonical: str, row: Rule) -> bool:
+    """Whether the draft follows a row whose management is a second or another method (加用屏障避孕或换方法): it gives
+    such a method and names the patient's medicine only as not to be relied on alone (不要只依赖优思明)."""
+    if not BACKUP_ROW.search(row.management or "") or not BACKUP_DRAFT.search(ctx.draft):
+        return False
+    lex = ctx.lexicon
+    return any(NOT_ONLY.search(ctx.draft[max(0, m.start - 10):m.start]) for m in ctx.warned
+               if m.canonical == canonical or set(lex.ingredients(m.canonical)) & set(lex.ingredients(canonical)))
+
+
 def stopped(ctx: AuditContext, canonical: str) -> bool:
     """Whether the draft tells the patient to stop this medicine (停掉维C银翘片 / X先停用): its name, warned, in a clause
     with a stop that is not negated. For the duplicate rule only: an interaction can outlast a stop (华法林先停掉)."""
@@ -172,11 +191,13 @@ class InteractionRule:
                         row = rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, rec, row)
+                        # 改用铜IUD，不要只依赖优思明: the draft gives the method the label manages it with
+                        managed = row.blocks and backed_up(ctx, canonical, row)
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
                                       f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
                                       f"{'，回答却让二者同时服用' if together else ''}。", row,
-                                      block=True if together else None,
+                                      block=True if together else (False if managed else None),
                                       indicator="critical" if together else None)
                         break

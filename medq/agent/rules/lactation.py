@@ -1,11 +1,73 @@
-"""Breastfeeding."""
+"""Breastfeeding. A row whose label manages the risk by pausing breastfeeding (停药3天后再哺乳 / 用药后12小时内暂停哺乳)
+is followed when the draft pauses it at least as long: the finding then warns instead of blocking."""
 
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Iterable
+
+from medq.agent.rules.base import AuditContext, Finding
 from medq.agent.rules.population import PopulationRule
+
+FEEDING = r"(?:哺乳|喂奶|母乳喂养|喂母乳|母乳|喂养)"
+# the label's pause: 停药3天后再哺乳 / 暂停哺乳12-24小时 / 服药后24小时内不宜哺乳
+ROW_PAUSE = re.compile(rf"(?:停药|服药|用药|给药)?[^，,。；;]{{0,6}}?(?:\d+(?:\.\d+)?\s*[-~～到至]\s*)?(\d+(?:\.\d+)?)\s*(天|日|小时|h)"
+                       rf"[^，,。；;]{{0,6}}?{FEEDING}|(?:暂停|停止|中断){FEEDING}[^，,。；;]{{0,4}}?(\d+(?:\.\d+)?)\s*(天|日|小时|h)")
+# the draft's pause: 暂停哺乳3天 / 暂停哺乳（72小时） / 72小时后再喂奶 / 吸出倒掉
+DRAFT_PAUSE = re.compile(rf"(?:暂停|停止|中断|停)\s*{FEEDING}")
+DRAFT_DURATION = re.compile(rf"(?:暂停|停止|中断|停)\s*{FEEDING}[^。；;！!？?\n]{{0,12}}?(\d+(?:\.\d+)?)\s*(天|日|小时|h)|"
+                            rf"(\d+(?:\.\d+)?)\s*(天|日|小时|h)\s*(?:后|以后|之后)\s*(?:再|才|恢复)\s*(?:开始)?\s*{FEEDING}")
+PAUSE_NEGATED = re.compile(r"(?:不需要|不用|不必|无需|没必要|不需|不要|别)\s*(?:再)?\s*$")
+HOURS = {"天": 24.0, "日": 24.0, "小时": 1.0, "h": 1.0}
+
+
+def label_pause_hours(management: str) -> float | None:
+    """The hours the row's own wording pauses breastfeeding for (None: it manages the risk by no pause)."""
+    found = ROW_PAUSE.search(management or "")
+    if not found:
+        return None
+    amount, unit = (found.group(1), found.group(2)) if found.group(1) else (found.group(3), found.group(4))
+    return float(amount) * HOURS[unit]
+
+
+def draft_pause_hours(draft: str) -> float | None:
+    """The longest pause of breastfeeding the draft gives (None: it pauses none, or only says no pause is needed)."""
+    paused = [m for m in DRAFT_PAUSE.finditer(draft) if not PAUSE_NEGATED.search(draft[max(0, m.start() - 6):m.start()])]
+    if not paused and not DRAFT_DURATION.search(draft):
+        return None
+    hours = []
+    for m in DRAFT_DURATION.finditer(draft):
+        if PAUSE_NEGATED.search(draft[max(0, m.start() - 6):m.start()]):
+            continue
+        amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        hours.append(float(amount) * HOURS[unit])
+    return max(hours) if hours else None
 
 
 class LactationRule(PopulationRule):
     name = "lactation"
     topics = ("lactating",)
+
+    def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        paused: float | None = None
+        for found in super().check(ctx):
+            row = ctx.lexicon.rules.get(found.rule_id)
+            if found.severity == "block" and row is not None:
+                needed = label_pause_hours(row.management)
+                if needed is None and row.source == "expert":
+                    # an unsourced row with no management of its own (替硝唑 哺乳期避免) gives way to the cited rows for
+                    # the same drug and population that manage the risk by a pause (停药3天后再哺乳)
+                    cited = [r for r in ctx.lexicon.rules_by_subject.get(row.subject, []) if r.source != "expert" and
+                             r.kind == row.kind and r.population == row.population]
+                    pauses = [label_pause_hours(r.management) for r in cited]
+                    needed = max(pauses) if pauses and None not in pauses else None   # type: ignore[type-var]
+                if needed is not None:
+                    paused = draft_pause_hours(ctx.draft) if paused is None else paused
+                    if paused is not None and paused >= needed:
+                        # 替硝唑顿服后暂停哺乳3天: the draft follows the label's pause; the infant is not exposed
+                        found = dataclasses.replace(found, severity="warn")
+            yield found
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown
