@@ -125,6 +125,8 @@ TRIGGERS: list[Trigger] = [
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
+    # 吃 Januvia / 用 Ventolin: a name in Latin letters is typed after a space, which is no distance from the verb
+    *_t(r"(?:打|吃|用|服|喷|吸|贴)[ \t\u3000]+", "taking_weak", "forward", MED, 0),
     *_t("还没开始|还没吃|还没有吃|没开始吃|还没用|还没有用|还没打|准备吃|打算吃|考虑吃|想吃|要不要吃|还没去拿|还没拿|还没去买|还没买|"
         "没去拿|没去买|还在犹豫|还没决定|不敢吃|不敢用|不想吃", "negated", "backward",
         MED, 14, reach_back=True),

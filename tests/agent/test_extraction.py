@@ -1022,3 +1022,12 @@ def test_round9_a_current_condition_of_pregnancy_says_pregnant():
     assert profile_of("我有妊娠期高血压，在吃拉贝洛尔").pregnant is True
     assert profile_of("上一胎得过妊娠糖尿病，现在备孕").pregnant is None
     assert profile_of("以前怀孕时有过子痫前期").pregnant is None
+
+
+def test_round10_a_take_verb_reaches_over_the_space_before_a_name():
+    # a name typed in Latin letters (or any name) after 吃/用 and a space is taken, beside a condition clause too
+    assert profile_of("我有高血压，吃 Norvasc 和阿司匹林").medications == ["氨氯地平", "阿司匹林"]
+    assert profile_of("哮喘好多年，用 Symbicort").medications == ["布地奈德福莫特罗"]
+    assert profile_of("每天吃 二甲双胍").medications == ["二甲双胍"]
+    # still only asked about
+    assert profile_of("能吃 Advil 吗？").medications == []
