@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable, Iterable, Protocol
 
@@ -107,7 +107,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"换(?:过|了)?(?:的)?(?:肾|肝|心脏|肺)(?!功能|病|的药|瓣|起搏|支架)|(?:肾|肝)移植过", ("器官移植术后",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
-BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
+# 快生了 / 马上要生了 / 还没生: about to give birth is still pregnant
+BIRTH = re.compile(r"(?<![快要没未])(?<!马上)(?<!准备)(?<!就要)(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
 NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕|怀(?=的|[，,。！!]|$))")
 # conditions that are also passing symptoms: a condition only with a word that makes it chronic
 SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
@@ -170,12 +171,17 @@ FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
 UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|讲错了|(?:说|讲|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
+# a positive pregnancy test (验孕棒两条杠 / 早孕试纸阳性 / 血hcg阳性) says pregnant
+TEST_POSITIVE = (r"(?:验孕棒|验孕试纸|早孕试纸|测孕试纸|验孕|测孕|试纸)[^，,。；;]{0,4}?(?:两条杠|两道杠|两条线|两道线|两条红线|阳性|显示怀孕)|"
+                 r"(?:hcg|HCG|血hcg|血HCG|孕酮和hcg)[^，,。；;]{0,4}?阳性")
+# 末次月经是5周前: the weeks since the last period date the pregnancy
+SINCE_PERIOD = re.compile(rf"末次月经[^，,。；;]{{0,4}}?({NUM})\s*(个)?\s*(?:多)?\s*(周|月|天)(?:前|以前|之前)")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
-                               r"有喜了|怀上了|二胎|三胎")
-PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
+                               r"有喜了|怀上了|二胎|三胎|" + TEST_POSITIVE)
+PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将近|刚好|刚满|满)?(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
                               r"刚怀孕|才怀孕|已怀孕|确认怀孕|(?:查|测|验|检查)(?:出|到)(?:来|了)?(?:是|已经)?怀孕|怀孕早期|怀孕中期|怀孕晚期|"
-                              r"怀(?:二胎|三胎)")
+                              r"怀(?:二胎|三胎)|" + TEST_POSITIVE)
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
 LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
@@ -184,6 +190,14 @@ ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不�
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
+# a condition told as coming back (尿路感染老是复发 / 反复发作 / 一年四五次): its 复发性 row where conditions.csv has one
+RECURRENT = re.compile(rf"反复|复发|老是犯|总是犯|经常犯|又犯|一年(?:要|得|会)?(?:犯|发作|得)?\s*(?:{NUM})\s*(?:到\s*(?:{NUM}))?\s*[次回]|"
+                       rf"一年(?:{NUM})\s*[次回]")
+# a condition followed by its operation (乳腺癌做过手术 / 子宫肌瘤剔除了): its 术后 row where conditions.csv has one
+OPERATED = re.compile(r"\s*(?:的)?(?:已经|之前|以前|去年|前年)?(?:做过|做了|做完|动过|开过)?(?:的)?(?:手术|术后|开刀|切除|剔除|切掉|切了)")
+# a migraine with an aura before the attack (发作前眼前闪光 / 看到锯齿 / 视物模糊): 有先兆偏头痛 (ICHD-3 1.2)
+AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|痛|头痛)(?:之|以)?前[^。；;！!？?]{0,10}(?:闪光|闪烁|亮光|亮点|光点|锯齿|暗点|盲点|看不清|视物模糊|"
+                  r"眼前发黑|冒金星|手麻|麻木|看东西模糊)")
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
@@ -242,7 +256,7 @@ REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问
                        rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
 BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)*"
-                        r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:是|有)?(?:满|到)?\s*"
+                        r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:其实|实际上|实际|应该)?(?:已经|已)?(?:是|有)?(?:满|到)?\s*"
                         rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了|吧|了吧|左右|上下|的样子)?(?=[，,。；;！!\s]|$)")
 # 我现在每天吃 / 现在吃着呢 / 一直在吃的: a sentence that only says a drug is taken now (the drug named before it)
 USE_NOW_TAIL = re.compile(r"\s*(?:但是?|不过|可是|而且)?[，,\s]*(?:我|俺)?(?:现在|目前|最近|平时)?(?:每天|天天|一直|还|都|正)*(?:在)?"
@@ -670,7 +684,11 @@ class RuleBasedExtractor:
                 (None if CHILDREN.search(text) else
                  re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*({NUM})\s*个\s*(?:多|半)?\s*月(?:了)?"
                            r"(?=[，,。；;！!\s]|$)", text))   # 我是孕妇，七个月了 (no child named)
-            if weeks and chinese_number(weeks.group(1)) is not None:
+            since_period = SINCE_PERIOD.search(text)
+            if not weeks and since_period and chinese_number(since_period.group(1)) is not None:
+                add_message("trimester", str(self._trimester(since_period.group(0))), "active",
+                            _sentence_around(message, since_period.start(), since_period.end()))
+            elif weeks and chinese_number(weeks.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
                             _sentence_around(message, weeks.start(), weeks.end()))
             elif months and chinese_number(months.group(1)) is not None:
@@ -699,9 +717,35 @@ class RuleBasedExtractor:
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
         own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
         if childs and (for_child or not own and not writer_speaks) and not nursing:
-            return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
-                                                          f.kind not in ("age", "sex")]))
-        return self._refine(merge_facts([], mine + nursing + message_level))
+            return self._narrowed(text, self._refine(merge_facts([], childs + [
+                f for f in message_level if not for_child or f.kind not in ("age", "sex")])))
+        return self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)))
+
+    def _narrowed(self, text: str, facts: list[Fact]) -> list[Fact]:
+        """A condition the message describes more precisely than it names is the precise row of conditions.csv, whose
+        parent keeps the named one's rules: 尿路感染老是复发 → 复发性尿路感染 (a 复发性X row), 乳腺癌做过手术 → 乳腺癌术后
+        (an X术后 row), 偏头痛 with a visual aura before the attack → 有先兆偏头痛. A 术后 state said with 切除了 / 做了
+        stays: the operation is over, the state is not."""
+        result = []
+        for fact in facts:
+            if fact.kind == "condition" and fact.status == "active":
+                name = fact.value
+                at = text.find(name)
+                near = text[max(0, at - 8):at + len(name) + 14] if at >= 0 else fact.evidence
+                recurrent, operated = "复发性" + name, name + "术后"
+                if recurrent in self.lexicon.conditions and RECURRENT.search(near):
+                    name = recurrent
+                elif operated in self.lexicon.conditions and at >= 0 and \
+                        OPERATED.match(text[at + len(fact.value):]):
+                    name = operated
+                elif name == "偏头痛" and "有先兆偏头痛" in self.lexicon.conditions and AURA.search(text):
+                    name = "有先兆偏头痛"
+                if name != fact.value:
+                    fact = replace(fact, value=name)
+            elif fact.kind == "condition" and fact.status in ("stopped", "healed") and fact.value.endswith("术后"):
+                fact = replace(fact, status="active")   # 子宫切除了: the state after the operation goes on
+            result.append(fact)
+        return merge_facts([], result)
 
     def _became(self, text: str, mine: list[Fact]) -> None:
         """甲亢做过碘131，现在变成甲减了 / 糖尿病前期，现在变成糖尿病了: a condition said to have become a sibling of
@@ -1078,7 +1122,7 @@ class RuleBasedExtractor:
     @staticmethod
     def _trimester(text: str) -> int | None:
         """From the weeks, months or days stated (孕28周, 怀孕两个月), else the named trimester (孕中期); not 早孕反应."""
-        match = WEEKS.search(text)
+        match = WEEKS.search(text) or SINCE_PERIOD.search(text)
         number = chinese_number(match.group(1)) if match else None
         if number is None:
             return next((value for word, value in TRIMESTER_WORDS.items() if word in text), None)

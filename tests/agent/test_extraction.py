@@ -948,7 +948,8 @@ def test_round9_dialysis_is_named_and_stays_stage_five():
 
 
 def test_round9_womens_health_conditions():
-    assert profile_of("反复泌尿系感染").conditions == ["尿路感染"]
+    # round 10: a recurrent infection is its own row (复发性尿路感染), whose parent 尿路感染 keeps the rules
+    assert profile_of("反复泌尿系感染").conditions == ["复发性尿路感染"]
     assert profile_of("更年期出汗很厉害，睡不好").conditions == ["更年期综合征"]
     assert profile_of("以前腿上长过下肢静脉血栓").conditions == ["下肢深静脉血栓"]
     assert profile_of("后来乳腺查出个结节").conditions == ["乳腺结节"]
@@ -1031,3 +1032,41 @@ def test_round10_a_take_verb_reaches_over_the_space_before_a_name():
     assert profile_of("每天吃 二甲双胍").medications == ["二甲双胍"]
     # still only asked about
     assert profile_of("能吃 Advil 吗？").medications == []
+
+
+def test_round10_a_specific_condition_is_its_own_row_under_its_parent():
+    lexicon = extractor().lexicon
+    assert profile_of("查出来是IgA肾病，在吃缬沙坦").conditions == ["IgA肾病"]
+    assert "慢性肾脏病" in lexicon.condition_ancestors("IgA肾病")   # the parent keeps the kidney rules
+    assert profile_of("透析病人，有肾性贫血").conditions[-1] == "肾性贫血"
+    assert {"贫血", "慢性肾脏病"} <= lexicon.condition_ancestors("肾性贫血")
+    assert profile_of("红斑狼疮累及肾脏，诊断狼疮肾炎").conditions[-1] == "狼疮性肾炎"
+
+
+def test_round10_recurrence_operation_and_aura_narrow_a_named_condition():
+    assert profile_of("膀胱炎不算，尿路感染一年犯三四次").conditions == ["复发性尿路感染"]
+    assert profile_of("霉菌性阴道炎总是反复").conditions == ["复发性外阴阴道假丝酵母菌病"]
+    assert profile_of("我有尿路感染，在吃呋喃妥因").conditions == ["尿路感染"]
+    assert profile_of("前年乳腺癌动过手术，现在吃阿那曲唑").conditions == ["乳腺癌术后"]
+    assert profile_of("我有乳腺癌，在化疗").conditions == ["乳腺癌"]
+    assert profile_of("去年子宫全切了").conditions == ["子宫切除术后"]
+    assert profile_of("偏头痛好多年，每次疼之前眼前有锯齿样的亮光").conditions == ["有先兆偏头痛"]
+    assert profile_of("偏头痛好多年，疼起来想吐").conditions == ["偏头痛"]
+
+
+def test_round10_about_to_give_birth_is_still_pregnant():
+    due = profile_of("孕39周了，预产期下周，马上要生了")
+    assert due.pregnant is True and due.trimester == 3
+    assert profile_of("孕37周，快生了，能吃什么").pregnant is True
+    assert profile_of("我怀孕了", "前天生了，顺产").pregnant is False
+
+
+def test_round10_a_positive_test_and_the_weeks_since_the_last_period():
+    tested = profile_of("早孕试纸测出两道杠，末次月经六周前")
+    assert tested.pregnant is True and tested.trimester == 1
+    assert profile_of("抽血hcg阳性").pregnant is True
+    assert profile_of("验孕棒一条杠，没怀上").pregnant is False
+
+
+def test_round10_weeks_corrected_by_a_scan_in_a_later_message():
+    assert profile_of("怀孕大概十周", "今天产检，B超显示其实已经15周").trimester == 2
