@@ -57,7 +57,8 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:全身|浑身|满身|身上|一身的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
+                         r"(?<=就)(?:起|长|出)(?:了)?(?:一身|满身)?(?:疙瘩|红疙瘩|风疹块|小红包|红包)|起疙瘩|起风疹块|"
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
@@ -140,7 +141,8 @@ FREE_CONDITION_BARE = re.compile(r"^\s*(?:我|本人)?(?:有|患|治疗|治|因�
                                  r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡|结节|扩张|内障))(?:病史|史)?\s*$")
 FREE_CONDITION_STOP = re.compile(r"什么|啥|哪|这|那|没病|不是|没有|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
                                  r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
-FREE_ALLERGEN = re.compile(r"对([\u4e00-\u9fffA-Za-z]{1,6}?)(也|都|有点|比较|特别|非常|很)?过敏")
+FREE_ALLERGEN = re.compile(r"对\s*([A-Za-z][A-Za-z0-9-]{1,24}(?=\s*(?:也|都|有点|比较|特别|非常|很)?过敏)|[\u4e00-\u9fffA-Za-z]{1,6}?)"
+                           r"\s*(也|都|有点|比较|特别|非常|很)?过敏")
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
@@ -185,7 +187,7 @@ PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将�
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
 LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
-AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
@@ -201,7 +203,7 @@ AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|�
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
-AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4})"
+AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
 AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
@@ -240,7 +242,10 @@ CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升�
                        r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
 MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
+# a course finished (疗程结束了 / 七天的疗程满了 / 吃完最后一顿): the remembered medicine ends, whatever comes before it
+COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃|用|打)完(?:了)?最后一(?:顿|次|片|粒|包|剂|针|支)")
 UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+                          r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # …都停了 / 全停了: every remembered medicine, however many
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
@@ -326,6 +331,7 @@ def chinese_number(text: str) -> int | None:
     """'35', '三十五', '十二', '一百零二' -> int; None if it is not a number."""
     if text.isdigit():
         return int(text)
+    text = re.sub(r"(?<=十)有(?=[一二三四五六七八九]$)", "", text)   # 七十有五: the literary 有 joins tens and units
     total, current = 0, 0
     for char in text:
         if char in CN_DIGITS:
@@ -1279,7 +1285,8 @@ class RuleBasedExtractor:
             for clause in own:
                 hit = pattern.search(clause.text)
                 if clause.question or hit is None or \
-                        (kind == "medication" and not STOP_PREFIX.fullmatch(clause.text[:hit.start()])) or \
+                        (kind == "medication" and not STOP_PREFIX.fullmatch(clause.text[:hit.start()]) and
+                         not COURSE_DONE.search(clause.text)) or \
                         (kind == "allergy" and ALLERGY_DENIAL_SCOPE.search(clause.text)) or \
                         re.search(r"如果|假如|要是|万一|打算|准备(?:停|不吃)|需不需要|要不要|能不能|可不可以", clause.text):
                     continue

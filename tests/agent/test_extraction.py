@@ -1070,3 +1070,21 @@ def test_round10_a_positive_test_and_the_weeks_since_the_last_period():
 
 def test_round10_weeks_corrected_by_a_scan_in_a_later_message():
     assert profile_of("怀孕大概十周", "今天产检，B超显示其实已经15周").trimester == 2
+
+
+def test_round10_a_finished_course_ends_the_remembered_medicine():
+    assert profile_of("在吃左氧氟沙星", "七天的疗程满了").medications == []
+    assert profile_of("在吃阿莫西林", "今天中午用完最后一片").medications == []
+    assert profile_of("在吃阿莫西林", "吃完饭有点胃胀").medications == ["阿莫西林"]
+
+
+def test_round10_an_allergy_told_by_its_reaction_is_not_a_medicine():
+    told = profile_of("用过卡马西平，起了满身皮疹，医生判断是药物过敏")
+    assert told.allergies == ["卡马西平"] and told.medications == []
+    assert profile_of("一吃磺胺就长一身疙瘩").allergies == ["磺胺类"]
+    assert profile_of("对 Bactrim 过敏").allergies
+
+
+def test_round10_literary_ages():
+    assert profile_of("家父？不，是我本人，今年六十有八").age == 68
+    assert profile_of("我九十有一岁了").age == 91
