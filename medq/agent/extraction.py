@@ -106,6 +106,15 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
      r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
     # a transplanted organ told as an exchange (换过肾 / 三年前换的肝 / 做过肾移植)
     (r"换(?:过|了)?(?:的)?(?:肾|肝|心脏|肺)(?!功能|病|的药|瓣|起搏|支架)|(?:肾|肝)移植过", ("器官移植术后",)),
+    # smoking told by its amount or years (每天一包烟 / 一天十来根烟 / 烟龄二十年 / 抽了三十年烟)
+    (r"(?:每天|一天|天天|每日)(?:要|得|都|能)?(?:抽|吸)?(?:[一二两三四五六七八九十半\d]+|好几|几)(?:来)?(?:包|根|支)(?:多)?(?:的)?烟|"
+     r"烟龄|老烟民|老烟枪|(?:抽|吸)了?(?:[一二两三四五六七八九十\d]+)(?:多)?年(?:的)?烟", ("吸烟",)),
+    # a period told as irregular (月经乱 / 例假老是不准 / 大姨妈不规律)
+    (rf"(?:月经|例假|大姨妈){_MORE}(?:乱|紊乱|不规律|不规则|不准|不调|失调)", ("月经不调",)),
+    # a potassium told high without 血 (医生说我高钾): hyperkalaemia, not a high-potassium diet
+    (r"(?<=[我有是点些偏])高钾(?!血症|食物|的|饮食|水果|蔬菜)", ("高钾血症",)),
+    # common homophone slips: 通风 for 痛风 where it is had or flares (not a room's ventilation)
+    (r"(?<=[有了患])通风(?!设备|口|扇|换气|的房间|不好|好)|通风(?:发作|犯了|又犯|石|性关节炎)", ("痛风",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
 # 快生了 / 马上要生了 / 还没生: about to give birth is still pregnant
@@ -200,6 +209,9 @@ OPERATED = re.compile(r"\s*(?:的)?(?:已经|之前|以前|去年|前年)?(?:做
 # a migraine with an aura before the attack (发作前眼前闪光 / 看到锯齿 / 视物模糊): 有先兆偏头痛 (ICHD-3 1.2)
 AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|痛|头痛)(?:之|以)?前[^。；;！!？?]{0,10}(?:闪光|闪烁|亮光|亮点|光点|锯齿|暗点|盲点|看不清|视物模糊|"
                   r"眼前发黑|冒金星|手麻|麻木|看东西模糊)")
+QUIT_SMOKING = re.compile(r"戒(?:了|掉|烟)|不抽了|不吸了|没再抽")
+OVARIAN_CYSTS = re.compile(r"(?<=[有是])多囊(?!肾|卵巢|肝)(?=[^。！!？?]*(?:促排|排卵|月经|例假|备孕|不孕|卵巢|来曲唑|克罗米芬|达英|二甲双))|"
+                           r"(?:促排|排卵|月经|例假|备孕|不孕)[^。！!？?]*(?<=[有是])多囊(?!肾|卵巢|肝)")
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
@@ -224,7 +236,7 @@ SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=�
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(?:多|来)?\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
-EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
+EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|肌肝清除率|crcl|ccr)"
                   r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
                   r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只)*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
@@ -233,7 +245,7 @@ CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
 # a bare stage (说是3b期 / 进展到4期了) and the kidney words that must come before it in the message
 STAGE_ONLY = re.compile(r"(?:^|说是|是|进展到|发展到|到了|到|已经)\s*(?:第)?\s*(?:g)?([1-5一二三四五])\s*[ab]?\s*期(?!间)")
-KIDNEY_BEFORE = re.compile(r"肾病|肾脏病|肾功能|肾衰|egfr|gfr|滤过率|肌酐|ckd")
+KIDNEY_BEFORE = re.compile(r"肾病|肾脏病|肾功能|肾衰|egfr|gfr|滤过率|肌酐|肌肝|ckd")
 # -- what a message refers to without naming it, read against the facts remembered before it (`known`)
 CHILD_AGE = 14                     # a remembered patient younger than this is a child: 他/她 in a later message is the child
 KIDNEY_CONDITION = re.compile(r"肾")
@@ -724,10 +736,10 @@ class RuleBasedExtractor:
         own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
         if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
-                f for f in message_level if not for_child or f.kind not in ("age", "sex")])))
-        return self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)))
+                f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
+        return self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)), message_id)
 
-    def _narrowed(self, text: str, facts: list[Fact]) -> list[Fact]:
+    def _narrowed(self, text: str, facts: list[Fact], message_id: str | None = None) -> list[Fact]:
         """A condition the message describes more precisely than it names is the precise row of conditions.csv, whose
         parent keeps the named one's rules: 尿路感染老是复发 → 复发性尿路感染 (a 复发性X row), 乳腺癌做过手术 → 乳腺癌术后
         (an X术后 row), 偏头痛 with a visual aura before the attack → 有先兆偏头痛. A 术后 state said with 切除了 / 做了
@@ -750,7 +762,15 @@ class RuleBasedExtractor:
                     fact = replace(fact, value=name)
             elif fact.kind == "condition" and fact.status in ("stopped", "healed") and fact.value.endswith("术后"):
                 fact = replace(fact, status="active")   # 子宫切除了: the state after the operation goes on
+            if fact.kind == "condition" and fact.value == "吸烟" and fact.status == "active" and QUIT_SMOKING.search(text):
+                fact = replace(fact, status="stopped")   # 以前每天一包烟，戒了五年: a former smoker
             result.append(fact)
+        # 我有多囊 in a message about periods or ovulation is the ovarian syndrome (多囊肾 is named in full)
+        pcos = OVARIAN_CYSTS.search(text)
+        if pcos and "多囊卵巢综合征" in self.lexicon.conditions and \
+                not any(f.kind == "condition" and f.value in ("多囊卵巢综合征", "多囊肾") for f in result):
+            result.append(Fact("condition", "多囊卵巢综合征", "active", source_message_id=message_id,
+                               evidence=_sentence_around(text, pcos.start(), pcos.end())))
         return merge_facts([], result)
 
     def _became(self, text: str, mine: list[Fact]) -> None:

@@ -1088,3 +1088,19 @@ def test_round10_an_allergy_told_by_its_reaction_is_not_a_medicine():
 def test_round10_literary_ages():
     assert profile_of("家父？不，是我本人，今年六十有八").age == 68
     assert profile_of("我九十有一岁了").age == 91
+
+
+def test_round10_smoking_periods_potassium_and_pcos_told_colloquially():
+    assert profile_of("一天十来根烟，抽了二十年").conditions == ["吸烟"]
+    assert profile_of("原来一天两包烟，前年戒掉了").conditions == []   # a former smoker
+    assert profile_of("例假老是不准，想问问").conditions == ["月经不调"]
+    assert profile_of("化验说我有点高钾").conditions == ["高钾血症"]
+    assert profile_of("香蕉是高钾的水果吗").conditions == []
+    assert profile_of("在备孕，B超说我是多囊").conditions == ["多囊卵巢综合征"]
+    assert profile_of("我有多囊肾").conditions == ["多囊肾"]
+
+
+def test_round10_homophone_slips_for_gout_and_creatinine():
+    slipped = profile_of("我得了通风，肌肝清除率只有40")
+    assert slipped.conditions == ["痛风"] and slipped.egfr == 40
+    assert profile_of("屋里要经常通风").conditions == []
