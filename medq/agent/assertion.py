@@ -138,6 +138,8 @@ TRIGGERS: list[Trigger] = [
         "both", COND, 14),
     *_t("过|出过", "assert", "backward", COND, 1),   # 胃出血过, 得过
     *_t("是|说是|诊断是|确诊是", "assert", "forward", COND, 1),   # 医生说是肾功能不全
+    # 医生说糖耐量异常: what the doctor said the patient has (没有/可能 before the name still win: their own triggers)
+    *_t("医生说|大夫说|医生讲|大夫讲|医生判断|医生诊断|医生看了说|医生查了说", "assert", "forward", COND, 2),
     *_t("变成了|变成|转成了|转成|发展成了|发展成", "assert", "forward", COND, 1),   # 甲亢治疗后现在变成甲减了
 
     # -- terminators end a forward or backward scope

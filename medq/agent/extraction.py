@@ -92,8 +92,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
     # on dialysis: CKD G5D (KDIGO); the knowledge's dialysis rows sit below 终末期肾病, so its rules apply. A bare
     # 透析 / 洗肾 is haemodialysis (the usual kind); 腹透 / 腹膜透析 is named as such
-    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:腹透|腹膜透析)", ("腹膜透析",)),
-    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!腹膜)(?:洗肾|透析|血透)", ("血液透析",)),
+    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:腹透|腹膜透析)", ("腹膜透析",)),
+    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?<!腹膜)(?:洗肾|透析|血透)", ("血液透析",)),
     # 乳腺查出个结节 / 甲状腺上发现了个结节: the organ named before the finding names the condition
     (r"(乳腺|乳房|甲状腺|肺|肝|肾)(?:上|里|里面|部)?(?:查出|查到|发现|长)(?:了|来|出)?(?:个|一个|了个|有)?(?:小|几个)?(结节|囊肿|息肉)",
      ("{0}{1}",)),
@@ -125,7 +125,7 @@ SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
-STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:透析|洗肾|腹透|血透)")   # 准备洗肾: not yet
+STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)")   # 准备洗肾: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
@@ -933,7 +933,9 @@ class RuleBasedExtractor:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
                     # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
-                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过", "(乳腺|乳房")) else ""
+                    # and dialysis told at all (每周三次血透): the words that plan it (准备 / 要 / 考虑) are outside the pattern
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
+                                                                         "(?<!准备)")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
         # a condition name inside a colloquial phrase already read is that phrase (有气喘 → 哮喘, whatever else the

@@ -439,7 +439,8 @@ def test_a_ckd_stage_makes_the_kidney_condition_ckd():
     profile = profile_of("我肾功能差，CKD3期")
     assert (profile.conditions, profile.ckd_stage) == (["慢性肾脏病"], 3)
     profile = profile_of("尿毒症好几年了，每周血透两次")
-    assert (profile.conditions, profile.ckd_stage) == (["终末期肾病"], 5)
+    # round 10: dialysis told by its schedule is the 血液透析 row, whose parent 终末期肾病 keeps the rules
+    assert (profile.conditions, profile.ckd_stage) == (["血液透析"], 5)
     # no stage: the patient's words stay
     assert profile_of("我肾功能不好").conditions == ["肾功能不全"]
 
@@ -1104,3 +1105,11 @@ def test_round10_homophone_slips_for_gout_and_creatinine():
     slipped = profile_of("我得了通风，肌肝清除率只有40")
     assert slipped.conditions == ["痛风"] and slipped.egfr == 40
     assert profile_of("屋里要经常通风").conditions == []
+
+
+def test_round10_what_the_doctor_said_and_dialysis_told_by_its_schedule():
+    assert profile_of("血糖不算高，医生说空腹血糖受损").conditions == ["糖尿病前期"]
+    assert profile_of("医生说没有痛风").conditions == []
+    on_hd = profile_of("一周透三次，周一三五血透")
+    assert on_hd.conditions == ["血液透析"] and on_hd.ckd_stage == 5
+    assert profile_of("医生说暂时不需要透析").conditions == []
