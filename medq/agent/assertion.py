@@ -121,12 +121,15 @@ TRIGGERS: list[Trigger] = [
     # 现在打X (在打 inside 现在 would sit in the terminator), 二甲双胍也吃, 还喝三七粉
     *_t("现在打|现在喷|现在吸|现在贴|现在注射|目前打|目前吃|目前用|也在打|在喝|每天喝|长期喝|一直喝", "taking", "both", MED, 14),
     *_t("也吃|也用|也服|也打|还吃|还用|都吃|都用|还喝|只吃|只用|只打|只服|就吃|就用|就打|减量了|加量了|减了量|加了量", "taking_weak", "both", MED, 14),   # not in a question
-    *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
+    *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为|改开了|改开|换开了|换开", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
     # 吃 Januvia / 用 Ventolin: a name in Latin letters is typed after a space, which is no distance from the verb
     *_t(r"(?:打|吃|用|服|喷|吸|贴)[ \t\u3000]+", "taking_weak", "forward", MED, 0),
+    # an English verb in a mixed message (I take Eliquis for 房颤 / I'm on Lipitor)
+    *_t(r"(?<![A-Za-z])(?:[Ii]|[Ww]e)(?:\s+am|'m|\s+have been)?\s+(?:take|taking|use|using|on)\s+", "taking_weak", "forward", MED, 0),
+    *_t(r"(?<![A-Za-z])(?:[Cc]an|[Cc]ould|[Ss]hould|[Dd]o|[Mm]ay)\s+[Ii]\s+(?:take|use)\s+", "uncertain", "forward", MED, 0),
     *_t("还没开始|还没吃|还没有吃|没开始吃|还没用|还没有用|还没打|准备吃|打算吃|考虑吃|想吃|要不要吃|还没去拿|还没拿|还没去买|还没买|"
         "没去拿|没去买|还在犹豫|还没决定|不敢吃|不敢用|不想吃", "negated", "backward",
         MED, 14, reach_back=True),

@@ -155,7 +155,7 @@ FREE_ALLERGEN = re.compile(r"对\s*([A-Za-z][A-Za-z0-9-]{1,24}(?=\s*(?:也|都|�
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
-SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
+SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了|改开|换开)(了)?")
 SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
 CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|讲错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
@@ -496,7 +496,7 @@ class RuleBasedExtractor:
                 continue
             if REPORTING.match(piece):
                 continue   # 问了我妈 / 听医生说: who told the patient, not whom the next clause is about
-            new_self, names_child = experiencer(piece, self_subject)
+            new_self, names_child = experiencer(self._without_drug_names(piece), self_subject)
             if REPORTED_SELF.match(piece):
                 new_self, names_child = True, False   # 我妈说我小时候对链霉素过敏: the relative only tells it
             if ASKING_FOR_CHILD.search(piece):
@@ -524,6 +524,16 @@ class RuleBasedExtractor:
             question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
         return result
+
+    def _without_drug_names(self, piece: str) -> str:
+        """在吃妈富隆 / 用宝宝金水: a relative's word inside a medicine's name (妈, 宝宝) names no one; the names are
+        blanked before the clause's experiencer is read."""
+        if not OTHER.search(piece):
+            return piece
+        chars = list(piece)
+        for mention in self.lexicon.find_mentions(piece, DRUG_KINDS):
+            chars[mention.start:mention.end] = ["药"] * (mention.end - mention.start)
+        return "".join(chars)
 
     # ---- the extractor -------------------------------------------------------------------------------------
     def extract(self, message: str, message_id: str | None = None, known: Iterable[Fact] = ()) -> list[Fact]:
@@ -1091,7 +1101,7 @@ class RuleBasedExtractor:
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
                     re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
-                    re.search(r"(?:治|治疗|因为|由于|因|针对|控制)(?:我的|我)?$", text[:found.start]) and not \
+                    re.search(r"(?:治|治疗|因为|由于|因|针对|控制|(?<![A-Za-z])for\s*)(?:我的|我|my\s*)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \

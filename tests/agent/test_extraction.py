@@ -1113,3 +1113,16 @@ def test_round10_what_the_doctor_said_and_dialysis_told_by_its_schedule():
     on_hd = profile_of("一周透三次，周一三五血透")
     assert on_hd.conditions == ["血液透析"] and on_hd.ckd_stage == 5
     assert profile_of("医生说暂时不需要透析").conditions == []
+
+
+def test_round10_a_relatives_word_inside_a_medicine_name_names_no_one():
+    assert profile_of("月经刚走，一直在吃妈富隆").medications == ["去氧孕烯炔雌醇片"]
+    assert profile_of("我妈在吃华法林").medications == []
+
+
+def test_round10_a_switch_told_as_prescribed_and_english_take():
+    switched = profile_of("原来吃辛伐他汀，医生换开了阿托伐他汀")
+    assert switched.medications == ["阿托伐他汀"]
+    mixed = profile_of("I take Xarelto for 房颤")
+    assert mixed.medications == ["利伐沙班"] and mixed.conditions == ["心房颤动"]
+    assert profile_of("Can I take Advil?").medications == []
