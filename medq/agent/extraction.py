@@ -135,8 +135,9 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{0,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|内障|扩张|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
-BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:不对|说错了|记错了|打错了|写错了|搞错了|更正一下|更正)[，,。\s]*"
-                      r"(?:应该|其实)?(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
+BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:我)?(?:不对|说错了|记错了|打错了|写错了|搞错了|看错了|看反了|看错行了|"
+                      r"更正一下|更正)[，,。\s]*(?:应该|其实)?(?:化验单上|报告上|单子上|化验单|报告)?(?:写的|写着|显示)?"
+                      r"(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
 NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
 CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
 # who told the patient, then the patient: 我妈说我… / 医生告诉我…
@@ -1415,9 +1416,11 @@ class RuleBasedExtractor:
         if fix and context is not None and not AGE.search(text[:fix.start(1)]) and not WEIGHT.search(text[:fix.start(1)]):
             unit = fix.group(2)
             kind = "age" if unit == "岁" else "weight" if unit else \
-                (context.figures[0] if len(context.figures) == 1 and context.figures[0] in ("age", "weight") else None)
+                (context.figures[0] if len(context.figures) == 1 else None)
             number = float(fix.group(1)) / (2 if unit == "斤" else 1)
-            if kind == "age" and 0 < number < 125 or kind == "weight" and 2 <= number <= 300:
+            # (看错了，化验单上是52，不是25: the one eGFR remembered, read again)
+            if kind == "age" and 0 < number < 125 or kind == "weight" and 2 <= number <= 300 or \
+                    kind == "egfr" and 0 < number < 200:
                 add(kind, _number_text(number), "active", _sentence_around(message, fix.start(), fix.end()))
         # 氨氯地平是我爸吃的: the drug is someone else's; (a correction) 高血压是我老婆: so is the condition
         for m in mentions:

@@ -1126,3 +1126,7 @@ def test_round10_a_switch_told_as_prescribed_and_english_take():
     mixed = profile_of("I take Xarelto for 房颤")
     assert mixed.medications == ["利伐沙班"] and mixed.conditions == ["心房颤动"]
     assert profile_of("Can I take Advil?").medications == []
+
+
+def test_round10_a_remembered_egfr_read_again():
+    assert profile_of("我的eGFR是31", "我看错了，报告上是13，不是31").egfr == 13
