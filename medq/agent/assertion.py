@@ -200,6 +200,7 @@ class Target:
     categories: dict[str, int] = field(default_factory=dict)   # category -> distance to the nearest trigger
 
 
+UNKNOWN_ITEM = re.compile(r"\s*(?:[\u4e00-\u9fff]{3,8}|[A-Za-z][A-Za-z-]{2,20})\s*(?:和|跟|与|及|以及|、|还有|加)\s*")
 LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*$")
 
 
@@ -241,6 +242,9 @@ def _gap(text: str, same: list[Target], start: int, end: int) -> int:
     # the joining words of a list between the items (吃A跟B / A、B和C) are no distance either
     joins = sum(len(m.group(0)) for t, u in zip(same, same[1:]) if start <= t.end and u.start <= end
                 for m in [LIST_JOIN.match(text[t.end:u.start])] if m)
+    # 吃碳酸镧和骨化三醇: a list item the knowledge does not know stands between the verb and a name it knows
+    if UNKNOWN_ITEM.fullmatch(text[start:end]):
+        return 0
     return end - start - inside - joins
 
 

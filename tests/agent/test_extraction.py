@@ -1130,3 +1130,9 @@ def test_round10_a_switch_told_as_prescribed_and_english_take():
 
 def test_round10_a_remembered_egfr_read_again():
     assert profile_of("我的eGFR是31", "我看错了，报告上是13，不是31").egfr == 13
+
+
+def test_round10_an_unknown_list_item_between_the_verb_and_a_known_name():
+    # 某某新药 is no name the knowledge holds: the take verb still reaches the known name listed after it
+    assert profile_of("每天吃某某新药和骨化三醇").medications == ["骨化三醇"]
+    assert profile_of("没吃某某新药和华法林").medications == []
