@@ -121,10 +121,15 @@ TRIGGERS: list[Trigger] = [
     # 现在打X (在打 inside 现在 would sit in the terminator), 二甲双胍也吃, 还喝三七粉
     *_t("现在打|现在喷|现在吸|现在贴|现在注射|目前打|目前吃|目前用|也在打|在喝|每天喝|长期喝|一直喝", "taking", "both", MED, 14),
     *_t("也吃|也用|也服|也打|还吃|还用|都吃|都用|还喝|只吃|只用|只打|只服|就吃|就用|就打|减量了|加量了|减了量|加了量", "taking_weak", "both", MED, 14),   # not in a question
-    *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为", "taking_weak", "forward", MED, 4),  # not in a question
+    *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为|改开了|改开|换开了|换开", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
+    # 吃 Januvia / 用 Ventolin: a name in Latin letters is typed after a space, which is no distance from the verb
+    *_t(r"(?:打|吃|用|服|喷|吸|贴)[ \t\u3000]+", "taking_weak", "forward", MED, 0),
+    # an English verb in a mixed message (I take Eliquis for 房颤 / I'm on Lipitor)
+    *_t(r"(?<![A-Za-z])(?:[Ii]|[Ww]e)(?:\s+am|'m|\s+have been)?\s+(?:take|taking|use|using|on)\s+", "taking_weak", "forward", MED, 0),
+    *_t(r"(?<![A-Za-z])(?:[Cc]an|[Cc]ould|[Ss]hould|[Dd]o|[Mm]ay)\s+[Ii]\s+(?:take|use)\s+", "uncertain", "forward", MED, 0),
     *_t("还没开始|还没吃|还没有吃|没开始吃|还没用|还没有用|还没打|准备吃|打算吃|考虑吃|想吃|要不要吃|还没去拿|还没拿|还没去买|还没买|"
         "没去拿|没去买|还在犹豫|还没决定|不敢吃|不敢用|不想吃", "negated", "backward",
         MED, 14, reach_back=True),
@@ -136,6 +141,8 @@ TRIGGERS: list[Trigger] = [
         "both", COND, 14),
     *_t("过|出过", "assert", "backward", COND, 1),   # 胃出血过, 得过
     *_t("是|说是|诊断是|确诊是", "assert", "forward", COND, 1),   # 医生说是肾功能不全
+    # 医生说糖耐量异常: what the doctor said the patient has (没有/可能 before the name still win: their own triggers)
+    *_t("医生说|大夫说|医生讲|大夫讲|医生判断|医生诊断|医生看了说|医生查了说", "assert", "forward", COND, 2),
     *_t("变成了|变成|转成了|转成|发展成了|发展成", "assert", "forward", COND, 1),   # 甲亢治疗后现在变成甲减了
 
     # -- terminators end a forward or backward scope
@@ -193,6 +200,7 @@ class Target:
     categories: dict[str, int] = field(default_factory=dict)   # category -> distance to the nearest trigger
 
 
+UNKNOWN_ITEM = re.compile(r"\s*(?:[\u4e00-\u9fff]{3,8}|[A-Za-z][A-Za-z-]{2,20})\s*(?:和|跟|与|及|以及|、|还有|加)\s*")
 LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*$")
 
 
@@ -234,6 +242,9 @@ def _gap(text: str, same: list[Target], start: int, end: int) -> int:
     # the joining words of a list between the items (吃A跟B / A、B和C) are no distance either
     joins = sum(len(m.group(0)) for t, u in zip(same, same[1:]) if start <= t.end and u.start <= end
                 for m in [LIST_JOIN.match(text[t.end:u.start])] if m)
+    # 吃碳酸镧和骨化三醇: a list item the knowledge does not know stands between the verb and a name it knows
+    if UNKNOWN_ITEM.fullmatch(text[start:end]):
+        return 0
     return end - start - inside - joins
 
 

@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable, Iterable, Protocol
 
@@ -57,7 +57,8 @@ CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n\r]+")
 SENTENCE_END = re.compile(r"[。！!？?\n\r]")
 DRUG_KINDS = ("drug", "product", "class")
 ALLERGEN_KINDS = ("drug", "product", "class", "substance")
-ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
+ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:全身|浑身|满身|身上|一身的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
+                         r"(?<=就)(?:起|长|出)(?:了)?(?:一身|满身)?(?:疙瘩|红疙瘩|风疹块|小红包|红包)|起疙瘩|起风疹块|"
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
@@ -91,8 +92,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"胃食道逆流|胃酸逆流", ("胃食管反流病",)),
     # on dialysis: CKD G5D (KDIGO); the knowledge's dialysis rows sit below 终末期肾病, so its rules apply. A bare
     # 透析 / 洗肾 is haemodialysis (the usual kind); 腹透 / 腹膜透析 is named as such
-    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:腹透|腹膜透析)", ("腹膜透析",)),
-    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!腹膜)(?:洗肾|透析|血透)", ("血液透析",)),
+    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:腹透|腹膜透析)", ("腹膜透析",)),
+    (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?<!腹膜)(?:洗肾|透析|血透)", ("血液透析",)),
     # 乳腺查出个结节 / 甲状腺上发现了个结节: the organ named before the finding names the condition
     (r"(乳腺|乳房|甲状腺|肺|肝|肾)(?:上|里|里面|部)?(?:查出|查到|发现|长)(?:了|来|出)?(?:个|一个|了个|有)?(?:小|几个)?(结节|囊肿|息肉)",
      ("{0}{1}",)),
@@ -105,16 +106,26 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
      r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
     # a transplanted organ told as an exchange (换过肾 / 三年前换的肝 / 做过肾移植)
     (r"换(?:过|了)?(?:的)?(?:肾|肝|心脏|肺)(?!功能|病|的药|瓣|起搏|支架)|(?:肾|肝)移植过", ("器官移植术后",)),
+    # smoking told by its amount or years (每天一包烟 / 一天十来根烟 / 烟龄二十年 / 抽了三十年烟)
+    (r"(?:每天|一天|天天|每日)(?:要|得|都|能)?(?:抽|吸)?(?:[一二两三四五六七八九十半\d]+|好几|几)(?:来)?(?:包|根|支)(?:多)?(?:的)?烟|"
+     r"烟龄|老烟民|老烟枪|(?:抽|吸)了?(?:[一二两三四五六七八九十\d]+)(?:多)?年(?:的)?烟", ("吸烟",)),
+    # a period told as irregular (月经乱 / 例假老是不准 / 大姨妈不规律)
+    (rf"(?:月经|例假|大姨妈){_MORE}(?:乱|紊乱|不规律|不规则|不准|不调|失调)", ("月经不调",)),
+    # a potassium told high without 血 (医生说我高钾): hyperkalaemia, not a high-potassium diet
+    (r"(?<=[我有是点些偏])高钾(?!血症|食物|的|饮食|水果|蔬菜)", ("高钾血症",)),
+    # common homophone slips: 通风 for 痛风 where it is had or flares (not a room's ventilation)
+    (r"(?<=[有了患])通风(?!设备|口|扇|换气|的房间|不好|好)|通风(?:发作|犯了|又犯|石|性关节炎)", ("痛风",)),
 ]
 # a birth ends a pregnancy; 还没怀上 / 没怀孕 says there is none
-BIRTH = re.compile(r"(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
+# 快生了 / 马上要生了 / 还没生: about to give birth is still pregnant
+BIRTH = re.compile(r"(?<![快要没未])(?<!马上)(?<!准备)(?<!就要)(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
 NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕|怀(?=的|[，,。！!]|$))")
 # conditions that are also passing symptoms: a condition only with a word that makes it chronic
 SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
-STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?:透析|洗肾|腹透|血透)")   # 准备洗肾: not yet
+STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)")   # 准备洗肾: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
@@ -124,8 +135,9 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"((?:慢性|急性|重度|轻度|中度|先天性|原发性|继发性)?[\u4e00-\u9fffA-Za-z0-9]{0,10}?"
                             r"(?:综合征|综合症|病|症|不全|衰竭|硬化|亢进|减退|增生|癌|瘤|梗死|梗塞|狭窄|缺乏症|血症|结石|肝炎|肾炎|"
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|内障|扩张|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
-BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:不对|说错了|记错了|打错了|写错了|搞错了|更正一下|更正)[，,。\s]*"
-                      r"(?:应该|其实)?(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
+BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:我)?(?:不对|说错了|记错了|打错了|写错了|搞错了|看错了|看反了|看错行了|"
+                      r"更正一下|更正)[，,。\s]*(?:应该|其实)?(?:化验单上|报告上|单子上|化验单|报告)?(?:写的|写着|显示)?"
+                      r"(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
 NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
 CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
 # who told the patient, then the patient: 我妈说我… / 医生告诉我…
@@ -139,11 +151,12 @@ FREE_CONDITION_BARE = re.compile(r"^\s*(?:我|本人)?(?:有|患|治疗|治|因�
                                  r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡|结节|扩张|内障))(?:病史|史)?\s*$")
 FREE_CONDITION_STOP = re.compile(r"什么|啥|哪|这|那|没病|不是|没有|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
                                  r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
-FREE_ALLERGEN = re.compile(r"对([\u4e00-\u9fffA-Za-z]{1,6}?)(也|都|有点|比较|特别|非常|很)?过敏")
+FREE_ALLERGEN = re.compile(r"对\s*([A-Za-z][A-Za-z0-9-]{1,24}(?=\s*(?:也|都|有点|比较|特别|非常|很)?过敏)|[\u4e00-\u9fffA-Za-z]{1,6}?)"
+                           r"\s*(也|都|有点|比较|特别|非常|很)?过敏")
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
 
 # who switches a medicine: 把A换成B / A换成了B / 换成了B / 改用B
-SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了)(了)?")
+SWITCH_VERB = re.compile(r"(换成|改成|换为|改为|换到|改到|改用|换用|改吃|换吃|改打|换打|换了|改了|改开|换开)(了)?")
 SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上个月|最近|现在|医生|大夫|给我|帮我|让我|我|给|被|又|了)*\s*")
 CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|讲错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
@@ -170,24 +183,40 @@ FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
 UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|讲错了|(?:说|讲|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
+# a positive pregnancy test (验孕棒两条杠 / 早孕试纸阳性 / 血hcg阳性) says pregnant
+TEST_POSITIVE = (r"(?:验孕棒|验孕试纸|早孕试纸|测孕试纸|验孕|测孕|试纸)[^，,。；;]{0,4}?(?:两条杠|两道杠|两条线|两道线|两条红线|阳性|显示怀孕)|"
+                 r"(?:hcg|HCG|血hcg|血HCG|孕酮和hcg)[^，,。；;]{0,4}?阳性")
+# 末次月经是5周前: the weeks since the last period date the pregnancy
+SINCE_PERIOD = re.compile(rf"末次月经[^，,。；;]{{0,4}}?({NUM})\s*(个)?\s*(?:多)?\s*(周|月|天)(?:前|以前|之前)")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
-                               r"有喜了|怀上了|二胎|三胎")
-PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
+                               r"有喜了|怀上了|二胎|三胎|" + TEST_POSITIVE)
+PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将近|刚好|刚满|满)?(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
                               r"刚怀孕|才怀孕|已怀孕|确认怀孕|(?:查|测|验|检查)(?:出|到)(?:来|了)?(?:是|已经)?怀孕|怀孕早期|怀孕中期|怀孕晚期|"
-                              r"怀(?:二胎|三胎)")
+                              r"怀(?:二胎|三胎)|" + TEST_POSITIVE)
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
 LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
-AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM})(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
+# a condition told as coming back (尿路感染老是复发 / 反复发作 / 一年四五次): its 复发性 row where conditions.csv has one
+RECURRENT = re.compile(rf"反复|复发|老是犯|总是犯|经常犯|又犯|一年(?:要|得|会)?(?:犯|发作|得)?\s*(?:{NUM})\s*(?:到\s*(?:{NUM}))?\s*[次回]|"
+                       rf"一年(?:{NUM})\s*[次回]")
+# a condition followed by its operation (乳腺癌做过手术 / 子宫肌瘤剔除了): its 术后 row where conditions.csv has one
+OPERATED = re.compile(r"\s*(?:的)?(?:已经|之前|以前|去年|前年)?(?:做过|做了|做完|动过|开过)?(?:的)?(?:手术|术后|开刀|切除|剔除|切掉|切了)")
+# a migraine with an aura before the attack (发作前眼前闪光 / 看到锯齿 / 视物模糊): 有先兆偏头痛 (ICHD-3 1.2)
+AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|痛|头痛)(?:之|以)?前[^。；;！!？?]{0,10}(?:闪光|闪烁|亮光|亮点|光点|锯齿|暗点|盲点|看不清|视物模糊|"
+                  r"眼前发黑|冒金星|手麻|麻木|看东西模糊)")
+QUIT_SMOKING = re.compile(r"戒(?:了|掉|烟)|不抽了|不吸了|没再抽")
+OVARIAN_CYSTS = re.compile(r"(?<=[有是])多囊(?!肾|卵巢|肝)(?=[^。！!？?]*(?:促排|排卵|月经|例假|备孕|不孕|卵巢|来曲唑|克罗米芬|达英|二甲双))|"
+                           r"(?:促排|排卵|月经|例假|备孕|不孕)[^。！!？?]*(?<=[有是])多囊(?!肾|卵巢|肝)")
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
-AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4})"
+AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
 AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
@@ -208,7 +237,7 @@ SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=�
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(?:多|来)?\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
-EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|crcl|ccr)"
+EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|肌肝清除率|crcl|ccr)"
                   r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
                   r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只)*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
@@ -217,7 +246,7 @@ CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾
                        r"|([1-5一二三四五])\s*期\s*(?:的)?\s*(?:慢性肾脏病|慢性肾病|ckd|肾病|肾功能不全|慢性肾衰竭|慢性肾衰)")
 # a bare stage (说是3b期 / 进展到4期了) and the kidney words that must come before it in the message
 STAGE_ONLY = re.compile(r"(?:^|说是|是|进展到|发展到|到了|到|已经)\s*(?:第)?\s*(?:g)?([1-5一二三四五])\s*[ab]?\s*期(?!间)")
-KIDNEY_BEFORE = re.compile(r"肾病|肾脏病|肾功能|肾衰|egfr|gfr|滤过率|肌酐|ckd")
+KIDNEY_BEFORE = re.compile(r"肾病|肾脏病|肾功能|肾衰|egfr|gfr|滤过率|肌酐|肌肝|ckd")
 # -- what a message refers to without naming it, read against the facts remembered before it (`known`)
 CHILD_AGE = 14                     # a remembered patient younger than this is a child: 他/她 in a later message is the child
 KIDNEY_CONDITION = re.compile(r"肾")
@@ -226,7 +255,10 @@ CHANGE_TO = re.compile(r"(?:掉到|降到|跌到|下降到|降至|下降至|升�
                        r"([0-9]{1,3}(?:\.[0-9]+)?)\s*(?:(?:g)?([ab])?\s*(期))?(?![0-9.]|\s*(?:岁|斤|公斤|kg|度|℃|次|天|周|个|mg|毫|分|级|mmol|点|%))")
 MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|体温|发烧|烧到|肌酐|转氨酶|血红蛋白|血小板|糖化|血钾|岁|斤|公斤")
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
+# a course finished (疗程结束了 / 七天的疗程满了 / 吃完最后一顿): the remembered medicine ends, whatever comes before it
+COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃|用|打)完(?:了)?最后一(?:顿|次|片|粒|包|剂|针|支)")
 UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+                          r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # …都停了 / 全停了: every remembered medicine, however many
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
@@ -242,7 +274,7 @@ REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问
                        rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
 BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)*"
-                        r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:是|有)?(?:满|到)?\s*"
+                        r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:其实|实际上|实际|应该)?(?:已经|已)?(?:是|有)?(?:满|到)?\s*"
                         rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了|吧|了吧|左右|上下|的样子)?(?=[，,。；;！!\s]|$)")
 # 我现在每天吃 / 现在吃着呢 / 一直在吃的: a sentence that only says a drug is taken now (the drug named before it)
 USE_NOW_TAIL = re.compile(r"\s*(?:但是?|不过|可是|而且)?[，,\s]*(?:我|俺)?(?:现在|目前|最近|平时)?(?:每天|天天|一直|还|都|正)*(?:在)?"
@@ -312,6 +344,7 @@ def chinese_number(text: str) -> int | None:
     """'35', '三十五', '十二', '一百零二' -> int; None if it is not a number."""
     if text.isdigit():
         return int(text)
+    text = re.sub(r"(?<=十)有(?=[一二三四五六七八九]$)", "", text)   # 七十有五: the literary 有 joins tens and units
     total, current = 0, 0
     for char in text:
         if char in CN_DIGITS:
@@ -464,7 +497,7 @@ class RuleBasedExtractor:
                 continue
             if REPORTING.match(piece):
                 continue   # 问了我妈 / 听医生说: who told the patient, not whom the next clause is about
-            new_self, names_child = experiencer(piece, self_subject)
+            new_self, names_child = experiencer(self._without_drug_names(piece), self_subject)
             if REPORTED_SELF.match(piece):
                 new_self, names_child = True, False   # 我妈说我小时候对链霉素过敏: the relative only tells it
             if ASKING_FOR_CHILD.search(piece):
@@ -492,6 +525,16 @@ class RuleBasedExtractor:
             question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
         return result
+
+    def _without_drug_names(self, piece: str) -> str:
+        """在吃妈富隆 / 用宝宝金水: a relative's word inside a medicine's name (妈, 宝宝) names no one; the names are
+        blanked before the clause's experiencer is read."""
+        if not OTHER.search(piece):
+            return piece
+        chars = list(piece)
+        for mention in self.lexicon.find_mentions(piece, DRUG_KINDS):
+            chars[mention.start:mention.end] = ["药"] * (mention.end - mention.start)
+        return "".join(chars)
 
     # ---- the extractor -------------------------------------------------------------------------------------
     def extract(self, message: str, message_id: str | None = None, known: Iterable[Fact] = ()) -> list[Fact]:
@@ -670,7 +713,11 @@ class RuleBasedExtractor:
                 (None if CHILDREN.search(text) else
                  re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*({NUM})\s*个\s*(?:多|半)?\s*月(?:了)?"
                            r"(?=[，,。；;！!\s]|$)", text))   # 我是孕妇，七个月了 (no child named)
-            if weeks and chinese_number(weeks.group(1)) is not None:
+            since_period = SINCE_PERIOD.search(text)
+            if not weeks and since_period and chinese_number(since_period.group(1)) is not None:
+                add_message("trimester", str(self._trimester(since_period.group(0))), "active",
+                            _sentence_around(message, since_period.start(), since_period.end()))
+            elif weeks and chinese_number(weeks.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + weeks.group(1) + "周")), "active",
                             _sentence_around(message, weeks.start(), weeks.end()))
             elif months and chinese_number(months.group(1)) is not None:
@@ -699,9 +746,43 @@ class RuleBasedExtractor:
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
         own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
         if childs and (for_child or not own and not writer_speaks) and not nursing:
-            return self._refine(merge_facts([], childs + [f for f in message_level if not for_child or
-                                                          f.kind not in ("age", "sex")]))
-        return self._refine(merge_facts([], mine + nursing + message_level))
+            return self._narrowed(text, self._refine(merge_facts([], childs + [
+                f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
+        return self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)), message_id)
+
+    def _narrowed(self, text: str, facts: list[Fact], message_id: str | None = None) -> list[Fact]:
+        """A condition the message describes more precisely than it names is the precise row of conditions.csv, whose
+        parent keeps the named one's rules: 尿路感染老是复发 → 复发性尿路感染 (a 复发性X row), 乳腺癌做过手术 → 乳腺癌术后
+        (an X术后 row), 偏头痛 with a visual aura before the attack → 有先兆偏头痛. A 术后 state said with 切除了 / 做了
+        stays: the operation is over, the state is not."""
+        result = []
+        for fact in facts:
+            if fact.kind == "condition" and fact.status == "active":
+                name = fact.value
+                at = text.find(name)
+                near = text[max(0, at - 8):at + len(name) + 14] if at >= 0 else fact.evidence
+                recurrent, operated = "复发性" + name, name + "术后"
+                if recurrent in self.lexicon.conditions and RECURRENT.search(near):
+                    name = recurrent
+                elif operated in self.lexicon.conditions and at >= 0 and \
+                        OPERATED.match(text[at + len(fact.value):]):
+                    name = operated
+                elif name == "偏头痛" and "有先兆偏头痛" in self.lexicon.conditions and AURA.search(text):
+                    name = "有先兆偏头痛"
+                if name != fact.value:
+                    fact = replace(fact, value=name)
+            elif fact.kind == "condition" and fact.status in ("stopped", "healed") and fact.value.endswith("术后"):
+                fact = replace(fact, status="active")   # 子宫切除了: the state after the operation goes on
+            if fact.kind == "condition" and fact.value == "吸烟" and fact.status == "active" and QUIT_SMOKING.search(text):
+                fact = replace(fact, status="stopped")   # 以前每天一包烟，戒了五年: a former smoker
+            result.append(fact)
+        # 我有多囊 in a message about periods or ovulation is the ovarian syndrome (多囊肾 is named in full)
+        pcos = OVARIAN_CYSTS.search(text)
+        if pcos and "多囊卵巢综合征" in self.lexicon.conditions and \
+                not any(f.kind == "condition" and f.value in ("多囊卵巢综合征", "多囊肾") for f in result):
+            result.append(Fact("condition", "多囊卵巢综合征", "active", source_message_id=message_id,
+                               evidence=_sentence_around(text, pcos.start(), pcos.end())))
+        return merge_facts([], result)
 
     def _became(self, text: str, mine: list[Fact]) -> None:
         """甲亢做过碘131，现在变成甲减了 / 糖尿病前期，现在变成糖尿病了: a condition said to have become a sibling of
@@ -863,7 +944,9 @@ class RuleBasedExtractor:
                             continue
                     value = self.lexicon.canonical(name, ("condition",)) or name
                     # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
-                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过", "(乳腺|乳房")) else ""
+                    # and dialysis told at all (每周三次血透): the words that plan it (准备 / 要 / 考虑) are outside the pattern
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
+                                                                         "(?<!准备)")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
         # a condition name inside a colloquial phrase already read is that phrase (有气喘 → 哮喘, whatever else the
@@ -1019,7 +1102,7 @@ class RuleBasedExtractor:
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
                     re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
-                    re.search(r"(?:治|治疗|因为|由于|因|针对|控制)(?:我的|我)?$", text[:found.start]) and not \
+                    re.search(r"(?:治|治疗|因为|由于|因|针对|控制|(?<![A-Za-z])for\s*)(?:我的|我|my\s*)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
@@ -1078,7 +1161,7 @@ class RuleBasedExtractor:
     @staticmethod
     def _trimester(text: str) -> int | None:
         """From the weeks, months or days stated (孕28周, 怀孕两个月), else the named trimester (孕中期); not 早孕反应."""
-        match = WEEKS.search(text)
+        match = WEEKS.search(text) or SINCE_PERIOD.search(text)
         number = chinese_number(match.group(1)) if match else None
         if number is None:
             return next((value for word, value in TRIMESTER_WORDS.items() if word in text), None)
@@ -1235,7 +1318,8 @@ class RuleBasedExtractor:
             for clause in own:
                 hit = pattern.search(clause.text)
                 if clause.question or hit is None or \
-                        (kind == "medication" and not STOP_PREFIX.fullmatch(clause.text[:hit.start()])) or \
+                        (kind == "medication" and not STOP_PREFIX.fullmatch(clause.text[:hit.start()]) and
+                         not COURSE_DONE.search(clause.text)) or \
                         (kind == "allergy" and ALLERGY_DENIAL_SCOPE.search(clause.text)) or \
                         re.search(r"如果|假如|要是|万一|打算|准备(?:停|不吃)|需不需要|要不要|能不能|可不可以", clause.text):
                     continue
@@ -1332,9 +1416,11 @@ class RuleBasedExtractor:
         if fix and context is not None and not AGE.search(text[:fix.start(1)]) and not WEIGHT.search(text[:fix.start(1)]):
             unit = fix.group(2)
             kind = "age" if unit == "岁" else "weight" if unit else \
-                (context.figures[0] if len(context.figures) == 1 and context.figures[0] in ("age", "weight") else None)
+                (context.figures[0] if len(context.figures) == 1 else None)
             number = float(fix.group(1)) / (2 if unit == "斤" else 1)
-            if kind == "age" and 0 < number < 125 or kind == "weight" and 2 <= number <= 300:
+            # (看错了，化验单上是52，不是25: the one eGFR remembered, read again)
+            if kind == "age" and 0 < number < 125 or kind == "weight" and 2 <= number <= 300 or \
+                    kind == "egfr" and 0 < number < 200:
                 add(kind, _number_text(number), "active", _sentence_around(message, fix.start(), fix.end()))
         # 氨氯地平是我爸吃的: the drug is someone else's; (a correction) 高血压是我老婆: so is the condition
         for m in mentions:
