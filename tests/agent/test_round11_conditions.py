@@ -46,6 +46,8 @@ def audit(draft: str, **profile):
     ("机械瓣", "机械瓣膜置换术后"), ("小中风", "短暂性脑缺血发作"), ("腔梗", "腔隙性脑梗死"),
     ("幽门螺旋杆菌", "幽门螺杆菌感染"), ("五十肩", "肩周炎"), ("阳痿", "勃起功能障碍"), ("自闭症", "孤独症谱系障碍"),
     ("新冠", "新型冠状病毒感染"), ("甲状腺功能低下", "甲状腺功能减退"),
+    # Taiwanese standard names (traditional script)
+    ("第二型糖尿病", "糖尿病"), ("蠶豆症", "G6PD缺乏症"), ("隅角開放性青光眼", "开角型青光眼"), ("退化性膝關節炎", "膝骨关节炎"),
 ])
 def test_colloquial_and_traditional_names_resolve(name, canonical):
     assert lexicon().canonical(name, ("condition",)) == canonical
@@ -56,6 +58,8 @@ def test_colloquial_and_traditional_names_resolve(name, canonical):
     ("机械瓣膜置换术后", "机械心脏瓣膜"), ("冠脉支架术后", "冠心病"), ("陈旧性心肌梗死", "冠心病"),
     ("短暂性脑缺血发作", "脑卒中"), ("糖尿病视网膜病变", "糖尿病"), ("手足口病", "病毒感染"),
     ("二度Ⅱ型房室传导阻滞", "房室传导阻滞"), ("自身免疫性肝炎", "肝功能不全"),
+    ("先天性长QT综合征", "QT间期延长"), ("原发性免疫缺陷病", "免疫缺陷"), ("路易体痴呆", "痴呆"),
+    ("脑卒中后遗症", "脑卒中"), ("糖尿病足", "糖尿病"),
 ])
 def test_a_specific_type_inherits_its_parents_rules(child, parent):
     assert parent in lexicon().condition_ancestors(child)
@@ -70,11 +74,12 @@ def test_bundle_branch_block_is_not_an_av_block():
     ("支气管扩张药", "class", "平喘药"), ("带状疱疹疫苗", "class", "疫苗"), ("新冠疫苗", "drug", "新冠病毒灭活疫苗"),
     ("百日咳疫苗", "drug", "百白破疫苗"), ("腮腺炎疫苗", "drug", "腮腺炎减毒活疫苗"), ("皮炎平", "product", "复方醋酸地塞米松乳膏"),
     ("马应龙痔疮膏", "drug", "马应龙麝香痔疮膏"), ("干燥性角结膜炎", "condition", "干燥性角结膜炎"),
-    ("鹅口疮", "condition", "鹅口疮"), ("玫瑰痤疮", "condition", "玫瑰痤疮"), ("慢性鼻炎", "condition", "慢性鼻炎"),
+    ("鹅口疮", "condition", "鹅口疮"), ("维生素D3", "drug", None), ("玫瑰痤疮", "condition", "玫瑰痤疮"), ("慢性鼻炎", "condition", "慢性鼻炎"),
 ])
 def test_a_new_name_swallows_no_drug_vaccine_or_longer_condition(text, kind, canonical):
     found = lexicon().find_mentions("我用过" + text)
-    assert [(m.text, m.kind, m.canonical) for m in found] == [(text, kind, canonical)]
+    assert [(m.text, m.kind) for m in found] == [(text, kind)]
+    assert canonical is None or found[0].canonical == canonical
 
 
 def test_the_memory_extractor_reads_the_new_vocabulary():
