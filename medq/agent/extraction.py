@@ -100,7 +100,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # the menopause told by its complaint (更年期潮热). Period pain is not remembered: across batches it is the
     # question of the moment (想问问痛经吃什么药), not a standing condition
     (r"更年期(?:的)?(?:潮热|烘热|出汗|盗汗|症状|反应)", ("更年期综合征",)),
-    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
     # falls told as a count (今年摔了两跤 / 跌倒过几次): a history of falls (Beers, China-PIM: a risk the auditor reads)
     (r"(?:摔|跌)(?:了|过)(?:[一二两三四五六七八九几\d]|好几)(?:跤|次|回)|(?:摔|跌)倒(?:了|过)(?:[一二两三四五六七八九几\d]|好几)次|"
      r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
@@ -125,7 +125,7 @@ SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
-STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)")   # 准备洗肾: not yet
+STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)(?!前)")   # 准备洗肾 / 透析前准备: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
@@ -161,7 +161,7 @@ SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上�
 CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|讲错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
-CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
+CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*(?:那个|这个|那种|这种)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
 OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
 OTHERS_ALLERGY = re.compile(rf"(?:原来|其实|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:他|她)?(?:对|吃|用)?\s*$")
@@ -202,6 +202,13 @@ ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不�
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
+# 吃了三个月铁剂 / 用了两个月: how long something was taken or done, not how old the child is (nor after 1岁半)
+DURATION_BEFORE = re.compile(r"(?:吃|用|服|打|喝|喂|治|住|疗|涂|擦|抹|喷|点|了|过|续|连续|坚持|前|后|已经用|已经吃)\s*$")
+# a clause of its own that is only a child's age in months (7个月 / 宝宝才5个多月了), answering "how old is the baby"
+INFANT_AGE_ONLY = re.compile(rf"^\s*(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)?(?:现在|才|刚|已经|快|刚满|满)?\s*({NUM})\s*个\s*(?:多|半)?\s*月"
+                             r"(?:大|了|大了)?\s*[。！!]?\s*$")
+# an age said as a clause of its own after the writer has introduced themself (我是个老头子，75了 / 我一个女的，四十九了)
+SELF_INTRO = re.compile(r"^\s*(?:我|俺)(?:是|就是)?(?:个|一个|是个|是一个)[\u4e00-\u9fff]{1,4}\s*$|^\s*(?:我|俺)(?:今年)?\s*$")
 # a condition told as coming back (尿路感染老是复发 / 反复发作 / 一年四五次): its 复发性 row where conditions.csv has one
 RECURRENT = re.compile(rf"反复|复发|老是犯|总是犯|经常犯|又犯|一年(?:要|得|会)?(?:犯|发作|得)?\s*(?:{NUM})\s*(?:到\s*(?:{NUM}))?\s*[次回]|"
                        rf"一年(?:{NUM})\s*[次回]")
@@ -224,15 +231,15 @@ AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
 # Taiwan's year of birth in the Republic's calendar (民國50年次 / 民国50年出生: 1911 + 50 = 1961)
 ROC_BIRTH = re.compile(r"(?:民国\s*([0-9]{2,3})\s*年\s*(?:次|出生|生)|(?<![0-9])([0-9]{2,3})\s*年次)")
-AGE_TALK = re.compile(r"我(?:自己|本人)?(?:今年)?(?:都|已经|快|刚满|刚|才|满)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
+AGE_TALK = re.compile(r"(?:我|俺)(?:自己|本人)?(?:今年)?(?:都|已经|快|刚满|刚|才|满)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
                        r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])|"
                        # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
                        r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])")
-PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈)")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
+PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长)")
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁)|(?<=我一个)|(?<=俺一个))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(?:多|来)?\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
@@ -257,7 +264,7 @@ MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
 # a course finished (疗程结束了 / 七天的疗程满了 / 吃完最后一顿): the remembered medicine ends, whatever comes before it
 COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃|用|打)完(?:了)?最后一(?:顿|次|片|粒|包|剂|针|支)")
-UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了|减完了|减到停了|减没了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
                           r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # …都停了 / 全停了: every remembered medicine, however many
@@ -265,7 +272,7 @@ ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|�
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
 STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
                          r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s|"
-                         r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?|遵医嘱)*")
+                         r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?(?:要求|嘱咐|安排|交代|吩咐)?|遵医嘱|慢慢|逐渐|一点点)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
 ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
@@ -300,9 +307,17 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
-ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)(?:问|咨询)?")
+ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
+# a condition said before and now called a mistake (以前说有心衰是搞错了 / 说我有X是误诊)
+MISDIAGNOSED = re.compile(r"(?<=[说诊以为])[^，,。]{0,3}?(?:有|是|得了)?[\u4e00-\u9fff]{1,10}?(?:是|都是|其实是)?(?:搞错了|弄错了|误诊|诊断错了|看错了|错诊)|"
+                          r"(?:是|属于|算)?误诊")
+# a medicine taken now named by a pronoun (我现在在吃它 / 一直在用这个药)
+TAKING_IT = re.compile(r"(?:现在|目前|一直|正|还)?(?:在|正在)(?:吃|用|服|打|擦|涂|抹|点|喷)(?:着)?(?:它|这个药|这药|这个)(?![^，,。]*(?:吗|么|呢))")
+# siblings told apart by their order (老大 / 老二, 大宝 / 二宝) and the one the question is about (我问的是老二 / 问的是二宝)
+SIBLING = re.compile(r"老大(?![夫爷娘妈难不])|老二|老三|大宝|二宝|三宝|小宝|大儿子|小儿子|大女儿|小女儿|大闺女|小闺女")
+SIBLING_ASKED = re.compile(rf"(?:问的是|是替|是帮|替|帮|说的是)(?:我)?(?:家)?(?:的)?({SIBLING.pattern})")
 INFANT_AGE_ASIDE = re.compile(rf"\s*(?:我家|我的)?(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)(?:现在|才|刚|已经|快|刚满|满)?\s*"
                               rf"(?:(?:{NUM})\s*(?:个)?\s*(?:多|半)?\s*(?:月|天|周)(?:大|了|多)?|满月了?)\s*")
 INFANT_ONLY = re.compile(r"黄疸|奶粉|吐奶|溢奶|湿疹|尿布|红屁股|囟门|胎便|脐|腹泻|拉肚子|发烧|发热|咳嗽|吐了|呕吐|哭闹|便秘|鹅口疮|"
@@ -329,6 +344,8 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"(?:开|揸|渣)(?:巴士|bus)", "巴士司机"),   # Hong Kong, Singapore and Malaysia: 巴士 is the bus
     (r"(?:开|揸|渣)小巴", "小巴司机"),
     (r"开叉车", "叉车司机"),
+    (r"开校车", "校车司机"),
+    (r"(?<![不没])(?:种地|种田|务农|干农活|种庄稼|种菜为生)", "农民"),
     (r"开塔吊", "塔吊司机"),
     (r"开吊车", "吊车司机"),
     (r"开挖掘机|开铲车|开挖机", "挖掘机司机"),
@@ -422,6 +439,7 @@ class _Context:
     only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
     conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
     medications: tuple[str, ...] = ()   # the active medicines remembered (…都停了 ends them all)
+    allergies: tuple[str, ...] = ()     # the active allergies remembered (不是A，是B with A one of them corrects an allergy)
     figures: tuple[str, ...] = ()       # the numeric scalars remembered (a bare corrected number can only mean one)
     last_kind: str = ""                 # the kind of the last allergy, medicine or condition remembered (还有X continues it)
 
@@ -441,6 +459,7 @@ class _Context:
                    egfr="egfr" in scalar, age=age is not None, only=only,
                    conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})),
                    medications=medications,
+                   allergies=tuple(sorted({f.value for f in active if f.kind == "allergy"})),
                    figures=tuple(sorted(kind for kind in ("age", "weight", "egfr") if kind in scalar)),
                    last_kind=next((f.kind for f in reversed(active) if f.kind in ("allergy", "medication", "condition")), ""))
 
@@ -524,6 +543,13 @@ class RuleBasedExtractor:
             tail = text[match.end():match.end() + 1]
             question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
+        # 老大有癫痫，我问的是老二: a sibling named before the one asked about is someone else, not the patient
+        asked = next(((i, m.group(1)) for i, c in enumerate(result) for m in [SIBLING_ASKED.search(c.text)] if m), None)
+        if asked is not None:
+            for clause in result[:asked[0]]:
+                sibling = SIBLING.search(clause.text)
+                if sibling and sibling.group(0) != asked[1]:
+                    clause.self_subject, clause.child = False, False
         return result
 
     def _without_drug_names(self, piece: str) -> str:
@@ -736,6 +762,7 @@ class RuleBasedExtractor:
         self._elaborations(text, message, mine, add_message)
         self._use_now_tail(text, message, mine, add_message)
         self._became(text, mine)
+        self._taken_it(text, message, clauses, mine, add_message)
         self._condition_corrections(text, message, clauses, context, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
@@ -840,14 +867,32 @@ class RuleBasedExtractor:
             if subtype and subtype != m.canonical and m.canonical in self.lexicon.condition_ancestors(subtype):
                 add("condition", subtype, "active", _sentence_around(message, m.start, match.end()))
 
+    def _taken_it(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact], add) -> None:
+        """要是我怀孕了，X还能吃吗？我现在在吃它: 它 / 这个药, said taken now, is the one medicine the message named before."""
+        for clause in clauses:
+            hit = TAKING_IT.search(clause.text)
+            if hit is None or clause.question or not clause.self_subject:
+                continue
+            named = {m.value for m in self._grouped(text[:clause.start]) if m.kind == "medication"}
+            if len(named) == 1 and not any(f.kind == "medication" and f.value in named and f.status == "active"
+                                           for f in mine):
+                add("medication", named.pop(), "active", message[clause.start:clause.start + len(clause.text)])
+            return
+
     def _condition_corrections(self, text: str, message: str, clauses: list[_Clause], context: _Context,
                                add) -> None:
         """说错了，…是慢性胃炎，不是溃疡: in a correcting message, 不是X with X the end of a remembered condition's name
         (胃溃疡) takes that condition back."""
-        if not (CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)):
+        if not (CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text) or MISDIAGNOSED.search(text)):
             return
         for clause in clauses:
-            match = re.fullmatch(r"\s*(?:而|也|并|其实)?不是\s*([\u4e00-\u9fff]{2,6}?)(?:了|啊|呢)?\s*", clause.text)
+            if clause.self_subject and MISDIAGNOSED.search(clause.text):
+                # 以前说有心衰是搞错了 / 说我有糖尿病是误诊: the condition said to have been a mistake is taken back
+                for found in self._mentions(clause.text[:MISDIAGNOSED.search(clause.text).end()]):
+                    if found.kind == "condition":
+                        add("condition", found.value, "denied", message[clause.start:clause.start + len(clause.text)])
+            match = re.fullmatch(r"\s*(?:(?:医生|大夫|检查|复查|结果|胃镜|肠镜|化验)[^，,。]{0,4}?(?:说|讲|显示|看了说|查了说))?"
+                                 r"\s*(?:而|也|并|其实)?不是\s*([\u4e00-\u9fff]{2,6}?)(?:了|啊|呢)?\s*", clause.text)
             if match is None or not clause.self_subject:
                 continue
             for value in context.conditions:
@@ -1066,6 +1111,9 @@ class RuleBasedExtractor:
                 add("condition", PURPOSE_CONDITIONS[purpose.group(1)], "active", evidence)
             if question and re.match(r"[^，,。]{0,2}?(?:是不是要|是不是得|要不要|需不需要|是否需要|是否要|得不得)", text[found.end:]):
                 return   # 二甲双胍是不是要一直吃？: asked about, not said to be taken
+            if question and re.search(r"(?:是不是|要不要|需不需要|是否|用不用|得不得)(?:要|得|需要)?(?:一直|长期|终身|终生|马上|赶紧)?"
+                                      r"(?:吃|用|服|打)(?:点|些)?\s*$", text[:found.start]):
+                return   # (如果以后得了房颤，) 是不是要一直吃抗凝药？: a medicine asked about, not taken
             if "negated" in categories and categories.get("negated", 99) <= categories.get("taking", 99):
                 add("medication", found.value, "denied", evidence)
             elif "stopped" in categories and not re.match(r"[^，,。]{0,3}?(?:还在|仍在|仍然在|依然在|一直在|继续|还)(?:吃|用|服|打)",
@@ -1101,6 +1149,7 @@ class RuleBasedExtractor:
                 return
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    re.fullmatch(r"\s*(?:我家|俺家|我的)?(?:孩子|宝宝|儿子|女儿|闺女|娃|小孩)(?:的)?\s*", text[:found.start]) or \
                     re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
                     re.search(r"(?:治|治疗|因为|由于|因|针对|控制|(?<![A-Za-z])for\s*)(?:我的|我|my\s*)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
@@ -1200,7 +1249,8 @@ class RuleBasedExtractor:
             age = date.today().year - 1911 - int(roc.group(1) or roc.group(2))   # type: ignore[union-attr]
             if 0 < age < 125:
                 add("age", str(age), "active", evidence)
-        elif child and INFANT_AGE.search(norm):
+        elif child and INFANT_AGE.search(norm) and not DURATION_BEFORE.search(norm[:INFANT_AGE.search(norm).start()]) \
+                and not AGE.search(preceding.lower()):
             months = INFANT_AGE.search(norm)
             amount = months.group(1) or months.group(4)
             number = chinese_number(amount) if amount else 0
@@ -1272,7 +1322,7 @@ class RuleBasedExtractor:
             add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value), "active", evidence)
         else:
             for pattern, name in OCCUPATION_FOLK:
-                if pattern.search(text) and re.search(r"的|我是|^我开|^我跑|^我送|^我在|平时|工作|上班|职业|为生|天天|每天|经常|"
+                if pattern.search(text) and re.search(r"的|我是|^(?:我|俺)?开|^我跑|^我送|^(?:我|俺)?在|平时|工作|上班|职业|为生|天天|每天|经常|"
                                                       r"常年|干|还在|现在还|现在|目前|退休后还|一直", text):
                     add("occupation", name, "active", evidence)
                     break
@@ -1289,6 +1339,21 @@ class RuleBasedExtractor:
             number = chinese_number(match.group(1)) if match else None
             if number is not None and 0 < number < 125:
                 add("age", str(number), "active", message[clauses[0].start:clauses[0].start + len(clauses[0].text)])
+        # 我是个老头子，75了 / 俺一个女的，四十九了: a bare age with 了 in the clause right after the writer introduced themself
+        for before, clause in zip(clauses, clauses[1:]):
+            if context.age or any(f.kind == "age" for f in mine) or not (before.self_subject and clause.self_subject):
+                break
+            match = AGE_ONLY.match(clause.text)
+            number = chinese_number(match.group(1)) if match and re.search(r"[了岁]\s*[。！!]?\s*$", clause.text) else None
+            if SELF_INTRO.match(before.text) and number is not None and 0 < number < 125:
+                add("age", str(number), "active", message[clause.start:clause.start + len(clause.text)])
+                break
+        # (a baby asked about) 7个月: a message that is only an age in months answers how old the baby is
+        match = INFANT_AGE_ONLY.match(text)
+        if match and not context.age and not context.pregnant and not PREGNANCY_MENTION.search(text):
+            number = chinese_number(match.group(1))
+            if number is not None and 0 < number < 36:
+                add("age", str(number // 12), "active", message.strip())
         for clause in own:
             match = CHANGE_TO.search(clause.text.lower())
             if match is None or MEASURE_WORD.search(clause.text) or clause.question:
@@ -1384,8 +1449,13 @@ class RuleBasedExtractor:
             else:
                 continue
             span = _sentence_around(message, min(a.start, b.start), max(a.end, b.end))
-            add(retracted.kind, retracted.value, "denied", span)
-            add(corrected.kind, corrected.value, "active", span)
+            kind = retracted.kind
+            # (对头孢过敏 remembered) 应该不是头孢，是红霉素: what replaces a remembered allergy is the allergy
+            if kind == "medication" and context is not None and retracted.value in context.allergies and \
+                    retracted.value not in context.medications and not ALLERGY_CUE.search(text):
+                kind = "allergy"
+            add(kind, retracted.value, "denied", span)
+            add(kind, corrected.value, "active", span)
             handled |= {(a.kind, a.value), (b.kind, b.value)}
         # 怀孕20周，哦不对，是30周 / (later message) 说错了，是30周: the corrected gestational age
         # the first correction phrase (打错，是18周不是8周: 不是 after the new value is no second mark)

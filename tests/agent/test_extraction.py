@@ -1136,3 +1136,66 @@ def test_round10_an_unknown_list_item_between_the_verb_and_a_known_name():
     # 某某新药 is no name the knowledge holds: the take verb still reaches the known name listed after it
     assert profile_of("每天吃某某新药和骨化三醇").medications == ["骨化三醇"]
     assert profile_of("没吃某某新药和华法林").medications == []
+
+
+# ---- round 11: mechanisms found on fresh authors (sentences of our own) ---------------------------------------------
+def test_round11_ages_told_colloquially():
+    assert profile_of("俺七十二了，腿脚不好").age == 72
+    told = profile_of("我是个老太太，八十一了，血压高")
+    assert told.age == 81 and told.sex == "female"
+    woman = profile_of("我一个女的，五十三了，睡不好")
+    assert woman.age == 53 and woman.sex == "female"
+    assert profile_of("我一个女的朋友有糖尿病").sex is None   # a woman friend: nothing of the writer's sex
+    assert profile_of("我发烧了，39了").age is None   # a temperature after a complaint, no self-introduction
+    assert profile_of("孩子两岁半，喝了两个月益生菌").age == 2   # a duration is no infant's age
+    assert profile_of("宝宝咳嗽三天了", "5个月").age == 0       # a bare age in months answers for the baby
+    assert profile_of("怀孕了", "5个月").age is None               # a pregnancy's months are not an age
+
+
+def test_round11_occupations_told_by_what_the_writer_drives_or_does():
+    assert profile_of("我开校车的，最近鼻塞").occupation == "校车司机"
+    assert profile_of("我40岁，在码头开吊车").occupation == "吊车司机"
+    assert profile_of("俺在家种地，腰疼").occupation == "农民"
+    assert profile_of("我在楼盘外墙高空作业").occupation == "高空作业"
+    assert profile_of("我爸以前种地，我在城里上班").occupation is None
+
+
+def test_round11_relatives_in_a_long_message_and_siblings_told_apart():
+    told = profile_of("俺七十了，老头子有冠心病吃阿司匹林，俺自己就是胃不好")
+    assert told.age == 70 and "冠心病" not in told.conditions and told.medications == []
+    assert profile_of("我是个老头子，有糖尿病").conditions == ["糖尿病"]
+    twins = profile_of("大宝有过敏性鼻炎，问的是二宝，4岁，咳嗽能吃什么")
+    assert twins.age == 4 and twins.conditions == []
+    same = profile_of("我女儿有哮喘，6岁，问的是我女儿")
+    assert same.conditions == ["哮喘"]
+    assert profile_of("我是他爷爷，孩子3岁，有癫痫").age == 3
+
+
+def test_round11_a_condition_called_a_mistake_and_a_corrected_allergy():
+    assert profile_of("之前说我有糖尿病是搞错了，血糖其实正常").conditions == []
+    assert profile_of("以前诊断的冠心病是误诊，现在只有高血压").conditions == ["高血压"]
+    assert profile_of("我有高血压，医生说没搞错").conditions == ["高血压"]
+    checked = profile_of("我可能有十二指肠溃疡", "做完胃镜，大夫说不是溃疡，是胃炎")
+    assert "十二指肠溃疡" not in checked.conditions
+    fixed = profile_of("我对青霉素过敏", "不对，应该不是青霉素，是磺胺")
+    assert fixed.allergies == ["磺胺类"] and fixed.medications == []
+
+
+def test_round11_healed_tapered_asked_and_taken_by_pronoun():
+    assert profile_of("年轻时得过肺结核，早就好利索了").conditions == []
+    assert profile_of("在吃甲泼尼龙", "按医生交代慢慢减完停了").medications == []
+    assert profile_of("要是以后查出糖尿病，是不是得一直吃二甲双胍？").medications == []
+    told = profile_of("哺乳期特比萘芬能用吗？我现在在用它")
+    assert told.medications == ["特比萘芬"]
+    assert profile_of("布洛芬和对乙酰氨基酚能一起吃吗？我在吃这个药").medications == []
+
+
+def test_round11_conditions_told_with_the_child_or_the_word_of_onset():
+    assert profile_of("孩子癫痫，在吃左乙拉西坦").conditions == ["癫痫"]
+    assert profile_of("手上起了湿疹").conditions == ["湿疹"]
+    assert profile_of("我三高全占了").conditions == sorted(["高血压", "高脂血症", "糖尿病"]) or \
+        set(profile_of("我三高全占了").conditions) == {"高血压", "高脂血症", "糖尿病"}
+    assert "冠心病" in profile_of("前年放了个支架").conditions
+    fixed = profile_of("我吃的是络活喜，哦不对，是那个拜新同")
+    assert fixed.medications == ["硝苯地平"]
+    assert profile_of("慢性肾病4期，在做透析前的准备").ckd_stage == 4
