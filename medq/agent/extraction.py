@@ -74,6 +74,10 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # a measurement that is high or low: 血脂有点高 → the lexicon's name for 血脂高 (below: names it lacks)
     (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|转氨酶|血小板|心率|心跳){_MORE}(高|低|慢)(?!兴|了点|一点)",
      ("{0}{1}",)),
+    # a heart rate told by its figure and judged slow (心率45太慢 / 心跳才50多，偏慢): bradycardia
+    (r"(?:心率|心跳)(?:只有|才|就|在)?\s*[0-9]{2,3}\s*(?:多|来)?\s*(?:次)?(?:[，,]\s*)?(?:太|有点|偏|比较|很|过)(?:慢)", ("心动过缓",)),
+    # the thyroid told as working low or high (甲状腺功能低 / 甲功偏低 / 甲状腺功能有点亢进)
+    (rf"甲(?:状腺)?(?:功能|功){_MORE}(?:低下|减低|低|减退|不足)(?![于钾钠钙糖])", ("甲状腺功能减退",)),
     (rf"肾(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|较差|有问题|不全|受损|减退|下降|异常|衰竭)", ("肾功能不全",)),
     (rf"肝(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|有问题|受损|异常)", ("肝功能不全",)),
     (r"中过风|中风过", ("脑卒中",)),
@@ -800,6 +804,10 @@ class RuleBasedExtractor:
                     fact = replace(fact, value=name)
             elif fact.kind == "condition" and fact.status in ("stopped", "healed") and fact.value.endswith("术后"):
                 fact = replace(fact, status="active")   # 子宫切除了: the state after the operation goes on
+            elif fact.kind == "condition" and fact.status in ("stopped", "healed") and self._history_of(fact.value):
+                # 以前得过肺栓塞，已经治好了 / 胃溃疡几年前有过，治好了: what is over is remembered as its history where
+                # conditions.csv has a history row for it (the history carries the rules: estrogen after a VTE)
+                fact = replace(fact, value=self._history_of(fact.value), status="active")
             if fact.kind == "condition" and fact.value == "吸烟" and fact.status == "active" and QUIT_SMOKING.search(text):
                 fact = replace(fact, status="stopped")   # 以前每天一包烟，戒了五年: a former smoker
             result.append(fact)
@@ -810,6 +818,24 @@ class RuleBasedExtractor:
             result.append(Fact("condition", "多囊卵巢综合征", "active", source_message_id=message_id,
                                evidence=_sentence_around(text, pcos.start(), pcos.end())))
         return merge_facts([], result)
+
+    def _history_of(self, condition: str) -> str | None:
+        """The history row of a condition that is over: the condition itself when it names a history (血栓栓塞病史),
+        else X病史 / X史 for it or the nearest parent that has one (胃溃疡 → 消化性溃疡病史), else None."""
+        if condition.endswith("史") and condition in self.lexicon.conditions:
+            return condition
+        level, seen = [condition], set()
+        while level:
+            for name in level:
+                for history in (name + "病史", name + "史"):
+                    if history in self.lexicon.conditions:
+                        return history
+            seen |= set(level)
+            level = [p for name in level if name in self.lexicon.conditions
+                     for p in self.lexicon.conditions[name].parents if p not in seen]
+            if any(p.endswith("史") for p in level):
+                return next(p for p in level if p.endswith("史"))
+        return None
 
     def _became(self, text: str, mine: list[Fact]) -> None:
         """甲亢做过碘131，现在变成甲减了 / 糖尿病前期，现在变成糖尿病了: a condition said to have become a sibling of
@@ -1129,6 +1155,8 @@ class RuleBasedExtractor:
                 add("medication", found.value, "active", evidence)
             elif not categories and not question and (
                     re.search(r"(?:现在|目前|如今|现在换)(?:是|用的是|吃的是|打的是|改成)$", text[:found.start]) or
+                    # 用胰岛素泵，泵里是赖脯胰岛素: what the pump or pen holds is taken
+                    re.search(r"(?:泵里|泵里面|笔里|笔芯|针里|里面|里头)(?:装的|用的|放的|打的)?是$", text[:found.start]) or
                     # 降糖的是X / 我的药：1.X 2.Y: a purpose or a heading names what is taken
                     re.search(r"(?:降压|降糖|降脂|降血压|降血糖|降血脂|降尿酸|抗凝|止痛)(?:药)?(?:的)?(?:是|用的是|吃的是|打的是)$",
                               text[:found.start]) or
