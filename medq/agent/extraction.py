@@ -319,6 +319,8 @@ MISDIAGNOSED = re.compile(r"(?<=[说诊以为])[^，,。]{0,3}?(?:有|是|得了
                           r"(?:是|属于|算)?误诊")
 # a medicine taken now named by a pronoun (我现在在吃它 / 一直在用这个药)
 TAKING_IT = re.compile(r"(?:现在|目前|一直|正|还)?(?:在|正在)(?:吃|用|服|打|擦|涂|抹|点|喷)(?:着)?(?:它|这个药|这药|这个)(?![^，,。]*(?:吗|么|呢))")
+# a condition had once and over (胃出过血 / 得过 / 有过 / 犯过): its history row where conditions.csv has one
+PAST_ONCE = re.compile(r"(?:得|出|患|犯|发|有)过(?!敏)")
 # siblings told apart by their order (老大 / 老二, 大宝 / 二宝) and the one the question is about (我问的是老二 / 问的是二宝)
 SIBLING = re.compile(r"老大(?![夫爷娘妈难不])|老二|老三|大宝|二宝|三宝|小宝|大儿子|小儿子|大女儿|小女儿|大闺女|小闺女")
 SIBLING_ASKED = re.compile(rf"(?:问的是|是替|是帮|替|帮|说的是)(?:我)?(?:家)?(?:的)?({SIBLING.pattern})")
@@ -800,6 +802,9 @@ class RuleBasedExtractor:
                     name = operated
                 elif name == "偏头痛" and "有先兆偏头痛" in self.lexicon.conditions and AURA.search(text):
                     name = "有先兆偏头痛"
+                elif PAST_ONCE.search(fact.evidence) and not re.search(r"现在|目前|还在|还有|一直|又|反复|经常|老是", fact.evidence) \
+                        and self._history_of(name) not in (None, name):
+                    name = self._history_of(name) or name   # 胃出过血 / 得过X (once, over): its history row
                 if name != fact.value:
                     fact = replace(fact, value=name)
             elif fact.kind == "condition" and fact.status in ("stopped", "healed") and fact.value.endswith("术后"):
@@ -820,10 +825,11 @@ class RuleBasedExtractor:
         return merge_facts([], result)
 
     def _history_of(self, condition: str) -> str | None:
-        """The history row of a condition that is over: the condition itself when it names a history (血栓栓塞病史),
-        else X病史 / X史 for it or the nearest parent that has one (胃溃疡 → 消化性溃疡病史), else None."""
-        if condition.endswith("史") and condition in self.lexicon.conditions:
-            return condition
+        """The history row of a condition that is over: the condition itself when it names a history (血栓栓塞病史) or
+        sits below one, else X病史 / X史 for it or the nearest parent that has one (胃溃疡 → 消化性溃疡病史), else None."""
+        if condition.endswith("史") and condition in self.lexicon.conditions or \
+                any(a.endswith("史") for a in self.lexicon.condition_ancestors(condition) - {condition}):
+            return condition   # a history itself, or a row below one (下肢深静脉血栓 under 血栓栓塞病史): kept as precise
         level, seen = [condition], set()
         while level:
             for name in level:
