@@ -212,7 +212,8 @@ DURATION_BEFORE = re.compile(r"(?:吃|用|服|打|喝|喂|治|住|疗|涂|擦|�
 INFANT_AGE_ONLY = re.compile(rf"^\s*(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)?(?:现在|才|刚|已经|快|刚满|满)?\s*({NUM})\s*个\s*(?:多|半)?\s*月"
                              r"(?:大|了|大了)?\s*[。！!]?\s*$")
 # an age said as a clause of its own after the writer has introduced themself (我是个老头子，75了 / 我一个女的，四十九了)
-SELF_INTRO = re.compile(r"^\s*(?:我|俺)(?:是|就是)?(?:个|一个|是个|是一个)[\u4e00-\u9fff]{1,4}\s*$|^\s*(?:我|俺)(?:今年)?\s*$")
+SELF_INTRO = re.compile(r"^\s*(?:我|俺)(?:是|就是)?(?:个|一个|是个|是一个)[\u4e00-\u9fff]{1,4}\s*$|^\s*(?:我|俺)(?:今年)?\s*$|"
+                        r"^\s*(?:我|俺)(?:是)?(?:开|跑|干|做|种|送|当)[\u4e00-\u9fff]{1,5}的\s*$")   # 我跑长途的，四十五了
 # a condition told as coming back (尿路感染老是复发 / 反复发作 / 一年四五次): its 复发性 row where conditions.csv has one
 RECURRENT = re.compile(rf"反复|复发|老是犯|总是犯|经常犯|又犯|一年(?:要|得|会)?(?:犯|发作|得)?\s*(?:{NUM})\s*(?:到\s*(?:{NUM}))?\s*[次回]|"
                        rf"一年(?:{NUM})\s*[次回]")
@@ -351,6 +352,7 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"(?:开|揸|渣)小巴", "小巴司机"),
     (r"开叉车", "叉车司机"),
     (r"开校车", "校车司机"),
+    (r"跑长途|开长途", "长途司机"),
     (r"(?<![不没])(?:种地|种田|务农|干农活|种庄稼|种菜为生)", "农民"),
     (r"开塔吊", "塔吊司机"),
     (r"开吊车", "吊车司机"),

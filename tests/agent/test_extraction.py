@@ -1213,3 +1213,10 @@ def test_round11_measures_judged_and_what_the_pump_holds():
     assert profile_of("甲功有点低，在吃优甲乐").conditions == ["甲状腺功能减退"]
     pump = profile_of("一直用胰岛素泵，笔里是优泌乐")
     assert pump.medications == ["赖脯胰岛素"]
+
+
+def test_round11_a_rambling_message_about_the_family_ends_with_the_writer():
+    told = profile_of("当家的有痛风吃别嘌醇，俺闺女有甲亢，我自己好好的，就是胃不太舒服")
+    assert told.conditions == [] and told.medications == []
+    work = profile_of("我跑长途的，四十五了")
+    assert work.occupation == "长途司机" and work.age == 45
