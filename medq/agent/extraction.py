@@ -218,7 +218,8 @@ SELF_INTRO = re.compile(r"^\s*(?:我|俺)(?:是|就是)?(?:个|一个|是个|是
 RECURRENT = re.compile(rf"反复|复发|老是犯|总是犯|经常犯|又犯|一年(?:要|得|会)?(?:犯|发作|得)?\s*(?:{NUM})\s*(?:到\s*(?:{NUM}))?\s*[次回]|"
                        rf"一年(?:{NUM})\s*[次回]")
 # a condition followed by its operation (乳腺癌做过手术 / 子宫肌瘤剔除了): its 术后 row where conditions.csv has one
-OPERATED = re.compile(r"\s*(?:的)?(?:已经|之前|以前|去年|前年)?(?:做过|做了|做完|动过|开过)?(?:的)?(?:手术|术后|开刀|切除|剔除|切掉|切了)")
+OPERATED = re.compile(r"\s*(?:[，,]\s*)?(?:的)?(?:已经|之前|以前|去年|前年|上个月|上周|前些天|年初|年底|刚刚|刚)*(?:做过|做了|做完|动过|开过)?(?:的)?"
+                      r"(?:手术|术后|开刀|切除|剔除|切掉|切了)")   # (乳腺癌，去年做完手术了: the clause after it)
 # a migraine with an aura before the attack (发作前眼前闪光 / 看到锯齿 / 视物模糊): 有先兆偏头痛 (ICHD-3 1.2)
 AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|痛|头痛)(?:之|以)?前[^。；;！!？?]{0,10}(?:闪光|闪烁|亮光|亮点|光点|锯齿|暗点|盲点|看不清|视物模糊|"
                   r"眼前发黑|冒金星|手麻|麻木|看东西模糊)")
@@ -363,6 +364,21 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"送外卖|跑外卖", "外卖员"),
     (r"在工地|工地上", "建筑工人"),
 )]
+
+
+def _folk_occupation(text: str) -> str | None:
+    """The occupation a clause tells by what the writer drives or does (我开货车的 / 天天高空作业), or None."""
+    for pattern, name in OCCUPATION_FOLK:
+        if pattern.search(text) and re.search(r"的|我是|^(?:我|俺)?开|^我跑|^我送|^(?:我|俺)?在|平时|工作|上班|职业|为生|天天|每天|经常|"
+                                              r"常年|干|还在|现在还|现在|目前|退休后还|一直|属于|算是", text):
+            return name
+    return None
+
+
+def _occupation_kinds(occupation: str) -> set[str]:
+    """The occupation categories of the rules (驾驶, 高空作业, 操作机械) an occupation is read as."""
+    from medq.agent.rules.base import OCCUPATIONS as KINDS, occupation_matches
+    return {kind for kind in KINDS if occupation_matches(occupation, kind)}
 
 
 def chinese_number(text: str) -> int | None:
@@ -1186,6 +1202,8 @@ class RuleBasedExtractor:
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
                     re.fullmatch(r"\s*(?:我家|俺家|我的)?(?:孩子|宝宝|儿子|女儿|闺女|娃|小孩)(?:的)?\s*", text[:found.start]) or \
+                    re.fullmatch(r"\s*(?:脸|手|脚|腿|身|头|背|胳膊|腰|嘴|眼睛?|耳朵?|鼻子?|皮肤|屁股|脖子)(?:上|部|里)?\s*",
+                                 text[:found.start]) or \
                     re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
                     re.search(r"(?:治|治疗|因为|由于|因|针对|控制|(?<![A-Za-z])for\s*)(?:我的|我|my\s*)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
@@ -1357,11 +1375,19 @@ class RuleBasedExtractor:
             value = re.sub(r"^了?(?:[0-9一二三四五六七八九十几多]+年)?(?:的)?", "", match.group(1)) or match.group(1)
             add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value), "active", evidence)
         else:
-            for pattern, name in OCCUPATION_FOLK:
-                if pattern.search(text) and re.search(r"的|我是|^(?:我|俺)?开|^我跑|^我送|^(?:我|俺)?在|平时|工作|上班|职业|为生|天天|每天|经常|"
-                                                      r"常年|干|还在|现在还|现在|目前|退休后还|一直", text):
-                    add("occupation", name, "active", evidence)
-                    break
+            folk = _folk_occupation(text)
+            # the writer's own clauses before this one (a relative's work before it, 我老公跑长途，我在家种地, is not theirs)
+            pieces = re.split(r"[，,。；;！!？?\n]", evidence_before)
+            last_other = max((i for i, piece in enumerate(pieces) if re.search(RELATIVES, piece)), default=-1)
+            own_before = "，".join(pieces[last_other + 1:])
+            named = OCCUPATION.search(own_before)
+            prior = named.group(1) if named else next(
+                (found for piece in pieces[last_other + 1:] if (found := _folk_occupation(piece))), None)
+            if folk and not prior:
+                add("occupation", folk, "active", evidence)
+            elif folk and prior and folk != prior and _occupation_kinds(folk) - _occupation_kinds(prior):
+                # 我是开塔吊的，天天高空作业: the work told two ways, each of which the rules read (driving, heights)
+                add("occupation", f"{prior}（{folk}）", "active", evidence)
 
     def _unnamed(self, text: str, message: str, clauses: list[_Clause], context: _Context, mine: list[Fact],
                  add) -> None:

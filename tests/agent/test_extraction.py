@@ -1220,3 +1220,19 @@ def test_round11_a_rambling_message_about_the_family_ends_with_the_writer():
     assert told.conditions == [] and told.medications == []
     work = profile_of("我跑长途的，四十五了")
     assert work.occupation == "长途司机" and work.age == 45
+
+
+def test_round11_a_condition_told_by_where_it_is_and_its_operation_in_the_next_clause():
+    assert profile_of("孩子10个月，脖子上湿疹").conditions == ["湿疹"]
+    assert profile_of("有乳腺癌，前年做了手术").conditions == ["乳腺癌术后"]
+    assert profile_of("有子宫肌瘤，医生说要不要做手术再看").conditions == ["子宫肌瘤"]
+
+
+def test_round11_the_writers_first_named_work_is_the_occupation():
+    assert profile_of("我开大货车，经常跑长途").occupation == "货车司机"
+    assert profile_of("我老公开大货车，我在家种地").occupation == "农民"
+
+
+def test_round11_work_told_two_ways_keeps_both_readings():
+    both = profile_of("我是开吊车的，常年在高空作业")
+    assert both.occupation == "吊车司机（高空作业）"
