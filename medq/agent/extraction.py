@@ -323,6 +323,8 @@ MISDIAGNOSED = re.compile(r"(?<=[说诊以为])[^，,。]{0,3}?(?:有|是|得了
 TAKING_IT = re.compile(r"(?:现在|目前|一直|正|还)?(?:在|正在)(?:吃|用|服|打|擦|涂|抹|点|喷)(?:着)?(?:它|这个药|这药|这个)(?![^，,。]*(?:吗|么|呢))")
 # a condition had once and over (胃出过血 / 得过 / 有过 / 犯过): its history row where conditions.csv has one
 PAST_ONCE = re.compile(r"(?:得|出|患|犯|发|有)过(?!敏)")
+# an ejection fraction told with its figure (射血分数35% / EF 40 / 射血分数只有三十几: only figures are read)
+EJECTION_FRACTION = re.compile(r"(?:射血分数|ef|lvef)(?:只有|才|是|大概|约)?\s*([0-9]{2})(?:\.[0-9])?\s*%?", re.IGNORECASE)
 # siblings told apart by their order (老大 / 老二, 大宝 / 二宝) and the one the question is about (我问的是老二 / 问的是二宝)
 SIBLING = re.compile(r"老大(?![夫爷娘妈难不])|老二|老三|大宝|二宝|三宝|小宝|大儿子|小儿子|大女儿|小女儿|大闺女|小闺女")
 SIBLING_ASKED = re.compile(rf"(?:问的是|是替|是帮|替|帮|说的是)(?:我)?(?:家)?(?:的)?({SIBLING.pattern})")
@@ -379,6 +381,13 @@ def _occupation_kinds(occupation: str) -> set[str]:
     """The occupation categories of the rules (驾驶, 高空作业, 操作机械) an occupation is read as."""
     from medq.agent.rules.base import OCCUPATIONS as KINDS, occupation_matches
     return {kind for kind in KINDS if occupation_matches(occupation, kind)}
+
+
+def _heart_failure_type(ejection_fraction: float) -> str:
+    """The heart failure type of an ejection fraction (ESC 2021: ≤40 reduced, 41–49 mildly reduced, ≥50 preserved)."""
+    if ejection_fraction <= 40:
+        return "射血分数降低的心力衰竭"
+    return "射血分数轻度降低的心力衰竭" if ejection_fraction < 50 else "射血分数保留的心力衰竭"
 
 
 def chinese_number(text: str) -> int | None:
@@ -820,6 +829,9 @@ class RuleBasedExtractor:
                     name = operated
                 elif name == "偏头痛" and "有先兆偏头痛" in self.lexicon.conditions and AURA.search(text):
                     name = "有先兆偏头痛"
+                elif name == "心力衰竭" and (ef := EJECTION_FRACTION.search(text)) and \
+                        (typed := _heart_failure_type(float(ef.group(1)))) in self.lexicon.conditions:
+                    name = typed   # 心衰，射血分数35%: the heart failure typed by its ejection fraction (ESC 2021)
                 elif PAST_ONCE.search(fact.evidence) and not re.search(r"现在|目前|还在|还有|一直|又|反复|经常|老是", fact.evidence) \
                         and self._history_of(name) not in (None, name):
                     name = self._history_of(name) or name   # 胃出过血 / 得过X (once, over): its history row

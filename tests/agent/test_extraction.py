@@ -1236,3 +1236,37 @@ def test_round11_the_writers_first_named_work_is_the_occupation():
 def test_round11_work_told_two_ways_keeps_both_readings():
     both = profile_of("我是开吊车的，常年在高空作业")
     assert both.occupation == "吊车司机（高空作业）"
+
+
+def test_round11_heart_failure_typed_by_its_ejection_fraction_where_the_row_exists():
+    import copy
+
+    from medq.agent.knowledge import Condition
+    lexicon = Lexicon.load()
+    plain = RuleBasedExtractor(lexicon)
+    assert {f.value for f in plain.extract("心衰两年，射血分数30%", "m") if f.kind == "condition"} == {"心力衰竭"}
+    typed = copy.copy(lexicon)   # the knowledge with the typed row added (r11-conditions' part to ship)
+    typed.conditions = {**lexicon.conditions, "射血分数降低的心力衰竭": Condition(
+        "射血分数降低的心力衰竭", (), ("心力衰竭",), "ESC 2021", lexicon.conditions["心力衰竭"].origin)}
+    reader = RuleBasedExtractor(typed)
+    assert {f.value for f in reader.extract("心衰两年，射血分数30%", "m") if f.kind == "condition"} == {"射血分数降低的心力衰竭"}
+    assert {f.value for f in reader.extract("心衰两年，射血分数55%", "m") if f.kind == "condition"} == {"心力衰竭"}
+
+
+def test_round11_a_past_condition_becomes_its_history_row_once_the_row_exists():
+    import copy
+
+    from medq.agent.knowledge import Condition
+    lexicon = Lexicon.load()
+    origin = lexicon.conditions["消化性溃疡"].origin
+    with_history = copy.copy(lexicon)
+    with_history.conditions = {**lexicon.conditions,
+                               "消化性溃疡病史": Condition("消化性溃疡病史", (), (), "test", origin),
+                               "消化道出血病史": Condition("消化道出血病史", (), (), "test", origin)}
+    reader = RuleBasedExtractor(with_history)
+
+    def active(message: str) -> set[str]:
+        return {f.value for f in reader.extract(message, "m") if f.kind == "condition" and f.status == "active"}
+    assert active("十二指肠溃疡前几年有过，早治好了") == {"消化性溃疡病史"}   # through its parent 消化性溃疡
+    assert active("我用了布洛芬后胃出过血") == {"消化道出血病史"}
+    assert active("我现在有消化道出血") == {"消化道出血"}   # not over: no history
