@@ -1424,7 +1424,9 @@ class RuleBasedExtractor:
                 break
         # (a baby asked about) 7个月: a message that is only an age in months answers how old the baby is
         match = INFANT_AGE_ONLY.match(text)
-        if match and not context.age and not context.pregnant and not PREGNANCY_MENTION.search(text):
+        # (an adult's medicines or conditions remembered: 3个月 more likely answers how long, not how old)
+        if match and not context.age and not context.pregnant and not PREGNANCY_MENTION.search(text) and \
+                not (context.medications or context.conditions or context.allergies):
             number = chinese_number(match.group(1))
             if number is not None and 0 < number < 36:
                 add("age", str(number // 12), "active", message.strip())

@@ -1150,6 +1150,7 @@ def test_round11_ages_told_colloquially():
     assert profile_of("孩子两岁半，喝了两个月益生菌").age == 2   # a duration is no infant's age
     assert profile_of("宝宝咳嗽三天了", "5个月").age == 0       # a bare age in months answers for the baby
     assert profile_of("怀孕了", "5个月").age is None               # a pregnancy's months are not an age
+    assert profile_of("在吃二甲双胍", "3个月").age is None          # how long it has been taken, not an age
 
 
 def test_round11_occupations_told_by_what_the_writer_drives_or_does():
