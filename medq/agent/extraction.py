@@ -74,6 +74,10 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # a measurement that is high or low: 血脂有点高 → the lexicon's name for 血脂高 (below: names it lacks)
     (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|转氨酶|血小板|心率|心跳){_MORE}(高|低|慢)(?!兴|了点|一点)",
      ("{0}{1}",)),
+    # a heart rate told by its figure and judged slow (心率45太慢 / 心跳才50多，偏慢): bradycardia
+    (r"(?:心率|心跳)(?:只有|才|就|在)?\s*[0-9]{2,3}\s*(?:多|来)?\s*(?:次)?(?:[，,]\s*)?(?:太|有点|偏|比较|很|过)(?:慢)", ("心动过缓",)),
+    # the thyroid told as working low or high (甲状腺功能低 / 甲功偏低 / 甲状腺功能有点亢进)
+    (rf"甲(?:状腺)?(?:功能|功){_MORE}(?:低下|减低|低|减退|不足)(?![于钾钠钙糖])", ("甲状腺功能减退",)),
     (rf"肾(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|较差|有问题|不全|受损|减退|下降|异常|衰竭)", ("肾功能不全",)),
     (rf"肝(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|有问题|受损|异常)", ("肝功能不全",)),
     (r"中过风|中风过", ("脑卒中",)),
@@ -100,7 +104,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # the menopause told by its complaint (更年期潮热). Period pain is not remembered: across batches it is the
     # question of the moment (想问问痛经吃什么药), not a standing condition
     (r"更年期(?:的)?(?:潮热|烘热|出汗|盗汗|症状|反应)", ("更年期综合征",)),
-    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
     # falls told as a count (今年摔了两跤 / 跌倒过几次): a history of falls (Beers, China-PIM: a risk the auditor reads)
     (r"(?:摔|跌)(?:了|过)(?:[一二两三四五六七八九几\d]|好几)(?:跤|次|回)|(?:摔|跌)倒(?:了|过)(?:[一二两三四五六七八九几\d]|好几)次|"
      r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
@@ -125,7 +129,7 @@ SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
-STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)")   # 准备洗肾: not yet
+STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)(?!前)")   # 准备洗肾 / 透析前准备: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
@@ -161,7 +165,7 @@ SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上�
 CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|讲错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
-CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*")
+CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*(?:那个|这个|那种|这种)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
 OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
 OTHERS_ALLERGY = re.compile(rf"(?:原来|其实|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:他|她)?(?:对|吃|用)?\s*$")
@@ -202,11 +206,20 @@ ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不�
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
+# 吃了三个月铁剂 / 用了两个月: how long something was taken or done, not how old the child is (nor after 1岁半)
+DURATION_BEFORE = re.compile(r"(?:吃|用|服|打|喝|喂|治|住|疗|涂|擦|抹|喷|点|了|过|续|连续|坚持|前|后|已经用|已经吃)\s*$")
+# a clause of its own that is only a child's age in months (7个月 / 宝宝才5个多月了), answering "how old is the baby"
+INFANT_AGE_ONLY = re.compile(rf"^\s*(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)?(?:现在|才|刚|已经|快|刚满|满)?\s*({NUM})\s*个\s*(?:多|半)?\s*月"
+                             r"(?:大|了|大了)?\s*[。！!]?\s*$")
+# an age said as a clause of its own after the writer has introduced themself (我是个老头子，75了 / 我一个女的，四十九了)
+SELF_INTRO = re.compile(r"^\s*(?:我|俺)(?:是|就是)?(?:个|一个|是个|是一个)[\u4e00-\u9fff]{1,4}\s*$|^\s*(?:我|俺)(?:今年)?\s*$|"
+                        r"^\s*(?:我|俺)(?:是)?(?:开|跑|干|做|种|送|当)[\u4e00-\u9fff]{1,5}的\s*$")   # 我跑长途的，四十五了
 # a condition told as coming back (尿路感染老是复发 / 反复发作 / 一年四五次): its 复发性 row where conditions.csv has one
 RECURRENT = re.compile(rf"反复|复发|老是犯|总是犯|经常犯|又犯|一年(?:要|得|会)?(?:犯|发作|得)?\s*(?:{NUM})\s*(?:到\s*(?:{NUM}))?\s*[次回]|"
                        rf"一年(?:{NUM})\s*[次回]")
 # a condition followed by its operation (乳腺癌做过手术 / 子宫肌瘤剔除了): its 术后 row where conditions.csv has one
-OPERATED = re.compile(r"\s*(?:的)?(?:已经|之前|以前|去年|前年)?(?:做过|做了|做完|动过|开过)?(?:的)?(?:手术|术后|开刀|切除|剔除|切掉|切了)")
+OPERATED = re.compile(r"\s*(?:[，,]\s*)?(?:的)?(?:已经|之前|以前|去年|前年|上个月|上周|前些天|年初|年底|刚刚|刚)*(?:做过|做了|做完|动过|开过)?(?:的)?"
+                      r"(?:手术|术后|开刀|切除|剔除|切掉|切了)")   # (乳腺癌，去年做完手术了: the clause after it)
 # a migraine with an aura before the attack (发作前眼前闪光 / 看到锯齿 / 视物模糊): 有先兆偏头痛 (ICHD-3 1.2)
 AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|痛|头痛)(?:之|以)?前[^。；;！!？?]{0,10}(?:闪光|闪烁|亮光|亮点|光点|锯齿|暗点|盲点|看不清|视物模糊|"
                   r"眼前发黑|冒金星|手麻|麻木|看东西模糊)")
@@ -224,15 +237,15 @@ AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
 # Taiwan's year of birth in the Republic's calendar (民國50年次 / 民国50年出生: 1911 + 50 = 1961)
 ROC_BIRTH = re.compile(r"(?:民国\s*([0-9]{2,3})\s*年\s*(?:次|出生|生)|(?<![0-9])([0-9]{2,3})\s*年次)")
-AGE_TALK = re.compile(r"我(?:自己|本人)?(?:今年)?(?:都|已经|快|刚满|刚|才|满)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
+AGE_TALK = re.compile(r"(?:我|俺)(?:自己|本人)?(?:今年)?(?:都|已经|快|刚满|刚|才|满)?([0-9]{2}|[二三四五六七八九]十[一二三四五六七八九]?)(?:了|，|,|\s|$)")
 ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一个)?(?:(老头|老头子|老爷子|老大爷|大爷|老汉|男孩|小男孩|男生)|"
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
                        r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])|"
                        # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
                        r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])")
-PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈)")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
+PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长)")
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁)|(?<=我一个)|(?<=俺一个))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(?:多|来)?\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
@@ -257,7 +270,7 @@ MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
 # a course finished (疗程结束了 / 七天的疗程满了 / 吃完最后一顿): the remembered medicine ends, whatever comes before it
 COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃|用|打)完(?:了)?最后一(?:顿|次|片|粒|包|剂|针|支)")
-UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了|减完了|减到停了|减没了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
                           r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # …都停了 / 全停了: every remembered medicine, however many
@@ -265,7 +278,7 @@ ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|�
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
 STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
                          r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s|"
-                         r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?|遵医嘱)*")
+                         r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?(?:要求|嘱咐|安排|交代|吩咐)?|遵医嘱|慢慢|逐渐|一点点)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
 ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
@@ -300,9 +313,21 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
-ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)(?:问|咨询)?")
+ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
+# a condition said before and now called a mistake (以前说有心衰是搞错了 / 说我有X是误诊)
+MISDIAGNOSED = re.compile(r"(?<=[说诊以为])[^，,。]{0,3}?(?:有|是|得了)?[\u4e00-\u9fff]{1,10}?(?:是|都是|其实是)?(?:搞错了|弄错了|误诊|诊断错了|看错了|错诊)|"
+                          r"(?:是|属于|算)?误诊")
+# a medicine taken now named by a pronoun (我现在在吃它 / 一直在用这个药)
+TAKING_IT = re.compile(r"(?:现在|目前|一直|正|还)?(?:在|正在)(?:吃|用|服|打|擦|涂|抹|点|喷)(?:着)?(?:它|这个药|这药|这个)(?![^，,。]*(?:吗|么|呢))")
+# a condition had once and over (胃出过血 / 得过 / 有过 / 犯过): its history row where conditions.csv has one
+PAST_ONCE = re.compile(r"(?:得|出|患|犯|发|有)过(?!敏)")
+# an ejection fraction told with its figure (射血分数35% / EF 40 / 射血分数只有三十几: only figures are read)
+EJECTION_FRACTION = re.compile(r"(?:射血分数|ef|lvef)(?:只有|才|是|大概|约)?\s*([0-9]{2})(?:\.[0-9])?\s*%?", re.IGNORECASE)
+# siblings told apart by their order (老大 / 老二, 大宝 / 二宝) and the one the question is about (我问的是老二 / 问的是二宝)
+SIBLING = re.compile(r"老大(?![夫爷娘妈难不])|老二|老三|大宝|二宝|三宝|小宝|大儿子|小儿子|大女儿|小女儿|大闺女|小闺女")
+SIBLING_ASKED = re.compile(rf"(?:问的是|是替|是帮|替|帮|说的是)(?:我)?(?:家)?(?:的)?({SIBLING.pattern})")
 INFANT_AGE_ASIDE = re.compile(rf"\s*(?:我家|我的)?(?:宝宝|孩子|宝贝|小孩|娃|儿子|女儿|闺女)(?:现在|才|刚|已经|快|刚满|满)?\s*"
                               rf"(?:(?:{NUM})\s*(?:个)?\s*(?:多|半)?\s*(?:月|天|周)(?:大|了|多)?|满月了?)\s*")
 INFANT_ONLY = re.compile(r"黄疸|奶粉|吐奶|溢奶|湿疹|尿布|红屁股|囟门|胎便|脐|腹泻|拉肚子|发烧|发热|咳嗽|吐了|呕吐|哭闹|便秘|鹅口疮|"
@@ -329,6 +354,9 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"(?:开|揸|渣)(?:巴士|bus)", "巴士司机"),   # Hong Kong, Singapore and Malaysia: 巴士 is the bus
     (r"(?:开|揸|渣)小巴", "小巴司机"),
     (r"开叉车", "叉车司机"),
+    (r"开校车", "校车司机"),
+    (r"跑长途|开长途", "长途司机"),
+    (r"(?<![不没])(?:种地|种田|务农|干农活|种庄稼|种菜为生)", "农民"),
     (r"开塔吊", "塔吊司机"),
     (r"开吊车", "吊车司机"),
     (r"开挖掘机|开铲车|开挖机", "挖掘机司机"),
@@ -338,6 +366,28 @@ OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for 
     (r"送外卖|跑外卖", "外卖员"),
     (r"在工地|工地上", "建筑工人"),
 )]
+
+
+def _folk_occupation(text: str) -> str | None:
+    """The occupation a clause tells by what the writer drives or does (我开货车的 / 天天高空作业), or None."""
+    for pattern, name in OCCUPATION_FOLK:
+        if pattern.search(text) and re.search(r"的|我是|^(?:我|俺)?开|^我跑|^我送|^(?:我|俺)?在|平时|工作|上班|职业|为生|天天|每天|经常|"
+                                              r"常年|干|还在|现在还|现在|目前|退休后还|一直|属于|算是", text):
+            return name
+    return None
+
+
+def _occupation_kinds(occupation: str) -> set[str]:
+    """The occupation categories of the rules (驾驶, 高空作业, 操作机械) an occupation is read as."""
+    from medq.agent.rules.base import OCCUPATIONS as KINDS, occupation_matches
+    return {kind for kind in KINDS if occupation_matches(occupation, kind)}
+
+
+def _heart_failure_type(ejection_fraction: float) -> str:
+    """The heart failure type of an ejection fraction (ESC 2021: ≤40 reduced, 41–49 mildly reduced, ≥50 preserved)."""
+    if ejection_fraction <= 40:
+        return "射血分数降低的心力衰竭"
+    return "射血分数轻度降低的心力衰竭" if ejection_fraction < 50 else "射血分数保留的心力衰竭"
 
 
 def chinese_number(text: str) -> int | None:
@@ -422,6 +472,7 @@ class _Context:
     only: dict[str, str] = field(default_factory=dict)   # kind -> the one active value remembered of that kind
     conditions: tuple[str, ...] = ()    # the active conditions remembered (a correction may take one back)
     medications: tuple[str, ...] = ()   # the active medicines remembered (…都停了 ends them all)
+    allergies: tuple[str, ...] = ()     # the active allergies remembered (不是A，是B with A one of them corrects an allergy)
     figures: tuple[str, ...] = ()       # the numeric scalars remembered (a bare corrected number can only mean one)
     last_kind: str = ""                 # the kind of the last allergy, medicine or condition remembered (还有X continues it)
 
@@ -441,6 +492,7 @@ class _Context:
                    egfr="egfr" in scalar, age=age is not None, only=only,
                    conditions=tuple(sorted({f.value for f in active if f.kind == "condition"})),
                    medications=medications,
+                   allergies=tuple(sorted({f.value for f in active if f.kind == "allergy"})),
                    figures=tuple(sorted(kind for kind in ("age", "weight", "egfr") if kind in scalar)),
                    last_kind=next((f.kind for f in reversed(active) if f.kind in ("allergy", "medication", "condition")), ""))
 
@@ -524,6 +576,13 @@ class RuleBasedExtractor:
             tail = text[match.end():match.end() + 1]
             question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
+        # 老大有癫痫，我问的是老二: a sibling named before the one asked about is someone else, not the patient
+        asked = next(((i, m.group(1)) for i, c in enumerate(result) for m in [SIBLING_ASKED.search(c.text)] if m), None)
+        if asked is not None:
+            for clause in result[:asked[0]]:
+                sibling = SIBLING.search(clause.text)
+                if sibling and sibling.group(0) != asked[1]:
+                    clause.self_subject, clause.child = False, False
         return result
 
     def _without_drug_names(self, piece: str) -> str:
@@ -736,6 +795,7 @@ class RuleBasedExtractor:
         self._elaborations(text, message, mine, add_message)
         self._use_now_tail(text, message, mine, add_message)
         self._became(text, mine)
+        self._taken_it(text, message, clauses, mine, add_message)
         self._condition_corrections(text, message, clauses, context, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
@@ -769,10 +829,20 @@ class RuleBasedExtractor:
                     name = operated
                 elif name == "偏头痛" and "有先兆偏头痛" in self.lexicon.conditions and AURA.search(text):
                     name = "有先兆偏头痛"
+                elif name == "心力衰竭" and (ef := EJECTION_FRACTION.search(text)) and \
+                        (typed := _heart_failure_type(float(ef.group(1)))) in self.lexicon.conditions:
+                    name = typed   # 心衰，射血分数35%: the heart failure typed by its ejection fraction (ESC 2021)
+                elif PAST_ONCE.search(fact.evidence) and not re.search(r"现在|目前|还在|还有|一直|又|反复|经常|老是", fact.evidence) \
+                        and self._history_of(name) not in (None, name):
+                    name = self._history_of(name) or name   # 胃出过血 / 得过X (once, over): its history row
                 if name != fact.value:
                     fact = replace(fact, value=name)
             elif fact.kind == "condition" and fact.status in ("stopped", "healed") and fact.value.endswith("术后"):
                 fact = replace(fact, status="active")   # 子宫切除了: the state after the operation goes on
+            elif fact.kind == "condition" and fact.status in ("stopped", "healed") and self._history_of(fact.value):
+                # 以前得过肺栓塞，已经治好了 / 胃溃疡几年前有过，治好了: what is over is remembered as its history where
+                # conditions.csv has a history row for it (the history carries the rules: estrogen after a VTE)
+                fact = replace(fact, value=self._history_of(fact.value), status="active")
             if fact.kind == "condition" and fact.value == "吸烟" and fact.status == "active" and QUIT_SMOKING.search(text):
                 fact = replace(fact, status="stopped")   # 以前每天一包烟，戒了五年: a former smoker
             result.append(fact)
@@ -783,6 +853,25 @@ class RuleBasedExtractor:
             result.append(Fact("condition", "多囊卵巢综合征", "active", source_message_id=message_id,
                                evidence=_sentence_around(text, pcos.start(), pcos.end())))
         return merge_facts([], result)
+
+    def _history_of(self, condition: str) -> str | None:
+        """The history row of a condition that is over: the condition itself when it names a history (血栓栓塞病史) or
+        sits below one, else X病史 / X史 for it or the nearest parent that has one (胃溃疡 → 消化性溃疡病史), else None."""
+        if condition.endswith("史") and condition in self.lexicon.conditions or \
+                any(a.endswith("史") for a in self.lexicon.condition_ancestors(condition) - {condition}):
+            return condition   # a history itself, or a row below one (下肢深静脉血栓 under 血栓栓塞病史): kept as precise
+        level, seen = [condition], set()
+        while level:
+            for name in level:
+                for history in (name + "病史", name + "史"):
+                    if history in self.lexicon.conditions:
+                        return history
+            seen |= set(level)
+            level = [p for name in level if name in self.lexicon.conditions
+                     for p in self.lexicon.conditions[name].parents if p not in seen]
+            if any(p.endswith("史") for p in level):
+                return next(p for p in level if p.endswith("史"))
+        return None
 
     def _became(self, text: str, mine: list[Fact]) -> None:
         """甲亢做过碘131，现在变成甲减了 / 糖尿病前期，现在变成糖尿病了: a condition said to have become a sibling of
@@ -840,14 +929,32 @@ class RuleBasedExtractor:
             if subtype and subtype != m.canonical and m.canonical in self.lexicon.condition_ancestors(subtype):
                 add("condition", subtype, "active", _sentence_around(message, m.start, match.end()))
 
+    def _taken_it(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact], add) -> None:
+        """要是我怀孕了，X还能吃吗？我现在在吃它: 它 / 这个药, said taken now, is the one medicine the message named before."""
+        for clause in clauses:
+            hit = TAKING_IT.search(clause.text)
+            if hit is None or clause.question or not clause.self_subject:
+                continue
+            named = {m.value for m in self._grouped(text[:clause.start]) if m.kind == "medication"}
+            if len(named) == 1 and not any(f.kind == "medication" and f.value in named and f.status == "active"
+                                           for f in mine):
+                add("medication", named.pop(), "active", message[clause.start:clause.start + len(clause.text)])
+            return
+
     def _condition_corrections(self, text: str, message: str, clauses: list[_Clause], context: _Context,
                                add) -> None:
         """说错了，…是慢性胃炎，不是溃疡: in a correcting message, 不是X with X the end of a remembered condition's name
         (胃溃疡) takes that condition back."""
-        if not (CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)):
+        if not (CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text) or MISDIAGNOSED.search(text)):
             return
         for clause in clauses:
-            match = re.fullmatch(r"\s*(?:而|也|并|其实)?不是\s*([\u4e00-\u9fff]{2,6}?)(?:了|啊|呢)?\s*", clause.text)
+            if clause.self_subject and MISDIAGNOSED.search(clause.text):
+                # 以前说有心衰是搞错了 / 说我有糖尿病是误诊: the condition said to have been a mistake is taken back
+                for found in self._mentions(clause.text[:MISDIAGNOSED.search(clause.text).end()]):
+                    if found.kind == "condition":
+                        add("condition", found.value, "denied", message[clause.start:clause.start + len(clause.text)])
+            match = re.fullmatch(r"\s*(?:(?:医生|大夫|检查|复查|结果|胃镜|肠镜|化验)[^，,。]{0,4}?(?:说|讲|显示|看了说|查了说))?"
+                                 r"\s*(?:而|也|并|其实)?不是\s*([\u4e00-\u9fff]{2,6}?)(?:了|啊|呢)?\s*", clause.text)
             if match is None or not clause.self_subject:
                 continue
             for value in context.conditions:
@@ -1066,6 +1173,9 @@ class RuleBasedExtractor:
                 add("condition", PURPOSE_CONDITIONS[purpose.group(1)], "active", evidence)
             if question and re.match(r"[^，,。]{0,2}?(?:是不是要|是不是得|要不要|需不需要|是否需要|是否要|得不得)", text[found.end:]):
                 return   # 二甲双胍是不是要一直吃？: asked about, not said to be taken
+            if question and re.search(r"(?:是不是|要不要|需不需要|是否|用不用|得不得)(?:要|得|需要)?(?:一直|长期|终身|终生|马上|赶紧)?"
+                                      r"(?:吃|用|服|打)(?:点|些)?\s*$", text[:found.start]):
+                return   # (如果以后得了房颤，) 是不是要一直吃抗凝药？: a medicine asked about, not taken
             if "negated" in categories and categories.get("negated", 99) <= categories.get("taking", 99):
                 add("medication", found.value, "denied", evidence)
             elif "stopped" in categories and not re.match(r"[^，,。]{0,3}?(?:还在|仍在|仍然在|依然在|一直在|继续|还)(?:吃|用|服|打)",
@@ -1081,6 +1191,8 @@ class RuleBasedExtractor:
                 add("medication", found.value, "active", evidence)
             elif not categories and not question and (
                     re.search(r"(?:现在|目前|如今|现在换)(?:是|用的是|吃的是|打的是|改成)$", text[:found.start]) or
+                    # 用胰岛素泵，泵里是赖脯胰岛素: what the pump or pen holds is taken
+                    re.search(r"(?:泵里|泵里面|笔里|笔芯|针里|里面|里头)(?:装的|用的|放的|打的)?是$", text[:found.start]) or
                     # 降糖的是X / 我的药：1.X 2.Y: a purpose or a heading names what is taken
                     re.search(r"(?:降压|降糖|降脂|降血压|降血糖|降血脂|降尿酸|抗凝|止痛)(?:药)?(?:的)?(?:是|用的是|吃的是|打的是)$",
                               text[:found.start]) or
@@ -1101,6 +1213,9 @@ class RuleBasedExtractor:
                 return
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
+                    re.fullmatch(r"\s*(?:我家|俺家|我的)?(?:孩子|宝宝|儿子|女儿|闺女|娃|小孩)(?:的)?\s*", text[:found.start]) or \
+                    re.fullmatch(r"\s*(?:脸|手|脚|腿|身|头|背|胳膊|腰|嘴|眼睛?|耳朵?|鼻子?|皮肤|屁股|脖子)(?:上|部|里)?\s*",
+                                 text[:found.start]) or \
                     re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
                     re.search(r"(?:治|治疗|因为|由于|因|针对|控制|(?<![A-Za-z])for\s*)(?:我的|我|my\s*)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
@@ -1200,7 +1315,8 @@ class RuleBasedExtractor:
             age = date.today().year - 1911 - int(roc.group(1) or roc.group(2))   # type: ignore[union-attr]
             if 0 < age < 125:
                 add("age", str(age), "active", evidence)
-        elif child and INFANT_AGE.search(norm):
+        elif child and INFANT_AGE.search(norm) and not DURATION_BEFORE.search(norm[:INFANT_AGE.search(norm).start()]) \
+                and not AGE.search(preceding.lower()):
             months = INFANT_AGE.search(norm)
             amount = months.group(1) or months.group(4)
             number = chinese_number(amount) if amount else 0
@@ -1271,11 +1387,19 @@ class RuleBasedExtractor:
             value = re.sub(r"^了?(?:[0-9一二三四五六七八九十几多]+年)?(?:的)?", "", match.group(1)) or match.group(1)
             add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value), "active", evidence)
         else:
-            for pattern, name in OCCUPATION_FOLK:
-                if pattern.search(text) and re.search(r"的|我是|^我开|^我跑|^我送|^我在|平时|工作|上班|职业|为生|天天|每天|经常|"
-                                                      r"常年|干|还在|现在还|现在|目前|退休后还|一直", text):
-                    add("occupation", name, "active", evidence)
-                    break
+            folk = _folk_occupation(text)
+            # the writer's own clauses before this one (a relative's work before it, 我老公跑长途，我在家种地, is not theirs)
+            pieces = re.split(r"[，,。；;！!？?\n]", evidence_before)
+            last_other = max((i for i, piece in enumerate(pieces) if re.search(RELATIVES, piece)), default=-1)
+            own_before = "，".join(pieces[last_other + 1:])
+            named = OCCUPATION.search(own_before)
+            prior = named.group(1) if named else next(
+                (found for piece in pieces[last_other + 1:] if (found := _folk_occupation(piece))), None)
+            if folk and not prior:
+                add("occupation", folk, "active", evidence)
+            elif folk and prior and folk != prior and _occupation_kinds(folk) - _occupation_kinds(prior):
+                # 我是开塔吊的，天天高空作业: the work told two ways, each of which the rules read (driving, heights)
+                add("occupation", f"{prior}（{folk}）", "active", evidence)
 
     def _unnamed(self, text: str, message: str, clauses: list[_Clause], context: _Context, mine: list[Fact],
                  add) -> None:
@@ -1289,6 +1413,23 @@ class RuleBasedExtractor:
             number = chinese_number(match.group(1)) if match else None
             if number is not None and 0 < number < 125:
                 add("age", str(number), "active", message[clauses[0].start:clauses[0].start + len(clauses[0].text)])
+        # 我是个老头子，75了 / 俺一个女的，四十九了: a bare age with 了 in the clause right after the writer introduced themself
+        for before, clause in zip(clauses, clauses[1:]):
+            if context.age or any(f.kind == "age" for f in mine) or not (before.self_subject and clause.self_subject):
+                break
+            match = AGE_ONLY.match(clause.text)
+            number = chinese_number(match.group(1)) if match and re.search(r"[了岁]\s*[。！!]?\s*$", clause.text) else None
+            if SELF_INTRO.match(before.text) and number is not None and 0 < number < 125:
+                add("age", str(number), "active", message[clause.start:clause.start + len(clause.text)])
+                break
+        # (a baby asked about) 7个月: a message that is only an age in months answers how old the baby is
+        match = INFANT_AGE_ONLY.match(text)
+        # (an adult's medicines or conditions remembered: 3个月 more likely answers how long, not how old)
+        if match and not context.age and not context.pregnant and not PREGNANCY_MENTION.search(text) and \
+                not (context.medications or context.conditions or context.allergies):
+            number = chinese_number(match.group(1))
+            if number is not None and 0 < number < 36:
+                add("age", str(number // 12), "active", message.strip())
         for clause in own:
             match = CHANGE_TO.search(clause.text.lower())
             if match is None or MEASURE_WORD.search(clause.text) or clause.question:
@@ -1384,8 +1525,13 @@ class RuleBasedExtractor:
             else:
                 continue
             span = _sentence_around(message, min(a.start, b.start), max(a.end, b.end))
-            add(retracted.kind, retracted.value, "denied", span)
-            add(corrected.kind, corrected.value, "active", span)
+            kind = retracted.kind
+            # (对头孢过敏 remembered) 应该不是头孢，是红霉素: what replaces a remembered allergy is the allergy
+            if kind == "medication" and context is not None and retracted.value in context.allergies and \
+                    retracted.value not in context.medications and not ALLERGY_CUE.search(text):
+                kind = "allergy"
+            add(kind, retracted.value, "denied", span)
+            add(kind, corrected.value, "active", span)
             handled |= {(a.kind, a.value), (b.kind, b.value)}
         # 怀孕20周，哦不对，是30周 / (later message) 说错了，是30周: the corrected gestational age
         # the first correction phrase (打错，是18周不是8周: 不是 after the new value is no second mark)

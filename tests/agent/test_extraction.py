@@ -1137,3 +1137,138 @@ def test_round10_an_unknown_list_item_between_the_verb_and_a_known_name():
     # 某某新药 is no name the knowledge holds: the take verb still reaches the known name listed after it
     assert profile_of("每天吃某某新药和骨化三醇").medications == ["骨化三醇"]
     assert profile_of("没吃某某新药和华法林").medications == []
+
+
+# ---- round 11: mechanisms found on fresh authors (sentences of our own) ---------------------------------------------
+def test_round11_ages_told_colloquially():
+    assert profile_of("俺七十二了，腿脚不好").age == 72
+    told = profile_of("我是个老太太，八十一了，血压高")
+    assert told.age == 81 and told.sex == "female"
+    woman = profile_of("我一个女的，五十三了，睡不好")
+    assert woman.age == 53 and woman.sex == "female"
+    assert profile_of("我一个女的朋友有糖尿病").sex is None   # a woman friend: nothing of the writer's sex
+    assert profile_of("我发烧了，39了").age is None   # a temperature after a complaint, no self-introduction
+    assert profile_of("孩子两岁半，喝了两个月益生菌").age == 2   # a duration is no infant's age
+    assert profile_of("宝宝咳嗽三天了", "5个月").age == 0       # a bare age in months answers for the baby
+    assert profile_of("怀孕了", "5个月").age is None               # a pregnancy's months are not an age
+    assert profile_of("在吃二甲双胍", "3个月").age is None          # how long it has been taken, not an age
+
+
+def test_round11_occupations_told_by_what_the_writer_drives_or_does():
+    assert profile_of("我开校车的，最近鼻塞").occupation == "校车司机"
+    assert profile_of("我40岁，在码头开吊车").occupation == "吊车司机"
+    assert profile_of("俺在家种地，腰疼").occupation == "农民"
+    assert profile_of("我在楼盘外墙高空作业").occupation == "高空作业"
+    assert profile_of("我爸以前种地，我在城里上班").occupation is None
+
+
+def test_round11_relatives_in_a_long_message_and_siblings_told_apart():
+    told = profile_of("俺七十了，老头子有冠心病吃阿司匹林，俺自己就是胃不好")
+    assert told.age == 70 and "冠心病" not in told.conditions and told.medications == []
+    assert profile_of("我是个老头子，有糖尿病").conditions == ["糖尿病"]
+    twins = profile_of("大宝有过敏性鼻炎，问的是二宝，4岁，咳嗽能吃什么")
+    assert twins.age == 4 and twins.conditions == []
+    same = profile_of("我女儿有哮喘，6岁，问的是我女儿")
+    assert same.conditions == ["哮喘"]
+    assert profile_of("我是他爷爷，孩子3岁，有癫痫").age == 3
+
+
+def test_round11_a_condition_called_a_mistake_and_a_corrected_allergy():
+    assert profile_of("之前说我有糖尿病是搞错了，血糖其实正常").conditions == []
+    assert profile_of("以前诊断的冠心病是误诊，现在只有高血压").conditions == ["高血压"]
+    assert profile_of("我有高血压，医生说没搞错").conditions == ["高血压"]
+    checked = profile_of("我可能有十二指肠溃疡", "做完胃镜，大夫说不是溃疡，是胃炎")
+    assert "十二指肠溃疡" not in checked.conditions
+    fixed = profile_of("我对青霉素过敏", "不对，应该不是青霉素，是磺胺")
+    assert fixed.allergies == ["磺胺类"] and fixed.medications == []
+
+
+def test_round11_healed_tapered_asked_and_taken_by_pronoun():
+    assert profile_of("年轻时得过肺结核，早就好利索了").conditions == []
+    assert profile_of("在吃甲泼尼龙", "按医生交代慢慢减完停了").medications == []
+    assert profile_of("要是以后查出糖尿病，是不是得一直吃二甲双胍？").medications == []
+    told = profile_of("哺乳期特比萘芬能用吗？我现在在用它")
+    assert told.medications == ["特比萘芬"]
+    assert profile_of("布洛芬和对乙酰氨基酚能一起吃吗？我在吃这个药").medications == []
+
+
+def test_round11_conditions_told_with_the_child_or_the_word_of_onset():
+    assert profile_of("孩子癫痫，在吃左乙拉西坦").conditions == ["癫痫"]
+    assert profile_of("手上起了湿疹").conditions == ["湿疹"]
+    assert set(profile_of("我三高全占了").conditions) == {"高血压", "高脂血症", "糖尿病"}
+    assert "冠心病" in profile_of("前年放了个支架").conditions
+    fixed = profile_of("我吃的是络活喜，哦不对，是那个拜新同")
+    assert fixed.medications == ["硝苯地平"]
+    assert profile_of("慢性肾病4期，在做透析前的准备").ckd_stage == 4
+
+
+def test_round11_what_is_over_is_remembered_as_its_history_row():
+    # a healed VTE is the history the estrogen rules read, not a condition that ended
+    assert profile_of("前些年得过肺栓塞，已经治好了").conditions == ["血栓栓塞病史"]
+    assert profile_of("以前有过肌腱炎，早就好了").conditions == ["肌腱疾病史"]
+    assert profile_of("小时候得过肺炎，已经好了").conditions == []   # no history row: over is over
+
+
+def test_round11_measures_judged_and_what_the_pump_holds():
+    assert profile_of("大夫说我心跳才48太慢了").conditions == ["心动过缓"]   # (one clause: mentions are read per clause)
+    assert profile_of("心率70多，挺正常的").conditions == []
+    assert profile_of("甲功有点低，在吃优甲乐").conditions == ["甲状腺功能减退"]
+    pump = profile_of("一直用胰岛素泵，笔里是优泌乐")
+    assert pump.medications == ["赖脯胰岛素"]
+
+
+def test_round11_a_rambling_message_about_the_family_ends_with_the_writer():
+    told = profile_of("当家的有痛风吃别嘌醇，俺闺女有甲亢，我自己好好的，就是胃不太舒服")
+    assert told.conditions == [] and told.medications == []
+    work = profile_of("我跑长途的，四十五了")
+    assert work.occupation == "长途司机" and work.age == 45
+
+
+def test_round11_a_condition_told_by_where_it_is_and_its_operation_in_the_next_clause():
+    assert profile_of("孩子10个月，脖子上湿疹").conditions == ["湿疹"]
+    assert profile_of("有乳腺癌，前年做了手术").conditions == ["乳腺癌术后"]
+    assert profile_of("有子宫肌瘤，医生说要不要做手术再看").conditions == ["子宫肌瘤"]
+
+
+def test_round11_the_writers_first_named_work_is_the_occupation():
+    assert profile_of("我开大货车，经常跑长途").occupation == "货车司机"
+    assert profile_of("我老公开大货车，我在家种地").occupation == "农民"
+
+
+def test_round11_work_told_two_ways_keeps_both_readings():
+    both = profile_of("我是开吊车的，常年在高空作业")
+    assert both.occupation == "吊车司机（高空作业）"
+
+
+def test_round11_heart_failure_typed_by_its_ejection_fraction_where_the_row_exists():
+    import copy
+
+    from medq.agent.knowledge import Condition
+    lexicon = Lexicon.load()
+    plain = RuleBasedExtractor(lexicon)
+    assert {f.value for f in plain.extract("心衰两年，射血分数30%", "m") if f.kind == "condition"} == {"心力衰竭"}
+    typed = copy.copy(lexicon)   # the knowledge with the typed row added (r11-conditions' part to ship)
+    typed.conditions = {**lexicon.conditions, "射血分数降低的心力衰竭": Condition(
+        "射血分数降低的心力衰竭", (), ("心力衰竭",), "ESC 2021", lexicon.conditions["心力衰竭"].origin)}
+    reader = RuleBasedExtractor(typed)
+    assert {f.value for f in reader.extract("心衰两年，射血分数30%", "m") if f.kind == "condition"} == {"射血分数降低的心力衰竭"}
+    assert {f.value for f in reader.extract("心衰两年，射血分数55%", "m") if f.kind == "condition"} == {"心力衰竭"}
+
+
+def test_round11_a_past_condition_becomes_its_history_row_once_the_row_exists():
+    import copy
+
+    from medq.agent.knowledge import Condition
+    lexicon = Lexicon.load()
+    origin = lexicon.conditions["消化性溃疡"].origin
+    with_history = copy.copy(lexicon)
+    with_history.conditions = {**lexicon.conditions,
+                               "消化性溃疡病史": Condition("消化性溃疡病史", (), (), "test", origin),
+                               "消化道出血病史": Condition("消化道出血病史", (), (), "test", origin)}
+    reader = RuleBasedExtractor(with_history)
+
+    def active(message: str) -> set[str]:
+        return {f.value for f in reader.extract(message, "m") if f.kind == "condition" and f.status == "active"}
+    assert active("十二指肠溃疡前几年有过，早治好了") == {"消化性溃疡病史"}   # through its parent 消化性溃疡
+    assert active("我用了布洛芬后胃出过血") == {"消化道出血病史"}
+    assert active("我现在有消化道出血") == {"消化道出血"}   # not over: no history
