@@ -99,3 +99,13 @@ def test_levofloxacin_eye_drops_are_not_the_tablets_for_a_child():
 
 def test_ephedrine_nasal_drops_in_hypertension():
     assert audit("鼻塞滴呋麻滴鼻液，每次2滴，一日3次。", conditions=["高血压"], age=70).blocked
+
+
+def test_kidney_binders_iguratimod_and_hormone_brands():
+    lex = Lexicon.load()
+    for name, canonical in [("福斯利诺", "碳酸镧"), ("碳酸司维拉姆", "司维拉姆"), ("利倍卓", "环硅酸锆钠"),
+                            ("优思悦", "屈螺酮炔雌醇"), ("黄芪", "黄芪")]:
+        assert [m.canonical for m in lex.find_mentions(f"每天在吃{name}")] == [canonical]
+    assert "U0017" in rule_ids(audit("类风湿可以加艾拉莫德25mg，每日2次。", medications=["华法林"], age=58))
+    assert "U0020" in rule_ids(audit("血钾高就口服聚磺苯乙烯钠15g，每日3次。", conditions=["肠梗阻"], age=66))
+    assert audit("潮热可以吃芬吗通，每天1片。", conditions=["乳腺癌"], sex="female", age=53).blocked
