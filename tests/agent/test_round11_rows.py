@@ -38,7 +38,7 @@ def test_phenol_ear_drops_with_a_perforated_drum():
 
 
 def test_pilocarpine_in_iritis_not_in_open_angle_glaucoma():
-    assert "U0003" in rule_ids(audit("毛果芸香碱滴眼液每日4次滴眼即可。", conditions=["急性虹膜炎"], age=40))
+    assert "U0003" in rule_ids(audit("毛果芸香碱滴眼液每日4次滴眼即可。", conditions=["虹膜炎"], age=40))
     assert "U0003" not in rule_ids(audit("毛果芸香碱滴眼液每日4次滴眼即可。", conditions=["开角型青光眼"], age=40))
 
 
