@@ -615,7 +615,8 @@ class ContraindicationAuditor:
         known_conditions = {canonical for _, canonical in facts.conditions}
         for mention in self.lexicon.find_mentions(question, ("condition",), fuzzy=False):
             before = question[max(0, mention.start - 4):mention.start]
-            if mention.canonical not in known_conditions and HAS.search(before) and not HAS_NOT.search(before) and \
+            if mention.canonical not in known_conditions and (HAS.search(before) or mention.text.endswith("阳性")) and \
+                    not HAS_NOT.search(before) and \
                     not RELATIVE.search(question[max(0, mention.start - 8):mention.start]) and \
                     not re.match(r"\s*(?:吗|么|的人|患者|病人)", question[mention.end:mention.end + 3]):
                 known_conditions.add(mention.canonical)
