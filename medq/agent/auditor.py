@@ -114,6 +114,16 @@ PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医�
 # a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
 REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:担心|紧张|害怕|焦虑|顾虑)")
 IF_WORD = re.compile(r"如果|若|假如|要是|万一")
+# 如果以后换成其他他汀，要先问清楚: a switch the draft supposes for later, with a referral in the sentence, advises
+# nothing now (如果血脂控制不好，可以换成阿托伐他汀 has no later-time word and no referral: still advice)
+FUTURE_SWITCH = re.compile(r"(?:如果|假如|要是|万一|若)\s*(?:以后|将来|今后|日后|哪天)[^，,。；;！!？?\n]{0,6}"
+                          r"(?:换成|换用|改用|改成|换|改吃|换吃)\s*(?:了)?\s*(?:其他|别的|其它)?\s*$")
+# the message's medicine stopped: 两年前就不吃了 / 停了好几年 / 早就停了 / 后来停药了
+STOPPED_AFTER = re.compile(r"不吃了|不用了|没吃了|没再吃|没有再吃|停了|停掉了|停药了|已经停|早就停|早停了|就停了|给停了")
+RESUMED = re.compile(r"又吃|又开始|重新吃|重新开始|恢复|接着吃|继续吃|还在吃|现在还")
+# a name followed by a form put on the skin or into the eye (酮康唑洗剂 / 左氧氟沙星滴眼液 / 莫匹罗星软膏)
+LOCAL_FORM = re.compile(r"\s*(?:洗剂|洗发水|香波|乳膏|软膏|霜|凝胶|搽剂|酊|喷剂|滴眼液|滴眼剂|眼药水|眼膏|眼用凝胶|滴耳液|"
+                        r"滴鼻液|鼻喷剂|贴|栓)")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 HABIT_OF_PEOPLE = re.compile(r"\s*(?:的)?\s*(?:习惯|史|嗜好)\s*(?:的人|者|的患者|患者|人群)|\s*者")
@@ -355,7 +365,8 @@ class ContraindicationAuditor:
                     PRESCRIBER_AFTER.search(draft[mention.end:mention.end + 6]):
                 screened.add(id(mention))
                 continue
-            if self._hypothetical(draft, mention) and not affirmed_of[id(mention)]:
+            if self._hypothetical(draft, mention) and not affirmed_of[id(mention)] or \
+                    self._future_switch(draft, mention):
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
             if self._not_advice(draft, mention, mentions, affirmed_of):
@@ -522,6 +533,18 @@ class ContraindicationAuditor:
         return bool(HYPOTHETICAL.search(draft[previous:low - 1]))
 
     @staticmethod
+    def _future_switch(draft: str, mention: Mention) -> bool:
+        """A switch the draft supposes for later, with a referral in its sentence (如果以后换成其他他汀，要先问清楚):
+        the switch word affirms nothing now."""
+        if not IF_WORD.search(draft, max(0, mention.start - 24), mention.start):
+            return False
+        if not FUTURE_SWITCH.search(draft[clause_start_of(draft, mention.start):mention.start]):
+            return False
+        end = SENTENCE_END.search(draft, mention.end)
+        rest = draft[mention.end:end.start() if end else len(draft)]
+        return bool(REFERRAL.search(rest) or re.search(r"问清楚|先问|再问|问问|问一下", rest))
+
+    @staticmethod
     def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
         """A name the draft lists among what to report to a doctor (…正在吃抗凝药的请先咨询医生)."""
         led = SCREEN_LEAD.search(draft[max(0, mention.start - 8):mention.start]) or \
@@ -621,12 +644,23 @@ class ContraindicationAuditor:
                 known_conditions.add(mention.canonical)
                 facts.conditions.append((mention.text, mention.canonical))
         known = {canonical for _, canonical in facts.medications}
-        for mention in self.lexicon.find_mentions(question, ("drug", "product")):
+        mentions = self.lexicon.find_mentions(question, ("drug", "product"))
+        for mention in mentions:
             low = clause_start_of(question, mention.start)
             before, after = question[low:mention.start], question[mention.end:]
             clause_after = re.split(r"[。；;！!？?，,\n]", after, maxsplit=1)[0]
             if mention.canonical in known or not TAKING.search(before[-6:]) or RELATIVE.search(before) or \
                     ASKING.search(before[-4:]) or (clause_after.endswith(("吗", "么", "呢")) and not TAKEN.search(after[:8])):
+                continue
+            # 用酮康唑洗剂洗头 / 在点左氧氟沙星滴眼液: a medicine on the skin or into the eye is no systemic medicine
+            if LOCAL_FORM.match(question, mention.end):
+                continue
+            # 以前吃过辛伐他汀，两年前就不吃了: a medicine the message says was stopped (up to the next name or the end of
+            # the sentence) is not a current one, unless it was taken up again (又吃上了)
+            following = [m.start for m in mentions if m.start > mention.start]
+            sentence_end = SENTENCE_END.search(question, mention.end)
+            high = min(following + [sentence_end.start() if sentence_end else len(question)])
+            if STOPPED_AFTER.search(question, mention.end, high) and not RESUMED.search(question, mention.end, high):
                 continue
             known.add(mention.canonical)
             facts.medications.append((mention.text, mention.canonical))

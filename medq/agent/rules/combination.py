@@ -6,7 +6,7 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.interaction import held_off, interacting_rows, one_drug, taken_together
+from medq.agent.rules.interaction import dose_managed, held_off, interacting_rows, one_drug, taken_together
 
 
 # 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑: two drugs offered as alternatives in one clause run, one or the other
@@ -41,7 +41,7 @@ class CombinationRule:
                         if held_off(ctx, first.name) or held_off(ctx, second.name):
                             continue
                         seen.add((a, b))
-                        row = rows[0]
+                        row = dose_managed(ctx, rows) or rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, first, row)
                         yield finding(ctx, first, a, self.name, f"draft:{second.name}", None,

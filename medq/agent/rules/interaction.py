@@ -154,6 +154,58 @@ def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
     return sorted(rows, key=lambda r: (not r.blocks, r.id)) if rows else []
 
 
+# a row whose management is a change of dose (拉莫三嗪剂量减半，缓慢加量 with 丙戊酸钠): a draft that gives such a change
+# follows the management the source gives, and the pair is a caution, not a pair to avoid
+DOSE_ROW = re.compile(r"减量|减半|减少剂量|降低剂量|小剂量|低剂量|缓慢加量|慢加|缓慢滴定|缓慢增量")
+DOSE_DRAFT = re.compile(r"减量|减半|减少剂量|降低剂量|剂量减|量减|小剂量|低剂量|慢加|缓慢加|慢慢加|缓慢增|缓慢滴定|"
+                        r"加量要慢|加量更慢|加得慢|剂量要低|起始剂量(?:要|更)?(?:低|小)")
+
+
+DOSE_NOT = re.compile(r"(?:不用|不必|无需|不需要|不需|没必要|别|不要|不能|不可)\s*(?:再)?\s*$")
+
+
+def _adjusted_in_draft(ctx: AuditContext, adjusted: str) -> bool:
+    """Whether the draft changes the dose of this drug: a change of dose (减半 / 慢加) whose nearest name before it in
+    its sentence (or, with none, the first after it in its clause) is the drug, and that no 不用/不必 negates."""
+    lex = ctx.lexicon
+    mentions = [m for m in lex.find_mentions(ctx.draft, ("drug", "product", "class"))]
+
+    def is_adjusted(name: str) -> bool:
+        return name == adjusted or any(adjusted == s or adjusted in ctx.names(s) for s in lex.ingredients(name))
+
+    for hit in DOSE_DRAFT.finditer(ctx.draft):
+        if DOSE_NOT.search(ctx.draft[max(0, hit.start() - 6):hit.start()]):
+            continue
+        low = max(ctx.draft.rfind(mark, 0, hit.start()) for mark in "。；;！!？?\n") + 1
+        before = [m for m in mentions if low <= m.start and m.end <= hit.start()]
+        if before:
+            if is_adjusted(before[-1].canonical):
+                return True
+            continue
+        ends = [i for i in (ctx.draft.find(mark, hit.end()) for mark in "，,。；;！!？?\n") if i >= 0]
+        after = [m for m in mentions if hit.end() <= m.start < (min(ends) if ends else len(ctx.draft))]
+        if after and is_adjusted(after[0].canonical):
+            return True
+    return False
+
+
+def dose_managed(ctx: AuditContext, rows: list[Rule]) -> Rule | None:
+    """The row of a pair whose management is a change of the dose of one of the two (拉莫三嗪剂量减半，缓慢加量), in place
+    of a row that blocks the pair, where the draft gives that change to that drug; None otherwise (a management that
+    names neither drug, 减量并监测浓度, says not whose dose: the blocking row stands)."""
+    if not rows or not rows[0].blocks or not DOSE_DRAFT.search(ctx.draft):
+        return None
+    for row in rows:
+        management = row.management or ""
+        if row.blocks or not DOSE_ROW.search(management):
+            continue
+        named = sorted((management.find(name), name) for name in (row.subject, row.interactant)
+                       if name and name in management)
+        if named and _adjusted_in_draft(ctx, named[0][1]):
+            return row
+    return None
+
+
 class InteractionRule:
     name = "interaction"
 
@@ -188,7 +240,7 @@ class InteractionRule:
                         rows = interacting_rows(ctx, ingredient, theirs)
                         if not rows:
                             continue
-                        row = rows[0]
+                        row = dose_managed(ctx, rows) or rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, rec, row)
                         # 改用铜IUD，不要只依赖优思明: the draft gives the method the label manages it with

@@ -34,6 +34,18 @@ def _transdermal(ctx: AuditContext, rec: Recommended) -> bool:
     return any(TRANSDERMAL_SYSTEMIC in ctx.names(s) for s in rec.substances)
 
 
+# a row that names the eye (its subject 眼用β受体阻滞剂, or 新生儿禁用(含滴眼液) in its text) is about the eye drops too
+EYE_ROW = re.compile(r"眼用|滴眼|眼药|眼膏|点眼")
+
+
+def _reaches_eye(rec: Recommended, row) -> bool:
+    """Whether an age row reaches a preparation put into the eye: a row on the eye product itself, or one that names
+    the eye; a row on the substance (左氧氟沙星 age<18, about the tablets) does not."""
+    if rec.mention.kind == "product" and row.subject == rec.name:
+        return True
+    return bool(EYE_ROW.search(f"{row.subject} {row.effect or ''} {row.management or ''}"))
+
+
 class PopulationRule:
     name = "population"
     topics: tuple[str, ...] = ()
@@ -49,8 +61,9 @@ class PopulationRule:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):
                     if row.topic not in self.topics:
                         continue
-                    if rec.ocular and self.name == "min_age" and row.subject != rec.name:
-                        continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液
+                    if rec.ocular and self.name == "min_age" and not _reaches_eye(rec, row):
+                        continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液;
+                        # so is 左氧氟沙星 age<18 (cartilage) about the tablets, not 左氧氟沙星滴眼液
                     if _immediate_release_only(row) and _modified_release(ctx, rec):
                         continue   # 老年人避免速释片 does not reach 硝苯地平控释片 / 拜新同
                     matched = ctx.population(row.population)
