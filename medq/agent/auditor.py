@@ -118,6 +118,9 @@ IF_WORD = re.compile(r"如果|若|假如|要是|万一")
 # nothing now (如果血脂控制不好，可以换成阿托伐他汀 has no later-time word and no referral: still advice)
 FUTURE_SWITCH = re.compile(r"(?:如果|假如|要是|万一|若)\s*(?:以后|将来|今后|日后|哪天)[^，,。；;！!？?\n]{0,6}"
                           r"(?:换成|换用|改用|改成|换|改吃|换吃)\s*(?:了)?\s*(?:其他|别的|其它)?\s*$")
+HEART_RATE = re.compile(r"(?:静息|平时|平常|最近|现在|安静时)?\s*(?:心率|心跳|脉搏)\s*(?:只有|才|大概|一般|在|是|基本|就|也就|大约|约|常)?"
+                        r"\s*(\d{2})(?!\d)")
+RATE_THRESHOLD = re.compile(r"\s*(?:次/分|次每分|次)?\s*(?:以下|以上|以内|的话|时|就要|要停|要来)")
 # the message's medicine stopped: 两年前就不吃了 / 停了好几年 / 早就停了 / 后来停药了
 STOPPED_AFTER = re.compile(r"不吃了|不用了|没吃了|没再吃|没有再吃|停了|停掉了|停药了|已经停|早就停|早停了|就停了|给停了")
 RESUMED = re.compile(r"又吃|又开始|重新吃|重新开始|恢复|接着吃|继续吃|还在吃|现在还")
@@ -643,6 +646,14 @@ class ContraindicationAuditor:
                     not re.match(r"\s*(?:吗|么|的人|患者|病人)", question[mention.end:mention.end + 3]):
                 known_conditions.add(mention.canonical)
                 facts.conditions.append((mention.text, mention.canonical))
+        # 我静息心率50左右 / 心跳才48: a resting rate under 60 the patient states is a slow heart (心动过缓) for this
+        # audit; a threshold (心率低于50要停药) or a rate of 60 and over is none
+        if "心动过缓" not in known_conditions:
+            for rate in HEART_RATE.finditer(question):
+                value = number(rate.group(1))
+                if value is not None and 30 <= value < 60 and not RATE_THRESHOLD.match(question, rate.end()):
+                    facts.conditions.append((rate.group(0), "心动过缓"))
+                    break
         known = {canonical for _, canonical in facts.medications}
         mentions = self.lexicon.find_mentions(question, ("drug", "product"))
         for mention in mentions:

@@ -80,3 +80,29 @@ def test_daily_mg_per_kg_with_a_hedge_is_a_daily_figure():
     assert read_dose("相当于每天约62mg/kg", None).per_kg_day == 62
     assert not audit("阿莫西林每次375mg，每天3次，相当于每天约62mg/kg。", age=4, weight_kg=18).blocked
     assert audit("阿莫西林每次750mg，每天3次，相当于每天约125mg/kg。", age=4, weight_kg=18).blocked
+
+
+def test_slow_resting_heart_rate_in_the_question_is_bradycardia():
+    draft = "伊伐布雷定可以加，每次5mg，每天2次。"
+    assert audit(draft, "我心率只有52，医生说加伊伐布雷定", age=60, conditions=["心力衰竭"]).blocked
+    assert not audit(draft, "我心率一般78左右，医生说加伊伐布雷定", age=60, conditions=["心力衰竭"]).blocked
+    # a threshold the doctor gave is no rate of the patient's
+    assert not audit(draft, "医生说心率55以下要来复诊，加伊伐布雷定行吗", age=60, conditions=["心力衰竭"]).blocked
+
+
+def test_carrier_of_the_marker_a_row_warns_about():
+    draft = "卡马西平可以吃，每天200mg起。"
+    assert audit(draft, "检测HLA-B*1502阳性，能用卡马西平吗", age=30, conditions=["癫痫"]).blocked
+    assert audit(draft, "能用卡马西平吗", age=30, conditions=["癫痫", "携带HLA-B*1502"]).blocked
+    assert not audit(draft, "检测HLA-B*1502阴性，能用卡马西平吗", age=30, conditions=["癫痫"]).blocked
+
+
+def test_long_use_endorsed_against_a_row_that_limits_the_span():
+    assert audit("可以继续用，赛洛唑啉起效快，每天早晚各喷一次，长期用也没关系。", "鼻塞用了三个月", age=30).blocked
+    assert not audit("赛洛唑啉每天早晚各喷一次，连续使用不要超过7天，不要长期用。", "鼻塞", age=30).blocked
+
+
+def test_caution_whose_monitoring_the_draft_dismisses():
+    question = "吃华法林，想吃鱼油"
+    assert audit("可以吃鱼油，每天3g，华法林照常吃，不用管INR。", question, age=60, medications=["华法林"]).blocked
+    assert not audit("可以吃鱼油，每天3g，华法林照常吃，记得监测INR。", question, age=60, medications=["华法林"]).blocked

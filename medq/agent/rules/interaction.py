@@ -206,6 +206,18 @@ def dose_managed(ctx: AuditContext, rows: list[Rule]) -> Rule | None:
     return None
 
 
+# a caution whose management is monitoring (监测INR / 监测血药浓度), and a draft that tells the patient to skip it (不用管
+# INR / 不必查血药浓度): the draft removes the management that made the pair a caution
+MONITOR_ROW = re.compile(r"监测|复查|检测")
+SKIP_MONITORING = re.compile(r"(?:不用|不必|无需|不需要|不需|没必要|别|不要)\s*(?:再|去|特别|专门|刻意)?\s*"
+                             r"(?:管|查|测|监测|复查|检测|抽血|看)\s*(?:一下)?\s*(?:INR|inr|凝血|血药浓度|浓度|血糖|血钾|肝功能|肾功能|心率)")
+
+
+def monitoring_skipped(ctx: AuditContext, row: Rule) -> bool:
+    """Whether the draft tells the patient to skip the monitoring a caution row's management gives."""
+    return not row.blocks and bool(MONITOR_ROW.search(row.management or "")) and bool(SKIP_MONITORING.search(ctx.draft))
+
+
 class InteractionRule:
     name = "interaction"
 
@@ -243,13 +255,14 @@ class InteractionRule:
                         row = dose_managed(ctx, rows) or rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, rec, row)
+                        skipped = not together and monitoring_skipped(ctx, row)
                         # 改用铜IUD，不要只依赖优思明: the draft gives the method the label manages it with
                         managed = row.blocks and backed_up(ctx, canonical, row)
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
                                       f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
-                                      f"{'，回答却让二者同时服用' if together else ''}。", row,
-                                      block=True if together else (False if managed else None),
-                                      indicator="critical" if together else None)
+                                      f"{'，回答却让二者同时服用' if together else '，回答却说不必监测' if skipped else ''}。", row,
+                                      block=True if together or skipped else (False if managed else None),
+                                      indicator="critical" if together or skipped else None)
                         break
