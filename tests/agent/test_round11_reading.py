@@ -106,3 +106,10 @@ def test_caution_whose_monitoring_the_draft_dismisses():
     question = "吃华法林，想吃鱼油"
     assert audit("可以吃鱼油，每天3g，华法林照常吃，不用管INR。", question, age=60, medications=["华法林"]).blocked
     assert not audit("可以吃鱼油，每天3g，华法林照常吃，记得监测INR。", question, age=60, medications=["华法林"]).blocked
+
+
+def test_caution_whose_dose_change_the_draft_refuses():
+    question = "在吃氨茶碱，医生开红霉素"
+    assert audit("两药可以一起吃，按原剂量继续。", question, age=40, medications=["氨茶碱"]).blocked
+    assert not audit("可以一起用，红霉素按医嘱吃，氨茶碱需要减量并查血药浓度。", question, age=40,
+                     medications=["氨茶碱"]).blocked

@@ -164,17 +164,24 @@ DOSE_DRAFT = re.compile(r"减量|减半|减少剂量|降低剂量|剂量减|量�
 DOSE_NOT = re.compile(r"(?:不用|不必|无需|不需要|不需|没必要|别|不要|不能|不可)\s*(?:再)?\s*$")
 
 
-def _adjusted_in_draft(ctx: AuditContext, adjusted: str) -> bool:
-    """Whether the draft changes the dose of this drug: a change of dose (减半 / 慢加) whose nearest name before it in
-    its sentence (or, with none, the first after it in its clause) is the drug, and that no 不用/不必 negates."""
+# 按原剂量继续 / 剂量不用变 / 不用减量: the draft keeps the dose a caution's management changes
+DOSE_KEPT = re.compile(r"按原(?:来的)?剂量|原剂量|照原量|剂量(?:不用|不必|无需|不需要)?(?:变|改|调整|调)|剂量照旧|剂量不变|"
+                       r"(?:不用|不必|无需|不需要|没必要)\s*(?:减量|减少剂量|调整剂量|调剂量|减药|调量)")
+
+
+def _adjusted_in_draft(ctx: AuditContext, adjusted: str, pattern: re.Pattern[str] = DOSE_DRAFT,
+                       unnamed: bool = False) -> bool:
+    """Whether the draft changes (or, with DOSE_KEPT, keeps) the dose of this drug: a match whose nearest name before
+    it in its sentence (or, with none, the first after it in its clause) is the drug, and that no 不用/不必 negates;
+    `unnamed` also accepts a match with no name around it (两药可以一起吃，按原剂量继续)."""
     lex = ctx.lexicon
     mentions = [m for m in lex.find_mentions(ctx.draft, ("drug", "product", "class"))]
 
     def is_adjusted(name: str) -> bool:
         return name == adjusted or any(adjusted == s or adjusted in ctx.names(s) for s in lex.ingredients(name))
 
-    for hit in DOSE_DRAFT.finditer(ctx.draft):
-        if DOSE_NOT.search(ctx.draft[max(0, hit.start() - 6):hit.start()]):
+    for hit in pattern.finditer(ctx.draft):
+        if pattern is DOSE_DRAFT and DOSE_NOT.search(ctx.draft[max(0, hit.start() - 6):hit.start()]):
             continue
         low = max(ctx.draft.rfind(mark, 0, hit.start()) for mark in "。；;！!？?\n") + 1
         before = [m for m in mentions if low <= m.start and m.end <= hit.start()]
@@ -184,9 +191,26 @@ def _adjusted_in_draft(ctx: AuditContext, adjusted: str) -> bool:
             continue
         ends = [i for i in (ctx.draft.find(mark, hit.end()) for mark in "，,。；;！!？?\n") if i >= 0]
         after = [m for m in mentions if hit.end() <= m.start < (min(ends) if ends else len(ctx.draft))]
-        if after and is_adjusted(after[0].canonical):
+        if after and is_adjusted(after[0].canonical) or unnamed and not after:
             return True
     return False
+
+
+def dose_kept(ctx: AuditContext, row: Rule) -> bool:
+    """A caution managed by a change of the dose of one of the two (茶碱减量并监测血药浓度), where the draft keeps that
+    drug's dose (两药可以一起吃，按原剂量继续 / 茶碱剂量不用变): the draft refuses the management."""
+    management = row.management or ""
+    if row.blocks or not DOSE_ROW.search(management) or not DOSE_KEPT.search(ctx.draft):
+        return False
+    named = sorted((management.find(name), name) for name in (row.subject, row.interactant)
+                   if name and name in management)
+    adjusted = named[0][1] if named else ""
+    if not adjusted:
+        # 茶碱减量 for the row 氨茶碱 + 红霉素: the management names the drug by the part of its name it shares
+        adjusted = next((name for name in (row.subject, row.interactant)
+                         if name and any(name.endswith(part) and part in management
+                                         for part in (name[1:], name[2:]) if len(part) >= 2)), "")
+    return bool(adjusted) and _adjusted_in_draft(ctx, adjusted, DOSE_KEPT, unnamed=True)
 
 
 def dose_managed(ctx: AuditContext, rows: list[Rule]) -> Rule | None:
@@ -255,14 +279,14 @@ class InteractionRule:
                         row = dose_managed(ctx, rows) or rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, rec, row)
-                        skipped = not together and monitoring_skipped(ctx, row)
+                        skipped = not together and (monitoring_skipped(ctx, row) or dose_kept(ctx, row))
                         # 改用铜IUD，不要只依赖优思明: the draft gives the method the label manages it with
                         managed = row.blocks and backed_up(ctx, canonical, row)
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
                                       f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
-                                      f"{'，回答却让二者同时服用' if together else '，回答却说不必监测' if skipped else ''}。", row,
+                                      f"{'，回答却让二者同时服用' if together else '，回答却说不必监测或调整剂量' if skipped else ''}。", row,
                                       block=True if together or skipped else (False if managed else None),
                                       indicator="critical" if together or skipped else None)
                         break
