@@ -121,6 +121,9 @@ FUTURE_SWITCH = re.compile(r"(?:如果|假如|要是|万一|若)\s*(?:以后|将
 HEART_RATE = re.compile(r"(?:静息|平时|平常|最近|现在|安静时)?\s*(?:心率|心跳|脉搏)\s*(?:只有|才|大概|一般|在|是|基本|就|也就|大约|约|常)?"
                         r"\s*(\d{2})(?!\d)")
 RATE_THRESHOLD = re.compile(r"\s*(?:次/分|次每分|次)?\s*(?:以下|以上|以内|的话|时|就要|要停|要来)")
+# 可以问神经科医生其他选择 / 找医生评估换别的药: a clause that sends the patient to ask a doctor about the options
+ASK_DOCTOR_OPTIONS = re.compile(r"(?:问|咨询|找|请|让)[^，,。；;！!？?\n]{0,6}(?:医生|大夫|医师|药师)[^，,。；;！!？?\n]{0,8}"
+                                r"(?:选择|方案|药物|药|替代)\s*$")
 # the message's medicine stopped: 两年前就不吃了 / 停了好几年 / 早就停了 / 后来停药了
 STOPPED_AFTER = re.compile(r"不吃了|不用了|没吃了|没再吃|没有再吃|停了|停掉了|停药了|已经停|早就停|早停了|就停了|给停了")
 RESUMED = re.compile(r"又吃|又开始|重新吃|重新开始|恢复|接着吃|继续吃|还在吃|现在还")
@@ -369,7 +372,7 @@ class ContraindicationAuditor:
                 screened.add(id(mention))
                 continue
             if self._hypothetical(draft, mention) and not affirmed_of[id(mention)] or \
-                    self._future_switch(draft, mention):
+                    self._future_switch(draft, mention) or self._asked_of_doctor(draft, mention):
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
             if self._not_advice(draft, mention, mentions, affirmed_of):
@@ -534,6 +537,19 @@ class ContraindicationAuditor:
             return False
         previous = clause_start_of(draft, low - 1)
         return bool(HYPOTHETICAL.search(draft[previous:low - 1]))
+
+    @staticmethod
+    def _asked_of_doctor(draft: str, mention: Mention) -> bool:
+        """An example of the options the draft sends the patient to ask a doctor about (可以问神经科医生其他选择，比如X),
+        with no dose of it in its sentence: a topic for the visit, not advice (比如X每晚5mg is advice)."""
+        low = clause_start_of(draft, mention.start)
+        if low == 0 or draft[low - 1] not in "，,：:" or not EXAMPLE_LEAD.search(draft[low:mention.start]):
+            return False
+        if not ASK_DOCTOR_OPTIONS.search(draft[clause_start_of(draft, low - 1):low - 1]):
+            return False
+        end = SENTENCE_END.search(draft, mention.end)
+        rest = draft[mention.end:end.start() if end else len(draft)]
+        return not (DOSE.search(rest) or IU_DOSE.search(rest))
 
     @staticmethod
     def _future_switch(draft: str, mention: Mention) -> bool:

@@ -113,3 +113,13 @@ def test_caution_whose_dose_change_the_draft_refuses():
     assert audit("两药可以一起吃，按原剂量继续。", question, age=40, medications=["氨茶碱"]).blocked
     assert not audit("可以一起用，红霉素按医嘱吃，氨茶碱需要减量并查血药浓度。", question, age=40,
                      medications=["氨茶碱"]).blocked
+
+
+def test_example_of_options_to_ask_a_doctor_about_is_not_advice():
+    question = "有哮喘，能用普萘洛尔预防偏头痛吗"
+    assert not audit("普萘洛尔有哮喘的人不应使用。预防偏头痛可以咨询神经内科医生其他药物，比如氟桂利嗪。", question, age=12,
+                     conditions=["哮喘"]).blocked
+    # with a dose it is advice; without the doctor it is advice
+    assert audit("普萘洛尔有哮喘的人不应使用。预防偏头痛可以咨询医生其他药物，比如氟桂利嗪每晚5mg。", question, age=12,
+                 conditions=["哮喘"]).blocked
+    assert audit("预防偏头痛可以换其他药物，比如氟桂利嗪。", "能预防偏头痛吗", age=12).blocked
