@@ -333,6 +333,9 @@ class ContraindicationAuditor:
                 endorsed.add(m.canonical)
         affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
         screened: set[int] = set()
+        # the two readings below need words most drafts lack: decided once per draft, not per name
+        may_switch_later = ("换" in draft or "改" in draft) and bool(IF_WORD.search(draft))
+        may_ask_doctor = any(word in draft for word in ("医生", "大夫", "医师", "药师"))
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
@@ -372,7 +375,8 @@ class ContraindicationAuditor:
                 screened.add(id(mention))
                 continue
             if self._hypothetical(draft, mention) and not affirmed_of[id(mention)] or \
-                    self._future_switch(draft, mention) or self._asked_of_doctor(draft, mention):
+                    may_switch_later and self._future_switch(draft, mention) or \
+                    may_ask_doctor and self._asked_of_doctor(draft, mention):
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
             if self._not_advice(draft, mention, mentions, affirmed_of):
@@ -542,6 +546,9 @@ class ContraindicationAuditor:
     def _asked_of_doctor(draft: str, mention: Mention) -> bool:
         """An example of the options the draft sends the patient to ask a doctor about (可以问神经科医生其他选择，比如X),
         with no dose of it in its sentence: a topic for the visit, not advice (比如X每晚5mg is advice)."""
+        lead = draft[max(0, mention.start - 6):mention.start]
+        if "如" not in lead and "像" not in lead:
+            return False    # the usual name: no example lead before it, decided without a scan
         low = clause_start_of(draft, mention.start)
         if low == 0 or draft[low - 1] not in "，,：:" or not EXAMPLE_LEAD.search(draft[low:mention.start]):
             return False
@@ -555,6 +562,9 @@ class ContraindicationAuditor:
     def _future_switch(draft: str, mention: Mention) -> bool:
         """A switch the draft supposes for later, with a referral in its sentence (如果以后换成其他他汀，要先问清楚):
         the switch word affirms nothing now."""
+        if "换" not in draft[max(0, mention.start - 12):mention.start] and \
+                "改" not in draft[max(0, mention.start - 12):mention.start]:
+            return False    # no switch word before the name: decided without a scan
         if not IF_WORD.search(draft, max(0, mention.start - 24), mention.start):
             return False
         if not FUTURE_SWITCH.search(draft[clause_start_of(draft, mention.start):mention.start]):

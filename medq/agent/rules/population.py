@@ -56,6 +56,8 @@ CARRIES_BEFORE = re.compile(r"(?:携带|带有|是)\s*$")
 def _carrier(ctx: AuditContext, row) -> str:
     """The marker of a general row the patient is stated to carry ('' when none): HLA-B*1502阳性 in the question or
     the record meets 汉族HLA-B*1502携带者易发SJS/TEN; 阴性 or no statement meets nothing."""
+    if "HLA" not in (row.effect or ""):
+        return ""    # the usual row: decided without a scan
     marked = MARKER.search(row.effect or "")
     if not marked:
         return ""
@@ -77,7 +79,8 @@ LONG_USE = re.compile(r"(?<!不)(?<!不要)(?<!不宜)(?<!别)(?<!不能)(?:长�
 
 def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
     """Whether the draft, in what it says of this drug, endorses long use the row limits to a stated span."""
-    if rec.origin != "draft" or not DURATION_ROW.search(f"{row.effect or ''} {row.management or ''}"):
+    if rec.origin != "draft" or ("超过" not in (row.management or "") and "超过" not in (row.effect or "")) or \
+            not DURATION_ROW.search(f"{row.effect or ''} {row.management or ''}"):
         return False
     low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
     return bool(LONG_USE.search(ctx.draft[low:rec.mention.end] + rec.dose_text))
