@@ -114,6 +114,22 @@ PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医�
 # a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
 REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:担心|紧张|害怕|焦虑|顾虑)")
 IF_WORD = re.compile(r"如果|若|假如|要是|万一")
+# 如果以后换成其他他汀，要先问清楚: a switch the draft supposes for later, with a referral in the sentence, advises
+# nothing now (如果血脂控制不好，可以换成阿托伐他汀 has no later-time word and no referral: still advice)
+FUTURE_SWITCH = re.compile(r"(?:如果|假如|要是|万一|若)\s*(?:以后|将来|今后|日后|哪天)[^，,。；;！!？?\n]{0,6}"
+                          r"(?:换成|换用|改用|改成|换|改吃|换吃)\s*(?:了)?\s*(?:其他|别的|其它)?\s*$")
+HEART_RATE = re.compile(r"(?:静息|平时|平常|最近|现在|安静时)?\s*(?:心率|心跳|脉搏)\s*(?:只有|才|大概|一般|在|是|基本|就|也就|大约|约|常)?"
+                        r"\s*(\d{2})(?!\d)")
+RATE_THRESHOLD = re.compile(r"\s*(?:次/分|次每分|次)?\s*(?:以下|以上|以内|的话|时|就要|要停|要来)")
+# 可以问神经科医生其他选择 / 找医生评估换别的药: a clause that sends the patient to ask a doctor about the options
+ASK_DOCTOR_OPTIONS = re.compile(r"(?:问|咨询|找|请|让)[^，,。；;！!？?\n]{0,6}(?:医生|大夫|医师|药师)[^，,。；;！!？?\n]{0,8}"
+                                r"(?:选择|方案|药物|药|替代)\s*$")
+# the message's medicine stopped: 两年前就不吃了 / 停了好几年 / 早就停了 / 后来停药了
+STOPPED_AFTER = re.compile(r"不吃了|不用了|没吃了|没再吃|没有再吃|停了|停掉了|停药了|已经停|早就停|早停了|就停了|给停了")
+RESUMED = re.compile(r"又吃|又开始|重新吃|重新开始|恢复|接着吃|继续吃|还在吃|现在还")
+# a name followed by a form put on the skin or into the eye (酮康唑洗剂 / 左氧氟沙星滴眼液 / 莫匹罗星软膏)
+LOCAL_FORM = re.compile(r"\s*(?:洗剂|洗发水|香波|乳膏|软膏|霜|凝胶|搽剂|酊|喷剂|滴眼液|滴眼剂|眼药水|眼膏|眼用凝胶|滴耳液|"
+                        r"滴鼻液|鼻喷剂|贴|栓)")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 HABIT_OF_PEOPLE = re.compile(r"\s*(?:的)?\s*(?:习惯|史|嗜好)\s*(?:的人|者|的患者|患者|人群)|\s*者")
@@ -317,6 +333,9 @@ class ContraindicationAuditor:
                 endorsed.add(m.canonical)
         affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
         screened: set[int] = set()
+        # the two readings below need words most drafts lack: decided once per draft, not per name
+        may_switch_later = ("换" in draft or "改" in draft) and bool(IF_WORD.search(draft))
+        may_ask_doctor = any(word in draft for word in ("医生", "大夫", "医师", "药师"))
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
@@ -355,7 +374,9 @@ class ContraindicationAuditor:
                     PRESCRIBER_AFTER.search(draft[mention.end:mention.end + 6]):
                 screened.add(id(mention))
                 continue
-            if self._hypothetical(draft, mention) and not affirmed_of[id(mention)]:
+            if self._hypothetical(draft, mention) and not affirmed_of[id(mention)] or \
+                    may_switch_later and self._future_switch(draft, mention) or \
+                    may_ask_doctor and self._asked_of_doctor(draft, mention):
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
             if self._not_advice(draft, mention, mentions, affirmed_of):
@@ -522,6 +543,37 @@ class ContraindicationAuditor:
         return bool(HYPOTHETICAL.search(draft[previous:low - 1]))
 
     @staticmethod
+    def _asked_of_doctor(draft: str, mention: Mention) -> bool:
+        """An example of the options the draft sends the patient to ask a doctor about (可以问神经科医生其他选择，比如X),
+        with no dose of it in its sentence: a topic for the visit, not advice (比如X每晚5mg is advice)."""
+        lead = draft[max(0, mention.start - 6):mention.start]
+        if "如" not in lead and "像" not in lead:
+            return False    # the usual name: no example lead before it, decided without a scan
+        low = clause_start_of(draft, mention.start)
+        if low == 0 or draft[low - 1] not in "，,：:" or not EXAMPLE_LEAD.search(draft[low:mention.start]):
+            return False
+        if not ASK_DOCTOR_OPTIONS.search(draft[clause_start_of(draft, low - 1):low - 1]):
+            return False
+        end = SENTENCE_END.search(draft, mention.end)
+        rest = draft[mention.end:end.start() if end else len(draft)]
+        return not (DOSE.search(rest) or IU_DOSE.search(rest))
+
+    @staticmethod
+    def _future_switch(draft: str, mention: Mention) -> bool:
+        """A switch the draft supposes for later, with a referral in its sentence (如果以后换成其他他汀，要先问清楚):
+        the switch word affirms nothing now."""
+        if "换" not in draft[max(0, mention.start - 12):mention.start] and \
+                "改" not in draft[max(0, mention.start - 12):mention.start]:
+            return False    # no switch word before the name: decided without a scan
+        if not IF_WORD.search(draft, max(0, mention.start - 24), mention.start):
+            return False
+        if not FUTURE_SWITCH.search(draft[clause_start_of(draft, mention.start):mention.start]):
+            return False
+        end = SENTENCE_END.search(draft, mention.end)
+        rest = draft[mention.end:end.start() if end else len(draft)]
+        return bool(REFERRAL.search(rest) or re.search(r"问清楚|先问|再问|问问|问一下", rest))
+
+    @staticmethod
     def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
         """A name the draft lists among what to report to a doctor (…正在吃抗凝药的请先咨询医生)."""
         led = SCREEN_LEAD.search(draft[max(0, mention.start - 8):mention.start]) or \
@@ -621,13 +673,32 @@ class ContraindicationAuditor:
                     not re.match(r"\s*(?:吗|么|的人|患者|病人)", question[mention.end:mention.end + 3]):
                 known_conditions.add(mention.canonical)
                 facts.conditions.append((mention.text, mention.canonical))
+        # 我静息心率50左右 / 心跳才48: a resting rate under 60 the patient states is a slow heart (心动过缓) for this
+        # audit; a threshold (心率低于50要停药) or a rate of 60 and over is none
+        if "心动过缓" not in known_conditions:
+            for rate in HEART_RATE.finditer(question):
+                value = number(rate.group(1))
+                if value is not None and 30 <= value < 60 and not RATE_THRESHOLD.match(question, rate.end()):
+                    facts.conditions.append((rate.group(0), "心动过缓"))
+                    break
         known = {canonical for _, canonical in facts.medications}
-        for mention in self.lexicon.find_mentions(question, ("drug", "product")):
+        mentions = self.lexicon.find_mentions(question, ("drug", "product"))
+        for mention in mentions:
             low = clause_start_of(question, mention.start)
             before, after = question[low:mention.start], question[mention.end:]
             clause_after = re.split(r"[。；;！!？?，,\n]", after, maxsplit=1)[0]
             if mention.canonical in known or not TAKING.search(before[-6:]) or RELATIVE.search(before) or \
                     ASKING.search(before[-4:]) or (clause_after.endswith(("吗", "么", "呢")) and not TAKEN.search(after[:8])):
+                continue
+            # 用酮康唑洗剂洗头 / 在点左氧氟沙星滴眼液: a medicine on the skin or into the eye is no systemic medicine
+            if LOCAL_FORM.match(question, mention.end):
+                continue
+            # 以前吃过辛伐他汀，两年前就不吃了: a medicine the message says was stopped (up to the next name or the end of
+            # the sentence) is not a current one, unless it was taken up again (又吃上了)
+            following = [m.start for m in mentions if m.start > mention.start]
+            sentence_end = SENTENCE_END.search(question, mention.end)
+            high = min(following + [sentence_end.start() if sentence_end else len(question)])
+            if STOPPED_AFTER.search(question, mention.end, high) and not RESUMED.search(question, mention.end, high):
                 continue
             known.add(mention.canonical)
             facts.medications.append((mention.text, mention.canonical))

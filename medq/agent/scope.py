@@ -169,8 +169,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             warned[index] = True
             return
         start, _, cue = anaphors[index]
-        before = [i for i, m in enumerate(mentions) if m.end <= start and
-                  sentence_of[m.start] >= sentence_of[start] - 1]
+        floor = _previous_sentence(norm, sentence_of, start, mentions)
+        before = [i for i, m in enumerate(mentions) if m.end <= start and sentence_of[m.start] >= floor]
         if not before:
             return
         if cue.role == "anaphor_one":
@@ -537,6 +537,32 @@ def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:
     stop = min([following[0]] if following else [len(norm)])
     sentence_end = next((k for k in range(end, len(norm)) if norm[k] in SENTENCE_END), len(norm))
     return bool(DOSE_AFTER.search(norm[end:min(stop, sentence_end)]))
+
+
+HEADING_LINE = re.compile(r"^\s*(?:#{1,6}\s*[^\n]*|\*\*[^*\n]{1,20}\*\*\s*[：:]?|[^\n，,。]{1,8}[：:])\s*$")
+
+
+def _previous_sentence(norm: str, sentence_of: list[int], position: int, mentions: Sequence[Span]) -> int:
+    """The sentence before the one at this position that an anaphor reaches back to, past heading lines that name no
+    drug (## 建议 / **建议：**): 乐松会加重胃溃疡。\n## 建议\n- 这个药不合适 reaches 乐松 across the heading."""
+    sentence = sentence_of[position]
+    previous = sentence - 1
+    if previous < 0 or "\n" not in norm or not ("#" in norm or "**" in norm or "：" in norm or ":" in norm):
+        return previous    # no heading line possible: decided without a scan
+    low = position
+    while low > 0 and sentence_of[low - 1] == sentence:
+        low -= 1
+    # walk back one sentence at a time while the sentence before is a heading line with no name in it
+    while previous > 0 and low > 0:
+        high = low
+        low = high - 1
+        while low > 0 and sentence_of[low - 1] == previous:
+            low -= 1
+        line = norm[low:high].strip("\n\r ")
+        if any(low <= m.start < high for m in mentions) or not HEADING_LINE.match(line):
+            break
+        previous -= 1
+    return previous
 
 
 @functools.lru_cache(maxsize=4)

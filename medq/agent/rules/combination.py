@@ -6,7 +6,8 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.interaction import held_off, interacting_rows, one_drug, taken_together
+from medq.agent.rules.interaction import (dose_kept, dose_managed, held_off, interacting_rows, monitoring_skipped, one_drug,
+                                          taken_together)
 
 
 # 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑: two drugs offered as alternatives in one clause run, one or the other
@@ -41,12 +42,13 @@ class CombinationRule:
                         if held_off(ctx, first.name) or held_off(ctx, second.name):
                             continue
                         seen.add((a, b))
-                        row = rows[0]
+                        row = dose_managed(ctx, rows) or rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, first, row)
+                        skipped = not together and (monitoring_skipped(ctx, row) or dose_kept(ctx, row))
                         yield finding(ctx, first, a, self.name, f"draft:{second.name}", None,
                                       f"回答同时推荐了{shown(first, a)}和{shown(second, b)}，二者存在"
                                       f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
-                                      f"{'，且让二者同时服用' if together else ''}。", row,
-                                      block=True if together else None,
-                                      indicator="critical" if together else None)
+                                      f"{'，且让二者同时服用' if together else '，且说不必监测或调整剂量' if skipped else ''}。", row,
+                                      block=True if together or skipped else None,
+                                      indicator="critical" if together or skipped else None)

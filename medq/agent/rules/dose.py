@@ -48,7 +48,7 @@ PER_DAY_AFTER = re.compile(r"\s*/\s*(?:天|日|d\b|day)")
 LOADING_PAIR = re.compile(r"\s*[，,]\s*(?:\d+|[一两二三])\s*(?:个)?\s*小时后\s*(?:再|可再)")
 NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr)\s*正常(?:时|者|的人|的患者|情况下|的话|的成人)"
                            r"[^；;。！!？?\n]*")
-PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*$")
+PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*(?:约|大约|大概|约为|共|合计|总共)?\s*$")
 # a daily total or cap (每天总量不超过1000mg / 每天总量控制在200~700mg / 一天不要超过3片): the day's amount
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*"
                          rf"(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|不宜超过|不能超过|控制在|最多|为|是)?|"
@@ -122,6 +122,8 @@ def _weighs(unit: str) -> bool:
 
 # 第一天300mg，第二天每次300mg、每天2次，第三天起…: a titration, each step a day of its own
 TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天|日|周)")
+# 第一天300mg，逐渐加到每次600mg，每日3次: the dose the schedule is raised to, a step of its own after a first day's
+RAISED_TO = re.compile(r"(?:逐渐|逐步|慢慢|之后|以后|然后|再)?\s*(?:加到|加量到|增加到|增量到|增至|加至|提高到|加大到)")
 
 
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
@@ -202,6 +204,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         return Dose(larger([d.per_dose_mg for d in read]), larger([d.per_day_mg for d in read]),
                     larger([d.per_kg_dose for d in read]), larger([d.per_kg_day for d in read]))
     steps = [m.start() for m in TITRATION_STEP.finditer(text)]
+    if steps:
+        steps = sorted(steps + [m.start() for m in RAISED_TO.finditer(text) if m.start() > steps[0]])
     if len(steps) >= 2:
         # the most the schedule gives at any step: each step read alone, the rest of the text after the last one
         parts = [text[low:high] for low, high in zip([0] + steps[1:], steps[1:] + [len(text)])]

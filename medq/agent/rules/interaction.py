@@ -154,6 +154,94 @@ def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
     return sorted(rows, key=lambda r: (not r.blocks, r.id)) if rows else []
 
 
+# a row whose management is a change of dose (拉莫三嗪剂量减半，缓慢加量 with 丙戊酸钠): a draft that gives such a change
+# follows the management the source gives, and the pair is a caution, not a pair to avoid
+DOSE_ROW = re.compile(r"减量|减半|减少剂量|降低剂量|小剂量|低剂量|缓慢加量|慢加|缓慢滴定|缓慢增量")
+DOSE_DRAFT = re.compile(r"减量|减半|减少剂量|降低剂量|剂量减|量减|小剂量|低剂量|慢加|缓慢加|慢慢加|缓慢增|缓慢滴定|"
+                        r"加量要慢|加量更慢|加得慢|剂量要低|起始剂量(?:要|更)?(?:低|小)")
+
+
+DOSE_NOT = re.compile(r"(?:不用|不必|无需|不需要|不需|没必要|别|不要|不能|不可)\s*(?:再)?\s*$")
+
+
+# 按原剂量继续 / 剂量不用变 / 不用减量: the draft keeps the dose a caution's management changes
+DOSE_KEPT = re.compile(r"按原(?:来的)?剂量|原剂量|照原量|剂量(?:不用|不必|无需|不需要)?(?:变|改|调整|调)|剂量照旧|剂量不变|"
+                       r"(?:不用|不必|无需|不需要|没必要)\s*(?:减量|减少剂量|调整剂量|调剂量|减药|调量)")
+
+
+def _adjusted_in_draft(ctx: AuditContext, adjusted: str, pattern: re.Pattern[str] = DOSE_DRAFT,
+                       unnamed: bool = False) -> bool:
+    """Whether the draft changes (or, with DOSE_KEPT, keeps) the dose of this drug: a match whose nearest name before
+    it in its sentence (or, with none, the first after it in its clause) is the drug, and that no 不用/不必 negates;
+    `unnamed` also accepts a match with no name around it (两药可以一起吃，按原剂量继续)."""
+    lex = ctx.lexicon
+    mentions = [m for m in lex.find_mentions(ctx.draft, ("drug", "product", "class"))]
+
+    def is_adjusted(name: str) -> bool:
+        return name == adjusted or any(adjusted == s or adjusted in ctx.names(s) for s in lex.ingredients(name))
+
+    for hit in pattern.finditer(ctx.draft):
+        if pattern is DOSE_DRAFT and DOSE_NOT.search(ctx.draft[max(0, hit.start() - 6):hit.start()]):
+            continue
+        low = max(ctx.draft.rfind(mark, 0, hit.start()) for mark in "。；;！!？?\n") + 1
+        before = [m for m in mentions if low <= m.start and m.end <= hit.start()]
+        if before:
+            if is_adjusted(before[-1].canonical):
+                return True
+            continue
+        ends = [i for i in (ctx.draft.find(mark, hit.end()) for mark in "，,。；;！!？?\n") if i >= 0]
+        after = [m for m in mentions if hit.end() <= m.start < (min(ends) if ends else len(ctx.draft))]
+        if after and is_adjusted(after[0].canonical) or unnamed and not after:
+            return True
+    return False
+
+
+def dose_kept(ctx: AuditContext, row: Rule) -> bool:
+    """A caution managed by a change of the dose of one of the two (茶碱减量并监测血药浓度), where the draft keeps that
+    drug's dose (两药可以一起吃，按原剂量继续 / 茶碱剂量不用变): the draft refuses the management."""
+    management = row.management or ""
+    if row.blocks or not DOSE_ROW.search(management) or not DOSE_KEPT.search(ctx.draft):
+        return False
+    named = sorted((management.find(name), name) for name in (row.subject, row.interactant)
+                   if name and name in management)
+    adjusted = named[0][1] if named else ""
+    if not adjusted:
+        # 茶碱减量 for the row 氨茶碱 + 红霉素: the management names the drug by the part of its name it shares
+        adjusted = next((name for name in (row.subject, row.interactant)
+                         if name and any(name.endswith(part) and part in management
+                                         for part in (name[1:], name[2:]) if len(part) >= 2)), "")
+    return bool(adjusted) and _adjusted_in_draft(ctx, adjusted, DOSE_KEPT, unnamed=True)
+
+
+def dose_managed(ctx: AuditContext, rows: list[Rule]) -> Rule | None:
+    """The row of a pair whose management is a change of the dose of one of the two (拉莫三嗪剂量减半，缓慢加量), in place
+    of a row that blocks the pair, where the draft gives that change to that drug; None otherwise (a management that
+    names neither drug, 减量并监测浓度, says not whose dose: the blocking row stands)."""
+    if not rows or not rows[0].blocks or not DOSE_DRAFT.search(ctx.draft):
+        return None
+    for row in rows:
+        management = row.management or ""
+        if row.blocks or not DOSE_ROW.search(management):
+            continue
+        named = sorted((management.find(name), name) for name in (row.subject, row.interactant)
+                       if name and name in management)
+        if named and _adjusted_in_draft(ctx, named[0][1]):
+            return row
+    return None
+
+
+# a caution whose management is monitoring (监测INR / 监测血药浓度), and a draft that tells the patient to skip it (不用管
+# INR / 不必查血药浓度): the draft removes the management that made the pair a caution
+MONITOR_ROW = re.compile(r"监测|复查|检测")
+SKIP_MONITORING = re.compile(r"(?:不用|不必|无需|不需要|不需|没必要|别|不要)\s*(?:再|去|特别|专门|刻意)?\s*"
+                             r"(?:管|查|测|监测|复查|检测|抽血|看)\s*(?:一下)?\s*(?:INR|inr|凝血|血药浓度|浓度|血糖|血钾|肝功能|肾功能|心率)")
+
+
+def monitoring_skipped(ctx: AuditContext, row: Rule) -> bool:
+    """Whether the draft tells the patient to skip the monitoring a caution row's management gives."""
+    return not row.blocks and bool(MONITOR_ROW.search(row.management or "")) and bool(SKIP_MONITORING.search(ctx.draft))
+
+
 class InteractionRule:
     name = "interaction"
 
@@ -188,16 +276,17 @@ class InteractionRule:
                         rows = interacting_rows(ctx, ingredient, theirs)
                         if not rows:
                             continue
-                        row = rows[0]
+                        row = dose_managed(ctx, rows) or rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, rec, row)
+                        skipped = not together and (monitoring_skipped(ctx, row) or dose_kept(ctx, row))
                         # 改用铜IUD，不要只依赖优思明: the draft gives the method the label manages it with
                         managed = row.blocks and backed_up(ctx, canonical, row)
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
                                       f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
-                                      f"{'，回答却让二者同时服用' if together else ''}。", row,
-                                      block=True if together else (False if managed else None),
-                                      indicator="critical" if together else None)
+                                      f"{'，回答却让二者同时服用' if together else '，回答却说不必监测或调整剂量' if skipped else ''}。", row,
+                                      block=True if together or skipped else (False if managed else None),
+                                      indicator="critical" if together or skipped else None)
                         break

@@ -34,6 +34,58 @@ def _transdermal(ctx: AuditContext, rec: Recommended) -> bool:
     return any(TRANSDERMAL_SYSTEMIC in ctx.names(s) for s in rec.substances)
 
 
+# a row that names the eye (its subject 眼用β受体阻滞剂, or 新生儿禁用(含滴眼液) in its text) is about the eye drops too
+EYE_ROW = re.compile(r"眼用|滴眼|眼药|眼膏|点眼")
+
+
+def _reaches_eye(rec: Recommended, row) -> bool:
+    """Whether an age row reaches a preparation put into the eye: a row on the eye product itself, or one that names
+    the eye; a row on the substance (左氧氟沙星 age<18, about the tablets) does not."""
+    if rec.mention.kind == "product" and row.subject == rec.name:
+        return True
+    return bool(EYE_ROW.search(f"{row.subject} {row.effect or ''} {row.management or ''}"))
+
+
+# a genetic marker a row warns its carriers about (汉族HLA-B*1502携带者易发SJS/TEN), and the patient's own words or
+# record that they carry it (HLA-B*1502阳性 / 携带HLA-B*1502): the general caution is then the patient's
+MARKER = re.compile(r"HLA-?B\s*\*?\s*(\d{2})\s*:?\s*(\d{2})", re.IGNORECASE)
+POSITIVE_AFTER = re.compile(r"\s*(?:基因)?\s*(?:检测|检查|筛查)?\s*(?:结果)?\s*(?:是|为|呈|显示)?\s*(?:阳性|\(\+\)|（\+）|\+)")
+CARRIES_BEFORE = re.compile(r"(?:携带|带有|是)\s*$")
+
+
+def _carrier(ctx: AuditContext, row) -> str:
+    """The marker of a general row the patient is stated to carry ('' when none): HLA-B*1502阳性 in the question or
+    the record meets 汉族HLA-B*1502携带者易发SJS/TEN; 阴性 or no statement meets nothing."""
+    if "HLA" not in (row.effect or ""):
+        return ""    # the usual row: decided without a scan
+    marked = MARKER.search(row.effect or "")
+    if not marked:
+        return ""
+    for text in [ctx.question, *ctx.profile.conditions]:
+        for found in MARKER.finditer(text or ""):
+            if found.groups() == marked.groups() and (POSITIVE_AFTER.match(text, found.end()) or
+                                                       CARRIES_BEFORE.search(text[max(0, found.start() - 4):found.start()])):
+                return f"HLA-B*{marked.group(1)}{marked.group(2)}"
+    return ""
+
+
+# a row that limits how long a drug is used to a stated span (连续使用超过7天致药物性鼻炎 / 连续使用不超过2周), and a
+# draft that says the drug can be used for long (长期用也没关系 / 可以一直用): the draft gives the harm the row limits
+DURATION_ROW = re.compile(r"(?:超过|不超过|大于|>)\s*[\d一二三四五六七八九十]+\s*(?:天|日|周|个月)")
+LONG_USE = re.compile(r"(?<!不)(?<!不要)(?<!不宜)(?<!别)(?<!不能)(?:长期|一直|长时间|常年|天天)\s*(?:用|使用|吃|服用|喷|涂|滴)"
+                      r"\s*(?:也|都)?\s*(?:没关系|没问题|没事|不要紧|无妨|可以|行|不会)|"
+                      r"(?:可以|能)\s*(?:长期|一直|长时间|常年)\s*(?:用|使用|吃|服用|喷|涂|滴)")
+
+
+def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
+    """Whether the draft, in what it says of this drug, endorses long use the row limits to a stated span."""
+    if rec.origin != "draft" or ("超过" not in (row.management or "") and "超过" not in (row.effect or "")) or \
+            not DURATION_ROW.search(f"{row.effect or ''} {row.management or ''}"):
+        return False
+    low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
+    return bool(LONG_USE.search(ctx.draft[low:rec.mention.end] + rec.dose_text))
+
+
 class PopulationRule:
     name = "population"
     topics: tuple[str, ...] = ()
@@ -49,14 +101,26 @@ class PopulationRule:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):
                     if row.topic not in self.topics:
                         continue
-                    if rec.ocular and self.name == "min_age" and row.subject != rec.name:
-                        continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液
+                    if rec.ocular and self.name == "min_age" and not _reaches_eye(rec, row):
+                        continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液;
+                        # so is 左氧氟沙星 age<18 (cartilage) about the tablets, not 左氧氟沙星滴眼液
                     if _immediate_release_only(row) and _modified_release(ctx, rec):
                         continue   # 老年人避免速释片 does not reach 硝苯地平控释片 / 拜新同
                     matched = ctx.population(row.population)
                     if matched is None:
                         continue
                     fact, source = matched[0] if matched else ("", None)
+                    carrier = "" if matched else _carrier(ctx, row)
+                    if carrier:
+                        yield finding(ctx, rec, ingredient, self.name, f"marker:{carrier}", None,
+                                      f"患者{carrier}阳性，{shown(rec, ingredient)}：{row.effect}，不宜使用。", row,
+                                      block=True, indicator="critical")
+                        continue
+                    if _long_use_endorsed(ctx, rec, row):
+                        yield finding(ctx, rec, ingredient, self.name, fact, source,
+                                      f"{shown(rec, ingredient)}{row.management or row.effect}，回答却说可以长期用。", row,
+                                      block=True, indicator="critical")
+                        continue
                     yield finding(ctx, rec, ingredient, self.name, fact, source,
                                   self.wording(ctx, rec, ingredient, row, [m[0] for m in matched]), row)
 
