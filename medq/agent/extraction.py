@@ -313,6 +313,12 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
+# an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
+ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|爱人|"
+                         r"丈夫|妻子|老伴|公公|婆婆|岳父|岳母|他|她)(?:老人家)?(?:来)?(?:问|咨询)|"
+                         r"我是(?:他|她)的?(?:女儿|儿子|孙女|孙子|家属|老伴|媳妇|儿媳)[，,]?(?:来|帮他|帮她|替他|替她)?(?:问|咨询)|"
+                         r"(?<![我你])(?:他|她)(?:想|让我|叫我|托我)(?:问|咨询)")
+PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
@@ -576,6 +582,14 @@ class RuleBasedExtractor:
             tail = text[match.end():match.end() + 1]
             question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
+        # 我是帮我妈问的 / 我是他女儿来问问 / 她想问…: a relative (not a child) asks through the writer, so the relative is
+        # the patient: every clause but the one naming the writer (and the writer's own 我自己…) is the patient's
+        if ADULT_PROXY.search(text):
+            for clause in result:
+                if ADULT_PROXY.search(clause.text) or ELDER_SEX.search(clause.text):
+                    clause.self_subject, clause.child = False, False
+                elif not re.search(r"我自己|我本人|我本身", clause.text):
+                    clause.self_subject, clause.child = True, False
         # 老大有癫痫，我问的是老二: a sibling named before the one asked about is someone else, not the patient
         asked = next(((i, m.group(1)) for i, c in enumerate(result) for m in [SIBLING_ASKED.search(c.text)] if m), None)
         if asked is not None:
@@ -621,6 +635,11 @@ class RuleBasedExtractor:
         writer_speaks = False
         clauses = self.clauses(text, context.child)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
+        if ADULT_PROXY.search(text):   # 帮我妈问: the relative asked for is the patient, whose sex the kin word names
+            kin = PROXY_KIN.search(text)
+            if kin:
+                add_mine("sex", "male" if kin.group(1) else "female", "active",
+                         _sentence_around(message, kin.start(), kin.end()))
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
         # 吃他克莫司，听说不能吃西柚？: the question names its own object, so a clause before it that takes a drug is

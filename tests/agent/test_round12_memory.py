@@ -39,3 +39,27 @@ def test_thyroid_cancer_after_surgery_is_not_breast_cancer():
 
 def test_bone_metastasis_beside_its_primary():
     assert {"乳腺癌", "骨转移"} <= conditions("我乳腺癌骨转移")
+
+
+def facts(message: str) -> set[tuple[str, str]]:
+    return {(f.kind, f.value) for f in extractor().extract(message) if f.status == "active"}
+
+
+def test_a_relative_asking_through_the_writer_is_the_patient():
+    found = facts("我爸70岁，胃癌术后在吃替吉奥，他想问能不能吃阿胶")
+    assert {("age", "70"), ("sex", "male"), ("condition", "胃癌"), ("medication", "替吉奥")} <= found
+
+
+def test_the_writer_who_asks_for_a_mother_gives_her_sex_not_his():
+    found = facts("我妈卵巢癌，我是帮我妈问的，她62岁")
+    assert {("age", "62"), ("sex", "female"), ("condition", "卵巢癌")} <= found and ("sex", "male") not in found
+
+
+def test_the_writer_named_by_kin_is_not_the_patient():
+    found = facts("家里老人81岁，胃癌晚期，我是她孙子来问问")
+    assert {("age", "81"), ("condition", "胃癌")} <= found and ("sex", "male") not in found
+
+
+def test_a_relative_named_without_asking_stays_the_relative():
+    assert facts("我妈有糖尿病，在吃二甲双胍，我想问问她能不能吃阿胶") == set()
+    assert facts("我老公有痛风，我自己是偏头痛") == {("condition", "偏头痛")}
