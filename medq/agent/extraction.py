@@ -125,7 +125,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
 BIRTH = re.compile(r"(?<![快要没未])(?<!马上)(?<!准备)(?<!就要)(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
 NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕|怀(?=的|[，,。！!]|$))")
 # conditions that are also passing symptoms: a condition only with a word that makes it chronic
-SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
+SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|总(?=失眠)|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
@@ -319,6 +319,7 @@ ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸
                          r"我是(?:他|她)的?(?:女儿|儿子|孙女|孙子|家属|老伴|媳妇|儿媳)[，,]?(?:来|帮他|帮她|替他|替她)?(?:问|咨询)|"
                          r"(?<![我你])(?:他|她)(?:想|让我|叫我|托我)(?:问|咨询)")
 PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
+WRITER_OWN = re.compile(r"我自己|我本人|本人|我本身|(?:我|俺)(?:今年)?(?:[0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)岁")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
@@ -584,7 +585,7 @@ class RuleBasedExtractor:
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
         # 我是帮我妈问的 / 我是他女儿来问问 / 她想问…: a relative (not a child) asks through the writer, so the relative is
         # the patient: every clause but the one naming the writer (and the writer's own 我自己…) is the patient's
-        if ADULT_PROXY.search(text):
+        if self._proxy(text):
             for clause in result:
                 if ADULT_PROXY.search(clause.text) or ELDER_SEX.search(clause.text):
                     clause.self_subject, clause.child = False, False
@@ -598,6 +599,12 @@ class RuleBasedExtractor:
                 if sibling and sibling.group(0) != asked[1]:
                     clause.self_subject, clause.child = False, False
         return result
+
+    @staticmethod
+    def _proxy(text: str) -> bool:
+        """A relative asks through a writer who tells nothing of their own: the relative is the patient. A writer who
+        also speaks of themselves (我自己… / 我28岁) stays the patient, and the relative someone else."""
+        return bool(ADULT_PROXY.search(text)) and not WRITER_OWN.search(text)
 
     def _without_drug_names(self, piece: str) -> str:
         """在吃妈富隆 / 用宝宝金水: a relative's word inside a medicine's name (妈, 宝宝) names no one; the names are
@@ -635,7 +642,7 @@ class RuleBasedExtractor:
         writer_speaks = False
         clauses = self.clauses(text, context.child)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
-        if ADULT_PROXY.search(text):   # 帮我妈问: the relative asked for is the patient, whose sex the kin word names
+        if self._proxy(text):   # 帮我妈问: the relative asked for is the patient, whose sex the kin word names
             kin = PROXY_KIN.search(text)
             if kin:
                 add_mine("sex", "male" if kin.group(1) else "female", "active",

@@ -63,3 +63,21 @@ def test_the_writer_named_by_kin_is_not_the_patient():
 def test_a_relative_named_without_asking_stays_the_relative():
     assert facts("我妈有糖尿病，在吃二甲双胍，我想问问她能不能吃阿胶") == set()
     assert facts("我老公有痛风，我自己是偏头痛") == {("condition", "偏头痛")}
+
+
+def test_a_writer_who_speaks_of_themselves_stays_the_patient():
+    assert facts("帮我爸问一下：他对青霉素过敏。我自己没有过敏的药") == set()
+    assert facts("我30岁，我妈有哮喘，她能吃布洛芬吗？我是替她问问") == {("age", "30")}
+
+
+def test_a_patch_taken_off_and_a_course_finished_are_stopped():
+    stopped = {f.value for f in extractor().extract("之前贴过芬太尼贴，上周已经不贴了") if f.status == "stopped"}
+    assert stopped == {"芬太尼"}
+    known = extractor().extract("我在吃左氧氟沙星", "m1")
+    last = extractor().extract("左氧氟沙星前天吃完最后一片了，疗程结束", "m2", known)
+    assert {(f.value, f.status) for f in last} == {("左氧氟沙星", "stopped")}
+
+
+def test_always_sleepless_is_the_condition_lately_sleepless_is_not():
+    assert "失眠" in conditions("我42岁，最近总失眠")
+    assert "失眠" not in conditions("我最近失眠")
