@@ -451,6 +451,17 @@ def _telegraphic(text: str, found: list["_Found"]) -> bool:
     return bool(re.fullmatch(r"[\s0-9男女岁性/、]*", "".join(rest))) and len(text.split()) >= 3
 
 
+def _denial_stands(told: list[Fact], facts: list[Fact]) -> list[Fact]:
+    """我没有糖尿病，只是吃激素那几天血糖高: a condition the writer denies by name (in `told`, the message's facts before
+    merging) is not brought back by a reading or a colloquial word for it in the same message: only a clause that names
+    it again asserts it. A reading the lexicon files under that name (尿酸高 → 痛风's rows, MEASURE_NAMES) stays: 不是痛风，
+    只是尿酸高 keeps the high uric acid those rows are about."""
+    denied = {f.value: f for f in told if f.kind == "condition" and f.status == "denied"}
+    return [denied[f.value] if f.kind == "condition" and f.status == "active" and f.value in denied and
+            f.value not in f.evidence and not any(MEASURE_NAMES[m] == f.value for m in MEASURE_NAMES if m in f.evidence)
+            else f for f in facts]
+
+
 def _sentence_around(message: str, start: int, end: int) -> str:
     """The evidence of a correction or switch: from the clause of its first mention to the end of its last."""
     before = max(message.rfind(c, 0, start) for c in "，,。；;！!？?\n")
@@ -834,7 +845,24 @@ class RuleBasedExtractor:
         if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
-        return self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)), message_id)
+        mine = self._allergy_taken_back(text, message, clauses, mine)
+        return _denial_stands(mine, self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)),
+                                                   message_id))
+
+    def _allergy_taken_back(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact]) -> list[Fact]:
+        """我以前说对头孢过敏，后来皮试阴性，医生说其实不过敏: a later clause of the writer's that denies an allergy
+        without naming one (and with a word that says it was found out) takes back the one allergy named before it."""
+        allergies = [f for f in mine if f.kind == "allergy" and f.status == "active"]
+        if len({f.value for f in allergies}) != 1:
+            return mine
+        named_at = min(message.find(f.evidence) for f in allergies)
+        for clause in clauses:
+            if clause.self_subject and clause.start > named_at and ALLERGY_DENIAL.search(clause.text) and \
+                    not ALLERGY_DENIAL_SCOPE.search(clause.text) and \
+                    re.search(r"其实|实际上|后来|结果|原来|医生说|大夫说|皮试", clause.text) and \
+                    not self._mentions(clause.text, True):
+                return [replace(f, status="denied") if f in allergies else f for f in mine]
+        return mine
 
     def _narrowed(self, text: str, facts: list[Fact], message_id: str | None = None) -> list[Fact]:
         """A condition the message describes more precisely than it names is the precise row of conditions.csv, whose

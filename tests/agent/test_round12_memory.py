@@ -81,3 +81,21 @@ def test_a_patch_taken_off_and_a_course_finished_are_stopped():
 def test_always_sleepless_is_the_condition_lately_sleepless_is_not():
     assert "失眠" in conditions("我42岁，最近总失眠")
     assert "失眠" not in conditions("我最近失眠")
+
+
+def test_a_condition_denied_by_name_is_not_brought_back_by_a_reading():
+    found = {(f.value, f.status) for f in extractor().extract("我没有糖尿病，只是吃泼尼松那段时间血糖高")}
+    assert ("糖尿病", "denied") in found and ("糖尿病", "active") not in found
+    assert ("高血压", "active") in {(f.value, f.status) for f in extractor().extract("我以前没有高血压，现在有高血压了")}
+
+
+def test_an_allergy_found_out_to_be_none_is_taken_back_in_the_same_message():
+    found = {(f.value, f.status) for f in extractor().extract("我一直说自己对头孢过敏，后来做了皮试是阴性，医生说其实不过敏")}
+    assert found == {("头孢菌素类", "denied")}
+    assert ("头孢菌素类", "active") in {(f.value, f.status) for f in extractor().extract("我对头孢过敏，其他药不过敏")}
+    assert ("头孢菌素类", "active") in {(f.value, f.status)
+                                     for f in extractor().extract("我对头孢过敏，后来发现对青霉素不过敏")}
+
+
+def test_a_reading_the_lexicon_files_under_the_denied_name_stays():
+    assert ("痛风", "active") in {(f.value, f.status) for f in extractor().extract("我不是痛风，医生说只是尿酸高")}
