@@ -101,7 +101,9 @@ TRIGGERS: list[Trigger] = [
     # -- medicines: stopped and taken
     *_t("停用|停了|停药|停掉|已停|停服|停止服用|停止使用|停吃|不吃了|不用了|不打了|不再吃|不再服|不再用|没再吃|没再服|"
         "没再用|没有再吃|断了|早就不吃|已经不吃|让停|叫停|戒了|戒掉了|已经戒|(?:[叫让]|告诉|嘱咐|交代)我(?:先)?(?:不要|别|不能)(?:再)?吃|"
-        "[叫让]我(?:先)?停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段|吃完了(?![饭再])|已经吃完(?![饭再])|用完了|疗程结束了", "stopped", "both",
+        "[叫让]我(?:先)?停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段|吃完了(?![饭再])|已经吃完(?![饭再])|用完了|疗程结束了|疗程结束|疗程已经结束|疗程完了|疗程已经完了|"
+        # a patch taken off (不贴了) and a course finished (吃完最后一片) end a medicine as 不吃了 does
+        "不贴了|没再贴|没贴了|停贴|吃完最后一[片粒颗支袋盒]|用完最后一[支瓶盒贴片]", "stopped", "both",
         MED, 14, reach_back=True),
     *_t("没吃了|没有吃了|没再吃|没用了|没打了|没服了", "stopped", "both", MED, 14, reach_back=True),   # …就没吃了
     # X现在停了 / 现在已经停了: 现在 before a stop is when it stopped, not a terminator (longer, so matched first)

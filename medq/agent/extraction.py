@@ -125,7 +125,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
 BIRTH = re.compile(r"(?<![快要没未])(?<!马上)(?<!准备)(?<!就要)(?:已经|刚|上周|上个月|前天|昨天)?(?:出生了|生了|生完|生下|分娩了|剖腹产了|剖了|顺产了)|产后|坐月子|月子里")
 NOT_PREGNANT = re.compile(r"(?:还没|没有|没|未)(?:能)?(?:怀上|怀孕|有怀孕|怀(?=的|[，,。！!]|$))")
 # conditions that are also passing symptoms: a condition only with a word that makes it chronic
-SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
+SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|总(?=失眠)|常年|多年|几年|慢性|失眠症|睡眠障碍|入睡困难",
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
@@ -313,6 +313,13 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
+# an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
+ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|爱人|"
+                         r"丈夫|妻子|老伴|公公|婆婆|岳父|岳母|他|她)(?:老人家)?(?:来)?(?:问|咨询)|"
+                         r"我是(?:他|她)的?(?:女儿|儿子|孙女|孙子|家属|老伴|媳妇|儿媳)[，,]?(?:来|帮他|帮她|替他|替她)?(?:问|咨询)|"
+                         r"(?<![我你])(?:他|她)(?:想|让我|叫我|托我)(?:问|咨询)")
+PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
+WRITER_OWN = re.compile(r"我自己|我本人|本人|我本身|(?:我|俺)(?:今年)?(?:[0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)岁")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
@@ -442,6 +449,17 @@ def _telegraphic(text: str, found: list["_Found"]) -> bool:
     for f in found:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
     return bool(re.fullmatch(r"[\s0-9男女岁性/、]*", "".join(rest))) and len(text.split()) >= 3
+
+
+def _denial_stands(told: list[Fact], facts: list[Fact]) -> list[Fact]:
+    """我没有糖尿病，只是吃激素那几天血糖高: a condition the writer denies by name (in `told`, the message's facts before
+    merging) is not brought back by a reading or a colloquial word for it in the same message: only a clause that names
+    it again asserts it. A reading the lexicon files under that name (尿酸高 → 痛风's rows, MEASURE_NAMES) stays: 不是痛风，
+    只是尿酸高 keeps the high uric acid those rows are about."""
+    denied = {f.value: f for f in told if f.kind == "condition" and f.status == "denied"}
+    return [denied[f.value] if f.kind == "condition" and f.status == "active" and f.value in denied and
+            f.value not in f.evidence and not any(MEASURE_NAMES[m] == f.value for m in MEASURE_NAMES if m in f.evidence)
+            else f for f in facts]
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -576,6 +594,14 @@ class RuleBasedExtractor:
             tail = text[match.end():match.end() + 1]
             question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
+        # 我是帮我妈问的 / 我是他女儿来问问 / 她想问…: a relative (not a child) asks through the writer, so the relative is
+        # the patient: every clause but the one naming the writer (and the writer's own 我自己…) is the patient's
+        if self._proxy(text):
+            for clause in result:
+                if ADULT_PROXY.search(clause.text) or ELDER_SEX.search(clause.text):
+                    clause.self_subject, clause.child = False, False
+                elif not re.search(r"我自己|我本人|我本身", clause.text):
+                    clause.self_subject, clause.child = True, False
         # 老大有癫痫，我问的是老二: a sibling named before the one asked about is someone else, not the patient
         asked = next(((i, m.group(1)) for i, c in enumerate(result) for m in [SIBLING_ASKED.search(c.text)] if m), None)
         if asked is not None:
@@ -584,6 +610,12 @@ class RuleBasedExtractor:
                 if sibling and sibling.group(0) != asked[1]:
                     clause.self_subject, clause.child = False, False
         return result
+
+    @staticmethod
+    def _proxy(text: str) -> bool:
+        """A relative asks through a writer who tells nothing of their own: the relative is the patient. A writer who
+        also speaks of themselves (我自己… / 我28岁) stays the patient, and the relative someone else."""
+        return bool(ADULT_PROXY.search(text)) and not WRITER_OWN.search(text)
 
     def _without_drug_names(self, piece: str) -> str:
         """在吃妈富隆 / 用宝宝金水: a relative's word inside a medicine's name (妈, 宝宝) names no one; the names are
@@ -621,6 +653,11 @@ class RuleBasedExtractor:
         writer_speaks = False
         clauses = self.clauses(text, context.child)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
+        if self._proxy(text):   # 帮我妈问: the relative asked for is the patient, whose sex the kin word names
+            kin = PROXY_KIN.search(text)
+            if kin:
+                add_mine("sex", "male" if kin.group(1) else "female", "active",
+                         _sentence_around(message, kin.start(), kin.end()))
         # sentences that ask whether a medicine may be taken (…，哺乳期能吃吗): a drug only prescribed in them is asked about
         asking_sentences = {c.sentence for c in clauses if ASKS_TO_TAKE.search(c.text) and c.question}
         # 吃他克莫司，听说不能吃西柚？: the question names its own object, so a clause before it that takes a drug is
@@ -808,7 +845,24 @@ class RuleBasedExtractor:
         if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
-        return self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)), message_id)
+        mine = self._allergy_taken_back(text, message, clauses, mine)
+        return _denial_stands(mine, self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)),
+                                                   message_id))
+
+    def _allergy_taken_back(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact]) -> list[Fact]:
+        """我以前说对头孢过敏，后来皮试阴性，医生说其实不过敏: a later clause of the writer's that denies an allergy
+        without naming one (and with a word that says it was found out) takes back the one allergy named before it."""
+        allergies = [f for f in mine if f.kind == "allergy" and f.status == "active"]
+        if len({f.value for f in allergies}) != 1:
+            return mine
+        named_at = min(message.find(f.evidence) for f in allergies)
+        for clause in clauses:
+            if clause.self_subject and clause.start > named_at and ALLERGY_DENIAL.search(clause.text) and \
+                    not ALLERGY_DENIAL_SCOPE.search(clause.text) and \
+                    re.search(r"其实|实际上|后来|结果|原来|医生说|大夫说|皮试", clause.text) and \
+                    not self._mentions(clause.text, True):
+                return [replace(f, status="denied") if f in allergies else f for f in mine]
+        return mine
 
     def _narrowed(self, text: str, facts: list[Fact], message_id: str | None = None) -> list[Fact]:
         """A condition the message describes more precisely than it names is the precise row of conditions.csv, whose
