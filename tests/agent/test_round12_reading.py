@@ -1,0 +1,53 @@
+"""Round 12: dose reading mistakes found on the neurology and oncology batches, on sentences written for these tests.
+Each reading that now lets a safe dose pass has an unsafe twin that must still be blocked."""
+
+from functools import lru_cache
+
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import Lexicon
+from medq.agent.rules.dose import read_dose
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(Lexicon.load())
+
+
+def dose_findings(draft: str, **profile) -> list[str]:
+    result = auditor().audit(draft, PatientProfile.from_case(profile, "r12-msg"), "")
+    return [f.drug for f in result.findings if f.rule.startswith("max_")]
+
+
+def test_dose_before_a_plus_sign_belongs_to_the_name_before_it():
+    # 阿司匹林100mg+氯吡格雷75mg: the 100mg is the aspirin's, not the clopidogrel's
+    assert "氯吡格雷" not in dose_findings("前三周可以阿司匹林100mg＋氯吡格雷75mg，每天一次。", age=63)
+    assert "氯吡格雷" not in dose_findings("一般用阿司匹林100mg+氯吡格雷75mg，都是一天一次。", age=63)
+    # the twin: the clopidogrel's own dose above its daily maximum is still read as its own
+    assert "氯吡格雷" in dose_findings("一般用阿司匹林100mg+氯吡格雷225mg，都是一天一次。", age=63)
+
+
+def test_stated_maximum_is_no_dose_but_still_counts():
+    # the label's maximum stated beside the patient's dose: the dose (200mg twice a day) is read, not 400mg twice
+    assert dose_findings("塞来昔布一天的最大量为400mg，你现在一次200mg，每天两次，没有超。", age=52) == []
+    assert read_dose("每天最大剂量是400mg，每次200mg，每日2次", None).per_day_mg == 400
+    # the twins: a dose over the maximum, and a wrong maximum, are both still blocked
+    assert "塞来昔布" in dose_findings("塞来昔布一天的最大量为400mg，你一次400mg，每天两次就行。", age=52)
+    assert "塞来昔布" in dose_findings("塞来昔布一天的最大量为1000mg，你一次200mg，每天两次。", age=52)
+    # a maximum stated alone is still read as the day's dose
+    assert "塞来昔布" in dose_findings("塞来昔布每天最大量是800mg。", age=52)
+
+
+def findings(draft: str, **profile) -> list[str]:
+    result = auditor().audit(draft, PatientProfile.from_case(profile, "r12-msg"), "")
+    return [f.drug for f in result.findings]
+
+
+def test_a_level_a_medicine_lowers_is_the_bodys_own():
+    patient = dict(age=58, sex="female", conditions=["乳腺癌"])
+    # an aromatase inhibitor lowering the body's oestrogen names no oestrogen to take
+    assert findings("阿那曲唑抑制体内的雌激素，骨头容易变脆，记得补钙。", **patient) == []
+    assert findings("这类药会降低雌激素，所以会有潮热。", **patient) == []
+    # the twins: oestrogen advised, or its dose lowered (still taken), are still blocked
+    assert "雌激素类" in findings("潮热厉害可以补充雌激素。", **patient)
+    assert "雌激素类" in findings("建议降低雌激素剂量后继续用。", **patient)
