@@ -51,3 +51,13 @@ def test_a_level_a_medicine_lowers_is_the_bodys_own():
     # the twins: oestrogen advised, or its dose lowered (still taken), are still blocked
     assert "雌激素类" in findings("潮热厉害可以补充雌激素。", **patient)
     assert "雌激素类" in findings("建议降低雌激素剂量后继续用。", **patient)
+
+
+def test_refusal_ending_in_a_colon_covers_the_items_after_it_in_the_line():
+    patient = dict(age=84, sex="male", conditions=["阿尔茨海默病"])
+    # the lead names no drug and refuses; the items after the colon, split by semicolons, are what it refuses
+    assert findings("两样都不建议：苯海拉明抗胆碱太强；地西泮代谢慢，容易摔倒。先把作息调好。", **patient) == []
+    # the twins: a lead that allows, an item that recommends again, and the next sentence, are still read as advice
+    assert "苯海拉明" in findings("两样都可以：苯海拉明睡前吃；地西泮也行。", **patient)
+    assert findings("两样都不建议：苯海拉明抗胆碱太强；可以改用地西泮，每晚5mg。", **patient) == ["地西泮"]
+    assert "地西泮" in findings("两样都不建议：苯海拉明抗胆碱太强。地西泮每晚5mg。", **patient)
