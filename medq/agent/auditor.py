@@ -474,8 +474,10 @@ class ContraindicationAuditor:
             clause_end = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0]
                              or [len(draft)])
             form = lex.products[mention.canonical].form if mention.kind == "product" else ""
-            topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
-            ocular = not topical and bool(OCULAR.search(draft[mention.start:clause_end]))
+            # an eye form (阿托品眼用凝胶 / 红霉素眼膏) is into the eye, not on the skin, though 凝胶 and 膏 read as the
+            # skin's: its eye conditions (闭角型青光眼) count (round 12)
+            ocular = bool(OCULAR.search(draft[mention.start:clause_end]))
+            topical = not ocular and (form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end])))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
                                            ocular=ocular, intrauterine=bool(INTRAUTERINE.match(draft, mention.end)),
                                            after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))

@@ -61,3 +61,21 @@ def test_refusal_ending_in_a_colon_covers_the_items_after_it_in_the_line():
     assert "苯海拉明" in findings("两样都可以：苯海拉明睡前吃；地西泮也行。", **patient)
     assert findings("两样都不建议：苯海拉明抗胆碱太强；可以改用地西泮，每晚5mg。", **patient) == ["地西泮"]
     assert "地西泮" in findings("两样都不建议：苯海拉明抗胆碱太强。地西泮每晚5mg。", **patient)
+
+
+def test_eye_gel_and_eye_ointment_are_into_the_eye_not_on_the_skin():
+    glaucoma = dict(age=67, sex="female", conditions=["闭角型青光眼"])
+    # 眼用凝胶 / 眼膏 hold 凝胶 / 膏, the skin's words; they still go into the eye, where the glaucoma row counts
+    assert "阿托品" in findings("阿托品眼用凝胶每晚点一次，能缓解不适。", **glaucoma)
+    assert "阿托品" in findings("可以用阿托品眼膏，睡前涂一点。", **glaucoma)
+    # the twin: a gel on the skin still meets no eye condition and no systemic row
+    assert findings("双氯芬酸凝胶外用涂患处，每天三次。", age=70, sex="male", conditions=["闭角型青光眼"]) == []
+
+
+def test_a_drug_said_not_to_be_addictive_is_not_warned_of():
+    patient = dict(age=66, sex="female", conditions=["帕金森病"], medications=["雷沙吉兰"])
+    # 不成瘾 is a property the draft gives the drug, not a warning: its interaction with the MAO-B inhibitor counts
+    assert "右美沙芬" in findings("可以用右美沙芬，它不会成瘾，每次15mg，一天三次。", **patient)
+    assert "右美沙芬" in findings("右美沙芬不成瘾，每次15mg就行。", **patient)
+    # the twin: a warning of addiction still covers it
+    assert findings("右美沙芬多吃会成瘾，不建议用。", **patient) == []
