@@ -79,3 +79,12 @@ def test_a_drug_said_not_to_be_addictive_is_not_warned_of():
     assert "右美沙芬" in findings("右美沙芬不成瘾，每次15mg就行。", **patient)
     # the twin: a warning of addiction still covers it
     assert findings("右美沙芬多吃会成瘾，不建议用。", **patient) == []
+
+
+def test_a_claim_of_no_harm_is_no_warning():
+    patient = dict(age=69, sex="male", conditions=["慢性肾脏病4期", "2型糖尿病"], egfr=23)
+    # 没有损害 holds 有损害, a risk cue; the claim of no harm endorses the drug, whose kidney rows count
+    assert "二甲双胍" in findings("二甲双胍伤不了肾，对肾没有损害，继续一天两次。", **patient)
+    assert "二甲双胍" in findings("二甲双胍没有肾毒性，可以一直吃。", **patient)
+    # the twin: harm stated, with a refusal, still covers it
+    assert findings("二甲双胍现在对您的肾有损害，不要再吃了。", **patient) == []
