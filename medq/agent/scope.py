@@ -515,13 +515,19 @@ def _list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[b
                     warned[i] = True
 
 
+INLINE_COLON = re.compile(r"[：:](?=[^\n])")
+
+
 def _inline_list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[bool]) -> None:
     """A refusal that names no drug and ends in a colon inside a line (这两种都不推荐：甲…；乙…。) covers the items after
     the colon, split by semicolons, up to the end of the sentence or line; an item that itself recommends (可以…) is
     not covered (round 12)."""
-    for colon in (k for k, ch in enumerate(norm) if ch in "：:"):
+    if not any(cue.role == "negation" for _, _, cue in cues):
+        return
+    for found in INLINE_COLON.finditer(norm):
+        colon = found.start()
         low = max(norm.rfind(mark, 0, colon) for mark in "。！？!?\n；;") + 1
-        if colon + 1 >= len(norm) or norm[colon + 1] == "\n" or any(low <= m.start < colon for m in mentions):
+        if any(low <= m.start < colon for m in mentions):
             continue   # a colon at the line's end is _list_scopes'; a lead that names a drug refuses that drug
         roles = [cue.role for s, e, cue in cues if low <= s < colon]
         if "negation" not in roles or "terminator" in roles[roles.index("negation"):]:
