@@ -98,7 +98,8 @@ EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
-WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
+# (口服避孕药 is a class's name, not a way of taking it: round 12)
+WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice

@@ -88,3 +88,12 @@ def test_a_claim_of_no_harm_is_no_warning():
     assert "二甲双胍" in findings("二甲双胍没有肾毒性，可以一直吃。", **patient)
     # the twin: harm stated, with a refusal, still covers it
     assert findings("二甲双胍现在对您的肾有损害，不要再吃了。", **patient) == []
+
+
+def test_oral_contraceptive_in_a_class_name_is_no_way_of_taking():
+    patient = dict(age=31, sex="female", conditions=["癫痫"], medications=["卡马西平"])
+    # examples in brackets after a class the draft advises against follow that class; 口服 in 口服避孕药 is its name
+    assert findings("短效口服避孕药（比如妈富隆）会被它削弱，因此不建议只靠口服避孕药。", **patient) == []
+    # the twins: the example advised for taking, and the class advised, still meet the enzyme inducer
+    assert "妈富隆" in findings("可以吃妈富隆，每天一片。", **patient)
+    assert findings("可以用短效口服避孕药（比如妈富隆），每天一片。", **patient) != []
