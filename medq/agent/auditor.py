@@ -76,6 +76,10 @@ SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
 DESCRIBED = re.compile(r"(?:含有|含)(?:较多|大量|少量|不少|很多|一定量)?的?\s*$|"
                        r"(?:成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
                        r"(?:含有|含)\s*(?:约|大约)?\s*\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*$")   # 每10丸含约2.5mg X
+# what a medicine does to a level in the body (来曲唑会降低雌激素 / 抑制体内的睾酮): the object is the body's own, not
+# advice; 降低华法林剂量 (a dose of it) still is (round 12)
+LEVEL_CHANGED = re.compile(r"(?:降低|升高|抑制|拮抗|阻断|对抗)(?:了)?(?:体内|血中|血液中|身体里|自身)?(?:的)?\s*$")
+DOSE_OF = re.compile(r"\s*(?:的)?\s*(?:剂量|用量|药量|量|片|粒|\d)")
 EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 # a medicine named in a supposition about the patient (如果您吃的是其他降压药，例如硝苯地平，就要避免葡萄柚): neither advice
 # nor the patient's medicine; its examples in the next clause (例如/比如…) are read with it
@@ -94,7 +98,8 @@ EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
-WAY_OF_TAKING = re.compile(r"吃|服|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
+# (口服避孕药 is a class's name, not a way of taking it: round 12)
+WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
@@ -163,7 +168,7 @@ DOSE_SCHEDULE = r"(?:(?:每日|每天|一日|一天|日)\s*(?:\d+|[一二两三�
 DOSE_THEN_JOIN = re.compile(r"(?:\d|[一二两三四五六七八九十半])\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸|"
                             r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*"
                             rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}(?:[，,]\s*)?"
-                            r"(?:或者|或是|或|和|及|以及|与|、|/|联合|联用|合用|加用|加上|加|配合|搭配|再加|并用)\s*$")
+                            r"(?:或者|或是|或|和|及|以及|与|、|/|\+|＋|联合|联用|合用|加用|加上|加|配合|搭配|再加|并用)\s*$")
 WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不建议|不推荐|不要|不可|不能|不宜|别|切勿|勿|禁止|避免|千万不要)")
 
 
@@ -470,8 +475,10 @@ class ContraindicationAuditor:
             clause_end = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0]
                              or [len(draft)])
             form = lex.products[mention.canonical].form if mention.kind == "product" else ""
-            topical = form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end]))
-            ocular = not topical and bool(OCULAR.search(draft[mention.start:clause_end]))
+            # an eye form (阿托品眼用凝胶 / 红霉素眼膏) is into the eye, not on the skin, though 凝胶 and 膏 read as the
+            # skin's: its eye conditions (闭角型青光眼) count (round 12)
+            ocular = bool(OCULAR.search(draft[mention.start:clause_end]))
+            topical = not ocular and (form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end])))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
                                            ocular=ocular, intrauterine=bool(INTRAUTERINE.match(draft, mention.end)),
                                            after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
@@ -486,6 +493,8 @@ class ContraindicationAuditor:
             return False
         if COMPARED.search(lead) or METABOLITE.search(lead):
             return True
+        if LEVEL_CHANGED.search(lead) and not DOSE_OF.match(draft, mention.end):
+            return True    # 来曲唑会降低雌激素: the body's own hormone a medicine lowers, no hormone to take
         if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or
                 EXAMPLE_HINT.search(draft, max(0, mention.start - 16), mention.start)):
             return False   # nothing that could make it an example or a description: the usual case, decided fast

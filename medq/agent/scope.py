@@ -343,6 +343,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     for i in risk_marked:
         warned[i] = True
     _list_scopes(norm, cues, mentions, warned)
+    if "：" in norm or ":" in norm:
+        _inline_list_scopes(norm, cues, mentions, warned)
     # …不要用，颠茄片也一样 / 可以吃布洛芬，对乙酰氨基酚也一样: a name followed by 也一样 reads like the name before it
     for index, m in enumerate(mentions):
         if warned[index] or not re.match(r"\s*(?:也一样|也是一样|同样如此|也同样)", norm[m.end:m.end + 6]):
@@ -511,6 +513,37 @@ def _list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[b
             for i, m in enumerate(mentions):
                 if item_start <= m.start < item_end:
                     warned[i] = True
+
+
+INLINE_COLON = re.compile(r"[：:](?=[^\n])")
+
+
+def _inline_list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[bool]) -> None:
+    """A refusal that names no drug and ends in a colon inside a line (这两种都不推荐：甲…；乙…。) covers the items after
+    the colon, split by semicolons, up to the end of the sentence or line; an item that itself recommends (可以…) is
+    not covered (round 12)."""
+    if not any(cue.role == "negation" for _, _, cue in cues):
+        return
+    for found in INLINE_COLON.finditer(norm):
+        colon = found.start()
+        low = max(norm.rfind(mark, 0, colon) for mark in "。！？!?\n；;") + 1
+        if any(low <= m.start < colon for m in mentions):
+            continue   # a colon at the line's end is _list_scopes'; a lead that names a drug refuses that drug
+        roles = [cue.role for s, e, cue in cues if low <= s < colon]
+        if "negation" not in roles or "terminator" in roles[roles.index("negation"):]:
+            continue
+        high = min([k for k in (norm.find(mark, colon) for mark in "。！？!?\n") if k >= 0] or [len(norm)])
+        item_start = colon + 1
+        while item_start < high:
+            item_end = min([k for k in (norm.find(mark, item_start, high) for mark in "；;") if k >= 0] or [high])
+            # an item that doses its drug or says it will do (苯海拉明每晚一片就行) advises it, whatever the lead said
+            if not any(cue.role == "terminator" for s, e, cue in cues if item_start <= s < item_end) and \
+                    not DOSE_AFTER.search(norm, item_start, item_end) and \
+                    not re.search(r"就行|就好|即可|照常|没问题|没关系", norm[item_start:item_end]):
+                for i, m in enumerate(mentions):
+                    if item_start <= m.start < item_end:
+                        warned[i] = True
+            item_start = item_end + 1
 
 
 def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None) -> bool:

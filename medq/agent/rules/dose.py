@@ -54,6 +54,10 @@ DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?
                          rf"(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|不宜超过|不能超过|控制在|最多|为|是)?|"
                          rf"最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不能超过|不宜超过|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*(?:约|大约|共约)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
+# the most the label allows, stated beside the patient's own dose (每天最大量是400mg，您每次200mg、一天两次): read apart
+# from the dose, and the day counted as the larger of the two, so a wrong maximum still counts (round 12)
+STATED_MAX = re.compile(rf"(?:(?:每日|每天|一日|一天|日)\s*(?:的)?\s*)?(?:最大量|最大用量|最大剂量|最高剂量|上限)\s*"
+                        rf"(?:是|为|在)?\s*(?:约|大约)?\s*{RANGE}\s*(mg|毫克|g|克)")
 AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
                         r"(?:吃|服|用|含|服用|使用)?\s*$|\d\s*次\s*[（(]\s*(?:共|即|约)?\s*$")
 EMPHASIS = re.compile(r"\*\*|__")
@@ -217,6 +221,12 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
 
         return Dose(most([d.per_dose_mg for d in read]), most([d.per_day_mg for d in read]),
                     most([d.per_kg_dose for d in read]), most([d.per_kg_day for d in read]))
+    stated = STATED_MAX.search(text)
+    if stated is not None and PER_DOSE.search(text[:stated.start()] + text[stated.end():]):
+        dose = read_dose(text[:stated.start()] + " " + text[stated.end():], strength)
+        if dose.per_day_mg is not None and (amount := _upper(stated, 1)) is not None:
+            dose.per_day_mg = max(dose.per_day_mg, to_mg(amount, stated.group(3), strength) or 0.0)
+            return dose
     dose = Dose()
     text = EMPHASIS.sub("", text)    # 每天总量**不超过1000mg**: markdown emphasis is no part of the dose
     # 每片10mg。每次2片: the stated strength weighs the count (and is no dose itself)
