@@ -56,6 +56,8 @@ CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|�
 ACTED_ON = re.compile(r"(?:升高|降低|减弱|增强|抑制|影响|增加|减少|提高|诱导|拮抗|干扰)\s*(?:了)?\s*$")
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
+# 每晚吃一片 / 一次服两粒: a dose told in Chinese numerals after a take verb recommends like one in digits
+NUMERAL_DOSE = re.compile(r"(?:吃|服|用|喝|含|口服)\s*(?:[一二两三四五六七八九十半]|一两|两三)\s*(?:片|粒|丸|袋|包|支|颗|滴|喷)")
 TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情况下", "此时", "这时", "孕妇", "老年人", "儿童", "喔", "的药", "的药物", "的药品", "药品", "作为", "首选",
               "长期服用", "同服", "合并使用", "联合使用", "同时使用", "同时服用", "您", "你", "他", "她", "孩子", "宝宝", "小孩", "老人", "患者", "继续",
               "长期", "私自", "目前", "现在", "暂时", "期间", "孕期", "哺乳期", "服药", "接种", "打针", "输液", "滴", "喷", "涂", "擦", "含服",
@@ -141,7 +143,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                phrase_at[t] not in CONTRAST and not _causes(t) for t in terminator_starts):   # 但 ends a scope; it recommends nothing
             return True
         clause = CONTENT_STATED.sub("", norm[low:high])
-        return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS)
+        return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS) or \
+            bool(NUMERAL_DOSE.search(clause))
 
     switch_starts = {start for start, _, cue in cues if cue.role == "switch"}
 
@@ -289,7 +292,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             continue
         if cue.direction == "forward":
             for pos, kind, i in after:
-                if terminated(end, pos):
+                # 不要自己加药，苯海拉明每晚吃一片就行: past the trigger's own clause, a name whose clause recommends it
+                # (a dose, 可以/建议…) is advice of its own, not what the trigger refuses; the scope ends there
+                if terminated(end, pos) or (kind == "m" and clause_of[pos] != clause and affirmed_flags[i]):
                     break
                 mark(kind, i)
             continue
@@ -306,9 +311,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             continue
         before = [(pos, kind, i) for pos, kind, i in items if pos < start and sentence_of[pos] == sentence]
         if not before and cue.direction == "both" and after:
-            # 不建议，布洛芬会伤胃: a bare trigger opening its sentence points at what follows
+            # 不建议，布洛芬会伤胃: a bare trigger opening its sentence points at what follows; a name whose own clause
+            # recommends it (不要自己加药，苯海拉明每晚吃一片就行: a dose, 可以/建议…) is advice of its own and ends the scope
             for pos, kind, i in after:
-                if terminated(end, pos):
+                if terminated(end, pos) or (kind == "m" and clause_of[pos] != clause and affirmed_flags[i]):
                     break
                 mark(kind, i)
             continue

@@ -97,3 +97,20 @@ def test_oral_contraceptive_in_a_class_name_is_no_way_of_taking():
     # the twins: the example advised for taking, and the class advised, still meet the enzyme inducer
     assert "妈富隆" in findings("可以吃妈富隆，每天一片。", **patient)
     assert findings("可以用短效口服避孕药（比如妈富隆），每天一片。", **patient) != []
+
+
+def test_a_refusal_of_self_medication_does_not_cover_the_drug_the_next_clause_doses():
+    # 不要自己加药 refuses adding medicines on one's own; the next clause then doses a drug (in digits or in Chinese
+    # numerals): that drug is advised, and for an 80-year-old with an enlarged prostate it must be blocked
+    profile = PatientProfile.from_case({"age": 80, "conditions": ["前列腺增生"]}, "r12-msg")
+
+    def blocked(draft: str) -> bool:
+        return auditor().audit(draft, profile, question="晚上睡不着怎么办").blocked
+
+    assert blocked("不要自己乱加药，苯海拉明每晚吃一片就行。")
+    assert blocked("不要自己加药：苯海拉明每晚吃一片就行。")
+    assert blocked("先别自己买药，苯海拉明25mg睡前吃就可以。")
+    # the twins: the drug itself refused, in the same or the next clause, still passes
+    assert not blocked("不要自己加药，也不要用苯海拉明。")
+    assert not blocked("千万不要自己买药吃，尤其是苯海拉明。")
+    assert not blocked("不要再吃苯海拉明了，哪怕每晚只吃一片也不行。")
