@@ -11,7 +11,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 _CHUNK = 1 << 20
 
@@ -37,6 +37,21 @@ def sha256_path(path: Path) -> str:
         digest.update(b"\0")
         digest.update(sha256_file(file).encode())
     return digest.hexdigest()
+
+
+def stat_fingerprint(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
+    """{file: (mtime_ns, size)} of the files, and of every file under the folders, among `paths`: a cheap way to
+    see that something changed between two moments without hashing it again (a missing path maps to (-1, -1))."""
+    out: dict[str, tuple[int, int]] = {}
+    for path in map(Path, paths):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            try:
+                stat = file.stat()
+                out[str(file)] = (stat.st_mtime_ns, stat.st_size)
+            except FileNotFoundError:
+                out[str(file)] = (-1, -1)
+    return out
 
 
 def sha256_json(value: Any) -> str:

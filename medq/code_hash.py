@@ -122,9 +122,10 @@ def _target_modules(config: Any) -> Iterable[str]:
             yield from _target_modules(value)
 
 
-def stage_code_hashes(stage: Any, stage_config: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """{module: sha256 of its source} for the stage's import closure; recorded in the manifest."""
+def stage_code_files(stage: Any, stage_config: Mapping[str, Any] | None = None) -> dict[str, Path]:
+    """{module: source file} of the stage's import closure."""
     own = type(stage).__module__
     roots = [own, *(_target_modules(stage_config or {}))]
     follow = {"medq", own.split(".")[0]}
-    return {name: sha256_file(path) for name, path in module_closure(roots, follow).items()}
+    return module_closure(roots, follow)
+

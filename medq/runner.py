@@ -30,8 +30,8 @@ import hydra.utils
 from hydra.errors import InstantiationException
 
 import medq
-from medq.artifacts import is_pinned, publish_directory, sha256_json, sha256_path, write_json_atomic
-from medq.code_hash import stage_code_hashes
+from medq.artifacts import is_pinned, publish_directory, sha256_file, sha256_json, sha256_path, stat_fingerprint, write_json_atomic
+from medq.code_hash import stage_code_files
 from medq.errors import MedqError
 from medq.stage import Stage, StageContext, StageOutcome  # noqa: F401  (the contract, re-exported)
 from medq.tracking import MlflowTracker
@@ -88,12 +88,15 @@ def default_rdzv_endpoint() -> str:
     return f"{host}:{os.environ.get('MASTER_PORT', '29500')}"
 
 
-def read_manifest(output_dir: Path) -> dict[str, Any] | None:
+def read_manifest(output_dir: Path, published: tuple[str, ...] = ("complete",)) -> dict[str, Any] | None:
+    """The manifest of a stage's published folder when its status is one of `published` and its artifacts exist.
+    The cache takes only "complete"; a node waiting for node 0 also takes "changed_during_run" (a result published
+    for that run, not for later ones)."""
     path = output_dir / MANIFEST
     if not path.is_file():
         return None
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("status") != "complete":
+    if manifest.get("status") not in published:
         return None
     if not all((output_dir / a["path"]).exists() for a in manifest["artifacts"].values()):
         return None
@@ -166,9 +169,13 @@ class Pipeline:
         stage = build_stage(self.config, name)
         inputs = self._resolve_inputs(name, stage, done)
         external = [Path(p) for p in (stage.external_inputs() if hasattr(stage, "external_inputs") else [])]
+        code_files = stage_code_files(stage, stage_config)
+        # taken before hashing: a file edited from here until the stage ends (a CSV the stage reads while it runs, a
+        # module it imports inside run()) may have given a result that is not the hashed one's
+        before = stat_fingerprint([*code_files.values(), *external])
         input_hashes = {k: self.services.hash_of(p) or sha256_path(p) for k, p in inputs.items()}
         external_hashes = {str(p): sha256_path(p) for p in external}
-        code_hashes = stage_code_hashes(stage, stage_config)
+        code_hashes = {module: sha256_file(path) for module, path in code_files.items()}
         key = stage_cache_key(stage_config, self.seed, input_hashes, external_hashes, sha256_json(code_hashes))
         output_dir = self.artifacts_dir / name / key[:16]
         # a stage that runs services (cacheable = False, e.g. the assistant demo) runs every time
@@ -201,8 +208,15 @@ class Pipeline:
                 if undeclared:  # `outputs` is what `medq --help` shows: it must not drift from what run() returns
                     raise MedqError(f"stage '{name}' returned artifact(s) {', '.join(undeclared)} that "
                                     f"{type(stage).__name__}.outputs does not declare.")
+                after = stat_fingerprint([*code_files.values(), *external])
+                changed = sorted(f for f in before.keys() | after.keys() if before.get(f) != after.get(f))
+                if changed:
+                    log.warning("stage %s: %s changed while it ran, so its result may not be the one its cache key "
+                                "names; it is kept for this run but will not be served from the cache",
+                                name, ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else ""))
                 manifest = {
-                    "status": "complete", "stage": name, "cache_key": key, "medq_version": medq.__version__,
+                    "status": "changed_during_run" if changed else "complete", "stage": name, "cache_key": key,
+                    "medq_version": medq.__version__, **({"changed_during_run": changed} if changed else {}),
                     "inputs": {k: {"path": str(inputs[k]), "sha256": h} for k, h in input_hashes.items()},
                     "external_inputs": external_hashes, "code": code_hashes,
                     "artifacts": {a: {"path": rel, "sha256": sha256_path(staging / rel)} for a, rel in artifacts.items()},
@@ -226,7 +240,7 @@ class Pipeline:
         pointer = output_dir.parent / f".{output_dir.name}.request.json"
         joined, started = False, time.time()
         log.info("stage %s: node %d waits for node 0%s", name, self.node_rank, " to start it" if spans_nodes else "")
-        while (manifest := read_manifest(output_dir)) is None:
+        while (manifest := read_manifest(output_dir, ("complete", "changed_during_run"))) is None:
             if spans_nodes and not joined and pointer.is_file():
                 request = Path(json.loads(pointer.read_text(encoding="utf-8"))["request"])
                 completed = subprocess.run(_worker_command(stage, request, self.node_rank))

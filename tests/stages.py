@@ -11,10 +11,12 @@ from types import SimpleNamespace
 class WriteTextStage:
     def __init__(self, text: str, counter_file: str, fail: bool = False, launcher: str | None = None,
                  source_file: str | None = None, fail_while_exists: str | None = None, num_processes: int = 1,
-                 distributed: dict | None = None):
+                 distributed: dict | None = None, edit_source_while_exists: str | None = None):
         # the runner's torchrun layout
         self.distributed = SimpleNamespace(**{"num_processes": num_processes, **(distributed or {})})
         self.fail_while_exists = Path(fail_while_exists) if fail_while_exists else None
+        # a user who edits the stage's input file while the stage runs (once: the marker file is removed)
+        self.edit_source_while_exists = Path(edit_source_while_exists) if edit_source_while_exists else None
         self.text = text
         self.counter_file = Path(counter_file)
         self.fail = fail
@@ -34,6 +36,9 @@ class WriteTextStage:
                          f"attempt={attempts.read_text()}\n")
         if self.fail or (self.fail_while_exists and self.fail_while_exists.exists()):
             raise RuntimeError("told to fail")
+        if self.edit_source_while_exists and self.edit_source_while_exists.exists():
+            self.edit_source_while_exists.unlink()
+            Path(self.source_file).write_text("edited")
         extra = Path(self.source_file).read_text() if self.source_file else ""
         (ctx.output_dir / "out.txt").write_text(self.text + extra)
         ctx.tracker.log_metrics({"chars": len(self.text + extra)})

@@ -1,5 +1,6 @@
 """The runner with real (small) stages and a real MLflow SQLite store: caching, force, resume, inputs, workers."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,25 @@ def test_changed_external_input_file_invalidates_the_cache(tmp_path):
     outcomes = run(tmp_path, config)
     assert calls(tmp_path) == ["first", "second", "first", "second"]
     assert Path(outcomes["second"].artifacts["upper"]).read_text() == '{"upper": "HELLOB"}'
+
+
+def test_an_input_edited_while_its_stage_runs_is_never_served_from_the_cache(tmp_path, caplog):
+    # the stage hashes raw.txt ("a"), then the file is edited ("edited") before the stage reads it: the result
+    # belongs to no cache key, so it serves this run only; with "a" back, the stage runs again and reads "a"
+    source, marker = tmp_path / "raw.txt", tmp_path / "edit-now"
+    source.write_text("a")
+    marker.touch()
+    config = make_config(tmp_path, first={"source_file": str(source), "edit_source_while_exists": str(marker)})
+    first = run(tmp_path, config)
+    assert Path(first["first"].artifacts["text"]).read_text() == "helloedited"
+    manifest = json.loads((first["first"].output_dir / "manifest.json").read_text())
+    assert manifest["status"] == "changed_during_run" and manifest["changed_during_run"] == [str(source)]
+    assert "changed while it ran" in caplog.text
+    source.write_text("a")
+    again = run(tmp_path, config)
+    assert not again["first"].cached and Path(again["first"].artifacts["text"]).read_text() == "helloa"
+    assert run(tmp_path, config)["first"].cached
+    assert calls(tmp_path) == ["first", "second", "first", "second"]
 
 
 def test_failed_pipeline_resumes_at_the_failed_stage(tmp_path):
