@@ -56,7 +56,7 @@ BLOCKS = [
     ("血压高可以用贝尼地平4mg，每日1次。", dict(age=30, pregnant=True), "W0201", dict(age=50)),
     ("水肿可以用托拉塞米20mg每日1次利尿。", dict(conditions=["肝性脑病"], age=60), "W0223", dict(age=60)),
     ("心率快可以静脉推注艾司洛尔控制心室率。", dict(conditions=["心源性休克"], age=60), "W0194", dict(age=60)),
-    ("可以用克赛4000IU皮下注射，每日2次。", dict(conditions=["脑出血"], age=70), "W0186", dict(age=70)),
+    ("PCI术中可以用依替巴肽静脉推注后持续输注。", dict(conditions=["脑出血"], age=70), "W0139", dict(age=70)),
     ("下肢循环差可以吃巡能泰400mg，每日3次。", dict(conditions=["脑出血"], age=70), "W0246", dict(age=70)),
     ("腿肿可以静滴七叶皂苷钠消肿。", dict(conditions=["肾功能不全"], age=50), "W0251", dict(age=50)),
     ("血压低头晕可以服用米多君2.5mg，每日3次。", dict(conditions=["尿潴留"], age=75), "W0021", dict(age=75)),
@@ -130,3 +130,12 @@ def test_olmesartan_renal_cap_and_hepatic_rows():
     assert "W0287" in rule_ids(audit("心梗后心衰可以加依普利酮25mg，每日1次。", conditions=["重度肝功能不全"], age=66))
     # an unspecified liver problem is not the severe impairment the label names
     assert "W0287" not in rule_ids(audit("心梗后心衰可以加依普利酮25mg，每日1次。", conditions=["脂肪肝"], age=66))
+
+
+def test_lmwh_after_intracerebral_haemorrhage_is_a_caution_not_a_block():
+    # the label's "recent haemorrhagic stroke" cannot be told from an old one, and VTE prophylaxis after an ICH is
+    # guideline care: W0186 shows on the card without blocking
+    result = audit("脑出血后卧床，可以用克赛4000IU皮下注射每日1次预防血栓。", conditions=["脑出血"], age=70)
+    assert "W0186" not in rule_ids(result)
+    assert "W0186" in {f.rule_id for f in result.findings}
+    assert "W0288" in rule_ids(audit("下肢动脉闭塞可以吃培达100mg，每日2次。", age=30, lactating=True))
