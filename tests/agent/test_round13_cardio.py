@@ -139,3 +139,13 @@ def test_lmwh_after_intracerebral_haemorrhage_is_a_caution_not_a_block():
     assert "W0186" not in rule_ids(result)
     assert "W0186" in {f.rule_id for f in result.findings}
     assert "W0288" in rule_ids(audit("下肢动脉闭塞可以吃培达100mg，每日2次。", age=30, lactating=True))
+
+
+def test_severity_the_label_names_is_kept():
+    # the dihydropyridine labels name severe aortic stenosis (重度主动脉瓣狭窄, a child of 主动脉瓣狭窄); an
+    # unspecified aortic stenosis still meets it, as the auditor fails closed on a broader condition
+    assert "W0218" in rule_ids(audit("降压可以用尼群地平10mg，每日2次。", conditions=["严重主动脉瓣狭窄"], age=70))
+    assert "W0218" in rule_ids(audit("降压可以用尼群地平10mg，每日2次。", conditions=["主动脉瓣狭窄"], age=70))
+    assert "W0218" not in rule_ids(audit("降压可以用尼群地平10mg，每日2次。", conditions=["二尖瓣狭窄"], age=70))
+    # niacin's contraindications are those of lipid doses; the vitamin-dose insert says 慎用 (caution, no block)
+    assert not audit("可以补充维生素B3，每天20mg。", conditions=["胃溃疡"], age=45).blocked
