@@ -149,3 +149,16 @@ def test_severity_the_label_names_is_kept():
     assert "W0218" not in rule_ids(audit("降压可以用尼群地平10mg，每日2次。", conditions=["二尖瓣狭窄"], age=70))
     # niacin's contraindications are those of lipid doses; the vitamin-dose insert says 慎用 (caution, no block)
     assert not audit("可以补充维生素B3，每天20mg。", conditions=["胃溃疡"], age=45).blocked
+
+
+def test_paediatric_mg_per_kg_limits_from_bnfc():
+    assert "W0297" in rule_ids(audit("孩子高血压可以吃氨氯地平10mg，每日1次。", age=8, weight_kg=20))
+    assert not audit("孩子高血压可以吃氨氯地平5mg，每日1次。", age=8, weight_kg=20).blocked
+    assert "W0301" in rule_ids(audit("孩子可以吃普萘洛尔20mg，每日3次。", age=6, weight_kg=10))
+    assert not audit("孩子可以吃普萘洛尔10mg，每日3次。", age=6, weight_kg=20).blocked
+    assert "W0304" in rule_ids(audit("鼻出血可以口服氨甲环酸1g。", age=10, weight_kg=30))
+    assert not audit("鼻出血可以口服氨甲环酸0.5g，每日3次。", age=10, weight_kg=30).blocked
+
+
+def test_arni_with_aliskiren_is_not_recommended():
+    assert "W0295" in rule_ids(audit("心衰可以用诺欣妥，降压药阿利吉仑也继续吃。", age=60))
