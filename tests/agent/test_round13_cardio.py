@@ -162,3 +162,15 @@ def test_paediatric_mg_per_kg_limits_from_bnfc():
 
 def test_arni_with_aliskiren_is_not_recommended():
     assert "W0295" in rule_ids(audit("心衰可以用诺欣妥，降压药阿利吉仑也继续吃。", age=60))
+
+
+@pytest.mark.parametrize("usual", ["美西律200mg每8小时一次。", "决奈达隆400mg每日2次。", "艾多沙班60mg每日1次。",
+                                   "吉非罗齐600mg每日2次。", "多沙唑嗪控释片4mg每晚一次。", "瑞百安每月420mg皮下注射。",
+                                   "蛛网膜下腔出血后口服尼莫地平60mg每4小时一次。", "可乐定贴片2.5mg每周一贴。"])
+def test_label_maxima_leave_usual_doses_alone(usual):
+    assert not audit(usual, age=60).blocked
+
+
+def test_label_maxima_block_an_overdose():
+    assert rule_ids(audit("血压控制不好，哌唑嗪可以加到每次10mg，每日3次。", age=60)) & {"W0336"}
+    assert rule_ids(audit("赖诺普利可以加到每日100mg。", age=60)) & {"W0305"}
