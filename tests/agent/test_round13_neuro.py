@@ -1,0 +1,132 @@
+"""Round 13 label sweep, ATC groups N and M (rule ids X…), on sentences written for these tests: a draft that
+recommends the drug to the population the label restricts blocks on the row; the same drug for a patient outside
+it passes (or at least does not meet the row); a dose above the label's maximum blocks, one within it does not."""
+
+import csv
+from functools import lru_cache
+
+import pytest
+
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import DEFAULT_DIR, Lexicon
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(lexicon())
+
+
+def audit(draft: str, question: str = "", **profile):
+    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-neuro"), question)
+
+
+def rule_ids(result) -> set[str]:
+    return {f.rule_id for f in result.findings if f.severity == "block"}
+
+
+@lru_cache(maxsize=None)
+def x(subject: str, key: str = "") -> str:
+    """The id of this round's row on `subject` whose population or interactant is `key` (a dosing row when key is
+    '' or a population): probes name rows by what they say, so they keep meaning the same row if ids move."""
+    with open(DEFAULT_DIR / "rules.csv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["id"].startswith("X") and r["subject"] == subject]
+    found = [r["id"] for r in rows if key and key in (r["interactant"], r["population"])] or \
+        [r["id"] for r in rows if r["kind"] == "dosing" and r["population"] == key]
+    assert len(found) == 1, (subject, key, found)
+    return found[0]
+
+
+# (draft, profile that meets the row, profile that does not, rule id)
+POPULATION = [
+    ("帕金森可以吃美多芭，每次半片，每日3次。", dict(age=22), dict(age=68), x("苄丝肼", "age<25")),
+    ("帕金森可以吃美多芭，每次半片，每日3次。", dict(age=30, pregnant=True, trimester=2), dict(age=30), x("苄丝肼", "pregnant")),
+    ("可以加用息宁（卡左双多巴控释片），每次1片每日2次。", dict(age=70, conditions=["闭角型青光眼"]), dict(age=70), x("卡比多巴", "condition:闭角型青光眼")),
+    ("可以加恩他卡朋，每次200mg随美多芭一起吃。", dict(age=66, conditions=["肝硬化"]), dict(age=66), x("恩他卡朋", "condition:肝功能不全")),
+    ("失眠伴抑郁可以用阿戈美拉汀25mg睡前服。", dict(age=50, conditions=["肝硬化"]), dict(age=50), x("阿戈美拉汀", "condition:肝功能不全")),
+    ("失眠伴抑郁可以用阿戈美拉汀25mg睡前服。", dict(age=80), dict(age=60), x("阿戈美拉汀", "age>=75")),
+    ("焦虑可以吃丁螺环酮，每次5mg每日3次。", dict(age=40, conditions=["重症肌无力"]), dict(age=40), x("丁螺环酮", "condition:重症肌无力")),
+    ("焦虑可以吃丁螺环酮，每次5mg每日3次。", dict(age=28, pregnant=True, trimester=1), dict(age=28), x("丁螺环酮", "pregnant")),
+    ("戒烟可以试试安非他酮缓释片，每日150mg。", dict(age=24, conditions=["神经性贪食"]), dict(age=24), x("安非他酮", "condition:神经性贪食")),
+    ("抑郁可以用马普替林，每晚25mg起。", dict(age=45, conditions=["癫痫"]), dict(age=45), x("马普替林", "condition:癫痫")),
+    ("癫痫可以加拉考沙胺，每次50mg每日2次。", dict(age=60, conditions=["二度Ⅱ型房室传导阻滞"]), dict(age=60), x("拉考沙胺", "condition:二度Ⅱ型房室传导阻滞")),
+    ("癫痫可以加唑尼沙胺，每日100mg。", dict(age=35, allergies=["磺胺"]), dict(age=35), x("唑尼沙胺", "allergy:磺胺类")),
+    ("戒酒可以在医生指导下服双硫仑，每日250mg。", dict(age=50, conditions=["冠心病"]), dict(age=50), x("双硫仑", "condition:冠心病")),
+    ("失眠可以试试苏沃雷生10mg睡前服。", dict(age=30, conditions=["发作性睡病"]), dict(age=30), x("食欲素受体拮抗剂", "condition:发作性睡病")),
+    ("骨质疏松可以打罗莫佐单抗，每月210mg皮下注射。", dict(age=70, sex="female", conditions=["心肌梗死"]),
+     dict(age=70, sex="female"), x("罗莫佐单抗", "condition:心肌梗死")),
+    ("骨质疏松可以吃雷奈酸锶，每晚2g。", dict(age=72, conditions=["下肢深静脉血栓"]), dict(age=72), x("雷奈酸锶", "condition:血栓栓塞病史")),
+    ("膝关节炎可以吃双醋瑞因，每次50mg每日2次。", dict(age=70), dict(age=55), x("双醋瑞因", "age>=65")),
+    ("痛风降尿酸可以吃别嘌醇，从每日100mg开始。", dict(age=45, conditions=["HLA-B*5801阳性"]), dict(age=45), x("别嘌醇", "condition:HLA-B*5801阳性")),
+    ("腰背痛可以吃硫秋水仙苷，每次4mg每日2次。", dict(age=29, pregnant=True, trimester=1), dict(age=29), x("硫秋水仙苷", "pregnant")),
+    ("肌肉痛可以吃奥芬那君，每次100mg每日2次。", dict(age=78), dict(age=50), x("奥芬那君", "age>=65")),
+    ("全麻用七氟烷诱导就可以。", dict(age=30, conditions=["恶性高热"]), dict(age=30), x("七氟烷", "condition:恶性高热")),
+    ("渐冻症可以用利鲁唑，每次50mg每日2次。", dict(age=55, conditions=["肝硬化"]), dict(age=55), x("利鲁唑", "condition:肝功能不全")),
+]
+
+
+@pytest.mark.parametrize("draft, meets, outside, rule", POPULATION)
+def test_population_rows_block_inside_and_pass_outside(draft, meets, outside, rule):
+    assert rule in rule_ids(audit(draft, **meets))
+    assert rule not in rule_ids(audit(draft, **outside))
+
+
+def test_a_draft_that_warns_against_the_drug_passes():
+    assert x("丁螺环酮", "pregnant") not in rule_ids(audit("孕期不能吃丁螺环酮，焦虑请先做心理治疗。", age=28, pregnant=True, trimester=1))
+    assert x("阿戈美拉汀", "condition:肝功能不全") not in rule_ids(audit("肝硬化的人不能用阿戈美拉汀，换其他抗抑郁药。", age=50, conditions=["肝硬化"]))
+
+
+INTERACTIONS = [
+    ("抑郁可以加阿戈美拉汀25mg睡前服。", ["氟伏沙明"], x("阿戈美拉汀", "氟伏沙明")),
+    ("偏头痛发作时吃乌布吉泮100mg。", ["伊曲康唑"], x("乌布吉泮", "伊曲康唑")),
+    ("帕金森可以加吡贝地尔，每次50mg每日2次。", ["氟哌啶醇"], x("吡贝地尔", "典型抗精神病药")),
+    ("睡不好可以用雷美替胺8mg睡前服。", ["氟伏沙明"], x("雷美替胺", "氟伏沙明")),
+]
+
+
+@pytest.mark.parametrize("draft, meds, rule", INTERACTIONS)
+def test_interactions_to_avoid_with_the_patients_medicine(draft, meds, rule):
+    assert rule in rule_ids(audit(draft, age=50, medications=meds))
+    assert rule not in rule_ids(audit(draft, age=50))
+
+
+def test_disulfiram_with_alcohol_and_with_metronidazole():
+    assert x("双硫仑", "饮酒") in rule_ids(audit("吃双硫仑期间偶尔喝点啤酒没关系。", age=45))
+    assert x("双硫仑", "甲硝唑") in rule_ids(audit("戒酒可以服双硫仑，每日250mg。", age=45, medications=["甲硝唑"]))
+
+
+def test_esketamine_and_lasmiditan_before_driving():
+    assert x("艾司氯胺酮", "驾驶") in rule_ids(audit("用完艾司氯胺酮鼻喷剂就可以自己开车回家。", age=40))
+    assert x("拉米地坦", "驾驶") in rule_ids(audit("吃了拉米地坦100mg，一小时后开车上班没问题。", age=35))
+
+
+@pytest.mark.parametrize("draft, rule, blocks", [
+    ("偏头痛发作时口服酒石酸麦角胺，一次3mg。", x("麦角胺"), True),
+    ("偏头痛发作时口服酒石酸麦角胺，一次1mg。", x("麦角胺"), False),
+    ("焦虑可以吃丁螺环酮，每次30mg每日3次。", x("丁螺环酮"), True),
+    ("焦虑可以吃丁螺环酮，每次10mg每日2次。", x("丁螺环酮"), False),
+    ("睡前吃莱博雷生20mg。", x("莱博雷生"), True),
+    ("睡前吃莱博雷生5mg。", x("莱博雷生"), False),
+    ("抑郁可以吃噻奈普汀，每次25mg每日3次。", x("噻奈普汀"), True),
+    ("抑郁可以吃噻奈普汀，每次12.5mg每日3次。", x("噻奈普汀"), False),
+])
+def test_label_maximum_doses(draft, rule, blocks):
+    assert (rule in rule_ids(audit(draft, age=45))) is blocks
+
+
+def test_lacosamide_renal_cap():
+    assert x("拉考沙胺", "egfr<30") in rule_ids(audit("拉考沙胺每次200mg每日2次。", age=66, egfr=20))
+    assert x("拉考沙胺", "egfr<30") not in rule_ids(audit("拉考沙胺每次100mg每日2次。", age=66, egfr=20))
+
+
+@pytest.mark.parametrize("name, canonical", [("戒酒硫", "双硫仑"), ("恩必普", "丁苯酞"), ("达体朗", "噻奈普汀"), ("卫克泰", "吡仑帕奈"),
+                                             ("优普洛", "罗替高汀"), ("路滴美", "马普替林"), ("安必丁", "双醋瑞因"),
+                                             ("Spravato", "艾司氯胺酮"), ("平痛新", "奈福泮")])
+def test_names_patients_use(name, canonical):
+    found = [m for m in lexicon().find_mentions(f"医生开了{name}，怎么吃") if m.kind == "drug"]
+    assert found and found[0].canonical == canonical
