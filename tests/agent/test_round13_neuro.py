@@ -130,3 +130,39 @@ def test_lacosamide_renal_cap():
 def test_names_patients_use(name, canonical):
     found = [m for m in lexicon().find_mentions(f"医生开了{name}，怎么吃") if m.kind == "drug"]
     assert found and found[0].canonical == canonical
+
+
+@pytest.mark.parametrize("draft, meets, outside, rule", [
+    ("精神分裂症可以用氨磺必利，每日200mg起。", dict(age=12), dict(age=30), ("氨磺必利", "age<15")),
+    ("精神症状可以用氯丙嗪，每次25mg每日2次。", dict(age=50, conditions=["青光眼"]), dict(age=50), ("氯丙嗪", "condition:青光眼")),
+    ("记忆力差可以吃吡拉西坦，每次0.8g每日3次。", dict(age=70, conditions=["脑出血"]), dict(age=70, conditions=["腔隙性脑梗死"]),
+     ("吡拉西坦", "condition:出血性脑卒中")),
+    ("偏头痛发作时吃利扎曲普坦10mg。", dict(age=30, conditions=["预激综合征"]), dict(age=30), ("曲普坦类", "condition:预激综合征")),
+    ("眩晕可以吃地芬尼多，每次25mg每日3次。", dict(age=70, conditions=["尿毒症"]), dict(age=70), ("地芬尼多", "condition:肾功能不全")),
+    ("帕金森可以加雷沙吉兰，每日1mg。", dict(age=70, conditions=["重度肝功能不全"]), dict(age=70), ("雷沙吉兰", "condition:重度肝功能不全")),
+])
+def test_round13_batch2_population_rows(draft, meets, outside, rule):
+    assert x(*rule) in rule_ids(audit(draft, **meets))
+    assert x(*rule) not in rule_ids(audit(draft, **outside))
+
+
+@pytest.mark.parametrize("draft, meds, rule", [
+    ("双相抑郁可以用鲁拉西酮，每日40mg随餐服。", ["克拉霉素"], ("鲁拉西酮", "克拉霉素")),
+    ("双相抑郁可以用鲁拉西酮，每日40mg随餐服。", ["利福平"], ("鲁拉西酮", "利福平")),
+    ("肌肉痉挛可以吃环苯扎林，每次5mg每日3次。", ["吗氯贝胺"], ("环苯扎林", "单胺氧化酶抑制剂")),
+    ("术后疼痛可以用酮咯酸，每次10mg。", ["丙磺舒"], ("酮咯酸", "丙磺舒")),
+])
+def test_round13_batch2_interactions(draft, meds, rule):
+    assert x(*rule) in rule_ids(audit(draft, age=45, medications=meds))
+    assert x(*rule) not in rule_ids(audit(draft, age=45))
+
+
+@pytest.mark.parametrize("draft, age, rule, blocks", [
+    ("失眠睡前吃三唑仑0.5mg。", 72, ("三唑仑", "age>=65"), True),
+    ("失眠睡前吃三唑仑0.125mg。", 72, ("三唑仑", "age>=65"), False),
+    ("肌张力高可以吃替扎尼定，一次吃20mg。", 45, ("替扎尼定", ""), True),
+    ("肌张力高可以吃替扎尼定，每次4mg每日3次。", 45, ("替扎尼定", ""), False),
+    ("帕金森可以加雷沙吉兰，每日2mg。", 68, ("雷沙吉兰", ""), True),
+])
+def test_round13_batch2_doses(draft, age, rule, blocks):
+    assert (x(*rule) in rule_ids(audit(draft, age=age))) is blocks
