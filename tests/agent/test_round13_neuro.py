@@ -166,3 +166,30 @@ def test_round13_batch2_interactions(draft, meds, rule):
 ])
 def test_round13_batch2_doses(draft, age, rule, blocks):
     assert (x(*rule) in rule_ids(audit(draft, age=age))) is blocks
+
+
+@pytest.mark.parametrize("draft, meets, outside, rule", [
+    ("脑供血不足可以吃长春西汀，每次5mg每日3次。", dict(age=65, conditions=["脑出血"]), dict(age=65), ("长春西汀", "condition:出血性脑卒中")),
+    ("脑供血不足可以吃长春西汀，每次5mg每日3次。", dict(age=31, pregnant=True, trimester=2), dict(age=31), ("长春西汀", "pregnant")),
+    ("舞蹈症可以用丁苯那嗪，每次12.5mg每日2次。", dict(age=50, conditions=["抑郁症"]), dict(age=50), ("丁苯那嗪", "condition:抑郁症")),
+    ("预防偏头痛可以睡前吃苯噻啶0.5mg。", dict(age=60, conditions=["前列腺增生"]), dict(age=40), ("苯噻啶", "condition:前列腺增生")),
+    ("焦虑失眠可以吃眠尔通，每次200mg。", dict(age=80), dict(age=45), ("甲丙氨酯", "age>=65")),
+    ("发热头痛可以吃贝诺酯，每次0.5g。", dict(age=10), dict(age=30), ("贝诺酯", "age<16")),
+])
+def test_round13_batch3_population_rows(draft, meets, outside, rule):
+    assert x(*rule) in rule_ids(audit(draft, **meets))
+    assert x(*rule) not in rule_ids(audit(draft, **outside))
+
+
+def test_tetrabenazine_with_reserpine_and_compound_chlorzoxazone_contents():
+    assert x("丁苯那嗪", "利血平") in rule_ids(audit("舞蹈症可以用丁苯那嗪，每次12.5mg。", age=60, medications=["利血平"]))
+    lex = lexicon()
+    found = [m for m in lex.find_mentions("腰扭伤吃复方氯唑沙宗片") if m.kind == "product"]
+    assert found and set(lex.ingredients(found[0].canonical)) == {"氯唑沙宗", "对乙酰氨基酚"}
+
+
+@pytest.mark.parametrize("name, canonical", [("千憂解", "度洛西汀"), ("敏特思", "伏硫西汀"), ("颅通定", "罗通定"),
+                                             ("保骼麗", "地舒单抗"), ("扑炎痛", "贝诺酯")])
+def test_taiwanese_and_historic_names(name, canonical):
+    found = [m for m in lexicon().find_mentions(f"我在吃{name}，可以吗") if m.kind == "drug"]
+    assert found and found[0].canonical == canonical
