@@ -193,3 +193,29 @@ def test_tetrabenazine_with_reserpine_and_compound_chlorzoxazone_contents():
 def test_taiwanese_and_historic_names(name, canonical):
     found = [m for m in lexicon().find_mentions(f"我在吃{name}，可以吗") if m.kind == "drug"]
     assert found and found[0].canonical == canonical
+
+
+@pytest.mark.parametrize("draft, meds, rule", [
+    ("失眠伴焦虑可以睡前吃喹硫平25mg。", ["克拉霉素"], ("喹硫平", "克拉霉素")),
+    ("抽动症可以用匹莫齐特，每日1mg起。", ["舍曲林"], ("匹莫齐特", "舍曲林")),
+])
+def test_round13_batch4_label_interactions(draft, meds, rule):
+    assert x(*rule) in rule_ids(audit(draft, age=40, medications=meds))
+    assert x(*rule) not in rule_ids(audit(draft, age=40))
+
+
+@pytest.mark.parametrize("draft, meets, outside, rule", [
+    ("睡不着可以睡前吃唑吡坦5mg。", dict(age=55, conditions=["睡眠呼吸暂停"]), dict(age=55), ("唑吡坦", "condition:睡眠呼吸暂停")),
+    ("可以睡前吃氯硝西泮0.5mg。", dict(age=50, conditions=["闭角型青光眼"]), dict(age=50, conditions=["开角型青光眼"]),
+     ("氯硝西泮", "condition:闭角型青光眼")),
+])
+def test_round13_batch4_population_rows(draft, meets, outside, rule):
+    assert x(*rule) in rule_ids(audit(draft, **meets))
+    assert x(*rule) not in rule_ids(audit(draft, **outside))
+
+
+def test_rows_that_restate_a_stricter_label_still_block_with_an_older_row_reported():
+    # the older rows (R0988 azoles avoid, B0095 QT class) are reported first by id; the draft blocks either way
+    assert audit("焦虑发作时吃阿普唑仑0.4mg。", age=40, medications=["伊曲康唑"]).blocked
+    assert audit("抽动症可以用匹莫齐特，每日1mg起。", age=16, conditions=["先天性长QT综合征"]).blocked
+    assert not audit("抽动症可以用匹莫齐特，每日1mg起。", age=16).blocked
