@@ -219,3 +219,22 @@ def test_rows_that_restate_a_stricter_label_still_block_with_an_older_row_report
     assert audit("焦虑发作时吃阿普唑仑0.4mg。", age=40, medications=["伊曲康唑"]).blocked
     assert audit("抽动症可以用匹莫齐特，每日1mg起。", age=16, conditions=["先天性长QT综合征"]).blocked
     assert not audit("抽动症可以用匹莫齐特，每日1mg起。", age=16).blocked
+
+
+def test_amide_local_anaesthetics_after_a_lidocaine_allergy_and_iv_lidocaine_in_av_block():
+    assert x("罗哌卡因", "allergy:利多卡因") in rule_ids(audit("术中用罗哌卡因做神经阻滞。", age=60, allergies=["利多卡因"]))
+    assert x("罗哌卡因", "allergy:利多卡因") not in rule_ids(audit("术中用罗哌卡因做神经阻滞。", age=60, allergies=["青霉素"]))
+    row = x("利多卡因", "condition:二度Ⅱ型房室传导阻滞")
+    assert row in rule_ids(audit("可以用利多卡因静脉推注50mg控制室早。", age=60, conditions=["二度Ⅱ型房室传导阻滞"]))
+    # first-degree block is not the label's 二、三度: dental infiltration stays allowed
+    assert row not in rule_ids(audit("拔牙用利多卡因局部浸润麻醉即可。", age=60, conditions=["一度房室传导阻滞"]))
+
+
+@pytest.mark.parametrize("draft, rule, blocks", [
+    ("镇静可以口服咪达唑仑30mg。", ("咪达唑仑", ""), True),
+    ("镇静可以口服咪达唑仑7.5mg。", ("咪达唑仑", ""), False),
+    ("精神分裂症齐拉西酮每次100mg，每日2次。", ("齐拉西酮", ""), True),
+    ("精神分裂症齐拉西酮每次40mg，每日2次。", ("齐拉西酮", ""), False),
+])
+def test_round13_batch5_doses(draft, rule, blocks):
+    assert (x(*rule) in rule_ids(audit(draft, age=40))) is blocks
