@@ -238,3 +238,17 @@ def test_amide_local_anaesthetics_after_a_lidocaine_allergy_and_iv_lidocaine_in_
 ])
 def test_round13_batch5_doses(draft, rule, blocks):
     assert (x(*rule) in rule_ids(audit(draft, age=40))) is blocks
+
+
+@pytest.mark.parametrize("draft, meets, outside, rule", [
+    ("关节痛可以吃依托考昔，每日60mg。", dict(age=14), dict(age=40), ("依托考昔", "age<16")),
+    ("抑郁失眠可以吃米氮平，睡前15mg。", dict(age=15), dict(age=40), ("米氮平", "age<18")),
+    ("不宁腿可以睡前吃普拉克索0.125mg。", dict(age=30, lactating=True), dict(age=30), ("普拉克索", "lactating")),
+    ("失眠可以睡前吃多塞平25mg。", dict(age=30, lactating=True), dict(age=30), ("多塞平", "lactating")),
+    ("骨质疏松可以吃利塞膦酸钠，每周35mg。", dict(age=38, lactating=True), dict(age=60, sex="female"), ("双膦酸盐类", "lactating")),
+    ("焦虑抑郁可以吃黛力新，每天早上1片。", dict(age=50, conditions=["闭角型青光眼"]), dict(age=50),
+     ("氟哌噻吨美利曲辛", "condition:闭角型青光眼")),
+])
+def test_round13_batch6_population_rows(draft, meets, outside, rule):
+    assert x(*rule) in rule_ids(audit(draft, **meets))
+    assert x(*rule) not in rule_ids(audit(draft, **outside))
