@@ -252,3 +252,10 @@ def test_round13_batch5_doses(draft, rule, blocks):
 def test_round13_batch6_population_rows(draft, meets, outside, rule):
     assert x(*rule) in rule_ids(audit(draft, **meets))
     assert x(*rule) not in rule_ids(audit(draft, **outside))
+
+
+def test_buprenorphine_patch_in_myasthenia_and_with_an_maoi():
+    draft = "慢性腰痛可以贴丁丙诺啡透皮贴，每周一贴5μg/h。"
+    assert x("丁丙诺啡", "condition:重症肌无力") in rule_ids(audit(draft, age=60, conditions=["重症肌无力"]))
+    assert x("丁丙诺啡", "单胺氧化酶抑制剂") in rule_ids(audit(draft, age=60, medications=["吗氯贝胺"]))
+    assert not audit(draft, age=60).blocked
