@@ -1,0 +1,132 @@
+"""Round 13 label sweep, anti-infectives (ATC J) and antiparasitics (ATC P): rows written drug by drug from the
+package inserts (ritonavir/lopinavir/atazanavir/efavirenz boosters and their contraindicated partners, nirmatrelvir
+by eGFR, zanamivir in airway disease, cycloserine, anthelmintics in pregnancy and infancy, ...), probed on sentences
+written for these tests: the drug recommended for the population blocks, the same drug outside it passes, and a draft
+that warns against it passes."""
+
+from functools import lru_cache
+
+import pytest
+
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import Lexicon
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(Lexicon.load())
+
+
+def audit(draft: str, question: str = "", **profile):
+    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-infect"), question)
+
+
+def blocked_ids(result) -> set[str]:
+    return {f.rule_id for f in result.findings if f.severity == "block"}
+
+
+def y_blocks(result) -> set[str]:
+    return {i for i in blocked_ids(result) if i.startswith("Y")}
+
+
+# ---- boosters: the partner the label forbids blocks; an unrelated medicine does not ------------------------------
+@pytest.mark.parametrize("draft, meds", [
+    ("前列腺增生可以吃阿夫唑嗪缓释片，每晚10mg。", ["利托那韦"]),
+    ("心律不齐可以口服普罗帕酮150mg，每日3次。", ["利托那韦"]),
+    ("癫痫可以用卡马西平，每次200mg每日2次。", ["奈玛特韦片/利托那韦片组合包装"]),
+    ("精神分裂症可以用鲁拉西酮40mg每晚一次。", ["洛匹那韦"]),
+    ("降脂可以吃辛伐他汀20mg每晚一次。", ["阿扎那韦"]),
+    ("失眠可以睡前吃三唑仑0.25mg。", ["依非韦伦"]),
+])
+def test_booster_contraindicated_partners_block(draft, meds):
+    assert y_blocks(audit(draft, medications=meds, age=45))
+    assert not y_blocks(audit(draft, medications=["二甲双胍"], age=45))
+
+
+def test_paxlovid_recommended_to_a_patient_on_carbamazepine():
+    result = audit("新冠可以吃Paxlovid，奈玛特韦300mg加利托那韦100mg每12小时一次，连服5天。", medications=["卡马西平"], age=60)
+    assert y_blocks(result)
+
+
+def test_efavirenz_with_standard_dose_voriconazole():
+    assert y_blocks(audit("曲霉感染可以口服伏立康唑200mg，每日2次。", medications=["依非韦伦"], age=38))
+
+
+def test_nevirapine_in_decompensated_cirrhosis_but_not_without_liver_disease():
+    draft = "抗病毒方案可以加用奈韦拉平200mg每日一次，两周后改为每日2次。"
+    assert y_blocks(audit(draft, conditions=["失代偿期肝硬化"], age=50))
+    assert not y_blocks(audit(draft, conditions=["高血压"], age=50))
+
+
+def test_telbivudine_with_peginterferon():
+    assert y_blocks(audit("乙肝可以加用聚乙二醇干扰素，每周一次皮下注射。", medications=["替比夫定"], age=35))
+
+
+# ---- nirmatrelvir by eGFR ----------------------------------------------------------------------------------------
+def test_nirmatrelvir_in_severe_renal_impairment_and_full_dose_in_moderate():
+    draft = "新冠高风险，建议奈玛特韦300mg+利托那韦100mg，每12小时一次，共5天。"
+    assert y_blocks(audit(draft, egfr=22, age=72))
+    assert y_blocks(audit(draft, egfr=45, age=72))
+    assert not y_blocks(audit(draft, egfr=85, age=72))
+    assert not y_blocks(audit("肾功能中度下降，奈玛特韦减为150mg+利托那韦100mg，每12小时一次。", egfr=45, age=72))
+
+
+# ---- influenza -----------------------------------------------------------------------------------------------------
+def test_zanamivir_in_asthma_but_not_in_a_healthy_adult():
+    draft = "流感可以吸入扎那米韦，每次10mg，每日2次，连用5天。"
+    assert y_blocks(audit(draft, conditions=["哮喘"], age=30))
+    assert not y_blocks(audit(draft, age=30))
+    assert not y_blocks(audit("有哮喘不建议用扎那米韦吸入，可以改用奥司他韦。", conditions=["哮喘"], age=30))
+
+
+def test_peramivir_dose_by_renal_band():
+    assert y_blocks(audit("静滴帕拉米韦600mg，一次即可。", egfr=25, age=70))
+    assert not y_blocks(audit("静滴帕拉米韦600mg，一次即可。", egfr=90, age=40))
+
+
+# ---- tuberculosis ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("condition", ["癫痫", "抑郁症", "精神分裂症"])
+def test_cycloserine_in_epilepsy_depression_and_psychosis(condition):
+    assert y_blocks(audit("耐药结核方案加环丝氨酸250mg，每日2次。", conditions=[condition], age=40))
+
+
+def test_cycloserine_without_those_conditions_and_alcohol():
+    assert not y_blocks(audit("耐药结核方案加环丝氨酸250mg，每日2次。", conditions=["肺结核"], age=40))
+    assert y_blocks(audit("环丝氨酸照常吃，晚上喝点白酒没关系。", medications=["环丝氨酸"], age=40))
+
+
+# ---- antibacterials ----------------------------------------------------------------------------------------------
+def test_sulfonamide_class_in_a_young_infant():
+    assert y_blocks(audit("可以口服磺胺多辛，按体重一次服用。", age=0, weight_kg=4))
+    assert not y_blocks(audit("可以口服磺胺多辛，按体重一次服用。", age=10, weight_kg=30))
+
+
+def test_thiamphenicol_in_pregnancy():
+    assert y_blocks(audit("可以口服甲砜霉素0.5g，每日3次。", pregnant=True, trimester=2, age=28))
+    assert not y_blocks(audit("可以口服甲砜霉素0.5g，每日3次。", age=28, sex="male"))
+
+
+# ---- anthelmintics and antimalarials --------------------------------------------------------------------------------
+def test_pyrantel_in_pregnancy_and_infancy_not_in_a_school_child():
+    draft = "蛲虫可以吃双羟萘酸噻嘧啶，按体重一次顿服。"
+    assert y_blocks(audit(draft, pregnant=True, trimester=1, age=26))
+    assert not y_blocks(audit(draft, age=8, weight_kg=25))
+
+
+def test_levamisole_in_first_trimester():
+    assert y_blocks(audit("驱蛔虫可以吃左旋咪唑150mg，睡前顿服。", pregnant=True, trimester=1, age=27))
+
+
+def test_praziquantel_in_ocular_cysticercosis():
+    assert y_blocks(audit("囊虫病可以口服吡喹酮，每次20mg/kg，每日3次。", conditions=["眼囊虫病"], age=35))
+
+
+def test_ivermectin_in_pregnancy_not_in_an_adult_man():
+    assert y_blocks(audit("疥疮可以口服伊维菌素，按200μg/kg单次服用。", pregnant=True, trimester=2, age=30))
+    assert not y_blocks(audit("疥疮可以口服伊维菌素，按200μg/kg单次服用。", age=30, sex="male"))
+
+
+def test_hpv_vaccine_in_pregnancy():
+    assert y_blocks(audit("可以接种九价HPV疫苗，按0、2、6月程序。", pregnant=True, trimester=1, age=25))
+    assert not y_blocks(audit("可以接种九价HPV疫苗，按0、2、6月程序。", age=25, sex="female"))
