@@ -130,3 +130,71 @@ def test_ivermectin_in_pregnancy_not_in_an_adult_man():
 def test_hpv_vaccine_in_pregnancy():
     assert y_blocks(audit("可以接种九价HPV疫苗，按0、2、6月程序。", pregnant=True, trimester=1, age=25))
     assert not y_blocks(audit("可以接种九价HPV疫苗，按0、2、6月程序。", age=25, sex="female"))
+
+
+# ---- drugs added this round: names patients write, and their label rows ----------------------------------------------
+@pytest.mark.parametrize("text, canonical", [("必妥维", "比克恩丙诺片"), ("Biktarvy", "比克恩丙诺片"), ("普泽力", "达芦那韦考比司他片"),
+                                             ("快利佳", "洛匹那韦利托那韦片"), ("帕罗韦德", "奈玛特韦片/利托那韦片组合包装"),
+                                             ("先诺欣", "先诺特韦片/利托那韦片组合包装"), ("利卓瑞", "莫诺拉韦"), ("法匹拉韦", "法维拉韦"),
+                                             ("艾诺全", "格卡瑞韦哌仑他韦"), ("择必达", "艾尔巴韦格拉瑞韦"), ("夏帆宁", "来迪派韦索磷布韦"),
+                                             ("丙种球蛋白", "人免疫球蛋白"), ("纽再乐", "奥马环素"), ("佳达修", "HPV疫苗"),
+                                             ("流脑疫苗", "脑膜炎球菌疫苗")])
+def test_new_names_resolve(text, canonical):
+    assert canonical in {m.canonical for m in Lexicon.load().find_mentions(f"医生让我用{text}")}
+
+
+def test_short_brand_names_do_not_fire_inside_ordinary_words():
+    lex = Lexicon.load()
+    assert not lex.find_mentions("务必特别注意饮食，前辈力荐多喝水")
+
+
+def test_boosted_products_carry_ritonavir_and_cobicistat_rows():
+    # 先诺欣 carries ritonavir, 普泽力 cobicistat: a statin the labels forbid blocks through the product
+    assert y_blocks(audit("血脂高可以吃辛伐他汀20mg每晚一次。", medications=["普泽力"], age=50))
+    assert y_blocks(audit("癫痫可以用苯妥英钠，每次100mg每日3次。", medications=["先诺欣"], age=50))
+    assert y_blocks(audit("前列腺增生可以吃阿夫唑嗪10mg每晚一次。", medications=["快利佳"], age=66))
+
+
+def test_bictegravir_with_rifampicin_but_not_with_isoniazid():
+    assert y_blocks(audit("结核可以用利福平600mg每日一次。", medications=["必妥维"], age=40))
+    assert not y_blocks(audit("潜伏结核可以单用异烟肼300mg每日一次。", medications=["必妥维"], age=40))
+
+
+def test_molnupiravir_and_favipiravir_in_pregnancy_and_youth():
+    assert y_blocks(audit("新冠可以吃莫诺拉韦800mg，每12小时一次，共5天。", pregnant=True, trimester=2, age=30))
+    assert y_blocks(audit("新冠可以吃莫诺拉韦800mg，每12小时一次，共5天。", age=15))
+    assert not y_blocks(audit("新冠可以吃莫诺拉韦800mg，每12小时一次，共5天。", age=70))
+    assert y_blocks(audit("流感可以吃法维拉韦，首日1600mg每日2次。", pregnant=True, trimester=1, age=29))
+
+
+@pytest.mark.parametrize("drug", ["艾诺全", "择必达"])
+def test_hcv_protease_inhibitors_in_decompensated_cirrhosis(drug):
+    draft = f"丙肝可以用{drug}，每日一次，疗程8到12周。"
+    assert y_blocks(audit(draft, conditions=["失代偿期肝硬化"], age=58))
+    assert not y_blocks(audit(draft, conditions=["病毒性肝炎"], age=58))
+
+
+def test_hcv_regimens_with_their_forbidden_partners():
+    assert y_blocks(audit("丙肝可以用择必达，每日一片。", medications=["环孢素"], age=45))
+    assert y_blocks(audit("丙肝可以用夏帆宁，每日一片。", medications=["胺碘酮"], age=70))
+    assert y_blocks(audit("丙肝可以用艾诺全，每日3片随餐。", medications=["阿托伐他汀"], age=60))
+
+
+def test_isavuconazole_in_short_qt_and_with_rifampicin():
+    assert y_blocks(audit("曲霉病可以口服艾沙康唑，维持每日200mg。", conditions=["短QT综合征"], age=50))
+    # the azole class row on rifampicin (R0340) already holds; the label's own row is a contraindication
+    assert blocked_ids(audit("曲霉病可以口服艾沙康唑，维持每日200mg。", medications=["利福平"], age=50))
+    assert y_blocks(audit("曲霉病可以口服艾沙康唑，维持每日200mg。", medications=["酮康唑"], age=50))
+    assert not y_blocks(audit("曲霉病可以口服艾沙康唑，维持每日200mg。", age=50))
+
+
+def test_new_tetracycline_and_quinolone_inherit_their_class_rows():
+    assert blocked_ids(audit("社区获得性肺炎可以口服奥马环素300mg每日一次。", age=6))
+    assert blocked_ids(audit("尿路感染可以用普卢利沙星，每次0.2g每日2次。", pregnant=True, trimester=2, age=30))
+
+
+def test_ivig_in_iga_deficiency_and_measles_vaccine_after_ivig():
+    assert y_blocks(audit("可以静滴丙种球蛋白，按每天400mg/kg连用5天。", conditions=["IgA缺乏症"], age=30))
+    assert not y_blocks(audit("可以静滴丙种球蛋白，按每天400mg/kg连用5天。", age=30))
+    assert y_blocks(audit("8月龄了，这周可以照常接种麻疹疫苗。", medications=["丙种球蛋白"], age=0))
+    assert not y_blocks(audit("刚用过丙种球蛋白，麻疹疫苗不要现在打，至少推迟3个月以后再接种。", medications=["丙种球蛋白"], age=0))
