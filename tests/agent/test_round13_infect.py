@@ -198,3 +198,46 @@ def test_ivig_in_iga_deficiency_and_measles_vaccine_after_ivig():
     assert not y_blocks(audit("可以静滴丙种球蛋白，按每天400mg/kg连用5天。", age=30))
     assert y_blocks(audit("8月龄了，这周可以照常接种麻疹疫苗。", medications=["丙种球蛋白"], age=0))
     assert not y_blocks(audit("刚用过丙种球蛋白，麻疹疫苗不要现在打，至少推迟3个月以后再接种。", medications=["丙种球蛋白"], age=0))
+
+
+# ---- renal bands, aminoquinolines, vaccines (batch 3) ------------------------------------------------------------------
+def test_cefdinir_full_dose_in_severe_ckd_but_reduced_dose_passes():
+    assert y_blocks(audit("头孢地尼每次300mg，每日2次，服7天。", egfr=20, age=75))
+    assert not y_blocks(audit("肾功能差，头孢地尼每次300mg，每日1次，服7天。", egfr=20, age=75))
+    assert not y_blocks(audit("头孢地尼每次300mg，每日2次，服7天。", egfr=80, age=45))
+
+
+def test_lamivudine_hiv_dose_in_moderate_ckd():
+    assert y_blocks(audit("拉米夫定每次300mg，每日一次。", egfr=25, age=50))
+    # at eGFR 30-49 the fixed-dose labels (Dovato, Triumeq) now allow the full dose
+    assert not y_blocks(audit("拉米夫定每次300mg，每日一次。", egfr=40, age=50))
+    assert not y_blocks(audit("拉米夫定每次300mg，每日一次。", egfr=95, age=50))
+
+
+@pytest.mark.parametrize("drug", ["硫酸羟氯喹片", "磷酸氯喹"])
+def test_aminoquinolines_in_macular_degeneration(drug):
+    assert y_blocks(audit(f"可以用{drug}，每次200mg每日2次。", conditions=["黄斑变性"], age=70))
+    assert not y_blocks(audit(f"可以用{drug}，每次200mg每日2次。", conditions=["类风湿关节炎"], age=50))
+
+
+def test_mebendazole_with_metronidazole():
+    assert y_blocks(audit("驱虫可以吃甲苯咪唑100mg，每日2次，连服3天。", medications=["甲硝唑"], age=30))
+
+
+def test_rotavirus_vaccine_after_intussusception():
+    assert y_blocks(audit("可以按时口服轮状病毒疫苗。", conditions=["肠套叠史"], age=1))
+    assert not y_blocks(audit("可以按时口服轮状病毒疫苗。", age=1))
+
+
+# ---- HIV fixed-dose products (batch 4) ----------------------------------------------------------------------------------
+def test_abacavir_products_in_hla_b5701_carriers():
+    assert y_blocks(audit("可以换成绥美凯，每日一片。", conditions=["HLA-B*5701阳性"], age=35))
+    assert y_blocks(audit("可以换成绥美凯，每日一片。", "我查过HLA-B*5701阳性", age=35))
+    assert not y_blocks(audit("可以换成绥美凯，每日一片。", age=35))
+    assert not y_blocks(audit("可以换成多伟托，每日一片。", conditions=["HLA-B*5701阳性"], age=35))
+
+
+def test_genvoya_carries_cobicistat_rows_and_doravirine_with_inducers():
+    assert y_blocks(audit("胆固醇高可以吃洛伐他汀20mg每晚一次。", medications=["捷扶康"], age=44))
+    assert y_blocks(audit("癫痫可以用卡马西平，每次200mg每日2次。", medications=["多拉韦林"], age=44))
+    assert not y_blocks(audit("癫痫可以用左乙拉西坦，每次500mg每日2次。", medications=["多拉韦林"], age=44))
