@@ -97,7 +97,7 @@ def test_cycloserine_without_those_conditions_and_alcohol():
 
 
 # ---- antibacterials ----------------------------------------------------------------------------------------------
-def test_sulfonamide_class_in_a_young_infant():
+def test_sulfadoxine_in_a_young_infant():
     assert y_blocks(audit("可以口服磺胺多辛，按体重一次服用。", age=0, weight_kg=4))
     assert not y_blocks(audit("可以口服磺胺多辛，按体重一次服用。", age=10, weight_kg=30))
 
@@ -241,3 +241,18 @@ def test_genvoya_carries_cobicistat_rows_and_doravirine_with_inducers():
     assert y_blocks(audit("胆固醇高可以吃洛伐他汀20mg每晚一次。", medications=["捷扶康"], age=44))
     assert y_blocks(audit("癫痫可以用卡马西平，每次200mg每日2次。", medications=["多拉韦林"], age=44))
     assert not y_blocks(audit("癫痫可以用左乙拉西坦，每次500mg每日2次。", medications=["多拉韦林"], age=44))
+
+
+# ---- batch 5: egg allergy and vaccines, procaine penicillin, cefpiramide with alcohol ----------------------------------
+def test_flu_vaccine_in_egg_allergy_per_the_chinese_insert():
+    assert y_blocks(audit("秋天可以去社区接种流感疫苗。", allergies=["鸡蛋"], age=40))
+    assert not y_blocks(audit("秋天可以去社区接种流感疫苗。", allergies=["青霉素"], age=40))
+
+
+def test_procaine_penicillin_in_procaine_allergy():
+    assert y_blocks(audit("梅毒可以肌注普鲁卡因青霉素80万单位，每日一次。", allergies=["普鲁卡因"], age=40))
+
+
+def test_new_cephalosporins_carry_class_rows():
+    assert blocked_ids(audit("可以用头孢匹胺，每天喝点酒也没事。", medications=["头孢匹胺"], age=40))
+    assert blocked_ids(audit("可以口服头孢他美酯500mg每日2次。", allergies=["头孢菌素类"], age=40))
