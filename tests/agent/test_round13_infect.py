@@ -256,3 +256,15 @@ def test_procaine_penicillin_in_procaine_allergy():
 def test_new_cephalosporins_carry_class_rows():
     assert blocked_ids(audit("可以用头孢匹胺，每天喝点酒也没事。", medications=["头孢匹胺"], age=40))
     assert blocked_ids(audit("可以口服头孢他美酯500mg每日2次。", allergies=["头孢菌素类"], age=40))
+
+
+# ---- batch 6: azole and macrolide 【禁忌】 partners ------------------------------------------------------------------------
+@pytest.mark.parametrize("draft, meds", [
+    ("心衰心率快可以加伊伐布雷定5mg每日2次。", ["伊曲康唑"]),
+    ("肾移植后可以用西罗莫司2mg每日一次维持。", ["泊沙康唑"]),
+    ("真菌感染可以口服氟康唑150mg每日一次。", ["红霉素"]),
+    ("双相抑郁可以用鲁拉西酮20mg每晚一次。", ["克拉霉素"]),
+])
+def test_azole_and_macrolide_contraindicated_partners(draft, meds):
+    assert y_blocks(audit(draft, medications=meds, age=55))
+    assert not y_blocks(audit(draft, medications=["氨氯地平"], age=55))
