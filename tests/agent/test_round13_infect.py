@@ -268,3 +268,14 @@ def test_new_cephalosporins_carry_class_rows():
 def test_azole_and_macrolide_contraindicated_partners(draft, meds):
     assert y_blocks(audit(draft, medications=meds, age=55))
     assert not y_blocks(audit(draft, medications=["氨氯地平"], age=55))
+
+
+# ---- batch 7: adult maximum doses from the labels -------------------------------------------------------------------------
+@pytest.mark.parametrize("over, within", [
+    ("利奈唑胺每次600mg，每日3次。", "利奈唑胺每次600mg，每12小时一次。"),
+    ("恩替卡韦每次1mg，每日2次。", "恩替卡韦每次0.5mg，每日一次，空腹服用。"),
+    ("泛昔洛韦每次1000mg，每日3次。", "泛昔洛韦每次500mg，每日3次，连服7天。"),
+])
+def test_label_maximum_doses(over, within):
+    assert y_blocks(audit(over, age=50))
+    assert not y_blocks(audit(within, age=50))
