@@ -138,7 +138,8 @@ def test_hpv_vaccine_in_pregnancy():
                                              ("先诺欣", "先诺特韦片/利托那韦片组合包装"), ("利卓瑞", "莫诺拉韦"), ("法匹拉韦", "法维拉韦"),
                                              ("艾诺全", "格卡瑞韦哌仑他韦"), ("择必达", "艾尔巴韦格拉瑞韦"), ("夏帆宁", "来迪派韦索磷布韦"),
                                              ("丙种球蛋白", "人免疫球蛋白"), ("纽再乐", "奥马环素"), ("佳达修", "HPV疫苗"),
-                                             ("流脑疫苗", "脑膜炎球菌疫苗")])
+                                             ("流脑疫苗", "脑膜炎球菌疫苗"), ("绥美凯", "多替阿巴拉米片"), ("去氧羥四環素", "多西环素"),
+                                             ("貝樂克", "恩替卡韦"), ("宜譜莎", "索磷布韦维帕他韦"), ("必賴克廔", "羟氯喹")])
 def test_new_names_resolve(text, canonical):
     assert canonical in {m.canonical for m in Lexicon.load().find_mentions(f"医生让我用{text}")}
 
@@ -279,3 +280,8 @@ def test_azole_and_macrolide_contraindicated_partners(draft, meds):
 def test_label_maximum_doses(over, within):
     assert y_blocks(audit(over, age=50))
     assert not y_blocks(audit(within, age=50))
+
+
+def test_bcg_in_a_low_birth_weight_newborn():
+    assert y_blocks(audit("出生后就可以接种卡介苗。", age=0, weight_kg=2.1))
+    assert not y_blocks(audit("出生后就可以接种卡介苗。", age=0, weight_kg=3.3))
