@@ -285,3 +285,10 @@ def test_label_maximum_doses(over, within):
 def test_bcg_in_a_low_birth_weight_newborn():
     assert y_blocks(audit("出生后就可以接种卡介苗。", age=0, weight_kg=2.1))
     assert not y_blocks(audit("出生后就可以接种卡介苗。", age=0, weight_kg=3.3))
+
+
+# ---- batch 10: ornidazole and quinine 【禁忌】 --------------------------------------------------------------------------------
+def test_ornidazole_in_multiple_sclerosis_and_quinine_in_myasthenia():
+    assert y_blocks(audit("可以口服奥硝唑500mg，每日2次。", conditions=["多发性硬化"], age=35))
+    assert not y_blocks(audit("可以口服奥硝唑500mg，每日2次。", conditions=["高血压"], age=35))
+    assert y_blocks(audit("疟疾可以口服奎宁，每次600mg每8小时一次。", conditions=["重症肌无力"], age=45))
