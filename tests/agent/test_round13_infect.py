@@ -292,3 +292,10 @@ def test_ornidazole_in_multiple_sclerosis_and_quinine_in_myasthenia():
     assert y_blocks(audit("可以口服奥硝唑500mg，每日2次。", conditions=["多发性硬化"], age=35))
     assert not y_blocks(audit("可以口服奥硝唑500mg，每日2次。", conditions=["高血压"], age=35))
     assert y_blocks(audit("疟疾可以口服奎宁，每次600mg每8小时一次。", conditions=["重症肌无力"], age=45))
+
+
+def test_duplicate_nucleosides_in_hiv_regimens():
+    # lamivudine added to a regimen that already holds emtricitabine (必妥维), TDF beside TAF
+    assert y_blocks(audit("可以再加拉米夫定300mg每日一次。", medications=["必妥维"], age=40))
+    assert y_blocks(audit("乙肝可以用替诺福韦300mg每日一次。", medications=["丙酚替诺福韦"], age=40))
+    assert not y_blocks(audit("乙肝可以用恩替卡韦0.5mg每日一次，空腹服用。", medications=["必妥维"], age=40))
