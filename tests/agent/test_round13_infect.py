@@ -299,3 +299,11 @@ def test_duplicate_nucleosides_in_hiv_regimens():
     assert y_blocks(audit("可以再加拉米夫定300mg每日一次。", medications=["必妥维"], age=40))
     assert y_blocks(audit("乙肝可以用替诺福韦300mg每日一次。", medications=["丙酚替诺福韦"], age=40))
     assert not y_blocks(audit("乙肝可以用恩替卡韦0.5mg每日一次，空腹服用。", medications=["必妥维"], age=40))
+
+
+def test_tuberculosis_and_malaria_fixed_dose_products_carry_their_ingredients_rows():
+    # 卫非特 holds rifampicin: a boosted protease inhibitor blocks; Duo-Cotecxin holds piperaquine (QT)
+    assert blocked_ids(audit("结核可以用卫非特，每日一次空腹顿服。", medications=["利托那韦"], age=40))
+    assert blocked_ids(audit("疟疾可以吃双氢青蒿素哌喹片，首剂2片。", conditions=["QT间期延长"], age=40))
+    assert "莫诺拉韦" in {m.canonical for m in Lexicon.load().find_mentions("医生说吃蒙诺拉韦")}
+    assert not Lexicon.load().find_mentions("两者差异福利待遇不同")
