@@ -307,3 +307,15 @@ def test_tuberculosis_and_malaria_fixed_dose_products_carry_their_ingredients_ro
     assert blocked_ids(audit("疟疾可以吃双氢青蒿素哌喹片，首剂2片。", conditions=["QT间期延长"], age=40))
     assert "莫诺拉韦" in {m.canonical for m in Lexicon.load().find_mentions("医生说吃蒙诺拉韦")}
     assert not Lexicon.load().find_mentions("两者差异福利待遇不同")
+
+
+def test_paediatric_mg_per_kg_limits():
+    assert y_blocks(audit("孩子可以吃利巴韦林颗粒，每次100mg，每日4次。", age=4, weight_kg=16))
+    assert not y_blocks(audit("孩子可以吃利巴韦林颗粒，每次40mg，每日4次。", age=4, weight_kg=16))
+    assert y_blocks(audit("孩子可以吃头孢泊肟，每次100mg每12小时一次。", age=3, weight_kg=12))
+    assert not y_blocks(audit("孩子可以吃头孢泊肟，每次50mg每12小时一次。", age=3, weight_kg=12))
+
+
+def test_yellow_fever_vaccine_while_breastfeeding():
+    assert y_blocks(audit("去非洲前可以接种黄热病疫苗。", lactating=True, age=30, sex="female"))
+    assert not y_blocks(audit("去非洲前可以接种黄热病疫苗。", age=30, sex="female"))
