@@ -236,5 +236,23 @@ def test_new_glucose_lowering_drugs():
 
 
 def test_azintamide_product_in_biliary_obstruction():
-    assert "Z0354" in rule_ids(audit("消化不良可以吃泌特，每次2片每日3次。", conditions=["胆道梗阻"], age=60))
-    assert not audit("消化不良可以吃泌特，每次2片每日3次。", age=60).blocked
+    assert "Z0354" in rule_ids(audit("消化不良可以吃泌特片，每次2片每日3次。", conditions=["胆道梗阻"], age=60))
+    assert not audit("消化不良可以吃泌特片，每次2片每日3次。", age=60).blocked
+
+
+def test_short_brand_words_inside_ordinary_phrases_are_no_drugs():
+    # 泌特 (分泌特别多), 川流 (川流不息) and 安达 (平安达到) are kept out: the brands are written 泌特片 / 川流片 / 安达片
+    names = {m.canonical for m in lexicon().find_mentions("白带分泌特别多，门诊人川流不息，平安达到目标")}
+    assert not names & {"复方阿嗪米特肠溶片", "爱普列特", "铝镁加"}
+    assert "复方阿嗪米特肠溶片" in {m.canonical for m in lexicon().find_mentions("饭后吃两片泌特片")}
+
+
+def test_tiopronin_and_polycarbophil():
+    assert "Z0382" in rule_ids(audit("转氨酶高可以吃硫普罗宁100mg每日3次。", pregnant=True, trimester=2, age=29))
+    assert "Z0369" in rule_ids(audit("便秘可以吃聚卡波非钙1g每日3次。", conditions=["高钙血症"], age=60))
+    assert not audit("便秘可以吃聚卡波非钙1g每日3次。", age=60).blocked
+    assert "Z0374" in rule_ids(audit("复方聚乙二醇电解质散肠镜前服用。", conditions=["胃肠穿孔"], age=60))
+
+
+def test_saccharomyces_boulardii_with_fluconazole():
+    assert "Z0367" in rule_ids(audit("腹泻可以吃亿活布拉氏酵母菌散，每次1袋每日2次。", medications=["氟康唑"], age=40))
