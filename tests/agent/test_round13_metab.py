@@ -256,3 +256,16 @@ def test_tiopronin_and_polycarbophil():
 
 def test_saccharomyces_boulardii_with_fluconazole():
     assert "Z0367" in rule_ids(audit("腹泻可以吃亿活布拉氏酵母菌散，每次1袋每日2次。", medications=["氟康唑"], age=40))
+
+
+def test_avanafil_and_tamsulosin_with_strong_cyp3a4_inhibitors():
+    assert "Z0390" in rule_ids(audit("可以在同房前30分钟服用阿伐那非100mg。", medications=["酮康唑"], age=50, sex="male"))
+    assert "Z0388" in rule_ids(audit("阿伐那非一次吃300mg。", age=50, sex="male"))
+    assert not audit("可以在同房前30分钟服用阿伐那非100mg。", age=50, sex="male").blocked
+    assert "Z0398" in rule_ids(audit("前列腺增生可以吃坦索罗辛0.2mg每晚一次。", medications=["克拉霉素"], age=60,
+                                     sex="male"))
+
+
+def test_tadalafil_severe_kidney_band_and_desiccated_thyroid_after_an_infarct():
+    assert "Z0400" in rule_ids(audit("可以每天吃他达拉非10mg。", egfr=20, age=60, sex="male"))
+    assert "Z0401" in rule_ids(audit("甲减可以吃甲状腺片40mg每日一次。", conditions=["心肌梗死"], age=60))
