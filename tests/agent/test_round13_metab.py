@@ -269,3 +269,9 @@ def test_avanafil_and_tamsulosin_with_strong_cyp3a4_inhibitors():
 def test_tadalafil_severe_kidney_band_and_desiccated_thyroid_after_an_infarct():
     assert "Z0400" in rule_ids(audit("可以每天吃他达拉非10mg。", egfr=20, age=60, sex="male"))
     assert "Z0401" in rule_ids(audit("甲减可以吃甲状腺片40mg每日一次。", conditions=["心肌梗死"], age=60))
+
+
+def test_ursodeoxycholic_acid_first_trimester_only():
+    draft = "胆汁淤积可以吃熊去氧胆酸250mg，每日3次。"
+    assert "Z0403" in rule_ids(audit(draft, pregnant=True, trimester=1, age=30))
+    assert "Z0403" not in rule_ids(audit(draft, pregnant=True, trimester=3, age=30))
