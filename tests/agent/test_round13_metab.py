@@ -275,3 +275,11 @@ def test_ursodeoxycholic_acid_first_trimester_only():
     draft = "胆汁淤积可以吃熊去氧胆酸250mg，每日3次。"
     assert "Z0403" in rule_ids(audit(draft, pregnant=True, trimester=1, age=30))
     assert "Z0403" not in rule_ids(audit(draft, pregnant=True, trimester=3, age=30))
+
+
+def test_ovulation_induction_drugs():
+    draft = "促排卵可以每天注射果纳芬75单位。"
+    assert "Z0411" in rule_ids(audit(draft, conditions=["卵巢过度刺激综合征"], age=32, sex="female"))
+    assert "Z0409" in rule_ids(audit(draft, conditions=["卵巢癌"], age=32, sex="female"))
+    assert not audit(draft, conditions=["多囊卵巢综合征"], age=30, sex="female").blocked
+    assert "Z0420" in rule_ids(audit("可以皮下注射思则凯0.25mg每日一次防止提前排卵。", egfr=25, age=35, sex="female"))
