@@ -283,3 +283,14 @@ def test_ovulation_induction_drugs():
     assert "Z0409" in rule_ids(audit(draft, conditions=["卵巢癌"], age=32, sex="female"))
     assert not audit(draft, conditions=["多囊卵巢综合征"], age=30, sex="female").blocked
     assert "Z0420" in rule_ids(audit("可以皮下注射思则凯0.25mg每日一次防止提前排卵。", egfr=25, age=35, sex="female"))
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("托特罗定缓释胶囊4mg，每日1次。", {"age": 60}),
+    ("消化道溃疡出血可以用注射用艾普拉唑钠，首剂40mg静滴，之后20mg每日1次。", {"age": 55}),
+    ("重症肝病可以用多烯磷脂酰胆碱注射液，每日20ml（930mg）静滴。", {"age": 50}),
+    ("子宫内膜异位症可用孕三烯酮胶囊，每次2.5mg，每周2次。", {"age": 32, "sex": "female"}),
+])
+def test_standard_regimens_within_the_label_pass(draft, profile):
+    # extended-release, injectable and twice-weekly forms the dose rows were written to leave alone
+    assert not audit(draft, **profile).blocked
