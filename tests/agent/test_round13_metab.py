@@ -294,3 +294,10 @@ def test_ovulation_induction_drugs():
 def test_standard_regimens_within_the_label_pass(draft, profile):
     # extended-release, injectable and twice-weekly forms the dose rows were written to leave alone
     assert not audit(draft, **profile).blocked
+
+
+def test_carboprost_methylate_in_asthma_and_anabolic_steroids_in_prostate_cancer():
+    assert "Z0427" in rule_ids(audit("产后出血可以用卡孕栓1mg塞肛。", conditions=["哮喘"], age=30))
+    assert not audit("产后出血可以用卡孕栓1mg塞肛。", age=30).blocked
+    # the androgen class rows reach the anabolic steroids
+    assert "Z0217" in rule_ids(audit("可以肌注苯丙酸诺龙25mg每周一次增加肌肉。", conditions=["前列腺癌"], age=70, sex="male"))
