@@ -1,0 +1,108 @@
+"""Round 13 label sweep, ATC groups L, R, D, S, V and drugs without an ATC code (rule ids Q…), on sentences written
+for these tests: a draft that recommends the drug for the population the label names blocks; the same drug for a
+patient outside it passes; a draft that warns against it passes."""
+
+from functools import lru_cache
+
+import pytest
+
+from medq.agent.auditor import ContraindicationAuditor
+from medq.agent.facts import PatientProfile
+from medq.agent.knowledge import Lexicon
+
+
+@lru_cache(maxsize=1)
+def auditor() -> ContraindicationAuditor:
+    return ContraindicationAuditor(Lexicon.load())
+
+
+def audit(draft: str, question: str = "", **profile):
+    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-other"), question)
+
+
+def rule_ids(result) -> set[str]:
+    return {f.rule_id for f in result.findings if f.severity == "block"}
+
+
+def rules_of(subject: str) -> dict[str, object]:
+    return {r.id: r for r in Lexicon.load().rules.values() if r.subject == subject and r.id.startswith("Q")}
+
+
+# ---- immunomodulators (L04): label contraindications, kidney caps, interactions ------------------------------------
+def test_leflunomide_in_severe_liver_impairment_only():
+    assert rule_ids(audit("类风湿可以用来氟米特，每日20mg。", conditions=["严重肝功能不全"], age=60)) & set(rules_of("来氟米特"))
+    assert not audit("类风湿可以用来氟米特，每日20mg。", conditions=["高血压"], age=60).blocked
+
+
+@pytest.mark.parametrize("draft, egfr, blocked", [("托法替布5mg，每日2次。", 40, True), ("托法替布5mg，每日1次。", 40, False),
+                                                  ("托法替布5mg，每日2次。", 85, False),
+                                                  ("巴瑞替尼每日4mg。", 45, True), ("巴瑞替尼每日2mg。", 45, False),
+                                                  ("巴瑞替尼每日2mg。", 20, True)])
+def test_jak_inhibitor_kidney_caps(draft, egfr, blocked):
+    assert audit(draft, egfr=egfr, age=62).blocked is blocked
+
+
+def test_fingolimod_in_sick_sinus_and_with_amiodarone():
+    assert audit("可以用芬戈莫德胶囊0.5mg每日一次。", conditions=["病窦综合征"], age=35).blocked
+    assert not audit("可以用芬戈莫德胶囊0.5mg每日一次。", age=35).blocked
+    assert audit("芬戈莫德照常服用，心律失常再加胺碘酮200mg每日一次。", age=45).blocked
+
+
+def test_lenalidomide_kidney_cap():
+    assert audit("来那度胺每日25mg，连用21天。", egfr=40, age=70).blocked
+    assert not audit("来那度胺每日10mg，连用21天。", egfr=40, age=70).blocked
+    assert not audit("来那度胺每日25mg，连用21天。", egfr=80, age=70).blocked
+
+
+def test_thalidomide_and_driving():
+    assert audit("沙利度胺每晚100mg，服药后照常开车上班没问题。", age=50).blocked
+    assert not audit("沙利度胺每晚100mg，服药后不要开车。", age=50).blocked
+
+
+def test_interferon_in_autoimmune_hepatitis():
+    assert rule_ids(audit("可以用干扰素α抗病毒治疗。", conditions=["自身免疫性肝炎"], age=40)) & set(rules_of("干扰素α"))
+
+
+def test_iguratimod_in_peptic_ulcer():
+    assert audit("艾拉莫德25mg每日两次。", conditions=["胃溃疡"], age=50).blocked
+    assert not audit("艾拉莫德25mg每日两次。", conditions=["高血压"], age=50).blocked
+
+
+# ---- respiratory, skin, eye, various -----------------------------------------------------------------------------
+@pytest.mark.parametrize("draft, blocked", [("扎鲁司特每次40mg，每日2次。", True), ("扎鲁司特每次20mg，每日2次。", False),
+                                            ("特布他林片每次5mg，每日4次。", True), ("特布他林片每次5mg，每日3次。", False)])
+def test_asthma_tablet_maximum_doses(draft, blocked):
+    assert audit(draft, age=40).blocked is blocked
+
+
+def test_salmeterol_with_a_strong_cyp3a4_inhibitor():
+    assert audit("沙美特罗和酮康唑一起用没问题。", age=40).blocked
+
+
+def test_latanoprost_in_pregnancy():
+    assert audit("拉坦前列素滴眼液每晚一滴。", pregnant=True, trimester=2, age=30).blocked
+    assert not audit("拉坦前列素滴眼液每晚一滴。", age=60).blocked
+    assert not audit("怀孕期间不要用拉坦前列素滴眼液，请眼科换药。", pregnant=True, trimester=2, age=30).blocked
+
+
+def test_pimecrolimus_under_two_years():
+    assert audit("孩子湿疹可以抹吡美莫司乳膏。", age=1).blocked
+    assert not audit("孩子湿疹可以抹吡美莫司乳膏。", age=5).blocked
+
+
+def test_methoxyphenamine_compound_in_young_children_and_breastfeeding():
+    assert "Q0012" in rule_ids(audit("可以吃阿斯美，每次2粒每日3次。", age=6))
+    assert "Q0012" not in rule_ids(audit("可以吃阿斯美，每次2粒每日3次。", age=30))
+    assert "Q0013" in rule_ids(audit("可以吃复方甲氧那明胶囊，每次2粒每日3次。", age=30, lactating=True))
+
+
+def test_phosphate_binder_in_bowel_obstruction_and_leucovorin_in_pernicious_anaemia():
+    assert audit("司维拉姆随餐服用，每次800mg。", conditions=["肠梗阻"], age=60, egfr=10).blocked
+    assert not audit("司维拉姆随餐服用，每次800mg。", age=60, egfr=10).blocked
+    assert audit("亚叶酸钙每日15mg口服。", conditions=["恶性贫血"], age=70).blocked
+
+
+def test_camphor_on_the_skin_of_an_infant():
+    # an age row reaches a drug on the skin (condition rows about systemic exposure do not: population.py)
+    assert audit("鼻塞可以在胸口涂樟脑软膏。", age=1).blocked
+    assert not audit("鼻塞可以在胸口涂樟脑软膏。", age=30).blocked
