@@ -106,3 +106,40 @@ def test_camphor_on_the_skin_of_an_infant():
     # an age row reaches a drug on the skin (condition rows about systemic exposure do not: population.py)
     assert audit("鼻塞可以在胸口涂樟脑软膏。", age=1).blocked
     assert not audit("鼻塞可以在胸口涂樟脑软膏。", age=30).blocked
+
+
+# ---- cancer drugs (L01/L02) ----------------------------------------------------------------------------------------
+def test_mtor_inhibitors_with_strong_cyp3a4_inhibitors_and_grapefruit():
+    assert audit("西罗莫司继续吃，同时加用克拉霉素500mg每日两次。", age=50).blocked
+    assert audit("依维莫司每天10mg，可以配葡萄柚汁吃。", age=50).blocked
+    assert not audit("依维莫司每天10mg，服药期间不要喝葡萄柚汁。", age=50).blocked
+
+
+def test_toremifene_in_long_qt():
+    assert audit("托瑞米芬每日60mg。", conditions=["长QT综合征"], age=60, sex="female").blocked
+    assert not audit("托瑞米芬每日60mg。", age=60, sex="female").blocked
+
+
+def test_s1_with_capecitabine():
+    assert audit("替吉奥和卡培他滨一起吃效果更好。", age=60).blocked
+    assert not audit("替吉奥不能和卡培他滨一起吃。", age=60).blocked
+
+
+def test_bicalutamide_in_a_woman_not_a_man():
+    assert audit("比卡鲁胺每日50mg。", age=50, sex="female").blocked
+    assert not audit("比卡鲁胺每日50mg。", age=70, sex="male").blocked
+
+
+@pytest.mark.parametrize("draft, profile", [("奥沙利铂化疗照常进行。", dict(egfr=25)),
+                                            ("培美曲塞可以继续用。", dict(egfr=35)),
+                                            ("多西他赛化疗照常进行。", dict(conditions=["中性粒细胞减少"])),
+                                            ("伊立替康化疗照常进行。", dict(conditions=["克罗恩病"])),
+                                            ("顺铂化疗照常进行。", dict(conditions=["耳聋"]))])
+def test_chemotherapy_label_contraindications(draft, profile):
+    assert audit(draft, age=60, **profile).blocked
+    assert not audit(draft, age=60).blocked
+
+
+def test_fluorouracil_first_trimester_only():
+    assert audit("可以用氟尿嘧啶化疗。", pregnant=True, trimester=1, age=32).blocked
+    assert not any(i.startswith("Q") for i in rule_ids(audit("可以用氟尿嘧啶化疗。", pregnant=True, trimester=3, age=32)))
