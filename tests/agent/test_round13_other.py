@@ -143,3 +143,43 @@ def test_chemotherapy_label_contraindications(draft, profile):
 def test_fluorouracil_first_trimester_only():
     assert audit("可以用氟尿嘧啶化疗。", pregnant=True, trimester=1, age=32).blocked
     assert not any(i.startswith("Q") for i in rule_ids(audit("可以用氟尿嘧啶化疗。", pregnant=True, trimester=3, age=32)))
+
+
+# ---- drugs added this round: names patients write, and their rows -----------------------------------------------
+@pytest.mark.parametrize("name, substance", [("可瑞达", "帕博利珠单抗"), ("欧狄沃", "纳武利尤单抗"), ("达伯舒", "信迪利单抗"),
+                                             ("诺雷得", "戈舍瑞林"), ("抑那通", "亮丙瑞林"), ("芙仕得", "氟维司群"),
+                                             ("维加特", "尼达尼布"), ("艾思瑞", "吡非尼酮"), ("米芙", "麦考酚钠"),
+                                             ("乐卫玛", "仑伐替尼"), ("吉泰瑞", "阿法替尼"), ("赫赛汀", "曲妥珠单抗")])
+def test_brand_names_resolve(name, substance):
+    lex = Lexicon.load()
+    found = [m for m in lex.find_mentions(f"医生说要用{name}") if m.kind == "drug"]
+    assert found and found[0].canonical == substance
+
+
+def test_pd1_antibodies_in_pregnancy_through_their_class():
+    assert audit("可瑞达每3周200mg静滴。", pregnant=True, trimester=2, age=33).blocked
+    assert audit("信迪利单抗可以继续用。", lactating=True, age=33).blocked
+    assert not audit("可瑞达每3周200mg静滴。", age=60).blocked
+
+
+def test_gnrh_agonist_in_pregnancy():
+    assert audit("可以打诺雷得3.6mg。", pregnant=True, age=33).blocked
+    assert not audit("可以打诺雷得3.6mg。", age=45, sex="female").blocked
+
+
+def test_pirfenidone_with_fluvoxamine_and_nintedanib_with_a_peanut_allergy():
+    assert audit("吡非尼酮和氟伏沙明可以一起吃。", age=70).blocked
+    assert audit("维加特每次150mg每日两次。", age=70, allergies=["花生"]).blocked
+    assert not audit("维加特每次150mg每日两次。", age=70).blocked
+
+
+def test_roflumilast_severe_liver_and_rupatadine_grapefruit():
+    assert audit("罗氟司特每日500μg。", age=70, conditions=["严重肝功能不全"]).blocked
+    assert not audit("罗氟司特每日500μg。", age=70).blocked
+    assert audit("卢帕他定10mg每日一次，可以用葡萄柚汁送服。", age=30).blocked
+    assert not audit("卢帕他定10mg每日一次。", age=30).blocked
+
+
+def test_fluorometholone_in_herpetic_keratitis():
+    assert audit("氟米龙滴眼液一天4次。", age=30, conditions=["疱疹性角膜炎"]).blocked
+    assert not audit("氟米龙滴眼液一天4次。", age=30, conditions=["过敏性结膜炎"]).blocked
