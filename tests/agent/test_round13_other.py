@@ -183,3 +183,31 @@ def test_roflumilast_severe_liver_and_rupatadine_grapefruit():
 def test_fluorometholone_in_herpetic_keratitis():
     assert audit("氟米龙滴眼液一天4次。", age=30, conditions=["疱疹性角膜炎"]).blocked
     assert not audit("氟米龙滴眼液一天4次。", age=30, conditions=["过敏性结膜炎"]).blocked
+
+
+# ---- drugs without an ATC code, combinations, inhalers ---------------------------------------------------------------
+def test_huperzine_in_epilepsy():
+    assert audit("记忆力差可以吃石杉碱甲片，每次0.1mg每日2次。", conditions=["癫痫"], age=72).blocked
+    assert not audit("记忆力差可以吃石杉碱甲片，每次0.1mg每日2次。", age=72).blocked
+
+
+@pytest.mark.parametrize("draft, egfr, blocked", [("哌拉西林他唑巴坦4.5g，每6小时一次静滴。", 25, True),
+                                                  ("哌拉西林他唑巴坦4.5g，每8小时一次静滴。", 30, False),
+                                                  ("哌拉西林他唑巴坦4.5g，每6小时一次静滴。", 90, False),
+                                                  ("阿莫西林克拉维酸钾1g，每12小时一次。", 20, True),
+                                                  ("阿莫西林克拉维酸钾625mg，每12小时一次。", 20, False)])
+def test_beta_lactam_combination_kidney_caps(draft, egfr, blocked):
+    assert audit(draft, egfr=egfr, age=70).blocked is blocked
+
+
+def test_triple_inhaler_product_reaches_its_ingredients():
+    lex = Lexicon.load()
+    found = [m for m in lex.find_mentions("慢阻肺可以用全再乐") if m.kind == "product"]
+    assert found and set(lex.ingredients(found[0].canonical)) == {"氟替卡松", "乌美溴铵", "维兰特罗"}
+    assert audit("全再乐每天一吸，同时吃酮康唑没关系。", age=70).blocked
+    assert not audit("全再乐每天一吸。", age=70).blocked
+
+
+def test_acetazolamide_in_cirrhosis():
+    assert audit("乙酰唑胺250mg每日2次降眼压。", conditions=["肝硬化"], age=70).blocked
+    assert not audit("乙酰唑胺250mg每日2次降眼压。", conditions=["闭角型青光眼"], age=70).blocked
