@@ -211,3 +211,30 @@ def test_triple_inhaler_product_reaches_its_ingredients():
 def test_acetazolamide_in_cirrhosis():
     assert audit("乙酰唑胺250mg每日2次降眼压。", conditions=["肝硬化"], age=70).blocked
     assert not audit("乙酰唑胺250mg每日2次降眼压。", conditions=["闭角型青光眼"], age=70).blocked
+
+
+# ---- immunomodulators and antidotes patients name, the alcohol in 藿香正气水 ---------------------------------------------
+def test_thymalfasin_after_an_organ_transplant():
+    assert audit("可以打日达仙增强免疫力，每周两次。", conditions=["肾移植术后"], age=50).blocked
+    assert not audit("可以打日达仙增强免疫力，每周两次。", conditions=["乙肝"], age=50).blocked
+
+
+def test_deferasirox_kidney_bound_and_deferiprone_with_clozapine():
+    assert audit("恩瑞格每日20mg/kg照常服用。", egfr=35, age=40).blocked
+    assert not audit("恩瑞格每日20mg/kg照常服用。", egfr=75, age=40).blocked
+    assert audit("去铁酮照常吃，精神科的氯氮平也可以一起吃。", age=30).blocked
+
+
+def test_methylene_blue_with_an_ssri():
+    assert audit("可以用亚甲蓝，舍曲林照常吃。", age=50).blocked
+
+
+def test_clemastine_in_breastfeeding():
+    assert audit("过敏可以吃氯马斯汀，每次1mg每日2次。", lactating=True, age=30).blocked
+    assert not audit("过敏可以吃氯马斯汀，每次1mg每日2次。", age=30).blocked
+
+
+def test_huoxiang_zhengqi_water_and_driving_or_a_disulfiram_like_drug():
+    assert audit("中暑了喝一支藿香正气水，喝完照常开车没事。", age=35).blocked
+    assert not audit("中暑了喝一支藿香正气水，喝完别开车。", age=35).blocked
+    assert audit("藿香正气水一次10ml，和左奥硝唑一起吃没问题。", age=35).blocked
