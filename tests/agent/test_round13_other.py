@@ -237,4 +237,4 @@ def test_clemastine_in_breastfeeding():
 def test_huoxiang_zhengqi_water_and_driving_or_a_disulfiram_like_drug():
     assert audit("中暑了喝一支藿香正气水，喝完照常开车没事。", age=35).blocked
     assert not audit("中暑了喝一支藿香正气水，喝完别开车。", age=35).blocked
-    assert audit("藿香正气水一次10ml，和左奥硝唑一起吃没问题。", age=35).blocked
+    assert audit("藿香正气水一次10ml，和呋喃唑酮一起吃没问题。", age=35).blocked
