@@ -238,3 +238,16 @@ def test_huoxiang_zhengqi_water_and_driving_or_a_disulfiram_like_drug():
     assert audit("中暑了喝一支藿香正气水，喝完照常开车没事。", age=35).blocked
     assert not audit("中暑了喝一支藿香正气水，喝完别开车。", age=35).blocked
     assert audit("藿香正气水一次10ml，和呋喃唑酮一起吃没问题。", age=35).blocked
+
+
+# ---- label maximum doses -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("draft, blocked", [("吗替麦考酚酯每次2g，每日2次。", True), ("吗替麦考酚酯每次1g，每日2次。", False),
+                                            ("比卡鲁胺每日300mg。", True), ("比卡鲁胺每日150mg。", False),
+                                            ("氟他胺每次250mg，每日4次。", True), ("氟他胺每次250mg，每日3次。", False)])
+def test_immunosuppressant_and_antiandrogen_maximum_doses(draft, blocked):
+    assert audit(draft, age=65, sex="male").blocked is blocked
+
+
+def test_griseofulvin_in_porphyria():
+    assert audit("头癣口服灰黄霉素，每日500mg。", conditions=["卟啉症"], age=30).blocked
+    assert not audit("头癣口服灰黄霉素，每日500mg。", age=30).blocked
