@@ -70,7 +70,10 @@ def test_iguratimod_in_peptic_ulcer():
 
 # ---- respiratory, skin, eye, various -----------------------------------------------------------------------------
 @pytest.mark.parametrize("draft, blocked", [("扎鲁司特每次40mg，每日2次。", True), ("扎鲁司特每次20mg，每日2次。", False),
-                                            ("特布他林片每次5mg，每日4次。", True), ("特布他林片每次5mg，每日3次。", False)])
+                                            ("丙卡特罗片每次100μg，每日2次。", True), ("丙卡特罗片每次50μg，每日2次。", False),
+                                            # no tablet maximum on terbutaline: it would read the nebuliser's 5 mg
+                                            # four times daily (EU SPC: up to 10 mg 2-4 times) as an overdose
+                                            ("特布他林雾化液每次5mg，每日4次雾化。", False)])
 def test_asthma_tablet_maximum_doses(draft, blocked):
     assert audit(draft, age=40).blocked is blocked
 
@@ -251,3 +254,15 @@ def test_immunosuppressant_and_antiandrogen_maximum_doses(draft, blocked):
 def test_griseofulvin_in_porphyria():
     assert audit("头癣口服灰黄霉素，每日500mg。", conditions=["卟啉症"], age=30).blocked
     assert not audit("头癣口服灰黄霉素，每日500mg。", age=30).blocked
+
+
+def test_jak_inhibitor_with_a_potent_immunosuppressant_and_interferon_with_telbivudine():
+    assert audit("类风湿加用托法替布5mg每日2次，硫唑嘌呤继续吃。", age=50).blocked
+    assert not audit("类风湿加用托法替布5mg每日2次，甲氨蝶呤继续每周一次。", age=50).blocked
+    assert audit("乙肝可以干扰素联合替比夫定一起用。", age=30).blocked
+
+
+@pytest.mark.parametrize("draft, blocked", [("氯马斯汀每次1.34mg，每日2次。", False), ("氯马斯汀每次2.68mg，每日3次。", False),
+                                            ("氯马斯汀每次2.68mg，每日4次。", True)])
+def test_clemastine_daily_maximum_in_the_fumarate(draft, blocked):
+    assert audit(draft, age=40).blocked is blocked
