@@ -266,3 +266,10 @@ def test_jak_inhibitor_with_a_potent_immunosuppressant_and_interferon_with_telbi
                                             ("氯马斯汀每次2.68mg，每日4次。", True)])
 def test_clemastine_daily_maximum_in_the_fumarate(draft, blocked):
     assert audit(draft, age=40).blocked is blocked
+
+
+def test_tranilast_in_pregnancy_and_dacomitinib_with_a_ppi():
+    assert audit("过敏性鼻炎可以吃曲尼司特，每次0.1g每日3次。", pregnant=True, trimester=1, age=28).blocked
+    assert not audit("过敏性鼻炎可以吃曲尼司特，每次0.1g每日3次。", age=28).blocked
+    assert audit("达可替尼每日45mg，胃不舒服加奥美拉唑20mg每日一次。", age=60).blocked
+    assert not audit("达可替尼每日45mg。", age=60).blocked
