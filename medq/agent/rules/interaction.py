@@ -3,6 +3,7 @@ or class (布洛芬 + 抗凝药 ∋ 华法林). Continuing a medicine the patien
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Iterable
 
@@ -242,10 +243,44 @@ def monitoring_skipped(ctx: AuditContext, row: Rule) -> bool:
     return not row.blocks and bool(MONITOR_ROW.search(row.management or "")) and bool(SKIP_MONITORING.search(ctx.draft))
 
 
+# the "triple whammy" (Lapi F et al., BMJ 2013;346:e8525; MHRA/NICE CKS NSAIDs): an NSAID added for a patient who
+# already takes both a renin-angiotensin blocker and a diuretic raises the risk of acute kidney injury beyond either
+# pair; each pair's row cautions, the three together are avoided (round 13)
+NSAID = "非甾体抗炎药"
+RAS_BLOCKERS = frozenset({"ACEI", "ARB", "ARNI"})
+DIURETICS = "利尿剂"
+
+
+def _triple_whammy(ctx: AuditContext) -> set[str]:
+    """The stated medicines of a patient who takes a renin-angiotensin blocker and a diuretic (empty otherwise)."""
+    ras, diuretic = set(), set()
+    for stated, _, substances in ctx.medication_substances():
+        classes = set().union(*(ctx.lexicon.classes_of(s) for s in substances)) if substances else set()
+        if classes & RAS_BLOCKERS or set(substances) & RAS_BLOCKERS:
+            ras.add(stated)
+        if DIURETICS in classes or DIURETICS in substances:
+            diuretic.add(stated)
+    return ras | diuretic if ras and diuretic else set()
+
+
 class InteractionRule:
     name = "interaction"
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        found = list(self._pairs(ctx))
+        whammy = _triple_whammy(ctx) if len(ctx.profile.medications) + len(ctx.facts.medications) >= 2 else set()
+        if whammy:
+            nsaids = {rec.display for rec in ctx.recommended if not rec.local and any(
+                s == NSAID or NSAID in ctx.lexicon.classes_of(s) for s in rec.substances)}
+            for index, item in enumerate(found):
+                if item.drug in nsaids and item.severity != "block" and item.patient_fact.partition(":")[2] in whammy:
+                    reason = item.reason.rstrip("。") + "；患者同时在用ACEI/ARB和利尿剂，再加非甾体抗炎药（三联）易致急性肾损伤。"
+                    card = dataclasses.replace(item.card, summary=reason[:140], indicator="critical") \
+                        if item.card else None
+                    found[index] = dataclasses.replace(item, severity="block", reason=reason, card=card)
+        yield from found
+
+    def _pairs(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
             if rec.local:
                 continue     # on the skin: no systemic interaction to speak of
