@@ -444,16 +444,20 @@ class ContraindicationAuditor:
             if mention.end < next_clause < stop and \
                     (DOSE.search(draft[next_clause:next_start]) or IU_DOSE.search(draft[next_clause:next_start])):
                 stop = next_clause
-            # 鱼油和阿托伐他汀一起吃没问题，每天1-2g即可: the name a drug is taken together with (its partner after 和) takes
-            # no dose from the clauses after its own; they dose the first name, the one the sentence is about (round 13)
-            if index > 0 and draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "与", "跟", "同") and \
-                    TAKEN_TOGETHER.match(draft, mention.end):
+            # 鱼油和阿托伐他汀一起吃没问题，每天1-2g即可 (想吃鱼油，能和他汀一起吗): the dose in the clauses after a pair taken
+            # together is the dose of the one the question asks to take; the first name's, when the question asks
+            # about it and not the partner (氨氯地平和西地那非可以合用，…从25mg开始 for 能吃伟哥吗 stays the partner's)
+            if index > 0 and question and draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "与", "跟", "同") \
+                    and TAKEN_TOGETHER.match(draft, mention.end):
                 own_end = clause_end_of(draft, mention.end)
+                first = drugs[index - 1][0]
                 if own_end < stop and not (DOSE.search(draft[mention.end:own_end]) or
-                                           IU_DOSE.search(draft[mention.end:own_end])):
-                    if recommended and recommended[-1].mention is drugs[index - 1][0]:
+                                           IU_DOSE.search(draft[mention.end:own_end])) and \
+                        recommended and recommended[-1].mention is first:
+                    asked = self._asked(question)
+                    if self._among(first, asked) and not self._among(mention, asked):
                         recommended[-1].dose_text += " " + draft[own_end:stop]
-                    stop = own_end
+                        stop = own_end
             dose_text = draft[mention.end:stop]
             read_to = stop   # where the dose text ends in the draft
             sentence_start = sentence_start_of(draft, mention.start)
@@ -607,6 +611,16 @@ class ContraindicationAuditor:
         end = SENTENCE_END.search(draft, mention.end)
         rest = draft[mention.end:end.start() if end else len(draft)]
         return not (DOSE.search(rest) or IU_DOSE.search(rest))
+
+    def _asked(self, question: str) -> list[set[str]]:
+        """The ingredients of each medicine the question asks to take (想吃鱼油 / 能吃伟哥吗)."""
+        return [set(self.lexicon.ingredients(m.canonical)) | {m.canonical}
+                for m in self.lexicon.find_mentions(question, ("drug", "product", "class", "substance"))
+                if ASKING.search(question[max(0, m.start - 6):m.start])]
+
+    def _among(self, mention: Mention, asked: list[set[str]]) -> bool:
+        own = set(self.lexicon.ingredients(mention.canonical)) | {mention.canonical}
+        return any(own & names for names in asked)
 
     @staticmethod
     def _set_aside(draft: str, mention: Mention) -> bool:

@@ -141,12 +141,16 @@ def test_a_past_ulcer_with_the_rows_own_co_medication_cautions():
                    conditions=["十二指肠溃疡"]) == "block"
 
 
-def test_the_dose_after_a_pair_taken_together_is_the_first_names():
-    patient = dict(age=62)
-    assert dose_findings("辅酶Q10和瑞舒伐他汀一起吃没有问题，每天100-200mg就够。", **patient) == []
-    # the twins: a partner's own dose over its maximum, and the first name's dose over its own
-    assert "瑞舒伐他汀" in dose_findings("辅酶Q10和瑞舒伐他汀80mg一起吃没有问题。", **patient)
-    assert "布洛芬" in dose_findings("布洛芬和对乙酰氨基酚一起吃没问题，每次1.6g，一天三次。", **patient)
+def test_the_dose_after_a_pair_taken_together_is_the_asked_ones():
+    def over(draft: str, question: str) -> list[str]:
+        return [f.drug for f in audit(draft, question, age=62).findings if f.rule.startswith("max_")]
+
+    draft = "辅酶Q10和瑞舒伐他汀一起吃没有问题，每天100-200mg就够。"
+    assert over(draft, "想吃辅酶Q10，能和瑞舒伐他汀一起吗？") == []
+    # the twins: the question asks about the partner (its dose it is), and a partner's own dose over its maximum
+    assert "瑞舒伐他汀" in over(draft, "吃着辅酶Q10，能吃瑞舒伐他汀吗？")
+    assert "瑞舒伐他汀" in over("辅酶Q10和瑞舒伐他汀80mg一起吃没有问题。", "想吃辅酶Q10，能和瑞舒伐他汀一起吗？")
+    assert "布洛芬" in over("布洛芬和对乙酰氨基酚一起吃没问题，每次1.6g，一天三次。", "能吃布洛芬吗？")
 
 
 def test_a_draft_that_denies_the_renal_reduction_blocks():
@@ -186,3 +190,10 @@ def test_a_question_that_says_no_opioid_was_ever_taken_meets_a_row_for_the_toler
     assert verdict(draft, "我爸骨折疼得厉害，他以前从没用过吗啡这类药，贴止痛贴行吗？", age=70) == "block"
     # the twin: a patient already on an opioid
     assert verdict(draft, "我爸一直在吃羟考酮，疼得还是厉害，能换成止痛贴吗？", age=70) == "pass"
+
+
+def test_a_refusal_for_the_people_named_after_it_reaches_back():
+    old = dict(age=86)
+    assert verdict("液体石蜡老人吃了容易呛进肺里，所以不建议给老年人用。", **old) == "pass"
+    # the twin: a name after the people is what the clause gives them
+    assert verdict("不建议给老人用别的泻药，液体石蜡每天10ml就行。", **old) == "block"
