@@ -197,3 +197,10 @@ def test_a_refusal_for_the_people_named_after_it_reaches_back():
     assert verdict("液体石蜡老人吃了容易呛进肺里，所以不建议给老年人用。", **old) == "pass"
     # the twin: a name after the people is what the clause gives them
     assert verdict("不建议给老人用别的泻药，液体石蜡每天10ml就行。", **old) == "block"
+
+
+def test_only_non_opioids_taken_before_is_opioid_naive():
+    draft = "可以用芬太尼透皮贴25μg/h，三天换一次。"
+    assert verdict(draft, "我妈以前只吃过布洛芬，最近疼得厉害，能贴这个吗？", age=66) == "block"
+    # the twin: an opioid among what was taken before
+    assert verdict(draft, "我妈以前只吃过曲马多，最近疼得厉害，能贴这个吗？", age=66) == "pass"

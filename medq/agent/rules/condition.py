@@ -25,7 +25,7 @@ class ConditionRule(PopulationRule):
 
     def check(self, ctx):
         for found in super().check(ctx):
-            if not found.patient_fact and found.severity != "block" and _naive_excluded(ctx, found):
+            if not found.patient_fact and found.severity != "block" and ctx.question and _naive_excluded(ctx, found):
                 # 从来没吃过强止痛药 with a fentanyl patch whose label is for opioid-tolerant patients only: the
                 # patient's own words put them in the group the row excludes (round 13)
                 reason = found.reason.rstrip("。") + "；患者从未用过阿片类（阿片初治），不宜使用。"
@@ -70,11 +70,23 @@ def _history_managed(ctx, found) -> bool:
 # never taken an opioid (从来没吃过强止痛药 / 没用过吗啡)
 TOLERANT_ONLY = re.compile(r"阿片耐受|阿片初治")
 OPIOID_NAIVE = re.compile(r"(?:从来没|从没|从未|从来没有|没|没有)\s*(?:吃|用|打|贴|服)过\s*(?:任何|什么)?\s*"
-                          r"(?:强效?的?止痛(?:药|针|贴)?|阿片|吗啡|羟考酮|芬太尼|止痛贴|强力止痛|麻醉止痛药)")
+                          r"(?:(?:强效?的?)?止痛(?:药|针|贴)|阿片|吗啡|羟考酮|芬太尼|强力止痛|麻醉止痛药)")
+# 他之前只吃过塞来昔布: the only painkillers named as taken before are no opioids
+ONLY_TOOK = re.compile(r"只(?:吃|用|服|打)过")
+OPIOIDS = "阿片类"
 
 
 def _naive_excluded(ctx, found) -> bool:
     row = ctx.lexicon.rules.get(found.rule_id)
     if row is None or not TOLERANT_ONLY.search(f"{row.effect or ''} {row.management or ''}"):
         return False
-    return bool(OPIOID_NAIVE.search(ctx.question or ""))
+    question = ctx.question or ""
+    if OPIOID_NAIVE.search(question):
+        return True
+    only = ONLY_TOOK.search(question)
+    if only is None:
+        return False
+    end = min([i for i in (question.find(mark, only.end()) for mark in "。；;！!？?\n") if i >= 0] or [len(question)])
+    taken = ctx.lexicon.find_mentions(question[only.end():end], ("drug", "product", "class"))
+    return bool(taken) and not any(OPIOIDS in ctx.lexicon.classes_of(s) or s == OPIOIDS
+                                   for m in taken for s in ctx.lexicon.ingredients(m.canonical) or [m.canonical])

@@ -268,10 +268,13 @@ class InteractionRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         found = list(self._pairs(ctx))
-        whammy = _triple_whammy(ctx) if len(ctx.profile.medications) + len(ctx.facts.medications) >= 2 else set()
+        if len(found) < 2:
+            yield from found
+            return   # the usual audit: no NSAID with two cautions to weigh together
+        nsaids = {rec.display for rec in ctx.recommended if not rec.local and any(
+            s == NSAID or NSAID in ctx.lexicon.classes_of(s) for s in rec.substances)}
+        whammy = _triple_whammy(ctx) if nsaids and sum(item.drug in nsaids for item in found) >= 2 else set()
         if whammy:
-            nsaids = {rec.display for rec in ctx.recommended if not rec.local and any(
-                s == NSAID or NSAID in ctx.lexicon.classes_of(s) for s in rec.substances)}
             for index, item in enumerate(found):
                 if item.drug in nsaids and item.severity != "block" and item.patient_fact.partition(":")[2] in whammy:
                     reason = item.reason.rstrip("。") + "；患者同时在用ACEI/ARB和利尿剂，再加非甾体抗炎药（三联）易致急性肾损伤。"

@@ -70,11 +70,14 @@ class LactationRule(PopulationRule):
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         paused: float | None = None
+        found_all = list(super().check(ctx))
+        if not found_all:
+            return   # the usual audit: no breastfeeding row applies, nothing below is read
         weaning = bool(WEANING.search(ctx.question)) if ctx.question else False
         stopped = {rec.display for rec in ctx.recommended if rec.origin == "draft" and
                    _feeding_stopped(ctx.draft, rec.mention.start, rec.mention.end)} if "喂" in ctx.draft or \
             "哺乳" in ctx.draft or "断奶" in ctx.draft else set()
-        for found in super().check(ctx):
+        for found in found_all:
             row = ctx.lexicon.rules.get(found.rule_id)
             if weaning and row is not None and LESS_MILK.search(row.effect or ""):
                 continue   # 不想喂了，怎么回奶: 卡麦角林抑制泌乳 is what the patient asks for
