@@ -204,3 +204,12 @@ def test_only_non_opioids_taken_before_is_opioid_naive():
     assert verdict(draft, "我妈以前只吃过布洛芬，最近疼得厉害，能贴这个吗？", age=66) == "block"
     # the twin: an opioid among what was taken before
     assert verdict(draft, "我妈以前只吃过曲马多，最近疼得厉害，能贴这个吗？", age=66) == "pass"
+
+
+def test_a_draft_that_denies_an_interaction_a_caution_row_states_blocks():
+    patient = dict(age=66, medications=["华法林"])
+    assert verdict("卡培他滨和您的华法林之间没有什么相互作用，照常吃。", **patient) == "block"
+    assert verdict("可以吃卡培他滨，和华法林同时吃也不需要调整。", **patient) == "block"
+    # the twins: the same drug with the row's management, and a draft that says the two do interact
+    assert verdict("可以吃卡培他滨，但和华法林有相互作用，要每周查INR。", **patient) == "pass"
+    assert verdict("卡培他滨不是没有相互作用，会让INR升高，吃的时候每周查INR。", **patient) == "pass"
