@@ -54,7 +54,7 @@ ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不�
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
 HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
 VOLUME_FIRST = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|毫升|mL)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
-ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨")
+ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨|不会有(?:什么|明显|太大)?(?:的)?影响|影响不大")
 # 我没有哮喘 / 从没得过胃溃疡: a condition the patient says they do not have
 HAS_NOT = re.compile(r"(?:没|无|不|未|从没|从未)\s*(?:有|患有|患|得过|得)\s*$")
 MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
@@ -164,6 +164,14 @@ CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|�
                       r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])([abAB])?")
 SUBSTAGE = {"a": (45.0, 60.0), "b": (30.0, 45.0)}
 EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|CrCl)\s*[:：为是]?\s*(\d+(?:\.\d+)?)")
+
+
+def _allowing_span(draft: str, position: int) -> str:
+    """What follows a drink or food up to its clause's end (一两杯啤酒没关系，别喝白酒); past a comma into the next clause
+    when its own is only a few words (喝一两小杯红酒，一般不会有明显影响)."""
+    rest = draft[position:position + 16].split("。")[0]
+    head, _, tail = rest.partition("，")
+    return rest if len(head.strip()) <= 2 else head
 
 
 def clause_end_of(draft: str, position: int) -> int:
@@ -285,7 +293,7 @@ class ContraindicationAuditor:
         # a drink or food allowed in its own clause (一两杯啤酒没关系，别喝白酒) is not warned by another word for it
         flags = [w or (m.canonical in warned_names and not a and not (
                      m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and
-                     ALLOWS.search(draft[m.end:m.end + 12].split("，")[0].split("。")[0])))
+                     ALLOWS.search(_allowing_span(draft, m.end))))
                  for m, w, a in zip(mentions, flags, affirmed_flags)]
         # an ingredient or a class named to describe the name before it (消渴丸里面含有格列本脲 / 都属于磺脲类) shares its
         # reading once the question's drugs were answered no (the scope did this for the warnings it found itself)

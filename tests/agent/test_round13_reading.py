@@ -210,6 +210,15 @@ def test_a_draft_that_denies_an_interaction_a_caution_row_states_blocks():
     patient = dict(age=66, medications=["华法林"])
     assert verdict("卡培他滨和您的华法林之间没有什么相互作用，照常吃。", **patient) == "block"
     assert verdict("可以吃卡培他滨，和华法林同时吃也不需要调整。", **patient) == "block"
+    assert verdict("卡培他滨跟华法林一起吃没问题，按疗程吃。", **patient) == "block"
     # the twins: the same drug with the row's management, and a draft that says the two do interact
     assert verdict("可以吃卡培他滨，但和华法林有相互作用，要每周查INR。", **patient) == "pass"
     assert verdict("卡培他滨不是没有相互作用，会让INR升高，吃的时候每周查INR。", **patient) == "pass"
+
+
+def test_a_drink_allowed_in_the_clause_after_it_is_endorsed_though_warned_elsewhere():
+    question = "这几天在打头孢哌酮，周末聚会能喝点酒吗？"
+    draft = "少喝一小杯啤酒，一般不会有明显影响。注意别空腹饮酒。"
+    assert verdict(draft, question, age=40) == "block"
+    # the twin: the drink refused, with the same words of effect
+    assert verdict("一小杯啤酒也不要喝，会有明显影响。注意别空腹饮酒。", question, age=40) == "pass"

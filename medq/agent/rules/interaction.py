@@ -236,7 +236,8 @@ def dose_managed(ctx: AuditContext, rows: list[Rule]) -> Rule | None:
 # 两者没有明显冲突 / 和它没有相互作用，放心使用 / 一起吃不用调整: the draft denies the interaction a caution row states
 DENIED = re.compile(r"(?:没有|没|无|并无|不存在)\s*(?:什么|明显|明确|太大|大的|显著|任何)?\s*(?:的)?\s*(?:相互作用|冲突)|"
                     r"(?<!会)不冲突|互不影响|不会相互影响|相互作用(?:很小|不大|可以忽略)|"
-                    r"(?:一起|同时|合用|同服)\s*(?:吃|用|服用)?\s*(?:也)?\s*(?:不用|不必|无需|不需要)\s*(?:调整|调)")
+                    r"(?:一起|同时|合用|同服)\s*(?:吃|用|服用)?\s*(?:也)?\s*(?:不用|不必|无需|不需要)\s*(?:调整|调)|"
+                    r"(?:一起|同时|合用|同服)\s*(?:吃|用|服用)?\s*(?:也|都)?\s*(?:没问题|没有问题|没事|没关系|不要紧)")
 
 
 def interaction_denied(ctx: AuditContext, rec, row: Rule) -> bool:
