@@ -47,11 +47,14 @@ DESCRIBED_AS = re.compile(r"\s*(?:[（(][^（()）]*[）)])?\s*(?:是|为|属于
 TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
                     r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
+# 医生用劳拉西泮，不用安定 / 从没吃过X / 没在吃X: a verb of taking the question negates names no current medicine
+NOT_TAKING = re.compile(r"(?:不|没|没有|未|从不|从没|从来没|从未|不再|别|不想|不愿)\s*(?:在)?\s*"
+                        r"(?:吃|用|服|服用|输|打|喝)\s*(?:了|的|着|过)?\s*$")
 ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
 HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
 VOLUME_FIRST = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|毫升|mL)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
-ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨")
+ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨|不会有(?:什么|明显|太大)?(?:的)?影响|影响不大")
 # 我没有哮喘 / 从没得过胃溃疡: a condition the patient says they do not have
 HAS_NOT = re.compile(r"(?:没|无|不|未|从没|从未)\s*(?:有|患有|患|得过|得)\s*$")
 MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
@@ -129,6 +132,19 @@ RATE_THRESHOLD = re.compile(r"\s*(?:次/分|次每分|次)?\s*(?:以下|以上|�
 # 可以问神经科医生其他选择 / 找医生评估换别的药: a clause that sends the patient to ask a doctor about the options
 ASK_DOCTOR_OPTIONS = re.compile(r"(?:问|咨询|找|请|让)[^，,。；;！!？?\n]{0,6}(?:医生|大夫|医师|药师)[^，,。；;！!？?\n]{0,8}"
                                 r"(?:选择|方案|药物|药|替代)\s*$")
+# （小剂量X用于预防血栓是另一回事，需医生评估）: another use of the drug set aside and left to a doctor (round 13)
+ASIDE = re.compile(r"另一回事|另外一回事|另当别论|是两回事|不在此列")
+DOCTOR_DECIDES = re.compile(r"(?:需|需要|须|要|应|应由|由|请|让)\s*(?:专科)?(?:医生|大夫|医师)\s*(?:来)?\s*"
+                            r"(?:评估|决定|判断|把关|指导|权衡)|遵医嘱")
+# 与酮康唑这类强效抑制剂同服时，…每日最多4mg / 等酮康唑疗程结束后…: the patient's own medicine named as the time a
+# dose is for, or as the course to wait out, is context, not advice (round 13)
+WITH_BEFORE = re.compile(r"(?:与|和|跟|同)\s*(?:您|你)?(?:正在|在)?(?:吃|用|服用)?(?:的)?\s*$")
+WITH_WHEN = re.compile(r"[^，,。；;！!？?\n]{0,16}?(?:同服|合用|同用|联用|并用|一起(?:吃|用|服用))\s*(?:时|期间|的时候|的话)")
+UNTIL_BEFORE = re.compile(r"(?:等|待|等到|直到)\s*$")
+DONE_AFTER = re.compile(r"\s*(?:的)?\s*(?:疗程|治疗|这个疗程)?\s*(?:结束|用完|吃完|停(?:药|用|掉)?)\s*(?:了)?\s*(?:后|以后|之后)")
+TAKEN_TOGETHER = re.compile(r"[^，,。；;！!？?\n]{0,4}?(?:一起|一同|同时|合用|同用|同服|联用|并用)")
+# 偏头痛伴先兆 / 偏头痛（有先兆）: a condition with its qualifier after the name (round 13)
+QUALIFIED = re.compile(r"^\s*([\u4e00-\u9fff]{2,10}?)\s*(?:伴有|伴|合并|[（(]\s*(?:有|伴有|伴)?)\s*([\u4e00-\u9fff]{1,4}?)\s*[）)]?\s*$")
 # the message's medicine stopped: 两年前就不吃了 / 停了好几年 / 早就停了 / 后来停药了
 STOPPED_AFTER = re.compile(r"不吃了|不用了|没吃了|没再吃|没有再吃|停了|停掉了|停药了|已经停|早就停|早停了|就停了|给停了")
 RESUMED = re.compile(r"又吃|又开始|重新吃|重新开始|恢复|接着吃|继续吃|还在吃|现在还")
@@ -148,6 +164,14 @@ CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|�
                       r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])([abAB])?")
 SUBSTAGE = {"a": (45.0, 60.0), "b": (30.0, 45.0)}
 EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|CrCl)\s*[:：为是]?\s*(\d+(?:\.\d+)?)")
+
+
+def _allowing_span(draft: str, position: int) -> str:
+    """What follows a drink or food up to its clause's end (一两杯啤酒没关系，别喝白酒); past a comma into the next clause
+    when its own is only a few words (喝一两小杯红酒，一般不会有明显影响)."""
+    rest = draft[position:position + 16].split("。")[0]
+    head, _, tail = rest.partition("，")
+    return rest if len(head.strip()) <= 2 else head
 
 
 def clause_end_of(draft: str, position: int) -> int:
@@ -259,7 +283,9 @@ class ContraindicationAuditor:
         found = lex.find_mentions(draft)
         mentions = [m for m in found if m.kind in ("drug", "product", "class", "substance") and
                     not (m.kind == "class" and EFFECT.match(draft, m.end))]
-        conditions = [Span(m.start, m.end) for m in found if m.kind == "condition"]
+        # (容易跌倒: 易跌倒 names a condition, but after 容 it states a risk, and shields no risk word)
+        conditions = [Span(m.start, m.end) for m in found if m.kind == "condition" and
+                      not (m.text.startswith("易") and draft[m.start - 1:m.start] == "容")]
         flags, affirmed_flags = read_scope(draft, [Span(m.start, m.end) for m in mentions], shields=conditions)
         # one drug, several mentions: when one is warned against, another counts as a recommendation only where its
         # own clause recommends (可以/建议/改用 … or a dose): 华法林和布洛芬一起吃会增加出血风险，所以不要吃布洛芬
@@ -267,7 +293,7 @@ class ContraindicationAuditor:
         # a drink or food allowed in its own clause (一两杯啤酒没关系，别喝白酒) is not warned by another word for it
         flags = [w or (m.canonical in warned_names and not a and not (
                      m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and
-                     ALLOWS.search(draft[m.end:m.end + 12].split("，")[0].split("。")[0])))
+                     ALLOWS.search(_allowing_span(draft, m.end))))
                  for m, w, a in zip(mentions, flags, affirmed_flags)]
         # an ingredient or a class named to describe the name before it (消渴丸里面含有格列本脲 / 都属于磺脲类) shares its
         # reading once the question's drugs were answered no (the scope did this for the warnings it found itself)
@@ -341,6 +367,7 @@ class ContraindicationAuditor:
         # the two readings below need words most drafts lack: decided once per draft, not per name
         may_switch_later = ("换" in draft or "改" in draft) and bool(IF_WORD.search(draft))
         may_ask_doctor = any(word in draft for word in ("医生", "大夫", "医师", "药师"))
+        may_set_aside = may_ask_doctor and bool(ASIDE.search(draft))
         for index, (mention, is_warned) in enumerate(drugs):
             if is_warned:
                 warned.append(mention)
@@ -358,6 +385,15 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)]) and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            if not affirmed_of[id(mention)] and bool(record) and (
+                    WITH_BEFORE.search(draft[max(0, mention.start - 12):mention.start]) and
+                    WITH_WHEN.match(draft, mention.end) or
+                    UNTIL_BEFORE.search(draft[max(0, mention.start - 3):mention.start]) and
+                    DONE_AFTER.match(draft, mention.end)) and \
+                    (mention.canonical in record or any(set(lex.ingredients(mention.canonical)) &
+                                                        set(lex.ingredients(name)) for name in record)):
+                context.append(mention)
+                continue
             # 低钾和吃氢氯噻嗪有关: the patient's own medicine named as the cause of a finding is context, not advice
             # (only what the record holds: fail closed)
             if not affirmed_of[id(mention)] and CAUSE_AFTER.match(draft, mention.end) and bool(record) and \
@@ -384,6 +420,9 @@ class ContraindicationAuditor:
                     may_ask_doctor and self._asked_of_doctor(draft, mention):
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
+            if may_set_aside and self._set_aside(draft, mention):
+                screened.add(id(mention))
+                continue
             if self._not_advice(draft, mention, mentions, affirmed_of):
                 screened.add(id(mention))
                 continue
@@ -413,6 +452,20 @@ class ContraindicationAuditor:
             if mention.end < next_clause < stop and \
                     (DOSE.search(draft[next_clause:next_start]) or IU_DOSE.search(draft[next_clause:next_start])):
                 stop = next_clause
+            # 鱼油和阿托伐他汀一起吃没问题，每天1-2g即可 (想吃鱼油，能和他汀一起吗): the dose in the clauses after a pair taken
+            # together is the dose of the one the question asks to take; the first name's, when the question asks
+            # about it and not the partner (氨氯地平和西地那非可以合用，…从25mg开始 for 能吃伟哥吗 stays the partner's)
+            if index > 0 and question and draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "与", "跟", "同") \
+                    and TAKEN_TOGETHER.match(draft, mention.end):
+                own_end = clause_end_of(draft, mention.end)
+                first = drugs[index - 1][0]
+                if own_end < stop and not (DOSE.search(draft[mention.end:own_end]) or
+                                           IU_DOSE.search(draft[mention.end:own_end])) and \
+                        recommended and recommended[-1].mention is first:
+                    asked = self._asked(question)
+                    if self._among(first, asked) and not self._among(mention, asked):
+                        recommended[-1].dose_text += " " + draft[own_end:stop]
+                        stop = own_end
             dose_text = draft[mention.end:stop]
             read_to = stop   # where the dose text ends in the draft
             sentence_start = sentence_start_of(draft, mention.start)
@@ -567,6 +620,25 @@ class ContraindicationAuditor:
         rest = draft[mention.end:end.start() if end else len(draft)]
         return not (DOSE.search(rest) or IU_DOSE.search(rest))
 
+    def _asked(self, question: str) -> list[set[str]]:
+        """The ingredients of each medicine the question asks to take (想吃鱼油 / 能吃伟哥吗)."""
+        return [set(self.lexicon.ingredients(m.canonical)) | {m.canonical}
+                for m in self.lexicon.find_mentions(question, ("drug", "product", "class", "substance"))
+                if ASKING.search(question[max(0, m.start - 6):m.start])]
+
+    def _among(self, mention: Mention, asked: list[set[str]]) -> bool:
+        own = set(self.lexicon.ingredients(mention.canonical)) | {mention.canonical}
+        return any(own & names for names in asked)
+
+    @staticmethod
+    def _set_aside(draft: str, mention: Mention) -> bool:
+        """A use of the drug the draft sets aside as another matter and leaves to a doctor, in one sentence
+        (小剂量X用于预防血栓是另一回事，需医生评估): no advice for the question asked."""
+        low = sentence_start_of(draft, mention.start)
+        end = SENTENCE_END.search(draft, mention.end)
+        sentence = draft[low:end.start() if end else len(draft)]
+        return bool(ASIDE.search(sentence) and DOCTOR_DECIDES.search(sentence))
+
     @staticmethod
     def _future_switch(draft: str, mention: Mention) -> bool:
         """A switch the draft supposes for later, with a referral in its sentence (如果以后换成其他他汀，要先问清楚):
@@ -643,6 +715,12 @@ class ContraindicationAuditor:
             if egfr and out.egfr is None:
                 out.egfr = float(egfr.group(1))
                 canonical = canonical or "慢性肾脏病"
+            if canonical is None and (qualified := QUALIFIED.match(stated)):
+                # 偏头痛伴先兆 → 有先兆偏头痛: a qualifier written after the name, where the name with it before is known
+                name, quality = qualified.group(1), qualified.group(2)
+                canonical = next((c for c in (lex.canonical(f"{lead}{quality}{joint}{name}", ("condition",))
+                                              for lead in ("有", "") for joint in ("", "性"))
+                                  if c is not None), None)
             if canonical is None:
                 # a longer phrase that contains a known condition (阿司匹林诱发的哮喘 → 哮喘)
                 inner = lex.find_mentions(stated, ("condition",), fuzzy=False)
@@ -696,7 +774,8 @@ class ContraindicationAuditor:
             low = clause_start_of(question, mention.start)
             before, after = question[low:mention.start], question[mention.end:]
             clause_after = re.split(r"[。；;！!？?，,\n]", after, maxsplit=1)[0]
-            if mention.canonical in known or not TAKING.search(before[-6:]) or RELATIVE.search(before) or \
+            if mention.canonical in known or not TAKING.search(before[-6:]) or NOT_TAKING.search(before[-8:]) or \
+                    RELATIVE.search(before) or \
                     ASKING.search(before[-4:]) or (clause_after.endswith(("吗", "么", "呢")) and not TAKEN.search(after[:8])):
                 continue
             # 用酮康唑洗剂洗头 / 在点左氧氟沙星滴眼液: a medicine on the skin or into the eye is no systemic medicine

@@ -41,6 +41,7 @@ CLAUSE_END = set("，,：:（）()—") | SENTENCE_END   # a dash (这个不行�
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
 CONTRAST = ("但", "但是", "不过", "然而", "可是")
+ADVISING = ("建议", "推荐", "医生建议")   # advising words a later negation in their clause turns
 ABILITY = ("可以", "可", "能")       # after a drug in its clause: what the drug does (布洛芬可以止痛), not advice
 # what an ability word says when a way of taking follows it (可以吃 / 能用): advice; anything else (仍可进入血液 / 能升高血钾)
 # says what the drug does
@@ -65,7 +66,7 @@ TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情�
               "这个药", "该药", "此药", "其", "上述", "以上", "这些", "两者", "二者", "合并", "配合", "一同", "搭配", "吃", "用", "服", "服用",
               "使用", "应用", "合用", "同用", "联用", "并用", "一起", "一齐", "叠加", "重复", "混着", "混用", "同吃",
               "同时", "一块", "再", "了", "哦", "啊", "呢", "吧", "呀", "为好", "为宜",
-              "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "注射", "打", "输", "口服",
+              "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "给老人", "给老年人", "给孕妇", "给小孩", "给儿童", "注射", "打", "输", "口服",
               "外用", "的话", "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万", "最好", "尽量",
               "绝对", "一定", "不", "要", "买", "买来", "去买", "购买", "加用", "加", "添加", "补", "喝", " ",
               "选", "选用", "选择", "试", "尝试", "碰", "舌下", "舌下含")     # 尽量不要选: the choice refused is the name before it
@@ -131,6 +132,15 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         cues = [(start, end, cue) for start, end, cue in cues
                 if not (cue.role == "switch" and any(start - e <= 2 and start >= e and
                                                      REFUSED_SWITCH_GAP.fullmatch(norm[e:start]) for e in negation_ends))]
+    # 建议至少产后6个月、断奶前不要用: an advising word whose own clause goes on to a negation opens that warning; it
+    # recommends nothing and ends no scope (round 13)
+    if any(cue.role == "terminator" and cue.phrase in ADVISING for _, _, cue in cues):
+        negation_starts = [start for start, _, cue in cues if cue.role == "negation"]
+        cues = [(start, end, cue) for start, end, cue in cues
+                if not (cue.role == "terminator" and cue.phrase in ADVISING and
+                        any(end <= n < _clause_end(norm, end) and
+                            not any(end <= s < n for s, _, c in cues if c.role in ("terminator", "switch"))
+                            for n in negation_starts))]
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}
 
@@ -192,6 +202,15 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             # the nearest name, and the topic of its sentence (the first name there, with a name in brackets right
             # after it): 胃复安（甲氧氯普胺）会阻断多巴胺…，您不要用它 — 它 is 胃复安, not 多巴胺
             nearest = before[-1]
+            if cue.phrase in KIND_ANAPHORS:
+                # 萘丁美酮属于消炎止痛药。…这类药…还是别吃了: the class a drug was said to belong to, and that drug
+                described = [i for i in before if norm[_clause_start(norm, mentions[i].start):mentions[i].start]
+                             .endswith(DESCRIBES) and i > 0 and i - 1 in before]
+                if described:
+                    for i in (described[-1] - 1, described[-1]):
+                        if not terminated(_clause_start(norm, mentions[i].start), mentions[i].start):
+                            warned[i] = True
+                    return
             same = [i for i in before if sentence_of[mentions[i].start] == sentence_of[mentions[nearest].start]]
             chosen = sorted({nearest, same[0]} | {i for i in same[1:] if mentions[i].start - mentions[same[0]].end
                                                    <= 1 and norm[mentions[same[0]].end:mentions[i].start] in
@@ -456,6 +475,7 @@ def _negated_stops(norm: str, cues: list) -> list:
 SMALL_RISK = re.compile(r"^[^，,。；;！!？?\n]{0,12}?(?:很|较|比较|相对|更|非常|极)?(?:少|小|轻|低|轻微)(?:一些|些|得多|很多|一点)?"
                         r"[的了]?\s*$")
 # a topic shift (至于奶奶说的阿司匹林，…不要给孩子吃) ends a scope that reaches past it, not one over the item it opens
+KIND_ANAPHORS = ("这类药", "这类药物", "此类药", "此类药物")
 TOPIC = ("至于", "另外", "此外", "然后")
 # the patient's own medicine, named as such (您正在吃两种抗血小板药 / 您已经在吃格列美脲)
 OWN_MEDICINE = re.compile(r"(?:您|你)(?:目前|现在|一直|长期|已经|本来|同时|还)?(?:正在|在)?(?:吃|服用|用|使用)(?:着|的)?"

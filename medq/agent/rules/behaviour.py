@@ -46,9 +46,14 @@ class BehaviourRule:
                     what = f"回答认可{other}" if endorsed else f"患者职业为{occupation}"
                     effect = f"（{row.effect}）" if row.effect else ""
                     fact = f"draft:{other}" if endorsed else f"occupation:{occupation}"
+                    # 可以照常开车 for a patient who drives for a living: the draft endorses, every working day, the
+                    # behaviour the row cautions about; the caution no longer reaches the patient (round 13)
+                    both = endorsed and by_job and rec is not None
                     yield finding(ctx, target, ingredient, self.name, fact,
                                   None if endorsed else ctx.source("occupation"),
-                                  f"{what}，而{shown(target, ingredient)}与{other}同用有风险{effect}。", row)
+                                  f"{what}{f'（患者职业为{occupation}）' if both else ''}，"
+                                  f"而{shown(target, ingredient)}与{other}同用有风险{effect}。", row,
+                                  block=True if both else None, indicator="critical" if both else None)
         for rec in ctx.recommended:   # rows with an occupation population (contraindication for drivers)
             for ingredient in rec.substances:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):

@@ -1,6 +1,9 @@
 """Condition contraindications: 胃溃疡 → 消化性溃疡 (a stated condition covers its parents); an unspecified broader
 condition (青光眼) meets a rule on its subtype (闭角型青光眼), a named sibling (开角型青光眼) does not."""
 
+import dataclasses
+import re
+
 from medq.agent.rules.population import PopulationRule
 
 
@@ -19,3 +22,71 @@ class ConditionRule(PopulationRule):
         verb = "禁用或不宜用于" if row.blocks else "慎用于"
         effect = f"（{row.effect}）" if row.effect else ""
         return f"患者有{condition}，{shown(rec, ingredient)}{verb}{target}{effect}。"
+
+    def check(self, ctx):
+        for found in super().check(ctx):
+            if not found.patient_fact and found.severity != "block" and ctx.question and _naive_excluded(ctx, found):
+                # 从来没吃过强止痛药 with a fentanyl patch whose label is for opioid-tolerant patients only: the
+                # patient's own words put them in the group the row excludes (round 13)
+                reason = found.reason.rstrip("。") + "；患者从未用过阿片类（阿片初治），不宜使用。"
+                card = dataclasses.replace(found.card, summary=reason[:140], indicator="critical") if found.card else None
+                yield dataclasses.replace(found, severity="block", reason=reason, card=card,
+                                          patient_fact="question:阿片初治")
+                continue
+            if found.severity == "block" and found.patient_fact.startswith("condition:") and \
+                    HISTORY.search(found.patient_fact) and _history_managed(ctx, found):
+                # 胃溃疡病史（已愈合） with 塞来昔布 plus 奥美拉唑: the row's own management for a past episode
+                # (活动性溃疡禁用，既往史者合用PPI) is in the draft, so it cautions instead of blocking (round 13)
+                found = dataclasses.replace(found, severity="warn")
+            yield found
+
+
+# a condition stated as past (胃溃疡病史 / 既往 / 已愈合): a row that manages a history by a co-medication
+HISTORY = re.compile(r"病史|既往|已愈合|已治愈|已痊愈|愈合后|史$|史[（(]")
+HISTORY_MANAGED = re.compile(r"既往(?:史)?(?:者|患者)?\s*(?:须|需|应|需要)?\s*(?:合用|联用|加用|同服|并用)\s*"
+                             r"([A-Za-z\u4e00-\u9fff]{2,12})")
+
+
+def _history_managed(ctx, found) -> bool:
+    row = ctx.lexicon.rules.get(found.rule_id)
+    managed = HISTORY_MANAGED.search(row.management or "") if row is not None else None
+    if managed is None:
+        return False
+    names = {m.canonical for m in ctx.lexicon.find_mentions(managed.group(1), ("drug", "class"), fuzzy=False)}
+    if not names:
+        return False
+    for rec in ctx.recommended:
+        if rec.origin != "draft" or rec.name == found.drug:
+            continue
+        own = {rec.name, *rec.substances}
+        for substance in rec.substances:
+            own |= ctx.lexicon.classes_of(substance)
+        if own & names:
+            return True
+    return False
+
+
+# a row for opioid-tolerant patients only (透皮贴剂仅用于阿片耐受者 / 阿片初治者禁用), and a question that says the patient has
+# never taken an opioid (从来没吃过强止痛药 / 没用过吗啡)
+TOLERANT_ONLY = re.compile(r"阿片耐受|阿片初治")
+OPIOID_NAIVE = re.compile(r"(?:从来没|从没|从未|从来没有|没|没有)\s*(?:吃|用|打|贴|服)过\s*(?:任何|什么)?\s*"
+                          r"(?:(?:强效?的?)?止痛(?:药|针|贴)|阿片|吗啡|羟考酮|芬太尼|强力止痛|麻醉止痛药)")
+# 他之前只吃过塞来昔布: the only painkillers named as taken before are no opioids
+ONLY_TOOK = re.compile(r"只(?:吃|用|服|打)过")
+OPIOIDS = "阿片类"
+
+
+def _naive_excluded(ctx, found) -> bool:
+    row = ctx.lexicon.rules.get(found.rule_id)
+    if row is None or not TOLERANT_ONLY.search(f"{row.effect or ''} {row.management or ''}"):
+        return False
+    question = ctx.question or ""
+    if OPIOID_NAIVE.search(question):
+        return True
+    only = ONLY_TOOK.search(question)
+    if only is None:
+        return False
+    end = min([i for i in (question.find(mark, only.end()) for mark in "。；;！!？?\n") if i >= 0] or [len(question)])
+    taken = ctx.lexicon.find_mentions(question[only.end():end], ("drug", "product", "class"))
+    return bool(taken) and not any(OPIOIDS in ctx.lexicon.classes_of(s) or s == OPIOIDS
+                                   for m in taken for s in ctx.lexicon.ingredients(m.canonical) or [m.canonical])

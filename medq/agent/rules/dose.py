@@ -51,12 +51,14 @@ NORMAL_KIDNEY = re.compile(r"(?:肾功能|肾脏功能|肌酐清除率|eGFR|egfr
 PER_DAY_BEFORE = re.compile(r"(?:每日|每天|一日|一天|日)\s*(?:按|总量|剂量)?\s*(?:约|大约|大概|约为|共|合计|总共)?\s*$")
 # a daily total or cap (每天总量不超过1000mg / 每天总量控制在200~700mg / 一天不要超过3片): the day's amount
 DAILY_TOTAL = re.compile(rf"(?:每日|每天|一日|一天|日|24小时)(?:内)?(?:(?:总量|剂量|最大剂量|总剂量)\s*"
+                         rf"(?:宜|应|应该|要|需|需要|最好|可)?\s*"
                          rf"(?:不超过|不得超过|不要超过|别超过|勿超过|不可超过|不宜超过|不能超过|控制在|最多|为|是)?|"
                          rf"最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不能超过|不宜超过|共)?\s*"
                          rf"(?:吃|服|服用|口服|用)?\s*(?:约|大约|共约)?\s*{RANGE}\s*{UNIT}(?!\s*/\s*(?:kg|公斤|千克))")
 # the most the label allows, stated beside the patient's own dose (每天最大量是400mg，您每次200mg、一天两次): read apart
 # from the dose, and the day counted as the larger of the two, so a wrong maximum still counts (round 12)
-STATED_MAX = re.compile(rf"(?:(?:每日|每天|一日|一天|日)\s*(?:的)?\s*)?(?:最大量|最大用量|最大剂量|最高剂量|上限)\s*"
+STATED_MAX = re.compile(rf"(?:(?:(?:每日|每天|一日|一天|日)\s*(?:的)?\s*)?(?:最大量|最大用量|最大剂量|最高剂量|上限)|"
+                        rf"(?:每日|每天|一日|一天)\s*(?:的)?\s*(?:最大|最高|最多))\s*"
                         rf"(?:是|为|在)?\s*(?:约|大约)?\s*{RANGE}\s*(mg|毫克|g|克)")
 AMOUNT_CAP = re.compile(r"(?:最多|不超过|不要超过|别超过|勿超过|不可超过|不得超过|不宜超过|不能超过|至多|总共|总量)\s*(?:连续)?\s*"
                         r"(?:吃|服|用|含|服用|使用)?\s*$|\d\s*次\s*[（(]\s*(?:共|即|约)?\s*$")

@@ -3,6 +3,7 @@ or class (布洛芬 + 抗凝药 ∋ 华法林). Continuing a medicine the patien
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Iterable
 
@@ -232,6 +233,24 @@ def dose_managed(ctx: AuditContext, rows: list[Rule]) -> Rule | None:
 
 # a caution whose management is monitoring (监测INR / 监测血药浓度), and a draft that tells the patient to skip it (不用管
 # INR / 不必查血药浓度): the draft removes the management that made the pair a caution
+# 两者没有明显冲突 / 和它没有相互作用，放心使用 / 一起吃不用调整: the draft denies the interaction a caution row states
+DENIED = re.compile(r"(?:没有|没|无|并无|不存在)\s*(?:什么|明显|明确|太大|大的|显著|任何)?\s*(?:的)?\s*(?:相互作用|冲突)|"
+                    r"(?<!会)不冲突|互不影响|不会相互影响|相互作用(?:很小|不大|可以忽略)|"
+                    r"(?:一起|同时|合用|同服)\s*(?:吃|用|服用)?\s*(?:也)?\s*(?:不用|不必|无需|不需要)\s*(?:调整|调)|"
+                    r"(?:一起|同时|合用|同服)\s*(?:吃|用|服用)?\s*(?:也|都)?\s*(?:没问题|没有问题|没事|没关系|不要紧)")
+
+
+def interaction_denied(ctx: AuditContext, rec, row: Rule) -> bool:
+    """A caution row (severity warning) for a drug the draft recommends, whose sentence says the two do not interact."""
+    if row.blocks or row.severity == "info" or rec.origin != "draft" or not DENIED.search(ctx.draft):
+        return False
+    low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
+    ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
+    sentence = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+    return any(not re.search(r"(?:不是|并非|不能说|不代表)\s*$", sentence[max(0, m.start() - 5):m.start()])
+               for m in DENIED.finditer(sentence))
+
+
 MONITOR_ROW = re.compile(r"监测|复查|检测")
 SKIP_MONITORING = re.compile(r"(?:不用|不必|无需|不需要|不需|没必要|别|不要)\s*(?:再|去|特别|专门|刻意)?\s*"
                              r"(?:管|查|测|监测|复查|检测|抽血|看)\s*(?:一下)?\s*(?:INR|inr|凝血|血药浓度|浓度|血糖|血钾|肝功能|肾功能|心率)")
@@ -242,10 +261,47 @@ def monitoring_skipped(ctx: AuditContext, row: Rule) -> bool:
     return not row.blocks and bool(MONITOR_ROW.search(row.management or "")) and bool(SKIP_MONITORING.search(ctx.draft))
 
 
+# the "triple whammy" (Lapi F et al., BMJ 2013;346:e8525; MHRA/NICE CKS NSAIDs): an NSAID added for a patient who
+# already takes both a renin-angiotensin blocker and a diuretic raises the risk of acute kidney injury beyond either
+# pair; each pair's row cautions, the three together are avoided (round 13)
+NSAID = "非甾体抗炎药"
+RAS_BLOCKERS = frozenset({"ACEI", "ARB", "ARNI"})
+DIURETICS = "利尿剂"
+
+
+def _triple_whammy(ctx: AuditContext) -> set[str]:
+    """The stated medicines of a patient who takes a renin-angiotensin blocker and a diuretic (empty otherwise)."""
+    ras, diuretic = set(), set()
+    for stated, _, substances in ctx.medication_substances():
+        classes = set().union(*(ctx.lexicon.classes_of(s) for s in substances)) if substances else set()
+        if classes & RAS_BLOCKERS or set(substances) & RAS_BLOCKERS:
+            ras.add(stated)
+        if DIURETICS in classes or DIURETICS in substances:
+            diuretic.add(stated)
+    return ras | diuretic if ras and diuretic else set()
+
+
 class InteractionRule:
     name = "interaction"
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        found = list(self._pairs(ctx))
+        if len(found) < 2:
+            yield from found
+            return   # the usual audit: no NSAID with two cautions to weigh together
+        nsaids = {rec.display for rec in ctx.recommended if not rec.local and any(
+            s == NSAID or NSAID in ctx.lexicon.classes_of(s) for s in rec.substances)}
+        whammy = _triple_whammy(ctx) if nsaids and sum(item.drug in nsaids for item in found) >= 2 else set()
+        if whammy:
+            for index, item in enumerate(found):
+                if item.drug in nsaids and item.severity != "block" and item.patient_fact.partition(":")[2] in whammy:
+                    reason = item.reason.rstrip("。") + "；患者同时在用ACEI/ARB和利尿剂，再加非甾体抗炎药（三联）易致急性肾损伤。"
+                    card = dataclasses.replace(item.card, summary=reason[:140], indicator="critical") \
+                        if item.card else None
+                    found[index] = dataclasses.replace(item, severity="block", reason=reason, card=card)
+        yield from found
+
+    def _pairs(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
             if rec.local:
                 continue     # on the skin: no systemic interaction to speak of
@@ -279,14 +335,15 @@ class InteractionRule:
                         row = dose_managed(ctx, rows) or rows[0]
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, rec, row)
-                        skipped = not together and (monitoring_skipped(ctx, row) or dose_kept(ctx, row))
+                        denied = not together and interaction_denied(ctx, rec, row)
+                        skipped = not together and (denied or monitoring_skipped(ctx, row) or dose_kept(ctx, row))
                         # 改用铜IUD，不要只依赖优思明: the draft gives the method the label manages it with
                         managed = row.blocks and backed_up(ctx, canonical, row)
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"
                                       f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
-                                      f"{'，回答却让二者同时服用' if together else '，回答却说不必监测或调整剂量' if skipped else ''}。", row,
+                                      f"{'，回答却让二者同时服用' if together else '，回答却说二者没有相互作用' if denied else '，回答却说不必监测或调整剂量' if skipped else ''}。", row,
                                       block=True if together or skipped else (False if managed else None),
                                       indicator="critical" if together or skipped else None)
                         break

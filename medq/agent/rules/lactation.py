@@ -20,6 +20,25 @@ DRAFT_DURATION = re.compile(rf"(?:暂停|停止|中断|停)\s*{FEEDING}[^。；;
                             rf"(\d+(?:\.\d+)?)\s*(天|日|小时|h)\s*(?:后|以后|之后)\s*(?:再|才|恢复)\s*(?:开始)?\s*{FEEDING}")
 PAUSE_NEGATED = re.compile(r"(?:不需要|不用|不必|无需|没必要|不需|不要|别)\s*(?:再)?\s*$")
 HOURS = {"天": 24.0, "日": 24.0, "小时": 1.0, "h": 1.0}
+# 碘131治疗期间必须停止哺乳 / 用X就不能喂奶: the drug's own sentence stops breastfeeding while it is used (round 13)
+STOPS_FEEDING = re.compile(rf"(?:暂停|停止|中断|停掉|停)\s*{FEEDING}|(?:不能|不可以|不可|不要|不宜|不应|别|不得)\s*(?:再)?\s*"
+                           rf"(?:喂奶|哺乳|母乳喂养|喂母乳)|断奶")
+# 不想喂了，怎么回奶 / 决定不喂奶: the patient means to stop breastfeeding; a row whose harm is less milk harms no aim
+WEANING = re.compile(r"回奶|退奶|断奶|不想(?:再)?喂(?:奶)?了|不(?:再)?喂(?:奶)?了|不打算(?:再)?喂|决定不喂|不想(?:再)?哺乳|"
+                     r"不再哺乳|停止哺乳|不母乳喂养")
+LESS_MILK = re.compile(r"抑制泌乳|回奶|泌乳减少|减少泌乳|乳汁(?:分泌)?减少|减少乳汁|抑制乳汁")
+SENTENCE_MARKS = "。；;！!？?\n"
+
+
+def _feeding_stopped(draft: str, start: int, end: int) -> bool:
+    """Whether the sentence of a name the draft recommends stops breastfeeding (not 不用停止哺乳)."""
+    low = max(draft.rfind(mark, 0, start) for mark in SENTENCE_MARKS) + 1
+    highs = [i for i in (draft.find(mark, end) for mark in SENTENCE_MARKS) if i >= 0]
+    sentence = draft[low:min(highs) if highs else len(draft)]
+    if DRAFT_DURATION.search(sentence):
+        return False   # a timed pause (暂停哺乳1天) is no stop for the whole use
+    return any(not PAUSE_NEGATED.search(sentence[max(0, m.start() - 6):m.start()])
+               for m in STOPS_FEEDING.finditer(sentence))
 
 
 def label_pause_hours(management: str) -> float | None:
@@ -51,8 +70,17 @@ class LactationRule(PopulationRule):
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         paused: float | None = None
-        for found in super().check(ctx):
+        found_all = list(super().check(ctx))
+        if not found_all:
+            return   # the usual audit: no breastfeeding row applies, nothing below is read
+        weaning = bool(WEANING.search(ctx.question)) if ctx.question else False
+        stopped = {rec.display for rec in ctx.recommended if rec.origin == "draft" and
+                   _feeding_stopped(ctx.draft, rec.mention.start, rec.mention.end)} if "喂" in ctx.draft or \
+            "哺乳" in ctx.draft or "断奶" in ctx.draft else set()
+        for found in found_all:
             row = ctx.lexicon.rules.get(found.rule_id)
+            if weaning and row is not None and LESS_MILK.search(row.effect or ""):
+                continue   # 不想喂了，怎么回奶: 卡麦角林抑制泌乳 is what the patient asks for
             if found.severity == "block" and row is not None:
                 needed = label_pause_hours(row.management)
                 if needed is None and row.source == "expert":
@@ -67,6 +95,10 @@ class LactationRule(PopulationRule):
                     if paused is not None and paused >= needed:
                         # 替硝唑顿服后暂停哺乳3天: the draft follows the label's pause; the infant is not exposed
                         found = dataclasses.replace(found, severity="warn")
+                elif found.drug in stopped:
+                    # 碘131治疗期间必须停止哺乳: for a row that keeps the drug from the milk with no timed pause, the
+                    # draft stops breastfeeding for the whole use, in the drug's own sentence (round 13)
+                    found = dataclasses.replace(found, severity="warn")
             yield found
 
     def wording(self, ctx, rec, ingredient, row, facts):

@@ -101,9 +101,10 @@ class PopulationRule:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):
                     if row.topic not in self.topics:
                         continue
-                    if rec.ocular and self.name == "min_age" and not _reaches_eye(rec, row):
+                    if rec.ocular and self.name in ("min_age", "lactation") and not _reaches_eye(rec, row):
                         continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液;
-                        # so is 左氧氟沙星 age<18 (cartilage) about the tablets, not 左氧氟沙星滴眼液
+                        # so is 左氧氟沙星 age<18 (cartilage) about the tablets, not 左氧氟沙星滴眼液; and a drop in the
+                        # eye puts next to nothing in the milk (哺乳期禁用 on the tablets does not reach the eye drops)
                     if _immediate_release_only(row) and _modified_release(ctx, rec):
                         continue   # 老年人避免速释片 does not reach 硝苯地平控释片 / 拜新同
                     matched = ctx.population(row.population)

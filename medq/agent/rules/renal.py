@@ -2,6 +2,7 @@
 A stage alone counts for an eGFR term only when its whole band lies on the term's side (stage 4 → egfr<30 holds;
 stage 3 → egfr<45 does not, stage 2 never meets egfr<30): CKD is not merged into renal failure."""
 
+import dataclasses
 import re
 
 from medq.agent.rules.population import PopulationRule
@@ -11,6 +12,17 @@ class RenalRule(PopulationRule):
     name = "renal"
     topics = ("egfr",)
     systemic = True
+
+    def check(self, ctx):
+        for found in super().check(ctx):
+            row = ctx.lexicon.rules.get(found.rule_id)
+            if found.severity != "block" and row is not None and row.action in ("reduce", "avoid", "contraindicated") \
+                    and _adjustment_denied(ctx, found.drug):
+                # 不需要根据肾功能调整: the draft refuses the reduction the row asks for this kidney band (round 13)
+                reason = found.reason.rstrip("。") + "，回答却说不需要根据肾功能调整。"
+                card = dataclasses.replace(found.card, summary=reason[:140], indicator="critical") if found.card else None
+                found = dataclasses.replace(found, severity="block", reason=reason, card=card)
+            yield found
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown
@@ -22,6 +34,31 @@ class RenalRule(PopulationRule):
         verb = {"contraindicated": "禁用", "avoid": "应避免使用", "reduce": "需减量", "caution": "需慎用"}[row.action]
         return f"患者肾功能下降（{kidney}），{shown(rec, ingredient)}在{band}时{verb}" + \
             (f"（{row.effect}）" if row.effect else "") + "。"
+
+
+# 不需要根据肾功能调整 / 肾功能差也不用减量 / 肾功能方面不需要调整剂量: the draft says the kidneys change nothing
+ADJUSTMENT_DENIED = re.compile(r"(?:肾功能|肾脏|肾)[^，,。；;！!？?\n]{0,6}?(?:也)?\s*(?:不需要|不需|不用|无需|不必|没必要)\s*"
+                               r"(?:调整|减量|减少剂量|调剂量|调量|减药|改剂量)|"
+                               r"(?:不需要|不需|不用|无需|不必|没必要)\s*(?:根据|按|因为|看)\s*(?:肾功能|肾脏|肾)\s*"
+                               r"(?:来)?\s*(?:调整|减量|减少剂量|调剂量|调量|减药|改剂量)")
+
+
+def _adjustment_denied(ctx, drug: str) -> bool:
+    """Whether the draft, in the sentence of this drug (or anywhere, when it recommends nothing else), denies that the
+    kidneys call for a change of dose."""
+    if "肾" not in ctx.draft or not ADJUSTMENT_DENIED.search(ctx.draft):
+        return False
+    recs = [rec for rec in ctx.recommended if rec.origin == "draft"]
+    if len({rec.name for rec in recs}) <= 1:
+        return True
+    for rec in recs:
+        if rec.display != drug and rec.name != drug:
+            continue
+        low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
+        highs = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
+        if ADJUSTMENT_DENIED.search(ctx.draft[low:min(highs) if highs else len(ctx.draft)]):
+            return True
+    return False
 
 
 # ---- kidney failure without a number: dialysis and end-stage kidney disease are CKD G5 / G5D -----------------------
