@@ -151,10 +151,11 @@ SAME_AS_OTHER = re.compile(r"^\s*(?:我|本人|我自己|自己)(?:也|同样|�
 # a drug the clause before said was taken before, said here to go on: 之前吃着X，怀孕后医生让继续吃
 GOES_ON = re.compile(r"继续(?:吃|用|服|打)|接着(?:吃|用|打)|照常(?:吃|用)|一直没停|没有停|没停过?|还在(?:吃|用|打)")
 # a clause that is only a disease name (女，45岁，子宫肌瘤)
-FREE_CONDITION_BARE = re.compile(r"^\s*(?:我|本人)?(?:有|患|治疗|治|因为|由于)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
+FREE_CONDITION_BARE = re.compile(r"^\s*(?:(?:医生|大夫|医师)(?:说|讲|看了说|查了说)(?:我)?(?:是|得的是|有)?|(?:诊断|确诊|查出来)(?:是|为))?"
+                                 r"(?:我|本人)?(?:有|患|治疗|治|因为|由于)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
                                  r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡|结节|扩张|内障))(?:病史|史)?\s*$")
 FREE_CONDITION_STOP = re.compile(r"什么|啥|哪|这|那|没病|不是|没有|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
-                                 r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
+                                 r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛|看病|生病|治病|医院")
 FREE_ALLERGEN = re.compile(r"对\s*([A-Za-z][A-Za-z0-9-]{1,24}(?=\s*(?:也|都|有点|比较|特别|非常|很)?过敏)|[\u4e00-\u9fffA-Za-z]{1,6}?)"
                            r"\s*(也|都|有点|比较|特别|非常|很)?过敏")
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
@@ -312,6 +313,13 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
+# what sets a condition in the writer's life rather than asks about it: a birth or an operation it follows (产后血压高 /
+# 生完宝宝以后血压还是高), or its habit (晚上尿床 / 从小哮喘 / 长期便秘)
+SETTING = re.compile(r"\s*(?:我|俺)?(?:产后|生完(?:孩子|宝宝|二胎|老二)?(?:以后|之后|后)?|生了(?:孩子|宝宝)(?:以后|之后|后)|月子里|"
+                     r"坐月子(?:的时候|时)?|(?:手)?术后|做完手术(?:以后|之后|后)?|晚上|夜里|夜间|平时|平常|从小|长期|常年|多年|一直)"
+                     r"(?:就|都|也|还|又|有点|经常|老是|总是|会)?\s*")
+HABIT_STOPPED = re.compile(r"(?:烟|酒|槟榔|咖啡|浓茶|奶茶|饮料|夜宵|熬夜|奶)(?:也|都|已经|早就|早|现在|基本|差不多|彻底)*"
+                           r"(?:戒|停|断|不喝|不抽|不吃|不熬|少)")
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 # an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
 ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|爱人|"
@@ -732,7 +740,10 @@ class RuleBasedExtractor:
                     self._reach_back(clause.text, found, previous, evidence, add)
                 # 医生开了X，但我对Y过敏所以没吃: never taken (the allergy named here does not hide the drug before)
                 if not any(f.kind == "medication" for f in found) and \
-                        re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text):
+                        (re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text) or
+                         # 医生想给我开X，但我没吃: the clause is only the refusal
+                         re.fullmatch(r"\s*(?:但|但是|可是|不过|结果|最后|后来)(?:我|俺)?(?:也|还|就|都)?(?:没有?|没敢|不敢|不想)"
+                                      r"(?:吃|用|打|服)(?:过|它|这个药)?\s*", clause.text)):
                     for f in previous[2]:
                         if f.kind == "medication":
                             add("medication", f.value, "denied", previous[0].text + "，" + evidence)
@@ -1275,6 +1286,7 @@ class RuleBasedExtractor:
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
+                    SETTING.fullmatch(text[:found.start]) or \
                     self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
@@ -1296,6 +1308,9 @@ class RuleBasedExtractor:
         prev_evidence = evidence  # the later clause says why the earlier fact changed
         for kind, category, status in (("medication", "negated", "denied"), ("medication", "stopped", "stopped"),
                                        ("condition", "healed", "stopped")):
+            # 平时吃奥美拉唑，酒已经戒了: the stop names its own object (a habit), not the medicine before it
+            if kind == "medication" and HABIT_STOPPED.search(text):
+                continue
             # 别嘌醇上个月起皮疹就停了: the stop is about the drug named here (read as an allergy), not the list before
             if any(f.kind == kind or kind == "medication" and f.kind == "allergy" for f in found):
                 continue
@@ -1506,9 +1521,14 @@ class RuleBasedExtractor:
                         add("medication", value, "stopped", message[clause.start:clause.start + len(clause.text)])
                     names.add("medication")
                     break
+        # 现在不吃了，改用B: a drug named only as what replaces the remembered one leaves the stop unnamed
+        switched_to = {f.value for f in mine if f.kind == "medication" and f.status == "active" and
+                       SWITCH_VERB.search(f.evidence)}
         for kind, pattern in (("medication", UNNAMED_STOP), ("allergy", ALLERGY_DENIAL)):
             value = context.only.get(kind)
-            if value is None or kind in names:
+            if value is None or kind in names and not (
+                    kind == "medication" and switched_to and value not in switched_to and
+                    all(f.value in switched_to for f in mine if f.kind == "medication")):
                 continue
             for clause in own:
                 hit = pattern.search(clause.text)

@@ -1,0 +1,90 @@
+"""Round 13 memory (extraction): whose clause it is when the writer acts on a child, conditions set by a birth, an
+operation or a habit, stops before a switch, and the other mechanisms below. Sentences written for these tests."""
+
+from functools import lru_cache
+
+import pytest
+
+from medq.agent.extraction import RuleBasedExtractor
+from medq.agent.facts import PatientProfile, merge_facts
+from medq.agent.knowledge import Lexicon
+
+
+@lru_cache(maxsize=1)
+def extractor() -> RuleBasedExtractor:
+    return RuleBasedExtractor(Lexicon.load())
+
+
+def profile(*messages: str) -> PatientProfile:
+    facts: list = []
+    for number, message in enumerate(messages):
+        facts = merge_facts(facts, extractor().extract(message, f"m{number}", known=facts))
+    return PatientProfile.from_facts(facts)
+
+
+# ---- a child the writer gave birth to or looks after opens no scope of its own --------------------------------
+@pytest.mark.parametrize("message, condition", [
+    ("我已经退休，白天帮忙带外孙女，有糖尿病", "糖尿病"),
+    ("我在家照顾孩子，本身有哮喘", "哮喘"),
+    ("我是老师，生完二宝三个月了，有偏头痛", "偏头痛"),
+])
+def test_writer_acting_on_a_child_keeps_the_clause(message, condition):
+    found = profile(message)
+    assert condition in found.conditions
+    assert found.age is None   # 三个月 after a birth is how long ago, not the writer's age
+
+
+def test_taking_a_child_to_a_doctor_is_no_condition():
+    # 带女儿去医院看病: 看病 ends in 病 but names no disease; the clause stays the child's (no condition for the writer)
+    found = profile("我带女儿去医院看病，女儿对青霉素过敏")
+    assert not any("病" in name for name in found.conditions)
+
+
+def test_a_doctor_s_words_are_not_part_of_a_free_condition_name():
+    assert profile("男，50岁，医生说是肾上腺皮质功能减退").conditions == ["肾上腺皮质功能减退"]
+
+
+# ---- a condition set by a birth, an operation or a habit ------------------------------------------------------
+@pytest.mark.parametrize("message, condition", [
+    ("坐月子的时候血压高，现在吃硝苯地平", "高血压"),
+    ("术后血糖高，医生让控制饮食", "糖尿病"),
+    ("孩子九岁，夜里尿床", "遗尿症"),
+    ("从小哮喘", "哮喘"),
+])
+def test_condition_in_its_setting(message, condition):
+    assert condition in profile(message).conditions
+
+
+def test_a_question_about_a_habit_asserts_nothing():
+    assert "遗尿症" not in profile("晚上喝水多会不会尿床？").conditions
+
+
+# ---- stops, refusals and wishes -------------------------------------------------------------------------------
+def test_an_unnamed_stop_before_a_switch_ends_the_remembered_medicine():
+    found = profile("我一直吃托特罗定", "上个月就不吃了，换成米拉贝隆")
+    assert found.medications == ["米拉贝隆"]
+
+
+def test_a_switch_that_names_the_remembered_drug_is_left_to_the_switch_reading():
+    found = profile("我在吃氨氯地平", "不吃了，改用硝苯地平")
+    assert found.medications == ["硝苯地平"]
+
+
+def test_a_prescription_refused_in_the_next_clause_is_not_taken():
+    found = profile("医生本来想给我开喹硫平，可是我没吃，现在吃的是奥氮平")
+    assert "喹硫平" not in found.medications and "奥氮平" in found.medications
+
+
+def test_a_wish_to_take_again_is_not_taking():
+    assert "舍曲林" not in profile("孩子已经断奶，我想再吃舍曲林").medications
+
+
+def test_a_habit_given_up_does_not_stop_the_medicine_before_it():
+    found = profile("我有高血压，每天吃缬沙坦，烟早就戒了")
+    assert "缬沙坦" in found.medications
+    found = profile("平时吃雷贝拉唑，咖啡也停了")
+    assert "雷贝拉唑" in found.medications
+
+
+def test_a_medicine_stopped_in_the_next_clause_still_stops():
+    assert "奥美拉唑" not in profile("之前吃奥美拉唑，上个月医生让停了").medications
