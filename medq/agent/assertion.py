@@ -103,7 +103,7 @@ TRIGGERS: list[Trigger] = [
         "没再用|没有再吃|断了|早就不吃|已经不吃|让停|叫停|戒了|戒掉了|已经戒|(?:[叫让]|告诉|嘱咐|交代)我(?:先)?(?:不要|别|不能)(?:再)?吃|"
         "[叫让]我(?:先)?停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段|吃完了(?![饭再])|已经吃完(?![饭再])|用完了|疗程结束了|疗程结束|疗程已经结束|疗程完了|疗程已经完了|"
         # a patch taken off (不贴了) and a course finished (吃完最后一片) end a medicine as 不吃了 does
-        "不贴了|没再贴|没贴了|停贴|吃完最后一[片粒颗支袋盒]|用完最后一[支瓶盒贴片]", "stopped", "both",
+        "不贴了|没再贴|没贴了|停贴|不用打了|不用吃了|不用再打|不用再吃|不用再用|不需要再打|不需要再吃|不用继续吃|不用继续打|吃完最后一[片粒颗支袋盒]|用完最后一[支瓶盒贴片]", "stopped", "both",
         MED, 14, reach_back=True),
     *_t("没吃了|没有吃了|没再吃|没用了|没打了|没服了", "stopped", "both", MED, 14, reach_back=True),   # …就没吃了
     # X现在停了 / 现在已经停了: 现在 before a stop is when it stopped, not a terminator (longer, so matched first)

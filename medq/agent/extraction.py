@@ -60,7 +60,7 @@ ALLERGEN_KINDS = ("drug", "product", "class", "substance")
 ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:全身|浑身|满身|身上|一身的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
                          r"(?<=就)(?:起|长|出)(?:了)?(?:一身|满身)?(?:疙瘩|红疙瘩|风疹块|小红包|红包)|起疙瘩|起风疹块|"
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
-                         r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
+                         r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|差点休克|休克了|差点没命|送去抢救|进了抢救室|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -72,7 +72,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"三高", ("高血压", "高脂血症", "糖尿病")),
     (r"两高|双高", ("高血压", "高脂血症")),
     # a measurement that is high or low: 血脂有点高 → the lexicon's name for 血脂高 (below: names it lacks)
-    (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|转氨酶|血小板|心率|心跳){_MORE}(高|低|慢)(?!兴|了点|一点)",
+    (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|转氨酶|血小板|心率|心跳|白细胞|中性粒细胞|粒细胞){_MORE}(高|低|慢)(?!兴|了点|一点)",
      ("{0}{1}",)),
     # a heart rate told by its figure and judged slow (心率45太慢 / 心跳才50多，偏慢): bradycardia
     (r"(?:心率|心跳)(?:只有|才|就|在)?\s*[0-9]{2,3}\s*(?:多|来)?\s*(?:次)?(?:[，,]\s*)?(?:太|有点|偏|比较|很|过)(?:慢)", ("心动过缓",)),
@@ -132,7 +132,9 @@ SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|总(?=失眠)|
 STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)(?!前)")   # 准备洗肾 / 透析前准备: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
-                 "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
+                 "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风",
+                 # a white count told low (吃氯氮平查出白细胞低): the neutropenia row the clozapine and carbimazole rules read
+                 "白细胞低": "粒细胞缺乏", "中性粒细胞低": "粒细胞缺乏", "粒细胞低": "粒细胞缺乏"}
 _COLLOQUIAL = [(re.compile(p), names) for p, names in COLLOQUIAL_CONDITIONS]
 # a condition named after an assertion cue that the lexicon may not know (kept as free text when it does not)
 FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)(?:点|些|一点|一个|个)?"
@@ -177,6 +179,8 @@ ADVISED_LESS = re.compile(r"(?<!不)(?:少|尽量少)(?:吃|用|服|碰)(?:点|�
 # a purpose verb right after a drug taken (吃缬沙坦降压) names the condition it treats. Blood pressure only: the case
 # authors read 吃X降压 as hypertension (4 cases in 4 batches) but not 吃X降糖 / 降血脂 (a statin or metformin is also
 # taken for prevention or prediabetes; 3 cases in 3 batches leave the condition out)
+PURPOSE_USE = re.compile(r"\s*(?:来|用来|用于|是用来|拿来)?(?:止痛|止疼|镇痛|退烧|退热|助眠|通便|止泻|止咳|化痰|降压|降糖|降脂|降尿酸|"
+                         r"抗凝|护胃|补钙|补铁)(?![^，,。；;]*(?:吗|么|呢|可以|能不能|行不行))")
 PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压"}
 PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压)(?!药|的|效果|作用)")
 RELATIVE_ALSO = re.compile(rf"\s*(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:也|同样)(?:是|有|得了|患有|查出)(?:个|了)?\s*")
@@ -282,6 +286,8 @@ STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个�
                          r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?(?:要求|嘱咐|安排|交代|吩咐)?|遵医嘱|慢慢|逐渐|一点点)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
+ALLERGY_RETRACTED = re.compile(r"过敏\s*(?:吧)?(?:……|…|——|—|\.\.\.|[，,。]|\s)+(?:嗯|呃|额)?[，,\s]*(?:其实|实际上|严格说|严格来说)(?:也)?"
+                               r"(?:不算|算不上|谈不上|说不上)(?:是)?(?:过敏)?(?=[，,。！!…\s]|$)")
 ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
 # a clause that only reports who told the patient (问了我妈 / 听我老公说): the relative is no experiencer
 REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
@@ -320,6 +326,7 @@ SETTING = re.compile(r"\s*(?:我|俺)?(?:产后|生完(?:孩子|宝宝|二胎|�
                      r"(?:就|都|也|还|又|有点|经常|老是|总是|会)?\s*")
 HABIT_STOPPED = re.compile(r"(?:烟|酒|槟榔|咖啡|浓茶|奶茶|饮料|夜宵|熬夜|奶)(?:也|都|已经|早就|早|现在|基本|差不多|彻底)*"
                            r"(?:戒|停|断|不喝|不抽|不吃|不熬|少)")
+DRINK_CAUSED = re.compile(r"(?:喝酒|饮酒|酗酒|酒精|喝|酒)(?:喝)?(?:出来的|引起的|导致的|造成的|喝坏的|伤的)|酒喝多了|长期(?:大量)?(?:喝酒|饮酒)")
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 # an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
 ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|爱人|"
@@ -468,6 +475,15 @@ def _denial_stands(told: list[Fact], facts: list[Fact]) -> list[Fact]:
     return [denied[f.value] if f.kind == "condition" and f.status == "active" and f.value in denied and
             f.value not in f.evidence and not any(MEASURE_NAMES[m] == f.value for m in MEASURE_NAMES if m in f.evidence)
             else f for f in facts]
+
+
+def _pregnancy_weeks(text: str) -> float:
+    """The weeks of a pregnancy the text counts (孕32周, 怀孕七个月, 孕晚期 → 28); 0 when it counts none."""
+    for match in WEEKS.finditer(text):
+        number = chinese_number(match.group(1))
+        if number is not None:
+            return number * {"周": 1, "月": 4.3, "天": 1 / 7}[match.group(3)]
+    return 28.0 if re.search(r"孕晚期|妊娠晚期", text) else 0.0
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -675,6 +691,7 @@ class RuleBasedExtractor:
                                         ASKED_OBJECT.search(c.text).group(1))}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         skipped = 0
+        last_drugs: tuple[_Clause, list[Target], list[_Found]] | None = None
         last_other: list[_Found] = []
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
@@ -737,7 +754,16 @@ class RuleBasedExtractor:
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 if not re.search(r"其他|其它|别的|其余|除了|另外的", clause.text):   # 其他药都停了: not the one named
-                    self._reach_back(clause.text, found, previous, evidence, add)
+                    # 吃了五年X，上周查出白细胞低，医生让停了: a stop reaches past a reason clause that names a condition
+                    # to the medicines of the clause before it
+                    if last_drugs is not None and last_drugs[0].sentence == clause.sentence and \
+                            last_drugs[0].self_subject == clause.self_subject and \
+                            not any(f.kind == "medication" for f in previous[2]) and \
+                            clauses.index(clause) - clauses.index(last_drugs[0]) <= 2:
+                        earlier = (previous[0], previous[1], previous[2] + [f for f in last_drugs[2] if f.kind == "medication"])
+                        self._reach_back(clause.text, found, earlier, evidence, add)
+                    else:
+                        self._reach_back(clause.text, found, previous, evidence, add)
                 # 医生开了X，但我对Y过敏所以没吃: never taken (the allergy named here does not hide the drug before)
                 if not any(f.kind == "medication" for f in found) and \
                         (re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text) or
@@ -776,6 +802,8 @@ class RuleBasedExtractor:
             if found or previous is None or previous[0].sentence != clause.sentence or skipped >= 2 or \
                     previous[0].self_subject != clause.self_subject or clause.question:
                 previous, skipped = (clause, targets, found), 0
+                if any(f.kind == "medication" for f in found):
+                    last_drugs = previous
             else:
                 skipped += 1   # a clause naming nothing keeps the last one that named something
             previous_status = {f.kind: f.status for f in bucket[first_new:] if f.kind in ("medication", "condition",
@@ -867,6 +895,9 @@ class RuleBasedExtractor:
         if len({f.value for f in allergies}) != 1:
             return mine
         named_at = min(message.find(f.evidence) for f in allergies)
+        # 我对X过敏……其实也不算，就是胃不舒服: the writer takes the word back right after saying it
+        if ALLERGY_RETRACTED.search(text, max(named_at, 0)):
+            return [replace(f, status="denied") if f in allergies else f for f in mine]
         for clause in clauses:
             if clause.self_subject and clause.start > named_at and ALLERGY_DENIAL.search(clause.text) and \
                     not ALLERGY_DENIAL_SCOPE.search(clause.text) and \
@@ -908,6 +939,20 @@ class RuleBasedExtractor:
                 # 以前得过肺栓塞，已经治好了 / 胃溃疡几年前有过，治好了: what is over is remembered as its history where
                 # conditions.csv has a history row for it (the history carries the rules: estrogen after a VTE)
                 fact = replace(fact, value=self._history_of(fact.value), status="active")
+            if fact.kind == "condition" and fact.status == "active":
+                name = fact.value
+                # 肝硬化，喝酒喝出来的: a condition the writer says drink caused is its alcoholic row where one exists
+                if "酒精性" + name in self.lexicon.conditions and DRINK_CAUSED.search(text):
+                    name = "酒精性" + name
+                # 怀孕32周，血压有点高: a raised pressure read in a pregnancy past 20 weeks is gestational hypertension
+                # (ACOG / 中华医学会妊娠期高血压疾病指南 2020); a 高血压 the writer names as such may be chronic and stays
+                elif name == "高血压" and "妊娠期高血压" in self.lexicon.conditions and \
+                        re.search(r"血压[^，,。；;]{0,6}高", fact.evidence) and "高血压" not in fact.evidence and \
+                        any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
+                        _pregnancy_weeks(text) >= 20:
+                    name = "妊娠期高血压"
+                if name != fact.value:
+                    fact = replace(fact, value=name)
             if fact.kind == "condition" and fact.value == "吸烟" and fact.status == "active" and QUIT_SMOKING.search(text):
                 fact = replace(fact, status="stopped")   # 以前每天一包烟，戒了五年: a former smoker
             result.append(fact)
@@ -1262,7 +1307,10 @@ class RuleBasedExtractor:
                     re.search(r"(?:降压|降糖|降脂|降血压|降血糖|降血脂|降尿酸|抗凝|止痛)(?:药)?(?:的)?(?:是|用的是|吃的是|打的是)$",
                               text[:found.start]) or
                     re.search(r"(?:我的药|用药|在用的药|在吃的药|吃的药|长期用药|常用药|用药清单)(?:有|是|包括)?\s*[:：]",
-                              text[:found.start])):
+                              text[:found.start]) or
+                    # 还有布洛芬止痛 / 另外X助眠: a medicine told with what it is used for is one taken
+                    re.fullmatch(r"\s*(?:还有|另外|另外还有|再加上|加上|以及|也有|偶尔|有时|有时候|疼的时候|睡不着的时候)(?:用|吃|服)?\s*",
+                                 text[:found.start]) and PURPOSE_USE.match(text[found.end:])):
                 add("medication", found.value, "active", evidence)   # 诺和龙早就不吃了，现在是诺和灵30R
         elif kind == "condition":
             if "uncertain" in categories:

@@ -88,3 +88,40 @@ def test_a_habit_given_up_does_not_stop_the_medicine_before_it():
 
 def test_a_medicine_stopped_in_the_next_clause_still_stops():
     assert "奥美拉唑" not in profile("之前吃奥美拉唑，上个月医生让停了").medications
+
+
+def test_no_longer_needed_is_a_stop():
+    found = profile("孕期血糖高打过胰岛素，生完孩子医生说不用再打了")
+    assert "胰岛素" not in found.medications
+
+
+def test_a_stop_reaches_past_a_reason_that_names_a_condition():
+    found = profile("卡马西平吃了两年，前阵子查出白细胞低，医生让停了")
+    assert "卡马西平" not in found.medications and "粒细胞缺乏" in found.conditions
+
+
+def test_a_medicine_told_with_its_use_is_taken():
+    assert "布洛芬" in profile("在吃阿莫西林，另外布洛芬止痛").medications
+    assert "布洛芬" not in profile("另外布洛芬止痛可以吗？").medications
+
+
+# ---- allergies told by their severity, and taken back at once -------------------------------------------------
+def test_a_near_fatal_reaction_is_an_allergy():
+    assert "头孢菌素类" in profile("小时候打头孢差点休克").allergies
+
+
+def test_an_allergy_taken_back_in_the_same_breath():
+    assert profile("我对阿莫西林过敏…其实算不上，就是吃了拉肚子").allergies == []
+    assert "磺胺类" in profile("我对磺胺过敏，其实不算严重").allergies
+
+
+# ---- a condition named by its cause or its time ---------------------------------------------------------------
+def test_a_condition_drink_caused_is_its_alcoholic_row():
+    assert "酒精性肝硬化" in profile("我是肝硬化，喝酒喝出来的").conditions
+    assert "酒精性肝硬化" not in profile("我有肝硬化，乙肝引起的").conditions
+
+
+def test_a_raised_pressure_late_in_pregnancy_is_gestational():
+    assert "妊娠期高血压" in profile("孕七个月了，血压偏高").conditions
+    assert "妊娠期高血压" not in profile("怀孕十周，血压偏高").conditions        # before 20 weeks: not gestational
+    assert "妊娠期高血压" not in profile("孕30周，我有高血压好几年了").conditions  # named as such: may be chronic
