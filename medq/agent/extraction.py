@@ -104,7 +104,16 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # the menopause told by its complaint (更年期潮热). Period pain is not remembered: across batches it is the
     # question of the moment (想问问痛经吃什么药), not a standing condition
     (r"更年期(?:的)?(?:潮热|烘热|出汗|盗汗|症状|反应)", ("更年期综合征",)),
-    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
+    # a coronary stent is the state after it (ICD-10 Z95.5, below 冠心病: the antiplatelet rules read both); a bypass 冠心病
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架", ("冠脉支架术后",)),
+    (r"搭(?:过|了)?桥", ("冠心病",)),
+    # a complication told after its disease (糖尿病有神经病变 / 糖尿病引起的眼底病变 / 高血压导致的肾病): the
+    # complication's row (below the disease), where the lexicon has one
+    (r"(糖尿病|高血压)(?:引起的|导致的|造成的|合并了?|伴有|伴|并发了?|出现了?|有了?|的)(周围神经病变|神经病变|视网膜病变|眼底病变|肾病|足病|足溃疡)",
+     ("{0}{1}",)),
+    # heartburn with regurgitation for years (反酸烧心好多年 / 老是烧心反酸): reflux disease (Montreal definition)
+    (r"(?:老是|经常|常年|长期|一直|总是|多年)(?:都)?(?:反酸烧心|烧心反酸|反酸、烧心|烧心、反酸)|"
+     r"(?:反酸烧心|烧心反酸|反酸、烧心|烧心、反酸)(?:好多年|多年|好几年|几年|很多年|很久|十几年|二十多年)", ("胃食管反流病",)),
     # falls told as a count (今年摔了两跤 / 跌倒过几次): a history of falls (Beers, China-PIM: a risk the auditor reads)
     (r"(?:摔|跌)(?:了|过)(?:[一二两三四五六七八九几\d]|好几)(?:跤|次|回)|(?:摔|跌)倒(?:了|过)(?:[一二两三四五六七八九几\d]|好几)次|"
      r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
@@ -179,6 +188,8 @@ ADVISED_LESS = re.compile(r"(?<!不)(?:少|尽量少)(?:吃|用|服|碰)(?:点|�
 # a purpose verb right after a drug taken (吃缬沙坦降压) names the condition it treats. Blood pressure only: the case
 # authors read 吃X降压 as hypertension (4 cases in 4 batches) but not 吃X降糖 / 降血脂 (a statin or metformin is also
 # taken for prevention or prediabetes; 3 cases in 3 batches leave the condition out)
+STOP_ASKED = re.compile(r"\s*(?:还)?(?:要|需要|得|必须|是不是要|是不是得|要不要|需不需要|用不用|能不能|可不可以|可以)"
+                        r"(?:马上|立刻|立即|先|暂时)?(?:停|停掉|停药|停用|减量|减停|换掉|换药)(?:掉|了|一下)?\s*(?:吗|么|嘛|呢)?\s*$")
 PURPOSE_USE = re.compile(r"\s*(?:来|用来|用于|是用来|拿来)?(?:止痛|止疼|镇痛|退烧|退热|助眠|通便|止泻|止咳|化痰|降压|降糖|降脂|降尿酸|"
                          r"抗凝|护胃|补钙|补铁)(?![^，,。；;]*(?:吗|么|呢|可以|能不能|行不行))")
 PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压"}
@@ -326,6 +337,8 @@ SETTING = re.compile(r"\s*(?:我|俺)?(?:产后|生完(?:孩子|宝宝|二胎|�
                      r"(?:就|都|也|还|又|有点|经常|老是|总是|会)?\s*")
 HABIT_STOPPED = re.compile(r"(?:烟|酒|槟榔|咖啡|浓茶|奶茶|饮料|夜宵|熬夜|奶)(?:也|都|已经|早就|早|现在|基本|差不多|彻底)*"
                            r"(?:戒|停|断|不喝|不抽|不吃|不熬|少)")
+JOINT_SITES = (("膝", "膝"), ("老寒腿", "膝"), ("髋", "髋"), ("胯", "髋"), ("手指", "手"), ("手腕", "腕"), ("肩", "肩"),
+               ("踝", "踝"), ("肘", "肘"))
 DRINK_CAUSED = re.compile(r"(?:喝酒|饮酒|酗酒|酒精|喝|酒)(?:喝)?(?:出来的|引起的|导致的|造成的|喝坏的|伤的)|酒喝多了|长期(?:大量)?(?:喝酒|饮酒)")
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 # an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
@@ -475,15 +488,6 @@ def _denial_stands(told: list[Fact], facts: list[Fact]) -> list[Fact]:
     return [denied[f.value] if f.kind == "condition" and f.status == "active" and f.value in denied and
             f.value not in f.evidence and not any(MEASURE_NAMES[m] == f.value for m in MEASURE_NAMES if m in f.evidence)
             else f for f in facts]
-
-
-def _pregnancy_weeks(text: str) -> float:
-    """The weeks of a pregnancy the text counts (孕32周, 怀孕七个月, 孕晚期 → 28); 0 when it counts none."""
-    for match in WEEKS.finditer(text):
-        number = chinese_number(match.group(1))
-        if number is not None:
-            return number * {"周": 1, "月": 4.3, "天": 1 / 7}[match.group(3)]
-    return 28.0 if re.search(r"孕晚期|妊娠晚期", text) else 0.0
 
 
 def _sentence_around(message: str, start: int, end: int) -> str:
@@ -865,6 +869,7 @@ class RuleBasedExtractor:
                 re.search(r"血糖|糖耐", text) and not any(f.value == "糖尿病前期" for f in mine):
             add_message("condition", "糖尿病前期", "active",
                         _sentence_around(message, prediabetes.start(), prediabetes.end()))
+        self._stop_asked(text, message, clauses, mine, add_message)
         self._continuation(text, message, context, mine, add_message)
         self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
@@ -881,6 +886,8 @@ class RuleBasedExtractor:
                                                                             for c in clauses)
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
         own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
+        # 宝宝摔了一跤: a fall history is the fall risk of an older adult (Beers, China-PIM); a child's fall is an injury
+        childs = [f for f in childs if not (f.kind == "condition" and f.value == "跌倒史")]
         if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
@@ -944,13 +951,10 @@ class RuleBasedExtractor:
                 # 肝硬化，喝酒喝出来的: a condition the writer says drink caused is its alcoholic row where one exists
                 if "酒精性" + name in self.lexicon.conditions and DRINK_CAUSED.search(text):
                     name = "酒精性" + name
-                # 怀孕32周，血压有点高: a raised pressure read in a pregnancy past 20 weeks is gestational hypertension
-                # (ACOG / 中华医学会妊娠期高血压疾病指南 2020); a 高血压 the writer names as such may be chronic and stays
-                elif name == "高血压" and "妊娠期高血压" in self.lexicon.conditions and \
-                        re.search(r"血压[^，,。；;]{0,6}高", fact.evidence) and "高血压" not in fact.evidence and \
-                        any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
-                        _pregnancy_weeks(text) >= 20:
-                    name = "妊娠期高血压"
+                # 膝盖疼，医生说是骨关节炎: a condition of the joint the message names is that joint's row where one exists
+                elif (site := next((row for word, row in JOINT_SITES if word in text and
+                                    row + name in self.lexicon.conditions), None)) is not None:
+                    name = site + name
                 if name != fact.value:
                     fact = replace(fact, value=name)
             if fact.kind == "condition" and fact.value == "吸烟" and fact.status == "active" and QUIT_SMOKING.search(text):
@@ -997,6 +1001,20 @@ class RuleBasedExtractor:
         before = {m.canonical for m in mentions if m.end <= turn.start()}
         gone = {name for name in before if name != new and len(os.path.commonprefix([name, new])) >= 2}
         mine[:] = [f for f in mine if not (f.kind == "condition" and f.value in gone and f.status == "active")]
+
+    def _stop_asked(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact], add) -> None:
+        """(假如怀孕了，) 拉莫三嗪要停吗？: asking whether to stop a medicine says the writer takes it, when the message
+        names no one else who might (…我妈在吃) and does not say it is not taken (我没吃过)."""
+        if OTHER.search(text) or re.search(r"没吃|没有吃|没用|没在|不吃|没开始|还没", text):
+            return
+        for clause in clauses:
+            if not clause.self_subject or not clause.question:
+                continue
+            for mention in self.lexicon.find_mentions(clause.text, DRUG_KINDS):
+                if STOP_ASKED.match(clause.text[mention.end:]) and \
+                        not any(f.kind == "medication" and f.value == mention.canonical for f in mine):
+                    add("medication", mention.canonical, "active",
+                        message[clause.start:clause.start + len(clause.text)])
 
     def _use_now_tail(self, text: str, message: str, mine: list[Fact], add) -> None:
         """如果以后怀孕了，阿司匹林要停吗？我现在每天吃: a sentence that says only that the writer takes it now makes
@@ -1092,10 +1110,13 @@ class RuleBasedExtractor:
             broader |= names & {"糖尿病"}
         # 孕35周，前两天查出来血压高: blood pressure found high in the second half of a pregnancy is gestational
         # hypertension (ACOG: new after 20 weeks), not one known before (孕前就有 / 多年 / 一直)
+        # (in the third trimester a pressure read high, 孕32周，血压有点高, is that whether or not it says when it was found)
         late = any(f.kind == "trimester" and f.value in ("2", "3") and f.status == "active" for f in facts)
+        third = any(f.kind == "trimester" and f.value == "3" and f.status == "active" for f in facts)
         if "高血压" in names and late and "妊娠期高血压" in self.lexicon.conditions and \
                 any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
-                all(re.search(r"查出|发现|最近|这几天|前两天|前几天|产检|孕检", f.evidence) and
+                all((re.search(r"查出|发现|最近|这几天|前两天|前几天|产检|孕检", f.evidence) or
+                     third and re.search(r"血压[^，,。；;]{0,6}高", f.evidence)) and
                     not re.search(r"高血压|孕前|怀孕前|以前|之前|多年|一直|长期|老", f.evidence)
                     for f in active if f.value == "高血压"):
             broader.add("高血压")
@@ -1162,7 +1183,7 @@ class RuleBasedExtractor:
                     value = self.lexicon.canonical(name, ("condition",)) or name
                     # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
                     # and dialysis told at all (每周三次血透): the words that plan it (准备 / 要 / 考虑) are outside the pattern
-                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "搭(?:过", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
                                                                          "(?<!准备)")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
@@ -1171,7 +1192,8 @@ class RuleBasedExtractor:
         phrases = [(f.start, f.end) for f in found if f.kind == "condition"]
         mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"
                     and not any(s <= m.start and m.end <= e for s, e in phrases)]
-        mentions += self._fuzzy_conditions(text, mentions)
+        # (a typo is looked for only where neither a name nor a colloquial phrase was read: 糖尿病有神经病变 is not 视神经病变)
+        mentions += self._fuzzy_conditions(text, mentions, phrases)
         reactions = [(c.start(), c.end()) for c in ALLERGY_CUE.finditer(text)]
         for m in mentions:
             if m.kind == "condition" and any(s < m.end and m.start < e and not (m.start <= s and e <= m.end)
@@ -1231,7 +1253,8 @@ class RuleBasedExtractor:
                    if set(known) & set(name)}
         return next(iter(matches)) if len(matches) == 1 else None
 
-    def _fuzzy_conditions(self, text: str, mentions: list[Mention]) -> list[Mention]:
+    def _fuzzy_conditions(self, text: str, mentions: list[Mention], phrases: Iterable[tuple[int, int]] = ()
+                          ) -> list[Mention]:
         """Typos of condition, class and substance names of ≥ 3 characters (高血亚, 糖尿并, 青梅素: the same pinyin) in
         text no name covers; the lexicon's own typo index covers drugs and products."""
         if self._condition_typos is None:
@@ -1240,7 +1263,7 @@ class RuleBasedExtractor:
             self._condition_typos = FuzzyIndex({name: entry for name, entry in self.lexicon.names.items()
                                                 if entry[0] in ("condition", "class", "substance")})
         norm = normalise(text)
-        hits = self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])
+        hits = self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions] + list(phrases))
         # 肾功能正常 is one edit from 肾功能异常: a span that says normal is never a typo of a disorder
         return [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1], fuzzy=True)
                 for h in hits if not NORMAL_WORDS.search(text[h.start:h.end])]

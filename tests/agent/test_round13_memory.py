@@ -125,3 +125,44 @@ def test_a_raised_pressure_late_in_pregnancy_is_gestational():
     assert "妊娠期高血压" in profile("孕七个月了，血压偏高").conditions
     assert "妊娠期高血压" not in profile("怀孕十周，血压偏高").conditions        # before 20 weeks: not gestational
     assert "妊娠期高血压" not in profile("孕30周，我有高血压好几年了").conditions  # named as such: may be chronic
+
+
+def test_a_stent_is_the_state_after_it_below_coronary_disease():
+    found = profile("三年前心脏装了两个支架，吃着替格瑞洛")
+    assert found.conditions == ["冠脉支架术后"]
+    assert "冠心病" in extractor().lexicon.condition_ancestors("冠脉支架术后")
+
+
+def test_a_complication_told_after_its_disease():
+    assert "糖尿病视网膜病变" in profile("糖尿病十年了，糖尿病引起的眼底病变").conditions
+    found = profile("我高血压合并肾病")
+    assert "高血压肾病" in found.conditions
+    assert "视神经炎" not in profile("糖尿病有神经病变").conditions   # not read as a typo of 视神经病变
+
+
+def test_heartburn_for_years_is_reflux_disease():
+    assert "胃食管反流病" in profile("烧心反酸十几年了").conditions
+    assert "胃食管反流病" not in profile("昨天吃多了有点反酸烧心").conditions
+
+
+def test_a_child_s_fall_is_no_fall_history():
+    assert "跌倒史" not in profile("儿子两岁，今天摔了一跤，额头肿了").conditions
+    assert "跌倒史" in profile("我78岁，今年摔了两跤").conditions
+
+
+def test_asking_whether_to_stop_says_the_medicine_is_taken():
+    assert "丙戊酸钠" in profile("要是我备孕的话，丙戊酸钠需要停吗？").medications
+    assert profile("要是备孕，丙戊酸钠需要停吗？我老公在吃").medications == []
+
+
+def test_a_joint_named_beside_its_condition():
+    assert "膝骨关节炎" in profile("膝盖疼好几年，医生说是骨关节炎").conditions
+
+
+@pytest.mark.parametrize("message, condition", [
+    ("我是狼疮病人", "系统性红斑狼疮"),
+    ("心电图说我是长QT", "QT间期延长"),
+    ("我是偏头痛伴先兆", "有先兆偏头痛"),
+])
+def test_short_names_of_existing_rows(message, condition):
+    assert condition in profile(message).conditions
