@@ -311,7 +311,7 @@ BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|
 USE_NOW_TAIL = re.compile(r"\s*(?:但是?|不过|可是|而且)?[，,\s]*(?:我|俺)?(?:现在|目前|最近|平时)?(?:每天|天天|一直|还|都|正)*(?:在)?"
                           r"(?:吃|用|服|打)(?:着)?(?:的|呢|着呢|哦|啊|呀)?[。！!…\s]*")
 PREGNANCY_CONDITIONS = frozenset({"妊娠期糖尿病", "子痫前期", "妊娠期高血压"})
-PAST_PREGNANCY = re.compile(r"以前|之前|上一胎|上胎|头胎|那一胎|那次|那时|当时|怀.{0,6}(?:时|的时候)|得过|有过|生完|产后|生了|"
+PAST_PREGNANCY = re.compile(r"以前|之前|上一胎|上胎|头胎|那一胎|那次|那时|当时|怀.{0,6}(?:时|的时候)|得过|有过|生完|产后|生了|后遗症|"
                             r"(?:去|前)年|[0-9一二两三四五六七八九十几]+年前|史")
 ASKED_OBJECT = re.compile(r"(?:能|可以|可不可以|能不能|可否)(?:吃|用|服|喝|打)([^，,。；;]*)")
 TAKE_VERB_BEFORE = re.compile(r"(?:^|在|正在|一直|长期|每天|还)(?:吃|用|服|打)(?:着)?\s*$")
@@ -946,6 +946,10 @@ class RuleBasedExtractor:
                 # 以前得过肺栓塞，已经治好了 / 胃溃疡几年前有过，治好了: what is over is remembered as its history where
                 # conditions.csv has a history row for it (the history carries the rules: estrogen after a VTE)
                 fact = replace(fact, value=self._history_of(fact.value), status="active")
+            # 子痫前期后遗症: what a condition of pregnancy left behind is told; the pregnancy and the condition are over
+            if fact.kind == "condition" and fact.status == "active" and fact.value in PREGNANCY_CONDITIONS and \
+                    re.search(r"后遗症|留下的", fact.evidence):
+                fact = replace(fact, status="stopped")
             if fact.kind == "condition" and fact.status == "active":
                 name = fact.value
                 # 肝硬化，喝酒喝出来的: a condition the writer says drink caused is its alcoholic row where one exists
@@ -1402,6 +1406,8 @@ class RuleBasedExtractor:
             categories = target.categories
             if "hypothetical" in categories or "uncertain" in categories:
                 continue
+            if re.search(r"后遗症|留下的", text[target.end:]):
+                continue   # 妊娠期高血压后遗症: what a past pregnancy left, not a pregnancy now
             if "negated" in categories:
                 add("pregnancy", "false", "active", evidence)
                 return

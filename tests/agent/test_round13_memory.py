@@ -166,3 +166,8 @@ def test_a_joint_named_beside_its_condition():
 ])
 def test_short_names_of_existing_rows(message, condition):
     assert condition in profile(message).conditions
+
+
+def test_what_a_pregnancy_condition_left_behind_is_no_pregnancy():
+    found = profile("妊娠期高血压后遗症，现在肾功能不好")
+    assert found.pregnant is not True and "妊娠期高血压" not in found.conditions
