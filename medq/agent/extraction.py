@@ -1110,6 +1110,10 @@ class RuleBasedExtractor:
             facts = facts + [Fact("pregnancy", "true", "active", source_message_id=of_pregnancy.source_message_id,
                                   evidence=of_pregnancy.evidence)]
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
+        # 心梗放了两个支架: a stent beside a coronary diagnosis it treated is told by that diagnosis (both sit below 冠心病)
+        if "冠脉支架术后" in names and any("冠心病" in self.lexicon.condition_ancestors(name) - {name}
+                                          for name in names - {"冠脉支架术后"}):
+            broader.add("冠脉支架术后")
         if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
             broader |= names & {"糖尿病"}
         # 孕35周，前两天查出来血压高: blood pressure found high in the second half of a pregnancy is gestational

@@ -171,3 +171,7 @@ def test_short_names_of_existing_rows(message, condition):
 def test_what_a_pregnancy_condition_left_behind_is_no_pregnancy():
     found = profile("妊娠期高血压后遗症，现在肾功能不好")
     assert found.pregnant is not True and "妊娠期高血压" not in found.conditions
+
+
+def test_a_stent_beside_the_infarct_it_treated_is_told_by_the_infarct():
+    assert profile("去年心梗，放了一个支架").conditions == ["心肌梗死"]
