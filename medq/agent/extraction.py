@@ -217,7 +217,7 @@ PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将�
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
 LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
-AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
@@ -1447,6 +1447,10 @@ class RuleBasedExtractor:
             else:
                 nursing = not ("negated" in categories or re.search(r"(不|没|没有|不再)(喂|哺乳)",
                                                                     text[max(0, target.start - 3):target.start + 1]))
+                # 喂奶到一岁就断了 / 母乳喂到八个月停了: the feeding told with its end
+                if nursing and re.match(r"(?:喂)?(?:到|了|满)[^，,。；;！!？?]{0,8}?(?:就|已经|才)?(?:断了|停了|不喂了|没喂了|结束了|断掉了)",
+                                        text[target.end:]):
+                    nursing = False
             add("lactation", "true" if nursing else "false", "active", evidence)
             return
 

@@ -175,3 +175,10 @@ def test_what_a_pregnancy_condition_left_behind_is_no_pregnancy():
 
 def test_a_stent_beside_the_infarct_it_treated_is_told_by_the_infarct():
     assert profile("去年心梗，放了一个支架").conditions == ["心肌梗死"]
+
+
+# ---- lactation told with its end, and an age that is a feeding's end point ------------------------------------
+def test_feeding_told_with_its_end_is_over():
+    found = profile("母乳喂到十个月就停了，现在想吃点感冒药")
+    assert found.lactating is False and found.age is None
+    assert profile("我在喂奶，喂了五个月了").lactating is True
