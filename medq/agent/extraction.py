@@ -1572,8 +1572,11 @@ class RuleBasedExtractor:
             if context.age or any(f.kind == "age" for f in mine) or not (before.self_subject and clause.self_subject):
                 break
             match = AGE_ONLY.match(clause.text)
-            number = chinese_number(match.group(1)) if match and re.search(r"[了岁]\s*[。！!]?\s*$", clause.text) else None
-            if SELF_INTRO.match(before.text) and number is not None and 0 < number < 125:
+            number = chinese_number(match.group(1)) if match else None
+            # 我是个老头子，75了 / 我是退休教师，七十三: after the writer's work a bare adult figure is the age
+            told = match is not None and bool(re.search(r"[了岁]\s*[。！!]?\s*$", clause.text))
+            if number is not None and (SELF_INTRO.match(before.text) and told or
+                                       OCCUPATION.search(before.text) and 18 <= number < 110) and 0 < number < 125:
                 add("age", str(number), "active", message[clause.start:clause.start + len(clause.text)])
                 break
         # (a baby asked about) 7个月: a message that is only an age in months answers how old the baby is

@@ -182,3 +182,8 @@ def test_feeding_told_with_its_end_is_over():
     found = profile("母乳喂到十个月就停了，现在想吃点感冒药")
     assert found.lactating is False and found.age is None
     assert profile("我在喂奶，喂了五个月了").lactating is True
+
+
+def test_a_bare_adult_figure_after_the_writer_s_work_is_the_age():
+    assert profile("我是退休工人，六十八，有痛风").age == 68
+    assert profile("我是出租车司机，十五年了").age is None
