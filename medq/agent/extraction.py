@@ -126,6 +126,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (rf"(?:月经|例假|大姨妈){_MORE}(?:乱|紊乱|不规律|不规则|不准|不调|失调)", ("月经不调",)),
     # a potassium told high without 血 (医生说我高钾): hyperkalaemia, not a high-potassium diet
     (r"(?<=[我有是点些偏])高钾(?!血症|食物|的|饮食|水果|蔬菜)", ("高钾血症",)),
+    # an electrolyte or urate told high or low without 血症 (还有高尿酸 / 我低钠): the lexicon's X血症 row
+    (r"(?:^|(?<=[我有是些点偏和、]))(高|低)(尿酸|钾|钠|钙|镁|磷)(?!血症|食物|饮食|的|水果|蔬菜|片|剂)", ("{0}{1}血症",)),
     # common homophone slips: 通风 for 痛风 where it is had or flares (not a room's ventilation)
     (r"(?<=[有了患])通风(?!设备|口|扇|换气|的房间|不好|好)|通风(?:发作|犯了|又犯|石|性关节炎)", ("痛风",)),
 ]
@@ -1717,7 +1719,9 @@ class RuleBasedExtractor:
             age_after = r"[，,。！!…\s]*(?:应该|其实|实际)?(?:是)?\s*([0-9]{1,3})\s*(?:岁|周岁)?(?:[，,。！!\s了]|$)"
             # 哦不，上个月过了生日，76了: one short aside clause may come between the mark and the figure
             later_age = re.match(age_after, text[mark.end():]) or re.match(age_after, _past_aside(text[mark.end():]))
-            if later_age and 0 < int(later_age.group(1)) < 125:
+            # 我56，不是65: a figure right after 不是 is the one denied; the one said first stands
+            denied = mark.group(0).endswith("不是") and re.match(r"\s*[0-9]", text[mark.end():])
+            if later_age and 0 < int(later_age.group(1)) < 125 and not denied:
                 add("age", later_age.group(1), "active", _sentence_around(message, mark.start(), mark.end()))
         # (a later message) 不对，是36，打错了: a bare corrected number is the one figure remembered (岁/公斤 say which)
         fix = BARE_FIX.match(text)

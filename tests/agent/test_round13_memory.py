@@ -187,3 +187,20 @@ def test_feeding_told_with_its_end_is_over():
 def test_a_bare_adult_figure_after_the_writer_s_work_is_the_age():
     assert profile("我是退休工人，六十八，有痛风").age == 68
     assert profile("我是出租车司机，十五年了").age is None
+
+
+def test_a_figure_right_after_bu_shi_is_the_one_denied():
+    assert profile("我47，不是74").age == 47
+    assert profile("我47，哦不是，是49").age == 49
+
+
+@pytest.mark.parametrize("message, condition", [
+    ("我有糖尿病，还有高尿酸", "痛风"),          # the knowledge files 高尿酸血症 under 痛风
+    ("医生说我有点低钾", "低钾血症"),
+])
+def test_a_level_told_high_or_low_without_its_suffix(message, condition):
+    assert condition in profile(message).conditions
+
+
+def test_a_food_high_in_a_mineral_is_no_condition():
+    assert profile("高钾的水果有哪些？").conditions == []
