@@ -1314,6 +1314,13 @@ class RuleBasedExtractor:
                 # 我在吃缬沙坦降压: what the drug is taken for is the writer's condition (in a pregnancy the kind of
                 # hypertension is not said, so nothing is inferred there)
                 add("condition", PURPOSE_CONDITIONS[purpose.group(1)], "active", evidence)
+            # 吃了几天左氧就好了: a course taken until the illness was over is no longer taken
+            if not question and re.search(r"(?:吃|用|打|输|服)了?(?:[0-9一二两三四五六七八九十几]+|半)\s*(?:天|周|个星期|星期|礼拜|个礼拜|次|针|瓶)(?:的)?\s*$",
+                                          text[:found.start]) and \
+                    re.match(r"\s*(?:就|后|以后|之后|也)?(?:好了|治好了|好利索了|痊愈了|没事了|退了|消了)", text[found.end:]) and \
+                    not ({"negated", "hypothetical"} & set(categories)):
+                add("medication", found.value, "stopped", evidence)
+                return
             if question and re.match(r"[^，,。]{0,2}?(?:是不是要|是不是得|要不要|需不需要|是否需要|是否要|得不得)", text[found.end:]):
                 return   # 二甲双胍是不是要一直吃？: asked about, not said to be taken
             if question and re.search(r"(?:是不是|要不要|需不需要|是否|用不用|得不得)(?:要|得|需要)?(?:一直|长期|终身|终生|马上|赶紧)?"

@@ -204,3 +204,8 @@ def test_a_level_told_high_or_low_without_its_suffix(message, condition):
 
 def test_a_food_high_in_a_mineral_is_no_condition():
     assert profile("高钾的水果有哪些？").conditions == []
+
+
+def test_a_course_taken_until_the_illness_was_over_is_not_taken_now():
+    assert "阿莫西林" not in profile("上个月嗓子发炎，吃了五天阿莫西林就好了").medications
+    assert "布洛芬" in profile("吃了两天布洛芬，现在还在吃").medications
