@@ -163,6 +163,8 @@ def test_a_joint_named_beside_its_condition():
     ("我是狼疮病人", "系统性红斑狼疮"),
     ("心电图说我是长QT", "QT间期延长"),
     ("我是偏头痛伴先兆", "有先兆偏头痛"),
+    ("我腰突十年了", "腰椎间盘突出症"),
+    ("医生说我是ED", "勃起功能障碍"),
 ])
 def test_short_names_of_existing_rows(message, condition):
     assert condition in profile(message).conditions
