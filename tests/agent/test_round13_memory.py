@@ -211,3 +211,7 @@ def test_a_food_high_in_a_mineral_is_no_condition():
 def test_a_course_taken_until_the_illness_was_over_is_not_taken_now():
     assert "阿莫西林" not in profile("上个月嗓子发炎，吃了五天阿莫西林就好了").medications
     assert "布洛芬" in profile("吃了两天布洛芬，现在还在吃").medications
+
+
+def test_a_sex_written_after_patient():
+    assert profile("患者女，61岁，骨质疏松").sex == "female"
