@@ -203,7 +203,7 @@ FORMER_THEN_NOW = re.compile(r"[，,\s]*(?:那|这)?(?:都)?是?(?:以前|之前
 # 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
 FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|讲|看|算|搞|弄|写|打)错了?)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|讲错了|(?:说|讲|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是|(?:我|俺)?(?:吃|用|打|服)的(?:是|其实是|应该是)))|说错了|记错了|搞错了|写错了|打错了|讲错了|(?:说|讲|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 # a positive pregnancy test (验孕棒两条杠 / 早孕试纸阳性 / 血hcg阳性) says pregnant
 TEST_POSITIVE = (r"(?:验孕棒|验孕试纸|早孕试纸|测孕试纸|验孕|测孕|试纸)[^，,。；;]{0,4}?(?:两条杠|两道杠|两条线|两道线|两条红线|阳性|显示怀孕)|"

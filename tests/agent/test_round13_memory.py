@@ -215,3 +215,8 @@ def test_a_course_taken_until_the_illness_was_over_is_not_taken_now():
 
 def test_a_sex_written_after_patient():
     assert profile("患者女，61岁，骨质疏松").sex == "female"
+
+
+def test_a_later_correction_told_with_the_take_verb():
+    found = profile("我在吃阿普唑仑和氨氯地平", "不对，我吃的是劳拉西泮")
+    assert "阿普唑仑" not in found.medications and {"劳拉西泮", "氨氯地平"} <= set(found.medications)
