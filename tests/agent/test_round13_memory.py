@@ -165,6 +165,9 @@ def test_a_joint_named_beside_its_condition():
     ("我是偏头痛伴先兆", "有先兆偏头痛"),
     ("我腰突十年了", "腰椎间盘突出症"),
     ("医生说我是ED", "勃起功能障碍"),
+    ("我有精分，吃氯氮平", "精神分裂症"),
+    ("我有酒瘾", "酗酒"),
+    ("我吸过毒，现在在美沙酮门诊", "物质滥用史"),
 ])
 def test_short_names_of_existing_rows(message, condition):
     assert condition in profile(message).conditions
