@@ -223,3 +223,8 @@ def test_a_sex_written_after_patient():
 def test_a_later_correction_told_with_the_take_verb():
     found = profile("我在吃阿普唑仑和氨氯地平", "不对，我吃的是劳拉西泮")
     assert "阿普唑仑" not in found.medications and {"劳拉西泮", "氨氯地平"} <= set(found.medications)
+
+
+def test_feeding_said_to_be_over_in_a_later_clause():
+    assert profile("哺乳期间能吃感冒药吗？不过我已经没在喂了").lactating is False
+    assert profile("我没有在喂奶").lactating is False
