@@ -228,3 +228,7 @@ def test_a_later_correction_told_with_the_take_verb():
 def test_feeding_said_to_be_over_in_a_later_clause():
     assert profile("哺乳期间能吃感冒药吗？不过我已经没在喂了").lactating is False
     assert profile("我没有在喂奶").lactating is False
+
+
+def test_an_age_told_in_traditional_count():
+    assert profile("今年虚岁63，有糖尿病").age == 63
