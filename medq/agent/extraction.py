@@ -126,6 +126,9 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (rf"(?:月经|例假|大姨妈){_MORE}(?:乱|紊乱|不规律|不规则|不准|不调|失调)", ("月经不调",)),
     # a potassium told high without 血 (医生说我高钾): hyperkalaemia, not a high-potassium diet
     (r"(?<=[我有是点些偏])高钾(?!血症|食物|的|饮食|水果|蔬菜)", ("高钾血症",)),
+    # a stone told by its organ (肾里长了个石头 / 胆囊里有结石): the organ's stone row, where the lexicon has one
+    (r"(?<!没)(肾|胆囊|胆|输尿管)(?:里|上|里面|里头)?(?:长了|长过|有过|有|长|查出|发现)(?:了)?(?:个|一个|几个|些|一些|颗|一颗)?(?:小)?(?:石头|结石)",
+     ("{0}结石",)),
     # an electrolyte or urate told high or low without 血症 (还有高尿酸 / 我低钠): the lexicon's X血症 row
     (r"(?:^|(?<=[我有是些点偏和、]))(高|低)(尿酸|钾|钠|钙|镁|磷)(?!血症|食物|饮食|的|水果|蔬菜|片|剂)", ("{0}{1}血症",)),
     # common homophone slips: 通风 for 痛风 where it is had or flares (not a room's ventilation)
@@ -1193,7 +1196,7 @@ class RuleBasedExtractor:
                     value = self.lexicon.canonical(name, ("condition",)) or name
                     # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
                     # and dialysis told at all (每周三次血透): the words that plan it (准备 / 要 / 考虑) are outside the pattern
-                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "搭(?:过", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "搭(?:过", "(?<!没)(肾|胆囊", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
                                                                          "(?<!准备)")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))

@@ -232,3 +232,10 @@ def test_feeding_said_to_be_over_in_a_later_clause():
 
 def test_an_age_told_in_traditional_count():
     assert profile("今年虚岁63，有糖尿病").age == 63
+
+
+def test_a_stone_told_by_its_organ():
+    assert "肾结石" in profile("B超说肾里有颗小石头").conditions
+    assert "胆石症" in profile("胆囊里长了结石").conditions
+    assert profile("肾里没有石头").conditions == []
+    assert profile("我担心肾里长石头").conditions == []
