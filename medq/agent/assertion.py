@@ -87,7 +87,7 @@ TRIGGERS: list[Trigger] = [
     *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|以后|将来|的话|想怀|想生|备孕|要孩子|"
         "怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
     *_t("可能把|可能会把|可能要把|可能换|可能会换|可能要换|到时候", "hypothetical", "both", MED, 20),   # 可能把A换成B: not yet
-    *_t("想开始|想要开始|想吃|想用|想试试|想试一下", "hypothetical", "forward", MED, 10),   # 想开始吃降尿酸药: not yet taken
+    *_t("想开始|想要开始|想吃|想用|想试试|想试一下|想重新吃|想重新用|想再吃|想恢复吃|想重新开始吃", "hypothetical", "forward", MED, 10),   # 想开始吃降尿酸药: not yet taken
     # -- doubt and questions
     *_t("是不是|会不会|有没有|怀疑|担心|害怕|怕|预防|会得|容易得|检查一下|有没有可能|可能是|疑似|不确定|以为|还以为|"
         "遗传|查查|查一下|要不要查|能否|是否", "uncertain", "forward", COND + ALLERGY + PREG + LACT, 10),
@@ -103,7 +103,7 @@ TRIGGERS: list[Trigger] = [
         "没再用|没有再吃|断了|早就不吃|已经不吃|让停|叫停|戒了|戒掉了|已经戒|(?:[叫让]|告诉|嘱咐|交代)我(?:先)?(?:不要|别|不能)(?:再)?吃|"
         "[叫让]我(?:先)?停|换掉了|换掉|吃了一阵|吃过一阵|吃过一段|吃了一段|吃完了(?![饭再])|已经吃完(?![饭再])|用完了|疗程结束了|疗程结束|疗程已经结束|疗程完了|疗程已经完了|"
         # a patch taken off (不贴了) and a course finished (吃完最后一片) end a medicine as 不吃了 does
-        "不贴了|没再贴|没贴了|停贴|吃完最后一[片粒颗支袋盒]|用完最后一[支瓶盒贴片]", "stopped", "both",
+        "不贴了|没再贴|没贴了|停贴|不用打了|不用吃了|不用再打|不用再吃|不用再用|不需要再打|不需要再吃|不用继续吃|不用继续打|吃完最后一[片粒颗支袋盒]|用完最后一[支瓶盒贴片]", "stopped", "both",
         MED, 14, reach_back=True),
     *_t("没吃了|没有吃了|没再吃|没用了|没打了|没服了", "stopped", "both", MED, 14, reach_back=True),   # …就没吃了
     # X现在停了 / 现在已经停了: 现在 before a stop is when it stopped, not a terminator (longer, so matched first)
@@ -297,9 +297,20 @@ OTHER = re.compile(rf"(我|俺|我们)?(家)?(的)?(?<![宝孕准手胎])(?<!要
 SELF = re.compile(r"我(?!家|们家|妈|爸|老|儿|女|孩|的孩|宝|姐|哥|弟|妹|爷|奶|外|姥|公|婆|朋|同|媳|丈|妻|爱人|对象)|本人|自己|俺(?!家)|宝妈|孕妈|准妈妈|新手妈妈|二胎妈妈")
 
 
+# the writer does something to or for a child (生完孩子 / 在家带孙子): the child is the object of the writer's verb, so
+# it opens no scope of its own (带孩子去看病 / 带娃打疫苗 take the child to care: the child is who is treated)
+WRITER_VERB_CHILD = re.compile(r"(?:生完|生下|生了|刚生|带|帮忙带|帮着带|照顾|照看|看|哄|接送)(?:了|着)?(?:二胎|一胎|个)?"
+                               r"(?:孙子|孙女|外孙女|外孙|孩子|宝宝|娃|小孩|老二|二宝)(?:以后|之后|后)?"
+                               r"(?![^，,。；;！!？?]*(?:看病|医院|就诊|打针|吃药|用药|疫苗|检查|发烧|咳嗽|过敏|吗|么))")
+
+
 def experiencer(clause: str, previous_self: bool) -> tuple[bool, bool]:
     """(is the clause about the patient, does it name a child). A clause that names no one keeps the previous
-    clause's experiencer; a relative named before the patient's own 我 makes the clause someone else's."""
+    clause's experiencer; a relative named before the patient's own 我 makes the clause someone else's; a child the
+    writer only gave birth to or looks after (刚生完孩子两个月 / 平时在家带孙子) names no one else."""
+    own_verb = WRITER_VERB_CHILD.search(clause)
+    if own_verb and not OTHER.search(clause[:own_verb.start()] + " " * len(own_verb.group(0)) + clause[own_verb.end():]):
+        return (True if SELF.search(clause) else previous_self), False
     other = OTHER.search(clause)
     mine = SELF.search(clause)
     child = bool(CHILDREN.search(clause))

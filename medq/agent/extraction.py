@@ -60,7 +60,7 @@ ALLERGEN_KINDS = ("drug", "product", "class", "substance")
 ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:全身|浑身|满身|身上|一身的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
                          r"(?<=就)(?:起|长|出)(?:了)?(?:一身|满身)?(?:疙瘩|红疙瘩|风疹块|小红包|红包)|起疙瘩|起风疹块|"
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
-                         r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|假阳性|会喘|就喘|喘不上气|憋气")
+                         r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|差点休克|休克了|差点没命|送去抢救|进了抢救室|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -72,7 +72,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (r"三高", ("高血压", "高脂血症", "糖尿病")),
     (r"两高|双高", ("高血压", "高脂血症")),
     # a measurement that is high or low: 血脂有点高 → the lexicon's name for 血脂高 (below: names it lacks)
-    (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|转氨酶|血小板|心率|心跳){_MORE}(高|低|慢)(?!兴|了点|一点)",
+    (rf"(血压|血糖|血脂|胆固醇|甘油三酯|尿酸|血钾|血钙|血钠|转氨酶|血小板|心率|心跳|白细胞|中性粒细胞|粒细胞){_MORE}(高|低|慢)(?!兴|了点|一点)",
      ("{0}{1}",)),
     # a heart rate told by its figure and judged slow (心率45太慢 / 心跳才50多，偏慢): bradycardia
     (r"(?:心率|心跳)(?:只有|才|就|在)?\s*[0-9]{2,3}\s*(?:多|来)?\s*(?:次)?(?:[，,]\s*)?(?:太|有点|偏|比较|很|过)(?:慢)", ("心动过缓",)),
@@ -104,7 +104,16 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # the menopause told by its complaint (更年期潮热). Period pain is not remembered: across batches it is the
     # question of the moment (想问问痛经吃什么药), not a standing condition
     (r"更年期(?:的)?(?:潮热|烘热|出汗|盗汗|症状|反应)", ("更年期综合征",)),
-    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架|搭(?:过|了)?桥", ("冠心病",)),
+    # a coronary stent is the state after it (ICD-10 Z95.5, below 冠心病: the antiplatelet rules read both); a bypass 冠心病
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架", ("冠脉支架术后",)),
+    (r"搭(?:过|了)?桥", ("冠心病",)),
+    # a complication told after its disease (糖尿病有神经病变 / 糖尿病引起的眼底病变 / 高血压导致的肾病): the
+    # complication's row (below the disease), where the lexicon has one
+    (r"(糖尿病|高血压)(?:引起的|导致的|造成的|合并了?|伴有|伴|并发了?|出现了?|有了?|的)(周围神经病变|神经病变|视网膜病变|眼底病变|肾病|足病|足溃疡)",
+     ("{0}{1}",)),
+    # heartburn with regurgitation for years (反酸烧心好多年 / 老是烧心反酸): reflux disease (Montreal definition)
+    (r"(?:老是|经常|常年|长期|一直|总是|多年)(?:都)?(?:反酸烧心|烧心反酸|反酸、烧心|烧心、反酸)|"
+     r"(?:反酸烧心|烧心反酸|反酸、烧心|烧心、反酸)(?:好多年|多年|好几年|几年|很多年|很久|十几年|二十多年)", ("胃食管反流病",)),
     # falls told as a count (今年摔了两跤 / 跌倒过几次): a history of falls (Beers, China-PIM: a risk the auditor reads)
     (r"(?:摔|跌)(?:了|过)(?:[一二两三四五六七八九几\d]|好几)(?:跤|次|回)|(?:摔|跌)倒(?:了|过)(?:[一二两三四五六七八九几\d]|好几)次|"
      r"(?<!会)(?<!怕)(?:经常|老是|总是|反复)(?:摔跤|摔倒|跌倒)", ("跌倒史",)),
@@ -117,6 +126,11 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (rf"(?:月经|例假|大姨妈){_MORE}(?:乱|紊乱|不规律|不规则|不准|不调|失调)", ("月经不调",)),
     # a potassium told high without 血 (医生说我高钾): hyperkalaemia, not a high-potassium diet
     (r"(?<=[我有是点些偏])高钾(?!血症|食物|的|饮食|水果|蔬菜)", ("高钾血症",)),
+    # a stone told by its organ (肾里长了个石头 / 胆囊里有结石): the organ's stone row, where the lexicon has one
+    (r"(?<!没)(肾|胆囊|胆|输尿管)(?:里|上|里面|里头)?(?:长了|长过|有过|有|长|查出|发现)(?:了)?(?:个|一个|几个|些|一些|颗|一颗)?(?:小)?(?:石头|结石)",
+     ("{0}结石",)),
+    # an electrolyte or urate told high or low without 血症 (还有高尿酸 / 我低钠): the lexicon's X血症 row
+    (r"(?:^|(?<=[我有是些点偏和、]))(高|低)(尿酸|钾|钠|钙|镁|磷)(?!血症|食物|饮食|的|水果|蔬菜|片|剂)", ("{0}{1}血症",)),
     # common homophone slips: 通风 for 痛风 where it is had or flares (not a room's ventilation)
     (r"(?<=[有了患])通风(?!设备|口|扇|换气|的房间|不好|好)|通风(?:发作|犯了|又犯|石|性关节炎)", ("痛风",)),
 ]
@@ -132,7 +146,9 @@ SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|总(?=失眠)|
 STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)(?!前)")   # 准备洗肾 / 透析前准备: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
-                 "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风"}
+                 "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风",
+                 # a white count told low (吃氯氮平查出白细胞低): the neutropenia row the clozapine and carbimazole rules read
+                 "白细胞低": "粒细胞缺乏", "中性粒细胞低": "粒细胞缺乏", "粒细胞低": "粒细胞缺乏"}
 _COLLOQUIAL = [(re.compile(p), names) for p, names in COLLOQUIAL_CONDITIONS]
 # a condition named after an assertion cue that the lexicon may not know (kept as free text when it does not)
 FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊断为|诊断是|诊断出|查出了|查出来|查出|有|得了|得过)(?:点|些|一点|一个|个)?"
@@ -151,10 +167,11 @@ SAME_AS_OTHER = re.compile(r"^\s*(?:我|本人|我自己|自己)(?:也|同样|�
 # a drug the clause before said was taken before, said here to go on: 之前吃着X，怀孕后医生让继续吃
 GOES_ON = re.compile(r"继续(?:吃|用|服|打)|接着(?:吃|用|打)|照常(?:吃|用)|一直没停|没有停|没停过?|还在(?:吃|用|打)")
 # a clause that is only a disease name (女，45岁，子宫肌瘤)
-FREE_CONDITION_BARE = re.compile(r"^\s*(?:我|本人)?(?:有|患|治疗|治|因为|由于)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
+FREE_CONDITION_BARE = re.compile(r"^\s*(?:(?:医生|大夫|医师)(?:说|讲|看了说|查了说)(?:我)?(?:是|得的是|有)?|(?:诊断|确诊|查出来)(?:是|为))?"
+                                 r"(?:我|本人)?(?:有|患|治疗|治|因为|由于)?((?:慢性|先天性|原发性)?[\u4e00-\u9fff]{1,8}?(?:综合征|综合症|病|不全|衰竭|硬化|亢进|减退|"
                                  r"增生|癌|瘤|肌瘤|结石|狭窄|缺乏症|血症|肝炎|肾炎|关节炎|溃疡|结节|扩张|内障))(?:病史|史)?\s*$")
 FREE_CONDITION_STOP = re.compile(r"什么|啥|哪|这|那|没病|不是|没有|毛病|问题|慢性病|基础病|病史|疾病|大病|小病|其他|别的|任何|传染病|怪病|胃病|发炎|"
-                                 r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛")
+                                 r"心病|职业病|富贵病|老年病|妇科病|感冒|发烧|咳嗽|过敏症|后遗症|症状|并发症|不适|疼|痛|看病|生病|治病|医院")
 FREE_ALLERGEN = re.compile(r"对\s*([A-Za-z][A-Za-z0-9-]{1,24}(?=\s*(?:也|都|有点|比较|特别|非常|很)?过敏)|[\u4e00-\u9fffA-Za-z]{1,6}?)"
                            r"\s*(也|都|有点|比较|特别|非常|很)?过敏")
 FREE_ALLERGEN_STOP = re.compile(r"药|什么|哪|这|那|它|很多|东西|好多|一些|某|各种|啥|谁|其|所有|任何|不|没")
@@ -176,6 +193,10 @@ ADVISED_LESS = re.compile(r"(?<!不)(?:少|尽量少)(?:吃|用|服|碰)(?:点|�
 # a purpose verb right after a drug taken (吃缬沙坦降压) names the condition it treats. Blood pressure only: the case
 # authors read 吃X降压 as hypertension (4 cases in 4 batches) but not 吃X降糖 / 降血脂 (a statin or metformin is also
 # taken for prevention or prediabetes; 3 cases in 3 batches leave the condition out)
+STOP_ASKED = re.compile(r"\s*(?:还)?(?:要|需要|得|必须|是不是要|是不是得|要不要|需不需要|用不用|能不能|可不可以|可以)"
+                        r"(?:马上|立刻|立即|先|暂时)?(?:停|停掉|停药|停用|减量|减停|换掉|换药)(?:掉|了|一下)?\s*(?:吗|么|嘛|呢)?\s*$")
+PURPOSE_USE = re.compile(r"\s*(?:来|用来|用于|是用来|拿来)?(?:止痛|止疼|镇痛|退烧|退热|助眠|通便|止泻|止咳|化痰|降压|降糖|降脂|降尿酸|"
+                         r"抗凝|护胃|补钙|补铁)(?![^，,。；;]*(?:吗|么|呢|可以|能不能|行不行))")
 PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压"}
 PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压)(?!药|的|效果|作用)")
 RELATIVE_ALSO = re.compile(rf"\s*(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:也|同样)(?:是|有|得了|患有|查出)(?:个|了)?\s*")
@@ -185,7 +206,7 @@ FORMER_THEN_NOW = re.compile(r"[，,\s]*(?:那|这)?(?:都)?是?(?:以前|之前
 # 哦不是，我说错了，是B: a second correction phrase after the first says nothing more
 FURTHER_CORRECTION = re.compile(r"^(?:[，,。！!…\s]*(?:我|俺)?(?:又)?(?:数|记|说|讲|看|算|搞|弄|写|打)错了?)+")
 # a correction that names only the new value (刚才说错了，是头孢过敏): it retracts the same-family values said before
-UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是))|说错了|记错了|搞错了|写错了|打错了|讲错了|(?:说|讲|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
+UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,\s]*(?:是|应该是|其实是|(?:我|俺)?(?:吃|用|打|服)的(?:是|其实是|应该是)))|说错了|记错了|搞错了|写错了|打错了|讲错了|(?:说|讲|记|写|打)错(?=[，,。\s])|弄错了|数错了|看错了|算错了|口误|搞混了|弄混了|更正一下|更正|纠正一下|不对不对)"
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 # a positive pregnancy test (验孕棒两条杠 / 早孕试纸阳性 / 血hcg阳性) says pregnant
 TEST_POSITIVE = (r"(?:验孕棒|验孕试纸|早孕试纸|测孕试纸|验孕|测孕|试纸)[^，,。；;]{0,4}?(?:两条杠|两道杠|两条线|两道线|两条红线|阳性|显示怀孕)|"
@@ -199,9 +220,9 @@ PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将�
                               r"刚怀孕|才怀孕|已怀孕|确认怀孕|(?:查|测|验|检查)(?:出|到)(?:来|了)?(?:是|已经)?怀孕|怀孕早期|怀孕中期|怀孕晚期|"
                               r"怀(?:二胎|三胎)|" + TEST_POSITIVE)
 LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
-                               r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
-LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了")
-AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+                               r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
+LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
+AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
@@ -229,7 +250,7 @@ OVARIAN_CYSTS = re.compile(r"(?<=[有是])多囊(?!肾|卵巢|肝)(?=[^。！!�
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
-AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
+AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*(?:虚岁|周岁|实岁)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
 AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
@@ -245,7 +266,7 @@ ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一�
                        # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
                        r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])")
 PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长)")
-SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁)|(?<=我一个)|(?<=俺一个))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
+SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁)|(?<=我一个)|(?<=俺一个)|(?<=患者)|(?<=病人))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
 WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|：|\s)*([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]+)\s*(?:多|来)?\s*(kg|公斤|千克|斤)?"
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
@@ -281,6 +302,8 @@ STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个�
                          r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?(?:要求|嘱咐|安排|交代|吩咐)?|遵医嘱|慢慢|逐渐|一点点)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
+ALLERGY_RETRACTED = re.compile(r"过敏\s*(?:吧)?(?:……|…|——|—|\.\.\.|[，,。]|\s)+(?:嗯|呃|额)?[，,\s]*(?:其实|实际上|严格说|严格来说)(?:也)?"
+                               r"(?:不算|算不上|谈不上|说不上)(?:是)?(?:过敏)?(?=[，,。！!…\s]|$)")
 ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|之外|任何|都不|会不会|是不是|吗|么|怕|担心")
 # a clause that only reports who told the patient (问了我妈 / 听我老公说): the relative is no experiencer
 REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
@@ -293,7 +316,7 @@ BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|
 USE_NOW_TAIL = re.compile(r"\s*(?:但是?|不过|可是|而且)?[，,\s]*(?:我|俺)?(?:现在|目前|最近|平时)?(?:每天|天天|一直|还|都|正)*(?:在)?"
                           r"(?:吃|用|服|打)(?:着)?(?:的|呢|着呢|哦|啊|呀)?[。！!…\s]*")
 PREGNANCY_CONDITIONS = frozenset({"妊娠期糖尿病", "子痫前期", "妊娠期高血压"})
-PAST_PREGNANCY = re.compile(r"以前|之前|上一胎|上胎|头胎|那一胎|那次|那时|当时|怀.{0,6}(?:时|的时候)|得过|有过|生完|产后|生了|"
+PAST_PREGNANCY = re.compile(r"以前|之前|上一胎|上胎|头胎|那一胎|那次|那时|当时|怀.{0,6}(?:时|的时候)|得过|有过|生完|产后|生了|后遗症|"
                             r"(?:去|前)年|[0-9一二两三四五六七八九十几]+年前|史")
 ASKED_OBJECT = re.compile(r"(?:能|可以|可不可以|能不能|可否)(?:吃|用|服|喝|打)([^，,。；;]*)")
 TAKE_VERB_BEFORE = re.compile(r"(?:^|在|正在|一直|长期|每天|还)(?:吃|用|服|打)(?:着)?\s*$")
@@ -312,6 +335,16 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
+# what sets a condition in the writer's life rather than asks about it: a birth or an operation it follows (产后血压高 /
+# 生完宝宝以后血压还是高), or its habit (晚上尿床 / 从小哮喘 / 长期便秘)
+SETTING = re.compile(r"\s*(?:我|俺)?(?:产后|生完(?:孩子|宝宝|二胎|老二)?(?:以后|之后|后)?|生了(?:孩子|宝宝)(?:以后|之后|后)|月子里|"
+                     r"坐月子(?:的时候|时)?|(?:手)?术后|做完手术(?:以后|之后|后)?|晚上|夜里|夜间|平时|平常|从小|长期|常年|多年|一直)"
+                     r"(?:就|都|也|还|又|有点|经常|老是|总是|会)?\s*")
+HABIT_STOPPED = re.compile(r"(?:烟|酒|槟榔|咖啡|浓茶|奶茶|饮料|夜宵|熬夜|奶)(?:也|都|已经|早就|早|现在|基本|差不多|彻底)*"
+                           r"(?:戒|停|断|不喝|不抽|不吃|不熬|少)")
+JOINT_SITES = (("膝", "膝"), ("老寒腿", "膝"), ("髋", "髋"), ("胯", "髋"), ("手指", "手"), ("手腕", "腕"), ("肩", "肩"),
+               ("踝", "踝"), ("肘", "肘"))
+DRINK_CAUSED = re.compile(r"(?:喝酒|饮酒|酗酒|酒精|喝|酒)(?:喝)?(?:出来的|引起的|导致的|造成的|喝坏的|伤的)|酒喝多了|长期(?:大量)?(?:喝酒|饮酒)")
 PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个月|上半年|下半年|几年前|早年|小时候|[0-9一二两三四五六七八九十]+年前)(?:的时候|时|就)?\s*")
 # an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
 ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|爱人|"
@@ -667,6 +700,7 @@ class RuleBasedExtractor:
                                         ASKED_OBJECT.search(c.text).group(1))}
         previous: tuple[_Clause, list[Target], list[_Found]] | None = None
         skipped = 0
+        last_drugs: tuple[_Clause, list[Target], list[_Found]] | None = None
         last_other: list[_Found] = []
         previous_status: dict[str, FactStatus] = {}
         for clause in clauses:
@@ -729,10 +763,22 @@ class RuleBasedExtractor:
                     not re.search(r"如果|假如|要是|万一|将来|打算|准备|需不需要|要不要", clause.text) and \
                     previous[0].self_subject == clause.self_subject and (clause.self_subject or clause.child):
                 if not re.search(r"其他|其它|别的|其余|除了|另外的", clause.text):   # 其他药都停了: not the one named
-                    self._reach_back(clause.text, found, previous, evidence, add)
+                    # 吃了五年X，上周查出白细胞低，医生让停了: a stop reaches past a reason clause that names a condition
+                    # to the medicines of the clause before it
+                    if last_drugs is not None and last_drugs[0].sentence == clause.sentence and \
+                            last_drugs[0].self_subject == clause.self_subject and \
+                            not any(f.kind == "medication" for f in previous[2]) and \
+                            clauses.index(clause) - clauses.index(last_drugs[0]) <= 2:
+                        earlier = (previous[0], previous[1], previous[2] + [f for f in last_drugs[2] if f.kind == "medication"])
+                        self._reach_back(clause.text, found, earlier, evidence, add)
+                    else:
+                        self._reach_back(clause.text, found, previous, evidence, add)
                 # 医生开了X，但我对Y过敏所以没吃: never taken (the allergy named here does not hide the drug before)
                 if not any(f.kind == "medication" for f in found) and \
-                        re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text):
+                        (re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text) or
+                         # 医生想给我开X，但我没吃: the clause is only the refusal
+                         re.fullmatch(r"\s*(?:但|但是|可是|不过|结果|最后|后来)(?:我|俺)?(?:也|还|就|都)?(?:没有?|没敢|不敢|不想)"
+                                      r"(?:吃|用|打|服)(?:过|它|这个药)?\s*", clause.text)):
                     for f in previous[2]:
                         if f.kind == "medication":
                             add("medication", f.value, "denied", previous[0].text + "，" + evidence)
@@ -765,6 +811,8 @@ class RuleBasedExtractor:
             if found or previous is None or previous[0].sentence != clause.sentence or skipped >= 2 or \
                     previous[0].self_subject != clause.self_subject or clause.question:
                 previous, skipped = (clause, targets, found), 0
+                if any(f.kind == "medication" for f in found):
+                    last_drugs = previous
             else:
                 skipped += 1   # a clause naming nothing keeps the last one that named something
             previous_status = {f.kind: f.status for f in bucket[first_new:] if f.kind in ("medication", "condition",
@@ -826,6 +874,7 @@ class RuleBasedExtractor:
                 re.search(r"血糖|糖耐", text) and not any(f.value == "糖尿病前期" for f in mine):
             add_message("condition", "糖尿病前期", "active",
                         _sentence_around(message, prediabetes.start(), prediabetes.end()))
+        self._stop_asked(text, message, clauses, mine, add_message)
         self._continuation(text, message, context, mine, add_message)
         self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
@@ -842,6 +891,8 @@ class RuleBasedExtractor:
                                                                             for c in clauses)
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
         own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
+        # 宝宝摔了一跤: a fall history is the fall risk of an older adult (Beers, China-PIM); a child's fall is an injury
+        childs = [f for f in childs if not (f.kind == "condition" and f.value == "跌倒史")]
         if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
@@ -856,6 +907,9 @@ class RuleBasedExtractor:
         if len({f.value for f in allergies}) != 1:
             return mine
         named_at = min(message.find(f.evidence) for f in allergies)
+        # 我对X过敏……其实也不算，就是胃不舒服: the writer takes the word back right after saying it
+        if ALLERGY_RETRACTED.search(text, max(named_at, 0)):
+            return [replace(f, status="denied") if f in allergies else f for f in mine]
         for clause in clauses:
             if clause.self_subject and clause.start > named_at and ALLERGY_DENIAL.search(clause.text) and \
                     not ALLERGY_DENIAL_SCOPE.search(clause.text) and \
@@ -897,6 +951,21 @@ class RuleBasedExtractor:
                 # 以前得过肺栓塞，已经治好了 / 胃溃疡几年前有过，治好了: what is over is remembered as its history where
                 # conditions.csv has a history row for it (the history carries the rules: estrogen after a VTE)
                 fact = replace(fact, value=self._history_of(fact.value), status="active")
+            # 子痫前期后遗症: what a condition of pregnancy left behind is told; the pregnancy and the condition are over
+            if fact.kind == "condition" and fact.status == "active" and fact.value in PREGNANCY_CONDITIONS and \
+                    re.search(r"后遗症|留下的", fact.evidence):
+                fact = replace(fact, status="stopped")
+            if fact.kind == "condition" and fact.status == "active":
+                name = fact.value
+                # 肝硬化，喝酒喝出来的: a condition the writer says drink caused is its alcoholic row where one exists
+                if "酒精性" + name in self.lexicon.conditions and DRINK_CAUSED.search(text):
+                    name = "酒精性" + name
+                # 膝盖疼，医生说是骨关节炎: a condition of the joint the message names is that joint's row where one exists
+                elif (site := next((row for word, row in JOINT_SITES if word in text and
+                                    row + name in self.lexicon.conditions), None)) is not None:
+                    name = site + name
+                if name != fact.value:
+                    fact = replace(fact, value=name)
             if fact.kind == "condition" and fact.value == "吸烟" and fact.status == "active" and QUIT_SMOKING.search(text):
                 fact = replace(fact, status="stopped")   # 以前每天一包烟，戒了五年: a former smoker
             result.append(fact)
@@ -941,6 +1010,20 @@ class RuleBasedExtractor:
         before = {m.canonical for m in mentions if m.end <= turn.start()}
         gone = {name for name in before if name != new and len(os.path.commonprefix([name, new])) >= 2}
         mine[:] = [f for f in mine if not (f.kind == "condition" and f.value in gone and f.status == "active")]
+
+    def _stop_asked(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact], add) -> None:
+        """(假如怀孕了，) 拉莫三嗪要停吗？: asking whether to stop a medicine says the writer takes it, when the message
+        names no one else who might (…我妈在吃) and does not say it is not taken (我没吃过)."""
+        if OTHER.search(text) or re.search(r"没吃|没有吃|没用|没在|不吃|没开始|还没", text):
+            return
+        for clause in clauses:
+            if not clause.self_subject or not clause.question:
+                continue
+            for mention in self.lexicon.find_mentions(clause.text, DRUG_KINDS):
+                if STOP_ASKED.match(clause.text[mention.end:]) and \
+                        not any(f.kind == "medication" and f.value == mention.canonical for f in mine):
+                    add("medication", mention.canonical, "active",
+                        message[clause.start:clause.start + len(clause.text)])
 
     def _use_now_tail(self, text: str, message: str, mine: list[Fact], add) -> None:
         """如果以后怀孕了，阿司匹林要停吗？我现在每天吃: a sentence that says only that the writer takes it now makes
@@ -1032,14 +1115,21 @@ class RuleBasedExtractor:
             facts = facts + [Fact("pregnancy", "true", "active", source_message_id=of_pregnancy.source_message_id,
                                   evidence=of_pregnancy.evidence)]
         stage = next((f for f in facts if f.kind == "ckd_stage" and f.status == "active"), None)
+        # 心梗放了两个支架: a stent beside a coronary diagnosis it treated is told by that diagnosis (both sit below 冠心病)
+        if "冠脉支架术后" in names and any("冠心病" in self.lexicon.condition_ancestors(name) - {name}
+                                          for name in names - {"冠脉支架术后"}):
+            broader.add("冠脉支架术后")
         if "糖尿病前期" in names:   # 血糖有点高，医生说是糖尿病前期: the graded word is the fact, not 糖尿病
             broader |= names & {"糖尿病"}
         # 孕35周，前两天查出来血压高: blood pressure found high in the second half of a pregnancy is gestational
         # hypertension (ACOG: new after 20 weeks), not one known before (孕前就有 / 多年 / 一直)
+        # (in the third trimester a pressure read high, 孕32周，血压有点高, is that whether or not it says when it was found)
         late = any(f.kind == "trimester" and f.value in ("2", "3") and f.status == "active" for f in facts)
+        third = any(f.kind == "trimester" and f.value == "3" and f.status == "active" for f in facts)
         if "高血压" in names and late and "妊娠期高血压" in self.lexicon.conditions and \
                 any(f.kind == "pregnancy" and f.value == "true" and f.status == "active" for f in facts) and \
-                all(re.search(r"查出|发现|最近|这几天|前两天|前几天|产检|孕检", f.evidence) and
+                all((re.search(r"查出|发现|最近|这几天|前两天|前几天|产检|孕检", f.evidence) or
+                     third and re.search(r"血压[^，,。；;]{0,6}高", f.evidence)) and
                     not re.search(r"高血压|孕前|怀孕前|以前|之前|多年|一直|长期|老", f.evidence)
                     for f in active if f.value == "高血压"):
             broader.add("高血压")
@@ -1106,7 +1196,7 @@ class RuleBasedExtractor:
                     value = self.lexicon.canonical(name, ("condition",)) or name
                     # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
                     # and dialysis told at all (每周三次血透): the words that plan it (准备 / 要 / 考虑) are outside the pattern
-                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "搭(?:过", "(?<!没)(肾|胆囊", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
                                                                          "(?<!准备)")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
@@ -1115,7 +1205,8 @@ class RuleBasedExtractor:
         phrases = [(f.start, f.end) for f in found if f.kind == "condition"]
         mentions = [m for m in self.lexicon.find_mentions(text) if free(m.start, m.end) or m.kind == "condition"
                     and not any(s <= m.start and m.end <= e for s, e in phrases)]
-        mentions += self._fuzzy_conditions(text, mentions)
+        # (a typo is looked for only where neither a name nor a colloquial phrase was read: 糖尿病有神经病变 is not 视神经病变)
+        mentions += self._fuzzy_conditions(text, mentions, phrases)
         reactions = [(c.start(), c.end()) for c in ALLERGY_CUE.finditer(text)]
         for m in mentions:
             if m.kind == "condition" and any(s < m.end and m.start < e and not (m.start <= s and e <= m.end)
@@ -1175,7 +1266,8 @@ class RuleBasedExtractor:
                    if set(known) & set(name)}
         return next(iter(matches)) if len(matches) == 1 else None
 
-    def _fuzzy_conditions(self, text: str, mentions: list[Mention]) -> list[Mention]:
+    def _fuzzy_conditions(self, text: str, mentions: list[Mention], phrases: Iterable[tuple[int, int]] = ()
+                          ) -> list[Mention]:
         """Typos of condition, class and substance names of ≥ 3 characters (高血亚, 糖尿并, 青梅素: the same pinyin) in
         text no name covers; the lexicon's own typo index covers drugs and products."""
         if self._condition_typos is None:
@@ -1184,7 +1276,7 @@ class RuleBasedExtractor:
             self._condition_typos = FuzzyIndex({name: entry for name, entry in self.lexicon.names.items()
                                                 if entry[0] in ("condition", "class", "substance")})
         norm = normalise(text)
-        hits = self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions])
+        hits = self._condition_typos.scan(norm, [(m.start, m.end) for m in mentions] + list(phrases))
         # 肾功能正常 is one edit from 肾功能异常: a span that says normal is never a typo of a disorder
         return [Mention(text[h.start:h.end], h.start, h.end, h.value[0], h.value[1], fuzzy=True)
                 for h in hits if not NORMAL_WORDS.search(text[h.start:h.end])]
@@ -1225,6 +1317,13 @@ class RuleBasedExtractor:
                 # 我在吃缬沙坦降压: what the drug is taken for is the writer's condition (in a pregnancy the kind of
                 # hypertension is not said, so nothing is inferred there)
                 add("condition", PURPOSE_CONDITIONS[purpose.group(1)], "active", evidence)
+            # 吃了几天左氧就好了: a course taken until the illness was over is no longer taken
+            if not question and re.search(r"(?:吃|用|打|输|服)了?(?:[0-9一二两三四五六七八九十几]+|半)\s*(?:天|周|个星期|星期|礼拜|个礼拜|次|针|瓶)(?:的)?\s*$",
+                                          text[:found.start]) and \
+                    re.match(r"\s*(?:就|后|以后|之后|也)?(?:好了|治好了|好利索了|痊愈了|没事了|退了|消了)", text[found.end:]) and \
+                    not ({"negated", "hypothetical"} & set(categories)):
+                add("medication", found.value, "stopped", evidence)
+                return
             if question and re.match(r"[^，,。]{0,2}?(?:是不是要|是不是得|要不要|需不需要|是否需要|是否要|得不得)", text[found.end:]):
                 return   # 二甲双胍是不是要一直吃？: asked about, not said to be taken
             if question and re.search(r"(?:是不是|要不要|需不需要|是否|用不用|得不得)(?:要|得|需要)?(?:一直|长期|终身|终生|马上|赶紧)?"
@@ -1251,7 +1350,10 @@ class RuleBasedExtractor:
                     re.search(r"(?:降压|降糖|降脂|降血压|降血糖|降血脂|降尿酸|抗凝|止痛)(?:药)?(?:的)?(?:是|用的是|吃的是|打的是)$",
                               text[:found.start]) or
                     re.search(r"(?:我的药|用药|在用的药|在吃的药|吃的药|长期用药|常用药|用药清单)(?:有|是|包括)?\s*[:：]",
-                              text[:found.start])):
+                              text[:found.start]) or
+                    # 还有布洛芬止痛 / 另外X助眠: a medicine told with what it is used for is one taken
+                    re.fullmatch(r"\s*(?:还有|另外|另外还有|再加上|加上|以及|也有|偶尔|有时|有时候|疼的时候|睡不着的时候)(?:用|吃|服)?\s*",
+                                 text[:found.start]) and PURPOSE_USE.match(text[found.end:])):
                 add("medication", found.value, "active", evidence)   # 诺和龙早就不吃了，现在是诺和灵30R
         elif kind == "condition":
             if "uncertain" in categories:
@@ -1275,6 +1377,7 @@ class RuleBasedExtractor:
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
+                    SETTING.fullmatch(text[:found.start]) or \
                     self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
                 add("condition", found.value, "active", evidence)
@@ -1296,6 +1399,9 @@ class RuleBasedExtractor:
         prev_evidence = evidence  # the later clause says why the earlier fact changed
         for kind, category, status in (("medication", "negated", "denied"), ("medication", "stopped", "stopped"),
                                        ("condition", "healed", "stopped")):
+            # 平时吃奥美拉唑，酒已经戒了: the stop names its own object (a habit), not the medicine before it
+            if kind == "medication" and HABIT_STOPPED.search(text):
+                continue
             # 别嘌醇上个月起皮疹就停了: the stop is about the drug named here (read as an allergy), not the list before
             if any(f.kind == kind or kind == "medication" and f.kind == "allergy" for f in found):
                 continue
@@ -1316,6 +1422,8 @@ class RuleBasedExtractor:
             categories = target.categories
             if "hypothetical" in categories or "uncertain" in categories:
                 continue
+            if re.search(r"后遗症|留下的", text[target.end:]):
+                continue   # 妊娠期高血压后遗症: what a past pregnancy left, not a pregnancy now
             if "negated" in categories:
                 add("pregnancy", "false", "active", evidence)
                 return
@@ -1351,6 +1459,10 @@ class RuleBasedExtractor:
             else:
                 nursing = not ("negated" in categories or re.search(r"(不|没|没有|不再)(喂|哺乳)",
                                                                     text[max(0, target.start - 3):target.start + 1]))
+                # 喂奶到一岁就断了 / 母乳喂到八个月停了: the feeding told with its end
+                if nursing and re.match(r"(?:喂)?(?:到|了|满)[^，,。；;！!？?]{0,8}?(?:就|已经|才)?(?:断了|停了|不喂了|没喂了|结束了|断掉了)",
+                                        text[target.end:]):
+                    nursing = False
             add("lactation", "true" if nursing else "false", "active", evidence)
             return
 
@@ -1472,8 +1584,11 @@ class RuleBasedExtractor:
             if context.age or any(f.kind == "age" for f in mine) or not (before.self_subject and clause.self_subject):
                 break
             match = AGE_ONLY.match(clause.text)
-            number = chinese_number(match.group(1)) if match and re.search(r"[了岁]\s*[。！!]?\s*$", clause.text) else None
-            if SELF_INTRO.match(before.text) and number is not None and 0 < number < 125:
+            number = chinese_number(match.group(1)) if match else None
+            # 我是个老头子，75了 / 我是退休教师，七十三: after the writer's work a bare adult figure is the age
+            told = match is not None and bool(re.search(r"[了岁]\s*[。！!]?\s*$", clause.text))
+            if number is not None and (SELF_INTRO.match(before.text) and told or
+                                       OCCUPATION.search(before.text) and 18 <= number < 110) and 0 < number < 125:
                 add("age", str(number), "active", message[clause.start:clause.start + len(clause.text)])
                 break
         # (a baby asked about) 7个月: a message that is only an age in months answers how old the baby is
@@ -1506,9 +1621,14 @@ class RuleBasedExtractor:
                         add("medication", value, "stopped", message[clause.start:clause.start + len(clause.text)])
                     names.add("medication")
                     break
+        # 现在不吃了，改用B: a drug named only as what replaces the remembered one leaves the stop unnamed
+        switched_to = {f.value for f in mine if f.kind == "medication" and f.status == "active" and
+                       SWITCH_VERB.search(f.evidence)}
         for kind, pattern in (("medication", UNNAMED_STOP), ("allergy", ALLERGY_DENIAL)):
             value = context.only.get(kind)
-            if value is None or kind in names:
+            if value is None or kind in names and not (
+                    kind == "medication" and switched_to and value not in switched_to and
+                    all(f.value in switched_to for f in mine if f.kind == "medication")):
                 continue
             for clause in own:
                 hit = pattern.search(clause.text)
@@ -1609,7 +1729,9 @@ class RuleBasedExtractor:
             age_after = r"[，,。！!…\s]*(?:应该|其实|实际)?(?:是)?\s*([0-9]{1,3})\s*(?:岁|周岁)?(?:[，,。！!\s了]|$)"
             # 哦不，上个月过了生日，76了: one short aside clause may come between the mark and the figure
             later_age = re.match(age_after, text[mark.end():]) or re.match(age_after, _past_aside(text[mark.end():]))
-            if later_age and 0 < int(later_age.group(1)) < 125:
+            # 我56，不是65: a figure right after 不是 is the one denied; the one said first stands
+            denied = mark.group(0).endswith("不是") and re.match(r"\s*[0-9]", text[mark.end():])
+            if later_age and 0 < int(later_age.group(1)) < 125 and not denied:
                 add("age", later_age.group(1), "active", _sentence_around(message, mark.start(), mark.end()))
         # (a later message) 不对，是36，打错了: a bare corrected number is the one figure remembered (岁/公斤 say which)
         fix = BARE_FIX.match(text)
