@@ -222,3 +222,11 @@ def test_a_drink_allowed_in_the_clause_after_it_is_endorsed_though_warned_elsewh
     assert verdict(draft, question, age=40) == "block"
     # the twin: the drink refused, with the same words of effect
     assert verdict("一小杯啤酒也不要喝，会有明显影响。注意别空腹饮酒。", question, age=40) == "pass"
+
+
+def test_two_drugs_offered_as_alternatives_with_a_when_between_are_not_a_combination():
+    # 或者 followed by when to take the second drug still offers one or the other; 一起 makes them a combination
+    either = audit("紧急避孕可选左炔诺孕酮一片顿服，或者在五天内服用乌利司他一片。", sex="female", age=26)
+    both = audit("紧急避孕可以左炔诺孕酮和乌利司他一起吃，效果更好。", sex="female", age=26)
+    assert not any(f.rule == "combination" for f in either.findings)
+    assert any(f.rule == "combination" for f in both.findings)

@@ -10,8 +10,9 @@ from medq.agent.rules.interaction import (dose_kept, dose_managed, held_off, int
                                           taken_together)
 
 
-# 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑: two drugs offered as alternatives in one clause run, one or the other
-ALTERNATIVES = re.compile(r"^[^。；;！!？?\n和加]{0,20}?(?:或者|或是|或)(?:者)?\s*(?:换成|改用|选用|选|用)?\s*$")
+# 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑 / 左炔诺孕酮一片顿服，或者五天内服用乌利司他: two drugs offered as
+# alternatives in one clause run, one or the other (what follows 或者 before the second drug says when or how to take it)
+ALTERNATIVES = re.compile(r"^[^。；;！!？?\n和加]{0,20}?(?:或者|或是|或)(?:者)?[^。；;！!？?\n和加同]{0,12}$")
 TOGETHER = re.compile(r"一起|同时|合用|联用|联合|并用|同服|叠加")
 
 
