@@ -60,7 +60,8 @@ def test_nevirapine_in_decompensated_cirrhosis_but_not_without_liver_disease():
 
 
 def test_telbivudine_with_peginterferon():
-    assert y_blocks(audit("乙肝可以加用聚乙二醇干扰素，每周一次皮下注射。", medications=["替比夫定"], age=35))
+    # Y0059 and the L sweep's Q0325 state the same pair from the two labels (Tyzeka, Sebivo SPC): either one blocks
+    assert blocked_ids(audit("乙肝可以加用聚乙二醇干扰素，每周一次皮下注射。", medications=["替比夫定"], age=35)) & {"Y0059", "Q0325"}
 
 
 # ---- nirmatrelvir by eGFR ----------------------------------------------------------------------------------------
