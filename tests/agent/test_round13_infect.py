@@ -246,9 +246,16 @@ def test_genvoya_carries_cobicistat_rows_and_doravirine_with_inducers():
 
 
 # ---- batch 5: egg allergy and vaccines, procaine penicillin, cefpiramide with alcohol ----------------------------------
-def test_flu_vaccine_in_egg_allergy_per_the_chinese_insert():
-    assert y_blocks(audit("秋天可以去社区接种流感疫苗。", allergies=["鸡蛋"], age=40))
-    assert not y_blocks(audit("秋天可以去社区接种流感疫苗。", allergies=["青霉素"], age=40))
+def warned_ids(result) -> set[str]:
+    return {f.rule_id for f in result.findings if f.severity != "block"}
+
+
+def test_flu_vaccine_in_egg_allergy_is_a_caution():
+    # the Chinese insert says 对鸡蛋过敏者禁用; ACIP 2023-24 drops every egg precaution: integration made Y0238 a
+    # caution (a warning on the card, no block)
+    egg = audit("秋天可以去社区接种流感疫苗。", allergies=["鸡蛋"], age=40)
+    assert "Y0238" in warned_ids(egg) and not y_blocks(egg)
+    assert "Y0238" not in warned_ids(audit("秋天可以去社区接种流感疫苗。", allergies=["青霉素"], age=40))
 
 
 def test_procaine_penicillin_in_procaine_allergy():
@@ -268,8 +275,9 @@ def test_new_cephalosporins_carry_class_rows():
     ("双相抑郁可以用鲁拉西酮20mg每晚一次。", ["克拉霉素"]),
 ])
 def test_azole_and_macrolide_contraindicated_partners(draft, meds):
-    assert y_blocks(audit(draft, medications=meds, age=55))
-    assert not y_blocks(audit(draft, medications=["氨氯地平"], age=55))
+    # other sweeps wrote some of these pairs from the partner's label (W0107, Q0094, X0216): any row may be the one
+    assert blocked_ids(audit(draft, medications=meds, age=55))
+    assert not blocked_ids(audit(draft, medications=["氨氯地平"], age=55))
 
 
 # ---- batch 7: adult maximum doses from the labels -------------------------------------------------------------------------
@@ -298,7 +306,8 @@ def test_ornidazole_in_multiple_sclerosis_and_quinine_in_myasthenia():
 def test_duplicate_nucleosides_in_hiv_regimens():
     # lamivudine added to a regimen that already holds emtricitabine (必妥维), TDF beside TAF
     assert y_blocks(audit("可以再加拉米夫定300mg每日一次。", medications=["必妥维"], age=40))
-    assert y_blocks(audit("乙肝可以用替诺福韦300mg每日一次。", medications=["丙酚替诺福韦"], age=40))
+    # TDF beside TAF: a caution since integration (a switch or a comparison of the two is far more common in answers)
+    assert "Y0291" in warned_ids(audit("乙肝可以用替诺福韦300mg每日一次。", medications=["丙酚替诺福韦"], age=40))
     assert not y_blocks(audit("乙肝可以用恩替卡韦0.5mg每日一次，空腹服用。", medications=["必妥维"], age=40))
 
 
