@@ -165,7 +165,8 @@ def test_drotaverine_in_heart_block_and_its_dose():
 
 def test_cabergoline_and_bromocriptine_in_pre_eclampsia_postpartum():
     assert "Z0182" in rule_ids(audit("产后回奶可以吃卡麦角林1mg单次。", conditions=["子痫前期"], age=30))
-    assert "Z0185" in rule_ids(audit("回奶可以吃溴隐亭2.5mg每日2次。", conditions=["子痫前期"], age=30))
+    # the N sweep wrote the same bromocriptine row (X0043): either is the finding
+    assert {"Z0185", "X0043"} & set(rule_ids(audit("回奶可以吃溴隐亭2.5mg每日2次。", conditions=["子痫前期"], age=30)))
 
 
 def test_carbimazole_first_trimester_and_liothyronine_in_hyperthyroidism():
