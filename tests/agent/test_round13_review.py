@@ -108,3 +108,10 @@ def test_aliases_name_the_right_products():
         assert found and set(lex.ingredients(found[0].canonical)) == ingredients
     # 600 alone is a dose, not 钙尔奇D
     assert not [m for m in lex.find_mentions("维生素B12每天600μg") if m.canonical == "钙尔奇D"]
+
+
+@pytest.mark.parametrize("drug", ["恩格列净10mg", "达格列净10mg"])
+def test_sglt2_in_an_adolescent_with_type_2_diabetes_passes_a_young_child_blocks(drug):
+    draft = f"可以吃{drug}每天一次。"
+    assert not audit(draft, conditions=["2型糖尿病"], age=14, weight_kg=60).blocked
+    assert audit(draft, conditions=["2型糖尿病"], age=8, weight_kg=30).blocked
