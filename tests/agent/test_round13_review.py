@@ -115,3 +115,10 @@ def test_sglt2_in_an_adolescent_with_type_2_diabetes_passes_a_young_child_blocks
     draft = f"可以吃{drug}每天一次。"
     assert not audit(draft, conditions=["2型糖尿病"], age=14, weight_kg=60).blocked
     assert audit(draft, conditions=["2型糖尿病"], age=8, weight_kg=30).blocked
+
+
+def test_beers_rows_spare_modified_release_nifedipine_and_vaginal_estriol():
+    assert not audit("高血压可以吃硝苯地平控释片30mg每天一次。", age=70).blocked
+    assert "A0504" in rule_ids(audit("可以吃心痛定10mg每天3次。", age=70))
+    assert not audit("萎缩性阴道炎可以用雌三醇乳膏（欧维婷）阴道给药，每周2次。", age=70, sex="female").blocked
+    assert "A0710" in rule_ids(audit("可以口服戊酸雌二醇1mg每天一次。", age=70, sex="female"))
