@@ -27,7 +27,7 @@ def test_pair_lookup_through_tool_invoke_with_model_json_arguments():
 def test_single_drug_product_and_unknown_names():
     lexicon = Lexicon.load()
     single = lookup_drug(lexicon, "泰诺林")
-    assert single["drugs"][0]["name"] == "对乙酰氨基酚" and "肝功能不全" in single["drugs"][0]["contraindicated_conditions"]
+    assert single["drugs"][0]["name"] == "对乙酰氨基酚" and "重度肝功能不全" in single["drugs"][0]["contraindicated_conditions"]
     product = lookup_drug(lexicon, "新康泰克")["drugs"][0]
     assert product["ingredients"] == ["伪麻黄碱", "氯苯那敏"] and product["pregnancy"] == "avoid"
     assert lookup_drug(lexicon, "阿莫西林", "对乙酰氨基酚")["interaction"] is False
