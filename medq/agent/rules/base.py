@@ -146,6 +146,11 @@ class AuditContext:
         """Rules whose subject is the substance or one of its classes."""
         return _rows(self.lexicon, substance, tuple(sorted(kinds)))
 
+    def population_rows(self, substance: str, topics: tuple[str, ...]) -> tuple[Rule, ...]:
+        """The substance's contraindication/warning rows whose population is one of `topics` (Rule.topic), in the
+        order of `rows`: each population rule reads only its own rows, not every row of the drug."""
+        return _population_rows(self.lexicon, substance, topics)
+
     def source(self, kind: str, value: str = "") -> str | None:
         fact: Fact | None = self.profile.sources.get((kind, value)) or self.profile.sources.get((kind, ""))
         return fact.source_message_id if fact else None
@@ -241,6 +246,11 @@ def _rows(lexicon: Lexicon, substance: str, kinds: tuple[str, ...]) -> list[Rule
              if r.kind in kinds}
     # blocking rows first, then by severity: when two rows say the same thing, the stricter one is reported
     return sorted(found, key=lambda r: (not r.blocks, RANK[r.severity], r.id))
+
+
+@functools.lru_cache(maxsize=16384)
+def _population_rows(lexicon: Lexicon, substance: str, topics: tuple[str, ...]) -> tuple[Rule, ...]:
+    return tuple(r for r in _rows(lexicon, substance, ("contraindication", "warning")) if r.topic in topics)
 
 
 # an ungraded kidney condition in a row, read against a graded profile: it holds below this eGFR

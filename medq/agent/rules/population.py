@@ -98,9 +98,7 @@ class PopulationRule:
                                   rec.ocular and self.name != "contraindicated_condition"):
                 continue   # on the skin: no systemic row; into the eye: its conditions (青光眼, 角膜炎) still count
             for ingredient in rec.substances:
-                for row in ctx.rows(ingredient, ("contraindication", "warning")):
-                    if row.topic not in self.topics:
-                        continue
+                for row in ctx.population_rows(ingredient, self.topics):
                     if rec.ocular and self.name in ("min_age", "lactation") and not _reaches_eye(rec, row):
                         continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液;
                         # so is 左氧氟沙星 age<18 (cartilage) about the tablets, not 左氧氟沙星滴眼液; and a drop in the
