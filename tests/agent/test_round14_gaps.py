@@ -56,6 +56,13 @@ def test_sodium_polystyrene_in_hypokalaemia_and_with_sorbitol():
     ("苯丙哌林每次60mg，每天3次。", "K0007", True),
     ("氯哌斯汀一次20mg，一日3次。", "K0008", False),
     ("氯哌斯汀一次50mg，一日3次。", "K0008", True),
+    ("硫糖铝片一次1g，一日4次，饭前嚼服。", "K0034", False),
+    ("硫糖铝一次2g，一日4次。", "K0034", True),
+    ("吗啉胍一次0.2g，一日3次。", "K0035", False),
+    ("吗啉胍一次0.4g，一日3次。", "K0035", True),
+    ("硫酸氨基葡萄糖每天一次1500mg。", "K0036", False),
+    ("氨基葡萄糖每次500mg，一日3次。", "K0036", False),
+    ("氨基葡萄糖每次1000mg，一日3次。", "K0036", True),
 ])
 def test_label_doses(draft, rule, blocked):
     assert (rule in rule_ids(audit(draft, age=40))) is blocked
@@ -106,3 +113,31 @@ def test_simnotrelvir_with_inducers():
 def test_amibufenamide_with_rifampicin():
     assert "K0026" in rule_ids(audit("乙肝用艾米替诺福韦，每天25mg，结核的利福平照常服用。", age=45))
     assert not audit("乙肝用艾米替诺福韦，每天25mg，随餐服用。", age=45).blocked
+
+
+def test_fosfomycin_sachet_in_end_stage_kidney_disease():
+    draft = "膀胱炎可以单次口服磷霉素氨丁三醇散3g。"
+    assert "K0029" in rule_ids(audit(draft, egfr=8, age=70))
+    assert "K0029" not in rule_ids(audit(draft, egfr=50, age=70))
+
+
+def test_pyrimethamine_in_folate_deficiency_anaemia():
+    draft = "弓形虫病用乙胺嘧啶联合磺胺嘧啶治疗。"
+    assert "K0030" in rule_ids(audit(draft, conditions=["叶酸缺乏性贫血"], age=40))
+    assert "K0030" not in rule_ids(audit(draft, conditions=["恶性贫血"], age=40))
+
+
+def test_edaravone_while_breastfeeding():
+    assert "K0031" in rule_ids(audit("脑梗急性期可以静滴依达拉奉，每次30mg，一日2次。", lactating=True, age=34))
+
+
+def test_glucagon_in_insulinoma():
+    draft = "低血糖昏迷时可以肌注胰高血糖素1mg。"
+    assert "K0032" in rule_ids(audit(draft, conditions=["胰岛素瘤"], age=50))
+    assert "K0032" not in rule_ids(audit(draft, conditions=["1型糖尿病"], age=20))
+
+
+def test_sodium_zirconium_cyclosilicate_in_bowel_obstruction():
+    draft = "高钾可以口服环硅酸锆钠10g，一日3次。"
+    assert "K0033" in rule_ids(audit(draft, conditions=["肠梗阻"], age=66))
+    assert "K0033" not in rule_ids(audit(draft, conditions=["慢性肾脏病"], age=66))
