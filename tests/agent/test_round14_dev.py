@@ -80,3 +80,10 @@ def test_mmr_short_names_reach_the_live_vaccine_pregnancy_row(name):
 
 def test_mmr_advice_to_wait_until_after_pregnancy_is_not_blocked_for_a_non_pregnant_woman():
     assert not audit("计划怀孕前先接种麻腮风联合疫苗，接种后避孕3个月。", age=27).blocked
+
+
+def test_levofloxacin_daily_500_at_crcl_20_49_exceeds_the_label_and_750_every_48h_does_not():
+    # R9535 (Levaquin 2.3): CrCl 20-49 takes 250 mg every 24 h after a 500 mg first dose, or 750 mg every 48 h
+    assert "R9535" in block_ids(audit("左氧氟沙星每日一次，每次500mg，连服7天。", age=70, egfr=32))
+    assert not audit("左氧氟沙星每次750mg，每48小时一次。", age=70, egfr=32).blocked
+    assert not audit("左氧氟沙星每日一次，每次500mg，连服7天。", age=70, egfr=80).blocked
