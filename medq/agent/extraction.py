@@ -298,7 +298,7 @@ UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
 STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
-                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s|"
+                         r"昨天|前天|最近|今天|开始|起|从|这两天|这几天|上礼拜|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s|"
                          r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?(?:要求|嘱咐|安排|交代|吩咐)?|遵医嘱|慢慢|逐渐|一点点)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
@@ -458,7 +458,7 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
     for f in found:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
     # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
-    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
+    return bool(re.fullmatch(r"(?:\s|[。！!]|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
                              r"另外|再就是|"
                              # when and what for, said beside a listed name (诺和锐三餐前 / 泮托拉唑护胃)
                              r"早上|晚上|睡前|三餐前|饭前|饭后|白天|中午|早晚|护胃|保护胃|通便|助眠)*", "".join(rest)))
@@ -778,7 +778,11 @@ class RuleBasedExtractor:
                         (re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text) or
                          # 医生想给我开X，但我没吃: the clause is only the refusal
                          re.fullmatch(r"\s*(?:但|但是|可是|不过|结果|最后|后来)(?:我|俺)?(?:也|还|就|都)?(?:没有?|没敢|不敢|不想)"
-                                      r"(?:吃|用|打|服)(?:过|它|这个药)?\s*", clause.text)):
+                                      r"(?:吃|用|打|服)(?:过|它|这个药)?\s*", clause.text) or
+                         # 据说吃X能降脂，我没吃过: a drug heard of, then said never taken
+                         re.match(r"\s*(?:听说|据说|听人说|听别人说|别人说|有人说|网上说)", previous[0].text) and
+                         re.fullmatch(r"\s*(?:我|俺)?(?:也|还|就|都|从来|从)?(?:没有?|没敢|不敢|不想)(?:吃|用|打|服)(?:过|它)?\s*",
+                                      clause.text)):
                     for f in previous[2]:
                         if f.kind == "medication":
                             add("medication", f.value, "denied", previous[0].text + "，" + evidence)
@@ -896,9 +900,22 @@ class RuleBasedExtractor:
         if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
-        mine = self._allergy_taken_back(text, message, clauses, mine)
+        mine = self._allergy_taken_back(text, message, clauses, mine) + self._class_stops(mine, context)
         return _denial_stands(mine, self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)),
                                                    message_id))
+
+    def _class_stops(self, mine: list[Fact], context: "_Context") -> list[Fact]:
+        """他汀吃了腿疼，医生让停了: a class stopped ends the one remembered medicine of that class (two or more: unclear,
+        nothing more ends)."""
+        told = {f.value for f in mine if f.kind == "medication"}
+        ended: list[Fact] = []
+        for fact in mine:
+            if fact.kind != "medication" or fact.status != "stopped" or fact.value not in self.lexicon.classes:
+                continue
+            members = [m for m in context.medications if fact.value in self.lexicon.classes_of(m)]
+            if len(members) == 1 and members[0] not in told:
+                ended.append(replace(fact, value=members[0]))
+        return ended
 
     def _allergy_taken_back(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact]) -> list[Fact]:
         """我以前说对头孢过敏，后来皮试阴性，医生说其实不过敏: a later clause of the writer's that denies an allergy
@@ -1172,7 +1189,11 @@ class RuleBasedExtractor:
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
         found: list[_Found] = []
-        allergy_clause = bool(ALLERGY_CUE.search(text)) or (allergy_sentence and (
+        # a cue inside a condition's own name (过敏性鼻炎用的雷诺考特, 过敏性紫癜) makes no allergy clause; 过敏性休克 does
+        named = [(m.start, m.end) for m in self.lexicon.find_mentions(text)
+                 if m.kind == "condition" and "过敏" in m.text and "休克" not in m.text]
+        allergy_clause = any(not any(s <= c.start() and c.end() <= e for s, e in named)
+                             for c in ALLERGY_CUE.finditer(text)) or (allergy_sentence and (
             bool(ALLERGY_SOFT.search(text)) or _only_names(text, [_Found("", "", m.start, m.end)
                                                                   for m in self.lexicon.find_mentions(text)
                                                                   # 打胰岛素 (a name told with its use verb) is taken
@@ -1510,6 +1531,9 @@ class RuleBasedExtractor:
             amount = float(number) if number[0].isdigit() else chinese_number(number)
             if amount is None:
                 continue
+            if unit in ("公斤", "千克", "斤") and norm[match.end():match.end() + 1] == "半" \
+                    and norm[match.end() + 1:match.end() + 2] not in ("年", "个", "天", "月", "夜"):
+                amount = float(amount) + 0.5   # 8公斤半 is 8.5 kg, 九斤半 is 9.5 斤
             value = float(amount) / (2 if unit == "斤" else 1)
             # 13公斤多一点，大概13.5: a closer figure given next in the sentence
             end = min([i for i in (whole.find(c, match.end()) for c in "。！？!?\n") if i >= 0] or [len(whole)])
