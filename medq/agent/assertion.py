@@ -132,6 +132,8 @@ TRIGGERS: list[Trigger] = [
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
+    # eye and ear drops are 滴 (滴拉坦前列素 / 在滴玻璃酸钠), not 点滴 (an infusion told by its own verb)
+    *_t("(?<!点)滴(?!了一|到|在|进)", "taking_weak", "forward", MED, 0),
     # 吃 Januvia / 用 Ventolin: a name in Latin letters is typed after a space, which is no distance from the verb
     *_t(r"(?:打|吃|用|服|喷|吸|贴)[ \t\u3000]+", "taking_weak", "forward", MED, 0),
     # an English verb in a mixed message (I take Eliquis for 房颤 / I'm on Lipitor)
@@ -210,7 +212,8 @@ class Target:
 
 
 UNKNOWN_ITEM = re.compile(r"\s*(?:[\u4e00-\u9fff]{3,8}|[A-Za-z][A-Za-z-]{2,20})\s*(?:和|跟|与|及|以及|、|还有|加)\s*")
-LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*$")
+# (a dose word after the joiner is still the list: 吃羟氯喹和小剂量阿司匹林)
+LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*(?:小剂量|低剂量|大剂量|少量的?)?\s*$")
 
 
 def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | None = None) -> list[Target]:

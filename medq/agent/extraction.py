@@ -98,6 +98,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # 透析 / 洗肾 is haemodialysis (the usual kind); 腹透 / 腹膜透析 is named as such
     (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:腹透|腹膜透析)", ("腹膜透析",)),
     (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?<!腹膜)(?:洗肾|透析|血透)", ("血液透析",)),
+    (r"(?<!准备)(?<!腹)透[一二两三四五1-5]次析", ("血液透析",)),   # 每周透三次析: the verb split by its count
     # 乳腺查出个结节 / 甲状腺上发现了个结节: the organ named before the finding names the condition
     (r"(乳腺|乳房|甲状腺|肺|肝|肾)(?:上|里|里面|部)?(?:查出|查到|发现|长)(?:了|来|出)?(?:个|一个|了个|有)?(?:小|几个)?(结节|囊肿|息肉)",
      ("{0}{1}",)),
@@ -157,6 +158,8 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|内障|扩张|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
 BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:我)?(?:不对|说错了|记错了|打错了|写错了|搞错了|看错了|看反了|看错行了|"
                       r"更正一下|更正)[，,。\s]*(?:应该|其实)?(?:化验单上|报告上|单子上|化验单|报告)?(?:写的|写着|显示)?"
+                      # 说错了，过了生日是73 / 记错了，今年已经是61: when the figure holds from
+                      r"(?:过了生日|过完生日|生日过了|今年|现在)?[，,\s]*(?:已经|就)?"
                       r"(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
 NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
 CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
@@ -294,6 +297,9 @@ COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃
 UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了|减完了|减到停了|减没了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
                           r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
+# a clause about the medicines taken (吃的药一大把 / 每天吃好几种药), then one that lists them (主要是A、B)
+MEDICINES_TAKEN = re.compile(r"(?:吃|用|服)的(?:药|西药)(?!是)|(?:吃|用|服)(?:着|了)?(?:好几|几|很多|一大堆|一堆|七八|五六|三四|两三|[一二三四五六七八九十]+)种药")
+MEDICINES_LISTED = re.compile(r"^\s*(?:主要是|主要有|主要|有|包括|就是|分别是)[:：]?\s*")
 # …都停了 / 全停了: every remembered medicine, however many
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
@@ -726,7 +732,17 @@ class RuleBasedExtractor:
             if clause.self_subject or clause.child:
                 continues = previous is not None and previous[0].sentence == clause.sentence and \
                     previous[0].self_subject == clause.self_subject and _only_names(clause.text, found)
+                # 吃的药一大把，主要是A、B、C: names only, listed after a clause about the medicines taken
+                head = MEDICINES_LISTED.match(clause.text)
+                before = clauses[clauses.index(clause) - 1] if head is not None and clauses.index(clause) > 0 else None
+                listed = before is not None and before.sentence == clause.sentence and \
+                    before.self_subject == clause.self_subject and MEDICINES_TAKEN.search(before.text) and \
+                    not clause.question and _only_names(clause.text[head.end():], [
+                        replace(f, start=f.start - head.end(), end=f.end - head.end()) for f in found])
                 for f in found:
+                    if listed and f.kind == "medication":
+                        add(f.kind, f.value, "active", evidence)
+                        continue
                     if continues and f.kind in previous_status:
                         # 吃的是氨氯地平和二甲双胍，阿托伐他汀: a clause of names only continues the list before it
                         add(f.kind, f.value, previous_status[f.kind], evidence)

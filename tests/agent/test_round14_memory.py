@@ -105,3 +105,43 @@ def test_after_a_finished_event_is_past():
 def test_a_plan_with_later_stays_a_plan(message):
     found = profile(message)
     assert found.medications == [] and found.conditions == []
+
+
+# ---- a dose word inside a list (A和小剂量B) keeps the list's verb ------------------------------------------------
+def test_dose_word_inside_a_list():
+    assert {"二甲双胍", "阿司匹林"} <= set(profile("每天吃二甲双胍和小剂量阿司匹林").medications)
+
+
+# ---- eye drops are 滴 -----------------------------------------------------------------------------------------
+def test_eye_drops_are_taken():
+    assert "拉坦前列素" in profile("青光眼，每晚滴拉坦前列素").medications
+    assert profile("我打点滴").medications == []
+
+
+# ---- dialysis with its verb split by the count (透三次析) --------------------------------------------------------
+def test_split_dialysis_verb():
+    assert "血液透析" in profile("我每周透两次析，三年了").conditions
+
+
+# ---- a corrected age said with when it holds from ----------------------------------------------------------------
+@pytest.mark.parametrize("fix, age", [("记错了，过完生日就是69了", 69), ("说错了，今年已经是70", 70)])
+def test_age_correction_with_birthday(fix, age):
+    assert profile("我68岁。", fix).age == age
+
+
+# ---- names listed after a clause about the medicines taken --------------------------------------------------------
+def test_medicines_listed_after_their_clause():
+    found = profile("七十多了，吃的药一大把，主要是拜新同、二甲双胍、阿司匹林。")
+    assert {"硝苯地平", "二甲双胍", "阿司匹林"} <= set(found.medications)
+    assert profile("吃的药有点多，有没有氨氯地平不记得").medications == []
+    assert profile("我妈吃的药一大把，主要是氨氯地平").medications == []
+
+
+# ---- conditions.csv synonyms on existing rows: 类风关, 桥本 / 桥本甲炎 -------------------------------------------------
+@pytest.mark.parametrize("message, condition", [
+    ("我有类风关，吃来氟米特", "类风湿关节炎"),
+    ("甲减，医生说是桥本，吃优甲乐", "桥本甲状腺炎"),
+    ("桥本甲炎好几年了", "桥本甲状腺炎"),
+])
+def test_condition_synonyms(message, condition):
+    assert condition in profile(message).conditions
