@@ -297,6 +297,11 @@ COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃
 UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了|减完了|减到停了|减没了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
                           r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
+# what a group of people is prone to (老年人容易低血糖 / 孕妇一般容易贫血): said of the group, not the writer
+GROUP_PRONE = re.compile(r"(?:老年人|老人家|老人|孕妇|小孩|儿童|有的人|很多人|一般人|病人|患者)(?:一般|都|也|比较|更|特别)?"
+                         r"(?:容易|易|会)(?:得|出现|发生|有|引起)?\s*$")
+# a condition told with how recently it came (前几天乳腺炎 / 这两天痛风又犯了): the writer's, as a bare one at the start is
+RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上礼拜)(?:又|也|还)?\s*")
 # a clause about the medicines taken (吃的药一大把 / 每天吃好几种药), then one that lists them (主要是A、B)
 MEDICINES_TAKEN = re.compile(r"(?:吃|用|服)的(?:药|西药)(?!是)|(?:吃|用|服)(?:着|了)?(?:好几|几|很多|一大堆|一堆|七八|五六|三四|两三|[一二三四五六七八九十]+)种药")
 MEDICINES_LISTED = re.compile(r"^\s*(?:主要是|主要有|主要|有|包括|就是|分别是)[:：]?\s*")
@@ -1184,6 +1189,9 @@ class RuleBasedExtractor:
             if not ckd and graded in self.lexicon.conditions:
                 facts = facts + [Fact("condition", graded, "active", source_message_id=stage.source_message_id,
                                       evidence=stage.evidence)]
+        # 我有肾结石，…医生说有结石不能吃: a bare name no row knows, the tail of a condition named in the message, is it
+        broader |= {n for n in names if n not in self.lexicon.conditions and
+                    any(o != n and o.endswith(n) and o in self.lexicon.conditions for o in names)}
         # 我打胰岛素，早上诺和锐，晚上来得时: a class named beside its own members is those members
         meds = {f.value for f in facts if f.kind == "medication" and f.status == "active"}
         classes = {klass for value in meds for name in
@@ -1402,8 +1410,8 @@ class RuleBasedExtractor:
                 add("condition", found.value, "denied", evidence)   # 不吸烟 / 没贫血
             elif "healed" in categories:
                 add("condition", found.value, "stopped", evidence)
-            elif self._generic_question(text, found):
-                return
+            elif self._generic_question(text, found) or GROUP_PRONE.search(text[:found.start]):
+                return   # (医生说老年人容易低血糖: what a group is prone to, not the writer's condition)
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
                     re.fullmatch(r"\s*(?:我家|俺家|我的)?(?:孩子|宝宝|儿子|女儿|闺女|娃|小孩)(?:的)?\s*", text[:found.start]) or \
@@ -1414,6 +1422,7 @@ class RuleBasedExtractor:
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
+                    RECENTLY.fullmatch(text[:found.start]) or \
                     SETTING.fullmatch(text[:found.start]) or \
                     self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):

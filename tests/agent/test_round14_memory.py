@@ -145,3 +145,24 @@ def test_medicines_listed_after_their_clause():
 ])
 def test_condition_synonyms(message, condition):
     assert condition in profile(message).conditions
+
+
+# ---- a condition told with how recently it came is the writer's -------------------------------------------------
+@pytest.mark.parametrize("message, condition", [
+    ("这两天痛风又犯了，脚趾头肿", "痛风"),
+    ("前几天乳腺炎，现在还在喂奶", "乳腺炎"),
+])
+def test_recent_condition_is_asserted(message, condition):
+    assert condition in profile(message).conditions
+
+
+# ---- what a group is prone to is no condition of the writer -------------------------------------------------------
+@pytest.mark.parametrize("message", ["医生讲老年人容易低血糖，换了药", "大夫说老人家容易低血糖，让我少吃点药"])
+def test_group_prone_is_no_condition(message):
+    assert profile(message).conditions == []
+
+
+# ---- a bare name no row knows, the tail of a named condition, is that condition --------------------------------------
+def test_bare_tail_of_a_named_condition():
+    found = profile("我有肾结石，大夫讲有结石就不能用这个")
+    assert found.conditions == ["肾结石"]
