@@ -200,8 +200,10 @@ STOP_ASKED = re.compile(r"\s*(?:还)?(?:要|需要|得|必须|是不是要|是�
                         r"(?:马上|立刻|立即|先|暂时)?(?:停|停掉|停药|停用|减量|减停|换掉|换药)(?:掉|了|一下)?\s*(?:吗|么|嘛|呢)?\s*$")
 PURPOSE_USE = re.compile(r"\s*(?:来|用来|用于|是用来|拿来)?(?:止痛|止疼|镇痛|退烧|退热|助眠|通便|止泻|止咳|化痰|降压|降糖|降脂|降尿酸|"
                          r"抗凝|护胃|补钙|补铁)(?![^，,。；;]*(?:吗|么|呢|可以|能不能|行不行))")
-PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压"}
-PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压)(?!药|的|效果|作用)")
+# (抗排异 / 防排斥: a drug taken against rejection says a transplant, KDIGO transplant care)
+PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压",
+                      **{word: "器官移植术后" for word in ("抗排异", "抗排斥", "防排异", "防排斥")}}
+PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压|抗排异|抗排斥|防排异|防排斥)(?!药|的|效果|作用)")
 RELATIVE_ALSO = re.compile(rf"\s*(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:也|同样)(?:是|有|得了|患有|查出)(?:个|了)?\s*")
 # A是以前的，现在是B / A那是以前吃的，现在吃的是B: A is a former medicine, B the current one
 FORMER_THEN_NOW = re.compile(r"[，,\s]*(?:那|这)?(?:都)?是?(?:以前|之前|原来|过去|早先)(?:吃|用|打|服)?的(?:药)?[，,；;。\s]*"

@@ -166,3 +166,9 @@ def test_group_prone_is_no_condition(message):
 def test_bare_tail_of_a_named_condition():
     found = profile("我有肾结石，大夫讲有结石就不能用这个")
     assert found.conditions == ["肾结石"]
+
+
+# ---- a drug taken against rejection says a transplant --------------------------------------------------------------
+def test_anti_rejection_purpose_is_a_transplant():
+    assert "器官移植术后" in profile("一直吃他克莫司防排斥").conditions
+    assert profile("他克莫司抗排异的效果怎么样").conditions == []
