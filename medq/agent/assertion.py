@@ -84,8 +84,10 @@ TRIGGERS: list[Trigger] = [
     *_t("没有|没|未|不是|不在|并没有|排除|并未|不可能|没在", "negated", "forward", PREG, 3),
     *_t("没有|没|不|不在|不是|没在|未|并没有|已经不|不再", "negated", "forward", LACT, 3),
     # -- hypothetical (clause scope)
-    *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|以后|将来|的话|想怀|想生|备孕|要孩子|"
-        "怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
+    # (以后 right after a finished event is when, not a plan: 房颤消融以后华法林停了 / 移植以后一直吃他克莫司)
+    *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|"
+        "(?<!消融)(?<!术)(?<!做完)(?<!生完)(?<!移植)(?<!出院)(?<!确诊)(?<!分娩)(?<!化疗)(?<!放疗)(?<!支架)以后|"
+        "将来|的话|想怀|想生|备孕|要孩子|怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
     *_t("可能把|可能会把|可能要把|可能换|可能会换|可能要换|到时候", "hypothetical", "both", MED, 20),   # 可能把A换成B: not yet
     *_t("想开始|想要开始|想吃|想用|想试试|想试一下|想重新吃|想重新用|想再吃|想恢复吃|想重新开始吃", "hypothetical", "forward", MED, 10),   # 想开始吃降尿酸药: not yet taken
     # -- doubt and questions
@@ -119,6 +121,9 @@ TRIGGERS: list[Trigger] = [
         "taking", "both", MED, 14),
     *_t(r"(?:一天|一日|每天|每日|一周|每周)(?:打|吃|用|服|喷|吸|注射)[一二两三四五1-5](?:次|针|片|粒|支|顿)", "taking", "both", MED,
         14),  # 一天打两次X / 一天打三针X
+    # a long-interval dose (一年打一次X / 每半年打一针X / 每四周输一次X): the drug is taken on that schedule
+    *_t(r"(?:一|每|每隔)?(?:[一二两三四五六1-6半]个?)?(?:年|月|周|星期|礼拜)(?:打|输|用|吃|注射|输液)[一1](?:次|针|支|回)",
+        "taking", "both", MED, 14),
     *_t("继续吃|继续用|继续服|继续打|接着吃|照常吃|照吃", "taking", "both", MED, 14),   # X继续吃
     # 现在打X (在打 inside 现在 would sit in the terminator), 二甲双胍也吃, 还喝三七粉
     *_t("现在打|现在喷|现在吸|现在贴|现在注射|目前打|目前吃|目前用|也在打|在喝|每天喝|长期喝|一直喝", "taking", "both", MED, 14),
@@ -127,6 +132,8 @@ TRIGGERS: list[Trigger] = [
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
     *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
+    # eye and ear drops are 滴 (滴拉坦前列素 / 在滴玻璃酸钠), not 点滴 (an infusion told by its own verb)
+    *_t("(?<!点)滴(?!了一|到|在|进)", "taking_weak", "forward", MED, 0),
     # 吃 Januvia / 用 Ventolin: a name in Latin letters is typed after a space, which is no distance from the verb
     *_t(r"(?:打|吃|用|服|喷|吸|贴)[ \t\u3000]+", "taking_weak", "forward", MED, 0),
     # an English verb in a mixed message (I take Eliquis for 房颤 / I'm on Lipitor)
@@ -205,7 +212,8 @@ class Target:
 
 
 UNKNOWN_ITEM = re.compile(r"\s*(?:[\u4e00-\u9fff]{3,8}|[A-Za-z][A-Za-z-]{2,20})\s*(?:和|跟|与|及|以及|、|还有|加)\s*")
-LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*$")
+# (a dose word after the joiner is still the list: 吃羟氯喹和小剂量阿司匹林)
+LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*(?:小剂量|低剂量|大剂量|少量的?)?\s*$")
 
 
 def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | None = None) -> list[Target]:

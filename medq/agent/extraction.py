@@ -98,6 +98,7 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # 透析 / 洗肾 is haemodialysis (the usual kind); 腹透 / 腹膜透析 is named as such
     (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:腹透|腹膜透析)", ("腹膜透析",)),
     (r"(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?<!腹膜)(?:洗肾|透析|血透)", ("血液透析",)),
+    (r"(?<!准备)(?<!腹)透[一二两三四五1-5]次析", ("血液透析",)),   # 每周透三次析: the verb split by its count
     # 乳腺查出个结节 / 甲状腺上发现了个结节: the organ named before the finding names the condition
     (r"(乳腺|乳房|甲状腺|肺|肝|肾)(?:上|里|里面|部)?(?:查出|查到|发现|长)(?:了|来|出)?(?:个|一个|了个|有)?(?:小|几个)?(结节|囊肿|息肉)",
      ("{0}{1}",)),
@@ -157,6 +158,8 @@ FREE_CONDITION = re.compile(r"(患有|患上了|确诊为|确诊了|确诊|诊�
                             r"关节炎|结肠炎|胰腺炎|溃疡|结节|突出|内障|扩张|脂肪肝|囊肿|息肉|鼻炎|咽炎|皮炎|胃炎|肠炎|前列腺炎))(?![\u4e00-\u9fff]{0,1}(药|患者|病人|的人))")
 BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上面)?(?:我)?(?:不对|说错了|记错了|打错了|写错了|搞错了|看错了|看反了|看错行了|"
                       r"更正一下|更正)[，,。\s]*(?:应该|其实)?(?:化验单上|报告上|单子上|化验单|报告)?(?:写的|写着|显示)?"
+                      # 说错了，过了生日是73 / 记错了，今年已经是61: when the figure holds from
+                      r"(?:过了生日|过完生日|生日过了|今年|现在)?[，,\s]*(?:已经|就)?"
                       r"(?:是)?\s*([0-9]{1,3}(?:\.[0-9])?)\s*(岁|公斤|kg|千克|斤)?(?=[，,。！!\s了]|$)")
 NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
 CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
@@ -197,8 +200,10 @@ STOP_ASKED = re.compile(r"\s*(?:还)?(?:要|需要|得|必须|是不是要|是�
                         r"(?:马上|立刻|立即|先|暂时)?(?:停|停掉|停药|停用|减量|减停|换掉|换药)(?:掉|了|一下)?\s*(?:吗|么|嘛|呢)?\s*$")
 PURPOSE_USE = re.compile(r"\s*(?:来|用来|用于|是用来|拿来)?(?:止痛|止疼|镇痛|退烧|退热|助眠|通便|止泻|止咳|化痰|降压|降糖|降脂|降尿酸|"
                          r"抗凝|护胃|补钙|补铁)(?![^，,。；;]*(?:吗|么|呢|可以|能不能|行不行))")
-PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压"}
-PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压)(?!药|的|效果|作用)")
+# (抗排异 / 防排斥: a drug taken against rejection says a transplant, KDIGO transplant care)
+PURPOSE_CONDITIONS = {"降压": "高血压", "降血压": "高血压", "控制血压": "高血压",
+                      **{word: "器官移植术后" for word in ("抗排异", "抗排斥", "防排异", "防排斥")}}
+PURPOSE_AFTER = re.compile(r"\s*(?:来|用来|用于|是)?(降血压|降压|控制血压|抗排异|抗排斥|防排异|防排斥)(?!药|的|效果|作用)")
 RELATIVE_ALSO = re.compile(rf"\s*(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:也|同样)(?:是|有|得了|患有|查出)(?:个|了)?\s*")
 # A是以前的，现在是B / A那是以前吃的，现在吃的是B: A is a former medicine, B the current one
 FORMER_THEN_NOW = re.compile(r"[，,\s]*(?:那|这)?(?:都)?是?(?:以前|之前|原来|过去|早先)(?:吃|用|打|服)?的(?:药)?[，,；;。\s]*"
@@ -294,11 +299,19 @@ COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃
 UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了|减完了|减到停了|减没了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
                           r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
+# what a group of people is prone to (老年人容易低血糖 / 孕妇一般容易贫血): said of the group, not the writer
+GROUP_PRONE = re.compile(r"(?:老年人|老人家|老人|孕妇|小孩|儿童|有的人|很多人|一般人|病人|患者)(?:一般|都|也|比较|更|特别)?"
+                         r"(?:容易|易|会)(?:得|出现|发生|有|引起)?\s*$")
+# a condition told with how recently it came (前几天乳腺炎 / 这两天痛风又犯了): the writer's, as a bare one at the start is
+RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上礼拜)(?:又|也|还)?\s*")
+# a clause about the medicines taken (吃的药一大把 / 每天吃好几种药), then one that lists them (主要是A、B)
+MEDICINES_TAKEN = re.compile(r"(?:吃|用|服)的(?:药|西药)(?!是)|(?:吃|用|服)(?:着|了)?(?:好几|几|很多|一大堆|一堆|七八|五六|三四|两三|[一二三四五六七八九十]+)种药")
+MEDICINES_LISTED = re.compile(r"^\s*(?:主要是|主要有|主要|有|包括|就是|分别是)[:：]?\s*")
 # …都停了 / 全停了: every remembered medicine, however many
 ALL_STOPPED = re.compile(r"(?:都|全|全部|统统|一起)(?:停了|停掉了|不吃了|不用了|停药了)")
 # what may stand before such a stop: time, the prescriber, the drug as a pronoun (not 月经停了 / 咳嗽停了)
 STOP_PREFIX = re.compile(r"(?:不过|但是|可是|其实|后来|现在|那个药|这个药|那药|这药|药|它|我|自己|上周|上个月|上星期|前几天|前些天|几天前|"
-                         r"昨天|前天|最近|今天|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s|"
+                         r"昨天|前天|最近|今天|开始|起|从|这两天|这几天|上礼拜|已经|早就|医生|大夫|说|让|叫|给|帮|都|也|就|早|\s|"
                          r"(?:按照|按|听|遵)(?:医生|大夫|医嘱)(?:说的|的话|的意思|的)?(?:要求|嘱咐|安排|交代|吩咐)?|遵医嘱|慢慢|逐渐|一点点)*")
 # an allergy denied without naming it (其实不过敏 / 那次不是过敏): about the one allergy remembered
 ALLERGY_DENIAL = re.compile(r"不过敏|不是过敏|没有过敏|没过敏|不算过敏|并非过敏|不是真的过敏")
@@ -458,7 +471,7 @@ def _only_names(text: str, found: list["_Found"]) -> bool:
     for f in found:
         rest[f.start:f.end] = [" "] * (f.end - f.start)
     # list words only: a lone 有 asserts (不吸烟不喝酒，有糖尿病 is no continuation of the denied list)
-    return bool(re.fullmatch(r"(?:\s|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
+    return bool(re.fullmatch(r"(?:\s|[。！!]|和|及|与|跟|、|/|以及|还有|或者|或|也|都|等|这些|几种|药片|药|片|类|再加上|加上|再加|外加|另外还有|"
                              r"另外|再就是|"
                              # when and what for, said beside a listed name (诺和锐三餐前 / 泮托拉唑护胃)
                              r"早上|晚上|睡前|三餐前|饭前|饭后|白天|中午|早晚|护胃|保护胃|通便|助眠)*", "".join(rest)))
@@ -726,7 +739,17 @@ class RuleBasedExtractor:
             if clause.self_subject or clause.child:
                 continues = previous is not None and previous[0].sentence == clause.sentence and \
                     previous[0].self_subject == clause.self_subject and _only_names(clause.text, found)
+                # 吃的药一大把，主要是A、B、C: names only, listed after a clause about the medicines taken
+                head = MEDICINES_LISTED.match(clause.text)
+                before = clauses[clauses.index(clause) - 1] if head is not None and clauses.index(clause) > 0 else None
+                listed = before is not None and before.sentence == clause.sentence and \
+                    before.self_subject == clause.self_subject and MEDICINES_TAKEN.search(before.text) and \
+                    not clause.question and _only_names(clause.text[head.end():], [
+                        replace(f, start=f.start - head.end(), end=f.end - head.end()) for f in found])
                 for f in found:
+                    if listed and f.kind == "medication":
+                        add(f.kind, f.value, "active", evidence)
+                        continue
                     if continues and f.kind in previous_status:
                         # 吃的是氨氯地平和二甲双胍，阿托伐他汀: a clause of names only continues the list before it
                         add(f.kind, f.value, previous_status[f.kind], evidence)
@@ -778,7 +801,11 @@ class RuleBasedExtractor:
                         (re.search(r"(?:所以|就|因此|才|一直|根本)(?:没有?|没敢|不敢)(?:吃|用|打|服)(?:过)?\s*$", clause.text) or
                          # 医生想给我开X，但我没吃: the clause is only the refusal
                          re.fullmatch(r"\s*(?:但|但是|可是|不过|结果|最后|后来)(?:我|俺)?(?:也|还|就|都)?(?:没有?|没敢|不敢|不想)"
-                                      r"(?:吃|用|打|服)(?:过|它|这个药)?\s*", clause.text)):
+                                      r"(?:吃|用|打|服)(?:过|它|这个药)?\s*", clause.text) or
+                         # 据说吃X能降脂，我没吃过: a drug heard of, then said never taken
+                         re.match(r"\s*(?:听说|据说|听人说|听别人说|别人说|有人说|网上说)", previous[0].text) and
+                         re.fullmatch(r"\s*(?:我|俺)?(?:也|还|就|都|从来|从)?(?:没有?|没敢|不敢|不想)(?:吃|用|打|服)(?:过|它)?\s*",
+                                      clause.text)):
                     for f in previous[2]:
                         if f.kind == "medication":
                             add("medication", f.value, "denied", previous[0].text + "，" + evidence)
@@ -896,9 +923,22 @@ class RuleBasedExtractor:
         if childs and (for_child or not own and not writer_speaks) and not nursing:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
-        mine = self._allergy_taken_back(text, message, clauses, mine)
+        mine = self._allergy_taken_back(text, message, clauses, mine) + self._class_stops(mine, context)
         return _denial_stands(mine, self._narrowed(text, self._refine(merge_facts([], mine + nursing + message_level)),
                                                    message_id))
+
+    def _class_stops(self, mine: list[Fact], context: "_Context") -> list[Fact]:
+        """他汀吃了腿疼，医生让停了: a class stopped ends the one remembered medicine of that class (two or more: unclear,
+        nothing more ends)."""
+        told = {f.value for f in mine if f.kind == "medication"}
+        ended: list[Fact] = []
+        for fact in mine:
+            if fact.kind != "medication" or fact.status != "stopped" or fact.value not in self.lexicon.classes:
+                continue
+            members = [m for m in context.medications if fact.value in self.lexicon.classes_of(m)]
+            if len(members) == 1 and members[0] not in told:
+                ended.append(replace(fact, value=members[0]))
+        return ended
 
     def _allergy_taken_back(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact]) -> list[Fact]:
         """我以前说对头孢过敏，后来皮试阴性，医生说其实不过敏: a later clause of the writer's that denies an allergy
@@ -1151,6 +1191,9 @@ class RuleBasedExtractor:
             if not ckd and graded in self.lexicon.conditions:
                 facts = facts + [Fact("condition", graded, "active", source_message_id=stage.source_message_id,
                                       evidence=stage.evidence)]
+        # 我有肾结石，…医生说有结石不能吃: a bare name no row knows, the tail of a condition named in the message, is it
+        broader |= {n for n in names if n not in self.lexicon.conditions and
+                    any(o != n and o.endswith(n) and o in self.lexicon.conditions for o in names)}
         # 我打胰岛素，早上诺和锐，晚上来得时: a class named beside its own members is those members
         meds = {f.value for f in facts if f.kind == "medication" and f.status == "active"}
         classes = {klass for value in meds for name in
@@ -1172,7 +1215,11 @@ class RuleBasedExtractor:
     # ---- mentions ------------------------------------------------------------------------------------------
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
         found: list[_Found] = []
-        allergy_clause = bool(ALLERGY_CUE.search(text)) or (allergy_sentence and (
+        # a cue inside a condition's own name (过敏性鼻炎用的雷诺考特, 过敏性紫癜) makes no allergy clause; 过敏性休克 does
+        named = [(m.start, m.end) for m in self.lexicon.find_mentions(text)
+                 if m.kind == "condition" and "过敏" in m.text and "休克" not in m.text]
+        allergy_clause = any(not any(s <= c.start() and c.end() <= e for s, e in named)
+                             for c in ALLERGY_CUE.finditer(text)) or (allergy_sentence and (
             bool(ALLERGY_SOFT.search(text)) or _only_names(text, [_Found("", "", m.start, m.end)
                                                                   for m in self.lexicon.find_mentions(text)
                                                                   # 打胰岛素 (a name told with its use verb) is taken
@@ -1365,8 +1412,8 @@ class RuleBasedExtractor:
                 add("condition", found.value, "denied", evidence)   # 不吸烟 / 没贫血
             elif "healed" in categories:
                 add("condition", found.value, "stopped", evidence)
-            elif self._generic_question(text, found):
-                return
+            elif self._generic_question(text, found) or GROUP_PRONE.search(text[:found.start]):
+                return   # (医生说老年人容易低血糖: what a group is prone to, not the writer's condition)
             elif "assert" in categories or found.lexicon_kind == "asserted" or found.value.endswith("术后") or \
                     found.start == 0 or re.search(r"我|本人|自己|^\s*(?:就是|只是|主要是|但是|不过|还有|另外|只有)", text[:found.start]) or \
                     re.fullmatch(r"\s*(?:我家|俺家|我的)?(?:孩子|宝宝|儿子|女儿|闺女|娃|小孩)(?:的)?\s*", text[:found.start]) or \
@@ -1377,6 +1424,7 @@ class RuleBasedExtractor:
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
+                    RECENTLY.fullmatch(text[:found.start]) or \
                     SETTING.fullmatch(text[:found.start]) or \
                     self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
@@ -1510,6 +1558,9 @@ class RuleBasedExtractor:
             amount = float(number) if number[0].isdigit() else chinese_number(number)
             if amount is None:
                 continue
+            if unit in ("公斤", "千克", "斤") and norm[match.end():match.end() + 1] == "半" \
+                    and norm[match.end() + 1:match.end() + 2] not in ("年", "个", "天", "月", "夜"):
+                amount = float(amount) + 0.5   # 8公斤半 is 8.5 kg, 九斤半 is 9.5 斤
             value = float(amount) / (2 if unit == "斤" else 1)
             # 13公斤多一点，大概13.5: a closer figure given next in the sentence
             end = min([i for i in (whole.find(c, match.end()) for c in "。！？!?\n") if i >= 0] or [len(whole)])
