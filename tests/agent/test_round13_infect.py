@@ -153,7 +153,8 @@ def test_short_brand_names_do_not_fire_inside_ordinary_words():
 def test_boosted_products_carry_ritonavir_and_cobicistat_rows():
     # 先诺欣 carries ritonavir, 普泽力 cobicistat: a statin the labels forbid blocks through the product
     assert y_blocks(audit("血脂高可以吃辛伐他汀20mg每晚一次。", medications=["普泽力"], age=50))
-    assert y_blocks(audit("癫痫可以用苯妥英钠，每次100mg每日3次。", medications=["先诺欣"], age=50))
+    # round 14 wrote simnotrelvir's own inducer rows (K0022-K0025): either they or ritonavir's Y row block
+    assert blocked_ids(audit("癫痫可以用苯妥英钠，每次100mg每日3次。", medications=["先诺欣"], age=50))
     assert y_blocks(audit("前列腺增生可以吃阿夫唑嗪10mg每晚一次。", medications=["快利佳"], age=66))
 
 
