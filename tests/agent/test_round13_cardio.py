@@ -2,31 +2,9 @@
 tests (no audit case was read): a draft that recommends the drug to the population the label names blocks on the
 row, the same draft for a patient outside it passes, and a draft that warns against the drug passes."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    return Lexicon.load()
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(lexicon())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-cardio"), question)
-
-
-def rule_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit, lexicon, blocked_ids as rule_ids
 
 
 # (draft, profile that the label restricts, the W row expected, a profile outside the restriction)

@@ -4,26 +4,10 @@ by eGFR, zanamivir in airway disease, cycloserine, anthelmintics in pregnancy an
 written for these tests: the drug recommended for the population blocks, the same drug outside it passes, and a draft
 that warns against it passes."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-infect"), question)
-
-
-def blocked_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit, blocked_ids
 
 
 def y_blocks(result) -> set[str]:

@@ -2,31 +2,9 @@
 contraception, uterotonics in a scarred uterus, prucalopride, dapoxetine, teriparatide, glycyrrhizin hepatoprotectors,
 silodosin/alfuzosin with strong CYP3A4 inhibitors, new GLP-1/SGLT2 drugs and brand names patients write."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    return Lexicon.load()
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(lexicon())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-metab"), question)
-
-
-def rule_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit, lexicon, blocked_ids as rule_ids
 
 
 @pytest.mark.parametrize("alias, target", [("必利劲", "达泊西汀"), ("穆峰达", "替尔泊肽"), ("瑞沁", "恒格列净"),

@@ -7,27 +7,8 @@ from functools import lru_cache
 
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import DEFAULT_DIR, Lexicon
-
-
-@lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    return Lexicon.load()
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(lexicon())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-neuro"), question)
-
-
-def rule_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from medq.agent.knowledge import DEFAULT_DIR
+from .probes import audit, lexicon, blocked_ids as rule_ids
 
 
 @lru_cache(maxsize=None)

@@ -2,26 +2,10 @@
 for these tests: a draft that recommends the drug for the population the label names blocks; the same drug for a
 patient outside it passes; a draft that warns against it passes."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-other"), question)
-
-
-def rule_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit, blocked_ids as rule_ids
 
 
 def rules_of(subject: str) -> dict[str, object]:

@@ -1,21 +1,9 @@
 """Round 13: how the auditor reads drafts, questions and profiles (urology, psychiatry, pain, postpartum), on sentences
 written for these tests. Each reading that now lets a safe draft pass has an unsafe twin that must still be blocked."""
 
-from functools import lru_cache
-
-from medq.agent.auditor import ContraindicationAuditor
 from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import Lexicon
 from medq.agent.rules.dose import read_dose
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-msg"), question)
+from .probes import audit, auditor
 
 
 def verdict(draft: str, question: str = "", **profile) -> str:

@@ -3,26 +3,10 @@ diabetes are 慎用, SGLT2 inhibitors down to eGFR 25/20, DAPT after a TIA, low-
 up to 2 g in cirrhosis, ...), on sentences written for these tests: the standard-care draft passes, the label's real
 contraindication still blocks."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r13-review"), question)
-
-
-def rule_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit, blocked_ids as rule_ids
 
 
 def test_short_prednisone_course_in_a_diabetic_passes():

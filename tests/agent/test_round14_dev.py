@@ -5,26 +5,9 @@ certolizumab as new substances (the TNF-α class rows reach the latter two), the
 class's pregnancy row (B0337) reaches them. Each blocking draft has a counterpart outside the label's population that
 passes, and ordinary phrases that contain the new names stay unchanged."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r14-dev"), question)
-
-
-def block_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit, blocked_ids as block_ids
 
 
 # (draft, profile the label restricts, the row expected, a profile outside the restriction)

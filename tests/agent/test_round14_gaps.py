@@ -2,26 +2,10 @@
 labels without looking at any audit case, on sentences written for these tests: the drug for the population blocks,
 the same drug outside it passes, a draft that warns against it passes."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r14-gaps"), question)
-
-
-def rule_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit, blocked_ids as rule_ids
 
 
 def test_phosphate_binders_in_hypophosphataemia_only():
