@@ -1,17 +1,10 @@
 """Round 12: dose reading mistakes found on the neurology and oncology batches, on sentences written for these tests.
 Each reading that now lets a safe dose pass has an unsafe twin that must still be blocked."""
 
-from functools import lru_cache
-
-from medq.agent.auditor import ContraindicationAuditor
 from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import Lexicon
 from medq.agent.rules.dose import read_dose
 
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
+from .probes import auditor
 
 
 def dose_findings(draft: str, **profile) -> list[str]:

@@ -4,26 +4,11 @@ hydrocodone-paracetamol product, sedatives in cirrhosis, diphenoxylate in IBD, m
 rilpivirine with PPIs, rifapentine as a rifamycin inducer, voriconazole with St John's wort, atovaquone-proguanil at
 eGFR<30, teriflunomide in pregnancy."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.auditor import ContraindicationAuditor
-from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Lexicon
 
-
-@lru_cache(maxsize=1)
-def auditor() -> ContraindicationAuditor:
-    return ContraindicationAuditor(Lexicon.load())
-
-
-def audit(draft: str, question: str = "", **profile):
-    return auditor().audit(draft, PatientProfile.from_case(profile, "r12-msg"), question)
-
-
-def rule_ids(result) -> set[str]:
-    return {f.rule_id for f in result.findings if f.severity == "block"}
+from .probes import audit
 
 
 @pytest.mark.parametrize("brand, drug", [("达希纳", "尼洛替尼"), ("利普卧", "奥拉帕利"), ("亿珂", "伊布替尼"),

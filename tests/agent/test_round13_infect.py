@@ -7,6 +7,7 @@ that warns against it passes."""
 import pytest
 
 from medq.agent.knowledge import Lexicon
+
 from .probes import audit, blocked_ids
 
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 import pytest
 
 from medq.agent.knowledge import DEFAULT_DIR
+
 from .probes import audit, lexicon, blocked_ids as rule_ids
 
 

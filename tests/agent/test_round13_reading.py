@@ -3,6 +3,7 @@ written for these tests. Each reading that now lets a safe draft pass has an uns
 
 from medq.agent.facts import PatientProfile
 from medq.agent.rules.dose import read_dose
+
 from .probes import audit, auditor
 
 

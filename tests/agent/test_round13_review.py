@@ -6,6 +6,7 @@ contraindication still blocks."""
 import pytest
 
 from medq.agent.knowledge import Lexicon
+
 from .probes import audit, blocked_ids as rule_ids
 
 

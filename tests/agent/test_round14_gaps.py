@@ -5,6 +5,7 @@ the same drug outside it passes, a draft that warns against it passes."""
 import pytest
 
 from medq.agent.knowledge import Lexicon
+
 from .probes import audit, blocked_ids as rule_ids
 
 
