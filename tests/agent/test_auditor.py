@@ -26,7 +26,7 @@ def audit(draft: str, **profile):
     ("可以用复方新诺明。", {"allergies": ["磺胺"]}, "allergy", "allergy:磺胺"),
     ("可以吃布洛芬。", {"conditions": ["胃溃疡"]}, "contraindicated_condition", "condition:胃溃疡"),
     ("可以吃布洛芬。", {"medications": ["华法林"]}, "interaction", "medication:华法林"),
-    ("可以加用螺内酯。", {"medications": ["依那普利"]}, "interaction", "medication:依那普利"),
+    ("可以加用氯化钾缓释片。", {"medications": ["螺内酯"]}, "interaction", "medication:螺内酯"),
     ("可以吃左氧氟沙星。", {"pregnant": True}, "pregnancy", "pregnancy:true"),
     ("可以吃可待因。", {"lactating": True}, "lactation", "lactation:true"),
     ("可以吃多西环素。", {"age": 5}, "min_age", "age:5"),
@@ -217,7 +217,7 @@ def test_round3_the_patients_own_medicines_joined_by_and_or_already_taken_are_co
                      medications=["贝那普利", "螺内酯"]).blocked
     assert not audit("您已经在吃格列齐特，不要再加别的磺脲类。", age=70, medications=["格列齐特"]).blocked
     # still advice: a dose or 继续 in the joined name's clause
-    assert audit("您吃的贝那普利和螺内酯每天25mg继续吃。", medications=["贝那普利"]).blocked
+    assert audit("您吃的华法林和布洛芬每次0.3g继续吃。", medications=["华法林"]).blocked
 
 
 def test_round3_fail_closed_endorsements_still_block():
@@ -705,13 +705,13 @@ def test_round6_cap_words_and_the_gap_between_two_medicines():
 @pytest.mark.parametrize("draft, profile, row", [
     ("可以做I-131治疗，一次就好。", {"age": 28, "pregnant": True}, "R9735"),
     ("放射性碘治疗后照常喂奶。", {"age": 28, "lactating": True}, "R9736"),
-    ("酮康唑和西沙必利一起吃。", {"age": 40}, "R9737"),
+    ("酮康唑和西沙必利一起吃。", {"age": 40}, "R9737|P0025"),
     ("可以喝藿香正气水。", {"age": 30, "medications": ["替硝唑"]}, "R9738"),
     ("关节痛可以吃双氯芬酸钠。", {"age": 60, "conditions": ["肝硬化"]}, "R9739"),
 ])
 def test_round6_knowledge_rows_block(draft, profile, row):
     result = audit(draft, **profile)
-    assert result.blocked and any(f.rule_id == row for f in result.findings)
+    assert result.blocked and any(f.rule_id in row.split("|") for f in result.findings)
 
 
 def test_round6_a_childrens_cold_drop_brand_resolves_to_its_ingredients():

@@ -12,7 +12,8 @@ from .probes import audit, blocked_ids
 
 
 def y_blocks(result) -> set[str]:
-    return {i for i in blocked_ids(result) if i.startswith("Y")}
+    # round 15's class rows (partner + 强效CYP3A4抑制剂, ids P…) report first where they cover the same pair
+    return {i for i in blocked_ids(result) if i.startswith(("Y", "P"))}
 
 
 # ---- boosters: the partner the label forbids blocks; an unrelated medicine does not ------------------------------
