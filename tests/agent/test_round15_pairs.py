@@ -25,9 +25,21 @@ from .probes import audit, blocked_ids, lexicon
     ("降脂可以吃阿托伐他汀20mg每晚1次。", ["地尔硫䓬"]),
     ("帕金森病出现幻觉，可以睡前服喹硫平12.5mg。", ["左旋多巴"]),
     ("喘憋时可以吸沙丁胺醇气雾剂，每次1到2喷。", ["美托洛尔"]),
+    ("甲减可以吃左甲状腺素钠片50μg每日1次，服药后一个月复查INR。", ["华法林"]),
+    ("甲亢可以用甲巯咪唑10mg每日3次，期间加测INR。", ["华法林"]),
+    ("痛风降尿酸可以吃别嘌醇100mg每日1次，注意复查INR。", ["华法林"]),
+    ("降尿酸可以吃苯溴马隆50mg每日1次，多喝水，复查INR。", ["华法林"]),
 ])
 def test_a_standard_combination_the_label_calls_caution_passes(draft, meds):
     assert not audit(draft, medications=meds, age=62).blocked
+
+
+def test_a_relaxed_pair_still_warns_and_a_draft_that_denies_it_blocks():
+    result = audit("心衰可以加螺内酯20mg每日1次。", medications=["依那普利"], age=70)
+    assert not result.blocked and any(f.rule == "interaction" for f in result.findings)
+    # the caution's management is monitoring: a draft that says there is no interaction is refused
+    assert audit("螺内酯20mg每日1次，和依那普利没有相互作用，不用查血钾。", medications=["依那普利"], age=70).blocked
+    assert not audit("氯吡格雷和华法林一起用出血风险高，是否联用请心内科决定。", medications=["华法林"], age=70).blocked
 
 
 # ---- the forbidden part of the same pairs still blocks --------------------------------------------------------
