@@ -76,6 +76,11 @@ def test_the_forbidden_part_still_blocks(draft, meds, rows):
     ("心律不齐可以口服普罗帕酮150mg每日3次。", ["克力芝"], "Y0002"),
     ("降脂可以吃辛伐他汀20mg每晚1次。", ["克力芝"], "P0003|Y0028|B0329"),
     ("痛风发作可以吃秋水仙碱0.5mg每日2次。", ["Norvir"], "P0030|B0064"),
+    ("前列腺增生可以吃坦索罗辛0.2mg每晚1次。", ["捷扶康"], "P0039"),
+    ("肺动脉高压可以加马昔腾坦10mg每日1次。", ["泊沙康唑"], "P0040"),
+    ("失眠可以睡前吃苏沃雷生10mg。", ["伏立康唑"], "P0041"),
+    ("偏头痛发作可以含服瑞美吉泮75mg。", ["Tybost"], "P0042"),
+    ("肾移植后可以用依维莫司0.75mg每日2次。", ["Stribild"], "P0044"),
 ])
 def test_a_partner_the_label_forbids_with_a_strong_cyp3a4_inhibitor_blocks(draft, meds, row):
     # a product of two boosted ingredients (达芦那韦 + 考比司他) reports the first ingredient's row
