@@ -43,10 +43,51 @@ ADJUSTMENT_DENIED = re.compile(r"(?:肾功能|肾脏|肾)[^，,。；;！!？?\n
                                r"(?:来)?\s*(?:调整|减量|减少剂量|调剂量|调量|减药|改剂量)")
 
 
+# 肾功能轻度下降不影响 / 肌酐稍高没关系 / eGFR 40问题不大: the draft names the reduced kidneys and dismisses them (round 15)
+KIDNEY_DISMISSED = re.compile(r"(?:肾功能|肾脏功能|肾小球滤过率|肌酐清除率|肌酐|eGFR|egfr|GFR)[^，,。；;！!？?\n和跟与同正]{0,8}?"
+                              r"(?:不影响|没影响|没有影响|影响不大|关系不大|没关系|没啥关系|问题不大|不碍事|不要紧|无妨)")
+# (not 肾功能下降跟这个药没关系, not 肾功能正常的话不影响) …nor on the kidneys: 对肾功能没有影响 says the drug spares the
+# kidneys, not that the dose stays
+ON_THE_KIDNEYS = re.compile(r"(?:对|伤|损伤|损害|加重)\s*(?:您的|你的|患者的)?\s*$")
+# 左乙拉西坦照常吃 / 二甲双胍不用减量 / 加巴喷丁按原剂量: right after the drug's name, the dose stays as it is
+DOSE_KEPT = re.compile(r"^[^，,。；;！!？?\n]{0,6}?(?:照常|照旧|按原(?:来的?)?(?:剂量|量)|原剂量|剂量不变|"
+                       r"(?:也)?(?:不需要|不需|不用|无需|不必|没必要)\s*(?:调整|减量|减少剂量|调剂量|调量|减药|改剂量|改量))")
+KEPT_REFUSED = re.compile(r"不能|不要|不可|不宜|别|不再|不应|不建议|是否|能否|可否")
+KIDNEY_WORD = re.compile(r"肾|肌酐|eGFR|egfr|GFR|透析")
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    low = max(text.rfind(mark, 0, start) for mark in "。；;！!？?\n") + 1
+    highs = [i for i in (text.find(mark, end) for mark in "。；;！!？?\n") if i >= 0]
+    return low, min(highs) if highs else len(text)
+
+
+def _kidneys_dismissed(text: str) -> bool:
+    return any(not ON_THE_KIDNEYS.search(text[max(0, m.start() - 6):m.start()]) for m in KIDNEY_DISMISSED.finditer(text))
+
+
+def _dose_kept(ctx, drug: str) -> bool:
+    """The drug's name followed by 照常 / 不用减量 / 按原剂量, in a sentence that names the kidneys (or, for an explicit
+    不用减量/不需要调整, where the question does): the draft keeps the dose the kidney band asks to change."""
+    for rec in ctx.recommended:
+        if rec.origin != "draft" or (rec.display != drug and rec.name != drug):
+            continue
+        kept = DOSE_KEPT.search(ctx.draft[rec.mention.end:rec.mention.end + 24])
+        if not kept or KEPT_REFUSED.search(kept.group(0)):
+            continue
+        low, high = _sentence(ctx.draft, rec.mention.start, rec.mention.end)
+        if KIDNEY_WORD.search(ctx.draft[low:high]) or \
+                ("照" not in kept.group(0) and "原" not in kept.group(0) and KIDNEY_WORD.search(ctx.question or "")):
+            return True
+    return False
+
+
 def _adjustment_denied(ctx, drug: str) -> bool:
     """Whether the draft, in the sentence of this drug (or anywhere, when it recommends nothing else), denies that the
     kidneys call for a change of dose."""
-    if "肾" not in ctx.draft or not ADJUSTMENT_DENIED.search(ctx.draft):
+    if _dose_kept(ctx, drug):
+        return True
+    if not ADJUSTMENT_DENIED.search(ctx.draft) and not _kidneys_dismissed(ctx.draft):
         return False
     recs = [rec for rec in ctx.recommended if rec.origin == "draft"]
     if len({rec.name for rec in recs}) <= 1:
@@ -54,9 +95,8 @@ def _adjustment_denied(ctx, drug: str) -> bool:
     for rec in recs:
         if rec.display != drug and rec.name != drug:
             continue
-        low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
-        highs = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
-        if ADJUSTMENT_DENIED.search(ctx.draft[low:min(highs) if highs else len(ctx.draft)]):
+        low, high = _sentence(ctx.draft, rec.mention.start, rec.mention.end)
+        if ADJUSTMENT_DENIED.search(ctx.draft[low:high]) or _kidneys_dismissed(ctx.draft[low:high]):
             return True
     return False
 
