@@ -1,7 +1,8 @@
 """Round 15, kidney dosing: renal dose caps written from the labels for the eGFR bands whose rows only said "reduce"
 (ciprofloxacin, cefuroxime axetil, ethambutol and pyrazinamide three times weekly, enoxaparin, apixaban, tranexamic
 acid, venlafaxine, domperidone, emtricitabine, ceftazidime, cefazolin, meropenem, daptomycin, ganciclovir,
-amoxicillin, cefradine, cefadroxil, paroxetine, loratadine), a dose read every other day or a few times a week, and a
+amoxicillin, cefradine, cefadroxil, paroxetine, loratadine, perindopril, febuxostat, fluconazole, cefepime,
+ertapenem, telbivudine, eplerenone, fenofibrate), a dose read every other day or a few times a week, and a
 draft that dismisses the patient's reduced kidneys for a drug the band asks to reduce. Probed on sentences written for
 these tests: the full dose at the band blocks, the reduced dose passes, the same full dose with normal kidneys passes."""
 
@@ -34,6 +35,15 @@ def n_blocks(result) -> set[str]:
     ("头孢拉定胶囊每次500mg，每6小时一次。", "头孢拉定胶囊每次250mg，每6小时一次。", 15),
     ("抑郁可以吃帕罗西汀，每日一次50mg。", "抑郁可以吃帕罗西汀，每日一次20mg。", 20),
     ("过敏性鼻炎可以吃氯雷他定，每天一次10mg。", "过敏性鼻炎可以吃氯雷他定，10mg隔日一次。", 20),
+    ("抑郁可以吃文拉法辛缓释胶囊，每日一次225mg。", "抑郁可以吃文拉法辛缓释胶囊，每日一次150mg。", 50),
+    ("降压可以加培哚普利叔丁胺片，每日一次4mg。", "降压可以加培哚普利叔丁胺片，每日一次2mg。", 45),
+    ("痛风降尿酸可以吃非布司他，每日一次80mg。", "痛风降尿酸可以吃非布司他，每日一次40mg。", 25),
+    ("念珠菌感染用氟康唑，首剂400mg，之后每日400mg。", "念珠菌感染用氟康唑，首剂400mg，之后每日200mg。", 40),
+    ("头孢吡肟每次2g静滴，每8小时一次。", "头孢吡肟每次2g静滴，每12小时一次。", 45),
+    ("厄他培南1g静滴，每日一次。", "厄他培南500mg静滴，每日一次。", 20),
+    ("乙肝可以用替比夫定，每次600mg，每日一次。", "乙肝可以用替比夫定，每次600mg，每48小时一次。", 40),
+    ("心衰可以加依普利酮，每日一次50mg。", "心衰可以加依普利酮，每日一次25mg。", 45),
+    ("降甘油三酯可以吃非诺贝特，每日一次200mg。", "降甘油三酯可以吃非诺贝特，每日一次100mg。", 45),
 ])
 def test_full_dose_blocks_at_the_band_reduced_dose_passes(full, reduced, egfr):
     assert n_blocks(audit(full, egfr=egfr, age=66)), full
