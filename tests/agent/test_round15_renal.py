@@ -118,3 +118,24 @@ def test_explicit_no_reduction_blocks_when_the_question_names_the_kidneys():
 ])
 def test_drafts_that_reduce_or_speak_of_something_else_pass(draft):
     assert not audit(draft, egfr=40, age=60).blocked, draft
+
+
+def test_dismissed_kidneys_block_a_drug_whose_only_renal_row_is_a_dose_cap():
+    # 帕罗西汀 has no renal reduce row, only its eGFR<30 cap (N0032): dismissing the kidneys refuses the cap
+    draft = "肾功能下降不影响，帕罗西汀照常吃就行。"
+    assert "N0032" in blocked_ids(audit(draft, egfr=20, age=50))
+    assert not audit(draft, egfr=90, age=50).blocked
+    assert not audit("肾功能下降，帕罗西汀每天不要超过40mg，目前每天20mg可以继续。", egfr=20, age=50).blocked
+
+
+
+@pytest.mark.parametrize("conditions", [["慢性肾脏病4期"], ["维持性血液透析"]])
+def test_stage_only_and_dialysis_profiles_read_the_new_caps_and_the_dismissal(conditions):
+    assert n_blocks(audit("尿路感染可以吃环丙沙星，每次500mg，每日2次。", conditions=conditions, age=60))
+    assert not n_blocks(audit("尿路感染可以吃环丙沙星，每次250mg，每日1次。", conditions=conditions, age=60))
+    assert "B0660" in blocked_ids(audit("肾功能差不影响，左乙拉西坦照常吃。", conditions=conditions, age=60))
+
+
+def test_a_stage_above_the_band_does_not_make_a_dismissal_block_a_dose_cap():
+    # CKD stage 3 (eGFR 30-60) lies above 帕罗西汀's eGFR<30 cap: the cap does not apply, so no block
+    assert not audit("肾功能下降不影响，帕罗西汀照常吃就行。", conditions=["慢性肾脏病3期"], age=50).blocked

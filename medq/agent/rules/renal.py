@@ -14,7 +14,9 @@ class RenalRule(PopulationRule):
     systemic = True
 
     def check(self, ctx):
+        seen = set()
         for found in super().check(ctx):
+            seen.add(found.drug)
             row = ctx.lexicon.rules.get(found.rule_id)
             if found.severity != "block" and row is not None and row.action in ("reduce", "avoid", "contraindicated") \
                     and _adjustment_denied(ctx, found.drug):
@@ -23,6 +25,29 @@ class RenalRule(PopulationRule):
                 card = dataclasses.replace(found.card, summary=reason[:140], indicator="critical") if found.card else None
                 found = dataclasses.replace(found, severity="block", reason=reason, card=card)
             yield found
+        if ctx.facts.kidney_band() is None or not DENIAL_WORDS.search(ctx.draft):
+            return
+        # a drug whose only renal row is a dose cap for this band (帕罗西汀 eGFR<30 ≤40mg/日): the draft that keeps its
+        # dose whatever the kidneys (肾功能下降不影响，帕罗西汀照常吃) refuses that cap as well (round 15)
+        from medq.agent.rules.base import finding, shown
+        from medq.agent.rules.dose import _straddles, dosing_rows
+
+        for rec in ctx.recommended:
+            if rec.origin != "draft" or rec.display in seen or rec.local or rec.topical or rec.ocular:
+                continue
+            for ingredient in rec.substances:
+                row = next((r for r in dosing_rows(ctx, ingredient) if any(
+                    t.kind in ("egfr", "ckd_stage") for t in r.population) and ctx.population(r.population) is not None
+                    and not _straddles(ctx, r)), None)
+                if row is None or not _adjustment_denied(ctx, rec.display):
+                    continue
+                matched = ctx.population(row.population)
+                fact, source = matched[0] if matched else ("", None)
+                seen.add(rec.display)
+                yield finding(ctx, rec, ingredient, self.name, fact, source,
+                              self.wording(ctx, rec, ingredient, row, [fact]).rstrip("。") +
+                              "，回答却说不需要根据肾功能调整。", row, block=True, indicator="critical")
+                break
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown
@@ -53,6 +78,9 @@ ON_THE_KIDNEYS = re.compile(r"(?:对|伤|损伤|损害|加重)\s*(?:您的|你�
 DOSE_KEPT = re.compile(r"^[^，,。；;！!？?\n]{0,6}?(?:照常|照旧|按原(?:来的?)?(?:剂量|量)|原剂量|剂量不变|"
                        r"(?:也)?(?:不需要|不需|不用|无需|不必|没必要)\s*(?:调整|减量|减少剂量|调剂量|调量|减药|改剂量|改量))")
 KEPT_REFUSED = re.compile(r"不能|不要|不可|不宜|别|不再|不应|不建议|是否|能否|可否")
+# what every denial above contains: the draft is read for a denial only where one of these words is in it
+DENIAL_WORDS = re.compile(r"不需要|不需|不用|无需|不必|没必要|照常|照旧|原剂量|按原|剂量不变|不影响|没影响|没有影响|影响不大|"
+                          r"关系不大|没关系|没啥关系|问题不大|不碍事|不要紧|无妨")
 KIDNEY_WORD = re.compile(r"肾|肌酐|eGFR|egfr|GFR|透析")
 
 
