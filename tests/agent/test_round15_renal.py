@@ -2,7 +2,7 @@
 (ciprofloxacin, cefuroxime axetil, ethambutol and pyrazinamide three times weekly, enoxaparin, apixaban, tranexamic
 acid, venlafaxine, domperidone, emtricitabine, ceftazidime, cefazolin, meropenem, daptomycin, ganciclovir,
 amoxicillin, cefradine, cefadroxil, paroxetine, loratadine, perindopril, febuxostat, fluconazole, cefepime,
-ertapenem, telbivudine, eplerenone, fenofibrate), a dose read every other day or a few times a week, and a
+ertapenem, telbivudine, eplerenone, fenofibrate, piracetam, gatifloxacin, gemifloxacin, sitafloxacin, rifabutin), a dose read every other day or a few times a week, and a
 draft that dismisses the patient's reduced kidneys for a drug the band asks to reduce. Probed on sentences written for
 these tests: the full dose at the band blocks, the reduced dose passes, the same full dose with normal kidneys passes."""
 
@@ -44,6 +44,10 @@ def n_blocks(result) -> set[str]:
     ("乙肝可以用替比夫定，每次600mg，每日一次。", "乙肝可以用替比夫定，每次600mg，每48小时一次。", 40),
     ("心衰可以加依普利酮，每日一次50mg。", "心衰可以加依普利酮，每日一次25mg。", 45),
     ("降甘油三酯可以吃非诺贝特，每日一次200mg。", "降甘油三酯可以吃非诺贝特，每日一次100mg。", 45),
+    ("记忆力差可以吃吡拉西坦片，每次1.6g，每日3次。", "记忆力差可以吃吡拉西坦片，每次0.8g，每日2次。", 40),
+    ("加替沙星每次400mg，每日一次。", "加替沙星首剂400mg，之后每次200mg，每日一次。", 30),
+    ("西他沙星每次50mg，每日2次。", "西他沙星每次50mg，每日1次。", 40),
+    ("利福布汀每次300mg，每日一次。", "利福布汀每次150mg，每日一次。", 20),
 ])
 def test_full_dose_blocks_at_the_band_reduced_dose_passes(full, reduced, egfr):
     assert n_blocks(audit(full, egfr=egfr, age=66)), full
@@ -83,6 +87,8 @@ def test_dabigatran_standard_dose_in_moderate_ckd_is_no_longer_blocked():
     ("一周三次，每次1.5g", 4500 / 7),
     ("10mg隔日一次", 5.0),
     ("隔一天吃一次，每次10mg", 5.0),
+    ("10mg隔天一次", 5.0),
+    ("今天先吃20mg，隔天再吃", 20.0),        # 隔天 alone: the next day, no schedule
     ("每周一次15mg", 15.0),                 # a weekly dose is left to the weekly rows
     ("每次500mg每日2次，隔日复查", 1000.0),   # a schedule of checks is no dose schedule once the day is named
 ])
@@ -115,6 +121,7 @@ def test_explicit_no_reduction_blocks_when_the_question_names_the_kidneys():
     "肾功能下降，左乙拉西坦不能照常吃，要减到每次500mg每日2次。",
     "这个药对肾功能没有影响，左乙拉西坦每次500mg每日2次。",
     "肾功能下降跟左乙拉西坦没关系，左乙拉西坦每次500mg每日2次。",
+    "肾功能轻度下降不影响吃药，但左乙拉西坦要减到每次500mg，每日2次。",
 ])
 def test_drafts_that_reduce_or_speak_of_something_else_pass(draft):
     assert not audit(draft, egfr=40, age=60).blocked, draft

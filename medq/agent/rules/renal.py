@@ -90,8 +90,14 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     return low, min(highs) if highs else len(text)
 
 
+# …但左乙拉西坦要减到每次500mg: the draft that dismisses the kidneys and still reduces the dose denies nothing
+REDUCED = re.compile(r"(?<!不用)(?<!不需)(?<!无需)(?<!不必)(?<!不需要)(?<!没必要)"
+                     r"(?:减量|减到|减为|减至|减半|减少剂量|降到|降为|降至|调整为|改为|改成|不要超过|不超过|延长)")
+
+
 def _kidneys_dismissed(text: str) -> bool:
-    return any(not ON_THE_KIDNEYS.search(text[max(0, m.start() - 6):m.start()]) for m in KIDNEY_DISMISSED.finditer(text))
+    return not REDUCED.search(text) and \
+        any(not ON_THE_KIDNEYS.search(text[max(0, m.start() - 6):m.start()]) for m in KIDNEY_DISMISSED.finditer(text))
 
 
 def _dose_kept(ctx, drug: str) -> bool:
