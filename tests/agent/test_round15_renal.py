@@ -2,7 +2,7 @@
 (ciprofloxacin, cefuroxime axetil, ethambutol and pyrazinamide three times weekly, enoxaparin, apixaban, tranexamic
 acid, venlafaxine, domperidone, emtricitabine, ceftazidime, cefazolin, meropenem, daptomycin, ganciclovir,
 amoxicillin, cefradine, cefadroxil, paroxetine, loratadine, perindopril, febuxostat, fluconazole, cefepime,
-ertapenem, telbivudine, eplerenone, fenofibrate, piracetam, gatifloxacin, gemifloxacin, sitafloxacin, rifabutin), a dose read every other day or a few times a week, and a
+ertapenem, telbivudine, eplerenone, fenofibrate, piracetam, gatifloxacin, gemifloxacin, sitafloxacin, rifabutin, vigabatrin), a dose read every other day or a few times a week, and a
 draft that dismisses the patient's reduced kidneys for a drug the band asks to reduce. Probed on sentences written for
 these tests: the full dose at the band blocks, the reduced dose passes, the same full dose with normal kidneys passes."""
 
@@ -48,6 +48,7 @@ def n_blocks(result) -> set[str]:
     ("加替沙星每次400mg，每日一次。", "加替沙星首剂400mg，之后每次200mg，每日一次。", 30),
     ("西他沙星每次50mg，每日2次。", "西他沙星每次50mg，每日1次。", 40),
     ("利福布汀每次300mg，每日一次。", "利福布汀每次150mg，每日一次。", 20),
+    ("癫痫可以加氨己烯酸，每次1.5g，每日2次。", "癫痫可以加氨己烯酸，每次500mg，每日2次。", 40),
 ])
 def test_full_dose_blocks_at_the_band_reduced_dose_passes(full, reduced, egfr):
     assert n_blocks(audit(full, egfr=egfr, age=66)), full
