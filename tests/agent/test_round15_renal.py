@@ -2,9 +2,10 @@
 (ciprofloxacin, cefuroxime axetil, ethambutol and pyrazinamide three times weekly, enoxaparin, apixaban, tranexamic
 acid, venlafaxine, domperidone, emtricitabine, ceftazidime, cefazolin, meropenem, daptomycin, ganciclovir,
 amoxicillin, cefradine, cefadroxil, paroxetine, loratadine, perindopril, febuxostat, fluconazole, cefepime,
-ertapenem, telbivudine, eplerenone, fenofibrate, piracetam, gatifloxacin, gemifloxacin, sitafloxacin, rifabutin, vigabatrin), a dose read every other day or a few times a week, and a
-draft that dismisses the patient's reduced kidneys for a drug the band asks to reduce. Probed on sentences written for
-these tests: the full dose at the band blocks, the reduced dose passes, the same full dose with normal kidneys passes."""
+ertapenem, telbivudine, eplerenone, fenofibrate, piracetam, gatifloxacin, gemifloxacin, sitafloxacin, rifabutin,
+vigabatrin), a dose read every other day or a few times a week, and a draft that dismisses the patient's reduced
+kidneys for a drug the band asks to reduce. Probed on sentences written for these tests: the full dose at the band
+blocks, the reduced dose passes, the same full dose with normal kidneys passes."""
 
 import pytest
 
@@ -17,7 +18,7 @@ def n_blocks(result) -> set[str]:
     return {i for i in blocked_ids(result) if i.startswith("N")}
 
 
-# ---- full dose at the band blocks; the label's reduced dose passes; the full dose with normal kidneys passes ----------
+# ---- full dose at the band blocks; the label's reduced dose passes; the full dose with normal kidneys passes ---------
 @pytest.mark.parametrize("full, reduced, egfr", [
     ("尿路感染可以吃环丙沙星，每次500mg，每日2次，连服7天。", "尿路感染可以吃环丙沙星，每次500mg，每日1次，连服7天。", 22),
     ("环丙沙星每次750mg，每日2次。", "环丙沙星每次500mg，每日2次。", 40),
@@ -56,7 +57,7 @@ def test_full_dose_blocks_at_the_band_reduced_dose_passes(full, reduced, egfr):
     assert not n_blocks(audit(full, egfr=95, age=66)), full
 
 
-# ---- antituberculous drugs three times weekly: a daily dose exceeds the weekly regimen's daily average ----------------
+# ---- antituberculous drugs three times weekly: a daily dose exceeds the weekly regimen's daily average -------------
 @pytest.mark.parametrize("daily, thrice_weekly", [
     ("结核可以用乙胺丁醇，每次750mg，每日一次。", "结核可以用乙胺丁醇，每次1000mg，每周3次，透析后服。"),
     ("吡嗪酰胺每次1.5g，每日一次。", "吡嗪酰胺每次1.5g，每周3次，透析后服。"),
@@ -97,7 +98,7 @@ def test_reader_every_other_day_and_times_a_week(text, per_day):
     assert read_dose(text, None).per_day_mg == pytest.approx(per_day)
 
 
-# ---- a draft that dismisses the reduced kidneys for a drug the band asks to reduce -------------------------------------
+# ---- a draft that dismisses the reduced kidneys for a drug the band asks to reduce ---------------------------------
 @pytest.mark.parametrize("draft, egfr, rule", [
     ("您的肾功能轻度下降不影响，左乙拉西坦照常吃就行。", 40, "B0660"),
     ("肌酐稍高问题不大，二甲双胍继续吃。", 40, "A0120"),
