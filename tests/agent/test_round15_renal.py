@@ -124,6 +124,7 @@ def test_explicit_no_reduction_blocks_when_the_question_names_the_kidneys():
     "这个药对肾功能没有影响，左乙拉西坦每次500mg每日2次。",
     "肾功能下降跟左乙拉西坦没关系，左乙拉西坦每次500mg每日2次。",
     "肾功能轻度下降不影响吃药，但左乙拉西坦要减到每次500mg，每日2次。",
+    "肌酐稍高没关系，左乙拉西坦需要根据肾功能调整剂量，请医生开具。",
 ])
 def test_drafts_that_reduce_or_speak_of_something_else_pass(draft):
     assert not audit(draft, egfr=40, age=60).blocked, draft

@@ -92,7 +92,8 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 
 # …但左乙拉西坦要减到每次500mg: the draft that dismisses the kidneys and still reduces the dose denies nothing
 REDUCED = re.compile(r"(?<!不用)(?<!不需)(?<!无需)(?<!不必)(?<!不需要)(?<!没必要)"
-                     r"(?:减量|减到|减为|减至|减半|减少剂量|降到|降为|降至|调整为|改为|改成|不要超过|不超过|延长)")
+                     r"(?:减量|减到|减为|减至|减半|减少剂量|减少用量|降到|降为|降至|调整为|改为|改成|不要超过|不超过|延长|调整剂量|"
+                     r"调整用量|(?:根据|按)(?:肾功能|肌酐清除率|eGFR)调整)")
 
 
 def _kidneys_dismissed(text: str) -> bool:
