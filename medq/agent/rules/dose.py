@@ -32,6 +32,11 @@ CAP = re.compile(rf"(?:24\s*小时|二十四小时|每日|每天|一日|一天)(
 BETWEEN_TWO = re.compile(r"(?:两者|二者|两药|两种药|两个药|两种|和|与|跟)[^，,。；;]{0,8}$")
 # 每7天服用0.5mg / 每隔2天一次 / 每3日1次: a dose every few days (a week is left to the weekly rows)
 EVERY_DAYS = re.compile(r"每(?:隔)?\s*(\d+|[二两三四五六七八九十])\s*(?:天|日)\s*(?=一次|1次|服|吃|口服|用|给药|\d)")
+# 隔日一次 / 隔天吃 / 每周3次: a dose every other day, or a few times a week (乙胺丁醇15-25mg/kg每周3次 at eGFR < 30):
+# the day's amount is the dose times 1/2 or N/7 (a weekly dose, 每周一次, is left to the weekly rows)
+# (隔天 alone is also colloquial for 第二天, the next day: only 隔天一次 counts)
+ALTERNATE_DAYS = re.compile(r"隔日|隔天\s*(?:一|1)\s*次|隔一天|每两天|每二天")
+TIMES_PER_WEEK = re.compile(r"(?:每周|一周|每星期|一星期|每礼拜|一礼拜)\s*(?:吃|服|服用|口服|用|给药|注射|静滴)?\s*([2-6二两三四五六])\s*次")
 # (每两个钟 / 每两个钟头: Cantonese and colloquial words for an hour)
 EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?(?:小时|钟头|钟(?!点))|每(小)时")
 # a concentration stated with the drug: 西替利嗪滴剂（10mg/ml）, 阿奇霉素干混悬剂 100mg/5ml
@@ -251,6 +256,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         else:
             dose.per_kg_dose = value
     times = TIMES_PER_DAY.search(text)
+    if times and text[max(0, times.start() - 1):times.start()] == "隔":
+        times = None        # 隔日一次 / 隔一天吃一次: every other day, not once a day
     count: float | None = None
     if times:
         count = _upper(times, 1) if times.group(1) else number(times.group(3))
@@ -274,6 +281,10 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
                 count = min(24 / low_hours, number(capped.group(1)))  # type: ignore[operator,type-var]
         elif days_apart := EVERY_DAYS.search(text):
             count = 1 / number(days_apart.group(1))  # type: ignore[operator]
+        elif weekly := TIMES_PER_WEEK.search(text):
+            count = number(weekly.group(1)) / 7  # type: ignore[operator]
+        elif ALTERNATE_DAYS.search(text):
+            count = 0.5
         elif abbreviated is not None:
             count = abbreviated
         elif ONCE.search(text):

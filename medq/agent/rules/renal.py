@@ -14,7 +14,9 @@ class RenalRule(PopulationRule):
     systemic = True
 
     def check(self, ctx):
+        seen = set()
         for found in super().check(ctx):
+            seen.add(found.drug)
             row = ctx.lexicon.rules.get(found.rule_id)
             if found.severity != "block" and row is not None and row.action in ("reduce", "avoid", "contraindicated") \
                     and _adjustment_denied(ctx, found.drug):
@@ -23,6 +25,29 @@ class RenalRule(PopulationRule):
                 card = dataclasses.replace(found.card, summary=reason[:140], indicator="critical") if found.card else None
                 found = dataclasses.replace(found, severity="block", reason=reason, card=card)
             yield found
+        if ctx.facts.kidney_band() is None or not DENIAL_WORDS.search(ctx.draft):
+            return
+        # a drug whose only renal row is a dose cap for this band (帕罗西汀 eGFR<30 ≤40mg/日): the draft that keeps its
+        # dose whatever the kidneys (肾功能下降不影响，帕罗西汀照常吃) refuses that cap as well (round 15)
+        from medq.agent.rules.base import finding, shown
+        from medq.agent.rules.dose import _straddles, dosing_rows
+
+        for rec in ctx.recommended:
+            if rec.origin != "draft" or rec.display in seen or rec.local or rec.topical or rec.ocular:
+                continue
+            for ingredient in rec.substances:
+                row = next((r for r in dosing_rows(ctx, ingredient) if any(
+                    t.kind in ("egfr", "ckd_stage") for t in r.population) and ctx.population(r.population) is not None
+                    and not _straddles(ctx, r)), None)
+                if row is None or not _adjustment_denied(ctx, rec.display):
+                    continue
+                matched = ctx.population(row.population)
+                fact, source = matched[0] if matched else ("", None)
+                seen.add(rec.display)
+                yield finding(ctx, rec, ingredient, self.name, fact, source,
+                              self.wording(ctx, rec, ingredient, row, [fact]).rstrip("。") +
+                              "，回答却说不需要根据肾功能调整。", row, block=True, indicator="critical")
+                break
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown
@@ -43,10 +68,61 @@ ADJUSTMENT_DENIED = re.compile(r"(?:肾功能|肾脏|肾)[^，,。；;！!？?\n
                                r"(?:来)?\s*(?:调整|减量|减少剂量|调剂量|调量|减药|改剂量)")
 
 
+# 肾功能轻度下降不影响 / 肌酐稍高没关系 / eGFR 40问题不大: the draft names the reduced kidneys and dismisses them (round 15)
+KIDNEY_DISMISSED = re.compile(r"(?:肾功能|肾脏功能|肾小球滤过率|肌酐清除率|肌酐|eGFR|egfr|GFR)[^，,。；;！!？?\n和跟与同正]{0,8}?"
+                              r"(?:不影响|没影响|没有影响|影响不大|关系不大|没关系|没啥关系|问题不大|不碍事|不要紧|无妨)")
+# (not 肾功能下降跟这个药没关系, not 肾功能正常的话不影响) …nor on the kidneys: 对肾功能没有影响 says the drug spares the
+# kidneys, not that the dose stays
+ON_THE_KIDNEYS = re.compile(r"(?:对|伤|损伤|损害|加重)\s*(?:您的|你的|患者的)?\s*$")
+# 左乙拉西坦照常吃 / 二甲双胍不用减量 / 加巴喷丁按原剂量: right after the drug's name, the dose stays as it is
+DOSE_KEPT = re.compile(r"^[^，,。；;！!？?\n]{0,6}?(?:照常|照旧|按原(?:来的?)?(?:剂量|量)|原剂量|剂量不变|"
+                       r"(?:也)?(?:不需要|不需|不用|无需|不必|没必要)\s*(?:调整|减量|减少剂量|调剂量|调量|减药|改剂量|改量))")
+KEPT_REFUSED = re.compile(r"不能|不要|不可|不宜|别|不再|不应|不建议|是否|能否|可否")
+# what every denial above contains: the draft is read for a denial only where one of these words is in it
+DENIAL_WORDS = re.compile(r"不需要|不需|不用|无需|不必|没必要|照常|照旧|原剂量|按原|剂量不变|不影响|没影响|没有影响|影响不大|"
+                          r"关系不大|没关系|没啥关系|问题不大|不碍事|不要紧|无妨")
+KIDNEY_WORD = re.compile(r"肾|肌酐|eGFR|egfr|GFR|透析")
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    low = max(text.rfind(mark, 0, start) for mark in "。；;！!？?\n") + 1
+    highs = [i for i in (text.find(mark, end) for mark in "。；;！!？?\n") if i >= 0]
+    return low, min(highs) if highs else len(text)
+
+
+# …但左乙拉西坦要减到每次500mg: the draft that dismisses the kidneys and still reduces the dose denies nothing
+REDUCED = re.compile(r"(?<!不用)(?<!不需)(?<!无需)(?<!不必)(?<!不需要)(?<!没必要)"
+                     r"(?:减量|减到|减为|减至|减半|减少剂量|减少用量|降到|降为|降至|调整为|改为|改成|不要超过|不超过|延长|调整剂量|"
+                     r"调整用量|(?:根据|按)(?:肾功能|肌酐清除率|eGFR)调整)")
+
+
+def _kidneys_dismissed(text: str) -> bool:
+    return not REDUCED.search(text) and \
+        any(not ON_THE_KIDNEYS.search(text[max(0, m.start() - 6):m.start()]) for m in KIDNEY_DISMISSED.finditer(text))
+
+
+def _dose_kept(ctx, drug: str) -> bool:
+    """The drug's name followed by 照常 / 不用减量 / 按原剂量, in a sentence that names the kidneys (or, for an explicit
+    不用减量/不需要调整, where the question does): the draft keeps the dose the kidney band asks to change."""
+    for rec in ctx.recommended:
+        if rec.origin != "draft" or (rec.display != drug and rec.name != drug):
+            continue
+        kept = DOSE_KEPT.search(ctx.draft[rec.mention.end:rec.mention.end + 24])
+        if not kept or KEPT_REFUSED.search(kept.group(0)):
+            continue
+        low, high = _sentence(ctx.draft, rec.mention.start, rec.mention.end)
+        if KIDNEY_WORD.search(ctx.draft[low:high]) or \
+                ("照" not in kept.group(0) and "原" not in kept.group(0) and KIDNEY_WORD.search(ctx.question or "")):
+            return True
+    return False
+
+
 def _adjustment_denied(ctx, drug: str) -> bool:
     """Whether the draft, in the sentence of this drug (or anywhere, when it recommends nothing else), denies that the
     kidneys call for a change of dose."""
-    if "肾" not in ctx.draft or not ADJUSTMENT_DENIED.search(ctx.draft):
+    if _dose_kept(ctx, drug):
+        return True
+    if not ADJUSTMENT_DENIED.search(ctx.draft) and not _kidneys_dismissed(ctx.draft):
         return False
     recs = [rec for rec in ctx.recommended if rec.origin == "draft"]
     if len({rec.name for rec in recs}) <= 1:
@@ -54,9 +130,8 @@ def _adjustment_denied(ctx, drug: str) -> bool:
     for rec in recs:
         if rec.display != drug and rec.name != drug:
             continue
-        low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
-        highs = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
-        if ADJUSTMENT_DENIED.search(ctx.draft[low:min(highs) if highs else len(ctx.draft)]):
+        low, high = _sentence(ctx.draft, rec.mention.start, rec.mention.end)
+        if ADJUSTMENT_DENIED.search(ctx.draft[low:high]) or _kidneys_dismissed(ctx.draft[low:high]):
             return True
     return False
 
