@@ -108,3 +108,28 @@ def test_new_names_do_not_match_ordinary_phrases():
     for canonical, phrases in cases.items():
         for phrase in phrases:
             assert not [m for m in lex.find_mentions(phrase) if m.canonical == canonical], (canonical, phrase)
+
+
+@pytest.mark.parametrize("draft, profile, rule", [
+    ("便秘可以吃复方芦荟胶囊，一次1-2粒。", PREGNANT, "C0001"),                     # 朱砂 inside a laxative
+    ("咽喉肿痛可以含服喉症丸。", PREGNANT, "C0006"),                                 # 雄黄
+    ("便秘可以吃麻仁软胶囊。", PREGNANT, "C0060"),
+    ("便秘上火可以吃当归龙荟丸。", PREGNANT, "C0061"),
+    ("腰扭伤可以贴云南白药膏。", PREGNANT, "R9103"),                                 # a form as an alias
+    ("孩子感冒发烧可以吃小儿氨酚黄那敏颗粒。", {"age": 5, "conditions": ["蚕豆病"]}, "C0055"),
+    ("宝宝长痱子可以喝点金银花露。", {"age": 1, "conditions": ["G6PD缺乏症"]}, "C0056"),
+    ("口腔溃疡可以用珠黄散吹敷。", {"age": 20, "conditions": ["G6PD缺乏症"]}, "C0057"),
+    ("宝宝夜啼可以吃点保嬰丹。", {"age": 1, "conditions": ["蚕豆症"]}, "C0059"),
+])
+def test_laxatives_throat_products_and_g6pd(draft, profile, rule):
+    assert rule in rule_ids(audit(draft, **profile))
+
+
+@pytest.mark.parametrize("draft, profile", [
+    ("便秘可以吃复方芦荟胶囊，一次1-2粒。", {"age": 40}),
+    ("孩子感冒发烧可以吃小儿氨酚黄那敏颗粒。", {"age": 5}),
+    ("宝宝有蚕豆病，不要喝金银花露，也不要用含牛黄的感冒药。", {"age": 1, "conditions": ["G6PD缺乏症"]}),
+    ("芦荟胶可以涂在晒伤的地方。", PREGNANT),
+])
+def test_outside_population_or_warned_passes(draft, profile):
+    assert not rule_ids(audit(draft, **profile))
