@@ -133,3 +133,23 @@ def test_laxatives_throat_products_and_g6pd(draft, profile, rule):
 ])
 def test_outside_population_or_warned_passes(draft, profile):
     assert not rule_ids(audit(draft, **profile))
+
+
+@pytest.mark.parametrize("draft, profile, rule, blocked", [
+    ("痛经可以吃少腹逐瘀颗粒。", PREGNANT, "C0064", True),
+    ("痛经可以吃少腹逐瘀颗粒。", {"age": 28}, "C0064", False),
+    ("颈椎病可以吃颈复康颗粒。", PREGNANT, "C0066", True),
+    ("子宫肌瘤可以吃大黄蛰虫丸。", PREGNANT, "C0063", True),              # the 蛰 written for 䗪
+    ("骨折后可以吃伤科接骨片。", PREGNANT, "C0017", True),                 # 马钱子 inside
+    ("类风湿可以吃昆仙胶囊。", {"age": 16}, "C0069", True),
+    ("类风湿可以吃昆仙胶囊。", {"age": 50}, "C0069", False),
+    ("类风湿可以吃火把花根片。", {"age": 30, "lactating": True}, "C0068", True),
+])
+def test_blood_activating_and_tripterygium_relatives(draft, profile, rule, blocked):
+    assert (rule in rule_ids(audit(draft, **profile))) is blocked
+
+
+def test_childrens_cinnabar_products_do_not_block_their_own_age():
+    # 朱砂/雄黄 have no age row: the children's products they are in are for children; long use is a caution
+    assert not rule_ids(audit("孩子惊吓可以吃小儿七珍丹。", age=2))
+    assert not rule_ids(audit("小儿至宝丸一次1丸，一日2-3次。", age=3))
