@@ -153,3 +153,21 @@ def test_childrens_cinnabar_products_do_not_block_their_own_age():
     # 朱砂/雄黄 have no age row: the children's products they are in are for children; long use is a caution
     assert not rule_ids(audit("孩子惊吓可以吃小儿七珍丹。", age=2))
     assert not rule_ids(audit("小儿至宝丸一次1丸，一日2-3次。", age=3))
+
+
+@pytest.mark.parametrize("draft, profile, rule, blocked", [
+    ("咽喉痛可以含华素片，一次1片，一日3-5次。", {"age": 30, "allergies": ["碘"]}, "C0072", True),
+    ("咽喉痛可以含华素片，一次1片，一日3-5次。", {"age": 30}, "C0072", False),
+    ("咳嗽可以吃枇杷止咳胶囊。", {"age": 8}, "B1015", True),                    # 罂粟壳 inside
+    ("咳嗽可以吃枇杷止咳胶囊。", {"age": 40}, "B1015", False),
+    ("咳嗽可以喝镇咳宁糖浆。", {"age": 60, "conditions": ["高血压"]}, "B0861", True),   # 盐酸麻黄碱 inside
+    ("咳嗽可以吃麻杏止咳片。", {"age": 60, "conditions": ["冠心病"]}, "A0843", True),   # 麻黄
+    ("鼻炎可以吃鼻炎康片，一次4片，一日3次。", {"age": 60, "conditions": ["高血压"]}, "A0842", True),
+    ("咳嗽可以吃痰咳净。", {"age": 60, "conditions": ["心律失常"]}, "R1344", True),      # 咖啡因
+])
+def test_cough_and_nose_products_reach_their_ingredients(draft, profile, rule, blocked):
+    assert (rule in rule_ids(audit(draft, **profile))) is blocked
+
+
+def test_ephedra_childrens_cough_product_passes_in_a_child():
+    assert not rule_ids(audit("孩子咳嗽可以喝小儿肺热咳喘口服液。", age=5))
