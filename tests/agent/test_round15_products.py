@@ -171,3 +171,21 @@ def test_cough_and_nose_products_reach_their_ingredients(draft, profile, rule, b
 
 def test_ephedra_childrens_cough_product_passes_in_a_child():
     assert not rule_ids(audit("孩子咳嗽可以喝小儿肺热咳喘口服液。", age=5))
+
+
+@pytest.mark.parametrize("draft, blocked", [
+    # a product's mass is the product's (dose.py MASS_AMOUNT): the granule's 10 g is no 10 g of paracetamol
+    ("感冒灵颗粒一次10g，一日3次。", set()),
+    ("七厘散一次1-1.5g，一日1-3次，黄酒送服。", set()),
+    ("磁朱丸一次3g，一日2次。", set()),                      # 朱砂 listed without an amount: the 3 g are the pill's
+    ("泰诺每次650mg，一日4次。", set()),                     # mg of a combination doses its main ingredient only
+    ("泰诺每次1000mg，一日6次。", {"B0488"}),                # 6 g of paracetamol a day
+    ("感冒灵颗粒一次3袋，一日3次。", {"B0810"}),             # sachets are still weighed through the amounts
+    # the herbs themselves keep the 中国药典 limits
+    ("马钱子粉每次1g，每日2次。", {"C0082"}),
+    ("细辛每次6g煎服。", {"C0085"}),
+    ("制川乌5g先煎。", {"C0083"}),
+    ("朱砂0.3g冲服。", set()),
+])
+def test_a_products_mass_dose_weighs_the_product(draft, blocked):
+    assert rule_ids(audit(draft, age=40)) == blocked
