@@ -189,3 +189,17 @@ def test_ephedra_childrens_cough_product_passes_in_a_child():
 ])
 def test_a_products_mass_dose_weighs_the_product(draft, blocked):
     assert rule_ids(audit(draft, age=40)) == blocked
+
+
+@pytest.mark.parametrize("draft, profile, rule, blocked", [
+    ("口腔溃疡可以用冰硼散吹敷。", PREGNANT, "C0001", True),                  # 朱砂 in a mouth powder
+    ("口腔溃疡可以用冰硼散吹敷。", {"age": 30}, "C0001", False),
+    ("肾结石可以喝排石颗粒。", PREGNANT, "C0087", True),
+    ("腰疼可以贴奇正消痛贴。", PREGNANT, "C0090", True),
+    ("腰疼可以贴奇正消痛贴。", {"age": 40}, "C0090", False),
+    ("关节痛可以贴复方南星止痛膏。", PREGNANT, "C0020", True),                # 生川乌 in a plaster
+    ("补肾可以吃金匮肾气丸。", PREGNANT, "C0086", True),
+    ("口疮可以吹点锡类散。", {"age": 6, "conditions": ["蚕豆病"]}, "C0057", True),
+])
+def test_mouth_powders_plasters_and_stones(draft, profile, rule, blocked):
+    assert (rule in rule_ids(audit(draft, **profile))) is blocked
