@@ -176,11 +176,36 @@ REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别
 CALCIUM_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克)\s*(?:的)?\s*(?:元素)?钙(?!尔奇|片)")
 
 
-def own_dose_text(text: str, rec: Recommended, ingredient: str) -> str:
-    """The dose text as it doses one ingredient of a product: amounts named as calcium left out for its others."""
+# 感冒灵颗粒一次10g / 七厘散每次1g / 泰诺每次650mg: a mass given for a product is no dose of each ingredient. Where the
+# knowledge lists an ingredient without an amount (a patent medicine listed by what matters in it) the mass weighs the
+# product; for a product of several ingredients a mass in grams weighs the product (a granule, a pill, a powder) and
+# one in mg doses its main ingredient (the largest amount) only; an amount beside an ingredient's own name doses it
+MASS_AMOUNT = re.compile(rf"{RANGE}\s*(?:mg|毫克|g|克)(?!\s*[/∕]\s*(?:kg|公斤|千克|ml|毫升|mL))")
+GRAM_AMOUNT = re.compile(rf"{RANGE}\s*(?:g|克)(?![a-zA-Z])(?!\s*[/∕]\s*(?:kg|公斤|千克|ml|毫升|mL))")
+
+
+def own_dose_text(text: str, rec: Recommended, ingredient: str, lexicon: Lexicon | None = None) -> str:
+    """The dose text as it doses one ingredient of a product: amounts named as calcium left out for its others, and
+    a mass that weighs the whole product left out for each ingredient (MASS_AMOUNT above)."""
     if len(rec.substances) > 1 and "钙" not in ingredient:
-        return CALCIUM_AMOUNT.sub(" ", text)
-    return text
+        text = CALCIUM_AMOUNT.sub(" ", text)
+    if lexicon is None or rec.mention.kind != "product" or "钙" in ingredient:
+        return text
+    product = lexicon.products.get(rec.name)
+    item = next((i for i in product.ingredients if i.substance == ingredient), None) if product else None
+    if item is None or item.per_ml:
+        return text
+    if (item.amount_mg is not None and len(product.ingredients) < 2) or not MASS_AMOUNT.search(text):
+        return text
+    named = {m.canonical for m in lexicon.find_mentions(text, fuzzy=False)}
+    if ingredient in named:
+        return text
+    if item.amount_mg is None:
+        return MASS_AMOUNT.sub(" ", text)
+    main = max(product.ingredients, key=lambda i: i.amount_mg or 0.0).substance
+    if ingredient != main or named & set(product.components):
+        return MASS_AMOUNT.sub(" ", text)
+    return GRAM_AMOUNT.sub(" ", text)
 
 
 # 用XX 30mg: a verb of taking, a word of two to six letters that is no form, route, amount or schedule, then the dose
@@ -492,7 +517,7 @@ class DoseRule:
                 rows = [r for r in dosing_rows(ctx, ingredient) if ctx.population(r.population) is not None]
                 if not rows:
                     continue
-                text = own_dose_text(rec.dose_text, rec, ingredient)
+                text = own_dose_text(rec.dose_text, rec, ingredient, ctx.lexicon)
                 band = ctx.facts.kidney_band()
                 if band is not None and band[1] < 90:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose

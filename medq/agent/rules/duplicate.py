@@ -95,7 +95,7 @@ class DuplicateRule:
                 if rec is None:
                     known = False
                     continue
-                text = own_dose_text(rec.dose_text, rec, ingredient)
+                text = own_dose_text(rec.dose_text, rec, ingredient, ctx.lexicon)
                 dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
                 if dose.per_day_mg is None:
                     known = False
