@@ -16,9 +16,6 @@ from .probes import audit, blocked_ids, lexicon
     ("支架术后加氯吡格雷75mg每日1次，和利伐沙班一起用，注意黑便和牙龈出血。", ["利伐沙班"]),
     ("支架术后加氯吡格雷75mg每日1次，按心内科方案定期复查。", ["达比加群酯"]),
     ("冠脉介入术中术后可以用替格瑞洛90mg每日2次。", ["依诺肝素"]),
-    ("心衰可以加螺内酯20mg每日1次，两周后查血钾和肌酐。", ["依那普利"]),
-    ("心衰可以加用螺内酯20mg每日1次，定期查血钾。", ["缬沙坦"]),
-    ("血钾偏低，可以口服氯化钾缓释片1g每日2次，一周后复查血钾。", ["氯沙坦"]),
     ("房颤抗凝可以用华法林，起始3mg每日1次，每周查INR。", ["胺碘酮"]),
     ("房颤心室率快可以加地高辛，剂量减半为0.0625mg每日1次，定期查血药浓度。", ["胺碘酮"]),
     ("甘油三酯高可以加非诺贝特200mg每晚1次，留意肌肉酸痛。", ["阿托伐他汀"]),
@@ -35,10 +32,10 @@ def test_a_standard_combination_the_label_calls_caution_passes(draft, meds):
 
 
 def test_a_relaxed_pair_still_warns_and_a_draft_that_denies_it_blocks():
-    result = audit("心衰可以加螺内酯20mg每日1次。", medications=["依那普利"], age=70)
+    result = audit("甲减可以吃左甲状腺素钠片50μg每日1次。", medications=["华法林"], age=70)
     assert not result.blocked and any(f.rule == "interaction" for f in result.findings)
     # the caution's management is monitoring: a draft that says there is no interaction is refused
-    assert audit("螺内酯20mg每日1次，和依那普利没有相互作用，不用查血钾。", medications=["依那普利"], age=70).blocked
+    assert audit("左甲状腺素钠片50μg每日1次，和华法林没有相互作用，不用查INR。", medications=["华法林"], age=70).blocked
     assert not audit("氯吡格雷和华法林一起用出血风险高，是否联用请心内科决定。", medications=["华法林"], age=70).blocked
 
 
@@ -51,6 +48,11 @@ def test_a_relaxed_pair_still_warns_and_a_draft_that_denies_it_blocks():
     ("膝关节痛可以吃依托考昔60mg每日1次。", ["醋硝香豆素"], {"P0002"}),
     ("躁动可以加氟哌啶醇2mg每晚1次。", ["左旋多巴"], {"P0001"}),
     ("可以补钾，氯化钾缓释片1g每日3次。", ["螺内酯"], {"R0708", "R0715"}),
+    # ACEI/ARB with spironolactone or a potassium supplement stays avoid (integration: outside authors block the
+    # add-on with or without a monitoring plan, b1-b49; labels warn of hyperkalaemia)
+    ("心衰可以加螺内酯20mg每日1次，两周后查血钾和肌酐。", ["依那普利"], {"R0620"}),
+    ("心衰可以加用螺内酯20mg每日1次，定期查血钾。", ["缬沙坦"], {"R0644", "R0707"}),
+    ("血钾偏低，可以口服氯化钾缓释片1g每日2次，一周后复查血钾。", ["氯沙坦"], {"R0653", "R0714"}),
     ("降脂可以加阿托伐他汀20mg每晚1次。", ["吉非罗齐"], {"A0604"}),
     ("房颤可以静脉用地尔硫䓬控制心室率。", ["美托洛尔"], {"A0492", "R0550", "R0569"}),
 ])
