@@ -149,3 +149,10 @@ def test_stage_only_and_dialysis_profiles_read_the_new_caps_and_the_dismissal(co
 def test_a_stage_above_the_band_does_not_make_a_dismissal_block_a_dose_cap():
     # CKD stage 3 (eGFR 30-60) lies above 帕罗西汀's eGFR<30 cap: the cap does not apply, so no block
     assert not audit("肾功能下降不影响，帕罗西汀照常吃就行。", conditions=["慢性肾脏病3期"], age=50).blocked
+
+
+def test_every_other_day_written_with_a_verb_between_is_read_as_alternate_days():
+    """隔天吃一次 is every other day, like 隔天一次 (integration: a dialysis patient's 10 mg every other day)."""
+    from .probes import audit
+    assert not audit("透析的人可以吃氯雷他定，隔天吃一次，每次10mg。", ckd_stage=5, age=58).blocked
+    assert audit("透析的人可以吃氯雷他定，每天吃一次，每次10mg。", ckd_stage=5, age=58).blocked

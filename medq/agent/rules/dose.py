@@ -35,7 +35,7 @@ EVERY_DAYS = re.compile(r"每(?:隔)?\s*(\d+|[二两三四五六七八九十])\s
 # 隔日一次 / 隔天吃 / 每周3次: a dose every other day, or a few times a week (乙胺丁醇15-25mg/kg每周3次 at eGFR < 30):
 # the day's amount is the dose times 1/2 or N/7 (a weekly dose, 每周一次, is left to the weekly rows)
 # (隔天 alone is also colloquial for 第二天, the next day: only 隔天一次 counts)
-ALTERNATE_DAYS = re.compile(r"隔日|隔天\s*(?:一|1)\s*次|隔一天|每两天|每二天")
+ALTERNATE_DAYS = re.compile(r"隔日|隔天\s*(?:吃|服|用|服用|口服)?\s*(?:一|1)\s*次|隔一天|每两天|每二天")
 TIMES_PER_WEEK = re.compile(r"(?:每周|一周|每星期|一星期|每礼拜|一礼拜)\s*(?:吃|服|服用|口服|用|给药|注射|静滴)?\s*([2-6二两三四五六])\s*次")
 # (每两个钟 / 每两个钟头: Cantonese and colloquial words for an hour)
 EVERY_HOURS = re.compile(rf"(?:每(?:隔)?|间隔)\s*{RANGE}\s*(?:个)?(?:小时|钟头|钟(?!点))|每(小)时")
