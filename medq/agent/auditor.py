@@ -153,6 +153,37 @@ LOCAL_FORM = re.compile(r"\s*(?:洗剂|洗发水|香波|乳膏|软膏|霜|凝胶
                         r"滴鼻液|鼻喷剂|贴|栓)")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
+# what a product or class contains (round 15): 含有 / 含 / 也含 / 成分是, with 西药 or an amount per unit between, or a
+# list of its contents (含有氢氯噻嗪和可乐定)
+CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)\s*(?:西药|化学药|化学成分|西药成分)?(?:成分)?\s*"
+                         r"(?:约|大约)?\s*(?:\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*(?:的)?)?[\s*_]*$")
+CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及)[\s*_]*$")
+MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
+HOST_ADVISED = re.compile(r"可以|建议|推荐|改用|换成|换用|选用|首选")
+# a sentence that advises something (可以 / 继续 / 建议 / 就行 / 一起用…): the patient's medicine named in it may be advised
+ADVICE_IN_SENTENCE = re.compile(r"可以|可(?!能)|继续|建议|推荐|即可|就行|就好|照常|一起用|一起吃|一起服|同服|合用|联用|按时|放心|"
+                                r"没问题|没关系|不影响|效果更好|更好|适合|首选|改用|换成|加用|加上|剂量|\d")
+REFUSING_CLAUSE = re.compile(r"不能|不要|不建议|不宜|不可以|不推荐|不应|别|勿|避免|禁")
+# the answer to 能吃吗 / 能一起吃吗 / 能加吗 / 有问题吗 given anywhere in the draft as a refusal with no object of its own
+# (**不建议加用** / 不能再和格列美脲一起吃 / **请先不要吃** / 一般不建议老年人常规使用 / 不要自行开始): it answers the
+# question's drugs no (round 15); a plain 不要吃 needs 先/暂时 (空腹不要吃 is how to take it, no answer)
+ASKS = re.compile(r"吗|？|\?|能不能|可不可以|行不行|要不要|能否|是否")
+REFUSAL_ANSWER = re.compile(
+    r"(?:(?:不建议|不推荐|不宜)\s*(?:再|自行|自己)?\s*(?:老年人|老人|孕妇|您|你)?\s*(?:常规|长期|继续)?\s*"
+    r"(?:加用|加上|加|合用|联用|同服|一起吃|一起用|一起服用|同时吃|同时用|同时服用|使用|服用|用|吃)|"
+    r"(?:不要|别|不能|不可以|最好不要|千万不要|千万别)\s*(?:再)?\s*(?:自行|自己|擅自|随便)?\s*"
+    r"(?:加用|加上|加|合用|联用|同服|一起吃|一起用|一起服用|同时吃|同时用|同时服用|开始(?:吃|用|服用)?)|"
+    r"(?:先不要|请先不要|暂时不要|暂时别|先别|请先别)\s*(?:吃|用|服用|使用|加)|"
+    r"(?:不能|不要|不建议|别|不可以)\s*再?\s*(?:和|与|跟|同)(?:(?!酒|饮料|茶|咖啡|果汁|西柚|葡萄柚|牛奶|奶)"
+    r"[^，,。；;！!？?\n]){1,12}?"
+    r"(?:一起|同时|合用|同服|联用)\s*(?:吃|用|服用|使用)?)"
+    r"\s*[*_]*\s*(?=[。，,；;！!？?\n)）]|$)")
+# a draft that opens by saying yes (可以的，… / 能。/ 没问题): a refusal later is about how to take it, no answer of no
+OPENING_YES = re.compile(r"(?:可以|能|没问题|没事|放心|行|可)")
+PROBLEM_ASKED = re.compile(r"有问题吗|有没有问题|有影响吗|有没有影响|安全吗|冲突吗|有冲突")
+OPENING_PROBLEM = re.compile(r"^(?:有问题|有影响|有冲突|不安全|有风险)(?:的)?\s*[*_]*\s*[。！!，,]")
+# something added on top of what the patient takes (再加 / 加用 / 加上 / 另加 / 换成): a new recommendation (round 15)
+ADDED_BEFORE = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加|加|换成|换用|改用|改成|改为|换)\s*(?:一个|一种|点|些)?\s*$")
 HABIT_OF_PEOPLE = re.compile(r"\s*(?:的)?\s*(?:习惯|史|嗜好)\s*(?:的人|者|的患者|患者|人群)|\s*者")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -199,6 +230,18 @@ WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不
 def _dose_of_previous(before: str) -> bool:
     """Whether the dose written before a name belongs to the name before it (see DOSE_THEN_JOIN)."""
     return before.lstrip(" *").startswith(("（", "(")) or bool(DOSE_THEN_JOIN.search(before))
+
+
+def _sentence_end(text: str, position: int) -> int:
+    found = SENTENCE_END.search(text, position)
+    return found.start() if found else len(text)
+
+
+def _advises(sentence: str) -> bool:
+    """Whether a sentence advises anything, its refusing clauses (所以不能再和X一起吃 / 不建议再加…) set aside."""
+    return any(ADVICE_IN_SENTENCE.search(clause) and
+               not (REFUSING_CLAUSE.search(clause) and not re.search(r"可以|没问题|没关系", clause))
+               for clause in re.split(r"[，,；;：:]", sentence))
 
 
 def clause_start_of(text: str, position: int) -> int:
@@ -326,6 +369,17 @@ class ContraindicationAuditor:
                                   draft[max(m.end, other.start - 8):other.start])}
             if any(name in contents and start >= high for name, start in warned_later):   # a later sentence
                 flags[index] = True
+        # 消渴丸虽然是中成药，但每10丸里含有格列本脲2.5mg / 含有**氢氯噻嗪**和可乐定等西药成分 / 复方感冒药，很多也含伪麻黄碱:
+        # an ingredient named as what an earlier name of its sentence contains describes that product or class: it is
+        # read as its host is (warned with it; a recommended product carries it, the amount being the product's
+        # content, no dose), never as a medicine of its own (round 15)
+        content = self._contents(draft, mentions)
+        for index, host in content.items():
+            h = mentions[host]
+            if flags[host] or h.canonical in warned_names and not affirmed_flags[host]:
+                flags[index] = True
+        carried = {id(mentions[index]) for index, host in content.items()
+                   if not flags[index] and mentions[host].kind == "product"}
         # a class whose members the draft names in brackets right after it (ACEI（培哚普利/雅施达）停药后…) reads as they do
         for index, m in enumerate(mentions):
             if flags[index] or affirmed_flags[index] or m.kind != "class" or \
@@ -343,6 +397,7 @@ class ContraindicationAuditor:
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
         # 美林每5ml含布洛芬100mg。…每次喂15ml: an ingredient named right after its product to state its content is the
         # product's, neither a second recommendation nor the end of the product's dose text
+        drugs = [(m, w) for m, w in drugs if id(m) not in carried]
         drugs = [(m, w) for index, (m, w) in enumerate(drugs) if not (
             index > 0 and m.kind in ("drug", "substance") and drugs[index - 1][0].kind == "product" and
             CONTENT_OF.search(draft[drugs[index - 1][0].end:m.start]) and
@@ -385,6 +440,18 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)]) and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            # 您同时吃贝那普利和螺内酯，这两种药本身就会…/ 钙片会和多替拉韦结合: the patient's own medicine (or its
+            # ingredient) named in an explanation, with nothing that advises it (no affirmation, no dose in its clause,
+            # no continue, nothing added on top), describes the current regimen: context, not a new recommendation
+            # (round 15; only what the record holds: fail closed)
+            if record and not affirmed_of[id(mention)] and mention.kind in ("drug", "product") and \
+                    self._of_record(mention.canonical, record) and not CONTINUE.search(draft) and \
+                    not _advises(draft[sentence_start_of(draft, mention.start):_sentence_end(draft, mention.end)]) and \
+                    not ADDED_BEFORE.search(draft[max(0, mention.start - 6):mention.start]) and \
+                    not CONTINUE.search(draft[clause_start_of(draft, mention.start):clause_end_of(draft, mention.end)]) and \
+                    not (DOSE.search(own := draft[mention.end:clause_end_of(draft, mention.end)]) or IU_DOSE.search(own)):
+                context.append(mention)
+                continue
             if not affirmed_of[id(mention)] and bool(record) and (
                     WITH_BEFORE.search(draft[max(0, mention.start - 12):mention.start]) and
                     WITH_WHEN.match(draft, mention.end) or
@@ -537,6 +604,38 @@ class ContraindicationAuditor:
                                            after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
         return recommended, warned, endorsed, context, warned_habits
 
+    def _contents(self, draft: str, mentions: Sequence[Mention]) -> dict[int, int]:
+        """{index of an ingredient named as content: index of the product or class it describes} (see _read)."""
+        lex = self.lexicon
+        out: dict[int, int] = {}
+        if "含" not in draft and "成分" not in draft and "里面有" not in draft and "里有" not in draft:
+            return out
+        for index, m in enumerate(mentions):
+            if m.kind not in ("drug", "substance", "class") or index == 0:
+                continue
+            lead = draft[max(0, m.start - 24):m.start]
+            if not (CONTENT_CUE.search(lead) or CONTENT_LIST.search(lead)) or MODIFIER_AFTER.match(draft, m.end):
+                continue   # 含布洛芬的止痛药: what qualifies another name, not the content of the name before
+            low = sentence_start_of(draft, m.start)
+            own = set(lex.ingredients(m.canonical)) or {m.canonical}
+            hosts = [i for i in range(index) if mentions[i].start >= low and i not in out]
+            product = next((i for i in reversed(hosts) if mentions[i].kind == "product" and
+                            own <= set(lex.ingredients(mentions[i].canonical))), None)
+            host = product if product is not None else next(
+                (i for i in reversed(hosts) if mentions[i].kind == "class" and mentions[i].canonical != m.canonical),
+                None)
+            if host is None or HOST_ADVISED.search(draft, mentions[host].end, m.start):
+                continue
+            out[index] = host
+        return out
+
+    def _of_record(self, canonical: str, record: set[str]) -> bool:
+        """Whether a name is one of the patient's medicines, or only ingredients of one of them (多替拉韦 of 绥美凯)."""
+        if canonical in record:
+            return True
+        own = set(self.lexicon.ingredients(canonical))
+        return bool(own) and any(own <= set(self.lexicon.ingredients(name)) for name in record)
+
     def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
         """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
         lead = draft[max(0, mention.start - 12):mention.start]
@@ -682,12 +781,19 @@ class ContraindicationAuditor:
         names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
         opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
                    not any(m.start < hit.end and hit.start < m.end for m in names)]
-        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening):
+        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening) and \
+                not (PROBLEM_ASKED.search(question) and OPENING_PROBLEM.match(head)) and \
+                not (ASKS.search(question) and not OPENING_YES.match(head) and any(not IF_WORD.search(draft, sentence_start_of(draft, hit), hit)
+                                                   for hit in (found.start() for found in REFUSAL_ANSWER.finditer(draft)))):
             return ()
         # 能喝西柚汁吗 → 不建议。西柚汁会…: a drink, food or habit the question asks about is answered no with the drugs
         habits = [m.canonical for m in self.lexicon.find_mentions(question, ("substance",))
                   if self.lexicon.substances[m.canonical].kind in ("behaviour", "food")]
-        return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product"))) + tuple(habits)
+        asked = self.lexicon.find_mentions(question, ("drug", "product"))
+        # 芬必得能吃吗 → 不建议。芬必得（布洛芬）…: a one-ingredient product's generic is the same medicine (round 15)
+        generics = [self.lexicon.ingredients(m.canonical)[0] for m in asked if m.kind == "product" and
+                    len(self.lexicon.ingredients(m.canonical)) == 1]
+        return tuple(m.canonical for m in asked) + tuple(generics) + tuple(habits)
 
     # ---- the profile -----------------------------------------------------------------------------------------
     def normalise_profile(self, profile: PatientProfile) -> NormalisedProfile:
@@ -802,7 +908,8 @@ class ContraindicationAuditor:
         record = {canonical for _, canonical in facts.medications}
         recommended, warned, endorsed, context, cautioned = self._read(draft, answered_no, question, record)
         known = {canonical for _, canonical in facts.medications}
-        facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
+        # (多替拉韦 named for the patient's 绥美凯 is that medicine again, not a second one)
+        facts.medications += [(m.text, m.canonical) for m in context if not self._of_record(m.canonical, known)]
         self._question_facts(question or "", profile, facts)
         self._question_concentration(question or "", recommended)
         self._shared_dose(draft, recommended, facts)

@@ -1,0 +1,124 @@
+"""Round 15: how the auditor reads a draft, on sentences written for these tests (no case's wording).
+
+1. A refusal that answers the question (能吃吗 → 不建议加用 / 请先不要吃 / 有问题。/ 不能再和X一起吃), wherever it stands,
+   answers the question's drugs no; a draft that opens by saying yes is not answered no by a later 不要和酒一起吃.
+2. An ingredient named as what a product (or a class) contains (X里面含有西药Y / 每片含Y 5mg / 含有Y和Z等成分 / 很多也含Y)
+   describes that product: it is read as its host is, never as a medicine of its own.
+3. The patient's own medicine (or its ingredient) named in an explanation that advises nothing describes the current
+   regimen: no interaction, duplicate or combination between two medicines the patient already takes; a new drug
+   added to them, or a current one said to be continued or dosed, is still read as advice.
+Each passing draft has a counterpart that must still block, so the readings cannot pass everything."""
+
+import pytest
+
+from .probes import audit
+
+
+ELDERLY_ON_GLICLAZIDE = dict(age=72, conditions=["2型糖尿病"], medications=["格列齐特"])
+ON_ACEI_AND_SPIRO = dict(age=70, conditions=["心力衰竭"], medications=["依那普利", "螺内酯"])
+ULCER = dict(age=45, conditions=["消化性溃疡"])
+ON_WARFARIN = dict(age=64, conditions=["心房颤动"], medications=["华法林"])
+ON_AMIODARONE = dict(age=61, conditions=["丙型肝炎", "房颤"], medications=["胺碘酮"])
+
+
+# (draft, question, profile): drafts whose refusal answers the question's drug(s)
+ANSWERED_NO = [
+    ("降糖药方面要注意，消渴丸里面有格列本脲，和您的格列齐特是同一类。\n- **不建议加用**，血糖高请复诊。",
+     "亲戚给了消渴丸，我能加上吗？", ELDERLY_ON_GLICLAZIDE),
+    ("这两个药的问题在于甲硝唑会让华法林作用变强，出血风险高，**请先不要吃**，先和开药医生沟通。",
+     "拔牙后医生开了甲硝唑，能吃吗", ON_WARFARIN),
+    ("有问题。索磷布韦与胺碘酮同用可引起严重心动过缓，不要自行开始，先让心内科评估。",
+     "肝病科开了索磷布韦，我吃着胺碘酮，有问题吗", ON_AMIODARONE),
+    ("不建议。布洛芬（芬必得）对胃黏膜有刺激，溃疡的人容易出血，疼可以先用对乙酰氨基酚。",
+     "腰疼能吃芬必得吗", ULCER),
+    ("阿普唑仑对八十岁以上的老人容易引起夜间跌倒，次日头昏，一般不建议老年人常规使用。",
+     "睡不好，家里有阿普唑仑，我能吃点吗？", dict(age=84, conditions=["失眠"])),
+]
+
+
+@pytest.mark.parametrize("draft,question,profile", ANSWERED_NO)
+def test_a_refusal_anywhere_answers_the_question_no(draft, question, profile):
+    result = audit(draft, question, **profile)
+    assert not result.blocked, result.reasons()
+
+
+# the same drugs, advised: the answer is yes, and the blocks stand
+ANSWERED_YES = [
+    ("可以加消渴丸，每次5丸，一天3次。", "亲戚给了消渴丸，我能加上吗？", ELDERLY_ON_GLICLAZIDE),
+    ("甲硝唑可以吃，每次0.4g，一天3次，吃满一周。", "拔牙后医生开了甲硝唑，能吃吗", ON_WARFARIN),
+    ("没问题，索磷布韦每天400mg照常吃。", "肝病科开了索磷布韦，我吃着胺碘酮，有问题吗", ON_AMIODARONE),
+    ("可以吃芬必得，每次0.3g，一天2次，不要空腹吃。", "腰疼能吃芬必得吗", ULCER),
+    # a draft opening with yes: a later 不要和酒一起吃 is how to take it, no answer of no
+    ("可以的，阿普唑仑睡前吃0.4mg就行。需要注意的是不要和酒一起吃。", "睡不好，家里有阿普唑仑，我能吃点吗？",
+     dict(age=84, conditions=["失眠"])),
+]
+
+
+@pytest.mark.parametrize("draft,question,profile", ANSWERED_YES)
+def test_the_same_drug_advised_still_blocks(draft, question, profile):
+    assert audit(draft, question, **profile).blocked
+
+
+# (draft, question, profile): an ingredient named as a product's content
+CONTENT = [
+    ("不行。消渴丸看着是中成药，可每10丸里含有格列本脲2.5mg，和格列齐特同属磺脲类，合用低血糖风险大。",
+     "格列齐特和消渴丸能一起吃吗？", ELDERLY_ON_GLICLAZIDE),
+    ("不能一起吃。消渴丸里面含有西药格列本脲，和格列齐特是一类药，叠加容易低血糖。",
+     "消渴丸能和格列齐特一起吃吗", ELDERLY_ON_GLICLAZIDE),
+    ("珍菊降压片属于复方制剂，含有**氢氯噻嗪**和可乐定等西药成分，和您现在的降压药重复，所以**不建议加用**。",
+     "珍菊降压片能加上吗？", dict(age=70, conditions=["高血压"], medications=["氢氯噻嗪"])),
+]
+
+
+@pytest.mark.parametrize("draft,question,profile", CONTENT)
+def test_an_ingredient_named_as_content_is_read_with_its_product(draft, question, profile):
+    result = audit(draft, question, **profile)
+    assert not result.blocked, result.reasons()
+
+
+def test_content_of_a_recommended_product_still_blocks_through_the_product():
+    # the product advised: its ingredient is checked through it (elderly, interaction), not dropped
+    draft = "消渴丸可以吃，每10丸含格列本脲2.5mg，每次5丸，一天3次。"
+    assert audit(draft, "消渴丸能吃吗", **ELDERLY_ON_GLICLAZIDE).blocked
+
+
+def test_a_qualifying_content_is_a_recommendation():
+    # 可以吃含布洛芬的止痛药: what qualifies the advised medicine, not the content of the name before
+    draft = "不要吃对乙酰氨基酚，可以吃含布洛芬的止痛药，每次0.2g。"
+    assert audit(draft, "胃疼能吃什么止痛药", **ULCER).blocked
+
+
+# the patient's own medicines named in an explanation
+def test_two_current_medicines_named_in_an_explanation_are_pre_existing():
+    draft = "您同时吃依那普利和螺内酯，这两种药本身会升高血钾，**不要自己补钾**，有乏力请查电解质。"
+    result = audit(draft, "腿抽筋想吃点补钾的药，行吗", **ON_ACEI_AND_SPIRO)
+    assert not result.blocked, result.reasons()
+
+
+def test_a_new_drug_added_to_current_medicines_still_blocks():
+    draft = "您同时吃依那普利和螺内酯，可以再加氯化钾缓释片，每次1g，一天2次。"
+    assert audit(draft, "腿抽筋想吃点补钾的药，行吗", **ON_ACEI_AND_SPIRO).blocked
+
+
+def test_a_current_medicine_said_to_be_continued_still_blocks():
+    draft = "缬沙坦对胎儿影响不大。继续每天80mg，定期产检就行。"
+    assert audit(draft, "怀孕了，缬沙坦要换吗", age=31, pregnant=True, trimester=2,
+                 medications=["缬沙坦"]).blocked
+
+
+def test_a_current_medicine_advised_in_its_sentence_still_blocks():
+    draft = "二甲双胍对肾没有损害，可以按原量吃。"
+    assert audit(draft, "肾功能差了，二甲双胍还要吃吗", age=75, egfr=22, ckd_stage=4,
+                 medications=["二甲双胍"]).blocked
+
+
+def test_an_ingredient_of_a_current_product_named_in_an_explanation_is_that_product():
+    # 多替拉韦 is what 绥美凯 contains: no second source of it
+    draft = "钙剂会在肠道和多替拉韦结合。建议绥美凯和钙片随餐同服，或者分开6小时吃。"
+    result = audit(draft, "钙片能跟绥美凯一起吃吗？", age=50, conditions=["HIV感染"], medications=["绥美凯"])
+    assert not any(f.rule == "duplicate_ingredient" for f in result.findings), result.reasons()
+
+
+def test_the_ingredient_added_on_top_of_the_current_product_still_duplicates():
+    draft = "可以再加伪麻黄碱片，每次60mg，一天3次。"
+    assert audit(draft, "吃着新康泰克还是鼻塞", age=35, medications=["新康泰克"]).blocked
