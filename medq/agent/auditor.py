@@ -160,6 +160,12 @@ CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有
 CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及)[\s*_]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
 HOST_ADVISED = re.compile(r"可以|建议|推荐|改用|换成|换用|选用|首选")
+QUALIFIED_WARNING = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|尽量不要|最好不要|不可)\s*(?:在)?\s*"
+                               r"(?:(?:空腹|大量|过量|长期|经常|一次性|过多|多|同时|服药期间)\s*(?:地)?\s*)+"
+                               r"(?:喝|饮用|饮|吃|食用|摄入)?\s*$")
+AVOIDED_EXAMPLES = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|少吃|少喝)[^，,。；;！!？?\n（(]{0,14}[（(][^）)]*$")
+FUTURE_ADD = re.compile(r"(?:如果|假如|要是|万一|若)\s*(?:以后|将来|今后|日后|之后)?\s*(?:要|需要|想|打算|准备)\s*"
+                        r"(?:加|加用|加上|用|吃|服用|开始)[^，,。；;！!？?\n]{0,4}$")
 # a sentence that advises something (可以 / 继续 / 建议 / 就行 / 一起用…): the patient's medicine named in it may be advised
 ADVICE_IN_SENTENCE = re.compile(r"可以|可(?!能)|继续|建议|推荐|即可|就行|就好|照常|一起用|一起吃|一起服|同服|合用|联用|按时|放心|"
                                 r"没问题|没关系|不影响|效果更好|更好|适合|首选|改用|换成|加用|加上|剂量|\d")
@@ -411,6 +417,11 @@ class ContraindicationAuditor:
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 if m.text in warned_habits and not a:
                     continue
+                # 不要空腹大量饮酒 / 避免大量食用高酪胺食物（奶酪、红酒）: a warning whose qualifiers or host noun stand between
+                # the cue and the drink or food endorses none of it (round 15)
+                low = clause_start_of(draft, m.start)
+                if QUALIFIED_WARNING.search(draft, low, m.start) or AVOIDED_EXAMPLES.search(draft, low, m.start):
+                    continue
                 if HABIT_OF_PEOPLE.match(draft, m.end):
                     continue   # 有喝酒习惯者一天不超过2000mg: the drinkers the advice is for, not drinking endorsed
                 if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
@@ -487,6 +498,10 @@ class ContraindicationAuditor:
                     may_ask_doctor and self._asked_of_doctor(draft, mention):
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
+            # 以后如果要加抗抑郁药要先告诉医生: a medicine supposed for later with a referral advises nothing now (round 15)
+            if may_ask_doctor and not affirmed_of[id(mention)] and self._future_add(draft, mention):
+                screened.add(id(mention))
+                continue
             if may_set_aside and self._set_aside(draft, mention):
                 screened.add(id(mention))
                 continue
@@ -737,6 +752,18 @@ class ContraindicationAuditor:
         end = SENTENCE_END.search(draft, mention.end)
         sentence = draft[low:end.start() if end else len(draft)]
         return bool(ASIDE.search(sentence) and DOCTOR_DECIDES.search(sentence))
+
+    @staticmethod
+    def _future_add(draft: str, mention: Mention) -> bool:
+        """如果以后要加X，先告诉医生: a medicine the draft supposes may be added later, referred to a doctor."""
+        low = sentence_start_of(draft, mention.start)
+        if not FUTURE_ADD.search(draft[low:mention.start]):
+            return False
+        end = SENTENCE_END.search(draft, mention.end)
+        rest = draft[mention.end:end.start() if end else len(draft)]
+        return not (DOSE.search(rest) or IU_DOSE.search(rest)) and bool(
+            REFERRAL.search(rest) or re.search(r"(?:先|要先|请先|需先)\s*(?:告诉|咨询|问|和|跟|让)[^，,。；;]{0,4}(?:医生|药师|大夫)",
+                                               rest))
 
     @staticmethod
     def _future_switch(draft: str, mention: Mention) -> bool:

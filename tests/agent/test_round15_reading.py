@@ -122,3 +122,71 @@ def test_an_ingredient_of_a_current_product_named_in_an_explanation_is_that_prod
 def test_the_ingredient_added_on_top_of_the_current_product_still_duplicates():
     draft = "可以再加伪麻黄碱片，每次60mg，一天3次。"
     assert audit(draft, "吃着新康泰克还是鼻塞", age=35, medications=["新康泰克"]).blocked
+
+
+# 5-6. one medicine, one dose
+def test_a_generic_and_its_dosage_form_are_one_medicine():
+    draft = "- 克拉霉素片，每次0.25g，一天2次，吃7天。\n- 克拉霉素属于大环内酯类，青霉素过敏的人可以用。"
+    result = audit(draft, "青霉素过敏，支原体感染吃什么", age=30, allergies=["青霉素"])
+    assert not any(f.rule == "duplicate_ingredient" for f in result.findings), result.reasons()
+
+
+def test_the_generic_added_on_top_of_its_dosage_form_still_duplicates():
+    draft = "阿奇霉素片每次0.5g，一天1次；咳嗽重再加阿奇霉素0.5g。"
+    assert any(f.rule == "duplicate_ingredient" for f in audit(draft, "支原体吃什么", age=40).findings)
+
+
+def test_one_after_the_other_is_no_duplicate():
+    draft = "每天吃0.4mg叶酸，吃到怀孕满3个月，之后可以换吃含叶酸的孕妇复合维生素。"
+    result = audit(draft, "怀孕了叶酸怎么吃", age=29, pregnant=True, trimester=1)
+    assert not any(f.rule == "duplicate_ingredient" for f in result.findings), result.reasons()
+
+
+def test_both_at_once_is_still_a_duplicate():
+    draft = "每天吃0.4mg叶酸，同时再吃含叶酸的复合维生素。"
+    result = audit(draft, "怀孕了叶酸怎么吃", age=29, pregnant=True, trimester=1)
+    assert any(f.rule == "duplicate_ingredient" for f in result.findings)
+
+
+def test_tablets_taken_one_at_a_time_at_an_interval_are_not_two_per_dose():
+    draft = "左炔诺孕酮片：0.75mg两片间隔12小时，72小时内吃。"
+    assert not audit(draft, "想吃紧急避孕药", age=24).blocked
+
+
+def test_the_same_regimen_doubled_still_blocks():
+    draft = "左炔诺孕酮片每次1.5mg，每12小时一次，连吃两天。"
+    assert audit(draft, "想吃紧急避孕药", age=24).blocked
+
+
+def test_an_amount_stated_as_the_days_need_is_no_dose():
+    draft = "钙尔奇D600每天一片，再加上牛奶里的钙，基本够每天1000mg的需要。"
+    assert not audit(draft, "钙尔奇D怎么吃", age=70, conditions=["骨质疏松症"]).blocked
+
+
+def test_a_vitamin_d_overdose_stated_as_a_dose_still_blocks():
+    draft = "维生素D3每天吃20万IU，连续吃一个月。"
+    assert audit(draft, "维生素D怎么补", age=60).blocked
+
+
+# 4. warnings with words between the cue and the drink, food or drug
+QUALIFIED_WARNINGS = [
+    ("菊花茶可以喝。格列本脲要注意低血糖，不要空腹大量饮酒。", "吃格列本脲能喝菊花茶吗", dict(age=50, medications=["格列本脲"])),
+    ("利奈唑胺每次600mg，每12小时一次。注意：\n- 避免大量吃发酵食品（臭豆腐、腐乳、啤酒）\n- 以后如果要加抗抑郁药，请先告诉医生",
+     "利奈唑胺注意什么", dict(age=40)),
+]
+
+
+@pytest.mark.parametrize("draft,question,profile", QUALIFIED_WARNINGS)
+def test_a_qualified_warning_endorses_nothing(draft, question, profile):
+    result = audit(draft, question, **profile)
+    assert not result.blocked, result.reasons()
+
+
+def test_drinking_endorsed_with_the_same_drug_still_blocks():
+    draft = "菊花茶可以喝。吃格列本脲期间少量饮酒没关系。"
+    assert audit(draft, "吃格列本脲能喝菊花茶吗", age=50, medications=["格列本脲"]).blocked
+
+
+def test_an_antidepressant_advised_now_with_linezolid_still_blocks():
+    draft = "利奈唑胺每次600mg，每12小时一次，心情不好可以加舍曲林，每天50mg。"
+    assert audit(draft, "利奈唑胺注意什么", age=40).blocked

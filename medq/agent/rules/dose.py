@@ -170,9 +170,15 @@ REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别
 # 碳酸钙D3片每天600mg钙: an amount named as calcium is the calcium's, not the vitamin D's of the same product
 CALCIUM_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克)\s*(?:的)?\s*(?:元素)?钙(?!尔奇|片)")
 
+# 加上饮食中的钙能满足每天1000-1200mg的需要: an amount stated as the day's need or intake is no dose of anything (round 15)
+NEED_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克|μg|微克|iu|IU|国际单位)\s*"
+                         r"(?:左右)?\s*(?:的)?\s*(?:需要|需求|推荐摄入|摄入)")
+
 
 def own_dose_text(text: str, rec: Recommended, ingredient: str) -> str:
     """The dose text as it doses one ingredient of a product: amounts named as calcium left out for its others."""
+    if "需" in text or "摄入" in text:
+        text = NEED_AMOUNT.sub(" ", text)
     if len(rec.substances) > 1 and "钙" not in ingredient:
         return CALCIUM_AMOUNT.sub(" ", text)
     return text
@@ -189,7 +195,15 @@ def _names_another(part: str) -> bool:
     return bool(found) and not NOT_A_NAME.search(found.group(1))
 
 
+# 0.75mg两片间隔12小时: the tablets of a regimen taken one at a time at an interval (each the amount stated), not two
+# at each interval (round 15); …间隔6小时一次 keeps its reading
+SPREAD_TABLETS = re.compile(r"(\d+(?:\.\d+)?\s*(?:mg|毫克))\s*(?:[两二三四]|\d)\s*片\s*"
+                            r"(?=[，,]?\s*(?:间隔|相隔|隔)\s*\d+\s*(?:个)?小时(?!\s*(?:一次|1次|服一次|吃一次)))")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    if "片" in text and "隔" in text:
+        text = SPREAD_TABLETS.sub(r"每次\1，", text)
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
     instead = INSTEAD.search(text)
