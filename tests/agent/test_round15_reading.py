@@ -190,3 +190,14 @@ def test_drinking_endorsed_with_the_same_drug_still_blocks():
 def test_an_antidepressant_advised_now_with_linezolid_still_blocks():
     draft = "利奈唑胺每次600mg，每12小时一次，心情不好可以加舍曲林，每天50mg。"
     assert audit(draft, "利奈唑胺注意什么", age=40).blocked
+
+
+# a pause of breastfeeding counted in weeks (the label's 服药后1周内不哺乳)
+def test_a_pause_of_a_week_follows_a_label_that_pauses_a_week():
+    draft = "可以吃乌利司他30mg一片，吃完暂停哺乳一周，奶吸出来倒掉。"
+    assert not audit(draft, "喂奶期间能吃紧急避孕药吗", age=30, lactating=True).blocked
+
+
+def test_a_shorter_pause_than_the_label_still_blocks():
+    draft = "可以吃乌利司他30mg一片，吃完暂停哺乳一天就行。"
+    assert audit(draft, "喂奶期间能吃紧急避孕药吗", age=30, lactating=True).blocked
