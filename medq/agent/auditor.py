@@ -43,9 +43,9 @@ SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 DESCRIBED_AS = re.compile(r"\s*(?:[（(][^（()）]*[）)])?\s*(?:是|为|属于|属|作为)[^，,。；;！!？?\n]{0,8}$")
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
-# (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too)
+# (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too; 输了两天X: the days it was given, round 15)
 TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
-                    r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?(?:含有|含)?$")
+                    r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿|天|周)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 # 医生用劳拉西泮，不用安定 / 从没吃过X / 没在吃X: a verb of taking the question negates names no current medicine
 NOT_TAKING = re.compile(r"(?:不|没|没有|未|从不|从没|从来没|从未|不再|别|不想|不愿)\s*(?:在)?\s*"
@@ -552,7 +552,9 @@ class ContraindicationAuditor:
             read_to = stop   # where the dose text ends in the draft
             sentence_start = sentence_start_of(draft, mention.start)
             own = set(substances)
-            alone = all(other.canonical == mention.canonical or other.kind != "class" and
+            # (二甲双胍是首选降糖药。: a class the drug is said to be is the drug described, round 15)
+            described = {id(drugs[i][0]) for i in range(index + 1, following)}
+            alone = all(other.canonical == mention.canonical or id(other) in described or other.kind != "class" and
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
                         if sentence_start <= other.start and (end is None or other.start < end.start()))
             if end is not None and next_start > end.end() and alone and \

@@ -201,3 +201,34 @@ def test_a_pause_of_a_week_follows_a_label_that_pauses_a_week():
 def test_a_shorter_pause_than_the_label_still_blocks():
     draft = "可以吃乌利司他30mg一片，吃完暂停哺乳一天就行。"
     assert audit(draft, "喂奶期间能吃紧急避孕药吗", age=30, lactating=True).blocked
+
+
+# 7. older missed blocks, read by mechanism
+def test_a_drug_described_by_its_class_takes_the_dose_under_the_next_heading():
+    draft = "二甲双胍是常用的降糖药。\n**怎么吃：**\n- 先每次0.5g，每日两次\n- 一周后加到每次1g，每日两次"
+    assert audit(draft, "eGFR 35能吃二甲双胍吗", age=66, egfr=35, conditions=["2型糖尿病"]).blocked
+
+
+def test_the_same_draft_without_a_dose_passes():
+    draft = "二甲双胍是常用的降糖药。\n**注意：**\n- 肾功能要定期复查"
+    assert not audit(draft, "eGFR 35能吃二甲双胍吗", age=66, egfr=35, conditions=["2型糖尿病"]).blocked
+
+
+def test_a_drug_given_for_days_in_the_question_is_current():
+    draft = "少喝一两杯啤酒没关系，别喝多。"
+    assert audit(draft, "诊所给我输了三天头孢曲松，今晚聚餐能喝啤酒吗？", age=30).blocked
+
+
+def test_a_drug_given_for_days_with_drinking_refused_passes():
+    draft = "今晚别喝酒，输完头孢曲松7天内都不要喝，以免出现双硫仑样反应。"
+    assert not audit(draft, "诊所给我输了三天头孢曲松，今晚聚餐能喝啤酒吗？", age=30).blocked
+
+
+def test_a_daily_amount_said_to_be_unlimited_blocks():
+    draft = "洛哌丁胺先吃2粒（4mg），之后每次稀便再吃1粒，一天吃多少都可以。"
+    assert audit(draft, "拉肚子洛哌丁胺怎么吃", age=30).blocked
+
+
+def test_a_daily_amount_said_not_to_be_unlimited_passes():
+    draft = "洛哌丁胺先吃2粒（4mg），之后每次稀便再吃1粒，不是吃多少都可以，一天最多8粒。"
+    assert not audit(draft, "拉肚子洛哌丁胺怎么吃", age=30).blocked

@@ -475,6 +475,13 @@ def one_off(text: str) -> bool:
     return bool(ONE_OFF.search(text)) and not REPEATED.search(ONE_OFF.sub(" ", text))
 
 
+# a daily amount said to be unlimited (一天吃多少都可以 / 不限量 / 想吃多少吃多少), not where it is denied (不是吃多少都可以)
+UNLIMITED = re.compile(r"(?:吃|服|用|喝)?\s*多少(?:片|粒|次|袋|包)?\s*都\s*(?:可以|行|没问题|没关系|没事)|不限量|不限次数|"
+                       r"没有(?:剂量|用量)?上限|想吃多少(?:就)?吃多少|想吃就吃")
+UNLIMITED_NEGATED = re.compile(r"(?:不是|并非|并不是|别以为|不能)\s*(?:一天|每天)?\s*(?:吃|服|用|喝)?\s*多少(?:片|粒|次)?\s*都|"
+                               r"不是想吃就吃")
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -496,6 +503,14 @@ class DoseRule:
                 if not rows:
                     continue
                 text = own_dose_text(rec.dose_text, rec, ingredient)
+                capped = [r for r in rows if r.max_mg_day is not None]
+                if capped and UNLIMITED.search(text) and not UNLIMITED_NEGATED.search(text):
+                    # 一天吃多少都可以: a drug with a daily maximum said to have none (round 15)
+                    row = min(capped, key=lambda r: r.max_mg_day)
+                    yield finding(ctx, rec, ingredient, self.name, "dose:unlimited", None,
+                                  f"回答称{shown(rec, ingredient)}每日用量不限，但{population_words(row.population) or '成人'}"
+                                  f"每日最大剂量为{row.max_mg_day:g}mg。", row, block=not _straddles(ctx, row))
+                    continue
                 band = ctx.facts.kidney_band()
                 if band is not None and band[1] < 90:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
