@@ -166,6 +166,7 @@ QUALIFIED_WARNING = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|�
 AVOIDED_EXAMPLES = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|少吃|少喝)[^，,。；;！!？?\n（(]{0,14}[（(][^）)]*$")
 FUTURE_ADD = re.compile(r"(?:如果|假如|要是|万一|若)\s*(?:以后|将来|今后|日后|之后)?\s*(?:要|需要|想|打算|准备)\s*"
                         r"(?:加|加用|加上|用|吃|服用|开始)[^，,。；;！!？?\n]{0,4}$")
+NO_SUBSTITUTE = re.compile(r"\s*(?:并|也)?\s*(?:不能|不可|不宜|不应|不可以|不是)\s*(?:用来|拿来)?\s*(?:代替|替代|取代|当作|作为)")
 # a sentence that advises something (可以 / 继续 / 建议 / 就行 / 一起用…): the patient's medicine named in it may be advised
 ADVICE_IN_SENTENCE = re.compile(r"可以|可(?!能)|继续|建议|推荐|即可|就行|就好|照常|一起用|一起吃|一起服|同服|合用|联用|按时|放心|"
                                 r"没问题|没关系|不影响|效果更好|更好|适合|首选|改用|换成|加用|加上|剂量|\d")
@@ -662,6 +663,8 @@ class ContraindicationAuditor:
             return False
         if COMPARED.search(lead) or METABOLITE.search(lead):
             return True
+        if NO_SUBSTITUTE.match(draft, mention.end):
+            return True    # 紧急避孕药不能代替常规避孕: what it is not, said of the kind (round 15)
         if LEVEL_CHANGED.search(lead) and not DOSE_OF.match(draft, mention.end):
             return True    # 来曲唑会降低雌激素: the body's own hormone a medicine lowers, no hormone to take
         if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or

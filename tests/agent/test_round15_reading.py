@@ -232,3 +232,30 @@ def test_a_daily_amount_said_to_be_unlimited_blocks():
 def test_a_daily_amount_said_not_to_be_unlimited_passes():
     draft = "洛哌丁胺先吃2粒（4mg），之后每次稀便再吃1粒，不是吃多少都可以，一天最多8粒。"
     assert not audit(draft, "拉肚子洛哌丁胺怎么吃", age=30).blocked
+
+
+def test_the_first_days_amount_is_a_loading_dose_for_a_renal_band():
+    draft = "肾功能差，左氧氟沙星第一天吃500mg，从第二天起每天250mg，一共吃7天。"
+    assert not audit(draft, "肺炎开了左氧，我肾不好", age=75, egfr=30).blocked
+
+
+def test_the_full_dose_every_day_for_a_renal_band_still_blocks():
+    draft = "左氧氟沙星第一天吃500mg，之后每天也是500mg，一共吃7天。"
+    assert audit(draft, "肺炎开了左氧，我肾不好", age=75, egfr=30).blocked
+
+
+def test_the_generic_of_the_patients_compound_named_in_an_explanation_is_that_medicine():
+    draft = "能补铁，不过铁剂会让左旋多巴吸收变差，两种药隔开2小时以上吃。"
+    result = audit(draft, "吃着美多芭，能吃铁剂吗", age=70, conditions=["帕金森病"], medications=["多巴丝肼"])
+    assert not any(f.rule == "duplicate_ingredient" for f in result.findings), result.reasons()
+
+
+def test_the_generic_of_the_patients_compound_taken_with_it_still_duplicates():
+    draft = "感冒灵照常喝，可以和对乙酰氨基酚一起吃。"
+    result = audit(draft, "感冒灵喝着，还发烧怎么办", age=40, medications=["999感冒灵颗粒"])
+    assert any(f.rule == "duplicate_ingredient" and f.severity == "block" for f in result.findings)
+
+
+def test_what_a_kind_of_medicine_cannot_replace_is_no_advice():
+    draft = "72小时内可以吃左炔诺孕酮1.5mg一次，或者5天内吃乌利司他30mg一次。紧急避孕药不能代替日常避孕。"
+    assert not audit(draft, "避孕失败了怎么办", age=25).blocked

@@ -127,6 +127,7 @@ def _weighs(unit: str) -> bool:
 
 
 # 第一天300mg，第二天每次300mg、每天2次，第三天起…: a titration, each step a day of its own
+FIRST_DAY = re.compile(r"^\s*(?:第一天|第1天|首日)")
 TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天|日|周)")
 # 第一天300mg，逐渐加到每次600mg，每日3次: the dose the schedule is raised to, a step of its own after a first day's
 RAISED_TO = re.compile(r"(?:逐渐|逐步|慢慢|之后|以后|然后|再)?\s*(?:加到|加量到|增加到|增量到|增至|加至|提高到|加大到)")
@@ -235,8 +236,10 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             known = [v for v in values if v is not None]
             return max(known) if known else None
 
+        # 第一天500mg，从第二天起每天250mg: the first day a loading day, the upkeep is the most of the later steps
+        upkeep = most([d.per_day_mg for d in read[1:]]) if FIRST_DAY.match(text) else None
         return Dose(most([d.per_dose_mg for d in read]), most([d.per_day_mg for d in read]),
-                    most([d.per_kg_dose for d in read]), most([d.per_kg_day for d in read]))
+                    most([d.per_kg_dose for d in read]), most([d.per_kg_day for d in read]), upkeep)
     stated = STATED_MAX.search(text)
     if stated is not None and PER_DOSE.search(text[:stated.start()] + text[stated.end():]):
         dose = read_dose(text[:stated.start()] + " " + text[stated.end():], strength)
@@ -298,10 +301,21 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if dose.per_kg_dose is not None and count:
         dose.per_kg_day = dose.per_kg_dose * count
     # 每天10mg开始，…加到每天20mg: every daily total the draft states counts, the largest is the most it gives
+    # (第一天500mg，之后每天250mg: the first day's amount is a loading dose, the upkeep is the other day's, round 15)
+    first_days = [to_mg(amount, total.group(3), strength) for total in DAILY_TOTAL.finditer(text)
+                  if text[max(0, total.start() - 1):total.start()] == "第" and text[total.start():total.start() + 1] == "一"
+                  and (amount := _upper(total, 1)) is not None]
     totals = [to_mg(amount, total.group(3), strength) for total in DAILY_TOTAL.finditer(text)
-              if (amount := _upper(total, 1)) is not None]
+              if not (text[max(0, total.start() - 1):total.start()] == "第" and
+                      text[total.start():total.start() + 1] == "一") and (amount := _upper(total, 1)) is not None]
     if any(t is not None for t in totals):
         dose.per_day_mg = max(t for t in totals if t is not None)
+        if any(t is not None for t in first_days):
+            dose.upkeep_day_mg = dose.per_day_mg
+            dose.per_day_mg = max([dose.per_day_mg] + [t for t in first_days if t is not None])
+        return dose
+    if any(t is not None for t in first_days):
+        dose.per_day_mg = max(t for t in first_days if t is not None)
         return dose
         # 每天吃一粒25000IU: a count the strength cannot weigh is read on, with the amount stated beside it
     text_wo_kg = PER_KG.sub(" ", text)

@@ -52,6 +52,15 @@ class DuplicateRule:
                    and other.mention.start < rec.mention.start) and \
                     not ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]):
                 continue
+            # 铁剂会减少左旋多巴吸收 for a patient on 美多芭 (多巴丝肼): an ingredient of the patient's own compound
+            # medicine named by its generic with no amount of its own, nothing added, is that medicine explained (a
+            # brand of the ingredient, 百服宁 for a patient on 感冒灵, is a second box: round 15)
+            if rec.origin == "draft" and rec.mention.kind == "drug" and len(rec.substances) == 1 and \
+                    rec.mention.text.strip() == rec.substances[0] and \
+                    any(len(subs) > 1 and rec.substances[0] in subs for _, _, subs in ctx.medication_substances()) and \
+                    not ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]) and \
+                    not OWN_DOSE.search(rec.dose_text) and not TAKEN_WITH.search(_clause(ctx.draft, rec)):
+                continue
             for ingredient in rec.substances:
                 entries = sources.setdefault(ingredient, [])
                 # 快克和感康: two brands of one formula, named as two boxes, are two sources; a product named again
@@ -131,6 +140,8 @@ class DuplicateRule:
 OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)")
 
 
+TAKEN_WITH = re.compile(r"一起|同时|同服|合用|联用|配合|搭配|加上|加用|再吃|再加|还可以|可以|建议|吃|服用")
+OWN_DOSE = re.compile(r"\d\s*(?:mg|g|μg|毫克|克|微克|片|粒|丸|袋|包|支)|[一二两三四五六七八九十半]\s*(?:片|粒|丸|袋|包|支)")
 BRACKETED = re.compile(r"^\s*[（(][^）)]{0,30}[）)]")
 
 
@@ -168,6 +179,12 @@ def _added_brand(draft: str, other: Recommended | None, rec: Recommended) -> boo
 def _own_amount(draft: str, rec: Recommended) -> bool:
     after = draft[rec.mention.end:rec.mention.end + 60]
     return bool(OWN_AMOUNT.match(BRACKETED.sub("", after, count=1)))
+
+
+def _clause(draft: str, rec: Recommended) -> str:
+    start = max(draft.rfind(p, 0, rec.mention.start) for p in "，,。；;！!？?\n") + 1
+    ends = [i for i in (draft.find(p, rec.mention.end) for p in "，,。；;！!？?\n") if i >= 0]
+    return draft[start:min(ends) if ends else len(draft)]
 
 
 def _continues(draft: str, rec: Recommended) -> bool:
