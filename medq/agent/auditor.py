@@ -170,6 +170,7 @@ NO_SUBSTITUTE = re.compile(r"\s*(?:并|也)?\s*(?:不能|不可|不宜|不应|�
 # a sentence that advises something (可以 / 继续 / 建议 / 就行 / 一起用…): the patient's medicine named in it may be advised
 ADVICE_IN_SENTENCE = re.compile(r"可以|可(?!能)|继续|建议|推荐|即可|就行|就好|照常|一起用|一起吃|一起服|同服|合用|联用|按时|放心|"
                                 r"没问题|没关系|不影响|效果更好|更好|适合|首选|改用|换成|加用|加上|剂量|\d")
+CLAUSE_SPAN = re.compile(r"[^，,；;：:。！!？?\n]+")
 REFUSING_CLAUSE = re.compile(r"不能|不要|不建议|不宜|不可以|不推荐|不应|别|勿|避免|禁")
 # the answer to 能吃吗 / 能一起吃吗 / 能加吗 / 有问题吗 given anywhere in the draft as a refusal with no object of its own
 # (**不建议加用** / 不能再和格列美脲一起吃 / **请先不要吃** / 一般不建议老年人常规使用 / 不要自行开始): it answers the
@@ -242,13 +243,6 @@ def _dose_of_previous(before: str) -> bool:
 def _sentence_end(text: str, position: int) -> int:
     found = SENTENCE_END.search(text, position)
     return found.start() if found else len(text)
-
-
-def _advises(sentence: str) -> bool:
-    """Whether a sentence advises anything, its refusing clauses (所以不能再和X一起吃 / 不建议再加…) set aside."""
-    return any(ADVICE_IN_SENTENCE.search(clause) and
-               not (REFUSING_CLAUSE.search(clause) and not re.search(r"可以|没问题|没关系", clause))
-               for clause in re.split(r"[，,；;：:]", sentence))
 
 
 def clause_start_of(text: str, position: int) -> int:
@@ -458,7 +452,7 @@ class ContraindicationAuditor:
             # (round 15; only what the record holds: fail closed)
             if record and not affirmed_of[id(mention)] and mention.kind in ("drug", "product") and \
                     self._of_record(mention.canonical, record) and not CONTINUE.search(draft) and \
-                    not _advises(draft[sentence_start_of(draft, mention.start):_sentence_end(draft, mention.end)]) and \
+                    not self._advises(draft, mention, mentions) and \
                     not ADDED_BEFORE.search(draft[max(0, mention.start - 6):mention.start]) and \
                     not CONTINUE.search(draft[clause_start_of(draft, mention.start):clause_end_of(draft, mention.end)]) and \
                     not (DOSE.search(own := draft[mention.end:clause_end_of(draft, mention.end)]) or IU_DOSE.search(own)):
@@ -621,6 +615,24 @@ class ContraindicationAuditor:
                                            ocular=ocular, intrauterine=bool(INTRAUTERINE.match(draft, mention.end)),
                                            after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
         return recommended, warned, endorsed, context, warned_habits
+
+    @staticmethod
+    def _advises(draft: str, mention: Mention, mentions: Sequence[Mention]) -> bool:
+        """Whether the sentence of a name advises it: a clause that advises (可以 / 继续 / 建议 / a dose…), its refusing
+        clauses (所以不能再和X一起吃) set aside, and one that names another medicine (建议选瑞舒伐他汀，与胺碘酮相互作用较小)
+        advising that one, not this."""
+        low, high = sentence_start_of(draft, mention.start), _sentence_end(draft, mention.end)
+        for found in CLAUSE_SPAN.finditer(draft, low, high):
+            clause = found.group(0)
+            if not ADVICE_IN_SENTENCE.search(clause) or \
+                    REFUSING_CLAUSE.search(clause) and not re.search(r"可以|没问题|没关系", clause):
+                continue
+            if not (found.start() <= mention.start < found.end()) and any(
+                    found.start() <= other.start < found.end() and other.canonical != mention.canonical and
+                    other.kind in ("drug", "product") for other in mentions):
+                continue
+            return True
+        return False
 
     def _contents(self, draft: str, mentions: Sequence[Mention]) -> dict[int, int]:
         """{index of an ingredient named as content: index of the product or class it describes} (see _read)."""

@@ -259,3 +259,15 @@ def test_the_generic_of_the_patients_compound_taken_with_it_still_duplicates():
 def test_what_a_kind_of_medicine_cannot_replace_is_no_advice():
     draft = "72小时内可以吃左炔诺孕酮1.5mg一次，或者5天内吃乌利司他30mg一次。紧急避孕药不能代替日常避孕。"
     assert not audit(draft, "避孕失败了怎么办", age=25).blocked
+
+
+def test_two_schedules_joined_by_or_are_not_summed():
+    draft = "可以吃左炔诺孕酮片1.5mg一次（若是0.75mg一片的，一次吃两片或间隔12小时各吃一片）。"
+    assert not audit(draft, "能吃紧急避孕药吗", age=26).blocked
+
+
+def test_a_current_medicine_named_beside_a_new_drug_advised_in_another_clause_is_context():
+    # 可以加辛伐他汀 advises the statin, not the patient's amiodarone; the statin still meets the amiodarone
+    draft = "您在吃胺碘酮，可以加辛伐他汀，每天40mg。"
+    result = audit(draft, "血脂高吃什么", age=60, medications=["胺碘酮"])
+    assert result.blocked and all(f.drug != "胺碘酮" for f in result.findings if f.severity == "block")

@@ -134,7 +134,9 @@ RAISED_TO = re.compile(r"(?:逐渐|逐步|慢慢|之后|以后|然后|再)?\s*(?
 
 
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
-ALTERNATIVE_DOSE = re.compile(r"[，,；;（(]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
+ALTERNATIVE_DOSE = re.compile(r"[，,；;（(]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)|"
+                              # 一次吃两片或间隔12小时各一片: two schedules joined by 或 after a count (round 15)
+                              r"(?<=[片粒])\s*(?:或者|或)\s*(?=(?:间隔|相隔|隔|分)[^，,。；;]*\d)")
 # 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
 # (read so only for a patient whose kidneys are not normal, and for a first dose the draft itself calls too much)
 USUAL = re.compile(r"常规|通常|一般|标准|正常|普通人|普通成人|说明书")
