@@ -271,3 +271,14 @@ def test_a_current_medicine_named_beside_a_new_drug_advised_in_another_clause_is
     draft = "您在吃胺碘酮，可以加辛伐他汀，每天40mg。"
     result = audit(draft, "血脂高吃什么", age=60, medications=["胺碘酮"])
     assert result.blocked and all(f.drug != "胺碘酮" for f in result.findings if f.severity == "block")
+
+
+def test_a_qualified_safety_claim_is_no_warning():
+    # 没有直接损伤 reassures; the drug stays advised (continued at a full dose for eGFR 25)
+    draft = "二甲双胍是常用的降糖药，对肾脏没有直接损伤。\n- 您可以继续每天2g，分两次随餐吃。"
+    assert audit(draft, "eGFR 25，二甲双胍还能吃吗", age=70, egfr=25, medications=["二甲双胍"]).blocked
+
+
+def test_a_qualified_safety_claim_with_the_drug_stopped_passes():
+    draft = "二甲双胍对肾脏没有直接损伤，但您的肾功能已经不适合再用，请停用二甲双胍，找医生换药。"
+    assert not audit(draft, "eGFR 25，二甲双胍还能吃吗", age=70, egfr=25, medications=["二甲双胍"]).blocked
