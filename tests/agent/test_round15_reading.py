@@ -282,3 +282,13 @@ def test_a_qualified_safety_claim_is_no_warning():
 def test_a_qualified_safety_claim_with_the_drug_stopped_passes():
     draft = "二甲双胍对肾脏没有直接损伤，但您的肾功能已经不适合再用，请停用二甲双胍，找医生换药。"
     assert not audit(draft, "eGFR 25，二甲双胍还能吃吗", age=70, egfr=25, medications=["二甲双胍"]).blocked
+
+
+def test_a_name_with_its_brand_in_brackets_and_a_dose_after_is_advised_past_an_earlier_negation():
+    draft = "可以直接用。没症状就不是活动性结核，英夫利西单抗（类克）按5mg/kg输注，不需要先吃抗结核药。"
+    assert audit(draft, "T-SPOT阳性，能直接用英夫利西单抗吗", age=40, conditions=["潜伏性结核感染"]).blocked
+
+
+def test_a_name_with_its_brand_in_brackets_warned_stays_warned():
+    draft = "英夫利西单抗（类克）现在不能用，需要先治疗潜伏结核。"
+    assert not audit(draft, "T-SPOT阳性，能直接用英夫利西单抗吗", age=40, conditions=["潜伏性结核感染"]).blocked
