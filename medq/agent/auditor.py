@@ -43,9 +43,9 @@ SENTENCE_END = re.compile(r"[。；;！!？?\n]")
 DESCRIBED_AS = re.compile(r"\s*(?:[（(][^（()）]*[）)])?\s*(?:是|为|属于|属|作为)[^，,。；;！!？?\n]{0,8}$")
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
-# (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too)
+# (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too; 输了两天X: the days it was given, round 15)
 TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
-                    r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿)\s*)?(?:含有|含)?$")
+                    r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿|天|周)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 # 医生用劳拉西泮，不用安定 / 从没吃过X / 没在吃X: a verb of taking the question negates names no current medicine
 NOT_TAKING = re.compile(r"(?:不|没|没有|未|从不|从没|从来没|从未|不再|别|不想|不愿)\s*(?:在)?\s*"
@@ -153,6 +153,45 @@ LOCAL_FORM = re.compile(r"\s*(?:洗剂|洗发水|香波|乳膏|软膏|霜|凝胶
                         r"滴鼻液|鼻喷剂|贴|栓)")
 EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
+# what a product or class contains (round 15): 含有 / 含 / 也含 / 成分是, with 西药 or an amount per unit between, or a
+# list of its contents (含有氢氯噻嗪和可乐定)
+CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)\s*(?:西药|化学药|化学成分|西药成分)?(?:成分)?\s*"
+                         r"(?:约|大约)?\s*(?:\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*(?:的)?)?[\s*_]*$")
+CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及)[\s*_]*$")
+MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
+HOST_ADVISED = re.compile(r"可以|建议|推荐|改用|换成|换用|选用|首选")
+QUALIFIED_WARNING = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|尽量不要|最好不要|不可)\s*(?:在)?\s*"
+                               r"(?:(?:空腹|大量|过量|长期|经常|一次性|过多|多|同时|服药期间)\s*(?:地)?\s*)+"
+                               r"(?:喝|饮用|饮|吃|食用|摄入)?\s*$")
+AVOIDED_EXAMPLES = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|少吃|少喝)[^，,。；;！!？?\n（(]{0,14}[（(][^）)]*$")
+FUTURE_ADD = re.compile(r"(?:如果|假如|要是|万一|若)\s*(?:以后|将来|今后|日后|之后)?\s*(?:要|需要|想|打算|准备)\s*"
+                        r"(?:加|加用|加上|用|吃|服用|开始)[^，,。；;！!？?\n]{0,4}$")
+NO_SUBSTITUTE = re.compile(r"\s*(?:并|也)?\s*(?:不能|不可|不宜|不应|不可以|不是)\s*(?:用来|拿来)?\s*(?:代替|替代|取代|当作|作为)")
+# a sentence that advises something (可以 / 继续 / 建议 / 就行 / 一起用…): the patient's medicine named in it may be advised
+ADVICE_IN_SENTENCE = re.compile(r"可以|可(?!能)|继续|建议|推荐|即可|就行|就好|照常|一起用|一起吃|一起服|同服|合用|联用|按时|放心|"
+                                r"没问题|没关系|不影响|效果更好|更好|适合|首选|改用|换成|加用|加上|剂量|\d")
+CLAUSE_SPAN = re.compile(r"[^，,；;：:。！!？?\n]+")
+REFUSING_CLAUSE = re.compile(r"不能|不要|不建议|不宜|不可以|不推荐|不应|别|勿|避免|禁")
+# the answer to 能吃吗 / 能一起吃吗 / 能加吗 / 有问题吗 given anywhere in the draft as a refusal with no object of its own
+# (**不建议加用** / 不能再和格列美脲一起吃 / **请先不要吃** / 一般不建议老年人常规使用 / 不要自行开始): it answers the
+# question's drugs no (round 15); a plain 不要吃 needs 先/暂时 (空腹不要吃 is how to take it, no answer)
+ASKS = re.compile(r"吗|？|\?|能不能|可不可以|行不行|要不要|能否|是否")
+REFUSAL_ANSWER = re.compile(
+    r"(?:(?:不建议|不推荐|不宜)\s*(?:再|自行|自己)?\s*(?:老年人|老人|孕妇|您|你)?\s*(?:常规|长期|继续)?\s*"
+    r"(?:加用|加上|加|合用|联用|同服|一起吃|一起用|一起服用|同时吃|同时用|同时服用|使用|服用|用|吃)|"
+    r"(?:不要|别|不能|不可以|最好不要|千万不要|千万别)\s*(?:再)?\s*(?:自行|自己|擅自|随便)?\s*"
+    r"(?:加用|加上|加|合用|联用|同服|一起吃|一起用|一起服用|同时吃|同时用|同时服用|开始(?:吃|用|服用)?)|"
+    r"(?:先不要|请先不要|暂时不要|暂时别|先别|请先别)\s*(?:吃|用|服用|使用|加)|"
+    r"(?:不能|不要|不建议|别|不可以)\s*再?\s*(?:和|与|跟|同)(?:(?!酒|饮料|茶|咖啡|果汁|西柚|葡萄柚|牛奶|奶)"
+    r"[^，,。；;！!？?\n]){1,12}?"
+    r"(?:一起|同时|合用|同服|联用)\s*(?:吃|用|服用|使用)?)"
+    r"\s*[*_]*\s*(?=[。，,；;！!？?\n)）]|$)")
+# a draft that opens by saying yes (可以的，… / 能。/ 没问题): a refusal later is about how to take it, no answer of no
+OPENING_YES = re.compile(r"(?:可以|能|没问题|没事|放心|行|可)")
+PROBLEM_ASKED = re.compile(r"有问题吗|有没有问题|有影响吗|有没有影响|安全吗|冲突吗|有冲突")
+OPENING_PROBLEM = re.compile(r"^(?:有问题|有影响|有冲突|不安全|有风险)(?:的)?\s*[*_]*\s*[。！!，,]")
+# something added on top of what the patient takes (再加 / 加用 / 加上 / 另加 / 换成): a new recommendation (round 15)
+ADDED_BEFORE = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加|加|换成|换用|改用|改成|改为|换)\s*(?:一个|一种|点|些)?\s*$")
 HABIT_OF_PEOPLE = re.compile(r"\s*(?:的)?\s*(?:习惯|史|嗜好)\s*(?:的人|者|的患者|患者|人群)|\s*者")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
 CLAUSE_MARKS = "。；;！!？?\n，,：:"
@@ -199,6 +238,11 @@ WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不
 def _dose_of_previous(before: str) -> bool:
     """Whether the dose written before a name belongs to the name before it (see DOSE_THEN_JOIN)."""
     return before.lstrip(" *").startswith(("（", "(")) or bool(DOSE_THEN_JOIN.search(before))
+
+
+def _sentence_end(text: str, position: int) -> int:
+    found = SENTENCE_END.search(text, position)
+    return found.start() if found else len(text)
 
 
 def clause_start_of(text: str, position: int) -> int:
@@ -326,6 +370,17 @@ class ContraindicationAuditor:
                                   draft[max(m.end, other.start - 8):other.start])}
             if any(name in contents and start >= high for name, start in warned_later):   # a later sentence
                 flags[index] = True
+        # 消渴丸虽然是中成药，但每10丸里含有格列本脲2.5mg / 含有**氢氯噻嗪**和可乐定等西药成分 / 复方感冒药，很多也含伪麻黄碱:
+        # an ingredient named as what an earlier name of its sentence contains describes that product or class: it is
+        # read as its host is (warned with it; a recommended product carries it, the amount being the product's
+        # content, no dose), never as a medicine of its own (round 15)
+        content = self._contents(draft, mentions)
+        for index, host in content.items():
+            h = mentions[host]
+            if flags[host] or h.canonical in warned_names and not affirmed_flags[host]:
+                flags[index] = True
+        carried = {id(mentions[index]) for index, host in content.items()
+                   if not flags[index] and mentions[host].kind == "product"}
         # a class whose members the draft names in brackets right after it (ACEI（培哚普利/雅施达）停药后…) reads as they do
         for index, m in enumerate(mentions):
             if flags[index] or affirmed_flags[index] or m.kind != "class" or \
@@ -343,6 +398,7 @@ class ContraindicationAuditor:
                  lex.substances[m.canonical].kind in ("drug", "herb", "supplement", "vaccine")]
         # 美林每5ml含布洛芬100mg。…每次喂15ml: an ingredient named right after its product to state its content is the
         # product's, neither a second recommendation nor the end of the product's dose text
+        drugs = [(m, w) for m, w in drugs if id(m) not in carried]
         drugs = [(m, w) for index, (m, w) in enumerate(drugs) if not (
             index > 0 and m.kind in ("drug", "substance") and drugs[index - 1][0].kind == "product" and
             CONTENT_OF.search(draft[drugs[index - 1][0].end:m.start]) and
@@ -355,6 +411,11 @@ class ContraindicationAuditor:
         for m, w, a in zip(mentions, flags, affirmed_flags):
             if m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and not w:
                 if m.text in warned_habits and not a:
+                    continue
+                # 不要空腹大量饮酒 / 避免大量食用高酪胺食物（奶酪、红酒）: a warning whose qualifiers or host noun stand between
+                # the cue and the drink or food endorses none of it (round 15)
+                low = clause_start_of(draft, m.start)
+                if QUALIFIED_WARNING.search(draft, low, m.start) or AVOIDED_EXAMPLES.search(draft, low, m.start):
                     continue
                 if HABIT_OF_PEOPLE.match(draft, m.end):
                     continue   # 有喝酒习惯者一天不超过2000mg: the drinkers the advice is for, not drinking endorsed
@@ -385,6 +446,18 @@ class ContraindicationAuditor:
                     not affirmed_of[id(mention)]) and not CONTINUE.search(draft[mention.end:mention.end + 12]):
                 context.append(mention)
                 continue   # 您正在服用华法林，…: what the patient takes, named as context: a current medicine, not advice
+            # 您同时吃贝那普利和螺内酯，这两种药本身就会…/ 钙片会和多替拉韦结合: the patient's own medicine (or its
+            # ingredient) named in an explanation, with nothing that advises it (no affirmation, no dose in its clause,
+            # no continue, nothing added on top), describes the current regimen: context, not a new recommendation
+            # (round 15; only what the record holds: fail closed)
+            if record and not affirmed_of[id(mention)] and mention.kind in ("drug", "product") and \
+                    self._of_record(mention.canonical, record) and not CONTINUE.search(draft) and \
+                    not self._advises(draft, mention, mentions) and \
+                    not ADDED_BEFORE.search(draft[max(0, mention.start - 6):mention.start]) and \
+                    not CONTINUE.search(draft[clause_start_of(draft, mention.start):clause_end_of(draft, mention.end)]) and \
+                    not (DOSE.search(own := draft[mention.end:clause_end_of(draft, mention.end)]) or IU_DOSE.search(own)):
+                context.append(mention)
+                continue
             if not affirmed_of[id(mention)] and bool(record) and (
                     WITH_BEFORE.search(draft[max(0, mention.start - 12):mention.start]) and
                     WITH_WHEN.match(draft, mention.end) or
@@ -420,6 +493,10 @@ class ContraindicationAuditor:
                     may_ask_doctor and self._asked_of_doctor(draft, mention):
                 screened.add(id(mention))
                 continue   # 如果您吃的是X: a supposition, not advice (the patient's own medicines come from the profile)
+            # 以后如果要加抗抑郁药要先告诉医生: a medicine supposed for later with a referral advises nothing now (round 15)
+            if may_ask_doctor and not affirmed_of[id(mention)] and self._future_add(draft, mention):
+                screened.add(id(mention))
+                continue
             if may_set_aside and self._set_aside(draft, mention):
                 screened.add(id(mention))
                 continue
@@ -470,7 +547,9 @@ class ContraindicationAuditor:
             read_to = stop   # where the dose text ends in the draft
             sentence_start = sentence_start_of(draft, mention.start)
             own = set(substances)
-            alone = all(other.canonical == mention.canonical or other.kind != "class" and
+            # (二甲双胍是首选降糖药。: a class the drug is said to be is the drug described, round 15)
+            described = {id(drugs[i][0]) for i in range(index + 1, following)}
+            alone = all(other.canonical == mention.canonical or id(other) in described or other.kind != "class" and
                         own & set(lex.ingredients(other.canonical)) for other, _ in drugs
                         if sentence_start <= other.start and (end is None or other.start < end.start()))
             if end is not None and next_start > end.end() and alone and \
@@ -537,6 +616,56 @@ class ContraindicationAuditor:
                                            after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
         return recommended, warned, endorsed, context, warned_habits
 
+    @staticmethod
+    def _advises(draft: str, mention: Mention, mentions: Sequence[Mention]) -> bool:
+        """Whether the sentence of a name advises it: a clause that advises (可以 / 继续 / 建议 / a dose…), its refusing
+        clauses (所以不能再和X一起吃) set aside, and one that names another medicine (建议选瑞舒伐他汀，与胺碘酮相互作用较小)
+        advising that one, not this."""
+        low, high = sentence_start_of(draft, mention.start), _sentence_end(draft, mention.end)
+        for found in CLAUSE_SPAN.finditer(draft, low, high):
+            clause = found.group(0)
+            if not ADVICE_IN_SENTENCE.search(clause) or \
+                    REFUSING_CLAUSE.search(clause) and not re.search(r"可以|没问题|没关系", clause):
+                continue
+            if not (found.start() <= mention.start < found.end()) and any(
+                    found.start() <= other.start < found.end() and other.canonical != mention.canonical and
+                    other.kind in ("drug", "product") for other in mentions):
+                continue
+            return True
+        return False
+
+    def _contents(self, draft: str, mentions: Sequence[Mention]) -> dict[int, int]:
+        """{index of an ingredient named as content: index of the product or class it describes} (see _read)."""
+        lex = self.lexicon
+        out: dict[int, int] = {}
+        if "含" not in draft and "成分" not in draft and "里面有" not in draft and "里有" not in draft:
+            return out
+        for index, m in enumerate(mentions):
+            if m.kind not in ("drug", "substance", "class") or index == 0:
+                continue
+            lead = draft[max(0, m.start - 24):m.start]
+            if not (CONTENT_CUE.search(lead) or CONTENT_LIST.search(lead)) or MODIFIER_AFTER.match(draft, m.end):
+                continue   # 含布洛芬的止痛药: what qualifies another name, not the content of the name before
+            low = sentence_start_of(draft, m.start)
+            own = set(lex.ingredients(m.canonical)) or {m.canonical}
+            hosts = [i for i in range(index) if mentions[i].start >= low and i not in out]
+            product = next((i for i in reversed(hosts) if mentions[i].kind == "product" and
+                            own <= set(lex.ingredients(mentions[i].canonical))), None)
+            host = product if product is not None else next(
+                (i for i in reversed(hosts) if mentions[i].kind == "class" and mentions[i].canonical != m.canonical),
+                None)
+            if host is None or HOST_ADVISED.search(draft, mentions[host].end, m.start):
+                continue
+            out[index] = host
+        return out
+
+    def _of_record(self, canonical: str, record: set[str]) -> bool:
+        """Whether a name is one of the patient's medicines, or only ingredients of one of them (多替拉韦 of 绥美凯)."""
+        if canonical in record:
+            return True
+        own = set(self.lexicon.ingredients(canonical))
+        return bool(own) and any(own <= set(self.lexicon.ingredients(name)) for name in record)
+
     def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
         """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
         lead = draft[max(0, mention.start - 12):mention.start]
@@ -546,6 +675,8 @@ class ContraindicationAuditor:
             return False
         if COMPARED.search(lead) or METABOLITE.search(lead):
             return True
+        if NO_SUBSTITUTE.match(draft, mention.end):
+            return True    # 紧急避孕药不能代替常规避孕: what it is not, said of the kind (round 15)
         if LEVEL_CHANGED.search(lead) and not DOSE_OF.match(draft, mention.end):
             return True    # 来曲唑会降低雌激素: the body's own hormone a medicine lowers, no hormone to take
         if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or
@@ -640,6 +771,18 @@ class ContraindicationAuditor:
         return bool(ASIDE.search(sentence) and DOCTOR_DECIDES.search(sentence))
 
     @staticmethod
+    def _future_add(draft: str, mention: Mention) -> bool:
+        """如果以后要加X，先告诉医生: a medicine the draft supposes may be added later, referred to a doctor."""
+        low = sentence_start_of(draft, mention.start)
+        if not FUTURE_ADD.search(draft[low:mention.start]):
+            return False
+        end = SENTENCE_END.search(draft, mention.end)
+        rest = draft[mention.end:end.start() if end else len(draft)]
+        return not (DOSE.search(rest) or IU_DOSE.search(rest)) and bool(
+            REFERRAL.search(rest) or re.search(r"(?:先|要先|请先|需先)\s*(?:告诉|咨询|问|和|跟|让)[^，,。；;]{0,4}(?:医生|药师|大夫)",
+                                               rest))
+
+    @staticmethod
     def _future_switch(draft: str, mention: Mention) -> bool:
         """A switch the draft supposes for later, with a referral in its sentence (如果以后换成其他他汀，要先问清楚):
         the switch word affirms nothing now."""
@@ -682,12 +825,19 @@ class ContraindicationAuditor:
         names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
         opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
                    not any(m.start < hit.end and hit.start < m.end for m in names)]
-        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening):
+        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening) and \
+                not (PROBLEM_ASKED.search(question) and OPENING_PROBLEM.match(head)) and \
+                not (ASKS.search(question) and not OPENING_YES.match(head) and any(not IF_WORD.search(draft, sentence_start_of(draft, hit), hit)
+                                                   for hit in (found.start() for found in REFUSAL_ANSWER.finditer(draft)))):
             return ()
         # 能喝西柚汁吗 → 不建议。西柚汁会…: a drink, food or habit the question asks about is answered no with the drugs
         habits = [m.canonical for m in self.lexicon.find_mentions(question, ("substance",))
                   if self.lexicon.substances[m.canonical].kind in ("behaviour", "food")]
-        return tuple(m.canonical for m in self.lexicon.find_mentions(question, ("drug", "product"))) + tuple(habits)
+        asked = self.lexicon.find_mentions(question, ("drug", "product"))
+        # 芬必得能吃吗 → 不建议。芬必得（布洛芬）…: a one-ingredient product's generic is the same medicine (round 15)
+        generics = [self.lexicon.ingredients(m.canonical)[0] for m in asked if m.kind == "product" and
+                    len(self.lexicon.ingredients(m.canonical)) == 1]
+        return tuple(m.canonical for m in asked) + tuple(generics) + tuple(habits)
 
     # ---- the profile -----------------------------------------------------------------------------------------
     def normalise_profile(self, profile: PatientProfile) -> NormalisedProfile:
@@ -802,7 +952,8 @@ class ContraindicationAuditor:
         record = {canonical for _, canonical in facts.medications}
         recommended, warned, endorsed, context, cautioned = self._read(draft, answered_no, question, record)
         known = {canonical for _, canonical in facts.medications}
-        facts.medications += [(m.text, m.canonical) for m in context if m.canonical not in known]
+        # (多替拉韦 named for the patient's 绥美凯 is that medicine again, not a second one)
+        facts.medications += [(m.text, m.canonical) for m in context if not self._of_record(m.canonical, known)]
         self._question_facts(question or "", profile, facts)
         self._question_concentration(question or "", recommended)
         self._shared_dose(draft, recommended, facts)

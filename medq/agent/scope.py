@@ -146,6 +146,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
+        # 阿达木单抗（修美乐）每两周40mg: the name again in brackets right after it does not end its clause (round 15)
+        if norm[high:high + 1] in ("（", "(") and high == end:
+            close = BRACKET_CLOSE.match(norm, high)
+            if close:
+                high = _clause_end(norm, close.end())
         # 1. 加巴喷丁：从300mg每日1次起…: a name as the label of its item is advised by what follows the colon
         if high < len(norm) and norm[high] in "：:" and not norm[low:start].strip(" *#-0123456789.、"):
             high = _clause_end(norm, high + 1)
@@ -586,6 +591,9 @@ def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None)
 
 
 DOSE_AFTER = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
+
+
+BRACKET_CLOSE = re.compile(r"[（(][^（()）,，。；;]{1,20}[）)]")
 
 
 def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:

@@ -132,13 +132,16 @@ def _weighs(unit: str) -> bool:
 
 
 # 第一天300mg，第二天每次300mg、每天2次，第三天起…: a titration, each step a day of its own
+FIRST_DAY = re.compile(r"^\s*(?:第一天|第1天|首日)")
 TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天|日|周)")
 # 第一天300mg，逐渐加到每次600mg，每日3次: the dose the schedule is raised to, a step of its own after a first day's
 RAISED_TO = re.compile(r"(?:逐渐|逐步|慢慢|之后|以后|然后|再)?\s*(?:加到|加量到|增加到|增量到|增至|加至|提高到|加大到)")
 
 
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
-ALTERNATIVE_DOSE = re.compile(r"[，,；;（(]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)")
+ALTERNATIVE_DOSE = re.compile(r"[，,；;（(]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)|"
+                              # 一次吃两片或间隔12小时各一片: two schedules joined by 或 after a count (round 15)
+                              r"(?<=[片粒])\s*(?:或者|或)\s*(?=(?:间隔|相隔|隔|分)[^，,。；;]*\d)")
 # 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
 # (read so only for a patient whose kidneys are not normal, and for a first dose the draft itself calls too much)
 USUAL = re.compile(r"常规|通常|一般|标准|正常|普通人|普通成人|说明书")
@@ -175,6 +178,10 @@ REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别
 # 碳酸钙D3片每天600mg钙: an amount named as calcium is the calcium's, not the vitamin D's of the same product
 CALCIUM_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克)\s*(?:的)?\s*(?:元素)?钙(?!尔奇|片)")
 
+# 加上饮食中的钙能满足每天1000-1200mg的需要: an amount stated as the day's need or intake is no dose of anything (round 15)
+NEED_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克|μg|微克|iu|IU|国际单位)\s*"
+                         r"(?:左右)?\s*(?:的)?\s*(?:需要|需求|推荐摄入|摄入)")
+
 
 # 感冒灵颗粒一次10g / 七厘散每次1g / 泰诺每次650mg: a mass given for a product is no dose of each ingredient. Where the
 # knowledge lists an ingredient without an amount (a patent medicine listed by what matters in it) the mass weighs the
@@ -187,6 +194,8 @@ GRAM_AMOUNT = re.compile(rf"{RANGE}\s*(?:g|克)(?![a-zA-Z])(?!\s*[/∕]\s*(?:kg|
 def own_dose_text(text: str, rec: Recommended, ingredient: str, lexicon: Lexicon | None = None) -> str:
     """The dose text as it doses one ingredient of a product: amounts named as calcium left out for its others, and
     a mass that weighs the whole product left out for each ingredient (MASS_AMOUNT above)."""
+    if "需" in text or "摄入" in text:
+        text = NEED_AMOUNT.sub(" ", text)
     if len(rec.substances) > 1 and "钙" not in ingredient:
         text = CALCIUM_AMOUNT.sub(" ", text)
     if lexicon is None or rec.mention.kind != "product" or "钙" in ingredient:
@@ -219,7 +228,15 @@ def _names_another(part: str) -> bool:
     return bool(found) and not NOT_A_NAME.search(found.group(1))
 
 
+# 0.75mg两片间隔12小时: the tablets of a regimen taken one at a time at an interval (each the amount stated), not two
+# at each interval (round 15); …间隔6小时一次 keeps its reading
+SPREAD_TABLETS = re.compile(r"(\d+(?:\.\d+)?\s*(?:mg|毫克))\s*(?:[两二三四]|\d)\s*片\s*"
+                            r"(?=[，,]?\s*(?:间隔|相隔|隔)\s*\d+\s*(?:个)?小时(?!\s*(?:一次|1次|服一次|吃一次)))")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    if "片" in text and "隔" in text:
+        text = SPREAD_TABLETS.sub(r"每次\1，", text)
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
     instead = INSTEAD.search(text)
@@ -251,8 +268,10 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             known = [v for v in values if v is not None]
             return max(known) if known else None
 
+        # 第一天500mg，从第二天起每天250mg: the first day a loading day, the upkeep is the most of the later steps
+        upkeep = most([d.per_day_mg for d in read[1:]]) if FIRST_DAY.match(text) else None
         return Dose(most([d.per_dose_mg for d in read]), most([d.per_day_mg for d in read]),
-                    most([d.per_kg_dose for d in read]), most([d.per_kg_day for d in read]))
+                    most([d.per_kg_dose for d in read]), most([d.per_kg_day for d in read]), upkeep)
     stated = STATED_MAX.search(text)
     if stated is not None and PER_DOSE.search(text[:stated.start()] + text[stated.end():]):
         dose = read_dose(text[:stated.start()] + " " + text[stated.end():], strength)
@@ -320,10 +339,21 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
     if dose.per_kg_dose is not None and count:
         dose.per_kg_day = dose.per_kg_dose * count
     # 每天10mg开始，…加到每天20mg: every daily total the draft states counts, the largest is the most it gives
+    # (第一天500mg，之后每天250mg: the first day's amount is a loading dose, the upkeep is the other day's, round 15)
+    first_days = [to_mg(amount, total.group(3), strength) for total in DAILY_TOTAL.finditer(text)
+                  if text[max(0, total.start() - 1):total.start()] == "第" and text[total.start():total.start() + 1] == "一"
+                  and (amount := _upper(total, 1)) is not None]
     totals = [to_mg(amount, total.group(3), strength) for total in DAILY_TOTAL.finditer(text)
-              if (amount := _upper(total, 1)) is not None]
+              if not (text[max(0, total.start() - 1):total.start()] == "第" and
+                      text[total.start():total.start() + 1] == "一") and (amount := _upper(total, 1)) is not None]
     if any(t is not None for t in totals):
         dose.per_day_mg = max(t for t in totals if t is not None)
+        if any(t is not None for t in first_days):
+            dose.upkeep_day_mg = dose.per_day_mg
+            dose.per_day_mg = max([dose.per_day_mg] + [t for t in first_days if t is not None])
+        return dose
+    if any(t is not None for t in first_days):
+        dose.per_day_mg = max(t for t in first_days if t is not None)
         return dose
         # 每天吃一粒25000IU: a count the strength cannot weigh is read on, with the amount stated beside it
     text_wo_kg = PER_KG.sub(" ", text)
@@ -497,6 +527,13 @@ def one_off(text: str) -> bool:
     return bool(ONE_OFF.search(text)) and not REPEATED.search(ONE_OFF.sub(" ", text))
 
 
+# a daily amount said to be unlimited (一天吃多少都可以 / 不限量 / 想吃多少吃多少), not where it is denied (不是吃多少都可以)
+UNLIMITED = re.compile(r"(?:吃|服|用|喝)?\s*多少(?:片|粒|次|袋|包)?\s*都\s*(?:可以|行|没问题|没关系|没事)|不限量|不限次数|"
+                       r"没有(?:剂量|用量)?上限|想吃多少(?:就)?吃多少|想吃就吃")
+UNLIMITED_NEGATED = re.compile(r"(?:不是|并非|并不是|别以为|不能)\s*(?:一天|每天)?\s*(?:吃|服|用|喝)?\s*多少(?:片|粒|次)?\s*都|"
+                               r"不是想吃就吃")
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -518,6 +555,14 @@ class DoseRule:
                 if not rows:
                     continue
                 text = own_dose_text(rec.dose_text, rec, ingredient, ctx.lexicon)
+                capped = [r for r in rows if r.max_mg_day is not None]
+                if capped and UNLIMITED.search(text) and not UNLIMITED_NEGATED.search(text):
+                    # 一天吃多少都可以: a drug with a daily maximum said to have none (round 15)
+                    row = min(capped, key=lambda r: r.max_mg_day)
+                    yield finding(ctx, rec, ingredient, self.name, "dose:unlimited", None,
+                                  f"回答称{shown(rec, ingredient)}每日用量不限，但{population_words(row.population) or '成人'}"
+                                  f"每日最大剂量为{row.max_mg_day:g}mg。", row, block=not _straddles(ctx, row))
+                    continue
                 band = ctx.facts.kidney_band()
                 if band is not None and band[1] < 90:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose

@@ -23,7 +23,9 @@ SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:�
 DESCRIBES_PRODUCT = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|按|按照|(?<![可所难足予用])以)\s*$")   # not 可以
 DESCRIBES_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,16}(?:和|、|及|与|以及)\s*$")
 # two products offered as alternatives (…0.4mg即可，也可以换成含叶酸的复合维生素 / A或者B): one or the other, not both
-ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也可以选|也可选|替代|代替|二选一|任选")
+# (round 15) one after the other (吃到孕12周，之后可继续吃含叶酸的复合维生素 / 吃完再换): sequential, not both at once
+ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也可以选|也可选|替代|代替|二选一|任选|"
+                         r"(?:之后|以后|然后|停药后|停用后|吃完后|吃完)\s*(?:可以|可|再|改|换|就)")
 
 
 class DuplicateRule:
@@ -44,6 +46,21 @@ class DuplicateRule:
                 previous = rec
                 continue       # 布洛芬（芬必得）: one recommendation named twice
             previous = rec
+            # 阿奇霉素片，每次0.5g。…阿奇霉素不是青霉素类: the generic and its dosage form (a one-ingredient product named
+            # the generic plus a form) are one medicine named twice, unless the second is added on top (round 15)
+            if any(_dosage_form_of(ctx, other, rec) for other in recs if other is not rec and id(other) not in describing
+                   and other.mention.start < rec.mention.start) and \
+                    not ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]):
+                continue
+            # 铁剂会减少左旋多巴吸收 for a patient on 美多芭 (多巴丝肼): an ingredient of the patient's own compound
+            # medicine named by its generic with no amount of its own, nothing added, is that medicine explained (a
+            # brand of the ingredient, 百服宁 for a patient on 感冒灵, is a second box: round 15)
+            if rec.origin == "draft" and rec.mention.kind == "drug" and len(rec.substances) == 1 and \
+                    rec.mention.text.strip() == rec.substances[0] and \
+                    any(len(subs) > 1 and rec.substances[0] in subs for _, _, subs in ctx.medication_substances()) and \
+                    not ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]) and \
+                    not OWN_DOSE.search(rec.dose_text) and not TAKEN_WITH.search(_clause(ctx.draft, rec)):
+                continue
             for ingredient in rec.substances:
                 entries = sources.setdefault(ingredient, [])
                 # 快克和感康: two brands of one formula, named as two boxes, are two sources; a product named again
@@ -123,7 +140,19 @@ class DuplicateRule:
 OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)")
 
 
+TAKEN_WITH = re.compile(r"一起|同时|同服|合用|联用|配合|搭配|加上|加用|再吃|再加|还可以|可以|建议|吃|服用")
+OWN_DOSE = re.compile(r"\d\s*(?:mg|g|μg|毫克|克|微克|片|粒|丸|袋|包|支)|[一二两三四五六七八九十半]\s*(?:片|粒|丸|袋|包|支)")
 BRACKETED = re.compile(r"^\s*[（(][^）)]{0,30}[）)]")
+
+
+def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> bool:
+    """Whether two draft names are a generic and a one-ingredient product named as that generic plus its form
+    (阿奇霉素 / 阿奇霉素片)."""
+    if not (one.origin == other.origin == "draft") or one.substances != other.substances or len(one.substances) != 1:
+        return False
+    generic = one.substances[0]
+    names = {one.mention.text.strip(), other.mention.text.strip()}
+    return generic in names and all(name.startswith(generic) for name in names)
 
 
 def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool:
@@ -150,6 +179,12 @@ def _added_brand(draft: str, other: Recommended | None, rec: Recommended) -> boo
 def _own_amount(draft: str, rec: Recommended) -> bool:
     after = draft[rec.mention.end:rec.mention.end + 60]
     return bool(OWN_AMOUNT.match(BRACKETED.sub("", after, count=1)))
+
+
+def _clause(draft: str, rec: Recommended) -> str:
+    start = max(draft.rfind(p, 0, rec.mention.start) for p in "，,。；;！!？?\n") + 1
+    ends = [i for i in (draft.find(p, rec.mention.end) for p in "，,。；;！!？?\n") if i >= 0]
+    return draft[start:min(ends) if ends else len(draft)]
 
 
 def _continues(draft: str, rec: Recommended) -> bool:

@@ -11,15 +11,23 @@ from medq.agent.rules.base import AuditContext, Finding
 from medq.agent.rules.population import PopulationRule
 
 FEEDING = r"(?:哺乳|喂奶|母乳喂养|喂母乳|母乳|喂养)"
+# (round 15) a week counts (服药后1周内不哺乳 / 暂停哺乳一周), its number in digits or words
+AMOUNT = r"(\d+(?:\.\d+)?|[一两二三四五六七])"
+UNIT = r"(天|日|小时|h|周|个星期|星期)"
 # the label's pause: 停药3天后再哺乳 / 暂停哺乳12-24小时 / 服药后24小时内不宜哺乳
-ROW_PAUSE = re.compile(rf"(?:停药|服药|用药|给药)?[^，,。；;]{{0,6}}?(?:\d+(?:\.\d+)?\s*[-~～到至]\s*)?(\d+(?:\.\d+)?)\s*(天|日|小时|h)"
-                       rf"[^，,。；;]{{0,6}}?{FEEDING}|(?:暂停|停止|中断){FEEDING}[^，,。；;]{{0,4}}?(\d+(?:\.\d+)?)\s*(天|日|小时|h)")
+ROW_PAUSE = re.compile(rf"(?:停药|服药|用药|给药)?[^，,。；;]{{0,6}}?(?:\d+(?:\.\d+)?\s*[-~～到至]\s*)?{AMOUNT}\s*{UNIT}"
+                       rf"[^，,。；;]{{0,6}}?{FEEDING}|(?:暂停|停止|中断){FEEDING}[^，,。；;]{{0,4}}?{AMOUNT}\s*{UNIT}")
 # the draft's pause: 暂停哺乳3天 / 暂停哺乳（72小时） / 72小时后再喂奶 / 吸出倒掉
 DRAFT_PAUSE = re.compile(rf"(?:暂停|停止|中断|停)\s*{FEEDING}")
-DRAFT_DURATION = re.compile(rf"(?:暂停|停止|中断|停)\s*{FEEDING}[^。；;！!？?\n]{{0,12}}?(\d+(?:\.\d+)?)\s*(天|日|小时|h)|"
-                            rf"(\d+(?:\.\d+)?)\s*(天|日|小时|h)\s*(?:后|以后|之后)\s*(?:再|才|恢复)\s*(?:开始)?\s*{FEEDING}")
+DRAFT_DURATION = re.compile(rf"(?:暂停|停止|中断|停)\s*{FEEDING}[^。；;！!？?\n]{{0,12}}?{AMOUNT}\s*{UNIT}|"
+                            rf"{AMOUNT}\s*{UNIT}\s*(?:后|以后|之后)\s*(?:再|才|恢复)\s*(?:开始)?\s*{FEEDING}")
 PAUSE_NEGATED = re.compile(r"(?:不需要|不用|不必|无需|没必要|不需|不要|别)\s*(?:再)?\s*$")
-HOURS = {"天": 24.0, "日": 24.0, "小时": 1.0, "h": 1.0}
+HOURS = {"天": 24.0, "日": 24.0, "小时": 1.0, "h": 1.0, "周": 168.0, "个星期": 168.0, "星期": 168.0}
+WORDS = {"一": 1.0, "两": 2.0, "二": 2.0, "三": 3.0, "四": 4.0, "五": 5.0, "六": 6.0, "七": 7.0}
+
+
+def _amount(text: str) -> float:
+    return WORDS[text] if text in WORDS else float(text)
 # 碘131治疗期间必须停止哺乳 / 用X就不能喂奶: the drug's own sentence stops breastfeeding while it is used (round 13)
 STOPS_FEEDING = re.compile(rf"(?:暂停|停止|中断|停掉|停)\s*{FEEDING}|(?:不能|不可以|不可|不要|不宜|不应|别|不得)\s*(?:再)?\s*"
                            rf"(?:喂奶|哺乳|母乳喂养|喂母乳)|断奶")
@@ -47,7 +55,7 @@ def label_pause_hours(management: str) -> float | None:
     if not found:
         return None
     amount, unit = (found.group(1), found.group(2)) if found.group(1) else (found.group(3), found.group(4))
-    return float(amount) * HOURS[unit]
+    return _amount(amount) * HOURS[unit]
 
 
 def draft_pause_hours(draft: str) -> float | None:
@@ -60,7 +68,7 @@ def draft_pause_hours(draft: str) -> float | None:
         if PAUSE_NEGATED.search(draft[max(0, m.start() - 6):m.start()]):
             continue
         amount, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        hours.append(float(amount) * HOURS[unit])
+        hours.append(_amount(amount) * HOURS[unit])
     return max(hours) if hours else None
 
 
