@@ -212,8 +212,9 @@ class Target:
 
 
 UNKNOWN_ITEM = re.compile(r"\s*(?:[\u4e00-\u9fff]{3,8}|[A-Za-z][A-Za-z-]{2,20})\s*(?:和|跟|与|及|以及|、|还有|加)\s*")
-# (a dose word after the joiner is still the list: 吃羟氯喹和小剂量阿司匹林)
-LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*(?:小剂量|低剂量|大剂量|少量的?)?\s*$")
+# (a dose word after the joiner is still the list: 吃羟氯喹和小剂量阿司匹林; so is a dosage form the knowledge does
+# not spell with the name before it: 吃二甲双胍片和阿司匹林)
+LIST_JOIN = re.compile(r"^\s*(?:片|片剂|胶囊|缓释片|控释片|肠溶片|分散片|颗粒|丸|滴丸|口服液|糖浆|注射液|针)?\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*(?:小剂量|低剂量|大剂量|少量的?)?\s*$")
 
 
 def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | None = None) -> list[Target]:
