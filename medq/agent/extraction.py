@@ -185,9 +185,11 @@ SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上�
 CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|讲错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
-CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*(?:那个|这个|那种|这种)?\s*")
+CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是|(?:我)?过敏的(?:其实|应该)?是)?\s*(对)?\s*(?:那个|这个|那种|这种)?\s*")
 OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
 OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
+OTHERS_HAVE = re.compile(rf"(?:其实|原来|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:有|得了|得的是|患有|才有)\s*$")
+WRITER_NONE = re.compile(r"[，,。；;\s]*(?:我|俺)(?:自己|本人)?(?:是|倒是|并)?(?:没有|没得|没|不是)")
 OTHERS_ALLERGY = re.compile(rf"(?:原来|其实|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:他|她)?(?:对|吃|用)?\s*$")
 # 含 before a drug taken under the tongue when needed (胸闷的时候含硝酸甘油 / 舌下含服), not 含 = contains
 SUBLINGUAL = re.compile(r"(?:舌下|时候|时|就|发作)(?:含|含服|含一粒|含一片|含几粒)\s*$|含服\s*$")
@@ -638,7 +640,7 @@ class RuleBasedExtractor:
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
-            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
+            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不|有没有(?:影响|关系|问题|事)|要不要紧)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
         # 我是帮我妈问的 / 我是他女儿来问问 / 她想问…: a relative (not a child) asks through the writer, so the relative is
         # the patient: every clause but the one naming the writer (and the writer's own 我自己…) is the patient's
@@ -1262,7 +1264,10 @@ class RuleBasedExtractor:
                 continue
             if m.kind == "condition":
                 found.append(_Found("condition", m.canonical, m.start, m.end, m.kind))
-            elif allergy_clause and m.kind in ALLERGEN_KINDS:
+            elif allergy_clause and m.kind in ALLERGEN_KINDS and not (
+                    # 有过敏史就换成了阿奇霉素: the drug switched to because of an allergy is the one now taken
+                    m.kind in DRUG_KINDS and re.search(rf"(?:{SWITCH_VERB.pattern})\s*$", text[max(0, m.start - 4):m.start])
+                    and not re.search(r"过敏", text[m.end:])):
                 found.append(_Found("allergy", m.canonical, m.start, m.end, m.kind))
             elif m.kind in DRUG_KINDS and not self._names_a_member(text, m, mentions):
                 found.append(_Found("medication", m.canonical, m.start, m.end, m.kind))
@@ -1802,6 +1807,10 @@ class RuleBasedExtractor:
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
             # 原来是我弟弟对青霉素过敏，我自己没有: the allergy said is a relative's, the writer's is taken back
             elif m.kind == "allergy" and OTHERS_ALLERGY.search(text[max(0, m.start - 12):m.start]):
+                add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
+            # 是我女儿有哮喘，我自己没有: the condition is named as a relative's and the writer says they have none
+            elif m.kind == "condition" and OTHERS_HAVE.search(text[max(0, m.start - 14):m.start]) and \
+                    WRITER_NONE.match(text[m.end:m.end + 12]):
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
         # 刚才说错了，是头孢过敏: nothing retracted is named here; what was said before of the same family is
         for mark in UNNAMED_CORRECTION.finditer(text):
