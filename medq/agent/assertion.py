@@ -88,6 +88,8 @@ TRIGGERS: list[Trigger] = [
     *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|"
         "(?<!消融)(?<!术)(?<!做完)(?<!生完)(?<!移植)(?<!出院)(?<!确诊)(?<!分娩)(?<!化疗)(?<!放疗)(?<!支架)以后|"
         "将来|的话|想怀|想生|备孕|要孩子|怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
+    # 下周要做胆囊切除: an operation still to come leaves no 术后 state yet
+    *_t("要做|准备做|打算做|将要做|即将做|需要做|计划做|约了|排了|安排了", "hypothetical", "forward", COND, 4),
     *_t("可能把|可能会把|可能要把|可能换|可能会换|可能要换|到时候", "hypothetical", "both", MED, 20),   # 可能把A换成B: not yet
     # 本来要给我开A，后来没开 / 想打流感疫苗 / 要不要打疫苗: a medicine planned or weighed, not taken
     *_t("本来要|本来想|原本要|原本想|本来打算|原本打算|本想|差点", "hypothetical", "forward", MED, 14),
@@ -119,7 +121,7 @@ TRIGGERS: list[Trigger] = [
     *_t("以前吃|之前吃|以前用|之前用|过去吃|曾经吃|曾吃|以前服|之前服|以前打|之前打|吃过|用过|服用过", "stopped", "forward", MED, 8),
     *_t("在吃|在服|在用|在打|正在|一直|长期|每天|每日|每晚|每早|每周|目前|现在吃|现在用|现在服|平时|平常|经常|规律|按时|吃着|"
         "用着|服着|打着|服用|口服|吃了|用了|服了|注射|维持|吃上了|吃的是|用的是|吃的|用的|打的|服的|吃药|"
-        "在喷|在吸|喷着|吸着|贴着|打胰岛素|皮下注射|一天[一二两三四1-4]|一日[一二两三四1-4]|每次|早晚|早上|晚上|睡前|饭后|"
+        "在喷|在吸|喷着|吸着|贴着|在擦|在涂|在抹|擦着|涂着|抹着|打胰岛素|皮下注射|一天[一二两三四1-4]|一日[一二两三四1-4]|每次|早晚|早上|晚上|睡前|饭后|"
         "饭前|[0-9.]+ ?(mg|毫克|片|粒|支|单位|iu|IU|g|克)|[一二两三半]片|[一二两三]粒|还在吃|还吃着|天天|吃[^，。]{0,3}年|"
         "吃[^，。]{0,3}个月|打了[^，。]{0,3}年|降压药是|降糖药是|药是|发作时|发作的时候|疼的时候|痛的时候|难受的时候|需要时|必要时|"
         "偶尔|有时候|有时|备着|随身带|加了|加用|加上了|又开了|新开了",
@@ -136,7 +138,9 @@ TRIGGERS: list[Trigger] = [
     *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为|改开了|改开|换开了|换开", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
-    *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
+    *_t("打|吃|用|服|喷|吸|贴|擦|涂|抹", "taking_weak", "forward", MED, 0),   # (擦A酸 / 涂他克莫司: a cream is put on)
+    # 喝中药，里面有丹参、三七: the ingredients named of a medicine taken (not in a question: 里面有布洛芬吗)
+    *_t("里面有|里头有|里边有|成分有|成分是|含有", "taking_weak", "forward", MED, 2),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
     # eye and ear drops are 滴 (滴拉坦前列素 / 在滴玻璃酸钠), not 点滴 (an infusion told by its own verb)
     *_t("(?<!点)滴(?!了一|到|在|进)", "taking_weak", "forward", MED, 0),
     # 吃 Januvia / 用 Ventolin: a name in Latin letters is typed after a space, which is no distance from the verb

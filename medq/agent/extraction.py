@@ -62,7 +62,7 @@ ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起�
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|差点休克|休克了|差点没命|送去抢救|进了抢救室|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
-ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
+ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|(?<!不)可以用|(?<!不)能用|用过没事")   # (能不能用: a question)
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 NUM = r"[0-9]+|[一二三四五六七八九十两百零]+"
 
@@ -164,7 +164,7 @@ BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上�
 NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
 CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
 # who told the patient, then the patient: 我妈说我… / 医生告诉我…
-REPORTED_SELF = re.compile(rf"^\s*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
+REPORTED_SELF = re.compile(rf"^\s*(?:另外|还有|对了|而且)?[，,\s]*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫|老伴|老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|闺女)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
 # the patient has what the relative just named: 我爸妈都有高血压，我也有
 SAME_AS_OTHER = re.compile(r"^\s*(?:我|本人|我自己|自己)(?:也|同样|一样)(?:有|是|得了|患有)?(?:这个病|这病|一样的)?\s*$")
 # a drug the clause before said was taken before, said here to go on: 之前吃着X，怀孕后医生让继续吃
@@ -259,7 +259,7 @@ SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*(?:虚岁|周岁|实岁)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
-AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
+AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我是|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
@@ -347,6 +347,11 @@ GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[�
 # a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
 ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|眼科|检查|复查)?(?:说|讲|看了说|查了说)?(?:是|属于|为))?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
                          r"[）)]?\s*(?=[，,。；;！!？?]|$)")
+BOTH_TAKEN = re.compile(r"[，,\s]*(?:两个|两种|两样|这两个|这两种|俩|它们|都|也|一起|一直|每天|现在)*(?:在)?(?:吃|用|服|打)(?:着)?(?:呢)?"
+                        r"[。！!…\s]*$")
+# (a later message) 是闭角型的 / 属于2型: the type of a condition remembered
+LATER_TYPE = re.compile(r"^\s*(?:[哦噢嗯对]|对了)?[，,\s]*(?:医生说|检查说)?(?:是|属于|为)\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])(?:的)?"
+                        r"(?:那种|这种)?\s*(?=[，,。；;！!？?]|$)")
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
@@ -364,6 +369,9 @@ PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个
 # an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
 ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|爱人|"
                          r"丈夫|妻子|老伴|公公|婆婆|岳父|岳母|他|她)(?:老人家)?(?:来)?(?:问|咨询)|"
+                         # 给我爸买药 / 替老人拿药: the medicine is bought for the relative, who is the patient
+                         r"(?:给|帮|替)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|"
+                         r"爱人|丈夫|妻子|老伴|公公|婆婆|岳父|岳母)(?:老人家)?(?:买药|拿药|配药|开药|买点药|拿点药)|"
                          r"我是(?:他|她)的?(?:女儿|儿子|孙女|孙子|家属|老伴|媳妇|儿媳)[，,]?(?:来|帮他|帮她|替他|替她)?(?:问|咨询)|"
                          r"(?<![我你])(?:他|她)(?:想|让我|叫我|托我)(?:问|咨询)")
 PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
@@ -907,7 +915,7 @@ class RuleBasedExtractor:
         self._continuation(text, message, context, mine, add_message)
         self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
-        self._elaborations(text, message, mine, add_message)
+        self._elaborations(text, message, mine, add_message, context)
         self._use_now_tail(text, message, mine, add_message)
         self._became(text, mine)
         self._taken_it(text, message, clauses, mine, add_message)
@@ -1086,6 +1094,8 @@ class RuleBasedExtractor:
         if match is None or not context.last_kind or any(f.kind == context.last_kind for f in mine):
             return
         rest = text[match.end():]
+        if context.last_kind == "medication":   # 还有B，两个都在吃: a tail that says both are taken is no other name
+            rest = BOTH_TAKEN.sub("", rest)
         found = self._mentions(rest, context.last_kind == "allergy")
         if not found or not _only_names(rest, found):
             return
@@ -1094,10 +1104,20 @@ class RuleBasedExtractor:
             if f.lexicon_kind in kinds or f.kind == context.last_kind:
                 add(context.last_kind, f.value, "active", message.strip())
 
-    def _elaborations(self, text: str, message: str, mine: list[Fact], add) -> None:
+    def _elaborations(self, text: str, message: str, mine: list[Fact], add, context: "_Context | None" = None) -> None:
         """我有青光眼，闭角型的: a type named right after a condition is the subtype the lexicon knows (闭角型青光眼);
-        `_refine` then keeps only the subtype."""
+        `_refine` then keeps only the subtype. (a later message) 是闭角型的: the type of the one remembered condition
+        that has it."""
         stated = {f.value for f in mine if f.kind == "condition" and f.status == "active"}
+        later = LATER_TYPE.match(text)
+        if later and context is not None and context.conditions:
+            subtypes = {(c, name) for name in context.conditions
+                        for c in [self.lexicon.canonical(later.group(1) + later.group(2) + name, ("condition",))]
+                        if c and c != name and name in self.lexicon.condition_ancestors(c)}
+            if len(subtypes) == 1:
+                subtype, broader = subtypes.pop()
+                add("condition", subtype, "active", _sentence_around(message, later.start(1), later.end(2)),
+                    supersedes=(broader,))
         for m in self.lexicon.find_mentions(text, ("condition",), fuzzy=False):
             match = ELABORATION.match(text, m.end)
             if m.canonical not in stated or match is None:

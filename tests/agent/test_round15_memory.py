@@ -138,3 +138,91 @@ def test_switched_drug_in_an_allergy_sentence():
 def test_switched_drug_that_is_itself_the_allergen():
     found = profile("我青霉素过敏，换成了头孢也过敏")
     assert {"青霉素类", "头孢菌素类"} <= set(found.allergies)
+
+
+# ---- a relative the medicine is bought for is the patient --------------------------------------------------------
+def test_medicine_bought_for_a_parent():
+    found = profile("替我妈拿药，她69岁，糖尿病，在吃阿卡波糖")
+    assert (found.age, found.sex) == (69, "female")
+    assert found.conditions == ["糖尿病"] and found.medications == ["阿卡波糖"]
+
+
+def test_writer_who_speaks_of_themself_stays_the_patient():
+    found = profile("我40岁，给我爸买药，他有痛风")
+    assert found.age == 40 and found.conditions == []
+
+
+# ---- what a spouse or child says of the writer is the writer's -------------------------------------------------
+@pytest.mark.parametrize("message, condition", [
+    ("我爱人说我有点脂肪肝", "脂肪肝"),
+    ("对了，我老伴说我血糖有点高", "糖尿病"),
+    ("我闺女说我有点骨质疏松", "骨质疏松"),
+])
+def test_reported_by_a_relative(message, condition):
+    assert condition in profile(message).conditions
+
+
+def test_relative_speaking_of_a_third_person():
+    assert profile("我老伴说他血压高").conditions == []
+
+
+# ---- topical verbs and the ingredients of a decoction -------------------------------------------------------
+@pytest.mark.parametrize("message, drug", [
+    ("我每天晚上擦维A酸乳膏", "维A酸"),
+    ("手上在涂卡泊三醇", "卡泊三醇"),
+    ("最近在喝中药，方子里面有甘草和丹参", "丹参"),
+])
+def test_applied_or_contained_medicine_is_taken(message, drug):
+    assert drug in profile(message).medications
+
+
+def test_ingredient_asked_about_is_not_taken():
+    assert profile("这个感冒冲剂里面有对乙酰氨基酚吗").medications == []
+
+
+# ---- an operation still to come ------------------------------------------------------------------------------
+def test_planned_operation_is_no_post_operative_state():
+    found = profile("下个月准备做胆囊切除，我有高血压")
+    assert found.conditions == ["高血压"]
+
+
+def test_operation_done_is_kept():
+    assert "胆囊切除术后" in profile("前年做了胆囊切除").conditions
+
+
+# ---- the type of a remembered condition told in a later message -----------------------------------------------
+def test_type_told_later_replaces_the_broader_condition():
+    found = profile("我有青光眼，也有糖尿病", "是开角型的")
+    assert set(found.conditions) == {"开角型青光眼", "糖尿病"}
+
+
+def test_type_no_remembered_condition_has_changes_nothing():
+    assert profile("我有高血压", "是原发性的").conditions == ["高血压"]
+
+
+# ---- 还有B，两个都在吃 continues the medicines remembered ----------------------------------------------------------
+def test_continued_name_with_a_tail_saying_both_are_taken():
+    found = profile("我在吃氨氯地平", "还有阿托伐他汀，两个都在吃")
+    assert set(found.medications) == {"氨氯地平", "阿托伐他汀"}
+
+
+def test_continued_name_then_stopped_is_not_taken():
+    found = profile("我在吃氨氯地平", "还有阿托伐他汀，不过停了")
+    assert found.medications == ["氨氯地平"]
+
+
+# ---- age after 我是女的 / 我是男的 -------------------------------------------------------------------------------
+def test_age_after_a_stated_sex():
+    found = profile("我是男的，61，前列腺增生")
+    assert (found.age, found.sex) == (61, "male")
+
+
+# ---- 能不能用 in an allergy sentence is a question, not an allergy cleared or claimed ---------------------------------
+def test_can_i_use_beside_a_relatives_allergy():
+    found = profile("我妹妹对磺胺过敏，我能不能用复方新诺明")
+    assert found.allergies == [] and found.medications == []
+
+
+def test_allergy_with_another_drug_tolerated():
+    found = profile("我对头孢过敏，阿奇霉素能用")
+    assert found.allergies == ["头孢菌素类"]
