@@ -50,6 +50,7 @@ from medq.agent.assertion import CHILDREN, OTHER, RELATIVES, Target, classify, e
 from medq.agent.facts import ENFORCED_STATUSES, Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.text import normalise, to_simplified
+from medq.agent.tools.bmi import CATEGORIES as BMI_CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -349,6 +350,7 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
                          r"[）)]?\s*(?=[，,。；;！!？?]|$)")
 BOTH_TAKEN = re.compile(r"[，,\s]*(?:两个|两种|两样|这两个|这两种|俩|它们|都|也|一起|一直|每天|现在)*(?:在)?(?:吃|用|服|打)(?:着)?(?:呢)?"
                         r"[。！!…\s]*$")
+STATED_BMI = re.compile(r"(?:bmi|体重指数|体质指数)\s*(?:是|有|为|大概|约|:|：|=|\s)*([0-9]{2}(?:\.[0-9])?)(?![0-9.])", re.IGNORECASE)
 # (a later message) 是闭角型的 / 属于2型: the type of a condition remembered
 LATER_TYPE = re.compile(r"^\s*(?:[哦噢嗯对]|对了)?[，,\s]*(?:医生说|检查说)?(?:是|属于|为)\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])(?:的)?"
                         r"(?:那种|这种)?\s*(?=[，,。；;！!？?]|$)")
@@ -374,6 +376,9 @@ ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸
                          r"爱人|丈夫|妻子|老伴|公公|婆婆|岳父|岳母)(?:老人家)?(?:买药|拿药|配药|开药|买点药|拿点药)|"
                          r"我是(?:他|她)的?(?:女儿|儿子|孙女|孙子|家属|老伴|媳妇|儿媳)[，,]?(?:来|帮他|帮她|替他|替她)?(?:问|咨询)|"
                          r"(?<![我你])(?:他|她)(?:想|让我|叫我|托我)(?:问|咨询)")
+# 老人80了，血压高…: a message that opens on the elder it is about (the clause holds the elder's own facts)
+ELDER_OPENING = re.compile(r"^\s*(?:我家|家里|家里的|我们家)?(?:老人|老人家)(?:今年|已经|都)?\s*"
+                           r"([0-9]{2,3}|[五六七八九]十[一二三四五六七八九]?)\s*(?:岁|了)")
 PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
 WRITER_OWN = re.compile(r"我自己|我本人|本人|我本身|(?:我|俺)(?:今年)?(?:[0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)岁")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
@@ -671,7 +676,7 @@ class RuleBasedExtractor:
     def _proxy(text: str) -> bool:
         """A relative asks through a writer who tells nothing of their own: the relative is the patient. A writer who
         also speaks of themselves (我自己… / 我28岁) stays the patient, and the relative someone else."""
-        return bool(ADULT_PROXY.search(text)) and not WRITER_OWN.search(text)
+        return bool(ADULT_PROXY.search(text) or ELDER_OPENING.search(text)) and not WRITER_OWN.search(text)
 
     def _without_drug_names(self, piece: str) -> str:
         """在吃妈富隆 / 用宝宝金水: a relative's word inside a medicine's name (妈, 宝宝) names no one; the names are
@@ -710,6 +715,10 @@ class RuleBasedExtractor:
         clauses = self.clauses(text, context.child)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
         if self._proxy(text):   # 帮我妈问: the relative asked for is the patient, whose sex the kin word names
+            elder = ELDER_OPENING.match(text)   # 老人80了: the elder's age (岁 not said)
+            if elder and not AGE.search(elder.group(0)) and 40 <= (chinese_number(elder.group(1)) or 0) < 125:
+                add_mine("age", str(chinese_number(elder.group(1))), "active",
+                         _sentence_around(message, elder.start(), elder.end()))
             kin = PROXY_KIN.search(text)
             if kin:
                 add_mine("sex", "male" if kin.group(1) else "female", "active",
@@ -904,6 +913,14 @@ class RuleBasedExtractor:
             elif months and chinese_number(months.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + months.group(1) + "个月")), "active",
                             _sentence_around(message, months.start(), months.end()))
+        # BMI 31: an adult's stated BMI in the obese range (WS/T 428-2013, the BMI tool's cut-off) is 肥胖症
+        stated_bmi = STATED_BMI.search(text)
+        owner = next((c for c in clauses if stated_bmi and c.start <= stated_bmi.start() < c.start + len(c.text)), None)
+        if stated_bmi and owner is not None and owner.self_subject and not owner.question and not context.child and \
+                not HYPOTHETICAL_LEAD.search(_sentence_around(text, stated_bmi.start(), stated_bmi.end())) and \
+                float(stated_bmi.group(1)) >= BMI_CATEGORIES[-2][0] and \
+                float(stated_bmi.group(1)) < 80:
+            add_message("condition", "肥胖症", "active", _sentence_around(message, stated_bmi.start(), stated_bmi.end()))
         # 血糖偏高一点，医生说是前期: 前期 alone in a message about glucose is pre-diabetes
         prediabetes = re.search(r"(?:说|是|属于|算)(?:是)?(?:糖尿病)?前期", text)
         owner = next((c for c in clauses if prediabetes and c.start <= prediabetes.start() < c.start + len(c.text)), None)

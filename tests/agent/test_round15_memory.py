@@ -226,3 +226,37 @@ def test_can_i_use_beside_a_relatives_allergy():
 def test_allergy_with_another_drug_tolerated():
     found = profile("我对头孢过敏，阿奇霉素能用")
     assert found.allergies == ["头孢菌素类"]
+
+
+# ---- a stated BMI in the obese range (WS/T 428-2013, the BMI tool's cut-off) ------------------------------------
+@pytest.mark.parametrize("message, obese", [
+    ("我BMI 30，想减肥", True),
+    ("体重指数28.2，有脂肪肝", True),
+    ("我BMI 27.5", False),
+    ("BMI多少算胖？29吗", False),
+    ("要是BMI到了30，能用奥利司他吗", False),
+    ("孩子9岁，BMI 29", False),
+])
+def test_stated_bmi(message, obese):
+    assert ("肥胖症" in profile(message).conditions) is obese
+
+
+# ---- a message that opens on the elder it is about --------------------------------------------------------------
+def test_message_about_an_elder():
+    found = profile("老人78了，有冠心病，吃着单硝酸异山梨酯")
+    assert found.age == 78 and found.conditions == ["冠心病"] and found.medications == ["单硝酸异山梨酯"]
+
+
+def test_writer_beside_an_elder_stays_the_patient():
+    found = profile("我50岁，有高血压，家里老人80了")
+    assert found.age == 50 and found.conditions == ["高血压"]
+
+
+# ---- scoring: a combination product named after its generic counts as that generic ---------------------------------
+def test_combination_product_named_after_its_generic_scores_as_the_generic():
+    from medq.agent.eval_stage import profile_items
+    lexicon = Lexicon.load()
+    product = next(name for name in lexicon.products if name.startswith("多巴丝肼"))
+    assert profile_items(lexicon, {"medications": [product]}) == profile_items(lexicon, {"medications": ["多巴丝肼"]})
+    # a combination not named after a known generic keeps its own name
+    assert profile_items(lexicon, {"medications": ["酚麻美敏片（泰诺）"]}) == {("medications", "酚麻美敏片（泰诺）")}
