@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,9 +180,20 @@ def _more_specific(lexicon: Lexicon, predicted: set[tuple[str, Any]], expected: 
 
 
 def _single(lexicon: Lexicon, name: str) -> str:
-    """A single-ingredient product counts as its substance (硝苯地平控释片 = 硝苯地平) on both sides of the comparison."""
+    """A single-ingredient product counts as its substance (硝苯地平控释片 = 硝苯地平) on both sides of the comparison, and
+    so does a combination product named after the combination's own generic (多巴丝肼片（美多芭） = 多巴丝肼,
+    屈螺酮炔雌醇片 = 屈螺酮炔雌醇)."""
     product = lexicon.products.get(name)
-    return product.ingredients[0].substance if product is not None and len(product.ingredients) == 1 else name
+    if product is None:
+        return name
+    if len(product.ingredients) == 1:
+        return product.ingredients[0].substance
+    generic = PRODUCT_FORM.sub("", BRAND_GLOSS.sub("", name))
+    return generic if generic != name and generic in lexicon.substances else name
+
+
+BRAND_GLOSS = re.compile(r"（[^（）]*）|\([^()]*\)")
+PRODUCT_FORM = re.compile(r"(?:缓释|控释|肠溶|分散|咀嚼)?(?:片|胶囊|颗粒|丸|口服液|注射液|吸入粉雾剂|吸入气雾剂|气雾剂|粉雾剂|喷雾剂)$")
 
 
 def predicted_items(lexicon: Lexicon, profile: PatientProfile) -> set[tuple[str, Any]]:
