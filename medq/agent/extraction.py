@@ -1885,7 +1885,7 @@ class RuleBasedExtractor:
                 continue
             # 要是到了孕中期，可能把A换成B: a switch the sentence only foresees changes nothing yet
             sentence_start = max(text.rfind(c, 0, verb.start()) for c in "。！!？?\n") + 1
-            if re.search(r"如果|假如|要是|万一|可能|到时候|以后|将来|考虑|打算|准备", text[sentence_start:verb.start()]):
+            if re.search(r"如果|假如|要是|万一|可能|到时候|以后|将来|考虑|打算|准备|(?:下周|下个月|明天|后天|过几天)(?:开始|起)|从(?:下周|明天|下个月)", text[sentence_start:verb.start()]):
                 continue
             # the old drug right before the verb (把A换成B / A换成了B), with nothing but who and when between
             old = [m for m in meds if m.end <= verb.start() and verb.start() - m.end <= 6

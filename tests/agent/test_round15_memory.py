@@ -260,3 +260,36 @@ def test_combination_product_named_after_its_generic_scores_as_the_generic():
     assert profile_items(lexicon, {"medications": [product]}) == profile_items(lexicon, {"medications": ["多巴丝肼"]})
     # a combination not named after a known generic keeps its own name
     assert profile_items(lexicon, {"medications": ["酚麻美敏片（泰诺）"]}) == {("medications", "酚麻美敏片（泰诺）")}
+
+
+# ---- synonyms appended (慢性乙肝, 乙肝携带者, 阿尔兹海默) and joint replacement rows ---------------------------------------
+@pytest.mark.parametrize("message, condition", [
+    ("我是慢性乙肝，吃恩替卡韦", "乙型肝炎"),
+    ("体检说我是乙肝携带者", "乙型肝炎"),
+    ("我妈阿尔兹海默症，我帮她问", "痴呆"),
+    ("去年做了髋关节置换，现在走路还行", "髋关节置换术后"),
+    ("膝关节置换后一直在康复", "膝关节置换术后"),
+])
+def test_condition_synonyms_and_joint_replacement(message, condition):
+    assert condition in profile(message).conditions
+
+
+def test_joint_replacement_still_to_come():
+    assert profile("下个月准备做膝关节置换").conditions == []
+
+
+# ---- 原来吃X: a medicine taken before (原来吃着 A 跟 B: still a list of what was being taken) ------------------------
+def test_formerly_taken_medicine():
+    found = profile("我原来吃卡马西平，后来换成了奥卡西平")
+    assert found.medications == ["奥卡西平"]
+
+
+def test_formerly_taking_list_with_one_stopped():
+    found = profile("原来吃着氯吡格雷跟瑞舒伐他汀，氯吡格雷上周医生让停了")
+    assert found.medications == ["瑞舒伐他汀"]
+
+
+# ---- 下周开始改成B: a switch still to come keeps A and does not take B ------------------------------------------------
+def test_switch_starting_next_week():
+    found = profile("我在吃氨氯地平", "医生说下周开始改成硝苯地平控释片")
+    assert found.medications == ["氨氯地平"]
