@@ -293,3 +293,21 @@ def test_formerly_taking_list_with_one_stopped():
 def test_switch_starting_next_week():
     found = profile("我在吃氨氯地平", "医生说下周开始改成硝苯地平控释片")
     assert found.medications == ["氨氯地平"]
+
+
+# ---- eye drops put in (在点) and gum chewed (改嚼) ----------------------------------------------------------------
+@pytest.mark.parametrize("message, drug", [
+    ("青光眼，每天晚上在点拉坦前列素", "拉坦前列素"),
+    ("贴片不用了，现在改嚼尼古丁咀嚼胶", "尼古丁"),
+])
+def test_drops_and_gum_are_taken(message, drug):
+    assert drug in profile(message).medications
+
+
+# ---- scoring: a name the knowledge lacks that is a known name plus a dosage form ------------------------------------
+def test_unknown_form_name_scores_as_the_known_name():
+    from medq.agent.eval_stage import profile_items
+    lexicon = Lexicon.load()
+    assert profile_items(lexicon, {"medications": ["克林霉素凝胶"]}) == profile_items(lexicon, {"medications": ["克林霉素"]})
+    # an unknown name that is no known name plus a form stays as written
+    assert profile_items(lexicon, {"medications": ["某某牌凝胶"]}) == {("medications", "某某牌凝胶")}
