@@ -187,7 +187,7 @@ CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
 CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是|(?:我)?过敏的(?:其实|应该)?是)?\s*(对)?\s*(?:那个|这个|那种|这种)?\s*")
-OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
+OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)(?:的|(?=[，,。！!；;]))")
 OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
 OTHERS_HAVE = re.compile(rf"(?:其实|原来|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:有|得了|得的是|患有|才有)\s*$")
 WRITER_NONE = re.compile(r"[，,。；;\s]*(?:我|俺)(?:自己|本人)?(?:是|倒是|并)?(?:没有|没得|没|不是)")
@@ -350,6 +350,8 @@ ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|�
                          r"[）)]?\s*(?=[，,。；;！!？?]|$)")
 BOTH_TAKEN = re.compile(r"[，,\s]*(?:两个|两种|两样|这两个|这两种|俩|它们|都|也|一起|一直|每天|现在)*(?:在)?(?:吃|用|服|打)(?:着)?(?:呢)?"
                         r"[。！!…\s]*$")
+THOUGHT_PREGNANT = re.compile(r"(?:以为|怀疑|担心)(?:自己|我)?(?:是)?(?:怀孕|怀上|有了)了?[，,\s]*(?:结果|后来|但是?|可是|不过)?[^。！!？?]{0,6}?"
+                              r"(?:不是|没有|没怀|没怀上|阴性|一条杠|是假的)")
 STATED_BMI = re.compile(r"(?:bmi|体重指数|体质指数)\s*(?:是|有|为|大概|约|:|：|=|\s)*([0-9]{2}(?:\.[0-9])?)(?![0-9.])", re.IGNORECASE)
 # (a later message) 是闭角型的 / 属于2型: the type of a condition remembered
 LATER_TYPE = re.compile(r"^\s*(?:[哦噢嗯对]|对了)?[，,\s]*(?:医生说|检查说)?(?:是|属于|为)\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])(?:的)?"
@@ -913,6 +915,10 @@ class RuleBasedExtractor:
             elif months and chinese_number(months.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + months.group(1) + "个月")), "active",
                             _sentence_around(message, months.start(), months.end()))
+        # 我以为自己怀孕了，结果测了不是: a pregnancy feared and then ruled out is none
+        ruled_out = THOUGHT_PREGNANT.search(text)
+        if ruled_out and not any(f.kind == "pregnancy" for f in mine):
+            add_message("pregnancy", "false", "active", _sentence_around(message, ruled_out.start(), ruled_out.end()))
         # BMI 31: an adult's stated BMI in the obese range (WS/T 428-2013, the BMI tool's cut-off) is 肥胖症
         stated_bmi = STATED_BMI.search(text)
         owner = next((c for c in clauses if stated_bmi and c.start <= stated_bmi.start() < c.start + len(c.text)), None)

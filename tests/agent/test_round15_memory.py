@@ -311,3 +311,19 @@ def test_unknown_form_name_scores_as_the_known_name():
     assert profile_items(lexicon, {"medications": ["克林霉素凝胶"]}) == profile_items(lexicon, {"medications": ["克林霉素"]})
     # an unknown name that is no known name plus a form stays as written
     assert profile_items(lexicon, {"medications": ["某某牌凝胶"]}) == {("medications", "某某牌凝胶")}
+
+
+# ---- a medicine said to be a relative's without 的 (克拉霉素是我弟弟在吃，…) ------------------------------------------
+def test_drug_handed_to_a_relative_without_de():
+    found = profile("我在吃孟鲁司特", "孟鲁司特是我儿子在吃，我自己吃的是氯雷他定")
+    assert found.medications == ["氯雷他定"]
+
+
+# ---- a pregnancy feared then ruled out ------------------------------------------------------------------------
+@pytest.mark.parametrize("message, pregnant", [
+    ("之前以为怀孕了，后来验血不是", False),
+    ("担心怀上了，测了是阴性", False),
+    ("我怀孕8周了，以为没什么事", True),
+])
+def test_pregnancy_ruled_out(message, pregnant):
+    assert profile(message).pregnant is pregnant
