@@ -327,3 +327,12 @@ def test_drug_handed_to_a_relative_without_de():
 ])
 def test_pregnancy_ruled_out(message, pregnant):
     assert profile(message).pregnant is pregnant
+
+
+# ---- 我88了，是个老太太: the clause after the age names the writer's sex (elders only) -----------------------------
+@pytest.mark.parametrize("message, sex", [
+    ("我79了，是个老头，前列腺增生", "male"),
+    ("今年九十了，是一个老太太，有骨质疏松", "female"),
+])
+def test_elder_named_in_the_clause_after_the_age(message, sex):
+    assert profile(message).sex == sex
