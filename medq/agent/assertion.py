@@ -70,7 +70,7 @@ TRIGGERS: list[Trigger] = [
     *_t("不要停|不能停|别停|不用停|没停|没有停|不敢停|停不了|控制好了|控制得好|控制得很好|控制得挺好|控制得还行|控制住了|"
         "控制得不错|不知道|不清楚|不确定是不是|不太清楚|好多了|好些了|好一些|没好|还没好|没有好|不见好|"
         "不仅|不只|不光|无论|不管|不少|不舒服|不太舒服|不太好|不好意思|不一定|没关系|不用担心|不怎么|没什么|"
-        "没效果|没用处|不管用|不太管用|无效", "pseudo"),
+        "没效果|没用处|不管用|不太管用|无效|没开(?!始)|没有开(?!始)|没给开|没给我开", "pseudo"),   # (重症肌无力就没开: 没 is the prescription's)
     # -- negation
     *_t("没有|没|无|否认|不是|并非|并没有|未患|未曾|从未|从来没有|从没|排除了|排除|不存在", "negated", "forward", COND, 6),
     *_t("没有|没", "negated", "backward", COND, 1),   # 高血压没有, 糖尿病没
@@ -88,7 +88,16 @@ TRIGGERS: list[Trigger] = [
     *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|"
         "(?<!消融)(?<!术)(?<!做完)(?<!生完)(?<!移植)(?<!出院)(?<!确诊)(?<!分娩)(?<!化疗)(?<!放疗)(?<!支架)以后|"
         "将来|的话|想怀|想生|备孕|要孩子|怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
+    # 下周开始改成B: a change still to come (B not yet taken)
+    *_t("下周开始|下个月开始|明天开始|后天开始|过几天开始|下周起|下个月起|从下周|从明天|从下个月", "hypothetical", "forward", MED, 10),
+    # 下周要做胆囊切除: an operation still to come leaves no 术后 state yet
+    *_t("要做|准备做|打算做|将要做|即将做|需要做|计划做|约了|排了|安排了", "hypothetical", "forward", COND, 4),
     *_t("可能把|可能会把|可能要把|可能换|可能会换|可能要换|到时候", "hypothetical", "both", MED, 20),   # 可能把A换成B: not yet
+    # 本来要给我开A，后来没开 / 想打流感疫苗 / 要不要打疫苗: a medicine planned or weighed, not taken
+    *_t("本来要|本来想|原本要|原本想|本来打算|原本打算|本想|差点", "hypothetical", "forward", MED, 14),
+    *_t("想打|想要打|想去打|要不要打|该不该打|能不能打|可不可以打", "hypothetical", "forward", MED, 10),
+    # 医生说去非洲不要吃甲氟喹: a medicine warned against is not one taken
+    *_t("不要吃|别吃|不能吃|不可以吃|不宜吃|不要用|别用|不能用|不宜用", "negated", "forward", MED, 10),
     *_t("想开始|想要开始|想吃|想用|想试试|想试一下|想重新吃|想重新用|想再吃|想恢复吃|想重新开始吃", "hypothetical", "forward", MED, 10),   # 想开始吃降尿酸药: not yet taken
     # -- doubt and questions
     *_t("是不是|会不会|有没有|怀疑|担心|害怕|怕|预防|会得|容易得|检查一下|有没有可能|可能是|疑似|不确定|以为|还以为|"
@@ -111,10 +120,11 @@ TRIGGERS: list[Trigger] = [
     # X现在停了 / 现在已经停了: 现在 before a stop is when it stopped, not a terminator (longer, so matched first)
     *_t("现在停了|现在已经停了|现在已停|现在停掉了|现在不吃了|现在没吃了|现在没在吃了", "stopped", "both", MED, 14,
         reach_back=True),
-    *_t("以前吃|之前吃|以前用|之前用|过去吃|曾经吃|曾吃|以前服|之前服|以前打|之前打|吃过|用过|服用过", "stopped", "forward", MED, 8),
+    *_t("原来吃(?!着)|原先吃(?!着)|原来用(?!着)|原先用(?!着)|原来打(?!着)|原先打(?!着)|"
+        "以前吃|之前吃|以前用|之前用|过去吃|曾经吃|曾吃|以前服|之前服|以前打|之前打|吃过|用过|服用过", "stopped", "forward", MED, 8),
     *_t("在吃|在服|在用|在打|正在|一直|长期|每天|每日|每晚|每早|每周|目前|现在吃|现在用|现在服|平时|平常|经常|规律|按时|吃着|"
         "用着|服着|打着|服用|口服|吃了|用了|服了|注射|维持|吃上了|吃的是|用的是|吃的|用的|打的|服的|吃药|"
-        "在喷|在吸|喷着|吸着|贴着|打胰岛素|皮下注射|一天[一二两三四1-4]|一日[一二两三四1-4]|每次|早晚|早上|晚上|睡前|饭后|"
+        "在喷|在吸|喷着|吸着|贴着|在点|点着|每天点|在嚼|嚼着|改嚼|在擦|在涂|在抹|擦着|涂着|抹着|打胰岛素|皮下注射|一天[一二两三四1-4]|一日[一二两三四1-4]|每次|早晚|早上|晚上|睡前|饭后|"
         "饭前|[0-9.]+ ?(mg|毫克|片|粒|支|单位|iu|IU|g|克)|[一二两三半]片|[一二两三]粒|还在吃|还吃着|天天|吃[^，。]{0,3}年|"
         "吃[^，。]{0,3}个月|打了[^，。]{0,3}年|降压药是|降糖药是|药是|发作时|发作的时候|疼的时候|痛的时候|难受的时候|需要时|必要时|"
         "偶尔|有时候|有时|备着|随身带|加了|加用|加上了|又开了|新开了",
@@ -131,7 +141,9 @@ TRIGGERS: list[Trigger] = [
     *_t("换成了|换成|改成了|改成|改用|换用|改吃|换吃|改打|换打|换了|改为|改开了|改开|换开了|换开", "taking_weak", "forward", MED, 4),  # not in a question
     # 医生开了头孢: prescribed; taken unless the sentence asks whether it may be taken (…哺乳期能吃吗)
     *_t("开了|开的|处方|开过来|给我开|医生开", "prescribed", "both", MED, 14),
-    *_t("打|吃|用|服|喷|吸|贴", "taking_weak", "forward", MED, 0),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
+    *_t("打|吃|用|服|喷|吸|贴|擦|涂|抹", "taking_weak", "forward", MED, 0),   # (擦A酸 / 涂他克莫司: a cream is put on)
+    # 喝中药，里面有丹参、三七: the ingredients named of a medicine taken (not in a question: 里面有布洛芬吗)
+    *_t("里面有|里头有|里边有|成分有|成分是|含有", "taking_weak", "forward", MED, 2),   # 打胰岛素 (not in a question: 能吃布洛芬吗)
     # eye and ear drops are 滴 (滴拉坦前列素 / 在滴玻璃酸钠), not 点滴 (an infusion told by its own verb)
     *_t("(?<!点)滴(?!了一|到|在|进)", "taking_weak", "forward", MED, 0),
     # 吃 Januvia / 用 Ventolin: a name in Latin letters is typed after a space, which is no distance from the verb
@@ -212,8 +224,9 @@ class Target:
 
 
 UNKNOWN_ITEM = re.compile(r"\s*(?:[\u4e00-\u9fff]{3,8}|[A-Za-z][A-Za-z-]{2,20})\s*(?:和|跟|与|及|以及|、|还有|加)\s*")
-# (a dose word after the joiner is still the list: 吃羟氯喹和小剂量阿司匹林)
-LIST_JOIN = re.compile(r"^\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*(?:小剂量|低剂量|大剂量|少量的?)?\s*$")
+# (a dose word after the joiner is still the list: 吃羟氯喹和小剂量阿司匹林; so is a dosage form the knowledge does
+# not spell with the name before it: 吃二甲双胍片和阿司匹林)
+LIST_JOIN = re.compile(r"^\s*(?:片|片剂|胶囊|缓释片|控释片|肠溶片|分散片|颗粒|丸|滴丸|口服液|糖浆|注射液|针)?\s*(和|同|及|与|跟|、|/|以及|还有|或|或者|加|外加|,|，)?\s*(?:小剂量|低剂量|大剂量|少量的?)?\s*$")
 
 
 def classify(text: str, targets: list[Target], triggers: list[TriggerMatch] | None = None) -> list[Target]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,8 @@ def profile_items(lexicon: Lexicon, profile: dict[str, Any]) -> set[tuple[str, A
         if key == "conditions":
             items |= {(key, _condition(lexicon, v)) for v in value}
         elif key in LIST_KEYS:
-            items |= {(key, _single(lexicon, lexicon.canonical(v, kinds[key]) or v)) for v in value}
+            items |= {(key, _single(lexicon, lexicon.canonical(v, kinds[key]) or _formless(lexicon, v, kinds[key])))
+                      for v in value}
         elif key == "occupation" and isinstance(value, str):
             items.add((key, _occupation(value)))
         else:
@@ -179,9 +181,29 @@ def _more_specific(lexicon: Lexicon, predicted: set[tuple[str, Any]], expected: 
 
 
 def _single(lexicon: Lexicon, name: str) -> str:
-    """A single-ingredient product counts as its substance (硝苯地平控释片 = 硝苯地平) on both sides of the comparison."""
+    """A single-ingredient product counts as its substance (硝苯地平控释片 = 硝苯地平) on both sides of the comparison, and
+    so does a combination product named after the combination's own generic (多巴丝肼片（美多芭） = 多巴丝肼,
+    屈螺酮炔雌醇片 = 屈螺酮炔雌醇)."""
     product = lexicon.products.get(name)
-    return product.ingredients[0].substance if product is not None and len(product.ingredients) == 1 else name
+    if product is None:
+        return name
+    if len(product.ingredients) == 1:
+        return product.ingredients[0].substance
+    generic = PRODUCT_FORM.sub("", BRAND_GLOSS.sub("", name))
+    return generic if generic != name and generic in lexicon.substances else name
+
+
+def _formless(lexicon: Lexicon, name: str, kinds: tuple[str, ...]) -> str:
+    """A name the knowledge does not know that is a known name plus a dosage form (克林霉素凝胶, 糠酸莫米松鼻喷雾剂,
+    盐酸羟考酮缓释片) counts as the known name; anything else is compared as written."""
+    bare = ANY_FORM.sub("", name)
+    return (lexicon.canonical(bare, kinds) or name) if bare != name and len(bare) >= 2 else name
+
+
+ANY_FORM = re.compile(r"(?:鼻喷雾剂|喷雾剂|气雾剂|粉雾剂|滴眼液|眼药水|滴耳液|凝胶|乳膏|软膏|缓释片|控释片|肠溶片|分散片|舌下片|片|"
+                      r"缓释胶囊|肠溶胶囊|软胶囊|胶囊|颗粒|口服液|注射液|针剂|贴片|贴剂|口香糖|栓)$")
+BRAND_GLOSS = re.compile(r"（[^（）]*）|\([^()]*\)")
+PRODUCT_FORM = re.compile(r"(?:缓释|控释|肠溶|分散|咀嚼)?(?:片|胶囊|颗粒|丸|口服液|注射液|吸入粉雾剂|吸入气雾剂|气雾剂|粉雾剂|喷雾剂)$")
 
 
 def predicted_items(lexicon: Lexicon, profile: PatientProfile) -> set[tuple[str, Any]]:

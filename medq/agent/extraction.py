@@ -50,6 +50,7 @@ from medq.agent.assertion import CHILDREN, OTHER, RELATIVES, Target, classify, e
 from medq.agent.facts import ENFORCED_STATUSES, Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.text import normalise, to_simplified
+from medq.agent.tools.bmi import CATEGORIES as BMI_CATEGORIES
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起�
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|差点休克|休克了|差点没命|送去抢救|进了抢救室|假阳性|会喘|就喘|喘不上气|憋气")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
-ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|可以用|能用|用过没事")
+ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|(?<!不)可以用|(?<!不)能用|用过没事")   # (能不能用: a question)
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 NUM = r"[0-9]+|[一二三四五六七八九十两百零]+"
 
@@ -164,7 +165,7 @@ BARE_FIX = re.compile(r"^\s*[啊哦噢呃嗯额]?[，,\s]*(?:刚才|前面|上�
 NEWBORN = re.compile(rf"出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|(?:{NUM})\s*天(?:大|的宝|的孩)|刚出生|新生儿|还没满月|没满月|满月")
 CONTINUES = re.compile(r"^\s*(?:哦|对了|噢|啊)?[，,\s]*(?:还有|另外还有|另外|以及|再就是|还有就是|还有个|还有一个)\s*[:：，,]?\s*")
 # who told the patient, then the patient: 我妈说我… / 医生告诉我…
-REPORTED_SELF = re.compile(rf"^\s*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
+REPORTED_SELF = re.compile(rf"^\s*(?:另外|还有|对了|而且)?[，,\s]*(?:我|俺)?(?:家)?(?:的)?(?:妈妈|妈|母亲|老妈|爸爸|爸|父亲|老爸|爸妈|家人|家里人|医生|大夫|老伴|老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|闺女)(?:跟我说|告诉我|说|讲)(?:过)?\s*(?:我|本人)(?!{RELATIVES}|家|的|们|老|孩)")
 # the patient has what the relative just named: 我爸妈都有高血压，我也有
 SAME_AS_OTHER = re.compile(r"^\s*(?:我|本人|我自己|自己)(?:也|同样|一样)(?:有|是|得了|患有)?(?:这个病|这病|一样的)?\s*$")
 # a drug the clause before said was taken before, said here to go on: 之前吃着X，怀孕后医生让继续吃
@@ -185,9 +186,11 @@ SWITCH_BETWEEN = re.compile(r"[，,\s]*(?:也|都|就|已经|后来|上周|上�
 CORRECTION_MARK = re.compile(r"(是|就是)?[，,\s—…-]*(哦|噢|喔|呃|嗯|啊|额|等下|等等|等一下|稍等|不好意思|抱歉|对不起)?[，,\s—…-]*(?:(?:我|俺)(?=[^，,]{0,2}错))?(不是|不对|说错了|讲错了|记错了|搞错了|口误|打错了|写错了|弄错了|数错了|看错了|算错了|"
                              r"说反了|错了|搞混了|弄混了|更正一下|更正|(?<=[哦噢])不(?=[，,。！!\s—…-]))")
 CORRECTED_VALUE = re.compile(r"^[，,。！!…\s]*(哦|噢|呃|嗯|啊)?[，,\s]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫)")
-CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是)?\s*(对)?\s*(?:那个|这个|那种|这种)?\s*")
-OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)的")
+CORRECTED_TAIL = re.compile(r"[，,。！!…—\s-]*(而|应该|其实|实际上)?(是|吃的是|用的是|叫|我吃的是|我用的是|(?:我)?过敏的(?:其实|应该)?是)?\s*(对)?\s*(?:那个|这个|那种|这种)?\s*")
+OTHERS_DRUG = re.compile(rf"\s*(其实|那)?是(我|俺)?(家)?(的)?({RELATIVES}|他|她)(在)?(吃|用|打|服)(?:的|(?=[，,。！!；;]))")
 OTHERS_CONDITION = re.compile(rf"\s*(其实|那)?(?:是|说的是)(我|俺)?(家)?(的)?({RELATIVES})(?:的|有的|得的)?(?:[，,。！!；;]|$)")
+OTHERS_HAVE = re.compile(rf"(?:其实|原来|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:有|得了|得的是|患有|才有)\s*$")
+WRITER_NONE = re.compile(r"[，,。；;\s]*(?:我|俺)(?:自己|本人)?(?:是|倒是|并)?(?:没有|没得|没|不是)")
 OTHERS_ALLERGY = re.compile(rf"(?:原来|其实|那)?(?:是|说的是)(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:他|她)?(?:对|吃|用)?\s*$")
 # 含 before a drug taken under the tongue when needed (胸闷的时候含硝酸甘油 / 舌下含服), not 含 = contains
 SUBLINGUAL = re.compile(r"(?:舌下|时候|时|就|发作)(?:含|含服|含一粒|含一片|含几粒)\s*$|含服\s*$")
@@ -257,7 +260,7 @@ SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*(?:虚岁|周岁|实岁)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
-AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
+AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我是|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
                         r"|(?:^|[，,、\s])([0-9]{1,3})[，,、/\s]*(?:男|女)(?:性)?(?:[，,。\s]|$)")
 AGE_ENGLISH = re.compile(r"(?<![0-9.])([0-9]{1,3})\s*(?:y|yo|yrs?|years?)(?![a-z])")
@@ -269,7 +272,9 @@ ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一�
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
                        r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])|"
                        # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
-                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])")
+                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])|"
+                       # 我88了，是个老太太: the clause after the age names the writer (elders only: 是个女孩 may be a newborn)
+                       r"^\s*(?:我)?(?:是个|是一个)(?:(老头|老头子|老爷子|老大爷|老汉)|(老太太|老太婆|老奶奶))")
 PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长)")
 SEX = re.compile(r"(?:我是|本人|患者|性别)?(?:(?<![\u4e00-\u9fff])|(?<=我)|(?<=是)|(?<=岁)|(?<=我一个)|(?<=俺一个)|(?<=患者)|(?<=病人))(男|女)(?=[，,。\s、；;0-9/]|性|$|生(?!日|活)|士|的(?:[，,。\s]|$))|"
                  r"(?:我是|本人|性别[:：]?)(男|女)(?!儿|朋友|友|孩|婿|方|宝|人)|(?:岁的|我是一[名个位]|我是个)(男|女)(?:性|生|士|的)")
@@ -345,6 +350,14 @@ GLOSSED = re.compile(r"(?:吃|用|打|服|喷|吸|贴)[\u4e00-\u9fff]{2,8}\s*[�
 # a type named after a condition (青光眼，闭角型的 / 糖尿病，是2型)
 ELABORATION = re.compile(r"\s*(?:[，,]|[（(])?\s*(?:(?:医生|大夫|医师|眼科|检查|复查)?(?:说|讲|看了说|查了说)?(?:是|属于|为))?\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])?(?:的)?(?:那种|那一种|这种)?\s*"
                          r"[）)]?\s*(?=[，,。；;！!？?]|$)")
+BOTH_TAKEN = re.compile(r"[，,\s]*(?:两个|两种|两样|这两个|这两种|俩|它们|都|也|一起|一直|每天|现在)*(?:在)?(?:吃|用|服|打)(?:着)?(?:呢)?"
+                        r"[。！!…\s]*$")
+THOUGHT_PREGNANT = re.compile(r"(?:以为|怀疑|担心)(?:自己|我)?(?:是)?(?:怀孕|怀上|有了)了?[，,\s]*(?:结果|后来|但是?|可是|不过)?[^。！!？?]{0,6}?"
+                              r"(?:不是|没有|没怀|没怀上|阴性|一条杠|是假的)")
+STATED_BMI = re.compile(r"(?:bmi|体重指数|体质指数)\s*(?:是|有|为|大概|约|:|：|=|\s)*([0-9]{2}(?:\.[0-9])?)(?![0-9.])", re.IGNORECASE)
+# (a later message) 是闭角型的 / 属于2型: the type of a condition remembered
+LATER_TYPE = re.compile(r"^\s*(?:[哦噢嗯对]|对了)?[，,\s]*(?:医生说|检查说)?(?:是|属于|为)\s*([\u4e00-\u9fffA-Za-z0-9]{1,4}?)([型性])(?:的)?"
+                        r"(?:那种|这种)?\s*(?=[，,。；;！!？?]|$)")
 # a condition right after a bare sex and age (女 45 甲亢 在吃…)
 SEX_AGE_FIRST = re.compile(r"\s*(?:男|女)?\s*[0-9]{1,3}\s*(?:岁)?\s*(?:男|女)?\s+")
 # a condition dated as an event of the patient's past (前年心梗… / 三年前脑梗过)
@@ -362,8 +375,14 @@ PAST_EVENT = re.compile(r"\s*(?:前年|去年|今年|那年|年初|年底|上个
 # an adult relative asks through the writer (帮我妈问 / 替我爸咨询 / 我是他女儿来问问 / 她想问): that relative is the patient
 ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|爱人|"
                          r"丈夫|妻子|老伴|公公|婆婆|岳父|岳母|他|她)(?:老人家)?(?:来)?(?:问|咨询)|"
+                         # 给我爸买药 / 替老人拿药: the medicine is bought for the relative, who is the patient
+                         r"(?:给|帮|替)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸爸?|母亲|父亲|老人|奶奶|爷爷|外婆|外公|姥姥|姥爷|老公|老婆|"
+                         r"爱人|丈夫|妻子|老伴|公公|婆婆|岳父|岳母)(?:老人家)?(?:买药|拿药|配药|开药|买点药|拿点药)|"
                          r"我是(?:他|她)的?(?:女儿|儿子|孙女|孙子|家属|老伴|媳妇|儿媳)[，,]?(?:来|帮他|帮她|替他|替她)?(?:问|咨询)|"
                          r"(?<![我你])(?:他|她)(?:想|让我|叫我|托我)(?:问|咨询)")
+# 老人80了，血压高…: a message that opens on the elder it is about (the clause holds the elder's own facts)
+ELDER_OPENING = re.compile(r"^\s*(?:我家|家里|家里的|我们家)?(?:老人|老人家)(?:今年|已经|都)?\s*"
+                           r"([0-9]{2,3}|[五六七八九]十[一二三四五六七八九]?)\s*(?:岁|了)")
 PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
 WRITER_OWN = re.compile(r"我自己|我本人|本人|我本身|(?:我|俺)(?:今年)?(?:[0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)岁")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
@@ -638,7 +657,7 @@ class RuleBasedExtractor:
             child = names_child if (new_self != self_subject or names_child or new_self) else child
             self_subject = new_self
             tail = text[match.end():match.end() + 1]
-            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不)\s*$", piece))
+            question = tail in ("？", "?") or bool(re.search(r"(吗|呢|么|嘛|行不|行不行|可以不|能不|中不中|好不|有没有(?:影响|关系|问题|事)|要不要紧)\s*$", piece))
             result.append(_Clause(piece, match.start(), self_subject, child and not self_subject, sentence, question))
         # 我是帮我妈问的 / 我是他女儿来问问 / 她想问…: a relative (not a child) asks through the writer, so the relative is
         # the patient: every clause but the one naming the writer (and the writer's own 我自己…) is the patient's
@@ -661,7 +680,7 @@ class RuleBasedExtractor:
     def _proxy(text: str) -> bool:
         """A relative asks through a writer who tells nothing of their own: the relative is the patient. A writer who
         also speaks of themselves (我自己… / 我28岁) stays the patient, and the relative someone else."""
-        return bool(ADULT_PROXY.search(text)) and not WRITER_OWN.search(text)
+        return bool(ADULT_PROXY.search(text) or ELDER_OPENING.search(text)) and not WRITER_OWN.search(text)
 
     def _without_drug_names(self, piece: str) -> str:
         """在吃妈富隆 / 用宝宝金水: a relative's word inside a medicine's name (妈, 宝宝) names no one; the names are
@@ -700,6 +719,10 @@ class RuleBasedExtractor:
         clauses = self.clauses(text, context.child)
         allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
         if self._proxy(text):   # 帮我妈问: the relative asked for is the patient, whose sex the kin word names
+            elder = ELDER_OPENING.match(text)   # 老人80了: the elder's age (岁 not said)
+            if elder and not AGE.search(elder.group(0)) and 40 <= (chinese_number(elder.group(1)) or 0) < 125:
+                add_mine("age", str(chinese_number(elder.group(1))), "active",
+                         _sentence_around(message, elder.start(), elder.end()))
             kin = PROXY_KIN.search(text)
             if kin:
                 add_mine("sex", "male" if kin.group(1) else "female", "active",
@@ -894,6 +917,18 @@ class RuleBasedExtractor:
             elif months and chinese_number(months.group(1)) is not None:
                 add_message("trimester", str(self._trimester("孕" + months.group(1) + "个月")), "active",
                             _sentence_around(message, months.start(), months.end()))
+        # 我以为自己怀孕了，结果测了不是: a pregnancy feared and then ruled out is none
+        ruled_out = THOUGHT_PREGNANT.search(text)
+        if ruled_out and not any(f.kind == "pregnancy" for f in mine):
+            add_message("pregnancy", "false", "active", _sentence_around(message, ruled_out.start(), ruled_out.end()))
+        # BMI 31: an adult's stated BMI in the obese range (WS/T 428-2013, the BMI tool's cut-off) is 肥胖症
+        stated_bmi = STATED_BMI.search(text)
+        owner = next((c for c in clauses if stated_bmi and c.start <= stated_bmi.start() < c.start + len(c.text)), None)
+        if stated_bmi and owner is not None and owner.self_subject and not owner.question and not context.child and \
+                not HYPOTHETICAL_LEAD.search(_sentence_around(text, stated_bmi.start(), stated_bmi.end())) and \
+                float(stated_bmi.group(1)) >= BMI_CATEGORIES[-2][0] and \
+                float(stated_bmi.group(1)) < 80:
+            add_message("condition", "肥胖症", "active", _sentence_around(message, stated_bmi.start(), stated_bmi.end()))
         # 血糖偏高一点，医生说是前期: 前期 alone in a message about glucose is pre-diabetes
         prediabetes = re.search(r"(?:说|是|属于|算)(?:是)?(?:糖尿病)?前期", text)
         owner = next((c for c in clauses if prediabetes and c.start <= prediabetes.start() < c.start + len(c.text)), None)
@@ -905,7 +940,7 @@ class RuleBasedExtractor:
         self._continuation(text, message, context, mine, add_message)
         self._corrections(text, message, add_message, context)
         self._switches(text, message, add_message)
-        self._elaborations(text, message, mine, add_message)
+        self._elaborations(text, message, mine, add_message, context)
         self._use_now_tail(text, message, mine, add_message)
         self._became(text, mine)
         self._taken_it(text, message, clauses, mine, add_message)
@@ -1084,6 +1119,8 @@ class RuleBasedExtractor:
         if match is None or not context.last_kind or any(f.kind == context.last_kind for f in mine):
             return
         rest = text[match.end():]
+        if context.last_kind == "medication":   # 还有B，两个都在吃: a tail that says both are taken is no other name
+            rest = BOTH_TAKEN.sub("", rest)
         found = self._mentions(rest, context.last_kind == "allergy")
         if not found or not _only_names(rest, found):
             return
@@ -1092,10 +1129,20 @@ class RuleBasedExtractor:
             if f.lexicon_kind in kinds or f.kind == context.last_kind:
                 add(context.last_kind, f.value, "active", message.strip())
 
-    def _elaborations(self, text: str, message: str, mine: list[Fact], add) -> None:
+    def _elaborations(self, text: str, message: str, mine: list[Fact], add, context: "_Context | None" = None) -> None:
         """我有青光眼，闭角型的: a type named right after a condition is the subtype the lexicon knows (闭角型青光眼);
-        `_refine` then keeps only the subtype."""
+        `_refine` then keeps only the subtype. (a later message) 是闭角型的: the type of the one remembered condition
+        that has it."""
         stated = {f.value for f in mine if f.kind == "condition" and f.status == "active"}
+        later = LATER_TYPE.match(text)
+        if later and context is not None and context.conditions:
+            subtypes = {(c, name) for name in context.conditions
+                        for c in [self.lexicon.canonical(later.group(1) + later.group(2) + name, ("condition",))]
+                        if c and c != name and name in self.lexicon.condition_ancestors(c)}
+            if len(subtypes) == 1:
+                subtype, broader = subtypes.pop()
+                add("condition", subtype, "active", _sentence_around(message, later.start(1), later.end(2)),
+                    supersedes=(broader,))
         for m in self.lexicon.find_mentions(text, ("condition",), fuzzy=False):
             match = ELABORATION.match(text, m.end)
             if m.canonical not in stated or match is None:
@@ -1262,7 +1309,10 @@ class RuleBasedExtractor:
                 continue
             if m.kind == "condition":
                 found.append(_Found("condition", m.canonical, m.start, m.end, m.kind))
-            elif allergy_clause and m.kind in ALLERGEN_KINDS:
+            elif allergy_clause and m.kind in ALLERGEN_KINDS and not (
+                    # 有过敏史就换成了阿奇霉素: the drug switched to because of an allergy is the one now taken
+                    m.kind in DRUG_KINDS and re.search(rf"(?:{SWITCH_VERB.pattern})\s*$", text[max(0, m.start - 4):m.start])
+                    and not re.search(r"过敏", text[m.end:])):
                 found.append(_Found("allergy", m.canonical, m.start, m.end, m.kind))
             elif m.kind in DRUG_KINDS and not self._names_a_member(text, m, mentions):
                 found.append(_Found("medication", m.canonical, m.start, m.end, m.kind))
@@ -1544,7 +1594,8 @@ class RuleBasedExtractor:
             sex = SEX.search(text)
             elder = ELDER_SEX.search(text)
             if elder and not sex:
-                add("sex", "male" if elder.group(1) or elder.group(3) or elder.group(5) or elder.group(7) else "female",
+                add("sex", "male" if elder.group(1) or elder.group(3) or elder.group(5) or elder.group(7) or elder.group(9)
+                    else "female",
                     "active", evidence)
             if sex:
                 add("sex", "male" if (sex.group(1) or sex.group(2) or sex.group(3)) == "男" else "female", "active",
@@ -1803,6 +1854,10 @@ class RuleBasedExtractor:
             # 原来是我弟弟对青霉素过敏，我自己没有: the allergy said is a relative's, the writer's is taken back
             elif m.kind == "allergy" and OTHERS_ALLERGY.search(text[max(0, m.start - 12):m.start]):
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
+            # 是我女儿有哮喘，我自己没有: the condition is named as a relative's and the writer says they have none
+            elif m.kind == "condition" and OTHERS_HAVE.search(text[max(0, m.start - 14):m.start]) and \
+                    WRITER_NONE.match(text[m.end:m.end + 12]):
+                add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
         # 刚才说错了，是头孢过敏: nothing retracted is named here; what was said before of the same family is
         for mark in UNNAMED_CORRECTION.finditer(text):
             sentence_start = max(text.rfind(c, 0, mark.start()) for c in "。！!？?\n") + 1
@@ -1839,7 +1894,7 @@ class RuleBasedExtractor:
                 continue
             # 要是到了孕中期，可能把A换成B: a switch the sentence only foresees changes nothing yet
             sentence_start = max(text.rfind(c, 0, verb.start()) for c in "。！!？?\n") + 1
-            if re.search(r"如果|假如|要是|万一|可能|到时候|以后|将来|考虑|打算|准备", text[sentence_start:verb.start()]):
+            if re.search(r"如果|假如|要是|万一|可能|到时候|以后|将来|考虑|打算|准备|(?:下周|下个月|明天|后天|过几天)(?:开始|起)|从(?:下周|明天|下个月)", text[sentence_start:verb.start()]):
                 continue
             # the old drug right before the verb (把A换成B / A换成了B), with nothing but who and when between
             old = [m for m in meds if m.end <= verb.start() and verb.start() - m.end <= 6
