@@ -645,12 +645,21 @@ def _boundaries(text: str, ends: set[str]) -> list[int]:
     # 这两个 / 所以不要吃 reaches the sentence before it; a blank line still parts two sentences (same length)
     if "\n" in ends and "\n" in text:
         text = _mark_then_break(frozenset(ends)).sub(r"\1 ", text)
-    for char in text:
+    # 避免紫药水（龙胆紫）和樟脑丸: a short aside in brackets that the list goes on after (和/与/及/、/或) parts no
+    # clause, so the warning reaches the names after it (integration, round 15)
+    aside = set()
+    if "（" in ends or "(" in ends:
+        for bracket in LISTED_ASIDE.finditer(text):
+            aside.update((bracket.start(), bracket.end() - 1))
+    for index, char in enumerate(text):
         numbers.append(segment)
-        if char in ends:
+        if char in ends and index not in aside:
             segment += 1
     numbers.append(segment)
     return numbers
+
+
+LISTED_ASIDE = re.compile(r"[（(][^（()）,，。；;！？!?\n]{1,20}[）)](?=\s*(?:和|与|及|以及|、|或|或者))")
 
 
 def _clause_start(text: str, position: int) -> int:

@@ -292,3 +292,9 @@ def test_a_name_with_its_brand_in_brackets_and_a_dose_after_is_advised_past_an_e
 def test_a_name_with_its_brand_in_brackets_warned_stays_warned():
     draft = "英夫利西单抗（类克）现在不能用，需要先治疗潜伏结核。"
     assert not audit(draft, "T-SPOT阳性，能直接用英夫利西单抗吗", age=40, conditions=["潜伏性结核感染"]).blocked
+
+
+def test_a_short_aside_in_brackets_inside_a_warned_list_does_not_end_the_warning():
+    """避免A（B）和C: the list goes on after the bracket, so C is warned too (integration, round 15)."""
+    assert not audit("蚕豆病要避免紫药水（龙胆紫）和樟脑丸、萘丸。", conditions=["蚕豆病"], age=5).blocked
+    assert audit("蚕豆病可以用紫药水（龙胆紫）和樟脑丸。", conditions=["蚕豆病"], age=5).blocked
