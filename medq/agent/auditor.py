@@ -159,6 +159,7 @@ CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有
                          r"(?:约|大约)?\s*(?:\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*(?:的)?)?[\s*_]*$")
 CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及)[\s*_]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
+SALT_IN_BRACKET = re.compile(r"\s*[（(]\s*(?:马来酸|盐酸|硫酸|磷酸|枸橼酸|酒石酸|醋酸|甲磺酸|苯磺酸|富马酸|琥珀酸|碳酸|乳酸|葡萄糖酸)?\s*")
 HOST_ADVISED = re.compile(r"可以|建议|推荐|改用|换成|换用|选用|首选")
 QUALIFIED_WARNING = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|尽量不要|最好不要|不可)\s*(?:在)?\s*"
                                r"(?:(?:空腹|大量|过量|长期|经常|一次性|过多|多|同时|服药期间)\s*(?:地)?\s*)+"
@@ -644,6 +645,11 @@ class ContraindicationAuditor:
             if m.kind not in ("drug", "substance", "class") or index == 0:
                 continue
             lead = draft[max(0, m.start - 24):m.start]
+            # 含有扑尔敏（马来酸氯苯那敏）: the content named again in brackets, with its salt, is the same content (round 16)
+            if index - 1 in out and mentions[index - 1].canonical == m.canonical and \
+                    SALT_IN_BRACKET.fullmatch(draft[mentions[index - 1].end:m.start]):
+                out[index] = out[index - 1]
+                continue
             if not (CONTENT_CUE.search(lead) or CONTENT_LIST.search(lead)) or MODIFIER_AFTER.match(draft, m.end):
                 continue   # 含布洛芬的止痛药: what qualifies another name, not the content of the name before
             low = sentence_start_of(draft, m.start)

@@ -273,6 +273,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             rest = norm[end:_clause_end(norm, end)]
             if SMALL_RISK.search(rest) and not re.search(r"不(?:少|小|轻|低)|不算|并不|也不", rest):
                 continue
+            # 本身不损伤肾脏 / 没有成瘾性 / 不会引起低血糖 / 很少导致…: a risk denied is reassurance, no warning (round 16)
+            if RISK_DENIED.search(norm[max(_clause_start(norm, start), start - 6):start]):
+                continue
             # 会引起双硫仑样反应（…）的主要是A和B: the risk's subject named after it, in the clause of 的是
             subject = RISK_SUBJECT.match(norm, end)
             if subject:
@@ -285,7 +288,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             for pos, kind, i in reversed(before):
                 if terminated(mentions[i].end, start):
                     break
-                if not warned[i] and not affirmed_flags[i] and not _dosed_after(norm, mentions, i):
+                if not warned[i] and not affirmed_flags[i] and not _dosed_after(norm, mentions, i) and \
+                        not _advised_after(norm, mentions, i, end):
                     risk_marked.add(i)
             continue
         sentence, clause = sentence_of[start], clause_of[start]
@@ -594,6 +598,27 @@ DOSE_AFTER = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|
 
 
 BRACKET_CLOSE = re.compile(r"[（(][^（()）,，。；;]{1,20}[）)]")
+
+
+# 没有成瘾性 / 本身不损伤 / 不会引起 / 很少导致 / 并无…毒性: the words right before a risk cue that deny it (round 16)
+RISK_DENIED = re.compile(r"(?:不|没有|没|无|并无|毫无|并不|不会|不太|不怎么|很少|极少|少有|几乎不|几乎没有|基本不|基本没有)"
+                         r"[^，,。；;！!？?\n不没无]{0,3}$")
+# 有嗜睡作用，可以作为助眠药。建议睡前服用25mg: a risk the draft then uses the drug for (可以作为/用来…) or doses (a
+# clause with a dose) before any other name, up to the end of the next sentence, with no refusal anywhere from the risk
+# on, is a caveat, not a warning (round 16)
+USED_FOR = re.compile(r"(?:可以|可|能|正好|刚好)(?:作为|用作|用来|用于|当作|当)")
+REFUSAL_WORDS = re.compile(r"不|别|勿|禁|避免|慎|停|换|改用|改为|替代|代替|而是|最好|首选|谨慎|小心")
+
+
+def _advised_after(norm: str, mentions: Sequence[Span], index: int, risk_end: int) -> bool:
+    following = [m.start for m in mentions if m.start >= risk_end]
+    stop = following[0] if following else len(norm)
+    first_end = next((k for k in range(risk_end, len(norm)) if norm[k] in SENTENCE_END), len(norm))
+    second_end = next((k for k in range(first_end + 1, len(norm)) if norm[k] in SENTENCE_END), len(norm))
+    window = norm[risk_end:min(stop, second_end)]
+    if REFUSAL_WORDS.search(window):
+        return False
+    return bool(USED_FOR.search(window) or DOSE_AFTER.search(window))
 
 
 def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:

@@ -17,7 +17,11 @@ CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|�
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*"
                    r"(?:一个|一种|点|(?:\d+|[一两二三四半])\s*(?:粒|片|包|袋|支|颗|丸))?\s*$")
 # markdown emphasis around a name (**普拿疼**（乙醯胺酚）) is no second item either
-SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*$")
+SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*"
+                       r"(?:马来酸|盐酸|硫酸|磷酸|枸橼酸|酒石酸|醋酸|甲磺酸|苯磺酸|富马酸|琥珀酸|碳酸|乳酸|葡萄糖酸)?$")
+# 布洛芬按5-10mg/kg计算，…喝5-7ml美林: a generic and a one-ingredient brand of it in one sentence, nothing added
+# between, are one medicine explained (round 16)
+TOGETHER = re.compile(r"一起|同时|再|另|加|合用|叠加|配合|搭配")
 # a substance named to describe a product the draft recommends (维C银翘片里含有对乙酰氨基酚和扑尔敏 / 按布洛芬每公斤
 # 10mg计算，喂美林…): the product's own ingredient, not a second source
 DESCRIBES_PRODUCT = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|按|按照|(?<![可所难足予用])以)\s*$")   # not 可以
@@ -38,6 +42,7 @@ class DuplicateRule:
         describing = _describing(ctx, recs)
         for rec in recs:
             if id(rec) in describing:
+                previous = rec     # 含有扑尔敏（马来酸氯苯那敏）: the name again in brackets describes it too (round 16)
                 continue
 
             if previous is not None and rec.origin == "draft" and previous.origin == "draft" and \
@@ -152,7 +157,13 @@ def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> 
         return False
     generic = one.substances[0]
     names = {one.mention.text.strip(), other.mention.text.strip()}
-    return generic in names and all(name.startswith(generic) for name in names)
+    if generic not in names:
+        return False
+    if all(name.startswith(generic) for name in names):
+        return True
+    low, high = sorted((one.mention, other.mention), key=lambda m: m.start)
+    between = ctx.draft[low.end:high.start]
+    return not any(mark in between for mark in "。；;！!？?\n") and not TOGETHER.search(between)
 
 
 def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool:
