@@ -78,3 +78,15 @@ def test_a_salt_name_in_brackets_after_a_described_ingredient_is_the_same_ingred
     draft = "维C银翘片本身就含有扑尔敏（马来酸氯苯那敏），单吃维C银翘片就行，每次2片，每天3次。"
     assert not audit(draft, age=38).blocked
     assert audit("维C银翘片每次2片，每天3次，再加扑尔敏4mg一起吃。", age=38).blocked
+
+
+def test_a_loading_dose_per_kg_is_taken_once():
+    child = dict(age=10, weight_kg=30)
+    assert not audit("多西环素首剂4mg/kg，之后每次2mg/kg，一天两次。", **child).blocked
+    assert audit("多西环素每次4mg/kg，一天两次。", **child).blocked
+
+
+def test_cefdinir_in_children_follows_the_chinese_insert_range():
+    child = dict(age=3, weight_kg=15)
+    assert not audit("头孢地尼每天按9-18mg/kg，分3次服用。", **child).blocked
+    assert audit("头孢地尼每天25mg/kg，分3次服用。", **child).blocked

@@ -291,7 +291,11 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         text = PER_VOLUME_CONTENT.sub(" ", text)
     if per_unit is not None and (strength is None or not strength.per_ml):
         strength = Ingredient(strength.substance if strength is not None else "", per_unit)
-    kg = PER_KG.search(text)
+    # 首剂4mg/kg，之后每次2mg/kg一天两次: a loading dose per kg is taken once; the upkeep amount after it is the dose
+    # the day is counted from (round 16)
+    kgs = list(PER_KG.finditer(text))
+    kg = next((k for k in kgs if not LOADING.search(text[max(0, k.start() - 8):k.start()])), None) if len(kgs) > 1 \
+        else (kgs[0] if kgs else None)
     if kg:
         value = _upper(kg, 1) if kg.group(1) else _upper(kg, 5)
         # 每天80-90mg/kg, 分2次: the day stated before the amount
