@@ -65,6 +65,7 @@ def test_planning_blocks(question, draft, rule):
     ("想要个宝宝，狼疮肾炎在用吗替麦考酚酯", "吗替麦考酚酯要换成硫唑嘌呤，停药12周后再怀孕。", WOMAN),
     ("备孕，想先补打疫苗", "可以接种麻腮风联合减毒活疫苗，接种后1个月内避免怀孕。", WOMAN),
     ("备孕，想先补打疫苗", "孕前可以打水痘减毒活疫苗，之后4周内注意避孕。", WOMAN),
+    ("备孕，想先补打疫苗", "可以打麻腮风联合减毒活疫苗，接种后3天内可能低热，1个月内避免怀孕。", WOMAN),
     # a warning against it
     ("计划怀孕，癫痫一直吃丙戊酸钠", "丙戊酸钠致畸风险高，不要自己停药，尽快找神经科医生换药。", WOMAN),
     # the man: drugs whose labels do not restrict him, and methotrexate (BSR 2022: low dose compatible)

@@ -42,7 +42,7 @@ SENTENCE = "。；;！!？?\n"
 WAIT = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九十半])\s*(?:[-~～到至]\s*(?:\d+(?:\.\d+)?|[一两二三四五六七八九十]))?"
                   r"\s*(天|日|周|个星期|星期|个月|月|年)\s*(?:以上|左右)?\s*(?:后|以后|之后|再|才|就|内|以内|里|之内|即可|便可)")
 CONCEPTION = re.compile(r"怀孕|备孕|受孕|要孩子|要宝宝|要小孩|避孕|妊娠|怀上|试孕|生育|生孩子|生宝宝")
-STOPPED = re.compile(r"停(?:药|用|掉|服|了)?|接种|打完|用药结束|末次")
+NEXT_SPAN = re.compile(r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十半])\s*(?:天|日|周|个星期|星期|个月|月|年)")
 STOP_OR_SWITCH = re.compile(r"停药|停用|停掉|停服|换用|改用|换成|换为|换药|替换|改成|改为|洗脱")
 STOP_NEGATED = re.compile(r"(?:不|无需|不用|不必|没必要|别|无须|不需)\s*(?:要|需要)?\s*$")
 # the draft keeps the patient's own medicine (可以继续吃 / 不需要停药 / 边吃边备孕 / 不影响备孕), not 不能继续吃
@@ -85,13 +85,15 @@ def _sentence(text: str, start: int, end: int, following: int = 0) -> str:
 
 
 def stated_wait(text: str) -> float | None:
-    """The shortest wait before conception the text gives, in days (None: it gives none)."""
+    """The shortest wait before conception the text gives, in days (None: it gives none): a span of time whose next
+    words, before another span or the sentence's end, speak of conception (接种后3天内可能发热，1个月内避免怀孕: 1个月)."""
     waits = []
     for found in WAIT.finditer(text):
-        if not (STOPPED.search(text[max(0, found.start() - 10):found.start()]) or
-                CONCEPTION.search(text[found.end():found.end() + 10])):
-            continue
-        waits.append(count_number(found.group(1)) * WASHOUT_UNITS[found.group(2)])
+        after = text[found.end():found.end() + 16]
+        cut = min([i for i in (after.find(mark) for mark in SENTENCE) if i >= 0] +
+                  [m.start() for m in NEXT_SPAN.finditer(after)] + [len(after)])
+        if CONCEPTION.search(after[:cut]):
+            waits.append(count_number(found.group(1)) * WASHOUT_UNITS[found.group(2)])
     return min(waits) if waits else None
 
 
