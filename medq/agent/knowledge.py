@@ -146,12 +146,12 @@ class Condition:
 class Term:
     """One population term: `condition:消化性溃疡`, `age>=65`, `pregnant`, `trimester=3`, `occupation:驾驶` ..."""
 
-    kind: str          # condition | allergy | occupation | pregnant | lactating | sex | age | weight | egfr | ...
+    kind: str          # condition | allergy | occupation | pregnant | lactating | planning_pregnancy | sex | age | ...
     op: str = ""       # for numbers: < <= > >= =
     value: str = ""
 
     def __str__(self) -> str:
-        if self.kind in ("pregnant", "lactating"):
+        if self.kind in ("pregnant", "lactating", "planning_pregnancy"):
             return self.kind
         if self.op:
             return f"{self.kind}{self.op}{self.value}"
@@ -185,7 +185,8 @@ class Rule:
     def topic(self) -> str:
         """Which rule class owns a contraindication/warning row: the most specific term of its population."""
         kinds = {t.kind for t in self.population}
-        for topic in ("allergy", "trimester", "pregnant", "lactating", "egfr", "ckd_stage", "condition"):
+        for topic in ("allergy", "planning_pregnancy", "trimester", "pregnant", "lactating", "egfr", "ckd_stage",
+                      "condition"):
             if topic in kinds:
                 return {"trimester": "pregnant", "ckd_stage": "egfr"}.get(topic, topic)
         ages = [t for t in self.population if t.kind == "age"]
@@ -277,11 +278,33 @@ def parse_amount(text: str) -> tuple[float, bool] | None:
     return value, False
 
 
+# (round 16) the washout a planning_pregnancy row's management states, in days: 停药后至少3个月再怀孕, 停药后3年内避免
+# 怀孕, 接种后4周内避免怀孕. The row's management column carries it (no column of its own: every overlay keeps its
+# header), and load checks that each planning row states one or says what to do before conception (SWITCH_BEFORE).
+WASHOUT_UNITS = {"天": 1.0, "日": 1.0, "周": 7.0, "个星期": 7.0, "星期": 7.0, "个月": 30.0, "月": 30.0, "年": 365.0}
+NUMBER_WORDS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+                "半": 0.5}
+WASHOUT = re.compile(r"(?:停药|停用|停服|末次(?:用药|给药|服药)|接种|治疗结束)后?\s*(?:需|应|要)?\s*(?:至少|满|超过|等待|等)?\s*"
+                     r"(\d+(?:\.\d+)?|[一两二三四五六七八九十半])\s*(天|日|周|个星期|星期|个月|月|年)")
+SWITCH_BEFORE = re.compile(r"换用|改用|换药|换为|停用|停药")
+
+
+def count_number(text: str) -> float:
+    """A count in digits or one Chinese numeral (三, 两, 半)."""
+    return float(NUMBER_WORDS[text]) if text in NUMBER_WORDS else float(text)
+
+
+def washout_days(management: str) -> float | None:
+    """The days a planning_pregnancy row waits between the last dose (or the vaccination) and conception."""
+    found = WASHOUT.search(management or "")
+    return count_number(found.group(1)) * WASHOUT_UNITS[found.group(2)] if found else None
+
+
 def parse_population(text: str) -> tuple[Term, ...]:
     """`age>=65&condition:良性前列腺增生` → terms; raises ValueError naming the bad term."""
     terms = []
     for raw in (t.strip() for t in text.split("&") if t.strip()):
-        if raw in ("pregnant", "lactating"):
+        if raw in ("pregnant", "lactating", "planning_pregnancy"):
             terms.append(Term(raw))
         elif raw.startswith(("condition:", "allergy:", "occupation:")):
             kind, _, value = raw.partition(":")
@@ -294,7 +317,8 @@ def parse_population(text: str) -> tuple[Term, ...]:
             terms.append(Term(match.group(1), match.group(2), match.group(3)))
         else:
             raise ValueError(f"{raw!r} is not a population term (condition:X, allergy:X, occupation:X, pregnant, "
-                             "lactating, sex=female|male, age/weight/egfr/ckd_stage/trimester with < <= > >= =)")
+                             "lactating, planning_pregnancy, sex=female|male, age/weight/egfr/ckd_stage/trimester "
+                             "with < <= > >= =)")
     return tuple(terms)
 
 
@@ -474,6 +498,14 @@ class Lexicon:
                                                         "conditions.csv)")
             if term.kind == "allergy" and self.resolve_any(term.value) is None:
                 raise table.error(row_no, "population", f"allergy:{term.value} names nothing in the knowledge base")
+        if any(t.kind == "planning_pregnancy" for t in population):
+            if any(t.kind in ("pregnant", "trimester", "lactating") for t in population):
+                raise table.error(row_no, "population", "planning_pregnancy is before a pregnancy: it joins no "
+                                                        "pregnant/trimester/lactating term")
+            if not (washout_days(row["management"]) is not None or SWITCH_BEFORE.search(row["management"])):
+                raise table.error(row_no, "management", "a planning_pregnancy row states its washout (停药后至少3个月"
+                                                        "再怀孕 / 接种后4周内避免怀孕) or what to do before conception "
+                                                        "(计划怀孕前换用… / 停用)")
         action = _one_of(table, row_no, row, "action", ACTIONS)
         severity = _one_of(table, row_no, row, "severity", SEVERITIES)
         limits = {column: _number(table, row_no, row, column) for column in LIMITS}

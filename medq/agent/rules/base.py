@@ -173,6 +173,8 @@ class AuditContext:
             return ("pregnancy:true", self.source("pregnancy")) if p.pregnant else None
         if term.kind == "lactating":
             return ("lactation:true", self.source("lactation")) if p.lactating else None
+        if term.kind == "planning_pregnancy":
+            return None   # read from the question and the draft by PreconceptionRule, never a profile fact
         if term.kind == "sex":
             return (f"sex:{p.sex}", self.source("sex")) if p.sex == term.value else None
         if term.kind == "condition":
@@ -320,6 +322,8 @@ def population_words(terms: Iterable[Term]) -> str:
             words.append("孕期")
         elif t.kind == "lactating":
             words.append("哺乳期")
+        elif t.kind == "planning_pregnancy":
+            words.append("备孕期")
         elif t.kind == "condition":
             words.append(f"{t.value}患者")
         elif t.kind == "age":
