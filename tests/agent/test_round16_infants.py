@@ -32,6 +32,9 @@ from .probes import audit, blocked_ids as rule_ids
     ("可以补种卡介苗。", "", {"age": 6}, "H0019"),
     ("可以口服轮状病毒疫苗。", "", {"age": 4}, "H0020"),
     ("宝宝感染可以用头孢曲松。", "", {"age": 0, "conditions": ["宝宝黄疸"]}, "B0023"),   # 婴儿黄疸 → its parent's row
+    ("出国前可以口服伤寒Ty21a活疫苗。", "", {"age": 4}, "H0021"),
+    ("前几天吃了速福达，现在可以接种鼻喷流感减毒活疫苗。", "", {"age": 8}, "H0022"),
+    ("可以接种卡介苗。", "", {"age": 0, "conditions": ["HIV感染"]}, "B0338"),    # HIV under the class's 免疫缺陷
 ])
 def test_blocked_for_the_population(draft, question, profile, rule):
     assert rule in rule_ids(audit(draft, question, **profile))
@@ -48,6 +51,7 @@ def test_blocked_for_the_population(draft, question, profile, rule):
     ("去非洲前可以打黄热病疫苗。", "", {"age": 45}),
     ("可以口服轮状病毒疫苗。", "", {"age": 1}),
     ("可以接种卡介苗。", "", {"age": 0}),
+    ("出国前可以口服伤寒Ty21a活疫苗。", "", {"age": 30}),
 ])
 def test_passes_outside_the_population(draft, question, profile):
     assert not rule_ids(audit(draft, question, **profile))
