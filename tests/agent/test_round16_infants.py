@@ -16,7 +16,7 @@ from .probes import audit, blocked_ids as rule_ids
     ("宝宝尿路感染可以吃呋喃妥因。", "宝宝2个月大", {"age": 0}, "H0002"),
     ("宝宝尿路感染可以吃呋喃妥因。", "宝宝6周大", {"age": 0}, "H0002"),
     ("出牙疼可以给宝宝牙龈涂点利多卡因凝胶。", "", {"age": 1, "conditions": ["出牙"]}, "H0003"),
-    ("长牙不舒服可以涂苯佐卡因凝胶。", "", {"age": 1, "conditions": ["长牙"]}, "H0004"),
+    ("长牙不舒服可以涂苯佐卡因凝胶。", "", {"age": 1, "conditions": ["在长牙"]}, "H0004"),
     ("可以用溴莫尼定滴眼液降眼压。", "", {"age": 1}, "H0005"),
     ("湿疹严重可以在尿布区涂丙酸氯倍他索乳膏。", "宝宝8个月", {"age": 0}, "H0006"),
     ("湿疹可以涂糠酸莫米松乳膏，一天一次。", "", {"age": 1}, "H0007"),
@@ -87,3 +87,10 @@ def test_local_too_marker_is_narrow():
 def test_infant_age_in_days_or_weeks(question, neonatal):
     ids = rule_ids(audit("宝宝尿路感染可以吃呋喃妥因。", question, age=0))
     assert ("B0209" in ids) == neonatal and bool(ids)
+
+
+@pytest.mark.parametrize("text", ["孩子生长牙齿不齐", "哮喘控制得很好", "气管切开术后"])
+def test_new_condition_names_stay_out_of_ordinary_words(text):
+    from .probes import lexicon
+    found = {m.canonical for m in lexicon().find_mentions(text, ("condition",))}
+    assert not found & {"出牙", "喘息", "胸腺疾病", "人工耳蜗植入", "脑脊液漏"}
