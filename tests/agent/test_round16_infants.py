@@ -52,6 +52,7 @@ def test_blocked_for_the_population(draft, question, profile, rule):
     ("可以口服轮状病毒疫苗。", "", {"age": 1}),
     ("可以接种卡介苗。", "", {"age": 0}),
     ("出国前可以口服伤寒Ty21a活疫苗。", "", {"age": 30}),
+    ("膀胱癌术后需要膀胱灌注卡介苗，每周一次。", "", {"age": 62}),   # BCG for bladder cancer, not a catch-up dose
 ])
 def test_passes_outside_the_population(draft, question, profile):
     assert not rule_ids(audit(draft, question, **profile))
