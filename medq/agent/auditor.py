@@ -58,6 +58,10 @@ ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨|�
 # 我没有哮喘 / 从没得过胃溃疡: a condition the patient says they do not have
 HAS_NOT = re.compile(r"(?:没|无|不|未|从没|从未)\s*(?:有|患有|患|得过|得)\s*$")
 MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
+# a young infant's age in days or weeks (出生20天 / 6周大的宝宝 / 十天的新生儿): said of the child, not of an illness's
+# course (发烧3天), so it needs 出生 before it or 大/龄/的宝宝 after it
+AGE_DAYS = re.compile(r"(?:出生|生下来)\s*(?:后|才|刚|刚刚)?\s*(\d+|[一二两三四五六七八九十]+)\s*(天|周|个?星期)|"
+                      r"(\d+|[一二两三四五六七八九十]+)\s*(天|周|个?星期)\s*(?:大|龄|的(?:宝宝|宝贝|孩子|婴儿|新生儿|小孩|女儿|儿子))")
 # on the skin: the route says so in the mention's clause (外用双氯芬酸二乙胺乳胶剂 / 涂布洛芬凝胶)
 TOPICAL = re.compile(r"外用|外涂|涂抹|涂在|涂于|涂擦|搽|乳膏|软膏|凝胶|乳胶剂|贴剂|贴膏|膏药|搽剂|酊剂|洗剂|患处")
 TOPICAL_FORMS = ("cream", "ointment", "gel", "patch", "lotion")
@@ -905,8 +909,13 @@ class ContraindicationAuditor:
             return
         if profile.age == 0:
             months = MONTHS.search(question)
+            days = None if months else AGE_DAYS.search(question)
             if months and number(months.group(1)) is not None:
                 facts.age_years = float(number(months.group(1))) / 12.0  # type: ignore[arg-type]
+            elif days and number(days.group(1) or days.group(3)) is not None:
+                # 6周大 is past the neonatal period (age<0.1 rows), 出生20天 is within it
+                span = number(days.group(1) or days.group(3))
+                facts.age_years = float(span) * (1 if (days.group(2) or days.group(4)) == "天" else 7) / 365.0  # type: ignore[arg-type]
         known_conditions = {canonical for _, canonical in facts.conditions}
         for mention in self.lexicon.find_mentions(question, ("condition",), fuzzy=False):
             before = question[max(0, mention.start - 4):mention.start]

@@ -86,6 +86,15 @@ def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
     return bool(LONG_USE.search(ctx.draft[low:rec.mention.end] + rec.dose_text))
 
 
+# a systemic-topic row (a condition, the elderly, the kidneys) that its source says holds on the skin too: its text
+# says (含外用) — 出牙 with a lidocaine or benzocaine gel rubbed on an infant's gums is swallowed and absorbed (round 16)
+LOCAL_TOO = re.compile(r"[（(]含外用[）)]")
+
+
+def _local_too(row) -> bool:
+    return bool(LOCAL_TOO.search(row.management or "") or LOCAL_TOO.search(row.effect or ""))
+
+
 class PopulationRule:
     name = "population"
     topics: tuple[str, ...] = ()
@@ -94,11 +103,13 @@ class PopulationRule:
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         for rec in ctx.recommended:
-            if self.systemic and (rec.topical and not _transdermal(ctx, rec) or
-                                  rec.ocular and self.name != "contraindicated_condition"):
-                continue   # on the skin: no systemic row; into the eye: its conditions (青光眼, 角膜炎) still count
+            local = self.systemic and (rec.topical and not _transdermal(ctx, rec) or
+                                       rec.ocular and self.name != "contraindicated_condition")
+            # on the skin: no systemic row unless it says (含外用); into the eye: its conditions (青光眼, 角膜炎) count
             for ingredient in rec.substances:
                 for row in ctx.population_rows(ingredient, self.topics):
+                    if local and not _local_too(row):
+                        continue
                     if rec.ocular and self.name in ("min_age", "lactation") and not _reaches_eye(rec, row):
                         continue   # 氨基糖苷类 age<18 (ear and kidney toxicity) is about systemic use, not 妥布霉素滴眼液;
                         # so is 左氧氟沙星 age<18 (cartilage) about the tablets, not 左氧氟沙星滴眼液; and a drop in the
