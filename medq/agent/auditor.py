@@ -73,8 +73,10 @@ ON_BASE = re.compile(r"在\s*(?:您|你)?(?:现在|目前|原来|原有)?(?:的)
 # a screening question in a referral (有胃溃疡或正在吃抗凝药的请先咨询医生 / 接种前告诉医生…正在用免疫抑制剂等情况): the
 # drug named after 正在吃 is a condition to report, not advice — only where the sentence refers to a doctor and nothing
 # between the name and that referral recommends or doses it
-SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
-REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
+# (告知医生您在服用X / 告诉牙医最近吃过X: what the patient takes or took, told to the doctor; round 16)
+SCREEN_LEAD = re.compile(r"(?:(?:正在|同时在|目前在|还在|近期在|最近在|(?:您|你)(?:目前|现在)?在)(?:吃|用|服用|使用|服|打)(?:着)?|"
+                         r"(?:最近|近期|之前|以前|曾经|还)(?:吃|用|服用|使用)(?:过|了))\s*$")
+REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师|牙医|主治医生)")
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
 DESCRIBED = re.compile(r"(?:含有|含)(?:较多|大量|少量|不少|很多|一定量)?的?\s*$|"
                        r"(?:成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
@@ -438,6 +440,15 @@ class ContraindicationAuditor:
             joined = index > 0 and bool(context) and context[-1] is drugs[index - 1][0] and \
                 draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟") and \
                 bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
+            # 您正在吃的亚莫利（格列美脲）: the generic in brackets right after the patient's own medicine names that same
+            # medicine (one ingredient shared), not a second one (round 16)
+            if index > 0 and context and context[-1] is drugs[index - 1][0] and \
+                    draft[drugs[index - 1][0].end:mention.start].strip() in ("（", "(") and \
+                    draft[mention.end:mention.end + 1] in ("）", ")") and not affirmed_of[id(mention)] and \
+                    not CONTINUE.search(draft[mention.end:mention.end + 12]) and \
+                    set(lex.ingredients(mention.canonical)) & set(lex.ingredients(drugs[index - 1][0].canonical)):
+                context.append(mention)
+                continue
             # 在二甲双胍、格列美脲基础上加用…: the names of the base are what the patient takes
             base = ON_BASE.search(draft, clause_start_of(draft, mention.start)) if "基础上" in draft else None
             on_base = base is not None and base.start(1) <= mention.start and mention.end <= base.end(1) and \

@@ -538,12 +538,20 @@ def _list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[b
         roles = [cue.role for s, e, cue in cues if start <= s < end]
         if "negation" not in roles or "terminator" in roles[roles.index("negation"):]:
             continue
+        # a markdown heading (## 不建议使用的药物 / **需要避免**) that refuses covers its section up to the next heading:
+        # the items and the plain lines under it (round 16); a plain line that recommends or doses ends the section
+        section = stripped.startswith("#") or stripped.startswith("**") and stripped.endswith("**")
         for item_start, item_end, item in lines[index + 1:]:
             if not item.strip():
                 continue
             if not _is_item(item):
-                break
-            if any(cue.role == "terminator" for s, e, cue in cues if item_start <= s < item_end):
+                text = item.strip()
+                if not section or text.startswith("#") or text.startswith("**") and text.endswith(("**", "：", ":")):
+                    break
+                if any(cue.role in ("terminator", "switch") for s, e, cue in cues if item_start <= s < item_end) or \
+                        DOSE_AFTER.search(norm, item_start, item_end):
+                    break
+            elif any(cue.role == "terminator" for s, e, cue in cues if item_start <= s < item_end):
                 continue
             for i, m in enumerate(mentions):
                 if item_start <= m.start < item_end:
