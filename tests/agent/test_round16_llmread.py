@@ -72,3 +72,32 @@ def test_the_generic_in_brackets_after_the_patients_own_medicine_is_that_medicin
     assert not audit(draft, **OLD_SU).blocked
     assert audit("您正在吃的亚莫利（格列美脲）继续吃，每天加到4mg。", **OLD_SU).blocked
     assert audit("可以吃格列美脲（亚莫利）2mg，每天一次。", age=79, sex="male").blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "- 阿司匹林、布洛芬：**禁止**与华法林合用\n- 对乙酰氨基酚：短期小剂量可以",
+    "- **萘普生**：避免与华法林一起吃",
+    "萘普生避免与华法林同服。",
+])
+def test_a_label_before_a_colon_is_the_subject_of_a_refused_combination(draft):
+    assert not audit(draft, **WARFARIN).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "- 阿司匹林：可以和华法林一起吃",
+    "- 阿司匹林：每天100mg，不要与布洛芬同服",
+    "萘普生每次0.25g。布洛芬：避免与华法林合用。",
+])
+def test_a_label_that_is_dosed_or_allowed_still_blocks(draft):
+    assert audit(draft, **WARFARIN).blocked
+
+
+def test_a_numbered_bold_item_heads_the_items_indented_under_it():
+    assert not audit("1. **避免使用的药物**\n   - 布洛芬\n   - 萘普生\n2. **可以使用**\n   - 对乙酰氨基酚0.5g",
+                     **ULCER).blocked
+    assert audit("1. **避免使用的药物**\n   - 萘普生\n2. 布洛芬0.2g，每天3次", **ULCER).blocked
+
+
+def test_a_heading_over_a_list_does_not_reach_back_to_the_section_before():
+    assert audit("1. **推荐用药**\n   - 布洛芬0.2g\n2. **避免**\n   - 萘普生", **ULCER).blocked
+    assert audit("**推荐**\n- 布洛芬0.2g，每日3次\n\n**不建议：**\n- 萘普生", **ULCER).blocked
