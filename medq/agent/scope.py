@@ -126,6 +126,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             not any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
                     for s in shields)]
     cues = _negated_stops(norm, cues)
+    # ## 布洛芬能吃吗？: a heading that asks recommends nothing; its answer below does (round 16)
+    if "#" in norm and any(cue.role == "terminator" for _, _, cue in cues):
+        cues = [(start, end, cue) for start, end, cue in cues if not (cue.role == "terminator" and _asking_heading(norm, start))]
     # a refused switch (不要换成X / 千万别改用X): the switch right after a negation ends no scope; X is what is refused
     if any(cue.role == "switch" for _, _, cue in cues):
         negation_ends = {end for _, end, cue in cues if cue.role == "negation"}
@@ -370,6 +373,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                                   not (reason_only and phrase_at[t] in CONTRAST) for t in terminators) and \
                 not _heads_a_list(norm, start):
             before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
+            # ## 关于布洛芬 / (blank line) / 不建议使用。: a bare refusal opening a section refuses what its heading names
+            # (round 16)
+            heading = _section_heading(norm, _sentence_start(norm, start)) if not before else None
+            if heading:
+                before = [(pos, kind, i) for pos, kind, i in items if heading[0] <= pos < heading[1]]
         for pos, kind, i in reversed(before):
             # a terminator between the item and the trigger, or earlier in the item's own clause (可以吃A，…不要), ends
             # the scope; the trigger's own clause is searched from its start. Not a stop: a bare 可以/能 after the
@@ -663,6 +671,35 @@ def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:
 
 
 HEADING_LINE = re.compile(r"^\s*(?:#{1,6}\s*[^\n]*|\*\*[^*\n]{1,20}\*\*\s*[：:]?|[^\n，,。]{1,8}[：:])\s*$")
+
+
+def _asking_heading(norm: str, position: int) -> bool:
+    """Whether the line at this position is a markdown heading that asks (## 布洛芬能吃吗？ / ### 孕妇可以用X吗)."""
+    low = norm.rfind("\n", 0, position) + 1
+    high = norm.find("\n", position)
+    line = norm[low:high if high >= 0 else len(norm)].strip().rstrip("*")
+    return line.startswith("#") and line.endswith(("?", "？", "吗", "呢"))
+
+
+def _section_heading(norm: str, low: int) -> tuple[int, int] | None:
+    """The span of the heading line (## … / **…**) right above the blank line the text at `low` opens after, if any."""
+    if "\n\n" not in norm:
+        return None
+    line_low = norm.rfind("\n", 0, low) + 1
+    if norm[line_low:low].strip(" *>"):
+        return None   # the refusal does not open its line
+    above = norm[:line_low].rstrip(" \t")
+    if not above.endswith("\n") or not above[:-1].rstrip(" \t").endswith("\n") and \
+            above[:-1].rstrip(" \t\n") == above[:-1]:
+        return None   # no blank line right above
+    high = len(above.rstrip(" \t\n"))
+    head_low = norm.rfind("\n", 0, high) + 1
+    if norm[head_low:line_low].count("\n") < 2:
+        return None
+    line = norm[head_low:high].strip()
+    if line.startswith("#") or line.startswith("**") and line.endswith(("**", "**？", "**?")):
+        return head_low, high
+    return None
 
 
 def _heads_a_list(norm: str, position: int) -> bool:

@@ -101,3 +101,21 @@ def test_a_numbered_bold_item_heads_the_items_indented_under_it():
 def test_a_heading_over_a_list_does_not_reach_back_to_the_section_before():
     assert audit("1. **推荐用药**\n   - 布洛芬0.2g\n2. **避免**\n   - 萘普生", **ULCER).blocked
     assert audit("**推荐**\n- 布洛芬0.2g，每日3次\n\n**不建议：**\n- 萘普生", **ULCER).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "## 关于萘普生\n\n不建议使用。溃疡患者吃了容易出血。\n\n## 替代方案\n对乙酰氨基酚0.5g。",
+    "### 萘普生可以吃吗？\n\n**不可以。** 它会让溃疡更重。\n\n### 那吃什么？\n对乙酰氨基酚0.5g，必要时。",
+])
+def test_a_bare_refusal_opening_a_section_refuses_what_its_heading_names(draft):
+    assert not audit(draft, **ULCER).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "## 关于萘普生\n\n可以吃，每次0.25g。\n\n## 注意\n不建议空腹。",
+    "## 萘普生\n\n每次0.25g，每日2次。\n\n不建议长期吃。",
+    "### 萘普生可以吃吗？\n\n可以，每次0.25g，每日2次。",
+    "### 萘普生能吃吗？\n能吃。",
+])
+def test_a_section_that_answers_yes_still_blocks(draft):
+    assert audit(draft, **ULCER).blocked
