@@ -75,8 +75,11 @@ ON_BASE = re.compile(r"在\s*(?:您|你)?(?:现在|目前|原来|原有)?(?:的)
 # between the name and that referral recommends or doses it
 # (告知医生您在服用X / 告诉牙医最近吃过X: what the patient takes or took, told to the doctor; round 16)
 SCREEN_LEAD = re.compile(r"(?:(?:正在|同时在|目前在|还在|近期在|最近在|(?:您|你)(?:目前|现在)?在)(?:吃|用|服用|使用|服|打)(?:着)?|"
-                         r"(?:最近|近期|之前|以前|曾经|还)(?:吃|用|服用|使用)(?:过|了))\s*$")
+                         r"(?:最近|近期|之前|以前|曾经|还)(?:吃|用|服用|使用)(?:过|了)|"
+                         # 把您正在吃的药（比如X、Y）都告诉医生: the examples of what to report
+                         r"(?:正在|在|平时)(?:吃|用|服用|使用)的(?:所有)?(?:药|药物|药品)\s*[（(]\s*(?:比如|例如|如|像|包括))\s*$")
 REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师|牙医|主治医生)")
+ITEM_LINE = re.compile(r"\s*(?:[-*•·+]|\d{1,2}[.、)）])\s*(?!\*)")
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
 DESCRIBED = re.compile(r"(?:含有|含)(?:较多|大量|少量|不少|很多|一定量)?的?\s*$|"
                        r"(?:成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
@@ -817,11 +820,29 @@ class ContraindicationAuditor:
     @staticmethod
     def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
         """A name the draft lists among what to report to a doctor (…正在吃抗凝药的请先咨询医生)."""
-        led = SCREEN_LEAD.search(draft[max(0, mention.start - 8):mention.start]) or \
-            (previous is not None and id(previous) in screened and
-             draft[previous.end:mention.start].strip() in SCREEN_JOIN)
+        led = SCREEN_LEAD.search(draft[max(0, mention.start - 12):mention.start]) or \
+            (previous is not None and draft[previous.end:mention.start].strip() in SCREEN_JOIN and
+             (id(previous) in screened or   # (the patient's own medicine first in the list: its lead counts)
+              bool(SCREEN_LEAD.search(draft[max(0, previous.start - 12):previous.start]))))
         if not led:
             return False
+        # **需要告诉医生的情况** / - 最近吃过X: an item under a lead that refers to a doctor (round 16)
+        line_low = draft.rfind("\n", 0, mention.start) + 1
+        line_high = draft.find("\n", mention.end)
+        line_high = len(draft) if line_high < 0 else line_high
+        if "\n" in draft and ITEM_LINE.match(draft, line_low):
+            rest = draft[mention.end:line_high]
+            if DOSE.search(rest) or re.search(r"可以|建议|继续|照常|推荐", rest):
+                return False
+            lead_high = line_low - 1
+            while lead_high > 0:
+                lead_low = draft.rfind("\n", 0, lead_high) + 1
+                lead = draft[lead_low:lead_high]
+                if lead.strip() and not ITEM_LINE.match(lead):
+                    if REFERRAL.search(lead):
+                        return True
+                    break
+                lead_high = lead_low - 1
         low = sentence_start_of(draft, mention.start)
         end = SENTENCE_END.search(draft, mention.end)
         high = end.start() if end else len(draft)

@@ -119,3 +119,20 @@ def test_a_bare_refusal_opening_a_section_refuses_what_its_heading_names(draft):
 ])
 def test_a_section_that_answers_yes_still_blocks(draft):
     assert audit(draft, **ULCER).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "**需要告诉医生的情况**\n- 正在服用华法林\n- 最近吃过阿司匹林\n\n止痛可以用对乙酰氨基酚0.5g。",
+    "请把您正在吃的药（比如华法林、阿司匹林）都告诉医生。对乙酰氨基酚0.5g止痛可以。",
+])
+def test_a_medicine_listed_as_what_to_report_is_a_fact(draft):
+    assert not audit(draft, **WARFARIN).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "**需要告诉医生的情况**\n- 正在吃阿司匹林100mg",
+    "**可以吃的药**\n- 正在吃阿司匹林的话继续吃",
+    "请把您正在吃的药（比如阿司匹林）都告诉医生，阿司匹林可以继续每天100mg。",
+])
+def test_a_medicine_dosed_or_allowed_beside_what_to_report_still_blocks(draft):
+    assert audit(draft, **WARFARIN).blocked
