@@ -109,6 +109,7 @@ PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不
 # (口服避孕药 is a class's name, not a way of taking it: round 12)
 WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
+COMPARED_AFTER = re.compile(r"\s*(?:不同|不一样|相比|比较起来|比起来|相较|对比)")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
 METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量|少量|较多|更多|过量)?(?:的)?\s*$")
@@ -695,6 +696,8 @@ class ContraindicationAuditor:
             return False
         if COMPARED.search(lead) or METABOLITE.search(lead):
             return True
+        if lead.endswith(("与", "和", "跟", "同")) and COMPARED_AFTER.match(draft, mention.end):
+            return True    # 与布洛芬不同，… / 和X相比: what the advised drug is compared with (round 16)
         if NO_SUBSTITUTE.match(draft, mention.end):
             return True    # 紧急避孕药不能代替常规避孕: what it is not, said of the kind (round 15)
         if LEVEL_CHANGED.search(lead) and not DOSE_OF.match(draft, mention.end):

@@ -136,3 +136,20 @@ def test_a_medicine_listed_as_what_to_report_is_a_fact(draft):
 ])
 def test_a_medicine_dosed_or_allowed_beside_what_to_report_still_blocks(draft):
     assert audit(draft, **WARFARIN).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "与萘普生不同，对乙酰氨基酚对胃几乎没有刺激，每次0.5g即可。",
+    "### 为何不选萘普生\n会加重溃疡。\n\n### 推荐\n对乙酰氨基酚0.5g。",
+])
+def test_a_drug_compared_with_or_a_choice_refused_is_no_advice(draft):
+    assert not audit(draft, **ULCER).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "与对乙酰氨基酚不同，萘普生每次0.25g，一天2次。",
+    "和萘普生一起吃对乙酰氨基酚0.5g。",
+    "不选对乙酰氨基酚，选萘普生0.25g。",
+])
+def test_the_drug_advised_beside_a_comparison_or_a_refused_choice_still_blocks(draft):
+    assert audit(draft, **ULCER).blocked
