@@ -109,6 +109,9 @@ PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不
 # (口服避孕药 is a class's name, not a way of taking it: round 12)
 WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
+DOCTOR_SUPPOSED = re.compile(r"(?:如果|假如|要是|万一|若)[^，,。；;！!？?\n]{0,6}(?:医生|大夫|医师)[^，,。；;！!？?\n]{0,8}?"
+                             r"(?:给您|给你|为您|为你)?(?:用|开|加用|使用|选用|处方)(?:了)?\s*$")
+SUPPOSED_ALLOWED = re.compile(r"可以|建议|放心|没问题|继续|就行|就好|即可|按医嘱|照吃|吃吧|用吧")
 COMPARED_AFTER = re.compile(r"\s*(?:不同|不一样|相比|比较起来|比起来|相较|对比)")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
@@ -513,6 +516,14 @@ class ContraindicationAuditor:
             if may_ask_doctor and not affirmed_of[id(mention)] and self._future_add(draft, mention):
                 screened.add(id(mention))
                 continue
+            # 如果以后医生确实要给您用X，一般会…: what a doctor may decide, supposed, with no dose in its sentence (round 16)
+            if may_ask_doctor and not affirmed_of[id(mention)] and \
+                    DOCTOR_SUPPOSED.search(draft[sentence_start_of(draft, mention.start):mention.start]):
+                end = SENTENCE_END.search(draft, mention.end)
+                rest = draft[mention.end:end.start() if end else len(draft)]
+                if not (DOSE.search(rest) or IU_DOSE.search(rest) or SUPPOSED_ALLOWED.search(rest)):
+                    screened.add(id(mention))
+                    continue
             if may_set_aside and self._set_aside(draft, mention):
                 screened.add(id(mention))
                 continue

@@ -153,3 +153,9 @@ def test_a_drug_compared_with_or_a_choice_refused_is_no_advice(draft):
 ])
 def test_the_drug_advised_beside_a_comparison_or_a_refused_choice_still_blocks(draft):
     assert audit(draft, **ULCER).blocked
+
+
+def test_what_a_doctor_may_decide_later_is_no_advice_unless_the_draft_doses_or_allows_it():
+    assert not audit("如果以后医生要给您用萘普生，一般会同时加用护胃药，有黑便要及时就诊。", **ULCER).blocked
+    assert audit("如果医生给您开萘普生，每次0.25g，一天2次。", **ULCER).blocked
+    assert audit("如果医生给您开了萘普生，按医嘱吃就行。", **ULCER).blocked
