@@ -77,8 +77,13 @@ ON_BASE = re.compile(r"在\s*(?:您|你)?(?:现在|目前|原来|原有)?(?:的)
 # a screening question in a referral (有胃溃疡或正在吃抗凝药的请先咨询医生 / 接种前告诉医生…正在用免疫抑制剂等情况): the
 # drug named after 正在吃 is a condition to report, not advice — only where the sentence refers to a doctor and nothing
 # between the name and that referral recommends or doses it
-SCREEN_LEAD = re.compile(r"(?:正在|同时在|目前在|还在|近期在|最近在)(?:吃|用|服用|使用|服|打)(?:着)?\s*$")
-REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师)")
+# (告知医生您在服用X / 告诉牙医最近吃过X: what the patient takes or took, told to the doctor; round 16)
+SCREEN_LEAD = re.compile(r"(?:(?:正在|同时在|目前在|还在|近期在|最近在|(?:您|你)(?:目前|现在)?在)(?:吃|用|服用|使用|服|打)(?:着)?|"
+                         r"(?:最近|近期|之前|以前|曾经|还)(?:吃|用|服用|使用)(?:过|了)|"
+                         # 把您正在吃的药（比如X、Y）都告诉医生: the examples of what to report
+                         r"(?:正在|在|平时)(?:吃|用|服用|使用)的(?:所有)?(?:药|药物|药品)\s*[（(]\s*(?:比如|例如|如|像|包括))\s*$")
+REFERRAL = re.compile(r"(?:咨询|告诉|告知|询问|问问|请教)(?:一下|清楚)?(?:医生|药师|大夫|医师|牙医|主治医生)")
+ITEM_LINE = re.compile(r"\s*(?:[-*•·+]|\d{1,2}[.、)）])\s*(?!\*)")
 SCREEN_JOIN = ("、", "和", "或", "或者", "及", "以及", "/")
 DESCRIBED = re.compile(r"(?:含有|含)(?:较多|大量|少量|不少|很多|一定量)?的?\s*$|"
                        r"(?:成分是|成分为|成分|里面的|里的|属于|是一种|是一类|虽然是|都是|也是)\s*$|"
@@ -108,6 +113,10 @@ PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不
 # (口服避孕药 is a class's name, not a way of taking it: round 12)
 WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
+DOCTOR_SUPPOSED = re.compile(r"(?:如果|假如|要是|万一|若)[^，,。；;！!？?\n]{0,6}(?:医生|大夫|医师)[^，,。；;！!？?\n]{0,8}?"
+                             r"(?:给您|给你|为您|为你)?(?:用|开|加用|使用|选用|处方)(?:了)?\s*$")
+SUPPOSED_ALLOWED = re.compile(r"可以|建议|放心|没问题|继续|就行|就好|即可|按医嘱|照吃|吃吧|用吧")
+COMPARED_AFTER = re.compile(r"\s*(?:不同|不一样|相比|比较起来|比起来|相较|对比)")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
 METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量|少量|较多|更多|过量)?(?:的)?\s*$")
@@ -442,6 +451,15 @@ class ContraindicationAuditor:
             joined = index > 0 and bool(context) and context[-1] is drugs[index - 1][0] and \
                 draft[drugs[index - 1][0].end:mention.start].strip() in ("和", "、", "及", "与", "以及", "跟") and \
                 bool(re.match(r"\s*(?:都|均|这两|两者|二者)", draft[mention.end:]))   # describes both, advises nothing
+            # 您正在吃的亚莫利（格列美脲）: the generic in brackets right after the patient's own medicine names that same
+            # medicine (one ingredient shared), not a second one (round 16)
+            if index > 0 and context and context[-1] is drugs[index - 1][0] and \
+                    draft[drugs[index - 1][0].end:mention.start].strip() in ("（", "(") and \
+                    draft[mention.end:mention.end + 1] in ("）", ")") and not affirmed_of[id(mention)] and \
+                    not CONTINUE.search(draft[mention.end:mention.end + 12]) and \
+                    set(lex.ingredients(mention.canonical)) & set(lex.ingredients(drugs[index - 1][0].canonical)):
+                context.append(mention)
+                continue
             # 在二甲双胍、格列美脲基础上加用…: the names of the base are what the patient takes
             base = ON_BASE.search(draft, clause_start_of(draft, mention.start)) if "基础上" in draft else None
             on_base = base is not None and base.start(1) <= mention.start and mention.end <= base.end(1) and \
@@ -502,6 +520,14 @@ class ContraindicationAuditor:
             if may_ask_doctor and not affirmed_of[id(mention)] and self._future_add(draft, mention):
                 screened.add(id(mention))
                 continue
+            # 如果以后医生确实要给您用X，一般会…: what a doctor may decide, supposed, with no dose in its sentence (round 16)
+            if may_ask_doctor and not affirmed_of[id(mention)] and \
+                    DOCTOR_SUPPOSED.search(draft[sentence_start_of(draft, mention.start):mention.start]):
+                end = SENTENCE_END.search(draft, mention.end)
+                rest = draft[mention.end:end.start() if end else len(draft)]
+                if not (DOSE.search(rest) or IU_DOSE.search(rest) or SUPPOSED_ALLOWED.search(rest)):
+                    screened.add(id(mention))
+                    continue
             if may_set_aside and self._set_aside(draft, mention):
                 screened.add(id(mention))
                 continue
@@ -685,6 +711,8 @@ class ContraindicationAuditor:
             return False
         if COMPARED.search(lead) or METABOLITE.search(lead):
             return True
+        if lead.endswith(("与", "和", "跟", "同")) and COMPARED_AFTER.match(draft, mention.end):
+            return True    # 与布洛芬不同，… / 和X相比: what the advised drug is compared with (round 16)
         if NO_SUBSTITUTE.match(draft, mention.end):
             return True    # 紧急避孕药不能代替常规避孕: what it is not, said of the kind (round 15)
         if LEVEL_CHANGED.search(lead) and not DOSE_OF.match(draft, mention.end):
@@ -810,11 +838,29 @@ class ContraindicationAuditor:
     @staticmethod
     def _screened(draft: str, mention: Mention, previous: Mention | None, screened: set[int]) -> bool:
         """A name the draft lists among what to report to a doctor (…正在吃抗凝药的请先咨询医生)."""
-        led = SCREEN_LEAD.search(draft[max(0, mention.start - 8):mention.start]) or \
-            (previous is not None and id(previous) in screened and
-             draft[previous.end:mention.start].strip() in SCREEN_JOIN)
+        led = SCREEN_LEAD.search(draft[max(0, mention.start - 12):mention.start]) or \
+            (previous is not None and draft[previous.end:mention.start].strip() in SCREEN_JOIN and
+             (id(previous) in screened or   # (the patient's own medicine first in the list: its lead counts)
+              bool(SCREEN_LEAD.search(draft[max(0, previous.start - 12):previous.start]))))
         if not led:
             return False
+        # **需要告诉医生的情况** / - 最近吃过X: an item under a lead that refers to a doctor (round 16)
+        line_low = draft.rfind("\n", 0, mention.start) + 1
+        line_high = draft.find("\n", mention.end)
+        line_high = len(draft) if line_high < 0 else line_high
+        if "\n" in draft and ITEM_LINE.match(draft, line_low):
+            rest = draft[mention.end:line_high]
+            if DOSE.search(rest) or re.search(r"可以|建议|继续|照常|推荐", rest):
+                return False
+            lead_high = line_low - 1
+            while lead_high > 0:
+                lead_low = draft.rfind("\n", 0, lead_high) + 1
+                lead = draft[lead_low:lead_high]
+                if lead.strip() and not ITEM_LINE.match(lead):
+                    if REFERRAL.search(lead):
+                        return True
+                    break
+                lead_high = lead_low - 1
         low = sentence_start_of(draft, mention.start)
         end = SENTENCE_END.search(draft, mention.end)
         high = end.start() if end else len(draft)

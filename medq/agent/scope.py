@@ -50,7 +50,7 @@ TAKING_AFTER = re.compile(r"\s*(?:以)?\s*(?:吃|用|服|喝|打|涂|搽|擦|滴
 # what follows a forward trigger and makes the name before it its subject too: the partner of a combination (A避免与B
 #一起用 / A不要同B同服: both are warned) and the people a drug does not suit (A不适合正在用B的人: A is warned, B describes
 # the people)
-WITH_PARTNER = re.compile(r"\s*(?:和|与|同|跟)[^，,。；;！!？?\n]{1,16}?(?:一起|一齐|一同|合用|同用|同服|同时|联用|并用|共用)")
+WITH_PARTNER = re.compile(r"[\s*_]*(?:和|与|同|跟)[^，,。；;！!？?\n]{1,16}?(?:一起|一齐|一同|合用|同用|同服|同时|联用|并用|共用)")
 FOR_PEOPLE = re.compile(r"[^，,。；;！!？?\n]{1,20}?(?:的人|的人群|的患者|的病人|者|人群)\s*$")
 REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?")
 CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|加重|升高|减弱|抑制)")
@@ -126,6 +126,9 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             not any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
                     for s in shields)]
     cues = _negated_stops(norm, cues)
+    # ## 布洛芬能吃吗？: a heading that asks recommends nothing; its answer below does (round 16)
+    if "#" in norm and any(cue.role == "terminator" for _, _, cue in cues):
+        cues = [(start, end, cue) for start, end, cue in cues if not (cue.role == "terminator" and _asking_heading(norm, start))]
     # a refused switch (不要换成X / 千万别改用X): the switch right after a negation ends no scope; X is what is refused
     if any(cue.role == "switch" for _, _, cue in cues):
         negation_ends = {end for _, end, cue in cues if cue.role == "negation"}
@@ -300,11 +303,23 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if cue.direction in ("forward", "both") and (in_clause or examples):
             for _, kind, i in in_clause:
                 mark(kind, i)
-            if in_clause and (WITH_PARTNER.match(norm, end) or
-                              FOR_PEOPLE.match(norm[end:_clause_end(norm, end)])):
+            # (避免与 / 勿与: a trigger that ends in its partner word; round 16)
+            partner = WITH_PARTNER.match(norm, end - 1 if cue.phrase.endswith(("和", "与", "同", "跟")) else end)
+            if in_clause and (partner or FOR_PEOPLE.match(norm[end:_clause_end(norm, end)])):
+                # - 阿司匹林、布洛芬：不要与华法林合用: the names of a label before a colon are the subject too (round 16)
+                low = _clause_start(norm, start)
+                label = low > 0 and norm[low - 1] in "：:" and bool(partner)
+                label_low = _sentence_start(norm, low - 1) if label else low
+                if label:
+                    rest = norm[label_low:low - 1]
+                    for m in mentions:
+                        if label_low <= m.start and m.end <= low - 1:
+                            rest = rest.replace(norm[m.start:m.end], "", 1)
+                    label = not rest.strip(" *-•+·、和及与或/0123456789.）)") and rest != norm[label_low:low - 1]
                 for pos, kind, i in items:
-                    if kind == "m" and clause_of[pos] == clause and mentions[i].end <= start and \
-                            not terminated(mentions[i].end, start):
+                    if kind == "m" and mentions[i].end <= start and \
+                            (clause_of[pos] == clause and not terminated(mentions[i].end, start) or
+                             label and label_low <= pos < low):
                         mark(kind, i)
             # 不要喝酒，包括含酒精的饮料和藿香正气水: a clause that opens with a continuation word stays in the scope
             next_clause = clause + 1
@@ -355,8 +370,14 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             before = []
         # (但您对头孢过敏，所以不建议再吃: the contrast opens the reason; it ends no scope)
         if not before and not any(_sentence_start(norm, start) <= t < start and
-                                  not (reason_only and phrase_at[t] in CONTRAST) for t in terminators):
+                                  not (reason_only and phrase_at[t] in CONTRAST) for t in terminators) and \
+                not _heads_a_list(norm, start):
             before = [(pos, kind, i) for pos, kind, i in items if sentence_of[pos] == sentence - 1]
+            # ## 关于布洛芬 / (blank line) / 不建议使用。: a bare refusal opening a section refuses what its heading names
+            # (round 16)
+            heading = _section_heading(norm, _sentence_start(norm, start)) if not before else None
+            if heading:
+                before = [(pos, kind, i) for pos, kind, i in items if heading[0] <= pos < heading[1]]
         for pos, kind, i in reversed(before):
             # a terminator between the item and the trigger, or earlier in the item's own clause (可以吃A，…不要), ends
             # the scope; the trigger's own clause is searched from its start. Not a stop: a bare 可以/能 after the
@@ -512,6 +533,9 @@ DESCRIBES = ("属于", "是一种", "是一类", "是", "属", "也是", "为")
 LIST_ITEM = ("-", "*", "•", "·", "+", "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨", "⑩")
 
 
+ITEM_MARK = re.compile(r"^(?:[-*•·+]|\d{1,2}[.、)）])\s*")
+
+
 def _is_item(line: str) -> bool:
     line = line.lstrip()
     if line.startswith("**"):    # markdown bold (**不建议自行服用：**) opens a heading, not an item
@@ -533,17 +557,32 @@ def _list_scopes(norm: str, cues: list, mentions: Sequence[Span], warned: list[b
         stripped = line.strip()
         heading = stripped.startswith("#") or stripped.endswith((":", "：")) or \
             (stripped.startswith("**") and stripped.endswith("**"))
-        if not heading or _is_item(line) and not stripped.endswith((":", "：")):
+        # 1. **避免使用的药物** over indented items: a numbered item that is all bold heads the items indented under it
+        content = ITEM_MARK.sub("", stripped, count=1)
+        sub_heading = _is_item(line) and len(content) > 4 and content.startswith("**") and content.endswith("**") and \
+            "**" not in content[2:-2]
+        indent = len(line) - len(line.lstrip())
+        if not (heading or sub_heading) or _is_item(line) and not stripped.endswith((":", "：")) and not sub_heading:
             continue
         roles = [cue.role for s, e, cue in cues if start <= s < end]
         if "negation" not in roles or "terminator" in roles[roles.index("negation"):]:
             continue
+        # a markdown heading (## 不建议使用的药物 / **需要避免**) that refuses covers its section up to the next heading:
+        # the items and the plain lines under it (round 16); a plain line that recommends or doses ends the section
+        section = stripped.startswith("#") or stripped.startswith("**") and stripped.endswith("**")
         for item_start, item_end, item in lines[index + 1:]:
             if not item.strip():
                 continue
-            if not _is_item(item):
+            if sub_heading and len(item) - len(item.lstrip()) <= indent:
                 break
-            if any(cue.role == "terminator" for s, e, cue in cues if item_start <= s < item_end):
+            if not _is_item(item):
+                text = item.strip()
+                if not section or text.startswith("#") or text.startswith("**") and text.endswith(("**", "：", ":")):
+                    break
+                if any(cue.role in ("terminator", "switch") for s, e, cue in cues if item_start <= s < item_end) or \
+                        DOSE_AFTER.search(norm, item_start, item_end):
+                    break
+            elif any(cue.role == "terminator" for s, e, cue in cues if item_start <= s < item_end):
                 continue
             for i, m in enumerate(mentions):
                 if item_start <= m.start < item_end:
@@ -632,6 +671,53 @@ def _dosed_after(norm: str, mentions: Sequence[Span], index: int) -> bool:
 
 
 HEADING_LINE = re.compile(r"^\s*(?:#{1,6}\s*[^\n]*|\*\*[^*\n]{1,20}\*\*\s*[：:]?|[^\n，,。]{1,8}[：:])\s*$")
+
+
+def _asking_heading(norm: str, position: int) -> bool:
+    """Whether the line at this position is a markdown heading that asks (## 布洛芬能吃吗？ / ### 孕妇可以用X吗)."""
+    low = norm.rfind("\n", 0, position) + 1
+    high = norm.find("\n", position)
+    line = norm[low:high if high >= 0 else len(norm)].strip().rstrip("*")
+    return line.startswith("#") and line.endswith(("?", "？", "吗", "呢"))
+
+
+def _section_heading(norm: str, low: int) -> tuple[int, int] | None:
+    """The span of the heading line (## … / **…**) right above the blank line the text at `low` opens after, if any."""
+    if "\n\n" not in norm:
+        return None
+    line_low = norm.rfind("\n", 0, low) + 1
+    if norm[line_low:low].strip(" *>"):
+        return None   # the refusal does not open its line
+    above = norm[:line_low].rstrip(" \t")
+    if not above.endswith("\n") or not above[:-1].rstrip(" \t").endswith("\n") and \
+            above[:-1].rstrip(" \t\n") == above[:-1]:
+        return None   # no blank line right above
+    high = len(above.rstrip(" \t\n"))
+    head_low = norm.rfind("\n", 0, high) + 1
+    if norm[head_low:line_low].count("\n") < 2:
+        return None
+    line = norm[head_low:high].strip()
+    if line.startswith("#") or line.startswith("**") and line.endswith(("**", "**？", "**?")):
+        return head_low, high
+    return None
+
+
+def _heads_a_list(norm: str, position: int) -> bool:
+    """Whether the line at this position heads a list: it is a heading line (## 避免 / 2. **避免** / 不要用：) and the
+    next line that is not blank is an item. Such a trigger is about the items under it, not the line before it (round
+    16: 1. **推荐用药** / - 布洛芬0.2g / 2. **避免** / - 阿司匹林 does not refuse 布洛芬)."""
+    if "\n" not in norm:
+        return False
+    low = norm.rfind("\n", 0, position) + 1
+    high = norm.find("\n", position)
+    if high < 0:
+        return False
+    line = ITEM_MARK.sub("", norm[low:high].strip(), count=1)
+    if not (norm[low:high].lstrip().startswith("#") or line.endswith((":", "：")) or
+            line.startswith("**") and line.endswith("**")):
+        return False
+    following = next((item for item in norm[high + 1:].split("\n") if item.strip()), "")
+    return _is_item(following)
 
 
 def _previous_sentence(norm: str, sentence_of: list[int], position: int, mentions: Sequence[Span]) -> int:
