@@ -227,9 +227,11 @@ PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将�
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
                               r"刚怀孕|才怀孕|已怀孕|确认怀孕|(?:查|测|验|检查)(?:出|到)(?:来|了)?(?:是|已经)?怀孕|怀孕早期|怀孕中期|怀孕晚期|"
                               r"怀(?:二胎|三胎)|" + TEST_POSITIVE)
-LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
+# 没有喂母乳，一直喂奶粉 / 人工喂养: a mother who feeds formula only does not breastfeed
+FORMULA_ONLY = r"(?:一直|纯|只|全|全部)(?:喂|吃|用)(?:的)?奶粉|人工喂养|没(?:有)?(?:喂|吃)(?:过)?母乳|不喂母乳|没(?:有)?母乳喂养"
+LACTATION_MENTION = re.compile(FORMULA_ONLY + r"|哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
-LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
+LACTATION_FALSE = re.compile(FORMULA_ONLY + r"|断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
@@ -271,8 +273,8 @@ ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一�
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
                        r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])|"
-                       # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
-                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])|"
+                       # a parent or grandparent named by kin of the child (我是他妈妈 / 我是孩子的爸爸 / 我是孩子姥姥)
+                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸|爷爷|姥爷|外公)|(妈妈|母亲|妈|奶奶|姥姥|外婆))(?![的妈爸])|"
                        # 我88了，是个老太太: the clause after the age names the writer (elders only: 是个女孩 may be a newborn)
                        r"^\s*(?:我)?(?:是个|是一个)(?:(老头|老头子|老爷子|老大爷|老汉)|(老太太|老太婆|老奶奶))")
 PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长)")
@@ -283,7 +285,7 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|肌肝清除率|crcl|ccr)"
                   r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
-                  r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只)*"
+                  r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只|医生说|大夫说|说|(?<=[a-z])[，,])*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
@@ -385,6 +387,9 @@ ELDER_OPENING = re.compile(r"^\s*(?:我家|家里|家里的|我们家)?(?:老人
                            r"([0-9]{2,3}|[五六七八九]十[一二三四五六七八九]?)\s*(?:岁|了)")
 PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
 WRITER_OWN = re.compile(r"我自己|我本人|本人|我本身|(?:我|俺)(?:今年)?(?:[0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)岁")
+# 给孩子买药 / 帮宝宝拿药: the medicine is for the child, who is the patient (as 给我爸买药 makes the parent one)
+BOUGHT_FOR_CHILD = re.compile(r"(?:给|帮|替)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)"
+                              r"(?:买|拿|配|开|选|挑)(?:点|些|一些)?(?:什么|啥)?[\u4e00-\u9fff]{0,4}?药")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
@@ -949,8 +954,8 @@ class RuleBasedExtractor:
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
         # 感冒了能吃什么) asks about her own medicines: breastfeeding is what makes them a question.
         # 我35岁，有高血压。我儿子7岁，…他感冒了能吃什么药？: the question is asked for the child, so is the profile
-        for_child = any(c.child and c.question for c in clauses) and not any(c.self_subject and c.question
-                                                                            for c in clauses)
+        for_child = (any(c.child and c.question for c in clauses) or bool(BOUGHT_FOR_CHILD.search(text))) and \
+            not any(c.self_subject and c.question for c in clauses)
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
         own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
         # 宝宝摔了一跤: a fall history is the fall risk of an older adult (Beers, China-PIM); a child's fall is an injury
@@ -1229,8 +1234,10 @@ class RuleBasedExtractor:
             broader.add("糖尿病")
             facts = facts + [Fact("condition", "妊娠期糖尿病", "active", source_message_id=f.source_message_id,
                                   evidence=f.evidence) for f in active if f.value == "糖尿病"][:1]
-        if any(f.kind == "egfr" and f.status == "active" for f in facts):
-            broader |= names & {"肾功能不全", "肾衰竭"}   # eGFR 22，肾不太好: the graded figure is the kidney fact
+        # eGFR 22，肾不太好: the graded figure is the kidney fact; a figure of 60 or more grades no reduced function
+        # (KDIGO G1-G2), so a 肾功能不全 told beside it stays
+        if any(f.kind == "egfr" and f.status == "active" and float(f.value) < 60 for f in facts):
+            broader |= names & {"肾功能不全", "肾衰竭"}
         if stage is not None:
             ckd = [n for n in names if "慢性肾脏病" in self.lexicon.condition_ancestors(n)]
             broader |= names & {"肾功能不全", "肾衰竭"}
@@ -1626,6 +1633,8 @@ class RuleBasedExtractor:
                 add("weight", _number_text(value), "active", evidence)
                 break
         match = EGFR.search(norm)
+        if match is None:   # 是eGFR，35: the figure in the clause after a name that ends its clause
+            match = next((m for m in EGFR.finditer(whole) if m.start() < len(norm) <= m.start(1)), None)
         figure = (float(match.group(1)) if match.group(1)[0].isdigit() else float(chinese_number(match.group(1)) or 0)) \
             if match else 0.0
         if match and 0 < figure < 200:
