@@ -232,7 +232,7 @@ FORMULA_ONLY = r"(?:一直|纯|只|全|全部)(?:喂|吃|用)(?:的)?奶粉|人�
 LACTATION_MENTION = re.compile(FORMULA_ONLY + r"|哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
 LACTATION_FALSE = re.compile(FORMULA_ONLY + r"|断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
-AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9])(?<!(?<!老)[一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
@@ -419,7 +419,7 @@ OCCUPATIONS = ("出租车司机|巴士司机|小巴司机|网约车司机|货车
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "机师|保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
-OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
+OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|^\s*(?:现在|目前)?是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
                         rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
 OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
@@ -574,7 +574,9 @@ class _Context:
         medications = tuple(sorted({f.value for f in active if f.kind == "medication"}))
         age = scalar.get("age")
         return cls(pregnant=scalar.get("pregnancy") == "true",
-                   child=age is not None and float(age) < CHILD_AGE,
+                   # 女儿哮喘 // 她在用…: a patient whose sex was read from a child's kin word, with no age yet, is a child
+                   child=float(age) < CHILD_AGE if age is not None else
+                   any(f.kind == "sex" and CHILD_SEX.search(f.evidence) and "我是" not in f.evidence for f in active),
                    kidney=any(f.kind in ("egfr", "ckd_stage") or f.kind == "condition" and KIDNEY_CONDITION.search(f.value)
                               for f in active),
                    egfr="egfr" in scalar, age=age is not None, only=only,
@@ -1476,7 +1478,8 @@ class RuleBasedExtractor:
                     re.fullmatch(r"\s*(?:我家|俺家|我的)?(?:孩子|宝宝|儿子|女儿|闺女|娃|小孩)(?:的)?\s*", text[:found.start]) or \
                     re.fullmatch(r"\s*(?:脸|手|脚|腿|身|头|背|胳膊|腰|嘴|眼睛?|耳朵?|鼻子?|皮肤|屁股|脖子)(?:上|部|里)?\s*",
                                  text[:found.start]) or \
-                    re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
+                    re.search(r"(?:说|讲|诊断|确诊|查出来|看了)(?:的)?(?:我)?(?:只是|就是|只不过是|不过是)(?:个|一个)?(?:普通的?|单纯的?)?$",
+                              text[:found.start]) or \
                     re.search(r"(?:治|治疗|因为|由于|因|针对|控制|(?<![A-Za-z])for\s*)(?:我的|我|my\s*)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
@@ -1662,7 +1665,10 @@ class RuleBasedExtractor:
             # 中学老师 / 小学教师: a school teacher is 教师, the case format's name
             # 我当了三十年医生: the years said before the occupation are not part of it
             value = re.sub(r"^了?(?:[0-9一二三四五六七八九十几多]+年)?(?:的)?", "", match.group(1)) or match.group(1)
-            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value), "active", evidence)
+            value = re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value)
+            # 急诊护士 / ICU护士 / 儿科医生: the ward is where the nurse works, the occupation is 护士
+            value = re.sub(r"^(?:急诊|急诊科|ICU|icu|重症|儿科|内科|外科|妇产科|产科|手术室|病房|门诊|社区|夜班)(护士|医生)$", r"\1", value)
+            add("occupation", value, "active", evidence)
         else:
             folk = _folk_occupation(text)
             # the writer's own clauses before this one (a relative's work before it, 我老公跑长途，我在家种地, is not theirs)
