@@ -231,10 +231,13 @@ PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将�
 FORMULA_ONLY = r"(?:一直|纯|只|全|全部)(?:喂|吃|用)(?:的)?奶粉|人工喂养|没(?:有)?(?:喂|吃)(?:过)?母乳|不喂母乳|没(?:有)?母乳喂养"
 LACTATION_MENTION = re.compile(FORMULA_ONLY + r"|哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
-LACTATION_FALSE = re.compile(FORMULA_ONLY + r"|断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
+FORMULA_FED = re.compile(r"奶粉|没(?:有)?母乳|人工喂养|没(?:有)?(?:喂|吃)(?:过)?母乳|不喂母乳")
+WEANED = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
+LACTATION_FALSE = re.compile(FORMULA_ONLY + "|" + WEANED.pattern)
 AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9])(?<!(?<!老)[一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
+NEWBORN_OPENING = re.compile(rf"^\s*(?:才|刚|已经)?(?:刚出生|出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|生下来(?:才|刚)?\s*(?:{NUM})\s*(?:天|周))")
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
 # 吃了三个月铁剂 / 用了两个月: how long something was taken or done, not how old the child is (nor after 1岁半)
@@ -644,6 +647,8 @@ class RuleBasedExtractor:
                 new_self, names_child = True, False   # 我妈说我小时候对链霉素过敏: the relative only tells it
             if ASKING_FOR_CHILD.search(piece):
                 new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
+            if NEWBORN_OPENING.match(piece):
+                new_self, names_child = False, True   # 刚出生5天，3公斤: no writer is a newborn; the clauses are the baby's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
                 new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
             # 孩子早断奶了，今年32: an adult's age after a clause about the child, naming no one, is the writer's
@@ -959,10 +964,15 @@ class RuleBasedExtractor:
         for_child = (any(c.child and c.question for c in clauses) or bool(BOUGHT_FOR_CHILD.search(text))) and \
             not any(c.self_subject and c.question for c in clauses)
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
-        own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
+        # 宝宝3个月，吃奶粉，没母乳: a mother who says she does not breastfeed tells about the baby's feeding, not herself
+        # (断奶了 is the mother's own news: it stays hers)
+        formula = [f for f in mine + nursing if f.kind == "lactation" and f.value == "false" and
+                   FORMULA_FED.search(f.evidence) and not WEANED.search(f.evidence)]
+        own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence)) and f not in formula]
         # 宝宝摔了一跤: a fall history is the fall risk of an older adult (Beers, China-PIM); a child's fall is an injury
         childs = [f for f in childs if not (f.kind == "condition" and f.value == "跌倒史")]
-        if childs and (for_child or not own and not writer_speaks) and not nursing:
+        if childs and (for_child or not own and not writer_speaks) and \
+                not [f for f in nursing if f not in formula]:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
         mine = self._allergy_taken_back(text, message, clauses, mine) + self._class_stops(mine, context)
