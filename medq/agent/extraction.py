@@ -423,7 +423,7 @@ OCCUPATIONS = ("出租车司机|巴士司机|小巴司机|网约车司机|货车
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "机师|保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
 OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|^\s*(?:现在|目前)?是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
-                        rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
+                        rf"((?:(?![做干当是个名位一])[\u4e00-\u9fffA-Za-z]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
 OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
     (r"开[\u4e00-\u9fff]{0,3}?(?:货车|大货|大车|卡车|半挂|挂车|联结车|砂石车)|跑运输|开车拉货|拉货的", "货车司机"),
