@@ -175,3 +175,19 @@ def test_typo_and_brand_aliases(message, drug):
 
 def test_asthma_typo():
     assert "哮喘" in profile("孩子有哮踹，用的布地奈德").conditions
+
+
+# ---- a drug that provokes asthma is an allergy (NSAID-exacerbated respiratory disease); a food that sets off gout is not --
+@pytest.mark.parametrize("message, drug", [
+    ("有哮喘好多年，吃布洛芬会犯", "布洛芬"),
+    ("我一用阿司匹林就犯哮喘", "阿司匹林"),
+    ("吃双氯芬酸诱发过哮喘", "双氯芬酸"),
+])
+def test_drug_provoked_asthma_is_an_allergy(message, drug):
+    got = profile(message)
+    assert drug in got.allergies and drug not in got.medications
+
+
+@pytest.mark.parametrize("message", ["痛风，吃虾就犯", "偏头痛，喝红酒就发作"])
+def test_food_that_sets_off_a_condition_is_no_allergy(message):
+    assert profile(message).allergies == []
