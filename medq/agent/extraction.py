@@ -63,7 +63,7 @@ ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起�
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
                          r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|差点休克|休克了|差点没命|送去抢救|进了抢救室|假阳性|会喘|就喘|喘不上气|憋气|"
                          # 吃阿司匹林会犯(哮喘) / 布洛芬诱发哮喘: a drug that provokes asthma (NSAID-exacerbated respiratory disease)
-                         r"^\s*(?:我|一)?(?:吃|用|服)(?![^，,。]*?(?:海鲜|海产|辣|酒|肉|豆|火锅|甜|凉|冷|油|内脏|虾|蟹|鱼|奶|蛋|糖))[^，,。；;]{1,10}?[会就](?:犯|发作)(?=[，,。；;！!]|$)|(?<=[会就])(?:犯|发)(?:哮喘|气喘)|(?:诱发|引起|引发|加重)(?:了|过)?(?:哮喘|气喘)")
+                         r"^\s*(?:我|一)?(?:吃|用|服)(?![^，,。]*?(?:海鲜|海产|辣|酒|肉|豆|火锅|甜|凉|冷|油|内脏|虾|蟹|鱼|奶|蛋|糖))[^，,。；;]{1,10}?[会就](?:犯|发作)(?=[，,。；;！!]|$)|(?:吃|用|服)[^，,。；;]{1,10}?[会就](?:犯|发)(?:哮喘|气喘)|(?:诱发|引起|引发|加重)(?:了|过)?(?:哮喘|气喘)")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|(?<!不)可以用|(?<!不)能用|用过没事")   # (能不能用: a question)
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -315,6 +315,9 @@ UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了
 GROUP_PRONE = re.compile(r"(?:老年人|老人家|老人|孕妇|小孩|儿童|有的人|很多人|一般人|病人|患者)(?:一般|都|也|比较|更|特别)?"
                          r"(?:容易|易|会)(?:得|出现|发生|有|引起)?\s*$")
 # a condition told with how recently it came (前几天乳腺炎 / 这两天痛风又犯了): the writer's, as a bare one at the start is
+# 每年春天都犯鼻炎 / 一到换季就哮喘: a condition that comes back every season is the writer's
+SEASONAL = re.compile(r"\s*(?:每年|一到|每到|到了|每逢)(?:春天|秋天|冬天|夏天|春秋|春季|秋季|冬季|夏季|换季|季节交替|花粉季)?"
+                      r"(?:的时候)?(?:都|就|总|老|总是|老是)?(?:会)?(?:犯|发|有|闹|得)?\s*")
 RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上礼拜)(?:又|也|还)?\s*")
 # a clause about the medicines taken (吃的药一大把 / 每天吃好几种药), then one that lists them (主要是A、B)
 MEDICINES_TAKEN = re.compile(r"(?:吃|用|服)的(?:药|西药)(?!是)|(?:吃|用|服)(?:着|了)?(?:好几|几|很多|一大堆|一堆|七八|五六|三四|两三|[一二三四五六七八九十]+)种药")
@@ -1496,7 +1499,7 @@ class RuleBasedExtractor:
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
-                    RECENTLY.fullmatch(text[:found.start]) or \
+                    RECENTLY.fullmatch(text[:found.start]) or SEASONAL.fullmatch(text[:found.start]) or \
                     SETTING.fullmatch(text[:found.start]) or \
                     self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
@@ -1808,6 +1811,11 @@ class RuleBasedExtractor:
             # 优思明避孕，哦不对，是妈富隆: what the drug is for, said before the mark, is no part of it
             between = re.sub(r"^(过敏|了|(?:来|用来|用于)?(?:避孕|降压|降血压|降糖|降血糖|降脂|降血脂|止痛|护胃|助眠|"
                              r"控制血压|控制血糖)(?:的|用的)?)", "", text[a.end:b.start])
+            # 吃A起过皮疹，哦不对，是B: the reaction told after the first allergen is no part of the correction
+            reaction = re.match(r"[^，,。；;！!]*", between)
+            if a.kind == "allergy" and reaction.group(0) and ALLERGY_CUE.search(reaction.group(0)) and \
+                    not re.search(r"不是|不对|错", reaction.group(0)):
+                between = between[reaction.end():]
             between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
             # 刚才说的地高辛我记错了，我吃的是胺碘酮: the speaker may name themself before the mark

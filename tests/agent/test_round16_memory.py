@@ -191,3 +191,24 @@ def test_drug_provoked_asthma_is_an_allergy(message, drug):
 @pytest.mark.parametrize("message", ["痛风，吃虾就犯", "偏头痛，喝红酒就发作"])
 def test_food_that_sets_off_a_condition_is_no_allergy(message):
     assert profile(message).allergies == []
+
+
+# ---- a correction after a reaction (吃A起过皮疹，哦不对，是B); a condition that comes back every season ---------------------
+def test_allergen_corrected_after_the_reaction():
+    assert profile("我吃头孢起过风团，不对，是红霉素").allergies == ["红霉素"]
+
+
+def test_second_allergen_after_a_reaction_is_kept():
+    assert set(profile("吃阿莫西林起过皮疹，还有阿奇霉素").allergies) == {"阿莫西林", "阿奇霉素"}
+
+
+@pytest.mark.parametrize("message, condition", [
+    ("对尘螨过敏，一到换季就犯哮喘", "哮喘"),
+    ("对花粉过敏，每年春天都犯鼻炎", "过敏性鼻炎"),
+])
+def test_seasonal_condition_is_the_writers(message, condition):
+    assert condition in profile(message).conditions
+
+
+def test_seasonal_question_is_no_condition():
+    assert profile("每年冬天都犯支气管炎吗").conditions == []
