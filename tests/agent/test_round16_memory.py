@@ -212,3 +212,8 @@ def test_seasonal_condition_is_the_writers(message, condition):
 
 def test_seasonal_question_is_no_condition():
     assert profile("每年冬天都犯支气管炎吗").conditions == []
+
+
+def test_artificial_tears_is_a_medicine():
+    # 人工泪液: ATC S01XA20 (artificial tears and other indifferent preparations), one row for the whole category
+    assert "人工泪液" in profile("干眼症，每天点人工泪液").medications
