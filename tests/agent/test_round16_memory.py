@@ -217,3 +217,19 @@ def test_seasonal_question_is_no_condition():
 def test_artificial_tears_is_a_medicine():
     # 人工泪液: ATC S01XA20 (artificial tears and other indifferent preparations), one row for the whole category
     assert "人工泪液" in profile("干眼症，每天点人工泪液").medications
+
+
+# ---- the ways a pregnancy's length is written: 孕12+3周, spaces, 怀了快九个月, 预产期下个月 -----------------------------------------
+@pytest.mark.parametrize("message, trimester", [
+    ("孕12+3周，最近感冒了", 1),
+    ("现在孕 28 周", 3),
+    ("怀了快九个月，脚肿", 3),
+    ("孕 20+5 周，查出贫血", 2),
+])
+def test_pregnancy_length_forms(message, trimester):
+    got = profile(message)
+    assert got.pregnant is True and got.trimester == trimester
+
+
+def test_due_next_month_is_pregnant():
+    assert profile("预产期是下个月，能吃感冒药吗").pregnant is True
