@@ -233,3 +233,24 @@ def test_pregnancy_length_forms(message, trimester):
 
 def test_due_next_month_is_pregnant():
     assert profile("预产期是下个月，能吃感冒药吗").pregnant is True
+
+
+# ---- a statin said by its stem (阿托伐, 瑞舒伐), a brand family (诺和灵), a short Chinese-medicine name (通心络); 今年整60 --------
+@pytest.mark.parametrize("message, drug", [
+    ("血脂高，在吃阿托伐，一天一片", "阿托伐他汀"),
+    ("瑞舒伐吃了两年", "瑞舒伐他汀"),
+    ("我在吃辛伐，晚上一片", "辛伐他汀"),
+    ("打诺和灵，一天两次", "人胰岛素"),
+    ("冠心病吃通心络", "通心络胶囊"),
+])
+def test_shortened_and_brand_names(message, drug):
+    assert drug in profile(message).medications
+
+
+def test_full_statin_name_is_not_cut():
+    assert profile("我在吃阿托伐他汀钙片").medications == ["阿托伐他汀"]
+
+
+@pytest.mark.parametrize("message, age", [("今年整60", 60), ("年纪正好65，有高血压", 65)])
+def test_age_told_as_exactly(message, age):
+    assert profile(message).age == age
