@@ -86,8 +86,10 @@ TRIGGERS: list[Trigger] = [
     # -- hypothetical (clause scope)
     # (以后 right after a finished event is when, not a plan: 房颤消融以后华法林停了 / 移植以后一直吃他克莫司)
     *_t("如果|万一|假如|假设|要是|若是|倘若|打算|准备|计划|想要|"
-        "(?<!消融)(?<!术)(?<!做完)(?<!生完)(?<!移植)(?<!出院)(?<!确诊)(?<!分娩)(?<!化疗)(?<!放疗)(?<!支架)以后|"
-        "将来|的话|想怀|想生|备孕|要孩子|怀上|能不能怀|可以怀孕|孕前", "hypothetical", "both", None, 20),
+        "(?<!消融)(?<!术)(?<!做完)(?<!生完)(?<!移植)(?<!出院)(?<!确诊)(?<!分娩)(?<!化疗)(?<!放疗)(?<!支架)(?<!瓣)(?<!置换)(?<!搭桥)(?<!手术)(?<!开刀)(?<!切除)以后|"
+        "将来|的话|想怀|想生|备孕|要孩子|怀上|能不能怀|可以怀孕|"
+        # 孕前就有甲减 / 怀孕前已经确诊: a condition known since before the pregnancy, not a plan for one
+        "孕前(?!就|已经|一直|本来|便|查出|确诊|诊断|得)", "hypothetical", "both", None, 20),
     # 下周开始改成B: a change still to come (B not yet taken)
     *_t("下周开始|下个月开始|明天开始|后天开始|过几天开始|下周起|下个月起|从下周|从明天|从下个月", "hypothetical", "forward", MED, 10),
     # 下周要做胆囊切除: an operation still to come leaves no 术后 state yet

@@ -61,7 +61,9 @@ ALLERGEN_KINDS = ("drug", "product", "class", "substance")
 ALLERGY_CUE = re.compile(r"过敏|皮试阳性|皮试[^，,。]{0,3}阳性|[起出](?:过|了)(?:一次|两次|几次|一身|一片|严重的?|很多|大片的?)?(?:全身|浑身|满身|身上|一身的?)?(?:疹子|皮疹|红疹|风团|荨麻疹|红点)|"
                          r"(?<=就)(?:起|长|出)(?:了)?(?:一身|满身)?(?:疙瘩|红疙瘩|风疹块|小红包|红包)|起疙瘩|起风疹块|"
                          r"(?<=就)起(?:水)?(?:泡|疱)|(?<=会)(?:出|起)(?:红疹|皮疹|疹子|风团|荨麻疹)(?!吗|么|不|没|\?|？)|皮试过敏|皮试不过|起疹子|起皮疹|出疹子|出皮疹|起红疹|起风团|起荨麻疹|起红点|"
-                         r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|差点休克|休克了|差点没命|送去抢救|进了抢救室|假阳性|会喘|就喘|喘不上气|憋气")
+                         r"过民|全身痒|浑身痒|全身起|浑身起|喉头水肿|嘴唇肿|眼皮肿|脸肿|脸都肿|过敏性休克|休克过|差点休克|休克了|差点没命|送去抢救|进了抢救室|假阳性|会喘|就喘|喘不上气|憋气|"
+                         # 吃阿司匹林会犯(哮喘) / 布洛芬诱发哮喘: a drug that provokes asthma (NSAID-exacerbated respiratory disease)
+                         r"^\s*(?:我|一)?(?:吃|用|服)(?![^，,。]*?(?:海鲜|海产|辣|酒|肉|豆|火锅|甜|凉|冷|油|内脏|虾|蟹|鱼|奶|蛋|糖))[^，,。；;]{1,10}?[会就](?:犯|发作)(?=[，,。；;！!]|$)|(?:吃|用|服)[^，,。；;]{1,10}?[会就](?:犯|发)(?:哮喘|气喘)|(?:诱发|引起|引发|加重)(?:了|过)?(?:哮喘|气喘)")
 # in a sentence about allergies, 青霉素没事 / 头孢可以用 says which drug is not an allergy
 ALLERGY_SOFT = re.compile(r"没事|没问题|没反应|没有反应|(?<!不)可以用|(?<!不)能用|用过没事")   # (能不能用: a question)
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -221,18 +223,24 @@ TEST_POSITIVE = (r"(?:验孕棒|验孕试纸|早孕试纸|测孕试纸|验孕|�
                  r"(?:hcg|HCG|血hcg|血HCG|孕酮和hcg)[^，,。；;]{0,4}?阳性")
 # 末次月经是5周前: the weeks since the last period date the pregnancy
 SINCE_PERIOD = re.compile(rf"末次月经[^，,。；;]{{0,4}}?({NUM})\s*(个)?\s*(?:多)?\s*(周|月|天)(?:前|以前|之前)")
-PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
-                               r"有喜了|怀上了|二胎|三胎|" + TEST_POSITIVE)
-PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将近|刚好|刚满|满)?(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕(?:第)?(?:{NUM})(?:个)?(?:周|月|天)|"
+PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕\s*(?:第)?\s*(?:{NUM})\s*(?:\+\s*[0-9]\s*)?(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
+                               r"有喜了|怀上了|二胎|三胎|预产期(?:是|在)?(?:下个月|下月|下周|这个月|月底|月初)|" + TEST_POSITIVE)
+PREGNANCY_ASSERT = re.compile(rf"怀孕了|怀孕(?:大概|大约|差不多|将近|刚好|刚满|满)?(?:第)?(?:{NUM})|怀孕中|已经怀孕|正在怀孕|怀孕(?:快|已经|刚|才|有)|孕\s*(?:第)?\s*(?:{NUM})\s*(?:\+\s*[0-9]\s*)?(?:个)?(?:周|月|天)|"
+                              r"预产期(?:是|在)?(?:下个月|下月|下周|这个月|月底|月初)|"
                               r"孕早期|孕中期|孕晚期|妊娠(?:{NUM}|期|中|早|中|晚)|孕妇|有身孕|怀着|怀了|有喜了|怀上了|在孕期|孕期中|"
                               r"刚怀孕|才怀孕|已怀孕|确认怀孕|(?:查|测|验|检查)(?:出|到)(?:来|了)?(?:是|已经)?怀孕|怀孕早期|怀孕中期|怀孕晚期|"
                               r"怀(?:二胎|三胎)|" + TEST_POSITIVE)
-LACTATION_MENTION = re.compile(r"哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
+# 没有喂母乳，一直喂奶粉 / 人工喂养: a mother who feeds formula only does not breastfeed
+FORMULA_ONLY = r"(?:一直|纯|只|全|全部)(?:喂|吃|用)(?:的)?奶粉|人工喂养|没(?:有)?(?:喂|吃)(?:过)?母乳|不喂母乳|没(?:有)?母乳喂养"
+LACTATION_MENTION = re.compile(FORMULA_ONLY + r"|哺乳期|哺乳|喂奶|母乳喂养|喂母乳|吃母乳|纯母乳|母乳|母奶|喂着奶|还在喂|混合喂养|亲喂|背奶|追奶|"
                                r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
-LACTATION_FALSE = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
-AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
+FORMULA_FED = re.compile(r"奶粉|没(?:有)?母乳|人工喂养|没(?:有)?(?:喂|吃)(?:过)?母乳|不喂母乳")
+WEANED = re.compile(r"断奶|断了奶|回奶|停止哺乳|不喂了|没有奶了|没奶了|没(?:有)?在喂了?|没再喂了?|已经不喂")
+LACTATION_FALSE = re.compile(FORMULA_ONLY + "|" + WEANED.pattern)
+AGE = re.compile(rf"(?:今年|年龄|年纪)?(?:已经)?(?<![到0-9])(?<!(?<!老)[一二三四五六七八九十两百零])({NUM}(?:(?<=十)有[一二三四五六七八九])?)(?:周岁|岁)(?!时|的时候|那年|起|开始|以前|以后|以上|以下|左右|之前|之后)")
 ASKS_TO_TAKE = re.compile(r"能吃|能用|可以吃|可以用|能不能|可不可以|能服|可以服|会不会影响|有没有影响|要紧|安全|影响")
 # a child's age under one year (宝宝8个月, 出生20天, 新生儿) is 0; 1岁半 is 1
+NEWBORN_OPENING = re.compile(rf"^\s*(?:才|刚|已经)?(?:刚出生|出生(?:才|刚|已经)?\s*(?:{NUM})\s*(?:天|周)|生下来(?:才|刚)?\s*(?:{NUM})\s*(?:天|周))")
 INFANT_AGE = re.compile(rf"({NUM})\s*(?:个\s*(?:多|半)?\s*(月)|(天|周)\s*(?=大|的宝|的孩|宝宝))|(?:出生|生下来)\s*(?:才|刚|已经|快|刚满|满)?\s*({NUM})\s*(天|周)|"
                         r"新生儿|刚出生|满月")
 # 吃了三个月铁剂 / 用了两个月: how long something was taken or done, not how old the child is (nor after 1岁半)
@@ -258,7 +266,7 @@ OVARIAN_CYSTS = re.compile(r"(?<=[有是])多囊(?!肾|卵巢|肝)(?=[^。！!�
 CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
-AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满)?\s*(?:虚岁|周岁|实岁)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
+AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满|整|正好|刚好)?\s*(?:虚岁|周岁|实岁)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
                       r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|多|几)")
 AGE_BY_SEX = re.compile(r"(?:^|[^\u4e00-\u9fff]|我是|我|本人)(?:男|女)(?:性|士|生|的)?[，,、/\s]*([0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)"
                         r"(?![0-9.]|个|斤|公斤|kg|cm|年|月|周|天|次|mg|毫|/|多)"
@@ -271,8 +279,8 @@ ELDER_SEX = re.compile(r"(?:我|本人|岁的?|岁)(?:是|一个|是个|是一�
                        r"(老太太|老太婆|老奶奶|大妈|女孩|小女孩|女生))|^\s*(?:(男孩|小男孩)|(女孩|小女孩))\s*$|"
                        # the writer named by kin (我是他儿子 / 我是孙女): the writer's sex, whoever the relative is
                        r"我是(?:他|她|他们|她们|人家)?(?:的)?(?:(儿子|孙子|外孙(?!女))|(女儿|孙女|外孙女))(?![的])|"
-                       # a parent named by kin of the child (我是他妈妈 / 我是孩子的爸爸)
-                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸)|(妈妈|母亲|妈))(?![的妈爸])|"
+                       # a parent or grandparent named by kin of the child (我是他妈妈 / 我是孩子的爸爸 / 我是孩子姥姥)
+                       r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:(爸爸|父亲|爸|爷爷|姥爷|外公)|(妈妈|母亲|妈|奶奶|姥姥|外婆))(?![的妈爸])|"
                        # 我88了，是个老太太: the clause after the age names the writer (elders only: 是个女孩 may be a newborn)
                        r"^\s*(?:我)?(?:是个|是一个)(?:(老头|老头子|老爷子|老大爷|老汉)|(老太太|老太婆|老奶奶))")
 PARENT_KIN = re.compile(r"我是(?:他|她|孩子|宝宝|娃)(?:的)?(?:爸爸|父亲|爸|妈妈|母亲|妈|奶奶|爷爷|姥姥|姥爷|外婆|外公|家长)")
@@ -283,7 +291,7 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|肌肝清除率|crcl|ccr)"
                   r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
-                  r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只)*"
+                  r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只|医生说|大夫说|说|(?<=[a-z])[，,])*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
                        r"[（(]?\s*(?:已经|已|都)?(?:进展到|发展到|到了|到|是|为)?\s*(?:第)?\s*g?([1-5一二三四五]|iv|v|i{1,3}|[ⅰⅱⅲⅳⅴ])\s*(?:a|b)?\s*(?:期)?"
@@ -308,6 +316,9 @@ UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了
 GROUP_PRONE = re.compile(r"(?:老年人|老人家|老人|孕妇|小孩|儿童|有的人|很多人|一般人|病人|患者)(?:一般|都|也|比较|更|特别)?"
                          r"(?:容易|易|会)(?:得|出现|发生|有|引起)?\s*$")
 # a condition told with how recently it came (前几天乳腺炎 / 这两天痛风又犯了): the writer's, as a bare one at the start is
+# 每年春天都犯鼻炎 / 一到换季就哮喘: a condition that comes back every season is the writer's
+SEASONAL = re.compile(r"\s*(?:每年|一到|每到|到了|每逢)(?:春天|秋天|冬天|夏天|春秋|春季|秋季|冬季|夏季|换季|季节交替|花粉季)?"
+                      r"(?:的时候)?(?:都|就|总|老|总是|老是)?(?:会)?(?:犯|发|有|闹|得)?\s*")
 RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上礼拜)(?:又|也|还)?\s*")
 # a clause about the medicines taken (吃的药一大把 / 每天吃好几种药), then one that lists them (主要是A、B)
 MEDICINES_TAKEN = re.compile(r"(?:吃|用|服)的(?:药|西药)(?!是)|(?:吃|用|服)(?:着|了)?(?:好几|几|很多|一大堆|一堆|七八|五六|三四|两三|[一二三四五六七八九十]+)种药")
@@ -385,6 +396,9 @@ ELDER_OPENING = re.compile(r"^\s*(?:我家|家里|家里的|我们家)?(?:老人
                            r"([0-9]{2,3}|[五六七八九]十[一二三四五六七八九]?)\s*(?:岁|了)")
 PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
 WRITER_OWN = re.compile(r"我自己|我本人|本人|我本身|(?:我|俺)(?:今年)?(?:[0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)岁")
+# 给孩子买药 / 帮宝宝拿药: the medicine is for the child, who is the patient (as 给我爸买药 makes the parent one)
+BOUGHT_FOR_CHILD = re.compile(r"(?:给|帮|替)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)"
+                              r"(?:买|拿|配|开|选|挑)(?:点|些|一些)?(?:什么|啥)?[\u4e00-\u9fff]{0,4}?药")
 ASKING_FOR_CHILD = re.compile(r"(?:问的是|是替|是帮|替|帮)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女|老大|老二|老三|小的|大的)(?:问|咨询)?")
 # what only a mother who has given birth has (宝宝两个月，产后抑郁 / …，乳腺发炎): the writer's, after a clause about the baby
 # a baby named only by its age (宝宝三个月 / 孩子刚满月) and what only a baby has (黄疸, 奶粉, 吐奶 …)
@@ -408,14 +422,14 @@ MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|坐月子|月子里|涨奶|堵�
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
 AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
-WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)(?:了|已经|快|刚|才|有|第|刚满|已满|满|快满|将近|差不多|大概|大约)?\s*({NUM})(?:\+[0-9])?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
+WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)\s*(?:了|已经|快|刚|才|有|第|刚满|已满|满|快满|将近|差不多|大概|大约){{0,2}}\s*({NUM})\s*(?:\+\s*[0-9]\s*)?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|巴士司机|小巴司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
                "高空作业|塔吊司机|电工|焊工|建筑工人|工人|矿工|教师|老师|护理师|护理人员|护士|医生|厨师|程序员|会计|运动员|快递员|外卖员|骑手|农民|"
                "机师|保安|销售|律师|工程师|渔民|船员|机械操作工|操作工|潜水员|消防员|警察|军人")
-OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
-                        rf"((?:(?![做干当是个名位一])[\u4e00-\u9fff]){{0,4}}?(?:{OCCUPATIONS}))")
+OCCUPATION = re.compile(rf"(?:我是|我现在是|我目前是|^\s*(?:现在|目前)?是|职业是|职业[:：]|工作是|我在做|我当|本人是|我做|我是做|干)\s*(?:一名|一个|个|名|位)?"
+                        rf"((?:(?![做干当是个名位一])[\u4e00-\u9fffA-Za-z]){{0,4}}?(?:{OCCUPATIONS}))")
 # how patients say what they drive or where they work → the occupation as the case format names it (货车司机, 高空作业)
 OCCUPATION_FOLK: list[tuple[re.Pattern[str], str]] = [(re.compile(p), name) for p, name in (
     (r"开[\u4e00-\u9fff]{0,3}?(?:货车|大货|大车|卡车|半挂|挂车|联结车|砂石车)|跑运输|开车拉货|拉货的", "货车司机"),
@@ -569,7 +583,9 @@ class _Context:
         medications = tuple(sorted({f.value for f in active if f.kind == "medication"}))
         age = scalar.get("age")
         return cls(pregnant=scalar.get("pregnancy") == "true",
-                   child=age is not None and float(age) < CHILD_AGE,
+                   # 女儿哮喘 // 她在用…: a patient whose sex was read from a child's kin word, with no age yet, is a child
+                   child=float(age) < CHILD_AGE if age is not None else
+                   any(f.kind == "sex" and CHILD_SEX.search(f.evidence) and "我是" not in f.evidence for f in active),
                    kidney=any(f.kind in ("egfr", "ckd_stage") or f.kind == "condition" and KIDNEY_CONDITION.search(f.value)
                               for f in active),
                    egfr="egfr" in scalar, age=age is not None, only=only,
@@ -637,6 +653,8 @@ class RuleBasedExtractor:
                 new_self, names_child = True, False   # 我妈说我小时候对链霉素过敏: the relative only tells it
             if ASKING_FOR_CHILD.search(piece):
                 new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
+            if NEWBORN_OPENING.match(piece):
+                new_self, names_child = False, True   # 刚出生5天，3公斤: no writer is a newborn; the clauses are the baby's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
                 new_self, names_child = True, False   # 宝宝两个月，产后抑郁: what only the mother has is hers
             # 孩子早断奶了，今年32: an adult's age after a clause about the child, naming no one, is the writer's
@@ -949,13 +967,18 @@ class RuleBasedExtractor:
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
         # 感冒了能吃什么) asks about her own medicines: breastfeeding is what makes them a question.
         # 我35岁，有高血压。我儿子7岁，…他感冒了能吃什么药？: the question is asked for the child, so is the profile
-        for_child = any(c.child and c.question for c in clauses) and not any(c.self_subject and c.question
-                                                                            for c in clauses)
+        for_child = (any(c.child and c.question for c in clauses) or bool(BOUGHT_FOR_CHILD.search(text))) and \
+            not any(c.self_subject and c.question for c in clauses)
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
-        own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence))]
+        # 宝宝3个月，吃奶粉，没母乳: a mother who says she does not breastfeed tells about the baby's feeding, not herself
+        # (断奶了 is the mother's own news: it stays hers)
+        formula = [f for f in mine + nursing if f.kind == "lactation" and f.value == "false" and
+                   FORMULA_FED.search(f.evidence) and not WEANED.search(f.evidence)]
+        own = [f for f in mine if not (f.kind == "sex" and PARENT_KIN.search(f.evidence)) and f not in formula]
         # 宝宝摔了一跤: a fall history is the fall risk of an older adult (Beers, China-PIM); a child's fall is an injury
         childs = [f for f in childs if not (f.kind == "condition" and f.value == "跌倒史")]
-        if childs and (for_child or not own and not writer_speaks) and not nursing:
+        if childs and (for_child or not own and not writer_speaks) and \
+                not [f for f in nursing if f not in formula]:
             return self._narrowed(text, self._refine(merge_facts([], childs + [
                 f for f in message_level if not for_child or f.kind not in ("age", "sex")])), message_id)
         mine = self._allergy_taken_back(text, message, clauses, mine) + self._class_stops(mine, context)
@@ -1229,8 +1252,10 @@ class RuleBasedExtractor:
             broader.add("糖尿病")
             facts = facts + [Fact("condition", "妊娠期糖尿病", "active", source_message_id=f.source_message_id,
                                   evidence=f.evidence) for f in active if f.value == "糖尿病"][:1]
-        if any(f.kind == "egfr" and f.status == "active" for f in facts):
-            broader |= names & {"肾功能不全", "肾衰竭"}   # eGFR 22，肾不太好: the graded figure is the kidney fact
+        # eGFR 22，肾不太好: the graded figure is the kidney fact; a figure of 60 or more grades no reduced function
+        # (KDIGO G1-G2), so a 肾功能不全 told beside it stays
+        if any(f.kind == "egfr" and f.status == "active" and float(f.value) < 60 for f in facts):
+            broader |= names & {"肾功能不全", "肾衰竭"}
         if stage is not None:
             ckd = [n for n in names if "慢性肾脏病" in self.lexicon.condition_ancestors(n)]
             broader |= names & {"肾功能不全", "肾衰竭"}
@@ -1469,12 +1494,13 @@ class RuleBasedExtractor:
                     re.fullmatch(r"\s*(?:我家|俺家|我的)?(?:孩子|宝宝|儿子|女儿|闺女|娃|小孩)(?:的)?\s*", text[:found.start]) or \
                     re.fullmatch(r"\s*(?:脸|手|脚|腿|身|头|背|胳膊|腰|嘴|眼睛?|耳朵?|鼻子?|皮肤|屁股|脖子)(?:上|部|里)?\s*",
                                  text[:found.start]) or \
-                    re.search(r"(?:说|讲|诊断|查出来|看了)(?:我)?(?:只是|就是|只不过是|不过是)$", text[:found.start]) or \
+                    re.search(r"(?:说|讲|诊断|确诊|查出来|看了)(?:的)?(?:我)?(?:只是|就是|只不过是|不过是)(?:个|一个)?(?:普通的?|单纯的?)?$",
+                              text[:found.start]) or \
                     re.search(r"(?:治|治疗|因为|由于|因|针对|控制|(?<![A-Za-z])for\s*)(?:我的|我|my\s*)?$", text[:found.start]) and not \
                     re.search(r"预防|防止|以免|怕|担心|会不会|能不能|能否|可以", text[:found.start]) and not \
                     re.match(r"血|尿酸|胆固醇|甘油三酯|心率|心跳", text[found.start:]) or \
                     PAST_EVENT.fullmatch(text[:found.start]) or SEX_AGE_FIRST.fullmatch(text[:found.start]) or \
-                    RECENTLY.fullmatch(text[:found.start]) or \
+                    RECENTLY.fullmatch(text[:found.start]) or SEASONAL.fullmatch(text[:found.start]) or \
                     SETTING.fullmatch(text[:found.start]) or \
                     self._listed_after_condition(text[:found.start]) or \
                     re.fullmatch(r"[\s0-9一二三四五期第级度型ab（）()、男女岁性/]*", text[:found.start] + text[found.end:]):
@@ -1626,6 +1652,8 @@ class RuleBasedExtractor:
                 add("weight", _number_text(value), "active", evidence)
                 break
         match = EGFR.search(norm)
+        if match is None:   # 是eGFR，35: the figure in the clause after a name that ends its clause
+            match = next((m for m in EGFR.finditer(whole) if m.start() < len(norm) <= m.start(1)), None)
         figure = (float(match.group(1)) if match.group(1)[0].isdigit() else float(chinese_number(match.group(1)) or 0)) \
             if match else 0.0
         if match and 0 < figure < 200:
@@ -1653,7 +1681,10 @@ class RuleBasedExtractor:
             # 中学老师 / 小学教师: a school teacher is 教师, the case format's name
             # 我当了三十年医生: the years said before the occupation are not part of it
             value = re.sub(r"^了?(?:[0-9一二三四五六七八九十几多]+年)?(?:的)?", "", match.group(1)) or match.group(1)
-            add("occupation", re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value), "active", evidence)
+            value = re.sub(r"^(?:中学|小学|初中|高中|大学|中小学)(?:老师|教师)$", "教师", value)
+            # 急诊护士 / ICU护士 / 儿科医生: the ward is where the nurse works, the occupation is 护士
+            value = re.sub(r"^(?:急诊|急诊科|ICU|icu|重症|儿科|内科|外科|妇产科|产科|手术室|病房|门诊|社区|夜班)(护士|医生)$", r"\1", value)
+            add("occupation", value, "active", evidence)
         else:
             folk = _folk_occupation(text)
             # the writer's own clauses before this one (a relative's work before it, 我老公跑长途，我在家种地, is not theirs)
@@ -1781,6 +1812,11 @@ class RuleBasedExtractor:
             # 优思明避孕，哦不对，是妈富隆: what the drug is for, said before the mark, is no part of it
             between = re.sub(r"^(过敏|了|(?:来|用来|用于)?(?:避孕|降压|降血压|降糖|降血糖|降脂|降血脂|止痛|护胃|助眠|"
                              r"控制血压|控制血糖)(?:的|用的)?)", "", text[a.end:b.start])
+            # 吃A起过皮疹，哦不对，是B: the reaction told after the first allergen is no part of the correction
+            reaction = re.match(r"[^，,。；;！!]*", between)
+            if a.kind == "allergy" and reaction.group(0) and ALLERGY_CUE.search(reaction.group(0)) and \
+                    not re.search(r"不是|不对|错", reaction.group(0)):
+                between = between[reaction.end():]
             between = re.sub(r"(不对|不是|错了)(?:[，,\s]*\1)+", r"\1", between)
             before = text[max(0, a.start - 4):a.start]
             # 刚才说的地高辛我记错了，我吃的是胺碘酮: the speaker may name themself before the mark
