@@ -878,9 +878,10 @@ class ContraindicationAuditor:
         # **绝对不可以**。/ ## 不建议: markdown before the opening word is no word
         head = normalise(draft.strip().lstrip("*#>-_ \t\n"))[:12]
         # a cue inside a drug's name (别嘌醇 opens with 别) is no opening no
-        names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
-        opening = [hit for hit in load_table().find(head) if hit.start <= 2 and
-                   not any(m.start < hit.end and hit.start < m.end for m in names)]
+        opening = [hit for hit in load_table().find(head) if hit.start <= 2]
+        if opening:
+            names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
+            opening = [hit for hit in opening if not any(m.start < hit.end and hit.start < m.end for m in names)]
         if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening) and \
                 not (PROBLEM_ASKED.search(question) and OPENING_PROBLEM.match(head)) and \
                 not (ASKS.search(question) and not OPENING_YES.match(head) and any(not IF_WORD.search(draft, sentence_start_of(draft, hit), hit)

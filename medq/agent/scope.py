@@ -27,6 +27,7 @@ import csv
 import functools
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Sequence
 
@@ -121,8 +122,12 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     table = table or load_table()
     norm = normalise(text)
     # a cue inside a drug's name, or strictly inside a condition's (毒性 in 病毒性感冒), is no cue
+    covered = bytearray(len(norm) + 1)     # characters inside a mention: a hit overlaps one when it covers any
+    for m in mentions:
+        covered[m.start:m.end] = b"\x01" * max(0, min(m.end, len(norm)) - m.start)
+    inside = list(accumulate(covered, initial=0))
     cues = [(hit.start, hit.end, hit.value) for hit in table.find(norm)
-            if not any(m.start < hit.end and hit.start < m.end for m in mentions) and
+            if inside[min(hit.end, len(norm))] == inside[hit.start] and
             not any(s.start <= hit.start and hit.end <= s.end and (s.end - s.start) > (hit.end - hit.start)
                     for s in shields)]
     cues = _negated_stops(norm, cues)
@@ -751,7 +756,6 @@ def _mark_then_break(ends: frozenset[str]) -> re.Pattern[str]:
 
 def _boundaries(text: str, ends: set[str]) -> list[int]:
     """Index of the segment (sentence or clause) each character belongs to."""
-    numbers, segment = [], 0
     # a line break right after a sentence mark (…抗炎药。\n但…) ends no second, empty sentence: the next line's
     # 这两个 / 所以不要吃 reaches the sentence before it; a blank line still parts two sentences (same length)
     if "\n" in ends and "\n" in text:
@@ -759,15 +763,12 @@ def _boundaries(text: str, ends: set[str]) -> list[int]:
     # 避免紫药水（龙胆紫）和樟脑丸: a short aside in brackets that the list goes on after (和/与/及/、/或) parts no
     # clause, so the warning reaches the names after it (integration, round 15)
     aside = set()
-    if "（" in ends or "(" in ends:
+    if ("（" in ends or "(" in ends) and ("（" in text or "(" in text):
         for bracket in LISTED_ASIDE.finditer(text):
             aside.update((bracket.start(), bracket.end() - 1))
-    for index, char in enumerate(text):
-        numbers.append(segment)
-        if char in ends and index not in aside:
-            segment += 1
-    numbers.append(segment)
-    return numbers
+    if aside:
+        return list(accumulate((char in ends and index not in aside for index, char in enumerate(text)), initial=0))
+    return list(accumulate(map(ends.__contains__, text), initial=0))
 
 
 LISTED_ASIDE = re.compile(r"[（(][^（()）,，。；;！？!?\n]{1,20}[）)](?=\s*(?:和|与|及|以及|、|或|或者))")

@@ -124,6 +124,8 @@ class AuditContext:
     warned: list[Mention]
     endorsed: set[str]                       # behaviours/foods the draft endorses (饮酒, 驾驶)
     cautioned: set[str] = field(default_factory=set)   # words of behaviours/foods the draft warns against (西柚)
+    # the predicate of one population, asked by every rule and every mention of a drug: decided once per audit
+    _populations: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- names ------------------------------------------------------------------------------------------------------
     def names(self, substance: str) -> frozenset[str]:
@@ -159,6 +161,15 @@ class AuditContext:
     def population(self, terms: Iterable[Term]) -> list[tuple[str, str | None]] | None:
         """(patient fact, source message id) for every term when all hold; None when one does not (or is unknown).
         An empty population holds for everyone: []."""
+        if isinstance(terms, tuple):
+            # keyed by the row's own tuple (kept alive by the lexicon; the entry holds it, so no id is reused)
+            entry = self._populations.get(id(terms))
+            if entry is None or entry[0] is not terms:
+                entry = self._populations[id(terms)] = (terms, self._population(terms))
+            return None if entry[1] is None else list(entry[1])
+        return self._population(terms)
+
+    def _population(self, terms: Iterable[Term]) -> list[tuple[str, str | None]] | None:
         matched: list[tuple[str, str | None]] = []
         for term in terms:
             found = self.term(term)

@@ -6,6 +6,7 @@ a daily total (每日 N mg), or N mg/kg; ranges take the upper bound."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable
@@ -191,6 +192,12 @@ MASS_AMOUNT = re.compile(rf"{RANGE}\s*(?:mg|毫克|g|克)(?!\s*[/∕]\s*(?:kg|�
 GRAM_AMOUNT = re.compile(rf"{RANGE}\s*(?:g|克)(?![a-zA-Z])(?!\s*[/∕]\s*(?:kg|公斤|千克|ml|毫升|mL))")
 
 
+@functools.lru_cache(maxsize=256)
+def _named_in(lexicon: Lexicon, text: str) -> frozenset[str]:
+    """The names in a dose text (asked once per product, not once per ingredient)."""
+    return frozenset(m.canonical for m in lexicon.find_mentions(text, fuzzy=False))
+
+
 def own_dose_text(text: str, rec: Recommended, ingredient: str, lexicon: Lexicon | None = None) -> str:
     """The dose text as it doses one ingredient of a product: amounts named as calcium left out for its others, and
     a mass that weighs the whole product left out for each ingredient (MASS_AMOUNT above)."""
@@ -206,7 +213,7 @@ def own_dose_text(text: str, rec: Recommended, ingredient: str, lexicon: Lexicon
         return text
     if (item.amount_mg is not None and len(product.ingredients) < 2) or not MASS_AMOUNT.search(text):
         return text
-    named = {m.canonical for m in lexicon.find_mentions(text, fuzzy=False)}
+    named = _named_in(lexicon, text)
     if ingredient in named:
         return text
     if item.amount_mg is None:

@@ -40,6 +40,10 @@ class DuplicateRule:
         previous: Recommended | None = None
         recs = [r for r in ctx.recommended if not r.local]
         describing = _describing(ctx, recs)
+        single: dict[str, list[Recommended]] = {}     # one-substance draft names by substance (_dosage_form_of)
+        for rec in recs:
+            if rec.origin == "draft" and len(rec.substances) == 1:
+                single.setdefault(rec.substances[0], []).append(rec)
         for rec in recs:
             if id(rec) in describing:
                 previous = rec     # 含有扑尔敏（马来酸氯苯那敏）: the name again in brackets describes it too (round 16)
@@ -53,8 +57,9 @@ class DuplicateRule:
             previous = rec
             # 阿奇霉素片，每次0.5g。…阿奇霉素不是青霉素类: the generic and its dosage form (a one-ingredient product named
             # the generic plus a form) are one medicine named twice, unless the second is added on top (round 15)
-            if any(_dosage_form_of(ctx, other, rec) for other in recs if other is not rec and id(other) not in describing
-                   and other.mention.start < rec.mention.start) and \
+            if rec.origin == "draft" and len(rec.substances) == 1 and \
+                    any(_dosage_form_of(ctx, other, rec) for other in single.get(rec.substances[0], ())
+                        if other is not rec and id(other) not in describing and other.mention.start < rec.mention.start) and \
                     not ADDED.search(ctx.draft[max(0, rec.mention.start - 6):rec.mention.start]):
                 continue
             # 铁剂会减少左旋多巴吸收 for a patient on 美多芭 (多巴丝肼): an ingredient of the patient's own compound

@@ -4,10 +4,11 @@ or class (布洛芬 + 抗凝药 ∋ 华法林). Continuing a medicine the patien
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Iterable
 
-from medq.agent.knowledge import Rule
+from medq.agent.knowledge import Lexicon, Rule
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
 
 
@@ -148,11 +149,17 @@ def one_drug(ctx: AuditContext, a: str, b: str) -> bool:
 
 def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
     """Interaction rows between two substances (or classes), either one as subject."""
-    lex = ctx.lexicon
-    theirs_names = ctx.names(theirs)
-    rows = {row for a in ctx.names(ours) if a in lex.interaction_partners
+    return list(_interacting_rows(ctx.lexicon, ours, theirs))
+
+
+@functools.lru_cache(maxsize=65536)
+def _interacting_rows(lex: Lexicon, ours: str, theirs: str) -> tuple[Rule, ...]:
+    """A pure function of the knowledge: memoised per lexicon, like the per-drug topic index (a pair a draft names
+    is looked up once, not once per rule and per mention)."""
+    theirs_names = lex.names_of(theirs)
+    rows = {row for a in lex.names_of(ours) if a in lex.interaction_partners
             for b in lex.interaction_partners[a] & theirs_names for row in lex.interaction_pairs[(a, b)]}
-    return sorted(rows, key=lambda r: (not r.blocks, r.id)) if rows else []
+    return tuple(sorted(rows, key=lambda r: (not r.blocks, r.id))) if rows else ()
 
 
 # a row whose management is a change of dose (拉莫三嗪剂量减半，缓慢加量 with 丙戊酸钠): a draft that gives such a change
