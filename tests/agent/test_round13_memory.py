@@ -1,25 +1,9 @@
 """Round 13 memory (extraction): whose clause it is when the writer acts on a child, conditions set by a birth, an
 operation or a habit, stops before a switch, and the other mechanisms below. Sentences written for these tests."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.extraction import RuleBasedExtractor
-from medq.agent.facts import PatientProfile, merge_facts
-from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def extractor() -> RuleBasedExtractor:
-    return RuleBasedExtractor(Lexicon.load())
-
-
-def profile(*messages: str) -> PatientProfile:
-    facts: list = []
-    for number, message in enumerate(messages):
-        facts = merge_facts(facts, extractor().extract(message, f"m{number}", known=facts))
-    return PatientProfile.from_facts(facts)
+from .probes import extractor, profile
 
 
 # ---- a child the writer gave birth to or looks after opens no scope of its own --------------------------------

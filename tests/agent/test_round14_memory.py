@@ -2,25 +2,9 @@
 dated by when they began, hearsay then never taken, names continued after a full stop, long-interval doses, and 以后
 after a finished event. Sentences written for these tests."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.extraction import RuleBasedExtractor
-from medq.agent.facts import PatientProfile, merge_facts
-from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def extractor() -> RuleBasedExtractor:
-    return RuleBasedExtractor(Lexicon.load())
-
-
-def profile(*messages: str) -> PatientProfile:
-    facts: list = []
-    for number, message in enumerate(messages):
-        facts = merge_facts(facts, extractor().extract(message, f"m{number}", known=facts))
-    return PatientProfile.from_facts(facts)
+from .probes import profile
 
 
 # ---- 过敏 inside a condition's name (过敏性鼻炎 / 过敏性紫癜) makes no allergy of the drug beside it --------------

@@ -3,25 +3,11 @@ form the knowledge lacks, a correction of which allergen, a condition handed ove
 weighed or warned against, a question told without a question mark, a drug switched to because of an allergy, and a
 prescription not written (就没开). Sentences written for these tests."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.extraction import RuleBasedExtractor
-from medq.agent.facts import PatientProfile, merge_facts
 from medq.agent.knowledge import Lexicon
 
-
-@lru_cache(maxsize=1)
-def extractor() -> RuleBasedExtractor:
-    return RuleBasedExtractor(Lexicon.load())
-
-
-def profile(*messages: str) -> PatientProfile:
-    facts: list = []
-    for number, message in enumerate(messages):
-        facts = merge_facts(facts, extractor().extract(message, f"m{number}", known=facts))
-    return PatientProfile.from_facts(facts)
+from .probes import profile
 
 
 # ---- condition rows: 便秘, 蛋白尿, 垂体瘤, ANCA相关血管炎, 腰椎压缩性骨折, 原发性肾上腺皮质功能减退症 --------------

@@ -4,25 +4,9 @@ pregnancy, an operation finished (…以后), a later 她 about a child named be
 确诊就是X, an occupation clause opening on 是, a newborn's clause, typo and brand names. Sentences written for these
 tests."""
 
-from functools import lru_cache
-
 import pytest
 
-from medq.agent.extraction import RuleBasedExtractor
-from medq.agent.facts import PatientProfile, merge_facts
-from medq.agent.knowledge import Lexicon
-
-
-@lru_cache(maxsize=1)
-def extractor() -> RuleBasedExtractor:
-    return RuleBasedExtractor(Lexicon.load())
-
-
-def profile(*messages: str) -> PatientProfile:
-    facts: list = []
-    for number, message in enumerate(messages):
-        facts = merge_facts(facts, extractor().extract(message, f"m{number}", known=facts))
-    return PatientProfile.from_facts(facts)
+from .probes import profile
 
 
 # ---- the writer named by kin of the child: a grandparent's sex -----------------------------------------------------
