@@ -32,7 +32,7 @@ from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
 from medq.agent.rules.renal import apply_kidney_failure
 from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, number, read_dose, stated_concentration, unit_strength
-from medq.agent.text import normalise, simplified_fields, to_simplified
+from medq.agent.text import SALT_WORDS, normalise, simplified_fields, to_simplified
 from medq.agent.scope import Span, load_table, read_scope
 
 __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recommendation", "Severity",
@@ -172,7 +172,7 @@ CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有
                          r"(?:约|大约)?\s*(?:\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*(?:的)?)?[\s*_]*$")
 CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及)[\s*_]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
-SALT_IN_BRACKET = re.compile(r"\s*[（(]\s*(?:马来酸|盐酸|硫酸|磷酸|枸橼酸|酒石酸|醋酸|甲磺酸|苯磺酸|富马酸|琥珀酸|碳酸|乳酸|葡萄糖酸)?\s*")
+SALT_IN_BRACKET = re.compile(rf"\s*[（(]\s*(?:{SALT_WORDS})?\s*")
 HOST_ADVISED = re.compile(r"可以|建议|推荐|改用|换成|换用|选用|首选")
 QUALIFIED_WARNING = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|尽量不要|最好不要|不可)\s*(?:在)?\s*"
                                r"(?:(?:空腹|大量|过量|长期|经常|一次性|过多|多|同时|服药期间)\s*(?:地)?\s*)+"

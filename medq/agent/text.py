@@ -37,6 +37,10 @@ from typing import Generic, Iterable, Iterator, TypeVar
 
 from medq.errors import InputDataError
 
+# the salt a generic is sold as, written before its name (马来酸氯苯那敏, 盐酸二甲双胍): a salt name in brackets after the
+# bare name is the same medicine (rules/duplicate.py, the auditor's reading of a product's content)
+SALT_WORDS = "马来酸|盐酸|硫酸|磷酸|枸橼酸|酒石酸|醋酸|甲磺酸|苯磺酸|富马酸|琥珀酸|碳酸|乳酸|葡萄糖酸"
+
 T = TypeVar("T")
 R = TypeVar("R")
 

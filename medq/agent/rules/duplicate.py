@@ -12,13 +12,14 @@ from typing import Iterable
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
 from medq.agent.rules.dose import dosing_rows, own_dose_text, read_dose, strength_of
 from medq.agent.rules.interaction import replaced, stopped, switched_to
+from medq.agent.text import SALT_WORDS
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*"
                    r"(?:一个|一种|点|(?:\d+|[一两二三四半])\s*(?:粒|片|包|袋|支|颗|丸))?\s*$")
 # markdown emphasis around a name (**普拿疼**（乙醯胺酚）) is no second item either
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*"
-                       r"(?:马来酸|盐酸|硫酸|磷酸|枸橼酸|酒石酸|醋酸|甲磺酸|苯磺酸|富马酸|琥珀酸|碳酸|乳酸|葡萄糖酸)?$")
+                       rf"(?:{SALT_WORDS})?$")
 # 布洛芬按5-10mg/kg计算，…喝5-7ml美林: a generic and a one-ingredient brand of it in one sentence, nothing added
 # between, are one medicine explained (round 16)
 TOGETHER = re.compile(r"一起|同时|再|另|加|合用|叠加|配合|搭配")
