@@ -22,7 +22,7 @@ from typing import Any
 
 from medq.agent.auditor import ContraindicationAuditor
 from medq.agent.extraction import RuleBasedExtractor
-from medq.agent.facts import PROFILE_KEYS, SCALAR_TYPES, PatientProfile, merge_facts
+from medq.agent.facts import PROFILE_KEYS, SCALAR_TYPES, PatientProfile, merge_facts, settled_sex
 from medq.agent.knowledge import COLUMNS, DEFAULT_DIR, Lexicon
 from medq.agent.auditor import CKD_TEXT
 from medq.agent.rules.base import OCCUPATIONS, occupation_matches
@@ -215,6 +215,19 @@ def predicted_items(lexicon: Lexicon, profile: PatientProfile) -> set[tuple[str,
     return profile_items(lexicon, as_case)
 
 
+def _sex_scored_once(expected: set[tuple[str, Any]], predicted: set[tuple[str, Any]]
+                     ) -> tuple[set[tuple[str, Any]], set[tuple[str, Any]]]:
+    """A sex that the case's other expected items settle (a pregnancy, breastfeeding or trimester: female; a prostate
+    condition: male) is scored once, through those items, on both sides: case authors differ on listing it
+    (CASE_FORMAT.md lets them choose) and the profile fills it in (facts.settled_sex). Any other sex is scored as it
+    is, a wrong one included."""
+    settled = settled_sex([v for k, v in expected if k == "conditions"],
+                          any(k in ("pregnant", "lactating", "trimester") for k, _ in expected),
+                          next((v for k, v in expected if k == "age"), None))
+    drop = {("sex", settled)} if settled else set()
+    return expected - drop, predicted - drop
+
+
 def _rate(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 0.0
 
@@ -316,6 +329,7 @@ class AuditEvalStage:
                 expected = profile_items(lexicon, case.expected)
                 predicted = _more_specific(lexicon, predicted_items(lexicon, PatientProfile.from_facts(facts)),
                                            expected)
+                expected, predicted = _sex_scored_once(expected, predicted)
                 for group in ("", case.category) if case.category else ("",):
                     c = counts.setdefault(group, [0, 0, 0, 0, 0])
                     c[0] += len(predicted & expected)

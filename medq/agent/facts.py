@@ -8,6 +8,7 @@ provenance, everything else stays.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable, Literal, Mapping
@@ -35,6 +36,25 @@ SCALAR_TYPES: dict[str, type | tuple[type, ...]] = {"pregnant": bool, "lactating
 _NUMBER_KINDS = {"age": int, "weight": float, "egfr": float, "ckd_stage": int, "trimester": int}
 _PROFILE_ATTR = {"age": "age", "sex": "sex", "weight": "weight_kg", "egfr": "egfr", "ckd_stage": "ckd_stage",
                  "trimester": "trimester", "occupation": "occupation"}
+
+# a sex the patient's other facts settle though no message states it: a condition only one sex has, or the patient's
+# own pregnancy, breastfeeding or trimester (said either way: 我没怀孕 is a woman speaking of herself). 多囊肾 and 乳腺
+# conditions are not here: both sexes have them.
+MALE_ONLY_CONDITION = re.compile(r"前列腺|睾丸|阴茎|勃起功能障碍")
+FEMALE_ONLY_CONDITION = re.compile(r"卵巢|子宫|宫颈|阴道|输卵管|盆腔炎|妊娠|产后|绝经|更年期|痛经|月经|流产")
+OWN_BODY_KINDS: tuple[str, ...] = ("pregnancy", "lactation", "trimester")
+
+
+def settled_sex(conditions: Iterable[str], own_pregnancy_or_lactation: bool, age: int | None) -> str | None:
+    """The sex that a patient's conditions and own pregnancy/breastfeeding facts settle; None when they settle
+    nothing or disagree, and for a child (a baby 还在吃母乳 is fed, not feeding). One reading for the profile (which
+    fills an unstated sex with it) and for `audit_eval` (which scores such a sex once, through the fact that settles
+    it)."""
+    if age is not None and age < 12:
+        return None
+    male = any(MALE_ONLY_CONDITION.search(c) for c in conditions)
+    female = own_pregnancy_or_lactation or any(FEMALE_ONLY_CONDITION.search(c) for c in conditions)
+    return None if male == female else "male" if male else "female"
 
 
 def utcnow() -> str:
@@ -112,6 +132,7 @@ class PatientProfile:
     @classmethod
     def from_facts(cls, facts: Iterable[Fact]) -> "PatientProfile":
         profile = cls()
+        facts = list(facts)
         for fact in facts:
             if fact.kind in LIST_KINDS:
                 if fact.status not in ENFORCED_STATUSES:
@@ -130,6 +151,14 @@ class PatientProfile:
             profile.sources[fact.identity] = fact
         if profile.pregnant is False:
             profile.trimester = None     # a pregnancy that is over (宝宝出生了) or denied has no trimester
+        if profile.sex is None:          # 怀孕26周 / 前列腺增生: the sex the other facts settle, its source theirs
+            own = [f for f in facts if f.kind in OWN_BODY_KINDS and f.status in ENFORCED_STATUSES]
+            profile.sex = settled_sex(profile.conditions, bool(own), profile.age)
+            if profile.sex is not None:
+                only = MALE_ONLY_CONDITION if profile.sex == "male" else FEMALE_ONLY_CONDITION
+                settling = (own if profile.sex == "female" else []) + [
+                    profile.sources[("condition", c)] for c in profile.conditions if only.search(c)]
+                profile.sources[("sex", "")] = settling[0]
         return profile
 
     @classmethod

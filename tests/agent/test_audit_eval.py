@@ -156,3 +156,30 @@ def test_every_blind_batch_reads_in_the_public_format_with_both_labels():
         labels = {case.expected for case in audit}
         assert labels == {"block", "pass"} and len(audit) >= 100 and len(memory) >= 50, batch
         assert all(case.id.startswith(f"{batch}-") for case in audit), batch
+
+
+def test_a_sex_the_other_facts_settle_is_filled_in_and_scored_once_through_them(tmp_path):
+    """怀孕30周 settles a woman and 前列腺增生 a man: the profile fills the unstated sex in (with the settling fact as
+    its source), never for a child or against a stated sex; audit_eval scores such a sex once, through the fact that
+    settles it, whichever way the case author wrote it, while a sex nothing settles is still scored."""
+    from medq.agent.facts import PatientProfile
+    pregnant = PatientProfile.from_case({"pregnant": True, "trimester": 3})
+    assert pregnant.sex == "female" and pregnant.sources[("sex", "")].kind == "pregnancy"
+    assert PatientProfile.from_case({"pregnant": False}).sex == "female"            # 我没怀孕: her own pregnancy
+    assert PatientProfile.from_case({"conditions": ["前列腺增生"]}).sex == "male"
+    assert PatientProfile.from_case({"conditions": ["多囊肾"]}).sex is None            # both sexes have it
+    assert PatientProfile.from_case({"lactating": True, "age": 0}).sex is None          # a baby 还在吃母乳 is fed
+    assert PatientProfile.from_case({"conditions": ["前列腺增生"], "sex": "female"}).sex == "female"
+    assert PatientProfile.from_case({"conditions": ["子宫肌瘤", "前列腺增生"]}).sex is None   # disagreeing: nothing
+
+    lexicon = Lexicon.load()
+    memory_cases = write_jsonl(tmp_path / "m.jsonl", [
+        {"id": "listed", "utterance": "我怀孕30周了", "expected": {"pregnant": True, "trimester": 3, "sex": "female"}},
+        {"id": "left-out", "utterance": "我怀孕30周了", "expected": {"pregnant": True, "trimester": 3}},
+        {"id": "missed", "utterance": "最近腿抽筋", "expected": {"pregnant": True, "trimester": 3, "sex": "female"}},
+        {"id": "stated", "utterance": "我35岁，女", "expected": {"age": 35}}])
+    AuditEvalStage.evaluate_memory(lexicon, read_memory_cases(memory_cases), tmp_path / "m.out")
+    verdicts = {r["id"]: r for r in map(json.loads, (tmp_path / "m.out").read_text(encoding="utf-8").splitlines())}
+    assert verdicts["listed"]["correct"] and verdicts["left-out"]["correct"]
+    assert verdicts["missed"]["missing"] == [["pregnant", True], ["trimester", 3]]     # not the sex a third time
+    assert verdicts["stated"]["spurious"] == [["sex", "female"]]                       # nothing settles it: scored
