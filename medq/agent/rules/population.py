@@ -69,21 +69,58 @@ def _carrier(ctx: AuditContext, row) -> str:
     return ""
 
 
-# a row that limits how long a drug is used to a stated span (连续使用超过7天致药物性鼻炎 / 连续使用不超过2周), and a
-# draft that says the drug can be used for long (长期用也没关系 / 可以一直用): the draft gives the harm the row limits
-DURATION_ROW = re.compile(r"(?:超过|不超过|大于|>)\s*[\d一二三四五六七八九十]+\s*(?:天|日|周|个月)")
-LONG_USE = re.compile(r"(?<!不)(?<!不要)(?<!不宜)(?<!别)(?<!不能)(?:长期|一直|长时间|常年|天天)\s*(?:用|使用|吃|服用|喷|涂|滴)"
+# a row that limits how long a drug is used, to a stated span (连续使用超过7天致药物性鼻炎 / 连续使用不超过2周) or in words
+# (不宜长期连续使用 / 避免长期使用), and a draft that says the drug can be used for long (长期用也没关系 / 可以一直用 /
+# 长期喝也行) or for a span past the row's (连续用一两个月也行 against 7 days): the draft gives the harm the row limits
+DURATION_ROW = re.compile(r"(?:超过|不超过|大于|>)\s*([\d一二三四五六七八九十]+)\s*(天|日|周|个月)")
+LONG_USE_ROW = re.compile(r"(?:避免|不宜|不可|不应|勿)长期")
+USE_VERB = r"(?:用|使用|吃|服|服用|喷|涂|抹|滴|喝|泡|贴)"
+LONG_USE = re.compile(rf"(?<!不)(?<!不要)(?<!不宜)(?<!别)(?<!不能)(?<!避免)(?:长期|一直|长时间|常年|天天)\s*(?:泡水)?\s*{USE_VERB}"
                       r"\s*(?:也|都)?\s*(?:没关系|没问题|没事|不要紧|无妨|可以|行|不会)|"
-                      r"(?:可以|能)\s*(?:长期|一直|长时间|常年)\s*(?:用|使用|吃|服用|喷|涂|滴)")
+                      rf"(?:可以|能)\s*(?:长期|一直|长时间|常年)\s*{USE_VERB}")
+# 可以每天7.5mg长期吃: a permission whose clause ends in long use, with no negation or 但 between
+LONG_USE_LATER = re.compile(rf"(?:可以|能)([^，,。；;：:]{{0,12}}?)(?:长期|一直|长时间|常年)\s*{USE_VERB}")
+NOT_BETWEEN = re.compile(r"不|别|勿|避免|但|只|短期")
+# 每天7.5mg长期吃。: a daily dose whose clause ends in long use (not 需要长期吃, a prescribed necessity)
+DOSE_THEN_LONG = re.compile(rf"(?:每天|每日|一天|一日)([^，,。；;：:]{{0,12}}?)(?:长期|一直|常年)\s*{USE_VERB}\s*(?=$|[。，,；;！!])")
+NECESSITY = re.compile(r"需要|需|必须|得|要")
+# a span the draft gives for continuous use (连续用一两个月 / 连涂两周 / 连着吃3-4周), unless it is a limit (不超过/最多/以内)
+SPAN_NUMBER = r"(?:\d+(?:\s*[-~～到至]\s*\d+)?|[一二两三四五六七八九十]{1,2})"
+DRAFT_SPAN = re.compile(rf"(?:连续|连着|连)\s*{USE_VERB}?\s*(?:上|了)?\s*({SPAN_NUMBER})\s*(?:多)?\s*(个月|个星期|星期|周|天|日|月)")
+SPAN_LIMIT = re.compile(r"(?:不超过|不要超过|不宜超过|不能超过|别超过|勿超过|最多|最长|不要|不宜|避免|别|勿|不能)\s*$")
+SPAN_UNITS = {"天": 1.0, "日": 1.0, "周": 7.0, "星期": 7.0, "个星期": 7.0, "个月": 30.0, "月": 30.0}
+CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def _span_count(text: str) -> float:
+    """The longest count a span names: 3-4 → 4, 一两 → 2, 十 → 10."""
+    digits = re.findall(r"\d+", text)
+    if digits:
+        return float(max(int(d) for d in digits))
+    return float(max(CHINESE_DIGITS[c] for c in text))
 
 
 def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
-    """Whether the draft, in what it says of this drug, endorses long use the row limits to a stated span."""
-    if rec.origin != "draft" or ("超过" not in (row.management or "") and "超过" not in (row.effect or "")) or \
-            not DURATION_ROW.search(f"{row.effect or ''} {row.management or ''}"):
+    """Whether the draft, in the sentence that recommends this drug, endorses longer use than the row allows."""
+    text = f"{row.effect or ''} {row.management or ''}"
+    limit = DURATION_ROW.search(text) if "超过" in text else None
+    if rec.origin != "draft" or (limit is None and not LONG_USE_ROW.search(text)):
         return False
     low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
-    return bool(LONG_USE.search(ctx.draft[low:rec.mention.end] + rec.dose_text))
+    ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
+    sentence = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+    if LONG_USE.search(sentence) or LONG_USE.search(rec.dose_text) or any(
+            not NOT_BETWEEN.search(m.group(1)) for m in LONG_USE_LATER.finditer(sentence)) or any(
+            not NOT_BETWEEN.search(m.group(1)) and not NECESSITY.search(m.group(1))
+            for m in DOSE_THEN_LONG.finditer(sentence)):
+        return True
+    if limit is None:
+        return False
+    allowed = _span_count(limit.group(1)) * SPAN_UNITS[limit.group(2)]
+    return any(_span_count(m.group(1)) * SPAN_UNITS[m.group(2)] > allowed and
+               not SPAN_LIMIT.search(sentence[max(0, m.start() - 5):m.start()]) and
+               not re.match(r"\s*(?:以内|之内|为限|为宜)", sentence[m.end():])
+               for m in DRAFT_SPAN.finditer(sentence))
 
 
 # a systemic-topic row (a condition, the elderly, the kidneys) that its source says holds on the skin too: its text
