@@ -63,6 +63,7 @@ ACTIONS = ("contraindicated", "avoid", "reduce", "caution")
 SEVERITIES = ("critical", "warning", "info")
 LIMITS = ("max_mg_per_kg_dose", "max_mg_per_kg_day", "max_mg_dose", "max_mg_day")
 TEXT_MAX = 60
+ENANTIOMER = re.compile(r"^(艾司|左旋|右旋|左|右)(.{2,})$")
 AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*(mg|g|μg|ug|mcg|iu|万iu|万u|u)(?:/(\d+(?:\.\d+)?)?\s*ml)?$", re.I)
 TERM = re.compile(r"^(age|weight|egfr|ckd_stage|trimester)\s*(<=|>=|<|>|=)\s*(\d+(?:\.\d+)?)$")
 # CKD stage → eGFR band (KDIGO 2012): the auditor reads an eGFR term from a stage when no eGFR is known
@@ -544,6 +545,14 @@ class Lexicon:
         self._latin_typos: LatinTypos[tuple[MentionKind, str]] | None = None
         self._class_ancestors: dict[str, set[str]] = {}
         self.drugs = {n: s for n, s in self.substances.items() if s.kind in DRUG_KINDS}
+        # a single enantiomer and its racemate (艾司奥美拉唑 / 奥美拉唑, 左氧氟沙星 / 氧氟沙星): one allergy covers both,
+        # as the labels say (hypersensitivity to the racemate or to the other form); known by the name alone
+        self.enantiomers: dict[str, set[str]] = {}
+        for name in self.drugs:
+            found = ENANTIOMER.match(name)
+            if found and found.group(2) in self.drugs:
+                self.enantiomers.setdefault(name, set()).add(found.group(2))
+                self.enantiomers.setdefault(found.group(2), set()).add(name)
         # the strength a bare substance name is dosed in (布洛芬 每次2片): the first single-ingredient product
         self.unit_strength: dict[str, Ingredient] = {}
         for product in self.products.values():
@@ -662,9 +671,12 @@ class Lexicon:
         direct: set[str] = {canonical}
         groups: set[str] = set()
         if kind in ("drug", "substance"):
+            direct |= self.enantiomers.get(canonical, set())
             groups = {c for c in self.classes_of(canonical) if self.classes[c].allergy_group}
         elif kind == "product":
             direct |= set(self.products[canonical].components)
+            for component in self.products[canonical].components:
+                direct |= self.enantiomers.get(component, set())
             for component in self.products[canonical].components:
                 groups |= {c for c in self.classes_of(component) if self.classes[c].allergy_group}
         elif kind == "class":

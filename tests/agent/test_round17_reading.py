@@ -33,3 +33,10 @@ def test_a_warning_against_long_use_passes():
 
 def test_a_prescribed_necessity_is_not_an_endorsement_of_long_use():
     assert "A0768" not in blocked_ids(audit("泼尼松每天需要长期吃，不能自己停，按医生的减量方案走。", age=75))
+
+
+def test_an_allergy_to_a_racemate_covers_its_single_enantiomer_and_back():
+    assert audit("可以改吃艾司奥美拉唑20mg，每天早饭前一次。", allergies=["奥美拉唑"]).blocked
+    assert audit("可以吃氧氟沙星，每次0.2g，每天两次。", allergies=["左氧氟沙星"]).blocked
+    assert audit("可以吃左西替利嗪5mg，每晚一次。", allergies=["仙特明"]).blocked        # a brand of the racemate
+    assert not audit("可以吃泮托拉唑40mg，每天早饭前一次。", allergies=["奥美拉唑"]).blocked  # another PPI: no rule here
