@@ -325,7 +325,7 @@ GROUP_PRONE = re.compile(r"(?:老年人|老人家|老人|孕妇|小孩|儿童|�
 # 每年春天都犯鼻炎 / 一到换季就哮喘: a condition that comes back every season is the writer's
 SEASONAL = re.compile(r"\s*(?:每年|一到|每到|到了|每逢)(?:春天|秋天|冬天|夏天|春秋|春季|秋季|冬季|夏季|换季|季节交替|花粉季)?"
                       r"(?:的时候)?(?:都|就|总|老|总是|老是)?(?:会)?(?:犯|发|有|闹|得)?\s*")
-RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上礼拜)(?:又|也|还)?\s*")
+RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上星期|上礼拜|上个礼拜)(?:又|也|还)?\s*")
 # a clause about the medicines taken (吃的药一大把 / 每天吃好几种药), then one that lists them (主要是A、B)
 MEDICINES_TAKEN = re.compile(r"(?:吃|用|服)的(?:药|西药)(?!是)|(?:吃|用|服)(?:着|了)?(?:好几|几|很多|一大堆|一堆|七八|五六|三四|两三|[一二三四五六七八九十]+)种药")
 MEDICINES_LISTED = re.compile(r"^\s*(?:主要是|主要有|主要|有|包括|就是|分别是)[:：]?\s*")
@@ -410,6 +410,12 @@ MOVED_TO_RELATIVE = re.compile(r"是(?:我|俺)(?:的|家)?(?:老婆|妻子|媳�
 # the baby not yet born (肚子里的宝宝 / 宝宝第一胎): no child of the writer's
 FETUS = re.compile(r"肚子里(?:的)?(?:宝宝|孩子|娃|宝贝|小孩)|(?:宝宝|孩子|娃)(?:是)?(?:第[一二三]胎|头胎|二胎)")
 BABY_FEEDS = re.compile(r"吃母乳|吃奶|喝母乳|喝奶|吃的是母乳|吃的母乳")
+SWITCH_CORRECTED = re.compile(r"[，,\s]*(?:哦|噢|呃|嗯|啊)?[，,\s]*(?:不对|不是|说错了|记错了|搞错了)[，,\s]*(?:应该|其实)?是")
+# (a sentence about allergies) 阿司匹林我一直在吃没事: a drug said to be taken is a medicine, not an allergen
+TAKEN_NOW = re.compile(r"(?<!现)(?:在吃|在用|在服)|一直吃|天天吃|每天吃|长期吃")   # (现在用X没问题: may be used, not taken)
+# 阿司匹林那个不确定，其实是我姐过敏: the allergy named is a relative's
+ALLERGY_OF_RELATIVE = re.compile(rf"[^。！!？?]{{0,10}}?(?:其实|原来|那)?是(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:对它|对这个|对这药)?过敏")
+RULED_OUT = re.compile(r"(?:复查|再查|重新查|复诊|检查|化验)(?:以后|之后|后)?[^，,。？?]{0,4}?(?:说|发现|显示|结果)?(?:不是|没有|排除了)\s*$")
 # what the clauses after a continued name may not say for it to stand (还有X，不过停了)
 CONTINUATION_UNDONE = re.compile(r"停|不吃|不用|没吃|没用|没有|不是|以前|之前|过敏|吗|么|？|\?")
 # 泼尼松现在减到每天10毫克了: a drug told at its new dose is taken
@@ -1361,7 +1367,7 @@ class RuleBasedExtractor:
 
     def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
         found: list[_Found] = []
-        allergy_clause = self._allergy_cue(text) or (allergy_sentence and (
+        allergy_clause = self._allergy_cue(text) or (allergy_sentence and not TAKEN_NOW.search(text) and (
             bool(ALLERGY_SOFT.search(text)) or _only_names(text, [_Found("", "", m.start, m.end)
                                                                   for m in self.lexicon.find_mentions(text)
                                                                   # 打胰岛素 (a name told with its use verb) is taken
@@ -1818,6 +1824,13 @@ class RuleBasedExtractor:
                     add("ckd_stage", _number_text(value), "active", evidence)
             elif context.egfr and not any(f.kind == "egfr" for f in mine) and 0 < value < 200:
                 add("egfr", _number_text(value), "active", evidence)
+        # (医生说我有糖尿病前期) 后来复查说不是: a re-examination that rules out, naming nothing, the one condition remembered
+        if len(context.conditions) == 1 and not any(f.kind == "condition" and f.status == "active" for f in mine):
+            for clause in own:
+                if RULED_OUT.search(clause.text) and not clause.question and not self._mentions(clause.text):
+                    add("condition", context.conditions[0], "denied",
+                        message[clause.start:clause.start + len(clause.text)])
+                    break
         names = {f.kind for f in mine}
         if "medication" not in names and context.medications:
             for clause in own:
@@ -1961,8 +1974,10 @@ class RuleBasedExtractor:
             if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]) or \
                     m.kind == "condition" and OTHERS_CONDITION.match(text[m.end:m.end + 12]):
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
-            # 原来是我弟弟对青霉素过敏，我自己没有: the allergy said is a relative's, the writer's is taken back
-            elif m.kind == "allergy" and OTHERS_ALLERGY.search(text[max(0, m.start - 12):m.start]):
+            # 原来是我弟弟对青霉素过敏，我自己没有 / 青霉素那个，其实是我弟弟过敏: the allergy said is a relative's, the
+            # writer's is taken back
+            elif m.kind == "allergy" and (OTHERS_ALLERGY.search(text[max(0, m.start - 12):m.start]) or
+                                          ALLERGY_OF_RELATIVE.match(text, m.end)):
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
             # 是我女儿有哮喘，我自己没有: the condition is named as a relative's and the writer says they have none
             elif m.kind == "condition" and OTHERS_HAVE.search(text[max(0, m.start - 14):m.start]) and \
@@ -2000,6 +2015,10 @@ class RuleBasedExtractor:
         for verb in SWITCH_VERB.finditer(text):
             new = next((m for m in meds if m.end > verb.end() and m.start >= verb.start() and
                         m.start - verb.end() <= 4), None)
+            # 换成了A，不对，是B: the drug switched to is the corrected one (A is retracted by the correction)
+            if new is not None and SWITCH_CORRECTED.match(text, new.end):
+                new = next((m for m in meds if m.start >= new.end and m.start - new.end <= 12 and m.value != new.value),
+                           new)
             if new is None or re.search(r"(能不能|可不可以|可以|要不要|能否|是否|想|打算|准备|会不会)\s*$", text[:verb.start()]):
                 continue
             # 要是到了孕中期，可能把A换成B: a switch the sentence only foresees changes nothing yet

@@ -138,3 +138,53 @@ def test_egfr_said_as_before_then_updated():
 def test_baby_feeding_in_a_later_message_is_not_lactation():
     got = profile("宝宝10个月，8公斤", "拉肚子两天，一直吃母乳")
     assert got.lactating is None and got.age == 0
+
+
+# ---- a switch whose target is corrected at once ------------------------------------------------------------------------------
+def test_switch_target_corrected_keeps_only_the_corrected_drug():
+    got = profile("以前吃的缬沙坦，后来换成了厄贝沙坦，说错了，是氯沙坦")
+    assert got.medications == ["氯沙坦"]
+
+
+# ---- allergies: a drug cleared and taken is a medicine; an allergy that is a relative's ----------------------------------------
+def test_drug_cleared_in_an_allergy_correction_and_taken_is_a_medicine():
+    got = profile("我对阿司匹林过敏", "抱歉记错了，过敏的是青霉素，阿司匹林我每天吃没事")
+    assert got.allergies == ["青霉素类"] and "阿司匹林" in got.medications
+
+
+def test_drug_cleared_but_only_usable_is_no_medicine():
+    got = profile("我吃过头孢起过疹子", "后来知道那次是湿疹，不是头孢过敏，我现在用头孢没问题")
+    assert got.allergies == [] and got.medications == []
+
+
+def test_allergy_said_to_be_a_relatives_is_taken_back():
+    got = profile("我对尘螨过敏，还对磺胺过敏", "磺胺那个我记不清了，原来是我哥过敏，我自己没事")
+    assert got.allergies == ["尘螨"]
+
+
+# ---- a past use is no current medicine --------------------------------------------------------------------------------------
+def test_a_drug_used_last_time_is_not_taken_now():
+    got = profile("我有癫痫，吃丙戊酸钠，上回吃氯丙嗪发作过一次")
+    assert got.medications == ["丙戊酸钠"]
+
+
+# ---- a re-examination rules out the one condition remembered ---------------------------------------------------------------
+def test_reexamination_rules_out_the_remembered_condition():
+    assert profile("以前说我有痛风", "后来复查以后说不是，尿酸也正常").conditions == []
+
+
+def test_reexamination_with_a_new_condition_named_keeps_it():
+    assert "胆囊息肉" in profile("我有胆结石", "复查说不是，是胆囊息肉").conditions
+
+
+# ---- a condition dated to last week is the writer's ----------------------------------------------------------------------------
+def test_a_bleed_last_week_is_asserted():
+    assert "消化道出血" in profile("上星期胃出血住了几天院，现在吃泮托拉唑").conditions
+
+
+# ---- names: a common spelling of gliclazide, the short name of degludec, a premix of degludec and aspart ------------------------
+def test_gliclazide_spelling_and_degludec_names():
+    assert profile("现在吃格列齐德").medications == ["格列齐特"]
+    assert "德谷胰岛素" in profile("睡前打一针德谷").medications
+    got = profile("我打诺和灵30R", "医生给我改成了诺和佳，原来那个不打了")
+    assert got.medications == ["德谷门冬双胰岛素"]
