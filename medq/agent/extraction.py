@@ -111,7 +111,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # question of the moment (想问问痛经吃什么药), not a standing condition
     (r"更年期(?:的)?(?:潮热|烘热|出汗|盗汗|症状|反应)", ("更年期综合征",)),
     # a coronary stent is the state after it (ICD-10 Z95.5, below 冠心病: the antiplatelet rules read both); a bypass 冠心病
-    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架", ("冠脉支架术后",)),
+    # (只架: the homophone slip for 支架 after the verb that places it)
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?(?:支|只)架|心脏支架|冠脉支架", ("冠脉支架术后",)),
     (r"搭(?:过|了)?桥", ("冠心病",)),
     # a complication told after its disease (糖尿病有神经病变 / 糖尿病引起的眼底病变 / 高血压导致的肾病): the
     # complication's row (below the disease), where the lexicon has one
@@ -266,6 +267,8 @@ OPERATED = re.compile(r"\s*(?:[，,]\s*)?(?:的)?(?:已经|之前|以前|去年|
 # a migraine with an aura before the attack (发作前眼前闪光 / 看到锯齿 / 视物模糊): 有先兆偏头痛 (ICHD-3 1.2)
 AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|痛|头痛)(?:之|以)?前[^。；;！!？?]{0,10}(?:闪光|闪烁|亮光|亮点|光点|锯齿|暗点|盲点|看不清|视物模糊|"
                   r"眼前发黑|冒金星|手麻|麻木|看东西模糊)")
+ZOSTER_PAIN = re.compile(r"带状疱疹[^。；;！!？?]{0,12}?(?:神经痛|神经疼|神经性疼痛|后遗痛)|"
+                         r"带状疱疹(?:好了|结痂了?|消了)?(?:以后|之后|后)[^。；;！!？?]{0,8}?(?:疼|痛)")
 QUIT_SMOKING = re.compile(r"戒(?:了|掉|烟)|不抽了|不吸了|没再抽")
 OVARIAN_CYSTS = re.compile(r"(?<=[有是治])多囊(?!肾|卵巢|肝)(?=[^。！!？?]*(?:促排|排卵|月经|例假|备孕|不孕|卵巢|来曲唑|克罗米芬|达英|二甲双))|"
                            r"(?:促排|排卵|月经|例假|备孕|不孕)[^。！!？?]*(?<=[有是治])多囊(?!肾|卵巢|肝)")
@@ -1087,6 +1090,8 @@ class RuleBasedExtractor:
                 elif operated in self.lexicon.conditions and at >= 0 and \
                         OPERATED.match(text[at + len(fact.value):]):
                     name = operated
+                elif name == "带状疱疹" and "带状疱疹后神经痛" in self.lexicon.conditions and ZOSTER_PAIN.search(text):
+                    name = "带状疱疹后神经痛"   # 得过带状疱疹，现在神经痛: the nerve pain after shingles (ICD-10 G53.0)
                 elif name == "偏头痛" and "有先兆偏头痛" in self.lexicon.conditions and AURA.search(text):
                     name = "有先兆偏头痛"
                 elif name == "心力衰竭" and (ef := EJECTION_FRACTION.search(text)) and \

@@ -188,3 +188,23 @@ def test_gliclazide_spelling_and_degludec_names():
     assert "德谷胰岛素" in profile("睡前打一针德谷").medications
     got = profile("我打诺和灵30R", "医生给我改成了诺和佳，原来那个不打了")
     assert got.medications == ["德谷门冬双胰岛素"]
+
+
+# ---- knowledge: brands that carry two ingredients, a typo of an azole name, syncope -----------------------------------------
+def test_combination_brands_name_the_combination():
+    assert profile("帕金森，在吃息宁").medications == ["卡比多巴左旋多巴"]
+    assert profile("有氣喘，用使肺泰").medications == ["沙美特罗替卡松吸入剂（Seretide）"]
+
+
+def test_azole_typo_and_syncope():
+    assert profile("医生开了阿立哌挫").medications == ["阿立哌唑"]
+    assert "晕厥" in profile("我有晕厥，吃米多君").conditions
+
+
+# ---- the nerve pain after shingles, told across clauses ----------------------------------------------------------------------
+def test_pain_after_shingles_is_postherpetic_neuralgia():
+    assert profile("前年得过带状疱疹，现在还是神经痛，吃加巴喷丁").conditions == ["带状疱疹后神经痛"]
+
+
+def test_shingles_now_stays_shingles():
+    assert profile("我得了带状疱疹，很疼").conditions == ["带状疱疹"]
