@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Callable, Iterable, Protocol
 
-from medq.agent.assertion import CHILDREN, OTHER, RELATIVES, Target, classify, experiencer, find_triggers, reach_back_categories
+from medq.agent.assertion import CHILDREN, OTHER, RELATIVES, SELF, Target, classify, experiencer, find_triggers, reach_back_categories
 from medq.agent.facts import ENFORCED_STATUSES, Fact, FactStatus, merge_facts
 from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.text import normalise, to_simplified
@@ -84,6 +84,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     (rf"肾(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|较差|有问题|不全|受损|减退|下降|异常|衰竭)", ("肾功能不全",)),
     (rf"肝(?:脏)?(?:功能|功)?{_MORE}(?:不好|不太好|不行|差|很差|有问题|受损|异常)", ("肝功能不全",)),
     (r"中过风|中风过", ("脑卒中",)),
+    # 尿毒症前期: the kidneys before kidney failure (CKD, not yet G5)
+    (r"尿毒症(?:前期|早期)", ("慢性肾脏病",)),
     (rf"前列腺{_MORE}(?:大|肥大|增生)", ("前列腺增生",)),
     (r"胃(?:出过血|出血过|大出血)|消化道出过血", ("消化道出血",)),
     (r"小三阳|大三阳|乙肝(?:病毒)?携带", ("乙型肝炎",)),
@@ -109,7 +111,8 @@ COLLOQUIAL_CONDITIONS: list[tuple[str, tuple[str, ...]]] = [
     # question of the moment (想问问痛经吃什么药), not a standing condition
     (r"更年期(?:的)?(?:潮热|烘热|出汗|盗汗|症状|反应)", ("更年期综合征",)),
     # a coronary stent is the state after it (ICD-10 Z95.5, below 冠心病: the antiplatelet rules read both); a bypass 冠心病
-    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?支架|心脏支架|冠脉支架", ("冠脉支架术后",)),
+    # (只架: the homophone slip for 支架 after the verb that places it)
+    (r"(?:装|放|安|上|做|植入)(?:过|了)?(?:[一二两三四五\d]?个)?(?:心脏|冠脉)?(?:支|只)架|心脏支架|冠脉支架", ("冠脉支架术后",)),
     (r"搭(?:过|了)?桥", ("冠心病",)),
     # a complication told after its disease (糖尿病有神经病变 / 糖尿病引起的眼底病变 / 高血压导致的肾病): the
     # complication's row (below the disease), where the lexicon has one
@@ -147,7 +150,7 @@ SYMPTOM_CONDITIONS = {"失眠": r"老|一直|长期|经常|总是|总(?=失眠)|
                       # 气喘 (Taiwanese for asthma, if the knowledge names it) is also breathlessness: 一爬楼就气喘
                       "气喘": r"(?<!点)(?:有|患|是|得了|得过)气喘|气喘病|气喘史|小儿气喘|过敏性气喘|确诊|诊断|发作|喷剂|吸入"}
 # kidney failure on dialysis is CKD stage 5 (KDIGO G5D)
-STAGE_FIVE = re.compile(r"尿毒症|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)(?!前)")   # 准备洗肾 / 透析前准备: not yet
+STAGE_FIVE = re.compile(r"尿毒症(?!前期|早期)|(?<!准备)(?<!要)(?<!开始)(?<!考虑)(?<!不用)(?<!不必)(?<!需要)(?<!暂不)(?:透析|洗肾|腹透|血透)(?!前)")   # 准备洗肾 / 透析前准备: not yet
 # measurements the lexicon has no name for
 MEASURE_NAMES = {"胆固醇高": "高脂血症", "心跳慢": "心动过缓", "血钾低": "低钾血症",
                  "血钙高": "高钙血症", "血钙低": "低钙血症", "血钠低": "低钠血症", "血糖低": "低血糖", "尿酸高": "痛风",
@@ -220,7 +223,11 @@ UNNAMED_CORRECTION = re.compile(r"(^[啊哦噢呃嗯额]?[，,\s]*不对(?=[，,
                                 r"[，,。！!：:…\s]*(应该|其实|实际上)?(是对|是|吃的是|用的是|我吃的是|我用的是|过敏的是|我是)?")
 # a positive pregnancy test (验孕棒两条杠 / 早孕试纸阳性 / 血hcg阳性) says pregnant
 TEST_POSITIVE = (r"(?:验孕棒|验孕试纸|早孕试纸|测孕试纸|验孕|测孕|试纸)[^，,。；;]{0,4}?(?:两条杠|两道杠|两条线|两道线|两条红线|阳性|显示怀孕)|"
-                 r"(?:hcg|HCG|血hcg|血HCG|孕酮和hcg)[^，,。；;]{0,4}?阳性")
+                 r"(?:hcg|HCG|血hcg|血HCG|孕酮和hcg)[^，,。；;]{0,4}?阳性|"
+                 # 刚测了两道杠 / 验出来两条线: the test named by its verb
+                 r"(?:测|验)(?:了|出|出来|到)?(?:是|个)?(?:两道杠|两条杠|两条线|两道线)|"
+                 # 肚子里宝宝32周了: the baby in the writer's belly dates her pregnancy
+                 rf"肚子里(?:的)?(?:宝宝|孩子|娃|宝贝|小孩)(?:现在|已经|快|有|才|都)?\s*(?:{NUM})\s*(?:个)?(?:多)?\s*(?:周|月)")
 # 末次月经是5周前: the weeks since the last period date the pregnancy
 SINCE_PERIOD = re.compile(rf"末次月经[^，,。；;]{{0,4}}?({NUM})\s*(个)?\s*(?:多)?\s*(周|月|天)(?:前|以前|之前)")
 PREGNANCY_MENTION = re.compile(rf"怀孕|孕妇|孕期|身孕|妊娠|怀着|怀了|孕\s*(?:第)?\s*(?:{NUM})\s*(?:\+\s*[0-9]\s*)?(?:个)?(?:周|月|天)|孕早期|孕中期|孕晚期|"
@@ -260,10 +267,12 @@ OPERATED = re.compile(r"\s*(?:[，,]\s*)?(?:的)?(?:已经|之前|以前|去年|
 # a migraine with an aura before the attack (发作前眼前闪光 / 看到锯齿 / 视物模糊): 有先兆偏头痛 (ICHD-3 1.2)
 AURA = re.compile(r"(?<!没有)(?<!没)(?<!无)(?<!不是)先兆|(?:发作|疼|痛|头痛)(?:之|以)?前[^。；;！!？?]{0,10}(?:闪光|闪烁|亮光|亮点|光点|锯齿|暗点|盲点|看不清|视物模糊|"
                   r"眼前发黑|冒金星|手麻|麻木|看东西模糊)")
+ZOSTER_PAIN = re.compile(r"带状疱疹[^。；;！!？?]{0,12}?(?:神经痛|神经疼|神经性疼痛|后遗痛)|"
+                         r"带状疱疹(?:好了|结痂了?|消了)?(?:以后|之后|后)[^。；;！!？?]{0,8}?(?:疼|痛)")
 QUIT_SMOKING = re.compile(r"戒(?:了|掉|烟)|不抽了|不吸了|没再抽")
-OVARIAN_CYSTS = re.compile(r"(?<=[有是])多囊(?!肾|卵巢|肝)(?=[^。！!？?]*(?:促排|排卵|月经|例假|备孕|不孕|卵巢|来曲唑|克罗米芬|达英|二甲双))|"
-                           r"(?:促排|排卵|月经|例假|备孕|不孕)[^。！!？?]*(?<=[有是])多囊(?!肾|卵巢|肝)")
-CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女))|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女)")
+OVARIAN_CYSTS = re.compile(r"(?<=[有是治])多囊(?!肾|卵巢|肝)(?=[^。！!？?]*(?:促排|排卵|月经|例假|备孕|不孕|卵巢|来曲唑|克罗米芬|达英|二甲双))|"
+                           r"(?:促排|排卵|月经|例假|备孕|不孕)[^。！!？?]*(?<=[有是治])多囊(?!肾|卵巢|肝)")
+CHILD_SEX = re.compile(r"(儿子|男孩|男宝|男娃|小子|孙子|外孙(?!女)|阿仔)|(女儿|闺女|女孩|女宝|女娃|丫头|孙女|外孙女|阿女)")
 SELF_PRONOUN = re.compile(r"我(?!家|们家|的孩|的宝|的儿|的女|孩|宝|儿|女|想问|想咨询|想请教|想知道|问一下)|本人|自己")
 ASKING_FOR_OTHERS = re.compile(r"(给|帮|替)(孩子|宝宝|儿子|女儿|他|她|娃)|我(该|应该|能|可以|要)(给|让)")
 AGE_BARE = re.compile(r"(?:今年|年龄|年纪|岁数|年满)[:：是]?\s*(?:已经|都|快|才|刚|刚满|满|整|正好|刚好)?\s*(?:虚岁|周岁|实岁)?\s*([0-9]{1,3}|[一二三四五六七八九十]{2,4}(?:(?<=十)有[一二三四五六七八九])?)"
@@ -290,7 +299,7 @@ WEIGHT = re.compile(r"(?:体重|重)(?:是|有|大概|大约|约|只有|才|:|�
                     r"|([0-9]+(?:\.[0-9]+)?|[一二三四五六七八九十两百]{2,5})\s*(?:多|来)?\s*(kg|公斤|千克|斤)(?![/每])")
 WEIGHT_CHANGE = re.compile(r"(瘦了|胖了|减了|重了|涨了|掉了|增加了?|减少了?|长了|降了|轻了|减重|减肥|每|/)\s*$")
 EGFR = re.compile(r"(?:egfr|gfr|肾小球滤过率|滤过率|肾小球过滤率|肾丝球过滤率|肾丝球滤过率|过滤率|肌酐清除率|肌肝清除率|crcl|ccr)"
-                  r"(?:值|是|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
+                  r"(?:值|是|以前|之前|原来|为|只有|只剩|剩|剩下|才|大概|大约|约|在|差不多|写的是|写着|显示|显示是|测的是|查的是|结果是|:|：|\s|"
                   r"去年|今年|前年|上次|这次|上个月|最近|复查|现在|目前|已经|降到|掉到|只|医生说|大夫说|说|(?<=[a-z])[，,])*"
                   r"([0-9]+(?:\.[0-9]+)?|[二三四五六七八九]?十[一二三四五六七八九]?)(?![0-9.])")
 CKD_STAGE = re.compile(r"(?:ckd|慢性肾脏病|慢性肾病|肾脏病|慢性肾功能不全|慢性肾衰竭|慢性肾衰|肾病|肾功能不全|肾功能|肾衰竭|肾衰)\s*"
@@ -309,7 +318,7 @@ MEASURE_WORD = re.compile(r"体重|血压|血糖|血脂|胆固醇|尿酸|心率|
 # a stop that names no medicine (不过上周已经停了), as the message's first words about medicines
 # a course finished (疗程结束了 / 七天的疗程满了 / 吃完最后一顿): the remembered medicine ends, whatever comes before it
 COURSE_DONE = re.compile(r"疗程(?:已经)?(?:结束|完成|满|到)了?|(?:吃|用|打)完(?:了)?最后一(?:顿|次|片|粒|包|剂|针|支)")
-UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了|减完了|减到停了|减没了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
+UNNAMED_STOP = re.compile(r"(?:停了|停药了|停掉了|减停了|减完停了|减完了|减到停了|减量到停了|减药到停了|减量停了|减没了|不吃了|不用了|没再吃了|没吃了|停用了|停一停|先停|暂停|停一下|"
                           r"(?:吃|用)完了(?![饭再])|" + COURSE_DONE.pattern + "|"
                           r"没(?:有)?吃(?=\s*$)|(?:一直)?没(?:有)?(?:去)?(?:买|拿)(?:药)?(?=\s*$)|还没(?:开始)?吃(?=\s*$))")
 # what a group of people is prone to (老年人容易低血糖 / 孕妇一般容易贫血): said of the group, not the writer
@@ -319,7 +328,7 @@ GROUP_PRONE = re.compile(r"(?:老年人|老人家|老人|孕妇|小孩|儿童|�
 # 每年春天都犯鼻炎 / 一到换季就哮喘: a condition that comes back every season is the writer's
 SEASONAL = re.compile(r"\s*(?:每年|一到|每到|到了|每逢)(?:春天|秋天|冬天|夏天|春秋|春季|秋季|冬季|夏季|换季|季节交替|花粉季)?"
                       r"(?:的时候)?(?:都|就|总|老|总是|老是)?(?:会)?(?:犯|发|有|闹|得)?\s*")
-RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上礼拜)(?:又|也|还)?\s*")
+RECENTLY = re.compile(r"\s*(?:前几天|前两天|这几天|这两天|前阵子|这阵子|上周|上个星期|上星期|上礼拜|上个礼拜)(?:又|也|还)?\s*")
 # a clause about the medicines taken (吃的药一大把 / 每天吃好几种药), then one that lists them (主要是A、B)
 MEDICINES_TAKEN = re.compile(r"(?:吃|用|服)的(?:药|西药)(?!是)|(?:吃|用|服)(?:着|了)?(?:好几|几|很多|一大堆|一堆|七八|五六|三四|两三|[一二三四五六七八九十]+)种药")
 MEDICINES_LISTED = re.compile(r"^\s*(?:主要是|主要有|主要|有|包括|就是|分别是)[:：]?\s*")
@@ -338,7 +347,7 @@ ALLERGY_DENIAL_SCOPE = re.compile(r"其他|其它|别的|其余|除了|以外|�
 REPORTING = re.compile(rf"^\s*(?:我)?(?:刚|刚才|后来|昨天|今天)?(?:问了|问过|问|听|据|打电话问了|跟)(?:一下)?(?:我|俺)?(?:家)?(?:的)?"
                        rf"(?:{RELATIVES}|医生|大夫)(?:说)?(?:了|过)?\s*$")
 # a week count as its own clause (现在18周 / 大概7周) dates a remembered or stated pregnancy
-BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)*"
+BARE_WEEKS = re.compile(rf"(?:^|[，,。；;\s])(?:算了下|算了一下|算下来|算起来|估计)?(?:现在|目前|已经|已|快|刚|才|大概|大约|差不多|今天|昨天|刚好)*"
                         r"(?:[bB]超|产检|检查|医生)?(?:说|显示|提示|看)?(?:其实|实际上|实际|应该)?(?:已经|已)?(?:是|有)?(?:满|到)?\s*"
                         rf"({NUM})\s*(?:\+\s*[0-9]\s*天?)?\s*(?:个)?(?:多)?\s*周(?:\s*\+\s*[0-9]\s*天?)?(?:了|吧|了吧|左右|上下|的样子)?(?=[，,。；;！!\s]|$)")
 # 我现在每天吃 / 现在吃着呢 / 一直在吃的: a sentence that only says a drug is taken now (the drug named before it)
@@ -394,7 +403,34 @@ ADULT_PROXY = re.compile(r"(?:帮|替|代)(?:我)?(?:家)?(?:的)?(?:妈妈?|爸
 # 老人80了，血压高…: a message that opens on the elder it is about (the clause holds the elder's own facts)
 ELDER_OPENING = re.compile(r"^\s*(?:我家|家里|家里的|我们家)?(?:老人|老人家)(?:今年|已经|都)?\s*"
                            r"([0-9]{2,3}|[五六七八九]十[一二三四五六七八九]?)\s*(?:岁|了)")
-PROXY_KIN = re.compile(r"(?<![是])(?:我|俺)(?:的|家)?(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
+# 老人家有老年痴呆，吃多奈哌齐: a message that opens on the elder as the subject of a condition or medicine
+ELDER_SUBJECT = re.compile(r"^\s*(?:我家|家里|家里的|我们家)?(?:老人家|家里老人|老人)(?:今年|一直|常年|长期|现在)?(?:有|患有|患|得了|在吃|吃着|吃)")
+# 我替他问：他81岁 / 帮我爸问一下：… — what follows the colon of the proxy phrase is the relative's
+PROXY_TOLD = re.compile(r"\s*(?:一下|的)?\s*[：:]\s*\S")
+# (a correction) 是我老婆怀孕了 / 是我女儿在喂奶: the pregnancy or breastfeeding is the relative's
+MOVED_TO_RELATIVE = re.compile(r"是(?:我|俺)(?:的|家)?(?:老婆|妻子|媳妇|爱人|女儿|闺女|儿媳妇?|姐姐|妹妹|嫂子|女朋友|对象)(?:她)?"
+                               r"(?:(怀孕|怀上|有了|怀着)|(?:在)?(?:哺乳期|喂奶|母乳喂养))")
+# the baby not yet born (肚子里的宝宝 / 宝宝第一胎): no child of the writer's
+FETUS = re.compile(r"肚子里(?:的)?(?:宝宝|孩子|娃|宝贝|小孩)|(?:宝宝|孩子|娃)(?:是)?(?:第[一二三]胎|头胎|二胎)")
+BABY_FEEDS = re.compile(r"吃母乳|吃奶|喝母乳|喝奶|吃的是母乳|吃的母乳")
+SWITCH_CORRECTED = re.compile(r"[，,\s]*(?:哦|噢|呃|嗯|啊)?[，,\s]*(?:不对|不是|说错了|记错了|搞错了)[，,\s]*(?:应该|其实)?是")
+# (a sentence about allergies) 阿司匹林我一直在吃没事: a drug said to be taken is a medicine, not an allergen
+TAKEN_NOW = re.compile(r"(?<!现)(?:在吃|在用|在服)|一直吃|天天吃|每天吃|长期吃")   # (现在用X没问题: may be used, not taken)
+# 阿司匹林那个不确定，其实是我姐过敏: the allergy named is a relative's
+ALLERGY_OF_RELATIVE = re.compile(rf"[^。！!？?]{{0,10}}?(?:其实|原来|那)?是(?:我|俺)?(?:家)?(?:的)?(?:{RELATIVES})(?:对它|对这个|对这药)?过敏")
+RULED_OUT = re.compile(r"(?:复查|再查|重新查|复诊|检查|化验)(?:以后|之后|后)?[^，,。？?]{0,4}?(?:说|发现|显示|结果)?(?:不是|没有|排除了)\s*$")
+# what the clauses after a continued name may not say for it to stand (还有X，不过停了)
+CONTINUATION_UNDONE = re.compile(r"停|不吃|不用|没吃|没用|没有|不是|以前|之前|过敏|吗|么|？|\?")
+# 泼尼松现在减到每天10毫克了: a drug told at its new dose is taken
+DOSE_CHANGED = re.compile(r"\s*(?:现在|目前|已经|又|最近)*(?:减到|减量到|减至|减为|加到|加量到|加至|调到|调整到|改成|改为)(?:了)?"
+                          r"(?:每天|一天|每日|每次|一次|早晚)?(?:各)?\s*(?:[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十半]+)\s*(?:mg|毫克|片|粒|支|单位|克|g|ml|毫升)")
+# 我女儿在哺乳期 / 儿媳正在喂奶: an adult relative who is herself nursing (not a baby fed by the writer)
+RELATIVE_NURSING = re.compile(r"(?:女儿|闺女|儿媳妇?|媳妇|老婆|妻子|爱人|姐姐|妹妹|嫂子)(?:现在|目前|正|还)?(?:在|处于|是)?(?:哺乳期|喂奶|母乳喂养)")
+# (a child named before) 想问问他能不能吃…: the one asked about, named by 他/她 with no 我 of the writer's own, is the child
+ASKED_WHETHER = re.compile(r"能不能|可不可以|能否|是否能|可以不可以")   # (想问问他能不能吃X: asked without 吗)
+HE_SHE = re.compile(r"[他她](?!们)")
+ASK_LEAD = re.compile(r"(?:我|俺)?(?:想|要)?(?:问问|问一下|请问|咨询一下|想知道)")
+PROXY_KIN = re.compile(r"(?:(?<![是])(?:我|俺)(?:的|家)?|(?:给|帮|替|代)(?:我|俺)?(?:家)?(?:的)?)(?:(爸爸?|父亲|爷爷|外公|姥爷|老公|丈夫|公公|岳父)|(妈妈?|母亲|奶奶|外婆|姥姥|老婆|妻子|婆婆|岳母))")
 WRITER_OWN = re.compile(r"我自己|我本人|本人|我本身|(?:我|俺)(?:今年)?(?:[0-9]{1,3}|[二三四五六七八九]十[一二三四五六七八九]?)岁")
 # 给孩子买药 / 帮宝宝拿药: the medicine is for the child, who is the patient (as 给我爸买药 makes the parent one)
 BOUGHT_FOR_CHILD = re.compile(r"(?:给|帮|替)(?:我)?(?:家)?(?:的)?(?:孩子|儿子|女儿|宝宝|小孩|闺女|娃|孙子|孙女)"
@@ -422,7 +458,7 @@ MOTHER_ONLY = re.compile(r"产后|哺乳|喂奶|坐月子|月子里|涨奶|堵�
 # a message that is only an age (67了 / 82 / 七十八了): the answer to "how old are you"
 AGE_ONLY = re.compile(r"^\s*(?:我)?(?:今年)?(?:已经|都|快)?\s*([0-9]{1,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)\s*(?:岁|周岁)?\s*(?:了)?\s*[。！!]?\s*$")
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "ⅰ": "1", "ⅱ": "2", "ⅲ": "3", "ⅳ": "4", "ⅴ": "5"}
-WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀)\s*(?:了|已经|快|刚|才|有|第|刚满|已满|满|快满|将近|差不多|大概|大约){{0,2}}\s*({NUM})\s*(?:\+\s*[0-9]\s*)?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
+WEEKS = re.compile(rf"(?:孕|怀孕|妊娠|怀|肚子里(?:的)?(?:宝宝|孩子|娃|宝贝|小孩)(?:现在)?)\s*(?:了|已经|快|刚|才|有|第|刚满|已满|满|快满|将近|差不多|大概|大约){{0,2}}\s*({NUM})\s*(?:\+\s*[0-9]\s*)?\s*(个)?\s*(?:多|半)?\s*(周|月|天)")
 TRIMESTER_WORDS = {"孕晚期": 3, "孕中期": 2, "孕早期": 1, "妊娠晚期": 3, "妊娠中期": 2, "妊娠早期": 1}
 OCCUPATIONS = ("出租车司机|巴士司机|小巴司机|网约车司机|货车司机|大货车司机|卡车司机|公交车司机|公交司机|大巴司机|客车司机|长途司机|校车司机|"
                "叉车司机|吊车司机|列车司机|火车司机|地铁司机|代驾司机|挖掘机司机|客运司机|出租司机|驾校教练|代驾|司机|驾驶员|电焊工|飞行员|机长|空乘|高空作业人员|"
@@ -562,6 +598,7 @@ class _Context:
     answers or updates an earlier one (进展到3期了, 掉到41了, 不过上周已经停了, 其实不过敏, 他对布洛芬过敏)."""
 
     pregnant: bool = False              # a pregnancy is remembered: a birth ends it, a bare 18周 dates it
+    lactating: bool = False             # breastfeeding is remembered (a correction may give it to a relative)
     child: bool = False                 # the remembered patient is a child: 他/她 is the child
     kidney: bool = False                # kidney function was spoken of: a bare stage is a CKD stage
     egfr: bool = False                  # an eGFR is remembered: a bare new value (降到了44) updates it
@@ -582,7 +619,7 @@ class _Context:
                 for values in [sorted({f.value for f in active if f.kind == kind})] if len(values) == 1}
         medications = tuple(sorted({f.value for f in active if f.kind == "medication"}))
         age = scalar.get("age")
-        return cls(pregnant=scalar.get("pregnancy") == "true",
+        return cls(pregnant=scalar.get("pregnancy") == "true", lactating=scalar.get("lactation") == "true",
                    # 女儿哮喘 // 她在用…: a patient whose sex was read from a child's kin word, with no age yet, is a child
                    child=float(age) < CHILD_AGE if age is not None else
                    any(f.kind == "sex" and CHILD_SEX.search(f.evidence) and "我是" not in f.evidence for f in active),
@@ -638,6 +675,7 @@ class RuleBasedExtractor:
         result: list[_Clause] = []
         self_subject, child, sentence = True, False, 0
         nursing, infant_aside = False, False
+        child_before, adult_before = False, False   # a child / another adult named in an earlier clause
         for match in re.finditer(r"[^，,。；;！!？?\n\r]+|[，,。；;！!？?\n\r]+", text):
             piece = match.group(0)
             if CLAUSE_SPLIT.fullmatch(piece):
@@ -653,6 +691,8 @@ class RuleBasedExtractor:
                 new_self, names_child = True, False   # 我妈说我小时候对链霉素过敏: the relative only tells it
             if ASKING_FOR_CHILD.search(piece):
                 new_self, names_child = False, True   # 我问的是我儿子: the clauses after are the child's
+            if FETUS.search(piece) and not OTHER.search(FETUS.sub("", piece)):
+                new_self, names_child = True, False   # 肚子里的宝宝32周了: the writer's pregnancy
             if NEWBORN_OPENING.match(piece):
                 new_self, names_child = False, True   # 刚出生5天，3公斤: no writer is a newborn; the clauses are the baby's
             if not new_self and MOTHER_ONLY.search(piece) and not OTHER.search(piece):
@@ -665,6 +705,12 @@ class RuleBasedExtractor:
             if child_patient and not new_self and not names_child and re.search(r"[他她](?!们)", piece) and \
                     not re.search(RELATIVES, piece):
                 names_child = True
+            # 我儿子5岁，…，我自己有X，想问问他能不能吃…: 他 after a child (and no other adult) named before is the child
+            elif child_before and not adult_before and not names_child and HE_SHE.search(piece) and \
+                    not re.search(RELATIVES, piece) and not SELF.search(ASK_LEAD.sub("", piece)):
+                new_self, names_child = False, True
+            child_before = child_before or names_child
+            adult_before = adult_before or bool(re.search(RELATIVES, piece)) and not CHILDREN.search(piece)
             # 在哺乳，宝宝两个月，有癫痫: a nursing writer's baby named only by its age is an aside; the clause after it
             # that names no one is the writer's again
             if infant_aside and not new_self and not OTHER.search(piece) and not INFANT_ONLY.search(piece) and \
@@ -681,7 +727,9 @@ class RuleBasedExtractor:
         # the patient: every clause but the one naming the writer (and the writer's own 我自己…) is the patient's
         if self._proxy(text):
             for clause in result:
-                if ADULT_PROXY.search(clause.text) or ELDER_SEX.search(clause.text):
+                proxy = ADULT_PROXY.search(clause.text)
+                # 我替他问：他81岁: the relative's facts after the proxy phrase's colon are the patient's
+                if proxy and not PROXY_TOLD.match(clause.text, proxy.end()) or ELDER_SEX.search(clause.text):
                     clause.self_subject, clause.child = False, False
                 elif not re.search(r"我自己|我本人|我本身", clause.text):
                     clause.self_subject, clause.child = True, False
@@ -698,7 +746,8 @@ class RuleBasedExtractor:
     def _proxy(text: str) -> bool:
         """A relative asks through a writer who tells nothing of their own: the relative is the patient. A writer who
         also speaks of themselves (我自己… / 我28岁) stays the patient, and the relative someone else."""
-        return bool(ADULT_PROXY.search(text) or ELDER_OPENING.search(text)) and not WRITER_OWN.search(text)
+        return bool(ADULT_PROXY.search(text) or ELDER_OPENING.search(text) or ELDER_SUBJECT.search(text)) and \
+            not WRITER_OWN.search(text)
 
     def _without_drug_names(self, piece: str) -> str:
         """在吃妈富隆 / 用宝宝金水: a relative's word inside a medicine's name (妈, 宝宝) names no one; the names are
@@ -716,6 +765,9 @@ class RuleBasedExtractor:
         what the message refers to without naming it (see `_Context`)."""
         context = _Context.of(known)
         text = to_simplified(message)
+        # 孕前有甲减吃优甲乐，现在怀孕16周还在吃: beside a pregnancy now, 孕前 dates what came before it (not a plan)
+        if "孕前" in text and PREGNANCY_ASSERT.search(text) and not NOT_PREGNANT.search(text):
+            text = text.replace("孕前", "以前")
         if len(text) != len(message):   # cannot happen with a one-to-one table; keep the evidence honest anyway
             message = text
         # facts about the writer, about the writer's child, and the writer's lactation read in a clause about the baby
@@ -735,7 +787,8 @@ class RuleBasedExtractor:
         add_mine, add_child, add_nursing = collector(mine), collector(childs), collector(nursing)
         writer_speaks = False
         clauses = self.clauses(text, context.child)
-        allergy_sentences = {c.sentence for c in clauses if ALLERGY_CUE.search(c.text)}
+        # (过敏性鼻炎犯了: a cue inside a condition's own name makes no sentence about allergies)
+        allergy_sentences = {c.sentence for c in clauses if self._allergy_cue(c.text)}
         if self._proxy(text):   # 帮我妈问: the relative asked for is the patient, whose sex the kin word names
             elder = ELDER_OPENING.match(text)   # 老人80了: the elder's age (岁 not said)
             if elder and not AGE.search(elder.group(0)) and 40 <= (chinese_number(elder.group(1)) or 0) < 125:
@@ -815,11 +868,13 @@ class RuleBasedExtractor:
                 self._pregnancy(clause.text, [t for t in targets if t.kind == "pregnancy"], evidence, add,
                                 pregnant_before=context.pregnant or any(f.kind == "pregnancy" and f.value == "true"
                                                                         for f in mine))
-                self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
+                # (a child remembered) 还在吃母乳: the baby's feeding, not the writer's breastfeeding
+                if not (context.child and BABY_FEEDS.search(clause.text) and not SELF.search(clause.text)):
+                    self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add)
                 writer_speaks = writer_speaks or (bool(SELF_PRONOUN.search(clause.text)) and
                                                   not ASKING_FOR_OTHERS.search(clause.text) and
                                                   not PARENT_KIN.fullmatch(clause.text.strip()))
-            elif clause.child:
+            elif clause.child and not RELATIVE_NURSING.search(clause.text):   # (我女儿在哺乳期: hers, not the writer's)
                 self._lactation(clause.text, [t for t in targets if t.kind == "lactation"], evidence, add_nursing)
             # a stop or cure in a clause that names nothing of its kind reaches back: …，上个月医生让停了
             # 原来打胰岛素，现在血糖控制好了，医生让停了: past up to two clauses that name nothing (the reason between)
@@ -922,7 +977,7 @@ class RuleBasedExtractor:
             # 怀孕了，第三个月: a month count in a clause of its own
             months = re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*(?:第)\s*({NUM})\s*个?\s*(?:多)?\s*月"
                                r"(?:了)?(?=[，,。；;！!\s]|$)", text) or \
-                (None if CHILDREN.search(text) else
+                (None if CHILDREN.search(FETUS.sub("", text)) else
                  re.search(rf"(?:^|[，,。；;\s])(?:现在|目前|已经|快|刚|大概|大约|差不多)*({NUM})\s*个\s*(?:多|半)?\s*月(?:了)?"
                            r"(?=[，,。；;！!\s]|$)", text))   # 我是孕妇，七个月了 (no child named)
             since_period = SINCE_PERIOD.search(text)
@@ -963,11 +1018,13 @@ class RuleBasedExtractor:
         self._became(text, mine)
         self._taken_it(text, message, clauses, mine, add_message)
         self._condition_corrections(text, message, clauses, context, add_message)
+        self._moved_to_relative(text, message, context, add_message)
         # whose profile: the writer's, unless the message speaks only about the writer's child (我家孩子3岁，对头孢过敏
         # → the child's: the writer asks for the child). A mother who says she breastfeeds (宝宝3个月，纯母乳喂养，
         # 感冒了能吃什么) asks about her own medicines: breastfeeding is what makes them a question.
         # 我35岁，有高血压。我儿子7岁，…他感冒了能吃什么药？: the question is asked for the child, so is the profile
-        for_child = (any(c.child and c.question for c in clauses) or bool(BOUGHT_FOR_CHILD.search(text))) and \
+        for_child = (any(c.child and (c.question or ASK_LEAD.search(c.text) and ASKED_WHETHER.search(c.text))
+                         for c in clauses) or bool(BOUGHT_FOR_CHILD.search(text))) and \
             not any(c.self_subject and c.question for c in clauses)
         # 我是孩子的妈妈，孩子3岁…: the writer named only as the child's parent still asks for the child
         # 宝宝3个月，吃奶粉，没母乳: a mother who says she does not breastfeed tells about the baby's feeding, not herself
@@ -1033,6 +1090,8 @@ class RuleBasedExtractor:
                 elif operated in self.lexicon.conditions and at >= 0 and \
                         OPERATED.match(text[at + len(fact.value):]):
                     name = operated
+                elif name == "带状疱疹" and "带状疱疹后神经痛" in self.lexicon.conditions and ZOSTER_PAIN.search(text):
+                    name = "带状疱疹后神经痛"   # 得过带状疱疹，现在神经痛: the nerve pain after shingles (ICD-10 G53.0)
                 elif name == "偏头痛" and "有先兆偏头痛" in self.lexicon.conditions and AURA.search(text):
                     name = "有先兆偏头痛"
                 elif name == "心力衰竭" and (ef := EJECTION_FRACTION.search(text)) and \
@@ -1112,7 +1171,8 @@ class RuleBasedExtractor:
     def _stop_asked(self, text: str, message: str, clauses: list[_Clause], mine: list[Fact], add) -> None:
         """(假如怀孕了，) 拉莫三嗪要停吗？: asking whether to stop a medicine says the writer takes it, when the message
         names no one else who might (…我妈在吃) and does not say it is not taken (我没吃过)."""
-        if OTHER.search(text) or re.search(r"没吃|没有吃|没用|没在|不吃|没开始|还没", text):
+        # (现在还没怀: not yet pregnant, not a medicine not yet taken)
+        if OTHER.search(text) or re.search(r"没吃|没有吃|没用|没在|不吃|没开始|还没(?!怀|有怀)", text):
             return
         for clause in clauses:
             if not clause.self_subject or not clause.question:
@@ -1142,6 +1202,10 @@ class RuleBasedExtractor:
         if match is None or not context.last_kind or any(f.kind == context.last_kind for f in mine):
             return
         rest = text[match.end():]
+        # 还有叶酸，类风湿好几年了 / 还有喹硫平，晚上一片: the names are the first clause; the clauses after tell more
+        first = CLAUSE_SPLIT.search(rest)
+        if first is not None and not CONTINUATION_UNDONE.search(rest, first.end()):
+            rest = rest[:first.start()]
         if context.last_kind == "medication":   # 还有B，两个都在吃: a tail that says both are taken is no other name
             rest = BOTH_TAKEN.sub("", rest)
         found = self._mentions(rest, context.last_kind == "allergy")
@@ -1208,6 +1272,17 @@ class RuleBasedExtractor:
                 entry = self.lexicon.conditions.get(value)
                 if any(name.endswith(match.group(1)) for name in (value, *(entry.synonyms if entry else ()))):
                     add("condition", value, "denied", message[clause.start:clause.start + len(clause.text)])
+
+    @staticmethod
+    def _moved_to_relative(text: str, message: str, context: _Context, add) -> None:
+        """(我怀孕了) 刚才说错了，是我老婆怀孕了: a correction that gives the remembered pregnancy or breastfeeding to a
+        relative takes the writer's back."""
+        moved = MOVED_TO_RELATIVE.search(text)
+        if moved is None or not (CORRECTION_MARK.search(text) or UNNAMED_CORRECTION.search(text)):
+            return
+        kind = "pregnancy" if moved.group(1) else "lactation"
+        if kind == "pregnancy" and context.pregnant or kind == "lactation" and context.lactating:
+            add(kind, "true", "denied", _sentence_around(message, moved.start(), moved.end()))
 
     def _refine(self, facts: list[Fact]) -> list[Fact]:
         """One condition named twice in one message, broadly and precisely, is the precise one: 血压有点高 and
@@ -1285,13 +1360,19 @@ class RuleBasedExtractor:
                                                                    f.kind == "allergy" and f.value in covered))]
 
     # ---- mentions ------------------------------------------------------------------------------------------
-    def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
-        found: list[_Found] = []
-        # a cue inside a condition's own name (过敏性鼻炎用的雷诺考特, 过敏性紫癜) makes no allergy clause; 过敏性休克 does
+    def _allergy_cue(self, text: str) -> bool:
+        """An allergy cue outside a condition's own name: a cue inside one (过敏性鼻炎用的雷诺考特, 过敏性紫癜) tells no
+        allergy; 过敏性休克 does."""
+        cues = list(ALLERGY_CUE.finditer(text))
+        if not cues:
+            return False
         named = [(m.start, m.end) for m in self.lexicon.find_mentions(text)
                  if m.kind == "condition" and "过敏" in m.text and "休克" not in m.text]
-        allergy_clause = any(not any(s <= c.start() and c.end() <= e for s, e in named)
-                             for c in ALLERGY_CUE.finditer(text)) or (allergy_sentence and (
+        return any(not any(s <= c.start() and c.end() <= e for s, e in named) for c in cues)
+
+    def _mentions(self, text: str, allergy_sentence: bool = False) -> list[_Found]:
+        found: list[_Found] = []
+        allergy_clause = self._allergy_cue(text) or (allergy_sentence and not TAKEN_NOW.search(text) and (
             bool(ALLERGY_SOFT.search(text)) or _only_names(text, [_Found("", "", m.start, m.end)
                                                                   for m in self.lexicon.find_mentions(text)
                                                                   # 打胰岛素 (a name told with its use verb) is taken
@@ -1315,7 +1396,7 @@ class RuleBasedExtractor:
                     value = self.lexicon.canonical(name, ("condition",)) or name
                     # a procedure the patient had (放了支架, 换过肾) or falls counted (摔了两跤) assert the condition
                     # and dialysis told at all (每周三次血透): the words that plan it (准备 / 要 / 考虑) are outside the pattern
-                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "搭(?:过", "(?<!没)(肾|胆囊", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
+                    asserted = "asserted" if pattern.pattern.startswith(("(?:装|放", "中过风", "尿毒症(?:前期", "搭(?:过", "(?<!没)(肾|胆囊", "(?:摔|跌)", "换(?:过", "(乳腺|乳房",
                                                                          "(?<!准备)")) else ""
                     found.append(_Found("condition", value, match.start(), match.end(), asserted))
                 covered.append((match.start(), match.end()))
@@ -1429,6 +1510,10 @@ class RuleBasedExtractor:
         elif kind == "medication":
             if FORESEEN_SWITCH.search(text[:found.start]):
                 return   # 可能把A换成B: B is not taken yet
+            if DOSE_CHANGED.match(text, found.end) and not question and \
+                    not ({"negated", "stopped", "hypothetical", "uncertain"} & set(categories)):
+                add("medication", found.value, "active", evidence)   # 泼尼松现在减到每天10毫克了: taken at a new dose
+                return
             if ADVISED_LESS.search(text[:found.start]):
                 return   # 医生让我少吃止痛药: advice about a drug, not one taken
             if SUBLINGUAL.search(text[:found.start]) and not question and "negated" not in categories:
@@ -1744,6 +1829,13 @@ class RuleBasedExtractor:
                     add("ckd_stage", _number_text(value), "active", evidence)
             elif context.egfr and not any(f.kind == "egfr" for f in mine) and 0 < value < 200:
                 add("egfr", _number_text(value), "active", evidence)
+        # (医生说我有糖尿病前期) 后来复查说不是: a re-examination that rules out, naming nothing, the one condition remembered
+        if len(context.conditions) == 1 and not any(f.kind == "condition" and f.status == "active" for f in mine):
+            for clause in own:
+                if RULED_OUT.search(clause.text) and not clause.question and not self._mentions(clause.text):
+                    add("condition", context.conditions[0], "denied",
+                        message[clause.start:clause.start + len(clause.text)])
+                    break
         names = {f.kind for f in mine}
         if "medication" not in names and context.medications:
             for clause in own:
@@ -1887,8 +1979,10 @@ class RuleBasedExtractor:
             if m.kind == "medication" and OTHERS_DRUG.match(text[m.end:m.end + 12]) or \
                     m.kind == "condition" and OTHERS_CONDITION.match(text[m.end:m.end + 12]):
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
-            # 原来是我弟弟对青霉素过敏，我自己没有: the allergy said is a relative's, the writer's is taken back
-            elif m.kind == "allergy" and OTHERS_ALLERGY.search(text[max(0, m.start - 12):m.start]):
+            # 原来是我弟弟对青霉素过敏，我自己没有 / 青霉素那个，其实是我弟弟过敏: the allergy said is a relative's, the
+            # writer's is taken back
+            elif m.kind == "allergy" and (OTHERS_ALLERGY.search(text[max(0, m.start - 12):m.start]) or
+                                          ALLERGY_OF_RELATIVE.match(text, m.end)):
                 add(m.kind, m.value, "denied", _sentence_around(message, m.start, m.end))
             # 是我女儿有哮喘，我自己没有: the condition is named as a relative's and the writer says they have none
             elif m.kind == "condition" and OTHERS_HAVE.search(text[max(0, m.start - 14):m.start]) and \
@@ -1926,6 +2020,10 @@ class RuleBasedExtractor:
         for verb in SWITCH_VERB.finditer(text):
             new = next((m for m in meds if m.end > verb.end() and m.start >= verb.start() and
                         m.start - verb.end() <= 4), None)
+            # 换成了A，不对，是B: the drug switched to is the corrected one (A is retracted by the correction)
+            if new is not None and SWITCH_CORRECTED.match(text, new.end):
+                new = next((m for m in meds if m.start >= new.end and m.start - new.end <= 12 and m.value != new.value),
+                           new)
             if new is None or re.search(r"(能不能|可不可以|可以|要不要|能否|是否|想|打算|准备|会不会)\s*$", text[:verb.start()]):
                 continue
             # 要是到了孕中期，可能把A换成B: a switch the sentence only foresees changes nothing yet
