@@ -236,7 +236,8 @@ LAST_CLAUSE_MARK = re.compile(rf"[{re.escape(CLAUSE_MARKS)}](?=[^{re.escape(CLAU
 LAST_SENTENCE_MARK = re.compile(rf"[{re.escape(SENTENCE_MARKS)}](?=[^{re.escape(SENTENCE_MARKS)}]*\Z)")
 
 
-# a dose before a name that belongs to the name before it: in that name's brackets (A（每天180mg）或B), or followed
+# a dose before a name that belongs to the name before it: in that name's brackets (A（每天180mg）或B, A（之后250mg每日
+# 一次）或B: the bracket closed after the schedule, round 17), or followed
 # by a join to this name (补钙500mg和维生素D 800IU: the 500mg is the calcium's)
 # (氯沙坦50mg联合氨氯地平 / 拉贝洛尔100mg每日2次或硝苯地平: the schedule of the first dose and a word that joins a
 # second medicine to it leave the dose with the first)
@@ -244,7 +245,7 @@ DOSE_SCHEDULE = r"(?:(?:每日|每天|一日|一天|日)\s*(?:\d+|[一二两三�
                 r"(?:qd|bid|tid|qid|QD|BID|TID|QID)|单次|顿服|一次性|睡前|每晚|口服|(?:连用|连服|共)\s*\d+\s*天)"
 DOSE_THEN_JOIN = re.compile(r"(?:\d|[一二两三四五六七八九十半])\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸|"
                             r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*"
-                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}(?:[，,]\s*)?"
+                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}[)）]?\s*(?:[，,]\s*)?"
                             r"(?:或者|或是|或|和|及|以及|与|、|/|\+|＋|联合|联用|合用|加用|加上|加|配合|搭配|再加|并用)\s*$")
 WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不建议|不推荐|不要|不可|不能|不宜|别|切勿|勿|禁止|避免|千万不要)")
 

@@ -38,3 +38,66 @@ def test_a_product_content_named_after_an_anaphor_is_no_second_product():
 def test_a_second_product_named_after_its_content_still_blocks():
     draft = "可以吃白加黑，每次1片，每天3次。它含有对乙酰氨基酚，另外再吃泰诺林每次1片退烧。"
     assert audit(draft, **ADULT).blocked
+
+
+# -- 2. a dose named only to forbid it ---------------------------------------------------------------------------
+KIDNEY = dict(age=66, sex="male", egfr=38, conditions=["2型糖尿病"])
+
+
+@pytest.mark.parametrize("draft", [
+    "按您的肾功能，西格列汀每天吃50mg就够了，千万别吃100mg。",
+    "西格列汀一天一次50mg，禁止自行服用100mg。",
+])
+def test_a_dose_named_only_to_forbid_it_is_no_dose(draft):
+    assert not audit(draft, **KIDNEY).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "西格列汀每天吃100mg，千万别吃200mg。",
+    "西格列汀一天一次100mg，不要吃200mg以上。",
+    "西格列汀不要吃50mg，每天100mg。",
+])
+def test_a_forbidden_dose_beside_one_too_high_still_blocks(draft):
+    assert audit(draft, **KIDNEY).blocked
+
+
+# -- 3. whose dose it is ------------------------------------------------------------------------------------------
+def test_a_product_content_per_ingredient_doses_each_its_own():
+    draft = "钙尔奇D一天吃1片（含钙600mg、维生素D 125IU），饭后吃。"
+    assert not audit(draft, age=72, sex="female", conditions=["骨质疏松"]).blocked
+
+
+def test_a_vitamin_amount_in_the_content_list_still_counts():
+    draft = "钙尔奇D一天吃1片（含钙600mg、维生素D 125IU），另外每天再吃维生素D 5万单位。"
+    assert audit(draft, age=72, sex="female", conditions=["骨质疏松"]).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "可以用阿奇霉素（第一天500mg，之后250mg每日一次）或多西环素，听医生安排。",
+    "可选阿奇霉素（之后250mg每日1次）或者多西环素。",
+])
+def test_a_dose_in_brackets_before_or_stays_with_its_drug(draft):
+    assert not audit(draft, age=50, sex="male").blocked
+
+
+def test_the_next_drug_with_a_dose_of_its_own_still_blocks():
+    draft = "可以用阿奇霉素（第一天500mg，之后250mg每日一次）或多西环素每次300mg，每日2次。"
+    assert audit(draft, age=50, sex="male").blocked
+
+
+CHILD = dict(age=9, sex="female", weight_kg=28)
+TABLE = ("奥司他韦按体重吃：\n- 15kg以下：30mg 每日2次\n- 15-23kg：45mg 每日2次\n- 23-40kg：{mid} 每日2次\n"
+         "- 40kg以上：75mg 每日2次\n\n连吃5天。")
+
+
+def test_a_weight_band_table_doses_the_patient_by_its_band():
+    assert not audit(TABLE.format(mid="60mg"), **CHILD).blocked
+
+
+def test_the_patient_band_too_high_still_blocks():
+    assert audit(TABLE.format(mid="90mg"), **CHILD).blocked
+
+
+def test_a_table_without_the_patient_band_is_read_whole():
+    draft = "奥司他韦按体重吃：\n- 15kg以下：30mg 每日2次\n- 40kg以上：75mg 每日2次"
+    assert audit(draft, **CHILD).blocked
