@@ -110,6 +110,13 @@ EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
+# 不含抗组胺药和伪麻黄碱的…: every name of the list after the privative (round 17; not past a 的, which ends it)
+PRIVATIVE_LIST = re.compile(r"(?<!除)(?:不含|不含有|不包含|不包括)[^，,。；;！!？?\n的]{1,12}?(?:和|、|及|与|以及|或|或者)\s*$")
+#   what it is said to be unrelated to (和磺胺无关 / 和阿莫西林（青霉素类）不是一类): the allergen named as context
+UNRELATED_BEFORE = re.compile(r"(?:与|和|跟|同)\s*(?:[^，,。；;！!？?\n（(]{1,10}[（(])?\s*$")
+UNRELATED_AFTER = re.compile(r"\s*(?:[（(][^（()）]{0,12}[）)]|[）)])?\s*(?:类|药物|药|成分)?\s*(?:也|都|并|完全|根本|毫)?\s*"
+                             r"(?:无关|没关系|没有关系|没什么关系|不相关|无交叉|没有交叉|不交叉|"
+                             r"不是(?:同)?一类|不属于(?:同)?一类|不是同类|不同类)")
 # (口服避孕药 is a class's name, not a way of taking it: round 12)
 WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
@@ -706,8 +713,10 @@ class ContraindicationAuditor:
     def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
         """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
         lead = draft[max(0, mention.start - 12):mention.start]
-        if PRIVATIVE.search(lead):
+        if PRIVATIVE.search(lead) or PRIVATIVE_LIST.search(lead):
             return True    # 换成不含克拉霉素的方案: whatever the clause recommends, it is not this
+        if UNRELATED_BEFORE.search(lead) and UNRELATED_AFTER.match(draft, mention.end):
+            return True    # 和磺胺无关 / 和阿莫西林（青霉素类）不是一类: what the advised drug is not related to (round 17)
         if affirmed_of.get(id(mention), False):
             return False
         if COMPARED.search(lead) or METABOLITE.search(lead):

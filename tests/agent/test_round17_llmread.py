@@ -101,3 +101,52 @@ def test_the_patient_band_too_high_still_blocks():
 def test_a_table_without_the_patient_band_is_read_whole():
     draft = "奥司他韦按体重吃：\n- 15kg以下：30mg 每日2次\n- 40kg以上：75mg 每日2次"
     assert audit(draft, **CHILD).blocked
+
+
+# -- 4. refusals and names given as explanation -------------------------------------------------------------------
+PROSTATE = dict(age=72, sex="male", conditions=["前列腺增生"])
+
+
+def test_a_refusing_lead_line_and_a_privative_list_pass():
+    draft = ("您有前列腺增生，这几种感冒药都**不太合适**：\n\n- **新康泰克**含伪麻黄碱，会加重排尿困难\n\n"
+             "### 可以这样\n- 请药师推荐不含扑尔敏和伪麻黄碱的单方退烧药\n- 多喝水")
+    assert not audit(draft, **PROSTATE).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "可以吃含伪麻黄碱的感冒药，比如新康泰克，每次1粒。",
+    "请药师推荐不含扑尔敏的感冒药，比如含伪麻黄碱的新康泰克，每次1粒。",
+])
+def test_a_decongestant_recommended_still_blocks(draft):
+    assert audit(draft, **PROSTATE).blocked
+
+
+TODDLER = dict(age=2, sex="male", weight_kg=12)
+
+
+@pytest.mark.parametrize("draft", [
+    "**萘甲唑林滴鼻液不适合小朋友用**，容易吸收过量。可以用海盐水洗鼻。",
+    "萘甲唑林不适合婴幼儿使用。鼻塞可以用生理盐水。",
+])
+def test_not_suited_to_the_child_refuses(draft):
+    assert not audit(draft, **TODDLER).blocked
+
+
+def test_a_child_dose_of_the_same_drug_still_blocks():
+    assert audit("萘甲唑林滴鼻液适合小朋友用，每次每侧1滴。", **TODDLER).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "克林霉素是林可酰胺类，和头孢拉定（头孢类）不是一类，可以吃，每次0.3g，一天3次。",
+    "益生菌和磺胺无关，可以放心吃。",
+])
+def test_a_class_named_as_unrelated_is_no_advice(draft):
+    assert not audit(draft, age=30, sex="female", allergies=["头孢拉定", "磺胺"]).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "可以吃头孢克洛，每次0.25g，和头孢拉定是一类但一般没问题。",
+    "磺胺类药物可以吃，复方新诺明每次1片。",
+])
+def test_the_allergen_class_advised_still_blocks(draft):
+    assert audit(draft, age=30, sex="female", allergies=["头孢拉定", "磺胺"]).blocked
