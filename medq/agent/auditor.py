@@ -131,6 +131,22 @@ METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量
 OTHERS = re.compile(r"(?:其他|其它|别的)[^，,。；;！!？?\n]{0,6}(?:成员|人|家人)|家人|家里人|密切接触者|同住的人|照顾(?:孩子|宝宝|老人)?的人")
 # advice for after the pregnancy (分娩后再补种 / 产后可以接种): the pregnancy rows do not reach it
 AFTER_PREGNANCY = re.compile(r"(?:分娩|生产|生完(?:孩子|宝宝)?|产|孕期结束|出月子|生了)\s*(?:以)?后")
+# advice for a later stage of the pregnancy (孕中期后可考虑换X / 孕14周以后再用): the rows of an earlier trimester do not
+# reach it (round 17)
+LATER_TRIMESTER = re.compile(r"(?:孕|怀孕)\s*(?:(中|中晚|晚)期|(\d{1,2})\s*周)\s*(?:以后|之后|后|开始|起|以上)")
+
+
+def later_trimester(before: str) -> int | None:
+    """The trimester from which the clause before a name advises it, or None."""
+    found = LATER_TRIMESTER.search(before) if "孕" in before else None
+    if found is None:
+        return None
+    if found.group(1):
+        return 3 if found.group(1) == "晚" else 2
+    weeks = int(found.group(2))
+    return 3 if weeks >= 28 else 2 if weeks >= 13 else None
+
+
 # a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
 KEPT_APART_BEFORE = re.compile(r"(?:与|和|同|跟)[^，,。；;！!？?\n]{0,8}$")
 KEPT_APART_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,4}?(?:隔开|间隔|错开|分开)")
@@ -652,7 +668,8 @@ class ContraindicationAuditor:
             topical = not ocular and (form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end])))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
                                            ocular=ocular, intrauterine=bool(INTRAUTERINE.match(draft, mention.end)),
-                                           after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
+                                           after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start])),
+                                           from_trimester=later_trimester(draft[clause_start:mention.start])))
         return recommended, warned, endorsed, context, warned_habits
 
     @staticmethod

@@ -42,6 +42,8 @@ CLAUSE_END = set("，,：:（）()—") | SENTENCE_END   # a dash (这个不行�
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
 CONTRAST = ("但", "但是", "不过", "然而", "可是")
+# discourse words that end a scope and advise nothing in their own clause (另外X会影响Y起效: round 17)
+DISCOURSE = ("另外", "此外", "至于")
 ADVISING = ("建议", "推荐", "医生建议")   # advising words a later negation in their clause turns
 ABILITY = ("可以", "可", "能")       # after a drug in its clause: what the drug does (布洛芬可以止痛), not advice
 # what an ability word says when a way of taking follows it (可以吃 / 能用): advice; anything else (仍可进入血液 / 能升高血钾)
@@ -165,7 +167,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if high < len(norm) and norm[high] in "：:" and not norm[low:start].strip(" *#-0123456789.、"):
             high = _clause_end(norm, high + 1)
         if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
-               phrase_at[t] not in CONTRAST and not _causes(t) for t in terminator_starts):   # 但 ends a scope; it recommends nothing
+               phrase_at[t] not in CONTRAST and phrase_at[t] not in DISCOURSE and not _causes(t)
+               for t in terminator_starts):   # 但 / 另外 end a scope; they recommend nothing
             return True
         clause = CONTENT_STATED.sub("", norm[low:high])
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS) or \
@@ -332,8 +335,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             next_clause = clause + 1
             while True:
                 low = next((pos for pos in range(end, len(norm)) if clause_of[pos] == next_clause), None)
+                # (…包括很多复方感冒药（如X、Y等）: examples in brackets opened by 如/像 continue it too; round 17)
                 if low is None or sentence_of[low] != sentence or \
-                        not norm[low:].lstrip(" *").startswith(CONTINUATION):
+                        not (norm[low:].lstrip(" *").startswith(CONTINUATION) or
+                             low > 0 and norm[low - 1] in "（(" and BRACKET_EXAMPLES.match(norm, low)):
                     break
                 for pos, kind, i in after:
                     if clause_of[pos] == next_clause and not terminated(low, pos):
@@ -521,6 +526,7 @@ ALLERGEN_AFTER = re.compile(r"\s*(?:类|类药物|类药|类抗生素|药物|药
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连",
                 "比如", "例如", "譬如", "诸如")
 PURPOSE = ("用来", "用于", "拿来")
+BRACKET_EXAMPLES = re.compile(r"[\s*（(]*(?:如|像|比如|例如|譬如|包括)(?!果|何|今|此|同|若)")
 RISK_SUBJECT = re.compile(r"[^，,。；;！？!?（(\n]{0,12}(?:[（(][^）)]{0,30}[）)])?\s*的\s*(?:主要|通常|一般|往往|多半|常见)?\s*"
                           r"(?:就)?\s*是")
 # 每10丸含约2.5mg / 每片含0.3g: what a unit contains, no dose (it recommends nothing)

@@ -150,3 +150,50 @@ def test_a_class_named_as_unrelated_is_no_advice(draft):
 ])
 def test_the_allergen_class_advised_still_blocks(draft):
     assert audit(draft, age=30, sex="female", allergies=["头孢拉定", "磺胺"]).blocked
+
+
+# -- 5. the other readings of the round ---------------------------------------------------------------------------
+SSRI = dict(age=50, sex="female", medications=["舍曲林"])
+
+
+def test_another_point_opened_by_lingwai_is_no_advice():
+    draft = "舍曲林和曲马多合用有风险。另外舍曲林会影响曲马多的止痛效果。所以这两个药不建议一起吃。"
+    assert not audit(draft, **SSRI).blocked
+
+
+def test_a_drug_advised_after_lingwai_still_blocks():
+    assert audit("舍曲林照常吃。另外可以吃曲马多止痛，每次50mg。", **SSRI).blocked
+
+
+CLOPIDOGREL = dict(age=66, sex="male", medications=["氯吡格雷"])
+
+
+def test_a_risk_stated_with_kenengs_is_a_warning():
+    assert not audit("奥美拉唑可能减弱氯吡格雷的效果，护胃更推荐泮托拉唑，每天40mg。", **CLOPIDOGREL).blocked
+
+
+def test_the_same_drug_advised_in_its_own_clause_still_blocks():
+    assert audit("奥美拉唑可以吃，每天20mg，可能降低一点氯吡格雷的效果。", **CLOPIDOGREL).blocked
+
+
+PARACETAMOL_ALLERGY = dict(age=35, sex="male", allergies=["对乙酰氨基酚"])
+
+
+def test_bracketed_examples_of_what_to_avoid_are_avoided():
+    draft = "您要避开所有含对乙酰氨基酚的药，包括不少复方感冒药（如白加黑、伏冒），买药前看成分。"
+    assert not audit(draft, **PARACETAMOL_ALLERGY).blocked
+
+
+def test_bracketed_examples_of_what_to_take_still_block():
+    assert audit("可以吃复方感冒药（如白加黑、伏冒），按说明书吃。", **PARACETAMOL_ALLERGY).blocked
+
+
+EARLY = dict(age=30, sex="female", pregnant=True, trimester=1, conditions=["甲亢"])
+
+
+def test_advice_for_a_later_trimester_is_not_read_against_the_first():
+    assert not audit("孕早期先用丙硫氧嘧啶，到孕中期以后可以换成甲巯咪唑。", **EARLY).blocked
+
+
+def test_the_same_drug_advised_now_still_blocks():
+    assert audit("孕早期可以直接用甲巯咪唑，孕中期以后继续。", **EARLY).blocked
