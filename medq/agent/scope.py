@@ -652,8 +652,8 @@ DOSE_AFTER = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|
 BRACKET_CLOSE = re.compile(r"[（(][^（()）,，。；;]{1,20}[）)]")
 
 
-# 没有成瘾性 / 本身不损伤 / 不会引起 / 很少导致 / 并无…毒性: the words right before a risk cue that deny it (round 16)
-RISK_DENIED = re.compile(r"(?:不|没有|没|无|并无|毫无|并不|不会|不太|不怎么|很少|极少|少有|几乎不|几乎没有|基本不|基本没有)"
+# 没有成瘾性 / 非成瘾性 (not 非常, round 17) / 本身不损伤 / 不会引起 / 很少导致 / 并无…毒性: the words right before a risk cue that deny it (round 16)
+RISK_DENIED = re.compile(r"(?:(?<!除)非(?!常)|不|没有|没|无|并无|毫无|并不|不会|不太|不怎么|很少|极少|少有|几乎不|几乎没有|基本不|基本没有)"
                          r"[^，,。；;！!？?\n不没无]{0,3}$")
 # 有嗜睡作用，可以作为助眠药。建议睡前服用25mg: a risk the draft then uses the drug for (可以作为/用来…) or doses (a
 # clause with a dose) before any other name, up to the end of the next sentence, with no refusal anywhere from the risk

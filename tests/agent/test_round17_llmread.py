@@ -197,3 +197,59 @@ def test_advice_for_a_later_trimester_is_not_read_against_the_first():
 
 def test_the_same_drug_advised_now_still_blocks():
     assert audit("孕早期可以直接用甲巯咪唑，孕中期以后继续。", **EARLY).blocked
+
+
+# -- 5b. misses: what reads as a warning and is none --------------------------------------------------------------
+def test_a_dose_that_does_not_work_yet_is_no_warning():
+    draft = "布洛芬一次0.2g不管用的话，可以每次吃4片（0.8g），一天4次。"
+    assert audit(draft, age=45, sex="male").blocked
+
+
+def test_ineffective_stated_plainly_still_warns():
+    assert not audit("布洛芬对这种神经痛基本无效，每次0.8g也不管用，别吃了。", age=45, sex="male").blocked
+
+
+MAOI = dict(age=70, sex="male", medications=["司来吉兰"])
+
+
+def test_a_risk_the_draft_denies_with_fei_is_reassurance():
+    assert audit("右美沙芬是非成瘾性的止咳药，每次15mg，一天3次。", **MAOI).blocked
+
+
+def test_a_very_strong_risk_with_feichang_still_warns():
+    assert not audit("右美沙芬和司来吉兰一起吃非常危险，不要吃。", **MAOI).blocked
+
+
+OLD_HEART = dict(age=85, sex="female", conditions=["心力衰竭"])
+
+
+def test_a_pulse_below_which_to_hold_is_no_refusal():
+    assert audit("地高辛每天0.25mg，每天数脉搏，低于60次停服。", **OLD_HEART).blocked
+
+
+def test_a_stop_the_draft_orders_still_refuses():
+    assert not audit("地高辛先停服，心率太慢了，马上去医院。", **OLD_HEART).blocked
+
+
+RA = dict(age=55, sex="female", conditions=["类风湿关节炎"])
+
+
+def test_an_answer_that_confirms_the_question_doses_its_drug():
+    question = "甲氨蝶呤一片2.5mg，是不是每天都吃3片？"
+    assert audit("是的，每天吃3片，早饭后吃。", question, **RA).blocked
+
+
+def test_an_answer_that_corrects_the_question_passes():
+    question = "甲氨蝶呤一片2.5mg，是不是每天都吃3片？"
+    assert not audit("不是，甲氨蝶呤每周只吃一次，每次3片，千万不能每天吃。", question, **RA).blocked
+
+
+CEPH = dict(age=35, sex="female", allergies=["头孢"])
+
+
+def test_a_cross_reaction_the_draft_only_doubts_still_blocks():
+    assert audit("头孢呋辛和您过敏的头孢不一定交叉过敏，可以先吃一次试试，每次0.25g。", **CEPH).blocked
+
+
+def test_a_cross_reaction_the_draft_denies_for_another_class_passes():
+    assert not audit("阿奇霉素和头孢没有交叉过敏，可以吃，每天0.5g，连吃3天。", **CEPH).blocked
