@@ -253,3 +253,15 @@ def test_a_cross_reaction_the_draft_only_doubts_still_blocks():
 
 def test_a_cross_reaction_the_draft_denies_for_another_class_passes():
     assert not audit("阿奇霉素和头孢没有交叉过敏，可以吃，每天0.5g，连吃3天。", **CEPH).blocked
+
+
+DRIVER = dict(age=45, sex="male", occupation="出租车司机")
+
+
+def test_a_drink_driving_risk_warns_what_it_is_stated_of():
+    draft = "藿香正气水含有酒精，喝完再开车可能被认定为酒驾。建议改用藿香正气软胶囊。"
+    assert not audit(draft, **DRIVER).blocked
+
+
+def test_the_tincture_endorsed_before_driving_still_blocks():
+    assert audit("藿香正气水可以喝，每次半支，喝完照常开车没问题。", **DRIVER).blocked
