@@ -730,9 +730,9 @@ class ContraindicationAuditor:
     def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
         """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
         lead = draft[max(0, mention.start - 12):mention.start]
-        if PRIVATIVE.search(lead) or PRIVATIVE_LIST.search(lead):
+        if PRIVATIVE.search(lead) or "不" in lead and PRIVATIVE_LIST.search(lead):
             return True    # 换成不含克拉霉素的方案: whatever the clause recommends, it is not this
-        if UNRELATED_BEFORE.search(lead) and UNRELATED_AFTER.match(draft, mention.end):
+        if UNRELATED_AFTER.match(draft, mention.end) and UNRELATED_BEFORE.search(lead):
             return True    # 和磺胺无关 / 和阿莫西林（青霉素类）不是一类: what the advised drug is not related to (round 17)
         if affirmed_of.get(id(mention), False):
             return False

@@ -43,6 +43,7 @@ class DuplicateRule:
         previous: Recommended | None = None
         recs = [r for r in ctx.recommended if not r.local]
         describing = _describing(ctx, recs)
+        may_warn: bool | None = None    # whether the draft states a duplicate and advises one at all (once per draft)
         single: dict[str, list[Recommended]] = {}     # one-substance draft names by substance (_dosage_form_of)
         for rec in recs:
             if rec.origin == "draft" and len(rec.substances) == 1:
@@ -135,7 +136,9 @@ class DuplicateRule:
             if len(drafted) == len(entries) == 2 and ALTERNATIVE.search(
                     ctx.draft[min(r.mention.end for r in drafted):max(r.mention.start for r in drafted)]):
                 continue
-            if len(entries) == 2 and _draft_warns_duplicate(ctx, entries):
+            if len(entries) == 2 and may_warn is None:
+                may_warn = bool(ONE_OF.search(ctx.draft)) and bool(DUPLICATE_STATED.search(ctx.draft))
+            if len(entries) == 2 and may_warn and _draft_warns_duplicate(ctx, entries):
                 continue
             first = next(rec for _, rec, _ in entries if rec is not None)
             names = "、".join(stated for _, _, stated in entries)
