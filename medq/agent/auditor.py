@@ -110,6 +110,13 @@ EXAMPLE_OF_KIND = re.compile(r"\s*(?:这类|这一类|之类|一类|这种类型
 DESCRIBED_CLASS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]的\s*$")
 #   what it is not (非青霉素类药物 / 不含克拉霉素的方案), and what it is compared with (相互作用比奥美拉唑小)
 PRIVATIVE = re.compile(r"(?<!除)(?:非|不含|不含有|不包含|不包括|不属于|不是)\s*$")
+# 不含抗组胺药和伪麻黄碱的…: every name of the list after the privative (round 17; not past a 的, which ends it)
+PRIVATIVE_LIST = re.compile(r"(?<!除)(?:不含|不含有|不包含|不包括)[^，,。；;！!？?\n的]{1,12}?(?:和|、|及|与|以及|或|或者)\s*$")
+#   what it is said to be unrelated to (和磺胺无关 / 和阿莫西林（青霉素类）不是一类): the allergen named as context
+UNRELATED_BEFORE = re.compile(r"(?:与|和|跟|同)\s*(?:[^，,。；;！!？?\n（(]{1,10}[（(])?\s*$")
+UNRELATED_AFTER = re.compile(r"\s*(?:[（(][^（()）]{0,12}[）)]|[）)])?\s*(?:类|药物|药|成分)?\s*(?:也|都|并|完全|根本|毫)?\s*"
+                             r"(?:无关|没关系|没有关系|没什么关系|不相关|无交叉|没有交叉|不交叉|"
+                             r"不是(?:同)?一类|不属于(?:同)?一类|不是同类|不同类)")
 # (口服避孕药 is a class's name, not a way of taking it: round 12)
 WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|喷|含服|注射|输液|接种|补充|换成|改为|加上|选")
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
@@ -124,6 +131,22 @@ METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量
 OTHERS = re.compile(r"(?:其他|其它|别的)[^，,。；;！!？?\n]{0,6}(?:成员|人|家人)|家人|家里人|密切接触者|同住的人|照顾(?:孩子|宝宝|老人)?的人")
 # advice for after the pregnancy (分娩后再补种 / 产后可以接种): the pregnancy rows do not reach it
 AFTER_PREGNANCY = re.compile(r"(?:分娩|生产|生完(?:孩子|宝宝)?|产|孕期结束|出月子|生了)\s*(?:以)?后")
+# advice for a later stage of the pregnancy (孕中期后可考虑换X / 孕14周以后再用): the rows of an earlier trimester do not
+# reach it (round 17)
+LATER_TRIMESTER = re.compile(r"(?:孕|怀孕)\s*(?:(中|中晚|晚)期|(\d{1,2})\s*周)\s*(?:以后|之后|后|开始|起|以上)")
+
+
+def later_trimester(before: str) -> int | None:
+    """The trimester from which the clause before a name advises it, or None."""
+    found = LATER_TRIMESTER.search(before) if "孕" in before else None
+    if found is None:
+        return None
+    if found.group(1):
+        return 3 if found.group(1) == "晚" else 2
+    weeks = int(found.group(2))
+    return 3 if weeks >= 28 else 2 if weeks >= 13 else None
+
+
 # a name that only says which doctor (告诉开X的医生 / 给您开X的大夫): it names the prescriber, it advises nothing
 KEPT_APART_BEFORE = re.compile(r"(?:与|和|同|跟)[^，,。；;！!？?\n]{0,8}$")
 KEPT_APART_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,4}?(?:隔开|间隔|错开|分开)")
@@ -236,7 +259,8 @@ LAST_CLAUSE_MARK = re.compile(rf"[{re.escape(CLAUSE_MARKS)}](?=[^{re.escape(CLAU
 LAST_SENTENCE_MARK = re.compile(rf"[{re.escape(SENTENCE_MARKS)}](?=[^{re.escape(SENTENCE_MARKS)}]*\Z)")
 
 
-# a dose before a name that belongs to the name before it: in that name's brackets (A（每天180mg）或B), or followed
+# a dose before a name that belongs to the name before it: in that name's brackets (A（每天180mg）或B, A（之后250mg每日
+# 一次）或B: the bracket closed after the schedule, round 17), or followed
 # by a join to this name (补钙500mg和维生素D 800IU: the 500mg is the calcium's)
 # (氯沙坦50mg联合氨氯地平 / 拉贝洛尔100mg每日2次或硝苯地平: the schedule of the first dose and a word that joins a
 # second medicine to it leave the dose with the first)
@@ -244,7 +268,7 @@ DOSE_SCHEDULE = r"(?:(?:每日|每天|一日|一天|日)\s*(?:\d+|[一二两三�
                 r"(?:qd|bid|tid|qid|QD|BID|TID|QID)|单次|顿服|一次性|睡前|每晚|口服|(?:连用|连服|共)\s*\d+\s*天)"
 DOSE_THEN_JOIN = re.compile(r"(?:\d|[一二两三四五六七八九十半])\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸|"
                             r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*"
-                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}(?:[，,]\s*)?"
+                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}[)）]?\s*(?:[，,]\s*)?"
                             r"(?:或者|或是|或|和|及|以及|与|、|/|\+|＋|联合|联用|合用|加用|加上|加|配合|搭配|再加|并用)\s*$")
 WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不建议|不推荐|不要|不可|不能|不宜|别|切勿|勿|禁止|避免|千万不要)")
 
@@ -644,7 +668,8 @@ class ContraindicationAuditor:
             topical = not ocular and (form in TOPICAL_FORMS or bool(TOPICAL.search(draft[clause_start:clause_end])))
             recommended.append(Recommended(mention, substances, dose_text, strength=strength, topical=topical,
                                            ocular=ocular, intrauterine=bool(INTRAUTERINE.match(draft, mention.end)),
-                                           after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start]))))
+                                           after_pregnancy=bool(AFTER_PREGNANCY.search(draft[clause_start:mention.start])),
+                                           from_trimester=later_trimester(draft[clause_start:mention.start])))
         return recommended, warned, endorsed, context, warned_habits
 
     @staticmethod
@@ -705,8 +730,10 @@ class ContraindicationAuditor:
     def _not_advice(self, draft: str, mention: Mention, mentions: Sequence[Mention], affirmed_of: dict) -> bool:
         """An example of a class in an explanation, a narrowed class, what it is not, what it is compared with."""
         lead = draft[max(0, mention.start - 12):mention.start]
-        if PRIVATIVE.search(lead):
+        if PRIVATIVE.search(lead) or "不" in lead and PRIVATIVE_LIST.search(lead):
             return True    # 换成不含克拉霉素的方案: whatever the clause recommends, it is not this
+        if UNRELATED_AFTER.match(draft, mention.end) and UNRELATED_BEFORE.search(lead):
+            return True    # 和磺胺无关 / 和阿莫西林（青霉素类）不是一类: what the advised drug is not related to (round 17)
         if affirmed_of.get(id(mention), False):
             return False
         if COMPARED.search(lead) or METABOLITE.search(lead):

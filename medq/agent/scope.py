@@ -42,6 +42,8 @@ CLAUSE_END = set("，,：:（）()—") | SENTENCE_END   # a dash (这个不行�
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
 CONTRAST = ("但", "但是", "不过", "然而", "可是")
+# discourse words that end a scope and advise nothing in their own clause (另外X会影响Y起效: round 17)
+DISCOURSE = ("另外", "此外", "至于")
 ADVISING = ("建议", "推荐", "医生建议")   # advising words a later negation in their clause turns
 ABILITY = ("可以", "可", "能")       # after a drug in its clause: what the drug does (布洛芬可以止痛), not advice
 # what an ability word says when a way of taking follows it (可以吃 / 能用): advice; anything else (仍可进入血液 / 能升高血钾)
@@ -70,7 +72,9 @@ TAIL_WORDS = ("于", "给您", "给你", "在", "身上", "这种情况", "情�
               "比较好", "较好", "更好", "的", "这样", "自行", "自己", "擅自", "随便", "随意", "乱", "给孩子", "给宝宝", "给老人", "给老年人", "给孕妇", "给小孩", "给儿童", "注射", "打", "输", "口服",
               "外用", "的话", "者", "的人", "史", "哈", "啦", "药", "药物", "此类", "这类", "两种", "这两种", "都", "也", "千万", "最好", "尽量",
               "绝对", "一定", "不", "要", "买", "买来", "去买", "购买", "加用", "加", "添加", "补", "喝", " ",
-              "选", "选用", "选择", "试", "尝试", "碰", "舌下", "舌下含")     # 尽量不要选: the choice refused is the name before it
+              "选", "选用", "选择", "试", "尝试", "碰", "舌下", "舌下含",
+              # 不适合小宝宝用: the people it does not suit (round 17)
+              "小宝宝", "小孩子", "小朋友", "婴儿", "幼儿", "婴幼儿", "新生儿", "小儿", "青少年", "产妇", "宝妈")     # 尽量不要选: the choice refused is the name before it
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,8 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
         if high < len(norm) and norm[high] in "：:" and not norm[low:start].strip(" *#-0123456789.、"):
             high = _clause_end(norm, high + 1)
         if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
-               phrase_at[t] not in CONTRAST and not _causes(t) for t in terminator_starts):   # 但 ends a scope; it recommends nothing
+               phrase_at[t] not in CONTRAST and phrase_at[t] not in DISCOURSE and not _causes(t)
+               for t in terminator_starts):   # 但 / 另外 end a scope; they recommend nothing
             return True
         clause = CONTENT_STATED.sub("", norm[low:high])
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS) or \
@@ -330,8 +335,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             next_clause = clause + 1
             while True:
                 low = next((pos for pos in range(end, len(norm)) if clause_of[pos] == next_clause), None)
+                # (…包括很多复方感冒药（如X、Y等）: examples in brackets opened by 如/像 continue it too; round 17)
                 if low is None or sentence_of[low] != sentence or \
-                        not norm[low:].lstrip(" *").startswith(CONTINUATION):
+                        not (norm[low:].lstrip(" *").startswith(CONTINUATION) or
+                             low > 0 and norm[low - 1] in "（(" and BRACKET_EXAMPLES.match(norm, low)):
                     break
                 for pos, kind, i in after:
                     if clause_of[pos] == next_clause and not terminated(low, pos):
@@ -519,6 +526,7 @@ ALLERGEN_AFTER = re.compile(r"\s*(?:类|类药物|类药|类抗生素|药物|药
 CONTINUATION = ("包括", "以及", "还有", "及", "或者", "或是", "尤其是", "特别是", "和", "也不要", "也不能", "连",
                 "比如", "例如", "譬如", "诸如")
 PURPOSE = ("用来", "用于", "拿来")
+BRACKET_EXAMPLES = re.compile(r"[\s*（(]*(?:如|像|比如|例如|譬如|包括)(?!果|何|今|此|同|若)")
 RISK_SUBJECT = re.compile(r"[^，,。；;！？!?（(\n]{0,12}(?:[（(][^）)]{0,30}[）)])?\s*的\s*(?:主要|通常|一般|往往|多半|常见)?\s*"
                           r"(?:就)?\s*是")
 # 每10丸含约2.5mg / 每片含0.3g: what a unit contains, no dose (it recommends nothing)
@@ -644,8 +652,8 @@ DOSE_AFTER = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|
 BRACKET_CLOSE = re.compile(r"[（(][^（()）,，。；;]{1,20}[）)]")
 
 
-# 没有成瘾性 / 本身不损伤 / 不会引起 / 很少导致 / 并无…毒性: the words right before a risk cue that deny it (round 16)
-RISK_DENIED = re.compile(r"(?:不|没有|没|无|并无|毫无|并不|不会|不太|不怎么|很少|极少|少有|几乎不|几乎没有|基本不|基本没有)"
+# 没有成瘾性 / 非成瘾性 (not 非常, round 17) / 本身不损伤 / 不会引起 / 很少导致 / 并无…毒性: the words right before a risk cue that deny it (round 16)
+RISK_DENIED = re.compile(r"(?:(?<!除)非(?!常)|不|没有|没|无|并无|毫无|并不|不会|不太|不怎么|很少|极少|少有|几乎不|几乎没有|基本不|基本没有)"
                          r"[^，,。；;！!？?\n不没无]{0,3}$")
 # 有嗜睡作用，可以作为助眠药。建议睡前服用25mg: a risk the draft then uses the drug for (可以作为/用来…) or doses (a
 # clause with a dose) before any other name, up to the end of the next sentence, with no refusal anywhere from the risk

@@ -73,6 +73,7 @@ class Recommended:
     ocular: bool = False                     # into the eye (妥布霉素滴眼液): eye conditions count, systemic rows do not
     intrauterine: bool = False               # a levonorgestrel intrauterine system: local, no systemic interaction
     after_pregnancy: bool = False            # advised for after the birth (分娩后再补种…): no pregnancy row applies
+    from_trimester: int | None = None        # advised from a later trimester on (孕中期后换X): earlier trimesters' rows do not apply
 
     @property
     def local(self) -> bool:

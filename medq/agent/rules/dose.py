@@ -176,6 +176,14 @@ REFUSED_RAISE = re.compile(r"(?:不需要|不需|不用|无需|不必|不要|别
                            r"[\d.～~\-一二两三四五六七八九十]+\s*(?:mg|g|μg|ug|毫克|克|微克|片|粒)?")
 
 
+# 应减为50mg每日1次，不要吃100mg / 禁止使用40mg: an amount named only to forbid it is no dose the draft gives (round 17);
+# a cap (不要超过100mg) is the most it allows, read as such
+REFUSED_AMOUNT = re.compile(r"(?:不要|别|不能|不可|不可以|禁止|禁用|切勿|切忌|勿|不宜|不应|避免|千万不要|千万别|不建议)\s*"
+                            r"(?:再|自行|自己|擅自|直接|一下子)?\s*(?:吃|服|服用|用|使用|口服|喂|打|给)?\s*"
+                            r"\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|ug|微克|片|粒)(?![/∕\d.])(?!\s*(?:以上|以内|以下|左右|多))")
+REFUSAL_HINT = re.compile(r"不|别|禁|勿|避免")
+
+
 # 碳酸钙D3片每天600mg钙: an amount named as calcium is the calcium's, not the vitamin D's of the same product
 CALCIUM_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?(?:mg|毫克|g|克)\s*(?:的)?\s*(?:元素)?钙(?!尔奇|片)")
 
@@ -205,6 +213,8 @@ def own_dose_text(text: str, rec: Recommended, ingredient: str, lexicon: Lexicon
         text = NEED_AMOUNT.sub(" ", text)
     if len(rec.substances) > 1 and "钙" not in ingredient:
         text = CALCIUM_AMOUNT.sub(" ", text)
+        if lexicon is not None and "含" in text:
+            text = CONTENT_BRACKET.sub(lambda m: _own_content(m.group(1), ingredient, lexicon), text)
     if lexicon is None or rec.mention.kind != "product" or "钙" in ingredient:
         return text
     product = lexicon.products.get(rec.name)
@@ -222,6 +232,21 @@ def own_dose_text(text: str, rec: Recommended, ingredient: str, lexicon: Lexicon
     if ingredient != main or named & set(product.components):
         return MASS_AMOUNT.sub(" ", text)
     return GRAM_AMOUNT.sub(" ", text)
+
+
+# 每天1片（含钙600mg、维生素D 125IU）: a product's content listed per ingredient in brackets; each amount is its own
+# ingredient's, never another's (round 17)
+CONTENT_BRACKET = re.compile(r"[（(]\s*(?:每片|每粒|每袋|每包|每支|每丸)?\s*(?:含有|含)([^（）()]{2,60})[）)]")
+CONTENT_PART = re.compile(r"[^、，,；;和及与]+")
+
+
+def _own_content(listed: str, ingredient: str, lexicon: Lexicon) -> str:
+    """The parts of a content list that name the ingredient (with their amounts); the others' amounts left out."""
+    own = [part.group(0) for part in CONTENT_PART.finditer(listed)
+           if MASS_AMOUNT.search(part.group(0)) or "单位" in part.group(0) or "IU" in part.group(0).upper()]
+    if len(own) < 2:
+        return f"（含{listed}）"    # one amount, or none: not a list per ingredient
+    return " " + " ".join(part for part in own if ingredient in _named_in(lexicon, part)) + " "
 
 
 # 用XX 30mg: a verb of taking, a word of two to six letters that is no form, route, amount or schedule, then the dose
@@ -246,6 +271,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         text = SPREAD_TABLETS.sub(r"每次\1，", text)
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
+    if REFUSAL_HINT.search(text):
+        text = REFUSED_AMOUNT.sub(" ", text)
     instead = INSTEAD.search(text)
     if instead and TOO_MUCH.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
         return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much
@@ -545,6 +572,39 @@ UNLIMITED_NEGATED = re.compile(r"(?:不是|并非|并不是|别以为|不能)\s*
                                r"不是想吃就吃")
 
 
+# a dosing table by weight band, one band a line (- 15kg以下：30mg 每日2次 / - 15-23kg：45mg / - 40kg以上：75mg): for a
+# patient whose weight is known, the band holding it is the dose the draft gives, the other lines are the table's
+# (round 17); a table with no band for the weight is read whole (fail closed)
+BAND_LINE = re.compile(r"^[ \t\-*•·+>|]*(?:\d{1,2}[.、)）]\s*)?\**\s*(?:体重)?\s*"
+                       r"(?P<op>[<≤＜>≥＞]=?|小于|低于|不足|不到|大于|超过|高于)?\s*(?P<low>\d+(?:\.\d+)?)\s*"
+                       r"(?:(?:kg|公斤|千克)\s*)?(?:[-~～到至—–]\s*(?P<high>\d+(?:\.\d+)?)\s*)?(?:kg|公斤|千克)\s*"
+                       r"(?P<side>及以下|或以下|以下|以内|及以上|或以上|以上)?", re.M)
+
+
+def weight_band_text(text: str, weight: float) -> str:
+    """A dose text that lays out a table by weight band: the lines of the patient's band kept, the others left out."""
+    bands = []
+    for line in BAND_LINE.finditer(text):
+        low, high = float(line.group("low")), line.group("high")
+        op, side = line.group("op") or "", line.group("side") or ""
+        if high is not None:
+            span = (low, float(high))
+        elif op[:1] in "<≤＜" and op or op in ("小于", "低于", "不足", "不到") or side in ("及以下", "或以下", "以下", "以内"):
+            span = (0.0, low)
+        elif op or side:
+            span = (low, float("inf"))
+        else:
+            continue
+        end = text.find("\n", line.end())
+        bands.append((line.start(), end if end >= 0 else len(text), span))
+    if len(bands) < 2 or not any(low <= weight <= high for _, _, (low, high) in bands):
+        return text
+    for start, end, (low, high) in reversed(bands):
+        if not low <= weight <= high:
+            text = text[:start] + text[end:]
+    return text
+
+
 class DoseRule:
     name = "max_daily_dose"
 
@@ -579,6 +639,8 @@ class DoseRule:
                     # 肾功能正常时是1g每天3次；…减为1g每12小时: for a patient whose kidneys are not normal, the dose
                     # stated for normal kidneys is a reference, not this patient's dose
                     text = kidney_dose_text(NORMAL_KIDNEY.sub(" ", text))
+                if weight is not None and ("kg" in text or "公斤" in text or "千克" in text):
+                    text = weight_band_text(text, weight)
                 dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
                 per_kg_dose = dose.per_kg_dose if dose.per_kg_dose is not None else \
                     (dose.per_dose_mg / weight if weight and dose.per_dose_mg is not None else None)

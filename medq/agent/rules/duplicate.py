@@ -27,6 +27,8 @@ TOGETHER = re.compile(r"一起|同时|再|另|加|合用|叠加|配合|搭配")
 # 10mg计算，喂美林…): the product's own ingredient, not a second source
 DESCRIBES_PRODUCT = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|按|按照|(?<![可所难足予用])以)\s*$")   # not 可以
 DESCRIBES_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,16}(?:和|、|及|与|以及)\s*$")
+ANAPHOR_CONTENT = re.compile(r"(?:它|其|该药|此药|这个药|这药|本品|该产品)\s*(?:本身|已经|里面|里|也|还|就|都)*\s*"
+                             r"(?:含有|含|成分是|成分为|成分有|里面有|里有)")
 # two products offered as alternatives (…0.4mg即可，也可以换成含叶酸的复合维生素 / A或者B): one or the other, not both
 # (round 15) one after the other (吃到孕12周，之后可继续吃含叶酸的复合维生素 / 吃完再换): sequential, not both at once
 ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也可以选|也可选|替代|代替|二选一|任选|"
@@ -41,6 +43,7 @@ class DuplicateRule:
         previous: Recommended | None = None
         recs = [r for r in ctx.recommended if not r.local]
         describing = _describing(ctx, recs)
+        may_warn: bool | None = None    # whether the draft states a duplicate and advises one at all (once per draft)
         single: dict[str, list[Recommended]] = {}     # one-substance draft names by substance (_dosage_form_of)
         for rec in recs:
             if rec.origin == "draft" and len(rec.substances) == 1:
@@ -133,6 +136,10 @@ class DuplicateRule:
             if len(drafted) == len(entries) == 2 and ALTERNATIVE.search(
                     ctx.draft[min(r.mention.end for r in drafted):max(r.mention.start for r in drafted)]):
                 continue
+            if len(entries) == 2 and may_warn is None:
+                may_warn = bool(ONE_OF.search(ctx.draft)) and bool(DUPLICATE_STATED.search(ctx.draft))
+            if len(entries) == 2 and may_warn and _draft_warns_duplicate(ctx, entries):
+                continue
             first = next(rec for _, rec, _ in entries if rec is not None)
             names = "、".join(stated for _, _, stated in entries)
             over = limit_row is not None and total > limit_row.max_mg_day  # type: ignore[operator]
@@ -145,6 +152,46 @@ class DuplicateRule:
                           ctx.source("medication", next((s for _, r, s in entries if r is None), "")),
                           f"{names}都含有{ingredient}，同时使用会重复用药{dose_words}。", limit_row, block=block,
                           indicator="critical" if block else "warning")
+
+
+# the draft states the duplicate itself and tells the patient to take one of the two (A和B都含有X，叠加容易过量。选一种
+# 就行 / 再吃B会重复用药…两种选一种 / 不建议一起吃。…会重复用药): a warning against the pair, not the pair advised (round 17);
+# a draft that allows the two together (可以一起吃，注意别过量) still advises it
+DUPLICATE_STATED = re.compile(r"重复用药|重复服用|重复服药|重复吃|重复|叠加|过量|超量|成分相同|成分一样|同一种成分|同样的成分")
+ONE_OF = re.compile(r"(?:选|挑)(?:择)?(?:其中|它们中的|两者中的|二者中的)?(?:任意|任何)?(?:一种|一个|一样|其一)|二选一|任选其一|"
+                    r"只(?:吃|用|服用|服|选)|"
+                    r"(?:不|别|不要|不建议|不能|不宜|不可以|不应|最好不要|千万不要|避免)\s*(?:再)?\s*"
+                    r"(?:一起|同时|合用|同服|联用|叠加|一块|重复)")
+TOGETHER_ALLOWED = re.compile(r"(?<!不)(?:可以|能|可)\s*(?:一起|同时|合用|同服|联用|搭配)|"
+                              r"一起(?:吃|用|服用)?\s*(?:没问题|没关系|不要紧|问题不大)")
+SENTENCE_MARK = re.compile(r"[。；;！!？?\n]+")
+
+
+def _draft_warns_duplicate(ctx: AuditContext, entries: list[tuple[str, Recommended | None, str]]) -> bool:
+    """Whether a sentence of the draft names both sources with the duplicate stated (重复用药 / 叠加 / 过量) and that
+    sentence or the one before or after it tells the patient to take one only (选一种 / 只吃 / 不建议一起吃), with nothing
+    there allowing the two together."""
+    draft = ctx.draft
+    positions: list[set[int]] = []
+    for name, rec, stated in entries:
+        starts = {m.start for m in ctx.warned if m.canonical == name}
+        starts |= {r.mention.start for r in ctx.recommended if r.origin == "draft" and r.name == name}
+        for word in {stated, rec.mention.text if rec is not None else ""} - {""}:
+            at = draft.find(word)
+            while at >= 0:
+                starts.add(at)
+                at = draft.find(word, at + len(word))
+        positions.append(starts)
+    bounds = [0] + [m.end() for m in SENTENCE_MARK.finditer(draft)] + [len(draft)]
+    sentences = [(low, high) for low, high in zip(bounds, bounds[1:]) if draft[low:high].strip()]
+    for index, (low, high) in enumerate(sentences):
+        if not all(any(low <= p < high for p in starts) for starts in positions) or \
+                not DUPLICATE_STATED.search(draft, low, high):
+            continue
+        near = draft[sentences[max(0, index - 1)][0]:sentences[min(len(sentences) - 1, index + 1)][1]]
+        if ONE_OF.search(near) and not TOGETHER_ALLOWED.search(near):
+            return True
+    return False
 
 
 # an amount of its own (扶他林片25mg，每日3次 / 戴芬75mg，每日1次)
@@ -227,4 +274,13 @@ def _describing(ctx: AuditContext, recs: list[Recommended]) -> set[int]:
         high = min([i for i in (draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0] or [len(draft)])
         if any(low <= p.mention.start < high and rec.substances[0] in p.substances for p in products):
             found.add(id(rec))
+            continue
+        # 快克每次1粒…。需要注意，它已经含有对乙酰氨基酚和扑尔敏: an anaphor before 含有 names the last product before it,
+        # in this sentence or the one before (round 17)
+        clause = max(draft.rfind(mark, 0, rec.mention.start) for mark in "，,。；;！!？?\n") + 1
+        if ANAPHOR_CONTENT.search(draft, clause, rec.mention.start):
+            earlier = max(draft.rfind(mark, 0, max(0, low - 1)) for mark in "。；;！!？?\n") + 1
+            before = [p for p in products if earlier <= p.mention.start < rec.mention.start]
+            if before and rec.substances[0] in before[-1].substances:
+                found.add(id(rec))
     return found

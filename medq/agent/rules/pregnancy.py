@@ -8,11 +8,17 @@ class PregnancyRule(PopulationRule):
     topics = ("pregnant",)
 
     def check(self, ctx):
-        # advice for after the birth (分娩后再补种麻腮风) is not advice during the pregnancy
+        # advice for after the birth (分娩后再补种麻腮风) is not advice during the pregnancy, and advice for a later
+        # trimester is not advice in an earlier one (round 17)
         for found in super().check(ctx):
             rec = next((r for r in ctx.recommended if r.display == found.drug or r.name == found.drug), None)
-            if rec is None or not rec.after_pregnancy:
-                yield found
+            if rec is not None and rec.after_pregnancy:
+                continue
+            # 孕中期后可考虑换甲巯咪唑 for a woman in her first trimester: the first trimester's row is not about it
+            if rec is not None and rec.from_trimester is not None and found.patient_fact.startswith("trimester:") and \
+                    float(found.patient_fact.split(":")[1]) < rec.from_trimester:
+                continue
+            yield found
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown

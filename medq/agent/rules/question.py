@@ -12,6 +12,8 @@ from medq.agent.rules.dose import stated_concentration
 from medq.agent.scope import Span, load_table
 
 YES = ("可以", "能", "没问题", "没有问题", "放心", "不用担心", "不必担心", "适合", "是安全的", "比较安全", "可用", "可服")
+# 问：是每天吃吗？ 答：是的，每天吃4片: an answer that opens by confirming what the patient asked (round 17)
+OPENING_YES = re.compile(r"\s*[*#]*\s*(?:是的|对的|没错|对[，,！!])")
 # words that hold 能 without saying "can" (可能血压过低 / 肾功能 / 能量): no yes
 NOT_YES = re.compile(r"可能|功能|能力|性能|本能|才能|能量|机能|智能|技能|效能|潜能")
 
@@ -69,7 +71,7 @@ class QuestionRule:
         for end_mark in "。！？!?\n":
             first = first.split(end_mark)[0]
         head = first[:40]
-        if not _says_yes(head):
+        if not (_says_yes(head) or OPENING_YES.match(head)):
             return
         cues = load_table()
         from medq.agent.text import normalise
