@@ -362,7 +362,6 @@ class FuzzyIndex(Generic[T]):
         covered = bytearray(len(norm))
         for start, end in taken:
             covered[start:end] = b"\x01" * (end - start)
-        syllables = [_PINYIN.get(c) or char_pinyin(c) for c in norm]
         i = 0
         while i < len(norm):
             if covered[i] or not _is_han(norm[i]):
@@ -372,20 +371,26 @@ class FuzzyIndex(Generic[T]):
             while j < len(norm) and not covered[j] and _is_han(norm[j]):
                 j += 1
             if j - i >= self.min_chars:
-                yield from self._scan_run(norm, i, j, syllables)
+                yield from self._scan_run(norm, i, j)
             i = j
 
-    def _scan_run(self, norm: str, start: int, stop: int, syllables: list[str]) -> Iterator[Hit[T]]:
+    def _scan_run(self, norm: str, start: int, stop: int) -> Iterator[Hit[T]]:
+        # the syllables of this run only, and the ends at which a name of ≥ 5 characters may stop (its last two
+        # characters): both once per run, not per span tried
+        syllables = [_PINYIN.get(c) or char_pinyin(c) for c in norm[start:stop]]
+        edge_ends = {k for k in range(start + 2, stop + 1) if norm[k - 2:k] + ">" in self.edges}
         i = start
         while i <= stop - self.min_chars:
             hit = None
-            by_sound = "|".join(syllables[i:i + 2]) in self.pinyin_starts
+            by_sound = "|".join(syllables[i - start:i - start + 2]) in self.pinyin_starts
             by_edit_start = "<" + norm[i:i + 2] in self.edges
             for length in range(min(self.max_chars + 1, stop - i), self.min_chars - 1, -1):
-                span = norm[i:i + length]
-                if span in self.exact or not (by_sound or by_edit_start or span[-2:] + ">" in self.edges):
+                if not (by_sound or by_edit_start or i + length in edge_ends):
                     continue
-                value = self._lookup(span, "|".join(syllables[i:i + length]) if by_sound else None)
+                span = norm[i:i + length]
+                if span in self.exact:
+                    continue
+                value = self._lookup(span, "|".join(syllables[i - start:i - start + length]) if by_sound else None)
                 if value is not None:
                     hit = Hit(i, i + length, value)
                     break

@@ -4,6 +4,8 @@ topic is this kind's and whose population holds for the patient. Each subclass h
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from typing import Iterable
 
@@ -100,11 +102,23 @@ def _span_count(text: str) -> float:
     return float(max(CHINESE_DIGITS[c] for c in text))
 
 
+@functools.lru_cache(maxsize=8192)
+def _row_span(effect: str, management: str) -> float | None:
+    """The days a row allows continuous use (连续使用不超过7天 → 7), inf where it limits long use in words only, None
+    where it limits nothing. A pure function of the row's text: memoised."""
+    text = f"{effect} {management}"
+    limit = DURATION_ROW.search(text) if "超过" in text else None
+    if limit is not None:
+        return _span_count(limit.group(1)) * SPAN_UNITS[limit.group(2)]
+    return math.inf if LONG_USE_ROW.search(text) else None
+
+
 def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
     """Whether the draft, in the sentence that recommends this drug, endorses longer use than the row allows."""
-    text = f"{row.effect or ''} {row.management or ''}"
-    limit = DURATION_ROW.search(text) if "超过" in text else None
-    if rec.origin != "draft" or (limit is None and not LONG_USE_ROW.search(text)):
+    if rec.origin != "draft":
+        return False
+    allowed = _row_span(row.effect or "", row.management or "")
+    if allowed is None:
         return False
     low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
     ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
@@ -114,9 +128,8 @@ def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
             not NOT_BETWEEN.search(m.group(1)) and not NECESSITY.search(m.group(1))
             for m in DOSE_THEN_LONG.finditer(sentence)):
         return True
-    if limit is None:
+    if allowed == math.inf:
         return False
-    allowed = _span_count(limit.group(1)) * SPAN_UNITS[limit.group(2)]
     return any(_span_count(m.group(1)) * SPAN_UNITS[m.group(2)] > allowed and
                not SPAN_LIMIT.search(sentence[max(0, m.start() - 5):m.start()]) and
                not re.match(r"\s*(?:以内|之内|为限|为宜)", sentence[m.end():])
