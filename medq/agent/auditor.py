@@ -32,7 +32,8 @@ from medq.agent.knowledge import Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
 from medq.agent.rules.renal import apply_kidney_failure
 from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, number, read_dose, stated_concentration, unit_strength
-from medq.agent.text import SALT_WORDS, normalise, simplified_fields, to_simplified
+from medq.agent.text import CLAUSE_MARKS as TEXT_CLAUSE_MARKS
+from medq.agent.text import SALT_WORDS, SENTENCE_MARKS, normalise, simplified_fields, span_end, to_simplified
 from medq.agent.scope import Span, load_table, read_scope
 
 __all__ = ["AuditResult", "Card", "ContraindicationAuditor", "Finding", "Recommendation", "Severity",
@@ -231,8 +232,8 @@ OPENING_PROBLEM = re.compile(r"^(?:有问题|有影响|有冲突|不安全|有�
 ADDED_BEFORE = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加|加|换成|换用|改用|改成|改为|换)\s*(?:一个|一种|点|些)?\s*$")
 HABIT_OF_PEOPLE = re.compile(r"\s*(?:的)?\s*(?:习惯|史|嗜好)\s*(?:的人|者|的患者|患者|人群)|\s*者")
 CONSTITUENT = re.compile(r"(?:含|含有|不含|含少量|含一定量的?|成分是|成分为)\s*$")
-CLAUSE_MARKS = "。；;！!？?\n，,：:"
-SENTENCE_MARKS = "。；;！!？?\n"
+# the auditor's clause also ends at a colon (用法：每次…): the text layer's clause marks and the colons
+CLAUSE_MARKS = TEXT_CLAUSE_MARKS + "：:"
 IU_DOSE = re.compile(r"\d\s*(?:万)?\s*(?:iu|IU|国际单位|单位)")
 DOSE = re.compile(r"\d\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
 CN_STAGE = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5}
@@ -251,7 +252,7 @@ def _allowing_span(draft: str, position: int) -> str:
 
 
 def clause_end_of(draft: str, position: int) -> int:
-    return min([i for i in (draft.find(mark, position) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
+    return span_end(draft, position, CLAUSE_MARKS)
 
 
 # the last mark before a position: one regex search instead of a scan per mark (called for every name of a draft)
@@ -659,8 +660,7 @@ class ContraindicationAuditor:
             strength = None
             if len(substances) == 1 and mention.kind != "class":
                 strength = stated_concentration(draft[mention.end:], substances[0])
-            clause_end = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0]
-                             or [len(draft)])
+            clause_end = clause_end_of(draft, mention.end)
             form = lex.products[mention.canonical].form if mention.kind == "product" else ""
             # an eye form (阿托品眼用凝胶 / 红霉素眼膏) is into the eye, not on the skin, though 凝胶 and 膏 read as the
             # skin's: its eye conditions (闭角型青光眼) count (round 12)
@@ -751,7 +751,7 @@ class ContraindicationAuditor:
         # an explanation names no way of taking anything: 吃点常用的青霉素类 / 吃布洛芬这类药就行 / 吃他汀（如辛伐他汀）
         # are advice however they are phrased
         sentence_low = sentence_start_of(draft, mention.start)
-        clause_high = min([i for i in (draft.find(mark, mention.end) for mark in CLAUSE_MARKS) if i >= 0] or [len(draft)])
+        clause_high = clause_end_of(draft, mention.end)
         if WAY_OF_TAKING.search(draft[sentence_low:clause_high]):
             return False
         if mention.kind == "class" and DESCRIBED_CLASS.search(lead) and mention.start - low > 2:

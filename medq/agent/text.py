@@ -154,6 +154,29 @@ def simplified_fields(record: R) -> R:
 _MARKS = {ord("®"): " ", ord("™"): " ", ord("©"): " "}
 
 
+# what ends a sentence and a clause in a draft, a question or a message: the bounds every reading of "the sentence /
+# the clause that holds this name" takes (one definition instead of a copy of the marks in each rule)
+SENTENCE_MARKS = "。；;！!？?\n"
+CLAUSE_MARKS = "，," + SENTENCE_MARKS
+
+
+def span_start(text: str, position: int, marks: str = SENTENCE_MARKS) -> int:
+    """Where the sentence (or, with CLAUSE_MARKS, the clause) that holds `position` starts: after the last mark
+    before it, or 0."""
+    return max(text.rfind(mark, 0, position) for mark in marks) + 1
+
+
+def span_end(text: str, position: int, marks: str = SENTENCE_MARKS) -> int:
+    """Where the sentence (or clause) that goes on at `position` ends: at the first mark from it, or the text's end."""
+    found = _any_mark(marks).search(text, position)
+    return found.start() if found else len(text)
+
+
+@functools.lru_cache(maxsize=None)
+def _any_mark(marks: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(marks)}]")
+
+
 @functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """The matching form: trade marks (® ™) as spaces, NFKC, lower case, simplified. Same length as `text` unless NFKC changes it (rare

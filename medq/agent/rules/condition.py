@@ -5,6 +5,7 @@ import dataclasses
 import re
 
 from medq.agent.rules.population import PopulationRule
+from medq.agent.text import span_end
 
 
 class ConditionRule(PopulationRule):
@@ -86,7 +87,7 @@ def _naive_excluded(ctx, found) -> bool:
     only = ONLY_TOOK.search(question)
     if only is None:
         return False
-    end = min([i for i in (question.find(mark, only.end()) for mark in "。；;！!？?\n") if i >= 0] or [len(question)])
+    end = span_end(question, only.end())
     taken = ctx.lexicon.find_mentions(question[only.end():end], ("drug", "product", "class"))
     return bool(taken) and not any(OPIOIDS in ctx.lexicon.classes_of(s) or s == OPIOIDS
                                    for m in taken for s in ctx.lexicon.ingredients(m.canonical) or [m.canonical])

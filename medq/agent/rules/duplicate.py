@@ -12,7 +12,7 @@ from typing import Iterable
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding
 from medq.agent.rules.dose import dosing_rows, own_dose_text, read_dose, strength_of
 from medq.agent.rules.interaction import replaced, stopped, switched_to
-from medq.agent.text import SALT_WORDS
+from medq.agent.text import CLAUSE_MARKS, SALT_WORDS, span_end, span_start
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*"
@@ -270,16 +270,15 @@ def _describing(ctx: AuditContext, recs: list[Recommended]) -> set[int]:
         lead = draft[max(0, rec.mention.start - 24):rec.mention.start]
         if not (DESCRIBES_PRODUCT.search(lead) or DESCRIBES_LIST.search(lead)):
             continue
-        low = max(draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
-        high = min([i for i in (draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0] or [len(draft)])
+        low, high = span_start(draft, rec.mention.start), span_end(draft, rec.mention.end)
         if any(low <= p.mention.start < high and rec.substances[0] in p.substances for p in products):
             found.add(id(rec))
             continue
         # 快克每次1粒…。需要注意，它已经含有对乙酰氨基酚和扑尔敏: an anaphor before 含有 names the last product before it,
         # in this sentence or the one before (round 17)
-        clause = max(draft.rfind(mark, 0, rec.mention.start) for mark in "，,。；;！!？?\n") + 1
+        clause = span_start(draft, rec.mention.start, CLAUSE_MARKS)
         if ANAPHOR_CONTENT.search(draft, clause, rec.mention.start):
-            earlier = max(draft.rfind(mark, 0, max(0, low - 1)) for mark in "。；;！!？?\n") + 1
+            earlier = span_start(draft, max(0, low - 1))
             before = [p for p in products if earlier <= p.mention.start < rec.mention.start]
             if before and rec.substances[0] in before[-1].substances:
                 found.add(id(rec))

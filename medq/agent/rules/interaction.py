@@ -10,6 +10,7 @@ from typing import Iterable
 
 from medq.agent.knowledge import Lexicon, Rule
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
+from medq.agent.text import CLAUSE_MARKS, span_end, span_start
 
 
 # the draft switches the patient to this drug (可以改用…/换成…): the current medicine of its class is replaced
@@ -31,9 +32,7 @@ def _advised(draft: str, rec) -> bool:
     """Whether the clause of the mention advises it (可以/建议…, a dose, or going on with it: 照常吃 / 继续吃)."""
     from medq.agent.scope import affirmed
 
-    low = max(draft.rfind(mark, 0, rec.mention.start) for mark in "，,。；;！!？?\n") + 1
-    ends = [i for i in (draft.find(mark, rec.mention.end) for mark in "，,。；;！!？?\n") if i >= 0]
-    clause = draft[low:min(ends) if ends else len(draft)]
+    clause = draft[span_start(draft, rec.mention.start, CLAUSE_MARKS):span_end(draft, rec.mention.end, CLAUSE_MARKS)]
     return bool(KEEP_ON.search(clause)) or affirmed(draft, rec.mention.start, rec.mention.end)
 
 
@@ -65,9 +64,8 @@ def taken_together(ctx: AuditContext, rec, row: Rule) -> bool:
     """A caution row on absorption, for a drug the draft has taken at once with the other (钙片和优甲乐早上一起吃)."""
     if "吸收" not in (row.effect or "") or rec.origin != "draft" or SPACED.search(ctx.draft):
         return False
-    low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
-    ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
-    return bool(TOGETHER_AT_ONCE.search(ctx.draft[low:min(ends) if ends else len(ctx.draft)]))
+    return bool(TOGETHER_AT_ONCE.search(ctx.draft[span_start(ctx.draft, rec.mention.start):
+                                                 span_end(ctx.draft, rec.mention.end)]))
 
 
 # 吃克拉霉素这7天先暂停辛伐他汀: the patient's medicine the draft holds while the new one is taken is not taken with it
@@ -84,9 +82,7 @@ def held_off(ctx: AuditContext, canonical: str) -> bool:
     for m in ctx.warned:
         if m.canonical != canonical and not (set(lex.ingredients(m.canonical)) & set(lex.ingredients(canonical))):
             continue
-        low = max(ctx.draft.rfind(mark, 0, m.start) for mark in "，,。；;！!？?\n") + 1
-        ends = [i for i in (ctx.draft.find(mark, m.end) for mark in "，,。；;！!？?\n") if i >= 0]
-        clause = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+        clause = ctx.draft[span_start(ctx.draft, m.start, CLAUSE_MARKS):span_end(ctx.draft, m.end, CLAUSE_MARKS)]
         # a hold for the new drug's course, resumed after it (…疗程结束后再恢复): the management the references give;
         # a stop with no return (华法林先停几天) is no such hold and the interaction is still read
         if HOLD.search(clause) and not HOLD_NEGATED.search(clause) and RESUME.search(ctx.draft, m.end):
@@ -121,9 +117,7 @@ def stopped(ctx: AuditContext, canonical: str) -> bool:
     for m in ctx.warned:
         if m.canonical != canonical:
             continue
-        low = max(ctx.draft.rfind(mark, 0, m.start) for mark in "，,。；;！!？?\n") + 1
-        ends = [i for i in (ctx.draft.find(mark, m.end) for mark in "，,。；;！!？?\n") if i >= 0]
-        clause = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+        clause = ctx.draft[span_start(ctx.draft, m.start, CLAUSE_MARKS):span_end(ctx.draft, m.end, CLAUSE_MARKS)]
         if HOLD.search(clause) and not HOLD_NEGATED.search(clause):
             return True
     return False
@@ -191,14 +185,14 @@ def _adjusted_in_draft(ctx: AuditContext, adjusted: str, pattern: re.Pattern[str
     for hit in pattern.finditer(ctx.draft):
         if pattern is DOSE_DRAFT and DOSE_NOT.search(ctx.draft[max(0, hit.start() - 6):hit.start()]):
             continue
-        low = max(ctx.draft.rfind(mark, 0, hit.start()) for mark in "。；;！!？?\n") + 1
+        low = span_start(ctx.draft, hit.start())
         before = [m for m in mentions if low <= m.start and m.end <= hit.start()]
         if before:
             if is_adjusted(before[-1].canonical):
                 return True
             continue
-        ends = [i for i in (ctx.draft.find(mark, hit.end()) for mark in "，,。；;！!？?\n") if i >= 0]
-        after = [m for m in mentions if hit.end() <= m.start < (min(ends) if ends else len(ctx.draft))]
+        clause_end = span_end(ctx.draft, hit.end(), CLAUSE_MARKS)
+        after = [m for m in mentions if hit.end() <= m.start < clause_end]
         if after and is_adjusted(after[0].canonical) or unnamed and not after:
             return True
     return False
@@ -251,9 +245,7 @@ def interaction_denied(ctx: AuditContext, rec, row: Rule) -> bool:
     """A caution row (severity warning) for a drug the draft recommends, whose sentence says the two do not interact."""
     if row.blocks or row.severity == "info" or rec.origin != "draft" or not DENIED.search(ctx.draft):
         return False
-    low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
-    ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
-    sentence = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+    sentence = ctx.draft[span_start(ctx.draft, rec.mention.start):span_end(ctx.draft, rec.mention.end)]
     return any(not re.search(r"(?:不是|并非|不能说|不代表)\s*$", sentence[max(0, m.start() - 5):m.start()])
                for m in DENIED.finditer(sentence))
 

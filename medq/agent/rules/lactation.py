@@ -9,6 +9,7 @@ from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding
 from medq.agent.rules.population import PopulationRule
+from medq.agent.text import span_end, span_start
 
 FEEDING = r"(?:哺乳|喂奶|母乳喂养|喂母乳|母乳|喂养)"
 # (round 15) a week counts (服药后1周内不哺乳 / 暂停哺乳一周), its number in digits or words
@@ -35,14 +36,11 @@ STOPS_FEEDING = re.compile(rf"(?:暂停|停止|中断|停掉|停)\s*{FEEDING}|(?
 WEANING = re.compile(r"回奶|退奶|断奶|不想(?:再)?喂(?:奶)?了|不(?:再)?喂(?:奶)?了|不打算(?:再)?喂|决定不喂|不想(?:再)?哺乳|"
                      r"不再哺乳|停止哺乳|不母乳喂养")
 LESS_MILK = re.compile(r"抑制泌乳|回奶|泌乳减少|减少泌乳|乳汁(?:分泌)?减少|减少乳汁|抑制乳汁")
-SENTENCE_MARKS = "。；;！!？?\n"
 
 
 def _feeding_stopped(draft: str, start: int, end: int) -> bool:
     """Whether the sentence of a name the draft recommends stops breastfeeding (not 不用停止哺乳)."""
-    low = max(draft.rfind(mark, 0, start) for mark in SENTENCE_MARKS) + 1
-    highs = [i for i in (draft.find(mark, end) for mark in SENTENCE_MARKS) if i >= 0]
-    sentence = draft[low:min(highs) if highs else len(draft)]
+    sentence = draft[span_start(draft, start):span_end(draft, end)]
     if DRAFT_DURATION.search(sentence):
         return False   # a timed pause (暂停哺乳1天) is no stop for the whole use
     return any(not PAUSE_NEGATED.search(sentence[max(0, m.start() - 6):m.start()])

@@ -11,6 +11,7 @@ from typing import Iterable
 
 from medq.agent.knowledge import Rule
 from medq.agent.rules.base import AuditContext, Finding, Recommended, action_words, finding, shown
+from medq.agent.text import span_end, span_start
 
 
 # a row about the immediate-release form only (its wording says 速释/短效), and how a draft names a modified-release one
@@ -120,9 +121,7 @@ def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
     allowed = _row_span(row.effect or "", row.management or "")
     if allowed is None:
         return False
-    low = max(ctx.draft.rfind(mark, 0, rec.mention.start) for mark in "。；;！!？?\n") + 1
-    ends = [i for i in (ctx.draft.find(mark, rec.mention.end) for mark in "。；;！!？?\n") if i >= 0]
-    sentence = ctx.draft[low:min(ends) if ends else len(ctx.draft)]
+    sentence = ctx.draft[span_start(ctx.draft, rec.mention.start):span_end(ctx.draft, rec.mention.end)]
     if LONG_USE.search(sentence) or LONG_USE.search(rec.dose_text) or any(
             not NOT_BETWEEN.search(m.group(1)) for m in LONG_USE_LATER.finditer(sentence)) or any(
             not NOT_BETWEEN.search(m.group(1)) and not NECESSITY.search(m.group(1))
@@ -145,13 +144,25 @@ def _local_too(row) -> bool:
     return bool(LOCAL_TOO.search(row.management or "") or LOCAL_TOO.search(row.effect or ""))
 
 
+# the profile fact without which no row of a topic can hold (its term needs it): a rule whose topics all lack theirs
+# has nothing to check, decided before any row is read
+TOPIC_NEEDS = {
+    "pregnant": lambda ctx: bool(ctx.profile.pregnant) or ctx.profile.trimester is not None,
+    "lactating": lambda ctx: bool(ctx.profile.lactating),
+    "age": lambda ctx: ctx.facts.age_years is not None or ctx.profile.age is not None,
+    "elderly": lambda ctx: ctx.facts.age_years is not None or ctx.profile.age is not None,
+    "egfr": lambda ctx: ctx.facts.kidney_band() is not None,
+}
+
+
 class PopulationRule:
     name = "population"
     topics: tuple[str, ...] = ()
     systemic = False     # rows about systemic exposure (condition, elderly, renal) do not apply on the skin
 
-
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
+        if self.topics and all(t in TOPIC_NEEDS and not TOPIC_NEEDS[t](ctx) for t in self.topics):
+            return
         for rec in ctx.recommended:
             local = self.systemic and (rec.topical and not _transdermal(ctx, rec) or
                                        rec.ocular and self.name != "contraindicated_condition")

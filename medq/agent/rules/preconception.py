@@ -20,6 +20,7 @@ from typing import Iterable
 
 from medq.agent.knowledge import WASHOUT_UNITS, Mention, Rule, count_number, washout_days
 from medq.agent.rules.base import AuditContext, Finding, Recommended, finding, shown
+from medq.agent.text import CLAUSE_MARKS, SENTENCE_MARKS, span_end, span_start
 
 TOPICS = ("planning_pregnancy",)
 GATE = ("孕", "孩子", "宝宝", "二胎", "三胎", "二宝", "生育", "妊娠")
@@ -36,8 +37,6 @@ PARTNER_MALE = re.compile(r"老婆|妻子|媳妇|太太|女朋友|女友|爱人�
 # the draft frames the patient as planning now: 备孕期间 / 备孕中 / 您正在备孕
 DRAFT_NOW = re.compile(r"\s*(?:期间|期|中|阶段|时期|的时候)")
 DRAFT_YOU = re.compile(r"(?:您|你)\s*(?:现在|目前|正|正在|在|已经|既然)\s*$|(?:正在|目前在|既然)\s*$")
-CLAUSE = "，,。；;！!？?\n"
-SENTENCE = "。；;！!？?\n"
 # 停药后3个月再怀孕 / 接种后1个月内避免怀孕 / 停药满6周就可以备孕 / 3-6个月后再要孩子
 WAIT = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九十半])\s*(?:[-~～到至]\s*(?:\d+(?:\.\d+)?|[一两二三四五六七八九十]))?"
                   r"\s*(天|日|周|个星期|星期|个月|月|年)\s*(?:以上|左右)?\s*(?:后|以后|之后|再|才|就|内|以内|里|之内|即可|便可)")
@@ -71,16 +70,14 @@ def planning(ctx: AuditContext) -> tuple[str, bool] | None:
 
 
 def _clause_before(text: str, start: int) -> str:
-    low = max(text.rfind(mark, 0, start) for mark in CLAUSE) + 1
-    return text[low:start]
+    return text[span_start(text, start, CLAUSE_MARKS):start]
 
 
 def _sentence(text: str, start: int, end: int, following: int = 0) -> str:
-    low = max(text.rfind(mark, 0, start) for mark in SENTENCE) + 1
+    low = span_start(text, start)
     high = end
     for _ in range(following + 1):
-        ends = [i for i in (text.find(mark, high) for mark in SENTENCE) if i >= 0]
-        high = min(ends) + 1 if ends else len(text)
+        high = span_end(text, high) + 1
     return text[low:high]
 
 
@@ -90,7 +87,7 @@ def stated_wait(text: str) -> float | None:
     waits = []
     for found in WAIT.finditer(text):
         after = text[found.end():found.end() + 16]
-        cut = min([i for i in (after.find(mark) for mark in SENTENCE) if i >= 0] +
+        cut = min([i for i in (after.find(mark) for mark in SENTENCE_MARKS) if i >= 0] +
                   [m.start() for m in NEXT_SPAN.finditer(after)] + [len(after)])
         if CONCEPTION.search(after[:cut]):
             waits.append(count_number(found.group(1)) * WASHOUT_UNITS[found.group(2)])
@@ -199,7 +196,7 @@ class PreconceptionRule:
             if KEEP_NEGATED.search(ctx.draft[max(0, found.start() - 6):found.start()]):
                 continue
             sentence = _sentence(ctx.draft, found.start(), found.end())
-            low = max(ctx.draft.rfind(mark, 0, found.start()) for mark in CLAUSE) + 1
+            low = span_start(ctx.draft, found.start(), CLAUSE_MARKS)
             if any(low <= start < found.start() for start in starts):
                 continue   # 优甲乐不需要停药: the clause keeps a drug it names
             if not any(not STOP_NEGATED.search(sentence[max(0, m.start() - 6):m.start()])

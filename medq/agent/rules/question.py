@@ -10,6 +10,7 @@ from typing import Iterable
 from medq.agent.rules.base import AuditContext, Finding, Recommended
 from medq.agent.rules.dose import stated_concentration
 from medq.agent.scope import Span, load_table
+from medq.agent.text import CLAUSE_MARKS, span_start
 
 YES = ("可以", "能", "没问题", "没有问题", "放心", "不用担心", "不必担心", "适合", "是安全的", "比较安全", "可用", "可服")
 # 问：是每天吃吗？ 答：是的，每天吃4片: an answer that opens by confirming what the patient asked (round 17)
@@ -85,7 +86,7 @@ class QuestionRule:
         from medq.agent.auditor import RELATIVE
 
         def asked(mention) -> bool:   # not a relative's medicine, not one the patient says they already take
-            low = max([ctx.question.rfind(mark, 0, mention.start) for mark in "。；;！!？?\n，,"]) + 1
+            low = span_start(ctx.question, mention.start, CLAUSE_MARKS)
             before = ctx.question[low:mention.start]
             return not RELATIVE.search(before) and not CURRENT.search(before[-8:]) or \
                 bool(re.search(r"(?:能|可以|想|要|让|叫|准备|打算|需要|该)\s*(?:吃|用|服|打|输|接种)?\s*$", before))

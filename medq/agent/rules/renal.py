@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 from medq.agent.rules.population import PopulationRule
+from medq.agent.text import span_end, span_start
 
 
 class RenalRule(PopulationRule):
@@ -29,7 +30,7 @@ class RenalRule(PopulationRule):
             return
         # a drug whose only renal row is a dose cap for this band (帕罗西汀 eGFR<30 ≤40mg/日): the draft that keeps its
         # dose whatever the kidneys (肾功能下降不影响，帕罗西汀照常吃) refuses that cap as well (round 15)
-        from medq.agent.rules.base import finding, shown
+        from medq.agent.rules.base import finding
         from medq.agent.rules.dose import _straddles, dosing_rows
 
         for rec in ctx.recommended:
@@ -85,9 +86,7 @@ KIDNEY_WORD = re.compile(r"肾|肌酐|eGFR|egfr|GFR|透析")
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    low = max(text.rfind(mark, 0, start) for mark in "。；;！!？?\n") + 1
-    highs = [i for i in (text.find(mark, end) for mark in "。；;！!？?\n") if i >= 0]
-    return low, min(highs) if highs else len(text)
+    return span_start(text, start), span_end(text, end)
 
 
 # …但左乙拉西坦要减到每次500mg: the draft that dismisses the kidneys and still reduces the dose denies nothing
