@@ -129,3 +129,10 @@ def test_with_term_outside_a_dosing_row_or_naming_nothing_fails_on_load(tmp_path
     (tmp_path / "rules.csv").write_text(HEADER + row, encoding="utf-8")
     with pytest.raises(MedqError, match=r"rules.csv: row .*population.*with:"):
         Lexicon.load(tmp_path)
+
+
+def test_atorvastatin_and_rosuvastatin_caps_beside_protease_inhibitors():
+    assert _blocks(audit("阿托伐他汀每晚40mg。", age=50, medications=["达芦那韦"]))
+    assert not _blocks(audit("阿托伐他汀每晚20mg。", age=50, medications=["达芦那韦"]))
+    assert _blocks(audit("瑞舒伐他汀每天20mg。", age=50, medications=["阿扎那韦"]))
+    assert not _blocks(audit("瑞舒伐他汀每天10mg。", age=50, medications=["阿扎那韦"]))
