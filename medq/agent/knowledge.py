@@ -147,7 +147,7 @@ class Condition:
 class Term:
     """One population term: `condition:消化性溃疡`, `age>=65`, `pregnant`, `trimester=3`, `occupation:驾驶` ..."""
 
-    kind: str          # condition | allergy | occupation | pregnant | lactating | planning_pregnancy | sex | age | ...
+    kind: str          # condition | allergy | occupation | with | pregnant | lactating | planning_pregnancy | sex | age | ...
     op: str = ""       # for numbers: < <= > >= =
     value: str = ""
 
@@ -307,7 +307,7 @@ def parse_population(text: str) -> tuple[Term, ...]:
     for raw in (t.strip() for t in text.split("&") if t.strip()):
         if raw in ("pregnant", "lactating", "planning_pregnancy"):
             terms.append(Term(raw))
-        elif raw.startswith(("condition:", "allergy:", "occupation:")):
+        elif raw.startswith(("condition:", "allergy:", "occupation:", "with:")):
             kind, _, value = raw.partition(":")
             if not value.strip():
                 raise ValueError(f"{raw!r} names nothing")
@@ -317,7 +317,7 @@ def parse_population(text: str) -> tuple[Term, ...]:
         elif match := TERM.match(raw.replace(" ", "")):
             terms.append(Term(match.group(1), match.group(2), match.group(3)))
         else:
-            raise ValueError(f"{raw!r} is not a population term (condition:X, allergy:X, occupation:X, pregnant, "
+            raise ValueError(f"{raw!r} is not a population term (condition:X, allergy:X, occupation:X, with:X, pregnant, "
                              "lactating, planning_pregnancy, sex=female|male, age/weight/egfr/ckd_stage/trimester "
                              "with < <= > >= =)")
     return tuple(terms)
@@ -499,6 +499,9 @@ class Lexicon:
                                                         "conditions.csv)")
             if term.kind == "allergy" and self.resolve_any(term.value) is None:
                 raise table.error(row_no, "population", f"allergy:{term.value} names nothing in the knowledge base")
+            if term.kind == "with" and (kind != "dosing" or self.resolve_any(term.value) is None):
+                raise table.error(row_no, "population", f"with:{term.value} is a dosing row's co-medication (a "
+                                                        "substance or class the knowledge base names)")
         if any(t.kind == "planning_pregnancy" for t in population):
             if any(t.kind in ("pregnant", "trimester", "lactating") for t in population):
                 raise table.error(row_no, "population", "planning_pregnancy is before a pregnancy: it joins no "

@@ -212,6 +212,17 @@ class AuditContext:
                 if target in direct | cross:
                     return f"allergy:{allergy}", self.source("allergy", allergy)
             return None
+        if term.kind == "with":
+            # a dose cap that holds with a co-medication (辛伐他汀 with 地尔硫䓬 ≤ 10 mg, 阿司匹林 with 替格瑞洛
+            # ≤ 100 mg, round 18): one the patient takes now, or one the draft recommends beside the drug
+            target = lex.resolve_any(term.value) or term.value
+            for stated, _canonical, subs in self.medication_substances():
+                if any(target in self.names(s) for s in subs):
+                    return f"medication:{stated}", self.source("medication", stated)
+            for rec in self.recommended:
+                if any(target in self.names(s) for s in rec.substances):
+                    return f"draft:{rec.display}", None
+            return None
         if term.kind == "occupation":
             if p.occupation and occupation_matches(p.occupation, term.value):
                 return f"occupation:{p.occupation}", self.source("occupation")
@@ -346,6 +357,8 @@ def population_words(terms: Iterable[Term]) -> str:
             words.append(f"eGFR{t.op.replace('<=', '≤').replace('>=', '≥')}{t.value}")
         elif t.kind == "trimester":
             words.append(f"孕{t.value}期" if t.op == "=" else f"孕期（第{t.value}期起）")
+        elif t.kind == "with":
+            words.append(f"与{t.value}合用时")
         else:
             words.append(str(t))
     return "、".join(words)
