@@ -58,6 +58,7 @@ FOR_PEOPLE = re.compile(r"[^，,。；;！!？?\n]{1,20}?(?:的人|的人群|的
 REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?")
 CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|加重|升高|减弱|抑制)")
 ACTED_ON = re.compile(r"(?:升高|降低|减弱|增强|抑制|影响|增加|减少|提高|诱导|拮抗|干扰)\s*(?:了)?\s*$")
+PAST_USE = re.compile(r"(?:用过|吃过|服过|服用过|使用过|含过)\s*$")
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 # 每晚吃一片 / 一次服两粒: a dose told in Chinese numerals after a take verb recommends like one in digits
@@ -278,6 +279,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             new_dose = DOSE_AFTER.search(rest) or re.match(r"\s*(?:每天|每日|一天|一日|每次|一次)", rest)
             if near and not (new_dose and not any(end <= m.start < _clause_end(norm, end) for m in mentions)):
                 risk_marked.add(near[-1])
+            elif not near and norm[start - 1:start] == ")":
+                # 把甲巯咪唑（赛治）换成…: the name before a bracketed other name of it is what is replaced
+                opening = norm.rfind("(", max(0, start - 16), start)
+                named = [i for i, m in enumerate(mentions) if m.end == opening or opening < m.start < start]
+                if opening > 0 and named and mentions[named[0]].end == opening and \
+                        any(w in norm[_clause_start(norm, mentions[named[0]].start):opening] for w in ("把", "将", "从")):
+                    risk_marked.update(named)
             continue
         if cue.role not in ("negation", "risk"):
             continue
@@ -409,6 +417,16 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             mark(kind, i)
     for i in risk_marked:
         warned[i] = True
+    # 24小时内用过伟哥类药物不能含硝酸甘油: a drug named as a past use that a negation in its clause then depends on is
+    # the condition of the warning, not advice (round 18)
+    if "过" in norm:
+        for start, _, cue in cues:
+            if cue.role != "negation":
+                continue
+            low = _clause_start(norm, start)
+            for i, m in enumerate(mentions):
+                if low <= m.start and m.end <= start and PAST_USE.search(norm, max(low, m.start - 6), m.start):
+                    warned[i] = True
     _list_scopes(norm, cues, mentions, warned)
     if "：" in norm or ":" in norm:
         _inline_list_scopes(norm, cues, mentions, warned)

@@ -35,6 +35,14 @@ ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也�
                          r"(?:之后|以后|然后|停药后|停用后|吃完后|吃完)\s*(?:可以|可|再|改|换|就)")
 
 
+# a product named as another form of advice already given by its ingredients (缬沙坦80mg + 氢氯噻嗪12.5mg（也有复方制剂
+# 如复代文） / 氯雷他定每天5mg。开瑞坦糖浆1mg/ml，也就是每天喝5ml): the same medicine restated, no second box (round 18)
+RESTATED = re.compile(r"也就是|相当于|折合|换算成|(?:也有|也可以用|也可用|或用|或者用)(?:复方|单片|固定剂量)?(?:复合)?"
+                      r"(?:制剂|片剂|剂型|片|糖浆|口服液)?\s*(?:如|比如|例如|像)?")
+# 元素钙每天总摄入1000mg（…比如碳酸钙D3片…），维生素D 800IU: a daily intake target, the product an example toward it
+INTAKE_TARGET = re.compile(r"总摄入|总量|摄入总量|每天摄入|每日摄入|摄入量")
+
+
 class DuplicateRule:
     name = "duplicate_ingredient"
 
@@ -59,6 +67,8 @@ class DuplicateRule:
                 previous = rec
                 continue       # 布洛芬（芬必得）: one recommendation named twice
             previous = rec
+            if rec.origin == "draft" and rec.mention.kind == "product" and _restates(ctx, rec, recs, describing):
+                continue
             # 阿奇霉素片，每次0.5g。…阿奇霉素不是青霉素类: the generic and its dosage form (a one-ingredient product named
             # the generic plus a form) are one medicine named twice, unless the second is added on top (round 15)
             if rec.origin == "draft" and len(rec.substances) == 1 and \
@@ -219,6 +229,21 @@ def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> 
     return not any(mark in between for mark in "。；;！!？?\n") and not TOGETHER.search(between)
 
 
+def _restates(ctx: AuditContext, rec: Recommended, recs: list[Recommended], describing: set[int]) -> bool:
+    """Whether a product restates advice its ingredients were already given by (every ingredient named by an earlier
+    draft name), with a restating word in its sentence and nothing adding it on top."""
+    draft = ctx.draft
+    low, high = span_start(draft, rec.mention.start), span_end(draft, rec.mention.end)
+    if not RESTATED.search(draft, low, high) or ADDED.search(draft, max(0, rec.mention.start - 6), rec.mention.start):
+        return False
+    earlier = [r for r in recs if r is not rec and r.origin == "draft" and r.mention.end <= rec.mention.start and
+               id(r) not in describing]
+    if not rec.substances or not all(any(s in r.substances for r in earlier) for s in rec.substances):
+        return False
+    last = max((r for r in earlier if set(r.substances) & set(rec.substances)), key=lambda r: r.mention.end)
+    return not TOGETHER.search(draft, last.mention.end, rec.mention.start)
+
+
 def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool:
     """Two names of one drug written as two medicines, each with its own amount (扶他林片25mg… / 戴芬（…）75mg…): two
     boxes, two sources (the drug named again in brackets is one: SAME_ITEM)."""
@@ -269,6 +294,10 @@ def _describing(ctx: AuditContext, recs: list[Recommended]) -> set[int]:
             continue
         lead = draft[max(0, rec.mention.start - 24):rec.mention.start]
         if not (DESCRIBES_PRODUCT.search(lead) or DESCRIBES_LIST.search(lead)):
+            low, high = span_start(draft, rec.mention.start), span_end(draft, rec.mention.end)
+            if INTAKE_TARGET.search(draft, low, high) and any(
+                    low <= p.mention.start < rec.mention.start and rec.substances[0] in p.substances for p in products):
+                found.add(id(rec))     # the intake target the product named before it counts toward
             continue
         low, high = span_start(draft, rec.mention.start), span_end(draft, rec.mention.end)
         if any(low <= p.mention.start < high and rec.substances[0] in p.substances for p in products):
