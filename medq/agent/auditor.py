@@ -45,7 +45,8 @@ DESCRIBED_AS = re.compile(r"\s*(?:[（(][^（()）]*[）)])?\s*(?:是|为|属于
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
 # (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too; 输了两天X: the days it was given, round 15)
-TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
+# (刚输完头孢哌酮: an infusion just finished is still in the body, round 18)
+TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|输完|打完|挂完|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
                     r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿|天|周)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 # 医生用劳拉西泮，不用安定 / 从没吃过X / 没在吃X: a verb of taking the question negates names no current medicine
@@ -413,6 +414,8 @@ class ContraindicationAuditor:
                         other.canonical in lex.ingredients(m.canonical) and
                         re.search(r"(?:含有|含|成分是|成分为|里面有)[^，,。；;！!？?\n]{0,4}$",
                                   draft[max(m.end, other.start - 8):other.start])}
+            # (复方丹参滴丸有活血作用。丹参会增强华法林…: an ingredient the product's own name holds, round 18)
+            contents |= {name for name in lex.ingredients(m.canonical) if len(name) > 1 and name in m.text}
             if any(name in contents and start >= high for name, start in warned_later):   # a later sentence
                 flags[index] = True
         # 消渴丸虽然是中成药，但每10丸里含有格列本脲2.5mg / 含有**氢氯噻嗪**和可乐定等西药成分 / 复方感冒药，很多也含伪麻黄碱:
@@ -623,7 +626,9 @@ class ContraindicationAuditor:
                 low = end.end()
                 while low < len(draft) and draft[low] in " \t\r\n":
                     low += 1
-                if draft[sentence_start:end.start() + 1].rstrip().endswith(("：", ":")):
+                # (## 加巴喷丁加量方案\n- 第1天：300mg…: a heading that names the drug takes the list under it, round 18)
+                if draft[sentence_start:end.start() + 1].rstrip().endswith(("：", ":")) or \
+                        draft[sentence_start:sentence_start + 8].lstrip().startswith("#"):
                     block = draft.find("\n\n", low)
                     high = block if block >= 0 else len(draft)
                 else:

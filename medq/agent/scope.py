@@ -171,7 +171,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                phrase_at[t] not in CONTRAST and phrase_at[t] not in DISCOURSE and not _causes(t)
                for t in terminator_starts):   # 但 / 另外 end a scope; they recommend nothing
             return True
-        clause = CONTENT_STATED.sub("", norm[low:high])
+        clause = norm[low:high]
+        if any(ch.isdigit() for ch in clause):
+            # 山莨菪碱（654-2）: digits in a drug's own name are no dose (round 18)
+            for m in mentions:
+                if low <= m.start and m.end <= high and any(ch.isdigit() for ch in norm[m.start:m.end]):
+                    clause = clause[:m.start - low] + " " * (m.end - m.start) + clause[m.end - low:]
+        clause = CONTENT_STATED.sub("", clause)
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS) or \
             bool(NUMERAL_DOSE.search(clause))
 
@@ -505,7 +511,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
 # a stop that is itself negated (别自己提前停药 / 千万不要随便停 / 不能擅自停用): "keep taking it", no warning; the table
 # lists some as pseudo phrases, this reads any negator and manner words before any stop cue
-STOP_PHRASES = ("停", "暂停")
+STOP_PHRASES = ("停", "暂停", "尽快停", "应尽快停", "应该尽快停", "立即停", "马上停")
 NEGATED_STOP = re.compile(r"(?:别|不要|不能|不可|不宜|不得|勿|切勿|千万别|千万不要|不可以)\s*"
                           r"(?:自己|自行|擅自|私自|随便|随意|提前|突然|过早|马上|轻易|中途|一下子|自作主张)*\s*$")
 
@@ -751,6 +757,9 @@ def _heads_a_list(norm: str, position: int) -> bool:
     return _is_item(following)
 
 
+CONTRAST_OPENING = re.compile(r"[\s*_#>\-]*(?:但是|但|不过|然而)")
+
+
 def _previous_sentence(norm: str, sentence_of: list[int], position: int, mentions: Sequence[Span]) -> int:
     """The sentence before the one at this position that an anaphor reaches back to, past heading lines that name no
     drug (## 建议 / **建议：**): 乐松会加重胃溃疡。\n## 建议\n- 这个药不合适 reaches 乐松 across the heading."""
@@ -761,6 +770,9 @@ def _previous_sentence(norm: str, sentence_of: list[int], position: int, mention
     low = position
     while low > 0 and sentence_of[low - 1] == sentence:
         low -= 1
+    # a blank line before a paragraph that opens with a contrast (…效果不错。\n\n**但是**，它…) is walked past too: 但是
+    # answers the paragraph before (round 18); otherwise a blank line parts them
+    past_blank = bool(CONTRAST_OPENING.match(norm, low))
     # walk back one sentence at a time while the sentence before is a heading line with no name in it
     while previous > 0 and low > 0:
         high = low
@@ -768,7 +780,7 @@ def _previous_sentence(norm: str, sentence_of: list[int], position: int, mention
         while low > 0 and sentence_of[low - 1] == previous:
             low -= 1
         line = norm[low:high].strip("\n\r ")
-        if any(low <= m.start < high for m in mentions) or not HEADING_LINE.match(line):
+        if any(low <= m.start < high for m in mentions) or not (HEADING_LINE.match(line) or past_blank and not line):
             break
         previous -= 1
     return previous

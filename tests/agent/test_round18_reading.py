@@ -139,3 +139,138 @@ def test_the_base_drugs_dose_is_its_own():
 def test_the_added_drugs_own_high_dose_still_blocks():
     draft = "可以在阿托伐他汀20mg的基础上加用依折麦布20mg，每天1次。"
     assert audit(draft, age=66, sex="male", medications=["阿托伐他汀"]).blocked
+
+
+# -- 10. digits in a drug's own name are no dose ---------------------------------------------------------------------
+GLAUCOMA = dict(age=62, sex="male", conditions=["闭角型青光眼"])
+
+
+def test_a_name_with_digits_in_a_refusal_passes():
+    draft = "不能用。颠茄片和山莨菪碱（654-2）都是抗胆碱药，会升高眼压。"
+    assert not audit(draft, **GLAUCOMA).blocked
+
+
+def test_a_name_with_digits_dosed_still_blocks():
+    assert audit("山莨菪碱（654-2）每次5mg，每天3次。", **GLAUCOMA).blocked
+
+
+# -- 11. an ingredient the product's own name holds, warned in a later sentence --------------------------------------
+def test_a_product_whose_named_ingredient_is_warned_passes():
+    draft = "复方丹参滴丸能活血。不过丹参会增强华法林的抗凝作用，容易出血，所以不建议您加用。"
+    assert not audit(draft, age=70, sex="female", medications=["华法林"]).blocked
+
+
+def test_the_product_dosed_despite_it_still_blocks():
+    draft = "复方丹参滴丸每次10丸，每天3次。丹参会增强华法林的作用，要多测INR。"
+    assert audit(draft, age=70, sex="female", medications=["华法林"]).blocked
+
+
+# -- 12. a stop the draft urges (应该尽快停用) and a harm to the fetus ----------------------------------------------------
+PREGNANT = dict(sex="female", age=30, pregnant=True, trimester=2)
+
+
+def test_a_stop_urged_passes():
+    draft = "缬沙坦这类ARB在孕中晚期会影响胎儿发育，应该尽快停用，请马上找产科医生换药。"
+    assert not audit(draft, **PREGNANT, medications=["缬沙坦"]).blocked
+
+
+@pytest.mark.parametrize("draft", [
+    "缬沙坦不要马上停用，继续吃，下次产检再说。",
+    "缬沙坦不影响胎儿，可以继续吃。",
+])
+def test_a_stop_refused_or_harm_denied_still_blocks(draft):
+    assert audit(draft, **PREGNANT, medications=["缬沙坦"]).blocked
+
+
+# -- 13. the usual amount named as the one that harms this patient -------------------------------------------------------
+KIDNEY = dict(age=72, sex="male", egfr=24, conditions=["慢性肾脏病4期"])
+
+
+def test_a_usual_amount_named_as_harmful_passes():
+    draft = "伐昔洛韦的常规剂量（每次1g，每日三次）会蓄积，您这样的肾功能每次1g、每24小时一次就可以。"
+    assert not audit(draft, **KIDNEY).blocked
+
+
+def test_the_usual_amount_advised_still_blocks():
+    draft = "伐昔洛韦的常规剂量（每次1g，每日三次）对您也合适，照常吃。"
+    assert audit(draft, **KIDNEY).blocked
+
+
+# -- 14. an anaphor after a blank line reaches the paragraph before -----------------------------------------------------
+def test_an_anaphor_after_a_blank_line_passes():
+    draft = "山莨菪碱能解除胃肠痉挛，止痛效果好。\n\n**不过**，它会升高眼压，**闭角型青光眼的人禁用**。"
+    assert not audit(draft, **GLAUCOMA).blocked
+
+
+def test_the_drug_dosed_before_the_blank_line_still_blocks():
+    draft = "山莨菪碱每次5mg，每天3次，止痛效果好。\n\n它偶尔会口干。"
+    assert audit(draft, **GLAUCOMA).blocked
+
+
+# -- 15. a progestogen the draft says may be left out -----------------------------------------------------------------
+MENOPAUSE = dict(age=52, sex="female")
+
+
+def test_a_progestogen_left_out_blocks():
+    assert audit("戊酸雌二醇每天1mg就能缓解潮热，黄体酮可以不吃。", **MENOPAUSE).blocked
+
+
+def test_a_progestogen_added_passes():
+    assert not audit("戊酸雌二醇每天1mg，每月后半个月加用黄体酮。", **MENOPAUSE).blocked
+
+
+# -- 16. one drug by a brand and a generic, each dosed, taken together; a second make added -----------------------------
+def test_a_brand_and_its_generic_taken_together_block():
+    draft = "两种药可以一起吃，效果更好。哈乐早上吃一粒，坦索罗辛晚上吃一粒。"
+    assert audit(draft, age=70, sex="male", medications=["哈乐"]).blocked
+
+
+def test_a_brand_named_with_its_generic_passes():
+    assert not audit("坦索罗辛（哈乐）每晚睡前吃一粒。", age=70, sex="male").blocked
+
+
+def test_a_second_make_added_blocks():
+    draft = "可以在络活喜5mg的基础上再加国产氨氯地平5mg，每天各一次。"
+    assert audit(draft, age=66, sex="male", medications=["络活喜"]).blocked
+
+
+def test_the_same_make_continued_passes():
+    assert not audit("络活喜5mg，每天一次，继续吃就好。", age=66, sex="male", medications=["络活喜"]).blocked
+
+
+# -- 17. a wait before conception in bold ---------------------------------------------------------------------------------
+PLANNING = dict(age=29, sex="female", medications=["来氟米特"])
+
+
+def test_a_bold_wait_shorter_than_the_washout_blocks():
+    draft = "来氟米特停药后**两个月**就可以备孕了。"
+    assert audit(draft, "想要孩子，来氟米特停多久能怀？", **PLANNING).blocked
+
+
+def test_a_bold_wait_as_long_as_the_washout_passes():
+    draft = "来氟米特停药后要等**2年**再怀孕，或者用考来烯胺洗脱。"
+    assert not audit(draft, "想要孩子，来氟米特停多久能怀？", **PLANNING).blocked
+
+
+# -- 18. a heading that names the drug takes the dosing list under it -----------------------------------------------------
+RENAL = dict(age=75, sex="female", egfr=22)
+
+
+def test_a_titration_list_under_a_heading_past_the_kidney_cap_blocks():
+    draft = "## 普瑞巴林加量\n- 第1周：75mg，每日2次\n- 第2周起：150mg，每日2次\n\n注意头晕。"
+    assert audit(draft, **RENAL).blocked
+
+
+def test_a_titration_list_within_the_kidney_cap_passes():
+    draft = "## 普瑞巴林加量\n- 第1周：25mg，每日1次\n- 第2周起：25mg，每日2次\n\n注意头晕。"
+    assert not audit(draft, **RENAL).blocked
+
+
+# -- 19. an infusion just finished (刚输完X) is the patient's medicine ------------------------------------------------------
+def test_drinking_after_an_infusion_just_finished_blocks():
+    draft = "### 聚会提醒\n- 针已经打完了，**晚上可以喝点酒**，别空腹\n- 不要开车"
+    assert audit(draft, "前天刚输完头孢曲松，今晚有个聚会", age=40, sex="male").blocked
+
+
+def test_no_drinking_after_it_passes():
+    assert not audit("这几天不要喝酒，停药7天后再喝。", "前天刚输完头孢曲松，今晚有个聚会", age=40, sex="male").blocked

@@ -15,8 +15,10 @@ from medq.agent.rules.interaction import replaced, stopped, switched_to
 from medq.agent.text import CLAUSE_MARKS, SALT_WORDS, span_end, span_start
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
+# (再加国产氨氯地平: a second make of the same drug, round 18)
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*"
-                   r"(?:一个|一种|点|(?:\d+|[一两二三四半])\s*(?:粒|片|包|袋|支|颗|丸))?\s*$")
+                   r"(?:一个|一种|点|(?:\d+|[一两二三四半])\s*(?:粒|片|包|袋|支|颗|丸))?\s*"
+                   r"(?:(?:国产|进口|原研|仿制|便宜|普通)的?)?\s*$")
 # markdown emphasis around a name (**普拿疼**（乙醯胺酚）) is no second item either
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*"
                        rf"(?:{SALT_WORDS})?$")
@@ -204,8 +206,9 @@ def _draft_warns_duplicate(ctx: AuditContext, entries: list[tuple[str, Recommend
     return False
 
 
-# an amount of its own (扶他林片25mg，每日3次 / 戴芬75mg，每日1次)
-OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)")
+# an amount of its own (扶他林片25mg，每日3次 / 戴芬75mg，每日1次 / 早上吃一粒)
+OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?(?:\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)|[一两二三半]\s*(?:片|粒))")
+TAKEN_TOGETHER_SAID = re.compile(r"(?<!不)(?<!不要)(?:一起|同时)(?:吃|服用|用)")
 
 
 TAKEN_WITH = re.compile(r"一起|同时|同服|合用|联用|配合|搭配|加上|加用|再吃|再加|还可以|可以|建议|吃|服用")
@@ -226,6 +229,8 @@ def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> 
         return True
     low, high = sorted((one.mention, other.mention), key=lambda m: m.start)
     between = ctx.draft[low.end:high.start]
+    if _two_brands(ctx.draft, one, other):
+        return False     # 哈乐早上吃一粒，坦索罗辛晚上吃一粒, taken together: two boxes (round 18)
     return not any(mark in between for mark in "。；;！!？?\n") and not TOGETHER.search(between)
 
 
@@ -252,8 +257,10 @@ def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool
     a, b = other.mention.text.strip(), rec.mention.text.strip()
     # in two sentences or list items (A（比如B）0.5g / A（B）18mg: one medicine named twice in one place)
     low, high = sorted((other.mention, rec.mention), key=lambda m: m.start)
-    return a != b and a not in b and b not in a and any(mark in draft[low.end:high.start] for mark in "。；;\n") and \
-        _own_amount(draft, other) and _own_amount(draft, rec)
+    # (哈乐早上吃一粒，坦索罗辛晚上吃一粒 after 一起吃: two names each dosed in a draft that takes them together, round 18)
+    apart = any(mark in draft[low.end:high.start] for mark in "。；;\n") or \
+        bool(TAKEN_TOGETHER_SAID.search(draft, span_start(draft, span_start(draft, low.start) - 1), span_end(draft, high.end)))
+    return a != b and a not in b and b not in a and apart and _own_amount(draft, other) and _own_amount(draft, rec)
 
 
 def _added_brand(draft: str, other: Recommended | None, rec: Recommended) -> bool:
