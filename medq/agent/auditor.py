@@ -45,13 +45,16 @@ DESCRIBED_AS = re.compile(r"\s*(?:[（(][^（()）]*[）)])?\s*(?:是|为|属于
 # a medicine the question says the patient takes: a verb of taking right before it, not asked about (能吃…吗), not a
 # relative's (我婆婆吃的…)
 # (已经在喝含右美沙芬的糖浆: the ingredient of what they drink is theirs too; 输了两天X: the days it was given, round 15)
-TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
+# (刚输完头孢哌酮: an infusion just finished is still in the body, round 18)
+TAKING = re.compile(r"(?:在吃|在用|在服|在喝|服用|输完|打完|挂完|吃|用|服|输|打|喝)\s*(?:了|的|着|过)?\s*(?:是)?\s*"
                     r"(?:[一二两三四五六七八九十\d半]+\s*(?:片|粒|包|袋|支|瓶|盒|次|顿|天|周)\s*)?(?:含有|含)?$")
 TAKEN = re.compile(r"第[一二三四五六七八九十\d]+天|[一二三四五六七八九十\d]+天了|期间|以后|之后|后")
 # 医生用劳拉西泮，不用安定 / 从没吃过X / 没在吃X: a verb of taking the question negates names no current medicine
 NOT_TAKING = re.compile(r"(?:不|没|没有|未|从不|从没|从来没|从未|不再|别|不想|不愿)\s*(?:在)?\s*"
                         r"(?:吃|用|服|服用|输|打|喝)\s*(?:了|的|着|过)?\s*$")
-ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:吃|用|服|服用|输|打)?\s*$")
+# (能不能再吃一片X: asking for one more is asking too, round 18)
+ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不该|准备|打算)\s*(?:再|还|另外)?\s*(?:吃|用|服|服用|输|打)?\s*"
+                    r"(?:[一二两三四五六七八九十\d半]\s*(?:片|粒|包|袋|支|颗))?\s*$")
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
 HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
 VOLUME_FIRST = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|毫升|mL)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
@@ -99,6 +102,10 @@ EFFECT = re.compile(r"\s*的?(?:效果|作用|效应|活性|功效|疗效)")
 HYPOTHETICAL = re.compile(r"(?:如果|若是|假如|要是|万一|若)(?:您|你|患者|孩子|老人)?(?:平时|目前|现在)?"
                           r"(?:(?:吃|用|服用|使用)的(?:是|药是)|(?:正在|在|同时在|还在|已经在)(?:吃|用|服用|使用))"
                           r"[^，,。；;！!？?\n]*$")
+# 如果同时吃含雌激素的避孕药…，要告诉医生: a drug supposed taken beside the advice, with a referral in its sentence,
+# is a caution to tell the doctor, not advice to take it (round 18)
+SUPPOSED_TOGETHER = re.compile(r"(?:如果|假如|要是|万一|若)(?:您|你)?(?:还|也)?同时(?:在)?(?:吃|用|服用|使用)(?:着)?"
+                               r"[^，,。；;！!？?\n]*$")
 # names the draft mentions without advising them, each when its own clause recommends nothing:
 #   an example of a class in an explanation (…的他汀（如辛伐他汀）/ …，比如洛伐他汀 / 洛伐他汀这类…)
 EXAMPLE_IN_BRACKET = re.compile(r"[（(]\s*(?:如|比如|例如|像|譬如)[^）)]*$")
@@ -264,12 +271,12 @@ LAST_SENTENCE_MARK = re.compile(rf"[{re.escape(SENTENCE_MARKS)}](?=[^{re.escape(
 # 一次）或B: the bracket closed after the schedule, round 17), or followed
 # by a join to this name (补钙500mg和维生素D 800IU: the 500mg is the calcium's)
 # (氯沙坦50mg联合氨氯地平 / 拉贝洛尔100mg每日2次或硝苯地平: the schedule of the first dose and a word that joins a
-# second medicine to it leave the dose with the first)
+# second medicine to it leave the dose with the first; 在普伐他汀20mg的基础上联合依折麦布: so does the base, round 18)
 DOSE_SCHEDULE = r"(?:(?:每日|每天|一日|一天|日)\s*(?:\d+|[一二两三四])\s*次|每\s*\d+\s*(?:个)?小时\s*(?:一次|1次)?|" \
                 r"(?:qd|bid|tid|qid|QD|BID|TID|QID)|单次|顿服|一次性|睡前|每晚|口服|(?:连用|连服|共)\s*\d+\s*天)"
 DOSE_THEN_JOIN = re.compile(r"(?:\d|[一二两三四五六七八九十半])\s*(?:mg|g|μg|ug|ml|毫克|克|微克|毫升|片|粒|袋|包|支|丸|"
                             r"(?:万)?\s*(?:iu|IU|国际单位|单位))?\s*[)）]?\s*"
-                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}[)）]?\s*(?:[，,]\s*)?"
+                            rf"(?:[，,、]?\s*{DOSE_SCHEDULE}\s*){{0,3}}[)）]?\s*(?:的?\s*基础上\s*)?(?:[，,]\s*)?(?:再)?"
                             r"(?:或者|或是|或|和|及|以及|与|、|/|\+|＋|联合|联用|合用|加用|加上|加|配合|搭配|再加|并用)\s*$")
 WARNING_OPENS = re.compile(r"\s*[*#>\-\d.、]*\s*(?:但|但是|不过)?\s*(?:不建议|不推荐|不要|不可|不能|不宜|别|切勿|勿|禁止|避免|千万不要)")
 
@@ -407,6 +414,8 @@ class ContraindicationAuditor:
                         other.canonical in lex.ingredients(m.canonical) and
                         re.search(r"(?:含有|含|成分是|成分为|里面有)[^，,。；;！!？?\n]{0,4}$",
                                   draft[max(m.end, other.start - 8):other.start])}
+            # (复方丹参滴丸有活血作用。丹参会增强华法林…: an ingredient the product's own name holds, round 18)
+            contents |= {name for name in lex.ingredients(m.canonical) if len(name) > 1 and name in m.text}
             if any(name in contents and start >= high for name, start in warned_later):   # a later sentence
                 flags[index] = True
         # 消渴丸虽然是中成药，但每10丸里含有格列本脲2.5mg / 含有**氢氯噻嗪**和可乐定等西药成分 / 复方感冒药，很多也含伪麻黄碱:
@@ -617,7 +626,9 @@ class ContraindicationAuditor:
                 low = end.end()
                 while low < len(draft) and draft[low] in " \t\r\n":
                     low += 1
-                if draft[sentence_start:end.start() + 1].rstrip().endswith(("：", ":")):
+                # (## 加巴喷丁加量方案\n- 第1天：300mg…: a heading that names the drug takes the list under it, round 18)
+                if draft[sentence_start:end.start() + 1].rstrip().endswith(("：", ":")) or \
+                        draft[sentence_start:sentence_start + 8].lstrip().startswith("#"):
                     block = draft.find("\n\n", low)
                     high = block if block >= 0 else len(draft)
                 else:
@@ -794,6 +805,9 @@ class ContraindicationAuditor:
             return False
         low = clause_start_of(draft, mention.start)
         if HYPOTHETICAL.search(draft[low:mention.start]):
+            return True
+        if SUPPOSED_TOGETHER.search(draft[low:mention.start]) and \
+                REFERRAL.search(draft, mention.end, span_end(draft, mention.end)):
             return True
         if low == 0 or draft[low - 1] not in "，," or not EXAMPLE_LEAD.search(draft[low:mention.start]):
             return False
@@ -1015,7 +1029,7 @@ class ContraindicationAuditor:
             clause_after = re.split(r"[。；;！!？?，,\n]", after, maxsplit=1)[0]
             if mention.canonical in known or not TAKING.search(before[-6:]) or NOT_TAKING.search(before[-8:]) or \
                     RELATIVE.search(before) or \
-                    ASKING.search(before[-4:]) or (clause_after.endswith(("吗", "么", "呢")) and not TAKEN.search(after[:8])):
+                    ASKING.search(before[-8:]) or (clause_after.endswith(("吗", "么", "呢")) and not TAKEN.search(after[:8])):
                 continue
             # 用酮康唑洗剂洗头 / 在点左氧氟沙星滴眼液: a medicine on the skin or into the eye is no systemic medicine
             if LOCAL_FORM.match(question, mention.end):

@@ -58,6 +58,7 @@ FOR_PEOPLE = re.compile(r"[^，,。；;！!？?\n]{1,20}?(?:的人|的人群|的
 REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?")
 CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|加重|升高|减弱|抑制)")
 ACTED_ON = re.compile(r"(?:升高|降低|减弱|增强|抑制|影响|增加|减少|提高|诱导|拮抗|干扰)\s*(?:了)?\s*$")
+PAST_USE = re.compile(r"(?:用过|吃过|服过|服用过|使用过|含过)\s*$")
 NEAR = 4    # characters between a name and a backward cue that still reach it (对青霉素类药物过敏)
 DOSE_UNITS = ("mg", "ml", "g", "片", "粒", "袋", "克", "毫", "支", "次")
 # 每晚吃一片 / 一次服两粒: a dose told in Chinese numerals after a take verb recommends like one in digits
@@ -170,7 +171,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                phrase_at[t] not in CONTRAST and phrase_at[t] not in DISCOURSE and not _causes(t)
                for t in terminator_starts):   # 但 / 另外 end a scope; they recommend nothing
             return True
-        clause = CONTENT_STATED.sub("", norm[low:high])
+        clause = norm[low:high]
+        if any(ch.isdigit() for ch in clause):
+            # 山莨菪碱（654-2）: digits in a drug's own name are no dose (round 18)
+            for m in mentions:
+                if low <= m.start and m.end <= high and any(ch.isdigit() for ch in norm[m.start:m.end]):
+                    clause = clause[:m.start - low] + " " * (m.end - m.start) + clause[m.end - low:]
+        clause = CONTENT_STATED.sub("", clause)
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS) or \
             bool(NUMERAL_DOSE.search(clause))
 
@@ -278,6 +285,13 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             new_dose = DOSE_AFTER.search(rest) or re.match(r"\s*(?:每天|每日|一天|一日|每次|一次)", rest)
             if near and not (new_dose and not any(end <= m.start < _clause_end(norm, end) for m in mentions)):
                 risk_marked.add(near[-1])
+            elif not near and norm[start - 1:start] == ")":
+                # 把甲巯咪唑（赛治）换成…: the name before a bracketed other name of it is what is replaced
+                opening = norm.rfind("(", max(0, start - 16), start)
+                named = [i for i, m in enumerate(mentions) if m.end == opening or opening < m.start < start]
+                if opening > 0 and named and mentions[named[0]].end == opening and \
+                        any(w in norm[_clause_start(norm, mentions[named[0]].start):opening] for w in ("把", "将", "从")):
+                    risk_marked.update(named)
             continue
         if cue.role not in ("negation", "risk"):
             continue
@@ -409,6 +423,16 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             mark(kind, i)
     for i in risk_marked:
         warned[i] = True
+    # 24小时内用过伟哥类药物不能含硝酸甘油: a drug named as a past use that a negation in its clause then depends on is
+    # the condition of the warning, not advice (round 18)
+    if "过" in norm:
+        for start, _, cue in cues:
+            if cue.role != "negation":
+                continue
+            low = _clause_start(norm, start)
+            for i, m in enumerate(mentions):
+                if low <= m.start and m.end <= start and PAST_USE.search(norm, max(low, m.start - 6), m.start):
+                    warned[i] = True
     _list_scopes(norm, cues, mentions, warned)
     if "：" in norm or ":" in norm:
         _inline_list_scopes(norm, cues, mentions, warned)
@@ -487,7 +511,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
 
 # a stop that is itself negated (别自己提前停药 / 千万不要随便停 / 不能擅自停用): "keep taking it", no warning; the table
 # lists some as pseudo phrases, this reads any negator and manner words before any stop cue
-STOP_PHRASES = ("停", "暂停")
+STOP_PHRASES = ("停", "暂停", "尽快停", "应尽快停", "应该尽快停", "立即停", "马上停")
 NEGATED_STOP = re.compile(r"(?:别|不要|不能|不可|不宜|不得|勿|切勿|千万别|千万不要|不可以)\s*"
                           r"(?:自己|自行|擅自|私自|随便|随意|提前|突然|过早|马上|轻易|中途|一下子|自作主张)*\s*$")
 
@@ -733,6 +757,9 @@ def _heads_a_list(norm: str, position: int) -> bool:
     return _is_item(following)
 
 
+CONTRAST_OPENING = re.compile(r"[\s*_#>\-]*(?:但是|但|不过|然而)")
+
+
 def _previous_sentence(norm: str, sentence_of: list[int], position: int, mentions: Sequence[Span]) -> int:
     """The sentence before the one at this position that an anaphor reaches back to, past heading lines that name no
     drug (## 建议 / **建议：**): 乐松会加重胃溃疡。\n## 建议\n- 这个药不合适 reaches 乐松 across the heading."""
@@ -743,6 +770,9 @@ def _previous_sentence(norm: str, sentence_of: list[int], position: int, mention
     low = position
     while low > 0 and sentence_of[low - 1] == sentence:
         low -= 1
+    # a blank line before a paragraph that opens with a contrast (…效果不错。\n\n**但是**，它…) is walked past too: 但是
+    # answers the paragraph before (round 18); otherwise a blank line parts them
+    past_blank = bool(CONTRAST_OPENING.match(norm, low))
     # walk back one sentence at a time while the sentence before is a heading line with no name in it
     while previous > 0 and low > 0:
         high = low
@@ -750,7 +780,7 @@ def _previous_sentence(norm: str, sentence_of: list[int], position: int, mention
         while low > 0 and sentence_of[low - 1] == previous:
             low -= 1
         line = norm[low:high].strip("\n\r ")
-        if any(low <= m.start < high for m in mentions) or not HEADING_LINE.match(line):
+        if any(low <= m.start < high for m in mentions) or not (HEADING_LINE.match(line) or past_blank and not line):
             break
         previous -= 1
     return previous

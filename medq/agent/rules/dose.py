@@ -182,6 +182,10 @@ REFUSED_AMOUNT = re.compile(r"(?:不要|别|不能|不可|不可以|禁止|禁�
                             r"(?:再|自行|自己|擅自|直接|一下子)?\s*(?:吃|服|服用|用|使用|口服|喂|打|给)?\s*"
                             r"\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|ug|微克|片|粒)(?![/∕\d.])(?!\s*(?:以上|以内|以下|左右|多))")
 REFUSAL_HINT = re.compile(r"不|别|禁|勿|避免")
+# 标准剂量（1g每日三次）容易蓄积: the usual amount named as the one that harms this patient is no dose the draft gives
+# (round 18)
+RISKY_AMOUNT = re.compile(r"(?:标准|常规|普通|通常|一般|成人|原来的?)(?:的)?\s*(?:剂量|用量|用法)\s*[（(][^（()）]{1,30}[）)]\s*"
+                          r"(?:就|会|可能|容易|易|很容易)\s*(?:蓄积|积蓄|过量|中毒|引起|导致|诱发|加重|损伤|太大|偏大|过大)")
 
 
 # 碳酸钙D3片每天600mg钙: an amount named as calcium is the calcium's, not the vitamin D's of the same product
@@ -273,6 +277,8 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         text = REFUSED_RAISE.sub(" ", text)
     if REFUSAL_HINT.search(text):
         text = REFUSED_AMOUNT.sub(" ", text)
+    if "剂量" in text or "用量" in text or "用法" in text:
+        text = RISKY_AMOUNT.sub(" ", text)
     instead = INSTEAD.search(text)
     if instead and TOO_MUCH.search(text[:instead.start()]) and PER_DOSE.search(text[:instead.start()]):
         return read_dose(text[instead.end():], strength)   # the draft itself says the first dose is too much

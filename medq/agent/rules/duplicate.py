@@ -15,8 +15,10 @@ from medq.agent.rules.interaction import replaced, stopped, switched_to
 from medq.agent.text import CLAUSE_MARKS, SALT_WORDS, span_end, span_start
 
 CONTINUE = re.compile(r"继续|接着|照常|照旧|按原来|原来的|坚持|维持")
+# (再加国产氨氯地平: a second make of the same drug, round 18)
 ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|同时加)\s*"
-                   r"(?:一个|一种|点|(?:\d+|[一两二三四半])\s*(?:粒|片|包|袋|支|颗|丸))?\s*$")
+                   r"(?:一个|一种|点|(?:\d+|[一两二三四半])\s*(?:粒|片|包|袋|支|颗|丸))?\s*"
+                   r"(?:(?:国产|进口|原研|仿制|便宜|普通)的?)?\s*$")
 # markdown emphasis around a name (**普拿疼**（乙醯胺酚）) is no second item either
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*"
                        rf"(?:{SALT_WORDS})?$")
@@ -33,6 +35,14 @@ ANAPHOR_CONTENT = re.compile(r"(?:它|其|该药|此药|这个药|这药|本品|
 # (round 15) one after the other (吃到孕12周，之后可继续吃含叶酸的复合维生素 / 吃完再换): sequential, not both at once
 ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也可以选|也可选|替代|代替|二选一|任选|"
                          r"(?:之后|以后|然后|停药后|停用后|吃完后|吃完)\s*(?:可以|可|再|改|换|就)")
+
+
+# a product named as another form of advice already given by its ingredients (缬沙坦80mg + 氢氯噻嗪12.5mg（也有复方制剂
+# 如复代文） / 氯雷他定每天5mg。开瑞坦糖浆1mg/ml，也就是每天喝5ml): the same medicine restated, no second box (round 18)
+RESTATED = re.compile(r"也就是|相当于|折合|换算成|(?:也有|也可以用|也可用|或用|或者用)(?:复方|单片|固定剂量)?(?:复合)?"
+                      r"(?:制剂|片剂|剂型|片|糖浆|口服液)?\s*(?:如|比如|例如|像)?")
+# 元素钙每天总摄入1000mg（…比如碳酸钙D3片…），维生素D 800IU: a daily intake target, the product an example toward it
+INTAKE_TARGET = re.compile(r"总摄入|总量|摄入总量|每天摄入|每日摄入|摄入量")
 
 
 class DuplicateRule:
@@ -59,6 +69,8 @@ class DuplicateRule:
                 previous = rec
                 continue       # 布洛芬（芬必得）: one recommendation named twice
             previous = rec
+            if rec.origin == "draft" and rec.mention.kind == "product" and _restates(ctx, rec, recs, describing):
+                continue
             # 阿奇霉素片，每次0.5g。…阿奇霉素不是青霉素类: the generic and its dosage form (a one-ingredient product named
             # the generic plus a form) are one medicine named twice, unless the second is added on top (round 15)
             if rec.origin == "draft" and len(rec.substances) == 1 and \
@@ -194,8 +206,9 @@ def _draft_warns_duplicate(ctx: AuditContext, entries: list[tuple[str, Recommend
     return False
 
 
-# an amount of its own (扶他林片25mg，每日3次 / 戴芬75mg，每日1次)
-OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)")
+# an amount of its own (扶他林片25mg，每日3次 / 戴芬75mg，每日1次 / 早上吃一粒)
+OWN_AMOUNT = re.compile(r"^[^，,、和及与或。；;！!？?\n]{0,6}?(?:\d+(?:\.\d+)?\s*(?:mg|g|毫克|克|片|粒)|[一两二三半]\s*(?:片|粒))")
+TAKEN_TOGETHER_SAID = re.compile(r"(?<!不)(?<!不要)(?:一起|同时)(?:吃|服用|用)")
 
 
 TAKEN_WITH = re.compile(r"一起|同时|同服|合用|联用|配合|搭配|加上|加用|再吃|再加|还可以|可以|建议|吃|服用")
@@ -216,7 +229,24 @@ def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> 
         return True
     low, high = sorted((one.mention, other.mention), key=lambda m: m.start)
     between = ctx.draft[low.end:high.start]
+    if _two_brands(ctx.draft, one, other):
+        return False     # 哈乐早上吃一粒，坦索罗辛晚上吃一粒, taken together: two boxes (round 18)
     return not any(mark in between for mark in "。；;！!？?\n") and not TOGETHER.search(between)
+
+
+def _restates(ctx: AuditContext, rec: Recommended, recs: list[Recommended], describing: set[int]) -> bool:
+    """Whether a product restates advice its ingredients were already given by (every ingredient named by an earlier
+    draft name), with a restating word in its sentence and nothing adding it on top."""
+    draft = ctx.draft
+    low, high = span_start(draft, rec.mention.start), span_end(draft, rec.mention.end)
+    if not RESTATED.search(draft, low, high) or ADDED.search(draft, max(0, rec.mention.start - 6), rec.mention.start):
+        return False
+    earlier = [r for r in recs if r is not rec and r.origin == "draft" and r.mention.end <= rec.mention.start and
+               id(r) not in describing]
+    if not rec.substances or not all(any(s in r.substances for r in earlier) for s in rec.substances):
+        return False
+    last = max((r for r in earlier if set(r.substances) & set(rec.substances)), key=lambda r: r.mention.end)
+    return not TOGETHER.search(draft, last.mention.end, rec.mention.start)
 
 
 def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool:
@@ -227,8 +257,10 @@ def _two_brands(draft: str, other: Recommended | None, rec: Recommended) -> bool
     a, b = other.mention.text.strip(), rec.mention.text.strip()
     # in two sentences or list items (A（比如B）0.5g / A（B）18mg: one medicine named twice in one place)
     low, high = sorted((other.mention, rec.mention), key=lambda m: m.start)
-    return a != b and a not in b and b not in a and any(mark in draft[low.end:high.start] for mark in "。；;\n") and \
-        _own_amount(draft, other) and _own_amount(draft, rec)
+    # (哈乐早上吃一粒，坦索罗辛晚上吃一粒 after 一起吃: two names each dosed in a draft that takes them together, round 18)
+    apart = any(mark in draft[low.end:high.start] for mark in "。；;\n") or \
+        bool(TAKEN_TOGETHER_SAID.search(draft, span_start(draft, span_start(draft, low.start) - 1), span_end(draft, high.end)))
+    return a != b and a not in b and b not in a and apart and _own_amount(draft, other) and _own_amount(draft, rec)
 
 
 def _added_brand(draft: str, other: Recommended | None, rec: Recommended) -> bool:
@@ -269,6 +301,10 @@ def _describing(ctx: AuditContext, recs: list[Recommended]) -> set[int]:
             continue
         lead = draft[max(0, rec.mention.start - 24):rec.mention.start]
         if not (DESCRIBES_PRODUCT.search(lead) or DESCRIBES_LIST.search(lead)):
+            low, high = span_start(draft, rec.mention.start), span_end(draft, rec.mention.end)
+            if INTAKE_TARGET.search(draft, low, high) and any(
+                    low <= p.mention.start < rec.mention.start and rec.substances[0] in p.substances for p in products):
+                found.add(id(rec))     # the intake target the product named before it counts toward
             continue
         low, high = span_start(draft, rec.mention.start), span_end(draft, rec.mention.end)
         if any(low <= p.mention.start < high and rec.substances[0] in p.substances for p in products):

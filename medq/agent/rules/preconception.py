@@ -40,6 +40,7 @@ DRAFT_YOU = re.compile(r"(?:您|你)\s*(?:现在|目前|正|正在|在|已经|�
 # 停药后3个月再怀孕 / 接种后1个月内避免怀孕 / 停药满6周就可以备孕 / 3-6个月后再要孩子
 WAIT = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九十半])\s*(?:[-~～到至]\s*(?:\d+(?:\.\d+)?|[一两二三四五六七八九十]))?"
                   r"\s*(天|日|周|个星期|星期|个月|月|年)\s*(?:以上|左右)?\s*(?:后|以后|之后|再|才|就|内|以内|里|之内|即可|便可)")
+EMPHASIS = re.compile(r"\*{1,3}|_{2,3}")
 CONCEPTION = re.compile(r"怀孕|备孕|受孕|要孩子|要宝宝|要小孩|避孕|妊娠|怀上|试孕|生育|生孩子|生宝宝")
 NEXT_SPAN = re.compile(r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十半])\s*(?:天|日|周|个星期|星期|个月|月|年)")
 STOP_OR_SWITCH = re.compile(r"停药|停用|停掉|停服|换用|改用|换成|换为|换药|替换|改成|改为|洗脱")
@@ -85,6 +86,8 @@ def stated_wait(text: str) -> float | None:
     """The shortest wait before conception the text gives, in days (None: it gives none): a span of time whose next
     words, before another span or the sentence's end, speak of conception (接种后3天内可能发热，1个月内避免怀孕: 1个月)."""
     waits = []
+    if "*" in text or "_" in text:
+        text = EMPHASIS.sub("", text)    # 停药后**一个月**就可以备孕: markdown emphasis is no word (round 18)
     for found in WAIT.finditer(text):
         after = text[found.end():found.end() + 16]
         cut = min([i for i in (after.find(mark) for mark in SENTENCE_MARKS) if i >= 0] +

@@ -21,6 +21,8 @@ NO_UTERUS = re.compile(r"子宫(?:次全|全)?切(?:除|术)?|切除(?:了)?(?:�
 PROGESTOGEN_WORDS = re.compile(r"孕激素|孕酮|黄体酮|序贯|周期性加用|曼月乐|宫内缓释系统|宫内节育系统|曼月樂")
 # …but not where the draft says none is needed (不需要加孕激素 / 无需黄体酮)
 NOT_NEEDED = re.compile(r"(?:不需要|不需|不用|无需|无须|不必|没必要|不要|别)[加用再配合联]{0,3}[^，,。；;]{0,4}$")
+# …or says after it that it may be left out (孕激素不加也可以 / 黄体酮可以不吃, round 18)
+LEFT_OUT = re.compile(r"\s*(?:可以|也可以|可)?\s*(?:不加|不用|不吃|不服|不配|省掉|省去|去掉)|\s*(?:不需要|不需|无需|不必|没必要)")
 VAGINAL = re.compile(r"阴道|陰道")
 
 
@@ -58,11 +60,13 @@ class UnopposedOestrogenRule:
 
     @staticmethod
     def _opposed(ctx: AuditContext) -> bool:
-        if any(not NOT_NEEDED.search(ctx.draft[max(0, m.start() - 10):m.start()])
-               for m in PROGESTOGEN_WORDS.finditer(ctx.draft)):
+        draft = ctx.draft
+        if any(not NOT_NEEDED.search(draft[max(0, m.start() - 10):m.start()]) and not LEFT_OUT.match(draft, m.end())
+               for m in PROGESTOGEN_WORDS.finditer(draft)):
             return True
         if any(any(p in ctx.names(s) for p in PROGESTOGENS) and not (
-                r.origin == "draft" and NOT_NEEDED.search(ctx.draft[max(0, r.mention.start - 10):r.mention.start]))
+                r.origin == "draft" and (NOT_NEEDED.search(draft[max(0, r.mention.start - 10):r.mention.start]) or
+                                         LEFT_OUT.match(draft, r.mention.end)))
                for r in ctx.recommended for s in r.substances):
             return True
         return any(any(p in ctx.names(s) for p in PROGESTOGENS) or "宫内" in canonical
