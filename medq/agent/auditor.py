@@ -627,10 +627,13 @@ class ContraindicationAuditor:
                 while low < len(draft) and draft[low] in " \t\r\n":
                     low += 1
                 # (## 加巴喷丁加量方案\n- 第1天：300mg…: a heading that names the drug takes the list under it, round 18)
+                joint = " "
                 if draft[sentence_start:end.start() + 1].rstrip().endswith(("：", ":")) or \
                         draft[sentence_start:sentence_start + 8].lstrip().startswith("#"):
                     block = draft.find("\n\n", low)
                     high = block if block >= 0 else len(draft)
+                    # the list keeps its first line a line (a table by weight band reads its bands line by line)
+                    joint = "\n" if "\n" in draft[end.end():low] else " "
                 else:
                     following = SENTENCE_END.search(draft, low)
                     high = following.start() if following else len(draft)
@@ -641,7 +644,7 @@ class ContraindicationAuditor:
                 read_to = min(next_start, high)
                 # 不建议一次吃超大剂量（如50万IU）: a sentence that warns gives the amount not to take, no dose of it
                 if not WARNING_OPENS.match(draft, low):
-                    dose_text += " " + draft[low:read_to]
+                    dose_text += joint + draft[low:read_to]
             # 肾功能正常时1g每天3次；肌酐清除率低时减为…: the sentence after a dose for normal kidneys holds the dose for
             # the others (the dose rule reads one or the other by the patient's kidneys)
             if NORMAL_KIDNEY.search(dose_text) and read_to < next_start:

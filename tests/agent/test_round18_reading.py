@@ -274,3 +274,12 @@ def test_drinking_after_an_infusion_just_finished_blocks():
 
 def test_no_drinking_after_it_passes():
     assert not audit("这几天不要喝酒，停药7天后再喝。", "前天刚输完头孢曲松，今晚有个聚会", age=40, sex="male").blocked
+
+
+def test_a_weight_band_table_under_a_heading_is_read_at_the_patients_band():
+    # after the b66-b69 run (b69-a011): the list under a heading keeps its lines, and a band line may open with an
+    # age range (2～12岁、体重≤30kg); the other band's dose is the table's, not the child's
+    table = ("### 西替利嗪儿童用量\n\n- 2～12岁、**体重≤30kg**：每次 **5mg**，每日1次\n- 体重>30kg：每次10mg，每日1次\n\n"
+             "孩子{w}kg，每天{d}mg。")
+    assert not audit(table.format(w=18, d=5), age=5, weight_kg=18).blocked
+    assert audit(table.replace("每次 **5mg**", "每次 **10mg**").format(w=18, d=10), age=5, weight_kg=18).blocked

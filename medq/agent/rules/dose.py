@@ -581,7 +581,8 @@ UNLIMITED_NEGATED = re.compile(r"(?:不是|并非|并不是|别以为|不能)\s*
 # a dosing table by weight band, one band a line (- 15kg以下：30mg 每日2次 / - 15-23kg：45mg / - 40kg以上：75mg): for a
 # patient whose weight is known, the band holding it is the dose the draft gives, the other lines are the table's
 # (round 17); a table with no band for the weight is read whole (fail closed)
-BAND_LINE = re.compile(r"^[ \t\-*•·+>|]*(?:\d{1,2}[.、)）]\s*)?\**\s*(?:体重)?\s*"
+BAND_LINE = re.compile(r"^[ \t\-*•·+>|]*(?:\d{1,2}[.、)）]\s*)?(?:\d{1,2}\s*[～~\-到至]\s*\d{1,2}\s*岁\s*[、，,]?\s*)?"
+                       r"\**\s*(?:体重)?\s*"
                        r"(?P<op>[<≤＜>≥＞]=?|小于|低于|不足|不到|大于|超过|高于)?\s*(?P<low>\d+(?:\.\d+)?)\s*"
                        r"(?:(?:kg|公斤|千克)\s*)?(?:[-~～到至—–]\s*(?P<high>\d+(?:\.\d+)?)\s*)?(?:kg|公斤|千克)\s*"
                        r"(?P<side>及以下|或以下|以下|以内|及以上|或以上|以上)?", re.M)
