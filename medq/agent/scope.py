@@ -38,6 +38,7 @@ TABLE = Path(__file__).resolve().parent / "context.csv"
 ROLES = ("negation", "risk", "switch", "pseudo", "terminator", "anaphor_one", "anaphor_many")
 DIRECTIONS = ("forward", "backward", "both", "")
 SENTENCE_END = set("。！？!?\n；;")
+DIGIT = re.compile(r"\d")
 CLAUSE_END = set("，,：:（）()—") | SENTENCE_END   # a dash (这个不行——和…) ends a clause
 # what may follow a trigger that points backward (布洛芬伤胃，不要吃了哦 / 布洛芬禁用 / 对青霉素过敏的话): verbs of taking,
 # particles, manner words; anything else after it (不要太担心) means the trigger is about that, not about a drug before
@@ -156,6 +157,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                             for n in negation_starts))]
     terminator_starts = [start for start, _, cue in cues if cue.role in ("terminator", "switch")]
     phrase_at = {start: cue.phrase for start, _, cue in cues}
+    named_with_digits = [m for m in mentions if DIGIT.search(norm, m.start, m.end)]   # 山莨菪碱（654-2）
 
     def clause_affirmed(start: int, end: int) -> bool:
         low, high = _clause_start(norm, start), _clause_end(norm, end)
@@ -172,10 +174,10 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
                for t in terminator_starts):   # 但 / 另外 end a scope; they recommend nothing
             return True
         clause = norm[low:high]
-        if any(ch.isdigit() for ch in clause):
+        if named_with_digits and DIGIT.search(clause):
             # 山莨菪碱（654-2）: digits in a drug's own name are no dose (round 18)
-            for m in mentions:
-                if low <= m.start and m.end <= high and any(ch.isdigit() for ch in norm[m.start:m.end]):
+            for m in named_with_digits:
+                if low <= m.start and m.end <= high:
                     clause = clause[:m.start - low] + " " * (m.end - m.start) + clause[m.end - low:]
         clause = CONTENT_STATED.sub("", clause)
         return any(ch.isdigit() for ch in clause) and any(unit in clause for unit in DOSE_UNITS) or \

@@ -296,6 +296,8 @@ def _describing(ctx: AuditContext, recs: list[Recommended]) -> set[int]:
     draft = ctx.draft
     products = [r for r in recs if r.origin == "draft" and r.mention.kind == "product"]
     found: set[int] = set()
+    if not products:
+        return found     # every reading below describes a product the draft names
     for rec in recs:
         if rec.origin != "draft" or rec.mention.kind == "product" or len(rec.substances) != 1:
             continue
