@@ -283,3 +283,9 @@ def test_a_weight_band_table_under_a_heading_is_read_at_the_patients_band():
              "孩子{w}kg，每天{d}mg。")
     assert not audit(table.format(w=18, d=5), age=5, weight_kg=18).blocked
     assert audit(table.replace("每次 **5mg**", "每次 **10mg**").format(w=18, d=10), age=5, weight_kg=18).blocked
+
+
+def test_a_tablet_strength_stated_as_the_form_weighs_the_tablets_counted():
+    # after the b66-b69 run (b67-a088): 0.1g片剂2片 is two 100 mg tablets, not two of the drug's usual strength
+    assert not audit("布洛芬每次200mg（即0.1g片剂2片），间隔至少6小时，24小时不超过4次。", age=6, weight_kg=20).blocked
+    assert audit("布洛芬每次用0.1g片剂6片，24小时不超过4次。", age=6, weight_kg=20).blocked

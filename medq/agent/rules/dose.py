@@ -48,7 +48,8 @@ PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?
 # the amount in one unit, stated as the product's strength (每片10mg / 每粒含0.25g / 60mg/片): no dose, but what a
 # count of units (每次2片) weighs
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
-                           r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*[/∕]\s*(片|粒|袋|包|支|颗|丸)")
+                           r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*(?:[/∕]\s*(片|粒|袋|包|支|颗|丸)|"
+                           r"(?:的)?(?:片剂|药片|片子|胶囊))")   # 0.1g片剂2片 (round 18)
 LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负荷剂量|负荷量|起始剂量)\s*(?:剂量)?\s*(?:为|是|吃|服|服用|口服|用)?\s*$")
 PER_DAY_AFTER = re.compile(r"\s*/\s*(?:天|日|d\b|day)")
 LOADING_PAIR = re.compile(r"\s*[，,]\s*(?:\d+|[一两二三])\s*(?:个)?\s*小时后\s*(?:再|可再)")
