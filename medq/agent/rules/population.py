@@ -9,7 +9,7 @@ import math
 import re
 from typing import Iterable
 
-from medq.agent.knowledge import Rule
+from medq.agent.knowledge import NUMBER_WORDS, WASHOUT_UNITS, Rule
 from medq.agent.rules.base import AuditContext, Finding, Recommended, action_words, finding, shown
 from medq.agent.text import span_end, span_start
 
@@ -91,8 +91,6 @@ NECESSITY = re.compile(r"需要|需|必须|得|要")
 SPAN_NUMBER = r"(?:\d+(?:\s*[-~～到至]\s*\d+)?|[一二两三四五六七八九十]{1,2})"
 DRAFT_SPAN = re.compile(rf"(?:连续|连着|连)\s*{USE_VERB}?\s*(?:上|了)?\s*({SPAN_NUMBER})\s*(?:多)?\s*(个月|个星期|星期|周|天|日|月)")
 SPAN_LIMIT = re.compile(r"(?:不超过|不要超过|不宜超过|不能超过|别超过|勿超过|最多|最长|不要|不宜|避免|别|勿|不能)\s*$")
-SPAN_UNITS = {"天": 1.0, "日": 1.0, "周": 7.0, "星期": 7.0, "个星期": 7.0, "个月": 30.0, "月": 30.0}
-CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
 def _span_count(text: str) -> float:
@@ -100,7 +98,7 @@ def _span_count(text: str) -> float:
     digits = re.findall(r"\d+", text)
     if digits:
         return float(max(int(d) for d in digits))
-    return float(max(CHINESE_DIGITS[c] for c in text))
+    return float(max(NUMBER_WORDS[c] for c in text))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -110,7 +108,7 @@ def _row_span(effect: str, management: str) -> float | None:
     text = f"{effect} {management}"
     limit = DURATION_ROW.search(text) if "超过" in text else None
     if limit is not None:
-        return _span_count(limit.group(1)) * SPAN_UNITS[limit.group(2)]
+        return _span_count(limit.group(1)) * WASHOUT_UNITS[limit.group(2)]
     return math.inf if LONG_USE_ROW.search(text) else None
 
 
@@ -129,7 +127,7 @@ def _long_use_endorsed(ctx: AuditContext, rec: Recommended, row) -> bool:
         return True
     if allowed == math.inf:
         return False
-    return any(_span_count(m.group(1)) * SPAN_UNITS[m.group(2)] > allowed and
+    return any(_span_count(m.group(1)) * WASHOUT_UNITS[m.group(2)] > allowed and
                not SPAN_LIMIT.search(sentence[max(0, m.start() - 5):m.start()]) and
                not re.match(r"\s*(?:以内|之内|为限|为宜)", sentence[m.end():])
                for m in DRAFT_SPAN.finditer(sentence))
