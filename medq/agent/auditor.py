@@ -201,7 +201,10 @@ CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 # list of its contents (含有氢氯噻嗪和可乐定)
 CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)\s*(?:西药|化学药|化学成分|西药成分)?(?:成分)?\s*"
                          r"(?:约|大约)?\s*(?:\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*(?:的)?)?[\s*_]*$")
-CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及)[\s*_]*$")
+CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及|\+|＋)[\s*_]*$")
+# 每次1片（含钙600mg+维生素D3 125IU）: a bracket after a count of units says what one unit holds — the unit of the
+# product the draft is about, named in its heading or an earlier sentence (round 19)
+UNIT_CONTENT = re.compile(r"[片粒袋包支丸]\s*[（(](?:每片|每粒)?(?:含有|含)[^（()）。\n]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
 SALT_IN_BRACKET = re.compile(rf"\s*[（(]\s*(?:{SALT_WORDS})?\s*")
 HOST_ADVISED = re.compile(r"可以|建议|推荐|改用|换成|换用|选用|首选")
@@ -467,8 +470,9 @@ class ContraindicationAuditor:
                     continue
                 if HABIT_OF_PEOPLE.match(draft, m.end):
                     continue   # 有喝酒习惯者一天不超过2000mg: the drinkers the advice is for, not drinking endorsed
+                # (不要喝。可以改用不含酒精的软胶囊: a drinking verb of the clause before is not this one's, round 19)
                 if CONSTITUENT.search(draft[max(0, m.start - 4):m.start]) and \
-                        not re.search(r"喝|饮|吃", draft[max(0, m.start - 8):m.start]):   # 可以喝点含酒精的饮料 stays
+                        not re.search(r"喝|饮|吃", draft[max(low, m.start - 8):m.start]):   # 可以喝点含酒精的饮料 stays
                     continue   # 藿香正气水含有酒精 / 不含酒精的剂型: what a product contains, not drinking
                 endorsed.add(m.canonical)
         affirmed_of = {id(m): a for m, a in zip(mentions, affirmed_flags)}
@@ -574,6 +578,13 @@ class ContraindicationAuditor:
             if self._screened(draft, mention, drugs[index - 1][0] if index > 0 else None, screened):
                 screened.add(id(mention))
                 continue   # neither advice nor the patient's medicine (the patient's own come from the profile)
+            # 思力华是长效抗胆碱药（LAMA）: a class a named drug is said to be describes that drug, which is read on its own
+            # rows; the class word (whose nearest class in the knowledge may be a wider one) is no second medicine
+            # (round 19)
+            if mention.kind == "class" and index > 0 and drugs[index - 1][0].kind in ("drug", "product") and \
+                    not affirmed_of[id(mention)] and DESCRIBED_AS.match(draft, drugs[index - 1][0].end, mention.start):
+                screened.add(id(mention))
+                continue
             substances = [mention.canonical] if mention.kind == "class" else lex.ingredients(mention.canonical)
             if mention.kind == "class" and lex.classes[mention.canonical].allergy_group is False and \
                     not lex.rules_by_subject.get(mention.canonical):
@@ -726,6 +737,9 @@ class ContraindicationAuditor:
             hosts = [i for i in range(index) if mentions[i].start >= low and i not in out]
             product = next((i for i in reversed(hosts) if mentions[i].kind == "product" and
                             own <= set(lex.ingredients(mentions[i].canonical))), None)
+            if product is None and UNIT_CONTENT.search(lead):
+                product = next((i for i in reversed(range(index)) if mentions[i].kind == "product" and
+                                i not in out and own <= set(lex.ingredients(mentions[i].canonical))), None)
             host = product if product is not None else next(
                 (i for i in reversed(hosts) if mentions[i].kind == "class" and mentions[i].canonical != m.canonical),
                 None)

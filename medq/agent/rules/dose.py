@@ -183,6 +183,10 @@ REFUSED_AMOUNT = re.compile(r"(?:不要|别|不能|不可|不可以|禁止|禁�
                             r"(?:再|自行|自己|擅自|直接|一下子)?\s*(?:吃|服|服用|用|使用|口服|喂|打|给)?\s*"
                             r"\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|ug|微克|片|粒)(?![/∕\d.])(?!\s*(?:以上|以内|以下|左右|多))")
 REFUSAL_HINT = re.compile(r"不|别|禁|勿|避免")
+# 每天只吃一次20mg，不要按常规一天两次吃: a schedule the draft forbids is no schedule it gives (round 19)
+REFUSED_SCHEDULE = re.compile(r"(?:不要|别|不能|不可|不宜|不应|不用|不必|无需|不需要|千万不要|避免)\s*(?:再)?\s*"
+                              r"(?:按|像|照)?\s*(?:常规|平常|平时|以前|原来|说明书|一般)?\s*(?:的|那样)?\s*"
+                              r"(?:一天|每天|每日|日)\s*(?:[两二三四]|\d)\s*次")
 # 标准剂量（1g每日三次）容易蓄积: the usual amount named as the one that harms this patient is no dose the draft gives
 # (round 18)
 RISKY_AMOUNT = re.compile(r"(?:标准|常规|普通|通常|一般|成人|原来的?)(?:的)?\s*(?:剂量|用量|用法)\s*[（(][^（()）]{1,30}[）)]\s*"
@@ -271,13 +275,21 @@ SPREAD_TABLETS = re.compile(r"(\d+(?:\.\d+)?\s*(?:mg|毫克))\s*(?:[两二三四
                             r"(?=[，,]?\s*(?:间隔|相隔|隔)\s*\d+\s*(?:个)?小时(?!\s*(?:一次|1次|服一次|吃一次)))")
 
 
+# 每次1片（含钙600mg+维生素D3 125IU）: a bracket after a count of units that lists what one unit holds (two amounts or
+# more) is the product's composition, which the product's own row weighs; none of its amounts is a dose (round 19)
+UNIT_COMPOSITION = re.compile(r"([片粒袋包支丸])\s*[（(](?:每片|每粒|每袋)?(?:含有|含)[^（()）]*?\d[^（()）]*?"
+                              r"(?:\+|＋|、|和|及|与)[^（()）]*?\d[^（()）]*[）)]")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
+    if "含" in text and ("（" in text or "(" in text):
+        text = UNIT_COMPOSITION.sub(r"\1", text)
     if "片" in text and "隔" in text:
         text = SPREAD_TABLETS.sub(r"每次\1，", text)
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
     if REFUSAL_HINT.search(text):
-        text = REFUSED_AMOUNT.sub(" ", text)
+        text = REFUSED_SCHEDULE.sub(" ", REFUSED_AMOUNT.sub(" ", text))
     if "剂量" in text or "用量" in text or "用法" in text:
         text = RISKY_AMOUNT.sub(" ", text)
     instead = INSTEAD.search(text)

@@ -231,6 +231,13 @@ def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> 
     between = ctx.draft[low.end:high.start]
     if _two_brands(ctx.draft, one, other):
         return False     # 哈乐早上吃一粒，坦索罗辛晚上吃一粒, taken together: two boxes (round 18)
+    # 布洛芬进入乳汁很少…。芬必得（布洛芬缓释胶囊）0.3g: a brand the draft identifies as the generic it discussed before
+    # (the generic in brackets right after it), the generic given no amount of its own: one medicine (round 19)
+    earlier = one if one.mention is low else other
+    if low.text.strip() == generic and re.match(rf"\s*[（(]\s*{re.escape(generic)}", ctx.draft[high.end:high.end + 24]) \
+            and not _own_amount(ctx.draft, earlier) and not TOGETHER.search(between) and \
+            not ADDED.search(ctx.draft[max(0, high.start - 6):high.start]):
+        return True
     return not any(mark in between for mark in "。；;！!？?\n") and not TOGETHER.search(between)
 
 
