@@ -298,7 +298,9 @@ def condition_matches(lexicon: Lexicon, patient: str, rule: str, downward: bool 
 
 # subtypes an unspecified broader condition does not stand for: an adult's "糖尿病" is type 2 in about 95 % of Chinese
 # patients, and the type-1 rows (sulfonylureas, SGLT2 inhibitors) would withdraw ordinary diabetes care
-NOT_IMPLIED = frozenset({"1型糖尿病"})
+# (an acute myocardial infarction is an emergency on a ward, not what a patient who writes 冠心病 or 心梗 has now: the
+# thyroid hormones' 急性心肌梗死 rows would withdraw the low starting dose their inserts give for coronary disease, round 19)
+NOT_IMPLIED = frozenset({"1型糖尿病", "急性心肌梗死"})
 
 
 OCCUPATIONS = {"驾驶": ("司机", "驾驶", "开车", "代驾", "货车", "出租车", "网约车", "公交", "卡车", "飞行员", "机长"),

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
 from medq.agent.rules.interaction import (dose_kept, dose_managed, held_off, interacting_rows, monitoring_skipped, one_drug,
-                                          taken_together)
+                                          spacing_managed, taken_together)
 
 
 # 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑 / 左炔诺孕酮一片顿服，或者五天内服用乌利司他: two drugs offered as
@@ -47,9 +47,11 @@ class CombinationRule:
                         effect = f"（{row.effect}）" if row.effect and not row.effect.startswith("DDInter") else ""
                         together = not row.blocks and taken_together(ctx, first, row)
                         skipped = not together and (monitoring_skipped(ctx, row) or dose_kept(ctx, row))
+                        # 两者至少间隔2小时: the draft spaces a pair its sources manage by spacing (round 19)
+                        managed = row.blocks and spacing_managed(ctx, rows)
                         yield finding(ctx, first, a, self.name, f"draft:{second.name}", None,
                                       f"回答同时推荐了{shown(first, a)}和{shown(second, b)}，二者存在"
                                       f"{'需要避免的' if row.blocks else '需注意的'}相互作用{effect}"
                                       f"{'，且让二者同时服用' if together else '，且说不必监测或调整剂量' if skipped else ''}。", row,
-                                      block=True if together or skipped else None,
+                                      block=True if together or skipped else (False if managed else None),
                                       indicator="critical" if together or skipped else None)

@@ -8,6 +8,7 @@ class ElderlyRule(PopulationRule):
     name = "elderly"
     topics = ("elderly",)
     systemic = True
+    dose_exceptions = True    # Beers: doxepin > 6 mg/day (a class row, its member's own limit the exception)
 
     def wording(self, ctx, rec, ingredient, row, facts):
         from medq.agent.rules.base import shown

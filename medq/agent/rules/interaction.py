@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from medq.agent.knowledge import Lexicon, Rule
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
@@ -66,6 +66,23 @@ def taken_together(ctx: AuditContext, rec, row: Rule) -> bool:
         return False
     return bool(TOGETHER_AT_ONCE.search(ctx.draft[span_start(ctx.draft, rec.mention.start):
                                                  span_end(ctx.draft, rec.mention.end)]))
+
+
+# a pair whose sources manage it by spacing the doses (喹诺酮 + 钙剂/抗酸药: 间隔至少2小时; 左甲状腺素 + 钙剂: 间隔4小时;
+# 曲普坦 after 麦角胺: 间隔24小时), and a draft that spaces them: a number of hours, 错开服用, 前2小时或后6小时 (round 19)
+SPACING_ROW = re.compile(r"间隔|错开|分开服")
+SPACING_DRAFT = re.compile(r"(?:间隔|隔开|相隔|错开|分开|隔)\s*(?:服用|服|吃|用药)?\s*(?:至少|最少|起码|最好|大约|约)?\s*"
+                           r"[\d一二两三四五六七八半]+\s*(?:个)?\s*(?:多)?\s*(?:小时|h|天)|错开(?:服用|吃|时间|服|用)|"
+                           r"[前后]\s*[\d一二两三四五六]+\s*(?:个)?\s*小时")
+
+
+def spacing_managed(ctx: AuditContext, rows: Sequence[Rule]) -> bool:
+    """Whether a pair that one of its rows manages by spacing the two doses is spaced by the draft: the draft follows
+    the source's management, so a row that would block the pair taken together is a caution here. A draft that has
+    them taken at once (一起吃) is read by taken_together, not here."""
+    if not SPACING_DRAFT.search(ctx.draft) or TOGETHER_AT_ONCE.search(ctx.draft):
+        return False
+    return any(SPACING_ROW.search(row.management or "") for row in rows)
 
 
 # 吃克拉霉素这7天先暂停辛伐他汀: the patient's medicine the draft holds while the new one is taken is not taken with it
@@ -337,7 +354,7 @@ class InteractionRule:
                         denied = not together and interaction_denied(ctx, rec, row)
                         skipped = not together and (denied or monitoring_skipped(ctx, row) or dose_kept(ctx, row))
                         # 改用铜IUD，不要只依赖优思明: the draft gives the method the label manages it with
-                        managed = row.blocks and backed_up(ctx, canonical, row)
+                        managed = row.blocks and (backed_up(ctx, canonical, row) or spacing_managed(ctx, rows))
                         yield finding(ctx, rec, ingredient, self.name, f"medication:{stated}",
                                       ctx.source("medication", stated),
                                       f"患者正在使用{stated}，与{shown(rec, ingredient)}存在"

@@ -153,10 +153,29 @@ TOPIC_NEEDS = {
 }
 
 
+def _within_own_limit(ctx: AuditContext, rec: Recommended, ingredient: str, row: Rule) -> bool:
+    """A class row (三环类抗抑郁药 age>=65) for a member whose own dosing row for the same population sets the dose the
+    criteria allow (多塞平 age>=65 ≤ 6 mg/day: Beers lists doxepin > 6 mg/day), where the draft states a daily dose within
+    it: the low dose is the exception the criteria make. A dose not stated keeps the class row (round 19)."""
+    if row.subject == ingredient or not rec.dose_text or not any(c.isdigit() for c in rec.dose_text):
+        return False
+    from medq.agent.rules.dose import dosing_rows, own_dose_text, read_dose, strength_of
+
+    population = str(sorted(map(str, row.population)))
+    own = [r for r in dosing_rows(ctx, ingredient) if r.subject == ingredient and r.max_mg_day is not None and
+           str(sorted(map(str, r.population))) == population]
+    if not own:
+        return False
+    text = own_dose_text(rec.dose_text, rec, ingredient, ctx.lexicon)
+    dose = read_dose(text, strength_of(ctx.lexicon, rec, ingredient, text))
+    return dose.per_day_mg is not None and dose.per_day_mg <= min(r.max_mg_day for r in own)
+
+
 class PopulationRule:
     name = "population"
     topics: tuple[str, ...] = ()
     systemic = False     # rows about systemic exposure (condition, elderly, renal) do not apply on the skin
+    dose_exceptions = False   # a member's own dosing row for the row's population allows a low dose (elderly)
 
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         if self.topics and all(t in TOPIC_NEEDS and not TOPIC_NEEDS[t](ctx) for t in self.topics):
@@ -177,6 +196,8 @@ class PopulationRule:
                         continue   # 老年人避免速释片 does not reach 硝苯地平控释片 / 拜新同
                     matched = ctx.population(row.population)
                     if matched is None:
+                        continue
+                    if self.dose_exceptions and _within_own_limit(ctx, rec, ingredient, row):
                         continue
                     fact, source = matched[0] if matched else ("", None)
                     carrier = "" if matched else _carrier(ctx, row)
