@@ -247,7 +247,7 @@ def test_avanafil_and_tamsulosin_with_strong_cyp3a4_inhibitors():
 
 def test_tadalafil_severe_kidney_band_and_desiccated_thyroid_after_an_infarct():
     assert "Z0400" in rule_ids(audit("可以每天吃他达拉非10mg。", egfr=20, age=60, sex="male"))
-    assert "Z0401" in rule_ids(audit("甲减可以吃甲状腺片40mg每日一次。", conditions=["心肌梗死"], age=60))
+    assert "Z0401" in rule_ids(audit("甲减可以吃甲状腺片40mg每日一次。", conditions=["急性心肌梗死"], age=60))
 
 
 def test_ursodeoxycholic_acid_first_trimester_only():
