@@ -63,6 +63,9 @@ VOLUME_FIRST = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|毫升|mL)\s*[:：]\s*(\d+(?:\
 ASKS_DRINKING = re.compile(r"酒|(?:应酬|酒局|酒席|聚餐|聚会|婚礼|婚宴|年夜饭|饭局|年会)[^。？?！!]{0,10}喝")
 BARE_DRINK = re.compile(r"((?:少量|少|稍微|适量|适当|可以)?喝\s*(?:点儿?|一点儿?|一些|些|一两杯|一两口|一杯|两杯|一口|两口|几口|一小杯|"
                         r"一两小杯))(?=\s*(?:[，,。；;！!\n*]|$|没事|没关系|是可以|可以|问题不大|不要紧|无妨|也行|也没事|应该|一般))")
+BLOODY_DIARRHOEA = re.compile(r"(?:拉肚子|腹泻|拉稀|泻肚|大便|便便|拉的)[^。；;！!？?\n]{0,8}(?:带血|脓血|有血|血丝|见血|血便|黏液血|粘液血)|"
+                              r"脓血便|黏液脓血|粘液脓血|血性腹泻|拉血")
+FEVER = re.compile(r"发烧|发热|高烧|高热|烧到|体温\s*\d|(?:3[89]|4[01])(?:\.\d)?\s*(?:度|℃)")
 ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨|不会有(?:什么|明显|太大)?(?:的)?影响|影响不大|"
                     # 一两杯红酒一般可以（，别喝白酒）: 可以 closing the drink's clause allows it (round 19)
                     r"(?:一般|通常|还是|是|也|都)?可以(?:的|了|喝)?[\s*_！!~～]*$")
@@ -255,6 +258,15 @@ CKD_TEXT = re.compile(r"(?:慢性肾脏病|慢性肾病|慢性肾功能不全|�
                       r"(?:ckd|CKD)\s*(?:stage)?\s*([1-5])([abAB])?")
 SUBSTAGE = {"a": (45.0, 60.0), "b": (30.0, 45.0)}
 EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|CrCl)\s*[:：为是]?\s*(\d+(?:\.\d+)?)")
+
+
+def _stated_sign(pattern: re.Pattern[str], text: str) -> bool:
+    """A sign the message states, not one it denies (没有发烧 / 大便没有血 / 不发热)."""
+    return any(not DENIED_SIGN.search(m.group(0)) and not DENIED_SIGN.search(text[max(0, m.start() - 2):m.start()])
+               for m in pattern.finditer(text))
+
+
+DENIED_SIGN = re.compile(r"没|无|不|未|否认")
 
 
 def _allowing_span(draft: str, position: int) -> str:
@@ -1031,6 +1043,11 @@ class ContraindicationAuditor:
                 if value is not None and 30 <= value < 60 and not RATE_THRESHOLD.match(question, rate.end()):
                     facts.conditions.append((rate.group(0), "心动过缓"))
                     break
+        # 发烧39度，拉肚子带血和黏液: diarrhoea with blood (or pus) and fever the patient describes is the dysentery the
+        # antimotility rows name (感染性腹泻: 高热、脓血便者禁用), though the message names no disease (round 19)
+        if "血" in question and "感染性腹泻" not in known_conditions and _stated_sign(BLOODY_DIARRHOEA, question) and \
+                _stated_sign(FEVER, question):
+            facts.conditions.append(("血便伴发热", "感染性腹泻"))
         known = {canonical for _, canonical in facts.medications}
         mentions = self.lexicon.find_mentions(question, ("drug", "product"))
         for mention in mentions:
