@@ -27,12 +27,15 @@ class SkippedMealRule:
     def check(self, ctx: AuditContext) -> Iterable[Finding]:
         if not ctx.question or not SKIPPED_MEAL.search(ctx.question) or not AS_USUAL.search(ctx.draft):
             return     # the common case, decided first: no skipped meal asked about, or no dose kept
+        kept = self._kept(ctx)
+        if not kept:
+            return
         sources: list[tuple[Recommended | None, str, str]] = [(rec, s, rec.name) for rec in ctx.recommended
                                                               for s in rec.substances]
         sources += [(None, s, stated) for stated, _, subs in ctx.medication_substances() for s in subs]
         done: set[str] = set()
         for rec, ingredient, stated in sources:
-            if ingredient in done:
+            if ingredient in done or not self._applies(ctx, ingredient, stated, kept):
                 continue
             for row in ctx.rows(ingredient, ("contraindication",)):
                 if any(t.kind == "condition" and t.value == MARKER for t in row.population):
@@ -41,6 +44,36 @@ class SkippedMealRule:
                     yield finding(ctx, target, ingredient, self.name, "question:不进餐", None,
                                   f"患者这一餐不吃，回答却让{shown(target, ingredient)}照常使用（{row.effect}）。", row)
                     break
+
+    @staticmethod
+    def _kept(ctx: AuditContext) -> list[set[str]]:
+        """For each 'as usual' the draft gives before the meal is eaten again (恢复进食再按平时打 is after it), the
+        names its clause holds (empty: the clause names none, so it speaks of the medicine asked about)."""
+        from medq.agent.text import CLAUSE_MARKS, span_end, span_start
+
+        draft, out = ctx.draft, []
+        for m in AS_USUAL.finditer(draft):
+            low, high = span_start(draft, m.start(), CLAUSE_MARKS), span_end(draft, m.end(), CLAUSE_MARKS)
+            if AFTER_MEAL.search(draft, low, m.start()):
+                continue
+            out.append({n.canonical for n in ctx.lexicon.find_mentions(draft[low:high], ("drug", "product", "class"))})
+        return out
+
+    @staticmethod
+    def _applies(ctx: AuditContext, ingredient: str, stated: str, kept: list[set[str]]) -> bool:
+        """An 'as usual' that keeps this medicine: its clause names it (or its class, 胰岛素 for 门冬胰岛素) or names
+        nothing; and the draft does not hold it elsewhere (门冬胰岛素不要打 / 格列美脲先不吃 are warned)."""
+        lex = ctx.lexicon
+        own = {ingredient, stated, lex.canonical(stated, ("drug", "product")) or stated}
+        if any(m.canonical in own or ingredient in lex.ingredients(m.canonical) for m in ctx.warned):
+            return False
+        family = own | lex.classes_of(ingredient)
+        return any(not names or names & family or any(ingredient in lex.ingredients(n) for n in names)
+                   for names in kept)
+
+
+# 恢复进食再按平时打 / 术后能正常吃饭再恢复 / 吃饭后再照常: the usual dose once the meal is eaten again
+AFTER_MEAL = re.compile(r"恢复(?:进食|饮食|吃饭)|(?:进食|吃饭|进餐|开始吃)(?:后|以后|之后)|能(?:正常)?吃饭|检查后|术后|做完")
 
 
 def _mention(name: str):
