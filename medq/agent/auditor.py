@@ -58,7 +58,17 @@ ASKING = re.compile(r"(?:能|可以|可不可以|能不能|想|要不要|该不�
 RELATIVE = re.compile(r"妈|爸|婆婆|公公|老公|老婆|丈夫|妻子|爷爷|奶奶|外婆|姥姥|外公|姥爷|朋友|同事|邻居|病友|别人|哥|姐|弟|妹|儿子|女儿")
 HAS = re.compile(r"(?:我有|有|患有|患|得了|得过|我是|是)\s*$")
 VOLUME_FIRST = re.compile(r"(\d+(?:\.\d+)?)\s*(ml|毫升|mL)\s*[:：]\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
-ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨|不会有(?:什么|明显|太大)?(?:的)?影响|影响不大")
+# 晚上应酬能喝点吗？—少量喝点没事: a question about drinking alcohol (酒 named, or a drinking occasion with 喝) answered
+# with a drink verb and an amount and no object: the elided object is the question's alcohol (round 19)
+ASKS_DRINKING = re.compile(r"酒|(?:应酬|酒局|酒席|聚餐|聚会|婚礼|婚宴|年夜饭|饭局|年会)[^。？?！!]{0,10}喝")
+BARE_DRINK = re.compile(r"((?:少量|少|稍微|适量|适当|可以)?喝\s*(?:点儿?|一点儿?|一些|些|一两杯|一两口|一杯|两杯|一口|两口|几口|一小杯|"
+                        r"一两小杯))(?=\s*(?:[，,。；;！!\n*]|$|没事|没关系|是可以|可以|问题不大|不要紧|无妨|也行|也没事|应该|一般))")
+BLOODY_DIARRHOEA = re.compile(r"(?:拉肚子|腹泻|拉稀|泻肚|大便|便便|拉的)[^。；;！!？?\n]{0,8}(?:带血|脓血|有血|血丝|见血|血便|黏液血|粘液血)|"
+                              r"脓血便|黏液脓血|粘液脓血|血性腹泻|拉血")
+FEVER = re.compile(r"发烧|发热|高烧|高热|烧到|体温\s*\d|(?:3[89]|4[01])(?:\.\d)?\s*(?:度|℃)")
+ALLOWS = re.compile(r"没关系|问题不大|没事|没问题|不要紧|无妨|不会有(?:什么|明显|太大)?(?:的)?影响|影响不大|"
+                    # 一两杯红酒一般可以（，别喝白酒）: 可以 closing the drink's clause allows it (round 19)
+                    r"(?:一般|通常|还是|是|也|都)?可以(?:的|了|喝)?[\s*_！!~～]*$")
 # 我没有哮喘 / 从没得过胃溃疡: a condition the patient says they do not have
 HAS_NOT = re.compile(r"(?:没|无|不|未|从没|从未)\s*(?:有|患有|患|得过|得)\s*$")
 MONTHS = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个\s*(?:多)?月")
@@ -253,10 +263,19 @@ SUBSTAGE = {"a": (45.0, 60.0), "b": (30.0, 45.0)}
 EGFR_TEXT = re.compile(r"(?:egfr|eGFR|肾小球滤过率|肌酐清除率|crcl|CrCl)\s*[:：为是]?\s*(\d+(?:\.\d+)?)")
 
 
+def _stated_sign(pattern: re.Pattern[str], text: str) -> bool:
+    """A sign the message states, not one it denies (没有发烧 / 大便没有血 / 不发热)."""
+    return any(not DENIED_SIGN.search(m.group(0)) and not DENIED_SIGN.search(text[max(0, m.start() - 2):m.start()])
+               for m in pattern.finditer(text))
+
+
+DENIED_SIGN = re.compile(r"没|无|不|未|否认")
+
+
 def _allowing_span(draft: str, position: int) -> str:
     """What follows a drink or food up to its clause's end (一两杯啤酒没关系，别喝白酒); past a comma into the next clause
     when its own is only a few words (喝一两小杯红酒，一般不会有明显影响)."""
-    rest = draft[position:position + 16].split("。")[0]
+    rest = draft[position:position + 16].split("。")[0].split("\n")[0]   # a list item ends its clause
     head, _, tail = rest.partition("，")
     return rest if len(head.strip()) <= 2 else head
 
@@ -1038,6 +1057,11 @@ class ContraindicationAuditor:
                 if value is not None and 30 <= value < 60 and not RATE_THRESHOLD.match(question, rate.end()):
                     facts.conditions.append((rate.group(0), "心动过缓"))
                     break
+        # 发烧39度，拉肚子带血和黏液: diarrhoea with blood (or pus) and fever the patient describes is the dysentery the
+        # antimotility rows name (感染性腹泻: 高热、脓血便者禁用), though the message names no disease (round 19)
+        if "血" in question and "感染性腹泻" not in known_conditions and _stated_sign(BLOODY_DIARRHOEA, question) and \
+                _stated_sign(FEVER, question):
+            facts.conditions.append(("血便伴发热", "感染性腹泻"))
         known = {canonical for _, canonical in facts.medications}
         mentions = self.lexicon.find_mentions(question, ("drug", "product"))
         for mention in mentions:
@@ -1067,6 +1091,8 @@ class ContraindicationAuditor:
         draft, question, profile = to_simplified(draft), to_simplified(question or ""), simplified_fields(profile)
         # 口服溶液（100ml:150mg）: a concentration written volume first reads as 150mg/100ml
         draft, question = VOLUME_FIRST.sub(r"\3\4/\1\2", draft), VOLUME_FIRST.sub(r"\3\4/\1\2", question)
+        if "喝" in draft and "喝" in question and ASKS_DRINKING.search(question):
+            draft = BARE_DRINK.sub(r"\1酒", draft)
         answered_no = self._question_answered_no(draft, question)
         facts = self.normalise_profile(profile)
         record = {canonical for _, canonical in facts.medications}

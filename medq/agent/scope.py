@@ -167,7 +167,11 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
             if close:
                 high = _clause_end(norm, close.end())
         # 1. 加巴喷丁：从300mg每日1次起…: a name as the label of its item is advised by what follows the colon
-        if high < len(norm) and norm[high] in "：:" and not norm[low:start].strip(" *#-0123456789.、"):
+        # 米诺环素对痤疮效果不错：\n- **每次50mg，每日2次**: a colon closing the name's sentence opens a list whose first
+        # item doses it (round 19)
+        if high < len(norm) and norm[high] in "：:" and (item := LIST_AFTER_COLON.match(norm, high + 1)):
+            high = _clause_end(norm, item.end())
+        elif high < len(norm) and norm[high] in "：:" and not norm[low:start].strip(" *#-0123456789.、"):
             high = _clause_end(norm, high + 1)
         if any(low <= t < high and not (t >= end and (_switch_after(t) or phrase_at[t] in ABILITY)) and
                phrase_at[t] not in CONTRAST and phrase_at[t] not in DISCOURSE and not _causes(t)
@@ -675,6 +679,7 @@ def affirmed(text: str, start: int, end: int, table: Matcher[Cue] | None = None)
 DOSE_AFTER = re.compile(r"\d\s*(?:mg|g|μg|ml|毫克|克|毫升|片|粒|袋|包|支|丸)|[一二两三四五六七八九十半]\s*(?:片|粒|袋|包|支|丸)")
 
 
+LIST_AFTER_COLON = re.compile(r"[ \t]*\n\s*(?:[-*•·]|\d+[.、．])\s*")
 BRACKET_CLOSE = re.compile(r"[（(][^（()）,，。；;]{1,20}[）)]")
 
 

@@ -54,6 +54,19 @@ class BehaviourRule:
                                   f"{what}{f'（患者职业为{occupation}）' if both else ''}，"
                                   f"而{shown(target, ingredient)}与{other}同用有风险{effect}。", row,
                                   block=True if both else None, indicator="critical" if both else None)
+        # 胰腺炎出院一个月，少量喝一点是可以的: a behaviour the draft endorses that the patient's own condition rules out
+        # (rows whose subject is the behaviour, 饮酒 with condition:胰腺炎) (round 19)
+        for other in sorted(ctx.endorsed):
+            for row in lex.rules_by_subject.get(other, ()):
+                if row.kind != "contraindication" or not row.population:
+                    continue
+                matched = ctx.population(row.population)
+                if not matched:
+                    continue
+                fact, source = matched[0]
+                effect = f"（{row.effect}）" if row.effect else ""
+                yield finding(ctx, Recommended(_fake_mention(other), [other]), other, self.name, fact, source,
+                              f"患者有{fact.split(':', 1)[-1]}，回答却认可{other}{effect}。", row)
         for rec in ctx.recommended:   # rows with an occupation population (contraindication for drivers)
             for ingredient in rec.substances:
                 for row in ctx.rows(ingredient, ("contraindication", "warning")):

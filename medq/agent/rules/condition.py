@@ -34,6 +34,15 @@ class ConditionRule(PopulationRule):
                 yield dataclasses.replace(found, severity="block", reason=reason, card=card,
                                           patient_fact="question:阿片初治")
                 continue
+            situation = _situation(ctx, found) if not found.patient_fact and found.severity != "block" else None
+            if situation is not None:
+                # 想减肥 with 优甲乐 / 吃了一年泼尼松，明天直接停掉: the general warning names the very use or the very way of
+                # stopping the question asks about and the draft endorses (round 19)
+                fact, words = situation
+                reason = found.reason.rstrip("。") + f"；{words}"
+                card = dataclasses.replace(found.card, summary=reason[:140], indicator="critical") if found.card else None
+                yield dataclasses.replace(found, severity="block", reason=reason, card=card, patient_fact=fact)
+                continue
             if found.severity == "block" and found.patient_fact.startswith("condition:") and \
                     HISTORY.search(found.patient_fact) and _history_managed(ctx, found):
                 # 胃溃疡病史（已愈合） with 塞来昔布 plus 奥美拉唑: the row's own management for a past episode
@@ -91,3 +100,34 @@ def _naive_excluded(ctx, found) -> bool:
     taken = ctx.lexicon.find_mentions(question[only.end():end], ("drug", "product", "class"))
     return bool(taken) and not any(OPIOIDS in ctx.lexicon.classes_of(s) or s == OPIOIDS
                                    for m in taken for s in ctx.lexicon.ingredients(m.canonical) or [m.canonical])
+
+
+# a general warning row that names a use the drug must not be put to (不得用于减肥) or a way it must not be stopped
+# (长期使用后突然停药): when the question asks for that use, or the draft endorses that stop after long use, it blocks
+NOT_FOR_WEIGHT_LOSS = re.compile(r"(?:不得|不能|不可|禁止|禁|不应)用于(?:减肥|减重)")
+WEIGHT_LOSS = re.compile(r"减肥|减重|瘦身|变瘦|瘦得|瘦下来|减脂|掉秤|瘦点|瘦一点")
+# 优甲乐不能用于减肥 / 不建议用它来减重: the draft itself refuses the use
+WEIGHT_LOSS_REFUSED = re.compile(r"(?:不|别|勿|禁|避免|切忌)[^。；;！!？?\n]{0,8}(?:减肥|减重|瘦身|减脂)")
+NO_ABRUPT_STOP = re.compile(r"突然停药|骤然停药|突然停用|逐渐减量停药")
+# 明天起就可以直接停掉 / 可以马上停药: a stop at once the draft allows (不要直接停 / 千万别突然停 are refusals)
+ABRUPT_STOP = re.compile(r"(?<![不别勿莫])(?:直接|突然|马上|立即|立刻|一下子|一下|当天)\s*(?:就)?\s*(?:可以|能)?\s*停(?:掉|药|用|服|吃|了)?")
+ABRUPT_REFUSED = re.compile(r"(?:不要|不能|不可|不宜|别|切勿|千万别|千万不要|不可以|避免|禁止|不建议|不应)[^，,。；;！!？?\n]{0,4}$")
+# 吃了一年多 / 服用3个月 / 长期吃: use long enough that the adrenal glands are suppressed
+LONG_USE = re.compile(r"(?:\d+|[一二两三四五六七八九十半]+)\s*(?:个多?月|多个月|年|多年)|长期|好几个月|几年|多年|常年")
+
+
+def _situation(ctx, found):
+    row = ctx.lexicon.rules.get(found.rule_id)
+    if row is None or row.kind != "warning":
+        return None
+    text = f"{row.effect or ''} {row.management or ''}"
+    if "用于减" in text and NOT_FOR_WEIGHT_LOSS.search(text):
+        said = WEIGHT_LOSS.search(ctx.question or "") or WEIGHT_LOSS.search(ctx.draft)
+        if said and not WEIGHT_LOSS_REFUSED.search(ctx.draft):
+            return f"question:{said.group(0)}", f"问题/回答将其用于{said.group(0)}，不宜使用。"
+    if "停" in text and NO_ABRUPT_STOP.search(text) and "停" in ctx.draft and \
+            LONG_USE.search(f"{ctx.question or ''} {ctx.draft}"):
+        for stop in ABRUPT_STOP.finditer(ctx.draft):
+            if not ABRUPT_REFUSED.search(ctx.draft, max(0, stop.start() - 8), stop.start()):
+                return "draft:突然停药", "患者已长期使用，回答却认可直接停药，须逐渐减量。"
+    return None

@@ -102,6 +102,8 @@ class Dose:
     per_kg_dose: float | None = None
     per_kg_day: float | None = None
     upkeep_day_mg: float | None = None   # the day's upkeep dose, a loading dose left out (None: no loading dose)
+    # 按每次25mg/kg…，也可以每次直接喂1g: one of two regimens given in mg alone (its per-kg weight is the patient's)
+    absolute_option: bool = False
 
 
 def to_mg(amount: float, unit: str, strength: Ingredient | None) -> float | None:
@@ -142,6 +144,10 @@ RAISED_TO = re.compile(r"(?:逐渐|逐步|慢慢|之后|以后|然后|再)?\s*(?
 
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
 ALTERNATIVE_DOSE = re.compile(r"[，,；;（(]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)|"
+                              # …每天3次，也可以每次直接喂1g，每天2次: a second regimen offered, an amount of its own
+                              # in its first clause (也可以分2次 only divides the first: read together) (round 19)
+                              r"[，,；;]\s*(?:也可以|也可|还可以|或者也可以)\s*"
+                              r"(?=[^，,。；;]*\d\s*(?:mg|g|毫克|克|ml|毫升|片|粒|袋|包|μg|微克))|"
                               # 一次吃两片或间隔12小时各一片: two schedules joined by 或 after a count (round 15)
                               r"(?<=[片粒])\s*(?:或者|或)\s*(?=(?:间隔|相隔|隔|分)[^，,。；;]*\d)")
 # 常规是800mg每日5次，肌酐清除率10-25时改为800mg每8小时一次: the usual dose stated, then the one the draft gives instead
@@ -308,7 +314,10 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
             return max(known) if known else None
 
         return Dose(larger([d.per_dose_mg for d in read]), larger([d.per_day_mg for d in read]),
-                    larger([d.per_kg_dose for d in read]), larger([d.per_kg_day for d in read]))
+                    larger([d.per_kg_dose for d in read]), larger([d.per_kg_day for d in read]),
+                    absolute_option=any(d.per_kg_dose is not None or d.per_kg_day is not None for d in read) and
+                    any(d.per_kg_dose is None and d.per_kg_day is None and
+                        (d.per_dose_mg is not None or d.per_day_mg is not None) for d in read))
     steps = [m.start() for m in TITRATION_STEP.finditer(text)]
     if steps:
         steps = sorted(steps + [m.start() for m in RAISED_TO.finditer(text) if m.start() > steps[0]])
@@ -670,6 +679,12 @@ class DoseRule:
                     (per_kg_day * weight if weight and per_kg_day is not None else None)
                 per_dose = dose.per_dose_mg if dose.per_dose_mg is not None else \
                     (per_kg_dose * weight if weight and per_kg_dose is not None else None)
+                if dose.absolute_option and weight:
+                    # the regimen given in mg alone weighs against the patient's weight too (the larger counts)
+                    per_kg_dose = max(v for v in (per_kg_dose, dose.per_dose_mg and dose.per_dose_mg / weight, 0.0)
+                                      if v is not None) or None
+                    per_kg_day = max(v for v in (per_kg_day, dose.per_day_mg and dose.per_day_mg / weight, 0.0)
+                                     if v is not None) or None
                 # 阿奇霉素1g单次口服: a one-off dose within the single-dose regimen a row states is read against no daily
                 # cap (the day is that one dose); the per-dose and per-kg limits still hold
                 allowance = one_off_allowance(rows) if per_day is not None and one_off(text) else None

@@ -19,7 +19,9 @@ SWITCH_TO = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|
 
 # 换成不含利尿剂的方案，比如单用厄贝沙坦: the switch names the kind; the drug is its example, in the next clause
 SWITCH_EXAMPLE = re.compile(r"(?:改用|换用|换成|改成|改为|换为|替换为|替换成|改吃|换吃)[^。；;！!？?\n]{0,16}[，,]\s*"
-                            r"(?:比如|例如|如|像)\s*(?:单用|单独用|用|选|吃)?\s*$")
+                            # (…换成可以掰开的降压药，比如某些长效氨氯地平片, round 19)
+                            r"(?:比如|例如|如|像)\s*(?:某些|一些|有的|部分)?\s*(?:长效|短效|普通)?\s*(?:的)?\s*"
+                            r"(?:单用|单独用|用|选|吃)?\s*$")
 # 把卡托普利换成缬沙坦: the medicine named between 把/将 and the switch is the one replaced
 REPLACED = re.compile(r"(?:把|将)([^，,。；;！!？?\n]{1,16}?)(?:\*\*)?\s*(?:改用|换用|换成|改成|改为|换为|替换为|替换成)"
                       r"(?:\*\*)?\s*$")
@@ -155,7 +157,14 @@ def one_drug(ctx: AuditContext, a: str, b: str) -> bool:
     """A class and one of its own members (他汀类 and 辛伐他汀, ARB and 厄贝沙坦): one drug named twice, by its class
     and by its name, not two drugs — a 'two of this class' row does not apply between them."""
     lex = ctx.lexicon
-    return (a in lex.classes and a in lex.classes_of(b)) or (b in lex.classes and b in lex.classes_of(a))
+    return (a in lex.classes and a in lex.classes_of(b)) or (b in lex.classes and b in lex.classes_of(a)) or \
+        _component(lex, a, b) or _component(lex, b, a)
+
+
+def _component(lex, whole: str, part: str) -> bool:
+    """布地奈德福莫特罗 and 福莫特罗: a combination named by its ingredients and one of them (信必可（布地奈德/福莫特罗）),
+    the rest of its name another substance (左氨氯地平 is no combination of 氨氯地平) (round 19)."""
+    return len(part) >= 2 and len(whole) > len(part) and part in whole and whole.replace(part, "", 1) in lex.substances
 
 
 def interacting_rows(ctx: AuditContext, ours: str, theirs: str) -> list[Rule]:
