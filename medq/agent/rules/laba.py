@@ -17,7 +17,7 @@ from medq.agent.rules.unopposed import LEFT_OUT, NOT_NEEDED
 LABA = "长效β2受体激动剂"
 ICS = "吸入性糖皮质激素"
 MARKER = "哮喘未用吸入激素"
-ASTHMA = re.compile(r"哮喘|哮吼")
+ASTHMA = re.compile(r"哮喘")
 ICS_WORDS = re.compile(r"吸入(?:性)?(?:糖皮质)?激素|激素吸入|激素类?吸入剂|ICS|含激素的吸入")
 
 
