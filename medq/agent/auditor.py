@@ -140,9 +140,13 @@ WAY_OF_TAKING = re.compile(r"吃|服(?!避孕)|用|喝|打针|打一针|涂|滴|
 # (不会像奥昔布宁那样… / 不像X / 不同于X: what the advised drug is said not to be like)
 DOCTOR_SUPPOSED = re.compile(r"(?:如果|假如|要是|万一|若)[^，,。；;！!？?\n]{0,6}(?:医生|大夫|医师)[^，,。；;！!？?\n]{0,8}?"
                              r"(?:给您|给你|为您|为你)?(?:用|开|加用|使用|选用|处方)(?:了)?\s*$")
+# 必要时由医生评估是否加用地高辛或胺碘酮: what a doctor is to weigh whether to add, no advice (round 19)
+DOCTOR_WHETHER = re.compile(r"(?:医生|大夫|医师)[^，,。；;！!？?\n]{0,6}?(?:评估|判断|决定|考虑|权衡)\s*(?:是否|要不要|能否|可否|需不需要)\s*"
+                            r"(?:需要)?\s*(?:加用|换用|改用|使用|用|加|换成|联用|联合)[^，,。；;！!？?\n]{0,16}$")
 SUPPOSED_ALLOWED = re.compile(r"可以|建议|放心|没问题|继续|就行|就好|即可|按医嘱|照吃|吃吧|用吧")
 COMPARED_AFTER = re.compile(r"\s*(?:不同|不一样|相比|比较起来|比起来|相较|对比)")
-COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*$")
+COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*"
+                      r"(?:(?:传统|普通|一般|常规|其他|其它|老一代|第一代|老)(?:的)?)?\s*$")   # 比传统非甾体抗炎药小 (round 19)
 #   what another drug becomes in the body (会把可待因转化成吗啡 / 代谢为活性产物): a product of metabolism, not advice
 METABOLITE = re.compile(r"(?:转化|转变|代谢|转换)(?:成|为)\s*(?:大量|少量|较多|更多|过量)?(?:的)?\s*$")
 # a vaccine advised for the people around the patient (家里其他健康成员可以接种水痘疫苗): not for the patient
@@ -209,13 +213,21 @@ EXAMPLE_LEAD = re.compile(r"^\s*(?:例如|比如|像是|像|如)")
 CONTINUE = re.compile(r"继续|照常|照旧|坚持|不要停|别停|接着")
 # what a product or class contains (round 15): 含有 / 含 / 也含 / 成分是, with 西药 or an amount per unit between, or a
 # list of its contents (含有氢氯噻嗪和可乐定)
-CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)\s*(?:西药|化学药|化学成分|西药成分)?(?:成分)?\s*"
+CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有|(?<=[片丸粒剂])还有)\s*(?:西药|化学药|化学成分|西药成分)?(?:成分)?\s*"
                          r"(?:约|大约)?\s*(?:\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|微克)\s*(?:的)?)?[\s*_]*$")
 CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及|\+|＋)[\s*_]*$")
 # 每次1片（含钙600mg+维生素D3 125IU）: a bracket after a count of units says what one unit holds — the unit of the
 # product the draft is about, named in its heading or an earlier sentence (round 19)
 UNIT_CONTENT = re.compile(r"[片粒袋包支丸]\s*[（(](?:每片|每粒)?(?:含有|含)[^（()）。\n]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
+HABIT_CONSTITUENT_AFTER = re.compile(r"\s*(?:中的|里的|里面的|中所含的|所含的|含有的)")
+UNIVERSAL = re.compile(r"任何|所有|一切|全部|都不|这两类|这几类|这类药|此类药|各种")
+# 阿托伐他汀也会受一定影响 / 氨氯地平受到的影响较小: a drug named as what an effect reaches (round 19)
+AFFECTED_AFTER = re.compile(r"[\s*_]*(?:也|同样|都|则|就)?\s*(?:会|可能|可)?\s*受(?:到)?(?:的)?\s*(?:一定|一些|较大|较小|明显|轻微|很大|很小|少许)?\s*(?:的)?\s*影响")
+# 需要打造影剂的检查前，告诉医生您在吃二甲双胍: the thing an occasion needs, the occasion a precaution's time (round 19)
+PRECAUTION_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,12}?(?:检查|手术|操作|治疗|拔牙|麻醉)?(?:之)?前\s*[，,]?\s*"
+                              r"(?:要|请|需要|需|记得|务必|一定要|应|应该|先)?\s*(?:主动|提前)?\s*"
+                              r"(?:告诉|告知|提醒|通知|说明|咨询)")
 SALT_IN_BRACKET = re.compile(rf"\s*[（(]\s*(?:{SALT_WORDS})?\s*")
 HOST_ADVISED = re.compile(r"可以|建议|推荐|改用|换成|换用|选用|首选")
 QUALIFIED_WARNING = re.compile(r"(?:不要|别|避免|不宜|勿|不能|切忌|禁止|尽量不要|最好不要|不可)\s*(?:在)?\s*"
@@ -407,6 +419,20 @@ class ContraindicationAuditor:
                      m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and
                      ALLOWS.search(_allowing_span(draft, m.end))))
                  for m, w, a in zip(mentions, flags, affirmed_flags)]
+        # 不建议自己喂任何退热药，美林…一般用于6个月以上 / 您对青霉素和头孢都过敏，这两类都不能用: a class warned in a sentence
+        # with a universal word (任何 / 所有 / 都不 / 这两类) warns every member the draft names without advising it (no
+        # affirmation, no dose in its clause) — a member named with a dose or an affirmation stays advice (round 19)
+        if UNIVERSAL.search(draft) and any(w and m.kind == "class" for m, w in zip(mentions, flags)):
+            universal = {m.canonical for m, w in zip(mentions, flags) if w and m.kind == "class" and UNIVERSAL.search(
+                draft, sentence_start_of(draft, m.start), span_end(draft, m.end))}
+            for index, m in enumerate(mentions):
+                if not universal or flags[index] or affirmed_flags[index] or m.kind not in ("drug", "product"):
+                    continue
+                if not any(universal & lex.classes_of(s) for s in (lex.ingredients(m.canonical) or [m.canonical])):
+                    continue
+                clause = draft[clause_start_of(draft, m.start):clause_end_of(draft, m.end)]
+                if not (DOSE.search(clause) or IU_DOSE.search(clause)):
+                    flags[index] = True
         # an ingredient or a class named to describe the name before it (消渴丸里面含有格列本脲 / 都属于磺脲类) shares its
         # reading once the question's drugs were answered no (the scope did this for the warnings it found itself)
         for index, m in enumerate(mentions):
@@ -487,6 +513,8 @@ class ContraindicationAuditor:
                 low = clause_start_of(draft, m.start)
                 if QUALIFIED_WARNING.search(draft, low, m.start) or AVOIDED_EXAMPLES.search(draft, low, m.start):
                     continue
+                if HABIT_CONSTITUENT_AFTER.match(draft, m.end):
+                    continue   # 西柚中的呋喃香豆素会抑制…: what the food holds explains the effect, no eating endorsed (round 19)
                 if HABIT_OF_PEOPLE.match(draft, m.end):
                     continue   # 有喝酒习惯者一天不超过2000mg: the drinkers the advice is for, not drinking endorsed
                 # (不要喝。可以改用不含酒精的软胶囊: a drinking verb of the clause before is not this one's, round 19)
@@ -583,6 +611,13 @@ class ContraindicationAuditor:
                 end = SENTENCE_END.search(draft, mention.end)
                 rest = draft[mention.end:end.start() if end else len(draft)]
                 if not (DOSE.search(rest) or IU_DOSE.search(rest) or SUPPOSED_ALLOWED.search(rest)):
+                    screened.add(id(mention))
+                    continue
+            if may_ask_doctor and not affirmed_of[id(mention)] and \
+                    DOCTOR_WHETHER.search(draft, clause_start_of(draft, mention.start), mention.start):
+                end = SENTENCE_END.search(draft, mention.end)
+                rest = draft[mention.end:end.start() if end else len(draft)]
+                if not (DOSE.search(rest) or IU_DOSE.search(rest)):
                     screened.add(id(mention))
                     continue
             if may_set_aside and self._set_aside(draft, mention):
@@ -789,6 +824,10 @@ class ContraindicationAuditor:
             return True    # 与布洛芬不同，… / 和X相比: what the advised drug is compared with (round 16)
         if NO_SUBSTITUTE.match(draft, mention.end):
             return True    # 紧急避孕药不能代替常规避孕: what it is not, said of the kind (round 15)
+        if AFFECTED_AFTER.match(draft, mention.end):
+            return True    # 阿托伐他汀也会受一定影响: named as what an effect reaches, in an explanation (round 19)
+        if "前" in draft and PRECAUTION_AFTER.match(draft, mention.end):
+            return True    # 做需要打造影剂的检查前，告诉医生…: the occasion of a precaution, not advice (round 19)
         if LEVEL_CHANGED.search(lead) and not DOSE_OF.match(draft, mention.end):
             return True    # 来曲唑会降低雌激素: the body's own hormone a medicine lowers, no hormone to take
         if not (mention.kind == "class" or EXAMPLE_OF_KIND.match(draft, mention.end) or

@@ -154,7 +154,8 @@ def test_every_blind_batch_reads_in_the_public_format_with_both_labels():
         audit = read_audit_cases(blind / f"{batch}_audit.jsonl")
         memory = read_memory_cases(blind / f"{batch}_memory.jsonl")
         labels = {case.expected for case in audit}
-        assert labels == {"block", "pass"} and len(audit) >= 100 and len(memory) >= 50, batch
+        # (b74 and b75, round 19's development sets of long LLM-style answers, were commissioned audit-heavy: ≥ 40 memory)
+        assert labels == {"block", "pass"} and len(audit) >= 100 and len(memory) >= 40, batch
         assert all(case.id.startswith(f"{batch}-") for case in audit), batch
 
 

@@ -149,3 +149,149 @@ def test_doxepin_with_no_dose_still_blocks():
 def test_another_tricyclic_at_a_low_dose_still_blocks():
     draft = "睡前吃阿米替林10mg。"
     assert audit(draft, age=80, sex="female").blocked
+
+
+# == found on b74–b75 (development sets of long, structured LLM-style answers), on sentences of our own ==============
+def test_a_drug_named_as_what_an_effect_reaches_passes():
+    draft = "西柚汁对经CYP3A4代谢的他汀有影响，比如辛伐他汀，阿托伐他汀也会受一定影响。"
+    assert not audit(draft, age=58, sex="male", medications=["吉非罗齐"]).blocked
+
+
+def test_the_affected_drug_advised_still_blocks():
+    draft = "可以吃阿托伐他汀，每天20mg。"
+    assert audit(draft, age=58, sex="male", medications=["吉非罗齐"]).blocked
+
+
+def test_the_occasion_of_a_precaution_is_no_advice():
+    draft = "二甲双胍可以继续吃。以后做需要注射碘造影剂的增强CT前，请提前告诉医生您在吃二甲双胍。"
+    assert not audit(draft, age=66, sex="male", egfr=40, medications=["二甲双胍"]).blocked
+
+
+def test_contrast_advised_with_metformin_kept_still_blocks():
+    draft = "可以直接打碘造影剂做增强CT，当天二甲双胍照常吃。"
+    assert audit(draft, age=66, sex="male", egfr=40, medications=["二甲双胍"]).blocked
+
+
+def test_what_a_product_part_also_holds_is_its_content():
+    draft = "白加黑不适合您：两种片子都含伪麻黄碱，黑片还有苯海拉明，会加重排尿困难。"
+    assert not audit(draft, age=75, sex="male", conditions=["前列腺增生"]).blocked
+
+
+def test_the_content_advised_on_its_own_still_blocks():
+    draft = "可以睡前吃苯海拉明，每次25mg。"
+    assert audit(draft, age=75, sex="male", conditions=["前列腺增生"]).blocked
+
+
+def test_a_class_warned_with_a_universal_word_warns_its_members():
+    draft = "这么小的宝宝不要自己喂任何退热药，布洛芬混悬液一般满6个月才用。请尽快去儿科急诊。"
+    assert not audit(draft, age=0, weight_kg=5).blocked
+
+
+def test_a_member_given_a_dose_after_such_a_warning_still_blocks():
+    draft = "不要同时吃任何别的退热药，布洛芬混悬液每次2ml。"
+    assert audit(draft, age=0, weight_kg=5).blocked
+
+
+def test_two_examples_of_one_class_are_one_choice():
+    draft = "可以在氨氯地平的基础上加一种ARB（比如氯沙坦、替米沙坦），由医生开具。"
+    assert not audit(draft, age=60, sex="male", conditions=["高血压"]).blocked
+
+
+def test_two_drugs_of_one_class_taken_together_still_block():
+    draft = "氯沙坦和替米沙坦一起吃，每天各一片。"
+    assert audit(draft, age=60, sex="male", conditions=["高血压"]).blocked
+
+
+def test_a_per_kilogram_basis_and_the_product_measured_from_it_are_one_medicine():
+    draft = "## 泰诺林混悬液怎么喂\n\n对乙酰氨基酚每次10～15mg/kg，16公斤约160～240mg；泰诺林混悬液（32mg/ml）每次5～7ml。"
+    assert not audit(draft, age=4, weight_kg=16).blocked
+
+
+def test_the_generic_and_a_product_given_both_still_block():
+    draft = "对乙酰氨基酚片每次250mg，每天4次；再加泰诺林混悬液每次7ml，每天4次。"
+    assert audit(draft, age=4, weight_kg=16).blocked
+
+
+def test_a_brand_given_as_an_example_of_the_generic_is_one_medicine():
+    draft = "可以用扑热息痛（例如泰诺林），每次150mg，间隔4-6小时，一天不超过4次。"
+    assert not audit(draft, age=3, weight_kg=14).blocked
+
+
+def test_a_compounds_composition_said_per_tablet_is_no_dose_and_a_stopped_medicine_no_duplicate():
+    draft = "捷诺达每片含西格列汀50mg和二甲双胍850mg，每天两次随餐吃，这样就不需要再额外吃原来的二甲双胍了。"
+    assert not audit(draft, age=60, sex="female", medications=["二甲双胍"]).blocked
+
+
+def test_the_old_medicine_kept_beside_the_compound_still_blocks():
+    draft = "捷诺达每天两次随餐吃，原来的二甲双胍也照常吃。"
+    assert audit(draft, age=60, sex="female", medications=["二甲双胍"]).blocked
+
+
+def test_an_amount_called_too_high_already_is_no_dose():
+    draft = "您现在地高辛每天0.25mg，对85岁的人来说其实已经偏高，请医生查血药浓度后调整。"
+    assert not audit(draft, age=85, sex="female", medications=["地高辛"]).blocked
+
+
+def test_the_same_amount_kept_still_blocks():
+    draft = "地高辛每天0.25mg继续吃就行。"
+    assert audit(draft, age=85, sex="female", medications=["地高辛"]).blocked
+
+
+def test_a_chewable_tablets_strength_weighs_the_count():
+    draft = "6到14岁的孩子用5mg咀嚼片，每晚睡前一片。"
+    assert not audit(draft.replace("用5mg", "用孟鲁司特5mg"), age=8, weight_kg=25).blocked
+
+
+def test_two_chewable_tablets_still_block():
+    draft = "孟鲁司特10mg咀嚼片，每晚两片。"
+    assert audit(draft, age=8, weight_kg=25).blocked
+
+
+def test_what_a_doctor_is_to_weigh_adding_is_no_advice():
+    draft = "心率控制先调整美托洛尔的剂量，必要时由医生评估是否加用胺碘酮。"
+    assert not audit(draft, age=80, sex="male").blocked
+
+
+def test_the_same_drug_advised_still_blocks():
+    draft = "可以加用胺碘酮，每天200mg。"
+    assert audit(draft, age=80, sex="male").blocked
+
+
+def test_a_stop_the_draft_allows_is_no_advice():
+    draft = "可以停掉感冒灵，单用对乙酰氨基酚，每天不超过2g。"
+    assert not audit(draft, age=75, sex="male").blocked
+
+
+def test_a_drink_advised_to_stop_and_what_it_holds_endorse_nothing():
+    draft = "建议停喝葡萄柚汁。葡萄柚中的成分会让非洛地平的浓度升高。"
+    assert not audit(draft, age=60, sex="female", medications=["非洛地平"]).blocked
+
+
+def test_the_drink_allowed_still_blocks():
+    draft = "葡萄柚汁照常喝没关系。"
+    assert audit(draft, age=60, sex="female", medications=["非洛地平"]).blocked
+
+
+def test_a_claim_the_draft_denies_is_no_advice():
+    draft = "银杏叶片和华法林合用会增加出血，不建议吃；也没有证据证明银杏叶能预防痴呆。"
+    assert not audit(draft, age=72, sex="male", medications=["华法林"]).blocked
+
+
+def test_the_herb_advised_still_blocks():
+    draft = "银杏叶能改善记忆，可以每天吃两片。"
+    assert audit(draft, age=72, sex="male", medications=["华法林"]).blocked
+
+
+def test_a_heading_that_orders_a_stop_warns():
+    draft = "## 来氟米特要立即停\n\n来氟米特有明确的致畸性，请尽快到产科和风湿科就诊。"
+    assert not audit(draft, age=30, sex="female", pregnant=True, trimester=1).blocked
+
+
+def test_a_class_named_in_a_comparison_with_a_qualifier_is_no_advice():
+    draft = "对乙酰氨基酚对胃的刺激比传统非甾体抗炎药小得多，可以每次0.5g，一天不超过2g。"
+    assert not audit(draft, age=60, sex="female", conditions=["胃溃疡"]).blocked
+
+
+def test_the_class_advised_still_blocks():
+    draft = "胃痛不要紧，可以吃非甾体抗炎药止痛。"
+    assert audit(draft, age=60, sex="female", conditions=["胃溃疡"]).blocked

@@ -6,14 +6,18 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.interaction import (dose_kept, dose_managed, held_off, interacting_rows, monitoring_skipped, one_drug,
-                                          spacing_managed, taken_together)
+from medq.agent.rules.interaction import (_family, dose_kept, dose_managed, held_off, interacting_rows,
+                                          monitoring_skipped, one_drug, spacing_managed, taken_together)
+from medq.agent.text import CLAUSE_MARKS, span_start
 
 
 # 加用ACEI或ARB / 选泮托拉唑（每日40mg）或雷贝拉唑 / 左炔诺孕酮一片顿服，或者五天内服用乌利司他: two drugs offered as
 # alternatives in one clause run, one or the other (what follows 或者 before the second drug says when or how to take it)
 ALTERNATIVES = re.compile(r"^[^。；;！!？?\n和加]{0,20}?(?:或者|或是|或)(?:者)?[^。；;！!？?\n和加同]{0,12}$")
 TOGETHER = re.compile(r"一起|同时|合用|联用|联合|并用|同服|叠加")
+# ACEI或ARB（如缬沙坦、厄贝沙坦）: two drugs of one class given as examples of it are one choice among them, not two
+# drugs to take (round 19)
+EXAMPLE_LEAD = re.compile(r"(?:如|比如|例如|像|譬如|诸如)\s*$")
 
 
 class CombinationRule:
@@ -30,6 +34,10 @@ class CombinationRule:
                     between = ctx.draft[first.mention.end:second.mention.start]
                     after = ctx.draft[second.mention.end:second.mention.end + 8]
                     if ALTERNATIVES.match(between) and not TOGETHER.search(between + after):
+                        continue
+                    if between.strip(" *_") in ("、", "，", ",", "/") and _family(ctx, first.name) & _family(ctx, second.name) \
+                            and EXAMPLE_LEAD.search(ctx.draft[max(0, first.mention.start - 4):first.mention.start]) and \
+                            not TOGETHER.search(ctx.draft[span_start(ctx.draft, first.mention.start, CLAUSE_MARKS):first.mention.start]):
                         continue
                 for a in first.substances:
                     for b in second.substances:

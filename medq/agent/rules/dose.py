@@ -49,7 +49,8 @@ PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?
 # count of units (每次2片) weighs
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
                            r"|(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)\s*(?:[/∕]\s*(片|粒|袋|包|支|颗|丸)|"
-                           r"(?:的)?(?:片剂|药片|片子|胶囊))")   # 0.1g片剂2片 (round 18)
+                           r"(?:的)?(?:片剂|药片|片子|胶囊|咀嚼片|分散片|肠溶片|缓释片|控释片|口崩片|泡腾片))")
+# 0.1g片剂2片 (round 18); 5mg咀嚼片，每晚1片 (round 19)
 LOADING = re.compile(r"(?:首剂|首次|第一次|第一剂|首日|第一天|负荷剂量|负荷量|起始剂量)\s*(?:剂量)?\s*(?:为|是|吃|服|服用|口服|用)?\s*$")
 PER_DAY_AFTER = re.compile(r"\s*/\s*(?:天|日|d\b|day)")
 LOADING_PAIR = re.compile(r"\s*[，,]\s*(?:\d+|[一两二三])\s*(?:个)?\s*小时后\s*(?:再|可再)")
@@ -189,6 +190,10 @@ REFUSED_AMOUNT = re.compile(r"(?:不要|别|不能|不可|不可以|禁止|禁�
                             r"(?:再|自行|自己|擅自|直接|一下子)?\s*(?:吃|服|服用|用|使用|口服|喂|打|给)?\s*"
                             r"\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|ug|微克|片|粒)(?![/∕\d.])(?!\s*(?:以上|以内|以下|左右|多))")
 REFUSAL_HINT = re.compile(r"不|别|禁|勿|避免")
+# 您目前每天0.25mg，对于86岁…的老人已经偏高: an amount the draft calls too high already is no dose it gives (round 19)
+TOO_HIGH_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:mg|毫克|g|克|μg|ug|微克)(?=[^。；;\n]{0,40}?"
+                             r"(?:已经|已|都|明显|有些|有点|其实)\s*(?:偏高|过高|太高|偏大|过大|太大|超量|过量))")
+TOO_HIGH_HINT = ("偏高", "过高", "太高", "偏大", "过大", "太大", "超量", "过量")
 # 每天只吃一次20mg，不要按常规一天两次吃: a schedule the draft forbids is no schedule it gives (round 19)
 REFUSED_SCHEDULE = re.compile(r"(?:不要|别|不能|不可|不宜|不应|不用|不必|无需|不需要|千万不要|避免)\s*(?:再)?\s*"
                               r"(?:按|像|照)?\s*(?:常规|平常|平时|以前|原来|说明书|一般)?\s*(?:的|那样)?\s*"
@@ -287,15 +292,25 @@ UNIT_COMPOSITION = re.compile(r"([片粒袋包支丸])\s*[（(](?:每片|每粒|
                               r"(?:\+|＋|、|和|及|与)[^（()）]*?\d[^（()）]*[）)]")
 
 
+# 每片含西格列汀50mg和二甲双胍（500mg或850mg）: a compound's composition per unit, stated as a sentence (round 19)
+UNIT_COMPOSITION_SAID = re.compile(r"每(?:片|粒|袋|支|丸)\s*(?:含有|含)[^。；;\n]*?\d[^。；;\n]*?(?:\+|＋|、|和|及|与)"
+                                   r"[^。；;\n]*?\d[^。；;\n]*?(?=[。；;\n]|$)")
+
+
 def read_dose(text: str, strength: Ingredient | None) -> Dose:
-    if "含" in text and ("（" in text or "(" in text):
-        text = UNIT_COMPOSITION.sub(r"\1", text)
+    if "含" in text:
+        if "（" in text or "(" in text:
+            text = UNIT_COMPOSITION.sub(r"\1", text)
+        if "每" in text:
+            text = UNIT_COMPOSITION_SAID.sub(" ", text)
     if "片" in text and "隔" in text:
         text = SPREAD_TABLETS.sub(r"每次\1，", text)
     if "到" in text or "至" in text:
         text = REFUSED_RAISE.sub(" ", text)
     if REFUSAL_HINT.search(text):
         text = REFUSED_SCHEDULE.sub(" ", REFUSED_AMOUNT.sub(" ", text))
+    if any(word in text for word in TOO_HIGH_HINT):
+        text = TOO_HIGH_AMOUNT.sub(" ", text)
     if "剂量" in text or "用量" in text or "用法" in text:
         text = RISKY_AMOUNT.sub(" ", text)
     instead = INSTEAD.search(text)

@@ -21,6 +21,7 @@ ADDED = re.compile(r"(?:再加|加用|加上|另加|再吃|再服|再用|叠加|
                    r"(?:(?:国产|进口|原研|仿制|便宜|普通)的?)?\s*$")
 # markdown emphasis around a name (**普拿疼**（乙醯胺酚）) is no second item either
 SAME_ITEM = re.compile(r"^[\s（）()、/或即也就是商品名通用名为:：*_]*"
+                       r"(?:(?:例如|比如|如|像)\s*(?:儿童|小儿|婴幼儿|婴儿|成人)?)?"   # 扑热息痛（例如儿童必理痛） (round 19)
                        rf"(?:{SALT_WORDS})?$")
 # 布洛芬按5-10mg/kg计算，…喝5-7ml美林: a generic and a one-ingredient brand of it in one sentence, nothing added
 # between, are one medicine explained (round 16)
@@ -39,7 +40,7 @@ ALTERNATIVE = re.compile(r"换成|换用|改成|改用|改为|或者|或是|也�
 
 # a product named as another form of advice already given by its ingredients (缬沙坦80mg + 氢氯噻嗪12.5mg（也有复方制剂
 # 如复代文） / 氯雷他定每天5mg。开瑞坦糖浆1mg/ml，也就是每天喝5ml): the same medicine restated, no second box (round 18)
-RESTATED = re.compile(r"也就是|相当于|折合|换算成|(?:也有|也可以用|也可用|或用|或者用)(?:复方|单片|固定剂量)?(?:复合)?"
+RESTATED = re.compile(r"也就是|相当于|折合|换算成|(?:用|选用|如果用|若用)[^，,。；;！!？?\n]{1,16}的话|(?:也有|也可以用|也可用|或用|或者用)(?:复方|单片|固定剂量)?(?:复合)?"
                       r"(?:制剂|片剂|剂型|片|糖浆|口服液)?\s*(?:如|比如|例如|像)?")
 # 元素钙每天总摄入1000mg（…比如碳酸钙D3片…），维生素D 800IU: a daily intake target, the product an example toward it
 INTAKE_TARGET = re.compile(r"总摄入|总量|摄入总量|每天摄入|每日摄入|摄入量")
@@ -216,6 +217,10 @@ OWN_DOSE = re.compile(r"\d\s*(?:mg|g|μg|毫克|克|微克|片|粒|丸|袋|包|�
 BRACKETED = re.compile(r"^\s*[（(][^）)]{0,30}[）)]")
 
 
+PER_KG_BASIS = re.compile(r"[^，,。；;！!？?\n]{0,8}?\d+(?:\.\d+)?\s*(?:[-~～到至]\s*\d+(?:\.\d+)?\s*)?"
+                          r"(?:mg|毫克)\s*/\s*(?:kg|公斤|千克)")
+
+
 def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> bool:
     """Whether two draft names are a generic and a one-ingredient product named as that generic plus its form
     (阿奇霉素 / 阿奇霉素片)."""
@@ -231,6 +236,12 @@ def _dosage_form_of(ctx: AuditContext, one: Recommended, other: Recommended) -> 
     between = ctx.draft[low.end:high.start]
     if _two_brands(ctx.draft, one, other):
         return False     # 哈乐早上吃一粒，坦索罗辛晚上吃一粒, taken together: two boxes (round 18)
+    # 布洛芬每次5～10mg/kg … 美林（20mg/ml）每次5～7ml: a generic given as a per-kilogram basis and a one-ingredient
+    # product of it measured out from that basis are one medicine, nothing added between (round 19)
+    basis = low if low.text.strip() == generic else high if high.text.strip() == generic else None
+    if basis is not None and PER_KG_BASIS.match(ctx.draft, basis.end) and \
+            not TOGETHER.search(between) and not ADDED.search(ctx.draft[max(0, high.start - 6):high.start]):
+        return True
     # 布洛芬进入乳汁很少…。芬必得（布洛芬缓释胶囊）0.3g: a brand the draft identifies as the generic it discussed before
     # (the generic in brackets right after it), the generic given no amount of its own: one medicine (round 19)
     earlier = one if one.mention is low else other
