@@ -220,6 +220,7 @@ CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面�
 # product the draft is about, named in its heading or an earlier sentence (round 19)
 UNIT_CONTENT = re.compile(r"[片粒袋包支丸]\s*[（(](?:每片|每粒)?(?:含有|含)[^（()）。\n]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
+IDENTITY_LEAD = re.compile(r"(?:化学结构|结构|分子结构|成分|有效成分|本质)(?:上)?\s*(?:就是|即|即为|相当于|等同于|与|和|跟)[\s*_]*$")
 HABIT_CONSTITUENT_AFTER = re.compile(r"\s*(?:中的|里的|里面的|中所含的|所含的|含有的)")
 UNIVERSAL = re.compile(r"任何|所有|一切|全部|都不|这两类|这几类|这类药|此类药|各种")
 # 阿托伐他汀也会受一定影响 / 氨氯地平受到的影响较小: a drug named as what an effect reaches (round 19)
@@ -824,6 +825,8 @@ class ContraindicationAuditor:
             return True    # 与布洛芬不同，… / 和X相比: what the advised drug is compared with (round 16)
         if NO_SUBSTITUTE.match(draft, mention.end):
             return True    # 紧急避孕药不能代替常规避孕: what it is not, said of the kind (round 15)
+        if IDENTITY_LEAD.search(draft, max(0, mention.start - 12), mention.start):
+            return True    # 红曲…化学结构就是洛伐他汀: what a constituent of another thing is, said of that thing (round 19)
         if AFFECTED_AFTER.match(draft, mention.end):
             return True    # 阿托伐他汀也会受一定影响: named as what an effect reaches, in an explanation (round 19)
         if "前" in draft and PRECAUTION_AFTER.match(draft, mention.end):

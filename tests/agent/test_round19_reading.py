@@ -295,3 +295,13 @@ def test_a_class_named_in_a_comparison_with_a_qualifier_is_no_advice():
 def test_the_class_advised_still_blocks():
     draft = "胃痛不要紧，可以吃非甾体抗炎药止痛。"
     assert audit(draft, age=60, sex="female", conditions=["胃溃疡"]).blocked
+
+
+def test_a_drug_named_as_what_a_constituent_is_describes_that_thing():
+    draft = "红曲米的有效成分莫纳可林K，化学结构就是洛伐他汀。您已经在吃瑞舒伐他汀，不建议再加红曲。"
+    assert not audit(draft, age=62, sex="female", medications=["瑞舒伐他汀"]).blocked
+
+
+def test_that_drug_advised_still_blocks():
+    draft = "可以再加洛伐他汀，每天20mg。"
+    assert audit(draft, age=62, sex="female", medications=["瑞舒伐他汀"]).blocked
