@@ -143,6 +143,15 @@ DOCTOR_SUPPOSED = re.compile(r"(?:如果|假如|要是|万一|若)[^，,。；;�
 # 必要时由医生评估是否加用地高辛或胺碘酮: what a doctor is to weigh whether to add, no advice (round 19)
 DOCTOR_WHETHER = re.compile(r"(?:医生|大夫|医师)[^，,。；;！!？?\n]{0,6}?(?:评估|判断|决定|考虑|权衡)\s*(?:是否|要不要|能否|可否|需不需要)\s*"
                             r"(?:需要)?\s*(?:加用|换用|改用|使用|用|加|换成|联用|联合)[^，,。；;！!？?\n]{0,16}$")
+# 由医生选择合适的解痉药: the kind a doctor is to choose from, no advice (round 20)
+DOCTOR_CHOOSES = re.compile(r"(?:医生|大夫|医师)[^，,。；;！!？?\n]{0,6}?(?:选择|选用|挑选)\s*(?:合适的|适合的|其他的?|别的)\s*$")
+# 如果在吃补钾药要告诉医生 / 同时服用克拉霉素、环孢素等药物时要先咨询医生 / 在吃抗凝药的话先问医生: a medicine the patient
+# may be taking, named as the condition of a referral (round 20)
+SUPPOSED_TAKING = re.compile(r"(?:如果|假如|要是|若|万一)?[^，,。；;！!？?\n]{0,10}?(?:正在|同时|还在|在)\s*(?:吃|用|服用|服|使用)\s*"
+                             r"(?:其他药[，,]?\s*(?:比如|例如|像|如))?[^，,。；;！!？?\n]{0,12}$")
+REFERRAL_AFTER = re.compile(r"[^。；;！!？?\n]{0,16}?(?:的话|时|的时候)?[，,]?\s*(?:要|请|需要|需|务必|一定要|最好)?\s*(?:先|提前)?\s*"
+                            r"(?:告诉|告知|咨询|问|询问|请教)(?:一下)?\s*(?:医生|大夫|医师|药师)|"
+                            r"[^。；;！!？?\n]{0,16}?才需要(?:避开|注意|调整|避免)")
 SUPPOSED_ALLOWED = re.compile(r"可以|建议|放心|没问题|继续|就行|就好|即可|按医嘱|照吃|吃吧|用吧")
 COMPARED_AFTER = re.compile(r"\s*(?:不同|不一样|相比|比较起来|比起来|相较|对比)")
 COMPARED = re.compile(r"(?:比|比起|相比|相较于|较|不会像|不像|不同于|有别于|区别于|优于|好于)\s*"
@@ -218,15 +227,21 @@ CONTENT_CUE = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有
 CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面有|里有)[^，,。；;！!？?\n]{1,20}(?:和|、|及|与|以及|\+|＋)[\s*_]*$")
 # 每次1片（含钙600mg+维生素D3 125IU）: a bracket after a count of units says what one unit holds — the unit of the
 # product the draft is about, named in its heading or an earlier sentence (round 19)
+# 不能给宝宝用呋麻滴鼻液。它含有麻黄碱: what 它 (the product of the sentence before) contains (round 20)
+ANAPHOR_CONTENT_LEAD = re.compile(r"(?:它|其|该药|此药|这个药|这药|本品)\s*(?:本身|里面|里|也|还|就|都)*\s*(?:含有|含|成分是|成分为)\s*$")
 UNIT_CONTENT = re.compile(r"[片粒袋包支丸]\s*[（(](?:每片|每粒)?(?:含有|含)[^（()）。\n]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
 IDENTITY_LEAD = re.compile(r"(?:化学结构|结构|分子结构|成分|有效成分|本质)(?:上)?\s*(?:就是|即|即为|相当于|等同于|与|和|跟)[\s*_]*$")
+ACTED_ON_WHAT = re.compile(r"\s*(?:的)\s*(?:代谢|吸收|血药浓度|药物浓度|浓度|排泄|药效|疗效)")
 HABIT_CONSTITUENT_AFTER = re.compile(r"\s*(?:中的|里的|里面的|中所含的|所含的|含有的)")
-UNIVERSAL = re.compile(r"任何|所有|一切|全部|都不|这两类|这几类|这类药|此类药|各种")
+UNIVERSAL = re.compile(r"任何|所有|一切|全部|都不|这两类|这几类|这类|此类|各种")
+FINAL_REFUSAL_CUES = ("不建议", "不推荐", "避免", "不宜", "不适合", "最好不要")
+FINAL_REFUSAL = re.compile(r"(?:不建议|不推荐|建议避免|应避免|最好避免|不宜|不适合|最好不要)\s*(?:再)?\s*"
+                           r"(?:换|用|吃|服用|使用|选用|换用|改用|换成这个)?\s*(?:了)?[\s*_]*$")
 # 阿托伐他汀也会受一定影响 / 氨氯地平受到的影响较小: a drug named as what an effect reaches (round 19)
 AFFECTED_AFTER = re.compile(r"[\s*_]*(?:也|同样|都|则|就)?\s*(?:会|可能|可)?\s*受(?:到)?(?:的)?\s*(?:一定|一些|较大|较小|明显|轻微|很大|很小|少许)?\s*(?:的)?\s*影响")
 # 需要打造影剂的检查前，告诉医生您在吃二甲双胍: the thing an occasion needs, the occasion a precaution's time (round 19)
-PRECAUTION_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,12}?(?:检查|手术|操作|治疗|拔牙|麻醉)?(?:之)?前\s*[，,]?\s*"
+PRECAUTION_AFTER = re.compile(r"[^，,。；;！!？?\n]{0,12}?(?:检查|手术|操作|治疗|拔牙|麻醉)?(?:(?:之)?前|时|的时候)\s*[，,]?\s*"
                               r"(?:要|请|需要|需|记得|务必|一定要|应|应该|先)?\s*(?:主动|提前)?\s*"
                               r"(?:告诉|告知|提醒|通知|说明|咨询)")
 SALT_IN_BRACKET = re.compile(rf"\s*[（(]\s*(?:{SALT_WORDS})?\s*")
@@ -326,6 +341,15 @@ def _sentence_end(text: str, position: int) -> int:
     return found.start() if found else len(text)
 
 
+def _supposed_low(draft: str, position: int) -> int:
+    """Where a supposition about a name may start: its clause, or the clause before when its own opens with an example
+    word (如果您同时吃其他药，比如X、Y这类)."""
+    low = clause_start_of(draft, position)
+    if low > 0 and draft[low:position].lstrip(" *_").startswith(("比如", "例如", "像", "如")):
+        return clause_start_of(draft, low - 1)
+    return low
+
+
 def clause_start_of(text: str, position: int) -> int:
     """Where the clause holding `position` starts (after the last clause mark before it)."""
     found = LAST_CLAUSE_MARK.search(text, 0, position)
@@ -420,6 +444,42 @@ class ContraindicationAuditor:
                      m.kind == "substance" and lex.substances[m.canonical].kind in ("behaviour", "food") and
                      ALLOWS.search(_allowing_span(draft, m.end))))
                  for m, w, a in zip(mentions, flags, affirmed_flags)]
+        # 阿米替林抗胆碱作用强，老年人容易…摔倒，不建议换 / 格列本脲作用强…，两个标准都建议避免: a sentence about the drug
+        # it opens with, whose last clause refuses and names nothing, refuses that drug (no dose or affirmation in the
+        # sentence) (round 20)
+        if any(cue in draft for cue in FINAL_REFUSAL_CUES):
+            for index, m in enumerate(mentions):
+                if flags[index] or affirmed_flags[index] or m.kind not in ("drug", "product", "class"):
+                    continue
+                low = sentence_start_of(draft, m.start)
+                if draft[low:m.start].strip(" \t\n*_-#>•·0123456789.、") or \
+                        (index > 0 and mentions[index - 1].start >= low):
+                    continue   # not what the sentence opens with
+                end = SENTENCE_END.search(draft, m.end)
+                high = end.start() if end else len(draft)
+                last = clause_start_of(draft, high)
+                if last <= m.end or not FINAL_REFUSAL.search(draft, last, high) or \
+                        any(last <= other.start < high for other in mentions):
+                    continue
+                if DOSE.search(draft, low, high) or IU_DOSE.search(draft, low, high):
+                    continue
+                flags[index] = True
+        # a member warned in a sentence names its class bare in that sentence or the next (不能接种乙脑减毒活疫苗，活疫苗可能
+        # 在体内复制 / 不建议吃颠茄片。颠茄片含阿托品类生物碱…): the class is said of that member, warned with it (round 20)
+        if any(flags) and any(m.kind == "class" for m in mentions):
+            for index, m in enumerate(mentions):
+                if flags[index] or affirmed_flags[index] or m.kind != "class":
+                    continue
+                low = sentence_start_of(draft, m.start)
+                before = sentence_start_of(draft, max(0, low - 1)) if low > 0 else low
+                end = SENTENCE_END.search(draft, m.end)
+                high = end.start() if end else len(draft)
+                if DOSE.search(draft, low, high) or IU_DOSE.search(draft, low, high):
+                    continue
+                if any(flags[j] and before <= other.start < m.start and other.kind != "class" and
+                       m.canonical in lex.classes_of(next(iter(lex.ingredients(other.canonical) or [other.canonical])))
+                       for j, other in enumerate(mentions)):
+                    flags[index] = True
         # 不建议自己喂任何退热药，美林…一般用于6个月以上 / 您对青霉素和头孢都过敏，这两类都不能用: a class warned in a sentence
         # with a universal word (任何 / 所有 / 都不 / 这两类) warns every member the draft names without advising it (no
         # affirmation, no dose in its clause) — a member named with a dose or an affirmation stays advice (round 19)
@@ -621,6 +681,19 @@ class ContraindicationAuditor:
                 if not (DOSE.search(rest) or IU_DOSE.search(rest)):
                     screened.add(id(mention))
                     continue
+            if may_ask_doctor and not affirmed_of[id(mention)] and \
+                    DOCTOR_CHOOSES.search(draft, clause_start_of(draft, mention.start), mention.start):
+                screened.add(id(mention))
+                continue
+            if ("吃" in draft or "用" in draft or "服" in draft) and not affirmed_of[id(mention)] and \
+                    SUPPOSED_TAKING.search(draft, _supposed_low(draft, mention.start), mention.start) and \
+                    (REFERRAL_AFTER.match(draft, mention.end) or
+                     REFERRAL_AFTER.match(draft, clause_end_of(draft, mention.end))):
+                end = SENTENCE_END.search(draft, mention.end)
+                rest = draft[mention.end:end.start() if end else len(draft)]
+                if not (DOSE.search(rest) or IU_DOSE.search(rest)):
+                    screened.add(id(mention))
+                    continue
             if may_set_aside and self._set_aside(draft, mention):
                 screened.add(id(mention))
                 continue
@@ -792,7 +865,7 @@ class ContraindicationAuditor:
             hosts = [i for i in range(index) if mentions[i].start >= low and i not in out]
             product = next((i for i in reversed(hosts) if mentions[i].kind == "product" and
                             own <= set(lex.ingredients(mentions[i].canonical))), None)
-            if product is None and UNIT_CONTENT.search(lead):
+            if product is None and (UNIT_CONTENT.search(lead) or ANAPHOR_CONTENT_LEAD.search(lead)):
                 product = next((i for i in reversed(range(index)) if mentions[i].kind == "product" and
                                 i not in out and own <= set(lex.ingredients(mentions[i].canonical))), None)
             host = product if product is not None else next(
@@ -827,9 +900,11 @@ class ContraindicationAuditor:
             return True    # 紧急避孕药不能代替常规避孕: what it is not, said of the kind (round 15)
         if IDENTITY_LEAD.search(draft, max(0, mention.start - 12), mention.start):
             return True    # 红曲…化学结构就是洛伐他汀: what a constituent of another thing is, said of that thing (round 19)
+        if lead.endswith(("影响", "干扰", "加快", "减慢", "改变")) and ACTED_ON_WHAT.match(draft, mention.end):
+            return True    # 酒精会…影响免疫抑制剂的代谢: the medicine a thing acts on, named in an explanation (round 20)
         if AFFECTED_AFTER.match(draft, mention.end):
             return True    # 阿托伐他汀也会受一定影响: named as what an effect reaches, in an explanation (round 19)
-        if "前" in draft and PRECAUTION_AFTER.match(draft, mention.end):
+        if ("前" in draft or "时" in draft) and PRECAUTION_AFTER.match(draft, mention.end):
             return True    # 做需要打造影剂的检查前，告诉医生…: the occasion of a precaution, not advice (round 19)
         if LEVEL_CHANGED.search(lead) and not DOSE_OF.match(draft, mention.end):
             return True    # 来曲唑会降低雌激素: the body's own hormone a medicine lowers, no hormone to take

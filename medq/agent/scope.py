@@ -56,7 +56,8 @@ TAKING_AFTER = re.compile(r"\s*(?:以)?\s*(?:吃|用|服|喝|打|涂|搽|擦|滴
 # the people)
 WITH_PARTNER = re.compile(r"[\s*_]*(?:和|与|同|跟)[^，,。；;！!？?\n]{1,16}?(?:一起|一齐|一同|合用|同用|同服|同时|联用|并用|共用)")
 FOR_PEOPLE = re.compile(r"[^，,。；;！!？?\n]{1,20}?(?:的人|的人群|的患者|的病人|者|人群)\s*$")
-REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?")
+# (不建议给79岁的老人换成X: the person the switch is refused for, between the negation and the switch, round 20)
+REFUSED_SWITCH_GAP = re.compile(r"(?:再|自行|随便|擅自)?|(?:给|帮|让|替)[^，,。；;！!？?\n]{1,12}?(?:再|自行|随便|擅自)?")
 CAUSATIVE = re.compile(r"\s*(?:令|使|让|导致|引起|造成|引发|诱发|加重|升高|减弱|抑制)")
 ACTED_ON = re.compile(r"(?:升高|降低|减弱|增强|抑制|影响|增加|减少|提高|诱导|拮抗|干扰)\s*(?:了)?\s*$")
 PAST_USE = re.compile(r"(?:用过|吃过|服过|服用过|使用过|含过)\s*$")
@@ -144,7 +145,7 @@ def read_scope(text: str, mentions: Sequence[Span], table: Matcher[Cue] | None =
     if any(cue.role == "switch" for _, _, cue in cues):
         negation_ends = {end for _, end, cue in cues if cue.role == "negation"}
         cues = [(start, end, cue) for start, end, cue in cues
-                if not (cue.role == "switch" and any(start - e <= 2 and start >= e and
+                if not (cue.role == "switch" and any(start - e <= 14 and start >= e and
                                                      REFUSED_SWITCH_GAP.fullmatch(norm[e:start]) for e in negation_ends))]
     # 建议至少产后6个月、断奶前不要用: an advising word whose own clause goes on to a negation opens that warning; it
     # recommends nothing and ends no scope (round 13)

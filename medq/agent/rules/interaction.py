@@ -89,7 +89,8 @@ def spacing_managed(ctx: AuditContext, rows: Sequence[Rule]) -> bool:
 
 # 吃克拉霉素这7天先暂停辛伐他汀: the patient's medicine the draft holds while the new one is taken is not taken with it
 HOLD = re.compile(r"暂停|先停|停用|停掉|停服|停一停|停药|先不吃|先不要吃|先别吃|"
-                  r"(?:不需要|不用|不必|无需)\s*(?:再)\s*(?:额外|单独|另外)?\s*(?:吃|服|服用|用)")   # 不需要再额外吃X (round 19)
+                  r"(?:不需要|不用|不必|无需)\s*(?:再)\s*(?:额外|单独|另外)?\s*(?:吃|服|服用|用)|"   # 不需要再额外吃X (round 19)
+                  r"不再\s*(?:吃|喝|服|服用|用)")   # 只吃必理通，不再喝感冒灵 (round 20)
 RESUME = re.compile(r"恢复|再吃|再服|再用|重新(?:吃|服|用|开始)|继续吃|接着吃")
 HOLD_NEGATED = re.compile(r"(?:不要|别|不能|不用|不必|无需|不需要|不可)\s*(?:自己|自行|擅自|随便|突然)?\s*(?:暂停|停)")
 
