@@ -179,6 +179,8 @@ PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
 PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
 # a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
 REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:担心|紧张|害怕|焦虑|顾虑)")
+# the joint of a combination written as two names (洛匹那韦/利托那韦, A＋B)
+PAIRED_NAME = re.compile(r"\s*[/／+＋]\s*")
 IF_WORD = re.compile(r"如果|若|假如|要是|万一")
 # 如果以后换成其他他汀，要先问清楚: a switch the draft supposes for later, with a referral in the sentence, advises
 # nothing now (如果血脂控制不好，可以换成阿托伐他汀 has no later-time word and no referral: still advice)
@@ -1061,6 +1063,16 @@ class ContraindicationAuditor:
                 # 薄血丸（华法林）: a class named beside a member of it is that member, not two medicines
                 inner = {n for n in inner if not any(n in lex.classes_of(other) for other in inner - {n})}
                 canonical = inner.pop() if len(inner) == 1 else None
+            if canonical is None and PAIRED_NAME.search(stated):
+                # 洛匹那韦/利托那韦, 沙美特罗+氟替卡松: a combination written with a slash or plus is the product of that
+                # name when the knowledge has one, else each of its parts (round 20)
+                canonical = lex.canonical(PAIRED_NAME.sub("", stated), ("drug", "product"))
+                if canonical is None:
+                    parts = [lex.canonical(part.strip(), ("drug", "product", "class"))
+                             for part in PAIRED_NAME.split(stated)]
+                    if parts and all(parts):
+                        out.medications += [(stated, part) for part in parts[1:]]  # type: ignore[misc]
+                        canonical = parts[0]
             if canonical is None:
                 out.unresolved.append(f"medication:{stated}")
             out.medications.append((stated, canonical or stated))
