@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Sequence
 
 from medq.agent.facts import PatientProfile
-from medq.agent.knowledge import Lexicon, Mention
+from medq.agent.knowledge import Ingredient, Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
 from medq.agent.rules.renal import apply_kidney_failure
-from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, number, read_dose, stated_concentration, unit_strength
+from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, RAISED_AMOUNT, VOLUME_HOLDS, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import CLAUSE_MARKS as TEXT_CLAUSE_MARKS
 from medq.agent.text import SALT_WORDS, SENTENCE_MARKS, normalise, simplified_fields, span_end, to_simplified
 from medq.agent.scope import Span, load_table, read_scope
@@ -188,6 +188,13 @@ PRESCRIBER_BEFORE = re.compile(r"(?:开|开了|给您开|给你开|开出)\s*$")
 PRESCRIBER_AFTER = re.compile(r"^\s*(?:的)\s*(?:医生|大夫|医师|专科医生|药师)")
 # a reassurance opening the draft (不用太担心 / 别那么紧张): no answer of no to the question's drug
 REASSURANCE = re.compile(r"\s*(?:太|过于|过分|那么|这么|特别)?\s*(?:担心|紧张|害怕|焦虑|顾虑)")
+# 每1ml含 / 每5毫升中含有 right before a name, and the amount right after it: what that volume holds (round 20)
+HOLDS_BEFORE = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?:中)?\s*(?:含有|含)\s*$")
+LEADING_AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)(?![/∕a-zA-Z])")
+# the joint of a combination written as two names (洛匹那韦/利托那韦, A＋B)
+PAIRED_NAME = re.compile(r"\s*[/／+＋]\s*")
+# 千万不要自己停药 / 别擅自减量: an opening no to stopping or cutting down is a yes to going on, no refusal (round 20)
+NOT_STOPPING = re.compile(r"\s*(?:自己|自行|擅自|随便|随意|轻易|突然|马上|立即)?\s*(?:停|减量|减药|断药)")
 IF_WORD = re.compile(r"如果|若|假如|要是|万一")
 # 如果以后换成其他他汀，要先问清楚: a switch the draft supposes for later, with a referral in the sentence, advises
 # nothing now (如果血脂控制不好，可以换成阿托伐他汀 has no later-time word and no referral: still advice)
@@ -748,6 +755,15 @@ class ContraindicationAuditor:
                         recommended[-1].dose_text += " " + draft[own_end:stop]
                         stop = own_end
             dose_text = draft[mention.end:stop]
+            # 每1ml含对乙酰氨基酚100mg。每次2.5ml…: the amount right after a name that a volume is said to hold is the
+            # liquid's concentration, no dose; the dose may come in the next sentence (round 20)
+            held = None
+            if "含" in draft[max(0, mention.start - 12):mention.start] and len(substances) == 1 and \
+                    (volume := HOLDS_BEFORE.search(draft[clause_start_of(draft, mention.start):mention.start])) and \
+                    (amount := LEADING_AMOUNT.match(dose_text)):
+                mg = float(amount.group(1)) * (1000.0 if amount.group(2) in ("g", "克") else 1.0)
+                held = Ingredient(substances[0], mg / float(volume.group(1) or 1.0), per_ml=True)
+                dose_text = " " * amount.end() + dose_text[amount.end():]
             read_to = stop   # where the dose text ends in the draft
             sentence_start = sentence_start_of(draft, mention.start)
             own = set(substances)
@@ -784,6 +800,15 @@ class ContraindicationAuditor:
                 # 不建议一次吃超大剂量（如50万IU）: a sentence that warns gives the amount not to take, no dose of it
                 if not WARNING_OPENS.match(draft, low):
                     dose_text += joint + draft[low:read_to]
+            elif end is not None and next_start > end.end() and alone and "加" in draft[end.end():next_start] and \
+                    read_to == end.start():
+                # 起始每次75mg，每天2次；一周后可以加到每次150mg…: the sentence after a dose that raises it to an amount of
+                # its own, naming no other medicine, is this one's schedule too (round 20)
+                following = SENTENCE_END.search(draft, end.end())
+                high = min(next_start, following.start() if following else len(draft))
+                if RAISED_AMOUNT.search(draft, end.end(), high) and not WARNING_OPENS.match(draft, end.end()):
+                    dose_text += " " + draft[end.end():high]
+                    read_to = high
             # 肾功能正常时1g每天3次；肌酐清除率低时减为…: the sentence after a dose for normal kidneys holds the dose for
             # the others (the dose rule reads one or the other by the patient's kidneys)
             if NORMAL_KIDNEY.search(dose_text) and read_to < next_start:
@@ -812,7 +837,7 @@ class ContraindicationAuditor:
                     dose_text = draft[:sentence_start] + " " + dose_text
             strength = None
             if len(substances) == 1 and mention.kind != "class":
-                strength = stated_concentration(draft[mention.end:], substances[0])
+                strength = stated_concentration(draft[mention.end:], substances[0]) or held
             clause_end = clause_end_of(draft, mention.end)
             form = lex.products[mention.canonical].form if mention.kind == "product" else ""
             # an eye form (阿托品眼用凝胶 / 红霉素眼膏) is into the eye, not on the skin, though 凝胶 and 膏 read as the
@@ -1076,7 +1101,8 @@ class ContraindicationAuditor:
         if opening:
             names = [m for m in self.lexicon.find_mentions(head) if m.kind in ("drug", "product", "class", "substance")]
             opening = [hit for hit in opening if not any(m.start < hit.end and hit.start < m.end for m in names)]
-        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) for hit in opening) and \
+        if not any(hit.value.role == "negation" and not REASSURANCE.match(head, hit.end) and
+                   not NOT_STOPPING.match(head, hit.end) for hit in opening) and \
                 not (PROBLEM_ASKED.search(question) and OPENING_PROBLEM.match(head)) and \
                 not (ASKS.search(question) and not OPENING_YES.match(head) and any(not IF_WORD.search(draft, sentence_start_of(draft, hit), hit)
                                                    for hit in (found.start() for found in REFUSAL_ANSWER.finditer(draft)))):
@@ -1136,6 +1162,16 @@ class ContraindicationAuditor:
                 # 薄血丸（华法林）: a class named beside a member of it is that member, not two medicines
                 inner = {n for n in inner if not any(n in lex.classes_of(other) for other in inner - {n})}
                 canonical = inner.pop() if len(inner) == 1 else None
+            if canonical is None and PAIRED_NAME.search(stated):
+                # 洛匹那韦/利托那韦, 沙美特罗+氟替卡松: a combination written with a slash or plus is the product of that
+                # name when the knowledge has one, else each of its parts (round 20)
+                canonical = lex.canonical(PAIRED_NAME.sub("", stated), ("drug", "product"))
+                if canonical is None:
+                    parts = [lex.canonical(part.strip(), ("drug", "product", "class"))
+                             for part in PAIRED_NAME.split(stated)]
+                    if parts and all(parts):
+                        out.medications += [(stated, part) for part in parts[1:]]  # type: ignore[misc]
+                        canonical = parts[0]
             if canonical is None:
                 out.unresolved.append(f"medication:{stated}")
             out.medications.append((stated, canonical or stated))
@@ -1293,7 +1329,7 @@ class ContraindicationAuditor:
     def _question_concentration(self, question: str, recommended: Sequence[Recommended]) -> None:
         """问：西替利嗪滴剂（10mg/ml）怎么用 答：西替利嗪每次1ml: a liquid the draft doses in ml without a concentration
         of its own is read at the concentration the question states after the same substance."""
-        if not question.strip() or not CONCENTRATION.search(question):
+        if not question.strip() or not (CONCENTRATION.search(question) or VOLUME_HOLDS.search(question)):
             return
         for rec in recommended:
             if rec.strength is not None or len(rec.substances) != 1 or not re.search(r"\d\s*(?:ml|毫升)", rec.dose_text):

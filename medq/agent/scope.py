@@ -546,7 +546,7 @@ def _negated_stops(norm: str, cues: list) -> list:
 
 
 SMALL_RISK = re.compile(r"^[^，,。；;！!？?\n]{0,12}?(?:很|较|比较|相对|更|非常|极)?(?:少|小|轻|低|轻微)(?:一些|些|得多|很多|一点)?"
-                        r"[的了]?\s*$")
+                        r"[的了]?[\s*_]*$")   # (…比传统止痛药小**: markdown emphasis closing it is no word, round 20)
 # a topic shift (至于奶奶说的阿司匹林，…不要给孩子吃) ends a scope that reaches past it, not one over the item it opens
 KIND_ANAPHORS = ("这类药", "这类药物", "此类药", "此类药物")
 TOPIC = ("至于", "另外", "此外", "然后")

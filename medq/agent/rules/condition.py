@@ -73,6 +73,14 @@ def _history_managed(ctx, found) -> bool:
             own |= ctx.lexicon.classes_of(substance)
         if own & names:
             return True
+    # 胃溃疡病史, already on 雷贝拉唑: the co-medication the row manages a history with is one the patient takes
+    # (round 20)
+    for _, canonical in ctx.facts.medications:
+        own = {canonical}
+        for substance in ctx.lexicon.ingredients(canonical) or [canonical]:
+            own |= {substance} | ctx.lexicon.classes_of(substance)
+        if own & names:
+            return True
     return False
 
 

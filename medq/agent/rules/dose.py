@@ -45,6 +45,10 @@ CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)\s*[/∕]\s*(\d+
 # the content of a volume (每5ml含布洛芬100mg / 每1ml含对乙酰氨基酚100mg): a concentration, no dose
 PER_VOLUME_CONTENT = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?:中)?\s*(?:含有|含)[^\d，,。；;！!？?\n]{0,12}"
                                 r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)")
+# a concentration stated volume first right after the name, in brackets or after 含 (（每5毫升15毫克） / 每5ml含15mg):
+# 每 and a volume, then an amount with no clause break between (每5ml，每天3次 states no amount)
+VOLUME_HOLDS = re.compile(r"每\s*(\d+(?:\.\d+)?)?\s*(?:ml|毫升|mL)\s*(?:中)?\s*(?:含有|含|[:：])?[^\d，,。；;！!？?\n]{0,12}?"
+                          r"(\d+(?:\.\d+)?)\s*(mg|毫克|g|克)(?!\s*[/∕]\s*(?:kg|公斤|千克))")
 # the amount in one unit, stated as the product's strength (每片10mg / 每粒含0.25g / 60mg/片): no dose, but what a
 # count of units (每次2片) weighs
 UNIT_STRENGTH = re.compile(r"每\s*(片|粒|袋|包|支|颗|丸)\s*(?:含|是|为|含有)?\s*(\d+(?:\.\d+)?)\s*(mg|毫克|g|克|μg|ug|mcg|微克)"
@@ -142,6 +146,9 @@ TITRATION_STEP = re.compile(r"第\s*[一二三四五六七八九十\d]+\s*(?:天
 # 第一天300mg，逐渐加到每次600mg，每日3次: the dose the schedule is raised to, a step of its own after a first day's
 RAISED_TO = re.compile(r"(?:逐渐|逐步|慢慢|之后|以后|然后|再)?\s*(?:加到|加量到|增加到|增量到|增至|加至|提高到|加大到)")
 
+# …加到每次150mg / 增加到每天1800mg: a raise to an amount (not 加到100ml温水中: what a dose is mixed into)
+RAISED_AMOUNT = re.compile(r"(?:加到|加量到|增加到|增量到|增至|加至|提高到|加大到)(?=[^，,。；;\n]{0,8}?\d+(?:\.\d+)?\s*"
+                           r"(?:mg|毫克|g|克|μg|微克|ml|毫升|片|粒|袋|包)(?!\s*(?:的)?(?:温|凉|开|白)?(?:水|奶|牛奶|果汁|饮料|粥)))")
 
 # 每次2.5mg、每日2次，或每日一次5mg: two regimens offered as alternatives, each read alone (the larger counts)
 ALTERNATIVE_DOSE = re.compile(r"[，,；;（(]\s*(?:或者|或是|或)\s*(?=[^，,。；;]*\d)|"
@@ -349,6 +356,20 @@ def read_dose(text: str, strength: Ingredient | None) -> Dose:
         upkeep = most([d.per_day_mg for d in read[1:]]) if FIRST_DAY.match(text) else None
         return Dose(most([d.per_dose_mg for d in read]), most([d.per_day_mg for d in read]),
                     most([d.per_kg_dose for d in read]), most([d.per_kg_day for d in read]), upkeep)
+    if not steps and ("加" in text or "增" in text or "提高" in text):
+        # 起始每次75mg，每天2次；一周后…可以加到每次150mg，每天2次: a schedule raised to an amount of its own, with no
+        # numbered days, gives that amount too; the most it gives counts (round 20)
+        raises = [m.start() for m in RAISED_AMOUNT.finditer(text) if m.start() > 0]
+        if raises and PER_DOSE.search(text[:raises[0]]):
+            parts = [text[low:high] for low, high in zip([0] + raises, raises + [len(text)])]
+            read = [read_dose(part, strength) for part in parts]
+
+            def largest(values: list[float | None]) -> float | None:
+                known = [v for v in values if v is not None]
+                return max(known) if known else None
+
+            return Dose(largest([d.per_dose_mg for d in read]), largest([d.per_day_mg for d in read]),
+                        largest([d.per_kg_dose for d in read]), largest([d.per_kg_day for d in read]))
     stated = STATED_MAX.search(text)
     if stated is not None and PER_DOSE.search(text[:stated.start()] + text[stated.end():]):
         dose = read_dose(text[:stated.start()] + " " + text[stated.end():], strength)
@@ -493,7 +514,12 @@ def stated_concentration(text: str, substance: str) -> Ingredient | None:
     """A concentration written right after a liquid's name (（10mg/ml）, 100mg/5ml): mg per ml."""
     found = CONCENTRATION.search(text[:24])
     if not found:
-        return None
+        # （每5毫升15毫克） / （每5ml含15mg）: the volume first, then what it holds (round 20)
+        content = VOLUME_HOLDS.search(text[:24])
+        if not content:
+            return None
+        mg = float(content.group(2)) * (1000.0 if content.group(3) in ("g", "克") else 1.0)
+        return Ingredient(substance, mg / float(content.group(1) or 1.0), per_ml=True)
     mg = float(found.group(1)) * (1000.0 if found.group(2) in ("g", "克") else 1.0)
     return Ingredient(substance, mg / float(found.group(3) or 1.0), per_ml=True)
 
