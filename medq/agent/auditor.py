@@ -30,6 +30,7 @@ from typing import Any, Iterable, Literal, Sequence
 from medq.agent.facts import PatientProfile
 from medq.agent.knowledge import Ingredient, Lexicon, Mention
 from medq.agent.rules.base import AuditContext, Card, Finding, NormalisedProfile, Recommended, Severity
+from medq.agent.rules.duplicate import ANAPHOR_CONTENT
 from medq.agent.rules.renal import apply_kidney_failure
 from medq.agent.rules.dose import CONCENTRATION, NORMAL_KIDNEY, PER_VOLUME_CONTENT, RAISED_AMOUNT, VOLUME_HOLDS, number, read_dose, stated_concentration, unit_strength
 from medq.agent.text import CLAUSE_MARKS as TEXT_CLAUSE_MARKS
@@ -235,7 +236,7 @@ CONTENT_LIST = re.compile(r"(?:含有|含|成分是|成分为|成分有|里面�
 # 每次1片（含钙600mg+维生素D3 125IU）: a bracket after a count of units says what one unit holds — the unit of the
 # product the draft is about, named in its heading or an earlier sentence (round 19)
 # 不能给宝宝用呋麻滴鼻液。它含有麻黄碱: what 它 (the product of the sentence before) contains (round 20)
-ANAPHOR_CONTENT_LEAD = re.compile(r"(?:它|其|该药|此药|这个药|这药|本品)\s*(?:本身|里面|里|也|还|就|都)*\s*(?:含有|含|成分是|成分为)\s*$")
+ANAPHOR_CONTENT_LEAD = re.compile(ANAPHOR_CONTENT.pattern + r"[\s*_]*$")
 UNIT_CONTENT = re.compile(r"[片粒袋包支丸]\s*[（(](?:每片|每粒)?(?:含有|含)[^（()）。\n]*$")
 MODIFIER_AFTER = re.compile(r"[\s*_]*(?:的|成分的|类的)")
 IDENTITY_LEAD = re.compile(r"(?:化学结构|结构|分子结构|成分|有效成分|本质)(?:上)?\s*(?:就是|即|即为|相当于|等同于|与|和|跟)[\s*_]*$")
