@@ -12,7 +12,7 @@ import re
 from typing import Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
-from medq.agent.rules.unopposed import LEFT_OUT, NOT_NEEDED
+from medq.agent.rules.unopposed import partner_given
 
 LABA = "长效β2受体激动剂"
 ICS = "吸入性糖皮质激素"
@@ -47,13 +47,4 @@ class UnopposedLabaRule:
 
     @staticmethod
     def _opposed(ctx: AuditContext) -> bool:
-        draft = ctx.draft
-        if any(not NOT_NEEDED.search(draft[max(0, m.start() - 10):m.start()]) and not LEFT_OUT.match(draft, m.end())
-               for m in ICS_WORDS.finditer(draft)):
-            return True
-        if any(ICS in ctx.names(s) and not (
-                r.origin == "draft" and (NOT_NEEDED.search(draft[max(0, r.mention.start - 10):r.mention.start]) or
-                                         LEFT_OUT.match(draft, r.mention.end)))
-               for r in ctx.recommended for s in r.substances):
-            return True
-        return any(ICS in ctx.names(s) for _, _, subs in ctx.medication_substances() for s in subs)
+        return partner_given(ctx, ICS_WORDS, lambda names: ICS in names)

@@ -9,7 +9,7 @@ statements exempt. The row (subject 雌激素类, population condition:子宫完
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 from medq.agent.rules.base import AuditContext, Finding, finding, shown
 
@@ -24,6 +24,24 @@ NOT_NEEDED = re.compile(r"(?:不需要|不需|不用|无需|无须|不必|没必
 # …or says after it that it may be left out (孕激素不加也可以 / 黄体酮可以不吃, round 18)
 LEFT_OUT = re.compile(r"\s*(?:可以|也可以|可)?\s*(?:不加|不用|不吃|不服|不配|省掉|省去|去掉)|\s*(?:不需要|不需|无需|不必|没必要)")
 VAGINAL = re.compile(r"阴道|陰道")
+
+
+def partner_given(ctx: AuditContext, words: re.Pattern[str], is_partner: Callable[[frozenset[str]], bool],
+                  partner_product: Callable[[str], bool] = lambda canonical: False) -> bool:
+    """Whether the drug that must go with another is there (a progestogen with an oestrogen, an inhaled steroid with a
+    LABA): named in the draft's words or recommended, and not said to be unneeded (不需要加孕激素) or left out
+    (孕激素可以不吃); or among the patient's medicines."""
+    draft = ctx.draft
+    if any(not NOT_NEEDED.search(draft[max(0, m.start() - 10):m.start()]) and not LEFT_OUT.match(draft, m.end())
+           for m in words.finditer(draft)):
+        return True
+    if any(is_partner(ctx.names(s)) and not (
+            r.origin == "draft" and (NOT_NEEDED.search(draft[max(0, r.mention.start - 10):r.mention.start]) or
+                                     LEFT_OUT.match(draft, r.mention.end)))
+           for r in ctx.recommended for s in r.substances):
+        return True
+    return any(is_partner(ctx.names(s)) or partner_product(canonical)
+               for _, canonical, subs in ctx.medication_substances() for s in subs)
 
 
 class UnopposedOestrogenRule:
@@ -60,17 +78,8 @@ class UnopposedOestrogenRule:
 
     @staticmethod
     def _opposed(ctx: AuditContext) -> bool:
-        draft = ctx.draft
-        if any(not NOT_NEEDED.search(draft[max(0, m.start() - 10):m.start()]) and not LEFT_OUT.match(draft, m.end())
-               for m in PROGESTOGEN_WORDS.finditer(draft)):
-            return True
-        if any(any(p in ctx.names(s) for p in PROGESTOGENS) and not (
-                r.origin == "draft" and (NOT_NEEDED.search(draft[max(0, r.mention.start - 10):r.mention.start]) or
-                                         LEFT_OUT.match(draft, r.mention.end)))
-               for r in ctx.recommended for s in r.substances):
-            return True
-        return any(any(p in ctx.names(s) for p in PROGESTOGENS) or "宫内" in canonical
-                   for _, canonical, subs in ctx.medication_substances() for s in subs)
+        return partner_given(ctx, PROGESTOGEN_WORDS, lambda names: any(p in names for p in PROGESTOGENS),
+                             lambda canonical: "宫内" in canonical)
 
     @staticmethod
     def _systemic_on_skin(ctx: AuditContext, rec) -> bool:
