@@ -349,6 +349,17 @@ def _sentence_end(text: str, position: int) -> int:
     return found.start() if found else len(text)
 
 
+def _rest_of_sentence(draft: str, position: int) -> str:
+    """The draft from a position to the end of its sentence."""
+    end = SENTENCE_END.search(draft, position)
+    return draft[position:end.start() if end else len(draft)]
+
+
+def _dosed(text: str) -> bool:
+    """Whether a piece of draft states an amount (mg, ml, tablets … or IU)."""
+    return bool(DOSE.search(text) or IU_DOSE.search(text))
+
+
 def _supposed_low(draft: str, position: int) -> int:
     """Where a supposition about a name may start: its clause, or the clause before when its own opens with an example
     word (如果您同时吃其他药，比如X、Y这类)."""
@@ -469,7 +480,7 @@ class ContraindicationAuditor:
                 if last <= m.end or not FINAL_REFUSAL.search(draft, last, high) or \
                         any(last <= other.start < high for other in mentions):
                     continue
-                if DOSE.search(draft, low, high) or IU_DOSE.search(draft, low, high):
+                if _dosed(draft[low:high]):
                     continue
                 flags[index] = True
         # a member warned in a sentence names its class bare in that sentence or the next (不能接种乙脑减毒活疫苗，活疫苗可能
@@ -482,7 +493,7 @@ class ContraindicationAuditor:
                 before = sentence_start_of(draft, max(0, low - 1)) if low > 0 else low
                 end = SENTENCE_END.search(draft, m.end)
                 high = end.start() if end else len(draft)
-                if DOSE.search(draft, low, high) or IU_DOSE.search(draft, low, high):
+                if _dosed(draft[low:high]):
                     continue
                 if any(flags[j] and before <= other.start < m.start and other.kind != "class" and
                        m.canonical in lex.classes_of(next(iter(lex.ingredients(other.canonical) or [other.canonical])))
@@ -500,7 +511,7 @@ class ContraindicationAuditor:
                 if not any(universal & lex.classes_of(s) for s in (lex.ingredients(m.canonical) or [m.canonical])):
                     continue
                 clause = draft[clause_start_of(draft, m.start):clause_end_of(draft, m.end)]
-                if not (DOSE.search(clause) or IU_DOSE.search(clause)):
+                if not _dosed(clause):
                     flags[index] = True
         # an ingredient or a class named to describe the name before it (消渴丸里面含有格列本脲 / 都属于磺脲类) shares its
         # reading once the question's drugs were answered no (the scope did this for the warnings it found itself)
@@ -683,12 +694,10 @@ class ContraindicationAuditor:
                     screened.add(id(mention))
                     continue
             if may_ask_doctor and not affirmed_of[id(mention)] and \
-                    DOCTOR_WHETHER.search(draft, clause_start_of(draft, mention.start), mention.start):
-                end = SENTENCE_END.search(draft, mention.end)
-                rest = draft[mention.end:end.start() if end else len(draft)]
-                if not (DOSE.search(rest) or IU_DOSE.search(rest)):
-                    screened.add(id(mention))
-                    continue
+                    DOCTOR_WHETHER.search(draft, clause_start_of(draft, mention.start), mention.start) and \
+                    not _dosed(_rest_of_sentence(draft, mention.end)):
+                screened.add(id(mention))
+                continue
             if may_ask_doctor and not affirmed_of[id(mention)] and \
                     DOCTOR_CHOOSES.search(draft, clause_start_of(draft, mention.start), mention.start):
                 screened.add(id(mention))
@@ -696,12 +705,10 @@ class ContraindicationAuditor:
             if ("吃" in draft or "用" in draft or "服" in draft) and not affirmed_of[id(mention)] and \
                     SUPPOSED_TAKING.search(draft, _supposed_low(draft, mention.start), mention.start) and \
                     (REFERRAL_AFTER.match(draft, mention.end) or
-                     REFERRAL_AFTER.match(draft, clause_end_of(draft, mention.end))):
-                end = SENTENCE_END.search(draft, mention.end)
-                rest = draft[mention.end:end.start() if end else len(draft)]
-                if not (DOSE.search(rest) or IU_DOSE.search(rest)):
-                    screened.add(id(mention))
-                    continue
+                     REFERRAL_AFTER.match(draft, clause_end_of(draft, mention.end))) and \
+                    not _dosed(_rest_of_sentence(draft, mention.end)):
+                screened.add(id(mention))
+                continue
             if may_set_aside and self._set_aside(draft, mention):
                 screened.add(id(mention))
                 continue
@@ -1005,9 +1012,7 @@ class ContraindicationAuditor:
             return False
         if not ASK_DOCTOR_OPTIONS.search(draft[clause_start_of(draft, low - 1):low - 1]):
             return False
-        end = SENTENCE_END.search(draft, mention.end)
-        rest = draft[mention.end:end.start() if end else len(draft)]
-        return not (DOSE.search(rest) or IU_DOSE.search(rest))
+        return not _dosed(_rest_of_sentence(draft, mention.end))
 
     def _asked(self, question: str) -> list[set[str]]:
         """The ingredients of each medicine the question asks to take (想吃鱼油 / 能吃伟哥吗)."""
@@ -1034,9 +1039,8 @@ class ContraindicationAuditor:
         low = sentence_start_of(draft, mention.start)
         if not FUTURE_ADD.search(draft[low:mention.start]):
             return False
-        end = SENTENCE_END.search(draft, mention.end)
-        rest = draft[mention.end:end.start() if end else len(draft)]
-        return not (DOSE.search(rest) or IU_DOSE.search(rest)) and bool(
+        rest = _rest_of_sentence(draft, mention.end)
+        return not _dosed(rest) and bool(
             REFERRAL.search(rest) or re.search(r"(?:先|要先|请先|需先)\s*(?:告诉|咨询|问|和|跟|让)[^，,。；;]{0,4}(?:医生|药师|大夫)",
                                                rest))
 

@@ -580,6 +580,11 @@ def weekly_rows(ctx: AuditContext, ingredient: str) -> list:
     return [r for r in cache[ingredient] if ctx.population(r.population) is not None]
 
 
+def population_key(row) -> str:
+    """A row's population as one comparable key (the same terms in any order give the same key)."""
+    return str(sorted(map(str, row.population)))
+
+
 def dosing_rows(ctx: AuditContext, ingredient: str) -> list:
     """The dosing rows of an ingredient (and its classes), per population the cited rows outranking the v1 'expert'
     rows they cover (对乙酰氨基酚 adult: the insert's 4 g/day, its management keeping the OTC 2 g, over the v1 2 g).
@@ -588,7 +593,7 @@ def dosing_rows(ctx: AuditContext, ingredient: str) -> list:
     if ingredient not in cache:
         by_population: dict[str, list] = {}
         for row in ctx.rows(ingredient, ("dosing",)):
-            by_population.setdefault(str(sorted(map(str, row.population))), []).append(row)
+            by_population.setdefault(population_key(row), []).append(row)
         cache[ingredient] = [r for group in by_population.values() for r in _cited_limits(group)]
     return cache[ingredient]
 

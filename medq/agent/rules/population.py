@@ -11,6 +11,7 @@ from typing import Iterable
 
 from medq.agent.knowledge import NUMBER_WORDS, WASHOUT_UNITS, Rule
 from medq.agent.rules.base import AuditContext, Finding, Recommended, action_words, finding, shown
+from medq.agent.rules.dose import dosing_rows, own_dose_text, population_key, read_dose, strength_of
 from medq.agent.text import span_end, span_start
 
 
@@ -159,11 +160,9 @@ def _within_own_limit(ctx: AuditContext, rec: Recommended, ingredient: str, row:
     it: the low dose is the exception the criteria make. A dose not stated keeps the class row (round 19)."""
     if row.subject == ingredient or not rec.dose_text or not any(c.isdigit() for c in rec.dose_text):
         return False
-    from medq.agent.rules.dose import dosing_rows, own_dose_text, read_dose, strength_of
-
-    population = str(sorted(map(str, row.population)))
+    population = population_key(row)
     own = [r for r in dosing_rows(ctx, ingredient) if r.subject == ingredient and r.max_mg_day is not None and
-           str(sorted(map(str, r.population))) == population]
+           population_key(r) == population]
     if not own:
         return False
     text = own_dose_text(rec.dose_text, rec, ingredient, ctx.lexicon)
